@@ -1,0 +1,39 @@
+package zkerr
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestCodeRoundTrip(t *testing.T) {
+	for _, e := range table {
+		wrapped := fmt.Errorf("op /a: %w", e.err)
+		if got := CodeOf(wrapped); got != e.code {
+			t.Errorf("CodeOf(%v) = %d, want %d", wrapped, got, e.code)
+		}
+		if got := FromCode(e.code); got != e.err {
+			t.Errorf("FromCode(%d) = %v, want %v", e.code, got, e.err)
+		}
+	}
+	if CodeOf(nil) != CodeOK || FromCode(CodeOK) != nil {
+		t.Fatal("nil must map to CodeOK and back")
+	}
+	if CodeOf(errors.New("other")) != CodeSystemError {
+		t.Fatal("an unknown error must map to CodeSystemError")
+	}
+	if FromCode(-9999) != ErrSystem {
+		t.Fatal("an unknown code must map to ErrSystem")
+	}
+}
+
+func TestSubErrorsMatchConnectionLoss(t *testing.T) {
+	for _, err := range []error{ErrNotServing, ErrOutcomeUnknown} {
+		if !errors.Is(fmt.Errorf("x: %w", err), ErrConnectionLoss) {
+			t.Errorf("%v must match ErrConnectionLoss", err)
+		}
+		if errors.Is(ErrConnectionLoss, err) {
+			t.Errorf("ErrConnectionLoss must not match %v", err)
+		}
+	}
+}
