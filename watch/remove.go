@@ -1,0 +1,132 @@
+package watch
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/embedzk/zk/internal/zkerr"
+)
+
+// Remove removes session's registrations on path of the given type, as
+// ZooKeeper's removeWatches does: WatcherChildren removes child watches,
+// WatcherData data and exist watches, WatcherPersistent persistent watches,
+// WatcherPersistentRecursive recursive watches and WatcherAny all of them.
+// Each removed registration gets the removal event ZooKeeper's client raises
+// (EventDataWatchRemoved, EventChildWatchRemoved or
+// EventPersistentWatchRemoved, with Zxid 0), then Close; they are ended in ID
+// order.
+//
+// It returns how many registrations it removed, or an error wrapping
+// zkerr.ErrNoWatcher if none matched (zkerr.ErrBadArguments for an unknown
+// typ).
+func (m *Manager) Remove(session int64, path string, typ WatcherType) (int, error) {
+	if !typ.valid() {
+		return 0, fmt.Errorf("watch: remove: watcher type %d: %w", int32(typ), zkerr.ErrBadArguments)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	victims := m.matching(session, path, typ)
+	if len(victims) == 0 {
+		return 0, fmt.Errorf("watch: remove %s watches of session 0x%x on %s: %w", typ, session, path, zkerr.ErrNoWatcher)
+	}
+	slices.SortFunc(victims, byID)
+	for _, r := range victims {
+		m.unlink(r)
+	}
+	for _, r := range victims {
+		end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
+	}
+	return len(victims), nil
+}
+
+// matching returns session's registrations on path that typ selects. It
+// scans whichever is smaller: the path's lists of the selected kinds or the
+// session's list.
+func (m *Manager) matching(session int64, path string, typ WatcherType) []*reg {
+	pw, sw := m.byPath[path], m.bySession[session]
+	if pw == nil || sw == nil {
+		return nil
+	}
+	var lists [][]*reg
+	switch typ {
+	case WatcherChildren:
+		lists = [][]*reg{pw.child}
+	case WatcherData:
+		lists = [][]*reg{pw.data}
+	case WatcherPersistent:
+		lists = [][]*reg{pw.persis}
+	case WatcherPersistentRecursive:
+		lists = [][]*reg{pw.recur}
+	default:
+		lists = [][]*reg{pw.data, pw.child, pw.persis, pw.recur}
+	}
+	inPath := 0
+	for _, l := range lists {
+		inPath += len(l)
+	}
+	var out []*reg
+	if inPath <= len(sw.regs) {
+		for _, l := range lists {
+			for _, r := range l {
+				if r.session == session {
+					out = append(out, r)
+				}
+			}
+		}
+		return out
+	}
+	for _, r := range sw.regs {
+		if r.path == path && typ.Matches(r.kind) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// RemoveID removes one registration with its removal event (as Remove would
+// send it), then Close. It returns false if the registration was already
+// gone (fired, removed, dropped or overflowed).
+func (m *Manager) RemoveID(id ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.byID[id]
+	if r == nil {
+		return false
+	}
+	m.unlink(r)
+	end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
+	return true
+}
+
+// DropSession removes all of session's registrations, delivering
+// Event{Type: EventNotWatching, Path: the watched path, Err: reason} to each
+// in ID order, then Close. reason should be zkerr.ErrSessionExpired or
+// zkerr.ErrClosed; nil means zkerr.ErrClosed. Dropping a session without
+// registrations does nothing.
+func (m *Manager) DropSession(session int64, reason error) {
+	if reason == nil {
+		reason = zkerr.ErrClosed
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sw := m.bySession[session]
+	if sw == nil {
+		return
+	}
+	delete(m.bySession, session)
+	regs := sw.regs
+	slices.SortFunc(regs, byID)
+	for _, r := range regs {
+		delete(m.byID, r.id)
+		if r.kind == KindPersistentRecursive {
+			m.recursive--
+		}
+		m.unlinkPath(r)
+	}
+	for _, r := range regs {
+		end(r, &Event{Type: EventNotWatching, Path: r.path, Err: reason})
+	}
+}
+
+func byID(a, b *reg) int { return cmp.Compare(a.id, b.id) }
