@@ -1,0 +1,235 @@
+package transport
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/embedzk/zk/internal/codec"
+)
+
+// The handshake, in order (every message is one frame, msgpack payload):
+//
+//	dialer   -> acceptor  magic, hello{From: dialer, To: acceptor, Nonce: nD}
+//	acceptor -> dialer    magic, challenge{From: acceptor, To: dialer, Nonce: nA, Proof: pA}
+//	                      (or reject{Reason})
+//	dialer   -> acceptor  proof{Proof: pD}
+//	acceptor -> dialer    welcome (empty) (or reject{Reason})
+//
+// With a shared secret, pA = HMAC-SHA256(secret, "zk-transport acceptor" |
+// version | dialer | acceptor | nD | nA) and pD the same with the label
+// "zk-transport dialer". Both sides bind both ids and both fresh nonces, so a
+// proof cannot be replayed on another connection, reflected back, or reused
+// for another id. Without a secret (TLS only) proofs are empty and identity
+// comes from the certificates.
+
+const nonceLen = 32
+
+const (
+	labelAcceptor = "zk-transport acceptor"
+	labelDialer   = "zk-transport dialer"
+)
+
+type helloMsg struct {
+	From  int64
+	To    int64
+	Nonce []byte
+}
+
+type challengeMsg struct {
+	From  int64
+	To    int64
+	Nonce []byte
+	Proof []byte
+}
+
+type proofMsg struct {
+	Proof []byte
+}
+
+type rejectMsg struct {
+	Reason string
+}
+
+// proof computes the MAC one side shows the other.
+func proof(secret []byte, label string, dialer, acceptor int64, nD, nA []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	var ids [17]byte
+	ids[0] = ProtocolVersion
+	binary.BigEndian.PutUint64(ids[1:9], uint64(dialer))
+	binary.BigEndian.PutUint64(ids[9:17], uint64(acceptor))
+	m.Write([]byte(label))
+	m.Write(ids[:])
+	m.Write(nD)
+	m.Write(nA)
+	return m.Sum(nil)
+}
+
+// verify reports whether got is the expected proof. Without a secret there
+// is nothing to check.
+func verify(secret, got []byte, label string, dialer, acceptor int64, nD, nA []byte) bool {
+	if len(secret) == 0 {
+		return true
+	}
+	return hmac.Equal(got, proof(secret, label, dialer, acceptor, nD, nA))
+}
+
+// makeProof is proof, or nothing without a secret.
+func makeProof(secret []byte, label string, dialer, acceptor int64, nD, nA []byte) []byte {
+	if len(secret) == 0 {
+		return nil
+	}
+	return proof(secret, label, dialer, acceptor, nD, nA)
+}
+
+func newNonce() ([]byte, error) {
+	n := make([]byte, nonceLen)
+	if _, err := rand.Read(n); err != nil {
+		return nil, fmt.Errorf("transport: nonce: %w", err)
+	}
+	return n, nil
+}
+
+func (f *frameRW) writeMsg(kind byte, v any) error {
+	b, err := codec.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return f.writeFrame(kind, b)
+}
+
+// readMsg reads one handshake frame of kind want into v (nil for an empty
+// payload). A reject frame becomes an ErrAuth error carrying its reason.
+func (f *frameRW) readMsg(want byte, v any) error {
+	kind, payload, err := f.readFrame(maxHandshakeFrame)
+	if err != nil {
+		return err
+	}
+	if kind == kindReject {
+		var r rejectMsg
+		if err := codec.Unmarshal(payload, &r); err != nil {
+			return fmt.Errorf("%w: malformed reject: %w", ErrProtocol, err)
+		}
+		return fmt.Errorf("%w: rejected by the peer: %q", ErrAuth, r.Reason)
+	}
+	if kind != want {
+		return fmt.Errorf("%w: handshake frame kind %d, want %d", ErrProtocol, kind, want)
+	}
+	if v == nil {
+		if len(payload) != 0 {
+			return fmt.Errorf("%w: %d unexpected payload bytes in handshake frame %d", ErrProtocol, len(payload), kind)
+		}
+		return nil
+	}
+	if err := codec.Unmarshal(payload, v); err != nil {
+		return fmt.Errorf("%w: handshake frame %d: %w", ErrProtocol, kind, err)
+	}
+	return nil
+}
+
+// reject tells the dialer why, best effort, and returns err.
+func (f *frameRW) reject(err error) error {
+	reason := err.Error()
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	if f.writeMsg(kindReject, rejectMsg{Reason: reason}) == nil {
+		_ = f.w.Flush()
+	}
+	return err
+}
+
+// dialHandshake runs the dialer's side: self proves to peer and checks that
+// the other end is peer. On success frames may follow on f.
+func dialHandshake(f *frameRW, self, peer int64, secret []byte) error {
+	nD, err := newNonce()
+	if err != nil {
+		return err
+	}
+	if err := f.writeMagic(); err != nil {
+		return err
+	}
+	if err := f.writeMsg(kindHello, helloMsg{From: self, To: peer, Nonce: nD}); err != nil {
+		return err
+	}
+	if err := f.w.Flush(); err != nil {
+		return err
+	}
+	if err := f.readMagic(); err != nil {
+		return err
+	}
+	var ch challengeMsg
+	if err := f.readMsg(kindChallenge, &ch); err != nil {
+		return err
+	}
+	if ch.From != peer || ch.To != self {
+		return fmt.Errorf("%w: the acceptor answered as peer %d to peer %d, expected %d to %d",
+			ErrAuth, ch.From, ch.To, peer, self)
+	}
+	if len(ch.Nonce) != nonceLen {
+		return fmt.Errorf("%w: acceptor nonce of %d bytes", ErrProtocol, len(ch.Nonce))
+	}
+	if !verify(secret, ch.Proof, labelAcceptor, self, peer, nD, ch.Nonce) {
+		return fmt.Errorf("%w: peer %d did not prove the shared secret", ErrAuth, peer)
+	}
+	if err := f.writeMsg(kindProof, proofMsg{Proof: makeProof(secret, labelDialer, self, peer, nD, ch.Nonce)}); err != nil {
+		return err
+	}
+	if err := f.w.Flush(); err != nil {
+		return err
+	}
+	return f.readMsg(kindWelcome, nil)
+}
+
+// acceptHandshake runs the acceptor's side for peer self and returns the
+// dialer's proven id. admit vets the claimed id (membership, dialing
+// direction, certificate) before any secret-dependent byte is sent. Every
+// refusal is reported to the dialer, then returned.
+func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed int64) error) (int64, error) {
+	if err := f.readMagic(); err != nil {
+		return 0, err
+	}
+	var h helloMsg
+	if err := f.readMsg(kindHello, &h); err != nil {
+		return 0, err
+	}
+	if len(h.Nonce) != nonceLen {
+		return 0, fmt.Errorf("%w: dialer nonce of %d bytes", ErrProtocol, len(h.Nonce))
+	}
+	if err := f.writeMagic(); err != nil {
+		return 0, err
+	}
+	if h.To != self {
+		return 0, f.reject(fmt.Errorf("%w: dialer %d addressed peer %d, this is peer %d", ErrProtocol, h.From, h.To, self))
+	}
+	if err := admit(h.From); err != nil {
+		return 0, f.reject(err)
+	}
+	nA, err := newNonce()
+	if err != nil {
+		return 0, err
+	}
+	ch := challengeMsg{From: self, To: h.From, Nonce: nA, Proof: makeProof(secret, labelAcceptor, h.From, self, h.Nonce, nA)}
+	if err := f.writeMsg(kindChallenge, ch); err != nil {
+		return 0, err
+	}
+	if err := f.w.Flush(); err != nil {
+		return 0, err
+	}
+	var p proofMsg
+	if err := f.readMsg(kindProof, &p); err != nil {
+		return 0, err
+	}
+	if !verify(secret, p.Proof, labelDialer, h.From, self, h.Nonce, nA) {
+		return 0, f.reject(fmt.Errorf("%w: peer %d did not prove the shared secret", ErrAuth, h.From))
+	}
+	if err := f.writeFrame(kindWelcome, nil); err != nil {
+		return 0, err
+	}
+	if err := f.w.Flush(); err != nil {
+		return 0, err
+	}
+	return h.From, nil
+}

@@ -1,0 +1,235 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// TCP is the Transport over TCP (optionally TLS): one listening port per
+// peer, one connection per pair of peers, dialed by the higher id. See the
+// package documentation for the wire protocol.
+type TCP struct {
+	cfg    TCPConfig
+	log    *slog.Logger
+	ln     net.Listener
+	peers  map[int64]*tcpPeer // immutable after NewTCP
+	events chan Event
+
+	serverTLS *tls.Config   // nil without TLS
+	slots     chan struct{} // one token per handshake in progress on the accept side
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	done   chan struct{} // closed by Close
+	wg     sync.WaitGroup
+	closed atomic.Bool
+	once   sync.Once
+
+	mu      sync.Mutex
+	closing bool                  // guarded by mu; set once by Close
+	pending map[net.Conn]struct{} // guarded by mu: connections still in their handshake
+}
+
+// tcpPeer is what the TCP knows about one other peer.
+type tcpPeer struct {
+	id        int64
+	addr      string
+	clientTLS *tls.Config             // nil without TLS
+	cur       atomic.Pointer[tcpConn] // the current connection; written under TCP.mu
+	last      *tcpConn                // guarded by TCP.mu: the latest installed, maybe broken but still serving
+}
+
+var _ Transport = (*TCP)(nil)
+
+// NewTCP validates cfg, listens at once (so a ":0" address can be read back
+// with Addr) and starts dialing every peer with a lower id.
+func NewTCP(cfg TCPConfig) (*TCP, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return nil, fmt.Errorf("transport: listen %s: %w", cfg.Listen, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &TCP{
+		cfg:     cfg,
+		log:     cfg.Logger.With("peer", cfg.ID),
+		ln:      ln,
+		peers:   make(map[int64]*tcpPeer, len(cfg.Peers)),
+		events:  make(chan Event, cfg.EventBuffer),
+		slots:   make(chan struct{}, cfg.MaxHandshakes),
+		ctx:     ctx,
+		cancel:  cancel,
+		done:    make(chan struct{}),
+		pending: make(map[net.Conn]struct{}),
+	}
+	if cfg.TLS != nil {
+		t.serverTLS = serverTLS(cfg.TLS)
+	}
+	for id, addr := range cfg.Peers {
+		p := &tcpPeer{id: id, addr: addr}
+		if cfg.TLS != nil {
+			p.clientTLS = clientTLS(cfg.TLS, id)
+		}
+		t.peers[id] = p
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = randomSeed()
+	}
+	t.wg.Add(1)
+	go t.acceptLoop()
+	for _, id := range slices.Sorted(maps.Keys(t.peers)) {
+		if id < cfg.ID {
+			t.wg.Add(1)
+			go t.dialLoop(t.peers[id], newBackoff(cfg.Backoff, seed, uint64(id)))
+		}
+	}
+	return t, nil
+}
+
+// ID is the local peer's id.
+func (t *TCP) ID() int64 { return t.cfg.ID }
+
+// Addr is the address the transport listens on.
+func (t *TCP) Addr() net.Addr { return t.ln.Addr() }
+
+// Events is the transport's event channel, closed by Close.
+func (t *TCP) Events() <-chan Event { return t.events }
+
+// Send queues frame on the current connection to peer to; see Transport.
+func (t *TCP) Send(to int64, frame []byte) error {
+	if t.closed.Load() {
+		return ErrClosed
+	}
+	p := t.peers[to]
+	if p == nil {
+		return fmt.Errorf("%w: %d", ErrUnknownPeer, to)
+	}
+	if len(frame) > t.cfg.MaxFrame {
+		return fmt.Errorf("%w: %d bytes to peer %d, limit %d", ErrFrameTooLarge, len(frame), to, t.cfg.MaxFrame)
+	}
+	c := p.cur.Load()
+	if c == nil {
+		if t.closed.Load() {
+			return ErrClosed
+		}
+		return fmt.Errorf("%w: peer %d", ErrNotConnected, to)
+	}
+	return c.enqueue(frame)
+}
+
+// Disconnect breaks the current connection to peer; it re-forms.
+func (t *TCP) Disconnect(peer int64) error {
+	if t.closed.Load() {
+		return ErrClosed
+	}
+	p := t.peers[peer]
+	if p == nil {
+		return fmt.Errorf("%w: %d", ErrUnknownPeer, peer)
+	}
+	c := p.cur.Load()
+	if c == nil {
+		return fmt.Errorf("%w: peer %d", ErrNotConnected, peer)
+	}
+	c.fail(errDisconnected)
+	return nil
+}
+
+// Close stops the transport; see Transport.
+func (t *TCP) Close() error {
+	t.once.Do(func() {
+		t.mu.Lock()
+		t.closing = true
+		t.closed.Store(true)
+		pending := make([]net.Conn, 0, len(t.pending))
+		for raw := range t.pending {
+			pending = append(pending, raw)
+		}
+		t.mu.Unlock()
+		close(t.done)
+		t.cancel()
+		_ = t.ln.Close()
+		for _, raw := range pending {
+			_ = raw.Close()
+		}
+		for _, p := range t.peers {
+			if c := p.cur.Load(); c != nil {
+				c.fail(ErrClosed)
+			}
+		}
+		t.wg.Wait()
+		close(t.events)
+	})
+	return nil
+}
+
+// emit hands ev to the consumer, waiting for room (back-pressure) unless the
+// transport closes.
+func (t *TCP) emit(ev Event) bool {
+	select {
+	case t.events <- ev:
+		return true
+	case <-t.done:
+		return false
+	}
+}
+
+// track registers a connection in its handshake so Close can interrupt it.
+func (t *TCP) track(raw net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closing {
+		return false
+	}
+	t.pending[raw] = struct{}{}
+	return true
+}
+
+func (t *TCP) untrack(raw net.Conn) {
+	t.mu.Lock()
+	delete(t.pending, raw)
+	t.mu.Unlock()
+}
+
+// install makes c the current connection to its peer, replacing (and
+// breaking) any previous one. c.serve waits for the previously installed
+// connection, current or already broken, to finish serving, so the
+// consumer sees its Down before c's Up. It fails if the transport is
+// closing.
+func (t *TCP) install(c *tcpConn) bool {
+	t.mu.Lock()
+	delete(t.pending, c.raw)
+	if t.closing {
+		t.mu.Unlock()
+		return false
+	}
+	old := c.peer.cur.Swap(c)
+	c.prev = c.peer.last
+	c.peer.last = c
+	t.mu.Unlock()
+	if old != nil {
+		t.log.Info("new connection replaces the current one", "remote", c.peer.id)
+		old.fail(errReplaced)
+	}
+	return true
+}
+
+// detach clears c as its peer's current connection, if it still is.
+func (t *TCP) detach(c *tcpConn) {
+	t.mu.Lock()
+	c.peer.cur.CompareAndSwap(c, nil)
+	t.mu.Unlock()
+}
