@@ -1,0 +1,139 @@
+package znode
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDigestIDMatchesZooKeeper(t *testing.T) {
+	// Values from ZooKeeper's DigestAuthenticationProvider.generateDigest.
+	for _, c := range []struct{ user, pw, want string }{
+		{"super", "test", "super:D/InIHSb7yEEbrWz8b9l71RjZJU="},
+		{"alice", "secret", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E="},
+		{"a", "b:c", "a:cLzgnoJ6mP5qz3w+mwvPE2vDgu0="},
+		{"a:b", "c", "a:cLzgnoJ6mP5qz3w+mwvPE2vDgu0="},
+	} {
+		if got := DigestID(c.user, c.pw); got != c.want {
+			t.Errorf("DigestID(%q, %q) = %q, want %q", c.user, c.pw, got, c.want)
+		}
+	}
+}
+
+func TestCheckACL(t *testing.T) {
+	alice := Identity{SchemeDigest, DigestID("alice", "pw")}
+	bob := Identity{SchemeDigest, DigestID("bob", "pw")}
+	local := Identity{SchemeIP, "10.1.2.3"}
+	acl := []ACL{
+		{PermRead, SchemeWorld, IDAnyone},
+		{PermWrite | PermDelete, SchemeDigest, alice.ID},
+		{PermCreate, SchemeIP, "10.1.0.0/16"},
+	}
+	for _, c := range []struct {
+		perm Perm
+		ids  []Identity
+		want bool
+	}{
+		{PermRead, nil, true},
+		{PermWrite, nil, false},
+		{PermWrite, []Identity{alice}, true},
+		{PermDelete, []Identity{bob, alice}, true},
+		{PermWrite, []Identity{bob}, false},
+		{PermAdmin, []Identity{alice}, false},
+		{PermCreate, []Identity{local}, true},
+		{PermCreate, []Identity{{SchemeIP, "10.2.0.1"}}, false},
+		{PermCreate, []Identity{{SchemeDigest, "10.1.2.3"}}, false},
+		{PermAdmin, []Identity{{SchemeSuper, ""}}, true},
+	} {
+		if got := CheckACL(acl, c.perm, c.ids); got != c.want {
+			t.Errorf("CheckACL(%v, %v) = %v, want %v", c.perm, c.ids, got, c.want)
+		}
+	}
+	if !CheckACL(nil, PermAdmin, nil) {
+		t.Error("an empty ACL must allow everything, as in ZooKeeper")
+	}
+}
+
+func TestIPMatches(t *testing.T) {
+	for _, c := range []struct {
+		id, expr string
+		want     bool
+	}{
+		{"127.0.0.1", "127.0.0.1", true},
+		{"127.0.0.2", "127.0.0.1", false},
+		{"127.0.0.2", "127.0.0.1/31", false},
+		{"127.0.0.1", "127.0.0.0/31", true},
+		{"192.168.5.77", "192.168.0.0/16", true},
+		{"192.169.5.77", "192.168.0.0/16", false},
+		{"1.2.3.4", "0.0.0.0/0", true},
+		{"1.2.3.4", "1.2.3.4/33", false},
+		{"1.2.3.4", "1.2.3.4/", false},
+		{"1.2.3", "1.2.3.0/24", false},
+		{"256.1.1.1", "0.0.0.0/0", false},
+		{"::1", "::1", true},
+		{"0:0:0:0:0:0:0:1", "::1", true},
+		{"fe80::1:2", "fe80::/16", true},
+		{"fe81::1", "fe80::/16", false},
+		{"2001:db8::1", "2001:db8::/32", true},
+		{"1.2.3.4", "::/0", false}, // address families differ
+		{"1:2:3:4:5:6:7:8:9", "::/0", false},
+		{"1::2::3", "::/0", false},
+		{"12345::", "::/0", false},
+		{"g::", "::/0", false},
+		{"1:2:3:4:5:6:7::", "::/0", true},   // seven segments and "::" is fine
+		{"1:2:3:4::5:6:7:8", "::/0", false}, // eight and "::" is not
+	} {
+		if got := ipMatches(c.id, c.expr); got != c.want {
+			t.Errorf("ipMatches(%q, %q) = %v, want %v", c.id, c.expr, got, c.want)
+		}
+	}
+}
+
+func TestFixupACL(t *testing.T) {
+	alice := Identity{SchemeDigest, DigestID("alice", "pw")}
+	ids := []Identity{{SchemeIP, "127.0.0.1"}, alice, {SchemeSuper, ""}}
+	got, err := FixupACL([]ACL{
+		{PermAll, SchemeWorld, IDAnyone},
+		{PermAll, SchemeWorld, IDAnyone},
+		{PermRead, SchemeAuth, "ignored"},
+		{PermWrite, SchemeIP, "10.0.0.0/8"},
+		{PermAdmin, SchemeDigest, "bob:xyz="},
+	}, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ACL{
+		{PermAll, SchemeWorld, IDAnyone},
+		{PermRead, SchemeDigest, alice.ID},
+		{PermWrite, SchemeIP, "10.0.0.0/8"},
+		{PermAdmin, SchemeDigest, "bob:xyz="},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("FixupACL (-want +got):\n%s", diff)
+	}
+	for name, bad := range map[string][]ACL{
+		"empty":            nil,
+		"auth without ids": CreatorAllACL(),
+		"world other":      {{PermAll, SchemeWorld, "x"}},
+		"unknown scheme":   {{PermAll, "sasl", "x"}},
+		"super in acl":     {{PermAll, SchemeSuper, ""}},
+		"digest no colon":  {{PermAll, SchemeDigest, "abc"}},
+		"digest 3 parts":   {{PermAll, SchemeDigest, "a:b:c"}},
+		"digest trailing":  {{PermAll, SchemeDigest, "a:"}},
+		"ip bad":           {{PermAll, SchemeIP, "1.2.3"}},
+		"ip bad bits":      {{PermAll, SchemeIP, "1.2.3.4/40"}},
+		"ip no family":     {{PermAll, SchemeIP, "localhost"}},
+		"perms over all":   {{PermAll + 1, SchemeWorld, IDAnyone}},
+		"negative perms":   {{-1, SchemeWorld, IDAnyone}},
+	} {
+		if _, err := FixupACL(bad, []Identity{{SchemeIP, "1.1.1.1"}}); !errors.Is(err, zkerr.ErrInvalidACL) {
+			t.Errorf("%s: FixupACL = %v, want ErrInvalidACL", name, err)
+		}
+	}
+	// Java's split drops trailing empty strings: "a:b:" has two parts.
+	if _, err := FixupACL([]ACL{{PermAll, SchemeDigest, "a:b:"}}, nil); err != nil {
+		t.Errorf("a:b: must be a valid digest id as in ZooKeeper: %v", err)
+	}
+}

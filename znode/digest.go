@@ -1,0 +1,74 @@
+package znode
+
+import (
+	"encoding/binary"
+	"hash/crc64"
+	"strings"
+)
+
+// The tree digest is the sum, modulo 2^64, of one 64-bit hash per node and
+// one per session. A sum does not depend on order, so Apply keeps it up to
+// date incrementally (subtract a node's old hash, add its new one) and
+// Restore recomputes it from a stream in any order.
+//
+// A node's hash covers its path, kind, owner/TTL, the persisted Stat fields
+// that every replica computes identically (czxid, mzxid, pzxid, ctime,
+// mtime, version, cversion, aversion), the crc64 of its data and its ACL.
+// Derived fields (numChildren, dataLength) are left out, as in ZooKeeper's
+// DigestCalculator, and so are the nodes below /zookeeper/ (ZooKeeper
+// excludes that subtree too). A session's hash covers its id, timeout and
+// password.
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+// dataHash is the hash of a node's data stored in its value.
+func dataHash(data []byte) uint64 {
+	return crc64.Checksum(data, crcTable)
+}
+
+// mix64 is a bijective finalizer (splitmix64's) so that the linear crc does
+// not make sums of hashes cancel in structured ways.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// nodeDigest is the contribution of the node at path to the tree digest.
+func nodeDigest(path string, n *node) uint64 {
+	if strings.HasPrefix(path, SystemPath+"/") {
+		return 0
+	}
+	var stack [256]byte
+	b := append(stack[:0], 'n')
+	b = append(b, path...)
+	b = append(b, 0, byte(n.kind))
+	for _, v := range [...]int64{n.owner, n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime} {
+		b = binary.BigEndian.AppendUint64(b, uint64(v))
+	}
+	for _, v := range [...]int32{n.version, n.cversion, n.aversion} {
+		b = binary.BigEndian.AppendUint32(b, uint32(v))
+	}
+	b = binary.BigEndian.AppendUint64(b, n.dataHash)
+	for _, a := range n.acl {
+		b = binary.BigEndian.AppendUint32(b, uint32(a.Perms))
+		b = append(b, a.Scheme...)
+		b = append(b, 0)
+		b = append(b, a.ID...)
+		b = append(b, 0)
+	}
+	return mix64(crc64.Checksum(b, crcTable) ^ 0x6e6f6465)
+}
+
+// sessionDigest is the contribution of a session to the tree digest.
+func sessionDigest(s SessionInfo) uint64 {
+	var stack [64]byte
+	b := append(stack[:0], 's')
+	b = binary.BigEndian.AppendUint64(b, uint64(s.ID))
+	b = binary.BigEndian.AppendUint32(b, uint32(s.Timeout))
+	b = append(b, s.Password...)
+	return mix64(crc64.Checksum(b, crcTable) ^ 0x73657373)
+}

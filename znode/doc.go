@@ -1,0 +1,115 @@
+// Package znode is ZooKeeper's tree of znodes, stored in Pebble, with
+// ZooKeeper's semantics (DataTree.java and PrepRequestProcessor.java). It is
+// the only code that knows the key layout and the value encoding. It knows
+// nothing of watches, session liveness, the network or zxid assignment.
+//
+// # Writes
+//
+// Tree.Apply(zxid, txn) applies one deterministic Txn: everything it decides
+// comes from the txn (the leader stamps Time and resolves the sequence
+// suffix into Path) and the tree, so every replica applying the same txns
+// reaches the same state and the same digest. A txn's effects, the applied
+// zxid, the new digest and the node count go into one Pebble batch. A txn
+// that fails with a ZooKeeper error (Result.Err) changes nothing but the
+// applied zxid. Apply returns a Go error only for a zxid at or below the
+// applied one (ErrZxidOrder) or a storage failure, after which the tree
+// refuses writes (fail-stop). Only one goroutine applies.
+//
+// Pending.Prepare runs exactly the same code on the tree plus an overlay of
+// prepared-but-unapplied txns, checks permissions where ZooKeeper checks
+// them, and resolves sequential paths in place. The txn semantics are
+// written once (state.go, apply*.go) over a small key-value view (kv.go);
+// Apply commits the view to Pebble, Prepare records it in the overlay, a
+// failed txn or multi drops it.
+//
+// Semantics worth knowing (each as ZooKeeper, unless noted):
+//   - create sets czxid = mzxid = pzxid = zxid, ctime = mtime = Time,
+//     versions 0; the parent gets cversion+1, pzxid = zxid, numChildren+1.
+//     The sequence suffix is "%010d" of the parent's cversion before the
+//     create; after 2^31 creates it wraps negative and prints as ZooKeeper
+//     prints it ("-000000001", still ten characters).
+//   - delete: the parent gets numChildren-1 and pzxid = zxid; its cversion
+//     does not change. Checks run in ZooKeeper's order: parent exists,
+//     DELETE on the parent, node exists, version, then no children.
+//   - setData: version+1, mzxid = zxid, mtime = Time. setACL: aversion+1
+//     only. A version after MaxInt32 wraps to MinInt32 and skips -1
+//     (ZOOKEEPER-4743). Expected version -1 matches any version.
+//   - Ephemerals need a session recorded by TxnCreateSession (else
+//     ErrSessionExpired; session 0 is ErrBadArguments) and cannot have
+//     children (ErrNoChildrenForEphemerals). Containers have
+//     EphemeralOwner math.MinInt64, TTL nodes 0xFF00000000000000|ttl with
+//     ttl in (0, 2^40-1] ms (else ErrBadArguments); a positive TTL with a
+//     non-TTL mode is ErrBadArguments, zero or negative is ignored.
+//   - /, /zookeeper, /zookeeper/quota and /zookeeper/config exist from the
+//     start (the config node READ_ACL_UNSAFE, aversion -1, as ZooKeeper).
+//     Creating, deleting, setting data or ACL at or below /zookeeper, and
+//     deleting /, fail with ErrBadArguments (ZooKeeper only refuses deletes
+//     of those four nodes; zk, which has no quotas or reconfig through the
+//     tree, protects the whole subtree as its specification asks).
+//   - An invalid path fails with an error matching both ErrBadArguments
+//     (ZooKeeper's server answer) and ErrInvalidPath; data over MaxDataSize
+//     with one matching ErrBadArguments and ErrDataTooLarge. MaxDataSize
+//     must be the same on every peer, as Apply checks it.
+//   - Multi: ops (create, delete, setData, check only; anything else is
+//     ErrBadArguments) apply in order, each seeing the previous ones, all
+//     or nothing, all with the multi's Session and Time. A check outside a
+//     multi is ErrBadArguments.
+//   - CloseSession deletes the session's ephemerals in path order and
+//     removes the session record; unknown sessions are a no-op success.
+//     CreateSession of a known id is a no-op success.
+//   - DeleteContainer deletes a childless container with cversion > 0 or a
+//     childless TTL node with Time - mtime > TTL; otherwise ErrNoNode,
+//     ErrNotEmpty or ErrBadVersion. Reapable lists candidates from an index.
+//
+// # Changes
+//
+// Apply returns the Changes of a successful txn in order: ChangeCreated,
+// ChangeDeleted (also for every ephemeral of a closed session and every
+// reaped node) and ChangeDataChanged, each with the node's ACL and its
+// parent's ACL. setACL produces no Change (ZooKeeper fires no watch).
+//
+// # Reads
+//
+// Get, Stat, Children, AllChildrenNumber, Ephemerals, Sessions, Session,
+// MultiRead and Reapable are safe for concurrent use with each other and
+// with Apply. Each sees the state after some Apply: one Pebble read, or one
+// Pebble iterator or snapshot for multi-key reads. Returned slices are owned
+// by the caller. Reads do not check ACLs; the caller does, with CheckACL.
+//
+// # Durability
+//
+// Pebble's own WAL is disabled: zk's log is the source of truth, and since
+// Apply refuses zxids at or below the applied one, the caller replays its log
+// only after Applied(). Flush makes everything applied durable and returns
+// its zxid; Durable reports the zxid known durable (what Open found, the
+// last Flush, or a Restore). Close flushes. Snapshots (WriteSnapshot) are a
+// checksummed stream read from a Pebble snapshot while Apply continues;
+// Restore verifies a stream completely and switches to it crash-atomically.
+//
+// # Storage layout
+//
+// Below Options.Dir: CURRENT names the Pebble directory in use
+// ("tree-NNNNNN"); Restore builds the next one beside it and switches
+// CURRENT by rename. Keys in Pebble (one-byte space tag first):
+//
+//	'n' parent 0x00 name  node value (the root is 'n' 0x00)
+//	'e' be64(session) path  empty: ephemerals by session
+//	'r' path              empty: containers and TTL nodes
+//	's' be64(session)     session value: timeout, password
+//	'm'                   applied zxid, digest, node count
+//
+// Paths never contain NUL, so the children of P are the keys with prefix
+// 'n' P 0x00 (Children is a prefix scan), the descendants of P are the
+// prefixes 'n' P 0x00 and 'n' P '/', and a parent's key sorts before its
+// children's. A node value (value.go) is a version byte, the kind, the
+// owner or TTL, the fixed-width Stat fields, numChildren, the crc64 of the
+// data, the ACL inline, then the data.
+//
+// # Digest
+//
+// The digest (digest.go) is the sum mod 2^64 of a 64-bit hash per node
+// (path, kind, owner/TTL, persisted Stat fields, data crc, ACL; nodes below
+// /zookeeper/ excluded as in ZooKeeper) and per session. Apply and Prepare
+// update it incrementally; Restore recomputes it from the stream's content
+// and compares.
+package znode

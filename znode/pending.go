@@ -1,0 +1,157 @@
+package znode
+
+import (
+	"fmt"
+
+	"github.com/embedzk/zk/internal/zkerr"
+)
+
+// Pending is the leader's speculative view: the effects of txns that were
+// prepared (proposed) but are not yet applied to the Tree, laid over the
+// Tree. It is used by one goroutine; the Tree may apply concurrently.
+//
+// The overlay maps keys to their latest prepared value (or deletion), each
+// tagged with the zxid of the txn that wrote it. Every txn the Tree applies
+// must have been prepared on this Pending (until Reset), so a key that is
+// not in the overlay has the same value in Pebble whether or not the Tree
+// has applied the txns still in flight.
+type Pending struct {
+	t       *Tree
+	entries map[string]pendingEntry
+	// queue holds the keys each prepared txn wrote, in zxid order, so that
+	// Applied forgets entries without scanning the whole overlay.
+	queue      []pendingTxn
+	lastZxid   int64
+	lastDigest uint64
+}
+
+type pendingEntry struct {
+	write
+	zxid int64
+}
+
+type pendingTxn struct {
+	zxid int64
+	keys []string
+}
+
+// NewPending returns an empty Pending over t.
+func (t *Tree) NewPending() *Pending {
+	return &Pending{t: t, entries: make(map[string]pendingEntry)}
+}
+
+func (p *Pending) get(key []byte) ([]byte, bool, error) {
+	if e, ok := p.entries[string(key)]; ok {
+		return e.val, !e.del, nil
+	}
+	return pebbleReader{p.t.db}.get(key)
+}
+
+func (p *Pending) scan(prefix []byte, fn func(key, val []byte) bool) error {
+	lookup := func(k string) write { return p.entries[k].write }
+	return mergeScan(pebbleReader{p.t.db}, prefix, overlayKeys(p.entries, prefix), lookup, fn)
+}
+
+// digest returns the tree digest after every txn prepared so far.
+func (p *Pending) digest() uint64 {
+	m := p.t.applied.Load()
+	if p.lastZxid > m.zxid {
+		return p.lastDigest
+	}
+	return m.digest
+}
+
+// Prepare runs txn at zxid with exactly Apply's semantics, against the Tree
+// plus the overlay, without writing to Pebble, checking permissions with
+// authorize (nil allows everything) where ZooKeeper checks them. It
+// resolves the txn in place: a sequential create's Path (also inside a
+// multi) gets its sequence suffix. If the txn succeeds its effects are
+// recorded in the overlay, tagged with zxid; if it fails nothing is
+// recorded and txn is unchanged. It returns the Result and the tree digest
+// after the txn (the current one if it failed). A storage failure reads as
+// Result.Err wrapping zkerr.ErrSystem. zxids must increase from one Prepare
+// to the next.
+func (p *Pending) Prepare(zxid int64, txn *Txn, authorize func(acl []ACL, perm Perm) error) (Result, uint64) {
+	before := p.digest()
+	if txn == nil {
+		return Result{Err: fmt.Errorf("%w: nil txn", zkerr.ErrBadArguments)}, before
+	}
+	st := &state{v: newView(p), zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true}
+	res, err := st.exec(txn)
+	if err != nil {
+		return Result{Err: fmt.Errorf("%w: prepare 0x%x: %v", zkerr.ErrSystem, zxid, err)}, before
+	}
+	if res.Err != nil {
+		return res, before
+	}
+	switch txn.Type {
+	case TxnCreate:
+		txn.Path = res.Path
+	case TxnMulti:
+		for i := range txn.Ops {
+			if txn.Ops[i].Type == TxnCreate {
+				txn.Ops[i].Path = res.Multi[i].Path
+			}
+		}
+	}
+	keys := make([]string, 0, len(st.v.writes))
+	for k, w := range st.v.writes {
+		p.entries[k] = pendingEntry{write: w, zxid: zxid}
+		keys = append(keys, k)
+	}
+	p.queue = append(p.queue, pendingTxn{zxid: zxid, keys: keys})
+	p.lastZxid = zxid
+	p.lastDigest = before + st.v.digest
+	return res, p.lastDigest
+}
+
+// Applied tells the Pending that the Tree has applied every txn up to zxid:
+// overlay entries whose latest tag is <= zxid are forgotten.
+func (p *Pending) Applied(zxid int64) {
+	i := 0
+	for ; i < len(p.queue) && p.queue[i].zxid <= zxid; i++ {
+		q := p.queue[i]
+		for _, k := range q.keys {
+			if e, ok := p.entries[k]; ok && e.zxid == q.zxid {
+				delete(p.entries, k)
+			}
+		}
+	}
+	if i > 0 {
+		clear(p.queue[:i])
+		p.queue = p.queue[i:]
+	}
+}
+
+// Reset forgets everything prepared.
+func (p *Pending) Reset() {
+	clear(p.entries)
+	p.queue = nil
+	p.lastZxid = 0
+	p.lastDigest = 0
+}
+
+// Len returns the number of overlay entries held.
+func (p *Pending) Len() int { return len(p.entries) }
+
+// Stat returns the node at path (Stat and ACL, no data) as the prepared
+// txns leave it.
+func (p *Pending) Stat(path string) (Node, error) {
+	if err := ValidatePath(path); err != nil {
+		return Node{}, err
+	}
+	return lookupNode(p, path, false)
+}
+
+// Get returns the node at path with its data, as the prepared txns leave
+// it. The data is a copy owned by the caller.
+func (p *Pending) Get(path string) (Node, error) {
+	if err := ValidatePath(path); err != nil {
+		return Node{}, err
+	}
+	n, err := lookupNode(p, path, true)
+	if err == nil {
+		n.Data = append([]byte{}, n.Data...)
+	}
+	return n, err
+}

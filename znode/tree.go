@@ -1,0 +1,322 @@
+package znode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxDataSize  = 1 << 20
+	DefaultCacheSize    = 64 << 20
+	DefaultMemTableSize = 64 << 20
+)
+
+// Options configures a Tree.
+type Options struct {
+	FS          vfs.FS       // required
+	Dir         string       // the tree's directory (Pebble lives below it)
+	MaxDataSize int          // default 1 MiB (1 << 20); must be > 0; the same on every peer
+	Logger      *slog.Logger // optional
+	CacheSize   int64        // Pebble block cache bytes; default 64 MiB (the memtables come on top)
+	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
+	// with a small memtable and grows it up to this size.
+	MemTableSize uint64
+}
+
+// ErrZxidOrder reports an Apply whose zxid is not above the applied zxid.
+var ErrZxidOrder = errors.New("znode: zxid not above the applied zxid")
+
+// ErrFailed reports a call on a Tree that hit a storage failure in Apply:
+// the tree refuses further writes (fail-stop) until it is reopened.
+var ErrFailed = errors.New("znode: tree failed")
+
+// Tree is the znode tree stored in Pebble.
+type Tree struct {
+	opts Options
+	log  *slog.Logger
+
+	// db is replaced only by Restore, which is not concurrent with
+	// anything else.
+	db    *pebble.DB
+	cache *pebble.Cache
+	name  string // the Pebble directory in use, below opts.Dir
+
+	applied atomic.Pointer[meta]
+	durable atomic.Int64
+	failed  atomic.Pointer[error]
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.FS == nil {
+		return o, errors.New("znode: Options.FS is required")
+	}
+	if o.Dir == "" {
+		return o, errors.New("znode: Options.Dir is required")
+	}
+	if o.MaxDataSize < 0 {
+		return o, fmt.Errorf("znode: Options.MaxDataSize %d must be > 0", o.MaxDataSize)
+	}
+	if o.MaxDataSize == 0 {
+		o.MaxDataSize = DefaultMaxDataSize
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// Open opens the tree in opts.Dir, creating it (/, /zookeeper,
+// /zookeeper/quota, /zookeeper/config at zxid 0) if there is none. It also
+// removes what an interrupted Restore left behind.
+func Open(opts Options) (*Tree, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	// Pebble charges its memtables (up to two of them, one flushing) to the
+	// block cache; size the cache so that CacheSize bytes stay for blocks.
+	cacheBytes := opts.CacheSize + 2*int64(opts.MemTableSize)
+	t := &Tree{opts: opts, log: opts.Logger, cache: pebble.NewCache(cacheBytes)}
+	if err := t.open(); err != nil {
+		t.cache.Unref()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Tree) open() error {
+	fs := t.opts.FS
+	if err := mkdirAllSynced(fs, t.opts.Dir); err != nil {
+		return fmt.Errorf("znode: create %s: %w", t.opts.Dir, err)
+	}
+	name, found, err := readCurrent(fs, t.opts.Dir)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return t.create()
+	}
+	if err := removeStale(fs, t.opts.Dir, name); err != nil {
+		return err
+	}
+	db, err := t.openDB(name, false)
+	if err != nil {
+		return err
+	}
+	m, err := readMeta(db)
+	if err != nil {
+		_ = db.Close()
+		return err
+	}
+	t.db, t.name = db, name
+	t.applied.Store(&m)
+	t.durable.Store(m.zxid)
+	return nil
+}
+
+// create makes a fresh tree and points CURRENT at it.
+func (t *Tree) create() error {
+	fs := t.opts.FS
+	if err := removeStale(fs, t.opts.Dir, ""); err != nil {
+		return err
+	}
+	name := dbName(1)
+	db, err := t.openDB(name, true)
+	if err != nil {
+		return err
+	}
+	m, err := writeInitialTree(db)
+	if err == nil {
+		err = db.Flush()
+	}
+	if err == nil {
+		err = writeCurrent(fs, t.opts.Dir, name)
+	}
+	if err != nil {
+		_ = db.Close()
+		return fmt.Errorf("znode: create tree: %w", err)
+	}
+	t.db, t.name = db, name
+	t.applied.Store(&m)
+	t.durable.Store(m.zxid)
+	return nil
+}
+
+func (t *Tree) openDB(name string, create bool) (db *pebble.DB, err error) {
+	// Pebble treats a failed sync as unrecoverable: it panics (directly,
+	// or through Logger.Fatalf). During Open that happens on this goroutine
+	// after Pebble has released what it opened, so it becomes an error
+	// here; the caller gives up on the directory.
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("znode: open pebble %s: panic: %v", name, r)
+		}
+	}()
+	o := &pebble.Options{
+		FS:                 t.opts.FS,
+		Cache:              t.cache,
+		DisableWAL:         true,
+		MemTableSize:       t.opts.MemTableSize,
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             pebbleLogger{t.log},
+		ErrorIfNotExists:   !create,
+		ErrorIfExists:      create,
+	}
+	// Every create looks up a key that does not exist yet: bloom filters
+	// keep those lookups from reading blocks of every level.
+	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	dir := t.opts.FS.PathJoin(t.opts.Dir, name)
+	db, err = pebble.Open(dir, o)
+	if err != nil {
+		return nil, fmt.Errorf("znode: open pebble %s: %w", dir, err)
+	}
+	return db, nil
+}
+
+func readMeta(r pebble.Reader) (meta, error) {
+	b, ok, err := pebbleReader{r}.get(metaKey)
+	if err != nil {
+		return meta{}, fmt.Errorf("znode: read meta: %w", err)
+	}
+	if !ok {
+		return meta{}, fmt.Errorf("znode: %w: no meta record", errCorrupt)
+	}
+	return decodeMeta(b)
+}
+
+// Close flushes what was applied (so that a clean restart replays nothing)
+// and closes the tree. It is idempotent.
+func (t *Tree) Close() error {
+	t.closeOnce.Do(func() {
+		var err error
+		if t.failed.Load() == nil {
+			err = t.db.Flush()
+		}
+		t.closeErr = errors.Join(err, t.db.Close())
+		t.cache.Unref()
+	})
+	return t.closeErr
+}
+
+// Applied returns the last applied zxid and the digest of the tree after it.
+func (t *Tree) Applied() (zxid int64, digest uint64) {
+	m := t.applied.Load()
+	return m.zxid, m.digest
+}
+
+// NodeCount returns the number of nodes, including / and the /zookeeper
+// nodes.
+func (t *Tree) NodeCount() int64 { return t.applied.Load().nodes }
+
+// Flush makes everything applied so far durable and returns the zxid that
+// is now durable.
+func (t *Tree) Flush() (int64, error) {
+	zxid := t.applied.Load().zxid
+	if err := t.db.Flush(); err != nil {
+		return t.durable.Load(), fmt.Errorf("znode: flush: %w", err)
+	}
+	for {
+		d := t.durable.Load()
+		if d >= zxid || t.durable.CompareAndSwap(d, zxid) {
+			return max(d, zxid), nil
+		}
+	}
+}
+
+// Durable returns the zxid known to be durable: what Open found, or the
+// last Flush or Restore.
+func (t *Tree) Durable() int64 { return t.durable.Load() }
+
+// Apply applies txn at zxid. See the package documentation.
+func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
+	if p := t.failed.Load(); p != nil {
+		return Result{}, nil, fmt.Errorf("%w: %w", ErrFailed, *p)
+	}
+	cur := t.applied.Load()
+	if zxid <= cur.zxid {
+		return Result{}, nil, fmt.Errorf("%w: zxid 0x%x, applied 0x%x", ErrZxidOrder, zxid, cur.zxid)
+	}
+	if txn == nil {
+		return Result{}, nil, errors.New("znode: nil txn")
+	}
+	st := &state{v: newView(pebbleReader{t.db}), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
+	res, err := st.exec(txn)
+	if err != nil {
+		return Result{}, nil, t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
+	}
+	next := meta{zxid: zxid, digest: cur.digest, nodes: cur.nodes}
+	b := t.db.NewBatch()
+	defer b.Close()
+	var changes []Change
+	if res.Err == nil {
+		for k, w := range st.v.writes {
+			if w.del {
+				err = b.Delete([]byte(k), nil)
+			} else {
+				err = b.Set([]byte(k), w.val, nil)
+			}
+			if err != nil {
+				return Result{}, nil, t.fail(err)
+			}
+		}
+		next.digest += st.v.digest
+		next.nodes += st.v.nodes
+		changes = st.changes
+	}
+	if err := b.Set(metaKey, encodeMeta(next), nil); err != nil {
+		return Result{}, nil, t.fail(err)
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
+	}
+	t.applied.Store(&next)
+	return res, changes, nil
+}
+
+func (t *Tree) fail(err error) error {
+	t.failed.CompareAndSwap(nil, &err)
+	return err
+}
+
+// pebbleLogger routes Pebble's messages to the tree's logger: information
+// at debug level, errors at error level.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	if p.l.Enabled(context.Background(), slog.LevelDebug) {
+		p.l.Debug("pebble: " + fmt.Sprintf(format, args...))
+	}
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+// Fatalf logs and panics: Pebble calls it for failures it cannot survive
+// (a failed sync of its MANIFEST), after which the process must stop.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error("pebble fatal: " + msg)
+	panic(pebbleFatal(msg))
+}
+
+// pebbleFatal is the panic value of pebbleLogger.Fatalf.
+type pebbleFatal string

@@ -1,0 +1,249 @@
+package znode
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// errCorrupt reports a stored or streamed value that does not decode.
+var errCorrupt = errors.New("znode: corrupt value")
+
+// kind is how a node lives and dies; stored explicitly so that the kind
+// never has to be guessed from ephemeralOwner.
+type kind uint8
+
+const (
+	kindPersistent kind = 0
+	kindEphemeral  kind = 1
+	kindContainer  kind = 2
+	kindTTL        kind = 3
+)
+
+// ZooKeeper's EphemeralType markers in Stat.EphemeralOwner.
+const (
+	// ContainerOwner marks a container node (EphemeralType.CONTAINER).
+	ContainerOwner int64 = math.MinInt64
+	// ttlOwnerMask marks a TTL node; the low 40 bits hold the TTL.
+	ttlOwnerMask = int64(-0x0100000000000000) // 0xFF00000000000000
+	// MaxTTL is the largest TTL, in ms (EphemeralType.TTL.maxValue()).
+	MaxTTL int64 = 1<<40 - 1
+)
+
+// node is a decoded node value. data aliases the decoded bytes.
+type node struct {
+	kind  kind
+	owner int64 // kindEphemeral: the session; kindTTL: the TTL in ms; else 0
+
+	czxid, mzxid, pzxid int64
+	ctime, mtime        int64
+	version, cversion   int32
+	aversion            int32
+	numChildren         int32
+
+	dataHash uint64 // crc64 of data, so the digest never rereads data
+	acl      []ACL
+	data     []byte
+}
+
+// ephemeralOwner returns Stat.EphemeralOwner as ZooKeeper reports it.
+func (n *node) ephemeralOwner() int64 {
+	switch n.kind {
+	case kindEphemeral:
+		return n.owner
+	case kindContainer:
+		return ContainerOwner
+	case kindTTL:
+		return ttlOwnerMask | n.owner
+	}
+	return 0
+}
+
+func (n *node) stat() Stat {
+	return Stat{
+		Czxid: n.czxid, Mzxid: n.mzxid, Pzxid: n.pzxid,
+		Ctime: n.ctime, Mtime: n.mtime,
+		Version: n.version, Cversion: n.cversion, Aversion: n.aversion,
+		EphemeralOwner: n.ephemeralOwner(),
+		DataLength:     int32(len(n.data)),
+		NumChildren:    n.numChildren,
+	}
+}
+
+// Node value encoding, version 1 (all integers big-endian):
+//
+//	[0]      format version (1)
+//	[1]      kind
+//	[2:10]   owner (session or TTL)
+//	[10:50]  czxid, mzxid, pzxid, ctime, mtime (int64 each)
+//	[50:62]  version, cversion, aversion (int32 each)
+//	[62:66]  numChildren (int32)
+//	[66:74]  crc64 of data
+//	[74:]    uvarint ACL count, then per entry: uvarint perms, uvarint len +
+//	         scheme, uvarint len + id; then the data (the rest of the value)
+const (
+	valueVersion    = 1
+	valueFixedSize  = 74
+	maxACLEntries   = 1 << 16
+	maxACLFieldSize = 1 << 16
+)
+
+func appendNode(dst []byte, n *node) []byte {
+	dst = append(dst, valueVersion, byte(n.kind))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(n.owner))
+	for _, v := range [...]int64{n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime} {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(v))
+	}
+	for _, v := range [...]int32{n.version, n.cversion, n.aversion, n.numChildren} {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(v))
+	}
+	dst = binary.BigEndian.AppendUint64(dst, n.dataHash)
+	dst = binary.AppendUvarint(dst, uint64(len(n.acl)))
+	for _, a := range n.acl {
+		dst = binary.AppendUvarint(dst, uint64(uint32(a.Perms)))
+		dst = binary.AppendUvarint(dst, uint64(len(a.Scheme)))
+		dst = append(dst, a.Scheme...)
+		dst = binary.AppendUvarint(dst, uint64(len(a.ID)))
+		dst = append(dst, a.ID...)
+	}
+	return append(dst, n.data...)
+}
+
+func encodeNode(n *node) []byte {
+	size := valueFixedSize + 1 + len(n.data)
+	for _, a := range n.acl {
+		size += 3*binary.MaxVarintLen32 + len(a.Scheme) + len(a.ID)
+	}
+	return appendNode(make([]byte, 0, size), n)
+}
+
+// decodeNode decodes a node value. It is safe on arbitrary bytes; the
+// returned node's data aliases b.
+func decodeNode(b []byte) (node, error) {
+	var n node
+	if len(b) < valueFixedSize {
+		return n, fmt.Errorf("%w: node value of %d bytes", errCorrupt, len(b))
+	}
+	if b[0] != valueVersion {
+		return n, fmt.Errorf("%w: node value version %d", errCorrupt, b[0])
+	}
+	n.kind = kind(b[1])
+	n.owner = int64(binary.BigEndian.Uint64(b[2:]))
+	i64 := func(off int) int64 { return int64(binary.BigEndian.Uint64(b[off:])) }
+	i32 := func(off int) int32 { return int32(binary.BigEndian.Uint32(b[off:])) }
+	n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime = i64(10), i64(18), i64(26), i64(34), i64(42)
+	n.version, n.cversion, n.aversion, n.numChildren = i32(50), i32(54), i32(58), i32(62)
+	n.dataHash = binary.BigEndian.Uint64(b[66:])
+	if err := checkKind(n.kind, n.owner); err != nil {
+		return n, err
+	}
+	if n.numChildren < 0 {
+		return n, fmt.Errorf("%w: negative child count", errCorrupt)
+	}
+	rest := b[valueFixedSize:]
+	count, k := binary.Uvarint(rest)
+	if k <= 0 || count > maxACLEntries {
+		return n, fmt.Errorf("%w: ACL count", errCorrupt)
+	}
+	rest = rest[k:]
+	if count > 0 {
+		// Each entry takes at least three bytes: never provision more
+		// entries than the input could hold.
+		n.acl = make([]ACL, 0, min(count, uint64(len(rest)/3)))
+	}
+	for range count {
+		perms, k := binary.Uvarint(rest)
+		if k <= 0 || perms > math.MaxUint32 {
+			return n, fmt.Errorf("%w: ACL perms", errCorrupt)
+		}
+		rest = rest[k:]
+		var scheme, id string
+		var err error
+		if scheme, rest, err = decodeString(rest); err != nil {
+			return n, err
+		}
+		if id, rest, err = decodeString(rest); err != nil {
+			return n, err
+		}
+		n.acl = append(n.acl, ACL{Perms: Perm(int32(uint32(perms))), Scheme: scheme, ID: id})
+	}
+	if len(rest) > math.MaxInt32 {
+		return n, fmt.Errorf("%w: data too long", errCorrupt)
+	}
+	n.data = rest
+	return n, nil
+}
+
+func checkKind(k kind, owner int64) error {
+	switch k {
+	case kindPersistent, kindContainer:
+		if owner != 0 {
+			return fmt.Errorf("%w: owner %d on kind %d", errCorrupt, owner, k)
+		}
+	case kindEphemeral:
+		if owner == 0 {
+			return fmt.Errorf("%w: ephemeral without owner", errCorrupt)
+		}
+	case kindTTL:
+		if owner <= 0 || owner > MaxTTL {
+			return fmt.Errorf("%w: TTL %d", errCorrupt, owner)
+		}
+	default:
+		return fmt.Errorf("%w: kind %d", errCorrupt, k)
+	}
+	return nil
+}
+
+func decodeString(b []byte) (string, []byte, error) {
+	l, k := binary.Uvarint(b)
+	if k <= 0 || l > maxACLFieldSize || l > uint64(len(b)-k) {
+		return "", nil, fmt.Errorf("%w: string field", errCorrupt)
+	}
+	return string(b[k : k+int(l)]), b[k+int(l):], nil
+}
+
+// Session value: [0] version (1), [1:5] timeout (int32), [5:] password.
+func encodeSession(s SessionInfo) []byte {
+	b := make([]byte, 0, 5+len(s.Password))
+	b = append(b, valueVersion)
+	b = binary.BigEndian.AppendUint32(b, uint32(s.Timeout))
+	return append(b, s.Password...)
+}
+
+func decodeSession(id int64, b []byte) (SessionInfo, error) {
+	if len(b) < 5 || b[0] != valueVersion {
+		return SessionInfo{}, fmt.Errorf("%w: session value", errCorrupt)
+	}
+	return SessionInfo{
+		ID:       id,
+		Timeout:  int32(binary.BigEndian.Uint32(b[1:])),
+		Password: append([]byte{}, b[5:]...),
+	}, nil
+}
+
+// meta is what the meta key records, written in every Apply batch.
+type meta struct {
+	zxid   int64
+	digest uint64
+	nodes  int64
+}
+
+func encodeMeta(m meta) []byte {
+	b := make([]byte, 0, 25)
+	b = append(b, valueVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(m.zxid))
+	b = binary.BigEndian.AppendUint64(b, m.digest)
+	return binary.BigEndian.AppendUint64(b, uint64(m.nodes))
+}
+
+func decodeMeta(b []byte) (meta, error) {
+	if len(b) != 25 || b[0] != valueVersion {
+		return meta{}, fmt.Errorf("%w: meta value", errCorrupt)
+	}
+	return meta{
+		zxid:   int64(binary.BigEndian.Uint64(b[1:])),
+		digest: binary.BigEndian.Uint64(b[9:]),
+		nodes:  int64(binary.BigEndian.Uint64(b[17:])),
+	}, nil
+}
