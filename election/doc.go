@@ -1,0 +1,44 @@
+// Package election is ZooKeeper's Fast Leader Election (FLE) as a pure,
+// deterministic state machine.
+//
+// A peer is LOOKING, FOLLOWING, LEADING or OBSERVING. While LOOKING it
+// proposes a Vote — (proposed leader, that leader's last zxid, that leader's
+// current epoch) — tagged with its logical clock (the election round), sends
+// it to every voter, and moves its proposal to any better vote it hears of.
+// Votes are totally ordered by epoch, then zxid, then server id. A
+// notification from a newer round resets the round and the ballot box; one
+// from an older round is ignored (and answered with this peer's proposal so
+// that the laggard catches up). The ballot box keeps the latest vote of each
+// voter. Once a quorum of voters agrees with the proposal, the peer waits
+// Config.Finalize ticks for a better vote before it decides (at once if every
+// voter already agrees: then no better vote can exist in this round).
+//
+// A peer that is not LOOKING answers a LOOKING peer with the vote it decided
+// on and its state; a LOOKING peer that gathers a quorum of such answers for
+// one leader, including the leader's own LEADING answer, follows that leader
+// at once: a peer that restarts while the ensemble has a leader joins it
+// without an election, so a restarted ex-leader becomes a follower.
+//
+// Observers never vote: their notifications are answered but never counted,
+// their initial vote loses against every voter's, and votes for a
+// non-voter never win.
+//
+// Two departures from ZooKeeper, both to stop endless exchanges that its
+// rules allow: a voter answers a non-voter only while the non-voter is
+// LOOKING (ZooKeeper answers whatever its state, so a looking voter and an
+// observing observer can answer each other forever), and only a voter
+// answers a laggard's notification from an older round.
+//
+// # Contract
+//
+// An Election is not safe for concurrent use; one goroutine owns it. It starts
+// no goroutines, reads no clock and does no I/O: time is Tick calls, input is
+// Step, output is Messages (drained by the caller, who sends them). Step
+// validates everything it is given and returns an error (the notification is
+// dropped) for anything from an unknown peer or with impossible fields; it
+// never panics. Values passed in are copied; returned slices belong to the
+// caller.
+//
+// The quorum check is its own small piece (Quorum, Majority) so that weighted
+// or hierarchical quorums can be added later.
+package election

@@ -1,0 +1,95 @@
+// Package zab is ZooKeeper's atomic broadcast (ZAB) as a pure, deterministic
+// state machine, with Fast Leader Election (package election) in front of it.
+//
+// # Shape
+//
+// A Node takes inputs — Step (a peer's message), Tick (one tick of the
+// driver's clock), LinkUp / LinkDown (the transport's view of a peer),
+// Propose, Sync, SendApp, SnapshotSent — and gathers its outputs in a Ready:
+// messages to send, durable operations, committed entries to apply,
+// finished read barriers, inbound app messages and status changes. The
+// driver executes a Ready completely, in the order of its fields (send
+// Send; perform Persist, each op durable, in order; send SendAfterPersist;
+// apply Apply; stream SendSnapshot then call SnapshotSent; hand out Synced
+// and App; react to Status), then calls Advance. The Node starts no
+// goroutines, reads no clock and does no I/O except reading the durable Log
+// synchronously; its only randomness is Config.Rand. It is not safe for
+// concurrent use: one goroutine owns it.
+//
+// A standalone zk is an ensemble of one voter running this same code: the
+// election decides at once, discovery and sync are trivial, and NewNode's
+// first Ready makes the new epoch durable, applies the whole log and serves.
+// A proposal then commits in the Ready that persists it.
+//
+// # Protocol
+//
+// zxid = epoch<<32 | counter. Discovery: each learner sends FOLLOWERINFO
+// (OBSERVERINFO) with its accepted epoch; once a quorum of voters is in,
+// the leader proposes e = max + 1 (LEADERINFO), after making e its own
+// accepted epoch; a learner makes e durable before answering ACKEPOCH with
+// its current epoch and last zxid. Synchronization: per learner the leader
+// chooses DIFF (our log has its last zxid), TRUNC then DIFF (it has entries
+// we do not) or SNAP (our log does not reach back to it); DIFF batches are
+// at most MaxMsgBytes of entry data and paced by DIFFACKs (a window of 4);
+// then NEWLEADER. A learner queues every synced op for its log as it
+// arrives, then its new current epoch, and acknowledges NEWLEADER only in
+// SendAfterPersist of that Ready — one asserted code path. Once a quorum of
+// voters acknowledged NEWLEADER (the leader counts itself once its current
+// epoch is handed to the driver) the leader's whole history is committed:
+// it serves and sends UPTODATE. Only entries the leader says are committed
+// (NEWLEADER carries its commit point) are applied during sync.
+//
+// Broadcast: PROPOSAL (one entry each) -> ACK after the follower's fsync ->
+// COMMIT once a quorum of voters has the entry durable. Acknowledgements are
+// cumulative (an ACK of z covers everything up to z; a follower sends one per
+// Ready), COMMIT carries the highest committed zxid, commits are in zxid
+// order, many proposals are in flight. Observers get committed entries only
+// (INFORM). Heartbeats: the leader pings every HeartbeatInterval ticks and
+// learners answer; a learner silent for SyncLimit ticks (InitLimit before it
+// is synced) is dropped, and a leader whose remaining voters are not a
+// quorum steps down at its next tick; a follower whose leader is silent for
+// SyncLimit ticks (InitLimit while syncing), whose link to it breaks, or
+// whose leader says it no longer leads, goes LOOKING. Each wait of the
+// leader's discovery and sync is bounded by InitLimit. When the counter of
+// the epoch would reach 0xffffffff the leader steps down so that a new
+// epoch starts.
+//
+// Leaving a role. An established leader that loses its quorum (a learner
+// dropped, or silent for SyncLimit) steps down at once and does not serve
+// again in that epoch. A follower whose leader announces a new election
+// round goes LOOKING; a leader that steps down tells its observers too. A
+// peer elected leader by others before it decided so itself keeps their
+// FOLLOWERINFO and handles it once it leads. A learner that accepted a newer
+// epoch than a leader proposes cannot join it (ZooKeeper's rule); it waits
+// out InitLimit before looking again, so that retries are paced by ticks.
+//
+// Sync (a read barrier) goes through the leader: it answers once a quorum
+// answered a heartbeat round started after the request, with its commit
+// point; the peer hands out the SyncResult once it applied that far.
+//
+// App messages (SendApp) travel on the same FIFO stream as the protocol
+// messages; zab does not look into them.
+//
+// # Durability and crashes
+//
+// Everything the core needs after a crash is in the Persist ops: the log,
+// and State (accepted and current epoch). After a crash the driver passes
+// what survived to NewNode: the Log as it is, and Durable with the state
+// machine's applied zxid. A restarted peer does not know which of its
+// logged entries past Applied are committed until a leader tells it
+// (a single voter is its own quorum: everything it logged commits).
+// Apply never holds an entry that is not both committed and durable here
+// once the Ready's Persist is done.
+//
+// # Ownership and errors
+//
+// Slices passed in (Propose's and SendApp's data, a Message's Entries and
+// Data) belong to the core afterwards and must not be modified; slices in a
+// Ready belong to the driver, but entry Data may be shared with the core's
+// cache and with other peers' messages, so treat it as read-only. Step
+// validates everything (Message.Validate, the sender, the epoch, the phase)
+// and drops what is wrong with an error wrapping ErrBadMessage,
+// ErrStaleEpoch, ErrUnknownPeer, ErrUnexpected or ErrProtocol; it never
+// panics. The only panic is the internal assertion that a NEWLEADER ack never
+// precedes the durable epoch — a bug, not an input.
+package zab

@@ -1,0 +1,89 @@
+package zab
+
+import "github.com/embedzk/zk/election"
+
+// NextZxid returns the zxid the next Propose will assign if it succeeds, so
+// that a caller can prepare the entry with it; 0 when this peer is not the
+// serving leader. Nothing changes until Propose.
+func (n *Node) NextZxid() int64 {
+	if n.role != RoleLeading || !n.serving() {
+		return 0
+	}
+	return n.nextZxid()
+}
+
+func (n *Node) nextZxid() int64 {
+	counter := int64(0)
+	if EpochOf(n.lastLogged) == n.ld.epoch {
+		counter = CounterOf(n.lastLogged)
+	}
+	return MakeZxid(n.ld.epoch, counter+1)
+}
+
+// propose assigns the next zxid of the epoch to data, queues it for the log
+// and sends it to every forwarding follower.
+func (n *Node) propose(data []byte) (int64, error) {
+	ld := n.ld
+	z := n.nextZxid()
+	if CounterOf(z) >= n.maxCounter || EpochOf(z) != ld.epoch {
+		n.goLooking("the zxid counter rolled over")
+		return 0, ErrZxidRollover
+	}
+	ent := Entry{Zxid: z, Data: data}
+	n.appendEntries([]Entry{ent})
+	for _, id := range ld.ids() {
+		if l := ld.learners[id]; l.forwarding() && !l.observer {
+			n.send(id, &Message{Type: MsgProposal, Epoch: ld.epoch, Entries: []Entry{ent}})
+		}
+	}
+	return ent.Zxid, nil
+}
+
+// maybeCommit advances the commit point to the largest zxid a quorum of
+// voters has durably (the leader's own ack is what it handed to the driver)
+// and tells the learners: COMMIT to followers, INFORM to observers.
+func (n *Node) maybeCommit() {
+	ld := n.ld
+	if ld.phase != phaseEstablished {
+		return
+	}
+	ld.acks[n.cfg.ID] = n.selfAck
+	c := election.CommittedIndex(n.q, ld.acks)
+	if c <= n.committed {
+		return
+	}
+	n.committed = c
+	for _, id := range ld.ids() {
+		l := ld.learners[id]
+		switch {
+		case !l.forwarding():
+		case l.observer:
+			n.inform(l)
+		default:
+			n.send(id, &Message{Type: MsgCommit, Epoch: ld.epoch, Zxid: c})
+		}
+	}
+}
+
+// inform sends an observer the committed entries it does not have.
+func (n *Node) inform(l *learner) {
+	for l.informed < n.committed {
+		ents, err := n.entries(l.informed, n.committed, n.cfg.MaxMsgBytes)
+		if err != nil {
+			n.lg.Error("zab: reading the log for an INFORM", "peer", l.id, "err", err)
+			n.dropLearner(l.id, "cannot read the log")
+			return
+		}
+		l.informed = ents[len(ents)-1].Zxid
+		n.send(l.id, &Message{Type: MsgInform, Epoch: n.ld.epoch, Entries: ents})
+	}
+}
+
+// pingBack records a learner's answer to a heartbeat.
+func (n *Node) pingBack(l *learner, m *Message) error {
+	if m.ID <= n.ld.round {
+		l.pingAck = max(l.pingAck, m.ID)
+		n.checkBarriers()
+	}
+	return nil
+}

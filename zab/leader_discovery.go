@@ -1,0 +1,116 @@
+package zab
+
+import "fmt"
+
+// learnerInfo handles FOLLOWERINFO / OBSERVERINFO: a peer starts (or starts
+// over) its handshake with this leader.
+func (n *Node) learnerInfo(from int64, m *Message) error {
+	obs := m.Type == MsgObserverInfo
+	if obs == n.q.IsVoter(from) {
+		return fmt.Errorf("%w: %v from %d, a voter=%v", ErrBadMessage, m.Type, from, !obs)
+	}
+	ld := n.ld
+	if ld.learners[from] != nil {
+		n.dropLearner(from, "it starts over")
+	}
+	l := &learner{id: from, observer: obs, phase: lpInfo, since: n.tick, heard: n.tick,
+		accepted: m.PeerEpoch, peerLast: m.Zxid}
+	ld.add(l)
+	if ld.phase == phaseDiscovery {
+		n.checkDiscovery()
+		return nil
+	}
+	n.sendLeaderInfo(l)
+	return nil
+}
+
+// checkDiscovery decides the new epoch once a quorum of voters (this leader
+// included) told their accepted epochs: one more than the largest of all.
+func (n *Node) checkDiscovery() {
+	ld := n.ld
+	if ld.phase != phaseDiscovery {
+		return
+	}
+	ids := []int64{n.cfg.ID}
+	epoch := n.state.AcceptedEpoch
+	for _, id := range ld.ids() {
+		ids = append(ids, id)
+		epoch = max(epoch, ld.learners[id].accepted)
+	}
+	if !n.q.HasQuorum(ids) {
+		return
+	}
+	epoch++
+	if epoch > MaxEpoch {
+		n.lg.Error("zab: epochs exhausted", "epoch", epoch)
+		return // discovery times out; nothing else can be done
+	}
+	ld.epoch, ld.histLast = epoch, n.lastLogged
+	n.saveState(State{AcceptedEpoch: epoch, CurrentEpoch: n.state.CurrentEpoch})
+	ld.phase, ld.since = phaseEpochAck, n.tick
+	ld.epochAcks[n.cfg.ID] = true
+	n.lg.Info("zab: proposing a new epoch", "epoch", epoch)
+	for _, id := range ld.ids() {
+		n.sendLeaderInfo(ld.learners[id])
+	}
+	n.checkEpochAcks()
+}
+
+// sendLeaderInfo proposes the new epoch to a learner, once this leader's own
+// accepted epoch is durable.
+func (n *Node) sendLeaderInfo(l *learner) {
+	l.phase, l.since = lpEpoch, n.tick
+	n.sendDurable(l.id, &Message{Type: MsgLeaderInfo, Epoch: n.ld.epoch})
+}
+
+// ackEpoch handles ACKEPOCH: the learner accepted the new epoch (PeerEpoch is
+// its current epoch) or had accepted it before (PeerEpoch -1: it syncs but
+// does not count). Until a quorum acked, a learner more recent than this
+// leader is refused: the election chose a stale leader.
+func (n *Node) ackEpoch(l *learner, m *Message) error {
+	ld := n.ld
+	if l.phase != lpEpoch {
+		return fmt.Errorf("%w: ACKEPOCH from %d in phase %v", ErrUnexpected, l.id, l.phase)
+	}
+	l.peerLast = m.Zxid
+	if m.PeerEpoch >= 0 && ld.phase == phaseEpochAck {
+		if m.PeerEpoch > ld.sumEpoch || (m.PeerEpoch == ld.sumEpoch && m.Zxid > ld.sumZxid) {
+			n.dropLearner(l.id, "it is ahead of the leader")
+			return fmt.Errorf("%w: learner %d (epoch %d, zxid %#x) is ahead of the leader (epoch %d, zxid %#x)",
+				ErrStaleEpoch, l.id, m.PeerEpoch, m.Zxid, ld.sumEpoch, ld.sumZxid)
+		}
+		if !l.observer {
+			ld.epochAcks[l.id] = true
+		}
+	}
+	l.phase, l.since = lpAcked, n.tick
+	if ld.phase == phaseEpochAck {
+		n.checkEpochAcks()
+		return nil
+	}
+	n.startSync(l)
+	return nil
+}
+
+// checkEpochAcks moves to synchronization once a quorum acked the epoch: the
+// leader makes the epoch its current one and syncs every learner.
+func (n *Node) checkEpochAcks() {
+	ld := n.ld
+	if ld.phase != phaseEpochAck {
+		return
+	}
+	ids := make([]int64, 0, len(ld.epochAcks))
+	for id := range ld.epochAcks {
+		ids = append(ids, id)
+	}
+	if !n.q.HasQuorum(ids) {
+		return
+	}
+	n.saveState(State{AcceptedEpoch: ld.epoch, CurrentEpoch: ld.epoch})
+	ld.phase, ld.since = phaseSync, n.tick
+	for _, id := range ld.ids() {
+		if l := ld.learners[id]; l.phase == lpAcked {
+			n.startSync(l)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package zab
+
+// Status is a snapshot of the node's state.
+type Status struct {
+	Role      Role
+	Leader    int64 // 0 when unknown
+	Epoch     int64 // current epoch
+	LastZxid  int64 // last logged (durable once the Ready that reports it is done)
+	Committed int64 // highest committed zxid known
+	// Serving: leader: established (a quorum acked NEWLEADER) and holding
+	// its quorum; follower/observer: got UPTODATE and its leader link is alive.
+	Serving bool
+	Synced  []int64 // leader: peers in broadcast phase; follower: [leader] when serving
+}
+
+// Status returns the current status.
+func (n *Node) Status() Status {
+	st := Status{Role: n.role, Leader: n.leader, Epoch: n.state.CurrentEpoch, LastZxid: n.selfAck,
+		Committed: n.committed, Serving: n.serving()}
+	switch {
+	case n.ld != nil:
+		for _, id := range n.ld.ids() {
+			if n.ld.learners[id].phase == lpBroadcast {
+				st.Synced = append(st.Synced, id)
+			}
+		}
+	case n.fl != nil && st.Serving:
+		st.Synced = []int64{n.leader}
+	}
+	return st
+}
+
+func (n *Node) serving() bool {
+	switch {
+	case n.ld != nil:
+		return n.ld.phase == phaseEstablished && n.ld.alive && !n.ld.lost
+	case n.fl != nil:
+		return n.fl.phase == fpBroadcast
+	}
+	return false
+}
+
+// statusChanged reports whether a Ready must carry the status.
+func (n *Node) statusChanged() bool {
+	r := n.reported
+	return r.Role != n.role || r.Leader != n.leader || r.Epoch != n.state.CurrentEpoch || r.Serving != n.serving() ||
+		(n.ld != nil && n.ld.synced)
+}
+
+// report returns the status for a Ready and remembers it as reported.
+func (n *Node) report() Status {
+	st := n.Status()
+	n.reported = st
+	if n.ld != nil {
+		n.ld.synced = false
+	}
+	return st
+}
+
+func (p leaderPhase) String() string {
+	return [...]string{"?", "discovery", "epoch-ack", "sync", "established"}[min(int(p), 4)]
+}
+
+func (p learnerPhase) String() string {
+	return [...]string{"?", "info", "epoch", "acked", "snap", "diff", "syncing", "broadcast"}[min(int(p), 7)]
+}
+
+func (p followerPhase) String() string {
+	return [...]string{"?", "discovery", "sync", "synced", "broadcast"}[min(int(p), 4)]
+}
