@@ -130,3 +130,27 @@ func (m *Manager) DropSession(session int64, reason error) {
 }
 
 func byID(a, b *reg) int { return cmp.Compare(a.id, b.id) }
+
+// Fire delivers ev to one registration as if a change had triggered it: a
+// one-shot registration is removed and closed after it, a persistent one
+// stays (and is removed if its sink overflows). It returns false if the
+// registration is gone. The root uses it after replacing the tree with a
+// leader's snapshot, to tell watches about changes they never saw applied.
+func (m *Manager) Fire(id ID, ev Event) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.byID[id]
+	if r == nil {
+		return false
+	}
+	if r.kind.OneShot() {
+		m.unlink(r)
+		end(r, &ev)
+		return true
+	}
+	if !r.sink.Deliver(ev) {
+		m.unlink(r)
+		r.sink.Overflow()
+	}
+	return true
+}

@@ -455,3 +455,37 @@ func TestStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestFireOneRegistration(t *testing.T) {
+	m := NewManager()
+	one := NewChanSink(1)
+	per := NewChanSink(4)
+	other := NewChanSink(1)
+	oneID := m.Add(1, "/a", KindData, one)
+	perID := m.Add(1, "/a", KindPersistent, per)
+	m.Add(1, "/a", KindData, other)
+	ev := Event{Type: EventNodeDataChanged, Path: "/a", Zxid: 9}
+	if !m.Fire(oneID, ev) || !m.Fire(perID, ev) {
+		t.Fatal("Fire of live registrations must report true")
+	}
+	if got := <-one.C(); got != ev {
+		t.Fatalf("one-shot got %+v", got)
+	}
+	if _, open := <-one.C(); open {
+		t.Fatal("a fired one-shot must be closed")
+	}
+	if m.Fire(oneID, ev) {
+		t.Fatal("a fired one-shot is gone")
+	}
+	if got := <-per.C(); got != ev {
+		t.Fatalf("persistent got %+v", got)
+	}
+	if w, _, _ := m.Count(); w != 2 {
+		t.Fatalf("the persistent watch and the untouched one-shot must stay, have %d", w)
+	}
+	select {
+	case e := <-other.C():
+		t.Fatalf("Fire must reach only its registration, other got %+v", e)
+	default:
+	}
+}
