@@ -1,0 +1,319 @@
+package zk
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/zab/transport"
+)
+
+// cluster runs several peers in one process over a manually driven
+// in-memory network, with manual clocks: the test decides when frames are
+// delivered and when time passes, so nothing depends on real time.
+type cluster struct {
+	t       *testing.T
+	net     *transport.Network
+	servers []Server
+	fs      map[int64]vfs.FS
+	ens     map[int64]*Ensemble // nil while a peer is stopped
+	seed    uint64
+}
+
+func newCluster(t *testing.T, voters, observers int, seed uint64) *cluster {
+	c := &cluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*Ensemble{}, seed: seed}
+	var ids []int64
+	for i := 1; i <= voters+observers; i++ {
+		id := int64(i)
+		ids = append(ids, id)
+		c.servers = append(c.servers, Server{ID: id, Host: "inmem", QuorumPort: 2000 + i, ElectionPort: 3000 + i, Observer: i > voters})
+		c.fs[id] = vfs.NewMem()
+	}
+	c.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, Manual: true, EventBuffer: 1 << 16})
+	t.Cleanup(c.close)
+	for _, id := range ids {
+		c.start(id)
+	}
+	return c
+}
+
+func (c *cluster) config(id int64) Config {
+	cfg := testConfig(c.fs[id], c.seed*1000+uint64(id))
+	cfg.ID = id
+	cfg.Servers = c.servers
+	return cfg
+}
+
+// start (re)starts peer id on its own disk.
+func (c *cluster) start(id int64) {
+	c.t.Helper()
+	cfg := c.config(id)
+	cfg.Transport = c.net.Restart(id)
+	e, err := NewEnsemble(cfg)
+	if err != nil {
+		c.t.Fatalf("starting peer %d: %v", id, err)
+	}
+	c.ens[id] = e
+}
+
+// stop stops peer id cleanly (its disk keeps everything it wrote).
+func (c *cluster) stop(id int64) {
+	c.t.Helper()
+	c.net.Crash(id)
+	c.ens[id].Close()
+	c.ens[id] = nil
+}
+
+func (c *cluster) close() {
+	for id, e := range c.ens {
+		if e != nil {
+			e.Close()
+			c.ens[id] = nil
+		}
+	}
+	c.net.Close()
+}
+
+func (c *cluster) running() []int64 {
+	var ids []int64
+	for _, s := range c.servers {
+		if c.ens[s.ID] != nil {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+// settle delivers frames and lets every peer handle them until nothing moves.
+func (c *cluster) settle() {
+	c.t.Helper()
+	ctx := testCtx(c.t)
+	for i := 0; i < 100000; i++ {
+		n := c.net.DeliverAll()
+		for _, id := range c.running() {
+			if err := c.ens[id].Barrier(ctx); err != nil {
+				c.t.Fatalf("barrier on %d: %v", id, err)
+			}
+		}
+		if n == 0 && len(c.net.Pending()) == 0 {
+			return
+		}
+	}
+	c.t.Fatal("the cluster never settled")
+}
+
+// tick advances every running peer's clock by one tick, then settles.
+func (c *cluster) tick() {
+	c.t.Helper()
+	ctx := testCtx(c.t)
+	for _, id := range c.running() {
+		if err := c.ens[id].Tick(ctx); err != nil {
+			c.t.Fatalf("tick on %d: %v", id, err)
+		}
+	}
+	c.settle()
+}
+
+// waitFor ticks until cond holds, failing after maxTicks.
+func (c *cluster) waitFor(what string, maxTicks int, cond func() bool) {
+	c.t.Helper()
+	c.settle()
+	for i := 0; !cond(); i++ {
+		if i == maxTicks {
+			c.t.Fatalf("after %d ticks: still waiting for %s; status %s", maxTicks, what, c.describe())
+		}
+		c.tick()
+	}
+}
+
+func (c *cluster) describe() string {
+	s := ""
+	for _, id := range c.running() {
+		st := c.ens[id].Status()
+		s += fmt.Sprintf(" [%d %v leader=%d epoch=%d serving=%v last=%#x applied=%#x]", id, st.Mode, st.Leader, st.Epoch, st.Serving, st.LastZxid, st.Applied)
+	}
+	return s
+}
+
+// leader returns the serving leader, or 0.
+func (c *cluster) leader() int64 {
+	for _, id := range c.running() {
+		if st := c.ens[id].Status(); st.Mode == ModeLeading && st.Serving {
+			return id
+		}
+	}
+	return 0
+}
+
+func (c *cluster) allServing() bool {
+	for _, id := range c.running() {
+		if !c.ens[id].Status().Serving {
+			return false
+		}
+	}
+	return c.leader() != 0
+}
+
+// do runs fn (a blocking client call) while driving the cluster, and
+// returns its error. Time advances only while fn waits on the cluster.
+func (c *cluster) do(fn func(ctx context.Context) error) error {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		c.settle()
+		if i%64 == 63 {
+			c.tick()
+		}
+		runtime.Gosched()
+	}
+}
+
+func (c *cluster) session(id int64) *Session {
+	c.t.Helper()
+	var s *Session
+	err := c.do(func(ctx context.Context) (err error) {
+		s, err = c.ens[id].NewSession(ctx)
+		return err
+	})
+	if err != nil {
+		c.t.Fatalf("session on %d: %v", id, err)
+	}
+	return s
+}
+
+func (c *cluster) create(s *Session, path string) error {
+	return c.do(func(ctx context.Context) error {
+		_, err := s.Create(ctx, path, []byte(path))
+		return err
+	})
+}
+
+// sameTrees checks every running peer holds the same tree.
+func (c *cluster) sameTrees() {
+	c.t.Helper()
+	c.settle()
+	var first string
+	var firstID int64
+	for _, id := range c.running() {
+		d := dumpTree(c.t, c.ens[id])
+		if first == "" {
+			first, firstID = d, id
+			continue
+		}
+		if d != first {
+			c.t.Fatalf("peers %d and %d differ:\n%s\nvs\n%s", firstID, id, first, d)
+		}
+	}
+}
+
+func (c *cluster) syncLimitTicks() int { return DefaultSyncLimit * TicksPerTickTime }
+
+// others returns the running peers other than id.
+func (c *cluster) others(id int64) []int64 {
+	return slices.DeleteFunc(c.running(), func(x int64) bool { return x == id })
+}
+
+// TestClusterWalkthrough3 is the walk-through ZooKeeper users know, on 3
+// peers.
+func TestClusterWalkthrough3(t *testing.T) {
+	c := newCluster(t, 3, 0, 1)
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	walkthrough(t, c, 3)
+}
+
+// TestClusterWalkthrough5Observer is the same on 5 voters and an observer.
+func TestClusterWalkthrough5Observer(t *testing.T) {
+	c := newCluster(t, 5, 1, 2)
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	if st := c.ens[6].Status(); st.Mode != ModeObserving {
+		t.Fatalf("peer 6 is %v, want observing", st.Mode)
+	}
+	walkthrough(t, c, 5)
+}
+
+func walkthrough(t *testing.T, c *cluster, voters int) {
+	leader := c.leader()
+	followers := slices.DeleteFunc(c.others(leader), func(id int64) bool { return c.servers[id-1].Observer })
+	ls := c.session(leader)
+	fs := c.session(followers[0])
+	n := 0
+	write := func(s *Session) error {
+		n++
+		return c.create(s, fmt.Sprintf("/w%03d", n))
+	}
+	if err := write(fs); err != nil {
+		t.Fatalf("write through a follower: %v", err)
+	}
+	// Stop followers while a quorum remains: writes still commit.
+	minority := voters - (voters/2 + 1)
+	stopped := followers[len(followers)-minority:]
+	for _, f := range stopped {
+		c.stop(f)
+		if err := write(ls); err != nil {
+			t.Fatalf("write with %d stopped: %v", f, err)
+		}
+	}
+	// One more: the leader loses its quorum and stops serving.
+	lost := followers[len(followers)-minority-1]
+	c.stop(lost)
+	c.waitFor("the leader to stop serving", c.syncLimitTicks()+20, func() bool { return !c.ens[leader].Status().Serving })
+	if err := write(ls); err == nil {
+		t.Fatal("a write committed without a quorum")
+	}
+	// Start one again: service returns.
+	c.start(lost)
+	c.waitFor("service to return", 400, c.allServing)
+	leader = c.leader()
+	s := c.session(leader)
+	if err := write(s); err != nil {
+		t.Fatalf("write after service returned: %v", err)
+	}
+	// Start the rest, then stop the leader: the others elect a new one.
+	for _, f := range stopped {
+		c.start(f)
+	}
+	c.waitFor("all peers serving", 400, c.allServing)
+	old := leader
+	c.stop(old)
+	c.waitFor("a new leader", 400, func() bool { return c.leader() != 0 && c.leader() != old })
+	leader = c.leader()
+	if err := write(c.session(c.others(leader)[0])); err != nil {
+		t.Fatalf("write under the new leader: %v", err)
+	}
+	// The old leader comes back as a follower; the leader does not change.
+	c.start(old)
+	c.waitFor("the old leader to follow", 400, func() bool {
+		st := c.ens[old].Status()
+		return st.Serving && st.Mode == ModeFollowing
+	})
+	if c.leader() != leader {
+		t.Fatalf("the leader changed from %d to %d when the old leader came back", leader, c.leader())
+	}
+	if err := write(c.session(old)); err != nil {
+		t.Fatalf("write through the returned peer: %v", err)
+	}
+	c.sameTrees()
+	for i := 1; i <= n; i++ {
+		if i == 2+minority { // the write refused without a quorum
+			continue
+		}
+		for _, id := range c.running() {
+			if _, err := c.ens[id].tree.Stat(fmt.Sprintf("/w%03d", i)); err != nil {
+				t.Fatalf("acknowledged write /w%03d missing on %d: %v", i, id, err)
+			}
+		}
+	}
+}
