@@ -3,6 +3,7 @@ package zk
 import (
 	"fmt"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/zab"
 	"github.com/embedzk/zk/znode"
@@ -66,6 +67,9 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 	if _, digest := p.e.tree.Applied(); en.digest != 0 && digest != en.digest {
 		return nil, fmt.Errorf("%w: after zxid %#x this peer's tree digest is %#x, the leader's %#x",
 			zkerr.ErrDataInconsistency, ent.Zxid, digest, en.digest)
+	}
+	if err := p.hook(hooks.BeforeWatchTrigger); err != nil {
+		return nil, err
 	}
 	p.e.watches.Trigger(changes, p.mayRead)
 	p.sessionEffects(en, res)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
 )
 
@@ -107,6 +108,10 @@ type Config struct {
 	// Rand supplies session passwords and protocol jitter (default
 	// crypto/rand). Tests pass a seeded source for reproducible runs.
 	Rand io.Reader
+
+	// TestHooks is for zk's own tests (its deterministic simulation crashes
+	// peers at named points through it); leave it nil.
+	TestHooks *hooks.Hooks
 
 	// knobs are settings for this package's own tests.
 	knobs testKnobs

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/zab"
@@ -274,6 +275,11 @@ func (p *peer) sessionTick() {
 		p.tracker.Touch(id)
 	}
 	for _, id := range p.tracker.Tick() {
+		if err := p.hook(hooks.BeforeExpire); err != nil {
+			p.e.fail(err)
+			p.stopServing()
+			return
+		}
 		p.proposeHousekeeping(&znode.Txn{Type: znode.TxnCloseSession, Session: id})
 	}
 	if (p.ticks/TicksPerTickTime)%p.reapTick == 0 {

@@ -3,6 +3,7 @@ package zk
 import (
 	"fmt"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/wal"
 	"github.com/embedzk/zk/zab"
@@ -14,7 +15,11 @@ func (p *peer) flush() {
 	for !p.failed() && p.node.HasReady() {
 		rd := p.node.Ready()
 		p.send(rd.Send)
-		if err := p.persist(rd.Persist); err != nil {
+		err := p.persist(rd.Persist)
+		if err == nil && len(rd.SendAfterPersist) > 0 {
+			err = p.hook(hooks.BeforeAck)
+		}
+		if err != nil {
 			p.e.fail(err)
 			p.stopServing()
 			return
@@ -64,8 +69,14 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		if len(batch) == 0 {
 			return nil
 		}
+		if err := p.hook(hooks.BeforeAppend); err != nil {
+			return err
+		}
 		err := p.e.wal.Append(batch)
 		batch = nil
+		if err == nil {
+			err = p.hook(hooks.AfterAppend)
+		}
 		return err
 	}
 	for _, op := range ops {
@@ -83,7 +94,7 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		case zab.PersistTruncate:
 			err = p.e.wal.TruncateAfter(op.Zxid)
 		case zab.PersistState:
-			err = p.e.wal.SetState(wal.State{AcceptedEpoch: op.State.AcceptedEpoch, CurrentEpoch: op.State.CurrentEpoch})
+			err = p.persistState(op.State)
 		case zab.PersistSnapshot:
 			err = p.snapshotChunk(op)
 		default:
@@ -97,6 +108,21 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		return fmt.Errorf("zk: appending to the log: %w", err)
 	}
 	return nil
+}
+
+func (p *peer) persistState(st zab.State) error {
+	if err := p.hook(hooks.BeforeEpoch); err != nil {
+		return err
+	}
+	if err := p.e.wal.SetState(wal.State{AcceptedEpoch: st.AcceptedEpoch, CurrentEpoch: st.CurrentEpoch}); err != nil {
+		return err
+	}
+	return p.hook(hooks.AfterEpoch)
+}
+
+// hook calls the test hook at point; an error crashes the peer there.
+func (p *peer) hook(point string) error {
+	return p.cfg.TestHooks.At(p.cfg.ID, point)
 }
 
 // synced answers the Sync requests the core finished.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/zab"
 )
@@ -96,6 +97,11 @@ func (s *snapshotter) write(sn snapHandle) error {
 		return err
 	}
 	if _, err := sn.WriteTo(w); err != nil {
+		w.Abort()
+		return err
+	}
+	if err := s.p.hook(hooks.BeforeSnapshot); err != nil {
+		s.p.e.fail(err)
 		w.Abort()
 		return err
 	}
@@ -198,7 +204,13 @@ func (p *peer) snapshotChunk(op zab.PersistOp) error {
 	if err := w.Commit(); err != nil {
 		return err
 	}
+	if err := p.hook(hooks.BeforeSnapInstall); err != nil {
+		return err
+	}
 	if err := p.e.wal.Reset(op.Zxid); err != nil {
+		return err
+	}
+	if err := p.hook(hooks.AfterSnapInstall); err != nil {
 		return err
 	}
 	p.e.applyMu.Lock()

@@ -1,0 +1,40 @@
+// Package hooks lets zk's own tests (the deterministic simulation above
+// all) stop a peer at a named point of its persistence and replication code,
+// to simulate a crash exactly there. Production code passes a nil *Hooks:
+// every call is then a no-op.
+package hooks
+
+import "errors"
+
+// ErrCrash is what a hook returns to crash the peer at its point: the peer
+// stops at once (fail-stop) and does nothing after the point.
+var ErrCrash = errors.New("hooks: simulated crash")
+
+// Points at which the root calls Hooks.At.
+const (
+	BeforeAppend       = "before-log-append"         // entries about to be written to the log
+	AfterAppend        = "after-log-append"          // entries durable, nothing sent or acked yet
+	BeforeEpoch        = "before-epoch-persist"      // acceptedEpoch/currentEpoch about to be written
+	AfterEpoch         = "after-epoch-persist"       // epochs durable, no ack sent
+	BeforeAck          = "before-send-after-persist" // everything durable; ACK / ACKEPOCH / NEWLEADER ack not sent
+	BeforeSnapInstall  = "before-snapshot-install"   // leader's snapshot file durable, log not reset yet
+	AfterSnapInstall   = "after-snapshot-install"    // log reset to the snapshot, tree not restored yet
+	BeforeWatchTrigger = "before-watch-trigger"      // a txn applied to the tree, its watch events not queued
+	BeforeExpire       = "before-expire-proposal"    // the leader decided a session expired, nothing proposed
+	BeforeSnapshot     = "before-snapshot-commit"    // a periodic snapshot written, not committed
+)
+
+// Hooks holds the test's callback. A nil *Hooks does nothing.
+type Hooks struct {
+	// Func is called with the peer's id and the point's name; a non-nil
+	// error (normally ErrCrash) stops the peer there.
+	Func func(peer int64, point string) error
+}
+
+// At calls the hook, if any.
+func (h *Hooks) At(peer int64, point string) error {
+	if h == nil || h.Func == nil {
+		return nil
+	}
+	return h.Func(peer, point)
+}
