@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/wal"
 	"github.com/embedzk/zk/watch"
@@ -31,7 +32,9 @@ type Ensemble struct {
 	applyMu sync.RWMutex
 	applied appliedMark
 
-	reqC   chan *request
+	reqC   chan *request // client requests
+	ctlC   chan *request // ticks and barriers
+	inLoop atomic.Int64  // client requests queued or in flight
 	stopC  chan struct{}
 	doneC  chan struct{}
 	closed atomic.Bool
@@ -63,6 +66,7 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		cfg:      cfg,
 		watches:  watch.NewManager(),
 		reqC:     make(chan *request, 1024),
+		ctlC:     make(chan *request),
 		stopC:    make(chan struct{}),
 		doneC:    make(chan struct{}),
 		sessions: map[int64]*Session{},
@@ -226,6 +230,7 @@ func (e *Ensemble) Status() Status {
 	if p := e.failErr.Load(); p != nil {
 		st.Err = *p
 	}
+	st.Requests = int(e.inLoop.Load())
 	return st
 }
 
@@ -258,18 +263,44 @@ func (e *Ensemble) errIfDown() error {
 	return nil
 }
 
-// submit hands r to the peer loop.
+// submit hands a client request to the peer loop.
 func (e *Ensemble) submit(ctx context.Context, r *request) error {
 	if e.closed.Load() {
 		return zkerr.ErrClosed
 	}
+	r.inLoop = &e.inLoop
+	e.inLoop.Add(1)
 	select {
 	case e.reqC <- r:
+		e.cfg.TestHooks.At(e.cfg.ID, hooks.Queued)
 		return nil
+	case <-e.stopC:
+		e.inLoop.Add(-1)
+		return zkerr.ErrClosed
+	case <-ctx.Done():
+		e.inLoop.Add(-1)
+		return ctx.Err()
+	}
+}
+
+// control hands a tick or barrier to the peer loop and waits for it.
+func (e *Ensemble) control(ctx context.Context, kind reqKind) error {
+	if e.closed.Load() {
+		return zkerr.ErrClosed
+	}
+	r := newRequest(kind, nil)
+	select {
+	case e.ctlC <- r:
 	case <-e.stopC:
 		return zkerr.ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-e.doneC:
+		return zkerr.ErrClosed
 	}
 }
 
@@ -307,12 +338,7 @@ func (e *Ensemble) Tick(ctx context.Context) error {
 	if !e.cfg.ManualClock {
 		return fmt.Errorf("%w: Tick needs Config.ManualClock", zkerr.ErrAPI)
 	}
-	r := newRequest(reqTick, nil)
-	if err := e.submit(ctx, r); err != nil {
-		return err
-	}
-	_, err := r.wait(ctx)
-	return err
+	return e.control(ctx, reqTick)
 }
 
 // Barrier returns once the peer has handled every transport event already
@@ -320,12 +346,7 @@ func (e *Ensemble) Tick(ctx context.Context) error {
 // answering, sending). With a manually driven in-memory network it lets a
 // test (or a simulation) run an ensemble step by step, deterministically.
 func (e *Ensemble) Barrier(ctx context.Context) error {
-	r := newRequest(reqBarrier, nil)
-	if err := e.submit(ctx, r); err != nil {
-		return err
-	}
-	_, err := r.wait(ctx)
-	return err
+	return e.control(ctx, reqBarrier)
 }
 
 // fail stops the peer for good after an unrecoverable error (a failed

@@ -104,6 +104,10 @@ func (p *peer) run() {
 	if p.e.trans != nil {
 		evC = p.e.trans.Events()
 	}
+	reqC := p.e.reqC
+	if p.cfg.TestHooks.IsStepped() {
+		evC, reqC = nil, nil // handled only inside barriers
+	}
 	defer p.shutdown()
 	for {
 		p.flush()
@@ -119,9 +123,11 @@ func (p *peer) run() {
 			}
 			p.handleEvent(ev)
 			p.drainEvents(evC)
-		case r := <-p.e.reqC:
+		case r := <-reqC:
 			p.handleRequest(r)
 			p.drainRequests()
+		case r := <-p.e.ctlC:
+			p.control(r)
 		case res := <-p.snap.doneC:
 			p.snap.finished(res)
 		}
@@ -146,16 +152,44 @@ func (p *peer) drainEvents(evC <-chan transport.Event) bool {
 }
 
 // drainRequests takes every queued request (up to a batch) before the next
-// Ready, so that one fsync covers all of them (group commit).
-func (p *peer) drainRequests() {
+// Ready, so that one fsync covers all of them (group commit); it reports
+// whether it took a full batch (more may be queued).
+func (p *peer) drainRequests() bool {
 	for i := 0; i < maxBatch; i++ {
 		select {
 		case r := <-p.e.reqC:
 			p.handleRequest(r)
 		default:
-			return
+			return false
 		}
 	}
+	return true
+}
+
+// control handles a tick or a barrier. A barrier handles every transport
+// event and client request already queued (events first), and everything
+// they cause locally, before it is answered.
+func (p *peer) control(r *request) {
+	switch r.kind {
+	case reqTick:
+		p.tick()
+	case reqBarrier:
+		for more := true; more; {
+			more = false
+			if p.e.trans != nil {
+				for p.drainEvents(p.e.trans.Events()) {
+					more = true
+				}
+			}
+			for p.drainRequests() {
+				more = true
+			}
+			p.flush()
+			more = more || len(p.e.reqC) > 0 || (p.e.trans != nil && len(p.e.trans.Events()) > 0)
+		}
+	}
+	p.flush()
+	r.done <- reply{}
 }
 
 // failed reports whether the peer fail-stopped.
@@ -176,6 +210,8 @@ func (p *peer) shutdown() {
 		select {
 		case r := <-p.e.reqC:
 			r.fail(zkerr.ErrClosed)
+		case r := <-p.e.ctlC:
+			r.done <- reply{}
 		default:
 			return
 		}
@@ -212,18 +248,6 @@ func (p *peer) handleRequest(r *request) {
 		return
 	}
 	switch r.kind {
-	case reqTick:
-		p.tick()
-		p.flush()
-		r.answer(reply{})
-	case reqBarrier:
-		if p.e.trans != nil {
-			for p.drainEvents(p.e.trans.Events()) {
-				p.flush()
-			}
-		}
-		p.flush()
-		r.answer(reply{})
 	case reqSync:
 		id := p.track(r)
 		if err := p.node.Sync(id); err != nil {

@@ -3,6 +3,7 @@ package zk
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
@@ -37,6 +38,10 @@ type request struct {
 	// Set by the loop.
 	id   uint64 // key in the loop's inflight map
 	sent bool   // left this peer's control (proposed or forwarded)
+
+	// inLoop counts the ensemble's requests queued or in flight; answer
+	// decrements it.
+	inLoop *atomic.Int64
 }
 
 // reply is the loop's answer to a request.
@@ -61,6 +66,9 @@ func (r *request) answer(rep reply) {
 	case r.done <- rep:
 	default:
 		panic("zk: request answered twice")
+	}
+	if r.inLoop != nil {
+		r.inLoop.Add(-1)
 	}
 }
 

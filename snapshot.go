@@ -68,10 +68,7 @@ func (s *snapshotter) start(snap, purge bool) {
 			snap = false
 		}
 	}
-	s.running = true
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
+	work := func() error {
 		var err error
 		if snap {
 			err = s.write(sn)
@@ -79,7 +76,17 @@ func (s *snapshotter) start(snap, purge bool) {
 		if purge && err == nil {
 			err = s.purge()
 		}
-		s.doneC <- err
+		return err
+	}
+	if s.p.cfg.TestHooks.IsStepped() {
+		s.finished(work()) // a simulation decides when everything happens
+		return
+	}
+	s.running = true
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		s.doneC <- work()
 	}()
 }
 

@@ -132,6 +132,7 @@ type Status struct {
 	Serving  bool  // part of a working quorum: reads and writes are accepted
 	Peers    []int64
 	Sessions int // sessions attached to this peer
+	Requests int // client requests queued or in flight at this peer
 	Err      error
 }
 

@@ -22,6 +22,9 @@ const (
 	BeforeWatchTrigger = "before-watch-trigger"      // a txn applied to the tree, its watch events not queued
 	BeforeExpire       = "before-expire-proposal"    // the leader decided a session expired, nothing proposed
 	BeforeSnapshot     = "before-snapshot-commit"    // a periodic snapshot written, not committed
+	// Queued is called (on the client's goroutine) once a client request is
+	// queued for the peer loop; its error is ignored.
+	Queued = "request-queued"
 )
 
 // Hooks holds the test's callback. A nil *Hooks does nothing.
@@ -29,7 +32,16 @@ type Hooks struct {
 	// Func is called with the peer's id and the point's name; a non-nil
 	// error (normally ErrCrash) stops the peer there.
 	Func func(peer int64, point string) error
+	// Stepped makes the peer loop handle transport events and client
+	// requests only inside Ensemble.Barrier (events first, then requests,
+	// each in arrival order) and take snapshots inline, so that a
+	// simulation that calls Barrier and Tick decides the order of
+	// everything that happens.
+	Stepped bool
 }
+
+// IsStepped reports whether h asks for a stepped peer loop.
+func (h *Hooks) IsStepped() bool { return h != nil && h.Stepped }
 
 // At calls the hook, if any.
 func (h *Hooks) At(peer int64, point string) error {
