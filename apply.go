@@ -3,6 +3,7 @@ package zk
 import (
 	"fmt"
 
+	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/zab"
@@ -56,40 +57,40 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 	if have, _ := p.e.tree.Applied(); ent.Zxid <= have {
 		return nil, nil // already in the tree (replay after a restart)
 	}
-	en, err := decodeEntry(ent.Data)
+	en, err := entry.Decode(ent.Data)
 	if err != nil {
 		return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
 	}
-	res, changes, err := p.e.tree.Apply(ent.Zxid, en.txn)
+	res, changes, err := p.e.tree.Apply(ent.Zxid, en.Txn)
 	if err != nil {
 		return nil, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
-	if _, digest := p.e.tree.Applied(); en.digest != 0 && digest != en.digest {
+	if _, digest := p.e.tree.Applied(); en.Digest != 0 && digest != en.Digest {
 		return nil, fmt.Errorf("%w: after zxid %#x this peer's tree digest is %#x, the leader's %#x",
-			zkerr.ErrDataInconsistency, ent.Zxid, digest, en.digest)
+			zkerr.ErrDataInconsistency, ent.Zxid, digest, en.Digest)
 	}
 	if err := p.hook(hooks.BeforeWatchTrigger); err != nil {
 		return nil, err
 	}
 	p.e.watches.Trigger(changes, p.mayRead)
 	p.sessionEffects(en, res)
-	if en.origin != p.cfg.ID {
+	if en.Origin != p.cfg.ID {
 		return nil, nil
 	}
-	r := p.inflight[en.reqID]
+	r := p.inflight[en.ReqID]
 	if r == nil {
 		return nil, nil
 	}
-	delete(p.inflight, en.reqID)
+	delete(p.inflight, en.ReqID)
 	return &completion{r: r, rep: reply{res: res, zxid: ent.Zxid}}, nil
 }
 
 // sessionEffects updates sessions after a session txn applied.
-func (p *peer) sessionEffects(en entry, res znode.Result) {
-	if en.txn.Type != znode.TxnCloseSession || res.Err != nil {
+func (p *peer) sessionEffects(en entry.Entry, res znode.Result) {
+	if en.Txn.Type != znode.TxnCloseSession || res.Err != nil {
 		return
 	}
-	id := en.txn.Session
+	id := en.Txn.Session
 	if p.tracker != nil {
 		p.tracker.Remove(id)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
@@ -65,7 +66,7 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 	if res.Err != nil {
 		return res, false
 	}
-	data, err := encodeEntry(entry{digest: digest, origin: origin, reqID: reqID, txn: txn})
+	data, err := entry.Encode(entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn})
 	if err == nil {
 		var got int64
 		got, err = p.node.Propose(data)

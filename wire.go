@@ -1,7 +1,6 @@
 package zk
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -12,55 +11,6 @@ import (
 
 // errBadWire wraps decoding failures of log entries and app messages.
 var errBadWire = errors.New("zk: malformed record")
-
-// An entry is what the leader proposes and every peer applies: the txn, the
-// digest of the tree after it (so every peer checks its own apply), and who
-// asked for it (so the origin peer can answer its caller).
-//
-// Layout: version(1) | digest(8) | origin(8) | reqID(8) | txn (znode.EncodeTxn).
-type entry struct {
-	digest uint64
-	origin int64
-	reqID  uint64
-	txn    *znode.Txn
-}
-
-const (
-	entryVersion    = 1
-	entryHeaderSize = 1 + 8 + 8 + 8
-)
-
-func encodeEntry(e entry) ([]byte, error) {
-	txn, err := znode.EncodeTxn(e.txn)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, entryHeaderSize, entryHeaderSize+len(txn))
-	b[0] = entryVersion
-	binary.BigEndian.PutUint64(b[1:], e.digest)
-	binary.BigEndian.PutUint64(b[9:], uint64(e.origin))
-	binary.BigEndian.PutUint64(b[17:], e.reqID)
-	return append(b, txn...), nil
-}
-
-func decodeEntry(b []byte) (entry, error) {
-	if len(b) < entryHeaderSize {
-		return entry{}, fmt.Errorf("%w: entry of %d bytes", errBadWire, len(b))
-	}
-	if b[0] != entryVersion {
-		return entry{}, fmt.Errorf("%w: entry version %d", errBadWire, b[0])
-	}
-	txn, err := znode.DecodeTxn(b[entryHeaderSize:])
-	if err != nil {
-		return entry{}, fmt.Errorf("%w: %w", errBadWire, err)
-	}
-	return entry{
-		digest: binary.BigEndian.Uint64(b[1:]),
-		origin: int64(binary.BigEndian.Uint64(b[9:])),
-		reqID:  binary.BigEndian.Uint64(b[17:]),
-		txn:    txn,
-	}, nil
-}
 
 // appKind is the kind of an app message between a follower and its leader.
 type appKind uint8
