@@ -169,12 +169,12 @@ func (s *Session) DeleteAll(ctx context.Context, path string) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("zk: deleteall %s: %w", path, err)
+			return opError("deleteall", path, err)
 		}
 		err = s.deleteLeavesFirst(ctx, nodes)
 		if err == nil || attempt == 5 || !errors.Is(err, zkerr.ErrNotEmpty) {
 			if err != nil {
-				return fmt.Errorf("zk: deleteall %s: %w", path, err)
+				return opError("deleteall", path, err)
 			}
 			return nil
 		}

@@ -71,7 +71,7 @@ func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("zk: create %s: %w", path, err)
+		return "", opError("create", path, err)
 	}
 	if o.stat != nil {
 		*o.stat = res.Stat
@@ -160,7 +160,7 @@ func (s *Session) Get(ctx context.Context, path string) ([]byte, Stat, error) {
 		return err
 	})
 	if err != nil {
-		return nil, Stat{}, fmt.Errorf("zk: get %s: %w", path, err)
+		return nil, Stat{}, opError("get", path, err)
 	}
 	return n.Data, n.Stat, nil
 }
@@ -200,7 +200,7 @@ func (s *Session) Set(ctx context.Context, path string, data []byte, version int
 		err = res.Err
 	}
 	if err != nil {
-		return Stat{}, fmt.Errorf("zk: set %s: %w", path, err)
+		return Stat{}, opError("set", path, err)
 	}
 	return res.Stat, nil
 }
@@ -226,7 +226,7 @@ func (s *Session) Delete(ctx context.Context, path string, version int32) error 
 		err = res.Err
 	}
 	if err != nil {
-		return fmt.Errorf("zk: delete %s: %w", path, err)
+		return opError("delete", path, err)
 	}
 	return nil
 }
@@ -246,7 +246,7 @@ func (s *Session) Exists(ctx context.Context, path string) (bool, Stat, error) {
 	case errors.Is(err, zkerr.ErrNoNode):
 		return false, Stat{}, nil
 	case err != nil:
-		return false, Stat{}, fmt.Errorf("zk: exists %s: %w", path, err)
+		return false, Stat{}, opError("exists", path, err)
 	}
 	return true, n.Stat, nil
 }
@@ -264,7 +264,7 @@ func (s *Session) Children(ctx context.Context, path string) ([]string, Stat, er
 		return err
 	})
 	if err != nil {
-		return nil, Stat{}, fmt.Errorf("zk: children %s: %w", path, err)
+		return nil, Stat{}, opError("children", path, err)
 	}
 	return names, n.Stat, nil
 }
@@ -298,7 +298,7 @@ func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) 
 		return err
 	})
 	if err != nil {
-		return nil, Stat{}, fmt.Errorf("zk: getACL %s: %w", path, err)
+		return nil, Stat{}, opError("getACL", path, err)
 	}
 	acl := append([]ACL(nil), n.ACL...)
 	if !s.allowed(n.ACL, znode.PermAdmin) {
@@ -330,7 +330,7 @@ func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion i
 		err = res.Err
 	}
 	if err != nil {
-		return Stat{}, fmt.Errorf("zk: setACL %s: %w", path, err)
+		return Stat{}, opError("setACL", path, err)
 	}
 	return res.Stat, nil
 }
@@ -362,7 +362,7 @@ func (s *Session) Sync(ctx context.Context, path string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("zk: sync %s: %w", path, err)
+		return opError("sync", path, err)
 	}
 	return nil
 }
@@ -383,7 +383,7 @@ func (s *Session) AllChildrenNumber(ctx context.Context, path string) (int64, er
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("zk: getAllChildrenNumber %s: %w", path, err)
+		return 0, opError("getAllChildrenNumber", path, err)
 	}
 	return n, nil
 }
@@ -402,7 +402,7 @@ func (s *Session) Ephemerals(ctx context.Context, prefix string) ([]string, erro
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("zk: getEphemerals %s: %w", prefix, err)
+		return nil, opError("getEphemerals", prefix, err)
 	}
 	return paths, nil
 }

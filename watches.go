@@ -31,7 +31,7 @@ func (s *Session) GetW(ctx context.Context, path string) ([]byte, Stat, <-chan E
 		return err
 	})
 	if err != nil {
-		return nil, Stat{}, nil, fmt.Errorf("zk: get %s: %w", path, err)
+		return nil, Stat{}, nil, opError("get", path, err)
 	}
 	return n.Data, n.Stat, ch, nil
 }
@@ -56,7 +56,7 @@ func (s *Session) ExistsW(ctx context.Context, path string) (bool, Stat, <-chan 
 		return err
 	})
 	if err != nil {
-		return false, Stat{}, nil, fmt.Errorf("zk: exists %s: %w", path, err)
+		return false, Stat{}, nil, opError("exists", path, err)
 	}
 	return found, n.Stat, ch, nil
 }
@@ -78,7 +78,7 @@ func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, Stat, <
 		return err
 	})
 	if err != nil {
-		return nil, Stat{}, nil, fmt.Errorf("zk: children %s: %w", path, err)
+		return nil, Stat{}, nil, opError("children", path, err)
 	}
 	return names, n.Stat, ch, nil
 }
@@ -131,7 +131,7 @@ func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*W
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("zk: addWatch %s: %w", path, err)
+		return nil, opError("addWatch", path, err)
 	}
 	return w, nil
 }
@@ -152,7 +152,7 @@ func (s *Session) RemoveWatches(ctx context.Context, path string, typ WatcherTyp
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("zk: removeWatches %s: %w", path, err)
+		return opError("removeWatches", path, err)
 	}
 	return nil
 }

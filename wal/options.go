@@ -1,0 +1,69 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Defaults applied by Open to zero-valued Options fields.
+const (
+	DefaultSegmentSize     = 64 << 20
+	DefaultSnapRetainCount = 3
+	// MinSnapRetainCount is the smallest SnapRetainCount accepted, as in
+	// ZooKeeper's autopurge.snapRetainCount.
+	MinSnapRetainCount = 3
+)
+
+// Options configures a Log. Open copies it; the caller may reuse it.
+type Options struct {
+	// FS is the file system every file goes through. Required.
+	FS vfs.FS
+	// Dir holds the log segments and the state file (ZooKeeper's
+	// dataLogDir). Required; created if missing.
+	Dir string
+	// SnapDir holds the snapshot files (ZooKeeper's dataDir). It may equal
+	// Dir; empty means Dir. Created if missing.
+	SnapDir string
+	// SegmentSize: a segment is rolled over once it holds at least this many
+	// bytes (a segment always takes at least one record). 0 means
+	// DefaultSegmentSize.
+	SegmentSize int64
+	// SnapRetainCount is how many of the newest snapshot files Commit keeps.
+	// 0 means DefaultSnapRetainCount; below MinSnapRetainCount is an error.
+	SnapRetainCount int
+	// Logger receives recovery and failure events. Optional.
+	Logger *slog.Logger
+}
+
+// withDefaults validates o and fills its defaults.
+func (o Options) withDefaults() (Options, error) {
+	if o.FS == nil {
+		return o, errors.New("wal: Options.FS is required")
+	}
+	if o.Dir == "" {
+		return o, errors.New("wal: Options.Dir is required")
+	}
+	if o.SnapDir == "" {
+		o.SnapDir = o.Dir
+	}
+	switch {
+	case o.SegmentSize == 0:
+		o.SegmentSize = DefaultSegmentSize
+	case o.SegmentSize < 0:
+		return o, fmt.Errorf("wal: Options.SegmentSize %d is negative", o.SegmentSize)
+	}
+	switch {
+	case o.SnapRetainCount == 0:
+		o.SnapRetainCount = DefaultSnapRetainCount
+	case o.SnapRetainCount < MinSnapRetainCount:
+		return o, fmt.Errorf("wal: Options.SnapRetainCount %d is below the minimum %d",
+			o.SnapRetainCount, MinSnapRetainCount)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
