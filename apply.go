@@ -57,9 +57,14 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 	if have, _ := p.e.tree.Applied(); ent.Zxid <= have {
 		return nil, nil // already in the tree (replay after a restart)
 	}
-	en, err := entry.Decode(ent.Data)
-	if err != nil {
-		return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
+	en, ok := p.proposed[ent.Zxid]
+	if ok {
+		delete(p.proposed, ent.Zxid) // this leader's own proposal: no decoding
+	} else {
+		var err error
+		if en, err = entry.Decode(ent.Data); err != nil {
+			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
+		}
 	}
 	res, changes, err := p.e.tree.Apply(ent.Zxid, en.Txn)
 	if err != nil {

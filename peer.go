@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/wal"
@@ -31,6 +32,10 @@ type peer struct {
 	// lastProposed is the zxid of the last txn proposed or known: the state
 	// a failed prep was checked against.
 	lastProposed int64
+
+	// proposed holds this leader's proposals until they are applied, so
+	// the apply need not decode what the pipeline just encoded.
+	proposed map[int64]entry.Entry
 
 	inflight map[uint64]*request
 	reqBase  uint64 // random high bits: ids never collide with a past run's
@@ -76,6 +81,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		node:     node,
 		zst:      node.Status(),
 		inflight: map[uint64]*request{},
+		proposed: map[int64]entry.Entry{},
 		reqBase:  rng.Uint64() &^ (1<<32 - 1),
 		start:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
 		reapTick: max(1, int64(time.Minute/cfg.TickTime)),

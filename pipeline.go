@@ -66,7 +66,8 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 	if res.Err != nil {
 		return res, false
 	}
-	data, err := entry.Encode(entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn})
+	en := entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn}
+	data, err := entry.Encode(en)
 	if err == nil {
 		var got int64
 		got, err = p.node.Propose(data)
@@ -81,6 +82,7 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 		return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)}, false
 	}
 	p.lastProposed = zxid
+	p.proposed[zxid] = en
 	p.trackSessionTxn(txn)
 	return res, true
 }

@@ -184,6 +184,7 @@ func (p *peer) startServing() {
 func (p *peer) stopServing() {
 	p.pending = nil
 	p.tracker = nil
+	clear(p.proposed)
 	for id, r := range p.inflight {
 		delete(p.inflight, id)
 		r.fail(zkerr.ErrNotServing)
