@@ -317,3 +317,58 @@ func walkthrough(t *testing.T, c *cluster, voters int) {
 		}
 	}
 }
+
+// TestSessionsSurviveLeaderChange: a session attached to a follower keeps
+// its ephemeral across a leader change (the new leader restarts its
+// timeout), and re-attaching it on a lagging peer never goes back in time.
+func TestSessionsSurviveLeaderChange(t *testing.T) {
+	c := newCluster(t, 3, 0, 3)
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	leader := c.leader()
+	f := c.others(leader)
+	s := c.session(f[0])
+	if err := c.do(func(ctx context.Context) error {
+		_, err := s.Create(ctx, "/eph", nil, WithMode(ModeEphemeral))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.stop(leader)
+	c.waitFor("a new leader", 400, func() bool { return c.leader() != 0 })
+	// Several session timeouts pass: the follower keeps its session alive.
+	for i := 0; i < 3*int(s.Timeout()/(100*time.Millisecond))*TicksPerTickTime/10; i++ {
+		c.tick()
+	}
+	if s.State() != StateConnected {
+		t.Fatalf("session state %v after the leader change", s.State())
+	}
+	// A lagging peer: with all three up, cut f[1] off, write, heal, and
+	// re-attach there at once.
+	c.start(leader)
+	c.waitFor("all serving", 400, c.allServing)
+	var lag int64
+	for _, id := range c.others(c.leader()) {
+		if id != f[0] {
+			lag = id
+		}
+	}
+	c.net.Isolate(lag)
+	if err := c.do(func(ctx context.Context) error { _, err := s.Set(ctx, "/eph", []byte("new"), -1); return err }); err != nil {
+		t.Fatal(err)
+	}
+	c.net.Heal()
+	var moved *Session
+	if err := c.do(func(ctx context.Context) (err error) {
+		moved, err = c.ens[lag].Reattach(ctx, s.ID(), s.Password())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	if err := c.do(func(ctx context.Context) (err error) {
+		data, _, err = moved.Get(ctx, "/eph")
+		return err
+	}); err != nil || string(data) != "new" {
+		t.Fatalf("after re-attaching on a lagging peer: %q %v", data, err)
+	}
+}

@@ -347,20 +347,7 @@ func (s *Session) Sync(ctx context.Context, path string) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	err := s.ordered(ctx, func() error {
-		r := newRequest(reqSync, nil)
-		if err := s.e.submit(ctx, r); err != nil {
-			return err
-		}
-		rep, err := r.wait(ctx)
-		if err == nil {
-			err = rep.err
-		}
-		if err == nil {
-			err = s.e.applied.wait(ctx, rep.zxid)
-		}
-		return err
-	})
+	err := s.ordered(ctx, func() error { return s.e.syncBarrier(ctx) })
 	if err != nil {
 		return opError("sync", path, err)
 	}

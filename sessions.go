@@ -70,7 +70,9 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 // Reattach attaches an existing session (made on this or another peer) to
 // this peer by id and password, as a ZooKeeper client reconnecting
 // elsewhere. An unknown id or a wrong password fails with ErrSessionExpired,
-// as in ZooKeeper.
+// as in ZooKeeper. Before it returns, this peer has applied everything the
+// ensemble had committed (a Sync round), so a session never goes back in
+// time by moving to a peer that lags.
 func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (*Session, error) {
 	var o sessionOpts
 	for _, opt := range opts {
@@ -81,6 +83,9 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 	}
 	if err := e.WaitServing(ctx); err != nil {
 		return nil, err
+	}
+	if err := e.syncBarrier(ctx); err != nil {
+		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
 	}
 	e.applyMu.RLock()
 	info, ok, err := e.tree.Session(id)
@@ -120,6 +125,23 @@ func (e *Ensemble) ExpireSession(ctx context.Context, id int64) error {
 	}
 	if err == nil {
 		err = rep.res.Err
+	}
+	if err == nil {
+		err = e.applied.wait(ctx, rep.zxid)
+	}
+	return err
+}
+
+// syncBarrier runs a Sync round through the leader and waits until this
+// peer has applied what it returned.
+func (e *Ensemble) syncBarrier(ctx context.Context) error {
+	r := newRequest(reqSync, nil)
+	if err := e.submit(ctx, r); err != nil {
+		return err
+	}
+	rep, err := r.wait(ctx)
+	if err == nil {
+		err = rep.err
 	}
 	if err == nil {
 		err = e.applied.wait(ctx, rep.zxid)
