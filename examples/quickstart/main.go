@@ -1,7 +1,7 @@
 // Command quickstart runs zk's embedded default — a standalone ensemble of
 // one, stored in a temporary directory — and walks through the basics:
 // sessions, persistent / sequential / ephemeral nodes, versions, watches,
-// a multi, and recovery after a restart.
+// a multi, a distributed lock, and recovery after a restart.
 //
 //	go run ./examples/quickstart
 package main
@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/recipes"
 )
 
 func main() {
@@ -46,6 +48,9 @@ func run() error {
 		return err
 	}
 	if err := watches(ctx, ens, sess); err != nil {
+		return err
+	}
+	if err := lock(ctx, ens); err != nil {
 		return err
 	}
 	if err := ens.Close(); err != nil {
@@ -108,6 +113,35 @@ func watches(ctx context.Context, ens *zk.Ensemble, sess *zk.Session) error {
 	}
 	ev := <-ch
 	fmt.Printf("watch event: %v %s\n", ev.Type, ev.Path)
+	return nil
+}
+
+// lock shows the Mutex recipe: two sessions take turns.
+func lock(ctx context.Context, ens *zk.Ensemble) error {
+	var order []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, name := range []string{"alice", "bob"} {
+		s, err := ens.NewSession(ctx)
+		if err != nil {
+			return err
+		}
+		m := recipes.NewMutex(s, "/app/lock")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.Lock(ctx); err != nil {
+				log.Print(err)
+				return
+			}
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			m.Unlock(ctx)
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("the lock was held in turn by %v\n", order)
 	return nil
 }
 
