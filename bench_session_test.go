@@ -75,17 +75,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 }
 
 func memEnsemble(b *testing.B) *Ensemble {
-	e, err := NewEnsemble(Config{DataDir: "/zk", FS: vfs.NewMem(), SnapCount: 1 << 30})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := e.WaitServing(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.Close() })
-	return e
+	return startBench(b, Config{DataDir: "/zk", FS: vfs.NewMem(), SnapCount: 1 << 30})
 }
 
 // BenchmarkMemorySessionsWatches opens 10k sessions and sets 10 one-shot

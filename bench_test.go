@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,7 +39,13 @@ func BenchmarkFsync(b *testing.B) {
 
 func benchEnsemble(b *testing.B) *Ensemble {
 	b.Helper()
-	e, err := NewEnsemble(Config{DataDir: b.TempDir(), FS: vfs.Default, SnapCount: 1 << 30})
+	return startBench(b, Config{DataDir: b.TempDir(), FS: vfs.Default, SnapCount: 1 << 30})
+}
+
+// startBench opens an ensemble and waits until it serves.
+func startBench(b *testing.B, cfg Config) *Ensemble {
+	b.Helper()
+	e, err := NewEnsemble(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,37 +61,15 @@ func benchEnsemble(b *testing.B) *Ensemble {
 // runSessions runs b.N operations spread over n sessions, each on its own
 // goroutine, and reports ops/s.
 func runSessions(b *testing.B, e *Ensemble, n int, op func(ctx context.Context, s *Session, i int64) error) {
-	ctx := context.Background()
 	sessions := make([]*Session, n)
 	for i := range sessions {
-		s, err := e.NewSession(ctx)
+		s, err := e.NewSession(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
 		sessions[i] = s
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for _, s := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				if err := op(ctx, s, i); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	runOn(b, sessions, op)
 }
 
 func BenchmarkStandalone(b *testing.B) {
