@@ -177,10 +177,13 @@ func (e *Ensemble) restoreSnapshot(zxid int64) error {
 
 func (e *Ensemble) closeStorage() {
 	if e.tree != nil {
+		// Wait for readers in flight; later ones see the ensemble closed.
+		e.applyMu.Lock()
 		if _, err := e.tree.Flush(); err != nil {
 			e.cfg.Logger.Warn("zk: flushing the tree", "err", err)
 		}
 		e.tree.Close()
+		e.applyMu.Unlock()
 	}
 	if e.wal != nil {
 		e.wal.Close()

@@ -231,3 +231,34 @@ func TestRestartKeepsData(t *testing.T) {
 		t.Fatalf("wrong password: %v", err)
 	}
 }
+
+// TestCloseWhileReading closes the ensemble while sessions read and write
+// from many goroutines: every call returns (an error after the close), and
+// nothing panics.
+func TestCloseWhileReading(t *testing.T) {
+	e := openTest(t, testConfig(vfs.NewMem(), 1))
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	mustCreate(t, s, "/r", "x")
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				if _, _, err := s.Get(ctx, "/r"); err != nil {
+					if !errors.Is(err, ErrClosed) {
+						t.Errorf("get during close: %v", err)
+					}
+					return
+				}
+				if _, err := s.Set(ctx, "/r", nil, -1); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	e.Close()
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+}

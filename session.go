@@ -196,6 +196,9 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 		}
 		s.e.applyMu.RLock()
 		defer s.e.applyMu.RUnlock()
+		if s.e.closed.Load() {
+			return zkerr.ErrClosed // the tree may be closing
+		}
 		return fn()
 	})
 }

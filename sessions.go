@@ -88,6 +88,10 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
 	}
 	e.applyMu.RLock()
+	if e.closed.Load() {
+		e.applyMu.RUnlock()
+		return nil, zkerr.ErrClosed
+	}
 	info, ok, err := e.tree.Session(id)
 	e.applyMu.RUnlock()
 	switch {
