@@ -70,6 +70,15 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
+	if len(en.Failure) > 0 {
+		// A request that failed in the leader's pipeline: the no-op orders
+		// the failure; the answer is the recorded result.
+		m, err := decodeApp(en.Failure)
+		if err != nil {
+			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
+		}
+		res = fromWire(m.Result)
+	}
 	if _, digest := p.e.tree.Applied(); en.Digest != 0 && digest != en.Digest {
 		return nil, fmt.Errorf("%w: after zxid %#x this peer's tree digest is %#x, the leader's %#x",
 			zkerr.ErrDataInconsistency, ent.Zxid, digest, en.Digest)

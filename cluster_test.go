@@ -2,6 +2,7 @@ package zk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -22,11 +23,12 @@ type cluster struct {
 	servers []Server
 	fs      map[int64]vfs.FS
 	ens     map[int64]*Ensemble // nil while a peer is stopped
+	frozen  map[int64]bool      // paused processes: no ticks, no deliveries
 	seed    uint64
 }
 
 func newCluster(t *testing.T, voters, observers int, seed uint64) *cluster {
-	c := &cluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*Ensemble{}, seed: seed}
+	c := &cluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*Ensemble{}, frozen: map[int64]bool{}, seed: seed}
 	var ids []int64
 	for i := 1; i <= voters+observers; i++ {
 		id := int64(i)
@@ -112,11 +114,26 @@ func (c *cluster) tick() {
 	c.t.Helper()
 	ctx := testCtx(c.t)
 	for _, id := range c.running() {
+		if c.frozen[id] {
+			continue
+		}
 		if err := c.ens[id].Tick(ctx); err != nil {
 			c.t.Fatalf("tick on %d: %v", id, err)
 		}
 	}
 	c.settle()
+}
+
+// freeze stops time and the network for peer id, as SIGSTOP would; its
+// loop still takes client calls (a process resumed just now).
+func (c *cluster) freeze(id int64) {
+	c.frozen[id] = true
+	c.net.Pause(id)
+}
+
+func (c *cluster) thaw(id int64) {
+	delete(c.frozen, id)
+	c.net.Resume(id)
 }
 
 // waitFor ticks until cond holds, failing after maxTicks.
@@ -370,5 +387,57 @@ func TestSessionsSurviveLeaderChange(t *testing.T) {
 		return err
 	}); err != nil || string(data) != "new" {
 		t.Fatalf("after re-attaching on a lagging peer: %q %v", data, err)
+	}
+}
+
+// TestStaleLeaderNeverAnswersFromStaleState: a leader frozen while the
+// others elect a new leader and change the tree must not answer a failed
+// write (here NodeExists) from its stale tree when it resumes: failures are
+// ordered by a quorum like writes. (Found by the real-process chaos test.)
+func TestStaleLeaderNeverAnswersFromStaleState(t *testing.T) {
+	c := newCluster(t, 3, 0, 4)
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	old := c.leader()
+	stale := c.session(old)
+	if err := c.create(stale, "/k"); err != nil {
+		t.Fatal(err)
+	}
+	c.freeze(old)
+	c.waitFor("a new leader", 400, func() bool { return c.leader() != 0 && c.leader() != old })
+	fresh := c.session(c.leader())
+	if err := c.do(func(ctx context.Context) error { return fresh.Delete(ctx, "/k", -1) }); err != nil {
+		t.Fatal(err)
+	}
+	// The old leader still believes it leads; its tree still has /k.
+	if st := c.ens[old].Status(); st.Mode != ModeLeading || !st.Serving {
+		t.Fatalf("the frozen leader should not know yet: %+v", st)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err := stale.Create(ctx, "/k", nil)
+		done <- err
+	}()
+	// Only the stale leader's clock runs: it must give up, not answer.
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			if errors.Is(err, ErrNodeExists) || err == nil {
+				t.Fatalf("the deposed leader answered from its stale state: %v", err)
+			}
+			if !errors.Is(err, ErrConnectionLoss) {
+				t.Fatalf("want a connection-loss class error, got %v", err)
+			}
+			return
+		default:
+		}
+		if i > 10000 {
+			t.Fatal("the deposed leader never gave up")
+		}
+		if err := c.ens[old].Tick(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		runtime.Gosched()
 	}
 }

@@ -51,22 +51,53 @@ func (p *peer) write(r *request) {
 func (p *peer) leading() bool { return p.pending != nil }
 
 // prepare checks txn against the committed tree plus every txn proposed but
-// not yet applied, resolves it (time, sequence suffix) and proposes it. It
-// returns the result of a txn that failed before being proposed.
+// not yet applied, resolves it (time, sequence suffix) and proposes it. A
+// txn that fails is proposed too, as a no-op carrying its failure, so that
+// the failure is ordered by a quorum like any write: a leader deposed
+// without knowing it never answers from a stale state (housekeeping
+// failures, which nobody waits for, are just dropped). It returns false,
+// with the result to answer at once, only if nothing could be proposed.
 func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.Identity, super bool) (znode.Result, bool) {
+	res, digest := p.check(txn, ids, super)
+	en := entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn}
+	if res.Err != nil {
+		if reqID == 0 {
+			return res, false
+		}
+		fail, err := encodeApp(&appMsg{Kind: appReply, Result: toWire(res)})
+		if err != nil {
+			return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrMarshalling, err)}, false
+		}
+		en.Txn = &znode.Txn{Type: znode.TxnNoop, Session: txn.Session, Time: txn.Time}
+		en.Failure = fail
+		_, en.Digest = p.pending.Prepare(p.node.NextZxid(), en.Txn, nil)
+	}
+	if err := p.propose(en); err != nil {
+		return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)}, false
+	}
+	if res.Err == nil {
+		p.trackSessionTxn(txn)
+	}
+	return res, true
+}
+
+// check runs txn against the pipeline's view; on success its effects are in
+// the overlay and digest is the tree digest after it.
+func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super bool) (znode.Result, uint64) {
+	txn.Time = p.now().UnixMilli()
 	if err := p.checkSession(txn); err != nil {
-		return znode.Result{Err: err}, false
+		return znode.Result{Err: err}, 0
 	}
 	if res, ok := fixupACLs(txn, ids); !ok {
-		return res, false
+		return res, 0
 	}
-	txn.Time = p.now().UnixMilli()
+	return p.pending.Prepare(p.node.NextZxid(), txn, authorizer(ids, super, p.cfg.SuperDigest))
+}
+
+// propose appends en to the log through the core, at the zxid the pipeline
+// prepared it for.
+func (p *peer) propose(en entry.Entry) error {
 	zxid := p.node.NextZxid()
-	res, digest := p.pending.Prepare(zxid, txn, authorizer(ids, super, p.cfg.SuperDigest))
-	if res.Err != nil {
-		return res, false
-	}
-	en := entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn}
 	data, err := entry.Encode(en)
 	if err == nil {
 		var got int64
@@ -79,12 +110,11 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 	if err != nil {
 		// The overlay now holds a txn that was not proposed: start over.
 		p.pending.Reset()
-		return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)}, false
+		return err
 	}
 	p.lastProposed = zxid
 	p.proposed[zxid] = en
-	p.trackSessionTxn(txn)
-	return res, true
+	return nil
 }
 
 // fixupACLs validates the ACLs of a create or setACL (every one of a multi)

@@ -222,17 +222,26 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 		return znode.Result{}, err
 	}
 	rep, err := r.wait(ctx)
-	if err == nil {
-		err = rep.err
-	}
-	if err == nil {
-		err = s.e.applied.wait(ctx, rep.zxid)
-	}
-	if werr := s.seq.Wait(ctx, t); err == nil {
-		err = werr
-	}
 	if err != nil {
 		return znode.Result{}, err
+	}
+	// The reply is in: the write's outcome is decided. It is returned once
+	// this peer shows it (applied) and in the session's order; if ctx ends
+	// first, the caller cannot learn the outcome from this call.
+	var werr error
+	if rep.err == nil {
+		werr = s.e.applied.wait(ctx, rep.zxid)
+	}
+	if werr == nil {
+		werr = s.seq.Wait(ctx, t)
+	}
+	switch {
+	case werr != nil && rep.err == nil && ctx.Err() != nil:
+		return znode.Result{}, fmt.Errorf("%w: %w", zkerr.ErrOutcomeUnknown, werr)
+	case werr != nil && rep.err == nil:
+		return znode.Result{}, werr
+	case rep.err != nil:
+		return znode.Result{}, rep.err
 	}
 	return rep.res, nil
 }

@@ -4,7 +4,14 @@
 // the origin peer can answer its caller). It is internal so that zk's own
 // tests can read a peer's log.
 //
-// Layout: version(1) | digest(8) | origin(8) | reqID(8) | txn (znode.EncodeTxn).
+// A request that fails against the leader's state is not answered at once:
+// it is proposed as a no-op entry carrying its failure, so that a quorum
+// orders the failure like any write (ZooKeeper does the same with its error
+// txns); a leader that was deposed without knowing it can therefore never
+// answer from a stale state.
+//
+// Layout: version(1) | digest(8) | origin(8) | reqID(8) | uvarint len(failure)
+// | failure | txn (znode.EncodeTxn).
 package entry
 
 import (
@@ -23,12 +30,16 @@ type Entry struct {
 	Digest uint64 // the tree digest after applying Txn; 0 = unchecked
 	Origin int64  // the peer whose caller asked for it
 	ReqID  uint64 // the caller's request at Origin; 0 = the leader's own
-	Txn    *znode.Txn
+	// Failure, if not empty, is the encoded result of a request that failed
+	// (Txn is then a no-op); its meaning belongs to the root package.
+	Failure []byte
+	Txn     *znode.Txn
 }
 
 const (
-	version    = 1
+	version    = 2
 	headerSize = 1 + 8 + 8 + 8
+	maxFailure = 1 << 20
 )
 
 // Encode encodes e.
@@ -37,11 +48,16 @@ func Encode(e Entry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, headerSize, headerSize+len(txn))
+	if len(e.Failure) > maxFailure {
+		return nil, fmt.Errorf("%w: failure of %d bytes", ErrMalformed, len(e.Failure))
+	}
+	b := make([]byte, headerSize, headerSize+binary.MaxVarintLen32+len(e.Failure)+len(txn))
 	b[0] = version
 	binary.BigEndian.PutUint64(b[1:], e.Digest)
 	binary.BigEndian.PutUint64(b[9:], uint64(e.Origin))
 	binary.BigEndian.PutUint64(b[17:], e.ReqID)
+	b = binary.AppendUvarint(b, uint64(len(e.Failure)))
+	b = append(b, e.Failure...)
 	return append(b, txn...), nil
 }
 
@@ -53,14 +69,25 @@ func Decode(b []byte) (Entry, error) {
 	if b[0] != version {
 		return Entry{}, fmt.Errorf("%w: version %d", ErrMalformed, b[0])
 	}
-	txn, err := znode.DecodeTxn(b[headerSize:])
+	rest := b[headerSize:]
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n > maxFailure || n > uint64(len(rest)-k) {
+		return Entry{}, fmt.Errorf("%w: failure length", ErrMalformed)
+	}
+	rest = rest[k:]
+	var failure []byte
+	if n > 0 {
+		failure = append([]byte(nil), rest[:n]...)
+	}
+	txn, err := znode.DecodeTxn(rest[n:])
 	if err != nil {
 		return Entry{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return Entry{
-		Digest: binary.BigEndian.Uint64(b[1:]),
-		Origin: int64(binary.BigEndian.Uint64(b[9:])),
-		ReqID:  binary.BigEndian.Uint64(b[17:]),
-		Txn:    txn,
+		Digest:  binary.BigEndian.Uint64(b[1:]),
+		Origin:  int64(binary.BigEndian.Uint64(b[9:])),
+		ReqID:   binary.BigEndian.Uint64(b[17:]),
+		Failure: failure,
+		Txn:     txn,
 	}, nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
-	in := Entry{Digest: 42, Origin: 3, ReqID: 1<<40 | 7, Txn: &znode.Txn{Type: znode.TxnCreate, Path: "/a", Data: []byte("x"), Session: 9, Time: 5,
+	in := Entry{Digest: 42, Origin: 3, ReqID: 1<<40 | 7, Failure: []byte("failed"), Txn: &znode.Txn{Type: znode.TxnCreate, Path: "/a", Data: []byte("x"), Session: 9, Time: 5,
 		ACL: []znode.ACL{{Perms: znode.PermAll, Scheme: "world", ID: "anyone"}}}}
 	b, err := Encode(in)
 	if err != nil {
@@ -32,6 +32,8 @@ func TestRoundTrip(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	b, _ := Encode(Entry{Txn: &znode.Txn{Type: znode.TxnSetData, Path: "/x", Version: -1}})
+	f.Add(b)
+	b, _ = Encode(Entry{Failure: []byte{1, 2}, Txn: &znode.Txn{Type: znode.TxnNoop}})
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := Decode(data)
