@@ -66,13 +66,17 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
 		}
 	}
-	res, changes, err := p.e.tree.Apply(ent.Zxid, en.Txn)
+	txn := en.Txn
+	if len(en.Failure) > 0 {
+		// A request that failed in the leader's pipeline: a no-op orders the
+		// failure, and the answer is the recorded result.
+		txn = noopFor(en.Txn)
+	}
+	res, changes, err := p.e.tree.Apply(ent.Zxid, txn)
 	if err != nil {
 		return nil, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
 	if len(en.Failure) > 0 {
-		// A request that failed in the leader's pipeline: the no-op orders
-		// the failure; the answer is the recorded result.
 		m, err := decodeApp(en.Failure)
 		if err != nil {
 			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)

@@ -68,9 +68,10 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 		if err != nil {
 			return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrMarshalling, err)}, false
 		}
-		en.Txn = &znode.Txn{Type: znode.TxnNoop, Session: txn.Session, Time: txn.Time}
+		// The entry keeps the failed txn (for the log's readers) but is
+		// applied as a no-op.
 		en.Failure = fail
-		_, en.Digest = p.pending.Prepare(p.node.NextZxid(), en.Txn, nil)
+		_, en.Digest = p.pending.Prepare(p.node.NextZxid(), noopFor(txn), nil)
 	}
 	if err := p.propose(en); err != nil {
 		return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)}, false
@@ -79,6 +80,11 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 		p.trackSessionTxn(txn)
 	}
 	return res, true
+}
+
+// noopFor is the no-op applied in place of a failed txn.
+func noopFor(txn *znode.Txn) *znode.Txn {
+	return &znode.Txn{Type: znode.TxnNoop, Session: txn.Session, Time: txn.Time}
 }
 
 // check runs txn against the pipeline's view; on success its effects are in

@@ -31,7 +31,8 @@ type Entry struct {
 	Origin int64  // the peer whose caller asked for it
 	ReqID  uint64 // the caller's request at Origin; 0 = the leader's own
 	// Failure, if not empty, is the encoded result of a request that failed
-	// (Txn is then a no-op); its meaning belongs to the root package.
+	// (Txn is then the failed txn, applied as a no-op); its meaning belongs
+	// to the root package.
 	Failure []byte
 	Txn     *znode.Txn
 }

@@ -53,8 +53,16 @@ func ent(zxid, s int64, typ znode.TxnType, path, data string, version int32, mod
 	return logEntry{zxid: zxid, en: entry.Entry{Txn: &znode.Txn{Type: typ, Session: s, Path: path, Data: []byte(data), Version: version, Mode: mode}}}
 }
 
+// failed marks a log entry as a write that failed (logged as a no-op
+// carrying its failure).
+func failed(le logEntry) logEntry {
+	le.en.Failure = []byte{1}
+	return le
+}
+
 // base is a clean history and its log: create, set, read on /k/0 by
-// session 1; a read by session 2 that saw the set.
+// session 1; a read by session 2 that saw the set, then its create that
+// failed (logged as a failure).
 func base() (*hist, []logEntry) {
 	h := &hist{}
 	h.add(sess1, kindCreate, "/k/0", "a", 0, classOK, record{Created: "/k/0"})
@@ -65,6 +73,7 @@ func base() (*hist, []logEntry) {
 		ent(1, sess1, znode.TxnCreateSession, "", "", 0, 0),
 		ent(2, sess1, znode.TxnCreate, "/k/0", "a", 0, znode.ModePersistent),
 		ent(3, sess1, znode.TxnSetData, "/k/0", "b", 0, 0),
+		failed(ent(4, sess2, znode.TxnCreate, "/k/0", "c", 0, znode.ModePersistent)),
 	}
 	return h, log
 }
@@ -98,20 +107,31 @@ func TestAnalyzeCatchesFaults(t *testing.T) {
 		error string
 	}{
 		{"acknowledged write lost", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
-			return log[:2], nil
+			return append(log[:2:2], log[3]), nil
 		}, "op 2: acknowledged set /k/0"},
+		{"failed write not logged", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
+			return log[:3], nil
+		}, "op 2: failed (exists) create /k/0"},
+		{"failed write took effect", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
+			log[3].en.Failure = nil
+			return log, nil
+		}, "failed with"},
+		{"acknowledged write logged as failed", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
+			log[2] = failed(log[2])
+			return log, nil
+		}, "the log records it as failed"},
 		{"write nobody made", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
-			return append(log, ent(4, sess1, znode.TxnDelete, "/k/0", "", -1, 0)), nil
+			return append(log, ent(5, sess1, znode.TxnDelete, "/k/0", "", -1, 0)), nil
 		}, "matches none of its client's writes"},
 		{"writes out of session order", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
-			return []logEntry{log[0], ent(2, sess1, znode.TxnCreate, "/k/1", "x", 0, znode.ModePersistent), log[1], log[2]}, nil
+			return []logEntry{log[0], ent(2, sess1, znode.TxnCreate, "/k/1", "x", 0, znode.ModePersistent), log[1], log[2], log[3]}, nil
 		}, "matches none"},
 		{"write of an unknown session", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
-			return append(log, ent(4, 0x77, znode.TxnCreate, "/k/9", "z", 0, znode.ModePersistent)), nil
+			return append(log, ent(5, 0x77, znode.TxnCreate, "/k/9", "z", 0, znode.ModePersistent)), nil
 		}, "no client used it"},
 		{"failed write committed", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
 			h.add(sess1, kindDelete, "/k/0", "", 1, classOther, record{Err: "zk: not serving"})
-			return append(log, ent(4, sess1, znode.TxnDelete, "/k/0", "", 1, 0)), nil
+			return append(log, ent(5, sess1, znode.TxnDelete, "/k/0", "", 1, 0)), nil
 		}, "failed with \"zk: not serving\" but committed"},
 		{"set returned the wrong version", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
 			h.ops[1].ret.NewVersion = 7
@@ -122,7 +142,7 @@ func TestAnalyzeCatchesFaults(t *testing.T) {
 		}, "after the final dump"},
 		{"set the log cannot allow", func(h *hist, log []logEntry) ([]logEntry, []logEntry) {
 			h.add(sess1, kindSet, "/k/0", "d", 5, classOK, record{NewVersion: 6})
-			return append(log, ent(4, sess1, znode.TxnSetData, "/k/0", "d", 5, 0)), nil
+			return append(log, ent(5, sess1, znode.TxnSetData, "/k/0", "d", 5, 0)), nil
 		}, "which the log does not allow"},
 	}
 	for _, tc := range cases {
@@ -138,9 +158,14 @@ func TestAnalyzeResolvesUnknownOutcomes(t *testing.T) {
 	h, log := base()
 	in := h.add(sess1, kindSet, "/k/0", "u", -1, classUnknown, record{Err: "outcome unknown"})
 	h2 := h.add(sess2, kindDelete, "/k/0", "", -1, "", record{}) // its process died
-	log = append(log, ent(4, sess1, znode.TxnSetData, "/k/0", "u", -1, 0))
+	out := h.add(sess1, kindCreate, "/k/0", "v", 0, classUnknown, record{Err: "outcome unknown"})
+	log = append(log, ent(5, sess1, znode.TxnSetData, "/k/0", "u", -1, 0),
+		failed(ent(6, sess1, znode.TxnCreate, "/k/0", "v", 0, znode.ModePersistent)))
 	a := analyze(h.ops, log, nil)
-	if len(a.errs) != 0 || a.zxidOf[in] != 4 || a.resolvedIn != 1 || a.resolvedOut != 1 {
+	if _, ok := a.zxidOf[out]; ok {
+		t.Fatal("a write the log records as failed was resolved as committed")
+	}
+	if len(a.errs) != 0 || a.zxidOf[in] != 5 || a.resolvedIn != 1 || a.resolvedOut != 2 {
 		t.Fatalf("errs %v zxid %d in %d out %d", a.errs, a.zxidOf[in], a.resolvedIn, a.resolvedOut)
 	}
 	if _, ok := a.zxidOf[h2]; ok {

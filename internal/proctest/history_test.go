@@ -89,42 +89,65 @@ func analyze(ops []*op, log, tail []logEntry) *analysis {
 func (a *analysis) matchSession(s int64, sops []*op, les []logEntry) {
 	j := 0
 	for _, o := range sops {
-		if o.class() == classZKFail {
-			continue // failed in the leader's pipeline: never proposed
-		}
 		if j < len(les) && matches(o, les[j].en.Txn) {
-			z := les[j].zxid
-			a.zxidOf[o] = z
+			a.matched(o, les[j])
 			j++
-			switch o.class() {
-			case classOK:
-				a.acked++
-				if o.call.Kind == kindSet && o.ret.NewVersion != a.versionAfter[z] {
-					a.errorf("%s op %d: set %s returned version %d, the log makes it %d", o.call.Client, o.call.Op, o.call.Path, o.ret.NewVersion, a.versionAfter[z])
-				}
-			case classOther:
-				a.errorf("%s op %d: %s %s failed with %q but committed at %#x", o.call.Client, o.call.Op, o.call.Kind, o.call.Path, o.ret.Err, z)
-			default:
-				a.resolvedIn++
-				if o.ret != nil && !strings.Contains(o.ret.Err, "outcome unknown") {
-					a.bareCtx++
-				}
-			}
 			continue
 		}
-		if o.class() == classOK {
+		switch o.class() {
+		case classOK, classZKFail:
 			next := "nothing"
 			if j < len(les) {
 				next = fmt.Sprintf("%#x %s", les[j].zxid, describeTxn(les[j].en.Txn))
 			}
-			a.errorf("%s op %d: acknowledged %s %s %q is not in the committed log of session %#x (next entry of the session: %s)",
-				o.call.Client, o.call.Op, o.call.Kind, o.call.Path, o.call.Data, s, next)
-			continue
+			what := "acknowledged"
+			if o.class() == classZKFail {
+				what = "failed (" + o.ret.Code + ")"
+			}
+			a.errorf("%s op %d: %s %s %s %q is not in the committed log of session %#x (next entry of the session: %s)",
+				o.call.Client, o.call.Op, what, o.call.Kind, o.call.Path, o.call.Data, s, next)
+		default:
+			a.resolvedOut++
 		}
-		a.resolvedOut++
 	}
 	for ; j < len(les); j++ {
 		a.errorf("session %#x: committed entry %#x %s matches none of its client's writes", s, les[j].zxid, describeTxn(les[j].en.Txn))
+	}
+}
+
+// matched checks an op against the log entry it matched. Since failed
+// writes are logged too (as no-ops carrying the failure), an entry records
+// whether the write took effect.
+func (a *analysis) matched(o *op, le logEntry) {
+	failed := len(le.en.Failure) > 0
+	z := le.zxid
+	switch o.class() {
+	case classOK:
+		if failed {
+			a.errorf("%s op %d: %s %s acknowledged, but the log records it as failed at %#x", o.call.Client, o.call.Op, o.call.Kind, o.call.Path, z)
+			return
+		}
+		a.zxidOf[o] = z
+		a.acked++
+		if o.call.Kind == kindSet && o.ret.NewVersion != a.versionAfter[z] {
+			a.errorf("%s op %d: set %s returned version %d, the log makes it %d", o.call.Client, o.call.Op, o.call.Path, o.ret.NewVersion, a.versionAfter[z])
+		}
+	case classZKFail:
+		if !failed {
+			a.errorf("%s op %d: %s %s failed with %q but took effect at %#x", o.call.Client, o.call.Op, o.call.Kind, o.call.Path, o.ret.Err, z)
+		}
+	case classOther:
+		a.errorf("%s op %d: %s %s failed with %q but committed at %#x", o.call.Client, o.call.Op, o.call.Kind, o.call.Path, o.ret.Err, z)
+	default: // the client never learned the outcome: the log tells
+		if failed {
+			a.resolvedOut++
+			return
+		}
+		a.zxidOf[o] = z
+		a.resolvedIn++
+		if o.ret != nil && !strings.Contains(o.ret.Err, "outcome unknown") {
+			a.bareCtx++
+		}
 	}
 }
 
@@ -156,6 +179,9 @@ func (a *analysis) replay(log []logEntry) {
 	a.final = map[string]regState{}
 	for _, le := range log {
 		t := le.en.Txn
+		if len(le.en.Failure) > 0 {
+			continue // a write that failed: logged, applied as a no-op
+		}
 		switch t.Type {
 		case znode.TxnCreate:
 			if _, ok := a.final[t.Path]; ok {
