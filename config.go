@@ -112,14 +112,6 @@ type Config struct {
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
 	TestHooks *hooks.Hooks
-
-	// knobs are settings for this package's own tests.
-	knobs testKnobs
-}
-
-// testKnobs are settings only this package's tests change.
-type testKnobs struct {
-	segmentSize int64 // log segment size (default: wal's)
 }
 
 // EventListener holds optional callbacks. They run on the peer's own

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/hooks"
 )
 
 var crashSeeds = flag.Int("zk.crashseeds", 12, "seeds for TestCrashKeepsAcknowledgedWrites")
@@ -30,7 +31,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 func crashConfig(fs vfs.FS, seed uint64) Config {
 	cfg := testConfig(fs, seed)
 	cfg.SnapCount = 40
-	cfg.knobs.segmentSize = 8 << 10
+	cfg.TestHooks = &hooks.Hooks{SegmentSize: 8 << 10}
 	return cfg
 }
 

@@ -75,6 +75,7 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 	if err := e.openStorage(); err != nil {
 		return nil, err
 	}
+	cfg.TestHooks.AttachView(inspector{e})
 	if err := e.openTransport(); err != nil {
 		e.closeStorage()
 		return nil, err
@@ -100,7 +101,7 @@ func (e *Ensemble) openStorage() error {
 	c := e.cfg
 	l, err := wal.Open(wal.Options{
 		FS: c.FS, Dir: c.DataLogDir, SnapDir: c.DataDir + "/snapshots",
-		SnapRetainCount: c.SnapRetainCount, Logger: c.Logger, SegmentSize: c.knobs.segmentSize,
+		SnapRetainCount: c.SnapRetainCount, Logger: c.Logger, SegmentSize: c.TestHooks.SegmentBytes(),
 	})
 	if err != nil {
 		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)

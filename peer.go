@@ -134,8 +134,8 @@ func (p *peer) run() {
 			p.drainRequests()
 		case r := <-p.e.ctlC:
 			p.control(r)
-		case res := <-p.snap.doneC:
-			p.snap.finished(res)
+		case <-p.snap.doneC:
+			p.snap.finished()
 		}
 	}
 }

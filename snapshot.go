@@ -76,10 +76,15 @@ func (s *snapshotter) start(snap, purge bool) {
 		if purge && err == nil {
 			err = s.purge()
 		}
+		if err != nil {
+			// A failed write, fsync or rename of the log's files: the peer
+			// stops at once (fail-stop), as after any other disk error.
+			e.fail(fmt.Errorf("zk: snapshot or log purge: %w", err))
+		}
 		return err
 	}
 	if s.p.cfg.TestHooks.IsStepped() {
-		s.finished(work()) // a simulation decides when everything happens
+		_ = work() // a simulation decides when everything happens
 		return
 	}
 	s.running = true
@@ -133,13 +138,9 @@ func (s *snapshotter) purge() error {
 	return err
 }
 
-// finished is called by the loop when the background work ends.
-func (s *snapshotter) finished(err error) {
-	s.running = false
-	if err != nil {
-		s.p.cfg.Logger.Warn("zk: snapshot or purge failed", "err", err)
-	}
-}
+// finished is called by the loop when the background work ends (a failure
+// has failed the peer already).
+func (s *snapshotter) finished() { s.running = false }
 
 // stop waits for the background work (the peer is shutting down).
 func (s *snapshotter) stop() {

@@ -38,6 +38,52 @@ type Hooks struct {
 	// simulation that calls Barrier and Tick decides the order of
 	// everything that happens.
 	Stepped bool
+	// SegmentSize, if positive, is the size at which the peer's log rolls
+	// to a new segment, so that a short test rolls and purges segments.
+	SegmentSize int64
+	// Attach, if set, is called once by zk.NewEnsemble, after the peer
+	// recovered its storage and before it starts, with a view of the
+	// peer's internals for checks from the outside.
+	Attach func(v View)
+}
+
+// View lets a test look inside a running peer. Every method is safe to
+// call from any goroutine, including from Func on the peer's own
+// goroutine, and none waits for the peer loop.
+type View interface {
+	// Applied returns the zxid of the last txn applied to the tree and
+	// the tree's digest after it. Inside Func at BeforeWatchTrigger it
+	// describes exactly the txn just applied.
+	Applied() (zxid int64, digest uint64)
+	// LogBase returns the zxid the durable log starts after.
+	LogBase() int64
+	// LogEntries returns durable log entries with a zxid above after:
+	// about maxBytes of data, but at least one if there is any.
+	LogEntries(after int64, maxBytes int) ([]LogEntry, error)
+	// LogState returns the durable accepted and current epochs.
+	LogState() (acceptedEpoch, currentEpoch int64)
+}
+
+// LogEntry is one entry of a peer's log: its zxid and its encoded
+// envelope (internal/entry).
+type LogEntry struct {
+	Zxid int64
+	Data []byte
+}
+
+// SegmentBytes returns the log segment size h asks for (0: the default).
+func (h *Hooks) SegmentBytes() int64 {
+	if h == nil {
+		return 0
+	}
+	return h.SegmentSize
+}
+
+// AttachView hands v to the test, if it asked for it.
+func (h *Hooks) AttachView(v View) {
+	if h != nil && h.Attach != nil {
+		h.Attach(v)
+	}
 }
 
 // IsStepped reports whether h asks for a stepped peer loop.

@@ -1,21 +1,8 @@
-// Package lincheck checks histories of znode operations for
-// linearizability with github.com/anishathalye/porcupine. It is shared by
-// the deterministic simulation (internal/sim) and the real-process tests, so
-// that both are judged by the same checker.
-//
-// The model is one register per path: whether the node exists, its data and
-// its version. A history is partitioned by path (operations on different
-// paths commute), so each check stays small.
-//
-// Operations whose outcome the client never learned (its context ended, its
-// peer lost its quorum, its process died) must be resolved by the caller
-// before checking, from the committed log: an op found committed gets the
-// outcome the log says and a return time of "the end of the history"; an op
-// not found is dropped.
 package lincheck
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -35,6 +22,9 @@ const (
 	// Read is a linearizable read (Sync then Get): it sees Exists, Data and
 	// Version.
 	Read
+	// VersionCheck is a multi's check op: Err "nonode" if the node does not
+	// exist, "badversion" if Version is not -1 and not the node's version.
+	VersionCheck
 )
 
 // Errors an operation may return, as short strings.
@@ -140,6 +130,14 @@ func step(s state, in input, out output) (bool, any) {
 			return out.err == NoNode || (out.err == OK && !out.exists), s
 		}
 		return out.err == OK && out.exists && out.data == s.data && out.newVersion == s.version, s
+	case VersionCheck:
+		switch {
+		case !s.exists:
+			return out.err == NoNode, s
+		case in.version != -1 && in.version != s.version:
+			return out.err == BadVersion, s
+		}
+		return out.err == OK, s
 	}
 	return false, s
 }
@@ -154,6 +152,8 @@ func (k Kind) String() string {
 		return "delete"
 	case Read:
 		return "read"
+	case VersionCheck:
+		return "check"
 	}
 	return "?"
 }
@@ -186,4 +186,30 @@ func Check(ops []Op, timeout time.Duration) Result {
 		Ops:      len(ops),
 		Elapsed:  time.Since(start),
 	}
+}
+
+// Explain helps read a failed check: it sorts ops by call time and returns
+// the shortest prefix (in that order) that is already not linearizable,
+// which ends with an operation the prefix before it cannot explain. It
+// returns nil if ops pass (or every prefix check times out).
+func Explain(ops []Op, timeout time.Duration) []Op {
+	sorted := append([]Op(nil), ops...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Call < sorted[j].Call })
+	fails := func(n int) bool {
+		r := Check(sorted[:n], timeout)
+		return !r.Ok && !r.TimedOut
+	}
+	if !fails(len(sorted)) {
+		return nil
+	}
+	lo, hi := 0, len(sorted) // fails(hi), and lo is a length that passes (or 0)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return sorted[:hi]
 }

@@ -47,3 +47,40 @@ func TestIllegalHistories(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionCheck(t *testing.T) {
+	ok := []Op{
+		{Client: 0, Kind: Create, Path: "/a", Data: "x", Call: 0, Return: 1},
+		{Client: 0, Kind: VersionCheck, Path: "/a", Version: 0, Call: 2, Return: 3},
+		{Client: 0, Kind: VersionCheck, Path: "/a", Version: -1, Call: 4, Return: 5},
+		{Client: 0, Kind: VersionCheck, Path: "/a", Version: 3, Call: 6, Return: 7, Err: BadVersion},
+		{Client: 0, Kind: VersionCheck, Path: "/b", Version: -1, Call: 8, Return: 9, Err: NoNode},
+	}
+	if r := Check(ok, 10*time.Second); !r.Ok {
+		t.Fatalf("legal checks rejected: %+v", r)
+	}
+	bad := []Op{
+		{Client: 0, Kind: Create, Path: "/a", Data: "x", Call: 0, Return: 1},
+		{Client: 1, Kind: VersionCheck, Path: "/a", Version: 1, Call: 2, Return: 3},
+	}
+	if r := Check(bad, 10*time.Second); r.Ok {
+		t.Fatal("a check of a version the node never had was accepted")
+	}
+}
+
+func TestExplain(t *testing.T) {
+	ops := []Op{
+		{Client: 0, Kind: Create, Path: "/a", Data: "x", Call: 0, Return: 1},
+		{Client: 1, Kind: Read, Path: "/a", Call: 2, Return: 3, Exists: true, ReadData: "x"},
+		{Client: 0, Kind: Set, Path: "/a", Data: "y", Version: -1, Call: 4, Return: 5, NewVersion: 1},
+		{Client: 1, Kind: Read, Path: "/a", Call: 6, Return: 7, Exists: true, ReadData: "x"}, // stale
+		{Client: 0, Kind: Delete, Path: "/a", Version: -1, Call: 8, Return: 9},
+	}
+	p := Explain(ops, 10*time.Second)
+	if len(p) != 4 || p[3].Call != 6 {
+		t.Fatalf("Explain should end at the stale read: %+v", p)
+	}
+	if Explain(ops[:3], 10*time.Second) != nil {
+		t.Fatal("Explain of a legal history")
+	}
+}

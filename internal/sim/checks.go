@@ -1,0 +1,117 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+
+	zk "github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/hooks"
+)
+
+// observeApply runs (in the BeforeWatchTrigger hook, on p's goroutine)
+// right after p applied one entry: the entry must extend the committed
+// chain or be the chain's next entry after what p applied before, and the
+// digests must agree.
+func (w *World) observeApply(p *simPeer, view hooks.View) {
+	z, d := view.Applied()
+	ref := w.ref
+	defer func() { p.lastApplied, p.lastDigest = z, d }()
+	jumped := p.snapPending // a snapshot was installed just before: the digest vouches for it
+	p.snapPending = false
+	if z > ref.last {
+		if p.lastApplied != ref.last && !jumped {
+			w.failf("peer %d applied %#x after %#x, but the committed history ends at %#x: it skipped entries",
+				p.id, z, p.lastApplied, ref.last)
+			return
+		}
+		ents, err := view.LogEntries(z-1, 1)
+		if err != nil || len(ents) == 0 || ents[0].Zxid != z {
+			w.failf("peer %d applied %#x, which its log does not hold (%v)", p.id, z, err)
+			return
+		}
+		rd, err := ref.extend(z, ents[0].Data, w.stamp(), w.now)
+		if err != nil {
+			w.failf("peer %d: %v", p.id, err)
+			return
+		}
+		w.stats.Committed++
+		en := ref.chain[len(ref.chain)-1].en
+		if rd != d || (en.Digest != 0 && en.Digest != d) {
+			w.failf("divergence at %#x: peer %d digest %#x, reference %#x, leader's %#x", z, p.id, d, rd, en.Digest)
+		}
+		for _, msg := range ref.bad {
+			w.failf("%s", msg)
+		}
+		ref.bad = nil
+		return
+	}
+	i, ok := ref.index[z]
+	switch {
+	case !ok:
+		w.failf("peer %d applied %#x, which is not in the committed history (last %#x)", p.id, z, ref.last)
+	case ref.chain[i].digest != d:
+		w.failf("divergence at %#x: peer %d digest %#x, committed %#x", z, p.id, d, ref.chain[i].digest)
+	case ref.pred(i) != p.lastApplied && !jumped:
+		w.failf("peer %d applied %#x after %#x; in the committed history it follows %#x", p.id, z, p.lastApplied, ref.pred(i))
+	}
+}
+
+// checkJump checks a peer's applied zxid that moved without applying
+// entries one by one: a restart (the tree's durable state) or a snapshot
+// installed from the leader. It must be a state of the committed history.
+func (w *World) checkJump(p *simPeer, z int64, d uint64) {
+	p.snapPending = false
+	want, ok := w.ref.digestAt(z)
+	switch {
+	case !ok:
+		w.failf("peer %d is at %#x, which is not in the committed history (last %#x)", p.id, z, w.ref.last)
+	case want != d:
+		w.failf("peer %d at %#x has digest %#x, the committed state %#x", p.id, z, d, want)
+	}
+	w.trace.line(w.now, "at peer=%d zxid=%#x", p.id, z)
+	p.lastApplied, p.lastDigest = z, d
+}
+
+// onStatus is Config.Listener.StatusChanged: it sees every change of role,
+// leader, epoch or serving, on the peer's goroutine.
+func (w *World) onStatus(p *simPeer, st zk.Status) {
+	w.hookMu.Lock()
+	ready := p.ready
+	w.hookMu.Unlock()
+	if ready {
+		w.observeStatus(p, st)
+	}
+}
+
+// observeStatus checks the status of a peer: at most one leader
+// establishes itself in each epoch, and no peer detects a divergence.
+func (w *World) observeStatus(p *simPeer, st zk.Status) {
+	if st.Mode == zk.ModeLeading && st.Serving {
+		if other, ok := w.leaders[st.Epoch]; ok && other != p.id {
+			w.failf("two leaders established in epoch %d: %d and %d", st.Epoch, other, p.id)
+		}
+		w.leaders[st.Epoch] = p.id
+	}
+	if errors.Is(st.Err, zk.ErrDataInconsistency) {
+		w.failf("peer %d detected a divergence: %v", p.id, st.Err)
+	}
+	s := fmt.Sprintf("%v/%d/%d/%v", st.Mode, st.Leader, st.Epoch, st.Serving)
+	if s != p.lastStatus {
+		p.lastStatus = s
+		w.trace.line(w.now, "status peer=%d %s last=%#x applied=%#x", p.id, s, st.LastZxid, st.Applied)
+	}
+}
+
+// checkClaims runs when p restarted: every zxid its previous incarnation
+// acknowledged as durable (ACK, DIFFACK, ACKEPOCH) must have survived the
+// crash, unless a leader told it to truncate below it since.
+func (w *World) checkClaims(p *simPeer) {
+	st := p.ens.Status()
+	if p.prevClaim > st.LastZxid {
+		w.failf("peer %d acknowledged %#x as durable before it crashed, but recovered only up to %#x",
+			p.id, p.prevClaim, st.LastZxid)
+	}
+	if acc, cur := p.view.LogState(); cur > acc {
+		w.failf("peer %d: current epoch %d above accepted epoch %d", p.id, cur, acc)
+	}
+}

@@ -1,0 +1,140 @@
+package sim
+
+import (
+	"slices"
+
+	"github.com/embedzk/zk/zab"
+	"github.com/embedzk/zk/zab/transport"
+)
+
+// deliverRound delivers part of what the network has pending (each head of
+// a link with probability prob, in an order drawn from the seed), then
+// lets every peer that received something handle it. It returns how many
+// events it delivered.
+func (w *World) deliverRound(prob float64) int {
+	pend := w.net.Pending()
+	if w.stopping && w.opts.Sabotage == SabotageBlackHole {
+		pend = nil
+	}
+	w.rng.Shuffle(len(pend), func(i, j int) { pend[i], pend[j] = pend[j], pend[i] })
+	touched := map[int64]bool{}
+	n := 0
+	for _, pd := range pend {
+		to := w.byID[pd.To]
+		if to.ens == nil || to.paused || w.faults.delayed(pd.From, pd.To) {
+			continue
+		}
+		if prob < 1 && w.rng.Float64() >= prob {
+			continue
+		}
+		if w.deliver(pd) {
+			touched[pd.To] = true
+			n++
+		}
+	}
+	ids := make([]int64, 0, len(touched))
+	for id := range touched {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	w.rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	for _, id := range ids {
+		w.control(w.byID[id], false)
+	}
+	if n > 0 {
+		w.settleOrFail()
+	}
+	return n
+}
+
+// deliver hands one pending event to its receiver, looking at it on the
+// way (checks, sabotage). It reports whether the receiver got something.
+func (w *World) deliver(pd transport.Pending) bool {
+	to := w.byID[pd.To]
+	if err := w.net.Deliver(pd); err != nil {
+		w.failf("deliver %+v: %v", pd, err)
+		return false
+	}
+	ev, ok := <-to.tr.ep.Events()
+	if !ok {
+		return false
+	}
+	w.stats.Delivered++
+	if ev.Kind != transport.EventFrame {
+		w.trace.line(w.now, "net %d->%d %v", pd.From, pd.To, ev.Kind)
+		to.tr.events <- ev
+		return true
+	}
+	w.trace.bytes(ev.Frame)
+	m, err := zab.DecodeMessage(ev.Frame)
+	if err != nil {
+		w.failf("undecodable frame %d->%d: %v", pd.From, pd.To, err)
+		to.tr.events <- ev
+		return true
+	}
+	w.trace.line(w.now, "net %d->%d %v e=%d z=%#x n=%d", pd.From, pd.To, m.Type, m.Epoch, m.Zxid, len(m.Entries))
+	w.inspect(pd.From, to, m)
+	if ev.Frame = w.sabotageFrame(pd.From, to, m, ev.Frame); ev.Frame == nil {
+		return false
+	}
+	if to.inbox == nil {
+		to.inbox = map[zab.MsgType]bool{}
+	}
+	to.inbox[m.Type] = true
+	to.tr.events <- ev
+	return true
+}
+
+// inspect keeps the per-message bookkeeping of the checks: what each peer
+// claimed durable in its acknowledgements, and what a leader told it to
+// drop.
+func (w *World) inspect(from int64, to *simPeer, m *zab.Message) {
+	sender := w.byID[from]
+	switch m.Type {
+	case zab.MsgAck, zab.MsgDiffAck, zab.MsgAckEpoch:
+		sender.claim = max(sender.claim, m.Zxid)
+	case zab.MsgTrunc:
+		to.claim = min(to.claim, m.Zxid)
+	case zab.MsgSnap:
+		to.claim = min(to.claim, m.Zxid)
+	}
+}
+
+// drainNetwork delivers everything until the network is quiet (or max
+// rounds passed), with every peer handling what it got.
+func (w *World) drainNetwork(maxRounds int) {
+	for i := 0; i < maxRounds; i++ {
+		if w.deliverRound(1) == 0 {
+			return
+		}
+	}
+}
+
+// tickAll advances the clock by one tick: every running peer that is not
+// paused, stalled or skewed gets a Tick, in an order drawn from the seed.
+func (w *World) tickAll() {
+	w.now++
+	w.clock.Store(w.now * tickMs)
+	for _, p := range w.shuffled(w.live()) {
+		if p.paused || p.busy != nil {
+			continue
+		}
+		if p.slowUntil > w.now && w.rng.IntN(3) == 0 {
+			continue // a slow clock loses ticks
+		}
+		w.control(p, true)
+		p.inbox = nil
+	}
+	w.settleOrFail()
+}
+
+// settleOrFail settles the clients' calls, failing the run if one never
+// parks or returns.
+func (w *World) settleOrFail() {
+	if stuck := w.settle(); len(stuck) > 0 {
+		for _, op := range stuck {
+			w.failf("client call %v never returned nor parked", op)
+		}
+		w.abort = true
+	}
+}

@@ -1,0 +1,71 @@
+package sim
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+var (
+	flagSeeds    = flag.Int("seeds", 0, "TestSim: number of seeds to run (0: the fixed CI set)")
+	flagFirst    = flag.Uint64("seed", 0, "TestSim: first seed (with -seeds), or the one seed to replay")
+	flagTicks    = flag.Int("ticks", 0, "TestSim: ticks of the fault phase per seed (0: default)")
+	flagDuration = flag.Duration("duration", 0, "TestSim: simulated time of the fault phase per seed (overrides -ticks)")
+	flagTrace    = flag.Bool("trace", false, "TestSim: print the whole trace of each seed")
+)
+
+// ciSeeds is the fixed set of seeds the default test runs.
+var ciSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8}
+
+func ticksFromFlags() int {
+	if *flagDuration > 0 {
+		return int(*flagDuration / (TickTime / 10))
+	}
+	return *flagTicks
+}
+
+// TestSim runs seeds of the whole-ensemble simulation under faults. By
+// default it runs the fixed CI set; -seeds=N -seed=S runs seeds S..S+N-1;
+// -seed=S alone replays one seed (add -trace to see everything it did).
+func TestSim(t *testing.T) {
+	seeds := ciSeeds
+	switch {
+	case *flagSeeds > 0:
+		seeds = nil
+		for i := 0; i < *flagSeeds; i++ {
+			seeds = append(seeds, *flagFirst+uint64(i))
+		}
+	case *flagFirst > 0:
+		seeds = []uint64{*flagFirst}
+	}
+	var simTicks int64
+	var linTime time.Duration
+	start := time.Now()
+	for _, seed := range seeds {
+		opts := Options{Seed: seed, Ticks: ticksFromFlags()}
+		if *flagTrace {
+			opts.Trace = os.Stderr
+		}
+		res := Run(opts)
+		simTicks += res.Ticks
+		linTime += res.Stats.LinTime
+		t.Logf("seed %d: %.0f simulated s, %d ops (%d ok, %d unknown), %d committed, %d crashes, %d snap installs, faults %s, lincheck %v (max key %v), %v",
+			seed, res.SimulatedSeconds(), res.Stats.Ops, res.Stats.OpsOK, res.Stats.OpsUnknown, res.Stats.Committed,
+			res.Stats.Crashes, res.Stats.SnapInstalls, res.Faults, res.Stats.LinTime, res.Stats.LinMaxKey, res.Elapsed.Round(time.Millisecond))
+		if err := res.Err(); err != nil {
+			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(seed, opts.Ticks))
+		}
+	}
+	t.Logf("%d seeds, %.1f simulated minutes, lincheck %v, in %v", len(seeds),
+		float64(simTicks*tickMs)/60000, linTime, time.Since(start).Round(time.Millisecond))
+}
+
+func replayCommand(seed uint64, ticks int) string {
+	s := fmt.Sprintf("go test ./internal/sim -run 'TestSim$' -v -args -seed=%d", seed)
+	if ticks > 0 {
+		s += fmt.Sprintf(" -ticks=%d", ticks)
+	}
+	return s + " -trace"
+}
