@@ -94,8 +94,8 @@ func (w *World) config(p *simPeer) zk.Config {
 			p.view = v
 			w.hookMu.Unlock()
 		}},
-		Listener:      zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
-		Transport:     p.tr,
+		Listener:  zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
+		Transport: p.tr,
 	}
 	return cfg
 }
