@@ -15,6 +15,10 @@ func (p *peer) flush() {
 	for !p.failed() && p.node.HasReady() {
 		rd := p.node.Ready()
 		p.send(rd.Send)
+		if p.cfg.TestHooks.Breaks(hooks.AckBeforePersist) {
+			p.send(rd.SendAfterPersist) // a deliberately broken build, for tests
+			rd.SendAfterPersist = nil
+		}
 		err := p.persist(rd.Persist)
 		if err == nil && len(rd.SendAfterPersist) > 0 {
 			err = p.hook(hooks.BeforeAck)
@@ -64,6 +68,9 @@ func (p *peer) send(envs []zab.Envelope) {
 // persist performs the core's durable operations in order. Consecutive
 // appends go to the log in one call: one fsync for all of them.
 func (p *peer) persist(ops []zab.PersistOp) error {
+	if p.cfg.TestHooks.Breaks(hooks.EpochBeforeTxns) {
+		ops = statesFirst(ops) // a deliberately broken build, for tests
+	}
 	var batch []wal.Entry
 	flushBatch := func() error {
 		if len(batch) == 0 {
@@ -92,6 +99,9 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		var err error
 		switch op.Kind {
 		case zab.PersistTruncate:
+			if p.cfg.TestHooks.Breaks(hooks.SkipTruncate) {
+				continue // a deliberately broken build, for tests
+			}
 			err = p.e.wal.TruncateAfter(op.Zxid)
 		case zab.PersistState:
 			err = p.persistState(op.State)
@@ -108,6 +118,20 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		return fmt.Errorf("zk: appending to the log: %w", err)
 	}
 	return nil
+}
+
+// statesFirst moves the epoch updates of ops before everything else: the
+// wrong order of hooks.EpochBeforeTxns.
+func statesFirst(ops []zab.PersistOp) []zab.PersistOp {
+	var states, rest []zab.PersistOp
+	for _, op := range ops {
+		if op.Kind == zab.PersistState {
+			states = append(states, op)
+		} else {
+			rest = append(rest, op)
+		}
+	}
+	return append(states, rest...)
 }
 
 func (p *peer) persistState(st zab.State) error {

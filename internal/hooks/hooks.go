@@ -41,11 +41,35 @@ type Hooks struct {
 	// SegmentSize, if positive, is the size at which the peer's log rolls
 	// to a new segment, so that a short test rolls and purges segments.
 	SegmentSize int64
+	// Broken turns on deliberately wrong behaviours, for the tests that
+	// show a check catches the bug each stands for. Never set outside
+	// them.
+	Broken Broken
 	// Attach, if set, is called once by zk.NewEnsemble, after the peer
 	// recovered its storage and before it starts, with a view of the
 	// peer's internals for checks from the outside.
 	Attach func(v View)
 }
+
+// Broken is a set of deliberately wrong behaviours of a peer: a build with
+// one of ZooKeeper's known sync-phase bugs, switched on by a test.
+type Broken uint32
+
+const (
+	// AckBeforePersist sends the acknowledgements that must wait for the
+	// disk (ACK, DIFFACK, the NEWLEADER ack) before persisting what they
+	// acknowledge (the class of ZOOKEEPER-4646).
+	AckBeforePersist Broken = 1 << iota
+	// EpochBeforeTxns persists the epochs before the log entries of the
+	// same step (the class of ZOOKEEPER-4643).
+	EpochBeforeTxns
+	// SkipTruncate ignores the leader's TRUNC, so an uncommitted txn stays
+	// in the log (the class of ZOOKEEPER-2845).
+	SkipTruncate
+)
+
+// Breaks reports whether h turns on the wrong behaviour b.
+func (h *Hooks) Breaks(b Broken) bool { return h != nil && h.Broken&b != 0 }
 
 // View lets a test look inside a running peer. Every method is safe to
 // call from any goroutine, including from Func on the peer's own

@@ -111,7 +111,13 @@ func (w *World) checkClaims(p *simPeer) {
 		w.failf("peer %d acknowledged %#x as durable before it crashed, but recovered only up to %#x",
 			p.id, p.prevClaim, st.LastZxid)
 	}
-	if acc, cur := p.view.LogState(); cur > acc {
+	acc, cur := p.view.LogState()
+	if cur > acc {
 		w.failf("peer %d: current epoch %d above accepted epoch %d", p.id, cur, acc)
 	}
+	if nl := p.newLeader; cur > p.startEpoch && cur == nl[0] && st.LastZxid < nl[1] {
+		w.failf("peer %d: current epoch %d is durable, but its log ends at %#x, before the history NEWLEADER synced (%#x)",
+			p.id, cur, st.LastZxid, nl[1])
+	}
+	p.startEpoch, p.newLeader = cur, [2]int64{}
 }

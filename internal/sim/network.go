@@ -2,6 +2,7 @@ package sim
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/embedzk/zk/zab"
 	"github.com/embedzk/zk/zab/transport"
@@ -85,18 +86,16 @@ func (w *World) deliver(pd transport.Pending) bool {
 	return true
 }
 
-// inspect keeps the per-message bookkeeping of the checks: what each peer
-// claimed durable in its acknowledgements, and what a leader told it to
-// drop.
+// inspect keeps the per-message bookkeeping of the checks: what a leader
+// told a peer to drop (what a peer claims durable is seen as it sends,
+// by simTransport), the last NEWLEADER it got.
 func (w *World) inspect(from int64, to *simPeer, m *zab.Message) {
-	sender := w.byID[from]
 	switch m.Type {
-	case zab.MsgAck, zab.MsgDiffAck, zab.MsgAckEpoch:
-		sender.claim = max(sender.claim, m.Zxid)
-	case zab.MsgTrunc:
-		to.claim = min(to.claim, m.Zxid)
-	case zab.MsgSnap:
-		to.claim = min(to.claim, m.Zxid)
+	case zab.MsgTrunc, zab.MsgSnap:
+		lowerClaim(&to.claim, m.Zxid)
+		to.newLeader = [2]int64{}
+	case zab.MsgNewLeader:
+		to.newLeader = [2]int64{m.Epoch, m.Zxid}
 	}
 }
 
@@ -136,5 +135,25 @@ func (w *World) settleOrFail() {
 			w.failf("client call %v never returned nor parked", op)
 		}
 		w.abort = true
+	}
+}
+
+// lowerClaim lowers *c to at most z.
+func lowerClaim(c *atomic.Int64, z int64) {
+	for {
+		old := c.Load()
+		if old <= z || c.CompareAndSwap(old, z) {
+			return
+		}
+	}
+}
+
+// raiseClaim raises *c to at least z.
+func raiseClaim(c *atomic.Int64, z int64) {
+	for {
+		old := c.Load()
+		if old >= z || c.CompareAndSwap(old, z) {
+			return
+		}
 	}
 }

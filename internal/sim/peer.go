@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	zk "github.com/embedzk/zk"
@@ -48,8 +49,15 @@ type simPeer struct {
 	fsPlan      fsPlan
 	lastApplied int64
 	lastDigest  uint64
-	claim       int64                // highest zxid this incarnation claimed durable in an ack
-	prevClaim   int64                // the previous incarnation's
+	claim       atomic.Int64 // highest zxid this incarnation claimed durable in an ack it sent
+	prevClaim   int64        // the previous incarnation's
+	// newLeader is the epoch and zxid of the last NEWLEADER the peer got
+	// (cleared by a TRUNC or SNAP), startEpoch its durable current epoch
+	// when its incarnation started: if a crash leaves that NEWLEADER's
+	// epoch durable as a new current epoch, the history it ends must be
+	// durable too.
+	newLeader   [2]int64
+	startEpoch  int64
 	tornKeep    int                  // a torn write happened: the crash keeps this percent
 	inbox       map[zab.MsgType]bool // message types delivered since the last tick
 	snaps       int                  // snapshots installed from a leader
@@ -60,15 +68,27 @@ type simPeer struct {
 // simTransport gives the peer the frames the world took from its endpoint:
 // the world sees every frame (and may tamper with it) before the peer does.
 type simTransport struct {
+	p      *simPeer
 	ep     *transport.Endpoint
 	events chan transport.Event
 }
 
-func (t *simTransport) ID() int64                         { return t.ep.ID() }
-func (t *simTransport) Send(to int64, frame []byte) error { return t.ep.Send(to, frame) }
-func (t *simTransport) Events() <-chan transport.Event    { return t.events }
-func (t *simTransport) Disconnect(peer int64) error       { return t.ep.Disconnect(peer) }
-func (t *simTransport) Close() error                      { return t.ep.Close() }
+func (t *simTransport) ID() int64 { return t.ep.ID() }
+
+// Send notes what an acknowledgement claims durable as it is sent: a peer
+// must never claim what it does not have, even in a frame a crash loses.
+func (t *simTransport) Send(to int64, frame []byte) error {
+	if m, err := zab.DecodeMessage(frame); err == nil {
+		switch m.Type {
+		case zab.MsgAck, zab.MsgDiffAck, zab.MsgAckEpoch:
+			raiseClaim(&t.p.claim, m.Zxid)
+		}
+	}
+	return t.ep.Send(to, frame)
+}
+func (t *simTransport) Events() <-chan transport.Event { return t.events }
+func (t *simTransport) Disconnect(peer int64) error    { return t.ep.Disconnect(peer) }
+func (t *simTransport) Close() error                   { return t.ep.Close() }
 
 // seededReader is a deterministic io.Reader for Config.Rand.
 type seededReader struct{ r *rand.Rand }
@@ -89,7 +109,7 @@ func (w *World) config(p *simPeer) zk.Config {
 		SnapCount:     w.snapCnt,
 		PurgeInterval: time.Nanosecond, // purge (and flush the tree) after every apply: see doc.go
 		Logger:        w.opts.Logger.With("peer", p.id),
-		TestHooks: &hooks.Hooks{Stepped: true, Func: w.hook, SegmentSize: 4 << 10, Attach: func(v hooks.View) {
+		TestHooks: &hooks.Hooks{Stepped: true, Func: w.hook, SegmentSize: 4 << 10, Broken: w.broken(p), Attach: func(v hooks.View) {
 			w.hookMu.Lock()
 			p.view = v
 			w.hookMu.Unlock()
@@ -100,6 +120,14 @@ func (w *World) config(p *simPeer) zk.Config {
 	return cfg
 }
 
+// broken returns the wrong behaviours p's next incarnation runs with.
+func (w *World) broken(p *simPeer) hooks.Broken {
+	if w.sabotaged(p) {
+		return w.opts.Broken
+	}
+	return 0
+}
+
 func (w *World) clockNow() time.Time {
 	return origin.Add(time.Duration(w.clock.Load()) * time.Millisecond)
 }
@@ -107,9 +135,9 @@ func (w *World) clockNow() time.Time {
 // start starts the peer's next incarnation on its disk.
 func (w *World) start(p *simPeer) error {
 	p.inc++
-	p.tr = &simTransport{ep: w.net.Restart(p.id), events: make(chan transport.Event, 1<<16)}
+	p.tr = &simTransport{p: p, ep: w.net.Restart(p.id), events: make(chan transport.Event, 1<<16)}
 	p.crashDisk, p.diskDead, p.tornKeep = nil, false, 0
-	p.prevClaim, p.claim = p.claim, 0
+	p.prevClaim = p.claim.Swap(0)
 	p.plan, p.fsPlan = crashPlan{}, fsPlan{}
 	p.fs.SetHook(func(op FSOp) *FSFault { return w.fsHook(p, op) })
 	ens, err := zk.NewEnsemble(w.config(p))

@@ -76,6 +76,84 @@ func TestRegressionNewLeaderAckBeforeDurable(t *testing.T) {
 	})
 }
 
+// TestBrokenBuildAckBeforePersist: the bug class of ZOOKEEPER-4646 on a
+// build that sends its acknowledgements before persisting what they
+// acknowledge (hooks.AckBeforePersist): f crashes after its NEWLEADER ack
+// and before the synced txns reach its log.
+func TestBrokenBuildAckBeforePersist(t *testing.T) {
+	opts := regressionOpts(SabotageNone)
+	opts.SabotagePeer, opts.Broken = 1, hooks.AckBeforePersist
+	expectFailure(t, []string{"acknowledged"}, opts, func(s *scenario) {
+		syncThenCrash(s, false, crashPlan{point: hooks.BeforeAppend, after: zab.MsgNewLeader, label: "before-log-append"})
+	})
+}
+
+// TestBrokenBuildEpochBeforeTxns: the bug class of ZOOKEEPER-4643 on a
+// build that persists the new current epoch before the synced txns
+// (hooks.EpochBeforeTxns): f crashes in between, with an epoch whose
+// initial history it lacks.
+func TestBrokenBuildEpochBeforeTxns(t *testing.T) {
+	opts := regressionOpts(SabotageNone)
+	opts.SabotagePeer, opts.Broken = 1, hooks.EpochBeforeTxns
+	expectFailure(t, []string{"before the history NEWLEADER synced"}, opts, func(s *scenario) {
+		syncThenCrash(s, true, crashPlan{point: hooks.AfterEpoch, after: zab.MsgNewLeader, label: "after-current-epoch"})
+	})
+}
+
+// syncThenCrash takes follower 1 down while the leader commits writes,
+// restarts it (after taking the leader down too if newEpoch: peer 1 then
+// syncs with a leader of a new epoch), and crashes it as plan says while
+// it handles NEWLEADER.
+func syncThenCrash(s *scenario, newEpoch bool, plan crashPlan) {
+	ld := s.leaderPeer()
+	f := s.byID[1]
+	if f == ld {
+		s.t.Skip("peer 1 leads: the scenario needs it to follow")
+	}
+	c := s.clients[0]
+	s.session(c, ld)
+	s.writes(c, 3)
+	s.down(f, 0)
+	s.writes(c, 5) // committed without f
+	if newEpoch {
+		s.down(ld, 100)
+	}
+	s.restart(f)
+	f.plan = plan
+	// f gets everything sent to it before each of its steps, so that the
+	// leader's last DIFF and its NEWLEADER (sent together) reach f together
+	// and f handles them in one step, as ZooKeeper's learner does.
+	for i := 0; f.ens != nil; i++ {
+		if i == 300 || s.abort {
+			s.t.Fatalf("f did not crash while it handled NEWLEADER:\n%s", s.trace.tail())
+		}
+		s.deliverAllTo(f)
+		s.deliverRound(1)
+		s.tickAll()
+	}
+	if s.stats.HookCrashes[plan.label] == 0 {
+		s.t.Fatalf("f did not crash at %s", plan.label)
+	}
+	f.restartAt = 0
+}
+
+// deliverAllTo delivers every frame waiting for p, then lets p handle
+// them in one step.
+func (s *scenario) deliverAllTo(p *simPeer) {
+	for n := 1; n > 0 && p.ens != nil; {
+		n = 0
+		for _, pd := range s.net.Pending() {
+			if pd.To == p.id && s.deliver(pd) {
+				n++
+			}
+		}
+	}
+	if p.ens != nil {
+		s.control(p, false)
+		s.settleOrFail()
+	}
+}
+
 // TestRegressionEpochBeforeTxns: a follower that makes its new current
 // epoch durable before the txns of its sync (ZOOKEEPER-4643) and crashes
 // in between has a newer epoch than the peer holding committed txns it
@@ -115,8 +193,16 @@ func TestRegressionEpochBeforeTxns(t *testing.T) {
 // not come back when it rejoins; a learner that ignores TRUNC keeps it
 // (ZOOKEEPER-2845, ZOOKEEPER-3911) and applies it.
 func TestRegressionResurrectedAfterTrunc(t *testing.T) {
-	opts := regressionOpts(SabotageIgnoreTrunc)
-	expectFailure(t, []string{"divergence", "not in the committed history", "detected a divergence"}, opts, func(s *scenario) {
+	broken := regressionOpts(SabotageNone)
+	broken.Broken = hooks.SkipTruncate // a build whose learner skips the truncation
+	for _, opts := range []Options{regressionOpts(SabotageIgnoreTrunc), broken} {
+		resurrectedAfterTrunc(t, opts)
+	}
+}
+
+func resurrectedAfterTrunc(t *testing.T, opts Options) {
+	want := []string{"divergence", "not in the committed history", "differs from the committed entry"}
+	expectFailure(t, want, opts, func(s *scenario) {
 		ld, a, b := s.roles()
 		s.sabotagePeer.Store(ld.id)
 		c := s.clients[0]

@@ -143,12 +143,12 @@ func expectFailure(t *testing.T, want []string, opts Options, script func(*scena
 		}
 	}
 	if found == "" {
-		t.Errorf("with sabotage %v the checks did not report any of %q; they reported: %v\n%s", opts.Sabotage, want, err, res.Tail)
+		t.Errorf("with sabotage %v, broken %b the checks did not report any of %q; they reported: %v\n%s", opts.Sabotage, opts.Broken, want, err, res.Tail)
 	} else {
-		t.Logf("with sabotage %v: %s", opts.Sabotage, found)
+		t.Logf("with sabotage %v, broken %b: %s", opts.Sabotage, opts.Broken, found)
 	}
 	real := opts
-	real.Sabotage = SabotageNone
+	real.Sabotage, real.Broken = SabotageNone, 0
 	s = newScenario(t, real)
 	script(s)
 	if err := s.finish().Err(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	zk "github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	// SabotagePeer only (0: every peer) where it concerns one peer.
 	Sabotage     Sabotage
 	SabotagePeer int64
+	// Broken starts the sabotaged peers (as Sabotage says) on a build
+	// with deliberately wrong behaviours (hooks.Broken).
+	Broken hooks.Broken
 }
 
 // TickTime is the peers' TickTime: ZooKeeper's default, so that the time
