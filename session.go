@@ -256,7 +256,10 @@ func (s *Session) Close(ctx context.Context) error {
 		return zkerr.ErrSessionExpired
 	}
 	s.closing.Store(true)
-	_, err := s.write(ctx, &znode.Txn{Type: znode.TxnCloseSession})
+	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnCloseSession})
+	if err == nil {
+		err = res.Err // refused before it was proposed (no quorum, say)
+	}
 	if err != nil {
 		s.closing.Store(false)
 		return fmt.Errorf("zk: closing session %#x: %w", s.id, err)

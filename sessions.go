@@ -60,7 +60,11 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 		int32(e.cfg.MaxSessionTimeout.Milliseconds()))) * time.Millisecond
 	s := newSessionHandle(e, id, pw, timeout, o)
 	txn := &znode.Txn{Type: znode.TxnCreateSession, Timeout: int32(timeout.Milliseconds()), Password: pw}
-	if _, err := s.write(ctx, txn); err != nil {
+	res, err := s.write(ctx, txn)
+	if err == nil {
+		err = res.Err // refused before it was proposed (no quorum, say)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("zk: creating a session: %w", err)
 	}
 	e.attach(s)

@@ -77,7 +77,8 @@ type opRecord struct {
 	handle   int // the client's handle it went through
 	ens      *zk.Ensemble
 	sess     *zk.Session
-	sid      int64
+	sid      int64 // the session the call runs in
+	target   int64 // expire: the session to expire
 	password []byte
 	timeout  time.Duration
 
@@ -141,7 +142,7 @@ func (op *opRecord) exec(ctx context.Context) {
 	case opClose:
 		op.err = s.Close(ctx)
 	case opExpire:
-		op.err = op.ens.ExpireSession(ctx, op.sid)
+		op.err = op.ens.ExpireSession(ctx, op.target)
 	case opCreate:
 		opts := []zk.CreateOption{zk.WithMode(op.mode), zk.WithStat(&op.stat)}
 		if op.ttl > 0 {

@@ -262,7 +262,7 @@ func TestRegressionHalfReceivedCloseSession(t *testing.T) {
 		s.call(c, &opRecord{kind: opCreate, path: regKey(3), data: "v-eph", mode: zk.ModeEphemeral, version: -1})
 		s.until("f to catch up", 100, func() bool { return f.lastApplied == s.ref.last })
 		f.plan = crashPlan{point: hooks.AfterAppend, label: "after-log-append"}
-		s.call(d, &opRecord{kind: opExpire, sid: c.sid, path: "session", version: -1})
+		s.call(d, &opRecord{kind: opExpire, target: c.sid, path: "session", version: -1})
 		s.until("f to crash with the CloseSession logged", 200, func() bool { return f.ens == nil })
 		f.restartAt = 0
 	})

@@ -16,8 +16,11 @@ var (
 	flagTrace    = flag.Bool("trace", false, "TestSim: print the whole trace of each seed")
 )
 
-// ciSeeds is the fixed set of seeds the default test runs.
-var ciSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8}
+// ciSeeds is the fixed set of seeds the default test runs: the first
+// eight, and the seeds that found bugs (119: a Session.Close refused by a
+// deposed leader's pipeline reported success, and the session outlived its
+// handle).
+var ciSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 119}
 
 func ticksFromFlags() int {
 	if *flagDuration > 0 {

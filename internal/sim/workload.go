@@ -75,8 +75,8 @@ func (c *client) pick() *opRecord {
 		if others.sid == 0 {
 			return nil
 		}
-		op.sid = others.sid
-		op.path = fmt.Sprintf("session %#x", op.sid)
+		op.target = others.sid
+		op.path = fmt.Sprintf("session %#x", op.target)
 	}
 	return op
 }
