@@ -25,10 +25,17 @@ type cluster struct {
 	ens     map[int64]*Ensemble // nil while a peer is stopped
 	frozen  map[int64]bool      // paused processes: no ticks, no deliveries
 	seed    uint64
+	tweak   func(*Config) // if set, adjusts every peer's configuration
 }
 
 func newCluster(t *testing.T, voters, observers int, seed uint64) *cluster {
-	c := &cluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*Ensemble{}, frozen: map[int64]bool{}, seed: seed}
+	return newClusterWith(t, voters, observers, seed, transport.NetworkOptions{}, nil)
+}
+
+// newClusterWith is newCluster on a network with opts (Peers, Manual and
+// EventBuffer are set here), every peer's Config adjusted by tweak.
+func newClusterWith(t *testing.T, voters, observers int, seed uint64, opts transport.NetworkOptions, tweak func(*Config)) *cluster {
+	c := &cluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*Ensemble{}, frozen: map[int64]bool{}, seed: seed, tweak: tweak}
 	var ids []int64
 	for i := 1; i <= voters+observers; i++ {
 		id := int64(i)
@@ -36,7 +43,8 @@ func newCluster(t *testing.T, voters, observers int, seed uint64) *cluster {
 		c.servers = append(c.servers, Server{ID: id, Host: "inmem", QuorumPort: 2000 + i, ElectionPort: 3000 + i, Observer: i > voters})
 		c.fs[id] = vfs.NewMem()
 	}
-	c.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, Manual: true, EventBuffer: 1 << 16})
+	opts.Peers, opts.Manual, opts.EventBuffer = ids, true, 1<<16
+	c.net = transport.NewNetwork(opts)
 	t.Cleanup(c.close)
 	for _, id := range ids {
 		c.start(id)
@@ -48,6 +56,9 @@ func (c *cluster) config(id int64) Config {
 	cfg := testConfig(c.fs[id], c.seed*1000+uint64(id))
 	cfg.ID = id
 	cfg.Servers = c.servers
+	if c.tweak != nil {
+		c.tweak(&cfg)
+	}
 	return cfg
 }
 

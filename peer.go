@@ -44,8 +44,9 @@ type peer struct {
 	ticks    int64
 	start    time.Time // logical clock origin for ManualClock
 	snap     snapshotter
-	snapIn   *wal.SnapshotWriter // a snapshot arriving from the leader
-	reapTick int64               // session ticks between container/TTL sweeps
+	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
+	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
+	reapTick int64                 // session ticks between container/TTL sweeps
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -204,6 +205,7 @@ func (p *peer) failed() bool { return p.e.failErr.Load() != nil }
 // shutdown answers everything still waiting: the peer is going away.
 func (p *peer) shutdown() {
 	p.snap.stop()
+	p.dropAllSnapshots()
 	if p.snapIn != nil {
 		p.snapIn.Abort()
 		p.snapIn = nil
@@ -242,6 +244,7 @@ func (p *peer) tick() {
 	}
 	p.ticks++
 	p.node.Tick()
+	p.dropUnwantedSnapshots()
 	if p.ticks%TicksPerTickTime == 0 {
 		p.sessionTick()
 	}

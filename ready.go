@@ -34,7 +34,8 @@ func (p *peer) flush() {
 			p.stopServing()
 			return
 		}
-		sent := p.sendSnapshots(rd.SendSnapshot)
+		sent := p.startSnapshots(rd.SendSnapshot, nil)
+		sent = p.snapAcked(rd.SnapAcks, sent)
 		p.synced(rd.Synced)
 		for _, m := range rd.App {
 			p.handleApp(m)
@@ -43,8 +44,8 @@ func (p *peer) flush() {
 			p.statusChanged(*rd.Status)
 		}
 		p.node.Advance()
-		for peer, zxid := range sent {
-			p.node.SnapshotSent(peer, zxid)
+		for _, s := range sent {
+			p.node.SnapshotSent(s.peer, s.zxid)
 		}
 	}
 }

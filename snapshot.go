@@ -150,42 +150,6 @@ func (s *snapshotter) stop() {
 	}
 }
 
-// sendSnapshots streams a snapshot of the applied tree to each peer the core
-// syncs by SNAP, and returns the zxid sent to each. The loop is blocked
-// meanwhile, so nothing is applied and the snapshot is exactly at the
-// applied zxid.
-func (p *peer) sendSnapshots(peers []int64) map[int64]int64 {
-	sent := map[int64]int64{}
-	for _, to := range peers {
-		sn, err := p.e.tree.NewSnapshot()
-		if err != nil {
-			p.cfg.Logger.Warn("zk: snapshot for a follower", "to", to, "err", err)
-			continue
-		}
-		zxid := sn.Zxid()
-		pr, pw := io.Pipe()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_, err := sn.WriteTo(pw)
-			pw.CloseWithError(err)
-		}()
-		err = zab.SnapshotMessages(zxid, pr, 1<<20, func(m *zab.Message) error {
-			p.send([]zab.Envelope{{To: to, Msg: m}})
-			return nil
-		})
-		pr.CloseWithError(io.ErrClosedPipe)
-		<-done
-		sn.Close()
-		if err != nil {
-			p.cfg.Logger.Warn("zk: streaming a snapshot", "to", to, "err", err)
-			continue
-		}
-		sent[to] = zxid
-	}
-	return sent
-}
-
 // snapshotChunk takes one chunk of a snapshot from the leader; the last one
 // makes it durable, restarts the log after it and replaces the tree.
 func (p *peer) snapshotChunk(op zab.PersistOp) error {

@@ -78,6 +78,8 @@ func (n *Node) syncSnap(m *Message) error {
 	}
 	fl.snap.next += int64(len(m.Data))
 	n.saveSnapshotChunk(m.Zxid, m.Offset, m.Data, m.Last)
+	// The leader sends more only as the chunks become durable here.
+	n.sendAfterPersist(n.leader, &Message{Type: MsgSnapAck, Epoch: fl.epoch, Zxid: m.Zxid, Offset: fl.snap.next})
 	if m.Last {
 		fl.snap = nil
 	}

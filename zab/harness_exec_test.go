@@ -70,6 +70,10 @@ func (h *harness) execute(p *hpeer, rd Ready, crashAt int) {
 	for _, to := range rd.SendSnapshot {
 		h.streamSnapshot(p, to)
 	}
+	p.acks = append(p.acks, rd.SnapAcks...)
+	for _, a := range rd.SnapAcks {
+		h.pumpSnapshot(p, a.Peer)
+	}
 	for _, s := range rd.Synced {
 		if s.Err == nil && s.Zxid > p.disk.smZxid() {
 			h.fatalf("%d: sync %d at %#x before applying it (applied %#x)", p.id, s.ID, s.Zxid, p.disk.smZxid())
@@ -143,19 +147,50 @@ func (h *harness) apply(p *hpeer, e Entry) {
 	p.disk.sm = append(p.disk.sm, e)
 }
 
-// streamSnapshot sends p's applied state to a peer as the driver does.
+// streamSnapshot sends p's applied state to a peer as the driver does:
+// all at once, or (paced) one chunk now and one per SNAPACK.
 func (h *harness) streamSnapshot(p *hpeer, to int64) {
 	p.snaps++
 	zxid := p.disk.smZxid()
+	var chunks []*Message
 	err := SnapshotMessages(zxid, bytes.NewReader(p.disk.snapshot()), h.chunk, func(m *Message) error {
-		h.send(p.id, Envelope{To: to, Msg: m})
+		chunks = append(chunks, m)
 		return nil
 	})
+	if h.paced && err == nil {
+		if p.streams == nil {
+			p.streams = map[int64][]*Message{}
+		}
+		p.streams[to] = chunks
+		h.pumpSnapshot(p, to)
+		return
+	}
+	for _, m := range chunks {
+		h.send(p.id, Envelope{To: to, Msg: m})
+	}
 	if err != nil {
 		h.fatalf("snapshot: %v", err)
 	}
 	h.logf("%d streams a snapshot at %#x to %d", p.id, zxid, to)
 	p.node.SnapshotSent(to, zxid)
+}
+
+// pumpSnapshot sends the next chunk of p's paced stream to peer, and ends
+// the stream after the last one.
+func (h *harness) pumpSnapshot(p *hpeer, to int64) {
+	chunks := p.streams[to]
+	if len(chunks) == 0 || !p.node.SnapshotWanted(to) {
+		delete(p.streams, to)
+		return
+	}
+	m := chunks[0]
+	p.streams[to] = chunks[1:]
+	h.send(p.id, Envelope{To: to, Msg: m})
+	if m.Last {
+		delete(p.streams, to)
+		h.logf("%d streamed a snapshot at %#x to %d", p.id, m.Zxid, to)
+		p.node.SnapshotSent(to, m.Zxid)
+	}
 }
 
 // checkStatus: at most one established leader per epoch, and serving

@@ -26,6 +26,7 @@ type harness struct {
 	history   []Entry         // the committed sequence, by position, as applied anywhere
 	leaders   map[int64]int64 // epoch -> its established leader
 	chunk     int             // snapshot chunk size
+	paced     bool            // stream snapshots one chunk per SNAPACK, as the real driver paces them
 	lossySM   bool            // a crash may lose a suffix of the state machine
 	verbose   bool            // trace every delivered message
 	stats     map[string]int
@@ -43,7 +44,9 @@ type hpeer struct {
 	status  Status
 	synced  []SyncResult
 	apps    []AppMessage
-	snaps   int // snapshots streamed by this peer
+	snaps   int                  // snapshots streamed by this peer
+	streams map[int64][]*Message // paced snapshot streams: the chunks not sent yet, by peer
+	acks    []SnapAck            // every SnapAck handed to this peer's driver
 	readies int
 }
 

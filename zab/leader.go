@@ -157,6 +157,8 @@ func (n *Node) stepLeader(from int64, m *Message) error {
 		return n.ackEpoch(l, m)
 	case MsgDiffAck:
 		return n.diffAck(l, m)
+	case MsgSnapAck:
+		return n.snapAck(l, m)
 	case MsgAck:
 		return n.learnerAck(l, m)
 	case MsgPing:

@@ -147,6 +147,31 @@ func (n *Node) diffAck(l *learner, m *Message) error {
 	return nil
 }
 
+// snapAck passes a learner's progress in the snapshot streamed to it to
+// the driver, which sends more chunks. An ack that arrives after the
+// stream ended (the last chunk's) is of no use any more.
+func (n *Node) snapAck(l *learner, m *Message) error {
+	switch l.phase {
+	case lpSnap:
+		n.acc.snapAcks = append(n.acc.snapAcks, SnapAck{Peer: l.id, Zxid: m.Zxid, Offset: m.Offset})
+		return nil
+	case lpDiff, lpSyncing, lpBroadcast:
+		return nil
+	}
+	return fmt.Errorf("%w: SNAPACK from %d", ErrUnexpected, l.id)
+}
+
+// SnapshotWanted reports whether peer still awaits the snapshot the driver
+// streams to it (see Ready.SendSnapshot): the driver drops its stream once
+// it is not (the learner was dropped, or started over).
+func (n *Node) SnapshotWanted(peer int64) bool {
+	if n.ld == nil {
+		return false
+	}
+	l := n.ld.learners[peer]
+	return l != nil && l.phase == lpSnap
+}
+
 // learnerAck handles ACK: of NEWLEADER while syncing, of proposals after.
 func (n *Node) learnerAck(l *learner, m *Message) error {
 	switch {

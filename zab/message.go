@@ -36,12 +36,13 @@ const (
 	MsgSync                            // learner -> leader: a read barrier, ID
 	MsgSynced                          // leader -> learner: barrier ID done at Zxid, or Failed
 	MsgApp                             // an opaque app message, any peer to any peer: Data
+	MsgSnapAck                         // learner -> leader: the snapshot at Zxid is durable up to Offset (flow control)
 	msgTypeEnd
 )
 
 var msgTypeNames = [...]string{"", "NOTIFICATION", "FOLLOWERINFO", "OBSERVERINFO", "LEADERINFO", "ACKEPOCH",
 	"TRUNC", "DIFF", "SNAP", "DIFFACK", "NEWLEADER", "ACK", "UPTODATE", "PROPOSAL", "COMMIT", "INFORM",
-	"PING", "SYNC", "SYNCED", "APP"}
+	"PING", "SYNC", "SYNCED", "APP", "SNAPACK"}
 
 func (t MsgType) String() string {
 	if t > 0 && t < msgTypeEnd {
@@ -110,6 +111,7 @@ var allowed = [msgTypeEnd]int{
 	MsgSync:         fEpoch | fID,
 	MsgSynced:       fEpoch | fID | fZxid | fFailed,
 	MsgApp:          fData,
+	MsgSnapAck:      fEpoch | fZxid | fOffset,
 }
 
 func (m *Message) present() int {
@@ -183,7 +185,7 @@ func (m *Message) validateRequired() error {
 	var missing string
 	switch m.Type {
 	case MsgLeaderInfo, MsgAckEpoch, MsgTrunc, MsgDiff, MsgDiffAck, MsgNewLeader, MsgAck, MsgUpToDate,
-		MsgProposal, MsgCommit, MsgInform, MsgPing, MsgSync, MsgSynced:
+		MsgProposal, MsgCommit, MsgInform, MsgPing, MsgSync, MsgSynced, MsgSnapAck:
 		if m.Epoch == 0 {
 			missing = "epoch"
 		}

@@ -38,6 +38,7 @@ func sampleMessages() []*Message {
 		{Type: MsgSynced, From: 2, Epoch: e, ID: 5, Failed: true},
 		{Type: MsgApp, From: 1, Data: []byte("forwarded write")},
 		{Type: MsgApp, From: 1},
+		{Type: MsgSnapAck, From: 2, Epoch: e, Zxid: MakeZxid(2, 9), Offset: 1 << 20},
 	}
 }
 

@@ -73,6 +73,7 @@ func runRandom(t *testing.T, seed uint64, steps int, total map[string]int) {
 	h.lossySM = seed%2 == 0
 	h.verbose = *randomVerbose
 	h.chunk = 7
+	h.paced = seed/3%2 == 0 // half the seeds stream snapshots as the real driver does
 	w := &workload{h: h, syncs: map[uint64]int{}}
 	h.midReady = func(p *hpeer) {
 		// Like the driver answering an app message inside its Ready loop.

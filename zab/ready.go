@@ -18,13 +18,18 @@ type Ready struct {
 	SendAfterPersist []Envelope  // ACKs, ACKEPOCH, NEWLEADER acks: only after Persist is durable
 	Apply            []Entry     // committed AND durable (after this Ready's Persist), in order
 	// SendSnapshot: leader only. Stream a snapshot of the applied state
-	// (after this Ready's Apply) to each of these peers: build SNAP messages
-	// with SnapshotMessages, send them, then call SnapshotSent before the
-	// next Ready.
+	// (after this Ready's Apply) to each of these peers, in SNAP chunks
+	// (SnapshotMessages shows the shape), with no more than a window of
+	// bytes beyond what the peer acknowledged (SnapAcks) in flight, and
+	// call SnapshotSent once the last chunk is sent. A new SendSnapshot for
+	// a peer replaces its stream; drop a stream once SnapshotWanted says so.
 	SendSnapshot []int64
-	Synced       []SyncResult
-	App          []AppMessage // inbound app messages, in arrival order
-	Status       *Status      // non-nil when role, leader, epoch, Serving or (leader) Synced changed
+	// SnapAcks: leader only. How far each learner has made its snapshot
+	// durable: the driver may send it more chunks.
+	SnapAcks []SnapAck
+	Synced   []SyncResult
+	App      []AppMessage // inbound app messages, in arrival order
+	Status   *Status      // non-nil when role, leader, epoch, Serving or (leader) Synced changed
 }
 
 // SyncResult ends a Sync barrier: Zxid is a committed zxid at least as new as
@@ -35,6 +40,14 @@ type SyncResult struct {
 	ID   uint64
 	Zxid int64
 	Err  error
+}
+
+// SnapAck is a learner's progress in the snapshot streamed to it: the
+// snapshot at Zxid is durable on Peer up to byte Offset.
+type SnapAck struct {
+	Peer   int64
+	Zxid   int64
+	Offset int64
 }
 
 // AppMessage is an inbound app message.
@@ -49,11 +62,13 @@ type batch struct {
 	afterPeer   map[int64]bool // peers with something in after: the rest must follow
 	persist     []PersistOp
 	snapshots   []int64
+	snapAcks    []SnapAck
 	app         []AppMessage
 }
 
 func (b *batch) empty() bool {
-	return len(b.send) == 0 && len(b.after) == 0 && len(b.persist) == 0 && len(b.snapshots) == 0 && len(b.app) == 0
+	return len(b.send) == 0 && len(b.after) == 0 && len(b.persist) == 0 && len(b.snapshots) == 0 &&
+		len(b.snapAcks) == 0 && len(b.app) == 0
 }
 
 // send queues m for to, after everything queued for to before it.
@@ -160,7 +175,7 @@ func (n *Node) Ready() Ready {
 	}
 	rd := Ready{
 		Send: n.acc.send, Persist: n.acc.persist, SendAfterPersist: n.acc.after,
-		SendSnapshot: n.acc.snapshots, App: n.acc.app,
+		SendSnapshot: n.acc.snapshots, SnapAcks: n.acc.snapAcks, App: n.acc.app,
 	}
 	n.checkNewLeaderAck(rd.Persist)
 	n.acc = batch{}

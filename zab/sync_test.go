@@ -179,6 +179,43 @@ func TestSyncSnap(t *testing.T) {
 	}
 }
 
+// TestSyncSnapPaced: the follower acknowledges each snapshot chunk once it
+// is durable, and the leader's driver, sending one chunk per ack, gets
+// every ack while the snapshot is wanted.
+func TestSyncSnapPaced(t *testing.T) {
+	h := threePeers(t, 14, 3)
+	h.paced = true
+	h.crash(1)
+	for i := 0; i < 10; i++ {
+		h.propose(3, fmt.Sprint("b", i))
+	}
+	h.deliverAll()
+	h.peers[3].disk.compact()
+	h.delivered = nil
+	h.restart(1)
+	h.serving(40)
+	chunks, acks := h.count(MsgSnap, 3, 1), h.count(MsgSnapAck, 1, 3)
+	if chunks < 3 || acks != chunks {
+		t.Fatalf("%d SNAP chunks, %d SNAPACKs", chunks, acks)
+	}
+	var want int64
+	got := h.peers[3].acks
+	for _, d := range h.delivered {
+		if d.m.Type == MsgSnap && !d.m.Last {
+			want += int64(len(d.m.Data))
+			if len(got) == 0 || got[0].Peer != 1 || got[0].Offset != want {
+				t.Fatalf("leader's driver got acks %+v, want one at offset %d next", h.peers[3].acks, want)
+			}
+			got = got[1:]
+		}
+	}
+	if h.peers[3].node.SnapshotWanted(1) {
+		t.Fatal("the snapshot is still wanted after the sync")
+	}
+	h.deliverAll()
+	h.converged()
+}
+
 // TestNewLeaderAckWaitsForFsync: the NEWLEADER ack goes out only after the
 // synced entries and then the new current epoch are durable, in the Ready
 // that persists them; a crash before that fsync leaves no ack behind.
