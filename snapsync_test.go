@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,10 +18,12 @@ import (
 // still syncs, because the leader sends the chunks only as fast as the
 // follower makes them durable.
 func TestSnapSyncLargerThanTransportQueue(t *testing.T) {
-	// The queue holds a DIFF window (4 messages of up to 4 MiB) but not
-	// the snapshot.
-	const queue = 20 << 20
+	// The queue holds more than the snapshot window and the short DIFF
+	// that follows the snapshot, but not the snapshot.
+	const queue = 6 << 20
 	var installs atomic.Int32
+	var mu sync.Mutex
+	views := map[int64]hooks.View{} // each peer's latest incarnation
 	count := func(_ int64, point string) error {
 		if point == hooks.AfterSnapInstall {
 			installs.Add(1)
@@ -29,8 +32,13 @@ func TestSnapSyncLargerThanTransportQueue(t *testing.T) {
 	}
 	c := newClusterWith(t, 3, 0, 11, transport.NetworkOptions{MaxQueue: queue}, func(cfg *Config) {
 		cfg.SnapCount = 20
-		cfg.PurgeInterval = time.Nanosecond                             // purge after every snapshot
-		cfg.TestHooks = &hooks.Hooks{SegmentSize: 1 << 20, Func: count} // purges remove segments
+		cfg.PurgeInterval = time.Nanosecond // purge after every snapshot (1 MiB segments: purges remove some)
+		id := cfg.ID
+		cfg.TestHooks = &hooks.Hooks{SegmentSize: 1 << 20, Func: count, Attach: func(v hooks.View) {
+			mu.Lock()
+			views[id] = v
+			mu.Unlock()
+		}}
 	})
 	c.waitFor("a leader", 100, c.allServing)
 	ld := c.leader()
@@ -42,15 +50,19 @@ func TestSnapSyncLargerThanTransportQueue(t *testing.T) {
 	for i := range value {
 		value[i] = byte(rng.Uint32()) // incompressible
 	}
-	const n = 400 // 25 MiB
-	for i := range n {
+	const n, perMulti = 160, 8 // 10 MiB
+	for i := 0; i < n; i += perMulti {
+		var ops []Op
+		for j := i; j < i+perMulti; j++ {
+			v := append([]byte{byte(j)}, value[1:]...)
+			ops = append(ops, CreateOp(fmt.Sprintf("/n%04d", j), v))
+		}
 		err := c.do(func(ctx context.Context) error {
-			value[0] = byte(i)
-			_, err := s.Create(ctx, fmt.Sprintf("/n%04d", i), value)
+			_, err := s.Multi(ctx, ops...)
 			return err
 		})
 		if err != nil {
-			t.Fatalf("create %d: %v", i, err)
+			t.Fatalf("multi at %d: %v", i, err)
 		}
 	}
 	c.start(f)
@@ -64,5 +76,11 @@ func TestSnapSyncLargerThanTransportQueue(t *testing.T) {
 	if installs.Load() == 0 {
 		t.Fatal("the follower synced without a snapshot")
 	}
-	c.sameTrees()
+	c.settle()
+	mu.Lock()
+	defer mu.Unlock()
+	lz, ld2 := views[ld].Applied()
+	if fz, fd := views[f].Applied(); fz != lz || fd != ld2 {
+		t.Fatalf("follower at %#x digest %#x, leader at %#x digest %#x", fz, fd, lz, ld2)
+	}
 }

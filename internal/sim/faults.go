@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/embedzk/zk/internal/hooks"
@@ -119,7 +120,7 @@ func (f *faultState) expire() {
 		f.netEnd = 0
 		w.trace.line(w.now, "fault heal network")
 	}
-	for _, id := range sortedKeys(f.pauses) {
+	for _, id := range slices.Sorted(maps.Keys(f.pauses)) {
 		if w.now >= f.pauses[id] {
 			delete(f.pauses, id)
 			w.resume(w.byID[id])
@@ -136,15 +137,6 @@ func (f *faultState) expire() {
 			p.fsPlan = fsPlan{}
 		}
 	}
-}
-
-func sortedKeys[V any](m map[int64]V) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // inject starts one fault of class c.
@@ -263,7 +255,7 @@ func (w *World) healAll() {
 	w.net.Heal()
 	f.netEnd = 0
 	clear(f.delays)
-	for _, id := range sortedKeys(f.pauses) {
+	for _, id := range slices.Sorted(maps.Keys(f.pauses)) {
 		delete(f.pauses, id)
 		w.resume(w.byID[id])
 	}
