@@ -188,6 +188,9 @@ func (p *peer) control(r *request) {
 					more = true
 				}
 			}
+			// As in the free-running loop, requests see what the events
+			// changed (a lost quorum, a new role) only after a flush.
+			p.flush()
 			for p.drainRequests() {
 				more = true
 			}

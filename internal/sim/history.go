@@ -219,3 +219,35 @@ type handleRec struct {
 	peer *simPeer
 	inc  int
 }
+
+// checkSessionOps: every acknowledged NewSession, Close and ExpireSession
+// is a session txn of the committed history, first applied during the call.
+func (w *World) checkSessionOps() {
+	for _, op := range w.history {
+		if op.out != outOK {
+			continue
+		}
+		var typ znode.TxnType
+		var id int64
+		switch op.kind {
+		case opNewSession:
+			typ, id = znode.TxnCreateSession, op.newSess.ID()
+		case opClose:
+			typ, id = znode.TxnCloseSession, op.sid
+		case opExpire:
+			typ, id = znode.TxnCloseSession, op.target
+		default:
+			continue
+		}
+		found := false
+		for _, t := range w.ref.chain {
+			if !t.failed && t.en.Txn.Type == typ && t.en.Txn.Session == id && t.first > op.call && t.first < op.ret {
+				found = true
+				break
+			}
+		}
+		if !found {
+			w.failf("%v was acknowledged, but no %v of session %#x was applied during the call", op, typ, id)
+		}
+	}
+}

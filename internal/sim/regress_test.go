@@ -295,3 +295,35 @@ func TestRegressionFailedWriteFromStaleLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRegressionCloseOnDeposedLeader: a session closed at a leader that was
+// paused while the others elected a new one either really closes or fails
+// (checkSessionOps). Found by this simulation (seed 119, before fed189e):
+// a barrier handled the close before flushing what the events it had just
+// handled changed, the deposed leader's pipeline refused the close, and
+// Session.Close reported success: the session outlived its handle. Both
+// are fixed (the barrier flushes between events and requests; Close and
+// NewSession report a refusal).
+func TestRegressionCloseOnDeposedLeader(t *testing.T) {
+	s := newScenario(t, regressionOpts(SabotageNone))
+	ld, _, _ := s.roles()
+	c := s.clients[0]
+	s.session(c, ld)
+	s.write(c, regKey(0))
+	ld.paused = true
+	s.net.Pause(ld.id)
+	s.until("a new leader", 600, func() bool { l := s.leader(); return l != nil && l != ld })
+	for _, p := range s.live() {
+		if p != ld {
+			s.net.Break(ld.id, p.id) // its learners are gone when it resumes
+		}
+	}
+	closeOp := &opRecord{kind: opClose, version: -1}
+	c.start(closeOp) // queued at the paused ex-leader, behind the breaks
+	s.resume(ld)
+	s.until("the close to return", 600, func() bool { return c.op == nil })
+	t.Logf("close returned %q", closeOp.errName)
+	if err := s.finish().Err(); err != nil {
+		t.Fatal(err)
+	}
+}

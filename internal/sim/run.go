@@ -183,6 +183,7 @@ func (w *World) endChecks() {
 	w.checkConverged()
 	w.checkLogs()
 	w.resolve()
+	w.checkSessionOps()
 	w.checkReads()
 	w.checkLinearizable()
 	w.checkWatches()
