@@ -31,7 +31,8 @@
 // chooses DIFF (our log has its last zxid), TRUNC then DIFF (it has entries
 // we do not) or SNAP (our log does not reach back to it); DIFF batches are
 // at most MaxMsgBytes of entry data and paced by DIFFACKs (a window of 4);
-// then NEWLEADER. A learner queues every synced op for its log as it
+// a snapshot goes in chunks the driver streams, paced by the learner's
+// SNAPACKs (Ready.SnapAcks); then NEWLEADER. A learner queues every synced op for its log as it
 // arrives, then its new current epoch, and acknowledges NEWLEADER only in
 // SendAfterPersist of that Ready — one asserted code path. Once a quorum of
 // voters acknowledged NEWLEADER (the leader counts itself once its current
