@@ -18,7 +18,7 @@ const module = "github.com/embedzk/zk"
 // module root, "." for the root), the module packages its non-test code
 // may import. A prefix ending in "/" allows every package below it.
 var allowed = map[string][]string{
-	".":             {"election", "session", "watch", "znode", "wal", "zab", "zab/transport", "internal/"},
+	".":             {"internal/engine"},
 	"recipes":       {"."},
 	"zab":           {"election", "internal/"},
 	"zab/transport": {"internal/"},
@@ -37,6 +37,7 @@ var internalAllowed = map[string][]string{
 	"internal/hooks":    {},
 	"internal/lincheck": {},
 	"internal/entry":    {"znode", "internal/"},
+	"internal/engine":   {"election", "session", "watch", "znode", "wal", "zab", "zab/transport", "internal/"},
 }
 
 func repoRoot(t *testing.T) string {
@@ -193,7 +194,7 @@ func TestRulesBite(t *testing.T) {
 	bad := []struct{ pkg, dep string }{
 		{"zab", "znode"}, {"zab", "watch"}, {"znode", "wal"}, {"wal", "znode"},
 		{"election", "zab"}, {"recipes", "znode"}, {"watch", "session"}, {"zab/transport", "zab"},
-		{"internal/entry", "."},
+		{"internal/entry", "."}, {".", "zab"}, {"internal/engine", "."},
 	}
 	for _, b := range bad {
 		rules, checked := allowedFor(b.pkg)
@@ -202,7 +203,7 @@ func TestRulesBite(t *testing.T) {
 		}
 	}
 	good := []struct{ pkg, dep string }{
-		{".", "zab"}, {".", "internal/zkerr"}, {"zab", "election"}, {"watch", "znode"}, {"recipes", "."},
+		{".", "internal/engine"}, {"internal/engine", "zab"}, {"internal/engine", "internal/zkerr"}, {"zab", "election"}, {"watch", "znode"}, {"recipes", "."},
 	}
 	for _, g := range good {
 		if rules, _ := allowedFor(g.pkg); !permits(rules, g.dep) {

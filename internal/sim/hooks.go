@@ -192,7 +192,7 @@ func (w *World) sentBy(id int64) map[transport.Link]int64 {
 
 // callSite names the code that asked for a file operation: the operation,
 // the wal function that made it, and the first function outside wal that
-// called wal ("sync wal.(*Log).syncNewEntries <- zk.(*peer).persist").
+// called wal ("sync wal.(*Log).syncNewEntries <- engine.(*peer).persist").
 func callSite(op FSOp) string {
 	var pcs [40]uintptr
 	n := runtime.Callers(3, pcs[:])
@@ -200,7 +200,7 @@ func callSite(op FSOp) string {
 	var walFn string
 	for {
 		f, more := frames.Next()
-		fn := strings.TrimPrefix(f.Function, "github.com/embedzk/zk/")
+		fn := strings.TrimPrefix(strings.TrimPrefix(f.Function, "github.com/embedzk/zk/"), "internal/")
 		switch {
 		case strings.HasPrefix(fn, "wal."):
 			if walFn == "" {

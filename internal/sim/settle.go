@@ -16,14 +16,14 @@ import (
 // calls (hooks.Stepped), so a call parked there stays parked until the
 // simulation acts again. Parked calls are recognized from the goroutine
 // dump: a goroutine blocked in a select (or channel receive) with one of
-// these zk functions on its stack. A goroutine that was just woken shows as
+// these engine functions on its stack. A goroutine that was just woken shows as
 // runnable, never as blocked, so it is waited for.
 
 // parkFrames are the frames of the waits only a peer (or a cancelled
 // context) ends.
 var parkFrames = [][]byte{
-	[]byte("github.com/embedzk/zk.(*request).wait("),
-	[]byte("github.com/embedzk/zk.(*appliedMark).wait("),
+	[]byte("github.com/embedzk/zk/internal/engine.(*request).wait("),
+	[]byte("github.com/embedzk/zk/internal/engine.(*appliedMark).wait("),
 }
 
 // goid returns the calling goroutine's id.

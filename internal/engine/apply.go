@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/embedzk/zk/internal/entry"
+	"github.com/embedzk/zk/internal/hooks"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/zab"
+	"github.com/embedzk/zk/znode"
+)
+
+// completion is a local request answered once its entry is applied.
+type completion struct {
+	r   *request
+	rep reply
+}
+
+// apply applies committed entries in zxid order: the only writer of the
+// tree. Under the apply lock it applies each entry, checks the leader's
+// digest, and queues the watch events; only then are the callers answered,
+// so a session sees an event before it sees the change in any later read.
+func (p *peer) apply(ents []zab.Entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	var done []completion
+	var err error
+	p.e.applyMu.Lock()
+	for _, ent := range ents {
+		var c *completion
+		if c, err = p.applyOne(ent); err != nil {
+			break
+		}
+		if c != nil {
+			done = append(done, *c)
+		}
+	}
+	p.e.applyMu.Unlock()
+	last, _ := p.e.tree.Applied()
+	p.e.applied.advance(last)
+	if p.pending != nil {
+		p.pending.Applied(last)
+	}
+	for _, c := range done {
+		c.r.answer(c.rep)
+	}
+	if err != nil {
+		return err
+	}
+	p.snap.applied(len(ents))
+	return nil
+}
+
+// applyOne applies one entry; the caller holds the apply lock.
+func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
+	if have, _ := p.e.tree.Applied(); ent.Zxid <= have {
+		return nil, nil // already in the tree (replay after a restart)
+	}
+	en, ok := p.proposed[ent.Zxid]
+	if ok {
+		delete(p.proposed, ent.Zxid) // this leader's own proposal: no decoding
+	} else {
+		var err error
+		if en, err = entry.Decode(ent.Data); err != nil {
+			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
+		}
+	}
+	txn := en.Txn
+	if len(en.Failure) > 0 {
+		// A request that failed in the leader's pipeline: a no-op orders the
+		// failure, and the answer is the recorded result.
+		txn = noopFor(en.Txn)
+	}
+	res, changes, err := p.e.tree.Apply(ent.Zxid, txn)
+	if err != nil {
+		return nil, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
+	}
+	if len(en.Failure) > 0 {
+		m, err := decodeApp(en.Failure)
+		if err != nil {
+			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
+		}
+		res = fromWire(m.Result)
+	}
+	if _, digest := p.e.tree.Applied(); en.Digest != 0 && digest != en.Digest {
+		return nil, fmt.Errorf("%w: after zxid %#x this peer's tree digest is %#x, the leader's %#x",
+			zkerr.ErrDataInconsistency, ent.Zxid, digest, en.Digest)
+	}
+	if err := p.hook(hooks.BeforeWatchTrigger); err != nil {
+		return nil, err
+	}
+	p.e.watches.Trigger(changes, p.mayRead)
+	p.sessionEffects(en, res)
+	if en.Origin != p.cfg.ID {
+		return nil, nil
+	}
+	r := p.inflight[en.ReqID]
+	if r == nil {
+		return nil, nil
+	}
+	delete(p.inflight, en.ReqID)
+	return &completion{r: r, rep: reply{res: res, zxid: ent.Zxid}}, nil
+}
+
+// sessionEffects updates sessions after a session txn applied.
+func (p *peer) sessionEffects(en entry.Entry, res znode.Result) {
+	if en.Txn.Type != znode.TxnCloseSession || res.Err != nil {
+		return
+	}
+	id := en.Txn.Session
+	if p.tracker != nil {
+		p.tracker.Remove(id)
+	}
+	st := StateExpired
+	if s := p.e.localSession(id); s != nil && s.closing.Load() {
+		st = StateClosed
+	}
+	p.endSession(id, st)
+}
+
+// endSession ends a session attached here: its handle moves to st and its
+// watches end.
+func (p *peer) endSession(id int64, st SessionState) {
+	s := p.e.detach(id)
+	if s == nil {
+		return
+	}
+	reason := zkerr.ErrSessionExpired
+	if st == StateClosed {
+		reason = zkerr.ErrClosed
+	}
+	p.e.watches.DropSession(id, reason)
+	s.end(st)
+	if st == StateExpired {
+		if f := p.cfg.Listener.SessionExpired; f != nil {
+			f(id)
+		}
+	}
+}
+
+// mayRead reports whether a session attached here may read a node with acl:
+// a watch delivers only what its session may read.
+func (p *peer) mayRead(sessionID int64, acl []znode.ACL) bool {
+	s := p.e.localSession(sessionID)
+	return s != nil && s.allowed(acl, znode.PermRead)
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	c := Config{DataDir: "/d"}.withDefaults()
+	if c.ID != 1 || c.TickTime != 2*time.Second || c.InitLimit != 10 || c.SyncLimit != 5 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.MinSessionTimeout != 4*time.Second || c.MaxSessionTimeout != 40*time.Second {
+		t.Fatalf("session timeouts: %v %v", c.MinSessionTimeout, c.MaxSessionTimeout)
+	}
+	if c.DataLogDir != "/d/log" || c.SnapRetainCount != 3 || c.MaxDataSize != 1<<20 || c.FS == nil {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if err := (Config{DataDir: "/d"}).Validate(); err != nil {
+		t.Fatalf("a data dir alone must be valid: %v", err)
+	}
+}
+
+func TestConfigValidateNamesTheField(t *testing.T) {
+	three := []Server{
+		{ID: 1, Host: "127.0.0.1", QuorumPort: 2888, ElectionPort: 3888},
+		{ID: 2, Host: "127.0.0.1", QuorumPort: 2889, ElectionPort: 3889},
+		{ID: 3, Host: "127.0.0.1", QuorumPort: 2890, ElectionPort: 3890},
+	}
+	secret := []byte("0123456789abcdef")
+	cases := []struct {
+		name  string
+		cfg   Config
+		field string
+	}{
+		{"no data dir", Config{}, "DataDir"},
+		{"id out of range", Config{DataDir: "d", ID: 255}, "ID"},
+		{"tiny tick", Config{DataDir: "d", TickTime: time.Millisecond}, "TickTime"},
+		{"negative init limit", Config{DataDir: "d", InitLimit: -1}, "InitLimit"},
+		{"max below min", Config{DataDir: "d", MinSessionTimeout: time.Minute, MaxSessionTimeout: time.Second}, "MaxSessionTimeout"},
+		{"retain < 3", Config{DataDir: "d", SnapRetainCount: 2}, "SnapRetainCount"},
+		{"snap count", Config{DataDir: "d", SnapCount: 1}, "SnapCount"},
+		{"data size", Config{DataDir: "d", MaxDataSize: -1}, "MaxDataSize"},
+		{"super digest", Config{DataDir: "d", SuperDigest: "nocolon"}, "SuperDigest"},
+		{"id missing", Config{DataDir: "d", ID: 4, Servers: three, PeerSecret: secret}, "ID"},
+		{"duplicate id", Config{DataDir: "d", ID: 1, PeerSecret: secret, Servers: append(three[:2:2], Server{ID: 2, Host: "h", QuorumPort: 1})}, "Servers[2]"},
+		{"duplicate address", Config{DataDir: "d", ID: 1, PeerSecret: secret, Servers: append(three[:2:2], Server{ID: 3, Host: "127.0.0.1", QuorumPort: 2888})}, "Servers[2]"},
+		{"no voters", Config{DataDir: "d", ID: 1, PeerSecret: secret, Servers: []Server{{ID: 1, Host: "h", QuorumPort: 1, Observer: true}}}, "Servers"},
+		{"no auth", Config{DataDir: "d", ID: 1, Servers: three}, "PeerSecret"},
+		{"bad port", Config{DataDir: "d", ID: 1, PeerSecret: secret, Servers: []Server{{ID: 1, Host: "h", QuorumPort: 70000}}}, "Servers[0]"},
+		{"short secret", Config{DataDir: "d", ID: 1, PeerSecret: []byte("short"), Servers: three}, "PeerSecret"},
+	}
+	for _, tc := range cases {
+		err := tc.cfg.Validate()
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: got %v, want ErrInvalidConfig", tc.name, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), ": "+tc.field+": ") {
+			t.Errorf("%s: %q does not name field %s", tc.name, err, tc.field)
+		}
+	}
+	ok := Config{DataDir: "d", ID: 2, Servers: three, PeerSecret: secret}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid replicated config rejected: %v", err)
+	}
+}
+
+func TestParseZooCfg(t *testing.T) {
+	cfg := `
+# a typical zoo.cfg
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=/var/lib/zookeeper
+dataLogDir=/var/log/zookeeper
+clientPort=2181
+maxClientCnxns=60
+minSessionTimeout=4000
+maxSessionTimeout=40000
+autopurge.snapRetainCount=5
+autopurge.purgeInterval=24
+snapCount=50000
+admin.enableServer=false
+server.1=zk1.example.com:2888:3888
+server.2=zk2.example.com:2888:3888;2181
+server.3=[::1]:2888:3888:participant
+server.4=zk4.example.com:2888:3888:observer
+`
+	got, ignored, err := ParseZooCfg(strings.NewReader(cfg), []byte("2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		ID: 2, TickTime: 2 * time.Second, InitLimit: 10, SyncLimit: 5,
+		DataDir: "/var/lib/zookeeper", DataLogDir: "/var/log/zookeeper",
+		MaxClientCnxns: 60, MinSessionTimeout: 4 * time.Second, MaxSessionTimeout: 40 * time.Second,
+		SnapRetainCount: 5, PurgeInterval: 24 * time.Hour, SnapCount: 50000,
+		Servers: []Server{
+			{ID: 1, Host: "zk1.example.com", QuorumPort: 2888, ElectionPort: 3888},
+			{ID: 2, Host: "zk2.example.com", QuorumPort: 2888, ElectionPort: 3888},
+			{ID: 3, Host: "::1", QuorumPort: 2888, ElectionPort: 3888},
+			{ID: 4, Host: "zk4.example.com", QuorumPort: 2888, ElectionPort: 3888, Observer: true},
+		},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{}), cmpopts.IgnoreFields(Config{}, "Listener")); diff != "" {
+		t.Fatalf("parsed config (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"clientPort", "admin.enableServer"}, ignored); diff != "" {
+		t.Fatalf("ignored keys (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseZooCfgErrors(t *testing.T) {
+	for _, bad := range []string{
+		"tickTime=fast",
+		"no equals sign",
+		"server.x=h:1:2",
+		"server.1=h:1",
+		"server.1=h:1:2:leader",
+		"server.1=[::1:1:2",
+		"minSessionTimeout=-5",
+	} {
+		if _, _, err := ParseZooCfg(strings.NewReader(bad), nil); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%q: got %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+	if _, _, err := ParseZooCfg(strings.NewReader("tickTime=2000"), []byte("two")); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("bad myid: got %v", err)
+	}
+	cfg, _, err := ParseZooCfg(strings.NewReader("autopurge.purgeInterval=0"), nil)
+	if err != nil || cfg.PurgeInterval >= 0 {
+		t.Errorf("purgeInterval=0 must disable purging: %v %v", cfg.PurgeInterval, err)
+	}
+}

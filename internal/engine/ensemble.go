@@ -1,0 +1,368 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/embedzk/zk/internal/hooks"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/wal"
+	"github.com/embedzk/zk/watch"
+	"github.com/embedzk/zk/zab/transport"
+	"github.com/embedzk/zk/znode"
+)
+
+// Ensemble is this process's peer of a ZooKeeper ensemble (or a standalone
+// ensemble of one). Its methods are safe for concurrent use.
+type Ensemble struct {
+	cfg     Config
+	wal     *wal.Log
+	tree    *znode.Tree
+	watches *watch.Manager
+	trans   transport.Transport // nil standalone
+	ownsTr  bool                // the Ensemble made trans and closes it
+
+	// applyMu orders applying (write lock: tree apply + watch trigger)
+	// against reads (read lock: tree read + watch registration), so no
+	// change slips between a read and its watch and no read sees data whose
+	// events are not queued yet.
+	applyMu sync.RWMutex
+	applied appliedMark
+
+	reqC   chan *request // client requests
+	ctlC   chan *request // ticks and barriers
+	inLoop atomic.Int64  // client requests queued or in flight
+	stopC  chan struct{}
+	doneC  chan struct{}
+	closed atomic.Bool
+	wg     sync.WaitGroup
+
+	status   atomic.Pointer[Status]
+	serving  atomic.Bool
+	failErr  atomic.Pointer[error]
+	statusMu sync.Mutex
+	changed  chan struct{} // closed and replaced at every status change
+
+	sessMu   sync.Mutex
+	sessions map[int64]*Session // attached to this peer
+	ids      *sessionIDs
+
+	peer *peer // owned by the loop goroutine after start
+}
+
+// NewEnsemble opens (or creates) this peer's storage, recovers its state and
+// starts it. With no Servers it is a standalone ensemble of one; otherwise it
+// joins the ensemble the Servers describe. It returns once the peer runs;
+// NewSession waits until it serves.
+func NewEnsemble(cfg Config) (*Ensemble, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	e := &Ensemble{
+		cfg:      cfg,
+		watches:  watch.NewManager(),
+		reqC:     make(chan *request, 1024),
+		ctlC:     make(chan *request),
+		stopC:    make(chan struct{}),
+		doneC:    make(chan struct{}),
+		sessions: map[int64]*Session{},
+		changed:  make(chan struct{}),
+	}
+	if err := e.openStorage(); err != nil {
+		return nil, err
+	}
+	cfg.TestHooks.AttachView(inspector{e})
+	if err := e.openTransport(); err != nil {
+		e.closeStorage()
+		return nil, err
+	}
+	p, err := newPeer(e)
+	if err != nil {
+		e.closeTransport()
+		e.closeStorage()
+		return nil, err
+	}
+	e.peer = p
+	e.setStatus(p.status())
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(e.doneC)
+		p.run()
+	}()
+	return e, nil
+}
+
+func (e *Ensemble) openStorage() error {
+	c := e.cfg
+	l, err := wal.Open(wal.Options{
+		FS: c.FS, Dir: c.DataLogDir, SnapDir: c.DataDir + "/snapshots",
+		SnapRetainCount: c.SnapRetainCount, Logger: c.Logger, SegmentSize: c.TestHooks.SegmentBytes(),
+	})
+	if err != nil {
+		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)
+	}
+	t, err := znode.Open(znode.Options{
+		FS: c.FS, Dir: c.DataDir + "/tree", MaxDataSize: c.MaxDataSize, Logger: c.Logger,
+	})
+	if err != nil {
+		l.Close()
+		return fmt.Errorf("zk: opening the tree in %s: %w", c.DataDir, err)
+	}
+	e.wal, e.tree = l, t
+	if err := e.recover(); err != nil {
+		e.closeStorage()
+		return err
+	}
+	zxid, _ := t.Applied()
+	e.applied.advance(zxid)
+	return nil
+}
+
+// recover brings the tree to a state from which the log can be replayed:
+// the tree's own durable state if the log continues it, else the newest
+// snapshot the log continues.
+func (e *Ensemble) recover() error {
+	applied, _ := e.tree.Applied()
+	if e.logContinues(applied) {
+		return nil
+	}
+	for _, zxid := range e.wal.Snapshots() {
+		if zxid <= applied || !e.logContinues(zxid) {
+			continue
+		}
+		err := e.restoreSnapshot(zxid)
+		if err == nil {
+			return nil
+		}
+		e.cfg.Logger.Warn("zk: snapshot unusable, trying an older one", "zxid", zxid, "err", err)
+	}
+	return fmt.Errorf("zk: cannot recover: the tree is at zxid %#x but the log holds (%#x, %#x] and no snapshot bridges the gap",
+		applied, e.wal.Base(), e.wal.LastZxid())
+}
+
+// logContinues reports whether replaying the log after zxid is possible:
+// every entry after zxid is still in the log.
+func (e *Ensemble) logContinues(zxid int64) bool {
+	last := e.wal.LastZxid()
+	switch {
+	case zxid > last && last != 0:
+		return false // the tree is ahead of the log: never expected
+	case zxid == e.wal.Base():
+		return true
+	case e.wal.FirstZxid() == 0:
+		return zxid >= e.wal.Base()
+	}
+	return e.wal.Contains(zxid)
+}
+
+func (e *Ensemble) restoreSnapshot(zxid int64) error {
+	r, err := e.wal.OpenSnapshot(zxid)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	got, err := e.tree.Restore(r)
+	if err != nil {
+		return err
+	}
+	if got != zxid {
+		return fmt.Errorf("zk: snapshot file %#x holds zxid %#x", zxid, got)
+	}
+	return nil
+}
+
+func (e *Ensemble) closeStorage() {
+	if e.tree != nil {
+		// Wait for readers in flight; later ones see the ensemble closed.
+		e.applyMu.Lock()
+		if _, err := e.tree.Flush(); err != nil {
+			e.cfg.Logger.Warn("zk: flushing the tree", "err", err)
+		}
+		e.tree.Close()
+		e.applyMu.Unlock()
+	}
+	if e.wal != nil {
+		e.wal.Close()
+	}
+}
+
+// Close stops the peer: every goroutine it started is gone when it returns.
+// Sessions attached to it fail with ErrClosed from then on; their state in
+// the ensemble is untouched (they may be re-attached elsewhere, or expire).
+func (e *Ensemble) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(e.stopC)
+	e.wg.Wait()
+	e.closeTransport()
+	e.applied.stop(zkerr.ErrClosed)
+	e.closeSessions()
+	e.closeStorage()
+	st := e.Status()
+	st.Mode, st.Serving = ModeClosed, false
+	e.setStatus(st)
+	return nil
+}
+
+func (e *Ensemble) closeSessions() {
+	e.sessMu.Lock()
+	sessions := make([]*Session, 0, len(e.sessions))
+	for _, s := range e.sessions {
+		sessions = append(sessions, s)
+	}
+	e.sessions = map[int64]*Session{}
+	e.sessMu.Unlock()
+	for _, s := range sessions {
+		s.end(StateClosed)
+		e.watches.DropSession(s.id, zkerr.ErrClosed)
+	}
+}
+
+// Status returns what the peer is doing now.
+func (e *Ensemble) Status() Status {
+	st := *e.status.Load()
+	st.Applied = e.applied.load()
+	e.sessMu.Lock()
+	st.Sessions = len(e.sessions)
+	e.sessMu.Unlock()
+	if p := e.failErr.Load(); p != nil {
+		st.Err = *p
+	}
+	st.Requests = int(e.inLoop.Load())
+	return st
+}
+
+func (e *Ensemble) setStatus(st Status) {
+	e.statusMu.Lock()
+	e.status.Store(&st)
+	e.serving.Store(st.Serving && e.failErr.Load() == nil)
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.statusMu.Unlock()
+}
+
+// statusChanged returns a channel closed at the next status change.
+func (e *Ensemble) statusChanged() <-chan struct{} {
+	e.statusMu.Lock()
+	defer e.statusMu.Unlock()
+	return e.changed
+}
+
+// errIfDown returns the error a call gets when the peer cannot serve it.
+func (e *Ensemble) errIfDown() error {
+	switch {
+	case e.closed.Load():
+		return zkerr.ErrClosed
+	case e.failErr.Load() != nil:
+		return fmt.Errorf("%w: peer failed: %v", zkerr.ErrNotServing, *e.failErr.Load())
+	case !e.serving.Load():
+		return zkerr.ErrNotServing
+	}
+	return nil
+}
+
+// submit hands a client request to the peer loop.
+func (e *Ensemble) submit(ctx context.Context, r *request) error {
+	if e.closed.Load() {
+		return zkerr.ErrClosed
+	}
+	r.inLoop = &e.inLoop
+	e.inLoop.Add(1)
+	select {
+	case e.reqC <- r:
+		e.cfg.TestHooks.At(e.cfg.ID, hooks.Queued)
+		return nil
+	case <-e.stopC:
+		e.inLoop.Add(-1)
+		return zkerr.ErrClosed
+	case <-ctx.Done():
+		e.inLoop.Add(-1)
+		return ctx.Err()
+	}
+}
+
+// control hands a tick or barrier to the peer loop and waits for it.
+func (e *Ensemble) control(ctx context.Context, kind reqKind) error {
+	if e.closed.Load() {
+		return zkerr.ErrClosed
+	}
+	r := newRequest(kind, nil)
+	select {
+	case e.ctlC <- r:
+	case <-e.stopC:
+		return zkerr.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-e.doneC:
+		return zkerr.ErrClosed
+	}
+}
+
+// WaitServing waits until the peer serves (it is part of a working quorum),
+// ticking a ManualClock ensemble as it waits.
+func (e *Ensemble) WaitServing(ctx context.Context) error {
+	for {
+		changed := e.statusChanged()
+		if e.serving.Load() {
+			return nil
+		}
+		if err := e.errIfDown(); !errors.Is(err, zkerr.ErrNotServing) || e.failErr.Load() != nil {
+			return err
+		}
+		if e.cfg.ManualClock {
+			if err := e.Tick(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.stopC:
+			return zkerr.ErrClosed
+		}
+	}
+}
+
+// Tick advances a ManualClock ensemble by one tick (a tenth of TickTime) and
+// returns once the peer has handled it and everything it caused locally.
+// It is an error on an ensemble with a real clock.
+func (e *Ensemble) Tick(ctx context.Context) error {
+	if !e.cfg.ManualClock {
+		return fmt.Errorf("%w: Tick needs Config.ManualClock", zkerr.ErrAPI)
+	}
+	return e.control(ctx, reqTick)
+}
+
+// Barrier returns once the peer has handled every transport event already
+// queued for it, and everything they caused locally (persisting, applying,
+// answering, sending). With a manually driven in-memory network it lets a
+// test (or a simulation) run an ensemble step by step, deterministically.
+func (e *Ensemble) Barrier(ctx context.Context) error {
+	return e.control(ctx, reqBarrier)
+}
+
+// fail stops the peer for good after an unrecoverable error (a failed
+// fsync, a divergence): it serves nothing more, and says why.
+func (e *Ensemble) fail(err error) {
+	if !e.failErr.CompareAndSwap(nil, &err) {
+		return
+	}
+	e.cfg.Logger.Error("zk: peer failed; it stops serving", "err", err)
+	e.serving.Store(false)
+	e.applied.stop(fmt.Errorf("%w: peer failed: %v", zkerr.ErrNotServing, err))
+	if f := e.cfg.Listener.Failed; f != nil {
+		f(err)
+	}
+}

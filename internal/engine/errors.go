@@ -1,0 +1,31 @@
+package engine
+
+import "github.com/embedzk/zk/internal/zkerr"
+
+// Errors, with ZooKeeper's names. Every error zk returns wraps one of these;
+// test them with errors.Is.
+var (
+	ErrNoNode                  = zkerr.ErrNoNode
+	ErrNodeExists              = zkerr.ErrNodeExists
+	ErrBadVersion              = zkerr.ErrBadVersion
+	ErrNotEmpty                = zkerr.ErrNotEmpty
+	ErrNoChildrenForEphemerals = zkerr.ErrNoChildrenForEphemerals
+	ErrNoAuth                  = zkerr.ErrNoAuth
+	ErrInvalidACL              = zkerr.ErrInvalidACL
+	ErrAuthFailed              = zkerr.ErrAuthFailed
+	ErrBadArguments            = zkerr.ErrBadArguments
+	ErrInvalidPath             = zkerr.ErrInvalidPath
+	ErrDataTooLarge            = zkerr.ErrDataTooLarge
+	ErrSessionExpired          = zkerr.ErrSessionExpired
+	ErrSessionMoved            = zkerr.ErrSessionMoved
+	ErrConnectionLoss          = zkerr.ErrConnectionLoss
+	ErrNotServing              = zkerr.ErrNotServing
+	ErrOutcomeUnknown          = zkerr.ErrOutcomeUnknown
+	ErrNoWatcher               = zkerr.ErrNoWatcher
+	ErrWatchOverflow           = zkerr.ErrWatchOverflow
+	ErrRuntimeInconsistency    = zkerr.ErrRuntimeInconsistency
+	ErrDataInconsistency       = zkerr.ErrDataInconsistency
+	ErrUnimplemented           = zkerr.ErrUnimplemented
+	ErrSystem                  = zkerr.ErrSystem
+	ErrClosed                  = zkerr.ErrClosed
+)

@@ -1,0 +1,333 @@
+package engine
+
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/embedzk/zk/internal/entry"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/session"
+	"github.com/embedzk/zk/wal"
+	"github.com/embedzk/zk/zab"
+	"github.com/embedzk/zk/zab/transport"
+	"github.com/embedzk/zk/znode"
+)
+
+// peer is the state owned by the peer loop goroutine: the ZAB core, the
+// leader's pipeline and session tracker, and the requests in flight. Nothing
+// here is touched by any other goroutine.
+type peer struct {
+	e    *Ensemble
+	cfg  Config
+	node *zab.Node
+	zst  zab.Status
+
+	// Leader only (nil otherwise).
+	pending *znode.Pending
+	tracker *session.Tracker
+	// lastProposed is the zxid of the last txn proposed or known: the state
+	// a failed prep was checked against.
+	lastProposed int64
+
+	// proposed holds this leader's proposals until they are applied, so
+	// the apply need not decode what the pipeline just encoded.
+	proposed map[int64]entry.Entry
+
+	inflight map[uint64]*request
+	reqBase  uint64 // random high bits: ids never collide with a past run's
+	reqSeq   uint64
+
+	ticks    int64
+	start    time.Time // logical clock origin for ManualClock
+	snap     snapshotter
+	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
+	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
+	reapTick int64                 // session ticks between container/TTL sweeps
+}
+
+const maxBatch = 256 // requests or transport events handled per loop turn
+
+func newPeer(e *Ensemble) (*peer, error) {
+	cfg := e.cfg
+	voters, observers := cfg.members()
+	var seed [16]byte
+	if _, err := io.ReadFull(randReader(cfg), seed[:]); err != nil {
+		return nil, fmt.Errorf("zk: seeding: %w", err)
+	}
+	rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	st := e.wal.State()
+	applied, _ := e.tree.Applied()
+	node, err := zab.NewNode(zab.Config{
+		ID:                cfg.ID,
+		Voters:            voters,
+		Observers:         observers,
+		InitLimit:         cfg.InitLimit * TicksPerTickTime,
+		SyncLimit:         cfg.SyncLimit * TicksPerTickTime,
+		HeartbeatInterval: TicksPerTickTime / 2,
+		ElectionFinalize:  1,
+		ElectionResend:    TicksPerTickTime / 2,
+		Rand:              rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
+		Logger:            cfg.Logger,
+	}, walLog{e.wal}, zab.Durable{AcceptedEpoch: st.AcceptedEpoch, CurrentEpoch: st.CurrentEpoch, Applied: applied})
+	if err != nil {
+		return nil, fmt.Errorf("zk: starting the protocol: %w", err)
+	}
+	p := &peer{
+		e:        e,
+		cfg:      cfg,
+		node:     node,
+		zst:      node.Status(),
+		inflight: map[uint64]*request{},
+		proposed: map[int64]entry.Entry{},
+		reqBase:  rng.Uint64() &^ (1<<32 - 1),
+		start:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		reapTick: max(1, int64(time.Minute/cfg.TickTime)),
+	}
+	p.snap.init(p, rng)
+	idClock := p.now().UnixMilli()
+	if cfg.ManualClock && cfg.Clock == nil {
+		// A logical clock restarts at the same instant: take the time part
+		// of session ids from the seeded source instead, so ids of a run do
+		// not repeat those of the previous one.
+		idClock = int64(rng.Uint64() >> 25)
+	}
+	e.ids = newSessionIDs(cfg, idClock)
+	return p, nil
+}
+
+// run is the peer loop: it owns every protocol decision of this peer.
+func (p *peer) run() {
+	var tickC <-chan time.Time
+	if !p.cfg.ManualClock {
+		t := time.NewTicker(p.cfg.TickTime / TicksPerTickTime)
+		defer t.Stop()
+		tickC = t.C
+	}
+	var evC <-chan transport.Event
+	if p.e.trans != nil {
+		evC = p.e.trans.Events()
+	}
+	reqC := p.e.reqC
+	if p.cfg.TestHooks.IsStepped() {
+		evC, reqC = nil, nil // handled only inside barriers
+	}
+	defer p.shutdown()
+	for {
+		p.flush()
+		select {
+		case <-p.e.stopC:
+			return
+		case <-tickC:
+			p.tick()
+		case ev, ok := <-evC:
+			if !ok {
+				evC = nil
+				continue
+			}
+			p.handleEvent(ev)
+			p.drainEvents(evC)
+		case r := <-reqC:
+			p.handleRequest(r)
+			p.drainRequests()
+		case r := <-p.e.ctlC:
+			p.control(r)
+		case <-p.snap.doneC:
+			p.snap.finished()
+		}
+	}
+}
+
+// drainEvents handles up to a batch of queued transport events; it reports
+// whether it handled a full batch (more may be queued).
+func (p *peer) drainEvents(evC <-chan transport.Event) bool {
+	for i := 0; i < maxBatch; i++ {
+		select {
+		case ev, ok := <-evC:
+			if !ok {
+				return false
+			}
+			p.handleEvent(ev)
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// drainRequests takes every queued request (up to a batch) before the next
+// Ready, so that one fsync covers all of them (group commit); it reports
+// whether it took a full batch (more may be queued).
+func (p *peer) drainRequests() bool {
+	for i := 0; i < maxBatch; i++ {
+		select {
+		case r := <-p.e.reqC:
+			p.handleRequest(r)
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// control handles a tick or a barrier. A barrier handles every transport
+// event and client request already queued (events first), and everything
+// they cause locally, before it is answered.
+func (p *peer) control(r *request) {
+	switch r.kind {
+	case reqTick:
+		p.tick()
+	case reqBarrier:
+		for more := true; more; {
+			more = false
+			if p.e.trans != nil {
+				for p.drainEvents(p.e.trans.Events()) {
+					more = true
+				}
+			}
+			// As in the free-running loop, requests see what the events
+			// changed (a lost quorum, a new role) only after a flush.
+			p.flush()
+			for p.drainRequests() {
+				more = true
+			}
+			p.flush()
+			more = more || len(p.e.reqC) > 0 || (p.e.trans != nil && len(p.e.trans.Events()) > 0)
+		}
+	}
+	p.flush()
+	r.done <- reply{}
+}
+
+// failed reports whether the peer fail-stopped.
+func (p *peer) failed() bool { return p.e.failErr.Load() != nil }
+
+// shutdown answers everything still waiting: the peer is going away.
+func (p *peer) shutdown() {
+	p.snap.stop()
+	p.dropAllSnapshots()
+	if p.snapIn != nil {
+		p.snapIn.Abort()
+		p.snapIn = nil
+	}
+	for id, r := range p.inflight {
+		delete(p.inflight, id)
+		r.fail(zkerr.ErrClosed)
+	}
+	for {
+		select {
+		case r := <-p.e.reqC:
+			r.fail(zkerr.ErrClosed)
+		case r := <-p.e.ctlC:
+			r.done <- reply{}
+		default:
+			return
+		}
+	}
+}
+
+// now returns the time stamped into txns (ms since the Unix epoch).
+func (p *peer) now() time.Time {
+	switch {
+	case p.cfg.Clock != nil:
+		return p.cfg.Clock()
+	case p.cfg.ManualClock:
+		return p.start.Add(time.Duration(p.ticks) * (p.cfg.TickTime / TicksPerTickTime))
+	}
+	return time.Now()
+}
+
+// tick advances the clock by one tick.
+func (p *peer) tick() {
+	if p.failed() {
+		return
+	}
+	p.ticks++
+	p.node.Tick()
+	p.dropUnwantedSnapshots()
+	if p.ticks%TicksPerTickTime == 0 {
+		p.sessionTick()
+	}
+}
+
+// handleRequest takes one request from a client goroutine.
+func (p *peer) handleRequest(r *request) {
+	if p.failed() {
+		r.fail(p.e.errIfDown())
+		return
+	}
+	switch r.kind {
+	case reqSync:
+		id := p.track(r)
+		if err := p.node.Sync(id); err != nil {
+			delete(p.inflight, id)
+			r.fail(fmt.Errorf("%w: %v", zkerr.ErrNotServing, err))
+		}
+	case reqWrite:
+		p.write(r)
+	}
+}
+
+// track registers r as in flight and returns its id.
+func (p *peer) track(r *request) uint64 {
+	p.reqSeq++
+	r.id = p.reqBase | (p.reqSeq & (1<<32 - 1))
+	p.inflight[r.id] = r
+	return r.id
+}
+
+// handleEvent feeds one transport event to the core.
+func (p *peer) handleEvent(ev transport.Event) {
+	if p.failed() {
+		return
+	}
+	switch ev.Kind {
+	case transport.EventUp:
+		p.node.LinkUp(ev.Peer)
+	case transport.EventDown:
+		p.node.LinkDown(ev.Peer)
+	case transport.EventFrame:
+		m, err := zab.DecodeMessage(ev.Frame)
+		if err != nil {
+			p.cfg.Logger.Warn("zk: dropping a malformed peer message", "from", ev.Peer, "err", err)
+			return
+		}
+		if err := p.node.Step(ev.Peer, m); err != nil {
+			p.cfg.Logger.Debug("zk: peer message rejected", "from", ev.Peer, "err", err)
+		}
+	}
+}
+
+// status converts the core's status into the public one.
+func (p *peer) status() Status {
+	z := p.zst
+	st := Status{ID: p.cfg.ID, Leader: z.Leader, Epoch: z.Epoch, LastZxid: z.LastZxid,
+		Serving: z.Serving, Peers: append([]int64(nil), z.Synced...)}
+	switch z.Role {
+	case zab.RoleLeading:
+		st.Mode = ModeLeading
+		if p.cfg.standalone() {
+			st.Mode = ModeStandalone
+		}
+	case zab.RoleFollowing:
+		st.Mode = ModeFollowing
+	case zab.RoleObserving:
+		st.Mode = ModeObserving
+	default:
+		st.Mode = ModeLooking
+	}
+	if p.failed() {
+		st.Mode, st.Serving = ModeFailed, false
+	}
+	return st
+}
+
+func randReader(cfg Config) io.Reader {
+	if cfg.Rand != nil {
+		return cfg.Rand
+	}
+	return crand.Reader
+}

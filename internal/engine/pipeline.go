@@ -1,0 +1,347 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/embedzk/zk/internal/entry"
+	"github.com/embedzk/zk/internal/hooks"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/session"
+	"github.com/embedzk/zk/zab"
+	"github.com/embedzk/zk/znode"
+)
+
+// write sends a client's write on its way: prepared and proposed here when
+// this peer leads, forwarded to the leader otherwise.
+func (p *peer) write(r *request) {
+	if !p.zst.Serving {
+		r.fail(zkerr.ErrNotServing)
+		return
+	}
+	id := p.track(r)
+	if p.leading() {
+		res, proposed := p.prepare(p.cfg.ID, id, r.txn, r.ids, r.super)
+		if !proposed {
+			delete(p.inflight, id)
+			r.answer(reply{res: res, zxid: p.lastProposed})
+		} else {
+			r.sent = true
+		}
+		return
+	}
+	txn, err := znode.EncodeTxn(r.txn)
+	if err == nil {
+		var b []byte
+		b, err = encodeApp(&appMsg{Kind: appForward, ReqID: id, Txn: txn, Ids: r.ids, Super: r.super})
+		if err == nil {
+			err = p.node.SendApp(0, b)
+		}
+	}
+	if err != nil {
+		delete(p.inflight, id)
+		r.fail(fmt.Errorf("%w: forwarding to the leader: %v", zkerr.ErrNotServing, err))
+		return
+	}
+	r.sent = true
+}
+
+// leading reports whether this peer is the established leader and has its
+// pipeline ready.
+func (p *peer) leading() bool { return p.pending != nil }
+
+// prepare checks txn against the committed tree plus every txn proposed but
+// not yet applied, resolves it (time, sequence suffix) and proposes it. A
+// txn that fails is proposed too, as a no-op carrying its failure, so that
+// the failure is ordered by a quorum like any write: a leader deposed
+// without knowing it never answers from a stale state (housekeeping
+// failures, which nobody waits for, are just dropped). It returns false,
+// with the result to answer at once, only if nothing could be proposed.
+func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.Identity, super bool) (znode.Result, bool) {
+	res, digest := p.check(txn, ids, super)
+	en := entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn}
+	if res.Err != nil {
+		if reqID == 0 {
+			return res, false
+		}
+		fail, err := encodeApp(&appMsg{Kind: appReply, Result: toWire(res)})
+		if err != nil {
+			return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrMarshalling, err)}, false
+		}
+		// The entry keeps the failed txn (for the log's readers) but is
+		// applied as a no-op.
+		en.Failure = fail
+		_, en.Digest = p.pending.Prepare(p.node.NextZxid(), noopFor(txn), nil)
+	}
+	if err := p.propose(en); err != nil {
+		return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)}, false
+	}
+	if res.Err == nil {
+		p.trackSessionTxn(txn)
+	}
+	return res, true
+}
+
+// noopFor is the no-op applied in place of a failed txn.
+func noopFor(txn *znode.Txn) *znode.Txn {
+	return &znode.Txn{Type: znode.TxnNoop, Session: txn.Session, Time: txn.Time}
+}
+
+// check runs txn against the pipeline's view; on success its effects are in
+// the overlay and digest is the tree digest after it.
+func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super bool) (znode.Result, uint64) {
+	txn.Time = p.now().UnixMilli()
+	if err := p.checkSession(txn); err != nil {
+		return znode.Result{Err: err}, 0
+	}
+	if res, ok := fixupACLs(txn, ids); !ok {
+		return res, 0
+	}
+	return p.pending.Prepare(p.node.NextZxid(), txn, authorizer(ids, super, p.cfg.SuperDigest))
+}
+
+// propose appends en to the log through the core, at the zxid the pipeline
+// prepared it for.
+func (p *peer) propose(en entry.Entry) error {
+	zxid := p.node.NextZxid()
+	data, err := entry.Encode(en)
+	if err == nil {
+		var got int64
+		got, err = p.node.Propose(data)
+		if err == nil && got != zxid {
+			err = fmt.Errorf("proposed as %#x, prepared as %#x", got, zxid)
+			p.e.fail(fmt.Errorf("zk: pipeline out of step with the log: %w", err))
+		}
+	}
+	if err != nil {
+		// The overlay now holds a txn that was not proposed: start over.
+		p.pending.Reset()
+		return err
+	}
+	p.lastProposed = zxid
+	p.proposed[zxid] = en
+	return nil
+}
+
+// fixupACLs validates the ACLs of a create or setACL (every one of a multi)
+// and expands the "auth" scheme into the session's identities, as
+// ZooKeeper's fixupACL.
+func fixupACLs(txn *znode.Txn, ids []znode.Identity) (znode.Result, bool) {
+	switch txn.Type {
+	case znode.TxnCreate, znode.TxnSetACL:
+		acl, err := znode.FixupACL(txn.ACL, ids)
+		if err != nil {
+			return znode.Result{Err: err}, false
+		}
+		txn.ACL = acl
+	case znode.TxnMulti:
+		for i := range txn.Ops {
+			if txn.Ops[i].Type != znode.TxnCreate {
+				continue
+			}
+			acl, err := znode.FixupACL(txn.Ops[i].ACL, ids)
+			if err != nil {
+				return failedMulti(len(txn.Ops), i, err), false
+			}
+			txn.Ops[i].ACL = acl
+		}
+	}
+	return znode.Result{}, true
+}
+
+// failedMulti is the result of a multi whose op i failed with err before
+// anything ran, shaped as ZooKeeper reports it.
+func failedMulti(n, i int, err error) znode.Result {
+	res := znode.Result{Err: err, Multi: make([]znode.Result, n)}
+	res.Multi[i].Err = err
+	for j := i + 1; j < n; j++ {
+		res.Multi[j].Err = zkerr.ErrRuntimeInconsistency
+	}
+	return res
+}
+
+// checkSession refuses a request from a session the leader does not track
+// (expired, closing, unknown), as ZooKeeper's checkSession.
+func (p *peer) checkSession(txn *znode.Txn) error {
+	switch {
+	case txn.Type == znode.TxnCreateSession || txn.Type == znode.TxnCloseSession:
+		return nil
+	case txn.Session == 0:
+		return nil // the leader's own housekeeping (container reaping)
+	case !p.tracker.Touch(txn.Session):
+		return zkerr.ErrSessionExpired
+	}
+	return nil
+}
+
+// trackSessionTxn keeps the tracker in step with proposed session txns, so
+// that requests pipelined behind them see the session born or gone.
+func (p *peer) trackSessionTxn(txn *znode.Txn) {
+	switch txn.Type {
+	case znode.TxnCreateSession:
+		if err := p.tracker.Add(txn.Session, p.timeoutTicks(txn.Timeout)); err != nil {
+			p.cfg.Logger.Debug("zk: session already tracked", "id", txn.Session)
+		}
+	case znode.TxnCloseSession:
+		p.tracker.Remove(txn.Session)
+	}
+}
+
+// timeoutTicks converts a session timeout (ms) to session ticks, rounding up.
+func (p *peer) timeoutTicks(ms int32) int {
+	tick := p.cfg.TickTime.Milliseconds()
+	return int((int64(ms) + tick - 1) / tick)
+}
+
+// authorizer returns the ACL check the pipeline runs for a request of a
+// session with ids.
+func authorizer(ids []znode.Identity, super bool, superDigest string) func([]znode.ACL, znode.Perm) error {
+	if super || hasSuper(ids, superDigest) {
+		return nil
+	}
+	return func(acl []znode.ACL, perm znode.Perm) error {
+		if znode.CheckACL(acl, perm, ids) {
+			return nil
+		}
+		return zkerr.ErrNoAuth
+	}
+}
+
+func hasSuper(ids []znode.Identity, superDigest string) bool {
+	if superDigest == "" {
+		return false
+	}
+	for _, id := range ids {
+		if id.Scheme == "digest" && id.ID == superDigest {
+			return true
+		}
+	}
+	return false
+}
+
+// becomeLeader sets up the pipeline once this peer is the established
+// leader and has applied its whole history.
+func (p *peer) becomeLeader() error {
+	p.pending = p.e.tree.NewPending()
+	p.tracker = session.NewTracker()
+	sessions, err := p.e.tree.Sessions()
+	if err != nil {
+		return fmt.Errorf("zk: loading sessions: %w", err)
+	}
+	for _, s := range sessions {
+		// Timeouts restart on the new leader, as in ZooKeeper.
+		if err := p.tracker.Add(s.ID, p.timeoutTicks(s.Timeout)); err != nil {
+			return err
+		}
+	}
+	p.lastProposed = p.node.Status().LastZxid
+	return nil
+}
+
+// handleApp handles an app message from another peer.
+func (p *peer) handleApp(m zab.AppMessage) {
+	msg, err := decodeApp(m.Data)
+	if err != nil {
+		p.cfg.Logger.Warn("zk: dropping a malformed app message", "from", m.From, "err", err)
+		return
+	}
+	switch msg.Kind {
+	case appForward:
+		p.forwarded(m.From, msg)
+	case appReply:
+		r := p.inflight[msg.ReqID]
+		if r == nil {
+			return
+		}
+		delete(p.inflight, msg.ReqID)
+		r.answer(reply{res: fromWire(msg.Result), zxid: msg.Zxid})
+	case appTouch:
+		if p.tracker != nil {
+			for _, id := range msg.Sessions {
+				p.tracker.Touch(id)
+			}
+		}
+	}
+}
+
+// forwarded prepares a write a follower forwarded, answering it at once if
+// it fails (a success is answered by the follower's own apply).
+func (p *peer) forwarded(from int64, msg *appMsg) {
+	var res znode.Result
+	proposed := false
+	txn, err := znode.DecodeTxn(msg.Txn)
+	switch {
+	case err != nil:
+		res.Err = fmt.Errorf("%w: %v", zkerr.ErrBadArguments, err)
+	case !p.leading():
+		res.Err = zkerr.ErrNotServing
+	default:
+		res, proposed = p.prepare(from, msg.ReqID, txn, msg.Ids, msg.Super)
+	}
+	if proposed {
+		return
+	}
+	b, err := encodeApp(&appMsg{Kind: appReply, ReqID: msg.ReqID, Result: toWire(res), Zxid: p.lastProposed})
+	if err == nil {
+		err = p.node.SendApp(from, b)
+	}
+	if err != nil {
+		p.cfg.Logger.Debug("zk: answering a forwarded write", "to", from, "err", err)
+	}
+}
+
+// sessionTick runs once per TickTime: sessions attached here are kept alive,
+// the leader expires the others whose time is up and reaps containers and
+// TTL nodes.
+func (p *peer) sessionTick() {
+	if !p.zst.Serving {
+		return
+	}
+	local := p.e.localSessionIDs()
+	if !p.leading() {
+		if len(local) > 0 {
+			b, err := encodeApp(&appMsg{Kind: appTouch, Sessions: local})
+			if err == nil {
+				err = p.node.SendApp(0, b)
+			}
+			if err != nil {
+				p.cfg.Logger.Debug("zk: touching sessions", "err", err)
+			}
+		}
+		return
+	}
+	for _, id := range local {
+		p.tracker.Touch(id)
+	}
+	for _, id := range p.tracker.Tick() {
+		if err := p.hook(hooks.BeforeExpire); err != nil {
+			p.e.fail(err)
+			p.stopServing()
+			return
+		}
+		p.proposeHousekeeping(&znode.Txn{Type: znode.TxnCloseSession, Session: id})
+	}
+	if (p.ticks/TicksPerTickTime)%p.reapTick == 0 {
+		p.reap()
+	}
+}
+
+// reap proposes the deletion of empty containers and expired TTL nodes.
+func (p *peer) reap() {
+	txns, err := p.e.tree.Reapable(p.now().UnixMilli(), 1000)
+	if err != nil {
+		p.cfg.Logger.Warn("zk: listing reapable nodes", "err", err)
+		return
+	}
+	for i := range txns {
+		p.proposeHousekeeping(&txns[i])
+	}
+}
+
+// proposeHousekeeping proposes a txn of the leader's own (no caller waits).
+func (p *peer) proposeHousekeeping(txn *znode.Txn) {
+	res, _ := p.prepare(p.cfg.ID, 0, txn, nil, true)
+	if res.Err != nil && !errors.Is(res.Err, zkerr.ErrNoNode) && !errors.Is(res.Err, zkerr.ErrNotEmpty) {
+		p.cfg.Logger.Debug("zk: housekeeping txn failed", "type", txn.Type, "path", txn.Path, "err", res.Err)
+	}
+}

@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/embedzk/zk/internal/hooks"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/wal"
+	"github.com/embedzk/zk/zab"
+)
+
+// flush executes every Ready the core has: send, persist (each op durable),
+// send what had to wait for the disk, apply, then tell the core.
+func (p *peer) flush() {
+	for !p.failed() && p.node.HasReady() {
+		rd := p.node.Ready()
+		p.send(rd.Send)
+		if p.cfg.TestHooks.Breaks(hooks.AckBeforePersist) {
+			p.send(rd.SendAfterPersist) // a deliberately broken build, for tests
+			rd.SendAfterPersist = nil
+		}
+		err := p.persist(rd.Persist)
+		if err == nil && len(rd.SendAfterPersist) > 0 {
+			err = p.hook(hooks.BeforeAck)
+		}
+		if err != nil {
+			p.e.fail(err)
+			p.stopServing()
+			return
+		}
+		p.send(rd.SendAfterPersist)
+		if err := p.apply(rd.Apply); err != nil {
+			p.e.fail(err)
+			p.stopServing()
+			return
+		}
+		sent := p.startSnapshots(rd.SendSnapshot, nil)
+		sent = p.snapAcked(rd.SnapAcks, sent)
+		p.synced(rd.Synced)
+		for _, m := range rd.App {
+			p.handleApp(m)
+		}
+		if rd.Status != nil {
+			p.statusChanged(*rd.Status)
+		}
+		p.node.Advance()
+		for _, s := range sent {
+			p.node.SnapshotSent(s.peer, s.zxid)
+		}
+	}
+}
+
+// send hands messages to the transport. A peer that is not connected misses
+// them; the core knows (the transport reports the link down) and recovers.
+func (p *peer) send(envs []zab.Envelope) {
+	for _, env := range envs {
+		if env.To == p.cfg.ID || p.e.trans == nil {
+			continue
+		}
+		b, err := zab.EncodeMessage(env.Msg)
+		if err != nil {
+			p.cfg.Logger.Error("zk: encoding a peer message", "to", env.To, "err", err)
+			continue
+		}
+		_ = p.e.trans.Send(env.To, b)
+	}
+}
+
+// persist performs the core's durable operations in order. Consecutive
+// appends go to the log in one call: one fsync for all of them.
+func (p *peer) persist(ops []zab.PersistOp) error {
+	if p.cfg.TestHooks.Breaks(hooks.EpochBeforeTxns) {
+		ops = statesFirst(ops) // a deliberately broken build, for tests
+	}
+	var batch []wal.Entry
+	flushBatch := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := p.hook(hooks.BeforeAppend); err != nil {
+			return err
+		}
+		err := p.e.wal.Append(batch)
+		batch = nil
+		if err == nil {
+			err = p.hook(hooks.AfterAppend)
+		}
+		return err
+	}
+	for _, op := range ops {
+		if op.Kind == zab.PersistAppend {
+			for _, ent := range op.Entries {
+				batch = append(batch, wal.Entry{Zxid: ent.Zxid, Data: ent.Data})
+			}
+			continue
+		}
+		if err := flushBatch(); err != nil {
+			return err
+		}
+		var err error
+		switch op.Kind {
+		case zab.PersistTruncate:
+			if p.cfg.TestHooks.Breaks(hooks.SkipTruncate) {
+				continue // a deliberately broken build, for tests
+			}
+			err = p.e.wal.TruncateAfter(op.Zxid)
+		case zab.PersistState:
+			err = p.persistState(op.State)
+		case zab.PersistSnapshot:
+			err = p.snapshotChunk(op)
+		default:
+			err = fmt.Errorf("unknown persist op %d", op.Kind)
+		}
+		if err != nil {
+			return fmt.Errorf("zk: persisting: %w", err)
+		}
+	}
+	if err := flushBatch(); err != nil {
+		return fmt.Errorf("zk: appending to the log: %w", err)
+	}
+	return nil
+}
+
+// statesFirst moves the epoch updates of ops before everything else: the
+// wrong order of hooks.EpochBeforeTxns.
+func statesFirst(ops []zab.PersistOp) []zab.PersistOp {
+	var states, rest []zab.PersistOp
+	for _, op := range ops {
+		if op.Kind == zab.PersistState {
+			states = append(states, op)
+		} else {
+			rest = append(rest, op)
+		}
+	}
+	return append(states, rest...)
+}
+
+func (p *peer) persistState(st zab.State) error {
+	if err := p.hook(hooks.BeforeEpoch); err != nil {
+		return err
+	}
+	if err := p.e.wal.SetState(wal.State{AcceptedEpoch: st.AcceptedEpoch, CurrentEpoch: st.CurrentEpoch}); err != nil {
+		return err
+	}
+	return p.hook(hooks.AfterEpoch)
+}
+
+// hook calls the test hook at point; an error crashes the peer there.
+func (p *peer) hook(point string) error {
+	return p.cfg.TestHooks.At(p.cfg.ID, point)
+}
+
+// synced answers the Sync requests the core finished.
+func (p *peer) synced(results []zab.SyncResult) {
+	for _, s := range results {
+		r := p.inflight[s.ID]
+		if r == nil {
+			continue
+		}
+		delete(p.inflight, s.ID)
+		if s.Err != nil {
+			r.fail(fmt.Errorf("%w: %v", zkerr.ErrNotServing, s.Err))
+			continue
+		}
+		r.answer(reply{zxid: s.Zxid})
+	}
+}
+
+// statusChanged reacts to a change of role, leader, epoch or serving.
+func (p *peer) statusChanged(z zab.Status) {
+	was := p.zst
+	p.zst = z
+	switch {
+	case z.Serving && z.Role == zab.RoleLeading && !(was.Serving && was.Role == zab.RoleLeading && was.Epoch == z.Epoch):
+		if err := p.becomeLeader(); err != nil {
+			p.e.fail(err)
+		}
+	case !z.Serving && was.Serving:
+		p.stopServing()
+	}
+	if z.Serving && !was.Serving {
+		p.startServing()
+	}
+	st := p.status()
+	p.e.setStatus(st)
+	if f := p.cfg.Listener.StatusChanged; f != nil {
+		f(st)
+	}
+}
+
+// startServing: the peer is part of a working quorum again; sessions that
+// the ensemble still knows reconnect, the others have expired meanwhile.
+func (p *peer) startServing() {
+	for _, id := range p.e.localSessionIDs() {
+		_, ok, err := p.e.tree.Session(id)
+		switch {
+		case err != nil:
+			p.cfg.Logger.Warn("zk: reading a session", "id", id, "err", err)
+		case !ok:
+			p.endSession(id, StateExpired)
+		default:
+			p.e.localSession(id).setState(StateConnected)
+		}
+	}
+}
+
+// stopServing: the peer lost its quorum (or failed). Requests in flight may
+// or may not commit; their callers learn the outcome is unknown.
+func (p *peer) stopServing() {
+	p.pending = nil
+	p.tracker = nil
+	clear(p.proposed)
+	for id, r := range p.inflight {
+		delete(p.inflight, id)
+		r.fail(zkerr.ErrNotServing)
+	}
+	p.e.setSessionsState(StateDisconnected)
+}

@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/znode"
+)
+
+// reqKind is what a request asks of the peer loop.
+type reqKind uint8
+
+const (
+	// reqWrite proposes a txn (create, delete, set, setACL, multi, create
+	// and close session) through the leader.
+	reqWrite reqKind = iota + 1
+	// reqSync runs a quorum round through the leader; the reply's zxid is
+	// the committed zxid the next read must wait for.
+	reqSync
+	// reqTick advances the manual clock by one tick.
+	reqTick
+	// reqBarrier handles every transport event already queued for this
+	// peer, and everything they cause locally, before it is answered.
+	reqBarrier
+)
+
+// request is one call handed from a client goroutine to the peer loop. The
+// loop owns it from then on and answers exactly once on done.
+type request struct {
+	kind  reqKind
+	txn   *znode.Txn
+	ids   []znode.Identity // the calling session's identities, for ACL checks
+	super bool             // the calling session authenticated as the super user
+	done  chan reply       // capacity 1: the loop never blocks on it
+
+	// Set by the loop.
+	id   uint64 // key in the loop's inflight map
+	sent bool   // left this peer's control (proposed or forwarded)
+
+	// inLoop counts the ensemble's requests queued or in flight; answer
+	// decrements it.
+	inLoop *atomic.Int64
+}
+
+// reply is the loop's answer to a request.
+type reply struct {
+	res znode.Result
+	// err is a failure of the request as a whole (not serving, outcome
+	// unknown); res.Err holds ZooKeeper's error for the operation.
+	err error
+	// zxid: the caller returns only once this peer has applied zxid, so that
+	// the session reads its own writes (and the state that made a write
+	// fail) afterwards.
+	zxid int64
+}
+
+func newRequest(kind reqKind, txn *znode.Txn) *request {
+	return &request{kind: kind, txn: txn, done: make(chan reply, 1)}
+}
+
+// answer delivers r's reply; a request is answered once.
+func (r *request) answer(rep reply) {
+	select {
+	case r.done <- rep:
+	default:
+		panic("zk: request answered twice")
+	}
+	if r.inLoop != nil {
+		r.inLoop.Add(-1)
+	}
+}
+
+// fail answers r with err, or with ErrOutcomeUnknown if r already left this
+// peer and may still commit.
+func (r *request) fail(err error) {
+	if r.sent {
+		err = fmt.Errorf("%w (%v)", zkerr.ErrOutcomeUnknown, err)
+	}
+	r.answer(reply{err: err})
+}
+
+// wait waits for the reply. If ctx ends first, the outcome of a write is
+// unknown: it may still commit.
+func (r *request) wait(ctx context.Context) (reply, error) {
+	select {
+	case rep := <-r.done:
+		return rep, nil
+	case <-ctx.Done():
+		if r.kind == reqWrite {
+			return reply{}, fmt.Errorf("%w: %w", zkerr.ErrOutcomeUnknown, ctx.Err())
+		}
+		return reply{}, ctx.Err()
+	}
+}

@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/session"
+	"github.com/embedzk/zk/znode"
+)
+
+// Session is a ZooKeeper session attached to this peer: the handle every
+// data operation goes through. Its ephemeral nodes live as long as it does;
+// its requests complete in the order they were issued (FIFO), and it reads its
+// own writes. Methods are safe for concurrent use; calls made concurrently
+// are ordered as they entered the session.
+type Session struct {
+	e        *Ensemble
+	id       int64
+	password []byte
+	timeout  time.Duration
+
+	seq      session.Sequencer
+	submitMu sync.Mutex // makes ticket order = submission order
+
+	mu    sync.Mutex
+	ids   []znode.Identity
+	super bool
+
+	state   atomic.Uint32 // SessionState
+	closing atomic.Bool   // Close was called: the CloseSession is ours
+	states  chan SessionState
+	stateMu sync.Mutex // serializes state changes and the states channel
+}
+
+// SessionOption configures NewSession.
+type SessionOption func(*sessionOpts)
+
+type sessionOpts struct {
+	timeout    time.Duration
+	clientAddr string
+}
+
+// WithSessionTimeout requests a session timeout; the ensemble negotiates it
+// into [MinSessionTimeout, MaxSessionTimeout]. Default: MaxSessionTimeout/2.
+func WithSessionTimeout(d time.Duration) SessionOption {
+	return func(o *sessionOpts) { o.timeout = d }
+}
+
+// WithClientAddr gives the session the "ip" identity addr, for ACLs of the ip
+// scheme (a host that proxies remote clients sets their address here).
+func WithClientAddr(addr string) SessionOption {
+	return func(o *sessionOpts) { o.clientAddr = addr }
+}
+
+func newSessionHandle(e *Ensemble, id int64, password []byte, timeout time.Duration, o sessionOpts) *Session {
+	s := &Session{e: e, id: id, password: password, timeout: timeout, states: make(chan SessionState, 8)}
+	if o.clientAddr != "" {
+		s.ids = append(s.ids, znode.Identity{Scheme: "ip", ID: o.clientAddr})
+	}
+	s.state.Store(uint32(StateConnected))
+	return s
+}
+
+// ID returns the session id (this peer's id in the high byte).
+func (s *Session) ID() int64 { return s.id }
+
+// Password returns the session password; with the id it re-attaches the
+// session (Ensemble.Reattach), possibly on another peer.
+func (s *Session) Password() []byte { return append([]byte(nil), s.password...) }
+
+// Timeout returns the negotiated session timeout.
+func (s *Session) Timeout() time.Duration { return s.timeout }
+
+// State returns the session's current state.
+func (s *Session) State() SessionState { return SessionState(s.state.Load()) }
+
+// States returns a channel of the session's state changes. The library never
+// blocks on it: a consumer that falls behind misses intermediate states but
+// always gets the latest one; after StateExpired or StateClosed the channel
+// is closed.
+func (s *Session) States() <-chan SessionState { return s.states }
+
+// setState moves the session to st (a no-op once it ended) and notifies.
+func (s *Session) setState(st SessionState) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	old := SessionState(s.state.Load())
+	if old == st || old == StateExpired || old == StateClosed {
+		return
+	}
+	s.state.Store(uint32(st))
+	s.notify(st)
+	if st == StateExpired || st == StateClosed {
+		close(s.states)
+	}
+}
+
+// notify puts st on the states channel without blocking: when it is full,
+// the oldest pending state makes room.
+func (s *Session) notify(st SessionState) {
+	for {
+		select {
+		case s.states <- st:
+			return
+		default:
+		}
+		select {
+		case <-s.states:
+		default:
+		}
+	}
+}
+
+// end moves the session to a terminal state.
+func (s *Session) end(st SessionState) { s.setState(st) }
+
+// usable returns the error calls get in the session's current state.
+func (s *Session) usable() error {
+	switch s.State() {
+	case StateExpired:
+		return zkerr.ErrSessionExpired
+	case StateClosed:
+		return zkerr.ErrClosed
+	}
+	return s.e.errIfDown()
+}
+
+// identities returns the session's authenticated identities.
+func (s *Session) identities() ([]znode.Identity, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids, s.super
+}
+
+// allowed reports whether the session may do perm on a node with acl.
+func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
+	ids, super := s.identities()
+	return super || znode.CheckACL(acl, perm, ids)
+}
+
+// AddAuth adds an identity to the session, as ZooKeeper's addAuthInfo.
+// Schemes: "digest" with auth "user:password" (existing ZooKeeper digests
+// work), and "ip" with an address. A digest equal to Config.SuperDigest makes
+// the session the super user. Bad credentials fail with ErrAuthFailed and
+// change nothing.
+func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	id, err := identityFor(scheme, auth)
+	if err != nil {
+		return err
+	}
+	return s.ordered(ctx, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, have := range s.ids {
+			if have == id {
+				return nil
+			}
+		}
+		s.ids = append(append([]znode.Identity(nil), s.ids...), id)
+		if id.Scheme == "digest" && s.e.cfg.SuperDigest != "" && id.ID == s.e.cfg.SuperDigest {
+			s.super = true
+		}
+		return nil
+	})
+}
+
+// ordered runs fn in the session's FIFO order: after every call issued
+// before it has completed, and before any issued after it.
+func (s *Session) ordered(ctx context.Context, fn func() error) error {
+	s.submitMu.Lock()
+	t := s.seq.Issue()
+	s.submitMu.Unlock()
+	defer s.seq.Done(t)
+	if err := s.seq.Wait(ctx, t); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// read runs fn, a read of the tree, in FIFO order and under the apply lock
+// (so a watch it registers misses no change), once the peer serves.
+func (s *Session) read(ctx context.Context, fn func() error) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	return s.ordered(ctx, func() error {
+		if err := s.usable(); err != nil {
+			return err
+		}
+		s.e.applyMu.RLock()
+		defer s.e.applyMu.RUnlock()
+		if s.e.closed.Load() {
+			return zkerr.ErrClosed // the tree may be closing
+		}
+		return fn()
+	})
+}
+
+// write proposes txn for this session and waits for its outcome, in FIFO
+// order. On return this peer has applied the write (or the state that made
+// it fail), so the session's next read sees it.
+func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, error) {
+	if err := s.usable(); err != nil {
+		return znode.Result{}, err
+	}
+	txn.Session = s.id
+	r := newRequest(reqWrite, txn)
+	r.ids, r.super = s.identities()
+	s.submitMu.Lock()
+	t := s.seq.Issue()
+	err := s.e.submit(ctx, r)
+	s.submitMu.Unlock()
+	defer s.seq.Done(t)
+	if err != nil {
+		return znode.Result{}, err
+	}
+	rep, err := r.wait(ctx)
+	if err != nil {
+		return znode.Result{}, err
+	}
+	// The reply is in: the write's outcome is decided. It is returned once
+	// this peer shows it (applied) and in the session's order; if ctx ends
+	// first, the caller cannot learn the outcome from this call.
+	var werr error
+	if rep.err == nil {
+		werr = s.e.applied.wait(ctx, rep.zxid)
+	}
+	if werr == nil {
+		werr = s.seq.Wait(ctx, t)
+	}
+	switch {
+	case werr != nil && rep.err == nil && ctx.Err() != nil:
+		return znode.Result{}, fmt.Errorf("%w: %w", zkerr.ErrOutcomeUnknown, werr)
+	case werr != nil && rep.err == nil:
+		return znode.Result{}, werr
+	case rep.err != nil:
+		return znode.Result{}, rep.err
+	}
+	return rep.res, nil
+}
+
+// Close closes the session: its ephemeral nodes are deleted and its watches
+// removed, at once. Calls after Close fail with ErrClosed.
+func (s *Session) Close(ctx context.Context) error {
+	switch s.State() {
+	case StateClosed:
+		return nil
+	case StateExpired:
+		return zkerr.ErrSessionExpired
+	}
+	s.closing.Store(true)
+	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnCloseSession})
+	if err == nil {
+		err = res.Err // refused before it was proposed (no quorum, say)
+	}
+	if err != nil {
+		s.closing.Store(false)
+		return fmt.Errorf("zk: closing session %#x: %w", s.id, err)
+	}
+	// The apply of CloseSession ended the session; make sure even if this
+	// peer had detached it meanwhile.
+	s.end(StateClosed)
+	return nil
+}

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+func TestSessionIdentityAndTimeout(t *testing.T) {
+	e := standalone(t)
+	s := newSession(t, e, WithSessionTimeout(time.Hour))
+	if s.ID()>>56 != e.cfg.ID {
+		t.Fatalf("session id %#x does not carry peer id %d in its high byte", s.ID(), e.cfg.ID)
+	}
+	if len(s.Password()) != 16 {
+		t.Fatalf("password of %d bytes", len(s.Password()))
+	}
+	if s.Timeout() != e.cfg.MaxSessionTimeout {
+		t.Fatalf("timeout %v, want clamped to %v", s.Timeout(), e.cfg.MaxSessionTimeout)
+	}
+	short := newSession(t, e, WithSessionTimeout(time.Millisecond))
+	if short.Timeout() != e.cfg.MinSessionTimeout {
+		t.Fatalf("timeout %v, want raised to %v", short.Timeout(), e.cfg.MinSessionTimeout)
+	}
+	if s.ID() == short.ID() {
+		t.Fatal("two sessions got the same id")
+	}
+}
+
+func TestCloseDeletesEphemerals(t *testing.T) {
+	e := standalone(t)
+	ctx := testCtx(t)
+	owner := newSession(t, e)
+	watcher := newSession(t, e)
+	p := mustCreate(t, owner, "/lock-", "", WithMode(ModeEphemeralSequential))
+	_, _, ch, err := watcher.ExistsW(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eph, _ := owner.Ephemerals(ctx, "/"); len(eph) != 1 || eph[0] != p {
+		t.Fatalf("ephemerals %v", eph)
+	}
+	if err := owner.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if owner.State() != StateClosed {
+		t.Fatalf("state %v", owner.State())
+	}
+	select {
+	case ev := <-ch:
+		if ev.Type != EventNodeDeleted || ev.Path != p {
+			t.Fatalf("event %+v", ev)
+		}
+	default:
+		t.Fatal("the ephemeral's deletion event must be queued when Close returns")
+	}
+	if ok, _, _ := watcher.Exists(ctx, p); ok {
+		t.Fatal("ephemeral survived its session's close")
+	}
+	if _, err := owner.Create(ctx, "/x", nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("call after close: %v", err)
+	}
+}
+
+func TestExpireSessionHook(t *testing.T) {
+	e := standalone(t)
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	mustCreate(t, s, "/e", "", WithMode(ModeEphemeral))
+	_, _, w, err := s.GetW(ctx, "/e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := s.States()
+	if err := e.ExpireSession(ctx, s.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if s.State() != StateExpired {
+		t.Fatalf("state %v", s.State())
+	}
+	var seen []SessionState
+	for st := range states {
+		seen = append(seen, st)
+	}
+	if len(seen) == 0 || seen[len(seen)-1] != StateExpired {
+		t.Fatalf("states channel saw %v, want it to end with expired and close", seen)
+	}
+	if ev := <-w; ev.Type != EventNotWatching || !errors.Is(ev.Err, ErrSessionExpired) {
+		// The ephemeral's deletion may come first: it happened before the
+		// session's watches were dropped.
+		if ev.Type != EventNodeDeleted {
+			t.Fatalf("watch got %+v", ev)
+		}
+	}
+	if _, _, err := s.Get(ctx, "/"); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("call on an expired session: %v", err)
+	}
+	other := newSession(t, e)
+	if ok, _, _ := other.Exists(ctx, "/e"); ok {
+		t.Fatal("the expired session's ephemeral remains")
+	}
+}
+
+// TestUnattachedSessionExpires restarts the ensemble: sessions survive in
+// the tree, and one that nobody re-attaches expires after its timeout, its
+// ephemerals with it.
+func TestUnattachedSessionExpires(t *testing.T) {
+	fs := vfs.NewMem()
+	e := openTest(t, testConfig(fs, 1))
+	s := newSession(t, e, WithSessionTimeout(time.Second)) // 10 TickTimes of 100ms
+	kept := newSession(t, e, WithSessionTimeout(time.Second))
+	mustCreate(t, s, "/gone", "", WithMode(ModeEphemeral))
+	mustCreate(t, kept, "/kept", "", WithMode(ModeEphemeral))
+	e.Close()
+
+	e = openTest(t, testConfig(fs, 2))
+	defer e.Close()
+	ctx := testCtx(t)
+	k, err := e.Reattach(ctx, kept.ID(), kept.Password())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := newSession(t, e)
+	ticks(t, e, 9*TicksPerTickTime)
+	if ok, _, _ := check.Exists(ctx, "/gone"); !ok {
+		t.Fatal("a session must not expire before its timeout")
+	}
+	ticks(t, e, 3*TicksPerTickTime)
+	if ok, _, _ := check.Exists(ctx, "/gone"); ok {
+		t.Fatal("the unattached session's ephemeral outlived its timeout")
+	}
+	if ok, _, _ := check.Exists(ctx, "/kept"); !ok || k.State() != StateConnected {
+		t.Fatalf("a re-attached session must be kept alive by its peer (state %v)", k.State())
+	}
+}
+
+// TestFIFOAcrossGoroutines issues sequential creates from many goroutines on
+// one session: they must complete in the order they were issued, which is
+// the order of their sequence numbers.
+func TestFIFOAcrossGoroutines(t *testing.T) {
+	e := standalone(t)
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	mustCreate(t, s, "/q", "")
+	var order atomic.Int64
+	type done struct {
+		path string
+		rank int64
+	}
+	results := make(chan done, 64)
+	var wg sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := s.Create(ctx, "/q/n-", nil, WithMode(ModePersistentSequential))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results <- done{p, order.Add(1)}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	var all []done
+	for d := range results {
+		all = append(all, d)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].path < all[j].path })
+	for i, d := range all {
+		if d.rank != int64(i+1) {
+			t.Fatalf("completion order differs from issue order at %d: %+v", i, all)
+		}
+	}
+}
+
+func TestReadYourWritesAndStates(t *testing.T) {
+	e := standalone(t)
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	for i := 0; i < 20; i++ {
+		if _, err := s.Create(ctx, fmt.Sprintf("/r%d", i), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if d, _, err := s.Get(ctx, fmt.Sprintf("/r%d", i)); err != nil || d[0] != byte(i) {
+			t.Fatalf("read after write: %v %v", d, err)
+		}
+	}
+	if s.State() != StateConnected {
+		t.Fatalf("state %v", s.State())
+	}
+	e.Close()
+	if s.State() != StateClosed {
+		t.Fatalf("after the ensemble closed: state %v", s.State())
+	}
+}

@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/session"
+	"github.com/embedzk/zk/znode"
+)
+
+// sessionIDs hands out session ids and passwords to client goroutines.
+type sessionIDs struct {
+	mu   sync.Mutex
+	gen  *session.IDGen
+	rand io.Reader
+}
+
+func (g *sessionIDs) next() (int64, []byte, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	pw, err := session.NewPassword(g.rand)
+	if err != nil {
+		return 0, nil, fmt.Errorf("zk: making a session password: %w", err)
+	}
+	return g.gen.Next(), pw, nil
+}
+
+func newSessionIDs(cfg Config, nowMs int64) *sessionIDs {
+	return &sessionIDs{gen: session.NewIDGen(cfg.ID, nowMs), rand: randReader(cfg)}
+}
+
+// NewSession opens a session attached to this peer. It waits (within ctx)
+// until the peer serves, then commits the session through the leader.
+func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
+	var o sessionOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.timeout == 0 {
+		o.timeout = e.cfg.MaxSessionTimeout / 2
+	}
+	if err := e.checkCapacity(); err != nil {
+		return nil, err
+	}
+	if err := e.WaitServing(ctx); err != nil {
+		return nil, err
+	}
+	id, pw, err := e.ids.next()
+	if err != nil {
+		return nil, err
+	}
+	timeout := time.Duration(session.NegotiateTimeout(
+		int32(o.timeout.Milliseconds()),
+		int32(e.cfg.MinSessionTimeout.Milliseconds()),
+		int32(e.cfg.MaxSessionTimeout.Milliseconds()))) * time.Millisecond
+	s := newSessionHandle(e, id, pw, timeout, o)
+	txn := &znode.Txn{Type: znode.TxnCreateSession, Timeout: int32(timeout.Milliseconds()), Password: pw}
+	res, err := s.write(ctx, txn)
+	if err == nil {
+		err = res.Err // refused before it was proposed (no quorum, say)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("zk: creating a session: %w", err)
+	}
+	e.attach(s)
+	return s, nil
+}
+
+// Reattach attaches an existing session (made on this or another peer) to
+// this peer by id and password, as a ZooKeeper client reconnecting
+// elsewhere. An unknown id or a wrong password fails with ErrSessionExpired,
+// as in ZooKeeper. Before it returns, this peer has applied everything the
+// ensemble had committed (a Sync round), so a session never goes back in
+// time by moving to a peer that lags.
+func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (*Session, error) {
+	var o sessionOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := e.checkCapacity(); err != nil {
+		return nil, err
+	}
+	if err := e.WaitServing(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.syncBarrier(ctx); err != nil {
+		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
+	}
+	e.applyMu.RLock()
+	if e.closed.Load() {
+		e.applyMu.RUnlock()
+		return nil, zkerr.ErrClosed
+	}
+	info, ok, err := e.tree.Session(id)
+	e.applyMu.RUnlock()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
+	case !ok || !session.CheckPassword(info.Password, password):
+		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, zkerr.ErrSessionExpired)
+	}
+	e.sessMu.Lock()
+	if old := e.sessions[id]; old != nil {
+		e.sessMu.Unlock()
+		return old, nil
+	}
+	e.sessMu.Unlock()
+	s := newSessionHandle(e, id, info.Password, time.Duration(info.Timeout)*time.Millisecond, o)
+	e.attach(s)
+	return s, nil
+}
+
+// ExpireSession expires a session on purpose, as Curator's KillSession does
+// in tests: the ensemble closes it as if its timeout had passed, its
+// ephemeral nodes go, and its handle (wherever it is attached) moves to
+// StateExpired. For tests, of this repository and of host applications.
+func (e *Ensemble) ExpireSession(ctx context.Context, id int64) error {
+	if err := e.errIfDown(); err != nil {
+		return err
+	}
+	r := newRequest(reqWrite, &znode.Txn{Type: znode.TxnCloseSession, Session: id})
+	if err := e.submit(ctx, r); err != nil {
+		return err
+	}
+	rep, err := r.wait(ctx)
+	if err == nil {
+		err = rep.err
+	}
+	if err == nil {
+		err = rep.res.Err
+	}
+	if err == nil {
+		err = e.applied.wait(ctx, rep.zxid)
+	}
+	return err
+}
+
+// syncBarrier runs a Sync round through the leader and waits until this
+// peer has applied what it returned.
+func (e *Ensemble) syncBarrier(ctx context.Context) error {
+	r := newRequest(reqSync, nil)
+	if err := e.submit(ctx, r); err != nil {
+		return err
+	}
+	rep, err := r.wait(ctx)
+	if err == nil {
+		err = rep.err
+	}
+	if err == nil {
+		err = e.applied.wait(ctx, rep.zxid)
+	}
+	return err
+}
+
+func (e *Ensemble) checkCapacity() error {
+	if e.cfg.MaxClientCnxns == 0 {
+		return nil
+	}
+	e.sessMu.Lock()
+	n := len(e.sessions)
+	e.sessMu.Unlock()
+	if n >= e.cfg.MaxClientCnxns {
+		return fmt.Errorf("%w: this peer holds MaxClientCnxns=%d sessions", zkerr.ErrConnectionLoss, e.cfg.MaxClientCnxns)
+	}
+	return nil
+}
+
+// attach registers s as attached to this peer: the peer keeps it alive.
+func (e *Ensemble) attach(s *Session) {
+	e.sessMu.Lock()
+	e.sessions[s.id] = s
+	e.sessMu.Unlock()
+}
+
+// detach forgets s (its session ended).
+func (e *Ensemble) detach(id int64) *Session {
+	e.sessMu.Lock()
+	defer e.sessMu.Unlock()
+	s := e.sessions[id]
+	delete(e.sessions, id)
+	return s
+}
+
+// localSession returns the session attached here with id, or nil.
+func (e *Ensemble) localSession(id int64) *Session {
+	e.sessMu.Lock()
+	defer e.sessMu.Unlock()
+	return e.sessions[id]
+}
+
+// localSessionIDs returns the ids of the sessions attached here.
+func (e *Ensemble) localSessionIDs() []int64 {
+	e.sessMu.Lock()
+	defer e.sessMu.Unlock()
+	ids := make([]int64, 0, len(e.sessions))
+	for id := range e.sessions {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// setSessionsState moves every attached session to st (connected or
+// disconnected, as the peer starts or stops serving).
+func (e *Ensemble) setSessionsState(st SessionState) {
+	e.sessMu.Lock()
+	sessions := make([]*Session, 0, len(e.sessions))
+	for _, s := range e.sessions {
+		sessions = append(sessions, s)
+	}
+	e.sessMu.Unlock()
+	for _, s := range sessions {
+		s.setState(st)
+	}
+}

@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
+// bring their files. myid is the content of the data directory's myid file
+// (nil or empty for a standalone configuration). Keys zk has no use for
+// (clientPort, admin.*, 4lw.*, metrics providers, ...) are returned in ignored
+// so the caller can log them; malformed values are errors naming the key and
+// line. The result still needs Validate (and a PeerSecret or PeerTLS for a
+// replicated ensemble).
+func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		key, value, ok := strings.Cut(text, "=")
+		if !ok {
+			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %q is not key=value", ErrInvalidConfig, line, text)
+		}
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		known, err := cfg.setZooKey(key, value)
+		if err != nil {
+			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %s: %v", ErrInvalidConfig, line, key, err)
+		}
+		if !known {
+			ignored = append(ignored, key)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Config{}, nil, fmt.Errorf("zk: reading zoo.cfg: %w", err)
+	}
+	if len(strings.TrimSpace(string(myid))) > 0 {
+		if cfg.ID, err = parseMyID(myid); err != nil {
+			return Config{}, nil, err
+		}
+	}
+	return cfg, ignored, nil
+}
+
+// LoadZooCfg reads the zoo.cfg file at path and the myid file in its dataDir
+// (if there is one) into a Config; see ParseZooCfg.
+func LoadZooCfg(path string) (Config, []string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("zk: %w", err)
+	}
+	defer f.Close()
+	cfg, ignored, err := ParseZooCfg(f, nil)
+	if err != nil || cfg.DataDir == "" {
+		return cfg, ignored, err
+	}
+	myid, err := os.ReadFile(filepath.Join(cfg.DataDir, "myid"))
+	switch {
+	case os.IsNotExist(err):
+		return cfg, ignored, nil
+	case err != nil:
+		return Config{}, nil, fmt.Errorf("zk: %w", err)
+	}
+	if cfg.ID, err = parseMyID(myid); err != nil {
+		return Config{}, nil, err
+	}
+	return cfg, ignored, nil
+}
+
+func parseMyID(myid []byte) (int64, error) {
+	id := strings.TrimSpace(string(myid))
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: myid: %q is not a number", ErrInvalidConfig, id)
+	}
+	return n, nil
+}
+
+// setZooKey applies one zoo.cfg key; known is false for keys zk ignores.
+func (c *Config) setZooKey(key, value string) (known bool, err error) {
+	switch key {
+	case "tickTime":
+		return true, setMillis(&c.TickTime, value)
+	case "initLimit":
+		return true, setInt(&c.InitLimit, value)
+	case "syncLimit":
+		return true, setInt(&c.SyncLimit, value)
+	case "dataDir":
+		c.DataDir = value
+		return true, nil
+	case "dataLogDir":
+		c.DataLogDir = value
+		return true, nil
+	case "maxClientCnxns":
+		return true, setInt(&c.MaxClientCnxns, value)
+	case "minSessionTimeout":
+		return true, setMillis(&c.MinSessionTimeout, value)
+	case "maxSessionTimeout":
+		return true, setMillis(&c.MaxSessionTimeout, value)
+	case "snapCount":
+		return true, setInt(&c.SnapCount, value)
+	case "autopurge.snapRetainCount":
+		return true, setInt(&c.SnapRetainCount, value)
+	case "autopurge.purgeInterval":
+		var hours int
+		if err := setInt(&hours, value); err != nil {
+			return true, err
+		}
+		c.PurgeInterval = time.Duration(hours) * time.Hour
+		if hours == 0 {
+			c.PurgeInterval = -1 // ZooKeeper: 0 disables the purge task
+		}
+		return true, nil
+	}
+	if strings.HasPrefix(key, "server.") {
+		s, err := parseServerLine(key, value)
+		if err != nil {
+			return true, err
+		}
+		c.Servers = append(c.Servers, s)
+		return true, nil
+	}
+	return false, nil
+}
+
+// parseServerLine parses server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort].
+func parseServerLine(key, value string) (Server, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(key, "server."), 10, 64)
+	if err != nil {
+		return Server{}, fmt.Errorf("bad server id in %q", key)
+	}
+	addr, _, _ := strings.Cut(value, ";") // the client address part is ignored
+	host, rest, err := splitHost(addr)
+	if err != nil {
+		return Server{}, err
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return Server{}, fmt.Errorf("%q is not host:quorumPort:electionPort[:role]", value)
+	}
+	s := Server{ID: id, Host: host}
+	if s.QuorumPort, err = strconv.Atoi(parts[0]); err != nil {
+		return Server{}, fmt.Errorf("bad quorum port %q", parts[0])
+	}
+	if s.ElectionPort, err = strconv.Atoi(parts[1]); err != nil {
+		return Server{}, fmt.Errorf("bad election port %q", parts[1])
+	}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "observer":
+			s.Observer = true
+		case "participant":
+		default:
+			return Server{}, fmt.Errorf("unknown role %q (want participant or observer)", parts[2])
+		}
+	}
+	return s, nil
+}
+
+// splitHost separates the host (an IPv6 address in brackets, or anything up
+// to the first colon) from the ports that follow it.
+func splitHost(addr string) (host, rest string, err error) {
+	if strings.HasPrefix(addr, "[") {
+		end := strings.Index(addr, "]:")
+		if end < 0 {
+			return "", "", fmt.Errorf("%q: unterminated IPv6 address", addr)
+		}
+		return addr[1:end], addr[end+2:], nil
+	}
+	host, rest, ok := strings.Cut(addr, ":")
+	if !ok || host == "" {
+		return "", "", fmt.Errorf("%q is not host:quorumPort:electionPort", addr)
+	}
+	return host, rest, nil
+}
+
+func setInt(dst *int, value string) error {
+	n, err := strconv.Atoi(value)
+	if err != nil {
+		return fmt.Errorf("%q is not an integer", value)
+	}
+	*dst = n
+	return nil
+}
+
+func setMillis(dst *time.Duration, value string) error {
+	n, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a number of milliseconds", value)
+	}
+	*dst = time.Duration(n) * time.Millisecond
+	return nil
+}
