@@ -67,18 +67,194 @@ import (
 // zk multiplexes election and ZAB traffic on the quorum port; the election
 // port is accepted for compatibility with existing zoo.cfg files and
 // otherwise unused.
+//
+// Fields:
+//
+//	ID int64
+//	Host string
+//	QuorumPort int
+//	ElectionPort int
+//	Observer bool
+//
+// Methods:
+//
+//	// QuorumAddr returns host:quorumPort.
+//	func (s Server) QuorumAddr() string
 type Server = engine.Server
 
 // Config configures one peer. Its fields map to zoo.cfg; the zero value of a
 // field means its default. Clone it freely: NewEnsemble keeps its own copy.
+//
+// Fields:
+//
+//
+//	// ID is this peer's id (zoo.cfg's myid), 1..254. Default 1 when Servers
+//	// is empty.
+//	ID int64
+//
+//	// TickTime is ZooKeeper's basic time unit (default 2s). Session timeouts
+//	// are negotiated in [2, 20] TickTimes by default, and InitLimit and
+//	// SyncLimit count TickTimes. Internally zk's clock ticks ten times per
+//	// TickTime so that elections and heartbeats react faster than a TickTime.
+//	TickTime time.Duration
+//
+//	// InitLimit bounds, in TickTimes, how long a follower may take to connect
+//	// and sync to a leader (default 10).
+//	InitLimit int
+//
+//	// SyncLimit bounds, in TickTimes, how long a follower may be silent
+//	// before the leader drops it, and how long a leader keeps leading without
+//	// a quorum (default 5).
+//	SyncLimit int
+//
+//	// DataDir holds the tree and the snapshots. Required.
+//	DataDir string
+//
+//	// DataLogDir holds the transaction log; default DataDir + "/log".
+//	DataLogDir string
+//
+//	// FS is the file system everything is stored on; default the OS
+//	// (vfs.Default). Tests use vfs.NewMem or vfs.NewCrashableMem.
+//	FS vfs.FS
+//
+//	// Servers lists every voter and observer, this peer included. Empty
+//	// means standalone: an ensemble of one voter.
+//	Servers []Server
+//
+//	// MinSessionTimeout and MaxSessionTimeout bound the negotiated session
+//	// timeout; defaults 2 and 20 TickTimes.
+//	MinSessionTimeout time.Duration
+//
+//	MaxSessionTimeout time.Duration
+//
+//	// MaxClientCnxns limits the sessions attached to this peer at once (0 =
+//	// no limit; ZooKeeper limits connections per client address).
+//	MaxClientCnxns int
+//
+//	// SnapCount is the number of transactions between snapshots (default
+//	// 100000; as in ZooKeeper a peer snapshots after a random count in
+//	// [SnapCount/2, SnapCount]).
+//	SnapCount int
+//
+//	// SnapRetainCount is the number of snapshots kept (default 3, at least 3).
+//	SnapRetainCount int
+//
+//	// PurgeInterval is how often old snapshots and logs are purged (default
+//	// 1h; negative disables).
+//	PurgeInterval time.Duration
+//
+//	// MaxDataSize is the largest znode data accepted (default 1 MiB).
+//	MaxDataSize int
+//
+//	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
+//	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
+//	// zookeeper.DigestAuthenticationProvider.superDigest.
+//	SuperDigest string
+//
+//	// Transport carries peer traffic. Default: TCP on this peer's quorum
+//	// port, authenticated by PeerSecret and/or PeerTLS. Ignored standalone.
+//	Transport transport.Transport
+//
+//	// PeerSecret authenticates peers to each other on the default TCP
+//	// transport (HMAC challenge-response). Required with Servers unless
+//	// PeerTLS is set or Transport is given.
+//	PeerSecret []byte
+//
+//	// PeerTLS, if set, makes the default TCP transport use mutual TLS.
+//	PeerTLS *tls.Config
+//
+//	// Logger receives the peer's logs; default discards them.
+//	Logger *slog.Logger
+//
+//	// Listener receives the peer's events.
+//	Listener EventListener
+//
+//	// ManualClock stops the internal ticker: time advances only through
+//	// Ensemble.Tick, so tests (and hosts' tests) drive the ensemble tick by
+//	// tick. Node times (ctime, mtime) then come from Clock, or from a logical
+//	// clock that starts at 2020-01-01 and advances TickTime/10 per tick.
+//	ManualClock bool
+//
+//	// Clock supplies node times (default time.Now).
+//	Clock func() time.Time
+//
+//	// Rand supplies session passwords and protocol jitter (default
+//	// crypto/rand). Tests pass a seeded source for reproducible runs.
+//	Rand io.Reader
+//
+//	// TestHooks is for zk's own tests (its deterministic simulation crashes
+//	// peers at named points through it); leave it nil.
+//	TestHooks *hooks.Hooks
+//
+// Methods:
+//
+//	// Validate reports the first problem with c (after defaults are applied),
+//	// naming the field.
+//	func (c Config) Validate() error
 type Config = engine.Config
 
 // EventListener holds optional callbacks. They run on the peer's own
 // goroutine: keep them short and never call back into the Ensemble from one.
+//
+// Fields:
+//
+//
+//	// StatusChanged reports a change of mode, leader, epoch or serving.
+//	StatusChanged func(Status)
+//
+//	// SessionExpired reports a session closed by expiry.
+//	SessionExpired func(sessionID int64)
+//
+//	// Failed reports the error that stopped the peer (a disk failure, a
+//	// divergence between replicas). The peer serves nothing after it.
+//	Failed func(error)
 type EventListener = engine.EventListener
 
 // Ensemble is this process's peer of a ZooKeeper ensemble (or a standalone
 // ensemble of one). Its methods are safe for concurrent use.
+//
+// Methods:
+//
+//	// Barrier returns once the peer has handled every transport event already
+//	// queued for it, and everything they caused locally (persisting, applying,
+//	// answering, sending). With a manually driven in-memory network it lets a
+//	// test (or a simulation) run an ensemble step by step, deterministically.
+//	func (e *Ensemble) Barrier(ctx context.Context) error
+//
+//	// Close stops the peer: every goroutine it started is gone when it returns.
+//	// Sessions attached to it fail with ErrClosed from then on; their state in
+//	// the ensemble is untouched (they may be re-attached elsewhere, or expire).
+//	func (e *Ensemble) Close() error
+//
+//	// ExpireSession expires a session on purpose, as Curator's KillSession does
+//	// in tests: the ensemble closes it as if its timeout had passed, its
+//	// ephemeral nodes go, and its handle (wherever it is attached) moves to
+//	// StateExpired. For tests, of this repository and of host applications.
+//	func (e *Ensemble) ExpireSession(ctx context.Context, id int64) error
+//
+//	// NewSession opens a session attached to this peer. It waits (within ctx)
+//	// until the peer serves, then commits the session through the leader.
+//	func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Session, error)
+//
+//	// Reattach attaches an existing session (made on this or another peer) to
+//	// this peer by id and password, as a ZooKeeper client reconnecting
+//	// elsewhere. An unknown id or a wrong password fails with ErrSessionExpired,
+//	// as in ZooKeeper. Before it returns, this peer has applied everything the
+//	// ensemble had committed (a Sync round), so a session never goes back in
+//	// time by moving to a peer that lags.
+//	func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (*Session, error)
+//
+//	// Status returns what the peer is doing now.
+//	func (e *Ensemble) Status() Status
+//
+//	// Tick advances a ManualClock ensemble by one tick (a tenth of TickTime) and
+//	// returns once the peer has handled it and everything it caused locally.
+//	// It is an error on an ensemble with a real clock.
+//	func (e *Ensemble) Tick(ctx context.Context) error
+//
+//	// WaitServing waits until the peer serves (it is part of a working quorum),
+//	// ticking a ManualClock ensemble as it waits.
+//	func (e *Ensemble) WaitServing(ctx context.Context) error
 type Ensemble = engine.Ensemble
 
 // Op is one operation of a Multi: build it with CreateOp, DeleteOp, SetOp or
@@ -88,12 +264,25 @@ type Op = engine.Op
 // OpResult is the outcome of one op of a Multi. For a failed multi, the ops
 // before the one that failed have a nil Err, that op its error, and the ops
 // after it ErrRuntimeInconsistency, as ZooKeeper reports them.
+//
+// Fields:
+//
+//	Path string // the created path, for a create
+//	Stat Stat // the node's Stat after a create or set
+//	Err error
 type OpResult = engine.OpResult
 
 // ReadOp is one read of a MultiRead: GetDataOp or GetChildrenOp.
 type ReadOp = engine.ReadOp
 
 // ReadResult is the outcome of one ReadOp.
+//
+// Fields:
+//
+//	Data []byte
+//	Children []string
+//	Stat Stat
+//	Err error
 type ReadResult = engine.ReadResult
 
 // CreateOption configures Create.
@@ -104,15 +293,155 @@ type CreateOption = engine.CreateOption
 // its requests complete in the order they were issued (FIFO), and it reads its
 // own writes. Methods are safe for concurrent use; calls made concurrently
 // are ordered as they entered the session.
+//
+// Methods:
+//
+//	// AddAuth adds an identity to the session, as ZooKeeper's addAuthInfo.
+//	// Schemes: "digest" with auth "user:password" (existing ZooKeeper digests
+//	// work), and "ip" with an address. A digest equal to Config.SuperDigest makes
+//	// the session the super user. Bad credentials fail with ErrAuthFailed and
+//	// change nothing.
+//	func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
+//
+//	// AddWatch sets a persistent watch on path, recursive or not. A persistent
+//	// watch gets NodeCreated, NodeDeleted, NodeDataChanged and
+//	// NodeChildrenChanged for path; a recursive one gets the first three for
+//	// path and every node below it (and never NodeChildrenChanged). The node
+//	// need not exist; the session needs READ on the nodes it hears about.
+//	func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*Watch, error)
+//
+//	// AllChildrenNumber returns the number of nodes below path (all
+//	// descendants), as ZooKeeper's getAllChildrenNumber. It needs READ on path.
+//	func (s *Session) AllChildrenNumber(ctx context.Context, path string) (int64, error)
+//
+//	// Children returns the names of a node's children, sorted, and its Stat. It
+//	// needs READ permission.
+//	func (s *Session) Children(ctx context.Context, path string) ([]string, Stat, error)
+//
+//	// ChildrenW is Children that also sets a one-shot child watch: it fires
+//	// NodeChildrenChanged when a child is created or deleted, NodeDeleted when
+//	// the node goes.
+//	func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, Stat, <-chan Event, error)
+//
+//	// Close closes the session: its ephemeral nodes are deleted and its watches
+//	// removed, at once. Calls after Close fail with ErrClosed.
+//	func (s *Session) Close(ctx context.Context) error
+//
+//	// Create makes a node and returns its path (with the sequence suffix for a
+//	// sequential mode).
+//	func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...CreateOption) (string, error)
+//
+//	// Delete deletes a node if its version is version (-1: any) and it has no
+//	// children. It needs DELETE permission on the parent.
+//	func (s *Session) Delete(ctx context.Context, path string, version int32) error
+//
+//	// DeleteAll deletes path and everything below it, as ZooKeeper's deleteall:
+//	// the tree is listed, then deleted leaves first, in multis of up to 1000
+//	// deletes. It is not atomic as a whole: if nodes appear meanwhile, it lists
+//	// again (up to a few times) until the subtree is gone.
+//	func (s *Session) DeleteAll(ctx context.Context, path string) error
+//
+//	// Ephemerals returns the session's ephemeral nodes whose path starts with
+//	// prefix ("/" for all), sorted, as ZooKeeper's getEphemerals.
+//	func (s *Session) Ephemerals(ctx context.Context, prefix string) ([]string, error)
+//
+//	// Exists reports whether a node exists, with its Stat. It needs READ
+//	// permission on an existing node (as ZooKeeper 3.9).
+//	func (s *Session) Exists(ctx context.Context, path string) (bool, Stat, error)
+//
+//	// ExistsW is Exists that also sets a one-shot watch: on an existing node it
+//	// fires on its change or deletion, on a missing one on its creation.
+//	func (s *Session) ExistsW(ctx context.Context, path string) (bool, Stat, <-chan Event, error)
+//
+//	// Get returns a node's data and Stat. It needs READ permission.
+//	func (s *Session) Get(ctx context.Context, path string) ([]byte, Stat, error)
+//
+//	// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.9 it needs READ or
+//	// ADMIN permission, and a caller without ADMIN sees digest ids masked as
+//	// "user:x".
+//	func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error)
+//
+//	// GetW is Get that also sets a one-shot data watch on the node: the channel
+//	// receives one event (NodeDataChanged or NodeDeleted, or NotWatching if the
+//	// session ends first) and is then closed. No watch is set if Get fails.
+//	func (s *Session) GetW(ctx context.Context, path string) ([]byte, Stat, <-chan Event, error)
+//
+//	// ID returns the session id (this peer's id in the high byte).
+//	func (s *Session) ID() int64
+//
+//	// Multi runs ops as one transaction: all of them or none. The error is that
+//	// of the first op that failed (the per-op results say which).
+//	func (s *Session) Multi(ctx context.Context, ops ...Op) ([]OpResult, error)
+//
+//	// MultiRead runs reads against one state of the tree, as ZooKeeper's
+//	// read-only multi: each op succeeds or fails on its own.
+//	func (s *Session) MultiRead(ctx context.Context, ops ...ReadOp) ([]ReadResult, error)
+//
+//	// Password returns the session password; with the id it re-attaches the
+//	// session (Ensemble.Reattach), possibly on another peer.
+//	func (s *Session) Password() []byte
+//
+//	// RemoveWatches removes the session's watches of type typ on path, as
+//	// ZooKeeper's removeWatches: each removed watch gets its removal event
+//	// (DataWatchRemoved, ChildWatchRemoved or PersistentWatchRemoved) and is
+//	// closed. It fails with ErrNoWatcher if none matched.
+//	func (s *Session) RemoveWatches(ctx context.Context, path string, typ WatcherType) error
+//
+//	// Set replaces a node's data if its version is version (-1: any) and returns
+//	// the new Stat. It needs WRITE permission.
+//	func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error)
+//
+//	// SetACL replaces a node's ACL if its aversion is aversion (-1: any). It
+//	// needs ADMIN permission.
+//	func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion int32) (Stat, error)
+//
+//	// State returns the session's current state.
+//	func (s *Session) State() SessionState
+//
+//	// States returns a channel of the session's state changes. The library never
+//	// blocks on it: a consumer that falls behind misses intermediate states but
+//	// always gets the latest one; after StateExpired or StateClosed the channel
+//	// is closed.
+//	func (s *Session) States() <-chan SessionState
+//
+//	// Sync makes the session's next read linearizable: it returns once this
+//	// peer has applied everything the ensemble had committed when the leader
+//	// received the Sync, confirmed by a quorum round (stronger than ZooKeeper's
+//	// sync, which is not). path is validated for compatibility and otherwise
+//	// unused: the barrier covers the whole tree.
+//	func (s *Session) Sync(ctx context.Context, path string) error
+//
+//	// Timeout returns the negotiated session timeout.
+//	func (s *Session) Timeout() time.Duration
 type Session = engine.Session
 
 // SessionOption configures NewSession.
 type SessionOption = engine.SessionOption
 
 // Stat is a znode's metadata, with ZooKeeper's fields and update rules.
+//
+// Fields:
+//
+//	Czxid int64 // zxid of the create
+//	Mzxid int64 // zxid of the last data change (the create, at first)
+//	Pzxid int64 // zxid of the last change to the children list
+//	Ctime int64 // create time, ms since the Unix epoch (leader's clock)
+//	Mtime int64 // last data change time, ms
+//	Version int32 // number of data changes
+//	Cversion int32 // number of child creations (ZooKeeper: deletes do not count)
+//	Aversion int32 // number of ACL changes
+//	EphemeralOwner int64 // owning session for ephemerals; ZooKeeper's markers for container / TTL nodes; 0 otherwise
+//	DataLength int32
+//	NumChildren int32
 type Stat = engine.Stat
 
 // ACL is one access control entry.
+//
+// Fields:
+//
+//	Perms Perm
+//	Scheme string
+//	ID string
 type ACL = engine.ACL
 
 // Perm is a set of ACL permissions.
@@ -122,25 +451,88 @@ type Perm = engine.Perm
 type CreateMode = engine.CreateMode
 
 // Event is a watch event.
+//
+// Fields:
+//
+//	Type EventType
+//	Path string
+//
+//	// Zxid is the zxid of the change that caused the event; 0 for removal
+//	// and not-watching events.
+//	Zxid int64
+//
+//	// Err says why the watch ended; set on EventNotWatching only.
+//	Err error
 type Event = engine.Event
 
 // EventType is the kind of a watch event.
+//
+// Methods:
+//
+//	// String returns ZooKeeper's name of the event type.
+//	func (t EventType) String() string
 type EventType = engine.EventType
 
 // WatcherType selects the watches RemoveWatches removes.
+//
+// Methods:
+//
+//	// Matches reports whether Remove with this watcher type removes a
+//	// registration of kind k.
+//	func (w WatcherType) Matches(k Kind) bool
+//
+//	// String returns ZooKeeper's name of the watcher type.
+//	func (w WatcherType) String() string
 type WatcherType = engine.WatcherType
 
 // Mode is what a peer is doing.
+//
+// Methods:
+//
+//	func (m Mode) String() string
 type Mode = engine.Mode
 
 // Status describes a peer at one moment.
+//
+// Fields:
+//
+//	Mode Mode
+//	ID int64
+//	Leader int64 // 0 when unknown
+//	Epoch int64
+//	LastZxid int64 // last zxid in this peer's log
+//	Applied int64 // last zxid applied to this peer's tree
+//	Serving bool // part of a working quorum: reads and writes are accepted
+//	Peers []int64
+//	Sessions int // sessions attached to this peer
+//	Requests int // client requests queued or in flight at this peer
+//	Err error
 type Status = engine.Status
 
 // SessionState is the state of a Session.
+//
+// Methods:
+//
+//	func (s SessionState) String() string
 type SessionState = engine.SessionState
 
 // Watch is a persistent watch (ZooKeeper 3.6's addWatch): it stays until
 // removed or its session ends.
+//
+// Methods:
+//
+//	// Err reports why the watch ended early: ErrWatchOverflow if its consumer
+//	// fell behind, else nil.
+//	func (w *Watch) Err() error
+//
+//	// Events returns the watch's events in zxid order. The channel is closed
+//	// when the watch ends: after a removal event, a NotWatching event (the
+//	// session ended), or an overflow (Err reports ErrWatchOverflow).
+//	func (w *Watch) Events() <-chan Event
+//
+//	// Remove removes the watch; its channel gets PersistentWatchRemoved and is
+//	// closed. Removing a watch that already ended is not an error.
+//	func (w *Watch) Remove()
 type Watch = engine.Watch
 
 // Defaults.
