@@ -87,7 +87,6 @@ type Server = engine.Server
 //
 // Fields:
 //
-//
 //	// ID is this peer's id (zoo.cfg's myid), 1..254. Default 1 when Servers
 //	// is empty.
 //	ID int64
@@ -197,7 +196,6 @@ type Config = engine.Config
 // goroutine: keep them short and never call back into the Ensemble from one.
 //
 // Fields:
-//
 //
 //	// StatusChanged reports a change of mode, leader, epoch or serving.
 //	StatusChanged func(Status)

@@ -258,11 +258,10 @@ func (x *sourceIndex) writeFields(b *strings.Builder, st *ast.StructType) {
 		}
 		if first {
 			b.WriteString("//\n// " + fieldsMarker + "\n//\n")
-			first, prevDoc = false, false
-		}
-		if fl.Doc != nil || prevDoc {
+		} else if fl.Doc != nil || prevDoc {
 			b.WriteString("//\n")
 		}
+		first = false
 		prevDoc = fl.Doc != nil
 		writeDocLines(b, fl.Doc)
 		line := fmt.Sprintf("//\t%s %s", strings.Join(names, ", "), x.node(fl.Type))
