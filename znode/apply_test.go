@@ -22,8 +22,10 @@ func TestInitialTree(t *testing.T) {
 		stat Stat
 		acl  []ACL
 	}{
-		"/":                 {Stat{NumChildren: 1}, OpenACLUnsafe()},
-		"/zookeeper":        {Stat{NumChildren: 2}, OpenACLUnsafe()},
+		// ZooKeeper 3.8 reports / at cversion -1 and /zookeeper at -2: their
+		// children were never created by a txn (DataNode.copyStat).
+		"/":                 {Stat{NumChildren: 1, Cversion: -1}, OpenACLUnsafe()},
+		"/zookeeper":        {Stat{NumChildren: 2, Cversion: -2}, OpenACLUnsafe()},
 		"/zookeeper/quota":  {Stat{}, OpenACLUnsafe()},
 		"/zookeeper/config": {Stat{Aversion: -1}, ReadACLUnsafe()},
 	}
@@ -95,7 +97,8 @@ func TestDeleteStat(t *testing.T) {
 	z := h.zxid
 	want := before
 	want.NumChildren--
-	want.Pzxid = z // cversion is not bumped by a delete in ZooKeeper
+	want.Pzxid = z
+	want.Cversion++ // ZooKeeper reports deletes too: 2 x creates - children
 	if diff := cmp.Diff(want, h.get("/p").Stat); diff != "" {
 		t.Fatalf("parent stat (-want +got):\n%s", diff)
 	}
@@ -106,7 +109,7 @@ func TestDeleteStat(t *testing.T) {
 	if diff := cmp.Diff(wantChanges, changes); diff != "" {
 		t.Fatalf("changes (-want +got):\n%s", diff)
 	}
-	// The next sequential child still counts from the unchanged cversion.
+	// The next sequential child counts creates only, as ZooKeeper's suffix.
 	r := h.ok(Txn{Type: TxnCreate, Path: "/p/s-0000000001", Mode: ModePersistentSequential, ACL: OpenACLUnsafe()})
 	if r.Path != "/p/s-0000000001" {
 		t.Fatalf("sequential path %q", r.Path)
@@ -181,12 +184,14 @@ func TestModesAndOwners(t *testing.T) {
 	}{
 		{ModePersistent, "/p", 0, 0, "/p"},
 		{ModeEphemeral, "/e", 0, 0x55, "/e"},
-		{ModeContainer, "/c", 0, math.MinInt64, "/c"},
-		{ModePersistentWithTTL, "/t", 1000, int64(-0x0100000000000000) | 1000, "/t"},
-		{ModePersistentWithTTL, "/tmax", MaxTTL, int64(-0x0100000000000000) | MaxTTL, "/tmax"},
+		// Container and TTL nodes show 0, as ZooKeeper's
+		// DataNode.getClientEphemeralOwner (its markers stay internal).
+		{ModeContainer, "/c", 0, 0, "/c"},
+		{ModePersistentWithTTL, "/t", 1000, 0, "/t"},
+		{ModePersistentWithTTL, "/tmax", MaxTTL, 0, "/tmax"},
 		{ModePersistentSequential, "/ps-", 0, 0, "/ps-0000000005"},
 		{ModeEphemeralSequential, "/es-", 0, 0x55, "/es-0000000006"},
-		{ModePersistentSequentialWithTTL, "/ts-", 5, int64(-0x0100000000000000) | 5, "/ts-0000000007"},
+		{ModePersistentSequentialWithTTL, "/ts-", 5, 0, "/ts-0000000007"},
 	}
 	pending := h.tree.NewPending()
 	for _, c := range cases {
@@ -228,8 +233,15 @@ func TestSequenceSuffixWrapsLikeZooKeeper(t *testing.T) {
 		t.Fatalf("prepare after wrap: %v %q", r.Err, txn.Path)
 	}
 	h.ok(txn)
-	if got := h.get("/q").Stat.Cversion; got != math.MinInt32+1 {
-		t.Fatalf("cversion = %d", got)
+	p.Applied(h.zxid)
+	// Creates: MinInt32+1 (the next suffix); reported: 2*(MinInt32+1) - 2
+	// children, which wraps to 0 in Java's int arithmetic.
+	if got := h.get("/q").Stat.Cversion; got != 0 {
+		t.Fatalf("cversion = %d, want 0", got)
+	}
+	txn = Txn{Type: TxnCreate, Path: "/q/n-", Mode: ModePersistentSequential, ACL: OpenACLUnsafe()}
+	if r, _ := p.Prepare(h.zxid+1, &txn, nil); r.Err != nil || txn.Path != "/q/n--2147483647" {
+		t.Fatalf("prepare after two wrapped creates: %v %q", r.Err, txn.Path)
 	}
 	if got := sequenceSuffix(-1); got != "-000000001" {
 		t.Fatalf("suffix(-1) = %q", got)
