@@ -14,8 +14,14 @@ var subtreeOps = []struct {
 	name string
 	run  func(ctx context.Context, s *Session, path string) error
 }{
-	{"set(7)", func(ctx context.Context, s *Session, p string) error { _, err := s.Set(ctx, p, []byte("d"), 7); return err }},
-	{"set(-1)", func(ctx context.Context, s *Session, p string) error { _, err := s.Set(ctx, p, []byte("d"), -1); return err }},
+	{"set(7)", func(ctx context.Context, s *Session, p string) error {
+		_, err := s.Set(ctx, p, []byte("d"), 7)
+		return err
+	}},
+	{"set(-1)", func(ctx context.Context, s *Session, p string) error {
+		_, err := s.Set(ctx, p, []byte("d"), -1)
+		return err
+	}},
 	{"setACL(7)", func(ctx context.Context, s *Session, p string) error {
 		_, err := s.SetACL(ctx, p, OpenACLUnsafe(), 7)
 		return err
