@@ -301,21 +301,7 @@ func (p *peer) sessionTick() {
 		}
 		p.proposeHousekeeping(&znode.Txn{Type: znode.TxnCloseSession, Session: id})
 	}
-	if (p.ticks/TicksPerTickTime)%p.reapTick == 0 {
-		p.reap()
-	}
-}
-
-// reap proposes the deletion of empty containers and expired TTL nodes.
-func (p *peer) reap() {
-	txns, err := p.e.tree.Reapable(p.now().UnixMilli(), 1000)
-	if err != nil {
-		p.cfg.Logger.Warn("zk: listing reapable nodes", "err", err)
-		return
-	}
-	for i := range txns {
-		p.proposeHousekeeping(&txns[i])
-	}
+	p.reap()
 }
 
 // proposeHousekeeping proposes a txn of the leader's own (no caller waits).
