@@ -41,12 +41,12 @@ type peer struct {
 	reqBase  uint64 // random high bits: ids never collide with a past run's
 	reqSeq   uint64
 
-	ticks   int64
-	start   time.Time // logical clock origin for ManualClock
-	snap    snapshotter
-	snapIn  *wal.SnapshotWriter   // a snapshot arriving from the leader
-	snapOut map[int64]*snapStream // leader: snapshots on their way to learners
-	reaper  reaper                // leader: container/TTL deletes
+	ticks    int64
+	start    time.Time // logical clock origin for ManualClock
+	snap     snapshotter
+	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
+	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
+	reapPace reaper                // leader: paces container/TTL deletes
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -85,7 +85,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		proposed: map[int64]entry.Entry{},
 		reqBase:  rng.Uint64() &^ (1<<32 - 1),
 		start:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		reaper:   newReaper(cfg),
+		reapPace: newReaper(cfg),
 	}
 	p.snap.init(p, rng)
 	idClock := p.now().UnixMilli()

@@ -54,7 +54,7 @@ func newReaper(cfg Config) reaper {
 // the rate allows for this tick. Each delete is a TxnDeleteContainer that
 // Apply checks again, so a node that changed since the listing stays.
 func (p *peer) reap() {
-	r := &p.reaper
+	r := &p.reapPace
 	if (p.ticks/TicksPerTickTime)%r.every == 0 {
 		r.due = true
 	}
