@@ -248,16 +248,35 @@ func TestSequenceSuffixWrapsLikeZooKeeper(t *testing.T) {
 	}
 }
 
-func TestVersionWrapSkipsMinusOne(t *testing.T) {
+// TestVersionWrap is item 8 of issue 9: a version at MaxInt32 wraps to
+// MinInt32 as in ZooKeeper (checkAndIncVersion's int arithmetic), and that
+// version is a valid expected version like any other int32. From -2 the
+// next version is 0, not -1 (ZOOKEEPER-4743, on ZooKeeper's main line, not
+// in 3.8 or 3.9): -1 as an expected version means "any", so a node at -1
+// could not be updated conditionally. The same holds for aversion.
+func TestVersionWrap(t *testing.T) {
 	h := newHarness(t)
 	h.create("/v", "")
-	patchNode(t, h.tree, "/v", func(n *node) { n.version = math.MaxInt32 })
+	patchNode(t, h.tree, "/v", func(n *node) { n.version, n.aversion = math.MaxInt32, math.MaxInt32 })
 	if r := h.ok(Txn{Type: TxnSetData, Path: "/v", Version: math.MaxInt32}); r.Stat.Version != math.MinInt32 {
 		t.Fatalf("version after MaxInt32 = %d", r.Stat.Version)
 	}
-	patchNode(t, h.tree, "/v", func(n *node) { n.version = -2 })
+	if r := h.ok(Txn{Type: TxnSetData, Path: "/v", Version: math.MinInt32}); r.Stat.Version != math.MinInt32+1 {
+		t.Fatalf("set with expected version MinInt32: version %d", r.Stat.Version)
+	}
+	if r, _ := h.apply(Txn{Type: TxnSetData, Path: "/v", Version: math.MinInt32}); !errors.Is(r.Err, errBadVersion) {
+		t.Fatalf("stale MinInt32: %v", r.Err)
+	}
+	if r := h.ok(Txn{Type: TxnSetACL, Path: "/v", ACL: OpenACLUnsafe(), Version: math.MaxInt32}); r.Stat.Aversion != math.MinInt32 {
+		t.Fatalf("aversion after MaxInt32 = %d", r.Stat.Aversion)
+	}
+	h.ok(Txn{Type: TxnMulti, Ops: []Txn{{Type: TxnCheck, Path: "/v", Version: math.MinInt32 + 1}}})
+	patchNode(t, h.tree, "/v", func(n *node) { n.version, n.aversion = -2, -2 })
 	if r := h.ok(Txn{Type: TxnSetData, Path: "/v", Version: -2}); r.Stat.Version != 0 {
 		t.Fatalf("version after -2 = %d, want 0 (ZOOKEEPER-4743)", r.Stat.Version)
+	}
+	if r := h.ok(Txn{Type: TxnSetACL, Path: "/v", ACL: OpenACLUnsafe(), Version: -2}); r.Stat.Aversion != 0 {
+		t.Fatalf("aversion after -2 = %d, want 0", r.Stat.Aversion)
 	}
 }
 
