@@ -105,9 +105,9 @@ func TestIPIdentityComesOnlyFromTheHost(t *testing.T) {
 		if err := claimer.AddAuth(ctx, "ip", []byte(claim)); err != nil {
 			t.Fatalf("AddAuth(ip, %q) must succeed as in ZooKeeper: %v", claim, err)
 		}
-	}
-	if _, _, err := claimer.Get(ctx, "/ipn"); !errors.Is(err, ErrNoAuth) {
-		t.Fatalf("a claimed address opened an ip ACL: %v", err)
+		if _, _, err := claimer.Get(ctx, "/ipn"); !errors.Is(err, ErrNoAuth) {
+			t.Fatalf("the claimed address %q opened an ip ACL: %v", claim, err)
+		}
 	}
 	for _, addr := range []string{"10.1.2.3", "10.1.2.3:40000", "[::ffff:10.1.2.3]:1"} {
 		s := newSession(t, e, WithClientAddr(addr))
