@@ -278,7 +278,7 @@ func (s *Session) readChildren(path string) ([]string, znode.Node, error) {
 	return names, n, nil
 }
 
-// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.9 it needs READ or
+// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.8 it needs READ or
 // ADMIN permission, and a caller without ADMIN sees digest ids masked as
 // "user:x".
 func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) {
