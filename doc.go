@@ -713,8 +713,10 @@ func WithStat(st *Stat) CreateOption { return engine.WithStat(st) }
 // into [MinSessionTimeout, MaxSessionTimeout]. Default: MaxSessionTimeout/2.
 func WithSessionTimeout(d time.Duration) SessionOption { return engine.WithSessionTimeout(d) }
 
-// WithClientAddr gives the session the "ip" identity addr, for ACLs of the ip
-// scheme (a host that proxies remote clients sets their address here).
+// WithClientAddr declares the address the session's client really connects
+// from (an IP address, or ip:port): the session's only "ip" identity, as
+// ZooKeeper takes it from the connection. A host serving remote clients
+// passes each one's address here; AddAuth("ip", ...) never claims one.
 func WithClientAddr(addr string) SessionOption { return engine.WithClientAddr(addr) }
 
 // OpenACLUnsafe gives every permission to anyone (ZooKeeper's

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/embedzk/zk/internal/zkerr"
@@ -25,20 +26,30 @@ const (
 func OpenACLUnsafe() []ACL { return []ACL{{Perms: PermAll, Scheme: SchemeWorld, ID: IDAnyone}} }
 
 // CreatorAllACL returns ZooKeeper's CREATOR_ALL_ACL: all permissions for the
-// creator's authenticated ids ("auth" is expanded by FixupACL).
+// creator's authenticated ids ("auth" is expanded by ExpandACL).
 func CreatorAllACL() []ACL { return []ACL{{Perms: PermAll, Scheme: SchemeAuth, ID: ""}} }
 
 // ReadACLUnsafe returns ZooKeeper's READ_ACL_UNSAFE: everyone may read.
 func ReadACLUnsafe() []ACL { return []ACL{{Perms: PermRead, Scheme: SchemeWorld, ID: IDAnyone}} }
 
-// DigestID returns the id the digest scheme stores for user and password,
-// exactly as ZooKeeper's DigestAuthenticationProvider.generateDigest does:
-// "user:" + base64(sha1("user:password")). The user part is what precedes
-// the first ':' of "user:password", as in ZooKeeper.
+// DigestID returns the id the digest scheme stores for user and password:
+// DigestCredential of "user:password".
 func DigestID(user, password string) string {
-	idPassword := user + ":" + password
-	sum := sha1.Sum([]byte(idPassword))
-	name, _, _ := strings.Cut(idPassword, ":")
+	return DigestCredential([]byte(user + ":" + password))
+}
+
+// DigestCredential returns the identity ZooKeeper's digest scheme gives to
+// the credential auth of an addauth, exactly as
+// DigestAuthenticationProvider.handleAuthentication and generateDigest do:
+// auth becomes a Java string (UTF-8, each malformed sequence replaced by
+// U+FFFD), and the id is the part before its first ':' (all of it if there
+// is none), a ':', then base64(sha1(the whole string in UTF-8)). Every
+// credential is accepted: "alice" gives "alice:" + base64(sha1("alice")),
+// the empty one ":" + base64(sha1("")).
+func DigestCredential(auth []byte) string {
+	cred := javaString(auth)
+	sum := sha1.Sum([]byte(cred))
+	name, _, _ := strings.Cut(cred, ":")
 	return name + ":" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
@@ -84,43 +95,27 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 	return false
 }
 
-// FixupACL validates and expands the ACL of a create or setACL by a session
-// with the authenticated ids, as ZooKeeper's PrepRequestProcessor.fixupACL:
-// duplicates are removed; world:anyone is kept; an "auth" entry is replaced by
-// one entry per authenticated digest id of the session (ip ids are not
-// "authenticated" in ZooKeeper's sense and are skipped); digest and ip
-// entries must be well formed. An empty list, an unknown scheme, a malformed
-// id, an "auth" entry with no digest id to expand to, and (unlike ZooKeeper,
-// which stores any bits) permissions outside PermAll fail with
-// zkerr.ErrInvalidACL. The result is a fresh slice.
-func FixupACL(acl []ACL, ids []Identity) ([]ACL, error) {
+// ExpandACL is the first half of ZooKeeper's PrepRequestProcessor.fixupACL
+// for the ACL of a create or setACL by a session with the authenticated ids:
+// duplicate entries are dropped, and every "auth" entry is replaced by one
+// entry with its permissions for each authenticated digest id of the session
+// (ip ids are not "authenticated" in ZooKeeper's sense). It never fails: an
+// "auth" entry with no digest id to expand to stays as it is, and the
+// second half, the validation that Apply and Prepare run when they reach the
+// op (validateACL), refuses it with zkerr.ErrInvalidACL, as ZooKeeper does,
+// in ZooKeeper's order among the op's checks. The result is a fresh slice.
+func ExpandACL(acl []ACL, ids []Identity) []ACL {
 	uniq := make([]ACL, 0, len(acl))
 	for _, a := range acl {
-		dup := false
-		for _, u := range uniq {
-			if u == a {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if !slices.Contains(uniq, a) {
 			uniq = append(uniq, a)
 		}
-	}
-	if len(uniq) == 0 {
-		return nil, fmt.Errorf("%w: empty ACL", zkerr.ErrInvalidACL)
 	}
 	out := make([]ACL, 0, len(uniq))
 	for _, a := range uniq {
 		if a.Scheme != SchemeAuth {
-			if err := validateACLEntry(a); err != nil {
-				return nil, err
-			}
 			out = append(out, a)
 			continue
-		}
-		if a.Perms&^PermAll != 0 {
-			return nil, fmt.Errorf("%w: permissions %#x outside %#x", zkerr.ErrInvalidACL, int32(a.Perms), int32(PermAll))
 		}
 		expanded := false
 		for _, id := range ids {
@@ -130,14 +125,17 @@ func FixupACL(acl []ACL, ids []Identity) ([]ACL, error) {
 			}
 		}
 		if !expanded {
-			return nil, fmt.Errorf("%w: auth scheme without an authenticated id", zkerr.ErrInvalidACL)
+			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out
 }
 
-// validateACL checks an ACL as Apply stores it: non-empty, every entry valid
-// and already expanded (no "auth").
+// validateACL checks an ACL as Apply stores it, as the second half of
+// ZooKeeper's fixupACL: non-empty, every entry valid and already expanded (an
+// "auth" entry left by ExpandACL had no identity to expand to). Permission
+// bits are not checked: ZooKeeper stores any int32 (bits beyond cdrwa grant
+// nothing; 0 grants nothing at all).
 func validateACL(acl []ACL) error {
 	if len(acl) == 0 {
 		return fmt.Errorf("%w: empty ACL", zkerr.ErrInvalidACL)
@@ -151,9 +149,6 @@ func validateACL(acl []ACL) error {
 }
 
 func validateACLEntry(a ACL) error {
-	if a.Perms&^PermAll != 0 {
-		return fmt.Errorf("%w: permissions %#x outside %#x", zkerr.ErrInvalidACL, int32(a.Perms), int32(PermAll))
-	}
 	ok := false
 	switch a.Scheme {
 	case SchemeWorld:

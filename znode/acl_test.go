@@ -91,49 +91,101 @@ func TestIPMatches(t *testing.T) {
 	}
 }
 
-func TestFixupACL(t *testing.T) {
+// TestExpandACL states the first half of PrepRequestProcessor.fixupACL:
+// duplicates go, "auth" becomes one entry per digest identity, and nothing
+// fails here (an "auth" with no digest identity stays, for validateACL).
+func TestExpandACL(t *testing.T) {
 	alice := Identity{SchemeDigest, DigestID("alice", "pw")}
-	ids := []Identity{{SchemeIP, "127.0.0.1"}, alice, {SchemeSuper, ""}}
-	got, err := FixupACL([]ACL{
+	bob := Identity{SchemeDigest, DigestID("bob", "pw")}
+	ids := []Identity{{SchemeIP, "127.0.0.1"}, alice, {SchemeSuper, ""}, bob}
+	got := ExpandACL([]ACL{
 		{PermAll, SchemeWorld, IDAnyone},
 		{PermAll, SchemeWorld, IDAnyone},
 		{PermRead, SchemeAuth, "ignored"},
 		{PermWrite, SchemeIP, "10.0.0.0/8"},
 		{PermAdmin, SchemeDigest, "bob:xyz="},
+		{PermAll, SchemeWorld, "someone"}, // invalid, but not refused here
 	}, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []ACL{
 		{PermAll, SchemeWorld, IDAnyone},
 		{PermRead, SchemeDigest, alice.ID},
+		{PermRead, SchemeDigest, bob.ID},
 		{PermWrite, SchemeIP, "10.0.0.0/8"},
 		{PermAdmin, SchemeDigest, "bob:xyz="},
+		{PermAll, SchemeWorld, "someone"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("FixupACL (-want +got):\n%s", diff)
+		t.Fatalf("ExpandACL (-want +got):\n%s", diff)
 	}
+	// Without a digest identity (an ip one does not count), "auth" stays
+	// and validation refuses it.
+	kept := ExpandACL(CreatorAllACL(), []Identity{{SchemeIP, "1.1.1.1"}})
+	if diff := cmp.Diff(CreatorAllACL(), kept); diff != "" {
+		t.Fatalf("auth without identities (-want +got):\n%s", diff)
+	}
+	if err := validateACL(kept); !errors.Is(err, zkerr.ErrInvalidACL) {
+		t.Fatalf("validateACL(unexpanded auth) = %v, want ErrInvalidACL", err)
+	}
+}
+
+// TestValidateACL states the second half of fixupACL: what ZooKeeper's
+// providers accept (world:anyone, digest ids that Java's split(":") cuts in
+// two, IPv4 addresses with optional bits) and that permission bits are
+// never checked: ZooKeeper stores any int32.
+func TestValidateACL(t *testing.T) {
 	for name, bad := range map[string][]ACL{
-		"empty":            nil,
-		"auth without ids": CreatorAllACL(),
-		"world other":      {{PermAll, SchemeWorld, "x"}},
-		"unknown scheme":   {{PermAll, "sasl", "x"}},
-		"super in acl":     {{PermAll, SchemeSuper, ""}},
-		"digest no colon":  {{PermAll, SchemeDigest, "abc"}},
-		"digest 3 parts":   {{PermAll, SchemeDigest, "a:b:c"}},
-		"digest trailing":  {{PermAll, SchemeDigest, "a:"}},
-		"ip bad":           {{PermAll, SchemeIP, "1.2.3"}},
-		"ip bad bits":      {{PermAll, SchemeIP, "1.2.3.4/40"}},
-		"ip no family":     {{PermAll, SchemeIP, "localhost"}},
-		"perms over all":   {{PermAll + 1, SchemeWorld, IDAnyone}},
-		"negative perms":   {{-1, SchemeWorld, IDAnyone}},
+		"empty":           nil,
+		"auth unexpanded": CreatorAllACL(),
+		"world other":     {{PermAll, SchemeWorld, "x"}},
+		"unknown scheme":  {{PermAll, "sasl", "x"}},
+		"super in acl":    {{PermAll, SchemeSuper, ""}},
+		"digest no colon": {{PermAll, SchemeDigest, "abc"}},
+		"digest 3 parts":  {{PermAll, SchemeDigest, "a:b:c"}},
+		"digest trailing": {{PermAll, SchemeDigest, "a:"}},
+		"ip bad":          {{PermAll, SchemeIP, "1.2.3"}},
+		"ip bad bits":     {{PermAll, SchemeIP, "1.2.3.4/40"}},
+		"ip no family":    {{PermAll, SchemeIP, "localhost"}},
+		"one bad of two":  {{PermAll, SchemeWorld, IDAnyone}, {PermAll, SchemeDigest, "abc"}},
 	} {
-		if _, err := FixupACL(bad, []Identity{{SchemeIP, "1.1.1.1"}}); !errors.Is(err, zkerr.ErrInvalidACL) {
-			t.Errorf("%s: FixupACL = %v, want ErrInvalidACL", name, err)
+		if err := validateACL(bad); !errors.Is(err, zkerr.ErrInvalidACL) {
+			t.Errorf("%s: validateACL = %v, want ErrInvalidACL", name, err)
 		}
 	}
-	// Java's split drops trailing empty strings: "a:b:" has two parts.
-	if _, err := FixupACL([]ACL{{PermAll, SchemeDigest, "a:b:"}}, nil); err != nil {
-		t.Errorf("a:b: must be a valid digest id as in ZooKeeper: %v", err)
+	for name, good := range map[string][]ACL{
+		// Java's split drops trailing empty strings: "a:b:" has two parts.
+		"digest a:b:":    {{PermAll, SchemeDigest, "a:b:"}},
+		"perms 0":        {{0, SchemeWorld, IDAnyone}},
+		"perms over all": {{PermAll + 1, SchemeWorld, IDAnyone}},
+		"perms 0x7f":     {{0x7f, SchemeWorld, IDAnyone}},
+		"perms -1":       {{-1, SchemeWorld, IDAnyone}},
+		"perms 1<<30":    {{1 << 30, SchemeIP, "10.0.0.0/8"}},
+	} {
+		if err := validateACL(good); err != nil {
+			t.Errorf("%s: validateACL = %v, want nil (ZooKeeper stores it)", name, err)
+		}
+	}
+}
+
+// TestDigestCredential states DigestAuthenticationProvider's digest of an
+// addauth credential; the expected ids were read back from ZooKeeper 3.8
+// (addauth digest, then a create with the "auth" ACL and getACL).
+func TestDigestCredential(t *testing.T) {
+	for _, c := range []struct {
+		auth []byte
+		want string
+	}{
+		{[]byte("alice"), "alice:UisnajVr3zkBPfq+os1D4UHsyeg="},
+		{[]byte(""), ":2jmj7l5rSw0yVb/vlWAYkK/YBwk="},
+		{[]byte(":pw"), ":krPDEYdCl854cFNT6IXnoMv+VVA="},
+		// Not UTF-8: Java decodes E2 82 (one maximal subpart) and FF to
+		// one U+FFFD each before hashing.
+		{[]byte{'u', ':', 0xe2, 0x82, 'A', 0xff, 'b'}, "u:69+J2Y1DDGrRoTDXRJdHikyZg+o="},
+	} {
+		if got := DigestCredential(c.auth); got != c.want {
+			t.Errorf("DigestCredential(%q) = %q, want %q", c.auth, got, c.want)
+		}
+	}
+	if DigestCredential([]byte("super:secret")) != DigestID("super", "secret") {
+		t.Error("DigestID(user, password) must be the digest of user:password")
 	}
 }

@@ -127,9 +127,6 @@ func (s *state) create(t *Txn, session, now int64) (Result, error) {
 			parentPath = base[:i]
 		}
 	}
-	if IsSystemPath(parentPath) || (!sequential && IsSystemPath(base)) {
-		return zkErr(zkerr.ErrBadArguments, "cannot create under "+SystemPath+": "+t.Path), nil
-	}
 	if err := validateACL(t.ACL); err != nil {
 		return Result{Err: err}, nil
 	}
@@ -184,30 +181,35 @@ func derefResult(r *Result) Result {
 	return *r
 }
 
-// writablePath validates the path of a delete, setData or setACL: valid,
-// and not the root or the /zookeeper subtree for a delete
-// (DataTree.isSpecialPath; zk protects the whole subtree).
-func writablePath(path string) *Result {
+// validPath validates the path of a delete, setData, setACL or check.
+func validPath(path string) *Result {
 	if err := ValidatePath(path); err != nil {
 		r := badPath(err)
 		return &r
 	}
-	if IsSystemPath(path) {
-		r := zkErr(zkerr.ErrBadArguments, "cannot change "+SystemPath+": "+path)
+	return nil
+}
+
+// deletablePath validates the path of a delete: valid, and not one of the
+// built-in nodes (PrepRequestProcessor.getParentPathAndValidate, which runs
+// before any other check).
+func deletablePath(path string) *Result {
+	if r := validPath(path); r != nil {
+		return r
+	}
+	if IsBuiltin(path) {
+		r := zkErr(zkerr.ErrBadArguments, "cannot delete the built-in node "+path)
 		return &r
 	}
 	return nil
 }
 
 // delete follows PrepRequestProcessor (OpCode.delete) and
-// DataTree.deleteNode: parent lookup, DELETE on the parent, node lookup,
-// version, then emptiness.
+// DataTree.deleteNode: a built-in node, parent lookup, DELETE on the parent,
+// node lookup, version, then emptiness.
 func (s *state) delete(t *Txn) (Result, error) {
-	if r := writablePath(t.Path); r != nil {
+	if r := deletablePath(t.Path); r != nil {
 		return *r, nil
-	}
-	if t.Path == "/" {
-		return zkErr(zkerr.ErrBadArguments, "cannot delete /"), nil
 	}
 	parentPath := Parent(t.Path)
 	parent, ok, err := s.getNode(parentPath)
@@ -240,7 +242,7 @@ func (s *state) setData(t *Txn, now int64) (Result, error) {
 	if len(t.Data) > s.maxData {
 		return Result{Err: fmt.Errorf("%w: %w: %d bytes > %d", zkerr.ErrBadArguments, zkerr.ErrDataTooLarge, len(t.Data), s.maxData)}, nil
 	}
-	if r := writablePath(t.Path); r != nil {
+	if r := validPath(t.Path); r != nil {
 		return *r, nil
 	}
 	n, ok, err := s.getNode(t.Path)
@@ -277,7 +279,7 @@ func (s *state) setData(t *Txn, now int64) (Result, error) {
 // setACL follows PrepRequestProcessor (OpCode.setACL) and DataTree.setACL:
 // only the ACL and aversion change; no watch fires.
 func (s *state) setACL(t *Txn) (Result, error) {
-	if r := writablePath(t.Path); r != nil {
+	if r := validPath(t.Path); r != nil {
 		return *r, nil
 	}
 	if err := validateACL(t.ACL); err != nil {
@@ -304,8 +306,8 @@ func (s *state) setACL(t *Txn) (Result, error) {
 // checkVersion is a multi's check op (OpCode.check): READ on the node and
 // its version.
 func (s *state) checkVersion(t *Txn) (Result, error) {
-	if err := ValidatePath(t.Path); err != nil {
-		return badPath(err), nil
+	if r := validPath(t.Path); r != nil {
+		return *r, nil
 	}
 	n, ok, err := s.getNode(t.Path)
 	if err != nil || !ok {

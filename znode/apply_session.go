@@ -71,11 +71,8 @@ func (s *state) closeSession(session int64) (Result, error) {
 // txn's Time. Otherwise it fails with ErrNoNode, ErrNotEmpty or (the node is
 // not reapable) ErrBadVersion, and changes nothing.
 func (s *state) deleteContainer(t *Txn) (Result, error) {
-	if r := writablePath(t.Path); r != nil {
+	if r := deletablePath(t.Path); r != nil {
 		return *r, nil
-	}
-	if t.Path == "/" {
-		return zkErr(zkerr.ErrBadArguments, "cannot delete /"), nil
 	}
 	n, ok, err := s.getNode(t.Path)
 	if err != nil || !ok {

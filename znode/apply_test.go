@@ -22,8 +22,10 @@ func TestInitialTree(t *testing.T) {
 		stat Stat
 		acl  []ACL
 	}{
-		"/":                 {Stat{NumChildren: 1}, OpenACLUnsafe()},
-		"/zookeeper":        {Stat{NumChildren: 2}, OpenACLUnsafe()},
+		// ZooKeeper 3.8 reports / at cversion -1 and /zookeeper at -2: their
+		// children were never created by a txn (DataNode.copyStat).
+		"/":                 {Stat{NumChildren: 1, Cversion: -1}, OpenACLUnsafe()},
+		"/zookeeper":        {Stat{NumChildren: 2, Cversion: -2}, OpenACLUnsafe()},
 		"/zookeeper/quota":  {Stat{}, OpenACLUnsafe()},
 		"/zookeeper/config": {Stat{Aversion: -1}, ReadACLUnsafe()},
 	}
@@ -95,7 +97,8 @@ func TestDeleteStat(t *testing.T) {
 	z := h.zxid
 	want := before
 	want.NumChildren--
-	want.Pzxid = z // cversion is not bumped by a delete in ZooKeeper
+	want.Pzxid = z
+	want.Cversion++ // ZooKeeper reports deletes too: 2 x creates - children
 	if diff := cmp.Diff(want, h.get("/p").Stat); diff != "" {
 		t.Fatalf("parent stat (-want +got):\n%s", diff)
 	}
@@ -106,7 +109,7 @@ func TestDeleteStat(t *testing.T) {
 	if diff := cmp.Diff(wantChanges, changes); diff != "" {
 		t.Fatalf("changes (-want +got):\n%s", diff)
 	}
-	// The next sequential child still counts from the unchanged cversion.
+	// The next sequential child counts creates only, as ZooKeeper's suffix.
 	r := h.ok(Txn{Type: TxnCreate, Path: "/p/s-0000000001", Mode: ModePersistentSequential, ACL: OpenACLUnsafe()})
 	if r.Path != "/p/s-0000000001" {
 		t.Fatalf("sequential path %q", r.Path)
@@ -181,12 +184,14 @@ func TestModesAndOwners(t *testing.T) {
 	}{
 		{ModePersistent, "/p", 0, 0, "/p"},
 		{ModeEphemeral, "/e", 0, 0x55, "/e"},
-		{ModeContainer, "/c", 0, math.MinInt64, "/c"},
-		{ModePersistentWithTTL, "/t", 1000, int64(-0x0100000000000000) | 1000, "/t"},
-		{ModePersistentWithTTL, "/tmax", MaxTTL, int64(-0x0100000000000000) | MaxTTL, "/tmax"},
+		// Container and TTL nodes show 0, as ZooKeeper's
+		// DataNode.getClientEphemeralOwner (its markers stay internal).
+		{ModeContainer, "/c", 0, 0, "/c"},
+		{ModePersistentWithTTL, "/t", 1000, 0, "/t"},
+		{ModePersistentWithTTL, "/tmax", MaxTTL, 0, "/tmax"},
 		{ModePersistentSequential, "/ps-", 0, 0, "/ps-0000000005"},
 		{ModeEphemeralSequential, "/es-", 0, 0x55, "/es-0000000006"},
-		{ModePersistentSequentialWithTTL, "/ts-", 5, int64(-0x0100000000000000) | 5, "/ts-0000000007"},
+		{ModePersistentSequentialWithTTL, "/ts-", 5, 0, "/ts-0000000007"},
 	}
 	pending := h.tree.NewPending()
 	for _, c := range cases {
@@ -228,24 +233,50 @@ func TestSequenceSuffixWrapsLikeZooKeeper(t *testing.T) {
 		t.Fatalf("prepare after wrap: %v %q", r.Err, txn.Path)
 	}
 	h.ok(txn)
-	if got := h.get("/q").Stat.Cversion; got != math.MinInt32+1 {
-		t.Fatalf("cversion = %d", got)
+	p.Applied(h.zxid)
+	// Creates: MinInt32+1 (the next suffix); reported: 2*(MinInt32+1) - 2
+	// children, which wraps to 0 in Java's int arithmetic.
+	if got := h.get("/q").Stat.Cversion; got != 0 {
+		t.Fatalf("cversion = %d, want 0", got)
+	}
+	txn = Txn{Type: TxnCreate, Path: "/q/n-", Mode: ModePersistentSequential, ACL: OpenACLUnsafe()}
+	if r, _ := p.Prepare(h.zxid+1, &txn, nil); r.Err != nil || txn.Path != "/q/n--2147483647" {
+		t.Fatalf("prepare after two wrapped creates: %v %q", r.Err, txn.Path)
 	}
 	if got := sequenceSuffix(-1); got != "-000000001" {
 		t.Fatalf("suffix(-1) = %q", got)
 	}
 }
 
-func TestVersionWrapSkipsMinusOne(t *testing.T) {
+// TestVersionWrap is item 8 of issue 9: a version at MaxInt32 wraps to
+// MinInt32 as in ZooKeeper (checkAndIncVersion's int arithmetic), and that
+// version is a valid expected version like any other int32. From -2 the
+// next version is 0, not -1 (ZOOKEEPER-4743, on ZooKeeper's main line, not
+// in 3.8 or 3.9): -1 as an expected version means "any", so a node at -1
+// could not be updated conditionally. The same holds for aversion.
+func TestVersionWrap(t *testing.T) {
 	h := newHarness(t)
 	h.create("/v", "")
-	patchNode(t, h.tree, "/v", func(n *node) { n.version = math.MaxInt32 })
+	patchNode(t, h.tree, "/v", func(n *node) { n.version, n.aversion = math.MaxInt32, math.MaxInt32 })
 	if r := h.ok(Txn{Type: TxnSetData, Path: "/v", Version: math.MaxInt32}); r.Stat.Version != math.MinInt32 {
 		t.Fatalf("version after MaxInt32 = %d", r.Stat.Version)
 	}
-	patchNode(t, h.tree, "/v", func(n *node) { n.version = -2 })
+	if r := h.ok(Txn{Type: TxnSetData, Path: "/v", Version: math.MinInt32}); r.Stat.Version != math.MinInt32+1 {
+		t.Fatalf("set with expected version MinInt32: version %d", r.Stat.Version)
+	}
+	if r, _ := h.apply(Txn{Type: TxnSetData, Path: "/v", Version: math.MinInt32}); !errors.Is(r.Err, errBadVersion) {
+		t.Fatalf("stale MinInt32: %v", r.Err)
+	}
+	if r := h.ok(Txn{Type: TxnSetACL, Path: "/v", ACL: OpenACLUnsafe(), Version: math.MaxInt32}); r.Stat.Aversion != math.MinInt32 {
+		t.Fatalf("aversion after MaxInt32 = %d", r.Stat.Aversion)
+	}
+	h.ok(Txn{Type: TxnMulti, Ops: []Txn{{Type: TxnCheck, Path: "/v", Version: math.MinInt32 + 1}}})
+	patchNode(t, h.tree, "/v", func(n *node) { n.version, n.aversion = -2, -2 })
 	if r := h.ok(Txn{Type: TxnSetData, Path: "/v", Version: -2}); r.Stat.Version != 0 {
 		t.Fatalf("version after -2 = %d, want 0 (ZOOKEEPER-4743)", r.Stat.Version)
+	}
+	if r := h.ok(Txn{Type: TxnSetACL, Path: "/v", ACL: OpenACLUnsafe(), Version: -2}); r.Stat.Aversion != 0 {
+		t.Fatalf("aversion after -2 = %d, want 0", r.Stat.Aversion)
 	}
 }
 

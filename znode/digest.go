@@ -3,7 +3,6 @@ package znode
 import (
 	"encoding/binary"
 	"hash/crc64"
-	"strings"
 )
 
 // The tree digest is the sum, modulo 2^64, of one 64-bit hash per node and
@@ -15,9 +14,13 @@ import (
 // that every replica computes identically (czxid, mzxid, pzxid, ctime,
 // mtime, version, cversion, aversion), the crc64 of its data and its ACL.
 // Derived fields (numChildren, dataLength) are left out, as in ZooKeeper's
-// DigestCalculator, and so are the nodes below /zookeeper/ (ZooKeeper
-// excludes that subtree too). A session's hash covers its id, timeout and
-// password.
+// DigestCalculator, and so are the two built-in nodes below /zookeeper/
+// (quota and config; ZooKeeper leaves out its whole /zookeeper/ subtree,
+// where it keeps quota statistics and the dynamic configuration). Nodes
+// users create below /zookeeper/ count like any other: zk keeps neither
+// quota statistics nor the configuration there, and a divergence in user
+// data must be seen wherever it is. A session's hash covers its id, timeout
+// and password.
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
@@ -39,7 +42,7 @@ func mix64(x uint64) uint64 {
 
 // nodeDigest is the contribution of the node at path to the tree digest.
 func nodeDigest(path string, n *node) uint64 {
-	if strings.HasPrefix(path, SystemPath+"/") {
+	if path == QuotaPath || path == ConfigPath {
 		return 0
 	}
 	var stack [256]byte

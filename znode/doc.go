@@ -24,28 +24,38 @@
 //
 // Semantics worth knowing (each as ZooKeeper, unless noted):
 //   - create sets czxid = mzxid = pzxid = zxid, ctime = mtime = Time,
-//     versions 0; the parent gets cversion+1, pzxid = zxid, numChildren+1.
-//     The sequence suffix is "%010d" of the parent's cversion before the
-//     create; after 2^31 creates it wraps negative and prints as ZooKeeper
-//     prints it ("-000000001", still ten characters).
-//   - delete: the parent gets numChildren-1 and pzxid = zxid; its cversion
-//     does not change. Checks run in ZooKeeper's order: parent exists,
-//     DELETE on the parent, node exists, version, then no children.
+//     versions 0; the parent gets one more create, pzxid = zxid,
+//     numChildren+1. The sequence suffix is "%010d" of the parent's count of
+//     creates before this one; after 2^31 creates it wraps negative and
+//     prints as ZooKeeper prints it ("-000000001", still ten characters).
+//   - delete: the parent gets numChildren-1 and pzxid = zxid. Checks run in
+//     ZooKeeper's order: a built-in node (/, /zookeeper, /zookeeper/quota,
+//     /zookeeper/config: ErrBadArguments), parent exists, DELETE on the
+//     parent, node exists, version, then no children.
+//   - Stat as clients see it (DataNode.copyStat): Cversion is 2 x creates -
+//     numChildren, so every create and every delete of a child counts, and
+//     the built-in nodes start at / -1 and /zookeeper -2; EphemeralOwner is
+//     the session of an ephemeral node and 0 for every other kind.
 //   - setData: version+1, mzxid = zxid, mtime = Time. setACL: aversion+1
-//     only. A version after MaxInt32 wraps to MinInt32 and skips -1
-//     (ZOOKEEPER-4743). Expected version -1 matches any version.
+//     only. Expected version -1 matches any version; any other int32 is
+//     compared. A version after MaxInt32 wraps to MinInt32; unlike ZooKeeper
+//     3.8 it then skips -1 (ZOOKEEPER-4743, in ZooKeeper's main line), so
+//     that a node never has the version that means "any".
 //   - Ephemerals need a session recorded by TxnCreateSession (else
 //     ErrSessionExpired; session 0 is ErrBadArguments) and cannot have
-//     children (ErrNoChildrenForEphemerals). Containers have
-//     EphemeralOwner math.MinInt64, TTL nodes 0xFF00000000000000|ttl with
-//     ttl in (0, 2^40-1] ms (else ErrBadArguments); a positive TTL with a
-//     non-TTL mode is ErrBadArguments, zero or negative is ignored.
+//     children (ErrNoChildrenForEphemerals). TTL nodes keep their TTL, in
+//     (0, 2^40-1] ms (else ErrBadArguments); a positive TTL with a non-TTL
+//     mode is ErrBadArguments, zero or negative is ignored.
 //   - /, /zookeeper, /zookeeper/quota and /zookeeper/config exist from the
 //     start (the config node READ_ACL_UNSAFE, aversion -1, as ZooKeeper).
-//     Creating, deleting, setting data or ACL at or below /zookeeper, and
-//     deleting /, fail with ErrBadArguments (ZooKeeper only refuses deletes
-//     of those four nodes; zk, which has no quotas or reconfig through the
-//     tree, protects the whole subtree as its specification asks).
+//     They cannot be deleted; otherwise they and everything below them obey
+//     their ACLs like any node (create under /zookeeper works, setData on
+//     /zookeeper/config is ErrNoAuth but for the super user). zk keeps no
+//     quota statistics under /zookeeper/quota.
+//   - ACLs: Apply stores an ACL after ZooKeeper's validation (non-empty,
+//     world:anyone, digest ids in two parts, ip ids; "auth" must have been
+//     expanded by ExpandACL, else ErrInvalidACL), in the op's place among its
+//     checks; permission bits are stored as given, any int32.
 //   - An invalid path fails with an error matching both ErrBadArguments
 //     (ZooKeeper's server answer) and ErrInvalidPath; data over MaxDataSize
 //     with one matching ErrBadArguments and ErrDataTooLarge. MaxDataSize
@@ -57,7 +67,7 @@
 //   - CloseSession deletes the session's ephemerals in path order and
 //     removes the session record; unknown sessions are a no-op success.
 //     CreateSession of a known id is a no-op success.
-//   - DeleteContainer deletes a childless container with cversion > 0 or a
+//   - DeleteContainer deletes a childless container that has had a child or a
 //     childless TTL node with Time - mtime > TTL; otherwise ErrNoNode,
 //     ErrNotEmpty or ErrBadVersion. Reapable lists candidates from an index.
 //
@@ -108,8 +118,8 @@
 // # Digest
 //
 // The digest (digest.go) is the sum mod 2^64 of a 64-bit hash per node
-// (path, kind, owner/TTL, persisted Stat fields, data crc, ACL; nodes below
-// /zookeeper/ excluded as in ZooKeeper) and per session. Apply and Prepare
+// (path, kind, owner/TTL, persisted Stat fields, data crc, ACL; the two
+// built-in nodes below /zookeeper/ excluded) and per session. Apply and Prepare
 // update it incrementally; Restore recomputes it from the stream's content
 // and compares.
 package znode

@@ -148,9 +148,6 @@ func (m *model) create(zxid int64, t *Txn, session, now int64) (string, error) {
 	if parentPath == "" {
 		parentPath = "/"
 	}
-	if IsSystemPath(parentPath) || (!seq && IsSystemPath(t.Path)) {
-		return "", zkerr.ErrBadArguments
-	}
 	if validateACL(t.ACL) != nil {
 		return "", zkerr.ErrInvalidACL
 	}
@@ -176,11 +173,14 @@ func (m *model) create(zxid int64, t *Txn, session, now int64) (string, error) {
 	return path, nil
 }
 
-func (m *model) writable(path string) error {
+// deletable is ZooKeeper's first check of a delete: a valid path that is
+// not one of the built-in nodes.
+func (m *model) deletable(path string) error {
 	if ValidatePath(path) != nil {
 		return zkerr.ErrInvalidPath
 	}
-	if IsSystemPath(path) || path == "/" {
+	switch path {
+	case "/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config":
 		return zkerr.ErrBadArguments
 	}
 	return nil
@@ -196,7 +196,7 @@ func bump(v int32) int32 {
 }
 
 func (m *model) delete(zxid int64, path string, version int32) error {
-	if err := m.writable(path); err != nil {
+	if err := m.deletable(path); err != nil {
 		return err
 	}
 	if _, ok := m.nodes[Parent(path)]; !ok {
@@ -226,8 +226,8 @@ func (m *model) setData(zxid int64, path string, data []byte, version int32, now
 	if len(data) > m.maxData {
 		return zkerr.ErrDataTooLarge
 	}
-	if err := m.writable(path); err != nil && !(path == "/" && err == zkerr.ErrBadArguments) {
-		return err
+	if ValidatePath(path) != nil {
+		return zkerr.ErrInvalidPath
 	}
 	n, ok := m.nodes[path]
 	if !ok {
@@ -242,8 +242,8 @@ func (m *model) setData(zxid int64, path string, data []byte, version int32, now
 }
 
 func (m *model) setACL(path string, acl []ACL, version int32) error {
-	if err := m.writable(path); err != nil && !(path == "/" && err == zkerr.ErrBadArguments) {
-		return err
+	if ValidatePath(path) != nil {
+		return zkerr.ErrInvalidPath
 	}
 	if validateACL(acl) != nil {
 		return zkerr.ErrInvalidACL
@@ -275,7 +275,7 @@ func (m *model) check(path string, version int32) error {
 }
 
 func (m *model) reap(zxid int64, path string, now int64) error {
-	if err := m.writable(path); err != nil {
+	if err := m.deletable(path); err != nil {
 		return err
 	}
 	n, ok := m.nodes[path]

@@ -8,8 +8,10 @@ import (
 	"github.com/embedzk/zk/internal/zkerr"
 )
 
-// The paths ZooKeeper creates itself. Users can read them but not change
-// anything at or below SystemPath.
+// The nodes every tree starts with, as ZooKeeper's DataTree makes them. They
+// cannot be deleted (IsBuiltin); otherwise they and the nodes below them obey
+// their ACLs like any other: /zookeeper and /zookeeper/quota are open to all,
+// /zookeeper/config is READ_ACL_UNSAFE.
 const (
 	RootPath   = "/"
 	SystemPath = "/zookeeper"
@@ -117,10 +119,15 @@ func Join(parent, name string) string {
 	return parent + "/" + name
 }
 
-// IsSystemPath reports whether path is /zookeeper or below it: the subtree
-// ZooKeeper owns, which users may read but never create, delete or change.
-func IsSystemPath(path string) bool {
-	return path == SystemPath || strings.HasPrefix(path, SystemPath+"/")
+// IsBuiltin reports whether path is one of the four nodes every tree starts
+// with (/, /zookeeper, /zookeeper/quota, /zookeeper/config): the nodes
+// ZooKeeper refuses to delete (DataTree.isSpecialPath).
+func IsBuiltin(path string) bool {
+	switch path {
+	case RootPath, SystemPath, QuotaPath, ConfigPath:
+		return true
+	}
+	return false
 }
 
 // sequenceSuffix is the suffix ZooKeeper appends to a sequential node's

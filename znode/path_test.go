@@ -68,9 +68,10 @@ func TestParentBaseJoin(t *testing.T) {
 			}
 		}
 	}
-	for p, want := range map[string]bool{"/zookeeper": true, "/zookeeper/a": true, "/zookeeperx": false, "/a/zookeeper": false, "/": false} {
-		if IsSystemPath(p) != want {
-			t.Errorf("IsSystemPath(%q) != %v", p, want)
+	for p, want := range map[string]bool{"/": true, "/zookeeper": true, "/zookeeper/quota": true, "/zookeeper/config": true,
+		"/zookeeper/a": false, "/zookeeper/quota/a": false, "/zookeeperx": false, "/a/zookeeper": false} {
+		if IsBuiltin(p) != want {
+			t.Errorf("IsBuiltin(%q) != %v", p, want)
 		}
 	}
 }

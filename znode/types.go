@@ -12,9 +12,9 @@ type Stat struct {
 	Ctime          int64 // create time, ms since the Unix epoch (leader's clock)
 	Mtime          int64 // last data change time, ms
 	Version        int32 // number of data changes
-	Cversion       int32 // number of child creations (ZooKeeper: deletes do not count)
+	Cversion       int32 // number of child creates and deletes (2 x creates - NumChildren, as ZooKeeper reports it)
 	Aversion       int32 // number of ACL changes
-	EphemeralOwner int64 // owning session for ephemerals; ZooKeeper's markers for container / TTL nodes; 0 otherwise
+	EphemeralOwner int64 // owning session of an ephemeral node; 0 for every other kind (container and TTL nodes too)
 	DataLength     int32
 	NumChildren    int32
 }

@@ -21,15 +21,8 @@ const (
 	kindTTL        kind = 3
 )
 
-// ZooKeeper's EphemeralType markers in Stat.EphemeralOwner.
-const (
-	// ContainerOwner marks a container node (EphemeralType.CONTAINER).
-	ContainerOwner int64 = math.MinInt64
-	// ttlOwnerMask marks a TTL node; the low 40 bits hold the TTL.
-	ttlOwnerMask = int64(-0x0100000000000000) // 0xFF00000000000000
-	// MaxTTL is the largest TTL, in ms (EphemeralType.TTL.maxValue()).
-	MaxTTL int64 = 1<<40 - 1
-)
+// MaxTTL is the largest TTL, in ms (EphemeralType.TTL.maxValue()).
+const MaxTTL int64 = 1<<40 - 1
 
 // node is a decoded node value. data aliases the decoded bytes.
 type node struct {
@@ -38,34 +31,39 @@ type node struct {
 
 	czxid, mzxid, pzxid int64
 	ctime, mtime        int64
-	version, cversion   int32
-	aversion            int32
-	numChildren         int32
+	version             int32
+	// cversion counts the creates of children, as ZooKeeper's persisted
+	// StatPersisted.cversion does: it names sequential children and tells
+	// the reaper a container has been used. Stat reports another number.
+	cversion    int32
+	aversion    int32
+	numChildren int32
 
 	dataHash uint64 // crc64 of data, so the digest never rereads data
 	acl      []ACL
 	data     []byte
 }
 
-// ephemeralOwner returns Stat.EphemeralOwner as ZooKeeper reports it.
-func (n *node) ephemeralOwner() int64 {
-	switch n.kind {
-	case kindEphemeral:
-		return n.owner
-	case kindContainer:
-		return ContainerOwner
-	case kindTTL:
-		return ttlOwnerMask | n.owner
-	}
-	return 0
-}
-
+// stat returns the Stat a client sees, as DataNode.copyStat makes it:
+//   - Cversion counts every create and every delete of a child. Only the
+//     creates are stored; each child no longer there was deleted once, so
+//     the count is 2*creates - numChildren (in int32 arithmetic, wrapping as
+//     Java's does). The built-in nodes, whose children were never
+//     "created", start negative: / at -1, /zookeeper at -2.
+//   - EphemeralOwner is the owning session of an ephemeral node and 0 for
+//     every other kind: ZooKeeper keeps marker values for container and TTL
+//     nodes in its persisted stat but never shows them
+//     (DataNode.getClientEphemeralOwner).
 func (n *node) stat() Stat {
+	var owner int64
+	if n.kind == kindEphemeral {
+		owner = n.owner
+	}
 	return Stat{
 		Czxid: n.czxid, Mzxid: n.mzxid, Pzxid: n.pzxid,
 		Ctime: n.ctime, Mtime: n.mtime,
-		Version: n.version, Cversion: n.cversion, Aversion: n.aversion,
-		EphemeralOwner: n.ephemeralOwner(),
+		Version: n.version, Cversion: n.cversion*2 - n.numChildren, Aversion: n.aversion,
+		EphemeralOwner: owner,
 		DataLength:     int32(len(n.data)),
 		NumChildren:    n.numChildren,
 	}

@@ -69,23 +69,32 @@ func TestNodeValueRejects(t *testing.T) {
 	}
 }
 
-func TestStatOwnerMarkers(t *testing.T) {
+// TestStatAsZooKeeperReportsIt states DataNode.copyStat's rules: the
+// EphemeralOwner of container and TTL nodes is 0 for clients
+// (getClientEphemeralOwner), and Cversion is 2 x creates - NumChildren, in
+// wrapping int32 arithmetic as Java computes it.
+func TestStatAsZooKeeperReportsIt(t *testing.T) {
 	for _, c := range []struct {
-		n    node
-		want int64
+		n              node
+		owner          int64
+		cversion, kids int32
 	}{
-		{node{}, 0},
-		{node{kind: kindEphemeral, owner: 77}, 77},
-		{node{kind: kindContainer}, math.MinInt64},
-		{node{kind: kindTTL, owner: 1}, -0x0100000000000000 + 1},
+		{node{}, 0, 0, 0},
+		{node{kind: kindEphemeral, owner: 77}, 77, 0, 0},
+		{node{kind: kindContainer, cversion: 3, numChildren: 1}, 0, 5, 1},
+		{node{kind: kindTTL, owner: 1, cversion: 1}, 0, 2, 0},
+		{node{kind: kindTTL, owner: MaxTTL}, 0, 0, 0},
+		{node{numChildren: 1}, 0, -1, 1},                                           // / on a fresh tree
+		{node{numChildren: 2}, 0, -2, 2},                                           // /zookeeper on a fresh tree
+		{node{cversion: math.MaxInt32}, 0, -2, 0},                                  // Java: 2147483647*2 = -2
+		{node{cversion: math.MinInt32, numChildren: 1}, 0, -1, 1},                  // wrapped: MinInt32*2 = 0
+		{node{cversion: 1 << 30, numChildren: math.MaxInt32}, 0, 1, math.MaxInt32}, // MinInt32 - MaxInt32 wraps to 1
 	} {
-		if got := c.n.stat().EphemeralOwner; got != c.want {
-			t.Errorf("%+v: owner %#x, want %#x", c.n, uint64(got), uint64(c.want))
+		st := c.n.stat()
+		if st.EphemeralOwner != c.owner || st.Cversion != c.cversion || st.NumChildren != c.kids {
+			t.Errorf("%+v: owner %#x cversion %d children %d, want %#x %d %d",
+				c.n, uint64(st.EphemeralOwner), st.Cversion, st.NumChildren, uint64(c.owner), c.cversion, c.kids)
 		}
-	}
-	container, ttl := ContainerOwner, ttlOwnerMask
-	if uint64(container) != 0x8000000000000000 || uint64(ttl) != 0xFF00000000000000 {
-		t.Fatal("owner markers differ from ZooKeeper's EphemeralType")
 	}
 }
 

@@ -53,16 +53,20 @@ func TestACLTable(t *testing.T) {
 	if err := admin.AddAuth(ctx, "digest", []byte("super:root")); err != nil {
 		t.Fatal(err)
 	}
+	none := func(*Session) error { return nil }
 	schemes := []struct {
 		name string
 		acl  func(Perm) ACL
+		opts []SessionOption
 		auth func(*Session) error
 	}{
-		{"world", func(p Perm) ACL { return ACL{Perms: p, Scheme: "world", ID: "anyone"} }, func(*Session) error { return nil }},
-		{"digest", func(p Perm) ACL { return DigestACL(p, "bob", "pw") },
+		{"world", func(p Perm) ACL { return ACL{Perms: p, Scheme: "world", ID: "anyone"} }, nil, none},
+		{"digest", func(p Perm) ACL { return DigestACL(p, "bob", "pw") }, nil,
 			func(s *Session) error { return s.AddAuth(ctx, "digest", []byte("bob:pw")) }},
+		// The ip identity is where the client connects from, as the host
+		// declares it.
 		{"ip", func(p Perm) ACL { return ACL{Perms: p, Scheme: "ip", ID: "10.1.0.0/16"} },
-			func(s *Session) error { return s.AddAuth(ctx, "ip", []byte("10.1.2.3")) }},
+			[]SessionOption{WithClientAddr("10.1.2.3:40000")}, none},
 	}
 	perms := []Perm{PermRead, PermWrite, PermCreate, PermDelete, PermAdmin}
 	for _, sc := range schemes {
@@ -70,7 +74,7 @@ func TestACLTable(t *testing.T) {
 			for _, op := range aclOps {
 				name := fmt.Sprintf("%s/%v/%s", sc.name, perm, op.name)
 				resetACLNodes(t, admin, sc.acl(perm))
-				user := newSession(t, e)
+				user := newSession(t, e, sc.opts...)
 				if err := sc.auth(user); err != nil {
 					t.Fatalf("%s: auth: %v", name, err)
 				}

@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/embedzk/zk/internal/zkerr"
@@ -16,22 +16,42 @@ import (
 // Config.SuperDigest or digest ACLs.
 func DigestAuth(user, password string) string { return znode.DigestID(user, password) }
 
-// identityFor turns AddAuth's arguments into an identity.
-func identityFor(scheme string, auth []byte) (znode.Identity, error) {
+// identityFor turns AddAuth's arguments into the identity they add, as
+// ZooKeeper's authentication providers do; add is false when the scheme adds
+// none.
+//   - digest: every credential is accepted, with or without a colon, as
+//     DigestAuthenticationProvider.handleAuthentication accepts it.
+//   - ip: IPAuthenticationProvider.handleAuthentication ignores what the
+//     client sends and adds the address the connection really comes from,
+//     which the session already holds (WithClientAddr): a claimed address
+//     adds nothing, and the call succeeds as in ZooKeeper.
+//
+// Any other scheme fails with ErrAuthFailed (ZooKeeper has no provider for
+// it).
+func identityFor(scheme string, auth []byte) (id znode.Identity, add bool, err error) {
 	switch scheme {
-	case "digest":
-		user, password, ok := strings.Cut(string(auth), ":")
-		if !ok || user == "" {
-			return znode.Identity{}, fmt.Errorf("%w: digest auth must be user:password", zkerr.ErrAuthFailed)
-		}
-		return znode.Identity{Scheme: "digest", ID: znode.DigestID(user, password)}, nil
-	case "ip":
-		if net.ParseIP(string(auth)) == nil {
-			return znode.Identity{}, fmt.Errorf("%w: %q is not an IP address", zkerr.ErrAuthFailed, auth)
-		}
-		return znode.Identity{Scheme: "ip", ID: string(auth)}, nil
+	case znode.SchemeDigest:
+		return znode.Identity{Scheme: znode.SchemeDigest, ID: znode.DigestCredential(auth)}, true, nil
+	case znode.SchemeIP:
+		return znode.Identity{}, false, nil
 	}
-	return znode.Identity{}, fmt.Errorf("%w: unknown auth scheme %q", zkerr.ErrAuthFailed, scheme)
+	return znode.Identity{}, false, fmt.Errorf("%w: unknown auth scheme %q", zkerr.ErrAuthFailed, scheme)
+}
+
+// clientIP returns the "ip" identity of a client address given to
+// WithClientAddr: an IP address, or host:port with an IP host; an
+// IPv4-mapped IPv6 address counts as IPv4 (as Java's InetAddress makes it)
+// and a zone is dropped.
+func clientIP(addr string) (string, error) {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(addr)
+		if perr != nil {
+			return "", fmt.Errorf("zk: client address %q: %w: want an IP address or ip:port", addr, zkerr.ErrBadArguments)
+		}
+		a = ap.Addr()
+	}
+	return a.Unmap().WithZone("").String(), nil
 }
 
 // validateDigestID checks the shape "user:base64(sha1)" of a digest id.

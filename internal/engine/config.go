@@ -85,6 +85,14 @@ type Config struct {
 	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
 	// zookeeper.DigestAuthenticationProvider.superDigest.
 	SuperDigest string
+	// ContainerCheckInterval is how often the leader looks for empty
+	// containers and expired TTL nodes to delete (default 1 minute; rounded
+	// up to whole TickTimes), as ZooKeeper's znode.container.checkIntervalMs
+	// (a zoo.cfg key here).
+	ContainerCheckInterval time.Duration
+	// ContainerMaxPerMinute bounds how many of them the leader deletes per
+	// minute (default 10000), as znode.container.maxPerMinute.
+	ContainerMaxPerMinute int
 	// Transport carries peer traffic. Default: TCP on this peer's quorum
 	// port, authenticated by PeerSecret and/or PeerTLS. Ignored standalone.
 	Transport transport.Transport
@@ -178,6 +186,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxDataSize == 0 {
 		c.MaxDataSize = DefaultMaxDataSize
 	}
+	if c.ContainerCheckInterval == 0 {
+		c.ContainerCheckInterval = DefaultContainerCheckInterval
+	}
+	if c.ContainerMaxPerMinute == 0 {
+		c.ContainerMaxPerMinute = DefaultContainerMaxPerMinute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -218,6 +232,10 @@ func (c Config) Validate() error {
 		return configErr("SnapRetainCount", "%d must be at least 3", c.SnapRetainCount)
 	case c.MaxDataSize < 1 || c.MaxDataSize > 64<<20:
 		return configErr("MaxDataSize", "%d is outside 1..64MiB", c.MaxDataSize)
+	case c.ContainerCheckInterval < 0:
+		return configErr("ContainerCheckInterval", "%v is negative", c.ContainerCheckInterval)
+	case c.ContainerMaxPerMinute < 0:
+		return configErr("ContainerMaxPerMinute", "%d is negative", c.ContainerMaxPerMinute)
 	}
 	if c.SuperDigest != "" {
 		if err := validateDigestID(c.SuperDigest); err != nil {

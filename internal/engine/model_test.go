@@ -19,7 +19,8 @@ var modelSeeds = flag.Int("zk.modelseeds", 4, "seeds for TestRandomOpsAgainstMod
 type mnode struct {
 	data      string
 	version   int32
-	cversion  int32
+	creates   int32 // children ever created: the sequence suffix
+	cversion  int32 // as ZooKeeper reports it: every create and delete of a child
 	ephemeral int64
 	children  map[string]bool
 }
@@ -28,7 +29,9 @@ type mnode struct {
 type model map[string]*mnode
 
 func newModel() model {
-	return model{"/": {children: map[string]bool{"zookeeper": true}}}
+	// A fresh ZooKeeper reports / at cversion -1: its child /zookeeper was
+	// never created by a txn, yet counts as present.
+	return model{"/": {cversion: -1, children: map[string]bool{"zookeeper": true}}}
 }
 
 func (m model) clone() model {
@@ -63,7 +66,7 @@ func (m model) create(path, data string, mode CreateMode, session int64) (string
 		return "", ErrNoChildrenForEphemerals
 	}
 	if isSequential(mode) {
-		path = fmt.Sprintf("%s%010d", path, parent.cversion)
+		path = fmt.Sprintf("%s%010d", path, parent.creates)
 		if m[path] != nil {
 			return "", ErrNodeExists
 		}
@@ -74,6 +77,7 @@ func (m model) create(path, data string, mode CreateMode, session int64) (string
 	}
 	m[path] = n
 	parent.children[baseOf(path)] = true
+	parent.creates++
 	parent.cversion++
 	return path, nil
 }
@@ -102,7 +106,9 @@ func (m model) delete(path string, version int32) error {
 		return ErrNotEmpty
 	}
 	delete(m, path)
-	delete(m[parentOf(path)].children, baseOf(path))
+	parent := m[parentOf(path)]
+	delete(parent.children, baseOf(path))
+	parent.cversion++
 	return nil
 }
 
@@ -249,13 +255,15 @@ func modelStep(t *testing.T, rng *rand.Rand, m model, s *Session) (string, error
 		got = s.DeleteAll(ctx, path)
 		if want = ErrInvalidPath; valid {
 			want = nil
+			existed := m[path] != nil
 			for _, p := range slices.Sorted(maps.Keys(m)) {
 				if p == path || strings.HasPrefix(p, path+"/") {
 					delete(m, p)
 				}
 			}
-			if parent := m[parentOf(path)]; parent != nil {
+			if parent := m[parentOf(path)]; parent != nil && existed {
 				delete(parent.children, baseOf(path))
+				parent.cversion++
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
@@ -99,10 +100,7 @@ func (s *Session) checkOp(op Op) error {
 	default:
 		return fmt.Errorf("%w: op type %d", zkerr.ErrBadArguments, t.Type)
 	}
-	if err := s.checkPath(t.Path, false); err != nil {
-		return err
-	}
-	return checkVersion(t.Version)
+	return s.checkPath(t.Path, false)
 }
 
 // ReadOp is one read of a MultiRead: GetDataOp or GetChildrenOp.
@@ -158,7 +156,10 @@ const deleteAllBatch = 1000
 // DeleteAll deletes path and everything below it, as ZooKeeper's deleteall:
 // the tree is listed, then deleted leaves first, in multis of up to 1000
 // deletes. It is not atomic as a whole: if nodes appear meanwhile, it lists
-// again (up to a few times) until the subtree is gone.
+// again (up to a few times) until the subtree is gone. The built-in nodes
+// (/, /zookeeper, /zookeeper/quota, /zookeeper/config), which cannot be
+// deleted, stay: DeleteAll("/") removes every other node, those users made
+// below /zookeeper too, and leaves a fresh tree.
 func (s *Session) DeleteAll(ctx context.Context, path string) error {
 	if err := s.checkPath(path, false); err != nil {
 		return err
@@ -181,7 +182,8 @@ func (s *Session) DeleteAll(ctx context.Context, path string) error {
 	}
 }
 
-// listSubtree returns path and its descendants, parents before children.
+// listSubtree returns path and its descendants, parents before children,
+// without the built-in nodes (they are listed through, not returned).
 func (s *Session) listSubtree(ctx context.Context, path string) ([]string, error) {
 	nodes := []string{path}
 	for i := 0; i < len(nodes); i++ {
@@ -196,7 +198,7 @@ func (s *Session) listSubtree(ctx context.Context, path string) ([]string, error
 			nodes = append(nodes, joinPath(nodes[i], name))
 		}
 	}
-	return nodes, nil
+	return slices.DeleteFunc(nodes, znode.IsBuiltin), nil
 }
 
 // deleteLeavesFirst deletes nodes (listed parents first) in reverse order,

@@ -184,15 +184,14 @@ func (s *Session) readNode(path string, withData bool, perm znode.Perm) (znode.N
 }
 
 // Set replaces a node's data if its version is version (-1: any) and returns
-// the new Stat. It needs WRITE permission.
+// the new Stat. It needs WRITE permission. Every int32 is a valid expected
+// version, as in ZooKeeper: the comparison with the node's version decides
+// (ErrNoNode, ErrBadVersion); a version that passed MaxInt32 is negative.
 func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return Stat{}, err
 	}
 	if err := s.checkData(data); err != nil {
-		return Stat{}, err
-	}
-	if err := checkVersion(version); err != nil {
 		return Stat{}, err
 	}
 	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version})
@@ -205,20 +204,15 @@ func (s *Session) Set(ctx context.Context, path string, data []byte, version int
 	return res.Stat, nil
 }
 
-func checkVersion(v int32) error {
-	if v < -1 {
-		return fmt.Errorf("zk: %w: version %d (want >= 0, or -1 for any)", zkerr.ErrBadArguments, v)
-	}
-	return nil
-}
-
-// Delete deletes a node if its version is version (-1: any) and it has no
-// children. It needs DELETE permission on the parent.
+// Delete deletes a node if its version is version (-1: any; every other
+// int32 is compared) and it has no children. It needs DELETE permission on
+// the parent. ZooKeeper's checks run in its order: a built-in node (/,
+// /zookeeper, /zookeeper/quota, /zookeeper/config: ErrBadArguments), the
+// parent exists (ErrNoNode), DELETE on the parent (ErrNoAuth), the node
+// exists (ErrNoNode), its version (ErrBadVersion), no children
+// (ErrNotEmpty).
 func (s *Session) Delete(ctx context.Context, path string, version int32) error {
 	if err := s.checkPath(path, false); err != nil {
-		return err
-	}
-	if err := checkVersion(version); err != nil {
 		return err
 	}
 	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version})
@@ -232,7 +226,9 @@ func (s *Session) Delete(ctx context.Context, path string, version int32) error 
 }
 
 // Exists reports whether a node exists, with its Stat. It needs READ
-// permission on an existing node (as ZooKeeper 3.9).
+// permission on an existing node, as ZooKeeper 3.8.4 and later (and 3.9.2)
+// check it (ZOOKEEPER-2590; earlier releases returned the Stat of any
+// node); a missing node needs no permission.
 func (s *Session) Exists(ctx context.Context, path string) (bool, Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return false, Stat{}, err
@@ -282,7 +278,7 @@ func (s *Session) readChildren(path string) ([]string, znode.Node, error) {
 	return names, n, nil
 }
 
-// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.9 it needs READ or
+// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.8 it needs READ or
 // ADMIN permission, and a caller without ADMIN sees digest ids masked as
 // "user:x".
 func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) {
@@ -312,13 +308,12 @@ func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) 
 	return acl, n.Stat, nil
 }
 
-// SetACL replaces a node's ACL if its aversion is aversion (-1: any). It
-// needs ADMIN permission.
+// SetACL replaces a node's ACL if its aversion is aversion (-1: any; every
+// other int32 is compared). It needs ADMIN permission. The "auth" scheme
+// stands for the session's digest identities; permission bits are stored as
+// given, as ZooKeeper stores them.
 func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion int32) (Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
-		return Stat{}, err
-	}
-	if err := checkVersion(aversion); err != nil {
 		return Stat{}, err
 	}
 	if len(acl) == 0 {

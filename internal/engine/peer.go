@@ -46,7 +46,7 @@ type peer struct {
 	snap     snapshotter
 	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
 	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
-	reapTick int64                 // session ticks between container/TTL sweeps
+	reapPace reaper                // leader: paces container/TTL deletes
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -85,7 +85,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		proposed: map[int64]entry.Entry{},
 		reqBase:  rng.Uint64() &^ (1<<32 - 1),
 		start:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		reapTick: max(1, int64(time.Minute/cfg.TickTime)),
+		reapPace: newReaper(cfg),
 	}
 	p.snap.init(p, rng)
 	idClock := p.now().UnixMilli()

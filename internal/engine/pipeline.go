@@ -94,9 +94,7 @@ func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super bool) (znode.Re
 	if err := p.checkSession(txn); err != nil {
 		return znode.Result{Err: err}, 0
 	}
-	if res, ok := fixupACLs(txn, ids); !ok {
-		return res, 0
-	}
+	fixupACLs(txn, ids)
 	return p.pending.Prepare(p.node.NextZxid(), txn, authorizer(ids, super, p.cfg.SuperDigest))
 }
 
@@ -123,41 +121,23 @@ func (p *peer) propose(en entry.Entry) error {
 	return nil
 }
 
-// fixupACLs validates the ACLs of a create or setACL (every one of a multi)
-// and expands the "auth" scheme into the session's identities, as
-// ZooKeeper's fixupACL.
-func fixupACLs(txn *znode.Txn, ids []znode.Identity) (znode.Result, bool) {
+// fixupACLs expands the "auth" entries of the ACL of a create or setACL
+// (of every create of a multi) into the session's digest identities and
+// drops duplicates: the first half of ZooKeeper's fixupACL. It never fails:
+// the validation, the second half, runs in znode when the op is reached, so
+// that a multi fails at the op where ZooKeeper fails, with its error and
+// per-op results.
+func fixupACLs(txn *znode.Txn, ids []znode.Identity) {
 	switch txn.Type {
 	case znode.TxnCreate, znode.TxnSetACL:
-		acl, err := znode.FixupACL(txn.ACL, ids)
-		if err != nil {
-			return znode.Result{Err: err}, false
-		}
-		txn.ACL = acl
+		txn.ACL = znode.ExpandACL(txn.ACL, ids)
 	case znode.TxnMulti:
 		for i := range txn.Ops {
-			if txn.Ops[i].Type != znode.TxnCreate {
-				continue
+			if txn.Ops[i].Type == znode.TxnCreate {
+				txn.Ops[i].ACL = znode.ExpandACL(txn.Ops[i].ACL, ids)
 			}
-			acl, err := znode.FixupACL(txn.Ops[i].ACL, ids)
-			if err != nil {
-				return failedMulti(len(txn.Ops), i, err), false
-			}
-			txn.Ops[i].ACL = acl
 		}
 	}
-	return znode.Result{}, true
-}
-
-// failedMulti is the result of a multi whose op i failed with err before
-// anything ran, shaped as ZooKeeper reports it.
-func failedMulti(n, i int, err error) znode.Result {
-	res := znode.Result{Err: err, Multi: make([]znode.Result, n)}
-	res.Multi[i].Err = err
-	for j := i + 1; j < n; j++ {
-		res.Multi[j].Err = zkerr.ErrRuntimeInconsistency
-	}
-	return res
 }
 
 // checkSession refuses a request from a session the leader does not track
@@ -321,21 +301,7 @@ func (p *peer) sessionTick() {
 		}
 		p.proposeHousekeeping(&znode.Txn{Type: znode.TxnCloseSession, Session: id})
 	}
-	if (p.ticks/TicksPerTickTime)%p.reapTick == 0 {
-		p.reap()
-	}
-}
-
-// reap proposes the deletion of empty containers and expired TTL nodes.
-func (p *peer) reap() {
-	txns, err := p.e.tree.Reapable(p.now().UnixMilli(), 1000)
-	if err != nil {
-		p.cfg.Logger.Warn("zk: listing reapable nodes", "err", err)
-		return
-	}
-	for i := range txns {
-		p.proposeHousekeeping(&txns[i])
-	}
+	p.reap()
 }
 
 // proposeHousekeeping proposes a txn of the leader's own (no caller waits).

@@ -41,7 +41,17 @@ type SessionOption func(*sessionOpts)
 
 type sessionOpts struct {
 	timeout    time.Duration
-	clientAddr string
+	clientAddr string // the normalized ip identity, or ""
+	err        error  // a bad option, reported by NewSession and Reattach
+}
+
+// sessionOptions applies opts and reports the first bad one.
+func sessionOptions(opts []SessionOption) (sessionOpts, error) {
+	var o sessionOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o, o.err
 }
 
 // WithSessionTimeout requests a session timeout; the ensemble negotiates it
@@ -50,10 +60,23 @@ func WithSessionTimeout(d time.Duration) SessionOption {
 	return func(o *sessionOpts) { o.timeout = d }
 }
 
-// WithClientAddr gives the session the "ip" identity addr, for ACLs of the ip
-// scheme (a host that proxies remote clients sets their address here).
+// WithClientAddr declares the address the session's client really connects
+// from. It becomes the session's only "ip" identity, the one ACLs of the ip
+// scheme match, as ZooKeeper takes it from the connection's remote address:
+// a host that serves remote clients (a proxy, a wire protocol server) passes
+// each client's address here when it opens or reattaches the session. addr
+// is an IP address, or ip:port (the port is ignored); an IPv4-mapped IPv6
+// address counts as IPv4. Anything else makes NewSession and Reattach fail
+// with ErrBadArguments. A session opened without it has no ip identity, and
+// nothing a client sends later (AddAuth("ip", ...)) gives or changes one.
 func WithClientAddr(addr string) SessionOption {
-	return func(o *sessionOpts) { o.clientAddr = addr }
+	return func(o *sessionOpts) {
+		ip, err := clientIP(addr)
+		if err != nil && o.err == nil {
+			o.err = err
+		}
+		o.clientAddr = ip
+	}
 }
 
 func newSessionHandle(e *Ensemble, id int64, password []byte, timeout time.Duration, o sessionOpts) *Session {
@@ -142,17 +165,25 @@ func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
 	return super || znode.CheckACL(acl, perm, ids)
 }
 
-// AddAuth adds an identity to the session, as ZooKeeper's addAuthInfo.
-// Schemes: "digest" with auth "user:password" (existing ZooKeeper digests
-// work), and "ip" with an address. A digest equal to Config.SuperDigest makes
-// the session the super user. Bad credentials fail with ErrAuthFailed and
-// change nothing.
+// AddAuth adds an identity to the session, as ZooKeeper's addauth:
+//   - "digest": auth is any credential, usually "user:password"; the
+//     identity is "user:" + base64(sha1(auth)), user being what precedes the
+//     first colon (all of auth if it has none), exactly as ZooKeeper's
+//     DigestAuthenticationProvider computes it, so existing ZooKeeper digest
+//     ACLs and super digests work. A digest equal to Config.SuperDigest
+//     makes the session the super user.
+//   - "ip": accepted and ignored. The ip identity is where the client really
+//     connects from, declared by the host with WithClientAddr; a session
+//     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
+//     ignores what the client sends).
+//
+// Any other scheme fails with ErrAuthFailed and changes nothing.
 func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	id, err := identityFor(scheme, auth)
-	if err != nil {
+	id, add, err := identityFor(scheme, auth)
+	if err != nil || !add {
 		return err
 	}
 	return s.ordered(ctx, func() error {

@@ -37,9 +37,9 @@ func newSessionIDs(cfg Config, nowMs int64) *sessionIDs {
 // NewSession opens a session attached to this peer. It waits (within ctx)
 // until the peer serves, then commits the session through the leader.
 func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
-	var o sessionOpts
-	for _, opt := range opts {
-		opt(&o)
+	o, err := sessionOptions(opts)
+	if err != nil {
+		return nil, err
 	}
 	if o.timeout == 0 {
 		o.timeout = e.cfg.MaxSessionTimeout / 2
@@ -78,9 +78,9 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 // ensemble had committed (a Sync round), so a session never goes back in
 // time by moving to a peer that lags.
 func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (*Session, error) {
-	var o sessionOpts
-	for _, opt := range opts {
-		opt(&o)
+	o, err := sessionOptions(opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := e.checkCapacity(); err != nil {
 		return nil, err

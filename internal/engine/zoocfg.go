@@ -85,6 +85,9 @@ func parseMyID(myid []byte) (int64, error) {
 
 // setZooKey applies one zoo.cfg key; known is false for keys zk ignores.
 func (c *Config) setZooKey(key, value string) (known bool, err error) {
+	if known, err := c.setReaperZooKey(key, value); known {
+		return true, err
+	}
 	switch key {
 	case "tickTime":
 		return true, setMillis(&c.TickTime, value)
