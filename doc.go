@@ -150,6 +150,16 @@ type Server = engine.Server
 //	// zookeeper.DigestAuthenticationProvider.superDigest.
 //	SuperDigest string
 //
+//	// ContainerCheckInterval is how often the leader looks for empty
+//	// containers and expired TTL nodes to delete (default 1 minute; rounded
+//	// up to whole TickTimes), as ZooKeeper's znode.container.checkIntervalMs
+//	// (a zoo.cfg key here).
+//	ContainerCheckInterval time.Duration
+//
+//	// ContainerMaxPerMinute bounds how many of them the leader deletes per
+//	// minute (default 10000), as znode.container.maxPerMinute.
+//	ContainerMaxPerMinute int
+//
 //	// Transport carries peer traffic. Default: TCP on this peer's quorum
 //	// port, authenticated by PeerSecret and/or PeerTLS. Ignored standalone.
 //	Transport transport.Transport
@@ -294,11 +304,19 @@ type CreateOption = engine.CreateOption
 //
 // Methods:
 //
-//	// AddAuth adds an identity to the session, as ZooKeeper's addAuthInfo.
-//	// Schemes: "digest" with auth "user:password" (existing ZooKeeper digests
-//	// work), and "ip" with an address. A digest equal to Config.SuperDigest makes
-//	// the session the super user. Bad credentials fail with ErrAuthFailed and
-//	// change nothing.
+//	// AddAuth adds an identity to the session, as ZooKeeper's addauth:
+//	//   - "digest": auth is any credential, usually "user:password"; the
+//	//     identity is "user:" + base64(sha1(auth)), user being what precedes the
+//	//     first colon (all of auth if it has none), exactly as ZooKeeper's
+//	//     DigestAuthenticationProvider computes it, so existing ZooKeeper digest
+//	//     ACLs and super digests work. A digest equal to Config.SuperDigest
+//	//     makes the session the super user.
+//	//   - "ip": accepted and ignored. The ip identity is where the client really
+//	//     connects from, declared by the host with WithClientAddr; a session
+//	//     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
+//	//     ignores what the client sends).
+//	//
+//	// Any other scheme fails with ErrAuthFailed and changes nothing.
 //	func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 //
 //	// AddWatch sets a persistent watch on path, recursive or not. A persistent
@@ -329,14 +347,22 @@ type CreateOption = engine.CreateOption
 //	// sequential mode).
 //	func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...CreateOption) (string, error)
 //
-//	// Delete deletes a node if its version is version (-1: any) and it has no
-//	// children. It needs DELETE permission on the parent.
+//	// Delete deletes a node if its version is version (-1: any; every other
+//	// int32 is compared) and it has no children. It needs DELETE permission on
+//	// the parent. ZooKeeper's checks run in its order: a built-in node (/,
+//	// /zookeeper, /zookeeper/quota, /zookeeper/config: ErrBadArguments), the
+//	// parent exists (ErrNoNode), DELETE on the parent (ErrNoAuth), the node
+//	// exists (ErrNoNode), its version (ErrBadVersion), no children
+//	// (ErrNotEmpty).
 //	func (s *Session) Delete(ctx context.Context, path string, version int32) error
 //
 //	// DeleteAll deletes path and everything below it, as ZooKeeper's deleteall:
 //	// the tree is listed, then deleted leaves first, in multis of up to 1000
 //	// deletes. It is not atomic as a whole: if nodes appear meanwhile, it lists
-//	// again (up to a few times) until the subtree is gone.
+//	// again (up to a few times) until the subtree is gone. The built-in nodes
+//	// (/, /zookeeper, /zookeeper/quota, /zookeeper/config), which cannot be
+//	// deleted, stay: DeleteAll("/") removes every other node, those users made
+//	// below /zookeeper too, and leaves a fresh tree.
 //	func (s *Session) DeleteAll(ctx context.Context, path string) error
 //
 //	// Ephemerals returns the session's ephemeral nodes whose path starts with
@@ -344,7 +370,9 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) Ephemerals(ctx context.Context, prefix string) ([]string, error)
 //
 //	// Exists reports whether a node exists, with its Stat. It needs READ
-//	// permission on an existing node (as ZooKeeper 3.9).
+//	// permission on an existing node, as ZooKeeper 3.8.4 and later (and 3.9.2)
+//	// check it (ZOOKEEPER-2590; earlier releases returned the Stat of any
+//	// node); a missing node needs no permission.
 //	func (s *Session) Exists(ctx context.Context, path string) (bool, Stat, error)
 //
 //	// ExistsW is Exists that also sets a one-shot watch: on an existing node it
@@ -354,7 +382,7 @@ type CreateOption = engine.CreateOption
 //	// Get returns a node's data and Stat. It needs READ permission.
 //	func (s *Session) Get(ctx context.Context, path string) ([]byte, Stat, error)
 //
-//	// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.9 it needs READ or
+//	// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.8 it needs READ or
 //	// ADMIN permission, and a caller without ADMIN sees digest ids masked as
 //	// "user:x".
 //	func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error)
@@ -386,11 +414,15 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) RemoveWatches(ctx context.Context, path string, typ WatcherType) error
 //
 //	// Set replaces a node's data if its version is version (-1: any) and returns
-//	// the new Stat. It needs WRITE permission.
+//	// the new Stat. It needs WRITE permission. Every int32 is a valid expected
+//	// version, as in ZooKeeper: the comparison with the node's version decides
+//	// (ErrNoNode, ErrBadVersion); a version that passed MaxInt32 is negative.
 //	func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error)
 //
-//	// SetACL replaces a node's ACL if its aversion is aversion (-1: any). It
-//	// needs ADMIN permission.
+//	// SetACL replaces a node's ACL if its aversion is aversion (-1: any; every
+//	// other int32 is compared). It needs ADMIN permission. The "auth" scheme
+//	// stands for the session's digest identities; permission bits are stored as
+//	// given, as ZooKeeper stores them.
 //	func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion int32) (Stat, error)
 //
 //	// State returns the session's current state.
@@ -426,9 +458,9 @@ type SessionOption = engine.SessionOption
 //	Ctime int64 // create time, ms since the Unix epoch (leader's clock)
 //	Mtime int64 // last data change time, ms
 //	Version int32 // number of data changes
-//	Cversion int32 // number of child creations (ZooKeeper: deletes do not count)
+//	Cversion int32 // number of child creates and deletes (2 x creates - NumChildren, as ZooKeeper reports it)
 //	Aversion int32 // number of ACL changes
-//	EphemeralOwner int64 // owning session for ephemerals; ZooKeeper's markers for container / TTL nodes; 0 otherwise
+//	EphemeralOwner int64 // owning session of an ephemeral node; 0 for every other kind (container and TTL nodes too)
 //	DataLength int32
 //	NumChildren int32
 type Stat = engine.Stat
