@@ -140,7 +140,9 @@ type Status = engine.Status
 type SessionState = engine.SessionState
 
 // Watch is a persistent watch (ZooKeeper 3.6's addWatch): it stays until
-// removed or its session ends.
+// removed or its session ends. Its consumer pulls the events with Next (or
+// Ready and TryNext in a select loop); they wait in a buffer that grows
+// with what is queued, up to DefaultWatchBuffer.
 type Watch = engine.Watch
 
 // Defaults.
@@ -152,6 +154,8 @@ const (
 	DefaultSnapRetainCount = engine.DefaultSnapRetainCount
 	DefaultPurgeInterval   = engine.DefaultPurgeInterval
 	DefaultMaxDataSize     = engine.DefaultMaxDataSize
+	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession.
+	DefaultMaxWatchesPerSession = engine.DefaultMaxWatchesPerSession
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = engine.TicksPerTickTime
@@ -228,9 +232,10 @@ const (
 	StateClosed = engine.StateClosed
 )
 
-// DefaultWatchBuffer is the number of events a persistent watch buffers; a
-// consumer that lets it fill up loses the watch (ErrWatchOverflow), never an
-// event silently.
+// DefaultWatchBuffer is the most events a persistent watch holds for its
+// consumer; a consumer that lets that many pile up loses the watch
+// (ErrWatchOverflow), never an event silently. The buffer grows with what is
+// queued: an idle watch holds none.
 const (
 	DefaultWatchBuffer = engine.DefaultWatchBuffer
 )
@@ -262,6 +267,7 @@ var (
 	ErrOutcomeUnknown          = engine.ErrOutcomeUnknown
 	ErrNoWatcher               = engine.ErrNoWatcher
 	ErrWatchOverflow           = engine.ErrWatchOverflow
+	ErrTooManyWatches          = engine.ErrTooManyWatches
 	ErrRuntimeInconsistency    = engine.ErrRuntimeInconsistency
 	ErrDataInconsistency       = engine.ErrDataInconsistency
 	ErrUnimplemented           = engine.ErrUnimplemented

@@ -53,7 +53,7 @@ func TestConcurrentAddTrigger(t *testing.T) {
 			for i := 0; i < perRdr; i++ {
 				k := Kind(1 + rng.IntN(5))
 				s := NewChanSink(1 + rng.IntN(4))
-				id := m.Add(int64(r+1), paths[rng.IntN(len(paths))], k, s)
+				id := add(m, int64(r+1), paths[rng.IntN(len(paths))], k, s)
 				mine = append(mine, &added{id: id, kind: k, sink: s})
 				if rng.IntN(4) == 0 {
 					m.RemoveID(mine[rng.IntN(len(mine))].id)
