@@ -121,7 +121,7 @@ func (m *Manager) Add(session int64, path string, kind Kind, sink Sink) (ID, err
 	defer m.mu.Unlock()
 	sw := m.bySession[session]
 	if m.limit > 0 && sw != nil && len(sw.regs) >= m.limit {
-		return 0, fmt.Errorf("watch: session 0x%x has %d watches, the limit: %w", session, len(sw.regs), zkerr.ErrTooManyWatches)
+		return 0, fmt.Errorf("%w: session 0x%x holds %d, its limit", zkerr.ErrTooManyWatches, session, len(sw.regs))
 	}
 	m.nextID++
 	r := &reg{sink: sink, session: session, id: m.nextID, kind: kind}

@@ -34,7 +34,7 @@ const minRing = 4
 // they were delivered, each by exactly one caller.
 type Queue struct {
 	mu         sync.Mutex
-	ring       []Event // nil while nothing is queued
+	ring       []Event // nil until the first event; at most minRing long when empty
 	head       int     // index in ring of the oldest queued event
 	n          int     // number of queued events (the final one not counted)
 	limit      int
@@ -230,10 +230,11 @@ func (q *Queue) Next(ctx context.Context) (Event, error) {
 	}
 }
 
-// Ready returns a channel that holds a value whenever Next would not wait:
-// an event is queued or the stream has ended. Receive from it, then take
-// events with TryNext (or Next) until there are none; it fires again when
-// the next one arrives.
+// Ready returns a channel that holds a value whenever Next would not wait
+// (an event is queued or the stream has ended) and no caller is about to
+// take it. Receive from it, then take events with TryNext until it returns
+// false; it fires again when the next one arrives. A value may be stale (a
+// caller took the event without receiving it): TryNext then returns false.
 func (q *Queue) Ready() <-chan struct{} { return q.ready }
 
 // Len returns the number of events waiting (the final one included).

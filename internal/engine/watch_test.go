@@ -327,6 +327,9 @@ func TestMaxWatchesPerSession(t *testing.T) {
 			t.Errorf("%s over the limit: %v, want ErrTooManyWatches", call, err)
 		}
 	}
+	if msg := refused["GetW"].Error(); msg != fmt.Sprintf("zk: get /m: too many watches for one session: session 0x%x holds 2, its limit", a.id) {
+		t.Errorf("error message: %q", msg)
+	}
 	if got := len(e.watches.SessionWatches(a.id)); got != 2 {
 		t.Fatalf("session has %d watches after refusals, want 2", got)
 	}

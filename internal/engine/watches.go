@@ -130,15 +130,27 @@ func (w *Watch) TryNext() (Event, bool) { return w.q.TryNext() }
 
 // Ready returns a channel that holds a value whenever an event is queued or
 // the watch has ended: receive from it, then take events with TryNext until
-// it returns false (or call Next). The channel is never closed.
+// it returns false. A value may be stale (TryNext then returns false at
+// once); the channel is never closed.
+//
+//	for {
+//		select {
+//		case <-w.Ready():
+//			for ev, ok := w.TryNext(); ok; ev, ok = w.TryNext() {
+//				handle(ev) // the last one says why the watch ended
+//			}
+//		case <-ctx.Done():
+//			return
+//		}
+//	}
 func (w *Watch) Ready() <-chan struct{} { return w.q.Ready() }
 
 // Err reports why the watch ended early: ErrWatchOverflow if its consumer
 // fell behind, else nil.
 func (w *Watch) Err() error { return w.q.Err() }
 
-// Remove removes the watch; its channel gets PersistentWatchRemoved and is
-// closed. Removing a watch that already ended is not an error.
+// Remove removes the watch; its last event is PersistentWatchRemoved.
+// Removing a watch that already ended is not an error.
 func (w *Watch) Remove() { w.s.e.watches.RemoveID(w.id) }
 
 // AddWatch sets a persistent watch on path, recursive or not. A persistent
