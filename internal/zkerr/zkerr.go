@@ -226,10 +226,11 @@ func CodeOf(err error) Code {
 	if err == nil {
 		return CodeOK
 	}
-	// The zk-specific sentinels come first: they also match the broader
-	// ErrConnectionLoss.
-	for _, e := range table[len(table)-6:] {
-		if errors.Is(err, e.err) {
+	// The zk-specific sentinels (codes from -1000 down) come first: they
+	// also match broader ones (ErrConnectionLoss) or travel wrapped in them
+	// (ErrBadArguments).
+	for _, e := range table {
+		if e.code <= -1000 && errors.Is(err, e.err) {
 			return e.code
 		}
 	}
