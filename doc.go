@@ -145,6 +145,15 @@ type Server = engine.Server
 //	// MaxDataSize is the largest znode data accepted (default 1 MiB).
 //	MaxDataSize int
 //
+//	// MaxWatchesPerSession limits the watches one session holds at once,
+//	// one-shot and persistent together (default
+//	// DefaultMaxWatchesPerSession). A call that would set one more fails
+//	// with ErrTooManyWatches and sets nothing; a watch that fires or is
+//	// removed makes room. ZooKeeper has no such limit: it bounds the memory
+//	// a session can pin (an idle watch costs a few hundred bytes, a
+//	// persistent one up to DefaultWatchBuffer queued events more).
+//	MaxWatchesPerSession int
+//
 //	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
 //	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
 //	// zookeeper.DigestAuthenticationProvider.superDigest.
@@ -323,7 +332,9 @@ type CreateOption = engine.CreateOption
 //	// watch gets NodeCreated, NodeDeleted, NodeDataChanged and
 //	// NodeChildrenChanged for path; a recursive one gets the first three for
 //	// path and every node below it (and never NodeChildrenChanged). The node
-//	// need not exist; the session needs READ on the nodes it hears about.
+//	// need not exist; the session needs READ on the nodes it hears about. A
+//	// session that has Config.MaxWatchesPerSession watches already gets
+//	// ErrTooManyWatches.
 //	func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*Watch, error)
 //
 //	// AllChildrenNumber returns the number of nodes below path (all
@@ -389,7 +400,9 @@ type CreateOption = engine.CreateOption
 //
 //	// GetW is Get that also sets a one-shot data watch on the node: the channel
 //	// receives one event (NodeDataChanged or NodeDeleted, or NotWatching if the
-//	// session ends first) and is then closed. No watch is set if Get fails.
+//	// session ends first) and is then closed. No watch is set if Get fails; a
+//	// session that has Config.MaxWatchesPerSession watches already gets
+//	// ErrTooManyWatches (and no data) from every call that sets one.
 //	func (s *Session) GetW(ctx context.Context, path string) ([]byte, Stat, <-chan Event, error)
 //
 //	// ID returns the session id (this peer's id in the high byte).
@@ -547,7 +560,9 @@ type Status = engine.Status
 type SessionState = engine.SessionState
 
 // Watch is a persistent watch (ZooKeeper 3.6's addWatch): it stays until
-// removed or its session ends.
+// removed or its session ends. Its consumer pulls the events with Next (or
+// Ready and TryNext in a select loop); they wait in a buffer that grows
+// with what is queued, up to DefaultWatchBuffer.
 //
 // Methods:
 //
@@ -555,14 +570,39 @@ type SessionState = engine.SessionState
 //	// fell behind, else nil.
 //	func (w *Watch) Err() error
 //
-//	// Events returns the watch's events in zxid order. The channel is closed
-//	// when the watch ends: after a removal event, a NotWatching event (the
-//	// session ended), or an overflow (Err reports ErrWatchOverflow).
-//	func (w *Watch) Events() <-chan Event
+//	// Next returns the watch's next event, in zxid order, waiting until there is
+//	// one or ctx ends (an event already queued is returned even if ctx is done).
+//	// The last event of a watch says why it ended: PersistentWatchRemoved, or
+//	// NotWatching whose Err is ErrSessionExpired, ErrClosed (the session or the
+//	// Ensemble closed) or ErrWatchOverflow (the consumer let DefaultWatchBuffer
+//	// events pile up). After that last event Next returns an error: one that
+//	// wraps ErrNoWatcher after a removal, else the last event's Err.
+//	func (w *Watch) Next(ctx context.Context) (Event, error)
 //
-//	// Remove removes the watch; its channel gets PersistentWatchRemoved and is
-//	// closed. Removing a watch that already ended is not an error.
+//	// Ready returns a channel that holds a value whenever an event is queued or
+//	// the watch has ended: receive from it, then take events with TryNext until
+//	// it returns false. A value may be stale (TryNext then returns false at
+//	// once); the channel is never closed.
+//	//
+//	// for {
+//	// select {
+//	// case <-w.Ready():
+//	// for ev, ok := w.TryNext(); ok; ev, ok = w.TryNext() {
+//	// handle(ev) // the last one says why the watch ended
+//	// }
+//	// case <-ctx.Done():
+//	// return
+//	// }
+//	// }
+//	func (w *Watch) Ready() <-chan struct{}
+//
+//	// Remove removes the watch; its last event is PersistentWatchRemoved.
+//	// Removing a watch that already ended is not an error.
 //	func (w *Watch) Remove()
+//
+//	// TryNext returns the next event if one is queued, without waiting; false
+//	// means none is queued now (Next tells whether the watch has ended).
+//	func (w *Watch) TryNext() (Event, bool)
 type Watch = engine.Watch
 
 // Defaults.
@@ -574,6 +614,8 @@ const (
 	DefaultSnapRetainCount = engine.DefaultSnapRetainCount
 	DefaultPurgeInterval   = engine.DefaultPurgeInterval
 	DefaultMaxDataSize     = engine.DefaultMaxDataSize
+	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession.
+	DefaultMaxWatchesPerSession = engine.DefaultMaxWatchesPerSession
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = engine.TicksPerTickTime
@@ -650,9 +692,10 @@ const (
 	StateClosed = engine.StateClosed
 )
 
-// DefaultWatchBuffer is the number of events a persistent watch buffers; a
-// consumer that lets it fill up loses the watch (ErrWatchOverflow), never an
-// event silently.
+// DefaultWatchBuffer is the most events a persistent watch holds for its
+// consumer; a consumer that lets that many pile up loses the watch
+// (ErrWatchOverflow), never an event silently. The buffer grows with what is
+// queued: an idle watch holds none.
 const (
 	DefaultWatchBuffer = engine.DefaultWatchBuffer
 )
@@ -684,6 +727,7 @@ var (
 	ErrOutcomeUnknown          = engine.ErrOutcomeUnknown
 	ErrNoWatcher               = engine.ErrNoWatcher
 	ErrWatchOverflow           = engine.ErrWatchOverflow
+	ErrTooManyWatches          = engine.ErrTooManyWatches
 	ErrRuntimeInconsistency    = engine.ErrRuntimeInconsistency
 	ErrDataInconsistency       = engine.ErrDataInconsistency
 	ErrUnimplemented           = engine.ErrUnimplemented

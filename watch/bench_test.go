@@ -29,11 +29,13 @@ func heapInUse() uint64 {
 // each: per watch and per session (a session's 10 watches plus its own
 // bookkeeping). "shared" puts the watches on 1,000 paths (many sessions per
 // path), "distinct" on 100,000 paths; "nop" uses one shared Sink so only the
-// Manager is measured, "chan" a ChanSink(1) per watch, as the root uses.
+// Manager is measured, "chan" a ChanSink(1) per watch, as the engine uses
+// for one-shot watches, and "queue" a Queue(1024) per watch, as the engine
+// uses for persistent ones.
 func BenchmarkMemory(b *testing.B) {
 	const sessions, perSession = 10_000, 10
 	for _, layout := range []string{"shared", "distinct"} {
-		for _, sinkKind := range []string{"nop", "chan"} {
+		for _, sinkKind := range []string{"nop", "chan", "queue"} {
 			b.Run(layout+"/"+sinkKind, func(b *testing.B) {
 				paths := make([]string, sessions*perSession)
 				for i := range paths {
@@ -50,8 +52,11 @@ func BenchmarkMemory(b *testing.B) {
 					for s := 0; s < sessions; s++ {
 						for w := 0; w < perSession; w++ {
 							var sink Sink = nopSink{}
-							if sinkKind == "chan" {
+							switch sinkKind {
+							case "chan":
 								sink = NewChanSink(1)
+							case "queue":
+								sink = NewQueue(1024)
 							}
 							m.Add(int64(s+1), paths[s*perSession+w], Kind(1+w%5), sink)
 						}
@@ -65,6 +70,44 @@ func BenchmarkMemory(b *testing.B) {
 				b.ReportMetric(perSess, "B/session")
 			})
 		}
+	}
+}
+
+// BenchmarkSinkMemory reports the heap held by one idle sink (10k of them):
+// "chan1" is the ChanSink(1) of a one-shot watch, "chan1024" the
+// ChanSink(1024) the engine gave each persistent watch before Queue, "queue"
+// the Queue(1024) it gives them now, and "queue-drained" a Queue(1024)
+// after its consumer took a burst of 1000 events.
+func BenchmarkSinkMemory(b *testing.B) {
+	const n = 10_000
+	mk := map[string]func() Sink{
+		"chan1":    func() Sink { return NewChanSink(1) },
+		"chan1024": func() Sink { return NewChanSink(1024) },
+		"queue":    func() Sink { return NewQueue(1024) },
+		"queue-drained": func() Sink {
+			q := NewQueue(1024)
+			for i := 0; i < 1000; i++ {
+				q.Deliver(Event{Type: EventNodeDataChanged, Path: "/a", Zxid: int64(i)})
+			}
+			for _, ok := q.TryNext(); ok; _, ok = q.TryNext() {
+			}
+			return q
+		},
+	}
+	for _, name := range []string{"chan1", "chan1024", "queue", "queue-drained"} {
+		b.Run(name, func(b *testing.B) {
+			var per float64
+			for b.Loop() {
+				sinks := make([]Sink, n)
+				before := heapInUse()
+				for i := range sinks {
+					sinks[i] = mk[name]()
+				}
+				per = float64(heapInUse()-before) / n
+				runtime.KeepAlive(sinks)
+			}
+			b.ReportMetric(per, "B/sink")
+		})
 	}
 }
 
@@ -116,7 +159,7 @@ func BenchmarkAddRemove(b *testing.B) {
 		m.Add(int64(i%1000), "/app/"+strconv.Itoa(i%5000), Kind(1+i%5), nopSink{})
 	}
 	for b.Loop() {
-		id := m.Add(42, "/app/new", KindPersistent, nopSink{})
+		id := add(m, 42, "/app/new", KindPersistent, nopSink{})
 		m.RemoveID(id)
 	}
 }

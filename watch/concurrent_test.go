@@ -12,11 +12,46 @@ import (
 	"github.com/embedzk/zk/znode"
 )
 
+// added is a registration of the concurrent test: one-shot kinds get a
+// ChanSink, persistent ones a Queue, as the engine does.
 type added struct {
 	id    ID
 	kind  Kind
 	sink  *ChanSink
+	q     *Queue
 	taken []Event // received by the reader while the test ran
+}
+
+// try takes one event if one is there, without waiting.
+func (a *added) try() {
+	if a.q != nil {
+		if e, ok := a.q.TryNext(); ok {
+			a.taken = append(a.taken, e)
+		}
+		return
+	}
+	select {
+	case e, ok := <-a.sink.C():
+		if ok {
+			a.taken = append(a.taken, e)
+		}
+	default:
+	}
+}
+
+// rest returns every event, once the registration has ended.
+func (a *added) rest() []Event {
+	events := a.taken
+	if a.q != nil {
+		for e, ok := a.q.TryNext(); ok; e, ok = a.q.TryNext() {
+			events = append(events, e)
+		}
+		return events
+	}
+	for e := range a.sink.C() {
+		events = append(events, e)
+	}
+	return events
 }
 
 // TestConcurrentAddTrigger runs readers that Add, drain and remove watches
@@ -52,21 +87,22 @@ func TestConcurrentAddTrigger(t *testing.T) {
 			var mine []*added
 			for i := 0; i < perRdr; i++ {
 				k := Kind(1 + rng.IntN(5))
-				s := NewChanSink(1 + rng.IntN(4))
-				id := m.Add(int64(r+1), paths[rng.IntN(len(paths))], k, s)
-				mine = append(mine, &added{id: id, kind: k, sink: s})
+				a := &added{kind: k}
+				var s Sink
+				if k.OneShot() {
+					a.sink = NewChanSink(1)
+					s = a.sink
+				} else {
+					a.q = NewQueue(1 + rng.IntN(4))
+					s = a.q
+				}
+				a.id = add(m, int64(r+1), paths[rng.IntN(len(paths))], k, s)
+				mine = append(mine, a)
 				if rng.IntN(4) == 0 {
 					m.RemoveID(mine[rng.IntN(len(mine))].id)
 				}
 				if rng.IntN(3) == 0 { // a consumer takes what is there
-					a := mine[rng.IntN(len(mine))]
-					select {
-					case e, ok := <-a.sink.C():
-						if ok {
-							a.taken = append(a.taken, e)
-						}
-					default:
-					}
+					mine[rng.IntN(len(mine))].try()
 				}
 				m.SessionWatches(int64(r + 1))
 			}
@@ -89,16 +125,12 @@ func TestConcurrentAddTrigger(t *testing.T) {
 	}
 }
 
-// checkStream drains a's closed channel (a receiver may have taken some
-// events already) and checks its shape.
+// checkStream takes the rest of a's events (a receiver may have taken some
+// already) and checks the shape of the whole stream.
 func checkStream(a *added) error {
 	var last int64
 	fired, terminal := 0, 0
-	events := a.taken
-	for e := range a.sink.C() {
-		events = append(events, e)
-	}
-	for _, e := range events {
+	for _, e := range a.rest() {
 		if terminal > 0 {
 			return fmt.Errorf("event %+v after the terminal event", e)
 		}

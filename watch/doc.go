@@ -77,11 +77,50 @@
 // back into the Manager (it would deadlock). Deliver returns false when the
 // sink cannot take the event; the Manager then removes the registration and
 // calls Overflow instead of Close, so that no event is lost silently: the
-// sink tells its consumer. ChanSink is the ready-made Sink over a buffered
-// channel.
+// sink tells its consumer. ChanSink (a buffered channel) and Queue (a
+// growing buffer the consumer pulls from) are the ready-made Sinks.
 //
 // Every registration ends with exactly one call to Close or Overflow, after
 // its last Deliver; nothing is called on a Sink after that.
+//
+// # Memory: Queue, and the per-session limit
+//
+// A watch may stay idle for its whole life, and a process may hold millions
+// of them, so what an idle watch holds must be small and what a busy one
+// holds must follow what is queued. A channel cannot do this: its buffer is
+// allocated whole when it is made (a 1,025-event ChanSink is ~57 KB), and
+// only a goroutine per watch could move events from a growing buffer into
+// it. So there are two sinks:
+//
+//   - ChanSink, for one-shot watches: a one-shot registration gets exactly
+//     one event (the change that fires it, or the event that ends it), so a
+//     ChanSink(1) is all it needs, a few hundred bytes.
+//   - Queue, for persistent and recursive watches: the consumer pulls
+//     (Next, or Ready and TryNext). Events wait in a ring allocated on the
+//     first event, doubling as events pile up and halving as they are taken
+//     (a drained Queue keeps at most a ring of four); Ready is a channel of
+//     capacity 1 that says there is something to take. An idle Queue costs
+//     about 200 bytes; with the Manager's own bookkeeping an idle watch of
+//     any kind costs about 600 bytes (BenchmarkMemoryIdleWatches in
+//     internal/engine).
+//
+// Both keep the delivery rules above. An event is takeable as soon as
+// Deliver returns, so a caller that triggers before it replies to a write
+// still has every event queued before the reply (a session sees the event
+// before the data), and events leave a sink in the order they entered it.
+// Deliver never blocks and never waits
+// for the consumer, so a slow consumer never holds up Trigger or other
+// sessions; each is bounded (a Queue holds at most its limit of events, the
+// engine's DefaultWatchBuffer), and past the bound the registration ends
+// with EventNotWatching and zkerr.ErrWatchOverflow after the events already
+// queued: an overflow is never silent. The event that ends a registration
+// never counts against the bound, so the consumer always learns why.
+//
+// SetSessionLimit bounds the registrations one session holds (every kind
+// together): Add past the limit registers nothing and returns an error
+// wrapping zkerr.ErrTooManyWatches. A session's memory is thus bounded by
+// its limit times the cost of a watch, plus the events its consumers have
+// not taken.
 //
 // # Concurrency and cost
 //

@@ -143,3 +143,13 @@ func checkIndexes(m *Manager) error {
 	}
 	return nil
 }
+
+// add is Manager.Add for a Manager without a session limit, where Add
+// cannot fail.
+func add(m *Manager, session int64, path string, kind Kind, sink Sink) ID {
+	id, err := m.Add(session, path, kind, sink)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}

@@ -2,9 +2,12 @@ package watch
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/embedzk/zk/internal/zkerr"
 )
 
 // ID identifies one registration. IDs are never reused by a Manager.
@@ -73,9 +76,11 @@ type Manager struct {
 	byPath    map[string]*pathWatches
 	bySession map[int64]*sessionWatches
 	recursive int // number of live recursive registrations
+	limit     int // registrations per session; 0 = no limit
 }
 
-// NewManager returns an empty Manager.
+// NewManager returns an empty Manager, without a limit on the registrations
+// of a session.
 func NewManager() *Manager {
 	return &Manager{
 		byID:      make(map[ID]*reg),
@@ -84,14 +89,28 @@ func NewManager() *Manager {
 	}
 }
 
+// SetSessionLimit limits the live registrations of one session to n (of
+// every kind together); n <= 0 removes the limit. Registrations a session
+// already has stay when the limit drops below their number; Add refuses new
+// ones until the session is back under it.
+func (m *Manager) SetSessionLimit(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.limit = max(n, 0)
+}
+
 // Add registers a watch of session on path and returns its ID. One-shot
 // kinds (KindData, KindExist, KindChild) fire once and are removed: the event
 // is delivered, then the sink is closed. Persistent kinds stay until removed
 // or until the session is dropped.
 //
+// If session already has as many registrations as the limit
+// (SetSessionLimit), Add registers nothing, never calls sink and returns an
+// error wrapping zkerr.ErrTooManyWatches.
+//
 // Add does not validate path (the caller has); it panics on an unknown kind
 // or a nil sink, which are programming errors.
-func (m *Manager) Add(session int64, path string, kind Kind, sink Sink) ID {
+func (m *Manager) Add(session int64, path string, kind Kind, sink Sink) (ID, error) {
 	if !kind.valid() {
 		panic("watch: Add: invalid kind " + kind.String())
 	}
@@ -100,6 +119,10 @@ func (m *Manager) Add(session int64, path string, kind Kind, sink Sink) ID {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	sw := m.bySession[session]
+	if m.limit > 0 && sw != nil && len(sw.regs) >= m.limit {
+		return 0, fmt.Errorf("%w: session 0x%x holds %d, its limit", zkerr.ErrTooManyWatches, session, len(sw.regs))
+	}
 	m.nextID++
 	r := &reg{sink: sink, session: session, id: m.nextID, kind: kind}
 	pw := m.byPath[path]
@@ -112,7 +135,6 @@ func (m *Manager) Add(session int64, path string, kind Kind, sink Sink) ID {
 	l := pw.list(kind)
 	r.pidx = int32(len(*l))
 	*l = append(*l, r)
-	sw := m.bySession[session]
 	if sw == nil {
 		sw = &sessionWatches{}
 		m.bySession[session] = sw
@@ -123,7 +145,7 @@ func (m *Manager) Add(session int64, path string, kind Kind, sink Sink) ID {
 	if kind == KindPersistentRecursive {
 		m.recursive++
 	}
-	return r.id
+	return r.id, nil
 }
 
 // Count returns the number of live registrations, of paths with at least one

@@ -82,7 +82,19 @@ func (r *mreg) match(c znode.Change) (Event, []znode.ACL, bool) {
 }
 
 type model struct {
-	regs []*mreg // in ID order
+	regs  []*mreg // in ID order
+	limit int     // registrations per session; 0 = none
+}
+
+// live returns the number of live registrations of session.
+func (md *model) live(session int64) int {
+	n := 0
+	for _, r := range md.regs {
+		if r.alive && r.session == session {
+			n++
+		}
+	}
+	return n
 }
 
 func (md *model) trigger(changes []znode.Change) {
@@ -209,7 +221,8 @@ func TestRandomizedAgainstModel(t *testing.T) {
 func runModel(seed uint64, steps int) error {
 	rng := rand.New(rand.NewPCG(seed, seed^0x5a5a))
 	m := NewManager()
-	md := &model{}
+	md := &model{limit: []int{0, 0, 2, 5}[seed%4]}
+	m.SetSessionLimit(md.limit)
 	sinks := map[ID]*recSink{}
 	tr := tree{"/": true}
 	zxid := int64(0)
@@ -248,7 +261,17 @@ func randomStep(rng *rand.Rand, m *Manager, md *model, sinks map[ID]*recSink, tr
 		kind := Kind(1 + rng.IntN(5))
 		capacity := []int{0, 0, 1, 2, 3}[rng.IntN(5)]
 		s := &recSink{cap: capacity}
-		id := m.Add(session, path, kind, s)
+		id, err := m.Add(session, path, kind, s)
+		full := md.limit > 0 && md.live(session) >= md.limit
+		if full != errors.Is(err, zkerr.ErrTooManyWatches) || (!full && err != nil) {
+			return fmt.Errorf("Add(%d, %s, %v) with %d live (limit %d): %v", session, path, kind, md.live(session), md.limit, err)
+		}
+		if full {
+			if len(s.events) > 0 || s.ended() {
+				return fmt.Errorf("a refused Add touched its sink")
+			}
+			return nil
+		}
 		sinks[id] = s
 		md.regs = append(md.regs, &mreg{id: id, session: session, path: path, kind: kind, alive: true, cap: capacity})
 	case op < 75:

@@ -25,7 +25,7 @@ func runWatchCases(t *testing.T, cases []watchCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := NewManager()
 			s := &recSink{}
-			id := m.Add(7, tc.path, tc.kind, s)
+			id := add(m, 7, tc.path, tc.kind, s)
 			for _, c := range tc.changes {
 				m.Trigger([]znode.Change{c}, nil)
 			}
@@ -236,7 +236,7 @@ func TestRemoveErrors(t *testing.T) {
 func TestRemoveID(t *testing.T) {
 	m := NewManager()
 	s := &recSink{}
-	id := m.Add(1, "/a", KindPersistent, s)
+	id := add(m, 1, "/a", KindPersistent, s)
 	if !m.RemoveID(id) {
 		t.Fatal("RemoveID of a live watch = false")
 	}
@@ -247,7 +247,7 @@ func TestRemoveID(t *testing.T) {
 	s.check(t)
 	equalLog(t, "events", s.log(), "PersistentWatchRemoved /a")
 	fired := &recSink{}
-	id = m.Add(1, "/a", KindData, fired)
+	id = add(m, 1, "/a", KindData, fired)
 	m.Trigger([]znode.Change{changed("/a", 2)}, nil)
 	if m.RemoveID(id) {
 		t.Fatal("RemoveID of a fired one-shot watch = true")
@@ -304,10 +304,10 @@ func TestDropSession(t *testing.T) {
 
 func TestSessionWatches(t *testing.T) {
 	m := NewManager()
-	a := m.Add(1, "/a", KindData, &recSink{})
-	b := m.Add(1, "/b", KindPersistentRecursive, &recSink{})
+	a := add(m, 1, "/a", KindData, &recSink{})
+	b := add(m, 1, "/b", KindPersistentRecursive, &recSink{})
 	m.Add(2, "/a", KindData, &recSink{})
-	c := m.Add(1, "/a", KindChild, &recSink{})
+	c := add(m, 1, "/a", KindChild, &recSink{})
 	m.RemoveID(b)
 	got := m.SessionWatches(1)
 	want := []Registration{{a, 1, "/a", KindData}, {c, 1, "/a", KindChild}}
@@ -461,8 +461,8 @@ func TestFireOneRegistration(t *testing.T) {
 	one := NewChanSink(1)
 	per := NewChanSink(4)
 	other := NewChanSink(1)
-	oneID := m.Add(1, "/a", KindData, one)
-	perID := m.Add(1, "/a", KindPersistent, per)
+	oneID := add(m, 1, "/a", KindData, one)
+	perID := add(m, 1, "/a", KindPersistent, per)
 	m.Add(1, "/a", KindData, other)
 	ev := Event{Type: EventNodeDataChanged, Path: "/a", Zxid: 9}
 	if !m.Fire(oneID, ev) || !m.Fire(perID, ev) {

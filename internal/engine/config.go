@@ -81,6 +81,14 @@ type Config struct {
 	PurgeInterval time.Duration
 	// MaxDataSize is the largest znode data accepted (default 1 MiB).
 	MaxDataSize int
+	// MaxWatchesPerSession limits the watches one session holds at once,
+	// one-shot and persistent together (default
+	// DefaultMaxWatchesPerSession). A call that would set one more fails
+	// with ErrTooManyWatches and sets nothing; a watch that fires or is
+	// removed makes room. ZooKeeper has no such limit: it bounds the memory
+	// a session can pin (an idle watch costs a few hundred bytes, a
+	// persistent one up to DefaultWatchBuffer queued events more).
+	MaxWatchesPerSession int
 	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
 	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
 	// zookeeper.DigestAuthenticationProvider.superDigest.
@@ -143,6 +151,9 @@ const (
 	DefaultSnapRetainCount = 3
 	DefaultPurgeInterval   = time.Hour
 	DefaultMaxDataSize     = 1 << 20
+	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession:
+	// about 0.5 GiB of idle watches.
+	DefaultMaxWatchesPerSession = 1 << 20
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = 10
@@ -192,6 +203,9 @@ func (c Config) withDefaults() Config {
 	if c.ContainerMaxPerMinute == 0 {
 		c.ContainerMaxPerMinute = DefaultContainerMaxPerMinute
 	}
+	if c.MaxWatchesPerSession == 0 {
+		c.MaxWatchesPerSession = DefaultMaxWatchesPerSession
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -236,6 +250,8 @@ func (c Config) Validate() error {
 		return configErr("ContainerCheckInterval", "%v is negative", c.ContainerCheckInterval)
 	case c.ContainerMaxPerMinute < 0:
 		return configErr("ContainerMaxPerMinute", "%d is negative", c.ContainerMaxPerMinute)
+	case c.MaxWatchesPerSession < 0:
+		return configErr("MaxWatchesPerSession", "%d is negative", c.MaxWatchesPerSession)
 	}
 	if c.SuperDigest != "" {
 		if err := validateDigestID(c.SuperDigest); err != nil {

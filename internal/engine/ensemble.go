@@ -64,7 +64,7 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 	cfg = cfg.withDefaults()
 	e := &Ensemble{
 		cfg:      cfg,
-		watches:  watch.NewManager(),
+		watches:  newWatchManager(cfg),
 		reqC:     make(chan *request, 1024),
 		ctlC:     make(chan *request),
 		stopC:    make(chan struct{}),

@@ -23,6 +23,7 @@ var (
 	ErrOutcomeUnknown          = zkerr.ErrOutcomeUnknown
 	ErrNoWatcher               = zkerr.ErrNoWatcher
 	ErrWatchOverflow           = zkerr.ErrWatchOverflow
+	ErrTooManyWatches          = zkerr.ErrTooManyWatches
 	ErrRuntimeInconsistency    = zkerr.ErrRuntimeInconsistency
 	ErrDataInconsistency       = zkerr.ErrDataInconsistency
 	ErrUnimplemented           = zkerr.ErrUnimplemented

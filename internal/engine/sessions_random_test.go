@@ -26,6 +26,7 @@ type liveWatch struct {
 	from      int // index in the change log where it was set
 	end       int // change-log length when its session ended; -1 while alive
 	ch        <-chan Event
+	pw        *Watch
 	got       []Event
 }
 
@@ -135,7 +136,7 @@ func (w *sessionsWorld) setWatch(i int) {
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		lw.path, lw.recursive, lw.ch = "/e", true, wt.Events()
+		lw.path, lw.recursive, lw.pw = "/e", true, wt
 	case 1:
 		p := w.ownEphemeral(w.liveIndex())
 		if p == "" {
@@ -190,6 +191,13 @@ func (w *sessionsWorld) drain() {
 
 func (w *sessionsWorld) drainOne(lw *liveWatch) []Event {
 	var evs []Event
+	for lw.pw != nil {
+		ev, ok := lw.pw.TryNext()
+		if !ok {
+			return evs
+		}
+		evs = append(evs, ev)
+	}
 	for {
 		select {
 		case ev, ok := <-lw.ch:

@@ -10,14 +10,25 @@ import (
 	"github.com/embedzk/zk/znode"
 )
 
-// DefaultWatchBuffer is the number of events a persistent watch buffers; a
-// consumer that lets it fill up loses the watch (ErrWatchOverflow), never an
-// event silently.
+// DefaultWatchBuffer is the most events a persistent watch holds for its
+// consumer; a consumer that lets that many pile up loses the watch
+// (ErrWatchOverflow), never an event silently. The buffer grows with what is
+// queued: an idle watch holds none.
 const DefaultWatchBuffer = 1024
+
+// newWatchManager returns the watch tables of a peer configured by cfg
+// (defaults applied).
+func newWatchManager(cfg Config) *watch.Manager {
+	m := watch.NewManager()
+	m.SetSessionLimit(cfg.MaxWatchesPerSession)
+	return m
+}
 
 // GetW is Get that also sets a one-shot data watch on the node: the channel
 // receives one event (NodeDataChanged or NodeDeleted, or NotWatching if the
-// session ends first) and is then closed. No watch is set if Get fails.
+// session ends first) and is then closed. No watch is set if Get fails; a
+// session that has Config.MaxWatchesPerSession watches already gets
+// ErrTooManyWatches (and no data) from every call that sets one.
 func (s *Session) GetW(ctx context.Context, path string) ([]byte, Stat, <-chan Event, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return nil, Stat{}, nil, err
@@ -26,7 +37,7 @@ func (s *Session) GetW(ctx context.Context, path string) ([]byte, Stat, <-chan E
 	var ch <-chan Event
 	err := s.read(ctx, func() (err error) {
 		if n, err = s.readNode(path, true, znode.PermRead); err == nil {
-			ch = s.addWatch(path, watch.KindData)
+			ch, err = s.addWatch(path, watch.KindData)
 		}
 		return err
 	})
@@ -51,7 +62,7 @@ func (s *Session) ExistsW(ctx context.Context, path string) (bool, Stat, <-chan 
 			found, err = false, nil
 		}
 		if err == nil {
-			ch = s.addWatch(path, watch.KindExist)
+			ch, err = s.addWatch(path, watch.KindExist)
 		}
 		return err
 	})
@@ -73,7 +84,7 @@ func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, Stat, <
 	var ch <-chan Event
 	err := s.read(ctx, func() (err error) {
 		if names, n, err = s.readChildren(path); err == nil {
-			ch = s.addWatch(path, watch.KindChild)
+			ch, err = s.addWatch(path, watch.KindChild)
 		}
 		return err
 	})
@@ -84,38 +95,71 @@ func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, Stat, <
 }
 
 // addWatch registers a one-shot watch; the caller holds the apply lock.
-func (s *Session) addWatch(path string, kind watch.Kind) <-chan Event {
+// A one-shot watch gets exactly one event, so a channel of one holds it.
+func (s *Session) addWatch(path string, kind watch.Kind) (<-chan Event, error) {
 	sink := watch.NewChanSink(1)
-	s.e.watches.Add(s.id, path, kind, sink)
-	return sink.C()
+	if _, err := s.e.watches.Add(s.id, path, kind, sink); err != nil {
+		return nil, err
+	}
+	return sink.C(), nil
 }
 
 // Watch is a persistent watch (ZooKeeper 3.6's addWatch): it stays until
-// removed or its session ends.
+// removed or its session ends. Its consumer pulls the events: Next waits for
+// the next one; Ready and TryNext serve a select loop. Events wait in a
+// buffer that grows with what is queued, up to DefaultWatchBuffer, so an
+// idle watch costs a few hundred bytes.
 type Watch struct {
-	s    *Session
-	id   watch.ID
-	sink *watch.ChanSink
+	s  *Session
+	id watch.ID
+	q  *watch.Queue
 }
 
-// Events returns the watch's events in zxid order. The channel is closed
-// when the watch ends: after a removal event, a NotWatching event (the
-// session ended), or an overflow (Err reports ErrWatchOverflow).
-func (w *Watch) Events() <-chan Event { return w.sink.C() }
+// Next returns the watch's next event, in zxid order, waiting until there is
+// one or ctx ends (an event already queued is returned even if ctx is done).
+// The last event of a watch says why it ended: PersistentWatchRemoved, or
+// NotWatching whose Err is ErrSessionExpired, ErrClosed (the session or the
+// Ensemble closed) or ErrWatchOverflow (the consumer let DefaultWatchBuffer
+// events pile up). After that last event Next returns an error: one that
+// wraps ErrNoWatcher after a removal, else the last event's Err.
+func (w *Watch) Next(ctx context.Context) (Event, error) { return w.q.Next(ctx) }
+
+// TryNext returns the next event if one is queued, without waiting; false
+// means none is queued now (Next tells whether the watch has ended).
+func (w *Watch) TryNext() (Event, bool) { return w.q.TryNext() }
+
+// Ready returns a channel that holds a value whenever an event is queued or
+// the watch has ended: receive from it, then take events with TryNext until
+// it returns false. A value may be stale (TryNext then returns false at
+// once); the channel is never closed.
+//
+//	for {
+//		select {
+//		case <-w.Ready():
+//			for ev, ok := w.TryNext(); ok; ev, ok = w.TryNext() {
+//				handle(ev) // the last one says why the watch ended
+//			}
+//		case <-ctx.Done():
+//			return
+//		}
+//	}
+func (w *Watch) Ready() <-chan struct{} { return w.q.Ready() }
 
 // Err reports why the watch ended early: ErrWatchOverflow if its consumer
 // fell behind, else nil.
-func (w *Watch) Err() error { return w.sink.Err() }
+func (w *Watch) Err() error { return w.q.Err() }
 
-// Remove removes the watch; its channel gets PersistentWatchRemoved and is
-// closed. Removing a watch that already ended is not an error.
+// Remove removes the watch; its last event is PersistentWatchRemoved.
+// Removing a watch that already ended is not an error.
 func (w *Watch) Remove() { w.s.e.watches.RemoveID(w.id) }
 
 // AddWatch sets a persistent watch on path, recursive or not. A persistent
 // watch gets NodeCreated, NodeDeleted, NodeDataChanged and
 // NodeChildrenChanged for path; a recursive one gets the first three for
 // path and every node below it (and never NodeChildrenChanged). The node
-// need not exist; the session needs READ on the nodes it hears about.
+// need not exist; the session needs READ on the nodes it hears about. A
+// session that has Config.MaxWatchesPerSession watches already gets
+// ErrTooManyWatches.
 func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*Watch, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return nil, err
@@ -126,9 +170,12 @@ func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*W
 	}
 	var w *Watch
 	err := s.read(ctx, func() error {
-		sink := watch.NewChanSink(DefaultWatchBuffer)
-		w = &Watch{s: s, id: s.e.watches.Add(s.id, path, kind, sink), sink: sink}
-		return nil
+		q := watch.NewQueue(DefaultWatchBuffer)
+		id, err := s.e.watches.Add(s.id, path, kind, q)
+		if err == nil {
+			w = &Watch{s: s, id: id, q: q}
+		}
+		return err
 	})
 	if err != nil {
 		return nil, opError("addWatch", path, err)

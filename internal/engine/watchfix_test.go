@@ -58,19 +58,19 @@ func TestWatchModesCoexistOnOnePath(t *testing.T) {
 	}
 	// The persistent watches saw everything and are still there.
 	for _, want := range []EventType{EventNodeDataChanged, EventNodeChildrenChanged, EventNodeDataChanged, EventNodeChildrenChanged} {
-		if ev := recv(t, pw.Events()); ev.Type != want {
+		if ev := take(t, pw); ev.Type != want {
 			t.Fatalf("persistent watch: %+v, want %v", ev, want)
 		}
 	}
 	for _, want := range []EventType{EventNodeDataChanged, EventNodeCreated, EventNodeDataChanged, EventNodeCreated} {
-		if ev := recv(t, rw.Events()); ev.Type != want {
+		if ev := take(t, rw); ev.Type != want {
 			t.Fatalf("recursive watch: %+v, want %v", ev, want)
 		}
 	}
 	if _, err := s.Set(ctx, "/w", nil, -1); err != nil {
 		t.Fatal(err)
 	}
-	if ev := recv(t, pw.Events()); ev.Type != EventNodeDataChanged {
+	if ev := take(t, pw); ev.Type != EventNodeDataChanged {
 		t.Fatalf("persistent watch after the one-shot ones fired: %+v", ev)
 	}
 }
@@ -111,22 +111,25 @@ func TestRemoveWatchesRemovesOnlyItsKind(t *testing.T) {
 	}
 	mustCreate(t, s, "/r/c", "")
 	for _, want := range []EventType{EventNodeDataChanged, EventNodeChildrenChanged} {
-		if ev := recv(t, pw.Events()); ev.Type != want {
+		if ev := take(t, pw); ev.Type != want {
 			t.Fatalf("persistent watch, both halves: %+v, want %v", ev, want)
 		}
 	}
 	if err := s.RemoveWatches(ctx, "/r", WatcherPersistent); err != nil {
 		t.Fatal(err)
 	}
-	if ev := recv(t, pw.Events()); ev.Type != EventPersistentWatchRemoved {
+	if ev := take(t, pw); ev.Type != EventPersistentWatchRemoved {
 		t.Fatalf("persistent removal: %+v", ev)
 	}
 	if _, err := s.Set(ctx, "/r", nil, -1); err != nil {
 		t.Fatal(err)
 	}
 	mustCreate(t, s, "/r/d", "")
-	if ev, ok := <-pw.Events(); ok {
+	if ev, ok := pw.TryNext(); ok {
 		t.Fatalf("a removed persistent watch still fires: %+v", ev)
+	}
+	if _, err := pw.Next(ctx); !errors.Is(err, ErrNoWatcher) {
+		t.Fatalf("Next after removal: %v, want ErrNoWatcher", err)
 	}
 	noEvent(t, dw, "removed data watch")
 }

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"errors"
 	"strings"
 
 	zk "github.com/embedzk/zk"
@@ -19,6 +21,7 @@ type watchRec struct {
 	inc        int
 	snaps      int // the peer's snapshot installs when it was set
 	ch         <-chan zk.Event
+	pw         *zk.Watch
 	events     []zk.Event
 	closed     bool
 	expect     *znode.Change // one-shot: the change that must fire it, once known
@@ -29,13 +32,17 @@ func newWatchRec(c *client, op *opRecord) *watchRec {
 	r := &watchRec{c: c, handle: c.handle, op: op, path: op.path, at: op.applied, peer: op.peer, inc: op.inc,
 		snaps: op.peer.snaps, ch: op.watchC}
 	if op.pw != nil {
-		r.persistent, r.ch = true, op.pw.Events()
+		r.persistent, r.pw = true, op.pw
 	}
 	return r
 }
 
 // poll takes the events that arrived.
 func (r *watchRec) poll() {
+	if r.pw != nil {
+		r.pollPersistent()
+		return
+	}
 	for !r.closed {
 		select {
 		case ev, ok := <-r.ch:
@@ -52,6 +59,25 @@ func (r *watchRec) poll() {
 		default:
 			return
 		}
+	}
+}
+
+// pollPersistent takes the events queued on a persistent watch; Next with a
+// done ctx returns a queued event, or the end, without waiting.
+func (r *watchRec) pollPersistent() {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for !r.closed {
+		ev, err := r.pw.Next(done)
+		switch {
+		case errors.Is(err, context.Canceled):
+			return
+		case err != nil:
+			r.closed = true
+			return
+		}
+		r.events = append(r.events, ev)
+		r.c.w.trace.line(r.c.w.now, "event c%d %s %v %s %#x", r.c.id, r.path, ev.Type, ev.Path, ev.Zxid)
 	}
 }
 

@@ -106,6 +106,9 @@ var (
 	// watch was removed and its channel closed so that no event is dropped
 	// silently.
 	ErrWatchOverflow = errors.New("zk: watch buffer overflow; watch removed")
+	// ErrTooManyWatches reports a watch refused because its session already
+	// has as many watches as the configured limit; nothing was registered.
+	ErrTooManyWatches = errors.New("zk: too many watches for one session")
 )
 
 // subError is a sentinel that also matches a broader sentinel under
@@ -166,6 +169,9 @@ const (
 	CodeNotServing    Code = -1004
 	CodeOutcome       Code = -1005
 	CodeWatchOverflow Code = -1006
+
+	// CodeTooManyWatches travels with ErrTooManyWatches.
+	CodeTooManyWatches Code = -1007
 )
 
 // table pairs each code with its sentinel, in a fixed order so that CodeOf is
@@ -211,6 +217,7 @@ var table = []struct {
 	{CodeNotServing, ErrNotServing},
 	{CodeOutcome, ErrOutcomeUnknown},
 	{CodeWatchOverflow, ErrWatchOverflow},
+	{CodeTooManyWatches, ErrTooManyWatches},
 }
 
 // CodeOf returns the code of err: CodeOK for nil, the code of the first
@@ -219,10 +226,11 @@ func CodeOf(err error) Code {
 	if err == nil {
 		return CodeOK
 	}
-	// The zk-specific sentinels come first: they also match the broader
-	// ErrConnectionLoss.
-	for _, e := range table[len(table)-6:] {
-		if errors.Is(err, e.err) {
+	// The zk-specific sentinels (codes from -1000 down) come first: they
+	// also match broader ones (ErrConnectionLoss) or travel wrapped in them
+	// (ErrBadArguments).
+	for _, e := range table {
+		if e.code <= -1000 && errors.Is(err, e.err) {
 			return e.code
 		}
 	}

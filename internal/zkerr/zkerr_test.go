@@ -37,3 +37,18 @@ func TestSubErrorsMatchConnectionLoss(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnCodesWinOverZooKeepers: an error that wraps one of zk's own
+// sentinels with a ZooKeeper one (ErrInvalidPath travels as
+// ErrBadArguments) keeps zk's code, wherever the sentinel sits in the table.
+func TestOwnCodesWinOverZooKeepers(t *testing.T) {
+	for _, e := range table {
+		if e.code > -1000 {
+			continue
+		}
+		err := fmt.Errorf("%w: %w", ErrBadArguments, e.err)
+		if got := CodeOf(err); got != e.code {
+			t.Errorf("CodeOf(%v) = %d, want %d", err, got, e.code)
+		}
+	}
+}
