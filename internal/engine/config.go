@@ -89,10 +89,19 @@ type Config struct {
 	// port, authenticated by PeerSecret and/or PeerTLS. Ignored standalone.
 	Transport transport.Transport
 	// PeerSecret authenticates peers to each other on the default TCP
-	// transport (HMAC challenge-response). Required with Servers unless
-	// PeerTLS is set or Transport is given.
+	// transport (HMAC challenge-response, the dialer proving first; see
+	// package zab/transport). Required with Servers unless PeerTLS is set
+	// or Transport is given. It must be random bytes, at least 16 of them
+	// (32 from crypto/rand is right): Validate refuses a secret that is
+	// short, constant (16 zero bytes), a repeated pattern, a constant-step
+	// run, or that shows too little variety (transport.CheckSecret). zoo.cfg:
+	// quorum.auth.secret.location names a file holding it.
 	PeerSecret []byte
-	// PeerTLS, if set, makes the default TCP transport use mutual TLS.
+	// PeerTLS, if set, makes the default TCP transport use mutual TLS. It
+	// needs Certificates, RootCAs and ClientCAs, and each peer's
+	// certificate must carry the DNS name "zk-peer-<id>"
+	// (transport.PeerName). zoo.cfg: sslQuorum=true with the
+	// ssl.quorum.* PEM files (see ParseZooCfg).
 	PeerTLS *tls.Config
 	// Logger receives the peer's logs; default discards them.
 	Logger *slog.Logger
@@ -267,8 +276,11 @@ func (c Config) validateServers() error {
 		return configErr("Servers", "no voters (every server is an observer)")
 	case c.Transport == nil && len(c.PeerSecret) == 0 && c.PeerTLS == nil:
 		return configErr("PeerSecret", "required with Servers unless PeerTLS or Transport is set (peers must authenticate)")
-	case len(c.PeerSecret) > 0 && len(c.PeerSecret) < 16:
-		return configErr("PeerSecret", "%d bytes is too short (at least 16)", len(c.PeerSecret))
+	}
+	if len(c.PeerSecret) > 0 {
+		if err := transport.CheckSecret(c.PeerSecret); err != nil {
+			return fmt.Errorf("%w: PeerSecret: %w", ErrInvalidConfig, err)
+		}
 	}
 	return nil
 }
