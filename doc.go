@@ -346,8 +346,31 @@ func DigestACL(perms Perm, user, password string) ACL { return engine.DigestACL(
 // (nil or empty for a standalone configuration). Keys zk has no use for
 // (clientPort, admin.*, 4lw.*, metrics providers, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
-// line. The result still needs Validate (and a PeerSecret or PeerTLS for a
-// replicated ensemble).
+// line. The result still needs Validate.
+//
+// A replicated peer needs peer authentication, which zoo.cfg gives with
+// these keys (files are read now; relative paths are relative to the
+// working directory, as ZooKeeper's):
+//
+//	quorum.auth.secret.location      a file holding the shared secret (Config.PeerSecret):
+//	                                 random bytes, at least 16, the same on every peer; one
+//	                                 trailing newline is not part of it
+//	sslQuorum=true                   mutual TLS between peers (Config.PeerTLS), from PEM files:
+//	ssl.quorum.certificate.location  this peer's certificate chain; the certificate must carry
+//	                                 the DNS name zk-peer-<myid>
+//	ssl.quorum.privateKey.location   its private key, unencrypted
+//	ssl.quorum.keyStore.location     instead of the two above, one PEM file with both
+//	                                 (ZooKeeper's PEM key store)
+//	ssl.quorum.trustStore.location   the CA certificates peers are verified against
+//
+// ssl.quorum.keyStore.type and ssl.quorum.trustStore.type may be PEM;
+// ssl.quorum.keyStore.password must be empty. Without sslQuorum=true the
+// TLS files are not read (as in ZooKeeper) and their keys are returned in
+// ignored. With both a secret and TLS, peers must pass both.
+//
+// autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
+// ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
+// ever deleted. (A Config made in code purges hourly by default.)
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	return engine.ParseZooCfg(r, myid)
 }
