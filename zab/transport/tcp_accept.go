@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"time"
 )
 
@@ -38,6 +39,10 @@ func (t *TCP) acceptLoop() {
 		}
 		t.wg.Add(1)
 		go t.accept(raw, pc)
+		// Let the new goroutine read what has already arrived before the
+		// next accept: a peer's hello is usually there by now, and then no
+		// connection accepted after it can push it out of the anonymous stage.
+		runtime.Gosched()
 	}
 }
 
