@@ -126,8 +126,9 @@
 // bound the oldest anonymous connection (of that source, or overall) is
 // closed to make room, so the newest always gets in: a peer, which sends
 // its hello as soon as it connects, is through long before silent
-// connections can push it out, while silent connections only push each
-// other out. From its hello on, a handshake holds the slot of the id it
+// connections can push it out (the accept loop lets each new connection
+// read what has arrived before it accepts the next), while silent
+// connections only push each other out. From its hello on, a handshake holds the slot of the id it
 // claims, one per member that may dial, which anonymous connections never
 // take; a newer claim of the same id replaces an older one. So a client
 // that holds any number of silent connections open and re-dials them
