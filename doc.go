@@ -138,8 +138,14 @@ type Server = engine.Server
 //	// SnapRetainCount is the number of snapshots kept (default 3, at least 3).
 //	SnapRetainCount int
 //
-//	// PurgeInterval is how often old snapshots and logs are purged (default
-//	// 1h; negative disables).
+//	// PurgeInterval is how often the log files below the oldest snapshot
+//	// kept are purged; snapshots beyond the SnapRetainCount newest are
+//	// deleted as new ones are written (default 1h). Negative disables every
+//	// deletion, as ZooKeeper's autopurge.purgeInterval=0: all snapshot and
+//	// log files are kept, and disk use grows until an operator removes old
+//	// ones. Note the two defaults: a Config made in code (PurgeInterval 0)
+//	// purges hourly, the embedded default; a zoo.cfg read by ParseZooCfg
+//	// without autopurge.purgeInterval purges nothing, as ZooKeeper.
 //	PurgeInterval time.Duration
 //
 //	// MaxDataSize is the largest znode data accepted (default 1 MiB).
@@ -174,11 +180,20 @@ type Server = engine.Server
 //	Transport transport.Transport
 //
 //	// PeerSecret authenticates peers to each other on the default TCP
-//	// transport (HMAC challenge-response). Required with Servers unless
-//	// PeerTLS is set or Transport is given.
+//	// transport (HMAC challenge-response, the dialer proving first; see
+//	// package zab/transport). Required with Servers unless PeerTLS is set
+//	// or Transport is given. It must be random bytes, at least 16 of them
+//	// (32 from crypto/rand is right): Validate refuses a secret that is
+//	// short, constant (16 zero bytes), a repeated pattern, a constant-step
+//	// run, or that shows too little variety (transport.CheckSecret). zoo.cfg:
+//	// quorum.auth.secret.location names a file holding it.
 //	PeerSecret []byte
 //
-//	// PeerTLS, if set, makes the default TCP transport use mutual TLS.
+//	// PeerTLS, if set, makes the default TCP transport use mutual TLS. It
+//	// needs Certificates, RootCAs and ClientCAs, and each peer's
+//	// certificate must carry the DNS name "zk-peer-<id>"
+//	// (transport.PeerName). zoo.cfg: sslQuorum=true with the
+//	// ssl.quorum.* PEM files (see ParseZooCfg).
 //	PeerTLS *tls.Config
 //
 //	// Logger receives the peer's logs; default discards them.
@@ -814,8 +829,31 @@ func DigestACL(perms Perm, user, password string) ACL { return engine.DigestACL(
 // (nil or empty for a standalone configuration). Keys zk has no use for
 // (clientPort, admin.*, 4lw.*, metrics providers, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
-// line. The result still needs Validate (and a PeerSecret or PeerTLS for a
-// replicated ensemble).
+// line. The result still needs Validate.
+//
+// A replicated peer needs peer authentication, which zoo.cfg gives with
+// these keys (files are read now; relative paths are relative to the
+// working directory, as ZooKeeper's):
+//
+//	quorum.auth.secret.location      a file holding the shared secret (Config.PeerSecret):
+//	                                 random bytes, at least 16, the same on every peer; one
+//	                                 trailing newline is not part of it
+//	sslQuorum=true                   mutual TLS between peers (Config.PeerTLS), from PEM files:
+//	ssl.quorum.certificate.location  this peer's certificate chain; the certificate must carry
+//	                                 the DNS name zk-peer-<myid>
+//	ssl.quorum.privateKey.location   its private key, unencrypted
+//	ssl.quorum.keyStore.location     instead of the two above, one PEM file with both
+//	                                 (ZooKeeper's PEM key store)
+//	ssl.quorum.trustStore.location   the CA certificates peers are verified against
+//
+// ssl.quorum.keyStore.type and ssl.quorum.trustStore.type may be PEM;
+// ssl.quorum.keyStore.password must be empty. Without sslQuorum=true the
+// TLS files are not read (as in ZooKeeper) and their keys are returned in
+// ignored. With both a secret and TLS, peers must pass both.
+//
+// autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
+// ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
+// ever deleted. (A Config made in code purges hourly by default.)
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	return engine.ParseZooCfg(r, myid)
 }

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -76,8 +78,14 @@ type Config struct {
 	SnapCount int
 	// SnapRetainCount is the number of snapshots kept (default 3, at least 3).
 	SnapRetainCount int
-	// PurgeInterval is how often old snapshots and logs are purged (default
-	// 1h; negative disables).
+	// PurgeInterval is how often the log files below the oldest snapshot
+	// kept are purged; snapshots beyond the SnapRetainCount newest are
+	// deleted as new ones are written (default 1h). Negative disables every
+	// deletion, as ZooKeeper's autopurge.purgeInterval=0: all snapshot and
+	// log files are kept, and disk use grows until an operator removes old
+	// ones. Note the two defaults: a Config made in code (PurgeInterval 0)
+	// purges hourly, the embedded default; a zoo.cfg read by ParseZooCfg
+	// without autopurge.purgeInterval purges nothing, as ZooKeeper.
 	PurgeInterval time.Duration
 	// MaxDataSize is the largest znode data accepted (default 1 MiB).
 	MaxDataSize int
@@ -105,10 +113,19 @@ type Config struct {
 	// port, authenticated by PeerSecret and/or PeerTLS. Ignored standalone.
 	Transport transport.Transport
 	// PeerSecret authenticates peers to each other on the default TCP
-	// transport (HMAC challenge-response). Required with Servers unless
-	// PeerTLS is set or Transport is given.
+	// transport (HMAC challenge-response, the dialer proving first; see
+	// package zab/transport). Required with Servers unless PeerTLS is set
+	// or Transport is given. It must be random bytes, at least 16 of them
+	// (32 from crypto/rand is right): Validate refuses a secret that is
+	// short, constant (16 zero bytes), a repeated pattern, a constant-step
+	// run, or that shows too little variety (transport.CheckSecret). zoo.cfg:
+	// quorum.auth.secret.location names a file holding it.
 	PeerSecret []byte
-	// PeerTLS, if set, makes the default TCP transport use mutual TLS.
+	// PeerTLS, if set, makes the default TCP transport use mutual TLS. It
+	// needs Certificates, RootCAs and ClientCAs, and each peer's
+	// certificate must carry the DNS name "zk-peer-<id>"
+	// (transport.PeerName). zoo.cfg: sslQuorum=true with the
+	// ssl.quorum.* PEM files (see ParseZooCfg).
 	PeerTLS *tls.Config
 	// Logger receives the peer's logs; default discards them.
 	Logger *slog.Logger
@@ -300,11 +317,49 @@ func (c Config) validateServers() error {
 	case voters == 0:
 		return configErr("Servers", "no voters (every server is an observer)")
 	case c.Transport == nil && len(c.PeerSecret) == 0 && c.PeerTLS == nil:
-		return configErr("PeerSecret", "required with Servers unless PeerTLS or Transport is set (peers must authenticate)")
-	case len(c.PeerSecret) > 0 && len(c.PeerSecret) < 16:
-		return configErr("PeerSecret", "%d bytes is too short (at least 16)", len(c.PeerSecret))
+		return configErr("PeerSecret", "required with Servers unless PeerTLS or Transport is set (peers must authenticate; "+
+			"in zoo.cfg: quorum.auth.secret.location, or sslQuorum=true with the ssl.quorum.* PEM files)")
+	}
+	if len(c.PeerSecret) > 0 {
+		if err := transport.CheckSecret(c.PeerSecret); err != nil {
+			return fmt.Errorf("%w: PeerSecret: %w", ErrInvalidConfig, err)
+		}
+	}
+	if c.Transport == nil && c.PeerTLS != nil {
+		if err := checkPeerCert(c.PeerTLS, c.ID); err != nil {
+			return configErr("PeerTLS", "%v", err)
+		}
 	}
 	return nil
+}
+
+// checkPeerCert checks that this peer's own certificate names it, so a
+// certificate issued for another peer fails here rather than at every
+// handshake.
+func checkPeerCert(c *tls.Config, id int64) error {
+	if len(c.Certificates) == 0 || len(c.Certificates[0].Certificate) == 0 {
+		return nil // GetCertificate or friends: checked at the handshake
+	}
+	leaf := c.Certificates[0].Leaf
+	if leaf == nil {
+		var err error
+		if leaf, err = x509.ParseCertificate(c.Certificates[0].Certificate[0]); err != nil {
+			return fmt.Errorf("this peer's certificate: %v", err)
+		}
+	}
+	if err := leaf.VerifyHostname(transport.PeerName(id)); err != nil {
+		return fmt.Errorf("this peer's certificate must carry the DNS name %s: %v", transport.PeerName(id), err)
+	}
+	return nil
+}
+
+// walSnapRetain is how many snapshots the log keeps: all of them when
+// purging is disabled.
+func (c Config) walSnapRetain() int {
+	if c.PurgeInterval < 0 {
+		return math.MaxInt
+	}
+	return c.SnapRetainCount
 }
 
 // standalone reports whether c describes an ensemble of one.

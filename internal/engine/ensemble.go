@@ -101,7 +101,7 @@ func (e *Ensemble) openStorage() error {
 	c := e.cfg
 	l, err := wal.Open(wal.Options{
 		FS: c.FS, Dir: c.DataLogDir, SnapDir: c.DataDir + "/snapshots",
-		SnapRetainCount: c.SnapRetainCount, Logger: c.Logger, SegmentSize: c.TestHooks.SegmentBytes(),
+		SnapRetainCount: c.walSnapRetain(), Logger: c.Logger, SegmentSize: c.TestHooks.SegmentBytes(),
 	})
 	if err != nil {
 		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)

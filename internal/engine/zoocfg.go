@@ -16,9 +16,33 @@ import (
 // (nil or empty for a standalone configuration). Keys zk has no use for
 // (clientPort, admin.*, 4lw.*, metrics providers, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
-// line. The result still needs Validate (and a PeerSecret or PeerTLS for a
-// replicated ensemble).
+// line. The result still needs Validate.
+//
+// A replicated peer needs peer authentication, which zoo.cfg gives with
+// these keys (files are read now; relative paths are relative to the
+// working directory, as ZooKeeper's):
+//
+//	quorum.auth.secret.location      a file holding the shared secret (Config.PeerSecret):
+//	                                 random bytes, at least 16, the same on every peer; one
+//	                                 trailing newline is not part of it
+//	sslQuorum=true                   mutual TLS between peers (Config.PeerTLS), from PEM files:
+//	ssl.quorum.certificate.location  this peer's certificate chain; the certificate must carry
+//	                                 the DNS name zk-peer-<myid>
+//	ssl.quorum.privateKey.location   its private key, unencrypted
+//	ssl.quorum.keyStore.location     instead of the two above, one PEM file with both
+//	                                 (ZooKeeper's PEM key store)
+//	ssl.quorum.trustStore.location   the CA certificates peers are verified against
+//
+// ssl.quorum.keyStore.type and ssl.quorum.trustStore.type may be PEM;
+// ssl.quorum.keyStore.password must be empty. Without sslQuorum=true the
+// TLS files are not read (as in ZooKeeper) and their keys are returned in
+// ignored. With both a secret and TLS, peers must pass both.
+//
+// autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
+// ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
+// ever deleted (see Config.PurgeInterval).
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
+	var auth zooAuth
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -30,7 +54,10 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %q is not key=value", ErrInvalidConfig, line, text)
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		known, err := cfg.setZooKey(key, value)
+		known, err := auth.set(key, value, line)
+		if !known {
+			known, err = cfg.setZooKey(key, value)
+		}
 		if err != nil {
 			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %s: %v", ErrInvalidConfig, line, key, err)
 		}
@@ -41,6 +68,14 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	if err := sc.Err(); err != nil {
 		return Config{}, nil, fmt.Errorf("zk: reading zoo.cfg: %w", err)
 	}
+	if cfg.PurgeInterval == 0 {
+		cfg.PurgeInterval = -1 // no autopurge.purgeInterval: ZooKeeper does not purge
+	}
+	notRead, err := auth.load(&cfg)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	ignored = append(ignored, notRead...)
 	if len(strings.TrimSpace(string(myid))) > 0 {
 		if cfg.ID, err = parseMyID(myid); err != nil {
 			return Config{}, nil, err
@@ -117,8 +152,8 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 			return true, err
 		}
 		c.PurgeInterval = time.Duration(hours) * time.Hour
-		if hours == 0 {
-			c.PurgeInterval = -1 // ZooKeeper: 0 disables the purge task
+		if hours <= 0 {
+			c.PurgeInterval = -1 // ZooKeeper: 0 (or less) disables the purge task
 		}
 		return true, nil
 	}

@@ -62,40 +62,86 @@
 // EventUp. A connection that fails to authenticate never touches the
 // current one.
 //
-// Wire format. Each side opens with the 4 magic bytes "zkPT". Every frame
-// is: a 4-byte big-endian payload length, 1 byte protocol version
-// (ProtocolVersion), 1 byte frame kind, then the payload. A frame of another
-// version, an unknown kind, or a length over the limit breaks the connection
-// (before the payload is read or allocated). Until the handshake completes
-// the limit is 1 KiB whatever MaxFrame is. After it, the kinds are data (an
-// opaque frame) and ping (empty; written after Heartbeat of silence). A
-// connection on which nothing arrives for IdleTimeout is broken, which
-// detects half-open connections.
+// Wire format. Each side opens with a preamble: the 4 magic bytes "zkPT"
+// and the protocol version (ProtocolVersion, 2). An acceptor that gets
+// another version answers with its own preamble and closes, so both sides
+// can log which versions met. Every frame is then: a 4-byte big-endian
+// payload length, 1 byte protocol version, 1 byte frame kind, the payload.
+// A frame of another version, an unknown kind, or a length over the limit
+// breaks the connection (before the payload is read or allocated). Until
+// the handshake completes the limit is 1 KiB whatever MaxFrame is. After
+// it, the kinds are data (an opaque frame) and ping (empty; written after
+// Heartbeat of silence). A connection on which nothing arrives for
+// IdleTimeout is broken, which detects half-open connections.
 //
 // Handshake, before any frame is trusted (payloads msgpack via
 // internal/codec): the dialer sends hello{its id, the id it means to reach,
-// a 32-byte nonce}; the acceptor checks the claimed id is a member with a
-// higher id (and, with TLS, that the verified client certificate names it),
-// then answers challenge{its id, its nonce, its proof}; the dialer checks the
-// acceptor's proof and answers with its own; the acceptor checks it and
-// sends welcome. Each refusal is logged by the refusing side, sent as a
-// reject frame with a reason, and followed by close; a refused peer produces
-// no event anywhere. With a shared secret each proof is HMAC-SHA256 over a
-// role label, the version, both ids and both nonces, so it binds the
-// identity, the direction and this very connection (no replay, no
-// reflection). With TLS (mutual, at least TLS 1.2) identity comes from the
-// certificates: a peer's certificate must carry the DNS SAN PeerName(id),
-// "zk-peer-<id>"; the dialer checks the acceptor's through ServerName, the
-// acceptor checks the dialer's against its claimed id. With both, both are
-// checked. A shared secret authenticates the handshake only: frames after it
-// are neither encrypted nor integrity-protected, so use TLS on networks you
-// do not trust. Anyone holding the secret can claim any id.
+// a 32-byte nonce nD}; the acceptor checks the claimed id is a member with
+// a higher id (and, with TLS, that the verified client certificate names
+// it), then answers challenge{its id, a 32-byte nonce nA}; the dialer
+// answers proof{pD}; the acceptor checks pD and answers welcome{pA}; the
+// dialer checks pA. Each refusal is logged by the refusing side, sent as a
+// reject frame with a reason, and followed by close; a refused peer
+// produces no event anywhere. With a shared secret each proof is
+// HMAC-SHA256 over a role label, the version, both ids and both nonces, so
+// it binds the identity, the direction and this very connection: a proof
+// cannot be replayed (the other side's nonce is fresh), reflected (the
+// labels differ) or moved to another id. With TLS (mutual, at least TLS
+// 1.2) identity comes from the certificates: a peer's certificate must
+// carry the DNS SAN PeerName(id), "zk-peer-<id>"; the dialer checks the
+// acceptor's through ServerName, the acceptor checks the dialer's against
+// its claimed id. With both, both are checked.
+//
+// Who proves first, and what each side can learn. With a shared secret
+// and no TLS, one side must show a secret-dependent value before the other
+// has shown anything, and whoever receives it can test guesses of the
+// secret against it offline. The dialer goes first, because anyone who
+// can reach the port can be a dialer, while an acceptor is what a dialer
+// chose to reach: a configured address.
+//   - An unauthenticated dialer (anyone who connects) receives only the
+//     preamble and challenge{acceptor id, random nA}: nothing that depends
+//     on the secret. Its proof is checked and refused, so each connection
+//     tests one guess, online, within the handshake bounds below.
+//   - An unauthenticated acceptor (someone who answers at a configured
+//     peer's address, by owning it or by intercepting the path) receives
+//     pD = HMAC(secret, ..., nD, nA) for an nA it chose, and can test
+//     guesses against it offline; it never gets a welcome it could use,
+//     since the dialer refuses a wrong pA. That is why CheckSecret refuses
+//     short and patterned secrets (a random secret of 16 bytes or more is
+//     beyond any search), and why a network where addresses can be
+//     hijacked calls for TLS: with TLS the acceptor's certificate is
+//     verified before any proof travels, and the proof travels encrypted.
+//
+// A password-authenticated key exchange (SPAKE2, CPace) would leave no
+// offline test to either side, but the standard library has none, and
+// with random secrets the test is worthless anyway. A shared secret
+// authenticates the handshake only: frames after it are neither encrypted
+// nor integrity-protected, so use TLS on networks you do not trust. Anyone
+// holding the secret can claim any id.
+//
+// Handshake bounds (accept side). Every handshake ends within
+// HandshakeTimeout of the accept. Until its hello names a member that may
+// dial this peer, a connection is anonymous: at most MaxHandshakes of them
+// at once, and MaxHandshakesPerHost from one source IP address. At either
+// bound the oldest anonymous connection (of that source, or overall) is
+// closed to make room, so the newest always gets in: a peer, which sends
+// its hello as soon as it connects, is through long before silent
+// connections can push it out (the accept loop lets each new connection
+// read what has arrived before it accepts the next), while silent
+// connections only push each other out. From its hello on, a handshake holds the slot of the id it
+// claims, one per member that may dial, which anonymous connections never
+// take; a newer claim of the same id replaces an older one. So a client
+// that holds any number of silent connections open and re-dials them
+// cannot keep a configured peer out (TestTCPRejoinDuringFlood). What it
+// can still do: one that knows a member's id and claims it faster than the
+// member finishes its handshake (one round trip) can delay that member;
+// TLS (the claim is made only after the certificate is verified) or
+// filtering the quorum port to the members' addresses stops that.
 //
 // Reconnect: each dial loop waits between attempts with exponential backoff
 // (Backoff.Min doubling to Backoff.Max, reset by a successful handshake),
 // each wait jittered to between half and all of its value from a seeded
-// PCG (TCPConfig.Seed, or crypto/rand). Connections still in their handshake
-// are bounded by MaxHandshakes and by HandshakeTimeout.
+// PCG (TCPConfig.Seed, or crypto/rand).
 //
 // Goroutines: one accept loop, one dial loop per lower peer, one goroutine
 // per connection in its handshake (it then reads the connection) and one

@@ -100,19 +100,19 @@ func TestFrameMalformed(t *testing.T) {
 	}
 }
 
-func TestMagic(t *testing.T) {
+func TestPreamble(t *testing.T) {
 	var buf bytes.Buffer
 	f := newFrameRW(rw{nil, &buf})
-	if err := f.writeMagic(); err != nil || f.w.Flush() != nil {
+	if err := f.writePreamble(); err != nil || f.w.Flush() != nil {
 		t.Fatal(err)
 	}
-	if err := readerRW(bytes.NewReader(buf.Bytes())).readMagic(); err != nil {
-		t.Fatalf("own magic: %v", err)
+	if v, err := readerRW(bytes.NewReader(buf.Bytes())).readPreamble(); err != nil || v != ProtocolVersion {
+		t.Fatalf("own preamble: version %d, %v", v, err)
 	}
-	if err := readerRW(bytes.NewReader([]byte("GET / HTTP/1.1\r\n"))).readMagic(); !errors.Is(err, ErrProtocol) {
+	if _, err := readerRW(bytes.NewReader([]byte("GET / HTTP/1.1\r\n"))).readPreamble(); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("HTTP request: %v, want ErrProtocol", err)
 	}
-	if err := readerRW(bytes.NewReader([]byte("zk"))).readMagic(); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("short magic: %v, want io.ErrUnexpectedEOF", err)
+	if _, err := readerRW(bytes.NewReader([]byte(magic))).readPreamble(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("magic without a version: %v, want io.ErrUnexpectedEOF", err)
 	}
 }

@@ -52,7 +52,7 @@ func FuzzReadFrame(f *testing.F) {
 func dialerOpening(tb testing.TB) []byte {
 	var buf bytes.Buffer
 	f := newFrameRW(rw{nil, &buf})
-	f.writeMagic()
+	f.writePreamble()
 	f.writeMsg(kindHello, helloMsg{From: 2, To: 1, Nonce: make([]byte, nonceLen)})
 	f.writeMsg(kindProof, proofMsg{Proof: make([]byte, 32)})
 	if err := f.w.Flush(); err != nil {
@@ -72,7 +72,7 @@ func admitRange(id int64) error {
 // panics and never admits anyone without the secret.
 func FuzzAcceptHandshake(f *testing.F) {
 	f.Add(dialerOpening(f))
-	f.Add([]byte(magic))
+	f.Add([]byte(magic + "\x02"))
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr := newFrameRW(rw{bytes.NewReader(data), io.Discard})
@@ -95,14 +95,14 @@ func FuzzAcceptHandshakeTLSMode(f *testing.F) {
 	})
 }
 
-// acceptorReply is an acceptor's answer to dialer 2: magic, a challenge
-// with a (wrong) proof, and a welcome.
+// acceptorReply is an acceptor's answer to dialer 2: preamble, a challenge
+// and a welcome with a (wrong) proof.
 func acceptorReply(tb testing.TB) []byte {
 	var buf bytes.Buffer
 	f := newFrameRW(rw{nil, &buf})
-	f.writeMagic()
-	f.writeMsg(kindChallenge, challengeMsg{From: 1, To: 2, Nonce: make([]byte, nonceLen), Proof: make([]byte, 32)})
-	f.writeFrame(kindWelcome, nil)
+	f.writePreamble()
+	f.writeMsg(kindChallenge, challengeMsg{From: 1, To: 2, Nonce: make([]byte, nonceLen)})
+	f.writeMsg(kindWelcome, welcomeMsg{Proof: make([]byte, 32)})
 	if err := f.w.Flush(); err != nil {
 		tb.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func acceptorReply(tb testing.TB) []byte {
 // panics and never accepts it without the secret.
 func FuzzDialHandshake(f *testing.F) {
 	f.Add(acceptorReply(f))
-	f.Add([]byte(magic + "\x00\x00\x00\x05\x01\x05\xa3abc"))
+	f.Add([]byte(magic + "\x02\x00\x00\x00\x05\x02\x05\xa3abc"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr := newFrameRW(rw{bytes.NewReader(data), io.Discard})
 		if err := dialHandshake(fr, 2, 1, testSecret); err == nil {

@@ -6,24 +6,27 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"io"
 
 	"github.com/embedzk/zk/internal/codec"
 )
 
-// The handshake, in order (every message is one frame, msgpack payload):
+// The handshake, protocol version 2, in order (every message is one frame,
+// msgpack payload; the package documentation explains the choices):
 //
-//	dialer   -> acceptor  magic, hello{From: dialer, To: acceptor, Nonce: nD}
-//	acceptor -> dialer    magic, challenge{From: acceptor, To: dialer, Nonce: nA, Proof: pA}
+//	dialer   -> acceptor  preamble, hello{From: dialer, To: acceptor, Nonce: nD}
+//	acceptor -> dialer    preamble, challenge{From: acceptor, To: dialer, Nonce: nA}
 //	                      (or reject{Reason})
 //	dialer   -> acceptor  proof{Proof: pD}
-//	acceptor -> dialer    welcome (empty) (or reject{Reason})
+//	acceptor -> dialer    welcome{Proof: pA} (or reject{Reason})
 //
-// With a shared secret, pA = HMAC-SHA256(secret, "zk-transport acceptor" |
-// version | dialer | acceptor | nD | nA) and pD the same with the label
-// "zk-transport dialer". Both sides bind both ids and both fresh nonces, so a
-// proof cannot be replayed on another connection, reflected back, or reused
-// for another id. Without a secret (TLS only) proofs are empty and identity
-// comes from the certificates.
+// With a shared secret, pD = HMAC-SHA256(secret, "zk-transport dialer" |
+// version | dialer | acceptor | nD | nA) and pA the same with the label
+// "zk-transport acceptor". The dialer proves first: nothing the acceptor
+// sends before pD has checked out depends on the secret. Both proofs bind
+// both ids and both fresh nonces, so a proof cannot be replayed on another
+// connection, reflected back, or reused for another id. Without a secret
+// (TLS only) proofs are empty and identity comes from the certificates.
 
 const nonceLen = 32
 
@@ -42,10 +45,13 @@ type challengeMsg struct {
 	From  int64
 	To    int64
 	Nonce []byte
-	Proof []byte
 }
 
 type proofMsg struct {
+	Proof []byte
+}
+
+type welcomeMsg struct {
 	Proof []byte
 }
 
@@ -84,9 +90,15 @@ func makeProof(secret []byte, label string, dialer, acceptor int64, nD, nA []byt
 	return proof(secret, label, dialer, acceptor, nD, nA)
 }
 
-func newNonce() ([]byte, error) {
+// newNonce draws a fresh nonce from f.rand (crypto/rand unless a test set
+// another source).
+func (f *frameRW) newNonce() ([]byte, error) {
 	n := make([]byte, nonceLen)
-	if _, err := rand.Read(n); err != nil {
+	src := f.rand
+	if src == nil {
+		src = rand.Reader
+	}
+	if _, err := io.ReadFull(src, n); err != nil {
 		return nil, fmt.Errorf("transport: nonce: %w", err)
 	}
 	return n, nil
@@ -100,8 +112,16 @@ func (f *frameRW) writeMsg(kind byte, v any) error {
 	return f.writeFrame(kind, b)
 }
 
-// readMsg reads one handshake frame of kind want into v (nil for an empty
-// payload). A reject frame becomes an ErrAuth error carrying its reason.
+// send buffers one handshake message and flushes.
+func (f *frameRW) send(kind byte, v any) error {
+	if err := f.writeMsg(kind, v); err != nil {
+		return err
+	}
+	return f.w.Flush()
+}
+
+// readMsg reads one handshake frame of kind want into v. A reject frame
+// becomes an ErrAuth error carrying its reason.
 func (f *frameRW) readMsg(want byte, v any) error {
 	kind, payload, err := f.readFrame(maxHandshakeFrame)
 	if err != nil {
@@ -117,12 +137,6 @@ func (f *frameRW) readMsg(want byte, v any) error {
 	if kind != want {
 		return fmt.Errorf("%w: handshake frame kind %d, want %d", ErrProtocol, kind, want)
 	}
-	if v == nil {
-		if len(payload) != 0 {
-			return fmt.Errorf("%w: %d unexpected payload bytes in handshake frame %d", ErrProtocol, len(payload), kind)
-		}
-		return nil
-	}
 	if err := codec.Unmarshal(payload, v); err != nil {
 		return fmt.Errorf("%w: handshake frame %d: %w", ErrProtocol, kind, err)
 	}
@@ -135,30 +149,33 @@ func (f *frameRW) reject(err error) error {
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}
-	if f.writeMsg(kindReject, rejectMsg{Reason: reason}) == nil {
-		_ = f.w.Flush()
-	}
+	_ = f.send(kindReject, rejectMsg{Reason: reason})
 	return err
 }
 
-// dialHandshake runs the dialer's side: self proves to peer and checks that
-// the other end is peer. On success frames may follow on f.
+// versionMismatch is the error for a peer that speaks another version.
+func versionMismatch(who string, version byte) error {
+	return fmt.Errorf("%w: the %s speaks protocol version %d, this peer speaks %d",
+		ErrProtocol, who, version, ProtocolVersion)
+}
+
+// dialHandshake runs the dialer's side: self proves to peer, then checks
+// that the other end is peer. On success frames may follow on f.
 func dialHandshake(f *frameRW, self, peer int64, secret []byte) error {
-	nD, err := newNonce()
+	nD, err := f.newNonce()
 	if err != nil {
 		return err
 	}
-	if err := f.writeMagic(); err != nil {
+	if err := f.writePreamble(); err != nil {
 		return err
 	}
-	if err := f.writeMsg(kindHello, helloMsg{From: self, To: peer, Nonce: nD}); err != nil {
+	if err := f.send(kindHello, helloMsg{From: self, To: peer, Nonce: nD}); err != nil {
 		return err
 	}
-	if err := f.w.Flush(); err != nil {
+	if v, err := f.readPreamble(); err != nil {
 		return err
-	}
-	if err := f.readMagic(); err != nil {
-		return err
+	} else if v != ProtocolVersion {
+		return versionMismatch("acceptor", v)
 	}
 	var ch challengeMsg
 	if err := f.readMsg(kindChallenge, &ch); err != nil {
@@ -171,25 +188,32 @@ func dialHandshake(f *frameRW, self, peer int64, secret []byte) error {
 	if len(ch.Nonce) != nonceLen {
 		return fmt.Errorf("%w: acceptor nonce of %d bytes", ErrProtocol, len(ch.Nonce))
 	}
-	if !verify(secret, ch.Proof, labelAcceptor, self, peer, nD, ch.Nonce) {
+	if err := f.send(kindProof, proofMsg{Proof: makeProof(secret, labelDialer, self, peer, nD, ch.Nonce)}); err != nil {
+		return err
+	}
+	var w welcomeMsg
+	if err := f.readMsg(kindWelcome, &w); err != nil {
+		return err
+	}
+	if !verify(secret, w.Proof, labelAcceptor, self, peer, nD, ch.Nonce) {
 		return fmt.Errorf("%w: peer %d did not prove the shared secret", ErrAuth, peer)
 	}
-	if err := f.writeMsg(kindProof, proofMsg{Proof: makeProof(secret, labelDialer, self, peer, nD, ch.Nonce)}); err != nil {
-		return err
-	}
-	if err := f.w.Flush(); err != nil {
-		return err
-	}
-	return f.readMsg(kindWelcome, nil)
+	return nil
 }
 
 // acceptHandshake runs the acceptor's side for peer self and returns the
 // dialer's proven id. admit vets the claimed id (membership, dialing
-// direction, certificate) before any secret-dependent byte is sent. Every
-// refusal is reported to the dialer, then returned.
+// direction, certificate, a handshake slot) before the challenge is sent.
+// Every refusal after the hello is reported to the dialer, then returned; a
+// dialer of another version gets this peer's preamble, so it can say why.
 func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed int64) error) (int64, error) {
-	if err := f.readMagic(); err != nil {
+	if v, err := f.readPreamble(); err != nil {
 		return 0, err
+	} else if v != ProtocolVersion {
+		if f.writePreamble() == nil {
+			_ = f.w.Flush()
+		}
+		return 0, versionMismatch("dialer", v)
 	}
 	var h helloMsg
 	if err := f.readMsg(kindHello, &h); err != nil {
@@ -198,7 +222,7 @@ func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed i
 	if len(h.Nonce) != nonceLen {
 		return 0, fmt.Errorf("%w: dialer nonce of %d bytes", ErrProtocol, len(h.Nonce))
 	}
-	if err := f.writeMagic(); err != nil {
+	if err := f.writePreamble(); err != nil {
 		return 0, err
 	}
 	if h.To != self {
@@ -207,15 +231,11 @@ func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed i
 	if err := admit(h.From); err != nil {
 		return 0, f.reject(err)
 	}
-	nA, err := newNonce()
+	nA, err := f.newNonce()
 	if err != nil {
 		return 0, err
 	}
-	ch := challengeMsg{From: self, To: h.From, Nonce: nA, Proof: makeProof(secret, labelAcceptor, h.From, self, h.Nonce, nA)}
-	if err := f.writeMsg(kindChallenge, ch); err != nil {
-		return 0, err
-	}
-	if err := f.w.Flush(); err != nil {
+	if err := f.send(kindChallenge, challengeMsg{From: self, To: h.From, Nonce: nA}); err != nil {
 		return 0, err
 	}
 	var p proofMsg
@@ -225,10 +245,7 @@ func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed i
 	if !verify(secret, p.Proof, labelDialer, h.From, self, h.Nonce, nA) {
 		return 0, f.reject(fmt.Errorf("%w: peer %d did not prove the shared secret", ErrAuth, h.From))
 	}
-	if err := f.writeFrame(kindWelcome, nil); err != nil {
-		return 0, err
-	}
-	if err := f.w.Flush(); err != nil {
+	if err := f.send(kindWelcome, welcomeMsg{Proof: makeProof(secret, labelAcceptor, h.From, self, h.Nonce, nA)}); err != nil {
 		return 0, err
 	}
 	return h.From, nil

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // TCP is the Transport over TCP (optionally TLS): one listening port per
@@ -22,8 +23,9 @@ type TCP struct {
 	peers  map[int64]*tcpPeer // immutable after NewTCP
 	events chan Event
 
-	serverTLS *tls.Config   // nil without TLS
-	slots     chan struct{} // one token per handshake in progress on the accept side
+	serverTLS *tls.Config // nil without TLS
+	adm       *admission  // bounds the handshakes in progress on the accept side
+	lastFull  time.Time   // accept loop only: when "handshake bounds reached" was last logged
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -69,7 +71,7 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		ln:      ln,
 		peers:   make(map[int64]*tcpPeer, len(cfg.Peers)),
 		events:  make(chan Event, cfg.EventBuffer),
-		slots:   make(chan struct{}, cfg.MaxHandshakes),
+		adm:     newAdmission(cfg.MaxHandshakes, cfg.MaxHandshakesPerHost),
 		ctx:     ctx,
 		cancel:  cancel,
 		done:    make(chan struct{}),

@@ -4,12 +4,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"runtime"
 	"time"
 )
 
 // acceptLoop accepts connections until the listener closes; each one is
-// authenticated on its own goroutine, at most MaxHandshakes at a time.
+// authenticated on its own goroutine, within the bounds admission keeps.
 func (t *TCP) acceptLoop() {
 	defer t.wg.Done()
 	var delay time.Duration
@@ -27,35 +29,49 @@ func (t *TCP) acceptLoop() {
 			continue
 		}
 		delay = 0
-		select {
-		case t.slots <- struct{}{}:
-		default:
-			t.log.Warn("too many handshakes in progress, closing a new connection", "addr", raw.RemoteAddr().String())
-			_ = raw.Close()
-			continue
-		}
 		if !t.track(raw) {
 			_ = raw.Close()
-			<-t.slots
 			return
 		}
+		pc, closed := t.adm.enter(raw)
+		if closed > 0 {
+			t.reportFull()
+		}
 		t.wg.Add(1)
-		go t.accept(raw)
+		go t.accept(raw, pc)
+		// Let the new goroutine read what has already arrived before the
+		// next accept: a peer's hello is usually there by now, and then no
+		// connection accepted after it can push it out of the anonymous stage.
+		runtime.Gosched()
 	}
+}
+
+// reportFull logs, at most once a second, that handshakes from strangers
+// fill the bounds and the oldest are being closed.
+func (t *TCP) reportFull() {
+	if time.Since(t.lastFull) < time.Second {
+		return
+	}
+	t.lastFull = time.Now()
+	anon, claimed, evicted := t.adm.counts()
+	t.log.Warn("handshake bounds reached: closing the oldest connections that have not said who they are",
+		"anonymous", anon, "claimed", claimed, "closed_so_far", evicted)
 }
 
 // accept authenticates one incoming connection and serves it. A refused
 // connection is logged and closed; it never produces an event.
-func (t *TCP) accept(raw net.Conn) {
+func (t *TCP) accept(raw net.Conn, pc *pendingConn) {
 	defer t.wg.Done()
-	c, err := t.acceptHandshake(raw)
-	<-t.slots
+	c, err := t.acceptHandshake(raw, pc)
+	evicted := t.adm.leave(pc)
 	if err != nil {
 		t.untrack(raw)
 		_ = raw.Close()
-		if !t.closed.Load() {
-			t.log.Warn("rejected connection", "addr", raw.RemoteAddr().String(), "err", err)
+		level := slog.LevelWarn
+		if evicted || t.closed.Load() {
+			level = slog.LevelDebug // reported by reportFull, or closing
 		}
+		t.log.Log(t.ctx, level, "rejected connection", "addr", raw.RemoteAddr().String(), "evicted", evicted, "err", err)
 		return
 	}
 	if !t.install(c) {
@@ -65,7 +81,7 @@ func (t *TCP) accept(raw net.Conn) {
 	c.serve()
 }
 
-func (t *TCP) acceptHandshake(raw net.Conn) (*tcpConn, error) {
+func (t *TCP) acceptHandshake(raw net.Conn, pc *pendingConn) (*tcpConn, error) {
 	if err := raw.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout)); err != nil {
 		return nil, err
 	}
@@ -79,13 +95,20 @@ func (t *TCP) acceptHandshake(raw net.Conn) (*tcpConn, error) {
 		}
 		stream = tc
 	}
-	f := newFrameRW(stream)
+	f := newHandshakeRW(stream)
 	id, err := acceptHandshake(f, t.cfg.ID, t.cfg.Secret, func(claimed int64) error {
-		return t.admit(claimed, tc)
+		if err := t.admit(claimed, tc); err != nil {
+			return err
+		}
+		if !t.adm.claim(pc, claimed) {
+			return fmt.Errorf("%w: closed to make room for newer connections", ErrClosed)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	f.grow(stream)
 	return newTCPConn(t, t.peers[id], raw, idle, f), nil
 }
 

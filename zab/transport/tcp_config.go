@@ -24,8 +24,9 @@ type TCPConfig struct {
 	// host:port. An entry for ID itself is allowed and only serves as the
 	// default listen address, so a whole server list can be passed.
 	Peers map[int64]string
-	// Secret is the shared secret of the HMAC challenge-response; at least
-	// 16 bytes. Required unless TLS is set; with both, both are checked.
+	// Secret is the shared secret of the HMAC challenge-response: random
+	// bytes, at least MinSecretLen of them, that pass CheckSecret. Required
+	// unless TLS is set; with both, both are checked.
 	Secret []byte
 	// TLS, if set, runs every connection over mutual TLS. It must have
 	// Certificates, ClientCAs and RootCAs; a peer's certificate must carry
@@ -53,9 +54,18 @@ type TCPConfig struct {
 	// EventBuffer is the capacity of the Events channel (default
 	// DefaultEventBuffer).
 	EventBuffer int
-	// MaxHandshakes bounds the connections accepted but not yet
-	// authenticated; more are closed at once (default 64).
+	// MaxHandshakes bounds the accepted connections that have not yet sent
+	// a hello naming a member allowed to dial this peer (default 64). At
+	// the bound, the oldest of them is closed to make room: a peer, which
+	// speaks at once, gets through a flood of silent connections. Each
+	// member that may dial also has a slot of its own for the rest of its
+	// handshake, which such connections never take. See the package
+	// documentation.
 	MaxHandshakes int
+	// MaxHandshakesPerHost bounds the connections of MaxHandshakes from one
+	// source IP address; at the bound, that source's oldest is closed
+	// (default 16).
+	MaxHandshakesPerHost int
 	// Seed seeds the backoff jitter; 0 draws a seed from crypto/rand.
 	Seed uint64
 	// Logger receives rejected peers, connection changes and dial failures
@@ -78,7 +88,7 @@ const (
 	defaultHeartbeat        = time.Second
 	defaultIdleTimeout      = 10 * time.Second
 	defaultMaxHandshakes    = 64
-	minSecretLen            = 16
+	defaultMaxPerHost       = 16
 )
 
 // withDefaults returns a copy of c with defaults filled in.
@@ -95,6 +105,7 @@ func (c TCPConfig) withDefaults() TCPConfig {
 	setDefault(&c.IdleTimeout, max(defaultIdleTimeout, 2*c.Heartbeat))
 	setDefault(&c.EventBuffer, DefaultEventBuffer)
 	setDefault(&c.MaxHandshakes, defaultMaxHandshakes)
+	setDefault(&c.MaxHandshakesPerHost, min(defaultMaxPerHost, c.MaxHandshakes))
 	if c.Listen == "" {
 		c.Listen = c.Peers[c.ID]
 	}
@@ -130,8 +141,10 @@ func (c *TCPConfig) validate() error {
 	if c.TLS == nil && len(c.Secret) == 0 {
 		return fmt.Errorf("%w: TCPConfig.Secret or TCPConfig.TLS must be set: peers must authenticate", ErrConfig)
 	}
-	if len(c.Secret) > 0 && len(c.Secret) < minSecretLen {
-		return fmt.Errorf("%w: TCPConfig.Secret must be at least %d bytes", ErrConfig, minSecretLen)
+	if len(c.Secret) > 0 {
+		if err := CheckSecret(c.Secret); err != nil {
+			return fmt.Errorf("%w: TCPConfig.Secret: %w", ErrConfig, err)
+		}
 	}
 	if c.TLS != nil {
 		if err := validateTLS(c.TLS); err != nil {
@@ -141,8 +154,11 @@ func (c *TCPConfig) validate() error {
 	if c.MaxFrame < 0 || c.MaxFrame > maxFrameLimit {
 		return fmt.Errorf("%w: TCPConfig.MaxFrame must be in 1..%d, got %d", ErrConfig, maxFrameLimit, c.MaxFrame)
 	}
-	if c.MaxQueue < 0 || c.EventBuffer < 0 || c.MaxHandshakes < 0 {
-		return fmt.Errorf("%w: TCPConfig.MaxQueue, EventBuffer and MaxHandshakes must not be negative", ErrConfig)
+	if c.MaxQueue < 0 || c.EventBuffer < 0 || c.MaxHandshakes < 0 || c.MaxHandshakesPerHost < 0 {
+		return fmt.Errorf("%w: TCPConfig.MaxQueue, EventBuffer, MaxHandshakes and MaxHandshakesPerHost must not be negative", ErrConfig)
+	}
+	if c.MaxHandshakesPerHost > c.MaxHandshakes {
+		return fmt.Errorf("%w: TCPConfig.MaxHandshakesPerHost (%d) exceeds MaxHandshakes (%d)", ErrConfig, c.MaxHandshakesPerHost, c.MaxHandshakes)
 	}
 	if c.DialTimeout < 0 || c.HandshakeTimeout < 0 || c.Backoff.Min < 0 {
 		return fmt.Errorf("%w: TCPConfig timeouts must not be negative", ErrConfig)

@@ -89,9 +89,10 @@ func (t *TCP) dialHandshake(p *tcpPeer, raw net.Conn) (*tcpConn, error) {
 		}
 		stream = tc
 	}
-	f := newFrameRW(stream)
+	f := newHandshakeRW(stream)
 	if err := dialHandshake(f, t.cfg.ID, p.id, t.cfg.Secret); err != nil {
 		return nil, err
 	}
+	f.grow(stream)
 	return newTCPConn(t, p, raw, idle, f), nil
 }

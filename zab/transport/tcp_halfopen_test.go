@@ -85,7 +85,7 @@ func TestTCPCloseDuringHandshakes(t *testing.T) {
 	}
 	defer conn.Close()
 	r := dialRaw(t, g.addrs[2])
-	r.write([]byte(magic)) // and nothing more
+	r.write([]byte(magic)) // and nothing more (not even the version)
 	g.tr(2).Close()
 	r.expectClosed()
 	if _, ok := <-g.tr(2).Events(); ok {

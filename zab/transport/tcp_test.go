@@ -84,10 +84,10 @@ func TestTCPWrongSecret(t *testing.T) {
 			c.Secret = []byte("another-secret-0123456789")
 		}
 	})
-	// The acceptor proves itself first: the dialer finds the proof wrong
-	// and hangs up; the acceptor logs the refused connection.
-	g.nodes[2].log.Wait(t, "dial failed", "did not prove the shared secret")
-	g.nodes[1].log.Wait(t, "rejected connection")
+	// The dialer proves itself first: the acceptor finds the proof wrong,
+	// logs the refused connection and tells the dialer why.
+	g.nodes[1].log.Wait(t, "rejected connection", "peer 2 did not prove the shared secret")
+	g.nodes[2].log.Wait(t, "dial failed", "rejected by the peer", "did not prove the shared secret")
 	noEvent(t, g.tr(1))
 	noEvent(t, g.tr(2))
 	if err := g.tr(2).Send(1, []byte("x")); !errors.Is(err, ErrNotConnected) {
@@ -103,10 +103,10 @@ func TestTCPDialerWithoutSecret(t *testing.T) {
 	expect(t, g.tr(2), EventUp, 1)
 	r := dialRaw(t, g.addrs[1])
 	nD := make([]byte, nonceLen)
-	r.f.writeMagic()
+	r.f.writePreamble()
 	r.f.writeMsg(kindHello, helloMsg{From: 2, To: 1, Nonce: nD})
 	r.f.w.Flush()
-	if err := r.f.readMagic(); err != nil {
+	if _, err := r.f.readPreamble(); err != nil {
 		t.Fatal(err)
 	}
 	var ch challengeMsg
@@ -115,7 +115,7 @@ func TestTCPDialerWithoutSecret(t *testing.T) {
 	}
 	r.f.writeMsg(kindProof, proofMsg{Proof: proof([]byte("guessed-secret-0123456789"), labelDialer, 2, 1, nD, ch.Nonce)})
 	r.f.w.Flush()
-	if err := r.f.readMsg(kindWelcome, nil); !errors.Is(err, ErrAuth) {
+	if err := r.f.readMsg(kindWelcome, &welcomeMsg{}); !errors.Is(err, ErrAuth) {
 		t.Fatalf("spoofer got %v, want a reject", err)
 	}
 	r.expectClosed()
@@ -135,10 +135,10 @@ func TestTCPReplay(t *testing.T) {
 	nD := make([]byte, nonceLen)
 	attempt := func(replayed []byte) ([]byte, error) {
 		r := dialRaw(t, g.addrs[1])
-		r.f.writeMagic()
+		r.f.writePreamble()
 		r.f.writeMsg(kindHello, helloMsg{From: 2, To: 1, Nonce: nD})
 		r.f.w.Flush()
-		if err := r.f.readMagic(); err != nil {
+		if _, err := r.f.readPreamble(); err != nil {
 			t.Fatal(err)
 		}
 		var ch challengeMsg
@@ -151,7 +151,7 @@ func TestTCPReplay(t *testing.T) {
 		}
 		r.f.writeMsg(kindProof, proofMsg{Proof: p})
 		r.f.w.Flush()
-		err := r.f.readMsg(kindWelcome, nil)
+		err := r.f.readMsg(kindWelcome, &welcomeMsg{})
 		r.conn.Close()
 		return p, err
 	}
@@ -285,9 +285,10 @@ func TestTCPGarbage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	inputs := [][]byte{
 		[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
-		[]byte(magic + "\x00\x00\x10\x00\x01\x01"),         // a 4 KiB hello: over the handshake limit
-		[]byte(magic + "\x00\x00\x00\x02\x01\x01\xc1\xc1"), // malformed msgpack
-		[]byte(magic + "\x00\x00\x00\x00\x01\x03"),         // a proof before any hello
+		[]byte(magic + "\x02\x00\x00\x10\x00\x02\x01"),         // a 4 KiB hello: over the handshake limit
+		[]byte(magic + "\x02\x00\x00\x00\x02\x02\x01\xc1\xc1"), // malformed msgpack
+		[]byte(magic + "\x02\x00\x00\x00\x00\x02\x03"),         // a proof before any hello
+		[]byte(magic + "\x01\x00\x00\x00\x00\x01\x01"),         // protocol version 1
 	}
 	for range 20 {
 		b := make([]byte, 1+rng.IntN(300))
@@ -317,18 +318,20 @@ func TestTCPHandshakeTimeout(t *testing.T) {
 	noEvent(t, g.tr(1))
 }
 
+// TestTCPMaxHandshakes: at the bound, the oldest silent connection makes
+// room for a new one, so a peer gets in past connections that say nothing.
 func TestTCPMaxHandshakes(t *testing.T) {
 	g := soloPeer1(t, func(c *TCPConfig) { c.MaxHandshakes = 2 })
-	idle1, idle2 := dialRaw(t, g.addrs[1]), dialRaw(t, g.addrs[1])
-	third := dialRaw(t, g.addrs[1])
-	third.expectClosed()
-	g.nodes[1].log.Wait(t, "too many handshakes")
-	// Once the idle ones are gone, slots free up for a real peer.
-	idle1.conn.Close()
-	idle2.conn.Close()
-	// Their goroutines free the slots before logging the refusals.
-	g.nodes[1].log.WaitCount(t, 2, "rejected connection")
-	authedRaw(t, g)
+	idle1 := dialRaw(t, g.addrs[1])
+	idle2 := dialRaw(t, g.addrs[1])
+	idle2.write([]byte(magic)) // half a preamble is still anonymous
+	authedRaw(t, g)            // the peer's connection closes idle1
+	idle1.expectClosed()
+	g.nodes[1].log.Wait(t, "handshake bounds reached")
+	// And again: the next newcomer closes idle2, now the oldest.
+	dialRaw(t, g.addrs[1])
+	dialRaw(t, g.addrs[1])
+	idle2.expectClosed()
 }
 
 // TestTCPLogsAreAttributed: records carry the local peer id.

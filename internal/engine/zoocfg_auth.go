@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// zoo.cfg keys for peer authentication (documented at ParseZooCfg).
+// ZooKeeper authenticates quorum peers with SASL, or with TLS from Java key
+// stores; zk with a shared secret or mutual TLS from PEM files, under names
+// in ZooKeeper's style. sslQuorum, ssl.quorum.keyStore.* and
+// ssl.quorum.trustStore.* are ZooKeeper's own keys (PEM type only).
+const (
+	keySecretFile    = "quorum.auth.secret.location"
+	keySSLQuorum     = "sslQuorum"
+	keyCertFile      = "ssl.quorum.certificate.location"
+	keyPrivKeyFile   = "ssl.quorum.privateKey.location"
+	keyKeyStore      = "ssl.quorum.keyStore.location"
+	keyKeyStoreType  = "ssl.quorum.keyStore.type"
+	keyKeyStorePass  = "ssl.quorum.keyStore.password"
+	keyTrustStore    = "ssl.quorum.trustStore.location"
+	keyTrustStoreTyp = "ssl.quorum.trustStore.type"
+)
+
+// zooAuth collects the peer-authentication keys of a zoo.cfg while it is
+// parsed; load then reads the files they name.
+type zooAuth struct {
+	values map[string]string
+	lines  map[string]int
+}
+
+// set records key if it is a peer-authentication key.
+func (a *zooAuth) set(key, value string, line int) (known bool, err error) {
+	switch key {
+	case keySecretFile, keyCertFile, keyPrivKeyFile, keyKeyStore, keyTrustStore:
+	case keySSLQuorum:
+		if value != "true" && value != "false" {
+			return true, fmt.Errorf("%q is not true or false", value)
+		}
+	case keyKeyStoreType, keyTrustStoreTyp:
+		if !strings.EqualFold(value, "PEM") && value != "" {
+			return true, fmt.Errorf("zk reads PEM files only, not %q", value)
+		}
+	case keyKeyStorePass:
+		if value != "" {
+			return true, fmt.Errorf("zk reads unencrypted PEM keys only: protect the key file by its permissions")
+		}
+	default:
+		return false, nil
+	}
+	if a.values == nil {
+		a.values, a.lines = map[string]string{}, map[string]int{}
+	}
+	a.values[key], a.lines[key] = value, line
+	return true, nil
+}
+
+// load reads the secret and the TLS files into cfg. TLS files count only
+// with sslQuorum=true, as in ZooKeeper; otherwise their keys are returned
+// as ignored.
+func (a *zooAuth) load(cfg *Config) (ignored []string, err error) {
+	if path := a.values[keySecretFile]; path != "" {
+		if cfg.PeerSecret, err = readSecretFile(path); err != nil {
+			return nil, a.fail(keySecretFile, err)
+		}
+	}
+	tlsKeys := []string{keyCertFile, keyPrivKeyFile, keyKeyStore, keyTrustStore}
+	if a.values[keySSLQuorum] != "true" {
+		for _, k := range tlsKeys {
+			if _, ok := a.values[k]; ok {
+				ignored = append(ignored, k)
+			}
+		}
+		return ignored, nil
+	}
+	cfg.PeerTLS, err = a.loadTLS()
+	return nil, err
+}
+
+func (a *zooAuth) fail(key string, err error) error {
+	return fmt.Errorf("%w: zoo.cfg line %d: %s: %v", ErrInvalidConfig, a.lines[key], key, err)
+}
+
+// readSecretFile reads a shared secret; one trailing line end ("\n" or
+// "\r\n", as an editor or echo leaves) is not part of it.
+func readSecretFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r")), nil
+}
+
+// loadTLS builds the mutual-TLS configuration from the PEM files.
+func (a *zooAuth) loadTLS() (*tls.Config, error) {
+	v := a.values
+	var cert tls.Certificate
+	var err error
+	switch {
+	case v[keyKeyStore] != "" && (v[keyCertFile] != "" || v[keyPrivKeyFile] != ""):
+		return nil, a.fail(keyKeyStore, fmt.Errorf("set either it or %s and %s, not both", keyCertFile, keyPrivKeyFile))
+	case v[keyKeyStore] != "":
+		var pem []byte
+		if pem, err = os.ReadFile(v[keyKeyStore]); err == nil {
+			cert, err = tls.X509KeyPair(pem, pem)
+		}
+		if err != nil {
+			return nil, a.fail(keyKeyStore, err)
+		}
+	case v[keyCertFile] != "" && v[keyPrivKeyFile] != "":
+		if cert, err = tls.LoadX509KeyPair(v[keyCertFile], v[keyPrivKeyFile]); err != nil {
+			return nil, a.fail(keyCertFile, err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: zoo.cfg: %s=true needs %s and %s (or %s)", ErrInvalidConfig,
+			keySSLQuorum, keyCertFile, keyPrivKeyFile, keyKeyStore)
+	}
+	if v[keyTrustStore] == "" {
+		return nil, fmt.Errorf("%w: zoo.cfg: %s=true needs %s", ErrInvalidConfig, keySSLQuorum, keyTrustStore)
+	}
+	ca, err := os.ReadFile(v[keyTrustStore])
+	if err != nil {
+		return nil, a.fail(keyTrustStore, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, a.fail(keyTrustStore, fmt.Errorf("no PEM certificate in %s", v[keyTrustStore]))
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		RootCAs:      pool,
+		ClientCAs:    pool,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
