@@ -49,7 +49,11 @@ type SetDataRequest struct {
 func (r *SetDataRequest) Encode(e *Encoder) { e.String(r.Path); e.Buffer(r.Data); e.Int(r.Version) }
 
 // Decode implements Record.
-func (r *SetDataRequest) Decode(d *Decoder) { r.Path = d.String(); r.Data = d.Buffer(); r.Version = d.Int() }
+func (r *SetDataRequest) Decode(d *Decoder) {
+	r.Path = d.String()
+	r.Data = d.Buffer()
+	r.Version = d.Int()
+}
 
 // CreateRequest is CreateRequest (create, create2, createContainer) and,
 // with HasTTL, CreateTTLRequest (createTTL).
@@ -95,7 +99,11 @@ type SetACLRequest struct {
 func (r *SetACLRequest) Encode(e *Encoder) { e.String(r.Path); encodeACLs(e, r.ACL); e.Int(r.Version) }
 
 // Decode implements Record.
-func (r *SetACLRequest) Decode(d *Decoder) { r.Path = d.String(); r.ACL = decodeACLs(d); r.Version = d.Int() }
+func (r *SetACLRequest) Decode(d *Decoder) {
+	r.Path = d.String()
+	r.ACL = decodeACLs(d)
+	r.Version = d.Int()
+}
 
 // StatResponse is ExistsResponse, SetDataResponse and SetACLResponse.
 type StatResponse struct {
