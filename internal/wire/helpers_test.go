@@ -179,6 +179,8 @@ func (r *rawConn) call(op int32, req jute.Record) (jute.ReplyHeader, []byte, []j
 		xid = jute.XidSetWatches
 	case jute.OpAuth:
 		xid = jute.XidAuth
+	case jute.OpPing:
+		xid = jute.XidPing
 	}
 	recs := []jute.Record{&jute.RequestHeader{Xid: xid, Type: op}}
 	if req != nil {
