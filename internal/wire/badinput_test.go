@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"log/slog"
-	"strings"
-	"sync"
 	"math/rand/v2"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 

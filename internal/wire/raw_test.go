@@ -126,7 +126,7 @@ func TestRawSetWatches(t *testing.T) {
 	createRaw(r, "/s/b", 0)
 	_, _, evs := r.call(jute.OpSetWatches2, &jute.SetWatches{
 		RelativeZxid: seen, V2: true,
-		DataWatches:  []string{"/s", "/s/a", "/gone"}, ExistWatches: []string{"/s/b", "/later"},
+		DataWatches: []string{"/s", "/s/a", "/gone"}, ExistWatches: []string{"/s/b", "/later"},
 		ChildWatches: []string{"/s"}, PersistentRecursive: []string{"/s"},
 	})
 	type ev struct {
