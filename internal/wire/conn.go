@@ -15,7 +15,8 @@ import (
 
 // conn is one client connection: a reader goroutine (readLoop) that
 // handles requests in order, and a writer goroutine (writeLoop) that sends
-// the outgoing queue.
+// the outgoing queue. The writer runs only while there is something to
+// send, so an idle connection holds one goroutine.
 type conn struct {
 	s      *Server
 	nc     net.Conn
@@ -26,7 +27,6 @@ type conn struct {
 
 	// Set by the reader once the session is established.
 	sess    *engine.Session
-	sessC   chan *engine.Session // hands the session to the writer
 	timeout time.Duration
 	ended   bool // the client closed its session: nothing to detach
 
@@ -35,19 +35,20 @@ type conn struct {
 	qmu    sync.Mutex
 	q      [][]byte
 	qbytes int
-	flush  bool // the reader is done: send what is queued, then close
-	dead   bool
-	wake   chan struct{}
+	flush   bool // the reader is done: send what is queued, then close
+	dead    bool
+	writing bool // a writer goroutine runs
 
 	// For the four-letter words (cons, stat).
 	received, sent atomic.Int64
 	sessionID      atomic.Int64
+	live           atomic.Pointer[engine.Session] // the session, for the server's monitor
 	timeoutMsA     atomic.Int64
 	since          time.Time
 }
 
 func newConn(s *Server, nc net.Conn, ip string) *conn {
-	c := &conn{s: s, nc: nc, ip: ip, sessC: make(chan *engine.Session, 1), wake: make(chan struct{}, 1), since: time.Now()}
+	c := &conn{s: s, nc: nc, ip: ip, since: time.Now()}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	c.watches.c = c
 	return c
@@ -77,72 +78,70 @@ func (c *conn) send(frame []byte) {
 	}
 	c.q = append(c.q, frame)
 	c.qbytes += len(frame)
+	c.startWriter()
 	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+}
+
+// startWriter starts the writer unless it runs; the caller holds qmu. The
+// caller is the reader, or a sink while the reader is alive (after the
+// reader's finish, send queues nothing), so the Server's WaitGroup is never
+// at zero here.
+func (c *conn) startWriter() {
+	if c.writing {
+		return
 	}
+	c.writing = true
+	c.s.wg.Add(1)
+	go func() {
+		defer c.s.wg.Done()
+		c.writeLoop()
+	}()
 }
 
 // finish asks the writer to send what is queued, then close.
 func (c *conn) finish() {
 	c.qmu.Lock()
 	c.flush = true
+	c.startWriter()
 	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 }
 
-// take empties the queue; last reports that the writer should close after
-// sending it.
-func (c *conn) take() (frames [][]byte, last bool) {
+// take empties the queue. With nothing to send it ends the writer's turn
+// (more reports false); last reports that the connection ends after this.
+func (c *conn) take() (frames [][]byte, more, last bool) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	frames, c.q, c.qbytes = c.q, nil, 0
-	return frames, c.flush
+	if len(frames) == 0 && !c.flush {
+		c.writing = false
+		return nil, false, false
+	}
+	return frames, true, c.flush
 }
 
-// writeLoop sends queued frames until the connection ends. It also ends
-// the connection when its session ends or its peer stops serving, as a
-// ZooKeeper server closes its connections then.
+// writeLoop sends queued frames until the queue is empty, then ends; it
+// closes the connection when a write fails or the reader finished.
 func (c *conn) writeLoop() {
-	defer c.kill()
-	var states <-chan engine.SessionState
 	for {
-		select {
-		case <-c.ctx.Done():
+		frames, more, last := c.take()
+		if !more {
 			return
-		case sess := <-c.sessC:
-			states = sess.States()
-		case st, ok := <-states:
-			if !ok || st != engine.StateConnected {
-				c.sendQueued()
+		}
+		if len(frames) > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout()))
+			bufs := net.Buffers(frames)
+			if _, err := bufs.WriteTo(c.nc); err != nil {
+				c.kill()
 				return
 			}
-		case <-c.wake:
-			if !c.sendQueued() {
-				return
-			}
+			c.sent.Add(int64(len(frames)))
+			c.s.stats.sent.Add(int64(len(frames)))
+		}
+		if last {
+			c.kill()
+			return
 		}
 	}
-}
-
-// sendQueued writes the queue; it returns false when the connection should
-// end (a write failed, or the reader finished and all is sent).
-func (c *conn) sendQueued() bool {
-	frames, last := c.take()
-	if len(frames) > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout()))
-		bufs := net.Buffers(frames)
-		if _, err := bufs.WriteTo(c.nc); err != nil {
-			return false
-		}
-		c.sent.Add(int64(len(frames)))
-		c.s.stats.sent.Add(int64(len(frames)))
-	}
-	return !last
 }
 
 // writeTimeout bounds one write: a client that stops reading for that long

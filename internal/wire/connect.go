@@ -80,12 +80,12 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	}
 	c.sess, c.timeout = sess, sess.Timeout()
 	c.sessionID.Store(sess.ID())
+	c.live.Store(sess)
 	c.timeoutMsA.Store(sess.Timeout().Milliseconds())
 	c.send(jute.AppendFrame(nil, &jute.ConnectResponse{
 		TimeOut: int32(sess.Timeout().Milliseconds()), SessionID: sess.ID(), Passwd: sess.Password(),
 		HasReadOnly: req.HasReadOnly,
 	}))
-	c.sessC <- sess
 	return true
 }
 

@@ -103,13 +103,43 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Serve accepts connections until stop closes, then closes the listener and
 // every connection and returns once all their goroutines are gone.
 func (s *Server) Serve(stop <-chan struct{}) {
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		s.accept()
 	}()
+	go func() {
+		defer s.wg.Done()
+		s.monitor()
+	}()
 	<-stop
 	s.shutdown()
+}
+
+// monitorInterval is how often the server looks for sessions that ended
+// (expired, closed) or lost their serving peer.
+const monitorInterval = 100 * time.Millisecond
+
+// monitor closes the connections whose session is no longer connected, as
+// a ZooKeeper server closes them when their session expires or it stops
+// serving; the client reconnects (elsewhere) and learns the session's fate.
+// One goroutine for all connections keeps an idle connection at one
+// goroutine (its reader).
+func (s *Server) monitor() {
+	t := time.NewTicker(monitorInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, c := range s.connList() {
+			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected {
+				c.kill()
+			}
+		}
+	}
 }
 
 // shutdown closes the listener and every connection, and waits.
