@@ -32,9 +32,9 @@ type conn struct {
 
 	watches watchTable
 
-	qmu    sync.Mutex
-	q      [][]byte
-	qbytes int
+	qmu     sync.Mutex
+	q       [][]byte
+	qbytes  int
 	flush   bool // the reader is done: send what is queued, then close
 	dead    bool
 	writing bool // a writer goroutine runs
