@@ -3,6 +3,7 @@ package wire_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -152,13 +153,10 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // TestClientThatNeverReads: a client that floods requests and never reads
-// its replies is disconnected once its queue passes the bound; the apply
+// its replies stalls only its own connection, which is closed; the apply
 // loop and the other clients go on.
 func TestClientThatNeverReads(t *testing.T) {
-	cfg := peerConfig()
-	logs := &syncBuffer{}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	e := startPeer(t, cfg)
+	e := startPeer(t, peerConfig())
 	good := rawDial(t, e.ClientAddr())
 	good.connect(jute.ConnectRequest{})
 	good.ok(jute.OpCreate, &jute.CreateRequest{Path: "/big", Data: make([]byte, 200000), ACL: openACL}, nil)
@@ -168,9 +166,10 @@ func TestClientThatNeverReads(t *testing.T) {
 	lazy.connect(jute.ConnectRequest{})
 	lazy.nc.(*net.TCPConn).SetReadBuffer(4096)
 	req := jute.AppendFrame(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpGetData}, &jute.PathWatchRequest{Path: "/big"})
+	lazy.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	for i := 0; i < 200; i++ {
 		if _, err := lazy.nc.Write(req); err != nil {
-			break // the server closed it
+			break // the server stopped reading, or closed it
 		}
 	}
 	// The other client still writes, and sees its event before the reply.
@@ -186,9 +185,39 @@ func TestClientThatNeverReads(t *testing.T) {
 		_, err := lazy.nc.Write(ping)
 		return err != nil
 	})
-	if !strings.Contains(logs.String(), "does not read its replies") {
-		t.Fatalf("the connection was not closed for its queue; logs:\n%s", logs.String())
+}
+
+// TestEventFloodBound: a client that never reads while its watches fire
+// (the apply loop queues its events) is disconnected once its queue passes
+// MaxQueuedBytes; the writes that raise the events are not held up.
+func TestEventFloodBound(t *testing.T) {
+	cfg := peerConfig()
+	logs := &syncBuffer{}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	cfg.MaxSessionTimeout = 10 * time.Minute // a stalled write alone would take that long to close it
+	e := startPeer(t, cfg)
+	good := rawDial(t, e.ClientAddr())
+	good.connect(jute.ConnectRequest{})
+	createRaw(good, "/flood", 0)
+	good.nc.SetDeadline(time.Now().Add(5 * time.Minute))
+	long := strings.Repeat("n", 2500)
+	var ops []jute.MultiOp
+	for i := 0; i < 300; i++ {
+		p := fmt.Sprintf("/flood/%s%d", long, i)
+		createRaw(good, p, 0)
+		ops = append(ops, jute.MultiOp{Type: jute.OpSetData, Path: p, Version: -1})
 	}
+	lazy := rawDial(t, e.ClientAddr())
+	lazy.connect(jute.ConnectRequest{TimeOut: int32(cfg.MaxSessionTimeout.Milliseconds())})
+	lazy.ok(jute.OpAddWatch, &jute.AddWatchRequest{Path: "/flood", Mode: jute.AddWatchPersistentRecursive}, nil)
+	lazy.nc.(*net.TCPConn).SetReadBuffer(4096)
+	for i := 0; i < 30 && !strings.Contains(logs.String(), "does not read"); i++ {
+		good.ok(jute.OpMulti, &jute.MultiRequest{Ops: ops}, nil) // about 0.75 MB of events each
+	}
+	if !strings.Contains(logs.String(), "does not read its replies") {
+		t.Fatalf("the flooded connection was not closed for its queue; logs:\n%s", logs.String())
+	}
+	stillServes(t, e.ClientAddr())
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.

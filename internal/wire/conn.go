@@ -61,49 +61,66 @@ func (c *conn) kill() {
 	c.nc.Close()
 }
 
-// send queues one frame for the writer. It never blocks: a connection whose
-// queue passes MaxQueuedBytes is killed.
+// send queues one frame; a writer goroutine sends it. It never blocks: a
+// connection whose queue passes MaxQueuedBytes is killed. Sinks call it
+// from the apply loop.
 func (c *conn) send(frame []byte) {
+	if c.enqueue(frame) {
+		c.s.wg.Add(1) // the reader is alive (send queues nothing after finish): never at zero
+		go func() {
+			defer c.s.wg.Done()
+			c.writeLoop()
+		}()
+	}
+}
+
+// reply queues one frame from the reader and, unless a writer runs, sends
+// the queue on the reader's own goroutine: a reply costs no goroutine, and
+// a client that does not read stalls only its own reader.
+func (c *conn) reply(frame []byte) {
+	if c.enqueue(frame) {
+		c.writeLoop()
+	}
+}
+
+// enqueue appends frame to the queue; it reports whether the caller must
+// run the writer (none runs).
+func (c *conn) enqueue(frame []byte) bool {
 	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	if c.dead || c.flush {
-		c.qmu.Unlock()
-		return
+		return false
 	}
 	if c.qbytes+len(frame) > MaxQueuedBytes {
 		c.dead = true
-		c.qmu.Unlock()
 		c.s.cfg.Logger.Warn("zk: client port: a client does not read its replies; closing it", "ip", c.ip)
 		c.kill()
-		return
+		return false
 	}
 	c.q = append(c.q, frame)
 	c.qbytes += len(frame)
-	c.startWriter()
-	c.qmu.Unlock()
+	return c.claim()
 }
 
-// startWriter starts the writer unless it runs; the caller holds qmu. The
-// caller is the reader, or a sink while the reader is alive (after the
-// reader's finish, send queues nothing), so the Server's WaitGroup is never
-// at zero here.
-func (c *conn) startWriter() {
+// claim makes the caller the writer unless one runs; the caller holds qmu.
+func (c *conn) claim() bool {
 	if c.writing {
-		return
+		return false
 	}
 	c.writing = true
-	c.s.wg.Add(1)
-	go func() {
-		defer c.s.wg.Done()
-		c.writeLoop()
-	}()
+	return true
 }
 
-// finish asks the writer to send what is queued, then close.
+// finish sends what is queued, then closes the connection (or leaves that
+// to the writer that runs).
 func (c *conn) finish() {
 	c.qmu.Lock()
 	c.flush = true
-	c.startWriter()
+	mine := c.claim()
 	c.qmu.Unlock()
+	if mine {
+		c.writeLoop()
+	}
 }
 
 // take empties the queue. With nothing to send it ends the writer's turn

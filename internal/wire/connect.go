@@ -69,7 +69,7 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	case errors.Is(err, zkerr.ErrSessionExpired) || errors.Is(err, zkerr.ErrUnknownSession):
 		// As ZooKeeper: a zero session and timeout tell the client its
 		// session is gone; then the connection closes.
-		c.send(jute.AppendFrame(nil, &jute.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly}))
+		c.reply(jute.AppendFrame(nil, &jute.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly}))
 		return false
 	case err != nil:
 		c.s.cfg.Logger.Info("zk: client port: cannot open a session", "ip", c.ip, "err", err)
@@ -82,7 +82,7 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	c.sessionID.Store(sess.ID())
 	c.live.Store(sess)
 	c.timeoutMsA.Store(sess.Timeout().Milliseconds())
-	c.send(jute.AppendFrame(nil, &jute.ConnectResponse{
+	c.reply(jute.AppendFrame(nil, &jute.ConnectResponse{
 		TimeOut: int32(sess.Timeout().Milliseconds()), SessionID: sess.ID(), Passwd: sess.Password(),
 		HasReadOnly: req.HasReadOnly,
 	}))

@@ -66,7 +66,7 @@ func (c *conn) unsupported(h jute.RequestHeader) bool {
 
 // replyHeader queues a reply without a body.
 func (c *conn) replyHeader(xid, code int32) {
-	c.send(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}))
+	c.reply(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}))
 }
 
 // answer queues the reply to a request: the body on success, the error
@@ -79,9 +79,9 @@ func (c *conn) answer(xid int32, resp jute.Record, err error) bool {
 	}
 	h := &jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}
 	if code != 0 || resp == nil {
-		c.send(jute.AppendFrame(nil, h))
+		c.reply(jute.AppendFrame(nil, h))
 	} else {
-		c.send(jute.AppendFrame(nil, h, resp))
+		c.reply(jute.AppendFrame(nil, h, resp))
 	}
 	return act == reply
 }

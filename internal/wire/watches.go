@@ -222,7 +222,7 @@ func (c *conn) auth(xid int32, r *jute.AuthPacket) bool {
 	if act == closeConn {
 		return false
 	}
-	c.send(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: xid, Err: code}))
+	c.reply(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: xid, Err: code}))
 	return code == 0
 }
 
