@@ -2,7 +2,9 @@ package wire
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -23,7 +25,9 @@ type conn struct {
 	ip     string
 	ctx    context.Context
 	cancel context.CancelFunc
-	hdr    [4]byte // the reader's frame-length buffer
+	hdr    [4]byte // the handshake's frame-length buffer
+	ra     [readAhead]byte
+	raN    int // bytes of ra read from the socket and not used yet
 
 	// Set by the reader once the session is established.
 	sess    *engine.Session
@@ -146,8 +150,14 @@ func (c *conn) writeLoop() {
 		}
 		if len(frames) > 0 {
 			c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout()))
-			bufs := net.Buffers(frames)
-			if _, err := bufs.WriteTo(c.nc); err != nil {
+			var err error
+			if len(frames) == 1 {
+				_, err = c.nc.Write(frames[0])
+			} else {
+				bufs := net.Buffers(frames)
+				_, err = bufs.WriteTo(c.nc)
+			}
+			if err != nil {
 				c.kill()
 				return
 			}
@@ -190,16 +200,30 @@ func (c *conn) readLoop() {
 	}
 }
 
+// readAhead is how many bytes the reader asks the socket for at once: a
+// small request (a getData, an exists) arrives whole in one read.
+const readAhead = 128
+
 // readFrame reads one frame; no frame within timeout ends the connection
-// (a ZooKeeper client pings well within its session timeout).
+// (a ZooKeeper client pings well within its session timeout). The length is
+// checked against jute.maxbuffer before the body is allocated.
 func (c *conn) readFrame(timeout time.Duration) ([]byte, error) {
 	c.nc.SetReadDeadline(time.Now().Add(timeout))
-	n, err := jute.ReadFrameLen(c.nc, &c.hdr, c.s.maxBuffer)
-	if err != nil {
-		return nil, err
+	for c.raN < 4 {
+		n, err := c.nc.Read(c.ra[c.raN:])
+		c.raN += n
+		if err != nil && c.raN < 4 {
+			return nil, err
+		}
+	}
+	n := int32(binary.BigEndian.Uint32(c.ra[:4]))
+	if n < 0 || int64(n) > int64(c.s.maxBuffer) {
+		return nil, fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, c.s.maxBuffer)
 	}
 	body := make([]byte, n)
-	if _, err := io.ReadFull(c.nc, body); err != nil {
+	k := copy(body, c.ra[4:c.raN])
+	c.raN = copy(c.ra[:], c.ra[4+k:c.raN])
+	if _, err := io.ReadFull(c.nc, body[k:]); err != nil {
 		return nil, err
 	}
 	return body, nil

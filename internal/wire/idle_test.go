@@ -39,14 +39,38 @@ func TestManyIdleConnections(t *testing.T) {
 		must(t, err)
 	}
 	after := heap()
-	// Both ends live in this process: the client side holds a net.Conn and
-	// its buffers per connection too, so this is an upper bound.
-	t.Logf("%d idle sessions: %.0f bytes per connection (server and client sides, heap+stacks)",
-		len(conns), float64(after-before)/float64(len(conns)))
+	per := float64(after-before) / float64(len(conns))
+	// Both ends live in this process: subtract what a bare pair of loopback
+	// sockets costs (both ends held, no goroutines), measured alike.
+	bare := barePairCost(t, len(conns))
+	t.Logf("%d idle sessions: %.0f bytes per connection with both ends; a bare socket pair costs %.0f; the zk side about %.0f bytes",
+		len(conns), per, bare, per-bare/2)
 	stillServes(t, addr)
 	if st := e.Status(); st.Sessions < len(conns) {
 		t.Fatalf("%d sessions attached, want at least %d", st.Sessions, len(conns))
 	}
+}
+
+// barePairCost measures the memory of n idle loopback socket pairs.
+func barePairCost(t *testing.T, n int) float64 {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer ln.Close()
+	before := heap()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		must(t, err)
+		s, err := ln.Accept()
+		must(t, err)
+		held = append(held, c, s)
+	}
+	return float64(heap()-before) / float64(n)
 }
 
 func heap() uint64 {
