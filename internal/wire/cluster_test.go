@@ -197,3 +197,29 @@ func TestReattachByPassword(t *testing.T) {
 		t.Fatalf("ephemerals after reattach %v", eph.Strings)
 	}
 }
+
+// TestReattachClosesOldConnection: a client that re-attaches its session
+// while its old connection is still open takes the session over; the old
+// connection is closed, as ZooKeeper closes it, and the session stays
+// attached to the peer.
+func TestReattachClosesOldConnection(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	a := rawDial(t, e.ClientAddr())
+	resp := a.connect(jute.ConnectRequest{})
+	createRaw(a, "/mine", 1)
+	b := rawDial(t, e.ClientAddr())
+	if got := b.connect(jute.ConnectRequest{SessionID: resp.SessionID, Passwd: resp.Passwd}); got.SessionID != resp.SessionID {
+		t.Fatalf("reattach: %+v", got)
+	}
+	if !a.closed() {
+		t.Fatal("the old connection stayed open")
+	}
+	var eph jute.StringsResponse
+	b.ok(jute.OpGetEphemerals, &jute.PathRequest{Path: "/"}, &eph)
+	if len(eph.Strings) != 1 {
+		t.Fatalf("ephemerals %v", eph.Strings)
+	}
+	if st := e.Status(); st.Sessions != 1 {
+		t.Fatalf("%d sessions attached, want 1", st.Sessions)
+	}
+}
