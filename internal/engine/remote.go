@@ -271,3 +271,15 @@ func (s *Session) missed(path string, kind watch.Kind, rel int64) (Event, bool) 
 	}
 	return ev, true
 }
+
+// CheckOps returns the index of the first op of a multi that the session
+// would refuse before proposing it, with its error, or -1: a wire multi
+// answers that op's error in its place, as ZooKeeper does.
+func (s *Session) CheckOps(ops []Op) (int, error) {
+	for i, op := range ops {
+		if err := s.checkOp(op); err != nil {
+			return i, err
+		}
+	}
+	return -1, nil
+}

@@ -26,13 +26,13 @@ func (c *conn) multi(r *jute.MultiRequest) (jute.Record, error) {
 	if len(ops) == 0 {
 		return &jute.MultiResponse{}, nil
 	}
+	if i, err := c.sess.CheckOps(ops); err != nil {
+		return failedMulti(len(ops), i, err), nil
+	}
 	res, err := c.sess.Multi(c.ctx, ops...)
 	if len(res) != len(ops) {
 		if err == nil {
 			err = fmt.Errorf("%w: multi answered %d results for %d ops", zkerr.ErrSystem, len(res), len(ops))
-		}
-		if _, act := wireError(err); act == reply {
-			return failedMulti(len(ops), firstBad(err, len(ops)), err), nil
 		}
 		return nil, err
 	}
@@ -41,16 +41,6 @@ func (c *conn) multi(r *jute.MultiRequest) (jute.Record, error) {
 		out.Results[i] = resultFor(&r.Ops[i], rr, err != nil)
 	}
 	return out, nil
-}
-
-// firstBad is the op a multi refused before it ran; the engine names it in
-// its error only as text, so it is 0 unless found.
-func firstBad(err error, n int) int {
-	var i int
-	if _, scanErr := fmt.Sscanf(err.Error(), "zk: multi op %d:", &i); scanErr == nil && i >= 0 && i < n {
-		return i
-	}
-	return 0
 }
 
 // failedMulti is the answer to a multi whose op i failed with err before

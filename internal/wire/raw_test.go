@@ -147,3 +147,27 @@ func TestRawSetWatches(t *testing.T) {
 		t.Fatalf("exist watch after setWatches: %+v", evs)
 	}
 }
+
+// TestRawMultiBadOp: a multi with an op refused before it runs (a bad path)
+// is answered as ZooKeeper answers it: error results, that op's code in its
+// place, nothing applied.
+func TestRawMultiBadOp(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	r := rawDial(t, e.ClientAddr())
+	r.connect(jute.ConnectRequest{})
+	var mr jute.MultiResponse
+	r.ok(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
+		{Type: jute.OpCreate, Path: "/ok", ACL: openACL},
+		{Type: jute.OpCreate, Path: "no-slash", ACL: openACL},
+		{Type: jute.OpDelete, Path: "/x", Version: -1},
+	}}, &mr)
+	want := []int32{0, int32(zkerr.CodeBadArguments), int32(zkerr.CodeRuntimeInconsistency)}
+	for i, res := range mr.Results {
+		if res.Type != jute.OpError || res.Err != want[i] {
+			t.Fatalf("results %+v, want errors %v", mr.Results, want)
+		}
+	}
+	if h, _, _ := r.call(jute.OpExists, &jute.PathWatchRequest{Path: "/ok"}); h.Err != int32(zkerr.CodeNoNode) {
+		t.Fatalf("a refused multi created /ok (exists: %d)", h.Err)
+	}
+}
