@@ -1,7 +1,10 @@
 package wire_test
 
 import (
+	"flag"
 	"fmt"
+	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	gozk "github.com/go-zookeeper/zk"
 
 	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/wire"
 )
 
 // The client-protocol benchmarks: go-zookeeper clients over loopback, 1 KiB
@@ -20,6 +24,9 @@ import (
 // run:
 //
 //	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x
+//
+// (WireVsZooKeeper: standalone; WireVsZooKeeper3: three peers and three
+// ZooKeeper servers, all on this host.)
 
 const benchClients = 64
 
@@ -32,17 +39,53 @@ func benchPeer(b *testing.B) string {
 	return startPeer(b, cfg).ClientAddr()
 }
 
-// clients opens n go-zookeeper connections.
-func clients(b *testing.B, addr string, n int) []*gozk.Conn {
+// benchCluster starts three zk peers over TCP on loopback, on the real disk.
+func benchCluster(b *testing.B) []string {
+	var servers []engine.Server
+	for i := 1; i <= 3; i++ {
+		servers = append(servers, engine.Server{ID: int64(i), Host: "127.0.0.1", QuorumPort: freePort(b), ElectionPort: freePort(b)})
+	}
+	peers := make([]*engine.Ensemble, 3)
+	for i := range peers {
+		cfg := engine.Config{
+			ID: int64(i + 1), Servers: servers, PeerSecret: []byte("bench-secret-0123456789"),
+			DataDir: b.TempDir(), FS: vfs.Default, ClientPort: -1, ClientPortAddress: "127.0.0.1",
+			TickTime: 500 * time.Millisecond, Logger: benchLogger(),
+		}
+		e, err := wire.NewEnsemble(cfg)
+		must(b, err)
+		b.Cleanup(func() { e.Close() })
+		peers[i] = e
+	}
+	addrs := make([]string, 3)
+	for i, e := range peers {
+		must(b, e.WaitServing(testCtx(b)))
+		addrs[i] = e.ClientAddr()
+	}
+	return addrs
+}
+
+var benchLog = flag.Bool("wire.benchlog", false, "log the benchmark peers")
+
+func benchLogger() *slog.Logger {
+	if !*benchLog {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// clients opens n go-zookeeper connections, spread over addrs.
+func clients(b *testing.B, n int, addrs ...string) []*gozk.Conn {
 	out := make([]*gozk.Conn, n)
 	for i := range out {
-		out[i], _ = dial(b, addr)
+		out[i], _ = dial(b, addrs[i%len(addrs)])
 	}
 	return out
 }
 
 // run spreads total ops over the clients and returns ops per second.
 func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) error) float64 {
+	b.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Value
@@ -57,7 +100,7 @@ func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) 
 					return
 				}
 				if err := op(c, i); err != nil {
-					failed.Store(err)
+					failed.Store(fmt.Errorf("op %d on %s: %w", i, c.Server(), err))
 					return
 				}
 			}
@@ -70,12 +113,16 @@ func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) 
 	return float64(total) / time.Since(start).Seconds()
 }
 
-// rates runs creates, setData and getData of 1 KiB values against addr.
-func rates(b *testing.B, addr, prefix string, n int) [3]float64 {
-	cs := clients(b, addr, benchClients)
+// rates runs creates, setData and getData of 1 KiB values against addrs.
+func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
+	cs := clients(b, benchClients, addrs...)
 	value := make([]byte, 1024)
 	_, err := cs[0].Create(prefix, nil, 0, open)
 	must(b, err)
+	for _, c := range cs {
+		_, err := c.Sync(prefix) // every peer has the prefix
+		must(b, err)
+	}
 	path := func(i int) string { return fmt.Sprintf("%s/n%d", prefix, i%benchClients) }
 	var r [3]float64
 	r[0] = run(b, cs, n, func(c *gozk.Conn, i int) error {
@@ -84,6 +131,10 @@ func rates(b *testing.B, addr, prefix string, n int) [3]float64 {
 	})
 	for i := 0; i < benchClients; i++ {
 		_, err := cs[0].Create(path(i), value, 0, open)
+		must(b, err)
+	}
+	for _, c := range cs {
+		_, err := c.Sync(prefix)
 		must(b, err)
 	}
 	r[1] = run(b, cs, n, func(c *gozk.Conn, i int) error {
@@ -101,8 +152,19 @@ func rates(b *testing.B, addr, prefix string, n int) [3]float64 {
 // server.
 func BenchmarkWireVsZooKeeper(b *testing.B) {
 	zooAddr := startRealZK(b)
-	ours := rates(b, benchPeer(b), "/bench", b.N)
-	theirs := rates(b, zooAddr, "/bench", b.N)
+	report(b, rates(b, "/bench", b.N, benchPeer(b)), rates(b, "/bench", b.N, zooAddr))
+}
+
+// BenchmarkWireVsZooKeeper3: the same against three zk peers and three
+// ZooKeeper servers, the clients spread over the members.
+func BenchmarkWireVsZooKeeper3(b *testing.B) {
+	zooAddrs := startRealZKs(b, 3)
+	ourAddrs := benchCluster(b)
+	b.Logf("zk peers %v, ZooKeeper servers %v", ourAddrs, zooAddrs)
+	report(b, rates(b, "/bench", b.N, ourAddrs...), rates(b, "/bench", b.N, zooAddrs...))
+}
+
+func report(b *testing.B, ours, theirs [3]float64) {
 	for i, name := range []string{"creates", "sets", "gets"} {
 		b.ReportMetric(ours[i], "zk-"+name+"/s")
 		b.ReportMetric(theirs[i], "zookeeper-"+name+"/s")

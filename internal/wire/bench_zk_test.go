@@ -10,7 +10,7 @@ import (
 // BenchmarkWireZKGets: getData of 1 KiB values from 64 go-zookeeper clients
 // against a zk peer alone (for profiling: -cpuprofile).
 func BenchmarkWireZKGets(b *testing.B) {
-	cs := clients(b, benchPeer(b), benchClients)
+	cs := clients(b, benchClients, benchPeer(b))
 	value := make([]byte, 1024)
 	for i := 0; i < benchClients; i++ {
 		_, err := cs[0].Create(fmt.Sprintf("/n%d", i), value, 0, open)

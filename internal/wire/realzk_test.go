@@ -34,15 +34,44 @@ func freePort(t testing.TB) int {
 // returns its client address; it is killed at cleanup.
 func startRealZK(t testing.TB) string {
 	t.Helper()
+	return startRealZKs(t, 1)[0]
+}
+
+// startRealZKs starts n ZooKeeper servers (an ensemble when n > 1) and
+// returns their client addresses.
+func startRealZKs(t testing.TB, n int) []string {
+	t.Helper()
 	for _, p := range append([]string{"/usr/bin/java"}, zkJars...) {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: the real-ZooKeeper tests need Debian's zookeeper (apt-get install -y zookeeper, as .ci/run does)", p)
 		}
 	}
+	servers := ""
+	if n > 1 {
+		servers = "initLimit=20\nsyncLimit=10\n"
+		for i := 1; i <= n; i++ {
+			servers += fmt.Sprintf("server.%d=127.0.0.1:%d:%d\n", i, freePort(t), freePort(t))
+		}
+	}
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = startOneZK(t, i+1, servers)
+	}
+	for _, addr := range addrs {
+		waitZK(t, addr)
+	}
+	return addrs
+}
+
+// startOneZK starts server id of an ensemble described by servers ("" for
+// standalone).
+func startOneZK(t testing.TB, id int, servers string) string {
 	dir := t.TempDir()
 	port := freePort(t)
-	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxClientCnxns=0\n", dir, port)
+	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxClientCnxns=0\n%s",
+		dir, port, servers)
 	must(t, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
 	cmd := exec.Command("/usr/bin/java", "-Xmx512m", "-Dzookeeper.extendedTypesEnabled=true",
 		"-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.forceSync=yes",
 		"-cp", strings.Join(zkJars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
@@ -55,28 +84,28 @@ func startRealZK(t testing.TB) string {
 		cmd.Wait()
 		logf.Close()
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if ruok(addr) {
-			return addr
-		}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// waitZK waits until the server at addr serves (srvr reports a mode).
+func waitZK(t testing.TB, addr string) {
+	deadline := time.Now().Add(90 * time.Second)
+	for !serving(addr) {
 		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(filepath.Join(dir, "zk.log"))
-			t.Fatalf("ZooKeeper did not start within 60s:\n%s", b)
+			t.Fatalf("ZooKeeper at %s did not serve within 90s", addr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-func ruok(addr string) bool {
+func serving(addr string) bool {
 	nc, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(2 * time.Second))
-	nc.Write([]byte("ruok"))
+	nc.Write([]byte("srvr"))
 	b, _ := io.ReadAll(nc)
-	return string(b) == "imok"
+	return strings.Contains(string(b), "Mode: ")
 }
