@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 	"github.com/embedzk/zk/internal/zkerr"
 )
@@ -169,5 +170,39 @@ func TestRawMultiBadOp(t *testing.T) {
 	}
 	if h, _, _ := r.call(jute.OpExists, &jute.PathWatchRequest{Path: "/ok"}); h.Err != int32(zkerr.CodeNoNode) {
 		t.Fatalf("a refused multi created /ok (exists: %d)", h.Err)
+	}
+}
+
+// TestRawSuperAndIP: the super digest passes every ACL and whoAmI says so;
+// the ip identity is the socket's address, whatever the auth packet says.
+func TestRawSuperAndIP(t *testing.T) {
+	cfg := peerConfig()
+	cfg.SuperDigest = engine.DigestAuth("super", "boss")
+	e := startPeer(t, cfg)
+	owner := rawDial(t, e.ClientAddr())
+	owner.connect(jute.ConnectRequest{})
+	owner.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("alice:pw")}, nil)
+	owner.ok(jute.OpCreate, &jute.CreateRequest{Path: "/locked", ACL: []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "auth"}}}}, nil)
+	r := rawDial(t, e.ClientAddr())
+	r.connect(jute.ConnectRequest{})
+	if h, _, _ := r.call(jute.OpGetData, &jute.PathWatchRequest{Path: "/locked"}); h.Err != int32(zkerr.CodeNoAuth) {
+		t.Fatalf("getData without auth: %d", h.Err)
+	}
+	r.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "ip", Auth: []byte("10.9.9.9")}, nil)
+	r.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("super:boss")}, nil)
+	r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/locked"}, nil)
+	var who jute.WhoAmIResponse
+	r.ok(jute.OpWhoAmI, nil, &who)
+	want := []jute.ClientInfo{{AuthScheme: "ip", User: "127.0.0.1"}, {AuthScheme: "digest", User: "super"}, {AuthScheme: "super"}}
+	if !slices.Equal(who.ClientInfo, want) {
+		t.Fatalf("whoAmI %+v", who.ClientInfo)
+	}
+	bad := rawDial(t, e.ClientAddr())
+	bad.connect(jute.ConnectRequest{})
+	if h, _, _ := bad.call(jute.OpAuth, &jute.AuthPacket{Scheme: "kerberos", Auth: []byte("x")}); h.Err != int32(zkerr.CodeAuthFailed) {
+		t.Fatalf("unknown scheme: %d", h.Err)
+	}
+	if !bad.closed() {
+		t.Fatal("a failed auth left the connection open")
 	}
 }
