@@ -17,11 +17,15 @@
 // # Order
 //
 // Each connection has one reader goroutine, which handles its requests one
-// at a time in arrival order, and one writer goroutine, which sends the
-// connection's outgoing queue. Replies therefore leave in xid order, and a
-// watch event (queued by the apply loop, under the apply lock, before the
+// at a time in arrival order, and one outgoing queue. The reader sends its
+// replies itself; watch events, which the apply loop queues under the apply
+// lock, are sent by a writer goroutine that runs only while the queue is not
+// empty (an idle connection holds one goroutine, about 7.7 KB in all).
+// Replies therefore leave in xid order, and a watch event (queued before the
 // reply of any request that could observe its change) leaves before the
-// reply that follows it.
+// reply that follows it. One monitor goroutine per server closes the
+// connections whose session expired or was closed, or whose peer stopped
+// serving, as a ZooKeeper server closes them.
 //
 // # Watches
 //
@@ -38,13 +42,14 @@
 // 0xfffff by default) closes the connection before its body is read or
 // allocated; so does a malformed frame, an unknown op code, a request before
 // the connect, and a client that sends nothing for its session timeout.
-// MaxClientCnxns bounds the connections of one client address. Each
-// connection's outgoing queue is bounded (MaxQueuedBytes): a client that
-// does not read its replies and events is disconnected rather than let to
-// grow memory, and the apply loop never waits for a client, as it only
-// appends to queues. A request is read only after the previous one was
-// answered, so a connection has at most one request outstanding inside the
-// peer and a client that floods requests is slowed by TCP itself.
+// MaxClientCnxns bounds the connections of one client address. A request
+// is read only after the previous one was answered, so a connection has at
+// most one request outstanding inside the peer and a client that floods
+// requests is slowed by TCP itself. A client that does not read stalls only
+// its own reader, and a write stalled for its session timeout closes the
+// connection. The apply loop never waits for a client: it only appends
+// events to queues, and a queue that passes MaxQueuedBytes closes its
+// connection.
 //
 // # Lifetime
 //
