@@ -33,6 +33,7 @@ type system struct {
 func newSystem(t *testing.T, name, addr string) *system {
 	c1, _ := dial(t, addr)
 	c2, _ := dial(t, addr)
+	must(t, c1.AddAuth("digest", []byte("u:p")))
 	return &system{t: t, addr: addr, name: name, c1: c1, c2: c2,
 		sessions: map[int64]string{c1.SessionID(): "s1", c2.SessionID(): "s2"}}
 }
@@ -41,6 +42,7 @@ func newSystem(t *testing.T, name, addr string) *system {
 func (s *system) reopen() {
 	s.c1.Close()
 	s.c1, _ = dial(s.t, s.addr)
+	must(s.t, s.c1.AddAuth("digest", []byte("u:p")))
 	s.sessions[s.c1.SessionID()] = fmt.Sprintf("s%d", len(s.sessions)+1)
 }
 
@@ -106,7 +108,20 @@ func genOp(rng *rand.Rand) (string, diffOp) {
 	p := diffPaths[rng.IntN(len(diffPaths))]
 	data := []byte(fmt.Sprint(rng.IntN(1000)))
 	version := int32(rng.IntN(4)) - 1
-	switch k := rng.IntN(13); k {
+	switch k := rng.IntN(15); k {
+	case 13:
+		// Everyone may read: ZooKeeper 3.8.0 (Debian's) answers exists
+		// without READ, zk and later ZooKeepers refuse it (see README).
+		return "create digest-owned " + p, func(s *system) string {
+			acl := append(gozk.DigestACL(gozk.PermAll, "u", "p"), gozk.WorldACL(gozk.PermRead)...)
+			got, err := s.c1.Create(p, data, 0, acl)
+			return got + " " + errStr(err)
+		}
+	case 14:
+		return "getACL from c2 " + p, func(s *system) string {
+			acl, st, err := s.c2.GetACL(p)
+			return fmt.Sprint(acl) + " " + s.stat(st) + " " + errStr(err)
+		}
 	case 12:
 		return "reopen c1", func(s *system) string { s.reopen(); return "ok" }
 	case 0, 1:
