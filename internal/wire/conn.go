@@ -158,6 +158,9 @@ func (c *conn) writeLoop() {
 				_, err = bufs.WriteTo(c.nc)
 			}
 			if err != nil {
+				c.qmu.Lock()
+				c.dead, c.q, c.qbytes = true, nil, 0 // nothing more is queued
+				c.qmu.Unlock()
 				c.kill()
 				return
 			}
