@@ -98,15 +98,16 @@ func (s *Session) Detach() {
 // read that asked for one, under the apply lock (so no change slips between
 // the read and the watch), the engine calls Watch with the path and the
 // kind ZooKeeper would leave; the watcher registers a sink through add
-// unless it already watches that path with that kind.
+// unless it already watches that path with that kind. An error from add (a
+// registration refused) is returned, and fails the read.
 type RemoteWatcher interface {
-	Watch(path string, kind watch.Kind, add func(watch.Sink) watch.ID)
+	Watch(path string, kind watch.Kind, add func(watch.Sink) (watch.ID, error)) error
 }
 
 // adder returns the add function a RemoteWatcher gets; the caller holds the
 // apply lock.
-func (s *Session) adder(path string, kind watch.Kind) func(watch.Sink) watch.ID {
-	return func(sink watch.Sink) watch.ID { return s.e.watches.Add(s.id, path, kind, sink) }
+func (s *Session) adder(path string, kind watch.Kind) func(watch.Sink) (watch.ID, error) {
+	return func(sink watch.Sink) (watch.ID, error) { return s.e.watches.Add(s.id, path, kind, sink), nil }
 }
 
 // GetRemote is Get that leaves a data watch through w (nil: no watch).
@@ -117,7 +118,7 @@ func (s *Session) GetRemote(ctx context.Context, path string, w RemoteWatcher) (
 	var n znode.Node
 	err := s.read(ctx, func() (err error) {
 		if n, err = s.readNode(path, true, znode.PermRead); err == nil && w != nil {
-			w.Watch(path, watch.KindData, s.adder(path, watch.KindData))
+			err = w.Watch(path, watch.KindData, s.adder(path, watch.KindData))
 		}
 		return err
 	})
@@ -142,7 +143,9 @@ func (s *Session) ExistsRemote(ctx context.Context, path string, w RemoteWatcher
 			kind = watch.KindExist
 		}
 		if w != nil && (err == nil || kind == watch.KindExist) {
-			w.Watch(path, kind, s.adder(path, kind))
+			if werr := w.Watch(path, kind, s.adder(path, kind)); werr != nil {
+				return werr
+			}
 		}
 		return err
 	})
@@ -162,7 +165,7 @@ func (s *Session) ChildrenRemote(ctx context.Context, path string, w RemoteWatch
 	var n znode.Node
 	err := s.read(ctx, func() (err error) {
 		if names, n, err = s.readChildren(path); err == nil && w != nil {
-			w.Watch(path, watch.KindChild, s.adder(path, watch.KindChild))
+			err = w.Watch(path, watch.KindChild, s.adder(path, watch.KindChild))
 		}
 		return err
 	})
@@ -182,10 +185,7 @@ func (s *Session) AddWatchRemote(ctx context.Context, path string, recursive boo
 	if recursive {
 		kind = watch.KindPersistentRecursive
 	}
-	err := s.read(ctx, func() error {
-		w.Watch(path, kind, s.adder(path, kind))
-		return nil
-	})
+	err := s.read(ctx, func() error { return w.Watch(path, kind, s.adder(path, kind)) })
 	if err != nil {
 		return opError("addWatch", path, err)
 	}
@@ -220,9 +220,9 @@ func (s *Session) DropWatchIDs(ids []watch.ID) {
 // order, under the apply lock.
 func (s *Session) SetWatchesRemote(ctx context.Context, relativeZxid int64, data, exist, child, persistent, recursive []string, w RemoteWatcher) ([]Event, error) {
 	var missed []Event
-	err := s.read(ctx, func() error {
-		missed = s.setWatches(relativeZxid, [5][]string{data, exist, child, persistent, recursive}, w)
-		return nil
+	err := s.read(ctx, func() (err error) {
+		missed, err = s.setWatches(relativeZxid, [5][]string{data, exist, child, persistent, recursive}, w)
+		return err
 	})
 	if err != nil {
 		return nil, opError("setWatches", "/", err)
@@ -230,7 +230,7 @@ func (s *Session) SetWatchesRemote(ctx context.Context, relativeZxid int64, data
 	return missed, nil
 }
 
-func (s *Session) setWatches(rel int64, lists [5][]string, w RemoteWatcher) []Event {
+func (s *Session) setWatches(rel int64, lists [5][]string, w RemoteWatcher) ([]Event, error) {
 	var missed []Event
 	kinds := [5]watch.Kind{watch.KindData, watch.KindExist, watch.KindChild, watch.KindPersistent, watch.KindPersistentRecursive}
 	for i, paths := range lists {
@@ -243,10 +243,12 @@ func (s *Session) setWatches(rel int64, lists [5][]string, w RemoteWatcher) []Ev
 				missed = append(missed, ev)
 				continue
 			}
-			w.Watch(path, kind, s.adder(path, kind))
+			if err := w.Watch(path, kind, s.adder(path, kind)); err != nil {
+				return missed, err
+			}
 		}
 	}
-	return missed
+	return missed, nil
 }
 
 // missed decides the event a watch of kind on path missed since rel, as

@@ -48,7 +48,7 @@ type watchEventKey struct {
 // table already has the entry. The engine calls it under the apply lock,
 // where no sink of this table can fire, so the check and the add do not
 // race with a firing.
-func (t *watchTable) Watch(path string, kind watch.Kind, add func(watch.Sink) watch.ID) {
+func (t *watchTable) Watch(path string, kind watch.Kind, add func(watch.Sink) (watch.ID, error)) error {
 	key := keyFor(path, kind)
 	t.mu.Lock()
 	if t.m == nil {
@@ -56,15 +56,20 @@ func (t *watchTable) Watch(path string, kind watch.Kind, add func(watch.Sink) wa
 	}
 	if _, ok := t.m[key]; ok {
 		t.mu.Unlock()
-		return
+		return nil
 	}
 	s := &sink{t: t, key: key}
 	t.m[key] = s
 	t.mu.Unlock()
-	id := add(s) // outside t.mu: the Manager's lock is taken before t.mu by sinks
+	id, err := add(s) // outside t.mu: the Manager's lock is taken before t.mu by sinks
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		delete(t.m, key)
+		return err
+	}
 	s.id = id
-	t.mu.Unlock()
+	return nil
 }
 
 // forget removes s's entry (it fired or was removed).
