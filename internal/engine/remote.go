@@ -15,7 +15,19 @@ import (
 // Session, and these methods let the wire layer keep ZooKeeper's per-session
 // watch table (one registration per session, path and kind, its own sink),
 // learn a session's identities, detach a session whose connection dropped,
-// and run its listener as a goroutine the Ensemble owns.
+// and run its listener as a goroutine the Ensemble owns. They hang on the
+// Remote and RemoteSession views, not on Ensemble and Session, so that they
+// stay out of the public API (the root re-exports Ensemble and Session).
+
+// Remote is the client protocol's view of an Ensemble.
+type Remote struct{ e *Ensemble }
+
+// RemoteOf returns the client protocol's view of e.
+func RemoteOf(e *Ensemble) Remote { return Remote{e: e} }
+
+// RemoteSession is a Session as the client protocol uses it: every Session
+// method, and the ones below.
+type RemoteSession struct{ *Session }
 
 // remoteState is the Ensemble's part of the client protocol.
 type remoteState struct {
@@ -25,7 +37,8 @@ type remoteState struct {
 // Own runs run on a goroutine the Ensemble owns: Close closes stop, then
 // waits for run to return. Call it only before the Ensemble is shared (right
 // after NewEnsemble): it must not race with Close.
-func (e *Ensemble) Own(run func(stop <-chan struct{})) error {
+func (r Remote) Own(run func(stop <-chan struct{})) error {
+	e := r.e
 	if e.closed.Load() {
 		return zkerr.ErrClosed
 	}
@@ -38,7 +51,7 @@ func (e *Ensemble) Own(run func(stop <-chan struct{})) error {
 }
 
 // SetClientAddr records the address the client port listens on.
-func (e *Ensemble) SetClientAddr(addr string) { e.remote.clientAddr.Store(&addr) }
+func (r Remote) SetClientAddr(addr string) { r.e.remote.clientAddr.Store(&addr) }
 
 // ClientAddr returns the address ZooKeeper clients connect to (the client
 // port's listener), or "" when Config.ClientPort is not set.
@@ -50,21 +63,37 @@ func (e *Ensemble) ClientAddr() string {
 }
 
 // Config returns the peer's configuration, defaults applied.
-func (e *Ensemble) Config() Config { return e.cfg }
+func (r Remote) Config() Config { return r.e.cfg }
 
 // AppliedZxid returns the last zxid this peer applied to its tree.
-func (e *Ensemble) AppliedZxid() int64 { return e.applied.load() }
+func (r Remote) AppliedZxid() int64 { return r.e.applied.load() }
 
 // SyncApplied returns once this peer has applied everything the ensemble
 // had committed when the call began (a Sync round through the leader).
-func (e *Ensemble) SyncApplied(ctx context.Context) error { return e.syncBarrier(ctx) }
+func (r Remote) SyncApplied(ctx context.Context) error { return r.e.syncBarrier(ctx) }
 
 // WatchCount returns the number of watch registrations, watched paths and
 // sessions with watches on this peer.
-func (e *Ensemble) WatchCount() (watches, paths, sessions int) { return e.watches.Count() }
+func (r Remote) WatchCount() (watches, paths, sessions int) { return r.e.watches.Count() }
+
+// NewSession opens a session as Ensemble.NewSession does.
+func (r Remote) NewSession(ctx context.Context, opts ...SessionOption) (RemoteSession, error) {
+	s, err := r.e.NewSession(ctx, opts...)
+	return RemoteSession{s}, err
+}
+
+// Reattach re-attaches a session as Ensemble.Reattach does.
+func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (RemoteSession, error) {
+	s, err := r.e.Reattach(ctx, id, password, opts...)
+	return RemoteSession{s}, err
+}
+
+// Status returns the peer's status.
+func (r Remote) Status() Status { return r.e.Status() }
 
 // NodeCount returns the number of nodes in the tree.
-func (e *Ensemble) NodeCount() (int64, error) {
+func (r Remote) NodeCount() (int64, error) {
+	e := r.e
 	e.applyMu.RLock()
 	defer e.applyMu.RUnlock()
 	if e.closed.Load() {
@@ -76,7 +105,7 @@ func (e *Ensemble) NodeCount() (int64, error) {
 
 // Identities returns the session's authenticated identities and whether it
 // is the super user, as ZooKeeper's whoAmI reports them.
-func (s *Session) Identities() ([]znode.Identity, bool) {
+func (s RemoteSession) Identities() ([]znode.Identity, bool) {
 	ids, super := s.identities()
 	return append([]znode.Identity(nil), ids...), super
 }
@@ -86,9 +115,9 @@ func (s *Session) Identities() ([]znode.Identity, bool) {
 // re-attaches it (here or elsewhere). A wire session detaches when its
 // connection drops, as a ZooKeeper server stops touching a session whose
 // connection is gone. Its watch registrations must be removed first.
-func (s *Session) Detach() {
+func (s RemoteSession) Detach() {
 	s.e.sessMu.Lock()
-	if s.e.sessions[s.id] == s {
+	if s.e.sessions[s.id] == s.Session {
 		delete(s.e.sessions, s.id)
 	}
 	s.e.sessMu.Unlock()
@@ -111,7 +140,7 @@ func (s *Session) adder(path string, kind watch.Kind) func(watch.Sink) (watch.ID
 }
 
 // GetRemote is Get that leaves a data watch through w (nil: no watch).
-func (s *Session) GetRemote(ctx context.Context, path string, w RemoteWatcher) ([]byte, Stat, error) {
+func (s RemoteSession) GetRemote(ctx context.Context, path string, w RemoteWatcher) ([]byte, Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return nil, Stat{}, err
 	}
@@ -131,7 +160,7 @@ func (s *Session) GetRemote(ctx context.Context, path string, w RemoteWatcher) (
 // ExistsRemote is Exists that leaves a watch through w (nil: no watch): a
 // data watch on an existing node, an exist watch on a missing one. A
 // missing node is ErrNoNode here, as ZooKeeper replies to exists.
-func (s *Session) ExistsRemote(ctx context.Context, path string, w RemoteWatcher) (Stat, error) {
+func (s RemoteSession) ExistsRemote(ctx context.Context, path string, w RemoteWatcher) (Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return Stat{}, err
 	}
@@ -157,7 +186,7 @@ func (s *Session) ExistsRemote(ctx context.Context, path string, w RemoteWatcher
 
 // ChildrenRemote is Children that leaves a child watch through w (nil: no
 // watch).
-func (s *Session) ChildrenRemote(ctx context.Context, path string, w RemoteWatcher) ([]string, Stat, error) {
+func (s RemoteSession) ChildrenRemote(ctx context.Context, path string, w RemoteWatcher) ([]string, Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return nil, Stat{}, err
 	}
@@ -177,7 +206,7 @@ func (s *Session) ChildrenRemote(ctx context.Context, path string, w RemoteWatch
 
 // AddWatchRemote leaves a persistent (or persistent recursive) watch
 // through w, in the session's order.
-func (s *Session) AddWatchRemote(ctx context.Context, path string, recursive bool, w RemoteWatcher) error {
+func (s RemoteSession) AddWatchRemote(ctx context.Context, path string, recursive bool, w RemoteWatcher) error {
 	if err := s.checkPath(path, false); err != nil {
 		return err
 	}
@@ -194,7 +223,7 @@ func (s *Session) AddWatchRemote(ctx context.Context, path string, recursive boo
 
 // RemoveWatchIDs removes registrations made through a RemoteWatcher, in
 // the session's order; each one's sink gets its removal event and Close.
-func (s *Session) RemoveWatchIDs(ctx context.Context, ids []watch.ID) error {
+func (s RemoteSession) RemoveWatchIDs(ctx context.Context, ids []watch.ID) error {
 	return s.read(ctx, func() error {
 		for _, id := range ids {
 			s.e.watches.RemoveID(id)
@@ -205,7 +234,7 @@ func (s *Session) RemoveWatchIDs(ctx context.Context, ids []watch.ID) error {
 
 // DropWatchIDs removes registrations at once, outside the session's order
 // (the connection that made them is gone).
-func (s *Session) DropWatchIDs(ids []watch.ID) {
+func (s RemoteSession) DropWatchIDs(ids []watch.ID) {
 	for _, id := range ids {
 		s.e.watches.RemoveID(id)
 	}
@@ -218,7 +247,7 @@ func (s *Session) DropWatchIDs(ids []watch.ID) {
 // registered; every other watch is registered through w. Persistent and
 // recursive watches are registered as they are. It runs in the session's
 // order, under the apply lock.
-func (s *Session) SetWatchesRemote(ctx context.Context, relativeZxid int64, data, exist, child, persistent, recursive []string, w RemoteWatcher) ([]Event, error) {
+func (s RemoteSession) SetWatchesRemote(ctx context.Context, relativeZxid int64, data, exist, child, persistent, recursive []string, w RemoteWatcher) ([]Event, error) {
 	var missed []Event
 	err := s.read(ctx, func() (err error) {
 		missed, err = s.setWatches(relativeZxid, [5][]string{data, exist, child, persistent, recursive}, w)
@@ -277,7 +306,7 @@ func (s *Session) missed(path string, kind watch.Kind, rel int64) (Event, bool) 
 // CheckOps returns the index of the first op of a multi that the session
 // would refuse before proposing it, with its error, or -1: a wire multi
 // answers that op's error in its place, as ZooKeeper does.
-func (s *Session) CheckOps(ops []Op) (int, error) {
+func (s RemoteSession) CheckOps(ops []Op) (int, error) {
 	for i, op := range ops {
 		if err := s.checkOp(op); err != nil {
 			return i, err

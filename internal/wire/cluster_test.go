@@ -163,12 +163,12 @@ func TestReconnectToAnotherPeer(t *testing.T) {
 func TestRefuseClientAhead(t *testing.T) {
 	e := startPeer(t, peerConfig())
 	r := rawDial(t, e.ClientAddr())
-	r.write(jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 4000, LastZxidSeen: e.AppliedZxid() + 1000, Passwd: make([]byte, 16)}))
+	r.write(jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 4000, LastZxidSeen: engine.RemoteOf(e).AppliedZxid() + 1000, Passwd: make([]byte, 16)}))
 	if !r.closed() {
 		t.Fatal("a client ahead of the peer was accepted")
 	}
 	ok := rawDial(t, e.ClientAddr())
-	if resp := ok.connect(jute.ConnectRequest{LastZxidSeen: e.AppliedZxid()}); resp.SessionID == 0 {
+	if resp := ok.connect(jute.ConnectRequest{LastZxidSeen: engine.RemoteOf(e).AppliedZxid()}); resp.SessionID == 0 {
 		t.Fatal("a client level with the peer was refused")
 	}
 }

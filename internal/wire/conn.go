@@ -30,7 +30,7 @@ type conn struct {
 	raN    int // bytes of ra read from the socket and not used yet
 
 	// Set by the reader once the session is established.
-	sess    *engine.Session
+	sess    engine.RemoteSession // sess.Session is nil until the connect
 	timeout time.Duration
 	ended   bool // the client closed its session: nothing to detach
 
@@ -246,7 +246,7 @@ func (c *conn) logEnd(err error) {
 // connection took it over); then the writer sends what is queued and
 // closes.
 func (c *conn) teardown() {
-	if c.sess != nil {
+	if c.sess.Session != nil {
 		c.sess.DropWatchIDs(c.watches.drain())
 		c.s.detach(c, c.sess, c.ended)
 	}

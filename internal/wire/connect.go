@@ -80,7 +80,7 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	}
 	c.sess, c.timeout = sess, sess.Timeout()
 	c.sessionID.Store(sess.ID())
-	c.live.Store(sess)
+	c.live.Store(sess.Session)
 	c.timeoutMsA.Store(sess.Timeout().Milliseconds())
 	c.reply(jute.AppendFrame(nil, &jute.ConnectResponse{
 		TimeOut: int32(sess.Timeout().Milliseconds()), SessionID: sess.ID(), Passwd: sess.Password(),
@@ -90,7 +90,7 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 }
 
 // open makes or re-attaches the session.
-func (c *conn) open(ctx context.Context, req *jute.ConnectRequest) (*engine.Session, error) {
+func (c *conn) open(ctx context.Context, req *jute.ConnectRequest) (engine.RemoteSession, error) {
 	opts := []engine.SessionOption{engine.WithClientAddr(c.ip)}
 	if req.SessionID == 0 {
 		opts = append(opts, engine.WithSessionTimeout(time.Duration(req.TimeOut)*time.Millisecond))
@@ -100,7 +100,7 @@ func (c *conn) open(ctx context.Context, req *jute.ConnectRequest) (*engine.Sess
 	sess, err := c.s.e.Reattach(ctx, req.SessionID, req.Passwd, opts...)
 	if err != nil {
 		c.s.release(c, req.SessionID)
-		return nil, err
+		return engine.RemoteSession{}, err
 	}
 	return sess, nil
 }

@@ -31,7 +31,7 @@ func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
 		e.Close()
 		return nil, err
 	}
-	if err := e.Own(srv.Serve); err != nil {
+	if err := engine.RemoteOf(e).Own(srv.Serve); err != nil {
 		srv.ln.Close()
 		e.Close()
 		return nil, err
@@ -41,7 +41,7 @@ func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
 
 // Server serves the client protocol for one Ensemble.
 type Server struct {
-	e         *engine.Ensemble
+	e         engine.Remote
 	cfg       engine.Config
 	ln        net.Listener
 	maxBuffer int
@@ -71,7 +71,7 @@ type serverStats struct {
 // Start binds the client port of e (Config.ClientPort on
 // Config.ClientPortAddress) and records its address in the Ensemble.
 func Start(e *engine.Ensemble) (*Server, error) {
-	cfg := e.Config()
+	cfg := engine.RemoteOf(e).Config()
 	port := cfg.ClientPort
 	if port < 0 {
 		port = 0
@@ -84,16 +84,17 @@ func Start(e *engine.Ensemble) (*Server, error) {
 }
 
 func newServer(e *engine.Ensemble, ln net.Listener) *Server {
-	cfg := e.Config()
+	r := engine.RemoteOf(e)
+	cfg := r.Config()
 	s := &Server{
-		e: e, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
+		e: r, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
 		started: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
 	}
 	if s.maxBuffer == 0 {
 		s.maxBuffer = jute.DefaultMaxBuffer
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	e.SetClientAddr(ln.Addr().String())
+	r.SetClientAddr(ln.Addr().String())
 	return s
 }
 
@@ -226,7 +227,7 @@ func (s *Server) claim(c *conn, id int64) {
 // ended or a newer connection took it over, detaches the session from this
 // peer. It runs under s.mu so that a reconnect (claim, then Reattach) never
 // sees the session attached and then detached under it.
-func (s *Server) detach(c *conn, sess *engine.Session, ended bool) {
+func (s *Server) detach(c *conn, sess engine.RemoteSession, ended bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.bySession[sess.ID()] != c {
