@@ -59,6 +59,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/wire"
 )
 
 // Server is one member of a replicated ensemble, as zoo.cfg's
@@ -758,8 +759,10 @@ func DigestAuth(user, password string) string { return engine.DigestAuth(user, p
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
 // starts it. With no Servers it is a standalone ensemble of one; otherwise it
 // joins the ensemble the Servers describe. It returns once the peer runs;
-// NewSession waits until it serves.
-func NewEnsemble(cfg Config) (*Ensemble, error) { return engine.NewEnsemble(cfg) }
+// NewSession waits until it serves. With Config.ClientPort set it also
+// serves ZooKeeper's client protocol there (zkCli.sh, kazoo, Curator and
+// go-zookeeper connect to it); Close stops it.
+func NewEnsemble(cfg Config) (*Ensemble, error) { return wire.NewEnsemble(cfg) }
 
 // CreateOp creates a node (WithParents and WithStat are not supported in a
 // multi).

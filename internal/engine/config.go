@@ -142,6 +142,26 @@ type Config struct {
 	// crypto/rand). Tests pass a seeded source for reproducible runs.
 	Rand io.Reader
 
+	// The client port: ZooKeeper's client protocol, so that zkCli.sh, kazoo,
+	// Curator and go-zookeeper work against this peer. zk.NewEnsemble starts
+	// it; sessions made there are sessions of this peer like any other.
+	//
+	// ClientPort is the TCP port (zoo.cfg clientPort): 0 leaves the client
+	// port off, -1 picks a free port (Ensemble.ClientAddr tells which).
+	ClientPort int
+	// ClientPortAddress is the address the client port listens on (zoo.cfg
+	// clientPortAddress); default every address.
+	ClientPortAddress string
+	// FourLetterWords lists the four-letter words the client port answers
+	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
+	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
+	// of one client address, as in ZooKeeper.
+	FourLetterWords []string
+	// JuteMaxBuffer is the largest request frame the client port accepts
+	// (ZooKeeper's jute.maxbuffer, default 0xfffff bytes); a larger one
+	// closes the connection, as in ZooKeeper.
+	JuteMaxBuffer int
+
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
 	TestHooks *hooks.Hooks
@@ -275,7 +295,21 @@ func (c Config) Validate() error {
 			return configErr("SuperDigest", "%v", err)
 		}
 	}
+	if err := c.validateClientPort(); err != nil {
+		return err
+	}
 	return c.validateServers()
+}
+
+// validateClientPort checks the client port's fields.
+func (c Config) validateClientPort() error {
+	switch {
+	case c.ClientPort < -1 || c.ClientPort > 65535:
+		return configErr("ClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.ClientPort)
+	case c.JuteMaxBuffer < 0:
+		return configErr("JuteMaxBuffer", "%d is negative", c.JuteMaxBuffer)
+	}
+	return nil
 }
 
 func (c Config) validateServers() error {

@@ -51,6 +51,8 @@ type Ensemble struct {
 	ids      *sessionIDs
 
 	peer *peer // owned by the loop goroutine after start
+
+	remote remoteState // the client protocol's state (remote.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and

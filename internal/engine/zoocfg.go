@@ -14,7 +14,7 @@ import (
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
 // bring their files. myid is the content of the data directory's myid file
 // (nil or empty for a standalone configuration). Keys zk has no use for
-// (clientPort, admin.*, 4lw.*, metrics providers, ...) are returned in ignored
+// (admin.*, metrics providers, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
 // line. The result still needs Validate.
 //
@@ -157,6 +157,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		}
 		return true, nil
 	}
+	if known, err := c.setClientKey(key, value); known {
+		return true, err
+	}
 	if strings.HasPrefix(key, "server.") {
 		s, err := parseServerLine(key, value)
 		if err != nil {
@@ -235,4 +238,27 @@ func setMillis(dst *time.Duration, value string) error {
 	}
 	*dst = time.Duration(n) * time.Millisecond
 	return nil
+}
+
+// setClientKey applies a zoo.cfg key of the client port; known is false for
+// other keys.
+func (c *Config) setClientKey(key, value string) (known bool, err error) {
+	switch key {
+	case "clientPort":
+		return true, setInt(&c.ClientPort, value)
+	case "clientPortAddress":
+		c.ClientPortAddress = value
+		return true, nil
+	case "4lw.commands.whitelist":
+		c.FourLetterWords = nil
+		for _, w := range strings.Split(value, ",") {
+			if w = strings.TrimSpace(w); w != "" {
+				c.FourLetterWords = append(c.FourLetterWords, w)
+			}
+		}
+		return true, nil
+	case "jute.maxbuffer":
+		return true, setInt(&c.JuteMaxBuffer, value)
+	}
+	return false, nil
 }
