@@ -216,6 +216,29 @@ type Server = engine.Server
 //	// crypto/rand). Tests pass a seeded source for reproducible runs.
 //	Rand io.Reader
 //
+//	// The client port: ZooKeeper's client protocol, so that zkCli.sh, kazoo,
+//	// Curator and go-zookeeper work against this peer. zk.NewEnsemble starts
+//	// it; sessions made there are sessions of this peer like any other.
+//	//
+//	// ClientPort is the TCP port (zoo.cfg clientPort): 0 leaves the client
+//	// port off, -1 picks a free port (Ensemble.ClientAddr tells which).
+//	ClientPort int
+//
+//	// ClientPortAddress is the address the client port listens on (zoo.cfg
+//	// clientPortAddress); default every address.
+//	ClientPortAddress string
+//
+//	// FourLetterWords lists the four-letter words the client port answers
+//	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
+//	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
+//	// of one client address, as in ZooKeeper.
+//	FourLetterWords []string
+//
+//	// JuteMaxBuffer is the largest request frame the client port accepts
+//	// (ZooKeeper's jute.maxbuffer, default 0xfffff bytes); a larger one
+//	// closes the connection, as in ZooKeeper.
+//	JuteMaxBuffer int
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks
@@ -253,6 +276,10 @@ type EventListener = engine.EventListener
 //	// answering, sending). With a manually driven in-memory network it lets a
 //	// test (or a simulation) run an ensemble step by step, deterministically.
 //	func (e *Ensemble) Barrier(ctx context.Context) error
+//
+//	// ClientAddr returns the address ZooKeeper clients connect to (the client
+//	// port's listener), or "" when Config.ClientPort is not set.
+//	func (e *Ensemble) ClientAddr() string
 //
 //	// Close stops the peer: every goroutine it started is gone when it returns.
 //	// Sessions attached to it fail with ErrClosed from then on; their state in

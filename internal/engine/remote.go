@@ -136,7 +136,7 @@ type RemoteWatcher interface {
 // adder returns the add function a RemoteWatcher gets; the caller holds the
 // apply lock.
 func (s *Session) adder(path string, kind watch.Kind) func(watch.Sink) (watch.ID, error) {
-	return func(sink watch.Sink) (watch.ID, error) { return s.e.watches.Add(s.id, path, kind, sink), nil }
+	return func(sink watch.Sink) (watch.ID, error) { return s.e.watches.Add(s.id, path, kind, sink) }
 }
 
 // GetRemote is Get that leaves a data watch through w (nil: no watch).

@@ -3,7 +3,6 @@ package wire
 import (
 	"context"
 	"errors"
-	"math"
 
 	"github.com/embedzk/zk/internal/jute"
 	"github.com/embedzk/zk/internal/zkerr"
@@ -13,26 +12,9 @@ import (
 func toStat(s znode.Stat) jute.Stat {
 	return jute.Stat{
 		Czxid: s.Czxid, Mzxid: s.Mzxid, Ctime: s.Ctime, Mtime: s.Mtime, Version: s.Version,
-		Cversion: clientCversion(s), Aversion: s.Aversion, EphemeralOwner: clientOwner(s.EphemeralOwner),
+		Cversion: s.Cversion, Aversion: s.Aversion, EphemeralOwner: s.EphemeralOwner,
 		DataLength: s.DataLength, NumChildren: s.NumChildren, Pzxid: s.Pzxid,
 	}
-}
-
-// clientCversion is the cversion ZooKeeper shows a client. Like
-// ZooKeeper, the tree counts child creations (the sequence suffix comes
-// from that count), and ZooKeeper's DataNode.copyStat reports creations plus
-// deletions instead: every child created and gone counts twice, the ones
-// still there once.
-func clientCversion(s znode.Stat) int32 { return s.Cversion*2 - s.NumChildren }
-
-// clientOwner hides the markers ZooKeeper keeps in ephemeralOwner for
-// container nodes (the minimum int64) and TTL nodes (high byte 0xff):
-// clients see 0 for them, as ZooKeeper's DataNode.copyStat shows them.
-func clientOwner(owner int64) int64 {
-	if owner == math.MinInt64 || uint64(owner)>>56 == 0xff {
-		return 0
-	}
-	return owner
 }
 
 func toACL(acl []znode.ACL) []jute.ACL {
