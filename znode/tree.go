@@ -30,6 +30,10 @@ type Options struct {
 	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
 	// with a small memtable and grows it up to this size.
 	MemTableSize uint64
+	// EnforceQuota makes Prepare refuse writes past a quota's hard limit
+	// (ZooKeeper's zookeeper.enforceQuota); Apply never refuses, so peers may
+	// differ: the leader's setting decides.
+	EnforceQuota bool
 }
 
 // ErrZxidOrder reports an Apply whose zxid is not above the applied zxid.
@@ -56,6 +60,8 @@ type Tree struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	quota quotaCounters // quota_read.go
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -288,6 +294,9 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
 	}
 	t.applied.Store(&next)
+	if res.Err == nil {
+		t.quota.note(st.quota.notes, false, t.log)
+	}
 	return res, changes, nil
 }
 
