@@ -44,8 +44,9 @@ func parseStatsTrack(b []byte) (statsTrack, error) {
 	// Runs of separators are one separator and trailing ones are dropped,
 	// as with Java's split on "[,;]+".
 	pairs := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' })
-	if s[0] == ',' || s[0] == ';' {
-		// Java's split keeps a leading empty part, which has no '='.
+	if len(pairs) > 0 && (s[0] == ',' || s[0] == ';') {
+		// Java's split keeps a leading empty part (unless every part is
+		// empty), which has no '='.
 		return nil, fmt.Errorf("%w: quota text %q: empty pair", zkerr.ErrBadArguments, s)
 	}
 	for _, p := range pairs {
