@@ -155,3 +155,22 @@ func (t *Tree) VerifyQuotas() error {
 	}
 	return nil
 }
+
+// CheckSetQuota runs the checks of a SetQuota on path against the applied
+// tree, as zkCli's setquota does before writing: the path can have a quota,
+// exists, and has no quota above or below it. A nil error does not promise
+// that the txn will pass (the tree may change before it applies); it gives
+// the reasons a failure ordered by the leader carries only as a code.
+func (t *Tree) CheckSetQuota(path string) error {
+	if err := CheckQuotaPath(path); err != nil {
+		return err
+	}
+	snap := t.db.NewSnapshot()
+	defer snap.Close()
+	s := &state{v: newView(pebbleReader{snap})}
+	r, err := s.quotaSetChecks(path)
+	if err != nil {
+		return err
+	}
+	return derefResult(r).Err
+}

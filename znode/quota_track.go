@@ -120,8 +120,8 @@ var NoQuotaLimits = QuotaLimits{Count: -1, Bytes: -1, CountHard: -1, BytesHard: 
 // QuotaUsage is what a quota's zookeeper_stats node counts: the nodes of
 // the subtree (its root included) and the bytes of their data.
 type QuotaUsage struct {
-	Count int64
-	Bytes int64
+	Count int64 // nodes in the subtree, its root included
+	Bytes int64 // bytes of their data
 }
 
 func limitsOf(t statsTrack) QuotaLimits {
