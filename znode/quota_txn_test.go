@@ -251,3 +251,52 @@ func TestVerifyQuotasCatchesDrift(t *testing.T) {
 		t.Fatal("VerifyQuotas passed a stats node that is off")
 	}
 }
+
+// TestQuotaZooKeeperTranscript replays a zkCli session against a real
+// ZooKeeper 3.8.0 (started with zookeeper.enforceQuota=true) and expects
+// what it printed.
+func TestQuotaZooKeeperTranscript(t *testing.T) {
+	q := newQuotaPipe(t, true)
+	stats := func(want string) {
+		t.Helper()
+		if got := q.data(QuotaStatsPath("/r")); got != want {
+			t.Fatalf("stats %q, ZooKeeper printed %q", got, want)
+		}
+	}
+	seq := func() Result {
+		return q.run(Txn{Type: TxnCreate, Path: "/r/s-", Data: []byte("1234"), Mode: ModePersistentSequential, ACL: OpenACLUnsafe()})
+	}
+	q.create("/r", "x")
+	q.ok(*SetQuotaTxn("/r", lim(0, 0, 2, 0))) // setquota -N 2 /r
+	q.create("/r/1", "yy")
+	q.ok(deleteTxn("/r/1"))
+	q.ok(deleteTxn("/r"))
+	stats("count=0,bytes=0")
+	q.create("/r", "abc")
+	stats("count=1,bytes=3")
+	if r := seq(); r.Err != nil || r.Path != "/r/s-0000000000" {
+		t.Fatalf("first sequential create: %+v", r)
+	}
+	wantErr(t, seq().Err, zkerr.ErrQuotaExceeded) // "Quota has exceeded : /r/s-"
+	stats("count=2,bytes=7")
+	if n := q.get("/r"); n.Stat.Cversion != 1 || n.Stat.NumChildren != 1 {
+		t.Fatalf("/r %+v", n.Stat)
+	}
+	q.ok(setTxn(QuotaLimitsPath("/r"), "count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=3", -1))
+	if r := seq(); r.Path != "/r/s-0000000001" {
+		t.Fatalf("sequential create after raising the limit: %+v", r)
+	}
+	q.ok(deleteTxn(QuotaLimitsPath("/r")))
+	q.create("/r/t", "1")
+	stats("count=3,bytes=11")
+	q.verify()
+}
+
+func (q *quotaPipe) get(path string) Node {
+	q.t.Helper()
+	n, err := q.leader.Get(path)
+	if err != nil {
+		q.t.Fatal(err)
+	}
+	return n
+}
