@@ -88,6 +88,9 @@ func quotaOf(l znode.QuotaLimits) Quota {
 // with ErrBadArguments too, a quota on / or in /zookeeper, and negative or
 // absent limits. Nothing changes then.
 func (s *Session) SetQuota(ctx context.Context, path string, q Quota) error {
+	if err := s.checkPath(path, false); err != nil {
+		return err
+	}
 	if err := znode.CheckQuotaPath(path); err != nil {
 		return opError("setQuota", path, err)
 	}
@@ -122,8 +125,8 @@ func (s *Session) DeleteQuota(ctx context.Context, path string, limits ...QuotaL
 		fields |= l
 	}
 	err := s.read(ctx, func() error {
-		_, _, err := s.readQuota(path)
-		return err
+		_, err := s.readNode(znode.QuotaLimitsPath(path), false, znode.PermRead)
+		return noQuota(path, err)
 	})
 	if err == nil {
 		err = s.writeQuota(ctx, znode.DeleteQuotaTxn(path, fields))
@@ -152,19 +155,13 @@ func (s *Session) ListQuota(ctx context.Context, path string) (Quota, QuotaUsage
 
 // readQuota reads the quota on path; the caller holds the apply lock.
 func (s *Session) readQuota(path string) (znode.QuotaLimits, QuotaUsage, error) {
-	noQuota := func(err error) error {
-		if errors.Is(err, zkerr.ErrNoNode) {
-			return fmt.Errorf("%w: no quota on %s", zkerr.ErrNoNode, path)
-		}
-		return err
-	}
 	ln, err := s.readNode(znode.QuotaLimitsPath(path), true, znode.PermRead)
 	if err != nil {
-		return znode.QuotaLimits{}, QuotaUsage{}, noQuota(err)
+		return znode.QuotaLimits{}, QuotaUsage{}, noQuota(path, err)
 	}
 	sn, err := s.readNode(znode.QuotaStatsPath(path), true, znode.PermRead)
 	if err != nil {
-		return znode.QuotaLimits{}, QuotaUsage{}, noQuota(err)
+		return znode.QuotaLimits{}, QuotaUsage{}, noQuota(path, err)
 	}
 	l, err := znode.ParseQuotaLimits(ln.Data)
 	if err != nil {
@@ -175,6 +172,14 @@ func (s *Session) readQuota(path string) (znode.QuotaLimits, QuotaUsage, error) 
 		return znode.QuotaLimits{}, QuotaUsage{}, fmt.Errorf("%s: %w", znode.QuotaStatsPath(path), err)
 	}
 	return l, u, nil
+}
+
+// noQuota names a missing quota node as a missing quota.
+func noQuota(path string, err error) error {
+	if errors.Is(err, zkerr.ErrNoNode) {
+		return fmt.Errorf("%w: no quota on %s", zkerr.ErrNoNode, path)
+	}
+	return err
 }
 
 func (s *Session) writeQuota(ctx context.Context, txn *znode.Txn) error {

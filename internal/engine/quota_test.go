@@ -139,6 +139,8 @@ func TestQuotaAPIBadInput(t *testing.T) {
 		{"on /zookeeper", func() error { return s.SetQuota(ctx, "/zookeeper", one) }, ErrBadArguments, "excluded"},
 		{"in /zookeeper/quota", func() error { return s.SetQuota(ctx, "/zookeeper/quota/app", one) }, ErrBadArguments, "excluded"},
 		{"invalid path", func() error { return s.SetQuota(ctx, "app", one) }, ErrInvalidPath, "must start with /"},
+		{"invalid path to delete", func() error { return s.DeleteQuota(ctx, "/app/") }, ErrInvalidPath, "must not end with /"},
+		{"invalid path to list", func() error { _, _, err := s.ListQuota(ctx, "/a//b"); return err }, ErrInvalidPath, "empty node name"},
 		{"missing path", func() error { return s.SetQuota(ctx, "/nope", one) }, ErrNoNode, "/nope"},
 		{"below a quota", func() error { return s.SetQuota(ctx, "/app/a/b", one) }, ErrBadArguments, "has a parent /app/a which has a quota"},
 		{"above a quota", func() error { return s.SetQuota(ctx, "/app", one) }, ErrBadArguments, "has a child /app/a which has a quota"},
@@ -314,5 +316,32 @@ func TestQuotaZooCfg(t *testing.T) {
 	_, _, err := ParseZooCfg(strings.NewReader("enforceQuota=yes\n"), nil)
 	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "enforceQuota") {
 		t.Fatalf("a bad value: %v", err)
+	}
+}
+
+// TestQuotaHalfMade: a quota whose stats node is gone (plain deletes can do
+// that) lists as missing, as in zkCli, but can still be deleted.
+func TestQuotaHalfMade(t *testing.T) {
+	e := openTest(t, quotaConfig(vfs.NewMem(), true, nil))
+	defer e.Close()
+	s := newSession(t, e)
+	ctx := testCtx(t)
+	mustCreate(t, s, "/app", "")
+	if err := s.SetQuota(ctx, "/app", Quota{CountHard: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, znode.QuotaStatsPath("/app"), -1); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, "/app/a", "") // nothing is counted without stats
+	_, _, err := s.ListQuota(ctx, "/app")
+	if !errors.Is(err, ErrNoNode) {
+		t.Fatalf("ListQuota of a half-made quota: %v", err)
+	}
+	if err := s.DeleteQuota(ctx, "/app"); err != nil {
+		t.Fatal(err)
+	}
+	if kids, _, err := s.Children(ctx, znode.QuotaPath); err != nil || len(kids) != 0 {
+		t.Fatalf("/zookeeper/quota keeps %v %v", kids, err)
 	}
 }
