@@ -44,7 +44,7 @@ func (p *Pending) get(key []byte) ([]byte, bool, error) {
 	if e, ok := p.entries[string(key)]; ok {
 		return e.val, !e.del, nil
 	}
-	return pebbleReader{p.t.db}.get(key)
+	return treeReader{p.t}.get(key)
 }
 
 func (p *Pending) scan(prefix []byte, fn func(key, val []byte) bool) error {

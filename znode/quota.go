@@ -98,41 +98,57 @@ func (s *state) exists(path string) (bool, error) {
 	return ok, err
 }
 
-// quotaRoot returns the deepest path at or above path that has a quota, as
-// ZooKeeper's getMaxPrefixWithQuota. It walks down the quota tree along
-// path and stops where it ends, so a write far from any quota costs one
-// lookup (of /zookeeper/quota, which has no children while there is no
-// quota at all).
-func (s *state) quotaRoot(path string) (string, bool, error) {
+// quotaAt is a quota found above a path: its path and its two nodes (stats
+// nil if missing).
+type quotaAt struct {
+	root          string
+	limits, stats *node
+}
+
+// quotaRoot returns the deepest quota at or above path, as ZooKeeper's
+// getMaxPrefixWithQuota. It walks down the quota tree along path and stops
+// where it ends, or where a directory holds nothing but its quota's nodes:
+// a write far from any quota reads one cached node (/zookeeper/quota, which
+// has no children while there is no quota at all), a write below a quota
+// about three nodes per level.
+func (s *state) quotaRoot(path string) (quotaAt, bool, error) {
+	var found quotaAt
 	if !quotaCounted(path) {
-		return "", false, nil
+		return found, false, nil
 	}
 	top, ok, err := s.getNode(QuotaPath)
 	if err != nil || !ok || top.numChildren == 0 {
-		return "", false, err
+		return found, false, err
 	}
-	root := ""
 	for i := 1; i <= len(path); i++ {
 		if i < len(path) && path[i] != '/' {
 			continue
 		}
 		prefix := path[:i]
 		dir, ok, err := s.getNode(QuotaPath + prefix)
+		if err != nil || !ok || dir.numChildren == 0 {
+			return found, found.root != "", err
+		}
+		l, ok, err := s.getNode(QuotaLimitsPath(prefix))
 		if err != nil {
-			return "", false, err
+			return found, false, err
 		}
-		if !ok || dir.numChildren == 0 {
-			break
+		known := int32(0)
+		if ok {
+			st, hasStats, err := s.getNode(QuotaStatsPath(prefix))
+			if err != nil {
+				return found, false, err
+			}
+			found, known = quotaAt{root: prefix, limits: l, stats: st}, 1
+			if hasStats {
+				known++
+			}
 		}
-		has, err := s.exists(QuotaLimitsPath(prefix))
-		if err != nil {
-			return "", false, err
-		}
-		if has {
-			root = prefix
+		if dir.numChildren <= known {
+			break // no quota directory below this one
 		}
 	}
-	return root, root != "", nil
+	return found, found.root != "", nil
 }
 
 // quotaLimits returns the limits of the quota on root; malformed or
@@ -155,22 +171,18 @@ func (s *state) quotaLimits(root string) (QuotaLimits, error) {
 // usage that changes past its hard limit, as ZooKeeper's checkQuota; the
 // refusal is a Result with zkerr.ErrQuotaExceeded naming the quota.
 func (s *state) quotaCharge(path string, dCount, dBytes int64, enforce bool) (*Result, error) {
-	root, ok, err := s.quotaRoot(path)
-	if err != nil || !ok {
+	at, ok, err := s.quotaRoot(path)
+	if err != nil || !ok || at.stats == nil {
 		return nil, err
 	}
-	statsPath := QuotaStatsPath(root)
-	sn, ok, err := s.getNode(statsPath)
-	if err != nil || !ok {
-		return nil, err
-	}
+	root, sn := at.root, at.stats
 	usage, err := parseStatsTrack(sn.data)
 	if err != nil {
 		return nil, nil // unreadable stats count nothing
 	}
-	limits, err := s.quotaLimits(root)
+	limits, err := ParseQuotaLimits(at.limits.data)
 	if err != nil {
-		return nil, err
+		limits = NoQuotaLimits
 	}
 	prev := QuotaUsage{Count: usage.get(trackCount), Bytes: usage.get(trackBytes)}
 	next := QuotaUsage{Count: prev.Count + dCount, Bytes: prev.Bytes + dBytes}
@@ -188,7 +200,7 @@ func (s *state) quotaCharge(path string, dCount, dBytes int64, enforce bool) (*R
 	nn := *sn
 	nn.data = usage.encode()
 	nn.dataHash = dataHash(nn.data)
-	s.updateNode(statsPath, sn, &nn)
+	s.updateNode(QuotaStatsPath(root), sn, &nn)
 	// A soft limit, or a hard one where there is none: what ZooKeeper
 	// compares a write with.
 	if past(&note, "count", dCount > 0, softOr(limits.Count, limits.CountHard), prev.Count, next.Count) ||

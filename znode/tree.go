@@ -61,7 +61,8 @@ type Tree struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	quota quotaCounters // quota_read.go
+	quota    quotaCounters          // quota_read.go
+	quotaTop atomic.Pointer[[]byte] // quota_cache.go
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -133,6 +134,7 @@ func (t *Tree) open() error {
 		return err
 	}
 	t.db, t.name = db, name
+	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
@@ -161,6 +163,7 @@ func (t *Tree) create() error {
 		return fmt.Errorf("znode: create tree: %w", err)
 	}
 	t.db, t.name = db, name
+	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
@@ -263,7 +266,7 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 	if txn == nil {
 		return Result{}, nil, errors.New("znode: nil txn")
 	}
-	st := &state{v: newView(pebbleReader{t.db}), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
+	st := &state{v: newView(treeReader{t}), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
 	res, err := st.exec(txn)
 	if err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
@@ -292,6 +295,9 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
+	}
+	if res.Err == nil {
+		t.noteQuotaTop(st.v.writes)
 	}
 	t.applied.Store(&next)
 	if res.Err == nil {
