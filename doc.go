@@ -239,6 +239,13 @@ type Server = engine.Server
 //	// closes the connection, as in ZooKeeper.
 //	JuteMaxBuffer int
 //
+//	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
+//	// or set that would take a subtree past a hard quota (Session.SetQuota),
+//	// as ZooKeeper's zookeeper.enforceQuota (zoo.cfg key enforceQuota).
+//	// Without it, hard limits only warn and count, as soft ones do. The
+//	// leader's setting decides: followers never check.
+//	EnforceQuota bool
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks
@@ -419,6 +426,13 @@ type CreateOption = engine.CreateOption
 //	// below /zookeeper too, and leaves a fresh tree.
 //	func (s *Session) DeleteAll(ctx context.Context, path string) error
 //
+//	// DeleteQuota deletes the quota on path, as zkCli's delquota: with no
+//	// limits named, the whole quota (its limits and stats nodes, and the
+//	// directories under /zookeeper/quota left empty); otherwise only the limits
+//	// named, which become none. A path without a quota is ErrNoNode (zkCli
+//	// prints "Quota does not exist").
+//	func (s *Session) DeleteQuota(ctx context.Context, path string, limits ...QuotaLimit) error
+//
 //	// Ephemerals returns the session's ephemeral nodes whose path starts with
 //	// prefix ("/" for all), sorted, as ZooKeeper's getEphemerals.
 //	func (s *Session) Ephemerals(ctx context.Context, prefix string) ([]string, error)
@@ -451,6 +465,11 @@ type CreateOption = engine.CreateOption
 //	// ID returns the session id (this peer's id in the high byte).
 //	func (s *Session) ID() int64
 //
+//	// ListQuota returns the quota on path and its usage, as zkCli's listquota
+//	// reads them. A path without a quota is ErrNoNode. It needs READ on the
+//	// quota's two nodes.
+//	func (s *Session) ListQuota(ctx context.Context, path string) (Quota, QuotaUsage, error)
+//
 //	// Multi runs ops as one transaction: all of them or none. The error is that
 //	// of the first op that failed (the per-op results say which).
 //	func (s *Session) Multi(ctx context.Context, ops ...Op) ([]OpResult, error)
@@ -481,6 +500,20 @@ type CreateOption = engine.CreateOption
 //	// given, as ZooKeeper stores them.
 //	func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion int32) (Stat, error)
 //
+//	// SetQuota sets limits on the subtree at path, as zkCli's setquota: the
+//	// limits given (non-zero) replace the quota's, the others stay as they are
+//	// (none, on a new quota). It makes the nodes ZooKeeper makes, under
+//	// /zookeeper/quota, in one write: the quota's directories, its
+//	// zookeeper_limits node and its zookeeper_stats node, which the server
+//	// keeps up to date from then on. It needs CREATE (and WRITE, to change a
+//	// quota) on those nodes, which are open by default.
+//	//
+//	// As zkCli it refuses, with ErrNoNode, a path that does not exist and, with
+//	// ErrBadArguments, a quota on a path below or above one that has a quota;
+//	// with ErrBadArguments too, a quota on / or in /zookeeper, and negative or
+//	// absent limits. Nothing changes then.
+//	func (s *Session) SetQuota(ctx context.Context, path string, q Quota) error
+//
 //	// State returns the session's current state.
 //	func (s *Session) State() SessionState
 //
@@ -503,6 +536,34 @@ type Session = engine.Session
 
 // SessionOption configures NewSession.
 type SessionOption = engine.SessionOption
+
+// Quota is a quota on a subtree, as ZooKeeper 3.8 keeps it: limits on the
+// number of its nodes (its root included) and on the bytes of their data.
+// Zero means no limit. A write past a soft limit succeeds, logs a warning
+// (Config.Logger) and counts; a create or set past a hard limit fails with
+// ErrQuotaExceeded when the leader enforces quotas (Config.EnforceQuota),
+// and is treated as past a soft limit otherwise. Set, list and delete
+// quotas with Session.SetQuota, ListQuota and DeleteQuota.
+//
+// Fields:
+//
+//	Count int64 // soft limit on the number of nodes (zkCli setquota -n)
+//	Bytes int64 // soft limit on the bytes of data (setquota -b)
+//	CountHard int64 // hard limit on the number of nodes (setquota -N)
+//	BytesHard int64 // hard limit on the bytes of data (setquota -B)
+type Quota = engine.Quota
+
+// QuotaUsage is what a quota counts: the nodes of its subtree (its root
+// included) and the bytes of their data.
+//
+// Fields:
+//
+//	Count int64 // nodes in the subtree, its root included
+//	Bytes int64 // bytes of their data
+type QuotaUsage = engine.QuotaUsage
+
+// QuotaLimit names limits of a Quota, for Session.DeleteQuota.
+type QuotaLimit = engine.QuotaLimit
 
 // Stat is a znode's metadata, with ZooKeeper's fields and update rules.
 //
@@ -709,6 +770,14 @@ const (
 	WatcherPersistentRecursive = engine.WatcherPersistentRecursive
 )
 
+// The limits of a Quota.
+const (
+	QuotaCount     = engine.QuotaCount     // the soft count (zkCli delquota -n)
+	QuotaBytes     = engine.QuotaBytes     // the soft bytes (delquota -b)
+	QuotaCountHard = engine.QuotaCountHard // the hard count (delquota -N)
+	QuotaBytesHard = engine.QuotaBytesHard // the hard bytes (delquota -B)
+)
+
 // Modes.
 const (
 	ModeStandalone = engine.ModeStandalone
@@ -776,6 +845,10 @@ var (
 	ErrUnimplemented           = engine.ErrUnimplemented
 	ErrSystem                  = engine.ErrSystem
 	ErrClosed                  = engine.ErrClosed
+	// ErrQuotaExceeded is ZooKeeper's QUOTAEXCEEDED (-125): with
+	// Config.EnforceQuota, a create or set that would take a subtree past a
+	// hard quota.
+	ErrQuotaExceeded = engine.ErrQuotaExceeded
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and

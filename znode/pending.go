@@ -44,7 +44,7 @@ func (p *Pending) get(key []byte) ([]byte, bool, error) {
 	if e, ok := p.entries[string(key)]; ok {
 		return e.val, !e.del, nil
 	}
-	return pebbleReader{p.t.db}.get(key)
+	return treeReader{p.t}.get(key)
 }
 
 func (p *Pending) scan(prefix []byte, fn func(key, val []byte) bool) error {
@@ -76,8 +76,10 @@ func (p *Pending) Prepare(zxid int64, txn *Txn, authorize func(acl []ACL, perm P
 	if txn == nil {
 		return Result{Err: fmt.Errorf("%w: nil txn", zkerr.ErrBadArguments)}, before
 	}
-	st := &state{v: newView(p), zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true}
+	st := &state{v: newView(p), zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true,
+		quota: quotaState{enforce: p.t.opts.EnforceQuota}}
 	res, err := st.exec(txn)
+	p.t.quota.note(st.quota.notes, true, p.t.log)
 	if err != nil {
 		return Result{Err: fmt.Errorf("%w: prepare 0x%x: %v", zkerr.ErrSystem, zxid, err)}, before
 	}

@@ -162,6 +162,15 @@ type Config struct {
 	// closes the connection, as in ZooKeeper.
 	JuteMaxBuffer int
 
+	// Quotas.
+
+	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
+	// or set that would take a subtree past a hard quota (Session.SetQuota),
+	// as ZooKeeper's zookeeper.enforceQuota (zoo.cfg key enforceQuota).
+	// Without it, hard limits only warn and count, as soft ones do. The
+	// leader's setting decides: followers never check.
+	EnforceQuota bool
+
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
 	TestHooks *hooks.Hooks

@@ -110,6 +110,7 @@ func (e *Ensemble) openStorage() error {
 	}
 	t, err := znode.Open(znode.Options{
 		FS: c.FS, Dir: c.DataDir + "/tree", MaxDataSize: c.MaxDataSize, Logger: c.Logger,
+		EnforceQuota: c.EnforceQuota,
 	})
 	if err != nil {
 		l.Close()
