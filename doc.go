@@ -151,7 +151,14 @@ const (
 	DefaultSnapCount       = engine.DefaultSnapCount
 	DefaultSnapRetainCount = engine.DefaultSnapRetainCount
 	DefaultPurgeInterval   = engine.DefaultPurgeInterval
-	DefaultMaxDataSize     = engine.DefaultMaxDataSize
+	// DefaultJuteMaxBuffer is ZooKeeper's default jute.maxbuffer (1 MiB -
+	// 1), the default Config.JuteMaxBuffer: the largest request.
+	DefaultJuteMaxBuffer = engine.DefaultJuteMaxBuffer
+	// MinJuteMaxBuffer and MaxJuteMaxBuffer bound Config.JuteMaxBuffer.
+	MinJuteMaxBuffer = engine.MinJuteMaxBuffer
+	MaxJuteMaxBuffer = engine.MaxJuteMaxBuffer
+	// MaxPathLength is the longest znode path zk accepts, in bytes.
+	MaxPathLength = engine.MaxPathLength
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = engine.TicksPerTickTime
@@ -254,7 +261,7 @@ var (
 	ErrAuthFailed              = engine.ErrAuthFailed
 	ErrBadArguments            = engine.ErrBadArguments
 	ErrInvalidPath             = engine.ErrInvalidPath
-	ErrDataTooLarge            = engine.ErrDataTooLarge
+	ErrRequestTooLarge         = engine.ErrRequestTooLarge
 	ErrSessionExpired          = engine.ErrSessionExpired
 	ErrSessionMoved            = engine.ErrSessionMoved
 	ErrConnectionLoss          = engine.ErrConnectionLoss

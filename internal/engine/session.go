@@ -148,8 +148,16 @@ func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
 // the session the super user. Bad credentials fail with ErrAuthFailed and
 // change nothing.
 func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if err := s.usable(); err != nil {
 		return err
+	}
+	if !s.limitsOff() {
+		if err := checkSize("addAuth", authRequestSize(scheme, auth), s.e.cfg.JuteMaxBuffer); err != nil {
+			return err
+		}
 	}
 	id, err := identityFor(scheme, auth)
 	if err != nil {
@@ -171,9 +179,23 @@ func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 	})
 }
 
+// checkCtx refuses a nil ctx with ErrBadArguments. Every call that can
+// block takes a ctx, and a nil one would panic where the call first waits
+// on it (with the session's submission lock held, hanging the session for
+// good); every public method taking a ctx checks it before anything else.
+func checkCtx(ctx context.Context) error {
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context.Context", zkerr.ErrBadArguments)
+	}
+	return nil
+}
+
 // ordered runs fn in the session's FIFO order: after every call issued
 // before it has completed, and before any issued after it.
 func (s *Session) ordered(ctx context.Context, fn func() error) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	s.submitMu.Lock()
 	t := s.seq.Issue()
 	s.submitMu.Unlock()
@@ -187,6 +209,9 @@ func (s *Session) ordered(ctx context.Context, fn func() error) error {
 // read runs fn, a read of the tree, in FIFO order and under the apply lock
 // (so a watch it registers misses no change), once the peer serves.
 func (s *Session) read(ctx context.Context, fn func() error) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if err := s.usable(); err != nil {
 		return err
 	}
@@ -207,6 +232,9 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 // order. On return this peer has applied the write (or the state that made
 // it fail), so the session's next read sees it.
 func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, error) {
+	if err := checkCtx(ctx); err != nil {
+		return znode.Result{}, err
+	}
 	if err := s.usable(); err != nil {
 		return znode.Result{}, err
 	}
@@ -249,6 +277,9 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 // Close closes the session: its ephemeral nodes are deleted and its watches
 // removed, at once. Calls after Close fail with ErrClosed.
 func (s *Session) Close(ctx context.Context) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	switch s.State() {
 	case StateClosed:
 		return nil
