@@ -70,6 +70,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		HeartbeatInterval: TicksPerTickTime / 2,
 		ElectionFinalize:  1,
 		ElectionResend:    TicksPerTickTime / 2,
+		MaxMsgBytes:       maxProposalBytes,
 		Rand:              rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
 		Logger:            cfg.Logger,
 	}, walLog{e.wal}, zab.Durable{AcceptedEpoch: st.AcceptedEpoch, CurrentEpoch: st.CurrentEpoch, Applied: applied})
