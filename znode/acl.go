@@ -94,16 +94,14 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 // which stores any bits) permissions outside PermAll fail with
 // zkerr.ErrInvalidACL. The result is a fresh slice.
 func FixupACL(acl []ACL, ids []Identity) ([]ACL, error) {
+	// Duplicates go in one pass (ZooKeeper's list search is quadratic: a
+	// request of 1 MiB of distinct entries would hold the leader for
+	// minutes).
 	uniq := make([]ACL, 0, len(acl))
+	seen := make(map[ACL]struct{}, len(acl))
 	for _, a := range acl {
-		dup := false
-		for _, u := range uniq {
-			if u == a {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		if _, dup := seen[a]; !dup {
+			seen[a] = struct{}{}
 			uniq = append(uniq, a)
 		}
 	}

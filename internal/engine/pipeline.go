@@ -111,19 +111,20 @@ func noopFor(txn *znode.Txn) *znode.Txn {
 // check runs txn against the pipeline's view; on success its effects are
 // staged in the overlay (propose keeps them once the log took the entry)
 // and digest is the tree digest after it. With limits, a txn whose "auth"
-// ACL entries expanded beyond the size limit fails before it is staged.
+// ACL entries would expand beyond the size limit fails before anything is
+// expanded or staged.
 func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super, limits bool) (znode.Result, uint64) {
 	txn.Time = p.now().UnixMilli()
 	if err := p.checkSession(txn); err != nil {
 		return znode.Result{Err: err}, 0
 	}
-	if res, ok := fixupACLs(txn, ids); !ok {
-		return res, 0
-	}
 	if limits {
-		if err := checkSize("request with its ACLs expanded", txnRequestSize(txn), p.cfg.JuteMaxBuffer); err != nil {
+		if err := checkSize("request with its auth ACLs expanded", expandedRequestSize(txn, ids), p.cfg.JuteMaxBuffer); err != nil {
 			return znode.Result{Err: err}, 0
 		}
+	}
+	if res, ok := fixupACLs(txn, ids); !ok {
+		return res, 0
 	}
 	return p.pending.Stage(p.node.NextZxid(), txn, authorizer(ids, super, p.cfg.SuperDigest))
 }

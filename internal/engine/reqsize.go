@@ -108,6 +108,38 @@ func authRequestSize(scheme string, auth []byte) int {
 	return juteHeader + juteInt + juteString(scheme) + juteBuffer(auth)
 }
 
+// expandedRequestSize is txnRequestSize after ZooKeeper's fixupACL
+// replaces each distinct "auth" entry of a create's or setACL's ACL with
+// one entry per digest identity of the session, computed without building
+// the expansion (which could be huge: entries times identities). Other
+// duplicates still count, so it is never below the real size.
+func expandedRequestSize(txn *znode.Txn, ids []znode.Identity) int {
+	per := 0 // one expanded entry per digest identity
+	for _, id := range ids {
+		if id.Scheme == znode.SchemeDigest {
+			per += juteInt + juteString(id.Scheme) + juteString(id.ID)
+		}
+	}
+	n := txnRequestSize(txn)
+	if per == 0 {
+		return n // nothing to expand to: fixupACL refuses an auth entry
+	}
+	grow := func(acl []znode.ACL) {
+		seen := map[znode.ACL]bool{}
+		for _, a := range acl {
+			if a.Scheme == znode.SchemeAuth && !seen[a] {
+				seen[a] = true
+				n += per - (juteInt + juteString(a.Scheme) + juteString(a.ID))
+			}
+		}
+	}
+	grow(txn.ACL)
+	for i := range txn.Ops {
+		grow(txn.Ops[i].ACL)
+	}
+	return n
+}
+
 // checkSize refuses a request of size bytes over limit.
 func checkSize(what string, size, limit int) error {
 	if size > limit {
