@@ -54,6 +54,14 @@ const (
 	seqSuffixLen = 10
 )
 
+// entryBound bounds the log entry of any txn whose request (its "auth"
+// ACL entries expanded) is at most limit bytes: the txn in msgpack below
+// 1.5 times the request, the recorded failure of a multi at most
+// maxOpFailure bytes per op of at least minJuteOp bytes, and the rest.
+func entryBound(limit int) int {
+	return limit*3/2 + limit*maxOpFailure/minJuteOp + entryOverhead
+}
+
 func juteString(s string) int { return juteInt + len(s) }
 
 func juteBuffer(b []byte) int { return juteInt + len(b) }
