@@ -47,6 +47,7 @@ type peer struct {
 	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
 	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
 	reapTick int64                 // session ticks between container/TTL sweeps
+	digests  digestRecords         // recorded digest mismatches (digest.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
