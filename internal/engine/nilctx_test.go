@@ -93,3 +93,30 @@ func TestNilContext(t *testing.T) {
 		t.Fatal("the session hangs after the nil ctx calls")
 	}
 }
+
+// TestCancelledContext: a call whose ctx ended before it was made sends
+// nothing: it fails with the ctx's error (not "outcome unknown") and no
+// write commits. Before, a write could still be handed to the peer loop (a
+// select between a ready queue and a done ctx picks either) and commit.
+func TestCancelledContext(t *testing.T) {
+	e := standalone(t)
+	s := newSession(t, e)
+	done, cancel := context.WithCancel(testCtx(t))
+	cancel()
+	z0, _ := e.tree.Applied()
+	for i := 0; i < 200; i++ {
+		_, err := s.Create(done, fmt.Sprintf("/c%d", i), nil)
+		if !errors.Is(err, context.Canceled) || errors.Is(err, ErrOutcomeUnknown) {
+			t.Fatalf("create with a cancelled ctx: %v, want context.Canceled", err)
+		}
+	}
+	if _, _, err := s.Get(done, "/"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("get with a cancelled ctx: %v", err)
+	}
+	if err := s.Sync(testCtx(t), "/"); err != nil {
+		t.Fatal(err)
+	}
+	if z, _ := e.tree.Applied(); z != z0 {
+		t.Fatalf("writes with a cancelled ctx committed: applied %#x, was %#x", z, z0)
+	}
+}

@@ -122,6 +122,9 @@ func (s *Session) checkCreate(txn *znode.Txn) error {
 	if ttlMode != (txn.TTL != 0) || txn.TTL < 0 {
 		return fmt.Errorf("zk: create %s: %w: a TTL goes with (and only with) the TTL modes", txn.Path, zkerr.ErrBadArguments)
 	}
+	if txn.TTL > znode.MaxTTL {
+		return fmt.Errorf("zk: create %s: %w: TTL %dms over the largest, %dms", txn.Path, zkerr.ErrBadArguments, txn.TTL, znode.MaxTTL)
+	}
 	if len(txn.ACL) == 0 {
 		return fmt.Errorf("zk: create %s: %w: empty ACL", txn.Path, zkerr.ErrInvalidACL)
 	}

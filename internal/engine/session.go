@@ -179,15 +179,19 @@ func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 	})
 }
 
-// checkCtx refuses a nil ctx with ErrBadArguments. Every call that can
-// block takes a ctx, and a nil one would panic where the call first waits
-// on it (with the session's submission lock held, hanging the session for
-// good); every public method taking a ctx checks it before anything else.
+// checkCtx refuses a nil ctx with ErrBadArguments, and one that already
+// ended with its error. Every call that can block takes a ctx, and a nil
+// one would panic where the call first waits on it (with the session's
+// submission lock held, hanging the session for good); every public method
+// taking a ctx checks it before anything else. A ctx that ended before the
+// call sends nothing: the call fails with ctx.Err() and its outcome is
+// known (nothing happened), where a ctx ending during a write makes it
+// unknown.
 func checkCtx(ctx context.Context) error {
 	if ctx == nil {
 		return fmt.Errorf("%w: nil context.Context", zkerr.ErrBadArguments)
 	}
-	return nil
+	return ctx.Err()
 }
 
 // ordered runs fn in the session's FIFO order: after every call issued
