@@ -241,13 +241,17 @@ func checkVersion(v int32) error {
 // Delete deletes a node if its version is version (-1: any) and it has no
 // children. It needs DELETE permission on the parent.
 func (s *Session) Delete(ctx context.Context, path string, version int32) error {
+	txn := &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version}
+	if err := s.checkRequest("delete", txn); err != nil {
+		return err
+	}
 	if err := s.checkPath(path, false); err != nil {
 		return err
 	}
 	if err := checkVersion(version); err != nil {
 		return err
 	}
-	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version})
+	res, err := s.write(ctx, txn)
 	if err == nil {
 		err = res.Err
 	}

@@ -151,9 +151,6 @@ func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
-	if err := s.usable(); err != nil {
-		return err
-	}
 	if !s.limitsOff() {
 		if err := checkSize("addAuth", authRequestSize(scheme, auth), s.e.cfg.JuteMaxBuffer); err != nil {
 			return err
@@ -161,6 +158,9 @@ func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 	}
 	id, err := identityFor(scheme, auth)
 	if err != nil {
+		return err
+	}
+	if err := s.usable(); err != nil {
 		return err
 	}
 	return s.ordered(ctx, func() error {
