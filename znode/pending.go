@@ -12,9 +12,10 @@ import (
 //
 // The overlay maps keys to their latest prepared value (or deletion), each
 // tagged with the zxid of the txn that wrote it. Every txn the Tree applies
-// must have been prepared on this Pending (until Reset), so a key that is
-// not in the overlay has the same value in Pebble whether or not the Tree
-// has applied the txns still in flight.
+// must have been prepared (staged and kept) on this Pending (until Reset),
+// so a key that is not in the overlay has the same value in Pebble whether
+// or not the Tree has applied the txns still in flight; a staged txn that
+// is not kept must never be applied.
 type Pending struct {
 	t       *Tree
 	entries map[string]pendingEntry

@@ -377,3 +377,28 @@ func TestEntryBoundFits(t *testing.T) {
 		t.Fatalf("entryBound(MaxJuteMaxBuffer) = %d > %d", b, maxProposalBytes)
 	}
 }
+
+// TestZooCfgJuteMaxBuffer: zoo.cfg's jute.maxbuffer (decimal, or hex as
+// Java's Integer.decode reads it) sets Config.JuteMaxBuffer, and a value
+// over zk's ceiling is refused, naming the field.
+func TestZooCfgJuteMaxBuffer(t *testing.T) {
+	for in, want := range map[string]int{"jute.maxbuffer=2000000": 2000000, "jute.maxbuffer=0xfffff": 0xfffff} {
+		cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\n"+in), nil)
+		if err != nil || cfg.JuteMaxBuffer != want {
+			t.Fatalf("%s: %d %v, want %d", in, cfg.JuteMaxBuffer, err, want)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+	}
+	cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\njute.maxbuffer=4194304"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "JuteMaxBuffer") {
+		t.Fatalf("4 MiB: %v, want an error naming JuteMaxBuffer", err)
+	}
+	if _, _, err := ParseZooCfg(strings.NewReader("jute.maxbuffer=big"), nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("jute.maxbuffer=big: %v", err)
+	}
+}
