@@ -313,8 +313,20 @@ func TestLeaderChecksForwardedRequests(t *testing.T) {
 			t.Fatalf("%s: %v; the write beside it: %v; the oversized one: %v, want ErrRequestTooLarge", name, err, errA, errBig)
 		}
 	}
+	// A session whose identities alone make the forwarded message larger
+	// than a proposal: its writes from a follower fail with
+	// ErrRequestTooLarge, and are never sent.
+	for i := 0; i < 5; i++ {
+		user := fmt.Sprintf("u%d%s", i, strings.Repeat("u", DefaultJuteMaxBuffer-100))
+		if err := c.do(func(ctx context.Context) error { return sf.AddAuth(ctx, "digest", []byte(user+":pw")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.create(sf, "/small"); !errors.Is(err, ErrRequestTooLarge) || !strings.Contains(err.Error(), "identities") {
+		t.Fatalf("a write with 5 MiB of identities, from a follower: %v, want ErrRequestTooLarge", err)
+	}
 	c.sameTrees()
-	if d := dumpTree(t, c.ens[3]); strings.Contains(d, "/big") || strings.Contains(d, "/m1") {
+	if d := dumpTree(t, c.ens[3]); strings.Contains(d, "/big") || strings.Contains(d, "/m1") || strings.Contains(d, "/small") {
 		t.Fatalf("a refused request changed the tree:\n%s", d)
 	}
 }
