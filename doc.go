@@ -149,9 +149,6 @@ type Server = engine.Server
 //	// without autopurge.purgeInterval purges nothing, as ZooKeeper.
 //	PurgeInterval time.Duration
 //
-//	// MaxDataSize is the largest znode data accepted (default 1 MiB).
-//	MaxDataSize int
-//
 //	// MaxWatchesPerSession limits the watches one session holds at once,
 //	// one-shot and persistent together (default
 //	// DefaultMaxWatchesPerSession). A call that would set one more fails
@@ -160,6 +157,19 @@ type Server = engine.Server
 //	// a session can pin (an idle watch costs a few hundred bytes, a
 //	// persistent one up to DefaultWatchBuffer queued events more).
 //	MaxWatchesPerSession int
+//
+//	// JuteMaxBuffer limits every request, as ZooKeeper's jute.maxbuffer
+//	// does: the whole request as ZooKeeper's client serializes it (request
+//	// header, path, data, ACLs; a multi as a whole) may be at most this
+//	// many bytes (default DefaultJuteMaxBuffer, 1 MiB - 1; at most
+//	// MaxJuteMaxBuffer). It is checked at the session before anything is
+//	// prepared and again by the leader (a follower configured otherwise
+//	// cannot bypass the leader's limit); a request over it fails with
+//	// ErrRequestTooLarge and changes nothing. Paths are limited to
+//	// MaxPathLength whatever this is. On the client port a frame over it
+//	// closes the connection, as in ZooKeeper. zoo.cfg's jute.maxbuffer
+//	// sets it.
+//	JuteMaxBuffer int
 //
 //	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
 //	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
@@ -233,11 +243,6 @@ type Server = engine.Server
 //	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
 //	// of one client address, as in ZooKeeper.
 //	FourLetterWords []string
-//
-//	// JuteMaxBuffer is the largest request frame the client port accepts
-//	// (ZooKeeper's jute.maxbuffer, default 0xfffff bytes); a larger one
-//	// closes the connection, as in ZooKeeper.
-//	JuteMaxBuffer int
 //
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
 //	// or set that would take a subtree past a hard quota (Session.SetQuota),
@@ -717,9 +722,16 @@ const (
 	DefaultSnapCount       = engine.DefaultSnapCount
 	DefaultSnapRetainCount = engine.DefaultSnapRetainCount
 	DefaultPurgeInterval   = engine.DefaultPurgeInterval
-	DefaultMaxDataSize     = engine.DefaultMaxDataSize
 	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession.
 	DefaultMaxWatchesPerSession = engine.DefaultMaxWatchesPerSession
+	// DefaultJuteMaxBuffer is ZooKeeper's default jute.maxbuffer (1 MiB -
+	// 1), the default Config.JuteMaxBuffer: the largest request.
+	DefaultJuteMaxBuffer = engine.DefaultJuteMaxBuffer
+	// MinJuteMaxBuffer and MaxJuteMaxBuffer bound Config.JuteMaxBuffer.
+	MinJuteMaxBuffer = engine.MinJuteMaxBuffer
+	MaxJuteMaxBuffer = engine.MaxJuteMaxBuffer
+	// MaxPathLength is the longest znode path zk accepts, in bytes.
+	MaxPathLength = engine.MaxPathLength
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = engine.TicksPerTickTime
@@ -831,7 +843,7 @@ var (
 	ErrAuthFailed              = engine.ErrAuthFailed
 	ErrBadArguments            = engine.ErrBadArguments
 	ErrInvalidPath             = engine.ErrInvalidPath
-	ErrDataTooLarge            = engine.ErrDataTooLarge
+	ErrRequestTooLarge         = engine.ErrRequestTooLarge
 	ErrSessionExpired          = engine.ErrSessionExpired
 	ErrSessionMoved            = engine.ErrSessionMoved
 	ErrConnectionLoss          = engine.ErrConnectionLoss

@@ -18,7 +18,7 @@ func TestConfigDefaults(t *testing.T) {
 	if c.MinSessionTimeout != 4*time.Second || c.MaxSessionTimeout != 40*time.Second {
 		t.Fatalf("session timeouts: %v %v", c.MinSessionTimeout, c.MaxSessionTimeout)
 	}
-	if c.DataLogDir != "/d/log" || c.SnapRetainCount != 3 || c.MaxDataSize != 1<<20 || c.FS == nil {
+	if c.DataLogDir != "/d/log" || c.SnapRetainCount != 3 || c.JuteMaxBuffer != 1<<20-1 || c.FS == nil {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if err := (Config{DataDir: "/d"}).Validate(); err != nil {
@@ -45,7 +45,8 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		{"max below min", Config{DataDir: "d", MinSessionTimeout: time.Minute, MaxSessionTimeout: time.Second}, "MaxSessionTimeout"},
 		{"retain < 3", Config{DataDir: "d", SnapRetainCount: 2}, "SnapRetainCount"},
 		{"snap count", Config{DataDir: "d", SnapCount: 1}, "SnapCount"},
-		{"data size", Config{DataDir: "d", MaxDataSize: -1}, "MaxDataSize"},
+		{"request size", Config{DataDir: "d", JuteMaxBuffer: -1}, "JuteMaxBuffer"},
+		{"request size over the ceiling", Config{DataDir: "d", JuteMaxBuffer: MaxJuteMaxBuffer + 1}, "JuteMaxBuffer"},
 		{"super digest", Config{DataDir: "d", SuperDigest: "nocolon"}, "SuperDigest"},
 		{"id missing", Config{DataDir: "d", ID: 4, Servers: three, PeerSecret: secret}, "ID"},
 		{"duplicate id", Config{DataDir: "d", ID: 1, PeerSecret: secret, Servers: append(three[:2:2], Server{ID: 2, Host: "h", QuorumPort: 1})}, "Servers[2]"},

@@ -147,6 +147,14 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		return true, setMillis(&c.MaxSessionTimeout, value)
 	case "snapCount":
 		return true, setInt(&c.SnapCount, value)
+	case "jute.maxbuffer":
+		// A Java integer property: decimal, or hex as 0xfffff (Integer.decode).
+		n, err := strconv.ParseInt(value, 0, 32)
+		if err != nil {
+			return true, fmt.Errorf("%q is not an integer", value)
+		}
+		c.JuteMaxBuffer = int(n)
+		return true, nil
 	case "autopurge.snapRetainCount":
 		return true, setInt(&c.SnapRetainCount, value)
 	case "autopurge.purgeInterval":
@@ -260,8 +268,6 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 			}
 		}
 		return true, nil
-	case "jute.maxbuffer":
-		return true, setInt(&c.JuteMaxBuffer, value)
 	}
 	return false, nil
 }
