@@ -1,0 +1,380 @@
+package sim
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	zk "github.com/embedzk/zk"
+)
+
+// The failover test: a healthy ensemble (3 or 5 voters, every follower in
+// broadcast) under a client workload loses its leader, and the test counts
+// the ticks from that moment until a survivor leads and serves
+// (established: a quorum acknowledged its NEWLEADER) and until a write
+// through a surviving session is acknowledged. The leader is lost in one of
+// two ways:
+//
+//   - kill: the process dies (SIGKILL). Its connections break, and each
+//     survivor learns it from the transport (EventDown) at once.
+//   - silent: the process stops (SIGSTOP; a power loss or a cut cable look
+//     the same). Its connections stay up but nothing arrives: each follower
+//     learns it only from SyncLimit ticks of silence.
+//
+// While the test measures, the network delivers everything in flight
+// within the tick (in an order drawn from the seed, part of it in each
+// round, each peer handling what it got in batches), as TCP between hosts
+// does in far less than a tick (TickTime/10, 200 ms by default); only the
+// protocol's own waits cost ticks. Those are, after the detection: the
+// election's finalize wait (ElectionFinalize, 1 tick: a quorum agrees but
+// the dead voter never does, so it is never skipped), then discovery and
+// synchronization, which are message-driven, then the write, also
+// message-driven. Counting one tick of granularity for each of these steps
+// (a message handled just after a peer's tick waits for the next one) gives
+// the bounds below. An election that stalls until its re-send timer
+// (ElectionResend, 5 ticks) exceeds them.
+const (
+	// failoverElectBound: from the detection, a survivor leads and serves
+	// within this many ticks: 1 (the finalize wait) + 1 (granularity of
+	// the wait) + 1 (discovery and sync, handled in the next tick).
+	failoverElectBound = 3
+	// failoverWriteBound: the write is acknowledged at most this many ticks
+	// after the leader serves (the follower learns it serves, then the
+	// forwarded write commits).
+	failoverWriteBound = 2
+	// failoverSyncLimit and failoverHeartbeat are the peers' SyncLimit and
+	// heartbeat interval in ticks (zk's defaults: SyncLimit 5 TickTimes,
+	// a ping every TickTime/2).
+	failoverSyncLimit = 5 * zk.TicksPerTickTime
+	failoverHeartbeat = zk.TicksPerTickTime / 2
+)
+
+// failoverDetect is how many ticks the survivors may need to learn the
+// leader is gone: at once when it is killed; when it is silent, SyncLimit
+// ticks after the last message each follower heard (the follower goes
+// LOOKING at the next tick), and the followers' last messages may be a
+// heartbeat interval apart (one may have heard a ping the other missed).
+func failoverDetect(mode failoverMode) int64 {
+	if mode == failKill {
+		return 0
+	}
+	return failoverSyncLimit + 1 + failoverHeartbeat
+}
+
+var (
+	flagFailoverSeeds = flag.Int("failover.seeds", 0, "TestFailover: seeds per ensemble size and mode (0: the CI count)")
+	flagFailoverFirst = flag.Uint64("failover.first", 1, "TestFailover: first seed")
+	flagFailoverOnly  = flag.String("failover.only", "", "TestFailover: run only one kind, as voters/mode (3/kill, 5/silent...)")
+	flagFailoverTrace = flag.Bool("failover.trace", false, "TestFailover: print the whole trace of each seed")
+)
+
+// failoverCISeeds is how many seeds the default run takes per ensemble size
+// and mode.
+const failoverCISeeds = 10
+
+type failoverMode uint8
+
+const (
+	failKill   failoverMode = iota + 1 // the process dies: its connections break
+	failSilent                         // the process stops: its connections stay, silent
+)
+
+func (m failoverMode) String() string {
+	if m == failKill {
+		return "kill"
+	}
+	return "silent"
+}
+
+// failoverResult is what one seed measured, in ticks after the leader was
+// lost.
+type failoverResult struct {
+	detect   int64 // the first survivor went LOOKING
+	elected  int64 // a survivor leads and serves
+	wrote    int64 // a write through a surviving session was acknowledged
+	failures []string
+}
+
+// TestFailover runs the failover measurement over seeds for 3 and 5 voters
+// and both ways of losing the leader, asserts the bounds above for each,
+// and logs the distribution. -failover.seeds=N -failover.first=S runs seeds
+// S..S+N-1 of each kind:
+//
+//	go test ./internal/sim -run TestFailover -v -args -failover.seeds=1000
+func TestFailover(t *testing.T) {
+	n := *flagFailoverSeeds
+	if n == 0 {
+		n = failoverCISeeds
+		if testing.Short() {
+			n = 3
+		}
+	}
+	start := time.Now()
+	for _, voters := range []int{3, 5} {
+		for _, mode := range []failoverMode{failKill, failSilent} {
+			if only := *flagFailoverOnly; only != "" && only != fmt.Sprintf("%d/%v", voters, mode) {
+				continue
+			}
+			var all []failoverResult
+			for i := 0; i < n; i++ {
+				seed := *flagFailoverFirst + uint64(i)
+				res := runFailover(seed, voters, mode)
+				for _, f := range res.failures {
+					t.Errorf("%d voters, %v, seed %d: %s", voters, mode, seed, f)
+				}
+				all = append(all, res)
+			}
+			logFailoverStats(t, voters, mode, all)
+		}
+	}
+	t.Logf("%d seeds of each kind in %v", n, time.Since(start).Round(time.Millisecond))
+}
+
+// logFailoverStats logs min/p50/p90/p99/max of the measured ticks, and in
+// ms at the default TickTime (2 s: a tick is 200 ms).
+func logFailoverStats(t *testing.T, voters int, mode failoverMode, all []failoverResult) {
+	t.Helper()
+	tick := float64(zk.DefaultTickTime/time.Millisecond) / zk.TicksPerTickTime
+	for _, m := range []struct {
+		name string
+		get  func(failoverResult) int64
+	}{
+		{"detected", func(r failoverResult) int64 { return r.detect }},
+		{"leader serves", func(r failoverResult) int64 { return r.elected }},
+		{"write acked", func(r failoverResult) int64 { return r.wrote }},
+	} {
+		var xs []int64
+		for _, r := range all {
+			if v := m.get(r); v >= 0 {
+				xs = append(xs, v)
+			}
+		}
+		if len(xs) == 0 {
+			continue
+		}
+		slices.Sort(xs)
+		q := func(p float64) int64 { return xs[int(math.Ceil(p*float64(len(xs))))-1] }
+		t.Logf("%d voters, %-6v %-13s over %d seeds, ticks: min %d p50 %d p90 %d p99 %d max %d (ms at TickTime 2s: %.0f/%.0f/%.0f/%.0f/%.0f)",
+			voters, mode, m.name, len(xs), xs[0], q(.5), q(.9), q(.99), xs[len(xs)-1],
+			float64(xs[0])*tick, float64(q(.5))*tick, float64(q(.9))*tick, float64(q(.99))*tick, float64(xs[len(xs)-1])*tick)
+	}
+}
+
+// runFailover runs one seed: a healthy ensemble under load, the leader
+// lost, the measurement, then the usual end of a run (every fault healed,
+// liveness, the end checks) so that the failover is also checked for
+// safety.
+func runFailover(seed uint64, voters int, mode failoverMode) failoverResult {
+	res := failoverResult{detect: -1, elected: -1, wrote: -1}
+	opts := Options{Seed: seed, Voters: voters, Observers: -1, NoFaults: true, Ticks: 1}
+	if *flagFailoverTrace {
+		opts.Trace = os.Stderr
+	}
+	w, err := newWorld(opts)
+	if err != nil {
+		res.failures = append(res.failures, err.Error())
+		return res
+	}
+	w.quick = true
+	pr, err := w.failoverSetup()
+	if err == nil {
+		res = w.failoverMeasure(pr, mode)
+	} else {
+		res.failures = append(res.failures, err.Error())
+	}
+	end := w.finish()
+	res.failures = append(res.failures, end.Failures...)
+	if len(res.failures) > 0 {
+		res.failures = append(res.failures, "trace tail:\n"+end.Tail)
+	}
+	return res
+}
+
+// failoverProbe is the client whose write is measured: a session on a
+// follower opened before the leader is lost.
+type failoverProbe struct {
+	c    *client
+	path string
+}
+
+// failoverSetup brings the ensemble up under the client workload, opens
+// the probe's session on a follower, waits until every follower is in
+// broadcast, and runs the workload a little more so that calls are in
+// flight when the leader goes.
+func (w *World) failoverSetup() (*failoverProbe, error) {
+	for i := 0; !w.ready; i++ {
+		if i == 600 || w.abort {
+			return nil, fmt.Errorf("the workload's roots were not created within 600 ticks")
+		}
+		w.step(false)
+	}
+	for i := 20 + w.rng.IntN(60); i > 0 && !w.abort; i-- {
+		w.step(true)
+	}
+	healthy := func() bool {
+		ld := w.leader()
+		return ld != nil && len(ld.ens.Status().Peers) == len(w.voters)-1 && len(w.servingPeers()) == len(w.voters)
+	}
+	for i := 0; !healthy(); i++ {
+		if i == 600 || w.abort {
+			return nil, fmt.Errorf("the followers did not all reach broadcast within 600 ticks")
+		}
+		w.step(false)
+	}
+	ld := w.leader()
+	var fol []*simPeer
+	for _, p := range w.live() {
+		if p != ld {
+			fol = append(fol, p)
+		}
+	}
+	// Every follower is in broadcast, so each serves: NewSession does not
+	// wait (a wait for a peer to serve is not one the world can see).
+	pr := &failoverProbe{c: &client{id: len(w.clients), w: w, peer: fol[w.rng.IntN(len(fol))]}, path: "/failover"}
+	if err := pr.call(&opRecord{kind: opNewSession, timeout: 20 * TickTime}); err != nil {
+		return nil, err
+	}
+	if err := pr.call(&opRecord{kind: opCreate, path: pr.path, mode: zk.ModePersistent, data: "v0", version: -1}); err != nil {
+		return nil, err
+	}
+	for i := 1 + w.rng.IntN(10); i > 0 && !w.abort && healthy(); i-- {
+		w.step(true)
+	}
+	if !healthy() {
+		return nil, fmt.Errorf("the ensemble is not healthy before the leader is lost")
+	}
+	return pr, nil
+}
+
+// call makes one call of the probe (outside the workload) and drives the
+// world until it returns.
+func (pr *failoverProbe) call(op *opRecord) error {
+	w, c := pr.c.w, pr.c
+	op.c, op.peer = c, c.peer
+	if op.kind != opNewSession {
+		op.sess, op.sid = c.sess, c.sid
+	}
+	w.launch(op)
+	for i := 0; c.op != nil; i++ {
+		if i == 600 || w.abort {
+			return fmt.Errorf("probe %v did not return within 600 ticks", op)
+		}
+		w.step(false)
+	}
+	if op.err != nil {
+		return fmt.Errorf("probe %v: %w", op, op.err)
+	}
+	return nil
+}
+
+// failoverMeasure loses the leader and measures until the probe's write is
+// acknowledged, checking the bounds.
+func (w *World) failoverMeasure(pr *failoverProbe, mode failoverMode) failoverResult {
+	res := failoverResult{detect: -1, elected: -1, wrote: -1}
+	old := w.leader()
+	t0 := w.now
+	w.loseLeader(old, mode)
+	w.clients = append(w.clients, pr.c)
+	limit := failoverDetect(mode) + failoverElectBound + failoverWriteBound + 100
+	observe := func() {
+		if res.detect < 0 && w.anyLooking(old) {
+			res.detect = w.now - t0
+		}
+		if ld := w.leader(); res.elected < 0 && ld != nil && ld != old {
+			res.elected = w.now - t0
+		}
+		if last := pr.c.last; res.wrote < 0 && last != nil && last.kind == opSet && last.err == nil {
+			res.wrote = w.now - t0
+		}
+	}
+	for res.wrote < 0 && w.now-t0 <= limit && !w.abort {
+		w.cancelStale()
+		pr.step()
+		w.deliverQuiet()
+		observe()
+		w.tickAll()
+		w.pollAll()
+		observe()
+	}
+	w.trace.line(w.now, "failover %v: detected after %d ticks, leader serves after %d, write acked after %d",
+		mode, res.detect, res.elected, res.wrote)
+	res.failures = failoverCheck(mode, res)
+	return res
+}
+
+// failoverCheck compares what one seed measured with the bounds.
+func failoverCheck(mode failoverMode, res failoverResult) []string {
+	var out []string
+	switch {
+	case res.detect < 0 || res.elected < 0 || res.wrote < 0:
+		out = append(out, fmt.Sprintf("no failover: detected %d, leader %d, write %d ticks after the leader was lost", res.detect, res.elected, res.wrote))
+	case res.detect > failoverDetect(mode):
+		out = append(out, fmt.Sprintf("the survivors noticed the loss after %d ticks (bound %d)", res.detect, failoverDetect(mode)))
+	case res.elected > failoverDetect(mode)+failoverElectBound:
+		out = append(out, fmt.Sprintf("a new leader served %d ticks after the loss (bound %d = detection %d + election %d)",
+			res.elected, failoverDetect(mode)+failoverElectBound, failoverDetect(mode), failoverElectBound))
+	case res.wrote > res.elected+failoverWriteBound:
+		out = append(out, fmt.Sprintf("the write was acknowledged %d ticks after the new leader served (bound %d)", res.wrote-res.elected, failoverWriteBound))
+	}
+	return out
+}
+
+// loseLeader makes p stop for good (until the run heals): killed, or
+// silent.
+func (w *World) loseLeader(p *simPeer, mode failoverMode) {
+	if mode == failKill {
+		w.crashNow(p, []int{0, 30, 70, 100}[w.rng.IntN(4)])
+		p.restartAt = math.MaxInt64 // healAll restarts it
+		return
+	}
+	p.paused = true
+	w.net.Pause(p.id)
+	w.faults.pauses[p.id] = math.MaxInt64 // healAll resumes it
+	w.trace.line(w.now, "fault pause peer=%d (the leader goes silent)", p.id)
+}
+
+// anyLooking reports whether a running peer other than old is LOOKING.
+func (w *World) anyLooking(old *simPeer) bool {
+	for _, p := range w.live() {
+		if p != old && p.ens.Status().Mode == zk.ModeLooking {
+			return true
+		}
+	}
+	return false
+}
+
+// step tries the probe's write again, once its peer serves.
+func (pr *failoverProbe) step() {
+	c := pr.c
+	if c.op != nil || (c.last != nil && c.last.kind == opSet && c.last.err == nil) {
+		return
+	}
+	if st := c.peer.ens.Status(); !st.Serving {
+		return
+	}
+	op := &opRecord{kind: opSet, path: pr.path, data: fmt.Sprintf("v%d", c.w.nextOp), version: -1}
+	op.c, op.peer, op.sess, op.sid = c, c.peer, c.sess, c.sid
+	c.w.launch(op)
+	// A running peer takes a request at once; a stepped one only in a
+	// Barrier, which otherwise comes with its next delivery.
+	c.w.control(c.peer, false)
+	c.w.settleOrFail()
+}
+
+// deliverQuiet delivers until nothing is in flight, in rounds that each
+// take every pending head with probability 0.8, in an order drawn from the
+// seed. A network that never goes quiet (peers answering each other
+// forever) is a failure.
+func (w *World) deliverQuiet() {
+	for i := 0; len(w.net.Pending()) > 0; i++ {
+		if i == 200 {
+			w.failf("the network did not go quiet within 200 delivery rounds")
+			return
+		}
+		w.deliverRound(0.8)
+	}
+}
