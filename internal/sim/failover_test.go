@@ -14,55 +14,55 @@ import (
 
 // The failover test: a healthy ensemble (3 or 5 voters, every follower in
 // broadcast) under a client workload loses its leader, and the test counts
-// the ticks from that moment until a survivor leads and serves
-// (established: a quorum acknowledged its NEWLEADER) and until a write
-// through a surviving session is acknowledged. The leader is lost in one of
-// two ways:
+// the ticks from that moment until a quorum of voters noticed, until a
+// survivor leads and serves (a quorum acknowledged its NEWLEADER), and
+// until a write through a surviving session is acknowledged. The leader is
+// lost in one of two ways:
 //
 //   - kill: the process dies (SIGKILL). Its connections break, and each
 //     survivor learns it from the transport (EventDown) at once.
 //   - silent: the process stops (SIGSTOP; a power loss or a cut cable look
-//     the same). Its connections stay up but nothing arrives: each follower
-//     learns it only from SyncLimit ticks of silence.
+//     the same). Its connections stay up but nothing more arrives from it:
+//     each follower learns it only from SyncLimit ticks of silence.
 //
 // While the test measures, the network delivers everything in flight
 // within the tick (in an order drawn from the seed, part of it in each
 // round, each peer handling what it got in batches), as TCP between hosts
 // does in far less than a tick (TickTime/10, 200 ms by default); only the
-// protocol's own waits cost ticks. Those are, after the detection: the
-// election's finalize wait (ElectionFinalize, 1 tick: a quorum agrees but
-// the dead voter never does, so it is never skipped), then discovery and
-// synchronization, which are message-driven, then the write, also
-// message-driven. Counting one tick of granularity for each of these steps
-// (a message handled just after a peer's tick waits for the next one) gives
-// the bounds below. An election that stalls until its re-send timer
-// (ElectionResend, 5 ticks) exceeds them.
+// protocol's own waits cost ticks. The bounds follow from those waits:
+//
+//   - Detection (failoverDetect): none when the leader is killed (the
+//     EventDowns arrive in the same tick); when it is silent, a follower
+//     goes LOOKING at the tick its leader has been silent for more than
+//     SyncLimit ticks (50), and the last frame it got from the leader came
+//     at the latest when the leader stopped: SyncLimit+1 ticks.
+//   - Election, once a quorum of survivors looks (failoverElectBound): the
+//     votes cross within the tick, a quorum agrees, and the finalize wait
+//     (ElectionFinalize, 1 tick; never skipped here, since the lost voter
+//     never agrees) ends at a survivor's next tick, which may come one
+//     tick after the agreement; discovery and synchronization are
+//     message-driven and end within the following tick: 3 ticks.
+//   - The write (failoverWriteBound): the follower serves once UPTODATE
+//     arrives, in the same tick as the leader; the forwarded write commits
+//     within the next one: 2 ticks.
+//
+// An election that waits for its re-send timer (ElectionResend, 5 ticks:
+// TickTime/2) instead exceeds the election bound.
 const (
-	// failoverElectBound: from the detection, a survivor leads and serves
-	// within this many ticks: 1 (the finalize wait) + 1 (granularity of
-	// the wait) + 1 (discovery and sync, handled in the next tick).
 	failoverElectBound = 3
-	// failoverWriteBound: the write is acknowledged at most this many ticks
-	// after the leader serves (the follower learns it serves, then the
-	// forwarded write commits).
 	failoverWriteBound = 2
-	// failoverSyncLimit and failoverHeartbeat are the peers' SyncLimit and
-	// heartbeat interval in ticks (zk's defaults: SyncLimit 5 TickTimes,
-	// a ping every TickTime/2).
+	// failoverSyncLimit is the peers' SyncLimit in ticks (zk's default:
+	// 5 TickTimes).
 	failoverSyncLimit = 5 * zk.TicksPerTickTime
-	failoverHeartbeat = zk.TicksPerTickTime / 2
 )
 
-// failoverDetect is how many ticks the survivors may need to learn the
-// leader is gone: at once when it is killed; when it is silent, SyncLimit
-// ticks after the last message each follower heard (the follower goes
-// LOOKING at the next tick), and the followers' last messages may be a
-// heartbeat interval apart (one may have heard a ping the other missed).
+// failoverDetect bounds the ticks until a quorum of voters noticed the
+// leader is gone (see above).
 func failoverDetect(mode failoverMode) int64 {
 	if mode == failKill {
 		return 0
 	}
-	return failoverSyncLimit + 1 + failoverHeartbeat
+	return failoverSyncLimit + 1
 }
 
 var (
@@ -93,7 +93,8 @@ func (m failoverMode) String() string {
 // failoverResult is what one seed measured, in ticks after the leader was
 // lost.
 type failoverResult struct {
-	detect   int64 // the first survivor went LOOKING
+	first    int64 // a survivor noticed (it no longer follows the lost leader)
+	detect   int64 // a quorum of voters noticed
 	elected  int64 // a survivor leads and serves
 	wrote    int64 // a write through a surviving session was acknowledged
 	failures []string
@@ -143,7 +144,8 @@ func logFailoverStats(t *testing.T, voters int, mode failoverMode, all []failove
 		name string
 		get  func(failoverResult) int64
 	}{
-		{"detected", func(r failoverResult) int64 { return r.detect }},
+		{"first noticed", func(r failoverResult) int64 { return r.first }},
+		{"quorum noticed", func(r failoverResult) int64 { return r.detect }},
 		{"leader serves", func(r failoverResult) int64 { return r.elected }},
 		{"write acked", func(r failoverResult) int64 { return r.wrote }},
 	} {
@@ -169,7 +171,7 @@ func logFailoverStats(t *testing.T, voters int, mode failoverMode, all []failove
 // liveness, the end checks) so that the failover is also checked for
 // safety.
 func runFailover(seed uint64, voters int, mode failoverMode) failoverResult {
-	res := failoverResult{detect: -1, elected: -1, wrote: -1}
+	res := failoverResult{first: -1, detect: -1, elected: -1, wrote: -1}
 	opts := Options{Seed: seed, Voters: voters, Observers: -1, NoFaults: true, Ticks: 1}
 	if *flagFailoverTrace {
 		opts.Trace = os.Stderr
@@ -274,21 +276,27 @@ func (pr *failoverProbe) call(op *opRecord) error {
 // failoverMeasure loses the leader and measures until the probe's write is
 // acknowledged, checking the bounds.
 func (w *World) failoverMeasure(pr *failoverProbe, mode failoverMode) failoverResult {
-	res := failoverResult{detect: -1, elected: -1, wrote: -1}
+	res := failoverResult{first: -1, detect: -1, elected: -1, wrote: -1}
 	old := w.leader()
+	oldEpoch := old.ens.Status().Epoch
 	t0 := w.now
 	w.loseLeader(old, mode)
 	w.clients = append(w.clients, pr.c)
 	limit := failoverDetect(mode) + failoverElectBound + failoverWriteBound + 100
 	observe := func() {
-		if res.detect < 0 && w.anyLooking(old) {
-			res.detect = w.now - t0
+		at := w.now - t0
+		n := w.noticed(old, oldEpoch)
+		if res.first < 0 && n > 0 {
+			res.first = at
+		}
+		if res.detect < 0 && n > len(w.voters)/2 {
+			res.detect = at
 		}
 		if ld := w.leader(); res.elected < 0 && ld != nil && ld != old {
-			res.elected = w.now - t0
+			res.elected = at
 		}
 		if last := pr.c.last; res.wrote < 0 && last != nil && last.kind == opSet && last.err == nil {
-			res.wrote = w.now - t0
+			res.wrote = at
 		}
 	}
 	for res.wrote < 0 && w.now-t0 <= limit && !w.abort {
@@ -300,8 +308,8 @@ func (w *World) failoverMeasure(pr *failoverProbe, mode failoverMode) failoverRe
 		w.pollAll()
 		observe()
 	}
-	w.trace.line(w.now, "failover %v: detected after %d ticks, leader serves after %d, write acked after %d",
-		mode, res.detect, res.elected, res.wrote)
+	w.trace.line(w.now, "failover %v: first noticed after %d ticks, a quorum after %d, leader serves after %d, write acked after %d",
+		mode, res.first, res.detect, res.elected, res.wrote)
 	res.failures = failoverCheck(mode, res)
 	return res
 }
@@ -311,14 +319,16 @@ func failoverCheck(mode failoverMode, res failoverResult) []string {
 	var out []string
 	switch {
 	case res.detect < 0 || res.elected < 0 || res.wrote < 0:
-		out = append(out, fmt.Sprintf("no failover: detected %d, leader %d, write %d ticks after the leader was lost", res.detect, res.elected, res.wrote))
+		out = append(out, fmt.Sprintf("no failover: a quorum noticed after %d, leader after %d, write after %d ticks (-1: never)",
+			res.detect, res.elected, res.wrote))
 	case res.detect > failoverDetect(mode):
-		out = append(out, fmt.Sprintf("the survivors noticed the loss after %d ticks (bound %d)", res.detect, failoverDetect(mode)))
-	case res.elected > failoverDetect(mode)+failoverElectBound:
-		out = append(out, fmt.Sprintf("a new leader served %d ticks after the loss (bound %d = detection %d + election %d)",
-			res.elected, failoverDetect(mode)+failoverElectBound, failoverDetect(mode), failoverElectBound))
+		out = append(out, fmt.Sprintf("a quorum noticed the loss after %d ticks (bound %d)", res.detect, failoverDetect(mode)))
+	case res.elected > res.detect+failoverElectBound:
+		out = append(out, fmt.Sprintf("a new leader served %d ticks after a quorum noticed the loss (bound %d)",
+			res.elected-res.detect, failoverElectBound))
 	case res.wrote > res.elected+failoverWriteBound:
-		out = append(out, fmt.Sprintf("the write was acknowledged %d ticks after the new leader served (bound %d)", res.wrote-res.elected, failoverWriteBound))
+		out = append(out, fmt.Sprintf("the write was acknowledged %d ticks after the new leader served (bound %d)",
+			res.wrote-res.elected, failoverWriteBound))
 	}
 	return out
 }
@@ -337,14 +347,19 @@ func (w *World) loseLeader(p *simPeer, mode failoverMode) {
 	w.trace.line(w.now, "fault pause peer=%d (the leader goes silent)", p.id)
 }
 
-// anyLooking reports whether a running peer other than old is LOOKING.
-func (w *World) anyLooking(old *simPeer) bool {
+// noticed counts the voters that no longer follow the lost leader old in
+// its epoch (they look, or moved on).
+func (w *World) noticed(old *simPeer, epoch int64) int {
+	n := 0
 	for _, p := range w.live() {
-		if p != old && p.ens.Status().Mode == zk.ModeLooking {
-			return true
+		if p == old || p.observer {
+			continue
+		}
+		if st := p.ens.Status(); st.Mode != zk.ModeFollowing || st.Leader != old.id || st.Epoch != epoch {
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // step tries the probe's write again, once its peer serves.
