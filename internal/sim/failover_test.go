@@ -42,14 +42,20 @@ import (
 //     never agrees) ends at a survivor's next tick, which may come one
 //     tick after the agreement; discovery and synchronization are
 //     message-driven and end within the following tick: 3 ticks.
-//   - The write (failoverWriteBound): the follower serves once UPTODATE
-//     arrives, in the same tick as the leader; the forwarded write commits
-//     within the next one: 2 ticks.
+//   - The probe's follower (failoverJoinBound): if it was in that quorum
+//     it serves with the leader (UPTODATE arrives in the same tick);
+//     otherwise it notices the loss on its own, within the detection bound,
+//     and once it looks, the peers that decided answer with their votes and
+//     it follows at once (no finalize wait): it serves within 2 ticks of
+//     the later of the two.
+//   - The write (failoverWriteBound): once its follower serves, the
+//     forwarded write commits within the next tick: 2 ticks.
 //
 // An election that waits for its re-send timer (ElectionResend, 5 ticks:
 // TickTime/2) instead exceeds the election bound.
 const (
 	failoverElectBound = 3
+	failoverJoinBound  = 2
 	failoverWriteBound = 2
 	// failoverSyncLimit is the peers' SyncLimit in ticks (zk's default:
 	// 5 TickTimes).
@@ -76,12 +82,14 @@ var (
 // size and way of losing the leader: seed 1, and seeds whose election
 // stalled until the re-send timer before a LOOKING voter answered a worse
 // vote of its own round (found in a campaign of seeds 1..1000 of each
-// kind), and 592, where the silent old leader has the lowest id.
+// kind); 34, where the probe's follower notices the silent leader after
+// the others have elected a new one; 592, where the silent old leader has
+// the lowest id.
 var failoverCISeeds = map[string][]uint64{
 	"3/kill":   {1, 36, 60},
 	"3/silent": {1, 13},
 	"5/kill":   {1, 425, 511},
-	"5/silent": {1, 14, 592},
+	"5/silent": {1, 14, 34, 592},
 }
 
 type failoverMode uint8
@@ -104,6 +112,7 @@ type failoverResult struct {
 	first    int64 // a survivor noticed (it no longer follows the lost leader)
 	detect   int64 // a quorum of voters noticed
 	elected  int64 // a survivor leads and serves
+	joined   int64 // the probe's follower serves in the new epoch
 	wrote    int64 // a write through a surviving session was acknowledged
 	failures []string
 }
@@ -182,7 +191,7 @@ func logFailoverStats(t *testing.T, kind string, all []failoverResult) {
 // liveness, the end checks) so that the failover is also checked for
 // safety.
 func runFailover(seed uint64, voters int, mode failoverMode) failoverResult {
-	res := failoverResult{first: -1, detect: -1, elected: -1, wrote: -1}
+	res := failoverResult{first: -1, detect: -1, elected: -1, joined: -1, wrote: -1}
 	opts := Options{Seed: seed, Voters: voters, Observers: -1, NoFaults: true, Ticks: 1}
 	if *flagFailoverTrace {
 		opts.Trace = os.Stderr
@@ -287,13 +296,13 @@ func (pr *failoverProbe) call(op *opRecord) error {
 // failoverMeasure loses the leader and measures until the probe's write is
 // acknowledged, checking the bounds.
 func (w *World) failoverMeasure(pr *failoverProbe, mode failoverMode) failoverResult {
-	res := failoverResult{first: -1, detect: -1, elected: -1, wrote: -1}
+	res := failoverResult{first: -1, detect: -1, elected: -1, joined: -1, wrote: -1}
 	old := w.leader()
 	oldEpoch := old.ens.Status().Epoch
 	t0 := w.now
 	w.loseLeader(old, mode)
 	w.clients = append(w.clients, pr.c)
-	limit := failoverDetect(mode) + failoverElectBound + failoverWriteBound + 100
+	limit := failoverDetect(mode) + failoverElectBound + failoverJoinBound + failoverWriteBound + 100
 	observe := func() {
 		at := w.now - t0
 		n := w.noticed(old, oldEpoch)
@@ -305,6 +314,9 @@ func (w *World) failoverMeasure(pr *failoverProbe, mode failoverMode) failoverRe
 		}
 		if res.elected < 0 && w.newLeader(old) {
 			res.elected = at
+		}
+		if st := pr.c.peer.ens.Status(); res.joined < 0 && st.Serving && st.Epoch > oldEpoch {
+			res.joined = at
 		}
 		if last := pr.c.last; res.wrote < 0 && last != nil && last.kind == opSet && last.err == nil {
 			res.wrote = at
@@ -319,8 +331,8 @@ func (w *World) failoverMeasure(pr *failoverProbe, mode failoverMode) failoverRe
 		w.pollAll()
 		observe()
 	}
-	w.trace.line(w.now, "failover %v: first noticed after %d ticks, a quorum after %d, leader serves after %d, write acked after %d",
-		mode, res.first, res.detect, res.elected, res.wrote)
+	w.trace.line(w.now, "failover %v: first noticed after %d ticks, a quorum after %d, leader serves after %d, the probe's follower after %d, write acked after %d",
+		mode, res.first, res.detect, res.elected, res.joined, res.wrote)
 	res.failures = failoverCheck(mode, res)
 	return res
 }
@@ -329,17 +341,20 @@ func (w *World) failoverMeasure(pr *failoverProbe, mode failoverMode) failoverRe
 func failoverCheck(mode failoverMode, res failoverResult) []string {
 	var out []string
 	switch {
-	case res.detect < 0 || res.elected < 0 || res.wrote < 0:
-		out = append(out, fmt.Sprintf("no failover: a quorum noticed after %d, leader after %d, write after %d ticks (-1: never)",
-			res.detect, res.elected, res.wrote))
+	case res.detect < 0 || res.elected < 0 || res.joined < 0 || res.wrote < 0:
+		out = append(out, fmt.Sprintf("no failover: a quorum noticed after %d, leader after %d, the probe's follower after %d, write after %d ticks (-1: never)",
+			res.detect, res.elected, res.joined, res.wrote))
 	case res.detect > failoverDetect(mode):
 		out = append(out, fmt.Sprintf("a quorum noticed the loss after %d ticks (bound %d)", res.detect, failoverDetect(mode)))
 	case res.elected > res.detect+failoverElectBound:
 		out = append(out, fmt.Sprintf("a new leader served %d ticks after a quorum noticed the loss (bound %d)",
 			res.elected-res.detect, failoverElectBound))
-	case res.wrote > res.elected+failoverWriteBound:
-		out = append(out, fmt.Sprintf("the write was acknowledged %d ticks after the new leader served (bound %d)",
-			res.wrote-res.elected, failoverWriteBound))
+	case res.joined > max(res.elected, failoverDetect(mode))+failoverJoinBound:
+		out = append(out, fmt.Sprintf("the probe's follower served again %d ticks after the loss, the new leader after %d (bound: %d after the later of that and the detection bound)",
+			res.joined, res.elected, failoverJoinBound))
+	case res.wrote > res.joined+failoverWriteBound:
+		out = append(out, fmt.Sprintf("the write was acknowledged %d ticks after its follower served again (bound %d)",
+			res.wrote-res.joined, failoverWriteBound))
 	}
 	return out
 }
