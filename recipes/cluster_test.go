@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,9 @@ type cluster struct {
 	ens  []*zk.Ensemble
 	stop chan struct{}
 	done chan struct{}
+
+	mu   sync.Mutex
+	held map[transport.Link]bool // links whose frames stay in flight (silently)
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -66,20 +70,64 @@ func (c *cluster) drive() {
 			return
 		default:
 		}
-		for {
-			n := c.net.DeliverAll()
+		for c.deliver() > 0 {
 			for _, e := range c.ens {
 				e.Barrier(ctx)
 			}
-			if n == 0 && len(c.net.Pending()) == 0 {
-				break
-			}
+		}
+		for _, e := range c.ens {
+			e.Barrier(ctx)
 		}
 		for _, e := range c.ens {
 			e.Tick(ctx)
 		}
 		time.Sleep(tickTime / zk.TicksPerTickTime)
 	}
+}
+
+// deliver delivers every pending frame but those of held links.
+func (c *cluster) deliver() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for {
+		var next []transport.Pending
+		for _, p := range c.net.Pending() {
+			if !c.held[transport.Link{From: p.From, To: p.To}] {
+				next = append(next, p)
+			}
+		}
+		if len(next) == 0 {
+			return n
+		}
+		for _, p := range next {
+			if c.net.Deliver(p) == nil {
+				n++
+			}
+		}
+	}
+}
+
+// hold keeps the frames from -> to in flight (true) or lets them go: a
+// silent link, which no connection break reveals.
+func (c *cluster) hold(from, to int, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held == nil {
+		c.held = map[transport.Link]bool{}
+	}
+	c.held[transport.Link{From: int64(from + 1), To: int64(to + 1)}] = on
+}
+
+// leader returns the index of the serving leader.
+func (c *cluster) leader() int {
+	for i, e := range c.ens {
+		if st := e.Status(); st.Mode == zk.ModeLeading && st.Serving {
+			return i
+		}
+	}
+	c.t.Fatal("no leader")
+	return -1
 }
 
 func (c *cluster) close() {
