@@ -36,7 +36,11 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	return &world{t: t, ens: e, ctx: t.Context()}
+	// A test that hangs fails after an hour of the bubble's time (seconds
+	// of real time): the ensemble's ticker keeps the fake clock moving.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+	t.Cleanup(cancel)
+	return &world{t: t, ens: e, ctx: ctx}
 }
 
 // session opens a session and its Client (closed at the end of the test).

@@ -101,6 +101,12 @@ func (l *LeaderLatch) Await(ctx context.Context) (*Lease, error) {
 		}
 		select {
 		case <-ch:
+		case <-l.done: // the latch stopped: closed, or its Client ended
+			err := l.c.Err()
+			if err == nil {
+				err = zk.ErrClosed
+			}
+			return nil, fmt.Errorf("recipes: leader latch %s: %w", l.sp.dir, err)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("recipes: leader latch %s: %w", l.sp.dir, context.Cause(ctx))
 		}
@@ -214,8 +220,10 @@ func (l *LeaderLatch) Close(ctx context.Context) error {
 	l.node = ""
 	l.mu.Unlock()
 	if lease != nil {
-		lease.Release(ctx)
+		// The listeners hear of the end before the next leader can lead.
+		lease.h.ctx.cancel(ErrReleased)
 		l.set(nil)
+		lease.Release(ctx)
 	} else if node != "" {
 		l.c.deleteNode(ctx, node)
 	}

@@ -54,7 +54,7 @@ func (m *MultiLock) Acquire(ctx context.Context) (*MultiLease, error) {
 		lease, err := l.Acquire(ctx)
 		if err != nil {
 			for j := len(got) - 1; j >= 0; j-- {
-				got[j].Release(ctx)
+				giveBack(got[j])
 			}
 			return nil, fmt.Errorf("recipes: multilock, lock %d: %w", i, err)
 		}

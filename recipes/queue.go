@@ -129,14 +129,14 @@ func (c *Client) create(ctx context.Context, sp *spec, fixed string) (string, er
 			c.track(path, true) // the marker is ours: an earlier try happened
 			return path, nil
 		case ctx.Err() != nil:
-			c.sweepLater(sp.dir, marker)
+			c.abandon(sp.dir, marker)
 			return "", context.Cause(ctx)
 		case !transient(err):
 			return "", err
 		}
 		got, err = c.find(ctx, sp.dir, marker, &b)
 		if err != nil {
-			c.sweepLater(sp.dir, marker)
+			c.abandon(sp.dir, marker)
 			return "", err
 		}
 		if got != "" {
@@ -301,4 +301,24 @@ func (c *Client) withdraw(node string) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
 	c.deleteNode(ctx, node)
+}
+
+// abandon makes sure a create of unknown outcome leaves no node: at once if
+// the session allows (the caller's context may have ended: a context of
+// its own), else in the background.
+func (c *Client) abandon(dir, marker string) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
+	defer cancel()
+	if c.sweep(ctx, dir, marker) != nil {
+		c.sweepLater(dir, marker)
+	}
+}
+
+// giveBack releases a lease on a failure path, with a context of its own
+// (the caller's may have ended): the release should not wait for the
+// background.
+func giveBack(l *Lease) {
+	ctx, cancel := context.WithTimeout(l.h.c.ctx, l.h.c.timeout)
+	defer cancel()
+	l.Release(ctx)
 }

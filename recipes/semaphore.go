@@ -68,7 +68,7 @@ func (s *Semaphore) AcquireN(ctx context.Context, qty int) ([]*Lease, error) {
 		h, err := s.acquire(ctx)
 		if err != nil {
 			for i := len(got) - 1; i >= 0; i-- {
-				got[i].Release(ctx)
+				giveBack(got[i])
 			}
 			return nil, fmt.Errorf("recipes: semaphore %s: %w", s.path, err)
 		}
@@ -89,7 +89,7 @@ func (s *Semaphore) acquire(ctx context.Context) (*hold, error) {
 			return nil, err
 		}
 		h, err := s.admit(actx, inner)
-		inner.Release(actx)
+		giveBack(inner)
 		if !errors.Is(err, errRetry) {
 			return h, err
 		}
