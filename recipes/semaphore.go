@@ -90,6 +90,12 @@ func (s *Semaphore) acquire(ctx context.Context) (*hold, error) {
 		}
 		h, err := s.admit(actx, inner)
 		giveBack(inner)
+		if err == nil && h.ctx.Err() != nil {
+			// Lost while the admission lock was given back (the session
+			// went, say): a lease already lost is no acquisition.
+			s.c.withdraw(h.node)
+			err = errRetry
+		}
 		if !errors.Is(err, errRetry) {
 			return h, err
 		}
