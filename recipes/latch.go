@@ -55,7 +55,7 @@ func NewLeaderLatch(c *Client, path, id string) (*LeaderLatch, error) {
 		return nil, err
 	}
 	l := &LeaderLatch{c: c, changed: make(chan struct{}), done: make(chan struct{})}
-	l.sp = spec{dir: path, name: "latch-", names: []string{"latch-"}, data: []byte(id), pred: exclusive}
+	l.sp = spec{dir: path, name: "latch-", names: []string{"latch-"}, data: []byte(id), pred: exclusive, chain: true}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	return l, nil
 }

@@ -40,9 +40,13 @@ func NewMutex(c *Client, path string) (*Mutex, error) {
 	return newMutex(c, path, "lock-", []string{"lock-"}, exclusive), nil
 }
 
+// newMutex returns a Mutex whose contenders are named name in a directory
+// where names are in use; one that is alone there ("lock-") follows the
+// chain of its predecessors (spec.chain).
 func newMutex(c *Client, path, name string, names []string, pred func([]string, int) (bool, string)) *Mutex {
 	m := &Mutex{c: c, slot: make(chan struct{}, 1)}
-	m.sp = spec{dir: path, name: name, names: names, data: c.id, reentrant: true, pred: pred, onDone: func() { <-m.slot }}
+	m.sp = spec{dir: path, name: name, names: names, data: c.id, reentrant: true, pred: pred, onDone: func() { <-m.slot },
+		chain: len(names) == 1}
 	return m
 }
 

@@ -25,6 +25,9 @@ type spec struct {
 	names     []string // every lock name used in dir, for sorting
 	data      []byte
 	reentrant bool
+	// chain: only sequential nodes of this kind live in dir, so no node
+	// can come to sort before ours once it exists (see await).
+	chain bool
 	onDone    func() // after the final release of a hold (a local slot)
 	// pred says whether the contender at index ours (of the sorted
 	// siblings) is granted, or else which sibling to watch.
@@ -207,30 +210,44 @@ func (c *Client) mkdir(ctx context.Context, dir string) error {
 }
 
 // await waits until the contender's node is granted by sp.pred, watching
-// only the sibling the predicate names, then grants it.
+// only the sibling the predicate names, then grants it. With sp.chain, the
+// siblings are listed once: contenders that come later sort after ours,
+// so those before it can only go away, and the nearest one still there is
+// the one to watch (found with a point read, not a listing): a hand-off
+// costs the holder's delete and one event.
 func (c *Client) await(ctx context.Context, sp *spec, node string) (*hold, error) {
 	name := node[len(sp.dir)+1:]
+	var before []string // sp.chain: the contenders before ours, nearest last
+	listed := false
 	var b backoff
 	for {
 		changed := c.changedC()
-		kids, _, err := c.conn.Children(ctx, sp.dir)
+		var ok bool
+		var watch string
+		var err error
+		if sp.chain && listed {
+			ok = len(before) == 0
+			if !ok {
+				watch = before[len(before)-1]
+			}
+		} else {
+			var kids []string
+			var i int
+			if kids, i, err = c.list(ctx, sp, name); err == nil {
+				ok, watch = sp.pred(kids, i)
+				before, listed = slices.Clone(kids[:i]), true
+			}
+		}
+		if err == nil && ok {
+			h, err := c.grant(ctx, sp, node, &b)
+			if !errors.Is(err, errRetry) {
+				return h, err
+			}
+			continue
+		}
 		if err == nil {
-			sortContenders(kids, sp.names)
-			i := slices.Index(kids, name)
-			if i < 0 {
-				return nil, errNodeGone
-			}
-			ok, watch := sp.pred(kids, i)
-			if ok {
-				h, err := c.grant(ctx, sp, node, &b)
-				if !errors.Is(err, errRetry) {
-					return h, err
-				}
-				continue
-			}
 			var ch <-chan zk.Event
-			_, _, ch, err = c.conn.GetW(ctx, sp.dir+"/"+watch)
-			if err == nil {
+			if _, _, ch, err = c.conn.GetW(ctx, sp.dir+"/"+watch); err == nil {
 				select {
 				case <-ch:
 				case <-changed:
@@ -239,22 +256,44 @@ func (c *Client) await(ctx context.Context, sp *spec, node string) (*hold, error
 				}
 				continue
 			}
-			if errors.Is(err, zk.ErrNoNode) {
-				continue // it went meanwhile: look again
+			if errors.Is(err, zk.ErrNoNode) { // it went: look again
+				before = slices.DeleteFunc(before, func(k string) bool { return k == watch })
+				continue
 			}
 		}
-		switch {
-		case ctx.Err() != nil:
-			return nil, context.Cause(ctx)
-		case errors.Is(err, zk.ErrNoNode):
-			return nil, errNodeGone // the directory went, and our node with it
-		case !transient(err):
-			return nil, err
-		}
-		if err := c.pause(ctx, &b); err != nil {
+		if err := c.retryable(ctx, err, &b); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// list lists sp's contenders in order, with the index of ours.
+func (c *Client) list(ctx context.Context, sp *spec, name string) ([]string, int, error) {
+	kids, _, err := c.conn.Children(ctx, sp.dir)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, 0, errNodeGone // the directory went, and our node with it
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	sortContenders(kids, sp.names)
+	i := slices.Index(kids, name)
+	if i < 0 {
+		return nil, 0, errNodeGone
+	}
+	return kids, i, nil
+}
+
+// retryable returns nil after a pause if err is transient, else the error
+// to give up with.
+func (c *Client) retryable(ctx context.Context, err error, b *backoff) error {
+	switch {
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case !transient(err):
+		return err
+	}
+	return c.pause(ctx, b)
 }
 
 // grant makes a hold of node, granted by its predicate: with a fresh proof

@@ -98,6 +98,7 @@ func TestSabotage(t *testing.T) {
 		{"no delete", SabotageNoDelete, "left after every actor stopped", 600, 1},
 		{"token", SabotageToken, "not above the previous", 600, 1},
 		{"end early", SabotageEndEarly, "which ended", 600, 1},
+		{"blind reader", SabotageBlindReader, "a writer beside another holder", 600, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package recipesim
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/embedzk/zk"
@@ -31,6 +32,9 @@ const (
 	// SabotageEndEarly: the world believes every session ended at its
 	// birth (nodes of ended sessions).
 	SabotageEndEarly
+	// SabotageBlindReader: one reader's view of /rw misses the writers'
+	// nodes (a reader beside a writer).
+	SabotageBlindReader
 )
 
 // victim is the actor the one-actor sabotages act on.
@@ -45,6 +49,9 @@ func (g *gateConn) Timeout() time.Duration {
 
 func (g *gateConn) Children(ctx context.Context, path string) ([]string, zk.Stat, error) {
 	kids, st, err := g.Session.Children(ctx, path)
+	if g.w.opts.Sabotage == SabotageBlindReader && g.name == "read5" && path == "/rw" {
+		kids = slices.DeleteFunc(kids, func(k string) bool { return strings.Contains(k, "__WRIT__") })
+	}
 	if g.w.opts.Sabotage == SabotageHidePredecessor && g.name == victim && path == "/m" && len(kids) > 1 {
 		first := slices.MinFunc(kids, func(a, b string) int { return compareSeq(a, b) })
 		kids = slices.DeleteFunc(kids, func(k string) bool { return k == first })
