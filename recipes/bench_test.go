@@ -197,7 +197,7 @@ func handoff(b *testing.B, peers int) {
 	n := float64(b.N)
 	b.ReportMetric(float64(commit.Microseconds())/n, "µs-commit/op")
 	b.ReportMetric(float64(grant.Microseconds())/n, "µs-event+grant/op")
-	b.ReportMetric(float64((commit + grant).Microseconds())/n, "µs-handoff/op")
+	b.ReportMetric(float64((commit+grant).Microseconds())/n, "µs-handoff/op")
 }
 
 // waitQueued waits (briefly polling) until dir has n contenders.

@@ -27,8 +27,8 @@ type spec struct {
 	reentrant bool
 	// chain: only sequential nodes of this kind live in dir, so no node
 	// can come to sort before ours once it exists (see await).
-	chain bool
-	onDone    func() // after the final release of a hold (a local slot)
+	chain  bool
+	onDone func() // after the final release of a hold (a local slot)
 	// pred says whether the contender at index ours (of the sorted
 	// siblings) is granted, or else which sibling to watch.
 	pred func(kids []string, ours int) (ok bool, watch string)
