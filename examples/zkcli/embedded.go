@@ -353,4 +353,3 @@ func orderEvents(evs []Event) []Event {
 	}
 	return out
 }
-

@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	fuzzLines = flag.Int("zkcli.lines", 1500, "command lines TestRandomLines feeds the shell")
+	fuzzLines = flag.Int("zkcli.lines", 3000, "command lines TestRandomLines feeds the shell")
 	fuzzSeed  = flag.Int64("zkcli.seed", 1, "seed of TestRandomLines")
 )
 

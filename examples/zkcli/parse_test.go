@@ -23,7 +23,7 @@ func TestTokenize(t *testing.T) {
 		{`set /a "x y"z`, []string{"set", "/a", "x y", "z"}},
 		{`set /a 'it''s'`, []string{"set", "/a", "it", "s"}},
 		{"   ", []string{" "}}, // zkCli: "Command not found  "
-		{`"`, nil},              // nothing to parse
+		{`"`, nil},             // nothing to parse
 		{"", nil},
 		{"a\x0bb", []string{"a", "b"}}, // Java's \s includes the vertical tab
 	} {

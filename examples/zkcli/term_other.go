@@ -11,6 +11,8 @@ type termState struct{}
 // Linux only; elsewhere the shell reads plain lines.
 func isTerminal(int) bool { return false }
 
-func makeRaw(int) (*termState, error) { return nil, errors.New("raw mode is not supported on this system") }
+func makeRaw(int) (*termState, error) {
+	return nil, errors.New("raw mode is not supported on this system")
+}
 
 func restore(int, *termState) error { return nil }

@@ -140,3 +140,55 @@ func TestNormalizeKeepsWhatMatters(t *testing.T) {
 		t.Errorf("normalize:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// blocks splits a transcript into its commands' outputs, keyed by the
+// command line (the prompt's number and the line).
+func blocks(transcript string) (keys []string, outs map[string]string) {
+	outs = map[string]string{}
+	key := ""
+	for _, line := range strings.SplitAfter(transcript, "\n") {
+		if strings.HasPrefix(line, "[zk: ") {
+			key = line[strings.Index(line, ")")+1:]
+			keys = append(keys, key)
+			continue
+		}
+		if key != "" && !strings.HasPrefix(line, "[exit ") {
+			outs[key] += line
+		}
+	}
+	return keys, outs
+}
+
+// TestQuotaArgumentsMatchZkCli: this peer has no quotas yet, but setquota,
+// listquota and delquota parse their arguments as zkCli does before they
+// reach the peer: wherever zkCli rejected a line of the quota session for
+// its arguments (Commons CLI's errors, the usage line), the shell prints
+// the same. The other lines answer that quotas are not supported
+// (testdata/own/quota.txt); testdata/real/quota.txt is what they will
+// print once the peer keeps quotas.
+func TestQuotaArgumentsMatchZkCli(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join("testdata", "real", "quota.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, want := blocks(normalize(string(real)))
+	_, got := blocks(normalize(transcript(t, readSession(t, "quota"))))
+	checked := 0
+	for _, k := range keys {
+		w := want[k]
+		argErr := strings.HasPrefix(w, "org.apache.commons.cli.")
+		for _, name := range []string{"setquota", "listquota", "delquota"} {
+			argErr = argErr || w == name+" "+commandUsages[name]+"\n"
+		}
+		if !argErr {
+			continue
+		}
+		checked++
+		if got[k] != w {
+			t.Errorf("%s: got %q, zkCli printed %q", strings.TrimSpace(k), got[k], w)
+		}
+	}
+	if checked < 5 {
+		t.Errorf("only %d argument errors compared: the quota session no longer has them", checked)
+	}
+}
