@@ -11,7 +11,8 @@ import (
 // maxTTL is ZooKeeper's largest TTL (EphemeralType.TTL's MAX_VALUE).
 const maxTTL = 0x00FFFFFFFFFF
 
-var lsHelp = "usage: ls [options] path\n -?   help\n -R   recurse\n -s   stat\n -w   watch\n"
+// lsHelp is what Commons CLI's HelpFormatter prints for ls -?.
+const lsHelp = "usage: ls [options] path\n -?   help\n -R   recurse\n -s   stat\n -w   watch\n"
 
 func (sh *Shell) ls(tokens []string) error {
 	spec := flags("?swR")

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"fmt"
 	"sort"
-	"strings"
 )
 
 // commandUsages holds every command zkCli 3.8 knows, with its options as
@@ -138,13 +138,5 @@ func deprecatedWatchArg(sh *Shell, spec *optionSpec, tokens []string, p *parsedO
 
 // warn prints a message on the error stream, as zkCli's err.println.
 func (sh *Shell) warn(msg string) {
-	sh.errw.Write([]byte(msg + "\n")) //nolint:errcheck // best effort, as Java's PrintStream
-}
-
-// joinLines joins lines ending each with a newline.
-func joinLines(lines []string) string {
-	if len(lines) == 0 {
-		return ""
-	}
-	return strings.Join(lines, "\n") + "\n"
+	fmt.Fprintln(sh.errw, msg)
 }

@@ -16,6 +16,13 @@
 // commands and paths); otherwise it reads plain lines, prints no prompt
 // (as zkCli without JLine), unless -echo asks for zkCli's interactive look.
 //
+// Where zkCli 3.8.0 dies (a version, redo index or batch size that is not
+// a number; addWatch of a malformed path) the shell answers and goes on;
+// a line it cannot split runs nothing (zkCli runs the previous command
+// again); setAcl -R lists the subtree before changing it. A node's empty
+// data prints "null", as data never set does: zk does not tell them apart.
+// testdata/sessions/zk_only.txt shows each difference.
+//
 // The shell is split as zkCli is: parse.go (command lines and Commons
 // CLI's option rules), path.go (ZooKeeper's path checks), shell.go (the
 // loop of ZooKeeperMain), commands*.go and cmd_*.go (one function per

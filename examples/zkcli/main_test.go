@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,43 @@ func TestLineEditor(t *testing.T) {
 	want := []string{"ls /a", "get ls /a", "^C", "create z/q", "one three", "create /path "}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("lines %q, want %q", got, want)
+	}
+}
+
+// TestLineEditorRandomKeys feeds the editor seeded random bytes (escape
+// sequences, control keys, invalid UTF-8): it must never panic and must
+// end at the end of its input.
+func TestLineEditorRandomKeys(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	pieces := []string{"\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D", "\x1b[3~", "\x1b[1~", "\x1b[4~", "\x1bO", "\x1b",
+		"\t", "\x7f", "\x01", "\x05", "\x0b", "\x15", "\x17", "\x03", "\x04", "\r", "a", "/", " ", "é", "\xff"}
+	var sb strings.Builder
+	for i := 0; i < 20000; i++ {
+		if rng.Intn(3) == 0 {
+			sb.WriteByte(byte(rng.Intn(256)))
+		} else {
+			sb.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+	}
+	in := strings.NewReader(sb.String())
+	ed := newLineEditor(-1, in, io.Discard)
+	ed.complete = func(line string) []string { return []string{"/a", "/ab", "/abc/"} }
+	lines := 0
+	for {
+		_, err := ed.readLine("> ")
+		switch {
+		case err == nil:
+			lines++
+		case errors.Is(err, errInterrupted):
+		case errors.Is(err, io.EOF): // Ctrl-D on an empty line, or the end
+			if in.Len() == 0 && ed.in.Buffered() == 0 {
+				if lines < 100 {
+					t.Errorf("only %d lines read", lines)
+				}
+				return
+			}
+		default:
+			t.Fatal(err)
+		}
 	}
 }
