@@ -59,6 +59,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/wire"
 )
 
 // Server is one member of a replicated ensemble, as zoo.cfg's
@@ -148,9 +149,6 @@ type Server = engine.Server
 //	// without autopurge.purgeInterval purges nothing, as ZooKeeper.
 //	PurgeInterval time.Duration
 //
-//	// MaxDataSize is the largest znode data accepted (default 1 MiB).
-//	MaxDataSize int
-//
 //	// MaxWatchesPerSession limits the watches one session holds at once,
 //	// one-shot and persistent together (default
 //	// DefaultMaxWatchesPerSession). A call that would set one more fails
@@ -159,6 +157,19 @@ type Server = engine.Server
 //	// a session can pin (an idle watch costs a few hundred bytes, a
 //	// persistent one up to DefaultWatchBuffer queued events more).
 //	MaxWatchesPerSession int
+//
+//	// JuteMaxBuffer limits every request, as ZooKeeper's jute.maxbuffer
+//	// does: the whole request as ZooKeeper's client serializes it (request
+//	// header, path, data, ACLs; a multi as a whole) may be at most this
+//	// many bytes (default DefaultJuteMaxBuffer, 1 MiB - 1; at most
+//	// MaxJuteMaxBuffer). It is checked at the session before anything is
+//	// prepared and again by the leader (a follower configured otherwise
+//	// cannot bypass the leader's limit); a request over it fails with
+//	// ErrRequestTooLarge and changes nothing. Paths are limited to
+//	// MaxPathLength whatever this is. On the client port a frame over it
+//	// closes the connection, as in ZooKeeper. zoo.cfg's jute.maxbuffer
+//	// sets it.
+//	JuteMaxBuffer int
 //
 //	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
 //	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
@@ -215,6 +226,31 @@ type Server = engine.Server
 //	// crypto/rand). Tests pass a seeded source for reproducible runs.
 //	Rand io.Reader
 //
+//	// The client port: ZooKeeper's client protocol, so that zkCli.sh, kazoo,
+//	// Curator and go-zookeeper work against this peer. zk.NewEnsemble starts
+//	// it; sessions made there are sessions of this peer like any other.
+//	//
+//	// ClientPort is the TCP port (zoo.cfg clientPort): 0 leaves the client
+//	// port off, -1 picks a free port (Ensemble.ClientAddr tells which).
+//	ClientPort int
+//
+//	// ClientPortAddress is the address the client port listens on (zoo.cfg
+//	// clientPortAddress); default every address.
+//	ClientPortAddress string
+//
+//	// FourLetterWords lists the four-letter words the client port answers
+//	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
+//	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
+//	// of one client address, as in ZooKeeper.
+//	FourLetterWords []string
+//
+//	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
+//	// or set that would take a subtree past a hard quota (Session.SetQuota),
+//	// as ZooKeeper's zookeeper.enforceQuota (zoo.cfg key enforceQuota).
+//	// Without it, hard limits only warn and count, as soft ones do. The
+//	// leader's setting decides: followers never check.
+//	EnforceQuota bool
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks
@@ -252,6 +288,10 @@ type EventListener = engine.EventListener
 //	// answering, sending). With a manually driven in-memory network it lets a
 //	// test (or a simulation) run an ensemble step by step, deterministically.
 //	func (e *Ensemble) Barrier(ctx context.Context) error
+//
+//	// ClientAddr returns the address ZooKeeper clients connect to (the client
+//	// port's listener), or "" when Config.ClientPort is not set.
+//	func (e *Ensemble) ClientAddr() string
 //
 //	// Close stops the peer: every goroutine it started is gone when it returns.
 //	// Sessions attached to it fail with ErrClosed from then on; their state in
@@ -391,6 +431,13 @@ type CreateOption = engine.CreateOption
 //	// below /zookeeper too, and leaves a fresh tree.
 //	func (s *Session) DeleteAll(ctx context.Context, path string) error
 //
+//	// DeleteQuota deletes the quota on path, as zkCli's delquota: with no
+//	// limits named, the whole quota (its limits and stats nodes, and the
+//	// directories under /zookeeper/quota left empty); otherwise only the limits
+//	// named, which become none. A path without a quota is ErrNoNode (zkCli
+//	// prints "Quota does not exist").
+//	func (s *Session) DeleteQuota(ctx context.Context, path string, limits ...QuotaLimit) error
+//
 //	// Ephemerals returns the session's ephemeral nodes whose path starts with
 //	// prefix ("/" for all), sorted, as ZooKeeper's getEphemerals.
 //	func (s *Session) Ephemerals(ctx context.Context, prefix string) ([]string, error)
@@ -423,6 +470,11 @@ type CreateOption = engine.CreateOption
 //	// ID returns the session id (this peer's id in the high byte).
 //	func (s *Session) ID() int64
 //
+//	// ListQuota returns the quota on path and its usage, as zkCli's listquota
+//	// reads them. A path without a quota is ErrNoNode. It needs READ on the
+//	// quota's two nodes.
+//	func (s *Session) ListQuota(ctx context.Context, path string) (Quota, QuotaUsage, error)
+//
 //	// Multi runs ops as one transaction: all of them or none. The error is that
 //	// of the first op that failed (the per-op results say which).
 //	func (s *Session) Multi(ctx context.Context, ops ...Op) ([]OpResult, error)
@@ -453,6 +505,20 @@ type CreateOption = engine.CreateOption
 //	// given, as ZooKeeper stores them.
 //	func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion int32) (Stat, error)
 //
+//	// SetQuota sets limits on the subtree at path, as zkCli's setquota: the
+//	// limits given (non-zero) replace the quota's, the others stay as they are
+//	// (none, on a new quota). It makes the nodes ZooKeeper makes, under
+//	// /zookeeper/quota, in one write: the quota's directories, its
+//	// zookeeper_limits node and its zookeeper_stats node, which the server
+//	// keeps up to date from then on. It needs CREATE (and WRITE, to change a
+//	// quota) on those nodes, which are open by default.
+//	//
+//	// As zkCli it refuses, with ErrNoNode, a path that does not exist and, with
+//	// ErrBadArguments, a quota on a path below or above one that has a quota;
+//	// with ErrBadArguments too, a quota on / or in /zookeeper, and negative or
+//	// absent limits. Nothing changes then.
+//	func (s *Session) SetQuota(ctx context.Context, path string, q Quota) error
+//
 //	// State returns the session's current state.
 //	func (s *Session) State() SessionState
 //
@@ -475,6 +541,34 @@ type Session = engine.Session
 
 // SessionOption configures NewSession.
 type SessionOption = engine.SessionOption
+
+// Quota is a quota on a subtree, as ZooKeeper 3.8 keeps it: limits on the
+// number of its nodes (its root included) and on the bytes of their data.
+// Zero means no limit. A write past a soft limit succeeds, logs a warning
+// (Config.Logger) and counts; a create or set past a hard limit fails with
+// ErrQuotaExceeded when the leader enforces quotas (Config.EnforceQuota),
+// and is treated as past a soft limit otherwise. Set, list and delete
+// quotas with Session.SetQuota, ListQuota and DeleteQuota.
+//
+// Fields:
+//
+//	Count int64 // soft limit on the number of nodes (zkCli setquota -n)
+//	Bytes int64 // soft limit on the bytes of data (setquota -b)
+//	CountHard int64 // hard limit on the number of nodes (setquota -N)
+//	BytesHard int64 // hard limit on the bytes of data (setquota -B)
+type Quota = engine.Quota
+
+// QuotaUsage is what a quota counts: the nodes of its subtree (its root
+// included) and the bytes of their data.
+//
+// Fields:
+//
+//	Count int64 // nodes in the subtree, its root included
+//	Bytes int64 // bytes of their data
+type QuotaUsage = engine.QuotaUsage
+
+// QuotaLimit names limits of a Quota, for Session.DeleteQuota.
+type QuotaLimit = engine.QuotaLimit
 
 // Stat is a znode's metadata, with ZooKeeper's fields and update rules.
 //
@@ -628,9 +722,16 @@ const (
 	DefaultSnapCount       = engine.DefaultSnapCount
 	DefaultSnapRetainCount = engine.DefaultSnapRetainCount
 	DefaultPurgeInterval   = engine.DefaultPurgeInterval
-	DefaultMaxDataSize     = engine.DefaultMaxDataSize
 	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession.
 	DefaultMaxWatchesPerSession = engine.DefaultMaxWatchesPerSession
+	// DefaultJuteMaxBuffer is ZooKeeper's default jute.maxbuffer (1 MiB -
+	// 1), the default Config.JuteMaxBuffer: the largest request.
+	DefaultJuteMaxBuffer = engine.DefaultJuteMaxBuffer
+	// MinJuteMaxBuffer and MaxJuteMaxBuffer bound Config.JuteMaxBuffer.
+	MinJuteMaxBuffer = engine.MinJuteMaxBuffer
+	MaxJuteMaxBuffer = engine.MaxJuteMaxBuffer
+	// MaxPathLength is the longest znode path zk accepts, in bytes.
+	MaxPathLength = engine.MaxPathLength
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = engine.TicksPerTickTime
@@ -679,6 +780,14 @@ const (
 	WatcherAny                 = engine.WatcherAny
 	WatcherPersistent          = engine.WatcherPersistent
 	WatcherPersistentRecursive = engine.WatcherPersistentRecursive
+)
+
+// The limits of a Quota.
+const (
+	QuotaCount     = engine.QuotaCount     // the soft count (zkCli delquota -n)
+	QuotaBytes     = engine.QuotaBytes     // the soft bytes (delquota -b)
+	QuotaCountHard = engine.QuotaCountHard // the hard count (delquota -N)
+	QuotaBytesHard = engine.QuotaBytesHard // the hard bytes (delquota -B)
 )
 
 // Modes.
@@ -734,7 +843,7 @@ var (
 	ErrAuthFailed              = engine.ErrAuthFailed
 	ErrBadArguments            = engine.ErrBadArguments
 	ErrInvalidPath             = engine.ErrInvalidPath
-	ErrDataTooLarge            = engine.ErrDataTooLarge
+	ErrRequestTooLarge         = engine.ErrRequestTooLarge
 	ErrSessionExpired          = engine.ErrSessionExpired
 	ErrSessionMoved            = engine.ErrSessionMoved
 	ErrConnectionLoss          = engine.ErrConnectionLoss
@@ -748,6 +857,10 @@ var (
 	ErrUnimplemented           = engine.ErrUnimplemented
 	ErrSystem                  = engine.ErrSystem
 	ErrClosed                  = engine.ErrClosed
+	// ErrQuotaExceeded is ZooKeeper's QUOTAEXCEEDED (-125): with
+	// Config.EnforceQuota, a create or set that would take a subtree past a
+	// hard quota.
+	ErrQuotaExceeded = engine.ErrQuotaExceeded
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and
@@ -758,8 +871,10 @@ func DigestAuth(user, password string) string { return engine.DigestAuth(user, p
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
 // starts it. With no Servers it is a standalone ensemble of one; otherwise it
 // joins the ensemble the Servers describe. It returns once the peer runs;
-// NewSession waits until it serves.
-func NewEnsemble(cfg Config) (*Ensemble, error) { return engine.NewEnsemble(cfg) }
+// NewSession waits until it serves. With Config.ClientPort set it also
+// serves ZooKeeper's client protocol there (zkCli.sh, kazoo, Curator and
+// go-zookeeper connect to it); Close stops it.
+func NewEnsemble(cfg Config) (*Ensemble, error) { return wire.NewEnsemble(cfg) }
 
 // CreateOp creates a node (WithParents and WithStat are not supported in a
 // multi).

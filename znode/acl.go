@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/embedzk/zk/internal/zkerr"
@@ -106,8 +105,10 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 // in ZooKeeper's order among the op's checks. The result is a fresh slice.
 func ExpandACL(acl []ACL, ids []Identity) []ACL {
 	uniq := make([]ACL, 0, len(acl))
+	seen := make(map[ACL]struct{}, len(acl))
 	for _, a := range acl {
-		if !slices.Contains(uniq, a) {
+		if _, dup := seen[a]; !dup {
+			seen[a] = struct{}{}
 			uniq = append(uniq, a)
 		}
 	}

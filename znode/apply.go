@@ -29,6 +29,10 @@ func (s *state) exec(t *Txn) (Result, error) {
 		return s.deleteContainer(t)
 	case TxnNoop:
 		return Result{}, nil
+	case TxnSetQuota:
+		return s.setQuota(t)
+	case TxnDeleteQuota:
+		return s.deleteQuota(t)
 	case TxnCheck:
 		// A check exists only inside a multi.
 		return zkErr(zkerr.ErrBadArguments, "check outside a multi"), nil
@@ -159,10 +163,14 @@ func (s *state) create(t *Txn, session, now int64) (Result, error) {
 	if parent.kind == kindEphemeral {
 		return zkErr(zkerr.ErrNoChildrenForEphemerals, path), nil
 	}
+	data, fail, err := s.quotaCreate(path, t.Data)
+	if fail != nil || err != nil {
+		return derefResult(fail), err
+	}
 	n := &node{
 		kind: k, owner: owner,
 		czxid: s.zxid, mzxid: s.zxid, pzxid: s.zxid, ctime: now, mtime: now,
-		dataHash: dataHash(t.Data), acl: t.ACL, data: t.Data,
+		dataHash: dataHash(data), acl: t.ACL, data: data,
 	}
 	np := *parent
 	np.cversion++
@@ -251,6 +259,9 @@ func (s *state) setData(t *Txn, now int64) (Result, error) {
 	}
 	if err := s.check(n.acl, PermWrite); err != nil {
 		return Result{Err: err}, nil
+	}
+	if r, err := s.quotaCharge(t.Path, 0, int64(len(t.Data)-len(n.data)), s.quota.enforce); r != nil || err != nil {
+		return derefResult(r), err
 	}
 	version, ok := nextVersion(n.version, t.Version)
 	if !ok {

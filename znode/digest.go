@@ -17,9 +17,8 @@ import (
 // DigestCalculator, and so are the two built-in nodes below /zookeeper/
 // (quota and config; ZooKeeper leaves out its whole /zookeeper/ subtree,
 // where it keeps quota statistics and the dynamic configuration). Nodes
-// users create below /zookeeper/ count like any other: zk keeps neither
-// quota statistics nor the configuration there, and a divergence in user
-// data must be seen wherever it is. A session's hash covers its id, timeout
+// below /zookeeper/ count like any other, quota statistics included: every
+// replica updates them in Apply, so a divergence there must be seen too. A session's hash covers its id, timeout
 // and password.
 
 var crcTable = crc64.MakeTable(crc64.ECMA)

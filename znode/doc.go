@@ -50,8 +50,14 @@
 //     start (the config node READ_ACL_UNSAFE, aversion -1, as ZooKeeper).
 //     They cannot be deleted; otherwise they and everything below them obey
 //     their ACLs like any node (create under /zookeeper works, setData on
-//     /zookeeper/config is ErrNoAuth but for the super user). zk keeps no
-//     quota statistics under /zookeeper/quota.
+//     /zookeeper/config is ErrNoAuth but for the super user).
+//   - Quotas (quota.go) live under /zookeeper/quota as in ZooKeeper: a
+//     zookeeper_limits node per quota, and a zookeeper_stats node that
+//     every create, delete and setData below the quota's path updates in
+//     the same txn. Prepare refuses writes past a hard limit when
+//     Options.EnforceQuota is set (ErrQuotaExceeded); Apply never refuses.
+//     TxnSetQuota and TxnDeleteQuota make and remove them atomically, with
+//     zkCli's checks.
 //   - ACLs: Apply stores an ACL after ZooKeeper's validation (non-empty,
 //     world:anyone, digest ids in two parts, ip ids; "auth" must have been
 //     expanded by ExpandACL, else ErrInvalidACL), in the op's place among its

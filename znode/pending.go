@@ -12,9 +12,10 @@ import (
 //
 // The overlay maps keys to their latest prepared value (or deletion), each
 // tagged with the zxid of the txn that wrote it. Every txn the Tree applies
-// must have been prepared on this Pending (until Reset), so a key that is
-// not in the overlay has the same value in Pebble whether or not the Tree
-// has applied the txns still in flight.
+// must have been prepared (staged and kept) on this Pending (until Reset),
+// so a key that is not in the overlay has the same value in Pebble whether
+// or not the Tree has applied the txns still in flight; a staged txn that
+// is not kept must never be applied.
 type Pending struct {
 	t       *Tree
 	entries map[string]pendingEntry
@@ -23,6 +24,14 @@ type Pending struct {
 	queue      []pendingTxn
 	lastZxid   int64
 	lastDigest uint64
+	// staged is the txn Stage ran last, until Keep or Discard.
+	staged *stagedTxn
+}
+
+type stagedTxn struct {
+	zxid   int64
+	writes map[string]write
+	digest uint64
 }
 
 type pendingEntry struct {
@@ -44,7 +53,7 @@ func (p *Pending) get(key []byte) ([]byte, bool, error) {
 	if e, ok := p.entries[string(key)]; ok {
 		return e.val, !e.del, nil
 	}
-	return pebbleReader{p.t.db}.get(key)
+	return treeReader{p.t}.get(key)
 }
 
 func (p *Pending) scan(prefix []byte, fn func(key, val []byte) bool) error {
@@ -70,14 +79,31 @@ func (p *Pending) digest() uint64 {
 // recorded and txn is unchanged. It returns the Result and the tree digest
 // after the txn (the current one if it failed). A storage failure reads as
 // Result.Err wrapping zkerr.ErrSystem. zxids must increase from one Prepare
-// to the next.
+// to the next. Prepare is Stage then Keep.
 func (p *Pending) Prepare(zxid int64, txn *Txn, authorize func(acl []ACL, perm Perm) error) (Result, uint64) {
+	res, digest := p.Stage(zxid, txn, authorize)
+	p.Keep()
+	return res, digest
+}
+
+// Stage runs txn as Prepare does but holds its effects aside instead of
+// recording them: Keep records them in the overlay; Discard, or the next
+// Stage or Prepare, forgets them, and the overlay is then exactly as if
+// txn had never been staged (the next txn may be staged at the same zxid).
+// A leader stages a txn, proposes it, and keeps it only once the log took
+// it, so a txn the log refuses never disturbs the pending view of the
+// others. A staged txn is resolved in place (its sequence suffix) whether
+// or not it is kept.
+func (p *Pending) Stage(zxid int64, txn *Txn, authorize func(acl []ACL, perm Perm) error) (Result, uint64) {
+	p.staged = nil
 	before := p.digest()
 	if txn == nil {
 		return Result{Err: fmt.Errorf("%w: nil txn", zkerr.ErrBadArguments)}, before
 	}
-	st := &state{v: newView(p), zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true}
+	st := &state{v: newView(p), zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true,
+		quota: quotaState{enforce: p.t.opts.EnforceQuota}}
 	res, err := st.exec(txn)
+	p.t.quota.note(st.quota.notes, true, p.t.log)
 	if err != nil {
 		return Result{Err: fmt.Errorf("%w: prepare 0x%x: %v", zkerr.ErrSystem, zxid, err)}, before
 	}
@@ -94,16 +120,30 @@ func (p *Pending) Prepare(zxid int64, txn *Txn, authorize func(acl []ACL, perm P
 			}
 		}
 	}
-	keys := make([]string, 0, len(st.v.writes))
-	for k, w := range st.v.writes {
-		p.entries[k] = pendingEntry{write: w, zxid: zxid}
+	p.staged = &stagedTxn{zxid: zxid, writes: st.v.writes, digest: before + st.v.digest}
+	return res, p.staged.digest
+}
+
+// Keep records the staged txn's effects in the overlay (a no-op if
+// nothing is staged: the txn failed, or it was discarded).
+func (p *Pending) Keep() {
+	s := p.staged
+	if s == nil {
+		return
+	}
+	p.staged = nil
+	keys := make([]string, 0, len(s.writes))
+	for k, w := range s.writes {
+		p.entries[k] = pendingEntry{write: w, zxid: s.zxid}
 		keys = append(keys, k)
 	}
-	p.queue = append(p.queue, pendingTxn{zxid: zxid, keys: keys})
-	p.lastZxid = zxid
-	p.lastDigest = before + st.v.digest
-	return res, p.lastDigest
+	p.queue = append(p.queue, pendingTxn{zxid: s.zxid, keys: keys})
+	p.lastZxid = s.zxid
+	p.lastDigest = s.digest
 }
+
+// Discard forgets the staged txn, if any.
+func (p *Pending) Discard() { p.staged = nil }
 
 // Applied tells the Pending that the Tree has applied every txn up to zxid:
 // overlay entries whose latest tag is <= zxid are forgotten.
@@ -123,8 +163,9 @@ func (p *Pending) Applied(zxid int64) {
 	}
 }
 
-// Reset forgets everything prepared.
+// Reset forgets everything prepared and staged.
 func (p *Pending) Reset() {
+	p.staged = nil
 	clear(p.entries)
 	p.queue = nil
 	p.lastZxid = 0

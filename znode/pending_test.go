@@ -247,3 +247,65 @@ func TestPendingReadsThroughOverlay(t *testing.T) {
 		t.Fatalf("Stat(/b) from the tree = %+v %v", s, err)
 	}
 }
+
+// TestPendingDiscardLeavesOthers: a staged txn that is discarded (the log
+// refused it) leaves the overlay of every txn kept before it untouched,
+// and the next txn is staged at the same zxid against that overlay. Issue
+// 9: a refusal used to reset the whole overlay, so the next txn was
+// prepared against a stale tree.
+func TestPendingDiscardLeavesOthers(t *testing.T) {
+	h := newHarness(t)
+	h.create("/x", "v0")
+	p := h.tree.NewPending()
+	a := Txn{Type: TxnCreate, Path: "/a", ACL: OpenACLUnsafe(), Time: h.now + 1}
+	ra, da := p.Stage(h.zxid+1, &a, nil)
+	if ra.Err != nil {
+		t.Fatal(ra.Err)
+	}
+	p.Keep()
+	lenA := p.Len()
+	// Staged, then discarded: a create under /a, a set of /x.
+	big := Txn{Type: TxnMulti, Ops: []Txn{
+		{Type: TxnCreate, Path: "/a/big", ACL: OpenACLUnsafe()},
+		{Type: TxnSetData, Path: "/x", Data: []byte("v1"), Version: 0},
+	}}
+	if r, d := p.Stage(h.zxid+2, &big, nil); r.Err != nil || d == da {
+		t.Fatalf("stage: %v (digest unchanged: %v)", r.Err, d == da)
+	}
+	p.Discard()
+	p.Keep() // nothing staged: a no-op
+	if p.Len() != lenA {
+		t.Fatalf("overlay has %d entries after a discard, %d before", p.Len(), lenA)
+	}
+	if _, err := p.Stat("/a/big"); !errors.Is(err, zkerr.ErrNoNode) {
+		t.Fatalf("discarded create is visible: %v", err)
+	}
+	if n, err := p.Get("/x"); err != nil || string(n.Data) != "v0" || n.Stat.Version != 0 {
+		t.Fatalf("discarded set is visible: %+v %q %v", n.Stat, n.Data, err)
+	}
+	// The next txn, at the same zxid, sees /a and chains on its digest.
+	c := Txn{Type: TxnCreate, Path: "/a/b", ACL: OpenACLUnsafe(), Time: h.now + 2}
+	rc, dc := p.Prepare(h.zxid+2, &c, nil)
+	if rc.Err != nil {
+		t.Fatalf("create /a/b after a discard: %v", rc.Err)
+	}
+	// A staged txn the next Stage replaces is forgotten too.
+	d := Txn{Type: TxnCreate, Path: "/d", ACL: OpenACLUnsafe()}
+	p.Stage(h.zxid+3, &d, nil)
+	e := Txn{Type: TxnSetData, Path: "/x", Data: []byte("e"), Version: 0}
+	if r, _ := p.Prepare(h.zxid+3, &e, nil); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if _, err := p.Stat("/d"); !errors.Is(err, zkerr.ErrNoNode) {
+		t.Fatalf("a replaced stage is visible: %v", err)
+	}
+	// Applying what was kept gives the digests the Pending predicted.
+	h.ok(a)
+	if _, got := h.tree.Applied(); got != da {
+		t.Fatalf("digest after /a: %#x, predicted %#x", got, da)
+	}
+	h.ok(c)
+	if _, got := h.tree.Applied(); got != dc {
+		t.Fatalf("digest after /a/b: %#x, predicted %#x", got, dc)
+	}
+}

@@ -21,6 +21,8 @@ type state struct {
 	// changes collects the txn's effects when wantChanges is set.
 	wantChanges bool
 	changes     []Change
+	// quota enforces quotas and collects what went past a limit (quota.go).
+	quota quotaState
 }
 
 // zkErr builds a Result that fails with a ZooKeeper error.
@@ -114,6 +116,9 @@ func (s *state) deleteChild(path string, n *node) error {
 	}
 	s.updateNode(parentPath, parent, &np)
 	s.removeNode(path, n)
+	if _, err := s.quotaCharge(path, -1, -int64(len(n.data)), false); err != nil {
+		return err
+	}
 	s.change(ChangeDeleted, path, n.acl, parentACLFor(parentPath, parent))
 	return nil
 }

@@ -30,6 +30,10 @@ type Options struct {
 	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
 	// with a small memtable and grows it up to this size.
 	MemTableSize uint64
+	// EnforceQuota makes Prepare refuse writes past a quota's hard limit
+	// (ZooKeeper's zookeeper.enforceQuota); Apply never refuses, so peers may
+	// differ: the leader's setting decides.
+	EnforceQuota bool
 }
 
 // ErrZxidOrder reports an Apply whose zxid is not above the applied zxid.
@@ -56,6 +60,9 @@ type Tree struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	quota    quotaCounters          // quota_read.go
+	quotaTop atomic.Pointer[[]byte] // quota_cache.go
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -127,6 +134,7 @@ func (t *Tree) open() error {
 		return err
 	}
 	t.db, t.name = db, name
+	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
@@ -155,6 +163,7 @@ func (t *Tree) create() error {
 		return fmt.Errorf("znode: create tree: %w", err)
 	}
 	t.db, t.name = db, name
+	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
@@ -257,7 +266,7 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 	if txn == nil {
 		return Result{}, nil, errors.New("znode: nil txn")
 	}
-	st := &state{v: newView(pebbleReader{t.db}), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
+	st := &state{v: newView(treeReader{t}), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
 	res, err := st.exec(txn)
 	if err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
@@ -287,7 +296,13 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
 	}
+	if res.Err == nil {
+		t.noteQuotaTop(st.v.writes)
+	}
 	t.applied.Store(&next)
+	if res.Err == nil {
+		t.quota.note(st.quota.notes, false, t.log)
+	}
 	return res, changes, nil
 }
 

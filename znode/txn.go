@@ -103,7 +103,7 @@ func DecodeTxn(b []byte) (*Txn, error) {
 }
 
 func validateTxnShape(t *Txn) error {
-	if t.Type < TxnCreate || t.Type > TxnNoop {
+	if t.Type < TxnCreate || t.Type > TxnDeleteQuota {
 		return fmt.Errorf("%w: txn type %d", zkerr.ErrMarshalling, t.Type)
 	}
 	if t.Type != TxnMulti && len(t.Ops) > 0 {

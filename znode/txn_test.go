@@ -27,6 +27,8 @@ func sampleTxns() []Txn {
 		{Type: TxnCloseSession, Session: 1 << 56},
 		{Type: TxnDeleteContainer, Path: "/c", Time: 99},
 		{Type: TxnNoop},
+		*SetQuotaTxn("/q", QuotaLimits{Count: -1, Bytes: 10, CountHard: 5, BytesHard: -1}),
+		*DeleteQuotaTxn("/q", QuotaFieldCount|QuotaFieldBytesHard),
 	}
 }
 
@@ -65,7 +67,7 @@ func TestDecodeTxnRejects(t *testing.T) {
 		"garbage":           {1, 0xc1},
 		"trailing":          append(append([]byte{}, good...), 0),
 		"type 0":            enc(Txn{}),
-		"type 11":           enc(Txn{Type: 11}),
+		"type 13":           enc(Txn{Type: 13}),
 		"ops outside multi": enc(Txn{Type: TxnCreate, Ops: []Txn{{Type: TxnCheck}}}),
 		"nested multi":      enc(Txn{Type: TxnMulti, Ops: []Txn{{Type: TxnMulti}}}),
 		"session op":        enc(Txn{Type: TxnMulti, Ops: []Txn{{Type: TxnCloseSession}}}),

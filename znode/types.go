@@ -75,6 +75,8 @@ const (
 	TxnCloseSession    TxnType = 8
 	TxnDeleteContainer TxnType = 9 // reaper's delete of an empty container or expired TTL node
 	TxnNoop            TxnType = 10
+	TxnSetQuota        TxnType = 11 // set a quota's limits (SetQuotaTxn)
+	TxnDeleteQuota     TxnType = 12 // delete a quota or some of its limits (DeleteQuotaTxn)
 )
 
 // Txn is one replicated state change: the unit of the log. A Txn is fully

@@ -81,10 +81,14 @@ func (n *node) stat() Stat {
 //	[74:]    uvarint ACL count, then per entry: uvarint perms, uvarint len +
 //	         scheme, uvarint len + id; then the data (the rest of the value)
 const (
-	valueVersion    = 1
-	valueFixedSize  = 74
-	maxACLEntries   = 1 << 16
-	maxACLFieldSize = 1 << 16
+	valueVersion   = 1
+	valueFixedSize = 74
+	// Sanity bounds of the decoder, above anything a request can store (a
+	// request is at most 2 MiB, engine.MaxJuteMaxBuffer, and an ACL entry
+	// at least 12 bytes of it): a node whose ACL the tree took must read
+	// back.
+	maxACLEntries   = 1 << 20
+	maxACLFieldSize = 8 << 20
 )
 
 func appendNode(dst []byte, n *node) []byte {

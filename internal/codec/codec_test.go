@@ -97,3 +97,30 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkUnmarshalBlob decodes a 2 MiB byte slice (a request at zk's
+// largest jute.maxbuffer): the decoder grows a slice by at most maxInitLen
+// bytes a step, so its cost is quadratic in len/maxInitLen. Compare with
+// BenchmarkCopyBlob, the copy it cannot avoid.
+func BenchmarkUnmarshalBlob(b *testing.B) {
+	in := sample{C: make([]byte, 2<<20)}
+	buf, err := Marshal(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(buf)))
+	for i := 0; i < b.N; i++ {
+		var out sample
+		if err := Unmarshal(buf, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCopyBlob(b *testing.B) {
+	buf := make([]byte, 2<<20)
+	b.SetBytes(int64(len(buf)))
+	for i := 0; i < b.N; i++ {
+		_ = append([]byte(nil), buf...)
+	}
+}

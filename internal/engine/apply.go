@@ -84,8 +84,9 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 		res = fromWire(m.Result)
 	}
 	if _, digest := p.e.tree.Applied(); en.Digest != 0 && digest != en.Digest {
-		return nil, fmt.Errorf("%w: after zxid %#x this peer's tree digest is %#x, the leader's %#x",
-			zkerr.ErrDataInconsistency, ent.Zxid, digest, en.Digest)
+		if err := p.digestMismatch(ent.Zxid, en, digest); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.hook(hooks.BeforeWatchTrigger); err != nil {
 		return nil, err

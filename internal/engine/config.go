@@ -87,8 +87,6 @@ type Config struct {
 	// purges hourly, the embedded default; a zoo.cfg read by ParseZooCfg
 	// without autopurge.purgeInterval purges nothing, as ZooKeeper.
 	PurgeInterval time.Duration
-	// MaxDataSize is the largest znode data accepted (default 1 MiB).
-	MaxDataSize int
 	// MaxWatchesPerSession limits the watches one session holds at once,
 	// one-shot and persistent together (default
 	// DefaultMaxWatchesPerSession). A call that would set one more fails
@@ -97,6 +95,18 @@ type Config struct {
 	// a session can pin (an idle watch costs a few hundred bytes, a
 	// persistent one up to DefaultWatchBuffer queued events more).
 	MaxWatchesPerSession int
+	// JuteMaxBuffer limits every request, as ZooKeeper's jute.maxbuffer
+	// does: the whole request as ZooKeeper's client serializes it (request
+	// header, path, data, ACLs; a multi as a whole) may be at most this
+	// many bytes (default DefaultJuteMaxBuffer, 1 MiB - 1; at most
+	// MaxJuteMaxBuffer). It is checked at the session before anything is
+	// prepared and again by the leader (a follower configured otherwise
+	// cannot bypass the leader's limit); a request over it fails with
+	// ErrRequestTooLarge and changes nothing. Paths are limited to
+	// MaxPathLength whatever this is. On the client port a frame over it
+	// closes the connection, as in ZooKeeper. zoo.cfg's jute.maxbuffer
+	// sets it.
+	JuteMaxBuffer int
 	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
 	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
 	// zookeeper.DigestAuthenticationProvider.superDigest.
@@ -142,6 +152,31 @@ type Config struct {
 	// crypto/rand). Tests pass a seeded source for reproducible runs.
 	Rand io.Reader
 
+	// The client port: ZooKeeper's client protocol, so that zkCli.sh, kazoo,
+	// Curator and go-zookeeper work against this peer. zk.NewEnsemble starts
+	// it; sessions made there are sessions of this peer like any other.
+	//
+	// ClientPort is the TCP port (zoo.cfg clientPort): 0 leaves the client
+	// port off, -1 picks a free port (Ensemble.ClientAddr tells which).
+	ClientPort int
+	// ClientPortAddress is the address the client port listens on (zoo.cfg
+	// clientPortAddress); default every address.
+	ClientPortAddress string
+	// FourLetterWords lists the four-letter words the client port answers
+	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
+	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
+	// of one client address, as in ZooKeeper.
+	FourLetterWords []string
+
+	// Quotas.
+
+	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
+	// or set that would take a subtree past a hard quota (Session.SetQuota),
+	// as ZooKeeper's zookeeper.enforceQuota (zoo.cfg key enforceQuota).
+	// Without it, hard limits only warn and count, as soft ones do. The
+	// leader's setting decides: followers never check.
+	EnforceQuota bool
+
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
 	TestHooks *hooks.Hooks
@@ -167,10 +202,23 @@ const (
 	DefaultSnapCount       = 100000
 	DefaultSnapRetainCount = 3
 	DefaultPurgeInterval   = time.Hour
-	DefaultMaxDataSize     = 1 << 20
 	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession:
 	// about 0.5 GiB of idle watches.
 	DefaultMaxWatchesPerSession = 1 << 20
+	// DefaultJuteMaxBuffer is ZooKeeper's default jute.maxbuffer, 0xfffff.
+	DefaultJuteMaxBuffer = 1<<20 - 1
+	// MinJuteMaxBuffer and MaxJuteMaxBuffer bound Config.JuteMaxBuffer.
+	// The ceiling keeps every accepted request, with the worst overhead of
+	// zk's log entry (see reqsize.go), within one ZAB proposal
+	// (maxProposalBytes) and one log record (wal.MaxEntrySize); it is also
+	// the tree's hard limit on data, the same on every peer.
+	MinJuteMaxBuffer = 1 << 10
+	MaxJuteMaxBuffer = 2 << 20
+	// MaxPathLength is the longest znode path zk accepts, in bytes
+	// (ZooKeeper has no limit but jute.maxbuffer). A sequential create's
+	// path counts with its 10-digit suffix. A longer path fails with
+	// ErrRequestTooLarge.
+	MaxPathLength = 32 << 10
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = 10
@@ -211,8 +259,8 @@ func (c Config) withDefaults() Config {
 	if c.PurgeInterval == 0 {
 		c.PurgeInterval = DefaultPurgeInterval
 	}
-	if c.MaxDataSize == 0 {
-		c.MaxDataSize = DefaultMaxDataSize
+	if c.JuteMaxBuffer == 0 {
+		c.JuteMaxBuffer = DefaultJuteMaxBuffer
 	}
 	if c.ContainerCheckInterval == 0 {
 		c.ContainerCheckInterval = DefaultContainerCheckInterval
@@ -261,21 +309,33 @@ func (c Config) Validate() error {
 		return configErr("SnapCount", "%d must be at least 2", c.SnapCount)
 	case c.SnapRetainCount < 3:
 		return configErr("SnapRetainCount", "%d must be at least 3", c.SnapRetainCount)
-	case c.MaxDataSize < 1 || c.MaxDataSize > 64<<20:
-		return configErr("MaxDataSize", "%d is outside 1..64MiB", c.MaxDataSize)
 	case c.ContainerCheckInterval < 0:
 		return configErr("ContainerCheckInterval", "%v is negative", c.ContainerCheckInterval)
 	case c.ContainerMaxPerMinute < 0:
 		return configErr("ContainerMaxPerMinute", "%d is negative", c.ContainerMaxPerMinute)
 	case c.MaxWatchesPerSession < 0:
 		return configErr("MaxWatchesPerSession", "%d is negative", c.MaxWatchesPerSession)
+	case c.JuteMaxBuffer < MinJuteMaxBuffer || c.JuteMaxBuffer > MaxJuteMaxBuffer:
+		return configErr("JuteMaxBuffer", "%d is outside %d..%d", c.JuteMaxBuffer, MinJuteMaxBuffer, MaxJuteMaxBuffer)
 	}
 	if c.SuperDigest != "" {
 		if err := validateDigestID(c.SuperDigest); err != nil {
 			return configErr("SuperDigest", "%v", err)
 		}
 	}
+	if err := c.validateClientPort(); err != nil {
+		return err
+	}
 	return c.validateServers()
+}
+
+// validateClientPort checks the client port's fields.
+func (c Config) validateClientPort() error {
+	switch {
+	case c.ClientPort < -1 || c.ClientPort > 65535:
+		return configErr("ClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.ClientPort)
+	}
+	return nil
 }
 
 func (c Config) validateServers() error {

@@ -51,6 +51,8 @@ type Ensemble struct {
 	ids      *sessionIDs
 
 	peer *peer // owned by the loop goroutine after start
+
+	remote remoteState // the client protocol's state (remote.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
@@ -107,7 +109,8 @@ func (e *Ensemble) openStorage() error {
 		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)
 	}
 	t, err := znode.Open(znode.Options{
-		FS: c.FS, Dir: c.DataDir + "/tree", MaxDataSize: c.MaxDataSize, Logger: c.Logger,
+		FS: c.FS, Dir: c.DataDir + "/tree", MaxDataSize: MaxJuteMaxBuffer, Logger: c.Logger,
+		EnforceQuota: c.EnforceQuota,
 	})
 	if err != nil {
 		l.Close()
@@ -269,6 +272,9 @@ func (e *Ensemble) errIfDown() error {
 
 // submit hands a client request to the peer loop.
 func (e *Ensemble) submit(ctx context.Context, r *request) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if e.closed.Load() {
 		return zkerr.ErrClosed
 	}
@@ -289,6 +295,9 @@ func (e *Ensemble) submit(ctx context.Context, r *request) error {
 
 // control hands a tick or barrier to the peer loop and waits for it.
 func (e *Ensemble) control(ctx context.Context, kind reqKind) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if e.closed.Load() {
 		return zkerr.ErrClosed
 	}
@@ -311,6 +320,9 @@ func (e *Ensemble) control(ctx context.Context, kind reqKind) error {
 // WaitServing waits until the peer serves (it is part of a working quorum),
 // ticking a ManualClock ensemble as it waits.
 func (e *Ensemble) WaitServing(ctx context.Context) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	for {
 		changed := e.statusChanged()
 		if e.serving.Load() {

@@ -134,7 +134,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	mustCreate(t, s, "/ok", "data")
 	mustCreate(t, s, "/eph", "", WithMode(ModeEphemeral))
 	before := dumpTree(t, e)
-	big := bytes.Repeat([]byte("x"), e.cfg.MaxDataSize+1)
+	big := bytes.Repeat([]byte("x"), e.cfg.JuteMaxBuffer+1)
 	cases := []struct {
 		name string
 		err  error
@@ -148,8 +148,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"nul", ErrInvalidPath, func() error { _, err := s.Set(ctx, "/o\x00k", nil, -1); return err }},
 		{"control char", ErrInvalidPath, func() error { _, _, err := s.Exists(ctx, "/o\x01k"); return err }},
 		{"empty path", ErrInvalidPath, func() error { _, _, err := s.Children(ctx, ""); return err }},
-		{"oversized create", ErrDataTooLarge, func() error { _, err := s.Create(ctx, "/big", big); return err }},
-		{"oversized set", ErrDataTooLarge, func() error { _, err := s.Set(ctx, "/ok", big, -1); return err }},
+		{"oversized create", ErrRequestTooLarge, func() error { _, err := s.Create(ctx, "/big", big); return err }},
+		{"oversized set", ErrRequestTooLarge, func() error { _, err := s.Set(ctx, "/ok", big, -1); return err }},
 		// Any int32 is an expected version, as in ZooKeeper: compared, refused.
 		{"negative version", ErrBadVersion, func() error { _, err := s.Set(ctx, "/ok", nil, -2); return err }},
 		{"negative delete version", ErrBadVersion, func() error { return s.Delete(ctx, "/ok", -7) }},

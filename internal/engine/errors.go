@@ -15,7 +15,7 @@ var (
 	ErrAuthFailed              = zkerr.ErrAuthFailed
 	ErrBadArguments            = zkerr.ErrBadArguments
 	ErrInvalidPath             = zkerr.ErrInvalidPath
-	ErrDataTooLarge            = zkerr.ErrDataTooLarge
+	ErrRequestTooLarge         = zkerr.ErrRequestTooLarge
 	ErrSessionExpired          = zkerr.ErrSessionExpired
 	ErrSessionMoved            = zkerr.ErrSessionMoved
 	ErrConnectionLoss          = zkerr.ErrConnectionLoss

@@ -56,15 +56,23 @@ type OpResult struct {
 // Multi runs ops as one transaction: all of them or none. The error is that
 // of the first op that failed (the per-op results say which).
 func (s *Session) Multi(ctx context.Context, ops ...Op) ([]OpResult, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
 	txn := &znode.Txn{Type: znode.TxnMulti, Ops: make([]znode.Txn, len(ops))}
+	for i, op := range ops {
+		txn.Ops[i] = op.txn
+	}
+	if err := s.checkRequest("multi", txn); err != nil {
+		return nil, err
+	}
 	for i, op := range ops {
 		if err := s.checkOp(op); err != nil {
 			return nil, fmt.Errorf("zk: multi op %d: %w", i, err)
 		}
-		txn.Ops[i] = op.txn
 	}
 	if len(ops) == 0 {
-		return nil, nil
+		return nil, nil // ZooKeeper answers an empty multi with no results
 	}
 	res, err := s.write(ctx, txn)
 	if err != nil {
@@ -92,11 +100,7 @@ func (s *Session) checkOp(op Op) error {
 	switch t.Type {
 	case znode.TxnCreate:
 		return s.checkCreate(&t)
-	case znode.TxnSetData:
-		if err := s.checkData(t.Data); err != nil {
-			return err
-		}
-	case znode.TxnDelete, znode.TxnCheck:
+	case znode.TxnSetData, znode.TxnDelete, znode.TxnCheck:
 	default:
 		return fmt.Errorf("%w: op type %d", zkerr.ErrBadArguments, t.Type)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
 )
@@ -108,10 +109,10 @@ func (s *Session) createParents(ctx context.Context, path string, acl []ACL) err
 
 // checkCreate rejects a bad create before it leaves the session.
 func (s *Session) checkCreate(txn *znode.Txn) error {
-	if err := s.checkPath(txn.Path, isSequential(txn.Mode)); err != nil {
+	if err := s.checkRequest("create", txn); err != nil {
 		return err
 	}
-	if err := s.checkData(txn.Data); err != nil {
+	if err := s.checkPath(txn.Path, isSequential(txn.Mode)); err != nil {
 		return err
 	}
 	if txn.Mode < ModePersistent || txn.Mode > ModePersistentSequentialWithTTL {
@@ -120,6 +121,9 @@ func (s *Session) checkCreate(txn *znode.Txn) error {
 	ttlMode := txn.Mode == ModePersistentWithTTL || txn.Mode == ModePersistentSequentialWithTTL
 	if ttlMode != (txn.TTL != 0) || txn.TTL < 0 {
 		return fmt.Errorf("zk: create %s: %w: a TTL goes with (and only with) the TTL modes", txn.Path, zkerr.ErrBadArguments)
+	}
+	if txn.TTL > znode.MaxTTL {
+		return fmt.Errorf("zk: create %s: %w: TTL %dms over the largest, %dms", txn.Path, zkerr.ErrBadArguments, txn.TTL, znode.MaxTTL)
 	}
 	if len(txn.ACL) == 0 {
 		return fmt.Errorf("zk: create %s: %w: empty ACL", txn.Path, zkerr.ErrInvalidACL)
@@ -131,7 +135,22 @@ func isSequential(m CreateMode) bool {
 	return m == ModePersistentSequential || m == ModeEphemeralSequential || m == ModePersistentSequentialWithTTL
 }
 
+// limitsOff reports whether a test turned the size limits off (issue 9's
+// defect, hooks.ResetOnRefusal).
+func (s *Session) limitsOff() bool { return s.e.cfg.TestHooks.Breaks(hooks.ResetOnRefusal) }
+
+// checkPath rejects a path over MaxPathLength (checked first, so that no
+// error repeats a huge path), a read of it over the request limit, and an
+// invalid path.
 func (s *Session) checkPath(path string, sequential bool) error {
+	if !s.limitsOff() {
+		if err := checkPathLength(path, sequential); err != nil {
+			return err
+		}
+		if err := checkSize("request on "+shortPath(path), pathRequestSize(path), s.e.cfg.JuteMaxBuffer); err != nil {
+			return err
+		}
+	}
 	check := path
 	if sequential {
 		check = path + "0" // a sequential path may end with "/": the suffix follows
@@ -142,11 +161,17 @@ func (s *Session) checkPath(path string, sequential bool) error {
 	return nil
 }
 
-func (s *Session) checkData(data []byte) error {
-	if len(data) > s.e.cfg.MaxDataSize {
-		return fmt.Errorf("zk: %w: %d bytes (limit %d)", zkerr.ErrDataTooLarge, len(data), s.e.cfg.MaxDataSize)
+// checkRequest rejects a write whose request (as ZooKeeper's client would
+// serialize it) is over Config.JuteMaxBuffer, or that has a path over
+// MaxPathLength, before anything else looks at it.
+func (s *Session) checkRequest(what string, txn *znode.Txn) error {
+	if s.limitsOff() {
+		return nil
 	}
-	return nil
+	if err := checkSize(what, txnRequestSize(txn), s.e.cfg.JuteMaxBuffer); err != nil {
+		return err
+	}
+	return checkPathLength(txn.Path, txn.Type == znode.TxnCreate && isSequential(txn.Mode))
 }
 
 // Get returns a node's data and Stat. It needs READ permission.
@@ -188,13 +213,14 @@ func (s *Session) readNode(path string, withData bool, perm znode.Perm) (znode.N
 // version, as in ZooKeeper: the comparison with the node's version decides
 // (ErrNoNode, ErrBadVersion); a version that passed MaxInt32 is negative.
 func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error) {
+	txn := &znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version}
+	if err := s.checkRequest("set", txn); err != nil {
+		return Stat{}, err
+	}
 	if err := s.checkPath(path, false); err != nil {
 		return Stat{}, err
 	}
-	if err := s.checkData(data); err != nil {
-		return Stat{}, err
-	}
-	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version})
+	res, err := s.write(ctx, txn)
 	if err == nil {
 		err = res.Err
 	}
@@ -212,10 +238,14 @@ func (s *Session) Set(ctx context.Context, path string, data []byte, version int
 // exists (ErrNoNode), its version (ErrBadVersion), no children
 // (ErrNotEmpty).
 func (s *Session) Delete(ctx context.Context, path string, version int32) error {
+	txn := &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version}
+	if err := s.checkRequest("delete", txn); err != nil {
+		return err
+	}
 	if err := s.checkPath(path, false); err != nil {
 		return err
 	}
-	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version})
+	res, err := s.write(ctx, txn)
 	if err == nil {
 		err = res.Err
 	}
@@ -320,6 +350,9 @@ func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion i
 		return Stat{}, fmt.Errorf("zk: setACL %s: %w: empty ACL", path, zkerr.ErrInvalidACL)
 	}
 	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
+	if err := s.checkRequest("setACL", txn); err != nil {
+		return Stat{}, err
+	}
 	res, err := s.write(ctx, txn)
 	if err == nil {
 		err = res.Err

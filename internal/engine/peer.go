@@ -47,6 +47,7 @@ type peer struct {
 	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
 	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
 	reapPace reaper                // leader: paces container/TTL deletes
+	digests  digestRecords         // recorded digest mismatches (digest.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -70,6 +71,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		HeartbeatInterval: TicksPerTickTime / 2,
 		ElectionFinalize:  1,
 		ElectionResend:    TicksPerTickTime / 2,
+		MaxMsgBytes:       maxProposalBytes,
 		Rand:              rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
 		Logger:            cfg.Logger,
 	}, walLog{e.wal}, zab.Durable{AcceptedEpoch: st.AcceptedEpoch, CurrentEpoch: st.CurrentEpoch, Applied: applied})

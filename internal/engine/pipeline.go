@@ -34,6 +34,13 @@ func (p *peer) write(r *request) {
 	if err == nil {
 		var b []byte
 		b, err = encodeApp(&appMsg{Kind: appForward, ReqID: id, Txn: txn, Ids: r.ids, Super: r.super})
+		if err == nil && len(b) > maxProposalBytes {
+			// The request itself passed the session's check: the
+			// session's identities make the message too large.
+			delete(p.inflight, id)
+			r.fail(fmt.Errorf("zk: forwarding: %w: %d bytes with the session's %d identities", zkerr.ErrRequestTooLarge, len(b), len(r.ids)))
+			return
+		}
 		if err == nil {
 			err = p.node.SendApp(0, b)
 		}
@@ -55,10 +62,21 @@ func (p *peer) leading() bool { return p.pending != nil }
 // txn that fails is proposed too, as a no-op carrying its failure, so that
 // the failure is ordered by a quorum like any write: a leader deposed
 // without knowing it never answers from a stale state (housekeeping
-// failures, which nobody waits for, are just dropped). It returns false,
-// with the result to answer at once, only if nothing could be proposed.
+// failures, which nobody waits for, are just dropped). A request over the
+// size limits (this leader's own) fails at once, before anything is
+// prepared: its failure depends on no state. prepare returns false, with
+// the result to answer at once, only if nothing was proposed.
 func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.Identity, super bool) (znode.Result, bool) {
-	res, digest := p.check(txn, ids, super)
+	limits := reqID != 0 && !p.cfg.TestHooks.Breaks(hooks.ResetOnRefusal)
+	if limits {
+		if err := checkTxnLimits(txn, p.cfg.JuteMaxBuffer); err != nil {
+			return znode.Result{Err: err}, false
+		}
+	}
+	res, digest := p.check(txn, ids, super, limits)
+	if errors.Is(res.Err, zkerr.ErrRequestTooLarge) {
+		return res, false
+	}
 	en := entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn}
 	if res.Err != nil {
 		if reqID == 0 {
@@ -71,9 +89,12 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 		// The entry keeps the failed txn (for the log's readers) but is
 		// applied as a no-op.
 		en.Failure = fail
-		_, en.Digest = p.pending.Prepare(p.node.NextZxid(), noopFor(txn), nil)
+		_, en.Digest = p.pending.Stage(p.node.NextZxid(), noopFor(txn), nil)
 	}
 	if err := p.propose(en); err != nil {
+		if errors.Is(err, zab.ErrTooLarge) {
+			return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrRequestTooLarge, err)}, false
+		}
 		return znode.Result{Err: fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)}, false
 	}
 	if res.Err == nil {
@@ -87,19 +108,30 @@ func noopFor(txn *znode.Txn) *znode.Txn {
 	return &znode.Txn{Type: znode.TxnNoop, Session: txn.Session, Time: txn.Time}
 }
 
-// check runs txn against the pipeline's view; on success its effects are in
-// the overlay and digest is the tree digest after it.
-func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super bool) (znode.Result, uint64) {
+// check runs txn against the pipeline's view; on success its effects are
+// staged in the overlay (propose keeps them once the log took the entry)
+// and digest is the tree digest after it. With limits, a txn whose "auth"
+// ACL entries would expand beyond the size limit fails before anything is
+// expanded or staged.
+func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super, limits bool) (znode.Result, uint64) {
 	txn.Time = p.now().UnixMilli()
 	if err := p.checkSession(txn); err != nil {
 		return znode.Result{Err: err}, 0
 	}
+	if limits {
+		if err := checkSize("request with its auth ACLs expanded", expandedRequestSize(txn, ids), p.cfg.JuteMaxBuffer); err != nil {
+			return znode.Result{Err: err}, 0
+		}
+	}
 	fixupACLs(txn, ids)
-	return p.pending.Prepare(p.node.NextZxid(), txn, authorizer(ids, super, p.cfg.SuperDigest))
+	return p.pending.Stage(p.node.NextZxid(), txn, authorizer(ids, super, p.cfg.SuperDigest))
 }
 
 // propose appends en to the log through the core, at the zxid the pipeline
-// prepared it for.
+// prepared it for, and keeps en's staged effects in the pipeline's view
+// once the log took it. If the core refuses it, only en's own staged
+// effects are dropped: the view of every txn proposed before stays as it
+// was, so the next txn is prepared against the right state.
 func (p *peer) propose(en entry.Entry) error {
 	zxid := p.node.NextZxid()
 	data, err := entry.Encode(en)
@@ -112,10 +144,13 @@ func (p *peer) propose(en entry.Entry) error {
 		}
 	}
 	if err != nil {
-		// The overlay now holds a txn that was not proposed: start over.
-		p.pending.Reset()
+		p.pending.Discard()
+		if p.cfg.TestHooks.Breaks(hooks.ResetOnRefusal) {
+			p.pending.Reset() // issue 9's defect, for the test of the recovery
+		}
 		return err
 	}
+	p.pending.Keep()
 	p.lastProposed = zxid
 	p.proposed[zxid] = en
 	return nil

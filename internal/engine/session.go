@@ -179,11 +179,19 @@ func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
 //
 // Any other scheme fails with ErrAuthFailed and changes nothing.
 func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error {
-	if err := s.usable(); err != nil {
+	if err := checkCtx(ctx); err != nil {
 		return err
 	}
+	if !s.limitsOff() {
+		if err := checkSize("addAuth", authRequestSize(scheme, auth), s.e.cfg.JuteMaxBuffer); err != nil {
+			return err
+		}
+	}
 	id, add, err := identityFor(scheme, auth)
-	if err != nil || !add {
+	if err != nil {
+		return err
+	}
+	if err := s.usable(); err != nil || !add {
 		return err
 	}
 	return s.ordered(ctx, func() error {
@@ -202,9 +210,27 @@ func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 	})
 }
 
+// checkCtx refuses a nil ctx with ErrBadArguments, and one that already
+// ended with its error. Every call that can block takes a ctx, and a nil
+// one would panic where the call first waits on it (with the session's
+// submission lock held, hanging the session for good); every public method
+// taking a ctx checks it before anything else. A ctx that ended before the
+// call sends nothing: the call fails with ctx.Err() and its outcome is
+// known (nothing happened), where a ctx ending during a write makes it
+// unknown.
+func checkCtx(ctx context.Context) error {
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context.Context", zkerr.ErrBadArguments)
+	}
+	return ctx.Err()
+}
+
 // ordered runs fn in the session's FIFO order: after every call issued
 // before it has completed, and before any issued after it.
 func (s *Session) ordered(ctx context.Context, fn func() error) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	s.submitMu.Lock()
 	t := s.seq.Issue()
 	s.submitMu.Unlock()
@@ -218,6 +244,9 @@ func (s *Session) ordered(ctx context.Context, fn func() error) error {
 // read runs fn, a read of the tree, in FIFO order and under the apply lock
 // (so a watch it registers misses no change), once the peer serves.
 func (s *Session) read(ctx context.Context, fn func() error) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if err := s.usable(); err != nil {
 		return err
 	}
@@ -238,6 +267,9 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 // order. On return this peer has applied the write (or the state that made
 // it fail), so the session's next read sees it.
 func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, error) {
+	if err := checkCtx(ctx); err != nil {
+		return znode.Result{}, err
+	}
 	if err := s.usable(); err != nil {
 		return znode.Result{}, err
 	}
@@ -280,6 +312,9 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 // Close closes the session: its ephemeral nodes are deleted and its watches
 // removed, at once. Calls after Close fail with ErrClosed.
 func (s *Session) Close(ctx context.Context) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	switch s.State() {
 	case StateClosed:
 		return nil

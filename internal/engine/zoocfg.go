@@ -14,7 +14,7 @@ import (
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
 // bring their files. myid is the content of the data directory's myid file
 // (nil or empty for a standalone configuration). Keys zk has no use for
-// (clientPort, admin.*, 4lw.*, metrics providers, ...) are returned in ignored
+// (admin.*, metrics providers, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
 // line. The result still needs Validate.
 //
@@ -123,6 +123,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 	if known, err := c.setReaperZooKey(key, value); known {
 		return true, err
 	}
+	if known, err := c.setQuotaZooKey(key, value); known {
+		return true, err
+	}
 	switch key {
 	case "tickTime":
 		return true, setMillis(&c.TickTime, value)
@@ -144,6 +147,14 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		return true, setMillis(&c.MaxSessionTimeout, value)
 	case "snapCount":
 		return true, setInt(&c.SnapCount, value)
+	case "jute.maxbuffer":
+		// A Java integer property: decimal, or hex as 0xfffff (Integer.decode).
+		n, err := strconv.ParseInt(value, 0, 32)
+		if err != nil {
+			return true, fmt.Errorf("%q is not an integer", value)
+		}
+		c.JuteMaxBuffer = int(n)
+		return true, nil
 	case "autopurge.snapRetainCount":
 		return true, setInt(&c.SnapRetainCount, value)
 	case "autopurge.purgeInterval":
@@ -156,6 +167,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 			c.PurgeInterval = -1 // ZooKeeper: 0 (or less) disables the purge task
 		}
 		return true, nil
+	}
+	if known, err := c.setClientKey(key, value); known {
+		return true, err
 	}
 	if strings.HasPrefix(key, "server.") {
 		s, err := parseServerLine(key, value)
@@ -235,4 +249,25 @@ func setMillis(dst *time.Duration, value string) error {
 	}
 	*dst = time.Duration(n) * time.Millisecond
 	return nil
+}
+
+// setClientKey applies a zoo.cfg key of the client port; known is false for
+// other keys.
+func (c *Config) setClientKey(key, value string) (known bool, err error) {
+	switch key {
+	case "clientPort":
+		return true, setInt(&c.ClientPort, value)
+	case "clientPortAddress":
+		c.ClientPortAddress = value
+		return true, nil
+	case "4lw.commands.whitelist":
+		c.FourLetterWords = nil
+		for _, w := range strings.Split(value, ",") {
+			if w = strings.TrimSpace(w); w != "" {
+				c.FourLetterWords = append(c.FourLetterWords, w)
+			}
+		}
+		return true, nil
+	}
+	return false, nil
 }

@@ -66,6 +66,12 @@ const (
 	// SkipTruncate ignores the leader's TRUNC, so an uncommitted txn stays
 	// in the log (the class of ZOOKEEPER-2845).
 	SkipTruncate
+	// ResetOnRefusal is zk's own issue 9: requests are not size-checked,
+	// and a proposal the core refuses (too large) makes the leader forget
+	// the pending view of every txn proposed before it, so the next ones
+	// are prepared against a stale tree and every peer fail-stops on a
+	// digest mismatch. Tests use it to show that a restart recovers.
+	ResetOnRefusal
 )
 
 // Breaks reports whether h turns on the wrong behaviour b.

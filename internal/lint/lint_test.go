@@ -18,7 +18,7 @@ const module = "github.com/embedzk/zk"
 // module root, "." for the root), the module packages its non-test code
 // may import. A prefix ending in "/" allows every package below it.
 var allowed = map[string][]string{
-	".":             {"internal/engine"},
+	".":             {"internal/engine", "internal/wire"},
 	"recipes":       {"."},
 	"zab":           {"election", "internal/"},
 	"zab/transport": {"internal/"},
@@ -38,6 +38,8 @@ var internalAllowed = map[string][]string{
 	"internal/lincheck": {},
 	"internal/entry":    {"znode", "internal/"},
 	"internal/engine":   {"election", "session", "watch", "znode", "wal", "zab", "zab/transport", "internal/"},
+	"internal/jute":     {"internal/zkerr"},
+	"internal/wire":     {"internal/engine", "internal/jute", "internal/zkerr", "watch", "znode"},
 }
 
 func repoRoot(t *testing.T) string {

@@ -40,7 +40,9 @@ type chaos struct {
 // acknowledged write committed; sequential nodes unique and increasing.
 func TestChaos(t *testing.T) {
 	seed := runSeed(t)
-	c := newCluster(t, "chaos", seed, tickTime, baseWork())
+	work := baseWork()
+	work.Bad = true // bad requests among the good ones
+	c := newCluster(t, "chaos", seed, tickTime, work)
 	ctx, cancel := context.WithTimeout(context.Background(), *flagChaos+150*time.Second)
 	defer cancel()
 	c.startAll(ctx)

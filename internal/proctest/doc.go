@@ -32,6 +32,10 @@
 // node exists, bad version), so an unresolved operation is always its
 // session's last write.
 //
+// In TestChaos the clients also send bad requests among their good ones
+// (badinput_test.go): each must get its clear error, and nothing it sent
+// may commit but as a failed no-op the leader logged.
+//
 // # Checks
 //
 // At the end the parent heals every peer, waits until all three report the

@@ -86,6 +86,9 @@ func (c *cluster) finish(ctx context.Context) *outcome {
 	c.t.Logf("%d ops (%d writes: %d acknowledged, %d unresolved found committed, %d not committed); %d log entries up to %#x",
 		len(ops), a.writes, a.acked, a.resolvedIn, a.resolvedOut, len(logs[peerIDs[0]]), applied)
 	c.t.Logf("outcomes: %v", outcomeCounts(ops))
+	if a.bad > 0 {
+		c.t.Logf("%d bad requests sent, %d of them refused by the leader's pipeline (logged as failed no-ops)", a.bad, a.badLogged)
+	}
 	if a.bareCtx > 0 {
 		c.t.Logf("note: %d writes committed although their call returned a bare context error, not ErrOutcomeUnknown", a.bareCtx)
 	}
@@ -104,6 +107,8 @@ func outcomeCounts(ops []*op) map[string]int {
 		switch {
 		case o.ret == nil:
 			key = "no completion (process killed)"
+		case o.call.Kind == kindBad:
+			key = "bad request " + o.ret.Class
 		case o.ret.Class == classZKFail:
 			key += " " + o.ret.Code
 		case o.ret.Class != classOK:
@@ -202,6 +207,7 @@ func (c *cluster) selfCheck(ops []*op, log, tail []logEntry, a *analysis) {
 		c.t.Errorf("self-check: removing the entry of %s %s (%s) from the log went unnoticed (%d other errors)",
 			victim.call.Kind, victim.call.Path, needle, len(m.errs))
 	}
+	c.selfCheckBad(ops, log, tail, a)
 	read := reads[rng.IntN(len(reads))]
 	saved := read.ret.ReadData
 	read.ret.ReadData = "never-written"
@@ -210,6 +216,29 @@ func (c *cluster) selfCheck(ops []*op, log, tail []logEntry, a *analysis) {
 	read.ret.ReadData = saved
 	if res.Ok || res.TimedOut {
 		c.t.Errorf("self-check: a read of %s returning data nobody wrote was accepted by lincheck (%+v)", read.call.Path, res)
+	}
+}
+
+// selfCheckBad: with the failed no-op of a bad request the leader refused
+// made into a txn that took effect, analyze must report it.
+func (c *cluster) selfCheckBad(ops []*op, log, tail []logEntry, a *analysis) {
+	c.t.Helper()
+	for _, o := range ops {
+		z, ok := a.zxidOf[o]
+		if o.call.Kind != kindBad || !ok {
+			continue
+		}
+		forged := append([]logEntry(nil), log...)
+		for i := range forged {
+			if forged[i].zxid == z {
+				forged[i].en.Failure = nil
+			}
+		}
+		needle := fmt.Sprintf("%s op %d: bad request %s on %s took effect", o.call.Client, o.call.Op, o.call.Bad, o.call.Path)
+		if m := analyze(ops, forged, tail); !strings.Contains(strings.Join(m.errs, "\n"), needle) {
+			c.t.Errorf("self-check: a bad request taking effect at %#x went unnoticed", z)
+		}
+		return
 	}
 }
 

@@ -28,6 +28,9 @@ type analysis struct {
 	errs         []string
 
 	acked, resolvedIn, resolvedOut, writes int
+	// bad counts the bad requests sent; badLogged those the leader
+	// refused in its pipeline (logged as failed no-ops).
+	bad, badLogged int
 	// bareCtx counts writes that committed although their call returned a
 	// context error that is not ErrOutcomeUnknown.
 	bareCtx int
@@ -61,6 +64,12 @@ func analyze(ops []*op, log, tail []logEntry) *analysis {
 	}
 	opsBySession := map[int64][]*op{}
 	for _, o := range ops {
+		if o.call.Kind == kindBad {
+			a.bad++
+			if o.class() == classBadWrong {
+				a.errorf("%s op %d: bad request %s on %s got %q, not its clear error", o.call.Client, o.call.Op, o.call.Bad, o.call.Path, o.ret.Err)
+			}
+		}
 		if o.isWrite() {
 			opsBySession[o.call.Session] = append(opsBySession[o.call.Session], o)
 			a.writes++
@@ -121,6 +130,14 @@ func (a *analysis) matchSession(s int64, sops []*op, les []logEntry) {
 func (a *analysis) matched(o *op, le logEntry) {
 	failed := len(le.en.Failure) > 0
 	z := le.zxid
+	if o.call.Kind == kindBad {
+		a.badLogged++
+		a.zxidOf[o] = z
+		if !failed {
+			a.errorf("%s op %d: bad request %s on %s took effect at %#x", o.call.Client, o.call.Op, o.call.Bad, o.call.Path, z)
+		}
+		return
+	}
 	switch o.class() {
 	case classOK:
 		if failed {
@@ -167,6 +184,8 @@ func matches(o *op, t *znode.Txn) bool {
 		return t.Type == znode.TxnSetData && t.Path == c.Path && string(t.Data) == c.Data && t.Version == c.Version
 	case kindDelete:
 		return t.Type == znode.TxnDelete && t.Path == c.Path && t.Version == c.Version
+	case kindBad:
+		return matchesBad(c, t)
 	}
 	return false
 }

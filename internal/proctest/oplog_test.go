@@ -42,6 +42,8 @@ type record struct {
 	Data    string `json:",omitempty"`
 	Version int32  `json:",omitempty"`
 	Time    int64  // wall clock, ns since the Unix epoch
+	Bad     string `json:",omitempty"` // kind "bad": which bad request (badinput_test.go)
+	BadTxn  string `json:",omitempty"` // kind "bad": the txn the leader logs if it refuses it
 
 	// Completion only.
 	Class      string `json:",omitempty"`

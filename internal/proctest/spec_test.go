@@ -43,6 +43,7 @@ type workSpec struct {
 	Think          time.Duration // pause between two operations of one client (upper bound, jittered)
 	OpTimeout      time.Duration // context deadline of one operation
 	SessionTimeout time.Duration // requested session timeout
+	Bad            bool          // also send bad requests (badinput_test.go)
 }
 
 // Files inside a peer's directory.

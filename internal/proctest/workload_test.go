@@ -75,6 +75,7 @@ type client struct {
 	n        int64            // operations issued
 	versions map[string]int32 // the version last seen of each key
 	dirs     int              // how many of the workload's directories are known to exist
+	dead     *zk.Session      // a session this client closed, for bad requests
 }
 
 var workloadDirs = []string{keysDir, uniqueDir, seqDir}
@@ -136,7 +137,7 @@ func (c *client) step() {
 	}
 	c.learn(rec, ret)
 	// An unresolved write must stay its session's last: start a new one.
-	unresolved := rec.Kind != kindRead && ret.Class != classOK && ret.Class != classZKFail
+	unresolved := rec.Kind != kindRead && ret.Class != classOK && ret.Class != classZKFail && ret.Class != classRefused
 	if unresolved || c.sess.State() == zk.StateExpired || c.sess.State() == zk.StateClosed {
 		c.sess = nil
 	}
@@ -152,6 +153,9 @@ func (c *client) choose() record {
 	version := int32(-1)
 	if v, ok := c.versions[key]; ok && c.rng.IntN(2) == 0 {
 		version = v
+	}
+	if c.w.spec.Work.Bad && c.rng.IntN(100) < 8 {
+		return c.chooseBad(key, data)
 	}
 	r := c.rng.IntN(100)
 	if c.w.spec.Work.Unique {
@@ -177,6 +181,9 @@ func (c *client) choose() record {
 func (c *client) do(rec record) record {
 	ctx, cancel := context.WithTimeout(context.Background(), c.w.spec.Work.OpTimeout)
 	defer cancel()
+	if rec.Kind == kindBad {
+		return c.doBad(ctx, rec)
+	}
 	s := c.sess
 	var ret record
 	var err error

@@ -17,7 +17,13 @@
 // tenth of TickTime. Clients are real *zk.Session calls on goroutines; the
 // world waits for each to either return or be queued in its peer before it
 // goes on, and keeps at most one call per session in flight, so the order of
-// everything is the seed's.
+// everything is the seed's. Among their good calls, clients send every
+// kind of bad request a user can make (badinput.go: oversized data, paths,
+// multis, ACL lists and credentials, issue 9's 5 MB path and multi of five
+// 1 MiB creates among them; malformed paths; unknown create modes; bad
+// TTLs, ACLs and versions; an empty multi; calls on closed or expired
+// sessions; a nil or cancelled ctx): each must get its clear error, and
+// nothing it sent may commit but as a failed no-op.
 //
 // A run (Run) has three phases: faults with the client workload; healing,
 // after which a leader must serve and a new session's write commit within

@@ -31,10 +31,11 @@ const (
 	opChildrenW
 	opAddWatch
 	opCheck // only inside a multi
+	opBad   // a bad request (badinput.go)
 )
 
 var opNames = [...]string{"?", "newsession", "reattach", "close", "expire", "create", "set", "delete", "multi",
-	"get", "exists", "children", "syncget", "getw", "existsw", "childrenw", "addwatch", "check"}
+	"get", "exists", "children", "syncget", "getw", "existsw", "childrenw", "addwatch", "check", "bad"}
 
 func (k opKind) String() string { return opNames[k] }
 
@@ -89,6 +90,9 @@ type opRecord struct {
 	version  int32
 	multi    []mop
 	skipSync bool // SabotageSkipSync
+	bad      badKind
+	badArg   int         // what varies within the bad kind
+	dead     *zk.Session // badDeadSession: a closed or expired handle
 
 	call, ret  int64 // event times
 	callTick   int64
@@ -181,6 +185,8 @@ func (op *opRecord) exec(ctx context.Context) {
 		op.children, op.stat, op.watchC, op.err = s.ChildrenW(ctx, op.path)
 	case opAddWatch:
 		op.pw, op.err = s.AddWatch(ctx, op.path, true)
+	case opBad:
+		op.execBad(ctx)
 	}
 }
 
@@ -265,7 +271,8 @@ func (w *World) launch(op *opRecord) {
 	op.gid = <-gidC
 	w.outstanding = append(w.outstanding, op)
 	w.stats.Ops++
-	w.trace.line(w.now, "call %v t=%d data=%q v=%d mode=%d multi=%v at=%#x", op, op.call, op.data, op.version, op.mode, op.multi, op.applied)
+	w.trace.line(w.now, "call %v t=%d data=%q v=%d mode=%d multi=%v bad=%v/%d at=%#x", op, op.call, op.data, op.version, op.mode, op.multi,
+		op.bad, op.badArg, op.applied)
 	w.settleOrFail()
 }
 
@@ -287,6 +294,9 @@ func (w *World) reap() {
 		op.ret = w.stamp()
 		op.cancel()
 		op.out, op.errName = classify(op.err)
+		if op.kind == opBad {
+			w.judgeBad(op)
+		}
 		if w.opts.Sabotage == SabotageTamperRead && op.kind == opGet && op.err == nil {
 			op.rData = append(op.rData, '!')
 		}

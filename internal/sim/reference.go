@@ -58,7 +58,8 @@ type keyState struct {
 }
 
 func newReference() (*reference, error) {
-	t, err := znode.Open(znode.Options{FS: vfs.NewMem(), Dir: "/ref", Logger: slog.New(slog.DiscardHandler)})
+	// The peers' trees take data up to zk.MaxJuteMaxBuffer, the same on every peer.
+	t, err := znode.Open(znode.Options{FS: vfs.NewMem(), Dir: "/ref", MaxDataSize: zk.MaxJuteMaxBuffer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, fmt.Errorf("sim: opening the reference tree: %w", err)
 	}

@@ -45,6 +45,7 @@ func TestSim(t *testing.T) {
 	}
 	var simTicks int64
 	var linTime time.Duration
+	bad := 0
 	start := time.Now()
 	for _, seed := range seeds {
 		opts := Options{Seed: seed, Ticks: ticksFromFlags()}
@@ -54,15 +55,16 @@ func TestSim(t *testing.T) {
 		res := Run(opts)
 		simTicks += res.Ticks
 		linTime += res.Stats.LinTime
-		t.Logf("seed %d: %.0f simulated s, %d ops (%d ok, %d unknown), %d committed, %d crashes, %d snap installs, faults %s, lincheck %v (max key %v), %v",
-			seed, res.SimulatedSeconds(), res.Stats.Ops, res.Stats.OpsOK, res.Stats.OpsUnknown, res.Stats.Committed,
+		bad += res.Stats.BadOps
+		t.Logf("seed %d: %.0f simulated s, %d ops (%d ok, %d unknown, %d bad), %d committed, %d crashes, %d snap installs, faults %s, lincheck %v (max key %v), %v",
+			seed, res.SimulatedSeconds(), res.Stats.Ops, res.Stats.OpsOK, res.Stats.OpsUnknown, res.Stats.BadOps, res.Stats.Committed,
 			res.Stats.Crashes, res.Stats.SnapInstalls, res.Faults, res.Stats.LinTime, res.Stats.LinMaxKey, res.Elapsed.Round(time.Millisecond))
 		if err := res.Err(); err != nil {
 			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(seed, opts.Ticks))
 		}
 	}
-	t.Logf("%d seeds, %.1f simulated minutes, lincheck %v, in %v", len(seeds),
-		float64(simTicks*tickMs)/60000, linTime, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d seeds, %.1f simulated minutes, %d bad requests, lincheck %v, in %v", len(seeds),
+		float64(simTicks*tickMs)/60000, bad, linTime, time.Since(start).Round(time.Millisecond))
 }
 
 func replayCommand(seed uint64, ticks int) string {

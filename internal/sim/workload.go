@@ -23,6 +23,7 @@ var weights = []struct {
 }{
 	{opCreate, 16}, {opSet, 18}, {opDelete, 9}, {opMulti, 7}, {opGet, 7}, {opExists, 4}, {opChildren, 4},
 	{opSyncGet, 14}, {opGetW, 4}, {opExistsW, 3}, {opChildrenW, 2}, {opAddWatch, 1}, {opClose, 1}, {opExpire, 1},
+	{opBad, 8},
 }
 
 var totalWeight = func() int {
@@ -63,6 +64,8 @@ func (c *client) pick() *opRecord {
 		op.path = key
 	case opChildren, opChildrenW:
 		op.path = roots[w.rng.IntN(len(roots))]
+	case opBad:
+		c.pickBad(op, key)
 	case opAddWatch:
 		op.path = "/r"
 		for _, wr := range c.watches {

@@ -110,6 +110,7 @@ type Stats struct {
 	LinTime      time.Duration
 	LinMaxKey    time.Duration
 	SnapInstalls int
+	BadOps       int // bad requests sent (badinput.go)
 }
 
 // origin is the simulated wall clock at tick 0.

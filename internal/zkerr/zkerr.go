@@ -37,9 +37,16 @@ var (
 	// raises IllegalArgumentException for these; it has no code of its own
 	// and travels as ErrBadArguments.
 	ErrInvalidPath = errors.New("zk: invalid path")
-	// ErrDataTooLarge reports data over the configured size limit (1 MiB by
-	// default). It travels as ErrBadArguments.
-	ErrDataTooLarge = errors.New("zk: data exceeds the size limit")
+	// ErrRequestTooLarge reports a request over the size limit: the whole
+	// request as ZooKeeper's client serializes it (path, data, ACLs; a
+	// multi as a whole) against the configured limit (ZooKeeper's
+	// jute.maxbuffer, 1 MiB - 1 by default), or a path over the path
+	// limit. errors.Is(err, ErrBadArguments) also matches it: it is a bad
+	// argument, never worth a retry.
+	ErrRequestTooLarge error = &subError{"zk: request exceeds the size limit", ErrBadArguments}
+	// ErrDataTooLarge is ErrRequestTooLarge under the name znode's Apply
+	// uses for data over its hard ceiling.
+	ErrDataTooLarge = ErrRequestTooLarge
 	// ErrUnknownSession reports a session id the ensemble does not know.
 	ErrUnknownSession = errors.New("zk: unknown session")
 	// ErrNewConfigNoQuorum is ZooKeeper's NEWCONFIGNOQUORUM.
@@ -163,12 +170,12 @@ const (
 
 	// Codes zk adds for its own errors; ZooKeeper leaves -1000 and below
 	// unused. They let these errors survive a round trip between peers.
-	CodeInvalidPath   Code = -1001
-	CodeDataTooLarge  Code = -1002
-	CodeClosed        Code = -1003
-	CodeNotServing    Code = -1004
-	CodeOutcome       Code = -1005
-	CodeWatchOverflow Code = -1006
+	CodeInvalidPath     Code = -1001
+	CodeRequestTooLarge Code = -1002
+	CodeClosed          Code = -1003
+	CodeNotServing      Code = -1004
+	CodeOutcome         Code = -1005
+	CodeWatchOverflow   Code = -1006
 
 	// CodeTooManyWatches travels with ErrTooManyWatches.
 	CodeTooManyWatches Code = -1007
@@ -212,7 +219,7 @@ var table = []struct {
 	{CodeQuotaExceeded, ErrQuotaExceeded},
 	{CodeThrottledOp, ErrThrottled},
 	{CodeInvalidPath, ErrInvalidPath},
-	{CodeDataTooLarge, ErrDataTooLarge},
+	{CodeRequestTooLarge, ErrRequestTooLarge},
 	{CodeClosed, ErrClosed},
 	{CodeNotServing, ErrNotServing},
 	{CodeOutcome, ErrOutcomeUnknown},

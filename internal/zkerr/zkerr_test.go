@@ -52,3 +52,18 @@ func TestOwnCodesWinOverZooKeepers(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestTooLargeIsBadArguments(t *testing.T) {
+	err := fmt.Errorf("create /a: %w", ErrRequestTooLarge)
+	if !errors.Is(err, ErrBadArguments) || !errors.Is(err, ErrRequestTooLarge) {
+		t.Fatalf("%v must match ErrRequestTooLarge and ErrBadArguments", err)
+	}
+	if errors.Is(ErrBadArguments, ErrRequestTooLarge) {
+		t.Fatal("ErrBadArguments must not match ErrRequestTooLarge")
+	}
+	// znode's Apply wraps both; the code is the precise one.
+	both := fmt.Errorf("%w: %w: 5 bytes > 4", ErrBadArguments, ErrDataTooLarge)
+	if CodeOf(both) != CodeRequestTooLarge || !errors.Is(FromCode(CodeOf(both)), ErrBadArguments) {
+		t.Fatalf("CodeOf(%v) = %d", both, CodeOf(both))
+	}
+}

@@ -1,0 +1,103 @@
+package jute_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// seedCaptured adds every captured frame to the corpus.
+func seedCaptured(f *testing.F) {
+	for _, name := range []string{"gozk.frames", "zkcli.frames", "kazoo.frames"} {
+		for _, fr := range loadFrames(f, name) {
+			f.Add(fr.body)
+		}
+	}
+}
+
+// FuzzRequest decodes arbitrary bytes as a request frame the way the server
+// does (header, then the body its op selects). It must never panic, and
+// whatever decodes must re-encode to the same bytes.
+func FuzzRequest(f *testing.F) {
+	seedCaptured(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d := jute.NewDecoder(b)
+		var h jute.RequestHeader
+		h.Decode(d)
+		rec, ok := jute.NewRequest(h.Type)
+		if !ok || rec == nil || d.Err() != nil {
+			return
+		}
+		rec.Decode(d)
+		if d.Err() != nil || d.Remaining() != 0 {
+			return
+		}
+		got := jute.Marshal(nil, &h, rec)
+		if !canonical(h.Type, b) {
+			return
+		}
+		if !bytes.Equal(got, b) {
+			t.Fatalf("op %d: re-encoded %x, want %x", h.Type, got, b)
+		}
+	})
+}
+
+// canonical reports whether b can be expected to re-encode byte for byte:
+// booleans other than 0 and 1 decode as true and re-encode as 1.
+func canonical(op int32, b []byte) bool {
+	switch op {
+	case jute.OpExists, jute.OpGetData, jute.OpGetChildren, jute.OpGetChildren2, jute.OpMulti, jute.OpMultiRead:
+		return false
+	}
+	return true
+}
+
+// FuzzConnect decodes arbitrary bytes as a ConnectRequest.
+func FuzzConnect(f *testing.F) {
+	seedCaptured(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r jute.ConnectRequest
+		if err := jute.Unmarshal(b, &r); err != nil {
+			return
+		}
+		if len(b) > 0 && b[len(b)-1] > 1 && r.HasReadOnly {
+			return // a non-canonical boolean
+		}
+		if got := jute.Marshal(nil, &r); !bytes.Equal(got, b) {
+			t.Fatalf("re-encoded %x, want %x", got, b)
+		}
+	})
+}
+
+// FuzzReply decodes arbitrary bytes as any reply body: a client-side decoder
+// (used by zk's tests) must not panic either.
+func FuzzReply(f *testing.F) {
+	seedCaptured(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 4 {
+			return
+		}
+		op := int32(binary.BigEndian.Uint32(b))
+		rec, ok := jute.NewResponse(op)
+		if !ok || rec == nil {
+			return
+		}
+		_ = jute.Unmarshal(b[4:], rec)
+	})
+}
+
+// FuzzReadFrame feeds arbitrary bytes to the frame reader with a small
+// limit: it never allocates past the limit and never panics.
+func FuzzReadFrame(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 4, 1, 2, 3, 4})
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		body, err := jute.ReadFrame(bytes.NewReader(b), nil, 64)
+		if err == nil && len(body) > 64 {
+			t.Fatalf("a %d-byte frame passed a 64-byte limit", len(body))
+		}
+	})
+}

@@ -1,0 +1,173 @@
+package wire_test
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	gozk "github.com/go-zookeeper/zk"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/wire"
+)
+
+// The client-protocol benchmarks: go-zookeeper clients over loopback, 1 KiB
+// values, 64 clients, against a zk peer and, in the same run, against a
+// real ZooKeeper 3.8 (Debian's, started here). Both fsync every write to
+// the same disk. Figures are reported as rates and as ratios of the same
+// run:
+//
+//	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x
+//
+// (WireVsZooKeeper: standalone; WireVsZooKeeper3: three peers and three
+// ZooKeeper servers, all on this host.)
+
+const benchClients = 64
+
+// benchPeer starts a standalone zk peer on the real disk, real clock.
+func benchPeer(b *testing.B) string {
+	cfg := engine.Config{
+		DataDir: b.TempDir(), FS: vfs.Default, ClientPort: -1, ClientPortAddress: "127.0.0.1",
+		TickTime: 500 * time.Millisecond,
+	}
+	return startPeer(b, cfg).ClientAddr()
+}
+
+// benchCluster starts three zk peers over TCP on loopback, on the real disk.
+func benchCluster(b *testing.B) []string {
+	var servers []engine.Server
+	for i := 1; i <= 3; i++ {
+		servers = append(servers, engine.Server{ID: int64(i), Host: "127.0.0.1", QuorumPort: freePort(b), ElectionPort: freePort(b)})
+	}
+	peers := make([]*engine.Ensemble, 3)
+	for i := range peers {
+		cfg := engine.Config{
+			ID: int64(i + 1), Servers: servers, PeerSecret: []byte("bench-secret-0123456789"),
+			DataDir: b.TempDir(), FS: vfs.Default, ClientPort: -1, ClientPortAddress: "127.0.0.1",
+			TickTime: 500 * time.Millisecond, Logger: benchLogger(),
+		}
+		e, err := wire.NewEnsemble(cfg)
+		must(b, err)
+		b.Cleanup(func() { e.Close() })
+		peers[i] = e
+	}
+	addrs := make([]string, 3)
+	for i, e := range peers {
+		must(b, e.WaitServing(testCtx(b)))
+		addrs[i] = e.ClientAddr()
+	}
+	return addrs
+}
+
+var benchLog = flag.Bool("wire.benchlog", false, "log the benchmark peers")
+
+func benchLogger() *slog.Logger {
+	if !*benchLog {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// clients opens n go-zookeeper connections, spread over addrs.
+func clients(b *testing.B, n int, addrs ...string) []*gozk.Conn {
+	out := make([]*gozk.Conn, n)
+	for i := range out {
+		out[i], _ = dial(b, addrs[i%len(addrs)])
+	}
+	return out
+}
+
+// run spreads total ops over the clients and returns ops per second.
+func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) error) float64 {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	start := time.Now()
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total {
+					return
+				}
+				if err := op(c, i); err != nil {
+					failed.Store(fmt.Errorf("op %d on %s: %w", i, c.Server(), err))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		b.Fatal(err)
+	}
+	return float64(total) / time.Since(start).Seconds()
+}
+
+// rates runs creates, setData and getData of 1 KiB values against addrs.
+func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
+	cs := clients(b, benchClients, addrs...)
+	value := make([]byte, 1024)
+	_, err := cs[0].Create(prefix, nil, 0, open)
+	must(b, err)
+	for _, c := range cs {
+		_, err := c.Sync(prefix) // every peer has the prefix
+		must(b, err)
+	}
+	path := func(i int) string { return fmt.Sprintf("%s/n%d", prefix, i%benchClients) }
+	var r [3]float64
+	r[0] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+		_, err := c.Create(fmt.Sprintf("%s/c%d", prefix, i), value, 0, open)
+		return err
+	})
+	for i := 0; i < benchClients; i++ {
+		_, err := cs[0].Create(path(i), value, 0, open)
+		must(b, err)
+	}
+	for _, c := range cs {
+		_, err := c.Sync(prefix)
+		must(b, err)
+	}
+	r[1] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+		_, err := c.Set(path(i), value, -1)
+		return err
+	})
+	r[2] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+		_, _, err := c.Get(path(i))
+		return err
+	})
+	return r
+}
+
+// BenchmarkWireVsZooKeeper: b.N operations of each kind against each
+// server.
+func BenchmarkWireVsZooKeeper(b *testing.B) {
+	zooAddr := startRealZK(b)
+	report(b, rates(b, "/bench", b.N, benchPeer(b)), rates(b, "/bench", b.N, zooAddr))
+}
+
+// BenchmarkWireVsZooKeeper3: the same against three zk peers and three
+// ZooKeeper servers, the clients spread over the members.
+func BenchmarkWireVsZooKeeper3(b *testing.B) {
+	zooAddrs := startRealZKs(b, 3)
+	ourAddrs := benchCluster(b)
+	b.Logf("zk peers %v, ZooKeeper servers %v", ourAddrs, zooAddrs)
+	report(b, rates(b, "/bench", b.N, ourAddrs...), rates(b, "/bench", b.N, zooAddrs...))
+}
+
+func report(b *testing.B, ours, theirs [3]float64) {
+	for i, name := range []string{"creates", "sets", "gets"} {
+		b.ReportMetric(ours[i], "zk-"+name+"/s")
+		b.ReportMetric(theirs[i], "zookeeper-"+name+"/s")
+		b.ReportMetric(ours[i]/theirs[i], "ratio-"+name)
+	}
+}

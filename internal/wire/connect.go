@@ -1,0 +1,116 @@
+package wire
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/zkerr"
+)
+
+// connectTimeout bounds the wait for the first frame of a connection.
+const connectTimeout = 10 * time.Second
+
+// handshake reads the first frame: a four-letter word (answered, then the
+// connection ends) or a ConnectRequest, which opens or re-attaches the
+// session. It reports whether the connection goes on.
+func (c *conn) handshake() bool {
+	c.nc.SetReadDeadline(time.Now().Add(connectTimeout))
+	if _, err := io.ReadFull(c.nc, c.hdr[:]); err != nil {
+		return false
+	}
+	if word := string(c.hdr[:]); isWord(word) {
+		c.s.fourLetter(c, word)
+		return false
+	}
+	n := int32(binary.BigEndian.Uint32(c.hdr[:]))
+	if n < 0 || int(n) > c.s.maxBuffer {
+		c.s.cfg.Logger.Info("zk: client port: connect frame length out of range", "ip", c.ip, "len", n)
+		return false
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(c.nc, body); err != nil {
+		return false
+	}
+	var req jute.ConnectRequest
+	d := jute.NewDecoder(body)
+	req.Decode(d)
+	if d.Err() != nil {
+		c.s.cfg.Logger.Info("zk: client port: malformed connect request", "ip", c.ip, "err", d.Err())
+		return false
+	}
+	c.received.Add(1)
+	return c.connect(&req)
+}
+
+// connect opens a new session (SessionID 0) or re-attaches one, and
+// answers. A client that saw a newer zxid than this peer has applied, even
+// after a sync round, is refused (the connection closes; it tries another
+// peer), as ZooKeeper refuses it.
+func (c *conn) connect(req *jute.ConnectRequest) bool {
+	e := c.s.e
+	ctx, cancel := context.WithTimeout(c.ctx, c.connectWait(req.TimeOut))
+	defer cancel()
+	if req.LastZxidSeen > e.AppliedZxid() {
+		err := e.SyncApplied(ctx)
+		if have := e.AppliedZxid(); req.LastZxidSeen > have {
+			c.s.cfg.Logger.Info("zk: client port: refusing a client that saw a newer zxid",
+				"ip", c.ip, "client_zxid", fmt.Sprintf("%#x", req.LastZxidSeen), "our_zxid", fmt.Sprintf("%#x", have), "err", err)
+			return false
+		}
+	}
+	sess, err := c.open(ctx, req)
+	switch {
+	case errors.Is(err, zkerr.ErrSessionExpired) || errors.Is(err, zkerr.ErrUnknownSession):
+		// As ZooKeeper: a zero session and timeout tell the client its
+		// session is gone; then the connection closes.
+		c.reply(jute.AppendFrame(nil, &jute.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly}))
+		return false
+	case err != nil:
+		c.s.cfg.Logger.Info("zk: client port: cannot open a session", "ip", c.ip, "err", err)
+		return false
+	}
+	if req.SessionID == 0 {
+		c.s.claim(c, sess.ID())
+	}
+	c.sess, c.timeout = sess, sess.Timeout()
+	c.sessionID.Store(sess.ID())
+	c.live.Store(sess.Session)
+	c.timeoutMsA.Store(sess.Timeout().Milliseconds())
+	c.reply(jute.AppendFrame(nil, &jute.ConnectResponse{
+		TimeOut: int32(sess.Timeout().Milliseconds()), SessionID: sess.ID(), Passwd: sess.Password(),
+		HasReadOnly: req.HasReadOnly,
+	}))
+	return true
+}
+
+// open makes or re-attaches the session.
+func (c *conn) open(ctx context.Context, req *jute.ConnectRequest) (engine.RemoteSession, error) {
+	opts := []engine.SessionOption{engine.WithClientAddr(c.ip)}
+	if req.SessionID == 0 {
+		opts = append(opts, engine.WithSessionTimeout(time.Duration(req.TimeOut)*time.Millisecond))
+		return c.s.e.NewSession(ctx, opts...)
+	}
+	c.s.claim(c, req.SessionID)
+	sess, err := c.s.e.Reattach(ctx, req.SessionID, req.Passwd, opts...)
+	if err != nil {
+		c.s.release(c, req.SessionID)
+		return engine.RemoteSession{}, err
+	}
+	return sess, nil
+}
+
+// connectWait bounds the time spent opening a session: the client gives up
+// after about its requested timeout.
+func (c *conn) connectWait(requestedMs int32) time.Duration {
+	d := time.Duration(requestedMs) * time.Millisecond
+	if d <= 0 || d > c.s.cfg.MaxSessionTimeout {
+		d = c.s.cfg.MaxSessionTimeout
+	}
+	return d
+}

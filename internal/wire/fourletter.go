@@ -1,0 +1,198 @@
+package wire
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/embedzk/zk/internal/engine"
+)
+
+// Version is what the four-letter words report as the server's version: the
+// ZooKeeper protocol version zk speaks, and zk itself.
+const Version = "3.8.0-zk, zk (embedded ZooKeeper in Go)"
+
+// words are the four-letter words zk answers.
+var words = map[string]func(s *Server) string{
+	"ruok": func(*Server) string { return "imok" },
+	"srvr": func(s *Server) string { return s.srvr(false) },
+	"stat": func(s *Server) string { return s.srvr(true) },
+	"mntr": (*Server).mntr,
+	"conf": (*Server).conf,
+	"cons": (*Server).cons,
+	"envi": (*Server).envi,
+	"isro": func(*Server) string { return "rw" },
+	"wchs": (*Server).wchs,
+}
+
+func isWord(w string) bool { _, ok := words[w]; return ok }
+
+// whitelist turns Config.FourLetterWords into a set; srvr is always there.
+func whitelist(list []string) map[string]bool {
+	m := map[string]bool{"srvr": true}
+	for _, w := range list {
+		if w == "*" {
+			for k := range words {
+				m[k] = true
+			}
+			continue
+		}
+		m[w] = true
+	}
+	return m
+}
+
+// fourLetter answers a four-letter word on c, then the connection ends.
+func (s *Server) fourLetter(c *conn, word string) {
+	var text string
+	if s.words[word] {
+		text = words[word](s)
+	} else {
+		text = word + " is not executed because it is not in the whitelist.\n"
+	}
+	c.reply([]byte(text))
+}
+
+// mode names the peer's mode as ZooKeeper's srvr does.
+func mode(st engine.Status) string {
+	switch st.Mode {
+	case engine.ModeLeading:
+		return "leader"
+	case engine.ModeFollowing:
+		return "follower"
+	case engine.ModeObserving:
+		return "observer"
+	case engine.ModeStandalone:
+		return "standalone"
+	}
+	return st.Mode.String()
+}
+
+// serving reports whether the peer answers requests; a peer that does not
+// answers "This ZooKeeper instance is not currently serving requests".
+func (s *Server) notServing() (string, bool) {
+	if st := s.e.Status(); !st.Serving {
+		return "This ZooKeeper instance is not currently serving requests\n", true
+	}
+	return "", false
+}
+
+func (s *Server) srvr(clients bool) string {
+	if msg, no := s.notServing(); no {
+		return msg
+	}
+	st := s.e.Status()
+	nodes, _ := s.e.NodeCount()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Zookeeper version: %s\n", Version)
+	if clients {
+		b.WriteString("Clients:\n")
+		for _, line := range s.consLines() {
+			b.WriteString(line)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "Latency min/avg/max: 0/0.0/0\n")
+	fmt.Fprintf(&b, "Received: %d\nSent: %d\n", s.stats.received.Load(), s.stats.sent.Load())
+	fmt.Fprintf(&b, "Connections: %d\nOutstanding: %d\n", len(s.connList()), st.Requests)
+	fmt.Fprintf(&b, "Zxid: 0x%x\nMode: %s\nNode count: %d\n", st.Applied, mode(st), nodes)
+	return b.String()
+}
+
+func (s *Server) mntr() string {
+	if msg, no := s.notServing(); no {
+		return msg
+	}
+	st := s.e.Status()
+	nodes, _ := s.e.NodeCount()
+	watches, _, _ := s.e.WatchCount()
+	lines := [][2]string{
+		{"zk_version", Version},
+		{"zk_server_state", mode(st)},
+		{"zk_znode_count", fmt.Sprint(nodes)},
+		{"zk_watch_count", fmt.Sprint(watches)},
+		{"zk_num_alive_connections", fmt.Sprint(len(s.connList()))},
+		{"zk_outstanding_requests", fmt.Sprint(st.Requests)},
+		{"zk_packets_received", fmt.Sprint(s.stats.received.Load())},
+		{"zk_packets_sent", fmt.Sprint(s.stats.sent.Load())},
+		{"zk_avg_latency", "0.0"}, {"zk_max_latency", "0"}, {"zk_min_latency", "0"},
+		{"zk_uptime", fmt.Sprint(time.Since(s.started).Milliseconds())},
+	}
+	if st.Mode == engine.ModeLeading {
+		lines = append(lines, [2]string{"zk_synced_followers", fmt.Sprint(max(0, len(st.Peers)-1))})
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%s\t%s\n", l[0], l[1])
+	}
+	return b.String()
+}
+
+func (s *Server) conf() string {
+	c := s.cfg
+	var b strings.Builder
+	fmt.Fprintf(&b, "clientPort=%d\n", s.port())
+	if c.ClientPortAddress != "" {
+		fmt.Fprintf(&b, "clientPortAddress=%s\n", c.ClientPortAddress)
+	}
+	fmt.Fprintf(&b, "dataDir=%s\ndataLogDir=%s\n", c.DataDir, c.DataLogDir)
+	fmt.Fprintf(&b, "tickTime=%d\nmaxClientCnxns=%d\n", c.TickTime.Milliseconds(), c.MaxClientCnxns)
+	fmt.Fprintf(&b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", c.MinSessionTimeout.Milliseconds(), c.MaxSessionTimeout.Milliseconds())
+	fmt.Fprintf(&b, "serverId=%d\n", c.ID)
+	if len(c.Servers) > 0 {
+		fmt.Fprintf(&b, "initLimit=%d\nsyncLimit=%d\n", c.InitLimit, c.SyncLimit)
+		for _, srv := range c.Servers {
+			role := "participant"
+			if srv.Observer {
+				role = "observer"
+			}
+			fmt.Fprintf(&b, "server.%d=%s:%d:%d:%s\n", srv.ID, srv.Host, srv.QuorumPort, srv.ElectionPort, role)
+		}
+	}
+	return b.String()
+}
+
+func (s *Server) port() int {
+	addr := s.ln.Addr().String()
+	var port int
+	fmt.Sscanf(addr[strings.LastIndex(addr, ":")+1:], "%d", &port)
+	return port
+}
+
+// consLines describes each connection as ZooKeeper's cons does.
+func (s *Server) consLines() []string {
+	var out []string
+	for _, c := range s.connList() {
+		out = append(out, fmt.Sprintf(" /%s[1](queued=0,recved=%d,sent=%d,sid=0x%x,est=%d,to=%d)\n",
+			c.nc.RemoteAddr(), c.received.Load(), c.sent.Load(), c.sessionID.Load(),
+			c.since.UnixMilli(), c.timeoutMs()))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Server) cons() string { return strings.Join(s.consLines(), "") + "\n" }
+
+func (s *Server) envi() string {
+	host, _ := os.Hostname()
+	wd, _ := os.Getwd()
+	lines := []string{
+		"Environment:",
+		"zookeeper.version=" + Version,
+		"host.name=" + host,
+		"go.version=" + runtime.Version(),
+		"os.name=" + runtime.GOOS,
+		"os.arch=" + runtime.GOARCH,
+		"user.dir=" + wd,
+		fmt.Sprintf("os.procs=%d", runtime.NumCPU()),
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func (s *Server) wchs() string {
+	watches, paths, sessions := s.e.WatchCount()
+	return fmt.Sprintf("%d connections watching %d paths\nTotal watches:%d\n", sessions, paths, watches)
+}

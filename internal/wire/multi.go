@@ -1,0 +1,141 @@
+package wire
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/znode"
+)
+
+// multi runs a multi. As in ZooKeeper, a multi that fails is still answered
+// with a MultiResponse (reply header error 0): the ops before the failing
+// one carry code 0, that op its error, the ops after it
+// RUNTIMEINCONSISTENCY, all as error results.
+func (c *conn) multi(r *jute.MultiRequest) (jute.Record, error) {
+	ops := make([]engine.Op, len(r.Ops))
+	for i := range r.Ops {
+		op, err := toOp(&r.Ops[i])
+		if err != nil {
+			return failedMulti(len(r.Ops), i, err), nil
+		}
+		ops[i] = op
+	}
+	if len(ops) == 0 {
+		return &jute.MultiResponse{}, nil
+	}
+	if i, err := c.sess.CheckOps(ops); err != nil {
+		return failedMulti(len(ops), i, err), nil
+	}
+	res, err := c.sess.Multi(c.ctx, ops...)
+	if len(res) != len(ops) {
+		if err == nil {
+			err = fmt.Errorf("%w: multi answered %d results for %d ops", zkerr.ErrSystem, len(res), len(ops))
+		}
+		return nil, err
+	}
+	out := &jute.MultiResponse{Results: make([]jute.MultiResult, len(ops))}
+	for i, rr := range res {
+		out.Results[i] = resultFor(&r.Ops[i], rr, err != nil)
+	}
+	return out, nil
+}
+
+// failedMulti is the answer to a multi whose op i failed with err before
+// anything ran.
+func failedMulti(n, i int, err error) *jute.MultiResponse {
+	out := &jute.MultiResponse{Results: make([]jute.MultiResult, n)}
+	for j := range out.Results {
+		code := int32(0)
+		switch {
+		case j == i:
+			code = codeOf(err)
+		case j > i:
+			code = int32(zkerr.CodeRuntimeInconsistency)
+		}
+		out.Results[j] = jute.MultiResult{Type: jute.OpError, Err: code}
+	}
+	return out
+}
+
+// resultFor converts one op's result; in a failed multi every result is an
+// error result.
+func resultFor(op *jute.MultiOp, r engine.OpResult, failed bool) jute.MultiResult {
+	if failed {
+		return jute.MultiResult{Type: jute.OpError, Err: codeOf(r.Err)}
+	}
+	switch op.Type {
+	case jute.OpCreate:
+		return jute.MultiResult{Type: jute.OpCreate, Path: r.Path}
+	case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		return jute.MultiResult{Type: jute.OpCreate2, Path: r.Path, Stat: toStat(r.Stat)}
+	case jute.OpSetData:
+		return jute.MultiResult{Type: jute.OpSetData, Stat: toStat(r.Stat)}
+	}
+	return jute.MultiResult{Type: op.Type}
+}
+
+// toOp converts one op of a multi.
+func toOp(op *jute.MultiOp) (engine.Op, error) {
+	switch op.Type {
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		mode := znode.CreateMode(op.Flags)
+		ttl := mode == znode.ModePersistentWithTTL || mode == znode.ModePersistentSequentialWithTTL
+		if (mode == znode.ModeContainer) != (op.Type == jute.OpCreateContainer) || ttl != (op.Type == jute.OpCreateTTL) {
+			return engine.Op{}, fmt.Errorf("%w: create flags %d with op %d", zkerr.ErrBadArguments, op.Flags, op.Type)
+		}
+		opts := []engine.CreateOption{engine.WithMode(mode), engine.WithACL(fromACL(op.ACL)...)}
+		if ttl {
+			if op.TTL <= 0 || op.TTL > maxTTL {
+				return engine.Op{}, fmt.Errorf("%w: ttl %d", zkerr.ErrBadArguments, op.TTL)
+			}
+			opts = append(opts, engine.WithTTL(time.Duration(op.TTL)*time.Millisecond))
+		}
+		return engine.CreateOp(op.Path, op.Data, opts...), nil
+	case jute.OpDelete:
+		return engine.DeleteOp(op.Path, op.Version), nil
+	case jute.OpSetData:
+		return engine.SetOp(op.Path, op.Data, op.Version), nil
+	case jute.OpCheck:
+		return engine.CheckOp(op.Path, op.Version), nil
+	}
+	// A read inside a write multi: ZooKeeper refuses to mix them.
+	return engine.Op{}, fmt.Errorf("%w: op %d in a multi", zkerr.ErrMarshalling, op.Type)
+}
+
+// multiRead runs a read-only multi: each op succeeds or fails on its own.
+func (c *conn) multiRead(r *jute.MultiRequest) (jute.Record, error) {
+	ops := make([]engine.ReadOp, len(r.Ops))
+	for i, op := range r.Ops {
+		switch op.Type {
+		case jute.OpGetData:
+			ops[i] = engine.GetDataOp(op.Path)
+		case jute.OpGetChildren:
+			ops[i] = engine.GetChildrenOp(op.Path)
+		default:
+			return nil, fmt.Errorf("%w: op %d in a multiRead", zkerr.ErrMarshalling, op.Type)
+		}
+	}
+	res, err := c.sess.MultiRead(c.ctx, ops...)
+	if err != nil {
+		return nil, err
+	}
+	out := &jute.MultiResponse{Results: make([]jute.MultiResult, len(res))}
+	for i, rr := range res {
+		switch {
+		case rr.Err != nil:
+			out.Results[i] = jute.MultiResult{Type: jute.OpError, Err: codeOf(rr.Err)}
+		case r.Ops[i].Type == jute.OpGetData:
+			out.Results[i] = jute.MultiResult{Type: jute.OpGetData, Data: data(rr.Data), Stat: toStat(rr.Stat)}
+		default:
+			ch := rr.Children
+			if ch == nil {
+				ch = []string{}
+			}
+			out.Results[i] = jute.MultiResult{Type: jute.OpGetChildren, Children: ch}
+		}
+	}
+	return out, nil
+}

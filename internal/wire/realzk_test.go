@@ -1,0 +1,111 @@
+package wire_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A real ZooKeeper 3.8 (Debian's) started by a test on 127.0.0.1, for the
+// differential test and the benchmarks. Missing Java or ZooKeeper fails the
+// test: .ci/run installs them.
+
+var zkJars = []string{
+	"/usr/share/java/zookeeper.jar", "/usr/share/java/zookeeper-jute.jar", "/usr/share/java/slf4j-api.jar",
+	"/usr/share/java/netty-all.jar", "/usr/share/java/metrics-core.jar", "/usr/share/java/commons-cli.jar",
+	"/usr/share/java/commons-io.jar", "/usr/share/java/snappy-java.jar",
+}
+
+// freePort returns a port nothing listens on now.
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startRealZK starts a standalone ZooKeeper in a temporary directory and
+// returns its client address; it is killed at cleanup.
+func startRealZK(t testing.TB) string {
+	t.Helper()
+	return startRealZKs(t, 1)[0]
+}
+
+// startRealZKs starts n ZooKeeper servers (an ensemble when n > 1) and
+// returns their client addresses.
+func startRealZKs(t testing.TB, n int) []string {
+	t.Helper()
+	for _, p := range append([]string{"/usr/bin/java"}, zkJars...) {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is missing: the real-ZooKeeper tests need Debian's zookeeper (apt-get install -y zookeeper, as .ci/run does)", p)
+		}
+	}
+	servers := ""
+	if n > 1 {
+		servers = "initLimit=20\nsyncLimit=10\n"
+		for i := 1; i <= n; i++ {
+			servers += fmt.Sprintf("server.%d=127.0.0.1:%d:%d\n", i, freePort(t), freePort(t))
+		}
+	}
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = startOneZK(t, i+1, servers)
+	}
+	for _, addr := range addrs {
+		waitZK(t, addr)
+	}
+	return addrs
+}
+
+// startOneZK starts server id of an ensemble described by servers ("" for
+// standalone).
+func startOneZK(t testing.TB, id int, servers string) string {
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxClientCnxns=0\n%s",
+		dir, port, servers)
+	must(t, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
+	cmd := exec.Command("/usr/bin/java", "-Xmx512m", "-Dzookeeper.extendedTypesEnabled=true",
+		"-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.forceSync=yes",
+		"-cp", strings.Join(zkJars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	logf, err := os.Create(filepath.Join(dir, "zk.log"))
+	must(t, err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+	})
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// waitZK waits until the server at addr serves (srvr reports a mode).
+func waitZK(t testing.TB, addr string) {
+	deadline := time.Now().Add(90 * time.Second)
+	for !serving(addr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ZooKeeper at %s did not serve within 90s", addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func serving(addr string) bool {
+	nc, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(2 * time.Second))
+	nc.Write([]byte("srvr"))
+	b, _ := io.ReadAll(nc)
+	return strings.Contains(string(b), "Mode: ")
+}

@@ -1,0 +1,268 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// MaxQueuedBytes bounds a connection's outgoing queue: a client whose unread
+// replies and events pass it is disconnected.
+const MaxQueuedBytes = 8 << 20
+
+// NewEnsemble starts a peer as engine.NewEnsemble does and, when
+// cfg.ClientPort is set, serves the client protocol on it from a goroutine
+// the Ensemble owns (Ensemble.Close stops it).
+func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
+	e, err := engine.NewEnsemble(cfg)
+	if err != nil || cfg.ClientPort == 0 {
+		return e, err
+	}
+	srv, err := Start(e)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := engine.RemoteOf(e).Own(srv.Serve); err != nil {
+		srv.ln.Close()
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Server serves the client protocol for one Ensemble.
+type Server struct {
+	e         engine.Remote
+	cfg       engine.Config
+	ln        net.Listener
+	maxBuffer int
+	words     map[string]bool
+	started   time.Time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	perIP     map[string]int
+	bySession map[int64]*conn
+	closed    bool
+
+	stats serverStats
+}
+
+// serverStats are the counters the four-letter words report.
+type serverStats struct {
+	received, sent atomic.Int64
+	connections    atomic.Int64 // accepted since start
+	outstanding    atomic.Int64
+}
+
+// Start binds the client port of e (Config.ClientPort on
+// Config.ClientPortAddress) and records its address in the Ensemble.
+func Start(e *engine.Ensemble) (*Server, error) {
+	cfg := engine.RemoteOf(e).Config()
+	port := cfg.ClientPort
+	if port < 0 {
+		port = 0
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ClientPortAddress, strconv.Itoa(port)))
+	if err != nil {
+		return nil, fmt.Errorf("zk: client port: %w", err)
+	}
+	return newServer(e, ln), nil
+}
+
+func newServer(e *engine.Ensemble, ln net.Listener) *Server {
+	r := engine.RemoteOf(e)
+	cfg := r.Config()
+	s := &Server{
+		e: r, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
+		started: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
+	}
+	if s.maxBuffer == 0 {
+		s.maxBuffer = jute.DefaultMaxBuffer
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	r.SetClientAddr(ln.Addr().String())
+	return s
+}
+
+// Addr returns the listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until stop closes, then closes the listener and
+// every connection and returns once all their goroutines are gone.
+func (s *Server) Serve(stop <-chan struct{}) {
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.accept()
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.monitor()
+	}()
+	<-stop
+	s.shutdown()
+}
+
+// monitorInterval is how often the server looks for sessions that ended
+// (expired, closed) or lost their serving peer.
+const monitorInterval = 100 * time.Millisecond
+
+// monitor closes the connections whose session is no longer connected, as
+// a ZooKeeper server closes them when their session expires or it stops
+// serving; the client reconnects (elsewhere) and learns the session's fate.
+// One goroutine for all connections keeps an idle connection at one
+// goroutine (its reader).
+func (s *Server) monitor() {
+	t := time.NewTicker(monitorInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, c := range s.connList() {
+			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected {
+				c.kill()
+			}
+		}
+	}
+}
+
+// shutdown closes the listener and every connection, and waits.
+func (s *Server) shutdown() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.ln.Close()
+	for _, c := range conns {
+		c.kill()
+	}
+	s.wg.Wait()
+}
+
+func (s *Server) accept() {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return // the listener was closed
+		}
+		s.admit(nc)
+	}
+}
+
+// admit registers a new connection and starts its goroutines, or closes it
+// when its address already holds MaxClientCnxns connections.
+func (s *Server) admit(nc net.Conn) {
+	ip := remoteIP(nc)
+	s.mu.Lock()
+	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
+		s.mu.Unlock()
+		s.cfg.Logger.Warn("zk: client port: too many connections", "ip", ip, "limit", s.cfg.MaxClientCnxns)
+		nc.Close()
+		return
+	}
+	c := newConn(s, nc, ip)
+	s.conns[c] = struct{}{}
+	s.perIP[ip]++
+	s.wg.Add(2)
+	s.mu.Unlock()
+	s.stats.connections.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.readLoop()
+	}()
+	go func() {
+		defer s.wg.Done()
+		c.writeLoop()
+	}()
+}
+
+// forget removes a finished connection.
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+		delete(s.perIP, c.ip)
+	}
+}
+
+// claim makes c the connection of session id; a previous connection of the
+// session is closed, as ZooKeeper closes it when the client reconnects.
+func (s *Server) claim(c *conn, id int64) {
+	s.mu.Lock()
+	old := s.bySession[id]
+	s.bySession[id] = c
+	s.mu.Unlock()
+	if old != nil && old != c {
+		old.kill()
+	}
+}
+
+// detach forgets c as its session's connection and, unless the session
+// ended or a newer connection took it over, detaches the session from this
+// peer. It runs under s.mu so that a reconnect (claim, then Reattach) never
+// sees the session attached and then detached under it.
+func (s *Server) detach(c *conn, sess engine.RemoteSession, ended bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bySession[sess.ID()] != c {
+		return
+	}
+	delete(s.bySession, sess.ID())
+	if !ended {
+		sess.Detach()
+	}
+}
+
+// release undoes a claim whose re-attach failed.
+func (s *Server) release(c *conn, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bySession[id] == c {
+		delete(s.bySession, id)
+	}
+}
+
+// connList returns the live connections.
+func (s *Server) connList() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+func remoteIP(nc net.Conn) string {
+	host, _, err := net.SplitHostPort(nc.RemoteAddr().String())
+	if err != nil {
+		return nc.RemoteAddr().String()
+	}
+	return host
+}

@@ -1,0 +1,250 @@
+package wire
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/watch"
+)
+
+// watchKey is one entry of ZooKeeper's per-session watch table. Data and
+// exist watches share ZooKeeper's data table: an exists on a missing node
+// and a getData on the node once it exists are one entry.
+type watchKey struct {
+	path string
+	kind watch.Kind
+}
+
+func keyFor(path string, kind watch.Kind) watchKey {
+	if kind == watch.KindExist {
+		kind = watch.KindData
+	}
+	return watchKey{path: path, kind: kind}
+}
+
+// watchTable is a connection's watches: one registration per path and
+// kind. It implements engine.RemoteWatcher.
+type watchTable struct {
+	c  *conn
+	mu sync.Mutex
+	m  map[watchKey]*sink
+
+	// One event per change, path and type: the events of the last zxid
+	// delivered, to drop the duplicates several registrations raise.
+	lastZxid int64
+	lastSent []watchEventKey
+}
+
+type watchEventKey struct {
+	path string
+	typ  watch.EventType
+}
+
+// Watch implements engine.RemoteWatcher: it registers a sink unless the
+// table already has the entry. The engine calls it under the apply lock,
+// where no sink of this table can fire, so the check and the add do not
+// race with a firing.
+func (t *watchTable) Watch(path string, kind watch.Kind, add func(watch.Sink) (watch.ID, error)) error {
+	key := keyFor(path, kind)
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = map[watchKey]*sink{}
+	}
+	if _, ok := t.m[key]; ok {
+		t.mu.Unlock()
+		return nil
+	}
+	s := &sink{t: t, key: key}
+	t.m[key] = s
+	t.mu.Unlock()
+	id, err := add(s) // outside t.mu: the Manager's lock is taken before t.mu by sinks
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		delete(t.m, key)
+		return err
+	}
+	s.id = id
+	return nil
+}
+
+// forget removes s's entry (it fired or was removed).
+func (t *watchTable) forget(s *sink) {
+	t.mu.Lock()
+	if t.m[s.key] == s {
+		delete(t.m, s.key)
+	}
+	t.mu.Unlock()
+}
+
+// take removes the entries of path that typ selects and returns their
+// registrations; with remove false it only reports them.
+func (t *watchTable) take(path string, typ watch.WatcherType, remove bool) []watch.ID {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []watch.ID
+	for _, kind := range []watch.Kind{watch.KindData, watch.KindChild, watch.KindPersistent, watch.KindPersistentRecursive} {
+		key := watchKey{path: path, kind: kind}
+		s, ok := t.m[key]
+		if !ok || !typ.Matches(kind) {
+			continue
+		}
+		ids = append(ids, s.id)
+		if remove {
+			delete(t.m, key)
+		}
+	}
+	return ids
+}
+
+// drain removes every entry and returns their registrations.
+func (t *watchTable) drain() []watch.ID {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ids := make([]watch.ID, 0, len(t.m))
+	for key, s := range t.m {
+		ids = append(ids, s.id)
+		delete(t.m, key)
+	}
+	return ids
+}
+
+// deliver sends a watch event unless this connection already got the same
+// path and type for the same zxid.
+func (t *watchTable) deliver(ev watch.Event) {
+	t.mu.Lock()
+	if ev.Zxid != t.lastZxid {
+		t.lastZxid, t.lastSent = ev.Zxid, t.lastSent[:0]
+	}
+	k := watchEventKey{path: ev.Path, typ: ev.Type}
+	for _, seen := range t.lastSent {
+		if seen == k {
+			t.mu.Unlock()
+			return
+		}
+	}
+	t.lastSent = append(t.lastSent, k)
+	t.mu.Unlock()
+	t.c.notify(ev)
+}
+
+// sink receives the events of one registration of a connection's table.
+// The Manager calls it with its lock held: it only queues.
+type sink struct {
+	t   *watchTable
+	key watchKey
+	id  watch.ID
+}
+
+// Deliver forwards change events; removal and not-watching events are the
+// client's business (ZooKeeper's client raises them itself), so they are
+// dropped.
+func (s *sink) Deliver(ev watch.Event) bool {
+	if ev.Type >= watch.EventNodeCreated && ev.Type <= watch.EventNodeChildrenChanged {
+		s.t.deliver(ev)
+	}
+	return true
+}
+
+// Overflow never happens (Deliver never refuses); it ends the entry.
+func (s *sink) Overflow() { s.t.forget(s) }
+
+// Close ends the entry.
+func (s *sink) Close() { s.t.forget(s) }
+
+// notify queues a notification (xid -1, zxid -1, as ZooKeeper sends them).
+func (c *conn) notify(ev watch.Event) {
+	c.send(jute.AppendFrame(nil,
+		&jute.ReplyHeader{Xid: jute.XidNotification, Zxid: -1},
+		&jute.WatcherEvent{Type: int32(ev.Type), State: jute.StateSyncConnected, Path: ev.Path}))
+}
+
+// watcher returns the table if the request asked for a watch.
+func (c *conn) watcher(want bool) engine.RemoteWatcher {
+	if !want {
+		return nil
+	}
+	return &c.watches
+}
+
+// watchOp runs addWatch, checkWatches and removeWatches.
+func (c *conn) watchOp(op int32, rec jute.Record) (jute.Record, error) {
+	if op == jute.OpAddWatch {
+		r := rec.(*jute.AddWatchRequest)
+		if r.Mode != jute.AddWatchPersistent && r.Mode != jute.AddWatchPersistentRecursive {
+			return nil, fmt.Errorf("%w: addWatch mode %d", zkerr.ErrBadArguments, r.Mode)
+		}
+		err := c.sess.AddWatchRemote(c.ctx, r.Path, r.Mode == jute.AddWatchPersistentRecursive, &c.watches)
+		return &jute.ErrorResponse{}, err
+	}
+	r := rec.(*jute.WatchesRequest)
+	typ := watch.WatcherType(r.Type)
+	if typ < watch.WatcherChildren || typ > watch.WatcherPersistentRecursive {
+		return nil, fmt.Errorf("%w: watcher type %d", zkerr.ErrBadArguments, r.Type)
+	}
+	ids := c.watches.take(r.Path, typ, op == jute.OpRemoveWatches)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: %s (type %s)", zkerr.ErrNoWatcher, r.Path, typ)
+	}
+	if op == jute.OpRemoveWatches {
+		return nil, c.sess.RemoveWatchIDs(c.ctx, ids)
+	}
+	return nil, nil
+}
+
+// setWatches re-registers a reconnecting client's watches; the events it
+// missed are queued before the reply (xid -8).
+func (c *conn) setWatches(xid int32, r *jute.SetWatches) bool {
+	missed, err := c.sess.SetWatchesRemote(c.ctx, r.RelativeZxid, r.DataWatches, r.ExistWatches,
+		r.ChildWatches, r.PersistentWatches, r.PersistentRecursive, &c.watches)
+	for _, ev := range missed {
+		c.notify(ev)
+	}
+	return c.answer(xid, nil, err)
+}
+
+// auth adds an identity; the reply echoes the request's xid (the Java
+// client uses -4, go-zookeeper an ordinary one) with zxid 0, as ZooKeeper
+// answers it. ZooKeeper's schemes: digest
+// ("user:password"), and ip, whose identity is the connection's address
+// whatever the packet says. A failure is answered with AUTHFAILED and the
+// connection closes, as in ZooKeeper.
+func (c *conn) auth(xid int32, r *jute.AuthPacket) bool {
+	var err error
+	switch r.Scheme {
+	case "digest":
+		err = c.sess.AddAuth(c.ctx, "digest", r.Auth)
+	case "ip":
+		err = c.sess.AddAuth(c.ctx, "ip", []byte(c.ip))
+	default:
+		err = fmt.Errorf("%w: unknown scheme %q", zkerr.ErrAuthFailed, r.Scheme)
+	}
+	code, act := wireError(err)
+	if act == closeConn {
+		return false
+	}
+	c.reply(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: xid, Err: code}))
+	return code == 0
+}
+
+// whoAmI lists the session's identities as ZooKeeper reports them: the
+// digest user's name, the ip address, and "super" for the super user.
+func (c *conn) whoAmI() jute.Record {
+	ids, super := c.sess.Identities()
+	out := &jute.WhoAmIResponse{ClientInfo: make([]jute.ClientInfo, 0, len(ids)+1)}
+	for _, id := range ids {
+		user := id.ID
+		if id.Scheme == "digest" {
+			user, _, _ = strings.Cut(id.ID, ":")
+		}
+		out.ClientInfo = append(out.ClientInfo, jute.ClientInfo{AuthScheme: id.Scheme, User: user})
+	}
+	if super {
+		out.ClientInfo = append(out.ClientInfo, jute.ClientInfo{AuthScheme: "super", User: ""})
+	}
+	return out
+}
