@@ -85,17 +85,26 @@ type QuotaUsage struct {
 // answer errQuotasUnsupported.
 type QuotaConn interface {
 	// SetQuota sets the limits of q that are not -1 on path, creating its
-	// quota if it has none. ZooKeeper's refusals (a parent or child with a
-	// quota, a path that does not exist) wrap zk.ErrBadArguments or
-	// zk.ErrNoNode with ZooKeeper's message.
+	// quota if it has none. A path that does not exist is zk.ErrNoNode; a
+	// path with a quota above or below it is a *QuotaRefusal.
 	SetQuota(ctx context.Context, path string, q Quota) error
-	// ListQuota returns path's limits and usage; zk.ErrNoNode if it has no
-	// quota.
+	// ListQuota returns path's limits (-1: none) and usage; zk.ErrNoNode if
+	// it has no quota.
 	ListQuota(ctx context.Context, path string) (Quota, QuotaUsage, error)
 	// DelQuota removes path's quota, or with clear set only the limits
-	// whose field in clear is not -1.
+	// whose field in clear is not -1; zk.ErrNoNode if it has no quota.
 	DelQuota(ctx context.Context, path string, clear *Quota) error
 }
+
+// QuotaRefusal is a setquota refused for a quota above or below the path,
+// with ZooKeeper's sentence ("/a/b has a parent /a which has a quota").
+type QuotaRefusal struct {
+	Reason string
+	Err    error
+}
+
+func (r *QuotaRefusal) Error() string { return r.Reason }
+func (r *QuotaRefusal) Unwrap() error { return r.Err }
 
 // errQuotasUnsupported answers setquota, listquota and delquota on a
 // service without quotas.

@@ -61,11 +61,26 @@ func (sh *Shell) setQuota(tokens []string) error {
 	}
 	ctx, cancel := sh.call()
 	defer cancel()
-	if err := qc.SetQuota(ctx, path, q); err != nil {
-		if errors.Is(err, zk.ErrBadArguments) || errors.Is(err, zk.ErrNoNode) {
-			return cliErr(err.Error()) // ZooKeeper's own sentence, as zkCli prints it
-		}
+	var refusal *QuotaRefusal
+	err = qc.SetQuota(ctx, path, q)
+	switch {
+	case errors.As(err, &refusal):
+		return cliErr(refusal.Reason)
+	case errors.Is(err, zk.ErrNoNode):
+		return cliErr(path + " does not exist.")
+	case err != nil:
 		return wrapErr(err, path)
+	}
+	// zkCli warns when the quota is already exceeded.
+	limits, usage, err := qc.ListQuota(ctx, path)
+	if err != nil {
+		return wrapErr(err, path)
+	}
+	if (limits.Count > -1 && limits.Count < usage.Count) || (limits.CountHard > -1 && limits.CountHard < usage.Count) {
+		fmt.Fprintf(sh.out, "[Warning]: the count quota you create is less than the existing count:%d\n", usage.Count)
+	}
+	if (limits.Bytes > -1 && limits.Bytes < usage.Bytes) || (limits.BytesHard > -1 && limits.BytesHard < usage.Bytes) {
+		fmt.Fprintf(sh.out, "[Warning]: the bytes quota you create is less than the existing bytes:%d\n", usage.Bytes)
 	}
 	return nil
 }

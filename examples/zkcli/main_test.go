@@ -138,3 +138,36 @@ func TestLineEditorRandomKeys(t *testing.T) {
 		}
 	}
 }
+
+// noQuotas is a session of a service without quotas (the Conn interface
+// alone).
+type noQuotas struct{ Conn }
+
+// TestQuotasUnsupported: on a service without quotas, setquota, listquota
+// and delquota say so (after checking their arguments, as zkCli does).
+func TestQuotasUnsupported(t *testing.T) {
+	b, err := openEmbedded(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sh := NewShell(ShellConfig{Backend: b, Out: &out, Err: &out})
+	defer sh.Close() //nolint:errcheck // test cleanup
+	if err := sh.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	sh.conn = noQuotas{sh.conn}
+	sh.PrintEvents()
+	out.Reset()
+	for _, line := range []string{"setquota -n 5 /", "listquota /a", "delquota -n /a", "setquota /a"} {
+		sh.ExecuteLine(line)
+	}
+	want := "quotas are not supported by this peer\n" +
+		"quotas are not supported by this peer\n" +
+		"quotas are not supported by this peer\n" +
+		"org.apache.commons.cli.MissingOptionException: Missing required option: " +
+		"[-n num soft quota, -b bytes soft quota, -N num hard quota, -B bytes hard quota]\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

@@ -83,13 +83,14 @@ func diffLines(want, got string) string {
 	return ""
 }
 
-// TestTranscriptsMatchZkCli replays the seeds' zkCli sessions, and a
-// session of bad commands and bad arguments, through the shell and checks
+// TestTranscriptsMatchZkCli replays the seeds' zkCli sessions, a session
+// of bad commands and bad arguments and one of the quota commands through
+// the shell and checks
 // its output is what ZooKeeper 3.8's zkCli printed for the same lines
 // (testdata/real, recorded by testdata/capture.py against a real
 // ZooKeeper; see testdata/README.md), zxids, times and addresses aside.
 func TestTranscriptsMatchZkCli(t *testing.T) {
-	for _, name := range []string{"seeds", "errors"} {
+	for _, name := range []string{"seeds", "errors", "quota"} {
 		t.Run(name, func(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join("testdata", "real", name+".txt"))
 			if err != nil {
@@ -105,10 +106,10 @@ func TestTranscriptsMatchZkCli(t *testing.T) {
 
 // TestTranscriptsOwn checks sessions whose expected output is zk's own
 // (testdata/own): where zkCli's behaviour cannot or should not be copied
-// (it dies on a bad number; this peer has no quotas yet; ...), each
-// explained in the session's comments. -update rewrites them.
+// (it dies on a bad number; ...), each explained in the session's
+// comments. -update rewrites them.
 func TestTranscriptsOwn(t *testing.T) {
-	for _, name := range []string{"zk_only", "quota"} {
+	for _, name := range []string{"zk_only"} {
 		t.Run(name, func(t *testing.T) {
 			got := normalize(transcript(t, readSession(t, name)))
 			file := filepath.Join("testdata", "own", name+".txt")
@@ -138,57 +139,5 @@ func TestNormalizeKeepsWhatMatters(t *testing.T) {
 		"ctime = <time>\ndataVersion = 3\npZxid = 0x0\n"
 	if got := normalize(in); got != want {
 		t.Errorf("normalize:\n%s\nwant:\n%s", got, want)
-	}
-}
-
-// blocks splits a transcript into its commands' outputs, keyed by the
-// command line (the prompt's number and the line).
-func blocks(transcript string) (keys []string, outs map[string]string) {
-	outs = map[string]string{}
-	key := ""
-	for _, line := range strings.SplitAfter(transcript, "\n") {
-		if strings.HasPrefix(line, "[zk: ") {
-			key = line[strings.Index(line, ")")+1:]
-			keys = append(keys, key)
-			continue
-		}
-		if key != "" && !strings.HasPrefix(line, "[exit ") {
-			outs[key] += line
-		}
-	}
-	return keys, outs
-}
-
-// TestQuotaArgumentsMatchZkCli: this peer has no quotas yet, but setquota,
-// listquota and delquota parse their arguments as zkCli does before they
-// reach the peer: wherever zkCli rejected a line of the quota session for
-// its arguments (Commons CLI's errors, the usage line), the shell prints
-// the same. The other lines answer that quotas are not supported
-// (testdata/own/quota.txt); testdata/real/quota.txt is what they will
-// print once the peer keeps quotas.
-func TestQuotaArgumentsMatchZkCli(t *testing.T) {
-	real, err := os.ReadFile(filepath.Join("testdata", "real", "quota.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, want := blocks(normalize(string(real)))
-	_, got := blocks(normalize(transcript(t, readSession(t, "quota"))))
-	checked := 0
-	for _, k := range keys {
-		w := want[k]
-		argErr := strings.HasPrefix(w, "org.apache.commons.cli.")
-		for _, name := range []string{"setquota", "listquota", "delquota"} {
-			argErr = argErr || w == name+" "+commandUsages[name]+"\n"
-		}
-		if !argErr {
-			continue
-		}
-		checked++
-		if got[k] != w {
-			t.Errorf("%s: got %q, zkCli printed %q", strings.TrimSpace(k), got[k], w)
-		}
-	}
-	if checked < 5 {
-		t.Errorf("only %d argument errors compared: the quota session no longer has them", checked)
 	}
 }
