@@ -65,13 +65,13 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	db, err := t.openDB(name, true)
+	db, h, err := t.openDB(name, true)
 	if err != nil {
 		return 0, err
 	}
 	m, err := fillDB(db, r)
 	if err == nil {
-		err = db.Flush()
+		err = h.flush(db)
 	}
 	if err != nil {
 		err = errors.Join(err, db.Close(), fs.RemoveAll(fs.PathJoin(dir, name)))
@@ -82,7 +82,7 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 		return 0, t.fail(fmt.Errorf("znode: restore: %w", err))
 	}
 	old, oldName := t.db, t.name
-	t.db, t.name = db, name
+	t.db, t.health, t.name = db, h, name
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	t.failed.Store(nil)

@@ -12,6 +12,7 @@ import (
 // flush executes every Ready the core has: send, persist (each op durable),
 // send what had to wait for the disk, apply, then tell the core.
 func (p *peer) flush() {
+	defer p.noteFailure()
 	for !p.failed() && p.node.HasReady() {
 		rd := p.node.Ready()
 		p.send(rd.Send)
@@ -163,6 +164,19 @@ func (p *peer) synced(results []zab.SyncResult) {
 			continue
 		}
 		r.answer(reply{zxid: s.Zxid})
+	}
+}
+
+// noteFailure tells the listener, once, that the peer failed: the status
+// is already failed (Ensemble.fail), but a failure may happen off the loop
+// (a background snapshot), and listeners run on the loop.
+func (p *peer) noteFailure() {
+	if p.failReported || !p.failed() {
+		return
+	}
+	p.failReported = true
+	if f := p.cfg.Listener.StatusChanged; f != nil {
+		f(p.e.Status())
 	}
 }
 
