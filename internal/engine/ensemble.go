@@ -48,6 +48,7 @@ type Ensemble struct {
 
 	sessMu   sync.Mutex
 	sessions map[int64]*Session // attached to this peer
+	reserved int                // slots taken by sessions being opened (MaxClientCnxns)
 	ids      *sessionIDs
 
 	peer *peer // owned by the loop goroutine after start
