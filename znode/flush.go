@@ -79,3 +79,95 @@ func (h *dbHealth) flush(db *pebble.DB) error {
 		return fmt.Errorf("znode: flush: %w", h.err)
 	}
 }
+
+// Defaults of Options.FlushEntries and Options.FlushBytes: a crash
+// replays at most twice that (8192 txns, 8 MiB of batches), a small
+// fraction of a second. Smaller intervals make Pebble compact more.
+const (
+	DefaultFlushEntries = 4096
+	DefaultFlushBytes   = 4 << 20
+)
+
+// l0CompactionThreshold is the number of L0 sublevels that starts an L0
+// compaction. The tree flushes every few MiB and every flush overlaps the
+// whole key range (the meta key and parents are rewritten by every txn), so
+// Pebble's default (4) would rewrite the base level every few flushes; 16
+// spends less on compaction than it costs reads.
+const l0CompactionThreshold = 16
+
+// autoFlush bounds what the log must replay after a crash. Pebble's WAL is
+// off, so what was applied since the tree's last flush exists only in
+// memory; after FlushEntries txns or FlushBytes of batches the tree starts
+// a flush in the background, and before it starts the next one it waits
+// for the previous one. So at any moment the last finished flush is at
+// most two intervals behind the applied zxid: a crash replays at most
+// 2*FlushEntries txns (and 2*FlushBytes of batches, plus one txn).
+type autoFlush struct {
+	mu      sync.Mutex
+	entries int   // txns applied since the last flush started
+	bytes   int64 // batch bytes applied since the last flush started
+	pending <-chan struct{}
+	at      int64 // the applied zxid the pending flush makes durable
+}
+
+// settle records a pending flush that finished; f.mu is held.
+func (t *Tree) settleFlush() {
+	f := &t.auto
+	if f.pending == nil {
+		return
+	}
+	select {
+	case <-f.pending:
+		t.advanceDurable(f.at)
+		f.pending = nil
+	default:
+	}
+}
+
+// advanceDurable raises the durable zxid to zxid.
+func (t *Tree) advanceDurable(zxid int64) {
+	for {
+		d := t.durable.Load()
+		if d >= zxid || t.durable.CompareAndSwap(d, zxid) {
+			return
+		}
+	}
+}
+
+// afterApply counts the txn just applied at zxid (a batch of n bytes) and
+// starts a flush when the interval is full, first waiting for the previous
+// one if it is still running.
+func (t *Tree) afterApply(zxid int64, n int) error {
+	f := &t.auto
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t.settleFlush()
+	f.entries++
+	f.bytes += int64(n)
+	if t.opts.FlushEntries < 0 || (f.entries < t.opts.FlushEntries && f.bytes < t.opts.FlushBytes) {
+		return nil
+	}
+	if f.pending != nil {
+		select {
+		case <-f.pending:
+			t.settleFlush()
+		case <-t.health.failedC:
+			return t.fail(fmt.Errorf("znode: flush: %w", t.health.err))
+		}
+	}
+	flushed, err := t.db.AsyncFlush()
+	if err != nil {
+		return t.fail(fmt.Errorf("znode: flush: %w", err))
+	}
+	f.pending, f.at = flushed, zxid
+	f.entries, f.bytes = 0, 0
+	return nil
+}
+
+// resetAutoFlush forgets the flush under way (Restore replaced the DB).
+func (t *Tree) resetAutoFlush() {
+	f := &t.auto
+	f.mu.Lock()
+	f.entries, f.bytes, f.pending, f.at = 0, 0, nil, 0
+	f.mu.Unlock()
+}

@@ -64,3 +64,54 @@ func TestFlushOnFullDisk(t *testing.T) {
 		t.Fatal("Close hung on a full disk")
 	}
 }
+
+// TestAutoFlushBoundsCrashLoss applies many txns and crashes (a clone of
+// the strict in-memory FS keeps only what was synced) after each of a few
+// counts: the reopened tree is never more than two flush intervals behind
+// what was applied, so the log never replays more than that.
+func TestAutoFlushBoundsCrashLoss(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		entries int
+		bytes   int64
+		data    []byte
+		bound   int // txns a crash may lose
+	}{
+		{"entries", 40, 1 << 30, nil, 2 * 40},
+		// 1 KiB nodes: a batch holds more than the data, so 32 KiB of
+		// batches hold fewer than 32 txns.
+		{"bytes", 1 << 20, 32 << 10, kib, 2 * 32},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mem := vfs.NewCrashableMem()
+			opts := testOptions(mem)
+			opts.FlushEntries, opts.FlushBytes = c.entries, c.bytes
+			tr, err := Open(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			h := &harness{t: t, tree: tr, zxid: 0x100000000, now: 1_700_000_000_000}
+			for i := 0; i < 1000; i++ {
+				h.ok(Txn{Type: TxnCreate, Path: fmt.Sprintf("/n%04d", i), Data: c.data, ACL: OpenACLUnsafe()})
+				if i%97 != 96 {
+					continue
+				}
+				clone := mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
+				re, err := Open(testOptions(clone))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := re.Applied()
+				re.Close()
+				if lost := h.zxid - max(got, 0x100000000); lost > int64(c.bound) {
+					t.Fatalf("after %d txns a crash lost %d of them from the tree (the log must replay them), want at most %d",
+						i+1, lost, c.bound)
+				}
+			}
+			if d := tr.Durable(); h.zxid-d > int64(c.bound) {
+				t.Fatalf("durable %#x, applied %#x: more than %d behind", d, h.zxid, c.bound)
+			}
+		})
+	}
+}

@@ -30,6 +30,14 @@ type Options struct {
 	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
 	// with a small memtable and grows it up to this size.
 	MemTableSize uint64
+	// FlushEntries and FlushBytes bound what a crash loses from the tree
+	// (the log replays it): after FlushEntries txns, or FlushBytes of
+	// Pebble batches, applied since the last flush started, the tree
+	// starts another in the background; a crash loses at most twice that
+	// (see autoFlush). Defaults DefaultFlushEntries, DefaultFlushBytes; a
+	// negative FlushEntries leaves flushing to Pebble (a full memtable).
+	FlushEntries int
+	FlushBytes   int64
 }
 
 // ErrZxidOrder reports an Apply whose zxid is not above the applied zxid.
@@ -53,6 +61,7 @@ type Tree struct {
 
 	applied atomic.Pointer[meta]
 	durable atomic.Int64
+	auto    autoFlush
 	failed  atomic.Pointer[error]
 
 	closeOnce sync.Once
@@ -77,6 +86,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.FlushEntries == 0 {
+		o.FlushEntries = DefaultFlushEntries
+	}
+	if o.FlushBytes <= 0 {
+		o.FlushBytes = DefaultFlushBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -186,6 +201,8 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 	// Every create looks up a key that does not exist yet: bloom filters
 	// keep those lookups from reading blocks of every level.
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	o.L0CompactionThreshold = l0CompactionThreshold
+	o.L0StopWritesThreshold = 3 * l0CompactionThreshold // Pebble's ratio
 	dir := t.opts.FS.PathJoin(t.opts.Dir, name)
 	db, err = pebble.Open(dir, o)
 	if err != nil {
@@ -246,17 +263,18 @@ func (t *Tree) Flush() (int64, error) {
 	if err := t.health.flush(t.db); err != nil {
 		return t.durable.Load(), t.fail(err)
 	}
-	for {
-		d := t.durable.Load()
-		if d >= zxid || t.durable.CompareAndSwap(d, zxid) {
-			return max(d, zxid), nil
-		}
-	}
+	t.advanceDurable(zxid)
+	return t.durable.Load(), nil
 }
 
 // Durable returns the zxid known to be durable: what Open found, or the
-// last Flush or Restore.
-func (t *Tree) Durable() int64 { return t.durable.Load() }
+// last flush (Flush, or one the tree started itself) or Restore.
+func (t *Tree) Durable() int64 {
+	t.auto.mu.Lock()
+	t.settleFlush()
+	t.auto.mu.Unlock()
+	return t.durable.Load()
+}
 
 // Apply applies txn at zxid. See the package documentation.
 func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
@@ -306,6 +324,9 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
 	}
 	t.applied.Store(&next)
+	if err := t.afterApply(zxid, b.Len()); err != nil {
+		return Result{}, nil, err
+	}
 	return res, changes, nil
 }
 
