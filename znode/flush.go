@@ -134,33 +134,35 @@ func (t *Tree) advanceDurable(zxid int64) {
 	}
 }
 
-// afterApply counts the txn just applied at zxid (a batch of n bytes) and
-// starts a flush when the interval is full, first waiting for the previous
-// one if it is still running.
-func (t *Tree) afterApply(zxid int64, n int) error {
+// beforeCommit runs before the batch of a txn (n bytes) is committed on
+// top of the applied zxid: if the txns applied since the last flush
+// started fill an interval, it starts a flush of them (up to applied),
+// first waiting for the previous flush if it still runs; then it counts
+// the new batch.
+func (t *Tree) beforeCommit(applied int64, n int) error {
 	f := &t.auto
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t.settleFlush()
+	full := f.entries >= t.opts.FlushEntries || f.bytes >= t.opts.FlushBytes
+	if t.opts.FlushEntries > 0 && full {
+		if f.pending != nil {
+			select {
+			case <-f.pending:
+				t.settleFlush()
+			case <-t.health.failedC:
+				return t.fail(fmt.Errorf("znode: flush: %w", t.health.err))
+			}
+		}
+		flushed, err := t.db.AsyncFlush()
+		if err != nil {
+			return t.fail(fmt.Errorf("znode: flush: %w", err))
+		}
+		f.pending, f.at = flushed, applied
+		f.entries, f.bytes = 0, 0
+	}
 	f.entries++
 	f.bytes += int64(n)
-	if t.opts.FlushEntries < 0 || (f.entries < t.opts.FlushEntries && f.bytes < t.opts.FlushBytes) {
-		return nil
-	}
-	if f.pending != nil {
-		select {
-		case <-f.pending:
-			t.settleFlush()
-		case <-t.health.failedC:
-			return t.fail(fmt.Errorf("znode: flush: %w", t.health.err))
-		}
-	}
-	flushed, err := t.db.AsyncFlush()
-	if err != nil {
-		return t.fail(fmt.Errorf("znode: flush: %w", err))
-	}
-	f.pending, f.at = flushed, zxid
-	f.entries, f.bytes = 0, 0
 	return nil
 }
 

@@ -81,9 +81,10 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 		_ = db.Close()
 		return 0, t.fail(fmt.Errorf("znode: restore: %w", err))
 	}
-	old, oldName := t.db, t.name
-	t.db, t.health, t.name = db, h, name
+	t.health = h
 	t.resetAutoFlush()
+	old, oldName := t.db, t.name
+	t.db, t.name = db, name
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	t.failed.Store(nil)

@@ -142,7 +142,8 @@ func (t *Tree) open() error {
 		_ = db.Close()
 		return err
 	}
-	t.db, t.health, t.name = db, h, name
+	t.health = h
+	t.db, t.name = db, name
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
@@ -170,7 +171,8 @@ func (t *Tree) create() error {
 		_ = db.Close()
 		return fmt.Errorf("znode: create tree: %w", err)
 	}
-	t.db, t.health, t.name = db, h, name
+	t.health = h
+	t.db, t.name = db, name
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
@@ -320,13 +322,13 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 	if err := b.Set(metaKey, encodeMeta(next), nil); err != nil {
 		return Result{}, nil, t.fail(err)
 	}
+	if err := t.beforeCommit(cur.zxid, b.Len()); err != nil {
+		return Result{}, nil, err
+	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
 	}
 	t.applied.Store(&next)
-	if err := t.afterApply(zxid, b.Len()); err != nil {
-		return Result{}, nil, err
-	}
 	return res, changes, nil
 }
 

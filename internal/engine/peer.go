@@ -26,6 +26,8 @@ type peer struct {
 	node *zab.Node
 	zst  zab.Status
 
+	failReported bool // the listener heard of the fail-stop
+
 	// Leader only (nil otherwise).
 	pending *znode.Pending
 	tracker *session.Tracker
@@ -47,8 +49,6 @@ type peer struct {
 	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
 	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
 	reapTick int64                 // session ticks between container/TTL sweeps
-
-	failReported bool // the listener heard of the fail-stop
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
