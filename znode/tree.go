@@ -27,9 +27,6 @@ type Options struct {
 	MaxDataSize int          // default 1 MiB (1 << 20); must be > 0; the same on every peer
 	Logger      *slog.Logger // optional
 	CacheSize   int64        // Pebble block cache bytes; default 64 MiB (the memtables come on top)
-	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
-	// with a small memtable and grows it up to this size.
-	MemTableSize uint64
 	// FlushEntries and FlushBytes bound what a crash loses from the tree
 	// (the log replays it): after FlushEntries txns, or FlushBytes of
 	// Pebble batches, applied since the last flush started, the tree
@@ -38,6 +35,9 @@ type Options struct {
 	// negative FlushEntries leaves flushing to Pebble (a full memtable).
 	FlushEntries int
 	FlushBytes   int64
+	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
+	// with a small memtable and grows it up to this size.
+	MemTableSize uint64
 }
 
 // ErrZxidOrder reports an Apply whose zxid is not above the applied zxid.
