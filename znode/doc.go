@@ -96,9 +96,14 @@
 //
 // Pebble's own WAL is disabled: zk's log is the source of truth, and since
 // Apply refuses zxids at or below the applied one, the caller replays its log
-// only after Applied(). Flush makes everything applied durable and returns
-// its zxid; Durable reports the zxid known durable (what Open found, the
-// last Flush, or a Restore). Close flushes. Snapshots (WriteSnapshot) are a
+// only after Applied(). The tree starts a flush in the background every
+// Options.FlushEntries txns or FlushBytes of batches, so a crash loses (and
+// the log replays) at most two such intervals. Flush makes everything
+// applied durable and returns its zxid; Durable reports the zxid known
+// durable (what Open found, the last finished flush, or a Restore). A
+// failed flush (a full disk) fails the tree: Flush, Apply and Close return
+// instead of waiting for Pebble's retries. Close flushes unless the tree
+// failed; CloseNoFlush never does. Snapshots (WriteSnapshot) are a
 // checksummed stream read from a Pebble snapshot while Apply continues;
 // Restore verifies a stream completely and switches to it crash-atomically.
 //
