@@ -296,6 +296,10 @@ type EventListener = engine.EventListener
 //	// Close stops the peer: every goroutine it started is gone when it returns.
 //	// Sessions attached to it fail with ErrClosed from then on; their state in
 //	// the ensemble is untouched (they may be re-attached elsewhere, or expire).
+//	// Close returns the failure that stopped a failed peer, and an error of
+//	// its storage (a flush the disk refused): what the tree could not flush is
+//	// replayed from the log at the next start. Close always returns; a second
+//	// Close returns nil.
 //	func (e *Ensemble) Close() error
 //
 //	// ExpireSession expires a session on purpose, as Curator's KillSession does
