@@ -414,7 +414,9 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) Close(ctx context.Context) error
 //
 //	// Create makes a node and returns its path (with the sequence suffix for a
-//	// sequential mode).
+//	// sequential mode). data nil makes a node whose data is null, data of
+//	// length 0 (non-nil) one whose data is empty: Get tells them apart, as
+//	// ZooKeeper's getData returns null or a zero-length array.
 //	func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...CreateOption) (string, error)
 //
 //	// Delete deletes a node if its version is version (-1: any; every other
@@ -456,7 +458,10 @@ type CreateOption = engine.CreateOption
 //	// fires on its change or deletion, on a missing one on its creation.
 //	func (s *Session) ExistsW(ctx context.Context, path string) (bool, Stat, <-chan Event, error)
 //
-//	// Get returns a node's data and Stat. It needs READ permission.
+//	// Get returns a node's data and Stat. It needs READ permission. The data
+//	// is nil when the node's data is null (created or set with nil data) and a
+//	// non-nil empty slice when it is empty, as ZooKeeper keeps them apart; the
+//	// caller owns it.
 //	func (s *Session) Get(ctx context.Context, path string) ([]byte, Stat, error)
 //
 //	// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.8 it needs READ or
@@ -498,7 +503,8 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) RemoveWatches(ctx context.Context, path string, typ WatcherType) error
 //
 //	// Set replaces a node's data if its version is version (-1: any) and returns
-//	// the new Stat. It needs WRITE permission. Every int32 is a valid expected
+//	// the new Stat. It needs WRITE permission. As in Create, nil data is null
+//	// and non-nil data of length 0 is empty. Every int32 is a valid expected
 //	// version, as in ZooKeeper: the comparison with the node's version decides
 //	// (ErrNoNode, ErrBadVersion); a version that passed MaxInt32 is negative.
 //	func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error)
