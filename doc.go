@@ -373,12 +373,14 @@ type CreateOption = engine.CreateOption
 // Methods:
 //
 //	// AddAuth adds an identity to the session, as ZooKeeper's addauth:
-//	//   - "digest": auth is any credential, usually "user:password"; the
-//	//     identity is "user:" + base64(sha1(auth)), user being what precedes the
-//	//     first colon (all of auth if it has none), exactly as ZooKeeper's
-//	//     DigestAuthenticationProvider computes it, so existing ZooKeeper digest
-//	//     ACLs and super digests work. A digest equal to Config.SuperDigest
-//	//     makes the session the super user.
+//	//   - "digest": auth is any credential, usually "user:password", even
+//	//     empty (non-nil); the identity is "user:" + base64(sha1(auth)), user
+//	//     being what precedes the first colon (all of auth if it has none),
+//	//     exactly as ZooKeeper's DigestAuthenticationProvider computes it, so
+//	//     existing ZooKeeper digest ACLs and super digests work. A digest equal
+//	//     to Config.SuperDigest makes the session the super user. A nil auth
+//	//     is a null credential, which ZooKeeper refuses (AUTHFAILED, the
+//	//     connection closed): it fails with ErrAuthFailed.
 //	//   - "ip": accepted and ignored. The ip identity is where the client really
 //	//     connects from, declared by the host with WithClientAddr; a session
 //	//     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
@@ -478,6 +480,17 @@ type CreateOption = engine.CreateOption
 //
 //	// ID returns the session id (this peer's id in the high byte).
 //	func (s *Session) ID() int64
+//
+//	// Identities returns the session's authenticated identities, as
+//	// ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
+//	// declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
+//	// AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
+//	// shows only the user, before the colon) and, right after the digest
+//	// that matched Config.SuperDigest, {"super", ""}. They come in the order
+//	// the session gained them (a ZooKeeper server lists them in a hash set's
+//	// order). The slice is the caller's. It is what the client port answers
+//	// to whoAmI.
+//	func (s *Session) Identities() []Identity
 //
 //	// ListQuota returns the quota on path and its usage, as zkCli's listquota
 //	// reads them. A path without a quota is ErrNoNode. It needs READ on the
@@ -608,6 +621,15 @@ type ACL = engine.ACL
 
 // Perm is a set of ACL permissions.
 type Perm = engine.Perm
+
+// Identity is one authenticated identity of a session
+// (Session.Identities).
+//
+// Fields:
+//
+//	Scheme string
+//	ID string
+type Identity = engine.Identity
 
 // CreateMode is the kind of node Create makes.
 type CreateMode = engine.CreateMode

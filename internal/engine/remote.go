@@ -14,8 +14,9 @@ import (
 // the engine beyond the public Session API: a remote session is an engine
 // Session, and these methods let the wire layer keep ZooKeeper's per-session
 // watch table (one registration per session, path and kind, its own sink),
-// learn a session's identities, detach a session whose connection dropped,
-// and run its listener as a goroutine the Ensemble owns. They hang on the
+// detach a session whose connection dropped, and run its listener as a
+// goroutine the Ensemble owns (the session's identities, for whoAmI, are
+// Session.Identities). They hang on the
 // Remote and RemoteSession views, not on Ensemble and Session, so that they
 // stay out of the public API (the root re-exports Ensemble and Session).
 
@@ -101,13 +102,6 @@ func (r Remote) NodeCount() (int64, error) {
 	}
 	n, err := e.tree.AllChildrenNumber("/")
 	return n + 1, err
-}
-
-// Identities returns the session's authenticated identities and whether it
-// is the super user, as ZooKeeper's whoAmI reports them.
-func (s RemoteSession) Identities() ([]znode.Identity, bool) {
-	ids, super := s.identities()
-	return append([]znode.Identity(nil), ids...), super
 }
 
 // Detach forgets the session on this peer without closing it: the peer no

@@ -159,6 +159,27 @@ func (s *Session) identities() ([]znode.Identity, bool) {
 	return s.ids, s.super
 }
 
+// Identities returns the session's authenticated identities, as
+// ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
+// declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
+// AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
+// shows only the user, before the colon) and, right after the digest
+// that matched Config.SuperDigest, {"super", ""}. They come in the order
+// the session gained them (a ZooKeeper server lists them in a hash set's
+// order). The slice is the caller's. It is what the client port answers
+// to whoAmI.
+func (s *Session) Identities() []Identity {
+	ids, super := s.identities()
+	out := make([]Identity, 0, len(ids)+1)
+	for _, id := range ids {
+		out = append(out, id)
+		if super && id.Scheme == znode.SchemeDigest && id.ID == s.e.cfg.SuperDigest {
+			out = append(out, Identity{Scheme: "super"})
+		}
+	}
+	return out
+}
+
 // allowed reports whether the session may do perm on a node with acl.
 func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
 	ids, super := s.identities()
@@ -166,12 +187,14 @@ func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
 }
 
 // AddAuth adds an identity to the session, as ZooKeeper's addauth:
-//   - "digest": auth is any credential, usually "user:password"; the
-//     identity is "user:" + base64(sha1(auth)), user being what precedes the
-//     first colon (all of auth if it has none), exactly as ZooKeeper's
-//     DigestAuthenticationProvider computes it, so existing ZooKeeper digest
-//     ACLs and super digests work. A digest equal to Config.SuperDigest
-//     makes the session the super user.
+//   - "digest": auth is any credential, usually "user:password", even
+//     empty (non-nil); the identity is "user:" + base64(sha1(auth)), user
+//     being what precedes the first colon (all of auth if it has none),
+//     exactly as ZooKeeper's DigestAuthenticationProvider computes it, so
+//     existing ZooKeeper digest ACLs and super digests work. A digest equal
+//     to Config.SuperDigest makes the session the super user. A nil auth
+//     is a null credential, which ZooKeeper refuses (AUTHFAILED, the
+//     connection closed): it fails with ErrAuthFailed.
 //   - "ip": accepted and ignored. The ip identity is where the client really
 //     connects from, declared by the host with WithClientAddr; a session
 //     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
