@@ -127,9 +127,21 @@ type Server = engine.Server
 //
 //	MaxSessionTimeout time.Duration
 //
-//	// MaxClientCnxns limits the sessions attached to this peer at once (0 =
-//	// no limit; ZooKeeper limits connections per client address).
+//	// MaxClientCnxns limits what one client address holds on this peer at
+//	// once, as ZooKeeper's maxClientCnxns limits a client IP's connections
+//	// to a server (0 = no limit, the default here; zoo.cfg without the key
+//	// gives ZooKeeper's 60). The client port refuses a connection over it
+//	// as it accepts it; in process, NewSession and Reattach of a session
+//	// whose WithClientAddr names an address holding as many fail with
+//	// ErrConnectionLoss. A session opened without WithClientAddr is the
+//	// host's own and does not count (MaxSessions bounds all of them).
 //	MaxClientCnxns int
+//
+//	// MaxSessions limits the sessions attached to this peer at once,
+//	// whatever their address, in process and on the client port alike (0 =
+//	// no limit, the default). zk's own: ZooKeeper has no such bound. Over it
+//	// NewSession and Reattach fail with ErrConnectionLoss.
+//	MaxSessions int
 //
 //	// SnapCount is the number of transactions between snapshots (default
 //	// 100000; as in ZooKeeper a peer snapshots after a random count in
@@ -240,8 +252,8 @@ type Server = engine.Server
 //
 //	// FourLetterWords lists the four-letter words the client port answers
 //	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
-//	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
-//	// of one client address, as in ZooKeeper.
+//	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
+//	// one client address, as in ZooKeeper.
 //	FourLetterWords []string
 //
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create

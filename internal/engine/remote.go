@@ -77,17 +77,24 @@ func (r Remote) SyncApplied(ctx context.Context) error { return r.e.syncBarrier(
 // sessions with watches on this peer.
 func (r Remote) WatchCount() (watches, paths, sessions int) { return r.e.watches.Count() }
 
-// NewSession opens a session as Ensemble.NewSession does.
+// NewSession opens a session as Ensemble.NewSession does, for a connection
+// the client port admitted: MaxClientCnxns was applied to the connection,
+// so the session does not count under its address again (slots.go).
 func (r Remote) NewSession(ctx context.Context, opts ...SessionOption) (RemoteSession, error) {
-	s, err := r.e.NewSession(ctx, opts...)
+	s, err := r.e.NewSession(ctx, append(opts, connCounted)...)
 	return RemoteSession{s}, err
 }
 
-// Reattach re-attaches a session as Ensemble.Reattach does.
+// Reattach re-attaches a session as Ensemble.Reattach does, for a
+// connection the client port admitted (see NewSession).
 func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (RemoteSession, error) {
-	s, err := r.e.Reattach(ctx, id, password, opts...)
+	s, err := r.e.Reattach(ctx, id, password, append(opts, connCounted)...)
 	return RemoteSession{s}, err
 }
+
+// connCounted marks a session of the client port, whose connection was
+// counted for MaxClientCnxns when it was accepted.
+func connCounted(o *sessionOpts) { o.connCounted = true }
 
 // Status returns the peer's status.
 func (r Remote) Status() Status { return r.e.Status() }
@@ -112,7 +119,7 @@ func (r Remote) NodeCount() (int64, error) {
 func (s RemoteSession) Detach() {
 	s.e.sessMu.Lock()
 	if s.e.sessions[s.id] == s.Session {
-		delete(s.e.sessions, s.id)
+		s.e.forgetLocked(s.Session)
 	}
 	s.e.sessMu.Unlock()
 }

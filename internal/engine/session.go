@@ -30,6 +30,8 @@ type Session struct {
 	ids   []znode.Identity
 	super bool
 
+	slotAddr string // the address its slot counts under (slots.go); guarded by Ensemble.sessMu
+
 	state   atomic.Uint32 // SessionState
 	closing atomic.Bool   // Close was called: the CloseSession is ours
 	states  chan SessionState
@@ -40,9 +42,10 @@ type Session struct {
 type SessionOption func(*sessionOpts)
 
 type sessionOpts struct {
-	timeout    time.Duration
-	clientAddr string // the normalized ip identity, or ""
-	err        error  // a bad option, reported by NewSession and Reattach
+	timeout     time.Duration
+	clientAddr  string // the normalized ip identity, or ""
+	connCounted bool   // a client port session: MaxClientCnxns counted its connection
+	err         error  // a bad option, reported by NewSession and Reattach
 }
 
 // sessionOptions applies opts and reports the first bad one.
@@ -62,7 +65,8 @@ func WithSessionTimeout(d time.Duration) SessionOption {
 
 // WithClientAddr declares the address the session's client really connects
 // from. It becomes the session's only "ip" identity, the one ACLs of the ip
-// scheme match, as ZooKeeper takes it from the connection's remote address:
+// scheme match, and the address Config.MaxClientCnxns counts the session
+// under, as ZooKeeper takes both from the connection's remote address:
 // a host that serves remote clients (a proxy, a wire protocol server) passes
 // each client's address here when it opens or reattaches the session. addr
 // is an IP address, or ip:port (the port is ignored); an IPv4-mapped IPv6
