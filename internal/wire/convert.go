@@ -33,15 +33,6 @@ func fromACL(acl []jute.ACL) []znode.ACL {
 	return out
 }
 
-// data returns a node's data as the wire carries it: never null, since zk
-// does not keep null apart from empty.
-func data(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
 // action is what a failed request does to its connection.
 type action uint8
 

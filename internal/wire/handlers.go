@@ -126,7 +126,7 @@ func (c *conn) read(op int32, rec jute.Record) (jute.Record, error) {
 	case jute.OpGetData:
 		r := rec.(*jute.PathWatchRequest)
 		b, st, err := s.GetRemote(c.ctx, r.Path, c.watcher(r.Watch))
-		return &jute.GetDataResponse{Data: data(b), Stat: toStat(st)}, err
+		return &jute.GetDataResponse{Data: b, Stat: toStat(st)}, err // nil: null data
 	case jute.OpExists:
 		r := rec.(*jute.PathWatchRequest)
 		st, err := s.ExistsRemote(c.ctx, r.Path, c.watcher(r.Watch))

@@ -128,7 +128,7 @@ func (c *conn) multiRead(r *jute.MultiRequest) (jute.Record, error) {
 		case rr.Err != nil:
 			out.Results[i] = jute.MultiResult{Type: jute.OpError, Err: codeOf(rr.Err)}
 		case r.Ops[i].Type == jute.OpGetData:
-			out.Results[i] = jute.MultiResult{Type: jute.OpGetData, Data: data(rr.Data), Stat: toStat(rr.Stat)}
+			out.Results[i] = jute.MultiResult{Type: jute.OpGetData, Data: rr.Data, Stat: toStat(rr.Stat)}
 		default:
 			ch := rr.Children
 			if ch == nil {

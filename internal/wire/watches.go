@@ -231,20 +231,18 @@ func (c *conn) auth(xid int32, r *jute.AuthPacket) bool {
 	return code == 0
 }
 
-// whoAmI lists the session's identities as ZooKeeper reports them: the
-// digest user's name, the ip address, and "super" for the super user.
+// whoAmI lists the session's identities (Session.Identities) as ZooKeeper
+// reports them: the digest user's name (before the colon), the ip address,
+// and "super" with no user for the super user.
 func (c *conn) whoAmI() jute.Record {
-	ids, super := c.sess.Identities()
-	out := &jute.WhoAmIResponse{ClientInfo: make([]jute.ClientInfo, 0, len(ids)+1)}
+	ids := c.sess.Identities()
+	out := &jute.WhoAmIResponse{ClientInfo: make([]jute.ClientInfo, 0, len(ids))}
 	for _, id := range ids {
 		user := id.ID
 		if id.Scheme == "digest" {
 			user, _, _ = strings.Cut(id.ID, ":")
 		}
 		out.ClientInfo = append(out.ClientInfo, jute.ClientInfo{AuthScheme: id.Scheme, User: user})
-	}
-	if super {
-		out.ClientInfo = append(out.ClientInfo, jute.ClientInfo{AuthScheme: "super", User: ""})
 	}
 	return out
 }
