@@ -87,7 +87,7 @@ func allowedFor(pkg string) ([]string, bool) {
 	}
 	switch {
 	case strings.HasPrefix(pkg, "examples/"):
-		return []string{".", "recipes"}, true
+		return []string{".", "recipes", "examples/internal/"}, true
 	case pkg == "internal/sim", pkg == "internal/proctest", pkg == "internal/lint",
 		strings.HasPrefix(pkg, "zab/transport/"):
 		return nil, false // harnesses and test-support packages: anything
