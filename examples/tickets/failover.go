@@ -60,9 +60,11 @@ func (a *agency) lateWrite(ctx context.Context, c *conn, s sale) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch {
-	case errors.As(err, &r):
+	case errors.As(err, &r) && r.kind == fenced:
 		d.lateRefused++
 		d.out.Row(s.by, d.ticket(s.ticket), demo.Token(s.token), "late write REFUSED by the fence: "+r.reason)
+	case errors.As(err, &r):
+		d.out.Row(s.by, d.ticket(s.ticket), demo.Token(s.token), "late write refused, but not by the fence: "+r.reason)
 	case err == nil:
 		d.lateAccepted++
 		d.out.Row(s.by, d.ticket(s.ticket), demo.Token(s.token), "late write ACCEPTED: the fence failed")

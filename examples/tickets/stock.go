@@ -46,7 +46,19 @@ type sale struct {
 func soldPath(ticket int) string { return fmt.Sprintf("%s/ticket-%04d", soldDir, ticket) }
 
 // refusal is the stock's answer to a write it will not take.
-type refusal struct{ reason string }
+type refusal struct {
+	kind   refusalKind
+	reason string
+}
+
+// refusalKind says which check refused a write.
+type refusalKind int
+
+const (
+	fenced    refusalKind = iota + 1 // an older token than the newest seen
+	staleRead                        // the stock changed since it was read
+	duplicate                        // the ticket has a record already
+)
 
 func (r *refusal) Error() string { return r.reason }
 
@@ -85,20 +97,20 @@ func sell(ctx context.Context, sess *zk.Session, s sale, total int) error {
 		return err
 	}
 	if cur.Token > s.token {
-		return &refusal{fmt.Sprintf("the stock was written under token %s, newer than %s",
+		return &refusal{fenced, fmt.Sprintf("the stock was written under token %s, newer than %s",
 			demo.Token(cur.Token), demo.Token(s.token))}
 	}
 	if st.Version != s.version {
-		return &refusal{fmt.Sprintf("the stock changed since it was read (version %d, read at %d)", st.Version, s.version)}
+		return &refusal{staleRead, fmt.Sprintf("the stock changed since it was read (version %d, read at %d)", st.Version, s.version)}
 	}
 	next, _ := json.Marshal(stockState{Left: total - s.ticket, Token: s.token, By: s.by})
 	rec, _ := json.Marshal(soldRecord{By: s.by, Token: s.token})
 	_, err = sess.Multi(ctx, zk.SetOp(stockPath, next, s.version), zk.CreateOp(soldPath(s.ticket), rec))
 	switch {
 	case errors.Is(err, zk.ErrBadVersion):
-		return &refusal{"the stock changed since it was read (version check)"}
+		return &refusal{staleRead, "the stock changed since it was read (version check)"}
 	case errors.Is(err, zk.ErrNodeExists):
-		return &refusal{fmt.Sprintf("ticket #%d has a record already", s.ticket)}
+		return &refusal{duplicate, fmt.Sprintf("ticket #%d has a record already", s.ticket)}
 	}
 	return err
 }
