@@ -166,33 +166,31 @@ func (e *election) setup(ctx context.Context) error {
 	return err
 }
 
-// direct kills the leader of each term once it has run its jobs, until
-// the last term has run them.
+// direct kills the leader of each term once it has run its jobs, in
+// the order of the plan, then lets the last one run its jobs. A term that
+// ends on its own (leadership lost while the ensemble was not serving)
+// takes no kill: the next term gets it.
 func (e *election) direct(ctx context.Context) error {
-	for n := 1; n <= e.o.terms; {
+	for k := 1; k <= e.o.terms; k++ {
 		var t *term
 		err := e.waitFor(ctx, func() bool {
-			if len(e.terms) < n {
-				return false
-			}
-			t = e.terms[n-1]
-			return t.jobs >= e.o.jobs || t.end != 0
+			t = e.open
+			return t != nil && t.jobs >= e.o.jobs
 		})
 		if err != nil {
 			return err
 		}
-		if t.end != 0 { // it ended on its own: the next term is the one to kill
-			n++
-			continue
-		}
-		if n == e.o.terms {
+		if k == e.o.terms {
 			e.out.Event("the demo ends: every worker leaves the election (closes its selector)")
 			return nil
 		}
-		if err := e.kill(ctx, t, e.plan(n)); err != nil {
+		if err := e.kill(ctx, t, e.plan(k)); err != nil {
 			return err
 		}
-		n++
+		// The next kill is for a later term.
+		if err := e.waitFor(ctx, func() bool { return e.open != t }); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -23,15 +23,19 @@ type leadership struct {
 	token      int64
 	start, end float64
 	jobs       int
-	killedBy   string // "kill -9", "quit", "crash" or "" (the demo's end)
+	killedBy   string // "kill -9", "quit", "crash" or ""
+	how        string // how the term ended, as its end row says
 }
 
 // checkOutput checks the facts a run's output states: terms 1..n, one at
 // a time (each ends before the next begins, in the output and in time),
 // with strictly increasing tokens; jobs 1..jobs done by the leader only,
 // within its term (and never after the leader was killed, unless by the
-// crash of its peer: a job then in flight may complete); each term but the last ended by the planned kill of
-// its leader; the proof passed.
+// crash of its peer: a job then in flight may complete); the kills in the
+// planned order, each after its leader's jobs; the last term ended by the
+// demo's end; the proof passed. A term may also end on its own (its
+// leadership lost while the ensemble did not serve: a loaded machine);
+// the next term then takes the kill.
 func checkOutput(out string, terms, jobs int, plan []string) error {
 	var ts []*leadership
 	var cur *leadership
@@ -84,20 +88,32 @@ func checkOutput(out string, terms, jobs int, plan []string) error {
 				return fmt.Errorf("%q: ends no term that lasts", line)
 			}
 			cur.end, _ = strconv.ParseFloat(m[1], 64)
+			cur.how = m[5]
 			cur.killedBy, killed, cur = killed, "", nil
 		}
 	}
-	if len(ts) != terms || cur != nil {
+	if len(ts) < terms || cur != nil {
 		return fmt.Errorf("%d terms, want %d, all ended", len(ts), terms)
 	}
+	var kills []string
 	for i, t := range ts {
-		want := ""
-		if i < len(plan) {
-			want = plan[i]
+		last := i == len(ts)-1
+		switch {
+		case last && (t.killedBy != "" || t.how != "left the election"):
+			return fmt.Errorf("the last term ended by %q (%s), want the demo's end", t.killedBy, t.how)
+		case !last && t.killedBy == "" && !strings.HasSuffix(t.how, "leadership lost"):
+			return fmt.Errorf("term %d ended by %q without a kill", i+1, t.how)
+		case t.killedBy == "" && !last:
+			continue // lost on its own (the ensemble stopped serving): no kill for it
+		case t.jobs < jobs:
+			return fmt.Errorf("term %d: %d jobs, want %d before its end", i+1, t.jobs, jobs)
 		}
-		if t.jobs < jobs || t.killedBy != want {
-			return fmt.Errorf("term %d: %d jobs, ended by %q; want %d jobs, ended by %q", i+1, t.jobs, t.killedBy, jobs, want)
+		if t.killedBy != "" {
+			kills = append(kills, t.killedBy)
 		}
+	}
+	if strings.Join(kills, ", ") != strings.Join(plan, ", ") {
+		return fmt.Errorf("terms killed by %v, want %v", kills, plan)
 	}
 	if !strings.Contains(out, "\nOK: one leader at a time") || strings.Contains(out, "FAILED") || strings.Contains(out, "STILL LEADS") {
 		return errors.New("the proof did not pass")
@@ -152,6 +168,23 @@ func TestCheckerBites(t *testing.T) {
 	if err := checkOutput(good, 3, 1, plan); err != nil {
 		t.Fatalf("the good output is refused: %v", err)
 	}
+	// A term that ends on its own takes no kill: the next one does.
+	lost := strings.Join([]string{
+		"   0.136s  worker-c    LEADS term 1, token 0x10000000c",
+		"   0.157s  worker-c    job 1 done",
+		"   0.180s  worker-c    term 1 ended after 0.044s, 1 jobs: its peer lost the leader: leadership lost",
+		"   0.190s  worker-a    LEADS term 2, token 0x10000000d",
+		"   0.224s  worker-a    job 1 done",
+		"   0.274s  ── kill -9 worker-a: it stops at once; its session expires",
+		"   0.274s  worker-a    term 2 ended after 0.071s, 1 jobs: kill -9: session expired",
+		"   0.277s  worker-b    LEADS term 3, token 0x10000000e, 0.002s after worker-a's term ended",
+		"   0.395s  worker-b    job 1 done",
+		"   0.501s  worker-b    term 3 ended after 0.063s, 1 jobs: left the election",
+		"\nOK: one leader at a time; each successor took over after the previous term ended.",
+	}, "\n")
+	if err := checkOutput(lost, 2, 1, []string{"kill -9"}); err != nil {
+		t.Fatalf("an output with a term lost on its own is refused: %v", err)
+	}
 	swap := func(s, a, b string) string {
 		return strings.Replace(strings.Replace(strings.Replace(s, a, "\x00", 1), b, a, 1), "\x00", b, 1)
 	}
@@ -165,6 +198,8 @@ func TestCheckerBites(t *testing.T) {
 		"starts before the end": strings.Replace(good, "0.277s  worker-b    LEADS", "0.270s  worker-b    LEADS", 1),
 		"the wrong kill":        strings.Replace(good, "── worker-a quits:", "── kill -9 worker-a:", 1),
 		"a term missing":        strings.Join(lines[:8], "\n") + "\n" + lines[len(lines)-1],
+		"a term ended unkilled": strings.Replace(good, lines[6]+"\n", "", 1),
+		"the last term killed":  strings.Replace(good, "1 jobs: left the election", "1 jobs: kill -9: session expired", 1),
 		"the proof failed":      good + "\nFAILED: terms",
 	}
 	for name, out := range bad {

@@ -89,7 +89,7 @@ func (e *election) prove(ctx context.Context) (bool, error) {
 	check(seq, "terms", fmt.Sprintf("%d, one at a time: each began after the previous had ended, with a greater token", len(e.terms)), why)
 	ok, why := e.jobsInOrder(jobs)
 	check(ok, "jobs", fmt.Sprintf("%d records, written term after term, each under its term's token", len(jobs)), why)
-	check(len(e.terms) >= e.o.terms, "kills", e.kills(), fmt.Sprintf("%d terms, want %d", len(e.terms), e.o.terms))
+	check(len(e.terms) >= e.o.terms, "ends", e.kills(), fmt.Sprintf("%d terms, want %d", len(e.terms), e.o.terms))
 	if len(failed) > 0 {
 		e.out.Line("\nFAILED: %s", strings.Join(failed, ", "))
 		return false, nil

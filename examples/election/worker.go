@@ -208,6 +208,6 @@ func (e *election) endTerm(t *term, how string) {
 	if e.open == t {
 		e.open = nil
 	}
-	e.out.Row(t.c.w.name, fmt.Sprintf("term %d ended after %.3fs, %d jobs: %s", t.n, (t.end - t.start).Seconds(), t.jobs, how))
+	e.out.Row(t.c.w.name, fmt.Sprintf("term %d ended after %.3fs, %d jobs: %s", t.n, (t.end-t.start).Seconds(), t.jobs, how))
 	e.notifyLocked()
 }
