@@ -49,6 +49,9 @@ func (a *agency) lateWrite(ctx context.Context, c *conn, s sale) {
 	d.out.Row(a.name, "", "", fmt.Sprintf("its old session expired (timeout %v): its lock node is gone, the next in line holds the lock",
 		c.sess.Timeout()))
 	newer, err := waitNewerToken(ctx, c.sess, s.token)
+	if err == nil {
+		err = d.waitSale(ctx, newer) // for the story's order: that sale is told first
+	}
 	if err != nil {
 		d.out.Row(s.by, "", "", fmt.Sprintf("stopped waiting: %v", err))
 		return

@@ -93,6 +93,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-peers %d: want 1, 3 or 5", o.peers)
 	case o.kill && o.peers == 1:
 		return o, fmt.Errorf("-kill-leader needs an ensemble: add -peers 3")
+	case o.kill && o.agencies < o.peers:
+		return o, fmt.Errorf("-kill-leader with %d peers needs an agency on each: -agencies %d", o.peers, o.peers)
 	case o.sale < 0 || o.tick <= 0 || o.session <= 0 || o.timeout <= 0:
 		return o, fmt.Errorf("-sale, -tick, -session and -timeout must be positive")
 	}

@@ -240,7 +240,7 @@ func TestFence(t *testing.T) {
 // TestBadFlags: bad flags are refused with exit 2 and a message.
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
-		{"-kill-leader"}, {"-peers", "2"}, {"-tickets", "0"}, {"-agencies", "9"}, {"-nosuch"}, {"extra"},
+		{"-kill-leader"}, {"-peers", "5", "-kill-leader"}, {"-peers", "2"}, {"-tickets", "0"}, {"-agencies", "9"}, {"-nosuch"}, {"extra"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 || out.Len() != 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -29,10 +30,11 @@ type tickets struct {
 	crashAt      int // sales confirmed when the leader crashed
 	lateRefused  int
 	lateAccepted int
+	saleC        chan struct{} // closed and replaced at each sale
 }
 
 func newTickets(o options, w io.Writer) *tickets {
-	return &tickets{o: o, out: demo.NewNarrator(w, 10, 6, 12), live: map[string]*recipes.Lease{}}
+	return &tickets{o: o, out: demo.NewNarrator(w, 10, 6, 12), live: map[string]*recipes.Lease{}, saleC: make(chan struct{})}
 }
 
 // ticket formats a ticket number.
@@ -135,6 +137,26 @@ func (d *tickets) sold(s sale, left int) {
 		what += " (the first sale after the crash)"
 	}
 	d.out.Row(s.by, d.ticket(s.ticket), demo.Token(s.token), what)
+	close(d.saleC)
+	d.saleC = make(chan struct{})
+}
+
+// waitSale waits until the sale under token has been printed.
+func (d *tickets) waitSale(ctx context.Context, token int64) error {
+	for {
+		d.mu.Lock()
+		done := slices.ContainsFunc(d.sales, func(s sale) bool { return s.token == token })
+		ch := d.saleC
+		d.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // unknown records a write whose outcome the window cannot know (its
