@@ -141,11 +141,13 @@ func (d *tickets) sold(s sale, left int) {
 	d.saleC = make(chan struct{})
 }
 
-// waitSale waits until the sale under token has been printed.
+// waitSale waits until the sale under token has been printed (as sold,
+// or as of unknown outcome).
 func (d *tickets) waitSale(ctx context.Context, token int64) error {
 	for {
 		d.mu.Lock()
-		done := slices.ContainsFunc(d.sales, func(s sale) bool { return s.token == token })
+		is := func(s sale) bool { return s.token == token }
+		done := slices.ContainsFunc(d.sales, is) || slices.ContainsFunc(d.unknowns, is)
 		ch := d.saleC
 		d.mu.Unlock()
 		if done {
@@ -166,4 +168,6 @@ func (d *tickets) unknown(s sale, err error) {
 	defer d.mu.Unlock()
 	d.unknowns = append(d.unknowns, s)
 	d.out.Row(s.by, d.ticket(s.ticket), demo.Token(s.token), fmt.Sprintf("outcome unknown (%v): the proof will tell", err))
+	close(d.saleC)
+	d.saleC = make(chan struct{})
 }
