@@ -195,6 +195,15 @@ func (e *election) direct(ctx context.Context) error {
 	return nil
 }
 
+// ended maps the errors that say a session has ended already (an
+// earlier try, of unknown outcome, did it) to success.
+func ended(err error) error {
+	if errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, zk.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
 // kill kills the leader of t.
 func (e *election) kill(ctx context.Context, t *term, k killKind) error {
 	c := t.c
@@ -203,12 +212,12 @@ func (e *election) kill(ctx context.Context, t *term, k killKind) error {
 		c.die(t)
 		e.out.Event("kill -9 %s: it stops at once; its session expires (ExpireSession stands for the timeout)", c.w.name)
 		e.endTerm(t, "kill -9: session expired")
-		return e.cl.Peers[e.cl.NextAlive(0)].ExpireSession(ctx, c.sess.ID())
+		return ended(demo.Retry(ctx, func() error { return e.cl.Peers[e.cl.NextAlive(0)].ExpireSession(ctx, c.sess.ID()) }))
 	case quit:
 		c.die(t)
 		e.out.Event("%s quits: its process exits and closes its session", c.w.name)
 		e.endTerm(t, "quit: session closed")
-		return c.sess.Close(ctx)
+		return ended(demo.Retry(ctx, func() error { return c.sess.Close(ctx) }))
 	}
 	role := "a follower"
 	if e.cl.Leader() == c.peer {

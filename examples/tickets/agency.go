@@ -126,12 +126,14 @@ func (a *agency) runWindows(ctx context.Context, c *conn) (bool, *sale) {
 // window sells one ticket per hold of the lock until none is left.
 func (a *agency) window(ctx context.Context, c *conn, name string) (outcome, *sale) {
 	for {
-		lease, err := c.lock.Acquire(ctx)
+		var lease *recipes.Lease
+		err := demo.Retry(ctx, func() (err error) {
+			lease, err = c.lock.Acquire(ctx)
+			return err
+		})
 		if err != nil {
-			if ctx.Err() != nil || c.client.Err() != nil {
-				return ended, nil
-			}
-			continue
+			a.d.out.Row(name, "", "", fmt.Sprintf("stops: %s", short(err)))
+			return ended, nil
 		}
 		a.d.granted(name, lease)
 		out, inHand := a.sellOne(ctx, c, name, lease)

@@ -3,6 +3,8 @@ package demo
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,29 @@ func TestCluster(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatal("no new leader reported")
 		}
+	}
+}
+
+// TestRetry: transient errors are retried, others returned at once, and
+// the context bounds the tries.
+func TestRetry(t *testing.T) {
+	n := 0
+	err := Retry(context.Background(), func() error {
+		if n++; n < 3 {
+			return fmt.Errorf("wrapped: %w", zk.ErrNotServing)
+		}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("after transient errors: %v after %d calls", err, n)
+	}
+	n = 0
+	if err := Retry(context.Background(), func() error { n++; return zk.ErrNoNode }); !errors.Is(err, zk.ErrNoNode) || n != 1 {
+		t.Fatalf("a lasting error: %v after %d calls", err, n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Retry(ctx, func() error { return zk.ErrConnectionLoss }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled context: %v", err)
 	}
 }
