@@ -195,10 +195,10 @@ func (e *election) direct(ctx context.Context) error {
 	return nil
 }
 
-// ended maps the errors that say a session has ended already (an
-// earlier try, of unknown outcome, did it) to success.
+// ended maps the error that says a session has ended already (an earlier
+// try, of unknown outcome, did it) to success.
 func ended(err error) error {
-	if errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, zk.ErrClosed) {
+	if errors.Is(err, zk.ErrSessionExpired) {
 		return nil
 	}
 	return err
