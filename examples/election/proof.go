@@ -143,12 +143,12 @@ func (e *election) jobsInOrder(jobs []job) (bool, string) {
 	return true, ""
 }
 
-// kills says how the terms ended.
+// kills says how the terms ended, in order.
 func (e *election) kills() string {
 	var parts []string
 	for _, t := range e.terms {
 		how, _, _ := strings.Cut(t.endedBy, ":")
 		parts = append(parts, how)
 	}
-	return "ended by " + strings.Join(parts, ", ")
+	return strings.Join(parts, ", ")
 }
