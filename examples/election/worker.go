@@ -81,10 +81,10 @@ func (w *worker) connect(ctx context.Context, n int) (*wconn, error) {
 		w.peer = p
 		sess, err := w.e.cl.Peers[p].NewSession(ctx, zk.WithSessionTimeout(w.e.o.session))
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if errors.Is(err, zk.ErrClosed) && w.e.cl.Crashed(p) {
+				continue // the peer crashed meanwhile
 			}
-			continue // the peer crashed meanwhile
+			return nil, err
 		}
 		c := &wconn{w: w, peer: p, sess: sess, dead: make(chan struct{})}
 		if c.client, err = recipes.NewClient(sess); err == nil {

@@ -62,6 +62,8 @@ func (a *agency) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		a.d.out.Row(a.name, "", "", fmt.Sprintf("its session is out of reach (%s): opens a new one", short(c.client.Err())))
+		c.client.Close(ctx)
+		c.sess.Close(ctx) // its peer is gone: this only lets go of the handle
 	}
 }
 
@@ -76,10 +78,10 @@ func (a *agency) connect(ctx context.Context, first bool) (*conn, error) {
 		a.peer = p
 		sess, err := a.d.cl.Peers[p].NewSession(ctx, zk.WithSessionTimeout(a.d.o.session))
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if errors.Is(err, zk.ErrClosed) && a.d.cl.Crashed(p) {
+				continue // the peer crashed meanwhile
 			}
-			continue // the peer crashed meanwhile
+			return nil, err
 		}
 		client, err := recipes.NewClient(sess, recipes.WithID(a.name))
 		if err != nil {
