@@ -202,7 +202,7 @@ func TestRulesBite(t *testing.T) {
 	bad := []struct{ pkg, dep string }{
 		{"zab", "znode"}, {"zab", "watch"}, {"znode", "wal"}, {"wal", "znode"},
 		{"election", "zab"}, {"recipes", "znode"}, {"watch", "session"}, {"zab/transport", "zab"},
-		{"internal/entry", "."}, {".", "zab"}, {"internal/engine", "."},
+		{"internal/entry", "."}, {".", "zab"}, {"internal/engine", "."}, {"examples/tickets", "internal/engine"},
 	}
 	for _, b := range bad {
 		rules, checked := allowedFor(b.pkg)
@@ -212,6 +212,7 @@ func TestRulesBite(t *testing.T) {
 	}
 	good := []struct{ pkg, dep string }{
 		{".", "internal/engine"}, {"internal/engine", "zab"}, {"internal/engine", "internal/zkerr"}, {"zab", "election"}, {"watch", "znode"}, {"recipes", "."},
+		{"examples/tickets", "examples/internal/demo"},
 	}
 	for _, g := range good {
 		if rules, _ := allowedFor(g.pkg); !permits(rules, g.dep) {
