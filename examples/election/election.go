@@ -157,7 +157,7 @@ func (e *election) run(ctx context.Context) (bool, error) {
 }
 
 func (e *election) setup(ctx context.Context) error {
-	sess, err := e.cl.Peers[0].NewSession(ctx)
+	sess, err := e.cl.NewSession(ctx, 0)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func (e *election) summary() {
 // prove reads the jobs' records back from the ensemble (after a sync, on
 // a peer alive) and checks the terms against them.
 func (e *election) prove(ctx context.Context) (bool, error) {
-	sess, err := e.cl.Peers[e.cl.NextAlive(0)].NewSession(ctx)
+	sess, err := e.cl.NewSession(ctx, e.cl.NextAlive(0))
 	if err != nil {
 		return false, err
 	}

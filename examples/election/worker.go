@@ -79,7 +79,7 @@ func (w *worker) connect(ctx context.Context, n int) (*wconn, error) {
 			return nil, errors.New("no peer left")
 		}
 		w.peer = p
-		sess, err := w.e.cl.Peers[p].NewSession(ctx, zk.WithSessionTimeout(w.e.o.session))
+		sess, err := w.e.cl.NewSession(ctx, p, zk.WithSessionTimeout(w.e.o.session))
 		if err != nil {
 			if errors.Is(err, zk.ErrClosed) && w.e.cl.Crashed(p) {
 				continue // the peer crashed meanwhile

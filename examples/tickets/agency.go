@@ -76,7 +76,7 @@ func (a *agency) connect(ctx context.Context, first bool) (*conn, error) {
 			return nil, errors.New("no peer left")
 		}
 		a.peer = p
-		sess, err := a.d.cl.Peers[p].NewSession(ctx, zk.WithSessionTimeout(a.d.o.session))
+		sess, err := a.d.cl.NewSession(ctx, p, zk.WithSessionTimeout(a.d.o.session))
 		if err != nil {
 			if errors.Is(err, zk.ErrClosed) && a.d.cl.Crashed(p) {
 				continue // the peer crashed meanwhile

@@ -55,7 +55,7 @@ func readRecords(ctx context.Context, sess *zk.Session) ([]record, error) {
 // prove reads the stock and the records back from the ensemble (after a
 // sync, on a peer alive) and checks them against what the windows saw.
 func (d *tickets) prove(ctx context.Context) (bool, error) {
-	sess, err := d.cl.Peers[d.cl.NextAlive(0)].NewSession(ctx)
+	sess, err := d.cl.NewSession(ctx, d.cl.NextAlive(0))
 	if err != nil {
 		return false, err
 	}

@@ -69,7 +69,7 @@ func (d *tickets) run(ctx context.Context) (bool, error) {
 		d.out.Para(fmt.Sprintf("The ensemble: %d peers in this process, talking over TCP on 127.0.0.1; %s leads. "+
 			"Agency i's session is attached to peer i.", d.o.peers, cl.Name(cl.Leader())))
 	}
-	setup, err := cl.Peers[0].NewSession(ctx)
+	setup, err := cl.NewSession(ctx, 0)
 	if err != nil {
 		return false, err
 	}

@@ -218,3 +218,15 @@ func DescribeStatus(st zk.Status) string {
 	}
 	return st.Mode.String()
 }
+
+// NewSession opens a session on peer i, trying again while the ensemble
+// is electing a leader (a peer that has just started to serve may refuse
+// the session's creation with zk.ErrNotServing if it stops again).
+func (c *Cluster) NewSession(ctx context.Context, i int, opts ...zk.SessionOption) (*zk.Session, error) {
+	var s *zk.Session
+	err := Retry(ctx, func() (err error) {
+		s, err = c.Peers[i].NewSession(ctx, opts...)
+		return err
+	})
+	return s, err
+}
