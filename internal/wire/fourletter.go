@@ -53,7 +53,7 @@ func (s *Server) fourLetter(c *conn, word string) {
 	} else {
 		text = word + " is not executed because it is not in the whitelist.\n"
 	}
-	c.reply([]byte(text))
+	c.queueRaw(func(b []byte) []byte { return append(b, text...) })
 }
 
 // mode names the peer's mode as ZooKeeper's srvr does.
