@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,14 +20,18 @@ import (
 
 // The client-protocol benchmarks: go-zookeeper clients over loopback, 1 KiB
 // values, 64 clients, against a zk peer and, in the same run, against a
-// real ZooKeeper 3.8 (Debian's, started here). Both fsync every write to
-// the same disk. Figures are reported as rates and as ratios of the same
-// run:
+// real ZooKeeper 3.8 (Debian's, started here). Each server runs in its own
+// process (zk: examples/server, built here, from a zoo.cfg), both fsync
+// every write to the same disk, and the clients live in the test process
+// for both. The runs alternate (zk, ZooKeeper, zk, ZooKeeper, ...) for
+// -wire.rounds rounds, and the medians are reported with their ratios:
 //
-//	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x
+//	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x -wire.rounds 5
 //
 // (WireVsZooKeeper: standalone; WireVsZooKeeper3: three peers and three
-// ZooKeeper servers, all on this host.)
+// ZooKeeper servers, all on this host.) -wire.inproc runs zk inside the test
+// process instead (to profile it with -cpuprofile); -wire.serverprofile DIR
+// has each zk server process write its CPU profile there.
 
 const benchClients = 64
 
@@ -83,6 +88,13 @@ func clients(b *testing.B, n int, addrs ...string) []*gozk.Conn {
 	return out
 }
 
+// closeAll closes the clients.
+func closeAll(cs []*gozk.Conn) {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
 // run spreads total ops over the clients and returns ops per second.
 func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) error) float64 {
 	b.Helper()
@@ -116,6 +128,7 @@ func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) 
 // rates runs creates, setData and getData of 1 KiB values against addrs.
 func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
 	cs := clients(b, benchClients, addrs...)
+	defer closeAll(cs)
 	value := make([]byte, 1024)
 	_, err := cs[0].Create(prefix, nil, 0, open)
 	must(b, err)
@@ -148,26 +161,59 @@ func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
 	return r
 }
 
-// BenchmarkWireVsZooKeeper: b.N operations of each kind against each
-// server.
+var benchRounds = flag.Int("wire.rounds", 3, "rounds of the zk-vs-ZooKeeper benchmarks (zk, ZooKeeper, zk, ZooKeeper, ...)")
+
+// BenchmarkWireVsZooKeeper: b.N operations of each kind against a zk peer
+// and a ZooKeeper server, interleaved for -wire.rounds rounds; the medians
+// and their ratios are reported.
 func BenchmarkWireVsZooKeeper(b *testing.B) {
-	zooAddr := startRealZK(b)
-	report(b, rates(b, "/bench", b.N, benchPeer(b)), rates(b, "/bench", b.N, zooAddr))
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	zooAddrs := startRealZKs(b, 1)
+	ourAddrs := startOurs(b, 1)
+	compare(b, ourAddrs, zooAddrs)
 }
 
 // BenchmarkWireVsZooKeeper3: the same against three zk peers and three
 // ZooKeeper servers, the clients spread over the members.
 func BenchmarkWireVsZooKeeper3(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
 	zooAddrs := startRealZKs(b, 3)
-	ourAddrs := benchCluster(b)
+	ourAddrs := startOurs(b, 3)
 	b.Logf("zk peers %v, ZooKeeper servers %v", ourAddrs, zooAddrs)
-	report(b, rates(b, "/bench", b.N, ourAddrs...), rates(b, "/bench", b.N, zooAddrs...))
+	compare(b, ourAddrs, zooAddrs)
 }
 
-func report(b *testing.B, ours, theirs [3]float64) {
-	for i, name := range []string{"creates", "sets", "gets"} {
-		b.ReportMetric(ours[i], "zk-"+name+"/s")
-		b.ReportMetric(theirs[i], "zookeeper-"+name+"/s")
-		b.ReportMetric(ours[i]/theirs[i], "ratio-"+name)
+// compare runs the rounds and reports the medians.
+func compare(b *testing.B, ours, theirs []string) {
+	var our, their [3][]float64
+	for r := 0; r < *benchRounds; r++ {
+		prefix := fmt.Sprintf("/bench%d", r)
+		o := rates(b, prefix, b.N, ours...)
+		z := rates(b, prefix, b.N, theirs...)
+		for i := range o {
+			our[i] = append(our[i], o[i])
+			their[i] = append(their[i], z[i])
+		}
+		b.Logf("round %d: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f)",
+			r, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2])
 	}
+	for i, name := range []string{"creates", "sets", "gets"} {
+		om, zm := median(our[i]), median(their[i])
+		b.ReportMetric(om, "zk-"+name+"/s")
+		b.ReportMetric(zm, "zookeeper-"+name+"/s")
+		b.ReportMetric(om/zm, "ratio-"+name)
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

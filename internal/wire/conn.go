@@ -65,15 +65,27 @@ func (c *conn) kill() {
 	c.nc.Close()
 }
 
+// begin runs the handshake, then hands the connection to a fresh reader
+// goroutine: the handshake's deep calls (opening a session) grow its
+// goroutine's stack, which the reader of an idle connection would keep.
+func (c *conn) begin() {
+	if !c.handshake() {
+		c.teardown()
+		return
+	}
+	c.s.wg.Add(1) // this goroutine is counted: never at zero
+	go func() {
+		defer c.s.wg.Done()
+		c.readLoop()
+	}()
+}
+
 // readLoop reads the connection's requests in order, then tears it down.
 // Before it waits for the socket it sends the replies queued so far, unless
 // the next request is already buffered: a batch of pipelined requests gets
 // its replies in one write.
 func (c *conn) readLoop() {
 	defer c.teardown()
-	if !c.handshake() {
-		return
-	}
 	for {
 		if !c.buffered() {
 			c.flush()

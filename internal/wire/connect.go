@@ -54,7 +54,9 @@ func (c *conn) handshake() bool {
 // peer), as ZooKeeper refuses it.
 func (c *conn) connect(req *jute.ConnectRequest) bool {
 	e := c.s.e
-	ctx, cancel := context.WithTimeout(c.ctx, c.connectWait(req.TimeOut))
+	// Bounded by the server's lifetime, not the connection's: a child of
+	// the connection's context would give it a map of children for good.
+	ctx, cancel := context.WithTimeout(c.s.ctx, c.connectWait(req.TimeOut))
 	defer cancel()
 	if req.LastZxidSeen > e.AppliedZxid() {
 		err := e.SyncApplied(ctx)

@@ -210,7 +210,7 @@ func (s *Server) admit(nc net.Conn) {
 	s.stats.connections.Add(1)
 	go func() {
 		defer s.wg.Done()
-		c.readLoop()
+		c.begin()
 	}()
 }
 
