@@ -33,7 +33,7 @@ type conn struct {
 	// Set by the reader once the session is established.
 	sess    engine.RemoteSession // sess.Session is nil until the connect
 	timeout time.Duration
-	ended   bool // the client closed its session: nothing to detach
+	ended   atomic.Bool // the client closed its session: nothing to detach
 
 	watches watchTable
 
@@ -98,6 +98,9 @@ func (c *conn) readLoop() {
 			c.logEnd(err)
 			return
 		}
+		if c.ctx.Err() != nil {
+			return // the connection is ending (its session closed): nothing more runs
+		}
 		c.received.Add(1)
 		c.s.stats.received.Add(1)
 		if !c.handle(body) {
@@ -160,10 +163,31 @@ func (c *conn) logEnd(err error) {
 func (c *conn) teardown() {
 	c.cancel()
 	c.pwg.Wait()
+	if c.ended.Load() {
+		c.awaitClose()
+	}
 	if c.sess.Session != nil {
 		c.sess.DropWatchIDs(c.watches.drain())
-		c.s.detach(c, c.sess, c.ended)
+		c.s.detach(c, c.sess, c.ended.Load())
 	}
 	c.finish()
 	c.s.forget(c)
+}
+
+// closeLinger bounds the wait for a client to close its end once its
+// session is closed.
+const closeLinger = time.Second
+
+// awaitClose sends the reply to a closeSession, then waits (at most
+// closeLinger) for the client to close its end first. ZooKeeper's Java
+// client, which closes its socket right after that reply, logs an error
+// when the server's close overtakes its own.
+func (c *conn) awaitClose() {
+	c.flush()
+	c.nc.SetReadDeadline(time.Now().Add(closeLinger))
+	for {
+		if _, err := c.nc.Read(c.ra[:]); err != nil {
+			return
+		}
+	}
 }

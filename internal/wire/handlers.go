@@ -268,7 +268,7 @@ func (c *conn) check(r *jute.PathVersionRequest) (jute.Record, error) {
 func (c *conn) closeSession(xid int32) bool {
 	err := c.sess.Close(c.ctx)
 	if err == nil {
-		c.ended = true
+		c.ended.Store(true)
 	}
 	c.answer(xid, nil, err)
 	return false

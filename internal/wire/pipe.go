@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"time"
+
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
@@ -170,7 +172,12 @@ func (c *conn) complete() {
 			goOn = c.finishWrite(k)
 		}
 		if !goOn {
-			c.finish() // the writer closes the socket once the replies left
+			if c.ended.Load() {
+				// The reader lingers for the client's close (awaitClose).
+				c.nc.SetReadDeadline(time.Now().Add(closeLinger))
+			} else {
+				c.finish() // the writer closes the socket once the replies left
+			}
 			c.cancel() // the calls behind are dropped
 		}
 	}
