@@ -15,6 +15,7 @@ import (
 var (
 	benchInproc  = flag.Bool("wire.inproc", false, "benchmarks: run the zk peers inside the test process")
 	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory where each zk server process writes its CPU profile")
+	serverBin    = flag.String("wire.serverbin", "", "benchmarks: a prebuilt examples/server binary to run (another build, to compare)")
 )
 
 // startOurs starts n zk peers (an ensemble when n > 1) and returns their
@@ -28,10 +29,13 @@ func startOurs(b *testing.B, n int) []string {
 		}
 		return benchCluster(b)
 	}
-	bin := filepath.Join(b.TempDir(), "zkserver")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput()
-	if err != nil {
-		b.Fatalf("building examples/server: %v\n%s", err, out)
+	bin := *serverBin
+	if bin == "" {
+		bin = filepath.Join(b.TempDir(), "zkserver")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput()
+		if err != nil {
+			b.Fatalf("building examples/server: %v\n%s", err, out)
+		}
 	}
 	secret := filepath.Join(b.TempDir(), "secret")
 	must(b, os.WriteFile(secret, []byte("bench-secret-0123456789"), 0o600))

@@ -72,7 +72,6 @@ func (c *conn) run(k *call) bool {
 // collected by finishWrite. A write refused before it leaves gets its
 // answer now.
 func (c *conn) start(k *call) {
-	k.started = true
 	if err := c.ctx.Err(); err != nil {
 		k.err = err
 		return

@@ -7,29 +7,12 @@ import (
 	"github.com/embedzk/zk/internal/jute"
 )
 
-// Pipelining. A client may send many requests before it reads a reply;
-// ZooKeeper runs a connection's requests in order, many at a time, and
-// answers them in xid order. Here the reader starts each write (create,
-// delete, setData, setACL, multi) as soon as it is read: the engine issues
-// it in the session's order and proposes it without waiting for the writes
-// before it. Every other request (reads, sync, auth, watches, ping, close)
-// is "local": it runs in order, once every request before it has been
-// answered, and the writes read after a local request start only once it
-// ran, so a read sees exactly the writes sent before it.
-//
-// The requests not answered yet wait in the connection's queue, in xid
-// order. A completer goroutine, running only while the queue is not
-// empty, answers its head: it waits for a write's outcome or runs a local
-// request, queues the reply, and flushes the socket once per batch (when
-// the next head is not ready yet). A local request that arrives with the
-// queue empty runs on the reader itself.
-//
-// Throttling: the reader stops reading the socket while its connection has
-// MaxOutstanding requests or MaxOutstandingBytes of request frames queued,
-// or while the whole server has GlobalOutstandingLimit (ZooKeeper's
-// globalOutstandingLimit) and this connection has some of them; TCP then
-// slows the client. One request is always admitted, so a connection never
-// waits for others.
+// Pipelining (see doc.go, "Order and pipelining"): the reader starts each
+// write as it reads it, unless a local call (any other request) is ahead of
+// it in the queue; a completer goroutine answers the queue's head in xid
+// order, runs the local calls, and starts the writes that waited behind
+// them. The reader stops reading while the connection, or the server, is
+// at its limit of outstanding requests (room).
 
 const (
 	// MaxOutstanding bounds the requests of one connection read and not
@@ -53,7 +36,6 @@ type call struct {
 	unknown bool // an op code zk does not serve
 
 	// A write, once started: its outcome, or the answer decided at once.
-	started bool
 	counted bool // counted in the outbox's writes in flight
 	pw      *engine.Pending
 	resp    jute.Record
@@ -116,10 +98,10 @@ func (c *conn) pop() *call {
 	p.bytes -= k.size
 	c.s.stats.outstanding.Add(-1)
 	if k.local {
+		// The writes read after it waited for it: start them, up to the
+		// next local call.
 		p.locals--
-	}
-	for i := p.head; i < len(p.q) && !p.q[i].local && c.ctx.Err() == nil; i++ {
-		if !p.q[i].started {
+		for i := p.head; i < len(p.q) && !p.q[i].local && c.ctx.Err() == nil; i++ {
 			c.start(p.q[i])
 		}
 	}
