@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,8 +24,9 @@ import (
 // real ZooKeeper 3.8 (Debian's, started here). Each server runs in its own
 // process (zk: examples/server, built here, from a zoo.cfg), both fsync
 // every write to the same disk, and the clients live in the test process
-// for both. The runs alternate (zk, ZooKeeper, zk, ZooKeeper, ...) for
-// -wire.rounds rounds, and the medians are reported with their ratios:
+// for both. After a warm-up round (for ZooKeeper's JIT), the runs alternate
+// (zk, ZooKeeper, zk, ZooKeeper, ...) for -wire.rounds rounds, and the
+// medians are reported with their ratios:
 //
 //	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x -wire.rounds 5
 //
@@ -125,8 +127,10 @@ func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) 
 	return float64(total) / time.Since(start).Seconds()
 }
 
-// rates runs creates, setData and getData of 1 KiB values against addrs.
-func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
+// rates runs creates, setData and getData of 1 KiB values against addrs;
+// it returns the rates and the server processes' CPU time per operation
+// (in microseconds; 0 for servers inside this process).
+func rates(b *testing.B, prefix string, n int, addrs ...string) (rate, cpu [3]float64) {
 	cs := clients(b, benchClients, addrs...)
 	defer closeAll(cs)
 	value := make([]byte, 1024)
@@ -137,8 +141,12 @@ func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
 		must(b, err)
 	}
 	path := func(i int) string { return fmt.Sprintf("%s/n%d", prefix, i%benchClients) }
-	var r [3]float64
-	r[0] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+	phase := func(i int, op func(c *gozk.Conn, i int) error) {
+		before := serverCPU(addrs)
+		rate[i] = run(b, cs, n, op)
+		cpu[i] = float64((serverCPU(addrs) - before).Microseconds()) / float64(n)
+	}
+	phase(0, func(c *gozk.Conn, i int) error {
 		_, err := c.Create(fmt.Sprintf("%s/c%d", prefix, i), value, 0, open)
 		return err
 	})
@@ -150,15 +158,15 @@ func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
 		_, err := c.Sync(prefix)
 		must(b, err)
 	}
-	r[1] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+	phase(1, func(c *gozk.Conn, i int) error {
 		_, err := c.Set(path(i), value, -1)
 		return err
 	})
-	r[2] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+	phase(2, func(c *gozk.Conn, i int) error {
 		_, _, err := c.Get(path(i))
 		return err
 	})
-	return r
+	return rate, cpu
 }
 
 var benchRounds = flag.Int("wire.rounds", 3, "rounds of the zk-vs-ZooKeeper benchmarks (zk, ZooKeeper, zk, ZooKeeper, ...)")
@@ -187,25 +195,35 @@ func BenchmarkWireVsZooKeeper3(b *testing.B) {
 	compare(b, ourAddrs, zooAddrs)
 }
 
-// compare runs the rounds and reports the medians.
+// compare runs a warm-up round (ZooKeeper's JVM compiles its hot paths
+// during its first thousands of requests), then the rounds, and reports
+// the medians: rates, their ratios, and the servers' CPU time per
+// operation (all their threads).
 func compare(b *testing.B, ours, theirs []string) {
-	var our, their [3][]float64
+	rates(b, "/warmup", b.N, ours...)
+	rates(b, "/warmup", b.N, theirs...)
+	var our, their, ourCPU, theirCPU [3][]float64
 	for r := 0; r < *benchRounds; r++ {
 		prefix := fmt.Sprintf("/bench%d", r)
-		o := rates(b, prefix, b.N, ours...)
-		z := rates(b, prefix, b.N, theirs...)
+		o, oc := rates(b, prefix, b.N, ours...)
+		z, zc := rates(b, prefix, b.N, theirs...)
 		for i := range o {
-			our[i] = append(our[i], o[i])
-			their[i] = append(their[i], z[i])
+			our[i], ourCPU[i] = append(our[i], o[i]), append(ourCPU[i], oc[i])
+			their[i], theirCPU[i] = append(their[i], z[i]), append(theirCPU[i], zc[i])
 		}
-		b.Logf("round %d: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f)",
-			r, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2])
+		b.Logf("round %d: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
+			"server CPU µs per op: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f",
+			r, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2], oc[0], oc[1], oc[2], zc[0], zc[1], zc[2])
 	}
+	b.ReportMetric(serverPeakRSS(ours), "zk-peak-rss-MiB")
+	b.ReportMetric(serverPeakRSS(theirs), "zookeeper-peak-rss-MiB")
 	for i, name := range []string{"creates", "sets", "gets"} {
 		om, zm := median(our[i]), median(their[i])
 		b.ReportMetric(om, "zk-"+name+"/s")
 		b.ReportMetric(zm, "zookeeper-"+name+"/s")
 		b.ReportMetric(om/zm, "ratio-"+name)
+		b.ReportMetric(median(ourCPU[i]), "zk-cpu-µs/"+strings.TrimSuffix(name, "s"))
+		b.ReportMetric(median(theirCPU[i]), "zookeeper-cpu-µs/"+strings.TrimSuffix(name, "s"))
 	}
 }
 
