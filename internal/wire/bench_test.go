@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,9 +129,10 @@ func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) 
 }
 
 // rates runs creates, setData and getData of 1 KiB values against addrs;
-// it returns the rates and the server processes' CPU time per operation
-// (in microseconds; 0 for servers inside this process).
-func rates(b *testing.B, prefix string, n int, addrs ...string) (rate, cpu [3]float64) {
+// it returns the rates, the server processes' CPU time per operation (in
+// microseconds; 0 for servers inside this process) and this process's (the
+// clients', unless the servers run inside it).
+func rates(b *testing.B, prefix string, n int, addrs ...string) (rate, cpu, clientCPU [3]float64) {
 	cs := clients(b, benchClients, addrs...)
 	defer closeAll(cs)
 	value := make([]byte, 1024)
@@ -142,9 +144,10 @@ func rates(b *testing.B, prefix string, n int, addrs ...string) (rate, cpu [3]fl
 	}
 	path := func(i int) string { return fmt.Sprintf("%s/n%d", prefix, i%benchClients) }
 	phase := func(i int, op func(c *gozk.Conn, i int) error) {
-		before := serverCPU(addrs)
+		before, self := serverCPU(addrs), selfCPU()
 		rate[i] = run(b, cs, n, op)
 		cpu[i] = float64((serverCPU(addrs) - before).Microseconds()) / float64(n)
+		clientCPU[i] = float64((selfCPU() - self).Microseconds()) / float64(n)
 	}
 	phase(0, func(c *gozk.Conn, i int) error {
 		_, err := c.Create(fmt.Sprintf("%s/c%d", prefix, i), value, 0, open)
@@ -166,7 +169,14 @@ func rates(b *testing.B, prefix string, n int, addrs ...string) (rate, cpu [3]fl
 		_, _, err := c.Get(path(i))
 		return err
 	})
-	return rate, cpu
+	return rate, cpu, clientCPU
+}
+
+// selfCPU returns the CPU time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 var benchRounds = flag.Int("wire.rounds", 3, "rounds of the zk-vs-ZooKeeper benchmarks (zk, ZooKeeper, zk, ZooKeeper, ...)")
@@ -205,15 +215,16 @@ func compare(b *testing.B, ours, theirs []string) {
 	var our, their, ourCPU, theirCPU [3][]float64
 	for r := 0; r < *benchRounds; r++ {
 		prefix := fmt.Sprintf("/bench%d", r)
-		o, oc := rates(b, prefix, b.N, ours...)
-		z, zc := rates(b, prefix, b.N, theirs...)
+		o, oc, occ := rates(b, prefix, b.N, ours...)
+		z, zc, zcc := rates(b, prefix, b.N, theirs...)
 		for i := range o {
 			our[i], ourCPU[i] = append(our[i], o[i]), append(ourCPU[i], oc[i])
 			their[i], theirCPU[i] = append(their[i], z[i]), append(theirCPU[i], zc[i])
 		}
 		b.Logf("round %d: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
-			"server CPU µs per op: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f",
-			r, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2], oc[0], oc[1], oc[2], zc[0], zc[1], zc[2])
+			"server CPU µs per op: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f; clients' CPU µs per op: %.0f/%.0f/%.0f with zk, %.0f/%.0f/%.0f with ZooKeeper",
+			r, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2], oc[0], oc[1], oc[2], zc[0], zc[1], zc[2],
+			occ[0], occ[1], occ[2], zcc[0], zcc[1], zcc[2])
 	}
 	b.ReportMetric(serverPeakRSS(ours), "zk-peak-rss-MiB")
 	b.ReportMetric(serverPeakRSS(theirs), "zookeeper-peak-rss-MiB")
