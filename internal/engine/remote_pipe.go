@@ -68,28 +68,40 @@ func (s RemoteSession) StartCreate(ctx context.Context, path string, data []byte
 
 // StartSet issues a setData (see Session.Set).
 func (s RemoteSession) StartSet(ctx context.Context, path string, data []byte, version int32) *Pending {
-	p := &Pending{s: s.Session, op: "set", path: path, err: s.checkPath(path, false)}
-	if p.err == nil {
-		p.err = s.checkData(data)
-	}
-	return s.start(ctx, p, &znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version})
+	txn := &znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version}
+	p := &Pending{s: s.Session, op: "set", path: path, err: s.checkWrite("set", txn)}
+	return s.start(ctx, p, txn)
 }
 
 // StartDelete issues a delete (see Session.Delete).
 func (s RemoteSession) StartDelete(ctx context.Context, path string, version int32) *Pending {
-	p := &Pending{s: s.Session, op: "delete", path: path, err: s.checkPath(path, false)}
-	return s.start(ctx, p, &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version})
+	txn := &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version}
+	p := &Pending{s: s.Session, op: "delete", path: path, err: s.checkWrite("delete", txn)}
+	return s.start(ctx, p, txn)
 }
 
 // StartSetACL issues a setACL (see Session.SetACL).
 func (s RemoteSession) StartSetACL(ctx context.Context, path string, acl []ACL, aversion int32) *Pending {
-	p := &Pending{s: s.Session, op: "setACL", path: path, err: s.checkPath(path, false)}
+	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
+	p := &Pending{s: s.Session, op: "setACL", path: path, err: s.checkWrite("setACL", txn)}
 	if p.err == nil && len(acl) == 0 {
 		p.err = fmt.Errorf("zk: setACL %s: %w: empty ACL", path, zkerr.ErrInvalidACL)
 	}
-	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
 	return s.start(ctx, p, txn)
 }
+
+// checkWrite runs the checks Session.Set, Delete and SetACL run before
+// their write (what names the call): the path, and the data's size.
+func (s *Session) checkWrite(what string, txn *znode.Txn) error {
+	if err := s.checkPath(txn.Path, false); err != nil {
+		return err
+	}
+	return s.checkData(txn.Data)
+}
+
+// checkMulti runs the checks Session.Multi runs on the whole multi before
+// its ops' own (none here: checkOp checks each op's data).
+func (s *Session) checkMulti(txn *znode.Txn) error { return nil }
 
 // StartMulti issues a multi of at least one op (see Session.Multi; run
 // CheckOps first to learn which op a refusal belongs to).
@@ -97,11 +109,16 @@ func (s RemoteSession) StartMulti(ctx context.Context, ops ...Op) *Pending {
 	p := &Pending{s: s.Session, op: "multi"}
 	txn := &znode.Txn{Type: znode.TxnMulti, Ops: make([]znode.Txn, len(ops))}
 	for i, op := range ops {
-		if err := s.checkOp(op); err != nil {
-			p.err = fmt.Errorf("op %d: %w", i, err)
+		txn.Ops[i] = op.txn
+	}
+	p.err = s.checkMulti(txn)
+	for i, op := range ops {
+		if p.err != nil {
 			break
 		}
-		txn.Ops[i] = op.txn
+		if err := s.checkOp(op); err != nil {
+			p.err = fmt.Errorf("op %d: %w", i, err)
+		}
 	}
 	if p.err == nil && len(ops) == 0 {
 		p.err = fmt.Errorf("%w: an empty multi", zkerr.ErrBadArguments)
