@@ -91,17 +91,18 @@ func (s RemoteSession) StartSetACL(ctx context.Context, path string, acl []ACL, 
 }
 
 // checkWrite runs the checks Session.Set, Delete and SetACL run before
-// their write (what names the call): the path, and the data's size.
+// their write (what names the call): the request's size against
+// Config.JuteMaxBuffer, then the path.
 func (s *Session) checkWrite(what string, txn *znode.Txn) error {
-	if err := s.checkPath(txn.Path, false); err != nil {
+	if err := s.checkRequest(what, txn); err != nil {
 		return err
 	}
-	return s.checkData(txn.Data)
+	return s.checkPath(txn.Path, false)
 }
 
 // checkMulti runs the checks Session.Multi runs on the whole multi before
-// its ops' own (none here: checkOp checks each op's data).
-func (s *Session) checkMulti(txn *znode.Txn) error { return nil }
+// its ops' own: the whole request's size.
+func (s *Session) checkMulti(txn *znode.Txn) error { return s.checkRequest("multi", txn) }
 
 // StartMulti issues a multi of at least one op (see Session.Multi; run
 // CheckOps first to learn which op a refusal belongs to).
