@@ -22,6 +22,7 @@ type Ensemble struct {
 	wal     *wal.Log
 	tree    *znode.Tree
 	watches *watch.Manager
+	strict  strictWatches       // gapless watches, ended if the tree jumps
 	trans   transport.Transport // nil standalone
 	ownsTr  bool                // the Ensemble made trans and closes it
 
