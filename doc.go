@@ -276,6 +276,19 @@ type Ensemble = engine.Ensemble
 
 // Op is one operation of a Multi: build it with CreateOp, DeleteOp, SetOp or
 // CheckOp.
+//
+// Methods:
+//
+//	// Path returns the path the op works on.
+//	func (o Op) Path() string
+//
+//	// Within returns the op moved below root, as ZooKeeper's chroot moves a
+//	// client's paths: "/" is root itself and "/a" is root+"/a". The op's path
+//	// must be absolute (ErrInvalidPath), so the result never leaves root once
+//	// the session has validated it (".." is no path component); and a create
+//	// of "/" is refused (ErrBadArguments): it would make root itself or, with a
+//	// sequential mode, a sibling of root. Everything else about the op stays.
+//	func (o Op) Within(root string) (Op, error)
 type Op = engine.Op
 
 // OpResult is the outcome of one op of a Multi. For a failed multi, the ops
@@ -290,6 +303,14 @@ type Op = engine.Op
 type OpResult = engine.OpResult
 
 // ReadOp is one read of a MultiRead: GetDataOp or GetChildrenOp.
+//
+// Methods:
+//
+//	// Path returns the path the read works on.
+//	func (o ReadOp) Path() string
+//
+//	// Within returns the read moved below root, as Op.Within.
+//	func (o ReadOp) Within(root string) (ReadOp, error)
 type ReadOp = engine.ReadOp
 
 // ReadResult is the outcome of one ReadOp.

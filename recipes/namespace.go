@@ -15,8 +15,10 @@ import (
 // the root ("/" is the root itself), and every path it returns — created
 // names, event paths, paths in errors — is relative too. It cannot reach
 // outside its root: a path must be absolute, and ZooKeeper rejects "." and
-// ".." components, so root+path is always at or below root; sequential
-// suffixes, multi ops and watches stay inside the same way.
+// ".." components, so root+path is always at or below root; a sequential
+// suffix extends the last component, which is the root only for "/", and
+// a create of "/" is refused; multi ops move with zk.Op.Within, watches
+// report relative paths (zk.WithRelativePaths).
 //
 // The root node is created (with its parents) by the first Create or Multi
 // that needs it, as Curator does. A Namespace is safe for concurrent use;
@@ -114,15 +116,19 @@ func (n *Namespace) States() <-chan zk.SessionState          { return n.s.States
 func (n *Namespace) Zxid(ctx context.Context) (int64, error) { return n.s.Zxid(ctx) }
 
 // Create is Session.Create inside the namespace; the path it returns is
-// relative (with its sequence suffix).
+// relative (with its sequence suffix). Creating "/" is refused
+// (zk.ErrBadArguments): the root is the namespace's.
 func (n *Namespace) Create(ctx context.Context, path string, data []byte, opts ...zk.CreateOption) (string, error) {
 	full, err := n.Path(path)
 	if err != nil {
 		return "", err
 	}
 	if full == n.root && n.root != "/" {
-		n.ensured.Store(true) // creating the root itself
-	} else if err := n.ensureRoot(ctx); err != nil {
+		// The root is the namespace's own; a sequential create of it would
+		// name a sibling of the root, outside.
+		return "", fmt.Errorf("recipes: namespace %s: create of /: %w: the namespace makes its root", n.root, zk.ErrBadArguments)
+	}
+	if err := n.ensureRoot(ctx); err != nil {
 		return "", n.wrap(err)
 	}
 	got, err := n.s.Create(ctx, full, data, opts...)

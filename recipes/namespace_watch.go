@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/embedzk/zk"
 )
@@ -11,11 +12,10 @@ import (
 func (n *Namespace) Multi(ctx context.Context, ops ...zk.Op) ([]zk.OpResult, error) {
 	moved := make([]zk.Op, len(ops))
 	for i, op := range ops {
-		full, err := n.Path(op.Path())
-		if err != nil {
-			return nil, err
+		var err error
+		if moved[i], err = op.Within(n.root); err != nil {
+			return nil, fmt.Errorf("recipes: namespace %s: multi op %d: %w", n.root, i, err)
 		}
-		moved[i] = op.WithPath(full)
 	}
 	if len(ops) > 0 {
 		if err := n.ensureRoot(ctx); err != nil {
@@ -34,11 +34,10 @@ func (n *Namespace) Multi(ctx context.Context, ops ...zk.Op) ([]zk.OpResult, err
 func (n *Namespace) MultiRead(ctx context.Context, ops ...zk.ReadOp) ([]zk.ReadResult, error) {
 	moved := make([]zk.ReadOp, len(ops))
 	for i, op := range ops {
-		full, err := n.Path(op.Path())
-		if err != nil {
-			return nil, err
+		var err error
+		if moved[i], err = op.Within(n.root); err != nil {
+			return nil, fmt.Errorf("recipes: namespace %s: multiRead op %d: %w", n.root, i, err)
 		}
-		moved[i] = op.WithPath(full)
 	}
 	res, err := n.s.MultiRead(ctx, moved...)
 	for i := range res {
