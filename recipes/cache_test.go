@@ -3,9 +3,14 @@ package recipes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/hooks"
 )
 
 // TestTreeCacheFollowsTheTree: a TreeCache loads a subtree, then follows
@@ -237,4 +242,64 @@ func TestCacheBadInput(t *testing.T) {
 	if err := c.Start(chCtx(t)); !errors.Is(err, ErrCacheClosed) {
 		t.Fatalf("Start after Close: %v", err)
 	}
+}
+
+// TestCacheReloadsWhenCompacted: the cache is away (its session expired,
+// the next one late) while the log is purged past its zxid: resuming fails
+// with ErrCompacted, so it loads again and reports the difference — one
+// change for a node set 60 times — and equals the tree.
+func TestCacheReloadsWhenCompacted(t *testing.T) {
+	cfg := chConfig(vfs.NewMem())
+	cfg.SnapCount = 10
+	cfg.PurgeInterval = time.Nanosecond
+	cfg.TestHooks = &hooks.Hooks{SegmentSize: 1 << 10}
+	e, err := zk.NewEnsemble(cfg)
+	chMust(t, err)
+	defer e.Close()
+	w := chSession(t, e)
+	chCreate(t, w, "/app", "")
+	chCreate(t, w, "/app/a", "0")
+	chCreate(t, w, "/app/gone", "")
+	cs := chSession(t, e)
+	gate := make(chan struct{})
+	c, err := NewTreeCache(cs, "/app", WithReconnect(func(ctx context.Context) (CacheSession, error) {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return e.NewSession(ctx)
+	}))
+	chMust(t, err)
+	r := chStart(t, c)
+	r.take()
+	chMust(t, e.ExpireSession(chCtx(t), cs.ID()))
+	chDelete(t, w, "/app/gone")
+	chCreate(t, w, "/app/new", "n")
+	// Purges run in the background after snapshots: write until the log
+	// no longer holds the cache's zxid.
+	sets := 0
+	for ; sets < 60 || !compacted(t, w, c.Zxid()); sets++ {
+		if sets == 2000 {
+			t.Fatal("the log was never purged past the cache's zxid")
+		}
+		chSet(t, w, "/app/a", fmt.Sprint(sets+1))
+	}
+	close(gate)
+	r.waitZxid(t, lastZxid(t, w))
+	sameStrings(t, "reloaded", r.take(), []string{"NodeChanged /app/a=" + fmt.Sprint(sets), "NodeDeleted /app/gone", "NodeCreated /app/new=n"})
+	sameContent(t, c, readTree(t, w, shapeTree, "/app"))
+}
+
+// compacted reports whether resuming from zxid fails with ErrCompacted.
+func compacted(t testing.TB, s *zk.Session, zxid int64) bool {
+	w, err := s.AddWatch(chCtx(t), "/app", true, zk.FromZxid(zxid))
+	if err == nil {
+		w.Remove()
+		return false
+	}
+	if !errors.Is(err, zk.ErrCompacted) {
+		t.Fatal(err)
+	}
+	return true
 }

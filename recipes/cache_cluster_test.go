@@ -1,0 +1,213 @@
+package recipes
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/zab/transport"
+)
+
+// chCluster runs three peers in one process over the in-memory transport
+// (frames move on their own) with manual clocks: time passes only when the
+// test ticks.
+type chCluster struct {
+	t       testing.TB
+	net     *transport.Network
+	servers []zk.Server
+	fs      map[int64]vfs.FS
+	ens     map[int64]*zk.Ensemble
+	tweak   func(*zk.Config)
+}
+
+func newChCluster(t testing.TB, tweak func(*zk.Config)) *chCluster {
+	c := &chCluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*zk.Ensemble{}, tweak: tweak}
+	ids := []int64{1, 2, 3}
+	for _, id := range ids {
+		c.servers = append(c.servers, zk.Server{ID: id, Host: "inmem", QuorumPort: 2000 + int(id), ElectionPort: 3000 + int(id)})
+		c.fs[id] = vfs.NewMem()
+	}
+	c.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, EventBuffer: 1 << 16})
+	t.Cleanup(c.close)
+	for _, id := range ids {
+		c.start(id)
+	}
+	c.waitFor("a leader", func() bool { return c.leader() != 0 && c.allServing() })
+	return c
+}
+
+func (c *chCluster) start(id int64) {
+	c.t.Helper()
+	cfg := chConfig(c.fs[id])
+	cfg.ID, cfg.Servers, cfg.Transport = id, c.servers, c.net.Restart(id)
+	cfg.MaxSessionTimeout = 40 * cfg.TickTime // survive the ticks of an election or two
+	if c.tweak != nil {
+		c.tweak(&cfg)
+	}
+	e, err := zk.NewEnsemble(cfg)
+	if err != nil {
+		c.t.Fatalf("starting peer %d: %v", id, err)
+	}
+	c.ens[id] = e
+}
+
+func (c *chCluster) stop(id int64) {
+	c.net.Crash(id)
+	c.ens[id].Close()
+	delete(c.ens, id)
+}
+
+func (c *chCluster) close() {
+	for id := range c.ens {
+		c.stop(id)
+	}
+	c.net.Close()
+}
+
+// tick advances every running peer's clock one tick and lets each handle
+// what reached it.
+func (c *chCluster) tick() {
+	ctx := chCtx(c.t)
+	for _, e := range c.ens {
+		if err := e.Tick(ctx); err != nil {
+			c.t.Fatalf("tick: %v", err)
+		}
+	}
+	for _, e := range c.ens {
+		if err := e.Barrier(ctx); err != nil {
+			c.t.Fatalf("barrier: %v", err)
+		}
+	}
+}
+
+// waitFor ticks until cond holds.
+func (c *chCluster) waitFor(what string, cond func() bool) {
+	c.t.Helper()
+	for i := 0; !cond(); i++ {
+		if i == 3000 {
+			c.t.Fatalf("still waiting for %s", what)
+		}
+		c.tick()
+	}
+}
+
+func (c *chCluster) leader() int64 {
+	for id, e := range c.ens {
+		if st := e.Status(); st.Mode == zk.ModeLeading && st.Serving {
+			return id
+		}
+	}
+	return 0
+}
+
+func (c *chCluster) allServing() bool {
+	for _, e := range c.ens {
+		if !e.Status().Serving {
+			return false
+		}
+	}
+	return true
+}
+
+// followers returns the running peers other than the leader.
+func (c *chCluster) followers() []int64 {
+	var out []int64
+	for _, s := range c.servers {
+		if _, ok := c.ens[s.ID]; ok && s.ID != c.leader() {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+// do runs a client call, ticking the cluster while it waits.
+func (c *chCluster) do(fn func(ctx context.Context) error) error {
+	c.t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn(chCtx(c.t)) }()
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Millisecond):
+		}
+		if i%20 == 19 {
+			c.tick()
+		}
+	}
+}
+
+func (c *chCluster) session(id int64) *zk.Session {
+	c.t.Helper()
+	var s *zk.Session
+	if err := c.do(func(ctx context.Context) (err error) { s, err = c.ens[id].NewSession(ctx); return err }); err != nil {
+		c.t.Fatalf("session on %d: %v", id, err)
+	}
+	return s
+}
+
+// TestCacheThroughLeaderChanges: a TreeCache on a follower keeps in step
+// while the leader stops (its session lives on), then while its own peer
+// stops (it goes on with a session on another peer): every change is
+// reported once, in order, and the content equals the tree.
+func TestCacheThroughLeaderChanges(t *testing.T) {
+	c := newChCluster(t, nil)
+	fs := c.followers()
+	ld, f, f2 := c.leader(), fs[0], fs[1]
+	w := c.session(f2)
+	chMust(t, c.do(func(ctx context.Context) error { _, err := w.Create(ctx, "/app", nil); return err }))
+	cs := c.session(f)
+	var next atomic.Pointer[zk.Ensemble] // the peer WithReconnect uses
+	var reconnects atomic.Int32
+	cache, err := NewTreeCache(cs, "/app", WithReconnect(func(ctx context.Context) (CacheSession, error) {
+		reconnects.Add(1)
+		return next.Load().NewSession(ctx)
+	}))
+	chMust(t, err)
+	r := chStart(t, cache)
+	r.take()
+	var want []string
+	write := func(i int) {
+		p := "/app/" + nodeName(i%7)
+		err := c.do(func(ctx context.Context) error {
+			_, err := w.Create(ctx, p, []byte(fmt.Sprint(i)))
+			if err == nil {
+				want = append(want, "NodeCreated "+p+"="+fmt.Sprint(i))
+				return nil
+			}
+			if _, err = w.Set(ctx, p, []byte(fmt.Sprint(i)), -1); err == nil {
+				want = append(want, "NodeChanged "+p+"="+fmt.Sprint(i))
+			}
+			return err
+		})
+		chMust(t, err)
+	}
+	for i := 0; i < 10; i++ {
+		write(i)
+	}
+	c.stop(ld)
+	c.waitFor("a new leader", func() bool { return c.leader() != 0 && c.allServing() })
+	for i := 10; i < 20; i++ {
+		write(i)
+	}
+	c.start(ld)
+	c.waitFor("the old leader back", c.allServing)
+	next.Store(c.ens[ld])
+	c.stop(f) // the cache's own peer: its session handle closes
+	c.waitFor("a leader", func() bool { return c.leader() != 0 && c.allServing() })
+	for i := 20; i < 30; i++ {
+		write(i)
+	}
+	r.waitZxid(t, lastZxid(t, w))
+	sameStrings(t, "events through two failovers", r.take(), want)
+	sameContent(t, cache, readTree(t, w, shapeTree, "/app"))
+	if cache.Err() != nil || reconnects.Load() != 1 {
+		t.Fatalf("the cache ended (%v) or reconnected %d times", cache.Err(), reconnects.Load())
+	}
+	t.Logf("leader %d stopped, then the cache's peer %d; the cache is at %#x", ld, f, cache.Zxid())
+}
