@@ -303,3 +303,47 @@ func compacted(t testing.TB, s *zk.Session, zxid int64) bool {
 	}
 	return true
 }
+
+// hookedSession runs a hook before each MultiRead of the session it wraps,
+// so a test can change the tree in the middle of a cache's load.
+type hookedSession struct {
+	*zk.Session
+	before func(n int)
+	n      int
+}
+
+func (h *hookedSession) MultiRead(ctx context.Context, ops ...zk.ReadOp) ([]zk.ReadResult, error) {
+	h.n++
+	h.before(h.n)
+	return h.Session.MultiRead(ctx, ops...)
+}
+
+// TestTreeCacheLoadOverlapsWrites: children created and deleted while a
+// TreeCache loads — after its watch is set, before or after the reads of
+// their parents — are each counted once in their parents' Stat (no event
+// carries a parent's whole Stat here): the content equals the tree's, Stat
+// included, once the load is done.
+func TestTreeCacheLoadOverlapsWrites(t *testing.T) {
+	e := chEnsemble(t)
+	s := chSession(t, e)
+	for i := 0; i < 4; i++ {
+		chCreate(t, s, fmt.Sprintf("/t/p%d/old", i), "", zk.WithParents())
+	}
+	w := chSession(t, e)
+	hs := &hookedSession{Session: s, before: func(n int) {
+		for i := 0; i < 4; i++ { // before the first read, between the others
+			p := fmt.Sprintf("/t/p%d", i)
+			chCreate(t, w, fmt.Sprintf("%s/new%d", p, n), "")
+			if n == 2 {
+				chDelete(t, w, p+"/old")
+			}
+		}
+	}}
+	c, err := NewTreeCache(hs, "/t")
+	chMust(t, err)
+	chStart(t, c)
+	if hs.n < 3 {
+		t.Fatalf("the load took %d reads: the writes did not interleave", hs.n)
+	}
+	sameContent(t, c, readTree(t, s, shapeTree, "/t"))
+}
