@@ -119,45 +119,54 @@ func (c *Cache) readAll(ctx context.Context, sess CacheSession, st *cacheState) 
 	return nil
 }
 
-// readChunk reads the nodes of chunk in one MultiRead and returns the
-// paths of their children (if wantKids). A node that is gone or that the
-// session may not read is skipped.
+// readChunk reads the nodes of chunk and returns the paths of their
+// children (if wantKids): one MultiRead for the data, then one for the
+// children of those whose Stat says they have some (listing a leaf costs
+// more than reading it). A node that is gone or that the session may not
+// read is skipped. The two reads may see different states: a child made
+// in between is either listed or has an event, which is all a load needs.
 func (c *Cache) readChunk(ctx context.Context, sess CacheSession, st *cacheState, chunk []string, wantData, wantKids bool) ([]string, error) {
-	ops := make([]zk.ReadOp, 0, 2*len(chunk))
-	for _, p := range chunk {
-		if wantData {
-			ops = append(ops, zk.GetDataOp(p))
+	parents := chunk
+	if wantData {
+		ops := make([]zk.ReadOp, len(chunk))
+		for i, p := range chunk {
+			ops[i] = zk.GetDataOp(p)
 		}
-		if wantKids {
-			ops = append(ops, zk.GetChildrenOp(p))
+		res, err := sess.MultiRead(ctx, ops...)
+		if err != nil {
+			return nil, err
 		}
+		parents = nil
+		for i, r := range res {
+			switch {
+			case r.Err == nil:
+				st.set(chunk[i], r.Data, r.Stat)
+				if r.Stat.NumChildren > 0 {
+					parents = append(parents, chunk[i])
+				}
+			case !skippable(r.Err):
+				return nil, fmt.Errorf("reading %s: %w", chunk[i], r.Err)
+			}
+		}
+	}
+	if !wantKids || len(parents) == 0 {
+		return nil, nil
+	}
+	ops := make([]zk.ReadOp, len(parents))
+	for i, p := range parents {
+		ops[i] = zk.GetChildrenOp(p)
 	}
 	res, err := sess.MultiRead(ctx, ops...)
 	if err != nil {
 		return nil, err
 	}
 	var kids []string
-	k := 0
-	for _, p := range chunk {
-		if wantData {
-			r := res[k]
-			k++
-			switch {
-			case r.Err == nil:
-				st.set(p, r.Data, r.Stat)
-			case !skippable(r.Err):
-				return nil, fmt.Errorf("reading %s: %w", p, r.Err)
-			}
+	for i, r := range res {
+		if r.Err != nil && !skippable(r.Err) {
+			return nil, fmt.Errorf("listing %s: %w", parents[i], r.Err)
 		}
-		if wantKids {
-			r := res[k]
-			k++
-			if r.Err != nil && !skippable(r.Err) {
-				return nil, fmt.Errorf("listing %s: %w", p, r.Err)
-			}
-			for _, name := range r.Children {
-				kids = append(kids, joinPath(p, name))
-			}
+		for _, name := range r.Children {
+			kids = append(kids, joinPath(parents[i], name))
 		}
 	}
 	return kids, nil
@@ -169,9 +178,15 @@ func skippable(err error) bool { return errors.Is(err, zk.ErrNoNode) || errors.I
 // changed since old (nil for the first load: a create per node, then
 // CacheInitialized).
 func (c *Cache) publishLoad(st, old *cacheState) {
-	evs := diffStates(old, st)
-	if old == nil {
-		evs = append(evs, CacheEvent{Type: CacheInitialized, Zxid: st.zxid})
+	var evs []CacheEvent
+	c.lmu.Lock()
+	listening := len(c.listeners) > 0
+	c.lmu.Unlock()
+	if listening {
+		evs = diffStates(old, st)
+		if old == nil {
+			evs = append(evs, CacheEvent{Type: CacheInitialized, Zxid: st.zxid})
+		}
 	}
 	c.mu.Lock()
 	c.st = st

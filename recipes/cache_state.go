@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -94,8 +95,14 @@ func (s *cacheState) get(p string) (CachedNode, bool) {
 	return CachedNode{Path: p, Data: n.data, Stat: n.stat}, true
 }
 
-// set stores the node at p as a read or an event gives it.
+// set stores the node at p as a read or an event gives it. The data is
+// copied: what a read returns shares its array with the node's whole
+// stored value (Stat, ACL), which the cache would otherwise keep alive.
 func (s *cacheState) set(p string, data []byte, stat zk.Stat) {
+	data = bytes.Clone(data)
+	if len(data) == 0 {
+		data = nil
+	}
 	if n := s.nodes[p]; n != nil {
 		n.data, n.stat, n.base = data, stat, stat.Pzxid
 		return
@@ -230,27 +237,33 @@ func (l *changeLog) seen(s *cacheState) func(string) {
 }
 
 // events returns what changed for listeners, in the order nodes were first
-// touched: a node present only after is created, only before deleted;
-// present in both with a new Mzxid, changed (deleted then created if it is
-// another node: its Czxid moved). Stat changes from children alone are not
-// events.
+// touched (see transition).
 func (l *changeLog) events(s *cacheState) []CacheEvent {
 	var out []CacheEvent
 	for _, p := range l.order {
-		old := l.before[p]
-		now, ok := s.get(p)
-		switch {
-		case old == nil && ok:
-			out = append(out, CacheEvent{Type: CacheNodeCreated, Node: now, Zxid: s.zxid})
-		case old != nil && !ok:
-			out = append(out, CacheEvent{Type: CacheNodeDeleted, Node: *old, Zxid: s.zxid})
-		case old == nil || !ok:
-		case old.Stat.Czxid != now.Stat.Czxid:
-			out = append(out, CacheEvent{Type: CacheNodeDeleted, Node: *old, Zxid: s.zxid},
-				CacheEvent{Type: CacheNodeCreated, Node: now, Zxid: s.zxid})
-		case old.Stat.Mzxid != now.Stat.Mzxid:
-			out = append(out, CacheEvent{Type: CacheNodeChanged, Node: now, Old: *old, Zxid: s.zxid})
-		}
+		out = transition(out, l.before[p], p, s)
+	}
+	return out
+}
+
+// transition appends what happened to the node at p, from old (nil:
+// absent) to its state in s: a node present only after is created, only
+// before deleted; present in both with a new Mzxid, changed (deleted then
+// created if it is another node: its Czxid moved). Stat changes from
+// children alone are not events.
+func transition(out []CacheEvent, old *CachedNode, p string, s *cacheState) []CacheEvent {
+	now, ok := s.get(p)
+	switch {
+	case old == nil && ok:
+		out = append(out, CacheEvent{Type: CacheNodeCreated, Node: now, Zxid: s.zxid})
+	case old != nil && !ok:
+		out = append(out, CacheEvent{Type: CacheNodeDeleted, Node: *old, Zxid: s.zxid})
+	case old == nil || !ok:
+	case old.Stat.Czxid != now.Stat.Czxid:
+		out = append(out, CacheEvent{Type: CacheNodeDeleted, Node: *old, Zxid: s.zxid},
+			CacheEvent{Type: CacheNodeCreated, Node: now, Zxid: s.zxid})
+	case old.Stat.Mzxid != now.Stat.Mzxid:
+		out = append(out, CacheEvent{Type: CacheNodeChanged, Node: now, Old: *old, Zxid: s.zxid})
 	}
 	return out
 }
@@ -258,8 +271,7 @@ func (l *changeLog) events(s *cacheState) []CacheEvent {
 // diffStates returns the events that take listeners from old (nil: empty)
 // to s, sorted by path.
 func diffStates(old, s *cacheState) []CacheEvent {
-	var l changeLog
-	var paths []string
+	paths := make([]string, 0, len(s.nodes))
 	for p := range s.nodes {
 		paths = append(paths, p)
 	}
@@ -271,7 +283,7 @@ func diffStates(old, s *cacheState) []CacheEvent {
 		}
 	}
 	slices.Sort(paths)
-	l.before = make(map[string]*CachedNode, len(paths))
+	out := make([]CacheEvent, 0, len(paths))
 	for _, p := range paths {
 		var was *CachedNode
 		if old != nil {
@@ -279,8 +291,7 @@ func diffStates(old, s *cacheState) []CacheEvent {
 				was = &n
 			}
 		}
-		l.before[p] = was
+		out = transition(out, was, p, s)
 	}
-	l.order = paths
-	return l.events(s)
+	return out
 }
