@@ -112,8 +112,10 @@ type cacheConfig struct {
 }
 
 // DefaultCacheBuffer is how many watch events a Cache lets pile up while it
-// loads or runs its listeners (they cost memory only while they wait).
-const DefaultCacheBuffer = 1 << 20
+// loads or runs its listeners: they cost memory (their nodes' data) only
+// while they wait. Past it the cache resumes from its zxid, and loads again
+// if even the log's replay would not fit.
+const DefaultCacheBuffer = 1 << 16
 
 // WithReconnect gives the cache a session to go on with when its own ends
 // (it expired, was closed, or its peer stopped): next is called until it

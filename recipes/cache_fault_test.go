@@ -43,7 +43,8 @@ func TestCacheFaults(t *testing.T) {
 type cacheWorld struct {
 	*chCluster
 	rng      *rand.Rand
-	mu       sync.Mutex // guards the cluster's membership for the caches' reconnects
+	mu       sync.Mutex // guards the cluster's membership and prng for the caches' reconnects
+	prng     *rand.Rand
 	vmu      sync.Mutex // guards views
 	views    map[int64]hooks.View
 	writers  []*zk.Session
@@ -64,7 +65,7 @@ type observation struct {
 }
 
 func runCacheFaults(t *testing.T, seed uint64, steps int) {
-	w := &cacheWorld{rng: rand.New(rand.NewPCG(seed, 99)), views: map[int64]hooks.View{}, wake: make(chan struct{}, 1), stats: map[string]int{},
+	w := &cacheWorld{rng: rand.New(rand.NewPCG(seed, 99)), prng: rand.New(rand.NewPCG(seed, 98)), views: map[int64]hooks.View{}, wake: make(chan struct{}, 1), stats: map[string]int{},
 		cacheIDs: map[int64]bool{}}
 	w.chCluster = newChCluster(t, func(cfg *zk.Config) {
 		id := cfg.ID
@@ -188,7 +189,7 @@ func (w *cacheWorld) anyServing() *zk.Ensemble {
 	if len(ok) == 0 {
 		return nil
 	}
-	return ok[w.rng.IntN(len(ok))]
+	return ok[w.prng.IntN(len(ok))]
 }
 
 // step makes one random move: mostly writes, sometimes a fault or a cure.
