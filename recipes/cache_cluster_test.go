@@ -151,11 +151,21 @@ func (c *chCluster) session(id int64) *zk.Session {
 	return s
 }
 
-// TestCacheThroughLeaderChanges: a TreeCache on a follower keeps in step
-// while the leader stops (its session lives on), then while its own peer
-// stops (it goes on with a session on another peer): every change is
-// reported once, in order, and the content equals the tree.
+// TestCacheThroughLeaderChanges: caches of the three shapes, on a
+// follower, keep in step while the leader stops (their sessions live on),
+// while their sessions expire, and while their own peer stops (they go on
+// with a session on another peer): every change is reported once, in
+// order, and the content equals the tree.
 func TestCacheThroughLeaderChanges(t *testing.T) {
+	for _, tc := range []struct {
+		shape cacheShape
+		root  string
+	}{{shapeTree, "/app"}, {shapeChildren, "/app"}, {shapeNode, "/app/n000"}} {
+		t.Run(shapeNames[tc.shape], func(t *testing.T) { cacheThroughFailovers(t, tc.shape, tc.root) })
+	}
+}
+
+func cacheThroughFailovers(t *testing.T, shape cacheShape, root string) {
 	c := newChCluster(t, nil)
 	fs := c.followers()
 	ld, f, f2 := c.leader(), fs[0], fs[1]
@@ -164,28 +174,39 @@ func TestCacheThroughLeaderChanges(t *testing.T) {
 	cs := c.session(f)
 	var next atomic.Pointer[zk.Ensemble] // the peer WithReconnect uses
 	var reconnects atomic.Int32
-	cache, err := NewTreeCache(cs, "/app", WithReconnect(func(ctx context.Context) (CacheSession, error) {
-		reconnects.Add(1)
-		return next.Load().NewSession(ctx)
-	}))
+	var cacheSession atomic.Int64
+	cacheSession.Store(cs.ID())
+	cache, err := newCache(shape, cs, root, []CacheOption{WithReconnect(func(ctx context.Context) (CacheSession, error) {
+		s, err := next.Load().NewSession(ctx)
+		if err == nil { // a failed try (no quorum yet) is tried again
+			reconnects.Add(1)
+			cacheSession.Store(s.ID())
+		}
+		return s, err
+	})})
 	chMust(t, err)
 	r := chStart(t, cache)
 	r.take()
 	var want []string
+	var target int64 // the zxid of the last change the cache sees
 	write := func(i int) {
 		p := "/app/" + nodeName(i%7)
+		ev := ""
 		err := c.do(func(ctx context.Context) error {
 			_, err := w.Create(ctx, p, []byte(fmt.Sprint(i)))
 			if err == nil {
-				want = append(want, "NodeCreated "+p+"="+fmt.Sprint(i))
+				ev = "NodeCreated " + p + "=" + fmt.Sprint(i)
 				return nil
 			}
 			if _, err = w.Set(ctx, p, []byte(fmt.Sprint(i)), -1); err == nil {
-				want = append(want, "NodeChanged "+p+"="+fmt.Sprint(i))
+				ev = "NodeChanged " + p + "=" + fmt.Sprint(i)
 			}
 			return err
 		})
 		chMust(t, err)
+		if shape != shapeNode || p == root {
+			want, target = append(want, ev), lastZxid(t, w)
+		}
 	}
 	for i := 0; i < 10; i++ {
 		write(i)
@@ -195,19 +216,25 @@ func TestCacheThroughLeaderChanges(t *testing.T) {
 	for i := 10; i < 20; i++ {
 		write(i)
 	}
-	c.start(ld)
-	c.waitFor("the old leader back", c.allServing)
-	next.Store(c.ens[ld])
-	c.stop(f) // the cache's own peer: its session handle closes
-	c.waitFor("a leader", func() bool { return c.leader() != 0 && c.allServing() })
+	next.Store(c.ens[f2])
+	chMust(t, c.do(func(ctx context.Context) error { return c.ens[f2].ExpireSession(ctx, cacheSession.Load()) }))
 	for i := 20; i < 30; i++ {
 		write(i)
 	}
-	r.waitZxid(t, lastZxid(t, w))
-	sameStrings(t, "events through two failovers", r.take(), want)
-	sameContent(t, cache, readTree(t, w, shapeTree, "/app"))
-	if cache.Err() != nil || reconnects.Load() != 1 {
+	c.start(ld)
+	c.waitFor("the old leader back", c.allServing)
+	next.Store(c.ens[ld])
+	c.stop(f2) // the cache's own peer now: its session handle closes
+	c.waitFor("a leader", func() bool { return c.leader() != 0 && c.allServing() })
+	w = c.session(f)
+	for i := 30; i < 40; i++ {
+		write(i)
+	}
+	r.waitZxid(t, target)
+	sameStrings(t, "events through failovers and an expiry", r.take(), want)
+	sameContent(t, cache, readTree(t, w, shape, root))
+	if cache.Err() != nil || reconnects.Load() != 2 {
 		t.Fatalf("the cache ended (%v) or reconnected %d times", cache.Err(), reconnects.Load())
 	}
-	t.Logf("leader %d stopped, then the cache's peer %d; the cache is at %#x", ld, f, cache.Zxid())
+	t.Logf("leader %d stopped, the cache's session expired, then its peer %d stopped; the cache is at %#x", ld, f2, cache.Zxid())
 }
