@@ -2,7 +2,10 @@ package recipes
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,29 +17,39 @@ import (
 )
 
 // chCluster runs three peers in one process over the in-memory transport
-// (frames move on their own) with manual clocks: time passes only when the
-// test ticks.
+// in manual mode, with manual clocks. Time passes only when the test ticks;
+// frames move when a settle delivers them: before and after every tick,
+// and, between ticks, by a driver goroutine, so that calls made by caches
+// on their own goroutines (a reconnect's NewSession) complete while the
+// test waits for them. Every tick therefore finds the network quiet.
 type chCluster struct {
 	t       testing.TB
 	net     *transport.Network
 	servers []zk.Server
 	fs      map[int64]vfs.FS
-	ens     map[int64]*zk.Ensemble
 	tweak   func(*zk.Config)
+
+	mu  sync.Mutex // guards ens: the test, the driver and caches' reconnects read it
+	ens map[int64]*zk.Ensemble
+
+	stopDriver chan struct{}
+	driverDone chan struct{}
 }
 
 func newChCluster(t testing.TB, tweak func(*zk.Config)) *chCluster {
-	c := &chCluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*zk.Ensemble{}, tweak: tweak}
+	c := &chCluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*zk.Ensemble{}, tweak: tweak,
+		stopDriver: make(chan struct{}), driverDone: make(chan struct{})}
 	ids := []int64{1, 2, 3}
 	for _, id := range ids {
 		c.servers = append(c.servers, zk.Server{ID: id, Host: "inmem", QuorumPort: 2000 + int(id), ElectionPort: 3000 + int(id)})
 		c.fs[id] = vfs.NewMem()
 	}
-	c.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, EventBuffer: 1 << 16})
+	c.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, Manual: true, EventBuffer: 1 << 16})
 	t.Cleanup(c.close)
 	for _, id := range ids {
 		c.start(id)
 	}
+	go c.drive()
 	c.waitFor("a leader", func() bool { return c.leader() != 0 && c.allServing() })
 	return c
 }
@@ -53,36 +66,100 @@ func (c *chCluster) start(id int64) {
 	if err != nil {
 		c.t.Fatalf("starting peer %d: %v", id, err)
 	}
+	c.mu.Lock()
 	c.ens[id] = e
+	c.mu.Unlock()
 }
 
 func (c *chCluster) stop(id int64) {
 	c.net.Crash(id)
-	c.ens[id].Close()
+	c.mu.Lock()
+	e := c.ens[id]
 	delete(c.ens, id)
+	c.mu.Unlock()
+	e.Close()
 }
 
 func (c *chCluster) close() {
-	for id := range c.ens {
+	close(c.stopDriver)
+	<-c.driverDone
+	for _, id := range c.running() {
 		c.stop(id)
 	}
 	c.net.Close()
 }
 
-// tick advances every running peer's clock one tick and lets each handle
-// what reached it.
-func (c *chCluster) tick() {
+// peers returns the running peers, in id order.
+func (c *chCluster) peers() []*zk.Ensemble {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*zk.Ensemble
+	for _, s := range c.servers {
+		if e := c.ens[s.ID]; e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (c *chCluster) running() []int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ids []int64
+	for _, s := range c.servers {
+		if c.ens[s.ID] != nil {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
+func (c *chCluster) peer(id int64) *zk.Ensemble {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ens[id]
+}
+
+// settle delivers frames and lets every peer handle them until nothing
+// moves. A peer closing meanwhile is skipped.
+func (c *chCluster) settle() {
 	ctx := chCtx(c.t)
-	for _, e := range c.ens {
-		if err := e.Tick(ctx); err != nil {
+	for i := 0; i < 10000; i++ {
+		n := c.net.DeliverAll()
+		for _, e := range c.peers() {
+			_ = e.Barrier(ctx)
+		}
+		if n == 0 && len(c.net.Pending()) == 0 {
+			return
+		}
+	}
+}
+
+// drive settles the network whenever something is pending, until close.
+func (c *chCluster) drive() {
+	defer close(c.driverDone)
+	for {
+		select {
+		case <-c.stopDriver:
+			return
+		case <-time.After(200 * time.Microsecond):
+		}
+		if len(c.net.Pending()) > 0 {
+			c.settle()
+		}
+	}
+}
+
+// tick advances every running peer's clock one tick, on a quiet network.
+func (c *chCluster) tick() {
+	c.settle()
+	ctx := chCtx(c.t)
+	for _, e := range c.peers() {
+		if err := e.Tick(ctx); err != nil && !errors.Is(err, zk.ErrClosed) {
 			c.t.Fatalf("tick: %v", err)
 		}
 	}
-	for _, e := range c.ens {
-		if err := e.Barrier(ctx); err != nil {
-			c.t.Fatalf("barrier: %v", err)
-		}
-	}
+	c.settle()
 }
 
 // waitFor ticks until cond holds.
@@ -97,6 +174,8 @@ func (c *chCluster) waitFor(what string, cond func() bool) {
 }
 
 func (c *chCluster) leader() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for id, e := range c.ens {
 		if st := e.Status(); st.Mode == zk.ModeLeading && st.Serving {
 			return id
@@ -106,7 +185,7 @@ func (c *chCluster) leader() int64 {
 }
 
 func (c *chCluster) allServing() bool {
-	for _, e := range c.ens {
+	for _, e := range c.peers() {
 		if !e.Status().Serving {
 			return false
 		}
@@ -116,13 +195,8 @@ func (c *chCluster) allServing() bool {
 
 // followers returns the running peers other than the leader.
 func (c *chCluster) followers() []int64 {
-	var out []int64
-	for _, s := range c.servers {
-		if _, ok := c.ens[s.ID]; ok && s.ID != c.leader() {
-			out = append(out, s.ID)
-		}
-	}
-	return out
+	ld := c.leader()
+	return slices.DeleteFunc(c.running(), func(id int64) bool { return id == ld })
 }
 
 // do runs a client call, ticking the cluster while it waits.
@@ -144,8 +218,9 @@ func (c *chCluster) do(fn func(ctx context.Context) error) error {
 
 func (c *chCluster) session(id int64) *zk.Session {
 	c.t.Helper()
+	e := c.peer(id)
 	var s *zk.Session
-	if err := c.do(func(ctx context.Context) (err error) { s, err = c.ens[id].NewSession(ctx); return err }); err != nil {
+	if err := c.do(func(ctx context.Context) (err error) { s, err = e.NewSession(ctx); return err }); err != nil {
 		c.t.Fatalf("session on %d: %v", id, err)
 	}
 	return s
@@ -216,14 +291,14 @@ func cacheThroughFailovers(t *testing.T, shape cacheShape, root string) {
 	for i := 10; i < 20; i++ {
 		write(i)
 	}
-	next.Store(c.ens[f2])
-	chMust(t, c.do(func(ctx context.Context) error { return c.ens[f2].ExpireSession(ctx, cacheSession.Load()) }))
+	next.Store(c.peer(f2))
+	chMust(t, c.do(func(ctx context.Context) error { return c.peer(f2).ExpireSession(ctx, cacheSession.Load()) }))
 	for i := 20; i < 30; i++ {
 		write(i)
 	}
 	c.start(ld)
 	c.waitFor("the old leader back", c.allServing)
-	next.Store(c.ens[ld])
+	next.Store(c.peer(ld))
 	c.stop(f2) // the cache's own peer now: its session handle closes
 	c.waitFor("a leader", func() bool { return c.leader() != 0 && c.allServing() })
 	w = c.session(f)

@@ -43,7 +43,7 @@ func TestCacheFaults(t *testing.T) {
 type cacheWorld struct {
 	*chCluster
 	rng      *rand.Rand
-	mu       sync.Mutex // guards the cluster's membership and prng for the caches' reconnects
+	mu       sync.Mutex // guards prng, used by the caches' reconnects
 	prng     *rand.Rand
 	vmu      sync.Mutex // guards views
 	views    map[int64]hooks.View
@@ -178,17 +178,17 @@ func (w *cacheWorld) sessionOn(t *testing.T, pick func() *zk.Ensemble) *zk.Sessi
 
 // anyServing returns a running peer that serves, or nil.
 func (w *cacheWorld) anyServing() *zk.Ensemble {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	var ok []*zk.Ensemble
-	for _, s := range w.servers {
-		if e := w.ens[s.ID]; e != nil && e.Status().Serving {
+	for _, e := range w.peers() {
+		if e.Status().Serving {
 			ok = append(ok, e)
 		}
 	}
 	if len(ok) == 0 {
 		return nil
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return ok[w.prng.IntN(len(ok))]
 }
 
@@ -221,32 +221,16 @@ func (w *cacheWorld) step(t *testing.T) {
 	}
 }
 
-func (w *cacheWorld) running() []int64 {
-	var ids []int64
-	for _, s := range w.servers {
-		if w.ens[s.ID] != nil {
-			ids = append(ids, s.ID)
-		}
-	}
-	return ids
-}
-
 func (w *cacheWorld) pick() int64 {
 	ids := w.running()
 	return ids[w.rng.IntN(len(ids))]
 }
 
-func (w *cacheWorld) stopPeer(id int64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.stop(id)
-}
+func (w *cacheWorld) stopPeer(id int64) { w.stop(id) }
 
 func (w *cacheWorld) startStopped(t *testing.T) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	for _, s := range w.servers {
-		if w.ens[s.ID] == nil {
+		if w.peer(s.ID) == nil {
 			w.start(s.ID)
 			return
 		}
