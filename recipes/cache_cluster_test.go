@@ -313,3 +313,36 @@ func cacheThroughFailovers(t *testing.T, shape cacheShape, root string) {
 	}
 	t.Logf("leader %d stopped, the cache's session expired, then its peer %d stopped; the cache is at %#x", ld, f2, cache.Zxid())
 }
+
+// TestCacheResumesFromBehind: the cache's peer is cut off while the others
+// go on writing, then stops; the cache resumes on another peer from the
+// zxid it holds, behind the ensemble: it reports every write it missed,
+// once each, in order.
+func TestCacheResumesFromBehind(t *testing.T) {
+	c := newChCluster(t, nil)
+	fs := c.followers()
+	ld, f := c.leader(), fs[0]
+	w := c.session(ld)
+	chMust(t, c.do(func(ctx context.Context) error { _, err := w.Create(ctx, "/app", nil); return err }))
+	var next atomic.Pointer[zk.Ensemble]
+	next.Store(c.peer(ld))
+	cache, err := NewTreeCache(c.session(f), "/app", WithReconnect(func(ctx context.Context) (CacheSession, error) {
+		return next.Load().NewSession(ctx)
+	}))
+	chMust(t, err)
+	r := chStart(t, cache)
+	r.take()
+	c.net.Isolate(f)
+	var want []string
+	for i := 0; i < 5; i++ {
+		p := "/app/" + nodeName(i)
+		chMust(t, c.do(func(ctx context.Context) error { _, err := w.Create(ctx, p, []byte("x")); return err }))
+		want = append(want, "NodeCreated "+p+"=x")
+	}
+	last := lastZxid(t, w)
+	c.stop(f)
+	c.net.Heal()
+	r.waitZxid(t, last)
+	sameStrings(t, "the writes the cut-off peer never applied", r.take(), want)
+	sameContent(t, cache, readTree(t, w, shapeTree, "/app"))
+}

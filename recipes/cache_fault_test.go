@@ -50,11 +50,11 @@ type cacheWorld struct {
 	writers  []*zk.Session
 	wake     chan struct{} // a cache changed
 	stats    map[string]int
-	isolated bool // a peer is cut off
+	isolated int64 // the peer cut off, or 0
 
 	omu      sync.Mutex
-	states   []observation  // every state a cache took, recorded by the cache
-	cacheIDs map[int64]bool // the sessions the caches were given
+	states   []observation // every state a cache took, recorded by the cache
+	cacheIDs map[int]int64 // each cache's current session
 }
 
 // observation is one cache's content at one step.
@@ -66,7 +66,7 @@ type observation struct {
 
 func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	w := &cacheWorld{rng: rand.New(rand.NewPCG(seed, 99)), prng: rand.New(rand.NewPCG(seed, 98)), views: map[int64]hooks.View{}, wake: make(chan struct{}, 1), stats: map[string]int{},
-		cacheIDs: map[int64]bool{}}
+		cacheIDs: map[int]int64{}}
 	w.chCluster = newChCluster(t, func(cfg *zk.Config) {
 		id := cfg.ID
 		cfg.SnapCount = 50 // snapshots along the way; the log is never purged
@@ -115,28 +115,30 @@ func runCacheFaults(t *testing.T, seed uint64, steps int) {
 // on a session of its own that is replaced, when it ends, by one on any
 // peer that serves.
 func (w *cacheWorld) startCaches(t *testing.T) []*Cache {
-	reconnect := func(ctx context.Context) (CacheSession, error) {
-		e := w.anyServing()
-		if e == nil {
-			return nil, zk.ErrNotServing
+	reconnect := func(i int) func(ctx context.Context) (CacheSession, error) {
+		return func(ctx context.Context) (CacheSession, error) {
+			e := w.anyServing()
+			if e == nil {
+				return nil, zk.ErrNotServing
+			}
+			ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			s, err := e.NewSession(ctx)
+			if err == nil {
+				w.omu.Lock()
+				w.cacheIDs[i] = s.ID()
+				w.omu.Unlock()
+			}
+			return s, err
 		}
-		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		defer cancel()
-		s, err := e.NewSession(ctx)
-		if err == nil {
-			w.omu.Lock()
-			w.cacheIDs[s.ID()] = true
-			w.omu.Unlock()
-		}
-		return s, err
 	}
 	makers := []func(CacheSession, string, ...CacheOption) (*Cache, error){NewTreeCache, NewPathChildrenCache, NewNodeCache}
 	paths := []string{"/app", "/app", "/app/n0"}
 	var caches []*Cache
 	for i, mk := range makers {
 		s := w.sessionOn(t, w.anyServing)
-		w.cacheIDs[s.ID()] = true
-		c, err := mk(s, paths[i], WithReconnect(reconnect))
+		w.cacheIDs[i] = s.ID()
+		c, err := mk(s, paths[i], WithReconnect(reconnect(i)))
 		chMust(t, err)
 		c.testBatch = func() {
 			// Every state the cache takes is checked, not only those the
@@ -197,20 +199,28 @@ func (w *cacheWorld) step(t *testing.T) {
 	switch k := w.rng.IntN(100); {
 	case k < 70:
 		w.write(t)
-	case k < 74 && len(w.running()) == 3 && !w.isolated:
+	case k < 74 && len(w.running()) == 3:
+		// At most one peer away at a time: the other two keep a quorum.
+		// An isolated peer may stop too: caches on it then resume
+		// elsewhere from behind.
 		w.stats["stop"]++
-		w.stopPeer(w.pick())
+		id := w.pick()
+		if w.isolated != 0 {
+			id = w.isolated
+		}
+		w.stopPeer(id)
+		w.net.Heal()
+		w.isolated = 0
 	case k < 80 && len(w.running()) < 3:
 		w.stats["restart"]++
 		w.startStopped(t)
-	case k < 83 && len(w.running()) == 3 && !w.isolated:
-		// At most one peer away at a time: the other two keep a quorum.
+	case k < 84 && len(w.running()) == 3 && w.isolated == 0:
 		w.stats["isolate"]++
-		w.net.Isolate(w.pick())
-		w.isolated = true
+		w.isolated = w.pick()
+		w.net.Isolate(w.isolated)
 	case k < 88:
 		w.net.Heal()
-		w.isolated = false
+		w.isolated = 0
 	case k < 92:
 		w.stats["expire"]++
 		w.expireSomeone()
@@ -314,8 +324,8 @@ func (w *cacheWorld) expireSomeone() {
 		ids = append(ids, s.ID())
 	}
 	w.omu.Lock()
-	for id := range w.cacheIDs {
-		ids = append(ids, id)
+	for _, id := range w.cacheIDs {
+		ids = append(ids, id, id) // twice: caches are what the test is about
 	}
 	w.omu.Unlock()
 	slices.Sort(ids)
