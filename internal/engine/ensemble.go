@@ -23,6 +23,7 @@ type Ensemble struct {
 	tree    *znode.Tree
 	watches *watch.Manager
 	strict  strictWatches       // gapless watches, ended if the tree jumps
+	journal journal             // recent changes, for resuming watches
 	trans   transport.Transport // nil standalone
 	ownsTr  bool                // the Ensemble made trans and closes it
 

@@ -58,7 +58,7 @@ func TestResumeOnFollower(t *testing.T) {
 		for _, r := range readers {
 			n += resumeAll(t, r, direct(t), "/r", true, live, z, z, 1, WithEventData())
 			if i%3 == 0 {
-				n += resumeAll(t, r, direct(t), "/r", false, livePers, z, z, 1)
+				n += resumeAll(t, r, direct(t), "/r", false, livePers, z, z, 1, WithEventData())
 			}
 		}
 	}

@@ -17,7 +17,8 @@ func direct(t testing.TB) func(func(ctx context.Context) error) error {
 }
 
 // liveWatches sets, on s, the watches whose live streams the resumed ones
-// are compared with: recursive with data, recursive, persistent on /r.
+// are compared with: recursive with data, recursive, persistent with data
+// (its NodeChildrenChanged carry the parent) on /r.
 func liveWatches(t testing.TB, s *Session) (recData, rec, pers *Watch) {
 	t.Helper()
 	ctx := testCtx(t)
@@ -28,7 +29,7 @@ func liveWatches(t testing.TB, s *Session) (recData, rec, pers *Watch) {
 	if rec, err = s.AddWatch(ctx, "/r", true, WithWatchBuffer(1<<16)); err != nil {
 		t.Fatal(err)
 	}
-	if pers, err = s.AddWatch(ctx, "/r", false, WithWatchBuffer(1<<16)); err != nil {
+	if pers, err = s.AddWatch(ctx, "/r", false, WithEventData(), WithWatchBuffer(1<<16)); err != nil {
 		t.Fatal(err)
 	}
 	return recData, rec, pers
@@ -70,8 +71,12 @@ func TestResumeFromEveryZxid(t *testing.T) {
 	reader := newSession(t, e)
 	n := resumeAll(t, reader, direct(t), "/r", true, liveData, start, end, 1, WithEventData())
 	n += resumeAll(t, reader, direct(t), "/r", true, liveRec, start, end, 7)
-	n += resumeAll(t, reader, direct(t), "/r", false, livePers, start, end, 5)
-	t.Logf("%d resumes over %d zxids, %d events; snapshots %v", n, end-start, len(liveData), e.wal.Snapshots())
+	n += resumeAll(t, reader, direct(t), "/r", false, livePers, start, end, 5, WithEventData())
+	if e.journal.hits == 0 || e.strict.built == 0 {
+		t.Fatalf("%d resumes from the journal, %d from the log: both must be tested", e.journal.hits, e.strict.built)
+	}
+	t.Logf("%d resumes over %d zxids (%d from the journal, %d from the log), %d events; snapshots %v",
+		n, end-start, e.journal.hits, e.strict.built, len(liveData), e.wal.Snapshots())
 }
 
 // TestResumeSwitchesToLiveAtomically: resumes made while writers run get
@@ -103,6 +108,9 @@ func TestResumeSwitchesToLiveAtomically(t *testing.T) {
 			t.Fatal(err)
 		}
 		from := max(start, now-int64(3*i))
+		e.journal.mu.Lock()
+		e.journal.skip = i%2 == 1 // half from the log, half from the journal
+		e.journal.mu.Unlock()
 		w, err := reader.AddWatch(ctx, "/r", true, FromZxid(from), WithEventData(), WithWatchBuffer(1<<16))
 		if err != nil {
 			t.Fatal(err)
@@ -110,6 +118,9 @@ func TestResumeSwitchesToLiveAtomically(t *testing.T) {
 		resumed, froms = append(resumed, w), append(froms, from)
 	}
 	<-done
+	if e.journal.hits == 0 || e.strict.built == 0 {
+		t.Fatalf("%d resumes from the journal, %d from the log: both must be tested", e.journal.hits, e.strict.built)
+	}
 	live := drain(recData)
 	for i, w := range resumed {
 		sameEvents(t, "resume under load", after(live, froms[i]), drain(w))
@@ -191,7 +202,16 @@ func TestResumeCompacted(t *testing.T) {
 	}
 	live := drain(recData)
 	reader := newSession(t, e)
-	_, err := reader.AddWatch(ctx, "/r", true, FromZxid(start))
+	// The journal still holds what the log lost: it serves the resume.
+	w, err := reader.AddWatch(ctx, "/r", true, FromZxid(start), WithEventData(), WithWatchBuffer(1<<16))
+	if err != nil {
+		t.Fatalf("resume from the journal: %v", err)
+	}
+	sameEvents(t, "resume from the journal past the log", after(live, start), drain(w))
+	w.Remove()
+	applied, _ := e.tree.Applied()
+	e.journal.reset(applied) // as after a restart
+	_, err = reader.AddWatch(ctx, "/r", true, FromZxid(start))
 	if !errors.Is(err, ErrCompacted) {
 		t.Fatalf("resume from %#x below the log base %#x: %v, want ErrCompacted", start, base, err)
 	}

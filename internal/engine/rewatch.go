@@ -20,6 +20,7 @@ import (
 // the apply lock.
 func (p *peer) refireWatches(before int64) {
 	p.e.strict.endAll(p.e.watches, p.e.applied.load())
+	p.e.journal.reset(p.e.applied.load())
 	for _, id := range p.e.localSessionIDs() {
 		s := p.e.localSession(id)
 		if s == nil {

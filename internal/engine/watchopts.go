@@ -134,7 +134,8 @@ func relativePath(p, root string) string {
 }
 
 // errNeedReplay makes AddWatch build a replay it first thought unneeded (a
-// change was applied between its check and the registration).
+// change was applied between its check and the registration, or the
+// journal no longer covers the zxid).
 var errNeedReplay = errors.New("zk: a replay is needed")
 
 // addPersistent is AddWatch.
@@ -146,7 +147,7 @@ func (s *Session) addPersistent(ctx context.Context, path string, kind watch.Kin
 	}
 	for {
 		var rp *replay
-		if o.resume && s.e.applied.load() > o.from {
+		if o.resume && s.e.applied.load() > o.from && !s.e.journal.covers(o.from) {
 			var err error
 			if rp, err = s.prepareReplay(ctx, path, kind, o); err != nil {
 				return nil, err
@@ -166,16 +167,8 @@ func (s *Session) register(ctx context.Context, path string, kind watch.Kind, o 
 	var w *Watch
 	err := s.read(ctx, func() error {
 		q := watch.NewQueue(o.buffer)
-		if o.resume {
-			applied, _ := s.e.tree.Applied()
-			if rp == nil && applied > o.from {
-				return errNeedReplay
-			}
-			if rp != nil {
-				if err := rp.finish(applied, q); err != nil {
-					return err
-				}
-			}
+		if err := s.catchUp(q, path, kind, o, rp); err != nil {
+			return err
 		}
 		var sink watch.Sink = q
 		var st *strictSink
@@ -201,4 +194,31 @@ func (s *Session) register(ctx context.Context, path string, kind watch.Kind, o 
 		return nil
 	})
 	return w, err
+}
+
+// catchUp queues in q the events a resuming watch missed, up to the tree's
+// applied zxid: from the replay rp if AddWatch built one, else from the
+// journal; errNeedReplay if neither can. It also starts the journal at the
+// first strict watch. The caller holds the apply lock's read side.
+func (s *Session) catchUp(q *watch.Queue, path string, kind watch.Kind, o watchOpts, rp *replay) error {
+	applied, _ := s.e.tree.Applied()
+	if o.strict() {
+		s.e.journal.start(applied)
+	}
+	switch {
+	case !o.resume || applied <= o.from:
+		return nil
+	case rp != nil:
+		return rp.finish(applied, q)
+	}
+	reg := func(sink watch.Sink) (*watch.Manager, error) {
+		m := watch.NewManager()
+		_, err := m.Add(s.id, path, kind, sink)
+		return m, err
+	}
+	ok, err := s.e.journal.replay(o.from, applied, q, reg, o.data, s.mayReadNow, o.buffer)
+	if err == nil && !ok {
+		err = errNeedReplay
+	}
+	return err
 }

@@ -67,6 +67,7 @@ type strictWatches struct {
 	mu     sync.Mutex
 	sinks  map[*strictSink]struct{}
 	replay chan struct{} // capacity 1, made lazily
+	built  int           // replays built from the log, for tests
 }
 
 func (w *strictWatches) add(s *strictSink) {
@@ -111,6 +112,9 @@ func (w *strictWatches) acquire(ctx context.Context) error {
 	w.mu.Unlock()
 	select {
 	case c <- struct{}{}:
+		w.mu.Lock()
+		w.built++
+		w.mu.Unlock()
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
