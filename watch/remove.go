@@ -154,3 +154,29 @@ func (m *Manager) Fire(id ID, ev Event) bool {
 	}
 	return true
 }
+
+// EndID ends one registration with ev as its last event (typically
+// EventNotWatching with the reason in Err), then Close; the sink reports an
+// overflow instead if it cannot take ev. It returns false if the
+// registration was already gone.
+func (m *Manager) EndID(id ID, ev Event) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.byID[id]
+	if r == nil {
+		return false
+	}
+	m.unlink(r)
+	end(r, &ev)
+	return true
+}
+
+// Barrier returns once every Trigger, Fire and removal that started before
+// it has delivered all its events. A consumer that took an event of zxid z
+// and then finds its sink empty after a Barrier has every event of z that
+// the Trigger of z delivered to it: the engine triggers each transaction in
+// one call.
+func (m *Manager) Barrier() {
+	m.mu.Lock()
+	m.mu.Unlock() // the empty critical section is the point: Trigger holds mu throughout
+}

@@ -92,6 +92,7 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 		return nil, err
 	}
 	p.e.watches.Trigger(changes, p.mayRead)
+	p.e.journal.add(ent.Zxid, changes, p.e.tree)
 	p.sessionEffects(en, res)
 	if en.Origin != p.cfg.ID {
 		return nil, nil

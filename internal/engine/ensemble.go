@@ -22,6 +22,8 @@ type Ensemble struct {
 	wal     *wal.Log
 	tree    *znode.Tree
 	watches *watch.Manager
+	strict  strictWatches       // gapless watches, ended if the tree jumps
+	journal journal             // recent changes, for resuming watches
 	trans   transport.Transport // nil standalone
 	ownsTr  bool                // the Ensemble made trans and closes it
 
@@ -74,6 +76,10 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		doneC:    make(chan struct{}),
 		sessions: map[int64]*Session{},
 		changed:  make(chan struct{}),
+	}
+	e.journal.limit = journalBytes
+	if n := cfg.TestHooks.JournalBytes(); n > 0 {
+		e.journal.limit = n
 	}
 	if err := e.openStorage(); err != nil {
 		return nil, err
