@@ -11,12 +11,14 @@ type Status struct {
 	// its quorum; follower/observer: got UPTODATE and its leader link is alive.
 	Serving bool
 	Synced  []int64 // leader: peers in broadcast phase; follower: [leader] when serving
+	// Election is how this peer's last election ended (observe.go).
+	Election ElectionInfo
 }
 
 // Status returns the current status.
 func (n *Node) Status() Status {
 	st := Status{Role: n.role, Leader: n.leader, Epoch: n.state.CurrentEpoch, LastZxid: n.selfAck,
-		Committed: n.committed, Serving: n.serving()}
+		Committed: n.committed, Serving: n.serving(), Election: n.lastElection}
 	switch {
 	case n.ld != nil:
 		for _, id := range n.ld.ids() {
