@@ -76,6 +76,7 @@ type Node struct {
 	lookingSince int64        // tick the current (or last) election began (observe.go)
 	lookingWhy   string       // why it began
 	lastElection ElectionInfo // how the last one ended
+	lookings     int64        // elections started
 }
 
 // NewNode returns a Node for cfg over log, which holds what d describes. It
@@ -281,6 +282,7 @@ func (n *Node) goLooking(reason string) {
 	}
 	n.role, n.leader, n.ld, n.fl = RoleLooking, 0, nil, nil
 	n.lookingSince, n.lookingWhy = n.tick, reason
+	n.lookings++
 	n.el.Start(election.Vote{Leader: n.cfg.ID, Zxid: n.lastLogged, Epoch: n.state.CurrentEpoch})
 	// The election tells the voters; a leader also tells its observers, whose
 	// session with it ends here (ZooKeeper closes their connections).

@@ -18,6 +18,8 @@ type ElectionInfo struct {
 	Reason string
 	// Ticks is how long it was looking, in ticks.
 	Ticks int64
+	// Seq counts the elections this Node decided (0: none yet).
+	Seq int64
 }
 
 // SyncMode is how a leader brings a learner to its history.
@@ -74,7 +76,8 @@ type LearnerInfo struct {
 
 // noteElection records the outcome of the election that just decided.
 func (n *Node) noteElection() {
-	n.lastElection = ElectionInfo{Outcome: n.el.Outcome(), Reason: n.lookingWhy, Ticks: n.tick - n.lookingSince}
+	n.lastElection = ElectionInfo{Outcome: n.el.Outcome(), Reason: n.lookingWhy, Ticks: n.tick - n.lookingSince,
+		Seq: n.lastElection.Seq + 1}
 }
 
 // txnsBetween counts the entries in (a, b] of a log that holds consecutive

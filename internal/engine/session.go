@@ -244,6 +244,9 @@ func (s *Session) ordered(ctx context.Context, fn func() error) error {
 // read runs fn, a read of the tree, in FIFO order and under the apply lock
 // (so a watch it registers misses no change), once the peer serves.
 func (s *Session) read(ctx context.Context, fn func() error) error {
+	if s.e.obs.measuring() {
+		defer s.e.obs.requestDone(time.Now(), false)
+	}
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
@@ -267,6 +270,9 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 // order. On return this peer has applied the write (or the state that made
 // it fail), so the session's next read sees it.
 func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, error) {
+	if s.e.obs.measuring() {
+		defer s.e.obs.requestDone(time.Now(), true)
+	}
 	if err := checkCtx(ctx); err != nil {
 		return znode.Result{}, err
 	}

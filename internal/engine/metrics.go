@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The metrics a peer registers on Config.Registerer. Names, units (ms) and
+// meanings are ZooKeeper 3.8's where it has the metric (ServerMetrics and
+// the gauges of ZooKeeperServer, LeaderZooKeeperServer and
+// QuorumZooKeeperServer, as its PrometheusMetricsProvider exports them:
+// no prefix, summaries with quantiles 0.5, 0.9 and 0.99, the label "key"
+// for sets); zk's own are marked (zk).
+//
+// Summaries (ms unless said):
+//
+//	fsynctime                   one group commit's write + fsync of the log
+//	sync_processor_batch_size   log entries per group commit (count)
+//	updatelatency, readlatency  a write, a read, as the calling session sees it
+//	quorum_ack_latency          a proposal of this leader until a quorum has it (its commit)
+//	election_time               looking until deciding (measured in ticks: TickTime/10 resolution)
+//	follower_sync_time, observer_sync_time   following a leader until serving
+//	snapshottime                writing a snapshot
+//
+// Counters:
+//
+//	looking_count               elections started
+//	leader_changes (zk)         times the peer came to serve under a new leader or epoch
+//	diff_count, snap_count, trunc_count (zk)   learners this leader synced so
+//	proposal_count, commit_count   proposals of this leader, and their commits
+//	digest_mismatches_count     applied entries whose tree digest was not the leader's
+//	unrecoverable_error_count   fail-stops (0 or 1 per Ensemble)
+//	large_requests_rejected     requests over Config.JuteMaxBuffer (or MaxPathLength)
+//	sessions_expired (zk)       sessions this leader expired
+//	watch_overflow_count (zk)   persistent watches ended by ErrWatchOverflow
+//	quota_exceeded_error_per_namespace{key}   writes refused past a hard quota
+//	quota_soft_exceeded_per_namespace{key} (zk)  writes applied past a quota's limit
+//
+// Gauges (read when scraped; metrics_collect.go): znode_count, watch_count,
+// ephemerals_count, approximate_data_size, num_alive_connections (sessions
+// attached here, in-process or over the client port), global_sessions,
+// outstanding_requests, uptime (ms), quorum_size, learners,
+// synced_followers, synced_non_voting_followers, synced_observers and the
+// quota_{count,bytes}_{limit,usage}_per_namespace{key} sets; zk's own:
+// server_state{state} (1 for the current mode), serving, epoch,
+// last_zxid, applied_zxid, election_round, outstanding_proposals (the
+// pipeline's depth: logged, not applied), learner_lag_txns{peer},
+// learner_lag_ms{peer}, log_file_count, log_size_bytes,
+// snapshot_file_count, snapshot_size_bytes, last_snapshot_size (bytes),
+// fsynctime_p99_ms (over the last 128 fsyncs, as Status.FsyncP99).
+type metrics struct {
+	reg  prometheus.Registerer
+	regd []prometheus.Collector
+
+	fsync, batch, update, read, commit   prometheus.Summary
+	election, followerSync, observerSync prometheus.Summary
+	snapTime                             prometheus.Summary
+
+	looking, leaderChanges, diffs, snaps, truncs  prometheus.Counter
+	proposals, commits, digests, failures, large prometheus.Counter
+	expired                                      prometheus.Counter
+
+	lastSnapSize atomic.Int64
+	props        proposalTimes
+}
+
+// quantiles are ZooKeeper's (its "advanced" summaries): median, 90th and
+// 99th percentile, with its tolerated errors.
+var quantiles = map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}
+
+func newSummary(name, help string) prometheus.Summary {
+	return prometheus.NewSummary(prometheus.SummaryOpts{Name: name, Help: help, Objectives: quantiles})
+}
+
+func newCounter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+// newMetrics makes e's metrics and registers them on reg, with the
+// collector of the gauges; nothing stays registered if one fails.
+func newMetrics(e *Ensemble, reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{reg: reg,
+		fsync:        newSummary("fsynctime", "Time to write and fsync one group commit of the transaction log (ms)."),
+		batch:        newSummary("sync_processor_batch_size", "Log entries written per group commit."),
+		update:       newSummary("updatelatency", "Latency of a write as its session sees it (ms)."),
+		read:         newSummary("readlatency", "Latency of a read as its session sees it (ms)."),
+		commit:       newSummary("quorum_ack_latency", "Time from a proposal of this leader to its commit by a quorum (ms)."),
+		election:     newSummary("election_time", "Time from looking for a leader to deciding (ms, in ticks of TickTime/10)."),
+		followerSync: newSummary("follower_sync_time", "Time from following a leader to serving (ms)."),
+		observerSync: newSummary("observer_sync_time", "Time from observing a leader to serving (ms)."),
+		snapTime:     newSummary("snapshottime", "Time to write a snapshot (ms)."),
+
+		looking:       newCounter("looking_count", "Elections this peer started."),
+		leaderChanges: newCounter("leader_changes", "Times this peer came to serve under a new leader or epoch."),
+		diffs:         newCounter("diff_count", "Learners this leader synced with DIFF."),
+		snaps:         newCounter("snap_count", "Learners this leader synced with SNAP."),
+		truncs:        newCounter("trunc_count", "Learners this leader synced with TRUNC (then DIFF)."),
+		proposals:     newCounter("proposal_count", "Proposals of this leader."),
+		commits:       newCounter("commit_count", "Proposals of this leader committed."),
+		digests:       newCounter("digest_mismatches_count", "Applied entries whose tree digest differed from the leader's."),
+		failures:      newCounter("unrecoverable_error_count", "Errors that stopped this peer (fail-stop)."),
+		large:         newCounter("large_requests_rejected", "Requests refused as larger than jute.maxbuffer."),
+		expired:       newCounter("sessions_expired", "Sessions this peer expired while leading."),
+	}
+	cs := []prometheus.Collector{m.fsync, m.batch, m.update, m.read, m.commit, m.election, m.followerSync,
+		m.observerSync, m.snapTime, m.looking, m.leaderChanges, m.diffs, m.snaps, m.truncs, m.proposals,
+		m.commits, m.digests, m.failures, m.large, m.expired, newCollector(e, m)}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			m.unregister()
+			var dup prometheus.AlreadyRegisteredError
+			if errors.As(err, &dup) {
+				return nil, fmt.Errorf("%w: Registerer: %v (several peers on one registry need their own labels: "+
+					"prometheus.WrapRegistererWith)", ErrInvalidConfig, err)
+			}
+			return nil, fmt.Errorf("%w: Registerer: %v", ErrInvalidConfig, err)
+		}
+		m.regd = append(m.regd, c)
+	}
+	return m, nil
+}
+
+// unregister removes every metric this peer registered.
+func (m *metrics) unregister() {
+	for _, c := range m.regd {
+		m.reg.Unregister(c)
+	}
+	m.regd = nil
+}
+
+// ms converts d to milliseconds, as ZooKeeper's summaries count.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// proposalTimes remembers when this leader proposed its latest zxids, so
+// that their commit latency is measured without a map on the hot path.
+type proposalTimes struct {
+	zxid [proposalRing]int64
+	at   [proposalRing]int64 // monotonic ns since the Ensemble started
+}
+
+const proposalRing = 1 << 10
+
+func (r *proposalTimes) note(zxid, at int64) {
+	i := zxid & (proposalRing - 1)
+	r.zxid[i], r.at[i] = zxid, at
+}
+
+// since returns when zxid was proposed, if it is still remembered.
+func (r *proposalTimes) since(zxid int64) (int64, bool) {
+	i := zxid & (proposalRing - 1)
+	return r.at[i], r.zxid[i] == zxid
+}
