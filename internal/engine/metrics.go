@@ -60,7 +60,7 @@ type metrics struct {
 	election, followerSync, observerSync prometheus.Summary
 	snapTime                             prometheus.Summary
 
-	looking, leaderChanges, diffs, snaps, truncs  prometheus.Counter
+	looking, leaderChanges, diffs, snaps, truncs prometheus.Counter
 	proposals, commits, digests, failures, large prometheus.Counter
 	expired                                      prometheus.Counter
 
