@@ -186,8 +186,9 @@ type Config struct {
 	// anywhere (zk has no global registry). The metrics carry no label that
 	// tells peers apart, so several ensembles on one registry each need
 	// their own labels: prometheus.WrapRegistererWith(prometheus.Labels{
-	// "peer": "1"}, reg). NewEnsemble fails if a name is registered already;
-	// Close unregisters them.
+	// "server": "1"}, reg) (zk's metrics use the labels key, learner and
+	// state). NewEnsemble fails if a name is registered already; Close
+	// unregisters them.
 	Registerer prometheus.Registerer
 	// MetricsHTTPAddress is where a host may serve the metrics over HTTP
 	// (at /metrics); the library itself serves nothing. ParseZooCfg sets it

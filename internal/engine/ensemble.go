@@ -96,6 +96,7 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		e.closeStorage()
 		return nil, err
 	}
+	p.observeStart()
 	e.setStatus(p.status())
 	e.wg.Add(1)
 	go func() {

@@ -44,9 +44,12 @@ func (p *peer) observeStatus(was, z zab.Status) {
 		electionTicks = z.Election.Ticks
 	}
 	if z.Role != was.Role || z.Leader != was.Leader || z.Epoch != was.Epoch || z.Serving != was.Serving {
-		st := p.status()
-		p.cfg.Logger.Info("zk: role", "mode", st.Mode.String(), "leader", z.Leader, "epoch", z.Epoch,
-			"serving", z.Serving, "last_zxid", hexZxid(z.LastZxid), "was", p.statusMode(was).String(), "why", z.Reason)
+		attrs := []any{"mode", p.status().Mode.String(), "leader", z.Leader, "epoch", z.Epoch,
+			"serving", z.Serving, "last_zxid", hexZxid(z.LastZxid), "was", p.statusMode(was).String()}
+		if z.Reason != "" {
+			attrs = append(attrs, "why", z.Reason)
+		}
+		p.cfg.Logger.Info("zk: role", attrs...)
 	}
 	learner := z.Role == zab.RoleFollowing || z.Role == zab.RoleObserving
 	if learner && (z.Role != was.Role || z.Leader != was.Leader || z.Epoch != was.Epoch) && !z.Serving {
@@ -63,6 +66,13 @@ func (p *peer) observeStatus(was, z zab.Status) {
 		p.log.servedUnder = under
 	}
 	p.e.obs.roleEvents(z.Lookings-was.Lookings, electionTicks, newLeader, synced, z.Role == zab.RoleObserving)
+}
+
+// observeStart logs and measures the core's first status (a standalone
+// peer has decided its election already), before the loop starts.
+func (p *peer) observeStart() {
+	p.observeStatus(zab.Status{}, p.zst)
+	p.publishDetail()
 }
 
 // statusMode names the mode a core status stands for.

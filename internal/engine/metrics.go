@@ -48,10 +48,13 @@ import (
 // quota_{count,bytes}_{limit,usage}_per_namespace{key} sets; zk's own:
 // server_state{state} (1 for the current mode), serving, epoch,
 // last_zxid, applied_zxid, election_round, outstanding_proposals (the
-// pipeline's depth: logged, not applied), learner_lag_txns{peer},
-// learner_lag_ms{peer}, log_file_count, log_size_bytes,
+// pipeline's depth: logged, not applied), learner_lag_txns{learner},
+// learner_lag_ms{learner}, log_file_count, log_size_bytes,
 // snapshot_file_count, snapshot_size_bytes, last_snapshot_size (bytes),
 // fsynctime_p99_ms (over the last 128 fsyncs, as Status.FsyncP99).
+//
+// The labels zk uses are key, learner and state: a host that runs several
+// peers on one registry labels each with another name (server, say).
 type metrics struct {
 	reg  prometheus.Registerer
 	regd []prometheus.Collector
