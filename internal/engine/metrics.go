@@ -59,9 +59,9 @@ type metrics struct {
 	reg  prometheus.Registerer
 	regd []prometheus.Collector
 
-	fsync, batch, update, read, commit   prometheus.Summary
-	election, followerSync, observerSync prometheus.Summary
-	snapTime                             prometheus.Summary
+	fsync, batch, update, read, commit   *summary
+	election, followerSync, observerSync *summary
+	snapTime                             *summary
 
 	looking, leaderChanges, diffs, snaps, truncs prometheus.Counter
 	proposals, commits, digests, failures, large prometheus.Counter
@@ -72,12 +72,8 @@ type metrics struct {
 }
 
 // quantiles are ZooKeeper's (its "advanced" summaries): median, 90th and
-// 99th percentile, with its tolerated errors.
-var quantiles = map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}
-
-func newSummary(name, help string) prometheus.Summary {
-	return prometheus.NewSummary(prometheus.SummaryOpts{Name: name, Help: help, Objectives: quantiles})
-}
+// 99th percentile.
+var quantiles = map[float64]bool{0.5: true, 0.9: true, 0.99: true}
 
 func newCounter(name, help string) prometheus.Counter {
 	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
@@ -86,16 +82,18 @@ func newCounter(name, help string) prometheus.Counter {
 // newMetrics makes e's metrics and registers them on reg, with the
 // collector of the gauges; nothing stays registered if one fails.
 func newMetrics(e *Ensemble, reg prometheus.Registerer) (*metrics, error) {
+	at := e.obs.started
+	const nsToMs = 1e-6
 	m := &metrics{reg: reg,
-		fsync:        newSummary("fsynctime", "Time to write and fsync one group commit of the transaction log (ms)."),
-		batch:        newSummary("sync_processor_batch_size", "Log entries written per group commit."),
-		update:       newSummary("updatelatency", "Latency of a write as its session sees it (ms)."),
-		read:         newSummary("readlatency", "Latency of a read as its session sees it (ms)."),
-		commit:       newSummary("quorum_ack_latency", "Time from a proposal of this leader to its commit by a quorum (ms)."),
-		election:     newSummary("election_time", "Time from looking for a leader to deciding (ms, in ticks of TickTime/10)."),
-		followerSync: newSummary("follower_sync_time", "Time from following a leader to serving (ms)."),
-		observerSync: newSummary("observer_sync_time", "Time from observing a leader to serving (ms)."),
-		snapTime:     newSummary("snapshottime", "Time to write a snapshot (ms)."),
+		fsync:        newSummary(at, "fsynctime", "Time to write and fsync one group commit of the transaction log (ms).", nsToMs),
+		batch:        newSummary(at, "sync_processor_batch_size", "Log entries written per group commit.", 1),
+		update:       newSummary(at, "updatelatency", "Latency of a write as its session sees it (ms).", nsToMs),
+		read:         newSummary(at, "readlatency", "Latency of a read as its session sees it (ms).", nsToMs),
+		commit:       newSummary(at, "quorum_ack_latency", "Time from a proposal of this leader to its commit by a quorum (ms).", nsToMs),
+		election:     newSummary(at, "election_time", "Time from looking for a leader to deciding (ms, in ticks of TickTime/10).", nsToMs),
+		followerSync: newSummary(at, "follower_sync_time", "Time from following a leader to serving (ms).", nsToMs),
+		observerSync: newSummary(at, "observer_sync_time", "Time from observing a leader to serving (ms).", nsToMs),
+		snapTime:     newSummary(at, "snapshottime", "Time to write a snapshot (ms).", nsToMs),
 
 		looking:       newCounter("looking_count", "Elections this peer started."),
 		leaderChanges: newCounter("leader_changes", "Times this peer came to serve under a new leader or epoch."),
@@ -135,7 +133,7 @@ func (m *metrics) unregister() {
 	m.regd = nil
 }
 
-// ms converts d to milliseconds, as ZooKeeper's summaries count.
+// ms converts d to milliseconds, as ZooKeeper counts.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // proposalTimes remembers when this leader proposed its latest zxids, so

@@ -36,16 +36,20 @@ func (o *observer) close() {
 func (o *observer) fsynced(d time.Duration, entries int) {
 	o.fsyncs.add(d)
 	if m := o.met; m != nil {
-		m.fsync.Observe(ms(d))
-		m.batch.Observe(float64(entries))
+		now := o.now()
+		m.fsync.observe(int64(d), now)
+		m.batch.observe(int64(entries), now)
 	}
 }
+
+// now is the time since the peer started (ns), the clock of the metrics.
+func (o *observer) now() int64 { return int64(time.Since(o.started)) }
 
 // proposed: this leader proposed zxid.
 func (o *observer) proposed(zxid int64) {
 	if m := o.met; m != nil {
 		m.proposals.Inc()
-		m.props.note(zxid, int64(time.Since(o.started)))
+		m.props.note(zxid, o.now())
 	}
 }
 
@@ -55,22 +59,24 @@ func (o *observer) committed(ents []zab.Entry) {
 	if m == nil || len(ents) == 0 {
 		return
 	}
-	now := int64(time.Since(o.started))
+	now := o.now()
 	m.commits.Add(float64(len(ents)))
 	for _, ent := range ents {
 		if at, ok := m.props.since(ent.Zxid); ok {
-			m.commit.Observe(ms(time.Duration(now - at)))
+			m.commit.observe(now-at, now)
 		}
 	}
 }
 
-// requestDone: a session's request that began at start is answered.
-func (o *observer) requestDone(start time.Time, write bool) {
+// requestDone: a session's request that began at start (o.now()) is
+// answered.
+func (o *observer) requestDone(start int64, write bool) {
 	if m := o.met; m != nil {
+		now := o.now()
 		if write {
-			m.update.Observe(ms(time.Since(start)))
+			m.update.observe(now-start, now)
 		} else {
-			m.read.Observe(ms(time.Since(start)))
+			m.read.observe(now-start, now)
 		}
 	}
 }
@@ -126,7 +132,7 @@ func (o *observer) syncStarted(s zab.SyncStart) {
 func (o *observer) snapshotWritten(size int64, d time.Duration) {
 	if m := o.met; m != nil {
 		m.lastSnapSize.Store(size)
-		m.snapTime.Observe(ms(d))
+		m.snapTime.observe(int64(d), o.now())
 	}
 }
 
@@ -140,8 +146,9 @@ func (o *observer) roleEvents(lookings int64, electionTicks int64, newLeader boo
 		return
 	}
 	m.looking.Add(float64(lookings))
+	now := o.now()
 	if electionTicks >= 0 {
-		m.election.Observe(ms(time.Duration(electionTicks) * o.tick))
+		m.election.observe(int64(time.Duration(electionTicks)*o.tick), now)
 	}
 	if newLeader {
 		m.leaderChanges.Inc()
@@ -149,8 +156,8 @@ func (o *observer) roleEvents(lookings int64, electionTicks int64, newLeader boo
 	switch {
 	case synced < 0:
 	case observer:
-		m.observerSync.Observe(ms(synced))
+		m.observerSync.observe(int64(synced), now)
 	default:
-		m.followerSync.Observe(ms(synced))
+		m.followerSync.observe(int64(synced), now)
 	}
 }

@@ -245,7 +245,7 @@ func (s *Session) ordered(ctx context.Context, fn func() error) error {
 // (so a watch it registers misses no change), once the peer serves.
 func (s *Session) read(ctx context.Context, fn func() error) error {
 	if s.e.obs.measuring() {
-		defer s.e.obs.requestDone(time.Now(), false)
+		defer s.e.obs.requestDone(s.e.obs.now(), false)
 	}
 	if err := checkCtx(ctx); err != nil {
 		return err
@@ -271,7 +271,7 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 // it fail), so the session's next read sees it.
 func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, error) {
 	if s.e.obs.measuring() {
-		defer s.e.obs.requestDone(time.Now(), true)
+		defer s.e.obs.requestDone(s.e.obs.now(), true)
 	}
 	if err := checkCtx(ctx); err != nil {
 		return znode.Result{}, err
