@@ -63,9 +63,12 @@ type metrics struct {
 	election, followerSync, observerSync *summary
 	snapTime                             *summary
 
-	looking, leaderChanges, diffs, snaps, truncs prometheus.Counter
-	proposals, commits, digests, failures, large prometheus.Counter
-	expired                                      prometheus.Counter
+	looking, leaderChanges, diffs, snaps, truncs *counter
+	proposals, commits, digests, failures, large *counter
+	expired                                      *counter
+
+	summaries []*summary // all of the above, registered in this order
+	counters  []*counter
 
 	lastSnapSize atomic.Int64
 	props        proposalTimes
@@ -74,10 +77,6 @@ type metrics struct {
 // quantiles are ZooKeeper's (its "advanced" summaries): median, 90th and
 // 99th percentile.
 var quantiles = map[float64]bool{0.5: true, 0.9: true, 0.99: true}
-
-func newCounter(name, help string) prometheus.Counter {
-	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
-}
 
 // newMetrics makes e's metrics and registers them on reg, with the
 // collector of the gauges; nothing stays registered if one fails.
@@ -107,9 +106,18 @@ func newMetrics(e *Ensemble, reg prometheus.Registerer) (*metrics, error) {
 		large:         newCounter("large_requests_rejected", "Requests refused as larger than jute.maxbuffer."),
 		expired:       newCounter("sessions_expired", "Sessions this peer expired while leading."),
 	}
-	cs := []prometheus.Collector{m.fsync, m.batch, m.update, m.read, m.commit, m.election, m.followerSync,
-		m.observerSync, m.snapTime, m.looking, m.leaderChanges, m.diffs, m.snaps, m.truncs, m.proposals,
-		m.commits, m.digests, m.failures, m.large, m.expired, newCollector(e, m)}
+	m.summaries = []*summary{m.fsync, m.batch, m.update, m.read, m.commit, m.election, m.followerSync,
+		m.observerSync, m.snapTime}
+	m.counters = []*counter{m.looking, m.leaderChanges, m.diffs, m.snaps, m.truncs, m.proposals,
+		m.commits, m.digests, m.failures, m.large, m.expired}
+	var cs []prometheus.Collector
+	for _, s := range m.summaries {
+		cs = append(cs, s)
+	}
+	for _, c := range m.counters {
+		cs = append(cs, c)
+	}
+	cs = append(cs, newCollector(e, m))
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			m.unregister()

@@ -60,7 +60,7 @@ func (o *observer) committed(ents []zab.Entry) {
 		return
 	}
 	now := o.now()
-	m.commits.Add(float64(len(ents)))
+	m.commits.Add(uint64(len(ents)))
 	for _, ent := range ents {
 		if at, ok := m.props.since(ent.Zxid); ok {
 			m.commit.observe(now-at, now)
@@ -108,7 +108,7 @@ func (o *observer) failed() {
 // expired: this leader expires n sessions.
 func (o *observer) expired(n int) {
 	if m := o.met; m != nil {
-		m.expired.Add(float64(n))
+		m.expired.Add(uint64(n))
 	}
 }
 
@@ -145,7 +145,7 @@ func (o *observer) roleEvents(lookings int64, electionTicks int64, newLeader boo
 	if m == nil {
 		return
 	}
-	m.looking.Add(float64(lookings))
+	m.looking.Add(uint64(max(lookings, 0)))
 	now := o.now()
 	if electionTicks >= 0 {
 		m.election.observe(int64(time.Duration(electionTicks)*o.tick), now)

@@ -91,10 +91,25 @@ func (s *summary) Collect(ch chan<- prometheus.Metric) {
 }
 
 // quantiles returns the 0.5, 0.9 and 0.99 quantiles of what was observed in
-// the windows not older than 10 minutes before now (NaN if nothing was).
+// the last 10 minutes before now (NaN if nothing was).
 func (s *summary) quantiles(now int64) map[float64]float64 {
-	var counts [summaryBuckets]uint64
-	var total uint64
+	w := s.window(now)
+	out := map[float64]float64{}
+	for q := range quantiles {
+		out[q] = w.quantile(q) * s.scale
+	}
+	return out
+}
+
+// windowCounts is what a summary's windows hold, added up.
+type windowCounts struct {
+	counts [summaryBuckets]uint64
+	total  uint64
+}
+
+// window adds up the windows not older than 10 minutes before now.
+func (s *summary) window(now int64) *windowCounts {
+	var wc windowCounts
 	cur := now/summaryStep + 1
 	for i := range s.wins {
 		w := &s.wins[i]
@@ -103,25 +118,48 @@ func (s *summary) quantiles(now int64) map[float64]float64 {
 		}
 		for b := range w.buckets {
 			c := uint64(w.buckets[b].Load())
-			counts[b] += c
-			total += c
+			wc.counts[b] += c
+			wc.total += c
 		}
 	}
-	out := map[float64]float64{}
-	for q := range quantiles {
-		out[q] = math.NaN()
-		if total == 0 {
-			continue
-		}
-		rank := uint64(math.Ceil(q * float64(total)))
-		var cum uint64
-		for b, c := range counts {
-			cum += c
-			if cum >= rank {
-				out[q] = bucketValue(b) * s.scale
-				break
-			}
+	return &wc
+}
+
+// quantile returns the q-quantile (0 < q <= 1; 0 is the minimum) in
+// observed units, NaN if the window is empty.
+func (wc *windowCounts) quantile(q float64) float64 {
+	if wc.total == 0 {
+		return math.NaN()
+	}
+	rank := max(uint64(math.Ceil(q*float64(wc.total))), 1)
+	var cum uint64
+	for b, c := range wc.counts {
+		cum += c
+		if cum >= rank {
+			return bucketValue(b)
 		}
 	}
-	return out
+	return bucketValue(summaryBuckets - 1)
+}
+
+// counter is a Prometheus counter of whole events: one atomic add, and
+// exported as a constant metric when scraped, like the summaries.
+type counter struct {
+	desc *prometheus.Desc
+	v    atomic.Uint64
+}
+
+func newCounter(name, help string) *counter {
+	return &counter{desc: prometheus.NewDesc(name, help, nil, nil)}
+}
+
+func (c *counter) Inc()         { c.v.Add(1) }
+func (c *counter) Add(n uint64) { c.v.Add(n) }
+
+// Describe implements prometheus.Collector.
+func (c *counter) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *counter) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.v.Load()))
 }

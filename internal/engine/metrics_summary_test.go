@@ -49,6 +49,9 @@ func TestSummaryQuantiles(t *testing.T) {
 			t.Errorf("quantile %v: %v, exact %v", q, got, want)
 		}
 	}
+	if got, want := s.window(now).quantile(0), vals[0]; math.Abs(got-want) > want/16+0.5 {
+		t.Errorf("minimum %v, exact %v", got, want)
+	}
 	if s.count.Load() != 20000 || s.sum.Load() != sum {
 		t.Errorf("count %d, sum %d (want %d)", s.count.Load(), s.sum.Load(), sum)
 	}
