@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +59,8 @@ import (
 // peers on one registry labels each with another name (server, say).
 type metrics struct {
 	reg  prometheus.Registerer
-	regd []prometheus.Collector
+	all  []prometheus.Collector // every collector of the peer, never changed (metricValues, for mntr)
+	regd []prometheus.Collector // those registered on reg
 
 	fsync, batch, update, read, commit   *summary
 	election, followerSync, observerSync *summary
@@ -118,6 +121,7 @@ func newMetrics(e *Ensemble, reg prometheus.Registerer) (*metrics, error) {
 		cs = append(cs, c)
 	}
 	cs = append(cs, newCollector(e, m))
+	m.all = cs
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			m.unregister()
@@ -162,4 +166,56 @@ func (r *proposalTimes) note(zxid, at int64) {
 func (r *proposalTimes) since(zxid int64) (int64, bool) {
 	i := zxid & (proposalRing - 1)
 	return r.at[i], r.zxid[i] == zxid
+}
+
+// metricValues calls sink with every value of this peer's metrics, named as
+// ZooKeeper's mntr names them under its Prometheus provider (without mntr's
+// "zk_" prefix): the sample's name, then its labels ({key="/a"}); a summary
+// gives name{quantile="0.5"} (and 0.9, 0.99), name_count and name_sum.
+// Samples come sorted by name. Without Config.Registerer there are none.
+func (e *Ensemble) metricValues(sink func(name string, value float64)) error {
+	m := e.obs.met
+	if m == nil {
+		return nil
+	}
+	reg := prometheus.NewRegistry() // this peer's metrics alone, whatever else the host's registry has
+	for _, c := range m.all {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("zk: metrics: %w", err)
+		}
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		return fmt.Errorf("zk: metrics: %w", err)
+	}
+	for _, f := range fams {
+		for _, mt := range f.GetMetric() {
+			var labels []string
+			for _, l := range mt.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			name := f.GetName()
+			withLabels := func(name string, more ...string) string {
+				all := append(slices.Clone(labels), more...)
+				if len(all) == 0 {
+					return name
+				}
+				return name + "{" + strings.Join(all, ",") + "}"
+			}
+			switch {
+			case mt.GetSummary() != nil:
+				sm := mt.GetSummary()
+				for _, q := range sm.GetQuantile() {
+					sink(withLabels(name, fmt.Sprintf("quantile=%q", fmt.Sprint(q.GetQuantile()))), q.GetValue())
+				}
+				sink(withLabels(name+"_count"), float64(sm.GetSampleCount()))
+				sink(withLabels(name+"_sum"), sm.GetSampleSum())
+			case mt.GetCounter() != nil:
+				sink(withLabels(name), mt.GetCounter().GetValue())
+			default:
+				sink(withLabels(name), mt.GetGauge().GetValue())
+			}
+		}
+	}
+	return nil
 }

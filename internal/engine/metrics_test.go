@@ -284,3 +284,55 @@ func TestMetricsWatchOverflow(t *testing.T) {
 	}
 	expectMetrics(t, scrape(t, reg), map[string]float64{"watch_overflow_count": 1, "watch_count": 0})
 }
+
+// TestMetricValues: metricValues (mntr's) gives the same values a scrape of the
+// host's registry does, named as ZooKeeper's mntr names Prometheus samples,
+// without the labels the host adds, and nothing without a Registerer.
+func TestMetricValues(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := testConfig(vfs.NewMem(), 1)
+	cfg.Registerer = prometheus.WrapRegistererWith(prometheus.Labels{"server": "1"}, reg)
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := newSession(t, e)
+	mustCreate(t, s, "/a", "x")
+	mustCreate(t, s, "/q", "")
+	if err := s.SetQuota(testCtx(t), "/q", Quota{Count: 5}); err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string]float64{}
+	if err := e.metricValues(func(name string, v float64) {
+		if _, dup := vals[name]; dup {
+			t.Errorf("%s twice", name)
+		}
+		vals[name] = v
+	}); err != nil {
+		t.Fatal(err)
+	}
+	scraped := scrape(t, reg)
+	for k, v := range scraped {
+		if strings.HasPrefix(k, "uptime") { // read at another time
+			continue
+		}
+		name := strings.NewReplacer(`{server="1"}`, "", `server="1",`, "", `,server="1"`, "").Replace(k)
+		if got, ok := vals[name]; !ok || got != v {
+			t.Errorf("%s: metricValues has %v (%v), the registry %v", name, got, ok, v)
+		}
+	}
+	for _, k := range []string{"proposal_count", `fsynctime{quantile="0.5"}`, `updatelatency{quantile="0.99"}`,
+		`quota_count_limit_per_namespace{key="q"}`, "uptime"} {
+		if _, ok := vals[k]; !ok {
+			t.Errorf("%s missing", k)
+		}
+	}
+	if vals["proposal_count"] < 3 || len(vals) != len(scraped)+3*9 { // the quantiles of the 9 summaries
+		t.Errorf("proposal_count %v; %d values, %d scraped", vals["proposal_count"], len(vals), len(scraped))
+	}
+
+	plain := openTest(t, testConfig(vfs.NewMem(), 1))
+	defer plain.Close()
+	n := 0
+	if err := plain.metricValues(func(string, float64) { n++ }); err != nil || n != 0 {
+		t.Fatalf("without a Registerer: %d values, %v", n, err)
+	}
+}
