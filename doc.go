@@ -263,6 +263,24 @@ type Server = engine.Server
 //	// leader's setting decides: followers never check.
 //	EnforceQuota bool
 //
+//	// Registerer, if set, receives this peer's Prometheus metrics, named as
+//	// ZooKeeper names them where it has a name (metrics.go lists them). Nil
+//	// means no metrics: nothing is measured and nothing is registered
+//	// anywhere (zk has no global registry). The metrics carry no label that
+//	// tells peers apart, so several ensembles on one registry each need
+//	// their own labels: prometheus.WrapRegistererWith(prometheus.Labels{
+//	// "server": "1"}, reg) (zk's metrics use the labels key, learner and
+//	// state). NewEnsemble fails if a name is registered already; Close
+//	// unregisters them.
+//	Registerer prometheus.Registerer
+//
+//	// MetricsHTTPAddress is where a host may serve the metrics over HTTP
+//	// (at /metrics); the library itself serves nothing. ParseZooCfg sets it
+//	// from metricsProvider.httpHost and metricsProvider.httpPort (defaults
+//	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
+//	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
+//	MetricsHTTPAddress string
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks
@@ -759,7 +777,48 @@ type Mode = engine.Mode
 //	Sessions int // sessions attached to this peer
 //	Requests int // client requests queued or in flight at this peer
 //	Err error
+//	Why string // why the peer does not serve ("" while it serves)
+//	Round int64 // the round (logical clock) of its last election
+//	Learners []LearnerStatus // leading: each learner, by id, with its lag (as of the last tick)
+//	Znodes int64 // nodes in the tree (ZooKeeper's znode_count)
+//	Ephemerals int64 // ephemeral nodes (ephemerals_count)
+//	DataSize int64 // bytes of every node's path and data (approximate_data_size)
+//	Watches int // watches set through this peer (watch_count)
+//	FsyncP99 time.Duration // 99th percentile of the last 128 fsyncs of the log
 type Status = engine.Status
+
+// LearnerStatus is a leader's view of one of its learners
+// (Status.Learners).
+//
+// Fields:
+//
+//	ID int64
+//	Observer bool
+//
+//	// Phase is "broadcast" once the learner is synced and gets every
+//	// commit; while it joins: "info", "epoch", "acked", "snap", "diff",
+//	// "syncing".
+//	Phase string
+//
+//	// Sync is how the leader synced it in this epoch: "DIFF", "TRUNC" (then
+//	// DIFF) or "SNAP" (then DIFF); "none" until chosen.
+//	Sync string
+//
+//	// Zxid is how far it has the leader's history: for a follower, the last
+//	// zxid it acknowledged (durable on it); for an observer, the last sent.
+//	Zxid int64
+//
+//	// LagTxns is how many entries of the leader's log it lacks (-1 when
+//	// they span epochs and cannot be counted without reading the log).
+//	LagTxns int64
+//
+//	// Lag is how long ago the oldest entry it lacks was proposed, to a
+//	// tick (TickTime/10): 0 when it lacks none.
+//	Lag time.Duration
+//
+//	// Silent is how long ago the leader last heard from it.
+//	Silent time.Duration
+type LearnerStatus = engine.LearnerStatus
 
 // SessionState is the state of a Session.
 //

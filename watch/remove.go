@@ -35,7 +35,7 @@ func (m *Manager) Remove(session int64, path string, typ WatcherType) (int, erro
 		m.unlink(r)
 	}
 	for _, r := range victims {
-		end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
+		m.end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
 	}
 	return len(victims), nil
 }
@@ -95,7 +95,7 @@ func (m *Manager) RemoveID(id ID) bool {
 		return false
 	}
 	m.unlink(r)
-	end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
+	m.end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
 	return true
 }
 
@@ -125,7 +125,7 @@ func (m *Manager) DropSession(session int64, reason error) {
 		m.unlinkPath(r)
 	}
 	for _, r := range regs {
-		end(r, &Event{Type: EventNotWatching, Path: r.path, Err: reason})
+		m.end(r, &Event{Type: EventNotWatching, Path: r.path, Err: reason})
 	}
 }
 
@@ -145,12 +145,12 @@ func (m *Manager) Fire(id ID, ev Event) bool {
 	}
 	if r.kind.OneShot() {
 		m.unlink(r)
-		end(r, &ev)
+		m.end(r, &ev)
 		return true
 	}
 	if !r.sink.Deliver(ev) {
 		m.unlink(r)
-		r.sink.Overflow()
+		m.overflow(r)
 	}
 	return true
 }

@@ -145,6 +145,9 @@ func (t *Tree) open() error {
 		return err
 	}
 	m, err := readMeta(db)
+	if err == nil && m.sizes == unknownSizes {
+		m.sizes, err = measureSizes(db)
+	}
 	if err != nil {
 		_ = db.Close()
 		return err
@@ -309,7 +312,7 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 	if err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
 	}
-	next := meta{zxid: zxid, digest: cur.digest, nodes: cur.nodes}
+	next := meta{zxid: zxid, digest: cur.digest, nodes: cur.nodes, sizes: cur.sizes}
 	b := t.db.NewBatch()
 	defer b.Close()
 	var changes []Change
@@ -326,6 +329,7 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 		}
 		next.digest += st.v.digest
 		next.nodes += st.v.nodes
+		next.sizes = next.sizes.plus(st.v.sizes)
 		changes = st.changes
 	}
 	if err := b.Set(metaKey, encodeMeta(next), nil); err != nil {

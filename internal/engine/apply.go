@@ -37,6 +37,9 @@ func (p *peer) apply(ents []zab.Entry) error {
 		}
 	}
 	p.e.applyMu.Unlock()
+	if p.leading() {
+		p.e.obs.committed(ents)
+	}
 	last, _ := p.e.tree.Applied()
 	p.e.applied.advance(last)
 	if p.pending != nil {

@@ -56,6 +56,7 @@ type Ensemble struct {
 	peer *peer // owned by the loop goroutine after start
 
 	remote remoteState // the client protocol's state (remote.go)
+	obs    observer    // status details and metrics (status.go, metrics.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
@@ -96,6 +97,12 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	e.peer = p
+	if err := e.obs.init(e); err != nil {
+		e.closeTransport()
+		e.closeStorage()
+		return nil, err
+	}
+	p.observeStart()
 	e.setStatus(p.status())
 	e.wg.Add(1)
 	go func() {
@@ -221,6 +228,7 @@ func (e *Ensemble) Close() error {
 	close(e.stopC)
 	e.wg.Wait()
 	e.closeTransport()
+	e.obs.close()
 	e.applied.stop(zkerr.ErrClosed)
 	e.closeSessions()
 	last := e.wal.LastZxid()
@@ -265,6 +273,7 @@ func (e *Ensemble) Status() Status {
 		}
 	}
 	st.Requests = int(e.inLoop.Load())
+	e.fillStatus(&st)
 	return st
 }
 
@@ -399,6 +408,7 @@ func (e *Ensemble) fail(err error) {
 		return
 	}
 	e.cfg.Logger.Error("zk: peer failed; it stops serving", "err", err)
+	e.obs.failed()
 	e.applied.stop(fmt.Errorf("%w: peer failed: %v", zkerr.ErrNotServing, err))
 	e.setStatus(e.Status()) // mode failed, not serving, the error
 	if f := e.cfg.Listener.Failed; f != nil {
