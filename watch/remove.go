@@ -167,7 +167,7 @@ func (m *Manager) EndID(id ID, ev Event) bool {
 		return false
 	}
 	m.unlink(r)
-	end(r, &ev)
+	m.end(r, &ev)
 	return true
 }
 

@@ -11,14 +11,14 @@ import (
 	"github.com/embedzk/zk/znode"
 )
 
-// collector exports the gauges (and the counters others keep) of a peer,
+// gaugeCollector exports the gauges (and the counters others keep) of a peer,
 // read when the registry is scraped: nothing on the hot path.
-type collector struct {
+type gaugeCollector struct {
 	e *Ensemble
 	m *metrics
 }
 
-func newCollector(e *Ensemble, m *metrics) *collector { return &collector{e: e, m: m} }
+func newCollector(e *Ensemble, m *metrics) *gaugeCollector { return &gaugeCollector{e: e, m: m} }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, labels, nil)
@@ -69,14 +69,14 @@ var (
 )
 
 // Describe implements prometheus.Collector.
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+func (c *gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range allDescs {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
+func (c *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 	e := c.e
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
@@ -105,7 +105,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectRole exports the mode and, on a leader, its learners.
-func (c *collector) collectRole(st Status, gauge func(*prometheus.Desc, float64, ...string)) {
+func (c *gaugeCollector) collectRole(st Status, gauge func(*prometheus.Desc, float64, ...string)) {
 	for _, m := range []Mode{ModeStandalone, ModeLooking, ModeFollowing, ModeLeading, ModeObserving, ModeFailed, ModeClosed} {
 		v := 0.0
 		if st.Mode == m {
@@ -153,7 +153,7 @@ func b2f(b bool) float64 {
 }
 
 // collectFiles exports the sizes of the log and snapshot directories.
-func (c *collector) collectFiles(gauge func(*prometheus.Desc, float64, ...string)) {
+func (c *gaugeCollector) collectFiles(gauge func(*prometheus.Desc, float64, ...string)) {
 	cfg := c.e.cfg
 	n, size := dirUsage(cfg, cfg.DataLogDir)
 	gauge(dLogFiles, float64(n))
@@ -184,7 +184,7 @@ func dirUsage(cfg Config, dir string) (files int, bytes int64) {
 
 // collectQuotas exports ZooKeeper's quota metrics, by namespace (the first
 // component of the quota's path).
-func (c *collector) collectQuotas(gauge, counter func(*prometheus.Desc, float64, ...string)) {
+func (c *gaugeCollector) collectQuotas(gauge, counter func(*prometheus.Desc, float64, ...string)) {
 	qc := c.e.quotaCounters()
 	for ns, n := range qc.Refused {
 		counter(dQuotaRefused, float64(n), ns)
