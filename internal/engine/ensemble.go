@@ -54,6 +54,7 @@ type Ensemble struct {
 	peer *peer // owned by the loop goroutine after start
 
 	remote remoteState // the client protocol's state (remote.go)
+	ro     roState     // read-only mode (readonly.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and

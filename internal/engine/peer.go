@@ -50,6 +50,7 @@ type peer struct {
 	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
 	reapPace reaper                // leader: paces container/TTL deletes
 	digests  digestRecords         // recorded digest mismatches (digest.go)
+	ro       roPeer                // read-only mode (readonly.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -255,6 +256,7 @@ func (p *peer) tick() {
 	if p.ticks%TicksPerTickTime == 0 {
 		p.sessionTick()
 	}
+	p.roTick()
 }
 
 // handleRequest takes one request from a client goroutine.
@@ -322,6 +324,9 @@ func (p *peer) status() Status {
 		st.Mode = ModeObserving
 	default:
 		st.Mode = ModeLooking
+	}
+	if p.e.ro.active.Load() {
+		st.Mode = ModeReadOnly
 	}
 	if p.failed() {
 		st.Mode, st.Serving = ModeFailed, false
