@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -261,5 +262,94 @@ func TestReadOnlyNeverOlderThanSeen(t *testing.T) {
 	RemoteSession{s}.NoteSeen(applied + 1)
 	if _, _, err := s.Get(testCtx(t), "/"); !errors.Is(err, ErrNotServing) {
 		t.Fatalf("a read older than what the session saw: %v", err)
+	}
+}
+
+// TestReadOnlyLeaderCut: a leader cut off from its followers steps down
+// and serves read-only; the others elect a leader and go on; healed, the
+// old leader follows and its read-only session reads the new state.
+func TestReadOnlyLeaderCut(t *testing.T) {
+	c, old, f := roCluster(t, 45)
+	s := c.sessionWith(old, WithReadOnly())
+	if err := c.create(s, "/a"); err != nil {
+		t.Fatal(err)
+	}
+	c.net.Isolate(old)
+	c.waitFor("a new leader and a read-only old one", 800, func() bool {
+		return c.ens[old].Status().Mode == ModeReadOnly && c.leader() != 0 && c.leader() != old
+	})
+	if s.State() != StateConnectedReadOnly {
+		t.Fatalf("the old leader's session is %v", s.State())
+	}
+	c.set(c.sessionWith(f), "/a", "new")
+	wantGet(t, s, "/a", "/a")
+	if _, err := s.Set(testCtx(t), "/a", []byte("x"), -1); !errors.Is(err, ErrNotReadOnly) {
+		t.Fatalf("write on the cut-off old leader: %v", err)
+	}
+	c.net.Heal()
+	c.waitFor("the old leader following", 800, func() bool {
+		st := c.ens[old].Status()
+		return st.Serving && st.Mode == ModeFollowing && s.State() == StateConnected
+	})
+	wantGet(t, s, "/a", "new")
+	c.sameTrees()
+}
+
+// TestReadOnlyOff: without Config.ReadOnlyMode a cut-off peer serves
+// nothing, as ZooKeeper without readonlymode.enabled.
+func TestReadOnlyOff(t *testing.T) {
+	c := newClusterWith(t, 3, 0, 46, transport.NetworkOptions{}, func(cfg *Config) { cfg.MaxSessionTimeout = 200 * cfg.TickTime })
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	f := c.others(c.leader())[0]
+	s := c.sessionWith(f, WithReadOnly())
+	c.net.Isolate(f)
+	for i := 0; i < 3*int(roGraceTicks(c.ens[f].cfg)); i++ {
+		c.tick()
+	}
+	if st := c.ens[f].Status(); st.Mode != ModeLooking {
+		t.Fatalf("cut-off peer without ReadOnlyMode is %v", st.Mode)
+	}
+	if _, _, err := s.Get(testCtx(t), "/"); !errors.Is(err, ErrNotServing) || s.State() != StateDisconnected {
+		t.Fatalf("read on a cut-off peer without ReadOnlyMode: %v (%v)", err, s.State())
+	}
+}
+
+// TestReadOnlyLocalClose: a local session closed in read-only mode ends
+// there; healing commits nothing of it.
+func TestReadOnlyLocalClose(t *testing.T) {
+	c, leader, f := roCluster(t, 47)
+	c.net.Isolate(f)
+	c.waitFor("read-only mode", 600, func() bool { return c.ens[f].Status().Mode == ModeReadOnly })
+	local := c.sessionWith(f, WithReadOnly())
+	w, err := local.AddWatch(testCtx(t), "/", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Close(testCtx(t)); err != nil {
+		t.Fatalf("closing a local session: %v", err)
+	}
+	if st := local.State(); st != StateClosed {
+		t.Fatalf("closed local session is %v", st)
+	}
+	if ev, err := w.Next(testCtx(t)); err != nil || ev.Type != EventNotWatching {
+		t.Fatalf("the closed session's watch: %+v, %v", ev, err)
+	}
+	c.net.Heal()
+	c.waitFor("the follower serving", 600, func() bool { return c.ens[f].Status().Serving })
+	for i := 0; i < 20; i++ {
+		c.tick()
+	}
+	noSessionOn(t, c.ens[leader], local.ID())
+	noSessionOn(t, c.ens[f], local.ID())
+}
+
+// TestReadOnlyZooCfg: readonlymode.enabled is read from zoo.cfg.
+func TestReadOnlyZooCfg(t *testing.T) {
+	cfg, ignored, err := ParseZooCfg(strings.NewReader("dataDir=/d\nreadonlymode.enabled=true\n"), nil)
+	if err != nil || !cfg.ReadOnlyMode || len(ignored) != 0 {
+		t.Fatalf("ParseZooCfg: %v, ReadOnlyMode %v, ignored %v", err, cfg.ReadOnlyMode, ignored)
+	}
+	if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nreadonlymode.enabled=yes\n"), nil); err == nil {
+		t.Fatal("readonlymode.enabled=yes was accepted")
 	}
 }
