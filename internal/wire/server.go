@@ -136,7 +136,7 @@ func (s *Server) monitor() {
 		case <-t.C:
 		}
 		for _, c := range s.connList() {
-			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected {
+			if sess := c.live.Load(); sess != nil && sess.State() != c.liveState() {
 				c.kill()
 			}
 		}
