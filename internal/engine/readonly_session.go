@@ -62,8 +62,12 @@ func (s *Session) roUsable(err error) error {
 }
 
 // roWritable refuses a write or a Sync of a session the peer serves
-// read-only, with ErrNotReadOnly, as ZooKeeper's ReadOnlyRequestProcessor.
-func (s *Session) roWritable() error {
+// read-only, with ErrNotReadOnly, as ZooKeeper's ReadOnlyRequestProcessor;
+// a ctx that ended first gets its own error (nothing was sent).
+func (s *Session) roWritable(ctx context.Context) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if s.servedReadOnly() {
 		return fmt.Errorf("%w: peer %d is in read-only mode", zkerr.ErrNotReadOnly, s.e.cfg.ID)
 	}

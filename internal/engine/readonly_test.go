@@ -128,6 +128,16 @@ func TestReadOnlyFollower(t *testing.T) {
 			t.Errorf("%s on a read-only peer: %v, want ErrNotReadOnly", op, err)
 		}
 	}
+	// A ctx that ended first: its own error, as everywhere (found by the
+	// simulation's bad calls: Sync answered NOTREADONLY).
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := ro.Sync(done, "/a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sync with an ended ctx on a read-only peer: %v", err)
+	}
+	if _, err := ro.Create(done, "/b", nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Create with an ended ctx on a read-only peer: %v", err)
+	}
 
 	// A new session: local to this peer, nothing proposed.
 	local := c.sessionWith(f, WithReadOnly())

@@ -277,7 +277,7 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 	if err := s.usable(); err != nil {
 		return znode.Result{}, err
 	}
-	if err := s.roWritable(); err != nil {
+	if err := s.roWritable(ctx); err != nil {
 		return znode.Result{}, err
 	}
 	txn.Session = s.id
