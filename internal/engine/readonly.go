@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/zab"
 	"github.com/embedzk/zk/znode"
@@ -78,7 +79,11 @@ func (p *peer) roGuard() {
 	if !p.e.ro.active.Load() {
 		return
 	}
-	if p.failed() || p.node.Status().Role != zab.RoleLooking {
+	ends := p.failed() || p.node.Status().Role != zab.RoleLooking
+	if p.cfg.TestHooks.Breaks(hooks.ReadOnlyThroughSync) {
+		ends = p.failed() || p.node.Status().Serving // a deliberately broken build, for tests
+	}
+	if ends {
 		p.roLeave()
 	}
 }
