@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 )
 
@@ -68,7 +69,7 @@ func (s *Session) roWritable(ctx context.Context) error {
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
-	if s.servedReadOnly() {
+	if s.servedReadOnly() && !s.e.cfg.TestHooks.Breaks(hooks.ReadOnlyQueuesWrites) {
 		return fmt.Errorf("%w: peer %d is in read-only mode", zkerr.ErrNotReadOnly, s.e.cfg.ID)
 	}
 	return nil
