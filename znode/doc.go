@@ -36,6 +36,13 @@
 //     numChildren, so every create and every delete of a child counts, and
 //     the built-in nodes start at / -1 and /zookeeper -2; EphemeralOwner is
 //     the session of an ephemeral node and 0 for every other kind.
+//   - Null data (a nil Data in a create or setData) stays apart from
+//     empty data (a non-nil empty slice), as ZooKeeper's getData returns
+//     null or a zero-length array: reads return nil for the first, a
+//     non-nil empty slice for the second; the built-in nodes have empty
+//     data, the directories TxnSetQuota makes null data (as zkCli's
+//     setquota). The node value, the txn encoding and snapshots keep the
+//     difference; what was written before it was kept reads as empty.
 //   - setData: version+1, mzxid = zxid, mtime = Time. setACL: aversion+1
 //     only. Expected version -1 matches any version; any other int32 is
 //     compared. A version after MaxInt32 wraps to MinInt32; unlike ZooKeeper

@@ -228,12 +228,11 @@ func (sh *Shell) get(tokens []string) error {
 	return nil
 }
 
-// dataText is what zkCli prints for a node's data: "null" for none. zk
-// keeps no difference between no data and empty data (both read back
-// empty), so empty data prints as the common case, a node created without
-// data, does.
+// dataText is what zkCli prints for a node's data: "null" for null data
+// (a node created without data), an empty line for empty data (created or
+// set with ""), as zkCli 3.8 prints them.
 func dataText(data []byte) string {
-	if len(data) == 0 {
+	if data == nil {
 		return "null"
 	}
 	return javaString(data)

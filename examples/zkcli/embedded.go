@@ -58,7 +58,6 @@ type embeddedConn struct {
 	events     []Event // state changes noted, not yet returned
 	last       zk.SessionState
 	closed     bool
-	ids        []Identity
 }
 
 func (c *embeddedConn) watchOne(ch <-chan zk.Event) {
@@ -130,39 +129,26 @@ func (c *embeddedConn) SetACL(ctx context.Context, path string, acl []zk.ACL, ve
 	return c.sess.SetACL(ctx, path, acl, version)
 }
 
-// AddAuth adds the identity and remembers it for WhoAmI: the public API
-// has no call that lists a session's identities.
 func (c *embeddedConn) AddAuth(ctx context.Context, scheme string, auth []byte) error {
-	if err := c.sess.AddAuth(ctx, scheme, auth); err != nil {
-		return err
-	}
-	if scheme != "digest" {
-		return nil
-	}
-	user, _, _ := strings.Cut(string(auth), ":")
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, id := range c.ids {
-		if id.Scheme == scheme && id.User == user {
-			return nil
-		}
-	}
-	c.ids = append(c.ids, Identity{Scheme: scheme, User: user})
-	return nil
+	return c.sess.AddAuth(ctx, scheme, auth)
 }
 
-// WhoAmI lists the digest identities added by AddAuth, sorted as
-// ZooKeeper lists them. An embedded session has no ip identity unless its
-// host declares one, and this shell declares none.
+// WhoAmI lists the session's identities (Session.Identities) as ZooKeeper's
+// whoAmI does: a digest identity by its user. An embedded session has no ip
+// identity: this shell declares no client address.
 func (c *embeddedConn) WhoAmI(ctx context.Context) ([]Identity, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ids := append([]Identity(nil), c.ids...)
-	sort.Slice(ids, func(i, j int) bool { return ids[i].User < ids[j].User })
-	return ids, nil
+	var out []Identity
+	for _, id := range c.sess.Identities() {
+		user := id.ID
+		if id.Scheme == "digest" {
+			user, _, _ = strings.Cut(id.ID, ":")
+		}
+		out = append(out, Identity{Scheme: id.Scheme, User: user})
+	}
+	return out, nil
 }
 
 func (c *embeddedConn) Sync(ctx context.Context, path string) error { return c.sess.Sync(ctx, path) }

@@ -19,8 +19,7 @@
 // Where zkCli 3.8.0 dies (a version, redo index or batch size that is not
 // a number; addWatch of a malformed path) the shell answers and goes on;
 // a line it cannot split runs nothing (zkCli runs the previous command
-// again); setAcl -R lists the subtree before changing it. A node's empty
-// data prints "null", as data never set does: zk does not tell them apart.
+// again); setAcl -R lists the subtree before changing it.
 // testdata/sessions/zk_only.txt shows each difference.
 //
 // The shell is split as zkCli is: parse.go (command lines and Commons

@@ -84,13 +84,13 @@ func diffLines(want, got string) string {
 }
 
 // TestTranscriptsMatchZkCli replays the seeds' zkCli sessions, a session
-// of bad commands and bad arguments and one of the quota commands through
-// the shell and checks
+// of bad commands and bad arguments, one of the quota commands and one of
+// null and empty data through the shell and checks
 // its output is what ZooKeeper 3.8's zkCli printed for the same lines
 // (testdata/real, recorded by testdata/capture.py against a real
 // ZooKeeper; see testdata/README.md), zxids, times and addresses aside.
 func TestTranscriptsMatchZkCli(t *testing.T) {
-	for _, name := range []string{"seeds", "errors", "quota"} {
+	for _, name := range []string{"seeds", "errors", "quota", "data"} {
 		t.Run(name, func(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join("testdata", "real", name+".txt"))
 			if err != nil {

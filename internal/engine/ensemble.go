@@ -48,7 +48,7 @@ type Ensemble struct {
 
 	sessMu   sync.Mutex
 	sessions map[int64]*Session // attached to this peer
-	reserved int                // slots taken by sessions being opened (MaxClientCnxns)
+	slots    sessionSlots       // MaxSessions and MaxClientCnxns (slots.go)
 	ids      *sessionIDs
 
 	peer *peer // owned by the loop goroutine after start
@@ -234,8 +234,8 @@ func (e *Ensemble) closeSessions() {
 	sessions := make([]*Session, 0, len(e.sessions))
 	for _, s := range e.sessions {
 		sessions = append(sessions, s)
+		e.forgetLocked(s)
 	}
-	e.sessions = map[int64]*Session{}
 	e.sessMu.Unlock()
 	for _, s := range sessions {
 		s.end(StateClosed)

@@ -44,15 +44,16 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 	if o.timeout == 0 {
 		o.timeout = e.cfg.MaxSessionTimeout / 2
 	}
-	if err := e.reserveSlot(); err != nil {
+	addr, err := e.reserveSlot(o)
+	if err != nil {
 		return nil, err
 	}
 	s, err := e.newSession(ctx, o)
 	if err != nil {
-		e.releaseSlot()
+		e.releaseSlot(addr)
 		return nil, err
 	}
-	e.attachReserved(s)
+	e.attachReserved(s, addr)
 	s.roSettle()
 	return s, nil
 }
@@ -96,15 +97,16 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 	if err != nil {
 		return nil, err
 	}
-	if err := e.reserveSlot(); err != nil {
+	addr, err := e.reserveSlot(o)
+	if err != nil {
 		return nil, err
 	}
 	s, err := e.reattach(ctx, id, password, o)
 	if err != nil {
-		e.releaseSlot()
+		e.releaseSlot(addr)
 		return nil, err
 	}
-	if old := e.attachReserved(s); old != nil {
+	if old := e.attachReserved(s, addr); old != nil {
 		return old, nil // attached here already: one handle per session
 	}
 	return s, nil
@@ -177,49 +179,14 @@ func (e *Ensemble) syncBarrier(ctx context.Context) error {
 	return err
 }
 
-// reserveSlot takes one of this peer's MaxClientCnxns slots for a session
-// being opened or re-attached: counted with the attached sessions, under
-// the same lock, so concurrent callers never exceed the limit. The caller
-// either attaches a session (attachReserved) or gives the slot back
-// (releaseSlot).
-func (e *Ensemble) reserveSlot() error {
-	e.sessMu.Lock()
-	defer e.sessMu.Unlock()
-	if limit := e.cfg.MaxClientCnxns; limit > 0 && len(e.sessions)+e.reserved >= limit {
-		return fmt.Errorf("%w: this peer holds MaxClientCnxns=%d sessions", zkerr.ErrConnectionLoss, limit)
-	}
-	e.reserved++
-	return nil
-}
-
-// releaseSlot gives back a slot whose session was not attached.
-func (e *Ensemble) releaseSlot() {
-	e.sessMu.Lock()
-	e.reserved--
-	e.sessMu.Unlock()
-}
-
-// attachReserved registers s as attached to this peer (the peer keeps it
-// alive) in the slot its caller reserved. If a handle of the same session
-// is attached already, s is not: the slot goes back and the attached
-// handle is returned.
-func (e *Ensemble) attachReserved(s *Session) (old *Session) {
-	e.sessMu.Lock()
-	defer e.sessMu.Unlock()
-	e.reserved--
-	if old := e.sessions[s.id]; old != nil {
-		return old
-	}
-	e.sessions[s.id] = s
-	return nil
-}
-
 // detach forgets s (its session ended).
 func (e *Ensemble) detach(id int64) *Session {
 	e.sessMu.Lock()
 	defer e.sessMu.Unlock()
 	s := e.sessions[id]
-	delete(e.sessions, id)
+	if s != nil {
+		e.forgetLocked(s)
+	}
 	return s
 }
 
