@@ -122,6 +122,9 @@ func TestReadOnlyFollower(t *testing.T) {
 	checks["delete"] = ro.Delete(ctx, "/a", -1)
 	_, checks["multi"] = ro.Multi(ctx, CreateOp("/c", nil))
 	checks["sync"] = ro.Sync(ctx, "/a")
+	// The pipelined entry point of the client port too.
+	_, checks["pipelined set"] = RemoteSession{ro}.StartSet(ctx, "/a", nil, -1).Wait(ctx)
+	_, checks["pipelined multi"] = RemoteSession{ro}.StartMulti(ctx, CreateOp("/c", nil)).Wait(ctx)
 	checks["close"] = ro.Close(ctx)
 	for op, err := range checks {
 		if !errors.Is(err, ErrNotReadOnly) || zkerr.CodeOf(err) != zkerr.CodeNotReadOnly {
