@@ -160,7 +160,7 @@ func (s *Session) roClose(ctx context.Context) error {
 		e.roForget(s)
 		e.sessMu.Lock()
 		if e.sessions[s.id] == s {
-			delete(e.sessions, s.id)
+			e.forgetLocked(s)
 		}
 		e.sessMu.Unlock()
 		e.watches.DropSession(s.id, zkerr.ErrClosed)

@@ -356,6 +356,24 @@ func TestReadOnlyLocalClose(t *testing.T) {
 	noSessionOn(t, c.ens[f], local.ID())
 }
 
+// TestReadOnlyLocalCloseFreesSlot: closing a local session gives its
+// client address's MaxClientCnxns slot back, as any Close.
+func TestReadOnlyLocalCloseFreesSlot(t *testing.T) {
+	c := newClusterWith(t, 3, 0, 48, transport.NetworkOptions{}, func(cfg *Config) {
+		cfg.ReadOnlyMode, cfg.MaxSessionTimeout, cfg.MaxClientCnxns = true, 200*cfg.TickTime, 1
+	})
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	f := c.others(c.leader())[0]
+	c.net.Isolate(f)
+	c.waitFor("read-only mode", 600, func() bool { return c.ens[f].Status().Mode == ModeReadOnly })
+	for i := 0; i < 3; i++ {
+		local := c.sessionWith(f, WithReadOnly(), WithClientAddr("10.0.0.7:4000"))
+		if err := local.Close(testCtx(t)); err != nil {
+			t.Fatalf("closing local session %d: %v", i, err)
+		}
+	}
+}
+
 // TestReadOnlyZooCfg: readonlymode.enabled is read from zoo.cfg.
 func TestReadOnlyZooCfg(t *testing.T) {
 	cfg, ignored, err := ParseZooCfg(strings.NewReader("dataDir=/d\nreadonlymode.enabled=true\n"), nil)
