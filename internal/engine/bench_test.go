@@ -100,7 +100,8 @@ func BenchmarkStandalone(b *testing.B) {
 	}
 }
 
-// seedNodes creates /n0../n(count-1) with 1 KiB values, 1000 per multi.
+// seedNodes creates /n0../n(count-1) with 1 KiB values, in multis that
+// stay under the default request limit (jute.maxbuffer, 1 MiB).
 func seedNodes(b *testing.B, e *Ensemble, count int) {
 	b.Helper()
 	ctx := context.Background()
@@ -108,9 +109,10 @@ func seedNodes(b *testing.B, e *Ensemble, count int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for start := 0; start < count; start += 1000 {
+	const perMulti = 500
+	for start := 0; start < count; start += perMulti {
 		var ops []Op
-		for i := start; i < min(count, start+1000); i++ {
+		for i := start; i < min(count, start+perMulti); i++ {
 			ops = append(ops, CreateOp(fmt.Sprintf("/n%d", i), benchValue))
 		}
 		if _, err := s.Multi(ctx, ops...); err != nil {
