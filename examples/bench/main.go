@@ -29,7 +29,7 @@
 // profiled into its own file (the path plus ".<target>-<peers>-<workload>-r<round>";
 // the heap profile twice, ".before" and ".after": compare them with
 // go tool pprof -sample_index=alloc_space -base before after). Each peer's
-// goroutines carry the pprof label peer=<id> and the clients' client=1, so
+// goroutines carry the pprof label peer=p<id> and the clients' client=1, so
 // -tagfocus separates the leader from the followers (the run prints which
 // peer leads).
 package main

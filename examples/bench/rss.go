@@ -35,9 +35,9 @@ func measureRSS(dir, target string, peers int) ([]float64, error) {
 	var err error
 	switch target {
 	case targetZooKeeper:
-		srv, err = zooKeeperRSS(filepath.Join(dir, "rss-zookeeper"), peers)
+		srv, err = zooKeeperRSS(filepath.Join(dir, fmt.Sprint("rss-zookeeper-", peers)), peers)
 	case targetZK:
-		srv, err = zkChild(filepath.Join(dir, "rss-zk"), peers)
+		srv, err = zkChild(filepath.Join(dir, fmt.Sprint("rss-zk-", peers)), peers)
 	default:
 		return nil, nil // zk-wire's peers are zk's
 	}

@@ -46,11 +46,12 @@ type locker interface {
 }
 
 func startSystem(dir, target string, n int) (system, error) {
+	dir = filepath.Join(dir, fmt.Sprintf("%s-%d", target, n))
 	switch target {
 	case targetZooKeeper:
 		return startZooKeeper(dir, n)
 	case targetZK, targetWire:
-		ens, err := startZK(filepath.Join(dir, target), n, target == targetWire)
+		ens, err := startZK(dir, n, target == targetWire)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +90,7 @@ func startZK(root string, n int, wire bool) ([]*zk.Ensemble, error) {
 		}
 		var e *zk.Ensemble
 		var err error
-		pprof.Do(context.Background(), pprof.Labels("peer", fmt.Sprint(i)), func(context.Context) {
+		pprof.Do(context.Background(), pprof.Labels("peer", fmt.Sprint("p", i)), func(context.Context) {
 			e, err = zk.NewEnsemble(cfg)
 		})
 		if err != nil {
