@@ -83,6 +83,7 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	}
 	old, oldName := t.db, t.name
 	t.db, t.name = db, name
+	t.cache.clear()
 	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)

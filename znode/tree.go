@@ -18,6 +18,8 @@ const (
 	DefaultMaxDataSize  = 1 << 20
 	DefaultCacheSize    = 64 << 20
 	DefaultMemTableSize = 64 << 20
+	// DefaultValueCacheSize is the default of Options.ValueCacheSize.
+	DefaultValueCacheSize = 4 << 20
 )
 
 // Options configures a Tree.
@@ -30,6 +32,10 @@ type Options struct {
 	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
 	// with a small memtable and grows it up to this size.
 	MemTableSize uint64
+	// ValueCacheSize bounds the memory (bytes, approximately) of the cache
+	// of node and session values that Apply and Pending read before
+	// Pebble (cache.go); default DefaultValueCacheSize, negative: no cache.
+	ValueCacheSize int64
 	// EnforceQuota makes Prepare refuse writes past a quota's hard limit
 	// (ZooKeeper's zookeeper.enforceQuota); Apply never refuses, so peers may
 	// differ: the leader's setting decides.
@@ -50,9 +56,9 @@ type Tree struct {
 
 	// db is replaced only by Restore, which is not concurrent with
 	// anything else.
-	db    *pebble.DB
-	cache *pebble.Cache
-	name  string // the Pebble directory in use, below opts.Dir
+	db     *pebble.DB
+	blocks *pebble.Cache
+	name   string // the Pebble directory in use, below opts.Dir
 
 	applied atomic.Pointer[meta]
 	durable atomic.Int64
@@ -63,6 +69,7 @@ type Tree struct {
 
 	quota    quotaCounters          // quota_read.go
 	quotaTop atomic.Pointer[[]byte] // quota_cache.go
+	cache    *valueCache            // cache.go
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -84,6 +91,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
 	}
+	if o.ValueCacheSize == 0 {
+		o.ValueCacheSize = DefaultValueCacheSize
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -101,9 +111,9 @@ func Open(opts Options) (*Tree, error) {
 	// Pebble charges its memtables (up to two of them, one flushing) to the
 	// block cache; size the cache so that CacheSize bytes stay for blocks.
 	cacheBytes := opts.CacheSize + 2*int64(opts.MemTableSize)
-	t := &Tree{opts: opts, log: opts.Logger, cache: pebble.NewCache(cacheBytes)}
+	t := &Tree{opts: opts, log: opts.Logger, blocks: pebble.NewCache(cacheBytes), cache: newValueCache(opts.ValueCacheSize)}
 	if err := t.open(); err != nil {
-		t.cache.Unref()
+		t.blocks.Unref()
 		return nil, err
 	}
 	return t, nil
@@ -181,7 +191,7 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, err error) {
 	}()
 	o := &pebble.Options{
 		FS:                 t.opts.FS,
-		Cache:              t.cache,
+		Cache:              t.blocks,
 		DisableWAL:         true,
 		MemTableSize:       t.opts.MemTableSize,
 		FormatMajorVersion: pebble.FormatNewest,
@@ -220,7 +230,7 @@ func (t *Tree) Close() error {
 			err = t.db.Flush()
 		}
 		t.closeErr = errors.Join(err, t.db.Close())
-		t.cache.Unref()
+		t.blocks.Unref()
 	})
 	return t.closeErr
 }
@@ -254,54 +264,16 @@ func (t *Tree) Flush() (int64, error) {
 // last Flush or Restore.
 func (t *Tree) Durable() int64 { return t.durable.Load() }
 
-// Apply applies txn at zxid. See the package documentation.
+// Apply applies txn at zxid. See the package documentation. It is a Group
+// of one txn.
 func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
-	if p := t.failed.Load(); p != nil {
-		return Result{}, nil, fmt.Errorf("%w: %w", ErrFailed, *p)
+	g := t.Group()
+	res, changes, _, err := g.Apply(zxid, txn)
+	if err == nil {
+		err = g.Commit()
 	}
-	cur := t.applied.Load()
-	if zxid <= cur.zxid {
-		return Result{}, nil, fmt.Errorf("%w: zxid 0x%x, applied 0x%x", ErrZxidOrder, zxid, cur.zxid)
-	}
-	if txn == nil {
-		return Result{}, nil, errors.New("znode: nil txn")
-	}
-	st := &state{v: newView(treeReader{t}), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
-	res, err := st.exec(txn)
 	if err != nil {
-		return Result{}, nil, t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
-	}
-	next := meta{zxid: zxid, digest: cur.digest, nodes: cur.nodes}
-	b := t.db.NewBatch()
-	defer b.Close()
-	var changes []Change
-	if res.Err == nil {
-		for k, w := range st.v.writes {
-			if w.del {
-				err = b.Delete([]byte(k), nil)
-			} else {
-				err = b.Set([]byte(k), w.val, nil)
-			}
-			if err != nil {
-				return Result{}, nil, t.fail(err)
-			}
-		}
-		next.digest += st.v.digest
-		next.nodes += st.v.nodes
-		changes = st.changes
-	}
-	if err := b.Set(metaKey, encodeMeta(next), nil); err != nil {
-		return Result{}, nil, t.fail(err)
-	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
-	}
-	if res.Err == nil {
-		t.noteQuotaTop(st.v.writes)
-	}
-	t.applied.Store(&next)
-	if res.Err == nil {
-		t.quota.note(st.quota.notes, false, t.log)
+		return Result{}, nil, err
 	}
 	return res, changes, nil
 }
