@@ -64,16 +64,30 @@ func (g *Group) Apply(zxid int64, txn *Txn) (Result, []Change, uint64, error) {
 	}
 	g.cur.zxid = zxid
 	g.n++
-	if res.Err != nil {
-		return res, nil, g.cur.digest, nil
+	var changes []Change
+	if res.Err == nil {
+		for k, w := range st.v.writes {
+			g.writes[k] = w
+		}
+		g.cur.digest += st.v.digest
+		g.cur.nodes += st.v.nodes
+		t.quota.note(st.quota.notes, false, t.log)
+		changes = st.changes
 	}
-	for k, w := range st.v.writes {
-		g.writes[k] = w
+	cur := g.cur
+	t.applying.Store(&cur)
+	return res, changes, g.cur.digest, nil
+}
+
+// Applying returns the zxid and digest after the last txn applied,
+// counting a group's txns before it commits: what a test inspecting a peer
+// between a txn's apply and its group's commit must see. Safe for
+// concurrent use.
+func (t *Tree) Applying() (zxid int64, digest uint64) {
+	if m := t.applying.Load(); m != nil {
+		return m.zxid, m.digest
 	}
-	g.cur.digest += st.v.digest
-	g.cur.nodes += st.v.nodes
-	t.quota.note(st.quota.notes, false, t.log)
-	return res, st.changes, g.cur.digest, nil
+	return t.Applied()
 }
 
 // Applied returns the zxid and digest after the group's last txn.
@@ -115,6 +129,7 @@ func (g *Group) Commit() error {
 	t.noteQuotaTop(g.writes)
 	next := g.cur
 	t.applied.Store(&next)
+	t.applying.Store(nil)
 	g.n = 0
 	clear(g.writes)
 	return nil

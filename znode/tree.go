@@ -60,9 +60,10 @@ type Tree struct {
 	blocks *pebble.Cache
 	name   string // the Pebble directory in use, below opts.Dir
 
-	applied atomic.Pointer[meta]
-	durable atomic.Int64
-	failed  atomic.Pointer[error]
+	applied  atomic.Pointer[meta]
+	applying atomic.Pointer[meta] // a group's state before its commit (group.go)
+	durable  atomic.Int64
+	failed   atomic.Pointer[error]
 
 	closeOnce sync.Once
 	closeErr  error
