@@ -56,6 +56,9 @@ var (
 	jvmFlags   = flag.String("zk-jvm", "", "extra JVM flags for ZooKeeper (default: none, the JVM's defaults, as Debian's zkServer.sh)")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of each measured zk window to this path plus a suffix")
 	memProfile = flag.String("memprofile", "", "write heap profiles around each measured zk window to this path plus a suffix")
+	treeCache  = flag.Int64("zk-tree-cache", 0, "zk's Config.TreeCacheSize (bytes; 0: the default)")
+	treeMem    = flag.Int64("zk-memtable", 0, "zk's Config.TreeMemTableSize (bytes; 0: the default)")
+	valueCache = flag.Int64("zk-value-cache", 0, "zk's Config.TreeValueCacheSize (bytes; 0: the default, negative: none)")
 	childPeers = flag.Int("child", 0, "internal: run as the RSS child holding this many zk peers")
 )
 

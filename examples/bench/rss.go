@@ -84,7 +84,8 @@ func zkChild(dir string, peers int) (*rssServers, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "-child", strconv.Itoa(peers), "-dir", dir)
+	cmd := exec.Command(exe, "-child", strconv.Itoa(peers), "-dir", dir,
+		"-zk-tree-cache", fmt.Sprint(*treeCache), "-zk-memtable", fmt.Sprint(*treeMem), "-zk-value-cache", fmt.Sprint(*valueCache))
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -81,7 +81,8 @@ func startZK(root string, n int, wire bool) ([]*zk.Ensemble, error) {
 		}
 	}
 	for i := 1; i <= n; i++ {
-		cfg := zk.Config{DataDir: filepath.Join(root, fmt.Sprint(i))}
+		cfg := zk.Config{DataDir: filepath.Join(root, fmt.Sprint(i)),
+			TreeCacheSize: *treeCache, TreeMemTableSize: *treeMem, TreeValueCacheSize: *valueCache}
 		if n > 1 {
 			cfg.ID, cfg.Servers, cfg.PeerSecret = int64(i), servers, []byte("examples/bench shared secret")
 		}

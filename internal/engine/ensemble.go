@@ -108,10 +108,7 @@ func (e *Ensemble) openStorage() error {
 	if err != nil {
 		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)
 	}
-	t, err := znode.Open(znode.Options{
-		FS: c.FS, Dir: c.DataDir + "/tree", MaxDataSize: MaxJuteMaxBuffer, Logger: c.Logger,
-		EnforceQuota: c.EnforceQuota,
-	})
+	t, err := znode.Open(c.treeOptions())
 	if err != nil {
 		l.Close()
 		return fmt.Errorf("zk: opening the tree in %s: %w", c.DataDir, err)
