@@ -127,9 +127,21 @@ type Server = engine.Server
 //
 //	MaxSessionTimeout time.Duration
 //
-//	// MaxClientCnxns limits the sessions attached to this peer at once (0 =
-//	// no limit; ZooKeeper limits connections per client address).
+//	// MaxClientCnxns limits what one client address holds on this peer at
+//	// once, as ZooKeeper's maxClientCnxns limits a client IP's connections
+//	// to a server (0 = no limit, the default here; zoo.cfg without the key
+//	// gives ZooKeeper's 60). The client port refuses a connection over it
+//	// as it accepts it; in process, NewSession and Reattach of a session
+//	// whose WithClientAddr names an address holding as many fail with
+//	// ErrConnectionLoss. A session opened without WithClientAddr is the
+//	// host's own and does not count (MaxSessions bounds all of them).
 //	MaxClientCnxns int
+//
+//	// MaxSessions limits the sessions attached to this peer at once,
+//	// whatever their address, in process and on the client port alike (0 =
+//	// no limit, the default). zk's own: ZooKeeper has no such bound. Over it
+//	// NewSession and Reattach fail with ErrConnectionLoss.
+//	MaxSessions int
 //
 //	// SnapCount is the number of transactions between snapshots (default
 //	// 100000; as in ZooKeeper a peer snapshots after a random count in
@@ -240,8 +252,8 @@ type Server = engine.Server
 //
 //	// FourLetterWords lists the four-letter words the client port answers
 //	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
-//	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
-//	// of one client address, as in ZooKeeper.
+//	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
+//	// one client address, as in ZooKeeper.
 //	FourLetterWords []string
 //
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
@@ -296,6 +308,10 @@ type EventListener = engine.EventListener
 //	// Close stops the peer: every goroutine it started is gone when it returns.
 //	// Sessions attached to it fail with ErrClosed from then on; their state in
 //	// the ensemble is untouched (they may be re-attached elsewhere, or expire).
+//	// Close returns the failure that stopped a failed peer, and an error of
+//	// its storage (a flush the disk refused): what the tree could not flush is
+//	// replayed from the log at the next start. Close always returns; a second
+//	// Close returns nil.
 //	func (e *Ensemble) Close() error
 //
 //	// ExpireSession expires a session on purpose, as Curator's KillSession does
@@ -369,12 +385,14 @@ type CreateOption = engine.CreateOption
 // Methods:
 //
 //	// AddAuth adds an identity to the session, as ZooKeeper's addauth:
-//	//   - "digest": auth is any credential, usually "user:password"; the
-//	//     identity is "user:" + base64(sha1(auth)), user being what precedes the
-//	//     first colon (all of auth if it has none), exactly as ZooKeeper's
-//	//     DigestAuthenticationProvider computes it, so existing ZooKeeper digest
-//	//     ACLs and super digests work. A digest equal to Config.SuperDigest
-//	//     makes the session the super user.
+//	//   - "digest": auth is any credential, usually "user:password", even
+//	//     empty (non-nil); the identity is "user:" + base64(sha1(auth)), user
+//	//     being what precedes the first colon (all of auth if it has none),
+//	//     exactly as ZooKeeper's DigestAuthenticationProvider computes it, so
+//	//     existing ZooKeeper digest ACLs and super digests work. A digest equal
+//	//     to Config.SuperDigest makes the session the super user. A nil auth
+//	//     is a null credential, which ZooKeeper refuses (AUTHFAILED, the
+//	//     connection closed): it fails with ErrAuthFailed.
 //	//   - "ip": accepted and ignored. The ip identity is where the client really
 //	//     connects from, declared by the host with WithClientAddr; a session
 //	//     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
@@ -410,7 +428,9 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) Close(ctx context.Context) error
 //
 //	// Create makes a node and returns its path (with the sequence suffix for a
-//	// sequential mode).
+//	// sequential mode). data nil makes a node whose data is null, data of
+//	// length 0 (non-nil) one whose data is empty: Get tells them apart, as
+//	// ZooKeeper's getData returns null or a zero-length array.
 //	func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...CreateOption) (string, error)
 //
 //	// Delete deletes a node if its version is version (-1: any; every other
@@ -452,7 +472,10 @@ type CreateOption = engine.CreateOption
 //	// fires on its change or deletion, on a missing one on its creation.
 //	func (s *Session) ExistsW(ctx context.Context, path string) (bool, Stat, <-chan Event, error)
 //
-//	// Get returns a node's data and Stat. It needs READ permission.
+//	// Get returns a node's data and Stat. It needs READ permission. The data
+//	// is nil when the node's data is null (created or set with nil data) and a
+//	// non-nil empty slice when it is empty, as ZooKeeper keeps them apart; the
+//	// caller owns it.
 //	func (s *Session) Get(ctx context.Context, path string) ([]byte, Stat, error)
 //
 //	// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.8 it needs READ or
@@ -469,6 +492,17 @@ type CreateOption = engine.CreateOption
 //
 //	// ID returns the session id (this peer's id in the high byte).
 //	func (s *Session) ID() int64
+//
+//	// Identities returns the session's authenticated identities, as
+//	// ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
+//	// declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
+//	// AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
+//	// shows only the user, before the colon) and, right after the digest
+//	// that matched Config.SuperDigest, {"super", ""}. They come in the order
+//	// the session gained them (a ZooKeeper server lists them in a hash set's
+//	// order). The slice is the caller's. It is what the client port answers
+//	// to whoAmI.
+//	func (s *Session) Identities() []Identity
 //
 //	// ListQuota returns the quota on path and its usage, as zkCli's listquota
 //	// reads them. A path without a quota is ErrNoNode. It needs READ on the
@@ -494,7 +528,8 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) RemoveWatches(ctx context.Context, path string, typ WatcherType) error
 //
 //	// Set replaces a node's data if its version is version (-1: any) and returns
-//	// the new Stat. It needs WRITE permission. Every int32 is a valid expected
+//	// the new Stat. It needs WRITE permission. As in Create, nil data is null
+//	// and non-nil data of length 0 is empty. Every int32 is a valid expected
 //	// version, as in ZooKeeper: the comparison with the node's version decides
 //	// (ErrNoNode, ErrBadVersion); a version that passed MaxInt32 is negative.
 //	func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error)
@@ -598,6 +633,15 @@ type ACL = engine.ACL
 
 // Perm is a set of ACL permissions.
 type Perm = engine.Perm
+
+// Identity is one authenticated identity of a session
+// (Session.Identities).
+//
+// Fields:
+//
+//	Scheme string
+//	ID string
+type Identity = engine.Identity
 
 // CreateMode is the kind of node Create makes.
 type CreateMode = engine.CreateMode

@@ -29,6 +29,18 @@
 // observing observer can answer each other forever), and only a voter
 // answers a laggard's notification from an older round.
 //
+// One addition, for fast failover: a LOOKING voter also answers a LOOKING
+// voter's notification of its own round whose vote its proposal beats.
+// When a leader dies its followers notice at slightly different times; the
+// first one's notification reaches the other while it still follows (it
+// answers with its decided vote and keeps nothing), and once the other
+// looks too, in the same round, with a worse vote, ZooKeeper's rules send
+// nothing back: no quorum forms until a re-send timer fires (ZooKeeper's
+// notification timeout; Config.Resend here). The answer ends: it carries a
+// vote strictly better than the one answered, and in a round each peer's
+// proposal only ever gets better, so every answer either improves the
+// receiver's proposal or is itself answered by a better vote.
+//
 // # Contract
 //
 // An Election is not safe for concurrent use; one goroutine owns it. It starts

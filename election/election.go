@@ -237,6 +237,11 @@ func (e *Election) stepLooking(from int64, n Notification) {
 		e.finalize = 0
 		e.putSelf()
 		e.broadcast()
+	} else if e.voter && n.Vote != e.vote {
+		// Our proposal beats the sender's: it has not heard it in this
+		// round (it reached the sender before it was looking, or was
+		// lost). Tell it now rather than at the next re-send.
+		e.send(from)
 	}
 	e.recv[from] = ballot{vote: n.Vote, round: n.Round, state: Looking}
 	e.checkQuorum()

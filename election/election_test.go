@@ -187,6 +187,45 @@ func TestFinalizeWaitsForBetterVote(t *testing.T) {
 	n.expect(2)
 }
 
+// TestAnswerOutdatedVote is the slow failover of issue 9: the leader dies
+// and survivor 2 notices first. Its notification reaches 1 while 1 still
+// follows the dead leader, so 1 answers with its decided vote and keeps
+// nothing of it. Then 1 looks too, in the same round as 2, with a worse
+// vote. 2 must answer that vote with its own at once: otherwise 1 never
+// hears 2's vote, no quorum forms anywhere, and everything waits for a
+// re-send timer (Resend ticks, TickTime/2 in zk) instead of the finalize
+// wait alone.
+func TestAnswerOutdatedVote(t *testing.T) {
+	n := newNet(t, []int64{1, 2, 3}, nil, 1)
+	for _, id := range []int64{1, 2, 3} {
+		n.start(id, 0x100000002, 1)
+	}
+	n.settle(10)
+	n.expect(3)
+	n.crash(3)
+	n.start(2, 0x100000005, 1)
+	if !n.deliver(2, 1) {
+		t.Fatal("2's notification is not on its way to 1")
+	}
+	if e := n.peers[1]; e.State() != Following || e.Leader() != 3 {
+		t.Fatalf("1 should still follow 3: %s", n)
+	}
+	n.start(1, 0x100000005, 1) // same zxid, lower id: a worse vote
+	if n.peers[1].Round() != n.peers[2].Round() {
+		t.Fatalf("the survivors should be in one round: %s", n)
+	}
+	n.deliverAll()
+	// Without a tick, both now propose 2 and wait out the finalize wait.
+	for _, id := range []int64{1, 2} {
+		if e := n.peers[id]; e.State() != Looking || e.Vote().Leader != 2 {
+			t.Fatalf("peer %d did not learn 2's vote from the messages alone: %s", id, n)
+		}
+	}
+	n.tick() // Finalize = 1, below the re-send interval (2)
+	n.deliverAll()
+	n.expect(2)
+}
+
 // TestJoinWithoutDisturbing: a peer (here the ex-leader, which has the
 // highest id and zxid) restarts while the ensemble has a leader; the others
 // answer its notifications with their decided votes and it follows at once.

@@ -1,9 +1,109 @@
-// Package recipes builds ZooKeeper's classic coordination recipes on the
-// public zk API only, as Apache Curator does for ZooKeeper: a waiter watches
-// only its predecessor, nodes are ephemeral so that a dead holder releases
-// what it held, and a create whose outcome is unknown is found again by a
-// per-handle marker in the node's name instead of being repeated.
+// Package recipes builds Apache Curator's coordination recipes on the
+// public zk API: Mutex (InterProcessMutex), SemaphoreMutex
+// (InterProcessSemaphoreMutex), RWMutex (InterProcessReadWriteLock),
+// Semaphore (InterProcessSemaphoreV2), MultiLock (InterProcessMultiLock),
+// LeaderLatch and LeaderSelector, with Curator's node names and semantics
+// and three additions: a fencing token on every acquisition, a context that
+// ends as soon as a hold may be lost, and introspection.
 //
-// Available now: Mutex (re-entrant per handle). Every blocking call takes a
-// context; ending it withdraws the attempt.
+//	c, err := recipes.NewClient(sess)          // one per session
+//	m, err := recipes.NewMutex(c, "/locks/report")
+//	lease, err := m.Acquire(ctx)
+//	...work under lease.Context(), fence writes with lease.Token()...
+//	lease.Release(ctx)
+//
+// # Client, leases, errors
+//
+// A Client holds what the recipes on one session share, and is the one
+// reader of the session's States channel (use Client.Done and the leases'
+// contexts instead). An acquisition returns a *Lease: Context is cancelled
+// when the hold may be lost, with a cause (context.Cause, Lease.Err) that
+// wraps ErrLockLost and the reason (zk.ErrConnectionLoss when the session
+// was disconnected or not confirmed in time, zk.ErrSessionExpired,
+// zk.ErrNoNode when the node was deleted, zk.ErrClosed), or ErrReleased;
+// Token is the holder node's czxid. Release a lease also after a loss: it
+// deletes the node if it is still there. Bad input (an invalid path, a
+// semaphore of fewer than one lease, an Unlock without Lock) gets an error
+// wrapping zk.ErrInvalidPath, zk.ErrBadArguments or ErrNotLocked and
+// changes nothing. Every type is safe for concurrent use.
+//
+// A Mutex (and a SemaphoreMutex, and the write side of an RWMutex) shared
+// by goroutines excludes them as sync.Mutex does: the natural port of a
+// Curator program whose threads share one InterProcessMutex is correct.
+// Curator ties re-entrancy to a thread; here it is explicit:
+// Lease.Reenter takes a held Mutex or RWMutex side again.
+//
+// # How every recipe works
+//
+// Contenders queue as ephemeral sequential nodes under the recipe's path,
+// created "protected" as Curator does: the name starts with a marker
+// ("_c_<uuid>-"), so when the outcome of a create is unknown the node is
+// looked for by its marker, after a barrier write that settles the
+// session's earlier writes, instead of being created twice; a create
+// abandoned with its outcome unknown is swept (its node deleted if it
+// happened). A waiter watches only the one node in its way (no herd);
+// after a first listing, a Mutex or latch waiter follows the chain of its
+// predecessors with point reads, so a hand-off costs the holder's delete
+// (one commit) and one watch event. Releases and withdrawals delete
+// guaranteed: retried while the caller's context lasts, then in the
+// background until done or until the session ends. Parents are created as
+// containers, which the ensemble removes once empty. While the session's
+// peer is not serving, waits are on the session's state, and while calls
+// fail although it says connected, on a backoff (10ms doubling to 1s):
+// nothing spins.
+//
+// # When a hold may be lost: the timing argument
+//
+// A lease's context must end before another holder can exist. What zk's
+// session states give: a session goes "disconnected" when its peer stops
+// serving: a follower whose leader was silent for SyncLimit TickTimes or
+// whose link to it broke, a leader that lost its quorum. It goes "expired"
+// only when its peer applies the expiry, which the leader has already
+// committed: by then another holder may exist. The leader expires a session
+// when it heard nothing from it for its timeout (ZooKeeper's tick buckets,
+// rounded up); a follower touches its sessions every TickTime while it
+// serves, and a new leader gives every session a full timeout from when it
+// starts leading. So the states would suffice only if a peer always noticed
+// the loss of its leader before the leader could expire its sessions:
+// timeout > (SyncLimit + 1) TickTimes plus delays. That fails for short
+// timeouts (the minimum is 2 TickTimes, SyncLimit is 5), for a link that
+// loses what the peer sends while the peer still hears the leader (it keeps
+// serving: the session says connected while the leader hears no touch),
+// and for a paused process. The states end holds early; they cannot be the
+// bound.
+//
+// The bound comes from the session's writes. The leader prepares every
+// write of the session after the write was sent at local time t0, and
+// preparing it touches the session: whichever leader expires it, not
+// before t0 + timeout by its clock, and a node of another holder is created
+// only after that expiry is committed. So a Client holds its leases valid
+// until t0 + 2/3 timeout, t0 the sending time of the newest write the
+// leader answered. While it holds or waits it renews t0 every third of the
+// timeout with a write of its own (a check of one of its nodes: one
+// commit), and a grant makes one first if the newest is older than a third:
+// every hold starts with at least a third of the timeout to run. The
+// remaining third is the margin, for the difference between this process's
+// clock and the leader's and for the delay between the deadline and the
+// context's cancellation: Err checks the session's state and the deadline
+// synchronously (so code that polls it learns of a loss at once), Done is
+// closed by a timer and by the Client's goroutine. The test
+// TestLeaseLostBeforeNextHolder shows a silent link that the states miss
+// and the deadline catches; internal/recipesim checks, at every grant, that
+// no other holder's lease is still live, under crashes, partitions, silent
+// links and pauses.
+//
+// No lease covers a process that stops (a GC pause, SIGSTOP) past its
+// deadline: it resumes with a context that should be done, and its next
+// Err reports the loss. Fence what the lock protects with Token: successive
+// holders of an exclusive lock, admissions to a Semaphore and terms of
+// leadership have strictly increasing tokens (a latch that keeps its node
+// through a disconnection keeps its token: no one led meanwhile).
+//
+// # Limits
+//
+// A Client lives and dies with its session handle. If the handle's peer
+// closes, the session may live on in the ensemble with the Client's nodes
+// until it expires; re-attaching it elsewhere (Ensemble.Reattach) would
+// keep nodes no Client knows: open a new session instead. Semaphore sizes
+// are a convention all users of a path must share, as in Curator.
 package recipes

@@ -2,184 +2,122 @@ package recipes
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/embedzk/zk"
 )
 
-// ErrNotLocked is returned by Unlock on a Mutex this handle does not hold.
-var ErrNotLocked = errors.New("recipes: mutex not locked")
-
-// Mutex is a distributed lock, ZooKeeper's classic recipe as Curator's
-// InterProcessMutex: each contender creates an ephemeral sequential node
-// under the lock's path; the lowest sequence holds the lock, and every other
-// contender watches only its predecessor, so a release wakes one waiter.
+// Mutex is Curator's InterProcessMutex: a distributed lock that excludes
+// every other holder, in this process and elsewhere. Contenders queue as
+// ephemeral sequential nodes ("<marker>-lock-<seq>") under the lock's path;
+// the lowest holds the lock and each other one watches only its
+// predecessor, so a release wakes one waiter.
 //
-// A Mutex is re-entrant per handle: Lock on a handle that already holds the
-// lock only counts, and the lock is released by the matching number of
-// Unlocks. Different handles (even on one session) exclude each other. The
-// lock is held as long as the session lives: if the session expires, the
-// node goes and another contender gets the lock.
+// A Mutex shared by several goroutines excludes them as sync.Mutex does:
+// Lock blocks while any goroutine holds it through this Mutex (or anyone
+// else through another). Re-entrancy, which Curator ties to a thread, is
+// explicit: Lease.Reenter on a held lease takes the hold again without
+// waiting; the node goes when every lease of the hold is released.
 type Mutex struct {
-	s    *zk.Session
-	path string
-	id   string // this handle's marker in node names (Curator's "protected" mode)
+	c    *Client
+	sp   spec
+	slot chan struct{} // this Mutex's holder, among local goroutines
 
-	mu    sync.Mutex
-	node  string // our node while locked
-	count int
+	mu   sync.Mutex
+	held *Lease // the lease Lock took, for Unlock
 }
 
-// NewMutex returns a lock on path for the session. path need not exist; it
-// is created as a container node (removed by the ensemble when empty).
-func NewMutex(s *zk.Session, path string) *Mutex {
-	var b [8]byte
-	rand.Read(b[:])
-	return &Mutex{s: s, path: path, id: "_c_" + hex.EncodeToString(b[:])}
-}
-
-// Lock waits until the lock is held (or ctx ends: the attempt is then
-// withdrawn).
-func (m *Mutex) Lock(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.count > 0 {
-		m.count++
-		return nil
+// NewMutex returns the lock at path (which need not exist: it is created
+// as a container, removed by the ensemble once empty).
+func NewMutex(c *Client, path string) (*Mutex, error) {
+	if c == nil {
+		return nil, fmt.Errorf("recipes: mutex %s: %w: nil Client", path, zk.ErrBadArguments)
 	}
-	node, err := m.enqueue(ctx)
+	if err := checkPath("mutex", path); err != nil {
+		return nil, err
+	}
+	return newMutex(c, path, "lock-", []string{"lock-"}, exclusive), nil
+}
+
+// newMutex returns a Mutex whose contenders are named name in a directory
+// where names are in use; one that is alone there ("lock-") follows the
+// chain of its predecessors (spec.chain).
+func newMutex(c *Client, path, name string, names []string, pred func([]string, int) (bool, string)) *Mutex {
+	m := &Mutex{c: c, slot: make(chan struct{}, 1)}
+	m.sp = spec{dir: path, name: name, names: names, data: c.id, reentrant: true, pred: pred, onDone: func() { <-m.slot },
+		chain: len(names) == 1}
+	return m
+}
+
+// Path returns the lock's path.
+func (m *Mutex) Path() string { return m.sp.dir }
+
+// Acquire waits until the lock is held and returns the lease. If ctx ends
+// first, the attempt is withdrawn (its node deleted) and ctx's error is
+// returned; if the session ends, its error (zk.ErrSessionExpired,
+// zk.ErrClosed). While the session's peer is not serving, Acquire waits on
+// the session's state: it does not spin.
+func (m *Mutex) Acquire(ctx context.Context) (*Lease, error) {
+	select {
+	case m.slot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("recipes: lock %s: %w", m.sp.dir, context.Cause(ctx))
+	case <-m.c.Done():
+		return nil, fmt.Errorf("recipes: lock %s: %w", m.sp.dir, m.c.Err())
+	}
+	h, err := m.c.acquire(ctx, &m.sp)
+	if err != nil {
+		<-m.slot
+		return nil, fmt.Errorf("recipes: lock %s: %w", m.sp.dir, err)
+	}
+	l := h.lease()
+	l.onRelease = m.forget
+	return l, nil
+}
+
+// Lock is Acquire for code written as with sync.Mutex: the lease is kept
+// for Unlock.
+func (m *Mutex) Lock(ctx context.Context) error {
+	l, err := m.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	if err := m.waitTurn(ctx, node); err != nil {
-		m.withdraw(node)
-		return err
-	}
-	m.node, m.count = node, 1
+	m.mu.Lock()
+	m.held = l
+	m.mu.Unlock()
 	return nil
 }
 
-// Unlock releases one hold; the last one deletes the node.
+// Unlock releases the lease Lock took (see Lease.Release). Any goroutine
+// may call it, as with sync.Mutex. Without a Lock it fails with
+// ErrNotLocked and changes nothing.
 func (m *Mutex) Unlock(ctx context.Context) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.count == 0 {
-		return ErrNotLocked
+	l := m.held
+	m.held = nil
+	m.mu.Unlock()
+	if l == nil {
+		return fmt.Errorf("recipes: unlock %s: %w", m.sp.dir, ErrNotLocked)
 	}
-	if m.count--; m.count > 0 {
-		return nil
-	}
-	node := m.node
-	m.node = ""
-	if err := m.s.Delete(ctx, node, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
-		return fmt.Errorf("recipes: unlock %s: %w", m.path, err)
-	}
-	return nil
+	return l.Release(ctx)
 }
 
-// enqueue creates this handle's node; if the create's outcome is unknown, it
-// looks for the node by its marker rather than creating a second one.
-func (m *Mutex) enqueue(ctx context.Context) (string, error) {
-	prefix := m.path + "/" + m.id + "-lock-"
-	for {
-		node, err := m.s.Create(ctx, prefix, nil, zk.WithMode(zk.ModeEphemeralSequential))
-		if err == nil {
-			return node, nil
-		}
-		switch {
-		case errors.Is(err, zk.ErrNoNode):
-			if _, err := m.s.Create(ctx, m.path, nil, zk.WithMode(zk.ModeContainer), zk.WithParents()); err != nil && !errors.Is(err, zk.ErrNodeExists) {
-				return "", fmt.Errorf("recipes: lock %s: %w", m.path, err)
-			}
-		case errors.Is(err, zk.ErrConnectionLoss):
-			if node, ok := m.find(ctx); ok {
-				return node, nil
-			}
-			if ctx.Err() != nil {
-				return "", ctx.Err()
-			}
-		default:
-			return "", fmt.Errorf("recipes: lock %s: %w", m.path, err)
-		}
+func (m *Mutex) forget(l *Lease) {
+	m.mu.Lock()
+	if m.held == l {
+		m.held = nil
 	}
+	m.mu.Unlock()
 }
 
-// find returns this handle's node among the contenders, if it exists.
-func (m *Mutex) find(ctx context.Context) (string, bool) {
-	kids, _, err := m.s.Children(ctx, m.path)
-	if err != nil {
-		return "", false
-	}
-	for _, k := range kids {
-		if strings.HasPrefix(k, m.id+"-") {
-			return m.path + "/" + k, true
+// Participants returns the lock's holder and waiters, in queue order.
+func (m *Mutex) Participants(ctx context.Context) ([]Participant, error) {
+	return m.c.participants(ctx, m.sp.dir, m.sp.names, func(kids []string) []bool {
+		out := make([]bool, len(kids))
+		for i := range kids {
+			out[i], _ = m.sp.pred(kids, i)
 		}
-	}
-	return "", false
-}
-
-// waitTurn waits until node is the lowest contender.
-func (m *Mutex) waitTurn(ctx context.Context, node string) error {
-	name := node[len(m.path)+1:]
-	for {
-		kids, _, err := m.s.Children(ctx, m.path)
-		if err != nil {
-			return fmt.Errorf("recipes: lock %s: %w", m.path, err)
-		}
-		sortBySequence(kids)
-		i := sort.SearchStrings(seqs(kids), seq(name))
-		if i >= len(kids) || kids[i] != name {
-			return fmt.Errorf("recipes: lock %s: our node %s is gone (session expired?)", m.path, name)
-		}
-		if i == 0 {
-			return nil
-		}
-		// Watch only the predecessor: its deletion is our turn (or a change
-		// of who precedes us).
-		// GetW sets no watch on a node that is already gone.
-		_, _, ch, err := m.s.GetW(ctx, m.path+"/"+kids[i-1])
-		switch {
-		case errors.Is(err, zk.ErrNoNode):
-			continue
-		case err != nil:
-			return fmt.Errorf("recipes: lock %s: %w", m.path, err)
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// withdraw deletes a node whose wait was abandoned; it uses a fresh context
-// (bounded by the session timeout) so that a cancelled Lock still cleans up.
-// If even that fails, the node goes with the session.
-func (m *Mutex) withdraw(node string) {
-	ctx, cancel := context.WithTimeout(context.Background(), m.s.Timeout())
-	defer cancel()
-	_ = m.s.Delete(ctx, node, -1)
-}
-
-// seq returns the sequence suffix of a contender's node name.
-func seq(name string) string { return name[strings.LastIndexByte(name, '-')+1:] }
-
-func seqs(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = seq(n)
-	}
-	return out
-}
-
-// sortBySequence orders contenders by their sequence suffix (their names
-// start with per-handle markers, so plain order would be wrong).
-func sortBySequence(names []string) {
-	sort.Slice(names, func(i, j int) bool { return seq(names[i]) < seq(names[j]) })
+		return out
+	})
 }

@@ -46,6 +46,11 @@ func (g *Group) scan(prefix []byte, fn func(key, val []byte) bool) error {
 // also the tree digest after it.
 func (g *Group) Apply(zxid int64, txn *Txn) (Result, []Change, uint64, error) {
 	t := g.t
+	if err := t.health.flushErr(); err != nil {
+		// Pebble cannot flush (and retries): refuse writes that would only
+		// pile up in memory.
+		t.fail(fmt.Errorf("znode: flush: %w", err))
+	}
 	switch p := t.failed.Load(); {
 	case g.err != nil:
 		return Result{}, nil, 0, g.err
@@ -119,6 +124,10 @@ func (g *Group) Commit() error {
 	}
 	if err := b.Set(metaKey, encodeMeta(g.cur), nil); err != nil {
 		g.err = t.fail(err)
+		return g.err
+	}
+	if err := t.beforeCommit(t.applied.Load().zxid, g.n, b.Len()); err != nil {
+		g.err = err
 		return g.err
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {

@@ -287,7 +287,7 @@ type memSink struct {
 
 func (m *memSink) node(path string, n *node, _ []byte) error {
 	c := *n
-	c.data = append([]byte(nil), n.data...)
+	c.data = bytes.Clone(n.data) // keeps null (nil) apart from empty
 	m.nodes[path] = c
 	return nil
 }

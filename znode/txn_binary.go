@@ -11,13 +11,15 @@ import (
 // one buffer sized in advance (format 1, msgpack, is still read). After the
 // format byte:
 //
-//	type (1 byte), session, time (varint), path, data (uvarint length +
-//	bytes), ACL count (uvarint), per entry perms (varint), scheme, id
-//	(uvarint length + bytes), mode, TTL, version, timeout (varint),
-//	password (uvarint length + bytes), op count (uvarint), then each op
-//	in the same layout (ops never hold ops).
+//	type (1 byte), session, time (varint), path (uvarint length + bytes),
+//	data (uvarint: 0 for null, else length+1; then the bytes), ACL count
+//	(uvarint), per entry perms (varint), scheme, id (uvarint length +
+//	bytes), mode, TTL, version, timeout (varint), password (uvarint length
+//	+ bytes), op count (uvarint), then each op in the same layout (ops
+//	never hold ops).
 //
-// An empty Data or Password reads as nil, as in format 1.
+// The Data of a create or a setData keeps null (nil) apart from empty; the
+// Data of other txns and an empty Password read as nil, as in format 1.
 const txnFormatBinary = 2
 
 // minTxnBytes is the smallest encoded txn (every field one byte): a count
@@ -56,7 +58,7 @@ func appendTxnFields(b []byte, t *Txn) []byte {
 	b = binary.AppendVarint(b, t.Session)
 	b = binary.AppendVarint(b, t.Time)
 	b = appendBytes(b, []byte(t.Path))
-	b = appendBytes(b, t.Data)
+	b = appendData(b, t)
 	b = binary.AppendUvarint(b, uint64(len(t.ACL)))
 	for _, a := range t.ACL {
 		b = binary.AppendVarint(b, int64(a.Perms))
@@ -73,6 +75,16 @@ func appendTxnFields(b []byte, t *Txn) []byte {
 		b = appendTxnFields(b, &t.Ops[i])
 	}
 	return b
+}
+
+// appendData appends t.Data: 0 for null (or for empty data outside a
+// create or setData), else its length plus one, then the bytes.
+func appendData(b []byte, t *Txn) []byte {
+	if t.Data == nil || len(t.Data) == 0 && !carriesData(t.Type) {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(t.Data))+1)
+	return append(b, t.Data...)
 }
 
 func appendBytes(b, s []byte) []byte {
@@ -133,6 +145,23 @@ func (r *txnReader) bytes(what string) []byte {
 	return out
 }
 
+// data reads what appendData wrote for a txn of type ty: nil for null (or
+// empty outside a create or setData), else a non-nil copy.
+func (r *txnReader) data(ty TxnType) []byte {
+	v, k := binary.Uvarint(r.b)
+	if k <= 0 || v > uint64(len(r.b)-k)+1 {
+		r.fail("data")
+		return nil
+	}
+	r.b = r.b[k:]
+	if v == 0 || v == 1 && !carriesData(ty) {
+		return nil
+	}
+	out := make([]byte, v-1)
+	r.b = r.b[copy(out, r.b):]
+	return out
+}
+
 func (r *txnReader) string(what string) string {
 	n := r.count(what, 1)
 	if r.err != nil {
@@ -153,7 +182,7 @@ func (r *txnReader) txn(t *Txn, depth int) {
 	t.Session = r.varint("session")
 	t.Time = r.varint("time")
 	t.Path = r.string("path")
-	t.Data = r.bytes("data")
+	t.Data = r.data(t.Type)
 	if n := r.count("ACL count", 3); n > 0 {
 		t.ACL = make([]ACL, n)
 		for i := range t.ACL {

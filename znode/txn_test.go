@@ -117,6 +117,7 @@ func TestDecodeTxnBinaryRejects(t *testing.T) {
 		"op with ops":       enc(Txn{Type: TxnMulti, Ops: []Txn{{Type: TxnCheck, Ops: []Txn{{Type: TxnCheck}}}}}),
 		"trailing":          append(enc(Txn{Type: TxnNoop}), 0),
 		"lying ACL count":   {txnFormatBinary, byte(TxnCreate), 0, 0, 0, 0, 0x7f},
+		"lying data length": {txnFormatBinary, byte(TxnCreate), 0, 0, 0, 0x7f},
 		"lying op count":    {txnFormatBinary, byte(TxnMulti), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1},
 		"version overflow":  {txnFormatBinary, byte(TxnDelete), 0, 0, 0, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x10},
 	}

@@ -68,7 +68,7 @@ func (c gozkClient) getW(path string) (func(ctx context.Context) error, error) {
 	}, nil
 }
 
-func (c gozkClient) lock(path string) locker { return newGozkLock(c.c, path) }
+func (c gozkClient) lock(path string) (locker, error) { return newGozkLock(c.c, path), nil }
 
 func (c gozkClient) close() { c.c.Close() }
 

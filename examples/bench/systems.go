@@ -34,7 +34,7 @@ type client interface {
 	set(path string, data []byte) error
 	// getW sets a data watch on path; wait returns once it fired.
 	getW(path string) (wait func(ctx context.Context) error, err error)
-	lock(path string) locker
+	lock(path string) (locker, error)
 	close()
 }
 
@@ -147,7 +147,7 @@ func (s *zkSystem) open(i int) (client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return zkClient{sess}, nil
+	return &zkClient{s: sess}, nil
 }
 
 func (s *zkSystem) close() {
@@ -156,20 +156,24 @@ func (s *zkSystem) close() {
 	}
 }
 
-// zkClient is an in-process zk session.
-type zkClient struct{ s *zk.Session }
+// zkClient is an in-process zk session; rc, the recipes' Client on it, is
+// made by the first lock.
+type zkClient struct {
+	s  *zk.Session
+	rc *recipes.Client
+}
 
-func (c zkClient) create(path string, data []byte) error {
+func (c *zkClient) create(path string, data []byte) error {
 	_, err := c.s.Create(context.Background(), path, data)
 	return err
 }
 
-func (c zkClient) set(path string, data []byte) error {
+func (c *zkClient) set(path string, data []byte) error {
 	_, err := c.s.Set(context.Background(), path, data, -1)
 	return err
 }
 
-func (c zkClient) getW(path string) (func(ctx context.Context) error, error) {
+func (c *zkClient) getW(path string) (func(ctx context.Context) error, error) {
 	_, _, ch, err := c.s.GetW(context.Background(), path)
 	if err != nil {
 		return nil, err
@@ -184,6 +188,20 @@ func (c zkClient) getW(path string) (func(ctx context.Context) error, error) {
 	}, nil
 }
 
-func (c zkClient) lock(path string) locker { return recipes.NewMutex(c.s, path) }
+func (c *zkClient) lock(path string) (locker, error) {
+	if c.rc == nil {
+		rc, err := recipes.NewClient(c.s)
+		if err != nil {
+			return nil, err
+		}
+		c.rc = rc
+	}
+	return recipes.NewMutex(c.rc, path)
+}
 
-func (c zkClient) close() { c.s.Close(context.Background()) }
+func (c *zkClient) close() {
+	if c.rc != nil {
+		c.rc.Close(context.Background())
+	}
+	c.s.Close(context.Background())
+}

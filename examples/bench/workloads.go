@@ -202,7 +202,11 @@ func lockCycles(ctx context.Context, sys system, win window, n int, shared bool)
 		if !shared {
 			path = fmt.Sprintf("/%s/lock%d", name, g)
 		}
-		locks[g] = c.lock(path)
+		l, err := c.lock(path)
+		if err != nil {
+			return 0, err
+		}
+		locks[g] = l
 	}
 	return win(func() (float64, error) {
 		return loop(ctx, cs, *duration, func(ctx context.Context, g int, c client, i int) error {

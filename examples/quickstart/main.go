@@ -126,7 +126,15 @@ func lock(ctx context.Context, ens *zk.Ensemble) error {
 		if err != nil {
 			return err
 		}
-		m := recipes.NewMutex(s, "/app/lock")
+		c, err := recipes.NewClient(s)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		m, err := recipes.NewMutex(c, "/app/lock")
+		if err != nil {
+			return err
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -134,4 +134,15 @@ func BenchmarkFailover(b *testing.B) {
 	med := times[len(times)/2]
 	b.ReportMetric(float64(med.Microseconds())/1000, "ms/failover")
 	b.ReportMetric(float64(med)/float64(DefaultTickTime/TicksPerTickTime), "ticks/failover")
+	b.ReportMetric(float64(times[len(times)*9/10].Microseconds())/1000, "p90-ms")
+	b.ReportMetric(float64(times[len(times)-1].Microseconds())/1000, "max-ms")
+	b.Logf("%d failovers (ms): %v", len(times), roundedMs(times))
+}
+
+func roundedMs(ds []time.Duration) []int64 {
+	out := make([]int64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Milliseconds()
+	}
+	return out
 }

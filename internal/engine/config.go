@@ -69,9 +69,20 @@ type Config struct {
 	// timeout; defaults 2 and 20 TickTimes.
 	MinSessionTimeout time.Duration
 	MaxSessionTimeout time.Duration
-	// MaxClientCnxns limits the sessions attached to this peer at once (0 =
-	// no limit; ZooKeeper limits connections per client address).
+	// MaxClientCnxns limits what one client address holds on this peer at
+	// once, as ZooKeeper's maxClientCnxns limits a client IP's connections
+	// to a server (0 = no limit, the default here; zoo.cfg without the key
+	// gives ZooKeeper's 60). The client port refuses a connection over it
+	// as it accepts it; in process, NewSession and Reattach of a session
+	// whose WithClientAddr names an address holding as many fail with
+	// ErrConnectionLoss. A session opened without WithClientAddr is the
+	// host's own and does not count (MaxSessions bounds all of them).
 	MaxClientCnxns int
+	// MaxSessions limits the sessions attached to this peer at once,
+	// whatever their address, in process and on the client port alike (0 =
+	// no limit, the default). zk's own: ZooKeeper has no such bound. Over it
+	// NewSession and Reattach fail with ErrConnectionLoss.
+	MaxSessions int
 	// SnapCount is the number of transactions between snapshots (default
 	// 100000; as in ZooKeeper a peer snapshots after a random count in
 	// [SnapCount/2, SnapCount]).
@@ -164,8 +175,8 @@ type Config struct {
 	ClientPortAddress string
 	// FourLetterWords lists the four-letter words the client port answers
 	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
-	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
-	// of one client address, as in ZooKeeper.
+	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
+	// one client address, as in ZooKeeper.
 	FourLetterWords []string
 
 	// Quotas.
@@ -219,6 +230,10 @@ const (
 	DefaultSnapCount       = 100000
 	DefaultSnapRetainCount = 3
 	DefaultPurgeInterval   = time.Hour
+	// DefaultZooCfgMaxClientCnxns is ZooKeeper's default maxClientCnxns,
+	// which ParseZooCfg applies when zoo.cfg does not set it (a Config's
+	// zero MaxClientCnxns means no limit).
+	DefaultZooCfgMaxClientCnxns = 60
 	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession:
 	// about 0.5 GiB of idle watches.
 	DefaultMaxWatchesPerSession = 1 << 20
@@ -322,6 +337,8 @@ func (c Config) Validate() error {
 		return configErr("MaxSessionTimeout", "%v does not fit in int32 milliseconds", c.MaxSessionTimeout)
 	case c.MaxClientCnxns < 0:
 		return configErr("MaxClientCnxns", "%d is negative", c.MaxClientCnxns)
+	case c.MaxSessions < 0:
+		return configErr("MaxSessions", "%d is negative", c.MaxSessions)
 	case c.SnapCount < 2:
 		return configErr("SnapCount", "%d must be at least 2", c.SnapCount)
 	case c.SnapRetainCount < 3:

@@ -26,6 +26,8 @@ type peer struct {
 	node *zab.Node
 	zst  zab.Status
 
+	failReported bool // the listener heard of the fail-stop
+
 	// Leader only (nil otherwise).
 	pending *znode.Pending
 	tracker *session.Tracker

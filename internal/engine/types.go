@@ -14,6 +14,11 @@ type ACL = znode.ACL
 // Perm is a set of ACL permissions.
 type Perm = znode.Perm
 
+// Identity is one authenticated identity of a session (Session.Identities):
+// {Scheme: "ip", ID: "10.0.0.7"}, {Scheme: "digest", ID: "alice:<base64
+// sha1>"} or {Scheme: "super", ID: ""}.
+type Identity = znode.Identity
+
 // ZooKeeper's permission bits.
 const (
 	PermRead   = znode.PermRead

@@ -40,9 +40,11 @@ import (
 //
 // autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
-// ever deleted (see Config.PurgeInterval).
+// ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
+// ZooKeeper's default, 60 connections per client address; 0 means no limit.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	var auth zooAuth
+	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())

@@ -212,6 +212,7 @@ func resurrectedAfterTrunc(t *testing.T, opts Options) {
 			s.faults.delays[transportLink(ld.id, f.id)] = 1 << 62
 		}
 		c.start(&opRecord{kind: opSet, path: regKey(0), data: fmt.Sprintf("v%d", s.nextOp), version: -1})
+		s.control(ld, false) // a stepped peer takes a request only in a Barrier
 		s.step(false)
 		s.down(ld, 100) // X is in its log only
 		clear(s.faults.delays)

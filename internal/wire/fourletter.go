@@ -53,7 +53,7 @@ func (s *Server) fourLetter(c *conn, word string) {
 	} else {
 		text = word + " is not executed because it is not in the whitelist.\n"
 	}
-	c.reply([]byte(text))
+	c.queueRaw(func(b []byte) []byte { return append(b, text...) })
 }
 
 // mode names the peer's mode as ZooKeeper's srvr does.
@@ -166,8 +166,8 @@ func (s *Server) port() int {
 func (s *Server) consLines() []string {
 	var out []string
 	for _, c := range s.connList() {
-		out = append(out, fmt.Sprintf(" /%s[1](queued=0,recved=%d,sent=%d,sid=0x%x,est=%d,to=%d)\n",
-			c.nc.RemoteAddr(), c.received.Load(), c.sent.Load(), c.sessionID.Load(),
+		out = append(out, fmt.Sprintf(" /%s[1](queued=%d,recved=%d,sent=%d,sid=0x%x,est=%d,to=%d)\n",
+			c.nc.RemoteAddr(), c.queued(), c.received.Load(), c.sent.Load(), c.sessionID.Load(),
 			c.since.UnixMilli(), c.timeoutMs()))
 	}
 	sort.Strings(out)

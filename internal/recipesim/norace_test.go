@@ -1,0 +1,5 @@
+//go:build !race
+
+package recipesim
+
+const raceEnabled = false
