@@ -263,6 +263,21 @@ type Server = engine.Server
 //	// leader's setting decides: followers never check.
 //	EnforceQuota bool
 //
+//	// TreeCacheSize is the bytes of Pebble's block cache, the tree's most
+//	// recently read table blocks (default znode.DefaultCacheSize).
+//	TreeCacheSize int64
+//
+//	// TreeMemTableSize is the size of Pebble's memtable, where the latest
+//	// writes wait for their flush to a table: up to two are held while one
+//	// flushes (default znode.DefaultMemTableSize).
+//	TreeMemTableSize int64
+//
+//	// TreeValueCacheSize bounds the cache of node values that the leader's
+//	// pipeline and the apply read before Pebble: a create's parent, a
+//	// setData's node, the session of an ephemeral (default
+//	// znode.DefaultValueCacheSize; negative: no cache).
+//	TreeValueCacheSize int64
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks

@@ -196,8 +196,7 @@ type Config struct {
 	TreeCacheSize int64
 	// TreeMemTableSize is the size of Pebble's memtable, where the latest
 	// writes wait for their flush to a table: up to two are held while one
-	// flushes (default znode.DefaultMemTableSize). A flush also bounds how
-	// much of the log a restart replays.
+	// flushes (default znode.DefaultMemTableSize).
 	TreeMemTableSize int64
 	// TreeValueCacheSize bounds the cache of node values that the leader's
 	// pipeline and the apply read before Pebble: a create's parent, a
