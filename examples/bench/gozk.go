@@ -53,6 +53,11 @@ func (c gozkClient) set(path string, data []byte) error {
 	return err
 }
 
+func (c gozkClient) sync(path string) error {
+	_, err := c.c.Sync(path)
+	return err
+}
+
 func (c gozkClient) getW(path string) (func(ctx context.Context) error, error) {
 	_, _, ch, err := c.c.GetW(path)
 	if err != nil {

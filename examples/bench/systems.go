@@ -32,6 +32,9 @@ type system interface {
 type client interface {
 	create(path string, data []byte) error
 	set(path string, data []byte) error
+	// sync makes the session's peer catch up with the leader (ZooKeeper's
+	// sync): a write of another session is then visible to its reads.
+	sync(path string) error
 	// getW sets a data watch on path; wait returns once it fired.
 	getW(path string) (wait func(ctx context.Context) error, err error)
 	lock(path string) (locker, error)
@@ -172,6 +175,8 @@ func (c *zkClient) set(path string, data []byte) error {
 	_, err := c.s.Set(context.Background(), path, data, -1)
 	return err
 }
+
+func (c *zkClient) sync(path string) error { return c.s.Sync(context.Background(), path) }
 
 func (c *zkClient) getW(path string) (func(ctx context.Context) error, error) {
 	_, _, ch, err := c.s.GetW(context.Background(), path)

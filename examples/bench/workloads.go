@@ -247,6 +247,10 @@ func watchLatency(ctx context.Context, sys system, win window) (float64, error) 
 	if err := setter.create("/watch", value); err != nil {
 		return 0, err
 	}
+	// The watcher's peer may not have applied the create yet.
+	if err := watcher.sync("/watch"); err != nil {
+		return 0, err
+	}
 	var lat []time.Duration
 	_, err = win(func() (float64, error) {
 		deadline := time.Now().Add(*duration)
