@@ -278,6 +278,24 @@ type Server = engine.Server
 //	// znode.DefaultValueCacheSize; negative: no cache).
 //	TreeValueCacheSize int64
 //
+//	// Registerer, if set, receives this peer's Prometheus metrics, named as
+//	// ZooKeeper names them where it has a name (metrics.go lists them). Nil
+//	// means no metrics: nothing is measured and nothing is registered
+//	// anywhere (zk has no global registry). The metrics carry no label that
+//	// tells peers apart, so several ensembles on one registry each need
+//	// their own labels: prometheus.WrapRegistererWith(prometheus.Labels{
+//	// "server": "1"}, reg) (zk's metrics use the labels key, learner and
+//	// state). NewEnsemble fails if a name is registered already; Close
+//	// unregisters them.
+//	Registerer prometheus.Registerer
+//
+//	// MetricsHTTPAddress is where a host may serve the metrics over HTTP
+//	// (at /metrics); the library itself serves nothing. ParseZooCfg sets it
+//	// from metricsProvider.httpHost and metricsProvider.httpPort (defaults
+//	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
+//	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
+//	MetricsHTTPAddress string
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks
@@ -362,6 +380,19 @@ type Ensemble = engine.Ensemble
 
 // Op is one operation of a Multi: build it with CreateOp, DeleteOp, SetOp or
 // CheckOp.
+//
+// Methods:
+//
+//	// Path returns the path the op works on.
+//	func (o Op) Path() string
+//
+//	// Within returns the op moved below root, as ZooKeeper's chroot moves a
+//	// client's paths: "/" is root itself and "/a" is root+"/a". The op's path
+//	// must be absolute (ErrInvalidPath), so the result never leaves root once
+//	// the session has validated it (".." is no path component); and a create
+//	// of "/" is refused (ErrBadArguments): it would make root itself or, with a
+//	// sequential mode, a sibling of root. Everything else about the op stays.
+//	func (o Op) Within(root string) (Op, error)
 type Op = engine.Op
 
 // OpResult is the outcome of one op of a Multi. For a failed multi, the ops
@@ -376,6 +407,14 @@ type Op = engine.Op
 type OpResult = engine.OpResult
 
 // ReadOp is one read of a MultiRead: GetDataOp or GetChildrenOp.
+//
+// Methods:
+//
+//	// Path returns the path the read works on.
+//	func (o ReadOp) Path() string
+//
+//	// Within returns the read moved below root, as Op.Within.
+//	func (o ReadOp) Within(root string) (ReadOp, error)
 type ReadOp = engine.ReadOp
 
 // ReadResult is the outcome of one ReadOp.
@@ -423,7 +462,16 @@ type CreateOption = engine.CreateOption
 //	// need not exist; the session needs READ on the nodes it hears about. A
 //	// session that has Config.MaxWatchesPerSession watches already gets
 //	// ErrTooManyWatches.
-//	func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*Watch, error)
+//	//
+//	// Options: FromZxid starts the watch in the past (a gapless resume),
+//	// WithEventData attaches the node's data to each event, WithWatchBuffer
+//	// bounds the events held, WithRelativePaths reports paths under a root. A
+//	// watch with FromZxid or WithEventData is strict: if this peer ever replaces
+//	// its tree with a leader's snapshot (it fell too far behind), the watch ends
+//	// with NotWatching and an Err wrapping ErrCompacted instead of skipping
+//	// changes; resume it with FromZxid (which then fails with ErrCompacted if
+//	// this peer's log no longer reaches back: read again).
+//	func (s *Session) AddWatch(ctx context.Context, path string, recursive bool, opts ...WatchOption) (*Watch, error)
 //
 //	// AllChildrenNumber returns the number of nodes below path (all
 //	// descendants), as ZooKeeper's getAllChildrenNumber. It needs READ on path.
@@ -587,6 +635,14 @@ type CreateOption = engine.CreateOption
 //
 //	// Timeout returns the negotiated session timeout.
 //	func (s *Session) Timeout() time.Duration
+//
+//	// Zxid returns the zxid of the state this session reads at its peer now:
+//	// every call the session made before it saw a state at most this new, the
+//	// peer has applied every change up to it, and every watch event of those
+//	// changes is already queued. A consumer that loaded state with any number of
+//	// reads, then calls Zxid, holds the state at Zxid once it has also applied
+//	// its watch's events up to it (see WithEventData).
+//	func (s *Session) Zxid(ctx context.Context) (int64, error)
 type Session = engine.Session
 
 // SessionOption configures NewSession.
@@ -674,7 +730,25 @@ type CreateMode = engine.CreateMode
 //
 //	// Err says why the watch ended; set on EventNotWatching only.
 //	Err error
+//
+//	// Node is the node's data and Stat right after the change's
+//	// transaction, for registrations whose sink attaches it (the engine's
+//	// watches with data). It is nil otherwise, for NodeDeleted, and when the
+//	// same transaction deleted the node again. Receivers must not modify it.
+//	Node *NodeState
 type Event = engine.Event
+
+// NodeState is a node's data and Stat as a transaction left them: what an
+// event of a watch set WithEventData carries (Event.Node).
+//
+// Fields:
+//
+//	Data []byte
+//	Stat znode.Stat
+type NodeState = engine.NodeState
+
+// WatchOption configures AddWatch.
+type WatchOption = engine.WatchOption
 
 // EventType is the kind of a watch event.
 //
@@ -718,7 +792,48 @@ type Mode = engine.Mode
 //	Sessions int // sessions attached to this peer
 //	Requests int // client requests queued or in flight at this peer
 //	Err error
+//	Why string // why the peer does not serve ("" while it serves)
+//	Round int64 // the round (logical clock) of its last election
+//	Learners []LearnerStatus // leading: each learner, by id, with its lag (as of the last tick)
+//	Znodes int64 // nodes in the tree (ZooKeeper's znode_count)
+//	Ephemerals int64 // ephemeral nodes (ephemerals_count)
+//	DataSize int64 // bytes of every node's path and data (approximate_data_size)
+//	Watches int // watches set through this peer (watch_count)
+//	FsyncP99 time.Duration // 99th percentile of the last 128 fsyncs of the log
 type Status = engine.Status
+
+// LearnerStatus is a leader's view of one of its learners
+// (Status.Learners).
+//
+// Fields:
+//
+//	ID int64
+//	Observer bool
+//
+//	// Phase is "broadcast" once the learner is synced and gets every
+//	// commit; while it joins: "info", "epoch", "acked", "snap", "diff",
+//	// "syncing".
+//	Phase string
+//
+//	// Sync is how the leader synced it in this epoch: "DIFF", "TRUNC" (then
+//	// DIFF) or "SNAP" (then DIFF); "none" until chosen.
+//	Sync string
+//
+//	// Zxid is how far it has the leader's history: for a follower, the last
+//	// zxid it acknowledged (durable on it); for an observer, the last sent.
+//	Zxid int64
+//
+//	// LagTxns is how many entries of the leader's log it lacks (-1 when
+//	// they span epochs and cannot be counted without reading the log).
+//	LagTxns int64
+//
+//	// Lag is how long ago the oldest entry it lacks was proposed, to a
+//	// tick (TickTime/10): 0 when it lacks none.
+//	Lag time.Duration
+//
+//	// Silent is how long ago the leader last heard from it.
+//	Silent time.Duration
+type LearnerStatus = engine.LearnerStatus
 
 // SessionState is the state of a Session.
 //
@@ -746,6 +861,18 @@ type SessionState = engine.SessionState
 //	// events pile up). After that last event Next returns an error: one that
 //	// wraps ErrNoWatcher after a removal, else the last event's Err.
 //	func (w *Watch) Next(ctx context.Context) (Event, error)
+//
+//	// NextBatch returns every event of the next transaction together, in
+//	// order: the events of one zxid (a multi, a session close that deleted
+//	// several ephemerals) come in one batch, so that a consumer never acts on
+//	// half a transaction; with WithEventData, applying a batch moves a copy of
+//	// the watched nodes from the state at one zxid to the state at the next.
+//	// It waits, as Next does, only for the first event; the last event of a
+//	// watch comes alone, and after it NextBatch returns Next's error.
+//	//
+//	// Use NextBatch or Next/TryNext on a watch, not both at once: a batch is
+//	// gathered by taking events one by one.
+//	func (w *Watch) NextBatch(ctx context.Context) ([]Event, error)
 //
 //	// Ready returns a channel that holds a value whenever an event is queued or
 //	// the watch has ended: receive from it, then take events with TryNext until
@@ -920,6 +1047,7 @@ var (
 	// Config.EnforceQuota, a create or set that would take a subtree past a
 	// hard quota.
 	ErrQuotaExceeded = engine.ErrQuotaExceeded
+	ErrCompacted     = engine.ErrCompacted
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and
@@ -983,6 +1111,23 @@ func WithSessionTimeout(d time.Duration) SessionOption { return engine.WithSessi
 // ZooKeeper takes it from the connection. A host serving remote clients
 // passes each one's address here; AddAuth("ip", ...) never claims one.
 func WithClientAddr(addr string) SessionOption { return engine.WithClientAddr(addr) }
+
+// FromZxid starts a watch after zxid instead of now: a gapless resume from
+// the transaction log, then live (see Session.AddWatch). It fails with
+// ErrCompacted when the log no longer reaches back that far.
+func FromZxid(zxid int64) WatchOption { return engine.FromZxid(zxid) }
+
+// WithEventData attaches to each event the node's data and Stat right after
+// the transaction that caused it (Event.Node).
+func WithEventData() WatchOption { return engine.WithEventData() }
+
+// WithWatchBuffer sets how many events a watch holds for its consumer
+// (default DefaultWatchBuffer).
+func WithWatchBuffer(n int) WatchOption { return engine.WithWatchBuffer(n) }
+
+// WithRelativePaths reports a watch's event paths relative to root, as a
+// chroot would.
+func WithRelativePaths(root string) WatchOption { return engine.WithRelativePaths(root) }
 
 // OpenACLUnsafe gives every permission to anyone (ZooKeeper's
 // Ids.OPEN_ACL_UNSAFE). It is the default ACL of Create.

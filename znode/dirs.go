@@ -185,6 +185,7 @@ func writeInitialTree(db *pebble.DB) (meta, error) {
 		}
 		m.digest += nodeDigest(e.path, &e.n)
 		m.nodes++
+		m.sizes.add(e.path, &e.n, 1)
 	}
 	if err := b.Set(metaKey, encodeMeta(m), nil); err != nil {
 		return meta{}, err

@@ -76,6 +76,7 @@ func (g *Group) Apply(zxid int64, txn *Txn) (Result, []Change, uint64, error) {
 		}
 		g.cur.digest += st.v.digest
 		g.cur.nodes += st.v.nodes
+		g.cur.sizes = g.cur.sizes.plus(st.v.sizes)
 		t.quota.note(st.quota.notes, false, t.log)
 		changes = st.changes
 	}

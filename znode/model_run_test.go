@@ -254,6 +254,13 @@ func compareWithModel(t *testing.T, seed uint64, step int, tree *Tree, m *model,
 	if got := tree.NodeCount(); got != int64(len(m.nodes)) {
 		fail("NodeCount %d, model %d", got, len(m.nodes))
 	}
+	var want treeSizes
+	for path, mn := range m.nodes {
+		want.add(path, &mn.n, 1)
+	}
+	if got := (treeSizes{tree.DataSize(), tree.EphemeralCount()}); got != want {
+		fail("DataSize, EphemeralCount %v, model %v", got, want)
+	}
 	stored := scanNodes(t, tree)
 	if len(stored) != len(m.nodes) {
 		fail("%d nodes stored, model has %d", len(stored), len(m.nodes))

@@ -51,12 +51,13 @@ type treeState struct {
 	zxid   int64
 	digest uint64
 	nodes  int64
+	sizes  [2]int64 // DataSize, EphemeralCount
 	dump   map[string]string
 }
 
 func stateOf(t testing.TB, tr *Tree) treeState {
 	z, d := tr.Applied()
-	return treeState{z, d, tr.NodeCount(), rawDump(t, tr)}
+	return treeState{z, d, tr.NodeCount(), [2]int64{tr.DataSize(), tr.EphemeralCount()}, rawDump(t, tr)}
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {

@@ -160,6 +160,9 @@ func (t *Tree) open() error {
 		return err
 	}
 	m, err := readMeta(db)
+	if err == nil && m.sizes == unknownSizes {
+		m.sizes, err = measureSizes(db)
+	}
 	if err != nil {
 		_ = db.Close()
 		return err

@@ -253,23 +253,31 @@ type meta struct {
 	zxid   int64
 	digest uint64
 	nodes  int64
+	sizes  treeSizes // size.go; unknown (-1) in a meta written before they were kept
 }
 
 func encodeMeta(m meta) []byte {
-	b := make([]byte, 0, 25)
+	b := make([]byte, 0, 41)
 	b = append(b, valueVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.zxid))
 	b = binary.BigEndian.AppendUint64(b, m.digest)
-	return binary.BigEndian.AppendUint64(b, uint64(m.nodes))
+	b = binary.BigEndian.AppendUint64(b, uint64(m.nodes))
+	b = binary.BigEndian.AppendUint64(b, uint64(m.sizes.dataBytes))
+	return binary.BigEndian.AppendUint64(b, uint64(m.sizes.ephemerals))
 }
 
 func decodeMeta(b []byte) (meta, error) {
-	if len(b) != 25 || b[0] != valueVersion {
+	if (len(b) != 25 && len(b) != 41) || b[0] != valueVersion {
 		return meta{}, fmt.Errorf("%w: meta value", errCorrupt)
 	}
-	return meta{
+	m := meta{
 		zxid:   int64(binary.BigEndian.Uint64(b[1:])),
 		digest: binary.BigEndian.Uint64(b[9:]),
 		nodes:  int64(binary.BigEndian.Uint64(b[17:])),
-	}, nil
+		sizes:  unknownSizes,
+	}
+	if len(b) == 41 {
+		m.sizes = treeSizes{dataBytes: int64(binary.BigEndian.Uint64(b[25:])), ephemerals: int64(binary.BigEndian.Uint64(b[33:]))}
+	}
+	return m, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
@@ -203,6 +204,25 @@ type Config struct {
 	// setData's node, the session of an ephemeral (default
 	// znode.DefaultValueCacheSize; negative: no cache).
 	TreeValueCacheSize int64
+
+	// Observability: logs go to Logger (above), status to Ensemble.Status.
+
+	// Registerer, if set, receives this peer's Prometheus metrics, named as
+	// ZooKeeper names them where it has a name (metrics.go lists them). Nil
+	// means no metrics: nothing is measured and nothing is registered
+	// anywhere (zk has no global registry). The metrics carry no label that
+	// tells peers apart, so several ensembles on one registry each need
+	// their own labels: prometheus.WrapRegistererWith(prometheus.Labels{
+	// "server": "1"}, reg) (zk's metrics use the labels key, learner and
+	// state). NewEnsemble fails if a name is registered already; Close
+	// unregisters them.
+	Registerer prometheus.Registerer
+	// MetricsHTTPAddress is where a host may serve the metrics over HTTP
+	// (at /metrics); the library itself serves nothing. ParseZooCfg sets it
+	// from metricsProvider.httpHost and metricsProvider.httpPort (defaults
+	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
+	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
+	MetricsHTTPAddress string
 
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.

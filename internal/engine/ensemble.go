@@ -22,6 +22,8 @@ type Ensemble struct {
 	wal     *wal.Log
 	tree    *znode.Tree
 	watches *watch.Manager
+	strict  strictWatches       // gapless watches, ended if the tree jumps
+	journal journal             // recent changes, for resuming watches
 	trans   transport.Transport // nil standalone
 	ownsTr  bool                // the Ensemble made trans and closes it
 
@@ -54,6 +56,7 @@ type Ensemble struct {
 	peer *peer // owned by the loop goroutine after start
 
 	remote remoteState // the client protocol's state (remote.go)
+	obs    observer    // status details and metrics (status.go, metrics.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
@@ -75,6 +78,10 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		sessions: map[int64]*Session{},
 		changed:  make(chan struct{}),
 	}
+	e.journal.limit = journalBytes
+	if n := cfg.TestHooks.JournalBytes(); n > 0 {
+		e.journal.limit = n
+	}
 	if err := e.openStorage(); err != nil {
 		return nil, err
 	}
@@ -90,6 +97,12 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	e.peer = p
+	if err := e.obs.init(e); err != nil {
+		e.closeTransport()
+		e.closeStorage()
+		return nil, err
+	}
+	p.observeStart()
 	e.setStatus(p.status())
 	e.wg.Add(1)
 	go func() {
@@ -212,6 +225,7 @@ func (e *Ensemble) Close() error {
 	close(e.stopC)
 	e.wg.Wait()
 	e.closeTransport()
+	e.obs.close()
 	e.applied.stop(zkerr.ErrClosed)
 	e.closeSessions()
 	last := e.wal.LastZxid()
@@ -256,6 +270,7 @@ func (e *Ensemble) Status() Status {
 		}
 	}
 	st.Requests = int(e.inLoop.Load())
+	e.fillStatus(&st)
 	return st
 }
 
@@ -390,6 +405,7 @@ func (e *Ensemble) fail(err error) {
 		return
 	}
 	e.cfg.Logger.Error("zk: peer failed; it stops serving", "err", err)
+	e.obs.failed()
 	e.applied.stop(fmt.Errorf("%w: peer failed: %v", zkerr.ErrNotServing, err))
 	e.setStatus(e.Status()) // mode failed, not serving, the error
 	if f := e.cfg.Listener.Failed; f != nil {

@@ -151,6 +151,7 @@ func (s *Session) checkPath(path string, sequential bool) error {
 			return err
 		}
 		if err := checkSize("request on "+shortPath(path), pathRequestSize(path), s.e.cfg.JuteMaxBuffer); err != nil {
+			s.e.obs.tooLarge()
 			return err
 		}
 	}
@@ -172,6 +173,7 @@ func (s *Session) checkRequest(what string, txn *znode.Txn) error {
 		return nil
 	}
 	if err := checkSize(what, txnRequestSize(txn), s.e.cfg.JuteMaxBuffer); err != nil {
+		s.e.obs.tooLarge()
 		return err
 	}
 	return checkPathLength(txn.Path, txn.Type == znode.TxnCreate && isSequential(txn.Mode))

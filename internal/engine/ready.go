@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
@@ -36,6 +37,7 @@ func (p *peer) flush() {
 			p.failStop(err)
 			return
 		}
+		p.reportSyncs(rd.Syncs)
 		sent := p.startSnapshots(rd.SendSnapshot, nil)
 		sent = p.snapAcked(rd.SnapAcks, sent)
 		p.synced(rd.Synced)
@@ -99,7 +101,9 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		if err := p.hook(hooks.BeforeAppend); err != nil {
 			return err
 		}
+		start := time.Now()
 		err := p.e.wal.Append(batch)
+		p.e.obs.fsynced(time.Since(start), len(batch))
 		batch = nil
 		if err == nil {
 			err = p.hook(hooks.AfterAppend)
@@ -202,6 +206,8 @@ func (p *peer) noteFailure() {
 func (p *peer) statusChanged(z zab.Status) {
 	was := p.zst
 	p.zst = z
+	p.observeStatus(was, z)
+	p.publishDetail()
 	switch {
 	case z.Serving && z.Role == zab.RoleLeading && !(was.Serving && was.Role == zab.RoleLeading && was.Epoch == z.Epoch):
 		if err := p.becomeLeader(); err != nil {

@@ -99,6 +99,13 @@ func connCounted(o *sessionOpts) { o.connCounted = true }
 // Status returns the peer's status.
 func (r Remote) Status() Status { return r.e.Status() }
 
+// MetricValues calls sink with each value of the peer's metrics (none
+// without Config.Registerer), named as ZooKeeper's mntr names them under its
+// Prometheus provider, without the "zk_" prefix: name{label="v"}.
+func (r Remote) MetricValues(sink func(name string, value float64)) error {
+	return r.e.metricValues(sink)
+}
+
 // NodeCount returns the number of nodes in the tree.
 func (r Remote) NodeCount() (int64, error) {
 	e := r.e

@@ -271,6 +271,9 @@ func (s *Session) ordered(ctx context.Context, fn func() error) error {
 // read runs fn, a read of the tree, in FIFO order and under the apply lock
 // (so a watch it registers misses no change), once the peer serves.
 func (s *Session) read(ctx context.Context, fn func() error) error {
+	if s.e.obs.measuring() {
+		defer s.e.obs.requestDone(s.e.obs.now(), false)
+	}
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
@@ -294,6 +297,9 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 // order. On return this peer has applied the write (or the state that made
 // it fail), so the session's next read sees it.
 func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, error) {
+	if s.e.obs.measuring() {
+		defer s.e.obs.requestDone(s.e.obs.now(), true)
+	}
 	if err := checkCtx(ctx); err != nil {
 		return znode.Result{}, err
 	}

@@ -34,6 +34,7 @@ type conn struct {
 	sess    engine.RemoteSession // sess.Session is nil until the connect
 	timeout time.Duration
 	ended   atomic.Bool // the client closed its session: nothing to detach
+	closing atomic.Bool // a closeSession is under way: its reply goes first
 
 	watches watchTable
 

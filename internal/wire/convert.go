@@ -64,6 +64,9 @@ var closest = []struct {
 	// A watch whose buffer overflowed (never on the wire: a connection's
 	// watches queue on its socket, bounded by MaxQueuedBytes).
 	{zkerr.ErrWatchOverflow, zkerr.CodeSystemError},
+	// A resume from a zxid the log no longer holds (never on the wire:
+	// AddWatch's FromZxid is not part of ZooKeeper's protocol).
+	{zkerr.ErrCompacted, zkerr.CodeSystemError},
 }
 
 // wireError maps an engine error to ZooKeeper's code and what to do with

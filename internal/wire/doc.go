@@ -115,4 +115,6 @@
 // stat, mntr, conf, cons, envi, isro, wchs) gets its text answer and is
 // closed; words outside Config.FourLetterWords (ZooKeeper's
 // 4lw.commands.whitelist; srvr is always allowed) get ZooKeeper's refusal.
+// With Config.Registerer, mntr adds every metric of the peer as ZooKeeper's
+// Prometheus provider dumps them (zk_fsynctime{quantile="0.5"}, ...).
 package wire

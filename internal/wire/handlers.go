@@ -265,9 +265,12 @@ func (c *conn) check(r *jute.PathVersionRequest) (jute.Record, error) {
 
 // closeSession closes the session, answers, and ends the connection.
 func (c *conn) closeSession(xid int32) bool {
+	c.closing.Store(true) // the monitor leaves it to awaitClose
 	err := c.sess.Close(c.ctx)
 	if err == nil {
 		c.ended.Store(true)
+	} else {
+		c.closing.Store(false)
 	}
 	c.answer(xid, nil, err)
 	return false

@@ -153,7 +153,8 @@ func (s *Server) monitor() {
 		case <-t.C:
 		}
 		for _, c := range s.connList() {
-			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected {
+			// A session the client is closing ends the way awaitClose says.
+			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected && !c.closing.Load() {
 				c.kill()
 			}
 		}
