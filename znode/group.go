@@ -1,6 +1,7 @@
 package znode
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -83,6 +84,20 @@ func (g *Group) Apply(zxid int64, txn *Txn) (Result, []Change, uint64, error) {
 	cur := g.cur
 	t.applying.Store(&cur)
 	return res, changes, g.cur.digest, nil
+}
+
+// Get returns the node at path as the group's txns so far left it: what
+// Tree.Get will return once the group commits. For the goroutine applying
+// the group, between its Apply calls (a watch event's node, a journal's).
+func (g *Group) Get(path string) (Node, error) {
+	if err := ValidatePath(path); err != nil {
+		return Node{}, err
+	}
+	n, err := lookupNode(g, path, true)
+	if err == nil {
+		n.Data = bytes.Clone(n.Data) // keeps null (nil) apart from empty
+	}
+	return n, err
 }
 
 // Applying returns the zxid and digest after the last txn applied,

@@ -1,11 +1,13 @@
 package znode
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -153,6 +155,17 @@ func TestGroupHidesUntilCommit(t *testing.T) {
 	}
 	if n := h.get("/a"); string(n.Data) != "1" || n.Stat.NumChildren != 0 {
 		t.Fatalf("before commit: %q, %d children", n.Data, n.Stat.NumChildren)
+	}
+	// The group's own view shows each txn's state before the commit (a
+	// watch event's node is read there), null data included.
+	if n, err := g.Get("/a"); err != nil || string(n.Data) != "2" || n.Stat.NumChildren != 1 || n.Stat.Version != 1 {
+		t.Fatalf("group view of /a: %q, %+v, %v", n.Data, n.Stat, err)
+	}
+	if n, err := g.Get("/a/b"); err != nil || n.Data != nil || n.Stat.Czxid != z+2 {
+		t.Fatalf("group view of /a/b: %q, %+v, %v", n.Data, n.Stat, err)
+	}
+	if _, err := g.Get("/a/c"); !errors.Is(err, zkerr.ErrNoNode) {
+		t.Fatalf("group view of a missing node: %v", err)
 	}
 	if _, _, _, err := g.Apply(z+2, &Txn{Type: TxnNoop}); err == nil {
 		t.Fatal("the group took a zxid it had applied")

@@ -32,6 +32,7 @@ func (p *peer) apply(ents []zab.Entry) error {
 	var err error
 	p.e.applyMu.Lock()
 	g := p.e.tree.Group()
+	p.e.live.group = g
 	for _, ent := range ents {
 		var c *completion
 		if c, err = p.applyOne(g, ent); err != nil {
@@ -41,7 +42,9 @@ func (p *peer) apply(ents []zab.Entry) error {
 			done = append(done, *c)
 		}
 	}
-	if cerr := g.Commit(); err == nil && cerr != nil {
+	cerr := g.Commit()
+	p.e.live.group = nil
+	if err == nil && cerr != nil {
 		err = fmt.Errorf("zk: applying up to %#x: %w", ents[len(ents)-1].Zxid, cerr)
 		for _, c := range done {
 			c.r.fail(err) // nothing of the group is in the tree
@@ -107,7 +110,7 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 		return nil, err
 	}
 	p.e.watches.Trigger(changes, p.mayRead)
-	p.e.journal.add(ent.Zxid, changes, p.e.tree)
+	p.e.journal.add(ent.Zxid, changes, &p.e.live)
 	p.sessionEffects(en, res)
 	if en.Origin != p.cfg.ID {
 		return nil, nil
