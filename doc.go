@@ -263,6 +263,21 @@ type Server = engine.Server
 //	// leader's setting decides: followers never check.
 //	EnforceQuota bool
 //
+//	// TreeCacheSize is the bytes of Pebble's block cache, the tree's most
+//	// recently read table blocks (default znode.DefaultCacheSize).
+//	TreeCacheSize int64
+//
+//	// TreeMemTableSize is the size of Pebble's memtable, where the latest
+//	// writes wait for their flush to a table: up to two are held while one
+//	// flushes (default znode.DefaultMemTableSize).
+//	TreeMemTableSize int64
+//
+//	// TreeValueCacheSize bounds the cache of node values that the leader's
+//	// pipeline and the apply read before Pebble: a create's parent, a
+//	// setData's node, the session of an ephemeral (default
+//	// znode.DefaultValueCacheSize; negative: no cache).
+//	TreeValueCacheSize int64
+//
 //	// Registerer, if set, receives this peer's Prometheus metrics, named as
 //	// ZooKeeper names them where it has a name (metrics.go lists them). Nil
 //	// means no metrics: nothing is measured and nothing is registered
