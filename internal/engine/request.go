@@ -69,13 +69,13 @@ func (r *request) answer(rep reply) {
 		r.then(rep)
 		return
 	}
+	if r.inLoop != nil {
+		r.inLoop.Add(-1) // before the reply: a caller that got it sees the count without it
+	}
 	select {
 	case r.done <- rep:
 	default:
 		panic("zk: request answered twice")
-	}
-	if r.inLoop != nil {
-		r.inLoop.Add(-1)
 	}
 }
 
