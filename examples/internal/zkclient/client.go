@@ -122,6 +122,9 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 			go c.run(cn)
 			return c, nil
 		}
+		if errors.Is(err, zk.ErrSessionExpired) {
+			return nil, err
+		}
 		lastErr = err
 	}
 	return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v)",
