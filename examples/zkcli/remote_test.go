@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,55 @@ import (
 
 	"github.com/embedzk/zk"
 )
+
+// TestRemoteSessionExpires: a -server session cut off from its server for
+// longer than its timeout is expired by the server; when the shell gets
+// through again it reports Expired and the session is CLOSED.
+func TestRemoteSessionExpires(t *testing.T) {
+	ens, err := zk.NewEnsemble(zk.Config{DataDir: t.TempDir(), ClientPort: -1, ClientPortAddress: "127.0.0.1", TickTime: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ens.Close()
+	p := newProxy(t, ens.ClientAddr())
+	backend, err := dialRemote(p.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sh := NewShell(ShellConfig{Backend: backend, Out: &out, Err: &out, SessionTimeout: 400 * time.Millisecond})
+	defer sh.Close() //nolint:errcheck // test cleanup
+	if err := sh.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	sh.ExecuteLine("create -e /gone x")
+	p.setHold(true)
+	p.cut()
+	waitEvents(t, sh, &out, "state:Disconnected")
+	// The peer expires the session once no connection carries it.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := ens.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx) //nolint:errcheck // test cleanup
+	for {
+		ok, _, err := s.Exists(ctx, "/gone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.setHold(false)
+	waitEvents(t, sh, &out, "state:Disconnected", "state:Expired")
+	if got := sh.Prompt(); !strings.Contains(got, "(CLOSED)") {
+		t.Errorf("prompt %q after expiry, want CLOSED", got)
+	}
+}
 
 // startPeer starts a standalone zk peer with a client port and returns its
 // address; it stops at cleanup.
@@ -38,16 +88,18 @@ func remoteTranscript(t *testing.T, script, server string) string {
 }
 
 // checkRemoteTranscripts replays the sessions of TestTranscriptsMatchZkCli
-// through -server on a fresh service each (start returns its address) and
-// compares them with real zkCli's.
-func checkRemoteTranscripts(t *testing.T, start func(t *testing.T) string) {
-	for _, name := range []string{"seeds", "errors", "quota", "data"} {
+// through -server, each on a fresh service (start starts n of them and
+// returns their addresses), and compares them with real zkCli's.
+func checkRemoteTranscripts(t *testing.T, start func(t *testing.T, n int) []string) {
+	names := []string{"seeds", "errors", "quota", "data"}
+	addrs := start(t, len(names))
+	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
 			want, err := os.ReadFile(filepath.Join("testdata", "real", name+".txt"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := remoteTranscript(t, readSession(t, name), start(t))
+			got := remoteTranscript(t, readSession(t, name), addrs[i])
 			if d := diffLines(normalize(string(want)), normalize(got)); d != "" {
 				t.Errorf("session %s over -server differs from zkCli's:\n%s", name, d)
 			}
@@ -58,17 +110,20 @@ func checkRemoteTranscripts(t *testing.T, start func(t *testing.T) string) {
 // TestTranscriptsRemotePeer: the shell over ZooKeeper's client protocol
 // to a zk peer's client port prints what zkCli prints.
 func TestTranscriptsRemotePeer(t *testing.T) {
-	checkRemoteTranscripts(t, startPeer)
+	checkRemoteTranscripts(t, func(t *testing.T, n int) []string {
+		addrs := make([]string, n)
+		for i := range addrs {
+			addrs[i] = startPeer(t)
+		}
+		return addrs
+	})
 }
 
 // TestTranscriptsRemoteRealZooKeeper: the same sessions against a real
 // ZooKeeper 3.8 (Debian's), so the client is checked against the
 // reference server too.
 func TestTranscriptsRemoteRealZooKeeper(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a JVM per session")
-	}
-	checkRemoteTranscripts(t, startRealZK)
+	checkRemoteTranscripts(t, startRealZKs)
 }
 
 // TestServerFlagUnreachable: -server to an address nothing listens on
@@ -96,6 +151,7 @@ type proxy struct {
 	target string
 	mu     sync.Mutex
 	conns  []net.Conn
+	hold   bool // connections are accepted and closed at once
 	wg     sync.WaitGroup
 }
 
@@ -120,6 +176,13 @@ func (p *proxy) accept() {
 		if err != nil {
 			return
 		}
+		p.mu.Lock()
+		hold := p.hold
+		p.mu.Unlock()
+		if hold {
+			c.Close()
+			continue
+		}
 		s, err := net.Dial("tcp", p.target)
 		if err != nil {
 			c.Close()
@@ -132,6 +195,14 @@ func (p *proxy) accept() {
 		go func() { defer p.wg.Done(); io.Copy(s, c); s.Close() }()
 		go func() { defer p.wg.Done(); io.Copy(c, s); c.Close() }()
 	}
+}
+
+// setHold makes the proxy close new connections at once (true) or forward
+// them again (false).
+func (p *proxy) setHold(h bool) {
+	p.mu.Lock()
+	p.hold = h
+	p.mu.Unlock()
 }
 
 // cut closes every connection it carries (the listener stays).
@@ -214,15 +285,34 @@ var zkJars = []string{
 	"/usr/share/java/commons-io.jar", "/usr/share/java/snappy-java.jar",
 }
 
-// startRealZK starts a standalone ZooKeeper in a temporary directory and
-// returns its client address; it is killed at cleanup.
-func startRealZK(t *testing.T) string {
+// startRealZKs starts n standalone ZooKeepers, each in a temporary
+// directory, all at once (a JVM takes seconds to start), and returns their
+// client addresses; they are killed at cleanup.
+func startRealZKs(t *testing.T, n int) []string {
 	t.Helper()
 	for _, p := range append([]string{"/usr/bin/java"}, zkJars...) {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: this test needs Debian's zookeeper (apt-get install -y zookeeper)", p)
 		}
 	}
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = startRealZK(t)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, addr := range addrs {
+		for !zkServing(addr) {
+			if time.Now().After(deadline) {
+				t.Fatalf("ZooKeeper at %s did not serve within 60s", addr)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return addrs
+}
+
+// startRealZK starts one ZooKeeper without waiting for it.
+func startRealZK(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -250,15 +340,7 @@ func startRealZK(t *testing.T) string {
 		cmd.Wait()
 		logf.Close()
 	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for !zkServing(addr) {
-		if time.Now().After(deadline) {
-			t.Fatalf("ZooKeeper at %s did not serve within 60s", addr)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return addr
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 func zkServing(addr string) bool {
@@ -271,4 +353,20 @@ func zkServing(addr string) bool {
 	nc.Write([]byte("srvr"))
 	b, _ := io.ReadAll(nc)
 	return strings.Contains(string(b), "Mode: ")
+}
+
+// TestConnectCommandMovesToServer: "connect host:port" in a shell on the
+// embedded peer opens a session on the server there and leaves the
+// embedded one; its writes land on the server.
+func TestConnectCommandMovesToServer(t *testing.T) {
+	peer := startPeer(t)
+	var out bytes.Buffer
+	code := run([]string{"-data", t.TempDir()}, strings.NewReader("connect "+peer+"\ncreate /moved m\nquit\n"), &out, &out)
+	if code != 0 || !strings.Contains(out.String(), "Created /moved") {
+		t.Fatalf("exit %d, output:\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"-server", peer, "get", "/moved"}, strings.NewReader(""), &out, &out); code != 0 || !strings.HasSuffix(out.String(), "\nm\n") {
+		t.Errorf("get /moved on the server: exit %d, output:\n%s", code, out.String())
+	}
 }
