@@ -66,6 +66,33 @@ func TestRemoteSessionExpires(t *testing.T) {
 	}
 }
 
+// TestRemoteSessionPings: an idle -server session outlives several of its
+// timeouts: the client pings, and the server keeps the session.
+func TestRemoteSessionPings(t *testing.T) {
+	ens, err := zk.NewEnsemble(zk.Config{DataDir: t.TempDir(), ClientPort: -1, ClientPortAddress: "127.0.0.1", TickTime: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ens.Close()
+	backend, err := dialRemote(ens.ClientAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sh := NewShell(ShellConfig{Backend: backend, Out: &out, Err: &out, SessionTimeout: 400 * time.Millisecond})
+	defer sh.Close() //nolint:errcheck // test cleanup
+	if err := sh.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	sh.ExecuteLine("create -e /idle x")
+	time.Sleep(1500 * time.Millisecond) // idle for several session timeouts
+	out.Reset()
+	sh.ExecuteLine("getEphemerals")
+	if out.String() != "[/idle]\n" {
+		t.Errorf("after idling: %q, want the session and its ephemeral kept, no event", out.String())
+	}
+}
+
 // startPeer starts a standalone zk peer with a client port and returns its
 // address; it stops at cleanup.
 func startPeer(t *testing.T) string {
