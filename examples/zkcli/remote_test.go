@@ -149,7 +149,10 @@ func TestTranscriptsRemotePeer(t *testing.T) {
 // TestTranscriptsRemoteRealZooKeeper: the same sessions against a real
 // ZooKeeper 3.8 (Debian's), so the client is checked against the
 // reference server too.
+//
+// It runs in parallel with TestRandomLines, the package's long test.
 func TestTranscriptsRemoteRealZooKeeper(t *testing.T) {
+	t.Parallel()
 	checkRemoteTranscripts(t, startRealZKs)
 }
 
@@ -351,7 +354,7 @@ func startRealZK(t *testing.T) string {
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("/usr/bin/java", "-Xmx256m", "-Dzookeeper.extendedTypesEnabled=true",
+	cmd := exec.Command("/usr/bin/java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:CICompilerCount=1", "-Dzookeeper.extendedTypesEnabled=true",
 		"-Dzookeeper.4lw.commands.whitelist=*", "-cp", strings.Join(zkJars, ":"),
 		"org.apache.zookeeper.server.ZooKeeperServerMain", filepath.Join(dir, "zoo.cfg"))
 	logf, err := os.Create(filepath.Join(dir, "zk.log"))
