@@ -207,6 +207,14 @@ type Config struct {
 	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
 	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
 	MetricsHTTPAddress string
+	// ReadOnlyMode lets this peer, cut off from a quorum, keep serving
+	// reads to the sessions that allow it (WithReadOnly), as ZooKeeper's
+	// readonlymode.enabled (a zoo.cfg key here): writes are refused with
+	// ErrNotReadOnly and such sessions report StateConnectedReadOnly until
+	// the quorum is back. Off by default, as in ZooKeeper. See the package
+	// documentation of internal/engine (readonly.go) for what a read-only
+	// read guarantees.
+	ReadOnlyMode bool
 
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
