@@ -79,13 +79,13 @@ func TestRemoteSessionPings(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	sh := NewShell(ShellConfig{Backend: backend, Out: &out, Err: &out, SessionTimeout: 400 * time.Millisecond})
+	sh := NewShell(ShellConfig{Backend: backend, Out: &out, Err: &out, SessionTimeout: time.Second})
 	defer sh.Close() //nolint:errcheck // test cleanup
 	if err := sh.Connect(); err != nil {
 		t.Fatal(err)
 	}
 	sh.ExecuteLine("create -e /idle x")
-	time.Sleep(1500 * time.Millisecond) // idle for several session timeouts
+	time.Sleep(2500 * time.Millisecond) // idle for several session timeouts
 	out.Reset()
 	sh.ExecuteLine("getEphemerals")
 	if out.String() != "[/idle]\n" {

@@ -286,12 +286,13 @@ func (cn *conn) authReply(hdr jute.ReplyHeader) error {
 	return nil
 }
 
-// pinger sends a ping when nothing was sent for half the read timeout, as
-// ZooKeeper's client does, so that the server keeps the session.
+// pinger sends a ping when nothing was sent for a third of the read
+// timeout (ZooKeeper's client waits for half; a third leaves the reply
+// more room on a loaded machine), so that the server keeps the session
+// and the reader hears from it before its deadline.
 func (cn *conn) pinger() {
 	defer cn.done.Done()
-	every := cn.readTimeout / 4
-	t := time.NewTicker(every)
+	t := time.NewTicker(cn.readTimeout / 6)
 	defer t.Stop()
 	ping := jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})
 	for {
@@ -301,7 +302,7 @@ func (cn *conn) pinger() {
 		case <-t.C:
 		}
 		cn.wmu.Lock()
-		if time.Since(cn.lastSend) >= cn.readTimeout/2 {
+		if time.Since(cn.lastSend) >= cn.readTimeout/3 {
 			cn.writeLocked(ping)
 		}
 		cn.wmu.Unlock()
