@@ -32,12 +32,15 @@ func TestRemoteSessionExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	sh := NewShell(ShellConfig{Backend: backend, Out: &out, Err: &out, SessionTimeout: 400 * time.Millisecond})
+	sh := NewShell(ShellConfig{Backend: backend, Out: &out, Err: &out, SessionTimeout: time.Second})
 	defer sh.Close() //nolint:errcheck // test cleanup
 	if err := sh.Connect(); err != nil {
 		t.Fatal(err)
 	}
 	sh.ExecuteLine("create -e /gone x")
+	if !strings.Contains(out.String(), "Created /gone") {
+		t.Fatalf("create -e /gone:\n%s", out.String())
+	}
 	p.setHold(true)
 	p.cut()
 	waitEvents(t, sh, &out, "state:Disconnected")
