@@ -11,10 +11,10 @@ import (
 )
 
 var (
-	stepHead   = regexp.MustCompile(`^\((\d)\) `)
+	stepHead  = regexp.MustCompile(`^\((\d)\) `)
 	statusRow = regexp.MustCompile(`^    server\.(\d)  (?:Mode: (leader|follower|observer)\s+epoch (\d+), zxid 0x[0-9a-f]+(?:, leader server\.(\d))?|Error contacting service\. It is probably not running\.  \[(stopped|running, not serving: .*)\])`)
-	createRow  = regexp.MustCompile(`^\s*\d+\.\d{3}s  client\s+create (\S+) "[^"]*" through server\.\d: (done, zxid 0x[0-9a-f]+|FAILS: .*)$`)
-	getRow     = regexp.MustCompile(`^\s*\d+\.\d{3}s  client\s+get (\S+) through server\.\d: ("hello"|FAILS: .*)`)
+	createRow = regexp.MustCompile(`^\s*\d+\.\d{3}s  client\s+create (\S+) "[^"]*" through server\.\d: (done, zxid 0x[0-9a-f]+|FAILS: .*)$`)
+	getRow    = regexp.MustCompile(`^\s*\d+\.\d{3}s  client\s+get (\S+) through server\.\d: ("hello"|FAILS: .*)`)
 )
 
 // wantStatus is the seeds' story: each step's status of servers 1..4, as

@@ -200,8 +200,8 @@ type electionLog struct {
 }
 
 func (h *electionLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
-func (h *electionLog) WithAttrs([]slog.Attr) slog.Handler          { return h }
-func (h *electionLog) WithGroup(string) slog.Handler               { return h }
+func (h *electionLog) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h *electionLog) WithGroup(string) slog.Handler                { return h }
 
 func (h *electionLog) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "zk: election decided" {
