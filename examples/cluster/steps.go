@@ -197,12 +197,13 @@ func (w *walk) stopLeader(ctx context.Context) error {
 	if err := w.waitLeader(ctx, 3, 1); err != nil {
 		return err
 	}
-	w.out.Row("server.3", fmt.Sprintf("serves as the new leader %s after server.2 stopped", since(t0)))
+	took := since(t0)
+	w.out.Row("server.3", fmt.Sprintf("serves as the new leader %s after server.2 stopped", took))
 	w.narrateElection(t0)
 	if err := w.writeOnce(ctx, 1, "new leader"); err != nil {
 		return err
 	}
-	w.fact("(8) stop server.2", "elected in "+since(t0))
+	w.fact("(8) stop server.2", "serving "+took+" after the stop")
 	w.status()
 	return nil
 }

@@ -175,7 +175,8 @@ func (p *push) setup(ctx context.Context, sess *zk.Session) error {
 }
 
 // write makes the changes, one every o.every; with -kill-leader it crashes
-// the leader once half of them are acknowledged.
+// the leader once half of them are acknowledged, and makes the next change
+// at once, while the ensemble elects a new leader.
 func (p *push) write(ctx context.Context, sess **zk.Session, peer int) error {
 	for k := 1; k <= p.o.changes; k++ {
 		key, val := change(k)
@@ -191,6 +192,7 @@ func (p *push) write(ctx context.Context, sess **zk.Session, peer int) error {
 		}
 		if p.o.kill && k == (p.o.changes+1)/2 {
 			p.crashLeader(peer)
+			continue // the next change at once: written while the ensemble elects
 		}
 		if k < p.o.changes {
 			if err := sleep(ctx, p.o.every); err != nil {
