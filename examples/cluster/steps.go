@@ -45,7 +45,7 @@ func (w *walk) startSecond(ctx context.Context) error {
 	if err := w.startServer(2); err != nil {
 		return err
 	}
-	if err := w.waitLeader(ctx, 2, 1); err != nil {
+	if _, err := w.waitElected(ctx, 1, 2); err != nil {
 		return err
 	}
 	w.narrateElection(t0)
@@ -61,7 +61,7 @@ func (w *walk) startThird(ctx context.Context) error {
 	if err := w.startServer(3); err != nil {
 		return err
 	}
-	if err := w.waitLeader(ctx, 2, 1, 3); err != nil {
+	if _, err := w.waitElected(ctx, 1, 2, 3); err != nil {
 		return err
 	}
 	w.narrateElection(t0)
@@ -165,7 +165,7 @@ func (w *walk) restartFollower(ctx context.Context) error {
 	if err := w.startServer(1); err != nil {
 		return err
 	}
-	if err := w.waitLeader(ctx, 2, 1); err != nil {
+	if _, err := w.waitElected(ctx, 1, 2); err != nil {
 		return err
 	}
 	w.narrateElection(t0)
@@ -186,19 +186,27 @@ func (w *walk) stopLeader(ctx context.Context) error {
 	if err := w.startServer(3); err != nil {
 		return err
 	}
-	if err := w.waitLeader(ctx, 2, 1, 3); err != nil {
+	old, err := w.waitElected(ctx, 1, 2, 3)
+	if err != nil {
 		return err
 	}
-	if err := w.waitInSync(ctx, 2, 1, 3); err != nil {
+	if err := w.waitInSync(ctx, old, 1, 2, 3); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	w.stopServer(2)
-	if err := w.waitLeader(ctx, 3, 1); err != nil {
+	w.stopServer(old)
+	var rest []int64
+	for _, id := range []int64{1, 2, 3} {
+		if id != old {
+			rest = append(rest, id)
+		}
+	}
+	leader, err := w.waitElected(ctx, rest...)
+	if err != nil {
 		return err
 	}
 	took := since(t0)
-	w.out.Row("server.3", fmt.Sprintf("serves as the new leader %s after server.2 stopped", took))
+	w.out.Row(fmt.Sprint("server.", leader), fmt.Sprintf("serves as the new leader %s after server.%d stopped", took, old))
 	w.narrateElection(t0)
 	if err := w.writeOnce(ctx, 1, "new leader"); err != nil {
 		return err
@@ -215,7 +223,7 @@ func (w *walk) restartOldLeader(ctx context.Context) error {
 	if err := w.startServer(2); err != nil {
 		return err
 	}
-	if err := w.waitLeader(ctx, 3, 1, 2); err != nil {
+	if _, err := w.waitElected(ctx, 1, 2, 3); err != nil {
 		return err
 	}
 	w.narrateElection(t0)
@@ -224,28 +232,35 @@ func (w *walk) restartOldLeader(ctx context.Context) error {
 	return nil
 }
 
-// waitLeader waits until leader leads and serves with the followers (and
-// the observer, if it runs) following it.
-func (w *walk) waitLeader(ctx context.Context, leader int64, followers ...int64) error {
-	what := fmt.Sprintf("server.%d leads, followed by %v", leader, followers)
-	return waitFor(ctx, what, func() bool {
-		if !w.c.serving(leader, zk.ModeLeading, 0) {
+// waitElected waits until one of the voters ids leads and serves, the
+// others (and the observer, if it runs) following it, and returns it.
+func (w *walk) waitElected(ctx context.Context, ids ...int64) (int64, error) {
+	var leader int64
+	err := waitFor(ctx, fmt.Sprintf("one of servers %v leads, followed by the others", ids), func() bool {
+		leader = 0
+		for _, id := range ids {
+			if w.c.serving(id, zk.ModeLeading, 0) {
+				leader = id
+			}
+		}
+		if leader == 0 {
 			return false
 		}
-		for _, f := range followers {
-			if !w.c.serving(f, zk.ModeFollowing, leader) {
+		for _, id := range ids {
+			if id != leader && !w.c.serving(id, zk.ModeFollowing, leader) {
 				return false
 			}
 		}
 		return !w.o.observer || w.c.serving(4, zk.ModeObserving, leader)
 	})
+	return leader, err
 }
 
-// waitInSync waits until the followers have the leader's last zxid.
-func (w *walk) waitInSync(ctx context.Context, leader int64, followers ...int64) error {
+// waitInSync waits until the servers ids have the leader's last zxid.
+func (w *walk) waitInSync(ctx context.Context, leader int64, ids ...int64) error {
 	return waitFor(ctx, "the followers have the leader's last zxid", func() bool {
 		l, _ := w.c.status(leader)
-		for _, f := range followers {
+		for _, f := range ids {
 			if st, ok := w.c.status(f); !ok || st.LastZxid != l.LastZxid {
 				return false
 			}

@@ -14,8 +14,8 @@ var (
 	writerRow = regexp.MustCompile(`^\s*\d+\.\d{3}s\s+writer\s+(\S+)\s+v(\d+)\s+(\S+)$`)
 	seenRow   = regexp.MustCompile(`^\s*\d+\.\d{3}s\s+(\S+)\s+(\S+)\s+v(\d+)\s+(\S+)\s+\+[\d.]+m?s$`)
 	loadedRow = regexp.MustCompile(`^\s*\d+\.\d{3}s\s+(\S+)\s+\(loaded\)\s+\S+ of \S+: (.*)$`)
-	resumeRow = regexp.MustCompile(`^\s*\d+\.\d{3}s\s+(\S+)\s+\(resumes\)\s+from zxid 0x[0-9a-f]+, with a new session on peer \d`)
-	crashRow  = regexp.MustCompile(`^\s*\d+\.\d{3}s\s+── crash: peer \d, the leader, stops`)
+	resumeRow = regexp.MustCompile(`^\s*\d+\.\d{3}s\s+(\S+)\s+\(resumes\)\s+from zxid 0x[0-9a-f]+, with a new session on peer \d \((.*)\)$`)
+	crashRow  = regexp.MustCompile(`^\s*\d+\.\d{3}s\s+── crash: peer \d, the leader, stops as under kill -9 \((.*) session lives there\)$`)
 )
 
 // history holds the values of keys, by version.
@@ -25,15 +25,17 @@ type history map[string][]string // key -> value per version
 // `changes` changes, each key's versions in order; every service loaded
 // version 0 of its keys, then heard every version the writer wrote of
 // them, once, in order, with the value written, and nothing else; with a
-// crash, it comes after half of the changes, one service resumes on a new
-// session, and every service hears changes written after the crash; the
-// proof passed.
+// crash, it comes after half of the changes, the services whose session
+// lived on the crashed peer resume on a new session, and every service
+// hears changes written after the crash; the proof passed.
 func checkOutput(out string, changes, services int, crash bool) error {
 	wrote := history{}
 	heard := map[string]history{}
 	var order []string
-	written, crashedAt, resumed := 0, -1, 0
-	after := map[string]bool{} // services heard of a change written after the crash
+	written, crashedAt := 0, -1
+	var onCrashed []string       // the services whose session lived on the crashed peer
+	resumed := map[string]bool{} // services that resumed on a new session since their peer crashed
+	after := map[string]bool{}   // services heard of a change written after the crash
 	for _, line := range strings.Split(out, "\n") {
 		if m := loadedRow.FindStringSubmatch(line); m != nil {
 			if _, dup := heard[m[1]]; dup {
@@ -61,12 +63,18 @@ func checkOutput(out string, changes, services int, crash bool) error {
 			written++
 			continue
 		}
-		if crashRow.MatchString(line) {
+		if m := crashRow.FindStringSubmatch(line); m != nil {
 			crashedAt = written
+			for _, who := range strings.Split(m[1], ", ") {
+				onCrashed = append(onCrashed, strings.TrimSuffix(who, "'s"))
+			}
 			continue
 		}
 		if m := resumeRow.FindStringSubmatch(line); m != nil {
-			resumed++
+			if crashedAt < 0 {
+				return fmt.Errorf("%q: a resume before any crash", line)
+			}
+			resumed[m[1]] = resumed[m[1]] || m[2] == "its peer crashed"
 			continue
 		}
 		if m := seenRow.FindStringSubmatch(line); m != nil {
@@ -95,11 +103,16 @@ func checkOutput(out string, changes, services int, crash bool) error {
 		}
 	}
 	if crash {
-		if crashedAt != (changes+1)/2 || resumed != 1 || len(after) != services {
-			return fmt.Errorf("crash after %d changes (want %d), %d caches resumed on a new session (want 1), %d services heard changes after it",
-				crashedAt, (changes+1)/2, resumed, len(after))
+		if crashedAt != (changes+1)/2 || len(onCrashed) == 0 || len(after) != services {
+			return fmt.Errorf("crash after %d changes (want %d), of the peer of %v; %d services heard changes after it",
+				crashedAt, (changes+1)/2, onCrashed, len(after))
 		}
-	} else if crashedAt >= 0 || resumed > 0 {
+		for _, name := range onCrashed {
+			if !resumed[name] {
+				return fmt.Errorf("%s's peer crashed: it did not resume on a new session", name)
+			}
+		}
+	} else if crashedAt >= 0 {
 		return errors.New("a crash without -kill-leader")
 	}
 	if !strings.Contains(out, "\nOK: every service saw every change") || strings.Contains(out, "FAILED") {
@@ -166,6 +179,7 @@ func TestCheckerBites(t *testing.T) {
 		"a key not held":       strings.Replace(good, "search    db.url      v1", "search    pool.size   v1", 1),
 		"a service not loaded": drop(1),
 		"no resume":            drop(9),
+		"another one resumes":  strings.Replace(good, "0.193s  api       (resumes)", "0.193s  search    (resumes)", 1),
 		"crash too early":      strings.Replace(drop(7), lines[2], lines[2]+"\n"+lines[7], 1),
 		"a write missing":      drop(8),
 		"the proof failed":     good + "\nFAILED: api",
