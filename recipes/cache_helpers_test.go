@@ -60,7 +60,8 @@ type chRecorder struct {
 	evs   []CacheEvent
 	wake  chan struct{}
 	c     *Cache
-	strip bool // record Type and Path only
+	strip bool  // record Type and Path only
+	told  int64 // the cache's zxid after the last batch its listeners were told
 }
 
 // chStart starts c with a recorder listening from the first event.
@@ -68,7 +69,7 @@ func chStart(t testing.TB, c *Cache) *chRecorder {
 	t.Helper()
 	r := &chRecorder{wake: make(chan struct{}, 1), c: c}
 	c.Listen(r.record)
-	c.testBatch = r.poke
+	c.testBatch = r.batchDone
 	chMust(t, c.Start(chCtx(t)))
 	t.Cleanup(func() { c.Close() })
 	return r
@@ -77,6 +78,16 @@ func chStart(t testing.TB, c *Cache) *chRecorder {
 func (r *chRecorder) record(ev CacheEvent) {
 	r.mu.Lock()
 	r.evs = append(r.evs, ev)
+	r.mu.Unlock()
+	r.poke()
+}
+
+// batchDone runs after the listeners were told of a change of content:
+// the cache's zxid then is one whose events are all recorded.
+func (r *chRecorder) batchDone() {
+	z := r.c.Zxid()
+	r.mu.Lock()
+	r.told = max(r.told, z)
 	r.mu.Unlock()
 	r.poke()
 }
@@ -104,18 +115,25 @@ func (r *chRecorder) take() []string {
 	return out
 }
 
-// waitZxid waits until the cache holds a state at or after z.
+// waitZxid waits until the cache holds a state at or after z and its
+// listeners were told of it (the cache takes a state before it tells).
 func (r *chRecorder) waitZxid(t testing.TB, z int64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for r.c.Zxid() < z {
+	for r.toldZxid() < z {
 		select {
 		case <-r.wake:
 		case <-ctx.Done():
 			t.Fatalf("the cache stayed at %#x, waiting for %#x (err %v); events %q", r.c.Zxid(), z, r.c.Err(), r.take())
 		}
 	}
+}
+
+func (r *chRecorder) toldZxid() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.told
 }
 
 // lastZxid returns the session's Zxid: the state its next reads see.

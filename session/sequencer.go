@@ -32,6 +32,13 @@ type Sequencer struct {
 // Issue returns the next ticket.
 func (s *Sequencer) Issue() uint64 { return s.issued.Add(1) }
 
+// Issued returns the last ticket issued (0: none).
+func (s *Sequencer) Issued() uint64 { return s.issued.Load() }
+
+// Through returns the highest ticket t such that every ticket up to t is
+// Done (0: none).
+func (s *Sequencer) Through() uint64 { return s.through.Load() }
+
 // Wait returns nil once every ticket before ticket is Done, or ctx's error if
 // ctx ends first (a ticket that is ready wins over an ended ctx).
 func (s *Sequencer) Wait(ctx context.Context, ticket uint64) error {

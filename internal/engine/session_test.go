@@ -3,9 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,21 +140,22 @@ func TestUnattachedSessionExpires(t *testing.T) {
 }
 
 // TestFIFOAcrossGoroutines issues sequential creates from many goroutines on
-// one session: they must complete in the order they were issued, which is
-// the order of their sequence numbers.
+// one session, each once the one before it took its place in the session's
+// order (its ticket): the sequence numbers follow the issue order, and each
+// call returns only once every call issued before it is done. (Comparing
+// the order in which the goroutines record their returns would race with
+// the scheduler: a goroutine may be paused between its return and its
+// record.)
 func TestFIFOAcrossGoroutines(t *testing.T) {
 	e := standalone(t)
 	ctx := testCtx(t)
 	s := newSession(t, e)
 	mustCreate(t, s, "/q", "")
-	var order atomic.Int64
-	type done struct {
-		path string
-		rank int64
-	}
-	results := make(chan done, 64)
+	const n = 64
+	base := s.seq.Issued()
+	paths := make([]string, n)
 	var wg sync.WaitGroup
-	for i := 0; i < 64; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -164,19 +164,19 @@ func TestFIFOAcrossGoroutines(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			results <- done{p, order.Add(1)}
+			if done := s.seq.Through(); done < base+uint64(i)+1 {
+				t.Errorf("call %d (ticket %d) returned while only tickets up to %d were done", i, base+uint64(i)+1, done)
+			}
+			paths[i] = p
 		}()
+		for s.seq.Issued() < base+uint64(i)+1 && ctx.Err() == nil {
+			runtime.Gosched() // wait until call i holds its ticket
+		}
 	}
 	wg.Wait()
-	close(results)
-	var all []done
-	for d := range results {
-		all = append(all, d)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].path < all[j].path })
-	for i, d := range all {
-		if d.rank != int64(i+1) {
-			t.Fatalf("completion order differs from issue order at %d: %+v", i, all)
+	for i, p := range paths {
+		if want := fmt.Sprintf("/q/n-%010d", i); p != want {
+			t.Fatalf("call %d created %q, want %q: the session did not keep the issue order", i, p, want)
 		}
 	}
 }
