@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		set := false
 		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "tick" })
 		if !set {
-			o.tick = 100 * time.Millisecond
+			o.tick = 200 * time.Millisecond
 		}
 	}
 	switch {

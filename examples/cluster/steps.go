@@ -146,7 +146,7 @@ func (w *walk) stopSecondFollower(ctx context.Context) error {
 	if wr.err == nil || !refused(wr.err) {
 		return fmt.Errorf("a write without a quorum: %v, want a refusal (zk.ErrNotServing)", wr.err)
 	}
-	cctx, cancel := context.WithTimeout(ctx, 3*w.o.tick)
+	cctx, cancel := context.WithTimeout(ctx, callBound)
 	_, _, rerr := w.held.Get(cctx, w.writes[0].path)
 	cancel()
 	w.out.Row("client", fmt.Sprintf("get %s through server.2: FAILS: %v", w.writes[0].path, rerr))

@@ -162,11 +162,16 @@ func (w *walk) fact(step, note string) {
 	w.facts = append(w.facts, f)
 }
 
+// callBound bounds a call: a server that serves answers in milliseconds,
+// one that does not refuses at once; the bound only keeps a stuck call
+// from hanging the walk-through.
+const callBound = 10 * time.Second
+
 // writeThrough creates a node through server id and records the outcome.
 func (w *walk) writeThrough(ctx context.Context, sess *zk.Session, id int64, data string) write {
 	wr := write{path: fmt.Sprintf("%s/w-%d", dataDir, len(w.writes)+1), data: data, through: w.c.server(id).name()}
 	var st zk.Stat
-	cctx, cancel := context.WithTimeout(ctx, 3*w.o.tick)
+	cctx, cancel := context.WithTimeout(ctx, callBound)
 	defer cancel()
 	_, wr.err = sess.Create(cctx, wr.path, []byte(data), zk.WithParents(), zk.WithStat(&st))
 	if wr.err == nil {
