@@ -8,6 +8,18 @@
 // A replicated peer (server.N lines) needs the ensemble's shared secret:
 // -secret-file names a file holding it (at least 16 bytes), the same on
 // every peer. The peer stops gracefully on SIGINT or SIGTERM.
+//
+// It prints the peer's full status (zk.Status) once it serves and again on
+// SIGUSR1 (kill -USR1 <pid>). When zoo.cfg names ZooKeeper's Prometheus
+// metrics provider, the peer's metrics are served over HTTP as ZooKeeper
+// serves them:
+//
+//	metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
+//	metricsProvider.httpHost=127.0.0.1     # default 0.0.0.0
+//	metricsProvider.httpPort=7000          # default 7000
+//
+// then http://127.0.0.1:7000/metrics has ZooKeeper's metric names
+// (znode_count, fsynctime, ...) and the Go runtime's.
 package main
 
 import (
@@ -28,41 +40,66 @@ import (
 	"time"
 
 	"github.com/embedzk/zk"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func main() {
-	args := os.Args[1:]
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	usr := make(chan os.Signal, 1)
+	notifyStatus(usr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, usr)
+	signal.Stop(usr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the command in args until ctx ends; a value on statusReq
+// (SIGUSR1) prints the peer's status. It returns the exit code: 2 for bad
+// arguments, 1 for a failure.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq <-chan os.Signal) int {
 	cmd := "start"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("server "+cmd, flag.ExitOnError)
+	fs := flag.NewFlagSet("server "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	config := fs.String("config", "zoo.cfg", "the zoo.cfg file")
 	secretFile := fs.String("secret-file", "", "file holding the peers' shared secret (replicated ensembles)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
 	var err error
-	switch cmd {
-	case "start":
-		err = profiled(*cpuProfile, func() error { return start(*config, *secretFile) })
-	case "status":
-		err = status(*config)
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "server: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		return 2
+	case cmd == "start":
+		err = profiled(*cpuProfile, func() error { return start(ctx, *config, *secretFile, stdout, stderr, statusReq) })
+	case cmd == "status":
+		err = status(*config, stdout)
 	default:
-		err = fmt.Errorf("unknown command %q (want start or status)", cmd)
+		fmt.Fprintf(stderr, "server: unknown command %q (want start or status)\n", cmd)
+		return 2
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "server:", err)
+		return 1
 	}
+	return 0
 }
 
-// start runs the peer until SIGINT or SIGTERM.
-func start(path, secretFile string) error {
+// start runs the peer until ctx ends. With metricsProvider keys in zoo.cfg
+// it serves the peer's Prometheus metrics at http://httpHost:httpPort/metrics.
+func start(ctx context.Context, path, secretFile string, stdout, stderr io.Writer, statusReq <-chan os.Signal) error {
 	cfg, ignored, err := zk.LoadZooCfg(path)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if len(ignored) > 0 {
 		log.Info("zoo.cfg keys zk does not use", "keys", ignored)
 	}
@@ -76,19 +113,57 @@ func start(path, secretFile string) error {
 	if cfg.ClientPort == 0 {
 		log.Warn("no clientPort in zoo.cfg: ZooKeeper clients cannot connect")
 	}
+	var ms *metricsServer
+	if cfg.MetricsHTTPAddress != "" {
+		reg := prometheus.NewRegistry()
+		if ms, err = serveMetrics(cfg.MetricsHTTPAddress, reg, log); err != nil {
+			return err
+		}
+		defer ms.close()
+		cfg.Registerer = reg
+	}
 	e, err := zk.NewEnsemble(cfg)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := e.WaitServing(ctx); err == nil {
-		st := e.Status()
-		fmt.Printf("zk peer %d serving on %s, mode: %s\n", st.ID, e.ClientAddr(), modeName(st.Mode))
-	}
-	<-ctx.Done()
-	fmt.Println("stopping")
+	serve(ctx, e, ms, stdout, statusReq)
+	fmt.Fprintln(stdout, "stopping")
 	return e.Close()
+}
+
+// serve reports the peer once it serves and its status on each request,
+// until ctx ends.
+func serve(ctx context.Context, e *zk.Ensemble, ms *metricsServer, stdout io.Writer, statusReq <-chan os.Signal) {
+	served := make(chan error, 1)
+	go func() { served <- e.WaitServing(ctx) }()
+	defer func() {
+		if served != nil {
+			<-served // ctx has ended: WaitServing returns
+		}
+	}()
+	for {
+		select {
+		case err := <-served:
+			served = nil
+			if err != nil {
+				return
+			}
+			st := e.Status()
+			where := e.ClientAddr()
+			if where == "" {
+				where = "no client port"
+			}
+			fmt.Fprintf(stdout, "zk peer %d serving on %s, mode: %s\n", st.ID, where, modeName(st.Mode))
+			if ms != nil {
+				fmt.Fprintf(stdout, "metrics: http://%s/metrics\n", ms.addr)
+			}
+			printStatus(stdout, e.Status())
+		case <-statusReq:
+			printStatus(stdout, e.Status())
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // profiled runs fn, writing a CPU profile of it to path unless path is "".
@@ -123,7 +198,7 @@ func modeName(m zk.Mode) string {
 
 // status asks the peer of path for its mode with the srvr four-letter word,
 // as zkServer.sh status does.
-func status(path string) error {
+func status(path string, stdout io.Writer) error {
 	cfg, _, err := zk.LoadZooCfg(path)
 	if err != nil {
 		return err
@@ -151,7 +226,7 @@ func status(path string) error {
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "Mode: ") {
-			fmt.Printf("Client port found: %d. Client address: %s.\n%s\n", cfg.ClientPort, host, line)
+			fmt.Fprintf(stdout, "Client port found: %d. Client address: %s.\n%s\n", cfg.ClientPort, host, line)
 			return nil
 		}
 	}

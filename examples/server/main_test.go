@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// writeCfg writes a standalone zoo.cfg with the metrics provider on
+// metricsPort and returns its path.
+func writeCfg(t *testing.T, metricsPort int) string {
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("tickTime=200\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
+		"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\n"+
+		"metricsProvider.httpHost=127.0.0.1\nmetricsProvider.httpPort=%d\n", dir, freePort(t), metricsPort)
+	path := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// waitOutput waits until out holds want n times.
+func waitOutput(t *testing.T, out *syncBuffer, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(out.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d× %q in the output:\n%s", n, want, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func get(url string) (int, string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// TestMetricsAndStatus: with zoo.cfg's metricsProvider keys the peer's
+// metrics are served at /metrics under ZooKeeper's names; the full status
+// is printed once the peer serves and again on request; the metrics stop
+// with the peer.
+func TestMetricsAndStatus(t *testing.T) {
+	port := freePort(t)
+	cfg := writeCfg(t, port)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	statusReq := make(chan os.Signal, 1)
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, statusReq) }()
+	waitOutput(t, &out, "status of zk peer 1", 1)
+	for _, want := range []string{"mode: standalone", fmt.Sprintf("metrics: http://127.0.0.1:%d/metrics", port),
+		"Mode:        standalone (serving)", "Znodes:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in the output:\n%s", want, out.String())
+		}
+	}
+	code, body, err := get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d, %v", code, err)
+	}
+	for _, want := range []string{"\nznode_count ", "\nfsynctime", "\ngo_goroutines "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in /metrics:\n%s", strings.TrimSpace(want), body)
+		}
+	}
+	statusReq <- os.Interrupt // stands for SIGUSR1
+	waitOutput(t, &out, "status of zk peer 1", 2)
+	cancel()
+	if c := <-exit; c != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", c, errb.String())
+	}
+	if !strings.HasSuffix(out.String(), "stopping\n") {
+		t.Errorf("no stopping line at the end:\n%s", out.String())
+	}
+	if _, _, err := get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port)); err == nil {
+		t.Error("/metrics still served after the peer stopped")
+	}
+}
+
+// TestMetricsPortBusy: a metrics address that cannot be listened on fails
+// the start with a clear error, before the peer starts.
+func TestMetricsPortBusy(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := writeCfg(t, l.Addr().(*net.TCPAddr).Port)
+	var out, errb syncBuffer
+	code := run(context.Background(), []string{"start", "-config", cfg}, &out, &errb, nil)
+	if code != 1 || !strings.Contains(errb.String(), "metrics (metricsProvider.httpHost, httpPort)") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "log")); err == nil {
+		t.Error("the peer started (its log directory exists)")
+	}
+}
+
+// TestBadArgs: bad commands and flags exit 2 with a message.
+func TestBadArgs(t *testing.T) {
+	for _, args := range [][]string{{"bogus"}, {"-nosuch"}, {"start", "extra"}, {"status", "-config"}} {
+		var out, errb syncBuffer
+		if code := run(context.Background(), args, &out, &errb, nil); code != 2 || errb.String() == "" || out.String() != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errb.String(), out.String())
+		}
+	}
+}
