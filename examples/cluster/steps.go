@@ -119,7 +119,7 @@ func (w *walk) stopFollower(ctx context.Context) error {
 func (w *walk) stopSecondFollower(ctx context.Context) error {
 	w.step(6, "Stop server.1 too", "The seeds: \"both followers down: the leader cannot run either, because the "+
 		"servers running are not more than half of the cluster\". server.2 alone is no quorum: it stops serving. "+
-		"zk has no read-only mode (ZooKeeper's is off by default too): reads are refused as well as writes.")
+		"Read-only mode (Config.ReadOnlyMode) is off, as by default in ZooKeeper too: reads are refused as well as writes.")
 	t0 := time.Now()
 	w.stopServer(1)
 	err := waitFor(ctx, "server.2 stops serving", func() bool {
