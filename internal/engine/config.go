@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"time"
 
@@ -66,6 +67,19 @@ type Config struct {
 	// Servers lists every voter and observer, this peer included. Empty
 	// means standalone: an ensemble of one voter.
 	Servers []Server
+	// Groups and Weights make the quorum hierarchical, as zoo.cfg's
+	// group.N=id:id:... and weight.N=w lines do (ZooKeeper's
+	// QuorumHierarchical): the voters are split into groups, every voter
+	// in exactly one and no observer in any; a voter weighs Weights[id]
+	// (0..election.MaxWeight; default 1). A set of
+	// voters is a quorum when it holds more than half of the weight of
+	// more than half of the groups (a group weighing 0 is not counted).
+	// A voter of weight 0 takes part (it follows and acknowledges) but its
+	// vote never counts and it never leads. Weights needs Groups. Nil
+	// Groups: a majority of the voters. Elections, commits, the leader's
+	// check that it keeps a quorum and Sync all use the rule.
+	Groups  [][]int64
+	Weights map[int64]int64
 	// MinSessionTimeout and MaxSessionTimeout bound the negotiated session
 	// timeout; defaults 2 and 20 TickTimes.
 	MinSessionTimeout time.Duration
@@ -310,6 +324,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	c.Servers = append([]Server(nil), c.Servers...)
+	c.Groups, c.Weights = cloneGroups(c.Groups), maps.Clone(c.Weights)
 	return c
 }
 
@@ -377,6 +392,9 @@ func (c Config) validateClientPort() error {
 
 func (c Config) validateServers() error {
 	if len(c.Servers) == 0 {
+		if len(c.Groups) > 0 || len(c.Weights) > 0 {
+			return configErr("Groups", "groups and weights need Servers (a standalone peer is its own quorum)")
+		}
 		return nil
 	}
 	ids := map[int64]bool{}
@@ -427,7 +445,8 @@ func (c Config) validateServers() error {
 			return configErr("PeerTLS", "%v", err)
 		}
 	}
-	return nil
+	_, err := c.quorum()
+	return err
 }
 
 // checkPeerCert checks that this peer's own certificate names it, so a
