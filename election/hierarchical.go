@@ -23,7 +23,7 @@ const MaxWeight = 1<<31 - 1
 // that weighs something.
 type Hierarchical struct {
 	voters  []int64
-	group   map[int64]int  // voter -> index of its group
+	group   map[int64]int // voter -> index of its group
 	weight  map[int64]int64
 	total   []int64 // total weight of each group
 	counted int     // groups whose total weight is not 0
