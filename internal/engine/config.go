@@ -67,18 +67,20 @@ type Config struct {
 	// Servers lists every voter and observer, this peer included. Empty
 	// means standalone: an ensemble of one voter.
 	Servers []Server
-	// Groups and Weights make the quorum hierarchical, as zoo.cfg's
-	// group.N=id:id:... and weight.N=w lines do (ZooKeeper's
-	// QuorumHierarchical): the voters are split into groups, every voter
-	// in exactly one and no observer in any; a voter weighs Weights[id]
-	// (0..election.MaxWeight; default 1). A set of
-	// voters is a quorum when it holds more than half of the weight of
-	// more than half of the groups (a group weighing 0 is not counted).
-	// A voter of weight 0 takes part (it follows and acknowledges) but its
-	// vote never counts and it never leads. Weights needs Groups. Nil
-	// Groups: a majority of the voters. Elections, commits, the leader's
-	// check that it keeps a quorum and Sync all use the rule.
-	Groups  [][]int64
+	// Groups, if set, makes the quorum hierarchical, as zoo.cfg's
+	// group.N=id:id:... lines do (ZooKeeper's QuorumHierarchical): every
+	// voter is in exactly one group, no observer is in any. A set of voters
+	// is a quorum when it holds more than half of the weight of more than
+	// half of the groups (a group that weighs 0 is not counted): with
+	// groups {1,2,3} {4,5,6} {7,8,9}, voters 1, 2, 4 and 5 are a quorum and
+	// 1, 2, 3, 4 and 7 are not. Elections, commits, the leader's check that
+	// it keeps a quorum, and Sync all use the rule. Nil: a majority of the
+	// voters.
+	Groups [][]int64
+	// Weights gives voters' weights in a hierarchical quorum, as zoo.cfg's
+	// weight.N=w lines do: 0..2147483647, default 1; it needs Groups. A
+	// voter of weight 0 takes part (it follows and acknowledges) but its
+	// vote never counts and it is never elected.
 	Weights map[int64]int64
 	// MinSessionTimeout and MaxSessionTimeout bound the negotiated session
 	// timeout; defaults 2 and 20 TickTimes.
