@@ -182,3 +182,33 @@ func TestConfigQuorumMustMatchVoters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRandomizedHierarchical is TestRandomized (random deliveries, ticks,
+// proposals, barriers, crashes and partitions, with every safety check of
+// the harness) on six voters under hierarchical quorums: three groups of
+// two, with a heavy voter and a voter of weight 0 that change with the
+// seed.
+func TestRandomizedHierarchical(t *testing.T) {
+	seeds := uint64(30)
+	if testing.Short() {
+		seeds = 8
+	}
+	total := map[string]int{}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		heavy, zero := int64(seed%6+1), int64((seed+2)%6+1)
+		q, err := election.NewHierarchical([][]int64{{1, 2}, {3, 4}, {5, 6}}, map[int64]int64{heavy: 2, zero: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runRandom(t, 1000+seed, *randomSteps, total, q)
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("over %d seeds: %v", seeds, total)
+	for _, k := range []string{"committed", "established"} {
+		if total[k] == 0 {
+			t.Errorf("no %q over %d seeds", k, seeds)
+		}
+	}
+}
