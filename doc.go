@@ -280,6 +280,21 @@ type Server = engine.Server
 //	// leader's setting decides: followers never check.
 //	EnforceQuota bool
 //
+//	// TreeCacheSize is the bytes of Pebble's block cache, the tree's most
+//	// recently read table blocks (default znode.DefaultCacheSize).
+//	TreeCacheSize int64
+//
+//	// TreeMemTableSize is the size of Pebble's memtable, where the latest
+//	// writes wait for their flush to a table: up to two are held while one
+//	// flushes (default znode.DefaultMemTableSize).
+//	TreeMemTableSize int64
+//
+//	// TreeValueCacheSize bounds the cache of node values that the leader's
+//	// pipeline and the apply read before Pebble: a create's parent, a
+//	// setData's node, the session of an ephemeral (default
+//	// znode.DefaultValueCacheSize; negative: no cache).
+//	TreeValueCacheSize int64
+//
 //	// Registerer, if set, receives this peer's Prometheus metrics, named as
 //	// ZooKeeper names them where it has a name (metrics.go lists them). Nil
 //	// means no metrics: nothing is measured and nothing is registered
@@ -297,6 +312,15 @@ type Server = engine.Server
 //	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
 //	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
 //	MetricsHTTPAddress string
+//
+//	// ReadOnlyMode lets this peer, cut off from a quorum, keep serving
+//	// reads to the sessions that allow it (WithReadOnly), as ZooKeeper's
+//	// readonlymode.enabled (a zoo.cfg key here): writes are refused with
+//	// ErrNotReadOnly and such sessions report StateConnectedReadOnly until
+//	// the quorum is back. Off by default, as in ZooKeeper. See the package
+//	// documentation of internal/engine (readonly.go) for what a read-only
+//	// read guarantees.
+//	ReadOnlyMode bool
 //
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
@@ -987,6 +1011,9 @@ const (
 	ModeObserving  = engine.ModeObserving
 	ModeFailed     = engine.ModeFailed
 	ModeClosed     = engine.ModeClosed
+	// ModeReadOnly: cut off from a quorum, the peer serves reads to the
+	// sessions that allow it (Config.ReadOnlyMode).
+	ModeReadOnly = engine.ModeReadOnly
 )
 
 // Session states.
@@ -1002,6 +1029,11 @@ const (
 	// StateClosed: the session was closed (or its Ensemble closed); calls
 	// fail with ErrClosed. Terminal.
 	StateClosed = engine.StateClosed
+	// StateConnectedReadOnly: the session's peer is in read-only mode
+	// (Config.ReadOnlyMode, and the session allows it: WithReadOnly);
+	// reads go through, writes and Sync fail with ErrNotReadOnly.
+	// ZooKeeper's ConnectedReadOnly.
+	StateConnectedReadOnly = engine.StateConnectedReadOnly
 )
 
 // DefaultWatchBuffer is the most events a persistent watch holds for its
@@ -1050,6 +1082,9 @@ var (
 	// hard quota.
 	ErrQuotaExceeded = engine.ErrQuotaExceeded
 	ErrCompacted     = engine.ErrCompacted
+	// ErrNotReadOnly is ZooKeeper's NOTREADONLY (-119): a peer in read-only
+	// mode refuses a write or a Sync.
+	ErrNotReadOnly = engine.ErrNotReadOnly
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and
@@ -1130,6 +1165,16 @@ func WithWatchBuffer(n int) WatchOption { return engine.WithWatchBuffer(n) }
 // WithRelativePaths reports a watch's event paths relative to root, as a
 // chroot would.
 func WithRelativePaths(root string) WatchOption { return engine.WithRelativePaths(root) }
+
+// WithReadOnly lets a peer in read-only mode (Config.ReadOnlyMode) serve the
+// session, as ZooKeeper's canBeReadOnly: while its peer is cut off from a
+// quorum the session is in StateConnectedReadOnly, its reads go through
+// (never newer than the peer's state, never older than what the session
+// saw) and its writes and Syncs fail with ErrNotReadOnly. NewSession with
+// it on a peer in read-only mode returns at once with a session of that
+// peer alone, which joins the ensemble with the same id and password when
+// the quorum is back (StateConnected).
+func WithReadOnly() SessionOption { return engine.WithReadOnly() }
 
 // OpenACLUnsafe gives every permission to anyone (ZooKeeper's
 // Ids.OPEN_ACL_UNSAFE). It is the default ACL of Create.

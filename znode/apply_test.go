@@ -318,5 +318,6 @@ func patchNode(t *testing.T, tr *Tree, path string, f func(*node)) {
 	if err := batch.Commit(pebble.NoSync); err != nil {
 		t.Fatal(err)
 	}
+	tr.cache.clear() // written behind the tree's back
 	tr.applied.Store(&m)
 }

@@ -101,7 +101,8 @@ const l0CompactionThreshold = 16
 // a flush in the background, and before it starts the next one it waits
 // for the previous one. So at any moment the last finished flush is at
 // most two intervals behind the applied zxid: a crash replays at most
-// 2*FlushEntries txns (and 2*FlushBytes of batches, plus one txn).
+// 2*FlushEntries txns (and 2*FlushBytes of batches), plus one commit
+// group (group.go).
 type autoFlush struct {
 	mu      sync.Mutex
 	entries int   // txns applied since the last flush started
@@ -134,12 +135,12 @@ func (t *Tree) advanceDurable(zxid int64) {
 	}
 }
 
-// beforeCommit runs before the batch of a txn (n bytes) is committed on
-// top of the applied zxid: if the txns applied since the last flush
-// started fill an interval, it starts a flush of them (up to applied),
-// first waiting for the previous flush if it still runs; then it counts
-// the new batch.
-func (t *Tree) beforeCommit(applied int64, n int) error {
+// beforeCommit runs before the batch of a group of txns (n bytes) is
+// committed on top of the applied zxid: if the txns applied since the last
+// flush started fill an interval, it starts a flush of them (up to
+// applied), first waiting for the previous flush if it still runs; then it
+// counts the new batch.
+func (t *Tree) beforeCommit(applied int64, txns, n int) error {
 	f := &t.auto
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -161,7 +162,7 @@ func (t *Tree) beforeCommit(applied int64, n int) error {
 		f.pending, f.at = flushed, applied
 		f.entries, f.bytes = 0, 0
 	}
-	f.entries++
+	f.entries += txns
 	f.bytes += int64(n)
 	return nil
 }

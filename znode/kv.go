@@ -17,7 +17,8 @@ import (
 
 // reader is a read-only ordered key-value store.
 type reader interface {
-	// get returns the value of key; the slice is owned by the caller.
+	// get returns the value of key. The slice may be shared (with a cache,
+	// an overlay or a view): the caller must not modify it.
 	get(key []byte) ([]byte, bool, error)
 	// scan calls fn for every key with prefix, in ascending order, until fn
 	// returns false. The slices are valid only during the call.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/codec"
 )
 
 // ZooKeeper keeps a node's null data (created or set with data null:
@@ -96,6 +97,31 @@ func TestNullDataTxn(t *testing.T) {
 				if dataKind(op.Data) != dataKind(data) {
 					t.Errorf("%v with %s data decodes with %s data", op.Type, dataKind(data), dataKind(op.Data))
 				}
+			}
+		}
+	}
+}
+
+// TestNullDataTxnFormat1: a log written in format 1 after null data was
+// kept apart (the "nd" flag) still reads with null, empty and other data
+// apart, now that format 2 is written.
+func TestNullDataTxnFormat1(t *testing.T) {
+	for _, data := range [][]byte{nil, {}, []byte("x")} {
+		for _, txn := range []Txn{
+			{Type: TxnCreate, Path: "/a", Data: data, ACL: OpenACLUnsafe()},
+			{Type: TxnSetData, Path: "/a", Data: data, Version: -1},
+		} {
+			w := toWire(&txn)
+			b, err := codec.Append([]byte{txnFormat}, &w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeTxn(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dataKind(got.Data) != dataKind(data) || !bytes.Equal(got.Data, data) {
+				t.Errorf("format 1 %v with %s data decodes with %s data %q", txn.Type, dataKind(data), dataKind(got.Data), got.Data)
 			}
 		}
 	}

@@ -12,17 +12,26 @@ import "bytes"
 
 var quotaTopKey = nodeKey(QuotaPath)
 
-// treeReader reads the tree's Pebble DB, but /zookeeper/quota's node from
-// the cache.
+// treeReader reads the tree's Pebble DB through the tree's value cache
+// (cache.go), and /zookeeper/quota's node from its own cache. The values it
+// returns may be shared with the caches: they must not be modified.
 type treeReader struct{ t *Tree }
 
 func (r treeReader) get(key []byte) ([]byte, bool, error) {
 	if bytes.Equal(key, quotaTopKey) {
 		if v := r.t.quotaTop.Load(); v != nil {
-			return append([]byte(nil), (*v)...), true, nil
+			return *v, true, nil
 		}
 	}
-	return pebbleReader{r.t.db}.get(key)
+	c, hit, commits := r.t.cache.get(key)
+	if hit {
+		return c.val, c.ok, nil
+	}
+	val, ok, err := pebbleReader{r.t.db}.get(key)
+	if err == nil {
+		r.t.cache.fill(key, cachedValue{val: val, ok: ok}, commits)
+	}
+	return val, ok, err
 }
 
 func (r treeReader) scan(prefix []byte, fn func(key, val []byte) bool) error {

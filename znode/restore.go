@@ -85,6 +85,8 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	t.resetAutoFlush()
 	old, oldName := t.db, t.name
 	t.db, t.name = db, name
+	t.cache.clear()
+	t.applying.Store(nil)
 	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)

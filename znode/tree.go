@@ -13,11 +13,17 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// Defaults for Options.
+// Defaults for Options, sized for a library embedded in a host process:
+// three peers in one process hold 100,000 nodes of 1 KiB in about a tenth
+// of the memory three ZooKeeper JVMs take (examples/bench). Larger
+// memtables delay flushes (and make restarts replay more of the log);
+// a larger block cache serves more reads of old nodes from memory.
 const (
 	DefaultMaxDataSize  = 1 << 20
-	DefaultCacheSize    = 64 << 20
-	DefaultMemTableSize = 64 << 20
+	DefaultCacheSize    = 8 << 20
+	DefaultMemTableSize = 4 << 20
+	// DefaultValueCacheSize is the default of Options.ValueCacheSize.
+	DefaultValueCacheSize = 4 << 20
 )
 
 // Options configures a Tree.
@@ -26,7 +32,7 @@ type Options struct {
 	Dir         string       // the tree's directory (Pebble lives below it)
 	MaxDataSize int          // default 1 MiB (1 << 20); must be > 0; the same on every peer
 	Logger      *slog.Logger // optional
-	CacheSize   int64        // Pebble block cache bytes; default 64 MiB (the memtables come on top)
+	CacheSize   int64        // Pebble block cache bytes; default DefaultCacheSize (the memtables come on top)
 	// FlushEntries and FlushBytes bound what a crash loses from the tree
 	// (the log replays it): after FlushEntries txns, or FlushBytes of
 	// Pebble batches, applied since the last flush started, the tree
@@ -35,9 +41,13 @@ type Options struct {
 	// negative FlushEntries leaves flushing to Pebble (a full memtable).
 	FlushEntries int
 	FlushBytes   int64
-	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
-	// with a small memtable and grows it up to this size.
+	// MemTableSize is Pebble's memtable size; default DefaultMemTableSize.
+	// Pebble starts with a small memtable and grows it up to this size.
 	MemTableSize uint64
+	// ValueCacheSize bounds the memory (bytes, approximately) of the cache
+	// of node and session values that Apply and Pending read before
+	// Pebble (cache.go); default DefaultValueCacheSize, negative: no cache.
+	ValueCacheSize int64
 	// EnforceQuota makes Prepare refuse writes past a quota's hard limit
 	// (ZooKeeper's zookeeper.enforceQuota); Apply never refuses, so peers may
 	// differ: the leader's setting decides.
@@ -60,19 +70,21 @@ type Tree struct {
 	// anything else.
 	db     *pebble.DB
 	health *dbHealth // db's flushes
-	cache  *pebble.Cache
+	blocks *pebble.Cache
 	name   string // the Pebble directory in use, below opts.Dir
 
-	applied atomic.Pointer[meta]
-	durable atomic.Int64
-	auto    autoFlush
-	failed  atomic.Pointer[error]
+	applied  atomic.Pointer[meta]
+	applying atomic.Pointer[meta] // a group's state before its commit (group.go)
+	durable  atomic.Int64
+	auto     autoFlush
+	failed   atomic.Pointer[error]
 
 	closeOnce sync.Once
 	closeErr  error
 
 	quota    quotaCounters          // quota_read.go
 	quotaTop atomic.Pointer[[]byte] // quota_cache.go
+	cache    *valueCache            // cache.go
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -93,6 +105,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.ValueCacheSize == 0 {
+		o.ValueCacheSize = DefaultValueCacheSize
 	}
 	if o.FlushEntries == 0 {
 		o.FlushEntries = DefaultFlushEntries
@@ -117,9 +132,9 @@ func Open(opts Options) (*Tree, error) {
 	// Pebble charges its memtables (up to two of them, one flushing) to the
 	// block cache; size the cache so that CacheSize bytes stay for blocks.
 	cacheBytes := opts.CacheSize + 2*int64(opts.MemTableSize)
-	t := &Tree{opts: opts, log: opts.Logger, cache: pebble.NewCache(cacheBytes)}
+	t := &Tree{opts: opts, log: opts.Logger, blocks: pebble.NewCache(cacheBytes), cache: newValueCache(opts.ValueCacheSize)}
 	if err := t.open(); err != nil {
-		t.cache.Unref()
+		t.blocks.Unref()
 		return nil, err
 	}
 	return t, nil
@@ -203,7 +218,7 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 	h = newDBHealth(t.log)
 	o := &pebble.Options{
 		FS:                 t.opts.FS,
-		Cache:              t.cache,
+		Cache:              t.blocks,
 		DisableWAL:         true,
 		MemTableSize:       t.opts.MemTableSize,
 		FormatMajorVersion: pebble.FormatNewest,
@@ -254,7 +269,7 @@ func (t *Tree) close(flush bool) error {
 			err = t.health.flush(t.db)
 		}
 		t.closeErr = errors.Join(err, t.db.Close())
-		t.cache.Unref()
+		t.blocks.Unref()
 	})
 	return t.closeErr
 }
@@ -290,63 +305,16 @@ func (t *Tree) Durable() int64 {
 	return t.durable.Load()
 }
 
-// Apply applies txn at zxid. See the package documentation.
+// Apply applies txn at zxid. See the package documentation. It is a Group
+// of one txn.
 func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
-	if err := t.health.flushErr(); err != nil {
-		// Pebble cannot flush (and retries): refuse writes that would only
-		// pile up in memory.
-		t.fail(fmt.Errorf("znode: flush: %w", err))
+	g := t.Group()
+	res, changes, _, err := g.Apply(zxid, txn)
+	if err == nil {
+		err = g.Commit()
 	}
-	if p := t.failed.Load(); p != nil {
-		return Result{}, nil, fmt.Errorf("%w: %w", ErrFailed, *p)
-	}
-	cur := t.applied.Load()
-	if zxid <= cur.zxid {
-		return Result{}, nil, fmt.Errorf("%w: zxid 0x%x, applied 0x%x", ErrZxidOrder, zxid, cur.zxid)
-	}
-	if txn == nil {
-		return Result{}, nil, errors.New("znode: nil txn")
-	}
-	st := &state{v: newView(treeReader{t}), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
-	res, err := st.exec(txn)
 	if err != nil {
-		return Result{}, nil, t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
-	}
-	next := meta{zxid: zxid, digest: cur.digest, nodes: cur.nodes, sizes: cur.sizes}
-	b := t.db.NewBatch()
-	defer b.Close()
-	var changes []Change
-	if res.Err == nil {
-		for k, w := range st.v.writes {
-			if w.del {
-				err = b.Delete([]byte(k), nil)
-			} else {
-				err = b.Set([]byte(k), w.val, nil)
-			}
-			if err != nil {
-				return Result{}, nil, t.fail(err)
-			}
-		}
-		next.digest += st.v.digest
-		next.nodes += st.v.nodes
-		next.sizes = next.sizes.plus(st.v.sizes)
-		changes = st.changes
-	}
-	if err := b.Set(metaKey, encodeMeta(next), nil); err != nil {
-		return Result{}, nil, t.fail(err)
-	}
-	if err := t.beforeCommit(cur.zxid, b.Len()); err != nil {
 		return Result{}, nil, err
-	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))
-	}
-	if res.Err == nil {
-		t.noteQuotaTop(st.v.writes)
-	}
-	t.applied.Store(&next)
-	if res.Err == nil {
-		t.quota.note(st.quota.notes, false, t.log)
 	}
 	return res, changes, nil
 }

@@ -8,6 +8,7 @@ import (
 )
 
 // Txn encoding, for the log and the wire: one format-version byte, then the
+// txn. Format 2 (txn_binary.go) is written. Format 1, still read, is the
 // txn as a msgpack map with short keys (internal/codec). Zero fields are
 // left out, so an empty Password decodes as nil. The Data of a create or a
 // setData is null (nil) only with the "nd" flag, and otherwise a non-nil
@@ -90,13 +91,9 @@ func fromWire(w *wireTxn) Txn {
 // (null) and empty differ.
 func carriesData(t TxnType) bool { return t == TxnCreate || t == TxnSetData }
 
-// EncodeTxn encodes t for the log and the wire.
+// EncodeTxn encodes t for the log and the wire (format 2).
 func EncodeTxn(t *Txn) ([]byte, error) {
-	if err := validateTxnShape(t); err != nil {
-		return nil, err
-	}
-	w := toWire(t)
-	return codec.Append([]byte{txnFormat}, &w)
+	return AppendTxn(nil, t)
 }
 
 // DecodeTxn decodes a txn. It is safe on untrusted bytes: it fails (with an
@@ -105,14 +102,22 @@ func EncodeTxn(t *Txn) ([]byte, error) {
 // not create, delete, setData or check (or that nest ops). It checks no
 // semantics: Apply does.
 func DecodeTxn(b []byte) (*Txn, error) {
-	if len(b) == 0 || b[0] != txnFormat {
+	var t Txn
+	switch {
+	case len(b) > 0 && b[0] == txnFormatBinary:
+		var err error
+		if t, err = decodeTxnBinary(b[1:]); err != nil {
+			return nil, fmt.Errorf("%w: txn: %w", zkerr.ErrMarshalling, err)
+		}
+	case len(b) > 0 && b[0] == txnFormat:
+		var w wireTxn
+		if err := codec.Unmarshal(b[1:], &w); err != nil {
+			return nil, fmt.Errorf("%w: %w", zkerr.ErrMarshalling, err)
+		}
+		t = fromWire(&w)
+	default:
 		return nil, fmt.Errorf("%w: txn format byte", zkerr.ErrMarshalling)
 	}
-	var w wireTxn
-	if err := codec.Unmarshal(b[1:], &w); err != nil {
-		return nil, fmt.Errorf("%w: %w", zkerr.ErrMarshalling, err)
-	}
-	t := fromWire(&w)
 	if err := validateTxnShape(&t); err != nil {
 		return nil, err
 	}

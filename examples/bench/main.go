@@ -1,211 +1,187 @@
-// Command bench measures zk on this machine and prints every figure beside
-// the disk's own fsync rate measured in the same run, so results from noisy,
-// shared machines can be compared as ratios.
+// Command bench measures zk side by side with Apache ZooKeeper 3.8 (Debian's
+// package, started by the benchmark on 127.0.0.1 with its own zoo.cfg) on
+// this machine, in one run: the same workloads against each, back to back,
+// in interleaved rounds, with the disk's own fsync rate measured in the
+// same rounds. It prints the median of the rounds and zk's figures as
+// ratios of ZooKeeper's, so results from noisy, shared machines compare.
 //
-//	go run ./examples/bench                    # standalone, 1 and 64 sessions
-//	go run ./examples/bench -peers 3           # 3 peers over TCP on 127.0.0.1
-//	go run ./examples/bench -duration 10s -value 1024
+//	go run ./examples/bench                       # everything: 1 and 3 peers, 3 rounds
+//	go run ./examples/bench -peers 3 -rounds 5 -duration 5s
+//	go run ./examples/bench -targets zk -workloads create-64 -peers 1 -rounds 1 \
+//	    -cpuprofile /tmp/cpu.prof -memprofile /tmp/mem.prof
+//
+// Targets:
+//   - zookeeper: Debian's ZooKeeper 3.8 (/usr/share/java/zookeeper.jar, java
+//     on the PATH's /usr/bin), standalone or 3 servers, go-zookeeper clients;
+//   - zk: zk peers in this process, sessions in-process (zk.Session), the
+//     lock workloads with recipes.Mutex;
+//   - zk-wire: zk peers in this process serving ZooKeeper's client protocol
+//     (Config.ClientPort), the same go-zookeeper clients as for ZooKeeper.
+//
+// A 3-peer zk ensemble runs its three peers in this process over TCP on
+// 127.0.0.1; ZooKeeper runs three JVMs. Sessions are spread over the peers
+// (session i on peer i mod n) for every target. The RSS workload loads the
+// nodes over the client protocol into a fresh ensemble: for zk, a child
+// process (this binary) holding all the peers; for ZooKeeper, the JVMs
+// (their RSS summed).
+//
+// With -cpuprofile or -memprofile, every measured window of a zk target is
+// profiled into its own file (the path plus ".<target>-<peers>-<workload>-r<round>";
+// the heap profile twice, ".before" and ".after": compare them with
+// go tool pprof -sample_index=alloc_space -base before after). Each peer's
+// goroutines carry the pprof label peer=p<id> and the clients' client=1, so
+// -tagfocus separates the leader from the followers (the run prints which
+// peer leads).
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"os"
-	"path/filepath"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"time"
-
-	"github.com/embedzk/zk"
 )
 
 var (
-	peers    = flag.Int("peers", 1, "ensemble size: 1 (standalone) or 3/5 peers over TCP on 127.0.0.1")
-	duration = flag.Duration("duration", 3*time.Second, "how long each measurement runs")
-	valueLen = flag.Int("value", 1024, "bytes of data per node")
-	dir      = flag.String("dir", "", "where to store data (default: a temporary directory)")
+	rounds     = flag.Int("rounds", 3, "rounds; each measures every target once, in alternating order")
+	duration   = flag.Duration("duration", 3*time.Second, "how long each throughput or latency measurement runs")
+	warmup     = flag.Duration("warmup", 2*time.Second, "writes from 64 sessions on every fresh ensemble before it is measured (a JVM's JIT, Go's heap)")
+	peersFlag  = flag.String("peers", "1,3", "ensemble sizes to measure (comma-separated: 1, 3)")
+	targetsF   = flag.String("targets", "zookeeper,zk,zk-wire", "what to measure (comma-separated: zookeeper, zk, zk-wire)")
+	workloadsF = flag.String("workloads", strings.Join(workloadNames(), ","), "workloads (comma-separated)")
+	valueLen   = flag.Int("value", 1024, "bytes of data per node")
+	rssNodes   = flag.Int("rss-nodes", 100000, "nodes the RSS workloads hold")
+	dirFlag    = flag.String("dir", "", "where to store data (default: a temporary directory)")
+	jvmFlags   = flag.String("zk-jvm", "", "extra JVM flags for ZooKeeper (default: none, the JVM's defaults, as Debian's zkServer.sh)")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of each measured zk window to this path plus a suffix")
+	memProfile = flag.String("memprofile", "", "write heap profiles around each measured zk window to this path plus a suffix")
+	treeCache  = flag.Int64("zk-tree-cache", 0, "zk's Config.TreeCacheSize (bytes; 0: the default)")
+	treeMem    = flag.Int64("zk-memtable", 0, "zk's Config.TreeMemTableSize (bytes; 0: the default)")
+	valueCache = flag.Int64("zk-value-cache", 0, "zk's Config.TreeValueCacheSize (bytes; 0: the default, negative: none)")
+	childPeers = flag.Int("child", 0, "internal: run as the RSS child holding this many zk peers")
 )
 
 func main() {
 	flag.Parse()
-	if err := run(); err != nil {
+	var err error
+	if *childPeers > 0 {
+		err = runChild(*childPeers, *dirFlag)
+	} else {
+		err = run()
+	}
+	if err != nil {
 		log.Fatal(err)
 	}
 }
 
+// plan is what one run measures.
+type plan struct {
+	peers     []int
+	targets   []string
+	workloads []workload
+	root      string
+}
+
 func run() error {
-	root := *dir
-	if root == "" {
+	p, err := parsePlan()
+	if err != nil {
+		return err
+	}
+	if *dirFlag == "" {
 		d, err := os.MkdirTemp("", "zk-bench-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(d)
-		root = d
+		p.root = d
+	} else {
+		p.root = *dirFlag
 	}
-	fsyncs, err := fsyncRate(root, *duration)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("disk: %.0f fsyncs/s (%d-byte write + fsync)\n", fsyncs, *valueLen)
-	ens, err := start(root, *peers)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, e := range ens {
-			e.Close()
-		}
-	}()
-	value := make([]byte, *valueLen)
-	for _, n := range []int{1, 64} {
-		for _, op := range []string{"create", "set", "get"} {
-			rate, err := measure(ens, n, op, value)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("%-6s sessions=%-3d %9.0f ops/s  %6.2fx the fsync rate\n", op, n, rate, rate/fsyncs)
-		}
-	}
-	return nil
-}
-
-// fsyncRate measures the disk's own rate of small write + fsync.
-func fsyncRate(dir string, d time.Duration) (float64, error) {
-	f, err := os.Create(filepath.Join(dir, "fsync-probe"))
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	buf := make([]byte, *valueLen)
-	n := 0
-	start := time.Now()
-	for time.Since(start) < d {
-		if _, err := f.Write(buf); err != nil {
-			return 0, err
-		}
-		if err := f.Sync(); err != nil {
-			return 0, err
-		}
-		n++
-	}
-	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-// start opens a standalone ensemble, or n peers over TCP.
-func start(root string, n int) ([]*zk.Ensemble, error) {
-	if n == 1 {
-		e, err := zk.NewEnsemble(zk.Config{DataDir: filepath.Join(root, "zk")})
-		if err != nil {
-			return nil, err
-		}
-		return []*zk.Ensemble{e}, waitAll([]*zk.Ensemble{e})
-	}
-	var servers []zk.Server
-	for i := 1; i <= n; i++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		servers = append(servers, zk.Server{ID: int64(i), Host: "127.0.0.1", QuorumPort: port, ElectionPort: port})
-	}
-	var ens []*zk.Ensemble
-	for i := 1; i <= n; i++ {
-		e, err := zk.NewEnsemble(zk.Config{
-			ID: int64(i), DataDir: filepath.Join(root, fmt.Sprint("zk", i)), Servers: servers,
-			PeerSecret: []byte("examples/bench shared secret"),
-		})
-		if err != nil {
-			return ens, err
-		}
-		ens = append(ens, e)
-	}
-	return ens, waitAll(ens)
-}
-
-func waitAll(ens []*zk.Ensemble) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	for _, e := range ens {
-		if err := e.WaitServing(ctx); err != nil {
+	res := newResults()
+	for r := 1; r <= *rounds; r++ {
+		if err := runRound(p, r, res); err != nil {
 			return err
 		}
 	}
+	res.print(os.Stdout, p)
 	return nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+func parsePlan() (plan, error) {
+	var p plan
+	for _, s := range splitList(*peersFlag) {
+		switch s {
+		case "1":
+			p.peers = append(p.peers, 1)
+		case "3":
+			p.peers = append(p.peers, 3)
+		default:
+			return p, fmt.Errorf("-peers: %q is not 1 or 3", s)
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	for _, s := range splitList(*targetsF) {
+		switch s {
+		case targetZooKeeper, targetZK, targetWire:
+			p.targets = append(p.targets, s)
+		default:
+			return p, fmt.Errorf("-targets: unknown target %q", s)
+		}
+	}
+	for _, s := range splitList(*workloadsF) {
+		w, ok := workloadByName(s)
+		if !ok {
+			return p, fmt.Errorf("-workloads: unknown workload %q (have %s)", s, strings.Join(workloadNames(), ", "))
+		}
+		p.workloads = append(p.workloads, w)
+	}
+	if len(p.peers) == 0 || len(p.targets) == 0 || len(p.workloads) == 0 {
+		return p, fmt.Errorf("nothing to measure")
+	}
+	return p, nil
 }
 
-// measure runs op from n sessions (spread over the peers) for the
-// configured duration and returns ops/s.
-func measure(ens []*zk.Ensemble, n int, op string, value []byte) (float64, error) {
-	ctx := context.Background()
-	prefix := fmt.Sprintf("/%s-%d", op, n)
-	sessions := make([]*zk.Session, n)
-	for i := range sessions {
-		s, err := ens[i%len(ens)].NewSession(ctx)
-		if err != nil {
-			return 0, err
-		}
-		defer s.Close(ctx)
-		sessions[i] = s
-	}
-	if _, err := sessions[0].Create(ctx, prefix, nil); err != nil {
-		return 0, err
-	}
-	if op != "create" { // set and get work on 100 existing nodes
-		for i := 0; i < 100; i++ {
-			if _, err := sessions[0].Create(ctx, fmt.Sprintf("%s/n%d", prefix, i), value); err != nil {
-				return 0, err
-			}
-		}
-		for _, s := range sessions {
-			if err := s.Sync(ctx, "/"); err != nil {
-				return 0, err
-			}
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
 		}
 	}
-	var count atomic.Int64
-	var firstErr atomic.Value
-	deadline := time.Now().Add(*duration)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g, s := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; time.Now().Before(deadline); i++ {
-				var err error
-				switch op {
-				case "create":
-					_, err = s.Create(ctx, fmt.Sprintf("%s/g%d-%d", prefix, g, i), value)
-				case "set":
-					_, err = s.Set(ctx, fmt.Sprintf("%s/n%d", prefix, i%100), value, -1)
-				case "get":
-					_, _, err = s.Get(ctx, fmt.Sprintf("%s/n%d", prefix, i%100))
-				}
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				count.Add(1)
+	return out
+}
+
+// runRound measures the disk, then every target at every size. Odd rounds
+// run the targets in the order given, even rounds in reverse, so that no
+// target always runs first (or last) on a machine whose load drifts.
+func runRound(p plan, round int, res *results) error {
+	dir, err := os.MkdirTemp(p.root, fmt.Sprintf("round%d-", round))
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rate, err := fsyncRate(dir, time.Second)
+	if err != nil {
+		return err
+	}
+	res.fsync = append(res.fsync, rate)
+	progress("round %d: disk %.0f fsyncs/s", round, rate)
+	targets := append([]string(nil), p.targets...)
+	if round%2 == 0 {
+		for i, j := 0, len(targets)-1; i < j; i, j = i+1, j-1 {
+			targets[i], targets[j] = targets[j], targets[i]
+		}
+	}
+	for _, n := range p.peers {
+		for _, t := range targets {
+			if err := runTarget(dir, t, n, round, p.workloads, res); err != nil {
+				return fmt.Errorf("%s, %d peers: %w", t, n, err)
 			}
-		}()
+		}
 	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return 0, err
-	}
-	return float64(count.Load()) / time.Since(start).Seconds(), nil
+	return nil
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // Backend is the ZooKeeper service the shell talks to: the embedded peer
-// (embedded.go) or, once zk speaks ZooKeeper's client protocol, a server at
-// host:port (remote.go). It opens sessions; the shell never sees more.
+// (embedded.go) or a server at host:port over ZooKeeper's client protocol
+// (remote.go). It opens sessions; the shell never sees more.
 type Backend interface {
 	// Addr names the service in the prompt ("[zk: ADDR(CONNECTED) 0] ").
 	Addr() string

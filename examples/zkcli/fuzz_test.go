@@ -122,6 +122,7 @@ func (p *fuzzPeer) seedTree(t *testing.T) {
 // line it rejects (a non-zero exit code: bad command, bad arguments, a
 // refused call) must leave the tree exactly as it was.
 func TestRandomLines(t *testing.T) {
+	t.Parallel() // the package's long test: the real ZooKeepers start meanwhile
 	n := *fuzzLines
 	if testing.Short() || raceEnabled {
 		n = min(n, 1500) // CI runs with -race, where a line costs ten times more

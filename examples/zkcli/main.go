@@ -10,9 +10,11 @@
 //	go run ./examples/zkcli < script.txt     # commands from a file, one a line
 //
 // By default it runs a standalone zk peer in this process (the embedded
-// default). -server host:port is for a ZooKeeper server over ZooKeeper's
-// client protocol, which zk does not speak yet: it fails with a clear
-// message. On a terminal it edits lines (arrows, history, Tab completes
+// default). -server host:port[,host:port...] connects instead to a
+// running service over ZooKeeper's client protocol: a zk peer's client
+// port or a real ZooKeeper (remote.go, on examples/internal/zkclient); the
+// session moves to another address of the list when its connection
+// fails. On a terminal it edits lines (arrows, history, Tab completes
 // commands and paths); otherwise it reads plain lines, prints no prompt
 // (as zkCli without JLine), unless -echo asks for zkCli's interactive look.
 //
@@ -59,11 +61,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("zkcli", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.data, "data", "", "data directory of the embedded peer (default: a temporary one, removed at exit)")
-	fs.StringVar(&o.server, "server", "", "host:port of a ZooKeeper server (needs the client protocol: not available yet)")
+	fs.StringVar(&o.server, "server", "", "host:port[,host:port...] of a running ZooKeeper service (a zk peer's client port or a real ZooKeeper) instead of the embedded peer")
 	fs.IntVar(&o.timeout, "timeout", 30000, "session timeout in milliseconds, as zkCli's -timeout")
 	fs.BoolVar(&o.echo, "echo", false, "print the prompt and each command read, as an interactive zkCli shows them")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host:port] [-timeout ms] [-echo] [cmd args]")
+		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host:port[,host:port...]] [-timeout ms] [-echo] [cmd args]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -36,15 +36,10 @@ func TestOneShot(t *testing.T) {
 	}
 }
 
-// TestServerFlag: -server answers clearly that the client protocol is not
-// there yet, and exits 1.
-func TestServerFlag(t *testing.T) {
-	var out, errw bytes.Buffer
-	code := run([]string{"-server", "127.0.0.1:2181", "ls", "/"}, strings.NewReader(""), &out, &errw)
-	if code != 1 || !strings.Contains(errw.String(), "client protocol") {
-		t.Errorf("-server: exit %d, stderr %q", code, errw.String())
-	}
-	if code := run([]string{"-nosuchflag"}, strings.NewReader(""), &out, &errw); code != 2 {
+// TestBadFlag: an unknown flag exits 2.
+func TestBadFlag(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"-nosuchflag"}, strings.NewReader(""), &out, &out); code != 2 {
 		t.Errorf("a bad flag: exit %d, want 2", code)
 	}
 }

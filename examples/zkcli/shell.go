@@ -244,23 +244,32 @@ func (sh *Shell) redo(n string) error {
 }
 
 // connectCmd is zkCli's connect: a new session on the current backend, or
-// on the one host:port names.
+// on the one host:port names. A new backend's session is opened before the
+// current one is closed: when it cannot open, the shell keeps its session.
 func (sh *Shell) connectCmd(args []string) error {
-	if len(args) >= 2 && args[1] != sh.backend.Addr() {
-		if sh.dial == nil {
-			return cliErr("cannot connect to " + args[1] + ": this shell serves only " + sh.backend.Addr())
+	if len(args) < 2 || args[1] == sh.backend.Addr() {
+		if err := sh.Connect(); err != nil {
+			return cliErr("cannot connect to " + sh.backend.Addr() + ": " + err.Error())
 		}
-		b, err := sh.dial(args[1])
-		if err != nil {
-			return cliErr(err.Error())
-		}
-		sh.closeConn()
-		_ = sh.backend.Close() // the old service is left for the new one
-		sh.backend = b
+		return nil
 	}
-	if err := sh.Connect(); err != nil {
-		return cliErr("cannot connect to " + sh.backend.Addr() + ": " + err.Error())
+	if sh.dial == nil {
+		return cliErr("cannot connect to " + args[1] + ": this shell serves only " + sh.backend.Addr())
 	}
+	b, err := sh.dial(args[1])
+	if err != nil {
+		return cliErr(err.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sh.callTimeout)
+	defer cancel()
+	conn, err := b.Open(ctx, sh.sessionTimeout)
+	if err != nil {
+		_ = b.Close() // never used
+		return cliErr("cannot connect to " + args[1] + ": " + err.Error())
+	}
+	sh.closeConn()
+	_ = sh.backend.Close() // the old service is left for the new one
+	sh.backend, sh.conn, sh.authFailed = b, conn, false
 	return nil
 }
 

@@ -6,11 +6,16 @@
 // Unmarshal is meant for untrusted input: it never provisions a collection
 // larger than the input could hold, so a lying length prefix cannot make it
 // allocate. Decoded byte slices never alias the input.
+//
+// Encoders, decoders and encoding buffers are reused (sync.Pool): Marshal
+// returns a slice of exactly the encoded length, allocated once, and a
+// pooled decoder keeps no reference to its last input.
 package codec
 
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/hashicorp/go-msgpack/v2/codec"
 )
@@ -40,35 +45,69 @@ func newHandle() *codec.MsgpackHandle {
 // use by many encoders and decoders.
 var handle = newHandle()
 
+// maxPooledBuf is the largest encoding buffer kept for reuse.
+const maxPooledBuf = 64 << 10
+
+var (
+	encoders = sync.Pool{New: func() any {
+		var b []byte
+		return codec.NewEncoderBytes(&b, handle)
+	}}
+	decoders = sync.Pool{New: func() any { return codec.NewDecoderBytes(none, handle) }}
+	buffers  = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+	none     = []byte{} // a non-nil empty input: ResetBytes ignores nil
+)
+
 // Marshal encodes v.
 func Marshal(v any) ([]byte, error) {
-	var b []byte
-	if err := codec.NewEncoderBytes(&b, handle).Encode(v); err != nil {
-		return nil, fmt.Errorf("codec: encode %T: %w", v, err)
-	}
-	return b, nil
+	return Append(nil, v)
 }
 
-// Append encodes v onto the end of dst and returns the extended slice.
+// Append encodes v onto the end of dst and returns the extended slice
+// (dst itself on error).
 func Append(dst []byte, v any) ([]byte, error) {
-	b, err := Marshal(v)
-	if err != nil {
-		return dst, err
+	bp := buffers.Get().(*[]byte)
+	buf := (*bp)[:0]
+	e := encoders.Get().(*codec.Encoder)
+	e.ResetBytes(&buf)
+	err := e.Encode(v)
+	e.ResetBytes(&none) // keep no reference to buf in the pool
+	encoders.Put(e)
+	if err == nil {
+		if dst == nil {
+			dst = make([]byte, 0, len(buf))
+		}
+		dst = append(dst, buf...)
 	}
-	return append(dst, b...), nil
+	if cap(buf) <= maxPooledBuf {
+		*bp = buf[:0]
+		buffers.Put(bp)
+	}
+	if err != nil {
+		return dst, fmt.Errorf("codec: encode %T: %w", v, err)
+	}
+	return dst, nil
 }
 
 // Unmarshal decodes b into v, which must be a pointer. Trailing bytes after
 // one value are an error.
 func Unmarshal(b []byte, v any) (err error) {
+	if b == nil {
+		b = none
+	}
+	d := decoders.Get().(*codec.Decoder)
 	defer func() {
 		// The decoder reports most problems as errors, but be safe against a
-		// panic on hostile input: a peer must never crash on a bad frame.
+		// panic on hostile input: a peer must never crash on a bad frame. A
+		// decoder that panicked is not reused.
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrDecode, r)
+			return
 		}
+		d.ResetBytes(none) // keep no reference to b in the pool
+		decoders.Put(d)
 	}()
-	d := codec.NewDecoderBytes(b, handle)
+	d.ResetBytes(b)
 	if err := d.Decode(v); err != nil {
 		return fmt.Errorf("%w: %T: %v", ErrDecode, v, err)
 	}

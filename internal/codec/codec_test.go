@@ -124,3 +124,57 @@ func BenchmarkCopyBlob(b *testing.B) {
 		_ = append([]byte(nil), buf...)
 	}
 }
+
+// TestReuse: the pooled encoders, decoders and buffers carry nothing from
+// one call to the next: an encoding stays valid after later ones, a failed
+// decode leaves no state behind, an empty or nil input is refused, and
+// concurrent calls agree (run with -race).
+func TestReuse(t *testing.T) {
+	a, _ := Marshal(sample{A: 1, C: make([]byte, 10000)})
+	b, _ := Marshal(sample{A: 2, B: "b"})
+	var out sample
+	if err := Unmarshal(a, &out); err != nil || out.A != 1 || len(out.C) != 10000 {
+		t.Fatalf("first encoding after a second one: %+v, %v", out.A, err)
+	}
+	if cap(b) != len(b) {
+		t.Fatalf("Marshal returned %d bytes in a buffer of %d", len(b), cap(b))
+	}
+	if err := Unmarshal([]byte{0xc1}, &out); !errors.Is(err, ErrDecode) {
+		t.Fatalf("bad input: %v", err)
+	}
+	for _, in := range [][]byte{nil, {}} {
+		if err := Unmarshal(in, &out); !errors.Is(err, ErrDecode) {
+			t.Fatalf("Unmarshal(%v) = %v, want ErrDecode", in, err)
+		}
+	}
+	var out2 sample
+	if err := Unmarshal(b, &out2); err != nil || out2.A != 2 || out2.B != "b" {
+		t.Fatalf("after failures: %+v, %v", out2, err)
+	}
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			for i := range 200 {
+				in := sample{A: int64(g*1000 + i), C: make([]byte, i*50)}
+				enc, err := Marshal(in)
+				var got sample
+				if err == nil {
+					err = Unmarshal(enc, &got)
+				}
+				if err == nil && (got.A != in.A || len(got.C) != len(in.C)) {
+					err = errors.New("concurrent round trip differs")
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -20,6 +20,10 @@ type completion struct {
 // tree. Under the apply lock it applies each entry, checks the leader's
 // digest, and queues the watch events; only then are the callers answered,
 // so a session sees an event before it sees the change in any later read.
+// The entries of one call are one znode.Group: one Pebble batch, committed
+// before the apply lock is released (so no read sees a part of it); what
+// the group applied before an error is committed too, as it was when each
+// entry was committed alone.
 func (p *peer) apply(ents []zab.Entry) error {
 	if len(ents) == 0 {
 		return nil
@@ -27,14 +31,25 @@ func (p *peer) apply(ents []zab.Entry) error {
 	var done []completion
 	var err error
 	p.e.applyMu.Lock()
+	g := p.e.tree.Group()
+	p.e.live.group = g
 	for _, ent := range ents {
 		var c *completion
-		if c, err = p.applyOne(ent); err != nil {
+		if c, err = p.applyOne(g, ent); err != nil {
 			break
 		}
 		if c != nil {
 			done = append(done, *c)
 		}
+	}
+	cerr := g.Commit()
+	p.e.live.group = nil
+	if err == nil && cerr != nil {
+		err = fmt.Errorf("zk: applying up to %#x: %w", ents[len(ents)-1].Zxid, cerr)
+		for _, c := range done {
+			c.r.fail(err) // nothing of the group is in the tree
+		}
+		done = nil
 	}
 	p.e.applyMu.Unlock()
 	if p.leading() {
@@ -55,9 +70,9 @@ func (p *peer) apply(ents []zab.Entry) error {
 	return nil
 }
 
-// applyOne applies one entry; the caller holds the apply lock.
-func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
-	if have, _ := p.e.tree.Applied(); ent.Zxid <= have {
+// applyOne applies one entry in g; the caller holds the apply lock.
+func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
+	if have, _ := g.Applied(); ent.Zxid <= have {
 		return nil, nil // already in the tree (replay after a restart)
 	}
 	en, ok := p.proposed[ent.Zxid]
@@ -75,7 +90,7 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 		// failure, and the answer is the recorded result.
 		txn = noopFor(en.Txn)
 	}
-	res, changes, err := p.e.tree.Apply(ent.Zxid, txn)
+	res, changes, digest, err := g.Apply(ent.Zxid, txn)
 	if err != nil {
 		return nil, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
@@ -86,7 +101,7 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 		}
 		res = fromWire(m.Result)
 	}
-	if _, digest := p.e.tree.Applied(); en.Digest != 0 && digest != en.Digest {
+	if en.Digest != 0 && digest != en.Digest {
 		if err := p.digestMismatch(ent.Zxid, en, digest); err != nil {
 			return nil, err
 		}
@@ -95,7 +110,7 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 		return nil, err
 	}
 	p.e.watches.Trigger(changes, p.mayRead)
-	p.e.journal.add(ent.Zxid, changes, p.e.tree)
+	p.e.journal.add(ent.Zxid, changes, &p.e.live)
 	p.sessionEffects(en, res)
 	if en.Origin != p.cfg.ID {
 		return nil, nil

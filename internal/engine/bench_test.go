@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/wal"
 )
 
 // The benchmarks run a standalone ensemble on the real disk (a temporary
@@ -59,7 +61,8 @@ func startBench(b *testing.B, cfg Config) *Ensemble {
 }
 
 // runSessions runs b.N operations spread over n sessions, each on its own
-// goroutine, and reports ops/s.
+// goroutine, and reports ops/s and the log records per fsync (the group
+// commit's batch).
 func runSessions(b *testing.B, e *Ensemble, n int, op func(ctx context.Context, s *Session, i int64) error) {
 	sessions := make([]*Session, n)
 	for i := range sessions {
@@ -69,7 +72,16 @@ func runSessions(b *testing.B, e *Ensemble, n int, op func(ctx context.Context, 
 		}
 		sessions[i] = s
 	}
+	before := e.wal.Stats()
 	runOn(b, sessions, op)
+	reportBatch(b, before, e.wal.Stats())
+}
+
+// reportBatch reports the log records per fsync between two stats.
+func reportBatch(b *testing.B, before, after wal.Stats) {
+	if syncs := after.Syncs - before.Syncs; syncs > 0 {
+		b.ReportMetric(float64(after.Records-before.Records)/float64(syncs), "records/fsync")
+	}
 }
 
 func BenchmarkStandalone(b *testing.B) {
@@ -100,7 +112,8 @@ func BenchmarkStandalone(b *testing.B) {
 	}
 }
 
-// seedNodes creates /n0../n(count-1) with 1 KiB values, 1000 per multi.
+// seedNodes creates /n0../n(count-1) with 1 KiB values, in multis that
+// stay under the default request limit (jute.maxbuffer, 1 MiB).
 func seedNodes(b *testing.B, e *Ensemble, count int) {
 	b.Helper()
 	ctx := context.Background()
@@ -108,9 +121,10 @@ func seedNodes(b *testing.B, e *Ensemble, count int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for start := 0; start < count; start += 1000 {
+	const perMulti = 500
+	for start := 0; start < count; start += perMulti {
 		var ops []Op
-		for i := start; i < min(count, start+1000); i++ {
+		for i := start; i < min(count, start+perMulti); i++ {
 			ops = append(ops, CreateOp(fmt.Sprintf("/n%d", i), benchValue))
 		}
 		if _, err := s.Multi(ctx, ops...); err != nil {

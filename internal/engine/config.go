@@ -205,6 +205,22 @@ type Config struct {
 	// leader's setting decides: followers never check.
 	EnforceQuota bool
 
+	// Memory: what the tree (stored in Pebble) holds in RAM besides what the
+	// sessions and watches hold. Zero means the default; see memory.go.
+
+	// TreeCacheSize is the bytes of Pebble's block cache, the tree's most
+	// recently read table blocks (default znode.DefaultCacheSize).
+	TreeCacheSize int64
+	// TreeMemTableSize is the size of Pebble's memtable, where the latest
+	// writes wait for their flush to a table: up to two are held while one
+	// flushes (default znode.DefaultMemTableSize).
+	TreeMemTableSize int64
+	// TreeValueCacheSize bounds the cache of node values that the leader's
+	// pipeline and the apply read before Pebble: a create's parent, a
+	// setData's node, the session of an ephemeral (default
+	// znode.DefaultValueCacheSize; negative: no cache).
+	TreeValueCacheSize int64
+
 	// Observability: logs go to Logger (above), status to Ensemble.Status.
 
 	// Registerer, if set, receives this peer's Prometheus metrics, named as
@@ -223,6 +239,14 @@ type Config struct {
 	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
 	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
 	MetricsHTTPAddress string
+	// ReadOnlyMode lets this peer, cut off from a quorum, keep serving
+	// reads to the sessions that allow it (WithReadOnly), as ZooKeeper's
+	// readonlymode.enabled (a zoo.cfg key here): writes are refused with
+	// ErrNotReadOnly and such sessions report StateConnectedReadOnly until
+	// the quorum is back. Off by default, as in ZooKeeper. See the package
+	// documentation of internal/engine (readonly.go) for what a read-only
+	// read guarantees.
+	ReadOnlyMode bool
 
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
@@ -378,6 +402,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.validateClientPort(); err != nil {
+		return err
+	}
+	if err := c.validateMemory(); err != nil {
 		return err
 	}
 	return c.validateServers()

@@ -55,6 +55,9 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		{"no auth", Config{DataDir: "d", ID: 1, Servers: three}, "PeerSecret"},
 		{"bad port", Config{DataDir: "d", ID: 1, PeerSecret: secret, Servers: []Server{{ID: 1, Host: "h", QuorumPort: 70000}}}, "Servers[0]"},
 		{"short secret", Config{DataDir: "d", ID: 1, PeerSecret: []byte("short"), Servers: three}, "PeerSecret"},
+		{"negative block cache", Config{DataDir: "d", TreeCacheSize: -1}, "TreeCacheSize"},
+		{"negative memtable", Config{DataDir: "d", TreeMemTableSize: -1}, "TreeMemTableSize"},
+		{"tiny memtable", Config{DataDir: "d", TreeMemTableSize: 4096}, "TreeMemTableSize"},
 	}
 	for _, tc := range cases {
 		err := tc.cfg.Validate()

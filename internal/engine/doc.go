@@ -39,4 +39,61 @@
 // the mispredicted entries of that epoch: the log is the truth and Apply
 // is deterministic, so the digest is only a prediction. digest.go states
 // the rule and why it still stops a peer that really diverged.
+//
+// # Read-only mode
+//
+// With Config.ReadOnlyMode (zoo.cfg readonlymode.enabled, off by default as
+// in ZooKeeper), a peer whose ZAB core has been LOOKING for ZooKeeper's
+// grace period, max(2s, TickTime), serves read-only (readonly.go): its
+// Status().Mode is ModeReadOnly; the sessions attached to it that allow it
+// (WithReadOnly, the connect's readOnly flag on the client port) move to
+// StateConnectedReadOnly and read its tree; their writes, Syncs and the
+// Close of a session of the ensemble fail with ErrNotReadOnly (ZooKeeper's
+// NOTREADONLY); other sessions stay StateDisconnected. The mode ends as soon
+// as the core leaves LOOKING, before anything of the Ready that starts the
+// sync with a new leader is persisted or applied (peer.roGuard, first thing
+// of every Ready), because that sync may install a snapshot over the tree;
+// ZooKeeper too stops its read-only server when its election ends. Those
+// sessions are then StateDisconnected until the peer serves again.
+//
+// What a read-only read returns. The tree holds only committed entries, and
+// a read holds the apply lock's read side, so it returns the state the
+// ensemble committed at exactly the peer's applied zxid, never newer; no
+// entry is applied while LOOKING. It is never older than what its session
+// has seen: a session records the newest zxid it saw (the tree its reads
+// read, its writes, a wire client's lastZxidSeen) and a read of an older
+// tree fails with ErrNotServing; a wire connect whose lastZxidSeen is ahead
+// of the tree is refused. A peer without a leader proposes, logs and
+// applies nothing, so nothing is written, and no session is created or
+// expired in the ensemble by it.
+//
+// Sessions made read-only. ZooKeeper's read-only server gives a new session
+// a local id (only with localSessionsEnabled; without, it refuses it), and
+// the Java client, not having seen a read-write server yet, later connects
+// to one with session id 0: a new session with a new id. A zk session is a
+// handle its host holds, so zk keeps the handle and the id: NewSession with
+// WithReadOnly on a peer in read-only mode returns at once a local session,
+// whose id and password come from this peer's generator (the id's high
+// byte is this peer's id: no other peer hands it out) and of which nothing
+// is proposed, in StateConnectedReadOnly. When the peer serves again it
+// proposes the session's CreateSession with that id and password
+// (roUpgrade, tried again at later ticks until it commits; a CreateSession
+// of an existing session changes nothing) and the handle moves to
+// StateConnected once it is committed, as ZooKeeper upgrades a local
+// session to a global one under the same id; until then its calls fail
+// with ErrNotServing. Closing a local session ends it here. On the client
+// port ZooKeeper's rules hold: a peer in read-only mode refuses a connect
+// that is not readOnly or that renews a session (ZooKeeper 3.8 refuses to
+// renew a global session there), and a connection whose session leaves the
+// state its connect announced is closed, as ZooKeeper closes every
+// connection when its read-only server starts or stops; clients reconnect
+// (kazoo and the Java client look for a read-write peer with isro), and a
+// wire session made read-only is dropped with its connection.
+//
+// Differences from ZooKeeper: a session attached here when the quorum is
+// lost keeps its handle, and if it allows it is served read-only
+// (ZooKeeper's client reconnects and the read-only server refuses to renew
+// its session); the cut-off peer cannot keep it alive, so the ensemble may
+// expire it meanwhile, and it learns so when the quorum is back
+// (StateExpired). Local sessions need no localSessionsEnabled.
 package engine

@@ -21,6 +21,7 @@ type Ensemble struct {
 	cfg     Config
 	wal     *wal.Log
 	tree    *znode.Tree
+	live    liveTree // the tree as the transaction being applied left it
 	watches *watch.Manager
 	strict  strictWatches       // gapless watches, ended if the tree jumps
 	journal journal             // recent changes, for resuming watches
@@ -57,6 +58,7 @@ type Ensemble struct {
 
 	remote remoteState // the client protocol's state (remote.go)
 	obs    observer    // status details and metrics (status.go, metrics.go)
+	ro     roState     // read-only mode (readonly.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
@@ -122,15 +124,13 @@ func (e *Ensemble) openStorage() error {
 	if err != nil {
 		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)
 	}
-	t, err := znode.Open(znode.Options{
-		FS: c.FS, Dir: c.DataDir + "/tree", MaxDataSize: MaxJuteMaxBuffer, Logger: c.Logger,
-		EnforceQuota: c.EnforceQuota,
-	})
+	t, err := znode.Open(c.treeOptions())
 	if err != nil {
 		l.Close()
 		return fmt.Errorf("zk: opening the tree in %s: %w", c.DataDir, err)
 	}
 	e.wal, e.tree = l, t
+	e.live.tree = t
 	if err := e.recover(); err != nil {
 		e.closeStorage()
 		return err

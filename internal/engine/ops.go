@@ -384,6 +384,9 @@ func (s *Session) Sync(ctx context.Context, path string) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	if err := s.roWritable(ctx); err != nil { // ZooKeeper's read-only server refuses sync too
+		return err
+	}
 	err := s.ordered(ctx, func() error { return s.e.syncBarrier(ctx) })
 	if err != nil {
 		return opError("sync", path, err)

@@ -51,6 +51,7 @@ type peer struct {
 	reapPace reaper                // leader: paces container/TTL deletes
 	digests  digestRecords         // recorded digest mismatches (digest.go)
 	log      peerLog               // what was logged and measured (logging.go)
+	ro       roPeer                // read-only mode (readonly.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -262,6 +263,7 @@ func (p *peer) tick() {
 	if p.ticks%TicksPerTickTime == 0 {
 		p.sessionTick()
 	}
+	p.roTick()
 }
 
 // handleRequest takes one request from a client goroutine.
@@ -329,6 +331,9 @@ func (p *peer) status() Status {
 		st.Mode = ModeObserving
 	default:
 		st.Mode = ModeLooking
+	}
+	if p.e.ro.active.Load() {
+		st.Mode = ModeReadOnly
 	}
 	if p.failed() {
 		st.Mode, st.Serving = ModeFailed, false

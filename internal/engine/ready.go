@@ -16,6 +16,7 @@ func (p *peer) flush() {
 	defer p.noteFailure()
 	for !p.failed() && p.node.HasReady() {
 		rd := p.node.Ready()
+		p.roGuard() // before anything of this Ready changes the tree
 		p.send(rd.Send)
 		if p.cfg.TestHooks.Breaks(hooks.AckBeforePersist) {
 			p.send(rd.SendAfterPersist) // a deliberately broken build, for tests
@@ -232,6 +233,7 @@ func (p *peer) startServing() {
 	for _, id := range p.e.localSessionIDs() {
 		_, ok, err := p.e.tree.Session(id)
 		switch {
+		case p.roLocal(id): // made read-only: roUpgrade makes it global
 		case err != nil:
 			p.cfg.Logger.Warn("zk: reading a session", "id", id, "err", err)
 		case !ok:
@@ -240,6 +242,7 @@ func (p *peer) startServing() {
 			p.e.localSession(id).setState(StateConnected)
 		}
 	}
+	p.roUpgrade()
 }
 
 // stopServing: the peer lost its quorum (or failed). Requests in flight may

@@ -141,6 +141,9 @@ func (s *Session) startWrite(ctx context.Context, txn *znode.Txn) (*request, uin
 	if err := s.usable(); err != nil {
 		return nil, 0, err
 	}
+	if err := s.roWritable(ctx); err != nil {
+		return nil, 0, err
+	}
 	txn.Session = s.id
 	r := newRequest(reqWrite, txn)
 	r.ids, r.super = s.identities()

@@ -34,6 +34,9 @@ type request struct {
 	ids   []znode.Identity // the calling session's identities, for ACL checks
 	super bool             // the calling session authenticated as the super user
 	done  chan reply       // capacity 1: the loop never blocks on it
+	// then, if set, takes the reply instead of done: a request the loop
+	// made for itself (readonly.go), answered on the loop.
+	then func(reply)
 
 	// Set by the loop.
 	id   uint64 // key in the loop's inflight map
@@ -62,13 +65,17 @@ func newRequest(kind reqKind, txn *znode.Txn) *request {
 
 // answer delivers r's reply; a request is answered once.
 func (r *request) answer(rep reply) {
+	if r.then != nil {
+		r.then(rep)
+		return
+	}
+	if r.inLoop != nil {
+		r.inLoop.Add(-1) // before the reply: a caller that got it sees the count without it
+	}
 	select {
 	case r.done <- rep:
 	default:
 		panic("zk: request answered twice")
-	}
-	if r.inLoop != nil {
-		r.inLoop.Add(-1)
 	}
 }
 

@@ -36,6 +36,8 @@ type Session struct {
 	closing atomic.Bool   // Close was called: the CloseSession is ours
 	states  chan SessionState
 	stateMu sync.Mutex // serializes state changes and the states channel
+
+	ro sessionRO // read-only mode (readonly_session.go)
 }
 
 // SessionOption configures NewSession.
@@ -45,6 +47,7 @@ type sessionOpts struct {
 	timeout     time.Duration
 	clientAddr  string // the normalized ip identity, or ""
 	connCounted bool   // a client port session: MaxClientCnxns counted its connection
+	readOnly    bool   // WithReadOnly
 	err         error  // a bad option, reported by NewSession and Reattach
 }
 
@@ -89,6 +92,7 @@ func newSessionHandle(e *Ensemble, id int64, password []byte, timeout time.Durat
 		s.ids = append(s.ids, znode.Identity{Scheme: "ip", ID: o.clientAddr})
 	}
 	s.state.Store(uint32(StateConnected))
+	s.ro.allow = o.readOnly
 	return s
 }
 
@@ -153,7 +157,7 @@ func (s *Session) usable() error {
 	case StateClosed:
 		return zkerr.ErrClosed
 	}
-	return s.e.errIfDown()
+	return s.roUsable(s.e.errIfDown())
 }
 
 // identities returns the session's authenticated identities.
@@ -289,7 +293,7 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 		if s.e.closed.Load() {
 			return zkerr.ErrClosed // the tree may be closing
 		}
-		return fn()
+		return s.roRead(fn)
 	})
 }
 
@@ -304,6 +308,9 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 		return znode.Result{}, err
 	}
 	if err := s.usable(); err != nil {
+		return znode.Result{}, err
+	}
+	if err := s.roWritable(ctx); err != nil {
 		return znode.Result{}, err
 	}
 	txn.Session = s.id
@@ -339,6 +346,7 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 	case rep.err != nil:
 		return znode.Result{}, rep.err
 	}
+	s.ro.see(rep.zxid)
 	return rep.res, nil
 }
 
@@ -353,6 +361,9 @@ func (s *Session) Close(ctx context.Context) error {
 		return nil
 	case StateExpired:
 		return zkerr.ErrSessionExpired
+	}
+	if s.ro.local.Load() {
+		return s.roClose(ctx)
 	}
 	s.closing.Store(true)
 	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnCloseSession})

@@ -54,24 +54,28 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 		return nil, err
 	}
 	e.attachReserved(s, addr)
+	s.roSettle()
 	return s, nil
+}
+
+// negotiateTimeout brings a requested session timeout into
+// [MinSessionTimeout, MaxSessionTimeout].
+func (e *Ensemble) negotiateTimeout(d time.Duration) time.Duration {
+	return time.Duration(session.NegotiateTimeout(int32(d.Milliseconds()),
+		int32(e.cfg.MinSessionTimeout.Milliseconds()), int32(e.cfg.MaxSessionTimeout.Milliseconds()))) * time.Millisecond
 }
 
 // newSession commits a new session; the caller holds a slot for it.
 func (e *Ensemble) newSession(ctx context.Context, o sessionOpts) (*Session, error) {
-	if err := e.WaitServing(ctx); err != nil {
-		return nil, err
+	if s, done, err := e.roNewSession(ctx, o); done { // waits until the peer serves
+		return s, err
 	}
 	id, pw, err := e.ids.next()
 	if err != nil {
 		return nil, err
 	}
-	timeout := time.Duration(session.NegotiateTimeout(
-		int32(o.timeout.Milliseconds()),
-		int32(e.cfg.MinSessionTimeout.Milliseconds()),
-		int32(e.cfg.MaxSessionTimeout.Milliseconds()))) * time.Millisecond
-	s := newSessionHandle(e, id, pw, timeout, o)
-	txn := &znode.Txn{Type: znode.TxnCreateSession, Timeout: int32(timeout.Milliseconds()), Password: pw}
+	s := newSessionHandle(e, id, pw, e.negotiateTimeout(o.timeout), o)
+	txn := &znode.Txn{Type: znode.TxnCreateSession, Timeout: int32(s.timeout.Milliseconds()), Password: pw}
 	res, err := s.write(ctx, txn)
 	if err == nil {
 		err = res.Err // refused before it was proposed (no quorum, say)

@@ -7,7 +7,9 @@ import "github.com/embedzk/zk/internal/hooks"
 // is not part of the public API.
 type inspector struct{ e *Ensemble }
 
-func (v inspector) Applied() (int64, uint64) { return v.e.tree.Applied() }
+// Applied includes the entries of the apply's group not committed yet, so
+// that at BeforeWatchTrigger it describes the entry just applied.
+func (v inspector) Applied() (int64, uint64) { return v.e.tree.Applying() }
 
 func (v inspector) LogBase() int64 { return v.e.wal.Base() }
 

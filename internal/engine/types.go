@@ -106,6 +106,10 @@ const (
 	ModeObserving
 	ModeFailed
 	ModeClosed
+	// ModeReadOnly: cut off from a quorum, the peer serves reads to the
+	// sessions that allow it (Config.ReadOnlyMode); ZooKeeper's srvr says
+	// "Mode: read-only".
+	ModeReadOnly
 )
 
 func (m Mode) String() string {
@@ -124,6 +128,8 @@ func (m Mode) String() string {
 		return "failed"
 	case ModeClosed:
 		return "closed"
+	case ModeReadOnly:
+		return "read-only"
 	}
 	return "unknown"
 }
@@ -170,6 +176,11 @@ const (
 	// StateClosed: the session was closed (or its Ensemble closed); calls
 	// fail with ErrClosed. Terminal.
 	StateClosed
+	// StateConnectedReadOnly: the session's peer is in read-only mode
+	// (Config.ReadOnlyMode, and the session allows it: WithReadOnly);
+	// reads go through, writes and Sync fail with ErrNotReadOnly.
+	// ZooKeeper's ConnectedReadOnly.
+	StateConnectedReadOnly
 )
 
 func (s SessionState) String() string {
@@ -182,6 +193,8 @@ func (s SessionState) String() string {
 		return "expired"
 	case StateClosed:
 		return "closed"
+	case StateConnectedReadOnly:
+		return "connected-read-only"
 	}
 	return "unknown"
 }

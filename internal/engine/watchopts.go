@@ -173,7 +173,7 @@ func (s *Session) register(ctx context.Context, path string, kind watch.Kind, o 
 		var sink watch.Sink = q
 		var st *strictSink
 		if o.data {
-			sink = &dataSink{inner: q, tree: s.e.tree}
+			sink = &dataSink{inner: q, tree: &s.e.live}
 		}
 		if o.strict() {
 			st = &strictSink{inner: sink, set: &s.e.strict}

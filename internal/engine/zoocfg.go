@@ -146,6 +146,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 	if known, err := c.setQuotaZooKey(key, value); known {
 		return true, err
 	}
+	if known, err := c.setReadOnlyZooKey(key, value); known {
+		return true, err
+	}
 	switch key {
 	case "tickTime":
 		return true, setMillis(&c.TickTime, value)

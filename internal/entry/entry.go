@@ -43,23 +43,24 @@ const (
 	maxFailure = 1 << 20
 )
 
-// Encode encodes e.
+// Encode encodes e. The txn is written straight into the entry's buffer
+// (znode.AppendTxn), which is allocated once.
 func Encode(e Entry) ([]byte, error) {
-	txn, err := znode.EncodeTxn(e.Txn)
-	if err != nil {
-		return nil, err
-	}
 	if len(e.Failure) > maxFailure {
 		return nil, fmt.Errorf("%w: failure of %d bytes", ErrMalformed, len(e.Failure))
 	}
-	b := make([]byte, headerSize, headerSize+binary.MaxVarintLen32+len(e.Failure)+len(txn))
-	b[0] = version
-	binary.BigEndian.PutUint64(b[1:], e.Digest)
-	binary.BigEndian.PutUint64(b[9:], uint64(e.Origin))
-	binary.BigEndian.PutUint64(b[17:], e.ReqID)
-	b = binary.AppendUvarint(b, uint64(len(e.Failure)))
-	b = append(b, e.Failure...)
-	return append(b, txn...), nil
+	head := make([]byte, headerSize, headerSize+binary.MaxVarintLen32+len(e.Failure))
+	head[0] = version
+	binary.BigEndian.PutUint64(head[1:], e.Digest)
+	binary.BigEndian.PutUint64(head[9:], uint64(e.Origin))
+	binary.BigEndian.PutUint64(head[17:], e.ReqID)
+	head = binary.AppendUvarint(head, uint64(len(e.Failure)))
+	head = append(head, e.Failure...)
+	b, err := znode.AppendTxn(head, e.Txn)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Decode decodes b; it is safe on untrusted bytes.

@@ -76,6 +76,16 @@ const (
 	// are prepared against a stale tree and every peer fail-stops on a
 	// digest mismatch. Tests use it to show that a restart recovers.
 	ResetOnRefusal
+	// ReadOnlyThroughSync keeps read-only mode on until the peer serves
+	// again, through the sync with a new leader, instead of ending it when
+	// the election ends: read-only reads may then see a tree a snapshot is
+	// replacing, and the peer logs and applies while it says read-only.
+	ReadOnlyThroughSync
+	// ReadOnlyQueuesWrites lets a session served read-only send its writes
+	// and Syncs on instead of refusing them with NOTREADONLY: they wait
+	// for a leader and may commit once the peer serves again, after the
+	// client was told nothing of the mode.
+	ReadOnlyQueuesWrites
 )
 
 // Breaks reports whether h turns on the wrong behaviour b.

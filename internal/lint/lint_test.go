@@ -27,6 +27,9 @@ var allowed = map[string][]string{
 	"watch":         {"znode", "internal/"},
 	"session":       {"internal/"},
 	"wal":           {"internal/"},
+	// The examples' ZooKeeper client speaks the client protocol with the
+	// server's own jute records.
+	"examples/internal/zkclient": {".", "internal/jute", "internal/zkerr"},
 }
 
 // internalAllowed applies to packages below internal/: they may import the

@@ -132,7 +132,8 @@ func (k badKind) accepts(err error) bool {
 // under faults (its peer lost its quorum, crashed, or the client gave up).
 func sentCallEnded(err error) bool {
 	return errors.Is(err, zk.ErrConnectionLoss) || errors.Is(err, zk.ErrClosed) ||
-		errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, context.Canceled)
+		errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, zk.ErrNotReadOnly) // a read-only peer refuses it before it leaves
 }
 
 // execBad makes the bad call, on the call's goroutine.

@@ -13,12 +13,17 @@ import (
 // resets the leader's pending view), the workload's oversized requests,
 // sent among good writes, make the peers stop on a digest mismatch, and
 // the run fails. About a quarter of the seeds show it within 300 ticks;
-// the test takes the first seed that does (the workload changes as the
-// simulation grows, so no one seed is pinned) and requires that the same
+// the test takes the first seed that does, trying first the seeds that
+// showed it last (13, 20, 24), then 1..40 (the workload changes as the
+// simulation grows, so no one seed is pinned), and requires that the same
 // run on the fixed build passes.
 func TestBadInputCatchesIssue9(t *testing.T) {
 	const maxSeeds = 40
-	for seed := uint64(1); seed <= maxSeeds; seed++ {
+	seeds := []uint64{13, 20, 24}
+	for s := uint64(1); s <= maxSeeds; s++ {
+		seeds = append(seeds, s)
+	}
+	for _, seed := range seeds {
 		var trace failLines
 		opts := Options{Seed: seed, Ticks: 300, NoFaults: true, Broken: hooks.ResetOnRefusal, Trace: &trace}
 		res := Run(opts)

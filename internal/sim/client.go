@@ -72,6 +72,9 @@ func (c *client) step() {
 		}
 		return
 	}
+	if c.roAbandoned() {
+		return
+	}
 	op := c.pick()
 	if op != nil {
 		c.start(op)
@@ -88,7 +91,7 @@ func (c *client) dropSession() {
 // new one.
 func (c *client) connect() {
 	w := c.w
-	ps := w.servingPeers()
+	ps := c.connectable()
 	if len(ps) == 0 {
 		c.nextTry = w.now + 5
 		return

@@ -66,6 +66,16 @@
 // its session had seen, every watch fired exactly for the change it was
 // owed and in zxid order, and no ephemeral outlives its session.
 //
+// Read-only mode (readonly.go) runs in one faulted seed in three (or as
+// Options.ReadOnly says), with partitions enabled and a third of the
+// clients allowing read-only service: a peer in read-only mode changes
+// neither its tree nor its log; a read it serves returns a state the
+// committed history had, no newer than the peer's applied zxid and no
+// older than what the session had seen; its writes and Syncs fail with
+// NOTREADONLY; after healing every peer serves normally and every local
+// session still held has joined the ensemble (readonly_test.go makes
+// these checks fail too).
+//
 // Each check has a test that makes it fail (checks_test.go): a Sabotage
 // breaks, on purpose, what the code relies on (a disk that lies about
 // fsync, a proposal altered on its way, a dropped TRUNC or CloseSession)
@@ -81,11 +91,12 @@
 //	go test ./internal/sim -run 'TestSim$' -args -seeds=500 -seed=1000 -duration=10m
 //	go test ./internal/sim -run 'TestSim$' -v -args -seed=42 -trace
 //	go test ./internal/sim -run 'TestFailover$' -v -args -failover.seeds=1000
+//	go test ./internal/sim -run 'TestSimReadOnly$' -v -args -ro.seeds=30 -seed=100
 //
 // The second runs seeds 1000..1499 with 10 simulated minutes of faults
 // each; the third replays seed 42 and prints its whole trace; the fourth
 // measures failover (leader lost to a new established leader, in ticks)
 // on seeds 1..1000 of each ensemble size and way of losing the leader and
-// logs the distribution. A failing seed prints the command that replays
-// it.
+// logs the distribution; the fifth runs 30 seeds with read-only mode on
+// (about two minutes). A failing seed prints the command that replays it.
 package sim

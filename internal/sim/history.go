@@ -224,7 +224,7 @@ type handleRec struct {
 // is a session txn of the committed history, first applied during the call.
 func (w *World) checkSessionOps() {
 	for _, op := range w.history {
-		if op.out != outOK {
+		if op.out != outOK || w.roLocalOp(op) {
 			continue
 		}
 		var typ znode.TxnType

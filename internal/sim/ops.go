@@ -140,9 +140,9 @@ func (op *opRecord) exec(ctx context.Context) {
 	data := []byte(op.data)
 	switch op.kind {
 	case opNewSession:
-		op.newSess, op.err = op.ens.NewSession(ctx, zk.WithSessionTimeout(op.timeout))
+		op.newSess, op.err = op.ens.NewSession(ctx, op.sessionOpts(zk.WithSessionTimeout(op.timeout))...)
 	case opReattach:
-		op.newSess, op.err = op.ens.Reattach(ctx, op.sid, op.password)
+		op.newSess, op.err = op.ens.Reattach(ctx, op.sid, op.password, op.sessionOpts()...)
 	case opClose:
 		op.err = s.Close(ctx)
 	case opExpire:
@@ -229,6 +229,8 @@ func classify(err error) (outcome, string) {
 		return outFailed, "expired"
 	case errors.Is(err, zk.ErrNotServing):
 		return outFailed, "notserving"
+	case errors.Is(err, zk.ErrNotReadOnly):
+		return outFailed, "notreadonly"
 	case errors.Is(err, zk.ErrClosed):
 		return outFailed, "closed"
 	case errors.Is(err, zk.ErrConnectionLoss):
@@ -259,6 +261,7 @@ func (w *World) launch(op *opRecord) {
 	if op.kind.plainRead() {
 		w.beforeRead(op.c, op.applied)
 	}
+	w.roLaunch(op)
 	ctx, cancel := context.WithCancel(w.ctx)
 	op.cancel = cancel
 	op.done = make(chan struct{})
@@ -300,6 +303,7 @@ func (w *World) reap() {
 		if w.opts.Sabotage == SabotageTamperRead && op.kind == opGet && op.err == nil {
 			op.rData = append(op.rData, '!')
 		}
+		w.roReturned(op)
 		if op.out == outOK {
 			w.stats.OpsOK++
 		}

@@ -114,8 +114,9 @@ func (w *World) config(p *simPeer) zk.Config {
 			p.view = v
 			w.hookMu.Unlock()
 		}},
-		Listener:  zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
-		Transport: p.tr,
+		Listener:     zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
+		Transport:    p.tr,
+		ReadOnlyMode: w.ro.on,
 	}
 	return cfg
 }
@@ -251,6 +252,7 @@ func (w *World) afterControl(p *simPeer) {
 		w.checkJump(p, z, d)
 	}
 	w.observeStatus(p, st)
+	w.roCheckPeer(p, st)
 }
 
 // kill stops p as a crash would: its disk becomes disk (what the crash

@@ -187,6 +187,7 @@ func (w *World) endChecks() {
 	w.checkReads()
 	w.checkLinearizable()
 	w.checkWatches()
+	w.roEndChecks()
 	if !w.quick {
 		w.checkSessions()
 	}

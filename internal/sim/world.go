@@ -38,6 +38,9 @@ type Options struct {
 	// SabotagePeer only (0: every peer) where it concerns one peer.
 	Sabotage     Sabotage
 	SabotagePeer int64
+	// ReadOnly turns the peers' read-only mode on (1) or off (-1); 0 draws
+	// it from the seed (readonly.go).
+	ReadOnly int
 	// Broken starts the sabotaged peers (as Sabotage says) on a build
 	// with deliberately wrong behaviours (hooks.Broken).
 	Broken hooks.Broken
@@ -99,6 +102,8 @@ type World struct {
 	sites        map[string]int64 // if not nil: the call sites of log operations seen, and a peer that made each
 	sabotageHeld atomic.Bool      // a scenario holds the sabotage back for now
 	sabotagePeer atomic.Int64     // Options.SabotagePeer (a scenario may move it)
+
+	ro roWorld // read-only mode and its checks (readonly.go)
 }
 
 // Stats counts what a run did.
@@ -116,7 +121,8 @@ type Stats struct {
 	LinTime      time.Duration
 	LinMaxKey    time.Duration
 	SnapInstalls int
-	BadOps       int // bad requests sent (badinput.go)
+	BadOps       int     // bad requests sent (badinput.go)
+	ReadOnly     ROStats // read-only mode (readonly.go)
 }
 
 // origin is the simulated wall clock at tick 0.
@@ -157,6 +163,7 @@ func newWorld(opts Options) (*World, error) {
 	}
 	w.ref = ref
 	w.faults = newFaultState(w)
+	w.initReadOnly()
 	w.trace.line(0, "world seed=%d voters=%d observers=%d clients=%d ticks=%d snapcount=%d", opts.Seed,
 		opts.Voters, opts.Observers, opts.Clients, opts.Ticks, w.snapCnt)
 	if opts.Hierarchical {

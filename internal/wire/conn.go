@@ -48,6 +48,7 @@ type conn struct {
 	received, sent atomic.Int64
 	sessionID      atomic.Int64
 	live           atomic.Pointer[engine.Session] // the session, for the server's monitor
+	ro             atomic.Bool                    // opened read-only: the state the monitor keeps is ConnectedReadOnly
 	timeoutMsA     atomic.Int64
 	since          time.Time
 }

@@ -58,6 +58,12 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	// the connection's context would give it a map of children for good.
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.connectWait(req.TimeOut))
 	defer cancel()
+	if e.ReadOnly() && (!req.ReadOnly || req.SessionID != 0) {
+		// As ZooKeeper's read-only server: only new read-only sessions.
+		c.s.cfg.Logger.Info("zk: client port: read-only mode: refusing a client that is not read-only or renews a session",
+			"ip", c.ip, "read_only", req.ReadOnly, "session", fmt.Sprintf("%#x", req.SessionID))
+		return false
+	}
 	if req.LastZxidSeen > e.AppliedZxid() {
 		err := e.SyncApplied(ctx)
 		if have := e.AppliedZxid(); req.LastZxidSeen > have {
@@ -83,11 +89,13 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	}
 	c.sess, c.timeout = sess, sess.Timeout()
 	c.sessionID.Store(sess.ID())
+	sess.NoteSeen(req.LastZxidSeen)
+	c.ro.Store(sess.State() == engine.StateConnectedReadOnly)
 	c.live.Store(sess.Session)
 	c.timeoutMsA.Store(sess.Timeout().Milliseconds())
 	resp := &jute.ConnectResponse{
 		TimeOut: int32(sess.Timeout().Milliseconds()), SessionID: sess.ID(), Passwd: sess.Password(),
-		HasReadOnly: req.HasReadOnly,
+		ReadOnly: c.ro.Load(), HasReadOnly: req.HasReadOnly,
 	}
 	c.queueRaw(func(b []byte) []byte { return jute.AppendFrame(b, resp) })
 	return true
@@ -96,6 +104,9 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 // open makes or re-attaches the session.
 func (c *conn) open(ctx context.Context, req *jute.ConnectRequest) (engine.RemoteSession, error) {
 	opts := []engine.SessionOption{engine.WithClientAddr(c.ip)}
+	if req.ReadOnly {
+		opts = append(opts, engine.WithReadOnly())
+	}
 	if req.SessionID == 0 {
 		opts = append(opts, engine.WithSessionTimeout(time.Duration(req.TimeOut)*time.Millisecond))
 		return c.s.e.NewSession(ctx, opts...)
@@ -117,4 +128,16 @@ func (c *conn) connectWait(requestedMs int32) time.Duration {
 		d = c.s.cfg.MaxSessionTimeout
 	}
 	return d
+}
+
+// liveState is the session state a connection lives in: the one its
+// connect response announced. A session that leaves it (its peer lost or
+// regained its quorum) loses the connection, as ZooKeeper closes every
+// connection when it starts or stops its read-only server; the client
+// reconnects and learns the new mode.
+func (c *conn) liveState() engine.SessionState {
+	if c.ro.Load() {
+		return engine.StateConnectedReadOnly
+	}
+	return engine.StateConnected
 }

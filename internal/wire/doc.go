@@ -14,6 +14,19 @@
 // first waits for a sync round; if the peer is still behind, the connection
 // is refused (closed), as ZooKeeper refuses a client that saw newer state.
 //
+// # Read-only mode
+//
+// A connect's readOnly flag is ZooKeeper's canBeReadOnly: the session is
+// opened with engine.WithReadOnly. A peer in read-only mode (the engine's
+// Config.ReadOnlyMode) accepts only new read-only sessions, as ZooKeeper's
+// read-only server (a connect without the flag, or renewing a session, is
+// closed), and says readOnly in its connect response; writes and sync get
+// NOTREADONLY. Each connection lives in the session state its response
+// announced (connected, or connected read-only): the monitor closes it when
+// the session leaves that state, as ZooKeeper closes every connection when
+// its read-only server starts or stops, and the client reconnects. isro
+// answers "ro" in read-only mode, "rw" while serving and "null" otherwise.
+//
 // # Order and pipelining
 //
 // A client may send many requests before it reads a reply, and ZooKeeper

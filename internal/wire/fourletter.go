@@ -26,7 +26,7 @@ var words = map[string]func(s *Server) string{
 	"conf": (*Server).conf,
 	"cons": (*Server).cons,
 	"envi": (*Server).envi,
-	"isro": func(*Server) string { return "rw" },
+	"isro": (*Server).isro,
 	"wchs": (*Server).wchs,
 }
 
@@ -76,7 +76,7 @@ func mode(st engine.Status) string {
 // serving reports whether the peer answers requests; a peer that does not
 // answers "This ZooKeeper instance is not currently serving requests".
 func (s *Server) notServing() (string, bool) {
-	if st := s.e.Status(); !st.Serving {
+	if st := s.e.Status(); !st.Serving && st.Mode != engine.ModeReadOnly {
 		return "This ZooKeeper instance is not currently serving requests\n", true
 	}
 	return "", false
@@ -233,4 +233,16 @@ func (s *Server) envi() string {
 func (s *Server) wchs() string {
 	watches, paths, sessions := s.e.WatchCount()
 	return fmt.Sprintf("%d connections watching %d paths\nTotal watches:%d\n", sessions, paths, watches)
+}
+
+// isro answers as ZooKeeper's: "ro" in read-only mode, "rw" while serving,
+// "null" otherwise (a client looking for a read-write peer skips it).
+func (s *Server) isro() string {
+	switch st := s.e.Status(); {
+	case st.Mode == engine.ModeReadOnly:
+		return "ro"
+	case st.Serving:
+		return "rw"
+	}
+	return "null"
 }

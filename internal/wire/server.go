@@ -154,7 +154,7 @@ func (s *Server) monitor() {
 		}
 		for _, c := range s.connList() {
 			// A session the client is closing ends the way awaitClose says.
-			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected && !c.closing.Load() {
+			if sess := c.live.Load(); sess != nil && sess.State() != c.liveState() && !c.closing.Load() {
 				c.kill()
 			}
 		}

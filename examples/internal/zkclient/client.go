@@ -1,0 +1,352 @@
+package zkclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// Config configures Connect.
+type Config struct {
+	// Servers are the addresses (host:port) the client tries in turn.
+	Servers []string
+	// SessionTimeout is the timeout asked of the server (it negotiates it
+	// into its own bounds); default 30s.
+	SessionTimeout time.Duration
+	// MaxFrame bounds a reply's size; default jute.DefaultMaxBuffer plus
+	// room for the reply's header.
+	MaxFrame int
+}
+
+// ParseServers splits zkCli's server string ("h1:p1,h2:p2").
+func ParseServers(s string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		a = strings.TrimSpace(a)
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("zkclient: bad server address %q: %w", a, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// State is the client's state, as a ZooKeeper client's States names it.
+type State int
+
+// The client's states.
+const (
+	StateConnecting State = iota // no connection: reconnecting
+	StateConnected
+	StateClosed     // Close was called, or the session expired
+	StateAuthFailed // the server refused credentials and closed the connection
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "CONNECTING"
+	case StateConnected:
+		return "CONNECTED"
+	case StateAuthFailed:
+		return "AUTH_FAILED"
+	}
+	return "CLOSED"
+}
+
+// Event is what ZooKeeper's default watcher receives: a notification
+// (Type is the event's type, KeeperState SyncConnected) or a change of
+// the connection's state (Type 0, ZooKeeper's None, and no path).
+type Event struct {
+	State string       // SyncConnected, Disconnected, Expired, Closed, AuthFailed
+	Type  zk.EventType // 0 for a state change
+	Path  string
+}
+
+// ErrClosed is returned by calls on a closed client.
+var ErrClosed = errors.New("zkclient: client closed")
+
+// Client is one ZooKeeper session over TCP.
+type Client struct {
+	cfg     Config
+	servers []string
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	mu        sync.Mutex
+	state     State
+	dead      error         // why the session ended (StateClosed, StateAuthFailed)
+	cur       *conn         // nil while reconnecting
+	ready     chan struct{} // closed when cur is set or the session ends
+	next      int           // index of the next server to try
+	sessionID int64
+	passwd    []byte
+	timeout   time.Duration // negotiated
+	lastZxid  int64
+	xid       int32
+	auths     []jute.AuthPacket
+	watches   watchSet
+	events    []Event
+}
+
+// Connect opens a session on one of cfg.Servers, trying each once in
+// turn (each attempt bounded by ctx and by the session timeout divided
+// among the servers); it fails if none answered.
+func Connect(ctx context.Context, cfg Config) (*Client, error) {
+	if len(cfg.Servers) == 0 {
+		return nil, errors.New("zkclient: no server address")
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 30 * time.Second
+	}
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = jute.DefaultMaxBuffer + 1024
+	}
+	c := &Client{
+		cfg: cfg, servers: cfg.Servers, stop: make(chan struct{}),
+		ready: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
+	}
+	var lastErr error
+	for range c.servers {
+		cn, err := c.connectOne(ctx)
+		if err == nil {
+			c.attach(cn)
+			c.wg.Add(1)
+			go c.run(cn)
+			return c, nil
+		}
+		if errors.Is(err, zk.ErrSessionExpired) {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v)",
+		strings.Join(c.servers, ","), zk.ErrConnectionLoss, lastErr)
+}
+
+// SessionID returns the session's id (0 before the first handshake).
+func (c *Client) SessionID() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sessionID
+}
+
+// State returns the client's state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Addr returns the address of the server the client is connected to, ""
+// while it reconnects.
+func (c *Client) Addr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil {
+		return ""
+	}
+	return c.cur.addr
+}
+
+// Events returns, without waiting, the events queued since the last call.
+func (c *Client) Events() []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.events
+	c.events = nil
+	return out
+}
+
+// queue appends an event; c.mu is held.
+func (c *Client) queue(e Event) { c.events = append(c.events, e) }
+
+// attach makes cn the current connection.
+func (c *Client) attach(cn *conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cur = cn
+	c.state = StateConnected
+	close(c.ready)
+	c.queue(Event{State: "SyncConnected"})
+}
+
+// run keeps the session connected: when the current connection dies it
+// tries the servers in turn until one takes the session back, the server
+// declares it expired, or Close is called.
+func (c *Client) run(cn *conn) {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-cn.dead:
+		case <-c.stop:
+			cn.close(ErrClosed)
+			return
+		}
+		if !c.detach(cn) {
+			return
+		}
+		next, ok := c.reconnect()
+		if !ok {
+			return
+		}
+		cn = next
+	}
+}
+
+// detach notes the loss of cn; false if the session is over.
+func (c *Client) detach(cn *conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == cn {
+		c.cur = nil
+	}
+	if c.state != StateConnected {
+		return false // closed or auth failed meanwhile
+	}
+	c.state = StateConnecting
+	c.ready = make(chan struct{})
+	c.queue(Event{State: "Disconnected"})
+	return true
+}
+
+// reconnect tries the servers until one takes the session back.
+func (c *Client) reconnect() (*conn, bool) {
+	for i := 0; ; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-c.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		cn, err := c.connectOne(ctx)
+		cancel()
+		switch {
+		case err == nil:
+			if c.isStopped() {
+				cn.close(ErrClosed)
+				return nil, false
+			}
+			c.attach(cn)
+			return cn, true
+		case errors.Is(err, zk.ErrSessionExpired):
+			c.end(StateClosed, zk.ErrSessionExpired, "Expired")
+			return nil, false
+		case c.isStopped():
+			return nil, false
+		}
+		if i%len(c.servers) == len(c.servers)-1 {
+			select {
+			case <-c.stop:
+				return nil, false
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
+func (c *Client) isStopped() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// end ends the session with state st; calls fail with why from now on.
+// An event of state evState is queued unless evState is "".
+func (c *Client) end(st State, why error, evState string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == StateClosed || c.state == StateAuthFailed {
+		return
+	}
+	c.state, c.dead = st, why
+	select {
+	case <-c.ready:
+	default:
+		close(c.ready) // wake the calls waiting for a connection
+	}
+	if evState != "" {
+		c.queue(Event{State: evState})
+	}
+}
+
+// Close ends the session (closeSession, bounded by ctx) and stops the
+// client's goroutines. Closing a closed client does nothing.
+func (c *Client) Close(ctx context.Context) error {
+	var err error
+	if c.State() == StateConnected {
+		_, err = c.do(ctx, jute.OpCloseSession, nil, nil, nil)
+	}
+	c.mu.Lock()
+	if c.state != StateClosed && c.state != StateAuthFailed {
+		c.state, c.dead = StateClosed, ErrClosed
+	}
+	cn := c.cur
+	c.mu.Unlock()
+	select {
+	case <-c.stop:
+		return nil
+	default:
+		close(c.stop)
+	}
+	if cn != nil {
+		cn.close(ErrClosed)
+	}
+	c.wg.Wait()
+	if errors.Is(err, ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// current waits for a connection (or the session's end, or ctx).
+func (c *Client) current(ctx context.Context) (*conn, error) {
+	for {
+		c.mu.Lock()
+		cn, ready, st, dead := c.cur, c.ready, c.state, c.dead
+		c.mu.Unlock()
+		switch {
+		case st == StateClosed || st == StateAuthFailed:
+			return nil, dead
+		case cn != nil:
+			return cn, nil
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w", zk.ErrConnectionLoss, ctx.Err())
+		}
+	}
+}
+
+// nextXid returns the next request's xid (1, 2, ...; never a special one).
+func (c *Client) nextXid() int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.xid++
+	if c.xid <= 0 {
+		c.xid = 1
+	}
+	return c.xid
+}
+
+// seen notes a reply's zxid.
+func (c *Client) seen(zxid int64) {
+	c.mu.Lock()
+	if zxid > c.lastZxid {
+		c.lastZxid = zxid
+	}
+	c.mu.Unlock()
+}

@@ -1,0 +1,80 @@
+package zkclient
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// fakeServer accepts one connection, answers its handshake with resp and
+// then runs serve on it.
+func fakeServer(t *testing.T, resp jute.ConnectResponse, serve func(nc net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		if _, err := jute.ReadFrame(nc, nil, 1<<20); err != nil {
+			return
+		}
+		resp.HasReadOnly = true
+		if _, err := nc.Write(jute.AppendFrame(nil, &resp)); err != nil {
+			return
+		}
+		serve(nc)
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	return ln.Addr().String()
+}
+
+// TestExpiredHandshake: a server answering the handshake with timeout 0
+// (the session expired) makes Connect fail with zk.ErrSessionExpired.
+func TestExpiredHandshake(t *testing.T) {
+	addr := fakeServer(t, jute.ConnectResponse{TimeOut: 0, Passwd: make([]byte, 16)}, func(net.Conn) {})
+	_, err := Connect(context.Background(), Config{Servers: []string{addr}, SessionTimeout: 2 * time.Second})
+	if !errors.Is(err, zk.ErrSessionExpired) {
+		t.Fatalf("Connect: %v, want ErrSessionExpired", err)
+	}
+}
+
+// TestReplyOutOfOrder: a reply whose xid is not the oldest request's
+// fails the connection, and the call with a connection loss rather than
+// with another request's answer.
+func TestReplyOutOfOrder(t *testing.T) {
+	addr := fakeServer(t, jute.ConnectResponse{TimeOut: 2000, SessionID: 7, Passwd: make([]byte, 16)}, func(nc net.Conn) {
+		b, err := jute.ReadFrame(nc, nil, 1<<20)
+		if err != nil {
+			return
+		}
+		var h jute.RequestHeader
+		h.Decode(jute.NewDecoder(b))
+		nc.Write(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: h.Xid + 1, Zxid: 5}, &jute.StatResponse{}))
+		nc.Read(make([]byte, 1)) // until the client hangs up
+	})
+	c, err := Connect(context.Background(), Config{Servers: []string{addr}, SessionTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background()) //nolint:errcheck // test cleanup
+	if c.SessionID() != 7 {
+		t.Errorf("session id %d, want 7", c.SessionID())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Set(ctx, "/a", nil, -1); !errors.Is(err, zk.ErrConnectionLoss) {
+		t.Fatalf("Set answered out of order: %v, want a connection loss", err)
+	}
+}

@@ -1,0 +1,38 @@
+// Package zkclient is a small ZooKeeper client on ZooKeeper's client
+// protocol (the jute records of internal/jute over TCP), for the examples
+// that talk to a running server: a zk peer's client port
+// (Config.ClientPort) or a real ZooKeeper. It is what zkcli's -server uses.
+//
+// # Contract
+//
+// Connect opens a session on one of the configured addresses and returns
+// once the handshake succeeded. The client then owns two goroutines per
+// connection (a reader and a pinger) and one that reconnects: when the
+// connection fails (a read times out after two thirds of the negotiated
+// session timeout, the server closes it, a reply is malformed), the client
+// tries the next address of the list with the same session id and
+// password, re-registers its watches (setWatches/setWatches2, relative to
+// the last zxid it saw) and re-sends its credentials, until the server
+// accepts the session or declares it expired. Close ends the session
+// (closeSession) and stops every goroutine.
+//
+// Requests are sent in the order calls make them and replies are matched
+// by xid in that order (the server answers in order; a reply out of order
+// fails the connection). A call made while the client is reconnecting
+// waits for the connection (or its ctx). A call whose connection fails
+// before its reply returns zkerr.ErrConnectionLoss: its outcome is
+// unknown. Errors the server returns are zk's sentinel errors
+// (zkerr.FromCode of the reply's code), so errors.Is(err, zk.ErrNoNode)
+// works as on an embedded session.
+//
+// Watches are ZooKeeper's default watcher's: a call with watch=true leaves
+// a one-shot watch, AddWatch a persistent one, and every notification and
+// every change of the connection's state (Disconnected, SyncConnected,
+// Expired, Closed) is queued in arrival order for Events, as a ZooKeeper
+// client's event thread delivers them. RemoveWatches follows ZooKeeper's
+// client: the server removes, then the client removes its own
+// registrations and queues the removal events.
+//
+// The event queue is unbounded: the reader never blocks on a slow
+// consumer, as a ZooKeeper client's event queue.
+package zkclient
