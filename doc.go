@@ -121,6 +121,23 @@ type Server = engine.Server
 //	// means standalone: an ensemble of one voter.
 //	Servers []Server
 //
+//	// Groups, if set, makes the quorum hierarchical, as zoo.cfg's
+//	// group.N=id:id:... lines do (ZooKeeper's QuorumHierarchical): every
+//	// voter is in exactly one group, no observer is in any. A set of voters
+//	// is a quorum when it holds more than half of the weight of more than
+//	// half of the groups (a group that weighs 0 is not counted): with
+//	// groups {1,2,3} {4,5,6} {7,8,9}, voters 1, 2, 4 and 5 are a quorum and
+//	// 1, 2, 3, 4 and 7 are not. Elections, commits, the leader's check that
+//	// it keeps a quorum, and Sync all use the rule. Nil: a majority of the
+//	// voters.
+//	Groups [][]int64
+//
+//	// Weights gives voters' weights in a hierarchical quorum, as zoo.cfg's
+//	// weight.N=w lines do: 0..2147483647, default 1; it needs Groups. A
+//	// voter of weight 0 takes part (it follows and acknowledges) but its
+//	// vote never counts and it is never elected.
+//	Weights map[int64]int64
+//
 //	// MinSessionTimeout and MaxSessionTimeout bound the negotiated session
 //	// timeout; defaults 2 and 20 TickTimes.
 //	MinSessionTimeout time.Duration

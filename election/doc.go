@@ -51,6 +51,17 @@
 // never panics. Values passed in are copied; returned slices belong to the
 // caller.
 //
-// The quorum check is its own small piece (Quorum, Majority) so that weighted
-// or hierarchical quorums can be added later.
+// # Quorums
+//
+// Which sets of voters decide is the Quorum interface (ZooKeeper's
+// QuorumVerifier), shared with package zab for every quorum it counts:
+// Majority (the default: more than half of the voters) and Hierarchical
+// (ZooKeeper's group.N and weight.N: more than half of the weight of more
+// than half of the groups). A voter of weight 0 takes part — it is sent
+// notifications, its ballot is kept, it follows — but never counts towards
+// a quorum and is never elected: it starts each round with NoVote (and
+// adopts the first vote it hears), a vote for it never beats another, and
+// a notification from a voter naming it as leader is refused. Any two
+// quorums of either rule share a voter of positive weight, which is what
+// makes two leaders of one round impossible.
 package election

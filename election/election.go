@@ -125,9 +125,11 @@ func (e *Election) Messages() []Message {
 // Start begins a new election round with this peer's own vote: for a voter
 // {ID, last logged zxid, current epoch}; an observer should pass NoVote (any
 // vote naming a non-voter is replaced by NoVote). It sends the proposal to
-// every voter and decides at once if this peer alone is a quorum.
+// every voter and decides at once if this peer alone is a quorum. A voter
+// that cannot lead (weight 0) also starts with NoVote, and adopts the first
+// vote it hears.
 func (e *Election) Start(self Vote) {
-	if !e.voter || !e.cfg.Quorum.IsVoter(self.Leader) {
+	if !e.voter || !CanLead(e.cfg.Quorum, self.Leader) {
 		self = NoVote
 	}
 	e.state = Looking
@@ -196,8 +198,9 @@ func (e *Election) Step(from int64, n Notification) error {
 		}
 		return nil
 	}
-	if n.State != Observing && !e.cfg.Quorum.IsVoter(n.Leader) {
-		return fmt.Errorf("%w: voter %d votes for non-voter %d", ErrBadNotification, from, n.Leader)
+	if n.State != Observing && !CanLead(e.cfg.Quorum, n.Leader) && (n.State != Looking || n.Vote != NoVote) {
+		// A looking voter of weight 0 proposes NoVote until it hears a vote.
+		return fmt.Errorf("%w: voter %d votes for %d, which cannot lead", ErrBadNotification, from, n.Leader)
 	}
 	if e.state != Looking {
 		if n.State == Looking {
@@ -302,6 +305,9 @@ func (e *Election) allAgree(b ballot) bool {
 }
 
 func (e *Election) hasQuorum(votes map[int64]ballot, b ballot) bool {
+	if b.vote == NoVote {
+		return false // a weight-0 voter's initial vote: nobody to elect
+	}
 	ids := make([]int64, 0, len(votes))
 	for id, v := range votes {
 		if v.same(b) {
@@ -311,9 +317,9 @@ func (e *Election) hasQuorum(votes map[int64]ballot, b ballot) bool {
 	return e.cfg.Quorum.HasQuorum(ids)
 }
 
-// better is totalOrderPredicate: only a voter can win.
+// better is totalOrderPredicate: only a voter whose vote counts can win.
 func (e *Election) better(v, o Vote) bool {
-	return e.cfg.Quorum.IsVoter(v.Leader) && v.Beats(o)
+	return CanLead(e.cfg.Quorum, v.Leader) && v.Beats(o)
 }
 
 func (e *Election) decide(v Vote) {

@@ -11,7 +11,7 @@ import (
 // queues until the test delivers them.
 type net struct {
 	t        testing.TB
-	q        *Majority
+	q        Quorum
 	obs      []int64
 	finalize int
 	peers    map[int64]*Election
@@ -26,6 +26,12 @@ func newNet(t testing.TB, voters, observers []int64, finalize int) *net {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newNetQ(t, q, observers, finalize)
+}
+
+// newNetQ is newNet with the quorum rule q (its voters are the voters).
+func newNetQ(t testing.TB, q Quorum, observers []int64, finalize int) *net {
+	voters := q.Voters()
 	n := &net{t: t, q: q, obs: observers, finalize: finalize, peers: map[int64]*Election{},
 		links: map[[2]int64][]Notification{}, down: map[int64]bool{}, started: map[int64]bool{}}
 	for _, id := range append(slices.Clone(voters), observers...) {

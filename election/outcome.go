@@ -26,6 +26,7 @@ type Outcome struct {
 	Joined  bool
 	Ballots []Ballot // every ballot held at the decision, by voter id
 	Voters  []int64  // the voting members
+	Quorum  string   // the quorum rule (Quorum.String)
 }
 
 // Outcome returns how the last decided round ended; the zero Outcome if no
@@ -34,6 +35,7 @@ func (e *Election) Outcome() Outcome {
 	o := e.outcome
 	o.Ballots = slices.Clone(o.Ballots)
 	o.Voters = e.cfg.Quorum.Voters()
+	o.Quorum = e.cfg.Quorum.String()
 	return o
 }
 

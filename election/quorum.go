@@ -9,17 +9,31 @@ import (
 // MaxPeerID is the largest server id (ZooKeeper's myid range is 1..254 here).
 const MaxPeerID = 254
 
-// Quorum decides which sets of peers form a quorum. Implementations are
-// immutable and safe for concurrent use.
+// Quorum decides which sets of peers form a quorum (ZooKeeper's
+// QuorumVerifier). Implementations are immutable and safe for concurrent
+// use.
+//
+// A voter is a participant: it takes part in elections, follows and
+// acknowledges proposals. Its Weight says whether its vote counts: a voter
+// of weight 0 takes part, but never counts towards a quorum and never
+// leads (ZooKeeper's totalOrderPredicate refuses a vote for it).
 type Quorum interface {
-	// IsVoter reports whether id is a voting member.
+	// IsVoter reports whether id is a voting member (a participant).
 	IsVoter(id int64) bool
 	// Voters returns the voting members in increasing order (a copy).
 	Voters() []int64
+	// Weight returns id's weight: 0 for a non-voter or a voter whose vote
+	// does not count, positive otherwise.
+	Weight(id int64) int64
 	// HasQuorum reports whether the voters among ids form a quorum.
 	// Non-voters and duplicates in ids are ignored.
 	HasQuorum(ids []int64) bool
+	// String describes the rule, for logs ("2 of 3 voters").
+	String() string
 }
+
+// CanLead reports whether q lets id lead: a voter whose vote counts.
+func CanLead(q Quorum, id int64) bool { return q.IsVoter(id) && q.Weight(id) > 0 }
 
 // ErrBadQuorum reports an invalid quorum configuration.
 var ErrBadQuorum = errors.New("election: invalid quorum configuration")
@@ -59,6 +73,19 @@ func (m *Majority) IsVoter(id int64) bool {
 
 // Voters implements Quorum.
 func (m *Majority) Voters() []int64 { return slices.Clone(m.voters) }
+
+// Weight implements Quorum: every voter weighs 1.
+func (m *Majority) Weight(id int64) int64 {
+	if m.IsVoter(id) {
+		return 1
+	}
+	return 0
+}
+
+// String implements Quorum.
+func (m *Majority) String() string {
+	return fmt.Sprintf("%d of %d voters", m.Threshold(), len(m.voters))
+}
 
 // Threshold is the number of voters a quorum needs.
 func (m *Majority) Threshold() int { return len(m.voters)/2 + 1 }

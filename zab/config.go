@@ -14,6 +14,12 @@ type Config struct {
 	ID        int64
 	Voters    []int64 // the voting members; contains ID unless this peer is an observer
 	Observers []int64
+	// Quorum decides which sets of voters form a quorum: the election's
+	// decision, the epoch and NEWLEADER acknowledgements, commits, the
+	// leader's check that it still has a quorum, and Sync rounds. Nil
+	// means a majority of Voters; otherwise its voters must be Voters
+	// (election.Hierarchical for ZooKeeper's groups and weights).
+	Quorum election.Quorum
 
 	// InitLimit bounds each wait of discovery and synchronization (a leader
 	// gathering FOLLOWERINFOs, epoch acks, NEWLEADER acks; a learner's silence
@@ -89,6 +95,13 @@ func (c Config) Validate() error {
 	}
 	if c.Rand == nil {
 		return bad("Rand is nil")
+	}
+	if c.Quorum != nil {
+		qv := c.Quorum.Voters()
+		vs := slices.Sorted(slices.Values(c.Voters))
+		if !slices.Equal(qv, vs) {
+			return bad("Quorum's voters %v are not Voters %v", qv, vs)
+		}
 	}
 	return nil
 }

@@ -21,6 +21,11 @@
 // first Ready makes the new epoch durable, applies the whole log and serves.
 // A proposal then commits in the Ready that persists it.
 //
+// Every quorum below is Config.Quorum's (package election's Quorum: a
+// majority of the voters by default, or ZooKeeper's hierarchical and
+// weighted quorums); a voter of weight 0 follows and acknowledges, but its
+// acknowledgements never make a quorum and it is never elected.
+//
 // # Protocol
 //
 // zxid = epoch<<32 | counter. Discovery: each learner sends FOLLOWERINFO

@@ -38,7 +38,7 @@ type Node struct {
 	cfg      Config
 	lg       *slog.Logger
 	log      Log
-	q        *election.Majority
+	q        election.Quorum
 	el       *election.Election
 	known    map[int64]bool // every member but this peer
 	observer bool
@@ -99,9 +99,13 @@ func NewNode(cfg Config, log Log, d Durable) (*Node, error) {
 	case d.Applied != base && !log.Contains(d.Applied):
 		return nil, fmt.Errorf("%w: applied %#x is not an entry of the log", ErrBadState, d.Applied)
 	}
-	q, err := election.NewMajority(cfg.Voters)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	q := cfg.Quorum
+	if q == nil {
+		m, err := election.NewMajority(cfg.Voters)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
+		}
+		q = m
 	}
 	el, err := election.New(election.Config{ID: cfg.ID, Quorum: q, Observers: cfg.Observers,
 		Finalize: cfg.ElectionFinalize, Resend: cfg.ElectionResend, Rand: cfg.Rand})

@@ -3,6 +3,7 @@ package zab
 import (
 	"flag"
 	"fmt"
+	"github.com/embedzk/zk/election"
 	"testing"
 )
 
@@ -36,7 +37,7 @@ func TestRandomized(t *testing.T) {
 	}
 	total := map[string]int{}
 	for seed := first; seed <= last; seed++ {
-		runRandom(t, seed, *randomSteps, total)
+		runRandom(t, seed, *randomSteps, total, nil)
 		if t.Failed() {
 			return
 		}
@@ -53,7 +54,9 @@ func TestRandomized(t *testing.T) {
 	}
 }
 
-func runRandom(t *testing.T, seed uint64, steps int, total map[string]int) {
+// runRandom runs one seed; q, if set, is the quorum rule over voters 1..6
+// (else the voters are 3 or 5 under a majority).
+func runRandom(t *testing.T, seed uint64, steps int, total map[string]int, q election.Quorum) {
 	vs, obs := voters(3), []int64(nil)
 	switch seed % 4 {
 	case 1:
@@ -63,7 +66,11 @@ func runRandom(t *testing.T, seed uint64, steps int, total map[string]int) {
 	case 3:
 		vs, obs = voters(5), []int64{8, 9}
 	}
+	if q != nil {
+		vs = q.Voters()
+	}
 	h := newHarness(t, seed, vs, obs, func(c *Config) {
+		c.Quorum = q
 		c.MaxMsgBytes = 24
 		c.ElectionFinalize = 1 + int(seed%3)
 		c.SyncLimit = 3 + int(seed%5)

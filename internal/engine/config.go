@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"time"
 
@@ -66,6 +67,21 @@ type Config struct {
 	// Servers lists every voter and observer, this peer included. Empty
 	// means standalone: an ensemble of one voter.
 	Servers []Server
+	// Groups, if set, makes the quorum hierarchical, as zoo.cfg's
+	// group.N=id:id:... lines do (ZooKeeper's QuorumHierarchical): every
+	// voter is in exactly one group, no observer is in any. A set of voters
+	// is a quorum when it holds more than half of the weight of more than
+	// half of the groups (a group that weighs 0 is not counted): with
+	// groups {1,2,3} {4,5,6} {7,8,9}, voters 1, 2, 4 and 5 are a quorum and
+	// 1, 2, 3, 4 and 7 are not. Elections, commits, the leader's check that
+	// it keeps a quorum, and Sync all use the rule. Nil: a majority of the
+	// voters.
+	Groups [][]int64
+	// Weights gives voters' weights in a hierarchical quorum, as zoo.cfg's
+	// weight.N=w lines do: 0..2147483647, default 1; it needs Groups. A
+	// voter of weight 0 takes part (it follows and acknowledges) but its
+	// vote never counts and it is never elected.
+	Weights map[int64]int64
 	// MinSessionTimeout and MaxSessionTimeout bound the negotiated session
 	// timeout; defaults 2 and 20 TickTimes.
 	MinSessionTimeout time.Duration
@@ -334,6 +350,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	c.Servers = append([]Server(nil), c.Servers...)
+	c.Groups, c.Weights = cloneGroups(c.Groups), maps.Clone(c.Weights)
 	return c
 }
 
@@ -404,6 +421,9 @@ func (c Config) validateClientPort() error {
 
 func (c Config) validateServers() error {
 	if len(c.Servers) == 0 {
+		if len(c.Groups) > 0 || len(c.Weights) > 0 {
+			return configErr("Groups", "groups and weights need Servers (a standalone peer is its own quorum)")
+		}
 		return nil
 	}
 	ids := map[int64]bool{}
@@ -454,7 +474,8 @@ func (c Config) validateServers() error {
 			return configErr("PeerTLS", "%v", err)
 		}
 	}
-	return nil
+	_, err := c.quorum()
+	return err
 }
 
 // checkPeerCert checks that this peer's own certificate names it, so a

@@ -109,7 +109,7 @@ func (p *peer) logElection(el zab.ElectionInfo) {
 		election.Observing: "observing"}[el.State]
 	p.cfg.Logger.Info("zk: election decided", "round", el.Round, "outcome", outcome, "leader", el.Vote.Leader,
 		"vote", voteString(el.Vote), "proposed", voteString(el.Initial), slog.Group("ballots", ballots...),
-		"agreeing", agree, "quorum", fmt.Sprintf("%d of %d voters", len(el.Voters)/2+1, len(el.Voters)),
+		"agreeing", agree, "quorum", el.Quorum,
 		"joined", el.Joined, "took", time.Duration(el.Ticks)*p.e.obs.tick, "why", el.Reason)
 }
 

@@ -59,6 +59,10 @@ const maxBatch = 256 // requests or transport events handled per loop turn
 func newPeer(e *Ensemble) (*peer, error) {
 	cfg := e.cfg
 	voters, observers := cfg.members()
+	q, err := cfg.quorum() // nil: a majority of the voters
+	if err != nil {
+		return nil, err
+	}
 	var seed [16]byte
 	if _, err := io.ReadFull(randReader(cfg), seed[:]); err != nil {
 		return nil, fmt.Errorf("zk: seeding: %w", err)
@@ -70,6 +74,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		ID:                cfg.ID,
 		Voters:            voters,
 		Observers:         observers,
+		Quorum:            q,
 		InitLimit:         cfg.InitLimit * TicksPerTickTime,
 		SyncLimit:         cfg.SyncLimit * TicksPerTickTime,
 		HeartbeatInterval: TicksPerTickTime / 2,

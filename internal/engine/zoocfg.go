@@ -38,6 +38,9 @@ import (
 // TLS files are not read (as in ZooKeeper) and their keys are returned in
 // ignored. With both a secret and TLS, peers must pass both.
 //
+// group.N=id:id:... and weight.N=w make the quorum hierarchical, as in
+// ZooKeeper (Config.Groups, in increasing order of N, and Config.Weights).
+//
 // metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
 // sets MetricsHTTPAddress from metricsProvider.httpHost and
 // metricsProvider.httpPort (defaults 0.0.0.0 and 7000); the metrics
@@ -50,6 +53,7 @@ import (
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	var auth zooAuth
 	var metrics zooMetrics
+	var quorum zooQuorum
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
@@ -65,6 +69,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 		known, err := auth.set(key, value, line)
 		if !known {
 			known, err = metrics.set(key, value)
+		}
+		if !known {
+			known, err = quorum.set(key, value)
 		}
 		if !known {
 			known, err = cfg.setZooKey(key, value)
@@ -88,6 +95,7 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	}
 	ignored = append(ignored, notRead...)
 	ignored = append(ignored, metrics.apply(&cfg)...)
+	quorum.apply(&cfg)
 	if len(strings.TrimSpace(string(myid))) > 0 {
 		if cfg.ID, err = parseMyID(myid); err != nil {
 			return Config{}, nil, err

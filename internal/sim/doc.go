@@ -1,5 +1,7 @@
 // Package sim is zk's deterministic simulation: whole ensembles of real zk
-// peers (3 or 5 voters, maybe an observer) in one world whose every step is
+// peers (3 or 5 voters, maybe an observer; with Options.Hierarchical, 5 or 6
+// voters under a hierarchical quorum of groups and weights drawn from the
+// seed, some voter maybe of weight 0) in one world whose every step is
 // chosen by a seeded random generator, under faults, with checks at every
 // step and at the end. It is a test package in all but name: nothing
 // outside zk's tests imports it.

@@ -103,7 +103,7 @@ func (s *seededReader) Read(p []byte) (int, error) {
 // config is the peer's configuration for its current incarnation.
 func (w *World) config(p *simPeer) zk.Config {
 	cfg := zk.Config{
-		ID: p.id, TickTime: TickTime, DataDir: "/zk", FS: p.fs, Servers: w.servers,
+		ID: p.id, TickTime: TickTime, DataDir: "/zk", FS: p.fs, Servers: w.servers, Groups: w.groups, Weights: w.weights,
 		ManualClock: true, Clock: w.clockNow,
 		Rand:          &seededReader{rand.New(rand.NewPCG(w.opts.Seed, uint64(p.id)<<32|uint64(p.inc)))},
 		SnapCount:     w.snapCnt,

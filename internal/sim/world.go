@@ -26,6 +26,10 @@ type Options struct {
 	Clients   int // default: 2 per peer
 	SnapCount int // the peers' SnapCount; default: drawn from the seed
 	NoFaults  bool
+	// Hierarchical gives the ensemble a hierarchical quorum drawn from the
+	// seed (hierarchy.go): 2 or 3 groups, weights 0 to 3. Its voters
+	// default to 5 or 6.
+	Hierarchical bool
 	// Trace, if set, receives every line of the trace as it happens.
 	Trace io.Writer
 	// Logger receives the peers' logs (default: discarded).
@@ -62,6 +66,8 @@ type World struct {
 	peers   []*simPeer
 	byID    map[int64]*simPeer
 	voters  []int64
+	groups  [][]int64       // Options.Hierarchical: the quorum's groups
+	weights map[int64]int64 // and weights
 
 	now   int64        // simulated ticks
 	clock atomic.Int64 // simulated ms since the origin, for Config.Clock
@@ -160,6 +166,10 @@ func newWorld(opts Options) (*World, error) {
 	w.initReadOnly()
 	w.trace.line(0, "world seed=%d voters=%d observers=%d clients=%d ticks=%d snapcount=%d", opts.Seed,
 		opts.Voters, opts.Observers, opts.Clients, opts.Ticks, w.snapCnt)
+	if opts.Hierarchical {
+		w.groups, w.weights = drawHierarchy(opts.Seed, w.voters)
+		w.trace.line(0, "quorum groups=%v weights=%v", w.groups, sortedWeights(w.weights))
+	}
 	for _, p := range w.peers {
 		if err := w.start(p); err != nil {
 			w.close()
@@ -179,6 +189,9 @@ func withDefaults(o Options, rng *rand.Rand) Options {
 	}
 	if rng.IntN(3) == 0 {
 		observers = 1
+	}
+	if o.Hierarchical {
+		voters = map[int]int{3: 6, 5: 5}[voters]
 	}
 	if o.Voters == 0 {
 		o.Voters = voters
