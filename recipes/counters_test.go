@@ -278,3 +278,36 @@ func TestSharedCountOutcomeUnknown(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedCountCorrupt: Start on a node that does not hold a count
+// fails with ErrCorrupt and changes nothing (the node keeps its data, the
+// count stays unstarted); once the node holds a count, Start succeeds.
+func TestSharedCountCorrupt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		s, c := w.session()
+		if _, err := s.Create(w.ctx, "/shared", []byte("abc")); err != nil {
+			t.Fatal(err)
+		}
+		sc := must[*SharedCount](t)(NewSharedCount(c, "/shared", 7))
+		defer sc.Close()
+		if err := sc.Start(w.ctx); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("start on a corrupt count: %v", err)
+		}
+		if data, _, err := s.Get(w.ctx, "/shared"); err != nil || string(data) != "abc" {
+			t.Fatalf("node after the failed start: %q %v", data, err)
+		}
+		if err := sc.SetCount(w.ctx, 1); !errors.Is(err, ErrNotStarted) {
+			t.Fatalf("set after the failed start: %v", err)
+		}
+		if _, err := s.Set(w.ctx, "/shared", countBytes(5), -1); err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Start(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := sc.VersionedCount(); got != (VersionedCount{Version: 1, Count: 5}) {
+			t.Fatalf("count %+v", got)
+		}
+	})
+}

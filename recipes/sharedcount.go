@@ -67,7 +67,8 @@ func NewSharedCount(c *Client, path string, seed int32) (*SharedCount, error) {
 func (s *SharedCount) Path() string { return s.path }
 
 // Start creates the node (with the seed) if it is missing, reads it, and
-// follows it until Close or the end of the Client.
+// follows it until Close or the end of the Client. A node that does not
+// hold a count fails Start with ErrCorrupt and is left as it is.
 func (s *SharedCount) Start(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -102,11 +103,14 @@ func (s *SharedCount) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if found {
-		if v, err := countOf(data); err == nil {
-			s.update(st.Version, v)
-		}
+	if !found {
+		return nil // deleted meanwhile: follow sees it come back
 	}
+	v, err := countOf(data)
+	if err != nil {
+		return err
+	}
+	s.update(st.Version, v)
 	return nil
 }
 
