@@ -127,9 +127,21 @@ type Server = engine.Server
 //
 //	MaxSessionTimeout time.Duration
 //
-//	// MaxClientCnxns limits the sessions attached to this peer at once (0 =
-//	// no limit; ZooKeeper limits connections per client address).
+//	// MaxClientCnxns limits what one client address holds on this peer at
+//	// once, as ZooKeeper's maxClientCnxns limits a client IP's connections
+//	// to a server (0 = no limit, the default here; zoo.cfg without the key
+//	// gives ZooKeeper's 60). The client port refuses a connection over it
+//	// as it accepts it; in process, NewSession and Reattach of a session
+//	// whose WithClientAddr names an address holding as many fail with
+//	// ErrConnectionLoss. A session opened without WithClientAddr is the
+//	// host's own and does not count (MaxSessions bounds all of them).
 //	MaxClientCnxns int
+//
+//	// MaxSessions limits the sessions attached to this peer at once,
+//	// whatever their address, in process and on the client port alike (0 =
+//	// no limit, the default). zk's own: ZooKeeper has no such bound. Over it
+//	// NewSession and Reattach fail with ErrConnectionLoss.
+//	MaxSessions int
 //
 //	// SnapCount is the number of transactions between snapshots (default
 //	// 100000; as in ZooKeeper a peer snapshots after a random count in
@@ -240,8 +252,8 @@ type Server = engine.Server
 //
 //	// FourLetterWords lists the four-letter words the client port answers
 //	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
-//	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
-//	// of one client address, as in ZooKeeper.
+//	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
+//	// one client address, as in ZooKeeper.
 //	FourLetterWords []string
 //
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
@@ -250,6 +262,24 @@ type Server = engine.Server
 //	// Without it, hard limits only warn and count, as soft ones do. The
 //	// leader's setting decides: followers never check.
 //	EnforceQuota bool
+//
+//	// Registerer, if set, receives this peer's Prometheus metrics, named as
+//	// ZooKeeper names them where it has a name (metrics.go lists them). Nil
+//	// means no metrics: nothing is measured and nothing is registered
+//	// anywhere (zk has no global registry). The metrics carry no label that
+//	// tells peers apart, so several ensembles on one registry each need
+//	// their own labels: prometheus.WrapRegistererWith(prometheus.Labels{
+//	// "server": "1"}, reg) (zk's metrics use the labels key, learner and
+//	// state). NewEnsemble fails if a name is registered already; Close
+//	// unregisters them.
+//	Registerer prometheus.Registerer
+//
+//	// MetricsHTTPAddress is where a host may serve the metrics over HTTP
+//	// (at /metrics); the library itself serves nothing. ParseZooCfg sets it
+//	// from metricsProvider.httpHost and metricsProvider.httpPort (defaults
+//	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
+//	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
+//	MetricsHTTPAddress string
 //
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
@@ -296,6 +326,10 @@ type EventListener = engine.EventListener
 //	// Close stops the peer: every goroutine it started is gone when it returns.
 //	// Sessions attached to it fail with ErrClosed from then on; their state in
 //	// the ensemble is untouched (they may be re-attached elsewhere, or expire).
+//	// Close returns the failure that stopped a failed peer, and an error of
+//	// its storage (a flush the disk refused): what the tree could not flush is
+//	// replayed from the log at the next start. Close always returns; a second
+//	// Close returns nil.
 //	func (e *Ensemble) Close() error
 //
 //	// ExpireSession expires a session on purpose, as Curator's KillSession does
@@ -331,6 +365,19 @@ type Ensemble = engine.Ensemble
 
 // Op is one operation of a Multi: build it with CreateOp, DeleteOp, SetOp or
 // CheckOp.
+//
+// Methods:
+//
+//	// Path returns the path the op works on.
+//	func (o Op) Path() string
+//
+//	// Within returns the op moved below root, as ZooKeeper's chroot moves a
+//	// client's paths: "/" is root itself and "/a" is root+"/a". The op's path
+//	// must be absolute (ErrInvalidPath), so the result never leaves root once
+//	// the session has validated it (".." is no path component); and a create
+//	// of "/" is refused (ErrBadArguments): it would make root itself or, with a
+//	// sequential mode, a sibling of root. Everything else about the op stays.
+//	func (o Op) Within(root string) (Op, error)
 type Op = engine.Op
 
 // OpResult is the outcome of one op of a Multi. For a failed multi, the ops
@@ -345,6 +392,14 @@ type Op = engine.Op
 type OpResult = engine.OpResult
 
 // ReadOp is one read of a MultiRead: GetDataOp or GetChildrenOp.
+//
+// Methods:
+//
+//	// Path returns the path the read works on.
+//	func (o ReadOp) Path() string
+//
+//	// Within returns the read moved below root, as Op.Within.
+//	func (o ReadOp) Within(root string) (ReadOp, error)
 type ReadOp = engine.ReadOp
 
 // ReadResult is the outcome of one ReadOp.
@@ -369,12 +424,14 @@ type CreateOption = engine.CreateOption
 // Methods:
 //
 //	// AddAuth adds an identity to the session, as ZooKeeper's addauth:
-//	//   - "digest": auth is any credential, usually "user:password"; the
-//	//     identity is "user:" + base64(sha1(auth)), user being what precedes the
-//	//     first colon (all of auth if it has none), exactly as ZooKeeper's
-//	//     DigestAuthenticationProvider computes it, so existing ZooKeeper digest
-//	//     ACLs and super digests work. A digest equal to Config.SuperDigest
-//	//     makes the session the super user.
+//	//   - "digest": auth is any credential, usually "user:password", even
+//	//     empty (non-nil); the identity is "user:" + base64(sha1(auth)), user
+//	//     being what precedes the first colon (all of auth if it has none),
+//	//     exactly as ZooKeeper's DigestAuthenticationProvider computes it, so
+//	//     existing ZooKeeper digest ACLs and super digests work. A digest equal
+//	//     to Config.SuperDigest makes the session the super user. A nil auth
+//	//     is a null credential, which ZooKeeper refuses (AUTHFAILED, the
+//	//     connection closed): it fails with ErrAuthFailed.
 //	//   - "ip": accepted and ignored. The ip identity is where the client really
 //	//     connects from, declared by the host with WithClientAddr; a session
 //	//     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
@@ -390,7 +447,16 @@ type CreateOption = engine.CreateOption
 //	// need not exist; the session needs READ on the nodes it hears about. A
 //	// session that has Config.MaxWatchesPerSession watches already gets
 //	// ErrTooManyWatches.
-//	func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*Watch, error)
+//	//
+//	// Options: FromZxid starts the watch in the past (a gapless resume),
+//	// WithEventData attaches the node's data to each event, WithWatchBuffer
+//	// bounds the events held, WithRelativePaths reports paths under a root. A
+//	// watch with FromZxid or WithEventData is strict: if this peer ever replaces
+//	// its tree with a leader's snapshot (it fell too far behind), the watch ends
+//	// with NotWatching and an Err wrapping ErrCompacted instead of skipping
+//	// changes; resume it with FromZxid (which then fails with ErrCompacted if
+//	// this peer's log no longer reaches back: read again).
+//	func (s *Session) AddWatch(ctx context.Context, path string, recursive bool, opts ...WatchOption) (*Watch, error)
 //
 //	// AllChildrenNumber returns the number of nodes below path (all
 //	// descendants), as ZooKeeper's getAllChildrenNumber. It needs READ on path.
@@ -410,7 +476,9 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) Close(ctx context.Context) error
 //
 //	// Create makes a node and returns its path (with the sequence suffix for a
-//	// sequential mode).
+//	// sequential mode). data nil makes a node whose data is null, data of
+//	// length 0 (non-nil) one whose data is empty: Get tells them apart, as
+//	// ZooKeeper's getData returns null or a zero-length array.
 //	func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...CreateOption) (string, error)
 //
 //	// Delete deletes a node if its version is version (-1: any; every other
@@ -452,7 +520,10 @@ type CreateOption = engine.CreateOption
 //	// fires on its change or deletion, on a missing one on its creation.
 //	func (s *Session) ExistsW(ctx context.Context, path string) (bool, Stat, <-chan Event, error)
 //
-//	// Get returns a node's data and Stat. It needs READ permission.
+//	// Get returns a node's data and Stat. It needs READ permission. The data
+//	// is nil when the node's data is null (created or set with nil data) and a
+//	// non-nil empty slice when it is empty, as ZooKeeper keeps them apart; the
+//	// caller owns it.
 //	func (s *Session) Get(ctx context.Context, path string) ([]byte, Stat, error)
 //
 //	// GetACL returns a node's ACL and Stat. As in ZooKeeper 3.8 it needs READ or
@@ -469,6 +540,17 @@ type CreateOption = engine.CreateOption
 //
 //	// ID returns the session id (this peer's id in the high byte).
 //	func (s *Session) ID() int64
+//
+//	// Identities returns the session's authenticated identities, as
+//	// ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
+//	// declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
+//	// AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
+//	// shows only the user, before the colon) and, right after the digest
+//	// that matched Config.SuperDigest, {"super", ""}. They come in the order
+//	// the session gained them (a ZooKeeper server lists them in a hash set's
+//	// order). The slice is the caller's. It is what the client port answers
+//	// to whoAmI.
+//	func (s *Session) Identities() []Identity
 //
 //	// ListQuota returns the quota on path and its usage, as zkCli's listquota
 //	// reads them. A path without a quota is ErrNoNode. It needs READ on the
@@ -494,7 +576,8 @@ type CreateOption = engine.CreateOption
 //	func (s *Session) RemoveWatches(ctx context.Context, path string, typ WatcherType) error
 //
 //	// Set replaces a node's data if its version is version (-1: any) and returns
-//	// the new Stat. It needs WRITE permission. Every int32 is a valid expected
+//	// the new Stat. It needs WRITE permission. As in Create, nil data is null
+//	// and non-nil data of length 0 is empty. Every int32 is a valid expected
 //	// version, as in ZooKeeper: the comparison with the node's version decides
 //	// (ErrNoNode, ErrBadVersion); a version that passed MaxInt32 is negative.
 //	func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error)
@@ -537,6 +620,14 @@ type CreateOption = engine.CreateOption
 //
 //	// Timeout returns the negotiated session timeout.
 //	func (s *Session) Timeout() time.Duration
+//
+//	// Zxid returns the zxid of the state this session reads at its peer now:
+//	// every call the session made before it saw a state at most this new, the
+//	// peer has applied every change up to it, and every watch event of those
+//	// changes is already queued. A consumer that loaded state with any number of
+//	// reads, then calls Zxid, holds the state at Zxid once it has also applied
+//	// its watch's events up to it (see WithEventData).
+//	func (s *Session) Zxid(ctx context.Context) (int64, error)
 type Session = engine.Session
 
 // SessionOption configures NewSession.
@@ -599,6 +690,15 @@ type ACL = engine.ACL
 // Perm is a set of ACL permissions.
 type Perm = engine.Perm
 
+// Identity is one authenticated identity of a session
+// (Session.Identities).
+//
+// Fields:
+//
+//	Scheme string
+//	ID string
+type Identity = engine.Identity
+
 // CreateMode is the kind of node Create makes.
 type CreateMode = engine.CreateMode
 
@@ -615,7 +715,25 @@ type CreateMode = engine.CreateMode
 //
 //	// Err says why the watch ended; set on EventNotWatching only.
 //	Err error
+//
+//	// Node is the node's data and Stat right after the change's
+//	// transaction, for registrations whose sink attaches it (the engine's
+//	// watches with data). It is nil otherwise, for NodeDeleted, and when the
+//	// same transaction deleted the node again. Receivers must not modify it.
+//	Node *NodeState
 type Event = engine.Event
+
+// NodeState is a node's data and Stat as a transaction left them: what an
+// event of a watch set WithEventData carries (Event.Node).
+//
+// Fields:
+//
+//	Data []byte
+//	Stat znode.Stat
+type NodeState = engine.NodeState
+
+// WatchOption configures AddWatch.
+type WatchOption = engine.WatchOption
 
 // EventType is the kind of a watch event.
 //
@@ -659,7 +777,48 @@ type Mode = engine.Mode
 //	Sessions int // sessions attached to this peer
 //	Requests int // client requests queued or in flight at this peer
 //	Err error
+//	Why string // why the peer does not serve ("" while it serves)
+//	Round int64 // the round (logical clock) of its last election
+//	Learners []LearnerStatus // leading: each learner, by id, with its lag (as of the last tick)
+//	Znodes int64 // nodes in the tree (ZooKeeper's znode_count)
+//	Ephemerals int64 // ephemeral nodes (ephemerals_count)
+//	DataSize int64 // bytes of every node's path and data (approximate_data_size)
+//	Watches int // watches set through this peer (watch_count)
+//	FsyncP99 time.Duration // 99th percentile of the last 128 fsyncs of the log
 type Status = engine.Status
+
+// LearnerStatus is a leader's view of one of its learners
+// (Status.Learners).
+//
+// Fields:
+//
+//	ID int64
+//	Observer bool
+//
+//	// Phase is "broadcast" once the learner is synced and gets every
+//	// commit; while it joins: "info", "epoch", "acked", "snap", "diff",
+//	// "syncing".
+//	Phase string
+//
+//	// Sync is how the leader synced it in this epoch: "DIFF", "TRUNC" (then
+//	// DIFF) or "SNAP" (then DIFF); "none" until chosen.
+//	Sync string
+//
+//	// Zxid is how far it has the leader's history: for a follower, the last
+//	// zxid it acknowledged (durable on it); for an observer, the last sent.
+//	Zxid int64
+//
+//	// LagTxns is how many entries of the leader's log it lacks (-1 when
+//	// they span epochs and cannot be counted without reading the log).
+//	LagTxns int64
+//
+//	// Lag is how long ago the oldest entry it lacks was proposed, to a
+//	// tick (TickTime/10): 0 when it lacks none.
+//	Lag time.Duration
+//
+//	// Silent is how long ago the leader last heard from it.
+//	Silent time.Duration
+type LearnerStatus = engine.LearnerStatus
 
 // SessionState is the state of a Session.
 //
@@ -687,6 +846,18 @@ type SessionState = engine.SessionState
 //	// events pile up). After that last event Next returns an error: one that
 //	// wraps ErrNoWatcher after a removal, else the last event's Err.
 //	func (w *Watch) Next(ctx context.Context) (Event, error)
+//
+//	// NextBatch returns every event of the next transaction together, in
+//	// order: the events of one zxid (a multi, a session close that deleted
+//	// several ephemerals) come in one batch, so that a consumer never acts on
+//	// half a transaction; with WithEventData, applying a batch moves a copy of
+//	// the watched nodes from the state at one zxid to the state at the next.
+//	// It waits, as Next does, only for the first event; the last event of a
+//	// watch comes alone, and after it NextBatch returns Next's error.
+//	//
+//	// Use NextBatch or Next/TryNext on a watch, not both at once: a batch is
+//	// gathered by taking events one by one.
+//	func (w *Watch) NextBatch(ctx context.Context) ([]Event, error)
 //
 //	// Ready returns a channel that holds a value whenever an event is queued or
 //	// the watch has ended: receive from it, then take events with TryNext until
@@ -861,6 +1032,7 @@ var (
 	// Config.EnforceQuota, a create or set that would take a subtree past a
 	// hard quota.
 	ErrQuotaExceeded = engine.ErrQuotaExceeded
+	ErrCompacted     = engine.ErrCompacted
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and
@@ -924,6 +1096,23 @@ func WithSessionTimeout(d time.Duration) SessionOption { return engine.WithSessi
 // ZooKeeper takes it from the connection. A host serving remote clients
 // passes each one's address here; AddAuth("ip", ...) never claims one.
 func WithClientAddr(addr string) SessionOption { return engine.WithClientAddr(addr) }
+
+// FromZxid starts a watch after zxid instead of now: a gapless resume from
+// the transaction log, then live (see Session.AddWatch). It fails with
+// ErrCompacted when the log no longer reaches back that far.
+func FromZxid(zxid int64) WatchOption { return engine.FromZxid(zxid) }
+
+// WithEventData attaches to each event the node's data and Stat right after
+// the transaction that caused it (Event.Node).
+func WithEventData() WatchOption { return engine.WithEventData() }
+
+// WithWatchBuffer sets how many events a watch holds for its consumer
+// (default DefaultWatchBuffer).
+func WithWatchBuffer(n int) WatchOption { return engine.WithWatchBuffer(n) }
+
+// WithRelativePaths reports a watch's event paths relative to root, as a
+// chroot would.
+func WithRelativePaths(root string) WatchOption { return engine.WithRelativePaths(root) }
 
 // OpenACLUnsafe gives every permission to anyone (ZooKeeper's
 // Ids.OPEN_ACL_UNSAFE). It is the default ACL of Create.

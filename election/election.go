@@ -66,6 +66,7 @@ type Election struct {
 	idle     int              // ticks since we last sent or heard
 	interval int              // current re-send interval
 	out      []Message
+	outcome  Outcome // how the last round was decided (outcome.go)
 }
 
 // New returns an Election that is LOOKING but not started: call Start.
@@ -316,6 +317,7 @@ func (e *Election) better(v, o Vote) bool {
 }
 
 func (e *Election) decide(v Vote) {
+	e.record(v)
 	e.vote = v
 	switch {
 	case v.Leader == e.cfg.ID:

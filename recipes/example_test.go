@@ -298,7 +298,8 @@ func ExampleLeaderLatch() {
 	defer client.Close(ctx)
 
 	latch, _ := recipes.NewLeaderLatch(client, "/election", "node-1")
-	latch.AddListener(func(leader bool) { fmt.Println("leader:", leader) })
+	changes := make(chan bool, 2) // listeners run on the latch's goroutine
+	latch.AddListener(func(leader bool) { changes <- leader })
 	if err := latch.Start(); err != nil {
 		log.Fatal(err)
 	}
@@ -306,9 +307,11 @@ func ExampleLeaderLatch() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println("leader:", <-changes)
 	p, _, _ := latch.Leader(ctx)
 	fmt.Println("leading as", p.ID, "token > 0:", lease.Token() > 0)
 	latch.Close(ctx)
+	fmt.Println("leader:", <-changes)
 	// Output:
 	// leader: true
 	// leading as node-1 token > 0: true

@@ -37,7 +37,9 @@
 //     watches on P, recursive watches on P and its ancestors.
 //
 // A registration receives at most one event per change. Every event carries
-// the zxid of its change.
+// the zxid of its change; a Sink may attach the node's state to it
+// (Event.Node: the engine's watches with data read it from the tree inside
+// Trigger, right after the transaction).
 //
 // # ACLs
 //
@@ -81,7 +83,17 @@
 // growing buffer the consumer pulls from) are the ready-made Sinks.
 //
 // Every registration ends with exactly one call to Close or Overflow, after
-// its last Deliver; nothing is called on a Sink after that.
+// its last Deliver; nothing is called on a Sink after that. EndID ends one
+// registration with an event of the caller's choosing (the engine ends its
+// gapless watches with EventNotWatching when its tree jumps to a snapshot).
+//
+// # Transactions
+//
+// The engine calls Trigger once per transaction, and Trigger holds the
+// Manager's lock throughout, so Barrier — which returns once every Trigger
+// in progress has finished — tells a consumer that every event of a zxid it
+// has seen is queued: it takes them with Queue.TakeIfZxid, which never takes
+// an event of the next transaction.
 //
 // # Memory: Queue, and the per-session limit
 //

@@ -1,6 +1,10 @@
 package watch
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/embedzk/zk/znode"
+)
 
 // EventType is the type of a watch event, with ZooKeeper's numeric values
 // (Watcher.Event.EventType).
@@ -57,6 +61,17 @@ type Event struct {
 	Zxid int64
 	// Err says why the watch ended; set on EventNotWatching only.
 	Err error
+	// Node is the node's data and Stat right after the change's
+	// transaction, for registrations whose sink attaches it (the engine's
+	// watches with data). It is nil otherwise, for NodeDeleted, and when the
+	// same transaction deleted the node again. Receivers must not modify it.
+	Node *NodeState
+}
+
+// NodeState is a node's data and Stat as a transaction left them.
+type NodeState struct {
+	Data []byte
+	Stat znode.Stat
 }
 
 // Kind is what a registration watches.

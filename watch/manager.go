@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/embedzk/zk/internal/zkerr"
 )
@@ -77,6 +78,7 @@ type Manager struct {
 	bySession map[int64]*sessionWatches
 	recursive int // number of live recursive registrations
 	limit     int // registrations per session; 0 = no limit
+	overflows atomic.Int64
 }
 
 // NewManager returns an empty Manager, without a limit on the registrations
@@ -224,10 +226,20 @@ func (m *Manager) unlink(r *reg) {
 // end delivers the final event ev (if any) to r's sink, then closes it, or
 // reports an overflow if the sink could not take ev. r must already be
 // unlinked.
-func end(r *reg, ev *Event) {
+func (m *Manager) end(r *reg, ev *Event) {
 	if ev != nil && !r.sink.Deliver(*ev) {
-		r.sink.Overflow()
+		m.overflow(r)
 		return
 	}
 	r.sink.Close()
 }
+
+// overflow ends r's stream with an overflow, and counts it.
+func (m *Manager) overflow(r *reg) {
+	m.overflows.Add(1)
+	r.sink.Overflow()
+}
+
+// Overflows returns how many watches ended because their consumer did not
+// keep up (their sink refused an event), since the Manager was made.
+func (m *Manager) Overflows() int64 { return m.overflows.Load() }

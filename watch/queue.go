@@ -201,6 +201,19 @@ func (q *Queue) shrink() {
 	}
 }
 
+// TakeIfZxid takes the oldest queued event only if it is a change event
+// (not the final one) of zxid z; it never blocks. A consumer that gathers
+// the events of one transaction uses it to stop at the next one without
+// taking it.
+func (q *Queue) TakeIfZxid(z int64) (Event, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 || q.ring[q.head].Zxid != z {
+		return Event{}, false
+	}
+	return q.take()
+}
+
 // Next takes the oldest event, waiting until one is queued or ctx ends
 // (an event already queued is returned even if ctx is done). After the
 // final event of the stream has been taken, Next returns an error instead:

@@ -248,8 +248,8 @@ func TestQueueUnderManager(t *testing.T) {
 	for z := int64(1); z <= 3; z++ {
 		m.Trigger([]znode.Change{{Type: znode.ChangeDataChanged, Path: "/a", Zxid: z}}, nil)
 	}
-	if w, _, _ := m.Count(); w != 0 {
-		t.Fatalf("%d registrations after an overflow", w)
+	if w, _, _ := m.Count(); w != 0 || m.Overflows() != 1 {
+		t.Fatalf("%d registrations, %d overflows counted after an overflow", w, m.Overflows())
 	}
 	got := takeAll(q)
 	if len(got) != 3 || got[1].Zxid != 2 || got[2].Type != EventNotWatching || !errors.Is(got[2].Err, zkerr.ErrWatchOverflow) {

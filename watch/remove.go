@@ -35,7 +35,7 @@ func (m *Manager) Remove(session int64, path string, typ WatcherType) (int, erro
 		m.unlink(r)
 	}
 	for _, r := range victims {
-		end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
+		m.end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
 	}
 	return len(victims), nil
 }
@@ -95,7 +95,7 @@ func (m *Manager) RemoveID(id ID) bool {
 		return false
 	}
 	m.unlink(r)
-	end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
+	m.end(r, &Event{Type: r.kind.removedEvent(), Path: r.path})
 	return true
 }
 
@@ -125,7 +125,7 @@ func (m *Manager) DropSession(session int64, reason error) {
 		m.unlinkPath(r)
 	}
 	for _, r := range regs {
-		end(r, &Event{Type: EventNotWatching, Path: r.path, Err: reason})
+		m.end(r, &Event{Type: EventNotWatching, Path: r.path, Err: reason})
 	}
 }
 
@@ -145,12 +145,38 @@ func (m *Manager) Fire(id ID, ev Event) bool {
 	}
 	if r.kind.OneShot() {
 		m.unlink(r)
-		end(r, &ev)
+		m.end(r, &ev)
 		return true
 	}
 	if !r.sink.Deliver(ev) {
 		m.unlink(r)
-		r.sink.Overflow()
+		m.overflow(r)
 	}
 	return true
+}
+
+// EndID ends one registration with ev as its last event (typically
+// EventNotWatching with the reason in Err), then Close; the sink reports an
+// overflow instead if it cannot take ev. It returns false if the
+// registration was already gone.
+func (m *Manager) EndID(id ID, ev Event) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.byID[id]
+	if r == nil {
+		return false
+	}
+	m.unlink(r)
+	m.end(r, &ev)
+	return true
+}
+
+// Barrier returns once every Trigger, Fire and removal that started before
+// it has delivered all its events. A consumer that took an event of zxid z
+// and then finds its sink empty after a Barrier has every event of z that
+// the Trigger of z delivered to it: the engine triggers each transaction in
+// one call.
+func (m *Manager) Barrier() {
+	m.mu.Lock()
+	m.mu.Unlock() // the empty critical section is the point: Trigger holds mu throughout
 }

@@ -98,9 +98,9 @@ func (m *Manager) fireOneShot(pw *pathWatches, l *[]*reg, ev Event, acl []znode.
 	for _, r := range regs {
 		m.unlinkSession(r)
 		if mayRead == nil || mayRead(r.session, acl) {
-			end(r, &ev)
+			m.end(r, &ev)
 		} else {
-			end(r, &Event{Type: EventNotWatching, Path: r.path, Err: zkerr.ErrNoAuth})
+			m.end(r, &Event{Type: EventNotWatching, Path: r.path, Err: zkerr.ErrNoAuth})
 		}
 	}
 }
@@ -121,7 +121,7 @@ func (m *Manager) firePersistent(l *[]*reg, ev Event, acl []znode.ACL, mayRead M
 		// unlink moves the last registration of *l into slot i: look at
 		// slot i again.
 		m.unlink(r)
-		r.sink.Overflow()
+		m.overflow(r)
 	}
 }
 

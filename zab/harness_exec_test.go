@@ -71,6 +71,7 @@ func (h *harness) execute(p *hpeer, rd Ready, crashAt int) {
 		h.streamSnapshot(p, to)
 	}
 	p.acks = append(p.acks, rd.SnapAcks...)
+	p.syncs = append(p.syncs, rd.Syncs...)
 	for _, a := range rd.SnapAcks {
 		h.pumpSnapshot(p, a.Peer)
 	}

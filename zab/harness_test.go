@@ -47,6 +47,7 @@ type hpeer struct {
 	snaps   int                  // snapshots streamed by this peer
 	streams map[int64][]*Message // paced snapshot streams: the chunks not sent yet, by peer
 	acks    []SnapAck            // every SnapAck handed to this peer's driver
+	syncs   []SyncStart          // every SyncStart reported to this peer's driver
 	readies int
 }
 

@@ -43,6 +43,7 @@ type learner struct {
 	target   int64  // where its sync ended (NEWLEADER)
 	informed int64  // observer: last zxid sent to it
 	pingAck  uint64 // highest heartbeat round it answered
+	sync     SyncMode
 }
 
 // forwarding reports whether the learner gets the broadcast stream.
@@ -76,6 +77,7 @@ type leader struct {
 	round         uint64          // heartbeat round
 	beat          int             // ticks since the last heartbeat
 	barriers      []barrier
+	props         propRing // when proposals were made, for learners' lag (observe.go)
 }
 
 // ids returns the learners' ids in order (deterministic iteration). The

@@ -31,6 +31,7 @@ func (n *Node) propose(data []byte) (int64, error) {
 	}
 	ent := Entry{Zxid: z, Data: data}
 	n.appendEntries([]Entry{ent})
+	ld.props.note(z, n.tick)
 	for _, id := range ld.ids() {
 		if l := ld.learners[id]; l.forwarding() && !l.observer {
 			n.send(id, &Message{Type: MsgProposal, Epoch: ld.epoch, Entries: []Entry{ent}})

@@ -29,10 +29,13 @@ func (n *Node) startSync(l *learner) {
 		l.cursor = pred
 	}
 	l.phase, l.since = lpDiff, n.tick
+	n.noteSync(l, l.cursor != p)
 	n.pumpDiff(l)
 }
 
 func (n *Node) startSnap(l *learner) {
+	l.sync = SyncSnap
+	n.acc.syncs = append(n.acc.syncs, SyncStart{Peer: l.id, Mode: SyncSnap, From: l.peerLast, Txns: -1, Leader: n.lastLogged})
 	l.phase, l.since = lpSnap, n.tick
 	n.acc.snapshots = append(n.acc.snapshots, l.id)
 }

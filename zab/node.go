@@ -72,6 +72,11 @@ type Node struct {
 
 	maxCounter int64   // MaxCounter; tests lower it
 	scratch    []int64 // reused by quorum checks
+
+	lookingSince int64        // tick the current (or last) election began (observe.go)
+	lookingWhy   string       // why it began
+	lastElection ElectionInfo // how the last one ended
+	lookings     int64        // elections started
 }
 
 // NewNode returns a Node for cfg over log, which holds what d describes. It
@@ -276,6 +281,8 @@ func (n *Node) goLooking(reason string) {
 		n.followerStop(reason)
 	}
 	n.role, n.leader, n.ld, n.fl = RoleLooking, 0, nil, nil
+	n.lookingSince, n.lookingWhy = n.tick, reason
+	n.lookings++
 	n.el.Start(election.Vote{Leader: n.cfg.ID, Zxid: n.lastLogged, Epoch: n.state.CurrentEpoch})
 	// The election tells the voters; a leader also tells its observers, whose
 	// session with it ends here (ZooKeeper closes their connections).
@@ -318,6 +325,9 @@ func (n *Node) pumpElection() {
 	}
 	if n.role != RoleLooking {
 		return
+	}
+	if n.el.State() != election.Looking {
+		n.noteElection()
 	}
 	switch n.el.State() {
 	case election.Leading:

@@ -30,6 +30,9 @@ type Ready struct {
 	Synced   []SyncResult
 	App      []AppMessage // inbound app messages, in arrival order
 	Status   *Status      // non-nil when role, leader, epoch, Serving or (leader) Synced changed
+	// Syncs: leader only. How it chose to sync learners (for logs and
+	// metrics; nothing to execute).
+	Syncs []SyncStart
 }
 
 // SyncResult ends a Sync barrier: Zxid is a committed zxid at least as new as
@@ -64,11 +67,12 @@ type batch struct {
 	snapshots   []int64
 	snapAcks    []SnapAck
 	app         []AppMessage
+	syncs       []SyncStart
 }
 
 func (b *batch) empty() bool {
 	return len(b.send) == 0 && len(b.after) == 0 && len(b.persist) == 0 && len(b.snapshots) == 0 &&
-		len(b.snapAcks) == 0 && len(b.app) == 0
+		len(b.snapAcks) == 0 && len(b.app) == 0 && len(b.syncs) == 0
 }
 
 // send queues m for to, after everything queued for to before it.
@@ -176,6 +180,7 @@ func (n *Node) Ready() Ready {
 	rd := Ready{
 		Send: n.acc.send, Persist: n.acc.persist, SendAfterPersist: n.acc.after,
 		SendSnapshot: n.acc.snapshots, SnapAcks: n.acc.snapAcks, App: n.acc.app,
+		Syncs: n.acc.syncs,
 	}
 	n.checkNewLeaderAck(rd.Persist)
 	n.acc = batch{}

@@ -11,12 +11,22 @@ type Status struct {
 	// its quorum; follower/observer: got UPTODATE and its leader link is alive.
 	Serving bool
 	Synced  []int64 // leader: peers in broadcast phase; follower: [leader] when serving
+	// Election is how this peer's last election ended (observe.go).
+	Election ElectionInfo
+	// Reason is why the peer looks for a leader, while it does.
+	Reason string
+	// Lookings counts the elections this Node started.
+	Lookings int64
 }
 
 // Status returns the current status.
 func (n *Node) Status() Status {
 	st := Status{Role: n.role, Leader: n.leader, Epoch: n.state.CurrentEpoch, LastZxid: n.selfAck,
-		Committed: n.committed, Serving: n.serving()}
+		Committed: n.committed, Serving: n.serving(), Election: n.lastElection,
+		Lookings: n.lookings}
+	if n.role == RoleLooking {
+		st.Reason = n.lookingWhy
+	}
 	switch {
 	case n.ld != nil:
 		for _, id := range n.ld.ids() {

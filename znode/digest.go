@@ -12,7 +12,10 @@ import (
 //
 // A node's hash covers its path, kind, owner/TTL, the persisted Stat fields
 // that every replica computes identically (czxid, mzxid, pzxid, ctime,
-// mtime, version, cversion, aversion), the crc64 of its data and its ACL.
+// mtime, version, cversion, aversion), the crc64 of its data, whether the
+// data is null (ZooKeeper's digest leaves that out; zk's catches replicas
+// that disagree on it, and a tree with no null data has the digest it had
+// before null data was kept apart) and its ACL.
 // Derived fields (numChildren, dataLength) are left out, as in ZooKeeper's
 // DigestCalculator, and so are the two built-in nodes below /zookeeper/
 // (quota and config; ZooKeeper leaves out its whole /zookeeper/ subtree,
@@ -47,7 +50,7 @@ func nodeDigest(path string, n *node) uint64 {
 	var stack [256]byte
 	b := append(stack[:0], 'n')
 	b = append(b, path...)
-	b = append(b, 0, byte(n.kind))
+	b = append(b, 0, n.kindByte()) // null data counts (never set in older trees)
 	for _, v := range [...]int64{n.owner, n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime} {
 		b = binary.BigEndian.AppendUint64(b, uint64(v))
 	}

@@ -163,16 +163,17 @@ func nextDBName(fs vfs.FS, dir string) (string, error) {
 // "/zookeeper" (OPEN_ACL_UNSAFE) with "quota" and "config";
 // "/zookeeper/quota" (OPEN_ACL_UNSAFE); "/zookeeper/config"
 // (READ_ACL_UNSAFE, aversion -1, as DataTree.addConfigNode leaves it). All
-// their other Stat fields are zero. The applied zxid is 0.
+// their other Stat fields are zero and their data is empty (not null), as
+// ZooKeeper's. The applied zxid is 0.
 func writeInitialTree(db *pebble.DB) (meta, error) {
 	initial := []struct {
 		path string
 		n    node
 	}{
-		{RootPath, node{numChildren: 1, acl: OpenACLUnsafe()}},
-		{SystemPath, node{numChildren: 2, acl: OpenACLUnsafe()}},
-		{QuotaPath, node{acl: OpenACLUnsafe()}},
-		{ConfigPath, node{aversion: -1, acl: ReadACLUnsafe()}},
+		{RootPath, node{numChildren: 1, acl: OpenACLUnsafe(), data: []byte{}}},
+		{SystemPath, node{numChildren: 2, acl: OpenACLUnsafe(), data: []byte{}}},
+		{QuotaPath, node{acl: OpenACLUnsafe(), data: []byte{}}},
+		{ConfigPath, node{aversion: -1, acl: ReadACLUnsafe(), data: []byte{}}},
 	}
 	b := db.NewBatch()
 	defer b.Close()
@@ -184,6 +185,7 @@ func writeInitialTree(db *pebble.DB) (meta, error) {
 		}
 		m.digest += nodeDigest(e.path, &e.n)
 		m.nodes++
+		m.sizes.add(e.path, &e.n, 1)
 	}
 	if err := b.Set(metaKey, encodeMeta(m), nil); err != nil {
 		return meta{}, err

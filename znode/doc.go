@@ -36,6 +36,13 @@
 //     numChildren, so every create and every delete of a child counts, and
 //     the built-in nodes start at / -1 and /zookeeper -2; EphemeralOwner is
 //     the session of an ephemeral node and 0 for every other kind.
+//   - Null data (a nil Data in a create or setData) stays apart from
+//     empty data (a non-nil empty slice), as ZooKeeper's getData returns
+//     null or a zero-length array: reads return nil for the first, a
+//     non-nil empty slice for the second; the built-in nodes have empty
+//     data, the directories TxnSetQuota makes null data (as zkCli's
+//     setquota). The node value, the txn encoding and snapshots keep the
+//     difference; what was written before it was kept reads as empty.
 //   - setData: version+1, mzxid = zxid, mtime = Time. setACL: aversion+1
 //     only. Expected version -1 matches any version; any other int32 is
 //     compared. A version after MaxInt32 wraps to MinInt32; unlike ZooKeeper
@@ -96,9 +103,14 @@
 //
 // Pebble's own WAL is disabled: zk's log is the source of truth, and since
 // Apply refuses zxids at or below the applied one, the caller replays its log
-// only after Applied(). Flush makes everything applied durable and returns
-// its zxid; Durable reports the zxid known durable (what Open found, the
-// last Flush, or a Restore). Close flushes. Snapshots (WriteSnapshot) are a
+// only after Applied(). The tree starts a flush in the background every
+// Options.FlushEntries txns or FlushBytes of batches, so a crash loses (and
+// the log replays) at most two such intervals. Flush makes everything
+// applied durable and returns its zxid; Durable reports the zxid known
+// durable (what Open found, the last finished flush, or a Restore). A
+// failed flush (a full disk) fails the tree: Flush, Apply and Close return
+// instead of waiting for Pebble's retries. Close flushes unless the tree
+// failed; CloseNoFlush never does. Snapshots (WriteSnapshot) are a
 // checksummed stream read from a Pebble snapshot while Apply continues;
 // Restore verifies a stream completely and switches to it crash-atomically.
 //

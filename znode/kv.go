@@ -72,6 +72,7 @@ type view struct {
 	writes map[string]write
 	digest uint64 // added to the tree digest (mod 2^64)
 	nodes  int64  // added to the node count
+	sizes  treeSizes
 }
 
 func newView(base reader) *view {

@@ -63,6 +63,9 @@ func (g *gen) version(path string) int32 {
 }
 
 func (g *gen) data() []byte {
+	if g.rng.IntN(8) == 0 {
+		return nil // null data, apart from empty
+	}
 	n := g.rng.IntN(8)
 	if g.rng.IntN(30) == 0 {
 		n = modelMaxData + 1
@@ -251,6 +254,13 @@ func compareWithModel(t *testing.T, seed uint64, step int, tree *Tree, m *model,
 	if got := tree.NodeCount(); got != int64(len(m.nodes)) {
 		fail("NodeCount %d, model %d", got, len(m.nodes))
 	}
+	var want treeSizes
+	for path, mn := range m.nodes {
+		want.add(path, &mn.n, 1)
+	}
+	if got := (treeSizes{tree.DataSize(), tree.EphemeralCount()}); got != want {
+		fail("DataSize, EphemeralCount %v, model %v", got, want)
+	}
 	stored := scanNodes(t, tree)
 	if len(stored) != len(m.nodes) {
 		fail("%d nodes stored, model has %d", len(stored), len(m.nodes))
@@ -299,7 +309,7 @@ func compareNode(fail func(string, ...any), m *model, path string, n Node) {
 	if want := m.stat(path); want != n.Stat {
 		fail("%s stat: model %+v, tree %+v", path, want, n.Stat)
 	}
-	if string(n.Data) != string(mn.n.data) || !slices.Equal(n.ACL, mn.n.acl) {
+	if string(n.Data) != string(mn.n.data) || (n.Data == nil) != (mn.n.data == nil) || !slices.Equal(n.ACL, mn.n.acl) {
 		fail("%s: data %q acl %v, model %q %v", path, n.Data, n.ACL, mn.n.data, mn.n.acl)
 	}
 }

@@ -23,10 +23,11 @@ type mnode struct {
 
 func newModel(maxData int) *model {
 	m := &model{nodes: map[string]*mnode{}, sessions: map[int64]SessionInfo{}, maxData: maxData}
-	m.nodes["/"] = &mnode{n: node{acl: OpenACLUnsafe()}, children: map[string]bool{"zookeeper": true}}
-	m.nodes["/zookeeper"] = &mnode{n: node{acl: OpenACLUnsafe()}, children: map[string]bool{"quota": true, "config": true}}
-	m.nodes["/zookeeper/quota"] = &mnode{n: node{acl: OpenACLUnsafe()}, children: map[string]bool{}}
-	m.nodes["/zookeeper/config"] = &mnode{n: node{aversion: -1, acl: ReadACLUnsafe()}, children: map[string]bool{}}
+	empty := []byte{} // the built-in nodes' data is empty, not null
+	m.nodes["/"] = &mnode{n: node{acl: OpenACLUnsafe(), data: empty}, children: map[string]bool{"zookeeper": true}}
+	m.nodes["/zookeeper"] = &mnode{n: node{acl: OpenACLUnsafe(), data: empty}, children: map[string]bool{"quota": true, "config": true}}
+	m.nodes["/zookeeper/quota"] = &mnode{n: node{acl: OpenACLUnsafe(), data: empty}, children: map[string]bool{}}
+	m.nodes["/zookeeper/config"] = &mnode{n: node{aversion: -1, acl: ReadACLUnsafe(), data: empty}, children: map[string]bool{}}
 	return m
 }
 

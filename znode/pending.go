@@ -1,6 +1,7 @@
 package znode
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/embedzk/zk/internal/zkerr"
@@ -192,7 +193,7 @@ func (p *Pending) Get(path string) (Node, error) {
 	}
 	n, err := lookupNode(p, path, true)
 	if err == nil {
-		n.Data = append([]byte{}, n.Data...)
+		n.Data = bytes.Clone(n.Data) // keeps null (nil) apart from empty
 	}
 	return n, err
 }

@@ -51,10 +51,7 @@ func nodeFromValue(path string, b []byte, withData bool) (Node, error) {
 	}
 	out := Node{Stat: n.stat(), ACL: n.acl}
 	if withData {
-		out.Data = n.data
-		if out.Data == nil {
-			out.Data = []byte{}
-		}
+		out.Data = n.data // nil when null
 	}
 	return out, nil
 }

@@ -65,13 +65,13 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	db, err := t.openDB(name, true)
+	db, h, err := t.openDB(name, true)
 	if err != nil {
 		return 0, err
 	}
 	m, err := fillDB(db, r)
 	if err == nil {
-		err = db.Flush()
+		err = h.flush(db)
 	}
 	if err != nil {
 		err = errors.Join(err, db.Close(), fs.RemoveAll(fs.PathJoin(dir, name)))
@@ -81,6 +81,8 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 		_ = db.Close()
 		return 0, t.fail(fmt.Errorf("znode: restore: %w", err))
 	}
+	t.health = h
+	t.resetAutoFlush()
 	old, oldName := t.db, t.name
 	t.db, t.name = db, name
 	t.loadQuotaTop()

@@ -76,6 +76,7 @@ type snapCheck struct {
 	lastSess  int64
 	sessions  int64
 	nodes     int64
+	sizes     treeSizes
 	digest    uint64
 	want      map[string]int32 // parents still owed children
 	owners    map[int64]bool   // owners of ephemerals; true once seen as a session
@@ -204,6 +205,7 @@ func (c *snapCheck) checkNode(path string, n *node) error {
 		c.owners[n.owner] = false
 	}
 	c.nodes++
+	c.sizes.add(path, n, 1)
 	c.digest += nodeDigest(path, n)
 	return nil
 }
@@ -251,6 +253,7 @@ func (c *snapCheck) readEnd(r *crcReader) (meta, error) {
 		zxid:   int64(binary.BigEndian.Uint64(end[0:])),
 		digest: binary.BigEndian.Uint64(end[8:]),
 		nodes:  int64(binary.BigEndian.Uint64(end[16:])),
+		sizes:  c.sizes,
 	}
 	sessions := int64(binary.BigEndian.Uint64(end[24:]))
 	switch {

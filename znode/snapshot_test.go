@@ -51,12 +51,13 @@ type treeState struct {
 	zxid   int64
 	digest uint64
 	nodes  int64
+	sizes  [2]int64 // DataSize, EphemeralCount
 	dump   map[string]string
 }
 
 func stateOf(t testing.TB, tr *Tree) treeState {
 	z, d := tr.Applied()
-	return treeState{z, d, tr.NodeCount(), rawDump(t, tr)}
+	return treeState{z, d, tr.NodeCount(), [2]int64{tr.DataSize(), tr.EphemeralCount()}, rawDump(t, tr)}
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {
@@ -287,7 +288,7 @@ type memSink struct {
 
 func (m *memSink) node(path string, n *node, _ []byte) error {
 	c := *n
-	c.data = append([]byte(nil), n.data...)
+	c.data = bytes.Clone(n.data) // keeps null (nil) apart from empty
 	m.nodes[path] = c
 	return nil
 }

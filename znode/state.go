@@ -63,6 +63,7 @@ func (s *state) getNode(path string) (*node, bool, error) {
 func (s *state) updateNode(path string, old, n *node) {
 	s.v.set(nodeKey(path), encodeNode(n))
 	s.v.digest += nodeDigest(path, n) - nodeDigest(path, old)
+	s.v.sizes.dataBytes += int64(len(n.data) - len(old.data))
 }
 
 // addNode stores a new node at path, with its index entries.
@@ -70,6 +71,7 @@ func (s *state) addNode(path string, n *node) {
 	s.v.set(nodeKey(path), encodeNode(n))
 	s.v.digest += nodeDigest(path, n)
 	s.v.nodes++
+	s.v.sizes.add(path, n, 1)
 	switch n.kind {
 	case kindEphemeral:
 		s.v.set(ephemeralKey(n.owner, path), nil)
@@ -83,6 +85,7 @@ func (s *state) removeNode(path string, n *node) {
 	s.v.del(nodeKey(path))
 	s.v.digest -= nodeDigest(path, n)
 	s.v.nodes--
+	s.v.sizes.add(path, n, -1)
 	switch n.kind {
 	case kindEphemeral:
 		s.v.del(ephemeralKey(n.owner, path))

@@ -27,6 +27,14 @@ type Options struct {
 	MaxDataSize int          // default 1 MiB (1 << 20); must be > 0; the same on every peer
 	Logger      *slog.Logger // optional
 	CacheSize   int64        // Pebble block cache bytes; default 64 MiB (the memtables come on top)
+	// FlushEntries and FlushBytes bound what a crash loses from the tree
+	// (the log replays it): after FlushEntries txns, or FlushBytes of
+	// Pebble batches, applied since the last flush started, the tree
+	// starts another in the background; a crash loses at most twice that
+	// (see autoFlush). Defaults DefaultFlushEntries, DefaultFlushBytes; a
+	// negative FlushEntries leaves flushing to Pebble (a full memtable).
+	FlushEntries int
+	FlushBytes   int64
 	// MemTableSize is Pebble's memtable size; default 64 MiB. Pebble starts
 	// with a small memtable and grows it up to this size.
 	MemTableSize uint64
@@ -50,12 +58,14 @@ type Tree struct {
 
 	// db is replaced only by Restore, which is not concurrent with
 	// anything else.
-	db    *pebble.DB
-	cache *pebble.Cache
-	name  string // the Pebble directory in use, below opts.Dir
+	db     *pebble.DB
+	health *dbHealth // db's flushes
+	cache  *pebble.Cache
+	name   string // the Pebble directory in use, below opts.Dir
 
 	applied atomic.Pointer[meta]
 	durable atomic.Int64
+	auto    autoFlush
 	failed  atomic.Pointer[error]
 
 	closeOnce sync.Once
@@ -83,6 +93,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.FlushEntries == 0 {
+		o.FlushEntries = DefaultFlushEntries
+	}
+	if o.FlushBytes <= 0 {
+		o.FlushBytes = DefaultFlushBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -124,15 +140,19 @@ func (t *Tree) open() error {
 	if err := removeStale(fs, t.opts.Dir, name); err != nil {
 		return err
 	}
-	db, err := t.openDB(name, false)
+	db, h, err := t.openDB(name, false)
 	if err != nil {
 		return err
 	}
 	m, err := readMeta(db)
+	if err == nil && m.sizes == unknownSizes {
+		m.sizes, err = measureSizes(db)
+	}
 	if err != nil {
 		_ = db.Close()
 		return err
 	}
+	t.health = h
 	t.db, t.name = db, name
 	t.loadQuotaTop()
 	t.applied.Store(&m)
@@ -147,13 +167,13 @@ func (t *Tree) create() error {
 		return err
 	}
 	name := dbName(1)
-	db, err := t.openDB(name, true)
+	db, h, err := t.openDB(name, true)
 	if err != nil {
 		return err
 	}
 	m, err := writeInitialTree(db)
 	if err == nil {
-		err = db.Flush()
+		err = h.flush(db)
 	}
 	if err == nil {
 		err = writeCurrent(fs, t.opts.Dir, name)
@@ -162,6 +182,7 @@ func (t *Tree) create() error {
 		_ = db.Close()
 		return fmt.Errorf("znode: create tree: %w", err)
 	}
+	t.health = h
 	t.db, t.name = db, name
 	t.loadQuotaTop()
 	t.applied.Store(&m)
@@ -169,16 +190,17 @@ func (t *Tree) create() error {
 	return nil
 }
 
-func (t *Tree) openDB(name string, create bool) (db *pebble.DB, err error) {
+func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err error) {
 	// Pebble treats a failed sync as unrecoverable: it panics (directly,
 	// or through Logger.Fatalf). During Open that happens on this goroutine
 	// after Pebble has released what it opened, so it becomes an error
 	// here; the caller gives up on the directory.
 	defer func() {
 		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("znode: open pebble %s: panic: %v", name, r)
+			db, h, err = nil, nil, fmt.Errorf("znode: open pebble %s: panic: %v", name, r)
 		}
 	}()
+	h = newDBHealth(t.log)
 	o := &pebble.Options{
 		FS:                 t.opts.FS,
 		Cache:              t.cache,
@@ -188,16 +210,19 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, err error) {
 		Logger:             pebbleLogger{t.log},
 		ErrorIfNotExists:   !create,
 		ErrorIfExists:      create,
+		EventListener:      h.listener(),
 	}
 	// Every create looks up a key that does not exist yet: bloom filters
 	// keep those lookups from reading blocks of every level.
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	o.L0CompactionThreshold = l0CompactionThreshold
+	o.L0StopWritesThreshold = 3 * l0CompactionThreshold // Pebble's ratio
 	dir := t.opts.FS.PathJoin(t.opts.Dir, name)
 	db, err = pebble.Open(dir, o)
 	if err != nil {
-		return nil, fmt.Errorf("znode: open pebble %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("znode: open pebble %s: %w", dir, err)
 	}
-	return db, nil
+	return db, h, nil
 }
 
 func readMeta(r pebble.Reader) (meta, error) {
@@ -212,12 +237,21 @@ func readMeta(r pebble.Reader) (meta, error) {
 }
 
 // Close flushes what was applied (so that a clean restart replays nothing)
-// and closes the tree. It is idempotent.
-func (t *Tree) Close() error {
+// and closes the tree. A tree that failed is closed without a flush, and
+// a flush that fails ends Close with its error: Close always returns. It
+// is idempotent.
+func (t *Tree) Close() error { return t.close(true) }
+
+// CloseNoFlush closes the tree without flushing it: what was applied since
+// the last flush is replayed from the log at the next open. It is for a
+// peer that failed, whose disk may not take a flush, and is idempotent.
+func (t *Tree) CloseNoFlush() error { return t.close(false) }
+
+func (t *Tree) close(flush bool) error {
 	t.closeOnce.Do(func() {
 		var err error
-		if t.failed.Load() == nil {
-			err = t.db.Flush()
+		if flush && t.failed.Load() == nil {
+			err = t.health.flush(t.db)
 		}
 		t.closeErr = errors.Join(err, t.db.Close())
 		t.cache.Unref()
@@ -236,26 +270,33 @@ func (t *Tree) Applied() (zxid int64, digest uint64) {
 func (t *Tree) NodeCount() int64 { return t.applied.Load().nodes }
 
 // Flush makes everything applied so far durable and returns the zxid that
-// is now durable.
+// is now durable. A flush that fails fails the tree (see ErrFailed): Flush
+// returns its error rather than wait for Pebble's retries.
 func (t *Tree) Flush() (int64, error) {
 	zxid := t.applied.Load().zxid
-	if err := t.db.Flush(); err != nil {
-		return t.durable.Load(), fmt.Errorf("znode: flush: %w", err)
+	if err := t.health.flush(t.db); err != nil {
+		return t.durable.Load(), t.fail(err)
 	}
-	for {
-		d := t.durable.Load()
-		if d >= zxid || t.durable.CompareAndSwap(d, zxid) {
-			return max(d, zxid), nil
-		}
-	}
+	t.advanceDurable(zxid)
+	return t.durable.Load(), nil
 }
 
 // Durable returns the zxid known to be durable: what Open found, or the
-// last Flush or Restore.
-func (t *Tree) Durable() int64 { return t.durable.Load() }
+// last flush (Flush, or one the tree started itself) or Restore.
+func (t *Tree) Durable() int64 {
+	t.auto.mu.Lock()
+	t.settleFlush()
+	t.auto.mu.Unlock()
+	return t.durable.Load()
+}
 
 // Apply applies txn at zxid. See the package documentation.
 func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
+	if err := t.health.flushErr(); err != nil {
+		// Pebble cannot flush (and retries): refuse writes that would only
+		// pile up in memory.
+		t.fail(fmt.Errorf("znode: flush: %w", err))
+	}
 	if p := t.failed.Load(); p != nil {
 		return Result{}, nil, fmt.Errorf("%w: %w", ErrFailed, *p)
 	}
@@ -271,7 +312,7 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 	if err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
 	}
-	next := meta{zxid: zxid, digest: cur.digest, nodes: cur.nodes}
+	next := meta{zxid: zxid, digest: cur.digest, nodes: cur.nodes, sizes: cur.sizes}
 	b := t.db.NewBatch()
 	defer b.Close()
 	var changes []Change
@@ -288,10 +329,14 @@ func (t *Tree) Apply(zxid int64, txn *Txn) (Result, []Change, error) {
 		}
 		next.digest += st.v.digest
 		next.nodes += st.v.nodes
+		next.sizes = next.sizes.plus(st.v.sizes)
 		changes = st.changes
 	}
 	if err := b.Set(metaKey, encodeMeta(next), nil); err != nil {
 		return Result{}, nil, t.fail(err)
+	}
+	if err := t.beforeCommit(cur.zxid, b.Len()); err != nil {
+		return Result{}, nil, err
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return Result{}, nil, t.fail(fmt.Errorf("znode: commit 0x%x: %w", zxid, err))

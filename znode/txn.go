@@ -9,7 +9,10 @@ import (
 
 // Txn encoding, for the log and the wire: one format-version byte, then the
 // txn as a msgpack map with short keys (internal/codec). Zero fields are
-// left out, so an empty Data or Password decodes as nil.
+// left out, so an empty Password decodes as nil. The Data of a create or a
+// setData is null (nil) only with the "nd" flag, and otherwise a non-nil
+// slice, empty when "d" is missing: txns logged before null data was kept
+// apart have no flag and replay as empty data, as they were served.
 const txnFormat = 1
 
 type wireACL struct {
@@ -24,6 +27,7 @@ type wireTxn struct {
 	Time     int64     `codec:"tm,omitempty"`
 	Path     string    `codec:"p,omitempty"`
 	Data     []byte    `codec:"d,omitempty"`
+	NullData bool      `codec:"nd,omitempty"`
 	ACL      []wireACL `codec:"a,omitempty"`
 	Mode     int32     `codec:"m,omitempty"`
 	TTL      int64     `codec:"ttl,omitempty"`
@@ -37,6 +41,7 @@ func toWire(t *Txn) wireTxn {
 	w := wireTxn{
 		Type: uint8(t.Type), Session: t.Session, Time: t.Time, Path: t.Path, Data: t.Data,
 		Mode: int32(t.Mode), TTL: t.TTL, Version: t.Version, Timeout: t.Timeout, Password: t.Password,
+		NullData: carriesData(t.Type) && t.Data == nil,
 	}
 	if len(t.ACL) > 0 {
 		w.ACL = make([]wireACL, len(t.ACL))
@@ -58,6 +63,14 @@ func fromWire(w *wireTxn) Txn {
 		Type: TxnType(w.Type), Session: w.Session, Time: w.Time, Path: w.Path, Data: w.Data,
 		Mode: CreateMode(w.Mode), TTL: w.TTL, Version: w.Version, Timeout: w.Timeout, Password: w.Password,
 	}
+	if carriesData(t.Type) {
+		switch {
+		case w.NullData:
+			t.Data = nil
+		case t.Data == nil:
+			t.Data = []byte{}
+		}
+	}
 	if len(w.ACL) > 0 {
 		t.ACL = make([]ACL, len(w.ACL))
 		for i, a := range w.ACL {
@@ -72,6 +85,10 @@ func fromWire(w *wireTxn) Txn {
 	}
 	return t
 }
+
+// carriesData reports whether a txn's Data is a node's data, in which nil
+// (null) and empty differ.
+func carriesData(t TxnType) bool { return t == TxnCreate || t == TxnSetData }
 
 // EncodeTxn encodes t for the log and the wire.
 func EncodeTxn(t *Txn) ([]byte, error) {

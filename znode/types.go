@@ -88,6 +88,9 @@ type Txn struct {
 	Session int64 // requesting session: owner of ephemerals, the session of Create/CloseSession
 	Time    int64 // ms since the Unix epoch, the leader's clock at prep
 	Path    string
+	// Data of a create or setData: nil is null data (ZooKeeper's null),
+	// a non-nil empty slice empty data; they read back so. TxnSetQuota
+	// and TxnDeleteQuota carry their limits here.
 	Data    []byte
 	ACL     []ACL
 	Mode    CreateMode
@@ -151,6 +154,8 @@ type SessionInfo struct {
 // Node is a node as a read returns it.
 type Node struct {
 	Stat Stat
-	Data []byte // nil unless asked for
+	// Data is nil unless asked for; when asked for, nil is null data
+	// (ZooKeeper's null) and a non-nil empty slice is empty data.
+	Data []byte
 	ACL  []ACL
 }

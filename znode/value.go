@@ -41,7 +41,9 @@ type node struct {
 
 	dataHash uint64 // crc64 of data, so the digest never rereads data
 	acl      []ACL
-	data     []byte
+	// data is the node's data: nil is ZooKeeper's null (created or set
+	// with no data), apart from a non-nil empty slice (data of length 0).
+	data []byte
 }
 
 // stat returns the Stat a client sees, as DataNode.copyStat makes it:
@@ -72,17 +74,23 @@ func (n *node) stat() Stat {
 // Node value encoding, version 1 (all integers big-endian):
 //
 //	[0]      format version (1)
-//	[1]      kind
+//	[1]      kind, with bit 0x80 (nullData) set when the data is null
 //	[2:10]   owner (session or TTL)
 //	[10:50]  czxid, mzxid, pzxid, ctime, mtime (int64 each)
 //	[50:62]  version, cversion, aversion (int32 each)
 //	[62:66]  numChildren (int32)
 //	[66:74]  crc64 of data
 //	[74:]    uvarint ACL count, then per entry: uvarint perms, uvarint len +
-//	         scheme, uvarint len + id; then the data (the rest of the value)
+//	         scheme, uvarint len + id; then the data (the rest of the value,
+//	         nothing when the data is null)
+//
+// Values written before null data was kept apart never have the nullData
+// bit: their data, empty or not, reads back as it was served (a non-nil
+// slice), so trees and snapshots written then need no conversion.
 const (
 	valueVersion   = 1
 	valueFixedSize = 74
+	nullData       = 0x80
 	// Sanity bounds of the decoder, above anything a request can store (a
 	// request is at most 2 MiB, engine.MaxJuteMaxBuffer, and an ACL entry
 	// at least 12 bytes of it): a node whose ACL the tree took must read
@@ -91,8 +99,17 @@ const (
 	maxACLFieldSize = 8 << 20
 )
 
+// kindByte is byte [1] of n's value: the kind, and nullData if its data
+// is null.
+func (n *node) kindByte() byte {
+	if n.data == nil {
+		return byte(n.kind) | nullData
+	}
+	return byte(n.kind)
+}
+
 func appendNode(dst []byte, n *node) []byte {
-	dst = append(dst, valueVersion, byte(n.kind))
+	dst = append(dst, valueVersion, n.kindByte())
 	dst = binary.BigEndian.AppendUint64(dst, uint64(n.owner))
 	for _, v := range [...]int64{n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime} {
 		dst = binary.BigEndian.AppendUint64(dst, uint64(v))
@@ -121,7 +138,8 @@ func encodeNode(n *node) []byte {
 }
 
 // decodeNode decodes a node value. It is safe on arbitrary bytes; the
-// returned node's data aliases b.
+// returned node's data aliases b (nil when it is null, never nil
+// otherwise).
 func decodeNode(b []byte) (node, error) {
 	var n node
 	if len(b) < valueFixedSize {
@@ -130,7 +148,8 @@ func decodeNode(b []byte) (node, error) {
 	if b[0] != valueVersion {
 		return n, fmt.Errorf("%w: node value version %d", errCorrupt, b[0])
 	}
-	n.kind = kind(b[1])
+	n.kind = kind(b[1] &^ nullData)
+	null := b[1]&nullData != 0
 	n.owner = int64(binary.BigEndian.Uint64(b[2:]))
 	i64 := func(off int) int64 { return int64(binary.BigEndian.Uint64(b[off:])) }
 	i32 := func(off int) int32 { return int32(binary.BigEndian.Uint32(b[off:])) }
@@ -170,7 +189,12 @@ func decodeNode(b []byte) (node, error) {
 		}
 		n.acl = append(n.acl, ACL{Perms: Perm(int32(uint32(perms))), Scheme: scheme, ID: id})
 	}
-	if len(rest) > math.MaxInt32 {
+	switch {
+	case null && len(rest) > 0:
+		return n, fmt.Errorf("%w: %d bytes of data in a node whose data is null", errCorrupt, len(rest))
+	case null:
+		return n, nil
+	case len(rest) > math.MaxInt32:
 		return n, fmt.Errorf("%w: data too long", errCorrupt)
 	}
 	n.data = rest
@@ -229,23 +253,31 @@ type meta struct {
 	zxid   int64
 	digest uint64
 	nodes  int64
+	sizes  treeSizes // size.go; unknown (-1) in a meta written before they were kept
 }
 
 func encodeMeta(m meta) []byte {
-	b := make([]byte, 0, 25)
+	b := make([]byte, 0, 41)
 	b = append(b, valueVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.zxid))
 	b = binary.BigEndian.AppendUint64(b, m.digest)
-	return binary.BigEndian.AppendUint64(b, uint64(m.nodes))
+	b = binary.BigEndian.AppendUint64(b, uint64(m.nodes))
+	b = binary.BigEndian.AppendUint64(b, uint64(m.sizes.dataBytes))
+	return binary.BigEndian.AppendUint64(b, uint64(m.sizes.ephemerals))
 }
 
 func decodeMeta(b []byte) (meta, error) {
-	if len(b) != 25 || b[0] != valueVersion {
+	if (len(b) != 25 && len(b) != 41) || b[0] != valueVersion {
 		return meta{}, fmt.Errorf("%w: meta value", errCorrupt)
 	}
-	return meta{
+	m := meta{
 		zxid:   int64(binary.BigEndian.Uint64(b[1:])),
 		digest: binary.BigEndian.Uint64(b[9:]),
 		nodes:  int64(binary.BigEndian.Uint64(b[17:])),
-	}, nil
+		sizes:  unknownSizes,
+	}
+	if len(b) == 41 {
+		m.sizes = treeSizes{dataBytes: int64(binary.BigEndian.Uint64(b[25:])), ephemerals: int64(binary.BigEndian.Uint64(b[33:]))}
+	}
+	return m, nil
 }

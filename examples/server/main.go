@@ -21,6 +21,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,11 +39,12 @@ func main() {
 	fs := flag.NewFlagSet("server "+cmd, flag.ExitOnError)
 	config := fs.String("config", "zoo.cfg", "the zoo.cfg file")
 	secretFile := fs.String("secret-file", "", "file holding the peers' shared secret (replicated ensembles)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.Parse(args)
 	var err error
 	switch cmd {
 	case "start":
-		err = start(*config, *secretFile)
+		err = profiled(*cpuProfile, func() error { return start(*config, *secretFile) })
 	case "status":
 		err = status(*config)
 	default:
@@ -87,6 +89,23 @@ func start(path, secretFile string) error {
 	<-ctx.Done()
 	fmt.Println("stopping")
 	return e.Close()
+}
+
+// profiled runs fn, writing a CPU profile of it to path unless path is "".
+func profiled(path string, fn func() error) error {
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return fn()
 }
 
 // modeName names a mode as zkServer.sh status does.

@@ -37,6 +37,9 @@ func (p *peer) apply(ents []zab.Entry) error {
 		}
 	}
 	p.e.applyMu.Unlock()
+	if p.leading() {
+		p.e.obs.committed(ents)
+	}
 	last, _ := p.e.tree.Applied()
 	p.e.applied.advance(last)
 	if p.pending != nil {
@@ -92,6 +95,7 @@ func (p *peer) applyOne(ent zab.Entry) (*completion, error) {
 		return nil, err
 	}
 	p.e.watches.Trigger(changes, p.mayRead)
+	p.e.journal.add(ent.Zxid, changes, p.e.tree)
 	p.sessionEffects(en, res)
 	if en.Origin != p.cfg.ID {
 		return nil, nil

@@ -19,8 +19,11 @@ func DigestAuth(user, password string) string { return znode.DigestID(user, pass
 // identityFor turns AddAuth's arguments into the identity they add, as
 // ZooKeeper's authentication providers do; add is false when the scheme adds
 // none.
-//   - digest: every credential is accepted, with or without a colon, as
-//     DigestAuthenticationProvider.handleAuthentication accepts it.
+//   - digest: every credential is accepted, with or without a colon, even
+//     empty, as DigestAuthenticationProvider.handleAuthentication accepts
+//     it; but not a null one (nil), which fails there (ZooKeeper answers
+//     AUTHFAILED and closes the connection) and fails here with
+//     ErrAuthFailed.
 //   - ip: IPAuthenticationProvider.handleAuthentication ignores what the
 //     client sends and adds the address the connection really comes from,
 //     which the session already holds (WithClientAddr): a claimed address
@@ -31,6 +34,9 @@ func DigestAuth(user, password string) string { return znode.DigestID(user, pass
 func identityFor(scheme string, auth []byte) (id znode.Identity, add bool, err error) {
 	switch scheme {
 	case znode.SchemeDigest:
+		if auth == nil {
+			return znode.Identity{}, false, fmt.Errorf("%w: a null digest credential (an empty one is a credential)", zkerr.ErrAuthFailed)
+		}
 		return znode.Identity{Scheme: znode.SchemeDigest, ID: znode.DigestCredential(auth)}, true, nil
 	case znode.SchemeIP:
 		return znode.Identity{}, false, nil

@@ -2,7 +2,11 @@ package engine
 
 import (
 	"errors"
+	"slices"
 	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/znode"
 )
 
 // TestAddAuthDigestAcceptsWhatZooKeeperAccepts states
@@ -159,5 +163,72 @@ func TestExistsNeedsReadOnAnExistingNode(t *testing.T) {
 	mustCreate(t, owner, "/later", "", WithACL(DigestACL(PermAll, "alice", "pw")))
 	if ev := recv(t, ch); ev.Type != EventNotWatching || !errors.Is(ev.Err, ErrNoAuth) {
 		t.Fatalf("exist watch on a node created unreadable: %+v", ev)
+	}
+}
+
+// TestAddAuthDigestNullCredentialFails states ZooKeeper 3.8's answer to a
+// digest credential that is null (not empty): DigestAuthenticationProvider
+// cannot make a string of it, ZooKeeperServer answers AUTHFAILED and
+// closes the connection, and the client's session goes to AuthFailed
+// (checked with go-zookeeper's AddAuth("digest", nil) and zkCli's
+// "addauth digest": "WatchedEvent state:AuthFailed"). An empty credential
+// is accepted (TestAddAuthDigestAcceptsWhatZooKeeperAccepts). In process,
+// AddAuth("digest", nil) fails with ErrAuthFailed and changes nothing, as
+// an unknown scheme does; the client port closes the connection.
+func TestAddAuthDigestNullCredentialFails(t *testing.T) {
+	e := standalone(t)
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	if err := s.AddAuth(ctx, "digest", nil); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("AddAuth(digest, nil): %v, want ErrAuthFailed", err)
+	}
+	if ids := s.Identities(); len(ids) != 0 {
+		t.Fatalf("a refused credential added %v", ids)
+	}
+	if err := s.AddAuth(ctx, "digest", []byte{}); err != nil {
+		t.Fatalf("AddAuth(digest, empty): %v", err)
+	}
+	if ids := s.Identities(); len(ids) != 1 || ids[0] != (Identity{Scheme: "digest", ID: ":2jmj7l5rSw0yVb/vlWAYkK/YBwk="}) {
+		t.Fatalf("identities after an empty credential: %v", ids)
+	}
+}
+
+// TestIdentitiesAsWhoAmI states what ZooKeeper's whoAmI lists (3.8: the
+// connection's ip identity, one digest identity per distinct credential
+// added, and ("super", "") for a session that authenticated with the super
+// digest; checked with zkCli's whoami): Identities lists the same, in the
+// order the session gained them, and hands the caller its own slice.
+func TestIdentitiesAsWhoAmI(t *testing.T) {
+	cfg := testConfig(vfs.NewMem(), 1)
+	cfg.SuperDigest = DigestAuth("super", "boss")
+	e := openTest(t, cfg)
+	defer e.Close()
+	ctx := testCtx(t)
+	if ids := newSession(t, e).Identities(); len(ids) != 0 {
+		t.Fatalf("a session with no address and no auth: %v", ids)
+	}
+	s := newSession(t, e, WithClientAddr("10.0.0.7:4000"))
+	for _, cred := range []string{"bob:pw", "super:boss", "bob:pw", "alice"} {
+		if err := s.AddAuth(ctx, "digest", []byte(cred)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddAuth(ctx, "ip", []byte("10.9.9.9")); err != nil {
+		t.Fatal(err)
+	}
+	want := []Identity{
+		{Scheme: "ip", ID: "10.0.0.7"},
+		{Scheme: "digest", ID: DigestAuth("bob", "pw")},
+		{Scheme: "digest", ID: DigestAuth("super", "boss")},
+		{Scheme: "super", ID: ""},
+		{Scheme: "digest", ID: znode.DigestCredential([]byte("alice"))},
+	}
+	got := s.Identities()
+	if !slices.Equal(got, want) {
+		t.Fatalf("Identities:\n%v\nwant\n%v", got, want)
+	}
+	got[0].ID = "changed"
+	if s.Identities()[0].ID != "10.0.0.7" {
+		t.Fatal("the caller's slice aliases the session's identities")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
@@ -69,9 +70,20 @@ type Config struct {
 	// timeout; defaults 2 and 20 TickTimes.
 	MinSessionTimeout time.Duration
 	MaxSessionTimeout time.Duration
-	// MaxClientCnxns limits the sessions attached to this peer at once (0 =
-	// no limit; ZooKeeper limits connections per client address).
+	// MaxClientCnxns limits what one client address holds on this peer at
+	// once, as ZooKeeper's maxClientCnxns limits a client IP's connections
+	// to a server (0 = no limit, the default here; zoo.cfg without the key
+	// gives ZooKeeper's 60). The client port refuses a connection over it
+	// as it accepts it; in process, NewSession and Reattach of a session
+	// whose WithClientAddr names an address holding as many fail with
+	// ErrConnectionLoss. A session opened without WithClientAddr is the
+	// host's own and does not count (MaxSessions bounds all of them).
 	MaxClientCnxns int
+	// MaxSessions limits the sessions attached to this peer at once,
+	// whatever their address, in process and on the client port alike (0 =
+	// no limit, the default). zk's own: ZooKeeper has no such bound. Over it
+	// NewSession and Reattach fail with ErrConnectionLoss.
+	MaxSessions int
 	// SnapCount is the number of transactions between snapshots (default
 	// 100000; as in ZooKeeper a peer snapshots after a random count in
 	// [SnapCount/2, SnapCount]).
@@ -164,8 +176,8 @@ type Config struct {
 	ClientPortAddress string
 	// FourLetterWords lists the four-letter words the client port answers
 	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
-	// answered, as in ZooKeeper. MaxClientCnxns also limits the connections
-	// of one client address, as in ZooKeeper.
+	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
+	// one client address, as in ZooKeeper.
 	FourLetterWords []string
 
 	// Quotas.
@@ -176,6 +188,25 @@ type Config struct {
 	// Without it, hard limits only warn and count, as soft ones do. The
 	// leader's setting decides: followers never check.
 	EnforceQuota bool
+
+	// Observability: logs go to Logger (above), status to Ensemble.Status.
+
+	// Registerer, if set, receives this peer's Prometheus metrics, named as
+	// ZooKeeper names them where it has a name (metrics.go lists them). Nil
+	// means no metrics: nothing is measured and nothing is registered
+	// anywhere (zk has no global registry). The metrics carry no label that
+	// tells peers apart, so several ensembles on one registry each need
+	// their own labels: prometheus.WrapRegistererWith(prometheus.Labels{
+	// "server": "1"}, reg) (zk's metrics use the labels key, learner and
+	// state). NewEnsemble fails if a name is registered already; Close
+	// unregisters them.
+	Registerer prometheus.Registerer
+	// MetricsHTTPAddress is where a host may serve the metrics over HTTP
+	// (at /metrics); the library itself serves nothing. ParseZooCfg sets it
+	// from metricsProvider.httpHost and metricsProvider.httpPort (defaults
+	// 0.0.0.0 and 7000, as ZooKeeper's) when metricsProvider.className is
+	// ZooKeeper's PrometheusMetricsProvider; examples/server serves it.
+	MetricsHTTPAddress string
 
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
@@ -202,6 +233,10 @@ const (
 	DefaultSnapCount       = 100000
 	DefaultSnapRetainCount = 3
 	DefaultPurgeInterval   = time.Hour
+	// DefaultZooCfgMaxClientCnxns is ZooKeeper's default maxClientCnxns,
+	// which ParseZooCfg applies when zoo.cfg does not set it (a Config's
+	// zero MaxClientCnxns means no limit).
+	DefaultZooCfgMaxClientCnxns = 60
 	// DefaultMaxWatchesPerSession is the default Config.MaxWatchesPerSession:
 	// about 0.5 GiB of idle watches.
 	DefaultMaxWatchesPerSession = 1 << 20
@@ -305,6 +340,8 @@ func (c Config) Validate() error {
 		return configErr("MaxSessionTimeout", "%v does not fit in int32 milliseconds", c.MaxSessionTimeout)
 	case c.MaxClientCnxns < 0:
 		return configErr("MaxClientCnxns", "%d is negative", c.MaxClientCnxns)
+	case c.MaxSessions < 0:
+		return configErr("MaxSessions", "%d is negative", c.MaxSessions)
 	case c.SnapCount < 2:
 		return configErr("SnapCount", "%d must be at least 2", c.SnapCount)
 	case c.SnapRetainCount < 3:

@@ -139,3 +139,18 @@ func TestParseZooCfgErrors(t *testing.T) {
 		t.Errorf("purgeInterval=0 must disable purging: %v %v", cfg.PurgeInterval, err)
 	}
 }
+
+// TestZooCfgMaxClientCnxnsDefault: ZooKeeper limits a client IP to 60
+// connections unless zoo.cfg says otherwise, and maxClientCnxns=0 lifts
+// the limit; a Config's zero value has no limit.
+func TestZooCfgMaxClientCnxnsDefault(t *testing.T) {
+	for text, want := range map[string]int{"tickTime=2000\n": 60, "maxClientCnxns=0\n": 0, "maxClientCnxns=7\n": 7} {
+		cfg, _, err := ParseZooCfg(strings.NewReader(text), nil)
+		if err != nil || cfg.MaxClientCnxns != want {
+			t.Errorf("%q: MaxClientCnxns %d, %v; want %d", text, cfg.MaxClientCnxns, err, want)
+		}
+	}
+	if (Config{}).withDefaults().MaxClientCnxns != 0 {
+		t.Error("a Config's zero MaxClientCnxns got a limit")
+	}
+}

@@ -129,6 +129,7 @@ func txnName(t znode.TxnType) string {
 // once the mismatch is recorded.
 func (p *peer) digestMismatch(zxid int64, en entry.Entry, computed uint64) error {
 	m := mismatch{zxid: zxid, through: max(zxid, p.e.wal.LastZxid()), txn: describeEntry(en), expected: en.Digest, computed: computed}
+	p.e.obs.digestMismatch()
 	d := &p.digests
 	if !d.loaded {
 		recs, err := readMismatches(p.cfg)

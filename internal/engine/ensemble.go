@@ -22,6 +22,8 @@ type Ensemble struct {
 	wal     *wal.Log
 	tree    *znode.Tree
 	watches *watch.Manager
+	strict  strictWatches       // gapless watches, ended if the tree jumps
+	journal journal             // recent changes, for resuming watches
 	trans   transport.Transport // nil standalone
 	ownsTr  bool                // the Ensemble made trans and closes it
 
@@ -48,11 +50,13 @@ type Ensemble struct {
 
 	sessMu   sync.Mutex
 	sessions map[int64]*Session // attached to this peer
+	slots    sessionSlots       // MaxSessions and MaxClientCnxns (slots.go)
 	ids      *sessionIDs
 
 	peer *peer // owned by the loop goroutine after start
 
 	remote remoteState // the client protocol's state (remote.go)
+	obs    observer    // status details and metrics (status.go, metrics.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
@@ -74,6 +78,10 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		sessions: map[int64]*Session{},
 		changed:  make(chan struct{}),
 	}
+	e.journal.limit = journalBytes
+	if n := cfg.TestHooks.JournalBytes(); n > 0 {
+		e.journal.limit = n
+	}
 	if err := e.openStorage(); err != nil {
 		return nil, err
 	}
@@ -89,6 +97,12 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	e.peer = p
+	if err := e.obs.init(e); err != nil {
+		e.closeTransport()
+		e.closeStorage()
+		return nil, err
+	}
+	p.observeStart()
 	e.setStatus(p.status())
 	e.wg.Add(1)
 	go func() {
@@ -179,24 +193,34 @@ func (e *Ensemble) restoreSnapshot(zxid int64) error {
 	return nil
 }
 
-func (e *Ensemble) closeStorage() {
+// closeStorage closes the tree and the log. A peer that failed closes its
+// tree without flushing it (its disk may take no flush, and the log holds
+// what the tree would lose); otherwise a flush that fails is returned.
+func (e *Ensemble) closeStorage() error {
+	var errs []error
 	if e.tree != nil {
 		// Wait for readers in flight; later ones see the ensemble closed.
 		e.applyMu.Lock()
-		if _, err := e.tree.Flush(); err != nil {
-			e.cfg.Logger.Warn("zk: flushing the tree", "err", err)
+		if e.failErr.Load() != nil {
+			errs = append(errs, e.tree.CloseNoFlush())
+		} else if err := e.tree.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("zk: closing the tree: %w", err))
 		}
-		e.tree.Close()
 		e.applyMu.Unlock()
 	}
 	if e.wal != nil {
-		e.wal.Close()
+		errs = append(errs, e.wal.Close())
 	}
+	return errors.Join(errs...)
 }
 
 // Close stops the peer: every goroutine it started is gone when it returns.
 // Sessions attached to it fail with ErrClosed from then on; their state in
 // the ensemble is untouched (they may be re-attached elsewhere, or expire).
+// Close returns the failure that stopped a failed peer, and an error of
+// its storage (a flush the disk refused): what the tree could not flush is
+// replayed from the log at the next start. Close always returns; a second
+// Close returns nil.
 func (e *Ensemble) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
@@ -204,13 +228,18 @@ func (e *Ensemble) Close() error {
 	close(e.stopC)
 	e.wg.Wait()
 	e.closeTransport()
+	e.obs.close()
 	e.applied.stop(zkerr.ErrClosed)
 	e.closeSessions()
-	e.closeStorage()
+	last := e.wal.LastZxid()
+	err := e.closeStorage()
+	if p := e.failErr.Load(); p != nil {
+		err = errors.Join(fmt.Errorf("zk: the peer had failed: %w", *p), err)
+	}
 	st := e.Status()
-	st.Mode, st.Serving = ModeClosed, false
+	st.Mode, st.Serving, st.LastZxid = ModeClosed, false, last
 	e.setStatus(st)
-	return nil
+	return err
 }
 
 func (e *Ensemble) closeSessions() {
@@ -218,8 +247,8 @@ func (e *Ensemble) closeSessions() {
 	sessions := make([]*Session, 0, len(e.sessions))
 	for _, s := range e.sessions {
 		sessions = append(sessions, s)
+		e.forgetLocked(s)
 	}
-	e.sessions = map[int64]*Session{}
 	e.sessMu.Unlock()
 	for _, s := range sessions {
 		s.end(StateClosed)
@@ -231,13 +260,20 @@ func (e *Ensemble) closeSessions() {
 func (e *Ensemble) Status() Status {
 	st := *e.status.Load()
 	st.Applied = e.applied.load()
+	if !e.closed.Load() {
+		st.LastZxid = e.wal.LastZxid() // the core reports it only with a change of role
+	}
 	e.sessMu.Lock()
 	st.Sessions = len(e.sessions)
 	e.sessMu.Unlock()
 	if p := e.failErr.Load(); p != nil {
 		st.Err = *p
+		if st.Mode != ModeClosed {
+			st.Mode, st.Serving = ModeFailed, false
+		}
 	}
 	st.Requests = int(e.inLoop.Load())
+	e.fillStatus(&st)
 	return st
 }
 
@@ -372,8 +408,9 @@ func (e *Ensemble) fail(err error) {
 		return
 	}
 	e.cfg.Logger.Error("zk: peer failed; it stops serving", "err", err)
-	e.serving.Store(false)
+	e.obs.failed()
 	e.applied.stop(fmt.Errorf("%w: peer failed: %v", zkerr.ErrNotServing, err))
+	e.setStatus(e.Status()) // mode failed, not serving, the error
 	if f := e.cfg.Listener.Failed; f != nil {
 		f(err)
 	}

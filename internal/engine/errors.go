@@ -29,4 +29,5 @@ var (
 	ErrUnimplemented           = zkerr.ErrUnimplemented
 	ErrSystem                  = zkerr.ErrSystem
 	ErrClosed                  = zkerr.ErrClosed
+	ErrCompacted               = zkerr.ErrCompacted
 )

@@ -18,7 +18,7 @@ type Op struct {
 }
 
 // CreateOp creates a node (WithParents and WithStat are not supported in a
-// multi).
+// multi). nil data is null, non-nil data of length 0 empty (see Create).
 func CreateOp(path string, data []byte, opts ...CreateOption) Op {
 	txn, o := buildCreate(path, data, opts)
 	op := Op{txn: *txn}
@@ -33,7 +33,8 @@ func DeleteOp(path string, version int32) Op {
 	return Op{txn: znode.Txn{Type: znode.TxnDelete, Path: path, Version: version}}
 }
 
-// SetOp sets a node's data if its version is version (-1: any).
+// SetOp sets a node's data if its version is version (-1: any); nil data
+// is null, non-nil data of length 0 empty (see Create).
 func SetOp(path string, data []byte, version int32) Op {
 	return Op{txn: znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version}}
 }
@@ -113,7 +114,7 @@ type ReadOp struct {
 	children bool
 }
 
-// GetDataOp reads a node's data.
+// GetDataOp reads a node's data (nil when null, as Get).
 func GetDataOp(path string) ReadOp { return ReadOp{path: path} }
 
 // GetChildrenOp lists a node's children.

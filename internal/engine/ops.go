@@ -36,7 +36,8 @@ func WithACL(acl ...ACL) CreateOption {
 func WithTTL(d time.Duration) CreateOption { return func(o *createOpts) { o.ttl = d } }
 
 // WithParents creates missing parents as persistent nodes with the same ACL
-// first, as kazoo's makepath and Curator's creatingParentsIfNeeded.
+// and empty data first, as kazoo's makepath and Curator's
+// creatingParentsIfNeeded.
 func WithParents() CreateOption { return func(o *createOpts) { o.parents = true } }
 
 // WithStat fills *st with the created node's Stat (ZooKeeper's create2).
@@ -58,7 +59,9 @@ func buildCreate(path string, data []byte, opts []CreateOption) (*znode.Txn, cre
 }
 
 // Create makes a node and returns its path (with the sequence suffix for a
-// sequential mode).
+// sequential mode). data nil makes a node whose data is null, data of
+// length 0 (non-nil) one whose data is empty: Get tells them apart, as
+// ZooKeeper's getData returns null or a zero-length array.
 func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...CreateOption) (string, error) {
 	txn, o := buildCreate(path, data, opts)
 	if err := s.checkCreate(txn); err != nil {
@@ -95,7 +98,7 @@ func (s *Session) createParents(ctx context.Context, path string, acl []ACL) err
 		missing = append(missing, p)
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
-		txn := &znode.Txn{Type: znode.TxnCreate, Path: missing[i], Mode: ModePersistent, ACL: append([]ACL(nil), acl...)}
+		txn := &znode.Txn{Type: znode.TxnCreate, Path: missing[i], Data: []byte{}, Mode: ModePersistent, ACL: append([]ACL(nil), acl...)}
 		res, err := s.write(ctx, txn)
 		if err == nil {
 			err = res.Err
@@ -148,6 +151,7 @@ func (s *Session) checkPath(path string, sequential bool) error {
 			return err
 		}
 		if err := checkSize("request on "+shortPath(path), pathRequestSize(path), s.e.cfg.JuteMaxBuffer); err != nil {
+			s.e.obs.tooLarge()
 			return err
 		}
 	}
@@ -169,12 +173,16 @@ func (s *Session) checkRequest(what string, txn *znode.Txn) error {
 		return nil
 	}
 	if err := checkSize(what, txnRequestSize(txn), s.e.cfg.JuteMaxBuffer); err != nil {
+		s.e.obs.tooLarge()
 		return err
 	}
 	return checkPathLength(txn.Path, txn.Type == znode.TxnCreate && isSequential(txn.Mode))
 }
 
-// Get returns a node's data and Stat. It needs READ permission.
+// Get returns a node's data and Stat. It needs READ permission. The data
+// is nil when the node's data is null (created or set with nil data) and a
+// non-nil empty slice when it is empty, as ZooKeeper keeps them apart; the
+// caller owns it.
 func (s *Session) Get(ctx context.Context, path string) ([]byte, Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return nil, Stat{}, err
@@ -209,7 +217,8 @@ func (s *Session) readNode(path string, withData bool, perm znode.Perm) (znode.N
 }
 
 // Set replaces a node's data if its version is version (-1: any) and returns
-// the new Stat. It needs WRITE permission. Every int32 is a valid expected
+// the new Stat. It needs WRITE permission. As in Create, nil data is null
+// and non-nil data of length 0 is empty. Every int32 is a valid expected
 // version, as in ZooKeeper: the comparison with the node's version decides
 // (ErrNoNode, ErrBadVersion); a version that passed MaxInt32 is negative.
 func (s *Session) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error) {

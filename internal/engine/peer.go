@@ -26,6 +26,8 @@ type peer struct {
 	node *zab.Node
 	zst  zab.Status
 
+	failReported bool // the listener heard of the fail-stop
+
 	// Leader only (nil otherwise).
 	pending *znode.Pending
 	tracker *session.Tracker
@@ -48,6 +50,7 @@ type peer struct {
 	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
 	reapPace reaper                // leader: paces container/TTL deletes
 	digests  digestRecords         // recorded digest mismatches (digest.go)
+	log      peerLog               // what was logged and measured (logging.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -249,6 +252,7 @@ func (p *peer) tick() {
 	}
 	p.ticks++
 	p.node.Tick()
+	p.publishDetail()
 	p.dropUnwantedSnapshots()
 	if p.ticks%TicksPerTickTime == 0 {
 		p.sessionTick()

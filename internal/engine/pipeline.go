@@ -70,11 +70,13 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 	limits := reqID != 0 && !p.cfg.TestHooks.Breaks(hooks.ResetOnRefusal)
 	if limits {
 		if err := checkTxnLimits(txn, p.cfg.JuteMaxBuffer); err != nil {
+			p.e.obs.tooLarge()
 			return znode.Result{Err: err}, false
 		}
 	}
 	res, digest := p.check(txn, ids, super, limits)
 	if errors.Is(res.Err, zkerr.ErrRequestTooLarge) {
+		p.e.obs.tooLarge()
 		return res, false
 	}
 	en := entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn}
@@ -151,6 +153,7 @@ func (p *peer) propose(en entry.Entry) error {
 		return err
 	}
 	p.pending.Keep()
+	p.e.obs.proposed(zxid)
 	p.lastProposed = zxid
 	p.proposed[zxid] = en
 	return nil
@@ -328,7 +331,9 @@ func (p *peer) sessionTick() {
 	for _, id := range local {
 		p.tracker.Touch(id)
 	}
-	for _, id := range p.tracker.Tick() {
+	expired := p.tracker.Tick()
+	p.logExpiries(expired)
+	for _, id := range expired {
 		if err := p.hook(hooks.BeforeExpire); err != nil {
 			p.e.fail(err)
 			p.stopServing()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
@@ -12,6 +13,7 @@ import (
 // flush executes every Ready the core has: send, persist (each op durable),
 // send what had to wait for the disk, apply, then tell the core.
 func (p *peer) flush() {
+	defer p.noteFailure()
 	for !p.failed() && p.node.HasReady() {
 		rd := p.node.Ready()
 		p.send(rd.Send)
@@ -24,16 +26,18 @@ func (p *peer) flush() {
 			err = p.hook(hooks.BeforeAck)
 		}
 		if err != nil {
-			p.e.fail(err)
-			p.stopServing()
+			p.failStop(err)
 			return
 		}
 		p.send(rd.SendAfterPersist)
-		if err := p.apply(rd.Apply); err != nil {
-			p.e.fail(err)
-			p.stopServing()
+		err = p.apply(rd.Apply)
+		if err != nil || p.failed() {
+			// Applying failed, or the snapshot it started did (stepped
+			// mode writes it inline): nothing of this Ready goes out.
+			p.failStop(err)
 			return
 		}
+		p.reportSyncs(rd.Syncs)
 		sent := p.startSnapshots(rd.SendSnapshot, nil)
 		sent = p.snapAcked(rd.SnapAcks, sent)
 		p.synced(rd.Synced)
@@ -50,9 +54,26 @@ func (p *peer) flush() {
 	}
 }
 
+// failStop stops the peer for good after err (nil: it failed already,
+// elsewhere): it serves nothing more and its snapshot streams to learners
+// end.
+func (p *peer) failStop(err error) {
+	if err != nil {
+		p.e.fail(err)
+	}
+	p.stopServing()
+	p.dropAllSnapshots()
+}
+
 // send hands messages to the transport. A peer that is not connected misses
 // them; the core knows (the transport reports the link down) and recovers.
+// A peer that failed sends nothing more, from the step it failed in: a
+// failure may come from a background snapshot, or from a persistence call
+// on any path, and every message goes out through here.
 func (p *peer) send(envs []zab.Envelope) {
+	if p.failed() {
+		return
+	}
 	for _, env := range envs {
 		if env.To == p.cfg.ID || p.e.trans == nil {
 			continue
@@ -80,7 +101,9 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		if err := p.hook(hooks.BeforeAppend); err != nil {
 			return err
 		}
+		start := time.Now()
 		err := p.e.wal.Append(batch)
+		p.e.obs.fsynced(time.Since(start), len(batch))
 		batch = nil
 		if err == nil {
 			err = p.hook(hooks.AfterAppend)
@@ -166,19 +189,34 @@ func (p *peer) synced(results []zab.SyncResult) {
 	}
 }
 
+// noteFailure tells the listener, once, that the peer failed: the status
+// is already failed (Ensemble.fail), but a failure may happen off the loop
+// (a background snapshot), and listeners run on the loop.
+func (p *peer) noteFailure() {
+	if p.failReported || !p.failed() {
+		return
+	}
+	p.failReported = true
+	if f := p.cfg.Listener.StatusChanged; f != nil {
+		f(p.e.Status())
+	}
+}
+
 // statusChanged reacts to a change of role, leader, epoch or serving.
 func (p *peer) statusChanged(z zab.Status) {
 	was := p.zst
 	p.zst = z
+	p.observeStatus(was, z)
+	p.publishDetail()
 	switch {
 	case z.Serving && z.Role == zab.RoleLeading && !(was.Serving && was.Role == zab.RoleLeading && was.Epoch == z.Epoch):
 		if err := p.becomeLeader(); err != nil {
-			p.e.fail(err)
+			p.failStop(err)
 		}
 	case !z.Serving && was.Serving:
 		p.stopServing()
 	}
-	if z.Serving && !was.Serving {
+	if z.Serving && !was.Serving && !p.failed() {
 		p.startServing()
 	}
 	st := p.status()

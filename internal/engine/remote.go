@@ -14,8 +14,9 @@ import (
 // the engine beyond the public Session API: a remote session is an engine
 // Session, and these methods let the wire layer keep ZooKeeper's per-session
 // watch table (one registration per session, path and kind, its own sink),
-// learn a session's identities, detach a session whose connection dropped,
-// and run its listener as a goroutine the Ensemble owns. They hang on the
+// detach a session whose connection dropped, and run its listener as a
+// goroutine the Ensemble owns (the session's identities, for whoAmI, are
+// Session.Identities). They hang on the
 // Remote and RemoteSession views, not on Ensemble and Session, so that they
 // stay out of the public API (the root re-exports Ensemble and Session).
 
@@ -76,20 +77,34 @@ func (r Remote) SyncApplied(ctx context.Context) error { return r.e.syncBarrier(
 // sessions with watches on this peer.
 func (r Remote) WatchCount() (watches, paths, sessions int) { return r.e.watches.Count() }
 
-// NewSession opens a session as Ensemble.NewSession does.
+// NewSession opens a session as Ensemble.NewSession does, for a connection
+// the client port admitted: MaxClientCnxns was applied to the connection,
+// so the session does not count under its address again (slots.go).
 func (r Remote) NewSession(ctx context.Context, opts ...SessionOption) (RemoteSession, error) {
-	s, err := r.e.NewSession(ctx, opts...)
+	s, err := r.e.NewSession(ctx, append(opts, connCounted)...)
 	return RemoteSession{s}, err
 }
 
-// Reattach re-attaches a session as Ensemble.Reattach does.
+// Reattach re-attaches a session as Ensemble.Reattach does, for a
+// connection the client port admitted (see NewSession).
 func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (RemoteSession, error) {
-	s, err := r.e.Reattach(ctx, id, password, opts...)
+	s, err := r.e.Reattach(ctx, id, password, append(opts, connCounted)...)
 	return RemoteSession{s}, err
 }
+
+// connCounted marks a session of the client port, whose connection was
+// counted for MaxClientCnxns when it was accepted.
+func connCounted(o *sessionOpts) { o.connCounted = true }
 
 // Status returns the peer's status.
 func (r Remote) Status() Status { return r.e.Status() }
+
+// MetricValues calls sink with each value of the peer's metrics (none
+// without Config.Registerer), named as ZooKeeper's mntr names them under its
+// Prometheus provider, without the "zk_" prefix: name{label="v"}.
+func (r Remote) MetricValues(sink func(name string, value float64)) error {
+	return r.e.metricValues(sink)
+}
 
 // NodeCount returns the number of nodes in the tree.
 func (r Remote) NodeCount() (int64, error) {
@@ -103,13 +118,6 @@ func (r Remote) NodeCount() (int64, error) {
 	return n + 1, err
 }
 
-// Identities returns the session's authenticated identities and whether it
-// is the super user, as ZooKeeper's whoAmI reports them.
-func (s RemoteSession) Identities() ([]znode.Identity, bool) {
-	ids, super := s.identities()
-	return append([]znode.Identity(nil), ids...), super
-}
-
 // Detach forgets the session on this peer without closing it: the peer no
 // longer keeps it alive, so it expires after its timeout unless a client
 // re-attaches it (here or elsewhere). A wire session detaches when its
@@ -118,7 +126,7 @@ func (s RemoteSession) Identities() ([]znode.Identity, bool) {
 func (s RemoteSession) Detach() {
 	s.e.sessMu.Lock()
 	if s.e.sessions[s.id] == s.Session {
-		delete(s.e.sessions, s.id)
+		s.e.forgetLocked(s.Session)
 	}
 	s.e.sessMu.Unlock()
 }

@@ -15,9 +15,12 @@ import (
 // exist watches: created, changed or deleted; child watches: children
 // changed or node deleted). Persistent watches cannot be replayed from a
 // snapshot; they get NodeDataChanged or NodeChildrenChanged for their own
-// path when it changed, and nothing for descendants. The caller holds the
-// apply lock.
+// path when it changed, and nothing for descendants; strict watches
+// (FromZxid, WithEventData) end with ErrCompacted instead. The caller holds
+// the apply lock.
 func (p *peer) refireWatches(before int64) {
+	p.e.strict.endAll(p.e.watches, p.e.applied.load())
+	p.e.journal.reset(p.e.applied.load())
 	for _, id := range p.e.localSessionIDs() {
 		s := p.e.localSession(id)
 		if s == nil {

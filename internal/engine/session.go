@@ -30,6 +30,8 @@ type Session struct {
 	ids   []znode.Identity
 	super bool
 
+	slotAddr string // the address its slot counts under (slots.go); guarded by Ensemble.sessMu
+
 	state   atomic.Uint32 // SessionState
 	closing atomic.Bool   // Close was called: the CloseSession is ours
 	states  chan SessionState
@@ -40,9 +42,10 @@ type Session struct {
 type SessionOption func(*sessionOpts)
 
 type sessionOpts struct {
-	timeout    time.Duration
-	clientAddr string // the normalized ip identity, or ""
-	err        error  // a bad option, reported by NewSession and Reattach
+	timeout     time.Duration
+	clientAddr  string // the normalized ip identity, or ""
+	connCounted bool   // a client port session: MaxClientCnxns counted its connection
+	err         error  // a bad option, reported by NewSession and Reattach
 }
 
 // sessionOptions applies opts and reports the first bad one.
@@ -62,7 +65,8 @@ func WithSessionTimeout(d time.Duration) SessionOption {
 
 // WithClientAddr declares the address the session's client really connects
 // from. It becomes the session's only "ip" identity, the one ACLs of the ip
-// scheme match, as ZooKeeper takes it from the connection's remote address:
+// scheme match, and the address Config.MaxClientCnxns counts the session
+// under, as ZooKeeper takes both from the connection's remote address:
 // a host that serves remote clients (a proxy, a wire protocol server) passes
 // each client's address here when it opens or reattaches the session. addr
 // is an IP address, or ip:port (the port is ignored); an IPv4-mapped IPv6
@@ -159,6 +163,27 @@ func (s *Session) identities() ([]znode.Identity, bool) {
 	return s.ids, s.super
 }
 
+// Identities returns the session's authenticated identities, as
+// ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
+// declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
+// AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
+// shows only the user, before the colon) and, right after the digest
+// that matched Config.SuperDigest, {"super", ""}. They come in the order
+// the session gained them (a ZooKeeper server lists them in a hash set's
+// order). The slice is the caller's. It is what the client port answers
+// to whoAmI.
+func (s *Session) Identities() []Identity {
+	ids, super := s.identities()
+	out := make([]Identity, 0, len(ids)+1)
+	for _, id := range ids {
+		out = append(out, id)
+		if super && id.Scheme == znode.SchemeDigest && id.ID == s.e.cfg.SuperDigest {
+			out = append(out, Identity{Scheme: "super"})
+		}
+	}
+	return out
+}
+
 // allowed reports whether the session may do perm on a node with acl.
 func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
 	ids, super := s.identities()
@@ -166,12 +191,14 @@ func (s *Session) allowed(acl []znode.ACL, perm znode.Perm) bool {
 }
 
 // AddAuth adds an identity to the session, as ZooKeeper's addauth:
-//   - "digest": auth is any credential, usually "user:password"; the
-//     identity is "user:" + base64(sha1(auth)), user being what precedes the
-//     first colon (all of auth if it has none), exactly as ZooKeeper's
-//     DigestAuthenticationProvider computes it, so existing ZooKeeper digest
-//     ACLs and super digests work. A digest equal to Config.SuperDigest
-//     makes the session the super user.
+//   - "digest": auth is any credential, usually "user:password", even
+//     empty (non-nil); the identity is "user:" + base64(sha1(auth)), user
+//     being what precedes the first colon (all of auth if it has none),
+//     exactly as ZooKeeper's DigestAuthenticationProvider computes it, so
+//     existing ZooKeeper digest ACLs and super digests work. A digest equal
+//     to Config.SuperDigest makes the session the super user. A nil auth
+//     is a null credential, which ZooKeeper refuses (AUTHFAILED, the
+//     connection closed): it fails with ErrAuthFailed.
 //   - "ip": accepted and ignored. The ip identity is where the client really
 //     connects from, declared by the host with WithClientAddr; a session
 //     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
@@ -244,6 +271,9 @@ func (s *Session) ordered(ctx context.Context, fn func() error) error {
 // read runs fn, a read of the tree, in FIFO order and under the apply lock
 // (so a watch it registers misses no change), once the peer serves.
 func (s *Session) read(ctx context.Context, fn func() error) error {
+	if s.e.obs.measuring() {
+		defer s.e.obs.requestDone(s.e.obs.now(), false)
+	}
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
@@ -267,6 +297,9 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 // order. On return this peer has applied the write (or the state that made
 // it fail), so the session's next read sees it.
 func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, error) {
+	if s.e.obs.measuring() {
+		defer s.e.obs.requestDone(s.e.obs.now(), true)
+	}
 	if err := checkCtx(ctx); err != nil {
 		return znode.Result{}, err
 	}

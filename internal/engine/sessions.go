@@ -44,9 +44,21 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 	if o.timeout == 0 {
 		o.timeout = e.cfg.MaxSessionTimeout / 2
 	}
-	if err := e.checkCapacity(); err != nil {
+	addr, err := e.reserveSlot(o)
+	if err != nil {
 		return nil, err
 	}
+	s, err := e.newSession(ctx, o)
+	if err != nil {
+		e.releaseSlot(addr)
+		return nil, err
+	}
+	e.attachReserved(s, addr)
+	return s, nil
+}
+
+// newSession commits a new session; the caller holds a slot for it.
+func (e *Ensemble) newSession(ctx context.Context, o sessionOpts) (*Session, error) {
 	if err := e.WaitServing(ctx); err != nil {
 		return nil, err
 	}
@@ -67,7 +79,6 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 	if err != nil {
 		return nil, fmt.Errorf("zk: creating a session: %w", err)
 	}
-	e.attach(s)
 	return s, nil
 }
 
@@ -82,9 +93,24 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 	if err != nil {
 		return nil, err
 	}
-	if err := e.checkCapacity(); err != nil {
+	addr, err := e.reserveSlot(o)
+	if err != nil {
 		return nil, err
 	}
+	s, err := e.reattach(ctx, id, password, o)
+	if err != nil {
+		e.releaseSlot(addr)
+		return nil, err
+	}
+	if old := e.attachReserved(s, addr); old != nil {
+		return old, nil // attached here already: one handle per session
+	}
+	return s, nil
+}
+
+// reattach checks a session's id and password against the ensemble's
+// committed state and returns a handle for it; the caller holds a slot.
+func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o sessionOpts) (*Session, error) {
 	if err := e.WaitServing(ctx); err != nil {
 		return nil, err
 	}
@@ -104,15 +130,7 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 	case !ok || !session.CheckPassword(info.Password, password):
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, zkerr.ErrSessionExpired)
 	}
-	e.sessMu.Lock()
-	if old := e.sessions[id]; old != nil {
-		e.sessMu.Unlock()
-		return old, nil
-	}
-	e.sessMu.Unlock()
-	s := newSessionHandle(e, id, info.Password, time.Duration(info.Timeout)*time.Millisecond, o)
-	e.attach(s)
-	return s, nil
+	return newSessionHandle(e, id, info.Password, time.Duration(info.Timeout)*time.Millisecond, o), nil
 }
 
 // ExpireSession expires a session on purpose, as Curator's KillSession does
@@ -157,32 +175,14 @@ func (e *Ensemble) syncBarrier(ctx context.Context) error {
 	return err
 }
 
-func (e *Ensemble) checkCapacity() error {
-	if e.cfg.MaxClientCnxns == 0 {
-		return nil
-	}
-	e.sessMu.Lock()
-	n := len(e.sessions)
-	e.sessMu.Unlock()
-	if n >= e.cfg.MaxClientCnxns {
-		return fmt.Errorf("%w: this peer holds MaxClientCnxns=%d sessions", zkerr.ErrConnectionLoss, e.cfg.MaxClientCnxns)
-	}
-	return nil
-}
-
-// attach registers s as attached to this peer: the peer keeps it alive.
-func (e *Ensemble) attach(s *Session) {
-	e.sessMu.Lock()
-	e.sessions[s.id] = s
-	e.sessMu.Unlock()
-}
-
 // detach forgets s (its session ended).
 func (e *Ensemble) detach(id int64) *Session {
 	e.sessMu.Lock()
 	defer e.sessMu.Unlock()
 	s := e.sessions[id]
-	delete(e.sessions, id)
+	if s != nil {
+		e.forgetLocked(s)
+	}
 	return s
 }
 

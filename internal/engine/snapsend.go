@@ -84,6 +84,7 @@ func (p *peer) pumpSnapshot(to int64, st *snapStream, sent []snapSent) []snapSen
 		p.send([]zab.Envelope{{To: to, Msg: m}})
 		st.sent += int64(n)
 		if last {
+			p.logSnapshotSent(to, st)
 			p.dropSnapshot(to)
 			return append(sent, snapSent{peer: to, zxid: st.zxid})
 		}

@@ -104,11 +104,13 @@ type snapHandle interface {
 
 func (s *snapshotter) write(sn snapHandle) error {
 	defer sn.Close()
+	start := time.Now()
 	w, err := s.p.e.wal.CreateSnapshot(sn.Zxid())
 	if err != nil {
 		return err
 	}
-	if _, err := sn.WriteTo(w); err != nil {
+	size, err := sn.WriteTo(w)
+	if err != nil {
 		w.Abort()
 		return err
 	}
@@ -117,7 +119,12 @@ func (s *snapshotter) write(sn snapHandle) error {
 		w.Abort()
 		return err
 	}
-	return w.Commit()
+	if err := w.Commit(); err != nil {
+		return err
+	}
+	s.p.e.obs.snapshotWritten(size, time.Since(start))
+	s.p.cfg.Logger.Info("zk: snapshot written", "zxid", hexZxid(sn.Zxid()), "bytes", size, "took", time.Since(start))
+	return nil
 }
 
 // purge deletes log segments no longer needed: below both the tree's
@@ -134,7 +141,10 @@ func (s *snapshotter) purge() error {
 	} else {
 		return nil // keep the whole log until a snapshot exists
 	}
-	_, err = e.wal.Purge(upTo)
+	n, err := e.wal.Purge(upTo)
+	if n > 0 {
+		s.p.cfg.Logger.Info("zk: purged the log", "segments", n, "below_zxid", hexZxid(upTo))
+	}
 	return err
 }
 
@@ -197,5 +207,6 @@ func (p *peer) snapshotChunk(op zab.PersistOp) error {
 		return fmt.Errorf("%w: installing the leader's snapshot %#x: %v", zkerr.ErrSystem, op.Zxid, err)
 	}
 	p.e.applied.advance(op.Zxid)
+	p.cfg.Logger.Info("zk: installed the leader's snapshot", "zxid", hexZxid(op.Zxid))
 	return nil
 }

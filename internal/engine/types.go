@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/embedzk/zk/watch"
 	"github.com/embedzk/zk/znode"
 )
@@ -13,6 +15,11 @@ type ACL = znode.ACL
 
 // Perm is a set of ACL permissions.
 type Perm = znode.Perm
+
+// Identity is one authenticated identity of a session (Session.Identities):
+// {Scheme: "ip", ID: "10.0.0.7"}, {Scheme: "digest", ID: "alice:<base64
+// sha1>"} or {Scheme: "super", ID: ""}.
+type Identity = znode.Identity
 
 // ZooKeeper's permission bits.
 const (
@@ -134,6 +141,17 @@ type Status struct {
 	Sessions int // sessions attached to this peer
 	Requests int // client requests queued or in flight at this peer
 	Err      error
+
+	// Filled by Ensemble.Status only (zero in Listener.StatusChanged's):
+
+	Why        string          // why the peer does not serve ("" while it serves)
+	Round      int64           // the round (logical clock) of its last election
+	Learners   []LearnerStatus // leading: each learner, by id, with its lag (as of the last tick)
+	Znodes     int64           // nodes in the tree (ZooKeeper's znode_count)
+	Ephemerals int64           // ephemeral nodes (ephemerals_count)
+	DataSize   int64           // bytes of every node's path and data (approximate_data_size)
+	Watches    int             // watches set through this peer (watch_count)
+	FsyncP99   time.Duration   // 99th percentile of the last 128 fsyncs of the log
 }
 
 // SessionState is the state of a Session.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/watch"
@@ -110,9 +111,12 @@ func (s *Session) addWatch(path string, kind watch.Kind) (<-chan Event, error) {
 // buffer that grows with what is queued, up to DefaultWatchBuffer, so an
 // idle watch costs a few hundred bytes.
 type Watch struct {
-	s  *Session
-	id watch.ID
-	q  *watch.Queue
+	s   *Session
+	id  watch.ID
+	q   *watch.Queue
+	rel string // WithRelativePaths' root, or ""
+
+	batchMu sync.Mutex // one NextBatch at a time
 }
 
 // Next returns the watch's next event, in zxid order, waiting until there is
@@ -122,11 +126,25 @@ type Watch struct {
 // Ensemble closed) or ErrWatchOverflow (the consumer let DefaultWatchBuffer
 // events pile up). After that last event Next returns an error: one that
 // wraps ErrNoWatcher after a removal, else the last event's Err.
-func (w *Watch) Next(ctx context.Context) (Event, error) { return w.q.Next(ctx) }
+func (w *Watch) Next(ctx context.Context) (Event, error) {
+	ev, err := w.q.Next(ctx)
+	return w.out(ev), err
+}
 
 // TryNext returns the next event if one is queued, without waiting; false
 // means none is queued now (Next tells whether the watch has ended).
-func (w *Watch) TryNext() (Event, bool) { return w.q.TryNext() }
+func (w *Watch) TryNext() (Event, bool) {
+	ev, ok := w.q.TryNext()
+	return w.out(ev), ok
+}
+
+// out reports ev as the consumer sees it (paths relative to WithRelativePaths' root).
+func (w *Watch) out(ev Event) Event {
+	if w.rel != "" && ev.Path != "" {
+		ev.Path = relativePath(ev.Path, w.rel)
+	}
+	return ev
+}
 
 // Ready returns a channel that holds a value whenever an event is queued or
 // the watch has ended: receive from it, then take events with TryNext until
@@ -160,23 +178,28 @@ func (w *Watch) Remove() { w.s.e.watches.RemoveID(w.id) }
 // need not exist; the session needs READ on the nodes it hears about. A
 // session that has Config.MaxWatchesPerSession watches already gets
 // ErrTooManyWatches.
-func (s *Session) AddWatch(ctx context.Context, path string, recursive bool) (*Watch, error) {
+//
+// Options: FromZxid starts the watch in the past (a gapless resume),
+// WithEventData attaches the node's data to each event, WithWatchBuffer
+// bounds the events held, WithRelativePaths reports paths under a root. A
+// watch with FromZxid or WithEventData is strict: if this peer ever replaces
+// its tree with a leader's snapshot (it fell too far behind), the watch ends
+// with NotWatching and an Err wrapping ErrCompacted instead of skipping
+// changes; resume it with FromZxid (which then fails with ErrCompacted if
+// this peer's log no longer reaches back: read again).
+func (s *Session) AddWatch(ctx context.Context, path string, recursive bool, opts ...WatchOption) (*Watch, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return nil, err
+	}
+	o, err := watchOptions(path, opts)
+	if err != nil {
+		return nil, opError("addWatch", path, err)
 	}
 	kind := watch.KindPersistent
 	if recursive {
 		kind = watch.KindPersistentRecursive
 	}
-	var w *Watch
-	err := s.read(ctx, func() error {
-		q := watch.NewQueue(DefaultWatchBuffer)
-		id, err := s.e.watches.Add(s.id, path, kind, q)
-		if err == nil {
-			w = &Watch{s: s, id: id, q: q}
-		}
-		return err
-	})
+	w, err := s.addPersistent(ctx, path, kind, o)
 	if err != nil {
 		return nil, opError("addWatch", path, err)
 	}

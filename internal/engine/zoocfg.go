@@ -14,7 +14,7 @@ import (
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
 // bring their files. myid is the content of the data directory's myid file
 // (nil or empty for a standalone configuration). Keys zk has no use for
-// (admin.*, metrics providers, ...) are returned in ignored
+// (admin.*, metrics providers other than Prometheus, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
 // line. The result still needs Validate.
 //
@@ -38,11 +38,19 @@ import (
 // TLS files are not read (as in ZooKeeper) and their keys are returned in
 // ignored. With both a secret and TLS, peers must pass both.
 //
+// metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
+// sets MetricsHTTPAddress from metricsProvider.httpHost and
+// metricsProvider.httpPort (defaults 0.0.0.0 and 7000); the metrics
+// themselves go to Config.Registerer, which the caller sets.
+//
 // autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
-// ever deleted (see Config.PurgeInterval).
+// ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
+// ZooKeeper's default, 60 connections per client address; 0 means no limit.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	var auth zooAuth
+	var metrics zooMetrics
+	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -55,6 +63,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		known, err := auth.set(key, value, line)
+		if !known {
+			known, err = metrics.set(key, value)
+		}
 		if !known {
 			known, err = cfg.setZooKey(key, value)
 		}
@@ -76,6 +87,7 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 		return Config{}, nil, err
 	}
 	ignored = append(ignored, notRead...)
+	ignored = append(ignored, metrics.apply(&cfg)...)
 	if len(strings.TrimSpace(string(myid))) > 0 {
 		if cfg.ID, err = parseMyID(myid); err != nil {
 			return Config{}, nil, err

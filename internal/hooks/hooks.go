@@ -41,6 +41,10 @@ type Hooks struct {
 	// SegmentSize, if positive, is the size at which the peer's log rolls
 	// to a new segment, so that a short test rolls and purges segments.
 	SegmentSize int64
+	// JournalSize, if positive, bounds the peer's journal of recent changes
+	// (which serves resuming watches) instead of its default 32 MiB, so
+	// that a short test sees a resume fall back to the log, or compacted.
+	JournalSize int
 	// Broken turns on deliberately wrong behaviours, for the tests that
 	// show a check catches the bug each stands for. Never set outside
 	// them.
@@ -107,6 +111,14 @@ func (h *Hooks) SegmentBytes() int64 {
 		return 0
 	}
 	return h.SegmentSize
+}
+
+// JournalBytes returns the journal bound h asks for (0: the default).
+func (h *Hooks) JournalBytes() int {
+	if h == nil {
+		return 0
+	}
+	return h.JournalSize
 }
 
 // AttachView hands v to the test, if it asked for it.

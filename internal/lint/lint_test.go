@@ -87,7 +87,7 @@ func allowedFor(pkg string) ([]string, bool) {
 	}
 	switch {
 	case strings.HasPrefix(pkg, "examples/"):
-		return []string{".", "recipes"}, true
+		return []string{".", "recipes", "examples/internal/"}, true
 	case pkg == "internal/sim", pkg == "internal/proctest", pkg == "internal/lint",
 		strings.HasPrefix(pkg, "zab/transport/"):
 		return nil, false // harnesses and test-support packages: anything
@@ -202,7 +202,7 @@ func TestRulesBite(t *testing.T) {
 	bad := []struct{ pkg, dep string }{
 		{"zab", "znode"}, {"zab", "watch"}, {"znode", "wal"}, {"wal", "znode"},
 		{"election", "zab"}, {"recipes", "znode"}, {"watch", "session"}, {"zab/transport", "zab"},
-		{"internal/entry", "."}, {".", "zab"}, {"internal/engine", "."},
+		{"internal/entry", "."}, {".", "zab"}, {"internal/engine", "."}, {"examples/tickets", "internal/engine"},
 	}
 	for _, b := range bad {
 		rules, checked := allowedFor(b.pkg)
@@ -212,6 +212,7 @@ func TestRulesBite(t *testing.T) {
 	}
 	good := []struct{ pkg, dep string }{
 		{".", "internal/engine"}, {"internal/engine", "zab"}, {"internal/engine", "internal/zkerr"}, {"zab", "election"}, {"watch", "znode"}, {"recipes", "."},
+		{"examples/tickets", "examples/internal/demo"},
 	}
 	for _, g := range good {
 		if rules, _ := allowedFor(g.pkg); !permits(rules, g.dep) {

@@ -73,7 +73,9 @@
 // bit (TestDeterminism): the gates order the writes and what zk wakes, one
 // P the goroutines woken at one instant, and the timers of the actors and
 // of the world's steps never end at one instant. The race detector
-// shuffles the scheduler on purpose: under it a seed need not replay.
+// shuffles the scheduler on purpose: under it a seed need not replay, so
+// under -race TestDeterminism runs itself again in a test binary built
+// without it (go test in a subprocess) and fails if that run fails.
 //
 //	go test ./internal/recipesim                                   # CI seeds
 //	go test ./internal/recipesim -run TestRecipesUnderFaults -v -args -seeds=150 -seed=1000

@@ -64,24 +64,6 @@ func TestRecipesUnderFaults(t *testing.T) {
 		len(seeds), simulated/3600, total.Faults, total.String(), failed)
 }
 
-// TestDeterminism: a seed replays to the same trace, with one P (the
-// gates fix the order of the writes, one P the order in which goroutines
-// woken at one instant run). Not under the race detector, which shuffles
-// the scheduler on purpose.
-func TestDeterminism(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector randomizes scheduling: no bit-for-bit replay under it")
-	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	var hashes []uint64
-	for i := 0; i < 2; i++ {
-		synctest.Test(t, func(t *testing.T) { hashes = append(hashes, Run(Options{Seed: 7, Ticks: 800}).Hash) })
-	}
-	if hashes[0] != hashes[1] {
-		t.Fatalf("seed 7 gave two traces: %#x and %#x", hashes[0], hashes[1])
-	}
-}
-
 // TestSabotage: each check catches the defect it stands for, within a few
 // seeds.
 func TestSabotage(t *testing.T) {

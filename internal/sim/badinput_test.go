@@ -12,22 +12,29 @@ import (
 // (hooks.ResetOnRefusal: no size limits, and a proposal the core refuses
 // resets the leader's pending view), the workload's oversized requests,
 // sent among good writes, make the peers stop on a digest mismatch, and
-// the run fails (6 of seeds 1..60 show it within 300 ticks; 14 does). The
-// same run on the fixed build passes.
+// the run fails. About a quarter of the seeds show it within 300 ticks;
+// the test takes the first seed that does (the workload changes as the
+// simulation grows, so no one seed is pinned) and requires that the same
+// run on the fixed build passes.
 func TestBadInputCatchesIssue9(t *testing.T) {
-	opts := Options{Seed: 14, Ticks: 300, NoFaults: true}
-	if res := Run(opts); res.Err() != nil {
-		t.Fatalf("the fixed build failed (%d bad requests sent): %v", res.Stats.BadOps, res.Err())
+	const maxSeeds = 40
+	for seed := uint64(1); seed <= maxSeeds; seed++ {
+		var trace failLines
+		opts := Options{Seed: seed, Ticks: 300, NoFaults: true, Broken: hooks.ResetOnRefusal, Trace: &trace}
+		res := Run(opts)
+		if res.Err() == nil || !strings.Contains(trace.String(), "data inconsistency") {
+			continue
+		}
+		i := strings.Index(trace.String(), "data inconsistency")
+		t.Logf("seed %d: %d bad requests sent; the run on issue 9's build failed: ...%.400s",
+			seed, res.Stats.BadOps, trace.String()[max(0, i-200):])
+		opts.Broken, opts.Trace = 0, nil
+		if res := Run(opts); res.Err() != nil {
+			t.Fatalf("seed %d: the fixed build failed (%d bad requests sent): %v", seed, res.Stats.BadOps, res.Err())
+		}
+		return
 	}
-	var trace failLines
-	opts.Broken, opts.Trace = hooks.ResetOnRefusal, &trace
-	res := Run(opts)
-	if res.Err() == nil || !strings.Contains(trace.String(), "data inconsistency") {
-		t.Fatalf("the run on issue 9's build did not fail on a digest mismatch (%d bad requests sent): %.2000s",
-			res.Stats.BadOps, trace.String())
-	}
-	i := strings.Index(trace.String(), "data inconsistency")
-	t.Logf("%d bad requests sent; the run failed: ...%.400s", res.Stats.BadOps, trace.String()[max(0, i-200):])
+	t.Fatalf("none of seeds 1..%d failed on a digest mismatch on issue 9's build", maxSeeds)
 }
 
 // failLines keeps the FAIL lines of a trace.

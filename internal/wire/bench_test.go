@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,14 +22,19 @@ import (
 
 // The client-protocol benchmarks: go-zookeeper clients over loopback, 1 KiB
 // values, 64 clients, against a zk peer and, in the same run, against a
-// real ZooKeeper 3.8 (Debian's, started here). Both fsync every write to
-// the same disk. Figures are reported as rates and as ratios of the same
-// run:
+// real ZooKeeper 3.8 (Debian's, started here). Each server runs in its own
+// process (zk: examples/server, built here, from a zoo.cfg), both fsync
+// every write to the same disk, and the clients live in the test process
+// for both. After a warm-up round (for ZooKeeper's JIT), the runs alternate
+// (zk, ZooKeeper, zk, ZooKeeper, ...) for -wire.rounds rounds, and the
+// medians are reported with their ratios:
 //
-//	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x
+//	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x -wire.rounds 5
 //
 // (WireVsZooKeeper: standalone; WireVsZooKeeper3: three peers and three
-// ZooKeeper servers, all on this host.)
+// ZooKeeper servers, all on this host.) -wire.inproc runs zk inside the test
+// process instead (to profile it with -cpuprofile); -wire.serverprofile DIR
+// has each zk server process write its CPU profile there.
 
 const benchClients = 64
 
@@ -83,6 +91,13 @@ func clients(b *testing.B, n int, addrs ...string) []*gozk.Conn {
 	return out
 }
 
+// closeAll closes the clients.
+func closeAll(cs []*gozk.Conn) {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
 // run spreads total ops over the clients and returns ops per second.
 func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) error) float64 {
 	b.Helper()
@@ -113,9 +128,13 @@ func run(b *testing.B, cs []*gozk.Conn, total int, op func(c *gozk.Conn, i int) 
 	return float64(total) / time.Since(start).Seconds()
 }
 
-// rates runs creates, setData and getData of 1 KiB values against addrs.
-func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
+// rates runs creates, setData and getData of 1 KiB values against addrs;
+// it returns the rates, the server processes' CPU time per operation (in
+// microseconds; 0 for servers inside this process) and this process's (the
+// clients', unless the servers run inside it).
+func rates(b *testing.B, prefix string, n int, addrs ...string) (rate, cpu, clientCPU [3]float64) {
 	cs := clients(b, benchClients, addrs...)
+	defer closeAll(cs)
 	value := make([]byte, 1024)
 	_, err := cs[0].Create(prefix, nil, 0, open)
 	must(b, err)
@@ -124,8 +143,13 @@ func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
 		must(b, err)
 	}
 	path := func(i int) string { return fmt.Sprintf("%s/n%d", prefix, i%benchClients) }
-	var r [3]float64
-	r[0] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+	phase := func(i int, op func(c *gozk.Conn, i int) error) {
+		before, self := serverCPU(addrs), selfCPU()
+		rate[i] = run(b, cs, n, op)
+		cpu[i] = float64((serverCPU(addrs) - before).Microseconds()) / float64(n)
+		clientCPU[i] = float64((selfCPU() - self).Microseconds()) / float64(n)
+	}
+	phase(0, func(c *gozk.Conn, i int) error {
 		_, err := c.Create(fmt.Sprintf("%s/c%d", prefix, i), value, 0, open)
 		return err
 	})
@@ -137,37 +161,88 @@ func rates(b *testing.B, prefix string, n int, addrs ...string) [3]float64 {
 		_, err := c.Sync(prefix)
 		must(b, err)
 	}
-	r[1] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+	phase(1, func(c *gozk.Conn, i int) error {
 		_, err := c.Set(path(i), value, -1)
 		return err
 	})
-	r[2] = run(b, cs, n, func(c *gozk.Conn, i int) error {
+	phase(2, func(c *gozk.Conn, i int) error {
 		_, _, err := c.Get(path(i))
 		return err
 	})
-	return r
+	return rate, cpu, clientCPU
 }
 
-// BenchmarkWireVsZooKeeper: b.N operations of each kind against each
-// server.
+// selfCPU returns the CPU time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+var benchRounds = flag.Int("wire.rounds", 3, "rounds of the zk-vs-ZooKeeper benchmarks (zk, ZooKeeper, zk, ZooKeeper, ...)")
+
+// BenchmarkWireVsZooKeeper: b.N operations of each kind against a zk peer
+// and a ZooKeeper server, interleaved for -wire.rounds rounds; the medians
+// and their ratios are reported.
 func BenchmarkWireVsZooKeeper(b *testing.B) {
-	zooAddr := startRealZK(b)
-	report(b, rates(b, "/bench", b.N, benchPeer(b)), rates(b, "/bench", b.N, zooAddr))
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	zooAddrs := startRealZKs(b, 1)
+	ourAddrs := startOurs(b, 1)
+	compare(b, ourAddrs, zooAddrs)
 }
 
 // BenchmarkWireVsZooKeeper3: the same against three zk peers and three
 // ZooKeeper servers, the clients spread over the members.
 func BenchmarkWireVsZooKeeper3(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
 	zooAddrs := startRealZKs(b, 3)
-	ourAddrs := benchCluster(b)
+	ourAddrs := startOurs(b, 3)
 	b.Logf("zk peers %v, ZooKeeper servers %v", ourAddrs, zooAddrs)
-	report(b, rates(b, "/bench", b.N, ourAddrs...), rates(b, "/bench", b.N, zooAddrs...))
+	compare(b, ourAddrs, zooAddrs)
 }
 
-func report(b *testing.B, ours, theirs [3]float64) {
-	for i, name := range []string{"creates", "sets", "gets"} {
-		b.ReportMetric(ours[i], "zk-"+name+"/s")
-		b.ReportMetric(theirs[i], "zookeeper-"+name+"/s")
-		b.ReportMetric(ours[i]/theirs[i], "ratio-"+name)
+// compare runs a warm-up round (ZooKeeper's JVM compiles its hot paths
+// during its first thousands of requests), then the rounds, and reports
+// the medians: rates, their ratios, and the servers' CPU time per
+// operation (all their threads).
+func compare(b *testing.B, ours, theirs []string) {
+	rates(b, "/warmup", b.N, ours...)
+	rates(b, "/warmup", b.N, theirs...)
+	var our, their, ourCPU, theirCPU [3][]float64
+	for r := 0; r < *benchRounds; r++ {
+		prefix := fmt.Sprintf("/bench%d", r)
+		o, oc, occ := rates(b, prefix, b.N, ours...)
+		z, zc, zcc := rates(b, prefix, b.N, theirs...)
+		for i := range o {
+			our[i], ourCPU[i] = append(our[i], o[i]), append(ourCPU[i], oc[i])
+			their[i], theirCPU[i] = append(their[i], z[i]), append(theirCPU[i], zc[i])
+		}
+		b.Logf("round %d: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
+			"server CPU µs per op: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f; clients' CPU µs per op: %.0f/%.0f/%.0f with zk, %.0f/%.0f/%.0f with ZooKeeper",
+			r, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2], oc[0], oc[1], oc[2], zc[0], zc[1], zc[2],
+			occ[0], occ[1], occ[2], zcc[0], zcc[1], zcc[2])
 	}
+	b.ReportMetric(serverPeakRSS(ours), "zk-peak-rss-MiB")
+	b.ReportMetric(serverPeakRSS(theirs), "zookeeper-peak-rss-MiB")
+	for i, name := range []string{"creates", "sets", "gets"} {
+		om, zm := median(our[i]), median(their[i])
+		b.ReportMetric(om, "zk-"+name+"/s")
+		b.ReportMetric(zm, "zookeeper-"+name+"/s")
+		b.ReportMetric(om/zm, "ratio-"+name)
+		b.ReportMetric(median(ourCPU[i]), "zk-cpu-µs/"+strings.TrimSuffix(name, "s"))
+		b.ReportMetric(median(theirCPU[i]), "zookeeper-cpu-µs/"+strings.TrimSuffix(name, "s"))
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

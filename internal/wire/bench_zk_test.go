@@ -23,3 +23,60 @@ func BenchmarkWireZKGets(b *testing.B) {
 	})
 	b.ReportMetric(rate, "gets/s")
 }
+
+// BenchmarkWireZKSets: setData of 1 KiB values from 64 go-zookeeper clients
+// against a zk peer alone (for profiling: -cpuprofile, -memprofile).
+func BenchmarkWireZKSets(b *testing.B) {
+	cs := clients(b, benchClients, benchPeer(b))
+	value := make([]byte, 1024)
+	for i := 0; i < benchClients; i++ {
+		_, err := cs[0].Create(fmt.Sprintf("/n%d", i), value, 0, open)
+		must(b, err)
+	}
+	b.ResetTimer()
+	rate := run(b, cs, b.N, func(c *gozk.Conn, i int) error {
+		_, err := c.Set(fmt.Sprintf("/n%d", i%benchClients), value, -1)
+		return err
+	})
+	b.ReportMetric(rate, "sets/s")
+}
+
+// BenchmarkWirePipelined: one go-zookeeper connection shared by 64
+// goroutines (go-zookeeper pipelines their requests on it), creates of
+// 1 KiB values, against a zk peer and a ZooKeeper server in the same run
+// (-wire.rounds rounds, interleaved; medians):
+//
+//	go test ./internal/wire -run x -bench WirePipelined -benchtime 5000x
+func BenchmarkWirePipelined(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	zooAddr := startRealZKs(b, 1)[0]
+	ourAddr := startOurs(b, 1)[0]
+	var ours, theirs []float64
+	for r := 0; r < *benchRounds; r++ {
+		for _, target := range []struct {
+			addr  string
+			rates *[]float64
+		}{{ourAddr, &ours}, {zooAddr, &theirs}} {
+			c, _ := dial(b, target.addr)
+			prefix := fmt.Sprintf("/pipe%d", r)
+			_, err := c.Create(prefix, nil, 0, open)
+			must(b, err)
+			shared := make([]*gozk.Conn, benchClients)
+			for i := range shared {
+				shared[i] = c
+			}
+			value := make([]byte, 1024)
+			*target.rates = append(*target.rates, run(b, shared, b.N, func(c *gozk.Conn, i int) error {
+				_, err := c.Create(fmt.Sprintf("%s/c%d", prefix, i), value, 0, open)
+				return err
+			}))
+			c.Close()
+		}
+		b.Logf("round %d: zk %.0f, ZooKeeper %.0f creates/s on one connection", r, ours[r], theirs[r])
+	}
+	b.ReportMetric(median(ours), "zk-creates/s")
+	b.ReportMetric(median(theirs), "zookeeper-creates/s")
+	b.ReportMetric(median(ours)/median(theirs), "ratio-creates")
+}

@@ -15,10 +15,11 @@ import (
 	"github.com/embedzk/zk/internal/jute"
 )
 
-// conn is one client connection: a reader goroutine (readLoop) that
-// handles requests in order, and a writer goroutine (writeLoop) that sends
-// the outgoing queue. The writer runs only while there is something to
-// send, so an idle connection holds one goroutine.
+// conn is one client connection: a reader goroutine (readLoop) that reads
+// and starts its requests, a completer goroutine that answers them in order
+// while some are outstanding (pipe.go), and the outgoing buffer, sent by
+// whoever finds no writer running (out.go). An idle connection holds one
+// goroutine, its reader.
 type conn struct {
 	s      *Server
 	nc     net.Conn
@@ -32,16 +33,16 @@ type conn struct {
 	// Set by the reader once the session is established.
 	sess    engine.RemoteSession // sess.Session is nil until the connect
 	timeout time.Duration
-	ended   bool // the client closed its session: nothing to detach
+	ended   atomic.Bool // the client closed its session: nothing to detach
+	closing atomic.Bool // a closeSession is under way: its reply goes first
 
 	watches watchTable
 
-	qmu     sync.Mutex
-	q       [][]byte
-	qbytes  int
-	flush   bool // the reader is done: send what is queued, then close
-	dead    bool
-	writing bool // a writer goroutine runs
+	pmu  sync.Mutex
+	pipe pipe
+	pwg  sync.WaitGroup // the completer
+
+	out outbox
 
 	// For the four-letter words (cons, stat).
 	received, sent atomic.Int64
@@ -58,142 +59,48 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 	return c
 }
 
-// kill closes the connection at once; both goroutines end soon after. It
+// kill closes the connection at once; its goroutines end soon after. It
 // never blocks and never calls into the engine (sinks call it).
 func (c *conn) kill() {
 	c.cancel()
 	c.nc.Close()
 }
 
-// send queues one frame; a writer goroutine sends it. It never blocks: a
-// connection whose queue passes MaxQueuedBytes is killed. Sinks call it
-// from the apply loop.
-func (c *conn) send(frame []byte) {
-	if c.enqueue(frame) {
-		c.s.wg.Add(1) // the reader is alive (send queues nothing after finish): never at zero
-		go func() {
-			defer c.s.wg.Done()
-			c.writeLoop()
-		}()
-	}
-}
-
-// reply queues one frame from the reader and, unless a writer runs, sends
-// the queue on the reader's own goroutine: a reply costs no goroutine, and
-// a client that does not read stalls only its own reader.
-func (c *conn) reply(frame []byte) {
-	if c.enqueue(frame) {
-		c.writeLoop()
-	}
-}
-
-// enqueue appends frame to the queue; it reports whether the caller must
-// run the writer (none runs).
-func (c *conn) enqueue(frame []byte) bool {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	if c.dead || c.flush {
-		return false
-	}
-	if c.qbytes+len(frame) > MaxQueuedBytes {
-		c.dead = true
-		c.s.cfg.Logger.Warn("zk: client port: a client does not read its replies; closing it", "ip", c.ip)
-		c.kill()
-		return false
-	}
-	c.q = append(c.q, frame)
-	c.qbytes += len(frame)
-	return c.claim()
-}
-
-// claim makes the caller the writer unless one runs; the caller holds qmu.
-func (c *conn) claim() bool {
-	if c.writing {
-		return false
-	}
-	c.writing = true
-	return true
-}
-
-// finish sends what is queued, then closes the connection (or leaves that
-// to the writer that runs).
-func (c *conn) finish() {
-	c.qmu.Lock()
-	c.flush = true
-	mine := c.claim()
-	c.qmu.Unlock()
-	if mine {
-		c.writeLoop()
-	}
-}
-
-// take empties the queue. With nothing to send it ends the writer's turn
-// (more reports false); last reports that the connection ends after this.
-func (c *conn) take() (frames [][]byte, more, last bool) {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	frames, c.q, c.qbytes = c.q, nil, 0
-	if len(frames) == 0 && !c.flush {
-		c.writing = false
-		return nil, false, false
-	}
-	return frames, true, c.flush
-}
-
-// writeLoop sends queued frames until the queue is empty, then ends; it
-// closes the connection when a write fails or the reader finished.
-func (c *conn) writeLoop() {
-	for {
-		frames, more, last := c.take()
-		if !more {
-			return
-		}
-		if len(frames) > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout()))
-			var err error
-			if len(frames) == 1 {
-				_, err = c.nc.Write(frames[0])
-			} else {
-				bufs := net.Buffers(frames)
-				_, err = bufs.WriteTo(c.nc)
-			}
-			if err != nil {
-				c.qmu.Lock()
-				c.dead, c.q, c.qbytes = true, nil, 0 // nothing more is queued
-				c.qmu.Unlock()
-				c.kill()
-				return
-			}
-			c.sent.Add(int64(len(frames)))
-			c.s.stats.sent.Add(int64(len(frames)))
-		}
-		if last {
-			c.kill()
-			return
-		}
-	}
-}
-
-// writeTimeout bounds one write: a client that stops reading for that long
-// is gone.
-func (c *conn) writeTimeout() time.Duration {
-	if c.timeout > 0 {
-		return c.timeout
-	}
-	return 30 * time.Second
-}
-
-// readLoop handles the connection's requests in order, then tears it down.
-func (c *conn) readLoop() {
-	defer c.teardown()
+// begin runs the handshake, then hands the connection to a fresh reader
+// goroutine: the handshake's deep calls (opening a session) grow its
+// goroutine's stack, which the reader of an idle connection would keep.
+func (c *conn) begin() {
 	if !c.handshake() {
+		c.teardown()
 		return
 	}
+	c.s.wg.Add(1) // this goroutine is counted: never at zero
+	go func() {
+		defer c.s.wg.Done()
+		c.readLoop()
+	}()
+}
+
+// readLoop reads the connection's requests in order, then tears it down.
+// Before it waits for the socket it sends the replies queued so far, unless
+// the next request is already buffered: a batch of pipelined requests gets
+// its replies in one write.
+func (c *conn) readLoop() {
+	defer c.teardown()
 	for {
+		if !c.buffered() {
+			c.flush()
+		}
+		if !c.room() {
+			return
+		}
 		body, err := c.readFrame(c.timeout)
 		if err != nil {
 			c.logEnd(err)
 			return
+		}
+		if c.ctx.Err() != nil {
+			return // the connection is ending (its session closed): nothing more runs
 		}
 		c.received.Add(1)
 		c.s.stats.received.Add(1)
@@ -201,6 +108,15 @@ func (c *conn) readLoop() {
 			return
 		}
 	}
+}
+
+// buffered reports whether a whole frame is in the read-ahead buffer.
+func (c *conn) buffered() bool {
+	if c.raN < 4 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint32(c.ra[:4]))
+	return n >= 0 && n <= c.raN-4
 }
 
 // readAhead is how many bytes the reader asks the socket for at once: a
@@ -241,15 +157,38 @@ func (c *conn) logEnd(err error) {
 	c.s.cfg.Logger.Info("zk: client port: closing a connection", "ip", c.ip, "session", c.sessionID.Load(), "err", err)
 }
 
-// teardown ends the connection: its watches go, and its session is
-// detached from this peer (unless the client closed it, or a newer
-// connection took it over); then the writer sends what is queued and
-// closes.
+// teardown ends the connection: the calls still outstanding are dropped
+// (their writes collected), its watches go, and its session is detached
+// from this peer (unless the client closed it, or a newer connection took
+// it over); then what is queued is sent and the connection closes.
 func (c *conn) teardown() {
+	c.cancel()
+	c.pwg.Wait()
+	if c.ended.Load() {
+		c.awaitClose()
+	}
 	if c.sess.Session != nil {
 		c.sess.DropWatchIDs(c.watches.drain())
-		c.s.detach(c, c.sess, c.ended)
+		c.s.detach(c, c.sess, c.ended.Load())
 	}
 	c.finish()
 	c.s.forget(c)
+}
+
+// closeLinger bounds the wait for a client to close its end once its
+// session is closed.
+const closeLinger = time.Second
+
+// awaitClose sends the reply to a closeSession, then waits (at most
+// closeLinger) for the client to close its end first. ZooKeeper's Java
+// client, which closes its socket right after that reply, logs an error
+// when the server's close overtakes its own.
+func (c *conn) awaitClose() {
+	c.flush()
+	c.nc.SetReadDeadline(time.Now().Add(closeLinger))
+	for {
+		if _, err := c.nc.Read(c.ra[:]); err != nil {
+			return
+		}
+	}
 }

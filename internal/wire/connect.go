@@ -54,7 +54,9 @@ func (c *conn) handshake() bool {
 // peer), as ZooKeeper refuses it.
 func (c *conn) connect(req *jute.ConnectRequest) bool {
 	e := c.s.e
-	ctx, cancel := context.WithTimeout(c.ctx, c.connectWait(req.TimeOut))
+	// Bounded by the server's lifetime, not the connection's: a child of
+	// the connection's context would give it a map of children for good.
+	ctx, cancel := context.WithTimeout(c.s.ctx, c.connectWait(req.TimeOut))
 	defer cancel()
 	if req.LastZxidSeen > e.AppliedZxid() {
 		err := e.SyncApplied(ctx)
@@ -69,7 +71,8 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	case errors.Is(err, zkerr.ErrSessionExpired) || errors.Is(err, zkerr.ErrUnknownSession):
 		// As ZooKeeper: a zero session and timeout tell the client its
 		// session is gone; then the connection closes.
-		c.reply(jute.AppendFrame(nil, &jute.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly}))
+		resp := &jute.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly}
+		c.queueRaw(func(b []byte) []byte { return jute.AppendFrame(b, resp) })
 		return false
 	case err != nil:
 		c.s.cfg.Logger.Info("zk: client port: cannot open a session", "ip", c.ip, "err", err)
@@ -82,10 +85,11 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	c.sessionID.Store(sess.ID())
 	c.live.Store(sess.Session)
 	c.timeoutMsA.Store(sess.Timeout().Milliseconds())
-	c.reply(jute.AppendFrame(nil, &jute.ConnectResponse{
+	resp := &jute.ConnectResponse{
 		TimeOut: int32(sess.Timeout().Milliseconds()), SessionID: sess.ID(), Passwd: sess.Password(),
 		HasReadOnly: req.HasReadOnly,
-	}))
+	}
+	c.queueRaw(func(b []byte) []byte { return jute.AppendFrame(b, resp) })
 	return true
 }
 

@@ -33,15 +33,6 @@ func fromACL(acl []jute.ACL) []znode.ACL {
 	return out
 }
 
-// data returns a node's data as the wire carries it: never null, since zk
-// does not keep null apart from empty.
-func data(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
 // action is what a failed request does to its connection.
 type action uint8
 
@@ -51,9 +42,35 @@ const (
 	closeConn                // close without an answer: the client sees a connection loss
 )
 
+// closest maps zk's own errors (codes from -1000 down, which ZooKeeper's
+// clients do not know) to the ZooKeeper code of the same situation. The
+// errors that mean the peer cannot answer (ErrClosed, ErrNotServing,
+// ErrOutcomeUnknown) close the connection instead (see wireError).
+var closest = []struct {
+	err  error
+	code zkerr.Code
+}{
+	// A path ZooKeeper's own client would have refused: its server
+	// answers BADARGUMENTS.
+	{zkerr.ErrInvalidPath, zkerr.CodeBadArguments},
+	// Data (or a request) over the peer's size limit: a clear refusal
+	// that changes nothing, as BADARGUMENTS is, rather than the
+	// connection loss ZooKeeper's jute.maxbuffer gives (a client retries
+	// that forever).
+	{zkerr.ErrDataTooLarge, zkerr.CodeBadArguments},
+	// The session holds as many watches as the peer allows: a limit on a
+	// resource, refused before anything changed, as QUOTAEXCEEDED is.
+	{zkerr.ErrTooManyWatches, zkerr.CodeQuotaExceeded},
+	// A watch whose buffer overflowed (never on the wire: a connection's
+	// watches queue on its socket, bounded by MaxQueuedBytes).
+	{zkerr.ErrWatchOverflow, zkerr.CodeSystemError},
+	// A resume from a zxid the log no longer holds (never on the wire:
+	// AddWatch's FromZxid is not part of ZooKeeper's protocol).
+	{zkerr.ErrCompacted, zkerr.CodeSystemError},
+}
+
 // wireError maps an engine error to ZooKeeper's code and what to do with
-// the connection. Errors without a ZooKeeper code become the code ZooKeeper
-// uses for the same situation.
+// the connection.
 func wireError(err error) (int32, action) {
 	switch {
 	case err == nil:
@@ -64,12 +81,15 @@ func wireError(err error) (int32, action) {
 		return int32(zkerr.CodeConnectionLoss), closeConn
 	case errors.Is(err, zkerr.ErrSessionExpired):
 		return int32(zkerr.CodeSessionExpired), replyClose
-	case errors.Is(err, zkerr.ErrInvalidPath), errors.Is(err, zkerr.ErrDataTooLarge):
-		return int32(zkerr.CodeBadArguments), reply
+	}
+	for _, m := range closest {
+		if errors.Is(err, m.err) {
+			return int32(m.code), reply
+		}
 	}
 	code := zkerr.CodeOf(err)
 	if code <= -1000 {
-		code = zkerr.CodeSystemError
+		code = zkerr.CodeSystemError // a zk error closest does not list yet
 	}
 	return int32(code), reply
 }

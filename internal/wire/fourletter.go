@@ -2,9 +2,11 @@ package wire
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,7 +55,7 @@ func (s *Server) fourLetter(c *conn, word string) {
 	} else {
 		text = word + " is not executed because it is not in the whitelist.\n"
 	}
-	c.reply([]byte(text))
+	c.queueRaw(func(b []byte) []byte { return append(b, text...) })
 }
 
 // mode names the peer's mode as ZooKeeper's srvr does.
@@ -125,10 +127,46 @@ func (s *Server) mntr() string {
 		lines = append(lines, [2]string{"zk_synced_followers", fmt.Sprint(max(0, len(st.Peers)-1))})
 	}
 	var b strings.Builder
+	printed := map[string]bool{}
 	for _, l := range lines {
 		fmt.Fprintf(&b, "%s\t%s\n", l[0], l[1])
+		printed[l[0]] = true
 	}
+	// Then the metrics (with Config.Registerer), as ZooKeeper's
+	// Prometheus provider adds them: each sample, its value a Java double.
+	_ = s.e.MetricValues(func(name string, v float64) {
+		if key := "zk_" + name; !printed[key] {
+			fmt.Fprintf(&b, "%s\t%s\n", key, javaDouble(v))
+		}
+	})
 	return b.String()
+}
+
+// javaDouble formats v as Java's Double.toString does (near enough for
+// mntr's readers): 5.0, 0.25, NaN, and 4.294967298E9 from 10^7 up or
+// below 10^-3.
+func javaDouble(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "Infinity"
+	case math.IsInf(v, -1):
+		return "-Infinity"
+	case v == 0 || (a >= 1e-3 && a < 1e7):
+		out := strconv.FormatFloat(v, 'f', -1, 64)
+		if !strings.Contains(out, ".") {
+			out += ".0"
+		}
+		return out
+	}
+	mant, exp, _ := strings.Cut(strconv.FormatFloat(v, 'e', -1, 64), "e")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	e, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(e)
 }
 
 func (s *Server) conf() string {
@@ -166,8 +204,8 @@ func (s *Server) port() int {
 func (s *Server) consLines() []string {
 	var out []string
 	for _, c := range s.connList() {
-		out = append(out, fmt.Sprintf(" /%s[1](queued=0,recved=%d,sent=%d,sid=0x%x,est=%d,to=%d)\n",
-			c.nc.RemoteAddr(), c.received.Load(), c.sent.Load(), c.sessionID.Load(),
+		out = append(out, fmt.Sprintf(" /%s[1](queued=%d,recved=%d,sent=%d,sid=0x%x,est=%d,to=%d)\n",
+			c.nc.RemoteAddr(), c.queued(), c.received.Load(), c.sent.Load(), c.sessionID.Load(),
 			c.since.UnixMilli(), c.timeoutMs()))
 	}
 	sort.Strings(out)

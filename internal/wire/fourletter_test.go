@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	gozk "github.com/go-zookeeper/zk"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/embedzk/zk/internal/wire"
 )
 
@@ -61,5 +64,38 @@ func TestFourLetterWhitelist(t *testing.T) {
 	}
 	if got := fourLetter(t, e.ClientAddr(), "srvr"); !strings.Contains(got, "Mode: standalone") {
 		t.Fatalf("srvr is always allowed: %q", got)
+	}
+}
+
+// TestMntrMetrics: with Config.Registerer, mntr adds the peer's metrics as
+// ZooKeeper's Prometheus provider dumps them (zk_<sample>\t<double>), each
+// name once; without, it has none of them.
+func TestMntrMetrics(t *testing.T) {
+	cfg := peerConfig()
+	cfg.Registerer = prometheus.NewRegistry()
+	e := startPeer(t, cfg)
+	c, _ := dial(t, e.ClientAddr())
+	if _, err := c.Create("/a", []byte("x"), 0, gozk.WorldACL(gozk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	got := fourLetter(t, e.ClientAddr(), "mntr")
+	for _, p := range []string{"zk_server_state\tstandalone\n", "zk_proposal_count\t2.0\n", // createSession, create
+		"zk_fsynctime{quantile=\"0.5\"}\t", "zk_fsynctime_count\t", "zk_approximate_data_size\t"} {
+		if !strings.Contains(got, p) {
+			t.Errorf("mntr lacks %q:\n%s", p, got)
+		}
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		key, _, _ := strings.Cut(line, "\t")
+		if seen[key] {
+			t.Errorf("mntr has %s twice", key)
+		}
+		seen[key] = true
+	}
+
+	plain := startPeer(t, peerConfig())
+	if got := fourLetter(t, plain.ClientAddr(), "mntr"); strings.Contains(got, "zk_proposal_count") {
+		t.Errorf("mntr has metrics without a Registerer:\n%s", got)
 	}
 }

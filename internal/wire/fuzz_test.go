@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"encoding/binary"
 	"net"
 	"testing"
 	"time"
@@ -40,6 +41,9 @@ func FuzzServerFrame(f *testing.F) {
 		for {
 			b, err := jute.ReadFrame(nc, nil, 1<<24)
 			if err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					t.Fatal("the server neither answered the ping nor closed the connection")
+				}
 				break // the server closed it: fine
 			}
 			var h jute.ReplyHeader
@@ -51,4 +55,99 @@ func FuzzServerFrame(f *testing.F) {
 			t.Fatal("the peer stopped answering")
 		}
 	})
+}
+
+// FuzzPipelinedFrames sends several arbitrary frames in one write after the
+// connect (the input is cut into frames at the lengths its first bytes
+// give), then a ping: the server answers the frames in the order they were
+// sent, as many as it accepts before it closes the connection, and keeps
+// serving. go test ./internal/wire -run x -fuzz FuzzPipelinedFrames
+func FuzzPipelinedFrames(f *testing.F) {
+	req := func(xid, op int32, r jute.Record) []byte {
+		return jute.Marshal(nil, &jute.RequestHeader{Xid: xid, Type: op}, r)
+	}
+	pack := func(frames ...[]byte) []byte {
+		var cuts, body []byte
+		for _, fr := range frames {
+			cuts = append(cuts, byte(len(fr)))
+			body = append(body, fr...)
+		}
+		return append(append([]byte{byte(len(cuts))}, cuts...), body...)
+	}
+	f.Add(pack(req(1, jute.OpCreate, &jute.CreateRequest{Path: "/f", ACL: openACL}),
+		req(2, jute.OpGetData, &jute.PathWatchRequest{Path: "/f", Watch: true}),
+		req(3, jute.OpSetData, &jute.SetDataRequest{Path: "/f", Data: []byte("x"), Version: -1}),
+		req(4, jute.OpDelete, &jute.PathVersionRequest{Path: "/f", Version: -1})))
+	f.Add(pack(req(1, jute.OpExists, &jute.PathWatchRequest{Path: "/g", Watch: true}),
+		req(2, jute.OpCreate, &jute.CreateRequest{Path: "/g", ACL: openACL, Flags: 1}),
+		req(3, jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpDelete, Path: "/g", Version: -1}}})))
+	e := startPeer(f, peerConfig())
+	addr := e.ClientAddr()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		frames, xids := cutFrames(in)
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(10 * time.Second))
+		nc.Write(jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16), HasReadOnly: true}))
+		if _, err := jute.ReadFrame(nc, nil, 1<<20); err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		nc.Write(append(frames, jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})...))
+		answered := 0
+		for {
+			b, err := jute.ReadFrame(nc, nil, 1<<24)
+			if err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					t.Fatalf("the server neither answered the ping nor closed the connection (%d replies)", answered)
+				}
+				break // the server closed it: fine
+			}
+			var h jute.ReplyHeader
+			h.Decode(jute.NewDecoder(b))
+			if h.Xid == jute.XidNotification {
+				continue
+			}
+			if answered == len(xids) {
+				if h.Xid != jute.XidPing {
+					t.Fatalf("reply xid %d after the %d frames' replies, want the ping", h.Xid, len(xids))
+				}
+				break
+			}
+			if h.Xid != xids[answered] {
+				t.Fatalf("reply %d has xid %d, want %d: replies out of order", answered, h.Xid, xids[answered])
+			}
+			answered++
+		}
+		if !serving(addr) {
+			t.Fatal("the peer stopped answering")
+		}
+	})
+}
+
+// cutFrames cuts in into frames: in[0] frames whose lengths are the next
+// bytes, then the bodies (as far as they go). A frame's xid (its first 4
+// bytes) becomes its index + 1, so that a reply is never taken for a
+// notification or a ping's answer. It returns the framed bytes and the
+// xids of the frames long enough to have one.
+func cutFrames(in []byte) ([]byte, []int32) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	n := min(int(in[0]), len(in)-1, 16)
+	cuts, body := in[1:1+n], in[1+n:]
+	var out []byte
+	var xids []int32
+	for i, c := range cuts {
+		fr := append([]byte(nil), body[:min(int(c), len(body))]...)
+		body = body[len(fr):]
+		if len(fr) >= 4 {
+			binary.BigEndian.PutUint32(fr, uint32(i+1))
+		}
+		out = append(out, frame(fr)...)
+		xids = append(xids, int32(i+1))
+	}
+	return out, xids
 }

@@ -10,38 +10,110 @@ import (
 	"github.com/embedzk/zk/znode"
 )
 
-// handle decodes and answers one request; it reports whether the
+// handle decodes one request and runs it, or queues it behind the
+// requests not answered yet (see pipe.go); it reports whether the
 // connection goes on.
 func (c *conn) handle(body []byte) bool {
-	d := jute.NewDecoder(body)
+	var d jute.Decoder
+	d.Reset(body)
 	var h jute.RequestHeader
-	h.Decode(d)
+	h.Decode(&d)
 	if d.Err() != nil {
 		return c.bad("request header", d.Err())
 	}
 	rec, known := jute.NewRequest(h.Type)
-	if !known {
-		return c.unsupported(h)
-	}
 	if rec != nil {
-		rec.Decode(d)
+		rec.Decode(&d)
 		if d.Err() != nil {
 			return c.bad(fmt.Sprintf("request of type %d", h.Type), d.Err())
 		}
 	}
-	switch h.Type {
-	case jute.OpPing:
+	k := &call{xid: h.Xid, op: h.Type, rec: rec, size: len(body) + 4, local: !known || !isWrite(h.Type), unknown: !known}
+	if c.push(k) {
+		return c.run(k)
+	}
+	return true
+}
+
+// isWrite reports whether op is a write the reader starts at once.
+func isWrite(op int32) bool {
+	switch op {
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL,
+		jute.OpDelete, jute.OpSetData, jute.OpSetACL, jute.OpMulti:
+		return true
+	}
+	return false
+}
+
+// run answers a local call; it reports whether the connection goes on.
+func (c *conn) run(k *call) bool {
+	switch {
+	case k.unknown:
+		return c.unsupported(k)
+	case k.op == jute.OpPing:
 		c.replyHeader(jute.XidPing, 0)
 		return true
-	case jute.OpCloseSession:
-		return c.closeSession(h.Xid)
-	case jute.OpAuth:
-		return c.auth(h.Xid, rec.(*jute.AuthPacket))
-	case jute.OpSetWatches, jute.OpSetWatches2:
-		return c.setWatches(h.Xid, rec.(*jute.SetWatches))
+	case k.op == jute.OpCloseSession:
+		return c.closeSession(k.xid)
+	case k.op == jute.OpAuth:
+		return c.auth(k.xid, k.rec.(*jute.AuthPacket))
+	case k.op == jute.OpSetWatches, k.op == jute.OpSetWatches2:
+		return c.setWatches(k.xid, k.rec.(*jute.SetWatches))
 	}
-	resp, err := c.dispatch(h.Type, rec)
-	return c.answer(h.Xid, resp, err)
+	resp, err := c.dispatch(k.op, k.rec)
+	if h := c.s.hooks.beforeReply; h != nil {
+		h()
+	}
+	return c.answer(k.xid, resp, err)
+}
+
+// start starts a write call (under the pipe's lock, in xid order): the
+// engine issues it in the session's order and proposes it; its outcome is
+// collected by finishWrite. A write refused before it leaves gets its
+// answer now.
+func (c *conn) start(k *call) {
+	if err := c.ctx.Err(); err != nil {
+		k.err = err
+		return
+	}
+	k.counted = true
+	c.startWrite()
+	ctx, s := c.ctx, c.sess
+	switch k.op {
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		k.pw, k.err = c.startCreate(k.op, k.rec.(*jute.CreateRequest))
+	case jute.OpDelete:
+		r := k.rec.(*jute.PathVersionRequest)
+		k.pw = s.StartDelete(ctx, r.Path, r.Version)
+	case jute.OpSetData:
+		r := k.rec.(*jute.SetDataRequest)
+		k.pw = s.StartSet(ctx, r.Path, r.Data, r.Version)
+	case jute.OpSetACL:
+		r := k.rec.(*jute.SetACLRequest)
+		k.pw = s.StartSetACL(ctx, r.Path, fromACL(r.ACL), r.Version)
+	case jute.OpMulti:
+		k.pw, k.resp = c.startMulti(k.rec.(*jute.MultiRequest))
+	}
+}
+
+// finishWrite answers a started write once its outcome is in.
+func (c *conn) finishWrite(k *call) bool {
+	if k.pw == nil {
+		return c.answerAt(k.xid, k.resp, k.err, noPos, k.counted)
+	}
+	res, err := k.pw.Wait(c.ctx)
+	var resp jute.Record
+	switch k.op {
+	case jute.OpCreate:
+		resp = &jute.PathRequest{Path: res.Path}
+	case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		resp = &jute.Create2Response{Path: res.Path, Stat: toStat(res.Stat)}
+	case jute.OpSetData, jute.OpSetACL:
+		resp = &jute.StatResponse{Stat: toStat(res.Stat)}
+	case jute.OpMulti:
+		resp, err = multiResponse(k.rec.(*jute.MultiRequest), res.Multi, err)
+	}
+	return c.answerAt(k.xid, resp, err, res.Zxid, k.counted)
 }
 
 // bad logs a malformed request; the connection closes, as ZooKeeper closes
@@ -54,59 +126,49 @@ func (c *conn) bad(what string, err error) bool {
 // unsupported answers a request zk does not serve: reconfig gets
 // ZooKeeper's answer when reconfig is disabled, and the connection goes on;
 // an unknown op code gets UNIMPLEMENTED and the connection closes.
-func (c *conn) unsupported(h jute.RequestHeader) bool {
-	if h.Type == jute.OpReconfig {
-		c.replyHeader(h.Xid, int32(zkerr.CodeReconfigDisabled))
+func (c *conn) unsupported(k *call) bool {
+	if k.op == jute.OpReconfig {
+		c.replyHeader(k.xid, int32(zkerr.CodeReconfigDisabled))
 		return true
 	}
-	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", h.Type)
-	c.replyHeader(h.Xid, int32(zkerr.CodeUnimplemented))
+	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", k.op)
+	c.replyHeader(k.xid, int32(zkerr.CodeUnimplemented))
 	return false
 }
 
-// replyHeader queues a reply without a body.
+// replyHeader queues a reply without a body that reflects no state (a
+// ping, a refused request).
 func (c *conn) replyHeader(xid, code int32) {
-	c.reply(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}))
+	c.queueReply(&jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}, nil, noPos, false)
 }
 
-// answer queues the reply to a request: the body on success, the error
-// code alone on failure; it reports whether the connection goes on.
+// answer queues the reply to a local call, positioned at the state the
+// peer has now (see outbox).
 func (c *conn) answer(xid int32, resp jute.Record, err error) bool {
+	return c.answerAt(xid, resp, err, c.s.e.TreeZxid(), false)
+}
+
+// answerAt queues the reply to a request at position pos: the body on
+// success, the error code alone on failure; it reports whether the
+// connection goes on. write says it answers a started write.
+func (c *conn) answerAt(xid int32, resp jute.Record, err error, pos int64, write bool) bool {
 	code, act := wireError(err)
 	if act == closeConn {
-		c.s.cfg.Logger.Info("zk: client port: request failed; closing the connection", "ip", c.ip, "err", err)
+		if c.ctx.Err() == nil {
+			c.s.cfg.Logger.Info("zk: client port: request failed; closing the connection", "ip", c.ip, "err", err)
+		}
 		return false
 	}
-	h := &jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}
-	if code != 0 || resp == nil {
-		c.reply(jute.AppendFrame(nil, h))
-	} else {
-		c.reply(jute.AppendFrame(nil, h, resp))
-	}
+	c.queueReply(&jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}, resp, pos, write)
 	return act == reply
 }
 
 // dispatch runs one request against the session.
 func (c *conn) dispatch(op int32, rec jute.Record) (jute.Record, error) {
 	switch op {
-	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
-		return c.create(op, rec.(*jute.CreateRequest))
-	case jute.OpDelete:
-		r := rec.(*jute.PathVersionRequest)
-		return nil, c.sess.Delete(c.ctx, r.Path, r.Version)
-	case jute.OpSetData:
-		r := rec.(*jute.SetDataRequest)
-		st, err := c.sess.Set(c.ctx, r.Path, r.Data, r.Version)
-		return &jute.StatResponse{Stat: toStat(st)}, err
-	case jute.OpSetACL:
-		r := rec.(*jute.SetACLRequest)
-		st, err := c.sess.SetACL(c.ctx, r.Path, fromACL(r.ACL), r.Version)
-		return &jute.StatResponse{Stat: toStat(st)}, err
 	case jute.OpSync:
 		r := rec.(*jute.PathRequest)
 		return &jute.PathRequest{Path: r.Path}, c.sess.Sync(c.ctx, r.Path)
-	case jute.OpMulti:
-		return c.multi(rec.(*jute.MultiRequest))
 	case jute.OpMultiRead:
 		return c.multiRead(rec.(*jute.MultiRequest))
 	case jute.OpCheck:
@@ -126,7 +188,7 @@ func (c *conn) read(op int32, rec jute.Record) (jute.Record, error) {
 	case jute.OpGetData:
 		r := rec.(*jute.PathWatchRequest)
 		b, st, err := s.GetRemote(c.ctx, r.Path, c.watcher(r.Watch))
-		return &jute.GetDataResponse{Data: data(b), Stat: toStat(st)}, err
+		return &jute.GetDataResponse{Data: b, Stat: toStat(st)}, err // nil: null data
 	case jute.OpExists:
 		r := rec.(*jute.PathWatchRequest)
 		st, err := s.ExistsRemote(c.ctx, r.Path, c.watcher(r.Watch))
@@ -164,10 +226,10 @@ func (c *conn) read(op int32, rec jute.Record) (jute.Record, error) {
 	return nil, fmt.Errorf("%w: op %d", zkerr.ErrUnimplemented, op)
 }
 
-// create runs create, create2, createContainer and createTTL. The mode is
-// ZooKeeper's create flags; a container mode goes only with
+// startCreate starts create, create2, createContainer and createTTL. The
+// mode is ZooKeeper's create flags; a container mode goes only with
 // createContainer and a TTL mode only with createTTL, as in ZooKeeper.
-func (c *conn) create(op int32, r *jute.CreateRequest) (jute.Record, error) {
+func (c *conn) startCreate(op int32, r *jute.CreateRequest) (*engine.Pending, error) {
 	mode := znode.CreateMode(r.Flags)
 	container := mode == znode.ModeContainer
 	ttl := mode == znode.ModePersistentWithTTL || mode == znode.ModePersistentSequentialWithTTL
@@ -177,16 +239,11 @@ func (c *conn) create(op int32, r *jute.CreateRequest) (jute.Record, error) {
 	if ttl && (r.TTL <= 0 || r.TTL > maxTTL) {
 		return nil, fmt.Errorf("%w: ttl %d", zkerr.ErrBadArguments, r.TTL)
 	}
-	var st znode.Stat
-	opts := []engine.CreateOption{engine.WithMode(mode), engine.WithACL(fromACL(r.ACL)...), engine.WithStat(&st)}
+	opts := []engine.CreateOption{engine.WithMode(mode), engine.WithACL(fromACL(r.ACL)...)}
 	if ttl {
 		opts = append(opts, engine.WithTTL(time.Duration(r.TTL)*time.Millisecond))
 	}
-	path, err := c.sess.Create(c.ctx, r.Path, r.Data, opts...)
-	if op == jute.OpCreate {
-		return &jute.PathRequest{Path: path}, err
-	}
-	return &jute.Create2Response{Path: path, Stat: toStat(st)}, err
+	return c.sess.StartCreate(c.ctx, r.Path, r.Data, opts...), nil
 }
 
 // maxTTL is ZooKeeper's largest TTL (EphemeralType.MAX_EXTENDED_SERVER_ID
@@ -208,9 +265,12 @@ func (c *conn) check(r *jute.PathVersionRequest) (jute.Record, error) {
 
 // closeSession closes the session, answers, and ends the connection.
 func (c *conn) closeSession(xid int32) bool {
+	c.closing.Store(true) // the monitor leaves it to awaitClose
 	err := c.sess.Close(c.ctx)
 	if err == nil {
-		c.ended = true
+		c.ended.Store(true)
+	} else {
+		c.closing.Store(false)
 	}
 	c.answer(xid, nil, err)
 	return false

@@ -10,33 +10,39 @@ import (
 	"github.com/embedzk/zk/znode"
 )
 
-// multi runs a multi. As in ZooKeeper, a multi that fails is still answered
-// with a MultiResponse (reply header error 0): the ops before the failing
-// one carry code 0, that op its error, the ops after it
-// RUNTIMEINCONSISTENCY, all as error results.
-func (c *conn) multi(r *jute.MultiRequest) (jute.Record, error) {
+// startMulti starts a multi. As in ZooKeeper, a multi that fails is still
+// answered with a MultiResponse (reply header error 0): the ops before the
+// failing one carry code 0, that op its error, the ops after it
+// RUNTIMEINCONSISTENCY, all as error results. A multi refused before it
+// runs gets that answer at once (the returned record).
+func (c *conn) startMulti(r *jute.MultiRequest) (*engine.Pending, jute.Record) {
 	ops := make([]engine.Op, len(r.Ops))
 	for i := range r.Ops {
 		op, err := toOp(&r.Ops[i])
 		if err != nil {
-			return failedMulti(len(r.Ops), i, err), nil
+			return nil, failedMulti(len(r.Ops), i, err)
 		}
 		ops[i] = op
 	}
 	if len(ops) == 0 {
-		return &jute.MultiResponse{}, nil
+		return nil, &jute.MultiResponse{}
 	}
 	if i, err := c.sess.CheckOps(ops); err != nil {
-		return failedMulti(len(ops), i, err), nil
+		return nil, failedMulti(len(ops), i, err)
 	}
-	res, err := c.sess.Multi(c.ctx, ops...)
-	if len(res) != len(ops) {
+	return c.sess.StartMulti(c.ctx, ops...), nil
+}
+
+// multiResponse is the answer to a multi that ran: its per-op results, or
+// err alone when the request failed as a whole.
+func multiResponse(r *jute.MultiRequest, res []engine.OpResult, err error) (jute.Record, error) {
+	if len(res) != len(r.Ops) {
 		if err == nil {
-			err = fmt.Errorf("%w: multi answered %d results for %d ops", zkerr.ErrSystem, len(res), len(ops))
+			err = fmt.Errorf("%w: multi answered %d results for %d ops", zkerr.ErrSystem, len(res), len(r.Ops))
 		}
 		return nil, err
 	}
-	out := &jute.MultiResponse{Results: make([]jute.MultiResult, len(ops))}
+	out := &jute.MultiResponse{Results: make([]jute.MultiResult, len(res))}
 	for i, rr := range res {
 		out.Results[i] = resultFor(&r.Ops[i], rr, err != nil)
 	}
@@ -128,7 +134,7 @@ func (c *conn) multiRead(r *jute.MultiRequest) (jute.Record, error) {
 		case rr.Err != nil:
 			out.Results[i] = jute.MultiResult{Type: jute.OpError, Err: codeOf(rr.Err)}
 		case r.Ops[i].Type == jute.OpGetData:
-			out.Results[i] = jute.MultiResult{Type: jute.OpGetData, Data: data(rr.Data), Stat: toStat(rr.Stat)}
+			out.Results[i] = jute.MultiResult{Type: jute.OpGetData, Data: rr.Data, Stat: toStat(rr.Stat)}
 		default:
 			ch := rr.Children
 			if ch == nil {

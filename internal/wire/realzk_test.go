@@ -79,6 +79,7 @@ func startOneZK(t testing.TB, id int, servers string) string {
 	must(t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	must(t, cmd.Start())
+	serverPIDs.Store(fmt.Sprintf("127.0.0.1:%d", port), cmd.Process.Pid)
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()

@@ -58,7 +58,23 @@ type Server struct {
 	bySession map[int64]*conn
 	closed    bool
 
-	stats serverStats
+	stats  serverStats
+	bufs   bufPool // the connections' outgoing buffers
+	limits limits
+	hooks  testHooks
+}
+
+// limits are the throttling bounds of pipe.go (the package's constants;
+// tests lower them).
+type limits struct {
+	outstanding, outstandingBytes, global int64
+}
+
+// testHooks let the package's own tests pause a connection at a point; nil
+// outside tests.
+type testHooks struct {
+	beforeAnswer func() // the completer, before it answers the head of its queue
+	beforeReply  func() // a local call ran, its reply is not queued yet
 }
 
 // serverStats are the counters the four-letter words report.
@@ -89,6 +105,7 @@ func newServer(e *engine.Ensemble, ln net.Listener) *Server {
 	s := &Server{
 		e: r, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
 		started: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
+		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}
 	if s.maxBuffer == 0 {
 		s.maxBuffer = jute.DefaultMaxBuffer
@@ -136,7 +153,8 @@ func (s *Server) monitor() {
 		case <-t.C:
 		}
 		for _, c := range s.connList() {
-			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected {
+			// A session the client is closing ends the way awaitClose says.
+			if sess := c.live.Load(); sess != nil && sess.State() != engine.StateConnected && !c.closing.Load() {
 				c.kill()
 			}
 		}
@@ -188,16 +206,12 @@ func (s *Server) admit(nc net.Conn) {
 	c := newConn(s, nc, ip)
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
-	s.wg.Add(2)
+	s.wg.Add(1)
 	s.mu.Unlock()
 	s.stats.connections.Add(1)
 	go func() {
 		defer s.wg.Done()
-		c.readLoop()
-	}()
-	go func() {
-		defer s.wg.Done()
-		c.writeLoop()
+		c.begin()
 	}()
 }
 

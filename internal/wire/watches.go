@@ -49,6 +49,7 @@ type watchEventKey struct {
 // where no sink of this table can fire, so the check and the add do not
 // race with a firing.
 func (t *watchTable) Watch(path string, kind watch.Kind, add func(watch.Sink) (watch.ID, error)) error {
+	t.c.hold() // the read's reply goes before any event of a later change
 	key := keyFor(path, kind)
 	t.mu.Lock()
 	if t.m == nil {
@@ -156,13 +157,6 @@ func (s *sink) Overflow() { s.t.forget(s) }
 // Close ends the entry.
 func (s *sink) Close() { s.t.forget(s) }
 
-// notify queues a notification (xid -1, zxid -1, as ZooKeeper sends them).
-func (c *conn) notify(ev watch.Event) {
-	c.send(jute.AppendFrame(nil,
-		&jute.ReplyHeader{Xid: jute.XidNotification, Zxid: -1},
-		&jute.WatcherEvent{Type: int32(ev.Type), State: jute.StateSyncConnected, Path: ev.Path}))
-}
-
 // watcher returns the table if the request asked for a watch.
 func (c *conn) watcher(want bool) engine.RemoteWatcher {
 	if !want {
@@ -201,10 +195,12 @@ func (c *conn) watchOp(op int32, rec jute.Record) (jute.Record, error) {
 func (c *conn) setWatches(xid int32, r *jute.SetWatches) bool {
 	missed, err := c.sess.SetWatchesRemote(c.ctx, r.RelativeZxid, r.DataWatches, r.ExistWatches,
 		r.ChildWatches, r.PersistentWatches, r.PersistentRecursive, &c.watches)
-	for _, ev := range missed {
-		c.notify(ev)
+	code, act := wireError(err)
+	if act == closeConn {
+		return false
 	}
-	return c.answer(xid, nil, err)
+	c.queueFrames(missed, &jute.ReplyHeader{Xid: xid, Zxid: c.s.e.AppliedZxid(), Err: code}, nil, c.s.e.TreeZxid(), false)
+	return act == reply
 }
 
 // auth adds an identity; the reply echoes the request's xid (the Java
@@ -227,24 +223,22 @@ func (c *conn) auth(xid int32, r *jute.AuthPacket) bool {
 	if act == closeConn {
 		return false
 	}
-	c.reply(jute.AppendFrame(nil, &jute.ReplyHeader{Xid: xid, Err: code}))
+	c.queueReply(&jute.ReplyHeader{Xid: xid, Err: code}, nil, noPos, false)
 	return code == 0
 }
 
-// whoAmI lists the session's identities as ZooKeeper reports them: the
-// digest user's name, the ip address, and "super" for the super user.
+// whoAmI lists the session's identities (Session.Identities) as ZooKeeper
+// reports them: the digest user's name (before the colon), the ip address,
+// and "super" with no user for the super user.
 func (c *conn) whoAmI() jute.Record {
-	ids, super := c.sess.Identities()
-	out := &jute.WhoAmIResponse{ClientInfo: make([]jute.ClientInfo, 0, len(ids)+1)}
+	ids := c.sess.Identities()
+	out := &jute.WhoAmIResponse{ClientInfo: make([]jute.ClientInfo, 0, len(ids))}
 	for _, id := range ids {
 		user := id.ID
 		if id.Scheme == "digest" {
 			user, _, _ = strings.Cut(id.ID, ":")
 		}
 		out.ClientInfo = append(out.ClientInfo, jute.ClientInfo{AuthScheme: id.Scheme, User: user})
-	}
-	if super {
-		out.ClientInfo = append(out.ClientInfo, jute.ClientInfo{AuthScheme: "super", User: ""})
 	}
 	return out
 }

@@ -116,6 +116,12 @@ var (
 	// ErrTooManyWatches reports a watch refused because its session already
 	// has as many watches as the configured limit; nothing was registered.
 	ErrTooManyWatches = errors.New("zk: too many watches for one session")
+	// ErrCompacted reports a watch asked to resume after a zxid whose
+	// changes the peer's transaction log no longer holds (they were purged
+	// after a snapshot, or the peer installed a leader's snapshot since):
+	// the caller reads the state again, then watches from the zxid of that
+	// read, as etcd's compaction error asks.
+	ErrCompacted = errors.New("zk: zxid too old: the log no longer holds the changes after it")
 )
 
 // subError is a sentinel that also matches a broader sentinel under
@@ -179,6 +185,9 @@ const (
 
 	// CodeTooManyWatches travels with ErrTooManyWatches.
 	CodeTooManyWatches Code = -1007
+
+	// CodeCompacted travels with ErrCompacted.
+	CodeCompacted Code = -1020
 )
 
 // table pairs each code with its sentinel, in a fixed order so that CodeOf is
@@ -225,6 +234,7 @@ var table = []struct {
 	{CodeOutcome, ErrOutcomeUnknown},
 	{CodeWatchOverflow, ErrWatchOverflow},
 	{CodeTooManyWatches, ErrTooManyWatches},
+	{CodeCompacted, ErrCompacted},
 }
 
 // CodeOf returns the code of err: CodeOK for nil, the code of the first

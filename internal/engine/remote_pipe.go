@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/znode"
+)
+
+// This file lets the client protocol pipeline the writes of one session: a
+// ZooKeeper client may send many requests on its connection before reading
+// a reply, and ZooKeeper runs them in order without waiting for each one.
+// A Start method issues the write in the session's FIFO order and hands it
+// to the peer loop at once; Pending.Wait collects its outcome. Writes
+// started one after the other are proposed in that order, so a session's
+// writes stay FIFO however many are outstanding.
+//
+// Session.write is the same two halves (startWrite then finish) run back to
+// back; the halves live here so that the in-process path stays untouched.
+
+// Pending is a write issued in its session's order whose outcome is not
+// collected yet. Wait must be called exactly once for every Pending, in the
+// order they were started (a Pending never waited for holds back every later
+// call of its session), from one goroutine at a time.
+type Pending struct {
+	s    *Session
+	op   string // for the error: create, set, delete, setACL, multi
+	path string
+	r    *request // nil when the write failed before it was submitted
+	t    uint64   // its ticket in the session's order, 0 without one
+	err  error    // the failure before submission
+}
+
+// PendingResult is the outcome of a pipelined write: the created path and
+// Stat of a create (Stat of a set and setACL), the per-op results of a
+// multi.
+type PendingResult struct {
+	Path  string
+	Stat  Stat
+	Multi []OpResult
+	// Zxid is the zxid that ordered the write (applied or failed), 0 when
+	// it never reached the log: the client protocol sends the watch events
+	// of zxids up to it before the write's reply.
+	Zxid int64
+}
+
+// TreeZxid returns the zxid of the tree's current state. Called from
+// RemoteWatcher.Watch (under the apply lock) it is the state the read saw.
+func (r Remote) TreeZxid() int64 {
+	z, _ := r.e.tree.Applied()
+	return z
+}
+
+// StartCreate issues a create (see Session.Create; WithParents is not
+// supported here: it would be several writes).
+func (s RemoteSession) StartCreate(ctx context.Context, path string, data []byte, opts ...CreateOption) *Pending {
+	txn, o := buildCreate(path, data, opts)
+	p := &Pending{s: s.Session, op: "create", path: path}
+	switch {
+	case o.parents:
+		p.err = fmt.Errorf("%w: WithParents is not supported on a pipelined create", zkerr.ErrBadArguments)
+	default:
+		p.err = s.checkCreate(txn)
+	}
+	return s.start(ctx, p, txn)
+}
+
+// StartSet issues a setData (see Session.Set).
+func (s RemoteSession) StartSet(ctx context.Context, path string, data []byte, version int32) *Pending {
+	txn := &znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version}
+	p := &Pending{s: s.Session, op: "set", path: path, err: s.checkWrite("set", txn)}
+	return s.start(ctx, p, txn)
+}
+
+// StartDelete issues a delete (see Session.Delete).
+func (s RemoteSession) StartDelete(ctx context.Context, path string, version int32) *Pending {
+	txn := &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version}
+	p := &Pending{s: s.Session, op: "delete", path: path, err: s.checkWrite("delete", txn)}
+	return s.start(ctx, p, txn)
+}
+
+// StartSetACL issues a setACL (see Session.SetACL).
+func (s RemoteSession) StartSetACL(ctx context.Context, path string, acl []ACL, aversion int32) *Pending {
+	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
+	p := &Pending{s: s.Session, op: "setACL", path: path, err: s.checkWrite("setACL", txn)}
+	if p.err == nil && len(acl) == 0 {
+		p.err = fmt.Errorf("zk: setACL %s: %w: empty ACL", path, zkerr.ErrInvalidACL)
+	}
+	return s.start(ctx, p, txn)
+}
+
+// checkWrite runs the checks Session.Set, Delete and SetACL run before
+// their write (what names the call): the request's size against
+// Config.JuteMaxBuffer, then the path.
+func (s *Session) checkWrite(what string, txn *znode.Txn) error {
+	if err := s.checkRequest(what, txn); err != nil {
+		return err
+	}
+	return s.checkPath(txn.Path, false)
+}
+
+// checkMulti runs the checks Session.Multi runs on the whole multi before
+// its ops' own: the whole request's size.
+func (s *Session) checkMulti(txn *znode.Txn) error { return s.checkRequest("multi", txn) }
+
+// StartMulti issues a multi of at least one op (see Session.Multi; run
+// CheckOps first to learn which op a refusal belongs to).
+func (s RemoteSession) StartMulti(ctx context.Context, ops ...Op) *Pending {
+	p := &Pending{s: s.Session, op: "multi"}
+	txn := &znode.Txn{Type: znode.TxnMulti, Ops: make([]znode.Txn, len(ops))}
+	for i, op := range ops {
+		txn.Ops[i] = op.txn
+	}
+	p.err = s.checkMulti(txn)
+	for i, op := range ops {
+		if p.err != nil {
+			break
+		}
+		if err := s.checkOp(op); err != nil {
+			p.err = fmt.Errorf("op %d: %w", i, err)
+		}
+	}
+	if p.err == nil && len(ops) == 0 {
+		p.err = fmt.Errorf("%w: an empty multi", zkerr.ErrBadArguments)
+	}
+	return s.start(ctx, p, txn)
+}
+
+// start submits txn unless p already failed.
+func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *Pending {
+	if p.err == nil {
+		p.r, p.t, p.err = s.startWrite(ctx, txn)
+	}
+	return p
+}
+
+// startWrite issues txn's ticket and hands it to the peer loop, as the
+// first half of Session.write.
+func (s *Session) startWrite(ctx context.Context, txn *znode.Txn) (*request, uint64, error) {
+	if err := s.usable(); err != nil {
+		return nil, 0, err
+	}
+	txn.Session = s.id
+	r := newRequest(reqWrite, txn)
+	r.ids, r.super = s.identities()
+	s.submitMu.Lock()
+	t := s.seq.Issue()
+	err := s.e.submit(ctx, r)
+	s.submitMu.Unlock()
+	if err != nil {
+		s.seq.Done(t)
+		return nil, 0, err
+	}
+	return r, t, nil
+}
+
+// Ready reports whether the peer loop answered the write (Wait then blocks
+// at most for this peer to apply it).
+func (p *Pending) Ready() bool { return p.r == nil || len(p.r.done) > 0 }
+
+// Wait returns the write's outcome once this peer applied it and every
+// call issued before it in the session returned: the second half of
+// Session.write. Its errors are those of the matching Session method.
+func (p *Pending) Wait(ctx context.Context) (PendingResult, error) {
+	if p.r == nil {
+		return PendingResult{}, p.wrap(p.err)
+	}
+	res, zxid, err := p.s.finish(ctx, p.r, p.t)
+	p.r = nil
+	if err == nil && p.op != "multi" {
+		err = res.Err
+	}
+	out := PendingResult{Path: res.Path, Stat: res.Stat, Zxid: zxid}
+	if p.op == "multi" && err == nil {
+		out.Multi = make([]OpResult, len(res.Multi))
+		for i, r := range res.Multi {
+			out.Multi[i] = OpResult{Path: r.Path, Stat: r.Stat, Err: r.Err}
+		}
+		err = res.Err
+	}
+	return out, p.wrap(err)
+}
+
+// wrap gives err the form the matching Session method gives it.
+func (p *Pending) wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case p.op == "multi":
+		return fmt.Errorf("zk: multi: %w", err)
+	}
+	return opError(p.op, p.path, err)
+}
+
+// finish waits for r's reply, for this peer to apply it and for the
+// session's earlier calls, then releases ticket t. It returns the reply's
+// zxid too.
+func (s *Session) finish(ctx context.Context, r *request, t uint64) (znode.Result, int64, error) {
+	defer s.seq.Done(t)
+	rep, err := r.wait(ctx)
+	if err != nil {
+		return znode.Result{}, 0, err
+	}
+	var werr error
+	if rep.err == nil {
+		werr = s.e.applied.wait(ctx, rep.zxid)
+	}
+	if werr == nil {
+		werr = s.seq.Wait(ctx, t)
+	}
+	switch {
+	case werr != nil && rep.err == nil && ctx.Err() != nil:
+		return znode.Result{}, 0, fmt.Errorf("%w: %w", zkerr.ErrOutcomeUnknown, werr)
+	case werr != nil && rep.err == nil:
+		return znode.Result{}, 0, werr
+	case rep.err != nil:
+		return znode.Result{}, 0, rep.err
+	}
+	return rep.res, rep.zxid, nil
+}

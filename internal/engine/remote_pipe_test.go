@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/embedzk/zk/internal/zkerr"
+)
+
+// TestPipelinedWritesKeepOrder: many writes started before any is waited
+// for are proposed in their order (sequence numbers follow it), each
+// Pending gives its own outcome (a failing one fails in its place with the
+// error the matching Session method gives), and a read issued after them
+// sees them all.
+func TestPipelinedWritesKeepOrder(t *testing.T) {
+	e := standalone(t)
+	s := RemoteSession{newSession(t, e)}
+	ctx := testCtx(t)
+	mustCreate(t, s.Session, "/p", "")
+	var ps []*Pending
+	for i := 0; i < 50; i++ {
+		ps = append(ps, s.StartCreate(ctx, "/p/s-", []byte(fmt.Sprint(i)), WithMode(ModePersistentSequential)))
+		if i == 25 {
+			ps = append(ps, s.StartDelete(ctx, "/p/none", -1))
+			ps = append(ps, s.StartSet(ctx, "/p", []byte("x"), 7))
+			ps = append(ps, s.StartMulti(ctx, CheckOp("/p", 0), SetOp("/p", []byte("y"), -1)))
+		}
+	}
+	seq := 0
+	for _, p := range ps {
+		res, err := p.Wait(ctx)
+		switch p.op {
+		case "create":
+			if err != nil || res.Path != fmt.Sprintf("/p/s-%010d", seq) || res.Zxid == 0 {
+				t.Fatalf("create #%d: %q %v (zxid %#x)", seq, res.Path, err, res.Zxid)
+			}
+			seq++
+		case "delete":
+			if !errors.Is(err, zkerr.ErrNoNode) || err.Error() != "zk: delete /p/none: node does not exist" {
+				t.Fatalf("delete of a missing node: %v", err)
+			}
+		case "set":
+			if !errors.Is(err, zkerr.ErrBadVersion) {
+				t.Fatalf("set with a wrong version: %v", err)
+			}
+		case "multi":
+			if err != nil || len(res.Multi) != 2 || res.Multi[1].Stat.Version != 1 {
+				t.Fatalf("multi: %+v %v", res.Multi, err)
+			}
+		}
+	}
+	names, _, err := s.Children(ctx, "/p")
+	if err != nil || len(names) != 50 {
+		t.Fatalf("children: %d, %v", len(names), err)
+	}
+}
+
+// TestPipelinedWriteRefusedBeforeItLeaves: a bad write fails at once,
+// holds no ticket (the session's next call does not wait for it), and a
+// Pending abandoned by a cancelled context still releases its ticket.
+func TestPipelinedWriteRefusedBeforeItLeaves(t *testing.T) {
+	e := standalone(t)
+	s := RemoteSession{newSession(t, e)}
+	ctx := testCtx(t)
+	bad := s.StartCreate(ctx, "no-slash", nil)
+	if _, err := bad.Wait(ctx); !errors.Is(err, zkerr.ErrInvalidPath) {
+		t.Fatalf("a bad path: %v", err)
+	}
+	if _, err := s.StartMulti(ctx).Wait(ctx); !errors.Is(err, zkerr.ErrBadArguments) {
+		t.Fatalf("an empty multi: %v", err)
+	}
+	if _, err := s.StartCreate(ctx, "/a", nil, WithParents()).Wait(ctx); !errors.Is(err, zkerr.ErrBadArguments) {
+		t.Fatalf("WithParents: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	p := s.StartCreate(cctx, "/c", nil)
+	cancel()
+	p.Wait(cctx) // the outcome may be unknown; the ticket is released either way
+	if _, _, err := s.Exists(ctx, "/"); err != nil {
+		t.Fatalf("a call after an abandoned write: %v", err)
+	}
+}

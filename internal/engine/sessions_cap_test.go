@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/hooks"
+)
+
+// TestMaxClientCnxnsConcurrent opens many sessions at once from one client
+// address on a peer that takes 5 per address: exactly 5 are attached, the
+// others fail with ErrConnectionLoss. Attaches that fail after taking a
+// slot (an unknown session id) give it back, and a session that ends frees
+// its slot. Another address, and sessions with no address (the host's
+// own), are not limited by that address's count: MaxClientCnxns is
+// ZooKeeper's per-client-IP limit, not a limit of the peer.
+func TestMaxClientCnxnsConcurrent(t *testing.T) {
+	cfg := testConfig(vfs.NewMem(), 1)
+	cfg.MaxClientCnxns = 5
+	e := openTest(t, withStepped(cfg))
+	defer e.Close()
+	from := WithClientAddr("10.0.0.1:5000")
+	capacityUnderLoad(t, e, 5, from)
+	ctx := testCtx(t)
+	stepUntil(t, e, func() {
+		for i := 0; i < 7; i++ {
+			if _, err := e.NewSession(ctx); err != nil {
+				t.Errorf("session %d with no address: %v", i, err)
+			}
+			if _, err := e.NewSession(ctx, WithClientAddr("10.0.0.2")); (err != nil) != (i >= 5) {
+				t.Errorf("session %d from another address: %v", i, err)
+			}
+		}
+	})
+	if _, err := e.NewSession(ctx, WithClientAddr("10.0.0.1:6000")); !errors.Is(err, ErrConnectionLoss) || !strings.Contains(err.Error(), "10.0.0.1") {
+		t.Fatalf("another port of the full address: %v", err)
+	}
+}
+
+// TestMaxSessionsConcurrent is the same for MaxSessions, zk's limit of
+// the sessions attached to a peer whatever their address.
+func TestMaxSessionsConcurrent(t *testing.T) {
+	cfg := testConfig(vfs.NewMem(), 1)
+	cfg.MaxSessions = 5
+	e := openTest(t, withStepped(cfg))
+	defer e.Close()
+	capacityUnderLoad(t, e, 5)
+	if _, err := e.NewSession(testCtx(t), WithClientAddr("10.0.0.3")); !errors.Is(err, ErrConnectionLoss) {
+		t.Fatalf("a session from an address at MaxSessions: %v", err)
+	}
+}
+
+// withStepped makes the loop handle requests only inside a Barrier, so
+// that every caller of a capacity test is past the capacity check before
+// any session commits.
+func withStepped(cfg Config) Config {
+	cfg.TestHooks = &hooks.Hooks{Stepped: true}
+	return cfg
+}
+
+// stepUntil runs e's stepped loop until f returns.
+func stepUntil(t *testing.T, e *Ensemble, f func()) {
+	t.Helper()
+	ctx := testCtx(t)
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	for {
+		if err := e.Barrier(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+			return
+		default:
+		}
+	}
+}
+
+// capacityUnderLoad opens 40 sessions with opts at once on a stepped peer
+// that takes limit of them, and checks exactly limit are attached, that
+// failed re-attaches give their slot back, and that a closed session frees
+// its slot.
+func capacityUnderLoad(t *testing.T, e *Ensemble, limit int, opts ...SessionOption) {
+	t.Helper()
+	const callers = 40
+	ctx := testCtx(t)
+	stepUntil(t, e, func() {
+		for i := int64(1); i <= 10; i++ {
+			if _, err := e.Reattach(ctx, i, []byte("nope"), opts...); !errors.Is(err, ErrSessionExpired) {
+				t.Errorf("reattach of an unknown session: %v", err)
+			}
+		}
+	})
+	var (
+		mu       sync.Mutex
+		sessions []*Session
+		refused  atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for g := 0; g < callers; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := e.NewSession(ctx, opts...)
+			if err != nil {
+				refused.Add(1)
+				if !errors.Is(err, ErrConnectionLoss) {
+					t.Errorf("NewSession over the limit: %v, want ErrConnectionLoss", err)
+				}
+				return
+			}
+			mu.Lock()
+			sessions = append(sessions, s)
+			mu.Unlock()
+		}()
+	}
+	for int64(e.Status().Requests)+refused.Load() < callers {
+		runtime.Gosched() // until every caller is queued or refused
+	}
+	stepUntil(t, e, wg.Wait)
+	if n := len(sessions); n != limit {
+		t.Fatalf("%d concurrent NewSession calls opened %d sessions, want %d", callers, n, limit)
+	}
+	if n := e.Status().Sessions; n != limit {
+		t.Fatalf("status: %d sessions attached, want %d", n, limit)
+	}
+	if _, err := e.NewSession(ctx, opts...); !errors.Is(err, ErrConnectionLoss) {
+		t.Fatalf("NewSession at the limit: %v", err)
+	}
+	stepUntil(t, e, func() {
+		if err := sessions[0].Close(ctx); err != nil {
+			t.Error(err)
+		}
+		if _, err := e.NewSession(ctx, opts...); err != nil {
+			t.Errorf("NewSession after a session closed: %v", err)
+		}
+	})
+}

@@ -1,0 +1,156 @@
+package wire_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	benchInproc  = flag.Bool("wire.inproc", false, "benchmarks: run the zk peers inside the test process")
+	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory where each zk server process writes its CPU profile")
+	serverBin    = flag.String("wire.serverbin", "", "benchmarks: a prebuilt examples/server binary to run (another build, to compare)")
+	serverGOGC   = flag.String("wire.gogc", "", "benchmarks: GOGC of the zk server processes (default: the Go runtime's, 100)")
+)
+
+// startOurs starts n zk peers (an ensemble when n > 1) and returns their
+// client addresses: server processes from examples/server, or peers in this
+// process with -wire.inproc.
+func startOurs(b *testing.B, n int) []string {
+	b.Helper()
+	if *benchInproc {
+		if n == 1 {
+			return []string{benchPeer(b)}
+		}
+		return benchCluster(b)
+	}
+	bin := *serverBin
+	if bin == "" {
+		bin = filepath.Join(b.TempDir(), "zkserver")
+		out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput()
+		if err != nil {
+			b.Fatalf("building examples/server: %v\n%s", err, out)
+		}
+	}
+	secret := filepath.Join(b.TempDir(), "secret")
+	must(b, os.WriteFile(secret, []byte("bench-secret-0123456789"), 0o600))
+	servers := ""
+	if n > 1 {
+		servers = "initLimit=20\nsyncLimit=10\nquorum.auth.secret.location=" + secret + "\n"
+		for i := 1; i <= n; i++ {
+			servers += fmt.Sprintf("server.%d=127.0.0.1:%d:%d\n", i, freePort(b), freePort(b))
+		}
+	}
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = startOurProcess(b, bin, i+1, servers)
+	}
+	for _, addr := range addrs {
+		waitZK(b, addr)
+	}
+	return addrs
+}
+
+// startOurProcess starts peer id of examples/server from a zoo.cfg; it is
+// stopped (SIGTERM, as zkServer.sh stop) at cleanup.
+func startOurProcess(b *testing.B, bin string, id int, servers string) string {
+	dir := b.TempDir()
+	port := freePort(b)
+	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n%s",
+		dir, port, servers)
+	must(b, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
+	must(b, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
+	args := []string{"start", "-config", filepath.Join(dir, "zoo.cfg")}
+	if *serverProfil != "" {
+		args = append(args, "-cpuprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.cpu", id)))
+	}
+	cmd := exec.Command(bin, args...)
+	if *serverGOGC != "" {
+		cmd.Env = append(os.Environ(), "GOGC="+*serverGOGC)
+	}
+	logf, err := os.Create(filepath.Join(dir, "zk.log"))
+	must(b, err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	must(b, cmd.Start())
+	serverPIDs.Store(fmt.Sprintf("127.0.0.1:%d", port), cmd.Process.Pid)
+	b.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		logf.Close()
+		if b.Failed() {
+			log, _ := os.ReadFile(logf.Name())
+			b.Logf("zk peer %d log:\n%s", id, strings.TrimSpace(string(log)))
+		}
+	})
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// serverPIDs maps the client address of each server process the tests
+// started to its process id, for the benchmarks' CPU accounting.
+var serverPIDs sync.Map
+
+// serverCPU returns the CPU time the server processes at addrs have used
+// so far (user and system, all threads), or 0 when one is not a process of
+// ours (-wire.inproc).
+func serverCPU(addrs []string) time.Duration {
+	var total time.Duration
+	for _, addr := range addrs {
+		pid, ok := serverPIDs.Load(addr)
+		if !ok {
+			return 0
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid.(int)))
+		if err != nil {
+			return 0
+		}
+		// The fields after the command (which may hold spaces) start
+		// after its closing parenthesis; utime and stime are the 14th and
+		// 15th fields, in clock ticks (100 per second on Linux).
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return total
+}
+
+// serverPeakRSS returns the largest resident set size (VmHWM) of the server
+// processes at addrs, summed, in MiB; 0 when one is not a process of ours.
+func serverPeakRSS(addrs []string) float64 {
+	var kb int64
+	for _, addr := range addrs {
+		pid, ok := serverPIDs.Load(addr)
+		if !ok {
+			return 0
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid.(int)))
+		if err != nil {
+			return 0
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+				n, _ := strconv.ParseInt(f[1], 10, 64)
+				kb += n
+			}
+		}
+	}
+	return float64(kb) / 1024
+}

@@ -1,0 +1,347 @@
+package wire
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/watch"
+)
+
+// outbox is a connection's outgoing bytes: replies and watch events encoded
+// back to back into one buffer, sent by one write per batch. Whoever finds
+// no writer running becomes the writer: the reader or the completer on its
+// own goroutine (after a batch of replies), a fresh goroutine for events
+// queued by the apply loop. The buffers come from the server's pool and go
+// back to it when the connection falls idle, so an idle connection holds
+// none.
+//
+// Events and replies leave in ZooKeeper's order. Every reply has a
+// position, the zxid of the state it reflects: a write's own zxid, the
+// state a read saw. An event leaves before every reply whose position is at
+// or past its zxid and after every other one. So an event that fires while
+// writes of this connection are in flight, or while a read that registered
+// a watch has not replied yet, is held, and each reply first releases the
+// held events its position covers. (A client registers a watch when the
+// read's reply arrives: an event before it would reach no watcher.)
+type outbox struct {
+	mu    sync.Mutex
+	buf   []byte // frames queued, not taken by the writer yet
+	n     int    // frames in buf
+	spare []byte // the buffer the writer last sent, for reuse
+
+	held     []byte       // held event frames, in zxid order
+	marks    []heldMark   // where each held event ends
+	first    int          // marks[first:] are still held
+	writes   atomic.Int32 // started writes not answered yet
+	holding  bool         // a read registered a watch and has not replied
+	holdZxid int64        // the state that read saw
+
+	closing bool // send what is queued, then close
+	dead    bool // nothing more is queued
+	writing bool // a writer runs
+}
+
+// heldMark is one held event: its zxid, and its frame's end in held.
+type heldMark struct {
+	zxid int64
+	end  int
+}
+
+// bufPool holds the outboxes' buffers.
+type bufPool struct{ p sync.Pool }
+
+// keepCap is the largest buffer the pool keeps.
+const keepCap = 64 << 10
+
+func (bp *bufPool) get() []byte {
+	if b, ok := bp.p.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 4096)
+}
+
+func (bp *bufPool) put(b []byte) {
+	if b != nil && cap(b) <= keepCap {
+		b = b[:0]
+		bp.p.Put(&b)
+	}
+}
+
+// frameFn appends one frame to b.
+type frameFn func(b []byte) []byte
+
+// noPos is the position of a reply that reflects no new state (a ping, an
+// auth, a write refused before it was proposed): it releases no event.
+const noPos = 0
+
+// queueReply appends a reply at position pos (see outbox), after the held
+// events pos covers; write says the reply answers a started write. The
+// caller flushes once its batch of replies is queued.
+func (c *conn) queueReply(h *jute.ReplyHeader, resp jute.Record, pos int64, write bool) {
+	c.queueFrames(nil, h, resp, pos, write)
+}
+
+// queueFrames appends events evs (the events a reconnecting client missed)
+// then a reply, as queueReply does.
+func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Record, pos int64, write bool) {
+	o := &c.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if write {
+		o.writes.Add(-1)
+	}
+	if o.dead || o.closing {
+		return
+	}
+	c.grab()
+	if o.holding {
+		pos = min(pos, o.holdZxid)
+	}
+	o.holding = false
+	c.releaseHeld(pos)
+	for _, ev := range evs {
+		o.buf = appendEvent(o.buf, ev)
+		o.n++
+	}
+	o.buf = appendReply(o.buf, h, resp)
+	o.n++
+	if o.writes.Load() == 0 {
+		c.releaseHeld(math.MaxInt64) // nothing in flight can come before them
+	}
+	c.bound()
+}
+
+// queueRaw appends bytes sent as they are (a four-letter word's answer, a
+// connect response).
+func (c *conn) queueRaw(f frameFn) {
+	o := &c.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.dead || o.closing {
+		return
+	}
+	c.grab()
+	o.buf = f(o.buf)
+	o.n++
+	c.bound()
+}
+
+// grab makes sure buf is a pooled buffer; the caller holds mu.
+func (c *conn) grab() {
+	if c.out.buf == nil {
+		c.out.buf = c.s.bufs.get()
+	}
+}
+
+// releaseHeld moves the held events of zxids up to pos to the queue; the
+// caller holds mu.
+func (c *conn) releaseHeld(pos int64) {
+	o := &c.out
+	k := o.first
+	for k < len(o.marks) && o.marks[k].zxid <= pos {
+		k++
+	}
+	if k == o.first {
+		return
+	}
+	from := 0
+	if o.first > 0 {
+		from = o.marks[o.first-1].end
+	}
+	o.buf = append(o.buf, o.held[from:o.marks[k-1].end]...)
+	o.n += k - o.first
+	o.first = k
+	if k == len(o.marks) {
+		o.held, o.marks, o.first = nil, nil, 0
+	}
+}
+
+// hold makes the events that fire from now on wait for the reply of the
+// read that runs: the engine calls it (through the watch table) under the
+// apply lock when the read registers a watch, so the tree's zxid now is
+// the state that read saw.
+func (c *conn) hold() {
+	z := c.s.e.TreeZxid()
+	c.out.mu.Lock()
+	c.out.holding, c.out.holdZxid = true, z
+	c.out.mu.Unlock()
+}
+
+// startWrite counts a started write: until its reply is queued, events are
+// held (their place among the replies is known only then).
+func (c *conn) startWrite() { c.out.writes.Add(1) }
+
+// bound kills a connection whose queue passed MaxQueuedBytes; the caller
+// holds mu.
+func (c *conn) bound() {
+	o := &c.out
+	if len(o.buf)+len(o.held) <= MaxQueuedBytes {
+		return
+	}
+	o.dead = true
+	o.buf, o.held, o.marks, o.first, o.n = nil, nil, nil, 0, 0
+	c.s.cfg.Logger.Warn("zk: client port: a client does not read its replies; closing it", "ip", c.ip)
+	c.kill()
+}
+
+// notify queues a watch event (xid -1, zxid -1, as ZooKeeper sends them);
+// the apply loop calls it, in zxid order. It never blocks: a writer
+// goroutine sends it.
+func (c *conn) notify(ev watch.Event) {
+	o := &c.out
+	o.mu.Lock()
+	if o.dead || o.closing {
+		o.mu.Unlock()
+		return
+	}
+	held := o.holding || o.writes.Load() > 0 || len(o.marks) > o.first
+	if held {
+		o.held = appendEvent(o.held, ev)
+		o.marks = append(o.marks, heldMark{zxid: ev.Zxid, end: len(o.held)})
+	} else {
+		c.grab()
+		o.buf = appendEvent(o.buf, ev)
+		o.n++
+	}
+	c.bound()
+	start := !held && c.claim()
+	o.mu.Unlock()
+	if start {
+		c.s.wg.Add(1) // the reader is alive (notify queues nothing after finish): never at zero
+		go func() {
+			defer c.s.wg.Done()
+			c.writeLoop()
+		}()
+	}
+}
+
+// claim makes the caller the writer if there is something to send and no
+// writer runs; the caller holds mu.
+func (c *conn) claim() bool {
+	o := &c.out
+	if o.writing || o.dead || (len(o.buf) == 0 && !o.closing) {
+		return false
+	}
+	o.writing = true
+	return true
+}
+
+// flush sends what is queued on the caller's goroutine, unless a writer
+// runs (it sends it).
+func (c *conn) flush() {
+	c.out.mu.Lock()
+	mine := c.claim()
+	c.out.mu.Unlock()
+	if mine {
+		c.writeLoop()
+	}
+}
+
+// finish sends what is queued, then closes the connection.
+func (c *conn) finish() {
+	c.out.mu.Lock()
+	c.out.closing = true
+	mine := c.claim()
+	c.out.mu.Unlock()
+	if mine {
+		c.writeLoop()
+	}
+}
+
+// take hands the writer the queued bytes. With nothing to send it ends the
+// writer's turn (more is false) and gives the buffers back to the pool;
+// last reports that the connection closes after this.
+func (c *conn) take() (b []byte, frames int, more, last bool) {
+	o := &c.out
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.buf) == 0 {
+		if o.closing && !o.dead {
+			return nil, 0, true, true
+		}
+		o.writing = false
+		c.s.bufs.put(o.buf)
+		c.s.bufs.put(o.spare)
+		o.buf, o.spare = nil, nil
+		return nil, 0, false, false
+	}
+	b, frames = o.buf, o.n
+	o.buf, o.spare, o.n = o.spare, nil, 0
+	return b, frames, true, false
+}
+
+// sentBuf gives back the buffer the writer sent.
+func (c *conn) sentBuf(b []byte) {
+	o := &c.out
+	o.mu.Lock()
+	if o.spare == nil && cap(b) <= keepCap {
+		o.spare = b[:0]
+	}
+	o.mu.Unlock()
+}
+
+// writeLoop sends the queue until it is empty; it closes the connection
+// when a write fails or the connection is closing.
+func (c *conn) writeLoop() {
+	for {
+		b, frames, more, last := c.take()
+		if !more {
+			return
+		}
+		if last {
+			c.out.mu.Lock()
+			c.out.dead = true
+			c.out.mu.Unlock()
+			c.kill()
+			return
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout()))
+		_, err := c.nc.Write(b)
+		c.sentBuf(b)
+		if err != nil {
+			c.out.mu.Lock()
+			c.out.dead, c.out.buf, c.out.held, c.out.marks, c.out.n = true, nil, nil, nil, 0
+			c.out.writing = false
+			c.out.mu.Unlock()
+			c.kill()
+			return
+		}
+		c.sent.Add(int64(frames))
+		c.s.stats.sent.Add(int64(frames))
+	}
+}
+
+// writeTimeout bounds one write: a client that stops reading for that long
+// is gone.
+func (c *conn) writeTimeout() time.Duration {
+	if t := c.timeoutMsA.Load(); t > 0 {
+		return time.Duration(t) * time.Millisecond
+	}
+	return 30 * time.Second
+}
+
+// appendReply appends a reply frame: the header, and resp unless the reply
+// carries an error or nothing.
+func appendReply(b []byte, h *jute.ReplyHeader, resp jute.Record) []byte {
+	b, start := jute.BeginFrame(b)
+	e := jute.Encoder{B: b}
+	h.Encode(&e)
+	if h.Err == 0 && resp != nil {
+		resp.Encode(&e)
+	}
+	return jute.EndFrame(e.B, start)
+}
+
+// appendEvent appends a watch event's frame.
+func appendEvent(b []byte, ev watch.Event) []byte {
+	b, start := jute.BeginFrame(b)
+	e := jute.Encoder{B: b}
+	h := jute.ReplyHeader{Xid: jute.XidNotification, Zxid: -1}
+	h.Encode(&e)
+	w := jute.WatcherEvent{Type: int32(ev.Type), State: jute.StateSyncConnected, Path: ev.Path}
+	w.Encode(&e)
+	return jute.EndFrame(e.B, start)
+}

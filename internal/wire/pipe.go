@@ -1,0 +1,201 @@
+package wire
+
+import (
+	"time"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// Pipelining (see doc.go, "Order and pipelining"): the reader starts each
+// write as it reads it, unless a local call (any other request) is ahead of
+// it in the queue; a completer goroutine answers the queue's head in xid
+// order, runs the local calls, and starts the writes that waited behind
+// them. The reader stops reading while the connection, or the server, is
+// at its limit of outstanding requests (room).
+
+const (
+	// MaxOutstanding bounds the requests of one connection read and not
+	// answered yet.
+	MaxOutstanding = 1000
+	// MaxOutstandingBytes bounds the request frames one connection holds
+	// unanswered (one request of any admitted size always fits).
+	MaxOutstandingBytes = 4 << 20
+	// GlobalOutstandingLimit is ZooKeeper's globalOutstandingLimit default:
+	// past it, connections with requests in flight stop reading.
+	GlobalOutstandingLimit = 1000
+)
+
+// call is one request read and not answered yet.
+type call struct {
+	xid     int32
+	op      int32
+	rec     jute.Record
+	size    int  // frame bytes
+	local   bool // runs in order on the executor (not a pipelined write)
+	unknown bool // an op code zk does not serve
+
+	// A write, once started: its outcome, or the answer decided at once.
+	counted bool // counted in the outbox's writes in flight
+	pw      *engine.Pending
+	resp    jute.Record
+	err     error
+}
+
+// pipe is the connection's queue of calls.
+type pipe struct {
+	q       []*call
+	head    int  // q[head:] are the calls in the queue
+	locals  int  // local calls in the queue: a write behind one waits to start
+	bytes   int  // their frame bytes
+	running bool // a completer goroutine runs
+	waiting bool // the reader waits for room
+	roomC   chan struct{}
+}
+
+func (p *pipe) len() int { return len(p.q) - p.head }
+
+// push queues a call read by the reader; a write starts now unless a local
+// call is ahead of it. It reports whether the caller must run inline (a
+// local call with the queue empty).
+func (c *conn) push(k *call) (inline bool) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	p := &c.pipe
+	if k.local && p.len() == 0 {
+		return true
+	}
+	if !k.local && p.locals == 0 {
+		c.start(k)
+	}
+	if k.local {
+		p.locals++
+	}
+	p.q = append(p.q, k)
+	p.bytes += k.size
+	c.s.stats.outstanding.Add(1)
+	if !p.running {
+		p.running = true
+		c.pwg.Add(1)
+		go func() {
+			defer c.pwg.Done()
+			c.complete()
+		}()
+	}
+	return false
+}
+
+// pop removes the head once it was answered, starts the writes that waited
+// behind it, and wakes a reader waiting for room. It returns the next
+// head, or nil (the completer then ends).
+func (c *conn) pop() *call {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	p := &c.pipe
+	k := p.q[p.head]
+	p.q[p.head] = nil
+	p.head++
+	p.bytes -= k.size
+	c.s.stats.outstanding.Add(-1)
+	if k.local {
+		// The writes read after it waited for it: start them, up to the
+		// next local call.
+		p.locals--
+		for i := p.head; i < len(p.q) && !p.q[i].local && c.ctx.Err() == nil; i++ {
+			c.start(p.q[i])
+		}
+	}
+	if p.waiting {
+		p.waiting = false
+		select {
+		case p.roomC <- struct{}{}:
+		default:
+		}
+	}
+	if p.len() == 0 {
+		p.q, p.head, p.running = p.q[:0], 0, false
+		if cap(p.q) > 64 {
+			p.q = nil
+		}
+		return nil
+	}
+	return p.q[p.head]
+}
+
+// first returns the head of the queue (the completer runs only while the
+// queue is not empty).
+func (c *conn) first() *call {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	return c.pipe.q[c.pipe.head]
+}
+
+// complete answers the queue's calls in order until it is empty. Once the
+// connection is ending it answers nothing more, but still collects every
+// started write (so that the session's later calls are not held back).
+func (c *conn) complete() {
+	for k := c.first(); k != nil; k = c.pop() {
+		if c.ctx.Err() != nil {
+			if k.pw != nil {
+				k.pw.Wait(c.ctx)
+			}
+			continue
+		}
+		if k.pw != nil && !k.pw.Ready() {
+			c.flush() // the replies so far leave before the wait
+		}
+		if h := c.s.hooks.beforeAnswer; h != nil {
+			h()
+		}
+		goOn := true
+		if k.local {
+			goOn = c.run(k)
+		} else {
+			goOn = c.finishWrite(k)
+		}
+		if !goOn {
+			if c.ended.Load() {
+				// The reader lingers for the client's close (awaitClose).
+				c.nc.SetReadDeadline(time.Now().Add(closeLinger))
+			} else {
+				c.finish() // the writer closes the socket once the replies left
+			}
+			c.cancel() // the calls behind are dropped
+		}
+	}
+	c.flush()
+}
+
+// room waits until the connection may read another request; false when
+// the connection ends first.
+func (c *conn) room() bool {
+	for {
+		c.pmu.Lock()
+		p := &c.pipe
+		n := p.len()
+		l := &c.s.limits
+		if n == 0 || (int64(n) < l.outstanding && int64(p.bytes) < l.outstandingBytes &&
+			c.s.stats.outstanding.Load() < l.global) {
+			c.pmu.Unlock()
+			return true
+		}
+		if p.roomC == nil {
+			p.roomC = make(chan struct{}, 1)
+		}
+		p.waiting = true
+		ch := p.roomC
+		c.pmu.Unlock()
+		select {
+		case <-ch:
+		case <-c.ctx.Done():
+			return false
+		}
+	}
+}
+
+// queued returns the number of calls not answered yet.
+func (c *conn) queued() int {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	return c.pipe.len()
+}

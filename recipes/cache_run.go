@@ -1,0 +1,142 @@
+package recipes
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/embedzk/zk"
+)
+
+// Backoff between attempts to set the cache's watch again while its peer
+// does not serve.
+const (
+	cacheRetryMin = 5 * time.Millisecond
+	cacheRetryMax = 500 * time.Millisecond
+)
+
+// run keeps the cache in step: it follows the watch, and when the watch
+// ends, sets it again from the cache's zxid. It owns the session.
+func (c *Cache) run(w *zk.Watch) {
+	defer close(c.done)
+	var log changeLog
+	for {
+		cause := c.follow(w, &log)
+		w.Remove() // harmless on a watch that ended
+		if c.ctx.Err() != nil {
+			c.endWith(ErrCacheClosed)
+			return
+		}
+		var err error
+		if w, err = c.recover(cause); err != nil {
+			c.endWith(err)
+			return
+		}
+	}
+}
+
+// follow applies the watch's transactions until it ends (or Close) and
+// returns why it ended.
+func (c *Cache) follow(w *zk.Watch, log *changeLog) error {
+	for {
+		b, err := w.NextBatch(c.ctx)
+		if err != nil {
+			return err
+		}
+		if b[0].Zxid == 0 {
+			continue // the watch's last event: NextBatch returns why next
+		}
+		c.applyBatch(b, log)
+	}
+}
+
+// applyBatch applies one transaction's events and tells listeners.
+func (c *Cache) applyBatch(b []zk.Event, log *changeLog) {
+	c.mu.Lock()
+	st := c.st
+	seen := log.seen(st)
+	for _, ev := range b {
+		st.apply(ev, seen)
+	}
+	evs := log.events(st)
+	log.reset()
+	c.mu.Unlock()
+	c.tell(evs)
+}
+
+// recover sets the watch again after it ended for cause: from the cache's
+// zxid on the same session, or on the next one WithReconnect gives if the
+// session ended; it loads again only if the log no longer holds the
+// changes since (or more than the buffer). It retries, with backoff, while
+// the peer does not serve.
+func (c *Cache) recover(cause error) (*zk.Watch, error) {
+	delay := cacheRetryMin
+	for {
+		if c.ctx.Err() != nil {
+			return nil, ErrCacheClosed
+		}
+		if sessionEnded(cause) || ended(c.sess.State()) {
+			if c.cfg.reconnect == nil {
+				return nil, fmt.Errorf("recipes: %s %s: its session ended: %w", shapeNames[c.shape], c.root, cause)
+			}
+			next, err := c.cfg.reconnect(c.ctx)
+			if err != nil || next == nil {
+				if next == nil && err == nil {
+					err = fmt.Errorf("%w: WithReconnect gave no session", zk.ErrBadArguments)
+				}
+				cause = err
+				if !c.sleep(&delay) {
+					return nil, ErrCacheClosed
+				}
+				continue
+			}
+			c.sess, cause = next, nil
+		}
+		w, err := c.resume()
+		if err == nil {
+			return w, nil
+		}
+		cause = err
+		if !sessionEnded(err) && !c.sleep(&delay) {
+			return nil, ErrCacheClosed
+		}
+	}
+}
+
+// resume sets the watch from the cache's zxid, or loads again.
+func (c *Cache) resume() (*zk.Watch, error) {
+	from := c.Zxid()
+	w, err := c.sess.AddWatch(c.ctx, c.root, c.shape != shapeNode,
+		zk.FromZxid(from), zk.WithEventData(), zk.WithWatchBuffer(c.cfg.buffer))
+	if err == nil {
+		return w, nil
+	}
+	if !errors.Is(err, zk.ErrCompacted) && !errors.Is(err, zk.ErrWatchOverflow) {
+		return nil, err
+	}
+	w, st, err := c.load(c.ctx, c.sess, from)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	old := c.st
+	c.mu.RUnlock()
+	c.publishLoad(st, old)
+	return w, nil
+}
+
+// sleep waits *delay (doubling it for next time) or until Close; it
+// reports false on Close.
+func (c *Cache) sleep(delay *time.Duration) bool {
+	t := time.NewTimer(*delay)
+	defer t.Stop()
+	*delay = min(2**delay, cacheRetryMax)
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+func ended(st zk.SessionState) bool { return st == zk.StateExpired || st == zk.StateClosed }
