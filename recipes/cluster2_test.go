@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/embedzk/zk"
 )
@@ -127,6 +128,8 @@ func runClusterCase(t *testing.T, cs clusterCase, replyLost bool) {
 func clusterCases() []clusterCase {
 	return []clusterCase{
 		{"queue", 3, clusterQueue},
+		{"priority queue", 4, clusterPriorityQueue},
+		{"delay queue", 2, clusterDelayQueue},
 		{"atomic long", 2, clusterAtomicLong},
 		{"shared count", 3, clusterSharedCount},
 		{"barrier", 1, clusterBarrier},
@@ -152,6 +155,55 @@ func clusterQueue(t *testing.T, ctx context.Context, c, other *Client) {
 		t.Fatalf("took %v", got)
 	}
 	oq := must[*DistributedQueue](t)(NewDistributedQueue(other, "/q"))
+	if items := must[[]string](t)(oq.Items(ctx)); len(items) != 0 {
+		t.Fatalf("items left: %v", items)
+	}
+}
+
+// clusterPriorityQueue: three items come out by priority, each
+// acknowledged once.
+func clusterPriorityQueue(t *testing.T, ctx context.Context, c, other *Client) {
+	q := must[*DistributedPriorityQueue](t)(NewDistributedPriorityQueue(c, "/pq"))
+	for _, p := range []int32{5, -1, 2} {
+		if err := q.Put(ctx, []byte(fmt.Sprint(p)), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for range 3 {
+		got = append(got, takeAck(t, ctx, q.Take))
+	}
+	if !slices.Equal(got, []string{"-1", "2", "5"}) {
+		t.Fatalf("took %v", got)
+	}
+	oq := must[*DistributedPriorityQueue](t)(NewDistributedPriorityQueue(other, "/pq"))
+	if items := must[[]string](t)(oq.Items(ctx)); len(items) != 0 {
+		t.Fatalf("items left: %v", items)
+	}
+}
+
+// clusterDelayQueue: two items come out earliest first, none before its
+// time, each acknowledged once.
+func clusterDelayQueue(t *testing.T, ctx context.Context, c, other *Client) {
+	q := must[*DistributedDelayQueue](t)(NewDistributedDelayQueue(c, "/dq"))
+	due := map[string]time.Time{"later": time.Now().Add(time.Minute), "now": time.Now()}
+	for _, name := range []string{"later", "now"} {
+		if err := q.Put(ctx, []byte(name), due[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for range 2 {
+		name := takeAck(t, ctx, q.Take)
+		if time.Now().Before(due[name]) {
+			t.Fatalf("%s taken %v early", name, due[name].Sub(time.Now()))
+		}
+		got = append(got, name)
+	}
+	if !slices.Equal(got, []string{"now", "later"}) {
+		t.Fatalf("took %v", got)
+	}
+	oq := must[*DistributedDelayQueue](t)(NewDistributedDelayQueue(other, "/dq"))
 	if items := must[[]string](t)(oq.Items(ctx)); len(items) != 0 {
 		t.Fatalf("items left: %v", items)
 	}
