@@ -130,9 +130,13 @@
 //     withProtection() and guaranteed(), which every recipe uses.
 //
 // Every recipe comes out right when the leader changes in the middle of
-// its operations (TestLeaderChangeMidOperation), and each but the caches
-// (see WithReconnect) ends with its session: a new session needs new
-// recipes.
+// its operations (TestLeaderChangeMidOperation); TestQueueCounterFaults
+// runs queue and counter workers on three peers cut off and healed at
+// random, sessions expiring (flags -recipes.seeds, -recipes.steps for a
+// campaign), and checks that no acknowledged item is lost or comes out
+// twice and no increment is lost or counted twice. Each recipe but the
+// caches (see WithReconnect) ends with its session: a new session needs
+// new recipes.
 //
 // # Limits
 //
