@@ -324,3 +324,39 @@ func TestQueueItemFormat(t *testing.T) {
 		t.Fatalf("priority keys %s %s", priorityKey(-1), priorityKey(1))
 	}
 }
+
+// TestQueueAckSessionEndsOutcomeUnknown: an Ack whose reply is lost
+// although it happened, and whose session then expires before it can find
+// out, reports its outcome unknown (it reported the expiry alone, which
+// says the Ack did not happen: a consumer would process the item again
+// though no one can take it).
+func TestQueueAckSessionEndsOutcomeUnknown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		s, _ := w.session()
+		cc := &counter{Conn: s}
+		c := must[*Client](t)(NewClient(cc))
+		defer c.Close(context.Background())
+		q := must[*DistributedQueue](t)(NewDistributedQueue(c, "/q"))
+		if err := q.Put(w.ctx, []byte("1")); err != nil {
+			t.Fatal(err)
+		}
+		it := must[*QueueItem](t)(q.Take(w.ctx))
+		once := true
+		cc.set(nil, func(name string, err error) error {
+			if name == "multi" && once && err == nil {
+				once = false
+				w.expire(s)
+				return fmt.Errorf("lost: %w", zk.ErrConnectionLoss)
+			}
+			return err
+		})
+		err := it.Ack(w.ctx)
+		if !errors.Is(err, zk.ErrOutcomeUnknown) {
+			t.Fatalf("ack that happened, then the session expired: %v", err)
+		}
+		if kids := w.children("/q"); len(kids) != 0 {
+			t.Fatalf("items left: %v", kids)
+		}
+	})
+}

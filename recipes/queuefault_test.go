@@ -39,12 +39,13 @@ func TestQueueCounterFaults(t *testing.T) {
 // ledger is what the workers were told.
 type ledger struct {
 	mu         sync.Mutex
-	put        map[string]bool // item -> Put returned nil
-	acked      map[string]int  // item -> Acks that returned nil
-	ackUnknown map[string]bool // item -> an Ack's outcome stayed unknown
-	incOK      int64           // increments that returned Succeeded
-	incUnknown int64           // increments whose outcome stayed unknown
-	errs       map[string]int  // error classes seen, for the log
+	put        map[string]bool  // item -> Put returned nil
+	acked      map[string]int   // item -> Acks that returned nil
+	ackUnknown map[string]bool  // item -> an Ack's outcome stayed unknown
+	ackErr     map[string]error // item -> the last Ack's error (for the report)
+	incOK      int64            // increments that returned Succeeded
+	incUnknown int64            // increments whose outcome stayed unknown
+	errs       map[string]int   // error classes seen, for the log
 }
 
 func (l *ledger) note(what string, err error) {
@@ -72,7 +73,7 @@ type faultWorkers struct {
 func runQueueCounterFaults(t *testing.T, seed uint64, steps int) {
 	rng := rand.New(rand.NewPCG(seed, 12))
 	w := &faultWorkers{cl: newCluster(t), sessions: map[int]*zk.Session{}, net: make(chan struct{}, 1), led: &ledger{
-		put: map[string]bool{}, acked: map[string]int{}, ackUnknown: map[string]bool{}, errs: map[string]int{}}}
+		put: map[string]bool{}, acked: map[string]int{}, ackUnknown: map[string]bool{}, ackErr: map[string]error{}, errs: map[string]int{}}}
 	ctx, stop := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	ops := []func(ctx context.Context, c *Client, i, n int){w.produce, w.produce, w.consume, w.consume, w.increment, w.increment}
@@ -183,6 +184,9 @@ func (w *faultWorkers) consume(ctx context.Context, c *Client, _, _ int) {
 	case errors.Is(err, zk.ErrOutcomeUnknown):
 		w.led.ackUnknown[item] = true
 	}
+	if err != nil {
+		w.led.ackErr[item] = err
+	}
 	w.led.mu.Unlock()
 	if err != nil {
 		w.led.note("ack", err)
@@ -264,7 +268,7 @@ func (w *faultWorkers) check(t *testing.T, drained map[string]int, value int64) 
 	}
 	for item, ok := range l.put {
 		if ok && l.acked[item]+drained[item] == 0 && !l.ackUnknown[item] {
-			t.Errorf("%s lost: its Put returned nil, and it was neither acknowledged nor left in the queue", item)
+			t.Errorf("%s lost: its Put returned nil, and it was neither acknowledged nor left in the queue (ack error: %v)", item, l.ackErr[item])
 		}
 	}
 	if value < l.incOK || value > l.incOK+l.incUnknown {

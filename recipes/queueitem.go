@@ -48,7 +48,8 @@ func (it *QueueItem) Context() context.Context { return it.h.ctx }
 // lost with its session fails it, with an error wrapping ErrLockLost), so
 // no item is ever acknowledged twice. A try whose outcome is unknown is
 // tried again; if ctx ends first the error wraps zk.ErrOutcomeUnknown, and
-// the claim is given back unless the Ack happened. A second Ack or Release
+// the claim is given back unless the Ack happened. So does an Ack whose
+// session ends while a try's outcome is unknown. A second Ack or Release
 // fails with ErrNotLocked.
 func (it *QueueItem) Ack(ctx context.Context) error {
 	if ctx == nil {
@@ -77,6 +78,11 @@ func (it *QueueItem) Ack(ctx context.Context) error {
 		case errors.Is(err, zk.ErrNoNode):
 			return fmt.Errorf("recipes: ack %s: %w: claim %s deleted: %w", it.node, ErrLockLost, it.lock, err)
 		case !transient(err) || endedErr(c.conn.State()) != nil:
+			if tried || transient(err) {
+				// A try may have happened, and the claim that would tell
+				// went with the session, or cannot be read any more.
+				return fmt.Errorf("recipes: ack %s: %w: %w", it.node, zk.ErrOutcomeUnknown, err)
+			}
 			return fmt.Errorf("recipes: ack %s: %w", it.node, err)
 		}
 		tried = true
