@@ -99,6 +99,45 @@
 // leadership have strictly increasing tokens (a latch that keeps its node
 // through a disconnection keeps its token: no one led meanwhile).
 //
+// # Caches, barriers, queues, counters, discovery
+//
+// The same Client carries Curator's other recipes:
+//
+//   - NewNodeCache, NewPathChildrenCache, NewTreeCache: a Cache of a node,
+//     its children or its subtree, on a resumable recursive watch (see the
+//     Cache type); Namespace: a Session rooted at a path.
+//   - DistributedBarrier (Set, Wait, Remove) and DistributedDoubleBarrier
+//     (Enter and Leave with n members). The double barrier's latch records
+//     the listing that released it, so a latch left by an earlier round
+//     never lets a lone member through (Curator's does).
+//   - DistributedQueue (FIFO), DistributedPriorityQueue and
+//     DistributedDelayQueue: items are persistent sequential nodes put
+//     with a protected create (never twice); Take claims an item with an
+//     ephemeral node and no lock, and Ack deletes item and claim in one
+//     transaction: an item whose Put returned nil is never lost, and none
+//     is acknowledged twice; a claim lost with its session gives the item
+//     back (at-least-once).
+//   - SharedCount (a versioned int32 with listeners) and
+//     DistributedAtomicLong (compare-and-set, add, optionally promoted to
+//     a Mutex): each conditional write carries an ephemeral marker in the
+//     same transaction, so a write whose reply was lost is known to have
+//     happened or not: never reported failed when it happened, never made
+//     twice.
+//   - GroupMember and ServiceDiscovery (with ServiceCache): members and
+//     instances as ephemeral nodes, Curator x-discovery's layout and JSON,
+//     live views that converge to the tree.
+//   - Client.CreateProtected and Client.DeleteGuaranteed: Curator's
+//     withProtection() and guaranteed(), which every recipe uses.
+//
+// Every recipe comes out right when the leader changes in the middle of
+// its operations (TestLeaderChangeMidOperation); TestQueueCounterFaults
+// runs queue and counter workers on three peers cut off and healed at
+// random, sessions expiring (flags -recipes.seeds, -recipes.steps for a
+// campaign), and checks that no acknowledged item is lost or comes out
+// twice and no increment is lost or counted twice. Each recipe but the
+// caches (see WithReconnect) ends with its session: a new session needs
+// new recipes.
+//
 // # Limits
 //
 // A Client lives and dies with its session handle. If the handle's peer
