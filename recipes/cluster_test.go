@@ -28,7 +28,11 @@ type cluster struct {
 	held map[transport.Link]bool // links whose frames stay in flight (silently)
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t *testing.T) *cluster { t.Helper(); return newClusterWith(t, nil) }
+
+// newClusterWith is newCluster with tweak applied to each peer's Config
+// (nil: none).
+func newClusterWith(t *testing.T, tweak func(*zk.Config)) *cluster {
 	t.Helper()
 	ids := []int64{1, 2, 3}
 	var servers []zk.Server
@@ -38,10 +42,14 @@ func newCluster(t *testing.T) *cluster {
 	c := &cluster{t: t, stop: make(chan struct{}), done: make(chan struct{})}
 	c.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, Manual: true, EventBuffer: 1 << 16})
 	for _, id := range ids {
-		e, err := zk.NewEnsemble(zk.Config{
+		cfg := zk.Config{
 			ID: id, DataDir: "/zk", FS: vfs.NewMem(), ManualClock: true, TickTime: tickTime,
 			Servers: servers, Transport: c.net.Endpoint(id),
-		})
+		}
+		if tweak != nil {
+			tweak(&cfg)
+		}
+		e, err := zk.NewEnsemble(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
