@@ -69,6 +69,7 @@ type barrierFaults struct {
 	round    *dbRound     // the double barrier's current round
 	released map[int]bool // waiters released after the last Remove
 	lastRm   bool         // the last Remove returned
+	stage    map[int]string
 	stats    map[string]int
 }
 
@@ -104,7 +105,7 @@ func newRound(n int) *dbRound {
 
 func runBarrierFaults(t *testing.T, seed uint64, steps int) {
 	rng := rand.New(rand.NewPCG(seed, 13))
-	w := &barrierFaults{views: map[int64]hooks.View{}, round: newRound(0), released: map[int]bool{}, stats: map[string]int{}}
+	w := &barrierFaults{views: map[int64]hooks.View{}, round: newRound(0), released: map[int]bool{}, stage: map[int]string{}, stats: map[string]int{}}
 	cl := newClusterWith(t, func(cfg *zk.Config) {
 		id := cfg.ID
 		cfg.TestHooks = &hooks.Hooks{Attach: func(v hooks.View) {
@@ -137,17 +138,48 @@ func runBarrierFaults(t *testing.T, seed uint64, steps int) {
 	w.mu.Lock()
 	healed := w.round.n
 	w.mu.Unlock()
-	w.cl.waitFor("two double barrier rounds after the heal", func() bool {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return w.round.n >= healed+2
-	})
+	w.waitRounds(t, healed+2)
 	stop()
 	wg.Wait()
 	h := w.history(t)
 	w.check(t, h)
 	t.Logf("seed %d: faults %v; %d releases, %d enters, %d leaves checked over %d txns, %d rounds; %v",
 		seed, faults, len(w.reads), len(w.enters), len(w.leaves), len(h.zxid), w.round.n, w.stats)
+}
+
+// waitRounds waits until round n starts, failing with what each member
+// does after a minute.
+func (w *barrierFaults) waitRounds(t *testing.T, n int) {
+	for start := time.Now(); ; time.Sleep(tickTime) {
+		w.mu.Lock()
+		r := *w.round
+		stage := fmt.Sprint(w.stage)
+		w.mu.Unlock()
+		if r.n >= n {
+			return
+		}
+		if time.Since(start) > time.Minute {
+			s := must[*zk.Session](t)(w.cl.ens[w.cl.leader()].NewSession(t.Context()))
+			kids, _, err := s.Children(t.Context(), bfDir)
+			for _, k := range kids {
+				_, st, err := s.Exists(t.Context(), bfDir+"/"+k)
+				t.Logf("%s: owner %#x czxid %#x (%v)", k, st.EphemeralOwner, st.Czxid, err)
+			}
+			w.faultWorkers.mu.Lock()
+			for i, s := range w.sessions {
+				t.Logf("worker %d: session %#x %v", i, s.ID(), s.State())
+			}
+			w.faultWorkers.mu.Unlock()
+			t.Fatalf("after a minute: round %d (%d in, %d out, nodes %v) does not end; members %s; %s holds %v (%v)",
+				r.n, r.live, r.left, r.nodes, stage, bfDir, kids, err)
+		}
+	}
+}
+
+func (w *barrierFaults) at(i int, what string, r *dbRound) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stage[i] = fmt.Sprint(what, " ", r.n)
 }
 
 // faults cuts peers off, heals them and expires sessions, as the queue
@@ -202,11 +234,22 @@ type session struct {
 	peer int
 }
 
+// close closes the session, trying again while its peer does not serve: a
+// session whose Close failed lives on, and its member node with it, which
+// would hold the double barrier's members in Leave for good.
 func (s *session) close() {
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	s.c.Close(cctx)
-	s.s.Close(cctx)
+	cancel()
+	for {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := s.s.Close(cctx)
+		cancel()
+		if err == nil || s.s.State() == zk.StateExpired || s.s.State() == zk.StateClosed {
+			return
+		}
+		time.Sleep(tickTime)
+	}
 }
 
 // connect opens a session for worker i on the first peer from *peer on
@@ -339,14 +382,18 @@ func (w *barrierFaults) member(ctx context.Context, i int) {
 	r := w.round
 	w.mu.Unlock()
 	for ctx.Err() == nil {
+		w.at(i, "enter", r)
 		d := m.enter(ctx, r)
 		if d == nil {
 			return
 		}
+		w.at(i, "leave", r)
 		m.leave(ctx, r, d)
+		w.at(i, "done", r)
 		select {
 		case <-r.finished:
 			r = r.next
+			time.Sleep(tickTime) // pace (fake time): faults come between rounds
 		case <-ctx.Done():
 			return
 		}
