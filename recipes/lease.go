@@ -96,7 +96,7 @@ type hold struct {
 	ctx       *leaseCtx
 	reentrant bool
 	onDone    func() // after the final release (a Mutex's local slot)
-	kind      string // the recipe's, for the metrics ("": not measured)
+	kind      string // the recipe's, for the metrics ("": not measured); guarded by c.mu once registered
 
 	mu   sync.Mutex
 	refs int
