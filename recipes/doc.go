@@ -161,8 +161,9 @@
 // closed) or other. A session's expiry deletes its nodes, and a hold may
 // see its node go before the session's state says expired: such a loss
 // counts as node_deleted. A release is no loss, and releasing a lost lease
-// counts nothing more. The gauges are read when scraped; the counters cost
-// a map lookup per acquisition or loss. The metrics carry no label that
+// counts nothing more. The gauges are read when scraped; an acquisition
+// and its release add about 100ns and no allocation (BenchmarkMetricsHooks,
+// against a lock cycle's milliseconds in BenchmarkMutex). The metrics carry no label that
 // tells Clients apart: several Clients on one registry each need their own,
 // prometheus.WrapRegistererWith(prometheus.Labels{"client": "a"}, reg),
 // with the same label names for all (Prometheus keeps a name's labels for

@@ -29,8 +29,6 @@ var (
 	leaderKinds = []string{kindLatch, kindSelector}
 )
 
-func isLeaderKind(kind string) bool { return kind == kindLatch || kind == kindSelector }
-
 // WithRegisterer makes the Client export its metrics (see the package
 // documentation's Metrics section) on reg; nil, the default, measures
 // nothing. The metrics carry no label that tells Clients apart: several
@@ -54,6 +52,14 @@ type clientMetrics struct {
 	lost     *prometheus.CounterVec   // kind, reason
 	gained   *prometheus.CounterVec   // kind (leader kinds)
 	ended    *prometheus.CounterVec   // kind (leader kinds)
+
+	byKind map[string]kindMetrics // the children of every kind, made once
+}
+
+// kindMetrics are the children of one kind: no lookup by labels per hold.
+type kindMetrics struct {
+	grants, ends prometheus.Counter // acquisitions or terms gained; terms ended (nil but for leader kinds)
+	wait         prometheus.Observer
 }
 
 // newClientMetrics makes c's metrics and registers them on reg; nothing
@@ -71,6 +77,14 @@ func newClientMetrics(c *Client, reg prometheus.Registerer) (*clientMetrics, err
 			Help: "Terms of leadership this Client's latches and selectors began."}, []string{"kind"}),
 		ended: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "zk_recipes_leadership_lost_total",
 			Help: "Terms of leadership of this Client that ended (lost or given up)."}, []string{"kind"}),
+	}
+	m.byKind = map[string]kindMetrics{}
+	for _, k := range lockKinds {
+		m.byKind[k] = kindMetrics{grants: m.acquired.WithLabelValues(k), wait: m.wait.WithLabelValues(k)}
+	}
+	for _, k := range leaderKinds {
+		m.byKind[k] = kindMetrics{grants: m.gained.WithLabelValues(k), ends: m.ended.WithLabelValues(k),
+			wait: m.wait.WithLabelValues(k)}
 	}
 	for _, col := range []prometheus.Collector{m.acquired, m.wait, m.lost, m.gained, m.ended, &gauges{c: c}} {
 		if err := reg.Register(col); err != nil {
@@ -103,12 +117,9 @@ func (m *clientMetrics) granted(kind string, start time.Time) {
 	if m == nil || kind == "" {
 		return
 	}
-	if isLeaderKind(kind) {
-		m.gained.WithLabelValues(kind).Inc()
-	} else {
-		m.acquired.WithLabelValues(kind).Inc()
-	}
-	m.wait.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	k := m.byKind[kind]
+	k.grants.Inc()
+	k.wait.Observe(time.Since(start).Seconds())
 }
 
 // measureLate labels h, granted since start, with kind and counts it
@@ -137,8 +148,8 @@ func (m *clientMetrics) dropped(kind string, cause error) {
 	if m == nil || kind == "" {
 		return
 	}
-	if isLeaderKind(kind) {
-		m.ended.WithLabelValues(kind).Inc()
+	if k := m.byKind[kind]; k.ends != nil {
+		k.ends.Inc()
 	}
 	if cause != nil {
 		m.lost.WithLabelValues(kind, lossReason(cause)).Inc()
