@@ -17,7 +17,7 @@ import (
 )
 
 // benchTree fills /bench with parents×perParent nodes of size bytes each,
-// by multis of 1000 creates, and returns the bytes a cache of it holds:
+// by multis of up to 1000 creates that stay under jute.maxbuffer, and returns the bytes a cache of it holds:
 // paths, data and a Stat (68 bytes) per node.
 func benchTree(b *testing.B, s *zk.Session, parents, perParent, size int) int64 {
 	ctx := context.Background()
@@ -27,6 +27,7 @@ func benchTree(b *testing.B, s *zk.Session, parents, perParent, size int) int64 
 	const stat = 68
 	held := int64(len("/bench") + stat)
 	data := make([]byte, size)
+	perMulti := min(1000, (zk.DefaultJuteMaxBuffer/2)/(size+64)) // well under the request limit
 	for p := 0; p < parents; p++ {
 		parent := fmt.Sprintf("/bench/d%03d", p)
 		ops := []zk.Op{zk.CreateOp(parent, data)}
@@ -35,7 +36,7 @@ func benchTree(b *testing.B, s *zk.Session, parents, perParent, size int) int64 
 			path := fmt.Sprintf("%s/n%04d", parent, i)
 			ops = append(ops, zk.CreateOp(path, data))
 			held += int64(len(path) + size + stat)
-			if len(ops) == 1000 {
+			if len(ops) == perMulti {
 				if _, err := s.Multi(ctx, ops...); err != nil {
 					b.Fatal(err)
 				}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/embedzk/zk"
 )
 
@@ -92,6 +94,9 @@ type Client struct {
 
 	wg       sync.WaitGroup // the Client's goroutines
 	attempts sync.WaitGroup // acquisitions in progress
+
+	reg prometheus.Registerer // WithRegisterer
+	met *clientMetrics        // nil: nothing measured
 }
 
 // ClientOption configures NewClient.
@@ -120,6 +125,13 @@ func NewClient(conn Conn, opts ...ClientOption) (*Client, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.reg != nil {
+		met, err := newClientMetrics(c, c.reg)
+		if err != nil {
+			return nil, err
+		}
+		c.met = met
 	}
 	c.proofNs.Store(-int64(c.valid()) - 1) // nothing proven yet
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
@@ -277,7 +289,15 @@ func (c *Client) end(err error) {
 func (c *Client) loseLocked(cause error) {
 	for h := range c.holds {
 		h.ctx.cancel(cause)
+		c.dropLocked(h, cause)
+	}
+}
+
+// dropLocked forgets h, if it is live: released (cause nil) or lost.
+func (c *Client) dropLocked(h *hold, cause error) {
+	if _, live := c.holds[h]; live {
 		delete(c.holds, h)
+		c.met.dropped(h.kind, cause)
 	}
 }
 
@@ -315,11 +335,11 @@ func (c *Client) register(h *hold, ch <-chan zk.Event) error {
 	return nil
 }
 
-// unregister forgets h (released or lost).
-func (c *Client) unregister(h *hold) {
+// unregister forgets h: released (cause nil) or lost with cause.
+func (c *Client) unregister(h *hold, cause error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.holds, h)
+	c.dropLocked(h, cause)
 }
 
 func (c *Client) track(node string, on bool) {
@@ -394,6 +414,7 @@ func (c *Client) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	c.met.unregister()
 	if len(errs) > 0 {
 		return fmt.Errorf("recipes: close: nodes may remain until the session ends: %w", errors.Join(errs...))
 	}

@@ -259,7 +259,7 @@ func (d *DistributedDoubleBarrier) Leave(ctx context.Context) error {
 		return fmt.Errorf("recipes: double barrier %s: leave: %w", d.dir, ErrNotEntered)
 	}
 	h.ctx.cancel(ErrReleased)
-	h.c.unregister(h)
+	h.c.unregister(h, nil)
 	if err := d.c.Err(); err != nil {
 		return fmt.Errorf("recipes: double barrier %s: leave: %w", d.dir, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/embedzk/zk"
 )
@@ -55,7 +56,8 @@ func NewLeaderLatch(c *Client, path, id string) (*LeaderLatch, error) {
 		return nil, err
 	}
 	l := &LeaderLatch{c: c, changed: make(chan struct{}), done: make(chan struct{})}
-	l.sp = spec{dir: path, name: "latch-", names: []string{"latch-"}, data: []byte(id), pred: exclusive, chain: true}
+	l.sp = spec{dir: path, name: "latch-", names: []string{"latch-"}, data: []byte(id), pred: exclusive, chain: true,
+		kind: kindLatch}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	return l, nil
 }
@@ -158,6 +160,7 @@ func (l *LeaderLatch) run() {
 
 // term waits for one term of leadership on our node (made if needed).
 func (l *LeaderLatch) term() (*hold, error) {
+	start := time.Now()
 	ctx, done, err := l.c.begin(l.ctx)
 	if err != nil {
 		return nil, err
@@ -180,6 +183,9 @@ func (l *LeaderLatch) term() (*hold, error) {
 		l.mu.Lock()
 		l.node = ""
 		l.mu.Unlock()
+	}
+	if err == nil {
+		l.c.met.granted(l.sp.kind, start)
 	}
 	return h, err
 }

@@ -96,6 +96,7 @@ type hold struct {
 	ctx       *leaseCtx
 	reentrant bool
 	onDone    func() // after the final release (a Mutex's local slot)
+	kind      string // the recipe's, for the metrics ("": not measured); guarded by c.mu once registered
 
 	mu   sync.Mutex
 	refs int
@@ -133,7 +134,7 @@ func (h *hold) lease() *Lease { return &Lease{h: h} }
 // lose ends the hold with cause (the node stays until released).
 func (h *hold) lose(cause error) {
 	h.ctx.cancel(cause)
-	h.c.unregister(h)
+	h.c.unregister(h, cause)
 }
 
 // unref drops one lease; the last one releases the hold.
@@ -146,7 +147,7 @@ func (h *hold) unref(ctx context.Context) {
 		return
 	}
 	h.ctx.cancel(ErrReleased)
-	h.c.unregister(h)
+	h.c.unregister(h, nil)
 	h.c.deleteNode(ctx, h.node)
 	if h.onDone != nil {
 		h.onDone()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/embedzk/zk"
 )
@@ -37,7 +38,9 @@ func NewMutex(c *Client, path string) (*Mutex, error) {
 	if err := checkPath("mutex", path); err != nil {
 		return nil, err
 	}
-	return newMutex(c, path, "lock-", []string{"lock-"}, exclusive), nil
+	m := newMutex(c, path, "lock-", []string{"lock-"}, exclusive)
+	m.sp.kind = kindMutex
+	return m, nil
 }
 
 // newMutex returns a Mutex whose contenders are named name in a directory
@@ -59,6 +62,7 @@ func (m *Mutex) Path() string { return m.sp.dir }
 // zk.ErrClosed). While the session's peer is not serving, Acquire waits on
 // the session's state: it does not spin.
 func (m *Mutex) Acquire(ctx context.Context) (*Lease, error) {
+	start := time.Now()
 	select {
 	case m.slot <- struct{}{}:
 	case <-ctx.Done():
@@ -71,6 +75,7 @@ func (m *Mutex) Acquire(ctx context.Context) (*Lease, error) {
 		<-m.slot
 		return nil, fmt.Errorf("recipes: lock %s: %w", m.sp.dir, err)
 	}
+	m.c.met.granted(m.sp.kind, start)
 	l := h.lease()
 	l.onRelease = m.forget
 	return l, nil

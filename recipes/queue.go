@@ -29,6 +29,7 @@ type spec struct {
 	// can come to sort before ours once it exists (see await).
 	chain  bool
 	onDone func() // after the final release of a hold (a local slot)
+	kind   string // for the metrics ("": not measured)
 	// pred says whether the contender at index ours (of the sorted
 	// siblings) is granted, or else which sibling to watch.
 	pred func(kids []string, ours int) (ok bool, watch string)
@@ -324,6 +325,7 @@ func (c *Client) grant(ctx context.Context, sp *spec, node string, b *backoff) (
 		return nil, errNodeGone
 	case err == nil:
 		h := newHold(c, node, st.Czxid, sp.reentrant, sp.onDone)
+		h.kind = sp.kind
 		if err = c.register(h, ch); err == nil {
 			return h, nil
 		}

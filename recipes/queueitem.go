@@ -115,7 +115,7 @@ func (it *QueueItem) Release(ctx context.Context) error {
 		return fmt.Errorf("recipes: release %s: %w", it.node, ErrNotLocked)
 	}
 	it.h.ctx.cancel(ErrReleased)
-	it.q.c.unregister(it.h)
+	it.q.c.unregister(it.h, nil)
 	it.q.c.deleteNode(ctx, it.lock)
 	return nil
 }
@@ -123,7 +123,7 @@ func (it *QueueItem) Release(ctx context.Context) error {
 // finish ends the claim's hold after an Ack.
 func (it *QueueItem) finish() {
 	it.h.ctx.cancel(ErrReleased)
-	it.q.c.unregister(it.h)
+	it.q.c.unregister(it.h, nil)
 }
 
 // Curator's ItemSerializer format, so that Curator's queues and these

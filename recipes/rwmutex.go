@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/embedzk/zk"
 )
@@ -40,7 +41,9 @@ func NewRWMutex(c *Client, path string) (*RWMutex, error) {
 		return nil, err
 	}
 	rw := &RWMutex{path: path, w: newMutex(c, path, writeName, rwNames, exclusive)}
-	rw.r = &ReadLock{rw: rw, c: c, sp: spec{dir: path, name: readName, names: rwNames, data: c.id, reentrant: true, pred: readPred}}
+	rw.w.sp.kind = kindWrite
+	rw.r = &ReadLock{rw: rw, c: c, sp: spec{dir: path, name: readName, names: rwNames, data: c.id, reentrant: true,
+		pred: readPred, kind: kindRead}}
 	return rw, nil
 }
 
@@ -90,10 +93,12 @@ type ReadLock struct {
 
 // Acquire waits until no writer precedes this reader (see Mutex.Acquire).
 func (r *ReadLock) Acquire(ctx context.Context) (*Lease, error) {
+	start := time.Now()
 	h, err := r.c.acquire(ctx, &r.sp)
 	if err != nil {
 		return nil, fmt.Errorf("recipes: read lock %s: %w", r.rw.path, err)
 	}
+	r.c.met.granted(r.sp.kind, start)
 	l := h.lease()
 	l.onRelease = r.forget
 	return l, nil
@@ -110,6 +115,7 @@ func (r *ReadLock) AcquireHolding(ctx context.Context, w *Lease) (*Lease, error)
 	if err := w.Err(); err != nil {
 		return nil, fmt.Errorf("recipes: read lock %s: write lease: %w", r.rw.path, err)
 	}
+	start := time.Now()
 	actx, done, err := r.c.begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("recipes: read lock %s: %w", r.rw.path, err)
@@ -134,6 +140,7 @@ func (r *ReadLock) AcquireHolding(ctx context.Context, w *Lease) (*Lease, error)
 			r.c.withdraw(node)
 			return nil, fmt.Errorf("recipes: read lock %s: %w", r.rw.path, err)
 		}
+		r.c.met.granted(r.sp.kind, start)
 		l := h.lease()
 		l.onRelease = r.forget
 		return l, nil

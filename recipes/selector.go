@@ -40,6 +40,7 @@ func NewLeaderSelector(c *Client, path, id string, fn func(ctx context.Context, 
 	}
 	m := newMutex(c, path, "lock-", []string{"lock-"}, exclusive)
 	m.sp.data = []byte(id)
+	m.sp.kind = kindSelector
 	s := &LeaderSelector{m: m, fn: fn, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/embedzk/zk"
 )
@@ -23,6 +24,9 @@ type Semaphore struct {
 	n      int
 	lock   *Mutex // admission: one contender at a time
 	leases spec
+	// kind labels the metrics of the leases, set once granted (a lease
+	// node granted too late to be an admission is not measured).
+	kind string
 }
 
 // NewSemaphore returns the semaphore of n leases at path. n must be at
@@ -37,7 +41,9 @@ func NewSemaphore(c *Client, path string, n int) (*Semaphore, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("recipes: semaphore %s: %w: %d leases (at least 1)", path, zk.ErrBadArguments, n)
 	}
-	return newSemaphore(c, path, n, nil), nil
+	s := newSemaphore(c, path, n, nil)
+	s.kind = kindSemaphore
+	return s, nil
 }
 
 func newSemaphore(c *Client, path string, n int, onDone func()) *Semaphore {
@@ -50,7 +56,7 @@ func newSemaphore(c *Client, path string, n int, onDone func()) *Semaphore {
 
 // Acquire waits for a lease (see Mutex.Acquire for ctx and errors).
 func (s *Semaphore) Acquire(ctx context.Context) (*Lease, error) {
-	h, err := s.acquire(ctx)
+	h, err := s.acquire(ctx, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("recipes: semaphore %s: %w", s.path, err)
 	}
@@ -65,7 +71,7 @@ func (s *Semaphore) AcquireN(ctx context.Context, qty int) ([]*Lease, error) {
 	}
 	var got []*Lease
 	for len(got) < qty {
-		h, err := s.acquire(ctx)
+		h, err := s.acquire(ctx, time.Now())
 		if err != nil {
 			for i := len(got) - 1; i >= 0; i-- {
 				giveBack(got[i])
@@ -77,7 +83,8 @@ func (s *Semaphore) AcquireN(ctx context.Context, qty int) ([]*Lease, error) {
 	return got, nil
 }
 
-func (s *Semaphore) acquire(ctx context.Context) (*hold, error) {
+// acquire waits for a lease; the wait, for the metrics, began at start.
+func (s *Semaphore) acquire(ctx context.Context, start time.Time) (*hold, error) {
 	actx, done, err := s.c.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -95,6 +102,9 @@ func (s *Semaphore) acquire(ctx context.Context) (*hold, error) {
 			// went, say): a lease already lost is no acquisition.
 			s.c.withdraw(h.node)
 			err = errRetry
+		}
+		if err == nil {
+			s.c.measureLate(h, s.kind, start)
 		}
 		if !errors.Is(err, errRetry) {
 			return h, err
@@ -214,12 +224,14 @@ func NewSemaphoreMutex(c *Client, path string) (*SemaphoreMutex, error) {
 	}
 	m := &SemaphoreMutex{slot: make(chan struct{}, 1)}
 	m.sem = newSemaphore(c, path, 1, func() { <-m.slot })
+	m.sem.kind = kindSemaphoreMutex
 	return m, nil
 }
 
 // Acquire waits until the lock is held (see Mutex.Acquire). Its lease
 // cannot be re-entered.
 func (m *SemaphoreMutex) Acquire(ctx context.Context) (*Lease, error) {
+	start := time.Now()
 	select {
 	case m.slot <- struct{}{}:
 	case <-ctx.Done():
@@ -227,7 +239,7 @@ func (m *SemaphoreMutex) Acquire(ctx context.Context) (*Lease, error) {
 	case <-m.sem.c.Done():
 		return nil, fmt.Errorf("recipes: lock %s: %w", m.sem.path, m.sem.c.Err())
 	}
-	h, err := m.sem.acquire(ctx)
+	h, err := m.sem.acquire(ctx, start)
 	if err != nil {
 		<-m.slot
 		return nil, fmt.Errorf("recipes: lock %s: %w", m.sem.path, err)

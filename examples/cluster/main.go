@@ -27,6 +27,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/embedzk/zk/examples/internal/demo"
 )
 
 func main() {
@@ -71,23 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if err == flag.ErrHelp {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "cluster:", err)
-		return 2
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
-	defer cancel()
-	ok, err := newWalk(o, stdout).run(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "cluster:", err)
-		return 1
-	}
-	if !ok {
-		return 1
-	}
-	return 0
+	return demo.Main("cluster", args, stderr, parseFlags,
+		func(o options) time.Duration { return o.timeout },
+		func(ctx context.Context, o options) (bool, error) { return newWalk(o, stdout).run(ctx) })
 }
