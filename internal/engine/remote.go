@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/watch"
@@ -104,6 +105,27 @@ func (r Remote) Status() Status { return r.e.Status() }
 // Prometheus provider, without the "zk_" prefix: name{label="v"}.
 func (r Remote) MetricValues(sink func(name string, value float64)) error {
 	return r.e.metricValues(sink)
+}
+
+// RequestLatency returns the minimum, mean and maximum latency, in
+// milliseconds, of the reads and writes this peer's sessions made in the
+// last 10 minutes, as the read and update latency summaries hold them
+// (within an eighth of a power of two): what srvr's "Latency min/avg/max"
+// and mntr's zk_min/avg/max_latency report. ok is false without metrics
+// (Config.Registerer unset: nothing is measured) or before any request.
+func (r Remote) RequestLatency() (lo, mean, hi float64, ok bool) {
+	m := r.e.obs.met
+	if m == nil {
+		return 0, 0, 0, false
+	}
+	now := int64(time.Since(m.update.started))
+	wc := m.update.window(now)
+	wc.add(m.read.window(now))
+	if wc.total == 0 {
+		return 0, 0, 0, false
+	}
+	scale := m.update.scale
+	return wc.quantile(0) * scale, wc.mean() * scale, wc.quantile(1) * scale, true
 }
 
 // NodeCount returns the number of nodes in the tree.

@@ -97,11 +97,24 @@ func (s *Server) srvr(clients bool) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Latency min/avg/max: 0/0.0/0\n")
+	lo, mean, hi := s.latency()
+	fmt.Fprintf(&b, "Latency min/avg/max: %s/%s/%s\n", lo, mean, hi)
 	fmt.Fprintf(&b, "Received: %d\nSent: %d\n", s.stats.received.Load(), s.stats.sent.Load())
 	fmt.Fprintf(&b, "Connections: %d\nOutstanding: %d\n", len(s.connList()), st.Requests)
 	fmt.Fprintf(&b, "Zxid: 0x%x\nMode: %s\nNode count: %d\n", st.Applied, mode(st), nodes)
 	return b.String()
+}
+
+// latency returns srvr's and mntr's request latency, min/avg/max in ms as
+// ZooKeeper prints them (whole milliseconds, the mean with decimals), from
+// the peer's latency summaries; 0/0.0/0 without metrics (Config.Registerer)
+// or requests, as a ZooKeeper server that served none.
+func (s *Server) latency() (lo, mean, hi string) {
+	l, m, h, ok := s.e.RequestLatency()
+	if !ok {
+		return "0", "0.0", "0"
+	}
+	return fmt.Sprint(int64(math.Round(l))), strconv.FormatFloat(m, 'f', 4, 64), fmt.Sprint(int64(math.Round(h)))
 }
 
 func (s *Server) mntr() string {
@@ -120,9 +133,12 @@ func (s *Server) mntr() string {
 		{"zk_outstanding_requests", fmt.Sprint(st.Requests)},
 		{"zk_packets_received", fmt.Sprint(s.stats.received.Load())},
 		{"zk_packets_sent", fmt.Sprint(s.stats.sent.Load())},
-		{"zk_avg_latency", "0.0"}, {"zk_max_latency", "0"}, {"zk_min_latency", "0"},
-		{"zk_uptime", fmt.Sprint(time.Since(s.started).Milliseconds())},
 	}
+	lo, mean, hi := s.latency()
+	lines = append(lines, [][2]string{
+		{"zk_avg_latency", mean}, {"zk_max_latency", hi}, {"zk_min_latency", lo},
+		{"zk_uptime", fmt.Sprint(time.Since(s.started).Milliseconds())},
+	}...)
 	if st.Mode == engine.ModeLeading {
 		lines = append(lines, [2]string{"zk_synced_followers", fmt.Sprint(max(0, len(st.Peers)-1))})
 	}

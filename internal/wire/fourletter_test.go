@@ -3,6 +3,7 @@ package wire_test
 import (
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +95,20 @@ func TestMntrMetrics(t *testing.T) {
 		seen[key] = true
 	}
 
+	// The request latency, from the latency summaries: a mean with
+	// decimals, whole milliseconds for the minimum and maximum.
+	if !regexp.MustCompile("\nzk_avg_latency\t[0-9]+\\.[0-9]{4}\n").MatchString(got) {
+		t.Errorf("mntr's zk_avg_latency is not measured:\n%s", got)
+	}
+	if srvr := fourLetter(t, e.ClientAddr(), "srvr"); !regexp.MustCompile("Latency min/avg/max: [0-9]+/[0-9]+\\.[0-9]{4}/[0-9]+\n").MatchString(srvr) {
+		t.Errorf("srvr's latency is not measured:\n%s", srvr)
+	}
+
 	plain := startPeer(t, peerConfig())
-	if got := fourLetter(t, plain.ClientAddr(), "mntr"); strings.Contains(got, "zk_proposal_count") {
+	if got := fourLetter(t, plain.ClientAddr(), "mntr"); strings.Contains(got, "zk_proposal_count") || !strings.Contains(got, "zk_avg_latency\t0.0\n") {
 		t.Errorf("mntr has metrics without a Registerer:\n%s", got)
+	}
+	if srvr := fourLetter(t, plain.ClientAddr(), "srvr"); !strings.Contains(srvr, "Latency min/avg/max: 0/0.0/0\n") {
+		t.Errorf("srvr measures latency without a Registerer:\n%s", srvr)
 	}
 }
