@@ -3,7 +3,6 @@ package recipes
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/embedzk/zk"
@@ -25,8 +24,7 @@ type Mutex struct {
 	sp   spec
 	slot chan struct{} // this Mutex's holder, among local goroutines
 
-	mu   sync.Mutex
-	held *Lease // the lease Lock took, for Unlock
+	kept keptLease // the lease Lock took, for Unlock
 }
 
 // NewMutex returns the lock at path (which need not exist: it is created
@@ -77,44 +75,18 @@ func (m *Mutex) Acquire(ctx context.Context) (*Lease, error) {
 	}
 	m.c.met.granted(m.sp.kind, start)
 	l := h.lease()
-	l.onRelease = m.forget
+	l.onRelease = m.kept.forget
 	return l, nil
 }
 
 // Lock is Acquire for code written as with sync.Mutex: the lease is kept
 // for Unlock.
-func (m *Mutex) Lock(ctx context.Context) error {
-	l, err := m.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	m.held = l
-	m.mu.Unlock()
-	return nil
-}
+func (m *Mutex) Lock(ctx context.Context) error { return m.kept.lock(ctx, m.Acquire) }
 
 // Unlock releases the lease Lock took (see Lease.Release). Any goroutine
 // may call it, as with sync.Mutex. Without a Lock it fails with
 // ErrNotLocked and changes nothing.
-func (m *Mutex) Unlock(ctx context.Context) error {
-	m.mu.Lock()
-	l := m.held
-	m.held = nil
-	m.mu.Unlock()
-	if l == nil {
-		return fmt.Errorf("recipes: unlock %s: %w", m.sp.dir, ErrNotLocked)
-	}
-	return l.Release(ctx)
-}
-
-func (m *Mutex) forget(l *Lease) {
-	m.mu.Lock()
-	if m.held == l {
-		m.held = nil
-	}
-	m.mu.Unlock()
-}
+func (m *Mutex) Unlock(ctx context.Context) error { return m.kept.unlock(ctx, m.sp.dir) }
 
 // Participants returns the lock's holder and waiters, in queue order.
 func (m *Mutex) Participants(ctx context.Context) ([]Participant, error) {

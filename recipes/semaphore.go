@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/embedzk/zk"
@@ -209,9 +208,7 @@ func (s *Semaphore) Participants(ctx context.Context) ([]Participant, error) {
 type SemaphoreMutex struct {
 	sem  *Semaphore
 	slot chan struct{}
-
-	mu   sync.Mutex
-	held *Lease
+	kept keptLease // the lease Lock took, for Unlock
 }
 
 // NewSemaphoreMutex returns the lock at path.
@@ -245,40 +242,16 @@ func (m *SemaphoreMutex) Acquire(ctx context.Context) (*Lease, error) {
 		return nil, fmt.Errorf("recipes: lock %s: %w", m.sem.path, err)
 	}
 	l := h.lease()
-	l.onRelease = func(l *Lease) {
-		m.mu.Lock()
-		if m.held == l {
-			m.held = nil
-		}
-		m.mu.Unlock()
-	}
+	l.onRelease = m.kept.forget
 	return l, nil
 }
 
 // Lock is Acquire keeping the lease for Unlock.
-func (m *SemaphoreMutex) Lock(ctx context.Context) error {
-	l, err := m.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	m.held = l
-	m.mu.Unlock()
-	return nil
-}
+func (m *SemaphoreMutex) Lock(ctx context.Context) error { return m.kept.lock(ctx, m.Acquire) }
 
 // Unlock releases the lease Lock took; without one it fails with
 // ErrNotLocked.
-func (m *SemaphoreMutex) Unlock(ctx context.Context) error {
-	m.mu.Lock()
-	l := m.held
-	m.held = nil
-	m.mu.Unlock()
-	if l == nil {
-		return fmt.Errorf("recipes: unlock %s: %w", m.sem.path, ErrNotLocked)
-	}
-	return l.Release(ctx)
-}
+func (m *SemaphoreMutex) Unlock(ctx context.Context) error { return m.kept.unlock(ctx, m.sem.path) }
 
 // Participants returns the holder and the waiters (see
 // Semaphore.Participants).
