@@ -47,35 +47,20 @@ type push struct {
 	wrote   map[string][]string    // path -> each version's value
 	svcs    []*service
 	crashed bool // the leader crashed
-	changed chan struct{}
+	changed demo.Changes
 }
 
 func newPush(o options, w io.Writer) *push {
 	return &push{o: o, out: demo.NewNarrator(w, 8, 10, 4, 33), sent: map[string][]time.Time{},
-		wrote: map[string][]string{}, changed: make(chan struct{})}
+		wrote: map[string][]string{}}
 }
 
-// notifyLocked wakes the waiters of waitFor.
-func (p *push) notifyLocked() {
-	close(p.changed)
-	p.changed = make(chan struct{})
-}
+// notifyLocked wakes the waiters of waitFor; p.mu is held.
+func (p *push) notifyLocked() { p.changed.Notify() }
 
 // waitFor waits until cond (called with p.mu held) holds.
 func (p *push) waitFor(ctx context.Context, cond func() bool) error {
-	for {
-		p.mu.Lock()
-		ok, ch := cond(), p.changed
-		p.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return p.changed.Wait(ctx, &p.mu, cond)
 }
 
 func (p *push) intro() {

@@ -73,36 +73,21 @@ type election struct {
 	terms      []*term
 	open       *term // the term that lasts, if any
 	overlaps   int   // terms begun while another lasted
-	changed    chan struct{}
+	changed    demo.Changes
 	finish     chan struct{} // closed when the workers are to leave
 	finishOnce sync.Once
 }
 
 func newElection(o options, w io.Writer) *election {
-	return &election{o: o, out: demo.NewNarrator(w, 10), changed: make(chan struct{}), finish: make(chan struct{})}
+	return &election{o: o, out: demo.NewNarrator(w, 10), finish: make(chan struct{})}
 }
 
-// notifyLocked wakes the waiters of waitFor.
-func (e *election) notifyLocked() {
-	close(e.changed)
-	e.changed = make(chan struct{})
-}
+// notifyLocked wakes the waiters of waitFor; e.mu is held.
+func (e *election) notifyLocked() { e.changed.Notify() }
 
 // waitFor waits until cond (called with e.mu held) holds.
 func (e *election) waitFor(ctx context.Context, cond func() bool) error {
-	for {
-		e.mu.Lock()
-		ok, ch := cond(), e.changed
-		e.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return e.changed.Wait(ctx, &e.mu, cond)
 }
 
 func (e *election) intro() {
