@@ -194,22 +194,31 @@ func (sh *Shell) create(tokens []string) error {
 	return nil
 }
 
-func (sh *Shell) get(tokens []string) error {
-	spec := flags("sw")
+// parsePathCmd parses get and stat: cmd's flags and a path, with the
+// deprecated third argument rewritten to -w (see deprecatedWatchArg).
+func (sh *Shell) parsePathCmd(cmd, letters string, tokens []string, warning string) (*parsedOptions, error) {
+	spec := flags(letters)
 	p, err := spec.parse(tokens)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(p.args) < 2 {
-		return usageErr("get")
+		return nil, usageErr(cmd)
 	}
-	p, err = deprecatedWatchArg(sh, spec, tokens, p,
+	if p, err = deprecatedWatchArg(sh, spec, tokens, p, warning); err != nil {
+		return nil, err
+	}
+	if len(p.args) < 2 {
+		return nil, usageErr(cmd) // the rewrite can leave no path: zkCli would fail here too
+	}
+	return p, nil
+}
+
+func (sh *Shell) get(tokens []string) error {
+	p, err := sh.parsePathCmd("get", "sw", tokens,
 		"'get path [watch]' has been deprecated. Please use 'get [-s] [-w] path' instead.")
 	if err != nil {
 		return err
-	}
-	if len(p.args) < 2 {
-		return usageErr("get") // the rewrite can leave no path: zkCli would fail here too
 	}
 	path := p.args[1]
 	if err := validatePath(path); err != nil {
@@ -280,21 +289,10 @@ func (sh *Shell) set(tokens []string) error {
 }
 
 func (sh *Shell) stat(tokens []string) error {
-	spec := flags("w")
-	p, err := spec.parse(tokens)
-	if err != nil {
-		return err
-	}
-	if len(p.args) < 2 {
-		return usageErr("stat")
-	}
-	p, err = deprecatedWatchArg(sh, spec, tokens, p,
+	p, err := sh.parsePathCmd("stat", "w", tokens,
 		"'stat path [watch]' has been deprecated. Please use 'stat [-w] path' instead.")
 	if err != nil {
 		return err
-	}
-	if len(p.args) < 2 {
-		return usageErr("stat")
 	}
 	path := p.args[1]
 	if err := validatePath(path); err != nil {
