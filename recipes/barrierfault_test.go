@@ -125,7 +125,7 @@ func runBarrierFaults(t *testing.T, seed uint64, steps int) {
 	for i := range bfMembers {
 		wg.Go(func() { w.member(ctx, bfFirstM+i) })
 	}
-	faults := w.faults(ctx, rng, steps)
+	faults := w.faults(ctx, rng, steps, bfFirstM+bfMembers)
 	w.cl.net.Heal()
 	ctlStop()
 	ctl.Wait()
@@ -180,36 +180,6 @@ func (w *barrierFaults) at(i int, what string, r *dbRound) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.stage[i] = fmt.Sprint(what, " ", r.n)
-}
-
-// faults cuts peers off, heals them and expires sessions, as the queue
-// test's.
-func (w *barrierFaults) faults(ctx context.Context, rng *rand.Rand, steps int) map[string]int {
-	isolated := int64(0)
-	faults := map[string]int{}
-	for range steps {
-		time.Sleep(time.Duration(1+rng.IntN(15)) * tickTime)
-		switch rng.IntN(4) {
-		case 0:
-			if isolated == 0 {
-				isolated = int64(1 + rng.IntN(3))
-				w.net <- struct{}{}
-				w.cl.net.Isolate(isolated)
-				<-w.net
-				faults["isolate"]++
-			}
-		case 1:
-			w.net <- struct{}{}
-			w.cl.net.Heal()
-			<-w.net
-			isolated = 0
-		case 2:
-			if w.expire(ctx, rng.IntN(bfFirstM+bfMembers)) {
-				faults["expire"]++
-			}
-		}
-	}
-	return faults
 }
 
 func (w *barrierFaults) note(what string, err error) {

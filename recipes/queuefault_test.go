@@ -80,6 +80,20 @@ func runQueueCounterFaults(t *testing.T, seed uint64, steps int) {
 	for i, op := range ops {
 		wg.Go(func() { w.work(ctx, i, op) })
 	}
+	faults := w.faults(ctx, rng, steps, len(ops))
+	w.cl.net.Heal()
+	stop()
+	wg.Wait()
+	drained, value := w.drain(t)
+	w.check(t, drained, value)
+	t.Logf("seed %d: faults %v; %d puts, %d acks, %d drained, counter %d (%d succeeded, %d unknown); errors %v",
+		seed, faults, len(w.led.put), len(w.led.acked), len(drained), value, w.led.incOK, w.led.incUnknown, w.led.errs)
+}
+
+// faults runs steps of faults, each after 1 to 15 ticks: a peer cut off
+// (one at a time), the network healed, the session of a random one of n
+// workers expired, or nothing. It returns how many of each happened.
+func (w *faultWorkers) faults(ctx context.Context, rng *rand.Rand, steps, n int) map[string]int {
 	isolated := int64(0)
 	faults := map[string]int{}
 	for range steps {
@@ -99,18 +113,12 @@ func runQueueCounterFaults(t *testing.T, seed uint64, steps int) {
 			<-w.net
 			isolated = 0
 		case 2:
-			if w.expire(ctx, rng.IntN(len(ops))) {
+			if w.expire(ctx, rng.IntN(n)) {
 				faults["expire"]++
 			}
 		}
 	}
-	w.cl.net.Heal()
-	stop()
-	wg.Wait()
-	drained, value := w.drain(t)
-	w.check(t, drained, value)
-	t.Logf("seed %d: faults %v; %d puts, %d acks, %d drained, counter %d (%d succeeded, %d unknown); errors %v",
-		seed, faults, len(w.led.put), len(w.led.acked), len(drained), value, w.led.incOK, w.led.incUnknown, w.led.errs)
+	return faults
 }
 
 // work runs op every TickTime on a Client of worker i's own, on a new
