@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/znode"
@@ -288,6 +289,7 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 		if err := s.usable(); err != nil {
 			return err
 		}
+		_ = s.e.cfg.TestHooks.At(s.e.cfg.ID, hooks.BeforeReadLock)
 		s.e.applyMu.RLock()
 		defer s.e.applyMu.RUnlock()
 		if s.e.closed.Load() {

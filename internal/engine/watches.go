@@ -99,10 +99,44 @@ func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, Stat, <
 // A one-shot watch gets exactly one event, so a channel of one holds it.
 func (s *Session) addWatch(path string, kind watch.Kind) (<-chan Event, error) {
 	sink := watch.NewChanSink(1)
-	if _, err := s.e.watches.Add(s.id, path, kind, sink); err != nil {
+	if _, err := s.register1(path, kind, sink); err != nil {
 		return nil, err
 	}
 	return sink.C(), nil
+}
+
+// register1 adds one registration of this session, and takes it back if
+// the session ended meanwhile. A session ends (Expired, Closed, its peer
+// closing) by being detached from the peer, then having its watches
+// dropped; the call that registers may have found it usable just before
+// (the ending runs without the apply lock, or holds it exclusively while
+// the call waits for its read side). A watch added after the drop would
+// never hear of anything again: the apply loop delivers only to attached
+// sessions, and nothing would end it. So the session is checked after the
+// Add: if it is still attached, any later ending drops this watch too.
+func (s *Session) register1(path string, kind watch.Kind, sink watch.Sink) (watch.ID, error) {
+	id, err := s.e.watches.Add(s.id, path, kind, sink)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.endedErr(); err != nil {
+		s.e.watches.RemoveID(id)
+		return 0, err
+	}
+	return id, nil
+}
+
+// endedErr returns why the session can hold no watch here any more (it is
+// no longer attached to this peer), or nil.
+func (s *Session) endedErr() error {
+	if s.e.localSession(s.id) == s {
+		return nil
+	}
+	switch {
+	case s.State() == StateClosed, s.e.closed.Load():
+		return zkerr.ErrClosed
+	}
+	return zkerr.ErrSessionExpired
 }
 
 // Watch is a persistent watch (ZooKeeper 3.6's addWatch): it stays until

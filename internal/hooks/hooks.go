@@ -25,6 +25,11 @@ const (
 	// Queued is called (on the client's goroutine) once a client request is
 	// queued for the peer loop; its error is ignored.
 	Queued = "request-queued"
+	// BeforeReadLock is called (on the client's goroutine) by a read or a
+	// watch registration once its session was found usable, before it takes
+	// the apply lock; its error is ignored. A test ends the session there
+	// to show that what the read registers still ends with it.
+	BeforeReadLock = "before-read-lock"
 )
 
 // Hooks holds the test's callback. A nil *Hooks does nothing.
