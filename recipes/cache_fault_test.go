@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,9 +53,17 @@ type cacheWorld struct {
 	stats    map[string]int
 	isolated int64 // the peer cut off, or 0
 
-	omu      sync.Mutex
-	states   []observation // every state a cache took, recorded by the cache
-	cacheIDs map[int]int64 // each cache's current session
+	omu       sync.Mutex
+	states    []observation       // every state a cache took, recorded by the cache
+	cacheIDs  map[int]int64       // each cache's current session
+	cacheSess map[int]*zk.Session // the same sessions, for the checker's report
+
+	// victim is a session to expire at the next read that reaches the
+	// apply lock on its peer (hooks.BeforeReadLock): a cache's new session
+	// is picked sometimes, so that it expires while the cache's resume
+	// sets its watch.
+	victim      atomic.Int64
+	lockExpired atomic.Int32 // sessions expired so
 }
 
 // observation is one cache's content at one step.
@@ -66,7 +75,7 @@ type observation struct {
 
 func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	w := &cacheWorld{rng: rand.New(rand.NewPCG(seed, 99)), prng: rand.New(rand.NewPCG(seed, 98)), views: map[int64]hooks.View{}, wake: make(chan struct{}, 1), stats: map[string]int{},
-		cacheIDs: map[int]int64{}}
+		cacheIDs: map[int]int64{}, cacheSess: map[int]*zk.Session{}}
 	w.chCluster = newChCluster(t, func(cfg *zk.Config) {
 		id := cfg.ID
 		cfg.SnapCount = 50 // snapshots along the way; the log is never purged
@@ -74,7 +83,7 @@ func runCacheFaults(t *testing.T, seed uint64, steps int) {
 			w.vmu.Lock()
 			w.views[id] = v
 			w.vmu.Unlock()
-		}}
+		}, Func: w.atHook}
 	})
 	root := w.sessionOn(t, w.anyServing)
 	chMust(t, w.do(func(ctx context.Context) error {
@@ -97,9 +106,9 @@ func runCacheFaults(t *testing.T, seed uint64, steps int) {
 			last[i] = z
 		}
 	}
-	final := w.heal(t)
+	final, treeZxid := w.heal(t)
 	for i, c := range caches {
-		w.converge(t, c, final[i])
+		w.converge(t, i, c, final[i], treeZxid)
 		if err := c.Err(); err != nil {
 			t.Fatalf("seed %d: cache %d ended: %v", seed, i, err)
 		}
@@ -108,6 +117,7 @@ func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	seen = append(seen, w.states...)
 	w.omu.Unlock()
 	n := w.checkHistory(t, caches, seen)
+	w.stats["expired at a read's lock"] = int(w.lockExpired.Load())
 	t.Logf("seed %d: %d steps %v, %d cache states checked against the committed history, caches at %#x", seed, steps, w.stats, n, last)
 }
 
@@ -126,8 +136,13 @@ func (w *cacheWorld) startCaches(t *testing.T) []*Cache {
 			s, err := e.NewSession(ctx)
 			if err == nil {
 				w.omu.Lock()
-				w.cacheIDs[i] = s.ID()
+				w.cacheIDs[i], w.cacheSess[i] = s.ID(), s
 				w.omu.Unlock()
+				w.mu.Lock()
+				if w.prng.IntN(3) == 0 {
+					w.victim.Store(s.ID()) // its first read is the resume's AddWatch
+				}
+				w.mu.Unlock()
 			}
 			return s, err
 		}
@@ -137,7 +152,7 @@ func (w *cacheWorld) startCaches(t *testing.T) []*Cache {
 	var caches []*Cache
 	for i, mk := range makers {
 		s := w.sessionOn(t, w.anyServing)
-		w.cacheIDs[i] = s.ID()
+		w.cacheIDs[i], w.cacheSess[i] = s.ID(), s
 		c, err := mk(s, paths[i], WithReconnect(reconnect(i)))
 		chMust(t, err)
 		c.testBatch = func() {
@@ -339,8 +354,8 @@ func (w *cacheWorld) expireSomeone() {
 }
 
 // heal ends the faults, waits for all three peers to serve, and returns
-// the tree each cache must reach.
-func (w *cacheWorld) heal(t *testing.T) [][]CachedNode {
+// the tree each cache must reach and its zxid.
+func (w *cacheWorld) heal(t *testing.T) ([][]CachedNode, int64) {
 	w.net.Heal()
 	for len(w.running()) < 3 {
 		w.startStopped(t)
@@ -348,19 +363,23 @@ func (w *cacheWorld) heal(t *testing.T) [][]CachedNode {
 	w.waitFor("every peer serving", func() bool { return w.leader() != 0 && w.allServing() })
 	s := w.sessionOn(t, w.anyServing)
 	chMust(t, w.do(func(ctx context.Context) error { return s.Sync(ctx, "/") }))
+	var z int64
+	chMust(t, w.do(func(ctx context.Context) (err error) { z, err = s.Zxid(ctx); return err }))
 	return [][]CachedNode{
 		readTree(t, s, shapeTree, "/app"), readTree(t, s, shapeChildren, "/app"), readTree(t, s, shapeNode, "/app/n0"),
-	}
+	}, z
 }
 
-// converge waits until c holds want, ticking while the cache retries (its
-// backoff runs on real time).
-func (w *cacheWorld) converge(t *testing.T, c *Cache, want []CachedNode) {
-	ctx := chCtx(t)
+// converge waits until cache i holds want, the tree at zxid z, ticking
+// while the cache retries (its backoff runs on real time). Once every peer
+// serves, a live cache is there within a second or so; one that is not
+// after convergeWait is stuck, and the failure says where.
+func (w *cacheWorld) converge(t *testing.T, i int, c *Cache, want []CachedNode, z int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), convergeWait)
+	defer cancel()
 	for {
 		got, _ := c.Nodes()
-		diff := cmp.Diff(noAversion(want), noAversion(got))
-		if diff == "" {
+		if cmp.Diff(noAversion(want), noAversion(got)) == "" {
 			return
 		}
 		select {
@@ -368,7 +387,7 @@ func (w *cacheWorld) converge(t *testing.T, c *Cache, want []CachedNode) {
 		case <-time.After(10 * time.Millisecond):
 			w.tick()
 		case <-ctx.Done():
-			t.Fatalf("a cache did not converge (err %v):\n%s", c.Err(), diff)
+			t.Fatal(w.stuckReport(i, c, want, z))
 		}
 	}
 }

@@ -1,0 +1,95 @@
+package recipes
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/embedzk/zk/internal/hooks"
+)
+
+// convergeWait bounds how long TestCacheFaults waits for a cache to reach
+// the tree once the faults healed: a live cache takes well under a second
+// (its retries back off to half a second at most), even under -race.
+const convergeWait = 15 * time.Second
+
+// atHook is the fault test's hook on every peer: at a read's way into the
+// apply lock (hooks.BeforeReadLock, on the reading goroutine), it expires
+// the victim session, if one is set, through that peer. The read may be
+// the victim's own (its resume's AddWatch): the session then ends between
+// the read's check of it and its registration.
+func (w *cacheWorld) atHook(peer int64, point string) error {
+	if point != hooks.BeforeReadLock {
+		return nil
+	}
+	id := w.victim.Swap(0)
+	if id == 0 {
+		return nil
+	}
+	e := w.peer(peer)
+	if e == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if e.ExpireSession(ctx, id) == nil {
+		w.lockExpired.Add(1)
+	}
+	return nil
+}
+
+// stuckReport says which cache did not converge and how: its zxid, its
+// error and its session's state, and, for each path where it differs from
+// the tree at zxid z, both versions.
+func (w *cacheWorld) stuckReport(i int, c *Cache, want []CachedNode, z int64) string {
+	got, gz := c.Nodes()
+	w.omu.Lock()
+	s := w.cacheSess[i]
+	w.omu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "cache %d (%s %s) did not reach the tree at %#x within %v: it reports zxid %#x, Err %v, its session %#x is %v\n",
+		i, shapeNames[c.shape], c.root, z, convergeWait, gz, c.Err(), s.ID(), s.State())
+	byPath := func(ns []CachedNode) map[string]CachedNode {
+		m := map[string]CachedNode{}
+		for _, n := range ns {
+			m[n.Path] = n
+		}
+		return m
+	}
+	tree, cache := byPath(want), byPath(got)
+	describe := func(n CachedNode, ok bool) string {
+		if !ok {
+			return "absent"
+		}
+		return fmt.Sprintf("version %d mzxid %#x czxid %#x", n.Stat.Version, n.Stat.Mzxid, n.Stat.Czxid)
+	}
+	for _, p := range sortedUnion(tree, cache) {
+		tn, tok := tree[p]
+		cn, cok := cache[p]
+		if tok && cok && cmp.Diff(noAversion([]CachedNode{tn}), noAversion([]CachedNode{cn})) == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: cache %s, tree %s\n", p, describe(cn, cok), describe(tn, tok))
+	}
+	fmt.Fprintf(&b, "(-tree +cache):\n%s", cmp.Diff(noAversion(want), noAversion(got)))
+	return b.String()
+}
+
+// sortedUnion returns the keys of a and b, sorted.
+func sortedUnion(a, b map[string]CachedNode) []string {
+	var out []string
+	for p := range a {
+		out = append(out, p)
+	}
+	for p := range b {
+		if _, ok := a[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
