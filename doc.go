@@ -497,6 +497,10 @@ type CreateOption = engine.CreateOption
 //	// with NotWatching and an Err wrapping ErrCompacted instead of skipping
 //	// changes; resume it with FromZxid (which then fails with ErrCompacted if
 //	// this peer's log no longer reaches back: read again).
+//	//
+//	// A watch never outlives its session: one that ends while AddWatch (or
+//	// GetW, ExistsW, ChildrenW) runs makes the call fail with
+//	// ErrSessionExpired (ErrClosed if it was closed) and leaves no watch.
 //	func (s *Session) AddWatch(ctx context.Context, path string, recursive bool, opts ...WatchOption) (*Watch, error)
 //
 //	// AllChildrenNumber returns the number of nodes below path (all
