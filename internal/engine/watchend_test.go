@@ -9,7 +9,16 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/embedzk/zk/internal/hooks"
+	"github.com/embedzk/zk/watch"
 )
+
+// oneWatch is a RemoteWatcher that leaves every watch it is asked for.
+type oneWatch struct{}
+
+func (oneWatch) Watch(_ string, _ watch.Kind, add func(watch.Sink) (watch.ID, error)) error {
+	_, err := add(watch.NewChanSink(1))
+	return err
+}
 
 // TestWatchSetWhileSessionEnds ends a session at the worst moment for a
 // call that sets a watch: after the call found the session usable, before
@@ -19,7 +28,9 @@ import (
 // ever trigger or end (the apply loop delivers only to attached sessions,
 // and the session's watches had been dropped already): a cache resuming on
 // that watch waited forever with no error, as TestCacheFaults once saw.
-// Every such call must fail with ErrSessionExpired instead.
+// Every such call must fail with ErrSessionExpired instead, leaving no
+// registration (a wire session's read left one in the watch tables for
+// good).
 func TestWatchSetWhileSessionEnds(t *testing.T) {
 	cases := []struct {
 		name string
@@ -52,6 +63,10 @@ func TestWatchSetWhileSessionEnds(t *testing.T) {
 		}},
 		{name: "ChildrenW", set: func(ctx context.Context, s *Session, _ int64) error {
 			_, _, _, err := s.ChildrenW(ctx, "/w")
+			return err
+		}},
+		{name: "GetRemote", set: func(ctx context.Context, s *Session, _ int64) error {
+			_, _, err := RemoteSession{s}.GetRemote(ctx, "/w", oneWatch{})
 			return err
 		}},
 	}
