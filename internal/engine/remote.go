@@ -164,9 +164,9 @@ type RemoteWatcher interface {
 }
 
 // adder returns the add function a RemoteWatcher gets; the caller holds the
-// apply lock. A session that ended meanwhile keeps no watch (register1).
+// apply lock. A session that ended meanwhile keeps no watch (registerAttached).
 func (s *Session) adder(path string, kind watch.Kind) func(watch.Sink) (watch.ID, error) {
-	return func(sink watch.Sink) (watch.ID, error) { return s.register1(path, kind, sink) }
+	return func(sink watch.Sink) (watch.ID, error) { return s.registerAttached(path, kind, sink) }
 }
 
 // GetRemote is Get that leaves a data watch through w (nil: no watch).

@@ -99,13 +99,13 @@ func (s *Session) ChildrenW(ctx context.Context, path string) ([]string, Stat, <
 // A one-shot watch gets exactly one event, so a channel of one holds it.
 func (s *Session) addWatch(path string, kind watch.Kind) (<-chan Event, error) {
 	sink := watch.NewChanSink(1)
-	if _, err := s.register1(path, kind, sink); err != nil {
+	if _, err := s.registerAttached(path, kind, sink); err != nil {
 		return nil, err
 	}
 	return sink.C(), nil
 }
 
-// register1 adds one registration of this session, and takes it back if
+// registerAttached adds one registration of this session, and takes it back if
 // the session ended meanwhile. A session ends (Expired, Closed, its peer
 // closing) by being detached from the peer, then having its watches
 // dropped; the call that registers may have found it usable just before
@@ -114,7 +114,7 @@ func (s *Session) addWatch(path string, kind watch.Kind) (<-chan Event, error) {
 // never hear of anything again: the apply loop delivers only to attached
 // sessions, and nothing would end it. So the session is checked after the
 // Add: if it is still attached, any later ending drops this watch too.
-func (s *Session) register1(path string, kind watch.Kind, sink watch.Sink) (watch.ID, error) {
+func (s *Session) registerAttached(path string, kind watch.Kind, sink watch.Sink) (watch.ID, error) {
 	id, err := s.e.watches.Add(s.id, path, kind, sink)
 	if err != nil {
 		return 0, err

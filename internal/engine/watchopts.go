@@ -180,7 +180,7 @@ func (s *Session) register(ctx context.Context, path string, kind watch.Kind, o 
 			sink = st
 			s.e.strict.add(st)
 		}
-		id, err := s.register1(path, kind, sink)
+		id, err := s.registerAttached(path, kind, sink)
 		if err != nil {
 			if st != nil {
 				s.e.strict.remove(st)
