@@ -88,6 +88,7 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	t.cache.clear()
 	t.applying.Store(nil)
 	t.loadQuotaTop()
+	t.rebuildFilter()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	t.failed.Store(nil)

@@ -82,9 +82,10 @@ type Tree struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	quota    quotaCounters          // quota_read.go
-	quotaTop atomic.Pointer[[]byte] // quota_cache.go
-	cache    *valueCache            // cache.go
+	quota    quotaCounters             // quota_read.go
+	quotaTop atomic.Pointer[[]byte]    // quota_cache.go
+	cache    *valueCache               // cache.go
+	filter   atomic.Pointer[keyFilter] // filter.go; nil: every lookup goes to Pebble
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -170,6 +171,7 @@ func (t *Tree) open() error {
 	t.health = h
 	t.db, t.name = db, name
 	t.loadQuotaTop()
+	t.rebuildFilter()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
@@ -200,6 +202,7 @@ func (t *Tree) create() error {
 	t.health = h
 	t.db, t.name = db, name
 	t.loadQuotaTop()
+	t.rebuildFilter()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
 	return nil
