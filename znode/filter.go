@@ -29,9 +29,9 @@ import (
 //
 // Memory: 10 bits per key (about 1% false positives), at least 2 KiB.
 type keyFilter struct {
-	seed   maphash.Seed
-	mu     sync.Mutex // held by add
-	layers atomic.Pointer[[]*filterLayer]
+	seed    maphash.Seed
+	mu      sync.Mutex // held by add
+	layers  atomic.Pointer[[]*filterLayer]
 	built   int // keys at the last build
 	deletes int // deletes since (under mu)
 }
