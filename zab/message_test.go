@@ -93,6 +93,7 @@ func TestDecodeRejects(t *testing.T) {
 		"lying data":       lyingData,
 		"empty data":       emptyData,
 		"overlong varint":  overlong,
+		"padded varint":    rawMessage(MsgCommit, wEpoch|wZxid, 0x84, 0x00, 2),
 		"type only":        {ProtocolVersion, byte(MsgPing)},
 		"state is missing": rawMessage(MsgNotification, wState),
 	} {

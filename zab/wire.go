@@ -130,11 +130,12 @@ func (r *reader) fail(what string, err error) {
 	}
 }
 
-var errShort = errors.New("truncated or overlong varint")
+var errShort = errors.New("truncated, overlong or non-minimal varint")
 
+// A varint's last byte is zero only in a longer encoding than needed.
 func (r *reader) varint(what string) int64 {
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
 		r.fail(what, errShort)
 		return 0
 	}
@@ -144,7 +145,7 @@ func (r *reader) varint(what string) int64 {
 
 func (r *reader) uvarint(what string) uint64 {
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
 		r.fail(what, errShort)
 		return 0
 	}
