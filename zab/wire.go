@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // The binary layout of a message (protocol version 2), written and read
@@ -67,14 +68,41 @@ func (m *Message) bits() uint64 {
 	return f
 }
 
-// encodedSize bounds the encoding of m from above.
+// encodedSize is the length of m's encoding.
 func encodedSize(m *Message) int {
-	n := 2 + binary.MaxVarintLen64*12 + len(m.Data)
-	for _, e := range m.Entries {
-		n += 2*binary.MaxVarintLen64 + len(e.Data)
+	f := m.bits()
+	n := 2 + uvarintLen(f)
+	for i, p := range m.intFields() {
+		switch {
+		case f&(1<<i) == 0:
+		case p == nil:
+			n++ // State
+		default:
+			n += varintLen(*p)
+		}
+	}
+	if f&wEntries != 0 {
+		n += uvarintLen(uint64(len(m.Entries)))
+		for _, e := range m.Entries {
+			n += varintLen(e.Zxid) + uvarintLen(uint64(len(e.Data))) + len(e.Data)
+		}
+	}
+	if f&wData != 0 {
+		n += uvarintLen(uint64(len(m.Data))) + len(m.Data)
+	}
+	if f&wOffset != 0 {
+		n += varintLen(m.Offset)
+	}
+	if f&wID != 0 {
+		n += uvarintLen(m.ID)
 	}
 	return n
 }
+
+func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
+
+// varintLen is the length of v's zigzag varint.
+func varintLen(v int64) int { return uvarintLen(uint64(v<<1) ^ uint64(v>>63)) }
 
 // appendMessage appends m's encoding to dst; it does not validate m.
 func appendMessage(dst []byte, m *Message) []byte {

@@ -75,6 +75,9 @@ func fill(t *testing.T, v reflect.Value, name string) bool {
 
 func roundTrip(t *testing.T, name string, m *Message) {
 	b := appendMessage(nil, m)
+	if len(b) != encodedSize(m) {
+		t.Errorf("%s: %d bytes, encodedSize says %d", name, len(b), encodedSize(m))
+	}
 	got, err := decodeMessage(b)
 	if err != nil {
 		t.Errorf("%s: %v", name, err)
@@ -85,6 +88,20 @@ func roundTrip(t *testing.T, name string, m *Message) {
 	}
 	if b2 := appendMessage(nil, got); !bytes.Equal(b, b2) {
 		t.Errorf("%s: encoding not canonical", name)
+	}
+}
+
+// TestEncodedSize: encodedSize is exact for every sample message and for
+// varints of every length.
+func TestEncodedSize(t *testing.T) {
+	msgs := sampleMessages()
+	for _, v := range []int64{1, -1, 63, -64, 64, 1 << 20, -1 << 40, 1<<63 - 1, -1 << 63} {
+		msgs = append(msgs, &Message{Type: MsgSnap, Zxid: v, Offset: v, ID: uint64(v), Data: make([]byte, 200)})
+	}
+	for _, m := range msgs {
+		if b := appendMessage(nil, m); len(b) != encodedSize(m) {
+			t.Errorf("%v: %d bytes, encodedSize says %d", m.Type, len(b), encodedSize(m))
+		}
 	}
 }
 
