@@ -30,6 +30,7 @@ func TestKeyFilterNeverHidesAKey(t *testing.T) {
 	live := map[string]bool{}
 	var gone []string
 	builds, maxLayers := 0, 0
+	waitFilterBuild(tr)
 	for i := 0; i < 30000; i++ {
 		f := tr.filter.Load()
 		p := fmt.Sprintf("/n%d", rng.Intn(6000))
@@ -41,6 +42,7 @@ func TestKeyFilterNeverHidesAKey(t *testing.T) {
 			h.create(p, "v")
 			live[p] = true
 		}
+		waitFilterBuild(tr) // a build the commit started
 		if tr.filter.Load() != f {
 			builds++
 		}
@@ -71,12 +73,73 @@ func TestKeyFilterNeverHidesAKey(t *testing.T) {
 	if tr, err = Open(opts); err != nil {
 		t.Fatal(err)
 	}
+	checkNodes(t, tr, live, gone) // while the build may run
+	waitFilterBuild(tr)
+	if tr.filter.Load() == nil {
+		t.Fatal("no filter after Open")
+	}
 	checkNodes(t, tr, live, gone)
 	if _, err := tr.Restore(&snap); err != nil {
 		t.Fatal(err)
 	}
 	checkNodes(t, tr, live, gone)
+	waitFilterBuild(tr)
+	checkNodes(t, tr, live, gone)
 	_ = tr.Close()
+}
+
+// waitFilterBuild waits for the running filter build, if any.
+func waitFilterBuild(tr *Tree) {
+	tr.buildMu.Lock()
+	b := tr.build
+	tr.buildMu.Unlock()
+	if b != nil {
+		<-b.done
+	}
+}
+
+// TestKeyFilterBuildRacesCommits: keys committed while a build scans its
+// snapshot (which does not hold them) are in the filter the build
+// installs. The build is held after its snapshot until 500 creates are
+// committed.
+func TestKeyFilterBuildRacesCommits(t *testing.T) {
+	fs := vfs.NewMem()
+	opts := testOptions(fs)
+	opts.ValueCacheSize = -1
+	tr, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	h := &harness{t: t, tree: tr, zxid: 0x100000000, now: 1}
+	for i := range 500 {
+		h.create(fmt.Sprintf("/before%d", i), "")
+	}
+	waitFilterBuild(tr)
+	old := tr.filter.Load()
+	release := make(chan struct{})
+	tr.filterHook = func() { <-release }
+	tr.startFilterBuild()
+	var during []string
+	for i := range 500 {
+		p := fmt.Sprintf("/during%d", i)
+		h.create(p, "")
+		during = append(during, p)
+	}
+	close(release)
+	waitFilterBuild(tr)
+	f := tr.filter.Load()
+	if f == old || f == nil {
+		t.Fatal("the build did not install its filter")
+	}
+	for _, p := range during {
+		if !f.mayHave(nodeKey(p)) {
+			t.Fatalf("%s, committed during the build, is not in its filter", p)
+		}
+		if _, err := tr.Get(p); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+	}
 }
 
 func checkNodes(t *testing.T, tr *Tree, live map[string]bool, gone []string) {
@@ -101,6 +164,7 @@ func TestKeyFilterAnswersMissingKeys(t *testing.T) {
 	for i := range 3000 {
 		h.create(fmt.Sprintf("/k%d", i), "")
 	}
+	waitFilterBuild(h.tree)
 	f := h.tree.filter.Load()
 	maybe := 0
 	for i := range 3000 {

@@ -147,14 +147,13 @@ func (g *Group) Commit() error {
 		return g.err
 	}
 	// The filter learns the new keys before any reader can find them.
-	f := t.filter.Load()
-	stale := f != nil && f.add(g.writes)
+	stale := t.addToFilters(g.writes)
 	if err := b.Commit(pebble.NoSync); err != nil {
 		g.err = t.fail(fmt.Errorf("znode: commit 0x%x: %w", g.cur.zxid, err))
 		return g.err
 	}
 	if stale {
-		t.rebuildFilter()
+		t.startFilterBuild()
 	}
 	t.cache.writeThrough(g.writes)
 	t.noteQuotaTop(g.writes)

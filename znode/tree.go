@@ -86,6 +86,12 @@ type Tree struct {
 	quotaTop atomic.Pointer[[]byte]    // quota_cache.go
 	cache    *valueCache               // cache.go
 	filter   atomic.Pointer[keyFilter] // filter.go; nil: every lookup goes to Pebble
+	building atomic.Pointer[keyFilter] // filter.go: the filter a running build fills
+	buildMu  sync.Mutex
+	build    *filterBuild // the running build, or nil
+	// filterHook, if set (tests), runs in each filter build after its
+	// snapshot is taken, before the scan.
+	filterHook func()
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -171,9 +177,9 @@ func (t *Tree) open() error {
 	t.health = h
 	t.db, t.name = db, name
 	t.loadQuotaTop()
-	t.rebuildFilter()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
+	t.startFilterBuild()
 	return nil
 }
 
@@ -202,9 +208,9 @@ func (t *Tree) create() error {
 	t.health = h
 	t.db, t.name = db, name
 	t.loadQuotaTop()
-	t.rebuildFilter()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
+	t.startFilterBuild()
 	return nil
 }
 
@@ -267,6 +273,7 @@ func (t *Tree) CloseNoFlush() error { return t.close(false) }
 
 func (t *Tree) close(flush bool) error {
 	t.closeOnce.Do(func() {
+		t.stopFilterBuild()
 		var err error
 		if flush && t.failed.Load() == nil {
 			err = t.health.flush(t.db)
