@@ -4,41 +4,33 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/embedzk/zk/internal/codec"
 )
 
-// ProtocolVersion is written in every encoded message; a peer rejects any
-// other version.
-const ProtocolVersion = 1
-
-// wireMessage is the encoded form: a version and the message.
-type wireMessage struct {
-	V uint8   `codec:"v"`
-	M Message `codec:"m"`
-}
+// ProtocolVersion is the first byte of every encoded message; a peer
+// rejects any other version. Version 1 was msgpack; version 2 is the
+// binary layout of wire.go.
+const ProtocolVersion = 2
 
 // EncodeMessage encodes m with the protocol version. It refuses a message
-// that does not validate.
+// that does not validate. The result is allocated once, at its exact size.
 func EncodeMessage(m *Message) ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	return codec.Marshal(&wireMessage{V: ProtocolVersion, M: *m})
+	return appendMessage(make([]byte, 0, encodedSize(m)), m), nil
 }
 
-// DecodeMessage decodes untrusted bytes: a wrong version, malformed msgpack,
-// trailing bytes or fields that do not validate are errors matching
-// ErrBadMessage (or ErrStaleEpoch). The result never aliases b.
+// DecodeMessage decodes untrusted bytes: a wrong version, a malformed or
+// non-canonical layout, trailing bytes or fields that do not validate are
+// errors matching ErrBadMessage (or ErrStaleEpoch). The byte slices of the
+// result (Data, each entry's Data) alias b, which must not change
+// afterwards (a received frame belongs to its receiver alone); they are
+// capped, so appending to one never writes into b.
 func DecodeMessage(b []byte) (*Message, error) {
-	var w wireMessage
-	if err := codec.Unmarshal(b, &w); err != nil {
+	m, err := decodeMessage(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
-	if w.V != ProtocolVersion {
-		return nil, fmt.Errorf("%w: protocol version %d, want %d", ErrBadMessage, w.V, ProtocolVersion)
-	}
-	m := &w.M
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (t MsgType) String() string {
 }
 
 // Message is every peer message: one struct, the fields a type does not use
-// are zero (msgpack omits them). From is the sender; 0 only in snapshot
+// are zero (the encoding omits them: wire.go). From is the sender; 0 only in snapshot
 // chunks built by SnapshotMessages (the transport names the sender anyway).
 type Message struct {
 	Type  MsgType `codec:"t"`

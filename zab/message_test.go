@@ -2,12 +2,12 @@ package zab
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"testing"
 	"testing/iotest"
 
-	"github.com/embedzk/zk/internal/codec"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -67,16 +67,35 @@ func TestMessageRoundTrip(t *testing.T) {
 
 func TestDecodeRejects(t *testing.T) {
 	good, _ := EncodeMessage(&Message{Type: MsgCommit, From: 2, Epoch: 3, Zxid: MakeZxid(3, 1)})
-	wrongVersion, _ := codec.Marshal(&wireMessage{V: 2, M: Message{Type: MsgCommit, Epoch: 3, Zxid: 1}})
-	invalid, _ := codec.Marshal(&wireMessage{V: ProtocolVersion, M: Message{Type: MsgCommit, Epoch: 3}})
+	wrongVersion := append([]byte{1}, good[1:]...)
+	invalid := appendMessage(nil, &Message{Type: MsgCommit, Epoch: 3}) // no zxid
+	// byte 2 is the presence bits: from (1), epoch (2), zxid (4).
+	unknownBit := append(bytes.Clone(good[:2]), 0x80, 0x80, 0x01) // bit 14
+	zeroEpoch := rawMessage(MsgCommit, wEpoch|wZxid, 0, 2)
+	noEntries := rawMessage(MsgDiff, wEpoch|wEntries, 2, 0)
+	lyingCount := rawMessage(MsgDiff, wEpoch|wEntries, 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 2, 0)
+	lyingData := rawMessage(MsgApp, wData, 0xff, 0x01, 'x')
+	emptyData := rawMessage(MsgApp, wData, 0)
+	overlong := rawMessage(MsgPing, wEpoch|wID, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)
 	for name, b := range map[string][]byte{
-		"empty":          nil,
-		"garbage":        []byte("not msgpack at all"),
-		"truncated":      good[:len(good)-1],
-		"trailing":       append(bytes.Clone(good), 0),
-		"wrong version":  wrongVersion,
-		"invalid fields": invalid,
-		"a bare int":     {0x05},
+		"empty":            nil,
+		"garbage":          []byte("not a message at all"),
+		"msgpack, v1":      {0x82, 0xa1, 'v', 0x01, 0xa1, 'm', 0x81, 0xa1, 't', 0x0b},
+		"truncated":        good[:len(good)-1],
+		"trailing":         append(bytes.Clone(good), 0),
+		"wrong version":    wrongVersion,
+		"invalid fields":   invalid,
+		"a bare int":       {0x05},
+		"unknown bit":      unknownBit,
+		"present zero":     zeroEpoch,
+		"zero entries":     noEntries,
+		"lying count":      lyingCount,
+		"lying data":       lyingData,
+		"empty data":       emptyData,
+		"overlong varint":  overlong,
+		"padded varint":    rawMessage(MsgCommit, wEpoch|wZxid, 0x84, 0x00, 2),
+		"type only":        {ProtocolVersion, byte(MsgPing)},
+		"state is missing": rawMessage(MsgNotification, wState),
 	} {
 		if _, err := DecodeMessage(b); !errors.Is(err, ErrBadMessage) {
 			t.Errorf("%s: %v", name, err)
@@ -84,6 +103,29 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	if _, err := EncodeMessage(&Message{Type: MsgProposal, Epoch: 1}); !errors.Is(err, ErrBadMessage) {
 		t.Errorf("encoding an invalid message: %v", err)
+	}
+}
+
+// rawMessage builds an encoding by hand: version, type, presence bits,
+// then rest as it is.
+func rawMessage(typ MsgType, bits uint64, rest ...byte) []byte {
+	b := binary.AppendUvarint([]byte{ProtocolVersion, byte(typ)}, bits)
+	return append(b, rest...)
+}
+
+// TestDecodeAliasesCapped: decoded byte slices alias the frame (no copy
+// of a 1 KiB value per message) but appending to one never writes into it.
+func TestDecodeAliasesCapped(t *testing.T) {
+	b, _ := EncodeMessage(&Message{Type: MsgDiff, From: 2, Epoch: 3, Entries: []Entry{
+		{Zxid: MakeZxid(3, 1), Data: []byte("ab")}, {Zxid: MakeZxid(3, 2), Data: []byte("cd")}}})
+	before := bytes.Clone(b)
+	m, err := DecodeMessage(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(m.Entries[0].Data, 'X', 'Y', 'Z')
+	if !bytes.Equal(b, before) || string(m.Entries[1].Data) != "cd" {
+		t.Fatalf("an append wrote into the frame: %q", b)
 	}
 }
 

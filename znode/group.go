@@ -146,9 +146,14 @@ func (g *Group) Commit() error {
 		g.err = err
 		return g.err
 	}
+	// The filter learns the new keys before any reader can find them.
+	stale := t.addToFilters(g.writes)
 	if err := b.Commit(pebble.NoSync); err != nil {
 		g.err = t.fail(fmt.Errorf("znode: commit 0x%x: %w", g.cur.zxid, err))
 		return g.err
+	}
+	if stale {
+		t.startFilterBuild()
 	}
 	t.cache.writeThrough(g.writes)
 	t.noteQuotaTop(g.writes)

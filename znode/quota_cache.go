@@ -27,6 +27,9 @@ func (r treeReader) get(key []byte) ([]byte, bool, error) {
 	if hit {
 		return c.val, c.ok, nil
 	}
+	if f := r.t.filter.Load(); f != nil && !f.mayHave(key) {
+		return nil, false, nil
+	}
 	val, ok, err := pebbleReader{r.t.db}.get(key)
 	if err == nil {
 		r.t.cache.fill(key, cachedValue{val: val, ok: ok}, commits)

@@ -83,6 +83,8 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	}
 	t.health = h
 	t.resetAutoFlush()
+	t.stopFilterBuild() // it reads the old DB
+	t.filter.Store(nil)
 	old, oldName := t.db, t.name
 	t.db, t.name = db, name
 	t.cache.clear()
@@ -90,6 +92,7 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
+	t.startFilterBuild()
 	t.failed.Store(nil)
 	if err := old.Close(); err != nil {
 		t.log.Warn("znode: close the replaced tree", "dir", oldName, "err", err)

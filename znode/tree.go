@@ -82,9 +82,16 @@ type Tree struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	quota    quotaCounters          // quota_read.go
-	quotaTop atomic.Pointer[[]byte] // quota_cache.go
-	cache    *valueCache            // cache.go
+	quota    quotaCounters             // quota_read.go
+	quotaTop atomic.Pointer[[]byte]    // quota_cache.go
+	cache    *valueCache               // cache.go
+	filter   atomic.Pointer[keyFilter] // filter.go; nil: every lookup goes to Pebble
+	building atomic.Pointer[keyFilter] // filter.go: the filter a running build fills
+	buildMu  sync.Mutex
+	build    *filterBuild // the running build, or nil
+	// filterHook, if set (tests), runs in each filter build after its
+	// snapshot is taken, before the scan.
+	filterHook func()
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -172,6 +179,7 @@ func (t *Tree) open() error {
 	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
+	t.startFilterBuild()
 	return nil
 }
 
@@ -202,6 +210,7 @@ func (t *Tree) create() error {
 	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)
+	t.startFilterBuild()
 	return nil
 }
 
@@ -264,6 +273,7 @@ func (t *Tree) CloseNoFlush() error { return t.close(false) }
 
 func (t *Tree) close(flush bool) error {
 	t.closeOnce.Do(func() {
+		t.stopFilterBuild()
 		var err error
 		if flush && t.failed.Load() == nil {
 			err = t.health.flush(t.db)

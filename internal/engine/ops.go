@@ -150,9 +150,11 @@ func (s *Session) checkPath(path string, sequential bool) error {
 		if err := checkPathLength(path, sequential); err != nil {
 			return err
 		}
-		if err := checkSize("request on "+shortPath(path), pathRequestSize(path), s.e.cfg.JuteMaxBuffer); err != nil {
+		// The message is built only for a request over the limit: a
+		// quoted path per request showed in the profile of every read.
+		if size := pathRequestSize(path); size > s.e.cfg.JuteMaxBuffer {
 			s.e.obs.tooLarge()
-			return err
+			return checkSize("request on "+shortPath(path), size, s.e.cfg.JuteMaxBuffer)
 		}
 	}
 	check := path

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -64,9 +65,101 @@ func fromWire(w *wireResult) znode.Result {
 	return r
 }
 
-func encodeApp(m *appMsg) ([]byte, error) { return codec.Marshal(m) }
+// encodeApp encodes m: a forwarded write (the message of every write a
+// follower's session makes) in the binary layout below, any other message
+// in msgpack.
+func encodeApp(m *appMsg) ([]byte, error) {
+	if m.Kind == appForward && m.Result == nil && m.Zxid == 0 && len(m.Sessions) == 0 {
+		return appendForward(m), nil
+	}
+	return codec.Marshal(m)
+}
 
+// appBinaryForward starts a forwarded write in its binary layout:
+//
+//	0x01 | uvarint ReqID | Super (0 or 1) | uvarint count of Ids
+//	| per identity: uvarint length + Scheme, uvarint length + ID
+//	| the txn (znode.EncodeTxn), the rest of the message
+//
+// A msgpack-encoded appMsg (a map) never starts with 0x01.
+const appBinaryForward = 0x01
+
+func appendForward(m *appMsg) []byte {
+	size := 1 + 2*binary.MaxVarintLen64 + 1 + len(m.Txn)
+	for _, id := range m.Ids {
+		size += 2*binary.MaxVarintLen64 + len(id.Scheme) + len(id.ID)
+	}
+	b := append(make([]byte, 0, size), appBinaryForward)
+	b = binary.AppendUvarint(b, m.ReqID)
+	super := byte(0)
+	if m.Super {
+		super = 1
+	}
+	b = append(b, super)
+	b = binary.AppendUvarint(b, uint64(len(m.Ids)))
+	for _, id := range m.Ids {
+		b = binary.AppendUvarint(b, uint64(len(id.Scheme)))
+		b = append(b, id.Scheme...)
+		b = binary.AppendUvarint(b, uint64(len(id.ID)))
+		b = append(b, id.ID...)
+	}
+	return append(b, m.Txn...)
+}
+
+// decodeForward decodes the binary layout (b without its first byte).
+// Txn aliases b.
+func decodeForward(b []byte) (*appMsg, error) {
+	m := &appMsg{Kind: appForward}
+	uv := func() uint64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			b = nil
+			return 1<<64 - 1 // fails every check below
+		}
+		b = b[n:]
+		return v
+	}
+	str := func() (string, bool) {
+		n := uv()
+		if n > uint64(len(b)) {
+			return "", false
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s, true
+	}
+	m.ReqID = uv()
+	if b == nil || len(b) == 0 || b[0] > 1 {
+		return nil, fmt.Errorf("%w: forwarded write: header", errBadWire)
+	}
+	m.Super, b = b[0] == 1, b[1:]
+	n := uv()
+	if n > uint64(len(b)/2) {
+		return nil, fmt.Errorf("%w: forwarded write: %d identities", errBadWire, n)
+	}
+	if n > 0 {
+		m.Ids = make([]znode.Identity, n)
+	}
+	for i := range m.Ids {
+		var ok1, ok2 bool
+		m.Ids[i].Scheme, ok1 = str()
+		m.Ids[i].ID, ok2 = str()
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%w: forwarded write: identity %d", errBadWire, i)
+		}
+	}
+	if len(b) > 0 {
+		m.Txn = b[:len(b):len(b)]
+	}
+	return m, nil
+}
+
+// decodeApp decodes an app message from a peer; the Txn of a forwarded
+// write aliases b.
 func decodeApp(b []byte) (*appMsg, error) {
+	if len(b) > 0 && b[0] == appBinaryForward {
+		return decodeForward(b[1:])
+	}
 	var m appMsg
 	if err := codec.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadWire, err)
