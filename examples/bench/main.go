@@ -59,6 +59,7 @@ var (
 	treeCache  = flag.Int64("zk-tree-cache", 0, "zk's Config.TreeCacheSize (bytes; 0: the default)")
 	treeMem    = flag.Int64("zk-memtable", 0, "zk's Config.TreeMemTableSize (bytes; 0: the default)")
 	valueCache = flag.Int64("zk-value-cache", 0, "zk's Config.TreeValueCacheSize (bytes; 0: the default, negative: none)")
+	traceFlag  = flag.Bool("trace", false, "trace zk's writes and lock hand-offs stage by stage (create-1, lock-shared) and print the medians")
 	childPeers = flag.Int("child", 0, "internal: run as the RSS child holding this many zk peers")
 )
 

@@ -36,9 +36,17 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 		}
 		for _, w := range shared {
 			win := profiled(fmt.Sprintf("%s-%d-%s-r%d", target, n, w.name, round), target != targetZooKeeper)
+			zs, traced := sys.(*zkSystem)
+			traced = traced && zs.rec != nil
+			if traced {
+				zs.rec.take()
+			}
 			vals, err := w.run(context.Background(), sys, win)
 			if err != nil {
 				return fmt.Errorf("%s: %w", w.name, err)
+			}
+			if traced {
+				zs.printTrace(os.Stdout, w.name, round)
 			}
 			res.add(round, n, target, w, vals)
 		}

@@ -85,6 +85,7 @@ func (p *peer) send(envs []zab.Envelope) {
 			continue
 		}
 		_ = p.e.trans.Send(env.To, b)
+		p.markMsg("send-", env.Msg)
 	}
 }
 
@@ -102,9 +103,12 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		if err := p.hook(hooks.BeforeAppend); err != nil {
 			return err
 		}
+		last := batch[len(batch)-1].Zxid
+		p.mark(hooks.TraceFsyncStart, 0, 0, last)
 		start := time.Now()
 		err := p.e.wal.Append(batch)
 		p.e.obs.fsynced(time.Since(start), len(batch))
+		p.mark(hooks.TraceFsyncDone, 0, 0, last)
 		batch = nil
 		if err == nil {
 			err = p.hook(hooks.AfterAppend)
