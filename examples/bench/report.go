@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 )
@@ -21,6 +22,19 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 		} else {
 			shared = append(shared, w)
 		}
+	}
+	if n > 1 && target != targetZooKeeper && *zkProcs >= 0 {
+		// Several peers share this process's Ps: a peer blocked in its
+		// log fsync holds a P until the runtime's monitor takes it back,
+		// and with GOMAXPROCS Ps for three peers the others' network
+		// readers waited for it (examples/bench/PROFILE.md, "Where a
+		// hand-off's time goes"). Three peer processes would have three
+		// times the Ps.
+		procs := *zkProcs
+		if procs == 0 {
+			procs = n * runtime.GOMAXPROCS(0)
+		}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	}
 	if len(shared) > 0 {
 		sys, err := startSystem(dir, target, n)
@@ -65,8 +79,19 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 // -memprofile (and on a zk target), it writes the profiles named by name.
 func profiled(name string, zk bool) window {
 	return func(f func() (float64, error)) (float64, error) {
-		if !zk || (*cpuProfile == "" && *memProfile == "") {
+		if !zk || (*cpuProfile == "" && *memProfile == "" && *runtimeTrace == "") {
 			return f()
+		}
+		if *runtimeTrace != "" {
+			out, err := os.Create(*runtimeTrace + "." + name)
+			if err != nil {
+				return 0, err
+			}
+			defer out.Close()
+			if err := trace.Start(out); err != nil {
+				return 0, err
+			}
+			defer trace.Stop()
 		}
 		if *memProfile != "" {
 			if err := writeHeap(*memProfile + "." + name + ".before"); err != nil {

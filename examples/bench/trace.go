@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/trace"
 	"sort"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ func (r *recorder) note(m hooks.Mark) {
 	r.mu.Lock()
 	r.recs = append(r.recs, traceRec{at: at, m: m})
 	r.mu.Unlock()
+	if trace.IsEnabled() { // -runtimetrace: the marks show in go tool trace
+		trace.Log(context.Background(), m.Point, fmt.Sprint(m.Peer, " ", m.Zxid))
+	}
 }
 
 // take returns the marks so far and forgets them.
@@ -213,6 +217,14 @@ func (p *path) commit(sess int64, origin, leader int64, followers []int64) int64
 		r, ok := p.at(sent, f, "recv-PROPOSAL", zxidAtLeast(z))
 		if !ok {
 			continue
+		}
+		if wr, ok := p.at(sent, leader, "wire-written", sessionIs(f)); ok && wr <= r {
+			if rd, ok := p.at(wr, f, "wire-read", sessionIs(leader)); ok && rd <= r {
+				n := fmt.Sprint("(follower ", i+1, ") ")
+				p.note(n+"PROPOSAL sent → written to the socket", wr-sent)
+				p.note(n+"written → read from the socket", rd-wr)
+				p.note(n+"read → its loop gets it", r-rd)
+			}
 		}
 		s, ok1 := p.at(r, f, hooks.TraceFsyncStart, zxidAtLeast(z))
 		d, ok2 := p.at(s, f, hooks.TraceFsyncDone, zxidAtLeast(z))
