@@ -60,7 +60,7 @@ var (
 	treeMem      = flag.Int64("zk-memtable", 0, "zk's Config.TreeMemTableSize (bytes; 0: the default)")
 	valueCache   = flag.Int64("zk-value-cache", 0, "zk's Config.TreeValueCacheSize (bytes; 0: the default, negative: none)")
 	runtimeTrace = flag.String("runtimetrace", "", "write a runtime trace (go tool trace) of each measured zk window to this path plus a suffix")
-	zkProcs      = flag.Int("zk-procs", 0, "GOMAXPROCS while several zk peers run in this process: 0 gives peers × GOMAXPROCS, the Ps as many peer processes would have; -1 leaves it alone")
+	zkProcs      = flag.Int("zk-procs", 0, "GOMAXPROCS while several zk peers run in this process (0: unchanged); see PROFILE.md on what more Ps did")
 	traceFlag    = flag.Bool("trace", false, "trace zk's writes and lock hand-offs stage by stage (create-1, lock-shared) and print the medians")
 	childPeers   = flag.Int("child", 0, "internal: run as the RSS child holding this many zk peers")
 )

@@ -23,18 +23,12 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 			shared = append(shared, w)
 		}
 	}
-	if n > 1 && target != targetZooKeeper && *zkProcs >= 0 {
+	if n > 1 && target != targetZooKeeper && *zkProcs > 0 {
 		// Several peers share this process's Ps: a peer blocked in its
 		// log fsync holds a P until the runtime's monitor takes it back,
-		// and with GOMAXPROCS Ps for three peers the others' network
-		// readers waited for it (examples/bench/PROFILE.md, "Where a
-		// hand-off's time goes"). Three peer processes would have three
-		// times the Ps.
-		procs := *zkProcs
-		if procs == 0 {
-			procs = n * runtime.GOMAXPROCS(0)
-		}
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		// and the other peers' network readers wait for one
+		// (examples/bench/PROFILE.md, "Where a hand-off's time goes").
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*zkProcs))
 	}
 	if len(shared) > 0 {
 		sys, err := startSystem(dir, target, n)
