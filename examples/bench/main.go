@@ -32,6 +32,13 @@
 // goroutines carry the pprof label peer=p<id> and the clients' client=1, so
 // -tagfocus separates the leader from the followers (the run prints which
 // peer leads).
+//
+// With -trace, the zk peers note each step of every request (the test-only
+// hooks.Hooks.Trace) and after the create-1 and lock-shared windows the
+// benchmark prints the median and p90 of each stage of a write and of a
+// lock hand-off (PROFILE.md, "Where a hand-off's time goes"); with
+// -runtimetrace, a runtime trace of each zk window for go tool trace, in
+// which -trace's marks appear as user logs.
 package main
 
 import (
