@@ -215,7 +215,8 @@ func (c *Client) mkdir(ctx context.Context, dir string) error {
 // siblings are listed once: contenders that come later sort after ours,
 // so those before it can only go away, and the nearest one still there is
 // the one to watch (found with a point read, not a listing): a hand-off
-// costs the holder's delete and one event.
+// costs the holder's delete and one event, after which the next holder
+// reads only its own node (grant).
 func (c *Client) await(ctx context.Context, sp *spec, node string) (*hold, error) {
 	name := node[len(sp.dir)+1:]
 	var before []string // sp.chain: the contenders before ours, nearest last
@@ -250,7 +251,12 @@ func (c *Client) await(ctx context.Context, sp *spec, node string) (*hold, error
 			var ch <-chan zk.Event
 			if _, _, ch, err = c.conn.GetW(ctx, sp.dir+"/"+watch); err == nil {
 				select {
-				case <-ch:
+				case ev := <-ch:
+					if sp.chain && ev.Type == zk.EventNodeDeleted {
+						// It went, for good (sequential names are
+						// never reused): no need to read it again.
+						before = slices.DeleteFunc(before, func(k string) bool { return k == watch })
+					}
 				case <-changed:
 				case <-ctx.Done():
 					return nil, context.Cause(ctx)

@@ -32,6 +32,13 @@
 // goroutines carry the pprof label peer=p<id> and the clients' client=1, so
 // -tagfocus separates the leader from the followers (the run prints which
 // peer leads).
+//
+// With -trace, the zk peers note each step of every request (the test-only
+// hooks.Hooks.Trace) and after the create-1 and lock-shared windows the
+// benchmark prints the median and p90 of each stage of a write and of a
+// lock hand-off (PROFILE.md, "Where a hand-off's time goes"); with
+// -runtimetrace, a runtime trace of each zk window for go tool trace, in
+// which -trace's marks appear as user logs.
 package main
 
 import (
@@ -44,22 +51,25 @@ import (
 )
 
 var (
-	rounds     = flag.Int("rounds", 3, "rounds; each measures every target once, in alternating order")
-	duration   = flag.Duration("duration", 3*time.Second, "how long each throughput or latency measurement runs")
-	warmup     = flag.Duration("warmup", 2*time.Second, "writes from 64 sessions on every fresh ensemble before it is measured (a JVM's JIT, Go's heap)")
-	peersFlag  = flag.String("peers", "1,3", "ensemble sizes to measure (comma-separated: 1, 3)")
-	targetsF   = flag.String("targets", "zookeeper,zk,zk-wire", "what to measure (comma-separated: zookeeper, zk, zk-wire)")
-	workloadsF = flag.String("workloads", strings.Join(workloadNames(), ","), "workloads (comma-separated)")
-	valueLen   = flag.Int("value", 1024, "bytes of data per node")
-	rssNodes   = flag.Int("rss-nodes", 100000, "nodes the RSS workloads hold")
-	dirFlag    = flag.String("dir", "", "where to store data (default: a temporary directory)")
-	jvmFlags   = flag.String("zk-jvm", "", "extra JVM flags for ZooKeeper (default: none, the JVM's defaults, as Debian's zkServer.sh)")
-	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of each measured zk window to this path plus a suffix")
-	memProfile = flag.String("memprofile", "", "write heap profiles around each measured zk window to this path plus a suffix")
-	treeCache  = flag.Int64("zk-tree-cache", 0, "zk's Config.TreeCacheSize (bytes; 0: the default)")
-	treeMem    = flag.Int64("zk-memtable", 0, "zk's Config.TreeMemTableSize (bytes; 0: the default)")
-	valueCache = flag.Int64("zk-value-cache", 0, "zk's Config.TreeValueCacheSize (bytes; 0: the default, negative: none)")
-	childPeers = flag.Int("child", 0, "internal: run as the RSS child holding this many zk peers")
+	rounds       = flag.Int("rounds", 3, "rounds; each measures every target once, in alternating order")
+	duration     = flag.Duration("duration", 3*time.Second, "how long each throughput or latency measurement runs")
+	warmup       = flag.Duration("warmup", 2*time.Second, "writes from 64 sessions on every fresh ensemble before it is measured (a JVM's JIT, Go's heap)")
+	peersFlag    = flag.String("peers", "1,3", "ensemble sizes to measure (comma-separated: 1, 3)")
+	targetsF     = flag.String("targets", "zookeeper,zk,zk-wire", "what to measure (comma-separated: zookeeper, zk, zk-wire)")
+	workloadsF   = flag.String("workloads", strings.Join(workloadNames(), ","), "workloads (comma-separated)")
+	valueLen     = flag.Int("value", 1024, "bytes of data per node")
+	rssNodes     = flag.Int("rss-nodes", 100000, "nodes the RSS workloads hold")
+	dirFlag      = flag.String("dir", "", "where to store data (default: a temporary directory)")
+	jvmFlags     = flag.String("zk-jvm", "", "extra JVM flags for ZooKeeper (default: none, the JVM's defaults, as Debian's zkServer.sh)")
+	cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of each measured zk window to this path plus a suffix")
+	memProfile   = flag.String("memprofile", "", "write heap profiles around each measured zk window to this path plus a suffix")
+	treeCache    = flag.Int64("zk-tree-cache", 0, "zk's Config.TreeCacheSize (bytes; 0: the default)")
+	treeMem      = flag.Int64("zk-memtable", 0, "zk's Config.TreeMemTableSize (bytes; 0: the default)")
+	valueCache   = flag.Int64("zk-value-cache", 0, "zk's Config.TreeValueCacheSize (bytes; 0: the default, negative: none)")
+	runtimeTrace = flag.String("runtimetrace", "", "write a runtime trace (go tool trace) of each measured zk window to this path plus a suffix")
+	zkProcs      = flag.Int("zk-procs", 0, "GOMAXPROCS while several zk peers run in this process (0: unchanged); see PROFILE.md on what more Ps did")
+	traceFlag    = flag.Bool("trace", false, "trace zk's writes and lock hand-offs stage by stage (create-1, lock-shared) and print the medians")
+	childPeers   = flag.Int("child", 0, "internal: run as the RSS child holding this many zk peers")
 )
 
 func main() {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 )
@@ -22,6 +23,13 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 			shared = append(shared, w)
 		}
 	}
+	if n > 1 && target != targetZooKeeper && *zkProcs > 0 {
+		// Several peers share this process's Ps: a peer blocked in its
+		// log fsync holds a P until the runtime's monitor takes it back,
+		// and the other peers' network readers wait for one
+		// (examples/bench/PROFILE.md, "Where a hand-off's time goes").
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*zkProcs))
+	}
 	if len(shared) > 0 {
 		sys, err := startSystem(dir, target, n)
 		if err != nil {
@@ -36,9 +44,17 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 		}
 		for _, w := range shared {
 			win := profiled(fmt.Sprintf("%s-%d-%s-r%d", target, n, w.name, round), target != targetZooKeeper)
+			zs, traced := sys.(*zkSystem)
+			traced = traced && zs.rec != nil
+			if traced {
+				zs.rec.take()
+			}
 			vals, err := w.run(context.Background(), sys, win)
 			if err != nil {
 				return fmt.Errorf("%s: %w", w.name, err)
+			}
+			if traced {
+				zs.printTrace(os.Stdout, w.name, round)
 			}
 			res.add(round, n, target, w, vals)
 		}
@@ -57,8 +73,19 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 // -memprofile (and on a zk target), it writes the profiles named by name.
 func profiled(name string, zk bool) window {
 	return func(f func() (float64, error)) (float64, error) {
-		if !zk || (*cpuProfile == "" && *memProfile == "") {
+		if !zk || (*cpuProfile == "" && *memProfile == "" && *runtimeTrace == "") {
 			return f()
+		}
+		if *runtimeTrace != "" {
+			out, err := os.Create(*runtimeTrace + "." + name)
+			if err != nil {
+				return 0, err
+			}
+			defer out.Close()
+			if err := trace.Start(out); err != nil {
+				return 0, err
+			}
+			defer trace.Stop()
 		}
 		if *memProfile != "" {
 			if err := writeHeap(*memProfile + "." + name + ".before"); err != nil {

@@ -122,7 +122,7 @@ func zkChild(dir string, peers int) (*rssServers, error) {
 // runChild is the RSS child: it serves n zk peers until its stdin ends,
 // running a full GC for every "gc" line.
 func runChild(n int, dir string) error {
-	ens, err := startZK(dir, n, true)
+	ens, err := startZK(dir, n, true, nil)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/recipes"
 )
 
@@ -54,11 +55,15 @@ func startSystem(dir, target string, n int) (system, error) {
 	case targetZooKeeper:
 		return startZooKeeper(dir, n)
 	case targetZK, targetWire:
-		ens, err := startZK(dir, n, target == targetWire)
+		var rec *recorder
+		if *traceFlag && target == targetZK {
+			rec = newRecorder()
+		}
+		ens, err := startZK(dir, n, target == targetWire, rec)
 		if err != nil {
 			return nil, err
 		}
-		return &zkSystem{ens: ens, wire: target == targetWire}, nil
+		return &zkSystem{ens: ens, wire: target == targetWire, rec: rec}, nil
 	}
 	return nil, fmt.Errorf("unknown target %q", target)
 }
@@ -66,7 +71,7 @@ func startSystem(dir, target string, n int) (system, error) {
 // startZK starts n zk peers in this process (over TCP on 127.0.0.1 when
 // n > 1), each with its goroutines labelled peer=<id> for profiles, and
 // waits until they serve.
-func startZK(root string, n int, wire bool) ([]*zk.Ensemble, error) {
+func startZK(root string, n int, wire bool, rec *recorder) ([]*zk.Ensemble, error) {
 	var servers []zk.Server
 	if n > 1 {
 		for i := 1; i <= n; i++ {
@@ -88,6 +93,9 @@ func startZK(root string, n int, wire bool) ([]*zk.Ensemble, error) {
 			TreeCacheSize: *treeCache, TreeMemTableSize: *treeMem, TreeValueCacheSize: *valueCache}
 		if n > 1 {
 			cfg.ID, cfg.Servers, cfg.PeerSecret = int64(i), servers, []byte("examples/bench shared secret")
+		}
+		if rec != nil {
+			cfg.TestHooks = &hooks.Hooks{Trace: rec.note}
 		}
 		if wire {
 			cfg.ClientPort, cfg.ClientPortAddress = -1, "127.0.0.1"
@@ -128,6 +136,7 @@ func freePort() (int, error) {
 type zkSystem struct {
 	ens  []*zk.Ensemble
 	wire bool
+	rec  *recorder // with -trace
 }
 
 func (s *zkSystem) peers() int { return len(s.ens) }
@@ -150,7 +159,7 @@ func (s *zkSystem) open(i int) (client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &zkClient{s: sess}, nil
+	return &zkClient{s: sess, rec: s.rec, peer: e.Status().ID}, nil
 }
 
 func (s *zkSystem) close() {
@@ -162,8 +171,10 @@ func (s *zkSystem) close() {
 // zkClient is an in-process zk session; rc, the recipes' Client on it, is
 // made by the first lock.
 type zkClient struct {
-	s  *zk.Session
-	rc *recipes.Client
+	s    *zk.Session
+	rc   *recipes.Client
+	rec  *recorder // with -trace
+	peer int64     // the session's peer's id
 }
 
 func (c *zkClient) create(path string, data []byte) error {
@@ -201,7 +212,11 @@ func (c *zkClient) lock(path string) (locker, error) {
 		}
 		c.rc = rc
 	}
-	return recipes.NewMutex(c.rc, path)
+	m, err := recipes.NewMutex(c.rc, path)
+	if err != nil || c.rec == nil {
+		return m, err
+	}
+	return &tracedLock{m: m, rec: c.rec, peer: c.peer, sess: c.s.ID()}, nil
 }
 
 func (c *zkClient) close() {

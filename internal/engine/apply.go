@@ -30,6 +30,7 @@ func (p *peer) apply(ents []zab.Entry) error {
 	}
 	var done []completion
 	var err error
+	p.mark(hooks.TraceApplyStart, 0, 0, lastZxid(ents))
 	p.e.applyMu.Lock()
 	g := p.e.tree.Group()
 	p.e.live.group = g
@@ -60,7 +61,9 @@ func (p *peer) apply(ents []zab.Entry) error {
 	if p.pending != nil {
 		p.pending.Applied(last)
 	}
+	p.mark(hooks.TraceApplyDone, 0, 0, lastZxid(ents))
 	for _, c := range done {
+		p.mark(hooks.TraceAnswer, c.r.txn.Session, c.r.id, c.rep.zxid)
 		c.r.answer(c.rep)
 	}
 	if err != nil {

@@ -308,6 +308,7 @@ func (p *peer) handleEvent(ev transport.Event) {
 			p.cfg.Logger.Warn("zk: dropping a malformed peer message", "from", ev.Peer, "err", err)
 			return
 		}
+		p.markMsg("recv-", m)
 		if err := p.node.Step(ev.Peer, m); err != nil {
 			p.cfg.Logger.Debug("zk: peer message rejected", "from", ev.Peer, "err", err)
 		}

@@ -20,6 +20,7 @@ func (p *peer) write(r *request) {
 		return
 	}
 	id := p.track(r)
+	p.mark(hooks.TraceTake, r.txn.Session, id, 0)
 	if p.leading() {
 		res, proposed := p.prepare(p.cfg.ID, id, r.txn, r.ids, r.super)
 		if !proposed {
@@ -50,6 +51,7 @@ func (p *peer) write(r *request) {
 		r.fail(fmt.Errorf("%w: forwarding to the leader: %v", zkerr.ErrNotServing, err))
 		return
 	}
+	p.mark(hooks.TraceForward, r.txn.Session, id, 0)
 	r.sent = true
 }
 
@@ -153,6 +155,7 @@ func (p *peer) propose(en entry.Entry) error {
 		return err
 	}
 	p.pending.Keep()
+	p.mark(hooks.TraceProposed, en.Txn.Session, en.ReqID, zxid)
 	p.e.obs.proposed(zxid)
 	p.lastProposed = zxid
 	p.proposed[zxid] = en
@@ -285,6 +288,7 @@ func (p *peer) handleApp(m zab.AppMessage) {
 // forwarded prepares a write a follower forwarded, answering it at once if
 // it fails (a success is answered by the follower's own apply).
 func (p *peer) forwarded(from int64, msg *appMsg) {
+	p.mark(hooks.TraceForwardRecv, 0, msg.ReqID, 0)
 	var res znode.Result
 	proposed := false
 	txn, err := znode.DecodeTxn(msg.Txn)

@@ -11,7 +11,11 @@ import (
 )
 
 // flush executes every Ready the core has: send, persist (each op durable),
-// send what had to wait for the disk, apply, then tell the core.
+// send what had to wait for the disk, apply, then tell the core. Entries
+// to apply that were durable before this Ready (appended by an earlier
+// one) are applied before its Persist: a follower that got a COMMIT with
+// the next PROPOSAL applies the committed entry, and answers and wakes
+// its watchers, without waiting for the fsync of the next one.
 func (p *peer) flush() {
 	defer p.noteFailure()
 	for !p.failed() && p.node.HasReady() {
@@ -22,6 +26,11 @@ func (p *peer) flush() {
 			p.send(rd.SendAfterPersist) // a deliberately broken build, for tests
 			rd.SendAfterPersist = nil
 		}
+		early, late := durableFirst(rd.Apply, rd.Persist)
+		if err := p.apply(early); err != nil || p.failed() {
+			p.failStop(err)
+			return
+		}
 		err := p.persist(rd.Persist)
 		if err == nil && len(rd.SendAfterPersist) > 0 {
 			err = p.hook(hooks.BeforeAck)
@@ -31,7 +40,7 @@ func (p *peer) flush() {
 			return
 		}
 		p.send(rd.SendAfterPersist)
-		err = p.apply(rd.Apply)
+		err = p.apply(late)
 		if err != nil || p.failed() {
 			// Applying failed, or the snapshot it started did (stepped
 			// mode writes it inline): nothing of this Ready goes out.
@@ -53,6 +62,30 @@ func (p *peer) flush() {
 			p.node.SnapshotSent(s.peer, s.zxid)
 		}
 	}
+}
+
+// durableFirst splits the entries a Ready applies into those durable before
+// its Persist (zxids below the first it appends) and the rest. Only a
+// Persist made of appends is split around: a truncation, epochs or a
+// snapshot keep everything after them.
+func durableFirst(apply []zab.Entry, ops []zab.PersistOp) (early, late []zab.Entry) {
+	first := int64(-1)
+	for _, op := range ops {
+		if op.Kind != zab.PersistAppend {
+			return nil, apply
+		}
+		if first < 0 && len(op.Entries) > 0 {
+			first = op.Entries[0].Zxid
+		}
+	}
+	if first < 0 {
+		return nil, apply // nothing appended: nothing to wait for
+	}
+	i := 0
+	for i < len(apply) && apply[i].Zxid < first {
+		i++
+	}
+	return apply[:i], apply[i:]
 }
 
 // failStop stops the peer for good after err (nil: it failed already,
@@ -85,6 +118,7 @@ func (p *peer) send(envs []zab.Envelope) {
 			continue
 		}
 		_ = p.e.trans.Send(env.To, b)
+		p.markMsg("send-", env.Msg)
 	}
 }
 
@@ -102,9 +136,12 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		if err := p.hook(hooks.BeforeAppend); err != nil {
 			return err
 		}
+		last := batch[len(batch)-1].Zxid
+		p.mark(hooks.TraceFsyncStart, 0, 0, last)
 		start := time.Now()
 		err := p.e.wal.Append(batch)
 		p.e.obs.fsynced(time.Since(start), len(batch))
+		p.mark(hooks.TraceFsyncDone, 0, 0, last)
 		batch = nil
 		if err == nil {
 			err = p.hook(hooks.AfterAppend)

@@ -320,6 +320,7 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 	r.ids, r.super = s.identities()
 	s.submitMu.Lock()
 	t := s.seq.Issue()
+	s.e.cfg.TestHooks.Note(hooks.Mark{Peer: s.e.cfg.ID, Point: hooks.TraceSubmit, Session: s.id})
 	err := s.e.submit(ctx, r)
 	s.submitMu.Unlock()
 	defer s.seq.Done(t)
@@ -349,6 +350,7 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 		return znode.Result{}, rep.err
 	}
 	s.ro.see(rep.zxid)
+	s.e.cfg.TestHooks.Note(hooks.Mark{Peer: s.e.cfg.ID, Point: hooks.TraceReturned, Session: s.id, Zxid: rep.zxid})
 	return rep.res, nil
 }
 

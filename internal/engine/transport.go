@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
 )
 
@@ -21,6 +22,11 @@ func (e *Ensemble) openTransport() error {
 		return nil
 	}
 	tc := transport.TCPConfig{ID: c.ID, Peers: map[int64]string{}, Secret: c.PeerSecret, TLS: c.PeerTLS, Logger: c.Logger}
+	if h := c.TestHooks; h.Tracing() {
+		tc.Trace = func(point string, peer int64, n int) {
+			h.Note(hooks.Mark{Peer: c.ID, Point: "wire-" + point, Session: peer, Zxid: int64(n)})
+		}
+	}
 	for _, s := range c.Servers {
 		if s.ID == c.ID {
 			tc.Listen = s.QuorumAddr()

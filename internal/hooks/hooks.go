@@ -58,6 +58,46 @@ type Hooks struct {
 	// recovered its storage and before it starts, with a view of the
 	// peer's internals for checks from the outside.
 	Attach func(v View)
+	// Trace, if set, is called at each step of a request's way through
+	// the peers (Mark's points), on the goroutine taking the step; it
+	// must be quick and must not call the peer. For latency benchmarks
+	// (examples/bench -trace); it changes nothing the peer does.
+	Trace func(m Mark)
+}
+
+// Mark is one step of a request's way, for Hooks.Trace.
+type Mark struct {
+	Peer    int64  // the peer taking the step
+	Point   string // what happened: see the Trace* points
+	Session int64  // the request's session, where known
+	Req     uint64 // the request's id in its peer's loop, where known
+	Zxid    int64  // the txn's zxid (for a batch, its last), where known
+}
+
+// Trace points. A peer message sent or received is "send-" or "recv-"
+// followed by its type (zab.MsgType's String).
+const (
+	TraceSubmit      = "submit"       // a session hands a write to its peer's loop (Session)
+	TraceTake        = "take"         // the loop takes it (Session, Req)
+	TraceForward     = "forward"      // a follower forwarded it to the leader (Req)
+	TraceForwardRecv = "forward-recv" // the leader got a forwarded write (Req; Peer: the leader)
+	TraceProposed    = "proposed"     // the leader proposed it (Req, Zxid)
+	TraceFsyncStart  = "fsync-start"  // a log append and fsync starts (Zxid: the batch's last)
+	TraceFsyncDone   = "fsync-done"   // it is durable
+	TraceApplyStart  = "apply-start"  // committed entries start being applied (Zxid: the last)
+	TraceApplyDone   = "apply-done"   // they are applied, events queued, callers not yet answered
+	TraceAnswer      = "answer"       // the loop answers the request's caller (Req, Zxid)
+	TraceReturned    = "returned"     // the session's write call returns (Session, Zxid)
+)
+
+// Tracing reports whether h traces.
+func (h *Hooks) Tracing() bool { return h != nil && h.Trace != nil }
+
+// Note calls Trace with m, if h traces.
+func (h *Hooks) Note(m Mark) {
+	if h != nil && h.Trace != nil {
+		h.Trace(m)
+	}
 }
 
 // Broken is a set of deliberately wrong behaviours of a peer: a build with

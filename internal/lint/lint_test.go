@@ -30,6 +30,9 @@ var allowed = map[string][]string{
 	// The examples' ZooKeeper client speaks the client protocol with the
 	// server's own jute records.
 	"examples/internal/zkclient": {".", "internal/jute", "internal/zkerr"},
+	// The benchmark's -trace sets Config.TestHooks.Trace: the peers' marks
+	// of each step of a request, for its latency breakdown (PROFILE.md).
+	"examples/bench": {".", "recipes", "examples/internal/", "internal/hooks"},
 }
 
 // internalAllowed applies to packages below internal/: they may import the

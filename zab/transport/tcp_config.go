@@ -51,6 +51,11 @@ type TCPConfig struct {
 	// arrived for this long; it detects half-open connections. It must
 	// exceed Heartbeat (default 10s).
 	IdleTimeout time.Duration
+	// Trace, if set, is called when data frames to a peer are written to
+	// its socket (point "written", n: the batch's frames) and when a
+	// frame from a peer was read ("read", n: 1), on the connection's
+	// goroutines. For latency benchmarks; it must be quick.
+	Trace func(point string, peer int64, n int)
 	// EventBuffer is the capacity of the Events channel (default
 	// DefaultEventBuffer).
 	EventBuffer int

@@ -143,6 +143,9 @@ func (c *tcpConn) readLoop() error {
 		}
 		switch {
 		case kind == kindData:
+			if tr := c.t.cfg.Trace; tr != nil {
+				tr("read", c.peer.id, 1)
+			}
 			if !c.t.emit(Event{Kind: EventFrame, Peer: c.peer.id, Frame: payload}) {
 				return ErrClosed
 			}
@@ -198,6 +201,9 @@ func (c *tcpConn) flushFrames(frames [][]byte) error {
 	}
 	if err := c.f.w.Flush(); err != nil {
 		return fmt.Errorf("write: %w", err)
+	}
+	if tr := c.t.cfg.Trace; tr != nil {
+		tr("written", c.peer.id, len(frames))
 	}
 	c.written(n)
 	return nil
