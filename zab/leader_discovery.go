@@ -6,7 +6,7 @@ import "fmt"
 // over) its handshake with this leader.
 func (n *Node) learnerInfo(from int64, m *Message) error {
 	obs := m.Type == MsgObserverInfo
-	if obs == n.q.IsVoter(from) {
+	if (obs && n.mustVote(from)) || (!obs && n.mustObserve(from)) {
 		return fmt.Errorf("%w: %v from %d, a voter=%v", ErrBadMessage, m.Type, from, !obs)
 	}
 	ld := n.ld

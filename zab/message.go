@@ -101,7 +101,7 @@ var allowed = [msgTypeEnd]int{
 	MsgDiff:         fEpoch | fEntries,
 	MsgSnap:         fZxid | fData | fOffset | fLast,
 	MsgDiffAck:      fEpoch | fZxid,
-	MsgNewLeader:    fEpoch | fZxid | fCommitted,
+	MsgNewLeader:    fEpoch | fZxid | fCommitted | fData,
 	MsgAck:          fEpoch | fZxid,
 	MsgUpToDate:     fEpoch | fCommitted,
 	MsgProposal:     fEpoch | fEntries,

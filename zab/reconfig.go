@@ -1,0 +1,337 @@
+package zab
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/embedzk/zk/election"
+)
+
+// This file is dynamic reconfiguration (see the package doc, Membership
+// changes): which configuration is in effect at each point of the log, the
+// quorum every count uses, and what a peer does when its membership changes.
+
+// cfgState is one configuration in a peer's view.
+type cfgState struct {
+	version int64 // zxid of its entry; 0 or Config.ConfigVersion for the starting one
+	prev    int64 // pending only: the zxid before its entry in the log
+	m       Membership
+	q       election.Quorum
+}
+
+// initConfig sets the starting configuration from cfg (in effect at
+// Durable.Applied) and the quorum q it describes.
+func (n *Node) initConfig(cfg Config, q election.Quorum) {
+	m, ok := membershipOf(cfg)
+	n.encodable = ok
+	n.wantVoter = slices.Contains(cfg.Voters, cfg.ID)
+	n.active = cfgState{version: cfg.ConfigVersion, m: m, q: q}
+}
+
+// scanConfigs finds the configuration entries of the log after applied (a
+// restart): the last one is pending, any before it was committed before the
+// next was proposed.
+func (n *Node) scanConfigs(applied int64) error {
+	for after := applied; after < n.lastLogged; {
+		ents, err := n.log.Entries(after, n.cfg.MaxMsgBytes)
+		if err != nil || len(ents) == 0 {
+			return fmt.Errorf("%w: reading the log after %#x: %v", ErrBadState, after, err)
+		}
+		if err := n.noteConfigs(ents, after); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadState, err)
+		}
+		after = ents[len(ents)-1].Zxid
+	}
+	return nil
+}
+
+// noteConfigs records the configuration entries among ents, which follow
+// prev in the log. A second entry makes the first committed: a leader
+// proposes a configuration only once the previous one is committed.
+func (n *Node) noteConfigs(ents []Entry, prev int64) error {
+	for _, e := range ents {
+		if IsConfigEntry(e.Data) {
+			m, _, _, err := DecodeConfigEntry(e.Data)
+			if err != nil {
+				return fmt.Errorf("configuration entry %#x: %w", e.Zxid, err)
+			}
+			q, _ := m.Quorum() // DecodeConfigEntry checked it
+			if n.pending != nil {
+				n.activate(*n.pending)
+			}
+			n.pending = &cfgState{version: e.Zxid, prev: prev, m: m, q: q}
+			n.lg.Info("zab: configuration proposed", "version", e.Zxid, "members", m)
+			n.setEffective()
+		}
+		prev = e.Zxid
+	}
+	return nil
+}
+
+// checkConfigEntries refuses a malformed configuration entry from a leader.
+func checkConfigEntries(ents []Entry) error {
+	for _, e := range ents {
+		if _, _, ok, err := DecodeConfigEntry(e.Data); ok && err != nil {
+			return fmt.Errorf("%w: configuration entry %#x: %v", ErrProtocol, e.Zxid, err)
+		}
+	}
+	return nil
+}
+
+// activate makes c the committed configuration. A leader drops the
+// learners it removed or whose role it changed (they come back in their
+// new role); a member it removes is marked for removal (checkMembership).
+func (n *Node) activate(c cfgState) {
+	old := n.active
+	if n.pending != nil && n.pending.version <= c.version {
+		n.pending = nil
+	}
+	n.active = c
+	n.lg.Info("zab: configuration committed", "version", c.version, "members", c.m)
+	if old.m.Has(n.cfg.ID) && !c.m.Has(n.cfg.ID) && (n.pending == nil || !n.pending.m.Has(n.cfg.ID)) {
+		n.removeAt = c.version
+	}
+	n.setEffective()
+	if n.ld == nil {
+		return
+	}
+	for _, id := range n.ld.ids() {
+		l := n.ld.learners[id]
+		switch {
+		case old.m.Has(id) && !n.members[id]:
+			n.dropLearner(id, fmt.Sprintf("removed by configuration %#x", c.version))
+		case n.members[id] && l.observer == n.q.IsVoter(id):
+			n.dropLearner(id, fmt.Sprintf("its role changed in configuration %#x", c.version))
+		}
+	}
+}
+
+// promoteCommitted activates the pending configuration once it is committed.
+func (n *Node) promoteCommitted() {
+	if n.pending != nil && n.pending.version <= n.committed {
+		n.activate(*n.pending)
+	}
+}
+
+// configTruncated forgets a pending configuration whose entry is gone.
+func (n *Node) configTruncated(z int64) {
+	if n.pending != nil && n.pending.version > z {
+		n.pending = nil
+		n.setEffective()
+	}
+}
+
+// configSnapshot: the log now starts after a snapshot at z, which the
+// leader had committed. A pending entry at or below z is in it.
+func (n *Node) configSnapshot(z int64) {
+	if n.pending == nil {
+		return
+	}
+	if n.pending.version <= z {
+		n.activate(*n.pending)
+		return
+	}
+	n.configTruncated(z)
+}
+
+// adopt takes the leader's committed configuration (NEWLEADER) when it is
+// newer than ours: after a snapshot our log may not show it. Adopting never
+// removes this peer: a peer the leader's configuration does not list yet
+// (it joins) follows as a non-voter until a configuration adds it.
+func (n *Node) adopt(data []byte) error {
+	v, m, err := decodeVersioned(data)
+	if err != nil {
+		return fmt.Errorf("%w: NEWLEADER configuration: %v", ErrProtocol, err)
+	}
+	if v <= n.active.version {
+		return nil
+	}
+	if n.pending != nil && n.pending.version <= v {
+		n.activate(*n.pending) // committed: the leader's is at least as new
+	}
+	if v == n.active.version {
+		return nil
+	}
+	q, _ := m.Quorum()
+	n.active = cfgState{version: v, m: m, q: q}
+	n.lg.Info("zab: configuration adopted from the leader", "version", v, "members", m)
+	n.setEffective()
+	return nil
+}
+
+// setEffective recomputes what every count uses: the committed
+// configuration's quorum, AND the pending one's while there is one
+// (ZooKeeper's rule); the members are those of either.
+func (n *Node) setEffective() {
+	q := n.active.q
+	members := slices.Concat(n.active.m.Voters, n.active.m.Observers)
+	observers := slices.Clone(n.active.m.Observers)
+	if p := n.pending; p != nil {
+		q = election.Joint(n.active.q, p.q)
+		members = append(members, slices.Concat(p.m.Voters, p.m.Observers)...)
+		observers = append(observers, p.m.Observers...)
+	}
+	observers = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(observers))), q.IsVoter)
+	n.q = q
+	n.members = map[int64]bool{}
+	for _, id := range members {
+		if id != n.cfg.ID {
+			n.members[id] = true
+		}
+	}
+	n.observer = !q.IsVoter(n.cfg.ID)
+	if !n.isMember() {
+		n.observer = !n.wantVoter // a joiner follows as it was started
+	}
+	if err := n.el.Reconfigure(q, observers); err != nil {
+		n.lg.Error("zab: reconfiguring the election", "err", err)
+	}
+}
+
+// isMember reports whether this peer is in the committed or pending
+// configuration.
+func (n *Node) isMember() bool {
+	return n.active.m.Has(n.cfg.ID) || (n.pending != nil && n.pending.m.Has(n.cfg.ID))
+}
+
+// knows reports whether this peer deals with id: a member of either
+// configuration, its leader, or (leader) one of its learners.
+func (n *Node) knows(id int64) bool {
+	return n.members[id] || (id == n.leader && id != n.cfg.ID) || (n.ld != nil && n.ld.learners[id] != nil)
+}
+
+// mustVote: id is a voter in every configuration in effect (it may not
+// observe); mustObserve: an observer in every one (it may not follow).
+func (n *Node) mustVote(id int64) bool {
+	return n.active.q.IsVoter(id) && (n.pending == nil || n.pending.q.IsVoter(id))
+}
+
+func (n *Node) mustObserve(id int64) bool {
+	in := func(m Membership) bool { return slices.Contains(m.Observers, id) }
+	return in(n.active.m) && (n.pending == nil || in(n.pending.m))
+}
+
+// answerStranger answers a notification from a peer that is in no
+// configuration this peer knows (a joiner, or one that was removed): a
+// voter tells it the vote it holds, so that it can find the leader.
+func (n *Node) answerStranger(from int64, m *Message) error {
+	if from < 1 || from > election.MaxPeerID || from == n.cfg.ID {
+		return fmt.Errorf("%w: %d", ErrUnknownPeer, from)
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if m.notification().State == election.Looking && n.q.IsVoter(n.cfg.ID) && !n.removed {
+		n.send(from, notificationMessage(n.cfg.ID, election.Notification{
+			Vote: n.el.Vote(), Round: n.el.Round(), State: n.el.State()}))
+	}
+	return nil
+}
+
+// checkMembership acts on the configuration after each input: a removed
+// peer stops; a leader that may no longer lead steps down; a learner whose
+// role or whose leader's vote changed looks for a leader again.
+func (n *Node) checkMembership() {
+	if n.removed {
+		return
+	}
+	n.promoteCommitted()
+	if n.removeAt != 0 {
+		n.goRemoved(fmt.Sprintf("removed by configuration %#x", n.removeAt))
+		return
+	}
+	switch n.role {
+	case RoleLeading:
+		if !election.CanLead(n.q, n.cfg.ID) {
+			n.goLooking(fmt.Sprintf("no longer a voter in configuration %#x", n.active.version))
+		}
+	case RoleFollowing, RoleObserving:
+		switch {
+		case !n.isMember():
+		case (n.role == RoleObserving) != n.observer:
+			n.goLooking(fmt.Sprintf("its role changed in configuration %#x", n.active.version))
+		case !n.q.IsVoter(n.leader):
+			n.goLooking(fmt.Sprintf("the leader is not a voter in configuration %#x", n.active.version))
+		}
+	}
+}
+
+// goRemoved ends this peer's part in the ensemble: a committed
+// configuration does not list it. It does nothing more (Status.Removed);
+// to take part again it is restarted with a configuration that lists it.
+func (n *Node) goRemoved(reason string) {
+	n.lg.Warn("zab: removed from the ensemble", "reason", reason)
+	n.leaveRole(reason)
+	n.removed = true
+	n.role, n.leader, n.ld, n.fl = RoleLooking, 0, nil, nil
+	n.lookingSince, n.lookingWhy = n.tick, reason
+}
+
+// ProposeConfig proposes m as the next configuration (leader, serving) and
+// returns the zxid of its entry, which is also the configuration's version.
+// payload rides in the entry for the driver (DecodeConfigEntry); zab does
+// not look into it. Refused: a change while another is pending
+// (ErrReconfigInProgress), an invalid m (ErrBadMembership), and an m whose
+// voters connected and synced to this leader (itself included) are not a
+// quorum of m (ErrNewConfigNoQuorum): a new voter must have joined as a
+// learner first. Until the entry commits, every commit at or after it needs
+// a quorum of both configurations.
+func (n *Node) ProposeConfig(m Membership, payload []byte) (int64, error) {
+	switch {
+	case n.removed:
+		return 0, ErrRemoved
+	case n.role != RoleLeading:
+		return 0, ErrNotLeader
+	case !n.serving():
+		return 0, ErrNotServing
+	case !n.encodable:
+		return 0, fmt.Errorf("%w: a custom Quorum cannot be reconfigured", ErrBadMembership)
+	}
+	n.promoteCommitted()
+	if n.pending != nil {
+		return 0, fmt.Errorf("%w: configuration %#x is not committed yet", ErrReconfigInProgress, n.pending.version)
+	}
+	data, err := EncodeConfigEntry(m, payload)
+	if err != nil {
+		return 0, err
+	}
+	if len(data) > n.cfg.MaxMsgBytes {
+		return 0, fmt.Errorf("%w: configuration entry of %d bytes, MaxMsgBytes %d", ErrTooLarge, len(data), n.cfg.MaxMsgBytes)
+	}
+	q, _ := m.Quorum()
+	synced := []int64{n.cfg.ID}
+	for _, id := range n.ld.ids() {
+		l := n.ld.learners[id]
+		if l.phase == lpBroadcast && !l.observer && n.tick-l.heard <= int64(n.cfg.SyncLimit) {
+			synced = append(synced, id)
+		}
+	}
+	if !q.HasQuorum(synced) {
+		return 0, fmt.Errorf("%w: synced followers %v are not a quorum of %v (%v)", ErrNewConfigNoQuorum, synced, m, q)
+	}
+	z, err := n.propose(data)
+	if err == nil {
+		n.checkMembership()
+	}
+	return z, err
+}
+
+// ConfigInfo is a peer's view of the configuration.
+type ConfigInfo struct {
+	Version int64 // the committed configuration's (0: the starting one)
+	Members Membership
+	// PendingVersion is the zxid of a proposed configuration not known to be
+	// committed yet (0: none); Pending is that configuration.
+	PendingVersion int64
+	Pending        *Membership
+}
+
+// Config returns the configuration in effect at this peer.
+func (n *Node) Config() ConfigInfo {
+	ci := ConfigInfo{Version: n.active.version, Members: n.active.m.clone()}
+	if p := n.pending; p != nil {
+		m := p.m.clone()
+		ci.PendingVersion, ci.Pending = p.version, &m
+	}
+	return ci
+}
