@@ -58,8 +58,12 @@ const maxBatch = 256 // requests or transport events handled per loop turn
 
 func newPeer(e *Ensemble) (*peer, error) {
 	cfg := e.cfg
-	voters, observers := cfg.members()
-	q, err := cfg.quorum() // nil: a majority of the voters
+	mc, version := cfg, int64(0) // the membership in effect at the tree's applied zxid
+	if cur := e.members.Load(); cur != nil && !cfg.standalone() {
+		mc.Servers, mc.Groups, mc.Weights, version = cur.Servers, cur.Groups, cur.Weights, cur.Version
+	}
+	voters, observers := mc.members()
+	q, err := mc.quorum() // nil: a majority of the voters
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +79,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		Voters:            voters,
 		Observers:         observers,
 		Quorum:            q,
+		ConfigVersion:     version,
 		InitLimit:         cfg.InitLimit * TicksPerTickTime,
 		SyncLimit:         cfg.SyncLimit * TicksPerTickTime,
 		HeartbeatInterval: TicksPerTickTime / 2,
@@ -281,6 +286,8 @@ func (p *peer) handleRequest(r *request) {
 		}
 	case reqWrite:
 		p.write(r)
+	case reqReconfig:
+		p.reconfigure(r)
 	}
 }
 
@@ -318,7 +325,7 @@ func (p *peer) handleEvent(ev transport.Event) {
 func (p *peer) status() Status {
 	z := p.zst
 	st := Status{ID: p.cfg.ID, Leader: z.Leader, Epoch: z.Epoch, LastZxid: z.LastZxid,
-		Serving: z.Serving, Peers: append([]int64(nil), z.Synced...)}
+		Serving: z.Serving, Peers: append([]int64(nil), z.Synced...), ConfigVersion: z.ConfigVersion, Removed: z.Removed}
 	switch z.Role {
 	case zab.RoleLeading:
 		st.Mode = ModeLeading
