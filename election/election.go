@@ -203,14 +203,17 @@ func (e *Election) Step(from int64, n Notification) error {
 		}
 		return nil
 	}
+	if e.state != Looking && n.State == Looking {
+		// We decided: tell a looking voter whom we follow, whatever its
+		// own vote (in a reconfiguration it may name a peer that cannot
+		// lead here; our answer is how it finds the leader).
+		e.send(from)
+	}
 	if n.State != Observing && !CanLead(e.cfg.Quorum, n.Leader) && (n.State != Looking || n.Vote != NoVote) {
 		// A looking voter of weight 0 proposes NoVote until it hears a vote.
 		return fmt.Errorf("%w: voter %d votes for %d", ErrCannotLead, from, n.Leader)
 	}
 	if e.state != Looking {
-		if n.State == Looking {
-			e.send(from)
-		}
 		return nil
 	}
 	e.idle = 0

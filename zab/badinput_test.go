@@ -38,7 +38,6 @@ func TestStepRejects(t *testing.T) {
 		{"ack from a stranger", l, 7, &Message{Type: MsgAck, Epoch: e, Zxid: MakeZxid(e, 2)}, ErrUnknownPeer},
 		{"ack of the future", l, 1, &Message{Type: MsgAck, Epoch: e, Zxid: MakeZxid(e, 9)}, ErrUnexpected},
 		{"ack of another epoch", l, 1, &Message{Type: MsgAck, Epoch: e + 1, Zxid: MakeZxid(e+1, 1)}, ErrStaleEpoch},
-		{"observer info from a voter", l, 1, &Message{Type: MsgObserverInfo, PeerEpoch: 1}, ErrBadMessage},
 		{"leader info to the leader", l, 1, &Message{Type: MsgLeaderInfo, Epoch: e}, ErrUnexpected},
 	} {
 		before := tc.n.Status()

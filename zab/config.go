@@ -26,6 +26,11 @@ type Config struct {
 	// state). With a version, ID may be in neither Voters nor Observers: a
 	// removed peer, which starts stopped (Status.Removed).
 	ConfigVersion int64
+	// BrokenReconfigCommit is a deliberately wrong build for the
+	// simulation's test that its checks catch it: with a reconfiguration
+	// pending, commit with the new configuration's quorum alone. Never set
+	// it otherwise.
+	BrokenReconfigCommit bool
 
 	// InitLimit bounds each wait of discovery and synchronization (a leader
 	// gathering FOLLOWERINFOs, epoch acks, NEWLEADER acks; a learner's silence

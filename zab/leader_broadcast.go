@@ -70,8 +70,11 @@ func (n *Node) maybeCommit() {
 // committed configuration, and from a pending configuration's entry on a
 // quorum of both (ZooKeeper's rule); only the entries before it otherwise.
 func (n *Node) commitIndex(acks map[int64]int64) int64 {
-	c := election.CommittedIndex(n.active.q, acks)
 	p := n.pending
+	if p != nil && n.cfg.BrokenReconfigCommit {
+		return election.CommittedIndex(p.q, acks)
+	}
+	c := election.CommittedIndex(n.active.q, acks)
 	if p == nil || c < p.version {
 		return c
 	}

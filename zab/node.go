@@ -321,7 +321,7 @@ func (n *Node) goLooking(reason string) {
 	// The election tells the voters; a leader also tells its observers, whose
 	// session with it ends here (ZooKeeper closes their connections).
 	for _, id := range observers {
-		n.send(id, notificationMessage(n.cfg.ID, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: election.Looking}))
+		n.sendNotification(id, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: election.Looking})
 	}
 	n.pumpElection()
 }
@@ -349,10 +349,27 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 	if nt.State == election.Looking {
 		delete(n.early, from) // it looks again: its FOLLOWERINFO is stale
 	}
+	if n.role == RoleLooking && nt.State == election.Leading && nt.Leader == from &&
+		(m.Committed > n.active.version || (n.pending != nil && m.Committed == n.active.version)) {
+		// A leader with a configuration newer than ours, or ours without
+		// the change we hold pending: our election may never decide (we
+		// count voters that are not all there, or need the quorum of a
+		// configuration the others never saw). Follow it: its sync brings
+		// us its configuration (NEWLEADER) and truncates what it lacks. It
+		// cannot cost a committed entry: a leader refuses a learner ahead
+		// of it while it gathers its epoch, and we refuse an epoch older
+		// than the one we accepted.
+		n.lg.Info("zab: following a leader of a newer configuration", "leader", from, "version", m.Committed)
+		n.noteElection()
+		n.becomeFollower(from, n.observer)
+		return nil
+	}
 	round := n.el.Round()
 	err := n.el.Step(from, nt)
 	if errors.Is(err, election.ErrCannotLead) {
-		// Peers may hold different configurations during a change.
+		// Peers may hold different configurations during a change. The
+		// election still answered the sender if we decided: send that.
+		n.pumpElection()
 		return fmt.Errorf("%w: %v", ErrUnexpected, err)
 	}
 	if err != nil {
@@ -376,7 +393,7 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 // pumpElection sends the election's notifications and acts on its decision.
 func (n *Node) pumpElection() {
 	for _, m := range n.el.Messages() {
-		n.send(m.To, notificationMessage(n.cfg.ID, m.Notification))
+		n.sendNotification(m.To, m.Notification)
 	}
 	if n.role != RoleLooking {
 		return

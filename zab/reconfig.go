@@ -121,17 +121,16 @@ func (n *Node) configTruncated(z int64) {
 	}
 }
 
-// configSnapshot: the log now starts after a snapshot at z, which the
-// leader had committed. A pending entry at or below z is in it.
+// configSnapshot: the log now starts after a snapshot of the leader's
+// history, which replaced ours: a pending entry of ours is gone, even at a
+// zxid below the snapshot's (our log may have left the leader's history
+// before it). If the leader's history has it committed, NEWLEADER brings
+// that configuration (adopt).
 func (n *Node) configSnapshot(z int64) {
-	if n.pending == nil {
-		return
+	if n.pending != nil {
+		n.pending = nil
+		n.setEffective()
 	}
-	if n.pending.version <= z {
-		n.activate(*n.pending)
-		return
-	}
-	n.configTruncated(z)
 }
 
 // adopt takes the leader's committed configuration (NEWLEADER) when it is
@@ -200,17 +199,6 @@ func (n *Node) knows(id int64) bool {
 	return n.members[id] || (id == n.leader && id != n.cfg.ID) || (n.ld != nil && n.ld.learners[id] != nil)
 }
 
-// mustVote: id is a voter in every configuration in effect (it may not
-// observe); mustObserve: an observer in every one (it may not follow).
-func (n *Node) mustVote(id int64) bool {
-	return n.active.q.IsVoter(id) && (n.pending == nil || n.pending.q.IsVoter(id))
-}
-
-func (n *Node) mustObserve(id int64) bool {
-	in := func(m Membership) bool { return slices.Contains(m.Observers, id) }
-	return in(n.active.m) && (n.pending == nil || in(n.pending.m))
-}
-
 // answerStranger answers a notification from a peer that is in no
 // configuration this peer knows (a joiner, or one that was removed): a
 // voter tells it the vote it holds, so that it can find the leader.
@@ -222,10 +210,18 @@ func (n *Node) answerStranger(from int64, m *Message) error {
 		return err
 	}
 	if m.notification().State == election.Looking && n.q.IsVoter(n.cfg.ID) && !n.removed {
-		n.send(from, notificationMessage(n.cfg.ID, election.Notification{
-			Vote: n.el.Vote(), Round: n.el.Round(), State: n.el.State()}))
+		n.sendNotification(from, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: n.el.State()})
 	}
 	return nil
+}
+
+// sendNotification sends an election notification, with the version of
+// our committed configuration: a peer whose configuration is older learns
+// that it is (stepNotification).
+func (n *Node) sendNotification(to int64, nt election.Notification) {
+	m := notificationMessage(n.cfg.ID, nt)
+	m.Committed = n.active.version
+	n.send(to, m)
 }
 
 // checkMembership acts on the configuration after each input: a removed

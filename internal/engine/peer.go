@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk/internal/entry"
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/wal"
@@ -75,19 +76,21 @@ func newPeer(e *Ensemble) (*peer, error) {
 	st := e.wal.State()
 	applied, _ := e.tree.Applied()
 	node, err := zab.NewNode(zab.Config{
-		ID:                cfg.ID,
-		Voters:            voters,
-		Observers:         observers,
-		Quorum:            q,
-		ConfigVersion:     version,
-		InitLimit:         cfg.InitLimit * TicksPerTickTime,
-		SyncLimit:         cfg.SyncLimit * TicksPerTickTime,
-		HeartbeatInterval: TicksPerTickTime / 2,
-		ElectionFinalize:  1,
-		ElectionResend:    TicksPerTickTime / 2,
-		MaxMsgBytes:       maxProposalBytes,
-		Rand:              rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
-		Logger:            cfg.Logger,
+		ID:            cfg.ID,
+		Voters:        voters,
+		Observers:     observers,
+		Quorum:        q,
+		ConfigVersion: version,
+		// A deliberately wrong build, for the simulation's test only.
+		BrokenReconfigCommit: cfg.TestHooks.Breaks(hooks.CommitNewConfigAlone),
+		InitLimit:            cfg.InitLimit * TicksPerTickTime,
+		SyncLimit:            cfg.SyncLimit * TicksPerTickTime,
+		HeartbeatInterval:    TicksPerTickTime / 2,
+		ElectionFinalize:     1,
+		ElectionResend:       TicksPerTickTime / 2,
+		MaxMsgBytes:          maxProposalBytes,
+		Rand:                 rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
+		Logger:               cfg.Logger,
 	}, walLog{e.wal}, zab.Durable{AcceptedEpoch: st.AcceptedEpoch, CurrentEpoch: st.CurrentEpoch, Applied: applied})
 	if err != nil {
 		return nil, fmt.Errorf("zk: starting the protocol: %w", err)

@@ -95,10 +95,12 @@ func (p *peer) reconfigure(r *request) {
 	}
 	id := p.track(r)
 	if p.leading() {
-		if res, proposed := p.proposeReconfig(p.cfg.ID, id, r.reconfig); !proposed {
+		res, proposed := p.proposeReconfig(p.cfg.ID, id, r.reconfig)
+		if !proposed {
 			delete(p.inflight, id)
 			r.answer(reply{res: res, zxid: p.lastProposed})
 		}
+		r.sent = proposed // from now on a failure leaves the outcome unknown
 		return
 	}
 	b, err := encodeApp(&appMsg{Kind: appReconfig, ReqID: id, Reconfig: r.reconfig})
@@ -108,7 +110,9 @@ func (p *peer) reconfigure(r *request) {
 	if err != nil {
 		delete(p.inflight, id)
 		r.fail(fmt.Errorf("%w: forwarding to the leader: %v", zkerr.ErrNotServing, err))
+		return
 	}
+	r.sent = true
 }
 
 // forwardedReconfig leads a change a follower forwarded; a failure is
