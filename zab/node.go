@@ -185,6 +185,7 @@ func msgType(m *Message) MsgType {
 
 func (n *Node) step(from int64, m *Message) error {
 	if n.removed {
+		n.answerRemoved(from, m)
 		return ErrRemoved
 	}
 	if !n.knows(from) {
@@ -348,6 +349,11 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 	nt := m.notification()
 	if nt.State == election.Looking {
 		delete(n.early, from) // it looks again: its FOLLOWERINFO is stale
+	}
+	if p := n.pending; p != nil && m.Committed == p.version {
+		// The sender has our pending configuration committed: so it is
+		// (one entry per zxid), and with it everything before it.
+		n.committed = max(n.committed, p.version)
 	}
 	if n.role == RoleLooking && nt.State == election.Leading && nt.Leader == from &&
 		(m.Committed > n.active.version || (n.pending != nil && m.Committed == n.active.version)) {

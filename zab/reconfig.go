@@ -134,7 +134,8 @@ func (n *Node) configSnapshot(z int64) {
 }
 
 // adopt takes the leader's committed configuration (NEWLEADER) when it is
-// newer than ours: after a snapshot our log may not show it. Adopting never
+// newer than ours (after a snapshot our log may not show it), or of the
+// same version but other members (ours was a joiner's guess). Adopting never
 // removes this peer: a peer the leader's configuration does not list yet
 // (it joins) follows as a non-voter until a configuration adds it.
 func (n *Node) adopt(data []byte) error {
@@ -142,15 +143,18 @@ func (n *Node) adopt(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: NEWLEADER configuration: %v", ErrProtocol, err)
 	}
-	if v <= n.active.version {
+	if v < n.active.version || (v == n.active.version && fmt.Sprint(m) == fmt.Sprint(n.active.m)) {
 		return nil
 	}
 	if n.pending != nil && n.pending.version <= v {
 		n.activate(*n.pending) // committed: the leader's is at least as new
 	}
-	if v == n.active.version {
+	if v == n.active.version && fmt.Sprint(m) == fmt.Sprint(n.active.m) {
 		return nil
 	}
+	// Newer, or the same version with other members: ours was a guess (a
+	// joiner starts with the members and itself); the leader's is the one
+	// the ensemble committed.
 	q, _ := m.Quorum()
 	n.active = cfgState{version: v, m: m, q: q}
 	n.lg.Info("zab: configuration adopted from the leader", "version", v, "members", m)
@@ -213,6 +217,20 @@ func (n *Node) answerStranger(from int64, m *Message) error {
 		n.sendNotification(from, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: n.el.State()})
 	}
 	return nil
+}
+
+// answerRemoved: a removed peer still tells a looking peer the version
+// of its committed configuration (as an observer's notification, which no
+// election counts): a peer that holds that configuration pending learns
+// that it is committed. Without it, peers that did not hear the commit
+// before the leader that removed itself stopped would need that leader's
+// vote in the old configuration forever.
+func (n *Node) answerRemoved(from int64, m *Message) {
+	if m == nil || m.Type != MsgNotification || m.Validate() != nil || from < 1 || from > election.MaxPeerID ||
+		from == n.cfg.ID || m.notification().State != election.Looking {
+		return
+	}
+	n.sendNotification(from, election.Notification{Vote: election.NoVote, Round: max(1, n.el.Round()), State: election.Observing})
 }
 
 // sendNotification sends an election notification, with the version of

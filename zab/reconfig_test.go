@@ -36,6 +36,11 @@ func TestReconfigAddVoter(t *testing.T) {
 	if st := h.peers[4].node.Status(); st.Role != RoleFollowing || st.Leader != l || st.ConfigVersion != 0 {
 		h.fatalf("joiner: %+v", st)
 	}
+	// It started with a guess (the members and itself); the sync gave it
+	// the configuration the ensemble has, under which it counts nowhere.
+	if ci := h.configOf(4); !sameIDs(ci.Members.Voters, ids(1, 2, 3)) {
+		h.fatalf("joiner's configuration after the sync: %+v", ci)
+	}
 	v := h.reconfig(l, Membership{Voters: ids(1, 2, 3, 4)})
 	if st := h.peers[l].node.Status(); st.PendingConfig != v {
 		h.fatalf("leader's pending configuration %#x, want %#x", st.PendingConfig, v)
@@ -388,4 +393,40 @@ func TestReconfigPendingLostRejoins(t *testing.T) {
 	}
 	commitOn(t, h, l2, "c")
 	h.converged()
+}
+
+// TestReconfigRemovedLeaderTellsCommit: the leader of {1,2} replaces
+// itself by a joiner; the change commits, the leader stops, and its COMMIT
+// is lost. The two others hold the change pending: under the old
+// configuration they need the removed leader's vote. The removed peer
+// tells them the configuration it has committed, so they know it is
+// committed and elect a leader under it. (The simulation found it: seed 40
+// with -reconfig.)
+func TestReconfigRemovedLeaderTellsCommit(t *testing.T) {
+	h := newHarness(t, 9, voters(2), nil, nil)
+	l := h.serving(30)
+	other := 3 - l
+	h.addPeer(3, Membership{Voters: ids(1, 2, 3)})
+	h.serving(30)
+	v := h.reconfig(l, Membership{Voters: ids(other, 3)})
+	for _, to := range []int64{other, 3} {
+		for h.deliver(l, to) {
+		}
+	}
+	for _, from := range []int64{other, 3} {
+		for h.deliver(from, l) {
+		}
+	}
+	if !h.peers[l].node.Status().Removed {
+		h.fatalf("the leader did not commit the change that removes it: %+v", h.peers[l].node.Status())
+	}
+	h.disconnect(l, other, 0) // its COMMITs are lost
+	h.disconnect(l, 3, 0)
+	h.heal()
+	h.waitFor("a leader of the new configuration", 60, func() bool {
+		ld := h.leader()
+		return ld != 0 && h.configOf(ld).Version == v
+	})
+	h.agreeOn(v, 10)
+	commitOn(t, h, h.leader(), "after")
 }

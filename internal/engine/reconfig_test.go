@@ -200,6 +200,13 @@ func TestReconfigDisabled(t *testing.T) {
 	if v := e.ClusterConfig().Version; v != 0 {
 		t.Fatalf("version %x", v)
 	}
+	cfg := testConfig(vfs.NewMem(), 2)
+	cfg.ReconfigEnabled = true
+	e2 := openTest(t, cfg)
+	defer e2.Close()
+	if _, err := e2.Reconfig(testCtx(t), ReconfigRequest{Remove: []int64{1}}); !errors.Is(err, zkerr.ErrBadArguments) {
+		t.Fatalf("Reconfig of a standalone peer: %v", err)
+	}
 }
 
 func TestClusterConfigText(t *testing.T) {

@@ -125,7 +125,7 @@ func (w *World) tickAll() {
 		p.inbox = nil
 	}
 	w.settleOrFail()
-	w.retireRemoved()
+	w.retireRemoved(false)
 }
 
 // settleOrFail settles the clients' calls, failing the run if one never

@@ -65,6 +65,7 @@ type simPeer struct {
 	lastStatus  string
 	dormant     bool        // a spare that has not joined (or was retired): not started (reconfig.go)
 	servers     []zk.Server // a joiner's starting server list (nil: the world's)
+	removedAt   int64       // tick it was first seen removed (reconfig.go)
 }
 
 // simTransport gives the peer the frames the world took from its endpoint:

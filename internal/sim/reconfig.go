@@ -220,16 +220,30 @@ func (w *World) reconfigReturned(op *opRecord) {
 	op.c.op = nil
 }
 
-// retireRemoved stops the peers a committed configuration removed; each
-// comes back later, maybe, as a spare with an empty disk.
-func (w *World) retireRemoved() {
+// retireDelay is how long a removed server keeps running before the
+// world retires it: an operator decommissions it after the change, and
+// meanwhile it tells peers that missed the commit that it happened.
+const retireDelay = 150
+
+// retireRemoved stops the peers a committed configuration removed (after
+// retireDelay ticks, or at once with force); each comes back later, maybe,
+// as a spare with an empty disk.
+func (w *World) retireRemoved(force bool) {
 	if !w.rc.on {
 		return
 	}
 	for _, p := range w.live() {
 		if p.busy != nil || !p.ens.Status().Removed {
+			p.removedAt = 0
 			continue
 		}
+		if p.removedAt == 0 {
+			p.removedAt = w.now
+		}
+		if !force && w.now-p.removedAt < retireDelay {
+			continue
+		}
+		p.removedAt = 0
 		w.trace.line(w.now, "retire peer=%d", p.id)
 		p.release()
 		p.ens.Close()

@@ -65,6 +65,7 @@ func (w *World) finish() *Result {
 	}
 	if !w.abort {
 		w.quietPhase()
+		w.retireRemoved(true)
 		w.endChecks()
 	}
 	res := &Result{Seed: w.opts.Seed, Ticks: w.now, Faults: w.faults.describe(), Stats: w.stats, Reconfig: w.rc.stats()}
