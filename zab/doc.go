@@ -114,11 +114,28 @@
 // (Config.ConfigVersion; the driver keeps it with its state) and reads the
 // configuration entries of its log past Applied. NEWLEADER carries the
 // leader's committed configuration, which a learner adopts when it is newer
-// than its own (after a snapshot its log may not show it); adopting never
-// removes a peer. A crash of the leader with a change pending leaves it
-// committed (the new leader has the entry: establishing commits its whole
-// history, with the joint quorum) or gone (it does not: followers truncate
-// it), on every peer.
+// than its own (after a snapshot its log may not show it) or of the same
+// version with other members (a joiner's guess); adopting never removes a
+// peer. A crash of the leader with a change pending leaves it committed
+// (the new leader has the entry: establishing commits its whole history,
+// with the joint quorum) or gone (it does not: followers truncate it), on
+// every peer.
+//
+// Peers that missed a change must still find the ensemble. Notifications
+// carry the sender's committed configuration version (Message.Committed):
+// a looking peer follows a leader that announces a newer one, or the same
+// one while it holds a change pending that the others never saw (its
+// election would need that change's quorum); the sync brings it the
+// leader's configuration and truncates what the leader lacks (a leader
+// refuses a learner ahead of it while it gathers its epoch, and a learner
+// refuses an epoch older than it accepted, so no committed entry is lost).
+// A peer told that its pending configuration is another's committed one
+// knows it is committed. A removed peer answers looking peers with that
+// version (an observer's notification, which no election counts), so that
+// peers which did not hear the commit before a leader that removed itself
+// stopped need not its vote under the old configuration. A leader takes a
+// learner in whichever role it asks for (its acknowledgements count only if
+// the leader's configuration makes it a voter); the sync tells it its role.
 //
 // # Durability and crashes
 //
