@@ -44,12 +44,13 @@ type Node struct {
 	members  map[int64]bool // every member of either configuration but this peer
 	observer bool           // this peer learns as an observer
 
-	active    cfgState  // the committed configuration (reconfig.go)
-	pending   *cfgState // a proposed one, not known to be committed
-	encodable bool      // the configuration can be sent and changed
-	wantVoter bool      // Config lists this peer as a voter (a joiner follows so)
-	removeAt  int64     // a committed configuration removed this peer: stop
-	removed   bool      // stopped: removed from the ensemble
+	active    cfgState       // the committed configuration (reconfig.go)
+	pending   *cfgState      // a proposed one, not known to be committed
+	encodable bool           // the configuration can be sent and changed
+	wantVoter bool           // Config lists this peer as a voter (a joiner follows so)
+	removeAt  int64          // a committed configuration removed this peer: stop
+	removed   bool           // stopped: removed from the ensemble
+	hints     map[int64]bool // looking: peers that announced a newer configuration (reconfig.go)
 
 	role   Role
 	leader int64
@@ -155,6 +156,7 @@ func (n *Node) Tick() {
 	case RoleLooking:
 		n.el.Tick()
 		n.pumpElection()
+		n.tellHints()
 	case RoleLeading:
 		n.leaderTick()
 	case RoleFollowing, RoleObserving:
@@ -350,24 +352,13 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 	if nt.State == election.Looking {
 		delete(n.early, from) // it looks again: its FOLLOWERINFO is stale
 	}
+	n.noteHint(from, m)
 	if p := n.pending; p != nil && m.Committed == p.version {
 		// The sender has our pending configuration committed: so it is
 		// (one entry per zxid), and with it everything before it.
 		n.committed = max(n.committed, p.version)
 	}
-	if n.role == RoleLooking && nt.State == election.Leading && nt.Leader == from &&
-		(m.Committed > n.active.version || (n.pending != nil && m.Committed == n.active.version)) {
-		// A leader with a configuration newer than ours, or ours without
-		// the change we hold pending: our election may never decide (we
-		// count voters that are not all there, or need the quorum of a
-		// configuration the others never saw). Follow it: its sync brings
-		// us its configuration (NEWLEADER) and truncates what it lacks. It
-		// cannot cost a committed entry: a leader refuses a learner ahead
-		// of it while it gathers its epoch, and we refuse an epoch older
-		// than the one we accepted.
-		n.lg.Info("zab: following a leader of a newer configuration", "leader", from, "version", m.Committed)
-		n.noteElection()
-		n.becomeFollower(from, n.observer)
+	if n.followNewer(from, m) {
 		return nil
 	}
 	round := n.el.Round()

@@ -166,6 +166,7 @@ func (n *Node) adopt(data []byte) error {
 // configuration's quorum, AND the pending one's while there is one
 // (ZooKeeper's rule); the members are those of either.
 func (n *Node) setEffective() {
+	n.hints = nil
 	q := n.active.q
 	members := slices.Concat(n.active.m.Voters, n.active.m.Observers)
 	observers := slices.Clone(n.active.m.Observers)
@@ -213,6 +214,10 @@ func (n *Node) answerStranger(from int64, m *Message) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
+	n.noteHint(from, m)
+	if n.followNewer(from, m) {
+		return nil
+	}
 	if m.notification().State == election.Looking && n.q.IsVoter(n.cfg.ID) && !n.removed {
 		n.sendNotification(from, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: n.el.State()})
 	}
@@ -231,6 +236,77 @@ func (n *Node) answerRemoved(from int64, m *Message) {
 		return
 	}
 	n.sendNotification(from, election.Notification{Vote: election.NoVote, Round: max(1, n.el.Round()), State: election.Observing})
+}
+
+// followNewer follows a leader that announces a configuration newer than
+// ours, or ours while we hold a change pending (see the package doc); it
+// reports whether it did.
+func (n *Node) followNewer(from int64, m *Message) bool {
+	nt := m.notification()
+	if n.role == RoleLooking && nt.State == election.Leading && nt.Leader == from &&
+		(m.Committed > n.active.version || (n.pending != nil && m.Committed == n.active.version)) {
+		// A leader with a configuration newer than ours, or ours without
+		// the change we hold pending: our election may never decide (we
+		// count voters that are not all there, or need the quorum of a
+		// configuration the others never saw). Follow it: its sync brings
+		// us its configuration (NEWLEADER) and truncates what it lacks. It
+		// cannot cost a committed entry: a leader refuses a learner ahead
+		// of it while it gathers its epoch, and we refuse an epoch older
+		// than the one we accepted.
+		n.lg.Info("zab: following a leader of a newer configuration", "leader", from, "version", m.Committed)
+		n.noteElection()
+		n.becomeFollower(from, n.observer)
+		return true
+	}
+	return false
+}
+
+// announceRounds: an established leader tells the members that are not
+// its learners that it leads, every so many heartbeat rounds, once the
+// configuration changed at least once (a static one cannot be missed).
+const announceRounds = 20
+
+// announce sends the members of the configuration that are not learners
+// of this leader its LEADING notification: a member that missed a change
+// may look among voters that are all gone, and no new member writes to it
+// unless it looks too. It follows a leader that announces a newer
+// configuration (followNewer).
+func (n *Node) announce() {
+	for _, id := range sortedKeys(n.members) {
+		if n.ld.learners[id] == nil {
+			n.sendNotification(id, election.Notification{Vote: n.el.Vote(), Round: max(1, n.el.Round()), State: election.Leading})
+		}
+	}
+}
+
+// noteHint remembers, while looking, a peer that announced a configuration
+// newer than ours, and the leader it names: our election counts voters
+// that may all be gone, and does not write to the new members. tellHints
+// sends them our vote as the election re-sends it; a leader among them
+// answers LEADING, which we follow (stepNotification).
+func (n *Node) noteHint(from int64, m *Message) {
+	if n.role != RoleLooking || m.Committed <= n.active.version {
+		return
+	}
+	if n.hints == nil {
+		n.hints = map[int64]bool{}
+	}
+	n.hints[from] = true
+	if nt := m.notification(); nt.State != election.Looking && nt.Leader >= 1 && nt.Leader <= election.MaxPeerID && nt.Leader != n.cfg.ID {
+		n.hints[nt.Leader] = true
+	}
+}
+
+// tellHints sends the hinted peers our vote every ElectionResend ticks.
+func (n *Node) tellHints() {
+	if len(n.hints) == 0 || n.tick%int64(n.cfg.ElectionResend) != 0 {
+		return
+	}
+	for _, id := range sortedKeys(n.hints) {
+		if !n.members[id] || !n.q.IsVoter(id) {
+			n.sendNotification(id, election.Notification{Vote: n.el.Vote(), Round: max(1, n.el.Round()), State: election.Looking})
+		}
+	}
 }
 
 // sendNotification sends an election notification, with the version of
@@ -264,7 +340,9 @@ func (n *Node) checkMembership() {
 		case !n.isMember():
 		case (n.role == RoleObserving) != n.observer:
 			n.goLooking(fmt.Sprintf("its role changed in configuration %#x", n.active.version))
-		case !n.q.IsVoter(n.leader):
+		case n.members[n.leader] && !n.q.IsVoter(n.leader):
+			// (A leader our configuration does not list is one we follow
+			// because it announced a newer configuration: the sync brings it.)
 			n.goLooking(fmt.Sprintf("the leader is not a voter in configuration %#x", n.active.version))
 		}
 	}

@@ -430,3 +430,44 @@ func TestReconfigRemovedLeaderTellsCommit(t *testing.T) {
 	h.agreeOn(v, 10)
 	commitOn(t, h, h.leader(), "after")
 }
+
+// TestReconfigStaleMemberFound: a voter is down while the two others are
+// replaced by two joiners; the replaced ones are removed and stop. Back,
+// the voter looks among its old voters, which are gone, and writes to no
+// new member; the new leader announces itself to the members that are not
+// its learners, and the voter follows it. (The simulation found it: seed
+// 108 with -reconfig.)
+func TestReconfigStaleMemberFound(t *testing.T) {
+	h := newHarness(t, 10, voters(3), nil, nil)
+	l := h.serving(30)
+	stale := int64(1)
+	if l == 1 {
+		stale = 2
+	}
+	h.addPeer(4, Membership{Voters: ids(1, 2, 3, 4)})
+	h.addPeer(5, Membership{Voters: ids(1, 2, 3, 5)})
+	h.serving(30)
+	h.crash(stale)
+	h.deliverAll()
+	v := h.reconfig(l, Membership{Voters: ids(stale, 4, 5)})
+	h.deliverAll()
+	var l2 int64
+	h.waitFor("a leader among the new members", 80, func() bool {
+		l2 = h.leader()
+		return l2 == 4 || l2 == 5
+	})
+	for _, id := range ids(1, 2, 3) {
+		if id != stale {
+			if !h.peers[id].node.Status().Removed {
+				h.fatalf("%d is not removed", id)
+			}
+			h.crash(id)
+		}
+	}
+	h.restart(stale)
+	h.waitFor("the stale member to follow the new leader", 200, func() bool { return h.servesUnder(stale, l2) })
+	if h.configOf(stale).Version != v {
+		h.fatalf("the stale member has configuration %+v", h.configOf(stale))
+	}
+	commitOn(t, h, l2, "all three")
+}
