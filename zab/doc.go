@@ -123,7 +123,10 @@
 //
 // Peers that missed a change must still find the ensemble. Notifications
 // carry the sender's committed configuration version (Message.Committed):
-// a looking peer follows a leader that announces a newer one, or the same
+// a looking peer follows a leader that announces a newer one (even one its
+// configuration does not list; it also writes to the peers that announced
+// a newer one, and an established leader whose configuration changed once
+// tells the members that are not its learners that it leads), or the same
 // one while it holds a change pending that the others never saw (its
 // election would need that change's quorum); the sync brings it the
 // leader's configuration and truncates what the leader lacks (a leader
