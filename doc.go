@@ -77,11 +77,65 @@ import (
 //	ElectionPort int
 //	Observer bool
 //
+//	// ClientAddr is the client address part of a dynamic configuration's
+//	// server line ("[host:]port" after the ';'), kept as it is; optional.
+//	ClientAddr string
+//
 // Methods:
 //
 //	// QuorumAddr returns host:quorumPort.
 //	func (s Server) QuorumAddr() string
 type Server = engine.Server
+
+// ReconfigRequest is a membership change, as ZooKeeper's reconfig takes
+// it: incremental (Add and Remove) or a whole new member list (Members).
+//
+// Fields:
+//
+//	// Add lists servers to add; a server already in the configuration
+//	// with another role or address is changed (an observer promoted to
+//	// participant, a participant demoted).
+//	Add []Server
+//
+//	// Remove lists the ids of servers to remove.
+//	Remove []int64
+//
+//	// Members, if set, is the whole new configuration (Add and Remove
+//	// must then be empty), with Groups and Weights for a hierarchical
+//	// quorum.
+//	Members []Server
+//
+//	Groups [][]int64
+//	Weights map[int64]int64
+//
+//	// FromConfig, if not 0, is the version the change applies to
+//	// (ZooKeeper's -v): another version fails with ErrBadVersion.
+//	FromConfig int64
+type ReconfigRequest = engine.ReconfigRequest
+
+// ClusterConfig is one configuration of the ensemble: its servers, the
+// hierarchical quorum's groups and weights if any, and its version (the
+// zxid of the reconfig that made it; 0 for the static configuration).
+//
+// Fields:
+//
+//	Servers []Server
+//	Groups [][]int64
+//	Weights map[int64]int64
+//	Version int64
+//
+// Methods:
+//
+//	// Text is the configuration in ZooKeeper's dynamic configuration format,
+//	// as /zookeeper/config and the dynamic configuration file hold it: one
+//	// server.N=host:quorumPort:electionPort:role[;clientAddr] line per server
+//	// in id order, group.N and weight.N lines, then version=<hex>.
+//	func (c ClusterConfig) Text() string
+type ClusterConfig = engine.ClusterConfig
+
+// ParseClusterConfig parses ClusterConfig.Text's format (and a dynamic
+// configuration file's).
+func ParseClusterConfig(text []byte) (ClusterConfig, error) { return engine.ParseClusterConfig(text) }
 
 // Config configures one peer. Its fields map to zoo.cfg; the zero value of a
 // field means its default. Clone it freely: NewEnsemble keeps its own copy.
@@ -322,6 +376,18 @@ type Server = engine.Server
 //	// read guarantees.
 //	ReadOnlyMode bool
 //
+//	// ReconfigEnabled allows Ensemble.Reconfig (zoo.cfg reconfigEnabled),
+//	// off by default as in ZooKeeper: Reconfig then fails with
+//	// ErrReconfigDisabled.
+//	ReconfigEnabled bool
+//
+//	// DynamicConfigFile, if set, is rewritten with the configuration (in
+//	// /zookeeper/config's format) each time a reconfig is applied here, as
+//	// ZooKeeper rewrites its dynamic configuration file; ParseZooCfg reads
+//	// the membership from it. A restarted peer takes its membership from
+//	// its own tree when a reconfig was applied, from Servers otherwise.
+//	DynamicConfigFile string
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks
@@ -373,6 +439,9 @@ type EventListener = engine.EventListener
 //	// Close returns nil.
 //	func (e *Ensemble) Close() error
 //
+//	// ClusterConfig returns the configuration this peer has applied.
+//	func (e *Ensemble) ClusterConfig() ClusterConfig
+//
 //	// ExpireSession expires a session on purpose, as Curator's KillSession does
 //	// in tests: the ensemble closes it as if its timeout had passed, its
 //	// ephemeral nodes go, and its handle (wherever it is attached) moves to
@@ -390,6 +459,21 @@ type EventListener = engine.EventListener
 //	// ensemble had committed (a Sync round), so a session never goes back in
 //	// time by moving to a peer that lags.
 //	func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (*Session, error)
+//
+//	// Reconfig changes the ensemble's membership (ZooKeeper's reconfig) and
+//	// returns the new configuration. It needs Config.ReconfigEnabled
+//	// (ErrReconfigDisabled otherwise, as ZooKeeper). The change is a
+//	// transaction ordered like any write: while it is pending every commit
+//	// needs a quorum of the old and of the new configuration, then the new
+//	// one alone governs; /zookeeper/config shows it. Refused: a change while
+//	// another is in progress (ErrReconfigInProgress), a new configuration of
+//	// which no quorum is connected and synced with the leader
+//	// (ErrNewConfigNoQuorum: start a new server, listing the current members
+//	// and itself, before adding it), a bad request (ErrBadArguments), a
+//	// FromConfig that is not the current version (ErrBadVersion). A removed
+//	// server stops serving (its Status says Removed); a leader that removes
+//	// itself hands over to a leader the new voters elect.
+//	func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error)
 //
 //	// Status returns what the peer is doing now.
 //	func (e *Ensemble) Status() Status
@@ -822,6 +906,14 @@ type Mode = engine.Mode
 //	Sessions int // sessions attached to this peer
 //	Requests int // client requests queued or in flight at this peer
 //	Err error
+//
+//	// ConfigVersion is the version of the configuration in effect (0: the
+//	// static one); Removed: a committed reconfig removed this peer, which
+//	// serves nothing more (restart it with a configuration that lists it
+//	// to take part again).
+//	ConfigVersion int64
+//
+//	Removed bool
 //	Why string // why the peer does not serve ("" while it serves)
 //	Round int64 // the round (logical clock) of its last election
 //	Learners []LearnerStatus // leading: each learner, by id, with its lag (as of the last tick)
@@ -1089,6 +1181,11 @@ var (
 	// ErrNotReadOnly is ZooKeeper's NOTREADONLY (-119): a peer in read-only
 	// mode refuses a write or a Sync.
 	ErrNotReadOnly = engine.ErrNotReadOnly
+	// Reconfig's refusals (ZooKeeper's RECONFIGDISABLED, RECONFIGINPROGRESS
+	// and NEWCONFIGNOQUORUM).
+	ErrReconfigDisabled   = engine.ErrReconfigDisabled
+	ErrReconfigInProgress = engine.ErrReconfigInProgress
+	ErrNewConfigNoQuorum  = engine.ErrNewConfigNoQuorum
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and

@@ -63,5 +63,10 @@
 // adopts the first vote it hears), a vote for it never beats another, and
 // a notification from a voter naming it as leader is refused. Any two
 // quorums of either rule share a voter of positive weight, which is what
-// makes two leaders of one round impossible.
+// makes two leaders of one round impossible. Joint is the quorum of two
+// rules at once (a quorum of both), which package zab counts while a
+// reconfiguration is pending; Election.Reconfigure changes the membership
+// of an Election. A vote naming a peer that cannot lead in this peer's
+// configuration is refused with ErrCannotLead: during a reconfiguration
+// peers may hold different configurations.
 package election

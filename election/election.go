@@ -27,6 +27,11 @@ var (
 	ErrBadConfig   = errors.New("election: invalid config")
 	ErrUnknownPeer = errors.New("election: notification from an unknown peer")
 	ErrNotStarted  = errors.New("election: not started")
+	// ErrCannotLead: a vote for a peer that cannot lead in this peer's
+	// configuration. It matches ErrBadNotification; while a
+	// reconfiguration is in progress peers may hold different
+	// configurations, so the sender need not be at fault.
+	ErrCannotLead = fmt.Errorf("%w: the vote names a peer that cannot lead here", ErrBadNotification)
 )
 
 // Message is a notification to send to peer To.
@@ -198,14 +203,17 @@ func (e *Election) Step(from int64, n Notification) error {
 		}
 		return nil
 	}
+	if e.state != Looking && n.State == Looking {
+		// We decided: tell a looking voter whom we follow, whatever its
+		// own vote (in a reconfiguration it may name a peer that cannot
+		// lead here; our answer is how it finds the leader).
+		e.send(from)
+	}
 	if n.State != Observing && !CanLead(e.cfg.Quorum, n.Leader) && (n.State != Looking || n.Vote != NoVote) {
 		// A looking voter of weight 0 proposes NoVote until it hears a vote.
-		return fmt.Errorf("%w: voter %d votes for %d, which cannot lead", ErrBadNotification, from, n.Leader)
+		return fmt.Errorf("%w: voter %d votes for %d", ErrCannotLead, from, n.Leader)
 	}
 	if e.state != Looking {
-		if n.State == Looking {
-			e.send(from)
-		}
 		return nil
 	}
 	e.idle = 0

@@ -23,6 +23,7 @@ const MaxWeight = 1<<31 - 1
 // that weighs something.
 type Hierarchical struct {
 	voters  []int64
+	groups  [][]int64     // as given
 	group   map[int64]int // voter -> index of its group
 	weight  map[int64]int64
 	total   []int64 // total weight of each group
@@ -39,6 +40,9 @@ func NewHierarchical(groups [][]int64, weights map[int64]int64) (*Hierarchical, 
 		return nil, fmt.Errorf("%w: no groups", ErrBadQuorum)
 	}
 	h := &Hierarchical{group: map[int64]int{}, weight: map[int64]int64{}, total: make([]int64, len(groups))}
+	for _, members := range groups {
+		h.groups = append(h.groups, slices.Clone(members))
+	}
 	for gi, members := range groups {
 		if len(members) == 0 {
 			return nil, fmt.Errorf("%w: group %d has no members", ErrBadQuorum, gi)
@@ -90,6 +94,24 @@ func (h *Hierarchical) IsVoter(id int64) bool {
 
 // Voters implements Quorum.
 func (h *Hierarchical) Voters() []int64 { return slices.Clone(h.voters) }
+
+// Groups returns the groups as NewHierarchical got them (a copy).
+func (h *Hierarchical) Groups() [][]int64 {
+	out := make([][]int64, len(h.groups))
+	for i, g := range h.groups {
+		out[i] = slices.Clone(g)
+	}
+	return out
+}
+
+// Weights returns every voter's weight (a copy).
+func (h *Hierarchical) Weights() map[int64]int64 {
+	out := make(map[int64]int64, len(h.weight))
+	for id, w := range h.weight {
+		out[id] = w
+	}
+	return out
+}
 
 // Weight implements Quorum.
 func (h *Hierarchical) Weight(id int64) int64 { return h.weight[id] }

@@ -20,6 +20,17 @@ type Config struct {
 	// means a majority of Voters; otherwise its voters must be Voters
 	// (election.Hierarchical for ZooKeeper's groups and weights).
 	Quorum election.Quorum
+	// ConfigVersion is the version of this membership: the zxid of the
+	// configuration entry that made it, 0 for a static one. The membership
+	// is the one in effect at Durable.Applied (the driver keeps it with its
+	// state). With a version, ID may be in neither Voters nor Observers: a
+	// removed peer, which starts stopped (Status.Removed).
+	ConfigVersion int64
+	// BrokenReconfigCommit is a deliberately wrong build for the
+	// simulation's test that its checks catch it: with a reconfiguration
+	// pending, commit with the new configuration's quorum alone. Never set
+	// it otherwise.
+	BrokenReconfigCommit bool
 
 	// InitLimit bounds each wait of discovery and synchronization (a leader
 	// gathering FOLLOWERINFOs, epoch acks, NEWLEADER acks; a learner's silence
@@ -77,8 +88,11 @@ func (c Config) Validate() error {
 			seen[id] = group.name
 		}
 	}
-	if _, ok := seen[c.ID]; !ok {
+	if _, ok := seen[c.ID]; !ok && c.ConfigVersion == 0 {
 		return bad("ID %d is in neither Voters nor Observers", c.ID)
+	}
+	if c.ConfigVersion < 0 {
+		return bad("ConfigVersion %d is negative", c.ConfigVersion)
 	}
 	for _, f := range []struct {
 		name     string

@@ -76,6 +76,70 @@
 // App messages (SendApp) travel on the same FIFO stream as the protocol
 // messages; zab does not look into them.
 //
+// # Membership changes
+//
+// A configuration (Membership: voters, observers, optional groups and
+// weights) changes through the log, like ZooKeeper's reconfig: the leader's
+// ProposeConfig appends an entry whose Data starts with a marker no other
+// entry may start with (EncodeConfigEntry; Propose refuses such data), the
+// membership, then the driver's opaque payload (its addresses, say). The
+// configuration's version is its entry's zxid. Each peer tracks the
+// committed configuration and at most one pending (proposed, not known to
+// be committed): a leader proposes only when none is pending, so in any log
+// every configuration entry but the last is committed. Every count — the
+// election, discovery, NEWLEADER acks, commits, the leader's liveness,
+// read barriers — uses the committed configuration's quorum AND, while
+// there is one, the pending one's (ZooKeeper's rule; election.Joint); an
+// entry before the pending configuration's commits with the old quorum
+// alone. Once the configuration entry commits it alone governs.
+//
+// ProposeConfig refuses a change while one is pending
+// (ErrReconfigInProgress), a membership that cannot be (ErrBadMembership),
+// and one whose voters synced with the leader (itself included) are no
+// quorum of it (ErrNewConfigNoQuorum): a new voter first joins as a learner.
+// A leader accepts FOLLOWERINFO / OBSERVERINFO from a peer no configuration
+// lists (a joiner, started with the current members and itself); it syncs
+// and learns but counts nowhere until a configuration lists it, and voters
+// answer its election notifications so that it finds the leader.
+//
+// Once committed: a peer the new configuration drops (and that was in the
+// old one) stops (Status.Removed, ErrRemoved) — a leader after sending the
+// COMMIT; it takes part again only when restarted with a configuration that
+// lists it. A leader that may no longer lead steps down (the new voters
+// elect a leader); a learner whose role changed (promoted, demoted) or whose
+// leader no longer votes looks for a leader again; a leader drops the
+// learners that were removed or whose role changed.
+//
+// A peer starts with the configuration in effect at Durable.Applied
+// (Config.ConfigVersion; the driver keeps it with its state) and reads the
+// configuration entries of its log past Applied. NEWLEADER carries the
+// leader's committed configuration, which a learner adopts when it is newer
+// than its own (after a snapshot its log may not show it) or of the same
+// version with other members (a joiner's guess); adopting never removes a
+// peer. A crash of the leader with a change pending leaves it committed
+// (the new leader has the entry: establishing commits its whole history,
+// with the joint quorum) or gone (it does not: followers truncate it), on
+// every peer.
+//
+// Peers that missed a change must still find the ensemble. Notifications
+// carry the sender's committed configuration version (Message.Committed):
+// a looking peer follows a leader that announces a newer one (even one its
+// configuration does not list; it also writes to the peers that announced
+// a newer one, and an established leader whose configuration changed once
+// tells the members that are not its learners that it leads), or the same
+// one while it holds a change pending that the others never saw (its
+// election would need that change's quorum); the sync brings it the
+// leader's configuration and truncates what the leader lacks (a leader
+// refuses a learner ahead of it while it gathers its epoch, and a learner
+// refuses an epoch older than it accepted, so no committed entry is lost).
+// A peer told that its pending configuration is another's committed one
+// knows it is committed. A removed peer answers looking peers with that
+// version (an observer's notification, which no election counts), so that
+// peers which did not hear the commit before a leader that removed itself
+// stopped need not its vote under the old configuration. A leader takes a
+// learner in whichever role it asks for (its acknowledgements count only if
+// the leader's configuration makes it a voter); the sync tells it its role.
+//
 // # Durability and crashes
 //
 // Everything the core needs after a crash is in the Persist ops: the log,

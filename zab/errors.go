@@ -33,6 +33,19 @@ var (
 	ErrZxidRollover error = &rolloverError{}
 	// ErrBadConfig: Config.Validate failed.
 	ErrBadConfig = errors.New("zab: invalid config")
+	// ErrBadMembership: a configuration that cannot be (a bad id, an id
+	// twice, no voter whose vote counts, bad groups or weights), or data
+	// that poses as a configuration entry.
+	ErrBadMembership = errors.New("zab: invalid membership")
+	// ErrReconfigInProgress: ProposeConfig while a proposed configuration is
+	// not committed yet (ZooKeeper's ReconfigInProgress).
+	ErrReconfigInProgress = errors.New("zab: a reconfiguration is in progress")
+	// ErrNewConfigNoQuorum: the new configuration's voters that are synced
+	// with the leader are not a quorum of it (ZooKeeper's NewConfigNoQuorum).
+	ErrNewConfigNoQuorum = errors.New("zab: no quorum of the new configuration is connected and synced")
+	// ErrRemoved: a committed configuration removed this peer; it stopped.
+	// It matches ErrNotServing too.
+	ErrRemoved error = &removedError{}
 	// ErrBadState: NewNode was given a Durable or Log that contradict each other.
 	ErrBadState = errors.New("zab: inconsistent durable state")
 )
@@ -44,3 +57,11 @@ func (*rolloverError) Error() string {
 }
 
 func (*rolloverError) Is(target error) bool { return target == ErrNotServing }
+
+type removedError struct{}
+
+func (*removedError) Error() string {
+	return "zab: removed from the ensemble by a committed configuration"
+}
+
+func (*removedError) Is(target error) bool { return target == ErrNotServing }

@@ -37,6 +37,7 @@ func (n *Node) becomeFollower(leader int64, observer bool) {
 		n.role = RoleObserving
 	}
 	n.fl = &follower{observer: observer, phase: fpDiscovery}
+	n.hints = nil
 	n.early = map[int64]*Message{}
 	n.lg.Info("zab: following", "leader", leader, "observer", observer)
 	n.sendLearnerInfo()

@@ -29,6 +29,11 @@ func (n *Node) stepSync(m *Message) error {
 		return fmt.Errorf("%w: NEWLEADER of epoch %d at %#x, but we synced to %#x in epoch %d",
 			ErrProtocol, m.Epoch, m.Zxid, n.lastLogged, fl.epoch)
 	}
+	if len(m.Data) > 0 {
+		if err := n.adopt(m.Data); err != nil {
+			return err
+		}
+	}
 	n.committed = max(n.committed, min(m.Committed, n.lastLogged))
 	n.ackNewLeader(m.Epoch, m.Zxid)
 	return nil
@@ -94,6 +99,9 @@ func (n *Node) appendChecked(ents []Entry) error {
 			return fmt.Errorf("%w: entry %#x cannot follow %#x", ErrProtocol, e.Zxid, prev)
 		}
 		prev = e.Zxid
+	}
+	if err := checkConfigEntries(ents); err != nil {
+		return err
 	}
 	n.appendEntries(ents)
 	return nil

@@ -349,7 +349,7 @@ func (h *harness) serving(max int) int64 {
 		}
 		for _, id := range h.ids() {
 			p := h.peers[id]
-			if p.node == nil {
+			if p.node == nil || p.node.Status().Removed {
 				continue
 			}
 			if !h.servesUnder(id, leader) {
@@ -387,7 +387,7 @@ func (h *harness) converged() {
 	h.t.Helper()
 	for _, id := range h.ids() {
 		p := h.peers[id]
-		if p.node == nil {
+		if p.node == nil || p.node.Status().Removed {
 			continue
 		}
 		if len(p.disk.sm) != len(h.history) {

@@ -35,6 +35,7 @@ type harness struct {
 	delivered []delivered
 	trace     []string
 	maxTrace  int
+	extra     map[int64]Membership // peers added later (reconfig_harness_test.go), with their starting membership
 }
 
 type hpeer struct {
@@ -85,6 +86,9 @@ func newHarness(t testing.TB, seed uint64, voters, observers []int64, tweak func
 
 func (h *harness) ids() []int64 {
 	ids := slices.Concat(h.voters, h.observers)
+	for id := range h.extra {
+		ids = append(ids, id)
+	}
 	slices.Sort(ids)
 	return ids
 }
@@ -96,6 +100,7 @@ func (h *harness) config(id int64) Config {
 	if h.tweak != nil {
 		h.tweak(&c)
 	}
+	h.membershipOnDisk(id, &c)
 	return c
 }
 

@@ -215,6 +215,9 @@ func (n *Node) leaderTick() {
 	ld.beat++
 	if ld.beat >= n.cfg.HeartbeatInterval {
 		n.heartbeat()
+		if ld.phase == phaseEstablished && ld.round%announceRounds == 0 && (n.active.version > 0 || n.pending != nil) {
+			n.announce()
+		}
 	}
 }
 

@@ -49,7 +49,7 @@ func (n *Node) maybeCommit() {
 		return
 	}
 	ld.acks[n.cfg.ID] = n.selfAck
-	c := election.CommittedIndex(n.q, ld.acks)
+	c := n.commitIndex(ld.acks)
 	if c <= n.committed {
 		return
 	}
@@ -64,6 +64,24 @@ func (n *Node) maybeCommit() {
 			n.send(id, &Message{Type: MsgCommit, Epoch: ld.epoch, Zxid: c})
 		}
 	}
+}
+
+// commitIndex is the largest zxid that acks commit: a quorum of the
+// committed configuration, and from a pending configuration's entry on a
+// quorum of both (ZooKeeper's rule); only the entries before it otherwise.
+func (n *Node) commitIndex(acks map[int64]int64) int64 {
+	p := n.pending
+	if p != nil && n.cfg.BrokenReconfigCommit {
+		return election.CommittedIndex(p.q, acks)
+	}
+	c := election.CommittedIndex(n.active.q, acks)
+	if p == nil || c < p.version {
+		return c
+	}
+	if j := election.CommittedIndex(n.q, acks); j >= p.version {
+		return j
+	}
+	return p.prev
 }
 
 // inform sends an observer the committed entries it does not have.

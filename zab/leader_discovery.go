@@ -3,12 +3,13 @@ package zab
 import "fmt"
 
 // learnerInfo handles FOLLOWERINFO / OBSERVERINFO: a peer starts (or starts
-// over) its handshake with this leader.
+// over) its handshake with this leader. Its message says which stream it
+// wants (proposals or committed entries); whether its acknowledgements
+// count is this leader's configuration's business. A peer may disagree
+// with this leader about its role: it started before a change, or it
+// joins; the sync brings it this leader's configuration.
 func (n *Node) learnerInfo(from int64, m *Message) error {
 	obs := m.Type == MsgObserverInfo
-	if obs == n.q.IsVoter(from) {
-		return fmt.Errorf("%w: %v from %d, a voter=%v", ErrBadMessage, m.Type, from, !obs)
-	}
 	ld := n.ld
 	if ld.learners[from] != nil {
 		n.dropLearner(from, "it starts over")

@@ -99,6 +99,7 @@ func (n *Node) SnapshotSent(peer int64, zxid int64) {
 	l.cursor = zxid
 	l.phase, l.since = lpDiff, n.tick
 	n.pumpDiff(l)
+	n.checkMembership()
 	n.checkQuorum()
 }
 
@@ -137,7 +138,13 @@ func (n *Node) sendNewLeader(l *learner) {
 	l.target = l.cursor
 	l.informed = l.cursor
 	l.phase, l.since = lpSyncing, n.tick
-	n.send(l.id, &Message{Type: MsgNewLeader, Epoch: n.ld.epoch, Zxid: l.target, Committed: min(n.committed, l.target)})
+	m := &Message{Type: MsgNewLeader, Epoch: n.ld.epoch, Zxid: l.target, Committed: min(n.committed, l.target)}
+	if n.encodable {
+		// Our committed configuration: a learner that got a snapshot
+		// cannot read it from its log.
+		m.Data = encodeVersioned(n.active.version, n.active.m)
+	}
+	n.send(l.id, m)
 }
 
 // diffAck handles a DIFFACK: one more batch is durable on the learner.

@@ -17,7 +17,7 @@ type MsgType uint8
 
 // The message types.
 const (
-	MsgNotification MsgType = iota + 1 // FLE vote: Leader, Zxid, Epoch, Round, State
+	MsgNotification MsgType = iota + 1 // FLE vote: Leader, Zxid, Epoch, Round, State; Committed = the sender's configuration version
 	MsgFollowerInfo                    // learner -> leader: PeerEpoch = accepted epoch, Zxid = last zxid
 	MsgObserverInfo                    // same, from an observer
 	MsgLeaderInfo                      // leader -> learner: Epoch = the new epoch (NEWEPOCH)
@@ -92,7 +92,7 @@ const (
 )
 
 var allowed = [msgTypeEnd]int{
-	MsgNotification: fEpoch | fZxid | fLeader | fRound | fState,
+	MsgNotification: fEpoch | fZxid | fLeader | fRound | fState | fCommitted,
 	MsgFollowerInfo: fPeerEpoch | fZxid,
 	MsgObserverInfo: fPeerEpoch | fZxid,
 	MsgLeaderInfo:   fEpoch,
@@ -101,7 +101,7 @@ var allowed = [msgTypeEnd]int{
 	MsgDiff:         fEpoch | fEntries,
 	MsgSnap:         fZxid | fData | fOffset | fLast,
 	MsgDiffAck:      fEpoch | fZxid,
-	MsgNewLeader:    fEpoch | fZxid | fCommitted,
+	MsgNewLeader:    fEpoch | fZxid | fCommitted | fData,
 	MsgAck:          fEpoch | fZxid,
 	MsgUpToDate:     fEpoch | fCommitted,
 	MsgProposal:     fEpoch | fEntries,

@@ -1,6 +1,7 @@
 package zab
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -38,10 +39,18 @@ type Node struct {
 	cfg      Config
 	lg       *slog.Logger
 	log      Log
-	q        election.Quorum
+	q        election.Quorum // the effective quorum (reconfig.go)
 	el       *election.Election
-	known    map[int64]bool // every member but this peer
-	observer bool
+	members  map[int64]bool // every member of either configuration but this peer
+	observer bool           // this peer learns as an observer
+
+	active    cfgState       // the committed configuration (reconfig.go)
+	pending   *cfgState      // a proposed one, not known to be committed
+	encodable bool           // the configuration can be sent and changed
+	wantVoter bool           // Config lists this peer as a voter (a joiner follows so)
+	removeAt  int64          // a committed configuration removed this peer: stop
+	removed   bool           // stopped: removed from the ensemble
+	hints     map[int64]bool // looking: peers that announced a newer configuration (reconfig.go)
 
 	role   Role
 	leader int64
@@ -107,23 +116,30 @@ func NewNode(cfg Config, log Log, d Durable) (*Node, error) {
 		}
 		q = m
 	}
-	el, err := election.New(election.Config{ID: cfg.ID, Quorum: q, Observers: cfg.Observers,
+	observers := cfg.Observers
+	if !slices.Contains(slices.Concat(cfg.Voters, observers), cfg.ID) {
+		observers = append(slices.Clone(observers), cfg.ID) // removed: Reconfigure below says so
+	}
+	el, err := election.New(election.Config{ID: cfg.ID, Quorum: q, Observers: observers,
 		Finalize: cfg.ElectionFinalize, Resend: cfg.ElectionResend, Rand: cfg.Rand})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
 	}
 	n := &Node{
 		cfg: cfg, lg: cfg.Logger.With("zab", cfg.ID), log: log, q: q, el: el,
-		known: map[int64]bool{}, observer: !q.IsVoter(cfg.ID),
 		state: State{d.AcceptedEpoch, d.CurrentEpoch}, lastLogged: last, selfAck: last,
 		committed: d.Applied, applied: d.Applied, early: map[int64]*Message{}, maxCounter: MaxCounter,
 	}
 	n.handed = n.state
 	n.cache.reset(last)
-	for _, id := range slices.Concat(cfg.Voters, cfg.Observers) {
-		if id != cfg.ID {
-			n.known[id] = true
-		}
+	n.initConfig(cfg, q)
+	n.setEffective()
+	if err := n.scanConfigs(d.Applied); err != nil {
+		return nil, err
+	}
+	if !n.isMember() {
+		n.goRemoved("not in the configuration it was started with")
+		return n, nil
 	}
 	n.goLooking("starting")
 	return n, nil
@@ -132,10 +148,15 @@ func NewNode(cfg Config, log Log, d Durable) (*Node, error) {
 // Tick advances the node's clock by one tick.
 func (n *Node) Tick() {
 	n.tick++
+	if n.removed {
+		return
+	}
+	defer n.checkMembership()
 	switch n.role {
 	case RoleLooking:
 		n.el.Tick()
 		n.pumpElection()
+		n.tellHints()
 	case RoleLeading:
 		n.leaderTick()
 	case RoleFollowing, RoleObserving:
@@ -149,6 +170,7 @@ func (n *Node) Tick() {
 // panics on any input. m and its slices must not be modified afterwards.
 func (n *Node) Step(from int64, m *Message) error {
 	err := n.step(from, m)
+	n.checkMembership()
 	n.checkQuorum()
 	if err != nil {
 		n.lg.Debug("zab: dropped a message", "from", from, "type", msgType(m), "err", err)
@@ -164,8 +186,20 @@ func msgType(m *Message) MsgType {
 }
 
 func (n *Node) step(from int64, m *Message) error {
-	if !n.known[from] {
-		return fmt.Errorf("%w: %d", ErrUnknownPeer, from)
+	if n.removed {
+		n.answerRemoved(from, m)
+		return ErrRemoved
+	}
+	if !n.knows(from) {
+		if m != nil && m.Type == MsgNotification {
+			return n.answerStranger(from, m)
+		}
+		if from < 1 || from > election.MaxPeerID || from == n.cfg.ID ||
+			(n.role != RoleLeading && (m == nil || (m.Type != MsgFollowerInfo && m.Type != MsgObserverInfo))) {
+			return fmt.Errorf("%w: %d", ErrUnknownPeer, from)
+		}
+		// A peer no configuration lists may join as a learner (it
+		// counts nowhere until a configuration adds it).
 	}
 	if err := m.Validate(); err != nil {
 		return err
@@ -195,7 +229,7 @@ func (n *Node) step(from int64, m *Message) error {
 
 // LinkUp reports a new connection to peer: what was sent before may be lost.
 func (n *Node) LinkUp(peer int64) {
-	if !n.known[peer] {
+	if !n.knows(peer) || n.removed {
 		return
 	}
 	switch n.role {
@@ -213,7 +247,8 @@ func (n *Node) LinkUp(peer int64) {
 // LinkUp may be lost. A follower whose leader link breaks goes LOOKING; a
 // leader drops that learner (it must sync again).
 func (n *Node) LinkDown(peer int64) {
-	if !n.known[peer] {
+	delete(n.early, peer)
+	if !n.knows(peer) || n.removed {
 		return
 	}
 	delete(n.early, peer)
@@ -233,6 +268,9 @@ func (n *Node) LinkDown(peer int64) {
 // itself (or to 0 on the leader) comes back in Ready.App. data belongs to the
 // core after the call.
 func (n *Node) SendApp(to int64, data []byte) error {
+	if n.removed {
+		return ErrRemoved
+	}
 	if to == 0 {
 		if n.role == RoleLooking || n.leader == 0 {
 			return ErrNoLeader
@@ -243,7 +281,7 @@ func (n *Node) SendApp(to int64, data []byte) error {
 		n.acc.app = append(n.acc.app, AppMessage{From: to, Data: data})
 		return nil
 	}
-	if !n.known[to] {
+	if !n.knows(to) {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, to)
 	}
 	n.send(to, &Message{Type: MsgApp, Data: data})
@@ -255,6 +293,9 @@ func (n *Node) SendApp(to int64, data []byte) error {
 // one Persist op and sent to followers in the same Ready (pipelined), each
 // in its own PROPOSAL. data belongs to the core after the call.
 func (n *Node) Propose(data []byte) (int64, error) {
+	if n.removed {
+		return 0, ErrRemoved
+	}
 	if n.role != RoleLeading {
 		return 0, ErrNotLeader
 	}
@@ -264,6 +305,9 @@ func (n *Node) Propose(data []byte) (int64, error) {
 	if len(data) > n.cfg.MaxMsgBytes {
 		return 0, fmt.Errorf("%w: %d bytes, MaxMsgBytes %d", ErrTooLarge, len(data), n.cfg.MaxMsgBytes)
 	}
+	if IsConfigEntry(data) {
+		return 0, fmt.Errorf("%w: data begins with the configuration entry marker (use ProposeConfig)", ErrBadMembership)
+	}
 	return n.propose(data)
 }
 
@@ -272,6 +316,21 @@ func (n *Node) goLooking(reason string) {
 	if n.role != RoleLooking && n.role != 0 {
 		n.lg.Info("zab: looking for a leader", "was", n.role, "reason", reason)
 	}
+	observers := n.leaveRole(reason)
+	n.role, n.leader, n.ld, n.fl = RoleLooking, 0, nil, nil
+	n.lookingSince, n.lookingWhy = n.tick, reason
+	n.lookings++
+	n.el.Start(election.Vote{Leader: n.cfg.ID, Zxid: n.lastLogged, Epoch: n.state.CurrentEpoch})
+	// The election tells the voters; a leader also tells its observers, whose
+	// session with it ends here (ZooKeeper closes their connections).
+	for _, id := range observers {
+		n.sendNotification(id, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: election.Looking})
+	}
+	n.pumpElection()
+}
+
+// leaveRole ends the current role; a leader returns its observers.
+func (n *Node) leaveRole(reason string) []int64 {
 	var observers []int64
 	switch n.role {
 	case RoleLeading:
@@ -284,16 +343,7 @@ func (n *Node) goLooking(reason string) {
 	case RoleFollowing, RoleObserving:
 		n.followerStop(reason)
 	}
-	n.role, n.leader, n.ld, n.fl = RoleLooking, 0, nil, nil
-	n.lookingSince, n.lookingWhy = n.tick, reason
-	n.lookings++
-	n.el.Start(election.Vote{Leader: n.cfg.ID, Zxid: n.lastLogged, Epoch: n.state.CurrentEpoch})
-	// The election tells the voters; a leader also tells its observers, whose
-	// session with it ends here (ZooKeeper closes their connections).
-	for _, id := range observers {
-		n.send(id, notificationMessage(n.cfg.ID, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: election.Looking}))
-	}
-	n.pumpElection()
+	return observers
 }
 
 // stepNotification hands an FLE notification to the election.
@@ -302,8 +352,23 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 	if nt.State == election.Looking {
 		delete(n.early, from) // it looks again: its FOLLOWERINFO is stale
 	}
+	n.noteHint(from, m)
+	if p := n.pending; p != nil && m.Committed == p.version {
+		// The sender has our pending configuration committed: so it is
+		// (one entry per zxid), and with it everything before it.
+		n.committed = max(n.committed, p.version)
+	}
+	if n.followNewer(from, m) {
+		return nil
+	}
 	round := n.el.Round()
 	err := n.el.Step(from, nt)
+	if errors.Is(err, election.ErrCannotLead) {
+		// Peers may hold different configurations during a change. The
+		// election still answered the sender if we decided: send that.
+		n.pumpElection()
+		return fmt.Errorf("%w: %v", ErrUnexpected, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
@@ -325,7 +390,7 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 // pumpElection sends the election's notifications and acts on its decision.
 func (n *Node) pumpElection() {
 	for _, m := range n.el.Messages() {
-		n.send(m.To, notificationMessage(n.cfg.ID, m.Notification))
+		n.sendNotification(m.To, m.Notification)
 	}
 	if n.role != RoleLooking {
 		return
@@ -336,10 +401,8 @@ func (n *Node) pumpElection() {
 	switch n.el.State() {
 	case election.Leading:
 		n.becomeLeader()
-	case election.Following:
-		n.becomeFollower(n.el.Leader(), false)
-	case election.Observing:
-		n.becomeFollower(n.el.Leader(), true)
+	case election.Following, election.Observing:
+		n.becomeFollower(n.el.Leader(), n.observer)
 	}
 }
 

@@ -115,7 +115,12 @@ func (n *Node) appendEntries(ents []Entry) {
 		n.acc.persist = append(n.acc.persist, PersistOp{Kind: PersistAppend, Entries: append([]Entry(nil), ents...)})
 	}
 	n.cache.append(ents)
+	prev := n.lastLogged
 	n.lastLogged = ents[len(ents)-1].Zxid
+	if err := n.noteConfigs(ents, prev); err != nil {
+		// Checked before: the leader's ProposeConfig, a learner's appendChecked.
+		n.lg.Error("zab: a malformed configuration entry in the log", "err", err)
+	}
 }
 
 // truncateLog queues the truncation of the log after z.
@@ -123,6 +128,7 @@ func (n *Node) truncateLog(z int64) {
 	n.acc.persist = append(n.acc.persist, PersistOp{Kind: PersistTruncate, Zxid: z})
 	n.cache.truncate(z)
 	n.lastLogged = z
+	n.configTruncated(z)
 }
 
 // saveState queues a write of the durable epochs.
@@ -143,6 +149,7 @@ func (n *Node) saveSnapshotChunk(zxid, offset int64, data []byte, last bool) {
 		n.applied = max(n.applied, zxid)
 		n.committed = max(n.committed, zxid)
 		n.cache.reset(zxid)
+		n.configSnapshot(zxid)
 	}
 }
 
@@ -191,6 +198,7 @@ func (n *Node) Ready() Ready {
 	if n.ld != nil {
 		n.leaderAfterHandOff()
 	}
+	n.checkMembership()
 	rd.Apply = n.applyList()
 	n.pendingApply = n.applied
 	if len(rd.Apply) > 0 {

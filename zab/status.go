@@ -17,13 +17,22 @@ type Status struct {
 	Reason string
 	// Lookings counts the elections this Node started.
 	Lookings int64
+	// ConfigVersion is the committed configuration's version; PendingConfig
+	// the zxid of a proposed one not known to be committed (0: none).
+	ConfigVersion int64
+	PendingConfig int64
+	// Removed: a committed configuration removed this peer; it stopped.
+	Removed bool
 }
 
 // Status returns the current status.
 func (n *Node) Status() Status {
 	st := Status{Role: n.role, Leader: n.leader, Epoch: n.state.CurrentEpoch, LastZxid: n.selfAck,
 		Committed: n.committed, Serving: n.serving(), Election: n.lastElection,
-		Lookings: n.lookings}
+		Lookings: n.lookings, ConfigVersion: n.active.version, Removed: n.removed}
+	if n.pending != nil {
+		st.PendingConfig = n.pending.version
+	}
 	if n.role == RoleLooking {
 		st.Reason = n.lookingWhy
 	}
@@ -53,8 +62,12 @@ func (n *Node) serving() bool {
 // statusChanged reports whether a Ready must carry the status.
 func (n *Node) statusChanged() bool {
 	r := n.reported
+	pending := int64(0)
+	if n.pending != nil {
+		pending = n.pending.version
+	}
 	return r.Role != n.role || r.Leader != n.leader || r.Epoch != n.state.CurrentEpoch || r.Serving != n.serving() ||
-		(n.ld != nil && n.ld.synced)
+		(n.ld != nil && n.ld.synced) || r.ConfigVersion != n.active.version || r.PendingConfig != pending || r.Removed != n.removed
 }
 
 // report returns the status for a Ready and remembers it as reported.

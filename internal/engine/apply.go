@@ -82,8 +82,15 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 	if ok {
 		delete(p.proposed, ent.Zxid) // this leader's own proposal: no decoding
 	} else {
+		data := ent.Data
+		if _, payload, ok, err := zab.DecodeConfigEntry(data); ok {
+			if err != nil {
+				return nil, fmt.Errorf("zk: committed configuration entry %#x: %w", ent.Zxid, err)
+			}
+			data = payload // the setData of /zookeeper/config (reconfig.go)
+		}
 		var err error
-		if en, err = entry.Decode(ent.Data); err != nil {
+		if en, err = entry.Decode(data); err != nil {
 			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
 		}
 	}
@@ -111,6 +118,9 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 	}
 	if err := p.hook(hooks.BeforeWatchTrigger); err != nil {
 		return nil, err
+	}
+	if zab.IsConfigEntry(ent.Data) {
+		p.configApplied(ent.Zxid, txn.Data)
 	}
 	p.e.watches.Trigger(changes, p.mayRead)
 	p.e.journal.add(ent.Zxid, changes, &p.e.live)

@@ -34,6 +34,9 @@ type Server struct {
 	QuorumPort   int
 	ElectionPort int
 	Observer     bool
+	// ClientAddr is the client address part of a dynamic configuration's
+	// server line ("[host:]port" after the ';'), kept as it is; optional.
+	ClientAddr string
 }
 
 // QuorumAddr returns host:quorumPort.
@@ -247,6 +250,16 @@ type Config struct {
 	// documentation of internal/engine (readonly.go) for what a read-only
 	// read guarantees.
 	ReadOnlyMode bool
+	// ReconfigEnabled allows Ensemble.Reconfig (zoo.cfg reconfigEnabled),
+	// off by default as in ZooKeeper: Reconfig then fails with
+	// ErrReconfigDisabled.
+	ReconfigEnabled bool
+	// DynamicConfigFile, if set, is rewritten with the configuration (in
+	// /zookeeper/config's format) each time a reconfig is applied here, as
+	// ZooKeeper rewrites its dynamic configuration file; ParseZooCfg reads
+	// the membership from it. A restarted peer takes its membership from
+	// its own tree when a reconfig was applied, from Servers otherwise.
+	DynamicConfigFile string
 
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
@@ -426,34 +439,13 @@ func (c Config) validateServers() error {
 		}
 		return nil
 	}
-	ids := map[int64]bool{}
-	addrs := map[string]int64{}
-	voters, self := 0, false
-	for i, s := range c.Servers {
-		field := fmt.Sprintf("Servers[%d]", i)
-		switch {
-		case s.ID < 1 || s.ID > 254:
-			return configErr(field, "id %d is outside 1..254", s.ID)
-		case ids[s.ID]:
-			return configErr(field, "duplicate id %d", s.ID)
-		case s.Host == "":
-			return configErr(field, "server.%d has no host", s.ID)
-		case s.QuorumPort < 1 || s.QuorumPort > 65535:
-			return configErr(field, "server.%d quorum port %d is outside 1..65535", s.ID, s.QuorumPort)
-		case s.ElectionPort < 0 || s.ElectionPort > 65535:
-			return configErr(field, "server.%d election port %d is outside 0..65535", s.ID, s.ElectionPort)
-		}
-		if other, dup := addrs[s.QuorumAddr()]; dup {
-			return configErr(field, "server.%d has the same address %s as server.%d", s.ID, s.QuorumAddr(), other)
-		}
-		ids[s.ID] = true
-		addrs[s.QuorumAddr()] = s.ID
-		if !s.Observer {
-			voters++
-		}
-		if s.ID == c.ID {
-			self = true
-		}
+	voters, err := checkServerList(c.Servers)
+	if err != nil {
+		return err
+	}
+	self := false
+	for _, s := range c.Servers {
+		self = self || s.ID == c.ID
 	}
 	switch {
 	case !self:
@@ -474,8 +466,40 @@ func (c Config) validateServers() error {
 			return configErr("PeerTLS", "%v", err)
 		}
 	}
-	_, err := c.quorum()
+	_, err = c.quorum()
 	return err
+}
+
+// checkServerList checks each server line and that no id or address is
+// used twice; it returns how many are voters.
+func checkServerList(servers []Server) (int, error) {
+	ids := map[int64]bool{}
+	addrs := map[string]int64{}
+	voters := 0
+	for i, s := range servers {
+		field := fmt.Sprintf("Servers[%d]", i)
+		switch {
+		case s.ID < 1 || s.ID > 254:
+			return 0, configErr(field, "id %d is outside 1..254", s.ID)
+		case ids[s.ID]:
+			return 0, configErr(field, "duplicate id %d", s.ID)
+		case s.Host == "":
+			return 0, configErr(field, "server.%d has no host", s.ID)
+		case s.QuorumPort < 1 || s.QuorumPort > 65535:
+			return 0, configErr(field, "server.%d quorum port %d is outside 1..65535", s.ID, s.QuorumPort)
+		case s.ElectionPort < 0 || s.ElectionPort > 65535:
+			return 0, configErr(field, "server.%d election port %d is outside 0..65535", s.ID, s.ElectionPort)
+		}
+		if other, dup := addrs[s.QuorumAddr()]; dup {
+			return 0, configErr(field, "server.%d has the same address %s as server.%d", s.ID, s.QuorumAddr(), other)
+		}
+		ids[s.ID] = true
+		addrs[s.QuorumAddr()] = s.ID
+		if !s.Observer {
+			voters++
+		}
+	}
+	return voters, nil
 }
 
 // checkPeerCert checks that this peer's own certificate names it, so a

@@ -107,7 +107,7 @@ server.4=zk4.example.com:2888:3888:observer
 		SnapRetainCount: 5, PurgeInterval: 24 * time.Hour, SnapCount: 50000, ClientPort: 2181,
 		Servers: []Server{
 			{ID: 1, Host: "zk1.example.com", QuorumPort: 2888, ElectionPort: 3888},
-			{ID: 2, Host: "zk2.example.com", QuorumPort: 2888, ElectionPort: 3888},
+			{ID: 2, Host: "zk2.example.com", QuorumPort: 2888, ElectionPort: 3888, ClientAddr: "2181"},
 			{ID: 3, Host: "::1", QuorumPort: 2888, ElectionPort: 3888},
 			{ID: 4, Host: "zk4.example.com", QuorumPort: 2888, ElectionPort: 3888, Observer: true},
 		},

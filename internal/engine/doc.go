@@ -96,4 +96,29 @@
 // its session); the cut-off peer cannot keep it alive, so the ensemble may
 // expire it meanwhile, and it learns so when the quorum is back
 // (StateExpired). Local sessions need no localSessionsEnabled.
+//
+// # Dynamic reconfiguration
+//
+// Ensemble.Reconfig (reconfig.go) is ZooKeeper's reconfig, with
+// Config.ReconfigEnabled (zoo.cfg reconfigEnabled; off: ErrReconfigDisabled).
+// The leader builds the new configuration from the committed one (or takes
+// a whole member list), prepares a setData of /zookeeper/config with its
+// text (ZooKeeper's server.N=host:port:port:role;client lines and
+// version=<hex>, the version being the entry's zxid) and proposes it
+// inside the core's configuration entry (zab.ProposeConfig), so that the
+// change is ordered, replicated and applied like any write and every peer's
+// /zookeeper/config and its Stat show it. A follower forwards the request.
+// zab refuses a change while one is pending and a new configuration of
+// which no quorum is synced (ErrReconfigInProgress, ErrNewConfigNoQuorum).
+// Once applied, a peer publishes the configuration (ClusterConfig), rewrites
+// Config.DynamicConfigFile and teaches its TCP transport the new servers'
+// addresses; a restarted peer takes its membership from its own tree
+// (/zookeeper/config) when a reconfig was applied there. A removed peer
+// stops serving: its Status says Removed and calls fail with ErrNotServing
+// naming the removal. A new server is started with the current members and
+// itself; it joins as a learner that counts nowhere until a reconfig adds
+// it (over TCP the members accept it once the reconfig is applied, so a
+// change that needs the new servers' acks to reach a quorum is refused).
+// /zookeeper/config is empty until the first reconfig (ZooKeeper shows the
+// static configuration there too).
 package engine

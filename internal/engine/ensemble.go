@@ -56,6 +56,8 @@ type Ensemble struct {
 
 	peer *peer // owned by the loop goroutine after start
 
+	members atomic.Pointer[ClusterConfig] // the configuration applied here (reconfig.go)
+
 	remote remoteState // the client protocol's state (remote.go)
 	obs    observer    // status details and metrics (status.go, metrics.go)
 	ro     roState     // read-only mode (readonly.go)
@@ -88,6 +90,10 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	cfg.TestHooks.AttachView(inspector{e})
+	if err := e.loadMembers(); err != nil {
+		e.closeStorage()
+		return nil, err
+	}
 	if err := e.openTransport(); err != nil {
 		e.closeStorage()
 		return nil, err
@@ -301,9 +307,19 @@ func (e *Ensemble) errIfDown() error {
 	case e.failErr.Load() != nil:
 		return fmt.Errorf("%w: peer failed: %v", zkerr.ErrNotServing, *e.failErr.Load())
 	case !e.serving.Load():
+		if e.removed() {
+			st := e.status.Load()
+			return fmt.Errorf("%w: removed from the ensemble by configuration %x", zkerr.ErrNotServing, st.ConfigVersion)
+		}
 		return zkerr.ErrNotServing
 	}
 	return nil
+}
+
+// removed reports whether a committed reconfig removed this peer.
+func (e *Ensemble) removed() bool {
+	st := e.status.Load()
+	return st != nil && st.Removed
 }
 
 // submit hands a client request to the peer loop.
@@ -364,8 +380,8 @@ func (e *Ensemble) WaitServing(ctx context.Context) error {
 		if e.serving.Load() {
 			return nil
 		}
-		if err := e.errIfDown(); !errors.Is(err, zkerr.ErrNotServing) || e.failErr.Load() != nil {
-			return err
+		if err := e.errIfDown(); !errors.Is(err, zkerr.ErrNotServing) || e.failErr.Load() != nil || e.removed() {
+			return err // a removed peer never serves again
 		}
 		if e.cfg.ManualClock {
 			if err := e.Tick(ctx); err != nil {

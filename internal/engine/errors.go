@@ -30,4 +30,9 @@ var (
 	ErrSystem                  = zkerr.ErrSystem
 	ErrClosed                  = zkerr.ErrClosed
 	ErrCompacted               = zkerr.ErrCompacted
+	// Reconfig's refusals (ZooKeeper's RECONFIGDISABLED, RECONFIGINPROGRESS
+	// and NEWCONFIGNOQUORUM).
+	ErrReconfigDisabled   = zkerr.ErrReconfigDisabled
+	ErrReconfigInProgress = zkerr.ErrReconfigInProgress
+	ErrNewConfigNoQuorum  = zkerr.ErrNewConfigNoQuorum
 )

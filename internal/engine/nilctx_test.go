@@ -54,6 +54,7 @@ func TestNilContext(t *testing.T) {
 		"ListQuota":         func() error { _, _, err := s.ListQuota(nilCtx, "/a"); return err },
 		"DeleteQuota":       func() error { return s.DeleteQuota(nilCtx, "/a") },
 		"Zxid":              func() error { _, err := s.Zxid(nilCtx); return err },
+		"Reconfig":          func() error { _, err := e.Reconfig(nilCtx, ReconfigRequest{}); return err },
 	}
 	for _, typ := range []reflect.Type{reflect.TypeOf(s), reflect.TypeOf(e)} {
 		for i := 0; i < typ.NumMethod(); i++ {

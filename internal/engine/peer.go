@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk/internal/entry"
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/wal"
@@ -58,8 +59,12 @@ const maxBatch = 256 // requests or transport events handled per loop turn
 
 func newPeer(e *Ensemble) (*peer, error) {
 	cfg := e.cfg
-	voters, observers := cfg.members()
-	q, err := cfg.quorum() // nil: a majority of the voters
+	mc, version := cfg, int64(0) // the membership in effect at the tree's applied zxid
+	if cur := e.members.Load(); cur != nil && !cfg.standalone() {
+		mc.Servers, mc.Groups, mc.Weights, version = cur.Servers, cur.Groups, cur.Weights, cur.Version
+	}
+	voters, observers := mc.members()
+	q, err := mc.quorum() // nil: a majority of the voters
 	if err != nil {
 		return nil, err
 	}
@@ -71,18 +76,21 @@ func newPeer(e *Ensemble) (*peer, error) {
 	st := e.wal.State()
 	applied, _ := e.tree.Applied()
 	node, err := zab.NewNode(zab.Config{
-		ID:                cfg.ID,
-		Voters:            voters,
-		Observers:         observers,
-		Quorum:            q,
-		InitLimit:         cfg.InitLimit * TicksPerTickTime,
-		SyncLimit:         cfg.SyncLimit * TicksPerTickTime,
-		HeartbeatInterval: TicksPerTickTime / 2,
-		ElectionFinalize:  1,
-		ElectionResend:    TicksPerTickTime / 2,
-		MaxMsgBytes:       maxProposalBytes,
-		Rand:              rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
-		Logger:            cfg.Logger,
+		ID:            cfg.ID,
+		Voters:        voters,
+		Observers:     observers,
+		Quorum:        q,
+		ConfigVersion: version,
+		// A deliberately wrong build, for the simulation's test only.
+		BrokenReconfigCommit: cfg.TestHooks.Breaks(hooks.CommitNewConfigAlone),
+		InitLimit:            cfg.InitLimit * TicksPerTickTime,
+		SyncLimit:            cfg.SyncLimit * TicksPerTickTime,
+		HeartbeatInterval:    TicksPerTickTime / 2,
+		ElectionFinalize:     1,
+		ElectionResend:       TicksPerTickTime / 2,
+		MaxMsgBytes:          maxProposalBytes,
+		Rand:                 rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())),
+		Logger:               cfg.Logger,
 	}, walLog{e.wal}, zab.Durable{AcceptedEpoch: st.AcceptedEpoch, CurrentEpoch: st.CurrentEpoch, Applied: applied})
 	if err != nil {
 		return nil, fmt.Errorf("zk: starting the protocol: %w", err)
@@ -281,6 +289,8 @@ func (p *peer) handleRequest(r *request) {
 		}
 	case reqWrite:
 		p.write(r)
+	case reqReconfig:
+		p.reconfigure(r)
 	}
 }
 
@@ -319,7 +329,7 @@ func (p *peer) handleEvent(ev transport.Event) {
 func (p *peer) status() Status {
 	z := p.zst
 	st := Status{ID: p.cfg.ID, Leader: z.Leader, Epoch: z.Epoch, LastZxid: z.LastZxid,
-		Serving: z.Serving, Peers: append([]int64(nil), z.Synced...)}
+		Serving: z.Serving, Peers: append([]int64(nil), z.Synced...), ConfigVersion: z.ConfigVersion, Removed: z.Removed}
 	switch z.Role {
 	case zab.RoleLeading:
 		st.Mode = ModeLeading

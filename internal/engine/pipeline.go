@@ -269,6 +269,8 @@ func (p *peer) handleApp(m zab.AppMessage) {
 	switch msg.Kind {
 	case appForward:
 		p.forwarded(m.From, msg)
+	case appReconfig:
+		p.forwardedReconfig(m.From, msg)
 	case appReply:
 		r := p.inflight[msg.ReqID]
 		if r == nil {

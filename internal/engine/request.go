@@ -24,6 +24,8 @@ const (
 	// reqBarrier handles every transport event already queued for this
 	// peer, and everything they cause locally, before it is answered.
 	reqBarrier
+	// reqReconfig changes the membership through the leader (reconfig.go).
+	reqReconfig
 )
 
 // request is one call handed from a client goroutine to the peer loop. The
@@ -33,7 +35,9 @@ type request struct {
 	txn   *znode.Txn
 	ids   []znode.Identity // the calling session's identities, for ACL checks
 	super bool             // the calling session authenticated as the super user
-	done  chan reply       // capacity 1: the loop never blocks on it
+	// reconfig is a reqReconfig's change.
+	reconfig *ReconfigRequest
+	done     chan reply // capacity 1: the loop never blocks on it
 	// then, if set, takes the reply instead of done: a request the loop
 	// made for itself (readonly.go), answered on the loop.
 	then func(reply)

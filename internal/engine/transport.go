@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
@@ -27,7 +28,14 @@ func (e *Ensemble) openTransport() error {
 			h.Note(hooks.Mark{Peer: c.ID, Point: "wire-" + point, Session: peer, Zxid: int64(n)})
 		}
 	}
-	for _, s := range c.Servers {
+	servers := c.Servers
+	if m := e.members.Load(); m != nil {
+		servers = append(slices.Clone(m.Servers), servers...) // a reconfig's addresses first
+	}
+	for _, s := range servers {
+		if _, dup := tc.Peers[s.ID]; dup || (s.ID == c.ID && tc.Listen != "") {
+			continue
+		}
 		if s.ID == c.ID {
 			tc.Listen = s.QuorumAddr()
 		} else {
@@ -40,6 +48,23 @@ func (e *Ensemble) openTransport() error {
 	}
 	e.trans, e.ownsTr = t, true
 	return nil
+}
+
+// learnPeers tells the TCP transport zk made the addresses of c's servers
+// it does not know yet (a reconfig added them).
+func (e *Ensemble) learnPeers(c ClusterConfig) {
+	tcp, ok := e.trans.(*transport.TCP)
+	if !ok || !e.ownsTr {
+		return
+	}
+	for _, s := range c.Servers {
+		if s.ID == e.cfg.ID {
+			continue
+		}
+		if err := tcp.AddPeer(s.ID, s.QuorumAddr()); err != nil {
+			e.cfg.Logger.Warn("zk: the peer transport cannot add a server of the configuration", "server", s.ID, "err", err)
+		}
+	}
 }
 
 func (e *Ensemble) closeTransport() {

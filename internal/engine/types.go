@@ -147,6 +147,12 @@ type Status struct {
 	Sessions int // sessions attached to this peer
 	Requests int // client requests queued or in flight at this peer
 	Err      error
+	// ConfigVersion is the version of the configuration in effect (0: the
+	// static one); Removed: a committed reconfig removed this peer, which
+	// serves nothing more (restart it with a configuration that lists it
+	// to take part again).
+	ConfigVersion int64
+	Removed       bool
 
 	// Filled by Ensemble.Status only (zero in Listener.StatusChanged's):
 

@@ -24,6 +24,8 @@ const (
 	// appTouch: follower -> leader, sessions attached to the follower are
 	// alive.
 	appTouch
+	// appReconfig: follower -> leader, a membership change (reconfig.go).
+	appReconfig
 )
 
 // appMsg is the single app message type; unused fields stay empty.
@@ -36,6 +38,7 @@ type appMsg struct {
 	Result   *wireResult      `codec:",omitempty"`
 	Zxid     int64            `codec:",omitempty"`
 	Sessions []int64          `codec:",omitempty"`
+	Reconfig *ReconfigRequest `codec:",omitempty"`
 }
 
 // wireResult is a znode.Result with its errors as ZooKeeper codes.
@@ -164,7 +167,7 @@ func decodeApp(b []byte) (*appMsg, error) {
 	if err := codec.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadWire, err)
 	}
-	if m.Kind < appForward || m.Kind > appTouch {
+	if m.Kind < appForward || m.Kind > appReconfig {
 		return nil, fmt.Errorf("%w: app message kind %d", errBadWire, m.Kind)
 	}
 	return &m, nil

@@ -41,6 +41,11 @@ import (
 // group.N=id:id:... and weight.N=w make the quorum hierarchical, as in
 // ZooKeeper (Config.Groups, in increasing order of N, and Config.Weights).
 //
+// reconfigEnabled sets Config.ReconfigEnabled; dynamicConfigFile names
+// ZooKeeper's dynamic configuration file, read now: its server, group and
+// weight lines are the membership (zoo.cfg then has none), and zk rewrites
+// it as reconfigs commit (Config.DynamicConfigFile).
+//
 // metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
 // sets MetricsHTTPAddress from metricsProvider.httpHost and
 // metricsProvider.httpPort (defaults 0.0.0.0 and 7000); the metrics
@@ -96,6 +101,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	ignored = append(ignored, notRead...)
 	ignored = append(ignored, metrics.apply(&cfg)...)
 	quorum.apply(&cfg)
+	if err := cfg.loadDynamicConfig(); err != nil {
+		return Config{}, nil, err
+	}
 	if len(strings.TrimSpace(string(myid))) > 0 {
 		if cfg.ID, err = parseMyID(myid); err != nil {
 			return Config{}, nil, err
@@ -147,6 +155,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		return true, err
 	}
 	if known, err := c.setReadOnlyZooKey(key, value); known {
+		return true, err
+	}
+	if known, err := c.setReconfigZooKey(key, value); known {
 		return true, err
 	}
 	switch key {
@@ -211,7 +222,7 @@ func parseServerLine(key, value string) (Server, error) {
 	if err != nil {
 		return Server{}, fmt.Errorf("bad server id in %q", key)
 	}
-	addr, _, _ := strings.Cut(value, ";") // the client address part is ignored
+	addr, client, _ := strings.Cut(value, ";") // the client address is kept as it is
 	host, rest, err := splitHost(addr)
 	if err != nil {
 		return Server{}, err
@@ -220,7 +231,7 @@ func parseServerLine(key, value string) (Server, error) {
 	if len(parts) < 2 || len(parts) > 3 {
 		return Server{}, fmt.Errorf("%q is not host:quorumPort:electionPort[:role]", value)
 	}
-	s := Server{ID: id, Host: host}
+	s := Server{ID: id, Host: host, ClientAddr: strings.TrimSpace(client)}
 	if s.QuorumPort, err = strconv.Atoi(parts[0]); err != nil {
 		return Server{}, fmt.Errorf("bad quorum port %q", parts[0])
 	}

@@ -131,6 +131,11 @@ const (
 	// for a leader and may commit once the peer serves again, after the
 	// client was told nothing of the mode.
 	ReadOnlyQueuesWrites
+	// CommitNewConfigAlone makes a leader with a reconfiguration pending
+	// commit with a quorum of the new configuration alone, instead of one
+	// of the old and one of the new: two disjoint quorums can then commit
+	// different histories.
+	CommitNewConfigAlone
 )
 
 // Breaks reports whether h turns on the wrong behaviour b.

@@ -47,6 +47,19 @@
 // delayed links; paused processes (longer than a session timeout); slow
 // clocks.
 //
+// Membership changes (Options.Reconfig, reconfig.go; TestSimReconfig, and
+// -reconfig for TestSim) are one more class, drawn from their own random
+// stream: spare servers join (started with the members and themselves),
+// and an admin client adds them as participants or observers, removes
+// members, promotes and demotes, replaces up to two participants at once,
+// and sends changes that must be refused; removed servers are retired and
+// may come back later as new spares. Every check holds across the
+// configurations (one committed history, one established leader per
+// epoch), and each committed /zookeeper/config txn is matched to a reconfig
+// call as writes are. TestBrokenBuildCommitNewConfigAlone shows the
+// checks catch a build that commits under the new configuration alone
+// (hooks.CommitNewConfigAlone): they see two histories.
+//
 // # Checks
 //
 // While it runs: every txn a peer applies extends one committed history,
@@ -92,6 +105,8 @@
 //	go test ./internal/sim -run 'TestSim$' -v -args -seed=42 -trace
 //	go test ./internal/sim -run 'TestFailover$' -v -args -failover.seeds=1000
 //	go test ./internal/sim -run 'TestSimReadOnly$' -v -args -ro.seeds=30 -seed=100
+//	go test ./internal/sim -run 'TestSimReconfig$' -v -args -rc.seeds=40 -seed=1
+//	go test ./internal/sim -run x -bench ReconfigTicks -benchtime 10x
 //
 // The second runs seeds 1000..1499 with 10 simulated minutes of faults
 // each; the third replays seed 42 and prints its whole trace; the fourth

@@ -69,6 +69,7 @@ func (w *World) resolve() {
 			w.judge(op, i, found)
 		}
 	}
+	w.matchReconfigs()
 	for _, t := range ref.chain {
 		if !t.matched && !t.failed && clientWrite(t.en.Txn) {
 			w.failf("txn %#x (%v %s) committed, but no client call asked for it", t.zxid, t.en.Txn.Type, t.en.Txn.Path)

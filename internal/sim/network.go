@@ -125,6 +125,7 @@ func (w *World) tickAll() {
 		p.inbox = nil
 	}
 	w.settleOrFail()
+	w.retireRemoved(false)
 }
 
 // settleOrFail settles the clients' calls, failing the run if one never

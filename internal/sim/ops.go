@@ -32,10 +32,11 @@ const (
 	opAddWatch
 	opCheck // only inside a multi
 	opBad   // a bad request (badinput.go)
+	opReconfig
 )
 
 var opNames = [...]string{"?", "newsession", "reattach", "close", "expire", "create", "set", "delete", "multi",
-	"get", "exists", "children", "syncget", "getw", "existsw", "childrenw", "addwatch", "check", "bad"}
+	"get", "exists", "children", "syncget", "getw", "existsw", "childrenw", "addwatch", "check", "bad", "reconfig"}
 
 func (k opKind) String() string { return opNames[k] }
 
@@ -93,6 +94,7 @@ type opRecord struct {
 	bad      badKind
 	badArg   int         // what varies within the bad kind
 	dead     *zk.Session // badDeadSession: a closed or expired handle
+	reconfig zk.ReconfigRequest
 
 	call, ret  int64 // event times
 	callTick   int64
@@ -187,6 +189,8 @@ func (op *opRecord) exec(ctx context.Context) {
 		op.pw, op.err = s.AddWatch(ctx, op.path, true)
 	case opBad:
 		op.execBad(ctx)
+	case opReconfig:
+		_, op.err = op.ens.Reconfig(ctx, op.reconfig)
 	}
 }
 
@@ -313,6 +317,10 @@ func (w *World) reap() {
 		w.trace.line(w.now, "ret %v t=%d err=%s path=%s data=%q v=%d ex=%v kids=%d", op, op.ret, op.errName, op.rPath,
 			op.rData, op.stat.Version, op.exists, len(op.children))
 		w.history = append(w.history, op)
+		if op.kind == opReconfig {
+			w.reconfigReturned(op)
+			continue
+		}
 		op.c.returned(op)
 	}
 }

@@ -63,6 +63,9 @@ type simPeer struct {
 	snaps       int                  // snapshots installed from a leader
 	snapPending bool                 // one was installed and no entry applied since
 	lastStatus  string
+	dormant     bool        // a spare that has not joined (or was retired): not started (reconfig.go)
+	servers     []zk.Server // a joiner's starting server list (nil: the world's)
+	removedAt   int64       // tick it was first seen removed (reconfig.go)
 }
 
 // simTransport gives the peer the frames the world took from its endpoint:
@@ -103,7 +106,7 @@ func (s *seededReader) Read(p []byte) (int, error) {
 // config is the peer's configuration for its current incarnation.
 func (w *World) config(p *simPeer) zk.Config {
 	cfg := zk.Config{
-		ID: p.id, TickTime: TickTime, DataDir: "/zk", FS: p.fs, Servers: w.servers, Groups: w.groups, Weights: w.weights,
+		ID: p.id, TickTime: TickTime, DataDir: "/zk", FS: p.fs, Servers: w.peerServers(p), Groups: w.groups, Weights: w.weights,
 		ManualClock: true, Clock: w.clockNow,
 		Rand:          &seededReader{rand.New(rand.NewPCG(w.opts.Seed, uint64(p.id)<<32|uint64(p.inc)))},
 		SnapCount:     w.snapCnt,
@@ -114,9 +117,10 @@ func (w *World) config(p *simPeer) zk.Config {
 			p.view = v
 			w.hookMu.Unlock()
 		}},
-		Listener:     zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
-		Transport:    p.tr,
-		ReadOnlyMode: w.ro.on,
+		Listener:        zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
+		Transport:       p.tr,
+		ReadOnlyMode:    w.ro.on,
+		ReconfigEnabled: w.opts.Reconfig,
 	}
 	return cfg
 }
@@ -284,7 +288,7 @@ func (w *World) kill(p *simPeer, disk *MemFS, why string) {
 // restartDue restarts the peers whose downtime is over.
 func (w *World) restartDue(force bool) {
 	for _, p := range w.peers {
-		if p.ens != nil || (!force && p.restartAt > w.now) {
+		if p.ens != nil || p.dormant || (!force && p.restartAt > w.now) {
 			continue
 		}
 		if err := w.start(p); err != nil {

@@ -13,6 +13,7 @@ import (
 	zk "github.com/embedzk/zk"
 	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/zab"
 	"github.com/embedzk/zk/znode"
 )
 
@@ -93,7 +94,14 @@ func (r *reference) pred(i int) int64 {
 // extend appends the committed entry raw at zxid, applies it, and returns
 // the reference digest after it.
 func (r *reference) extend(zxid int64, raw []byte, first, tick int64) (uint64, error) {
-	en, err := entry.Decode(raw)
+	data := raw
+	if _, payload, ok, err := zab.DecodeConfigEntry(raw); ok {
+		if err != nil {
+			return 0, fmt.Errorf("configuration entry %#x: %w", zxid, err)
+		}
+		data = payload // a reconfig: the setData of /zookeeper/config
+	}
+	en, err := entry.Decode(data)
 	if err != nil {
 		return 0, fmt.Errorf("entry %#x: %w", zxid, err)
 	}

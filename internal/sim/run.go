@@ -19,6 +19,7 @@ type Result struct {
 	Failures []string
 	Tail     string // the end of the trace, for a failure report
 	Elapsed  time.Duration
+	Reconfig ReconfigStats // Options.Reconfig: the membership changes
 }
 
 // Err summarizes the failures, or returns nil.
@@ -64,9 +65,10 @@ func (w *World) finish() *Result {
 	}
 	if !w.abort {
 		w.quietPhase()
+		w.retireRemoved(true)
 		w.endChecks()
 	}
-	res := &Result{Seed: w.opts.Seed, Ticks: w.now, Faults: w.faults.describe(), Stats: w.stats}
+	res := &Result{Seed: w.opts.Seed, Ticks: w.now, Faults: w.faults.describe(), Stats: w.stats, Reconfig: w.rc.stats()}
 	w.close()
 	res.Hash, res.Failures, res.Tail = w.trace.sum(), w.fails, w.trace.tail()
 	return res
@@ -77,6 +79,7 @@ func (w *World) faultPhase() {
 	for w.now < int64(w.opts.Ticks) && !w.abort {
 		if w.ready {
 			w.faults.step()
+			w.reconfigStep()
 		}
 		w.step(true)
 	}

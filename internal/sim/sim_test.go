@@ -15,6 +15,7 @@ var (
 	flagDuration = flag.Duration("duration", 0, "TestSim: simulated time of the fault phase per seed (overrides -ticks)")
 	flagTrace    = flag.Bool("trace", false, "TestSim: print the whole trace of each seed")
 	flagHier     = flag.Bool("hier", false, "TestSim: give every seed a hierarchical quorum drawn from it (Options.Hierarchical)")
+	flagReconfig = flag.Bool("reconfig", false, "TestSim: add membership changes to every seed's faults (Options.Reconfig)")
 )
 
 // ciSeed is a seed of the fixed CI set, with the length of its fault phase
@@ -60,7 +61,7 @@ func TestSim(t *testing.T) {
 	start := time.Now()
 	for _, cs := range seeds {
 		seed := cs.seed
-		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier}
+		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier, Reconfig: *flagReconfig}
 		if *flagTrace {
 			opts.Trace = os.Stderr
 		}
@@ -71,21 +72,27 @@ func TestSim(t *testing.T) {
 		t.Logf("seed %d: %.0f simulated s, %d ops (%d ok, %d unknown, %d bad), %d committed, %d crashes, %d snap installs, faults %s, lincheck %v (max key %v), %v",
 			seed, res.SimulatedSeconds(), res.Stats.Ops, res.Stats.OpsOK, res.Stats.OpsUnknown, res.Stats.BadOps, res.Stats.Committed,
 			res.Stats.Crashes, res.Stats.SnapInstalls, res.Faults, res.Stats.LinTime, res.Stats.LinMaxKey, res.Elapsed.Round(time.Millisecond))
+		if opts.Reconfig {
+			t.Logf("seed %d: reconfig %s", seed, res.Reconfig)
+		}
 		if err := res.Err(); err != nil {
-			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(seed, opts.Ticks, opts.Hierarchical))
+			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(seed, opts.Ticks, opts.Hierarchical, opts.Reconfig))
 		}
 	}
 	t.Logf("%d seeds, %.1f simulated minutes, %d bad requests, lincheck %v, in %v", len(seeds),
 		float64(simTicks*tickMs)/60000, bad, linTime, time.Since(start).Round(time.Millisecond))
 }
 
-func replayCommand(seed uint64, ticks int, hier bool) string {
+func replayCommand(seed uint64, ticks int, hier, reconfig bool) string {
 	s := fmt.Sprintf("go test ./internal/sim -run 'TestSim$' -v -args -seed=%d", seed)
 	if ticks > 0 {
 		s += fmt.Sprintf(" -ticks=%d", ticks)
 	}
 	if hier {
 		s += " -hier"
+	}
+	if reconfig {
+		s += " -reconfig"
 	}
 	return s + " -trace"
 }

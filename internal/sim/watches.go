@@ -215,7 +215,7 @@ func (w *World) checkPersistent(r *watchRec) {
 			return // replaced by a snapshot: events after it are not replayable
 		}
 		if i >= len(want) || ev.Type != want[i].Type || ev.Path != want[i].Path || ev.Zxid != want[i].Zxid {
-			got := want[min(i, len(want)-1):min(i+1, len(want))]
+			got := want[max(0, min(i, len(want)-1)):min(i+1, len(want))] // none when nothing was owed
 			w.failf("persistent watch of c%d (set at %#x): event %d is %v %s %#x, want %v", r.c.id, r.at, i,
 				ev.Type, ev.Path, ev.Zxid, got)
 			return

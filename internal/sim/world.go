@@ -44,6 +44,8 @@ type Options struct {
 	// Broken starts the sabotaged peers (as Sabotage says) on a build
 	// with deliberately wrong behaviours (hooks.Broken).
 	Broken hooks.Broken
+	// Reconfig adds membership changes to the faults (reconfig.go).
+	Reconfig bool
 }
 
 // TickTime is the peers' TickTime: ZooKeeper's default, so that the time
@@ -104,6 +106,7 @@ type World struct {
 	sabotagePeer atomic.Int64     // Options.SabotagePeer (a scenario may move it)
 
 	ro roWorld // read-only mode and its checks (readonly.go)
+	rc rcState // membership changes (reconfig.go)
 }
 
 // Stats counts what a run did.
@@ -143,10 +146,8 @@ func newWorld(opts Options) (*World, error) {
 		w.snapCnt = opts.SnapCount
 	}
 	total := opts.Voters + opts.Observers
-	var ids []int64
 	for i := 1; i <= total; i++ {
 		id := int64(i)
-		ids = append(ids, id)
 		obs := i > opts.Voters
 		w.servers = append(w.servers, zk.Server{ID: id, Host: "sim", QuorumPort: 2000 + i, ElectionPort: 3000 + i, Observer: obs})
 		p := &simPeer{id: id, observer: obs, fs: NewMemFS(), w: w}
@@ -156,7 +157,8 @@ func newWorld(opts Options) (*World, error) {
 			w.voters = append(w.voters, id)
 		}
 	}
-	w.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, Manual: true, EventBuffer: 16})
+	w.net = transport.NewNetwork(transport.NetworkOptions{Peers: w.allIDs(), Manual: true, EventBuffer: 16})
+	w.initReconfig()
 	ref, err := newReference()
 	if err != nil {
 		return nil, err
@@ -164,13 +166,16 @@ func newWorld(opts Options) (*World, error) {
 	w.ref = ref
 	w.faults = newFaultState(w)
 	w.initReadOnly()
-	w.trace.line(0, "world seed=%d voters=%d observers=%d clients=%d ticks=%d snapcount=%d", opts.Seed,
-		opts.Voters, opts.Observers, opts.Clients, opts.Ticks, w.snapCnt)
+	w.trace.line(0, "world seed=%d voters=%d observers=%d clients=%d ticks=%d snapcount=%d reconfig=%v", opts.Seed,
+		opts.Voters, opts.Observers, opts.Clients, opts.Ticks, w.snapCnt, opts.Reconfig)
 	if opts.Hierarchical {
 		w.groups, w.weights = drawHierarchy(opts.Seed, w.voters)
 		w.trace.line(0, "quorum groups=%v weights=%v", w.groups, sortedWeights(w.weights))
 	}
 	for _, p := range w.peers {
+		if p.dormant {
+			continue
+		}
 		if err := w.start(p); err != nil {
 			w.close()
 			return nil, err

@@ -123,14 +123,24 @@ func (c *conn) bad(what string, err error) bool {
 	return false
 }
 
-// unsupported answers a request zk does not serve: reconfig gets
-// ZooKeeper's answer when reconfig is disabled, and the connection goes on;
-// an unknown op code gets UNIMPLEMENTED and the connection closes.
-func (c *conn) unsupported(k *call) bool {
-	if k.op == jute.OpReconfig {
-		c.replyHeader(k.xid, int32(zkerr.CodeReconfigDisabled))
-		return true
+// reconfig is ZooKeeper's reconfig: the new configuration's text and
+// /zookeeper/config's Stat. It needs Config.ReconfigEnabled
+// (RECONFIGDISABLED otherwise) and WRITE on /zookeeper/config (NOAUTH).
+func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
+	if !c.s.e.ReconfigEnabled() {
+		return nil, zkerr.ErrReconfigDisabled // before anything else, as ZooKeeper
 	}
+	req, err := engine.ParseReconfig(r.JoiningServers, r.LeavingServers, r.NewMembers, r.CurConfigID)
+	if err != nil {
+		return nil, err
+	}
+	data, st, err := c.sess.Reconfig(c.ctx, req)
+	return &jute.GetDataResponse{Data: data, Stat: toStat(st)}, err
+}
+
+// unsupported answers a request zk does not serve: an unknown op code gets
+// UNIMPLEMENTED and the connection closes.
+func (c *conn) unsupported(k *call) bool {
 	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", k.op)
 	c.replyHeader(k.xid, int32(zkerr.CodeUnimplemented))
 	return false
@@ -177,6 +187,8 @@ func (c *conn) dispatch(op int32, rec jute.Record) (jute.Record, error) {
 		return c.watchOp(op, rec)
 	case jute.OpWhoAmI:
 		return c.whoAmI(), nil
+	case jute.OpReconfig:
+		return c.reconfig(rec.(*jute.ReconfigRequest))
 	}
 	return c.read(op, rec)
 }

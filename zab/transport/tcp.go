@@ -20,7 +20,8 @@ type TCP struct {
 	cfg    TCPConfig
 	log    *slog.Logger
 	ln     net.Listener
-	peers  map[int64]*tcpPeer // immutable after NewTCP
+	peers  atomic.Pointer[map[int64]*tcpPeer] // replaced (under mu) by AddPeer, never modified
+	seed   uint64
 	events chan Event
 
 	serverTLS *tls.Config // nil without TLS
@@ -69,7 +70,6 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("peer", cfg.ID),
 		ln:      ln,
-		peers:   make(map[int64]*tcpPeer, len(cfg.Peers)),
 		events:  make(chan Event, cfg.EventBuffer),
 		adm:     newAdmission(cfg.MaxHandshakes, cfg.MaxHandshakesPerHost),
 		ctx:     ctx,
@@ -80,26 +80,66 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 	if cfg.TLS != nil {
 		t.serverTLS = serverTLS(cfg.TLS)
 	}
+	peers := make(map[int64]*tcpPeer, len(cfg.Peers))
 	for id, addr := range cfg.Peers {
-		p := &tcpPeer{id: id, addr: addr}
-		if cfg.TLS != nil {
-			p.clientTLS = clientTLS(cfg.TLS, id)
-		}
-		t.peers[id] = p
+		peers[id] = t.newPeer(id, addr)
 	}
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = randomSeed()
+	t.peers.Store(&peers)
+	t.seed = cfg.Seed
+	if t.seed == 0 {
+		t.seed = randomSeed()
 	}
 	t.wg.Add(1)
 	go t.acceptLoop()
-	for _, id := range slices.Sorted(maps.Keys(t.peers)) {
+	for _, id := range slices.Sorted(maps.Keys(peers)) {
 		if id < cfg.ID {
 			t.wg.Add(1)
-			go t.dialLoop(t.peers[id], newBackoff(cfg.Backoff, seed, uint64(id)))
+			go t.dialLoop(peers[id], newBackoff(cfg.Backoff, t.seed, uint64(id)))
 		}
 	}
 	return t, nil
+}
+
+func (t *TCP) newPeer(id int64, addr string) *tcpPeer {
+	p := &tcpPeer{id: id, addr: addr}
+	if t.cfg.TLS != nil {
+		p.clientTLS = clientTLS(t.cfg.TLS, id)
+	}
+	return p
+}
+
+// peer returns the member id, or nil.
+func (t *TCP) peer(id int64) *tcpPeer { return (*t.peers.Load())[id] }
+
+// AddPeer makes peer id, at addr, a member: this transport dials it (if its
+// id is lower) or accepts it from now on. A membership change (package
+// zab's reconfiguration) learns new peers' addresses so. Adding a member
+// again at the same address does nothing; at another address, or the
+// local id, is ErrConfig. Errors: ErrClosed.
+func (t *TCP) AddPeer(id int64, addr string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closing {
+		return ErrClosed
+	}
+	old := *t.peers.Load()
+	if p := old[id]; p != nil {
+		if p.addr != addr {
+			return fmt.Errorf("%w: peer %d is at %s, not %s", ErrConfig, id, p.addr, addr)
+		}
+		return nil
+	}
+	if id <= 0 || id == t.cfg.ID || addr == "" {
+		return fmt.Errorf("%w: AddPeer(%d, %q)", ErrConfig, id, addr)
+	}
+	peers := maps.Clone(old)
+	peers[id] = t.newPeer(id, addr)
+	t.peers.Store(&peers)
+	if id < t.cfg.ID {
+		t.wg.Add(1)
+		go t.dialLoop(peers[id], newBackoff(t.cfg.Backoff, t.seed, uint64(id)))
+	}
+	return nil
 }
 
 // ID is the local peer's id.
@@ -116,7 +156,7 @@ func (t *TCP) Send(to int64, frame []byte) error {
 	if t.closed.Load() {
 		return ErrClosed
 	}
-	p := t.peers[to]
+	p := t.peer(to)
 	if p == nil {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, to)
 	}
@@ -138,7 +178,7 @@ func (t *TCP) Disconnect(peer int64) error {
 	if t.closed.Load() {
 		return ErrClosed
 	}
-	p := t.peers[peer]
+	p := t.peer(peer)
 	if p == nil {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, peer)
 	}
@@ -167,7 +207,7 @@ func (t *TCP) Close() error {
 		for _, raw := range pending {
 			_ = raw.Close()
 		}
-		for _, p := range t.peers {
+		for _, p := range *t.peers.Load() {
 			if c := p.cur.Load(); c != nil {
 				c.fail(ErrClosed)
 			}

@@ -109,14 +109,14 @@ func (t *TCP) acceptHandshake(raw net.Conn, pc *pendingConn) (*tcpConn, error) {
 		return nil, err
 	}
 	f.grow(stream)
-	return newTCPConn(t, t.peers[id], raw, idle, f), nil
+	return newTCPConn(t, t.peer(id), raw, idle, f), nil
 }
 
 // admit vets a claimed id before the proof: it must be a member, it must be
 // the dialing side of the pair (the higher id), and with TLS the verified
 // certificate must name it.
 func (t *TCP) admit(claimed int64, tc *tls.Conn) error {
-	if t.peers[claimed] == nil {
+	if t.peer(claimed) == nil {
 		return fmt.Errorf("%w: a dialer claims id %d", ErrUnknownPeer, claimed)
 	}
 	if claimed < t.cfg.ID {

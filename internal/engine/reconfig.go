@@ -1,0 +1,298 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/embedzk/zk/internal/entry"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/zab"
+	"github.com/embedzk/zk/znode"
+)
+
+// ReconfigRequest is a membership change, as ZooKeeper's reconfig takes
+// it: incremental (Add and Remove) or a whole new member list (Members).
+type ReconfigRequest struct {
+	// Add lists servers to add; a server already in the configuration
+	// with another role or address is changed (an observer promoted to
+	// participant, a participant demoted).
+	Add []Server
+	// Remove lists the ids of servers to remove.
+	Remove []int64
+	// Members, if set, is the whole new configuration (Add and Remove
+	// must then be empty), with Groups and Weights for a hierarchical
+	// quorum.
+	Members []Server
+	Groups  [][]int64
+	Weights map[int64]int64
+	// FromConfig, if not 0, is the version the change applies to
+	// (ZooKeeper's -v): another version fails with ErrBadVersion.
+	FromConfig int64
+}
+
+// Reconfig changes the ensemble's membership (ZooKeeper's reconfig) and
+// returns the new configuration. It needs Config.ReconfigEnabled
+// (ErrReconfigDisabled otherwise, as ZooKeeper). The change is a
+// transaction ordered like any write: while it is pending every commit
+// needs a quorum of the old and of the new configuration, then the new
+// one alone governs; /zookeeper/config shows it. Refused: a change while
+// another is in progress (ErrReconfigInProgress), a new configuration of
+// which no quorum is connected and synced with the leader
+// (ErrNewConfigNoQuorum: start a new server, listing the current members
+// and itself, before adding it), a bad request (ErrBadArguments), a
+// FromConfig that is not the current version (ErrBadVersion). A removed
+// server stops serving (its Status says Removed); a leader that removes
+// itself hands over to a leader the new voters elect.
+func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
+	if err := checkCtx(ctx); err != nil {
+		return ClusterConfig{}, err
+	}
+	if !e.cfg.ReconfigEnabled {
+		return ClusterConfig{}, fmt.Errorf("%w: reconfigEnabled is false", zkerr.ErrReconfigDisabled)
+	}
+	if e.cfg.standalone() {
+		return ClusterConfig{}, fmt.Errorf("%w: reconfig: a standalone peer (no Servers) has no membership to change", zkerr.ErrBadArguments)
+	}
+	if req.Members != nil && (req.Add != nil || req.Remove != nil) {
+		return ClusterConfig{}, fmt.Errorf("%w: reconfig: Members with Add or Remove", zkerr.ErrBadArguments)
+	}
+	if err := e.errIfDown(); err != nil {
+		return ClusterConfig{}, err
+	}
+	r := newRequest(reqReconfig, nil)
+	r.reconfig = &req
+	if err := e.submit(ctx, r); err != nil {
+		return ClusterConfig{}, err
+	}
+	rep, err := r.wait(ctx)
+	if err == nil {
+		err = rep.err
+	}
+	if err == nil {
+		err = rep.res.Err
+	}
+	if err != nil {
+		return ClusterConfig{}, fmt.Errorf("zk: reconfig: %w", err)
+	}
+	if err := e.applied.wait(ctx, rep.zxid); err != nil {
+		return ClusterConfig{}, err
+	}
+	return e.ClusterConfig(), nil
+}
+
+// ReconfigEnabled reports Config.ReconfigEnabled (the client protocol
+// answers RECONFIGDISABLED before it looks at the request).
+func (r Remote) ReconfigEnabled() bool { return r.e.cfg.ReconfigEnabled }
+
+// ClusterConfig returns the configuration this peer has applied.
+func (e *Ensemble) ClusterConfig() ClusterConfig {
+	c := *e.members.Load()
+	c.Servers = slices.Clone(c.Servers)
+	c.Groups = cloneGroups(c.Groups)
+	return c
+}
+
+// reconfigure runs on the peer loop: lead the change, or forward it.
+func (p *peer) reconfigure(r *request) {
+	if !p.zst.Serving {
+		r.fail(zkerr.ErrNotServing)
+		return
+	}
+	id := p.track(r)
+	if p.leading() {
+		res, proposed := p.proposeReconfig(p.cfg.ID, id, r.reconfig)
+		if !proposed {
+			delete(p.inflight, id)
+			r.answer(reply{res: res, zxid: p.lastProposed})
+		}
+		r.sent = proposed // from now on a failure leaves the outcome unknown
+		return
+	}
+	b, err := encodeApp(&appMsg{Kind: appReconfig, ReqID: id, Reconfig: r.reconfig})
+	if err == nil {
+		err = p.node.SendApp(0, b)
+	}
+	if err != nil {
+		delete(p.inflight, id)
+		r.fail(fmt.Errorf("%w: forwarding to the leader: %v", zkerr.ErrNotServing, err))
+		return
+	}
+	r.sent = true
+}
+
+// forwardedReconfig leads a change a follower forwarded; a failure is
+// answered at once, a success by the follower's own apply.
+func (p *peer) forwardedReconfig(from int64, msg *appMsg) {
+	res := znode.Result{Err: zkerr.ErrNotServing}
+	if p.leading() && msg.Reconfig != nil {
+		var proposed bool
+		if res, proposed = p.proposeReconfig(from, msg.ReqID, msg.Reconfig); proposed {
+			return
+		}
+	}
+	b, err := encodeApp(&appMsg{Kind: appReply, ReqID: msg.ReqID, Result: toWire(res), Zxid: p.lastProposed})
+	if err == nil {
+		err = p.node.SendApp(from, b)
+	}
+	if err != nil {
+		p.cfg.Logger.Debug("zk: answering a forwarded reconfig", "to", from, "err", err)
+	}
+}
+
+// proposeReconfig builds the new configuration from the committed one and
+// proposes it: a setData of /zookeeper/config, carried in the core's
+// configuration entry. It reports false, with the failure, if nothing was
+// proposed.
+func (p *peer) proposeReconfig(origin int64, reqID uint64, req *ReconfigRequest) (znode.Result, bool) {
+	fail := func(err error) (znode.Result, bool) { return znode.Result{Err: err}, false }
+	if ci := p.node.Config(); ci.Pending != nil {
+		return fail(fmt.Errorf("%w: configuration %#x is not committed yet", zkerr.ErrReconfigInProgress, ci.PendingVersion))
+	}
+	cur := p.e.ClusterConfig()
+	if req.FromConfig != 0 && req.FromConfig != cur.Version {
+		return fail(fmt.Errorf("%w: the configuration is at version %x, not %x", zkerr.ErrBadVersion, cur.Version, req.FromConfig))
+	}
+	next, err := nextConfig(cur, req)
+	if err != nil {
+		return fail(err)
+	}
+	next.Version = p.node.NextZxid()
+	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(next.Text()), Version: -1}
+	res, digest := p.check(txn, nil, true, false)
+	if res.Err != nil {
+		p.pending.Discard()
+		return res, false
+	}
+	en := entry.Entry{Digest: digest, Origin: origin, ReqID: reqID, Txn: txn}
+	payload, err := entry.Encode(en)
+	var z int64
+	if err == nil {
+		z, err = p.node.ProposeConfig(next.membership(), payload)
+	}
+	if err == nil && z != next.Version {
+		p.e.fail(fmt.Errorf("zk: pipeline out of step with the log: reconfig proposed as %#x, prepared as %#x", z, next.Version))
+	}
+	if err != nil {
+		p.pending.Discard()
+		return fail(reconfigErr(err))
+	}
+	p.pending.Keep()
+	p.e.obs.proposed(z)
+	p.lastProposed = z
+	p.proposed[z] = en
+	p.cfg.Logger.Info("zk: reconfig proposed", "version", fmt.Sprintf("%x", z), "config", next.Text())
+	return znode.Result{}, true
+}
+
+// reconfigErr maps the core's refusal to ZooKeeper's error.
+func reconfigErr(err error) error {
+	switch {
+	case errors.Is(err, zab.ErrReconfigInProgress):
+		return fmt.Errorf("%w: %v", zkerr.ErrReconfigInProgress, err)
+	case errors.Is(err, zab.ErrNewConfigNoQuorum):
+		return fmt.Errorf("%w: %v", zkerr.ErrNewConfigNoQuorum, err)
+	case errors.Is(err, zab.ErrBadMembership), errors.Is(err, zab.ErrTooLarge):
+		return fmt.Errorf("%w: %v", zkerr.ErrBadArguments, err)
+	}
+	return fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)
+}
+
+// nextConfig applies req to cur (no version yet) and checks the result.
+func nextConfig(cur ClusterConfig, req *ReconfigRequest) (ClusterConfig, error) {
+	bad := func(format string, a ...any) (ClusterConfig, error) {
+		return ClusterConfig{}, fmt.Errorf("%w: reconfig: %s", zkerr.ErrBadArguments, fmt.Sprintf(format, a...))
+	}
+	var next ClusterConfig
+	if req.Members != nil {
+		next = ClusterConfig{Servers: slices.Clone(req.Members), Groups: cloneGroups(req.Groups), Weights: req.Weights}
+	} else {
+		if len(req.Add) == 0 && len(req.Remove) == 0 {
+			return bad("nothing to add or remove")
+		}
+		if cur.Groups != nil || cur.Weights != nil || req.Groups != nil || req.Weights != nil {
+			return bad("a hierarchical quorum changes only as a whole new member list (Members, Groups, Weights)")
+		}
+		next.Servers = slices.DeleteFunc(slices.Clone(cur.Servers), func(s Server) bool {
+			return slices.Contains(req.Remove, s.ID) || slices.ContainsFunc(req.Add, func(a Server) bool { return a.ID == s.ID })
+		})
+		for _, id := range req.Remove {
+			if _, ok := cur.server(id); !ok {
+				return bad("server %d is not in the configuration", id)
+			}
+		}
+		next.Servers = append(next.Servers, req.Add...)
+	}
+	voters, err := checkServerList(next.Servers)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if voters == 0 {
+		return bad("no participant")
+	}
+	if _, err := next.membership().Quorum(); err != nil {
+		return bad("%v", err)
+	}
+	return next, nil
+}
+
+// configApplied publishes the configuration a committed reconfig made.
+func (p *peer) configApplied(zxid int64, text []byte) {
+	c, err := ParseClusterConfig(text)
+	if err != nil {
+		p.cfg.Logger.Error("zk: the applied configuration does not parse", "zxid", fmt.Sprintf("%#x", zxid), "err", err)
+		return
+	}
+	p.e.members.Store(&c)
+	p.cfg.Logger.Info("zk: configuration applied", "version", fmt.Sprintf("%x", c.Version))
+	p.writeDynamicConfig(c)
+	p.e.learnPeers(c)
+}
+
+// loadMembers sets the configuration in effect at the tree's applied zxid:
+// /zookeeper/config's, once a reconfig wrote it, or the static one.
+func (e *Ensemble) loadMembers() error {
+	c := staticConfig(e.cfg)
+	n, err := e.tree.Get(znode.ConfigPath)
+	if err != nil {
+		return fmt.Errorf("zk: reading %s: %w", znode.ConfigPath, err)
+	}
+	if len(n.Data) > 0 {
+		if c, err = ParseClusterConfig(n.Data); err != nil {
+			return fmt.Errorf("zk: %s: %w", znode.ConfigPath, err)
+		}
+	}
+	e.members.Store(&c)
+	return nil
+}
+
+// Reconfig is Ensemble.Reconfig for a session of the client protocol, as
+// ZooKeeper's client asks for it: the session needs WRITE permission on
+// /zookeeper/config (by default only the super user has it; ErrNoAuth
+// otherwise). It returns the new configuration's text and
+// /zookeeper/config's Stat.
+func (s RemoteSession) Reconfig(ctx context.Context, req ReconfigRequest) ([]byte, Stat, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, Stat{}, err
+	}
+	if !s.e.cfg.ReconfigEnabled {
+		return nil, Stat{}, fmt.Errorf("%w: reconfigEnabled is false", zkerr.ErrReconfigDisabled)
+	}
+	n, err := s.e.tree.Stat(znode.ConfigPath)
+	if err != nil {
+		return nil, Stat{}, err
+	}
+	if !s.allowed(n.ACL, znode.PermWrite) {
+		return nil, Stat{}, fmt.Errorf("%w: reconfig needs WRITE on %s", zkerr.ErrNoAuth, znode.ConfigPath)
+	}
+	if _, err := s.e.Reconfig(ctx, req); err != nil {
+		return nil, Stat{}, err
+	}
+	// Applied here (Reconfig waited for it); read it even if this peer
+	// does not serve right now (a leader that removed itself hands over).
+	s.e.applyMu.RLock()
+	n, err = s.e.tree.Get(znode.ConfigPath)
+	s.e.applyMu.RUnlock()
+	return n.Data, n.Stat, err
+}

@@ -1,0 +1,319 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	zk "github.com/embedzk/zk"
+	"github.com/embedzk/zk/znode"
+)
+
+// Membership changes as a fault class (Options.Reconfig): spare servers
+// join (started with the members and themselves, as ZooKeeper's
+// documentation says), and an admin client reconfigures at random —
+// add a joiner as participant or observer, remove a member, promote an
+// observer, demote a participant — among the other faults. A removed
+// server stops serving (Status.Removed); the world retires it, wipes its
+// disk and may bring it back later as a new spare of the same id. The
+// choices come from their own random stream, so a seed's other draws are
+// those it makes without reconfiguration.
+
+// spares is how many servers beyond the initial ones may join.
+const spares = 2
+
+// rcState is the world's reconfiguration state.
+type rcState struct {
+	on      bool
+	rng     *rand.Rand
+	rate    int
+	admin   *client
+	servers map[int64]zk.Server // every server that may ever be a member
+	changes int                 // reconfigs that committed
+	refused int
+	ticks   []int64 // ticks each successful change took, call to return
+}
+
+// reconfigServer is the server line of peer id.
+func reconfigServer(id int64, observer bool) zk.Server {
+	return zk.Server{ID: id, Host: "sim", QuorumPort: 2000 + int(id), ElectionPort: 3000 + int(id), Observer: observer}
+}
+
+// initReconfig adds the spare peers (dormant) and the admin client.
+func (w *World) initReconfig() {
+	if !w.opts.Reconfig {
+		return
+	}
+	w.rc = rcState{on: true, rng: rand.New(rand.NewPCG(w.opts.Seed, 0x4ec0f16)), servers: map[int64]zk.Server{}}
+	w.rc.rate = 60 + w.rc.rng.IntN(120)
+	for _, s := range w.servers {
+		w.rc.servers[s.ID] = s
+	}
+	n := int64(len(w.peers))
+	for id := n + 1; id <= n+spares; id++ {
+		p := &simPeer{id: id, fs: NewMemFS(), w: w, dormant: true}
+		w.peers = append(w.peers, p)
+		w.byID[id] = p
+	}
+	w.rc.admin = &client{id: -1, w: w}
+}
+
+// allIDs is every peer id the network must know (spares included).
+func (w *World) allIDs() []int64 {
+	n := len(w.servers)
+	if w.opts.Reconfig {
+		n += spares
+	}
+	var ids []int64
+	for i := 1; i <= n; i++ {
+		ids = append(ids, int64(i))
+	}
+	return ids
+}
+
+// peerServers is the server list peer p starts with: a joiner's is the
+// configuration it joined under plus itself.
+func (w *World) peerServers(p *simPeer) []zk.Server {
+	if p.servers != nil {
+		return p.servers
+	}
+	return w.servers
+}
+
+// reconfigStep may start a membership change (one at a time).
+func (w *World) reconfigStep() {
+	if !w.rc.on || w.rc.admin.op != nil || w.rc.rng.IntN(w.rc.rate) != 0 {
+		return
+	}
+	ps := w.servingPeers()
+	if len(ps) == 0 {
+		return
+	}
+	cur := ps[0].ens.ClusterConfig()
+	via := ps[w.rc.rng.IntN(len(ps))]
+	var voters, observers []int64
+	for _, s := range cur.Servers {
+		if s.Observer {
+			observers = append(observers, s.ID)
+		} else {
+			voters = append(voters, s.ID)
+		}
+	}
+	var joiners []*simPeer
+	for _, p := range w.peers {
+		if _, member := serverOf(cur, p.id); !member && p.ens != nil && p.servers != nil {
+			joiners = append(joiners, p)
+		}
+	}
+	var req zk.ReconfigRequest
+	what := ""
+	switch k := w.rc.rng.IntN(7); {
+	case k == 0:
+		w.joinSpare(cur)
+		return
+	case k == 1 && len(joiners) > 0:
+		j := joiners[w.rc.rng.IntN(len(joiners))]
+		s := w.rc.servers[j.id]
+		req.Add, what = []zk.Server{s}, fmt.Sprintf("add %d observer=%v", s.ID, s.Observer)
+	case k == 2 && (len(voters) > 3 || len(observers) > 0):
+		id := observers
+		if len(voters) > 3 && (len(observers) == 0 || w.rc.rng.IntN(2) == 0) {
+			id = voters
+		}
+		gone := id[w.rc.rng.IntN(len(id))]
+		req.Remove, what = []int64{gone}, fmt.Sprintf("remove %d", gone)
+	case k == 3 && len(observers) > 0:
+		id := observers[w.rc.rng.IntN(len(observers))]
+		req.Add, what = []zk.Server{reconfigServer(id, false)}, fmt.Sprintf("promote %d", id)
+	case k == 4 && len(voters) > 3:
+		id := voters[w.rc.rng.IntN(len(voters))]
+		req.Add, what = []zk.Server{reconfigServer(id, true)}, fmt.Sprintf("demote %d", id)
+	case k == 5:
+		// A change that must be refused: remove every participant.
+		req.Remove, what = voters, "remove every participant"
+	case k == 6 && len(joiners) > 0 && len(voters) > 1:
+		req.Members, what = w.replaceVoters(cur, voters, joiners)
+	default:
+		return
+	}
+	if w.rc.rng.IntN(4) == 0 {
+		req.FromConfig = cur.Version // sometimes a stale one, when a change committed meanwhile
+	}
+	w.stats.Faults["reconfig"]++
+	w.trace.line(w.now, "fault reconfig %s via=%d version=%#x", what, via.id, cur.Version)
+	op := &opRecord{c: w.rc.admin, peer: via, kind: opReconfig, reconfig: req, path: what}
+	w.launch(op)
+	if !op.finished() {
+		op.cancelTick = w.now + 400 // the admin gives up: the outcome is then unknown
+	}
+}
+
+// replaceVoters is a whole new member list: up to two participants
+// replaced by joiners (as participants), at once. Old and new quorums may
+// then be disjoint: only the joint rule keeps two histories apart.
+func (w *World) replaceVoters(cur zk.ClusterConfig, voters []int64, joiners []*simPeer) ([]zk.Server, string) {
+	n := min(len(joiners), len(voters)-1, 2)
+	gone := slices.Clone(voters)
+	w.rc.rng.Shuffle(len(gone), func(i, j int) { gone[i], gone[j] = gone[j], gone[i] })
+	gone = gone[:n]
+	members := slices.DeleteFunc(slices.Clone(cur.Servers), func(s zk.Server) bool { return slices.Contains(gone, s.ID) })
+	var added []int64
+	for _, j := range joiners[:n] {
+		members = append(members, reconfigServer(j.id, false))
+		w.rc.servers[j.id] = reconfigServer(j.id, false)
+		added = append(added, j.id)
+	}
+	return members, fmt.Sprintf("replace %v by %v", gone, added)
+}
+
+// server returns the configuration's server id.
+func serverOf(c zk.ClusterConfig, id int64) (zk.Server, bool) {
+	for _, s := range c.Servers {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return zk.Server{}, false
+}
+
+// joinSpare starts a dormant spare with cur plus itself, as a participant
+// or an observer.
+func (w *World) joinSpare(cur zk.ClusterConfig) {
+	var dormant []*simPeer
+	for _, p := range w.peers {
+		if p.dormant {
+			dormant = append(dormant, p)
+		}
+	}
+	if len(dormant) == 0 {
+		return
+	}
+	p := dormant[w.rc.rng.IntN(len(dormant))]
+	s := reconfigServer(p.id, w.rc.rng.IntN(3) == 0)
+	w.rc.servers[p.id] = s
+	p.servers = append(slices.DeleteFunc(slices.Clone(cur.Servers), func(o zk.Server) bool { return o.ID == p.id }), s)
+	p.dormant = false
+	w.stats.Faults["join"]++
+	w.trace.line(w.now, "fault join peer=%d observer=%v servers=%d", p.id, s.Observer, len(p.servers))
+	if err := w.start(p); err != nil {
+		w.failf("%v", err)
+	}
+}
+
+// reconfigReturned notes how a change ended. A refusal (ZooKeeper's
+// errors for a change that cannot be, or the peer not serving) is a
+// definite failure.
+func (w *World) reconfigReturned(op *opRecord) {
+	switch {
+	case errors.Is(op.err, zk.ErrBadArguments), errors.Is(op.err, zk.ErrBadVersion),
+		errors.Is(op.err, zk.ErrReconfigInProgress), errors.Is(op.err, zk.ErrNewConfigNoQuorum),
+		errors.Is(op.err, zk.ErrReconfigDisabled):
+		op.out, op.errName = outFailed, "refused"
+	}
+	if op.err == nil {
+		w.rc.changes++
+		w.rc.ticks = append(w.rc.ticks, w.now-op.callTick)
+	} else {
+		w.rc.refused++
+	}
+	op.c.op = nil
+}
+
+// retireDelay is how long a removed server keeps running before the
+// world retires it: an operator decommissions it after the change, and
+// meanwhile it tells peers that missed the commit that it happened.
+const retireDelay = 150
+
+// retireRemoved stops the peers a committed configuration removed (after
+// retireDelay ticks, or at once with force); each comes back later, maybe,
+// as a spare with an empty disk.
+func (w *World) retireRemoved(force bool) {
+	if !w.rc.on {
+		return
+	}
+	for _, p := range w.live() {
+		if p.busy != nil || !p.ens.Status().Removed {
+			p.removedAt = 0
+			continue
+		}
+		if p.removedAt == 0 {
+			p.removedAt = w.now
+		}
+		if !force && w.now-p.removedAt < retireDelay {
+			continue
+		}
+		p.removedAt = 0
+		w.trace.line(w.now, "retire peer=%d", p.id)
+		p.release()
+		p.ens.Close()
+		w.hookMu.Lock()
+		p.ens, p.ready = nil, false
+		w.hookMu.Unlock()
+		w.net.Crash(p.id)
+		if p.paused {
+			p.paused = false
+			w.net.Resume(p.id)
+			delete(w.faults.pauses, p.id)
+		}
+		p.dormant, p.servers, p.fs = true, nil, NewMemFS()
+		p.claim.Store(0)
+		p.lastApplied, p.lastDigest = 0, 0
+		w.settle()
+	}
+}
+
+// ReconfigStats is what the membership changes of a run did.
+type ReconfigStats struct {
+	Changes int     // reconfigs that returned OK (committed)
+	Refused int     // that returned an error (refused, or outcome unknown)
+	Ticks   []int64 // ticks each committed change took, from the call to its return
+}
+
+func (r ReconfigStats) String() string {
+	return fmt.Sprintf("%d committed, %d refused or unknown, ticks %v", r.Changes, r.Refused, r.Ticks)
+}
+
+func (rc *rcState) stats() ReconfigStats {
+	return ReconfigStats{Changes: rc.changes, Refused: rc.refused, Ticks: slices.Clone(rc.ticks)}
+}
+
+// matchReconfigs: every acknowledged reconfig committed its configuration
+// within the call; every other committed /zookeeper/config txn was asked
+// for by a reconfig call of unknown outcome made before it; none that
+// definitely failed committed.
+func (w *World) matchReconfigs() {
+	var txns []*refTxn
+	for _, t := range w.ref.chain {
+		if !t.failed && t.en.Txn.Path == znode.ConfigPath {
+			txns = append(txns, t)
+		}
+	}
+	var unknown []*opRecord
+	for _, op := range w.history {
+		switch {
+		case op.kind != opReconfig:
+		case op.out == outOK:
+			i := slices.IndexFunc(txns, func(t *refTxn) bool { return !t.matched && t.first > op.call && t.first < op.ret })
+			if i < 0 {
+				w.failf("%v was acknowledged, but no reconfig committed during the call", op)
+				continue
+			}
+			txns[i].matched = true
+		case op.out == outUnknown:
+			unknown = append(unknown, op)
+		}
+	}
+	for _, t := range txns {
+		if t.matched {
+			continue
+		}
+		i := slices.IndexFunc(unknown, func(op *opRecord) bool { return op.call < t.first })
+		if i < 0 {
+			w.failf("reconfig %#x committed, but no reconfig call that may have asked for it was made", t.zxid)
+			continue
+		}
+		t.matched = true
+		unknown = slices.Delete(unknown, i, i+1)
+	}
+}
