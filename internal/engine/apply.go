@@ -63,7 +63,7 @@ func (p *peer) apply(ents []zab.Entry) error {
 	}
 	p.mark(hooks.TraceApplyDone, 0, 0, lastZxid(ents))
 	for _, c := range done {
-		p.mark(hooks.TraceAnswer, c.r.txn.Session, c.r.id, c.rep.zxid)
+		p.mark(hooks.TraceAnswer, c.r.session(), c.r.id, c.rep.zxid)
 		c.r.answer(c.rep)
 	}
 	if err != nil {

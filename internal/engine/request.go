@@ -51,6 +51,15 @@ type request struct {
 	inLoop *atomic.Int64
 }
 
+// session is the id of the session whose write r is, or 0 (a reconfig
+// carries no txn).
+func (r *request) session() int64 {
+	if r.txn == nil {
+		return 0
+	}
+	return r.txn.Session
+}
+
 // reply is the loop's answer to a request.
 type reply struct {
 	res znode.Result

@@ -72,7 +72,7 @@ func fromWire(w *wireResult) znode.Result {
 // follower's session makes) in the binary layout below, any other message
 // in msgpack.
 func encodeApp(m *appMsg) ([]byte, error) {
-	if m.Kind == appForward && m.Result == nil && m.Zxid == 0 && len(m.Sessions) == 0 {
+	if m.Kind == appForward && m.Result == nil && m.Zxid == 0 && len(m.Sessions) == 0 && m.Reconfig == nil {
 		return appendForward(m), nil
 	}
 	return codec.Marshal(m)

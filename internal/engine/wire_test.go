@@ -95,6 +95,14 @@ func fillDepth(v reflect.Value, depth int) bool {
 				return false
 			}
 		}
+	case reflect.Map:
+		m := reflect.MakeMapWithSize(v.Type(), 1)
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		if !fillDepth(k, depth+1) || !fillDepth(e, depth+1) {
+			return false
+		}
+		m.SetMapIndex(k, e)
+		v.Set(m)
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		if !fillDepth(p.Elem(), depth+1) {
