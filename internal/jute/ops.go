@@ -33,6 +33,8 @@ func NewRequest(op int32) (Record, bool) {
 		return &WatchesRequest{}, true
 	case OpAuth:
 		return &AuthPacket{}, true
+	case OpReconfig:
+		return &ReconfigRequest{}, true
 	}
 	return nil, false
 }

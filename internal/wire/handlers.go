@@ -123,14 +123,9 @@ func (c *conn) bad(what string, err error) bool {
 	return false
 }
 
-// unsupported answers a request zk does not serve: reconfig gets
-// ZooKeeper's answer when reconfig is disabled, and the connection goes on;
-// an unknown op code gets UNIMPLEMENTED and the connection closes.
+// unsupported answers an unknown op code: UNIMPLEMENTED, and the
+// connection closes.
 func (c *conn) unsupported(k *call) bool {
-	if k.op == jute.OpReconfig {
-		c.replyHeader(k.xid, int32(zkerr.CodeReconfigDisabled))
-		return true
-	}
 	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", k.op)
 	c.replyHeader(k.xid, int32(zkerr.CodeUnimplemented))
 	return false
@@ -177,6 +172,8 @@ func (c *conn) dispatch(op int32, rec jute.Record) (jute.Record, error) {
 		return c.watchOp(op, rec)
 	case jute.OpWhoAmI:
 		return c.whoAmI(), nil
+	case jute.OpReconfig:
+		return c.reconfig(rec.(*jute.ReconfigRequest))
 	}
 	return c.read(op, rec)
 }
