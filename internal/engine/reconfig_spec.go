@@ -23,9 +23,10 @@ import (
 //   - leaving is a comma-separated list of server ids.
 //
 // A client address given as a bare port becomes 0.0.0.0:port, as
-// ZooKeeper writes it in /zookeeper/config. A malformed server spec fails
-// with ErrBadArguments; a server id that is not a number fails with
-// ErrMarshalling (ZooKeeper's leader answers MARSHALLINGERROR there).
+// ZooKeeper writes it in /zookeeper/config. Anything malformed fails with
+// ErrBadArguments, a server id that is not a number too (ZooKeeper's
+// leader answers that one with MARSHALLINGERROR, from an uncaught
+// NumberFormatException).
 func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 	if members != "" {
 		return parseMembers(members)
@@ -34,7 +35,7 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 	for _, l := range splitList(leaving) {
 		id, err := strconv.ParseInt(l, 10, 64)
 		if err != nil {
-			return ReconfigRequest{}, fmt.Errorf("%w: reconfig: leaving server id %q is not a number", zkerr.ErrMarshalling, l)
+			return ReconfigRequest{}, fmt.Errorf("%w: reconfig: leaving server id %q is not a number", zkerr.ErrBadArguments, l)
 		}
 		req.Remove = append(req.Remove, id)
 	}
@@ -72,7 +73,7 @@ func parseJoiner(joiner string) (Server, error) {
 	key := parts[0][strings.LastIndexByte(parts[0], '.')+1:]
 	id, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
-		return Server{}, fmt.Errorf("%w: reconfig: server id %q is not a number", zkerr.ErrMarshalling, key)
+		return Server{}, fmt.Errorf("%w: reconfig: server id %q is not a number", zkerr.ErrBadArguments, key)
 	}
 	s, err := parseServerSpec(id, parts[1])
 	if err == nil && s.ClientAddr == "" {
@@ -137,7 +138,7 @@ func parseMembers(members string) (ReconfigRequest, error) {
 			continue
 		}
 		if _, err := strconv.ParseInt(strings.TrimPrefix(key, "server."), 10, 64); err != nil {
-			return ReconfigRequest{}, fmt.Errorf("%w: reconfig: server id in %q is not a number", zkerr.ErrMarshalling, key)
+			return ReconfigRequest{}, fmt.Errorf("%w: reconfig: server id in %q is not a number", zkerr.ErrBadArguments, key)
 		}
 	}
 	c, err := ParseClusterConfig([]byte(text))

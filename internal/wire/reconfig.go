@@ -13,8 +13,9 @@ import (
 // Ensemble.Reconfig (which forwards it to the leader) and answers as
 // ZooKeeper does: the new configuration's text and /zookeeper/config's
 // Stat. It is refused, in this order, with RECONFIGDISABLED when the peer's
-// reconfigEnabled is off; MARSHALLINGERROR or BADARGUMENTS for a request
-// that does not parse (engine.ParseReconfig); BADVERSION for a
+// reconfigEnabled is off; BADARGUMENTS for a request that does not parse
+// (engine.ParseReconfig; ZooKeeper answers MARSHALLINGERROR to a server id
+// that is not a number); BADVERSION for a
 // curConfigId of 0 once a reconfig made the version non-zero (the engine
 // reads 0 as "any"); NOAUTH unless the session may write
 // /zookeeper/config, whose ACL is world:anyone READ, so in practice unless
