@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -321,5 +322,55 @@ func TestReconfigInProgress(t *testing.T) {
 		must(t, err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the first reconfig did not complete")
+	}
+}
+
+// TestInteropZkCliReconfig runs Debian's zkCli.sh 3.8 config and reconfig
+// against a follower of a 3-peer ensemble: refused without the super
+// user, then a fourth server added, config and config -c showing it.
+func TestInteropZkCliReconfig(t *testing.T) {
+	needTool(t, zkCli)
+	const tick = 50 * time.Millisecond
+	c := startReconfigCluster(t, tick)
+	c.join(4, tick)
+	var f int64
+	for id := int64(1); id <= 3 && f == 0; id++ {
+		if id != c.leader() {
+			f = id
+		}
+	}
+	script := []string{
+		"reconfig -add " + joinerSpec(4), "addauth digest " + superAuth, "config -w",
+		"reconfig -add " + joinerSpec(4), "config -c", "reconfig -v 1 -remove 4",
+		"reconfig -add server.5=inmem:2005:3005", "ls /zookeeper", "quit",
+	}
+	cmd := exec.Command(zkCli, "-server", c.peers[f].ClientAddr())
+	cmd.Stdin = strings.NewReader(strings.Join(script, "\n") + "\n")
+	out, err := cmd.CombinedOutput()
+	text := string(out)
+	if err != nil {
+		t.Fatalf("zkCli.sh: %v\n%s", err, text)
+	}
+	v := fmt.Sprintf("%x", c.peers[f].ClusterConfig().Version)
+	for _, want := range []string{
+		"Insufficient permission : ", // before addauth
+		"Committed new configuration:\nserver.1=inmem:2001:3001:participant;0.0.0.0:2181\n",
+		"server.4=inmem:2004:3004:participant;0.0.0.0:2184\nversion=" + v + "\n",
+		"type:NodeDataChanged path:/zookeeper/config",
+		v + " 0.0.0.0:218", // config -c (servers in a hash order)
+		"version No is not valid : ",
+		"Arguments are not valid : ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("zkCli output lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"Exception", "ConnectionLoss", "Unimplemented", "MarshallingError", "Reconfig is disabled"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("zkCli output has %q", bad)
+		}
+	}
+	if t.Failed() {
+		t.Logf("zkCli output:\n%s", text)
 	}
 }
