@@ -46,7 +46,10 @@ func (c *embeddedConn) Reconfig(ctx context.Context, joining, leaving, members *
 }
 
 // mayReconfig is ZooKeeper's rule: WRITE on /zookeeper/config, whose ACL
-// lets only the super user write unless the super user changed it.
+// lets only the super user write unless the super user changed it. A
+// digest identity granted WRITE there without ADMIN is refused here (its
+// ACL reads masked, "user:x", through the public API), where zk's client
+// port lets it through.
 func (c *embeddedConn) mayReconfig(ctx context.Context) error {
 	acl, _, err := c.sess.GetACL(ctx, configPath)
 	if err != nil {

@@ -38,11 +38,11 @@ func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 		}
 		req.FromConfig = r.CurConfigID
 	}
-	acl, _, err := c.sess.GetACL(c.ctx, znode.ConfigPath)
+	ok, err := c.sess.Allowed(c.ctx, znode.ConfigPath, znode.PermWrite)
 	if err != nil {
 		return nil, err
 	}
-	if !znode.CheckACL(acl, znode.PermWrite, c.sess.Identities()) {
+	if !ok {
 		return nil, fmt.Errorf("%w: reconfig needs WRITE on %s (the super user)", zkerr.ErrNoAuth, znode.ConfigPath)
 	}
 	cfg, err := c.s.ens.Reconfig(c.ctx, req)

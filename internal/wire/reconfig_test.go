@@ -245,6 +245,20 @@ func TestReconfigErrors(t *testing.T) {
 		t.Fatalf("/zookeeper/config changed: %q %+v, was %q %+v", after.Data, after.Stat, before.Data, before.Stat)
 	}
 
+	// The super user may let another identity write /zookeeper/config,
+	// which then may reconfig (here refused further on, for its version).
+	alice := engine.DigestAuth("alice", "pw")
+	r.ok(jute.OpSetACL, &jute.SetACLRequest{Path: "/zookeeper/config", Version: -1, ACL: []jute.ACL{
+		{Perms: 1, ID: jute.Id{Scheme: "world", ID: "anyone"}}, {Perms: 3, ID: jute.Id{Scheme: "digest", ID: alice}},
+	}}, nil)
+	if got := reconfigCall(anon, nil, str("3"), nil, 0x7777); got != int32(zkerr.CodeNoAuth) {
+		t.Errorf("anonymous, after the ACL change: error %d, want NOAUTH", got)
+	}
+	anon.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("alice:pw")}, nil)
+	if got := reconfigCall(anon, nil, str("3"), nil, 0x7777); got != int32(zkerr.CodeBadVersion) {
+		t.Errorf("alice, allowed to write /zookeeper/config: error %d, want BADVERSION", got)
+	}
+
 	// Version 0 is stale once a reconfig made the version non-zero.
 	c.join(4, tick)
 	var resp jute.GetDataResponse
