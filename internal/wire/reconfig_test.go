@@ -388,3 +388,31 @@ func TestInteropZkCliReconfig(t *testing.T) {
 		t.Logf("zkCli output:\n%s", text)
 	}
 }
+
+// TestReconfigRemoveLeader: a client on a follower removes the leader. The
+// leader hands over; the client may lose its connection meanwhile (its
+// peer's leader goes), but the change commits and the client, reconnected,
+// reads it.
+func TestReconfigRemoveLeader(t *testing.T) {
+	const tick = 50 * time.Millisecond
+	c := startReconfigCluster(t, tick)
+	c.join(4, tick)
+	l := c.leader()
+	f := l%3 + 1
+	admin, _ := superDial(t, c.peers[f].ClientAddr())
+	_, err := admin.IncrementalReconfig([]string{joinerSpec(4)}, nil, -1)
+	must(t, err)
+	_, err = admin.IncrementalReconfig(nil, []string{fmt.Sprint(l)}, -1)
+	t.Logf("removing the leader: %v", err)
+	if err != nil && err != gozk.ErrConnectionClosed {
+		t.Fatalf("removing the leader %d: %v", l, err)
+	}
+	waitFor(t, func() bool { return c.peers[l].Status().Removed })
+	var data []byte
+	waitFor(t, func() bool {
+		data, _, err = admin.Get("/zookeeper/config")
+		return err == nil && !strings.Contains(string(data), fmt.Sprintf("server.%d=", l))
+	})
+	_, err = admin.Create("/after", nil, 0, open)
+	must(t, err)
+}
