@@ -192,7 +192,8 @@ func TestShellReconfig(t *testing.T) {
 	if got := run1(esh, eout, "reconfig -remove 4 -v 0"); got != "version No is not valid : \n" {
 		t.Errorf("embedded reconfig -v 0: %q", got)
 	}
-	// The remote shell's config shows it too.
+	// The remote shell's config shows it too, once its peer caught up.
+	run1(sh, out, "sync /zookeeper/config")
 	if got := run1(sh, out, "config"); !strings.HasPrefix("Committed new configuration:\n"+got, want) {
 		t.Errorf("config after -members: %q", got)
 	}
