@@ -295,7 +295,7 @@ func TestReconfigDisabled(t *testing.T) {
 // two followers paused), another gets RECONFIGINPROGRESS; the first
 // commits once they are back.
 func TestReconfigInProgress(t *testing.T) {
-	const tick = 200 * time.Millisecond // the pause stays well under syncLimit
+	const tick = 500 * time.Millisecond // the pause stays well under syncLimit (2.5s)
 	c := startReconfigCluster(t, tick)
 	c.join(4, tick)
 	l := c.leader()
