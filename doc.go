@@ -137,6 +137,18 @@ type ClusterConfig = engine.ClusterConfig
 // configuration file's).
 func ParseClusterConfig(text []byte) (ClusterConfig, error) { return engine.ParseClusterConfig(text) }
 
+// ParseReconfig turns the three strings of ZooKeeper's reconfig (zkCli's
+// -add, -remove and -members) into a ReconfigRequest, checking them as
+// ZooKeeper's leader does: members, if not empty, is the whole new list
+// (server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort],
+// group.N and weight.N, separated by commas or newlines); otherwise
+// joining lists servers to add in that form (the client port required)
+// and leaving the ids to remove, both comma-separated. Anything malformed
+// fails with ErrBadArguments.
+func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
+	return engine.ParseReconfig(joining, leaving, members)
+}
+
 // Config configures one peer. Its fields map to zoo.cfg; the zero value of a
 // field means its default. Clone it freely: NewEnsemble keeps its own copy.
 //

@@ -156,34 +156,6 @@ func (sh *Shell) closeCmd([]string) error {
 	return nil
 }
 
-// config prints the ensemble's configuration node, as zkCli's config
-// (its -c, the connect string, is the same text here: a standalone peer
-// has no member list).
-func (sh *Shell) config(tokens []string) error {
-	p, err := flags("swc").parse(tokens)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := sh.call()
-	defer cancel()
-	data, st, err := sh.conn.Get(ctx, "/zookeeper/config", p.has("w"))
-	if err != nil {
-		return wrapErr(err, "/zookeeper/config")
-	}
-	if data == nil {
-		data = []byte("null")
-	}
-	fmt.Fprintln(sh.out, javaString(data))
-	if p.has("s") {
-		printStat(sh.out, st, sh.loc)
-	}
-	return nil
-}
-
-func (sh *Shell) reconfig([]string) error {
-	return cliErr("reconfig is not supported by this peer: its membership is fixed by its configuration")
-}
-
 func (sh *Shell) version(tokens []string) error {
 	p, err := flags("").parse(tokens)
 	if err != nil {

@@ -14,8 +14,9 @@ import (
 // embedded is the default Backend: a standalone zk peer on a data
 // directory, in this process.
 type embedded struct {
-	ens *zk.Ensemble
-	dir string
+	ens      *zk.Ensemble
+	dir      string
+	reconfig bool // the peer runs with ReconfigEnabled
 }
 
 // openEmbedded starts a standalone peer on dir.
@@ -41,7 +42,7 @@ func (e *embedded) Open(ctx context.Context, timeout time.Duration) (Conn, error
 	if err != nil {
 		return nil, err
 	}
-	c := &embeddedConn{sess: sess, last: zk.StateConnected}
+	c := &embeddedConn{peer: e, sess: sess, last: zk.StateConnected}
 	c.events = append(c.events, Event{State: "SyncConnected", Type: "None"})
 	return c, nil
 }
@@ -50,6 +51,7 @@ func (e *embedded) Open(ctx context.Context, timeout time.Duration) (Conn, error
 // its one-shot watches and its persistent watches, and drains them into
 // zkCli's single stream of events on Events.
 type embeddedConn struct {
+	peer *embedded
 	sess *zk.Session
 
 	mu         sync.Mutex

@@ -54,6 +54,9 @@ func codeName(err error) (string, bool) {
 		{zk.ErrDataInconsistency, "DataInconsistency"},
 		{zk.ErrUnimplemented, "Unimplemented"},
 		{zk.ErrSystem, "SystemError"},
+		{zk.ErrReconfigDisabled, "Reconfig is disabled"},
+		{zk.ErrNewConfigNoQuorum, "NewConfigNoQuorum"},
+		{zk.ErrReconfigInProgress, "ReconfigInProgress"},
 		// A call whose peer stopped serving, or that timed out, is what a
 		// ZooKeeper client reports as a lost connection.
 		{zk.ErrConnectionLoss, "ConnectionLoss"},

@@ -135,3 +135,7 @@ func (c *remoteConn) Events() []Event {
 func (c *remoteConn) State() string { return c.cl.State().String() }
 
 func (c *remoteConn) Close(ctx context.Context) error { return c.cl.Close(ctx) }
+
+func (c *remoteConn) Reconfig(ctx context.Context, joining, leaving, members *string, version int64) ([]byte, zk.Stat, error) {
+	return c.cl.Reconfig(ctx, joining, leaving, members, version)
+}

@@ -266,33 +266,3 @@ func (e *Ensemble) loadMembers() error {
 	e.members.Store(&c)
 	return nil
 }
-
-// Reconfig is Ensemble.Reconfig for a session of the client protocol, as
-// ZooKeeper's client asks for it: the session needs WRITE permission on
-// /zookeeper/config (by default only the super user has it; ErrNoAuth
-// otherwise). It returns the new configuration's text and
-// /zookeeper/config's Stat.
-func (s RemoteSession) Reconfig(ctx context.Context, req ReconfigRequest) ([]byte, Stat, error) {
-	if err := checkCtx(ctx); err != nil {
-		return nil, Stat{}, err
-	}
-	if !s.e.cfg.ReconfigEnabled {
-		return nil, Stat{}, fmt.Errorf("%w: reconfigEnabled is false", zkerr.ErrReconfigDisabled)
-	}
-	n, err := s.e.tree.Stat(znode.ConfigPath)
-	if err != nil {
-		return nil, Stat{}, err
-	}
-	if !s.allowed(n.ACL, znode.PermWrite) {
-		return nil, Stat{}, fmt.Errorf("%w: reconfig needs WRITE on %s", zkerr.ErrNoAuth, znode.ConfigPath)
-	}
-	if _, err := s.e.Reconfig(ctx, req); err != nil {
-		return nil, Stat{}, err
-	}
-	// Applied here (Reconfig waited for it); read it even if this peer
-	// does not serve right now (a leader that removed itself hands over).
-	s.e.applyMu.RLock()
-	n, err = s.e.tree.Get(znode.ConfigPath)
-	s.e.applyMu.RUnlock()
-	return n.Data, n.Stat, err
-}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/zab"
 )
 
@@ -135,69 +134,4 @@ func (c ClusterConfig) server(id int64) (Server, bool) {
 // staticConfig is the configuration cfg describes.
 func staticConfig(cfg Config) ClusterConfig {
 	return ClusterConfig{Servers: slices.Clone(cfg.Servers), Groups: cloneGroups(cfg.Groups), Weights: maps.Clone(cfg.Weights)}
-}
-
-// ParseReconfig builds a ReconfigRequest from ZooKeeper's reconfig
-// arguments, as its client and the wire protocol give them: joining and
-// members are comma-separated server.N=host:port:port[:role][;client]
-// lines (or id=... without "server."), leaving a comma-separated list of
-// ids, fromConfig the expected version (-1: none). Members excludes
-// joining and leaving.
-func ParseReconfig(joining, leaving, members string, fromConfig int64) (ReconfigRequest, error) {
-	bad := func(format string, a ...any) (ReconfigRequest, error) {
-		return ReconfigRequest{}, fmt.Errorf("%w: reconfig: %s", zkerr.ErrBadArguments, fmt.Sprintf(format, a...))
-	}
-	servers := func(list string) ([]Server, error) {
-		var out []Server
-		for _, item := range strings.Split(list, ",") {
-			item = strings.TrimSpace(item)
-			if item == "" {
-				continue
-			}
-			key, value, ok := strings.Cut(item, "=")
-			if !ok {
-				return nil, fmt.Errorf("%q is not server.N=host:port:port", item)
-			}
-			if !strings.HasPrefix(key, "server.") {
-				key = "server." + key
-			}
-			s, err := parseServerLine(strings.TrimSpace(key), strings.TrimSpace(value))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	var req ReconfigRequest
-	var err error
-	if strings.TrimSpace(members) != "" {
-		if strings.TrimSpace(joining) != "" || strings.TrimSpace(leaving) != "" {
-			return bad("members with joining or leaving servers")
-		}
-		if req.Members, err = servers(members); err != nil {
-			return bad("%v", err)
-		}
-		if req.Members == nil {
-			req.Members = []Server{}
-		}
-	} else {
-		if req.Add, err = servers(joining); err != nil {
-			return bad("%v", err)
-		}
-		for _, item := range strings.Split(leaving, ",") {
-			if item = strings.TrimSpace(item); item == "" {
-				continue
-			}
-			id, err := strconv.ParseInt(item, 10, 64)
-			if err != nil {
-				return bad("%q is not a server id", item)
-			}
-			req.Remove = append(req.Remove, id)
-		}
-	}
-	if fromConfig > 0 {
-		req.FromConfig = fromConfig
-	}
-	return req, nil
 }

@@ -344,3 +344,16 @@ func (s RemoteSession) CheckOps(ops []Op) (int, error) {
 	}
 	return -1, nil
 }
+
+// Allowed reports whether the session may do perm on path by its ACL (or
+// as the super user), as ZooKeeper checks a reconfig against WRITE on
+// /zookeeper/config; GetACL cannot tell, as it masks digest ids.
+func (s RemoteSession) Allowed(ctx context.Context, path string, perm znode.Perm) (bool, error) {
+	var ok bool
+	err := s.read(ctx, func() error {
+		n, err := s.e.tree.Stat(path)
+		ok = err == nil && s.allowed(n.ACL, perm)
+		return err
+	})
+	return ok, err
+}

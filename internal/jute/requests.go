@@ -185,29 +185,3 @@ func (r *IntResponse) Encode(e *Encoder) { e.Int(r.N) }
 
 // Decode implements Record.
 func (r *IntResponse) Decode(d *Decoder) { r.N = d.Int() }
-
-// ReconfigRequest is ZooKeeper's ReconfigRequest (reconfig): the servers
-// joining and leaving (comma-separated), or the whole new member list, and
-// the configuration version the change expects (-1: any).
-type ReconfigRequest struct {
-	JoiningServers string
-	LeavingServers string
-	NewMembers     string
-	CurConfigID    int64
-}
-
-// Encode implements Record.
-func (r *ReconfigRequest) Encode(e *Encoder) {
-	e.String(r.JoiningServers)
-	e.String(r.LeavingServers)
-	e.String(r.NewMembers)
-	e.Long(r.CurConfigID)
-}
-
-// Decode implements Record.
-func (r *ReconfigRequest) Decode(d *Decoder) {
-	r.JoiningServers = d.String()
-	r.LeavingServers = d.String()
-	r.NewMembers = d.String()
-	r.CurConfigID = d.Long()
-}

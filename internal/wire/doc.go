@@ -76,6 +76,23 @@
 // (a data and a child watch on a deleted node give one NodeDeleted, as
 // ZooKeeper's server sends it once per connection).
 //
+// # Reconfig
+//
+// ZooKeeper's reconfig request (joiningServers, leavingServers, newMembers,
+// curConfigId) runs Ensemble.Reconfig on the serving peer, which forwards
+// it to the leader; the reply is ZooKeeper's, a GetDataResponse with the
+// new configuration's text and /zookeeper/config's Stat, and watches on
+// /zookeeper/config fire as on any setData. The server strings are
+// ZooKeeper's (engine.ParseReconfig). Refusals, in the order checked:
+// RECONFIGDISABLED (the peer's reconfigEnabled is off), BADARGUMENTS (a
+// malformed string), BADVERSION (curConfigId 0 once the version is not),
+// NOAUTH (the session may not WRITE /zookeeper/config, whose ACL is
+// world:anyone READ: only the super user, as in ZooKeeper, unless the super
+// user changed that ACL), then the leader's RECONFIGINPROGRESS,
+// BADVERSION, BADARGUMENTS and NEWCONFIGNOQUORUM. ZooKeeper checks the ACL
+// after the leader's checks; zk before, so a refused client learns nothing
+// of the ensemble's state.
+//
 // # Limits
 //
 // A frame longer than Config.JuteMaxBuffer (ZooKeeper's jute.maxbuffer,

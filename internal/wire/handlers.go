@@ -123,23 +123,8 @@ func (c *conn) bad(what string, err error) bool {
 	return false
 }
 
-// reconfig is ZooKeeper's reconfig: the new configuration's text and
-// /zookeeper/config's Stat. It needs Config.ReconfigEnabled
-// (RECONFIGDISABLED otherwise) and WRITE on /zookeeper/config (NOAUTH).
-func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
-	if !c.s.e.ReconfigEnabled() {
-		return nil, zkerr.ErrReconfigDisabled // before anything else, as ZooKeeper
-	}
-	req, err := engine.ParseReconfig(r.JoiningServers, r.LeavingServers, r.NewMembers, r.CurConfigID)
-	if err != nil {
-		return nil, err
-	}
-	data, st, err := c.sess.Reconfig(c.ctx, req)
-	return &jute.GetDataResponse{Data: data, Stat: toStat(st)}, err
-}
-
-// unsupported answers a request zk does not serve: an unknown op code gets
-// UNIMPLEMENTED and the connection closes.
+// unsupported answers an unknown op code: UNIMPLEMENTED, and the
+// connection closes.
 func (c *conn) unsupported(k *call) bool {
 	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", k.op)
 	c.replyHeader(k.xid, int32(zkerr.CodeUnimplemented))

@@ -59,7 +59,7 @@ func TestRawRequests(t *testing.T) {
 	if !slices.Equal(who.ClientInfo, want) {
 		t.Fatalf("whoAmI %+v", who.ClientInfo)
 	}
-	if h, _, _ := r.call(jute.OpReconfig, &jute.ReconfigRequest{LeavingServers: "1", CurConfigID: -1}); h.Err != int32(zkerr.CodeReconfigDisabled) {
+	if h, _, _ := r.call(jute.OpReconfig, &jute.ReconfigRequest{CurConfigID: -1}); h.Err != int32(zkerr.CodeReconfigDisabled) {
 		t.Fatalf("reconfig: error %d", h.Err)
 	}
 	if h, _, _ := r.call(jute.OpCheck, &jute.PathVersionRequest{Path: "/r", Version: 3}); h.Err != int32(zkerr.CodeBadVersion) {

@@ -42,6 +42,7 @@ func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
 // Server serves the client protocol for one Ensemble.
 type Server struct {
 	e         engine.Remote
+	ens       *engine.Ensemble // for reconfig
 	cfg       engine.Config
 	ln        net.Listener
 	maxBuffer int
@@ -103,7 +104,7 @@ func newServer(e *engine.Ensemble, ln net.Listener) *Server {
 	r := engine.RemoteOf(e)
 	cfg := r.Config()
 	s := &Server{
-		e: r, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
+		e: r, ens: e, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
 		started: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}

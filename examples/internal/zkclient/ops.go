@@ -278,3 +278,17 @@ func (c *Client) DeleteAll(ctx context.Context, paths []string) error {
 func codeErr(code int32) error {
 	return fmt.Errorf("zkclient: %w", zkerr.FromCode(zkerr.Code(code)))
 }
+
+// Reconfig sends ZooKeeper's reconfig request (ZooKeeperAdmin.reconfigure):
+// joining and leaving for an incremental change, members for a whole new
+// list; nil sends null, as zkCli leaves the options not given. version is
+// the configuration the change applies to, -1 for any. It returns the new
+// configuration's text and /zookeeper/config's Stat.
+func (c *Client) Reconfig(ctx context.Context, joining, leaving, members *string, version int64) ([]byte, zk.Stat, error) {
+	var resp jute.GetDataResponse
+	req := &jute.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, NewMembers: members, CurConfigID: version}
+	if _, err := c.do(ctx, jute.OpReconfig, req, &resp, nil); err != nil {
+		return nil, zk.Stat{}, err
+	}
+	return copyBytes(resp.Data), toStat(resp.Stat), nil
+}
