@@ -39,6 +39,7 @@ type keyFilter struct {
 	layers  atomic.Pointer[[]*filterLayer]
 	built   int // keys at the last build
 	deletes int // deletes since (under mu)
+	minKeys int // the smallest layer, and the churn floor: filterMinKeys (tests use less)
 }
 
 type filterLayer struct {
@@ -55,8 +56,8 @@ const (
 	filterChurn      = 4
 )
 
-func newFilterLayer(keys int) *filterLayer {
-	keys = max(keys, filterMinKeys)
+func newFilterLayer(keys, minKeys int) *filterLayer {
+	keys = max(keys, minKeys)
 	nbits := uint64(1) << bits.Len64(uint64(keys*filterBitsPerKey-1))
 	return &filterLayer{words: make([]atomic.Uint64, nbits/64), mask: nbits - 1, cap: int(nbits / filterBitsPerKey)}
 }
@@ -83,9 +84,9 @@ func (l *filterLayer) set(h uint64) {
 	l.n++
 }
 
-func newKeyFilter(keys int) *keyFilter {
-	f := &keyFilter{seed: maphash.MakeSeed()}
-	f.layers.Store(&[]*filterLayer{newFilterLayer(keys)})
+func newKeyFilter(keys, minKeys int) *keyFilter {
+	f := &keyFilter{seed: maphash.MakeSeed(), minKeys: minKeys}
+	f.layers.Store(&[]*filterLayer{newFilterLayer(keys, minKeys)})
 	return f
 }
 
@@ -115,7 +116,7 @@ func (f *keyFilter) add(writes map[string]write) bool {
 		}
 		f.insertLocked(maphash.String(f.seed, k))
 	}
-	return f.deletes > filterChurn*max(f.built, filterMinKeys)
+	return f.deletes > filterChurn*max(f.built, f.minKeys)
 }
 
 // insertLocked adds a key's hash unless some layer has it already.
@@ -128,7 +129,7 @@ func (f *keyFilter) insertLocked(h uint64) {
 	}
 	last := layers[len(layers)-1]
 	if last.n >= last.cap {
-		last = newFilterLayer(2 * last.cap)
+		last = newFilterLayer(2*last.cap, f.minKeys)
 		layers = append(append([]*filterLayer(nil), layers...), last)
 		f.layers.Store(&layers)
 	}
@@ -154,7 +155,7 @@ func (t *Tree) startFilterBuild() {
 	if t.build != nil {
 		return
 	}
-	f := newKeyFilter(2 * int(t.applied.Load().nodes))
+	f := newKeyFilter(2*int(t.applied.Load().nodes), t.filterMinKeys)
 	t.building.Store(f)
 	snap := t.db.NewSnapshot()
 	b := &filterBuild{done: make(chan struct{})}

@@ -92,6 +92,9 @@ type Tree struct {
 	// filterHook, if set (tests), runs in each filter build after its
 	// snapshot is taken, before the scan.
 	filterHook func()
+	// filterMinKeys is the key filter's smallest layer and churn floor
+	// (filterMinKeys; tests lower it to reach rebuilds and growth sooner).
+	filterMinKeys int
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -139,7 +142,7 @@ func Open(opts Options) (*Tree, error) {
 	// Pebble charges its memtables (up to two of them, one flushing) to the
 	// block cache; size the cache so that CacheSize bytes stay for blocks.
 	cacheBytes := opts.CacheSize + 2*int64(opts.MemTableSize)
-	t := &Tree{opts: opts, log: opts.Logger, blocks: pebble.NewCache(cacheBytes), cache: newValueCache(opts.ValueCacheSize)}
+	t := &Tree{opts: opts, log: opts.Logger, blocks: pebble.NewCache(cacheBytes), cache: newValueCache(opts.ValueCacheSize), filterMinKeys: filterMinKeys}
 	if err := t.open(); err != nil {
 		t.blocks.Unref()
 		return nil, err
