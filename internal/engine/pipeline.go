@@ -305,12 +305,18 @@ func (p *peer) forwarded(from int64, msg *appMsg) {
 	if proposed {
 		return
 	}
-	b, err := encodeApp(&appMsg{Kind: appReply, ReqID: msg.ReqID, Result: toWire(res), Zxid: p.lastProposed})
+	p.replyForwarded(from, msg.ReqID, res, "a forwarded write")
+}
+
+// replyForwarded answers a forwarded request that was not proposed: its
+// result goes back to the follower that forwarded it.
+func (p *peer) replyForwarded(from int64, reqID uint64, res znode.Result, what string) {
+	b, err := encodeApp(&appMsg{Kind: appReply, ReqID: reqID, Result: toWire(res), Zxid: p.lastProposed})
 	if err == nil {
 		err = p.node.SendApp(from, b)
 	}
 	if err != nil {
-		p.cfg.Logger.Debug("zk: answering a forwarded write", "to", from, "err", err)
+		p.cfg.Logger.Debug("zk: answering "+what, "to", from, "err", err)
 	}
 }
 

@@ -132,13 +132,7 @@ func (p *peer) forwardedReconfig(from int64, msg *appMsg) {
 			return
 		}
 	}
-	b, err := encodeApp(&appMsg{Kind: appReply, ReqID: msg.ReqID, Result: toWire(res), Zxid: p.lastProposed})
-	if err == nil {
-		err = p.node.SendApp(from, b)
-	}
-	if err != nil {
-		p.cfg.Logger.Debug("zk: answering a forwarded reconfig", "to", from, "err", err)
-	}
+	p.replyForwarded(from, msg.ReqID, res, "a forwarded reconfig")
 }
 
 // proposeReconfig builds the new configuration from the committed one and
