@@ -250,6 +250,44 @@ func (p *peer) configApplied(zxid int64, text []byte) {
 	p.e.learnPeers(c)
 }
 
+// initConfig is ZooKeeper's initConfigInZKDatabase made a txn: a leader
+// that finds /zookeeper/config never written (no reconfig yet, and no
+// leader did this before) proposes a setData of it with the static
+// configuration, versioned by the entry's zxid, as ZooKeeper versions the
+// first established configuration by the NEWLEADER zxid. Being a txn, every
+// peer applies the same bytes at the same zxid and keeps them in its
+// snapshots and log: a restarted peer reads them back, a peer synced by
+// snapshot gets them, and a new server started with its own list of
+// servers shows the ensemble's, not its own. It expects data version 0, so
+// that it can only ever write the node once; a housekeeping entry (ReqID
+// 0) on /zookeeper/config is this txn (isInitConfig).
+func (p *peer) initConfig() {
+	if p.cfg.standalone() {
+		return
+	}
+	n, err := p.e.tree.Get(znode.ConfigPath)
+	if err != nil || len(n.Data) > 0 || n.Stat.Version != 0 {
+		return
+	}
+	c := p.e.ClusterConfig()
+	c.Version = p.node.NextZxid()
+	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(c.Text()), Version: 0}
+	res, digest := p.check(txn, nil, true, false)
+	if res.Err != nil {
+		p.pending.Discard()
+		p.cfg.Logger.Warn("zk: writing the static configuration in /zookeeper/config", "err", res.Err)
+		return
+	}
+	if err := p.propose(entry.Entry{Digest: digest, Origin: p.cfg.ID, Txn: txn}); err != nil {
+		p.cfg.Logger.Warn("zk: proposing the static configuration in /zookeeper/config", "err", err)
+	}
+}
+
+// isInitConfig reports whether en is initConfig's txn.
+func isInitConfig(en entry.Entry) bool {
+	return en.ReqID == 0 && en.Txn != nil && en.Txn.Type == znode.TxnSetData && en.Txn.Path == znode.ConfigPath && len(en.Failure) == 0
+}
+
 // loadMembers sets the configuration in effect at the tree's applied zxid:
 // /zookeeper/config's, once a reconfig wrote it, or the static one.
 func (e *Ensemble) loadMembers() error {

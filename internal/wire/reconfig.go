@@ -16,8 +16,8 @@ import (
 // reconfigEnabled is off; BADARGUMENTS for a request that does not parse
 // (engine.ParseReconfig; ZooKeeper answers MARSHALLINGERROR to a server id
 // that is not a number); BADVERSION for a
-// curConfigId of 0 once a reconfig made the version non-zero (the engine
-// reads 0 as "any"); NOAUTH unless the session may write
+// curConfigId of 0 once the configuration has a version, which it has from
+// the first leader on, as in ZooKeeper (the engine reads 0 as "any"); NOAUTH unless the session may write
 // /zookeeper/config, whose ACL is world:anyone READ, so in practice unless
 // it is the super user (ZooKeeper's PrepRequestProcessor checks WRITE on
 // that node; zk has no skipACL); then whatever the leader refuses:
