@@ -41,8 +41,12 @@ type ReconfigRequest struct {
 // another is in progress (ErrReconfigInProgress), a new configuration of
 // which no quorum is connected and synced with the leader
 // (ErrNewConfigNoQuorum: start a new server, listing the current members
-// and itself, before adding it), a bad request (ErrBadArguments), a
-// FromConfig that is not the current version (ErrBadVersion). A removed
+// and itself, before adding it), a bad request or a new configuration
+// with fewer than 2 participants (ErrBadArguments, as ZooKeeper), a
+// FromConfig that is not the current version (ErrBadVersion), a
+// standalone peer (ErrUnimplemented, as ZooKeeper). Ids to remove that are
+// not members are ignored, and a change with nothing to add or remove
+// commits the same servers under a new version, as in ZooKeeper. A removed
 // server stops serving (its Status says Removed); a leader that removes
 // itself hands over to a leader the new voters elect.
 func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
@@ -53,7 +57,7 @@ func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterCo
 		return ClusterConfig{}, fmt.Errorf("%w: reconfigEnabled is false", zkerr.ErrReconfigDisabled)
 	}
 	if e.cfg.standalone() {
-		return ClusterConfig{}, fmt.Errorf("%w: reconfig: a standalone peer (no Servers) has no membership to change", zkerr.ErrBadArguments)
+		return ClusterConfig{}, fmt.Errorf("%w: reconfig: a standalone peer (no Servers) has no membership to change", zkerr.ErrUnimplemented)
 	}
 	if req.Members != nil && (req.Add != nil || req.Remove != nil) {
 		return ClusterConfig{}, fmt.Errorf("%w: reconfig: Members with Add or Remove", zkerr.ErrBadArguments)
@@ -208,28 +212,25 @@ func nextConfig(cur ClusterConfig, req *ReconfigRequest) (ClusterConfig, error) 
 	if req.Members != nil {
 		next = ClusterConfig{Servers: slices.Clone(req.Members), Groups: cloneGroups(req.Groups), Weights: req.Weights}
 	} else {
-		if len(req.Add) == 0 && len(req.Remove) == 0 {
-			return bad("nothing to add or remove")
-		}
+		// As ZooKeeper: an id to remove that is not a member is ignored, and
+		// a change with nothing to add or remove commits the same servers
+		// under a new version.
 		if cur.Groups != nil || cur.Weights != nil || req.Groups != nil || req.Weights != nil {
 			return bad("a hierarchical quorum changes only as a whole new member list (Members, Groups, Weights)")
 		}
 		next.Servers = slices.DeleteFunc(slices.Clone(cur.Servers), func(s Server) bool {
 			return slices.Contains(req.Remove, s.ID) || slices.ContainsFunc(req.Add, func(a Server) bool { return a.ID == s.ID })
 		})
-		for _, id := range req.Remove {
-			if _, ok := cur.server(id); !ok {
-				return bad("server %d is not in the configuration", id)
-			}
-		}
 		next.Servers = append(next.Servers, req.Add...)
 	}
 	voters, err := checkServerList(next.Servers)
 	if err != nil {
 		return bad("%v", err)
 	}
-	if voters == 0 {
-		return bad("no participant")
+	if voters < 2 {
+		// ZooKeeper's rule with standaloneEnabled (its default; zk has no
+		// such switch): a quorum of one is a standalone server's business.
+		return bad("the new configuration must include at least 2 participants (ZooKeeper: \"at least 2 followers\"), it has %d", voters)
 	}
 	if _, err := next.membership().Quorum(); err != nil {
 		return bad("%v", err)

@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
 )
 
@@ -67,4 +71,44 @@ func TestStaticConfigInTree(t *testing.T) {
 		t.Fatalf("reconfig from the static configuration's version: %v", err)
 	}
 	c.configEverywhere(cfg)
+}
+
+// TestReconfigRefusalsAsZooKeeper: PrepRequestProcessor's rules. An id to
+// remove that is not a member is ignored and an empty incremental change
+// commits the same servers under a new version; a new configuration with
+// fewer than 2 participants is BADARGUMENTS ("at least 2 followers") and
+// changes nothing.
+func TestReconfigRefusalsAsZooKeeper(t *testing.T) {
+	c := newReconfigCluster(t, 3, nil, 5)
+	static := c.servers[:3:3]
+	v0 := c.initConfigEverywhere(static).Version
+	leader := c.leader()
+	cfg1, err := c.reconfig(leader, ReconfigRequest{Remove: []int64{77}})
+	if err != nil || cfg1.Version <= v0 || !slices.Equal(serverIDs(cfg1.Servers), []int64{1, 2, 3}) {
+		t.Fatalf("removing a server that is not a member: %+v %v", cfg1, err)
+	}
+	c.configEverywhere(cfg1)
+	cfg2, err := c.reconfig(c.others(leader)[0], ReconfigRequest{})
+	if err != nil || cfg2.Version <= cfg1.Version || !sameServers(cfg1, cfg2) {
+		t.Fatalf("an empty change: %+v %v", cfg2, err)
+	}
+	c.configEverywhere(cfg2)
+	o := reconfigServer(3, true)
+	for _, req := range []ReconfigRequest{
+		{Remove: []int64{1, 2}},
+		{Add: []Server{o}, Remove: []int64{2}},
+		{Members: []Server{reconfigServer(1, false), reconfigServer(2, true), o}},
+	} {
+		if _, err := c.reconfig(leader, req); !errors.Is(err, zkerr.ErrBadArguments) || !strings.Contains(err.Error(), "at least 2") {
+			t.Fatalf("%+v: %v, want ErrBadArguments (at least 2)", req, err)
+		}
+	}
+	c.configEverywhere(cfg2)
+}
+
+// sameServers compares two configurations but for their versions.
+func sameServers(a, b ClusterConfig) bool {
+	at, _, _ := strings.Cut(a.Text(), "version=")
+	bt, _, _ := strings.Cut(b.Text(), "version=")
+	return at == bt
 }
