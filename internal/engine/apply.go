@@ -119,7 +119,7 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 	if err := p.hook(hooks.BeforeWatchTrigger); err != nil {
 		return nil, err
 	}
-	if zab.IsConfigEntry(ent.Data) || isInitConfig(en) {
+	if zab.IsConfigEntry(ent.Data) {
 		p.configApplied(ent.Zxid, txn.Data)
 	}
 	p.e.watches.Trigger(changes, p.mayRead)

@@ -162,8 +162,17 @@ func (p *peer) proposeReconfig(origin int64, reqID uint64, req *ReconfigRequest)
 	if err != nil {
 		return fail(err)
 	}
+	return p.proposeConfigTxn(origin, reqID, next, -1)
+}
+
+// proposeConfigTxn proposes next, versioned by the zxid of its entry, as a
+// setData of /zookeeper/config expecting version (-1: any) carried in the
+// core's configuration entry. It reports false, with the failure, if
+// nothing was proposed.
+func (p *peer) proposeConfigTxn(origin int64, reqID uint64, next ClusterConfig, version int32) (znode.Result, bool) {
+	fail := func(err error) (znode.Result, bool) { return znode.Result{Err: err}, false }
 	next.Version = p.node.NextZxid()
-	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(next.Text()), Version: -1}
+	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(next.Text()), Version: version}
 	res, digest := p.check(txn, nil, true, false)
 	if res.Err != nil {
 		p.pending.Discard()
@@ -186,7 +195,7 @@ func (p *peer) proposeReconfig(origin int64, reqID uint64, req *ReconfigRequest)
 	p.e.obs.proposed(z)
 	p.lastProposed = z
 	p.proposed[z] = en
-	p.cfg.Logger.Info("zk: reconfig proposed", "version", fmt.Sprintf("%x", z), "config", next.Text())
+	p.cfg.Logger.Info("zk: configuration proposed", "version", fmt.Sprintf("%x", z), "config", next.Text())
 	return znode.Result{}, true
 }
 
@@ -253,40 +262,27 @@ func (p *peer) configApplied(zxid int64, text []byte) {
 
 // initConfig is ZooKeeper's initConfigInZKDatabase made a txn: a leader
 // that finds /zookeeper/config never written (no reconfig yet, and no
-// leader did this before) proposes a setData of it with the static
-// configuration, versioned by the entry's zxid, as ZooKeeper versions the
-// first established configuration by the NEWLEADER zxid. Being a txn, every
-// peer applies the same bytes at the same zxid and keeps them in its
-// snapshots and log: a restarted peer reads them back, a peer synced by
-// snapshot gets them, and a new server started with its own list of
-// servers shows the ensemble's, not its own. It expects data version 0, so
-// that it can only ever write the node once; a housekeeping entry (ReqID
-// 0) on /zookeeper/config is this txn (isInitConfig).
+// leader did this before) proposes the static configuration, unchanged, as
+// a configuration whose version is its entry's zxid, as ZooKeeper versions
+// the first established configuration by the NEWLEADER zxid. Being a txn
+// (the same configuration entry a reconfig makes, expecting data version
+// 0 so that it can only ever write the node once), every peer applies the
+// same bytes at the same zxid and keeps them in its snapshots and log: a
+// restarted peer reads them back, a peer synced by snapshot gets them, a
+// new server started with its own list of servers adopts the ensemble's,
+// and the core's configuration version (Status.ConfigVersion) is the one
+// /zookeeper/config shows.
 func (p *peer) initConfig() {
 	if p.cfg.standalone() {
 		return
 	}
 	n, err := p.e.tree.Get(znode.ConfigPath)
-	if err != nil || len(n.Data) > 0 || n.Stat.Version != 0 {
+	if err != nil || len(n.Data) > 0 || n.Stat.Version != 0 || p.node.Config().Pending != nil {
 		return
 	}
-	c := p.e.ClusterConfig()
-	c.Version = p.node.NextZxid()
-	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(c.Text()), Version: 0}
-	res, digest := p.check(txn, nil, true, false)
-	if res.Err != nil {
-		p.pending.Discard()
+	if res, ok := p.proposeConfigTxn(p.cfg.ID, 0, p.e.ClusterConfig(), 0); !ok {
 		p.cfg.Logger.Warn("zk: writing the static configuration in /zookeeper/config", "err", res.Err)
-		return
 	}
-	if err := p.propose(entry.Entry{Digest: digest, Origin: p.cfg.ID, Txn: txn}); err != nil {
-		p.cfg.Logger.Warn("zk: proposing the static configuration in /zookeeper/config", "err", err)
-	}
-}
-
-// isInitConfig reports whether en is initConfig's txn.
-func isInitConfig(en entry.Entry) bool {
-	return en.ReqID == 0 && en.Txn != nil && en.Txn.Type == znode.TxnSetData && en.Txn.Path == znode.ConfigPath && len(en.Failure) == 0
 }
 
 // loadMembers sets the configuration in effect at the tree's applied zxid:
@@ -304,4 +300,17 @@ func (e *Ensemble) loadMembers() error {
 	}
 	e.members.Store(&c)
 	return nil
+}
+
+// decodeLogEntry decodes a log entry's payload: a client's or
+// housekeeping txn, or the setData of /zookeeper/config a configuration
+// entry carries (every reader of the log but the apply loop uses it).
+func decodeLogEntry(data []byte) (entry.Entry, error) {
+	if _, payload, ok, err := zab.DecodeConfigEntry(data); ok {
+		if err != nil {
+			return entry.Entry{}, err
+		}
+		data = payload
+	}
+	return entry.Decode(data)
 }

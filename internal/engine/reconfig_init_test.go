@@ -34,6 +34,9 @@ func (c *cluster) initConfigEverywhere(servers []Server) ClusterConfig {
 		if string(n.Data) != want.Text() || n.Stat.Mzxid != want.Version {
 			c.t.Fatalf("peer %d: /zookeeper/config %q mzxid %#x, want %q", id, n.Data, n.Stat.Mzxid, want.Text())
 		}
+		if st := c.ens[id].Status(); st.ConfigVersion != want.Version {
+			c.t.Fatalf("peer %d: Status.ConfigVersion %#x, want %#x", id, st.ConfigVersion, want.Version)
+		}
 		if got := c.ens[id].ClusterConfig(); got.Version != want.Version || got.Text() != want.Text() {
 			c.t.Fatalf("peer %d: ClusterConfig %q, want %q", id, got.Text(), want.Text())
 		}
