@@ -481,8 +481,12 @@ type EventListener = engine.EventListener
 //	// another is in progress (ErrReconfigInProgress), a new configuration of
 //	// which no quorum is connected and synced with the leader
 //	// (ErrNewConfigNoQuorum: start a new server, listing the current members
-//	// and itself, before adding it), a bad request (ErrBadArguments), a
-//	// FromConfig that is not the current version (ErrBadVersion). A removed
+//	// and itself, before adding it), a bad request or a new configuration
+//	// with fewer than 2 participants (ErrBadArguments, as ZooKeeper), a
+//	// FromConfig that is not the current version (ErrBadVersion), a
+//	// standalone peer (ErrUnimplemented, as ZooKeeper). Ids to remove that are
+//	// not members are ignored, and a change with nothing to add or remove
+//	// commits the same servers under a new version, as in ZooKeeper. A removed
 //	// server stops serving (its Status says Removed); a leader that removes
 //	// itself hands over to a leader the new voters elect.
 //	func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error)

@@ -19,6 +19,7 @@ import (
 	"github.com/embedzk/zk"
 	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/hooks"
+	"github.com/embedzk/zk/zab"
 	"github.com/embedzk/zk/znode"
 )
 
@@ -449,7 +450,11 @@ func cmpInt(a, b int64) int {
 
 // applyRef applies one logged entry to the reference tree, as a peer does.
 func applyRef(t *testing.T, ref *znode.Tree, le hooks.LogEntry) {
-	en, err := entry.Decode(le.Data)
+	data := le.Data
+	if _, payload, ok, _ := zab.DecodeConfigEntry(data); ok {
+		data = payload // a configuration entry carries a setData of /zookeeper/config
+	}
+	en, err := entry.Decode(data)
 	chMust(t, err)
 	txn := en.Txn
 	if len(en.Failure) > 0 {

@@ -104,8 +104,13 @@
 //
 // Once committed: a peer the new configuration drops (and that was in the
 // old one) stops (Status.Removed, ErrRemoved) — a leader after sending the
-// COMMIT; it takes part again only when restarted with a configuration that
-// lists it. A leader that may no longer lead steps down (the new voters
+// COMMIT, a learner synced by snapshot (which skips the entry) when
+// NEWLEADER's newer configuration does not list it; it takes part again
+// only when restarted with a configuration that lists it. A joiner's
+// starting configuration is a guess: it is a member only once a
+// configuration confirmed it (a committed entry, its first NEWLEADER, an
+// election won; or it started with a history or ConfigVersion > 0), so the
+// configuration entries of its first sync do not remove it. A leader that may no longer lead steps down (the new voters
 // elect a leader); a learner whose role changed (promoted, demoted) or whose
 // leader no longer votes looks for a leader again; a leader drops the
 // learners that were removed or whose role changed.

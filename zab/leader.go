@@ -105,6 +105,7 @@ func (ld *leader) needsRound() bool {
 // becomeLeader starts discovery as the elected leader.
 func (n *Node) becomeLeader() {
 	n.role, n.leader = RoleLeading, n.cfg.ID
+	n.confirm() // elected by the voters of its configuration
 	n.ld = &leader{phase: phaseDiscovery, since: n.tick, sumEpoch: n.state.CurrentEpoch, sumZxid: n.lastLogged,
 		learners: map[int64]*learner{}, epochAcks: map[int64]bool{}, newLeaderAcks: map[int64]bool{}, acks: map[int64]int64{}}
 	n.lg.Info("zab: leading", "epoch", n.state.CurrentEpoch, "last", n.lastLogged)

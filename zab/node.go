@@ -48,6 +48,7 @@ type Node struct {
 	pending   *cfgState      // a proposed one, not known to be committed
 	encodable bool           // the configuration can be sent and changed
 	wantVoter bool           // Config lists this peer as a voter (a joiner follows so)
+	confirmed bool           // a configuration not merely guessed listed this peer (reconfig.go)
 	removeAt  int64          // a committed configuration removed this peer: stop
 	removed   bool           // stopped: removed from the ensemble
 	hints     map[int64]bool // looking: peers that announced a newer configuration (reconfig.go)

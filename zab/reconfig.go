@@ -26,6 +26,17 @@ func (n *Node) initConfig(cfg Config, q election.Quorum) {
 	n.encodable = ok
 	n.wantVoter = slices.Contains(cfg.Voters, cfg.ID)
 	n.active = cfgState{version: cfg.ConfigVersion, m: m, q: q}
+	// The configuration a peer starts with is a guess if it is a new
+	// server's (the members and itself): trust it only if it came from a
+	// committed entry or the peer has a history (it took part); otherwise
+	// the first sync (NEWLEADER) or an election won confirms it (confirm).
+	n.confirmed = m.Has(cfg.ID) && (cfg.ConfigVersion > 0 || n.lastLogged > 0)
+}
+
+// confirm records that this peer's configuration, if it lists this peer,
+// is the ensemble's: from now on a configuration without it removes it.
+func (n *Node) confirm() {
+	n.confirmed = n.confirmed || n.active.m.Has(n.cfg.ID)
 }
 
 // scanConfigs finds the configuration entries of the log after applied (a
@@ -88,9 +99,10 @@ func (n *Node) activate(c cfgState) {
 	}
 	n.active = c
 	n.lg.Info("zab: configuration committed", "version", c.version, "members", c.m)
-	if old.m.Has(n.cfg.ID) && !c.m.Has(n.cfg.ID) && (n.pending == nil || !n.pending.m.Has(n.cfg.ID)) {
+	if n.confirmed && old.m.Has(n.cfg.ID) && !c.m.Has(n.cfg.ID) && (n.pending == nil || !n.pending.m.Has(n.cfg.ID)) {
 		n.removeAt = c.version
 	}
+	n.confirm()
 	n.setEffective()
 	if n.ld == nil {
 		return
@@ -135,14 +147,16 @@ func (n *Node) configSnapshot(z int64) {
 
 // adopt takes the leader's committed configuration (NEWLEADER) when it is
 // newer than ours (after a snapshot our log may not show it), or of the
-// same version but other members (ours was a joiner's guess). Adopting never
-// removes this peer: a peer the leader's configuration does not list yet
-// (it joins) follows as a non-voter until a configuration adds it.
+// same version but other members (ours was a joiner's guess). A peer the
+// leader's configuration does not list yet (it joins) follows as a
+// non-voter until a configuration adds it; a member (confirmed) that a newer
+// configuration does not list is removed, as the entry would have done.
 func (n *Node) adopt(data []byte) error {
 	v, m, err := decodeVersioned(data)
 	if err != nil {
 		return fmt.Errorf("%w: NEWLEADER configuration: %v", ErrProtocol, err)
 	}
+	defer n.confirm()
 	if v < n.active.version || (v == n.active.version && fmt.Sprint(m) == fmt.Sprint(n.active.m)) {
 		return nil
 	}
@@ -154,7 +168,11 @@ func (n *Node) adopt(data []byte) error {
 	}
 	// Newer, or the same version with other members: ours was a guess (a
 	// joiner starts with the members and itself); the leader's is the one
-	// the ensemble committed.
+	// the ensemble committed. A newer one without this member removes it
+	// (a sync by snapshot skipped the entry that did).
+	if n.confirmed && v > n.active.version && n.active.m.Has(n.cfg.ID) && !m.Has(n.cfg.ID) {
+		n.removeAt = v
+	}
 	q, _ := m.Quorum()
 	n.active = cfgState{version: v, m: m, q: q}
 	n.lg.Info("zab: configuration adopted from the leader", "version", v, "members", m)

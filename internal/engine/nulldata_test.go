@@ -33,7 +33,9 @@ func TestNullDataEndToEnd(t *testing.T) {
 	leader := c.leader()
 	ls := c.session(leader)
 	fs := c.session(c.others(leader)[0])
-	want := map[string]string{"/": "empty", "/zookeeper": "empty", "/zookeeper/config": "empty"}
+	// /zookeeper/config holds the static configuration on an ensemble
+	// (reconfig.go's initConfig, as ZooKeeper).
+	want := map[string]string{"/": "empty", "/zookeeper": "empty", "/zookeeper/config": "data"}
 	err := c.do(func(ctx context.Context) error {
 		steps := []func() error{
 			func() error { _, err := ls.Create(ctx, "/n", nil); return err },

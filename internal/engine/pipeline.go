@@ -256,6 +256,7 @@ func (p *peer) becomeLeader() error {
 		}
 	}
 	p.lastProposed = p.node.Status().LastZxid
+	p.initConfig()
 	return nil
 }
 

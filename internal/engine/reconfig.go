@@ -41,8 +41,12 @@ type ReconfigRequest struct {
 // another is in progress (ErrReconfigInProgress), a new configuration of
 // which no quorum is connected and synced with the leader
 // (ErrNewConfigNoQuorum: start a new server, listing the current members
-// and itself, before adding it), a bad request (ErrBadArguments), a
-// FromConfig that is not the current version (ErrBadVersion). A removed
+// and itself, before adding it), a bad request or a new configuration
+// with fewer than 2 participants (ErrBadArguments, as ZooKeeper), a
+// FromConfig that is not the current version (ErrBadVersion), a
+// standalone peer (ErrUnimplemented, as ZooKeeper). Ids to remove that are
+// not members are ignored, and a change with nothing to add or remove
+// commits the same servers under a new version, as in ZooKeeper. A removed
 // server stops serving (its Status says Removed); a leader that removes
 // itself hands over to a leader the new voters elect.
 func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
@@ -53,7 +57,7 @@ func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterCo
 		return ClusterConfig{}, fmt.Errorf("%w: reconfigEnabled is false", zkerr.ErrReconfigDisabled)
 	}
 	if e.cfg.standalone() {
-		return ClusterConfig{}, fmt.Errorf("%w: reconfig: a standalone peer (no Servers) has no membership to change", zkerr.ErrBadArguments)
+		return ClusterConfig{}, fmt.Errorf("%w: reconfig: a standalone peer (no Servers) has no membership to change", zkerr.ErrUnimplemented)
 	}
 	if req.Members != nil && (req.Add != nil || req.Remove != nil) {
 		return ClusterConfig{}, fmt.Errorf("%w: reconfig: Members with Add or Remove", zkerr.ErrBadArguments)
@@ -152,8 +156,17 @@ func (p *peer) proposeReconfig(origin int64, reqID uint64, req *ReconfigRequest)
 	if err != nil {
 		return fail(err)
 	}
+	return p.proposeConfigTxn(origin, reqID, next, -1)
+}
+
+// proposeConfigTxn proposes next, versioned by the zxid of its entry, as a
+// setData of /zookeeper/config expecting version (-1: any) carried in the
+// core's configuration entry. It reports false, with the failure, if
+// nothing was proposed.
+func (p *peer) proposeConfigTxn(origin int64, reqID uint64, next ClusterConfig, version int32) (znode.Result, bool) {
+	fail := func(err error) (znode.Result, bool) { return znode.Result{Err: err}, false }
 	next.Version = p.node.NextZxid()
-	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(next.Text()), Version: -1}
+	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(next.Text()), Version: version}
 	res, digest := p.check(txn, nil, true, false)
 	if res.Err != nil {
 		p.pending.Discard()
@@ -176,7 +189,7 @@ func (p *peer) proposeReconfig(origin int64, reqID uint64, req *ReconfigRequest)
 	p.e.obs.proposed(z)
 	p.lastProposed = z
 	p.proposed[z] = en
-	p.cfg.Logger.Info("zk: reconfig proposed", "version", fmt.Sprintf("%x", z), "config", next.Text())
+	p.cfg.Logger.Info("zk: configuration proposed", "version", fmt.Sprintf("%x", z), "config", next.Text())
 	return znode.Result{}, true
 }
 
@@ -202,28 +215,25 @@ func nextConfig(cur ClusterConfig, req *ReconfigRequest) (ClusterConfig, error) 
 	if req.Members != nil {
 		next = ClusterConfig{Servers: slices.Clone(req.Members), Groups: cloneGroups(req.Groups), Weights: req.Weights}
 	} else {
-		if len(req.Add) == 0 && len(req.Remove) == 0 {
-			return bad("nothing to add or remove")
-		}
+		// As ZooKeeper: an id to remove that is not a member is ignored, and
+		// a change with nothing to add or remove commits the same servers
+		// under a new version.
 		if cur.Groups != nil || cur.Weights != nil || req.Groups != nil || req.Weights != nil {
 			return bad("a hierarchical quorum changes only as a whole new member list (Members, Groups, Weights)")
 		}
 		next.Servers = slices.DeleteFunc(slices.Clone(cur.Servers), func(s Server) bool {
 			return slices.Contains(req.Remove, s.ID) || slices.ContainsFunc(req.Add, func(a Server) bool { return a.ID == s.ID })
 		})
-		for _, id := range req.Remove {
-			if _, ok := cur.server(id); !ok {
-				return bad("server %d is not in the configuration", id)
-			}
-		}
 		next.Servers = append(next.Servers, req.Add...)
 	}
 	voters, err := checkServerList(next.Servers)
 	if err != nil {
 		return bad("%v", err)
 	}
-	if voters == 0 {
-		return bad("no participant")
+	if voters < 2 {
+		// ZooKeeper's rule with standaloneEnabled (its default; zk has no
+		// such switch): a quorum of one is a standalone server's business.
+		return bad("the new configuration must include at least 2 participants (ZooKeeper: \"at least 2 followers\"), it has %d", voters)
 	}
 	if _, err := next.membership().Quorum(); err != nil {
 		return bad("%v", err)
@@ -244,6 +254,31 @@ func (p *peer) configApplied(zxid int64, text []byte) {
 	p.e.learnPeers(c)
 }
 
+// initConfig is ZooKeeper's initConfigInZKDatabase made a txn: a leader
+// that finds /zookeeper/config never written (no reconfig yet, and no
+// leader did this before) proposes the static configuration, unchanged, as
+// a configuration whose version is its entry's zxid, as ZooKeeper versions
+// the first established configuration by the NEWLEADER zxid. Being a txn
+// (the same configuration entry a reconfig makes, expecting data version
+// 0 so that it can only ever write the node once), every peer applies the
+// same bytes at the same zxid and keeps them in its snapshots and log: a
+// restarted peer reads them back, a peer synced by snapshot gets them, a
+// new server started with its own list of servers adopts the ensemble's,
+// and the core's configuration version (Status.ConfigVersion) is the one
+// /zookeeper/config shows.
+func (p *peer) initConfig() {
+	if p.cfg.standalone() {
+		return
+	}
+	n, err := p.e.tree.Get(znode.ConfigPath)
+	if err != nil || len(n.Data) > 0 || n.Stat.Version != 0 || p.node.Config().Pending != nil {
+		return
+	}
+	if res, ok := p.proposeConfigTxn(p.cfg.ID, 0, p.e.ClusterConfig(), 0); !ok {
+		p.cfg.Logger.Warn("zk: writing the static configuration in /zookeeper/config", "err", res.Err)
+	}
+}
+
 // loadMembers sets the configuration in effect at the tree's applied zxid:
 // /zookeeper/config's, once a reconfig wrote it, or the static one.
 func (e *Ensemble) loadMembers() error {
@@ -259,4 +294,17 @@ func (e *Ensemble) loadMembers() error {
 	}
 	e.members.Store(&c)
 	return nil
+}
+
+// decodeLogEntry decodes a log entry's payload: a client's or
+// housekeeping txn, or the setData of /zookeeper/config a configuration
+// entry carries (every reader of the log but the apply loop uses it).
+func decodeLogEntry(data []byte) (entry.Entry, error) {
+	if _, payload, ok, err := zab.DecodeConfigEntry(data); ok {
+		if err != nil {
+			return entry.Entry{}, err
+		}
+		data = payload
+	}
+	return entry.Decode(data)
 }

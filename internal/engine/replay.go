@@ -8,7 +8,6 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
-	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/wal"
 	"github.com/embedzk/zk/watch"
@@ -185,7 +184,7 @@ func (rp *replay) advance(to int64) error {
 
 // play applies one log entry to the scratch tree and triggers its events.
 func (rp *replay) play(ent wal.Entry) error {
-	en, err := entry.Decode(ent.Data)
+	en, err := decodeLogEntry(ent.Data)
 	if err != nil {
 		return fmt.Errorf("%w: replay: entry %#x: %v", zkerr.ErrSystem, ent.Zxid, err)
 	}

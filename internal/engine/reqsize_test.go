@@ -13,7 +13,6 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
-	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/wal"
 	"github.com/embedzk/zk/zab/transport"
 	"github.com/embedzk/zk/znode"
@@ -235,7 +234,7 @@ func largestEntry(t *testing.T, e *Ensemble) (maxEntry, maxFailure int) {
 		}
 		for _, en := range ents {
 			maxEntry = max(maxEntry, len(en.Data))
-			d, err := entry.Decode(en.Data)
+			d, err := decodeLogEntry(en.Data)
 			if err != nil {
 				t.Fatal(err)
 			}

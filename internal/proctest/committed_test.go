@@ -15,6 +15,7 @@ import (
 
 	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/wal"
+	"github.com/embedzk/zk/zab"
 )
 
 // logEntry is one entry of a peer's transaction log.
@@ -37,7 +38,11 @@ func readLog(peerDir string) ([]logEntry, error) {
 	}
 	var out []logEntry
 	err = l.ReadFrom(0, func(e wal.Entry) error {
-		en, err := entry.Decode(e.Data)
+		data := e.Data
+		if _, payload, ok, _ := zab.DecodeConfigEntry(data); ok {
+			data = payload // a configuration entry carries a setData of /zookeeper/config
+		}
+		en, err := entry.Decode(data)
 		if err != nil {
 			return fmt.Errorf("zxid %#x: %w", e.Zxid, err)
 		}

@@ -198,6 +198,7 @@ func describeTxn(t *znode.Txn) string {
 func (a *analysis) replay(log []logEntry) {
 	a.versionAfter = map[int64]int32{}
 	a.final = map[string]regState{}
+	var config regState // /zookeeper/config
 	for _, le := range log {
 		t := le.en.Txn
 		if len(le.en.Failure) > 0 {
@@ -214,10 +215,19 @@ func (a *analysis) replay(log []logEntry) {
 			}
 		case znode.TxnSetData:
 			st, ok := a.final[t.Path]
+			if t.Path == znode.ConfigPath {
+				// The built-in node, written by the first leader (the static
+				// configuration) and by reconfigs; no workload writes it.
+				st, ok = config, true
+			}
 			if !ok || (t.Version != -1 && t.Version != st.version) {
 				a.errorf("%#x sets %s at version %d, which the log does not allow (exists %v, version %d)", le.zxid, t.Path, t.Version, ok, st.version)
 			}
 			st = regState{data: string(t.Data), version: st.version + 1}
+			if t.Path == znode.ConfigPath {
+				config = st
+				continue
+			}
 			a.final[t.Path] = st
 			a.versionAfter[le.zxid] = st.version
 		case znode.TxnDelete:

@@ -280,14 +280,25 @@ func (rc *rcState) stats() ReconfigStats {
 
 // matchReconfigs: every acknowledged reconfig committed its configuration
 // within the call; every other committed /zookeeper/config txn was asked
-// for by a reconfig call of unknown outcome made before it; none that
-// definitely failed committed.
+// for by a reconfig call of unknown outcome made before it, but the one
+// that writes the static configuration (the first leader's housekeeping
+// setData, ReqID 0, expecting version 0), committed at most once and before
+// any reconfig; none that definitely failed committed.
 func (w *World) matchReconfigs() {
 	var txns []*refTxn
 	for _, t := range w.ref.chain {
-		if !t.failed && t.en.Txn.Path == znode.ConfigPath {
-			txns = append(txns, t)
+		if t.failed || t.en.Txn.Path != znode.ConfigPath {
+			continue
 		}
+		if t.en.ReqID == 0 && t.en.Txn.Type == znode.TxnSetData && t.en.Txn.Version == 0 {
+			if len(txns) > 0 {
+				w.failf("the static configuration written at %#x, after a reconfig or a first write at %#x", t.zxid, txns[0].zxid)
+			}
+			t.matched = true
+			txns = append(txns, t)
+			continue
+		}
+		txns = append(txns, t)
 	}
 	var unknown []*opRecord
 	for _, op := range w.history {

@@ -110,7 +110,7 @@ func (w *World) alterProposal(m *zab.Message) []byte {
 		return nil
 	}
 	switch {
-	case w.opts.Sabotage == SabotageCorruptEntry && en.Txn.Type == znode.TxnSetData:
+	case w.opts.Sabotage == SabotageCorruptEntry && en.Txn.Type == znode.TxnSetData && en.Txn.Path != znode.ConfigPath:
 		en.Txn.Data = append([]byte("corrupt-"), en.Txn.Data...)
 		w.sabotageDone = true
 	case w.opts.Sabotage == SabotageHalfClose && en.Txn.Type == znode.TxnCloseSession:

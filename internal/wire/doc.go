@@ -85,13 +85,38 @@
 // /zookeeper/config fire as on any setData. The server strings are
 // ZooKeeper's (engine.ParseReconfig). Refusals, in the order checked:
 // RECONFIGDISABLED (the peer's reconfigEnabled is off), BADARGUMENTS (a
-// malformed string), BADVERSION (curConfigId 0 once the version is not),
-// NOAUTH (the session may not WRITE /zookeeper/config, whose ACL is
-// world:anyone READ: only the super user, as in ZooKeeper, unless the super
-// user changed that ACL), then the leader's RECONFIGINPROGRESS,
-// BADVERSION, BADARGUMENTS and NEWCONFIGNOQUORUM. ZooKeeper checks the ACL
-// after the leader's checks; zk before, so a refused client learns nothing
-// of the ensemble's state.
+// malformed string, a newMembers that lists nobody), BADVERSION
+// (curConfigId 0: the first leader versions the static configuration, as
+// ZooKeeper), NOAUTH (the session may not WRITE /zookeeper/config, whose
+// ACL is world:anyone READ: only the super user, as in ZooKeeper, unless
+// the super user changed that ACL), then the leader's RECONFIGINPROGRESS,
+// BADVERSION, BADARGUMENTS (fewer than 2 participants in the new
+// configuration: ZooKeeper's "at least 2 followers", its rule with its
+// default standaloneEnabled; an incremental change of a hierarchical
+// quorum) and NEWCONFIGNOQUORUM. As in ZooKeeper, leaving ids that are
+// not members are ignored, a change with nothing to add or remove commits
+// the same servers under a new version, and a standalone peer answers
+// UNIMPLEMENTED. What stays different, deliberately:
+//   - ZooKeeper checks the ACL last, at the leader, with the session's
+//     identities; zk checks it on the serving peer before forwarding, so a
+//     client that may not reconfig learns nothing of the ensemble's state
+//     (in progress, version, quorum), and no identities travel with the
+//     forwarded request. Only a client without WRITE on /zookeeper/config
+//     sees the difference (NOAUTH where ZooKeeper names another refusal).
+//   - The strings are parsed on the serving peer, so a malformed one is
+//     BADARGUMENTS even while a change is in progress or for a stale
+//     curConfigId (ZooKeeper parses after those two checks); a server id
+//     that is not a number is BADARGUMENTS (ZooKeeper: MARSHALLINGERROR,
+//     from an uncaught NumberFormatException).
+//   - /zookeeper/config's Stat: ZooKeeper writes it with dataVersion -1
+//     and, for the static configuration, mzxid = the first NEWLEADER zxid
+//     (epoch<<32) outside any txn; zk writes it with ordinary setData txns
+//     (dataVersion 1 for the static configuration, +1 each reconfig;
+//     mzxid = version = the txn's zxid), so that every peer holds the same
+//     bytes and Stat through restarts and snapshots.
+//   - zk has no standaloneEnabled: a Servers list of one voter runs a
+//     quorum of one (ZooKeeper's standaloneEnabled=false), which reconfig
+//     may grow, but never shrink a configuration to.
 //
 // # Limits
 //

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
@@ -12,21 +13,16 @@ import (
 // reconfig runs ZooKeeper's reconfig request on the peer's
 // Ensemble.Reconfig (which forwards it to the leader) and answers as
 // ZooKeeper does: the new configuration's text and /zookeeper/config's
-// Stat. It is refused, in this order, with RECONFIGDISABLED when the peer's
-// reconfigEnabled is off; BADARGUMENTS for a request that does not parse
-// (engine.ParseReconfig; ZooKeeper answers MARSHALLINGERROR to a server id
-// that is not a number); BADVERSION for a
-// curConfigId of 0 once a reconfig made the version non-zero (the engine
-// reads 0 as "any"); NOAUTH unless the session may write
-// /zookeeper/config, whose ACL is world:anyone READ, so in practice unless
-// it is the super user (ZooKeeper's PrepRequestProcessor checks WRITE on
-// that node; zk has no skipACL); then whatever the leader refuses:
-// RECONFIGINPROGRESS, BADVERSION, BADARGUMENTS, NEWCONFIGNOQUORUM.
-// ZooKeeper checks the ACL last, so a client that may not reconfig learns
-// here less about why its change would have failed.
+// Stat. The refusals, their order and how they differ from ZooKeeper's are
+// in doc.go (# Reconfig).
 func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 	if !c.s.cfg.ReconfigEnabled {
 		return nil, fmt.Errorf("%w: reconfigEnabled is false on this peer", zkerr.ErrReconfigDisabled)
+	}
+	if r.NewMembers != nil && strings.TrimSpace(strings.ReplaceAll(*r.NewMembers, ",", "")) == "" {
+		// A new member list that lists nobody (ZooKeeper: fewer than 2
+		// participants), not the empty incremental change a null one is.
+		return nil, fmt.Errorf("%w: reconfig: the new member list is empty", zkerr.ErrBadArguments)
 	}
 	req, err := engine.ParseReconfig(deref(r.JoiningServers), deref(r.LeavingServers), deref(r.NewMembers))
 	if err != nil {

@@ -260,15 +260,19 @@ func TestReconfigErrors(t *testing.T) {
 		t.Errorf("alice, allowed to write /zookeeper/config: error %d, want BADVERSION", got)
 	}
 
-	// Version 0 is stale once a reconfig made the version non-zero.
+	// Version 0 is stale: the first leader versioned the static
+	// configuration (as ZooKeeper); its version (the mzxid) is current.
 	c.join(4, tick)
-	var resp jute.GetDataResponse
-	r.ok(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: str(joinerSpec(4)), CurConfigID: 0}, &resp)
-	if !strings.Contains(string(resp.Data), "server.4=") || resp.Stat.Mzxid == 0 {
-		t.Fatalf("reconfig from version 0: %q %+v", resp.Data, resp.Stat)
+	if got := reconfigCall(r, str(joinerSpec(4)), nil, nil, 0); got != int32(zkerr.CodeBadVersion) {
+		t.Errorf("reconfig from version 0: error %d, want BADVERSION", got)
 	}
-	if got := reconfigCall(r, nil, str("4"), nil, 0); got != int32(zkerr.CodeBadVersion) {
-		t.Errorf("reconfig from version 0 after a reconfig: error %d, want BADVERSION", got)
+	var resp jute.GetDataResponse
+	r.ok(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: str(joinerSpec(4)), CurConfigID: before.Stat.Mzxid}, &resp)
+	if !strings.Contains(string(resp.Data), "server.4=") || resp.Stat.Mzxid == before.Stat.Mzxid {
+		t.Fatalf("reconfig from the static configuration's version: %q %+v", resp.Data, resp.Stat)
+	}
+	if got := reconfigCall(r, nil, str("4"), nil, before.Stat.Mzxid); got != int32(zkerr.CodeBadVersion) {
+		t.Errorf("reconfig from the static version after a reconfig: error %d, want BADVERSION", got)
 	}
 	r.ok(jute.OpPing, nil, nil)
 }
