@@ -29,6 +29,14 @@
 // observing observer can answer each other forever), and only a voter
 // answers a laggard's notification from an older round.
 //
+// A decided peer answers a looking voter with the vote it follows (what
+// ZooKeeper keeps as the peer's current vote), so every learner of one
+// leader answers alike and the looker counts them as a quorum. A peer that
+// follows a leader its election did not decide (package zab follows a
+// leader announcing a newer configuration) calls Follow with that
+// leader's own vote: a round left LOOKING could later decide on stale
+// notifications and answer with a leader nobody follows.
+//
 // One addition, for fast failover: a LOOKING voter also answers a LOOKING
 // voter's notification of its own round whose vote its proposal beats.
 // When a leader dies its followers notice at slightly different times; the

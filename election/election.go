@@ -232,6 +232,27 @@ func (e *Election) Step(from int64, n Notification) error {
 	return nil
 }
 
+// Follow ends the round as if it had decided v: the caller follows
+// v.Leader without this election's decision (a leader that announced a
+// newer configuration). Until the next Start the peer answers looking
+// voters with v and ignores other votes, so v should be the leader's own
+// vote, which its other learners report too (ZooKeeper's current vote is
+// the vote the peer follows); a round left LOOKING could later decide on
+// stale notifications and answer with a leader nobody follows.
+func (e *Election) Follow(v Vote) error {
+	if e.round == 0 {
+		return ErrNotStarted
+	}
+	if v.Leader == e.cfg.ID {
+		return fmt.Errorf("%w: follow itself", ErrBadNotification)
+	}
+	if err := (Notification{Vote: v, Round: 1, State: Leading}).Validate(); err != nil {
+		return err
+	}
+	e.decide(v)
+	return nil
+}
+
 // stepLooking handles a vote of a LOOKING voter in our round or a newer one.
 func (e *Election) stepLooking(from int64, n Notification) {
 	if n.Round > e.round {

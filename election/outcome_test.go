@@ -74,3 +74,47 @@ func TestOutcomeOfJoining(t *testing.T) {
 		t.Fatalf("no agreeing LEADING ballot of 2: %+v", o.Ballots)
 	}
 }
+
+// TestFollowAnswersWithTheFollowedVote: a peer that follows a leader its
+// election did not decide (Follow) answers looking voters with that
+// leader's vote, so a looking voter concludes from it and the leader, and
+// stale out-of-election votes no longer move it.
+func TestFollowAnswersWithTheFollowedVote(t *testing.T) {
+	q, _ := NewMajority([]int64{1, 2, 3, 4})
+	leaderVote := Vote{3, 0x40000015b, 4}
+	e, _ := New(Config{ID: 1, Quorum: q, Resend: 5})
+	e.Start(Vote{1, 0x4000000ae, 4})
+	e.Messages()
+	if err := e.Follow(leaderVote); err != nil {
+		t.Fatal(err)
+	}
+	if e.State() != Following || e.Vote() != leaderVote {
+		t.Fatalf("%v %v", e.State(), e.Vote())
+	}
+	for _, from := range []int64{2, 4} { // an old leader and its follower
+		_ = e.Step(from, Notification{Vote{2, 0x30000002d, 3}, 4, []State{Leading, Following}[from/4]})
+	}
+	if e.State() != Following || e.Vote() != leaderVote {
+		t.Fatalf("stale votes moved it: %v %v", e.State(), e.Vote())
+	}
+	// A voter whose role changed looks: 1's answer, with 3's and 4's, is a
+	// quorum agreeing on the leader.
+	l, _ := New(Config{ID: 2, Quorum: q, Resend: 5})
+	l.Start(Vote{2, 0x50000009a, 5})
+	if err := e.Step(2, Notification{l.Vote(), l.Round(), Looking}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range e.Messages() {
+		if err := l.Step(1, m.Notification); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = l.Step(4, Notification{leaderVote, 5, Following})
+	_ = l.Step(3, Notification{leaderVote, 5, Leading})
+	if l.State() != Following || l.Leader() != 3 {
+		t.Fatalf("the looking voter is %v, leader %d", l.State(), l.Leader())
+	}
+	if err := e.Follow(Vote{1, 0, 0}); err == nil {
+		t.Fatal("followed itself")
+	}
+}

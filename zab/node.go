@@ -360,6 +360,11 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 		n.committed = max(n.committed, p.version)
 	}
 	if n.followNewer(from, m) {
+		// The election did not decide: end its round with the leader's
+		// own vote, what its other learners answer a looking peer with.
+		if err := n.el.Follow(nt.Vote); err != nil {
+			n.lg.Warn("zab: the election cannot follow the leader's vote", "leader", from, "err", err)
+		}
 		return nil
 	}
 	round := n.el.Round()

@@ -73,7 +73,12 @@ func (w *World) deliver(pd transport.Pending) bool {
 		to.tr.events <- ev
 		return true
 	}
-	w.trace.line(w.now, "net %d->%d %v e=%d z=%#x n=%d", pd.From, pd.To, m.Type, m.Epoch, m.Zxid, len(m.Entries))
+	if m.Type == zab.MsgNotification {
+		w.trace.line(w.now, "net %d->%d %v leader=%d e=%d z=%#x round=%d state=%d config=%#x", pd.From, pd.To, m.Type,
+			m.Leader, m.Epoch, m.Zxid, m.Round, m.State, m.Committed)
+	} else {
+		w.trace.line(w.now, "net %d->%d %v e=%d z=%#x n=%d", pd.From, pd.To, m.Type, m.Epoch, m.Zxid, len(m.Entries))
+	}
 	w.inspect(pd.From, to, m)
 	if ev.Frame = w.sabotageFrame(pd.From, to, m, ev.Frame); ev.Frame == nil {
 		return false
