@@ -113,9 +113,7 @@ func TestDoubleBarrier(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if kids := w.children("/db"); len(kids) != 0 {
-			t.Fatalf("nodes left: %v", kids)
-		}
+		w.noChildren("/db", "nodes")
 	})
 }
 

@@ -20,9 +20,7 @@ import (
 func TestLeaseLapses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		s, cc, c := w.countedClient()
 		defer c.Close(w.ctx)
 		m := must[*Mutex](t)(NewMutex(c, "/lapse"))
 		t0 := time.Now()
@@ -57,9 +55,7 @@ func TestLeaseLapses(t *testing.T) {
 func TestKeepaliveRenews(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		s, cc, c := w.countedClient()
 		defer c.Close(w.ctx)
 		m := must[*Mutex](t)(NewMutex(c, "/keep"))
 		l := must[*Lease](t)(m.Acquire(w.ctx))

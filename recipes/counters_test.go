@@ -48,9 +48,7 @@ func TestAtomicLongIncrements(t *testing.T) {
 			t.Fatalf("value %d after 60 increments", v.PostValue)
 		}
 		synctest.Wait()
-		if kids := w.children("/counters/hits"); len(kids) != 0 {
-			t.Fatalf("markers left: %v", kids)
-		}
+		w.noChildren("/counters/hits", "markers")
 	})
 }
 
@@ -61,9 +59,7 @@ func TestAtomicLongIncrements(t *testing.T) {
 func TestAtomicLongOutcomeUnknown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		_, cc, c := w.countedClient()
 		defer c.Close(context.Background())
 		a := must[*DistributedAtomicLong](t)(NewDistributedAtomicLong(c, "/n"))
 		for i, after := range []bool{true, false, true} {
@@ -151,9 +147,7 @@ func TestAtomicLongOperations(t *testing.T) {
 func TestAtomicLongPromotedToLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		_, cc, c := w.countedClient()
 		defer c.Close(context.Background())
 		a := must[*DistributedAtomicLong](t)(NewDistributedAtomicLong(c, "/n",
 			WithRetryPolicy(RetryPolicy{Tries: 2, Backoff: 1}),
@@ -253,9 +247,7 @@ func TestSharedCount(t *testing.T) {
 func TestSharedCountOutcomeUnknown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		_, cc, c := w.countedClient()
 		defer c.Close(context.Background())
 		sc := must[*SharedCount](t)(NewSharedCount(c, "/sc", 0))
 		if err := sc.Start(w.ctx); err != nil {

@@ -67,9 +67,7 @@ func TestGroupMember(t *testing.T) {
 			t.Fatalf("a sees %v after c left and b expired", got)
 		}
 		gs[0].Close(w.ctx)
-		if kids := w.children("/group"); len(kids) != 0 {
-			t.Fatalf("nodes left: %v", kids)
-		}
+		w.noChildren("/group", "nodes")
 	})
 }
 

@@ -58,12 +58,8 @@ func TestQueueFIFO(t *testing.T) {
 		if it.Context().Err() == nil {
 			t.Fatal("an acknowledged item's context is live")
 		}
-		if kids := w.children("/jobs"); len(kids) != 0 {
-			t.Fatalf("items left: %v", kids)
-		}
-		if kids := w.children("/jobs-locks"); len(kids) != 0 {
-			t.Fatalf("claims left: %v", kids)
-		}
+		w.noChildren("/jobs", "items")
+		w.noChildren("/jobs-locks", "claims")
 	})
 }
 
@@ -192,9 +188,7 @@ func TestQueueClaimLostWithSession(t *testing.T) {
 func TestQueueAckOutcomeUnknown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		_, cc, c := w.countedClient()
 		defer c.Close(context.Background())
 		q := must[*DistributedQueue](t)(NewDistributedQueue(c, "/q"))
 		q.Put(w.ctx, []byte("1"))
@@ -222,12 +216,8 @@ func TestQueueAckOutcomeUnknown(t *testing.T) {
 			}
 			cc.set(nil, nil)
 		}
-		if kids := w.children("/q"); len(kids) != 0 {
-			t.Fatalf("items left: %v", kids)
-		}
-		if kids := w.children("/q-locks"); len(kids) != 0 {
-			t.Fatalf("claims left: %v", kids)
-		}
+		w.noChildren("/q", "items")
+		w.noChildren("/q-locks", "claims")
 	})
 }
 
@@ -236,9 +226,7 @@ func TestQueueAckOutcomeUnknown(t *testing.T) {
 func TestQueuePutOutcomeUnknown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		_, cc, c := w.countedClient()
 		defer c.Close(context.Background())
 		q := must[*DistributedQueue](t)(NewDistributedQueue(c, "/q"))
 		once := true
@@ -333,9 +321,7 @@ func TestQueueItemFormat(t *testing.T) {
 func TestQueueAckSessionEndsOutcomeUnknown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		s, cc, c := w.countedClient()
 		defer c.Close(context.Background())
 		q := must[*DistributedQueue](t)(NewDistributedQueue(c, "/q"))
 		if err := q.Put(w.ctx, []byte("1")); err != nil {
@@ -355,8 +341,6 @@ func TestQueueAckSessionEndsOutcomeUnknown(t *testing.T) {
 		if !errors.Is(err, zk.ErrOutcomeUnknown) {
 			t.Fatalf("ack that happened, then the session expired: %v", err)
 		}
-		if kids := w.children("/q"); len(kids) != 0 {
-			t.Fatalf("items left: %v", kids)
-		}
+		w.noChildren("/q", "items")
 	})
 }

@@ -63,6 +63,27 @@ func (w *world) client() *Client {
 	return c
 }
 
+// countedClient is a Client on a new session whose calls a counter sees
+// (and can fail: counter.set).
+func (w *world) countedClient() (*zk.Session, *counter, *Client) {
+	w.t.Helper()
+	s, _ := w.session()
+	cc := &counter{Conn: s}
+	c, err := NewClient(cc)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return s, cc, c
+}
+
+// noChildren fails the test if path has children (what names them).
+func (w *world) noChildren(path, what string) {
+	w.t.Helper()
+	if kids := w.children(path); len(kids) != 0 {
+		w.t.Fatalf("%s left under %s: %v", what, path, kids)
+	}
+}
+
 // children lists path's children (none if it does not exist).
 func (w *world) children(path string) []string {
 	w.t.Helper()

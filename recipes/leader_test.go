@@ -195,9 +195,7 @@ func TestLeaderSelector(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if kids := w.children("/sel"); len(kids) != 0 {
-			t.Fatalf("nodes left: %v", kids)
-		}
+		w.noChildren("/sel", "nodes")
 	})
 }
 

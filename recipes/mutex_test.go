@@ -92,9 +92,7 @@ func TestMutexSharedByGoroutines(t *testing.T) {
 		if worst.Load() != 1 {
 			t.Fatalf("%d holders at once", worst.Load())
 		}
-		if kids := w.children("/lock"); len(kids) != 0 {
-			t.Fatalf("nodes left: %v", kids)
-		}
+		w.noChildren("/lock", "nodes")
 	})
 }
 
@@ -262,9 +260,7 @@ func TestMutexNodeDeleted(t *testing.T) {
 func TestMutexProtectedCreate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		_, cc, c := w.countedClient()
 		defer c.Close(w.ctx)
 		var lost atomic.Bool
 		cc.set(nil, func(name string, err error) error {
@@ -291,9 +287,7 @@ func TestMutexProtectedCreate(t *testing.T) {
 func TestMutexUnknownOutcomeSwept(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		s, _ := w.session()
-		cc := &counter{Conn: s}
-		c := must[*Client](t)(NewClient(cc))
+		_, cc, c := w.countedClient()
 		defer c.Close(w.ctx)
 		ctx, cancel := context.WithCancel(w.ctx)
 		cc.set(nil, func(name string, err error) error {

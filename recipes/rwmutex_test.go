@@ -184,8 +184,6 @@ func TestRWMutexReenterAndUnlock(t *testing.T) {
 		if err := again.Release(w.ctx); err != nil {
 			t.Fatal(err)
 		}
-		if kids := w.children("/rw"); len(kids) != 0 {
-			t.Fatalf("nodes left: %v", kids)
-		}
+		w.noChildren("/rw", "nodes")
 	})
 }

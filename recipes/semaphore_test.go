@@ -56,9 +56,7 @@ func TestSemaphoreBound(t *testing.T) {
 		if worst.Load() != n {
 			t.Fatalf("at most %d leases at once, want exactly %d", worst.Load(), n)
 		}
-		if kids := w.children("/sem/leases"); len(kids) != 0 {
-			t.Fatalf("leases left: %v", kids)
-		}
+		w.noChildren("/sem/leases", "leases")
 	})
 }
 
