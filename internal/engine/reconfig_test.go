@@ -250,10 +250,14 @@ func TestZooCfgDynamicConfigFile(t *testing.T) {
 	}
 }
 
-// TestReconfigTCP: over TCP the members learn a new server's address from
-// the configuration that adds it: server 4, started with the members and
-// itself, is refused by their transports until the reconfig commits, then
-// joins and serves.
+// TestReconfigTCP: over TCP, new servers connect and sync before the
+// change that adds them, as ZooKeeper's joiners do. Servers 2 and 3 are the
+// ensemble; 1 and 4 start listing the members and themselves. The members
+// do not know them, so their transports admit them as strangers (the
+// address comes from the handshake: 4 dials 2 and 3, 1 knocks and is
+// dialed back) and the joiners sync as learners. Adding both at once needs
+// 3 acks of {1,2,3,4}, so it commits only because a joiner is synced
+// already (before strangers were admitted: ErrNewConfigNoQuorum).
 func TestReconfigTCP(t *testing.T) {
 	ports := freePorts(t, 4)
 	var servers []Server
@@ -262,9 +266,9 @@ func TestReconfigTCP(t *testing.T) {
 	}
 	c := &tcpCluster{t: t}
 	for i := 0; i < 4; i++ {
-		members := servers[:3]
-		if i == 3 {
-			members = servers
+		members := servers[1:3]
+		if i == 0 || i == 3 {
+			members = append([]Server{servers[i]}, members...)
 		}
 		c.cfgs = append(c.cfgs, Config{ID: int64(i + 1), DataDir: "/zk", FS: vfs.NewMem(), Servers: members,
 			TickTime: 50 * time.Millisecond, PeerSecret: []byte("tcp-cluster-test-secret"), ReconfigEnabled: true})
@@ -274,39 +278,38 @@ func TestReconfigTCP(t *testing.T) {
 	t.Cleanup(c.close)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, e := range c.ens[:3] {
+	for _, e := range c.ens {
 		if err := e.WaitServing(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c.ens[3].Status().Serving {
-		t.Fatal("server 4 serves before the members know its address")
-	}
 	var cfg ClusterConfig
 	var err error
 	for {
-		cfg, err = c.ens[c.leader()].Reconfig(ctx, ReconfigRequest{Add: []Server{servers[3]}})
+		cfg, err = c.ens[c.leader()].Reconfig(ctx, ReconfigRequest{Add: []Server{servers[0], servers[3]}})
 		if !errors.Is(err, ErrNotServing) || ctx.Err() != nil {
 			break
 		}
 	}
 	if err != nil {
-		t.Fatalf("adding 4: %v", err)
+		t.Fatalf("adding 1 and 4: %v", err)
 	}
-	if err := c.ens[3].WaitServing(ctx); err != nil {
-		t.Fatalf("server 4 after it was added: %v", err)
+	if len(cfg.Servers) != 4 {
+		t.Fatalf("configuration after the change: %+v", cfg)
 	}
-	s, err := c.ens[3].NewSession(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeRetrying(ctx, s, "/via4"); err != nil {
-		t.Fatal(err)
-	}
-	for ctx.Err() == nil && c.ens[3].ClusterConfig().Version != cfg.Version {
-		time.Sleep(time.Millisecond)
-	}
-	if v := c.ens[3].ClusterConfig().Version; v != cfg.Version {
-		t.Fatalf("server 4 has configuration %x, want %x", v, cfg.Version)
+	for _, i := range []int{0, 3} {
+		s, err := c.ens[i].NewSession(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeRetrying(ctx, s, fmt.Sprintf("/via%d", i+1)); err != nil {
+			t.Fatal(err)
+		}
+		for ctx.Err() == nil && c.ens[i].ClusterConfig().Version != cfg.Version {
+			time.Sleep(time.Millisecond)
+		}
+		if v := c.ens[i].ClusterConfig().Version; v != cfg.Version {
+			t.Fatalf("server %d has configuration %x, want %x", i+1, v, cfg.Version)
+		}
 	}
 }

@@ -22,7 +22,11 @@ func (e *Ensemble) openTransport() error {
 		e.trans = c.Transport
 		return nil
 	}
-	tc := transport.TCPConfig{ID: c.ID, Peers: map[int64]string{}, Secret: c.PeerSecret, TLS: c.PeerTLS, Logger: c.Logger}
+	tc := transport.TCPConfig{ID: c.ID, Peers: map[int64]string{}, Secret: c.PeerSecret, TLS: c.PeerTLS, Logger: c.Logger,
+		// A reconfig's new servers connect and sync before the change
+		// that adds them, as ZooKeeper's joiners: the members admit them
+		// (authenticated) without knowing them yet.
+		AcceptStrangers: c.ReconfigEnabled}
 	if h := c.TestHooks; h.Tracing() {
 		tc.Trace = func(point string, peer int64, n int) {
 			h.Note(hooks.Mark{Peer: c.ID, Point: "wire-" + point, Session: peer, Zxid: int64(n)})

@@ -2,7 +2,9 @@
 // ensemble. The ZAB core never imports it: the root package's driver encodes
 // the core's messages into frames, hands them to a Transport, and feeds the
 // Transport's events back to the core. Peers are identified by int64 ids
-// (myid, > 0); the membership is fixed when a transport is made.
+// (myid, > 0); the membership is given when a transport is made, and TCP
+// learns more peers by AddPeer (a reconfiguration) and, with
+// AcceptStrangers, from the handshakes of authenticated joiners.
 //
 // Two implementations live here: TCP (NewTCP), for real ensembles, and
 // Network/Endpoint (NewNetwork), an in-memory network with fault controls
@@ -138,12 +140,31 @@
 // TLS (the claim is made only after the certificate is verified) or
 // filtering the quorum port to the members' addresses stops that.
 //
+// Strangers (TCPConfig.AcceptStrangers, off by default). A server joining
+// by dynamic reconfiguration lists the members and itself, but the members
+// do not list it until the change that adds it commits, and the change
+// needs it connected and synced first. So every hello names the address
+// its sender listens on, and an acceptor with AcceptStrangers admits a
+// dialer no configuration lists, from either side of the pair, if that
+// address is a dialable host:port; the stranger stays in the anonymous
+// stage (it never takes a member's slot) and, once its proof checks out,
+// is added as a peer at that address. A joiner with AcceptStrangers also
+// knocks: it dials the peers with higher ids while it has no connection
+// to them. One that does not know it admits the knock, adds it and from
+// then on dials it, as the rule says (its connection replaces the
+// knock's); one that knows it refuses the knock (logged at debug level)
+// and dials by itself. What it opens: anyone holding the secret (or a
+// certificate the CA signed) can connect under an id of its choice and
+// name an address the peer will dial; the secret already lets it claim
+// any member's id, so the trust is the same.
+//
 // Reconnect: each dial loop waits between attempts with exponential backoff
 // (Backoff.Min doubling to Backoff.Max, reset by a successful handshake),
 // each wait jittered to between half and all of its value from a seeded
 // PCG (TCPConfig.Seed, or crypto/rand).
 //
-// Goroutines: one accept loop, one dial loop per lower peer, one goroutine
+// Goroutines: one accept loop, one dial loop per lower peer (and with
+// AcceptStrangers one knock loop per higher peer), one goroutine
 // per connection in its handshake (it then reads the connection) and one
 // writer per connection. Close stops and waits for all of them.
 //

@@ -61,7 +61,7 @@ func dialerOpening(tb testing.TB) []byte {
 	return buf.Bytes()
 }
 
-func admitRange(id int64) error {
+func admitRange(id int64, _ string) error {
 	if id < 2 || id > 5 {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, id)
 	}
@@ -89,7 +89,7 @@ func FuzzAcceptHandshakeTLSMode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr := newFrameRW(rw{bytes.NewReader(data), io.Discard})
 		id, err := acceptHandshake(fr, 1, nil, admitRange)
-		if err == nil && admitRange(id) != nil {
+		if err == nil && admitRange(id, "") != nil {
 			t.Fatalf("admitted peer %d, which admit refuses", id)
 		}
 	})
@@ -116,7 +116,7 @@ func FuzzDialHandshake(f *testing.F) {
 	f.Add([]byte(magic + "\x02\x00\x00\x00\x05\x02\x05\xa3abc"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr := newFrameRW(rw{bytes.NewReader(data), io.Discard})
-		if err := dialHandshake(fr, 2, 1, testSecret); err == nil {
+		if err := dialHandshake(fr, 2, 1, testSecret, ""); err == nil {
 			t.Fatal("accepted a fake acceptor")
 		}
 	})

@@ -39,6 +39,10 @@ type helloMsg struct {
 	From  int64
 	To    int64
 	Nonce []byte
+	// Addr is the address the dialer listens on, so that an acceptor that
+	// does not know it yet (it is joining by reconfiguration) can add it;
+	// empty from a dialer that does not say.
+	Addr string `codec:",omitempty"`
 }
 
 type challengeMsg struct {
@@ -159,9 +163,10 @@ func versionMismatch(who string, version byte) error {
 		ErrProtocol, who, version, ProtocolVersion)
 }
 
-// dialHandshake runs the dialer's side: self proves to peer, then checks
-// that the other end is peer. On success frames may follow on f.
-func dialHandshake(f *frameRW, self, peer int64, secret []byte) error {
+// dialHandshake runs the dialer's side: self, listening at addr, proves to
+// peer, then checks that the other end is peer. On success frames may
+// follow on f.
+func dialHandshake(f *frameRW, self, peer int64, secret []byte, addr string) error {
 	nD, err := f.newNonce()
 	if err != nil {
 		return err
@@ -169,7 +174,7 @@ func dialHandshake(f *frameRW, self, peer int64, secret []byte) error {
 	if err := f.writePreamble(); err != nil {
 		return err
 	}
-	if err := f.send(kindHello, helloMsg{From: self, To: peer, Nonce: nD}); err != nil {
+	if err := f.send(kindHello, helloMsg{From: self, To: peer, Nonce: nD, Addr: addr}); err != nil {
 		return err
 	}
 	if v, err := f.readPreamble(); err != nil {
@@ -202,11 +207,12 @@ func dialHandshake(f *frameRW, self, peer int64, secret []byte) error {
 }
 
 // acceptHandshake runs the acceptor's side for peer self and returns the
-// dialer's proven id. admit vets the claimed id (membership, dialing
-// direction, certificate, a handshake slot) before the challenge is sent.
+// dialer's proven id. admit vets the claimed id and the address the dialer
+// says it listens on (membership, dialing direction, certificate, a
+// handshake slot) before the challenge is sent.
 // Every refusal after the hello is reported to the dialer, then returned; a
 // dialer of another version gets this peer's preamble, so it can say why.
-func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed int64) error) (int64, error) {
+func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed int64, addr string) error) (int64, error) {
 	if v, err := f.readPreamble(); err != nil {
 		return 0, err
 	} else if v != ProtocolVersion {
@@ -228,7 +234,7 @@ func acceptHandshake(f *frameRW, self int64, secret []byte, admit func(claimed i
 	if h.To != self {
 		return 0, f.reject(fmt.Errorf("%w: dialer %d addressed peer %d, this is peer %d", ErrProtocol, h.From, h.To, self))
 	}
-	if err := admit(h.From); err != nil {
+	if err := admit(h.From, h.Addr); err != nil {
 		return 0, f.reject(err)
 	}
 	nA, err := f.newNonce()

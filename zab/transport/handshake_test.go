@@ -14,7 +14,7 @@ import (
 var secretA = []byte("secret-A-0123456789")
 
 // pipeHandshake runs both sides over net.Pipe.
-func pipeHandshake(t *testing.T, dialer, acceptor, claimed int64, dSecret, aSecret []byte, admit func(int64) error) (dErr, aErr error, got int64) {
+func pipeHandshake(t *testing.T, dialer, acceptor, claimed int64, dSecret, aSecret []byte, admit func(int64, string) error) (dErr, aErr error, got int64) {
 	t.Helper()
 	dc, ac := net.Pipe()
 	defer dc.Close()
@@ -25,13 +25,13 @@ func pipeHandshake(t *testing.T, dialer, acceptor, claimed int64, dSecret, aSecr
 		got, aErr = acceptHandshake(newFrameRW(ac), acceptor, aSecret, admit)
 		ac.Close() // unblock a dialer still waiting
 	}()
-	dErr = dialHandshake(newFrameRW(dc), claimed, dialer, dSecret)
+	dErr = dialHandshake(newFrameRW(dc), claimed, dialer, dSecret, "")
 	dc.Close()
 	<-done
 	return dErr, aErr, got
 }
 
-func admitAll(int64) error { return nil }
+func admitAll(int64, string) error { return nil }
 
 func TestHandshakeSucceeds(t *testing.T) {
 	for _, secret := range [][]byte{secretA, nil} {
@@ -54,7 +54,7 @@ func TestHandshakeWrongSecret(t *testing.T) {
 }
 
 func TestHandshakeAdmitRefusal(t *testing.T) {
-	refuse := func(id int64) error { return fmt.Errorf("%w: no peer %d here", ErrUnknownPeer, id) }
+	refuse := func(id int64, _ string) error { return fmt.Errorf("%w: no peer %d here", ErrUnknownPeer, id) }
 	dErr, aErr, _ := pipeHandshake(t, 1, 1, 99, secretA, secretA, refuse)
 	if !errors.Is(aErr, ErrUnknownPeer) {
 		t.Fatalf("acceptor: %v, want ErrUnknownPeer", aErr)
@@ -144,7 +144,7 @@ func beforeProof(t *testing.T, secret []byte) []byte {
 	rc := &recordingConn{Conn: dc}
 	df := newFrameRW(rc)
 	df.rand = zeros{}
-	dialHandshake(df, 2, 1, []byte("the dialer's guess, not the secret"))
+	dialHandshake(df, 2, 1, []byte("the dialer's guess, not the secret"), "")
 	dc.Close()
 	<-done
 	rc.mu.Lock()
@@ -194,7 +194,7 @@ func TestHandshakeDialerChecksTheAcceptor(t *testing.T) {
 		f.send(kindWelcome, welcomeMsg{Proof: p.Proof}) // reflect the dialer's own proof
 		io.Copy(io.Discard, ac)
 	}()
-	err := dialHandshake(newFrameRW(dc), 2, 1, secretA)
+	err := dialHandshake(newFrameRW(dc), 2, 1, secretA, "")
 	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "peer 1 did not prove") {
 		t.Fatalf("dialer: %v, want ErrAuth", err)
 	}
@@ -230,7 +230,7 @@ func TestHandshakeVersionMismatch(t *testing.T) {
 		go io.Copy(io.Discard, ac) // net.Pipe: the dialer's writes wait for a reader
 		ac.Write([]byte(magic + "\x09"))
 	}()
-	err := dialHandshake(newFrameRW(dc), 2, 1, secretA)
+	err := dialHandshake(newFrameRW(dc), 2, 1, secretA, "")
 	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "acceptor speaks protocol version 9, this peer speaks 2") {
 		t.Fatalf("dialer: %v", err)
 	}

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -20,6 +21,7 @@ type TCP struct {
 	cfg    TCPConfig
 	log    *slog.Logger
 	ln     net.Listener
+	addr   string                             // the address our hellos name (TCPConfig.Advertise)
 	peers  atomic.Pointer[map[int64]*tcpPeer] // replaced (under mu) by AddPeer, never modified
 	seed   uint64
 	events chan Event
@@ -89,12 +91,18 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 	if t.seed == 0 {
 		t.seed = randomSeed()
 	}
+	t.addr = cmp.Or(cfg.Advertise, cfg.Listen, ln.Addr().String())
 	t.wg.Add(1)
 	go t.acceptLoop()
 	for _, id := range slices.Sorted(maps.Keys(peers)) {
-		if id < cfg.ID {
+		bo := newBackoff(cfg.Backoff, t.seed, uint64(id))
+		switch {
+		case id < cfg.ID:
 			t.wg.Add(1)
-			go t.dialLoop(peers[id], newBackoff(cfg.Backoff, t.seed, uint64(id)))
+			go t.dialLoop(peers[id], bo)
+		case cfg.AcceptStrangers:
+			t.wg.Add(1)
+			go t.knockLoop(peers[id], bo)
 		}
 	}
 	return t, nil

@@ -68,8 +68,8 @@ func (t *TCP) accept(raw net.Conn, pc *pendingConn) {
 		t.untrack(raw)
 		_ = raw.Close()
 		level := slog.LevelWarn
-		if evicted || t.closed.Load() {
-			level = slog.LevelDebug // reported by reportFull, or closing
+		if evicted || t.closed.Load() || (t.cfg.AcceptStrangers && errors.Is(err, errLowerDialed)) {
+			level = slog.LevelDebug // reported by reportFull, closing, or a knock (expected)
 		}
 		t.log.Log(t.ctx, level, "rejected connection", "addr", raw.RemoteAddr().String(), "evicted", evicted, "err", err)
 		return
@@ -96,9 +96,15 @@ func (t *TCP) acceptHandshake(raw net.Conn, pc *pendingConn) (*tcpConn, error) {
 		stream = tc
 	}
 	f := newHandshakeRW(stream)
-	id, err := acceptHandshake(f, t.cfg.ID, t.cfg.Secret, func(claimed int64) error {
-		if err := t.admit(claimed, tc); err != nil {
+	var stranger string // the address of a proven dialer no configuration lists
+	id, err := acceptHandshake(f, t.cfg.ID, t.cfg.Secret, func(claimed int64, addr string) error {
+		known, err := t.admit(claimed, addr, tc)
+		if err != nil {
 			return err
+		}
+		if !known {
+			stranger = addr // stays anonymous: strangers never take a member's slot
+			return nil
 		}
 		if !t.adm.claim(pc, claimed) {
 			return fmt.Errorf("%w: closed to make room for newer connections", ErrClosed)
@@ -108,22 +114,44 @@ func (t *TCP) acceptHandshake(raw net.Conn, pc *pendingConn) (*tcpConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if stranger != "" {
+		// A lower id is dialed back from now on (the new connection
+		// replaces this one); a higher one keeps dialing.
+		if err := t.AddPeer(id, stranger); err != nil {
+			return nil, err
+		}
+	}
 	f.grow(stream)
 	return newTCPConn(t, t.peer(id), raw, idle, f), nil
 }
 
 // admit vets a claimed id before the proof: it must be a member, it must be
 // the dialing side of the pair (the higher id), and with TLS the verified
-// certificate must name it.
-func (t *TCP) admit(claimed int64, tc *tls.Conn) error {
-	if t.peer(claimed) == nil {
-		return fmt.Errorf("%w: a dialer claims id %d", ErrUnknownPeer, claimed)
-	}
-	if claimed < t.cfg.ID {
-		return fmt.Errorf("%w: peer %d dialed peer %d, but only the higher id of a pair dials", ErrProtocol, claimed, t.cfg.ID)
+// certificate must name it. With AcceptStrangers, an id no configuration
+// lists is admitted too (known false), from either side, if its hello
+// says where it listens: once it has proven itself, it is added as a peer.
+func (t *TCP) admit(claimed int64, addr string, tc *tls.Conn) (known bool, err error) {
+	known = t.peer(claimed) != nil
+	switch {
+	case !known && !t.cfg.AcceptStrangers:
+		return false, fmt.Errorf("%w: a dialer claims id %d", ErrUnknownPeer, claimed)
+	case !known && (claimed <= 0 || claimed == t.cfg.ID || !validAddr(addr)):
+		return false, fmt.Errorf("%w: a dialer no configuration lists claims id %d at address %q", ErrProtocol, claimed, addr)
+	case known && claimed < t.cfg.ID:
+		return true, fmt.Errorf("%w: peer %d dialed peer %d", errLowerDialed, claimed, t.cfg.ID)
 	}
 	if tc != nil {
-		return checkPeerCert(tc.ConnectionState(), claimed)
+		return known, checkPeerCert(tc.ConnectionState(), claimed)
 	}
-	return nil
+	return known, nil
+}
+
+// errLowerDialed refuses a known peer that dialed although its id is
+// lower: it is dialed instead (it may have knocked; see AcceptStrangers).
+var errLowerDialed = fmt.Errorf("%w: only the higher id of a pair dials", ErrProtocol)
+
+// validAddr reports whether addr is a host:port a peer can be dialed at.
+func validAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	return err == nil && host != "" && port != "" && port != "0"
 }

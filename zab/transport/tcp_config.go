@@ -71,6 +71,20 @@ type TCPConfig struct {
 	// source IP address; at the bound, that source's oldest is closed
 	// (default 16).
 	MaxHandshakesPerHost int
+	// AcceptStrangers admits a dialer that no configuration lists, once it
+	// has proven the secret (and, with TLS, its certificate), and adds it
+	// as a peer at the address its hello names. It also makes this
+	// transport knock: dial each peer with a higher id while there is no
+	// connection to it, so that a peer that does not list this one yet
+	// learns it (a peer that knows it refuses the knock and dials this one
+	// itself). A server joining by dynamic reconfiguration needs both: it
+	// connects and syncs before the change that adds it commits. Off by
+	// default; the package documentation says what it opens.
+	AcceptStrangers bool
+	// Advertise is the address this peer's hello names, where peers that
+	// learn it from the hello dial it (default Listen if set, else the
+	// listener's address).
+	Advertise string
 	// Seed seeds the backoff jitter; 0 draws a seed from crypto/rand.
 	Seed uint64
 	// Logger receives rejected peers, connection changes and dial failures

@@ -40,6 +40,30 @@ func (t *TCP) dialLoop(p *tcpPeer, bo *backoff) {
 	}
 }
 
+// knockLoop dials p, a peer with a higher id, while there is no
+// connection to it: if p does not list this peer, it admits the dial as a
+// stranger's (AcceptStrangers) and dials back from then on; if it does, it
+// refuses and dials by itself. Failures are expected and logged at debug
+// level. It returns when the transport closes.
+func (t *TCP) knockLoop(p *tcpPeer, bo *backoff) {
+	defer t.wg.Done()
+	for t.wait(bo.next()) {
+		if p.cur.Load() != nil {
+			continue
+		}
+		c, err := t.dial(p)
+		if err != nil {
+			if t.closed.Load() {
+				return
+			}
+			t.log.Debug("knock failed", "remote", p.id, "addr", p.addr, "err", err)
+			continue
+		}
+		bo.reset()
+		c.serve()
+	}
+}
+
 // wait waits d unless the transport closes first.
 func (t *TCP) wait(d time.Duration) bool {
 	timer := time.NewTimer(d)
@@ -90,7 +114,7 @@ func (t *TCP) dialHandshake(p *tcpPeer, raw net.Conn) (*tcpConn, error) {
 		stream = tc
 	}
 	f := newHandshakeRW(stream)
-	if err := dialHandshake(f, t.cfg.ID, p.id, t.cfg.Secret); err != nil {
+	if err := dialHandshake(f, t.cfg.ID, p.id, t.cfg.Secret, t.addr); err != nil {
 		return nil, err
 	}
 	f.grow(stream)

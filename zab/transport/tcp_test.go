@@ -185,7 +185,7 @@ func TestTCPUnknownAndWrongDirection(t *testing.T) {
 	seen := map[string]int{}
 	for _, c := range cases {
 		r := dialRaw(t, g.addrs[2])
-		err := dialHandshake(r.f, c.from, c.to, testSecret)
+		err := dialHandshake(r.f, c.from, c.to, testSecret, "")
 		if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), c.reason) {
 			t.Errorf("claiming %d to %d: %v, want a reject saying %q", c.from, c.to, err, c.reason)
 		}
@@ -207,7 +207,7 @@ func TestTCPNewConnectionReplacesOld(t *testing.T) {
 		t.Fatalf("got %q", ev.Frame)
 	}
 	second := dialRaw(t, g.addrs[1])
-	if err := dialHandshake(second.f, 2, 1, testSecret); err != nil {
+	if err := dialHandshake(second.f, 2, 1, testSecret, ""); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, g.tr(1), EventDown, 2)
@@ -225,7 +225,7 @@ func TestTCPNewConnectionReplacesOld(t *testing.T) {
 func authedRaw(t *testing.T, g *group) *rawPeer {
 	t.Helper()
 	r := dialRaw(t, g.addrs[1])
-	if err := dialHandshake(r.f, 2, 1, testSecret); err != nil {
+	if err := dialHandshake(r.f, 2, 1, testSecret, ""); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, g.tr(1), EventUp, 2)

@@ -113,7 +113,7 @@ func TestTLSSpoofing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dialHandshake(r.f, 2, 1, nil); !errors.Is(err, ErrAuth) {
+	if err := dialHandshake(r.f, 2, 1, nil, ""); !errors.Is(err, ErrAuth) {
 		t.Fatalf("peer 3 claiming to be 2: %v, want a reject", err)
 	}
 	g.nodes[1].log.Wait(t, "rejected connection", "the certificate is not peer 2's")
@@ -135,7 +135,7 @@ func TestTLSClientWithoutCertificate(t *testing.T) {
 	if err == nil {
 		// TLS 1.3 finishes the client side before the server checks the
 		// client's certificate; the refusal shows on the first read.
-		err = dialHandshake(r.f, 2, 1, nil)
+		err = dialHandshake(r.f, 2, 1, nil, "")
 	}
 	if err == nil {
 		t.Fatal("a client without a certificate got through")

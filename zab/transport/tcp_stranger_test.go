@@ -1,0 +1,127 @@
+package transport
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/embedzk/zk/zab/transport/internal/leak"
+)
+
+// TestStrangersJoin: peers 1 and 3 list only each other; peer 2, joining,
+// lists all three. With AcceptStrangers, 2 dials 1 (the higher id dials)
+// and knocks on 3 (which does not know it, so admits it and dials it back
+// from then on); frames flow every way without anyone calling AddPeer.
+// Without AcceptStrangers the same joiner gets nowhere.
+func TestStrangersJoin(t *testing.T) {
+	leak.Check(t)
+	for _, accept := range []bool{true, false} {
+		g := &group{t: t, addrs: map[int64]string{}, nodes: map[int64]*node{}}
+		lns := map[int64]net.Listener{}
+		for _, id := range []int64{1, 2, 3} {
+			lns[id] = listenLocal(t)
+			g.addrs[id] = lns[id].Addr().String()
+		}
+		for _, id := range []int64{1, 3, 2} {
+			addrs := map[int64]string{1: g.addrs[1], 3: g.addrs[3]}
+			if id == 2 {
+				addrs[2] = g.addrs[2]
+			}
+			log := NewLogCapture(t)
+			cfg := baseConfig(id, addrs, log)
+			cfg.Listener = lns[id]
+			cfg.AcceptStrangers = accept
+			g.start(id, cfg, log)
+		}
+		g.nodes[3].log.Wait(t, "connection up", "remote=1")
+		if !accept {
+			g.nodes[1].log.Wait(t, "rejected connection", "claims id 2")
+			noEvent(t, g.tr(2))
+			for _, id := range []int64{1, 2, 3} {
+				g.tr(id).Close()
+			}
+			continue
+		}
+		// 1 admitted 2's dial; 3 admitted 2's knock, learned its address
+		// from the hello and dialed it back, replacing the knock's
+		// connection on both sides.
+		g.nodes[1].log.Wait(t, "connection up", "remote=2")
+		g.nodes[2].log.Wait(t, "new connection replaces the current one", "remote=3")
+		g.nodes[3].log.WaitCount(t, 2, "connection up", "remote=2")
+		for _, id := range []int64{1, 3} {
+			if err := g.tr(id).Send(2, []byte("to the joiner")); err != nil {
+				t.Fatalf("%d to 2: %v", id, err)
+			}
+			if err := g.tr(2).Send(id, []byte("from the joiner")); err != nil {
+				t.Fatalf("2 to %d: %v", id, err)
+			}
+			if ev := expectFrame(t, g.tr(id), 2); string(ev.Frame) != "from the joiner" {
+				t.Fatalf("%d got %q", id, ev.Frame)
+			}
+		}
+		got := map[int64]bool{}
+		for len(got) < 2 {
+			if ev := nextEvent(t, g.tr(2)); ev.Kind == EventFrame {
+				if string(ev.Frame) != "to the joiner" {
+					t.Fatalf("2 got %q from %d", ev.Frame, ev.Peer)
+				}
+				got[ev.Peer] = true
+			}
+		}
+		if err := g.tr(3).AddPeer(2, g.addrs[2]); err != nil {
+			t.Fatalf("3 knows 2 at the address of its hello: %v", err)
+		}
+		for _, id := range []int64{1, 2, 3} {
+			g.tr(id).Close()
+		}
+	}
+}
+
+// expectFrame skips connection events (a knock's connection may be
+// replaced by a dial-back) until the next frame from peer.
+func expectFrame(t *testing.T, tr Transport, peer int64) Event {
+	t.Helper()
+	for {
+		ev := nextEvent(t, tr)
+		if ev.Kind == EventFrame && ev.Peer == peer {
+			return ev
+		}
+		if ev.Kind == EventFrame {
+			t.Fatalf("frame from %d while waiting for %d", ev.Peer, peer)
+		}
+	}
+}
+
+// TestStrangerRefusals: a stranger must prove the secret and name an
+// address it can be dialed at; a refused one is not added.
+func TestStrangerRefusals(t *testing.T) {
+	g := startGroup(t, []int64{2}, func(c *TCPConfig) {
+		c.Peers = map[int64]string{1: closedAddr(t)}
+		c.AcceptStrangers = true
+	})
+	cases := []struct {
+		from   int64
+		addr   string
+		secret []byte
+		reason string
+	}{
+		{7, "", testSecret, "at address"},
+		{7, "127.0.0.1:0", testSecret, "at address"},
+		{7, "nowhere", testSecret, "at address"},
+		{2, "127.0.0.1:9", testSecret, "claims id 2"},
+		{7, "127.0.0.1:9", []byte("not-the-secret-0123456789"), "did not prove the shared secret"},
+	}
+	for _, c := range cases {
+		r := dialRaw(t, g.addrs[2])
+		err := dialHandshake(r.f, c.from, 2, c.secret, c.addr)
+		if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), c.reason) {
+			t.Errorf("stranger %d at %q: %v, want a reject saying %q", c.from, c.addr, err, c.reason)
+		}
+		r.expectClosed()
+	}
+	if err := g.tr(2).AddPeer(7, "127.0.0.1:10"); err != nil {
+		t.Fatalf("a refused stranger was added: %v", err)
+	}
+	noEvent(t, g.tr(2))
+}
