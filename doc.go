@@ -133,6 +133,21 @@ type ReconfigRequest = engine.ReconfigRequest
 //	func (c ClusterConfig) Text() string
 type ClusterConfig = engine.ClusterConfig
 
+// MembershipPolicy lets the leader replace a voter that has been out of
+// sync for DownTicks ticks by a synced observer, as one ordinary reconfig
+// (Config.MembershipPolicy; beyond ZooKeeper, off by default).
+//
+// Fields:
+//
+//	// DownTicks is how long a voter must have been out of sync with the
+//	// leader before it is replaced, in ticks (TicksPerTickTime per
+//	// TickTime); counted from when this leader was established at the
+//	// earliest. It must exceed the sync limit (SyncLimit ticks of
+//	// TickTime), or a slow voter would be replaced before the leader gives
+//	// up on it.
+//	DownTicks int64
+type MembershipPolicy = engine.MembershipPolicy
+
 // ParseClusterConfig parses ClusterConfig.Text's format (and a dynamic
 // configuration file's).
 func ParseClusterConfig(text []byte) (ClusterConfig, error) { return engine.ParseClusterConfig(text) }
@@ -401,6 +416,11 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// the membership from it. A restarted peer takes its membership from
 //	// its own tree when a reconfig was applied, from Servers otherwise.
 //	DynamicConfigFile string
+//
+//	// MembershipPolicy, if set (on every peer, with ReconfigEnabled), lets
+//	// the leader replace a voter that has been out of sync for a while by
+//	// a synced observer; see MembershipPolicy. Beyond ZooKeeper; nil: off.
+//	MembershipPolicy *MembershipPolicy
 //
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.

@@ -262,6 +262,10 @@ type Config struct {
 	// the membership from it. A restarted peer takes its membership from
 	// its own tree when a reconfig was applied, from Servers otherwise.
 	DynamicConfigFile string
+	// MembershipPolicy, if set (on every peer, with ReconfigEnabled), lets
+	// the leader replace a voter that has been out of sync for a while by
+	// a synced observer; see MembershipPolicy. Beyond ZooKeeper; nil: off.
+	MembershipPolicy *MembershipPolicy
 
 	// TestHooks is for zk's own tests (its deterministic simulation crashes
 	// peers at named points through it); leave it nil.
@@ -420,6 +424,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.validateMemory(); err != nil {
+		return err
+	}
+	if err := c.validatePolicy(); err != nil {
 		return err
 	}
 	return c.validateServers()

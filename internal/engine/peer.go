@@ -53,6 +53,7 @@ type peer struct {
 	digests  digestRecords         // recorded digest mismatches (digest.go)
 	log      peerLog               // what was logged and measured (logging.go)
 	ro       roPeer                // read-only mode (readonly.go)
+	policy   policyState           // leader: the membership policy's record (policy.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn
@@ -272,6 +273,7 @@ func (p *peer) tick() {
 		p.sessionTick()
 	}
 	p.roTick()
+	p.policyTick()
 }
 
 // handleRequest takes one request from a client goroutine.
