@@ -500,7 +500,8 @@ type EventListener = engine.EventListener
 //	// transaction ordered like any write: while it is pending every commit
 //	// needs a quorum of the old and of the new configuration, then the new
 //	// one alone governs; /zookeeper/config shows it. Refused: a change while
-//	// another is in progress (ErrReconfigInProgress), a new configuration of
+//	// another is in progress, or before the leader applied the last committed
+//	// one (ErrReconfigInProgress), a new configuration of
 //	// which no quorum is connected and synced with the leader
 //	// (ErrNewConfigNoQuorum: start a new server, listing the current members
 //	// and itself, before adding it), a bad request or a new configuration

@@ -61,12 +61,8 @@ func (m *Mutex) Path() string { return m.sp.dir }
 // the session's state: it does not spin.
 func (m *Mutex) Acquire(ctx context.Context) (*Lease, error) {
 	start := time.Now()
-	select {
-	case m.slot <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("recipes: lock %s: %w", m.sp.dir, context.Cause(ctx))
-	case <-m.c.Done():
-		return nil, fmt.Errorf("recipes: lock %s: %w", m.sp.dir, m.c.Err())
+	if err := takeSlot(ctx, m.c, m.slot); err != nil {
+		return nil, fmt.Errorf("recipes: lock %s: %w", m.sp.dir, err)
 	}
 	h, err := m.c.acquire(ctx, &m.sp)
 	if err != nil {
@@ -97,4 +93,25 @@ func (m *Mutex) Participants(ctx context.Context) ([]Participant, error) {
 		}
 		return out
 	})
+}
+
+// takeSlot takes a lock's local slot (one acquisition at a time per
+// Client), or returns why not: ctx ended or the Client did. An end that
+// already happened is checked first: the select would pick at random
+// between it and a free slot, and a seed's replay must not depend on it.
+func takeSlot(ctx context.Context, c *Client, slot chan struct{}) error {
+	switch {
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case c.ctx.Err() != nil:
+		return context.Cause(c.ctx)
+	}
+	select {
+	case slot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-c.ctx.Done():
+		return context.Cause(c.ctx)
+	}
 }

@@ -229,12 +229,8 @@ func NewSemaphoreMutex(c *Client, path string) (*SemaphoreMutex, error) {
 // cannot be re-entered.
 func (m *SemaphoreMutex) Acquire(ctx context.Context) (*Lease, error) {
 	start := time.Now()
-	select {
-	case m.slot <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("recipes: lock %s: %w", m.sem.path, context.Cause(ctx))
-	case <-m.sem.c.Done():
-		return nil, fmt.Errorf("recipes: lock %s: %w", m.sem.path, m.sem.c.Err())
+	if err := takeSlot(ctx, m.sem.c, m.slot); err != nil {
+		return nil, fmt.Errorf("recipes: lock %s: %w", m.sem.path, err)
 	}
 	h, err := m.sem.acquire(ctx, start)
 	if err != nil {

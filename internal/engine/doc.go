@@ -109,10 +109,14 @@
 // change is ordered, replicated and applied like any write and every peer's
 // /zookeeper/config and its Stat show it. A follower forwards the request.
 // zab refuses a change while one is pending and a new configuration of
-// which no quorum is synced (ErrReconfigInProgress, ErrNewConfigNoQuorum).
+// which no quorum is synced (ErrReconfigInProgress, ErrNewConfigNoQuorum);
+// the leader refuses one until it applied the committed configuration
+// (ErrReconfigInProgress): the change is computed from what it applied.
 // Once applied, a peer publishes the configuration (ClusterConfig), rewrites
 // Config.DynamicConfigFile and teaches its TCP transport the new servers'
-// addresses; a restarted peer takes its membership from its own tree
+// addresses; so does a peer that installs a leader's snapshot (the
+// snapshot's /zookeeper/config: the sync skipped the entries that made
+// it); a restarted peer takes its membership from its own tree
 // (/zookeeper/config) when a reconfig was applied there. A removed peer
 // stops serving: its Status says Removed and calls fail with ErrNotServing
 // naming the removal. A new server is started with the current members and

@@ -38,7 +38,8 @@ type ReconfigRequest struct {
 // transaction ordered like any write: while it is pending every commit
 // needs a quorum of the old and of the new configuration, then the new
 // one alone governs; /zookeeper/config shows it. Refused: a change while
-// another is in progress (ErrReconfigInProgress), a new configuration of
+// another is in progress, or before the leader applied the last committed
+// one (ErrReconfigInProgress), a new configuration of
 // which no quorum is connected and synced with the leader
 // (ErrNewConfigNoQuorum: start a new server, listing the current members
 // and itself, before adding it), a bad request or a new configuration
@@ -149,6 +150,12 @@ func (p *peer) proposeReconfig(origin int64, reqID uint64, req *ReconfigRequest)
 		return fail(fmt.Errorf("%w: configuration %#x is not committed yet", zkerr.ErrReconfigInProgress, ci.PendingVersion))
 	}
 	cur := p.e.ClusterConfig()
+	if v := p.node.Config().Version; cur.Version != v {
+		// The change is computed from what this peer applied: it must be
+		// the committed configuration (its entry may be committed but not
+		// applied yet).
+		return fail(fmt.Errorf("%w: configuration %#x is committed, this peer applied %#x", zkerr.ErrReconfigInProgress, v, cur.Version))
+	}
 	if req.FromConfig != 0 && req.FromConfig != cur.Version {
 		return fail(fmt.Errorf("%w: the configuration is at version %x, not %x", zkerr.ErrBadVersion, cur.Version, req.FromConfig))
 	}
@@ -277,6 +284,23 @@ func (p *peer) initConfig() {
 	if res, ok := p.proposeConfigTxn(p.cfg.ID, 0, p.e.ClusterConfig(), 0); !ok {
 		p.cfg.Logger.Warn("zk: writing the static configuration in /zookeeper/config", "err", res.Err)
 	}
+}
+
+// snapshotMembers publishes the configuration of a snapshot installed from
+// the leader: the sync skipped the entries that made it, so no apply did.
+func (p *peer) snapshotMembers() {
+	before := p.e.ClusterConfig()
+	if err := p.e.loadMembers(); err != nil {
+		p.cfg.Logger.Error("zk: the snapshot's configuration", "err", err)
+		return
+	}
+	c := p.e.ClusterConfig()
+	if c.Version == before.Version && c.Text() == before.Text() {
+		return
+	}
+	p.cfg.Logger.Info("zk: configuration from the leader's snapshot", "version", fmt.Sprintf("%x", c.Version))
+	p.writeDynamicConfig(c)
+	p.e.learnPeers(c)
 }
 
 // loadMembers sets the configuration in effect at the tree's applied zxid:

@@ -200,6 +200,7 @@ func (p *peer) snapshotChunk(op zab.PersistOp) error {
 	err := p.e.restoreSnapshot(op.Zxid)
 	if err == nil {
 		p.e.applied.zxid.Store(op.Zxid)
+		p.snapshotMembers()
 		p.refireWatches(before)
 	}
 	p.e.applyMu.Unlock()

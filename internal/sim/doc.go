@@ -56,7 +56,9 @@
 // may come back later as new spares. Every check holds across the
 // configurations (one committed history, one established leader per
 // epoch), and each committed /zookeeper/config txn is matched to a reconfig
-// call as writes are. TestBrokenBuildCommitNewConfigAlone shows the
+// call as writes are; at the end every running peer's ClusterConfig (what
+// a leader computes the next change from) is the committed
+// /zookeeper/config. TestBrokenBuildCommitNewConfigAlone shows the
 // checks catch a build that commits under the new configuration alone
 // (hooks.CommitNewConfigAlone): they see two histories.
 //

@@ -328,3 +328,24 @@ func (w *World) matchReconfigs() {
 		unknown = slices.Delete(unknown, i, i+1)
 	}
 }
+
+// checkMembers: every running peer's configuration (ClusterConfig, what a
+// leader computes the next change from) is the committed history's
+// /zookeeper/config, however the peer got there (applied the entry, or a
+// snapshot that holds it).
+func (w *World) checkMembers() {
+	n, err := w.ref.tree.Get(znode.ConfigPath)
+	if !w.rc.on || err != nil || len(n.Data) == 0 {
+		return
+	}
+	want, err := zk.ParseClusterConfig(n.Data)
+	if err != nil {
+		w.failf("the committed %s does not parse: %v", znode.ConfigPath, err)
+		return
+	}
+	for _, p := range w.live() {
+		if got := p.ens.ClusterConfig(); !p.ens.Status().Removed && got.Text() != want.Text() {
+			w.failf("peer %d's configuration is %q, the committed one %q", p.id, got.Text(), want.Text())
+		}
+	}
+}

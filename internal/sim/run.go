@@ -185,6 +185,7 @@ func (w *World) quietPhase() {
 func (w *World) endChecks() {
 	w.checkConverged()
 	w.checkLogs()
+	w.checkMembers()
 	w.resolve()
 	w.checkSessionOps()
 	w.checkReads()
