@@ -59,3 +59,42 @@ func TestReconfigCommitLearnedWhileLookingAppliesNothing(t *testing.T) {
 	commitOn(t, h, l2, "after")
 	h.converged()
 }
+
+// TestReconfigJoinerAddedAsVoterAnswersFollowing: a joiner, which no
+// configuration lists, takes part in an election as a non-voter and follows
+// the leader it elects; a change then makes it a voter in place of the old
+// leader, and it stays the leader's follower. A follower that then loses
+// its connection to the leader looks in a new round: the leader answers
+// LEADING and the joiner, a voter now, FOLLOWING, which together tell it
+// who leads. (The simulation found it: seed 10 with -reconfig, the joiner
+// went on answering OBSERVING, as its election had decided, which no
+// election counts, and the follower looked forever.)
+func TestReconfigJoinerAddedAsVoterAnswersFollowing(t *testing.T) {
+	h := newHarness(t, 12, voters(3), nil, nil)
+	l := h.serving(30)
+	h.addPeer(4, Membership{Voters: ids(1, 2, 3, 4)})
+	h.serving(30)
+	h.crash(l)
+	var l2 int64
+	h.waitFor("a leader among the others, the joiner following it", 80, func() bool {
+		l2 = h.leader()
+		return l2 != 0 && h.servesUnder(4, l2)
+	})
+	rest := slices.DeleteFunc(voters(3), func(id int64) bool { return id == l || id == l2 })
+	f := rest[0]
+	h.waitFor("the other follower", 40, func() bool { return h.servesUnder(f, l2) })
+	v := h.reconfig(l2, Membership{Voters: ids(l2, f, 4)})
+	h.deliverAll()
+	h.agreeOn(v, 5)
+	if st := h.peers[4].node.Status(); !h.servesUnder(4, l2) || st.Role != RoleFollowing {
+		h.fatalf("the promoted joiner: %+v", st)
+	}
+	h.disconnect(f, l2, 0)
+	h.deliverAll()
+	if st := h.peers[f].node.Status(); st.Role != RoleLooking {
+		h.fatalf("%d after losing the leader: %+v", f, st)
+	}
+	h.connect(f, l2)
+	h.waitFor("the follower to serve under the leader again", 100, func() bool { return h.servesUnder(f, l2) })
+	commitOn(t, h, l2, "all three")
+}
