@@ -138,7 +138,9 @@
 // refuses a learner ahead of it while it gathers its epoch, and a learner
 // refuses an epoch older than it accepted, so no committed entry is lost).
 // A peer told that its pending configuration is another's committed one
-// knows it is committed. A removed peer answers looking peers with that
+// knows it is committed and takes it, but applies none of its entries
+// until a leader syncs it (a peer without a leader applies nothing: in
+// read-only mode it serves the tree it had). A removed peer answers looking peers with that
 // version (an observer's notification, which no election counts), so that
 // peers which did not hear the commit before a leader that removed itself
 // stopped need not its vote under the old configuration. A leader takes a
