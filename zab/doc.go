@@ -109,8 +109,10 @@
 // only when restarted with a configuration that lists it. A joiner's
 // starting configuration is a guess: it is a member only once a
 // configuration confirmed it (a committed entry, its first NEWLEADER, an
-// election won; or it started with a history or ConfigVersion > 0), so the
-// configuration entries of its first sync do not remove it. A leader that may no longer lead steps down (the new voters
+// election won; or it started with a history or ConfigVersion > 0, and
+// Config.Joining does not say it restarts as a joiner), so the
+// configuration entries of its first sync do not remove it. A leader that
+// may no longer lead steps down (the new voters
 // elect a leader); a learner whose role changed (promoted, demoted) or whose
 // leader no longer votes looks for a leader again; a leader drops the
 // learners that were removed or whose role changed.

@@ -98,3 +98,33 @@ func TestReconfigJoinerAddedAsVoterAnswersFollowing(t *testing.T) {
 	h.waitFor("the follower to serve under the leader again", 100, func() bool { return h.servesUnder(f, l2) })
 	commitOn(t, h, l2, "all three")
 }
+
+// TestReconfigJoinerRestartsAsJoiner: a new server joins (the ensemble's
+// configuration, which does not list it, reaches it in the sync and in its
+// state machine) and restarts before a change adds it. Its driver starts
+// it as the joiner it was (Config.Joining, with its starting membership):
+// it is not removed by a configuration that never listed it, follows the
+// leader again as a learner that counts nowhere, and the change that adds
+// it makes it a voter.
+func TestReconfigJoinerRestartsAsJoiner(t *testing.T) {
+	h := newHarness(t, 13, voters(3), nil, nil)
+	l := h.serving(30)
+	h.agreeOn(h.reconfig(l, Membership{Voters: voters(3)}), 5) // the same members, a new version
+	h.addPeer(4, Membership{Voters: ids(1, 2, 3, 4)})
+	h.serving(30)
+	commitOn(t, h, l, "a")
+	h.crash(4)
+	h.propose(l, "b")
+	h.deliverAll()
+	h.joining = map[int64]bool{4: true}
+	h.restart(4)
+	h.waitFor("the joiner to follow again", 60, func() bool { return h.servesUnder(4, l) })
+	if st := h.peers[4].node.Status(); st.Removed || st.Role != RoleFollowing {
+		h.fatalf("the restarted joiner: %+v", st)
+	}
+	v := h.reconfig(l, Membership{Voters: ids(1, 2, 3, 4)})
+	h.deliverAll()
+	h.agreeOn(v, 5)
+	commitOn(t, h, l, "with 4")
+	h.converged()
+}
