@@ -74,7 +74,9 @@
 // makes two leaders of one round impossible. Joint is the quorum of two
 // rules at once (a quorum of both), which package zab counts while a
 // reconfiguration is pending; Election.Reconfigure changes the membership
-// of an Election. A vote naming a peer that cannot lead in this peer's
+// of an Election; a decided peer then answers in the role the new
+// configuration gives it (FOLLOWING once it is a voter, OBSERVING once it
+// is not), as ZooKeeper's notifications carry the server's state. A vote naming a peer that cannot lead in this peer's
 // configuration is refused with ErrCannotLead: during a reconfiguration
 // peers may hold different configurations.
 package election

@@ -48,5 +48,14 @@ func (e *Election) Reconfigure(q Quorum, observers []int64) error {
 	}
 	e.cfg.Quorum, e.cfg.Observers = q, slices.Clone(observers)
 	e.known, e.voter = known, q.IsVoter(e.cfg.ID)
+	if e.state == Following || e.state == Observing {
+		// A decided peer answers with the role it has now (ZooKeeper's
+		// server state): a non-voter that becomes a voter follows the same
+		// leader, and its FOLLOWING counts for a looking voter.
+		e.state = Observing
+		if e.voter {
+			e.state = Following
+		}
+	}
 	return nil
 }

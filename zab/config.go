@@ -26,6 +26,14 @@ type Config struct {
 	// state). With a version, ID may be in neither Voters nor Observers: a
 	// removed peer, which starts stopped (Status.Removed).
 	ConfigVersion int64
+	// Joining says that Voters and Observers are a new server's guess (the
+	// members and itself, as a joiner starts) although the peer has a
+	// history: it synced as a joiner and restarted before a configuration
+	// listed it (ZooKeeper's non-voting joiner waits too). As on a first
+	// start, only a committed entry that lists it, its first NEWLEADER or
+	// an election won confirm it a member; until then a configuration
+	// without it does not remove it.
+	Joining bool
 	// BrokenReconfigCommit is a deliberately wrong build for the
 	// simulation's test that its checks catch it: with a reconfiguration
 	// pending, commit with the new configuration's quorum alone. Never set

@@ -109,8 +109,10 @@
 // only when restarted with a configuration that lists it. A joiner's
 // starting configuration is a guess: it is a member only once a
 // configuration confirmed it (a committed entry, its first NEWLEADER, an
-// election won; or it started with a history or ConfigVersion > 0), so the
-// configuration entries of its first sync do not remove it. A leader that may no longer lead steps down (the new voters
+// election won; or it started with a history or ConfigVersion > 0, and
+// Config.Joining does not say it restarts as a joiner), so the
+// configuration entries of its first sync do not remove it. A leader that
+// may no longer lead steps down (the new voters
 // elect a leader); a learner whose role changed (promoted, demoted) or whose
 // leader no longer votes looks for a leader again; a leader drops the
 // learners that were removed or whose role changed.
@@ -138,7 +140,9 @@
 // refuses a learner ahead of it while it gathers its epoch, and a learner
 // refuses an epoch older than it accepted, so no committed entry is lost).
 // A peer told that its pending configuration is another's committed one
-// knows it is committed. A removed peer answers looking peers with that
+// knows it is committed and takes it, but applies none of its entries
+// until a leader syncs it (a peer without a leader applies nothing: in
+// read-only mode it serves the tree it had). A removed peer answers looking peers with that
 // version (an observer's notification, which no election counts), so that
 // peers which did not hear the commit before a leader that removed itself
 // stopped need not its vote under the old configuration. A leader takes a

@@ -36,6 +36,7 @@ type harness struct {
 	trace     []string
 	maxTrace  int
 	extra     map[int64]Membership // peers added later (reconfig_harness_test.go), with their starting membership
+	joining   map[int64]bool       // peers restarted as joiners: their starting membership again (Config.Joining)
 }
 
 type hpeer struct {

@@ -356,8 +356,14 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 	n.noteHint(from, m)
 	if p := n.pending; p != nil && m.Committed == p.version {
 		// The sender has our pending configuration committed: so it is
-		// (one entry per zxid), and with it everything before it.
-		n.committed = max(n.committed, p.version)
+		// (one entry per zxid), and it alone governs our counts from now
+		// on, as ZooKeeper's processReconfig. The entries themselves wait
+		// for a leader's sync: a peer without a leader applies nothing (in
+		// read-only mode it serves the tree it had when it lost its leader).
+		n.activate(*p)
+		if !n.knows(from) {
+			return n.answerStranger(from, m) // the configuration dropped it
+		}
 	}
 	if n.followNewer(from, m) {
 		// The election did not decide: end its round with the leader's

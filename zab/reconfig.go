@@ -28,9 +28,11 @@ func (n *Node) initConfig(cfg Config, q election.Quorum) {
 	n.active = cfgState{version: cfg.ConfigVersion, m: m, q: q}
 	// The configuration a peer starts with is a guess if it is a new
 	// server's (the members and itself): trust it only if it came from a
-	// committed entry or the peer has a history (it took part); otherwise
-	// the first sync (NEWLEADER) or an election won confirms it (confirm).
-	n.confirmed = m.Has(cfg.ID) && (cfg.ConfigVersion > 0 || n.lastLogged > 0)
+	// committed entry or the peer has a history (it took part), and the
+	// driver does not say it is a joiner's again (Config.Joining);
+	// otherwise the first sync (NEWLEADER) or an election won confirms it
+	// (confirm).
+	n.confirmed = m.Has(cfg.ID) && (cfg.ConfigVersion > 0 || n.lastLogged > 0) && !cfg.Joining
 }
 
 // confirm records that this peer's configuration, if it lists this peer,

@@ -16,6 +16,10 @@ func (h *harness) membershipOnDisk(id int64, c *Config) {
 	if p == nil {
 		return
 	}
+	if h.joining[id] {
+		c.Joining = true // the driver's decision (see engine's startMembers)
+		return
+	}
 	for i := len(p.disk.sm) - 1; i >= 0; i-- {
 		e := p.disk.sm[i]
 		m, _, ok, err := DecodeConfigEntry(e.Data)

@@ -119,9 +119,10 @@
 // it); a restarted peer takes its membership from its own tree
 // (/zookeeper/config) when a reconfig was applied there. A removed peer
 // stops serving: its Status says Removed and calls fail with ErrNotServing
-// naming the removal. A new server is started with the current members and
+// naming the removal, also after a restart (a mark in DataDir, rejoin.go).
+// A new server is started with the current members and
 // itself; it joins as a learner that counts nowhere until a reconfig adds
-// it (over TCP the members accept it once the reconfig is applied, so a
+// it, and restarted before that it joins again the same way (over TCP the members accept it once the reconfig is applied, so a
 // change that needs the new servers' acks to reach a quorum is refused).
 // With ReconfigEnabled, a leader that finds /zookeeper/config never written proposes the static
 // configuration, unchanged, the way a reconfig proposes one, versioned by

@@ -60,9 +60,9 @@ const maxBatch = 256 // requests or transport events handled per loop turn
 
 func newPeer(e *Ensemble) (*peer, error) {
 	cfg := e.cfg
-	mc, version := cfg, int64(0) // the membership in effect at the tree's applied zxid
-	if cur := e.members.Load(); cur != nil && !cfg.standalone() {
-		mc.Servers, mc.Groups, mc.Weights, version = cur.Servers, cur.Groups, cur.Weights, cur.Version
+	mc, version, joining, err := e.startMembers() // the membership in effect at the tree's applied zxid
+	if err != nil {
+		return nil, err
 	}
 	voters, observers := mc.members()
 	q, err := mc.quorum() // nil: a majority of the voters
@@ -82,6 +82,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		Observers:     observers,
 		Quorum:        q,
 		ConfigVersion: version,
+		Joining:       joining,
 		// A deliberately wrong build, for the simulation's test only.
 		BrokenReconfigCommit: cfg.TestHooks.Breaks(hooks.CommitNewConfigAlone),
 		InitLimit:            cfg.InitLimit * TicksPerTickTime,

@@ -16,8 +16,11 @@ var flagRcSeeds = flag.Int("rc.seeds", 0, "TestSimReconfig: number of seeds to r
 // -rc.seeds found four bugs, each now a scripted test in package zab or
 // here (TestReconfigStalePeerRejoins, TestReconfigRoleChangedWhileDown,
 // TestReconfigPendingLostRejoins; a forwarded reconfig whose leader removed
-// itself reported a definite failure although it committed).
-var rcSeeds = []uint64{1, 2, 3, 5, 12}
+// itself reported a definite failure although it committed); seeds 4 and
+// 10 found two more (TestReconfigCommitLearnedWhileLookingAppliesNothing:
+// a peer in read-only mode applied entries; TestReconfigJoinerAddedAsVoterAnswersFollowing:
+// a voter looked forever).
+var rcSeeds = []uint64{1, 2, 3, 4, 5, 10, 12}
 
 // TestSimReconfig runs seeds with membership changes among the faults
 // (Options.Reconfig): spares join, the admin client adds, removes,

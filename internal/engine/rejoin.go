@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// A member that a committed configuration removed stops (Status.Removed)
+// and stays removed after a restart. A new server that synced as a joiner
+// and restarted before a reconfig added it comes back as the joiner it was
+// (ZooKeeper's non-voting joiner waits too). Both restart with a tree whose
+// configuration does not list them; a mark in the data directory, made
+// when the core reports the removal, tells them apart. A removed member
+// whose mark was lost in a crash restarts as a joiner: one that counts in
+// no quorum until a configuration lists it, as ZooKeeper runs a removed
+// server that restarts.
+
+// removedFile marks a data directory whose peer a committed configuration
+// removed.
+const removedFile = "removed"
+
+// startMembers returns the membership the core starts with and its
+// version: the configuration in effect at the tree's applied zxid; or, for
+// a joiner restarted before a configuration listed it (the tree's
+// configuration does not list it, its own server list does, and it was
+// never removed), its own server list again, as the joiner's guess it
+// started with (joining).
+func (e *Ensemble) startMembers() (mc Config, version int64, joining bool, err error) {
+	cfg := e.cfg
+	cur := e.members.Load()
+	if cur == nil || cfg.standalone() {
+		return cfg, 0, false, nil
+	}
+	_, listed := cur.server(cfg.ID)
+	own := slices.ContainsFunc(cfg.Servers, func(s Server) bool { return s.ID == cfg.ID })
+	if !listed && own && cur.Version > 0 {
+		removed, err := wasRemoved(cfg)
+		if err != nil {
+			return cfg, 0, false, fmt.Errorf("zk: reading %s: %w", removedFile, err)
+		}
+		if !removed {
+			cfg.Logger.Info("zk: joining again: the configuration does not list this server yet",
+				"version", fmt.Sprintf("%x", cur.Version))
+			return cfg, 0, true, nil
+		}
+	}
+	mc = cfg
+	mc.Servers, mc.Groups, mc.Weights = cur.Servers, cur.Groups, cur.Weights
+	return mc, cur.Version, false, nil
+}
+
+// wasRemoved reports whether the data directory holds the removal mark.
+func wasRemoved(cfg Config) (bool, error) {
+	_, err := cfg.FS.Stat(filepath.Join(cfg.DataDir, removedFile))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// markRemoved makes the removal mark durable (the file, then the
+// directory entry).
+func markRemoved(cfg Config, version int64) error {
+	f, err := cfg.FS.Create(filepath.Join(cfg.DataDir, removedFile), vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "removed by configuration %x\n", version)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	d, err := cfg.FS.OpenDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// noteRemoved marks the data directory once the core reports this peer
+// removed; a peer that cannot make the mark durable fails (fail-stop).
+func (p *peer) noteRemoved(was, now bool, version int64) {
+	if !now || was || p.failed() {
+		return
+	}
+	if err := markRemoved(p.cfg, version); err != nil {
+		p.failStop(fmt.Errorf("zk: marking the data directory removed: %w", err))
+	}
+}
