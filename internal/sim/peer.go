@@ -122,6 +122,9 @@ func (w *World) config(p *simPeer) zk.Config {
 		ReadOnlyMode:    w.ro.on,
 		ReconfigEnabled: w.opts.Reconfig,
 	}
+	if w.opts.Reconfig && w.opts.Policy > 0 {
+		cfg.MembershipPolicy = &zk.MembershipPolicy{DownTicks: w.opts.Policy}
+	}
 	return cfg
 }
 

@@ -31,6 +31,7 @@ type rcState struct {
 	admin   *client
 	servers map[int64]zk.Server // every server that may ever be a member
 	changes int                 // reconfigs that committed
+	policy  int                 // changes the membership policy committed
 	refused int
 	ticks   []int64 // ticks each successful change took, call to return
 }
@@ -266,16 +267,17 @@ func (w *World) retireRemoved(force bool) {
 // ReconfigStats is what the membership changes of a run did.
 type ReconfigStats struct {
 	Changes int     // reconfigs that returned OK (committed)
+	Policy  int     // changes the membership policy made (Options.Policy)
 	Refused int     // that returned an error (refused, or outcome unknown)
 	Ticks   []int64 // ticks each committed change took, from the call to its return
 }
 
 func (r ReconfigStats) String() string {
-	return fmt.Sprintf("%d committed, %d refused or unknown, ticks %v", r.Changes, r.Refused, r.Ticks)
+	return fmt.Sprintf("%d committed, %d refused or unknown, %d by the policy, ticks %v", r.Changes, r.Refused, r.Policy, r.Ticks)
 }
 
 func (rc *rcState) stats() ReconfigStats {
-	return ReconfigStats{Changes: rc.changes, Refused: rc.refused, Ticks: slices.Clone(rc.ticks)}
+	return ReconfigStats{Changes: rc.changes, Refused: rc.refused, Policy: rc.policy, Ticks: slices.Clone(rc.ticks)}
 }
 
 // matchReconfigs: every acknowledged reconfig committed its configuration
@@ -283,11 +285,29 @@ func (rc *rcState) stats() ReconfigStats {
 // for by a reconfig call of unknown outcome made before it, but the one
 // that writes the static configuration (the first leader's housekeeping
 // setData, ReqID 0, expecting version 0), committed at most once and before
-// any reconfig; none that definitely failed committed.
+// any reconfig, and, with Options.Policy, the leader's own replacements
+// of a voter (ReqID 0, any version; policyChange checks each); none that
+// definitely failed committed.
 func (w *World) matchReconfigs() {
 	var txns []*refTxn
+	prev := w.servers
 	for _, t := range w.ref.chain {
 		if t.failed || t.en.Txn.Path != znode.ConfigPath {
+			continue
+		}
+		cur := prev
+		if c, err := zk.ParseClusterConfig(t.en.Txn.Data); err == nil {
+			cur = c.Servers
+		}
+		before := prev
+		prev = cur
+		if t.en.ReqID == 0 && t.en.Txn.Type == znode.TxnSetData && t.en.Txn.Version == -1 {
+			if err := policyChange(before, cur); w.opts.Policy == 0 || err != nil {
+				w.failf("configuration %#x committed as the leader's own change: %v (policy %d)", t.zxid, err, w.opts.Policy)
+			}
+			w.rc.policy++
+			t.matched = true
+			txns = append(txns, t)
 			continue
 		}
 		if t.en.ReqID == 0 && t.en.Txn.Type == znode.TxnSetData && t.en.Txn.Version == 0 {
@@ -348,4 +368,28 @@ func (w *World) checkMembers() {
 			w.failf("peer %d's configuration is %q, the committed one %q", p.id, got.Text(), want.Text())
 		}
 	}
+}
+
+// policyChange checks that next is prev with one voter demoted and one
+// observer promoted, as the membership policy changes a configuration.
+func policyChange(prev, next []zk.Server) error {
+	if len(prev) != len(next) {
+		return fmt.Errorf("%d servers became %d", len(prev), len(next))
+	}
+	demoted, promoted := 0, 0
+	for _, s := range next {
+		was, ok := serverOf(zk.ClusterConfig{Servers: prev}, s.ID)
+		switch {
+		case !ok:
+			return fmt.Errorf("server %d was not a member", s.ID)
+		case was.Observer && !s.Observer:
+			promoted++
+		case !was.Observer && s.Observer:
+			demoted++
+		}
+	}
+	if demoted != 1 || promoted != 1 {
+		return fmt.Errorf("%d demoted and %d promoted, want one of each", demoted, promoted)
+	}
+	return nil
 }

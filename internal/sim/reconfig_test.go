@@ -51,6 +51,38 @@ func TestSimReconfig(t *testing.T) {
 	t.Logf("%d seeds, %.1f simulated minutes, %d membership changes committed", len(seeds), float64(ticks*tickMs)/60000, changes)
 }
 
+// policySeeds are TestSimReconfigPolicy's CI seeds.
+var policySeeds = []uint64{4, 12} // seeds where the policy acts
+
+// TestSimReconfigPolicy is TestSimReconfig with every peer running the
+// membership policy (zk.MembershipPolicy, DownTicks 100): on top of every
+// check, each change the leader makes on its own must be one voter
+// demoted and one observer promoted (matchReconfigs), and the seeds
+// together must see the policy act at least once.
+func TestSimReconfigPolicy(t *testing.T) {
+	seeds := policySeeds
+	if *flagRcSeeds > 0 {
+		seeds = nil
+		for i := 0; i < *flagRcSeeds; i++ {
+			seeds = append(seeds, *flagFirst+uint64(i))
+		}
+	}
+	acted := 0
+	for _, seed := range seeds {
+		opts := Options{Seed: seed, Ticks: ticksFromFlags(), Reconfig: true, Policy: 100}
+		res := Run(opts)
+		acted += res.Reconfig.Policy
+		t.Logf("seed %d: reconfig %s; %d committed, %d crashes, faults %s", seed, res.Reconfig,
+			res.Stats.Committed, res.Stats.Crashes, res.Faults)
+		if err := res.Err(); err != nil {
+			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s", seed, err, res.Tail)
+		}
+	}
+	if acted == 0 {
+		t.Errorf("the membership policy never acted in seeds %v", seeds)
+	}
+}
+
 // TestBrokenBuildCommitNewConfigAlone: a leader replaces its two followers
 // by two servers that joined, and the followers stop hearing it. On a build
 // that commits under the new configuration alone (hooks.CommitNewConfigAlone)

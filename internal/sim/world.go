@@ -46,6 +46,10 @@ type Options struct {
 	Broken hooks.Broken
 	// Reconfig adds membership changes to the faults (reconfig.go).
 	Reconfig bool
+	// Policy, with Reconfig, runs every peer with zk.MembershipPolicy
+	// whose DownTicks is Policy (0: off): the leader's own changes are
+	// checked too (matchReconfigs).
+	Policy int64
 }
 
 // TickTime is the peers' TickTime: ZooKeeper's default, so that the time
