@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/jute"
 )
 
 // conn is one client connection: a reader goroutine (readLoop) that reads
@@ -23,8 +24,9 @@ type conn struct {
 	ip     string
 	ctx    context.Context
 	cancel context.CancelFunc
-	hdr    [4]byte // the handshake's frame-length buffer
-	in     inbox   // the reader's input (read.go)
+	hdr    [4]byte      // the handshake's frame-length buffer
+	in     inbox        // the reader's input (read.go)
+	dec    jute.Decoder // the reader's decoder (handle)
 
 	// Set by the reader once the session is established.
 	sess    engine.RemoteSession // sess.Session is nil until the connect

@@ -26,30 +26,34 @@ const readBufSize = 16 << 10
 // inbox is the reader's buffered input: in[off:end] are bytes read from the
 // socket and not used yet. Only the reader goroutine touches it.
 type inbox struct {
-	buf      []byte // nil while nothing is buffered
+	buf      []byte  // nil while nothing is buffered
+	box      *[]byte // buf's pool entry (nil without a pool: no raw socket)
 	off, end int
-	rc       syscall.RawConn // nil when the connection has none (then buf stays)
+	rc       syscall.RawConn       // nil when the connection has none (then buf stays)
+	try      func(fd uintptr) bool // c.tryRead, made once
+	n        int                   // the last raw read's outcome
+	rerr     error
 }
 
-// readPool holds the connections' read buffers.
+// readPool holds the connections' read buffers (as pointers: a Put of a
+// pointer allocates nothing).
 type readPool struct{ p sync.Pool }
 
-func (rp *readPool) get() []byte {
+func (rp *readPool) get() *[]byte {
 	if b, ok := rp.p.Get().(*[]byte); ok {
-		return *b
+		return b
 	}
-	return make([]byte, readBufSize)
+	b := make([]byte, readBufSize)
+	return &b
 }
 
-func (rp *readPool) put(b []byte) {
-	rp.p.Put(&b)
-}
+func (rp *readPool) put(b *[]byte) { rp.p.Put(b) }
 
 // initInbox finds the socket's raw access, if it has one.
 func (c *conn) initInbox() {
 	if sc, ok := c.nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
-			c.in.rc = rc
+			c.in.rc, c.in.try = rc, c.tryRead
 		}
 	}
 }
@@ -96,11 +100,11 @@ func (c *conn) readFrame(timeout time.Duration) ([]byte, error) {
 // drained gives the read buffer back once everything in it was used.
 func (c *conn) drained() {
 	in := &c.in
-	if in.off < in.end || in.buf == nil || in.rc == nil {
+	if in.off < in.end || in.box == nil {
 		return
 	}
-	c.s.reads.put(in.buf)
-	in.buf, in.off, in.end = nil, 0, 0
+	c.s.reads.put(in.box)
+	in.buf, in.box, in.off, in.end = nil, nil, 0, 0
 }
 
 // fill reads once from the socket into the read buffer, after the bytes
@@ -122,28 +126,9 @@ func (c *conn) fill() error {
 		}
 		return err
 	}
-	var n int
-	var rerr error
-	err := in.rc.Read(func(fd uintptr) bool {
-		if in.buf == nil {
-			in.buf = c.s.reads.get()
-		}
-		for {
-			n, rerr = syscall.Read(int(fd), in.buf[in.end:])
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			if in.end == 0 {
-				// Nothing buffered: wait for the socket without a buffer.
-				c.s.reads.put(in.buf)
-				in.buf = nil
-			}
-			return false
-		}
-		return true
-	})
+	err := in.rc.Read(in.try)
+	n, rerr := in.n, in.rerr
+	in.rerr = nil
 	switch {
 	case err != nil:
 		return err
@@ -154,6 +139,32 @@ func (c *conn) fill() error {
 	}
 	in.end += n
 	return nil
+}
+
+// tryRead is the raw socket's read (fill): one read into the buffer,
+// taken from the pool if it has none; false on a socket with nothing to
+// read (the buffer then goes back if it holds nothing), to wait for it.
+func (c *conn) tryRead(fd uintptr) bool {
+	in := &c.in
+	if in.buf == nil {
+		in.box = c.s.reads.get()
+		in.buf = *in.box
+	}
+	for {
+		in.n, in.rerr = syscall.Read(int(fd), in.buf[in.end:])
+		if in.rerr != syscall.EINTR {
+			break
+		}
+	}
+	if in.rerr == syscall.EAGAIN {
+		if in.end == 0 {
+			// Nothing buffered: wait for the socket without a buffer.
+			c.s.reads.put(in.box)
+			in.buf, in.box = nil, nil
+		}
+		return false
+	}
+	return true
 }
 
 // discard reads and drops what the client sends until the socket fails
