@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"flag"
 	"fmt"
 	"testing"
 
@@ -79,4 +80,73 @@ func BenchmarkWirePipelined(b *testing.B) {
 	b.ReportMetric(median(ours), "zk-creates/s")
 	b.ReportMetric(median(theirs), "zookeeper-creates/s")
 	b.ReportMetric(median(ours)/median(theirs), "ratio-creates")
+}
+
+// BenchmarkWireZK: creates, setData and getData of 1 KiB values from 64
+// go-zookeeper clients against one zk server process alone (no ZooKeeper),
+// reporting its CPU time per operation; with -wire.serverprofile DIR the
+// server writes its CPU profile there, and -wire.only create (set, get)
+// runs that kind alone (its profile then shows only it):
+//
+//	go test ./internal/wire -run x -bench 'WireZK$' -benchtime 20000x -wire.serverprofile /tmp
+func BenchmarkWireZK(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	addrs := startOurs(b, 1)
+	if *benchOnly != "" {
+		rate, cpu := onlyRate(b, *benchOnly, b.N, addrs)
+		b.ReportMetric(rate, *benchOnly+"s/s")
+		b.ReportMetric(cpu, "cpu-µs/"+*benchOnly)
+		return
+	}
+	rates(b, "/warmup", b.N, addrs...)
+	rate, cpu, _ := rates(b, "/bench", b.N, addrs...)
+	for i, name := range []string{"create", "set", "get"} {
+		b.ReportMetric(rate[i], name+"s/s")
+		b.ReportMetric(cpu[i], "cpu-µs/"+name)
+	}
+}
+
+var benchOnly = flag.String("wire.only", "", "BenchmarkWireZK: run only this kind of operation (create, set, get)")
+
+// onlyRate runs n operations of one kind (twice: a warm-up, then the
+// measured run) and returns their rate and the server's CPU µs per op.
+func onlyRate(b *testing.B, kind string, n int, addrs []string) (rate, cpu float64) {
+	cs := clients(b, benchClients, addrs...)
+	defer closeAll(cs)
+	value := make([]byte, 1024)
+	for i := 0; i < benchClients; i++ {
+		_, err := cs[0].Create(fmt.Sprintf("/n%d", i), value, 0, open)
+		must(b, err)
+	}
+	var op func(c *gozk.Conn, i int) error
+	switch kind {
+	case "create":
+		op = func(c *gozk.Conn, i int) error {
+			_, err := c.Create(fmt.Sprintf("/c%d", i), value, 0, open)
+			return err
+		}
+	case "set":
+		op = func(c *gozk.Conn, i int) error {
+			_, err := c.Set(fmt.Sprintf("/n%d", i%benchClients), value, -1)
+			return err
+		}
+	case "get":
+		op = func(c *gozk.Conn, i int) error {
+			_, _, err := c.Get(fmt.Sprintf("/n%d", i%benchClients))
+			return err
+		}
+	default:
+		b.Fatalf("-wire.only %q: want create, set or get", kind)
+	}
+	run(b, cs, n, op)
+	if kind == "create" {
+		// The measured run creates other nodes.
+		inner := op
+		op = func(c *gozk.Conn, i int) error { return inner(c, i+n) }
+	}
+	before := serverCPU(addrs)
+	rate = run(b, cs, n, op)
+	return rate, float64((serverCPU(addrs) - before).Microseconds()) / float64(n)
 }

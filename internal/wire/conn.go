@@ -2,9 +2,7 @@ package wire
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -26,9 +24,9 @@ type conn struct {
 	ip     string
 	ctx    context.Context
 	cancel context.CancelFunc
-	hdr    [4]byte // the handshake's frame-length buffer
-	ra     [readAhead]byte
-	raN    int // bytes of ra read from the socket and not used yet
+	hdr    [4]byte      // the handshake's frame-length buffer
+	in     inbox        // the reader's input (read.go)
+	dec    jute.Decoder // the reader's decoder (handle)
 
 	// Set by the reader once the session is established.
 	sess    engine.RemoteSession // sess.Session is nil until the connect
@@ -57,6 +55,7 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 	c := &conn{s: s, nc: nc, ip: ip, since: time.Now()}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	c.watches.c = c
+	c.initInbox()
 	return c
 }
 
@@ -111,44 +110,6 @@ func (c *conn) readLoop() {
 	}
 }
 
-// buffered reports whether a whole frame is in the read-ahead buffer.
-func (c *conn) buffered() bool {
-	if c.raN < 4 {
-		return false
-	}
-	n := int(binary.BigEndian.Uint32(c.ra[:4]))
-	return n >= 0 && n <= c.raN-4
-}
-
-// readAhead is how many bytes the reader asks the socket for at once: a
-// small request (a getData, an exists) arrives whole in one read.
-const readAhead = 128
-
-// readFrame reads one frame; no frame within timeout ends the connection
-// (a ZooKeeper client pings well within its session timeout). The length is
-// checked against jute.maxbuffer before the body is allocated.
-func (c *conn) readFrame(timeout time.Duration) ([]byte, error) {
-	c.nc.SetReadDeadline(time.Now().Add(timeout))
-	for c.raN < 4 {
-		n, err := c.nc.Read(c.ra[c.raN:])
-		c.raN += n
-		if err != nil && c.raN < 4 {
-			return nil, err
-		}
-	}
-	n := int32(binary.BigEndian.Uint32(c.ra[:4]))
-	if n < 0 || int64(n) > int64(c.s.maxBuffer) {
-		return nil, fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, c.s.maxBuffer)
-	}
-	body := make([]byte, n)
-	k := copy(body, c.ra[4:c.raN])
-	c.raN = copy(c.ra[:], c.ra[4+k:c.raN])
-	if _, err := io.ReadFull(c.nc, body[k:]); err != nil {
-		return nil, err
-	}
-	return body, nil
-}
-
 func (c *conn) timeoutMs() int64 { return c.timeoutMsA.Load() }
 
 func (c *conn) logEnd(err error) {
@@ -168,6 +129,7 @@ func (c *conn) teardown() {
 	if c.ended.Load() {
 		c.awaitClose()
 	}
+	c.dropInput()
 	if c.sess.Session != nil {
 		c.sess.DropWatchIDs(c.watches.drain())
 		c.s.detach(c, c.sess, c.ended.Load())
@@ -187,9 +149,5 @@ const closeLinger = time.Second
 func (c *conn) awaitClose() {
 	c.flush()
 	c.nc.SetReadDeadline(time.Now().Add(closeLinger))
-	for {
-		if _, err := c.nc.Read(c.ra[:]); err != nil {
-			return
-		}
-	}
+	c.discard()
 }

@@ -44,6 +44,11 @@
 // answers its head in xid order. A read that arrives with the queue empty
 // runs on the reader itself.
 //
+// The reader takes whatever the socket holds in one read (up to 16 KiB, from
+// a pool, held only while it has bytes not used yet: it waits for a
+// readable socket without one), so a request of a few KiB takes one read
+// and a burst of pipelined requests few.
+//
 // Replies and watch events are encoded back to back into one outgoing
 // buffer, sent with one write per batch: the reader sends before it waits
 // for the socket (unless the next request is already buffered), the

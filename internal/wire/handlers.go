@@ -14,24 +14,29 @@ import (
 // requests not answered yet (see pipe.go); it reports whether the
 // connection goes on.
 func (c *conn) handle(body []byte) bool {
-	var d jute.Decoder
+	d := &c.dec
 	d.Reset(body)
+	defer d.Reset(nil) // an idle connection keeps no frame
 	var h jute.RequestHeader
-	h.Decode(&d)
+	h.Decode(d)
 	if d.Err() != nil {
 		return c.bad("request header", d.Err())
 	}
 	rec, known := jute.NewRequest(h.Type)
 	if rec != nil {
-		rec.Decode(&d)
+		rec.Decode(d)
 		if d.Err() != nil {
 			return c.bad(fmt.Sprintf("request of type %d", h.Type), d.Err())
 		}
 	}
-	k := &call{xid: h.Xid, op: h.Type, rec: rec, size: len(body) + 4, local: !known || !isWrite(h.Type), unknown: !known}
-	if c.push(k) {
-		return c.run(k)
+	local := !known || !isWrite(h.Type)
+	if local && c.queued() == 0 {
+		// Nothing ahead of it: it runs here, now. (Only the reader queues
+		// calls, so the queue stays empty until it pushes.)
+		k := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, local: true}
+		return c.run(&k)
 	}
+	c.push(&call{xid: h.Xid, op: h.Type, rec: rec, size: len(body) + 4, local: local, unknown: !known})
 	return true
 }
 

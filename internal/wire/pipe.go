@@ -56,15 +56,12 @@ type pipe struct {
 func (p *pipe) len() int { return len(p.q) - p.head }
 
 // push queues a call read by the reader; a write starts now unless a local
-// call is ahead of it. It reports whether the caller must run inline (a
-// local call with the queue empty).
-func (c *conn) push(k *call) (inline bool) {
+// call is ahead of it. (A local call with the queue empty runs on the
+// reader without being queued: see handle.)
+func (c *conn) push(k *call) {
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
 	p := &c.pipe
-	if k.local && p.len() == 0 {
-		return true
-	}
 	if !k.local && p.locals == 0 {
 		c.start(k)
 	}
@@ -82,7 +79,6 @@ func (c *conn) push(k *call) (inline bool) {
 			c.complete()
 		}()
 	}
-	return false
 }
 
 // pop removes the head once it was answered, starts the writes that waited

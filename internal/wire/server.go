@@ -60,7 +60,8 @@ type Server struct {
 	closed    bool
 
 	stats  serverStats
-	bufs   bufPool // the connections' outgoing buffers
+	bufs   bufPool  // the connections' outgoing buffers
+	reads  readPool // the connections' read buffers
 	limits limits
 	hooks  testHooks
 }

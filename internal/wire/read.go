@@ -1,0 +1,185 @@
+package wire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// The reader's input. One read syscall brings whatever the socket holds, up
+// to readBufSize bytes: a request of a few KiB (a create or setData of a
+// 1 KiB value) in one read, a pipelined burst of small requests in one read
+// too. The buffer comes from the server's pool only while it holds bytes
+// not used yet or a read runs on a readable socket: the reader waits for a
+// readable socket without one (syscall.RawConn), so an idle connection
+// holds no read buffer.
+
+// readBufSize is the size of a read buffer; a frame longer than what it
+// holds is read straight into its own body.
+const readBufSize = 16 << 10
+
+// inbox is the reader's buffered input: in[off:end] are bytes read from the
+// socket and not used yet. Only the reader goroutine touches it.
+type inbox struct {
+	buf      []byte  // nil while nothing is buffered
+	box      *[]byte // buf's pool entry (nil without a pool: no raw socket)
+	off, end int
+	rc       syscall.RawConn       // nil when the connection has none (then buf stays)
+	try      func(fd uintptr) bool // c.tryRead, made once
+	n        int                   // the last raw read's outcome
+	rerr     error
+}
+
+// readPool holds the connections' read buffers (as pointers: a Put of a
+// pointer allocates nothing).
+type readPool struct{ p sync.Pool }
+
+func (rp *readPool) get() *[]byte {
+	if b, ok := rp.p.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, readBufSize)
+	return &b
+}
+
+func (rp *readPool) put(b *[]byte) { rp.p.Put(b) }
+
+// initInbox finds the socket's raw access, if it has one.
+func (c *conn) initInbox() {
+	if sc, ok := c.nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			c.in.rc, c.in.try = rc, c.tryRead
+		}
+	}
+}
+
+// buffered reports whether a whole frame is in the read buffer.
+func (c *conn) buffered() bool {
+	in := &c.in
+	if in.end-in.off < 4 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint32(in.buf[in.off:]))
+	return n >= 0 && n <= in.end-in.off-4
+}
+
+// readFrame reads one frame; no frame within timeout ends the connection
+// (a ZooKeeper client pings well within its session timeout). The length is
+// checked against jute.maxbuffer before the body is allocated.
+func (c *conn) readFrame(timeout time.Duration) ([]byte, error) {
+	c.nc.SetReadDeadline(time.Now().Add(timeout))
+	in := &c.in
+	for in.end-in.off < 4 {
+		if err := c.fill(); err != nil {
+			return nil, err
+		}
+	}
+	n := int32(binary.BigEndian.Uint32(in.buf[in.off:]))
+	if n < 0 || int64(n) > int64(c.s.maxBuffer) {
+		return nil, fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, c.s.maxBuffer)
+	}
+	body := make([]byte, n)
+	k := copy(body, in.buf[in.off+4:in.end])
+	in.off += 4 + k
+	c.drained()
+	if k < len(body) {
+		// The rest of a frame longer than what was buffered: straight
+		// into its body.
+		if _, err := io.ReadFull(c.nc, body[k:]); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// drained gives the read buffer back once everything in it was used.
+func (c *conn) drained() {
+	in := &c.in
+	if in.off < in.end || in.box == nil {
+		return
+	}
+	c.s.reads.put(in.box)
+	in.buf, in.box, in.off, in.end = nil, nil, 0, 0
+}
+
+// fill reads once from the socket into the read buffer, after the bytes
+// buffered (moved to its start).
+func (c *conn) fill() error {
+	in := &c.in
+	if in.off > 0 {
+		in.end = copy(in.buf, in.buf[in.off:in.end])
+		in.off = 0
+	}
+	if in.rc == nil {
+		if in.buf == nil {
+			in.buf = make([]byte, readBufSize)
+		}
+		n, err := c.nc.Read(in.buf[in.end:])
+		in.end += n
+		if n > 0 {
+			return nil
+		}
+		return err
+	}
+	err := in.rc.Read(in.try)
+	n, rerr := in.n, in.rerr
+	in.rerr = nil
+	switch {
+	case err != nil:
+		return err
+	case rerr != nil:
+		return rerr
+	case n <= 0:
+		return io.EOF
+	}
+	in.end += n
+	return nil
+}
+
+// tryRead is the raw socket's read (fill): one read into the buffer,
+// taken from the pool if it has none; false on a socket with nothing to
+// read (the buffer then goes back if it holds nothing), to wait for it.
+func (c *conn) tryRead(fd uintptr) bool {
+	in := &c.in
+	if in.buf == nil {
+		in.box = c.s.reads.get()
+		in.buf = *in.box
+	}
+	for {
+		in.n, in.rerr = syscall.Read(int(fd), in.buf[in.end:])
+		if in.rerr != syscall.EINTR {
+			break
+		}
+	}
+	if in.rerr == syscall.EAGAIN {
+		if in.end == 0 {
+			// Nothing buffered: wait for the socket without a buffer.
+			c.s.reads.put(in.box)
+			in.buf, in.box = nil, nil
+		}
+		return false
+	}
+	return true
+}
+
+// discard reads and drops what the client sends until the socket fails
+// (its close, or the read deadline).
+func (c *conn) discard() {
+	for {
+		c.in.off, c.in.end = 0, 0
+		if err := c.fill(); err != nil {
+			return
+		}
+	}
+}
+
+// dropInput gives back the read buffer of a connection that ended.
+func (c *conn) dropInput() {
+	c.in.off, c.in.end = 0, 0
+	c.drained()
+}
