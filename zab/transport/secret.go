@@ -14,10 +14,11 @@ const MinSecretLen = 16
 
 // minSecretBits is the least variety a secret must show, measured as its
 // length times the Shannon entropy of its byte frequencies. Random secrets
-// made the usual ways are far above it (16 random bytes: 49 bits or more;
-// the hex of 8 random bytes: almost always 36 or more); degenerate ones are
-// far below ("aaaaaaaabbbbbbbb": 16).
-const minSecretBits = 32
+// made the usual ways are above it (16 random bytes: 49 bits or more; the
+// hex of 8 random bytes: 36 or more but for about 1 in 200,000 below 32,
+// none in 20 million below 25, so the bound is 24 and such a secret is
+// never refused); degenerate ones are far below ("aaaaaaaabbbbbbbb": 16).
+const minSecretBits = 24
 
 // CheckSecret reports why secret is too weak to authenticate peers, or nil.
 // It refuses a secret shorter than MinSecretLen, one whose bytes are all
