@@ -405,9 +405,9 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //
 //	// ReconfigEnabled allows Ensemble.Reconfig (zoo.cfg reconfigEnabled),
 //	// off by default as in ZooKeeper: Reconfig then fails with
-//	// ErrReconfigDisabled. With it, the first leader of a multi-peer
-//	// ensemble writes the static configuration in /zookeeper/config;
-//	// without it the node stays empty (ZooKeeper fills it either way).
+//	// ErrReconfigDisabled. It does not gate /zookeeper/config: the first
+//	// leader of a multi-peer ensemble writes the static configuration
+//	// there either way, as ZooKeeper does.
 //	ReconfigEnabled bool
 //
 //	// DynamicConfigFile, if set, is rewritten with the configuration (in

@@ -124,8 +124,8 @@
 // itself; it joins as a learner that counts nowhere until a reconfig adds
 // it, and restarted before that it joins again the same way (over TCP the members accept it once the reconfig is applied, so a
 // change that needs the new servers' acks to reach a quorum is refused).
-// With ReconfigEnabled, a leader that finds /zookeeper/config never written proposes the static
-// configuration, unchanged, the way a reconfig proposes one, versioned by
+// With or without ReconfigEnabled, a leader that finds /zookeeper/config
+// never written proposes the static configuration, unchanged, the way a reconfig proposes one, versioned by
 // its zxid (ZooKeeper's initConfigInZKDatabase, versioned by the first
 // NEWLEADER zxid): a txn, so that every peer holds the same bytes at the
 // same zxid through restarts and snapshots, and Status.ConfigVersion is

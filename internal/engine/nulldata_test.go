@@ -33,9 +33,9 @@ func TestNullDataEndToEnd(t *testing.T) {
 	leader := c.leader()
 	ls := c.session(leader)
 	fs := c.session(c.others(leader)[0])
-	// /zookeeper/config holds the static configuration only on an
-	// ensemble with ReconfigEnabled (reconfig.go's initConfig).
-	want := map[string]string{"/": "empty", "/zookeeper": "empty", "/zookeeper/config": "empty"}
+	// /zookeeper/config holds the static configuration on an ensemble,
+	// reconfigEnabled or not (reconfig.go's initConfig), as ZooKeeper's.
+	want := map[string]string{"/": "empty", "/zookeeper": "empty", "/zookeeper/config": "data"}
 	err := c.do(func(ctx context.Context) error {
 		steps := []func() error{
 			func() error { _, err := ls.Create(ctx, "/n", nil); return err },

@@ -261,8 +261,8 @@ func (p *peer) configApplied(zxid int64, text []byte) {
 	p.e.learnPeers(c)
 }
 
-// initConfig is ZooKeeper's initConfigInZKDatabase made a txn, when
-// reconfiguration is enabled: a leader that finds /zookeeper/config never written (no reconfig yet, and no
+// initConfig is ZooKeeper's initConfigInZKDatabase made a txn, whether
+// or not reconfiguration is enabled: a leader that finds /zookeeper/config never written (no reconfig yet, and no
 // leader did this before) proposes the static configuration, unchanged, as
 // a configuration whose version is its entry's zxid, as ZooKeeper versions
 // the first established configuration by the NEWLEADER zxid. Being a txn
@@ -274,8 +274,8 @@ func (p *peer) configApplied(zxid int64, text []byte) {
 // and the core's configuration version (Status.ConfigVersion) is the one
 // /zookeeper/config shows.
 func (p *peer) initConfig() {
-	if p.cfg.standalone() || !p.cfg.ReconfigEnabled {
-		return // see Config.ReconfigEnabled: /zookeeper/config stays empty
+	if p.cfg.standalone() {
+		return // a standalone peer's /zookeeper/config stays empty
 	}
 	n, err := p.e.tree.Get(znode.ConfigPath)
 	if err != nil || len(n.Data) > 0 || n.Stat.Version != 0 || p.node.Config().Pending != nil {

@@ -115,3 +115,25 @@ func sameServers(a, b ClusterConfig) bool {
 	bt, _, _ := strings.Cut(b.Text(), "version=")
 	return at == bt
 }
+
+// TestStaticConfigWithoutReconfig: ZooKeeper's initConfigInZKDatabase does
+// not depend on reconfigEnabled, so an ensemble without ReconfigEnabled
+// shows its static configuration in /zookeeper/config too (Reconfig stays
+// refused); a standalone peer leaves the node empty, as ZooKeeper 3.8's
+// standalone server does (zkCli's config prints nothing there).
+func TestStaticConfigWithoutReconfig(t *testing.T) {
+	c := newCluster(t, 3, 0, 11)
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	want := c.initConfigEverywhere(c.servers)
+	if want.Version>>32 == 0 {
+		t.Fatalf("version %#x is not in an epoch", want.Version)
+	}
+	if _, err := c.ens[c.leader()].Reconfig(testCtx(t), ReconfigRequest{Remove: []int64{3}}); !errors.Is(err, zkerr.ErrReconfigDisabled) {
+		t.Fatalf("Reconfig without ReconfigEnabled: %v", err)
+	}
+	e := standalone(t)
+	n, err := e.tree.Get(znode.ConfigPath)
+	if err != nil || len(n.Data) != 0 || n.Stat.Mzxid != 0 || e.ClusterConfig().Version != 0 {
+		t.Fatalf("standalone /zookeeper/config %q %+v %v, version %#x", n.Data, n.Stat, err, e.ClusterConfig().Version)
+	}
+}

@@ -75,7 +75,7 @@ func TestSabotage(t *testing.T) {
 		ticks int
 		seed  uint64 // the first seed tried (one known to catch it without -race)
 	}{
-		{"long timeout", SabotageLongTimeout, " live ", 1500, 3},
+		{"long timeout", SabotageLongTimeout, " live ", 1500, 42},
 		{"hidden predecessor", SabotageHidePredecessor, "live holders of /m", 600, 1},
 		{"no delete", SabotageNoDelete, "left after every actor stopped", 600, 1},
 		{"token", SabotageToken, "not above the previous", 600, 1},

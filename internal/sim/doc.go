@@ -19,7 +19,10 @@
 // tenth of TickTime. Clients are real *zk.Session calls on goroutines; the
 // world waits for each to either return or be queued in its peer before it
 // goes on, and keeps at most one call per session in flight, so the order of
-// everything is the seed's. Among their good calls, clients send every
+// everything is the seed's. A Sync+Get waits between its halves for its
+// turn, which the world gives once everything else returned or parked
+// (turn.go): its Get never races the rest of the step that answered the
+// Sync, nor a crash the world carries out after that step. Among their good calls, clients send every
 // kind of bad request a user can make (badinput.go: oversized data, paths,
 // multis, ACL lists and credentials, issue 9's 5 MB path and multi of five
 // 1 MiB creates among them; malformed paths; unknown create modes; bad

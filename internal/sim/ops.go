@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	zk "github.com/embedzk/zk"
@@ -104,6 +105,13 @@ type opRecord struct {
 	cancel     context.CancelFunc
 	cancelTick int64
 
+	// A Sync+Get waits for its turn between its halves (turn.go): turn
+	// is closed by the world (turnGiven), atTurn set by the call's
+	// goroutine when it waits.
+	turn      chan struct{}
+	atTurn    atomic.Bool
+	turnGiven bool
+
 	// Written by the call's goroutine before done is closed.
 	err      error
 	rPath    string
@@ -175,6 +183,7 @@ func (op *opRecord) exec(ctx context.Context) {
 			return
 		}
 		if op.err = s.Sync(ctx, op.path); op.err == nil {
+			op.waitTurn()
 			op.rData, op.stat, op.err = s.Get(ctx, op.path)
 			op.exists = op.err == nil
 		}
@@ -269,6 +278,7 @@ func (w *World) launch(op *opRecord) {
 	ctx, cancel := context.WithCancel(w.ctx)
 	op.cancel = cancel
 	op.done = make(chan struct{})
+	op.turn = make(chan struct{})
 	gidC := make(chan int64, 1)
 	go func() {
 		gidC <- goid()

@@ -17,7 +17,9 @@ import (
 // simulation acts again. Parked calls are recognized from the goroutine
 // dump: a goroutine blocked in a select (or channel receive) with one of
 // these engine functions on its stack. A goroutine that was just woken shows as
-// runnable, never as blocked, so it is waited for.
+// runnable, never as blocked, so it is waited for. A Sync+Get also waits
+// between its halves until settle gives it its turn (turn.go), one call at
+// a time, once everything else is parked.
 
 // parkFrames are the frames of the waits only a peer (or a cancelled
 // context) ends.
@@ -100,34 +102,30 @@ func header(g []byte) (id int64, state []byte, ok bool) {
 const settleTimeout = 60 * time.Second
 
 // settle waits until every op of ops has returned or is parked, and
-// reports the ones still running after settleTimeout.
+// reports the ones still running after settleTimeout. A call that waits
+// for its turn (turn.go) counts as parked without a look at the stacks;
+// once everything is parked, settle gives the first such call its turn and
+// waits again.
 func (w *World) settle() []*opRecord {
 	var start time.Time
 	for iter := 0; ; iter++ {
 		var running []*opRecord
 		for _, op := range w.outstanding {
-			if !op.finished() {
+			if !op.finished() && !op.waitingTurn() {
 				running = append(running, op)
 			}
 		}
-		if len(running) == 0 {
-			w.reap()
-			return nil
-		}
-		if iter%32 != 31 {
+		all := len(running) == 0
+		if !all && iter%32 != 31 {
 			runtime.Gosched()
 			continue
 		}
-		want := map[int64]bool{}
-		for _, op := range running {
-			want[op.gid] = true
+		if !all {
+			all = w.allParked(running)
 		}
-		parked := w.dumper.parked(want)
-		all := true
-		for _, op := range running {
-			if !parked[op.gid] && !op.finished() {
-				all = false
-			}
+		if all && w.giveNextTurn() {
+			start = time.Time{}
+			continue // wait for it to return or park
 		}
 		if all {
 			w.reap()
@@ -140,4 +138,20 @@ func (w *World) settle() []*opRecord {
 		}
 		runtime.Gosched()
 	}
+}
+
+// allParked reports whether every op of running has returned or is parked
+// in a peer wait (from a goroutine dump).
+func (w *World) allParked(running []*opRecord) bool {
+	want := map[int64]bool{}
+	for _, op := range running {
+		want[op.gid] = true
+	}
+	parked := w.dumper.parked(want)
+	for _, op := range running {
+		if !parked[op.gid] && !op.finished() {
+			return false
+		}
+	}
+	return true
 }
