@@ -200,13 +200,5 @@ func writeMismatches(cfg Config, recs []mismatch) error {
 	if err != nil {
 		return err
 	}
-	d, err := cfg.FS.OpenDir(cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return syncDir(cfg.FS, cfg.DataDir)
 }

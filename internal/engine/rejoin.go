@@ -83,7 +83,12 @@ func markRemoved(cfg Config, version int64) error {
 	if err != nil {
 		return err
 	}
-	d, err := cfg.FS.OpenDir(cfg.DataDir)
+	return syncDir(cfg.FS, cfg.DataDir)
+}
+
+// syncDir makes dir's entries (a file just created or renamed) durable.
+func syncDir(fs vfs.FS, dir string) error {
+	d, err := fs.OpenDir(dir)
 	if err != nil {
 		return err
 	}
