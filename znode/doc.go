@@ -131,7 +131,10 @@
 // prefixes 'n' P 0x00 and 'n' P '/', and a parent's key sorts before its
 // children's. A node value (value.go) is a version byte, the kind, the
 // owner or TTL, the fixed-width Stat fields, numChildren, the crc64 of the
-// data, the ACL inline, then the data.
+// data, the ACL inline, then the data. Pebble stores values of at least
+// Options.SeparateValues bytes (a node with data, mostly) in blob files
+// beside its tables, so its compactions move keys and references, not the
+// data; a value is read the same either way.
 //
 // # Digest
 //

@@ -23,6 +23,7 @@ type Group struct {
 	writes map[string]write // the latest write of each key the group wrote
 	cur    meta             // the tree's meta after the group's last txn
 	n      int              // txns applied
+	v      *view            // each txn's view, reset for the next one
 	err    error            // the failure that ended the group
 }
 
@@ -62,7 +63,12 @@ func (g *Group) Apply(zxid int64, txn *Txn) (Result, []Change, uint64, error) {
 	case txn == nil:
 		return Result{}, nil, 0, errors.New("znode: nil txn")
 	}
-	st := &state{v: newView(g), zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
+	if g.v == nil {
+		g.v = newView(g)
+	} else {
+		g.v.reset()
+	}
+	st := &state{v: g.v, zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
 	res, err := st.exec(txn)
 	if err != nil {
 		g.err = t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))

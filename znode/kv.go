@@ -80,6 +80,13 @@ func newView(base reader) *view {
 	return &view{base: base, writes: make(map[string]write, 8)}
 }
 
+// reset empties v for the next txn over the same base, keeping its map's
+// memory.
+func (v *view) reset() {
+	clear(v.writes)
+	v.digest, v.nodes, v.sizes = 0, 0, treeSizes{}
+}
+
 func (v *view) get(key []byte) ([]byte, bool, error) {
 	if w, ok := v.writes[string(key)]; ok {
 		return w.val, !w.del, nil

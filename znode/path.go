@@ -72,12 +72,25 @@ func pathProblem(path string) string {
 		}
 		i += size
 	}
-	for _, c := range strings.Split(path[1:], "/") {
-		if c == "." || c == ".." {
-			return "relative paths not allowed"
-		}
+	if relative(path) {
+		return "relative paths not allowed"
 	}
 	return ""
+}
+
+// relative reports whether a component of path (after its leading "/") is
+// "." or "..", without allocating.
+func relative(path string) bool {
+	for rest := path[1:]; ; {
+		c, after, more := strings.Cut(rest, "/")
+		if c == "." || c == ".." {
+			return true
+		}
+		if !more {
+			return false
+		}
+		rest = after
+	}
 }
 
 func charProblem(r rune) string {
