@@ -24,7 +24,7 @@ func TestValidateRefusesWeakPeerSecrets(t *testing.T) {
 		"constant":      {[]byte(strings.Repeat("x", 40)), "every byte is 0x78"},
 		"repeated word": {[]byte("zookeeperzookeeper"), "repeats a 9-byte pattern"},
 		"counting":      {[]byte("abcdefghijklmnop"), "constant step"},
-		"two runs":      {[]byte("aaaaaaaaaaaabbbbbbbbbbbb"), "too little variety"},
+		"two runs":      {[]byte("aaaaaaaaaaaaaaaabbbbbbbb"), "too little variety"},
 		"short":         {[]byte("0123456789"), "too short"},
 	}
 	for name, c := range cases {
