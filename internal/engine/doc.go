@@ -122,8 +122,11 @@
 // naming the removal, also after a restart (a mark in DataDir, rejoin.go).
 // A new server is started with the current members and
 // itself; it joins as a learner that counts nowhere until a reconfig adds
-// it, and restarted before that it joins again the same way (over TCP the members accept it once the reconfig is applied, so a
-// change that needs the new servers' acks to reach a quorum is refused).
+// it, and restarted before that it joins again the same way. Over TCP the
+// members admit it before any configuration lists it (the transport's
+// AcceptStrangers, on with ReconfigEnabled), so a change whose new quorum
+// needs the new servers' acks commits once they are synced. A removed
+// server added back must start with an empty DataDir.
 // With or without ReconfigEnabled, a leader that finds /zookeeper/config
 // never written proposes the static configuration, unchanged, the way a reconfig proposes one, versioned by
 // its zxid (ZooKeeper's initConfigInZKDatabase, versioned by the first

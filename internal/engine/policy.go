@@ -49,12 +49,16 @@ func (c Config) validatePolicy() error {
 // policyTick runs the membership policy on a serving leader, once a tick.
 func (p *peer) policyTick() {
 	pol := p.cfg.MembershipPolicy
-	if pol == nil || !p.leading() || !p.zst.Serving || p.node.Config().Pending != nil {
+	if pol == nil || !p.leading() {
 		p.policy.seen = nil // a new leadership counts afresh
 		return
 	}
 	cur := p.e.ClusterConfig()
-	if cur.Groups != nil || cur.Weights != nil {
+	ci := p.node.Config()
+	if !p.zst.Serving || ci.Pending != nil || cur.Version != ci.Version || cur.Groups != nil || cur.Weights != nil {
+		// Not now: not serving, a change in flight, or the committed
+		// configuration not applied here yet (a change computed from the
+		// applied one would undo the committed one). The counts go on.
 		return
 	}
 	if p.policy.seen == nil {
@@ -66,7 +70,7 @@ func (p *peer) policyTick() {
 		in := s.ID == p.cfg.ID || slices.Contains(synced, s.ID)
 		switch {
 		case s.Observer:
-			if in && promote == 0 {
+			if in && (promote == 0 || s.ID < promote) {
 				promote = s.ID
 			}
 		case in:
@@ -99,12 +103,11 @@ func (p *peer) replaceVoter(cur ClusterConfig, gone, promote int64) {
 			servers[i].Observer = false
 		}
 	}
-	next, err := nextConfig(cur, &ReconfigRequest{Members: servers})
-	if err == nil {
-		res, ok := p.proposeConfigTxn(p.cfg.ID, 0, next, -1)
-		if !ok {
-			err = res.Err
-		}
+	// Through the admin's path, from the version the policy looked at: the
+	// same checks (nothing pending, the committed configuration applied).
+	var err error
+	if res, ok := p.proposeReconfig(p.cfg.ID, 0, &ReconfigRequest{Members: servers, FromConfig: cur.Version}); !ok {
+		err = res.Err
 	}
 	if err != nil {
 		p.policy.seen[gone] = p.ticks

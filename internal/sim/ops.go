@@ -111,6 +111,7 @@ type opRecord struct {
 	turn      chan struct{}
 	atTurn    atomic.Bool
 	turnGiven bool
+	worldDone <-chan struct{} // the world's context's: closed only by close
 
 	// Written by the call's goroutine before done is closed.
 	err      error
@@ -279,6 +280,7 @@ func (w *World) launch(op *opRecord) {
 	op.cancel = cancel
 	op.done = make(chan struct{})
 	op.turn = make(chan struct{})
+	op.worldDone = w.ctx.Done()
 	gidC := make(chan int64, 1)
 	go func() {
 		gidC <- goid()

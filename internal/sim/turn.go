@@ -11,12 +11,16 @@ package sim
 // has returned or parked: after the step and what followed it, at a point
 // of the seed's schedule.
 
-// waitTurn parks the call's goroutine until the world gives it its turn.
-// Once atTurn is set the goroutine does nothing else until then, so settle
-// counts it as parked without looking at its stack.
+// waitTurn parks the call's goroutine until the world gives it its turn
+// or closes (then the call's Get fails on its ended context). Once atTurn
+// is set the goroutine does nothing else until then, so settle counts it
+// as parked without looking at its stack.
 func (op *opRecord) waitTurn() {
 	op.atTurn.Store(true)
-	<-op.turn
+	select {
+	case <-op.turn:
+	case <-op.worldDone:
+	}
 }
 
 // waitingTurn reports whether the call waits for its turn (on the world's

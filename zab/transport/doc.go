@@ -155,8 +155,10 @@
 // knock's); one that knows it refuses the knock (logged at debug level)
 // and dials by itself. What it opens: anyone holding the secret (or a
 // certificate the CA signed) can connect under an id of its choice and
-// name an address the peer will dial; the secret already lets it claim
-// any member's id, so the trust is the same.
+// name an address the peer will dial (not an unspecified one such as
+// 0.0.0.0, and at most 16 strangers that no configuration has listed
+// since, each dialed until Close if its id is lower); the secret already
+// lets it claim any member's id, so the trust is the same.
 //
 // Reconnect: each dial loop waits between attempts with exponential backoff
 // (Backoff.Min doubling to Backoff.Max, reset by a successful handshake),
@@ -164,7 +166,7 @@
 // PCG (TCPConfig.Seed, or crypto/rand).
 //
 // Goroutines: one accept loop, one dial loop per lower peer (and with
-// AcceptStrangers one knock loop per higher peer), one goroutine
+// AcceptStrangers one knock loop per higher peer it starts with), one goroutine
 // per connection in its handshake (it then reads the connection) and one
 // writer per connection. Close stops and waits for all of them.
 //

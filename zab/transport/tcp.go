@@ -38,8 +38,11 @@ type TCP struct {
 	once   sync.Once
 
 	mu      sync.Mutex
-	closing bool                  // guarded by mu; set once by Close
-	pending map[net.Conn]struct{} // guarded by mu: connections still in their handshake
+	closing bool // guarded by mu; set once by Close
+	// maxStrangers bounds the peers added from hellos (maxStrangers;
+	// tests lower it).
+	maxStrangers int
+	pending      map[net.Conn]struct{} // guarded by mu: connections still in their handshake
 }
 
 // tcpPeer is what the TCP knows about one other peer.
@@ -47,6 +50,7 @@ type tcpPeer struct {
 	id        int64
 	addr      string
 	clientTLS *tls.Config             // nil without TLS
+	stranger  atomic.Bool             // added from a hello (AcceptStrangers) and by no configuration yet
 	cur       atomic.Pointer[tcpConn] // the current connection; written under TCP.mu
 	last      *tcpConn                // guarded by TCP.mu: the latest installed, maybe broken but still serving
 }
@@ -54,7 +58,8 @@ type tcpPeer struct {
 var _ Transport = (*TCP)(nil)
 
 // NewTCP validates cfg, listens at once (so a ":0" address can be read back
-// with Addr) and starts dialing every peer with a lower id.
+// with Addr) and starts dialing every peer with a lower id (with
+// AcceptStrangers, knocking on each peer of cfg.Peers with a higher id).
 func NewTCP(cfg TCPConfig) (*TCP, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -78,6 +83,8 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 		cancel:  cancel,
 		done:    make(chan struct{}),
 		pending: make(map[net.Conn]struct{}),
+
+		maxStrangers: maxStrangers,
 	}
 	if cfg.TLS != nil {
 		t.serverTLS = serverTLS(cfg.TLS)
@@ -116,6 +123,17 @@ func (t *TCP) newPeer(id int64, addr string) *tcpPeer {
 	return p
 }
 
+// strangers counts the peers of peers added from hellos only.
+func (t *TCP) strangers(peers map[int64]*tcpPeer) int {
+	n := 0
+	for _, p := range peers {
+		if p.stranger.Load() {
+			n++
+		}
+	}
+	return n
+}
+
 // peer returns the member id, or nil.
 func (t *TCP) peer(id int64) *tcpPeer { return (*t.peers.Load())[id] }
 
@@ -125,6 +143,17 @@ func (t *TCP) peer(id int64) *tcpPeer { return (*t.peers.Load())[id] }
 // again at the same address does nothing; at another address, or the
 // local id, is ErrConfig. Errors: ErrClosed.
 func (t *TCP) AddPeer(id int64, addr string) error {
+	return t.addPeer(id, addr, false)
+}
+
+// maxStrangers is how many peers a transport adds from hellos (see
+// AcceptStrangers) before it refuses more: joiners in flight at once are
+// few, and a stranger that never becomes a member stays until Close.
+const maxStrangers = 16
+
+// addPeer is AddPeer; stranger marks a peer learned from its hello, which
+// counts against maxStrangers until a configuration adds it too.
+func (t *TCP) addPeer(id int64, addr string, stranger bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closing {
@@ -135,13 +164,20 @@ func (t *TCP) AddPeer(id int64, addr string) error {
 		if p.addr != addr {
 			return fmt.Errorf("%w: peer %d is at %s, not %s", ErrConfig, id, p.addr, addr)
 		}
+		if !stranger {
+			p.stranger.Store(false) // a configuration lists it now
+		}
 		return nil
 	}
 	if id <= 0 || id == t.cfg.ID || addr == "" {
 		return fmt.Errorf("%w: AddPeer(%d, %q)", ErrConfig, id, addr)
 	}
+	if stranger && t.strangers(old) >= t.maxStrangers {
+		return fmt.Errorf("%w: %d peers are already known only from their hellos", ErrProtocol, t.maxStrangers)
+	}
 	peers := maps.Clone(old)
 	peers[id] = t.newPeer(id, addr)
+	peers[id].stranger.Store(stranger)
 	t.peers.Store(&peers)
 	if id < t.cfg.ID {
 		t.wg.Add(1)

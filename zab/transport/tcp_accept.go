@@ -68,7 +68,7 @@ func (t *TCP) accept(raw net.Conn, pc *pendingConn) {
 		t.untrack(raw)
 		_ = raw.Close()
 		level := slog.LevelWarn
-		if evicted || t.closed.Load() || (t.cfg.AcceptStrangers && errors.Is(err, errLowerDialed)) {
+		if evicted || t.closed.Load() || errors.Is(err, errLowerDialed) {
 			level = slog.LevelDebug // reported by reportFull, closing, or a knock (expected)
 		}
 		t.log.Log(t.ctx, level, "rejected connection", "addr", raw.RemoteAddr().String(), "evicted", evicted, "err", err)
@@ -117,7 +117,7 @@ func (t *TCP) acceptHandshake(raw net.Conn, pc *pendingConn) (*tcpConn, error) {
 	if stranger != "" {
 		// A lower id is dialed back from now on (the new connection
 		// replaces this one); a higher one keeps dialing.
-		if err := t.AddPeer(id, stranger); err != nil {
+		if err := t.addPeer(id, stranger, true); err != nil {
 			return nil, err
 		}
 	}
@@ -150,8 +150,14 @@ func (t *TCP) admit(claimed int64, addr string, tc *tls.Conn) (known bool, err e
 // lower: it is dialed instead (it may have knocked; see AcceptStrangers).
 var errLowerDialed = fmt.Errorf("%w: only the higher id of a pair dials", ErrProtocol)
 
-// validAddr reports whether addr is a host:port a peer can be dialed at.
+// validAddr reports whether addr is a host:port a peer can be dialed at:
+// not an unspecified address (0.0.0.0, ::), which would dial the dialer's
+// own host.
 func validAddr(addr string) bool {
 	host, port, err := net.SplitHostPort(addr)
-	return err == nil && host != "" && port != "" && port != "0"
+	if err != nil || host == "" || port == "" || port == "0" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsUnspecified()
 }

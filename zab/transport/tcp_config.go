@@ -73,8 +73,10 @@ type TCPConfig struct {
 	MaxHandshakesPerHost int
 	// AcceptStrangers admits a dialer that no configuration lists, once it
 	// has proven the secret (and, with TLS, its certificate), and adds it
-	// as a peer at the address its hello names. It also makes this
-	// transport knock: dial each peer with a higher id while there is no
+	// as a peer at the address its hello names (at most 16 such peers
+	// that no configuration has listed since; a configuration naming the
+	// peer at another address is then refused by AddPeer). It also makes
+	// this transport knock: dial each peer of Peers with a higher id while there is no
 	// connection to it, so that a peer that does not list this one yet
 	// learns it (a peer that knows it refuses the knock and dials this one
 	// itself). A server joining by dynamic reconfiguration needs both: it

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -109,6 +110,8 @@ func TestStrangerRefusals(t *testing.T) {
 		{7, "", testSecret, "at address"},
 		{7, "127.0.0.1:0", testSecret, "at address"},
 		{7, "nowhere", testSecret, "at address"},
+		{7, "0.0.0.0:9", testSecret, "at address"},
+		{7, "[::]:9", testSecret, "at address"},
 		{2, "127.0.0.1:9", testSecret, "claims id 2"},
 		{7, "127.0.0.1:9", []byte("not-the-secret-0123456789"), "did not prove the shared secret"},
 	}
@@ -124,4 +127,36 @@ func TestStrangerRefusals(t *testing.T) {
 		t.Fatalf("a refused stranger was added: %v", err)
 	}
 	noEvent(t, g.tr(2))
+}
+
+// TestStrangersBounded: a transport adds at most maxStrangers peers from
+// hellos; past it a proven stranger is closed and not added, and a
+// configuration listing a stranger (AddPeer) makes room again.
+func TestStrangersBounded(t *testing.T) {
+	g := startGroup(t, []int64{2}, func(c *TCPConfig) {
+		c.Peers = map[int64]string{1: closedAddr(t)}
+		c.AcceptStrangers = true
+	})
+	tr := g.tr(2)
+	tr.mu.Lock()
+	tr.maxStrangers = 1
+	tr.mu.Unlock()
+	hello := func(id int64) *rawPeer {
+		r := dialRaw(t, g.addrs[2])
+		if err := dialHandshake(r.f, id, 2, testSecret, fmt.Sprintf("127.0.0.1:%d", 9000+id)); err != nil {
+			t.Fatalf("stranger %d: %v", id, err)
+		}
+		return r
+	}
+	hello(7)
+	expect(t, tr, EventUp, 7)
+	hello(8).expectClosed() // proven, but one stranger is the bound
+	if tr.peer(8) != nil {
+		t.Fatal("a stranger past the bound was added")
+	}
+	if err := tr.AddPeer(7, "127.0.0.1:9007"); err != nil { // a configuration lists 7 now
+		t.Fatal(err)
+	}
+	hello(9)
+	expect(t, tr, EventUp, 9)
 }
