@@ -510,8 +510,10 @@ type EventListener = engine.EventListener
 //	// standalone peer (ErrUnimplemented, as ZooKeeper). Ids to remove that are
 //	// not members are ignored, and a change with nothing to add or remove
 //	// commits the same servers under a new version, as in ZooKeeper. A removed
-//	// server stops serving (its Status says Removed); a leader that removes
-//	// itself hands over to a leader the new voters elect.
+//	// server stops serving (its Status says Removed), also after a restart; a
+//	// leader that removes itself hands over to a leader the new voters elect.
+//	// To add a removed server back, start it again with an empty DataDir, as
+//	// a new server (its old state would be synced away anyway).
 //	func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error)
 //
 //	// Status returns what the peer is doing now.

@@ -7,20 +7,12 @@ import (
 	iofs "io/fs"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
-// syncDir makes the directory entries of dir durable.
-func syncDir(fs vfs.FS, dir string) error {
-	f, err := fs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// syncDir makes dir's entries durable (dirsync.Sync).
+func syncDir(fs vfs.FS, dir string) error { return dirsync.Sync(fs, dir) }
 
 // ensureDir creates dir and its missing parents, syncing each parent so the
 // new entries are durable.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
 // The tree's directory holds one or more Pebble directories named
@@ -84,17 +86,8 @@ func writeCurrent(fs vfs.FS, dir, name string) error {
 	return nil
 }
 
-func syncDir(fs vfs.FS, dir string) error {
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// syncDir makes dir's entries durable (dirsync.Sync).
+func syncDir(fs vfs.FS, dir string) error { return dirsync.Sync(fs, dir) }
 
 // mkdirAllSynced creates dir and any missing parents, and syncs the parent
 // of each directory it created so that the new entries survive a crash.

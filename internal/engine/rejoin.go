@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
 // A member that a committed configuration removed stops (Status.Removed)
@@ -86,18 +88,8 @@ func markRemoved(cfg Config, version int64) error {
 	return syncDir(cfg.FS, cfg.DataDir)
 }
 
-// syncDir makes dir's entries (a file just created or renamed) durable.
-func syncDir(fs vfs.FS, dir string) error {
-	d, err := fs.OpenDir(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// syncDir makes dir's entries durable (dirsync.Sync).
+func syncDir(fs vfs.FS, dir string) error { return dirsync.Sync(fs, dir) }
 
 // noteRemoved marks the data directory once the core reports this peer
 // removed; a peer that cannot make the mark durable fails (fail-stop).
