@@ -39,8 +39,8 @@ type TCP struct {
 
 	mu      sync.Mutex
 	closing bool // guarded by mu; set once by Close
-	// maxStrangers bounds the peers added from hellos (maxStrangers;
-	// tests lower it).
+	// maxStrangers (guarded by mu) bounds the peers added from hellos:
+	// the constant maxStrangers, lowered by tests.
 	maxStrangers int
 	pending      map[net.Conn]struct{} // guarded by mu: connections still in their handshake
 }
@@ -123,7 +123,8 @@ func (t *TCP) newPeer(id int64, addr string) *tcpPeer {
 	return p
 }
 
-// strangers counts the peers of peers added from hellos only.
+// strangers counts the peers in peers added from hellos that no
+// configuration lists yet.
 func (t *TCP) strangers(peers map[int64]*tcpPeer) int {
 	n := 0
 	for _, p := range peers {
