@@ -39,21 +39,7 @@ func TestJointNeedsBothQuorums(t *testing.T) {
 // A peer that reconfigures to a membership it is not part of takes part as
 // a non-voter: it follows the quorum's leader as an observer would.
 func TestReconfigureNonMemberObserves(t *testing.T) {
-	n := newNet(t, []int64{1, 2, 3}, nil, 1)
-	for _, id := range []int64{1, 2, 3} {
-		n.start(id, 0, 0)
-	}
-	n.settle(10)
-	n.expect(3)
-	q4, _ := NewMajority([]int64{1, 2, 3, 4})
-	e4, err := New(Config{ID: 4, Quorum: q4, Resend: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e4.Reconfigure(n.q, nil); err != nil {
-		t.Fatal(err)
-	}
-	e4.Start(Vote{Leader: 4, Zxid: 9, Epoch: 9})
+	n, e4 := electedThreeAndOutsider(t)
 	if e4.Vote() != NoVote {
 		t.Fatalf("a non-member proposes %v", e4.Vote())
 	}
@@ -72,4 +58,27 @@ func TestReconfigureNonMemberObserves(t *testing.T) {
 	if e4.State() != Observing || e4.Leader() != 3 {
 		t.Fatalf("non-member: %v leader %d", e4.State(), e4.Leader())
 	}
+}
+
+// electedThreeAndOutsider elects a leader among peers 1, 2 and 3 and starts
+// peer 4, which believed in {1,2,3,4} and is reconfigured to {1,2,3}, with
+// a vote for itself of a newer epoch than theirs.
+func electedThreeAndOutsider(t *testing.T) (*net, *Election) {
+	t.Helper()
+	n := newNet(t, []int64{1, 2, 3}, nil, 1)
+	for _, id := range []int64{1, 2, 3} {
+		n.start(id, 0, 0)
+	}
+	n.settle(10)
+	n.expect(3)
+	q4, _ := NewMajority([]int64{1, 2, 3, 4})
+	e4, err := New(Config{ID: 4, Quorum: q4, Resend: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e4.Reconfigure(n.q, nil); err != nil {
+		t.Fatal(err)
+	}
+	e4.Start(Vote{Leader: 4, Zxid: 9, Epoch: 9})
+	return n, e4
 }

@@ -10,21 +10,7 @@ import "testing"
 // voter kept answering OBSERVING, and a voter that lost its leader looked
 // forever: only the leader's answer counted, one of the two it needed.)
 func TestReconfigureDecidedPeerAnswersInItsNewRole(t *testing.T) {
-	n := newNet(t, []int64{1, 2, 3}, nil, 1)
-	for _, id := range []int64{1, 2, 3} {
-		n.start(id, 0, 0)
-	}
-	n.settle(10)
-	n.expect(3)
-	q4, _ := NewMajority([]int64{1, 2, 3, 4})
-	e4, err := New(Config{ID: 4, Quorum: q4, Resend: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e4.Reconfigure(n.q, nil); err != nil {
-		t.Fatal(err)
-	}
-	e4.Start(Vote{Leader: 4, Zxid: 9, Epoch: 9})
+	n, e4 := electedThreeAndOutsider(t)
 	for _, id := range []int64{1, 2, 3} {
 		st := State(Following)
 		if n.peers[id].State() == Leading {

@@ -19,18 +19,7 @@ import (
 // hooks and limits the test sets before any client connects.
 func hookedPeer(t *testing.T) (*engine.Ensemble, *Server) {
 	t.Helper()
-	e, err := engine.NewEnsemble(engine.Config{
-		DataDir: "/zk", FS: vfs.NewMem(), ManualClock: true, TickTime: 500 * time.Millisecond,
-		ClientPort: -1, ClientPortAddress: "127.0.0.1",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e := servingStandalone(t)
 	srv, err := Start(e)
 	if err != nil {
 		t.Fatal(err)
@@ -200,4 +189,23 @@ func TestThrottleOutstanding(t *testing.T) {
 
 func openACL() []jute.ACL {
 	return []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "world", ID: "anyone"}}}
+}
+
+// servingStandalone starts a standalone in-memory peer on a manual clock
+// whose client port the test serves itself, and waits until it serves.
+func servingStandalone(t *testing.T) *engine.Ensemble {
+	t.Helper()
+	e, err := engine.NewEnsemble(engine.Config{
+		DataDir: "/zk", FS: vfs.NewMem(), ManualClock: true, TickTime: 500 * time.Millisecond,
+		ClientPort: -1, ClientPortAddress: "127.0.0.1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

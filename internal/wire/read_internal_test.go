@@ -2,16 +2,11 @@ package wire
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-
-	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -68,18 +63,7 @@ func (r countingRaw) Read(f func(fd uintptr) bool) error {
 // countedPeer starts a standalone peer served through a countingListener.
 func countedPeer(t *testing.T) (*Server, *countingListener) {
 	t.Helper()
-	e, err := engine.NewEnsemble(engine.Config{
-		DataDir: "/zk", FS: vfs.NewMem(), ManualClock: true, TickTime: 500 * time.Millisecond,
-		ClientPort: -1, ClientPortAddress: "127.0.0.1",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.WaitServing(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e := servingStandalone(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
