@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
 // call is one Append waiting for its group commit.
@@ -172,7 +174,7 @@ func (l *Log) syncNewEntries() error {
 	if !l.dirDirty {
 		return nil
 	}
-	if err := syncDir(l.fs, l.opts.Dir); err != nil {
+	if err := dirsync.Sync(l.fs, l.opts.Dir); err != nil {
 		return l.fail("sync dir "+l.opts.Dir, err)
 	}
 	l.dirDirty = false

@@ -9,6 +9,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
 // layout is a closed log of two segments built for byte-level damage: the
@@ -367,7 +369,7 @@ func copyInto(t testing.TB, src, dst vfs.FS, dir string) {
 		f.Sync()
 		f.Close()
 	}
-	if err := syncDir(dst, dir); err != nil {
+	if err := dirsync.Sync(dst, dir); err != nil {
 		t.Fatal(err)
 	}
 }

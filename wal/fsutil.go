@@ -11,9 +11,6 @@ import (
 	"github.com/embedzk/zk/internal/dirsync"
 )
 
-// syncDir makes dir's entries durable (dirsync.Sync).
-func syncDir(fs vfs.FS, dir string) error { return dirsync.Sync(fs, dir) }
-
 // ensureDir creates dir and its missing parents, syncing each parent so the
 // new entries are durable.
 func ensureDir(fs vfs.FS, dir string) error {
@@ -31,7 +28,7 @@ func ensureDir(fs vfs.FS, dir string) error {
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return syncDir(fs, parent)
+	return dirsync.Sync(fs, parent)
 }
 
 // writeFileAtomic writes data to name through a temporary file: write, sync,
@@ -59,7 +56,7 @@ func writeFileAtomic(fs vfs.FS, dir, name string, data []byte) (string, error) {
 	if err := fs.Rename(tmp, path); err != nil {
 		return "rename " + tmp, err
 	}
-	if err := syncDir(fs, dir); err != nil {
+	if err := dirsync.Sync(fs, dir); err != nil {
 		return "sync dir " + dir, err
 	}
 	return "", nil

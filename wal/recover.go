@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
 // recover rebuilds the in-memory state from the files; see Open.
@@ -49,7 +51,7 @@ func (l *Log) removeTemps(dir string, names []string) error {
 		removed = true
 	}
 	if removed {
-		if err := syncDir(l.fs, dir); err != nil {
+		if err := dirsync.Sync(l.fs, dir); err != nil {
 			return fmt.Errorf("%w: syncing %s: %w", ErrFailed, dir, err)
 		}
 	}
@@ -66,7 +68,7 @@ func (l *Log) removeSegments(seqs []uint64, why string) error {
 		}
 	}
 	if len(seqs) > 0 {
-		if err := syncDir(l.fs, l.opts.Dir); err != nil {
+		if err := dirsync.Sync(l.fs, l.opts.Dir); err != nil {
 			return fmt.Errorf("%w: syncing %s: %w", ErrFailed, l.opts.Dir, err)
 		}
 	}
@@ -185,7 +187,7 @@ func (l *Log) cutTail(seg *segment, validEnd int64) error {
 	if err := l.fs.Rename(tmp, seg.path); err != nil {
 		return fmt.Errorf("%w: rename %s: %w", ErrFailed, tmp, err)
 	}
-	if err := syncDir(l.fs, l.opts.Dir); err != nil {
+	if err := dirsync.Sync(l.fs, l.opts.Dir); err != nil {
 		return fmt.Errorf("%w: syncing %s: %w", ErrFailed, l.opts.Dir, err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
 // A snapshot file: header | content | trailer.
@@ -189,7 +191,7 @@ func (w *SnapshotWriter) Commit() error {
 	if err := l.fs.Rename(w.tmp, w.final); err != nil {
 		return l.fail("rename "+w.tmp, err)
 	}
-	if err := syncDir(l.fs, l.opts.SnapDir); err != nil {
+	if err := dirsync.Sync(l.fs, l.opts.SnapDir); err != nil {
 		return l.fail("sync dir "+l.opts.SnapDir, err)
 	}
 	l.mu.Lock()
@@ -249,7 +251,7 @@ func (l *Log) retain(keep int64) error {
 		l.snaps = slices.DeleteFunc(l.snaps, func(x int64) bool { return x == z })
 		l.mu.Unlock()
 	}
-	if err := syncDir(l.fs, l.opts.SnapDir); err != nil {
+	if err := dirsync.Sync(l.fs, l.opts.SnapDir); err != nil {
 		return l.fail("sync dir "+l.opts.SnapDir, err)
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/embedzk/zk/internal/dirsync"
 )
 
 // TruncateAfter removes every entry with a zxid above zxid, durably, before
@@ -57,7 +59,7 @@ func (l *Log) TruncateAfter(zxid int64) error {
 	if err := l.fs.Rename(tmp, s.path); err != nil {
 		return l.fail("rename "+tmp, err)
 	}
-	if err := syncDir(l.fs, l.opts.Dir); err != nil {
+	if err := dirsync.Sync(l.fs, l.opts.Dir); err != nil {
 		return l.fail("sync dir "+l.opts.Dir, err)
 	}
 	l.mu.Lock()
@@ -108,7 +110,7 @@ func (l *Log) Reset(base int64) error {
 		}
 	}
 	if len(old) > 0 {
-		if err := syncDir(l.fs, l.opts.Dir); err != nil {
+		if err := dirsync.Sync(l.fs, l.opts.Dir); err != nil {
 			return l.fail("sync dir "+l.opts.Dir, err)
 		}
 	}
@@ -155,7 +157,7 @@ func (l *Log) removeSegment(s *segment) error {
 	if err := l.fs.Remove(s.path); err != nil {
 		return l.fail("remove "+s.path, err)
 	}
-	if err := syncDir(l.fs, l.opts.Dir); err != nil {
+	if err := dirsync.Sync(l.fs, l.opts.Dir); err != nil {
 		return l.fail("sync dir "+l.opts.Dir, err)
 	}
 	return nil

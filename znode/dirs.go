@@ -78,16 +78,13 @@ func writeCurrent(fs vfs.FS, dir, name string) error {
 		err = fs.Rename(tmp, fs.PathJoin(dir, currentFile))
 	}
 	if err == nil {
-		err = syncDir(fs, dir)
+		err = dirsync.Sync(fs, dir)
 	}
 	if err != nil {
 		return fmt.Errorf("znode: switch CURRENT to %s: %w", name, err)
 	}
 	return nil
 }
-
-// syncDir makes dir's entries durable (dirsync.Sync).
-func syncDir(fs vfs.FS, dir string) error { return dirsync.Sync(fs, dir) }
 
 // mkdirAllSynced creates dir and any missing parents, and syncs the parent
 // of each directory it created so that the new entries survive a crash.
@@ -111,7 +108,7 @@ func mkdirAllSynced(fs vfs.FS, dir string) error {
 		return err
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
-		if err := syncDir(fs, fs.PathDir(missing[i])); err != nil {
+		if err := dirsync.Sync(fs, fs.PathDir(missing[i])); err != nil {
 			return err
 		}
 	}

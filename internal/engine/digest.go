@@ -11,6 +11,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/embedzk/zk/internal/dirsync"
 	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
@@ -200,5 +201,5 @@ func writeMismatches(cfg Config, recs []mismatch) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(cfg.FS, cfg.DataDir)
+	return dirsync.Sync(cfg.FS, cfg.DataDir)
 }

@@ -85,11 +85,8 @@ func markRemoved(cfg Config, version int64) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(cfg.FS, cfg.DataDir)
+	return dirsync.Sync(cfg.FS, cfg.DataDir)
 }
-
-// syncDir makes dir's entries durable (dirsync.Sync).
-func syncDir(fs vfs.FS, dir string) error { return dirsync.Sync(fs, dir) }
 
 // noteRemoved marks the data directory once the core reports this peer
 // removed; a peer that cannot make the mark durable fails (fail-stop).
