@@ -170,12 +170,16 @@ func runRound(p plan, round int, res *results) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	rate, err := fsyncRate(dir, time.Second)
+	rate, err := fsyncRate(dir, time.Second, 1)
 	if err != nil {
 		return err
 	}
-	res.fsync = append(res.fsync, rate)
-	progress("round %d: disk %.0f fsyncs/s", round, rate)
+	rate3, err := fsyncRate(dir, time.Second, 3)
+	if err != nil {
+		return err
+	}
+	res.fsync, res.fsync3 = append(res.fsync, rate), append(res.fsync3, rate3)
+	progress("round %d: disk %.0f fsyncs/s, %.0f/s in all with 3 files at once", round, rate, rate3)
 	targets := append([]string(nil), p.targets...)
 	if round%2 == 0 {
 		for i, j := 0, len(targets)-1; i < j; i, j = i+1, j-1 {

@@ -275,6 +275,35 @@ func traceWrites(w io.Writer, recs []traceRec, origin, leader int64, followers [
 	st.print(w, fmt.Sprintf("Trace: one write, session on peer %d, leader %d", origin, leader))
 }
 
+// traceAllWrites prints the stages of every write of every session (each
+// peer's submits), split by whether the session is on the leader: the
+// commit path under concurrent writers (lock-own, create-64, set-64).
+func traceAllWrites(w io.Writer, recs []traceRec, peers []int64, leader int64, followers []int64) {
+	ix := indexMarks(recs)
+	for _, onLeader := range []bool{true, false} {
+		st := newStages()
+		for _, origin := range peers {
+			if (origin == leader) != onLeader {
+				continue
+			}
+			for _, sub := range ix.by[fmt.Sprint(origin, "/", hooks.TraceSubmit)] {
+				p := newPath(ix, st, sub.at)
+				z := p.commit(sub.m.Session, origin, leader, followers)
+				p.applied(origin, leader, z)
+				p.step("→ answered", origin, hooks.TraceAnswer, zxidAtLeast(z))
+				p.step("→ the call returns", origin, hooks.TraceReturned, sessionIs(sub.m.Session))
+				p.note("total: submit → the call returns", p.t-sub.at)
+				p.done()
+			}
+		}
+		where := "on a follower"
+		if onLeader {
+			where = "on the leader"
+		}
+		st.print(w, fmt.Sprintf("Trace: every write of the sessions %s (leader %d)", where, leader))
+	}
+}
+
 // traceHandOffs prints the stages of each lock hand-off: from the holder's
 // Unlock to the next holder's Lock returning.
 func traceHandOffs(w io.Writer, recs []traceRec, peerOf map[int64]int64, leader int64, followers []int64) {
@@ -354,6 +383,12 @@ func (s *zkSystem) printTrace(w io.Writer, workload string, round int) {
 	case "create-1":
 		// The only session is session 0: on the first peer.
 		traceWrites(w, recs, s.ens[0].Status().ID, leader, followers)
+	case "lock-own", "create-64", "set-64":
+		var peers []int64
+		for _, e := range s.ens {
+			peers = append(peers, e.Status().ID)
+		}
+		traceAllWrites(w, recs, peers, leader, followers)
 	case "lock-shared":
 		peerOf := map[int64]int64{}
 		for _, r := range recs {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -305,25 +306,44 @@ func warm(sys system) error {
 	return err
 }
 
-// fsyncRate measures the disk's own rate of a value-sized write + fsync.
-func fsyncRate(dir string, d time.Duration) (float64, error) {
-	f, err := os.Create(filepath.Join(dir, "fsync-probe"))
+// fsyncRate measures the disk's own rate of a value-sized write + fsync,
+// with files writers appending and syncing at once (each its own file, as
+// each peer has its own log): the total rate of all of them.
+func fsyncRate(dir string, d time.Duration, files int) (float64, error) {
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, files)
+	start := time.Now()
+	for i := range files {
+		wg.Go(func() {
+			var n int64
+			n, errs[i] = fsyncLoop(filepath.Join(dir, fmt.Sprint("fsync-probe-", i)), start.Add(d))
+			total.Add(n)
+		})
+	}
+	wg.Wait()
+	return float64(total.Load()) / time.Since(start).Seconds(), errors.Join(errs...)
+}
+
+// fsyncLoop appends a value and fsyncs name until deadline; it returns how
+// many it did.
+func fsyncLoop(name string, deadline time.Time) (int64, error) {
+	f, err := os.Create(name)
 	if err != nil {
 		return 0, err
 	}
-	defer os.Remove(f.Name())
+	defer os.Remove(name)
 	defer f.Close()
 	buf := make([]byte, *valueLen)
-	n := 0
-	start := time.Now()
-	for time.Since(start) < d {
+	var n int64
+	for time.Now().Before(deadline) {
 		if _, err := f.Write(buf); err != nil {
-			return 0, err
+			return n, err
 		}
 		if err := f.Sync(); err != nil {
-			return 0, err
+			return n, err
 		}
 		n++
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return n, nil
 }
