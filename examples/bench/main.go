@@ -34,9 +34,11 @@
 // peer leads).
 //
 // With -trace, the zk peers note each step of every request (the test-only
-// hooks.Hooks.Trace) and after the create-1 and lock-shared windows the
-// benchmark prints the median and p90 of each stage of a write and of a
-// lock hand-off (PROFILE.md, "Where a hand-off's time goes"); with
+// hooks.Hooks.Trace) and after the create-1, lock-shared, lock-own,
+// create-64 and set-64 windows the benchmark prints the median and p90 of
+// each stage of a write and of a lock hand-off (PROFILE.md, "Where a
+// hand-off's time goes" and "Concurrent writers on three peers in one
+// process"); with
 // -runtimetrace, a runtime trace of each zk window for go tool trace, in
 // which -trace's marks appear as user logs.
 package main
@@ -68,7 +70,7 @@ var (
 	valueCache   = flag.Int64("zk-value-cache", 0, "zk's Config.TreeValueCacheSize (bytes; 0: the default, negative: none)")
 	runtimeTrace = flag.String("runtimetrace", "", "write a runtime trace (go tool trace) of each measured zk window to this path plus a suffix")
 	zkProcs      = flag.Int("zk-procs", 0, "GOMAXPROCS while several zk peers run in this process (0: unchanged); see PROFILE.md on what more Ps did")
-	traceFlag    = flag.Bool("trace", false, "trace zk's writes and lock hand-offs stage by stage (create-1, lock-shared) and print the medians")
+	traceFlag    = flag.Bool("trace", false, "trace zk's writes and lock hand-offs stage by stage (create-1, lock-shared, lock-own, create-64, set-64) and print the medians")
 	childPeers   = flag.Int("child", 0, "internal: run as the RSS child holding this many zk peers")
 )
 

@@ -17,8 +17,8 @@ import (
 // (hooks.Hooks.Trace: the session's submit, the loop taking it, the
 // forward, the proposal, each fsync, each peer message sent and received,
 // the apply, the answer), the lock workloads note when Unlock is called
-// and Lock returns, and after the create-1 and lock-shared windows the
-// benchmark prints, per stage, the median time it took over every write
+// and Lock returns, and after the create-1, lock-shared, lock-own, create-64
+// and set-64 windows the benchmark prints, per stage, the median time it took over every write
 // (or hand-off) of the window. Stages are read from the marks by zxid,
 // request id and session, so concurrent requests do not mix.
 
@@ -365,7 +365,8 @@ func (l *tracedLock) Unlock(ctx context.Context) error {
 }
 
 // printTrace prints the stages of the workload just run, from the marks
-// its window left (create-1 and lock-shared; nothing for the others).
+// its window left (create-1, lock-shared, and every write of lock-own,
+// create-64 and set-64; nothing for the others).
 func (s *zkSystem) printTrace(w io.Writer, workload string, round int) {
 	recs := s.rec.take()
 	var leader int64
