@@ -48,7 +48,7 @@ type TCP struct {
 // tcpPeer is what the TCP knows about one other peer.
 type tcpPeer struct {
 	id        int64
-	addr      string
+	addr      atomic.Pointer[string]  // where it listens: fixed once a configuration lists it (address)
 	clientTLS *tls.Config             // nil without TLS
 	stranger  atomic.Bool             // added from a hello (AcceptStrangers) and by no configuration yet
 	cur       atomic.Pointer[tcpConn] // the current connection; written under TCP.mu
@@ -116,12 +116,16 @@ func NewTCP(cfg TCPConfig) (*TCP, error) {
 }
 
 func (t *TCP) newPeer(id int64, addr string) *tcpPeer {
-	p := &tcpPeer{id: id, addr: addr}
+	p := &tcpPeer{id: id}
+	p.addr.Store(&addr)
 	if t.cfg.TLS != nil {
 		p.clientTLS = clientTLS(t.cfg.TLS, id)
 	}
 	return p
 }
+
+// address is where p listens, as its configuration or its latest hello says.
+func (p *tcpPeer) address() string { return *p.addr.Load() }
 
 // strangers counts the peers in peers added from hellos that no
 // configuration lists yet.
@@ -162,8 +166,15 @@ func (t *TCP) addPeer(id int64, addr string, stranger bool) error {
 	}
 	old := *t.peers.Load()
 	if p := old[id]; p != nil {
-		if p.addr != addr {
-			return fmt.Errorf("%w: peer %d is at %s, not %s", ErrConfig, id, p.addr, addr)
+		if was := p.address(); was != addr {
+			if !p.stranger.Load() {
+				return fmt.Errorf("%w: peer %d is at %s, not %s", ErrConfig, id, was, addr)
+			}
+			// A stranger that moved (restarted on another port, say), or a
+			// configuration that lists it elsewhere: what is newest wins,
+			// and the dial loop dials there from its next attempt.
+			p.addr.Store(&addr)
+			t.log.Info("a peer known only from its hello moved", "remote", id, "from", was, "to", addr)
 		}
 		if !stranger {
 			p.stranger.Store(false) // a configuration lists it now

@@ -130,8 +130,14 @@ func (t *TCP) acceptHandshake(raw net.Conn, pc *pendingConn) (*tcpConn, error) {
 // certificate must name it. With AcceptStrangers, an id no configuration
 // lists is admitted too (known false), from either side, if its hello
 // says where it listens: once it has proven itself, it is added as a peer.
+// So is a peer known only from an earlier hello whose hello names another
+// address (it restarted elsewhere): it is moved there.
 func (t *TCP) admit(claimed int64, addr string, tc *tls.Conn) (known bool, err error) {
-	known = t.peer(claimed) != nil
+	p := t.peer(claimed)
+	known = p != nil
+	if known && t.cfg.AcceptStrangers && p.stranger.Load() && addr != p.address() && validAddr(addr) {
+		known = false
+	}
 	switch {
 	case !known && !t.cfg.AcceptStrangers:
 		return false, fmt.Errorf("%w: a dialer claims id %d", ErrUnknownPeer, claimed)

@@ -32,7 +32,7 @@ func (t *TCP) dialLoop(p *tcpPeer, bo *backoff) {
 				level = slog.LevelWarn
 			}
 			t.log.Log(context.Background(), level, "dial failed",
-				"remote", p.id, "addr", p.addr, "failures", failures, "err", err)
+				"remote", p.id, "addr", p.address(), "failures", failures, "err", err)
 		}
 		if !t.wait(bo.next()) {
 			return
@@ -56,7 +56,7 @@ func (t *TCP) knockLoop(p *tcpPeer, bo *backoff) {
 			if t.closed.Load() {
 				return
 			}
-			t.log.Debug("knock failed", "remote", p.id, "addr", p.addr, "err", err)
+			t.log.Debug("knock failed", "remote", p.id, "addr", p.address(), "err", err)
 			continue
 		}
 		bo.reset()
@@ -79,7 +79,7 @@ func (t *TCP) wait(d time.Duration) bool {
 // dial connects to p, authenticates and installs the connection.
 func (t *TCP) dial(p *tcpPeer) (*tcpConn, error) {
 	d := net.Dialer{Timeout: t.cfg.DialTimeout}
-	raw, err := d.DialContext(t.ctx, "tcp", p.addr)
+	raw, err := d.DialContext(t.ctx, "tcp", p.address())
 	if err != nil {
 		return nil, err
 	}

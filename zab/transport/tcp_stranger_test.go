@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/embedzk/zk/zab/transport/internal/leak"
 )
@@ -179,4 +180,52 @@ func TestStrangersBounded(t *testing.T) {
 	}
 	hello(9)
 	expect(t, tr, EventUp, 9)
+}
+
+// TestStrangerMoves: a stranger that says hello again from another address
+// (a joiner restarted on another port) is dialed back there from then on;
+// once a configuration lists it, a hello naming another address is refused.
+func TestStrangerMoves(t *testing.T) {
+	g := startGroup(t, []int64{5}, func(c *TCPConfig) {
+		c.Peers = map[int64]string{1: closedAddr(t)}
+		c.AcceptStrangers = true
+	})
+	tr := g.tr(5)
+	hello := func(addr string) error {
+		return dialHandshake(dialRaw(t, g.addrs[5]).f, 3, 5, testSecret, addr)
+	}
+	first, second := listenLocal(t), listenLocal(t)
+	if err := hello(first.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, tr, EventUp, 3)
+	acceptDial(t, first) // 3 is lower: 5 dials it back at its hello's address
+	first.Close()
+	if err := hello(second.Addr().String()); err != nil {
+		t.Fatalf("the stranger's hello from its new address: %v", err)
+	}
+	acceptDial(t, second) // and at the new one once 3 moved
+	if got := tr.peer(3).address(); got != second.Addr().String() {
+		t.Fatalf("5 knows 3 at %s, want %s", got, second.Addr())
+	}
+	if err := tr.AddPeer(3, second.Addr().String()); err != nil { // a configuration lists 3
+		t.Fatal(err)
+	}
+	if err := hello(first.Addr().String()); !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "only the higher id") {
+		t.Fatalf("a listed lower peer said hello from another address: %v", err)
+	}
+	if got := tr.peer(3).address(); got != second.Addr().String() {
+		t.Fatalf("a hello moved a listed peer to %s", got)
+	}
+}
+
+// acceptDial waits for a connection on ln and closes it.
+func acceptDial(t *testing.T, ln net.Listener) {
+	t.Helper()
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(testTimeout))
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("no dial to %s: %v", ln.Addr(), err)
+	}
+	c.Close()
 }
