@@ -16,10 +16,15 @@
 //   - zk: zk peers in this process, sessions in-process (zk.Session), the
 //     lock workloads with recipes.Mutex;
 //   - zk-wire: zk peers in this process serving ZooKeeper's client protocol
-//     (Config.ClientPort), the same go-zookeeper clients as for ZooKeeper.
+//     (Config.ClientPort), the same go-zookeeper clients as for ZooKeeper;
+//   - zk-procs: zk peers as processes of examples/server (built with the go
+//     command), one per peer from the same zoo.cfg as ZooKeeper's servers,
+//     the same go-zookeeper clients: zk laid out as ZooKeeper runs (not
+//     in the default targets).
 //
-// A 3-peer zk ensemble runs its three peers in this process over TCP on
-// 127.0.0.1; ZooKeeper runs three JVMs. Sessions are spread over the peers
+// For zk and zk-wire a 3-peer ensemble runs its three peers in this
+// process over TCP on 127.0.0.1; ZooKeeper (and zk-procs) runs three
+// processes. Sessions are spread over the peers
 // (session i on peer i mod n) for every target. The RSS workload loads the
 // nodes over the client protocol into a fresh ensemble: for zk, a child
 // process (this binary) holding all the peers; for ZooKeeper, the JVMs
@@ -57,7 +62,8 @@ var (
 	duration     = flag.Duration("duration", 3*time.Second, "how long each throughput or latency measurement runs")
 	warmup       = flag.Duration("warmup", 2*time.Second, "writes from 64 sessions on every fresh ensemble before it is measured (a JVM's JIT, Go's heap)")
 	peersFlag    = flag.String("peers", "1,3", "ensemble sizes to measure (comma-separated: 1, 3)")
-	targetsF     = flag.String("targets", "zookeeper,zk,zk-wire", "what to measure (comma-separated: zookeeper, zk, zk-wire)")
+	serverBin    = flag.String("zk-server", "", "examples/server's binary for the zk-procs target (default: built with go build, in the repository)")
+	targetsF     = flag.String("targets", "zookeeper,zk,zk-wire", "what to measure (comma-separated: zookeeper, zk, zk-wire, zk-procs)")
 	workloadsF   = flag.String("workloads", strings.Join(workloadNames(), ","), "workloads (comma-separated)")
 	valueLen     = flag.Int("value", 1024, "bytes of data per node")
 	rssNodes     = flag.Int("rss-nodes", 100000, "nodes the RSS workloads hold")
@@ -134,7 +140,7 @@ func parsePlan() (plan, error) {
 	}
 	for _, s := range splitList(*targetsF) {
 		switch s {
-		case targetZooKeeper, targetZK, targetWire:
+		case targetZooKeeper, targetZK, targetWire, targetProcs:
 			p.targets = append(p.targets, s)
 		default:
 			return p, fmt.Errorf("-targets: unknown target %q", s)

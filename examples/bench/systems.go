@@ -17,6 +17,7 @@ const (
 	targetZooKeeper = "zookeeper"
 	targetZK        = "zk"
 	targetWire      = "zk-wire"
+	targetProcs     = "zk-procs" // zk peers as processes, go-zookeeper clients
 )
 
 // system is a running ensemble of one target.
@@ -54,6 +55,8 @@ func startSystem(dir, target string, n int) (system, error) {
 	switch target {
 	case targetZooKeeper:
 		return startZooKeeper(dir, n)
+	case targetProcs:
+		return startZKProcs(dir, n)
 	case targetZK, targetWire:
 		var rec *recorder
 		if *traceFlag && target == targetZK {

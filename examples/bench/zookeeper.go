@@ -20,11 +20,13 @@ var zkJars = []string{
 
 const javaBin = "/usr/bin/java"
 
-// zooKeeper is n ZooKeeper servers (JVMs) started by the benchmark.
+// zooKeeper is n server processes started by the benchmark: ZooKeeper's
+// (JVMs), or zk's (examples/server, with server set: target zk-procs).
 type zooKeeper struct {
-	addrs []string
-	cmds  []*exec.Cmd
-	logs  []*os.File
+	addrs  []string
+	cmds   []*exec.Cmd
+	logs   []*os.File
+	server string // examples/server's binary for zk-procs; "" for ZooKeeper
 }
 
 // startZooKeeper starts n ZooKeeper servers on 127.0.0.1, each with its own
@@ -36,9 +38,39 @@ func startZooKeeper(dir string, n int) (*zooKeeper, error) {
 			return nil, fmt.Errorf("%s is missing: the ZooKeeper target needs Debian's zookeeper package (apt-get install zookeeper)", p)
 		}
 	}
+	return startServers(dir, n, &zooKeeper{})
+}
+
+// startZKProcs starts n zk peers as processes of examples/server (-zk-server,
+// or built here with the go command), from the same zoo.cfg as ZooKeeper's servers
+// plus the ensemble's secret: zk laid out as ZooKeeper runs, one process
+// per server, reached by the same go-zookeeper clients.
+func startZKProcs(dir string, n int) (*zooKeeper, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	bin := *serverBin
+	if bin == "" {
+		bin = filepath.Join(dir, "zkserver")
+		if out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("building examples/server (run the benchmark in the repository, or give -zk-server): %v: %s", err, out)
+		}
+	}
+	return startServers(dir, n, &zooKeeper{server: bin})
+}
+
+// startServers starts z's n servers and waits until every one serves.
+func startServers(dir string, n int, z *zooKeeper) (*zooKeeper, error) {
 	servers := ""
 	if n > 1 {
 		servers = "initLimit=10\nsyncLimit=5\n"
+		if z.server != "" {
+			secret := filepath.Join(dir, "secret")
+			if err := os.WriteFile(secret, []byte("zk bench secret 0123456789"), 0o600); err != nil {
+				return nil, err
+			}
+			servers += "quorum.auth.secret.location=" + secret + "\n"
+		}
 		for i := 1; i <= n; i++ {
 			p1, err1 := freePort()
 			p2, err2 := freePort()
@@ -48,7 +80,6 @@ func startZooKeeper(dir string, n int) (*zooKeeper, error) {
 			servers += fmt.Sprintf("server.%d=127.0.0.1:%d:%d\n", i, p1, p2)
 		}
 	}
-	z := &zooKeeper{}
 	for i := 1; i <= n; i++ {
 		if err := z.startOne(filepath.Join(dir, fmt.Sprint("zookeeper", i)), i, servers); err != nil {
 			z.close()
@@ -60,7 +91,7 @@ func startZooKeeper(dir string, n int) (*zooKeeper, error) {
 		for zkMode(addr) == "" {
 			if time.Now().After(deadline) {
 				z.close()
-				return nil, fmt.Errorf("ZooKeeper at %s did not serve within 90s", addr)
+				return nil, fmt.Errorf("the server at %s did not serve within 90s", addr)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -84,10 +115,15 @@ func (z *zooKeeper) startOne(dir string, id int, servers string) error {
 	if err := os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644); err != nil {
 		return err
 	}
-	args := append(strings.Fields(*jvmFlags), "-Dzookeeper.forceSync=yes",
-		"-cp", strings.Join(zkJars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
-	cmd := exec.Command(javaBin, args...)
-	logf, err := os.Create(filepath.Join(dir, "zookeeper.log"))
+	var cmd *exec.Cmd
+	if z.server != "" {
+		cmd = exec.Command(z.server, "-config", filepath.Join(dir, "zoo.cfg"))
+	} else {
+		args := append(strings.Fields(*jvmFlags), "-Dzookeeper.forceSync=yes",
+			"-cp", strings.Join(zkJars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+		cmd = exec.Command(javaBin, args...)
+	}
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		return err
 	}
