@@ -422,6 +422,15 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// a synced observer; see MembershipPolicy. Beyond ZooKeeper; nil: off.
 //	MembershipPolicy *MembershipPolicy
 //
+//	// Rejoin lets a server that a committed configuration removed come back
+//	// with its data directory: restarted with Rejoin (and Servers listing
+//	// it), it joins as a new server does, counting in no quorum until a
+//	// reconfig adds it again. Without it, a removed server stays removed
+//	// after a restart (Status.Removed), so that one restarted unchanged
+//	// does not rejoin by accident. A server no configuration removed
+//	// ignores it.
+//	Rejoin bool
+//
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
 //	// peers at named points through it); leave it nil.
 //	TestHooks *hooks.Hooks
@@ -512,8 +521,9 @@ type EventListener = engine.EventListener
 //	// commits the same servers under a new version, as in ZooKeeper. A removed
 //	// server stops serving (its Status says Removed), also after a restart; a
 //	// leader that removes itself hands over to a leader the new voters elect.
-//	// To add a removed server back, start it again with an empty DataDir, as
-//	// a new server (its old state would be synced away anyway).
+//	// To add a removed server back, restart it with Config.Rejoin (it keeps
+//	// its DataDir and joins as a new server does; the leader syncs it) or with
+//	// an empty DataDir, then add it with a reconfig.
 //	func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error)
 //
 //	// Status returns what the peer is doing now.

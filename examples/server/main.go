@@ -7,7 +7,9 @@
 //
 // A replicated peer (server.N lines) needs the ensemble's shared secret:
 // -secret-file names a file holding it (at least 16 bytes), the same on
-// every peer. The peer stops gracefully on SIGINT or SIGTERM.
+// every peer. A server that a reconfig removed stays removed when
+// restarted; -rejoin brings it back with its data directory, as a joiner a
+// reconfig can add again. The peer stops gracefully on SIGINT or SIGTERM.
 //
 // It prints the peer's full status (zk.Status) once it serves and again on
 // SIGUSR1 (kill -USR1 <pid>). When zoo.cfg names ZooKeeper's Prometheus
@@ -66,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 	config := fs.String("config", "zoo.cfg", "the zoo.cfg file")
 	secretFile := fs.String("secret-file", "", "file holding the peers' shared secret (replicated ensembles)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	rejoin := fs.Bool("rejoin", false, "a server a reconfig removed joins again with its data directory (zk.Config.Rejoin), to be added back by a reconfig")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -78,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		fmt.Fprintf(stderr, "server: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
 		return 2
 	case cmd == "start":
-		err = profiled(*cpuProfile, func() error { return start(ctx, *config, *secretFile, stdout, stderr, statusReq) })
+		err = profiled(*cpuProfile, func() error { return start(ctx, *config, *secretFile, *rejoin, stdout, stderr, statusReq) })
 	case cmd == "status":
 		err = status(*config, stdout)
 	default:
@@ -94,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 
 // start runs the peer until ctx ends. With metricsProvider keys in zoo.cfg
 // it serves the peer's Prometheus metrics at http://httpHost:httpPort/metrics.
-func start(ctx context.Context, path, secretFile string, stdout, stderr io.Writer, statusReq <-chan os.Signal) error {
+func start(ctx context.Context, path, secretFile string, rejoin bool, stdout, stderr io.Writer, statusReq <-chan os.Signal) error {
 	cfg, ignored, err := zk.LoadZooCfg(path)
 	if err != nil {
 		return err
@@ -109,7 +112,7 @@ func start(ctx context.Context, path, secretFile string, stdout, stderr io.Write
 		}
 		cfg.PeerSecret = bytes.TrimSpace(cfg.PeerSecret)
 	}
-	cfg.Logger = log
+	cfg.Logger, cfg.Rejoin = log, rejoin
 	if cfg.ClientPort == 0 {
 		log.Warn("no clientPort in zoo.cfg: ZooKeeper clients cannot connect")
 	}

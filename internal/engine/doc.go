@@ -126,7 +126,8 @@
 // members admit it before any configuration lists it (the transport's
 // AcceptStrangers, on with ReconfigEnabled), so a change whose new quorum
 // needs the new servers' acks commits once they are synced. A removed
-// server added back must start with an empty DataDir.
+// server comes back either restarted with Config.Rejoin (it keeps its
+// DataDir and joins as a new server does) or with an empty DataDir.
 // With or without ReconfigEnabled, a leader that finds /zookeeper/config
 // never written proposes the static configuration, unchanged, the way a reconfig proposes one, versioned by
 // its zxid (ZooKeeper's initConfigInZKDatabase, versioned by the first

@@ -50,8 +50,9 @@ type ReconfigRequest struct {
 // commits the same servers under a new version, as in ZooKeeper. A removed
 // server stops serving (its Status says Removed), also after a restart; a
 // leader that removes itself hands over to a leader the new voters elect.
-// To add a removed server back, start it again with an empty DataDir, as
-// a new server (its old state would be synced away anyway).
+// To add a removed server back, restart it with Config.Rejoin (it keeps
+// its DataDir and joins as a new server does; the leader syncs it) or with
+// an empty DataDir, then add it with a reconfig.
 func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
 	if err := checkCtx(ctx); err != nil {
 		return ClusterConfig{}, err

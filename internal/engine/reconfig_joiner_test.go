@@ -43,3 +43,52 @@ func TestReconfigJoinerRestartedBeforeAdded(t *testing.T) {
 	}
 	c.sameTrees()
 }
+
+// TestReconfigRemovedServerRejoins: a member that a reconfig removed,
+// restarted with Rejoin, comes back with its data directory as a joiner
+// (serving, not removed, counting in no quorum), catches up with what was
+// written while it was away, and the reconfig that adds it again makes it
+// a voter. Restarted without Rejoin it stays removed (first part, and
+// TestReconfigWalkthrough).
+func TestReconfigRemovedServerRejoins(t *testing.T) {
+	c := newReconfigCluster(t, 3, nil, 5)
+	leader := c.leader()
+	gone := c.others(leader)[0]
+	removed, err := c.reconfig(leader, ReconfigRequest{Remove: []int64{gone}})
+	if err != nil {
+		t.Fatalf("removing %d: %v", gone, err)
+	}
+	c.configEverywhere(removed)
+	c.waitFor("the removed server to stop", 400, func() bool { return c.ens[gone].Status().Removed })
+	c.stop(gone)
+	if err := c.create(c.session(leader), "/while-removed"); err != nil {
+		t.Fatal(err)
+	}
+	c.start(gone)
+	c.settle()
+	if st := c.ens[gone].Status(); !st.Removed || st.Serving {
+		t.Fatalf("restarted without Rejoin: %+v", st)
+	}
+	c.stop(gone)
+	c.tweak = func(cfg *Config) { cfg.Rejoin = cfg.ID == gone }
+	c.start(gone)
+	c.waitFor("the removed server to serve again, as a joiner", 400, func() bool { return c.ens[gone].Status().Serving })
+	if st := c.ens[gone].Status(); st.Removed || st.Mode != ModeFollowing {
+		t.Fatalf("restarted with Rejoin: %+v", st)
+	}
+	if ok, _, err := c.session(gone).Exists(testCtx(t), "/while-removed"); err != nil || !ok {
+		t.Fatalf("the rejoined server does not have what was written while it was away: %v %v", ok, err)
+	}
+	back, err := c.reconfig(leader, ReconfigRequest{Add: []Server{reconfigServer(gone, false)}})
+	if err != nil {
+		t.Fatalf("adding %d back: %v", gone, err)
+	}
+	if !slices.Contains(serverIDs(back.Servers), gone) || len(back.Servers) != 3 {
+		t.Fatalf("after adding %d back: %+v", gone, back)
+	}
+	c.configEverywhere(back)
+	if err := c.create(c.session(gone), "/back"); err != nil {
+		t.Fatal(err)
+	}
+	c.sameTrees()
+}

@@ -13,14 +13,15 @@ import (
 )
 
 // A member that a committed configuration removed stops (Status.Removed)
-// and stays removed after a restart. A new server that synced as a joiner
-// and restarted before a reconfig added it comes back as the joiner it was
-// (ZooKeeper's non-voting joiner waits too). Both restart with a tree whose
-// configuration does not list them; a mark in the data directory, made
-// when the core reports the removal, tells them apart. A removed member
-// whose mark was lost in a crash restarts as a joiner: one that counts in
-// no quorum until a configuration lists it, as ZooKeeper runs a removed
-// server that restarts.
+// and stays removed after a restart, unless it restarts with
+// Config.Rejoin: then it joins again, as a new server does. A new server
+// that synced as a joiner and restarted before a reconfig added it comes
+// back as the joiner it was (ZooKeeper's non-voting joiner waits too).
+// Both restart with a tree whose configuration does not list them; a mark
+// in the data directory, made when the core reports the removal, tells
+// them apart. A removed member whose mark was lost in a crash restarts as
+// a joiner: one that counts in no quorum until a configuration lists it,
+// as ZooKeeper runs a removed server that restarts.
 
 // removedFile marks a data directory whose peer a committed configuration
 // removed.
@@ -30,8 +31,8 @@ const removedFile = "removed"
 // version: the configuration in effect at the tree's applied zxid; or, for
 // a joiner restarted before a configuration listed it (the tree's
 // configuration does not list it, its own server list does, and it was
-// never removed), its own server list again, as the joiner's guess it
-// started with (joining).
+// never removed or restarts with Rejoin), its own server list again, as
+// the joiner's guess it started with (joining).
 func (e *Ensemble) startMembers() (mc Config, version int64, joining bool, err error) {
 	cfg := e.cfg
 	cur := e.members.Load()
@@ -45,9 +46,9 @@ func (e *Ensemble) startMembers() (mc Config, version int64, joining bool, err e
 		if err != nil {
 			return cfg, 0, false, fmt.Errorf("zk: reading %s: %w", removedFile, err)
 		}
-		if !removed {
+		if !removed || cfg.Rejoin {
 			cfg.Logger.Info("zk: joining again: the configuration does not list this server yet",
-				"version", fmt.Sprintf("%x", cur.Version))
+				"version", fmt.Sprintf("%x", cur.Version), "removed_before", removed)
 			return cfg, 0, true, nil
 		}
 	}
