@@ -66,6 +66,7 @@ type simPeer struct {
 	dormant     bool        // a spare that has not joined (or was retired): not started (reconfig.go)
 	servers     []zk.Server // a joiner's starting server list (nil: the world's)
 	removedAt   int64       // tick it was first seen removed (reconfig.go)
+	rejoin      bool        // retired with its disk kept: it comes back with zk.Config.Rejoin
 }
 
 // simTransport gives the peer the frames the world took from its endpoint:
@@ -121,6 +122,7 @@ func (w *World) config(p *simPeer) zk.Config {
 		Transport:       p.tr,
 		ReadOnlyMode:    w.ro.on,
 		ReconfigEnabled: w.opts.Reconfig,
+		Rejoin:          p.rejoin,
 	}
 	if w.opts.Reconfig && w.opts.Policy > 0 {
 		cfg.MembershipPolicy = &zk.MembershipPolicy{DownTicks: w.opts.Policy}

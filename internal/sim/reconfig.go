@@ -15,8 +15,10 @@ import (
 // documentation says), and an admin client reconfigures at random —
 // add a joiner as participant or observer, remove a member, promote an
 // observer, demote a participant — among the other faults. A removed
-// server stops serving (Status.Removed); the world retires it, wipes its
-// disk and may bring it back later as a new spare of the same id. The
+// server stops serving (Status.Removed); the world retires it and may
+// bring it back later as a spare of the same id: every other retired
+// server with its disk wiped, as a new server, the others with their disk
+// kept and zk.Config.Rejoin, as an operator adds a removed server back. The
 // choices come from their own random stream, so a seed's other draws are
 // those it makes without reconfiguration.
 
@@ -31,6 +33,7 @@ type rcState struct {
 	admin   *client
 	servers map[int64]zk.Server // every server that may ever be a member
 	changes int                 // reconfigs that committed
+	retired int                 // removed servers retired
 	policy  int                 // changes the membership policy committed
 	refused int
 	ticks   []int64 // ticks each successful change took, call to return
@@ -196,6 +199,9 @@ func (w *World) joinSpare(cur zk.ClusterConfig) {
 	p.servers = append(slices.DeleteFunc(slices.Clone(cur.Servers), func(o zk.Server) bool { return o.ID == p.id }), s)
 	p.dormant = false
 	w.stats.Faults["join"]++
+	if p.rejoin {
+		w.stats.Faults["rejoin"]++ // of the joins, those with a kept disk
+	}
 	w.trace.line(w.now, "fault join peer=%d observer=%v servers=%d", p.id, s.Observer, len(p.servers))
 	if err := w.start(p); err != nil {
 		w.failf("%v", err)
@@ -257,7 +263,15 @@ func (w *World) retireRemoved(force bool) {
 			w.net.Resume(p.id)
 			delete(w.faults.pauses, p.id)
 		}
-		p.dormant, p.servers, p.fs = true, nil, NewMemFS()
+		// Alternate kept and wiped disks by a count, not a draw: the
+		// random streams of a seed stay those it had before Rejoin.
+		w.rc.retired++
+		p.rejoin = w.rc.retired%2 == 0
+		if !p.rejoin {
+			p.fs = NewMemFS()
+		}
+		w.trace.line(w.now, "retired peer=%d rejoin=%v", p.id, p.rejoin)
+		p.dormant, p.servers = true, nil
 		p.claim.Store(0)
 		p.lastApplied, p.lastDigest = 0, 0
 		w.settle()
