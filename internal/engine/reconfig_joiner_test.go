@@ -70,7 +70,7 @@ func TestReconfigRemovedServerRejoins(t *testing.T) {
 		t.Fatalf("restarted without Rejoin: %+v", st)
 	}
 	c.stop(gone)
-	c.tweak = func(cfg *Config) { cfg.Rejoin = cfg.ID == gone }
+	c.tweak = func(cfg *Config) { cfg.ReconfigEnabled, cfg.Rejoin = true, cfg.ID == gone }
 	c.start(gone)
 	c.waitFor("the removed server to serve again, as a joiner", 400, func() bool { return c.ens[gone].Status().Serving })
 	if st := c.ens[gone].Status(); st.Removed || st.Mode != ModeFollowing {
