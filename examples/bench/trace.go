@@ -263,15 +263,7 @@ func (p *path) applied(peer, leader, z int64) {
 func traceWrites(w io.Writer, recs []traceRec, origin, leader int64, followers []int64) {
 	ix := indexMarks(recs)
 	st := newStages()
-	for _, sub := range ix.by[fmt.Sprint(origin, "/", hooks.TraceSubmit)] {
-		p := newPath(ix, st, sub.at)
-		z := p.commit(sub.m.Session, origin, leader, followers)
-		p.applied(origin, leader, z)
-		p.step("→ answered", origin, hooks.TraceAnswer, zxidAtLeast(z))
-		p.step("→ the call returns", origin, hooks.TraceReturned, sessionIs(sub.m.Session))
-		p.note("total: submit → the call returns", p.t-sub.at)
-		p.done()
-	}
+	followWrites(ix, st, origin, leader, followers)
 	st.print(w, fmt.Sprintf("Trace: one write, session on peer %d, leader %d", origin, leader))
 }
 
@@ -283,17 +275,8 @@ func traceAllWrites(w io.Writer, recs []traceRec, peers []int64, leader int64, f
 	for _, onLeader := range []bool{true, false} {
 		st := newStages()
 		for _, origin := range peers {
-			if (origin == leader) != onLeader {
-				continue
-			}
-			for _, sub := range ix.by[fmt.Sprint(origin, "/", hooks.TraceSubmit)] {
-				p := newPath(ix, st, sub.at)
-				z := p.commit(sub.m.Session, origin, leader, followers)
-				p.applied(origin, leader, z)
-				p.step("→ answered", origin, hooks.TraceAnswer, zxidAtLeast(z))
-				p.step("→ the call returns", origin, hooks.TraceReturned, sessionIs(sub.m.Session))
-				p.note("total: submit → the call returns", p.t-sub.at)
-				p.done()
+			if (origin == leader) == onLeader {
+				followWrites(ix, st, origin, leader, followers)
 			}
 		}
 		where := "on a follower"
@@ -301,6 +284,20 @@ func traceAllWrites(w io.Writer, recs []traceRec, peers []int64, leader int64, f
 			where = "on the leader"
 		}
 		st.print(w, fmt.Sprintf("Trace: every write of the sessions %s (leader %d)", where, leader))
+	}
+}
+
+// followWrites adds to st the stages of every write submitted on peer
+// origin, from the submit to the call returning.
+func followWrites(ix *marks, st *stages, origin, leader int64, followers []int64) {
+	for _, sub := range ix.by[fmt.Sprint(origin, "/", hooks.TraceSubmit)] {
+		p := newPath(ix, st, sub.at)
+		z := p.commit(sub.m.Session, origin, leader, followers)
+		p.applied(origin, leader, z)
+		p.step("→ answered", origin, hooks.TraceAnswer, zxidAtLeast(z))
+		p.step("→ the call returns", origin, hooks.TraceReturned, sessionIs(sub.m.Session))
+		p.note("total: submit → the call returns", p.t-sub.at)
+		p.done()
 	}
 }
 
