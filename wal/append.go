@@ -15,6 +15,9 @@ type call struct {
 	err     error
 }
 
+// zeroChunk bounds one write of zeros (and the buffer that holds them).
+const zeroChunk = 1 << 20
+
 // activeSeg is the newest segment, open for appending. Its records written
 // by the current flush are pending until every fsync of the flush succeeded.
 type activeSeg struct {
@@ -22,6 +25,7 @@ type activeSeg struct {
 	f         vfs.File
 	seed      uint32
 	size      int64 // bytes written and synced
+	zeroEnd   int64 // the file holds zeros from size up to here (synced once size is)
 	fresh     bool  // not yet in Log.segs
 	pendZxids []int64
 	pendEnds  []int64
@@ -202,6 +206,7 @@ func (l *Log) createSegment(h segHeader) (*activeSeg, error) {
 		return nil, err
 	}
 	h.seq = l.nextSeq
+	h.prealloc = l.opts.PreAllocSize > 0
 	l.nextSeq++
 	seg := &segment{segHeader: h, path: l.segPath(h.seq)}
 	f, err := l.fs.Create(seg.path, vfs.WriteCategoryUnspecified)
@@ -233,10 +238,14 @@ func (l *Log) fill(a *activeSeg, ents []Entry) (int, error) {
 		n++
 	}
 	written := int64(len(buf))
-	_, err := a.f.Write(buf)
+	_, err := a.f.WriteAt(buf, a.size)
 	l.enc = buf[:0] // the FS may scribble on buf: it is only ever refilled
 	if err != nil {
 		return 0, l.fail("write "+a.seg.path, err)
+	}
+	zeroed, err := l.zeroAhead(a, a.size+written)
+	if err != nil {
+		return 0, err
 	}
 	if err := a.f.Sync(); err != nil {
 		return 0, l.fail("sync "+a.seg.path, err)
@@ -245,8 +254,35 @@ func (l *Log) fill(a *activeSeg, ents []Entry) (int, error) {
 	l.mu.Lock()
 	l.stats.Syncs++
 	l.stats.BytesWritten += written
+	l.stats.ZeroFilled += zeroed
 	l.mu.Unlock()
 	return n, nil
+}
+
+// zeroAhead fills the next PreAllocSize bytes after end with zeros when the
+// records written up to end passed the zero-filled part of segment a (not
+// past SegmentSize, where the segment rolls over). The caller's fsync makes
+// them durable with the records. It returns how many bytes it wrote.
+func (l *Log) zeroAhead(a *activeSeg, end int64) (int64, error) {
+	step := l.opts.PreAllocSize
+	if step <= 0 || end <= a.zeroEnd {
+		return 0, nil
+	}
+	to := min(end+step, max(l.opts.SegmentSize, end))
+	for off := end; off < to; {
+		n := min(to-off, zeroChunk)
+		if int64(len(l.zeros)) < n {
+			l.zeros = make([]byte, n)
+		}
+		z := l.zeros[:n]
+		clear(z) // the FS may scribble on what it is given
+		if _, err := a.f.WriteAt(z, off); err != nil {
+			return 0, l.fail("write "+a.seg.path, err)
+		}
+		off += n
+	}
+	a.zeroEnd = to
+	return to - end, nil
 }
 
 // publish makes the records of a finished flush visible to readers.

@@ -169,7 +169,7 @@ func TestCrash(t *testing.T) {
 		coverage["recovered a torn tail"], coverage["recovered a torn header"])
 	// The campaign must have crashed inside every delicate step.
 	for _, k := range []string{
-		"append create log.", "append sync log.", "append sync dir",
+		"append create log.", "append write log.", "append sync log.", "append sync dir",
 		"truncate remove log.", "truncate rename log.", "truncate write log.",
 		"reset create log.", "reset remove log.", "reset sync dir",
 		"purge remove log.",
@@ -235,7 +235,7 @@ func (r *crashRun) verifyAll(points []crashPoint, op walOp, before, after model)
 func coverageKey(pt crashPoint) string {
 	kind := map[errorfs.OpKind]string{
 		errorfs.OpCreate: "create", errorfs.OpRemove: "remove", errorfs.OpRename: "rename",
-		errorfs.OpFileWrite: "write", errorfs.OpFileSync: "sync",
+		errorfs.OpFileWrite: "write", errorfs.OpFileWriteAt: "write", errorfs.OpFileSync: "sync",
 	}[pt.fsop.Kind]
 	name := pt.fsop.Path[strings.LastIndexByte(pt.fsop.Path, '/')+1:]
 	if i := strings.IndexByte(name, '.'); i >= 0 {

@@ -18,6 +18,15 @@
 // at the time it was written: how many bytes of the segment had been synced
 // before its group commit began.
 //
+// A segment written with PreAllocSize > 0 (flagged so in its header) is
+// filled with zeros ahead of its records, as ZooKeeper pads its log files:
+// when a group commit passes the zero-filled end, the same write and fsync
+// add PreAllocSize bytes of zeros (never past SegmentSize). Later group
+// commits overwrite zeros, so their fsyncs need not update the file's size.
+// Such a segment ends, on disk, with zeros from a record boundary to the
+// end of the file; readers know each segment's end from its index, never
+// from the file's size.
+//
 // # Concurrency
 //
 // All methods are safe for concurrent use. Append calls are ordered by
@@ -66,14 +75,21 @@
 //     by zeros to the end of its block. Both are what a crash leaves of an
 //     unacknowledged group commit, and Open cuts them off (rewriting the
 //     segment's valid prefix through a temporary file and a rename).
+//   - Any segment flagged as preallocated may end with zeros that begin
+//     between two records and go on to the end of the file: that is its
+//     zero-filled space, not a tear, and Open leaves it as it is. Whether
+//     records are missing before it is for the next segment's base zxid to
+//     tell (it must be this segment's last), and in the last segment for the
+//     watermarks, as below.
 //   - Everything else is ErrCorrupt and Open refuses to start: a chunk whose
 //     checksum, header check byte, type or length is wrong — anywhere,
 //     including the last record of the last segment, since a crash cannot
 //     turn a written byte into another non-zero value —, non-zero padding,
 //     chunks out of sequence, zxids not increasing, a segment that does not
 //     start where the previous one ended, and any incomplete record or
-//     zeroed block in a segment that is not the last (segments before the
-//     last are fully synced before the next one is created).
+//     zeroed block (other than its zero-filled space) in a segment that is
+//     not the last (segments before the last are fully synced before the
+//     next one is created).
 //   - A zeroed block inside synced data of the last segment is detected when
 //     any intact record after it carries a durable watermark beyond it (it
 //     was written by a later group commit, which proves the zeroed bytes had

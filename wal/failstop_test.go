@@ -70,10 +70,10 @@ func TestFailStop(t *testing.T) {
 		}
 	}
 	for kind, want := range map[string][]errorfs.OpKind{
-		"append":      {errorfs.OpFileWrite, errorfs.OpFileSync},
-		"append-roll": {errorfs.OpFileWrite, errorfs.OpFileSync, errorfs.OpCreate},
+		"append":      {errorfs.OpFileWriteAt, errorfs.OpFileSync},
+		"append-roll": {errorfs.OpFileWriteAt, errorfs.OpFileSync, errorfs.OpCreate},
 		"truncate":    {errorfs.OpRemove, errorfs.OpFileSync, errorfs.OpCreate, errorfs.OpFileWrite, errorfs.OpRename},
-		"reset":       {errorfs.OpCreate, errorfs.OpFileWrite, errorfs.OpFileSync, errorfs.OpRemove},
+		"reset":       {errorfs.OpCreate, errorfs.OpFileWriteAt, errorfs.OpFileSync, errorfs.OpRemove},
 		"purge":       {errorfs.OpRemove, errorfs.OpFileSync},
 		"state":       {errorfs.OpCreate, errorfs.OpFileWrite, errorfs.OpFileSync, errorfs.OpRename},
 		"snapshot":    {errorfs.OpCreate, errorfs.OpFileWrite, errorfs.OpFileSync, errorfs.OpRename, errorfs.OpRemove},

@@ -40,7 +40,8 @@ const (
 	chunkMiddle = 3
 	chunkLast   = 4
 
-	segFlagReset = 1
+	segFlagReset    = 1
+	segFlagPrealloc = 2
 
 	segMagic = "ZKWALSEG"
 )
@@ -109,15 +110,23 @@ type segHeader struct {
 	seq   uint64
 	base  int64 // the zxid this segment starts after
 	reset bool  // every older segment is obsolete
+	// prealloc: zeros may follow the last record to the end of the file
+	// (space filled ahead by PreAllocSize).
+	prealloc bool
 }
 
 func (h segHeader) appendTo(b []byte) []byte {
 	var hb [segHeaderSize]byte
 	copy(hb[0:8], segMagic)
 	binary.LittleEndian.PutUint32(hb[8:], formatVersion)
+	var flags uint32
 	if h.reset {
-		binary.LittleEndian.PutUint32(hb[12:], segFlagReset)
+		flags |= segFlagReset
 	}
+	if h.prealloc {
+		flags |= segFlagPrealloc
+	}
+	binary.LittleEndian.PutUint32(hb[12:], flags)
 	binary.LittleEndian.PutUint64(hb[16:], h.seq)
 	binary.LittleEndian.PutUint64(hb[24:], uint64(h.base))
 	binary.LittleEndian.PutUint32(hb[32:], crc32.Checksum(hb[:32], crcTable))
@@ -140,7 +149,7 @@ func parseSegHeader(b []byte) (segHeader, error) {
 		return h, corruptf("segment header: unsupported format version %d", v)
 	}
 	flags := binary.LittleEndian.Uint32(b[12:])
-	if flags&^segFlagReset != 0 {
+	if flags&^(segFlagReset|segFlagPrealloc) != 0 {
 		return h, corruptf("segment header: unknown flags %#x", flags)
 	}
 	if binary.LittleEndian.Uint32(b[36:]) != 0 {
@@ -149,6 +158,7 @@ func parseSegHeader(b []byte) (segHeader, error) {
 	h.seq = binary.LittleEndian.Uint64(b[16:])
 	h.base = int64(binary.LittleEndian.Uint64(b[24:]))
 	h.reset = flags&segFlagReset != 0
+	h.prealloc = flags&segFlagPrealloc != 0
 	if h.base < 0 {
 		return h, corruptf("segment header: negative base zxid %d", h.base)
 	}

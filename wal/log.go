@@ -27,7 +27,8 @@ type Stats struct {
 	Appends      int64 // successful Append calls
 	Records      int64 // records written by them
 	Syncs        int64 // fsyncs of segment files
-	BytesWritten int64 // bytes written to segment files
+	BytesWritten int64 // bytes of records and headers written to segment files
+	ZeroFilled   int64 // bytes of zeros written ahead of the records (PreAllocSize)
 	Segments     int   // segment files the log holds now
 }
 
@@ -47,6 +48,7 @@ type Log struct {
 	nextSeq  uint64
 	dirDirty bool // a segment was created since Dir was last synced
 	enc      []byte
+	zeros    []byte // what zeroAhead writes
 
 	snapMu sync.Mutex // serializes snapshot retention
 

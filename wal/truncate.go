@@ -89,8 +89,12 @@ func (l *Log) Reset(base int64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.f.Write(a.seg.segHeader.appendTo(nil)); err != nil {
+	if _, err := a.f.WriteAt(a.seg.segHeader.appendTo(nil), 0); err != nil {
 		return l.fail("write "+a.seg.path, err)
+	}
+	zeroed, err := l.zeroAhead(a, segHeaderSize)
+	if err != nil {
+		return err
 	}
 	if err := a.f.Sync(); err != nil {
 		return l.fail("sync "+a.seg.path, err)
@@ -103,6 +107,7 @@ func (l *Log) Reset(base int64) error {
 	old := l.segs
 	l.stats.Syncs++
 	l.stats.BytesWritten += segHeaderSize
+	l.stats.ZeroFilled += zeroed
 	l.mu.Unlock()
 	for _, s := range old {
 		if err := l.fs.Remove(s.path); err != nil {

@@ -90,6 +90,7 @@ maxSessionTimeout=40000
 autopurge.snapRetainCount=5
 autopurge.purgeInterval=24
 snapCount=50000
+preAllocSize=16384
 admin.enableServer=false
 server.1=zk1.example.com:2888:3888
 server.2=zk2.example.com:2888:3888;2181
@@ -105,6 +106,7 @@ server.4=zk4.example.com:2888:3888:observer
 		DataDir: "/var/lib/zookeeper", DataLogDir: "/var/log/zookeeper",
 		MaxClientCnxns: 60, MinSessionTimeout: 4 * time.Second, MaxSessionTimeout: 40 * time.Second,
 		SnapRetainCount: 5, PurgeInterval: 24 * time.Hour, SnapCount: 50000, ClientPort: 2181,
+		PreAllocSize: 16 << 20,
 		Servers: []Server{
 			{ID: 1, Host: "zk1.example.com", QuorumPort: 2888, ElectionPort: 3888},
 			{ID: 2, Host: "zk2.example.com", QuorumPort: 2888, ElectionPort: 3888, ClientAddr: "2181"},
@@ -129,6 +131,7 @@ func TestParseZooCfgErrors(t *testing.T) {
 		"server.1=h:1:2:leader",
 		"server.1=[::1:1:2",
 		"minSessionTimeout=-5",
+		"preAllocSize=64M",
 	} {
 		if _, _, err := ParseZooCfg(strings.NewReader(bad), nil); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%q: got %v, want ErrInvalidConfig", bad, err)
@@ -140,6 +143,10 @@ func TestParseZooCfgErrors(t *testing.T) {
 	cfg, _, err := ParseZooCfg(strings.NewReader("autopurge.purgeInterval=0"), nil)
 	if err != nil || cfg.PurgeInterval >= 0 {
 		t.Errorf("purgeInterval=0 must disable purging: %v %v", cfg.PurgeInterval, err)
+	}
+	cfg, _, err = ParseZooCfg(strings.NewReader("preAllocSize=0"), nil)
+	if err != nil || cfg.PreAllocSize >= 0 {
+		t.Errorf("preAllocSize=0 must turn padding off: %v %v", cfg.PreAllocSize, err)
 	}
 }
 

@@ -126,6 +126,7 @@ func (e *Ensemble) openStorage() error {
 	l, err := wal.Open(wal.Options{
 		FS: c.FS, Dir: c.DataLogDir, SnapDir: c.DataDir + "/snapshots",
 		SnapRetainCount: c.walSnapRetain(), Logger: c.Logger, SegmentSize: c.TestHooks.SegmentBytes(),
+		PreAllocSize: c.PreAllocSize,
 	})
 	if err != nil {
 		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)

@@ -181,6 +181,16 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		return true, setMillis(&c.MaxSessionTimeout, value)
 	case "snapCount":
 		return true, setInt(&c.SnapCount, value)
+	case "preAllocSize":
+		var kib int
+		if err := setInt(&kib, value); err != nil {
+			return true, err
+		}
+		c.PreAllocSize = int64(kib) << 10
+		if kib <= 0 {
+			c.PreAllocSize = -1 // ZooKeeper: 0 (or less) does not pad
+		}
+		return true, nil
 	case "jute.maxbuffer":
 		// A Java integer property: decimal, or hex as 0xfffff (Integer.decode).
 		n, err := strconv.ParseInt(value, 0, 32)

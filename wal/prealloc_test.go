@@ -1,0 +1,135 @@
+package wal
+
+import (
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// TestPreallocatedSpace: a segment grows by PreAllocSize bytes of zeros
+// when its records pass the zero-filled end, so most group commits
+// overwrite zeros instead of growing the file; every segment, the last one
+// included, ends with that space; and a reopen takes it as the segment's
+// end, with nothing to cut.
+func TestPreallocatedSpace(t *testing.T) {
+	fs := vfs.NewMem()
+	const step = 16 << 10
+	o := Options{FS: fs, Dir: "/log", SegmentSize: 64 << 10, PreAllocSize: step}
+	l := mustOpen(t, o)
+	var want []Entry
+	z := int64(5) << 32
+	grew, groups := 0, 0
+	var lastSize int64
+	for range 200 {
+		z++
+		e := Entry{Zxid: z, Data: []byte(strings.Repeat("x", 700))}
+		want = append(want, Entry{Zxid: z, Data: slices.Clone(e.Data)})
+		if err := l.Append([]Entry{e}); err != nil {
+			t.Fatal(err)
+		}
+		a := l.active
+		size := fileSize(t, fs, a.seg.path)
+		// Zeros follow the records, but not past SegmentSize.
+		ok := size > a.size && size <= o.SegmentSize
+		if a.size >= o.SegmentSize {
+			ok = size == a.size
+		}
+		if !ok {
+			t.Fatalf("after zxid %#x: file size %d, records end at %d", z, size, a.size)
+		}
+		if size != lastSize {
+			grew++
+		}
+		lastSize = size
+		groups++
+	}
+	st := l.Stats()
+	if st.ZeroFilled < step || st.Segments < 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	// 200 records of ~720 bytes in 64 KiB segments grown 16 KiB at a time.
+	if grew > groups/10 {
+		t.Fatalf("the file grew at %d of %d group commits", grew, groups)
+	}
+	l.Close()
+
+	events := &countHandler{}
+	o.Logger = slog.New(events)
+	l = mustOpen(t, o)
+	got, err := collect(l, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffEntries(got, want); d != "" {
+		t.Fatal(d)
+	}
+	for _, s := range l.segs {
+		size := fileSize(t, fs, s.path)
+		if !s.prealloc || size < s.end() || s.end() < o.SegmentSize && size == s.end() {
+			t.Fatalf("segment %s: prealloc %v, size %d, records end at %d", s.path, s.prealloc, fileSize(t, fs, s.path), s.end())
+		}
+	}
+	for _, m := range events.msgs {
+		if strings.Contains(m, "torn") {
+			t.Fatalf("a clean reopen logged %q", m)
+		}
+	}
+	l.Close()
+	checkGoesOn(t, o, want)
+}
+
+// TestPreallocatedSpaceDamage: the zero-filled space of a segment that is
+// not the last must hold only zeros, the records before it must all be
+// there (the next segment's base says which is the last), and a segment
+// written without preallocation may not end with zeros at all.
+func TestPreallocatedSpaceDamage(t *testing.T) {
+	lay := buildLayout(t)
+	first := lay.segs[0]
+	b := lay.bytes[0]
+	if int64(len(b)) <= first.end() {
+		t.Fatalf("the first segment has no zero-filled space (%d bytes, records end at %d)", len(b), first.end())
+	}
+	cases := map[string]func([]byte) []byte{
+		"a byte after the records": func(b []byte) []byte { b[first.end()] = 1; return b },
+		"the file's last byte":     func(b []byte) []byte { b[len(b)-1] = 1; return b },
+		"the last record zeroed": func(b []byte) []byte {
+			clear(b[chunkStart(first.recordStart(len(first.ends)-1)):])
+			return b
+		},
+		"the last two records zeroed": func(b []byte) []byte {
+			clear(b[chunkStart(first.recordStart(len(first.ends)-2)):])
+			return b
+		},
+	}
+	for name, damage := range cases {
+		if _, err := openResult(lay.image(t, 0, damage(slices.Clone(b)))); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
+		}
+	}
+	if _, err := openResult(lay.image(t, 0, slices.Clone(b))); err != nil {
+		t.Fatalf("undamaged: %v", err)
+	}
+
+	plain := buildLayoutWith(t, -1)
+	pb := plain.bytes[0]
+	if plain.segs[0].prealloc || int64(len(pb)) != plain.segs[0].end() {
+		t.Fatalf("without preallocation: flag %v, %d bytes, records end at %d", plain.segs[0].prealloc, len(pb), plain.segs[0].end())
+	}
+	padded := append(slices.Clone(pb), make([]byte, 2*blockSize)...)
+	if _, err := openResult(plain.image(t, 0, padded)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("zeros after a segment written without preallocation: got %v, want ErrCorrupt", err)
+	}
+}
+
+func fileSize(t testing.TB, fs vfs.FS, path string) int64 {
+	t.Helper()
+	st, err := fs.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
