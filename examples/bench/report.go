@@ -169,7 +169,7 @@ func median(v []float64) float64 {
 // figures as ratios of ZooKeeper's.
 func (r *results) print(w io.Writer, p plan) {
 	fs := median(r.fsync)
-	fmt.Fprintf(w, "\ndisk: %.0f fsyncs/s (median of %d rounds: %s; %d-byte write + fsync)\n",
+	fmt.Fprintf(w, "\ndisk: %.0f fsyncs/s (median of %d rounds: %s; %d-byte write + fsync, the file zero-filled ahead as zk's log)\n",
 		fs, len(r.fsync), list(r.fsync, "%.0f"), *valueLen)
 	if fs3 := median(r.fsync3); fs3 > 0 {
 		fmt.Fprintf(w, "disk, three files synced at once (as three peers in one process on one disk): %.0f fsyncs/s in all (median of %s), %.0f each\n",
