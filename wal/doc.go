@@ -81,6 +81,14 @@
 //     records are missing before it is for the next segment's base zxid to
 //     tell (it must be this segment's last), and in the last segment for the
 //     watermarks, as below.
+//   - In such a segment a write torn inside a chunk is followed by the
+//     zeros that were there, not by the end of the file. So in the last
+//     segment a chunk that fails its checks ends the log as a torn write
+//     (and is cut off) when zeros run from inside it to the end of the
+//     file: its last byte (its header's, if the header is what fails) and
+//     everything after it are zero. A chunk damaged after it was written
+//     whole fails this unless its data ended with zeros; that case is not
+//     told from a tear, as a zeroed block in the last group commit is not.
 //   - Everything else is ErrCorrupt and Open refuses to start: a chunk whose
 //     checksum, header check byte, type or length is wrong — anywhere,
 //     including the last record of the last segment, since a crash cannot

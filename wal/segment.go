@@ -97,6 +97,16 @@ func scanSegment(src io.ReaderAt, size int64, seg *segment, last bool) (scanResu
 			res.torn = true
 			break
 		}
+		if err != nil && last && seg.prealloc && errors.Is(err, ErrCorrupt) {
+			torn, terr := tornIntoZeros(src, size, r.pos)
+			if terr != nil {
+				return res, terr
+			}
+			if torn {
+				res.torn = true
+				break
+			}
+		}
 		if err != nil {
 			return res, err
 		}
@@ -112,29 +122,6 @@ func scanSegment(src io.ReaderAt, size int64, seg *segment, last bool) (scanResu
 	}
 	res.validEnd = seg.end()
 	return res, nil
-}
-
-// preallocEnd reports whether t, where the records of seg stop, is where
-// its preallocated space begins: seg was written with PreAllocSize, the
-// zero-filled block begins between two records, and only zeros follow to
-// the end of the file. That is how every such segment ends, the last one
-// included; whether records are missing before it is for the next
-// segment's base (or, in the last segment, for the watermarks) to tell.
-func preallocEnd(src io.ReaderAt, size int64, seg *segment, t *tornError) (bool, error) {
-	if !seg.prealloc || t.hole < 0 || t.at != t.hole {
-		return false, nil
-	}
-	buf := make([]byte, min(readAhead, size-t.hole))
-	for off := t.hole; off < size; off += int64(len(buf)) {
-		b := buf[:min(int64(len(buf)), size-off)]
-		if err := readAtFull(src, b, off); err != nil {
-			return false, err
-		}
-		if !allZero(b) {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // readSegHeader reads the header of seg (whose seq is set) into it. An
