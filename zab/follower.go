@@ -22,6 +22,10 @@ type follower struct {
 	silent   int   // ticks since the leader was last heard
 	snap     *snapIn
 	syncs    []uint64 // barrier ids sent to the leader
+	// announced is the configuration version of a leader followed because
+	// it announced a configuration newer than ours (followNewer): until
+	// ours reaches it, our configuration's view of that leader is stale.
+	announced int64
 }
 
 // snapIn tracks a snapshot arriving in chunks.

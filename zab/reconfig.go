@@ -276,6 +276,7 @@ func (n *Node) followNewer(from int64, m *Message) bool {
 		n.lg.Info("zab: following a leader of a newer configuration", "leader", from, "version", m.Committed)
 		n.noteElection()
 		n.becomeFollower(from, n.observer)
+		n.fl.announced = m.Committed
 		return true
 	}
 	return false
@@ -360,9 +361,12 @@ func (n *Node) checkMembership() {
 		case !n.isMember():
 		case (n.role == RoleObserving) != n.observer:
 			n.goLooking(fmt.Sprintf("its role changed in configuration %#x", n.active.version))
-		case n.members[n.leader] && !n.q.IsVoter(n.leader):
-			// (A leader our configuration does not list is one we follow
-			// because it announced a newer configuration: the sync brings it.)
+		case n.members[n.leader] && !n.q.IsVoter(n.leader) && n.active.version >= n.fl.announced:
+			// (A leader our configuration does not list, or lists in
+			// another role, is one we follow because it announced a newer
+			// configuration: the sync brings it. A joiner restarted from
+			// its static configuration may list the leader as the observer
+			// it was then.)
 			n.goLooking(fmt.Sprintf("the leader is not a voter in configuration %#x", n.active.version))
 		}
 	}

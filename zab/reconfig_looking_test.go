@@ -128,3 +128,34 @@ func TestReconfigJoinerRestartsAsJoiner(t *testing.T) {
 	commitOn(t, h, l, "with 4")
 	h.converged()
 }
+
+// TestReconfigJoinerFollowsLeaderItsConfigCallsObserver: an observer is
+// promoted and comes to lead; a joiner whose starting membership is the
+// ensemble's first one (which lists that leader as an observer) follows it
+// because it announces a newer configuration, and keeps following through
+// the sync that brings that configuration, on its first start and when it
+// restarts as the joiner it was. (The simulation found it: seed 3025 with
+// -reconfig; the joiner's check that its leader is a voter ran against its
+// stale configuration, and it went back to looking forever.)
+func TestReconfigJoinerFollowsLeaderItsConfigCallsObserver(t *testing.T) {
+	h := newHarness(t, 14, voters(3), ids(4), nil)
+	l := h.serving(30)
+	h.agreeOn(h.reconfig(l, Membership{Voters: ids(1, 2, 3, 4)}), 5)
+	if l != 4 {
+		h.crash(l)
+		h.waitFor("4 to lead", 100, func() bool { return h.leader() == 4 })
+		h.restart(l)
+	}
+	h.serving(60)
+	h.addPeer(5, Membership{Voters: ids(1, 2, 3, 5), Observers: ids(4)})
+	h.waitFor("the joiner to follow 4", 60, func() bool { return h.servesUnder(5, 4) })
+	commitOn(t, h, 4, "a")
+	h.crash(5)
+	h.propose(4, "b")
+	h.deliverAll()
+	h.joining = map[int64]bool{5: true}
+	h.restart(5)
+	h.waitFor("the restarted joiner to follow 4", 60, func() bool { return h.servesUnder(5, 4) })
+	commitOn(t, h, 4, "c")
+	h.converged()
+}
