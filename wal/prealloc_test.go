@@ -179,3 +179,23 @@ func TestTornWriteIntoZeros(t *testing.T) {
 	}
 	t.Logf("%d tears", tested)
 }
+
+// TestLogWithoutPreallocationGoesOn: a log written before preallocation
+// (segments without the flag, ending at their last record) opens as it is
+// under the default options, and the segments added after it are
+// preallocated.
+func TestLogWithoutPreallocationGoesOn(t *testing.T) {
+	plain := buildLayoutWith(t, -1)
+	o := plain.o
+	o.PreAllocSize = 0 // the default
+	checkGoesOn(t, o, plain.ents)
+	l := mustOpen(t, o)
+	defer l.Close()
+	var flags []bool
+	for _, s := range l.segs {
+		flags = append(flags, s.prealloc)
+	}
+	if !slices.Equal(flags, []bool{false, false, true}) {
+		t.Fatalf("segments flagged as preallocated: %v, want [false false true]", flags)
+	}
+}
