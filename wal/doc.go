@@ -25,7 +25,10 @@
 // commits overwrite zeros, so their fsyncs need not update the file's size.
 // Such a segment ends, on disk, with zeros from a record boundary to the
 // end of the file; readers know each segment's end from its index, never
-// from the file's size.
+// from the file's size. Segments written without the flag (by PreAllocSize
+// < 0, or before preallocation existed) are read as before; a build that
+// predates the flag refuses a flagged segment (an unknown header flag is
+// ErrCorrupt) rather than misread it.
 //
 // # Concurrency
 //
