@@ -15,8 +15,9 @@ type call struct {
 	err     error
 }
 
-// zeroChunk bounds one write of zeros (and the buffer that holds them).
-const zeroChunk = 1 << 20
+// zeroChunk bounds one write of zeros, and so the buffer each Log keeps
+// for them: a preallocation step of 1 MiB is 16 writes, once per MiB of log.
+const zeroChunk = 64 << 10
 
 // activeSeg is the newest segment, open for appending. Its records written
 // by the current flush are pending until every fsync of the flush succeeded.

@@ -329,34 +329,51 @@ func fsyncRate(dir string, d time.Duration, files int) (float64, error) {
 	return float64(total.Load()) / time.Since(start).Seconds(), errors.Join(errs...)
 }
 
-// fsyncLoop writes a value and fsyncs name until deadline, keeping the
-// file zero-filled 1 MiB ahead of the writes; it returns how many it did.
+// fsyncLoop writes a value and fsyncs name until deadline, as a logFile
+// does; it returns how many it did.
 func fsyncLoop(name string, deadline time.Time) (int64, error) {
-	const step = 1 << 20
 	f, err := os.Create(name)
 	if err != nil {
 		return 0, err
 	}
 	defer os.Remove(name)
 	defer f.Close()
-	buf := make([]byte, *valueLen)
-	zeros := make([]byte, step)
-	var n, off, zeroEnd int64
+	lf := newLogFile(f, *valueLen)
+	var n int64
 	for time.Now().Before(deadline) {
-		if _, err := f.WriteAt(buf, off); err != nil {
-			return n, err
-		}
-		off += int64(len(buf))
-		if off > zeroEnd {
-			if _, err := f.WriteAt(zeros, off); err != nil {
-				return n, err
-			}
-			zeroEnd = off + step
-		}
-		if err := f.Sync(); err != nil {
+		if err := lf.writeSync(); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, nil
+}
+
+// logFile writes records to a file as zk's log does: each one followed by
+// an fsync, the file kept zero-filled 1 MiB ahead of the writes
+// (wal.Options.PreAllocSize).
+type logFile struct {
+	f            *os.File
+	rec, zeros   []byte
+	off, zeroEnd int64
+}
+
+func newLogFile(f *os.File, recLen int) *logFile {
+	return &logFile{f: f, rec: make([]byte, recLen), zeros: make([]byte, 1<<20)}
+}
+
+// writeSync writes one record, the zeros ahead of it when it passed them,
+// and fsyncs.
+func (l *logFile) writeSync() error {
+	if _, err := l.f.WriteAt(l.rec, l.off); err != nil {
+		return err
+	}
+	l.off += int64(len(l.rec))
+	if l.off > l.zeroEnd {
+		if _, err := l.f.WriteAt(l.zeros, l.off); err != nil {
+			return err
+		}
+		l.zeroEnd = l.off + int64(len(l.zeros))
+	}
+	return l.f.Sync()
 }
