@@ -23,7 +23,7 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 			shared = append(shared, w)
 		}
 	}
-	if n > 1 && (target == targetZK || target == targetWire) && *zkProcs > 0 {
+	if n > 1 && inProcess(target) && *zkProcs > 0 {
 		// Several peers share this process's Ps: a peer blocked in its
 		// log fsync holds a P until the runtime's monitor takes it back,
 		// and the other peers' network readers wait for one
@@ -43,7 +43,7 @@ func runTarget(dir, target string, n, round int, wls []workload, res *results) e
 			return fmt.Errorf("warming up: %w", err)
 		}
 		for _, w := range shared {
-			win := profiled(fmt.Sprintf("%s-%d-%s-r%d", target, n, w.name, round), target == targetZK || target == targetWire)
+			win := profiled(fmt.Sprintf("%s-%d-%s-r%d", target, n, w.name, round), inProcess(target))
 			zs, traced := sys.(*zkSystem)
 			traced = traced && zs.rec != nil
 			if traced {

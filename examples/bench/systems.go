@@ -20,6 +20,10 @@ const (
 	targetProcs     = "zk-procs" // zk peers as processes, go-zookeeper clients
 )
 
+// inProcess reports whether target runs its zk peers in this process
+// (where -zk-procs and the profiles apply).
+func inProcess(target string) bool { return target == targetZK || target == targetWire }
+
 // system is a running ensemble of one target.
 type system interface {
 	// open opens session i, on peer i mod peers().

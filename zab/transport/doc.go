@@ -151,9 +151,9 @@
 // is added as a peer at that address. Until a configuration lists it, a
 // later hello (the joiner restarted elsewhere) or an AddPeer may move it
 // to another address, and its dial loop dials there from its next
-// attempt; once listed, its address is the configuration's. A joiner with
-// AcceptStrangers also knocks: it dials the peers with higher ids while it has no connection
-// to them. One that does not know it admits the knock, adds it and from
+// attempt; once listed, its address is the configuration's. A joiner
+// with AcceptStrangers also knocks: it dials the peers with higher ids
+// while it has no connection to them. One that does not know it admits the knock, adds it and from
 // then on dials it, as the rule says (its connection replaces the
 // knock's); one that knows it refuses the knock (logged at debug level)
 // and dials by itself. What it opens: anyone holding the secret (or a
