@@ -379,9 +379,10 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	TreeMemTableSize int64
 //
 //	// TreeValueCacheSize bounds the cache of node values that the leader's
-//	// pipeline and the apply read before Pebble: a create's parent, a
-//	// setData's node, the session of an ephemeral (default
-//	// znode.DefaultValueCacheSize; negative: no cache).
+//	// pipeline, the apply and the sessions' reads (getData, exists) read
+//	// before Pebble: a create's parent, a setData's node, the session of
+//	// an ephemeral, a node read often (default znode.DefaultValueCacheSize;
+//	// negative: no cache).
 //	TreeValueCacheSize int64
 //
 //	// Registerer, if set, receives this peer's Prometheus metrics, named as

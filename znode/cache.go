@@ -5,10 +5,12 @@ import "sync"
 // valueCache keeps recently read or written values of the tree's keys in
 // memory, so that the reads of Apply and Pending (the parent of every
 // create, the node of every setData, the path a create must not find)
-// seldom reach Pebble. It also remembers keys found absent. It holds
-// exactly what Pebble holds (Apply writes every committed value through,
-// and a value read from Pebble is kept only if no Apply committed while it
-// was read), so a read from the cache is a read from Pebble.
+// and the readers' Get and Stat (readThrough) seldom reach Pebble. It
+// also remembers keys found absent. It holds exactly what Pebble holds
+// (Apply writes every committed value through, and a value read from
+// Pebble is kept only if no Apply committed while it was read), so a read
+// from the cache is a read from Pebble; readers stay off it while a
+// commit is visible in Pebble and not yet in the cache (Tree.visible).
 //
 // Two generations bound it: new entries go to hot; when hot holds the
 // budget's bytes, it becomes cold and the old cold is dropped; a hit in

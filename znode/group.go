@@ -154,12 +154,17 @@ func (g *Group) Commit() error {
 	}
 	// The filter learns the new keys before any reader can find them.
 	stale := t.addToFilters(g.writes)
+	t.visible.Add(1) // odd: readers leave the cache until it has the batch
+	defer t.visible.Add(1)
 	if err := b.Commit(pebble.NoSync); err != nil {
 		g.err = t.fail(fmt.Errorf("znode: commit 0x%x: %w", g.cur.zxid, err))
 		return g.err
 	}
 	if stale {
 		t.startFilterBuild()
+	}
+	if t.madeVisible != nil {
+		t.madeVisible()
 	}
 	t.cache.writeThrough(g.writes)
 	t.noteQuotaTop(g.writes)

@@ -11,8 +11,10 @@ import (
 )
 
 // Reads are safe for concurrent use with each other and with Apply. Each
-// sees the state after some Apply: a single Pebble read, or one Pebble
-// iterator (whose view is fixed when it is created) for multi-key reads.
+// sees the state after some Apply: a single read of one key (from the
+// value cache or Pebble: readThrough, in order with the commits), or one
+// Pebble iterator (whose view is fixed when it is created) for multi-key
+// reads.
 
 // Get returns the node at path with its Stat, data and ACL.
 func (t *Tree) Get(path string) (Node, error) {
@@ -28,7 +30,42 @@ func (t *Tree) readNode(path string, withData bool) (Node, error) {
 	if err := ValidatePath(path); err != nil {
 		return Node{}, err
 	}
-	return lookupNode(pebbleReader{t.db}, path, withData)
+	return lookupNode(readThrough{t}, path, withData)
+}
+
+// readThrough is the readers' way to a node's value (Get, Stat): from the
+// value cache when it holds the key and no commit is under way, else from
+// Pebble (and then into the cache). Between a batch becoming visible in
+// Pebble and its values reaching the cache, Tree.visible is odd and reads
+// go to Pebble; so a read never returns an older value than one Pebble
+// showed before it began, and two reads in turn see the commits in order,
+// as with Pebble alone. The value returned is the caller's own.
+type readThrough struct{ t *Tree }
+
+func (r readThrough) get(key []byte) ([]byte, bool, error) {
+	t := r.t
+	seq := t.visible.Load()
+	if seq&1 == 0 {
+		c, hit, commits := t.cache.get(key)
+		if hit && t.visible.Load() == seq {
+			if !c.ok {
+				return nil, false, nil
+			}
+			return append([]byte(nil), c.val...), true, nil
+		}
+		if !hit {
+			val, ok, err := pebbleReader{t.db}.get(key)
+			if err == nil {
+				t.cache.fill(key, cachedValue{val: append([]byte(nil), val...), ok: ok}, commits)
+			}
+			return val, ok, err
+		}
+	}
+	return pebbleReader{t.db}.get(key)
+}
+
+func (r readThrough) scan(prefix []byte, fn func(key, val []byte) bool) error {
+	return pebbleReader{r.t.db}.scan(prefix, fn)
 }
 
 // lookupNode reads the node at path from r.

@@ -86,8 +86,10 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	t.stopFilterBuild() // it reads the old DB
 	t.filter.Store(nil)
 	old, oldName := t.db, t.name
+	t.visible.Add(1)
 	t.db, t.name = db, name
 	t.cache.clear()
+	t.visible.Add(1)
 	t.applying.Store(nil)
 	t.loadQuotaTop()
 	t.applied.Store(&m)

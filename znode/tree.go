@@ -48,8 +48,9 @@ type Options struct {
 	// Pebble starts with a small memtable and grows it up to this size.
 	MemTableSize uint64
 	// ValueCacheSize bounds the memory (bytes, approximately) of the cache
-	// of node and session values that Apply and Pending read before
-	// Pebble (cache.go); default DefaultValueCacheSize, negative: no cache.
+	// of node and session values that Apply, Pending, Get and Stat read
+	// before Pebble (cache.go); default DefaultValueCacheSize, negative:
+	// no cache.
 	ValueCacheSize int64
 	// SeparateValues is the size (bytes) from which Pebble stores a key's
 	// value in a blob file beside its tables, so that compactions move the
@@ -92,13 +93,21 @@ type Tree struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	quota    quotaCounters             // quota_read.go
-	quotaTop atomic.Pointer[[]byte]    // quota_cache.go
-	cache    *valueCache               // cache.go
-	filter   atomic.Pointer[keyFilter] // filter.go; nil: every lookup goes to Pebble
-	building atomic.Pointer[keyFilter] // filter.go: the filter a running build fills
-	buildMu  sync.Mutex
-	build    *filterBuild // the running build, or nil
+	quota    quotaCounters          // quota_read.go
+	quotaTop atomic.Pointer[[]byte] // quota_cache.go
+	cache    *valueCache            // cache.go
+	// visible is odd while a commit or a Restore changes what reads see
+	// (from before Pebble makes a batch visible until the value cache has
+	// it), even otherwise: reads take values from the cache only while it
+	// is even (cache.go, readThrough).
+	visible atomic.Uint64
+	// madeVisible, when set (tests), runs in Commit after Pebble made the
+	// batch visible and before the value cache has it.
+	madeVisible func()
+	filter      atomic.Pointer[keyFilter] // filter.go; nil: every lookup goes to Pebble
+	building    atomic.Pointer[keyFilter] // filter.go: the filter a running build fills
+	buildMu     sync.Mutex
+	build       *filterBuild // the running build, or nil
 	// filterHook, if set (tests), runs in each filter build after its
 	// snapshot is taken, before the scan.
 	filterHook func()

@@ -226,9 +226,10 @@ type Config struct {
 	// flushes (default znode.DefaultMemTableSize).
 	TreeMemTableSize int64
 	// TreeValueCacheSize bounds the cache of node values that the leader's
-	// pipeline and the apply read before Pebble: a create's parent, a
-	// setData's node, the session of an ephemeral (default
-	// znode.DefaultValueCacheSize; negative: no cache).
+	// pipeline, the apply and the sessions' reads (getData, exists) read
+	// before Pebble: a create's parent, a setData's node, the session of
+	// an ephemeral, a node read often (default znode.DefaultValueCacheSize;
+	// negative: no cache).
 	TreeValueCacheSize int64
 
 	// Observability: logs go to Logger (above), status to Ensemble.Status.
