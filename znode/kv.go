@@ -38,7 +38,8 @@ func (p pebbleReader) get(key []byte) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	out := append([]byte(nil), v...)
+	out := make([]byte, len(v))
+	copy(out, v)
 	return out, true, closer.Close()
 }
 

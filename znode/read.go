@@ -51,12 +51,17 @@ func (r readThrough) get(key []byte) ([]byte, bool, error) {
 			if !c.ok {
 				return nil, false, nil
 			}
-			return append([]byte(nil), c.val...), true, nil
+			val := c.val
+			v := make([]byte, len(val))
+			copy(v, val) // make and copy: the runtime does not zero v first
+			return v, true, nil
 		}
 		if !hit {
 			val, ok, err := pebbleReader{t.db}.get(key)
 			if err == nil {
-				t.cache.fill(key, cachedValue{val: append([]byte(nil), val...), ok: ok}, commits)
+				kept := make([]byte, len(val))
+				copy(kept, val)
+				t.cache.fill(key, cachedValue{val: kept, ok: ok}, commits)
 			}
 			return val, ok, err
 		}
