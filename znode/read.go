@@ -33,37 +33,28 @@ func (t *Tree) readNode(path string, withData bool) (Node, error) {
 	return lookupNode(readThrough{t}, path, withData)
 }
 
-// readThrough is the readers' way to a node's value (Get, Stat): from the
-// value cache when it holds the key and no commit is under way, else from
-// Pebble (and then into the cache). Between a batch becoming visible in
-// Pebble and its values reaching the cache, Tree.visible is odd and reads
-// go to Pebble; so a read never returns an older value than one Pebble
-// showed before it began, and two reads in turn see the commits in order,
-// as with Pebble alone. The value returned is the caller's own.
+// readThrough is the readers' way to a node's value (Get, Stat): the way
+// Apply and Pending read (treeReader: the value cache, the key filter,
+// then Pebble, whose value then goes to the cache) while no commit is
+// under way, else Pebble. Between a batch becoming visible in Pebble and
+// its values reaching the cache, Tree.visible is odd, and a read that
+// began or ended in that window is answered by Pebble; so a read never
+// returns an older value than one Pebble showed before it began, and two
+// reads in turn see the commits in order, as with Pebble alone. The value
+// returned is the caller's own (the cache's are shared).
 type readThrough struct{ t *Tree }
 
 func (r readThrough) get(key []byte) ([]byte, bool, error) {
 	t := r.t
-	seq := t.visible.Load()
-	if seq&1 == 0 {
-		c, hit, commits := t.cache.get(key)
-		if hit && t.visible.Load() == seq {
-			if !c.ok {
+	if seq := t.visible.Load(); seq&1 == 0 {
+		val, ok, err := treeReader{t}.get(key)
+		if err == nil && t.visible.Load() == seq {
+			if !ok {
 				return nil, false, nil
 			}
-			val := c.val
-			v := make([]byte, len(val))
-			copy(v, val) // make and copy: the runtime does not zero v first
-			return v, true, nil
-		}
-		if !hit {
-			val, ok, err := pebbleReader{t.db}.get(key)
-			if err == nil {
-				kept := make([]byte, len(val))
-				copy(kept, val)
-				t.cache.fill(key, cachedValue{val: kept, ok: ok}, commits)
-			}
-			return val, ok, err
+			own := make([]byte, len(val))
+			copy(own, val) // make and copy: the runtime does not zero own first
+			return own, ok, nil
 		}
 	}
 	return pebbleReader{t.db}.get(key)

@@ -99,7 +99,7 @@ type Tree struct {
 	// visible is odd while a commit or a Restore changes what reads see
 	// (from before Pebble makes a batch visible until the value cache has
 	// it), even otherwise: reads take values from the cache only while it
-	// is even (cache.go, readThrough).
+	// is even (read.go, readThrough).
 	visible atomic.Uint64
 	// madeVisible, when set (tests), runs in Commit after Pebble made the
 	// batch visible and before the value cache has it.

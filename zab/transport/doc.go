@@ -153,15 +153,16 @@
 // to another address, and its dial loop dials there from its next
 // attempt; once listed, its address is the configuration's. A joiner
 // with AcceptStrangers also knocks: it dials the peers with higher ids
-// while it has no connection to them. One that does not know it admits the knock, adds it and from
-// then on dials it, as the rule says (its connection replaces the
-// knock's); one that knows it refuses the knock (logged at debug level)
-// and dials by itself. What it opens: anyone holding the secret (or a
-// certificate the CA signed) can connect under an id of its choice and
-// name an address the peer will dial (not an unspecified one such as
-// 0.0.0.0, and at most 16 strangers that no configuration has listed
-// since, each dialed until Close if its id is lower); the secret already
-// lets it claim any member's id, so the trust is the same.
+// while it has no connection to them. One that does not know it admits
+// the knock, adds it and from then on dials it, as the rule says (its
+// connection replaces the knock's); one that knows it refuses the knock
+// (logged at debug level) and dials by itself. What it opens: anyone
+// holding the secret (or a certificate the CA signed) can connect under
+// an id of its choice and name an address the peer will dial (not an
+// unspecified one such as 0.0.0.0, and at most 16 strangers that no
+// configuration has listed since, each dialed until Close if its id is
+// lower); the secret already lets it claim any member's id, so the trust
+// is the same.
 //
 // Reconnect: each dial loop waits between attempts with exponential backoff
 // (Backoff.Min doubling to Backoff.Max, reset by a successful handshake),
