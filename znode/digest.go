@@ -2,7 +2,8 @@ package znode
 
 import (
 	"encoding/binary"
-	"hash/crc64"
+
+	"github.com/embedzk/zk/internal/crc64ecma"
 )
 
 // The tree digest is the sum, modulo 2^64, of one 64-bit hash per node and
@@ -24,11 +25,12 @@ import (
 // replica updates them in Apply, so a divergence there must be seen too. A session's hash covers its id, timeout
 // and password.
 
-var crcTable = crc64.MakeTable(crc64.ECMA)
-
-// dataHash is the hash of a node's data stored in its value.
+// dataHash is the hash of a node's data stored in its value: hash/crc64's
+// ECMA checksum, which crc64ecma computes faster and bit for bit the same
+// (trees and snapshots hold these values, and peers compare digests made
+// from them).
 func dataHash(data []byte) uint64 {
-	return crc64.Checksum(data, crcTable)
+	return crc64ecma.Checksum(data)
 }
 
 // mix64 is a bijective finalizer (splitmix64's) so that the linear crc does
@@ -65,7 +67,7 @@ func nodeDigest(path string, n *node) uint64 {
 		b = append(b, a.ID...)
 		b = append(b, 0)
 	}
-	return mix64(crc64.Checksum(b, crcTable) ^ 0x6e6f6465)
+	return mix64(crc64ecma.Checksum(b) ^ 0x6e6f6465)
 }
 
 // sessionDigest is the contribution of a session to the tree digest.
@@ -75,5 +77,5 @@ func sessionDigest(s SessionInfo) uint64 {
 	b = binary.BigEndian.AppendUint64(b, uint64(s.ID))
 	b = binary.BigEndian.AppendUint32(b, uint32(s.Timeout))
 	b = append(b, s.Password...)
-	return mix64(crc64.Checksum(b, crcTable) ^ 0x73657373)
+	return mix64(crc64ecma.Checksum(b) ^ 0x73657373)
 }

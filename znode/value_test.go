@@ -3,6 +3,7 @@ package znode
 import (
 	"bytes"
 	"errors"
+	"hash/crc64"
 	"math"
 	"testing"
 
@@ -120,4 +121,18 @@ func FuzzDecodeNode(f *testing.F) {
 		_ = n.stat()
 		_ = nodeDigest("/x", &n)
 	})
+}
+
+// TestDataHashIsCRC64ECMA pins the data checksum that values, snapshots and
+// digests hold to hash/crc64's ECMA value: trees written by earlier builds
+// carry it, and a peer that computed another would stop on a digest
+// mismatch.
+func TestDataHashIsCRC64ECMA(t *testing.T) {
+	tab := crc64.MakeTable(crc64.ECMA)
+	for _, n := range []int{0, 1, 63, 64, 100, 1024, 4097} {
+		data := bytes.Repeat([]byte{byte(n), 0x5a, 0xc3}, n)[:n]
+		if got, want := dataHash(data), crc64.Checksum(data, tab); got != want {
+			t.Fatalf("dataHash of %d bytes = %#x, want %#x", n, got, want)
+		}
+	}
 }
