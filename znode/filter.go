@@ -25,14 +25,24 @@ import (
 // and to the one being built, so a reader that finds a key's bits clear
 // read the filter before the key existed. A deleted key stays in it (a
 // false positive, answered by Pebble). New keys go to the newest layer; a
-// full layer gets a successor twice its size (lookups check every
-// layer). After more deletes than four times the keys the filter was
+// full layer gets a successor twice its size with one more bit per key
+// (lookups check every layer, so their false positives add up: with the
+// bits growing, a tree that only grows stays near 0.1% at a million keys,
+// where layers of one density added up to 5% at 300,000; a scalable Bloom
+// filter's tightening).
+//
+// False positives are worth bits: one costs a Pebble lookup of a missing
+// key, ~100 µs of CPU under a create-heavy load (examples/bench/PROFILE.md,
+// when many tables sit in L0), against ~1 µs for the filter's 11 probes. After more deletes than four times the keys the filter was
 // built with (at least 8 Ki), the filter is mostly stale keys: a commit
 // starts a new build (at most once per four deletes of each key the DB
 // holds, so O(1) amortized per delete), and the stale one serves until it
 // completes.
 //
-// Memory: 10 bits per key (about 1% false positives), at least 2 KiB.
+// Memory: 16 bits per key (about 0.05% false positives) in a built filter,
+// rounded up to a power of two bits (so up to 32), one more in each layer
+// added since (a tree grown from empty to a million keys: ~45 bits, 5.6
+// MB); at least 4 KiB.
 type keyFilter struct {
 	seed    maphash.Seed
 	mu      sync.Mutex // held by add and fill
@@ -45,21 +55,25 @@ type keyFilter struct {
 type filterLayer struct {
 	words []atomic.Uint64
 	mask  uint64 // bits - 1 (a power of two)
-	cap   int    // keys it holds at ~1% false positives
+	per   int    // bits per key it was sized for
+	cap   int    // keys it holds at that density
 	n     int    // keys added (under keyFilter.mu)
 }
 
 const (
-	filterBitsPerKey = 10
-	filterHashes     = 7
+	filterBitsPerKey = 16
+	filterBitsGrowth = 1 // more bits per key in each added layer
+	filterHashes     = 11
 	filterMinKeys    = 2 << 10
 	filterChurn      = 4
 )
 
-func newFilterLayer(keys, minKeys int) *filterLayer {
+// newFilterLayer makes a layer for keys (at least minKeys) at per bits a
+// key, rounded up to a power of two bits.
+func newFilterLayer(keys, minKeys, per int) *filterLayer {
 	keys = max(keys, minKeys)
-	nbits := uint64(1) << bits.Len64(uint64(keys*filterBitsPerKey-1))
-	return &filterLayer{words: make([]atomic.Uint64, nbits/64), mask: nbits - 1, cap: int(nbits / filterBitsPerKey)}
+	nbits := uint64(1) << bits.Len64(uint64(keys*per-1))
+	return &filterLayer{words: make([]atomic.Uint64, nbits/64), mask: nbits - 1, per: per, cap: int(nbits / uint64(per))}
 }
 
 func (l *filterLayer) has(h uint64) bool {
@@ -86,7 +100,7 @@ func (l *filterLayer) set(h uint64) {
 
 func newKeyFilter(keys, minKeys int) *keyFilter {
 	f := &keyFilter{seed: maphash.MakeSeed(), minKeys: minKeys}
-	f.layers.Store(&[]*filterLayer{newFilterLayer(keys, minKeys)})
+	f.layers.Store(&[]*filterLayer{newFilterLayer(keys, minKeys, filterBitsPerKey)})
 	return f
 }
 
@@ -129,7 +143,7 @@ func (f *keyFilter) insertLocked(h uint64) {
 	}
 	last := layers[len(layers)-1]
 	if last.n >= last.cap {
-		last = newFilterLayer(2*last.cap, f.minKeys)
+		last = newFilterLayer(2*last.cap, f.minKeys, last.per+filterBitsGrowth)
 		layers = append(append([]*filterLayer(nil), layers...), last)
 		f.layers.Store(&layers)
 	}

@@ -185,3 +185,30 @@ func TestKeyFilterAnswersMissingKeys(t *testing.T) {
 		t.Fatalf("%d of 3000 missing keys pass the filter", maybe)
 	}
 }
+
+// TestKeyFilterStaysTightAsItGrows: a filter that grows by layers from its
+// smallest size to 300,000 keys (a tree that only creates) keeps its
+// false positives under 0.5% (0.1% expected): each added layer is denser,
+// so the layers' false positives, which add up, stay near the first one's.
+// The filter before this test, 10 bits a key in layers of one density,
+// reached 5% here.
+func TestKeyFilterStaysTightAsItGrows(t *testing.T) {
+	f := newKeyFilter(0, filterMinKeys)
+	for i := range 300_000 {
+		f.add(map[string]write{fmt.Sprintf("/create-64/g%d-%d", i%64, i): {}})
+	}
+	const probes = 50_000
+	hits := 0
+	for i := range probes {
+		if f.mayHave([]byte(fmt.Sprintf("/create-64/absent-%d", i))) {
+			hits++
+		}
+	}
+	layers := len(*f.layers.Load())
+	if rate := float64(hits) / probes; rate >= 0.005 {
+		t.Fatalf("%d layers: %.3f%% of absent keys pass the filter, want under 0.5%%", layers, 100*rate)
+	}
+	if layers < 4 {
+		t.Fatalf("only %d layers: the test no longer grows the filter by layers", layers)
+	}
+}
