@@ -31,9 +31,10 @@ import (
 // where layers of one density added up to 5% at 300,000; a scalable Bloom
 // filter's tightening).
 //
-// False positives are worth bits: one costs a Pebble lookup of a missing
-// key, ~100 µs of CPU under a create-heavy load (examples/bench/PROFILE.md,
-// when many tables sit in L0), against ~1 µs for the filter's 11 probes. After more deletes than four times the keys the filter was
+// False positives are worth bits: each costs the loop a Pebble lookup of a
+// missing key, 35 µs on average in examples/bench's create-64 (4,600 of
+// them in a run at 10 bits a key in layers of one density, ~300 at this
+// density), against well under 1 µs for the filter's 11 probes. After more deletes than four times the keys the filter was
 // built with (at least 8 Ki), the filter is mostly stale keys: a commit
 // starts a new build (at most once per four deletes of each key the DB
 // holds, so O(1) amortized per delete), and the stale one serves until it
