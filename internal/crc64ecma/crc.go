@@ -6,14 +6,47 @@ import (
 	"math/bits"
 )
 
-// foldMin is the shortest input the fold takes: the fold's own start and
-// its last 16 to 31 bytes through the tables cost what the tables take for
-// 64 bytes, so below that the tables are faster (BenchmarkUpdate).
+// foldMin is the shortest input the fold takes: its four lanes start with
+// 64 bytes. At 64 bytes it already takes half the tables' time.
 const foldMin = 64
 
-// table is the standard library's ECMA table: the short inputs and the
-// fold's last bytes go through it.
-var table = crc64.MakeTable(crc64.ECMA)
+// slices are the tables of slicing-by-8 (eight bytes a step, each through
+// its own table): the short inputs and the fold's last bytes go through
+// them. hash/crc64 uses such tables from 64 bytes only, and a table a byte
+// below that, where zk's digests hash most of their inputs.
+var slices = makeSlices()
+
+// makeSlices builds the tables: slices[0] is the standard library's ECMA
+// table (a byte's CRC), and slices[k][b] is the CRC of byte b followed by
+// k zero bytes.
+func makeSlices() *[8][256]uint64 {
+	var t [8][256]uint64
+	t[0] = *crc64.MakeTable(crc64.ECMA)
+	for b := range 256 {
+		c := t[0][b]
+		for k := 1; k < 8; k++ {
+			c = t[0][byte(c)] ^ c>>8
+			t[k][b] = c
+		}
+	}
+	return &t
+}
+
+// updateTables is Update through the tables alone.
+func updateTables(crc uint64, p []byte) uint64 {
+	t := slices
+	crc = ^crc
+	for len(p) >= 8 {
+		crc ^= binary.LittleEndian.Uint64(p)
+		crc = t[7][byte(crc)] ^ t[6][byte(crc>>8)] ^ t[5][byte(crc>>16)] ^ t[4][byte(crc>>24)] ^
+			t[3][byte(crc>>32)] ^ t[2][byte(crc>>40)] ^ t[1][byte(crc>>48)] ^ t[0][byte(crc>>56)]
+		p = p[8:]
+	}
+	for _, b := range p {
+		crc = t[0][byte(crc)^b] ^ crc>>8
+	}
+	return ^crc
+}
 
 // folds are the fold's constants: x^e mod P bit-reversed, for the distances
 // the assembly folds by: 512 bits (the four-lane loop), then 384, 256 and
@@ -52,7 +85,7 @@ func Checksum(p []byte) uint64 { return Update(0, p) }
 // crc64.MakeTable(crc64.ECMA), p).
 func Update(crc uint64, p []byte) uint64 {
 	if !canFold || len(p) < foldMin {
-		return crc64.Update(crc, table, p)
+		return updateTables(crc, p)
 	}
 	return update(crc, p)
 }
@@ -68,6 +101,6 @@ func update(crc uint64, p []byte) uint64 {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], lo)
 	binary.LittleEndian.PutUint64(b[8:], hi)
-	c := crc64.Update(^uint64(0), table, b[:])
-	return crc64.Update(c, table, p[n:])
+	c := updateTables(^uint64(0), b[:])
+	return updateTables(c, p[n:])
 }

