@@ -33,7 +33,7 @@ import (
 //
 // False positives are worth bits: each costs the loop a Pebble lookup of a
 // missing key, 35 µs on average in examples/bench's create-64 (4,600 of
-// them in a run at 10 bits a key in layers of one density, ~300 at this
+// them in a run at 10 bits a key in layers of one density, 200–400 at this
 // density), against well under 1 µs for the filter's 11 probes. After more deletes than four times the keys the filter was
 // built with (at least 8 Ki), the filter is mostly stale keys: a commit
 // starts a new build (at most once per four deletes of each key the DB
