@@ -33,12 +33,13 @@ import (
 //
 // False positives are worth bits: each costs the loop a Pebble lookup of a
 // missing key, 35 µs on average in examples/bench's create-64 (4,600 of
-// them in a run at 10 bits a key in layers of one density, 200–400 at this
-// density), against well under 1 µs for the filter's 11 probes. After more deletes than four times the keys the filter was
-// built with (at least 8 Ki), the filter is mostly stale keys: a commit
-// starts a new build (at most once per four deletes of each key the DB
-// holds, so O(1) amortized per delete), and the stale one serves until it
-// completes.
+// them in a run at 10 bits a key in layers of one density, 200–400 at
+// this density), against well under 1 µs for the filter's 11 probes.
+//
+// After more deletes than four times the keys the filter was built with
+// (at least 8 Ki), the filter is mostly stale keys: a commit starts a new
+// build (at most once per four deletes of each key the DB holds, so O(1)
+// amortized per delete), and the stale one serves until it completes.
 //
 // Memory: 16 bits per key (about 0.05% false positives) in a built filter,
 // rounded up to a power of two bits (so up to 32), one more in each layer
