@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
+	"testing"
 	"time"
 
 	zk "github.com/embedzk/zk"
@@ -206,6 +208,9 @@ func (c *client) doBad(ctx context.Context, rec record) record {
 			continue
 		}
 		err := b.do(ctx, c, &rec)
+		if b.txn == "" && !b.ok(err) && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			err = c.askAgain(b, &rec)
+		}
 		switch {
 		case !b.ok(err):
 			ret.Class = classBadWrong
@@ -226,6 +231,19 @@ func (c *client) doBad(ctx context.Context, rec record) record {
 	return ret
 }
 
+// askAgain repeats a bad request that the session refuses by itself and
+// whose first call ended with its context. Such a refusal never waits, but
+// the chaos schedule stops whole processes (SIGSTOP): a stop during the
+// call that outlasts its deadline leaves the context expired when the
+// session makes its first check, which is the context's (as every Session
+// method's). The second call must then get the clear error; one that
+// really waits ends with its deadline again and fails the run.
+func (c *client) askAgain(b badCall, rec *record) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.w.spec.Work.OpTimeout)
+	defer cancel()
+	return b.do(ctx, c, rec)
+}
+
 // matchesBad reports whether the committed txn t is the bad request of
 // call c (refused by the leader's pipeline, so logged as a failed no-op).
 func matchesBad(c record, t *znode.Txn) bool {
@@ -236,4 +254,41 @@ func matchesBad(c record, t *znode.Txn) bool {
 		return t.Type == znode.TxnSetData && t.Path == c.Path && string(t.Data) == c.Data && t.Version == c.Version
 	}
 	return false
+}
+
+// TestBadRequestsOfAStoppedProcess: a bad request whose call outlived its
+// deadline while the process was stopped (the chaos schedule's SIGSTOP)
+// still counts only with its clear error. An expired context stands for
+// the stop: every request the session refuses by itself gets its clear
+// error through askAgain, and none is classed as a wrong answer (the
+// bigmulti and emptymulti calls were, before askAgain: Multi checks the
+// context first).
+func TestBadRequestsOfAStoppedProcess(t *testing.T) {
+	ens, err := zk.NewEnsemble(zk.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ens.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sess, err := ens.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &workload{spec: peerSpec{Work: workSpec{OpTimeout: 10 * time.Second}}, ens: ens}
+	c := &client{w: w, name: "t", rng: rand.New(rand.NewPCG(1, 2)), sess: sess}
+	expired, stop := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer stop()
+	<-expired.Done()
+	for _, b := range badCalls {
+		if b.txn != "" {
+			continue // sent to the leader: its context error is an unknown outcome, matched with the log
+		}
+		for i := 0; i < 4; i++ {
+			rec := record{Kind: kindBad, Bad: b.name, Path: "/k/0", Data: "d", Version: -1}
+			if got := c.doBad(expired, rec); got.Class == classBadWrong {
+				t.Fatalf("%s with its deadline passed during the call: classed wrong, %q", b.name, got.Err)
+			}
+		}
+	}
 }
