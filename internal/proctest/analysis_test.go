@@ -292,3 +292,42 @@ func TestClassify(t *testing.T) {
 }
 
 func first(ops []lincheck.Op, _ []*op) []lincheck.Op { return ops }
+
+// TestSelfCheckKnowsTwins: the self-check takes an acknowledged write's
+// entry out of the log and requires the analysis to report it. When the
+// same session later sent the same write (a second delete of the key at
+// version -1, which failed), the analysis matches the victim with its
+// twin's entry and reports the victim as "acknowledged, but the log
+// records it as failed" and the twin as missing. The check must count
+// that as noticed (CI's TestKillLeaderUnderLoad, seed
+// 1796392027847164163, flagged it as unnoticed when it looked only for
+// "op N: acknowledged").
+func TestSelfCheckKnowsTwins(t *testing.T) {
+	h := &hist{}
+	h.add(sess1, kindCreate, "/k/5", "a", 0, classOK, record{Created: "/k/5"})
+	victim := h.add(sess1, kindDelete, "/k/5", "", -1, classOK, record{})
+	twin := h.add(sess1, kindDelete, "/k/5", "", -1, classZKFail, record{Code: lincheck.NoNode})
+	log := []logEntry{
+		ent(1, sess1, znode.TxnCreateSession, "", "", 0, 0),
+		ent(2, sess1, znode.TxnCreate, "/k/5", "a", 0, znode.ModePersistent),
+		ent(3, sess1, znode.TxnDelete, "/k/5", "", -1, 0),
+		failed(ent(4, sess1, znode.TxnDelete, "/k/5", "", -1, 0)),
+	}
+	if a := analyze(h.ops, log, nil); len(a.errs) != 0 {
+		t.Fatalf("the clean log: %v", a.errs)
+	}
+	cut := append(append([]logEntry(nil), log[:2]...), log[3])
+	m := analyze(h.ops, cut, nil)
+	if got := twins(h.ops, victim); len(got) != 2 || got[0] != victim || got[1] != twin {
+		t.Fatalf("twins: %d ops", len(got))
+	}
+	if !namesOneOf(m.errs, twins(h.ops, victim)) {
+		t.Fatalf("the removal is not reported against the victim or its twin: %v", m.errs)
+	}
+	if strings.Contains(strings.Join(m.errs, "\n"), fmt.Sprintf("%s op %d: acknowledged", victim.call.Client, victim.call.Op)) {
+		t.Fatalf("the old needle matches after all, the test no longer shows the case: %v", m.errs)
+	}
+	if namesOneOf(m.errs, []*op{h.ops[0]}) {
+		t.Fatalf("an error names the create, which is intact: %v", m.errs)
+	}
+}
