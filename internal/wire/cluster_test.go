@@ -31,6 +31,10 @@ func startCluster(t *testing.T, n int) []*engine.Ensemble {
 	for i := range peers {
 		cfg := peerConfig()
 		cfg.ManualClock, cfg.TickTime, cfg.FS = false, 50*time.Millisecond, vfs.NewMem()
+		// The clients ask for 4 s (dial); ZooKeeper's default bound, 20
+		// ticks, would cut that to 1 s of real time, which a loaded CI
+		// machine has let a test's absent client outlive.
+		cfg.MaxSessionTimeout = 20 * time.Second
 		cfg.ID, cfg.Servers, cfg.Transport = int64(i+1), servers, network.Restart(int64(i+1))
 		cfg.Rand = &seeded{x: uint64(i+1) * 0x9e3779b97f4a7c15}
 		e, err := wire.NewEnsemble(cfg)
