@@ -260,9 +260,9 @@ func matchesBad(c record, t *znode.Txn) bool {
 // deadline while the process was stopped (the chaos schedule's SIGSTOP)
 // still counts only with its clear error. An expired context stands for
 // the stop: every request the session refuses by itself gets its clear
-// error through askAgain, and none is classed as a wrong answer (the
-// bigmulti and emptymulti calls were, before askAgain: Multi checks the
-// context first).
+// error through askAgain, and none is classed as a wrong answer (before
+// askAgain, bigmulti, manyops, emptymulti, cancelledctx and authscheme
+// were: Multi, Set and AddAuth check the context first).
 func TestBadRequestsOfAStoppedProcess(t *testing.T) {
 	ens, err := zk.NewEnsemble(zk.Config{DataDir: t.TempDir()})
 	if err != nil {
