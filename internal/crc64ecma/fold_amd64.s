@@ -19,6 +19,13 @@ TEXT ·hasPCLMUL(SB), NOSPLIT, $0-1
 	PCLMULQDQ $0x11, k, tmp; \
 	PXOR tmp, acc
 
+// FOLDIN folds acc by k, then xors in the 16 bytes at off(SI); tmp and X5
+// are clobbered.
+#define FOLDIN(acc, k, tmp, off) \
+	FOLD(acc, k, tmp); \
+	MOVOU off(SI), X5; \
+	PXOR X5, acc
+
 // func foldBlocks(p []byte, r uint64, k *[8]uint64) (lo, hi uint64)
 TEXT ·foldBlocks(SB), NOSPLIT, $0-56
 	MOVQ p_base+0(FP), SI
@@ -40,18 +47,10 @@ TEXT ·foldBlocks(SB), NOSPLIT, $0-56
 lanes:
 	CMPQ CX, $64
 	JB   join
-	FOLD(X0, X8, X4)
-	MOVOU 0(SI), X5
-	PXOR  X5, X0
-	FOLD(X1, X8, X4)
-	MOVOU 16(SI), X5
-	PXOR  X5, X1
-	FOLD(X2, X8, X4)
-	MOVOU 32(SI), X5
-	PXOR  X5, X2
-	FOLD(X3, X8, X4)
-	MOVOU 48(SI), X5
-	PXOR  X5, X3
+	FOLDIN(X0, X8, X4, 0)
+	FOLDIN(X1, X8, X4, 16)
+	FOLDIN(X2, X8, X4, 32)
+	FOLDIN(X3, X8, X4, 48)
 	ADDQ  $64, SI
 	SUBQ  $64, CX
 	JMP   lanes
@@ -72,9 +71,7 @@ single:
 	// The remaining 16-byte blocks, one at a time (X9: fold by 128).
 	CMPQ CX, $16
 	JB   done
-	FOLD(X3, X9, X4)
-	MOVOU 0(SI), X5
-	PXOR  X5, X3
+	FOLDIN(X3, X9, X4, 0)
 	ADDQ  $16, SI
 	SUBQ  $16, CX
 	JMP   single
