@@ -47,6 +47,55 @@ func (g *Group) scan(prefix []byte, fn func(key, val []byte) bool) error {
 // Apply applies txn at zxid in the group, as Tree.Apply does, and returns
 // also the tree digest after it.
 func (g *Group) Apply(zxid int64, txn *Txn) (Result, []Change, uint64, error) {
+	if err := g.ready(zxid); err != nil {
+		return Result{}, nil, 0, err
+	}
+	if txn == nil {
+		return Result{}, nil, 0, errors.New("znode: nil txn")
+	}
+	if g.v == nil {
+		g.v = newView(g)
+	} else {
+		g.v.reset()
+	}
+	st := &state{v: g.v, zxid: zxid, maxData: g.t.opts.MaxDataSize, wantChanges: true}
+	res, err := st.exec(txn)
+	if err != nil {
+		g.err = g.t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
+		return Result{}, nil, 0, g.err
+	}
+	var changes []Change
+	if res.Err == nil {
+		changes = st.changes
+		g.add(st.v.writes, st.v.digest, st.v.nodes, st.v.sizes, st.quota.notes)
+	}
+	return res, changes, g.advance(zxid), nil
+}
+
+// ErrNotKept is ApplyKept's answer for a Kept txn that was not staged on
+// the state the group is at: the caller applies the txn with Apply.
+var ErrNotKept = errors.New("znode: kept txn staged on another state")
+
+// ApplyKept applies a txn that a Pending over this tree staged and kept
+// at zxid, without running it again: its Result, Changes and writes are
+// the staged ones. That is Apply's outcome exactly when the group is at
+// the state the txn was staged on, which ApplyKept checks (that state's
+// zxid, and its tree digest, which covers every node and session);
+// otherwise it returns ErrNotKept and changes nothing.
+func (g *Group) ApplyKept(zxid int64, k *Kept) (Result, []Change, uint64, error) {
+	if err := g.ready(zxid); err != nil {
+		return Result{}, nil, 0, err
+	}
+	if k == nil || k.zxid != zxid || k.base != g.cur.zxid || k.before != g.cur.digest {
+		return Result{}, nil, 0, ErrNotKept
+	}
+	g.add(k.writes, k.digest-k.before, k.nodes, k.sizes, k.notes)
+	return k.res, k.changes, g.advance(zxid), nil
+}
+
+// ready refuses a txn at zxid if the group or the tree failed, or if zxid
+// does not follow the last one applied.
+func (g *Group) ready(zxid int64) error {
 	t := g.t
 	if err := t.health.flushErr(); err != nil {
 		// Pebble cannot flush (and retries): refuse writes that would only
@@ -55,41 +104,34 @@ func (g *Group) Apply(zxid int64, txn *Txn) (Result, []Change, uint64, error) {
 	}
 	switch p := t.failed.Load(); {
 	case g.err != nil:
-		return Result{}, nil, 0, g.err
+		return g.err
 	case p != nil:
-		return Result{}, nil, 0, fmt.Errorf("%w: %w", ErrFailed, *p)
+		return fmt.Errorf("%w: %w", ErrFailed, *p)
 	case zxid <= g.cur.zxid:
-		return Result{}, nil, 0, fmt.Errorf("%w: zxid 0x%x, applied 0x%x", ErrZxidOrder, zxid, g.cur.zxid)
-	case txn == nil:
-		return Result{}, nil, 0, errors.New("znode: nil txn")
+		return fmt.Errorf("%w: zxid 0x%x, applied 0x%x", ErrZxidOrder, zxid, g.cur.zxid)
 	}
-	if g.v == nil {
-		g.v = newView(g)
-	} else {
-		g.v.reset()
+	return nil
+}
+
+// add records a successful txn's writes and its effect on the meta.
+func (g *Group) add(writes map[string]write, digest uint64, nodes int64, sizes treeSizes, notes []quotaNote) {
+	for k, w := range writes {
+		g.writes[k] = w
 	}
-	st := &state{v: g.v, zxid: zxid, maxData: t.opts.MaxDataSize, wantChanges: true}
-	res, err := st.exec(txn)
-	if err != nil {
-		g.err = t.fail(fmt.Errorf("znode: apply 0x%x: %w", zxid, err))
-		return Result{}, nil, 0, g.err
-	}
+	g.cur.digest += digest
+	g.cur.nodes += nodes
+	g.cur.sizes = g.cur.sizes.plus(sizes)
+	g.t.quota.note(notes, false, g.t.log)
+}
+
+// advance ends a txn at zxid (applied, or failed with a ZooKeeper error)
+// and returns the tree digest after it.
+func (g *Group) advance(zxid int64) uint64 {
 	g.cur.zxid = zxid
 	g.n++
-	var changes []Change
-	if res.Err == nil {
-		for k, w := range st.v.writes {
-			g.writes[k] = w
-		}
-		g.cur.digest += st.v.digest
-		g.cur.nodes += st.v.nodes
-		g.cur.sizes = g.cur.sizes.plus(st.v.sizes)
-		t.quota.note(st.quota.notes, false, t.log)
-		changes = st.changes
-	}
 	cur := g.cur
-	t.applying.Store(&cur)
-	return res, changes, g.cur.digest, nil
+	g.t.applying.Store(&cur)
+	return g.cur.digest
 }
 
 // Get returns the node at path as the group's txns so far left it: what

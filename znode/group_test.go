@@ -12,13 +12,15 @@ import (
 )
 
 // TestGroupsAgainstModel runs the model's random txns through a pipelined
-// Pending (several txns prepared ahead of the apply) and applies them in
-// Groups of random sizes on a tree whose value cache is tiny (so it
-// rotates all the time), beside a second tree with no cache that applies
-// them one Apply at a time: every Result, Change and digest must agree
-// with the prepare's and the plain tree's, nothing a group applied may be
-// visible before its Commit, and whenever everything prepared is applied
-// the tree must equal the model.
+// Pending (several txns prepared ahead of the apply; a txn that fails is
+// replaced by a no-op, as a leader does) and applies them in Groups of
+// random sizes on a tree whose value cache is tiny (so it rotates all the
+// time), most of them as kept (ApplyKept) and some run again (Apply),
+// beside a second tree with no cache that applies them one Apply at a
+// time: every Result, Change and digest must agree with the prepare's and
+// the plain tree's, nothing a group applied may be visible before its
+// Commit, and whenever everything prepared is applied the tree must equal
+// the model.
 func TestGroupsAgainstModel(t *testing.T) {
 	for seed := uint64(1); seed <= uint64(*modelSeeds); seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { runGroups(t, seed, *modelSteps) })
@@ -31,7 +33,8 @@ type inFlight struct {
 	txn    Txn
 	res    Result
 	digest uint64
-	noop   bool // failed in prepare and never resolved: applied as a no-op
+	noop   bool  // failed in prepare: applied as a no-op
+	kept   *Kept // what the Pending kept (the txn's, or the no-op's)
 }
 
 func runGroups(t *testing.T, seed uint64, steps int) {
@@ -56,7 +59,7 @@ func runGroups(t *testing.T, seed uint64, steps int) {
 		if g.rng.IntN(3) == 0 {
 			n = g.rng.IntN(n + 1) // leave some inFlight txns in flight
 		}
-		applyGroup(t, seed, step, tree, plain, queue[:n])
+		applyGroup(t, seed, step, tree, plain, queue[:n], g.rng)
 		if n > 0 {
 			p.Applied(queue[n-1].zxid)
 		}
@@ -84,7 +87,7 @@ func prepareAgainstModel(t *testing.T, seed uint64, step int, p *Pending, m *mod
 	txn := g.txn()
 	orig := cloneTxn(txn)
 	merr, mpaths := m.apply(zxid, &orig)
-	res, digest := p.Prepare(zxid, &txn, nil)
+	res, digest := p.Stage(zxid, &txn, nil)
 	if codeOf(res.Err) != codeOf(merr) {
 		t.Fatalf("seed %d step %d %+v: prepare %v, model %v", seed, step, orig, res.Err, merr)
 	}
@@ -92,20 +95,34 @@ func prepareAgainstModel(t *testing.T, seed uint64, step int, p *Pending, m *mod
 		checkResolved(t, seed, step, &txn, mpaths)
 	}
 	pr := inFlight{zxid: zxid, txn: txn, res: res, digest: digest}
-	if res.Err != nil && hasSequential(&orig) {
+	if res.Err != nil {
 		pr.txn, pr.noop = Txn{Type: TxnNoop}, true
+		_, pr.digest = p.Stage(zxid, &pr.txn, nil)
+	}
+	pr.kept = p.Keep()
+	if pr.kept == nil || pr.kept.Zxid() != zxid {
+		t.Fatalf("seed %d step %d: kept %+v for zxid %#x", seed, step, pr.kept, zxid)
 	}
 	return pr
 }
 
-// applyGroup applies txns in one group on tree and one by one on plain.
-func applyGroup(t *testing.T, seed uint64, step int, tree, plain *Tree, txns []inFlight) {
+// applyGroup applies txns in one group on tree (three in four as kept,
+// the others run again) and one by one on plain.
+func applyGroup(t *testing.T, seed uint64, step int, tree, plain *Tree, txns []inFlight, rng *rand.Rand) {
 	t.Helper()
 	before, beforeDigest := tree.Applied()
 	grp := tree.Group()
 	for _, pr := range txns {
 		gtxn, ptxn := cloneTxn(pr.txn), cloneTxn(pr.txn)
-		gres, gch, gdigest, err := grp.Apply(pr.zxid, &gtxn)
+		var gres Result
+		var gch []Change
+		var gdigest uint64
+		var err error
+		if rng.IntN(4) == 0 {
+			gres, gch, gdigest, err = grp.Apply(pr.zxid, &gtxn)
+		} else {
+			gres, gch, gdigest, err = grp.ApplyKept(pr.zxid, pr.kept)
+		}
 		if err != nil {
 			t.Fatalf("seed %d step %d: group apply: %v", seed, step, err)
 		}
@@ -178,5 +195,64 @@ func TestGroupHidesUntilCommit(t *testing.T) {
 	}
 	if got, _ := h.tree.Applied(); got != z+2 {
 		t.Fatalf("applied %#x, want %#x", got, z+2)
+	}
+}
+
+// TestApplyKeptRefusesAnotherState: a kept txn applies only on the state
+// it was staged on (the zxid before it and the digest there); anywhere
+// else ApplyKept answers ErrNotKept and the group is unchanged.
+func TestApplyKeptRefusesAnotherState(t *testing.T) {
+	tree, other := openModelTree(t), openModelTree(t)
+	create := func(path string) *Txn {
+		return &Txn{Type: TxnCreate, Path: path, ACL: OpenACLUnsafe(), Time: 7}
+	}
+	p := tree.NewPending()
+	var kept []*Kept
+	for i, path := range []string{"/a", "/b"} {
+		if r, _ := p.Stage(int64(i+1), create(path), nil); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		kept = append(kept, p.Keep())
+	}
+	if p.Keep() != nil {
+		t.Fatal("Keep with nothing staged returned a kept txn")
+	}
+	g := tree.Group()
+	refused := func(what string, zxid int64, k *Kept) {
+		t.Helper()
+		if _, _, _, err := g.ApplyKept(zxid, k); !errors.Is(err, ErrNotKept) {
+			t.Fatalf("%s: %v, want ErrNotKept", what, err)
+		}
+	}
+	refused("the second before the first", 2, kept[1])
+	refused("nil", 1, nil)
+	refused("at another zxid", 3, kept[0])
+	if z, _ := g.Applied(); z != 0 {
+		t.Fatalf("refusals moved the group to %#x", z)
+	}
+	if res, ch, _, err := g.ApplyKept(1, kept[0]); err != nil || res.Err != nil || len(ch) != 1 || ch[0].Path != "/a" {
+		t.Fatalf("first: %+v %+v %v", res, ch, err)
+	}
+	// Another tree at zxid 1 with other content: same zxid, other digest.
+	if _, _, err := other.Apply(1, create("/c")); err != nil {
+		t.Fatal(err)
+	}
+	og := other.Group()
+	if _, _, _, err := og.ApplyKept(2, kept[1]); !errors.Is(err, ErrNotKept) {
+		t.Fatalf("on another state: %v, want ErrNotKept", err)
+	}
+	if _, _, _, err := g.ApplyKept(2, kept[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/a", "/b"} {
+		if _, err := tree.Stat(path); err != nil {
+			t.Fatalf("%s after the commit: %v", path, err)
+		}
+	}
+	if _, err := other.Stat("/b"); !errors.Is(err, zkerr.ErrNoNode) {
+		t.Fatalf("the refused txn reached the other tree: %v", err)
 	}
 }

@@ -20,29 +20,38 @@ import (
 type Pending struct {
 	t       *Tree
 	entries map[string]pendingEntry
-	// queue holds the keys each prepared txn wrote, in zxid order, so that
-	// Applied forgets entries without scanning the whole overlay.
-	queue      []pendingTxn
+	// queue holds each kept txn, in zxid order, so that Applied forgets
+	// entries without scanning the whole overlay.
+	queue      []*Kept
 	lastZxid   int64
 	lastDigest uint64
 	// staged is the txn Stage ran last, until Keep or Discard.
-	staged *stagedTxn
+	staged *Kept
 }
 
-type stagedTxn struct {
-	zxid   int64
-	writes map[string]write
-	digest uint64
+// Kept is a txn that a Pending staged and kept: its Result, its Changes and
+// everything it wrote, as the txn computed them on the tree plus the txns
+// kept before it. Group.ApplyKept applies it without running the txn again.
+// It is immutable once kept.
+type Kept struct {
+	zxid    int64
+	base    int64  // the zxid of the state the txn ran on
+	before  uint64 // and the tree digest there
+	digest  uint64 // the tree digest after it
+	writes  map[string]write
+	nodes   int64
+	sizes   treeSizes
+	res     Result
+	changes []Change
+	notes   []quotaNote
 }
+
+// Zxid returns the zxid the txn was staged at.
+func (k *Kept) Zxid() int64 { return k.zxid }
 
 type pendingEntry struct {
 	write
 	zxid int64
-}
-
-type pendingTxn struct {
-	zxid int64
-	keys []string
 }
 
 // NewPending returns an empty Pending over t.
@@ -62,13 +71,14 @@ func (p *Pending) scan(prefix []byte, fn func(key, val []byte) bool) error {
 	return mergeScan(pebbleReader{p.t.db}, prefix, overlayKeys(p.entries, prefix), lookup, fn)
 }
 
-// digest returns the tree digest after every txn prepared so far.
-func (p *Pending) digest() uint64 {
+// digest returns the zxid and the tree digest after every txn prepared so
+// far.
+func (p *Pending) digest() (int64, uint64) {
 	m := p.t.applied.Load()
 	if p.lastZxid > m.zxid {
-		return p.lastDigest
+		return p.lastZxid, p.lastDigest
 	}
-	return m.digest
+	return m.zxid, m.digest
 }
 
 // Prepare runs txn at zxid with exactly Apply's semantics, against the Tree
@@ -97,12 +107,12 @@ func (p *Pending) Prepare(zxid int64, txn *Txn, authorize func(acl []ACL, perm P
 // or not it is kept.
 func (p *Pending) Stage(zxid int64, txn *Txn, authorize func(acl []ACL, perm Perm) error) (Result, uint64) {
 	p.staged = nil
-	before := p.digest()
+	base, before := p.digest()
 	if txn == nil {
 		return Result{Err: fmt.Errorf("%w: nil txn", zkerr.ErrBadArguments)}, before
 	}
 	st := &state{v: newView(p), zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true,
-		quota: quotaState{enforce: p.t.opts.EnforceQuota}}
+		wantChanges: true, quota: quotaState{enforce: p.t.opts.EnforceQuota}}
 	res, err := st.exec(txn)
 	p.t.quota.note(st.quota.notes, true, p.t.log)
 	if err != nil {
@@ -121,26 +131,28 @@ func (p *Pending) Stage(zxid int64, txn *Txn, authorize func(acl []ACL, perm Per
 			}
 		}
 	}
-	p.staged = &stagedTxn{zxid: zxid, writes: st.v.writes, digest: before + st.v.digest}
+	v := st.v
+	p.staged = &Kept{zxid: zxid, base: base, before: before, digest: before + v.digest, writes: v.writes, nodes: v.nodes,
+		sizes: v.sizes, res: res, changes: st.changes, notes: st.quota.notes}
 	return res, p.staged.digest
 }
 
-// Keep records the staged txn's effects in the overlay (a no-op if
-// nothing is staged: the txn failed, or it was discarded).
-func (p *Pending) Keep() {
+// Keep records the staged txn's effects in the overlay and returns them,
+// for Group.ApplyKept; it returns nil, and does nothing, if nothing is
+// staged (the txn failed, or it was discarded).
+func (p *Pending) Keep() *Kept {
 	s := p.staged
 	if s == nil {
-		return
+		return nil
 	}
 	p.staged = nil
-	keys := make([]string, 0, len(s.writes))
 	for k, w := range s.writes {
 		p.entries[k] = pendingEntry{write: w, zxid: s.zxid}
-		keys = append(keys, k)
 	}
-	p.queue = append(p.queue, pendingTxn{zxid: s.zxid, keys: keys})
+	p.queue = append(p.queue, s)
 	p.lastZxid = s.zxid
 	p.lastDigest = s.digest
+	return s
 }
 
 // Discard forgets the staged txn, if any.
@@ -152,7 +164,7 @@ func (p *Pending) Applied(zxid int64) {
 	i := 0
 	for ; i < len(p.queue) && p.queue[i].zxid <= zxid; i++ {
 		q := p.queue[i]
-		for _, k := range q.keys {
+		for k := range q.writes {
 			if e, ok := p.entries[k]; ok && e.zxid == q.zxid {
 				delete(p.entries, k)
 			}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/embedzk/zk/internal/entry"
@@ -78,7 +79,8 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 	if have, _ := g.Applied(); ent.Zxid <= have {
 		return nil, nil // already in the tree (replay after a restart)
 	}
-	en, ok := p.proposed[ent.Zxid]
+	own, ok := p.proposed[ent.Zxid]
+	en := own.en
 	if ok {
 		delete(p.proposed, ent.Zxid) // this leader's own proposal: no decoding
 	} else {
@@ -100,7 +102,7 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 		// failure, and the answer is the recorded result.
 		txn = noopFor(en.Txn)
 	}
-	res, changes, digest, err := g.Apply(ent.Zxid, txn)
+	res, changes, digest, err := p.applyTxn(g, ent.Zxid, txn, own.kept)
 	if err != nil {
 		return nil, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
@@ -134,6 +136,23 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 	}
 	delete(p.inflight, en.ReqID)
 	return &completion{r: r, rep: reply{res: res, zxid: ent.Zxid}}, nil
+}
+
+// applyTxn applies txn at zxid in g: from the effects the pipeline kept
+// for it, if this leader proposed it (the pipeline ran it on the state the
+// apply is at: ApplyKept checks it), else by running it.
+func (p *peer) applyTxn(g *znode.Group, zxid int64, txn *znode.Txn, kept *znode.Kept) (znode.Result, []znode.Change, uint64, error) {
+	if kept != nil {
+		res, changes, digest, err := g.ApplyKept(zxid, kept)
+		if !errors.Is(err, znode.ErrNotKept) {
+			if err == nil {
+				p.keptApplies.Add(1)
+			}
+			return res, changes, digest, err
+		}
+		p.keptMisses.Add(1)
+	}
+	return g.Apply(zxid, txn)
 }
 
 // sessionEffects updates sessions after a session txn applied.

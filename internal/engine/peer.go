@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
-	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
@@ -37,8 +37,14 @@ type peer struct {
 	lastProposed int64
 
 	// proposed holds this leader's proposals until they are applied, so
-	// the apply need not decode what the pipeline just encoded.
-	proposed map[int64]entry.Entry
+	// the apply need not decode what the pipeline just encoded, nor run
+	// again the txn the pipeline just ran (its kept effects).
+	proposed map[int64]proposal
+	// keptApplies and keptMisses count this leader's txns applied from
+	// their kept effects, and those that had to run again (never, while
+	// the pipeline and the apply agree: the tests check it). Atomic: the
+	// tests read them while the loop runs.
+	keptApplies, keptMisses atomic.Int64
 
 	inflight map[uint64]*request
 	reqBase  uint64 // random high bits: ids never collide with a past run's
@@ -103,7 +109,7 @@ func newPeer(e *Ensemble) (*peer, error) {
 		node:     node,
 		zst:      node.Status(),
 		inflight: map[uint64]*request{},
-		proposed: map[int64]entry.Entry{},
+		proposed: map[int64]proposal{},
 		reqBase:  rng.Uint64() &^ (1<<32 - 1),
 		start:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
 		reapPace: newReaper(cfg),

@@ -154,12 +154,19 @@ func (p *peer) propose(en entry.Entry) error {
 		}
 		return err
 	}
-	p.pending.Keep()
+	kept := p.pending.Keep()
 	p.mark(hooks.TraceProposed, en.Txn.Session, en.ReqID, zxid)
 	p.e.obs.proposed(zxid)
 	p.lastProposed = zxid
-	p.proposed[zxid] = en
+	p.proposed[zxid] = proposal{en: en, kept: kept}
 	return nil
+}
+
+// proposal is a leader's own proposal until it is applied: its entry, and
+// the effects its pipeline staged and kept for it.
+type proposal struct {
+	en   entry.Entry
+	kept *znode.Kept
 }
 
 // fixupACLs expands the "auth" entries of the ACL of a create or setACL

@@ -195,10 +195,10 @@ func (p *peer) proposeConfigTxn(origin int64, reqID uint64, next ClusterConfig, 
 		p.pending.Discard()
 		return fail(reconfigErr(err))
 	}
-	p.pending.Keep()
+	kept := p.pending.Keep()
 	p.e.obs.proposed(z)
 	p.lastProposed = z
-	p.proposed[z] = en
+	p.proposed[z] = proposal{en: en, kept: kept}
 	p.cfg.Logger.Info("zk: configuration proposed", "version", fmt.Sprintf("%x", z), "config", next.Text())
 	return znode.Result{}, true
 }
