@@ -66,9 +66,15 @@ func keptWorkload(ctx context.Context, tag string, ls, fs *Session) error {
 	}
 	steps := []func() error{
 		func() error { _, err := ls.Create(ctx, root, []byte("r")); return err },
-		func() error { _, err := fs.Create(ctx, root+"/s-", nil, WithMode(ModePersistentSequential)); return err },
+		func() error {
+			_, err := fs.Create(ctx, root+"/s-", nil, WithMode(ModePersistentSequential))
+			return err
+		},
 		func() error { _, err := fs.Create(ctx, root+"/e", []byte("e"), WithMode(ModeEphemeral)); return err },
-		func() error { _, err := ls.Create(ctx, root+"/le-", nil, WithMode(ModeEphemeralSequential)); return err },
+		func() error {
+			_, err := ls.Create(ctx, root+"/le-", nil, WithMode(ModeEphemeralSequential))
+			return err
+		},
 		func() error { _, err := ls.Create(ctx, root, nil); return expect(err, zkerr.ErrNodeExists) },
 		func() error { _, err := fs.Set(ctx, root, []byte("r2"), 0); return err },
 		func() error { _, err := ls.Set(ctx, root, []byte("r3"), 0); return expect(err, zkerr.ErrBadVersion) },
