@@ -20,7 +20,10 @@
 // them, and resolves sequential paths in place. The txn semantics are
 // written once (state.go, apply*.go) over a small key-value view (kv.go);
 // Apply commits the view to Pebble, Prepare records it in the overlay, a
-// failed txn or multi drops it.
+// failed txn or multi drops it. A txn staged and kept on a Pending (Stage,
+// Keep) carries what it did (Kept): Group.ApplyKept applies that, without
+// running the txn again, on the state the txn was staged on (it checks the
+// zxid and the digest there, and refuses any other state).
 //
 // Semantics worth knowing (each as ZooKeeper, unless noted):
 //   - create sets czxid = mzxid = pzxid = zxid, ctime = mtime = Time,

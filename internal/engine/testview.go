@@ -18,6 +18,10 @@ func (v inspector) LogState() (int64, int64) {
 	return st.AcceptedEpoch, st.CurrentEpoch
 }
 
+func (v inspector) KeptApplies() (int64, int64) {
+	return v.e.peer.keptApplies.Load(), v.e.peer.keptMisses.Load()
+}
+
 func (v inspector) LogEntries(after int64, maxBytes int) ([]hooks.LogEntry, error) {
 	ents, err := v.e.wal.Entries(after, maxBytes)
 	out := make([]hooks.LogEntry, len(ents))

@@ -156,6 +156,12 @@ type View interface {
 	LogEntries(after int64, maxBytes int) ([]LogEntry, error)
 	// LogState returns the durable accepted and current epochs.
 	LogState() (acceptedEpoch, currentEpoch int64)
+	// KeptApplies returns how many of its own txns this peer, while it
+	// led, applied from the effects its pipeline kept (kept), and how many
+	// it found kept on another state than the one its tree was at, and
+	// ran again (missed: the pipeline and the apply disagree on what came
+	// before; it must stay 0). Safe to call from any goroutine.
+	KeptApplies() (kept, missed int64)
 }
 
 // LogEntry is one entry of a peer's log: its zxid and its encoded

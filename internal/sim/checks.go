@@ -13,6 +13,7 @@ import (
 // chain or be the chain's next entry after what p applied before, and the
 // digests must agree.
 func (w *World) observeApply(p *simPeer, view hooks.View) {
+	w.observeKept(p, view)
 	z, d := view.Applied()
 	ref := w.ref
 	defer func() { p.lastApplied, p.lastDigest = z, d }()
@@ -53,6 +54,22 @@ func (w *World) observeApply(p *simPeer, view hooks.View) {
 		w.failf("divergence at %#x: peer %d digest %#x, committed %#x", z, p.id, d, ref.chain[i].digest)
 	case ref.pred(i) != p.lastApplied && !jumped:
 		w.failf("peer %d applied %#x after %#x; in the committed history it follows %#x", p.id, z, p.lastApplied, ref.pred(i))
+	}
+}
+
+// observeKept counts the txns p applied from its pipeline's kept effects
+// (as the leader) and fails the run if p ever found kept effects staged on
+// another state than its tree's: the leader's pipeline and its apply must
+// agree on the history before every txn it proposed.
+func (w *World) observeKept(p *simPeer, view hooks.View) {
+	kept, missed := view.KeptApplies()
+	if missed != 0 && p.keptSeen >= 0 {
+		w.failf("peer %d found %d of its own txns kept on another state than its tree's", p.id, missed)
+		p.keptSeen = -1 // reported once per incarnation
+	}
+	if p.keptSeen >= 0 && kept > p.keptSeen {
+		w.stats.KeptApplies += kept - p.keptSeen
+		p.keptSeen = kept
 	}
 }
 

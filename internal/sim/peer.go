@@ -62,6 +62,7 @@ type simPeer struct {
 	inbox       map[zab.MsgType]bool // message types delivered since the last tick
 	snaps       int                  // snapshots installed from a leader
 	snapPending bool                 // one was installed and no entry applied since
+	keptSeen    int64                // this incarnation's kept applies counted so far
 	lastStatus  string
 	dormant     bool        // a spare that has not joined (or was retired): not started (reconfig.go)
 	servers     []zk.Server // a joiner's starting server list (nil: the world's)
@@ -115,7 +116,7 @@ func (w *World) config(p *simPeer) zk.Config {
 		Logger:        w.opts.Logger.With("peer", p.id),
 		TestHooks: &hooks.Hooks{Stepped: true, Func: w.hook, SegmentSize: 4 << 10, Broken: w.broken(p), Attach: func(v hooks.View) {
 			w.hookMu.Lock()
-			p.view = v
+			p.view, p.keptSeen = v, 0
 			w.hookMu.Unlock()
 		}},
 		Listener:        zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},

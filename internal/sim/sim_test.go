@@ -69,9 +69,9 @@ func TestSim(t *testing.T) {
 		simTicks += res.Ticks
 		linTime += res.Stats.LinTime
 		bad += res.Stats.BadOps
-		t.Logf("seed %d: %.0f simulated s, %d ops (%d ok, %d unknown, %d bad), %d committed, %d crashes, %d snap installs, faults %s, lincheck %v (max key %v), %v",
+		t.Logf("seed %d: %.0f simulated s, %d ops (%d ok, %d unknown, %d bad), %d committed (%d applied as kept), %d crashes, %d snap installs, faults %s, lincheck %v (max key %v), %v",
 			seed, res.SimulatedSeconds(), res.Stats.Ops, res.Stats.OpsOK, res.Stats.OpsUnknown, res.Stats.BadOps, res.Stats.Committed,
-			res.Stats.Crashes, res.Stats.SnapInstalls, res.Faults, res.Stats.LinTime, res.Stats.LinMaxKey, res.Elapsed.Round(time.Millisecond))
+			res.Stats.KeptApplies, res.Stats.Crashes, res.Stats.SnapInstalls, res.Faults, res.Stats.LinTime, res.Stats.LinMaxKey, res.Elapsed.Round(time.Millisecond))
 		if opts.Reconfig {
 			t.Logf("seed %d: reconfig %s", seed, res.Reconfig)
 		}

@@ -128,6 +128,7 @@ type Stats struct {
 	LinTime      time.Duration
 	LinMaxKey    time.Duration
 	SnapInstalls int
+	KeptApplies  int64   // txns a leader applied from its pipeline's kept effects
 	BadOps       int     // bad requests sent (badinput.go)
 	ReadOnly     ROStats // read-only mode (readonly.go)
 }
