@@ -116,8 +116,7 @@ func (s *state) quotaRoot(path string) (quotaAt, bool, error) {
 	if !quotaCounted(path) {
 		return found, false, nil
 	}
-	top, ok, err := s.getNode(QuotaPath)
-	if err != nil || !ok || top.numChildren == 0 {
+	if kids, err := s.quotaTopChildren(); err != nil || kids == 0 {
 		return found, false, err
 	}
 	for i := 1; i <= len(path); i++ {

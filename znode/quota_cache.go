@@ -41,6 +41,26 @@ func (r treeReader) scan(prefix []byte, fn func(key, val []byte) bool) error {
 	return pebbleReader{r.t.db}.scan(prefix, fn)
 }
 
+// quotaTopChildren returns the number of children of /zookeeper/quota as
+// the txn's view sees it (0 if the node is missing), reading the count
+// from the node's value without decoding the rest of it: every write asks,
+// and the answer is nearly always 0.
+func (s *state) quotaTopChildren() (int32, error) {
+	b, ok, err := s.v.get(quotaTopKey)
+	switch {
+	case err != nil || !ok:
+		return 0, err
+	case len(b) < valueFixedSize || b[0] != valueVersion:
+		// Malformed: the full decode reports it.
+		n, _, err := s.getNode(QuotaPath)
+		if err != nil {
+			return 0, err
+		}
+		return n.numChildren, nil
+	}
+	return numChildrenOf(b), nil
+}
+
 // loadQuotaTop fills the cache from Pebble (Open, Restore); if the node
 // cannot be read the cache stays empty and reads go to Pebble.
 func (t *Tree) loadQuotaTop() {

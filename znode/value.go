@@ -137,6 +137,10 @@ func encodeNode(n *node) []byte {
 	return appendNode(make([]byte, 0, size), n)
 }
 
+// numChildrenOf reads a node value's child count; b must be at least
+// valueFixedSize bytes of valueVersion (decodeNode reads it from there).
+func numChildrenOf(b []byte) int32 { return int32(binary.BigEndian.Uint32(b[62:])) }
+
 // decodeNode decodes a node value. It is safe on arbitrary bytes; the
 // returned node's data aliases b (nil when it is null, never nil
 // otherwise).
@@ -154,7 +158,8 @@ func decodeNode(b []byte) (node, error) {
 	i64 := func(off int) int64 { return int64(binary.BigEndian.Uint64(b[off:])) }
 	i32 := func(off int) int32 { return int32(binary.BigEndian.Uint32(b[off:])) }
 	n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime = i64(10), i64(18), i64(26), i64(34), i64(42)
-	n.version, n.cversion, n.aversion, n.numChildren = i32(50), i32(54), i32(58), i32(62)
+	n.version, n.cversion, n.aversion = i32(50), i32(54), i32(58)
+	n.numChildren = numChildrenOf(b)
 	n.dataHash = binary.BigEndian.Uint64(b[66:])
 	if err := checkKind(n.kind, n.owner); err != nil {
 		return n, err
@@ -226,7 +231,30 @@ func decodeString(b []byte) (string, []byte, error) {
 	if k <= 0 || l > maxACLFieldSize || l > uint64(len(b)-k) {
 		return "", nil, fmt.Errorf("%w: string field", errCorrupt)
 	}
-	return string(b[k : k+int(l)]), b[k+int(l):], nil
+	return aclString(b[k : k+int(l)]), b[k+int(l):], nil
+}
+
+// aclString returns s as a string, without allocating for the ACL schemes
+// and the world ID that nearly every node's ACL holds (a node is decoded
+// for every read and write of it).
+func aclString(s []byte) string {
+	switch string(s) { // compared without a copy
+	case "world":
+		return "world"
+	case "anyone":
+		return "anyone"
+	case "digest":
+		return "digest"
+	case "ip":
+		return "ip"
+	case "auth":
+		return "auth"
+	case "x509":
+		return "x509"
+	case "sasl":
+		return "sasl"
+	}
+	return string(s)
 }
 
 // Session value: [0] version (1), [1:5] timeout (int32), [5:] password.

@@ -49,6 +49,29 @@ func TestNodeValueRoundTrip(t *testing.T) {
 	}
 }
 
+// TestACLStringsDecodeShared: the ACL strings nearly every node holds
+// (the schemes, world's "anyone") decode without allocating, and every
+// string, those or others, decodes to itself; a node with the open ACL
+// costs its decode one allocation (the ACL slice).
+func TestACLStringsDecodeShared(t *testing.T) {
+	for _, s := range []string{"world", "anyone", "digest", "ip", "auth", "x509", "sasl", "", "worl", "worlds", "Anyone", "super", "u:Zm9v"} {
+		if got := aclString([]byte(s)); got != s {
+			t.Fatalf("aclString(%q) = %q", s, got)
+		}
+	}
+	for _, s := range []string{"world", "anyone", "digest", "ip", "auth", "x509", "sasl"} {
+		b := []byte(s)
+		if n := testing.AllocsPerRun(100, func() { _ = aclString(b) }); n != 0 {
+			t.Fatalf("aclString(%q): %v allocations", s, n)
+		}
+	}
+	n := node{acl: OpenACLUnsafe(), data: []byte("x")}
+	v := encodeNode(&n)
+	if got := testing.AllocsPerRun(100, func() { _, _ = decodeNode(v) }); got != 1 {
+		t.Fatalf("decoding a node with the open ACL: %v allocations, want 1", got)
+	}
+}
+
 func TestNodeValueRejects(t *testing.T) {
 	good := node{acl: OpenACLUnsafe()}
 	enc := func(n node) []byte { return encodeNode(&n) }
