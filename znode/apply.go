@@ -274,16 +274,8 @@ func (s *state) setData(t *Txn, now int64) (Result, error) {
 	nn.data = t.Data
 	nn.dataHash = dataHash(t.Data)
 	s.updateNode(t.Path, n, &nn)
-	var parentACL []ACL
-	if s.wantChanges && t.Path != "/" {
-		// The parent's ACL rides along for symmetry with the other changes.
-		if p, ok, err := s.getNode(Parent(t.Path)); err != nil {
-			return Result{}, err
-		} else if ok {
-			parentACL = p.acl
-		}
-	}
-	s.change(ChangeDataChanged, t.Path, nn.acl, parentACL)
+	// No parent's ACL: a data change fires nothing on the parent.
+	s.change(ChangeDataChanged, t.Path, nn.acl, nil)
 	return Result{Path: t.Path, Stat: nn.stat()}, nil
 }
 

@@ -91,8 +91,10 @@
 //
 // Apply returns the Changes of a successful txn in order: ChangeCreated,
 // ChangeDeleted (also for every ephemeral of a closed session and every
-// reaped node) and ChangeDataChanged, each with the node's ACL and its
-// parent's ACL. setACL produces no Change (ZooKeeper fires no watch).
+// reaped node) and ChangeDataChanged, each with the node's ACL, and a
+// Created or Deleted also with its parent's ACL (for the parent's
+// NodeChildrenChanged). setACL produces no Change (ZooKeeper fires no
+// watch).
 //
 // # Reads
 //

@@ -140,7 +140,8 @@ type Change struct {
 	// that a watch delivers only what its session may read.
 	ACL []ACL
 	// ParentACL is the ACL of Path's parent, for the parent's
-	// NodeChildrenChanged (nil for the root).
+	// NodeChildrenChanged (nil for the root, and for a DataChanged, which
+	// changes nothing of the parent).
 	ParentACL []ACL
 }
 
