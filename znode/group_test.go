@@ -199,8 +199,9 @@ func TestGroupHidesUntilCommit(t *testing.T) {
 }
 
 // TestApplyKeptRefusesAnotherState: a kept txn applies only on the state
-// it was staged on (the zxid before it and the digest there); anywhere
-// else ApplyKept answers ErrNotKept and the group is unchanged.
+// it was staged on (the zxid before it and the digest there, each checked
+// alone: past a no-op the digest is the same); anywhere else ApplyKept
+// answers ErrNotKept and the group is unchanged.
 func TestApplyKeptRefusesAnotherState(t *testing.T) {
 	tree, other := openModelTree(t), openModelTree(t)
 	create := func(path string) *Txn {
@@ -244,10 +245,26 @@ func TestApplyKeptRefusesAnotherState(t *testing.T) {
 	if _, _, _, err := g.ApplyKept(2, kept[1]); err != nil {
 		t.Fatal(err)
 	}
+	// A no-op changes no digest: a txn kept after one, applied without it,
+	// finds the digest it ran on, but not the zxid.
+	if r, _ := p.Stage(3, &Txn{Type: TxnNoop}, nil); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	noop := p.Keep()
+	if r, _ := p.Stage(4, create("/c"), nil); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	afterNoop := p.Keep()
+	refused("past a no-op not applied", 4, afterNoop)
+	for _, k := range []*Kept{noop, afterNoop} {
+		if _, _, _, err := g.ApplyKept(k.Zxid(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := g.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/a", "/b"} {
+	for _, path := range []string{"/a", "/b", "/c"} {
 		if _, err := tree.Stat(path); err != nil {
 			t.Fatalf("%s after the commit: %v", path, err)
 		}
