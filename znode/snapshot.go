@@ -7,6 +7,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"runtime"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -173,6 +174,9 @@ func writeNodeRecords(sw *snapWriter, snap *pebble.Snapshot) (int64, error) {
 		sw.uvarint(uint64(len(v)))
 		sw.write(v)
 		count++
+		if count%yieldEvery == 0 {
+			runtime.Gosched()
+		}
 	}
 	return count, it.Error()
 }
@@ -201,3 +205,8 @@ func writeSessionRecords(sw *snapWriter, snap *pebble.Snapshot) (int64, error) {
 	}
 	return count, it.Error()
 }
+
+// yieldEvery is how many node records a snapshot writes between yields of
+// its goroutine: a snapshot is background work, and yielding lets the
+// peer's loop and the sessions waiting for a P run first.
+const yieldEvery = 256
