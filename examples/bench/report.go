@@ -176,7 +176,7 @@ func (r *results) print(w io.Writer, p plan) {
 			fs3, list(r.fsync3, "%.0f"), fs3/3)
 		fmt.Fprintf(w, "  a commit round costs each of the three peers an fsync: 3 peers in one process commit at most %.0f rounds/s here, so create-1 can reach at most %.2fx the single-file rate\n",
 			fs3/3, fs3/3/fs)
-		fmt.Fprintf(w, "  every lock hand-off is a commit, so 8 contending one lock reach at most %.0f cycles/s; a watched set waits for two of a commit's three fsyncs, at least %.2f ms\n",
+		fmt.Fprintf(w, "  every lock hand-off is a commit, so 8 contending one lock reach at most %.0f cycles/s; a watched set waits for two of a commit's three fsyncs, about %.2f ms\n",
 			fs3/3, 2000/fs3)
 	}
 	fmt.Fprintf(w, "values: %d bytes; RSS: %d nodes; median of %d rounds of %s per measurement\n",
