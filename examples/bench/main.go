@@ -186,8 +186,14 @@ func runRound(p plan, round int, res *results) error {
 	if err != nil {
 		return err
 	}
+	chain, err := quorumChainRate(dir, time.Second, 3, 2)
+	if err != nil {
+		return err
+	}
 	res.fsync, res.fsync3 = append(res.fsync, rate), append(res.fsync3, rate3)
-	progress("round %d: disk %.0f fsyncs/s, %.0f/s in all with 3 files at once", round, rate, rate3)
+	res.chain = append(res.chain, chain)
+	progress("round %d: disk %.0f fsyncs/s, %.0f/s in all with 3 files at once, %.0f commits/s chained on 2 of 3 files",
+		round, rate, rate3, chain)
 	targets := append([]string(nil), p.targets...)
 	if round%2 == 0 {
 		for i, j := 0, len(targets)-1; i < j; i, j = i+1, j-1 {

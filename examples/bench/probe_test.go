@@ -101,3 +101,26 @@ func roundTrips(b *testing.B, addr string, idle time.Duration) {
 	sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
 	b.ReportMetric(float64(rtts[len(rtts)/2].Nanoseconds())/1e3, "p50-µs")
 }
+
+// TestQuorumChainCommits checks that the chained-commit probe commits (a
+// writer that waited for the wrong record would stall it at zero) and
+// leaves no file behind.
+func TestQuorumChainCommits(t *testing.T) {
+	dir := t.TempDir()
+	for _, need := range []int{1, 2, 3} {
+		rate, err := quorumChainRate(dir, 200*time.Millisecond, 3, need)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rate <= 0 {
+			t.Fatalf("need %d of 3: %v commits/s", need, rate)
+		}
+	}
+	left, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Fatalf("probe files left: %v", left)
+	}
+}

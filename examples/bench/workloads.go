@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -304,76 +301,4 @@ func warm(sys system) error {
 		return c.set(path, value)
 	})
 	return err
-}
-
-// fsyncRate measures the disk's own rate of a value-sized write + fsync,
-// with files writers writing and syncing at once (each its own file, as
-// each peer has its own log): the total rate of all of them. Each file is
-// filled with zeros 1 MiB ahead of its writes, as zk's log is
-// (wal.Options.PreAllocSize), which is the faster way to fsync a log on
-// this machine's ext4: the ratios against this rate are the conservative
-// ones.
-func fsyncRate(dir string, d time.Duration, files int) (float64, error) {
-	var total atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, files)
-	start := time.Now()
-	for i := range files {
-		wg.Go(func() {
-			var n int64
-			n, errs[i] = fsyncLoop(filepath.Join(dir, fmt.Sprint("fsync-probe-", i)), start.Add(d))
-			total.Add(n)
-		})
-	}
-	wg.Wait()
-	return float64(total.Load()) / time.Since(start).Seconds(), errors.Join(errs...)
-}
-
-// fsyncLoop writes a value and fsyncs name until deadline, as a logFile
-// does; it returns how many it did.
-func fsyncLoop(name string, deadline time.Time) (int64, error) {
-	f, err := os.Create(name)
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(name)
-	defer f.Close()
-	lf := newLogFile(f, *valueLen)
-	var n int64
-	for time.Now().Before(deadline) {
-		if err := lf.writeSync(); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-// logFile writes records to a file as zk's log does: each one followed by
-// an fsync, the file kept zero-filled 1 MiB ahead of the writes
-// (wal.Options.PreAllocSize).
-type logFile struct {
-	f            *os.File
-	rec, zeros   []byte
-	off, zeroEnd int64
-}
-
-func newLogFile(f *os.File, recLen int) *logFile {
-	return &logFile{f: f, rec: make([]byte, recLen), zeros: make([]byte, 1<<20)}
-}
-
-// writeSync writes one record, the zeros ahead of it when it passed them,
-// and fsyncs.
-func (l *logFile) writeSync() error {
-	if _, err := l.f.WriteAt(l.rec, l.off); err != nil {
-		return err
-	}
-	l.off += int64(len(l.rec))
-	if l.off > l.zeroEnd {
-		if _, err := l.f.WriteAt(l.zeros, l.off); err != nil {
-			return err
-		}
-		l.zeroEnd = l.off + int64(len(l.zeros))
-	}
-	return l.f.Sync()
 }
