@@ -212,7 +212,37 @@ func (r *results) print(w io.Writer, p plan) {
 			}
 			fmt.Fprintln(w)
 		}
+		if n == 3 {
+			r.printDiskBounds(w)
+		}
 	}
+}
+
+// printDiskBounds sets the three goals whose every write waits for the one
+// before it against what the disk alone allows (quorumChainRate): no
+// system of three peers on this disk does better than the chain, with no
+// network, encoding or apply at all.
+func (r *results) printDiskBounds(w io.Writer) {
+	fs, c := median(r.fsync), median(r.chain)
+	if fs <= 0 || c <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nGoals against the disk alone (%.0f commits/s chained on two of three files, %.0f fsyncs/s):\n", c, fs)
+	fmt.Fprintf(w, "- create-1 ≥ 0.7x the fsync rate: the disk allows %.2fx (%s)\n", c/fs, reachable(c/fs >= 0.7))
+	if z := median(r.values[key(3, targetZooKeeper, "lock-shared")]); z > 0 {
+		goal := max(10*z, 3200)
+		fmt.Fprintf(w, "- one lock ≥ 10x ZooKeeper and ≥ 3,200 cycles/s (%.0f/s): the disk allows %.0f hand-offs/s (%s)\n", goal, c, reachable(c >= goal))
+	}
+	if z := median(r.values[key(3, targetZooKeeper, "watch-p50")]); z > 0 {
+		fmt.Fprintf(w, "- watch p50 ≤ 0.2x ZooKeeper (%.2f ms): a commit takes the disk %.2f ms (%s)\n", 0.2*z, 1000/c, reachable(1000/c <= 0.2*z))
+	}
+}
+
+func reachable(ok bool) string {
+	if ok {
+		return "reachable only if nothing else took any time"
+	}
+	return "out of reach on this disk"
 }
 
 func (r *results) line(n int, rw row, targets []string) string {
