@@ -60,7 +60,8 @@ import (
 var (
 	rounds       = flag.Int("rounds", 3, "rounds; each measures every target once, in alternating order")
 	duration     = flag.Duration("duration", 3*time.Second, "how long each throughput or latency measurement runs")
-	warmup       = flag.Duration("warmup", 2*time.Second, "writes from 64 sessions on every fresh ensemble before it is measured (a JVM's JIT, Go's heap)")
+	warmup       = flag.Duration("warmup", 2*time.Second, "writes from 64 sessions on every fresh ensemble before it is measured (a JVM's JIT, Go's heap): at least this long")
+	warmupOps    = flag.Int("warmup-ops", 40000, "and at least this many writes (ZooKeeper's three servers need tens of thousands to reach their pace; at most a minute)")
 	peersFlag    = flag.String("peers", "1,3", "ensemble sizes to measure (comma-separated: 1, 3)")
 	serverBin    = flag.String("zk-server", "", "examples/server's binary for the zk-procs target (default: built with go build, in the repository)")
 	targetsF     = flag.String("targets", "zookeeper,zk,zk-wire", "what to measure (comma-separated: zookeeper, zk, zk-wire, zk-procs)")

@@ -182,8 +182,8 @@ func (r *results) print(w io.Writer, p plan) {
 		fmt.Fprintf(w, "  with 3 peers on this disk, create-1 can reach at most %.2fx the fsync rate and 8 contending one lock at most %.0f cycles/s (a hand-off is a commit the next one waits for); a watched set waits at least %.2f ms\n",
 			c/fs, c, 1000/c)
 	}
-	fmt.Fprintf(w, "values: %d bytes; RSS: %d nodes; median of %d rounds of %s per measurement\n",
-		*valueLen, *rssNodes, *rounds, *duration)
+	fmt.Fprintf(w, "values: %d bytes; RSS: %d nodes; median of %d rounds of %s per measurement; each ensemble warmed by at least %s and %d writes from 64 sessions\n",
+		*valueLen, *rssNodes, *rounds, *duration, *warmup, *warmupOps)
 	for _, n := range p.peers {
 		fmt.Fprintf(w, "\n### %d peer(s)\n\n", n)
 		head := "| workload |"

@@ -278,10 +278,17 @@ func watchLatency(ctx context.Context, sys system, win window) (float64, error) 
 	return float64(lat[len(lat)/2].Microseconds()) / 1000, nil
 }
 
-// warm runs creates and sets of -value bytes from 64 sessions for -warmup,
-// unmeasured.
+// warmMax bounds the warm-up of one ensemble, however slow it is.
+const warmMax = time.Minute
+
+// warm runs creates and sets of -value bytes from 64 sessions, unmeasured,
+// for at least -warmup and at least -warmup-ops writes (every target gets
+// the same count), but no longer than warmMax. ZooKeeper's JVMs compile
+// their hot paths over their first tens of thousands of requests: with 2 s
+// of warm-up alone three servers did about half the creates and sets from
+// 64 sessions that they did after 15 s (PROFILE.md, session 7).
 func warm(sys system) error {
-	if *warmup <= 0 {
+	if *warmup <= 0 && *warmupOps <= 0 {
 		return nil
 	}
 	cs, err := openClients(sys, 64)
@@ -293,12 +300,29 @@ func warm(sys system) error {
 		return err
 	}
 	value := make([]byte, *valueLen)
-	_, err = loop(context.Background(), cs, *warmup, func(ctx context.Context, g int, c client, i int) error {
-		path := fmt.Sprintf("/warmup/g%d-%d", g, i/2)
-		if i%2 == 0 {
-			return c.create(path, value)
+	var done atomic.Int64
+	start := time.Now()
+	for pass := 0; time.Since(start) < *warmup || done.Load() < int64(*warmupOps); pass++ {
+		if time.Since(start) >= warmMax {
+			progress("warm-up stopped after %s and %d writes (-warmup-ops %d)", warmMax, done.Load(), *warmupOps)
+			return nil
 		}
-		return c.set(path, value)
-	})
-	return err
+		_, err := loop(context.Background(), cs, time.Second, func(ctx context.Context, g int, c client, i int) error {
+			path := fmt.Sprintf("/warmup/p%d-g%d-%d", pass, g, i/2)
+			var err error
+			if i%2 == 0 {
+				err = c.create(path, value)
+			} else {
+				err = c.set(path, value)
+			}
+			if err == nil {
+				done.Add(1)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
