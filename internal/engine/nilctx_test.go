@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/embedzk/zk/zab/transport"
 )
 
 // TestNilContext: every public method that takes a ctx refuses a nil one
@@ -17,64 +19,10 @@ func TestNilContext(t *testing.T) {
 	ctx := testCtx(t)
 	s := newSession(t, e)
 	mustCreate(t, s, "/a", "x")
-	var nilCtx context.Context
-	calls := map[string]func() error{
-		"Create":  func() error { _, err := s.Create(nilCtx, "/b", nil); return err },
-		"Set":     func() error { _, err := s.Set(nilCtx, "/a", nil, -1); return err },
-		"Delete":  func() error { return s.Delete(nilCtx, "/a", -1) },
-		"SetACL":  func() error { _, err := s.SetACL(nilCtx, "/a", OpenACLUnsafe(), -1); return err },
-		"Multi":   func() error { _, err := s.Multi(nilCtx, CheckOp("/a", -1)); return err },
-		"Multi()": func() error { _, err := s.Multi(nilCtx); return err },
-		"Get":     func() error { _, _, err := s.Get(nilCtx, "/a"); return err },
-		"Exists":  func() error { _, _, err := s.Exists(nilCtx, "/a"); return err },
-		"Children": func() error {
-			_, _, err := s.Children(nilCtx, "/a")
-			return err
-		},
-		"GetACL":            func() error { _, _, err := s.GetACL(nilCtx, "/a"); return err },
-		"Sync":              func() error { return s.Sync(nilCtx, "/a") },
-		"AllChildrenNumber": func() error { _, err := s.AllChildrenNumber(nilCtx, "/a"); return err },
-		"Ephemerals":        func() error { _, err := s.Ephemerals(nilCtx, "/"); return err },
-		"MultiRead":         func() error { _, err := s.MultiRead(nilCtx, GetDataOp("/a")); return err },
-		"DeleteAll":         func() error { return s.DeleteAll(nilCtx, "/a") },
-		"GetW":              func() error { _, _, _, err := s.GetW(nilCtx, "/a"); return err },
-		"ExistsW":           func() error { _, _, _, err := s.ExistsW(nilCtx, "/a"); return err },
-		"ChildrenW":         func() error { _, _, _, err := s.ChildrenW(nilCtx, "/a"); return err },
-		"AddWatch":          func() error { _, err := s.AddWatch(nilCtx, "/a", true); return err },
-		"RemoveWatches":     func() error { return s.RemoveWatches(nilCtx, "/a", WatcherAny) },
-		"AddAuth":           func() error { return s.AddAuth(nilCtx, "digest", []byte("u:p")) },
-		"Close":             func() error { return s.Close(nilCtx) },
-		"NewSession":        func() error { _, err := e.NewSession(nilCtx); return err },
-		"Reattach":          func() error { _, err := e.Reattach(nilCtx, s.ID(), s.Password()); return err },
-		"ExpireSession":     func() error { return e.ExpireSession(nilCtx, s.ID()) },
-		"WaitServing":       func() error { return e.WaitServing(nilCtx) },
-		"Tick":              func() error { return e.Tick(nilCtx) },
-		"Barrier":           func() error { return e.Barrier(nilCtx) },
-		"SetQuota":          func() error { return s.SetQuota(nilCtx, "/a", Quota{Count: 1}) },
-		"ListQuota":         func() error { _, _, err := s.ListQuota(nilCtx, "/a"); return err },
-		"DeleteQuota":       func() error { return s.DeleteQuota(nilCtx, "/a") },
-		"Zxid":              func() error { _, err := s.Zxid(nilCtx); return err },
-		"Reconfig":          func() error { _, err := e.Reconfig(nilCtx, ReconfigRequest{}); return err },
-	}
-	for _, typ := range []reflect.Type{reflect.TypeOf(s), reflect.TypeOf(e)} {
-		for i := 0; i < typ.NumMethod(); i++ {
-			m := typ.Method(i)
-			if m.Type.NumIn() > 1 && m.Type.In(1) == reflect.TypeOf((*context.Context)(nil)).Elem() {
-				if _, ok := calls[m.Name]; !ok {
-					t.Errorf("%v.%s takes a ctx and is not covered here", typ, m.Name)
-				}
-			}
-		}
-	}
+	calls := ctxCalls(nil, e, s)
+	checkCtxCallsCovered(t, calls, e, s)
 	for name, call := range calls {
-		err := func() (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					err = errors.New("panic")
-				}
-			}()
-			return call()
-		}()
+		err := callNoPanic(call)
 		if !errors.Is(err, ErrBadArguments) {
 			t.Errorf("%s(nil ctx) = %v, want ErrBadArguments", name, err)
 		}
@@ -123,5 +71,105 @@ func TestCancelledContext(t *testing.T) {
 	}
 	if z, _ := e.tree.Applied(); z != z0 {
 		t.Fatalf("writes with a cancelled ctx committed: applied %#x, was %#x", z, z0)
+	}
+}
+
+// ctxCalls is every public method of s and e that takes a ctx, called with
+// ctx on the node /a (which may exist or not) and harmless arguments.
+func ctxCalls(ctx context.Context, e *Ensemble, s *Session) map[string]func() error {
+	return map[string]func() error{
+		"Create":  func() error { _, err := s.Create(ctx, "/b", nil); return err },
+		"Set":     func() error { _, err := s.Set(ctx, "/a", nil, -1); return err },
+		"Delete":  func() error { return s.Delete(ctx, "/a", -1) },
+		"SetACL":  func() error { _, err := s.SetACL(ctx, "/a", OpenACLUnsafe(), -1); return err },
+		"Multi":   func() error { _, err := s.Multi(ctx, CheckOp("/a", -1)); return err },
+		"Multi()": func() error { _, err := s.Multi(ctx); return err },
+		"Get":     func() error { _, _, err := s.Get(ctx, "/a"); return err },
+		"Exists":  func() error { _, _, err := s.Exists(ctx, "/a"); return err },
+		"Children": func() error {
+			_, _, err := s.Children(ctx, "/a")
+			return err
+		},
+		"GetACL":            func() error { _, _, err := s.GetACL(ctx, "/a"); return err },
+		"Sync":              func() error { return s.Sync(ctx, "/a") },
+		"AllChildrenNumber": func() error { _, err := s.AllChildrenNumber(ctx, "/a"); return err },
+		"Ephemerals":        func() error { _, err := s.Ephemerals(ctx, "/"); return err },
+		"MultiRead":         func() error { _, err := s.MultiRead(ctx, GetDataOp("/a")); return err },
+		"DeleteAll":         func() error { return s.DeleteAll(ctx, "/a") },
+		"GetW":              func() error { _, _, _, err := s.GetW(ctx, "/a"); return err },
+		"ExistsW":           func() error { _, _, _, err := s.ExistsW(ctx, "/a"); return err },
+		"ChildrenW":         func() error { _, _, _, err := s.ChildrenW(ctx, "/a"); return err },
+		"AddWatch":          func() error { _, err := s.AddWatch(ctx, "/a", true); return err },
+		"RemoveWatches":     func() error { return s.RemoveWatches(ctx, "/a", WatcherAny) },
+		"AddAuth":           func() error { return s.AddAuth(ctx, "digest", []byte("u:p")) },
+		"Close":             func() error { return s.Close(ctx) },
+		"NewSession":        func() error { _, err := e.NewSession(ctx); return err },
+		"Reattach":          func() error { _, err := e.Reattach(ctx, s.ID(), s.Password()); return err },
+		"ExpireSession":     func() error { return e.ExpireSession(ctx, s.ID()) },
+		"WaitServing":       func() error { return e.WaitServing(ctx) },
+		"Tick":              func() error { return e.Tick(ctx) },
+		"Barrier":           func() error { return e.Barrier(ctx) },
+		"SetQuota":          func() error { return s.SetQuota(ctx, "/a", Quota{Count: 1}) },
+		"ListQuota":         func() error { _, _, err := s.ListQuota(ctx, "/a"); return err },
+		"DeleteQuota":       func() error { return s.DeleteQuota(ctx, "/a") },
+		"Zxid":              func() error { _, err := s.Zxid(ctx); return err },
+		"Reconfig":          func() error { _, err := e.Reconfig(ctx, ReconfigRequest{}); return err },
+	}
+}
+
+// checkCtxCallsCovered fails t for a method of s or e that takes a ctx and
+// is not in calls.
+func checkCtxCallsCovered(t *testing.T, calls map[string]func() error, e *Ensemble, s *Session) {
+	t.Helper()
+	for _, typ := range []reflect.Type{reflect.TypeOf(s), reflect.TypeOf(e)} {
+		for i := 0; i < typ.NumMethod(); i++ {
+			m := typ.Method(i)
+			if m.Type.NumIn() > 1 && m.Type.In(1) == reflect.TypeOf((*context.Context)(nil)).Elem() {
+				if _, ok := calls[m.Name]; !ok {
+					t.Errorf("%v.%s takes a ctx and is not covered here", typ, m.Name)
+				}
+			}
+		}
+	}
+}
+
+// callNoPanic runs call, turning a panic into an error.
+func callNoPanic(call func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return call()
+}
+
+// TestContextFirstWhenNotServing: on a peer that does not serve, a call
+// whose ctx already ended fails with the ctx's error and a nil ctx with
+// ErrBadArguments, as on a serving peer: the ctx is checked before
+// anything else. Sync checked the peer first and answered ErrNotServing
+// (the simulation's bad-input workload, TestSim -reconfig seed 9556).
+func TestContextFirstWhenNotServing(t *testing.T) {
+	c := newClusterWith(t, 3, 0, 48, transport.NetworkOptions{}, func(cfg *Config) { cfg.MaxSessionTimeout = 200 * cfg.TickTime })
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	f := c.others(c.leader())[0]
+	s := c.session(f)
+	c.net.Isolate(f)
+	c.waitFor("the cut-off follower not serving", 400, func() bool { return !c.ens[f].Status().Serving })
+	if _, _, err := s.Get(testCtx(t), "/"); !errors.Is(err, ErrNotServing) {
+		t.Fatalf("read on the cut-off peer: %v, want ErrNotServing", err)
+	}
+	done, cancel := context.WithCancel(testCtx(t))
+	cancel()
+	ended := ctxCalls(done, c.ens[f], s)
+	checkCtxCallsCovered(t, ended, c.ens[f], s)
+	for name, call := range ended {
+		if err := callNoPanic(call); !errors.Is(err, context.Canceled) || errors.Is(err, ErrOutcomeUnknown) {
+			t.Errorf("%s(an ended ctx) on a peer not serving = %v, want context.Canceled", name, err)
+		}
+	}
+	for name, call := range ctxCalls(nil, c.ens[f], s) {
+		if err := callNoPanic(call); !errors.Is(err, ErrBadArguments) {
+			t.Errorf("%s(nil ctx) on a peer not serving = %v, want ErrBadArguments", name, err)
+		}
 	}
 }

@@ -383,6 +383,9 @@ func (s *Session) Sync(ctx context.Context, path string) error {
 	if err := s.checkPath(path, false); err != nil {
 		return err
 	}
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if err := s.usable(); err != nil {
 		return err
 	}

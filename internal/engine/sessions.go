@@ -142,6 +142,9 @@ func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o se
 // ephemeral nodes go, and its handle (wherever it is attached) moves to
 // StateExpired. For tests, of this repository and of host applications.
 func (e *Ensemble) ExpireSession(ctx context.Context, id int64) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
 	if err := e.errIfDown(); err != nil {
 		return err
 	}
