@@ -64,27 +64,29 @@ func TestStepRejects(t *testing.T) {
 }
 
 // TestLeaderInfoOlderThanAccepted: a follower never acks an epoch older than
-// one it accepted (it promised that epoch to another would-be leader).
+// one it accepted (it promised that epoch to another would-be leader). The
+// leader it reaches steps down when it hears of the promise, and the next
+// discovery proposes a newer epoch, which the follower joins. (ZooKeeper
+// leaves such a follower out until the leader changes; the simulation's
+// TestSim -reconfig seed 9530 ended with one left out for good.)
 func TestLeaderInfoOlderThanAccepted(t *testing.T) {
 	h := newHarness(t, 51, voters(3), nil, nil)
-	h.serving(30)
+	l := h.serving(30)
+	old := h.peers[l].node.Status().Epoch
 	h.crash(1)
 	h.peers[1].disk.state.AcceptedEpoch = 5 // promised to a leader that never made it
 	h.restart(1)
+	h.waitFor("peer 1 serving", 200, func() bool { return h.peers[1].node.Status().Serving })
+	st := h.peers[1].node.Status()
+	if st.Epoch < 5 || st.Epoch <= old {
+		t.Fatalf("joined epoch %d (accepted 5, the old leader's %d)", st.Epoch, old)
+	}
+	if a := h.peers[1].disk.state.AcceptedEpoch; a < 5 {
+		t.Fatalf("accepted epoch went back to %d", a)
+	}
+	h.propose(h.leader(), "after")
 	h.deliverAll()
-	if st := h.peers[1].node.Status(); st.Serving {
-		t.Fatalf("joined an older epoch: %+v", st)
-	}
-	if h.peers[1].disk.state.AcceptedEpoch != 5 {
-		t.Fatal("accepted epoch went back")
-	}
-	// Once the leader changes, the next epoch is newer than its promise.
-	h.crash(3)
-	h.restart(3)
-	l := h.serving(60)
-	if e := h.peers[l].node.Status().Epoch; e < 5 {
-		t.Fatalf("epoch %d", e)
-	}
+	h.converged()
 }
 
 // TestConfigValidate: errors name the field.

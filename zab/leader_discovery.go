@@ -21,6 +21,15 @@ func (n *Node) learnerInfo(from int64, m *Message) error {
 		n.checkDiscovery()
 		return nil
 	}
+	if !obs && n.q.IsVoter(from) && m.PeerEpoch > ld.epoch {
+		// The voter promised a newer epoch to a would-be leader that never
+		// made it: it cannot join this one (leaderInfo refuses an older
+		// epoch), and ZooKeeper leaves it out until the leader changes,
+		// which may be never. Stepping down costs an election and lets the
+		// next discovery propose an epoch past that promise.
+		n.goLooking(fmt.Sprintf("voter %d accepted epoch %d, newer than this leader's %d", from, m.PeerEpoch, ld.epoch))
+		return nil
+	}
 	n.sendLeaderInfo(l)
 	return nil
 }
