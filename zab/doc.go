@@ -32,7 +32,11 @@
 // (OBSERVERINFO) with its accepted epoch; once a quorum of voters is in,
 // the leader proposes e = max + 1 (LEADERINFO), after making e its own
 // accepted epoch; a learner makes e durable before answering ACKEPOCH with
-// its current epoch and last zxid. Synchronization: per learner the leader
+// its current epoch and last zxid. A learner never acks an epoch older than
+// the one it accepted; a voter that arrives with such a promise after the
+// epoch was chosen makes the leader step down, so that the next discovery
+// proposes a newer epoch (ZooKeeper leaves that voter out until its leader
+// changes). Synchronization: per learner the leader
 // chooses DIFF (our log has its last zxid), TRUNC then DIFF (it has entries
 // we do not) or SNAP (our log does not reach back to it); DIFF batches are
 // at most MaxMsgBytes of entry data and paced by DIFFACKs (a window of 4);

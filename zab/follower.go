@@ -143,7 +143,9 @@ func (n *Node) leaderInfo(m *Message) error {
 		// join this one. ZooKeeper goes straight back to election, which
 		// finds the same leader again at once; we wait out InitLimit
 		// instead (this leader stays silent for us) so that the retries are
-		// paced by ticks. A later leader will propose a newer epoch.
+		// paced by ticks. A voter's leader steps down when our FOLLOWERINFO
+		// tells it of the promise (learnerInfo), so the next leader proposes
+		// a newer epoch.
 		return fmt.Errorf("%w: LEADERINFO epoch %d is older than our accepted epoch %d", ErrStaleEpoch, e, n.state.AcceptedEpoch)
 	}
 	fl.silent = 0
