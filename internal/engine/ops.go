@@ -383,10 +383,7 @@ func (s *Session) Sync(ctx context.Context, path string) error {
 	if err := s.checkPath(path, false); err != nil {
 		return err
 	}
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := s.usable(); err != nil {
+	if err := s.callable(ctx); err != nil {
 		return err
 	}
 	if err := s.roWritable(ctx); err != nil { // ZooKeeper's read-only server refuses sync too

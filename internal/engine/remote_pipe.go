@@ -138,10 +138,7 @@ func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *P
 // startWrite issues txn's ticket and hands it to the peer loop, as the
 // first half of Session.write.
 func (s *Session) startWrite(ctx context.Context, txn *znode.Txn) (*request, uint64, error) {
-	if err := checkCtx(ctx); err != nil {
-		return nil, 0, err
-	}
-	if err := s.usable(); err != nil {
+	if err := s.callable(ctx); err != nil {
 		return nil, 0, err
 	}
 	if err := s.roWritable(ctx); err != nil {

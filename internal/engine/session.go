@@ -150,6 +150,16 @@ func (s *Session) notify(st SessionState) {
 // end moves the session to a terminal state.
 func (s *Session) end(st SessionState) { s.setState(st) }
 
+// callable refuses a call before it starts: a nil or ended ctx first (so
+// that its error does not depend on the peer's state), then the session's
+// and the peer's state. Every call on a session starts with it.
+func (s *Session) callable(ctx context.Context) error {
+	if err := checkCtx(ctx); err != nil {
+		return err
+	}
+	return s.usable()
+}
+
 // usable returns the error calls get in the session's current state.
 func (s *Session) usable() error {
 	switch s.State() {
@@ -279,10 +289,7 @@ func (s *Session) read(ctx context.Context, fn func() error) error {
 	if s.e.obs.measuring() {
 		defer s.e.obs.requestDone(s.e.obs.now(), false)
 	}
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := s.usable(); err != nil {
+	if err := s.callable(ctx); err != nil {
 		return err
 	}
 	return s.ordered(ctx, func() error {
@@ -306,10 +313,7 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 	if s.e.obs.measuring() {
 		defer s.e.obs.requestDone(s.e.obs.now(), true)
 	}
-	if err := checkCtx(ctx); err != nil {
-		return znode.Result{}, err
-	}
-	if err := s.usable(); err != nil {
+	if err := s.callable(ctx); err != nil {
 		return znode.Result{}, err
 	}
 	if err := s.roWritable(ctx); err != nil {
