@@ -190,7 +190,7 @@ func BenchmarkWireVsZooKeeper(b *testing.B) {
 	}
 	zooAddrs := startRealZKs(b, 1)
 	ourAddrs := startOurs(b, 1)
-	compare(b, ourAddrs, zooAddrs)
+	compare(b, "zk", ourAddrs, zooAddrs)
 }
 
 // BenchmarkWireVsZooKeeper3: the same against three zk peers and three
@@ -202,14 +202,14 @@ func BenchmarkWireVsZooKeeper3(b *testing.B) {
 	zooAddrs := startRealZKs(b, 3)
 	ourAddrs := startOurs(b, 3)
 	b.Logf("zk peers %v, ZooKeeper servers %v", ourAddrs, zooAddrs)
-	compare(b, ourAddrs, zooAddrs)
+	compare(b, "zk", ourAddrs, zooAddrs)
 }
 
 // compare runs a warm-up round (ZooKeeper's JVM compiles its hot paths
 // during its first thousands of requests), then the rounds, and reports
 // the medians: rates, their ratios, and the servers' CPU time per
 // operation (all their threads).
-func compare(b *testing.B, ours, theirs []string) {
+func compare(b *testing.B, label string, ours, theirs []string) {
 	rates(b, "/warmup", b.N, ours...)
 	rates(b, "/warmup", b.N, theirs...)
 	var our, their, ourCPU, theirCPU [3][]float64
@@ -221,19 +221,19 @@ func compare(b *testing.B, ours, theirs []string) {
 			our[i], ourCPU[i] = append(our[i], o[i]), append(ourCPU[i], oc[i])
 			their[i], theirCPU[i] = append(their[i], z[i]), append(theirCPU[i], zc[i])
 		}
-		b.Logf("round %d: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
-			"server CPU µs per op: zk %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f; clients' CPU µs per op: %.0f/%.0f/%.0f with zk, %.0f/%.0f/%.0f with ZooKeeper",
-			r, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2], oc[0], oc[1], oc[2], zc[0], zc[1], zc[2],
-			occ[0], occ[1], occ[2], zcc[0], zcc[1], zcc[2])
+		b.Logf("round %d: %s %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
+			"server CPU µs per op: %s %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f; clients' CPU µs per op: %.0f/%.0f/%.0f with %s, %.0f/%.0f/%.0f with ZooKeeper",
+			r, label, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2], label, oc[0], oc[1], oc[2], zc[0], zc[1], zc[2],
+			occ[0], occ[1], occ[2], label, zcc[0], zcc[1], zcc[2])
 	}
-	b.ReportMetric(serverPeakRSS(ours), "zk-peak-rss-MiB")
+	b.ReportMetric(serverPeakRSS(ours), label+"-peak-rss-MiB")
 	b.ReportMetric(serverPeakRSS(theirs), "zookeeper-peak-rss-MiB")
 	for i, name := range []string{"creates", "sets", "gets"} {
 		om, zm := median(our[i]), median(their[i])
-		b.ReportMetric(om, "zk-"+name+"/s")
+		b.ReportMetric(om, label+"-"+name+"/s")
 		b.ReportMetric(zm, "zookeeper-"+name+"/s")
 		b.ReportMetric(om/zm, "ratio-"+name)
-		b.ReportMetric(median(ourCPU[i]), "zk-cpu-µs/"+strings.TrimSuffix(name, "s"))
+		b.ReportMetric(median(ourCPU[i]), label+"-cpu-µs/"+strings.TrimSuffix(name, "s"))
 		b.ReportMetric(median(theirCPU[i]), "zookeeper-cpu-µs/"+strings.TrimSuffix(name, "s"))
 	}
 }

@@ -83,17 +83,18 @@ func BenchmarkWirePipelined(b *testing.B) {
 }
 
 // BenchmarkWireZK: creates, setData and getData of 1 KiB values from 64
-// go-zookeeper clients against one zk server process alone (no ZooKeeper),
-// reporting its CPU time per operation; with -wire.serverprofile DIR the
+// go-zookeeper clients against zk server processes alone (no ZooKeeper),
+// reporting their CPU time per operation; with -wire.serverprofile DIR the
 // server writes its CPU profile there, and -wire.only create (set, get)
-// runs that kind alone (its profile then shows only it):
+// runs that kind alone (its profile then shows only it); -wire.peers 3
+// runs it against an ensemble of three server processes:
 //
 //	go test ./internal/wire -run x -bench 'WireZK$' -benchtime 20000x -wire.serverprofile /tmp
 func BenchmarkWireZK(b *testing.B) {
 	if b.N == 1 {
 		return // the framework's probe: run with -benchtime Nx
 	}
-	addrs := startOurs(b, 1)
+	addrs := startOurs(b, *benchPeers)
 	if *benchOnly != "" {
 		rate, cpu := onlyRate(b, *benchOnly, b.N, addrs)
 		b.ReportMetric(rate, *benchOnly+"s/s")
@@ -108,6 +109,8 @@ func BenchmarkWireZK(b *testing.B) {
 	}
 }
 
+var benchPeers = flag.Int("wire.peers", 1, "BenchmarkWireZK: the number of zk peers (an ensemble when more than 1; the clients are spread over them)")
+
 var benchOnly = flag.String("wire.only", "", "BenchmarkWireZK: run only this kind of operation (create, set, get)")
 
 // onlyRate runs n operations of one kind (twice: a warm-up, then the
@@ -118,6 +121,10 @@ func onlyRate(b *testing.B, kind string, n int, addrs []string) (rate, cpu float
 	value := make([]byte, 1024)
 	for i := 0; i < benchClients; i++ {
 		_, err := cs[0].Create(fmt.Sprintf("/n%d", i), value, 0, open)
+		must(b, err)
+	}
+	for _, c := range cs {
+		_, err := c.Sync("/") // every peer has the nodes
 		must(b, err)
 	}
 	var op func(c *gozk.Conn, i int) error

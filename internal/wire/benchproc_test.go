@@ -18,7 +18,7 @@ var (
 	benchInproc  = flag.Bool("wire.inproc", false, "benchmarks: run the zk peers inside the test process")
 	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory where each zk server process writes its CPU profile")
 	serverBin    = flag.String("wire.serverbin", "", "benchmarks: a prebuilt examples/server binary to run (another build, to compare)")
-	serverGOGC   = flag.String("wire.gogc", "", "benchmarks: GOGC of the zk server processes (default: the Go runtime's, 100)")
+	serverEnv    = flag.String("wire.serverenv", "", "benchmarks: extra environment of the zk server processes, comma-separated (GOGC=200,GOMAXPROCS=4)")
 )
 
 // startOurs starts n zk peers (an ensemble when n > 1) and returns their
@@ -73,8 +73,8 @@ func startOurProcess(b *testing.B, bin string, id int, servers string) string {
 		args = append(args, "-cpuprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.cpu", id)))
 	}
 	cmd := exec.Command(bin, args...)
-	if *serverGOGC != "" {
-		cmd.Env = append(os.Environ(), "GOGC="+*serverGOGC)
+	if *serverEnv != "" {
+		cmd.Env = append(os.Environ(), strings.Split(*serverEnv, ",")...)
 	}
 	logf, err := os.Create(filepath.Join(dir, "zk.log"))
 	must(b, err)

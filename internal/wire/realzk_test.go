@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -63,6 +64,8 @@ func startRealZKs(t testing.TB, n int) []string {
 	return addrs
 }
 
+var zkJVMFlags = flag.String("wire.zkjvmflags", "", "benchmarks: extra JVM flags of the ZooKeeper servers (-XX:ActiveProcessorCount=1)")
+
 // startOneZK starts server id of an ensemble described by servers ("" for
 // standalone).
 func startOneZK(t testing.TB, id int, servers string) string {
@@ -72,9 +75,13 @@ func startOneZK(t testing.TB, id int, servers string) string {
 		dir, port, servers)
 	must(t, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
-	cmd := exec.Command("/usr/bin/java", "-Xmx512m", "-Dzookeeper.extendedTypesEnabled=true",
-		"-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.forceSync=yes",
-		"-cp", strings.Join(zkJars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	args := []string{"-Xmx512m", "-Dzookeeper.extendedTypesEnabled=true",
+		"-Dzookeeper.4lw.commands.whitelist=*", "-Dzookeeper.forceSync=yes"}
+	if *zkJVMFlags != "" {
+		args = append(args, strings.Fields(*zkJVMFlags)...)
+	}
+	args = append(args, "-cp", strings.Join(zkJars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	cmd := exec.Command("/usr/bin/java", args...)
 	logf, err := os.Create(filepath.Join(dir, "zk.log"))
 	must(t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf

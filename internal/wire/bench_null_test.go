@@ -1,0 +1,197 @@
+package wire_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// The null server: the least a server can do for a ZooKeeper client. It
+// speaks the handshake and answers every request at once with a reply of
+// the right shape (a zero Stat, the request's own path, 1 KiB of zeros for
+// getData), and keeps nothing: no tree, no log, no fsync, no session. One
+// goroutine per connection reads a request and writes its reply, with no
+// hand-off. It runs in its own process (this test binary, started again
+// with nullServerEnv set: TestMain), so that the benchmark accounts its CPU
+// apart from the clients', as it does for zk's and ZooKeeper's servers.
+//
+// What it measures is a ceiling: the rate the same 64 go-zookeeper clients
+// reach over loopback on this machine when the server costs almost
+// nothing. Any server, zk included, answers at most that fast; its ratio to
+// ZooKeeper's rate in the same run is the most any server could show.
+//
+//	go test ./internal/wire -run x -bench WireNull -benchtime 20000x
+
+// nullServerEnv names the file where a test binary started as a null
+// server writes its address.
+const nullServerEnv = "ZK_WIRE_NULL_SERVER"
+
+func TestMain(m *testing.M) {
+	if f := os.Getenv(nullServerEnv); f != "" {
+		os.Exit(runNullServer(f))
+	}
+	os.Exit(m.Run())
+}
+
+// runNullServer serves on a free loopback port, writes the address to
+// addrFile, and serves until its standard input closes (the benchmark
+// closes it, or ends).
+func runNullServer(addrFile string) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := os.WriteFile(addrFile, []byte(ln.Addr().String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		ln.Close()
+	}()
+	var sessions atomic.Int64
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return 0
+		}
+		go serveNull(nc, sessions.Add(1))
+	}
+}
+
+// serveNull answers one connection's requests until it closes.
+func serveNull(nc net.Conn, session int64) {
+	defer nc.Close()
+	r := bufio.NewReaderSize(nc, 16<<10)
+	body, err := jute.ReadFrame(r, nil, jute.DefaultMaxBuffer)
+	if err != nil {
+		return
+	}
+	var creq jute.ConnectRequest
+	d := jute.Decoder{}
+	d.Reset(body)
+	creq.Decode(&d)
+	if d.Err() != nil {
+		return
+	}
+	resp := jute.ConnectResponse{TimeOut: creq.TimeOut, SessionID: session, Passwd: make([]byte, 16), HasReadOnly: creq.HasReadOnly}
+	out, start := jute.BeginFrame(nil)
+	e := jute.Encoder{B: out}
+	resp.Encode(&e)
+	out = jute.EndFrame(e.B, start)
+	value := make([]byte, 1024)
+	var zxid int64
+	for {
+		if r.Buffered() == 0 && len(out) > 0 {
+			// Nothing more is buffered: the replies so far leave now.
+			if _, err := nc.Write(out); err != nil {
+				return
+			}
+			out = out[:0]
+		}
+		body, err = jute.ReadFrame(r, body, jute.DefaultMaxBuffer)
+		if err != nil {
+			return
+		}
+		zxid++
+		var closing bool
+		if out, closing = nullReply(out, body, zxid, value); closing {
+			nc.Write(out)
+			return
+		}
+	}
+}
+
+// nullReply appends the reply to the request in body; closing is true for
+// a closeSession (or a request it cannot read).
+func nullReply(out, body []byte, zxid int64, value []byte) (_ []byte, closing bool) {
+	var h jute.RequestHeader
+	d := jute.Decoder{}
+	d.Reset(body)
+	h.Decode(&d)
+	if d.Err() != nil {
+		return out, true
+	}
+	rh := jute.ReplyHeader{Xid: h.Xid, Zxid: zxid}
+	var resp jute.Record
+	switch h.Type {
+	case jute.OpPing:
+		rh.Zxid = 0
+	case jute.OpCloseSession:
+		closing = true
+	case jute.OpCreate, jute.OpSync:
+		path := ""
+		if len(body) >= 12 {
+			n := int(int32(binary.BigEndian.Uint32(body[8:])))
+			if n >= 0 && 12+n <= len(body) {
+				path = string(body[12 : 12+n])
+			}
+		}
+		resp = &jute.PathRequest{Path: path}
+	case jute.OpCreate2, jute.OpExists, jute.OpSetData:
+		resp = &jute.StatResponse{}
+	case jute.OpGetData:
+		resp = &jute.GetDataResponse{Data: value}
+	}
+	out, start := jute.BeginFrame(out)
+	e := jute.Encoder{B: out}
+	rh.Encode(&e)
+	if resp != nil {
+		resp.Encode(&e)
+	}
+	return jute.EndFrame(e.B, start), closing
+}
+
+// startNullServer starts the null server in its own process and returns
+// its address; it stops at cleanup.
+func startNullServer(b *testing.B) string {
+	b.Helper()
+	addrFile := filepath.Join(b.TempDir(), "addr")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), nullServerEnv+"="+addrFile)
+	stdin, err := cmd.StdinPipe()
+	must(b, err)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	must(b, cmd.Start())
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if a, err := os.ReadFile(addrFile); err == nil && strings.Contains(string(a), ":") {
+			serverPIDs.Store(string(a), cmd.Process.Pid)
+			return string(a)
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the null server did not start within 30s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// BenchmarkWireNull: creates, setData and getData of 1 KiB values from 64
+// go-zookeeper clients against the null server and against a standalone
+// ZooKeeper 3.8, rounds alternating, as BenchmarkWireVsZooKeeper runs zk:
+// the ratios it reports are the most any server could show against
+// ZooKeeper with these clients on this machine.
+func BenchmarkWireNull(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	zooAddrs := startRealZKs(b, 1)
+	nullAddr := startNullServer(b)
+	compare(b, "null", []string{nullAddr}, zooAddrs)
+}
