@@ -11,6 +11,9 @@
 // restarted; -rejoin brings it back with its data directory, as a joiner a
 // reconfig can add again. The peer stops gracefully on SIGINT or SIGTERM.
 //
+// The server runs with GOGC=400 unless the environment sets GOGC: fewer
+// garbage collections for a little more memory.
+//
 // It prints the peer's full status (zk.Status) once it serves and again on
 // SIGUSR1 (kill -USR1 <pid>). When zoo.cfg names ZooKeeper's Prometheus
 // metrics provider, the peer's metrics are served over HTTP as ZooKeeper
@@ -35,6 +38,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -45,7 +49,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// gcPercent is the server's garbage-collection target (GOGC) unless the
+// environment sets one: a peer's live heap is small (its tree lives in
+// Pebble, outside it), so the runtime's default of 100 collects often;
+// 400 takes about a tenth of the CPU per write off a busy peer for a few
+// tens of MiB (examples/bench/PROFILE.md, "The ceiling over the wire").
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	usr := make(chan os.Signal, 1)
 	notifyStatus(usr)
