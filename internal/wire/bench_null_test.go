@@ -156,7 +156,7 @@ func nullReply(out, body []byte, zxid int64, value []byte) (_ []byte, closing bo
 
 // startNullServer starts the null server in its own process and returns
 // its address; it stops at cleanup.
-func startNullServer(b *testing.B) string {
+func startNullServer(b testing.TB) string {
 	b.Helper()
 	addrFile := filepath.Join(b.TempDir(), "addr")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -179,6 +179,28 @@ func startNullServer(b *testing.B) string {
 			b.Fatal("the null server did not start within 30s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestNullServer: the null server answers go-zookeeper's requests in the
+// shapes the benchmark needs, so that its rates are rates of answered
+// requests.
+func TestNullServer(t *testing.T) {
+	c, _ := dial(t, startNullServer(t))
+	value := make([]byte, 1024)
+	path, err := c.Create("/n", value, 0, open)
+	if err != nil || path != "/n" {
+		t.Fatalf("create: %q, %v; want /n", path, err)
+	}
+	if _, err := c.Set("/n", value, -1); err != nil {
+		t.Fatalf("set: %v", err)
+	}
+	data, _, err := c.Get("/n")
+	if err != nil || len(data) != len(value) {
+		t.Fatalf("get: %d bytes, %v; want %d", len(data), err, len(value))
+	}
+	if p, err := c.Sync("/n"); err != nil || p != "/n" {
+		t.Fatalf("sync: %q, %v", p, err)
 	}
 }
 

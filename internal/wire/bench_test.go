@@ -25,9 +25,9 @@ import (
 // real ZooKeeper 3.8 (Debian's, started here). Each server runs in its own
 // process (zk: examples/server, built here, from a zoo.cfg), both fsync
 // every write to the same disk, and the clients live in the test process
-// for both. After a warm-up round (for ZooKeeper's JIT), the runs alternate
-// (zk, ZooKeeper, zk, ZooKeeper, ...) for -wire.rounds rounds, and the
-// medians are reported with their ratios:
+// for both. After -wire.warmups warm-up rounds (ZooKeeper's JIT needs
+// about three), the runs alternate (zk, ZooKeeper, zk, ZooKeeper, ...) for
+// -wire.rounds rounds, and the medians are reported with their ratios:
 //
 //	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x -wire.rounds 5
 //
@@ -179,6 +179,8 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+var benchWarmups = flag.Int("wire.warmups", 3, "warm-up rounds before the measured ones (ZooKeeper's JVM is still compiling its hot paths during the first)")
+
 var benchRounds = flag.Int("wire.rounds", 3, "rounds of the zk-vs-ZooKeeper benchmarks (zk, ZooKeeper, zk, ZooKeeper, ...)")
 
 // BenchmarkWireVsZooKeeper: b.N operations of each kind against a zk peer
@@ -205,13 +207,18 @@ func BenchmarkWireVsZooKeeper3(b *testing.B) {
 	compare(b, "zk", ourAddrs, zooAddrs)
 }
 
-// compare runs a warm-up round (ZooKeeper's JVM compiles its hot paths
-// during its first thousands of requests), then the rounds, and reports
+// compare runs -wire.warmups warm-up rounds (ZooKeeper's JVM compiles its
+// hot paths during its first tens of thousands of requests), then the
+// rounds, and reports
 // the medians: rates, their ratios, and the servers' CPU time per
 // operation (all their threads).
 func compare(b *testing.B, label string, ours, theirs []string) {
-	rates(b, "/warmup", b.N, ours...)
-	rates(b, "/warmup", b.N, theirs...)
+	for w := 0; w < *benchWarmups; w++ {
+		prefix := fmt.Sprintf("/warmup%d", w)
+		o, _, _ := rates(b, prefix, b.N, ours...)
+		z, _, _ := rates(b, prefix, b.N, theirs...)
+		b.Logf("warm-up %d: %s %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second", w, label, o[0], o[1], o[2], z[0], z[1], z[2])
+	}
 	var our, their, ourCPU, theirCPU [3][]float64
 	for r := 0; r < *benchRounds; r++ {
 		prefix := fmt.Sprintf("/bench%d", r)
