@@ -215,5 +215,17 @@ func BenchmarkWireNull(b *testing.B) {
 	}
 	zooAddrs := startRealZKs(b, 1)
 	nullAddr := startNullServer(b)
-	compare(b, "null", []string{nullAddr}, zooAddrs)
+	compare(b, side{"null", []string{nullAddr}}, side{"ZooKeeper", zooAddrs})
+}
+
+// BenchmarkWireVsNull: a standalone zk peer against the null server, rounds
+// alternating: the share of the ceiling zk reaches (no JIT in the way).
+//
+//	go test ./internal/wire -run x -bench WireVsNull -benchtime 20000x
+func BenchmarkWireVsNull(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	nullAddr := startNullServer(b)
+	compare(b, side{"zk", startOurs(b, 1)}, side{"null", []string{nullAddr}})
 }

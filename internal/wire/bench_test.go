@@ -192,7 +192,7 @@ func BenchmarkWireVsZooKeeper(b *testing.B) {
 	}
 	zooAddrs := startRealZKs(b, 1)
 	ourAddrs := startOurs(b, 1)
-	compare(b, "zk", ourAddrs, zooAddrs)
+	compare(b, side{"zk", ourAddrs}, side{"ZooKeeper", zooAddrs})
 }
 
 // BenchmarkWireVsZooKeeper3: the same against three zk peers and three
@@ -204,44 +204,52 @@ func BenchmarkWireVsZooKeeper3(b *testing.B) {
 	zooAddrs := startRealZKs(b, 3)
 	ourAddrs := startOurs(b, 3)
 	b.Logf("zk peers %v, ZooKeeper servers %v", ourAddrs, zooAddrs)
-	compare(b, "zk", ourAddrs, zooAddrs)
+	compare(b, side{"zk", ourAddrs}, side{"ZooKeeper", zooAddrs})
+}
+
+// side is one of the two servers compare measures: its name in the log and
+// in the metrics, and its client addresses.
+type side struct {
+	name  string
+	addrs []string
 }
 
 // compare runs -wire.warmups warm-up rounds (ZooKeeper's JVM compiles its
 // hot paths during its first tens of thousands of requests), then the
-// rounds, and reports
-// the medians: rates, their ratios, and the servers' CPU time per
-// operation (all their threads).
-func compare(b *testing.B, label string, ours, theirs []string) {
+// rounds, alternating a and b, and reports the medians: rates, the ratios
+// a ÷ b, and the servers' CPU time per operation (all their threads).
+func compare(tb *testing.B, a, b side) {
 	for w := 0; w < *benchWarmups; w++ {
 		prefix := fmt.Sprintf("/warmup%d", w)
-		o, _, _ := rates(b, prefix, b.N, ours...)
-		z, _, _ := rates(b, prefix, b.N, theirs...)
-		b.Logf("warm-up %d: %s %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second", w, label, o[0], o[1], o[2], z[0], z[1], z[2])
+		o, _, _ := rates(tb, prefix, tb.N, a.addrs...)
+		z, _, _ := rates(tb, prefix, tb.N, b.addrs...)
+		tb.Logf("warm-up %d: %s %.0f/%.0f/%.0f, %s %.0f/%.0f/%.0f creates/sets/gets per second", w, a.name, o[0], o[1], o[2], b.name, z[0], z[1], z[2])
 	}
 	var our, their, ourCPU, theirCPU [3][]float64
 	for r := 0; r < *benchRounds; r++ {
 		prefix := fmt.Sprintf("/bench%d", r)
-		o, oc, occ := rates(b, prefix, b.N, ours...)
-		z, zc, zcc := rates(b, prefix, b.N, theirs...)
+		o, oc, occ := rates(tb, prefix, tb.N, a.addrs...)
+		z, zc, zcc := rates(tb, prefix, tb.N, b.addrs...)
 		for i := range o {
 			our[i], ourCPU[i] = append(our[i], o[i]), append(ourCPU[i], oc[i])
 			their[i], theirCPU[i] = append(their[i], z[i]), append(theirCPU[i], zc[i])
 		}
-		b.Logf("round %d: %s %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
-			"server CPU µs per op: %s %.0f/%.0f/%.0f, ZooKeeper %.0f/%.0f/%.0f; clients' CPU µs per op: %.0f/%.0f/%.0f with %s, %.0f/%.0f/%.0f with ZooKeeper",
-			r, label, o[0], o[1], o[2], z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2], label, oc[0], oc[1], oc[2], zc[0], zc[1], zc[2],
-			occ[0], occ[1], occ[2], label, zcc[0], zcc[1], zcc[2])
+		tb.Logf("round %d: %s %.0f/%.0f/%.0f, %s %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
+			"server CPU µs per op: %s %.0f/%.0f/%.0f, %s %.0f/%.0f/%.0f; clients' CPU µs per op: %.0f/%.0f/%.0f with %s, %.0f/%.0f/%.0f with %s",
+			r, a.name, o[0], o[1], o[2], b.name, z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2],
+			a.name, oc[0], oc[1], oc[2], b.name, zc[0], zc[1], zc[2],
+			occ[0], occ[1], occ[2], a.name, zcc[0], zcc[1], zcc[2], b.name)
 	}
-	b.ReportMetric(serverPeakRSS(ours), label+"-peak-rss-MiB")
-	b.ReportMetric(serverPeakRSS(theirs), "zookeeper-peak-rss-MiB")
+	an, bn := strings.ToLower(a.name), strings.ToLower(b.name)
+	tb.ReportMetric(serverPeakRSS(a.addrs), an+"-peak-rss-MiB")
+	tb.ReportMetric(serverPeakRSS(b.addrs), bn+"-peak-rss-MiB")
 	for i, name := range []string{"creates", "sets", "gets"} {
 		om, zm := median(our[i]), median(their[i])
-		b.ReportMetric(om, label+"-"+name+"/s")
-		b.ReportMetric(zm, "zookeeper-"+name+"/s")
-		b.ReportMetric(om/zm, "ratio-"+name)
-		b.ReportMetric(median(ourCPU[i]), label+"-cpu-µs/"+strings.TrimSuffix(name, "s"))
-		b.ReportMetric(median(theirCPU[i]), "zookeeper-cpu-µs/"+strings.TrimSuffix(name, "s"))
+		tb.ReportMetric(om, an+"-"+name+"/s")
+		tb.ReportMetric(zm, bn+"-"+name+"/s")
+		tb.ReportMetric(om/zm, "ratio-"+name)
+		tb.ReportMetric(median(ourCPU[i]), an+"-cpu-µs/"+strings.TrimSuffix(name, "s"))
+		tb.ReportMetric(median(theirCPU[i]), bn+"-cpu-µs/"+strings.TrimSuffix(name, "s"))
 	}
 }
 
