@@ -28,8 +28,12 @@ import (
 //
 // What it measures is a ceiling: the rate the same 64 go-zookeeper clients
 // reach over loopback on this machine when the server costs almost
-// nothing. Any server, zk included, answers at most that fast; its ratio to
-// ZooKeeper's rate in the same run is the most any server could show.
+// nothing. A server built as zk's is (Go's net package, a goroutine per
+// connection, a read and a write per request) answers at most that fast,
+// whatever else it does; its ratio to ZooKeeper's rate in the same run is
+// the most such a server could show. (Most of its CPU is the kernel's
+// socket read and write, which only batching system calls across
+// connections could cut.)
 //
 //	go test ./internal/wire -run x -bench WireNull -benchtime 20000x
 
@@ -207,8 +211,8 @@ func TestNullServer(t *testing.T) {
 // BenchmarkWireNull: creates, setData and getData of 1 KiB values from 64
 // go-zookeeper clients against the null server and against a standalone
 // ZooKeeper 3.8, rounds alternating, as BenchmarkWireVsZooKeeper runs zk:
-// the ratios it reports are the most any server could show against
-// ZooKeeper with these clients on this machine.
+// the ratios it reports are the most a server built as zk's could show
+// against ZooKeeper with these clients on this machine.
 func BenchmarkWireNull(b *testing.B) {
 	if b.N == 1 {
 		return // the framework's probe: run with -benchtime Nx
