@@ -2,7 +2,6 @@ package wire_test
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -135,19 +134,21 @@ func nullReply(out, body []byte, zxid int64, value []byte) (_ []byte, closing bo
 		rh.Zxid = 0
 	case jute.OpCloseSession:
 		closing = true
-	case jute.OpCreate, jute.OpSync:
-		path := ""
-		if len(body) >= 12 {
-			n := int(int32(binary.BigEndian.Uint32(body[8:])))
-			if n >= 0 && 12+n <= len(body) {
-				path = string(body[12 : 12+n])
-			}
-		}
-		resp = &jute.PathRequest{Path: path}
+	case jute.OpCreate:
+		var req jute.CreateRequest
+		req.Decode(&d)
+		resp = &jute.PathRequest{Path: req.Path}
+	case jute.OpSync:
+		var req jute.PathRequest
+		req.Decode(&d)
+		resp = &jute.PathRequest{Path: req.Path}
 	case jute.OpCreate2, jute.OpExists, jute.OpSetData:
 		resp = &jute.StatResponse{}
 	case jute.OpGetData:
 		resp = &jute.GetDataResponse{Data: value}
+	}
+	if d.Err() != nil {
+		return out, true
 	}
 	out, start := jute.BeginFrame(out)
 	e := jute.Encoder{B: out}
