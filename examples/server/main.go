@@ -38,6 +38,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
@@ -82,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 	config := fs.String("config", "zoo.cfg", "the zoo.cfg file")
 	secretFile := fs.String("secret-file", "", "file holding the peers' shared secret (replicated ensembles)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to this file at exit")
 	rejoin := fs.Bool("rejoin", false, "a server a reconfig removed joins again with its data directory (zk.Config.Rejoin), to be added back by a reconfig")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -95,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		fmt.Fprintf(stderr, "server: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
 		return 2
 	case cmd == "start":
-		err = profiled(*cpuProfile, func() error { return start(ctx, *config, *secretFile, *rejoin, stdout, stderr, statusReq) })
+		err = profiled(*cpuProfile, *memProfile, func() error { return start(ctx, *config, *secretFile, *rejoin, stdout, stderr, statusReq) })
 	case cmd == "status":
 		err = status(*config, stdout)
 	default:
@@ -183,12 +185,17 @@ func serve(ctx context.Context, e *zk.Ensemble, ms *metricsServer, stdout io.Wri
 	}
 }
 
-// profiled runs fn, writing a CPU profile of it to path unless path is "".
-func profiled(path string, fn func() error) error {
-	if path == "" {
+// profiled runs fn, writing a CPU profile of it to cpuPath and a profile
+// of its allocations to memPath, each unless its path is "".
+func profiled(cpuPath, memPath string, fn func() error) error {
+	if memPath != "" {
+		runtime.MemProfileRate = 4096 // before the run allocates
+		return errors.Join(profiled(cpuPath, "", fn), writeAllocs(memPath))
+	}
+	if cpuPath == "" {
 		return fn()
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(cpuPath)
 	if err != nil {
 		return err
 	}
@@ -198,6 +205,19 @@ func profiled(path string, fn func() error) error {
 	}
 	defer pprof.StopCPUProfile()
 	return fn()
+}
+
+// writeAllocs writes the allocations profile of the run so far to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // modeName names a mode as zkServer.sh status does.

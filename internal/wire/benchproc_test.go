@@ -16,7 +16,7 @@ import (
 
 var (
 	benchInproc  = flag.Bool("wire.inproc", false, "benchmarks: run the zk peers inside the test process")
-	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory where each zk server process writes its CPU profile")
+	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory (created if missing) where each zk server process N writes its CPU profile zkN.cpu and its allocations profile zkN.mem")
 	serverBin    = flag.String("wire.serverbin", "", "benchmarks: a prebuilt examples/server binary to run (another build, to compare)")
 	serverEnv    = flag.String("wire.serverenv", "", "benchmarks: extra environment of the zk server processes, comma-separated (GOGC=200,GOMAXPROCS=4)")
 )
@@ -70,7 +70,9 @@ func startOurProcess(b *testing.B, bin string, id int, servers string) string {
 	must(b, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
 	args := []string{"start", "-config", filepath.Join(dir, "zoo.cfg")}
 	if *serverProfil != "" {
-		args = append(args, "-cpuprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.cpu", id)))
+		must(b, os.MkdirAll(*serverProfil, 0o755))
+		args = append(args, "-cpuprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.cpu", id)),
+			"-memprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.mem", id)))
 	}
 	cmd := exec.Command(bin, args...)
 	if *serverEnv != "" {
