@@ -32,9 +32,13 @@ func (n *Node) propose(data []byte) (int64, error) {
 	ent := Entry{Zxid: z, Data: data}
 	n.appendEntries([]Entry{ent})
 	ld.props.note(z, n.tick)
+	var prop *Message // one message for every follower (the driver may encode it once)
 	for _, id := range ld.ids() {
 		if l := ld.learners[id]; l.forwarding() && !l.observer {
-			n.send(id, &Message{Type: MsgProposal, Epoch: ld.epoch, Entries: []Entry{ent}})
+			if prop == nil {
+				prop = &Message{Type: MsgProposal, Epoch: ld.epoch, Entries: []Entry{ent}}
+			}
+			n.send(id, prop)
 		}
 	}
 	return ent.Zxid, nil

@@ -2,7 +2,9 @@ package zab
 
 import "fmt"
 
-// Envelope is a message for peer To.
+// Envelope is a message for peer To. Envelopes of one Ready may share a
+// Message (a leader's PROPOSAL to each follower): the driver must not
+// modify one, and may encode a shared one once for all its peers.
 type Envelope struct {
 	To  int64
 	Msg *Message

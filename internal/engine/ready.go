@@ -108,16 +108,22 @@ func (p *peer) send(envs []zab.Envelope) {
 	if p.failed() {
 		return
 	}
+	var last *zab.Message // envelopes may share a message: encode it once
+	var b []byte
 	for _, env := range envs {
 		if env.To == p.cfg.ID || p.e.trans == nil {
 			continue
 		}
-		b, err := zab.EncodeMessage(env.Msg)
-		if err != nil {
-			p.cfg.Logger.Error("zk: encoding a peer message", "to", env.To, "err", err)
-			continue
+		if env.Msg != last {
+			var err error
+			if b, err = zab.EncodeMessage(env.Msg); err != nil {
+				p.cfg.Logger.Error("zk: encoding a peer message", "to", env.To, "err", err)
+				last = nil
+				continue
+			}
+			last = env.Msg
 		}
-		_ = p.e.trans.Send(env.To, b)
+		_ = p.e.trans.Send(env.To, b) // the transport only reads b
 		p.markMsg("send-", env.Msg)
 	}
 }
