@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -40,6 +41,12 @@ import (
 // server writes its address.
 const nullServerEnv = "ZK_WIRE_NULL_SERVER"
 
+// nullUringEnv, set with nullServerEnv, makes the null server serve every
+// connection from one io_uring (-wire.nulluring).
+const nullUringEnv = "ZK_WIRE_NULL_URING"
+
+var nullUring = flag.Bool("wire.nulluring", false, "benchmarks: the null server serves every connection from one io_uring (Linux) instead of a goroutine each")
+
 func TestMain(m *testing.M) {
 	if f := os.Getenv(nullServerEnv); f != "" {
 		os.Exit(runNullServer(f))
@@ -63,7 +70,17 @@ func runNullServer(addrFile string) int {
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
 		ln.Close()
+		if os.Getenv(nullUringEnv) != "" {
+			os.Exit(0) // the ring's thread waits in the kernel
+		}
 	}()
+	if os.Getenv(nullUringEnv) != "" {
+		if err := runUringNull(ln); err != nil {
+			fmt.Fprintln(os.Stderr, "null server:", err)
+			return 1
+		}
+		return 0
+	}
 	var sessions atomic.Int64
 	for {
 		nc, err := ln.Accept()
@@ -82,18 +99,10 @@ func serveNull(nc net.Conn, session int64) {
 	if err != nil {
 		return
 	}
-	var creq jute.ConnectRequest
-	d := jute.Decoder{}
-	d.Reset(body)
-	creq.Decode(&d)
-	if d.Err() != nil {
+	out, ok := nullConnect(nil, body, session)
+	if !ok {
 		return
 	}
-	resp := jute.ConnectResponse{TimeOut: creq.TimeOut, SessionID: session, Passwd: make([]byte, 16), HasReadOnly: creq.HasReadOnly}
-	out, start := jute.BeginFrame(nil)
-	e := jute.Encoder{B: out}
-	resp.Encode(&e)
-	out = jute.EndFrame(e.B, start)
 	value := make([]byte, 1024)
 	var zxid int64
 	for {
@@ -115,6 +124,23 @@ func serveNull(nc net.Conn, session int64) {
 			return
 		}
 	}
+}
+
+// nullConnect appends the reply to the connect request in body: a new
+// session with the timeout the client asked for.
+func nullConnect(out, body []byte, session int64) (_ []byte, ok bool) {
+	var creq jute.ConnectRequest
+	d := jute.Decoder{}
+	d.Reset(body)
+	creq.Decode(&d)
+	if d.Err() != nil {
+		return out, false
+	}
+	resp := jute.ConnectResponse{TimeOut: creq.TimeOut, SessionID: session, Passwd: make([]byte, 16), HasReadOnly: creq.HasReadOnly}
+	out, start := jute.BeginFrame(out)
+	e := jute.Encoder{B: out}
+	resp.Encode(&e)
+	return jute.EndFrame(e.B, start), true
 }
 
 // nullReply appends the reply to the request in body; closing is true for
@@ -159,13 +185,16 @@ func nullReply(out, body []byte, zxid int64, value []byte) (_ []byte, closing bo
 	return jute.EndFrame(e.B, start), closing
 }
 
-// startNullServer starts the null server in its own process and returns
-// its address; it stops at cleanup.
-func startNullServer(b testing.TB) string {
+// startNullServer starts the null server in its own process, over io_uring
+// if uring, and returns its address; it stops at cleanup.
+func startNullServer(b testing.TB, uring bool) string {
 	b.Helper()
 	addrFile := filepath.Join(b.TempDir(), "addr")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), nullServerEnv+"="+addrFile)
+	if uring {
+		cmd.Env = append(cmd.Env, nullUringEnv+"=1")
+	}
 	stdin, err := cmd.StdinPipe()
 	must(b, err)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -191,7 +220,13 @@ func startNullServer(b testing.TB) string {
 // shapes the benchmark needs, so that its rates are rates of answered
 // requests.
 func TestNullServer(t *testing.T) {
-	c, _ := dial(t, startNullServer(t))
+	for _, uring := range []bool{false, true} {
+		t.Run(fmt.Sprintf("uring=%v", uring), func(t *testing.T) { testNullServer(t, startNullServer(t, uring)) })
+	}
+}
+
+func testNullServer(t *testing.T, addr string) {
+	c, _ := dial(t, addr)
 	value := make([]byte, 1024)
 	path, err := c.Create("/n", value, 0, open)
 	if err != nil || path != "/n" {
@@ -219,7 +254,7 @@ func BenchmarkWireNull(b *testing.B) {
 		return // the framework's probe: run with -benchtime Nx
 	}
 	zooAddrs := startRealZKs(b, 1)
-	nullAddr := startNullServer(b)
+	nullAddr := startNullServer(b, *nullUring)
 	compare(b, side{"null", []string{nullAddr}}, side{"ZooKeeper", zooAddrs})
 }
 
@@ -231,6 +266,37 @@ func BenchmarkWireVsNull(b *testing.B) {
 	if b.N == 1 {
 		return // the framework's probe: run with -benchtime Nx
 	}
-	nullAddr := startNullServer(b)
+	nullAddr := startNullServer(b, *nullUring)
 	compare(b, side{"zk", startOurs(b, 1)}, side{"null", []string{nullAddr}})
+}
+
+// BenchmarkWireNullUring: the null server over io_uring against the null
+// server with a goroutine per connection, rounds alternating: what batching
+// system calls across connections is worth on this machine.
+//
+//	go test ./internal/wire -run x -bench WireNullUring -benchtime 20000x
+func BenchmarkWireNullUring(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	uringAddr := startNullServer(b, true)
+	compare(b, side{"null-uring", []string{uringAddr}}, side{"null", []string{startNullServer(b, false)}})
+}
+
+// BenchmarkWireCeiling: a standalone zk peer, the null server with a
+// goroutine per connection and the null server over io_uring, each against
+// a standalone ZooKeeper 3.8, the four alternating in every round: how far
+// zk is from ZooKeeper, and how far any server could be, in the same
+// minutes.
+//
+//	go test ./internal/wire -run x -bench WireCeiling -benchtime 20000x -wire.rounds 7
+func BenchmarkWireCeiling(b *testing.B) {
+	if b.N == 1 {
+		return // the framework's probe: run with -benchtime Nx
+	}
+	zoo := side{"ZooKeeper", startRealZKs(b, 1)}
+	ours := side{"zk", startOurs(b, 1)}
+	null := side{"null", []string{startNullServer(b, false)}}
+	uring := side{"null-uring", []string{startNullServer(b, true)}}
+	compareAll(b, zoo, ours, null, uring)
 }

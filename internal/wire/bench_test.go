@@ -219,38 +219,61 @@ type side struct {
 // hot paths during its first tens of thousands of requests), then the
 // rounds, alternating a and b, and reports the medians: rates, the ratios
 // a ÷ b, and the servers' CPU time per operation (all their threads).
-func compare(tb *testing.B, a, b side) {
+func compare(tb *testing.B, a, b side) { compareAll(tb, b, a) }
+
+// compareAll is compare for any number of sides, each measured against
+// ref: every round runs each side in turn, then ref. With one side the
+// ratios are reported as ratio-creates, ratio-sets and ratio-gets; with
+// more, as <side>-ratio-creates and so on.
+func compareAll(tb *testing.B, ref side, sides ...side) {
+	all := append(append([]side(nil), sides...), ref)
 	for w := 0; w < *benchWarmups; w++ {
 		prefix := fmt.Sprintf("/warmup%d", w)
-		o, _, _ := rates(tb, prefix, tb.N, a.addrs...)
-		z, _, _ := rates(tb, prefix, tb.N, b.addrs...)
-		tb.Logf("warm-up %d: %s %.0f/%.0f/%.0f, %s %.0f/%.0f/%.0f creates/sets/gets per second", w, a.name, o[0], o[1], o[2], b.name, z[0], z[1], z[2])
+		line := fmt.Sprintf("warm-up %d:", w)
+		for _, sd := range all {
+			r, _, _ := rates(tb, prefix, tb.N, sd.addrs...)
+			line += fmt.Sprintf(" %s %.0f/%.0f/%.0f,", sd.name, r[0], r[1], r[2])
+		}
+		tb.Log(line + " creates/sets/gets per second")
 	}
-	var our, their, ourCPU, theirCPU [3][]float64
+	rate := make([][3][]float64, len(all))
+	cpu := make([][3][]float64, len(all))
 	for r := 0; r < *benchRounds; r++ {
 		prefix := fmt.Sprintf("/bench%d", r)
-		o, oc, occ := rates(tb, prefix, tb.N, a.addrs...)
-		z, zc, zcc := rates(tb, prefix, tb.N, b.addrs...)
-		for i := range o {
-			our[i], ourCPU[i] = append(our[i], o[i]), append(ourCPU[i], oc[i])
-			their[i], theirCPU[i] = append(their[i], z[i]), append(theirCPU[i], zc[i])
+		var got [][3]float64
+		line := ""
+		for j, sd := range all {
+			o, oc, occ := rates(tb, prefix, tb.N, sd.addrs...)
+			got = append(got, o)
+			for i := range o {
+				rate[j][i], cpu[j][i] = append(rate[j][i], o[i]), append(cpu[j][i], oc[i])
+			}
+			line += fmt.Sprintf("; %s %.0f/%.0f/%.0f per second, server CPU %.0f/%.0f/%.0f µs per op, clients' %.0f/%.0f/%.0f",
+				sd.name, o[0], o[1], o[2], oc[0], oc[1], oc[2], occ[0], occ[1], occ[2])
 		}
-		tb.Logf("round %d: %s %.0f/%.0f/%.0f, %s %.0f/%.0f/%.0f creates/sets/gets per second (ratios %.2f %.2f %.2f); "+
-			"server CPU µs per op: %s %.0f/%.0f/%.0f, %s %.0f/%.0f/%.0f; clients' CPU µs per op: %.0f/%.0f/%.0f with %s, %.0f/%.0f/%.0f with %s",
-			r, a.name, o[0], o[1], o[2], b.name, z[0], z[1], z[2], o[0]/z[0], o[1]/z[1], o[2]/z[2],
-			a.name, oc[0], oc[1], oc[2], b.name, zc[0], zc[1], zc[2],
-			occ[0], occ[1], occ[2], a.name, zcc[0], zcc[1], zcc[2], b.name)
+		z := got[len(all)-1]
+		for j, sd := range sides {
+			o := got[j]
+			line += fmt.Sprintf("; %s ÷ %s %.2f %.2f %.2f", sd.name, ref.name, o[0]/z[0], o[1]/z[1], o[2]/z[2])
+		}
+		tb.Logf("round %d (creates/sets/gets)%s", r, line)
 	}
-	an, bn := strings.ToLower(a.name), strings.ToLower(b.name)
-	tb.ReportMetric(serverPeakRSS(a.addrs), an+"-peak-rss-MiB")
-	tb.ReportMetric(serverPeakRSS(b.addrs), bn+"-peak-rss-MiB")
-	for i, name := range []string{"creates", "sets", "gets"} {
-		om, zm := median(our[i]), median(their[i])
-		tb.ReportMetric(om, an+"-"+name+"/s")
-		tb.ReportMetric(zm, bn+"-"+name+"/s")
-		tb.ReportMetric(om/zm, "ratio-"+name)
-		tb.ReportMetric(median(ourCPU[i]), an+"-cpu-µs/"+strings.TrimSuffix(name, "s"))
-		tb.ReportMetric(median(theirCPU[i]), bn+"-cpu-µs/"+strings.TrimSuffix(name, "s"))
+	for j, sd := range all {
+		name := strings.ToLower(sd.name)
+		tb.ReportMetric(serverPeakRSS(sd.addrs), name+"-peak-rss-MiB")
+		for i, op := range []string{"creates", "sets", "gets"} {
+			m := median(rate[j][i])
+			tb.ReportMetric(m, name+"-"+op+"/s")
+			tb.ReportMetric(median(cpu[j][i]), name+"-cpu-µs/"+strings.TrimSuffix(op, "s"))
+			if j == len(all)-1 {
+				continue
+			}
+			ratio := "ratio-" + op
+			if len(sides) > 1 {
+				ratio = name + "-" + ratio
+			}
+			tb.ReportMetric(m/median(rate[len(all)-1][i]), ratio)
+		}
 	}
 }
 
