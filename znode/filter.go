@@ -146,8 +146,10 @@ func (f *keyFilter) insertLocked(h uint64) {
 	last := layers[len(layers)-1]
 	if last.n >= last.cap {
 		last = newFilterLayer(2*last.cap, f.minKeys, last.per+filterBitsGrowth)
-		layers = append(append([]*filterLayer(nil), layers...), last)
-		f.layers.Store(&layers)
+		// A new variable: taking layers' address would move it to the
+		// heap on every call.
+		grown := append(append([]*filterLayer(nil), layers...), last)
+		f.layers.Store(&grown)
 	}
 	last.set(h)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -129,8 +130,7 @@ func (g *Group) add(writes map[string]write, digest uint64, nodes int64, sizes t
 func (g *Group) advance(zxid int64) uint64 {
 	g.cur.zxid = zxid
 	g.n++
-	cur := g.cur
-	g.t.applying.Store(&cur)
+	g.t.applying.store(zxid, g.cur.digest)
 	return g.cur.digest
 }
 
@@ -153,10 +153,38 @@ func (g *Group) Get(path string) (Node, error) {
 // between a txn's apply and its group's commit must see. Safe for
 // concurrent use.
 func (t *Tree) Applying() (zxid int64, digest uint64) {
-	if m := t.applying.Load(); m != nil {
-		return m.zxid, m.digest
+	if zxid, digest, ok := t.applying.load(); ok {
+		return zxid, digest
 	}
 	return t.Applied()
+}
+
+// applyingAt is the zxid and digest after a group's last txn until the
+// group commits. A mutex rather than an atomic pointer: storing a pointer
+// would allocate a meta per txn, for readers that are only tests.
+type applyingAt struct {
+	mu     sync.Mutex
+	ok     bool // false outside a group
+	zxid   int64
+	digest uint64
+}
+
+func (a *applyingAt) store(zxid int64, digest uint64) {
+	a.mu.Lock()
+	a.ok, a.zxid, a.digest = true, zxid, digest
+	a.mu.Unlock()
+}
+
+func (a *applyingAt) clear() {
+	a.mu.Lock()
+	a.ok = false
+	a.mu.Unlock()
+}
+
+func (a *applyingAt) load() (zxid int64, digest uint64, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.zxid, a.digest, a.ok
 }
 
 // Applied returns the zxid and digest after the group's last txn.
@@ -212,7 +240,7 @@ func (g *Group) Commit() error {
 	t.noteQuotaTop(g.writes)
 	next := g.cur
 	t.applied.Store(&next)
-	t.applying.Store(nil)
+	t.applying.clear()
 	g.n = 0
 	clear(g.writes)
 	return nil

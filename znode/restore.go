@@ -90,7 +90,7 @@ func (t *Tree) Restore(r io.Reader) (int64, error) {
 	t.db, t.name = db, name
 	t.cache.clear()
 	t.visible.Add(1)
-	t.applying.Store(nil)
+	t.applying.clear()
 	t.loadQuotaTop()
 	t.applied.Store(&m)
 	t.durable.Store(m.zxid)

@@ -85,7 +85,7 @@ type Tree struct {
 	name   string // the Pebble directory in use, below opts.Dir
 
 	applied  atomic.Pointer[meta]
-	applying atomic.Pointer[meta] // a group's state before its commit (group.go)
+	applying applyingAt // a group's state before its commit (group.go)
 	durable  atomic.Int64
 	auto     autoFlush
 	failed   atomic.Pointer[error]
