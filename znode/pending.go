@@ -44,6 +44,7 @@ type Kept struct {
 	res     Result
 	changes []Change
 	notes   []quotaNote
+	view    view // where Stage ran the txn
 }
 
 // Zxid returns the zxid the txn was staged at.
@@ -111,7 +112,10 @@ func (p *Pending) Stage(zxid int64, txn *Txn, authorize func(acl []ACL, perm Per
 	if txn == nil {
 		return Result{Err: fmt.Errorf("%w: nil txn", zkerr.ErrBadArguments)}, before
 	}
-	st := &state{v: newView(p), zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true,
+	// The txn runs in a view inside the Kept that records it: one
+	// allocation for both.
+	k := &Kept{zxid: zxid, base: base, before: before, view: view{base: p, writes: make(map[string]write, 8)}}
+	st := &state{v: &k.view, zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true,
 		wantChanges: true, quota: quotaState{enforce: p.t.opts.EnforceQuota}}
 	res, err := st.exec(txn)
 	p.t.quota.note(st.quota.notes, true, p.t.log)
@@ -132,9 +136,10 @@ func (p *Pending) Stage(zxid int64, txn *Txn, authorize func(acl []ACL, perm Per
 		}
 	}
 	v := st.v
-	p.staged = &Kept{zxid: zxid, base: base, before: before, digest: before + v.digest, writes: v.writes, nodes: v.nodes,
-		sizes: v.sizes, res: res, changes: st.changes, notes: st.quota.notes}
-	return res, p.staged.digest
+	k.digest, k.writes, k.nodes, k.sizes = before+v.digest, v.writes, v.nodes, v.sizes
+	k.res, k.changes, k.notes = res, st.changes, st.quota.notes
+	p.staged = k
+	return res, k.digest
 }
 
 // Keep records the staged txn's effects in the overlay and returns them,
