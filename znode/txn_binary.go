@@ -33,12 +33,16 @@ func AppendTxn(dst []byte, t *Txn) ([]byte, error) {
 	if err := validateTxnShape(t); err != nil {
 		return dst, err
 	}
-	if need := 1 + txnSize(t); cap(dst)-len(dst) < need {
+	if need := AppendTxnBound(t); cap(dst)-len(dst) < need {
 		dst = append(make([]byte, 0, len(dst)+need), dst...)
 	}
 	dst = append(dst, txnFormatBinary)
 	return appendTxnFields(dst, t), nil
 }
+
+// AppendTxnBound bounds the bytes AppendTxn appends for t: when dst has
+// that much spare capacity, AppendTxn does not allocate.
+func AppendTxnBound(t *Txn) int { return 1 + txnSize(t) }
 
 // txnSize bounds the encoded size of t's fields.
 func txnSize(t *Txn) int {

@@ -49,7 +49,11 @@ func Encode(e Entry) ([]byte, error) {
 	if len(e.Failure) > maxFailure {
 		return nil, fmt.Errorf("%w: failure of %d bytes", ErrMalformed, len(e.Failure))
 	}
-	head := make([]byte, headerSize, headerSize+binary.MaxVarintLen32+len(e.Failure))
+	size := headerSize + binary.MaxVarintLen32 + len(e.Failure)
+	if e.Txn != nil {
+		size += znode.AppendTxnBound(e.Txn)
+	}
+	head := make([]byte, headerSize, size)
 	head[0] = version
 	binary.BigEndian.PutUint64(head[1:], e.Digest)
 	binary.BigEndian.PutUint64(head[9:], uint64(e.Origin))
