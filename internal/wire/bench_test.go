@@ -27,7 +27,8 @@ import (
 // every write to the same disk, and the clients live in the test process
 // for both. After -wire.warmups warm-up rounds (ZooKeeper's JIT needs
 // about three), the runs alternate (zk, ZooKeeper, zk, ZooKeeper, ...) for
-// -wire.rounds rounds, and the medians are reported with their ratios:
+// -wire.rounds rounds; the medians of the rates are reported, and of the
+// rounds' ratios:
 //
 //	go test ./internal/wire -run x -bench WireVsZooKeeper -benchtime 20000x -wire.rounds 5
 //
@@ -185,8 +186,7 @@ var benchWarmups = flag.Int("wire.warmups", 3, "warm-up rounds before the measur
 var benchRounds = flag.Int("wire.rounds", 3, "rounds of the zk-vs-ZooKeeper benchmarks (zk, ZooKeeper, zk, ZooKeeper, ...)")
 
 // BenchmarkWireVsZooKeeper: b.N operations of each kind against a zk peer
-// and a ZooKeeper server, interleaved for -wire.rounds rounds; the medians
-// and their ratios are reported.
+// and a ZooKeeper server, interleaved for -wire.rounds rounds (compare).
 func BenchmarkWireVsZooKeeper(b *testing.B) {
 	if b.N == 1 {
 		return // the framework's probe: run with -benchtime Nx
@@ -217,8 +217,10 @@ type side struct {
 
 // compare runs -wire.warmups warm-up rounds (ZooKeeper's JVM compiles its
 // hot paths during its first tens of thousands of requests), then the
-// rounds, alternating a and b, and reports the medians: rates, the ratios
-// a ÷ b, and the servers' CPU time per operation (all their threads).
+// rounds, alternating a and b, and reports medians: rates, the servers' CPU
+// time per operation (all their threads), and the ratios a ÷ b, each the
+// median of the rounds' own ratios (a round's two runs are minutes apart
+// at most, so the machine's drift between rounds cancels).
 func compare(tb *testing.B, a, b side) { compareAll(tb, b, a) }
 
 // compareAll is compare for any number of sides, each measured against
@@ -237,6 +239,7 @@ func compareAll(tb *testing.B, ref side, sides ...side) {
 		tb.Log(line + " creates/sets/gets per second")
 	}
 	rate := make([][3][]float64, len(all))
+	ratio := make([][3][]float64, len(sides))
 	cpu := make([][3][]float64, len(all))
 	for r := 0; r < *benchRounds; r++ {
 		prefix := fmt.Sprintf("/bench%d", r)
@@ -254,6 +257,9 @@ func compareAll(tb *testing.B, ref side, sides ...side) {
 		z := got[len(all)-1]
 		for j, sd := range sides {
 			o := got[j]
+			for i := range o {
+				ratio[j][i] = append(ratio[j][i], o[i]/z[i])
+			}
 			line += fmt.Sprintf("; %s ÷ %s %.2f %.2f %.2f", sd.name, ref.name, o[0]/z[0], o[1]/z[1], o[2]/z[2])
 		}
 		tb.Logf("round %d (creates/sets/gets)%s", r, line)
@@ -268,11 +274,11 @@ func compareAll(tb *testing.B, ref side, sides ...side) {
 			if j == len(all)-1 {
 				continue
 			}
-			ratio := "ratio-" + op
+			metric := "ratio-" + op
 			if len(sides) > 1 {
-				ratio = name + "-" + ratio
+				metric = name + "-" + metric
 			}
-			tb.ReportMetric(m/median(rate[len(all)-1][i]), ratio)
+			tb.ReportMetric(median(ratio[j][i]), metric)
 		}
 	}
 }
