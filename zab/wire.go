@@ -216,7 +216,8 @@ func decodeMessage(b []byte) (*Message, error) {
 	if b[0] != ProtocolVersion {
 		return nil, fmt.Errorf("protocol version %d, want %d", b[0], ProtocolVersion)
 	}
-	m := &Message{Type: MsgType(b[1])}
+	d := &decoded{m: Message{Type: MsgType(b[1])}}
+	m := &d.m
 	r := &reader{b: b[2:]}
 	f := r.uvarint("presence bits")
 	if r.err == nil && f >= wEnd {
@@ -237,7 +238,7 @@ func decodeMessage(b []byte) (*Message, error) {
 		}
 	}
 	if f&wEntries != 0 {
-		m.Entries = r.entries()
+		m.Entries = r.entries(d.one[:0:1])
 	}
 	if f&wData != 0 {
 		if m.Data = r.bytes("data"); m.Data == nil {
@@ -262,9 +263,17 @@ func decodeMessage(b []byte) (*Message, error) {
 	return m, nil
 }
 
-// entries reads a count and the entries; an entry takes at least two
-// bytes, so a lying count cannot make it allocate beyond the input's size.
-func (r *reader) entries() []Entry {
+// decoded is a decoded message with room for one entry (a PROPOSAL's),
+// so that the common message takes one allocation.
+type decoded struct {
+	m   Message
+	one [1]Entry
+}
+
+// entries reads a count and the entries, into buf when they fit; an entry
+// takes at least two bytes, so a lying count cannot make it allocate beyond
+// the input's size.
+func (r *reader) entries(buf []Entry) []Entry {
 	n := r.uvarint("entry count")
 	switch {
 	case r.err != nil:
@@ -276,7 +285,11 @@ func (r *reader) entries() []Entry {
 		r.fail("entry count", fmt.Errorf("%d entries in %d bytes", n, len(r.b)))
 		return nil
 	}
-	ents := make([]Entry, n)
+	ents := buf[:0]
+	if n > uint64(cap(buf)) {
+		ents = make([]Entry, 0, n)
+	}
+	ents = ents[:n]
 	for i := range ents {
 		ents[i].Zxid = r.varint("entry zxid")
 		ents[i].Data = r.bytes("entry data")
