@@ -31,20 +31,16 @@ func (p *peer) write(r *request) {
 		}
 		return
 	}
-	txn, err := znode.EncodeTxn(r.txn)
+	b, err := encodeForward(id, r.super, r.ids, r.txn)
+	if err == nil && len(b) > maxProposalBytes {
+		// The request itself passed the session's check: the
+		// session's identities make the message too large.
+		delete(p.inflight, id)
+		r.fail(fmt.Errorf("zk: forwarding: %w: %d bytes with the session's %d identities", zkerr.ErrRequestTooLarge, len(b), len(r.ids)))
+		return
+	}
 	if err == nil {
-		var b []byte
-		b, err = encodeApp(&appMsg{Kind: appForward, ReqID: id, Txn: txn, Ids: r.ids, Super: r.super})
-		if err == nil && len(b) > maxProposalBytes {
-			// The request itself passed the session's check: the
-			// session's identities make the message too large.
-			delete(p.inflight, id)
-			r.fail(fmt.Errorf("zk: forwarding: %w: %d bytes with the session's %d identities", zkerr.ErrRequestTooLarge, len(b), len(r.ids)))
-			return
-		}
-		if err == nil {
-			err = p.node.SendApp(0, b)
-		}
+		err = p.node.SendApp(0, b)
 	}
 	if err != nil {
 		delete(p.inflight, id)

@@ -88,25 +88,43 @@ func encodeApp(m *appMsg) ([]byte, error) {
 const appBinaryForward = 0x01
 
 func appendForward(m *appMsg) []byte {
-	size := 1 + 2*binary.MaxVarintLen64 + 1 + len(m.Txn)
-	for _, id := range m.Ids {
+	b := make([]byte, 0, forwardHeadSize(m.Ids)+len(m.Txn))
+	return append(appendForwardHead(b, m.ReqID, m.Super, m.Ids), m.Txn...)
+}
+
+// encodeForward encodes a forwarded write of txn as encodeApp does, the
+// txn written straight into the message's one buffer.
+func encodeForward(reqID uint64, super bool, ids []znode.Identity, txn *znode.Txn) ([]byte, error) {
+	b := make([]byte, 0, forwardHeadSize(ids)+znode.AppendTxnBound(txn))
+	return znode.AppendTxn(appendForwardHead(b, reqID, super, ids), txn)
+}
+
+// forwardHeadSize bounds the bytes appendForwardHead appends.
+func forwardHeadSize(ids []znode.Identity) int {
+	size := 1 + 2*binary.MaxVarintLen64 + 1
+	for _, id := range ids {
 		size += 2*binary.MaxVarintLen64 + len(id.Scheme) + len(id.ID)
 	}
-	b := append(make([]byte, 0, size), appBinaryForward)
-	b = binary.AppendUvarint(b, m.ReqID)
-	super := byte(0)
-	if m.Super {
-		super = 1
+	return size
+}
+
+// appendForwardHead appends a forwarded write's layout up to its txn.
+func appendForwardHead(b []byte, reqID uint64, super bool, ids []znode.Identity) []byte {
+	b = append(b, appBinaryForward)
+	b = binary.AppendUvarint(b, reqID)
+	sup := byte(0)
+	if super {
+		sup = 1
 	}
-	b = append(b, super)
-	b = binary.AppendUvarint(b, uint64(len(m.Ids)))
-	for _, id := range m.Ids {
+	b = append(b, sup)
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	for _, id := range ids {
 		b = binary.AppendUvarint(b, uint64(len(id.Scheme)))
 		b = append(b, id.Scheme...)
 		b = binary.AppendUvarint(b, uint64(len(id.ID)))
 		b = append(b, id.ID...)
 	}
-	return append(b, m.Txn...)
+	return b
 }
 
 // decodeForward decodes the binary layout (b without its first byte).

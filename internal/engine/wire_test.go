@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"testing"
@@ -113,6 +114,25 @@ func fillDepth(v reflect.Value, depth int) bool {
 		return false
 	}
 	return true
+}
+
+// TestEncodeForward: a forwarded write encoded with its txn in place is
+// the bytes encodeApp makes of the encoded txn.
+func TestEncodeForward(t *testing.T) {
+	txn := &znode.Txn{Type: znode.TxnSetData, Session: 7, Path: "/a", Data: []byte("v"), Version: -1}
+	ids := []znode.Identity{{Scheme: "digest", ID: "u:p"}, {Scheme: "ip", ID: "127.0.0.1"}}
+	enc, err := znode.EncodeTxn(txn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := encodeApp(&appMsg{Kind: appForward, ReqID: 300, Txn: enc, Ids: ids, Super: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := encodeForward(300, true, ids, txn)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("encodeForward = %x, %v; want %x", got, err, want)
+	}
 }
 
 // TestDecodeAppRejects: malformed forwarded writes are errors, never a
