@@ -36,7 +36,9 @@ func (n *Node) propose(data []byte) (int64, error) {
 	for _, id := range ld.ids() {
 		if l := ld.learners[id]; l.forwarding() && !l.observer {
 			if prop == nil {
-				prop = &Message{Type: MsgProposal, Epoch: ld.epoch, Entries: []Entry{ent}}
+				o := &oneEntry{one: [1]Entry{ent}}
+				o.m = Message{Type: MsgProposal, Epoch: ld.epoch, Entries: o.one[:]}
+				prop = &o.m
 			}
 			n.send(id, prop)
 		}

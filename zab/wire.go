@@ -216,7 +216,7 @@ func decodeMessage(b []byte) (*Message, error) {
 	if b[0] != ProtocolVersion {
 		return nil, fmt.Errorf("protocol version %d, want %d", b[0], ProtocolVersion)
 	}
-	d := &decoded{m: Message{Type: MsgType(b[1])}}
+	d := &oneEntry{m: Message{Type: MsgType(b[1])}}
 	m := &d.m
 	r := &reader{b: b[2:]}
 	f := r.uvarint("presence bits")
@@ -263,9 +263,9 @@ func decodeMessage(b []byte) (*Message, error) {
 	return m, nil
 }
 
-// decoded is a decoded message with room for one entry (a PROPOSAL's),
-// so that the common message takes one allocation.
-type decoded struct {
+// oneEntry is a message with room for one entry (a PROPOSAL's), so that
+// the common message takes one allocation, decoded or proposed.
+type oneEntry struct {
 	m   Message
 	one [1]Entry
 }
