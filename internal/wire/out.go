@@ -39,6 +39,8 @@ type outbox struct {
 	holding  bool         // a read registered a watch and has not replied
 	holdZxid int64        // the state that read saw
 
+	enc jute.Encoder // appendReply's, under mu
+
 	closing bool // send what is queued, then close
 	dead    bool // nothing more is queued
 	writing bool // a writer runs
@@ -50,24 +52,38 @@ type heldMark struct {
 	end  int
 }
 
-// bufPool holds the outboxes' buffers.
-type bufPool struct{ p sync.Pool }
+// bufPool holds the outboxes' buffers. A pool holds pointers (a slice put
+// in an interface would be allocated), and the pointers themselves are
+// pooled too: boxing a buffer would otherwise cost an allocation per put.
+type bufPool struct {
+	p     sync.Pool // *[]byte holding a buffer
+	boxes sync.Pool // *[]byte holding nothing
+}
 
 // keepCap is the largest buffer the pool keeps.
 const keepCap = 64 << 10
 
 func (bp *bufPool) get() []byte {
-	if b, ok := bp.p.Get().(*[]byte); ok {
-		return (*b)[:0]
+	box, ok := bp.p.Get().(*[]byte)
+	if !ok {
+		return make([]byte, 0, 4096)
 	}
-	return make([]byte, 0, 4096)
+	b := (*box)[:0]
+	*box = nil
+	bp.boxes.Put(box)
+	return b
 }
 
 func (bp *bufPool) put(b []byte) {
-	if b != nil && cap(b) <= keepCap {
-		b = b[:0]
-		bp.p.Put(&b)
+	if b == nil || cap(b) > keepCap {
+		return
 	}
+	box, ok := bp.boxes.Get().(*[]byte)
+	if !ok {
+		box = new([]byte)
+	}
+	*box = b[:0]
+	bp.p.Put(box)
 }
 
 // frameFn appends one frame to b.
@@ -106,7 +122,7 @@ func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Rec
 		o.buf = appendEvent(o.buf, ev)
 		o.n++
 	}
-	o.buf = appendReply(o.buf, h, resp)
+	o.buf = appendReply(&o.enc, o.buf, h, resp)
 	o.n++
 	if o.writes.Load() == 0 {
 		c.releaseHeld(math.MaxInt64) // nothing in flight can come before them
@@ -324,15 +340,18 @@ func (c *conn) writeTimeout() time.Duration {
 }
 
 // appendReply appends a reply frame: the header, and resp unless the reply
-// carries an error or nothing.
-func appendReply(b []byte, h *jute.ReplyHeader, resp jute.Record) []byte {
+// carries an error or nothing. It encodes with e (the outbox's: an Encoder
+// handed to an interface's method would be allocated for each reply) and
+// leaves e's buffer nil.
+func appendReply(e *jute.Encoder, b []byte, h *jute.ReplyHeader, resp jute.Record) []byte {
 	b, start := jute.BeginFrame(b)
-	e := jute.Encoder{B: b}
-	h.Encode(&e)
+	e.B = b
+	h.Encode(e)
 	if h.Err == 0 && resp != nil {
-		resp.Encode(&e)
+		resp.Encode(e)
 	}
-	return jute.EndFrame(e.B, start)
+	b, e.B = e.B, nil
+	return jute.EndFrame(b, start)
 }
 
 // appendEvent appends a watch event's frame.
