@@ -36,12 +36,12 @@ func (p *peer) apply(ents []zab.Entry) error {
 	g := p.e.tree.Group()
 	p.e.live.group = g
 	for _, ent := range ents {
-		var c *completion
+		var c completion
 		if c, err = p.applyOne(g, ent); err != nil {
 			break
 		}
-		if c != nil {
-			done = append(done, *c)
+		if c.r != nil {
+			done = append(done, c)
 		}
 	}
 	cerr := g.Commit()
@@ -74,10 +74,12 @@ func (p *peer) apply(ents []zab.Entry) error {
 	return nil
 }
 
-// applyOne applies one entry in g; the caller holds the apply lock.
-func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
+// applyOne applies one entry in g; the caller holds the apply lock. It
+// returns the answer owed to a request of this peer, or a completion
+// without a request (r nil) when none is.
+func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (completion, error) {
 	if have, _ := g.Applied(); ent.Zxid <= have {
-		return nil, nil // already in the tree (replay after a restart)
+		return completion{}, nil // already in the tree (replay after a restart)
 	}
 	own, ok := p.proposed[ent.Zxid]
 	en := own.en
@@ -87,13 +89,13 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 		data := ent.Data
 		if _, payload, ok, err := zab.DecodeConfigEntry(data); ok {
 			if err != nil {
-				return nil, fmt.Errorf("zk: committed configuration entry %#x: %w", ent.Zxid, err)
+				return completion{}, fmt.Errorf("zk: committed configuration entry %#x: %w", ent.Zxid, err)
 			}
 			data = payload // the setData of /zookeeper/config (reconfig.go)
 		}
 		var err error
 		if en, err = entry.Decode(data); err != nil {
-			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
+			return completion{}, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
 		}
 	}
 	txn := en.Txn
@@ -104,22 +106,22 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 	}
 	res, changes, digest, err := p.applyTxn(g, ent.Zxid, txn, own.kept)
 	if err != nil {
-		return nil, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
+		return completion{}, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
 	if len(en.Failure) > 0 {
 		m, err := decodeApp(en.Failure)
 		if err != nil {
-			return nil, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
+			return completion{}, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
 		}
 		res = fromWire(m.Result)
 	}
 	if en.Digest != 0 && digest != en.Digest {
 		if err := p.digestMismatch(ent.Zxid, en, digest); err != nil {
-			return nil, err
+			return completion{}, err
 		}
 	}
 	if err := p.hook(hooks.BeforeWatchTrigger); err != nil {
-		return nil, err
+		return completion{}, err
 	}
 	if zab.IsConfigEntry(ent.Data) {
 		p.configApplied(ent.Zxid, txn.Data)
@@ -128,14 +130,14 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (*completion, error) {
 	p.e.journal.add(ent.Zxid, changes, &p.e.live)
 	p.sessionEffects(en, res)
 	if en.Origin != p.cfg.ID {
-		return nil, nil
+		return completion{}, nil
 	}
 	r := p.inflight[en.ReqID]
 	if r == nil {
-		return nil, nil
+		return completion{}, nil
 	}
 	delete(p.inflight, en.ReqID)
-	return &completion{r: r, rep: reply{res: res, zxid: ent.Zxid}}, nil
+	return completion{r: r, rep: reply{res: res, zxid: ent.Zxid}}, nil
 }
 
 // applyTxn applies txn at zxid in g: from the effects the pipeline kept
