@@ -83,6 +83,9 @@ func nodeFromValue(path string, b []byte, withData bool) (Node, error) {
 		return Node{}, fmt.Errorf("znode: node %s: %w", path, err)
 	}
 	out := Node{Stat: n.stat(), ACL: n.acl}
+	if isOpenACL(n.acl) {
+		out.ACL = OpenACLUnsafe() // the caller's to keep and modify
+	}
 	if withData {
 		out.Data = n.data // nil when null
 	}

@@ -141,7 +141,8 @@ type Change struct {
 	ACL []ACL
 	// ParentACL is the ACL of Path's parent, for the parent's
 	// NodeChildrenChanged (nil for the root, and for a DataChanged, which
-	// changes nothing of the parent).
+	// changes nothing of the parent). ACL and ParentACL may be shared with
+	// other changes: read them, never modify them.
 	ParentACL []ACL
 }
 

@@ -167,33 +167,11 @@ func decodeNode(b []byte) (node, error) {
 	if n.numChildren < 0 {
 		return n, fmt.Errorf("%w: negative child count", errCorrupt)
 	}
-	rest := b[valueFixedSize:]
-	count, k := binary.Uvarint(rest)
-	if k <= 0 || count > maxACLEntries {
-		return n, fmt.Errorf("%w: ACL count", errCorrupt)
+	acl, rest, err := decodeACL(b[valueFixedSize:])
+	if err != nil {
+		return n, err
 	}
-	rest = rest[k:]
-	if count > 0 {
-		// Each entry takes at least three bytes: never provision more
-		// entries than the input could hold.
-		n.acl = make([]ACL, 0, min(count, uint64(len(rest)/3)))
-	}
-	for range count {
-		perms, k := binary.Uvarint(rest)
-		if k <= 0 || perms > math.MaxUint32 {
-			return n, fmt.Errorf("%w: ACL perms", errCorrupt)
-		}
-		rest = rest[k:]
-		var scheme, id string
-		var err error
-		if scheme, rest, err = decodeString(rest); err != nil {
-			return n, err
-		}
-		if id, rest, err = decodeString(rest); err != nil {
-			return n, err
-		}
-		n.acl = append(n.acl, ACL{Perms: Perm(int32(uint32(perms))), Scheme: scheme, ID: id})
-	}
+	n.acl = acl
 	switch {
 	case null && len(rest) > 0:
 		return n, fmt.Errorf("%w: %d bytes of data in a node whose data is null", errCorrupt, len(rest))
@@ -204,6 +182,53 @@ func decodeNode(b []byte) (node, error) {
 	}
 	n.data = rest
 	return n, nil
+}
+
+// openACL is the ACL nearly every node has (OpenACLUnsafe). decodeNode
+// returns this one slice for it instead of allocating one per node read,
+// so no one may modify a decoded node's ACL; nodeFromValue, which hands
+// ACLs outside the package, gives a copy.
+var openACL = OpenACLUnsafe()[:1:1]
+
+// isOpenACL reports whether acl is the shared openACL.
+func isOpenACL(acl []ACL) bool { return len(acl) == 1 && &acl[0] == &openACL[0] }
+
+// decodeACL reads a node value's ACL (a count, then the entries) from the
+// start of b and returns what follows it.
+func decodeACL(b []byte) ([]ACL, []byte, error) {
+	count, k := binary.Uvarint(b)
+	if k <= 0 || count > maxACLEntries {
+		return nil, nil, fmt.Errorf("%w: ACL count", errCorrupt)
+	}
+	b = b[k:]
+	// Each entry takes at least three bytes: never provision more entries
+	// than the input could hold.
+	provision := min(count, uint64(len(b)/3))
+	var acl []ACL
+	for range count {
+		perms, k := binary.Uvarint(b)
+		if k <= 0 || perms > math.MaxUint32 {
+			return nil, nil, fmt.Errorf("%w: ACL perms", errCorrupt)
+		}
+		b = b[k:]
+		var scheme, id string
+		var err error
+		if scheme, b, err = decodeString(b); err != nil {
+			return nil, nil, err
+		}
+		if id, b, err = decodeString(b); err != nil {
+			return nil, nil, err
+		}
+		a := ACL{Perms: Perm(int32(uint32(perms))), Scheme: scheme, ID: id}
+		if count == 1 && a == openACL[0] {
+			return openACL, b, nil
+		}
+		if acl == nil {
+			acl = make([]ACL, 0, provision)
+		}
+		acl = append(acl, a)
+	}
+	return acl, b, nil
 }
 
 func checkKind(k kind, owner int64) error {
