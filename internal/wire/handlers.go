@@ -114,7 +114,8 @@ func (c *conn) finishWrite(k *call) bool {
 	case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
 		resp = &jute.Create2Response{Path: res.Path, Stat: toStat(res.Stat)}
 	case jute.OpSetData, jute.OpSetACL:
-		resp = &jute.StatResponse{Stat: toStat(res.Stat)}
+		k.stat = jute.StatResponse{Stat: toStat(res.Stat)}
+		resp = &k.stat
 	case jute.OpMulti:
 		resp, err = multiResponse(k.rec.(*jute.MultiRequest), res.Multi, err)
 	}

@@ -40,6 +40,9 @@ type call struct {
 	pw      *engine.Pending
 	resp    jute.Record
 	err     error
+	// stat is finishWrite's reply to a set or setACL, here so that it
+	// costs no allocation of its own (the reply is encoded at once).
+	stat jute.StatResponse
 }
 
 // pipe is the connection's queue of calls.
