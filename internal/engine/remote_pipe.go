@@ -30,6 +30,10 @@ type Pending struct {
 	r    *request // nil when the write failed before it was submitted
 	t    uint64   // its ticket in the session's order, 0 without one
 	err  error    // the failure before submission
+	// req is where r points, and txn the txn of a set or a delete: a
+	// write's Pending, request and txn take one allocation.
+	req request
+	txn znode.Txn
 }
 
 // PendingResult is the outcome of a pipelined write: the created path and
@@ -68,16 +72,18 @@ func (s RemoteSession) StartCreate(ctx context.Context, path string, data []byte
 
 // StartSet issues a setData (see Session.Set).
 func (s RemoteSession) StartSet(ctx context.Context, path string, data []byte, version int32) *Pending {
-	txn := &znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version}
-	p := &Pending{s: s.Session, op: "set", path: path, err: s.checkWrite("set", txn)}
-	return s.start(ctx, p, txn)
+	p := &Pending{s: s.Session, op: "set", path: path}
+	p.txn = znode.Txn{Type: znode.TxnSetData, Path: path, Data: data, Version: version}
+	p.err = s.checkWrite("set", &p.txn)
+	return s.start(ctx, p, &p.txn)
 }
 
 // StartDelete issues a delete (see Session.Delete).
 func (s RemoteSession) StartDelete(ctx context.Context, path string, version int32) *Pending {
-	txn := &znode.Txn{Type: znode.TxnDelete, Path: path, Version: version}
-	p := &Pending{s: s.Session, op: "delete", path: path, err: s.checkWrite("delete", txn)}
-	return s.start(ctx, p, txn)
+	p := &Pending{s: s.Session, op: "delete", path: path}
+	p.txn = znode.Txn{Type: znode.TxnDelete, Path: path, Version: version}
+	p.err = s.checkWrite("delete", &p.txn)
+	return s.start(ctx, p, &p.txn)
 }
 
 // StartSetACL issues a setACL (see Session.SetACL).
@@ -130,22 +136,25 @@ func (s RemoteSession) StartMulti(ctx context.Context, ops ...Op) *Pending {
 // start submits txn unless p already failed.
 func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *Pending {
 	if p.err == nil {
-		p.r, p.t, p.err = s.startWrite(ctx, txn)
+		p.t, p.err = s.startWrite(ctx, txn, &p.req)
+		if p.err == nil {
+			p.r = &p.req
+		}
 	}
 	return p
 }
 
-// startWrite issues txn's ticket and hands it to the peer loop, as the
-// first half of Session.write.
-func (s *Session) startWrite(ctx context.Context, txn *znode.Txn) (*request, uint64, error) {
+// startWrite makes r the request of txn, issues its ticket and hands it
+// to the peer loop, as the first half of Session.write.
+func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request) (uint64, error) {
 	if err := s.callable(ctx); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	if err := s.roWritable(ctx); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	txn.Session = s.id
-	r := newRequest(reqWrite, txn)
+	r.init(reqWrite, txn)
 	r.ids, r.super = s.identities()
 	s.submitMu.Lock()
 	t := s.seq.Issue()
@@ -153,9 +162,9 @@ func (s *Session) startWrite(ctx context.Context, txn *znode.Txn) (*request, uin
 	s.submitMu.Unlock()
 	if err != nil {
 		s.seq.Done(t)
-		return nil, 0, err
+		return 0, err
 	}
-	return r, t, nil
+	return t, nil
 }
 
 // Ready reports whether the peer loop answered the write (Wait then blocks

@@ -73,7 +73,14 @@ type reply struct {
 }
 
 func newRequest(kind reqKind, txn *znode.Txn) *request {
-	return &request{kind: kind, txn: txn, done: make(chan reply, 1)}
+	r := &request{}
+	r.init(kind, txn)
+	return r
+}
+
+// init makes r, in place, a new request of kind for txn.
+func (r *request) init(kind reqKind, txn *znode.Txn) {
+	*r = request{kind: kind, txn: txn, done: make(chan reply, 1)}
 }
 
 // answer delivers r's reply; a request is answered once.
