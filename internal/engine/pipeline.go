@@ -265,6 +265,15 @@ func (p *peer) becomeLeader() error {
 
 // handleApp handles an app message from another peer.
 func (p *peer) handleApp(m zab.AppMessage) {
+	if isForward(m.Data) { // the common message, decoded on the stack
+		var fwd appMsg
+		if err := decodeForward(&fwd, m.Data[1:]); err != nil {
+			p.cfg.Logger.Warn("zk: dropping a malformed app message", "from", m.From, "err", err)
+			return
+		}
+		p.forwarded(m.From, &fwd)
+		return
+	}
 	msg, err := decodeApp(m.Data)
 	if err != nil {
 		p.cfg.Logger.Warn("zk: dropping a malformed app message", "from", m.From, "err", err)

@@ -127,10 +127,10 @@ func appendForwardHead(b []byte, reqID uint64, super bool, ids []znode.Identity)
 	return b
 }
 
-// decodeForward decodes the binary layout (b without its first byte).
-// Txn aliases b.
-func decodeForward(b []byte) (*appMsg, error) {
-	m := &appMsg{Kind: appForward}
+// decodeForward decodes the binary layout (b without its first byte) into
+// m, which the caller may keep on its stack. Txn aliases b.
+func decodeForward(m *appMsg, b []byte) error {
+	*m = appMsg{Kind: appForward}
 	uv := func() uint64 {
 		v, n := binary.Uvarint(b)
 		if n <= 0 {
@@ -151,12 +151,12 @@ func decodeForward(b []byte) (*appMsg, error) {
 	}
 	m.ReqID = uv()
 	if b == nil || len(b) == 0 || b[0] > 1 {
-		return nil, fmt.Errorf("%w: forwarded write: header", errBadWire)
+		return fmt.Errorf("%w: forwarded write: header", errBadWire)
 	}
 	m.Super, b = b[0] == 1, b[1:]
 	n := uv()
 	if n > uint64(len(b)/2) {
-		return nil, fmt.Errorf("%w: forwarded write: %d identities", errBadWire, n)
+		return fmt.Errorf("%w: forwarded write: %d identities", errBadWire, n)
 	}
 	if n > 0 {
 		m.Ids = make([]znode.Identity, n)
@@ -166,20 +166,27 @@ func decodeForward(b []byte) (*appMsg, error) {
 		m.Ids[i].Scheme, ok1 = str()
 		m.Ids[i].ID, ok2 = str()
 		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("%w: forwarded write: identity %d", errBadWire, i)
+			return fmt.Errorf("%w: forwarded write: identity %d", errBadWire, i)
 		}
 	}
 	if len(b) > 0 {
 		m.Txn = b[:len(b):len(b)]
 	}
-	return m, nil
+	return nil
 }
+
+// isForward reports whether b is a forwarded write in the binary layout.
+func isForward(b []byte) bool { return len(b) > 0 && b[0] == appBinaryForward }
 
 // decodeApp decodes an app message from a peer; the Txn of a forwarded
 // write aliases b.
 func decodeApp(b []byte) (*appMsg, error) {
-	if len(b) > 0 && b[0] == appBinaryForward {
-		return decodeForward(b[1:])
+	if isForward(b) {
+		m := new(appMsg)
+		if err := decodeForward(m, b[1:]); err != nil {
+			return nil, err
+		}
+		return m, nil
 	}
 	var m appMsg
 	if err := codec.Unmarshal(b, &m); err != nil {
