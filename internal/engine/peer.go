@@ -35,6 +35,7 @@ type peer struct {
 	// lastProposed is the zxid of the last txn proposed or known: the state
 	// a failed prep was checked against.
 	lastProposed int64
+	auth         lastAuth // the pipeline's last ACL check (pipeline.go)
 
 	// proposed holds this leader's proposals until they are applied, so
 	// the apply need not decode what the pipeline just encoded, nor run

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/hooks"
@@ -124,7 +125,7 @@ func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super, limits bool) (
 		}
 	}
 	fixupACLs(txn, ids)
-	return p.pending.Stage(p.node.NextZxid(), txn, authorizer(ids, super, p.cfg.SuperDigest))
+	return p.pending.Stage(p.node.NextZxid(), txn, p.authorizer(ids, super))
 }
 
 // propose appends en to the log through the core, at the zxid the pipeline
@@ -217,18 +218,33 @@ func (p *peer) timeoutTicks(ms int32) int {
 	return int((int64(ms) + tick - 1) / tick)
 }
 
+// lastAuth is the last ACL check authorizer made, and the identities it
+// checks against (its own copy).
+type lastAuth struct {
+	ids   []znode.Identity
+	check func([]znode.ACL, znode.Perm) error
+}
+
 // authorizer returns the ACL check the pipeline runs for a request of a
-// session with ids.
-func authorizer(ids []znode.Identity, super bool, superDigest string) func([]znode.ACL, znode.Perm) error {
-	if super || hasSuper(ids, superDigest) {
+// session with ids. A request with the same identities as the last one
+// (nearly every request: sessions have the same few) gets the same check,
+// which saves a closure per request.
+func (p *peer) authorizer(ids []znode.Identity, super bool) func([]znode.ACL, znode.Perm) error {
+	if super || hasSuper(ids, p.cfg.SuperDigest) {
 		return nil
 	}
-	return func(acl []znode.ACL, perm znode.Perm) error {
-		if znode.CheckACL(acl, perm, ids) {
+	if p.auth.check != nil && slices.Equal(p.auth.ids, ids) {
+		return p.auth.check
+	}
+	own := slices.Clone(ids)
+	check := func(acl []znode.ACL, perm znode.Perm) error {
+		if znode.CheckACL(acl, perm, own) {
 			return nil
 		}
 		return zkerr.ErrNoAuth
 	}
+	p.auth = lastAuth{ids: own, check: check}
+	return check
 }
 
 func hasSuper(ids []znode.Identity, superDigest string) bool {
