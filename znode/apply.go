@@ -253,7 +253,7 @@ func (s *state) setData(t *Txn, now int64) (Result, error) {
 	if r := validPath(t.Path); r != nil {
 		return *r, nil
 	}
-	n, ok, err := s.getNode(t.Path)
+	n, ok, err := s.readNode(t.Path) // the hottest txn: no allocation for n
 	if err != nil || !ok {
 		return zkErr(zkerr.ErrNoNode, t.Path), err
 	}
@@ -267,13 +267,13 @@ func (s *state) setData(t *Txn, now int64) (Result, error) {
 	if !ok {
 		return zkErr(zkerr.ErrBadVersion, t.Path), nil
 	}
-	nn := *n
+	nn := n
 	nn.version = version
 	nn.mzxid = s.zxid
 	nn.mtime = now
 	nn.data = t.Data
 	nn.dataHash = dataHash(t.Data)
-	s.updateNode(t.Path, n, &nn)
+	s.updateNode(t.Path, &n, &nn)
 	// No parent's ACL: a data change fires nothing on the parent.
 	s.change(ChangeDataChanged, t.Path, nn.acl, nil)
 	return Result{Path: t.Path, Stat: nn.stat()}, nil

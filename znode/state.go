@@ -48,15 +48,25 @@ func (s *state) check(acl []ACL, perm Perm) error {
 
 // getNode returns the node at path; ok is false if there is none.
 func (s *state) getNode(path string) (*node, bool, error) {
-	b, ok, err := s.v.get(nodeKey(path))
+	n, ok, err := s.readNode(path)
 	if err != nil || !ok {
 		return nil, false, err
 	}
+	return &n, true, nil
+}
+
+// readNode is getNode returning the node by value, which costs no
+// allocation where the caller keeps it on its stack (setData).
+func (s *state) readNode(path string) (node, bool, error) {
+	b, ok, err := s.v.get(nodeKey(path))
+	if err != nil || !ok {
+		return node{}, false, err
+	}
 	n, err := decodeNode(b)
 	if err != nil {
-		return nil, false, fmt.Errorf("znode: node %q: %w", path, err)
+		return node{}, false, fmt.Errorf("znode: node %q: %w", path, err)
 	}
-	return &n, true, nil
+	return n, true, nil
 }
 
 // updateNode replaces the node at path (old) by n.
