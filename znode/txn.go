@@ -102,26 +102,32 @@ func EncodeTxn(t *Txn) ([]byte, error) {
 // not create, delete, setData or check (or that nest ops). It checks no
 // semantics: Apply does.
 func DecodeTxn(b []byte) (*Txn, error) {
-	var t Txn
+	t := new(Txn)
+	if err := DecodeTxnInto(t, b); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// DecodeTxnInto decodes a txn into t, as DecodeTxn does, so that a caller
+// may keep t on its stack. t is overwritten, also on a failure.
+func DecodeTxnInto(t *Txn, b []byte) error {
 	switch {
 	case len(b) > 0 && b[0] == txnFormatBinary:
 		var err error
-		if t, err = decodeTxnBinary(b[1:]); err != nil {
-			return nil, fmt.Errorf("%w: txn: %w", zkerr.ErrMarshalling, err)
+		if *t, err = decodeTxnBinary(b[1:]); err != nil {
+			return fmt.Errorf("%w: txn: %w", zkerr.ErrMarshalling, err)
 		}
 	case len(b) > 0 && b[0] == txnFormat:
 		var w wireTxn
 		if err := codec.Unmarshal(b[1:], &w); err != nil {
-			return nil, fmt.Errorf("%w: %w", zkerr.ErrMarshalling, err)
+			return fmt.Errorf("%w: %w", zkerr.ErrMarshalling, err)
 		}
-		t = fromWire(&w)
+		*t = fromWire(&w)
 	default:
-		return nil, fmt.Errorf("%w: txn format byte", zkerr.ErrMarshalling)
+		return fmt.Errorf("%w: txn format byte", zkerr.ErrMarshalling)
 	}
-	if err := validateTxnShape(&t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return validateTxnShape(t)
 }
 
 func validateTxnShape(t *Txn) error {

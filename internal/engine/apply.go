@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -83,6 +84,7 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (completion, error) {
 	}
 	own, ok := p.proposed[ent.Zxid]
 	en := own.en
+	var decoded znode.Txn // en.Txn of an entry decoded here: on the stack
 	if ok {
 		delete(p.proposed, ent.Zxid) // this leader's own proposal: no decoding
 	} else {
@@ -94,7 +96,7 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (completion, error) {
 			data = payload // the setData of /zookeeper/config (reconfig.go)
 		}
 		var err error
-		if en, err = entry.Decode(data); err != nil {
+		if en, err = entry.DecodeInto(data, &decoded); err != nil {
 			return completion{}, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
 		}
 	}
@@ -109,7 +111,9 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (completion, error) {
 		return completion{}, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
 	if len(en.Failure) > 0 {
-		m, err := decodeApp(en.Failure)
+		// A copy: decodeApp's input escapes, and en must not, so that
+		// the txn it points to stays on the stack.
+		m, err := decodeApp(bytes.Clone(en.Failure))
 		if err != nil {
 			return completion{}, fmt.Errorf("zk: committed entry %#x: %w", ent.Zxid, err)
 		}

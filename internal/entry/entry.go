@@ -69,6 +69,12 @@ func Encode(e Entry) ([]byte, error) {
 
 // Decode decodes b; it is safe on untrusted bytes.
 func Decode(b []byte) (Entry, error) {
+	return DecodeInto(b, new(znode.Txn))
+}
+
+// DecodeInto decodes b as Decode does, its txn into txn (the Entry's Txn
+// then points to it), so that a caller may keep the txn on its stack.
+func DecodeInto(b []byte, txn *znode.Txn) (Entry, error) {
 	if len(b) < headerSize {
 		return Entry{}, fmt.Errorf("%w: %d bytes", ErrMalformed, len(b))
 	}
@@ -85,8 +91,7 @@ func Decode(b []byte) (Entry, error) {
 	if n > 0 {
 		failure = append([]byte(nil), rest[:n]...)
 	}
-	txn, err := znode.DecodeTxn(rest[n:])
-	if err != nil {
+	if err := znode.DecodeTxnInto(txn, rest[n:]); err != nil {
 		return Entry{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return Entry{
