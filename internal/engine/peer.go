@@ -36,6 +36,9 @@ type peer struct {
 	// a failed prep was checked against.
 	lastProposed int64
 	auth         lastAuth // the pipeline's last ACL check (pipeline.go)
+	// fwdIds is the memory of the last forwarded write's identities,
+	// reused by the next one (decodeForward).
+	fwdIds []znode.Identity
 
 	// proposed holds this leader's proposals until they are applied, so
 	// the apply need not decode what the pipeline just encoded, nor run

@@ -283,7 +283,11 @@ func (p *peer) becomeLeader() error {
 func (p *peer) handleApp(m zab.AppMessage) {
 	if isForward(m.Data) { // the common message, decoded on the stack
 		var fwd appMsg
-		if err := decodeForward(&fwd, m.Data[1:]); err != nil {
+		err := decodeForward(&fwd, m.Data[1:], p.fwdIds)
+		if cap(fwd.Ids) > cap(p.fwdIds) && cap(fwd.Ids) <= maxKeptIds {
+			p.fwdIds = fwd.Ids[:0]
+		}
+		if err != nil {
 			p.cfg.Logger.Warn("zk: dropping a malformed app message", "from", m.From, "err", err)
 			return
 		}
@@ -315,6 +319,10 @@ func (p *peer) handleApp(m zab.AppMessage) {
 		}
 	}
 }
+
+// maxKeptIds bounds the memory of identities kept for the next forwarded
+// write (peer.fwdIds).
+const maxKeptIds = 16
 
 // forwarded prepares a write a follower forwarded, answering it at once if
 // it fails (a success is answered by the follower's own apply).

@@ -128,8 +128,12 @@ func appendForwardHead(b []byte, reqID uint64, super bool, ids []znode.Identity)
 }
 
 // decodeForward decodes the binary layout (b without its first byte) into
-// m, which the caller may keep on its stack. Txn aliases b.
-func decodeForward(m *appMsg, b []byte) error {
+// m, which the caller may keep on its stack. Txn aliases b. The identities
+// go to scratch's memory when it has room, and a string equal to the one
+// scratch held at its place is reused rather than allocated: the leader
+// decodes every forwarded write over the last one's identities, and
+// sessions have the same few (nothing keeps a forwarded write's Ids).
+func decodeForward(m *appMsg, b []byte, scratch []znode.Identity) error {
 	*m = appMsg{Kind: appForward}
 	uv := func() uint64 {
 		v, n := binary.Uvarint(b)
@@ -140,12 +144,15 @@ func decodeForward(m *appMsg, b []byte) error {
 		b = b[n:]
 		return v
 	}
-	str := func() (string, bool) {
+	str := func(prev string) (string, bool) {
 		n := uv()
 		if n > uint64(len(b)) {
 			return "", false
 		}
-		s := string(b[:n])
+		s := prev
+		if string(b[:n]) != prev { // compared without a copy
+			s = string(b[:n])
+		}
 		b = b[n:]
 		return s, true
 	}
@@ -158,13 +165,17 @@ func decodeForward(m *appMsg, b []byte) error {
 	if n > uint64(len(b)/2) {
 		return fmt.Errorf("%w: forwarded write: %d identities", errBadWire, n)
 	}
-	if n > 0 {
+	switch {
+	case n == 0:
+	case n <= uint64(cap(scratch)):
+		m.Ids = scratch[:n]
+	default:
 		m.Ids = make([]znode.Identity, n)
 	}
 	for i := range m.Ids {
 		var ok1, ok2 bool
-		m.Ids[i].Scheme, ok1 = str()
-		m.Ids[i].ID, ok2 = str()
+		m.Ids[i].Scheme, ok1 = str(m.Ids[i].Scheme)
+		m.Ids[i].ID, ok2 = str(m.Ids[i].ID)
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%w: forwarded write: identity %d", errBadWire, i)
 		}
@@ -183,7 +194,7 @@ func isForward(b []byte) bool { return len(b) > 0 && b[0] == appBinaryForward }
 func decodeApp(b []byte) (*appMsg, error) {
 	if isForward(b) {
 		m := new(appMsg)
-		if err := decodeForward(m, b[1:]); err != nil {
+		if err := decodeForward(m, b[1:], nil); err != nil {
 			return nil, err
 		}
 		return m, nil

@@ -135,6 +135,32 @@ func TestEncodeForward(t *testing.T) {
 	}
 }
 
+// TestDecodeForwardScratch: identities decode into the scratch's memory,
+// reusing its equal strings, and come back right when they differ.
+func TestDecodeForwardScratch(t *testing.T) {
+	ids := []znode.Identity{{Scheme: "ip", ID: "127.0.0.1"}, {Scheme: "digest", ID: "u:p"}}
+	b := appendForward(&appMsg{Kind: appForward, ReqID: 9, Txn: []byte("t"), Ids: ids})[1:]
+	var m appMsg
+	if err := decodeForward(&m, b, nil); err != nil || !reflect.DeepEqual(m.Ids, ids) {
+		t.Fatalf("decodeForward = %v, %v", m.Ids, err)
+	}
+	scratch := m.Ids
+	var again appMsg
+	var err error
+	allocs := testing.AllocsPerRun(10, func() { err = decodeForward(&again, b, scratch) })
+	if err != nil || !reflect.DeepEqual(again.Ids, ids) {
+		t.Fatalf("decodeForward again = %v, %v", again.Ids, err)
+	}
+	if allocs != 0 {
+		t.Errorf("decoding the same identities over the scratch: %v allocations", allocs)
+	}
+	other := []znode.Identity{{Scheme: "ip", ID: "10.0.0.1"}}
+	b = appendForward(&appMsg{Kind: appForward, ReqID: 9, Txn: []byte("t"), Ids: other})[1:]
+	if err := decodeForward(&m, b, scratch); err != nil || !reflect.DeepEqual(m.Ids, other) {
+		t.Fatalf("decodeForward of other identities = %v, %v", m.Ids, err)
+	}
+}
+
 // TestDecodeAppRejects: malformed forwarded writes are errors, never a
 // panic or an allocation the input cannot back.
 func TestDecodeAppRejects(t *testing.T) {
