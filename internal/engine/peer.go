@@ -39,6 +39,8 @@ type peer struct {
 	// fwdIds is the memory of the last forwarded write's identities,
 	// reused by the next one (decodeForward).
 	fwdIds []znode.Identity
+	// walBatch is persist's scratch for the entries of one log append.
+	walBatch []wal.Entry
 
 	// proposed holds this leader's proposals until they are applied, so
 	// the apply need not decode what the pipeline just encoded, nor run

@@ -128,13 +128,23 @@ func (p *peer) send(envs []zab.Envelope) {
 	}
 }
 
+// maxKeptBatch bounds the entries persist's scratch (peer.walBatch) keeps
+// room for between calls.
+const maxKeptBatch = 1024
+
 // persist performs the core's durable operations in order. Consecutive
 // appends go to the log in one call: one fsync for all of them.
 func (p *peer) persist(ops []zab.PersistOp) error {
 	if p.cfg.TestHooks.Breaks(hooks.EpochBeforeTxns) {
 		ops = statesFirst(ops) // a deliberately broken build, for tests
 	}
-	var batch []wal.Entry
+	batch := p.walBatch[:0] // the log keeps no reference to it once Append returns
+	defer func() {
+		clear(batch) // after a failure: no hold on the entries' data
+		if cap(batch) <= maxKeptBatch {
+			p.walBatch = batch[:0]
+		}
+	}()
 	flushBatch := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -148,7 +158,8 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		err := p.e.wal.Append(batch)
 		p.e.obs.fsynced(time.Since(start), len(batch))
 		p.mark(hooks.TraceFsyncDone, 0, 0, last)
-		batch = nil
+		clear(batch) // no hold on the entries' data
+		batch = batch[:0]
 		if err == nil {
 			err = p.hook(hooks.AfterAppend)
 		}
