@@ -22,7 +22,15 @@ func (c *conn) handle(body []byte) bool {
 	if d.Err() != nil {
 		return c.bad("request header", d.Err())
 	}
-	rec, known := jute.NewRequest(h.Type)
+	var k *call
+	var rec jute.Record
+	known := true
+	if h.Type == jute.OpSetData { // the hottest write: its record lives in its call
+		k = &call{}
+		rec = &k.set
+	} else {
+		rec, known = jute.NewRequest(h.Type)
+	}
 	if rec != nil {
 		rec.Decode(d)
 		if d.Err() != nil {
@@ -33,10 +41,14 @@ func (c *conn) handle(body []byte) bool {
 	if local && c.queued() == 0 {
 		// Nothing ahead of it: it runs here, now. (Only the reader queues
 		// calls, so the queue stays empty until it pushes.)
-		k := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, local: true}
-		return c.run(&k)
+		now := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, local: true}
+		return c.run(&now)
 	}
-	c.push(&call{xid: h.Xid, op: h.Type, rec: rec, size: len(body) + 4, local: local, unknown: !known})
+	if k == nil {
+		k = &call{}
+	}
+	k.xid, k.op, k.rec, k.size, k.local, k.unknown = h.Xid, h.Type, rec, len(body)+4, local, !known
+	c.push(k)
 	return true
 }
 

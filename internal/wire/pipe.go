@@ -41,8 +41,10 @@ type call struct {
 	resp    jute.Record
 	err     error
 	// stat is finishWrite's reply to a set or setACL, here so that it
-	// costs no allocation of its own (the reply is encoded at once).
+	// costs no allocation of its own (the reply is encoded at once); set
+	// is a setData's request (rec), for the same reason.
 	stat jute.StatResponse
+	set  jute.SetDataRequest
 }
 
 // pipe is the connection's queue of calls.
