@@ -232,7 +232,7 @@ func (p *peer) control(r *request) {
 		}
 	}
 	p.flush()
-	r.done <- reply{}
+	r.done <- struct{}{}
 }
 
 // failed reports whether the peer fail-stopped.
@@ -255,7 +255,7 @@ func (p *peer) shutdown() {
 		case r := <-p.e.reqC:
 			r.fail(zkerr.ErrClosed)
 		case r := <-p.e.ctlC:
-			r.done <- reply{}
+			r.done <- struct{}{}
 		default:
 			return
 		}

@@ -37,7 +37,11 @@ type request struct {
 	super bool             // the calling session authenticated as the super user
 	// reconfig is a reqReconfig's change.
 	reconfig *ReconfigRequest
-	done     chan reply // capacity 1: the loop never blocks on it
+	// done (capacity 1: the loop never blocks on it) signals rep, the
+	// reply: a channel of a pointer-free type takes one allocation, a
+	// channel of replies two.
+	done chan struct{}
+	rep  reply
 	// then, if set, takes the reply instead of done: a request the loop
 	// made for itself (readonly.go), answered on the loop.
 	then func(reply)
@@ -80,7 +84,7 @@ func newRequest(kind reqKind, txn *znode.Txn) *request {
 
 // init makes r, in place, a new request of kind for txn.
 func (r *request) init(kind reqKind, txn *znode.Txn) {
-	*r = request{kind: kind, txn: txn, done: make(chan reply, 1)}
+	*r = request{kind: kind, txn: txn, done: make(chan struct{}, 1)}
 }
 
 // answer delivers r's reply; a request is answered once.
@@ -92,8 +96,9 @@ func (r *request) answer(rep reply) {
 	if r.inLoop != nil {
 		r.inLoop.Add(-1) // before the reply: a caller that got it sees the count without it
 	}
+	r.rep = rep // before the signal: the waiter reads it after
 	select {
-	case r.done <- rep:
+	case r.done <- struct{}{}:
 	default:
 		panic("zk: request answered twice")
 	}
@@ -112,8 +117,8 @@ func (r *request) fail(err error) {
 // unknown: it may still commit.
 func (r *request) wait(ctx context.Context) (reply, error) {
 	select {
-	case rep := <-r.done:
-		return rep, nil
+	case <-r.done:
+		return r.rep, nil
 	case <-ctx.Done():
 		if r.kind == reqWrite {
 			return reply{}, fmt.Errorf("%w: %w", zkerr.ErrOutcomeUnknown, ctx.Err())
