@@ -35,8 +35,8 @@ import (
 // (WireVsZooKeeper: standalone; WireVsZooKeeper3: three peers and three
 // ZooKeeper servers, all on this host.) -wire.inproc runs zk inside the test
 // process instead (to profile it with -cpuprofile); -wire.serverprofile DIR
-// has each zk server process N write its CPU profile (DIR/zkN.cpu) and its
-// allocations profile (DIR/zkN.mem) there.
+// has each zk server process N write its CPU profile (DIR/zkN.cpu) there,
+// and with -wire.serverallocs its allocations profile (DIR/zkN.mem) too.
 
 const benchClients = 64
 

@@ -85,8 +85,8 @@ func BenchmarkWirePipelined(b *testing.B) {
 // BenchmarkWireZK: creates, setData and getData of 1 KiB values from 64
 // go-zookeeper clients against zk server processes alone (no ZooKeeper),
 // reporting their CPU time per operation; with -wire.serverprofile DIR each
-// server N writes its CPU profile (zkN.cpu) and its allocations (zkN.mem)
-// there, and -wire.only create (set, get) runs that kind alone (its
+// server N writes its CPU profile (zkN.cpu) there (and its allocations,
+// zkN.mem, with -wire.serverallocs), and -wire.only create (set, get) runs that kind alone (its
 // profiles then show only it); -wire.peers 3 runs it against an ensemble
 // of three server processes:
 //

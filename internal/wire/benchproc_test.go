@@ -16,7 +16,8 @@ import (
 
 var (
 	benchInproc  = flag.Bool("wire.inproc", false, "benchmarks: run the zk peers inside the test process")
-	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory (created if missing) where each zk server process N writes its CPU profile zkN.cpu and its allocations profile zkN.mem")
+	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory (created if missing) where each zk server process N writes its CPU profile zkN.cpu")
+	serverAllocs = flag.Bool("wire.serverallocs", false, "benchmarks: with -wire.serverprofile, each zk server process also writes its allocations profile zkN.mem (sampling allocations costs the server about a tenth of its CPU, so its CPU figures are then not comparable)")
 	serverBin    = flag.String("wire.serverbin", "", "benchmarks: a prebuilt examples/server binary to run (another build, to compare)")
 	serverEnv    = flag.String("wire.serverenv", "", "benchmarks: extra environment of the zk server processes, comma-separated (GOGC=200,GOMAXPROCS=4)")
 )
@@ -71,8 +72,10 @@ func startOurProcess(b *testing.B, bin string, id int, servers string) string {
 	args := []string{"start", "-config", filepath.Join(dir, "zoo.cfg")}
 	if *serverProfil != "" {
 		must(b, os.MkdirAll(*serverProfil, 0o755))
-		args = append(args, "-cpuprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.cpu", id)),
-			"-memprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.mem", id)))
+		args = append(args, "-cpuprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.cpu", id)))
+		if *serverAllocs {
+			args = append(args, "-memprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.mem", id)))
+		}
 	}
 	cmd := exec.Command(bin, args...)
 	if *serverEnv != "" {
