@@ -131,6 +131,20 @@ func newRing(entries uint32, flags uint32) (*ring, error) {
 	return r, nil
 }
 
+// uringAvailable reports why this kernel refuses io_uring, or nil.
+func uringAvailable() error {
+	r, err := newRing(8, 0)
+	if err != nil {
+		return err
+	}
+	syscall.Munmap(r.sqeMem)
+	if &r.cqMem[0] != &r.sqMem[0] {
+		syscall.Munmap(r.cqMem)
+	}
+	syscall.Munmap(r.sqMem)
+	return syscall.Close(r.fd)
+}
+
 // queue writes one SQE; it submits what is queued first when the ring is
 // full.
 func (r *ring) queue(s uringSQE) error {
