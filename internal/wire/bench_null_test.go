@@ -32,8 +32,9 @@ import (
 // connection, a read and a write per request) answers at most that fast,
 // whatever else it does; its ratio to ZooKeeper's rate in the same run is
 // the most such a server could show. (Most of its CPU is the kernel's
-// socket read and write, which only batching system calls across
-// connections could cut.)
+// socket read and write; batching system calls across connections cuts
+// it, and -wire.nulluring serves the same answers that way, from one
+// io_uring: BenchmarkWireCeiling measures both.)
 //
 //	go test ./internal/wire -run x -bench WireNull -benchtime 20000x
 
