@@ -138,10 +138,7 @@ func nullConnect(out, body []byte, session int64) (_ []byte, ok bool) {
 		return out, false
 	}
 	resp := jute.ConnectResponse{TimeOut: creq.TimeOut, SessionID: session, Passwd: make([]byte, 16), HasReadOnly: creq.HasReadOnly}
-	out, start := jute.BeginFrame(out)
-	e := jute.Encoder{B: out}
-	resp.Encode(&e)
-	return jute.EndFrame(e.B, start), true
+	return jute.AppendFrame(out, &resp), true
 }
 
 // nullReply appends the reply to the request in body; closing is true for
@@ -177,13 +174,10 @@ func nullReply(out, body []byte, zxid int64, value []byte) (_ []byte, closing bo
 	if d.Err() != nil {
 		return out, true
 	}
-	out, start := jute.BeginFrame(out)
-	e := jute.Encoder{B: out}
-	rh.Encode(&e)
-	if resp != nil {
-		resp.Encode(&e)
+	if resp == nil {
+		return jute.AppendFrame(out, &rh), closing
 	}
-	return jute.EndFrame(e.B, start), closing
+	return jute.AppendFrame(out, &rh, resp), closing
 }
 
 // startNullServer starts the null server in its own process, over io_uring
