@@ -205,6 +205,14 @@ type Config struct {
 	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
 	// one client address, as in ZooKeeper.
 	FourLetterWords []string
+	// ClientIO chooses how the client port does its socket I/O, as
+	// ZooKeeper's serverCnxnFactory chooses between NIO and Netty (zoo.cfg
+	// key zk.clientIO). ClientIOUring serves every connection from one
+	// io_uring (Linux only; the client port fails to start where the kernel
+	// refuses io_uring); ClientIOGoroutines gives each connection a reader
+	// goroutine of its own; "" (the default) is ClientIOUring where the
+	// kernel allows it, else ClientIOGoroutines.
+	ClientIO string
 
 	// Quotas.
 
@@ -448,11 +456,19 @@ func (c Config) Validate() error {
 	return c.validateServers()
 }
 
+// The values of Config.ClientIO.
+const (
+	ClientIOUring      = "io_uring"
+	ClientIOGoroutines = "goroutines"
+)
+
 // validateClientPort checks the client port's fields.
 func (c Config) validateClientPort() error {
 	switch {
 	case c.ClientPort < -1 || c.ClientPort > 65535:
 		return configErr("ClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.ClientPort)
+	case c.ClientIO != "" && c.ClientIO != ClientIOUring && c.ClientIO != ClientIOGoroutines:
+		return configErr("ClientIO", "%q is not %q, %q or empty", c.ClientIO, ClientIOUring, ClientIOGoroutines)
 	}
 	return nil
 }

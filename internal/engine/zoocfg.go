@@ -304,6 +304,9 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 	case "clientPortAddress":
 		c.ClientPortAddress = value
 		return true, nil
+	case "zk.clientIO":
+		c.ClientIO = value
+		return true, nil
 	case "4lw.commands.whitelist":
 		c.FourLetterWords = nil
 		for _, w := range strings.Split(value, ",") {

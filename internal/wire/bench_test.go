@@ -44,7 +44,7 @@ const benchClients = 64
 func benchPeer(b *testing.B) string {
 	cfg := engine.Config{
 		DataDir: b.TempDir(), FS: vfs.Default, ClientPort: -1, ClientPortAddress: "127.0.0.1",
-		TickTime: 500 * time.Millisecond,
+		TickTime: 500 * time.Millisecond, ClientIO: wire.ClientIOForTests(),
 	}
 	return startPeer(b, cfg).ClientAddr()
 }
@@ -60,7 +60,7 @@ func benchCluster(b *testing.B) []string {
 		cfg := engine.Config{
 			ID: int64(i + 1), Servers: servers, PeerSecret: []byte("bench-secret-0123456789"),
 			DataDir: b.TempDir(), FS: vfs.Default, ClientPort: -1, ClientPortAddress: "127.0.0.1",
-			TickTime: 500 * time.Millisecond, Logger: benchLogger(),
+			TickTime: 500 * time.Millisecond, Logger: benchLogger(), ClientIO: wire.ClientIOForTests(),
 		}
 		e, err := wire.NewEnsemble(cfg)
 		must(b, err)

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/embedzk/zk/internal/wire"
 )
 
 var (
@@ -67,6 +69,9 @@ func startOurProcess(b *testing.B, bin string, id int, servers string) string {
 	port := freePort(b)
 	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n%s",
 		dir, port, servers)
+	if io := wire.ClientIOForTests(); io != "" {
+		cfg += "zk.clientIO=" + io + "\n"
+	}
 	must(b, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
 	must(b, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
 	args := []string{"start", "-config", filepath.Join(dir, "zoo.cfg")}

@@ -41,6 +41,7 @@ type conn struct {
 	pwg  sync.WaitGroup // the completer
 
 	out outbox
+	rc  atomic.Pointer[ringConn] // set once the server's ring serves the socket
 
 	// For the four-letter words (cons, stat).
 	received, sent atomic.Int64
@@ -63,15 +64,23 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 // never blocks and never calls into the engine (sinks call it).
 func (c *conn) kill() {
 	c.cancel()
+	if c.rc.Load() != nil {
+		c.s.ring.post(c, ringKill)
+		return
+	}
 	c.nc.Close()
 }
 
-// begin runs the handshake, then hands the connection to a fresh reader
-// goroutine: the handshake's deep calls (opening a session) grow its
-// goroutine's stack, which the reader of an idle connection would keep.
+// begin runs the handshake, then hands the connection to the server's ring
+// or to a fresh reader goroutine: the handshake's deep calls (opening a
+// session) grow its goroutine's stack, which the reader of an idle
+// connection would keep.
 func (c *conn) begin() {
 	if !c.handshake() {
 		c.teardown()
+		return
+	}
+	if c.s.ring != nil && c.s.ring.adopt(c) {
 		return
 	}
 	c.s.wg.Add(1) // this goroutine is counted: never at zero
@@ -135,6 +144,9 @@ func (c *conn) teardown() {
 		c.s.detach(c, c.sess, c.ended.Load())
 	}
 	c.finish()
+	if c.rc.Load() != nil {
+		c.s.ring.post(c, ringDone)
+	}
 	c.s.forget(c)
 }
 
@@ -148,6 +160,9 @@ const closeLinger = time.Second
 // when the server's close overtakes its own.
 func (c *conn) awaitClose() {
 	c.flush()
+	if c.rc.Load() != nil {
+		return // the ring waited (ringIO.linger)
+	}
 	c.nc.SetReadDeadline(time.Now().Add(closeLinger))
 	c.discard()
 }

@@ -38,7 +38,7 @@ func (c *conn) handle(body []byte) bool {
 		}
 	}
 	local := !known || !isWrite(h.Type)
-	if local && c.queued() == 0 {
+	if local && c.queued() == 0 && (c.rc.Load() == nil || !mayWait(h.Type)) {
 		// Nothing ahead of it: it runs here, now. (Only the reader queues
 		// calls, so the queue stays empty until it pushes.)
 		now := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, local: true}
@@ -49,6 +49,19 @@ func (c *conn) handle(body []byte) bool {
 	}
 	k.xid, k.op, k.rec, k.size, k.local, k.unknown = h.Xid, h.Type, rec, len(body)+4, local, !known
 	c.push(k)
+	return true
+}
+
+// mayWait reports whether a local call may wait (for a commit, a round
+// trip, the engine): the ring never runs one itself, it queues it for the
+// completer.
+func mayWait(op int32) bool {
+	switch op {
+	case jute.OpGetData, jute.OpExists, jute.OpGetChildren, jute.OpGetChildren2, jute.OpGetACL,
+		jute.OpGetAllChildrenNumber, jute.OpGetEphemerals, jute.OpMultiRead, jute.OpPing, jute.OpWhoAmI,
+		jute.OpAddWatch, jute.OpCheckWatches, jute.OpRemoveWatches:
+		return false
+	}
 	return true
 }
 

@@ -33,7 +33,7 @@ func peerConfig() engine.Config {
 	return engine.Config{
 		DataDir: "/zk", FS: vfs.NewMem(), ManualClock: true, TickTime: 500 * time.Millisecond,
 		Rand: &seeded{x: 0x9e3779b97f4a7c15}, ClientPort: -1, ClientPortAddress: "127.0.0.1",
-		FourLetterWords: []string{"*"},
+		FourLetterWords: []string{"*"}, ClientIO: wire.ClientIOForTests(),
 	}
 }
 

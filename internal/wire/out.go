@@ -225,7 +225,9 @@ func (c *conn) notify(ev watch.Event) {
 	c.bound()
 	start := !held && c.claim()
 	o.mu.Unlock()
-	if start {
+	if start && c.rc.Load() != nil {
+		c.s.ring.post(c, ringFlush)
+	} else if start {
 		c.s.wg.Add(1) // the reader is alive (notify queues nothing after finish): never at zero
 		go func() {
 			defer c.s.wg.Done()
@@ -246,13 +248,14 @@ func (c *conn) claim() bool {
 }
 
 // flush sends what is queued on the caller's goroutine, unless a writer
-// runs (it sends it).
+// runs (it sends it). The ring's connections hand the writer's turn to the
+// ring, which sends.
 func (c *conn) flush() {
 	c.out.mu.Lock()
 	mine := c.claim()
 	c.out.mu.Unlock()
 	if mine {
-		c.writeLoop()
+		c.write()
 	}
 }
 
@@ -263,8 +266,17 @@ func (c *conn) finish() {
 	mine := c.claim()
 	c.out.mu.Unlock()
 	if mine {
-		c.writeLoop()
+		c.write()
 	}
+}
+
+// write sends the queue, having claimed the writer's turn.
+func (c *conn) write() {
+	if c.rc.Load() != nil {
+		c.s.ring.post(c, ringFlush)
+		return
+	}
+	c.writeLoop()
 }
 
 // take hands the writer the queued bytes. With nothing to send it ends the

@@ -108,9 +108,13 @@ func (c *conn) pop() *call {
 	}
 	if p.waiting {
 		p.waiting = false
-		select {
-		case p.roomC <- struct{}{}:
-		default:
+		if c.rc.Load() != nil {
+			c.s.ring.post(c, ringResume)
+		} else {
+			select {
+			case p.roomC <- struct{}{}:
+			default:
+			}
 		}
 	}
 	if p.len() == 0 {
@@ -155,7 +159,9 @@ func (c *conn) complete() {
 			goOn = c.finishWrite(k)
 		}
 		if !goOn {
-			if c.ended.Load() {
+			if c.ended.Load() && c.rc.Load() != nil {
+				c.s.ring.post(c, ringLinger) // the ring waits for the client's close
+			} else if c.ended.Load() {
 				// The reader lingers for the client's close (awaitClose).
 				c.nc.SetReadDeadline(time.Now().Add(closeLinger))
 			} else {
@@ -172,14 +178,11 @@ func (c *conn) complete() {
 func (c *conn) room() bool {
 	for {
 		c.pmu.Lock()
-		p := &c.pipe
-		n := p.len()
-		l := &c.s.limits
-		if n == 0 || (int64(n) < l.outstanding && int64(p.bytes) < l.outstandingBytes &&
-			c.s.stats.outstanding.Load() < l.global) {
+		if c.hasRoom() {
 			c.pmu.Unlock()
 			return true
 		}
+		p := &c.pipe
 		if p.roomC == nil {
 			p.roomC = make(chan struct{}, 1)
 		}
@@ -192,6 +195,28 @@ func (c *conn) room() bool {
 			return false
 		}
 	}
+}
+
+// roomNow is room for the ring, which never waits: false means the
+// connection is throttled, and pop posts ringResume once it has room.
+func (c *conn) roomNow() bool {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.hasRoom() {
+		return true
+	}
+	c.pipe.waiting = true
+	return false
+}
+
+// hasRoom reports whether the connection may read another request; the
+// caller holds pmu.
+func (c *conn) hasRoom() bool {
+	p := &c.pipe
+	n := p.len()
+	l := &c.s.limits
+	return n == 0 || (int64(n) < l.outstanding && int64(p.bytes) < l.outstandingBytes &&
+		c.s.stats.outstanding.Load() < l.global)
 }
 
 // queued returns the number of calls not answered yet.

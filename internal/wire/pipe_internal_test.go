@@ -24,6 +24,7 @@ func hookedPeer(t *testing.T) (*engine.Ensemble, *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	usesRing(t, srv)
 	stop, done := make(chan struct{}), make(chan struct{})
 	t.Cleanup(func() {
 		close(stop)
@@ -197,7 +198,7 @@ func servingStandalone(t *testing.T) *engine.Ensemble {
 	t.Helper()
 	e, err := engine.NewEnsemble(engine.Config{
 		DataDir: "/zk", FS: vfs.NewMem(), ManualClock: true, TickTime: 500 * time.Millisecond,
-		ClientPort: -1, ClientPortAddress: "127.0.0.1",
+		ClientPort: -1, ClientPortAddress: "127.0.0.1", ClientIO: *testIO,
 	})
 	if err != nil {
 		t.Fatal(err)

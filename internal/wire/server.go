@@ -32,7 +32,7 @@ func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
 		return nil, err
 	}
 	if err := engine.RemoteOf(e).Own(srv.Serve); err != nil {
-		srv.ln.Close()
+		srv.abandon()
 		e.Close()
 		return nil, err
 	}
@@ -64,6 +64,7 @@ type Server struct {
 	reads  readPool // the connections' read buffers
 	limits limits
 	hooks  testHooks
+	ring   *ringIO // the io_uring connection layer; nil: a reader goroutine per connection
 }
 
 // limits are the throttling bounds of pipe.go (the package's constants;
@@ -98,7 +99,38 @@ func Start(e *engine.Ensemble) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zk: client port: %w", err)
 	}
-	return newServer(e, ln), nil
+	s := newServer(e, ln)
+	if err := s.chooseIO(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// chooseIO makes the server's ring when Config.ClientIO asks for it (or
+// leaves the choice, and the kernel allows io_uring).
+func (s *Server) chooseIO() error {
+	switch s.cfg.ClientIO {
+	case engine.ClientIOGoroutines:
+		return nil
+	case engine.ClientIOUring:
+		if err := s.newRing(); err != nil {
+			return fmt.Errorf("zk: client port: ClientIO %q: %w", engine.ClientIOUring, err)
+		}
+		return nil
+	}
+	if err := s.newRing(); err != nil {
+		s.cfg.Logger.Info("zk: client port: io_uring unavailable; a goroutine per connection instead", "err", err)
+	}
+	return nil
+}
+
+// abandon releases a server that will not Serve.
+func (s *Server) abandon() {
+	s.ln.Close()
+	if s.ring != nil {
+		s.ring.close()
+	}
 }
 
 func newServer(e *engine.Ensemble, ln net.Listener) *Server {
@@ -123,6 +155,13 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Serve accepts connections until stop closes, then closes the listener and
 // every connection and returns once all their goroutines are gone.
 func (s *Server) Serve(stop <-chan struct{}) {
+	if s.ring != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.ring.run()
+		}()
+	}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
