@@ -5,6 +5,7 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -202,6 +203,10 @@ func (ri *ringIO) wakeUp() {
 // connection it served is closed.
 func (ri *ringIO) run() {
 	defer ri.close()
+	// One thread submits everything: the kernel's completion work for the
+	// ring's operations runs in that thread's own enter calls.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	for {
 		ri.takePosted()
 		ri.flushDirty()
