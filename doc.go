@@ -362,6 +362,15 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// one client address, as in ZooKeeper.
 //	FourLetterWords []string
 //
+//	// ClientIO chooses how the client port does its socket I/O, as
+//	// ZooKeeper's serverCnxnFactory chooses between NIO and Netty (zoo.cfg
+//	// key zk.clientIO). ClientIOUring serves every connection from one
+//	// io_uring (Linux only; the client port fails to start where the kernel
+//	// refuses io_uring); ClientIOGoroutines gives each connection a reader
+//	// goroutine of its own; "" (the default) is ClientIOUring where the
+//	// kernel allows it, else ClientIOGoroutines.
+//	ClientIO string
+//
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
 //	// or set that would take a subtree past a hard quota (Session.SetQuota),
 //	// as ZooKeeper's zookeeper.enforceQuota (zoo.cfg key enforceQuota).
@@ -1100,6 +1109,11 @@ const (
 	MaxJuteMaxBuffer = engine.MaxJuteMaxBuffer
 	// MaxPathLength is the longest znode path zk accepts, in bytes.
 	MaxPathLength = engine.MaxPathLength
+	// ClientIOUring and ClientIOGoroutines are the values of
+	// Config.ClientIO: the client port's connections served from one
+	// io_uring, or by a reader goroutine each.
+	ClientIOUring      = engine.ClientIOUring
+	ClientIOGoroutines = engine.ClientIOGoroutines
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = engine.TicksPerTickTime

@@ -9,7 +9,7 @@ import (
 )
 
 func TestParseZooCfgClientPort(t *testing.T) {
-	cfg := "dataDir=/d\nclientPort=2181\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=ruok, srvr ,mntr\njute.maxbuffer=4096\n"
+	cfg := "dataDir=/d\nclientPort=2181\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=ruok, srvr ,mntr\njute.maxbuffer=4096\nzk.clientIO=goroutines\n"
 	got, ignored, err := ParseZooCfg(strings.NewReader(cfg), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -17,13 +17,13 @@ func TestParseZooCfgClientPort(t *testing.T) {
 	if len(ignored) != 0 {
 		t.Fatalf("ignored %v", ignored)
 	}
-	if got.ClientPort != 2181 || got.ClientPortAddress != "127.0.0.1" || got.JuteMaxBuffer != 4096 {
+	if got.ClientPort != 2181 || got.ClientPortAddress != "127.0.0.1" || got.JuteMaxBuffer != 4096 || got.ClientIO != ClientIOGoroutines {
 		t.Fatalf("got %+v", got)
 	}
 	if diff := cmp.Diff([]string{"ruok", "srvr", "mntr"}, got.FourLetterWords); diff != "" {
 		t.Fatal(diff)
 	}
-	for _, bad := range []Config{{DataDir: "d", ClientPort: 70000}, {DataDir: "d", ClientPort: -2}, {DataDir: "d", JuteMaxBuffer: -1}} {
+	for _, bad := range []Config{{DataDir: "d", ClientPort: 70000}, {DataDir: "d", ClientPort: -2}, {DataDir: "d", JuteMaxBuffer: -1}, {DataDir: "d", ClientIO: "epoll"}} {
 		if err := bad.Validate(); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%+v: got %v", bad, err)
 		}

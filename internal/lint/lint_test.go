@@ -45,7 +45,8 @@ var internalAllowed = map[string][]string{
 	"internal/entry":    {"znode", "internal/"},
 	"internal/engine":   {"election", "session", "watch", "znode", "wal", "zab", "zab/transport", "internal/"},
 	"internal/jute":     {"internal/zkerr"},
-	"internal/wire":     {"internal/engine", "internal/jute", "internal/zkerr", "watch", "znode"},
+	"internal/wire":     {"internal/engine", "internal/jute", "internal/uring", "internal/zkerr", "watch", "znode"},
+	"internal/uring":    {},
 }
 
 func repoRoot(t *testing.T) string {

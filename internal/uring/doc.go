@@ -7,7 +7,7 @@
 //
 // Available reports whether the kernel lets this process make a ring (it
 // may not: an old kernel, a seccomp filter, io_uring_disabled). On systems
-// other than Linux it always says no, and New fails.
+// other than Linux it always says no, and the package has nothing else.
 //
 // The caller keeps every buffer an SQE points at reachable and unmoved
 // until its completion is reaped: heap memory held by the caller's own

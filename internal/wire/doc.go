@@ -72,6 +72,38 @@
 // server closes them. A closeSession is answered, then the connection
 // waits (at most a second) for the client to close its end first.
 //
+// # Connection I/O
+//
+// Config.ClientIO chooses how connections do their socket I/O, as
+// ZooKeeper's serverCnxnFactory chooses NIO or Netty. What this page says
+// of "the reader" is one of two things:
+//
+//   - goroutines: each connection has its reader goroutine, which reads
+//     with Go's net package (the description above).
+//   - io_uring (Linux; the default wherever the kernel allows io_uring):
+//     after its handshake, which still runs on a goroutine of its own, a
+//     connection's socket belongs to the server's ring (ring_linux.go). One
+//     goroutine, on one locked thread, owns the ring. It receives every
+//     connection's requests into a 2 KiB buffer of its own (a frame longer
+//     than that gets a buffer its size), plays the reader's part for each
+//     (handle: reads run on the spot, writes start), and sends each
+//     connection's outbox. Each io_uring_enter submits every send and
+//     receive queued since the last one and collects what completed, so a
+//     burst of replies to many clients costs one system call instead of a
+//     read and a write each. The ring runs no call that may wait (sync,
+//     closeSession, auth, setWatches, check, reconfig): those go to the
+//     completer as if other calls were ahead of them. The completers, the
+//     apply loop's events and the monitor reach the ring through a flag on
+//     the connection and, when the ring sleeps, one write to its eventfd.
+//     Throttling stops a connection's receives until pop posts that it has
+//     room; the read, write and linger deadlines are checked by the ring
+//     every 100 ms. An idle connection holds its buffer and no goroutine,
+//     about 5 KB in all.
+//
+// Both give the same replies in the same order; the package's tests run
+// in either (-wire.io), and the four-letter word conf says which one runs
+// (zk.clientIO=).
+//
 // # Watches
 //
 // Each connection keeps ZooKeeper's per-session watch table: one

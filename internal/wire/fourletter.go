@@ -196,6 +196,7 @@ func (s *Server) conf() string {
 	fmt.Fprintf(&b, "tickTime=%d\nmaxClientCnxns=%d\n", c.TickTime.Milliseconds(), c.MaxClientCnxns)
 	fmt.Fprintf(&b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", c.MinSessionTimeout.Milliseconds(), c.MaxSessionTimeout.Milliseconds())
 	fmt.Fprintf(&b, "serverId=%d\n", c.ID)
+	fmt.Fprintf(&b, "zk.clientIO=%s\n", s.clientIO())
 	if len(c.Servers) > 0 {
 		fmt.Fprintf(&b, "initLimit=%d\nsyncLimit=%d\n", c.InitLimit, c.SyncLimit)
 		for _, srv := range c.Servers {
@@ -207,6 +208,14 @@ func (s *Server) conf() string {
 		}
 	}
 	return b.String()
+}
+
+// clientIO names the I/O layer the client port uses (Config.ClientIO).
+func (s *Server) clientIO() string {
+	if s.ring != nil {
+		return engine.ClientIOUring
+	}
+	return engine.ClientIOGoroutines
 }
 
 func (s *Server) port() int {

@@ -37,7 +37,7 @@ func TestFourLetterWords(t *testing.T) {
 		"srvr": {"Zookeeper version: " + wire.Version, "Mode: standalone", "Node count: ", "Zxid: 0x"},
 		"stat": {"Clients:", "/127.0.0.1:", "Mode: standalone"},
 		"mntr": {"zk_server_state\tstandalone", "zk_znode_count\t", "zk_num_alive_connections\t"},
-		"conf": {"clientPort=", "dataDir=/zk", "tickTime=500"},
+		"conf": {"clientPort=", "dataDir=/zk", "tickTime=500", "zk.clientIO=" + wire.ExpectedClientIO() + "\n"},
 		"cons": {"/127.0.0.1:", "sid=0x"},
 		"envi": {"Environment:", "zookeeper.version="},
 		"isro": {"rw"},

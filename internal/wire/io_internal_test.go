@@ -13,12 +13,37 @@ var testIO = flag.String("wire.io", "", "the client port's I/O in this package's
 // peers (-wire.io).
 func ClientIOForTests() string { return *testIO }
 
+// ExpectedClientIO is the I/O layer this test run's servers should use:
+// -wire.io's, or by default io_uring wherever the kernel allows it.
+func ExpectedClientIO() string {
+	if *testIO != "" {
+		return *testIO
+	}
+	if ringAvailable() == nil {
+		return engine.ClientIOUring
+	}
+	return engine.ClientIOGoroutines
+}
+
+// TestClientIOChoice says which I/O layer this run's servers use, and why
+// (.ci/run prints it).
+func TestClientIOChoice(t *testing.T) {
+	t.Logf("client port I/O in this run: %s (-wire.io %q; io_uring here: %v)", ExpectedClientIO(), *testIO, errOrOK(ringAvailable()))
+}
+
+func errOrOK(err error) string {
+	if err != nil {
+		return "refused: " + err.Error()
+	}
+	return "allowed"
+}
+
 // usesRing reports whether a server of this test run serves its
 // connections from the ring, and checks that it is the choice -wire.io
 // asked for (the default takes the ring wherever the kernel allows it).
 func usesRing(t *testing.T, srv *Server) bool {
 	t.Helper()
-	want := *testIO == engine.ClientIOUring || (*testIO == "" && ringAvailable() == nil)
+	want := ExpectedClientIO() == engine.ClientIOUring
 	if got := srv.ring != nil; got != want {
 		t.Fatalf("the server serves from a ring: %v, want %v (-wire.io %q, io_uring: %v)", got, want, *testIO, ringAvailable())
 	}
