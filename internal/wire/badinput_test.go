@@ -108,8 +108,29 @@ func TestMaxBufferClosesConnection(t *testing.T) {
 	r.ok(jute.OpSetData, &jute.SetDataRequest{Path: "/b", Data: make([]byte, 4000), Version: -1}, nil)
 	r.write(jute.AppendFrame(nil, &jute.RequestHeader{Xid: 9, Type: jute.OpSetData},
 		&jute.SetDataRequest{Path: "/b", Data: make([]byte, 5000), Version: -1}))
-	if !r.closed() {
-		t.Fatal("an oversized request did not close the connection")
+	r.write(jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing}))
+	if b, err := jute.ReadFrame(r.nc, nil, 1<<20); err == nil {
+		t.Fatalf("a reply (%d bytes) to an oversized request or the ping behind it", len(b))
+	}
+	stillServes(t, e.ClientAddr())
+}
+
+// TestMaxBufferFrameInOneRead: a frame over the smallest jute.maxbuffer
+// that arrives whole in one receive (it fits the ring's buffer) closes the
+// connection too.
+func TestMaxBufferFrameInOneRead(t *testing.T) {
+	cfg := peerConfig()
+	cfg.JuteMaxBuffer = 1024 // the smallest allowed
+	e := startPeer(t, cfg)
+	r := rawDial(t, e.ClientAddr())
+	r.connect(jute.ConnectRequest{})
+	createRaw(r, "/b", 0)
+	r.write(jute.AppendFrame(nil, &jute.RequestHeader{Xid: 9, Type: jute.OpSetData},
+		&jute.SetDataRequest{Path: "/b", Data: make([]byte, 1500), Version: -1}))
+	r.write(jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing}))
+	// Closed at once: neither the setData nor the ping behind it is answered.
+	if b, err := jute.ReadFrame(r.nc, nil, 1<<20); err == nil {
+		t.Fatalf("a reply (%d bytes) to an oversized request or the ping behind it", len(b))
 	}
 	stillServes(t, e.ClientAddr())
 }

@@ -77,17 +77,18 @@ type ringConn struct {
 
 	id       uint64
 	fd       int
-	recving  bool // a receive is in the ring
-	sending  bool // a send is in the ring (the outbox's writer turn is the ring's)
-	paused   bool // throttled: no receive until it has room
-	shut     bool // shut down: what is in the ring completes with an error
-	ending   bool // its teardown runs (or ran)
-	done     bool // its teardown finished
-	lingers  bool // its session closed: its input is dropped until the client closes
-	dirty    bool // in ringIO.dirty
-	closed   bool // its socket is closed and the ring forgot it
-	ops      int  // operations in the ring
-	readBy   time.Time
+	recving  bool      // a receive is in the ring
+	sending  bool      // a send is in the ring (the outbox's writer turn is the ring's)
+	paused   bool      // throttled: no receive until it has room
+	shut     bool      // shut down: what is in the ring completes with an error
+	ending   bool      // its teardown runs (or ran)
+	done     bool      // its teardown finished
+	lingers  bool      // its session closed: its input is dropped until the client closes
+	dirty    bool      // in ringIO.dirty
+	closed   bool      // its socket is closed and the ring forgot it
+	ops      int       // operations in the ring
+	readBy   time.Time // the next frame's deadline
+	fresh    bool      // a frame was taken since readBy was set
 	sendBy   time.Time
 	lingerBy time.Time
 	out      []byte // the bytes being sent
@@ -158,12 +159,13 @@ func (ri *ringIO) adopt(c *conn) bool {
 		return false
 	}
 	syscall.CloseOnExec(fd)
+	// Under the outbox's lock: a writer that starts from now on finds the
+	// ring (notify, flush), and one that started keeps the socket.
 	c.out.mu.Lock()
-	busy := c.out.writing
-	c.out.mu.Unlock()
 	ri.mu.Lock()
-	if ri.stopped || busy {
+	if ri.stopped || c.out.writing {
 		ri.mu.Unlock()
+		c.out.mu.Unlock()
 		syscall.Close(fd)
 		return false
 	}
@@ -171,6 +173,7 @@ func (ri *ringIO) adopt(c *conn) bool {
 	c.rc.Store(rc)
 	ri.posted = append(ri.posted, c)
 	ri.mu.Unlock()
+	c.out.mu.Unlock()
 	// The descriptor the runtime polls goes (its poller forgets it); the
 	// ring's copy keeps the socket open.
 	c.nc.Close()
@@ -380,6 +383,10 @@ func (ri *ringIO) serve(c *conn) {
 func (ri *ringIO) frame(c *conn) ([]byte, error) {
 	in := &c.in
 	n := int(binary.BigEndian.Uint32(in.buf[in.off:]))
+	if n > c.s.maxBuffer {
+		return nil, fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, c.s.maxBuffer)
+	}
+	c.rc.Load().fresh = true
 	body := make([]byte, n)
 	copy(body, in.buf[in.off+4:])
 	in.off += 4 + n
@@ -416,7 +423,11 @@ func (ri *ringIO) recv(c *conn) {
 	}
 	rc.recving = true
 	rc.ops++
-	rc.readBy = time.Now().Add(c.timeout)
+	if rc.fresh || rc.readBy.IsZero() {
+		// A frame must arrive whole within the session timeout, as the
+		// reader goroutine's read deadline asks.
+		rc.readBy, rc.fresh = time.Now().Add(c.timeout), false
+	}
 	ri.queue(uring.Recv(rc.fd, in.buf[in.end:], rc.id<<8|tagRecv))
 }
 
@@ -448,7 +459,7 @@ func (ri *ringIO) complete(cq uring.CQE) {
 	if cq.UserData&0xff == tagRecv {
 		rc.recving = false
 		switch {
-		case cq.Res <= 0:
+		case cq.Res <= 0 || rc.shut:
 			ri.stop(c) // the client closed, or the socket failed or was shut
 		default:
 			ri.recvs.Add(1)
