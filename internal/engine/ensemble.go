@@ -346,6 +346,24 @@ func (e *Ensemble) submit(ctx context.Context, r *request) error {
 	}
 }
 
+// trySubmit hands r to the peer loop if its queue has room, without
+// waiting (ErrWouldBlock).
+func (e *Ensemble) trySubmit(r *request) error {
+	if e.closed.Load() {
+		return zkerr.ErrClosed
+	}
+	r.inLoop = &e.inLoop
+	e.inLoop.Add(1)
+	select {
+	case e.reqC <- r:
+		e.cfg.TestHooks.At(e.cfg.ID, hooks.Queued)
+		return nil
+	default:
+		e.inLoop.Add(-1)
+		return ErrWouldBlock
+	}
+}
+
 // control hands a tick or barrier to the peer loop and waits for it.
 func (e *Ensemble) control(ctx context.Context, kind reqKind) error {
 	if err := checkCtx(ctx); err != nil {

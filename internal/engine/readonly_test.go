@@ -110,8 +110,8 @@ func TestReadOnlyFollower(t *testing.T) {
 	_, checks["multi"] = ro.Multi(ctx, CreateOp("/c", nil))
 	checks["sync"] = ro.Sync(ctx, "/a")
 	// The pipelined entry point of the client port too.
-	_, checks["pipelined set"] = RemoteSession{ro}.StartSet(ctx, "/a", nil, -1).Wait(ctx)
-	_, checks["pipelined multi"] = RemoteSession{ro}.StartMulti(ctx, CreateOp("/c", nil)).Wait(ctx)
+	_, checks["pipelined set"] = RemoteSession{Session: ro}.StartSet(ctx, "/a", nil, -1).Wait(ctx)
+	_, checks["pipelined multi"] = RemoteSession{Session: ro}.StartMulti(ctx, CreateOp("/c", nil)).Wait(ctx)
 	checks["close"] = ro.Close(ctx)
 	for op, err := range checks {
 		if !errors.Is(err, ErrNotReadOnly) || zkerr.CodeOf(err) != zkerr.CodeNotReadOnly {
@@ -259,7 +259,7 @@ func TestReadOnlyNeverOlderThanSeen(t *testing.T) {
 	c.waitFor("read-only mode", 600, func() bool { return c.ens[f].Status().Mode == ModeReadOnly })
 	wantGet(t, s, "/", "")
 	applied, _ := c.ens[f].tree.Applied()
-	RemoteSession{s}.NoteSeen(applied + 1)
+	RemoteSession{Session: s}.NoteSeen(applied + 1)
 	if _, _, err := s.Get(testCtx(t), "/"); !errors.Is(err, ErrNotServing) {
 		t.Fatalf("a read older than what the session saw: %v", err)
 	}

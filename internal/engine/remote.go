@@ -29,7 +29,23 @@ func RemoteOf(e *Ensemble) Remote { return Remote{e: e} }
 
 // RemoteSession is a Session as the client protocol uses it: every Session
 // method, and the ones below.
-type RemoteSession struct{ *Session }
+type RemoteSession struct {
+	*Session
+	noWait bool
+}
+
+// NoWait returns s whose Start methods never wait to hand their write to
+// the peer loop: when the loop's queue is full (or another goroutine is
+// handing over a write of this session), the Pending fails with
+// ErrWouldBlock and nothing was issued. A caller that serves many
+// connections from one goroutine starts writes so, and retries elsewhere.
+func (s RemoteSession) NoWait() RemoteSession {
+	s.noWait = true
+	return s
+}
+
+// ErrWouldBlock is the failure of a NoWait start that would have waited.
+var ErrWouldBlock = errors.New("zk: the peer loop's queue is full")
 
 // remoteState is the Ensemble's part of the client protocol.
 type remoteState struct {
@@ -83,14 +99,14 @@ func (r Remote) WatchCount() (watches, paths, sessions int) { return r.e.watches
 // so the session does not count under its address again (slots.go).
 func (r Remote) NewSession(ctx context.Context, opts ...SessionOption) (RemoteSession, error) {
 	s, err := r.e.NewSession(ctx, append(opts, connCounted)...)
-	return RemoteSession{s}, err
+	return RemoteSession{Session: s}, err
 }
 
 // Reattach re-attaches a session as Ensemble.Reattach does, for a
 // connection the client port admitted (see NewSession).
 func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (RemoteSession, error) {
 	s, err := r.e.Reattach(ctx, id, password, append(opts, connCounted)...)
-	return RemoteSession{s}, err
+	return RemoteSession{Session: s}, err
 }
 
 // connCounted marks a session of the client port, whose connection was

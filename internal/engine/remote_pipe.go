@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/embedzk/zk/internal/zkerr"
@@ -136,7 +137,7 @@ func (s RemoteSession) StartMulti(ctx context.Context, ops ...Op) *Pending {
 // start submits txn unless p already failed.
 func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *Pending {
 	if p.err == nil {
-		p.t, p.err = s.startWrite(ctx, txn, &p.req)
+		p.t, p.err = s.startWrite(ctx, txn, &p.req, s.noWait)
 		if p.err == nil {
 			p.r = &p.req
 		}
@@ -146,7 +147,9 @@ func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *P
 
 // startWrite makes r the request of txn, issues its ticket and hands it
 // to the peer loop, as the first half of Session.write.
-func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request) (uint64, error) {
+// With noWait it fails with ErrWouldBlock rather than wait for the
+// session's submit lock or the loop's queue.
+func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, noWait bool) (uint64, error) {
 	if err := s.callable(ctx); err != nil {
 		return 0, err
 	}
@@ -156,9 +159,18 @@ func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request) (u
 	txn.Session = s.id
 	r.init(reqWrite, txn)
 	r.ids, r.super = s.identities()
-	s.submitMu.Lock()
+	if !noWait {
+		s.submitMu.Lock()
+	} else if !s.submitMu.TryLock() {
+		return 0, ErrWouldBlock
+	}
 	t := s.seq.Issue()
-	err := s.e.submit(ctx, r)
+	var err error
+	if noWait {
+		err = s.e.trySubmit(r)
+	} else {
+		err = s.e.submit(ctx, r)
+	}
 	s.submitMu.Unlock()
 	if err != nil {
 		s.seq.Done(t)
@@ -166,6 +178,10 @@ func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request) (u
 	}
 	return t, nil
 }
+
+// WouldBlock reports whether a NoWait start failed because it would have
+// waited: nothing was issued, and the write may be started again.
+func (p *Pending) WouldBlock() bool { return p.r == nil && errors.Is(p.err, ErrWouldBlock) }
 
 // Ready reports whether the peer loop answered the write (Wait then blocks
 // at most for this peer to apply it).

@@ -16,7 +16,7 @@ import (
 // sees them all.
 func TestPipelinedWritesKeepOrder(t *testing.T) {
 	e := standalone(t)
-	s := RemoteSession{newSession(t, e)}
+	s := RemoteSession{Session: newSession(t, e)}
 	ctx := testCtx(t)
 	mustCreate(t, s.Session, "/p", "")
 	var ps []*Pending
@@ -62,7 +62,7 @@ func TestPipelinedWritesKeepOrder(t *testing.T) {
 // Pending abandoned by a cancelled context still releases its ticket.
 func TestPipelinedWriteRefusedBeforeItLeaves(t *testing.T) {
 	e := standalone(t)
-	s := RemoteSession{newSession(t, e)}
+	s := RemoteSession{Session: newSession(t, e)}
 	ctx := testCtx(t)
 	bad := s.StartCreate(ctx, "no-slash", nil)
 	if _, err := bad.Wait(ctx); !errors.Is(err, zkerr.ErrInvalidPath) {

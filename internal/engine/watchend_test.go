@@ -66,7 +66,7 @@ func TestWatchSetWhileSessionEnds(t *testing.T) {
 			return err
 		}},
 		{name: "GetRemote", set: func(ctx context.Context, s *Session, _ int64) error {
-			_, _, err := RemoteSession{s}.GetRemote(ctx, "/w", oneWatch{})
+			_, _, err := RemoteSession{Session: s}.GetRemote(ctx, "/w", oneWatch{})
 			return err
 		}},
 	}

@@ -146,8 +146,12 @@ func cutFrames(in []byte) ([]byte, []int32) {
 		if len(fr) >= 4 {
 			binary.BigEndian.PutUint32(fr, uint32(i+1))
 		}
+		xid := int32(i + 1)
+		if len(fr) >= 8 && int32(binary.BigEndian.Uint32(fr[4:])) == jute.OpPing {
+			xid = jute.XidPing // a ping is answered with the ping's xid, as ZooKeeper does
+		}
 		out = append(out, frame(fr)...)
-		xids = append(xids, int32(i+1))
+		xids = append(xids, xid)
 	}
 	return out, xids
 }

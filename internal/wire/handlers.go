@@ -97,21 +97,27 @@ func (c *conn) run(k *call) bool {
 	return c.answer(k.xid, resp, err)
 }
 
-// start starts a write call (under the pipe's lock, in xid order): the
-// engine issues it in the session's order and proposes it; its outcome is
-// collected by finishWrite. A write refused before it leaves gets its
-// answer now.
-func (c *conn) start(k *call) {
+// start starts a write call (in xid order: under the pipe's lock, or as
+// the head of the queue): the engine issues it in the session's order and
+// proposes it; its outcome is collected by finishWrite. A write refused
+// before it leaves gets its answer now. Without wait (the ring, or under
+// the pipe's lock in the ring's mode) it reports false when starting would
+// wait for the peer loop: the call is then deferred, and blocks the writes
+// behind it until the completer starts it.
+func (c *conn) start(k *call, wait bool) bool {
 	if err := c.ctx.Err(); err != nil {
 		k.err = err
-		return
+		return true
 	}
 	k.counted = true
 	c.startWrite()
 	ctx, s := c.ctx, c.sess
+	if !wait {
+		s = s.NoWait()
+	}
 	switch k.op {
 	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
-		k.pw, k.err = c.startCreate(k.op, k.rec.(*jute.CreateRequest))
+		k.pw, k.err = c.startCreate(s, k.op, k.rec.(*jute.CreateRequest))
 	case jute.OpDelete:
 		r := k.rec.(*jute.PathVersionRequest)
 		k.pw = s.StartDelete(ctx, r.Path, r.Version)
@@ -122,8 +128,14 @@ func (c *conn) start(k *call) {
 		r := k.rec.(*jute.SetACLRequest)
 		k.pw = s.StartSetACL(ctx, r.Path, fromACL(r.ACL), r.Version)
 	case jute.OpMulti:
-		k.pw, k.resp = c.startMulti(k.rec.(*jute.MultiRequest))
+		k.pw, k.resp = c.startMulti(s, k.rec.(*jute.MultiRequest))
 	}
+	if k.pw != nil && k.pw.WouldBlock() {
+		k.pw, k.counted, k.deferred = nil, false, true
+		c.out.writes.Add(-1)
+		return false
+	}
+	return true
 }
 
 // finishWrite answers a started write once its outcome is in.
@@ -257,7 +269,7 @@ func (c *conn) read(op int32, rec jute.Record) (jute.Record, error) {
 // startCreate starts create, create2, createContainer and createTTL. The
 // mode is ZooKeeper's create flags; a container mode goes only with
 // createContainer and a TTL mode only with createTTL, as in ZooKeeper.
-func (c *conn) startCreate(op int32, r *jute.CreateRequest) (*engine.Pending, error) {
+func (c *conn) startCreate(s engine.RemoteSession, op int32, r *jute.CreateRequest) (*engine.Pending, error) {
 	mode := znode.CreateMode(r.Flags)
 	container := mode == znode.ModeContainer
 	ttl := mode == znode.ModePersistentWithTTL || mode == znode.ModePersistentSequentialWithTTL
@@ -271,7 +283,7 @@ func (c *conn) startCreate(op int32, r *jute.CreateRequest) (*engine.Pending, er
 	if ttl {
 		opts = append(opts, engine.WithTTL(time.Duration(r.TTL)*time.Millisecond))
 	}
-	return c.sess.StartCreate(c.ctx, r.Path, r.Data, opts...), nil
+	return s.StartCreate(c.ctx, r.Path, r.Data, opts...), nil
 }
 
 // maxTTL is ZooKeeper's largest TTL (EphemeralType.MAX_EXTENDED_SERVER_ID

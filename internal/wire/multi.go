@@ -15,7 +15,7 @@ import (
 // failing one carry code 0, that op its error, the ops after it
 // RUNTIMEINCONSISTENCY, all as error results. A multi refused before it
 // runs gets that answer at once (the returned record).
-func (c *conn) startMulti(r *jute.MultiRequest) (*engine.Pending, jute.Record) {
+func (c *conn) startMulti(s engine.RemoteSession, r *jute.MultiRequest) (*engine.Pending, jute.Record) {
 	ops := make([]engine.Op, len(r.Ops))
 	for i := range r.Ops {
 		op, err := toOp(&r.Ops[i])
@@ -30,7 +30,7 @@ func (c *conn) startMulti(r *jute.MultiRequest) (*engine.Pending, jute.Record) {
 	if i, err := c.sess.CheckOps(ops); err != nil {
 		return nil, failedMulti(len(ops), i, err)
 	}
-	return c.sess.StartMulti(c.ctx, ops...), nil
+	return s.StartMulti(c.ctx, ops...), nil
 }
 
 // multiResponse is the answer to a multi that ran: its per-op results, or

@@ -34,6 +34,10 @@ type call struct {
 	size    int  // frame bytes
 	local   bool // runs in order on the executor (not a pipelined write)
 	unknown bool // an op code zk does not serve
+	// deferred: a write whose start would have waited for the peer loop
+	// (the ring never waits): like a local call, it holds back the writes
+	// behind it, and the completer starts it.
+	deferred bool
 
 	// A write, once started: its outcome, or the answer decided at once.
 	counted bool // counted in the outbox's writes in flight
@@ -68,9 +72,9 @@ func (c *conn) push(k *call) {
 	defer c.pmu.Unlock()
 	p := &c.pipe
 	if !k.local && p.locals == 0 {
-		c.start(k)
+		c.start(k, c.rc.Load() == nil)
 	}
-	if k.local {
+	if k.local || k.deferred {
 		p.locals++
 	}
 	p.q = append(p.q, k)
@@ -98,12 +102,17 @@ func (c *conn) pop() *call {
 	p.head++
 	p.bytes -= k.size
 	c.s.stats.outstanding.Add(-1)
-	if k.local {
+	if k.local || k.deferred {
 		// The writes read after it waited for it: start them, up to the
-		// next local call.
+		// next local call (or one that cannot start now: the ring's
+		// connections never wait here, under the lock the ring takes).
 		p.locals--
+		wait := c.rc.Load() == nil
 		for i := p.head; i < len(p.q) && !p.q[i].local && c.ctx.Err() == nil; i++ {
-			c.start(p.q[i])
+			if !c.start(p.q[i], wait) {
+				p.locals++
+				break
+			}
 		}
 	}
 	if p.waiting {
@@ -145,6 +154,9 @@ func (c *conn) complete() {
 				k.pw.Wait(c.ctx)
 			}
 			continue
+		}
+		if k.deferred {
+			c.start(k, true) // the head: nothing behind it started
 		}
 		if k.pw != nil && !k.pw.Ready() {
 			c.flush() // the replies so far leave before the wait

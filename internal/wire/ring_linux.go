@@ -63,10 +63,12 @@ type ringIO struct {
 	sleeping atomic.Bool
 
 	// Owned by the ring's goroutine.
-	conns  map[uint64]*conn
-	nextID uint64
-	batch  []*conn // the posted connections being looked at
-	dirty  []*conn // connections whose outbox may have something to send
+	conns   map[uint64]*conn
+	nextID  uint64
+	broken  error   // a submission failed: the ring fails
+	orphans []int   // the sockets of a failed ring, closed with it
+	batch   []*conn // the posted connections being looked at
+	dirty   []*conn // connections whose outbox may have something to send
 }
 
 // ringConn is one connection's state in the ring. The ring's goroutine owns
@@ -140,6 +142,9 @@ func (ri *ringIO) arm() error {
 func (ri *ringIO) close() {
 	ri.r.Close()
 	syscall.Close(ri.efd)
+	for _, fd := range ri.orphans {
+		syscall.Close(fd) // nothing of theirs is in the ring any more
+	}
 }
 
 // adopt hands c's socket to the ring, once its handshake is done; false
@@ -231,6 +236,9 @@ func (ri *ringIO) run() {
 			err = ri.r.Enter(wait)
 		}
 		ri.sleeping.Store(false)
+		if err == nil {
+			err = ri.broken
+		}
 		if err != nil {
 			ri.s.cfg.Logger.Error("zk: client port: io_uring failed; closing its connections", "err", err)
 			ri.fail()
@@ -251,18 +259,31 @@ func (ri *ringIO) quiet() bool {
 	return len(ri.posted) == 0
 }
 
-// fail ends every connection when the ring itself fails: their sockets
-// close, their teardowns run without it.
+// fail ends every connection when the ring itself fails, those it serves
+// and those posted to it: their sockets are shut (and closed with the
+// ring), their teardowns run without it.
 func (ri *ringIO) fail() {
 	ri.mu.Lock()
 	ri.stopped = true
+	posted := ri.posted
+	ri.posted = nil
 	ri.mu.Unlock()
+	for _, c := range posted {
+		if rc := c.rc.Load(); rc.id == 0 { // never adopted: not in conns
+			rc.id = ri.nextID
+			ri.nextID++
+			ri.conns[rc.id] = c
+		}
+	}
 	for id, c := range ri.conns {
 		rc := c.rc.Load()
 		syscall.Shutdown(rc.fd, syscall.SHUT_RDWR)
+		ri.orphans = append(ri.orphans, rc.fd)
+		rc.closed = true
 		c.out.mu.Lock()
 		c.out.dead, c.out.writing = true, false
 		c.out.mu.Unlock()
+		c.cancel()
 		if !rc.ending {
 			rc.ending = true
 			ri.teardown(c)
@@ -431,11 +452,11 @@ func (ri *ringIO) recv(c *conn) {
 	ri.queue(uring.Recv(rc.fd, in.buf[in.end:], rc.id<<8|tagRecv))
 }
 
+// queue queues one SQE. Only a failed submission of a full queue fails
+// here: the loop then fails the ring (broken).
 func (ri *ringIO) queue(sqe uring.SQE) {
-	if err := ri.r.Queue(sqe); err != nil {
-		// Only a failed submission of a full queue gets here; the loop's
-		// next enter reports the ring's state.
-		ri.s.cfg.Logger.Error("zk: client port: io_uring queue", "err", err)
+	if err := ri.r.Queue(sqe); err != nil && ri.broken == nil {
+		ri.broken = err
 	}
 }
 

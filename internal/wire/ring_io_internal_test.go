@@ -1,0 +1,756 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/hooks"
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// Shutdown under load, long and split frames, slow readers and writers,
+// many connections, a stalled disk (see ring_stress_internal_test.go).
+
+func TestRingStressShutdownUnderLoad(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		for i := range 3 {
+			t.Run(fmt.Sprint(i), func(t *testing.T) { rsShutdownUnderLoad(t, mode, i) })
+		}
+	})
+}
+
+func rsShutdownUnderLoad(t *testing.T, mode string, seed int) {
+	p := rsStart(t, mode, rsOpts{})
+	s := p.session(t)
+	if _, err := s.Create(context.Background(), "/big", make([]byte, 900<<10)); err != nil {
+		t.Fatal(err)
+	}
+	var stopping atomic.Bool
+	var wg sync.WaitGroup
+	var answered atomic.Int64
+	errs := make(chan error, 64)
+	// Pipelining clients.
+	for i := range 10 {
+		c := rsDial(t, p.addr, 0)
+		c.mustConnect(t)
+		path := fmt.Sprintf("/f%d", i)
+		c.ok(t, jute.OpCreate, &jute.CreateRequest{Path: path, Data: []byte("init"), ACL: rsACL})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(seed), uint64(i)))
+			err := c.pipeline(path, 0, rng, false, func() bool { answered.Add(1); return true }, nil)
+			if !stopping.Load() || !rsClosedErr(err) {
+				errs <- fmt.Errorf("pipelining client %d: %v", i, err)
+			}
+		}()
+	}
+	// Clients that read nothing.
+	for range 2 {
+		c := rsDial(t, p.addr, 0)
+		c.mustConnect(t)
+		var b []byte
+		for range 8 {
+			b, _ = c.req(b, jute.OpGetData, &jute.PathWatchRequest{Path: "/big"})
+		}
+		if _, err := c.nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stopping.Load() {
+				runtime.Gosched()
+			}
+			if err := c.closedWithin(20 * time.Second); err != nil {
+				errs <- fmt.Errorf("client that reads nothing: %v", err)
+			}
+		}()
+	}
+	// Clients lingering after closeSession, sending all along.
+	for range 2 {
+		c := rsDial(t, p.addr, 0)
+		c.mustConnect(t)
+		c.ok(t, jute.OpCloseSession, nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var pings []byte
+			for range 64 {
+				pings, _ = c.req(pings, jute.OpPing, nil)
+			}
+			for {
+				if _, err := c.nc.Write(pings); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	// Handshakes, until the port closes.
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				c, err := rsDialErr(p.addr, 0)
+				if err != nil {
+					return // the listener is closed
+				}
+				if n%2 == 0 {
+					c.connect(0, nil)
+				} else {
+					// Half a connect request, then wait for the close.
+					b := jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16)})
+					c.nc.Write(b[:7+i])
+				}
+				if stopping.Load() {
+					if err := c.closedWithin(20 * time.Second); err != nil {
+						errs <- fmt.Errorf("a handshake: %v", err)
+					}
+				}
+				c.nc.Close()
+			}
+		}()
+	}
+	rsPoll(t, 30*time.Second, "some load", func() bool { return answered.Load() > 40 })
+	stopping.Store(true)
+	if !p.stop() {
+		t.Fatalf("Serve did not return within 20s of its stop under load\n%s", rsStacks())
+	}
+	if n := len(p.srv.connList()); n != 0 {
+		t.Fatalf("Serve returned holding %d connections", n)
+	}
+	rsWaitGroup(t, &wg, 30*time.Second, "the clients")
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// rsSetFrame returns a setData frame of path whose body (the frame less its
+// length) is exactly n bytes, with data of a pattern of seed, and the data.
+func (c *rsClient) rsSetFrame(b []byte, path string, n int, seed byte) ([]byte, []byte, int32) {
+	over := len(jute.Marshal(nil, &jute.RequestHeader{}, &jute.SetDataRequest{Path: path}))
+	data := make([]byte, n-over)
+	for i := range data {
+		data[i] = seed + byte(i*7)
+	}
+	b, xid := c.req(b, jute.OpSetData, &jute.SetDataRequest{Path: path, Data: data, Version: -1})
+	return b, data, xid
+}
+
+// TestRingStressLongFramesOddChunks: requests around and far beyond the
+// ring's 2 KiB receive buffer (2040 to 1 MiB - 1 bytes, jute.maxbuffer),
+// pipelined back to back with small ones and written in pieces of odd sizes
+// (a length split across writes, a frame's end and the next one's start in
+// one), are all answered in order with the data intact. Catches: a frame
+// longer than the receive buffer cut, a buffer grown or shrunk while bytes
+// of the next frame sit in it, a frame's start lost when the buffer moves,
+// a length read across two receives.
+func TestRingStressLongFramesOddChunks(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		p := rsStart(t, mode, rsOpts{})
+		c := rsDial(t, p.addr, 0)
+		c.mustConnect(t)
+		c.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/L", ACL: rsACL})
+		sizes := []int{2040, 2043, 2044, 2045, 2047, 2048, 2049, 2052, 4093, 4096, 65539, 300001, jute.DefaultMaxBuffer}
+		var b []byte
+		var want []rsWant
+		datas := map[int32][]byte{}
+		for i, n := range sizes {
+			var data []byte
+			var xid int32
+			b, data, xid = c.rsSetFrame(b, "/L", n, byte(i))
+			want = append(want, rsWant{xid: xid})
+			b, xid = c.req(b, jute.OpGetData, &jute.PathWatchRequest{Path: "/L"})
+			want = append(want, rsWant{xid: xid})
+			datas[xid] = data
+			b, xid = c.req(b, jute.OpExists, &jute.PathWatchRequest{Path: "/L"})
+			want = append(want, rsWant{xid: xid})
+		}
+		b, xid := c.req(b, jute.OpPing, nil)
+		want = append(want, rsWant{xid: xid})
+		errC := make(chan error, 1)
+		go func() {
+			chunks := []int{1, 3, 7, 2043, 1, 2049, 13, 4093, 2, 65521, 5, 2044}
+			for i := 0; len(b) > 0; i++ {
+				n := min(len(b), chunks[i%len(chunks)])
+				if _, err := c.nc.Write(b[:n]); err != nil {
+					errC <- err
+					return
+				}
+				b = b[n:]
+			}
+			errC <- nil
+		}()
+		for i, w := range want {
+			f, err := c.next()
+			if err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+			if f.ev != nil || f.h.Xid != w.xid || f.h.Err != 0 {
+				t.Fatalf("frame %d: %v, want %v", i, f, w)
+			}
+			if data, ok := datas[w.xid]; ok {
+				var r jute.GetDataResponse
+				if err := jute.Unmarshal(f.body, &r); err != nil || !bytes.Equal(r.Data, data) {
+					t.Fatalf("frame %d: getData of %d bytes (%v), want the %d bytes set", i, len(r.Data), err, len(data))
+				}
+			}
+		}
+		if err := <-errC; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestRingStressFrameLimits: with a small jute.maxbuffer, a frame of
+// exactly that length is taken (split or whole), one byte more closes the
+// connection whether it arrives whole in one receive or a byte at a time,
+// with no reply to it; a client that closes in the middle of a long frame
+// is forgotten. Catches: the limit checked only on frames longer than the
+// receive buffer, or only when a length arrives whole, a connection that
+// waits for the rest of a frame for ever.
+func TestRingStressFrameLimits(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) { c.JuteMaxBuffer = 1500 }})
+		for _, tc := range []struct {
+			name   string
+			n      int
+			chunk  int
+			closes bool
+		}{
+			{"at the limit, whole", 1500, 1 << 20, false},
+			{"at the limit, a byte at a time", 1500, 1, false},
+			{"one over, whole", 1501, 1 << 20, true},
+			{"one over, split", 1501, 3, true},
+			{"far over, whole", 2040, 1 << 20, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				c := rsDial(t, p.addr, 0)
+				c.mustConnect(t)
+				b, _, xid := c.rsSetFrame(nil, "/", tc.n, 1)
+				b, pingXid := c.req(b, jute.OpPing, nil)
+				for len(b) > 0 {
+					n := min(len(b), tc.chunk)
+					if _, err := c.nc.Write(b[:n]); err != nil {
+						if tc.closes {
+							break
+						}
+						t.Fatal(err)
+					}
+					b = b[n:]
+				}
+				if tc.closes {
+					c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+					if f, err := c.next(); err == nil {
+						t.Fatalf("a frame over jute.maxbuffer got %v", f)
+					} else if !rsClosedErr(err) {
+						t.Fatalf("a frame over jute.maxbuffer: %v, want the connection closed", err)
+					}
+					return
+				}
+				// Taken: answered (the engine refuses a request that large, or
+				// not), and the connection goes on.
+				for _, want := range []int32{xid, pingXid} {
+					f, err := c.next()
+					if err != nil || f.ev != nil || f.h.Xid != want {
+						t.Fatalf("%v %v, want the reply to xid %d", f, err, want)
+					}
+				}
+			})
+		}
+		t.Run("client closes mid-frame", func(t *testing.T) {
+			c := rsDial(t, p.addr, 0)
+			c.mustConnect(t)
+			k := rsServerConn(p.srv, c)
+			b, _, _ := c.rsSetFrame(nil, "/", 1400, 1)
+			if _, err := c.nc.Write(b[:700]); err != nil {
+				t.Fatal(err)
+			}
+			c.nc.Close()
+			rsForgotten(t, p.srv, k, "a client closed in the middle of a frame")
+			rsBooks(t, p.srv)
+		})
+	})
+}
+
+// rsSmallReads hands out at most n bytes per Read.
+type rsSmallReads struct {
+	r io.Reader
+	n int
+}
+
+func (s rsSmallReads) Read(b []byte) (int, error) { return s.r.Read(b[:min(len(b), s.n)]) }
+
+// TestRingStressSlowReader: a client with a small receive buffer that reads
+// in small pieces gets 3.5 MB of pipelined replies (each send of the server
+// goes out in many partial sends), interleaved with writes and the event
+// one of them fires, all in order and intact. Catches: the rest of a
+// partial send lost, sent twice or out of order, a buffer reused while the
+// kernel still sends it, an event jumping ahead of a reply being sent.
+func TestRingStressSlowReader(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		p := rsStart(t, mode, rsOpts{})
+		big := make([]byte, 700<<10)
+		for i := range big {
+			big[i] = byte(i*13 + i>>11)
+		}
+		s := p.session(t)
+		if _, err := s.Create(context.Background(), "/big", big); err != nil {
+			t.Fatal(err)
+		}
+		c := rsDial(t, p.addr, 16<<10)
+		c.r = bufio.NewReaderSize(rsSmallReads{c.nc, 777}, 4096)
+		c.mustConnect(t)
+		c.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/small", ACL: rsACL})
+		var b []byte
+		var want []rsWant
+		add := func(op int32, rec jute.Record, before ...rsWant) {
+			var xid int32
+			b, xid = c.req(b, op, rec)
+			want = append(want, before...)
+			want = append(want, rsWant{xid: xid})
+		}
+		bigs := map[int32]bool{}
+		for i := range 5 {
+			add(jute.OpGetData, &jute.PathWatchRequest{Path: "/big"})
+			bigs[want[len(want)-1].xid] = true
+			add(jute.OpGetData, &jute.PathWatchRequest{Path: "/small", Watch: true})
+			add(jute.OpSetData, &jute.SetDataRequest{Path: "/small", Data: []byte{byte(i)}, Version: -1}, rsWant{ev: 3, path: "/small"})
+			add(jute.OpPing, nil)
+		}
+		if _, err := c.nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range want {
+			f, err := c.next()
+			if err != nil {
+				t.Fatalf("frame %d: %v", i, err)
+			}
+			switch {
+			case w.xid == 0 && (f.ev == nil || f.ev.Type != w.ev || f.ev.Path != w.path):
+				t.Fatalf("frame %d: %v, want %v", i, f, w)
+			case w.xid != 0 && (f.ev != nil || f.h.Xid != w.xid || f.h.Err != 0):
+				t.Fatalf("frame %d: %v, want %v", i, f, w)
+			case bigs[w.xid]:
+				var r jute.GetDataResponse
+				if err := jute.Unmarshal(f.body, &r); err != nil || !bytes.Equal(r.Data, big) {
+					t.Fatalf("frame %d: getData /big: %d bytes (%v), not the %d bytes stored", i, len(r.Data), err, len(big))
+				}
+			}
+		}
+	})
+}
+
+// TestRingStressDribble: a client that sends a request a byte at a time,
+// slower than its session timeout allows for a whole frame, is closed as a
+// silent one is (a frame must arrive whole within the session timeout), not
+// kept alive by each byte. Catches: the receive deadline pushed back by
+// every receive instead of every frame.
+func TestRingStressDribble(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		p := rsStart(t, mode, rsOpts{})
+		c := rsDial(t, p.addr, 0)
+		c.ask = 1000 // the shortest allowed
+		resp, err := c.connect(0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		timeout := time.Duration(resp.TimeOut) * time.Millisecond
+		b, _ := c.req(nil, jute.OpExists, &jute.PathWatchRequest{Path: "/" + strings.Repeat("d", 60)})
+		// All of it takes about three session timeouts.
+		step := 3 * timeout / time.Duration(len(b))
+		start := time.Now()
+		closed := make(chan error, 1)
+		go func() {
+			c.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+			f, err := c.next()
+			if err == nil {
+				err = fmt.Errorf("the dribbled request was answered (%v): the connection outlived its session timeout", f)
+			} else if !rsClosedErr(err) {
+				err = fmt.Errorf("no close: %v", err)
+			} else {
+				err = nil
+			}
+			closed <- err
+		}()
+		for i := range b {
+			if _, err := c.nc.Write(b[i : i+1]); err != nil {
+				break
+			}
+			select {
+			case err := <-closed:
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := time.Since(start); d > 2*timeout+time.Second {
+					t.Fatalf("closed after %v, session timeout %v", d, timeout)
+				}
+				return
+			case <-time.After(step):
+			}
+		}
+		if err := <-closed; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestRingStressSessionTugOfWar: four clients take one session from each
+// other over and over, each new connection pipelining writes and reads
+// while the connection it replaced is mid-pipeline. Every connection's
+// replies are in order up to its close, each replaced connection closes,
+// and in the end the server holds one connection of the session (the last
+// one) or none, its books straight. Catches: an old connection left
+// open or held after a reconnect killed it, the session detached by an old
+// connection's teardown after a newer one took it (its next calls fail),
+// teardown run twice.
+func TestRingStressSessionTugOfWar(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		p := rsStart(t, mode, rsOpts{})
+		first := rsDial(t, p.addr, 0)
+		first.mustConnect(t)
+		first.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/tug", Data: []byte("init"), ACL: rsACL})
+		sid, pw := first.sid, first.pw
+		var wg sync.WaitGroup
+		var takes atomic.Int64
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(g), 3))
+				for k := range 10 {
+					c, err := rsDialErr(p.addr, 0)
+					if err != nil {
+						t.Errorf("dial: %v", err)
+						return
+					}
+					resp, err := c.connect(sid, pw)
+					if err != nil {
+						// Taken over before its own connect was answered.
+						if !rsClosedErr(err) {
+							t.Errorf("reattach: %v", err)
+						}
+						c.nc.Close()
+						continue
+					}
+					if resp.SessionID != sid {
+						t.Errorf("reattach: session %#x, want %#x (the session was lost)", resp.SessionID, sid)
+						c.nc.Close()
+						return
+					}
+					takes.Add(1)
+					path := fmt.Sprintf("/tug%d-%d", g, k)
+					f, err := c.call(jute.OpCreate, &jute.CreateRequest{Path: path, Data: []byte("init"), ACL: rsACL})
+					switch {
+					case err == nil && f.h.Err == 0:
+						err = c.pipeline(path, 20, rng, false, nil, nil)
+					case err == nil:
+						err = fmt.Errorf("create: %v", f)
+					}
+					if err != nil && !rsClosedErr(err) {
+						t.Errorf("client %d: %v", g, err)
+					}
+					c.nc.Close()
+				}
+			}()
+		}
+		rsWaitGroup(t, &wg, 60*time.Second, "the clients")
+		if takes.Load() == 0 {
+			t.Fatal("no reattach succeeded")
+		}
+		// Every client closed its sockets; the first connection was
+		// replaced: none is left.
+		rsPoll(t, 15*time.Second, "no connection of the session left", func() bool { return len(rsOfSession(p.srv, sid)) == 0 })
+		rsBooks(t, p.srv)
+		// The session is alive and detached: a new connection takes it.
+		c := rsDial(t, p.addr, 0)
+		if resp, err := c.connect(sid, pw); err != nil || resp.SessionID != sid {
+			t.Fatalf("the session after the tug of war: %+v %v", resp, err)
+		}
+		c.ok(t, jute.OpGetData, &jute.PathWatchRequest{Path: "/tug"})
+	})
+}
+
+// TestRingStressManyConnections: more connections (3000) than the ring's
+// submission queue (1024) and completion queue (2048) hold, all woken at
+// once by one change they watch, then all pinging at once: every one gets
+// its event and its reply, and the ring never fails or drops a submission.
+// Catches: a full submission queue losing an SQE (a connection that never
+// hears again), completions lost or an error on overflow (the ring fails
+// and closes everything).
+func TestRingStressManyConnections(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(2*n+500) {
+		// Two descriptors a connection (the client's, the server's).
+		n = int(lim.Cur-500) / 2
+		if n < 1100 {
+			t.Skipf("%d descriptors allowed: too few for more connections than the ring's queues hold", lim.Cur)
+		}
+	}
+	rsEachMode(t, func(t *testing.T, mode string) {
+		p := rsStart(t, mode, rsOpts{})
+		s := p.session(t)
+		if _, err := s.Create(context.Background(), "/hot", nil); err != nil {
+			t.Fatal(err)
+		}
+		clients := make([]*rsClient, n)
+		var wg sync.WaitGroup
+		var failed atomic.Bool
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < n && !failed.Load(); i += 8 {
+					c, err := rsDialErr(p.addr, 0)
+					if err != nil {
+						t.Errorf("client %d: %v", i, err)
+						failed.Store(true)
+						return
+					}
+					clients[i] = c
+					if resp, err := c.connect(0, nil); err != nil || resp.SessionID == 0 {
+						t.Errorf("client %d: connect: %+v %v", i, resp, err)
+						failed.Store(true)
+						return
+					}
+					if f, err := c.call(jute.OpGetData, &jute.PathWatchRequest{Path: "/hot", Watch: true}); err != nil || f.h.Err != 0 {
+						t.Errorf("client %d: getData: %v %v", i, f, err)
+						failed.Store(true)
+						return
+					}
+				}
+			}()
+		}
+		t.Cleanup(func() {
+			for _, c := range clients {
+				if c != nil {
+					c.nc.Close()
+				}
+			}
+		})
+		rsWaitGroup(t, &wg, 120*time.Second, "the connects")
+		if failed.Load() {
+			t.FailNow()
+		}
+		if _, err := s.Set(context.Background(), "/hot", []byte("x"), -1); err != nil {
+			t.Fatal(err)
+		}
+		// Every client reads its event and pings at once; then every one
+		// reads its reply.
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < n; i += 8 {
+					c := clients[i]
+					c.nc.SetDeadline(time.Now().Add(60 * time.Second))
+					f, err := c.next()
+					if err != nil || f.ev == nil || f.ev.Type != 3 || f.ev.Path != "/hot" {
+						t.Errorf("client %d: %v %v, want the NodeDataChanged event", i, f, err)
+						return
+					}
+					b, _ := c.req(nil, jute.OpPing, nil)
+					if _, err := c.nc.Write(b); err != nil {
+						t.Errorf("client %d: %v", i, err)
+						return
+					}
+				}
+				for i := w; i < n; i += 8 {
+					if f, err := clients[i].next(); err != nil || f.ev != nil || f.h.Xid != jute.XidPing {
+						t.Errorf("client %d: %v %v, want the ping's reply", i, f, err)
+						return
+					}
+				}
+			}()
+		}
+		rsWaitGroup(t, &wg, 90*time.Second, "the events and pings")
+		if p.logs.has("io_uring") {
+			t.Errorf("the ring logged an error")
+		}
+	})
+}
+
+// TestRingStressStalledDiskSparesIdleClients: while the log's disk stalls
+// and 160 clients keep writing (past the server's outstanding limit, a
+// connection with nothing outstanding may still send one request: the peer
+// loop's request queue, 1024 deep, fills up), a client that only pings is
+// still answered, as the reader goroutines (and a ZooKeeper quorum peer,
+// whose CommitProcessor answers a session with no write pending) answer
+// it: the writers wait, nobody else does. Catches: a connection layer that
+// starts a write on the one goroutine serving every socket (the ring),
+// which then blocks in the peer loop's queue (Ensemble.submit) and leaves
+// every other connection unanswered for as long as the disk stalls: idle
+// clients miss their pings and drop their connections.
+func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		var stall atomic.Bool
+		disk, stalled := rsNewGate(), rsNewGate()
+		p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) {
+			c.TestHooks = &hooks.Hooks{Func: func(_ int64, point string) error {
+				if point == hooks.BeforeAppend && stall.Load() {
+					stalled.open()
+					disk.wait()
+				}
+				return nil
+			}}
+		}})
+		t.Cleanup(disk.open) // before the server's stop
+		idle := rsDial(t, p.addr, 0)
+		idle.mustConnect(t)
+		// A hundred clients pipeline writes up to the server's outstanding
+		// limit; then sixty more write once each (a connection with nothing
+		// outstanding may always send one): past the 1024 the peer loop's
+		// queue holds.
+		const writers, late = 100, 60
+		ws := make([]*rsClient, writers+late)
+		for i := range ws {
+			ws[i] = rsDial(t, p.addr, 0)
+			ws[i].mustConnect(t)
+			ws[i].ok(t, jute.OpCreate, &jute.CreateRequest{Path: fmt.Sprintf("/w%d", i), ACL: rsACL})
+		}
+		// One write stalls the disk: the peer loop holds it alone, and takes
+		// nothing more.
+		first := rsDial(t, p.addr, 0)
+		first.mustConnect(t)
+		stall.Store(true)
+		b, _ := first.req(nil, jute.OpCreate, &jute.CreateRequest{Path: "/first", ACL: rsACL})
+		if _, err := first.nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-stalled.c:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the write did not reach the disk")
+		}
+		sent := make([]int, len(ws))
+		send := func(i, n int) {
+			var b []byte
+			for range n {
+				b, _ = ws[i].req(b, jute.OpSetData, &jute.SetDataRequest{Path: fmt.Sprintf("/w%d", i), Data: []byte("x"), Version: -1})
+			}
+			sent[i] = n
+			go ws[i].nc.Write(b) // the server may stop reading it
+		}
+		for i := range writers {
+			send(i, 20)
+		}
+		rsPoll(t, 20*time.Second, "the writes fill the server's outstanding limit", func() bool {
+			return p.srv.stats.outstanding.Load() >= GlobalOutstandingLimit
+		})
+		for i := writers; i < len(ws); i++ {
+			send(i, 1)
+		}
+		// Let the late writes reach the server (all of them, unless the
+		// server stopped reading sockets).
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			in := 0
+			for _, c := range ws[writers:] {
+				if k := rsServerConn(p.srv, c); k != nil && k.received.Load() >= 3 { // connect, create, the write
+					in++
+				}
+			}
+			if in == late {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		for i := range 3 {
+			idle.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+			if f, err := idle.call(jute.OpPing, nil); err != nil || f.h.Xid != jute.XidPing {
+				t.Fatalf("ping %d of an idle client while the disk stalls: %v %v", i, f, err)
+			}
+		}
+		disk.open()
+		for i, c := range ws {
+			c.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+			for range sent[i] {
+				if f, err := c.next(); err != nil || f.h.Err != 0 {
+					t.Fatalf("writer %d after the stall: %v %v", i, f, err)
+				}
+			}
+		}
+	})
+}
+
+// TestRingStressCloseSessionBehindThrottle: a client pipelines two hundred
+// writes (far past a lowered outstanding limit: the connection is throttled
+// and resumed over and over), a closeSession, and more requests after it,
+// all in one go right behind its connect request (before the server handed
+// the socket over from the handshake), split anywhere. It gets the connect
+// response, every write's reply and the closeSession's, in order, nothing
+// for what followed the closeSession, then the server's close (it lingers
+// at most closeLinger for the client's); the server forgets the connection.
+// Catches: requests lost or doubled across a throttle and its resume, bytes
+// sent behind the connect lost when the ring takes the socket, requests run
+// after a closeSession, a lingering connection never closed or never
+// forgotten.
+func TestRingStressCloseSessionBehindThrottle(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		p := rsStart(t, mode, rsOpts{setup: func(s *Server) {
+			s.limits = limits{outstanding: 4, outstandingBytes: 1 << 20, global: 1000}
+		}})
+		c := rsDial(t, p.addr, 0)
+		b := jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16), HasReadOnly: true})
+		var want []rsWant
+		b, xid := c.req(b, jute.OpCreate, &jute.CreateRequest{Path: "/q", ACL: rsACL})
+		want = append(want, rsWant{xid: xid})
+		for i := range 200 {
+			b, xid = c.req(b, jute.OpSetData, &jute.SetDataRequest{Path: "/q", Data: []byte{byte(i)}, Version: int32(i)})
+			want = append(want, rsWant{xid: xid})
+		}
+		b, xid = c.req(b, jute.OpCloseSession, nil)
+		want = append(want, rsWant{xid: xid})
+		for range 20 {
+			b, _ = c.req(b, jute.OpCreate, &jute.CreateRequest{Path: "/after", ACL: rsACL})
+			b, _ = c.req(b, jute.OpGetData, &jute.PathWatchRequest{Path: "/q"})
+		}
+		if err := c.writeChunks(b, rand.New(rand.NewPCG(5, 5))); err != nil {
+			t.Fatal(err)
+		}
+		cb, err := jute.ReadFrame(c.r, nil, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp jute.ConnectResponse
+		if err := jute.Unmarshal(cb, &resp); err != nil || resp.SessionID == 0 {
+			t.Fatalf("connect response %+v %v", resp, err)
+		}
+		k := rsServerConn(p.srv, c)
+		if err := c.expect(want, false); err != nil {
+			t.Fatalf("%v (a setData's version says which write ran out of order)", err)
+		}
+		c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if f, err := c.next(); err == nil {
+			t.Fatalf("%v after the closeSession's reply", f)
+		} else if !rsClosedErr(err) {
+			t.Fatalf("after the closeSession's reply: %v, want the server's close", err)
+		}
+		if k != nil {
+			rsForgotten(t, p.srv, k, "a closed session's connection")
+		}
+		rsBooks(t, p.srv)
+		s := p.session(t)
+		if _, _, err := s.Get(context.Background(), "/after"); err == nil {
+			t.Fatal("a create sent after the closeSession ran")
+		}
+	})
+}
