@@ -82,3 +82,28 @@ func TestPipelinedWriteRefusedBeforeItLeaves(t *testing.T) {
 		t.Fatalf("a call after an abandoned write: %v", err)
 	}
 }
+
+// TestNoWaitStartWouldBlock: a NoWait start that would wait (here for the
+// session's submit lock) fails with ErrWouldBlock and issues nothing; the
+// same write started again afterwards runs, in order with the writes
+// around it.
+func TestNoWaitStartWouldBlock(t *testing.T) {
+	e := standalone(t)
+	s := RemoteSession{Session: newSession(t, e)}
+	ctx := testCtx(t)
+	mustCreate(t, s.Session, "/n", "")
+	s.submitMu.Lock()
+	p := s.NoWait().StartSet(ctx, "/n", []byte("a"), 0)
+	s.submitMu.Unlock()
+	if !p.WouldBlock() {
+		t.Fatal("a NoWait start under a held submit lock did not report WouldBlock")
+	}
+	if _, err := p.Wait(ctx); !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("Wait of a start that would block: %v", err)
+	}
+	if p := s.NoWait().StartSet(ctx, "/n", []byte("b"), 0); p.WouldBlock() {
+		t.Fatal("a NoWait start with room reported WouldBlock")
+	} else if res, err := p.Wait(ctx); err != nil || res.Stat.Version != 1 {
+		t.Fatalf("the write started again: %+v %v (want version 1: the blocked one issued nothing)", res.Stat, err)
+	}
+}

@@ -92,7 +92,12 @@
 //     burst of replies to many clients costs one system call instead of a
 //     read and a write each. The ring runs no call that may wait (sync,
 //     closeSession, auth, setWatches, check, reconfig): those go to the
-//     completer as if other calls were ahead of them. The completers, the
+//     completer as if other calls were ahead of them. Nor does it wait to
+//     start a write: when the peer loop's queue is full (a stalled disk),
+//     the write is deferred to the completer and holds back the writes
+//     behind it, so the other connections are still served. (A read on the
+//     ring takes the apply lock's read side, which the apply loop holds for
+//     the apply of one group of commits.) The completers, the
 //     apply loop's events and the monitor reach the ring through a flag on
 //     the connection and, when the ring sleeps, one write to its eventfd.
 //     Throttling stops a connection's receives until pop posts that it has
