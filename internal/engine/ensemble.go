@@ -328,40 +328,43 @@ func (e *Ensemble) submit(ctx context.Context, r *request) error {
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
-	if e.closed.Load() {
-		return zkerr.ErrClosed
-	}
-	r.inLoop = &e.inLoop
-	e.inLoop.Add(1)
-	select {
-	case e.reqC <- r:
-		e.cfg.TestHooks.At(e.cfg.ID, hooks.Queued)
-		return nil
-	case <-e.stopC:
-		e.inLoop.Add(-1)
-		return zkerr.ErrClosed
-	case <-ctx.Done():
-		e.inLoop.Add(-1)
-		return ctx.Err()
-	}
+	return e.hand(ctx, r)
 }
 
 // trySubmit hands r to the peer loop if its queue has room, without
 // waiting (ErrWouldBlock).
-func (e *Ensemble) trySubmit(r *request) error {
+func (e *Ensemble) trySubmit(r *request) error { return e.hand(nil, r) }
+
+// hand puts r in the peer loop's queue: waiting for room until ctx ends,
+// or not at all with a nil ctx (ErrWouldBlock).
+func (e *Ensemble) hand(ctx context.Context, r *request) error {
 	if e.closed.Load() {
 		return zkerr.ErrClosed
 	}
 	r.inLoop = &e.inLoop
 	e.inLoop.Add(1)
-	select {
-	case e.reqC <- r:
-		e.cfg.TestHooks.At(e.cfg.ID, hooks.Queued)
-		return nil
-	default:
-		e.inLoop.Add(-1)
-		return ErrWouldBlock
+	var err error
+	if ctx == nil {
+		select {
+		case e.reqC <- r:
+		default:
+			err = ErrWouldBlock
+		}
+	} else {
+		select {
+		case e.reqC <- r:
+		case <-e.stopC:
+			err = zkerr.ErrClosed
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
+	if err != nil {
+		e.inLoop.Add(-1)
+		return err
+	}
+	e.cfg.TestHooks.At(e.cfg.ID, hooks.Queued)
+	return nil
 }
 
 // control hands a tick or barrier to the peer loop and waits for it.
