@@ -294,7 +294,9 @@ func (p *peer) startServing() {
 		case !ok:
 			p.endSession(id, StateExpired)
 		default:
-			p.e.localSession(id).setState(StateConnected)
+			if s := p.e.localSession(id); s != nil { // else detached meanwhile (its connection dropped)
+				s.setState(StateConnected)
+			}
 		}
 	}
 	p.roUpgrade()

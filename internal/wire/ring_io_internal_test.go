@@ -506,7 +506,9 @@ func TestRingStressManyConnections(t *testing.T) {
 		}
 	}
 	rsEachMode(t, func(t *testing.T, mode string) {
-		p := rsStart(t, mode, rsOpts{})
+		// Long sessions: the first clients wait, silent, for all the others
+		// to connect, which takes a while under -race on a busy machine.
+		p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) { c.TickTime = 6 * time.Second }})
 		s := p.session(t)
 		if _, err := s.Create(context.Background(), "/hot", nil); err != nil {
 			t.Fatal(err)
@@ -526,6 +528,7 @@ func TestRingStressManyConnections(t *testing.T) {
 						return
 					}
 					clients[i] = c
+					c.ask = 120000 // the most 6 s ticks allow
 					if resp, err := c.connect(0, nil); err != nil || resp.SessionID == 0 {
 						t.Errorf("client %d: connect: %+v %v", i, resp, err)
 						failed.Store(true)
