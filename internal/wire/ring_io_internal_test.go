@@ -422,6 +422,7 @@ func TestRingStressSessionTugOfWar(t *testing.T) {
 	rsEachMode(t, func(t *testing.T, mode string) {
 		p := rsStart(t, mode, rsOpts{})
 		first := rsDial(t, p.addr, 0)
+		first.ask = 120000
 		first.mustConnect(t)
 		first.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/tug", Data: []byte("init"), ACL: rsACL})
 		sid, pw := first.sid, first.pw
@@ -607,6 +608,7 @@ func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 		var stall atomic.Bool
 		disk, stalled := rsNewGate(), rsNewGate()
 		p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) {
+			c.TickTime = 6 * time.Second // long sessions: the setup is slow under -race on a busy machine
 			c.TestHooks = &hooks.Hooks{Func: func(_ int64, point string) error {
 				if point == hooks.BeforeAppend && stall.Load() {
 					stalled.open()
@@ -617,6 +619,7 @@ func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 		}})
 		t.Cleanup(disk.open) // before the server's stop
 		idle := rsDial(t, p.addr, 0)
+		idle.ask = 120000
 		idle.mustConnect(t)
 		// A hundred clients pipeline writes up to the server's outstanding
 		// limit; then sixty more write once each (a connection with nothing
@@ -626,6 +629,7 @@ func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 		ws := make([]*rsClient, writers+late)
 		for i := range ws {
 			ws[i] = rsDial(t, p.addr, 0)
+			ws[i].ask = 120000
 			ws[i].mustConnect(t)
 			ws[i].ok(t, jute.OpCreate, &jute.CreateRequest{Path: fmt.Sprintf("/w%d", i), ACL: rsACL})
 		}
