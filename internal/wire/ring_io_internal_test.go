@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -91,8 +93,17 @@ func rsShutdownUnderLoad(t *testing.T, mode string, seed int) {
 			for range 64 {
 				pings, _ = c.req(pings, jute.OpPing, nil)
 			}
+			// Its writes fail once the server closed it (at the latest when
+			// its linger ends); a write still stuck long after the stop
+			// means the server never closed its socket.
+			c.nc.SetWriteDeadline(time.Now().Add(25 * time.Second))
 			for {
-				if _, err := c.nc.Write(pings); err != nil {
+				_, err := c.nc.Write(pings)
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					errs <- fmt.Errorf("a client lingering after closeSession was never closed (session %#x)", c.sid)
+				}
+				if err != nil {
 					return
 				}
 			}
