@@ -366,9 +366,9 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// ZooKeeper's serverCnxnFactory chooses between NIO and Netty (zoo.cfg
 //	// key zk.clientIO). ClientIOUring serves every connection from one
 //	// io_uring (Linux only; the client port fails to start where the kernel
-//	// refuses io_uring); ClientIOGoroutines gives each connection a reader
-//	// goroutine of its own; "" (the default) is ClientIOUring where the
-//	// kernel allows it, else ClientIOGoroutines.
+//	// refuses io_uring; experimental: see internal/wire's package
+//	// documentation); ClientIOGoroutines, or "" (the default), gives each
+//	// connection a reader goroutine of its own.
 //	ClientIO string
 //
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
@@ -1111,7 +1111,7 @@ const (
 	MaxPathLength = engine.MaxPathLength
 	// ClientIOUring and ClientIOGoroutines are the values of
 	// Config.ClientIO: the client port's connections served from one
-	// io_uring, or by a reader goroutine each.
+	// io_uring (experimental), or by a reader goroutine each (the default).
 	ClientIOUring      = engine.ClientIOUring
 	ClientIOGoroutines = engine.ClientIOGoroutines
 	// TicksPerTickTime is how many times zk's internal clock ticks per

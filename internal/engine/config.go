@@ -209,9 +209,9 @@ type Config struct {
 	// ZooKeeper's serverCnxnFactory chooses between NIO and Netty (zoo.cfg
 	// key zk.clientIO). ClientIOUring serves every connection from one
 	// io_uring (Linux only; the client port fails to start where the kernel
-	// refuses io_uring); ClientIOGoroutines gives each connection a reader
-	// goroutine of its own; "" (the default) is ClientIOUring where the
-	// kernel allows it, else ClientIOGoroutines.
+	// refuses io_uring; experimental: see internal/wire's package
+	// documentation); ClientIOGoroutines, or "" (the default), gives each
+	// connection a reader goroutine of its own.
 	ClientIO string
 
 	// Quotas.

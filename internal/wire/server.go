@@ -107,20 +107,13 @@ func Start(e *engine.Ensemble) (*Server, error) {
 	return s, nil
 }
 
-// chooseIO makes the server's ring when Config.ClientIO asks for it (or
-// leaves the choice, and the kernel allows io_uring).
+// chooseIO makes the server's ring when Config.ClientIO asks for it.
 func (s *Server) chooseIO() error {
-	switch s.cfg.ClientIO {
-	case engine.ClientIOGoroutines:
-		return nil
-	case engine.ClientIOUring:
-		if err := s.newRing(); err != nil {
-			return fmt.Errorf("zk: client port: ClientIO %q: %w", engine.ClientIOUring, err)
-		}
+	if s.cfg.ClientIO != engine.ClientIOUring {
 		return nil
 	}
 	if err := s.newRing(); err != nil {
-		s.cfg.Logger.Info("zk: client port: io_uring unavailable; a goroutine per connection instead", "err", err)
+		return fmt.Errorf("zk: client port: ClientIO %q: %w", engine.ClientIOUring, err)
 	}
 	return nil
 }
