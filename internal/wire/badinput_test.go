@@ -1,18 +1,17 @@
 package wire_test
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/wire"
 	"github.com/embedzk/zk/internal/zkerr"
 )
 
@@ -213,7 +212,7 @@ func TestClientThatNeverReads(t *testing.T) {
 // MaxQueuedBytes; the writes that raise the events are not held up.
 func TestEventFloodBound(t *testing.T) {
 	cfg := peerConfig()
-	logs := &syncBuffer{}
+	logs := &wire.LogBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	cfg.MaxSessionTimeout = 10 * time.Minute // a stalled write alone would take that long to close it
 	e := startPeer(t, cfg)
@@ -239,22 +238,4 @@ func TestEventFloodBound(t *testing.T) {
 		t.Fatalf("the flooded connection was not closed for its queue; logs:\n%s", logs.String())
 	}
 	stillServes(t, e.ClientAddr())
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

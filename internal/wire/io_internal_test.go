@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"bytes"
 	"flag"
+	"sync"
 	"testing"
 
 	"github.com/embedzk/zk/internal/engine"
@@ -48,4 +50,22 @@ func usesRing(t *testing.T, srv *Server) bool {
 		t.Fatalf("the server serves from a ring: %v, want %v (-wire.io %q, io_uring: %v)", got, want, *testIO, ringAvailable())
 	}
 	return want
+}
+
+// LogBuffer collects a logger's output; it is safe for concurrent writes.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -71,8 +71,8 @@ func (c *conn) readFrame(timeout time.Duration) ([]byte, error) {
 		}
 	}
 	n := int32(binary.BigEndian.Uint32(in.buf[in.off:]))
-	if n < 0 || int64(n) > int64(c.s.maxBuffer) {
-		return nil, fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, c.s.maxBuffer)
+	if err := c.s.checkFrame(n); err != nil {
+		return nil, err
 	}
 	body := make([]byte, n)
 	k := copy(body, in.buf[in.off+4:in.end])
@@ -86,6 +86,15 @@ func (c *conn) readFrame(timeout time.Duration) ([]byte, error) {
 		}
 	}
 	return body, nil
+}
+
+// checkFrame refuses a frame length over jute.maxbuffer (or negative),
+// before anything is allocated for it.
+func (s *Server) checkFrame(n int32) error {
+	if n < 0 || int64(n) > int64(s.maxBuffer) {
+		return fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, s.maxBuffer)
+	}
+	return nil
 }
 
 // drained gives the read buffer back once everything in it was used.

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/embedzk/zk/internal/jute"
 	"github.com/embedzk/zk/internal/uring"
 )
 
@@ -404,8 +403,8 @@ func (ri *ringIO) serve(c *conn) {
 func (ri *ringIO) frame(c *conn) ([]byte, error) {
 	in := &c.in
 	n := int(binary.BigEndian.Uint32(in.buf[in.off:]))
-	if n > c.s.maxBuffer {
-		return nil, fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, c.s.maxBuffer)
+	if err := c.s.checkFrame(int32(n)); err != nil {
+		return nil, err
 	}
 	c.rc.Load().fresh = true
 	body := make([]byte, n)
@@ -424,9 +423,8 @@ func (ri *ringIO) recv(c *conn) {
 	rc, in := c.rc.Load(), &c.in
 	if in.end-in.off >= 4 {
 		n := int32(binary.BigEndian.Uint32(in.buf[in.off:]))
-		if n < 0 || int64(n) > int64(c.s.maxBuffer) {
-			c.s.cfg.Logger.Info("zk: client port: closing a connection", "ip", c.ip, "session", c.sessionID.Load(),
-				"err", fmt.Errorf("%w: %d (limit %d)", jute.ErrFrameTooLarge, n, c.s.maxBuffer))
+		if err := c.s.checkFrame(n); err != nil {
+			c.s.cfg.Logger.Info("zk: client port: closing a connection", "ip", c.ip, "session", c.sessionID.Load(), "err", err)
 			ri.stop(c)
 			return
 		}

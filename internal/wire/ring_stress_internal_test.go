@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -72,22 +71,9 @@ func rsEachMode(t *testing.T, fn func(t *testing.T, mode string)) {
 }
 
 // rsLog collects a peer's log lines.
-type rsLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type rsLog struct{ LogBuffer }
 
-func (l *rsLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *rsLog) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Contains(l.b.Bytes(), []byte(s))
-}
+func (l *rsLog) has(s string) bool { return strings.Contains(l.String(), s) }
 
 // rsPeer is a standalone peer whose client port the test serves and stops.
 type rsPeer struct {
