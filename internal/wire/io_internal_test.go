@@ -28,8 +28,12 @@ func ExpectedClientIO() string {
 }
 
 // TestClientIOChoice says which I/O layer this run's servers use, and why
-// (.ci/run prints it).
+// (.ci/run prints it); it fails when the run asks for io_uring and the
+// kernel refuses it.
 func TestClientIOChoice(t *testing.T) {
+	if ExpectedClientIO() == engine.ClientIOUring && ringAvailable() != nil {
+		t.Fatalf("-wire.io io_uring, but this kernel refuses io_uring: %v", ringAvailable())
+	}
 	t.Logf("client port I/O in this run: %s (-wire.io %q; io_uring here: %v)", ExpectedClientIO(), *testIO, errOrOK(ringAvailable()))
 }
 
