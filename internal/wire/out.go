@@ -109,7 +109,11 @@ func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Rec
 	if write {
 		o.writes.Add(-1)
 	}
-	if o.dead || o.closing {
+	if o.dead || o.closing || c.ctx.Err() != nil {
+		// A connection that is ending answers nothing more: the calls
+		// queued when it ended were dropped, so a reply queued now (a
+		// ping the reader ran once the completer had dropped them) would
+		// overtake theirs, which never come.
 		return
 	}
 	c.grab()
@@ -209,7 +213,7 @@ func (c *conn) bound() {
 func (c *conn) notify(ev watch.Event) {
 	o := &c.out
 	o.mu.Lock()
-	if o.dead || o.closing {
+	if o.dead || o.closing || c.ctx.Err() != nil {
 		o.mu.Unlock()
 		return
 	}

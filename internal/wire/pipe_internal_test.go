@@ -11,6 +11,7 @@ import (
 
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/watch"
 )
 
 // These tests pause a connection at a point with the server's test hooks.
@@ -209,4 +210,32 @@ func servingStandalone(t *testing.T) *engine.Ensemble {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// TestNothingQueuedOnceEnding: once a connection's context ended (killed,
+// its session expired or taken over, the server stopping), the calls it
+// had queued are dropped unanswered, so nothing after them may be answered
+// either. The reader (or ring) checks the context before each frame, but a
+// frame it read just before the end runs once the completer has dropped the
+// queue: a ping run then found the queue empty and was answered, overtaking
+// the replies that never came (seen once in TestRingStressMixedPipelines:
+// a ping's reply where the client waited for its xid 16). The outbox
+// refuses it, and events too.
+func TestNothingQueuedOnceEnding(t *testing.T) {
+	_, srv := hookedPeer(t)
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := newConn(srv, a, "127.0.0.1")
+	ping := jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing})[4:]
+	if !c.handle(ping) || c.out.n != 1 {
+		t.Fatalf("a live connection queued %d frames for a ping, want 1", c.out.n)
+	}
+	c.out.buf, c.out.n = nil, 0
+	c.cancel()
+	c.handle(ping)
+	c.notify(watch.Event{Type: watch.EventNodeCreated, Path: "/x", Zxid: 1})
+	if c.out.n != 0 || len(c.out.buf) != 0 || len(c.out.held) != 0 {
+		t.Fatalf("an ending connection queued %d frames (%d bytes, %d held)", c.out.n, len(c.out.buf), len(c.out.held))
+	}
 }

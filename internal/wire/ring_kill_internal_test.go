@@ -502,7 +502,6 @@ type rsVictim struct {
 // ring), a read run inline ahead of a queued call, a victim's teardown
 // disturbing another connection, a connection never closed.
 func TestRingStressMixedPipelines(t *testing.T) {
-	rsUnexplained(t)
 	rsEachMode(t, func(t *testing.T, mode string) {
 		p := rsStart(t, mode, rsOpts{})
 		const survivors, victims, batches = 6, 6, 40

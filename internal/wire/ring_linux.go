@@ -159,10 +159,12 @@ func (ri *ringIO) adopt(c *conn) bool {
 		return false
 	}
 	fd := -1
-	if err := raw.Control(func(f uintptr) { fd, err = syscall.Dup(int(f)) }); err != nil || fd < 0 {
+	// The copy is close-on-exec from its birth: a host that starts a
+	// process between a dup and a later CloseOnExec would pass it the
+	// socket, which then outlives the server's close.
+	if err := raw.Control(func(f uintptr) { fd, err = dupCloexec(int(f)) }); err != nil || fd < 0 {
 		return false
 	}
-	syscall.CloseOnExec(fd)
 	// Under the outbox's lock: a writer that starts from now on finds the
 	// ring (notify, flush), and one that started keeps the socket.
 	c.out.mu.Lock()
@@ -183,6 +185,15 @@ func (ri *ringIO) adopt(c *conn) bool {
 	c.nc.Close()
 	ri.wakeUp()
 	return true
+}
+
+// dupCloexec duplicates fd, close-on-exec at once.
+func dupCloexec(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
 }
 
 // post asks the ring to look at c for flag.
