@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -102,7 +103,7 @@ func rsShutdownUnderLoad(t *testing.T, mode string, seed int) {
 				_, err := c.nc.Write(pings)
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
-					errs <- fmt.Errorf("a client lingering after closeSession was never closed (session %#x)", c.sid)
+					errs <- fmt.Errorf("a client lingering after closeSession was never closed (session %#x)\n%s", c.sid, rsSocketReport(c.nc))
 				}
 				if err != nil {
 					return
@@ -772,4 +773,41 @@ func TestRingStressCloseSessionBehindThrottle(t *testing.T) {
 			t.Fatal("a create sent after the closeSession ran")
 		}
 	})
+}
+
+// rsSocketReport describes the server's end of nc's connection for a
+// failure's message: its TCP state and queues (/proc/net/tcp) and whether
+// a descriptor of this process still refers to it (or the kernel alone
+// holds it).
+func rsSocketReport(nc net.Conn) string {
+	local := nc.LocalAddr().(*net.TCPAddr)
+	remote := nc.RemoteAddr().(*net.TCPAddr)
+	// /proc/net/tcp lists 127.0.0.1:port as 0100007F:PORT in hex.
+	want := fmt.Sprintf("0100007F:%04X 0100007F:%04X", remote.Port, local.Port)
+	raw, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return "no /proc/net/tcp: " + err.Error()
+	}
+	var line string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if strings.Contains(l, want) {
+			line = strings.TrimSpace(l)
+		}
+	}
+	if line == "" {
+		return "the server's end is not in /proc/net/tcp (" + want + ")"
+	}
+	f := strings.Fields(line)
+	inode := f[9]
+	held := "no descriptor of this process refers to it"
+	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, e := range ents {
+			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && l == "socket:["+inode+"]" {
+				held = "descriptor " + e.Name() + " of this process refers to it"
+			}
+		}
+	}
+	// Fields: local, remote, state (hex: 01 established, 04 fin-wait-1, 05
+	// fin-wait-2, 08 close-wait ...), tx:rx queues, ..., inode.
+	return fmt.Sprintf("the server's end: state %s, queues %s, inode %s; %s", f[3], f[4], inode, held)
 }
