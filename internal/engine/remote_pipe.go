@@ -187,6 +187,40 @@ func (p *Pending) WouldBlock() bool { return p.r == nil && errors.Is(p.err, ErrW
 // at most for this peer to apply it).
 func (p *Pending) Ready() bool { return p.r == nil || len(p.r.done) > 0 }
 
+// Waker is told that a pipelined write's reply is in (Pending.Notify).
+// Wake runs on the peer loop: it must return at once, and call nothing of
+// the engine.
+type Waker interface{ Wake() }
+
+// Notify asks the peer loop to call w.Wake once the write's reply is in,
+// so that a caller that must never wait (the client port's ring) learns
+// when to look again. It reports false when there is nothing to wait for:
+// the reply is already in, or the write never left (w may still be told,
+// once). w is told at most once.
+func (p *Pending) Notify(w Waker) bool {
+	if p.r == nil {
+		return false
+	}
+	p.r.waker.Store(&w)
+	return !p.r.answered.Load()
+}
+
+// Done reports whether Wait would return without waiting: the reply is in,
+// this peer applied the write, and every call issued before it in the
+// session returned.
+func (p *Pending) Done() bool {
+	r := p.r
+	switch {
+	case r == nil:
+		return true
+	case !r.answered.Load():
+		return false
+	case r.rep.err == nil && p.s.e.applied.load() < r.rep.zxid:
+		return false
+	}
+	return p.s.seq.Through()+1 >= p.t
+}
+
 // Wait returns the write's outcome once this peer applied it and every
 // call issued before it in the session returned: the second half of
 // Session.write. Its errors are those of the matching Session method.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/embedzk/zk/internal/zkerr"
 )
@@ -106,4 +107,68 @@ func TestNoWaitStartWouldBlock(t *testing.T) {
 	} else if res, err := p.Wait(ctx); err != nil || res.Stat.Version != 1 {
 		t.Fatalf("the write started again: %+v %v (want version 1: the blocked one issued nothing)", res.Stat, err)
 	}
+}
+
+// wakeCounter is a Waker that counts its wakes.
+type wakeCounter chan struct{}
+
+func (w wakeCounter) Wake() { w <- struct{}{} }
+
+// TestNotifyAndDone: a write whose reply is not in yet takes a Waker and
+// is not Done; once the loop answers it the Waker is told, and Done says
+// Wait returns at once, but only after the session's earlier write was
+// collected (its order). An answered write refuses a Waker.
+func TestNotifyAndDone(t *testing.T) {
+	e := standalone(t)
+	s := RemoteSession{Session: newSession(t, e)}
+	ctx := testCtx(t)
+	mustCreate(t, s.Session, "/n", "")
+	e.applyMu.Lock() // the loop cannot apply, so answers nothing
+	p1 := s.StartSet(ctx, "/n", []byte("a"), 0)
+	p2 := s.StartSet(ctx, "/n", []byte("b"), 1)
+	w1, w2 := make(wakeCounter, 2), make(wakeCounter, 2)
+	if !p1.Notify(w1) || !p2.Notify(w2) {
+		e.applyMu.Unlock()
+		t.Fatal("Notify of writes not answered yet reported nothing to wait for")
+	}
+	if p1.Done() || p2.Done() {
+		e.applyMu.Unlock()
+		t.Fatal("a write not answered yet is Done")
+	}
+	e.applyMu.Unlock()
+	for _, w := range []wakeCounter{w1, w2} {
+		select {
+		case <-w:
+		case <-time.After(20 * time.Second):
+			t.Fatal("a Waker was not told of its write's reply")
+		}
+	}
+	if !p1.Done() {
+		t.Fatal("an answered and applied write is not Done")
+	}
+	if p2.Done() {
+		t.Fatal("a write is Done before the session's earlier write was collected")
+	}
+	if _, err := p1.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !p2.Done() {
+		t.Fatal("a write is not Done once the earlier one was collected")
+	}
+	if res, err := p2.Wait(ctx); err != nil || res.Stat.Version != 2 {
+		t.Fatalf("%+v %v", res.Stat, err)
+	}
+	if len(w1)+len(w2) != 0 {
+		t.Fatal("a Waker was told twice")
+	}
+	p3 := s.StartSet(ctx, "/n", []byte("c"), 2)
+	for deadline := time.Now().Add(20 * time.Second); !p3.Done(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a write was not answered within 20s")
+		}
+	}
+	if p3.Notify(make(wakeCounter, 1)) {
+		t.Fatal("Notify of an answered write reported something to wait for")
+	}
+	p3.Wait(ctx)
 }

@@ -45,6 +45,10 @@ type request struct {
 	// then, if set, takes the reply instead of done: a request the loop
 	// made for itself (readonly.go), answered on the loop.
 	then func(reply)
+	// answered is set once rep is in, after done's signal; waker, if
+	// set (Pending.Notify), is then told, on the loop.
+	answered atomic.Bool
+	waker    atomic.Pointer[Waker]
 
 	// Set by the loop.
 	id   uint64 // key in the loop's inflight map
@@ -101,6 +105,10 @@ func (r *request) answer(rep reply) {
 	case r.done <- struct{}{}:
 	default:
 		panic("zk: request answered twice")
+	}
+	r.answered.Store(true)
+	if w := r.waker.Load(); w != nil {
+		(*w).Wake()
 	}
 }
 

@@ -40,7 +40,8 @@ type call struct {
 	deferred bool
 
 	// A write, once started: its outcome, or the answer decided at once.
-	counted bool // counted in the outbox's writes in flight
+	counted  bool // counted in the outbox's writes in flight
+	notified bool // the ring asked to be told of its reply (drive)
 	pw      *engine.Pending
 	resp    jute.Record
 	err     error
@@ -80,15 +81,82 @@ func (c *conn) push(k *call) {
 	p.q = append(p.q, k)
 	p.bytes += k.size
 	c.s.stats.outstanding.Add(1)
-	if !p.running {
-		p.running = true
-		c.pwg.Add(1)
-		go func() {
-			defer c.pwg.Done()
-			c.complete()
-		}()
+	if c.rc.Load() == nil {
+		c.spawn() // the ring drives its connections' queues itself (drive)
 	}
 }
+
+// spawn starts a completer goroutine unless one runs; the caller holds
+// pmu.
+func (c *conn) spawn() {
+	p := &c.pipe
+	if p.running {
+		return
+	}
+	p.running = true
+	c.s.stats.completers.Add(1)
+	c.pwg.Add(1)
+	go func() {
+		defer c.pwg.Done()
+		c.complete()
+	}()
+}
+
+// drive answers the queue of a ring's connection on the ring, in order,
+// as far as it can without waiting: the local calls that never wait, and
+// the writes whose outcome is in. A write whose reply is not in yet asks
+// the engine to wake the ring when it is (conn.Wake posts ringAnswer,
+// which drives again), so that a write costs no goroutine of its own. A
+// call that may wait (sync, closeSession, a deferred write, a write this
+// peer has not applied yet) goes to a completer goroutine, which then
+// answers the queue until it is empty, as on a connection of its own
+// reader. Only the ring drives, and never while a completer runs; once the
+// connection is ending it collects the started writes unanswered, which
+// then never waits.
+func (c *conn) drive() {
+	for {
+		c.pmu.Lock()
+		p := &c.pipe
+		if p.running || p.len() == 0 {
+			c.pmu.Unlock()
+			return
+		}
+		k := p.q[p.head]
+		ending := c.ctx.Err() != nil
+		switch {
+		case ending:
+		case k.deferred, k.local && mayWait(k.op), c.s.hooks.beforeAnswer != nil:
+			c.spawn()
+			c.pmu.Unlock()
+			return
+		case k.local, k.pw == nil, k.pw.Done():
+		case k.notified || k.pw.Notify(c):
+			k.notified = true
+			c.pmu.Unlock()
+			return // Wake drives again
+		case !k.pw.Done(): // its reply is in, this peer has not applied it
+			c.spawn()
+			c.pmu.Unlock()
+			return
+		}
+		c.pmu.Unlock()
+		switch {
+		case ending:
+			if k.pw != nil {
+				k.pw.Wait(c.ctx) // its ctx ended: it does not wait
+			}
+		case k.local:
+			c.afterAnswer(c.run(k))
+		default:
+			c.afterAnswer(c.finishWrite(k))
+		}
+		c.pop()
+	}
+}
+
+// Wake is the engine's word that a write the ring waits for has its reply
+// (engine.Waker): the ring drives the queue again.
+func (c *conn) Wake() { c.s.ring.post(c, ringAnswer) }
 
 // pop removes the head once it was answered, starts the writes that waited
 // behind it, and wakes a reader waiting for room. It returns the next
@@ -164,25 +232,30 @@ func (c *conn) complete() {
 		if h := c.s.hooks.beforeAnswer; h != nil {
 			h()
 		}
-		goOn := true
 		if k.local {
-			goOn = c.run(k)
+			c.afterAnswer(c.run(k))
 		} else {
-			goOn = c.finishWrite(k)
-		}
-		if !goOn {
-			if c.ended.Load() && c.rc.Load() != nil {
-				c.s.ring.post(c, ringLinger) // the ring waits for the client's close
-			} else if c.ended.Load() {
-				// The reader lingers for the client's close (awaitClose).
-				c.nc.SetReadDeadline(time.Now().Add(closeLinger))
-			} else {
-				c.finish() // the writer closes the socket once the replies left
-			}
-			c.cancel() // the calls behind are dropped
+			c.afterAnswer(c.finishWrite(k))
 		}
 	}
 	c.flush()
+}
+
+// afterAnswer ends the connection after the call just answered, unless goOn:
+// the calls behind it are dropped.
+func (c *conn) afterAnswer(goOn bool) {
+	if goOn {
+		return
+	}
+	if c.ended.Load() && c.rc.Load() != nil {
+		c.s.ring.post(c, ringLinger) // the ring waits for the client's close
+	} else if c.ended.Load() {
+		// The reader lingers for the client's close (awaitClose).
+		c.nc.SetReadDeadline(time.Now().Add(closeLinger))
+	} else {
+		c.finish() // the writer closes the socket once the replies left
+	}
+	c.cancel()
 }
 
 // room waits until the connection may read another request; false when

@@ -239,3 +239,50 @@ func TestNothingQueuedOnceEnding(t *testing.T) {
 		t.Fatalf("an ending connection queued %d frames (%d bytes, %d held)", c.out.n, len(c.out.buf), len(c.out.held))
 	}
 }
+
+// TestRingDrivesWrites: on the ring, a pipeline of writes and reads is
+// answered in order without a completer goroutine (the engine wakes the
+// ring when a write's reply is in); a call that may wait (sync) gets one,
+// and the calls behind it are still answered in order. The goroutine
+// layer starts completers for the same pipeline (the counter counts).
+func TestRingDrivesWrites(t *testing.T) {
+	_, srv := hookedPeer(t)
+	c := connectTo(t, srv)
+	c.write(request(1, jute.OpCreate, &jute.CreateRequest{Path: "/d", ACL: openACL()}))
+	if h, _ := c.read(); h.Xid != 1 || h.Err != 0 {
+		t.Fatalf("create: %+v", h)
+	}
+	pipeline := func(from int32, withSync bool) {
+		var b []byte
+		xid := from
+		for i := range 50 {
+			b = append(b, request(xid, jute.OpSetData, &jute.SetDataRequest{Path: "/d", Data: []byte{byte(i)}, Version: -1})...)
+			xid++
+			b = append(b, request(xid, jute.OpGetData, &jute.PathWatchRequest{Path: "/d"})...)
+			xid++
+			if withSync && i == 25 {
+				b = append(b, request(xid, jute.OpSync, &jute.PathRequest{Path: "/d"})...)
+				xid++
+			}
+		}
+		c.write(b)
+		for want := from; want < xid; want++ {
+			if h, ev := c.read(); ev != nil || h.Xid != want || h.Err != 0 {
+				t.Fatalf("reply %+v %+v, want xid %d", h, ev, want)
+			}
+		}
+	}
+	pipeline(2, false)
+	ring := usesRing(t, srv)
+	switch n := srv.stats.completers.Load(); {
+	case ring && n != 0:
+		t.Fatalf("the ring started %d completer goroutines for writes and reads", n)
+	case !ring && n == 0:
+		t.Fatal("the goroutine layer started no completer: the counter counts nothing")
+	}
+	before := srv.stats.completers.Load()
+	pipeline(200, true)
+	if n := srv.stats.completers.Load() - before; n == 0 {
+		t.Fatal("a sync in the pipeline started no completer goroutine")
+	}
+}

@@ -44,6 +44,7 @@ const (
 	ringKill               // close it now
 	ringLinger             // its session closed: wait for the client's close
 	ringDone               // its teardown ran: close the socket once idle
+	ringAnswer             // a write it waits for has its reply (conn.Wake)
 )
 
 // ringIO is the ring and the connections it serves.
@@ -341,6 +342,10 @@ func (ri *ringIO) act(c *conn) {
 		rc.paused = false
 		ri.serve(c)
 	}
+	if f&ringAnswer != 0 && !rc.ending {
+		ri.markDirty(c)
+		c.drive()
+	}
 	if f&ringFlush != 0 {
 		ri.markDirty(c)
 	}
@@ -389,6 +394,7 @@ func (ri *ringIO) serve(c *conn) {
 		}
 		if !c.roomNow() {
 			rc.paused = true
+			c.drive() // what it answers makes room (ringResume)
 			return
 		}
 		body, err := ri.frame(c)
@@ -404,6 +410,7 @@ func (ri *ringIO) serve(c *conn) {
 			return
 		}
 	}
+	c.drive()
 	if !rc.recving && !rc.ending && !rc.shut {
 		ri.recv(c)
 	}
@@ -552,6 +559,10 @@ func (ri *ringIO) shut(c *conn) {
 // teardown runs c's teardown on a goroutine of its own: it waits for the
 // completer and the engine.
 func (ri *ringIO) teardown(c *conn) {
+	// The calls queued are dropped, their started writes collected (the
+	// ring drives them only until now; a completer that runs does it).
+	c.cancel()
+	c.drive()
 	ri.s.wg.Add(1) // the ring's goroutine is counted: never at zero
 	go func() {
 		defer ri.s.wg.Done()

@@ -17,6 +17,7 @@ const (
 	ringKill
 	ringLinger
 	ringDone
+	ringAnswer
 )
 
 func (s *Server) ringReads() int64  { return 0 }

@@ -85,6 +85,7 @@ type serverStats struct {
 	received, sent atomic.Int64
 	connections    atomic.Int64 // accepted since start
 	outstanding    atomic.Int64
+	completers     atomic.Int64 // completer goroutines started (tests)
 }
 
 // Start binds the client port of e (Config.ClientPort on
