@@ -42,9 +42,9 @@ type call struct {
 	// A write, once started: its outcome, or the answer decided at once.
 	counted  bool // counted in the outbox's writes in flight
 	notified bool // the ring asked to be told of its reply (drive)
-	pw      *engine.Pending
-	resp    jute.Record
-	err     error
+	pw       *engine.Pending
+	resp     jute.Record
+	err      error
 	// stat is finishWrite's reply to a set or setACL, here so that it
 	// costs no allocation of its own (the reply is encoded at once); set
 	// is a setData's request (rec), for the same reason.
