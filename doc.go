@@ -364,11 +364,12 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //
 //	// ClientIO chooses how the client port does its socket I/O, as
 //	// ZooKeeper's serverCnxnFactory chooses between NIO and Netty (zoo.cfg
-//	// key zk.clientIO). ClientIOUring serves every connection from one
-//	// io_uring (Linux only; the client port fails to start where the kernel
-//	// refuses io_uring; experimental: see internal/wire's package
-//	// documentation); ClientIOGoroutines, or "" (the default), gives each
-//	// connection a reader goroutine of its own.
+//	// key zk.clientIO). By default ("") it serves every connection from one
+//	// io_uring where the kernel allows it (Linux 5.12 or later, unless a
+//	// seccomp filter or io_uring_disabled refuses it), and otherwise gives
+//	// each connection a reader goroutine of its own. ClientIOUring insists on
+//	// io_uring (the client port fails to start where the kernel refuses it);
+//	// ClientIOGoroutines insists on a goroutine per connection.
 //	ClientIO string
 //
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
@@ -1111,7 +1112,8 @@ const (
 	MaxPathLength = engine.MaxPathLength
 	// ClientIOUring and ClientIOGoroutines are the values of
 	// Config.ClientIO: the client port's connections served from one
-	// io_uring (experimental), or by a reader goroutine each (the default).
+	// io_uring (the default where the kernel allows it), or by a reader
+	// goroutine each.
 	ClientIOUring      = engine.ClientIOUring
 	ClientIOGoroutines = engine.ClientIOGoroutines
 	// TicksPerTickTime is how many times zk's internal clock ticks per

@@ -207,11 +207,12 @@ type Config struct {
 	FourLetterWords []string
 	// ClientIO chooses how the client port does its socket I/O, as
 	// ZooKeeper's serverCnxnFactory chooses between NIO and Netty (zoo.cfg
-	// key zk.clientIO). ClientIOUring serves every connection from one
-	// io_uring (Linux only; the client port fails to start where the kernel
-	// refuses io_uring; experimental: see internal/wire's package
-	// documentation); ClientIOGoroutines, or "" (the default), gives each
-	// connection a reader goroutine of its own.
+	// key zk.clientIO). By default ("") it serves every connection from one
+	// io_uring where the kernel allows it (Linux 5.12 or later, unless a
+	// seccomp filter or io_uring_disabled refuses it), and otherwise gives
+	// each connection a reader goroutine of its own. ClientIOUring insists on
+	// io_uring (the client port fails to start where the kernel refuses it);
+	// ClientIOGoroutines insists on a goroutine per connection.
 	ClientIO string
 
 	// Quotas.

@@ -6,7 +6,8 @@
 // goroutine at a time.
 //
 // Available reports whether the kernel lets this process make a ring (it
-// may not: an old kernel, a seccomp filter, io_uring_disabled). On systems
+// may not: a kernel before Linux 5.12, whose rings lack fast poll or
+// native workers, a seccomp filter, io_uring_disabled). On systems
 // other than Linux it always says no, and the package has nothing else.
 //
 // The caller keeps every buffer an SQE points at reachable and unmoved

@@ -15,6 +15,13 @@ const (
 
 	enterGetEvents = 1
 	featSingleMmap = 1
+	// The features a ring must have here: receives and sends polled by
+	// the kernel rather than run on its worker threads (fast poll, Linux
+	// 5.7), and workers that are threads of this process, charged to it
+	// (native workers, Linux 5.12). An older kernel's io_uring is refused.
+	featFastPoll      = 1 << 5
+	featNativeWorkers = 1 << 9
+	featNeeded        = featFastPoll | featNativeWorkers
 
 	offSQRing = 0
 	offCQRing = 0x8000000
@@ -96,6 +103,10 @@ func New(entries uint32) (*Ring, error) {
 	fd, _, errno := syscall.Syscall(sysSetup, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
 	if errno != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", errno)
+	}
+	if p.features&featNeeded != featNeeded {
+		syscall.Close(int(fd))
+		return nil, fmt.Errorf("io_uring: this kernel's lacks fast poll or native workers (features %#x): Linux 5.12 or later has both", p.features)
 	}
 	r := &Ring{fd: int(fd)}
 	if err := r.mmap(&p); err != nil {

@@ -78,12 +78,9 @@
 // ZooKeeper's serverCnxnFactory chooses NIO or Netty. What this page says
 // of "the reader" is one of two things:
 //
-//   - goroutines (the default): each connection has its reader goroutine,
-//     which reads with Go's net package (the description above).
-//   - io_uring (Linux; experimental: two adversarial tests, run with
-//     -wire.stress, each failed once in CI in this layer without a cause
-//     found yet):
-//     after its handshake, which still runs on a goroutine of its own, a
+//   - io_uring (the default where the kernel allows it: Linux 5.12 or
+//     later, not refused by a seccomp filter or io_uring_disabled): after
+//     its handshake, which still runs on a goroutine of its own, a
 //     connection's socket belongs to the server's ring (ring_linux.go). One
 //     goroutine, on one locked thread, owns the ring. It receives every
 //     connection's requests into a 2 KiB buffer of its own (a frame longer
@@ -92,20 +89,30 @@
 //     connection's outbox. Each io_uring_enter submits every send and
 //     receive queued since the last one and collects what completed, so a
 //     burst of replies to many clients costs one system call instead of a
-//     read and a write each. The ring runs no call that may wait (sync,
-//     closeSession, auth, setWatches, check, reconfig): those go to the
-//     completer as if other calls were ahead of them. Nor does it wait to
-//     start a write: when the peer loop's queue is full (a stalled disk),
-//     the write is deferred to the completer and holds back the writes
-//     behind it, so the other connections are still served. (A read on the
-//     ring takes the apply lock's read side, which the apply loop holds for
-//     the apply of one group of commits.) The completers, the
-//     apply loop's events and the monitor reach the ring through a flag on
-//     the connection and, when the ring sleeps, one write to its eventfd.
+//     read and a write each.
+//     The ring is also each connection's completer while nothing has to
+//     wait (drive): it answers a write once the engine wakes it with the
+//     write's reply (engine.Pending.Notify: the apply loop posts the
+//     connection to the ring), then the calls queued behind it, so a
+//     write costs no goroutine. It runs no call that may wait (sync,
+//     closeSession, auth, setWatches, check, reconfig, a write this peer
+//     has not applied yet): that one gets a completer goroutine, which
+//     answers the queue until it is empty. Nor does it wait to start a
+//     write: when the peer loop's queue is full (a stalled disk), the write
+//     is deferred to a completer and holds back the writes behind it, so
+//     the other connections are still served. (A read on the ring takes the
+//     apply lock's read side, which the apply loop holds for the apply of
+//     one group of commits.) The completers, the apply loop (events,
+//     replies) and the monitor reach the ring through a flag on the
+//     connection and, when the ring sleeps, one write to its eventfd.
 //     Throttling stops a connection's receives until pop posts that it has
 //     room; the read, write and linger deadlines are checked by the ring
 //     every 100 ms. An idle connection holds its buffer and no goroutine,
 //     about 5 KB in all.
+//   - goroutines (where io_uring is refused, or Config.ClientIO asks for
+//     them): each connection has its reader goroutine, which reads with
+//     Go's net package (the description above), and a completer goroutine
+//     while calls are queued.
 //
 // Both give the same replies in the same order; the package's tests run
 // in either (-wire.io), and the four-letter word conf says which one runs

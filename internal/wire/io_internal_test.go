@@ -11,7 +11,7 @@ import (
 
 var (
 	testIO     = flag.String("wire.io", "", "the client port's I/O in this package's tests (Config.ClientIO): io_uring, goroutines, or empty for the default")
-	testStress = flag.Bool("wire.stress", false, "also run the adversarial tests that failed once over io_uring without a known cause")
+	testStress = flag.Bool("wire.stress", false, "also run the adversarial test that failed once over io_uring without a known cause")
 )
 
 // ClientIOForTests is the Config.ClientIO this package's tests give their
@@ -19,10 +19,13 @@ var (
 func ClientIOForTests() string { return *testIO }
 
 // ExpectedClientIO is the I/O layer this test run's servers should use:
-// -wire.io's, or by default a goroutine per connection.
+// -wire.io's, or by default io_uring wherever the kernel allows it.
 func ExpectedClientIO() string {
-	if *testIO != "" {
+	switch {
+	case *testIO != "":
 		return *testIO
+	case ringAvailable() == nil:
+		return engine.ClientIOUring
 	}
 	return engine.ClientIOGoroutines
 }

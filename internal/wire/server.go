@@ -108,13 +108,20 @@ func Start(e *engine.Ensemble) (*Server, error) {
 	return s, nil
 }
 
-// chooseIO makes the server's ring when Config.ClientIO asks for it.
+// chooseIO makes the server's ring unless Config.ClientIO asks for a
+// goroutine per connection. By default a kernel that refuses io_uring
+// leaves the server with goroutines; asked for explicitly, it is an error.
 func (s *Server) chooseIO() error {
-	if s.cfg.ClientIO != engine.ClientIOUring {
+	if s.cfg.ClientIO == engine.ClientIOGoroutines {
 		return nil
 	}
-	if err := s.newRing(); err != nil {
+	err := s.newRing()
+	switch {
+	case err == nil:
+	case s.cfg.ClientIO == engine.ClientIOUring:
 		return fmt.Errorf("zk: client port: ClientIO %q: %w", engine.ClientIOUring, err)
+	default:
+		s.cfg.Logger.Info("zk: client port: io_uring refused; a goroutine per connection instead", "err", err)
 	}
 	return nil
 }
