@@ -2,25 +2,42 @@ package uring
 
 import (
 	"bytes"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// newRing makes a ring. Where the kernel refuses one the test is skipped,
+// testRing makes a ring. Where the kernel refuses one the test is skipped,
 // saying why: the client port then serves with a goroutine per connection
 // (internal/wire's TestClientIOChoice prints which layer a run uses).
-func newRing(t *testing.T) *Ring {
+func testRing(t *testing.T, owned bool) *Ring {
 	t.Helper()
 	if err := Available(); err != nil {
 		t.Skipf("io_uring refused by this kernel: %v", err)
 	}
-	r, err := New(8)
+	newRing := New
+	if owned {
+		// The test's goroutine keeps its thread: the ring's only issuer.
+		runtime.LockOSThread()
+		t.Cleanup(runtime.UnlockOSThread)
+		newRing = NewOwned
+	}
+	r, err := newRing(8)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
 	return r
+}
+
+// eachRing runs fn with a plain ring and with an owned one.
+func eachRing(t *testing.T, fn func(t *testing.T, r *Ring)) {
+	for _, owned := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "owned"}[owned], func(t *testing.T) {
+			fn(t, testRing(t, owned))
+		})
+	}
 }
 
 // reap waits for n completions and returns them by user data.
@@ -44,8 +61,9 @@ func reap(t *testing.T, r *Ring, n int) map[uint64]CQE {
 
 // TestSendRecvTimeout: a send and a receive on a socket pair, and a
 // timeout, each complete once with its own user data and result.
-func TestSendRecvTimeout(t *testing.T) {
-	r := newRing(t)
+func TestSendRecvTimeout(t *testing.T) { eachRing(t, sendRecvTimeout) }
+
+func sendRecvTimeout(t *testing.T, r *Ring) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -79,8 +97,9 @@ func TestSendRecvTimeout(t *testing.T) {
 
 // TestQueueFull: more SQEs than the ring holds are all submitted (Queue
 // submits a full queue first) and all complete.
-func TestQueueFull(t *testing.T) {
-	r := newRing(t)
+func TestQueueFull(t *testing.T) { eachRing(t, queueFull) }
+
+func queueFull(t *testing.T, r *Ring) {
 	ts := Timespec{Nsec: 1}
 	for i := range 20 {
 		if err := r.Queue(Timeout(&ts, uint64(i))); err != nil {

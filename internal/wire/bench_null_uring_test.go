@@ -68,7 +68,7 @@ func runUringNull(ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	r, err := uring.New(ringEntries)
+	r, err := uring.NewOwned(ringEntries)
 	if err != nil {
 		return err
 	}

@@ -110,25 +110,32 @@ func (s *Server) ringReads() int64 {
 // ringAvailable reports why the client port cannot use io_uring here.
 func ringAvailable() error { return uring.Available() }
 
-// newRing makes the server's ring; Serve runs it.
+// newRing prepares the server's ring once the kernel showed it allows one;
+// Serve runs it, and run makes the ring itself on its own thread (an owned
+// ring: uring.NewOwned).
 func (s *Server) newRing() error {
-	r, err := uring.New(ringEntries)
-	if err != nil {
+	if err := uring.Available(); err != nil {
 		return err
 	}
 	efd, _, errno := syscall.Syscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC, 0)
 	if errno != 0 {
-		r.Close()
 		return fmt.Errorf("eventfd: %w", errno)
 	}
-	ri := &ringIO{s: s, r: r, efd: int(efd), conns: map[uint64]*conn{}, nextID: 1}
+	ri := &ringIO{s: s, efd: int(efd), conns: map[uint64]*conn{}, nextID: 1}
 	ri.tick = uring.Timespec{Nsec: int64(ringTick)}
-	if err := ri.arm(); err != nil {
-		ri.close()
-		return err
-	}
 	s.ring = ri
 	return nil
+}
+
+// start makes the ring on the calling thread, which from then on is the
+// only one to enter it, and arms it.
+func (ri *ringIO) start() error {
+	r, err := uring.NewOwned(ringEntries)
+	if err != nil {
+		return err
+	}
+	ri.r = r
+	return ri.arm()
 }
 
 // arm queues the eventfd's read and the sweep's timeout.
@@ -140,7 +147,9 @@ func (ri *ringIO) arm() error {
 }
 
 func (ri *ringIO) close() {
-	ri.r.Close()
+	if ri.r != nil {
+		ri.r.Close()
+	}
 	syscall.Close(ri.efd)
 	for _, fd := range ri.orphans {
 		syscall.Close(fd) // nothing of theirs is in the ring any more
@@ -221,11 +230,16 @@ func (ri *ringIO) wakeUp() {
 // run is the ring's loop: it stops once the server stopped and every
 // connection it served is closed.
 func (ri *ringIO) run() {
-	defer ri.close()
 	// One thread submits everything: the kernel's completion work for the
 	// ring's operations runs in that thread's own enter calls.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	defer ri.close()
+	if err := ri.start(); err != nil {
+		ri.s.cfg.Logger.Error("zk: client port: io_uring failed; closing its connections", "err", err)
+		ri.fail()
+		return
+	}
 	for {
 		ri.takePosted()
 		ri.flushDirty()
