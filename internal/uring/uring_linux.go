@@ -22,7 +22,7 @@ const (
 	// and wake-ups of their own.
 	setupSingleIssuer = 1 << 12
 	setupDeferTaskrun = 1 << 13
-	featSingleMmap = 1
+	featSingleMmap    = 1
 	// The features a ring must have here: receives and sends polled by
 	// the kernel rather than run on its worker threads (fast poll, Linux
 	// 5.7), and workers that are threads of this process, charged to it
