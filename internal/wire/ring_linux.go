@@ -68,7 +68,11 @@ type ringIO struct {
 	broken  error   // a submission failed: the ring fails
 	orphans []int   // the sockets of a failed ring, closed with it
 	batch   []*conn // the posted connections being looked at
-	dirty   []*conn // connections whose outbox may have something to send
+	// now is the time the last enter returned: the deadlines' clock (the
+	// sweep runs every ringTick, so a few milliseconds do not matter),
+	// read once per turn rather than once per receive and send.
+	now   time.Time
+	dirty []*conn // connections whose outbox may have something to send
 }
 
 // ringConn is one connection's state in the ring. The ring's goroutine owns
@@ -235,6 +239,7 @@ func (ri *ringIO) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer ri.close()
+	ri.now = time.Now()
 	if err := ri.start(); err != nil {
 		ri.s.cfg.Logger.Error("zk: client port: io_uring failed; closing its connections", "err", err)
 		ri.fail()
@@ -261,6 +266,7 @@ func (ri *ringIO) run() {
 			err = ri.r.Enter(wait)
 		}
 		ri.sleeping.Store(false)
+		ri.now = time.Now()
 		if err == nil {
 			err = ri.broken
 		}
@@ -477,7 +483,7 @@ func (ri *ringIO) recv(c *conn) {
 	if rc.fresh || rc.readBy.IsZero() {
 		// A frame must arrive whole within the session timeout, as the
 		// reader goroutine's read deadline asks.
-		rc.readBy, rc.fresh = time.Now().Add(c.timeout), false
+		rc.readBy, rc.fresh = ri.now.Add(c.timeout), false
 	}
 	ri.queue(uring.Recv(rc.fd, in.buf[in.end:], rc.id<<8|tagRecv))
 }
@@ -497,7 +503,7 @@ func (ri *ringIO) complete(cq uring.CQE) {
 		ri.queue(uring.Read(ri.efd, ri.wake[:], tagWake))
 		return
 	case tagTick:
-		ri.sweep(time.Now())
+		ri.sweep(ri.now)
 		ri.queue(uring.Timeout(&ri.tick, tagTick))
 		return
 	}
@@ -548,7 +554,7 @@ func (ri *ringIO) stop(c *conn) {
 func (ri *ringIO) linger(c *conn) {
 	rc := c.rc.Load()
 	rc.lingers = true
-	rc.lingerBy = time.Now().Add(closeLinger)
+	rc.lingerBy = ri.now.Add(closeLinger)
 	rc.paused = false
 	c.in.off, c.in.end = 0, 0
 	ri.markDirty(c)
@@ -653,7 +659,7 @@ func (ri *ringIO) sendRest(c *conn) {
 	rc := c.rc.Load()
 	rc.sending = true
 	rc.ops++
-	rc.sendBy = time.Now().Add(c.writeTimeout())
+	rc.sendBy = ri.now.Add(c.writeTimeout())
 	ri.queue(uring.Send(rc.fd, rc.out[rc.sent:], rc.id<<8|tagSend))
 }
 
