@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -693,3 +695,59 @@ func rsChaos(t *testing.T, p *rsPeer, slots []*rsVictim, stop *atomic.Bool) {
 // Catches: Serve hanging on a connection whose teardown never starts (a
 // shut socket whose receive brought bytes), a handshake adopted by a ring
 // that already stopped, a descriptor left open, a goroutine left waiting.
+
+// TestKilledWithWriteInFlight: a connection killed while its write waits
+// for the disk drops its queue as it goes (the ring drains it at teardown;
+// a completer does in the goroutine layer), collecting the write. Otherwise
+// its calls stay counted in the server's outstanding requests, which
+// throttle every connection once they reach GlobalOutstandingLimit. The
+// session, reattached on a new connection, goes on writing.
+func TestKilledWithWriteInFlight(t *testing.T) {
+	rsEachMode(t, func(t *testing.T, mode string) {
+		var stall atomic.Bool
+		disk, stalled := rsNewGate(), rsNewGate()
+		p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) {
+			c.TickTime = 6 * time.Second // long sessions: nothing expires under a slow -race run
+			c.TestHooks = &hooks.Hooks{Func: func(_ int64, point string) error {
+				if point == hooks.BeforeAppend && stall.Load() {
+					stalled.open()
+					disk.wait()
+				}
+				return nil
+			}}
+		}})
+		t.Cleanup(disk.open) // before the server's stop
+		a := rsDial(t, p.addr, 0)
+		a.ask = 60000
+		a.mustConnect(t)
+		a.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/k", ACL: rsACL})
+		stall.Store(true)
+		b, _ := a.req(nil, jute.OpSetData, &jute.SetDataRequest{Path: "/k", Data: []byte("a"), Version: -1})
+		if _, err := a.nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-stalled.c:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the write did not reach the disk")
+		}
+		k := rsServerConn(p.srv, a)
+		k.kill()
+		rsPoll(t, 20*time.Second, "the killed connection is gone", func() bool { return len(p.srv.connList()) == 0 })
+		rsPoll(t, 20*time.Second, "the killed connection's calls are no longer outstanding", func() bool {
+			return p.srv.stats.outstanding.Load() == 0
+		})
+		stall.Store(false)
+		disk.open()
+		n := rsDial(t, p.addr, 0)
+		n.ask = 60000
+		if resp, err := n.connect(a.sid, a.pw); err != nil || resp.SessionID != a.sid {
+			t.Fatalf("reattach: %+v %v", resp, err)
+		}
+		n.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+		f, err := n.call(jute.OpSetData, &jute.SetDataRequest{Path: "/k", Data: []byte("b"), Version: -1})
+		if err != nil || f.h.Err != 0 {
+			t.Fatalf("the session's next write, on a new connection: %v %v", f, err)
+		}
+	})
+}
