@@ -28,10 +28,14 @@ func TestTCPHalfOpenDetected(t *testing.T) {
 	})
 	await(t, g.tr(1), EventUp, 2)
 	await(t, g.tr(2), EventUp, 1)
-	px.blackhole()
+	// No new connection gets through until both sides saw the silence:
+	// otherwise peer 2, finding it first, reconnects, and peer 1's new
+	// connection replaces the silent one before its own idle timeout.
+	px.isolate()
 	await(t, g.tr(1), EventDown, 2)
 	await(t, g.tr(2), EventDown, 1)
 	g.nodes[1].log.Wait(t, "connection down", "timeout")
+	px.rejoin()
 	await(t, g.tr(1), EventUp, 2)
 	await(t, g.tr(2), EventUp, 1)
 }

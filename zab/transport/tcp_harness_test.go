@@ -183,6 +183,7 @@ type proxy struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	pairs  []*proxyPair
+	refuse atomic.Bool // new connections are closed at once (isolate)
 }
 
 type proxyPair struct {
@@ -206,6 +207,10 @@ func (p *proxy) acceptLoop() {
 		a, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		if p.refuse.Load() {
+			a.Close()
+			continue
 		}
 		b, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -238,6 +243,16 @@ func (p *proxy) copy(pp *proxyPair, src, dst net.Conn) {
 		}
 	}
 }
+
+// isolate makes every current connection half-open and refuses new ones
+// until rejoin: each side must find the silence itself.
+func (p *proxy) isolate() {
+	p.refuse.Store(true)
+	p.blackhole()
+}
+
+// rejoin lets new connections through again.
+func (p *proxy) rejoin() { p.refuse.Store(false) }
 
 // blackhole makes every current connection half-open.
 func (p *proxy) blackhole() {
