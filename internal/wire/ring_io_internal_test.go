@@ -618,19 +618,7 @@ func TestRingStressManyConnections(t *testing.T) {
 // clients miss their pings and drop their connections.
 func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 	rsEachMode(t, func(t *testing.T, mode string) {
-		var stall atomic.Bool
-		disk, stalled := rsNewGate(), rsNewGate()
-		p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) {
-			c.TickTime = 6 * time.Second // long sessions: the setup is slow under -race on a busy machine
-			c.TestHooks = &hooks.Hooks{Func: func(_ int64, point string) error {
-				if point == hooks.BeforeAppend && stall.Load() {
-					stalled.open()
-					disk.wait()
-				}
-				return nil
-			}}
-		}})
-		t.Cleanup(disk.open) // before the server's stop
+		p, d := rsStallablePeer(t, mode)
 		idle := rsDial(t, p.addr, 0)
 		idle.ask = 120000
 		idle.mustConnect(t)
@@ -650,16 +638,7 @@ func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 		// nothing more.
 		first := rsDial(t, p.addr, 0)
 		first.mustConnect(t)
-		stall.Store(true)
-		b, _ := first.req(nil, jute.OpCreate, &jute.CreateRequest{Path: "/first", ACL: rsACL})
-		if _, err := first.nc.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-stalled.c:
-		case <-time.After(20 * time.Second):
-			t.Fatal("the write did not reach the disk")
-		}
+		d.stallOn(t, first, jute.OpCreate, &jute.CreateRequest{Path: "/first", ACL: rsACL})
 		sent := make([]int, len(ws))
 		send := func(i, n int) {
 			var b []byte
@@ -699,7 +678,7 @@ func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 				t.Fatalf("ping %d of an idle client while the disk stalls: %v %v", i, f, err)
 			}
 		}
-		disk.open()
+		d.release()
 		for i, c := range ws {
 			c.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
 			for range sent[i] {
@@ -810,4 +789,51 @@ func rsSocketReport(nc net.Conn) string {
 	// Fields: local, remote, state (hex: 01 established, 04 fin-wait-1, 05
 	// fin-wait-2, 08 close-wait ...), tx:rx queues, ..., inode.
 	return fmt.Sprintf("the server's end: state %s, queues %s, inode %s; %s", f[3], f[4], inode, held)
+}
+
+// rsDisk stalls a peer's log: the write that reaches its append first,
+// once armed, waits there until release.
+type rsDisk struct {
+	armed         atomic.Bool
+	gate, stalled *rsGate
+}
+
+// rsStallablePeer starts a peer whose log rsDisk can stall, with long
+// sessions (the setups are slow under -race on a busy machine).
+func rsStallablePeer(t *testing.T, mode string) (*rsPeer, *rsDisk) {
+	d := &rsDisk{gate: rsNewGate(), stalled: rsNewGate()}
+	p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) {
+		c.TickTime = 6 * time.Second
+		c.TestHooks = &hooks.Hooks{Func: func(_ int64, point string) error {
+			if point == hooks.BeforeAppend && d.armed.Load() {
+				d.stalled.open()
+				d.gate.wait()
+			}
+			return nil
+		}}
+	}})
+	t.Cleanup(d.release) // before the server's stop
+	return p, d
+}
+
+// stallOn arms the stall, sends c's request, and waits until that write
+// holds the disk.
+func (d *rsDisk) stallOn(t *testing.T, c *rsClient, op int32, rec jute.Record) {
+	t.Helper()
+	d.armed.Store(true)
+	b, _ := c.req(nil, op, rec)
+	if _, err := c.nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.stalled.c:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the write did not reach the disk")
+	}
+}
+
+// release lets the stalled write and every later one through.
+func (d *rsDisk) release() {
+	d.armed.Store(false)
+	d.gate.open()
 }

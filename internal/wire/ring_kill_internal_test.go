@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/embedzk/zk/internal/engine"
-	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -704,41 +702,19 @@ func rsChaos(t *testing.T, p *rsPeer, slots []*rsVictim, stop *atomic.Bool) {
 // session, reattached on a new connection, goes on writing.
 func TestKilledWithWriteInFlight(t *testing.T) {
 	rsEachMode(t, func(t *testing.T, mode string) {
-		var stall atomic.Bool
-		disk, stalled := rsNewGate(), rsNewGate()
-		p := rsStart(t, mode, rsOpts{cfg: func(c *engine.Config) {
-			c.TickTime = 6 * time.Second // long sessions: nothing expires under a slow -race run
-			c.TestHooks = &hooks.Hooks{Func: func(_ int64, point string) error {
-				if point == hooks.BeforeAppend && stall.Load() {
-					stalled.open()
-					disk.wait()
-				}
-				return nil
-			}}
-		}})
-		t.Cleanup(disk.open) // before the server's stop
+		p, d := rsStallablePeer(t, mode)
 		a := rsDial(t, p.addr, 0)
 		a.ask = 60000
 		a.mustConnect(t)
 		a.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/k", ACL: rsACL})
-		stall.Store(true)
-		b, _ := a.req(nil, jute.OpSetData, &jute.SetDataRequest{Path: "/k", Data: []byte("a"), Version: -1})
-		if _, err := a.nc.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-stalled.c:
-		case <-time.After(20 * time.Second):
-			t.Fatal("the write did not reach the disk")
-		}
+		d.stallOn(t, a, jute.OpSetData, &jute.SetDataRequest{Path: "/k", Data: []byte("a"), Version: -1})
 		k := rsServerConn(p.srv, a)
 		k.kill()
 		rsPoll(t, 20*time.Second, "the killed connection is gone", func() bool { return len(p.srv.connList()) == 0 })
 		rsPoll(t, 20*time.Second, "the killed connection's calls are no longer outstanding", func() bool {
 			return p.srv.stats.outstanding.Load() == 0
 		})
-		stall.Store(false)
-		disk.open()
+		d.release()
 		n := rsDial(t, p.addr, 0)
 		n.ask = 60000
 		if resp, err := n.connect(a.sid, a.pw); err != nil || resp.SessionID != a.sid {
