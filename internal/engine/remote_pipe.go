@@ -196,12 +196,13 @@ type Waker interface{ Wake() }
 // so that a caller that must never wait (the client port's ring) learns
 // when to look again. It reports false when there is nothing to wait for:
 // the reply is already in, or the write never left (w may still be told,
-// once). w is told at most once.
-func (p *Pending) Notify(w Waker) bool {
+// once). w is told at most once. The caller keeps *w (a pointer it owns,
+// so that a write's hot path allocates nothing for it).
+func (p *Pending) Notify(w *Waker) bool {
 	if p.r == nil {
 		return false
 	}
-	p.r.waker.Store(&w)
+	p.r.waker.Store(w)
 	return !p.r.answered.Load()
 }
 

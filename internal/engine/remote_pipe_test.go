@@ -127,7 +127,8 @@ func TestNotifyAndDone(t *testing.T) {
 	p1 := s.StartSet(ctx, "/n", []byte("a"), 0)
 	p2 := s.StartSet(ctx, "/n", []byte("b"), 1)
 	w1, w2 := make(wakeCounter, 2), make(wakeCounter, 2)
-	if !p1.Notify(w1) || !p2.Notify(w2) {
+	k1, k2 := Waker(w1), Waker(w2)
+	if !p1.Notify(&k1) || !p2.Notify(&k2) {
 		e.applyMu.Unlock()
 		t.Fatal("Notify of writes not answered yet reported nothing to wait for")
 	}
@@ -167,7 +168,8 @@ func TestNotifyAndDone(t *testing.T) {
 			t.Fatal("a write was not answered within 20s")
 		}
 	}
-	if p3.Notify(make(wakeCounter, 1)) {
+	k3 := Waker(make(wakeCounter, 1))
+	if p3.Notify(&k3) {
 		t.Fatal("Notify of an answered write reported something to wait for")
 	}
 	p3.Wait(ctx)

@@ -42,6 +42,7 @@ type conn struct {
 
 	out outbox
 	rc  atomic.Pointer[ringConn] // set once the server's ring serves the socket
+	wk  engine.Waker             // the conn itself, for Pending.Notify
 
 	// For the four-letter words (cons, stat).
 	received, sent atomic.Int64
@@ -56,6 +57,7 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 	c := &conn{s: s, nc: nc, ip: ip, since: time.Now()}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	c.watches.c = c
+	c.wk = c
 	c.initInbox()
 	return c
 }

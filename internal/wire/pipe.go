@@ -130,7 +130,7 @@ func (c *conn) drive() {
 			c.pmu.Unlock()
 			return
 		case k.local, k.pw == nil, k.pw.Done():
-		case k.notified || k.pw.Notify(c):
+		case k.notified || k.pw.Notify(&c.wk):
 			k.notified = true
 			c.pmu.Unlock()
 			return // Wake drives again
