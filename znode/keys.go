@@ -64,24 +64,31 @@ func descendantPrefixes(path string) [][]byte {
 // pathFromNodeKey inverts nodeKey. ok is false for a key that is not a node
 // key.
 func pathFromNodeKey(key []byte) (string, bool) {
+	b, ok := appendNodePath(nil, key)
+	return string(b), ok
+}
+
+// appendNodePath appends the path of a node key to dst; false: key is not
+// a node key.
+func appendNodePath(dst, key []byte) ([]byte, bool) {
 	if len(key) < 2 || key[0] != spaceNode {
-		return "", false
+		return dst, false
 	}
 	rest := key[1:]
 	i := lastIndexByte(rest, 0)
 	if i < 0 {
-		return "", false
+		return dst, false
 	}
 	parent, name := rest[:i], rest[i+1:]
 	switch {
 	case len(parent) == 0 && len(name) == 0:
-		return "/", true
+		return append(dst, '/'), true
 	case len(parent) == 0 || len(name) == 0:
-		return "", false
+		return dst, false
 	case len(parent) == 1 && parent[0] == '/':
-		return "/" + string(name), true
+		return append(append(dst, '/'), name...), true
 	}
-	return string(parent) + "/" + string(name), true
+	return append(append(append(dst, parent...), '/'), name...), true
 }
 
 func lastIndexByte(b []byte, c byte) int {

@@ -53,6 +53,11 @@ func (w *snapWriter) write(b []byte) {
 	_, w.err = w.bw.Write(b)
 }
 
+func (w *snapWriter) byte1(c byte) {
+	w.tmp = append(w.tmp[:0], c)
+	w.write(w.tmp)
+}
+
 func (w *snapWriter) uvarint(v uint64) {
 	w.tmp = binary.AppendUvarint(w.tmp[:0], v)
 	w.write(w.tmp)
@@ -122,7 +127,7 @@ func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	if nodes != s.meta.nodes {
 		return cw.n, fmt.Errorf("znode: %w: snapshot has %d nodes, meta says %d", errCorrupt, nodes, s.meta.nodes)
 	}
-	sw.write([]byte{recEnd})
+	sw.byte1(recEnd)
 	sw.u64(uint64(s.meta.zxid))
 	sw.u64(s.meta.digest)
 	sw.u64(uint64(nodes))
@@ -159,8 +164,9 @@ func writeNodeRecords(sw *snapWriter, snap *pebble.Snapshot) (int64, error) {
 	}
 	defer it.Close()
 	var count int64
+	var path []byte
 	for ok := it.First(); ok && sw.err == nil; ok = it.Next() {
-		path, ok := pathFromNodeKey(it.Key())
+		path, ok = appendNodePath(path[:0], it.Key())
 		if !ok {
 			return 0, fmt.Errorf("znode: %w: node key %q", errCorrupt, it.Key())
 		}
@@ -168,9 +174,9 @@ func writeNodeRecords(sw *snapWriter, snap *pebble.Snapshot) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		sw.write([]byte{recNode})
+		sw.byte1(recNode)
 		sw.uvarint(uint64(len(path)))
-		sw.write([]byte(path))
+		sw.write(path)
 		sw.uvarint(uint64(len(v)))
 		sw.write(v)
 		count++
@@ -197,7 +203,7 @@ func writeSessionRecords(sw *snapWriter, snap *pebble.Snapshot) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		sw.write([]byte{recSession})
+		sw.byte1(recSession)
 		sw.u64(uint64(id))
 		sw.uvarint(uint64(len(v)))
 		sw.write(v)
