@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -114,6 +115,21 @@ func BenchmarkGet1KiB(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+	cpu()
+}
+
+// BenchmarkGetRandom100k reads nodes at random from a tree of 100,000
+// values of 1 KiB, many times the caches: most reads load a block.
+func BenchmarkGetRandom100k(b *testing.B) {
+	tr := big100k(b)
+	rng := rand.New(rand.NewPCG(1, 2))
+	cpu := startCPU(b)
+	for b.Loop() {
+		p := fmt.Sprintf("/p%d/n%07d", rng.IntN(100), rng.IntN(1000))
+		if _, err := tr.Get(p); err != nil {
+			b.Fatal(err)
+		}
 	}
 	cpu()
 }

@@ -264,6 +264,9 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 	// Every create looks up a key that does not exist yet: bloom filters
 	// keep those lookups from reading blocks of every level.
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	for i := range o.Levels {
+		o.Levels[i].BlockSize = blockSize
+	}
 	o.L0CompactionThreshold = l0CompactionThreshold
 	o.L0StopWritesThreshold = 3 * l0CompactionThreshold // Pebble's ratio
 	if n := t.opts.SeparateValues; n > 0 {
@@ -278,6 +281,17 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 	}
 	return db, h, nil
 }
+
+// blockSize is the size of the tree's Pebble blocks, in its tables and in
+// its blob files (Pebble writes a level's blob files with the level's block
+// size). A snapshot reads every value back in key order, and each block of
+// values costs it a read, a cache allocation, a checksum and a
+// decompression: with 16 KiB blocks (about 15 values of 1 KiB, against 4
+// with Pebble's 4 KiB) a snapshot takes 2.2x less CPU
+// (BenchmarkWriteSnapshot100k), while a read that misses the caches costs
+// what it did (BenchmarkGetRandom100k; 32 KiB made those reads 1.2x
+// dearer).
+const blockSize = 16 << 10
 
 // valueSeparation is the tree's Pebble value separation policy for values
 // of at least minSize bytes. Every flush overlaps the whole key range (the
