@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -357,5 +358,27 @@ func checkFuzzedSnapshot(t *testing.T, b []byte) {
 	}
 	if d != m.digest || int64(len(sink.nodes)) != m.nodes {
 		t.Fatalf("accepted stream: digest %#x/%#x, nodes %d/%d", d, m.digest, len(sink.nodes), m.nodes)
+	}
+}
+
+// TestSnapshotAllocationsDoNotGrowWithNodes: a snapshot streams its nodes
+// without an allocation per node (a snapshot of a large tree runs beside
+// the peer's writes, and every allocation is collected on their time).
+func TestSnapshotAllocationsDoNotGrowWithNodes(t *testing.T) {
+	allocs := func(nodes int) float64 {
+		h := newHarness(t)
+		h.ok(Txn{Type: TxnCreate, Path: "/p", ACL: OpenACLUnsafe()})
+		for i := range nodes {
+			h.ok(Txn{Type: TxnCreate, Path: "/p/n" + strconv.Itoa(i), Data: []byte("value"), ACL: OpenACLUnsafe()})
+		}
+		return testing.AllocsPerRun(3, func() {
+			if _, err := h.tree.WriteSnapshot(io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := allocs(100), allocs(2000)
+	if large-small > 100 {
+		t.Fatalf("a snapshot of 2,000 nodes allocated %.0f times, of 100 nodes %.0f: about one per node", large, small)
 	}
 }
