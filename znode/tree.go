@@ -272,7 +272,9 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 	// Pebble's 2 MiB target cut it into many tables, each created, synced
 	// and recorded; 32 MiB tables took about 8% off a create's CPU on
 	// the client port (WireZK -wire.only create, four alternating pairs).
-	o.TargetFileSizes[0] = targetFileSize
+	for i := range o.TargetFileSizes {
+		o.TargetFileSizes[i] = targetFileSize // not doubled per level: no 2 GiB tables in L6
+	}
 	o.L0CompactionThreshold = l0CompactionThreshold
 	o.L0StopWritesThreshold = 3 * l0CompactionThreshold // Pebble's ratio
 	if n := t.opts.SeparateValues; n > 0 {
@@ -299,8 +301,8 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 // dearer).
 const blockSize = 16 << 10
 
-// targetFileSize is the size at which the tree's L0 tables are cut (Pebble
-// doubles it for each level below).
+// targetFileSize is the size at which the tree's tables are cut, at every
+// level.
 const targetFileSize = 32 << 20
 
 // valueSeparation is the tree's Pebble value separation policy for values
