@@ -434,9 +434,7 @@ func TestRingStressDribble(t *testing.T) {
 func TestRingStressSessionTugOfWar(t *testing.T) {
 	rsEachMode(t, func(t *testing.T, mode string) {
 		p := rsStart(t, mode, rsOpts{})
-		first := rsDial(t, p.addr, 0)
-		first.ask = 120000
-		first.mustConnect(t)
+		first := rsSession(t, p.addr, 120000)
 		first.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/tug", Data: []byte("init"), ACL: rsACL})
 		sid, pw := first.sid, first.pw
 		var wg sync.WaitGroup
@@ -619,9 +617,7 @@ func TestRingStressManyConnections(t *testing.T) {
 func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 	rsEachMode(t, func(t *testing.T, mode string) {
 		p, d := rsStallablePeer(t, mode)
-		idle := rsDial(t, p.addr, 0)
-		idle.ask = 120000
-		idle.mustConnect(t)
+		idle := rsSession(t, p.addr, 120000)
 		// A hundred clients pipeline writes up to the server's outstanding
 		// limit; then sixty more write once each (a connection with nothing
 		// outstanding may always send one): past the 1024 the peer loop's
@@ -629,9 +625,7 @@ func TestRingStressStalledDiskSparesIdleClients(t *testing.T) {
 		const writers, late = 100, 60
 		ws := make([]*rsClient, writers+late)
 		for i := range ws {
-			ws[i] = rsDial(t, p.addr, 0)
-			ws[i].ask = 120000
-			ws[i].mustConnect(t)
+			ws[i] = rsSession(t, p.addr, 120000)
 			ws[i].ok(t, jute.OpCreate, &jute.CreateRequest{Path: fmt.Sprintf("/w%d", i), ACL: rsACL})
 		}
 		// One write stalls the disk: the peer loop holds it alone, and takes

@@ -703,9 +703,7 @@ func rsChaos(t *testing.T, p *rsPeer, slots []*rsVictim, stop *atomic.Bool) {
 func TestKilledWithWriteInFlight(t *testing.T) {
 	rsEachMode(t, func(t *testing.T, mode string) {
 		p, d := rsStallablePeer(t, mode)
-		a := rsDial(t, p.addr, 0)
-		a.ask = 60000
-		a.mustConnect(t)
+		a := rsSession(t, p.addr, 60000)
 		a.ok(t, jute.OpCreate, &jute.CreateRequest{Path: "/k", ACL: rsACL})
 		d.stallOn(t, a, jute.OpSetData, &jute.SetDataRequest{Path: "/k", Data: []byte("a"), Version: -1})
 		k := rsServerConn(p.srv, a)

@@ -204,6 +204,16 @@ func rsDial(t *testing.T, addr string, rbuf int) *rsClient {
 	return c
 }
 
+// rsSession dials addr and opens a new session that asks for a timeout of
+// ask ms.
+func rsSession(t *testing.T, addr string, ask int32) *rsClient {
+	t.Helper()
+	c := rsDial(t, addr, 0)
+	c.ask = ask
+	c.mustConnect(t)
+	return c
+}
+
 func rsDialErr(addr string, rbuf int) (*rsClient, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
 	nc, err := d.Dial("tcp", addr)
