@@ -64,7 +64,8 @@ func descendantPrefixes(path string) [][]byte {
 // pathFromNodeKey inverts nodeKey. ok is false for a key that is not a node
 // key.
 func pathFromNodeKey(key []byte) (string, bool) {
-	b, ok := appendNodePath(nil, key)
+	var buf [128]byte // most paths: the string is the one allocation
+	b, ok := appendNodePath(buf[:0], key)
 	return string(b), ok
 }
 
