@@ -150,3 +150,12 @@ func TestBadArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestServerProcs(t *testing.T) {
+	if n, ok := serverProcs("", 2); !ok || n != 2+extraProcs {
+		t.Errorf("serverProcs(\"\", 2) = %d, %v; want %d, true", n, ok, 2+extraProcs)
+	}
+	if n, ok := serverProcs("1", 1); ok || n != 1 {
+		t.Errorf("serverProcs(\"1\", 1) = %d, %v; want 1, false (the environment chose)", n, ok)
+	}
+}
