@@ -102,8 +102,13 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 // "auth" entry with no digest id to expand to stays as it is, and the
 // second half, the validation that Apply and Prepare run when they reach the
 // op (validateACL), refuses it with zkerr.ErrInvalidACL, as ZooKeeper does,
-// in ZooKeeper's order among the op's checks. The result is a fresh slice.
+// in ZooKeeper's order among the op's checks. The result is acl itself when
+// it has no "auth" entry and no entry twice, else a fresh slice; acl is
+// never changed.
 func ExpandACL(acl []ACL, ids []Identity) []ACL {
+	if plainACL(acl) {
+		return acl // nothing to expand or drop: most ACLs (world:anyone)
+	}
 	uniq := make([]ACL, 0, len(acl))
 	seen := make(map[ACL]struct{}, len(acl))
 	for _, a := range acl {
@@ -131,6 +136,30 @@ func ExpandACL(acl []ACL, ids []Identity) []ACL {
 	}
 	return out
 }
+
+// plainACL reports whether acl has no "auth" entry and no entry twice, so
+// that ExpandACL would return an equal ACL. It answers false for an ACL of
+// more than maxPlainACL entries without looking (its scan is quadratic; a
+// request may carry tens of thousands of entries).
+func plainACL(acl []ACL) bool {
+	if len(acl) > maxPlainACL {
+		return false
+	}
+	for i, a := range acl {
+		if a.Scheme == SchemeAuth {
+			return false
+		}
+		for _, b := range acl[:i] {
+			if a == b {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// maxPlainACL bounds the ACLs plainACL scans.
+const maxPlainACL = 8
 
 // validateACL checks an ACL as Apply stores it, as the second half of
 // ZooKeeper's fixupACL: non-empty, every entry valid and already expanded (an

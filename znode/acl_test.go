@@ -2,6 +2,7 @@ package znode
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/embedzk/zk/internal/zkerr"
@@ -125,6 +126,34 @@ func TestExpandACL(t *testing.T) {
 	}
 	if err := validateACL(kept); !errors.Is(err, zkerr.ErrInvalidACL) {
 		t.Fatalf("validateACL(unexpanded auth) = %v, want ErrInvalidACL", err)
+	}
+}
+
+// TestExpandACLPlain: an ACL with nothing to expand or drop comes back as
+// it is, without an allocation; duplicates are still dropped in ACLs too
+// long for the quick scan, and in short ones.
+func TestExpandACLPlain(t *testing.T) {
+	open := []ACL{{PermAll, SchemeWorld, IDAnyone}}
+	if got := ExpandACL(open, nil); &got[0] != &open[0] {
+		t.Fatalf("ExpandACL(world:anyone) = a copy, want the ACL itself")
+	}
+	if n := testing.AllocsPerRun(100, func() { ExpandACL(open, nil) }); n != 0 {
+		t.Fatalf("ExpandACL(world:anyone) allocates %v times, want 0", n)
+	}
+	for _, n := range []int{2, maxPlainACL, maxPlainACL + 1, 50} {
+		var acl, want []ACL
+		for i := range n {
+			a := ACL{PermRead, SchemeIP, fmt.Sprintf("10.0.0.%d", i)}
+			want = append(want, a)
+			acl = append(acl, a)
+		}
+		if diff := cmp.Diff(want, ExpandACL(acl, nil)); diff != "" {
+			t.Fatalf("%d distinct entries (-want +got):\n%s", n, diff)
+		}
+		acl = append(acl, acl[n-1], acl[0]) // twice each
+		if diff := cmp.Diff(want, ExpandACL(acl, nil)); diff != "" {
+			t.Fatalf("%d entries and two again (-want +got):\n%s", n, diff)
+		}
 	}
 }
 

@@ -51,9 +51,10 @@ func buildCreate(path string, data []byte, opts []CreateOption) (*znode.Txn, cre
 	if o.acl == nil {
 		o.acl = OpenACLUnsafe()
 	}
+	// o.acl is the options' own copy (WithACL copies), or a fresh default.
 	txn := &znode.Txn{
 		Type: znode.TxnCreate, Path: path, Data: data, Mode: o.mode,
-		ACL: append([]ACL(nil), o.acl...), TTL: o.ttl.Milliseconds(),
+		ACL: o.acl, TTL: o.ttl.Milliseconds(),
 	}
 	return txn, o
 }

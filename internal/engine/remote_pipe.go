@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
@@ -31,8 +32,9 @@ type Pending struct {
 	r    *request // nil when the write failed before it was submitted
 	t    uint64   // its ticket in the session's order, 0 without one
 	err  error    // the failure before submission
-	// req is where r points, and txn the txn of a set or a delete: a
-	// write's Pending, request and txn take one allocation.
+	// req is where r points, and txn the txn of a set, a delete or a
+	// create without options (StartCreate): a write's Pending,
+	// request and txn take one allocation.
 	req request
 	txn znode.Txn
 }
@@ -57,18 +59,17 @@ func (r Remote) TreeZxid() int64 {
 	return z
 }
 
-// StartCreate issues a create (see Session.Create; WithParents is not
-// supported here: it would be several writes).
-func (s RemoteSession) StartCreate(ctx context.Context, path string, data []byte, opts ...CreateOption) *Pending {
-	txn, o := buildCreate(path, data, opts)
+// StartCreate issues a create of a node of mode with acl and, for the TTL
+// modes, ttl (see Session.Create; a pipelined create takes no options, so
+// no WithParents). The txn takes acl as it is, without a copy: the client
+// port's create, whose ACL it has just decoded, must not change it
+// afterwards. A nil or empty acl is refused as an empty ACL, not replaced
+// by the default.
+func (s RemoteSession) StartCreate(ctx context.Context, path string, data []byte, mode CreateMode, acl []ACL, ttl time.Duration) *Pending {
 	p := &Pending{s: s.Session, op: "create", path: path}
-	switch {
-	case o.parents:
-		p.err = fmt.Errorf("%w: WithParents is not supported on a pipelined create", zkerr.ErrBadArguments)
-	default:
-		p.err = s.checkCreate(txn)
-	}
-	return s.start(ctx, p, txn)
+	p.txn = znode.Txn{Type: znode.TxnCreate, Path: path, Data: data, Mode: mode, ACL: acl, TTL: ttl.Milliseconds()}
+	p.err = s.checkCreate(&p.txn)
+	return s.start(ctx, p, &p.txn)
 }
 
 // StartSet issues a setData (see Session.Set).

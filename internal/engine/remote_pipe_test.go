@@ -22,7 +22,7 @@ func TestPipelinedWritesKeepOrder(t *testing.T) {
 	mustCreate(t, s.Session, "/p", "")
 	var ps []*Pending
 	for i := 0; i < 50; i++ {
-		ps = append(ps, s.StartCreate(ctx, "/p/s-", []byte(fmt.Sprint(i)), WithMode(ModePersistentSequential)))
+		ps = append(ps, s.StartCreate(ctx, "/p/s-", []byte(fmt.Sprint(i)), ModePersistentSequential, OpenACLUnsafe(), 0))
 		if i == 25 {
 			ps = append(ps, s.StartDelete(ctx, "/p/none", -1))
 			ps = append(ps, s.StartSet(ctx, "/p", []byte("x"), 7))
@@ -65,18 +65,26 @@ func TestPipelinedWriteRefusedBeforeItLeaves(t *testing.T) {
 	e := standalone(t)
 	s := RemoteSession{Session: newSession(t, e)}
 	ctx := testCtx(t)
-	bad := s.StartCreate(ctx, "no-slash", nil)
+	bad := s.StartCreate(ctx, "no-slash", nil, ModePersistent, OpenACLUnsafe(), 0)
 	if _, err := bad.Wait(ctx); !errors.Is(err, zkerr.ErrInvalidPath) {
 		t.Fatalf("a bad path: %v", err)
 	}
 	if _, err := s.StartMulti(ctx).Wait(ctx); !errors.Is(err, zkerr.ErrBadArguments) {
 		t.Fatalf("an empty multi: %v", err)
 	}
-	if _, err := s.StartCreate(ctx, "/a", nil, WithParents()).Wait(ctx); !errors.Is(err, zkerr.ErrBadArguments) {
-		t.Fatalf("WithParents: %v", err)
+	for name, acl := range map[string][]ACL{"nil": nil, "empty": {}} {
+		if _, err := s.StartCreate(ctx, "/a", nil, ModePersistent, acl, 0).Wait(ctx); !errors.Is(err, zkerr.ErrInvalidACL) {
+			t.Fatalf("a create with a %s ACL: %v, want ErrInvalidACL", name, err)
+		}
+	}
+	if _, err := s.StartCreate(ctx, "/a", nil, ModePersistent, OpenACLUnsafe(), time.Second).Wait(ctx); !errors.Is(err, zkerr.ErrBadArguments) {
+		t.Fatalf("a TTL on a persistent create: %v, want ErrBadArguments", err)
+	}
+	if ok, _, err := s.Exists(ctx, "/a"); ok || err != nil {
+		t.Fatalf("after the refused creates, /a exists: %v, %v", ok, err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	p := s.StartCreate(cctx, "/c", nil)
+	p := s.StartCreate(cctx, "/c", nil, ModePersistent, OpenACLUnsafe(), 0)
 	cancel()
 	p.Wait(cctx) // the outcome may be unknown; the ticket is released either way
 	if _, _, err := s.Exists(ctx, "/"); err != nil {

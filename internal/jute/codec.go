@@ -121,6 +121,27 @@ func (d *Decoder) String() string {
 	return string(d.take(n, "ustring"))
 }
 
+// knownStrings are the ACL schemes and ids most requests carry (ZooKeeper's
+// OPEN_ACL_UNSAFE is world:anyone, CREATOR_ALL_ACL auth:""): knownString
+// returns them without allocating.
+var knownStrings = [...]string{"world", "anyone", "auth", "digest", "ip", "x509", "sasl", "super"}
+
+// knownString reads a ustring as String does, returning one of knownStrings
+// (no allocation) when it is one.
+func (d *Decoder) knownString() string {
+	n := d.length("ustring", 1)
+	if n <= 0 {
+		return ""
+	}
+	b := d.take(n, "ustring")
+	for _, k := range knownStrings {
+		if string(b) == k {
+			return k
+		}
+	}
+	return string(b)
+}
+
 // VectorLen reads a vector's count: -1 for null, else a count whose elements,
 // at minSize bytes each at least, fit in the bytes left.
 func (d *Decoder) VectorLen(minSize int) int { return d.length("vector", minSize) }

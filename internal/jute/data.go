@@ -10,7 +10,7 @@ type Id struct {
 func (r *Id) Encode(e *Encoder) { e.String(r.Scheme); e.String(r.ID) }
 
 // Decode implements Record.
-func (r *Id) Decode(d *Decoder) { r.Scheme = d.String(); r.ID = d.String() }
+func (r *Id) Decode(d *Decoder) { r.Scheme = d.knownString(); r.ID = d.knownString() }
 
 // ACL is one access control entry: permission bits for an identity.
 type ACL struct {

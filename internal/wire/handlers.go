@@ -279,11 +279,12 @@ func (c *conn) startCreate(s engine.RemoteSession, op int32, r *jute.CreateReque
 	if ttl && (r.TTL <= 0 || r.TTL > maxTTL) {
 		return nil, fmt.Errorf("%w: ttl %d", zkerr.ErrBadArguments, r.TTL)
 	}
-	opts := []engine.CreateOption{engine.WithMode(mode), engine.WithACL(fromACL(r.ACL)...)}
+	var life time.Duration
 	if ttl {
-		opts = append(opts, engine.WithTTL(time.Duration(r.TTL)*time.Millisecond))
+		life = time.Duration(r.TTL) * time.Millisecond
 	}
-	return s.StartCreate(c.ctx, r.Path, r.Data, opts...), nil
+	// fromACL makes a fresh (never nil) slice: the create takes it.
+	return s.StartCreate(c.ctx, r.Path, r.Data, mode, fromACL(r.ACL), life), nil
 }
 
 // maxTTL is ZooKeeper's largest TTL (EphemeralType.MAX_EXTENDED_SERVER_ID
