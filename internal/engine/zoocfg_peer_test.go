@@ -300,14 +300,19 @@ func TestZooCfgWithoutPurgeIntervalDoesNotPurge(t *testing.T) {
 	}
 }
 
-// snapshotsAfterWrites writes until the log holds want snapshot files or
-// limit writes are done, and returns how many it holds.
-func snapshotsAfterWrites(t *testing.T, cfg Config, want, limit int) int {
+// snapshotsAfterWrites writes until the log holds want snapshot files, or
+// until limit writes are done and patience has passed, and returns how
+// many it holds.
+func snapshotsAfterWrites(t *testing.T, cfg Config, want, limit int, patience time.Duration) int {
 	t.Helper()
 	e := openTest(t, cfg)
 	defer e.Close()
 	s := newSession(t, e)
-	for i := 0; i < limit && len(e.wal.Snapshots()) < want; i++ {
+	// Snapshots run beside the writes and a new one starts only once the
+	// last one ended: on a loaded machine limit writes may outrun them, so
+	// the writes go on for up to patience.
+	start := time.Now()
+	for i := 0; (i < limit || time.Since(start) < patience) && len(e.wal.Snapshots()) < want; i++ {
 		mustCreate(t, s, fmt.Sprintf("/n%d", i), "x")
 	}
 	return len(e.wal.Snapshots())
@@ -322,11 +327,11 @@ func TestNoPurgeKeepsEverySnapshot(t *testing.T) {
 	cfg.SnapCount = 2 // a snapshot every one or two writes
 	const want, limit = 6, 2000
 	cfg.FS, cfg.PurgeInterval = vfs.NewMem(), -1
-	if n := snapshotsAfterWrites(t, cfg, want, limit); n < want {
-		t.Fatalf("purging disabled: %d snapshot files after up to %d writes, want all of them (at least %d)", n, limit, want)
+	if n := snapshotsAfterWrites(t, cfg, want, limit, 30*time.Second); n < want {
+		t.Fatalf("purging disabled: %d snapshot files after %d writes and 30s at least, want all of them (at least %d)", n, limit, want)
 	}
 	cfg.FS, cfg.PurgeInterval = vfs.NewMem(), 0
-	if n := snapshotsAfterWrites(t, cfg, want, 200); n > DefaultSnapRetainCount {
+	if n := snapshotsAfterWrites(t, cfg, want, 200, 0); n > DefaultSnapRetainCount {
 		t.Fatalf("purging enabled: %d snapshot files, want at most %d", n, DefaultSnapRetainCount)
 	}
 }
