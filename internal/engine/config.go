@@ -213,6 +213,9 @@ type Config struct {
 	// each connection a reader goroutine of its own. ClientIOUring insists on
 	// io_uring (the client port fails to start where the kernel refuses it);
 	// ClientIOGoroutines insists on a goroutine per connection.
+	// The ring's thread waits in the kernel while it holds a P: a host
+	// that serves many clients may run with one P more than its cores, as
+	// examples/server does (GOMAXPROCS).
 	ClientIO string
 
 	// Quotas.
