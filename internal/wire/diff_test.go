@@ -103,6 +103,28 @@ func errStr(err error) string {
 
 var diffPaths = []string{"/d", "/d/a", "/d/b", "/d/a/x", "/d/a/y", "/d/b/z", "/d/c", "/e"}
 
+// genACLCreate draws a create with an ACL that fixupACL changes (an entry
+// twice, an "auth" entry) or one it keeps as it is (the same id with other
+// permissions), and reads the ACL back; everyone may read, as in genOp's
+// case 13.
+func genACLCreate(rng *rand.Rand, p string, data []byte) (string, diffOp) {
+	acls := [][]gozk.ACL{
+		append(gozk.WorldACL(gozk.PermAll), gozk.WorldACL(gozk.PermAll)...),
+		append(gozk.WorldACL(gozk.PermRead), gozk.WorldACL(gozk.PermAll)...),
+		append(gozk.AuthACL(gozk.PermAll), gozk.WorldACL(gozk.PermRead)...),
+		append(gozk.WorldACL(gozk.PermAll), gozk.AuthACL(gozk.PermRead)...),
+	}
+	i := rng.IntN(len(acls))
+	return fmt.Sprintf("create with ACL #%d %s", i, p), func(s *system) string {
+		got, err := s.c1.Create(p, data, 0, acls[i])
+		if err != nil {
+			return errStr(err)
+		}
+		acl, st, err := s.c1.GetACL(got)
+		return got + " " + fmt.Sprint(acl) + " " + s.stat(st) + " " + errStr(err)
+	}
+}
+
 // genOp draws one random step.
 func genOp(rng *rand.Rand) (string, diffOp) {
 	p := diffPaths[rng.IntN(len(diffPaths))]
@@ -110,24 +132,7 @@ func genOp(rng *rand.Rand) (string, diffOp) {
 	version := int32(rng.IntN(4)) - 1
 	switch k := rng.IntN(16); k {
 	case 15:
-		// ACLs that fixupACL changes (an entry twice, an "auth" entry) and
-		// one it keeps as it is (the same id with other permissions);
-		// everyone may read, as in case 13.
-		acls := [][]gozk.ACL{
-			append(gozk.WorldACL(gozk.PermAll), gozk.WorldACL(gozk.PermAll)...),
-			append(gozk.WorldACL(gozk.PermRead), gozk.WorldACL(gozk.PermAll)...),
-			append(gozk.AuthACL(gozk.PermAll), gozk.WorldACL(gozk.PermRead)...),
-			append(gozk.WorldACL(gozk.PermAll), gozk.AuthACL(gozk.PermRead)...),
-		}
-		i := rng.IntN(len(acls))
-		return fmt.Sprintf("create with ACL #%d %s", i, p), func(s *system) string {
-			got, err := s.c1.Create(p, data, 0, acls[i])
-			if err != nil {
-				return errStr(err)
-			}
-			acl, st, err := s.c1.GetACL(got)
-			return got + " " + fmt.Sprint(acl) + " " + s.stat(st) + " " + errStr(err)
-		}
+		return genACLCreate(rng, p, data)
 	case 13:
 		// Everyone may read: ZooKeeper 3.8.0 (Debian's) answers exists
 		// without READ, zk and later ZooKeepers refuse it (see README).
