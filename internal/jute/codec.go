@@ -113,12 +113,16 @@ func (d *Decoder) Buffer() []byte {
 }
 
 // String reads a jute ustring; null decodes as "".
-func (d *Decoder) String() string {
+func (d *Decoder) String() string { return string(d.ustring()) }
+
+// ustring reads a jute ustring's bytes (nil for null or empty), which
+// alias the decoder's input.
+func (d *Decoder) ustring() []byte {
 	n := d.length("ustring", 1)
 	if n <= 0 {
-		return ""
+		return nil
 	}
-	return string(d.take(n, "ustring"))
+	return d.take(n, "ustring")
 }
 
 // knownStrings are the ACL schemes and ids most requests carry (ZooKeeper's
@@ -129,11 +133,7 @@ var knownStrings = [...]string{"world", "anyone", "auth", "digest", "ip", "x509"
 // knownString reads a ustring as String does, returning one of knownStrings
 // (no allocation) when it is one.
 func (d *Decoder) knownString() string {
-	n := d.length("ustring", 1)
-	if n <= 0 {
-		return ""
-	}
-	b := d.take(n, "ustring")
+	b := d.ustring()
 	for _, k := range knownStrings {
 		if string(b) == k {
 			return k
