@@ -181,12 +181,13 @@ func nullReply(out, body []byte, zxid int64, value []byte) (_ []byte, closing bo
 }
 
 // startNullServer starts the null server in its own process, over io_uring
-// if uring, and returns its address; it stops at cleanup.
-func startNullServer(b testing.TB, uring bool) string {
+// if uring, with env added to its environment, and returns its address; it
+// stops at cleanup.
+func startNullServer(b testing.TB, uring bool, env ...string) string {
 	b.Helper()
 	addrFile := filepath.Join(b.TempDir(), "addr")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), nullServerEnv+"="+addrFile)
+	cmd.Env = append(append(os.Environ(), env...), nullServerEnv+"="+addrFile)
 	if uring {
 		if err := uringAvailable(); err != nil {
 			b.Fatalf("the io_uring null server: this kernel refuses io_uring: %v", err)

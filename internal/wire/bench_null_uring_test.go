@@ -42,6 +42,8 @@ type uconn struct {
 	connected bool
 	session   int64
 	zxid      int64
+	held      []byte // replies waiting for the log (the logging null server)
+	heldGroup uint64 // the log group they wait for, 0 if none
 }
 
 // uringNull is the server's state, owned by its one loop.
@@ -52,6 +54,7 @@ type uringNull struct {
 	conns  map[uint64]*uconn
 	nextID uint64
 	value  []byte
+	log    *nullLog // the logging null server's log, or nil
 }
 
 const (
@@ -73,6 +76,11 @@ func runUringNull(ln net.Listener) error {
 		return err
 	}
 	s := &uringNull{r: r, lf: f, lfd: int(f.Fd()), conns: map[uint64]*uconn{}, nextID: 1, value: make([]byte, 1024)}
+	if spec := os.Getenv(nullLogEnv); spec != "" {
+		if s.log, err = openNullLog(spec); err != nil {
+			return err
+		}
+	}
 	if err := s.accept(); err != nil {
 		return err
 	}
@@ -88,6 +96,11 @@ func runUringNull(ln net.Listener) error {
 		})
 		if failed != nil {
 			return failed
+		}
+		if s.log != nil {
+			if err := s.log.turn(s); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -126,6 +139,9 @@ func (s *uringNull) complete(cq uring.CQE) error {
 			return err
 		}
 		return s.accept()
+	}
+	if cq.UserData == tagLogWrite || cq.UserData == tagLogSync {
+		return s.log.completed(s, cq)
 	}
 	id := cq.UserData >> 8
 	c := s.conns[id]
@@ -171,24 +187,35 @@ func (s *uringNull) received(id uint64, c *uconn, n int) error {
 			closing = !ok
 		} else {
 			c.zxid++
-			c.pend, closing = nullReply(c.pend, body, c.zxid, s.value)
+			if s.log.holds(c, body) {
+				c.held, closing = nullReply(c.held, body, c.zxid, s.value)
+				s.log.hold(id, c, body)
+			} else {
+				c.pend, closing = nullReply(c.pend, body, c.zxid, s.value)
+			}
 		}
 		if closing {
 			c.dead = true
 		}
 	}
 	c.inN = copy(c.in, c.in[at:c.inN])
-	if !c.sending && len(c.pend) > 0 {
-		c.pend, c.out = c.out[:0], c.pend
-		c.sent, c.sending = 0, true
-		if err := s.send(id, c); err != nil {
-			return err
-		}
+	if err := s.kick(id, c); err != nil {
+		return err
 	}
 	if c.dead {
 		return nil
 	}
 	return s.recv(id, c)
+}
+
+// kick starts sending c's pending replies unless a send is in the ring.
+func (s *uringNull) kick(id uint64, c *uconn) error {
+	if c.sending || len(c.pend) == 0 {
+		return nil
+	}
+	c.pend, c.out = c.out[:0], c.pend
+	c.sent, c.sending = 0, true
+	return s.send(id, c)
 }
 
 // sentSome notes n bytes of c's reply sent and sends the rest, or what
@@ -199,10 +226,5 @@ func (s *uringNull) sentSome(id uint64, c *uconn, n int) error {
 		return s.send(id, c)
 	}
 	c.sending = false
-	if len(c.pend) == 0 {
-		return nil
-	}
-	c.pend, c.out = c.out[:0], c.pend
-	c.sent, c.sending = 0, true
-	return s.send(id, c)
+	return s.kick(id, c)
 }
