@@ -80,13 +80,11 @@ func (h *dbHealth) flush(db *pebble.DB) error {
 	}
 }
 
-// Defaults of Options.FlushEntries and Options.FlushBytes: a crash
-// replays at most twice that (8192 txns, 8 MiB of batches), a small
-// fraction of a second. Smaller intervals make Pebble compact more.
-const (
-	DefaultFlushEntries = 4096
-	DefaultFlushBytes   = 4 << 20
-)
+// DefaultFlushEntries is the default of Options.FlushEntries; FlushBytes
+// defaults to half the memtable (8 MiB). A crash replays at most twice
+// that (16,384 txns, 16 MiB of batches), a small fraction of a second.
+// Smaller intervals make Pebble compact more.
+const DefaultFlushEntries = 8192
 
 // l0CompactionThreshold is the number of L0 sublevels that starts an L0
 // compaction. The tree flushes every few MiB and every flush overlaps the
