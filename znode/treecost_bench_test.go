@@ -12,30 +12,38 @@ import (
 
 // BenchmarkTreeCost measures the tree's whole CPU cost of a write, as the
 // peer loop pays it: creates of 1 KiB under one parent, or setData of 64
-// nodes (examples/bench's create-64 and setdata-64), applied in commit groups of 64, including Pebble's
-// background flushes and compactions. After the loop it flushes and waits
-// for Pebble's compactions to finish, inside the metered time, so the work
-// a run leaves behind is counted. cpu-ns/op is the process's CPU
-// (getrusage: every thread) per txn; B/op counts allocations of every
-// goroutine (Pebble's too); wamp is the bytes Pebble wrote to tables
-// (flushes and compactions) per byte of the batches committed.
+// nodes (examples/bench's create-64 and setdata-64) or spread over 20,000
+// (the client port's benchmarks set each node a round created), applied
+// in commit groups of 64, including Pebble's background flushes and
+// compactions. After the loop it flushes and waits for Pebble's
+// compactions to finish, inside the metered time, so the work a run leaves
+// behind is counted. cpu-ns/op is the process's CPU (getrusage: every
+// thread) per txn; B/op counts allocations of every goroutine (Pebble's
+// too); wamp is the bytes Pebble wrote to tables (flushes and compactions)
+// per byte of the batches committed.
 //
 //	go test ./znode -run x -bench TreeCost -benchtime 100000x -benchmem
 func BenchmarkTreeCost(b *testing.B) {
 	for _, random := range []bool{false, true} {
-		for _, op := range []string{"create", "setdata"} {
-			name := fmt.Sprintf("%s/zeros", op)
+		for _, op := range []struct {
+			name  string
+			nodes int // setData over this many nodes; 0: creates
+		}{{"create", 0}, {"setdata", treeCostGroup}, {"setdata-spread", 20000}} {
+			name := fmt.Sprintf("%s/zeros", op.name)
 			if random {
-				name = fmt.Sprintf("%s/random", op)
+				name = fmt.Sprintf("%s/random", op.name)
 			}
-			b.Run(name, func(b *testing.B) { benchTreeCost(b, op == "setdata", random) })
+			b.Run(name, func(b *testing.B) { benchTreeCost(b, op.nodes, random) })
 		}
 	}
 }
 
 const treeCostGroup = 64
 
-func benchTreeCost(b *testing.B, set, random bool) {
+// benchTreeCost runs b.N creates, or b.N setData over setNodes nodes (in
+// a spread order) when setNodes > 0.
+func benchTreeCost(b *testing.B, setNodes int, random bool) {
+	set := setNodes > 0
 	tr, err := Open(Options{FS: vfs.Default, Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
@@ -57,13 +65,13 @@ func benchTreeCost(b *testing.B, set, random bool) {
 		}
 	}
 	n := b.N
-	paths := make([]string, max(n, treeCostGroup))
+	paths := make([]string, max(n, setNodes))
 	for i := range paths {
 		paths[i] = fmt.Sprintf("/p/n%09d", i)
 	}
 	if set {
 		// setData rewrites nodes already in the tree: make them first.
-		applyGroups(b, a, treeCostGroup, func(i int) *Txn {
+		applyGroups(b, a, setNodes, func(i int) *Txn {
 			return &Txn{Type: TxnCreate, Path: paths[i], Data: pool[i%len(pool)], ACL: acl, Time: 5}
 		})
 		settle(b, tr)
@@ -76,7 +84,8 @@ func benchTreeCost(b *testing.B, set, random bool) {
 	var batchBytes int
 	batchBytes = applyGroups(b, a, n, func(i int) *Txn {
 		if set {
-			return &Txn{Type: TxnSetData, Path: paths[i%treeCostGroup], Data: pool[(i+1)%len(pool)], Version: -1, Time: 9}
+			// 7919 is prime to 64 and 20,000: every node in turn, spread.
+			return &Txn{Type: TxnSetData, Path: paths[i*7919%setNodes], Data: pool[(i+1)%len(pool)], Version: -1, Time: 9}
 		}
 		return &Txn{Type: TxnCreate, Path: paths[i], Data: pool[i%len(pool)], ACL: acl, Time: 5}
 	})
