@@ -388,7 +388,10 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //
 //	// TreeMemTableSize is the size of Pebble's memtable, where the latest
 //	// writes wait for their flush to a table: up to two are held while one
-//	// flushes (default znode.DefaultMemTableSize).
+//	// flushes (default znode.DefaultMemTableSize, 16 MiB). The tree flushes
+//	// every half memtable of writes (or 8,192 txns), which bounds what a
+//	// restart after a crash replays; smaller memtables flush, and compact
+//	// the whole key space, more often.
 //	TreeMemTableSize int64
 //
 //	// TreeValueCacheSize bounds the cache of node values that the leader's
