@@ -13,8 +13,8 @@ import (
 // BenchmarkTreeCost measures the tree's whole CPU cost of a write, as the
 // peer loop pays it: creates of 1 KiB under one parent, or setData of 64
 // nodes (examples/bench's create-64 and setdata-64) or spread over 20,000
-// (the client port's benchmarks set each node a round created), applied
-// in commit groups of 64, including Pebble's background flushes and
+// (more than the value cache holds: each set reads its node from Pebble),
+// applied in commit groups of 64, including Pebble's background flushes and
 // compactions. After the loop it flushes and waits for Pebble's
 // compactions to finish, inside the metered time, so the work a run leaves
 // behind is counted. cpu-ns/op is the process's CPU (getrusage: every

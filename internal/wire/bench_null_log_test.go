@@ -20,9 +20,10 @@ import (
 
 // The logging null server (BenchmarkWireLogCeiling): the io_uring null
 // server that also makes every write durable before it answers it, as any
-// ZooKeeper must. Each create, setData and delete request's frame is appended to a
-// log file, and its reply (with every later reply of its connection) is
-// held until a write and an fdatasync covering it have returned. Nothing
+// ZooKeeper must. Each create, setData and delete request's frame is
+// appended to a log file, and its reply (with every later reply of its
+// connection) is held until a write and an fdatasync covering it have
+// returned. Nothing
 // else: no tree, no session, no checksum, no zero-filling ahead (the file
 // is zero-filled once at start and written round). So it bounds what a
 // server can show that keeps ZooKeeper's promise of durability with these
