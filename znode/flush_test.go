@@ -71,21 +71,23 @@ func TestFlushOnFullDisk(t *testing.T) {
 // what was applied, so the log never replays more than that.
 func TestAutoFlushBoundsCrashLoss(t *testing.T) {
 	for _, c := range []struct {
-		name    string
-		entries int
-		bytes   int64
-		data    []byte
-		bound   int // txns a crash may lose
+		name     string
+		entries  int
+		bytes    int64 // 0: the default, half the memtable
+		memtable uint64
+		data     []byte
+		bound    int // txns a crash may lose
 	}{
-		{"entries", 40, 1 << 30, nil, 2 * 40},
+		{"entries", 40, 1 << 30, 4 << 20, nil, 2 * 40},
 		// 1 KiB nodes: a batch holds more than the data, so 32 KiB of
 		// batches hold fewer than 32 txns.
-		{"bytes", 1 << 20, 32 << 10, kib, 2 * 32},
+		{"bytes", 1 << 20, 32 << 10, 4 << 20, kib, 2 * 32},
+		{"half the memtable", 1 << 20, 0, 64 << 10, kib, 2 * 32},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			mem := vfs.NewCrashableMem()
 			opts := testOptions(mem)
-			opts.FlushEntries, opts.FlushBytes = c.entries, c.bytes
+			opts.FlushEntries, opts.FlushBytes, opts.MemTableSize = c.entries, c.bytes, c.memtable
 			tr, err := Open(opts)
 			if err != nil {
 				t.Fatal(err)

@@ -155,7 +155,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.FlushEntries = DefaultFlushEntries
 	}
 	if o.FlushBytes <= 0 {
-		o.FlushBytes = max(int64(o.MemTableSize/2), 1<<20)
+		o.FlushBytes = int64(o.MemTableSize / 2)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
