@@ -52,15 +52,17 @@ type Log struct {
 
 	snapMu sync.Mutex // serializes snapshot retention
 
-	mu     sync.Mutex // guards the fields below; never held across I/O
-	queue  []*call
-	segs   []*segment
-	state  State
-	snaps  []int64 // committed snapshot zxids, newest first
-	failed error
-	closed bool
-	stats  Stats
-	tmpSeq uint64
+	mu    sync.Mutex // guards the fields below; never held across I/O
+	queue []*call
+	segs  []*segment
+	state State
+	snaps []int64 // committed snapshot zxids, newest first
+	// snapDirs holds the zxids in snaps kept as directories (SnapshotDir).
+	snapDirs map[int64]bool
+	failed   error
+	closed   bool
+	stats    Stats
+	tmpSeq   uint64
 }
 
 // Open opens (creating if needed) the log in opts.Dir and the snapshot
@@ -73,7 +75,7 @@ func Open(opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{opts: o, fs: o.FS, logger: o.Logger, token: make(chan struct{}, 1), nextSeq: 1}
+	l := &Log{opts: o, fs: o.FS, logger: o.Logger, token: make(chan struct{}, 1), nextSeq: 1, snapDirs: map[int64]bool{}}
 	for _, dir := range []string{o.Dir, o.SnapDir} {
 		if err := ensureDir(o.FS, dir); err != nil {
 			return nil, fmt.Errorf("%w: creating %s: %w", ErrFailed, dir, err)

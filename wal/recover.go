@@ -45,7 +45,11 @@ func (l *Log) removeTemps(dir string, names []string) error {
 		}
 		path := l.fs.PathJoin(dir, name)
 		l.logger.Info("wal: removing temporary file", "path", path)
-		if err := l.fs.Remove(path); err != nil {
+		remove := l.fs.Remove
+		if strings.HasSuffix(name, snapDirSuffix+tmpSuffix) {
+			remove = l.fs.RemoveAll // an unfinished snapshot directory
+		}
+		if err := remove(path); err != nil {
 			return fmt.Errorf("%w: removing %s: %w", ErrFailed, path, err)
 		}
 		removed = true

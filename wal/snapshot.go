@@ -199,7 +199,15 @@ func (w *SnapshotWriter) Commit() error {
 		l.snaps = append(l.snaps, w.zxid)
 		slices.SortFunc(l.snaps, cmpDesc)
 	}
+	replaced := l.snapDirs[w.zxid]
+	delete(l.snapDirs, w.zxid)
 	l.mu.Unlock()
+	if replaced { // a directory at the same zxid: the file takes its place
+		path := l.fs.PathJoin(l.opts.SnapDir, snapshotDirName(w.zxid))
+		if err := l.fs.RemoveAll(path); err != nil {
+			return l.fail("remove "+path, err)
+		}
+	}
 	return l.retain(w.zxid)
 }
 
@@ -226,7 +234,7 @@ func (w *SnapshotWriter) Abort() error {
 	return nil
 }
 
-// retain deletes the snapshot files beyond the SnapRetainCount newest,
+// retain deletes the snapshots (files or directories) beyond the SnapRetainCount newest,
 // keeping keep.
 func (l *Log) retain(keep int64) error {
 	l.snapMu.Lock()
@@ -243,12 +251,17 @@ func (l *Log) retain(keep int64) error {
 		return nil
 	}
 	for _, z := range victims {
-		path := l.fs.PathJoin(l.opts.SnapDir, snapshotName(z))
-		if err := l.fs.Remove(path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		path, dir := l.snapshotPath(z)
+		remove := l.fs.Remove
+		if dir {
+			remove = l.fs.RemoveAll
+		}
+		if err := remove(path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
 			return l.fail("remove "+path, err)
 		}
 		l.mu.Lock()
 		l.snaps = slices.DeleteFunc(l.snaps, func(x int64) bool { return x == z })
+		delete(l.snapDirs, z)
 		l.mu.Unlock()
 	}
 	if err := dirsync.Sync(l.fs, l.opts.SnapDir); err != nil {
@@ -257,7 +270,8 @@ func (l *Log) retain(keep int64) error {
 	return nil
 }
 
-// Snapshots returns the zxids of the committed snapshot files, newest first.
+// Snapshots returns the zxids of the committed snapshots, newest first:
+// files (OpenSnapshot) and directories (SnapshotDir).
 func (l *Log) Snapshots() []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -279,8 +293,11 @@ func (l *Log) loadSnapshots() error {
 			temps = append(temps, name)
 			continue
 		}
-		if z, ok := parseHexName(name, snapPrefix); ok && int64(z) >= 0 {
-			l.snaps = append(l.snaps, int64(z))
+		if z, dir, ok := parseSnapshotName(name); ok && !slices.Contains(l.snaps, z) {
+			l.snaps = append(l.snaps, z)
+			if dir {
+				l.snapDirs[z] = true
+			}
 		}
 	}
 	slices.SortFunc(l.snaps, cmpDesc)
@@ -297,7 +314,10 @@ func (l *Log) OpenSnapshot(zxid int64) (io.ReadCloser, error) {
 	if err := l.usable(); err != nil {
 		return nil, err
 	}
-	path := l.fs.PathJoin(l.opts.SnapDir, snapshotName(zxid))
+	path, dir := l.snapshotPath(zxid)
+	if dir {
+		return nil, fmt.Errorf("wal: snapshot %#x is a directory (SnapshotDir)", zxid)
+	}
 	f, err := l.fs.Open(path)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: no snapshot at zxid %#x", ErrNotFound, zxid)

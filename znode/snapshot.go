@@ -3,6 +3,7 @@ package znode
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
@@ -90,6 +91,7 @@ func (t *Tree) WriteSnapshot(w io.Writer) (zxid int64, err error) {
 type Snapshot struct {
 	snap *pebble.Snapshot
 	meta meta
+	db   *pebble.DB // a checkpoint's store (OpenCheckpoint), closed with the view
 }
 
 // NewSnapshot takes a consistent view of the tree as of now: its Zxid is
@@ -107,8 +109,14 @@ func (t *Tree) NewSnapshot() (*Snapshot, error) {
 // Zxid returns the applied zxid the snapshot holds.
 func (s *Snapshot) Zxid() int64 { return s.meta.zxid }
 
-// Close releases the view.
-func (s *Snapshot) Close() error { return s.snap.Close() }
+// Close releases the view (and the checkpoint's store it reads, if any).
+func (s *Snapshot) Close() error {
+	err := s.snap.Close()
+	if s.db != nil {
+		err = errors.Join(err, s.db.Close())
+	}
+	return err
+}
 
 // WriteTo writes the snapshot stream to w and returns the bytes written.
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {

@@ -185,7 +185,7 @@ func (e *Ensemble) logContinues(zxid int64) bool {
 }
 
 func (e *Ensemble) restoreSnapshot(zxid int64) error {
-	r, err := e.wal.OpenSnapshot(zxid)
+	r, err := e.openSnapshot(zxid)
 	if err != nil {
 		return err
 	}

@@ -113,7 +113,7 @@ func (rp *replay) open() error {
 	if start == 0 {
 		return nil // the initial tree, as every peer starts
 	}
-	r, err := rp.e.wal.OpenSnapshot(start)
+	r, err := rp.e.openSnapshot(start)
 	if err != nil {
 		return compacted(rp.from, err)
 	}

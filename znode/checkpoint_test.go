@@ -1,0 +1,140 @@
+package znode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/google/go-cmp/cmp"
+)
+
+func checkpointBytes(t testing.TB, fs vfs.FS, dir string) (int64, []byte) {
+	t.Helper()
+	c, err := OpenCheckpoint(fs, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return c.Zxid(), buf.Bytes()
+}
+
+// A checkpoint streams exactly the snapshot of the tree it was taken from,
+// on disk (hard links) and in memory, and keeps doing so while the tree
+// moves on and compacts the files it shares.
+func TestCheckpointStreamsTheTree(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fs   vfs.FS
+		dir  string
+	}{
+		{"mem", vfs.NewMem(), "/data"},
+		{"disk", vfs.Default, t.TempDir()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := testOptions(tc.fs)
+			o.Dir = filepath.Join(tc.dir, "tree")
+			tr, err := Open(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			populate(t, tr, 1, 3000)
+			want := snapshotBytes(t, tr)
+			applied, _ := tr.Applied()
+			dir := filepath.Join(tc.dir, "ckpt")
+			zxid, size, err := tr.Checkpoint(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if zxid != applied || size <= 0 {
+				t.Fatalf("checkpoint: zxid %#x size %d, want zxid %#x and a size", zxid, size, applied)
+			}
+			populate(t, tr, 2, 3000)
+			if err := tr.db.Compact(t.Context(), []byte{0}, []byte{0xff}, true); err != nil {
+				t.Fatal(err)
+			}
+			got, b := checkpointBytes(t, tc.fs, dir)
+			if got != applied || !bytes.Equal(b, want) {
+				t.Fatalf("checkpoint at %#x streams %d bytes at %#x, want the tree's %d bytes", applied, len(b), got, len(want))
+			}
+			if _, _, err := tr.Checkpoint(dir); !errors.Is(err, fs.ErrExist) {
+				t.Fatalf("checkpoint into an existing directory: %v, want ErrExist", err)
+			}
+		})
+	}
+}
+
+// A checkpoint taken while txns are applied holds exactly the state after
+// one of them: restored, it equals a tree that applied the txns up to its
+// zxid.
+func TestCheckpointDuringApply(t *testing.T) {
+	mem := vfs.NewMem()
+	tr, err := Open(testOptions(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	var (
+		wg   sync.WaitGroup
+		txs  []prepared
+		done = make(chan struct{})
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		txs = populate(t, tr, 3, 4000)
+	}()
+	var dirs []string
+	for i := 0; i < 40; i++ {
+		select {
+		case <-done:
+			i = 40
+		default:
+		}
+		dir := fmt.Sprintf("/ckpt/%d", i)
+		if _, _, err := tr.Checkpoint(dir); err != nil {
+			t.Error(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	wg.Wait()
+	midway := 0
+	for _, dir := range dirs {
+		zxid, b := checkpointBytes(t, mem, dir)
+		if zxid > 0 && zxid < txs[len(txs)-1].zxid {
+			midway++
+		}
+		ref := openTest(t)
+		for _, p := range txs {
+			if p.zxid > zxid {
+				break
+			}
+			if _, _, err := ref.Apply(p.zxid, &p.txn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := snapshotBytes(t, ref); !bytes.Equal(b, want) {
+			t.Fatalf("checkpoint %s at %#x differs from the txns applied up to it", dir, zxid)
+		}
+		re := openTest(t)
+		if _, err := re.Restore(bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(stateOf(t, ref), stateOf(t, re), cmp.AllowUnexported(treeState{})); diff != "" {
+			t.Fatalf("restored checkpoint %s: %s", dir, diff)
+		}
+	}
+	if midway == 0 {
+		t.Fatalf("none of %d checkpoints was taken while txns were applied", len(dirs))
+	}
+}
