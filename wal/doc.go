@@ -10,7 +10,8 @@
 //
 // Dir holds the segments log.<seq> (16 hex digits), the state file "state"
 // (accepted and current epoch) and a LOCK file. SnapDir holds the snapshots
-// snapshot.<zxid>. Files ending in ".tmp" are unfinished writes: Open deletes
+// snapshot.<zxid> (and snapshot directories snapshot.<zxid>.tree, below).
+// Files ending in ".tmp" are unfinished writes: Open deletes
 // them. A segment starts with a header (magic, format version, flags,
 // sequence number, and the base zxid it starts after), followed by records
 // framed in chunks that never cross a 4 KiB block, each with a CRC-32C (see
@@ -131,6 +132,15 @@
 // the SnapRetainCount newest snapshots (never deleting the one just
 // committed). OpenSnapshot checks the header and trailer at once and the
 // checksum when the content has been read entirely.
+//
+// A snapshot may also be a directory whose content is the caller's (a
+// checkpoint of the tree's store): CreateSnapshotDir names a temporary
+// directory for the caller to fill and make durable, and Commit renames it
+// to snapshot.<zxid>.tree and syncs SnapDir. Snapshots lists both kinds,
+// retention counts and deletes both, SnapshotDir tells a directory from a
+// file, and Open deletes unfinished directories as it deletes temporary
+// files. A file committed at a directory's zxid replaces it; a directory
+// committed at an existing snapshot's zxid is discarded.
 //
 // SnapCount and PurgeInterval are the caller's policy: it decides when to
 // write a snapshot and when to call Purge (with a zxid covered by a

@@ -105,7 +105,9 @@ type Config struct {
 	MaxSessions int
 	// SnapCount is the number of transactions between snapshots (default
 	// 100000; as in ZooKeeper a peer snapshots after a random count in
-	// [SnapCount/2, SnapCount]).
+	// [SnapCount/2, SnapCount]). A peer's own snapshot is a checkpoint of
+	// the tree's store (DataDir/snapshots/snapshot.<zxid>.tree, hard links
+	// to the tree's files), so it costs a flush, not a copy of the tree.
 	SnapCount int
 	// SnapRetainCount is the number of snapshots kept (default 3, at least 3).
 	SnapRetainCount int
