@@ -27,7 +27,7 @@ func (t *Tree) Checkpoint(dir string) (zxid, size int64, err error) {
 	if _, err := t.Flush(); err != nil {
 		return 0, 0, err
 	}
-	if err := t.db.Checkpoint(dir); err != nil {
+	if err := checkpointDB(t.db, dir); err != nil {
 		return 0, 0, fmt.Errorf("znode: checkpoint %s: %w", dir, err)
 	}
 	c, err := OpenCheckpoint(t.opts.FS, dir)
@@ -43,6 +43,19 @@ func (t *Tree) Checkpoint(dir string) (zxid, size int64, err error) {
 		return 0, 0, fmt.Errorf("znode: checkpoint %s: %w", dir, err)
 	}
 	return zxid, size, nil
+}
+
+// checkpointDB runs Pebble's Checkpoint. Pebble treats a failed directory
+// sync as unrecoverable and panics; it holds none of the DB's locks then
+// (the checkpoint writes only its own directory), so the panic becomes an
+// error here, which the caller treats as any failed fsync: the peer stops.
+func checkpointDB(db *pebble.DB, dir string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return db.Checkpoint(dir)
 }
 
 // OpenCheckpoint opens, read-only, a checkpoint that Checkpoint wrote in

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -136,5 +138,82 @@ func TestCheckpointDuringApply(t *testing.T) {
 	}
 	if midway == 0 {
 		t.Fatalf("none of %d checkpoints was taken while txns were applied", len(dirs))
+	}
+}
+
+// ckptFailer fails the k-th mutating file-system operation under /ckpt.
+type ckptFailer struct {
+	mu       sync.Mutex
+	k, count int
+	kinds    map[errorfs.OpKind]int
+	last     errorfs.Op
+}
+
+func (f *ckptFailer) String() string { return "ckptFailer" }
+
+func (f *ckptFailer) MaybeError(op errorfs.Op) error {
+	if op.Kind.ReadOrWrite() != errorfs.OpIsWrite || !strings.HasPrefix(op.Path, "/ckpt") && op.Kind != errorfs.OpLink {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.count++
+	if f.count != f.k {
+		return nil
+	}
+	f.kinds[op.Kind]++
+	f.last = op
+	return errorfs.ErrInjected
+}
+
+// TestCheckpointDiskFaults fails, in turn, each write, sync, link, rename or
+// removal a checkpoint makes: Checkpoint returns the error (Pebble panics
+// on a failed directory sync; that too becomes an error), and the tree
+// goes on applying and flushing.
+func TestCheckpointDiskFaults(t *testing.T) {
+	f := &ckptFailer{kinds: map[errorfs.OpKind]int{}}
+	tr, err := Open(testOptions(errorfs.Wrap(vfs.NewMem(), f)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	populate(t, tr, 4, 500)
+	for k := 1; ; k++ {
+		if k > 200 {
+			t.Fatal("a checkpoint makes more than 200 file-system operations")
+		}
+		f.mu.Lock()
+		f.k, f.count = k, 0
+		f.mu.Unlock()
+		_, _, err := tr.Checkpoint(fmt.Sprintf("/ckpt/%d", k))
+		f.mu.Lock()
+		ops := f.count
+		f.mu.Unlock()
+		if ops < k {
+			if err != nil {
+				t.Fatalf("checkpoint with no fault injected: %v", err)
+			}
+			break
+		}
+		switch {
+		case err == nil:
+			// A failed link is copied instead: the checkpoint must then
+			// be whole.
+			checkpointBytes(t, tr.opts.FS, fmt.Sprintf("/ckpt/%d", k))
+			if f.last.Kind != errorfs.OpLink {
+				t.Errorf("op %d (%+v) failed unnoticed", k, f.last)
+			}
+		case !strings.Contains(err.Error(), errorfs.ErrInjected.Error()):
+			t.Fatalf("checkpoint with op %d failing: %v, want the injected error", k, err)
+		}
+		populate(t, tr, uint64(100+k), 5)
+		if _, err := tr.Flush(); err != nil {
+			t.Fatalf("flush after a failed checkpoint: %v", err)
+		}
+	}
+	for _, kind := range []errorfs.OpKind{errorfs.OpLink, errorfs.OpFileSync, errorfs.OpCreate} {
+		if f.kinds[kind] == 0 {
+			t.Errorf("no %v failure injected (got %v)", kind, f.kinds)
+		}
 	}
 }
