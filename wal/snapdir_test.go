@@ -2,10 +2,13 @@ package wal
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 )
 
 // writeSnapDir commits a snapshot directory at zxid holding one file.
@@ -126,5 +129,66 @@ func TestSnapshotDirs(t *testing.T) {
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSnapshotDirFailStop fails, in turn, each file-system operation of a
+// snapshot directory's Commit (rename, directory sync, and the removal of
+// the snapshot retention drops): Commit returns ErrFailed wrapping the
+// cause, every later call fails the same way, and a reopened log lists the
+// old snapshots, with the new one or without it, and no temporary
+// directory.
+func TestSnapshotDirFailStop(t *testing.T) {
+	injected := map[errorfs.OpKind]int{}
+	for k := 1; ; k++ {
+		if k > 50 {
+			t.Fatal("a Commit makes more than 50 file-system operations")
+		}
+		mem := vfs.NewMem()
+		f := &failer{k: k}
+		o := Options{FS: errorfs.Wrap(mem, f), Dir: "/d/log", SnapDir: "/d/snap", SnapRetainCount: 3}
+		l := mustOpen(t, o)
+		for _, z := range []int64{10, 20, 30} {
+			writeSnapDir(t, l, z)
+		}
+		d, err := l.CreateSnapshotDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fillSnapDir(t, mem, d.Path(), 40)
+		f.mu.Lock()
+		f.armed = true
+		f.mu.Unlock()
+		err = d.Commit(40)
+		f.mu.Lock()
+		inj, fop := f.injected, f.op
+		f.mu.Unlock()
+		if !inj {
+			if err != nil {
+				t.Fatalf("no failure injected, but %v", err)
+			}
+			l.Close()
+			break
+		}
+		injected[fop.Kind]++
+		where := fmt.Sprintf("failing fs op %d (%v %s)", k, fop.Kind, fop.Path)
+		if !errors.Is(err, ErrFailed) || !errors.Is(err, errorfs.ErrInjected) {
+			t.Fatalf("%s: got %v, want ErrFailed wrapping the injected error", where, err)
+		}
+		checkAllFail(t, where, l, err)
+		re := mustOpen(t, Options{FS: mem, Dir: "/d/log", SnapDir: "/d/snap", SnapRetainCount: 3})
+		got := re.Snapshots()
+		if !slices.Equal(got, []int64{30, 20, 10}) && !slices.Equal(got, []int64{40, 30, 20}) && !slices.Equal(got, []int64{40, 30, 20, 10}) {
+			t.Fatalf("%s: reopened, Snapshots = %v", where, got)
+		}
+		if _, err := mem.Stat(d.Path()); err == nil {
+			t.Fatalf("%s: reopened, the temporary directory is still there", where)
+		}
+		re.Close()
+	}
+	for _, kind := range []errorfs.OpKind{errorfs.OpRename, errorfs.OpFileSync, errorfs.OpRemoveAll} {
+		if injected[kind] == 0 {
+			t.Errorf("no %v failure injected (got %v)", kind, injected)
+		}
 	}
 }
