@@ -133,8 +133,12 @@ func (h *hold) lease() *Lease { return &Lease{h: h} }
 
 // lose ends the hold with cause (the node stays until released).
 func (h *hold) lose(cause error) {
-	h.ctx.cancel(cause)
+	// The loss is recorded (with its reason) before the lease's context
+	// ends: whoever wakes on that end and releases the lease, as a leader
+	// latch does, must find the hold dropped already, not drop it first as
+	// a release.
 	h.c.unregister(h, cause)
+	h.ctx.cancel(cause)
 }
 
 // unref drops one lease; the last one releases the hold.
