@@ -285,6 +285,11 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 	for i := range o.TargetFileSizes {
 		o.TargetFileSizes[i] = targetFileSize // not doubled per level: no 2 GiB tables in L6
 	}
+	// A checkpoint (the peer's snapshot) copies the MANIFEST up to the
+	// version it links, so the MANIFEST is rotated at a small size rather
+	// than Pebble's 128 MiB (Pebble still waits until the edits since the
+	// last rotation name more files than the version holds).
+	o.MaxManifestFileSize = maxManifestSize
 	o.L0CompactionThreshold = l0CompactionThreshold
 	o.L0StopWritesThreshold = 3 * l0CompactionThreshold // Pebble's ratio
 	if n := t.opts.SeparateValues; n > 0 {
@@ -299,6 +304,9 @@ func (t *Tree) openDB(name string, create bool) (db *pebble.DB, h *dbHealth, err
 	}
 	return db, h, nil
 }
+
+// maxManifestSize is the MANIFEST's size past which Pebble rotates it.
+const maxManifestSize = 8 << 10
 
 // blockSize is the size of the tree's Pebble blocks, in its tables and in
 // its blob files (Pebble writes a level's blob files with the level's block
