@@ -30,11 +30,7 @@ type SnapshotDir struct {
 // creates Path (it does not exist yet), fills it and makes its content
 // durable, then calls Commit with the zxid of the state it holds, or Abort.
 func (l *Log) CreateSnapshotDir() (*SnapshotDir, error) {
-	l.mu.Lock()
-	err := l.usableLocked()
-	l.tmpSeq++
-	seq := l.tmpSeq
-	l.mu.Unlock()
+	seq, err := l.nextTemp()
 	if err != nil {
 		return nil, err
 	}

@@ -98,17 +98,24 @@ type SnapshotWriter struct {
 	done  bool
 }
 
+// nextTemp numbers a new temporary snapshot, if the log is usable.
+func (l *Log) nextTemp() (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.usableLocked(); err != nil {
+		return 0, err
+	}
+	l.tmpSeq++
+	return l.tmpSeq, nil
+}
+
 // CreateSnapshot starts a snapshot of the state at zxid, in a temporary
 // file that only Commit makes visible.
 func (l *Log) CreateSnapshot(zxid int64) (*SnapshotWriter, error) {
 	if zxid < 0 {
 		return nil, fmt.Errorf("wal: snapshot zxid %d is negative", zxid)
 	}
-	l.mu.Lock()
-	err := l.usableLocked()
-	l.tmpSeq++
-	seq := l.tmpSeq
-	l.mu.Unlock()
+	seq, err := l.nextTemp()
 	if err != nil {
 		return nil, err
 	}
