@@ -9,10 +9,7 @@ import (
 	"github.com/embedzk/zk/internal/engine"
 )
 
-var (
-	testIO     = flag.String("wire.io", "", "the client port's I/O in this package's tests (Config.ClientIO): io_uring, goroutines, or empty for the default")
-	testStress = flag.Bool("wire.stress", false, "also run the adversarial test that failed once over io_uring without a known cause")
-)
+var testIO = flag.String("wire.io", "", "the client port's I/O in this package's tests (Config.ClientIO): io_uring, goroutines, or empty for the default")
 
 // ClientIOForTests is the Config.ClientIO this package's tests give their
 // peers (-wire.io).

@@ -24,7 +24,6 @@ import (
 // (see ring_stress_internal_test.go; more in ring_load_internal_test.go).
 
 func TestRingStressShutdownUnderLoad(t *testing.T) {
-	rsUnexplained(t)
 	rsEachMode(t, func(t *testing.T, mode string) {
 		for i := range 3 {
 			t.Run(fmt.Sprint(i), func(t *testing.T) { rsShutdownUnderLoad(t, mode, i) })
@@ -92,15 +91,21 @@ func rsShutdownUnderLoad(t *testing.T, mode string, seed int) {
 			for range 64 {
 				pings, _ = c.req(pings, jute.OpPing, nil)
 			}
-			// Its writes fail once the server closed it (at the latest when
-			// its linger ends); a write still stuck long after the stop
-			// means the server never closed its socket.
+			// The server closes it (at the latest when its linger ends),
+			// and its writes then fail, unless the server's receive window
+			// was zero when it closed: the orphaned end in FIN-WAIT-2 keeps
+			// advertising a zero window, and the client's kernel holds its
+			// bytes and probes until the orphan times out (tcp_fin_timeout,
+			// 60 s). So a write still stuck long after the stop fails the
+			// test only if the server still holds its end of the socket.
 			c.nc.SetWriteDeadline(time.Now().Add(25 * time.Second))
 			for {
 				_, err := c.nc.Write(pings)
 				var ne net.Error
 				if errors.As(err, &ne) && ne.Timeout() {
-					errs <- fmt.Errorf("a client lingering after closeSession was never closed (session %#x)\n%s", c.sid, rsSocketReport(c.nc))
+					if report, held := rsSocketReport(c.nc); held {
+						errs <- fmt.Errorf("a client lingering after closeSession was never closed (session %#x)\n%s", c.sid, report)
+					}
 				}
 				if err != nil {
 					return

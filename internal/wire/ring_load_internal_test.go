@@ -347,41 +347,50 @@ func TestRingStressCloseSessionBehindThrottle(t *testing.T) {
 	})
 }
 
-// rsSocketReport describes the server's end of nc's connection for a
-// failure's message: its TCP state and queues (/proc/net/tcp) and whether
-// a descriptor of this process still refers to it (or the kernel alone
-// holds it).
-func rsSocketReport(nc net.Conn) string {
+// rsSocketReport describes both ends of nc's connection (nc is the
+// client's) from /proc/net/tcp, and reports whether the server still holds
+// its end: a descriptor of this process refers to its socket, or the
+// socket has an inode (an end the process closed is an orphan, inode 0,
+// that the kernel finishes on its own).
+func rsSocketReport(nc net.Conn) (report string, serverHolds bool) {
 	local := nc.LocalAddr().(*net.TCPAddr)
 	remote := nc.RemoteAddr().(*net.TCPAddr)
-	// /proc/net/tcp lists 127.0.0.1:port as 0100007F:PORT in hex.
-	want := fmt.Sprintf("0100007F:%04X 0100007F:%04X", remote.Port, local.Port)
 	raw, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
-		return "no /proc/net/tcp: " + err.Error()
+		return "no /proc/net/tcp: " + err.Error(), true
 	}
-	var line string
-	for _, l := range strings.Split(string(raw), "\n") {
-		if strings.Contains(l, want) {
-			line = strings.TrimSpace(l)
+	// /proc/net/tcp lists 127.0.0.1:port as 0100007F:PORT in hex.
+	find := func(from, to int) []string {
+		want := fmt.Sprintf("0100007F:%04X 0100007F:%04X", from, to)
+		for _, l := range strings.Split(string(raw), "\n") {
+			if strings.Contains(l, want) {
+				return strings.Fields(strings.TrimSpace(l))
+			}
 		}
+		return nil
 	}
-	if line == "" {
-		return "the server's end is not in /proc/net/tcp (" + want + ")"
+	f := find(remote.Port, local.Port)
+	if f == nil {
+		return "the server's end is not in /proc/net/tcp", false
 	}
-	f := strings.Fields(line)
 	inode := f[9]
 	held := "no descriptor of this process refers to it"
+	serverHolds = inode != "0"
 	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
 		for _, e := range ents {
 			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && l == "socket:["+inode+"]" {
 				held = "descriptor " + e.Name() + " of this process refers to it"
+				serverHolds = true
 			}
 		}
 	}
+	client := "not in /proc/net/tcp"
+	if c := find(local.Port, remote.Port); c != nil {
+		client = fmt.Sprintf("state %s, queues %s", c[3], c[4])
+	}
 	// Fields: local, remote, state (hex: 01 established, 04 fin-wait-1, 05
 	// fin-wait-2, 08 close-wait ...), tx:rx queues, ..., inode.
-	return fmt.Sprintf("the server's end: state %s, queues %s, inode %s; %s", f[3], f[4], inode, held)
+	return fmt.Sprintf("the server's end: state %s, queues %s, inode %s; %s; the client's end: %s", f[3], f[4], inode, held, client), serverHolds
 }
 
 // rsDisk stalls a peer's log: the write that reaches its append first,

@@ -34,14 +34,6 @@ import (
 
 // rsModes returns the I/O layers to test: -wire.io's, or every one this
 // kernel allows.
-// rsUnexplained skips, unless -wire.stress, a test that failed once in CI
-// in the io_uring layer without a cause found yet (examples/bench/PROFILE.md,
-// session 10).
-func rsUnexplained(t *testing.T) {
-	if !*testStress {
-		t.Skip("failed once in CI over io_uring, cause not found: runs with -wire.stress")
-	}
-}
 
 func rsModes() []string {
 	if *testIO != "" {
