@@ -192,3 +192,37 @@ func TestSnapshotDirFailStop(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotDirReplacedByFile: a crash between a file's commit at a
+// directory's zxid and the directory's removal leaves both; Open keeps the
+// file and removes the directory.
+func TestSnapshotDirReplacedByFile(t *testing.T) {
+	fs := vfs.NewMem()
+	o := testOpts(fs)
+	l := mustOpen(t, o)
+	writeSnap(t, l, 10, snapContent(10, 10))
+	writeSnapDir(t, l, 20)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The state the crash leaves: a file at 20 beside the directory.
+	f, err := fs.Create(fs.PathJoin(o.SnapDir, snapshotName(20)), vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(fileBytes(t, fs, fs.PathJoin(o.SnapDir, snapshotName(10)))); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	l = mustOpen(t, o)
+	defer l.Close()
+	if got := l.Snapshots(); !slices.Equal(got, []int64{20, 10}) {
+		t.Fatalf("Snapshots = %v, want [20 10]", got)
+	}
+	if _, ok := l.SnapshotDir(20); ok {
+		t.Fatal("the directory at 20 is still the snapshot")
+	}
+	if _, err := fs.Stat(fs.PathJoin(o.SnapDir, snapshotDirName(20))); err == nil {
+		t.Fatal("Open left the replaced directory")
+	}
+}

@@ -241,8 +241,8 @@ func (w *SnapshotWriter) Abort() error {
 	return nil
 }
 
-// retain deletes the snapshots (files or directories) beyond the SnapRetainCount newest,
-// keeping keep.
+// retain deletes the snapshots (files or directories) beyond the
+// SnapRetainCount newest, keeping keep.
 func (l *Log) retain(keep int64) error {
 	l.snapMu.Lock()
 	defer l.snapMu.Unlock()
@@ -292,6 +292,7 @@ func (l *Log) loadSnapshots() error {
 		return fmt.Errorf("wal: listing %s: %w", l.opts.SnapDir, err)
 	}
 	var temps []string
+	var files, dirs []int64
 	for _, name := range names {
 		if !strings.HasPrefix(name, snapPrefix) {
 			continue
@@ -300,14 +301,33 @@ func (l *Log) loadSnapshots() error {
 			temps = append(temps, name)
 			continue
 		}
-		if z, dir, ok := parseSnapshotName(name); ok && !slices.Contains(l.snaps, z) {
+		z, dir, ok := parseSnapshotName(name)
+		if !ok {
+			continue
+		}
+		if !slices.Contains(l.snaps, z) {
 			l.snaps = append(l.snaps, z)
-			if dir {
-				l.snapDirs[z] = true
-			}
+		}
+		if dir {
+			dirs = append(dirs, z)
+		} else {
+			files = append(files, z)
 		}
 	}
 	slices.SortFunc(l.snaps, cmpDesc)
+	for _, z := range dirs {
+		if !slices.Contains(files, z) {
+			l.snapDirs[z] = true
+			continue
+		}
+		// A crash after a file replaced this directory (SnapshotWriter.Commit)
+		// and before the directory was removed: the file is the snapshot.
+		path := l.fs.PathJoin(l.opts.SnapDir, snapshotDirName(z))
+		l.logger.Info("wal: removing a replaced snapshot directory", "path", path)
+		if err := l.fs.RemoveAll(path); err != nil {
+			return fmt.Errorf("%w: removing %s: %w", ErrFailed, path, err)
+		}
+	}
 	return l.removeTemps(l.opts.SnapDir, temps)
 }
 
