@@ -118,6 +118,10 @@
 // failed; CloseNoFlush never does. Snapshots (WriteSnapshot) are a
 // checksummed stream read from a Pebble snapshot while Apply continues;
 // Restore verifies a stream completely and switches to it crash-atomically.
+// Checkpoint writes a durable copy of the store beside the tree (Pebble's
+// checkpoint: its files hard-linked, the MANIFEST copied) after a flush,
+// while Apply continues, and returns the zxid it holds; OpenCheckpoint
+// streams such a copy in the snapshot format.
 //
 // # Storage layout
 //
