@@ -71,6 +71,10 @@ func OpenCheckpoint(fs vfs.FS, dir string) (*Snapshot, error) {
 		ReadOnly:         true,
 		ErrorIfNotExists: true,
 		Logger:           pebbleLogger{slog.New(slog.DiscardHandler)},
+		// A missing or damaged file of a checkpoint is the read's error
+		// (the caller may fall back to an older snapshot), never Pebble's
+		// fatal corruption report.
+		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("znode: open checkpoint %s: %w", dir, err)
@@ -81,6 +85,36 @@ func OpenCheckpoint(fs vfs.FS, dir string) (*Snapshot, error) {
 		return nil, errors.Join(fmt.Errorf("znode: checkpoint %s: %w", dir, err), snap.Close(), db.Close())
 	}
 	return &Snapshot{snap: snap, meta: m, db: db}, nil
+}
+
+// catchCheckpointPanic turns a panic while a checkpoint is read into its
+// error: Pebble panics when it reports a blob file of a read-only store as
+// missing or damaged. The store is private to the reader (OpenCheckpoint),
+// so nothing of the live tree is left half-changed.
+func catchCheckpointPanic(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("znode: %w: reading a checkpoint: %v", errCorrupt, r)
+	}
+}
+
+// LinkCheckpoint makes dst (which must not exist) a copy of the checkpoint
+// in src, hard-linking its files (copying where links fail). A reader that
+// opens the copy no longer depends on src, which may then be deleted: Pebble
+// opens a checkpoint's files lazily, as it reads them.
+func LinkCheckpoint(fs vfs.FS, src, dst string) error {
+	names, err := fs.List(src)
+	if err != nil {
+		return fmt.Errorf("znode: link checkpoint %s: %w", src, err)
+	}
+	if err := fs.MkdirAll(dst, 0o755); err != nil {
+		return fmt.Errorf("znode: link checkpoint %s: %w", src, err)
+	}
+	for _, name := range names {
+		if err := vfs.LinkOrCopy(fs, fs.PathJoin(src, name), fs.PathJoin(dst, name)); err != nil {
+			return fmt.Errorf("znode: link checkpoint %s: %w", src, err)
+		}
+	}
+	return nil
 }
 
 // dirSize returns the total size of the files in dir.

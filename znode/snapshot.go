@@ -119,7 +119,10 @@ func (s *Snapshot) Close() error {
 }
 
 // WriteTo writes the snapshot stream to w and returns the bytes written.
-func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+func (s *Snapshot) WriteTo(w io.Writer) (n int64, err error) {
+	if s.db != nil {
+		defer catchCheckpointPanic(&err)
+	}
 	cw := &countingWriter{w: w}
 	sw := &snapWriter{bw: bufio.NewWriterSize(cw, 256<<10), crc: crc32.New(castagnoli)}
 	sw.write([]byte(snapMagic))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/wal"
 	"github.com/embedzk/zk/zab"
 	"github.com/embedzk/zk/znode"
 )
@@ -214,17 +215,28 @@ func (p *peer) snapshotChunk(op zab.PersistOp) error {
 // openSnapshot streams the retained snapshot at zxid: a snapshot file (a
 // leader's, installed by snapshotChunk) or a checkpoint of the tree
 // (checkpoint), which a goroutine owned by the reader streams until Close.
+// Retention may delete the checkpoint meanwhile, and Pebble opens its files
+// only as it reads them, so the stream reads a private link copy of it, in
+// a temporary snapshot directory that is never committed (Close deletes it,
+// and the log's Open deletes what a crash leaves).
 func (e *Ensemble) openSnapshot(zxid int64) (io.ReadCloser, error) {
 	dir, ok := e.wal.SnapshotDir(zxid)
 	if !ok {
 		return e.wal.OpenSnapshot(zxid)
 	}
-	c, err := znode.OpenCheckpoint(e.cfg.FS, dir)
+	tmp, err := e.wal.CreateSnapshotDir()
 	if err != nil {
 		return nil, err
 	}
+	if err := znode.LinkCheckpoint(e.cfg.FS, dir, tmp.Path()); err != nil {
+		return nil, errors.Join(err, tmp.Abort())
+	}
+	c, err := znode.OpenCheckpoint(e.cfg.FS, tmp.Path())
+	if err != nil {
+		return nil, errors.Join(err, tmp.Abort())
+	}
 	pr, pw := io.Pipe()
-	r := &checkpointReader{PipeReader: pr, c: c, done: make(chan struct{})}
+	r := &checkpointReader{PipeReader: pr, c: c, tmp: tmp, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		_, err := c.WriteTo(pw)
@@ -237,12 +249,14 @@ func (e *Ensemble) openSnapshot(zxid int64) (io.ReadCloser, error) {
 type checkpointReader struct {
 	*io.PipeReader
 	c    *znode.Snapshot
+	tmp  *wal.SnapshotDir
 	done chan struct{}
 }
 
-// Close stops the stream, waits for its goroutine and closes the checkpoint.
+// Close stops the stream, waits for its goroutine, closes the checkpoint
+// and deletes the link copy.
 func (r *checkpointReader) Close() error {
 	r.PipeReader.CloseWithError(io.ErrClosedPipe)
 	<-r.done
-	return r.c.Close()
+	return errors.Join(r.c.Close(), r.tmp.Abort())
 }
