@@ -50,14 +50,22 @@ func dirContent(t testing.TB, l *Log, zxid int64) []byte {
 	return fileBytes(t, l.fs, l.fs.PathJoin(path, "content"))
 }
 
-// Snapshots kept as directories are listed, retained, reopened and deleted
-// with the snapshot files, newest first whatever their kind.
-func TestSnapshotDirs(t *testing.T) {
+// logWithTwoSnapshots opens a log on a new in-memory FS holding a snapshot
+// file at zxid 10 and a snapshot directory at 20.
+func logWithTwoSnapshots(t *testing.T) (vfs.FS, Options, *Log) {
+	t.Helper()
 	fs := vfs.NewMem()
 	o := testOpts(fs)
 	l := mustOpen(t, o)
 	writeSnap(t, l, 10, snapContent(10, 10))
 	writeSnapDir(t, l, 20)
+	return fs, o, l
+}
+
+// Snapshots kept as directories are listed, retained, reopened and deleted
+// with the snapshot files, newest first whatever their kind.
+func TestSnapshotDirs(t *testing.T) {
+	fs, o, l := logWithTwoSnapshots(t)
 	writeSnap(t, l, 30, snapContent(30, 10))
 	writeSnapDir(t, l, 40)
 	if got := l.Snapshots(); !slices.Equal(got, []int64{40, 30, 20}) {
@@ -197,11 +205,7 @@ func TestSnapshotDirFailStop(t *testing.T) {
 // directory's zxid and the directory's removal leaves both; Open keeps the
 // file and removes the directory.
 func TestSnapshotDirReplacedByFile(t *testing.T) {
-	fs := vfs.NewMem()
-	o := testOpts(fs)
-	l := mustOpen(t, o)
-	writeSnap(t, l, 10, snapContent(10, 10))
-	writeSnapDir(t, l, 20)
+	fs, o, l := logWithTwoSnapshots(t)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}

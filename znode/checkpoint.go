@@ -30,6 +30,8 @@ func (t *Tree) Checkpoint(dir string) (zxid, size int64, err error) {
 	if err := checkpointDB(t.db, dir); err != nil {
 		return 0, 0, fmt.Errorf("znode: checkpoint %s: %w", dir, err)
 	}
+	// The zxid is read back from the copy: applies running beside this call
+	// may have been flushed into it after Flush returned.
 	c, err := OpenCheckpoint(t.opts.FS, dir)
 	if err != nil {
 		return 0, 0, err
@@ -50,11 +52,7 @@ func (t *Tree) Checkpoint(dir string) (zxid, size int64, err error) {
 // (the checkpoint writes only its own directory), so the panic becomes an
 // error here, which the caller treats as any failed fsync: the peer stops.
 func checkpointDB(db *pebble.DB, dir string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
+	defer catchCheckpointPanic(&err)
 	return db.Checkpoint(dir)
 }
 
@@ -87,13 +85,15 @@ func OpenCheckpoint(fs vfs.FS, dir string) (*Snapshot, error) {
 	return &Snapshot{snap: snap, meta: m, db: db}, nil
 }
 
-// catchCheckpointPanic turns a panic while a checkpoint is read into its
-// error: Pebble panics when it reports a blob file of a read-only store as
-// missing or damaged. The store is private to the reader (OpenCheckpoint),
-// so nothing of the live tree is left half-changed.
+// catchCheckpointPanic turns a Pebble panic while a checkpoint is made or
+// read into the call's error. Pebble panics on a failed directory sync
+// (making one) and when it reports a blob file of a read-only store as
+// missing or damaged (reading one); neither leaves the live tree
+// half-changed: the checkpoint writes only its own directory, and a
+// reader's store is private to it (OpenCheckpoint).
 func catchCheckpointPanic(err *error) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("znode: %w: reading a checkpoint: %v", errCorrupt, r)
+		*err = fmt.Errorf("znode: checkpoint: pebble panicked: %v", r)
 	}
 }
 
