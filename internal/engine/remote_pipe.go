@@ -32,6 +32,10 @@ type Pending struct {
 	r    *request // nil when the write failed before it was submitted
 	t    uint64   // its ticket in the session's order, 0 without one
 	err  error    // the failure before submission
+	// began is when it was started (observer.now), for the write latency
+	// metrics; timed is false without metrics.
+	began int64
+	timed bool
 	// req is where r points, and txn the txn of a set, a delete or a
 	// create without options (StartCreate): a write's Pending,
 	// request and txn take one allocation.
@@ -137,6 +141,9 @@ func (s RemoteSession) StartMulti(ctx context.Context, ops ...Op) *Pending {
 
 // start submits txn unless p already failed.
 func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *Pending {
+	if s.e.obs.measuring() {
+		p.began, p.timed = s.e.obs.now(), true
+	}
 	if p.err == nil {
 		p.t, p.err = s.startWrite(ctx, txn, &p.req, s.noWait)
 		if p.err == nil {
@@ -227,6 +234,10 @@ func (p *Pending) Done() bool {
 // call issued before it in the session returned: the second half of
 // Session.write. Its errors are those of the matching Session method.
 func (p *Pending) Wait(ctx context.Context) (PendingResult, error) {
+	if p.timed {
+		// As Session.write: every write a session made, whatever its outcome.
+		defer p.s.e.obs.requestDone(p.began, true)
+	}
 	if p.r == nil {
 		return PendingResult{}, p.wrap(p.err)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // fourLetter sends a four-letter word and returns the answer.
-func fourLetter(t *testing.T, addr, word string) string {
+func fourLetter(t testing.TB, addr, word string) string {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	must(t, err)
@@ -79,8 +79,13 @@ func TestMntrMetrics(t *testing.T) {
 	if _, err := c.Create("/a", []byte("x"), 0, gozk.WorldACL(gozk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := c.Get("/a"); err != nil {
+		t.Fatal(err)
+	}
 	got := fourLetter(t, e.ClientAddr(), "mntr")
 	for _, p := range []string{"zk_server_state\tstandalone\n", "zk_proposal_count\t2.0\n", // createSession, create
+		"zk_updatelatency_count\t2.0\n", // createSession, and the create the client pipelined
+		"zk_readlatency_count\t1.0\n",
 		"zk_fsynctime{quantile=\"0.5\"}\t", "zk_fsynctime_count\t", "zk_approximate_data_size\t"} {
 		if !strings.Contains(got, p) {
 			t.Errorf("mntr lacks %q:\n%s", p, got)
