@@ -3,6 +3,8 @@ package wire_test
 import (
 	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	gozk "github.com/go-zookeeper/zk"
@@ -154,7 +156,53 @@ func onlyRate(b *testing.B, kind string, n int, addrs []string) (rate, cpu float
 		inner := op
 		op = func(c *gozk.Conn, i int) error { return inner(c, i+n) }
 	}
-	before := serverCPU(addrs)
+	before, groupsBefore := serverCPU(addrs), logGroups(b, addrs)
 	rate = run(b, cs, n, op)
+	if *serverMetric {
+		g := logGroups(b, addrs)
+		for i, a := range addrs {
+			d := g[i].minus(groupsBefore[i])
+			b.Logf("peer %s: %.0f group commits, %.1f txns each, %.3f ms to write and fsync one; %.0f writes, %.3f ms each as its sessions saw them",
+				a, d.count, d.txns/d.count, d.ms/d.count, d.writes, d.writeMs/d.writes)
+		}
+	}
 	return rate, float64((serverCPU(addrs) - before).Microseconds()) / float64(n)
+}
+
+// groupStats sums a peer's group commits and its writes so far, from its
+// mntr.
+type groupStats struct{ count, txns, ms, writes, writeMs float64 }
+
+func (g groupStats) minus(o groupStats) groupStats {
+	return groupStats{g.count - o.count, g.txns - o.txns, g.ms - o.ms, g.writes - o.writes, g.writeMs - o.writeMs}
+}
+
+// logGroups reads each peer's group commits from mntr (-wire.servermetrics;
+// nil without it).
+func logGroups(b *testing.B, addrs []string) []groupStats {
+	if !*serverMetric {
+		return nil
+	}
+	var out []groupStats
+	for _, a := range addrs {
+		var g groupStats
+		for _, line := range strings.Split(fourLetter(b, a, "mntr"), "\n") {
+			name, value, _ := strings.Cut(line, "\t")
+			v, _ := strconv.ParseFloat(value, 64)
+			switch name {
+			case "zk_sync_processor_batch_size_count":
+				g.count = v
+			case "zk_sync_processor_batch_size_sum":
+				g.txns = v
+			case "zk_fsynctime_sum":
+				g.ms = v
+			case "zk_updatelatency_count":
+				g.writes = v
+			case "zk_updatelatency_sum":
+				g.writeMs = v
+			}
+		}
+		out = append(out, g)
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/wire"
 )
 
@@ -21,6 +22,7 @@ var (
 	serverProfil = flag.String("wire.serverprofile", "", "benchmarks: directory (created if missing) where each zk server process N writes its CPU profile zkN.cpu")
 	serverAllocs = flag.Bool("wire.serverallocs", false, "benchmarks: with -wire.serverprofile, each zk server process also writes its allocations profile zkN.mem (sampling allocations costs the server about a tenth of its CPU, so its CPU figures are then not comparable)")
 	serverBin    = flag.String("wire.serverbin", "", "benchmarks: a prebuilt examples/server binary to run (another build, to compare)")
+	serverMetric = flag.Bool("wire.servermetrics", false, "BenchmarkWireZK with -wire.only: the zk server processes keep metrics (metricsProvider), and the benchmark reports the log's txns per group commit and its mean write+fsync time from mntr")
 	serverEnv    = flag.String("wire.serverenv", "", "benchmarks: extra environment of the zk server processes, comma-separated (GOGC=200,GOMAXPROCS=4)")
 )
 
@@ -71,6 +73,10 @@ func startOurProcess(b *testing.B, bin string, id int, servers string) string {
 		dir, port, servers)
 	if io := wire.ClientIOForTests(); io != "" {
 		cfg += "zk.clientIO=" + io + "\n"
+	}
+	if *serverMetric {
+		cfg += fmt.Sprintf("4lw.commands.whitelist=mntr,srvr\nmetricsProvider.className=%s\nmetricsProvider.httpHost=127.0.0.1\nmetricsProvider.httpPort=%d\n",
+			engine.PrometheusMetricsProvider, freePort(b))
 	}
 	must(b, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
 	must(b, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
