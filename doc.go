@@ -999,7 +999,7 @@ type Mode = engine.Mode
 //	Why string // why the peer does not serve ("" while it serves)
 //	Round int64 // the round (logical clock) of its last election
 //	Learners []LearnerStatus // leading: each learner, by id, with its lag (as of the last tick)
-//	Znodes int64 // nodes in the tree (ZooKeeper's znode_count)
+//	Znodes int64 // nodes in the tree (ZooKeeper's znode_count is one more: it counts the root twice)
 //	Ephemerals int64 // ephemeral nodes (ephemerals_count)
 //	DataSize int64 // bytes of every node's path and data (approximate_data_size)
 //	Watches int // watches set through this peer (watch_count)

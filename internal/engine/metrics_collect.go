@@ -26,7 +26,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 
 // The collector's metrics. Gauges unless they end in _count (counters).
 var (
-	dZnodes       = desc("znode_count", "Nodes in the tree.")
+	dZnodes       = desc("znode_count", "Nodes in the tree, the root counted twice as ZooKeeper counts it.")
 	dWatches      = desc("watch_count", "Watches set through this peer.")
 	dEphemerals   = desc("ephemerals_count", "Ephemeral nodes in the tree.")
 	dDataSize     = desc("approximate_data_size", "Bytes of every node's path and data.")
@@ -50,8 +50,8 @@ var (
 	dLagMs        = desc("learner_lag_ms", "Age of the oldest entry the learner lacks (ms).", "learner")
 	dLogFiles     = desc("log_file_count", "Files in the transaction log directory.")
 	dLogBytes     = desc("log_size_bytes", "Bytes of the files in the transaction log directory.")
-	dSnapFiles    = desc("snapshot_file_count", "Files in the snapshot directory.")
-	dSnapBytes    = desc("snapshot_size_bytes", "Bytes of the files in the snapshot directory.")
+	dSnapFiles    = desc("snapshot_file_count", "Snapshots in the snapshot directory (files and checkpoints).")
+	dSnapBytes    = desc("snapshot_size_bytes", "Bytes of the files under the snapshot directory (a checkpoint's are shared with the tree).")
 	dLastSnap     = desc("last_snapshot_size", "Bytes of the last snapshot this peer wrote.")
 	dFsyncP99     = desc("fsynctime_p99_ms", "99th percentile of the last 128 fsyncs of the log (ms).")
 	dOverflows    = desc("watch_overflow_count", "Persistent watches ended because their consumer fell behind.")
@@ -85,8 +85,8 @@ func (c *gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
 	st := e.Status()
-	gauge(dZnodes, float64(st.Znodes))
-	gauge(dWatches, float64(st.Watches))
+	gauge(dZnodes, float64(st.Znodes+1))                 // ZooKeeper's count holds the root twice (under "" and "/")
+	gauge(dWatches, float64(e.watches.Tables().Total())) // as ZooKeeper counts them: (session, path) pairs
 	gauge(dEphemerals, float64(st.Ephemerals))
 	gauge(dDataSize, float64(st.DataSize))
 	gauge(dConns, float64(st.Sessions))
@@ -164,22 +164,29 @@ func (c *gaugeCollector) collectFiles(gauge func(*prometheus.Desc, float64, ...s
 	gauge(dLastSnap, float64(c.m.lastSnapSize.Load()))
 }
 
-// dirUsage counts the files in dir and their bytes (0, 0 if it cannot be
-// listed).
-func dirUsage(cfg Config, dir string) (files int, bytes int64) {
+// dirUsage counts the entries of dir (a snapshot is a file or, for a
+// checkpoint, a directory) and the bytes of every file under it (0, 0 if
+// it cannot be listed).
+func dirUsage(cfg Config, dir string) (entries int, bytes int64) {
 	names, err := cfg.FS.List(dir)
 	if err != nil {
 		return 0, 0
 	}
 	for _, name := range names {
-		fi, err := cfg.FS.Stat(cfg.FS.PathJoin(dir, name))
-		if err != nil || fi.IsDir() {
+		path := cfg.FS.PathJoin(dir, name)
+		fi, err := cfg.FS.Stat(path)
+		if err != nil {
 			continue
 		}
-		files++
+		entries++
+		if fi.IsDir() {
+			_, n := dirUsage(cfg, path)
+			bytes += n
+			continue
+		}
 		bytes += fi.Size()
 	}
-	return files, bytes
+	return entries, bytes
 }
 
 // collectQuotas exports ZooKeeper's quota metrics, by namespace (the first

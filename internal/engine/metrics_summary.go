@@ -142,29 +142,6 @@ func (wc *windowCounts) quantile(q float64) float64 {
 	return bucketValue(summaryBuckets - 1)
 }
 
-// add adds other's counts to wc.
-func (wc *windowCounts) add(other *windowCounts) {
-	for b, c := range other.counts {
-		wc.counts[b] += c
-	}
-	wc.total += other.total
-}
-
-// mean returns the mean of the window in observed units (each observation
-// counted at its bucket's middle), NaN if it is empty.
-func (wc *windowCounts) mean() float64 {
-	if wc.total == 0 {
-		return math.NaN()
-	}
-	var sum float64
-	for b, c := range wc.counts {
-		if c > 0 {
-			sum += float64(c) * bucketValue(b)
-		}
-	}
-	return sum / float64(wc.total)
-}
-
 // counter is a Prometheus counter of whole events: one atomic add, and
 // exported as a constant metric when scraped, like the summaries.
 type counter struct {

@@ -122,7 +122,7 @@ func TestMetricsAfterKnownOperations(t *testing.T) {
 	got := scrape(t, reg)
 	const writes, reads = 9, 3
 	expectMetrics(t, got, map[string]float64{
-		"znode_count":                                float64(st.Znodes),
+		"znode_count":                                float64(st.Znodes + 1), // the root twice, as ZooKeeper
 		"ephemerals_count":                           1,
 		"approximate_data_size":                      float64(treeDataSize(t, s, "/")),
 		"watch_count":                                1,
@@ -176,7 +176,7 @@ func TestMetricsAfterKnownOperations(t *testing.T) {
 	e2 := openTest(t, cfg)
 	defer e2.Close()
 	// (The session is still open in the ensemble: its ephemeral stays.)
-	if got := scrape(t, reg); got["znode_count"] != float64(st.Znodes) || got["ephemerals_count"] != 1 {
+	if got := scrape(t, reg); got["znode_count"] != float64(st.Znodes+1) || got["ephemerals_count"] != 1 {
 		t.Fatalf("after reopening: znode_count %v, ephemerals_count %v", got["znode_count"], got["ephemerals_count"])
 	}
 }
@@ -198,7 +198,7 @@ func TestMetricsNeedOwnLabels(t *testing.T) {
 		}
 		t.Fatalf("a second peer on the same registry: %v", err)
 	}
-	if got := scrape(t, reg); got["znode_count"] != 4 {
+	if got := scrape(t, reg); got["znode_count"] != 5 {
 		t.Fatalf("first peer's metrics after the refusal: %v", got["znode_count"])
 	}
 	e1.Close()
@@ -210,7 +210,7 @@ func TestMetricsNeedOwnLabels(t *testing.T) {
 	b := openTest(t, cfg2)
 	defer b.Close()
 	mustCreate(t, newSession(t, b), "/only-on-2", "")
-	expectMetrics(t, scrape(t, reg), map[string]float64{`znode_count{server="1"}`: 4, `znode_count{server="2"}`: 5})
+	expectMetrics(t, scrape(t, reg), map[string]float64{`znode_count{server="1"}`: 5, `znode_count{server="2"}`: 6})
 }
 
 // TestMetricsOfCluster: a 3-peer ensemble on one registry (each peer

@@ -3,8 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/watch"
@@ -90,9 +91,13 @@ func (r Remote) AppliedZxid() int64 { return r.e.applied.load() }
 // had committed when the call began (a Sync round through the leader).
 func (r Remote) SyncApplied(ctx context.Context) error { return r.e.syncBarrier(ctx) }
 
-// WatchCount returns the number of watch registrations, watched paths and
-// sessions with watches on this peer.
-func (r Remote) WatchCount() (watches, paths, sessions int) { return r.e.watches.Count() }
+// WatchTables counts this peer's watches as ZooKeeper's watch tables hold
+// them (wchs, mntr's zk_watch_count).
+func (r Remote) WatchTables() watch.Tables { return r.e.watches.Tables() }
+
+// DataWatches returns the (session, path) pairs of ZooKeeper's data watch
+// table on this peer, sorted by session, then path (wchc, wchp).
+func (r Remote) DataWatches() []watch.Pair { return r.e.watches.DataPairs() }
 
 // NewSession opens a session as Ensemble.NewSession does, for a connection
 // the client port admitted: MaxClientCnxns was applied to the connection,
@@ -123,28 +128,9 @@ func (r Remote) MetricValues(sink func(name string, value float64)) error {
 	return r.e.metricValues(sink)
 }
 
-// RequestLatency returns the minimum, mean and maximum latency, in
-// milliseconds, of the reads and writes this peer's sessions made in the
-// last 10 minutes, as the read and update latency summaries hold them
-// (within an eighth of a power of two): what srvr's "Latency min/avg/max"
-// and mntr's zk_min/avg/max_latency report. ok is false without metrics
-// (Config.Registerer unset: nothing is measured) or before any request.
-func (r Remote) RequestLatency() (lo, mean, hi float64, ok bool) {
-	m := r.e.obs.met
-	if m == nil {
-		return 0, 0, 0, false
-	}
-	now := int64(time.Since(m.update.started))
-	wc := m.update.window(now)
-	wc.add(m.read.window(now))
-	if wc.total == 0 {
-		return 0, 0, 0, false
-	}
-	scale := m.update.scale
-	return wc.quantile(0) * scale, wc.mean() * scale, wc.quantile(1) * scale, true
-}
-
-// NodeCount returns the number of nodes in the tree.
+// NodeCount returns the number of nodes in the tree as ZooKeeper's srvr and
+// mntr count them: one more than there are, since ZooKeeper's table holds
+// the root twice (under "" and "/").
 func (r Remote) NodeCount() (int64, error) {
 	e := r.e
 	e.applyMu.RLock()
@@ -153,7 +139,21 @@ func (r Remote) NodeCount() (int64, error) {
 		return 0, zkerr.ErrClosed
 	}
 	n, err := e.tree.AllChildrenNumber("/")
-	return n + 1, err
+	return n + 2, err
+}
+
+// DirSizes returns the bytes of the files under the data directory (the
+// tree and the snapshots; the log's directory left out when it is inside)
+// and under the log's directory: what ZooKeeper's dirs reports as
+// datadir_size and logdir_size.
+func (r Remote) DirSizes() (data, log int64) {
+	cfg := r.e.cfg
+	_, log = dirUsage(cfg, cfg.DataLogDir)
+	_, data = dirUsage(cfg, cfg.DataDir)
+	if rel, err := filepath.Rel(cfg.DataDir, cfg.DataLogDir); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		data -= log
+	}
+	return data, log
 }
 
 // Detach forgets the session on this peer without closing it: the peer no

@@ -44,8 +44,10 @@ type conn struct {
 	rc  atomic.Pointer[ringConn] // set once the server's ring serves the socket
 	wk  engine.Waker             // the conn itself, for Pending.Notify
 
-	// For the four-letter words (cons, stat).
+	// For the four-letter words (cons, stat, crst).
 	received, sent atomic.Int64
+	stats          cnxnStats
+	word           atomic.Bool // its first frame was a four-letter word
 	sessionID      atomic.Int64
 	live           atomic.Pointer[engine.Session] // the session, for the server's monitor
 	ro             atomic.Bool                    // opened read-only: the state the monitor keeps is ConnectedReadOnly

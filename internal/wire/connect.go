@@ -25,6 +25,9 @@ func (c *conn) handshake() bool {
 		return false
 	}
 	if word := string(c.hdr[:]); isWord(word) {
+		c.word.Store(true)
+		c.received.Add(1)
+		c.s.stats.received.Add(1)
 		c.s.fourLetter(c, word)
 		return false
 	}
@@ -37,6 +40,7 @@ func (c *conn) handshake() bool {
 	if _, err := io.ReadFull(c.nc, body); err != nil {
 		return false
 	}
+	began := c.s.clockMs()
 	var req jute.ConnectRequest
 	d := jute.NewDecoder(body)
 	req.Decode(d)
@@ -45,7 +49,16 @@ func (c *conn) handshake() bool {
 		return false
 	}
 	c.received.Add(1)
-	return c.connect(&req)
+	c.s.stats.received.Add(1)
+	if !c.connect(&req) {
+		return false
+	}
+	if req.SessionID == 0 {
+		// A new session's createSession is a request; a re-attach is not
+		// (ZooKeeper reopens it outside its request pipeline).
+		c.responded(jute.OpCreateSession, 0, began, false)
+	}
+	return true
 }
 
 // connect opens a new session (SessionID 0) or re-attaches one, and

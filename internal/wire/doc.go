@@ -218,9 +218,21 @@
 // # Four-letter words
 //
 // A connection whose first four bytes are a four-letter word (ruok, srvr,
-// stat, mntr, conf, cons, envi, isro, wchs) gets its text answer and is
-// closed; words outside Config.FourLetterWords (ZooKeeper's
-// 4lw.commands.whitelist; srvr is always allowed) get ZooKeeper's refusal.
-// With Config.Registerer, mntr adds every metric of the peer as ZooKeeper's
-// Prometheus provider dumps them (zk_fsynctime{quantile="0.5"}, ...).
+// stat, mntr, conf, cons, envi, isro, wchs, wchc, wchp, crst, srst, dirs)
+// gets its text answer and is closed; words outside Config.FourLetterWords
+// (ZooKeeper's 4lw.commands.whitelist; srvr is always allowed) get
+// ZooKeeper's refusal. With Config.Registerer, mntr adds every metric of the
+// peer as ZooKeeper's Prometheus provider dumps them
+// (zk_fsynctime{quantile="0.5"}, ...).
+//
+// The words' statistics are kept here whatever the metrics configuration,
+// as ZooKeeper 3.8 keeps them (stats.go): every request answered (pings,
+// the connect and closeSession too; not auth packets) counts its latency
+// in whole milliseconds, from the millisecond its frame was read to the one
+// its reply was queued, in the server's min/avg/max (srvr, mntr; srst
+// resets them with the packet counts) and in its connection's record
+// (cons: the last op as ZooKeeper names it, NA for a write that failed, the
+// last cxid and zxid; crst resets it). Watches are counted as ZooKeeper's
+// two tables hold them, (session, path) pairs: wchs, wchc and wchp show the
+// data table, mntr's zk_watch_count both.
 package wire

@@ -28,6 +28,11 @@ var words = map[string]func(s *Server) string{
 	"envi": (*Server).envi,
 	"isro": (*Server).isro,
 	"wchs": (*Server).wchs,
+	"wchc": func(s *Server) string { return s.wchDump(false) },
+	"wchp": func(s *Server) string { return s.wchDump(true) },
+	"crst": (*Server).crst,
+	"srst": (*Server).srst,
+	"dirs": (*Server).dirs,
 }
 
 func isWord(w string) bool { _, ok := words[w]; return ok }
@@ -90,31 +95,22 @@ func (s *Server) srvr(clients bool) string {
 	nodes, _ := s.e.NodeCount()
 	var b strings.Builder
 	fmt.Fprintf(&b, "Zookeeper version: %s\n", Version)
+	if st.Mode == engine.ModeReadOnly {
+		b.WriteString("READ-ONLY mode; serving only read-only clients\n")
+	}
 	if clients {
 		b.WriteString("Clients:\n")
-		for _, line := range s.consLines() {
+		for _, line := range s.consLines(true) {
 			b.WriteString(line)
 		}
 		b.WriteString("\n")
 	}
-	lo, mean, hi := s.latency()
+	lo, mean, hi := s.lat.read()
 	fmt.Fprintf(&b, "Latency min/avg/max: %s/%s/%s\n", lo, mean, hi)
 	fmt.Fprintf(&b, "Received: %d\nSent: %d\n", s.stats.received.Load(), s.stats.sent.Load())
 	fmt.Fprintf(&b, "Connections: %d\nOutstanding: %d\n", len(s.connList()), st.Requests)
 	fmt.Fprintf(&b, "Zxid: 0x%x\nMode: %s\nNode count: %d\n", st.Applied, mode(st), nodes)
 	return b.String()
-}
-
-// latency returns srvr's and mntr's request latency, min/avg/max in ms as
-// ZooKeeper prints them (whole milliseconds, the mean with decimals), from
-// the peer's latency summaries; 0/0.0/0 without metrics (Config.Registerer)
-// or requests, as a ZooKeeper server that served none.
-func (s *Server) latency() (lo, mean, hi string) {
-	l, m, h, ok := s.e.RequestLatency()
-	if !ok {
-		return "0", "0.0", "0"
-	}
-	return fmt.Sprint(int64(math.Round(l))), strconv.FormatFloat(m, 'f', 4, 64), fmt.Sprint(int64(math.Round(h)))
 }
 
 func (s *Server) mntr() string {
@@ -123,22 +119,26 @@ func (s *Server) mntr() string {
 	}
 	st := s.e.Status()
 	nodes, _ := s.e.NodeCount()
-	watches, _, _ := s.e.WatchCount()
 	lines := [][2]string{
 		{"zk_version", Version},
 		{"zk_server_state", mode(st)},
 		{"zk_znode_count", fmt.Sprint(nodes)},
-		{"zk_watch_count", fmt.Sprint(watches)},
+		{"zk_watch_count", fmt.Sprint(s.e.WatchTables().Total())},
 		{"zk_num_alive_connections", fmt.Sprint(len(s.connList()))},
 		{"zk_outstanding_requests", fmt.Sprint(st.Requests)},
 		{"zk_packets_received", fmt.Sprint(s.stats.received.Load())},
 		{"zk_packets_sent", fmt.Sprint(s.stats.sent.Load())},
 	}
-	lo, mean, hi := s.latency()
+	lo, mean, hi := s.lat.read()
 	lines = append(lines, [][2]string{
 		{"zk_avg_latency", mean}, {"zk_max_latency", hi}, {"zk_min_latency", lo},
 		{"zk_uptime", fmt.Sprint(time.Since(s.started).Milliseconds())},
 	}...)
+	if open, limit, ok := fileDescriptors(); ok {
+		lines = append(lines, [][2]string{
+			{"zk_open_file_descriptor_count", fmt.Sprint(open)}, {"zk_max_file_descriptor_count", fmt.Sprint(limit)},
+		}...)
+	}
 	if st.Mode == engine.ModeLeading {
 		lines = append(lines, [2]string{"zk_synced_followers", fmt.Sprint(max(0, len(st.Peers)-1))})
 	}
@@ -225,19 +225,18 @@ func (s *Server) port() int {
 	return port
 }
 
-// consLines describes each connection as ZooKeeper's cons does.
-func (s *Server) consLines() []string {
+// consLines describes each connection as ZooKeeper's cons does (brief:
+// as stat does).
+func (s *Server) consLines(brief bool) []string {
 	var out []string
 	for _, c := range s.connList() {
-		out = append(out, fmt.Sprintf(" /%s[1](queued=%d,recved=%d,sent=%d,sid=0x%x,est=%d,to=%d)\n",
-			c.nc.RemoteAddr(), c.queued(), c.received.Load(), c.sent.Load(), c.sessionID.Load(),
-			c.since.UnixMilli(), c.timeoutMs()))
+		out = append(out, c.consLine(brief))
 	}
 	sort.Strings(out)
 	return out
 }
 
-func (s *Server) cons() string { return strings.Join(s.consLines(), "") + "\n" }
+func (s *Server) cons() string { return strings.Join(s.consLines(false), "") + "\n" }
 
 func (s *Server) envi() string {
 	host, _ := os.Hostname()
@@ -255,9 +254,76 @@ func (s *Server) envi() string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
+// wchs summarizes the data watch table as ZooKeeper's does: its sessions,
+// paths and (session, path) pairs (child watches are not in it).
 func (s *Server) wchs() string {
-	watches, paths, sessions := s.e.WatchCount()
-	return fmt.Sprintf("%d connections watching %d paths\nTotal watches:%d\n", sessions, paths, watches)
+	if msg, no := s.notServing(); no {
+		return msg
+	}
+	t := s.e.WatchTables()
+	return fmt.Sprintf("%d connections watching %d paths\nTotal watches:%d\n", t.DataSessions, t.DataPaths, t.DataPairs)
+}
+
+// wchDump lists the data watch table by session (wchc) or by path (wchp),
+// as ZooKeeper's dumpWatches does.
+func (s *Server) wchDump(byPath bool) string {
+	if msg, no := s.notServing(); no {
+		return msg
+	}
+	pairs := s.e.DataWatches()
+	var b strings.Builder
+	if byPath {
+		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].Path < pairs[j].Path })
+		for i, p := range pairs {
+			if i == 0 || pairs[i-1].Path != p.Path {
+				fmt.Fprintf(&b, "%s\n", p.Path)
+			}
+			fmt.Fprintf(&b, "\t0x%x\n", uint64(p.Session))
+		}
+	} else {
+		for i, p := range pairs {
+			if i == 0 || pairs[i-1].Session != p.Session {
+				fmt.Fprintf(&b, "0x%x\n", uint64(p.Session))
+			}
+			fmt.Fprintf(&b, "\t%s\n", p.Path)
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// crst resets every connection's statistics (cons).
+func (s *Server) crst() string {
+	if msg, no := s.notServing(); no {
+		return msg
+	}
+	for _, c := range s.connList() {
+		c.resetStats()
+	}
+	return "Connection stats reset.\n"
+}
+
+// srst resets the server's latency and packet counts (srvr, mntr). The
+// metrics of Config.Registerer are Prometheus counters and summaries, which
+// never go back; ZooKeeper resets its own metrics here too.
+func (s *Server) srst() string {
+	if msg, no := s.notServing(); no {
+		return msg
+	}
+	s.lat.reset()
+	s.stats.received.Store(0)
+	s.stats.sent.Store(0)
+	return "Server stats reset.\n"
+}
+
+// dirs reports the bytes of the snapshots and of the transaction log, as
+// ZooKeeper's datadir_size and logdir_size.
+func (s *Server) dirs() string {
+	if msg, no := s.notServing(); no {
+		return msg
+	}
+	snaps, logs := s.e.DirSizes()
+	return fmt.Sprintf("datadir_size: %d\nlogdir_size: %d\n", snaps, logs)
 }
 
 // isro answers as ZooKeeper's: "ro" in read-only mode, "rw" while serving,

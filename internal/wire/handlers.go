@@ -38,16 +38,17 @@ func (c *conn) handle(body []byte) bool {
 		}
 	}
 	local := !known || !isWrite(h.Type)
+	began := c.s.clockMs()
 	if local && c.queued() == 0 && (c.rc.Load() == nil || !mayWait(h.Type)) {
 		// Nothing ahead of it: it runs here, now. (Only the reader queues
 		// calls, so the queue stays empty until it pushes.)
-		now := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, local: true}
+		now := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, local: true, began: began}
 		return c.run(&now)
 	}
 	if k == nil {
 		k = &call{}
 	}
-	k.xid, k.op, k.rec, k.size, k.local, k.unknown = h.Xid, h.Type, rec, len(body)+4, local, !known
+	k.xid, k.op, k.rec, k.size, k.local, k.unknown, k.began = h.Xid, h.Type, rec, len(body)+4, local, !known, began
 	c.push(k)
 	return true
 }
@@ -78,22 +79,27 @@ func isWrite(op int32) bool {
 // run answers a local call; it reports whether the connection goes on.
 func (c *conn) run(k *call) bool {
 	switch {
+	case k.op == jute.OpAuth:
+		return c.auth(k.xid, k.rec.(*jute.AuthPacket)) // not a request: no statistics, as ZooKeeper
 	case k.unknown:
+		defer c.responded(k.op, k.xid, k.began, true)
 		return c.unsupported(k)
 	case k.op == jute.OpPing:
 		c.replyHeader(jute.XidPing, 0)
+		c.responded(k.op, k.xid, k.began, false)
 		return true
 	case k.op == jute.OpCloseSession:
+		defer c.responded(k.op, k.xid, k.began, false)
 		return c.closeSession(k.xid)
-	case k.op == jute.OpAuth:
-		return c.auth(k.xid, k.rec.(*jute.AuthPacket))
 	case k.op == jute.OpSetWatches, k.op == jute.OpSetWatches2:
+		defer c.responded(k.op, k.xid, k.began, false)
 		return c.setWatches(k.xid, k.rec.(*jute.SetWatches))
 	}
 	resp, err := c.dispatch(k.op, k.rec)
 	if h := c.s.hooks.beforeReply; h != nil {
 		h()
 	}
+	defer c.responded(k.op, k.xid, k.began, err != nil)
 	return c.answer(k.xid, resp, err)
 }
 
@@ -141,6 +147,7 @@ func (c *conn) start(k *call, wait bool) bool {
 // finishWrite answers a started write once its outcome is in.
 func (c *conn) finishWrite(k *call) bool {
 	if k.pw == nil {
+		defer c.responded(k.op, k.xid, k.began, k.err != nil)
 		return c.answerAt(k.xid, k.resp, k.err, noPos, k.counted)
 	}
 	res, err := k.pw.Wait(c.ctx)
@@ -156,6 +163,7 @@ func (c *conn) finishWrite(k *call) bool {
 	case jute.OpMulti:
 		resp, err = multiResponse(k.rec.(*jute.MultiRequest), res.Multi, err)
 	}
+	defer c.responded(k.op, k.xid, k.began, err != nil)
 	return c.answerAt(k.xid, resp, err, res.Zxid, k.counted)
 }
 

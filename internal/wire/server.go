@@ -48,6 +48,8 @@ type Server struct {
 	maxBuffer int
 	words     map[string]bool
 	started   time.Time
+	startedMs int64    // started in Unix ms (clockMs)
+	lat       *latency // of every request answered (srvr, mntr; srst resets it)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -137,9 +139,10 @@ func (s *Server) abandon() {
 func newServer(e *engine.Ensemble, ln net.Listener) *Server {
 	r := engine.RemoteOf(e)
 	cfg := r.Config()
+	now := time.Now()
 	s := &Server{
 		e: r, ens: e, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
-		started: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
+		started: now, startedMs: now.UnixMilli(), lat: newLatency(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}
 	if s.maxBuffer == 0 {

@@ -1,0 +1,150 @@
+package wire_test
+
+import (
+	"fmt"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/zkerr"
+)
+
+// consLineOf returns the cons line of the connection at local address
+// addr ("" if it is not listed).
+func consLineOf(t *testing.T, server, addr string) string {
+	t.Helper()
+	for _, line := range strings.Split(fourLetter(t, server, "cons"), "\n") {
+		if strings.HasPrefix(line, " /"+addr+"[") {
+			return line
+		}
+	}
+	return ""
+}
+
+// TestConsAndResets: cons shows each connection as ZooKeeper 3.8's
+// dumpConnectionInfo does (the last op as FinalRequestProcessor names it,
+// NA for a write that failed, the last real cxid, latencies in ms), the
+// four-letter word's own connection in the short form; crst and srst reset
+// what ZooKeeper resets. Raw requests: no client pings to move the counts.
+func TestConsAndResets(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	addr := e.ClientAddr()
+	r := rawDial(t, addr)
+	resp := r.connect(jute.ConnectRequest{})
+	local := r.nc.LocalAddr().String()
+	sid := fmt.Sprintf("0x%x", uint64(resp.SessionID))
+
+	line := consLineOf(t, addr, local)
+	want := regexp.MustCompile(`^ /` + regexp.QuoteMeta(local) + `\[1\]\(queued=0,recved=1,sent=1,sid=` + sid +
+		`,lop=SESS,est=[0-9]+,to=4000,lcxid=0x0,lzxid=0x[0-9a-f]+,lresp=[0-9]+,llat=[0-9]+,minlat=0,avglat=[0-9]+,maxlat=[0-9]+\)$`)
+	if !want.MatchString(line) {
+		t.Fatalf("after the connect, cons line %q", line)
+	}
+
+	createRaw(r, "/a", 0)                                                           // xid 1
+	h, _, _ := r.call(jute.OpCreate, &jute.CreateRequest{Path: "/a", ACL: openACL}) // xid 2: exists
+	if h.Err == 0 {
+		t.Fatal("a second create of /a succeeded")
+	}
+	if line := consLineOf(t, addr, local); !strings.Contains(line, ",recved=3,sent=3,") || !strings.Contains(line, ",lop=NA,") ||
+		!strings.Contains(line, ",lcxid=0x2,") {
+		t.Errorf("after a failed create (ZooKeeper's error txn names no op): %q", line)
+	}
+	r.call(jute.OpPing, nil)                                         // keeps the last real cxid
+	r.call(jute.OpGetData, &jute.PathWatchRequest{Path: "/missing"}) // xid 3, a failed read keeps its name
+	if line := consLineOf(t, addr, local); !strings.Contains(line, ",recved=5,sent=5,") || !strings.Contains(line, ",lop=GETD,") ||
+		!strings.Contains(line, ",lcxid=0x4,") {
+		t.Errorf("after a ping and a failed getData: %q", line)
+	}
+
+	// The word's own connection: counted as a packet received, short form.
+	if cons := fourLetter(t, addr, "cons"); !regexp.MustCompile(`\[0\]\(queued=0,recved=1,sent=0\)\n`).MatchString(cons) {
+		t.Errorf("cons lacks its own connection in the short form:\n%s", cons)
+	}
+	// stat lists the connections in the short form.
+	if stat := fourLetter(t, addr, "stat"); !strings.Contains(stat, " /"+local+"[1](queued=0,recved=5,sent=5)\n") {
+		t.Errorf("stat:\n%s", stat)
+	}
+
+	if got := fourLetter(t, addr, "crst"); got != "Connection stats reset.\n" {
+		t.Fatalf("crst: %q", got)
+	}
+	want = regexp.MustCompile(`^ /` + regexp.QuoteMeta(local) + `\[1\]\(queued=0,recved=0,sent=0,sid=` + sid +
+		`,lop=NA,est=[0-9]+,to=4000,lzxid=0xffffffffffffffff,lresp=0,llat=0,minlat=0,avglat=0,maxlat=0\)$`)
+	if line := consLineOf(t, addr, local); !want.MatchString(line) {
+		t.Errorf("after crst: %q", line)
+	}
+
+	srvr := fourLetter(t, addr, "srvr")
+	if !regexp.MustCompile(`\nReceived: (1[0-9])\nSent: (1[0-9])\n`).MatchString(srvr) {
+		// 5 requests, and the words before this one (each a packet received).
+		t.Errorf("srvr before srst:\n%s", srvr)
+	}
+	if got := fourLetter(t, addr, "srst"); got != "Server stats reset.\n" {
+		t.Fatalf("srst: %q", got)
+	}
+	// As ZooKeeper: srst's own reply is sent after the reset, and srvr
+	// counts itself.
+	if srvr := fourLetter(t, addr, "srvr"); !strings.Contains(srvr, "Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 1\n") {
+		t.Errorf("srvr after srst:\n%s", srvr)
+	}
+}
+
+// TestWatchWords: wchs, wchc and wchp describe ZooKeeper's data watch
+// table, (session, path) pairs, with child watches left out; mntr's
+// zk_watch_count adds the child table's pairs.
+func TestWatchWords(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	addr := e.ClientAddr()
+	r := rawDial(t, addr)
+	sid := fmt.Sprintf("0x%x", uint64(r.connect(jute.ConnectRequest{}).SessionID))
+	createRaw(r, "/a", 0)
+	r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/a", Watch: true}, nil)
+	r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/a", Watch: true}, nil) // the same pair
+	if h, _, _ := r.call(jute.OpExists, &jute.PathWatchRequest{Path: "/b", Watch: true}); h.Err != int32(zkerr.CodeNoNode) {
+		t.Fatalf("exists of a missing node: %d", h.Err) // and its watch is set
+	}
+	r.ok(jute.OpGetChildren, &jute.PathWatchRequest{Path: "/", Watch: true}, nil)
+
+	if got := fourLetter(t, addr, "wchs"); got != "1 connections watching 2 paths\nTotal watches:2\n" {
+		t.Errorf("wchs: %q", got)
+	}
+	if got, want := fourLetter(t, addr, "wchc"), sid+"\n\t/a\n\t/b\n\n"; got != want {
+		t.Errorf("wchc: %q, want %q", got, want)
+	}
+	if got, want := fourLetter(t, addr, "wchp"), "/a\n\t"+sid+"\n/b\n\t"+sid+"\n\n"; got != want {
+		t.Errorf("wchp: %q, want %q", got, want)
+	}
+	if got := fourLetter(t, addr, "mntr"); !strings.Contains(got, "\nzk_watch_count\t3\n") {
+		t.Errorf("mntr's zk_watch_count (2 data pairs, 1 child pair):\n%s", got)
+	}
+}
+
+// TestDirsAndNodeCount: dirs reports the data and log directories' bytes;
+// srvr and mntr count the root twice, as ZooKeeper does; mntr reports the
+// file descriptors on Unix.
+func TestDirsAndNodeCount(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	addr := e.ClientAddr()
+	r := rawDial(t, addr)
+	r.connect(jute.ConnectRequest{})
+	createRaw(r, "/a", 0)
+	if got := fourLetter(t, addr, "dirs"); !regexp.MustCompile(`^datadir_size: [1-9][0-9]*\nlogdir_size: [1-9][0-9]*\n$`).MatchString(got) {
+		t.Errorf("dirs: %q", got)
+	}
+	// /, /zookeeper, /zookeeper/quota, /zookeeper/config and /a, and the
+	// root once more: what ZooKeeper reports for the same tree.
+	if got := fourLetter(t, addr, "srvr"); !strings.Contains(got, "\nNode count: 6\n") {
+		t.Errorf("srvr:\n%s", got)
+	}
+	mntr := fourLetter(t, addr, "mntr")
+	if !strings.Contains(mntr, "\nzk_znode_count\t6\n") {
+		t.Errorf("mntr's zk_znode_count:\n%s", mntr)
+	}
+	fds := regexp.MustCompile(`\nzk_open_file_descriptor_count\t[1-9][0-9]*\nzk_max_file_descriptor_count\t[1-9][0-9]*\n`)
+	if runtime.GOOS != "windows" && !fds.MatchString(mntr) {
+		t.Errorf("mntr's file descriptors:\n%s", mntr)
+	}
+}
