@@ -185,27 +185,46 @@ func javaDouble(v float64) string {
 	return mant + "E" + strconv.Itoa(e)
 }
 
+// conf prints the configuration as ZooKeeper's dumpConf does, in its
+// order, then zk's own keys (clientPortAddress, zk.clientIO), then for an
+// ensemble the quorum's keys and its membership (the configuration in
+// effect, as /zookeeper/config holds it). zk has no TLS port
+// (secureClientPort=-1) and leaves the listen backlog to the system (-1,
+// as ZooKeeper's default); a standalone peer is server 0, as ZooKeeper's.
 func (s *Server) conf() string {
+	if msg, no := s.notServing(); no {
+		return msg
+	}
 	c := s.cfg
+	data, logs := s.e.DirSizes()
+	id := c.ID
+	if len(c.Servers) == 0 {
+		id = 0
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "clientPort=%d\n", s.port())
+	fmt.Fprintf(&b, "clientPort=%d\nsecureClientPort=-1\n", s.port())
+	fmt.Fprintf(&b, "dataDir=%s\ndataDirSize=%d\ndataLogDir=%s\ndataLogSize=%d\n", c.DataDir, data, c.DataLogDir, logs)
+	fmt.Fprintf(&b, "tickTime=%d\nmaxClientCnxns=%d\n", c.TickTime.Milliseconds(), c.MaxClientCnxns)
+	fmt.Fprintf(&b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", c.MinSessionTimeout.Milliseconds(), c.MaxSessionTimeout.Milliseconds())
+	fmt.Fprintf(&b, "clientPortListenBacklog=-1\nserverId=%d\n", id)
 	if c.ClientPortAddress != "" {
 		fmt.Fprintf(&b, "clientPortAddress=%s\n", c.ClientPortAddress)
 	}
-	fmt.Fprintf(&b, "dataDir=%s\ndataLogDir=%s\n", c.DataDir, c.DataLogDir)
-	fmt.Fprintf(&b, "tickTime=%d\nmaxClientCnxns=%d\n", c.TickTime.Milliseconds(), c.MaxClientCnxns)
-	fmt.Fprintf(&b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", c.MinSessionTimeout.Milliseconds(), c.MaxSessionTimeout.Milliseconds())
-	fmt.Fprintf(&b, "serverId=%d\n", c.ID)
 	fmt.Fprintf(&b, "zk.clientIO=%s\n", s.clientIO())
 	if len(c.Servers) > 0 {
-		fmt.Fprintf(&b, "initLimit=%d\nsyncLimit=%d\n", c.InitLimit, c.SyncLimit)
+		peerType := 0 // ZooKeeper's LearnerType: PARTICIPANT, OBSERVER
+		var me engine.Server
 		for _, srv := range c.Servers {
-			role := "participant"
-			if srv.Observer {
-				role = "observer"
+			if srv.ID == c.ID {
+				me = srv
 			}
-			fmt.Fprintf(&b, "server.%d=%s:%d:%d:%s\n", srv.ID, srv.Host, srv.QuorumPort, srv.ElectionPort, role)
 		}
+		if me.Observer {
+			peerType = 1
+		}
+		fmt.Fprintf(&b, "initLimit=%d\nsyncLimit=%d\nelectionAlg=3\n", c.InitLimit, c.SyncLimit)
+		fmt.Fprintf(&b, "electionPort=%d\nquorumPort=%d\npeerType=%d\n", me.ElectionPort, me.QuorumPort, peerType)
+		fmt.Fprintf(&b, "membership: \n%s", s.ens.ClusterConfig().Text()) // no newline after version=, as ZooKeeper
 	}
 	return b.String()
 }

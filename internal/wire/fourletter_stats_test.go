@@ -167,3 +167,26 @@ func TestDirsAndNodeCount(t *testing.T) {
 		t.Errorf("mntr's file descriptors:\n%s", mntr)
 	}
 }
+
+// TestConfShape: conf prints ZooKeeper's dumpConf keys in its order, then
+// zk's own; a standalone peer is server 0; an ensemble's peer adds the
+// quorum's keys and the membership in effect, ending as ZooKeeper's does
+// with the version and no newline.
+func TestConfShape(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	got := fourLetter(t, e.ClientAddr(), "conf")
+	want := regexp.MustCompile(`^clientPort=[0-9]+\nsecureClientPort=-1\ndataDir=/zk\ndataDirSize=[0-9]+\ndataLogDir=/zk/log\n` +
+		`dataLogSize=[1-9][0-9]*\ntickTime=500\nmaxClientCnxns=[0-9]+\nminSessionTimeout=1000\nmaxSessionTimeout=10000\n` +
+		`clientPortListenBacklog=-1\nserverId=0\nclientPortAddress=127.0.0.1\nzk.clientIO=[a-z_]+\n$`)
+	if !want.MatchString(got) {
+		t.Errorf("standalone conf:\n%s", got)
+	}
+
+	peers := startCluster(t, 3)
+	got = fourLetter(t, peers[1].ClientAddr(), "conf")
+	want = regexp.MustCompile(`\nserverId=2\n(.|\n)*\ninitLimit=[0-9]+\nsyncLimit=[0-9]+\nelectionAlg=3\nelectionPort=3002\nquorumPort=2002\npeerType=0\n` +
+		`membership: \nserver\.1=inmem:2001:3001:participant\nserver\.2=inmem:2002:3002:participant\nserver\.3=inmem:2003:3003:participant\nversion=[0-9a-f]+$`)
+	if !want.MatchString(got) {
+		t.Errorf("an ensemble peer's conf:\n%s", got)
+	}
+}
