@@ -46,6 +46,33 @@ type observer struct {
 	detail  atomic.Pointer[peerDetail]
 	fsyncs  latencyWindow
 	met     *metrics
+	propSizes
+}
+
+// propSizes are the sizes of this leader's proposals (the bytes of each
+// log entry), last, smallest and largest, -1 before any: what ZooKeeper's
+// srvr prints on a leader as "Proposal sizes last/min/max" (srst resets
+// them).
+type propSizes struct {
+	lastProp, minProp, maxProp atomic.Int64
+}
+
+func (ps *propSizes) resetProposalSizes() {
+	ps.lastProp.Store(-1)
+	ps.minProp.Store(-1)
+	ps.maxProp.Store(-1)
+}
+
+// proposalSize records a proposal of n bytes (the loop alone calls it).
+func (ps *propSizes) proposalSize(n int) {
+	v := int64(n)
+	ps.lastProp.Store(v)
+	if m := ps.minProp.Load(); m < 0 || v < m {
+		ps.minProp.Store(v)
+	}
+	if v > ps.maxProp.Load() {
+		ps.maxProp.Store(v)
+	}
 }
 
 // peerDetail is what the loop publishes for Status at every tick and every

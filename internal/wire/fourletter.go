@@ -110,6 +110,10 @@ func (s *Server) srvr(clients bool) string {
 	fmt.Fprintf(&b, "Received: %d\nSent: %d\n", s.stats.received.Load(), s.stats.sent.Load())
 	fmt.Fprintf(&b, "Connections: %d\nOutstanding: %d\n", len(s.connList()), st.Requests)
 	fmt.Fprintf(&b, "Zxid: 0x%x\nMode: %s\nNode count: %d\n", st.Applied, mode(st), nodes)
+	if st.Mode == engine.ModeLeading {
+		last, min, max := s.e.ProposalSizes()
+		fmt.Fprintf(&b, "Proposal sizes last/min/max: %d/%d/%d\n", last, min, max)
+	}
 	return b.String()
 }
 
@@ -322,7 +326,8 @@ func (s *Server) crst() string {
 	return "Connection stats reset.\n"
 }
 
-// srst resets the server's latency and packet counts (srvr, mntr). The
+// srst resets the server's latency and packet counts (srvr, mntr), and a
+// leader's proposal sizes (srvr). The
 // metrics of Config.Registerer are Prometheus counters and summaries, which
 // never go back; ZooKeeper resets its own metrics here too.
 func (s *Server) srst() string {
@@ -332,6 +337,7 @@ func (s *Server) srst() string {
 	s.lat.reset()
 	s.stats.received.Store(0)
 	s.stats.sent.Store(0)
+	s.e.ResetProposalSizes()
 	return "Server stats reset.\n"
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 	"github.com/embedzk/zk/internal/zkerr"
 )
@@ -183,6 +184,25 @@ func TestConfShape(t *testing.T) {
 	}
 
 	peers := startCluster(t, 3)
+	// The leader's srvr adds its proposal sizes (srst resets them).
+	leaders := 0
+	for _, p := range peers {
+		if p.Status().Mode != engine.ModeLeading {
+			continue
+		}
+		leaders++
+		srvr := fourLetter(t, p.ClientAddr(), "srvr")
+		if !regexp.MustCompile(`\nMode: leader\nNode count: [0-9]+\nProposal sizes last/min/max: [1-9][0-9]*/[1-9][0-9]*/[1-9][0-9]*\n$`).MatchString(srvr) {
+			t.Errorf("the leader's srvr:\n%s", srvr)
+		}
+		fourLetter(t, p.ClientAddr(), "srst")
+		if srvr := fourLetter(t, p.ClientAddr(), "srvr"); !strings.HasSuffix(srvr, "\nProposal sizes last/min/max: -1/-1/-1\n") {
+			t.Errorf("the leader's srvr after srst:\n%s", srvr)
+		}
+	}
+	if leaders != 1 {
+		t.Fatalf("%d leaders", leaders)
+	}
 	got = fourLetter(t, peers[1].ClientAddr(), "conf")
 	want = regexp.MustCompile(`\nserverId=2\n(.|\n)*\ninitLimit=[0-9]+\nsyncLimit=[0-9]+\nelectionAlg=3\nelectionPort=3002\nquorumPort=2002\npeerType=0\n` +
 		`membership: \nserver\.1=inmem:2001:3001:participant\nserver\.2=inmem:2002:3002:participant\nserver\.3=inmem:2003:3003:participant\nversion=[0-9a-f]+$`)
