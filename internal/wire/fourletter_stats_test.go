@@ -1,12 +1,15 @@
 package wire_test
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	gozk "github.com/go-zookeeper/zk"
 
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
@@ -208,5 +211,56 @@ func TestConfShape(t *testing.T) {
 		`membership: \nserver\.1=inmem:2001:3001:participant\nserver\.2=inmem:2002:3002:participant\nserver\.3=inmem:2003:3003:participant\nversion=[0-9a-f]+$`)
 	if !want.MatchString(got) {
 		t.Errorf("an ensemble peer's conf:\n%s", got)
+	}
+}
+
+// TestFourLetterWordsUnderLoad asks every word, resets included, while
+// clients write, read and watch: the words' statistics are shared with
+// every connection (the race detector watches them), and the traffic goes
+// on untouched.
+func TestFourLetterWordsUnderLoad(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	addr := e.ClientAddr()
+	const clients, ops = 6, 150
+	done := make(chan error, clients)
+	for i := range clients {
+		c, _ := dial(t, addr)
+		go func() {
+			var err error
+			for j := 0; j < ops && err == nil; j++ {
+				p := fmt.Sprintf("/load-%d-%d", i, j/4%10) // created by the first op of its four
+				switch j % 4 {
+				case 0:
+					_, err = c.Create(p, []byte("x"), 0, open)
+					if errors.Is(err, gozk.ErrNodeExists) {
+						err = nil
+					}
+				case 1:
+					_, err = c.Set(p, []byte("y"), -1)
+				case 2:
+					_, _, _, err = c.GetW(p)
+				case 3:
+					_, _, _, err = c.ChildrenW("/")
+				}
+			}
+			done <- err
+		}()
+	}
+	words := []string{"ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "isro", "wchs", "wchc", "wchp", "crst", "srst", "dirs"}
+	for finished, n := 0, 0; finished < clients; n++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished++
+		default:
+			if got := fourLetter(t, addr, words[n%len(words)]); got == "" {
+				t.Fatalf("%s: no answer under load", words[n%len(words)])
+			}
+		}
+	}
+	if srvr := fourLetter(t, addr, "srvr"); !regexp.MustCompile(`Latency min/avg/max: [0-9]+/[0-9.E]+/[0-9]+\nReceived: [0-9]+\nSent: [0-9]+\n`).MatchString(srvr) {
+		t.Errorf("srvr after the load:\n%s", srvr)
 	}
 }
