@@ -128,6 +128,10 @@ func (r Remote) MetricValues(sink func(name string, value float64)) error {
 	return r.e.metricValues(sink)
 }
 
+// GlobalSessions returns the number of sessions the ensemble holds (mntr's
+// zk_global_sessions).
+func (r Remote) GlobalSessions() (int, error) { return r.e.globalSessions() }
+
 // ProposalSizes returns the sizes in bytes of the last, smallest and
 // largest proposals this peer made as leader (-1 before any): srvr's
 // "Proposal sizes last/min/max" on a leader.

@@ -138,6 +138,21 @@ func (s *Server) mntr() string {
 		{"zk_avg_latency", mean}, {"zk_max_latency", hi}, {"zk_min_latency", lo},
 		{"zk_uptime", fmt.Sprint(time.Since(s.started).Milliseconds())},
 	}...)
+	global, _ := s.e.GlobalSessions()
+	lines = append(lines, [][2]string{
+		{"zk_ephemerals_count", fmt.Sprint(st.Ephemerals)},
+		{"zk_approximate_data_size", fmt.Sprint(st.DataSize)},
+		{"zk_global_sessions", fmt.Sprint(global)},
+		{"zk_local_sessions", "0"}, // zk has no local sessions
+		{"zk_connection_drop_probability", "0.0"},
+		{"zk_last_client_response_size", fmt.Sprint(s.respSizes.last.Load())},
+		{"zk_max_client_response_size", fmt.Sprint(s.respSizes.max.Load())},
+		{"zk_min_client_response_size", fmt.Sprint(s.respSizes.min.Load())},
+		{"zk_outstanding_tls_handshake", "0"}, // no TLS
+		{"zk_auth_failed_count", "0"},         // ZooKeeper's NIO server never counts one either
+		{"zk_non_mtls_remote_conn_count", "0"},
+		{"zk_non_mtls_local_conn_count", "0"},
+	}...)
 	if open, limit, ok := fileDescriptors(); ok {
 		lines = append(lines, [][2]string{
 			{"zk_open_file_descriptor_count", fmt.Sprint(open)}, {"zk_max_file_descriptor_count", fmt.Sprint(limit)},
@@ -335,6 +350,7 @@ func (s *Server) srst() string {
 		return msg
 	}
 	s.lat.reset()
+	s.respSizes.reset()
 	s.stats.received.Store(0)
 	s.stats.sent.Store(0)
 	s.e.ResetProposalSizes()

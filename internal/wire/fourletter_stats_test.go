@@ -146,8 +146,9 @@ func TestWatchWords(t *testing.T) {
 }
 
 // TestDirsAndNodeCount: dirs reports the data and log directories' bytes;
-// srvr and mntr count the root twice, as ZooKeeper does; mntr reports the
-// file descriptors on Unix.
+// srvr and mntr count the root twice, as ZooKeeper does; mntr has
+// ZooKeeper's gauges without any metrics configured (response sizes, file
+// descriptors on Unix).
 func TestDirsAndNodeCount(t *testing.T) {
 	e := startPeer(t, peerConfig())
 	addr := e.ClientAddr()
@@ -162,9 +163,20 @@ func TestDirsAndNodeCount(t *testing.T) {
 	if got := fourLetter(t, addr, "srvr"); !strings.Contains(got, "\nNode count: 6\n") {
 		t.Errorf("srvr:\n%s", got)
 	}
+	r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/a"}, nil)
 	mntr := fourLetter(t, addr, "mntr")
 	if !strings.Contains(mntr, "\nzk_znode_count\t6\n") {
 		t.Errorf("mntr's zk_znode_count:\n%s", mntr)
+	}
+	// Response frames without their length prefix, as ZooKeeper's
+	// BufferStats: the create's reply (a 16-byte header and the path, 6
+	// bytes) and the getData's (the header, the data 4+1 bytes, a 68-byte
+	// Stat); the connect response does not count.
+	for _, kv := range []string{"zk_ephemerals_count\t0", "zk_global_sessions\t1", "zk_local_sessions\t0",
+		"zk_last_client_response_size\t89", "zk_max_client_response_size\t89", "zk_min_client_response_size\t22"} {
+		if !strings.Contains(mntr, "\n"+kv+"\n") {
+			t.Errorf("mntr lacks %q:\n%s", kv, mntr)
+		}
 	}
 	fds := regexp.MustCompile(`\nzk_open_file_descriptor_count\t[1-9][0-9]*\nzk_max_file_descriptor_count\t[1-9][0-9]*\n`)
 	if runtime.GOOS != "windows" && !fds.MatchString(mntr) {

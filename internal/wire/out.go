@@ -123,10 +123,14 @@ func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Rec
 	o.holding = false
 	c.releaseHeld(pos)
 	for _, ev := range evs {
+		n := len(o.buf)
 		o.buf = appendEvent(o.buf, ev)
+		c.s.respSizes.framed(o.buf, n)
 		o.n++
 	}
+	n := len(o.buf)
 	o.buf = appendReply(&o.enc, o.buf, h, resp)
+	c.s.respSizes.framed(o.buf, n)
 	o.n++
 	if o.writes.Load() == 0 {
 		c.releaseHeld(math.MaxInt64) // nothing in flight can come before them
@@ -219,11 +223,15 @@ func (c *conn) notify(ev watch.Event) {
 	}
 	held := o.holding || o.writes.Load() > 0 || len(o.marks) > o.first
 	if held {
+		n := len(o.held)
 		o.held = appendEvent(o.held, ev)
+		c.s.respSizes.framed(o.held, n)
 		o.marks = append(o.marks, heldMark{zxid: ev.Zxid, end: len(o.held)})
 	} else {
 		c.grab()
+		n := len(o.buf)
 		o.buf = appendEvent(o.buf, ev)
+		c.s.respSizes.framed(o.buf, n)
 		o.n++
 	}
 	c.bound()

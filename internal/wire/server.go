@@ -50,6 +50,7 @@ type Server struct {
 	started   time.Time
 	startedMs int64    // started in Unix ms (clockMs)
 	lat       *latency // of every request answered (srvr, mntr; srst resets it)
+	respSizes *sizes   // of every frame sent to a client (mntr; srst resets them)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -142,7 +143,7 @@ func newServer(e *engine.Ensemble, ln net.Listener) *Server {
 	now := time.Now()
 	s := &Server{
 		e: r, ens: e, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
-		started: now, startedMs: now.UnixMilli(), lat: newLatency(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
+		started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}
 	if s.maxBuffer == 0 {

@@ -88,6 +88,38 @@ func roundHalfUp4(v float64) float64 {
 	return out
 }
 
+// sizes are the last, smallest and largest of some byte counts, -1 before
+// any, as ZooKeeper's BufferStats: the server's client responses (every
+// frame sent to a client: replies, pings' and notifications; its length
+// without the length prefix), for mntr's zk_last/min/max_client_response_size.
+type sizes struct {
+	last, min, max atomic.Int64
+}
+
+func newSizes() *sizes {
+	b := &sizes{}
+	b.reset()
+	return b
+}
+
+func (b *sizes) reset() {
+	b.last.Store(-1)
+	b.min.Store(-1)
+	b.max.Store(-1)
+}
+
+func (b *sizes) note(n int) {
+	v := int64(n)
+	b.last.Store(v)
+	for cur := b.min.Load(); (cur < 0 || v < cur) && !b.min.CompareAndSwap(cur, v); cur = b.min.Load() {
+	}
+	for cur := b.max.Load(); v > cur && !b.max.CompareAndSwap(cur, v); cur = b.max.Load() {
+	}
+}
+
+// framed notes the response frame that grew buf from n bytes.
+func (b *sizes) framed(buf []byte, n int) { b.note(len(buf) - n - 4) }
+
 // cnxnStats is a connection's record of its requests for cons, as
 // ZooKeeper's ServerCnxn keeps it. A new connection starts from zeros: its
 // minimum stays 0 (ZooKeeper's field default) until a crst, which starts
