@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
@@ -215,5 +217,75 @@ func TestCheckpointDiskFaults(t *testing.T) {
 		if f.kinds[kind] == 0 {
 			t.Errorf("no %v failure injected (got %v)", kind, f.kinds)
 		}
+	}
+}
+
+// lockWatch fails the test when a file lock is taken under dir.
+type lockWatch struct {
+	vfs.FS
+	t   *testing.T
+	dir string
+}
+
+func (w lockWatch) Lock(name string) (io.Closer, error) {
+	if strings.HasPrefix(name, w.dir) {
+		w.t.Errorf("a lock taken in the checkpoint: %s", name)
+	}
+	return w.FS.Lock(name)
+}
+
+// TestCheckpointTakesNoLock: making and reading a checkpoint never locks
+// its directory. Pebble's crashable in-memory file system deadlocks when a
+// crash clone meets a lock (its Lock read-locks the clone lock twice, and
+// the clone's waiting write lock blocks the second): engine tests crash
+// peers while their checkpoints run. The second half crashes a clone of
+// the file system while checkpoints are opened, as those tests do.
+func TestCheckpointTakesNoLock(t *testing.T) {
+	mem := vfs.NewCrashableMem()
+	o := testOptions(lockWatch{FS: mem, t: t, dir: "/ckpt"})
+	o.Dir = "/tree"
+	tr, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	populate(t, tr, 1, 200)
+	if _, _, err := tr.Checkpoint("/ckpt"); err != nil {
+		t.Fatal(err)
+	}
+	checkpointBytes(t, o.FS, "/ckpt")
+	if err := tr.Close(); err != nil { // before the crashes: a deadlock must not hang the test
+		t.Fatal(err)
+	}
+
+	cloned, opened := make(chan struct{}), make(chan error, 1)
+	go func() {
+		defer close(cloned)
+		for range 300 {
+			mem.CrashClone(vfs.CrashCloneCfg{})
+		}
+	}()
+	go func() {
+		for {
+			select {
+			case <-cloned:
+				opened <- nil
+				return
+			default:
+			}
+			c, err := OpenCheckpoint(mem, "/ckpt")
+			if err != nil {
+				opened <- err
+				return
+			}
+			c.Close()
+		}
+	}()
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("deadlocked: crash clones and checkpoint opens still blocked after a minute")
 	}
 }
