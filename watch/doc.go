@@ -39,7 +39,14 @@
 // A registration receives at most one event per change. Every event carries
 // the zxid of its change; a Sink may attach the node's state to it
 // (Event.Node: the engine's watches with data read it from the tree inside
-// Trigger, right after the transaction).
+// Trigger, right after the transaction). A ChangeSink also learns the
+// number Trigger gives each change, so that a receiver holding several
+// registrations can merge the events of one change as ZooKeeper sends them
+// to a connection (one per change, path and type), even within a multi,
+// whose changes share one zxid.
+//
+// Tables and DataPairs count and list the registrations as ZooKeeper's two
+// watch tables hold them, (session, path) pairs, for the four-letter words.
 //
 // # ACLs
 //

@@ -73,6 +73,8 @@ type sessionWatches struct {
 type Manager struct {
 	mu        sync.Mutex
 	nextID    ID
+	changes   uint64 // changes triggered (ChangeSink)
+	inTrigger bool   // Trigger is delivering the events of change number changes
 	byID      map[ID]*reg
 	byPath    map[string]*pathWatches
 	bySession map[int64]*sessionWatches
@@ -227,11 +229,20 @@ func (m *Manager) unlink(r *reg) {
 // reports an overflow if the sink could not take ev. r must already be
 // unlinked.
 func (m *Manager) end(r *reg, ev *Event) {
-	if ev != nil && !r.sink.Deliver(*ev) {
+	if ev != nil && !m.deliver(r.sink, *ev) {
 		m.overflow(r)
 		return
 	}
 	r.sink.Close()
+}
+
+// deliver hands ev to s, with the number of the change that raised it if
+// s is a ChangeSink and Trigger raised it.
+func (m *Manager) deliver(s Sink, ev Event) bool {
+	if cs, ok := s.(ChangeSink); ok && m.inTrigger {
+		return cs.DeliverChange(ev, m.changes)
+	}
+	return s.Deliver(ev)
 }
 
 // overflow ends r's stream with an overflow, and counts it.

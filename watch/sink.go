@@ -27,6 +27,19 @@ type Sink interface {
 	Close()
 }
 
+// ChangeSink is a Sink that learns which change raised each event it gets
+// from Trigger: the Manager numbers the changes it triggers, and every
+// event of one change comes with the change's number, even within one
+// multi (where the changes share a zxid). A receiver that merges the events
+// several of its registrations get from one change, as a ZooKeeper client
+// connection does (one event per change, path and type), merges by it.
+// Events not raised by Trigger (removals, EventNotWatching) come through
+// Deliver.
+type ChangeSink interface {
+	Sink
+	DeliverChange(ev Event, change uint64) bool
+}
+
 // ChanSink is a Sink backed by a buffered channel. It holds up to n watch
 // events, plus one reserved slot for the event that ends the registration
 // (a removal event, EventNotWatching), so that the consumer always learns why

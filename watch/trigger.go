@@ -39,6 +39,8 @@ type MayRead = func(session int64, acl []znode.ACL) bool
 func (m *Manager) Trigger(changes []znode.Change, mayRead MayRead) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.inTrigger = true
+	defer func() { m.inTrigger = false }()
 	for i := range changes {
 		m.trigger(&changes[i], mayRead)
 	}
@@ -56,6 +58,7 @@ func (m *Manager) trigger(c *znode.Change, mayRead MayRead) {
 	default:
 		return
 	}
+	m.changes++
 	ev := Event{Type: typ, Path: c.Path, Zxid: c.Zxid}
 	if pw := m.byPath[c.Path]; pw != nil {
 		m.fireOneShot(pw, &pw.data, ev, c.ACL, mayRead)
@@ -114,7 +117,7 @@ func (m *Manager) firePersistent(l *[]*reg, ev Event, acl []znode.ACL, mayRead M
 			i++
 			continue
 		}
-		if r.sink.Deliver(ev) {
+		if m.deliver(r.sink, ev) {
 			i++
 			continue
 		}

@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -110,6 +111,40 @@ func TestRawWatchTable(t *testing.T) {
 	_, _, evs = r.call(jute.OpSetData, &jute.SetDataRequest{Path: "/w/k", Data: []byte("x"), Version: -1})
 	if len(evs) != 0 {
 		t.Fatalf("events after removal: %+v", evs)
+	}
+}
+
+// TestRawMultiEventsPerChange: as ZooKeeper's watch tables, a connection
+// gets one event per change, path and type however many of its
+// registrations fire, and each change of a multi (one zxid) sends its own:
+// zkCli's deleteall deletes a subtree in one multi, and a persistent watch
+// on its root hears every child go.
+func TestRawMultiEventsPerChange(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	r := rawDial(t, e.ClientAddr())
+	r.connect(jute.ConnectRequest{})
+	createRaw(r, "/p", 0)
+	createRaw(r, "/p/a", 0)
+	createRaw(r, "/p/b", 0)
+	r.ok(jute.OpAddWatch, &jute.AddWatchRequest{Path: "/p", Mode: jute.AddWatchPersistent}, nil)
+	r.ok(jute.OpGetChildren, &jute.PathWatchRequest{Path: "/p", Watch: true}, nil) // merged with the persistent one
+	r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/p/a", Watch: true}, nil)
+	r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/p/a", Watch: true}, nil) // the same table: one event
+	_, _, evs := r.call(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
+		{Type: jute.OpSetData, Path: "/p/a", Data: []byte("1"), Version: -1},
+		{Type: jute.OpDelete, Path: "/p/a", Version: -1},
+		{Type: jute.OpDelete, Path: "/p/b", Version: -1},
+		{Type: jute.OpDelete, Path: "/p", Version: -1},
+	}})
+	var got []string
+	for _, ev := range evs {
+		got = append(got, fmt.Sprintf("%d %s", ev.Type, ev.Path))
+	}
+	// NodeDataChanged /p/a (its one-shot watches, then gone); one
+	// NodeChildrenChanged /p per deleted child; NodeDeleted /p.
+	want := []string{"3 /p/a", "4 /p", "4 /p", "2 /p"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events of the multi: %v, want %v", got, want)
 	}
 }
 

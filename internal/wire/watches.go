@@ -33,10 +33,13 @@ type watchTable struct {
 	mu sync.Mutex
 	m  map[watchKey]*sink
 
-	// One event per change, path and type: the events of the last zxid
-	// delivered, to drop the duplicates several registrations raise.
-	lastZxid int64
-	lastSent []watchEventKey
+	// One event per change, path and type, as ZooKeeper's watch tables
+	// send one per change to each connection: the events of the last change
+	// delivered, to drop the duplicates several registrations raise. The
+	// changes of one multi share a zxid and each sends its own.
+	lastZxid   int64
+	lastChange uint64 // the Manager's number of the change (0: not from a trigger)
+	lastSent   []watchEventKey
 }
 
 type watchEventKey struct {
@@ -115,11 +118,11 @@ func (t *watchTable) drain() []watch.ID {
 }
 
 // deliver sends a watch event unless this connection already got the same
-// path and type for the same zxid.
-func (t *watchTable) deliver(ev watch.Event) {
+// path and type for the same change.
+func (t *watchTable) deliver(ev watch.Event, change uint64) {
 	t.mu.Lock()
-	if ev.Zxid != t.lastZxid {
-		t.lastZxid, t.lastSent = ev.Zxid, t.lastSent[:0]
+	if ev.Zxid != t.lastZxid || change != t.lastChange {
+		t.lastZxid, t.lastChange, t.lastSent = ev.Zxid, change, t.lastSent[:0]
 	}
 	k := watchEventKey{path: ev.Path, typ: ev.Type}
 	for _, seen := range t.lastSent {
@@ -144,9 +147,13 @@ type sink struct {
 // Deliver forwards change events; removal and not-watching events are the
 // client's business (ZooKeeper's client raises them itself), so they are
 // dropped.
-func (s *sink) Deliver(ev watch.Event) bool {
+func (s *sink) Deliver(ev watch.Event) bool { return s.DeliverChange(ev, 0) }
+
+// DeliverChange is Deliver for the events of a triggered change (see
+// watch.ChangeSink): the table merges by change.
+func (s *sink) DeliverChange(ev watch.Event, change uint64) bool {
 	if ev.Type >= watch.EventNodeCreated && ev.Type <= watch.EventNodeChildrenChanged {
-		s.t.deliver(ev)
+		s.t.deliver(ev, change)
 	}
 	return true
 }
