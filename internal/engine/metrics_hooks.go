@@ -14,7 +14,7 @@ import (
 func (o *observer) init(e *Ensemble) error {
 	o.started = time.Now()
 	o.tick = e.cfg.TickTime / TicksPerTickTime
-	o.resetProposalSizes()
+	o.props.Reset()
 	if e.cfg.Registerer == nil {
 		return nil
 	}

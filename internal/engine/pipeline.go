@@ -154,7 +154,7 @@ func (p *peer) propose(en entry.Entry) error {
 	kept := p.pending.Keep()
 	p.mark(hooks.TraceProposed, en.Txn.Session, en.ReqID, zxid)
 	p.e.obs.proposed(zxid)
-	p.e.obs.proposalSize(len(data))
+	p.e.obs.props.Note(len(data))
 	p.lastProposed = zxid
 	p.proposed[zxid] = proposal{en: en, kept: kept}
 	return nil

@@ -197,7 +197,7 @@ func (p *peer) proposeConfigTxn(origin int64, reqID uint64, next ClusterConfig, 
 	}
 	kept := p.pending.Keep()
 	p.e.obs.proposed(z)
-	p.e.obs.proposalSize(len(payload))
+	p.e.obs.props.Note(len(payload))
 	p.lastProposed = z
 	p.proposed[z] = proposal{en: en, kept: kept}
 	p.cfg.Logger.Info("zk: configuration proposed", "version", fmt.Sprintf("%x", z), "config", next.Text())

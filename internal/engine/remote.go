@@ -135,13 +135,10 @@ func (r Remote) GlobalSessions() (int, error) { return r.e.globalSessions() }
 // ProposalSizes returns the sizes in bytes of the last, smallest and
 // largest proposals this peer made as leader (-1 before any): srvr's
 // "Proposal sizes last/min/max" on a leader.
-func (r Remote) ProposalSizes() (last, min, max int64) {
-	o := &r.e.obs
-	return o.lastProp.Load(), o.minProp.Load(), o.maxProp.Load()
-}
+func (r Remote) ProposalSizes() (last, min, max int64) { return r.e.obs.props.Read() }
 
 // ResetProposalSizes forgets them (srst).
-func (r Remote) ResetProposalSizes() { r.e.obs.resetProposalSizes() }
+func (r Remote) ResetProposalSizes() { r.e.obs.props.Reset() }
 
 // NodeCount returns the number of nodes in the tree as ZooKeeper's srvr and
 // mntr count them: one more than there are, since ZooKeeper's table holds

@@ -46,34 +46,37 @@ type observer struct {
 	detail  atomic.Pointer[peerDetail]
 	fsyncs  latencyWindow
 	met     *metrics
-	propSizes
+	props   SizeStats // this leader's proposals (Remote.ProposalSizes)
 }
 
-// propSizes are the sizes of this leader's proposals (the bytes of each
-// log entry), last, smallest and largest, -1 before any: what ZooKeeper's
-// srvr prints on a leader as "Proposal sizes last/min/max" (srst resets
-// them).
-type propSizes struct {
-	lastProp, minProp, maxProp atomic.Int64
+// SizeStats are the last, smallest and largest of some byte counts, -1
+// before any, as ZooKeeper's BufferStats: a leader's proposals here (srvr's
+// "Proposal sizes last/min/max"), the client port's responses (mntr's
+// zk_last/min/max_client_response_size). Safe for concurrent use.
+type SizeStats struct {
+	last, min, max atomic.Int64
 }
 
-func (ps *propSizes) resetProposalSizes() {
-	ps.lastProp.Store(-1)
-	ps.minProp.Store(-1)
-	ps.maxProp.Store(-1)
+// Reset forgets every size (srst); a zero SizeStats must be Reset before
+// use.
+func (b *SizeStats) Reset() {
+	b.last.Store(-1)
+	b.min.Store(-1)
+	b.max.Store(-1)
 }
 
-// proposalSize records a proposal of n bytes (the loop alone calls it).
-func (ps *propSizes) proposalSize(n int) {
+// Note records a size of n bytes.
+func (b *SizeStats) Note(n int) {
 	v := int64(n)
-	ps.lastProp.Store(v)
-	if m := ps.minProp.Load(); m < 0 || v < m {
-		ps.minProp.Store(v)
+	b.last.Store(v)
+	for cur := b.min.Load(); (cur < 0 || v < cur) && !b.min.CompareAndSwap(cur, v); cur = b.min.Load() {
 	}
-	if v > ps.maxProp.Load() {
-		ps.maxProp.Store(v)
+	for cur := b.max.Load(); v > cur && !b.max.CompareAndSwap(cur, v); cur = b.max.Load() {
 	}
 }
+
+// Read returns the last, smallest and largest sizes (-1 before any).
+func (b *SizeStats) Read() (last, min, max int64) { return b.last.Load(), b.min.Load(), b.max.Load() }
 
 // peerDetail is what the loop publishes for Status at every tick and every
 // change of role: the leader's view of its learners, the last election.

@@ -139,15 +139,16 @@ func (s *Server) mntr() string {
 		{"zk_uptime", fmt.Sprint(time.Since(s.started).Milliseconds())},
 	}...)
 	global, _ := s.e.GlobalSessions()
+	lastResp, minResp, maxResp := s.respSizes.Read()
 	lines = append(lines, [][2]string{
 		{"zk_ephemerals_count", fmt.Sprint(st.Ephemerals)},
 		{"zk_approximate_data_size", fmt.Sprint(st.DataSize)},
 		{"zk_global_sessions", fmt.Sprint(global)},
 		{"zk_local_sessions", "0"}, // zk has no local sessions
 		{"zk_connection_drop_probability", "0.0"},
-		{"zk_last_client_response_size", fmt.Sprint(s.respSizes.last.Load())},
-		{"zk_max_client_response_size", fmt.Sprint(s.respSizes.max.Load())},
-		{"zk_min_client_response_size", fmt.Sprint(s.respSizes.min.Load())},
+		{"zk_last_client_response_size", fmt.Sprint(lastResp)},
+		{"zk_max_client_response_size", fmt.Sprint(maxResp)},
+		{"zk_min_client_response_size", fmt.Sprint(minResp)},
 		{"zk_outstanding_tls_handshake", "0"}, // no TLS
 		{"zk_auth_failed_count", "0"},         // ZooKeeper's NIO server never counts one either
 		{"zk_non_mtls_remote_conn_count", "0"},
@@ -350,7 +351,7 @@ func (s *Server) srst() string {
 		return msg
 	}
 	s.lat.reset()
-	s.respSizes.reset()
+	s.respSizes.Reset()
 	s.stats.received.Store(0)
 	s.stats.sent.Store(0)
 	s.e.ResetProposalSizes()

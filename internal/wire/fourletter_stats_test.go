@@ -50,10 +50,7 @@ func consUntil(t *testing.T, server, addr string, ok func(string) bool) string {
 // four-letter word's own connection in the short form; crst and srst reset
 // what ZooKeeper resets. Raw requests: no client pings to move the counts.
 func TestConsAndResets(t *testing.T) {
-	e := startPeer(t, peerConfig())
-	addr := e.ClientAddr()
-	r := rawDial(t, addr)
-	resp := r.connect(jute.ConnectRequest{})
+	addr, r, resp := rawSession(t)
 	local := r.nc.LocalAddr().String()
 	sid := fmt.Sprintf("0x%x", uint64(resp.SessionID))
 
@@ -119,10 +116,8 @@ func TestConsAndResets(t *testing.T) {
 // table, (session, path) pairs, with child watches left out; mntr's
 // zk_watch_count adds the child table's pairs.
 func TestWatchWords(t *testing.T) {
-	e := startPeer(t, peerConfig())
-	addr := e.ClientAddr()
-	r := rawDial(t, addr)
-	sid := fmt.Sprintf("0x%x", uint64(r.connect(jute.ConnectRequest{}).SessionID))
+	addr, r, resp := rawSession(t)
+	sid := fmt.Sprintf("0x%x", uint64(resp.SessionID))
 	createRaw(r, "/a", 0)
 	r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/a", Watch: true}, nil)
 	r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/a", Watch: true}, nil) // the same pair
@@ -150,10 +145,7 @@ func TestWatchWords(t *testing.T) {
 // ZooKeeper's gauges without any metrics configured (response sizes, file
 // descriptors on Unix).
 func TestDirsAndNodeCount(t *testing.T) {
-	e := startPeer(t, peerConfig())
-	addr := e.ClientAddr()
-	r := rawDial(t, addr)
-	r.connect(jute.ConnectRequest{})
+	addr, r, _ := rawSession(t)
 	createRaw(r, "/a", 0)
 	if got := fourLetter(t, addr, "dirs"); !regexp.MustCompile(`^datadir_size: [1-9][0-9]*\nlogdir_size: [1-9][0-9]*\n$`).MatchString(got) {
 		t.Errorf("dirs: %q", got)

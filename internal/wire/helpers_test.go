@@ -136,6 +136,15 @@ func rawDial(t testing.TB, addr string) *rawConn {
 	return &rawConn{t: t, nc: nc}
 }
 
+// rawSession starts a peer and opens a session on it with a raw client:
+// the peer's client address, the client, and the connect response.
+func rawSession(t testing.TB) (string, *rawConn, jute.ConnectResponse) {
+	t.Helper()
+	addr := startPeer(t, peerConfig()).ClientAddr()
+	r := rawDial(t, addr)
+	return addr, r, r.connect(jute.ConnectRequest{})
+}
+
 // connect opens a session (or re-attaches one) and returns the response.
 func (r *rawConn) connect(req jute.ConnectRequest) jute.ConnectResponse {
 	r.t.Helper()

@@ -125,12 +125,12 @@ func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Rec
 	for _, ev := range evs {
 		n := len(o.buf)
 		o.buf = appendEvent(o.buf, ev)
-		c.s.respSizes.framed(o.buf, n)
+		c.s.noteFrame(o.buf, n)
 		o.n++
 	}
 	n := len(o.buf)
 	o.buf = appendReply(&o.enc, o.buf, h, resp)
-	c.s.respSizes.framed(o.buf, n)
+	c.s.noteFrame(o.buf, n)
 	o.n++
 	if o.writes.Load() == 0 {
 		c.releaseHeld(math.MaxInt64) // nothing in flight can come before them
@@ -225,13 +225,13 @@ func (c *conn) notify(ev watch.Event) {
 	if held {
 		n := len(o.held)
 		o.held = appendEvent(o.held, ev)
-		c.s.respSizes.framed(o.held, n)
+		c.s.noteFrame(o.held, n)
 		o.marks = append(o.marks, heldMark{zxid: ev.Zxid, end: len(o.held)})
 	} else {
 		c.grab()
 		n := len(o.buf)
 		o.buf = appendEvent(o.buf, ev)
-		c.s.respSizes.framed(o.buf, n)
+		c.s.noteFrame(o.buf, n)
 		o.n++
 	}
 	c.bound()

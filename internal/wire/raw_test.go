@@ -73,9 +73,7 @@ func TestRawRequests(t *testing.T) {
 // times the watch was set; persistent and recursive watches; check and
 // remove.
 func TestRawWatchTable(t *testing.T) {
-	e := startPeer(t, peerConfig())
-	r := rawDial(t, e.ClientAddr())
-	r.connect(jute.ConnectRequest{})
+	_, r, _ := rawSession(t)
 	createRaw(r, "/w", 0)
 	for i := 0; i < 3; i++ { // the same data watch, three times
 		r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/w", Watch: true}, nil)
@@ -120,9 +118,7 @@ func TestRawWatchTable(t *testing.T) {
 // zkCli's deleteall deletes a subtree in one multi, and a persistent watch
 // on its root hears every child go.
 func TestRawMultiEventsPerChange(t *testing.T) {
-	e := startPeer(t, peerConfig())
-	r := rawDial(t, e.ClientAddr())
-	r.connect(jute.ConnectRequest{})
+	_, r, _ := rawSession(t)
 	createRaw(r, "/p", 0)
 	createRaw(r, "/p/a", 0)
 	createRaw(r, "/p/b", 0)
@@ -151,9 +147,7 @@ func TestRawMultiEventsPerChange(t *testing.T) {
 // TestRawSetWatches: a reconnecting client's watches come back; a watch
 // whose node changed after relativeZxid fires at once, before the reply.
 func TestRawSetWatches(t *testing.T) {
-	e := startPeer(t, peerConfig())
-	r := rawDial(t, e.ClientAddr())
-	r.connect(jute.ConnectRequest{})
+	_, r, _ := rawSession(t)
 	createRaw(r, "/s", 0)
 	createRaw(r, "/s/a", 0)
 	h, _, _ := r.call(jute.OpExists, &jute.PathWatchRequest{Path: "/s"})
@@ -188,9 +182,7 @@ func TestRawSetWatches(t *testing.T) {
 // is answered as ZooKeeper answers it: error results, that op's code in its
 // place, nothing applied.
 func TestRawMultiBadOp(t *testing.T) {
-	e := startPeer(t, peerConfig())
-	r := rawDial(t, e.ClientAddr())
-	r.connect(jute.ConnectRequest{})
+	_, r, _ := rawSession(t)
 	var mr jute.MultiResponse
 	r.ok(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
 		{Type: jute.OpCreate, Path: "/ok", ACL: openACL},

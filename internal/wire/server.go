@@ -48,9 +48,9 @@ type Server struct {
 	maxBuffer int
 	words     map[string]bool
 	started   time.Time
-	startedMs int64    // started in Unix ms (clockMs)
-	lat       *latency // of every request answered (srvr, mntr; srst resets it)
-	respSizes *sizes   // of every frame sent to a client (mntr; srst resets them)
+	startedMs int64             // started in Unix ms (clockMs)
+	lat       *latency          // of every request answered (srvr, mntr; srst resets it)
+	respSizes *engine.SizeStats // of every frame sent to a client (mntr; srst resets them)
 
 	ctx    context.Context
 	cancel context.CancelFunc

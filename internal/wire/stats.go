@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -88,37 +89,17 @@ func roundHalfUp4(v float64) float64 {
 	return out
 }
 
-// sizes are the last, smallest and largest of some byte counts, -1 before
-// any, as ZooKeeper's BufferStats: the server's client responses (every
-// frame sent to a client: replies, pings' and notifications; its length
-// without the length prefix), for mntr's zk_last/min/max_client_response_size.
-type sizes struct {
-	last, min, max atomic.Int64
-}
-
-func newSizes() *sizes {
-	b := &sizes{}
-	b.reset()
+// newSizes returns the server's record of its client responses' sizes
+// (every frame sent to a client: replies, pings' and notifications; its
+// length without the length prefix, as ZooKeeper's BufferStats counts it).
+func newSizes() *engine.SizeStats {
+	b := &engine.SizeStats{}
+	b.Reset()
 	return b
 }
 
-func (b *sizes) reset() {
-	b.last.Store(-1)
-	b.min.Store(-1)
-	b.max.Store(-1)
-}
-
-func (b *sizes) note(n int) {
-	v := int64(n)
-	b.last.Store(v)
-	for cur := b.min.Load(); (cur < 0 || v < cur) && !b.min.CompareAndSwap(cur, v); cur = b.min.Load() {
-	}
-	for cur := b.max.Load(); v > cur && !b.max.CompareAndSwap(cur, v); cur = b.max.Load() {
-	}
-}
-
-// framed notes the response frame that grew buf from n bytes.
-func (b *sizes) framed(buf []byte, n int) { b.note(len(buf) - n - 4) }
+// noteFrame notes the response frame that grew buf from n bytes.
+func (s *Server) noteFrame(buf []byte, n int) { s.respSizes.Note(len(buf) - n - 4) }
 
 // cnxnStats is a connection's record of its requests for cons, as
 // ZooKeeper's ServerCnxn keeps it. A new connection starts from zeros: its
