@@ -112,7 +112,7 @@ type cnxnStats struct {
 
 type cnxnRecord struct {
 	lastOp     string
-	lastCxid   int64 // -1: none yet (pings keep the last real one)
+	lastCxid   int64 // -1 after a crst: none since (pings keep the last real one)
 	lastZxid   int64
 	lastResp   int64 // the server's clock (clockMs) at the last reply
 	lastLat    int64
@@ -153,7 +153,11 @@ func (st *cnxnStats) appendSession(b []byte, sid int64, est time.Time, timeoutMs
 	b = append(b, ",sid=0x"...)
 	b = strconv.AppendUint(b, uint64(sid), 16)
 	b = append(b, ",lop="...)
-	b = append(b, st.lastOp...)
+	if st.lastOp == "" {
+		b = append(b, "null"...) // a re-attached session before its first request, as ZooKeeper prints it
+	} else {
+		b = append(b, st.lastOp...)
+	}
 	b = append(b, ",est="...)
 	b = strconv.AppendInt(b, est.UnixMilli(), 10)
 	b = append(b, ",to="...)
