@@ -34,35 +34,34 @@ func (m *Manager) Tables() Tables {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var t Tables
-	dataSessions := make(map[int64]struct{})
+	var seen []int64 // scratch: few watchers per path, a slice beats a map
 	for _, pw := range m.byPath {
-		n := countSessions(pw.data, pw.persis, pw.recur)
-		if n > 0 {
+		seen = addSessions(addSessions(addSessions(seen[:0], pw.data), pw.persis), pw.recur)
+		if len(seen) > 0 {
 			t.DataPaths++
-			t.DataPairs += n
-			for _, l := range [][]*reg{pw.data, pw.persis, pw.recur} {
-				for _, r := range l {
-					dataSessions[r.session] = struct{}{}
-				}
+			t.DataPairs += len(seen)
+		}
+		t.ChildPairs += len(addSessions(addSessions(seen[:0], pw.child), pw.persis))
+	}
+	for _, sw := range m.bySession {
+		for _, r := range sw.regs {
+			if r.kind != KindChild {
+				t.DataSessions++
+				break
 			}
 		}
-		t.ChildPairs += countSessions(pw.child, pw.persis)
 	}
-	t.DataSessions = len(dataSessions)
 	return t
 }
 
-// countSessions returns the number of distinct sessions in lists.
-func countSessions(lists ...[]*reg) int {
-	var seen []int64 // few watchers per path: a slice beats a map
-	for _, l := range lists {
-		for _, r := range l {
-			if !slices.Contains(seen, r.session) {
-				seen = append(seen, r.session)
-			}
+// addSessions adds to seen the sessions of l it does not hold yet.
+func addSessions(seen []int64, l []*reg) []int64 {
+	for _, r := range l {
+		if !slices.Contains(seen, r.session) {
+			seen = append(seen, r.session)
 		}
 	}
-	return len(seen)
+	return seen
 }
 
 // Pair is one (session, path) pair of the data table.
