@@ -78,28 +78,26 @@ func isWrite(op int32) bool {
 
 // run answers a local call; it reports whether the connection goes on.
 func (c *conn) run(k *call) bool {
-	switch {
-	case k.op == jute.OpAuth:
+	if k.op == jute.OpAuth {
 		return c.auth(k.xid, k.rec.(*jute.AuthPacket)) // not a request: no statistics, as ZooKeeper
+	}
+	// A local call is no write: its name holds whatever its outcome.
+	defer c.responded(k.op, k.xid, k.began, false)
+	switch {
 	case k.unknown:
-		defer c.responded(k.op, k.xid, k.began, true)
 		return c.unsupported(k)
 	case k.op == jute.OpPing:
 		c.replyHeader(jute.XidPing, 0)
-		c.responded(k.op, k.xid, k.began, false)
 		return true
 	case k.op == jute.OpCloseSession:
-		defer c.responded(k.op, k.xid, k.began, false)
 		return c.closeSession(k.xid)
 	case k.op == jute.OpSetWatches, k.op == jute.OpSetWatches2:
-		defer c.responded(k.op, k.xid, k.began, false)
 		return c.setWatches(k.xid, k.rec.(*jute.SetWatches))
 	}
 	resp, err := c.dispatch(k.op, k.rec)
 	if h := c.s.hooks.beforeReply; h != nil {
 		h()
 	}
-	defer c.responded(k.op, k.xid, k.began, err != nil)
 	return c.answer(k.xid, resp, err)
 }
 

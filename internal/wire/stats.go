@@ -226,7 +226,8 @@ func (s *Server) clockMs() int64 {
 
 // responded records that a request of op with xid, read at began
 // (clockMs), was answered (at the zxid this peer has applied, as its reply
-// says); failed says it failed.
+// says); failed says it failed, which matters for writes only (their
+// record names no op, as ZooKeeper's error txn).
 func (c *conn) responded(op, xid int32, began int64, failed bool) {
 	now, zxid := c.s.clockMs(), c.s.e.AppliedZxid()
 	name := opName(op)
