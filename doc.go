@@ -1002,7 +1002,7 @@ type Mode = engine.Mode
 //	Znodes int64 // nodes in the tree (ZooKeeper's znode_count is one more: it counts the root twice)
 //	Ephemerals int64 // ephemeral nodes (ephemerals_count)
 //	DataSize int64 // bytes of every node's path and data (approximate_data_size)
-//	Watches int // watches set through this peer (watch_count)
+//	Watches int // watch registrations on this peer (ZooKeeper's watch_count counts (session, path) pairs)
 //	FsyncP99 time.Duration // 99th percentile of the last 128 fsyncs of the log
 type Status = engine.Status
 
