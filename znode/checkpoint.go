@@ -64,9 +64,7 @@ func checkpointDB(db *pebble.DB, dir string) (err error) {
 //
 // It takes no directory lock (and writes no LOCK file there): a checkpoint
 // is opened by its maker once, or read from a reader's private copy, never
-// by two stores at once. Pebble's crashable in-memory file system, which
-// the tests crash while peers run, deadlocks when a crash meets a lock
-// (MemFS.Lock read-locks its clone lock twice).
+// by two stores at once.
 func OpenCheckpoint(fs vfs.FS, dir string) (*Snapshot, error) {
 	cache := pebble.NewCache(checkpointCache)
 	defer cache.Unref() // the DB holds its own reference

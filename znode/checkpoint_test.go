@@ -235,11 +235,10 @@ func (w lockWatch) Lock(name string) (io.Closer, error) {
 }
 
 // TestCheckpointTakesNoLock: making and reading a checkpoint never locks
-// its directory. Pebble's crashable in-memory file system deadlocks when a
-// crash clone meets a lock (its Lock read-locks the clone lock twice, and
-// the clone's waiting write lock blocks the second): engine tests crash
-// peers while their checkpoints run. The second half crashes a clone of
-// the file system while checkpoints are opened, as those tests do.
+// its directory (a checkpoint is private to its reader). The second half
+// crash-clones Pebble's own crashable in-memory file system while
+// checkpoints are opened: its Lock read-locks the clone lock twice, so a
+// lock taken there would deadlock with the clone (see internal/crashmem).
 func TestCheckpointTakesNoLock(t *testing.T) {
 	mem := vfs.NewCrashableMem()
 	o := testOptions(lockWatch{FS: mem, t: t, dir: "/ckpt"})

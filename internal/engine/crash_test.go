@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/crashmem"
 	"github.com/embedzk/zk/internal/hooks"
 )
 
@@ -37,7 +38,7 @@ func crashConfig(fs vfs.FS, seed uint64) Config {
 
 func crashOnce(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	fs := vfs.NewCrashableMem()
+	fs := crashmem.New()
 	e := openTest(t, crashConfig(fs, seed))
 	ctx, cancel := context.WithCancel(testCtx(t))
 	writers := []string{"/a", "/b"}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/crashmem"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
@@ -57,7 +58,7 @@ func checkMismatchError(t *testing.T, err error) {
 // again on the same entry: the ensemble stayed down.
 func TestDigestMismatchRecovery3(t *testing.T) {
 	queued := make(chan int64, 64)
-	disks := map[int64]*vfs.MemFS{1: vfs.NewCrashableMem(), 2: vfs.NewCrashableMem(), 3: vfs.NewCrashableMem()}
+	disks := map[int64]*crashmem.FS{1: crashmem.New(), 2: crashmem.New(), 3: crashmem.New()}
 	c := newClusterWith(t, 3, 0, 9, transport.NetworkOptions{}, func(cfg *Config) {
 		cfg.FS = disks[cfg.ID]
 		cfg.TestHooks = &hooks.Hooks{Broken: hooks.ResetOnRefusal, Func: queuedSignal(queued)}
@@ -112,7 +113,7 @@ func TestDigestMismatchRecovery3(t *testing.T) {
 // TestDigestMismatchRecoveryStandalone: the same on a standalone peer.
 func TestDigestMismatchRecoveryStandalone(t *testing.T) {
 	queued := make(chan int64, 16)
-	fs := vfs.NewCrashableMem()
+	fs := crashmem.New()
 	cfg := testConfig(fs, 9)
 	cfg.TestHooks = &hooks.Hooks{Stepped: true, Broken: hooks.ResetOnRefusal, Func: queuedSignal(queued)}
 	e := openTest(t, cfg)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/crashmem"
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/znode"
 )
@@ -16,7 +17,7 @@ import (
 // everything since the tree's last Pebble flush, and loses nothing.
 func TestCrashReplayIsBounded(t *testing.T) {
 	const writers, perWriter = 16, 700 // 11,200 txns, beyond 2*DefaultFlushEntries
-	mem := vfs.NewCrashableMem()
+	mem := crashmem.New()
 	e := openTest(t, testConfig(mem, 1))
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {

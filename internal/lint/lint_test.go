@@ -40,6 +40,7 @@ var allowed = map[string][]string{
 var internalAllowed = map[string][]string{
 	"internal/zkerr":    {},
 	"internal/codec":    {},
+	"internal/crashmem": {},
 	"internal/hooks":    {},
 	"internal/lincheck": {},
 	"internal/entry":    {"znode", "internal/"},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/crashmem"
 
 	"github.com/embedzk/zk"
 	"github.com/embedzk/zk/internal/hooks"
@@ -42,7 +43,7 @@ const tick = TickTime/zk.TicksPerTickTime + time.Microsecond
 // peer is one member, across its incarnations.
 type peer struct {
 	id        int64
-	fs        *vfs.MemFS
+	fs        *crashmem.FS
 	ens       *zk.Ensemble // nil while down
 	inc       int
 	restartAt int64
@@ -102,7 +103,7 @@ func newWorld(opts Options) *World {
 	ids := []int64{1, 2, 3}
 	for _, id := range ids {
 		w.servers = append(w.servers, zk.Server{ID: id, Host: "sim", QuorumPort: 2000 + int(id), ElectionPort: 3000 + int(id)})
-		w.peers = append(w.peers, &peer{id: id, fs: vfs.NewCrashableMem()})
+		w.peers = append(w.peers, &peer{id: id, fs: crashmem.New()})
 	}
 	w.net = transport.NewNetwork(transport.NetworkOptions{Peers: ids, Manual: true, EventBuffer: 1 << 16})
 	for _, p := range w.peers {
