@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -135,6 +136,30 @@ func (t *Tracker) Deadline(id int64) (int64, bool) {
 		return 0, false
 	}
 	return s.deadline, true
+}
+
+// Bucket is the sessions that expire at one tick, as ZooKeeper's expiry
+// queue groups them.
+type Bucket struct {
+	Deadline int64   // the tick
+	IDs      []int64 // sorted
+}
+
+// Buckets returns the sessions waiting for their deadline, grouped by it
+// (ZooKeeper's ExpiryQueue.dump): the buckets in order of their deadline.
+// Closing sessions are in none.
+func (t *Tracker) Buckets() []Bucket {
+	out := make([]Bucket, 0, len(t.buckets))
+	for d, head := range t.buckets {
+		b := Bucket{Deadline: d}
+		for s := head; s != nil; s = s.next {
+			b.IDs = append(b.IDs, s.id)
+		}
+		slices.Sort(b.IDs)
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b Bucket) int { return cmp.Compare(a.Deadline, b.Deadline) })
+	return out
 }
 
 func (t *Tracker) link(s *tracked) {

@@ -218,6 +218,29 @@ func compareTracker(tr *Tracker, m *trackerModel) error {
 			return fmt.Errorf("session %d: deadline %d,%v closing %v; model %d,%v %v", id, d, ok, tr.IsClosing(id), md, mok, m.closing[id])
 		}
 	}
+	return compareBuckets(tr.Buckets(), m)
+}
+
+// compareBuckets: every session not closing is in the bucket of its
+// deadline, the buckets in order, each one's ids sorted.
+func compareBuckets(got []Bucket, m *trackerModel) error {
+	byDeadline := map[int64][]int64{}
+	for id := int64(1); id <= 40; id++ {
+		if d, ok := m.deadline[id]; ok && !m.closing[id] {
+			byDeadline[d] = append(byDeadline[d], id)
+		}
+	}
+	if len(got) != len(byDeadline) {
+		return fmt.Errorf("%d buckets, model %d", len(got), len(byDeadline))
+	}
+	for i, b := range got {
+		if i > 0 && got[i-1].Deadline >= b.Deadline {
+			return fmt.Errorf("bucket %d out of order: %d after %d", i, b.Deadline, got[i-1].Deadline)
+		}
+		if want := byDeadline[b.Deadline]; !slices.Equal(b.IDs, want) {
+			return fmt.Errorf("bucket of tick %d holds %v, model %v", b.Deadline, b.IDs, want)
+		}
+	}
 	return nil
 }
 

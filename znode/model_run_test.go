@@ -297,10 +297,31 @@ func compareWithModel(t *testing.T, seed uint64, step int, tree *Tree, m *model,
 			fail("Ephemerals(%d) = %q, %v; model %q", s, got, err, m.ephemerals(s))
 		}
 	}
+	compareEphemeralsBySession(fail, tree, m)
 	if _, d := tree.Applied(); d != m.digest() {
 		fail("digest %#x, recomputed from the model %#x", d, m.digest())
 	}
 	compareReapable(t, fail, tree, m, now)
+}
+
+// compareEphemeralsBySession: one scan gives every session that owns
+// ephemerals, in order, with the model's paths.
+func compareEphemeralsBySession(fail func(string, ...any), tree *Tree, m *model) {
+	var got, want []int64
+	err := tree.EphemeralsBySession(func(s int64, paths []string) {
+		got = append(got, s)
+		if !slices.Equal(paths, m.ephemerals(s)) {
+			fail("EphemeralsBySession: session %d has %q, model %q", s, paths, m.ephemerals(s))
+		}
+	})
+	for s := int64(1); s <= 3; s++ {
+		if len(m.ephemerals(s)) > 0 {
+			want = append(want, s)
+		}
+	}
+	if err != nil || !slices.Equal(got, want) {
+		fail("EphemeralsBySession: sessions %v, %v; model %v", got, err, want)
+	}
 }
 
 func compareNode(fail func(string, ...any), m *model, path string, n Node) {

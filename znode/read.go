@@ -2,6 +2,7 @@ package znode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -181,6 +182,38 @@ func (t *Tree) Ephemerals(session int64, prefix string) ([]string, error) {
 		return true
 	})
 	return out, err
+}
+
+// EphemeralsBySession calls fn once for each session that owns ephemeral
+// nodes, with their paths, sorted; the sessions come in the order of their
+// ids. It reads the ephemeral index in one scan.
+func (t *Tree) EphemeralsBySession(fn func(session int64, paths []string)) error {
+	var (
+		cur   int64
+		paths []string
+		derr  error
+	)
+	err := pebbleReader{t.db}.scan([]byte{spaceEphemeral}, func(key, _ []byte) bool {
+		if len(key) < 10 {
+			derr = fmt.Errorf("%w: ephemeral key %x", errCorrupt, key)
+			return false
+		}
+		id := int64(binary.BigEndian.Uint64(key[1:9]))
+		if len(paths) > 0 && id != cur {
+			fn(cur, paths)
+			paths = nil
+		}
+		cur = id
+		paths = append(paths, string(key[9:]))
+		return true
+	})
+	if err = errors.Join(err, derr); err != nil {
+		return err
+	}
+	if len(paths) > 0 {
+		fn(cur, paths)
+	}
+	return nil
 }
 
 // Sessions returns the replicated session table, by id.

@@ -369,13 +369,17 @@ func (e *Ensemble) hand(ctx context.Context, r *request) error {
 
 // control hands a tick or barrier to the peer loop and waits for it.
 func (e *Ensemble) control(ctx context.Context, kind reqKind) error {
+	return e.runControl(ctx, newRequest(kind, nil))
+}
+
+// runControl hands r to the peer loop's control channel and waits for it.
+func (e *Ensemble) runControl(ctx context.Context, r *request) error {
 	if err := checkCtx(ctx); err != nil {
 		return err
 	}
 	if e.closed.Load() {
 		return zkerr.ErrClosed
 	}
-	r := newRequest(kind, nil)
 	select {
 	case e.ctlC <- r:
 	case <-e.stopC:

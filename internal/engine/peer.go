@@ -32,6 +32,10 @@ type peer struct {
 	// Leader only (nil otherwise).
 	pending *znode.Pending
 	tracker *session.Tracker
+	// trackerTickAt is when (wall clock, whatever Config.Clock says) the
+	// tracker last ticked or was made: its deadlines count TickTimes from
+	// then (dump.go).
+	trackerTickAt time.Time
 	// lastProposed is the zxid of the last txn proposed or known: the state
 	// a failed prep was checked against.
 	lastProposed int64
@@ -206,13 +210,18 @@ func (p *peer) drainRequests() bool {
 	return true
 }
 
-// control handles a tick or a barrier. A barrier handles every transport
-// event and client request already queued (events first), and everything
-// they cause locally, before it is answered.
+// control handles a tick, a barrier or an inspection. A barrier handles
+// every transport event and client request already queued (events first),
+// and everything they cause locally, before it is answered. An inspection
+// only reads the loop's state, so it flushes nothing.
 func (p *peer) control(r *request) {
 	switch r.kind {
 	case reqTick:
 		p.tick()
+	case reqInspect:
+		r.inspect(p)
+		r.done <- struct{}{}
+		return
 	case reqBarrier:
 		for more := true; more; {
 			more = false

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/embedzk/zk/internal/entry"
 	"github.com/embedzk/zk/internal/hooks"
@@ -264,7 +265,7 @@ func hasSuper(ids []znode.Identity, superDigest string) bool {
 // leader and has applied its whole history.
 func (p *peer) becomeLeader() error {
 	p.pending = p.e.tree.NewPending()
-	p.tracker = session.NewTracker()
+	p.tracker, p.trackerTickAt = session.NewTracker(), time.Now()
 	sessions, err := p.e.tree.Sessions()
 	if err != nil {
 		return fmt.Errorf("zk: loading sessions: %w", err)
@@ -381,6 +382,7 @@ func (p *peer) sessionTick() {
 	for _, id := range local {
 		p.tracker.Touch(id)
 	}
+	p.trackerTickAt = time.Now()
 	expired := p.tracker.Tick()
 	p.logExpiries(expired)
 	for _, id := range expired {

@@ -26,6 +26,8 @@ const (
 	reqBarrier
 	// reqReconfig changes the membership through the leader (reconfig.go).
 	reqReconfig
+	// reqInspect runs its inspect function on the loop (dump.go).
+	reqInspect
 )
 
 // request is one call handed from a client goroutine to the peer loop. The
@@ -37,6 +39,9 @@ type request struct {
 	super bool             // the calling session authenticated as the super user
 	// reconfig is a reqReconfig's change.
 	reconfig *ReconfigRequest
+	// inspect is a reqInspect's function; it reads the loop's state and
+	// changes nothing.
+	inspect func(*peer)
 	// done (capacity 1: the loop never blocks on it) signals rep, the
 	// reply: a channel of a pointer-free type takes one allocation, a
 	// channel of replies two.

@@ -218,8 +218,8 @@
 // # Four-letter words
 //
 // A connection whose first four bytes are a four-letter word (ruok, srvr,
-// stat, mntr, conf, cons, envi, isro, wchs, wchc, wchp, crst, srst, dirs)
-// gets its text answer and is closed; words outside Config.FourLetterWords
+// stat, mntr, conf, cons, envi, isro, wchs, wchc, wchp, crst, srst, dirs,
+// dump) gets its text answer and is closed; words outside Config.FourLetterWords
 // (ZooKeeper's 4lw.commands.whitelist; srvr is always allowed) get
 // ZooKeeper's refusal. With Config.Registerer, mntr adds every metric of the
 // peer as ZooKeeper's Prometheus provider dumps them
@@ -234,5 +234,9 @@
 // (cons: the last op as ZooKeeper names it, NA for a write that failed, the
 // last cxid and zxid; crst resets it). Watches are counted as ZooKeeper's
 // two tables hold them, (session, path) pairs: wchs, wchc and wchp show the
-// data table, mntr's zk_watch_count both.
+// data table, mntr's zk_watch_count both. dump (dump.go) reads the session
+// tracker's expiry buckets on the peer loop (a follower or observer lists
+// the ensemble's sessions instead, as ZooKeeper's learners do), the
+// ephemeral nodes by session from the tree, and buckets the connections by
+// when ZooKeeper's NIO factory would expire them.
 package wire

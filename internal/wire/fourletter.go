@@ -33,6 +33,7 @@ var words = map[string]func(s *Server) string{
 	"crst": (*Server).crst,
 	"srst": (*Server).srst,
 	"dirs": (*Server).dirs,
+	"dump": (*Server).dump,
 }
 
 func isWord(w string) bool { _, ok := words[w]; return ok }

@@ -235,7 +235,7 @@ func TestFourLetterWordsUnderLoad(t *testing.T) {
 				p := fmt.Sprintf("/load-%d-%d", i, j/4%10) // created by the first op of its four
 				switch j % 4 {
 				case 0:
-					_, err = c.Create(p, []byte("x"), 0, open)
+					_, err = c.Create(p, []byte("x"), int32(i%2)*gozk.FlagEphemeral, open) // dump lists half
 					if errors.Is(err, gozk.ErrNodeExists) {
 						err = nil
 					}
@@ -250,7 +250,7 @@ func TestFourLetterWordsUnderLoad(t *testing.T) {
 			done <- err
 		}()
 	}
-	words := []string{"ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "isro", "wchs", "wchc", "wchp", "crst", "srst", "dirs"}
+	words := []string{"ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "isro", "wchs", "wchc", "wchp", "crst", "srst", "dirs", "dump"}
 	for finished, n := 0, 0; finished < clients; n++ {
 		select {
 		case err := <-done:

@@ -121,6 +121,14 @@ type cnxnRecord struct {
 	count, sum int64
 }
 
+// lastRespMs returns the time of the last reply (clockMs), 0 if none since
+// the connection's start or the last crst.
+func (st *cnxnStats) lastRespMs() int64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.lastResp
+}
+
 // reset is crst's.
 func (st *cnxnStats) reset() {
 	st.mu.Lock()

@@ -1,0 +1,95 @@
+package wire_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// javaDateRE matches Java's Date.toString.
+const javaDateRE = `[A-Z][a-z]{2} [A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [A-Za-z0-9+-]+ [0-9]{4}`
+
+// TestDumpWord: dump shows, in ZooKeeper 3.8's layout, the leader's
+// session expiry buckets, the ephemeral nodes by session, and the
+// connections by when they would expire (the word's own connection among
+// them, without a session).
+func TestDumpWord(t *testing.T) {
+	e := startPeer(t, peerConfig())
+	addr := e.ClientAddr()
+	before := time.Now()
+	a, b := rawDial(t, addr), rawDial(t, addr)
+	ra, rb := a.connect(jute.ConnectRequest{}), b.connect(jute.ConnectRequest{})
+	createRaw(a, "/e2", 1)
+	createRaw(a, "/e1", 1)
+	createRaw(a, "/p", 0)
+	createRaw(b, "/eb", 1)
+	after := time.Now()
+	got := fourLetter(t, addr, "dump")
+
+	first, second := ra.SessionID, rb.SessionID
+	firstPaths, secondPaths := "\t/e1\n\t/e2\n", "\t/eb\n"
+	if second < first {
+		first, second, firstPaths, secondPaths = second, first, secondPaths, firstPaths
+	}
+	sets := `(?:[12] expire at ` + javaDateRE + `:\n(?:\t0x[0-9a-f]+\n)+){1,2}`
+	want := regexp.MustCompile(`^SessionTracker dump:\nSession Sets \([12]\)/\(2\):\n` + sets +
+		`ephemeral nodes dump:\nSessions with Ephemerals \(2\):\n` +
+		regexp.QuoteMeta(fmt.Sprintf("0x%x:\n%s0x%x:\n%s", first, firstPaths, second, secondPaths)) +
+		`Connections dump:\nConnections Sets \([1-3]\)/\(3\):\n(?:[1-3] expire at ` + javaDateRE + `:\n(?:\tip: /127\.0\.0\.1:[0-9]+ sessionId: 0x[0-9a-f]+\n)+){1,3}$`)
+	if !want.MatchString(got) {
+		t.Fatalf("dump:\n%s", got)
+	}
+	for _, id := range []int64{ra.SessionID, rb.SessionID} {
+		if !strings.Contains(got, fmt.Sprintf("\n\t0x%x\n", id)) {
+			t.Errorf("session 0x%x is in no expiry bucket:\n%s", id, got)
+		}
+		if !strings.Contains(got, fmt.Sprintf(" sessionId: 0x%x\n", id)) {
+			t.Errorf("the connection of session 0x%x is not listed:\n%s", id, got)
+		}
+	}
+	if !strings.Contains(got, " sessionId: 0x0\n") {
+		t.Errorf("the word's own connection is not listed:\n%s", got)
+	}
+	// A session expires its timeout after its last touch, at the leader's
+	// next tick boundary; the buckets are TickTimes apart.
+	tick := peerConfig().TickTime
+	timeout := time.Duration(ra.TimeOut) * time.Millisecond
+	for _, m := range regexp.MustCompile(`\n[12] expire at (`+javaDateRE+`):\n\t0x`).FindAllStringSubmatch(got, -1) {
+		at, err := time.ParseInLocation("Mon Jan 02 15:04:05 MST 2006", m[1], time.Local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lo, hi := before.Add(timeout-time.Second), after.Add(timeout+2*tick+time.Second); at.Before(lo) || at.After(hi) {
+			t.Errorf("a session bucket expires at %v, want within [%v, %v]", at, lo, hi)
+		}
+	}
+}
+
+// TestDumpWordOnFollower: a follower lists the ensemble's sessions with
+// their timeouts, as ZooKeeper's learners do, and the same ephemerals.
+func TestDumpWordOnFollower(t *testing.T) {
+	peers := startCluster(t, 3)
+	var follower *engine.Ensemble
+	for _, p := range peers {
+		if p.Status().Mode == engine.ModeFollowing {
+			follower = p
+		}
+	}
+	if follower == nil {
+		t.Fatal("no follower")
+	}
+	r := rawDial(t, follower.ClientAddr())
+	resp := r.connect(jute.ConnectRequest{})
+	createRaw(r, "/e", 1)
+	got := fourLetter(t, follower.ClientAddr(), "dump")
+	want := fmt.Sprintf("SessionTracker dump:\nGlobal Sessions(1):\n0x%x\t%dms\nephemeral nodes dump:\nSessions with Ephemerals (1):\n0x%x:\n\t/e\nConnections dump:\n",
+		resp.SessionID, resp.TimeOut, resp.SessionID)
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("a follower's dump:\n%s\nwant it to start with:\n%s", got, want)
+	}
+}
