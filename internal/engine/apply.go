@@ -110,6 +110,7 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (completion, error) {
 	if err != nil {
 		return completion{}, fmt.Errorf("zk: applying %#x: %w", ent.Zxid, err)
 	}
+	p.e.digests.note(ent.Zxid, digest)
 	if len(en.Failure) > 0 {
 		// A copy: decodeApp's input escapes, and en must not, so that
 		// the txn it points to stays on the stack.

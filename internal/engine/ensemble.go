@@ -60,7 +60,9 @@ type Ensemble struct {
 
 	remote remoteState // the client protocol's state (remote.go)
 	obs    observer    // status details and metrics (status.go, metrics.go)
-	ro     roState     // read-only mode (readonly.go)
+	// digests keeps recent tree digests (digestlog.go).
+	digests digestLog
+	ro      roState // read-only mode (readonly.go)
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and

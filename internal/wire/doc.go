@@ -219,7 +219,7 @@
 //
 // A connection whose first four bytes are a four-letter word (ruok, srvr,
 // stat, mntr, conf, cons, envi, isro, wchs, wchc, wchp, crst, srst, dirs,
-// dump) gets its text answer and is closed; words outside Config.FourLetterWords
+// dump, hash) gets its text answer and is closed; words outside Config.FourLetterWords
 // (ZooKeeper's 4lw.commands.whitelist; srvr is always allowed) get
 // ZooKeeper's refusal. With Config.Registerer, mntr adds every metric of the
 // peer as ZooKeeper's Prometheus provider dumps them
@@ -238,5 +238,6 @@
 // tracker's expiry buckets on the peer loop (a follower or observer lists
 // the ensemble's sessions instead, as ZooKeeper's learners do), the
 // ephemeral nodes by session from the tree, and buckets the connections by
-// when ZooKeeper's NIO factory would expire them.
+// when ZooKeeper's NIO factory would expire them. hash lists the tree
+// digests the engine kept as it applied (every 128th zxid, the last 1024).
 package wire

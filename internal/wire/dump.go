@@ -116,3 +116,19 @@ func (c *conn) expiresMs() int64 {
 
 // javaDate formats t as Java's Date.toString does, in the local zone.
 func javaDate(t time.Time) string { return t.Local().Format("Mon Jan 02 15:04:05 MST 2006") }
+
+// hash answers ZooKeeper's hash: the tree digests the peer kept as it
+// applied txns (after each txn whose zxid is a multiple of 128, the last
+// 1024), oldest first, as "zxid: digest" (hex, then a signed decimal, as
+// Java prints a long). zk's digest is its own function of the tree, so
+// the values are not ZooKeeper's.
+func (s *Server) hash() string {
+	if msg, no := s.notServing(); no {
+		return strings.TrimSuffix(msg, "\n") // ZooKeeper's hash prints it without one
+	}
+	var b strings.Builder
+	for _, d := range s.e.DigestLog() {
+		fmt.Fprintf(&b, "%x: %d\n", d.Zxid, int64(d.Digest))
+	}
+	return b.String()
+}

@@ -93,3 +93,34 @@ func TestDumpWordOnFollower(t *testing.T) {
 		t.Errorf("a follower's dump:\n%s\nwant it to start with:\n%s", got, want)
 	}
 }
+
+// TestHashWord: every peer keeps the tree digest after each txn whose zxid
+// is a multiple of 128, and the peers of an ensemble agree on them, as
+// ZooKeeper's hash lets an operator check.
+func TestHashWord(t *testing.T) {
+	peers := startCluster(t, 3)
+	r := rawDial(t, peers[0].ClientAddr())
+	r.connect(jute.ConnectRequest{}) // a txn
+	for i := range 300 {
+		createRaw(r, fmt.Sprintf("/n%03d", i), 0)
+	}
+	last := peers[0].Status().Applied
+	lines := regexp.MustCompile(`^([0-9a-f]+): (-?[0-9]+)\n([0-9a-f]+): (-?[0-9]+)\n$`)
+	var first string
+	for i, p := range peers {
+		deadline := time.Now().Add(10 * time.Second)
+		for p.Status().Applied < last && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		got := fourLetter(t, p.ClientAddr(), "hash")
+		m := lines.FindStringSubmatch(got)
+		if m == nil || m[1] != fmt.Sprintf("%x", last&^0xffffffff|128) || m[3] != fmt.Sprintf("%x", last&^0xffffffff|256) || m[2] == m[4] {
+			t.Fatalf("peer %d's hash (last zxid %#x):\n%s", i+1, last, got)
+		}
+		if i == 0 {
+			first = got
+		} else if got != first {
+			t.Errorf("peer %d's hash:\n%s\npeer 1's:\n%s", i+1, got, first)
+		}
+	}
+}

@@ -34,6 +34,7 @@ var words = map[string]func(s *Server) string{
 	"srst": (*Server).srst,
 	"dirs": (*Server).dirs,
 	"dump": (*Server).dump,
+	"hash": (*Server).hash,
 }
 
 func isWord(w string) bool { _, ok := words[w]; return ok }
