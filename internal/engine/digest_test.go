@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/embedzk/zk/internal/crashmem"
 
+	"github.com/embedzk/zk/internal/crashmem"
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
 )
