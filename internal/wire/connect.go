@@ -28,6 +28,9 @@ func (c *conn) handshake() bool {
 		c.word.Store(true)
 		c.received.Add(1)
 		c.s.stats.received.Add(1)
+		if word == "stmk" && c.s.words[word] && !c.readTraceMask() {
+			return false // ZooKeeper too closes without an answer
+		}
 		c.s.fourLetter(c, word)
 		return false
 	}

@@ -219,7 +219,7 @@
 //
 // A connection whose first four bytes are a four-letter word (ruok, srvr,
 // stat, mntr, conf, cons, envi, isro, wchs, wchc, wchp, crst, srst, dirs,
-// dump, hash) gets its text answer and is closed; words outside Config.FourLetterWords
+// dump, hash, gtmk, stmk) gets its text answer and is closed; words outside Config.FourLetterWords
 // (ZooKeeper's 4lw.commands.whitelist; srvr is always allowed) get
 // ZooKeeper's refusal. With Config.Registerer, mntr adds every metric of the
 // peer as ZooKeeper's Prometheus provider dumps them
@@ -240,4 +240,6 @@
 // ephemeral nodes by session from the tree, and buckets the connections by
 // when ZooKeeper's NIO factory would expire them. hash lists the tree
 // digests the engine kept as it applied (every 128th zxid, the last 1024).
+// gtmk and stmk read and set ZooKeeper's trace mask, which decides which
+// requests the connections log at levelTrace (trace.go).
 package wire

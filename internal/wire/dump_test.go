@@ -1,7 +1,11 @@
 package wire_test
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,6 +13,7 @@ import (
 
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/wire"
 )
 
 // javaDateRE matches Java's Date.toString.
@@ -123,4 +128,75 @@ func TestHashWord(t *testing.T) {
 			t.Errorf("peer %d's hash:\n%s\npeer 1's:\n%s", i+1, got, first)
 		}
 	}
+}
+
+// TestTraceMask: gtmk shows ZooKeeper's default trace mask; stmk reads the
+// 8-byte mask after the word and sets it. The mask decides which requests
+// the client port logs at the trace level (requests: bit 2, pings: bit 8).
+func TestTraceMask(t *testing.T) {
+	logs := &wire.LogBuffer{}
+	cfg := peerConfig()
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
+	e := startPeer(t, cfg)
+	addr := e.ClientAddr()
+	if got := fourLetter(t, addr, "gtmk"); got != "306" {
+		t.Fatalf("gtmk: %q, want ZooKeeper's default 306", got)
+	}
+	r := rawDial(t, addr)
+	r.connect(jute.ConnectRequest{})
+	createRaw(r, "/traced", 0)
+	r.ok(jute.OpPing, nil, nil)
+	if n := strings.Count(logs.String(), `msg="zk: client request"`); n != 1 || !strings.Contains(logs.String(), "op=CREA") {
+		t.Fatalf("with the default mask, %d requests traced, want the create only:\n%s", n, logs)
+	}
+	if got := setTraceMask(t, addr, 1<<1|1<<3); got != "10" {
+		t.Fatalf("stmk answered %q", got)
+	}
+	r.ok(jute.OpPing, nil, nil)
+	if n := strings.Count(logs.String(), `msg="zk: client request"`); n != 2 || !strings.Contains(logs.String(), "op=PING") {
+		t.Fatalf("with pings in the mask, %d traced:\n%s", n, logs)
+	}
+	setTraceMask(t, addr, 0)
+	createRaw(r, "/quiet", 0)
+	if n := strings.Count(logs.String(), `msg="zk: client request"`); n != 2 {
+		t.Fatalf("with a zero mask, a request was traced:\n%s", logs)
+	}
+	if got := fourLetter(t, addr, "gtmk"); got != "0" {
+		t.Fatalf("gtmk after stmk 0: %q", got)
+	}
+	// A mask cut short: no answer, the mask unchanged.
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write([]byte("stmk\x00\x00\x01")); err != nil {
+		t.Fatal(err)
+	}
+	nc.(*net.TCPConn).CloseWrite()
+	if b, _ := io.ReadAll(nc); len(b) != 0 {
+		t.Errorf("a short stmk was answered %q", b)
+	}
+	nc.Close()
+	if got := fourLetter(t, addr, "gtmk"); got != "0" {
+		t.Fatalf("gtmk after a short stmk: %q", got)
+	}
+}
+
+// setTraceMask sends stmk with its 8-byte mask and returns the answer.
+func setTraceMask(t *testing.T, addr string, mask int64) string {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	msg := binary.BigEndian.AppendUint64([]byte("stmk"), uint64(mask))
+	if _, err := nc.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

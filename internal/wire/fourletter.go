@@ -35,6 +35,8 @@ var words = map[string]func(s *Server) string{
 	"dirs": (*Server).dirs,
 	"dump": (*Server).dump,
 	"hash": (*Server).hash,
+	"gtmk": (*Server).traceMaskWord,
+	"stmk": (*Server).traceMaskWord, // after the handshake set it (readTraceMask)
 }
 
 func isWord(w string) bool { _, ok := words[w]; return ok }

@@ -250,7 +250,7 @@ func TestFourLetterWordsUnderLoad(t *testing.T) {
 			done <- err
 		}()
 	}
-	words := []string{"ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "isro", "wchs", "wchc", "wchp", "crst", "srst", "dirs", "dump"}
+	words := []string{"ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "isro", "wchs", "wchc", "wchp", "crst", "srst", "dirs", "dump", "gtmk"}
 	for finished, n := 0, 0; finished < clients; n++ {
 		select {
 		case err := <-done:

@@ -22,6 +22,7 @@ func (c *conn) handle(body []byte) bool {
 	if d.Err() != nil {
 		return c.bad("request header", d.Err())
 	}
+	c.trace(&h)
 	var k *call
 	var rec jute.Record
 	known := true

@@ -51,6 +51,7 @@ type Server struct {
 	startedMs int64             // started in Unix ms (clockMs)
 	lat       *latency          // of every request answered (srvr, mntr; srst resets it)
 	respSizes *engine.SizeStats // of every frame sent to a client (mntr; srst resets them)
+	traceMask atomic.Int64      // ZooKeeper's trace mask (gtmk, stmk; trace.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -149,6 +150,7 @@ func newServer(e *engine.Ensemble, ln net.Listener) *Server {
 	if s.maxBuffer == 0 {
 		s.maxBuffer = jute.DefaultMaxBuffer
 	}
+	s.traceMask.Store(defaultTraceMask)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	r.SetClientAddr(ln.Addr().String())
 	return s
