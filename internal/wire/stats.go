@@ -249,55 +249,41 @@ func (c *conn) responded(op, xid int32, began int64, failed bool) {
 // opName is the name cons gives a request's op, as ZooKeeper's
 // FinalRequestProcessor names them.
 func opName(op int32) string {
-	switch op {
-	case jute.OpPing:
-		return "PING"
-	case jute.OpCreateSession:
-		return "SESS"
-	case jute.OpMulti:
-		return "MULT"
-	case jute.OpMultiRead:
-		return "MLTR"
-	case jute.OpCreate, jute.OpCreate2, jute.OpCreateTTL, jute.OpCreateContainer:
-		return "CREA"
-	case jute.OpDelete, jute.OpDeleteContainer:
-		return "DELE"
-	case jute.OpSetData:
-		return "SETD"
-	case jute.OpReconfig:
-		return "RECO"
-	case jute.OpSetACL:
-		return "SETA"
-	case jute.OpCloseSession:
-		return "CLOS"
-	case jute.OpSync:
-		return "SYNC"
-	case jute.OpCheck:
-		return "CHEC"
-	case jute.OpExists:
-		return "EXIS"
-	case jute.OpGetData:
-		return "GETD"
-	case jute.OpSetWatches:
-		return "SETW"
-	case jute.OpSetWatches2:
-		return "STW2"
-	case jute.OpAddWatch:
-		return "ADDW"
-	case jute.OpGetACL:
-		return "GETA"
-	case jute.OpGetChildren, jute.OpGetChildren2:
-		return "GETC"
-	case jute.OpGetAllChildrenNumber:
-		return "GETACN"
-	case jute.OpCheckWatches:
-		return "CHKW"
-	case jute.OpRemoveWatches:
-		return "REMW"
-	case jute.OpWhoAmI:
-		return "HOMI"
-	case jute.OpGetEphemerals:
-		return "GETE"
+	if name, ok := opNames[op]; ok {
+		return name
 	}
 	return "NA"
+}
+
+// opNames are FinalRequestProcessor's names of the requests.
+var opNames = map[int32]string{
+	jute.OpPing:                 "PING",
+	jute.OpCreateSession:        "SESS",
+	jute.OpMulti:                "MULT",
+	jute.OpMultiRead:            "MLTR",
+	jute.OpCreate:               "CREA",
+	jute.OpCreate2:              "CREA",
+	jute.OpCreateTTL:            "CREA",
+	jute.OpCreateContainer:      "CREA",
+	jute.OpDelete:               "DELE",
+	jute.OpDeleteContainer:      "DELE",
+	jute.OpSetData:              "SETD",
+	jute.OpReconfig:             "RECO",
+	jute.OpSetACL:               "SETA",
+	jute.OpCloseSession:         "CLOS",
+	jute.OpSync:                 "SYNC",
+	jute.OpCheck:                "CHEC",
+	jute.OpExists:               "EXIS",
+	jute.OpGetData:              "GETD",
+	jute.OpSetWatches:           "SETW",
+	jute.OpSetWatches2:          "STW2",
+	jute.OpAddWatch:             "ADDW",
+	jute.OpGetACL:               "GETA",
+	jute.OpGetChildren:          "GETC",
+	jute.OpGetChildren2:         "GETC",
+	jute.OpGetAllChildrenNumber: "GETACN",
+	jute.OpCheckWatches:         "CHKW",
+	jute.OpRemoveWatches:        "REMW",
+	jute.OpWhoAmI:               "HOMI",
+	jute.OpGetEphemerals:        "GETE",
 }
