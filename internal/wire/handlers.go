@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/embedzk/zk/internal/engine"
@@ -259,12 +260,7 @@ func (c *conn) read(op int32, rec jute.Record) (jute.Record, error) {
 		n, err := s.AllChildrenNumber(c.ctx, r.Path)
 		return &jute.IntResponse{N: int32(n)}, err
 	case jute.OpGetEphemerals:
-		r := rec.(*jute.PathRequest)
-		prefix := r.Path
-		if prefix == "" {
-			prefix = "/"
-		}
-		paths, err := s.Ephemerals(c.ctx, prefix)
+		paths, err := c.ephemerals(rec.(*jute.PathRequest).Path)
 		if paths == nil {
 			paths = []string{}
 		}
@@ -273,15 +269,12 @@ func (c *conn) read(op int32, rec jute.Record) (jute.Record, error) {
 	return nil, fmt.Errorf("%w: op %d", zkerr.ErrUnimplemented, op)
 }
 
-// startCreate starts create, create2, createContainer and createTTL. The
-// mode is ZooKeeper's create flags; a container mode goes only with
-// createContainer and a TTL mode only with createTTL, as in ZooKeeper.
+// startCreate starts create, create2, createContainer and createTTL, with
+// the mode createMode gives the op and its flags.
 func (c *conn) startCreate(s engine.RemoteSession, op int32, r *jute.CreateRequest) (*engine.Pending, error) {
-	mode := znode.CreateMode(r.Flags)
-	container := mode == znode.ModeContainer
-	ttl := mode == znode.ModePersistentWithTTL || mode == znode.ModePersistentSequentialWithTTL
-	if container != (op == jute.OpCreateContainer) || ttl != (op == jute.OpCreateTTL) {
-		return nil, fmt.Errorf("%w: create flags %d with op %d", zkerr.ErrBadArguments, r.Flags, op)
+	mode, ttl, err := createMode(op, r.Flags)
+	if err != nil {
+		return nil, err
 	}
 	if ttl && (r.TTL <= 0 || r.TTL > maxTTL) {
 		return nil, fmt.Errorf("%w: ttl %d", zkerr.ErrBadArguments, r.TTL)
@@ -292,6 +285,30 @@ func (c *conn) startCreate(s engine.RemoteSession, op int32, r *jute.CreateReque
 	}
 	// fromACL makes a fresh (never nil) slice: the create takes it.
 	return s.StartCreate(c.ctx, r.Path, r.Data, mode, fromACL(r.ACL), life), nil
+}
+
+// createMode is the mode of the node a create op makes with flags (and
+// whether it is a TTL mode), as ZooKeeper 3.8 decides it: its
+// PrepRequestProcessor checks only the TTL (a TTL mode goes only with
+// createTTL, which goes only with one), and the txn it logs is chosen by the
+// op, so create and create2 with the container flag make a persistent node
+// (a CreateTxn, not ephemeral) and createContainer makes a container
+// whatever its flags. createContainer with a sequential flag (a sequential
+// container, which zk's modes lack) is refused as before.
+func createMode(op, flags int32) (znode.CreateMode, bool, error) {
+	mode := znode.CreateMode(flags)
+	ttl := mode == znode.ModePersistentWithTTL || mode == znode.ModePersistentSequentialWithTTL
+	switch {
+	case ttl != (op == jute.OpCreateTTL):
+	case op == jute.OpCreateContainer && (mode == znode.ModePersistent || mode == znode.ModeEphemeral || mode == znode.ModeContainer):
+		return znode.ModeContainer, false, nil
+	case op == jute.OpCreateContainer:
+	case mode == znode.ModeContainer:
+		return znode.ModePersistent, false, nil
+	default:
+		return mode, ttl, nil
+	}
+	return 0, false, fmt.Errorf("%w: create flags %d with op %d", zkerr.ErrBadArguments, flags, op)
 }
 
 // maxTTL is ZooKeeper's largest TTL (EphemeralType.MAX_EXTENDED_SERVER_ID
@@ -322,4 +339,28 @@ func (c *conn) closeSession(xid int32) bool {
 	}
 	c.answer(xid, nil, err)
 	return false
+}
+
+// ephemerals answers getEphemerals as ZooKeeper's FinalRequestProcessor
+// does: the prefix is a string, not a path, never refused. Empty, blank or
+// "/" once trimmed (Java's trim: every character up to a space) lists them
+// all; otherwise the session's ephemeral paths that start with the prefix
+// as sent ("/d/a" also lists /d/ab, "/d/a/" lists /d/a's descendants). A
+// prefix that is a valid path is the engine's prefix scan; any other is
+// the filtered list of them all.
+func (c *conn) ephemerals(prefix string) ([]string, error) {
+	if t := strings.TrimFunc(prefix, func(r rune) bool { return r <= ' ' }); t == "" || t == "/" {
+		return c.sess.Ephemerals(c.ctx, "/")
+	}
+	if znode.ValidatePath(prefix) == nil {
+		return c.sess.Ephemerals(c.ctx, prefix)
+	}
+	all, err := c.sess.Ephemerals(c.ctx, "/")
+	var out []string
+	for _, p := range all {
+		if strings.HasPrefix(p, prefix) {
+			out = append(out, p)
+		}
+	}
+	return out, err
 }

@@ -72,7 +72,7 @@ func resultFor(op *jute.MultiOp, r engine.OpResult, failed bool) jute.MultiResul
 	if failed {
 		return jute.MultiResult{Type: jute.OpError, Err: codeOf(r.Err)}
 	}
-	switch op.Type {
+	switch multiCreateType(op) {
 	case jute.OpCreate:
 		return jute.MultiResult{Type: jute.OpCreate, Path: r.Path}
 	case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
@@ -83,14 +83,32 @@ func resultFor(op *jute.MultiOp, r engine.OpResult, failed bool) jute.MultiResul
 	return jute.MultiResult{Type: op.Type}
 }
 
+// multiCreateType is the type a create op of a multi runs as. ZooKeeper
+// decodes a multi's creates into Ops whose type follows the flags
+// (MultiOperationRecord's deserialize and Op.create): the container flag
+// makes a createContainer, and createContainer without it a create; create2
+// stays create2 (as in 3.8.2, ZOOKEEPER-4026; 3.8.0 made it a create) and
+// createTTL stays createTTL.
+func multiCreateType(op *jute.MultiOp) int32 {
+	switch {
+	case op.Type != jute.OpCreate && op.Type != jute.OpCreate2 && op.Type != jute.OpCreateContainer:
+		return op.Type
+	case op.Flags == int32(znode.ModeContainer):
+		return jute.OpCreateContainer
+	case op.Type == jute.OpCreateContainer:
+		return jute.OpCreate
+	}
+	return op.Type
+}
+
 // toOp converts one op of a multi.
 func toOp(op *jute.MultiOp) (engine.Op, error) {
 	switch op.Type {
 	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
-		mode := znode.CreateMode(op.Flags)
-		ttl := mode == znode.ModePersistentWithTTL || mode == znode.ModePersistentSequentialWithTTL
-		if (mode == znode.ModeContainer) != (op.Type == jute.OpCreateContainer) || ttl != (op.Type == jute.OpCreateTTL) {
-			return engine.Op{}, fmt.Errorf("%w: create flags %d with op %d", zkerr.ErrBadArguments, op.Flags, op.Type)
+		t := multiCreateType(op)
+		mode, ttl, err := createMode(t, op.Flags)
+		if err != nil {
+			return engine.Op{}, err
 		}
 		opts := []engine.CreateOption{engine.WithMode(mode), engine.WithACL(fromACL(op.ACL)...)}
 		if ttl {

@@ -1,0 +1,79 @@
+package wire_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// TestRawGetEphemeralsPrefix: getEphemerals' prefix is a string, as in
+// ZooKeeper's FinalRequestProcessor, never refused: "/r/a" also lists
+// /r/ab, "/r/a/" (no valid path) lists /r/a's descendants, a blank or "/"
+// prefix lists them all, and one that starts with a space lists none.
+func TestRawGetEphemeralsPrefix(t *testing.T) {
+	_, r, _ := rawSession(t)
+	createRaw(r, "/r", 0)
+	createRaw(r, "/r/a", 0)
+	createRaw(r, "/r/a/x", 1)
+	createRaw(r, "/r/ab", 1)
+	createRaw(r, "/r/b", 1)
+	all := []string{"/r/a/x", "/r/ab", "/r/b"}
+	for _, c := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"", all}, {"/", all}, {"  ", all}, {" / ", all},
+		{"/r", all}, {"/r/a", []string{"/r/a/x", "/r/ab"}}, {"/r/a/", []string{"/r/a/x"}},
+		{"/r/", all}, {"r", nil}, {" /r", nil}, {"/r//", nil}, {"/none", nil},
+	} {
+		h, body, _ := r.call(jute.OpGetEphemerals, &jute.PathRequest{Path: c.prefix})
+		if h.Err != 0 {
+			t.Fatalf("getEphemerals %q: error %d", c.prefix, h.Err)
+		}
+		var got jute.StringsResponse
+		must(t, jute.Unmarshal(body, &got))
+		slices.Sort(got.Strings)
+		if got.Strings == nil || !slices.Equal(got.Strings, c.want) {
+			t.Errorf("getEphemerals %q: %q, want %q", c.prefix, got.Strings, c.want)
+		}
+	}
+}
+
+// TestRawCreateModeOp: the create ops take the modes ZooKeeper 3.8 lets
+// through: create and create2 with the container flag make a persistent
+// node, createContainer with the persistent or ephemeral flag a container;
+// in a multi the flags decide (the container flag makes a container,
+// answered with its Stat, and createContainer without it a plain create);
+// a TTL mode still needs createTTL.
+func TestRawCreateModeOp(t *testing.T) {
+	_, r, _ := rawSession(t)
+	var c2 jute.Create2Response
+	r.ok(jute.OpCreate2, &jute.CreateRequest{Path: "/p", ACL: openACL, Flags: 4}, &c2)
+	if c2.Path != "/p" || c2.Stat.EphemeralOwner != 0 {
+		t.Fatalf("create2 with the container flag: %+v", c2)
+	}
+	r.ok(jute.OpCreateContainer, &jute.CreateRequest{Path: "/c", ACL: openACL, Flags: 1}, &c2)
+	var mr jute.MultiResponse
+	r.ok(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
+		{Type: jute.OpCreate, Path: "/m", ACL: openACL, Flags: 4},
+		{Type: jute.OpCreateContainer, Path: "/mc", ACL: openACL, Flags: 0},
+	}}, &mr)
+	if len(mr.Results) != 2 || mr.Results[0].Type != jute.OpCreate2 || mr.Results[1].Type != jute.OpCreate {
+		t.Fatalf("multi: %+v", mr.Results)
+	}
+	// createContainer with the ephemeral flag made no ephemeral node.
+	var eph jute.StringsResponse
+	r.ok(jute.OpGetEphemerals, &jute.PathRequest{Path: "/"}, &eph)
+	if len(eph.Strings) != 0 {
+		t.Fatalf("ephemerals %q", eph.Strings)
+	}
+	for _, c := range []struct {
+		op    int32
+		flags int32
+	}{{jute.OpCreate, 5}, {jute.OpCreate2, 6}, {jute.OpCreateContainer, 2}, {jute.OpCreateContainer, 5}} {
+		if h, _, _ := r.call(c.op, &jute.CreateRequest{Path: "/x", ACL: openACL, Flags: c.flags}); h.Err != -8 {
+			t.Errorf("op %d flags %d: error %d, want BADARGUMENTS", c.op, c.flags, h.Err)
+		}
+	}
+}
