@@ -75,8 +75,14 @@ func (n *Node) sendLeaderInfo(l *learner) {
 
 // ackEpoch handles ACKEPOCH: the learner accepted the new epoch (PeerEpoch is
 // its current epoch) or had accepted it before (PeerEpoch -1: it syncs but
-// does not count). Until a quorum acked, a learner more recent than this
-// leader is refused: the election chose a stale leader.
+// does not count). Until a quorum acked, the ack of a learner more recent
+// than this leader does not count: a quorum of such acks would mean the
+// election chose a stale leader, which ZooKeeper refuses the same way (its
+// learner handler closes that learner's connection). The learner is not
+// dropped, though: it waits in its sync phase, and once a quorum of the
+// others acked, the leader is known to hold every committed txn and syncs
+// it like any learner (a TRUNC of what it has beyond the leader), as
+// ZooKeeper's learner gets once it reconnects.
 func (n *Node) ackEpoch(l *learner, m *Message) error {
 	ld := n.ld
 	if l.phase != lpEpoch {
@@ -84,12 +90,11 @@ func (n *Node) ackEpoch(l *learner, m *Message) error {
 	}
 	l.peerLast = m.Zxid
 	if m.PeerEpoch >= 0 && ld.phase == phaseEpochAck {
-		if m.PeerEpoch > ld.sumEpoch || (m.PeerEpoch == ld.sumEpoch && m.Zxid > ld.sumZxid) {
-			n.dropLearner(l.id, "it is ahead of the leader")
-			return fmt.Errorf("%w: learner %d (epoch %d, zxid %#x) is ahead of the leader (epoch %d, zxid %#x)",
-				ErrStaleEpoch, l.id, m.PeerEpoch, m.Zxid, ld.sumEpoch, ld.sumZxid)
-		}
-		if !l.observer {
+		switch {
+		case m.PeerEpoch > ld.sumEpoch || (m.PeerEpoch == ld.sumEpoch && m.Zxid > ld.sumZxid):
+			n.lg.Info("zab: a learner is ahead of the leader; its epoch ack does not count",
+				"peer", l.id, "epoch", m.PeerEpoch, "zxid", m.Zxid, "leaderEpoch", ld.sumEpoch, "leaderZxid", ld.sumZxid)
+		case !l.observer:
 			ld.epochAcks[l.id] = true
 		}
 	}
