@@ -88,15 +88,24 @@ func TestLearnerAheadOfNewLeader(t *testing.T) {
 		return false
 	})
 
-	// f joins it and acks the epoch first; the others' acks still wait.
+	// f joins it and acks the epoch first; the others' acks wait.
 	h.heal()
 	othersAcks := func(from, to int64, m *Message) bool { return isAck(from, to, m) && from != f }
 	h.tickHolding("f's epoch ack", 20, othersAcks, func() bool { return h.count(MsgAckEpoch, f, nl) > 0 })
-	if st := h.peers[nl].node.Status(); st.Serving {
-		h.fatalf("%d serves on f's ack alone: %+v", nl, st)
+	// Then one other voter's: with f's, the leader's own and that one, a
+	// quorum of 5 if f's counted. It must not: the leader still gathers
+	// acks.
+	one := others[0]
+	if one == nl {
+		one = others[1]
+	}
+	notOne := func(from, to int64, m *Message) bool { return isAck(from, to, m) && from != one }
+	h.tickHolding("a second epoch ack", 20, notOne, func() bool { return h.count(MsgAckEpoch, one, nl) > 0 })
+	if ld := h.peers[nl].node.ld; ld.phase != phaseEpochAck || ld.epochAcks[f] {
+		h.fatalf("%d counted the ack of %d, which is ahead of it (phase %v, acks %v)", nl, f, ld.phase, ld.epochAcks)
 	}
 
-	// The others' acks make the quorum: everyone serves without a tick.
+	// The last ack makes the quorum: everyone serves without a tick.
 	h.deliverAll()
 	for _, id := range h.ids() {
 		if id != old && !h.servesUnder(id, nl) {

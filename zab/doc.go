@@ -140,9 +140,10 @@
 // tells the members that are not its learners that it leads), or the same
 // one while it holds a change pending that the others never saw (its
 // election would need that change's quorum); the sync brings it the
-// leader's configuration and truncates what the leader lacks (a leader
-// refuses a learner ahead of it while it gathers its epoch, and a learner
-// refuses an epoch older than it accepted, so no committed entry is lost).
+// leader's configuration and truncates what the leader lacks (while a
+// leader gathers its epoch, the ack of a learner ahead of it does not count,
+// and a learner refuses an epoch older than it accepted, so no committed
+// entry is lost).
 // A peer told that its pending configuration is another's committed one
 // knows it is committed and takes it, but applies none of its entries
 // until a leader syncs it (a peer without a leader applies nothing: in

@@ -62,7 +62,7 @@ type leader struct {
 	epoch    int64 // the new epoch, once decided
 	histLast int64 // the leader's last zxid when it decided the epoch
 	sumEpoch int64 // the leader's current epoch and last zxid when it started:
-	sumZxid  int64 // learners ahead of these are refused
+	sumZxid  int64 // the epoch acks of learners ahead of these do not count
 	learners map[int64]*learner
 	order    []int64 // the learners' ids, sorted
 	// What voters acknowledged in this epoch. An acknowledgement says

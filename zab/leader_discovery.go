@@ -76,13 +76,13 @@ func (n *Node) sendLeaderInfo(l *learner) {
 // ackEpoch handles ACKEPOCH: the learner accepted the new epoch (PeerEpoch is
 // its current epoch) or had accepted it before (PeerEpoch -1: it syncs but
 // does not count). Until a quorum acked, the ack of a learner more recent
-// than this leader does not count: a quorum of such acks would mean the
-// election chose a stale leader, which ZooKeeper refuses the same way (its
-// learner handler closes that learner's connection). The learner is not
-// dropped, though: it waits in its sync phase, and once a quorum of the
-// others acked, the leader is known to hold every committed txn and syncs
-// it like any learner (a TRUNC of what it has beyond the leader), as
-// ZooKeeper's learner gets once it reconnects.
+// than this leader does not count: a quorum that counted such acks could
+// establish a leader that lacks committed txns (ZooKeeper's leader refuses
+// that ack too, and closes the learner's connection). The learner is not dropped:
+// it waits in its sync phase, and once a quorum of the others acked, the
+// leader is known to hold every committed txn and syncs it like any
+// learner (a TRUNC of what it has beyond the leader, or a DIFF or SNAP),
+// as ZooKeeper syncs that learner once it reconnects.
 func (n *Node) ackEpoch(l *learner, m *Message) error {
 	ld := n.ld
 	if l.phase != lpEpoch {

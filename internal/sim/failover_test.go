@@ -84,8 +84,8 @@ var (
 // vote of its own round (found in a campaign of seeds 1..1000 of each
 // kind); 34, where the probe's follower notices the silent leader after
 // the others have elected a new one; 592, where the silent old leader has
-// the lowest id; 37639, where a follower that had logged a txn only the
-// silent leader and it held acked the new leader's epoch before a quorum
+// the lowest id; 37639, where a follower held a txn that only it and the
+// silent leader had logged, acked the new leader's epoch before a quorum
 // had, and waited for InitLimit unsynced (the new leader dropped it without
 // a word) instead of being truncated once the quorum acked.
 var failoverCISeeds = map[string][]uint64{
