@@ -65,8 +65,13 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// fired removes the one-shot watches an event ends, as the Java client's
-// watch manager does; persistent ones stay.
+// fired removes the one-shot watches an event ends on the server;
+// persistent ones stay. An exists watch on a missing node (exist) ends only
+// with NodeCreated: a NodeDeleted for its path (a child or data watch that a
+// setWatches found gone, in the same request that set the exists watch)
+// leaves it on the server, where it still counts for checkWatches. (The
+// Java client's watch manager drops it there too; this model follows the
+// server, and re-sends it on a reconnect, to both systems alike.)
 func (m *rawWatchModel) fired(ev jute.WatcherEvent) {
 	switch ev.Type {
 	case 1, 3: // NodeCreated, NodeDataChanged
@@ -74,10 +79,26 @@ func (m *rawWatchModel) fired(ev jute.WatcherEvent) {
 		delete(m.exist, ev.Path)
 	case 2: // NodeDeleted
 		delete(m.data, ev.Path)
-		delete(m.exist, ev.Path)
 		delete(m.child, ev.Path)
 	case 4: // NodeChildrenChanged
 		delete(m.child, ev.Path)
+	}
+}
+
+// firedBySetWatches removes the watch a setWatches answered with an event
+// instead of setting it. The server weighs each kind of watch of a path on
+// its own there (DataTree.setWatches), so an event ends only its kind:
+// NodeCreated an exists watch, NodeDataChanged a data watch, NodeDeleted a
+// data or a child watch, NodeChildrenChanged a child watch; the others of
+// the path are set.
+func (m *rawWatchModel) firedBySetWatches(ev jute.WatcherEvent) {
+	switch ev.Type {
+	case 1: // NodeCreated
+		delete(m.exist, ev.Path)
+	case 3: // NodeDataChanged
+		delete(m.data, ev.Path)
+	default:
+		m.fired(ev)
 	}
 }
 
@@ -292,7 +313,11 @@ func (x *rawSys) call(s *rawSess, op int32, req jute.Record) (jute.ReplyHeader, 
 	s.r.nc.SetDeadline(time.Now().Add(30 * time.Second))
 	h, body, evs := s.r.call(op, req)
 	for _, ev := range evs {
-		s.w.fired(ev)
+		if op == jute.OpSetWatches || op == jute.OpSetWatches2 {
+			s.w.firedBySetWatches(ev)
+		} else {
+			s.w.fired(ev)
+		}
 	}
 	if h.Zxid > 0 {
 		s.zxid = h.Zxid
