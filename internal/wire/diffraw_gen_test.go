@@ -65,7 +65,7 @@ func genRawCreate(rng *rand.Rand, p string) (string, func(x *rawSys, s *rawSess)
 	// persistent node for create and create2 with the container flag, and
 	// a container for createContainer with another flag. Not a sequential
 	// one (flags 2, 3): zk has no sequential container and refuses it, a
-	// known difference, reported.
+	// deliberate difference (README, "ZooKeeper's clients").
 	if rng.IntN(10) == 0 {
 		switch op {
 		case jute.OpCreate, jute.OpCreate2:

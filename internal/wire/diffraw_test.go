@@ -217,10 +217,11 @@ func (x *rawSys) checkMasked(i int, op int32, p string, typ int32) string {
 // refusedEarly reports whether a reply is a write's refusal that
 // ZooKeeper logs as an error txn (taking a zxid) and zk refuses before it
 // submits the write (taking none): a bad path, TTL or mode (BADARGUMENTS)
-// or a bad ACL (INVALIDACL), alone or as an op of a multi. A known
-// difference, reported (zk's engine checks these before submission:
-// RemoteSession.StartCreate's checkCreate, StartMulti's checkOp); the test
-// masks it by leaving that zxid out of the normalization.
+// or a bad ACL (INVALIDACL), alone or as an op of a multi. A deliberate
+// difference (README, "ZooKeeper's clients"): zk's engine checks these
+// before it submits a write (RemoteSession.StartCreate's checkCreate,
+// StartMulti's checkOp). The test masks it by leaving that zxid out of the
+// normalization.
 func refusedEarly(op int32, h jute.ReplyHeader, resp jute.Record) bool {
 	early := func(code int32) bool { return code == -8 || code == -114 }
 	switch op {
