@@ -280,7 +280,7 @@ func (g rawGen) other(k int) (string, rawRun) {
 	case k == 21:
 		op, req, desc = jute.OpGetAllChildrenNumber, &jute.PathRequest{Path: p}, "getAllChildrenNumber "+p
 	case k == 22:
-		return genRawMultiRead(rng)
+		return g.genRawMultiRead()
 	case k < 25:
 		ops, d := genRawMultiOps(rng)
 		return "multi[" + d + "]", func(x *rawSys, s *rawSess) string {
@@ -308,18 +308,17 @@ func (g rawGen) other(k int) (string, rawRun) {
 	}
 }
 
-// genRawMultiRead draws a multiRead of getData and getChildren ops.
-func genRawMultiRead(rng *rand.Rand) (string, rawRun) {
+// genRawMultiRead draws a multiRead of getData and getChildren ops, each
+// with its watch flag set or not. ZooKeeper 3.8 sets no watch for it:
+// MultiOperationRecord keeps only the path of a getData or getChildren op
+// it decodes (Op.getData(path)), and the op's toRequestRecord asks for no
+// watch. zk ignores the flag too (conn.multiRead); the steps that follow
+// check that no event comes of it.
+func (g rawGen) genRawMultiRead() (string, rawRun) {
 	var ops []jute.MultiOp
-	for n := 1 + rng.IntN(3); len(ops) < n; {
-		t := []int32{jute.OpGetData, jute.OpGetChildren}[rng.IntN(2)]
-		// Watch is always false. ZooKeeper 3.8 sets the watch a
-		// multiRead's getData or getChildren asks for
-		// (FinalRequestProcessor's multiRead calls handleGetDataRequest
-		// and handleGetChildrenRequest with the connection); zk ignores
-		// it (conn.multiRead: engine.ReadOp carries no watcher). A
-		// deliberate difference (README): the Java client never sets it.
-		ops = append(ops, jute.MultiOp{Type: t, Path: rawPath(rng)})
+	for n := 1 + g.rng.IntN(3); len(ops) < n; {
+		t := []int32{jute.OpGetData, jute.OpGetChildren}[g.rng.IntN(2)]
+		ops = append(ops, jute.MultiOp{Type: t, Path: rawPath(g.rng), Watch: g.rng.IntN(2) == 0})
 	}
 	return fmt.Sprintf("multiRead %+v", ops), func(x *rawSys, s *rawSess) string {
 		_, _, out := x.call(s, jute.OpMultiRead, &jute.MultiRequest{Ops: ops})

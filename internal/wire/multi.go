@@ -130,6 +130,8 @@ func toOp(op *jute.MultiOp) (engine.Op, error) {
 }
 
 // multiRead runs a read-only multi: each op succeeds or fails on its own.
+// An op's watch flag is ignored, as ZooKeeper 3.8 ignores it (its
+// MultiOperationRecord keeps only the op's path; TestRawMultiReadWatch).
 func (c *conn) multiRead(r *jute.MultiRequest) (jute.Record, error) {
 	ops := make([]engine.ReadOp, len(r.Ops))
 	for i, op := range r.Ops {

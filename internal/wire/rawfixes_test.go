@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -75,5 +76,51 @@ func TestRawCreateModeOp(t *testing.T) {
 		if h, _, _ := r.call(c.op, &jute.CreateRequest{Path: "/x", ACL: openACL, Flags: c.flags}); h.Err != -8 {
 			t.Errorf("op %d flags %d: error %d, want BADARGUMENTS", c.op, c.flags, h.Err)
 		}
+	}
+}
+
+// TestRawMultiReadWatch: a multiRead op's watch flag leaves no watch, as
+// in ZooKeeper 3.8, whose MultiOperationRecord keeps only the path of a
+// getData or getChildren op (Op.getData(path)) and whose
+// FinalRequestProcessor reads it through the op's toRequestRecord, which
+// asks for no watch. A plain getData's watch in the same session fires.
+func TestRawMultiReadWatch(t *testing.T) {
+	_, r, _ := rawSession(t)
+	for _, p := range []string{"/d", "/c", "/plain"} {
+		createRaw(r, p, 0)
+	}
+	var mr jute.MultiResponse
+	r.ok(jute.OpMultiRead, &jute.MultiRequest{Ops: []jute.MultiOp{
+		{Type: jute.OpGetData, Path: "/d", Watch: true},
+		{Type: jute.OpGetChildren, Path: "/c", Watch: true},
+		{Type: jute.OpGetData, Path: "/missing", Watch: true},
+	}}, &mr)
+	if len(mr.Results) != 3 || mr.Results[0].Type != jute.OpGetData || mr.Results[1].Type != jute.OpGetChildren ||
+		mr.Results[2].Type != jute.OpError || mr.Results[2].Err != -101 {
+		t.Fatalf("multiRead %+v", mr.Results)
+	}
+	r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/plain", Watch: true}, nil)
+	var got []string
+	for _, step := range []struct {
+		op  int32
+		req jute.Record
+	}{
+		{jute.OpSetData, &jute.SetDataRequest{Path: "/d", Data: []byte("x"), Version: -1}},
+		{jute.OpCreate, &jute.CreateRequest{Path: "/c/k", ACL: openACL}},
+		{jute.OpCreate, &jute.CreateRequest{Path: "/missing", ACL: openACL}},
+		{jute.OpSetData, &jute.SetDataRequest{Path: "/plain", Data: []byte("x"), Version: -1}},
+		{jute.OpPing, nil},
+	} {
+		h, _, evs := r.call(step.op, step.req)
+		if h.Err != 0 {
+			t.Fatalf("op %d: error %d", step.op, h.Err)
+		}
+		for _, ev := range evs {
+			got = append(got, fmt.Sprintf("%d %s", ev.Type, ev.Path))
+		}
+	}
+	// NodeDataChanged is 3: the plain getData's watch only.
+	if want := []string{"3 /plain"}; !slices.Equal(got, want) {
+		t.Fatalf("events %q, want %q", got, want)
 	}
 }
