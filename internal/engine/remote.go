@@ -108,7 +108,10 @@ func (r Remote) NewSession(ctx context.Context, opts ...SessionOption) (RemoteSe
 }
 
 // Reattach re-attaches a session as Ensemble.Reattach does, for a
-// connection the client port admitted (see NewSession).
+// connection the client port admitted (see NewSession). The session keeps
+// only the new connection's ip identity, even where this peer still had it
+// attached: ZooKeeper keeps authentication per connection, and its clients
+// send their credentials again after a reconnect.
 func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (RemoteSession, error) {
 	s, err := r.e.Reattach(ctx, id, password, append(opts, connCounted)...)
 	return RemoteSession{Session: s}, err

@@ -178,6 +178,17 @@ func (s *Session) identities() ([]znode.Identity, bool) {
 	return s.ids, s.super
 }
 
+// resetIdentities leaves the session only the ip identity of addr (none
+// when it is ""), as a new connection to a ZooKeeper server starts.
+func (s *Session) resetIdentities(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ids, s.super = nil, false
+	if addr != "" {
+		s.ids = []znode.Identity{{Scheme: "ip", ID: addr}}
+	}
+}
+
 // Identities returns the session's authenticated identities, as
 // ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
 // declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity

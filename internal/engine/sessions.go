@@ -107,6 +107,12 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 		return nil, err
 	}
 	if old := e.attachReserved(s, addr); old != nil {
+		if o.connCounted {
+			// A client port reconnect: ZooKeeper keeps authentication
+			// per connection, so the new one has only its own address
+			// until its client sends its credentials again.
+			old.resetIdentities(o.clientAddr)
+		}
 		return old, nil // attached here already: one handle per session
 	}
 	return s, nil

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -123,4 +124,48 @@ func TestRawMultiReadWatch(t *testing.T) {
 	if want := []string{"3 /plain"}; !slices.Equal(got, want) {
 		t.Fatalf("events %q, want %q", got, want)
 	}
+}
+
+// TestRawReconnectAuthPerConnection: authentication belongs to the
+// connection, as in ZooKeeper (ServerCnxn's authInfo): a session that
+// reconnects has only its address until its client sends its credentials
+// again, whether the peer still had the session attached (the reconnect
+// came before the old connection's end was seen) or not. Without that a
+// digest-protected node stayed readable from the new connection.
+func TestRawReconnectAuthPerConnection(t *testing.T) {
+	addr, r, resp := rawSession(t)
+	r.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")}, nil)
+	acl := []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "digest", ID: engine.DigestAuth("u", "p")}}}
+	r.ok(jute.OpCreate, &jute.CreateRequest{Path: "/secret", ACL: acl}, nil)
+	if got := whoAmI(r); !slices.Equal(got, []string{"ip 127.0.0.1", "digest u"}) {
+		t.Fatalf("whoAmI before the reconnect: %q", got)
+	}
+	for _, oldOpen := range []bool{true, false} {
+		if !oldOpen {
+			r.nc.Close()
+		}
+		n := rawDial(t, addr)
+		n.connect(jute.ConnectRequest{SessionID: resp.SessionID, Passwd: resp.Passwd})
+		if got := whoAmI(n); !slices.Equal(got, []string{"ip 127.0.0.1"}) {
+			t.Fatalf("old connection open %v: whoAmI after the reconnect: %q", oldOpen, got)
+		}
+		if h, _, _ := n.call(jute.OpGetData, &jute.PathWatchRequest{Path: "/secret"}); h.Err != -102 {
+			t.Fatalf("old connection open %v: getData of a digest node: error %d, want NOAUTH", oldOpen, h.Err)
+		}
+		n.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")}, nil)
+		n.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/secret"}, nil)
+		r = n
+	}
+}
+
+// whoAmI returns the connection's identities as "scheme id".
+func whoAmI(r *rawConn) []string {
+	r.t.Helper()
+	var who jute.WhoAmIResponse
+	r.ok(jute.OpWhoAmI, nil, &who)
+	var out []string
+	for _, c := range who.ClientInfo {
+		out = append(out, c.AuthScheme+" "+c.User)
+	}
+	return out
 }
