@@ -343,6 +343,16 @@ func (g rawGen) session(k int) (string, rawRun, bool) {
 			x.ghost(s.w)
 			return out + " | " + x.open(i)
 		}, true
+	case k == 28 && g.rng.IntN(3) == 0:
+		// A reconnect while the old connection is open: the server closes
+		// the old one (ZooKeeper's CLIENT_RECONNECT), and the new one has
+		// only what it re-registers, authentication included.
+		st := genRawReconnect(g.rng, i)
+		return "move: " + st.desc, func(x *rawSys, s *rawSess) string {
+			old := s.r
+			out := st.run(x, s)
+			return fmt.Sprintf("%s | old connection closed %v", out, old.closed())
+		}, false
 	case k == 28:
 		return "disconnect (the session stays)", func(x *rawSys, s *rawSess) string {
 			s.r.nc.Close()
