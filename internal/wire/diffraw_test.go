@@ -15,7 +15,8 @@ import (
 // The raw differential test: the requests go-zookeeper does not send
 // (addWatch, removeWatches, checkWatches, getEphemerals,
 // getAllChildrenNumber, multiRead, sync, whoAmI, create2, getChildren2,
-// setWatches and setWatches2 on a reconnect, ping) with the others, sent
+// setWatches and setWatches2 on a reconnect, ping; a reconnect while the
+// old connection is still open, which the server closes) with the others, sent
 // as seeded random steps over hand-driven connections to a real ZooKeeper
 // 3.8 and to a zk peer. Each system has three sessions; every step's
 // transcript (reply headers, bodies, Stat fields, and the watch events each
