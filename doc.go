@@ -532,6 +532,10 @@ type EventListener = engine.EventListener
 //	// as in ZooKeeper. Before it returns, this peer has applied everything the
 //	// ensemble had committed (a Sync round), so a session never goes back in
 //	// time by moving to a peer that lags.
+//	// It also makes this peer the session's owner at the leader: a write of
+//	// the session still on its way from the peer it was attached to before
+//	// then fails with ErrSessionMoved and changes nothing (ZooKeeper's
+//	// SESSIONMOVED), so no write is applied after one the client sent later.
 //	func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (*Session, error)
 //
 //	// Reconfig changes the ensemble's membership (ZooKeeper's reconfig) and

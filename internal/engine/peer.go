@@ -32,6 +32,7 @@ type peer struct {
 	// Leader only (nil otherwise).
 	pending *znode.Pending
 	tracker *session.Tracker
+	owners  owners // the leader's session owners (owner.go)
 	// trackerTickAt is when (wall clock, whatever Config.Clock says) the
 	// tracker last ticked or was made: its deadlines count TickTimes from
 	// then (dump.go).
@@ -315,6 +316,8 @@ func (p *peer) handleRequest(r *request) {
 		p.write(r)
 	case reqReconfig:
 		p.reconfigure(r)
+	case reqRevalidate:
+		p.revalidate(r)
 	}
 }
 

@@ -74,7 +74,7 @@ func (p *peer) prepare(origin int64, reqID uint64, txn *znode.Txn, ids []znode.I
 			return znode.Result{Err: err}, false
 		}
 	}
-	res, digest := p.check(txn, ids, super, limits)
+	res, digest := p.check(origin, txn, ids, super, limits)
 	if errors.Is(res.Err, zkerr.ErrRequestTooLarge) {
 		p.e.obs.tooLarge()
 		return res, false
@@ -115,9 +115,9 @@ func noopFor(txn *znode.Txn) *znode.Txn {
 // and digest is the tree digest after it. With limits, a txn whose "auth"
 // ACL entries would expand beyond the size limit fails before anything is
 // expanded or staged.
-func (p *peer) check(txn *znode.Txn, ids []znode.Identity, super, limits bool) (znode.Result, uint64) {
+func (p *peer) check(origin int64, txn *znode.Txn, ids []znode.Identity, super, limits bool) (znode.Result, uint64) {
 	txn.Time = p.now().UnixMilli()
-	if err := p.checkSession(txn); err != nil {
+	if err := p.checkSession(origin, txn); err != nil {
 		return znode.Result{Err: err}, 0
 	}
 	if limits {
@@ -189,16 +189,19 @@ func fixupACLs(txn *znode.Txn, ids []znode.Identity) {
 
 // checkSession refuses a request from a session the leader does not track
 // (expired, closing, unknown), as ZooKeeper's checkSession.
-func (p *peer) checkSession(txn *znode.Txn) error {
+func (p *peer) checkSession(origin int64, txn *znode.Txn) error {
 	switch {
-	case txn.Type == znode.TxnCreateSession || txn.Type == znode.TxnCloseSession:
+	case txn.Type == znode.TxnCreateSession:
+		p.owners.set(txn.Session, origin)
 		return nil
+	case txn.Type == znode.TxnCloseSession:
+		return nil // from any peer, as ZooKeeper checks no owner there
 	case txn.Session == 0:
 		return nil // the leader's own housekeeping (container reaping)
 	case !p.tracker.Touch(txn.Session):
 		return zkerr.ErrSessionExpired
 	}
-	return nil
+	return p.owners.check(txn.Session, origin)
 }
 
 // trackSessionTxn keeps the tracker in step with proposed session txns, so
@@ -211,6 +214,7 @@ func (p *peer) trackSessionTxn(txn *znode.Txn) {
 		}
 	case znode.TxnCloseSession:
 		p.tracker.Remove(txn.Session)
+		p.owners.forget(txn.Session)
 	}
 }
 
@@ -266,6 +270,7 @@ func hasSuper(ids []znode.Identity, superDigest string) bool {
 func (p *peer) becomeLeader() error {
 	p.pending = p.e.tree.NewPending()
 	p.tracker, p.trackerTickAt = session.NewTracker(), time.Now()
+	p.owners = owners{} // owners restart unknown on a new leader, as in ZooKeeper
 	sessions, err := p.e.tree.Sessions()
 	if err != nil {
 		return fmt.Errorf("zk: loading sessions: %w", err)
@@ -306,6 +311,8 @@ func (p *peer) handleApp(m zab.AppMessage) {
 		p.forwarded(m.From, msg)
 	case appReconfig:
 		p.forwardedReconfig(m.From, msg)
+	case appRevalidate:
+		p.revalidated(m.From, msg)
 	case appReply:
 		r := p.inflight[msg.ReqID]
 		if r == nil {

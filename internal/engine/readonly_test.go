@@ -230,8 +230,18 @@ func TestReadOnlyEndsBeforeSync(t *testing.T) {
 	c.net.Isolate(f.Load())
 	c.waitFor("read-only mode", 600, func() bool { return c.ens[f.Load()].Status().Mode == ModeReadOnly })
 	wantGet(t, s, "/a", "/a")
-	for i := 0; i < 150; i++ {
-		c.set(ls, "/a", fmt.Sprint(i))
+	last := 0
+	for ; last < 150; last++ {
+		c.set(ls, "/a", fmt.Sprint(last))
+	}
+	// The purge runs on a goroutine of its own, behind the snapshots: write
+	// on until it took the txn after the follower's last from the leader's
+	// log, so that the follower needs a SNAP.
+	for need := c.ens[f.Load()].Status().LastZxid + 1; c.ens[leader].wal.FirstZxid() <= need; last++ {
+		if last == 2000 {
+			t.Fatalf("the leader's log still holds %#x", need)
+		}
+		c.set(ls, "/a", fmt.Sprint(last))
 	}
 	ro.Store(s)
 	c.net.Heal()
@@ -245,7 +255,7 @@ func TestReadOnlyEndsBeforeSync(t *testing.T) {
 	if len(served) > 0 {
 		t.Fatalf("reads served during the sync: %v", served)
 	}
-	wantGet(t, s, "/a", "149")
+	wantGet(t, s, "/a", fmt.Sprint(last-1))
 }
 
 // TestReadOnlyNeverOlderThanSeen: a session never reads a tree older than

@@ -307,6 +307,7 @@ func (p *peer) startServing() {
 func (p *peer) stopServing() {
 	p.pending = nil
 	p.tracker = nil
+	p.owners = nil
 	clear(p.proposed)
 	for id, r := range p.inflight {
 		delete(p.inflight, id)

@@ -177,7 +177,7 @@ func (p *peer) proposeConfigTxn(origin int64, reqID uint64, next ClusterConfig, 
 	fail := func(err error) (znode.Result, bool) { return znode.Result{Err: err}, false }
 	next.Version = p.node.NextZxid()
 	txn := &znode.Txn{Type: znode.TxnSetData, Path: znode.ConfigPath, Data: []byte(next.Text()), Version: version}
-	res, digest := p.check(txn, nil, true, false)
+	res, digest := p.check(origin, txn, nil, true, false)
 	if res.Err != nil {
 		p.pending.Discard()
 		return res, false

@@ -28,6 +28,9 @@ const (
 	reqReconfig
 	// reqInspect runs its inspect function on the loop (dump.go).
 	reqInspect
+	// reqRevalidate makes this peer the owner of a session it re-attaches
+	// (owner.go); the reply's zxid is the leader's last proposed one.
+	reqRevalidate
 )
 
 // request is one call handed from a client goroutine to the peer loop. The
@@ -39,6 +42,8 @@ type request struct {
 	super bool             // the calling session authenticated as the super user
 	// reconfig is a reqReconfig's change.
 	reconfig *ReconfigRequest
+	// sessionID is a reqRevalidate's session.
+	sessionID int64
 	// inspect is a reqInspect's function; it reads the loop's state and
 	// changes nothing.
 	inspect func(*peer)

@@ -92,6 +92,10 @@ func (e *Ensemble) newSession(ctx context.Context, o sessionOpts) (*Session, err
 // as in ZooKeeper. Before it returns, this peer has applied everything the
 // ensemble had committed (a Sync round), so a session never goes back in
 // time by moving to a peer that lags.
+// It also makes this peer the session's owner at the leader: a write of
+// the session still on its way from the peer it was attached to before
+// then fails with ErrSessionMoved and changes nothing (ZooKeeper's
+// SESSIONMOVED), so no write is applied after one the client sent later.
 func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts ...SessionOption) (*Session, error) {
 	o, err := sessionOptions(opts)
 	if err != nil {
@@ -139,6 +143,9 @@ func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o se
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
 	case !ok || !session.CheckPassword(info.Password, password):
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, zkerr.ErrSessionExpired)
+	}
+	if err := e.revalidateSession(ctx, id); err != nil {
+		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
 	}
 	return newSessionHandle(e, id, info.Password, time.Duration(info.Timeout)*time.Millisecond, o), nil
 }

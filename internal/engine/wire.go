@@ -26,6 +26,9 @@ const (
 	appTouch
 	// appReconfig: follower -> leader, a membership change (reconfig.go).
 	appReconfig
+	// appRevalidate: follower -> leader, a session re-attached at the
+	// follower, which becomes its owner (owner.go); answered by appReply.
+	appRevalidate
 )
 
 // appMsg is the single app message type; unused fields stay empty.
@@ -203,7 +206,7 @@ func decodeApp(b []byte) (*appMsg, error) {
 	if err := codec.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadWire, err)
 	}
-	if m.Kind < appForward || m.Kind > appReconfig {
+	if m.Kind < appForward || m.Kind > appRevalidate {
 		return nil, fmt.Errorf("%w: app message kind %d", errBadWire, m.Kind)
 	}
 	return &m, nil

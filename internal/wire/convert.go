@@ -81,6 +81,10 @@ func wireError(err error) (int32, action) {
 		return int32(zkerr.CodeConnectionLoss), closeConn
 	case errors.Is(err, zkerr.ErrSessionExpired):
 		return int32(zkerr.CodeSessionExpired), replyClose
+	case errors.Is(err, zkerr.ErrSessionMoved):
+		// The session was re-attached on another peer: ZooKeeper's
+		// FinalRequestProcessor closes such a connection unanswered.
+		return int32(zkerr.CodeSessionMoved), closeConn
 	}
 	for _, m := range closest {
 		if errors.Is(err, m.err) {

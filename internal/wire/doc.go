@@ -205,8 +205,9 @@
 // ErrNotServing, ErrOutcomeUnknown and ErrClosed (the peer cannot answer, or
 // a write's outcome is unknown) close the connection without an answer, as
 // a ZooKeeper server that stops serving does: the client sees a connection
-// loss and reconnects, elsewhere if it must. ErrSessionExpired is answered,
-// then the connection closes.
+// loss and reconnects, elsewhere if it must. So does ErrSessionMoved (the
+// session was re-attached on another peer), as ZooKeeper closes such a
+// connection. ErrSessionExpired is answered, then the connection closes.
 //
 // # Lifetime
 //
