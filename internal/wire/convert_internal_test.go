@@ -30,3 +30,16 @@ func TestEveryZkErrorHasAZooKeeperCode(t *testing.T) {
 		t.Errorf("ErrTooManyWatches -> %d, want QUOTAEXCEEDED", code)
 	}
 }
+
+// TestSessionMovedClosesConnection: a write refused because the session
+// moved to another peer closes the connection unanswered, as ZooKeeper's
+// FinalRequestProcessor does (sendCloseSession), while an expired session
+// is answered first.
+func TestSessionMovedClosesConnection(t *testing.T) {
+	if _, act := wireError(fmt.Errorf("zk: set /x: %w", zkerr.ErrSessionMoved)); act != closeConn {
+		t.Errorf("ErrSessionMoved: action %d, want closeConn", act)
+	}
+	if _, act := wireError(fmt.Errorf("zk: set /x: %w", zkerr.ErrSessionExpired)); act != replyClose {
+		t.Errorf("ErrSessionExpired: action %d, want replyClose", act)
+	}
+}
