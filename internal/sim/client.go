@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"errors"
 	"time"
 
 	zk "github.com/embedzk/zk"
@@ -148,6 +150,14 @@ func (c *client) returned(op *opRecord) {
 		c.sess = nil // the handle's peer went away; the session may live on
 	}
 	c.learn(op)
+	if op.kind.write() && errors.Is(op.err, context.Canceled) && c.sess != nil && (op.call+int64(c.id))%2 == 0 {
+		// A ZooKeeper client that gives up on a call drops its
+		// connection and reconnects, maybe to another peer, while the
+		// call may still be on its way there: the session moves, and
+		// checkSessionOrder sees that the write never commits after
+		// the ones sent through the next peer.
+		c.sess = nil
+	}
 	if op.watchC != nil || op.pw != nil {
 		c.watches = append(c.watches, newWatchRec(c, op))
 	}

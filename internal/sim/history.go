@@ -221,6 +221,28 @@ type handleRec struct {
 	inc  int
 }
 
+// checkSessionOrder checks ZooKeeper's FIFO client order: a session's
+// writes that committed did so in the order its client called them, across
+// handles on different peers too (a write the client gave up on, still on
+// its way from the peer it left, must not commit after one it sent
+// through the next peer: the leader refuses it with SESSIONMOVED). A
+// delete whose outcome was unknown is left out: nothing tells its txn
+// from a later delete's of the same path and version.
+func (w *World) checkSessionOrder() {
+	last := map[int64]*opRecord{}
+	ops := append([]*opRecord(nil), w.history...)
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].call < ops[j].call })
+	for _, op := range ops {
+		if !op.kind.write() || !op.matched || (op.kind == opDelete && op.out == outUnknown) {
+			continue
+		}
+		if prev := last[op.sid]; prev != nil && prev.zxid > op.zxid {
+			w.failf("session %#x: %v committed as %#x, before %v called earlier (%#x)", op.sid, op, op.zxid, prev, prev.zxid)
+		}
+		last[op.sid] = op
+	}
+}
+
 // checkSessionOps: every acknowledged NewSession, Close and ExpireSession
 // is a session txn of the committed history, first applied during the call.
 func (w *World) checkSessionOps() {

@@ -249,6 +249,8 @@ func classify(err error) (outcome, string) {
 		return outFailed, "closed"
 	case errors.Is(err, zk.ErrConnectionLoss):
 		return outUnknown, "connloss"
+	case errors.Is(err, zk.ErrSessionMoved):
+		return outFailed, "moved" // refused by the leader: nothing committed
 	}
 	return outUnknown, "other:" + firstLine(err.Error())
 }

@@ -187,6 +187,7 @@ func (w *World) endChecks() {
 	w.checkLogs()
 	w.checkMembers()
 	w.resolve()
+	w.checkSessionOrder()
 	w.checkSessionOps()
 	w.checkReads()
 	w.checkLinearizable()
