@@ -136,6 +136,11 @@ const (
 	// of the old and one of the new: two disjoint quorums can then commit
 	// different histories.
 	CommitNewConfigAlone
+	// NoSessionOwners makes the leader ignore session owners: a write from
+	// the peer a session moved away from is applied, maybe after the
+	// writes the client sent through the next peer (ZooKeeper without
+	// SESSIONMOVED).
+	NoSessionOwners
 )
 
 // Breaks reports whether h turns on the wrong behaviour b.

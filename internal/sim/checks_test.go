@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	zk "github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/lincheck"
 	"github.com/embedzk/zk/znode"
 )
@@ -171,4 +173,40 @@ func TestLincheckCatchesLostCreate(t *testing.T) {
 		t.Fatalf("Explain: %v", p)
 	}
 	_ = znode.ChangeCreated
+}
+
+func TestCheckCatchesSessionOrder(t *testing.T) {
+	// A session's writes commit in the order its client sent them: a write
+	// held on its follower's link to the leader, which the client gave up
+	// on before it re-attached its session on another follower and wrote
+	// there, must not commit after that write. On a build whose leader
+	// ignores session owners (no SESSIONMOVED) it does.
+	opts := Options{Voters: 3, Observers: -1, Broken: hooks.NoSessionOwners}
+	expectFailure(t, []string{"called earlier"}, opts, func(s *scenario) {
+		ld := s.leaderPeer()
+		a := s.follower()
+		b := s.follower(a)
+		c := s.clients[0]
+		s.session(c, a)
+		s.write(c, regKey(0))
+		s.faults.delays[transportLink(a.id, ld.id)] = s.now + 200
+		held := &opRecord{kind: opSet, path: regKey(0), data: fmt.Sprintf("v%d", s.nextOp), version: -1}
+		c.start(held)
+		held.cancelTick = s.now + 20
+		s.until("the client to give up", 100, func() bool { return c.op == nil })
+		if held.out != outUnknown {
+			t.Fatalf("the held write returned %v (%v), want an unknown outcome", held.out, held.err)
+		}
+		c.sess = nil
+		moved := &opRecord{c: c, peer: b, kind: opReattach, sid: c.sid, password: c.password}
+		s.launch(moved)
+		s.until("the re-attach", 100, func() bool { return c.op == nil })
+		if moved.err != nil {
+			t.Fatalf("re-attach on %d: %v", b.id, moved.err)
+		}
+		if op := s.write(c, regKey(0)); op.err != nil {
+			t.Fatalf("the write through %d: %v", b.id, op.err)
+		}
+		s.run(250, false) // the held write reaches the leader
+	})
 }
