@@ -188,7 +188,8 @@ func fixupACLs(txn *znode.Txn, ids []znode.Identity) {
 }
 
 // checkSession refuses a request from a session the leader does not track
-// (expired, closing, unknown), as ZooKeeper's checkSession.
+// (expired, closing, unknown), or that another peer than origin owns
+// (ErrSessionMoved, owner.go), as ZooKeeper's checkSession.
 func (p *peer) checkSession(origin int64, txn *znode.Txn) error {
 	switch {
 	case txn.Type == znode.TxnCreateSession:
