@@ -129,10 +129,12 @@ func (k badKind) accepts(err error) bool {
 }
 
 // sentCallEnded reports the errors any call that was sent may end with
-// under faults (its peer lost its quorum, crashed, or the client gave up).
+// under faults (its peer lost its quorum, crashed, or the client gave up;
+// or its session was re-attached on another peer meanwhile).
 func sentCallEnded(err error) bool {
 	return errors.Is(err, zk.ErrConnectionLoss) || errors.Is(err, zk.ErrClosed) ||
 		errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, zk.ErrSessionMoved) ||
 		errors.Is(err, zk.ErrNotReadOnly) // a read-only peer refuses it before it leaves
 }
 

@@ -155,6 +155,11 @@ func (c *client) returned(op *opRecord) {
 		c.dropSession()
 	case "closed":
 		c.sess = nil // the handle's peer went away; the session may live on
+	case "moved":
+		// The session was re-attached elsewhere (a failed fail-over's
+		// re-attach did it, or the handle is stale): as a ZooKeeper
+		// client whose server closed the connection, re-attach it.
+		c.sess = nil
 	}
 	c.learn(op)
 	if op.kind.write() && errors.Is(op.err, context.Canceled) && c.sess != nil && (op.call+int64(c.id))%2 == 0 {
