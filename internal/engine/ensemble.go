@@ -38,6 +38,10 @@ type Ensemble struct {
 	reqC   chan *request // client requests
 	ctlC   chan *request // ticks and barriers
 	inLoop atomic.Int64  // client requests queued or in flight
+	// period counts the peer's serving periods and the gaps between them
+	// (the loop adds one as it starts and as it stops serving): a client
+	// request runs only in the period it was handed over in (stale).
+	period atomic.Uint64
 	stopC  chan struct{}
 	doneC  chan struct{}
 	closed atomic.Bool
@@ -344,6 +348,7 @@ func (e *Ensemble) hand(ctx context.Context, r *request) error {
 		return zkerr.ErrClosed
 	}
 	r.inLoop = &e.inLoop
+	r.period = e.period.Load() + 1
 	e.inLoop.Add(1)
 	var err error
 	if ctx == nil {

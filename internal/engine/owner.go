@@ -27,6 +27,16 @@ import (
 // CloseSession is taken from any peer, as in ZooKeeper. Moving a session
 // between two connections of one peer changes no owner: the peer closes
 // the old connection itself (the client port's claim).
+//
+// Owners are not replicated, so a request must not outlive its leader,
+// or it could reach a new leader that knows no owner yet after writes the
+// client sent later had committed under the old one. ZooKeeper's servers
+// drop such requests with the client connections they close when their
+// leader changes. Here a follower stamps what it sends its leader with the
+// leader's epoch, and a leader runs only what carries its own (forwarded);
+// and a request the peer loop takes in another period of serving than the
+// one it was handed over in (a stalled loop) fails with ErrNotServing
+// (request.stale).
 type owners map[int64]int64
 
 // set makes peer the owner of session id.
@@ -91,7 +101,7 @@ func (p *peer) revalidate(r *request) {
 		return
 	}
 	id := p.track(r)
-	b, err := encodeApp(&appMsg{Kind: appRevalidate, ReqID: id, Sessions: []int64{r.sessionID}})
+	b, err := encodeApp(&appMsg{Kind: appRevalidate, ReqID: id, Sessions: []int64{r.sessionID}, Epoch: p.zst.Epoch})
 	if err == nil {
 		err = p.node.SendApp(0, b)
 	}
@@ -107,7 +117,7 @@ func (p *peer) revalidate(r *request) {
 func (p *peer) revalidated(from int64, msg *appMsg) {
 	res := znode.Result{Err: zkerr.ErrNotServing}
 	switch {
-	case !p.leading():
+	case !p.leading() || msg.Epoch != p.zst.Epoch:
 	case len(msg.Sessions) != 1:
 		res.Err = fmt.Errorf("%w: a revalidation of %d sessions", zkerr.ErrBadArguments, len(msg.Sessions))
 	default:

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/zab"
+	"github.com/embedzk/zk/znode"
 )
 
 // settleExcept is settle that holds every frame from -> to (a slow link):
@@ -126,4 +128,82 @@ func TestSessionMovedWriteRefused(t *testing.T) {
 		t.Fatalf("a write on %d after the refusal: %v", b, err)
 	}
 	c.sameTrees()
+}
+
+// TestStaleRequestRefused: a write handed to the loop in an earlier period
+// of serving (the loop took it only after the peer had stopped and started
+// serving again, as a stalled process does) fails with ErrNotServing and
+// changes nothing; handed over in the current period, the same write
+// commits.
+func TestStaleRequestRefused(t *testing.T) {
+	e := standalone(t)
+	s := newSession(t, e)
+	mustCreate(t, s, "/x", "a")
+	ctx := testCtx(t)
+	for _, c := range []struct {
+		data   string
+		period uint64 // Ensemble.period + 1 at the hand-over
+		want   error
+	}{
+		{"stale", e.period.Load(), zkerr.ErrNotServing}, // the period before
+		{"fresh", e.period.Load() + 1, nil},
+	} {
+		txn := &znode.Txn{Type: znode.TxnSetData, Session: s.ID(), Path: "/x", Data: []byte(c.data), Version: -1}
+		r := newRequest(reqWrite, txn)
+		r.inLoop = &e.inLoop
+		e.inLoop.Add(1)
+		r.period = c.period
+		e.reqC <- r
+		rep, err := r.wait(ctx)
+		if err == nil {
+			err = rep.err
+		}
+		if err == nil {
+			err = rep.res.Err
+		}
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+			t.Fatalf("%s write: %v, want %v", c.data, err, c.want)
+		}
+	}
+	if data, _, err := s.Get(ctx, "/x"); err != nil || string(data) != "fresh" {
+		t.Fatalf("/x = %q, %v", data, err)
+	}
+}
+
+// TestForwardOfAnotherEpochRefused: the leader runs a forwarded write only
+// if the follower sent it to the leader of the leader's own epoch; one
+// sent under an earlier leader (delivered late, after an election) is
+// answered ErrNotServing and changes nothing.
+func TestForwardOfAnotherEpochRefused(t *testing.T) {
+	c := newCluster(t, 3, 0, 73)
+	c.waitFor("a leader", 400, c.allServing)
+	lead := c.leader()
+	f := c.others(lead)[0]
+	s := c.session(f)
+	if err := c.create(s, "/x"); err != nil {
+		t.Fatal(err)
+	}
+	epoch := c.ens[lead].Status().Epoch
+	for _, run := range []struct {
+		data  string
+		epoch int64
+	}{{"new", epoch}, {"old", epoch - 1}} {
+		txn := &znode.Txn{Type: znode.TxnSetData, Session: s.ID(), Path: "/x", Data: []byte(run.data), Version: -1}
+		b, err := encodeForward(1<<40, run.epoch, false, nil, txn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ens[lead].inspect(testCtx(t), func(p *peer) {
+			p.handleApp(zab.AppMessage{From: f, Data: b})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c.settle()
+	}
+	for _, id := range c.running() {
+		n, err := c.ens[id].tree.Get("/x")
+		if err != nil || string(n.Data) != "new" {
+			t.Fatalf("peer %d: /x = %q, %v; want new (the forward of the old epoch refused)", id, n.Data, err)
+		}
+	}
 }

@@ -305,6 +305,15 @@ func (p *peer) handleRequest(r *request) {
 		r.fail(p.e.errIfDown())
 		return
 	}
+	if r.stale(p.e) {
+		// Handed over before the peer last stopped or started serving (a
+		// stalled loop took it late): its client has given up or moved
+		// on, and under another leader it could run after writes that
+		// client sent later. ZooKeeper drops such a request with the
+		// connections it closes when its leader changes.
+		r.fail(fmt.Errorf("%w: the call was made before the peer's leader changed", zkerr.ErrNotServing))
+		return
+	}
 	switch r.kind {
 	case reqSync:
 		id := p.track(r)

@@ -33,7 +33,7 @@ func (p *peer) write(r *request) {
 		}
 		return
 	}
-	b, err := encodeForward(id, r.super, r.ids, r.txn)
+	b, err := encodeForward(id, p.zst.Epoch, r.super, r.ids, r.txn)
 	if err == nil && len(b) > maxProposalBytes {
 		// The request itself passed the session's check: the
 		// session's identities make the message too large.
@@ -346,8 +346,8 @@ func (p *peer) forwarded(from int64, msg *appMsg) {
 	switch {
 	case err != nil:
 		res.Err = fmt.Errorf("%w: %v", zkerr.ErrBadArguments, err)
-	case !p.leading():
-		res.Err = zkerr.ErrNotServing
+	case !p.leading() || msg.Epoch != p.zst.Epoch:
+		res.Err = zkerr.ErrNotServing // sent to another leader, or before one was elected
 	default:
 		res, proposed = p.prepare(from, msg.ReqID, txn, msg.Ids, msg.Super)
 	}

@@ -285,6 +285,7 @@ func (p *peer) statusChanged(z zab.Status) {
 // startServing: the peer is part of a working quorum again; sessions that
 // the ensemble still knows reconnect, the others have expired meanwhile.
 func (p *peer) startServing() {
+	p.e.period.Add(1)
 	for _, id := range p.e.localSessionIDs() {
 		_, ok, err := p.e.tree.Session(id)
 		switch {
@@ -305,6 +306,7 @@ func (p *peer) startServing() {
 // stopServing: the peer lost its quorum (or failed). Requests in flight may
 // or may not commit; their callers learn the outcome is unknown.
 func (p *peer) stopServing() {
+	p.e.period.Add(1)
 	p.pending = nil
 	p.tracker = nil
 	p.owners = nil

@@ -118,7 +118,7 @@ func (p *peer) reconfigure(r *request) {
 		r.sent = proposed // from now on a failure leaves the outcome unknown
 		return
 	}
-	b, err := encodeApp(&appMsg{Kind: appReconfig, ReqID: id, Reconfig: r.reconfig})
+	b, err := encodeApp(&appMsg{Kind: appReconfig, ReqID: id, Reconfig: r.reconfig, Epoch: p.zst.Epoch})
 	if err == nil {
 		err = p.node.SendApp(0, b)
 	}
@@ -134,7 +134,7 @@ func (p *peer) reconfigure(r *request) {
 // answered at once, a success by the follower's own apply.
 func (p *peer) forwardedReconfig(from int64, msg *appMsg) {
 	res := znode.Result{Err: zkerr.ErrNotServing}
-	if p.leading() && msg.Reconfig != nil {
+	if p.leading() && msg.Reconfig != nil && msg.Epoch == p.zst.Epoch {
 		var proposed bool
 		if res, proposed = p.proposeReconfig(from, msg.ReqID, msg.Reconfig); proposed {
 			return

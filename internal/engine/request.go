@@ -33,6 +33,12 @@ const (
 	reqRevalidate
 )
 
+// stale reports whether r was handed to the loop in another period of
+// serving (or not serving) than the peer's now.
+func (r *request) stale(e *Ensemble) bool {
+	return r.period != 0 && r.period-1 != e.period.Load()
+}
+
 // request is one call handed from a client goroutine to the peer loop. The
 // loop owns it from then on and answers exactly once on done.
 type request struct {
@@ -44,6 +50,9 @@ type request struct {
 	reconfig *ReconfigRequest
 	// sessionID is a reqRevalidate's session.
 	sessionID int64
+	// period is Ensemble.period + 1 when the request was handed to the
+	// loop (0: a request the loop made itself).
+	period uint64
 	// inspect is a reqInspect's function; it reads the loop's state and
 	// changes nothing.
 	inspect func(*peer)

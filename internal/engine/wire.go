@@ -42,6 +42,10 @@ type appMsg struct {
 	Zxid     int64            `codec:",omitempty"`
 	Sessions []int64          `codec:",omitempty"`
 	Reconfig *ReconfigRequest `codec:",omitempty"`
+	// Epoch is the epoch of the leader a follower sends a request to
+	// (forward, reconfig, revalidate): a leader takes only its own, so a
+	// request sent before a leader change is never run after it.
+	Epoch int64 `codec:",omitempty"`
 }
 
 // wireResult is a znode.Result with its errors as ZooKeeper codes.
@@ -85,26 +89,26 @@ func encodeApp(m *appMsg) ([]byte, error) {
 //
 //	0x01 | uvarint ReqID | Super (0 or 1) | uvarint count of Ids
 //	| per identity: uvarint length + Scheme, uvarint length + ID
-//	| the txn (znode.EncodeTxn), the rest of the message
+//	| varint Epoch | the txn (znode.EncodeTxn), the rest of the message
 //
 // A msgpack-encoded appMsg (a map) never starts with 0x01.
 const appBinaryForward = 0x01
 
 func appendForward(m *appMsg) []byte {
 	b := make([]byte, 0, forwardHeadSize(m.Ids)+len(m.Txn))
-	return append(appendForwardHead(b, m.ReqID, m.Super, m.Ids), m.Txn...)
+	return append(appendForwardHead(b, m.ReqID, m.Epoch, m.Super, m.Ids), m.Txn...)
 }
 
 // encodeForward encodes a forwarded write of txn as encodeApp does, the
 // txn written straight into the message's one buffer.
-func encodeForward(reqID uint64, super bool, ids []znode.Identity, txn *znode.Txn) ([]byte, error) {
+func encodeForward(reqID uint64, epoch int64, super bool, ids []znode.Identity, txn *znode.Txn) ([]byte, error) {
 	b := make([]byte, 0, forwardHeadSize(ids)+znode.AppendTxnBound(txn))
-	return znode.AppendTxn(appendForwardHead(b, reqID, super, ids), txn)
+	return znode.AppendTxn(appendForwardHead(b, reqID, epoch, super, ids), txn)
 }
 
 // forwardHeadSize bounds the bytes appendForwardHead appends.
 func forwardHeadSize(ids []znode.Identity) int {
-	size := 1 + 2*binary.MaxVarintLen64 + 1
+	size := 1 + 3*binary.MaxVarintLen64 + 1
 	for _, id := range ids {
 		size += 2*binary.MaxVarintLen64 + len(id.Scheme) + len(id.ID)
 	}
@@ -112,7 +116,7 @@ func forwardHeadSize(ids []znode.Identity) int {
 }
 
 // appendForwardHead appends a forwarded write's layout up to its txn.
-func appendForwardHead(b []byte, reqID uint64, super bool, ids []znode.Identity) []byte {
+func appendForwardHead(b []byte, reqID uint64, epoch int64, super bool, ids []znode.Identity) []byte {
 	b = append(b, appBinaryForward)
 	b = binary.AppendUvarint(b, reqID)
 	sup := byte(0)
@@ -127,7 +131,7 @@ func appendForwardHead(b []byte, reqID uint64, super bool, ids []znode.Identity)
 		b = binary.AppendUvarint(b, uint64(len(id.ID)))
 		b = append(b, id.ID...)
 	}
-	return b
+	return binary.AppendVarint(b, epoch)
 }
 
 // decodeForward decodes the binary layout (b without its first byte) into
@@ -183,6 +187,11 @@ func decodeForward(m *appMsg, b []byte, scratch []znode.Identity) error {
 			return fmt.Errorf("%w: forwarded write: identity %d", errBadWire, i)
 		}
 	}
+	epoch, k := binary.Varint(b)
+	if k <= 0 {
+		return fmt.Errorf("%w: forwarded write: epoch", errBadWire)
+	}
+	m.Epoch, b = epoch, b[k:]
 	if len(b) > 0 {
 		m.Txn = b[:len(b):len(b)]
 	}

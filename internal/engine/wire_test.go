@@ -125,13 +125,17 @@ func TestEncodeForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := encodeApp(&appMsg{Kind: appForward, ReqID: 300, Txn: enc, Ids: ids, Super: true})
+	want, err := encodeApp(&appMsg{Kind: appForward, ReqID: 300, Txn: enc, Ids: ids, Super: true, Epoch: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := encodeForward(300, true, ids, txn)
+	got, err := encodeForward(300, 7, true, ids, txn)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("encodeForward = %x, %v; want %x", got, err, want)
+	}
+	m, err := decodeApp(got)
+	if err != nil || m.Epoch != 7 || m.ReqID != 300 || !bytes.Equal(m.Txn, enc) {
+		t.Fatalf("decodeApp = %+v, %v", m, err)
 	}
 }
 
