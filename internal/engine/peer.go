@@ -311,7 +311,7 @@ func (p *peer) handleRequest(r *request) {
 		// on, and under another leader it could run after writes that
 		// client sent later. ZooKeeper drops such a request with the
 		// connections it closes when its leader changes.
-		r.fail(fmt.Errorf("%w: the call was made before the peer's leader changed", zkerr.ErrNotServing))
+		r.fail(fmt.Errorf("%w: the call was made before the peer last stopped or started serving", zkerr.ErrNotServing))
 		return
 	}
 	switch r.kind {

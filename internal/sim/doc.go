@@ -79,6 +79,9 @@
 // peer converged to the committed history, its log holds exactly the
 // committed entries, every acknowledged write is in the history, calls whose
 // outcome the client never learned are resolved from the committed log,
+// each session's writes committed in the order its client called them
+// (across peers: a client that gives up on a write may move its session,
+// and the write must not commit after the ones it sends next),
 // writes and Sync-then-reads of the register keys are linearizable
 // (internal/lincheck, one porcupine check per key; a timeout is a failure),
 // every plain read equals the committed state at a zxid not older than what
