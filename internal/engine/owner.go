@@ -72,20 +72,7 @@ func (o owners) forget(id int64) { delete(o, id) }
 func (e *Ensemble) revalidateSession(ctx context.Context, id int64) error {
 	r := newRequest(reqRevalidate, nil)
 	r.sessionID = id
-	if err := e.submit(ctx, r); err != nil {
-		return err
-	}
-	rep, err := r.wait(ctx)
-	if err == nil {
-		err = rep.err
-	}
-	if err == nil {
-		err = rep.res.Err
-	}
-	if err == nil {
-		err = e.applied.wait(ctx, rep.zxid)
-	}
-	return err
+	return e.roundTrip(ctx, r)
 }
 
 // revalidate runs a reqRevalidate on the loop: the leader takes it at
@@ -100,17 +87,7 @@ func (p *peer) revalidate(r *request) {
 		r.answer(reply{res: p.revalidateHere(p.cfg.ID, r.sessionID), zxid: p.lastProposed})
 		return
 	}
-	id := p.track(r)
-	b, err := encodeApp(&appMsg{Kind: appRevalidate, ReqID: id, Sessions: []int64{r.sessionID}, Epoch: p.zst.Epoch})
-	if err == nil {
-		err = p.node.SendApp(0, b)
-	}
-	if err != nil {
-		delete(p.inflight, id)
-		r.fail(fmt.Errorf("%w: asking the leader: %v", zkerr.ErrNotServing, err))
-		return
-	}
-	r.sent = true
+	p.askLeader(r, &appMsg{Kind: appRevalidate, ReqID: p.track(r), Sessions: []int64{r.sessionID}})
 }
 
 // revalidated answers a follower's appRevalidate.

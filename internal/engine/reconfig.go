@@ -118,13 +118,22 @@ func (p *peer) reconfigure(r *request) {
 		r.sent = proposed // from now on a failure leaves the outcome unknown
 		return
 	}
-	b, err := encodeApp(&appMsg{Kind: appReconfig, ReqID: id, Reconfig: r.reconfig, Epoch: p.zst.Epoch})
+	p.askLeader(r, &appMsg{Kind: appReconfig, ReqID: id, Reconfig: r.reconfig})
+}
+
+// askLeader sends msg, for the tracked request r, to the leader, stamped
+// with the leader's epoch (a leader takes only its own); r fails at once
+// if it cannot be sent, and is answered by the leader's appReply or by
+// the apply of what it proposed.
+func (p *peer) askLeader(r *request, msg *appMsg) {
+	msg.Epoch = p.zst.Epoch
+	b, err := encodeApp(msg)
 	if err == nil {
 		err = p.node.SendApp(0, b)
 	}
 	if err != nil {
-		delete(p.inflight, id)
-		r.fail(fmt.Errorf("%w: forwarding to the leader: %v", zkerr.ErrNotServing, err))
+		delete(p.inflight, msg.ReqID)
+		r.fail(fmt.Errorf("%w: asking the leader: %v", zkerr.ErrNotServing, err))
 		return
 	}
 	r.sent = true

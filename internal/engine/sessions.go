@@ -161,7 +161,19 @@ func (e *Ensemble) ExpireSession(ctx context.Context, id int64) error {
 	if err := e.errIfDown(); err != nil {
 		return err
 	}
-	r := newRequest(reqWrite, &znode.Txn{Type: znode.TxnCloseSession, Session: id})
+	return e.roundTrip(ctx, newRequest(reqWrite, &znode.Txn{Type: znode.TxnCloseSession, Session: id}))
+}
+
+// syncBarrier runs a Sync round through the leader and waits until this
+// peer has applied what it returned.
+func (e *Ensemble) syncBarrier(ctx context.Context) error {
+	return e.roundTrip(ctx, newRequest(reqSync, nil))
+}
+
+// roundTrip hands r to the peer loop, waits for its reply and then until
+// this peer has applied the zxid the reply names: the request's failure,
+// or the operation's, is the error.
+func (e *Ensemble) roundTrip(ctx context.Context, r *request) error {
 	if err := e.submit(ctx, r); err != nil {
 		return err
 	}
@@ -171,23 +183,6 @@ func (e *Ensemble) ExpireSession(ctx context.Context, id int64) error {
 	}
 	if err == nil {
 		err = rep.res.Err
-	}
-	if err == nil {
-		err = e.applied.wait(ctx, rep.zxid)
-	}
-	return err
-}
-
-// syncBarrier runs a Sync round through the leader and waits until this
-// peer has applied what it returned.
-func (e *Ensemble) syncBarrier(ctx context.Context) error {
-	r := newRequest(reqSync, nil)
-	if err := e.submit(ctx, r); err != nil {
-		return err
-	}
-	rep, err := r.wait(ctx)
-	if err == nil {
-		err = rep.err
 	}
 	if err == nil {
 		err = e.applied.wait(ctx, rep.zxid)
