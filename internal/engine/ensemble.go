@@ -42,6 +42,9 @@ type Ensemble struct {
 	// (the loop adds one as it starts and as it stops serving): a client
 	// request runs only in the period it was handed over in (stale).
 	period atomic.Uint64
+	// away are the sessions this peer, as leader, knows another peer
+	// owns (owner.go).
+	away   awaySessions
 	stopC  chan struct{}
 	doneC  chan struct{}
 	closed atomic.Bool

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
@@ -37,26 +38,45 @@ import (
 // and a request the peer loop takes in another period of serving than the
 // one it was handed over in (a stalled loop) fails with ErrNotServing
 // (request.stale).
-type owners map[int64]int64
+//
+// A request of any kind from one of the leader's own connections whose
+// session another peer owns fails with ErrSessionMoved too, reads and
+// pings included, as every request on a ZooKeeper leader passes its
+// PrepRequestProcessor's checkSession: the leader marks such sessions
+// (awaySessions) and the client port checks the mark (RemoteSession.Moved).
+// A follower serves its reads without asking, as ZooKeeper's do.
+type owners struct {
+	of   map[int64]int64
+	self int64
+	away *awaySessions
+}
+
+// newOwners starts the owner table of a new leader, self, which knows no
+// owner yet (ZooKeeper's are not replicated either).
+func newOwners(self int64, away *awaySessions) *owners {
+	away.clear()
+	return &owners{of: map[int64]int64{}, self: self, away: away}
+}
 
 // set makes peer the owner of session id.
-func (o owners) set(id, peer int64) {
+func (o *owners) set(id, peer int64) {
 	if o != nil {
-		o[id] = peer
+		o.of[id] = peer
+		o.away.mark(id, peer != o.self)
 	}
 }
 
 // check passes a write of session id from peer, which becomes the owner
 // of a session that has none, and refuses it with ErrSessionMoved when
 // another peer owns the session.
-func (o owners) check(id, peer int64) error {
+func (o *owners) check(id, peer int64) error {
 	if o == nil {
 		return nil
 	}
-	owner, ok := o[id]
+	owner, ok := o.of[id]
 	switch {
 	case !ok:
-		o[id] = peer
+		o.set(id, peer)
 	case owner != peer:
 		return fmt.Errorf("%w: session %#x is attached to peer %d, not %d", zkerr.ErrSessionMoved, id, owner, peer)
 	}
@@ -64,7 +84,59 @@ func (o owners) check(id, peer int64) error {
 }
 
 // forget drops the owner of a session that ended.
-func (o owners) forget(id int64) { delete(o, id) }
+func (o *owners) forget(id int64) {
+	if o != nil {
+		delete(o.of, id)
+		o.away.mark(id, false)
+	}
+}
+
+// drop ends the table when its leader stops serving.
+func (o *owners) drop() {
+	if o != nil {
+		o.away.clear()
+	}
+}
+
+// awaySessions are the sessions the leader knows another peer owns, for
+// the requests of this peer's own connections (every request reads it).
+type awaySessions struct {
+	mu  sync.RWMutex
+	ids map[int64]struct{}
+}
+
+func (a *awaySessions) mark(id int64, away bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case away && a.ids == nil:
+		a.ids = map[int64]struct{}{id: {}}
+	case away:
+		a.ids[id] = struct{}{}
+	default:
+		delete(a.ids, id)
+	}
+}
+
+func (a *awaySessions) has(id int64) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.ids[id]
+	return ok
+}
+
+func (a *awaySessions) clear() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ids = nil
+}
+
+// Moved reports whether this peer leads and knows the session attached to
+// another peer since (re-attached there): every request of the session
+// from here then fails with ErrSessionMoved, as on a ZooKeeper leader, and
+// the client port closes the connection unanswered. CloseSession is taken
+// still. On a follower it is always false.
+func (s RemoteSession) Moved() bool { return s.Session != nil && s.e.away.has(s.id) }
 
 // revalidateSession makes this peer the owner of session id at the leader,
 // before a re-attach returns; the returned zxid is the leader's last

@@ -32,7 +32,7 @@ type peer struct {
 	// Leader only (nil otherwise).
 	pending *znode.Pending
 	tracker *session.Tracker
-	owners  owners // the leader's session owners (owner.go)
+	owners  *owners // the leader's session owners (owner.go)
 	// trackerTickAt is when (wall clock, whatever Config.Clock says) the
 	// tracker last ticked or was made: its deadlines count TickTimes from
 	// then (dump.go).

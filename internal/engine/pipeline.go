@@ -273,7 +273,7 @@ func hasSuper(ids []znode.Identity, superDigest string) bool {
 func (p *peer) becomeLeader() error {
 	p.pending = p.e.tree.NewPending()
 	p.tracker, p.trackerTickAt = session.NewTracker(), time.Now()
-	p.owners = owners{} // owners restart unknown on a new leader, as in ZooKeeper
+	p.owners = newOwners(p.cfg.ID, &p.e.away) // owners restart unknown on a new leader, as in ZooKeeper
 	sessions, err := p.e.tree.Sessions()
 	if err != nil {
 		return fmt.Errorf("zk: loading sessions: %w", err)

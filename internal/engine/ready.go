@@ -309,6 +309,7 @@ func (p *peer) stopServing() {
 	p.e.period.Add(1)
 	p.pending = nil
 	p.tracker = nil
+	p.owners.drop()
 	p.owners = nil
 	clear(p.proposed)
 	for id, r := range p.inflight {

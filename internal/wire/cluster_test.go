@@ -19,6 +19,12 @@ import (
 // startCluster starts n peers over an in-memory network (real clock, short
 // ticks: go-zookeeper runs on real time), each with a client port.
 func startCluster(t *testing.T, n int) []*engine.Ensemble {
+	return startClusterWith(t, n, nil)
+}
+
+// startClusterWith is startCluster with each peer's configuration changed
+// by tweak (nil: none).
+func startClusterWith(t *testing.T, n int, tweak func(*engine.Config)) []*engine.Ensemble {
 	var ids []int64
 	var servers []engine.Server
 	for i := 1; i <= n; i++ {
@@ -37,6 +43,9 @@ func startCluster(t *testing.T, n int) []*engine.Ensemble {
 		cfg.MaxSessionTimeout = 20 * time.Second
 		cfg.ID, cfg.Servers, cfg.Transport = int64(i+1), servers, network.Restart(int64(i+1))
 		cfg.Rand = &seeded{x: uint64(i+1) * 0x9e3779b97f4a7c15}
+		if tweak != nil {
+			tweak(&cfg)
+		}
 		e, err := wire.NewEnsemble(cfg)
 		must(t, err)
 		t.Cleanup(func() { e.Close() })

@@ -138,7 +138,7 @@ func genRawStep(rng *rand.Rand, real *rawSys) rawStep {
 		i = persistentSess // addWatch: the persistent session's
 	}
 	if !real.sess[i].connected {
-		return genRawReconnect(rng, i)
+		return genRawReconnect(rng, i, len(real.addrs))
 	}
 	p := rawPath(rng)
 	watch := rng.IntN(2) == 0 && i != persistentSess
@@ -347,10 +347,13 @@ func (g rawGen) session(k int) (string, rawRun, bool) {
 		// A reconnect while the old connection is open: the server closes
 		// the old one (ZooKeeper's CLIENT_RECONNECT), and the new one has
 		// only what it re-registers, authentication included.
-		st := genRawReconnect(g.rng, i)
+		st := genRawReconnect(g.rng, i, len(g.real.addrs))
 		return "move: " + st.desc, func(x *rawSys, s *rawSess) string {
-			old := s.r
+			old, from := s.r, s.srv
 			out := st.run(x, s)
+			if s.srv != from {
+				return out + " | " + x.afterMove(old)
+			}
 			return fmt.Sprintf("%s | old connection closed %v", out, old.closed())
 		}, false
 	case k == 28:
@@ -378,16 +381,26 @@ func (g rawGen) session(k int) (string, rawRun, bool) {
 // genRawReconnect re-attaches session i on a new connection with its last
 // zxid and re-registers the watches it remembers (with now and then one it
 // never set), by setWatches2, or setWatches when it has no persistent ones.
-func genRawReconnect(rng *rand.Rand, i int) rawStep {
+//
+// In an ensemble (servers > 1) it draws the server too, which may be the
+// session's own.
+func genRawReconnect(rng *rand.Rand, i, servers int) rawStep {
 	v1 := rng.IntN(3) == 0
 	extra := rng.IntN(3) == 0
 	kind := rng.IntN(5)
 	p := rawPath(rng)
 	skip := rng.IntN(10) == 0
-	return rawStep{sess: i, desc: fmt.Sprintf("s#%d reconnect (v1 %v, extra %v kind %d %s, skip %v)", i+1, v1, extra, kind, p, skip),
+	to, where := -1, ""
+	if servers > 1 {
+		to = rng.IntN(servers)
+		where = fmt.Sprintf(" to server %d", to+1)
+	}
+	return rawStep{sess: i, desc: fmt.Sprintf("s#%d reconnect%s (v1 %v, extra %v kind %d %s, skip %v)", i+1, where, v1, extra, kind, p, skip),
 		run: func(x *rawSys, s *rawSess) string {
-			s.r = rawDial(x.t, x.addr)
-			resp := s.r.connect(jute.ConnectRequest{TimeOut: 10000, SessionID: s.id, Passwd: s.passwd, LastZxidSeen: s.zxid})
+			if to >= 0 {
+				s.srv = to
+			}
+			resp := x.reattach(s)
 			out := fmt.Sprintf("same=%v timeout=%d passwd=%d", resp.SessionID == s.id, resp.TimeOut, len(resp.Passwd))
 			if resp.SessionID != s.id {
 				x.t.Fatalf("%s: the session did not re-attach: %+v", x.name, resp)
@@ -419,6 +432,3 @@ func genRawReconnect(rng *rand.Rand, i int) rawStep {
 				req.ChildWatches, req.PersistentWatches, req.PersistentRecursive, got)
 		}}
 }
-
-// TestDifferentialRawRealZooKeeper runs the same seeded random steps over
-// raw connections against a real ZooKeeper 3.8 and against a zk peer and

@@ -27,6 +27,7 @@ var (
 	diffRawSteps = flag.Int("wire.diffrawsteps", 300, "steps of the raw differential test")
 	diffRawSeed  = flag.Uint64("wire.diffrawseed", 1, "seed of the raw differential test")
 	diffRawTrace = flag.Bool("wire.diffrawtrace", false, "log every step of the raw differential test")
+	diffRawPeers = flag.Int("wire.diffrawpeers", 1, "servers of each system in the raw differential test (3: ZooKeeper and zk ensembles, a campaign mode; see rawEnsembleDiff)")
 )
 
 const rawSessions = 3
@@ -132,13 +133,14 @@ type rawSess struct {
 	zxid      int64 // the last zxid a reply carried (the client's lastZxidSeen)
 	connected bool
 	w         rawWatchModel
+	srv       int // the server of its connection (an index of rawSys.addrs)
 }
 
 // rawSys is one server under the test.
 type rawSys struct {
 	t     *testing.T
 	name  string
-	addr  string
+	addrs []string // one server, or an ensemble's
 	sess  [rawSessions]*rawSess
 	base  int64
 	names map[int64]string // session ids as s1, s2, ... in the order they opened
@@ -241,19 +243,24 @@ func refusedEarly(op int32, h jute.ReplyHeader, resp jute.Record) bool {
 	return false
 }
 
-func newRawSys(t *testing.T, name, addr string) *rawSys {
-	x := &rawSys{t: t, name: name, addr: addr, names: map[int64]string{}}
+// newRawSys opens the test's sessions on a server, or, in an ensemble,
+// session i on server i modulo the servers.
+func newRawSys(t *testing.T, name string, addrs ...string) *rawSys {
+	x := &rawSys{t: t, name: name, addrs: addrs, names: map[int64]string{}}
 	for i := range x.sess {
-		x.sess[i] = &rawSess{}
+		x.sess[i] = &rawSess{srv: i % len(addrs)}
 		x.open(i)
 	}
 	return x
 }
 
+// ensemble reports whether the system has more than one server.
+func (x *rawSys) ensemble() bool { return len(x.addrs) > 1 }
+
 // open starts a new session in slot i.
 func (x *rawSys) open(i int) string {
 	s := x.sess[i]
-	s.r = rawDial(x.t, x.addr)
+	s.r = rawDial(x.t, x.addrs[s.srv])
 	resp := s.r.connect(jute.ConnectRequest{TimeOut: 10000})
 	s.id, s.passwd, s.zxid, s.connected, s.w = resp.SessionID, resp.Passwd, 0, true, newRawWatchModel()
 	x.names[s.id] = fmt.Sprintf("s%d", len(x.names)+1)
@@ -416,6 +423,9 @@ func (x *rawSys) render(r jute.Record) string {
 // session's events before the reply to any request it processes later, so
 // each sync's reply follows the events the step caused on that connection.
 func (x *rawSys) barrier() string {
+	if x.ensemble() {
+		return x.settle()
+	}
 	var out []string
 	for i, s := range x.sess {
 		if !s.connected {
@@ -427,18 +437,37 @@ func (x *rawSys) barrier() string {
 	return strings.Join(out, "; ")
 }
 
+// TestDifferentialRawRealZooKeeper runs the same seeded random steps over
+// raw connections against a real ZooKeeper 3.8 and against a zk peer and
 // compares every step's transcript.
 func TestDifferentialRawRealZooKeeper(t *testing.T) {
-	// TTL nodes and empty containers are deleted by a timer in both
-	// servers, at moments no step can predict: ZooKeeper's checks run an
-	// hour apart here (its first one would come a minute in, within a long
-	// run), and zk's clock is manual (it never ticks in this test).
+	if *diffRawPeers > 1 {
+		rawEnsembleDiff(t)
+		return
+	}
+	real := newRawSys(t, "zookeeper", startRealZKsNoTimers(t, 1)...)
+	ours := newRawSys(t, "zk", startPeer(t, peerConfig()).ClientAddr())
+	runRawDiff(t, real, ours, false)
+}
+
+// startRealZKsNoTimers starts n ZooKeeper servers whose container and TTL
+// checks run an hour apart. TTL nodes and empty containers are deleted by
+// a timer in both systems, at moments no step can predict: ZooKeeper's
+// first check would come a minute in, within a long run; zk's clock is
+// manual in these tests, or its checks an hour apart too.
+func startRealZKsNoTimers(t *testing.T, n int) []string {
 	old := *zkJVMFlags
 	*zkJVMFlags = strings.TrimSpace(old + " -Dznode.container.checkIntervalMs=3600000")
-	addr := startRealZK(t)
-	*zkJVMFlags = old
-	real := newRawSys(t, "zookeeper", addr)
-	ours := newRawSys(t, "zk", startPeer(t, peerConfig()).ClientAddr())
+	defer func() { *zkJVMFlags = old }()
+	return startRealZKs(t, n)
+}
+
+// runRawDiff runs -wire.diffrawsteps seeded steps on both systems and
+// fails at the first step whose transcripts differ. A barrier (a sync on
+// every session) ends seven steps in ten, and every step when always is
+// set: in an ensemble only a sync makes a session's server catch up with
+// a write made through another.
+func runRawDiff(t *testing.T, real, ours *rawSys, always bool) {
 	for _, x := range []*rawSys{real, ours} {
 		s := x.sess[0]
 		s.r.ok(jute.OpCreate, &jute.CreateRequest{Path: "/d", ACL: openACL}, nil)
@@ -449,21 +478,32 @@ func TestDifferentialRawRealZooKeeper(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(*diffRawSeed, 11))
 	start := time.Now()
+	current := ""
+	t.Cleanup(func() {
+		if t.Failed() && current != "" {
+			t.Logf("seed %d: the test failed in %s", *diffRawSeed, current)
+		}
+	})
 	for step := 0; step < *diffRawSteps; step++ {
 		st := genRawStep(rng, real)
+		current = fmt.Sprintf("step %d: %s", step, st.desc)
 		real.step, ours.step = step, step
-		barrier := rng.IntN(10) < 7 || st.closes
+		barrier := rng.IntN(10) < 7 || st.closes || always
 		var outs [2]string
 		for j, x := range []*rawSys{real, ours} {
 			x.sortEvents = st.closes
+			began := time.Now()
 			outs[j] = st.run(x, x.sess[st.sess])
+			if took := time.Since(began); j == 0 && real.ensemble() && took > slowReference {
+				t.Fatalf("seed %d step %d: ZooKeeper took %v to answer %s, past the sessions' idle budget: the ZooKeeper ensemble stalled (see rawEnsembleDiff); the steps before it matched", *diffRawSeed, step, took.Round(time.Millisecond), st.desc)
+			}
 			if barrier {
 				outs[j] += "\n    barrier: " + x.barrier()
 			}
 			x.sortEvents = false
 		}
 		if *diffRawTrace {
-			t.Logf("step %d: %s\n  zookeeper: %s\n  zk:        %s", step, st.desc, outs[0], outs[1])
+			t.Logf("step %d (at %v): %s\n  zookeeper: %s\n  zk:        %s", step, time.Since(start).Round(time.Millisecond), st.desc, outs[0], outs[1])
 		}
 		if outs[0] != outs[1] {
 			t.Fatalf("seed %d step %d: %s\nzookeeper: %s\nzk:        %s", *diffRawSeed, step, st.desc, outs[0], outs[1])

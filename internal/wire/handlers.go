@@ -88,6 +88,13 @@ func (c *conn) run(k *call) bool {
 	switch {
 	case k.unknown:
 		return c.unsupported(k)
+	case k.op != jute.OpCloseSession && c.sess.Moved():
+		// This peer leads and the session is attached to another peer
+		// now: ZooKeeper's leader refuses every request of it
+		// (SESSIONMOVED, reads and pings too) and closes the connection
+		// unanswered. Writes meet the same refusal in the engine.
+		c.s.cfg.Logger.Debug("zk: client port: the session moved to another peer; closing the connection", "ip", c.ip, "op", k.op)
+		return false
 	case k.op == jute.OpPing:
 		c.replyHeader(jute.XidPing, 0)
 		return true

@@ -172,7 +172,7 @@ func (r *rawConn) read() []byte {
 	r.t.Helper()
 	b, err := jute.ReadFrame(r.nc, nil, 1<<24)
 	if err != nil {
-		r.t.Fatal(err)
+		r.t.Fatalf("reading from %s: %v", r.nc.RemoteAddr(), err)
 	}
 	return b
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,8 @@ func startRealZKs(t testing.TB, n int) []string {
 	return addrs
 }
 
+var zkLog = flag.Bool("wire.zklog", false, "the real ZooKeeper servers log (INFO and above, slf4j-simple) to the zk.log of their directories; a failed test prints their last warnings")
+
 var zkJVMFlags = flag.String("wire.zkjvmflags", "", "benchmarks: extra JVM flags of the ZooKeeper servers (-XX:ActiveProcessorCount=1)")
 
 // startOneZK starts server id of an ensemble described by servers ("" for
@@ -80,7 +83,11 @@ func startOneZK(t testing.TB, id int, servers string) string {
 	if *zkJVMFlags != "" {
 		args = append(args, strings.Fields(*zkJVMFlags)...)
 	}
-	args = append(args, "-cp", strings.Join(zkJars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	jars := zkJars
+	if *zkLog {
+		jars = append(slices.Clone(jars), "/usr/share/java/slf4j-simple.jar")
+	}
+	args = append(args, "-cp", strings.Join(jars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
 	cmd := exec.Command("/usr/bin/java", args...)
 	logf, err := os.Create(filepath.Join(dir, "zk.log"))
 	must(t, err)
@@ -91,6 +98,9 @@ func startOneZK(t testing.TB, id int, servers string) string {
 		cmd.Process.Kill()
 		cmd.Wait()
 		logf.Close()
+		if t.Failed() {
+			logZKWarnings(t, id, logf.Name())
+		}
 	})
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
@@ -116,4 +126,27 @@ func serving(addr string) bool {
 	nc.Write([]byte("srvr"))
 	b, _ := io.ReadAll(nc)
 	return strings.Contains(string(b), "Mode: ")
+}
+
+// logZKWarnings logs the last warnings and errors of a ZooKeeper server's
+// log, for a test that failed.
+func logZKWarnings(t testing.TB, id int, path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var lines []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "WARN") || strings.Contains(line, "ERROR") {
+			lines = append(lines, line)
+		}
+	}
+	lines = lines[max(0, len(lines)-20):]
+	t.Logf("ZooKeeper server %d's last warnings:\n%s", id, strings.Join(lines, "\n"))
+	if *zkLog {
+		kept := filepath.Join(os.TempDir(), fmt.Sprintf("zk%d-%s.log", id, time.Now().Format("150405.000")))
+		if os.WriteFile(kept, b, 0o644) == nil {
+			t.Logf("ZooKeeper server %d's whole log: %s", id, kept)
+		}
+	}
 }
