@@ -319,7 +319,7 @@ func (x *rawSys) events(evs []jute.WatcherEvent) string {
 // decoded as the reply to op (rop, when it differs: a failed multi's).
 func (x *rawSys) call(s *rawSess, op int32, req jute.Record) (jute.ReplyHeader, jute.Record, string) {
 	x.t.Helper()
-	s.r.nc.SetDeadline(time.Now().Add(30 * time.Second))
+	s.r.nc.SetDeadline(time.Now().Add(x.replyBudget()))
 	h, body, evs := s.r.call(op, req)
 	for _, ev := range evs {
 		if op == jute.OpSetWatches || op == jute.OpSetWatches2 {
