@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -24,13 +25,31 @@ var zkJars = []string{
 	"/usr/share/java/commons-io.jar", "/usr/share/java/snappy-java.jar",
 }
 
-// freePort returns a port nothing listens on now.
+// freePort returns a port nothing listens on now, and none it returned
+// before: the ports of an ensemble's servers are all chosen before the
+// first server binds any, and the kernel may offer a port again once its
+// probe closed (a ZooKeeper whose election port was another's client port
+// exits).
 func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
+	}
 }
+
+// handedOut are the ports freePort returned in this test process.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
 
 // startRealZK starts a standalone ZooKeeper in a temporary directory and
 // returns its client address; it is killed at cleanup.
