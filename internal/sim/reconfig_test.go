@@ -52,8 +52,11 @@ func TestSimReconfig(t *testing.T) {
 	t.Logf("%d seeds, %.1f simulated minutes, %d membership changes committed, %d joins (%d with Rejoin)", len(seeds), float64(ticks*tickMs)/60000, changes, joins, rejoins)
 }
 
-// policySeeds are TestSimReconfigPolicy's CI seeds.
-var policySeeds = []uint64{4, 12} // seeds where the policy acts
+// policySeeds are TestSimReconfigPolicy's CI seeds, each one where the
+// policy acts. Three, so that the check holds if one run takes another
+// course: a loaded CI machine once ran seed 12 without the policy's
+// change (782 txns committed against 822 here; not reproduced since).
+var policySeeds = []uint64{12, 21, 23}
 
 // TestSimReconfigPolicy is TestSimReconfig with every peer running the
 // membership policy (zk.MembershipPolicy, DownTicks 100): on top of every
