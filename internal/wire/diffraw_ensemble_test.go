@@ -29,7 +29,7 @@ import (
 //
 // It is not in the default suite: on a loaded two-core machine a
 // ZooKeeper 3.8 ensemble now and then takes longer than the session
-// timeout to answer one request (about one run of 1,000 steps in six,
+// timeout to answer one request (15 of 80 runs of 1,000 steps on
 // 2026-12-06), after which both systems would expire the idle sessions.
 // The run stops at such a step instead: a ZooKeeper reply that takes
 // longer than slowReference fails it with a read timeout from a ZooKeeper
@@ -38,8 +38,8 @@ func rawEnsembleDiff(t *testing.T) {
 	real := newRawSys(t, "zookeeper", leaderLast(t, startRealZKsNoTimers(t, *diffRawPeers))...)
 	logs := &wire.LogBuffer{}
 	peers := startClusterWith(t, *diffRawPeers, func(c *engine.Config) {
-		// ZooKeeper's tickTime here: a loaded machine does not end a
-		// leadership of 50 ms ticks mid-run.
+		// ZooKeeper's tickTime in this test: the peers' timers run at
+		// the reference's pace.
 		c.TickTime, c.ContainerCheckInterval = 500*time.Millisecond, time.Hour
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil)).With("peer", c.ID)
 	})
