@@ -99,37 +99,24 @@ func (o *owners) drop() {
 }
 
 // awaySessions are the sessions the leader knows another peer owns, for
-// the requests of this peer's own connections (every request reads it).
-type awaySessions struct {
-	mu  sync.RWMutex
-	ids map[int64]struct{}
-}
+// the requests of this peer's own connections: every client port request
+// reads it (without a lock: a sync.Map), the leader's loop writes it.
+type awaySessions struct{ ids sync.Map } // session id -> struct{}
 
 func (a *awaySessions) mark(id int64, away bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	switch {
-	case away && a.ids == nil:
-		a.ids = map[int64]struct{}{id: {}}
-	case away:
-		a.ids[id] = struct{}{}
-	default:
-		delete(a.ids, id)
+	if away {
+		a.ids.Store(id, struct{}{})
+	} else {
+		a.ids.Delete(id)
 	}
 }
 
 func (a *awaySessions) has(id int64) bool {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	_, ok := a.ids[id]
+	_, ok := a.ids.Load(id)
 	return ok
 }
 
-func (a *awaySessions) clear() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.ids = nil
-}
+func (a *awaySessions) clear() { a.ids.Clear() }
 
 // Moved reports whether this peer leads and knows the session attached to
 // another peer since (re-attached there): every request of the session

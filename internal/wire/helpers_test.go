@@ -181,6 +181,18 @@ func (r *rawConn) read() []byte {
 // the notifications that arrive before it.
 func (r *rawConn) call(op int32, req jute.Record) (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 	r.t.Helper()
+	h, body, events, err := r.tryCall(op, req)
+	if err != nil {
+		r.t.Fatalf("reading from %s: %v", r.nc.RemoteAddr(), err)
+	}
+	return h, body, events
+}
+
+// tryCall is call that returns the error of a read that failed (io.EOF:
+// the server closed the connection; a timeout: no reply within the
+// connection's deadline) with the notifications read before it.
+func (r *rawConn) tryCall(op int32, req jute.Record) (jute.ReplyHeader, []byte, []jute.WatcherEvent, error) {
+	r.t.Helper()
 	r.xid++
 	xid := r.xid
 	switch op {
@@ -198,7 +210,10 @@ func (r *rawConn) call(op int32, req jute.Record) (jute.ReplyHeader, []byte, []j
 	r.write(jute.AppendFrame(nil, recs...))
 	var events []jute.WatcherEvent
 	for {
-		b := r.read()
+		b, err := jute.ReadFrame(r.nc, nil, 1<<24)
+		if err != nil {
+			return jute.ReplyHeader{}, nil, events, err
+		}
 		d := jute.NewDecoder(b)
 		var h jute.ReplyHeader
 		h.Decode(d)
@@ -212,7 +227,7 @@ func (r *rawConn) call(op int32, req jute.Record) (jute.ReplyHeader, []byte, []j
 		if h.Xid != xid {
 			r.t.Fatalf("reply xid %d, want %d", h.Xid, xid)
 		}
-		return h, b[jute.ReplyHeaderSize:], events
+		return h, b[jute.ReplyHeaderSize:], events, nil
 	}
 }
 

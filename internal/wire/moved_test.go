@@ -82,26 +82,9 @@ func TestMovedSessionOldConnections(t *testing.T) {
 // probe sends one request and reports "closed" if the connection ends
 // before its reply, or the reply's error code.
 func probe(r *rawConn, op int32, req jute.Record) string {
-	r.xid++
-	xid := r.xid
-	if op == jute.OpPing {
-		xid = jute.XidPing
+	h, _, _, err := r.tryCall(op, req)
+	if err != nil {
+		return "closed"
 	}
-	recs := []jute.Record{&jute.RequestHeader{Xid: xid, Type: op}}
-	if req != nil {
-		recs = append(recs, req)
-	}
-	r.write(jute.AppendFrame(nil, recs...))
-	for {
-		b, err := jute.ReadFrame(r.nc, nil, 1<<24)
-		if err != nil {
-			return "closed"
-		}
-		d := jute.NewDecoder(b)
-		var h jute.ReplyHeader
-		h.Decode(d)
-		if h.Xid == xid {
-			return fmt.Sprintf("err=%d", h.Err)
-		}
-	}
+	return fmt.Sprintf("err=%d", h.Err)
 }
