@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/znode"
@@ -144,6 +145,7 @@ func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o se
 	case !ok || !session.CheckPassword(info.Password, password):
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, zkerr.ErrSessionExpired)
 	}
+	_ = e.cfg.TestHooks.At(e.cfg.ID, hooks.BetweenRequests)
 	if err := e.revalidateSession(ctx, id); err != nil {
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
 	}

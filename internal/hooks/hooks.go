@@ -30,6 +30,13 @@ const (
 	// the apply lock; its error is ignored. A test ends the session there
 	// to show that what the read registers still ends with it.
 	BeforeReadLock = "before-read-lock"
+	// BetweenRequests is called (on the client's goroutine) by a call
+	// made of two requests to the peer loop, between them: Reattach, after
+	// its sync round and before it revalidates the session at the leader.
+	// Its error is ignored. A simulation gives the call its turn there, so
+	// that calls woken in one step queue their second requests in the
+	// schedule's order rather than in their goroutines'.
+	BetweenRequests = "between-requests"
 )
 
 // Hooks holds the test's callback. A nil *Hooks does nothing.

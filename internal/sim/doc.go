@@ -22,7 +22,11 @@
 // everything is the seed's. A Sync+Get waits between its halves for its
 // turn, which the world gives once everything else returned or parked
 // (turn.go): its Get never races the rest of the step that answered the
-// Sync, nor a crash the world carries out after that step. Among their good calls, clients send every
+// Sync, nor a crash the world carries out after that step. A Reattach
+// waits for its turn between its sync round and its revalidation
+// (hooks.BetweenRequests), and a call that queues a request for a peer
+// outside its start and its turn fails the run: goroutine timing, not the
+// seed, would have placed it. Among their good calls, clients send every
 // kind of bad request a user can make (badinput.go: oversized data, paths,
 // multis, ACL lists and credentials, issue 9's 5 MB path and multi of five
 // 1 MiB creates among them; malformed paths; unknown create modes; bad

@@ -68,7 +68,12 @@ var errDiskDead = errors.New("sim: disk gone (crashed or failed)")
 // hook is Config.TestHooks.Func for every peer. It runs on the peer's
 // goroutine (Queued: on a client's), while the world waits.
 func (w *World) hook(id int64, point string) error {
-	if point == hooks.Queued {
+	switch point {
+	case hooks.Queued:
+		w.checkQueued()
+		return nil
+	case hooks.BetweenRequests:
+		w.callerTurn()
 		return nil
 	}
 	w.hookMu.Lock()

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"hash/crc32"
 	"slices"
 	"sync/atomic"
 
@@ -77,7 +78,9 @@ func (w *World) deliver(pd transport.Pending) bool {
 		w.trace.line(w.now, "net %d->%d %v leader=%d e=%d z=%#x round=%d state=%d config=%#x", pd.From, pd.To, m.Type,
 			m.Leader, m.Epoch, m.Zxid, m.Round, m.State, m.Committed)
 	} else {
-		w.trace.line(w.now, "net %d->%d %v e=%d z=%#x n=%d", pd.From, pd.To, m.Type, m.Epoch, m.Zxid, len(m.Entries))
+		// The frame's checksum shows where two runs' frames first differ
+		// (TestDeterminism); the hash has the bytes themselves.
+		w.trace.line(w.now, "net %d->%d %v e=%d z=%#x n=%d #%08x", pd.From, pd.To, m.Type, m.Epoch, m.Zxid, len(m.Entries), crc32.ChecksumIEEE(ev.Frame))
 	}
 	w.inspect(pd.From, to, m)
 	if ev.Frame = w.sabotageFrame(pd.From, to, m, ev.Frame); ev.Frame == nil {

@@ -111,6 +111,10 @@ type opRecord struct {
 	turn      chan struct{}
 	atTurn    atomic.Bool
 	turnGiven bool
+	// launched is set once the world has seen the call return or park
+	// after its start: from then on it may queue a request for a peer only
+	// in its turn (turn.go, checkQueued).
+	launched  atomic.Bool
 	worldDone <-chan struct{} // the world's context's: closed only by close
 
 	// Written by the call's goroutine before done is closed.
@@ -285,8 +289,11 @@ func (w *World) launch(op *opRecord) {
 	op.worldDone = w.ctx.Done()
 	gidC := make(chan int64, 1)
 	go func() {
-		gidC <- goid()
+		gid := goid()
+		w.callers.Store(gid, op)
+		gidC <- gid
 		op.exec(ctx)
+		w.callers.Delete(gid)
 		close(op.done)
 	}()
 	op.gid = <-gidC
@@ -295,6 +302,7 @@ func (w *World) launch(op *opRecord) {
 	w.trace.line(w.now, "call %v t=%d data=%q v=%d mode=%d multi=%v bad=%v/%d at=%#x", op, op.call, op.data, op.version, op.mode, op.multi,
 		op.bad, op.badArg, op.applied)
 	w.settleOrFail()
+	op.launched.Store(true)
 }
 
 // reap takes the calls that returned out of the outstanding list, in the

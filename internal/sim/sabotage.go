@@ -55,6 +55,10 @@ const (
 	// a log that starts after a snapshot the peer does not have (the class
 	// of a DIFF after a partial SNAP).
 	SabotageSnapNotDurable
+	// SabotageNoTurn: the world gives a Reattach no turn between its sync
+	// round and its revalidation (hooks.BetweenRequests), so calls woken
+	// in one step queue their revalidations in their goroutines' order.
+	SabotageNoTurn
 )
 
 // fsSabotage returns the fault the sabotage makes of a file operation of p,

@@ -129,6 +129,7 @@ func (w *World) settle() []*opRecord {
 		}
 		if all {
 			w.reap()
+			w.failOutOfTurn()
 			return nil
 		}
 		if start.IsZero() {

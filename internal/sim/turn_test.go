@@ -91,3 +91,36 @@ func (s *scenario) deliverTo(p *simPeer) {
 	s.control(p, false)
 	s.settleOrFail()
 }
+
+// TestReattachTurns: two sessions move to one follower at once. Each
+// Reattach is a sync round and then a revalidation at the leader; the
+// second request waits for the call's turn (hooks.BetweenRequests), so
+// calls whose syncs end in the same step queue their revalidations in the
+// seed's order, not their goroutines' (a CI run of TestSimReconfigPolicy
+// took another course under load, and a seed of -reconfig, run four times
+// at once in one process, did not replay). With SabotageNoTurn the world
+// gives no turn there, and checkQueued catches the revalidation queued
+// while other goroutines may run.
+func TestReattachTurns(t *testing.T) {
+	want := []string{"outside its start and its turn"}
+	expectFailure(t, want, Options{Voters: 3, Observers: -1, Sabotage: SabotageNoTurn}, func(s *scenario) {
+		ld := s.leaderPeer()
+		f := s.follower()
+		a, b := s.clients[0], s.clients[1]
+		s.session(a, ld)
+		s.session(b, ld)
+		var moves []*opRecord
+		for _, c := range []*client{a, b} {
+			c.sess = nil
+			op := &opRecord{c: c, peer: f, kind: opReattach, sid: c.sid, password: c.password}
+			moves = append(moves, op)
+			s.launch(op)
+		}
+		s.until("both re-attaches", 100, func() bool { return a.op == nil && b.op == nil })
+		for _, op := range moves {
+			if op.err != nil {
+				s.t.Fatalf("%v: %v", op, op.err)
+			}
+		}
+	})
+}

@@ -92,17 +92,19 @@ type World struct {
 	nextOp      int
 	dumper      stackDumper
 
-	faults   *faultState
-	leaders  map[int64]int64 // epoch -> the peer that served as its leader
-	snapCnt  int
-	clones   uint64
-	hookMu   sync.Mutex // guards what hooks touch from peer goroutines
-	ctx      context.Context
-	cancel   context.CancelFunc
-	heal     int64 // tick at which the fault phase ended
-	ready    bool  // the workload's roots exist
-	quick    bool  // tests: a short quiet phase, no session-expiry check
-	stopping bool  // the run is over: hooks stop injecting faults
+	faults    *faultState
+	leaders   map[int64]int64 // epoch -> the peer that served as its leader
+	snapCnt   int
+	clones    uint64
+	hookMu    sync.Mutex // guards what hooks touch from peer goroutines
+	callers   sync.Map   // goroutine id -> the *opRecord it runs (turn.go)
+	outOfTurn []string   // calls that queued a request outside their turn (checkQueued; under hookMu)
+	ctx       context.Context
+	cancel    context.CancelFunc
+	heal      int64 // tick at which the fault phase ended
+	ready     bool  // the workload's roots exist
+	quick     bool  // tests: a short quiet phase, no session-expiry check
+	stopping  bool  // the run is over: hooks stop injecting faults
 
 	sabotageDone bool             // a one-shot sabotage happened
 	sites        map[string]int64 // if not nil: the call sites of log operations seen, and a peer that made each

@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -113,7 +114,14 @@ func startOneZK(t testing.TB, id int, servers string) string {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	must(t, cmd.Start())
 	serverPIDs.Store(fmt.Sprintf("127.0.0.1:%d", port), cmd.Process.Pid)
+	if *zkLog {
+		zkRunning.Store(cmd.Process.Pid, logf)
+	}
 	t.Cleanup(func() {
+		if t.Failed() && *zkLog {
+			dumpThreads() // every server's before the first is killed
+		}
+		zkRunning.Delete(cmd.Process.Pid)
 		cmd.Process.Kill()
 		cmd.Wait()
 		logf.Close()
@@ -145,6 +153,27 @@ func serving(addr string) bool {
 	nc.Write([]byte("srvr"))
 	b, _ := io.ReadAll(nc)
 	return strings.Contains(string(b), "Mode: ")
+}
+
+// zkRunning maps the pid of each ZooKeeper server a test runs with
+// -wire.zklog to its log file, until the test stops it.
+var zkRunning sync.Map
+
+// dumpThreads appends a thread dump (jstack, bounded in time) of every
+// running ZooKeeper server to its log, once per server: where a stalled
+// ensemble waits. A failed test calls it before it kills any server.
+func dumpThreads() {
+	zkRunning.Range(func(k, v any) bool {
+		zkRunning.Delete(k)
+		log := v.(*os.File)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "/usr/bin/jstack", "-l", fmt.Sprint(k))
+		cmd.Stdout, cmd.Stderr = log, log
+		fmt.Fprintf(log, "--- jstack at %s ---\n", time.Now().Format("15:04:05.000"))
+		_ = cmd.Run() // a dump that fails leaves its error in the log
+		return true
+	})
 }
 
 // logZKWarnings logs the last warnings and errors of a ZooKeeper server's
