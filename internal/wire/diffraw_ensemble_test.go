@@ -182,7 +182,7 @@ func (x *rawSys) probe(r *rawConn, op int32, req jute.Record) string {
 // has already answered for (its reply then carries an older zxid), so one
 // round of syncs does not always leave every server where the step left
 // the ensemble. Each session's line has the events of every round and the
-// last round's reply.
+// last round's reply; with no session connected there is nothing to sync.
 func (x *rawSys) settle() string {
 	var evs [rawSessions]string
 	var last [rawSessions]string
@@ -198,7 +198,7 @@ func (x *rawSys) settle() string {
 			last[i] = got[cut:]
 			zxids = append(zxids, h.Zxid)
 		}
-		if slices.Min(zxids) == slices.Max(zxids) || round == 100 {
+		if len(zxids) == 0 || slices.Min(zxids) == slices.Max(zxids) || round == 100 {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
