@@ -17,7 +17,7 @@ import (
 	"github.com/embedzk/zk/internal/wire"
 )
 
-// rawEnsembleDiff is the raw differential test with -wire.diffrawpeers 3:
+// TestDifferentialRawEnsemble is the raw differential test on ensembles:
 // the same steps against three real ZooKeeper 3.8 servers and three zk
 // peers. The sessions start on servers 1, 2 and 3; a reconnect draws a
 // server, so sessions move between followers and the leader, re-register
@@ -37,11 +37,14 @@ import (
 // ZooKeeper reply that still takes longer than slowReference stops the
 // run with a read timeout from a ZooKeeper address, the steps before it
 // having matched.
-func rawEnsembleDiff(t *testing.T) {
-	real := newRawSys(t, "zookeeper", leaderLast(t, startRealZKsNoTimers(t, *diffRawPeers))...)
+//
+//	go test ./internal/wire -run DifferentialRawEnsemble -wire.diffrawsteps=1000 -wire.diffrawseed=N -wire.zklog
+func TestDifferentialRawEnsemble(t *testing.T) {
+	const servers = 3
+	real := newRawSys(t, "zookeeper", leaderLast(t, startRealZKsNoTimers(t, servers))...)
 	keepAwake(t, real.addrs)
 	logs := &wire.LogBuffer{}
-	peers := startClusterWith(t, *diffRawPeers, func(c *engine.Config) {
+	peers := startClusterWith(t, servers, func(c *engine.Config) {
 		// ZooKeeper's tickTime in this test: the peers' timers run at
 		// the reference's pace.
 		c.TickTime, c.ContainerCheckInterval = 500*time.Millisecond, time.Hour
@@ -227,7 +230,7 @@ func (x *rawSys) replyBudget() time.Duration {
 	return 30 * time.Second
 }
 
-// keepAwake works around ZOOKEEPER-4537 (see rawEnsembleDiff): a session
+// keepAwake works around ZOOKEEPER-4537 (see TestDifferentialRawEnsemble): a session
 // of its own on each ZooKeeper server sends a read every 20 ms, which
 // wakes a CommitProcessor that missed a wake-up. The sessions are opened
 // before the test's first write, and the zxids the test compares count

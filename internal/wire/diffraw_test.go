@@ -27,7 +27,6 @@ var (
 	diffRawSteps = flag.Int("wire.diffrawsteps", 300, "steps of the raw differential test")
 	diffRawSeed  = flag.Uint64("wire.diffrawseed", 1, "seed of the raw differential test")
 	diffRawTrace = flag.Bool("wire.diffrawtrace", false, "log every step of the raw differential test")
-	diffRawPeers = flag.Int("wire.diffrawpeers", 1, "servers of each system in the raw differential test (3: ZooKeeper and zk ensembles, a campaign mode; see rawEnsembleDiff)")
 )
 
 const rawSessions = 3
@@ -441,10 +440,6 @@ func (x *rawSys) barrier() string {
 // raw connections against a real ZooKeeper 3.8 and against a zk peer and
 // compares every step's transcript.
 func TestDifferentialRawRealZooKeeper(t *testing.T) {
-	if *diffRawPeers > 1 {
-		rawEnsembleDiff(t)
-		return
-	}
 	real := newRawSys(t, "zookeeper", startRealZKsNoTimers(t, 1)...)
 	ours := newRawSys(t, "zk", startPeer(t, peerConfig()).ClientAddr())
 	runRawDiff(t, real, ours, false)
@@ -495,7 +490,7 @@ func runRawDiff(t *testing.T, real, ours *rawSys, always bool) {
 			began := time.Now()
 			outs[j] = st.run(x, x.sess[st.sess])
 			if took := time.Since(began); j == 0 && real.ensemble() && took > slowReference {
-				t.Fatalf("seed %d step %d: ZooKeeper took %v to answer %s, past the sessions' idle budget: the ZooKeeper ensemble stalled (see rawEnsembleDiff); the steps before it matched", *diffRawSeed, step, took.Round(time.Millisecond), st.desc)
+				t.Fatalf("seed %d step %d: ZooKeeper took %v to answer %s, past the sessions' idle budget: the ZooKeeper ensemble stalled (see TestDifferentialRawEnsemble); the steps before it matched", *diffRawSeed, step, took.Round(time.Millisecond), st.desc)
 			}
 			if barrier {
 				outs[j] += "\n    barrier: " + x.barrier()
