@@ -66,7 +66,8 @@ func logPath(path string) bool {
 var errDiskDead = errors.New("sim: disk gone (crashed or failed)")
 
 // hook is Config.TestHooks.Func for every peer. It runs on the peer's
-// goroutine (Queued: on a client's), while the world waits.
+// goroutine (Queued and BetweenRequests: on a client's), while the world
+// waits.
 func (w *World) hook(id int64, point string) error {
 	switch point {
 	case hooks.Queued:
