@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/embedzk/zk/internal/hooks"
@@ -140,4 +141,34 @@ func capacityUnderLoad(t *testing.T, e *Ensemble, limit int, opts ...SessionOpti
 			t.Errorf("NewSession after a session closed: %v", err)
 		}
 	})
+}
+
+// TestAttachAfterCloseEndsHandle: a NewSession or Reattach whose request
+// was answered just before its peer closed attaches its handle after
+// Close has ended every attached one. The handle must end too
+// (StateClosed), as it would have had it been attached a moment earlier,
+// and give its slot back; it was left connected, on a closed peer, for
+// good (the simulation's seed 47021 ran two ways on that race).
+func TestAttachAfterCloseEndsHandle(t *testing.T) {
+	e := openTest(t, testConfig(vfs.NewMem(), 1))
+	from := sessionOpts{clientAddr: "10.0.0.1:5000"}
+	addr, err := e.reserveSlot(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSessionHandle(e, 42, make([]byte, 16), 4*time.Second, from)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if old := e.attachReserved(s, addr); old != nil {
+		t.Fatalf("attach after Close returned another handle %p", old)
+	}
+	if st := s.State(); st != StateClosed {
+		t.Fatalf("a handle attached after Close is %v, want %v", st, StateClosed)
+	}
+	e.sessMu.Lock()
+	defer e.sessMu.Unlock()
+	if len(e.sessions) != 0 || e.slots.reserved != 0 || len(e.slots.byAddr) != 0 {
+		t.Fatalf("after Close: %d sessions attached, %d slots reserved, addresses %v", len(e.sessions), e.slots.reserved, e.slots.byAddr)
+	}
 }

@@ -65,11 +65,20 @@ func (e *Ensemble) releaseSlot(addr string) {
 // attachReserved registers s as attached to this peer (the peer keeps it
 // alive) in the slot its caller reserved under addr. If a handle of the
 // same session is attached already, s is not: the slot goes back and the
-// attached handle is returned.
+// attached handle is returned. If the peer has closed meanwhile, s ends
+// (StateClosed) as the handles attached when it closed did: whether the
+// NewSession or Reattach that made s finished just before Close or just
+// after, its caller gets the same handle in the same state.
 func (e *Ensemble) attachReserved(s *Session, addr string) (old *Session) {
 	e.sessMu.Lock()
-	defer e.sessMu.Unlock()
 	e.slots.reserved--
+	if e.closed.Load() { // Close set it before it took sessMu (closeSessions)
+		e.countAddrLocked(addr, -1)
+		e.sessMu.Unlock()
+		s.end(StateClosed)
+		return nil
+	}
+	defer e.sessMu.Unlock()
 	if old := e.sessions[s.id]; old != nil {
 		e.countAddrLocked(addr, -1)
 		return old
