@@ -523,7 +523,9 @@ type EventListener = engine.EventListener
 //	func (e *Ensemble) ExpireSession(ctx context.Context, id int64) error
 //
 //	// NewSession opens a session attached to this peer. It waits (within ctx)
-//	// until the peer serves, then commits the session through the leader.
+//	// until the peer serves, then commits the session through the leader. If
+//	// the peer closes once the session is committed, the handle it returns has
+//	// ended (StateClosed), as every handle attached to the peer has.
 //	func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Session, error)
 //
 //	// Reattach attaches an existing session (made on this or another peer) to

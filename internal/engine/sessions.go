@@ -36,7 +36,9 @@ func newSessionIDs(cfg Config, nowMs int64) *sessionIDs {
 }
 
 // NewSession opens a session attached to this peer. It waits (within ctx)
-// until the peer serves, then commits the session through the leader.
+// until the peer serves, then commits the session through the leader. If
+// the peer closes once the session is committed, the handle it returns has
+// ended (StateClosed), as every handle attached to the peer has.
 func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Session, error) {
 	o, err := sessionOptions(opts)
 	if err != nil {
