@@ -136,9 +136,13 @@ type opRecord struct {
 	matched bool
 }
 
-func (op *opRecord) finished() bool {
+func (op *opRecord) finished() bool { return isClosed(op.done) }
+
+// isClosed reports, without waiting, whether ch is closed (the signal
+// channels of a call are only ever closed).
+func isClosed(ch <-chan struct{}) bool {
 	select {
-	case <-op.done:
+	case <-ch:
 		return true
 	default:
 		return false

@@ -79,14 +79,7 @@ func (w *World) checkQueued() {
 }
 
 // hasTurn reports whether the world gave the call its turn.
-func (op *opRecord) hasTurn() bool {
-	select {
-	case <-op.turn:
-		return true
-	default:
-		return false
-	}
-}
+func (op *opRecord) hasTurn() bool { return isClosed(op.turn) }
 
 // failOutOfTurn fails the run for each call checkQueued caught.
 func (w *World) failOutOfTurn() {
