@@ -265,7 +265,8 @@ func keepAwake(t *testing.T, addrs []string) {
 }
 
 // pokeRead sends exists("/") as request xid on nc and reads until its
-// reply.
+// reply. It returns its error rather than failing the test as rawConn's
+// calls do: it runs on keepAwake's goroutine, not the test's.
 func pokeRead(nc net.Conn, xid int32) error {
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
 	frame := jute.AppendFrame(nil, &jute.RequestHeader{Xid: xid, Type: jute.OpExists}, &jute.PathWatchRequest{Path: "/"})
