@@ -184,7 +184,8 @@
 // and the connection has some of them; TCP then slows the client. So the
 // memory a connection holds is bounded: its unanswered requests, and its
 // outgoing buffer, which a client that does not read lets grow only to
-// MaxQueuedBytes before its connection is closed. A client that does not
+// MaxQueuedBytes (and the frame queued last) before its connection is
+// closed; a single reply larger than that goes to a client that reads it. A client that does not
 // read stalls only its own connection, and a write stalled for its session
 // timeout closes it. The apply loop never waits for a client: it only
 // appends events to buffers.

@@ -117,6 +117,7 @@ func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Rec
 		return
 	}
 	c.grab()
+	before := o.queued()
 	if o.holding {
 		pos = min(pos, o.holdZxid)
 	}
@@ -135,7 +136,7 @@ func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Rec
 	if o.writes.Load() == 0 {
 		c.releaseHeld(math.MaxInt64) // nothing in flight can come before them
 	}
-	c.bound()
+	c.bound(before)
 }
 
 // queueRaw appends bytes sent as they are (a four-letter word's answer, a
@@ -148,9 +149,10 @@ func (c *conn) queueRaw(f frameFn) {
 		return
 	}
 	c.grab()
+	before := o.queued()
 	o.buf = f(o.buf)
 	o.n++
-	c.bound()
+	c.bound(before)
 }
 
 // grab makes sure buf is a pooled buffer; the caller holds mu.
@@ -198,11 +200,19 @@ func (c *conn) hold() {
 // held (their place among the replies is known only then).
 func (c *conn) startWrite() { c.out.writes.Add(1) }
 
-// bound kills a connection whose queue passed MaxQueuedBytes; the caller
-// holds mu.
-func (c *conn) bound() {
+// queued is the bytes the outbox holds for its client; the caller holds
+// mu.
+func (o *outbox) queued() int { return len(o.buf) + len(o.held) }
+
+// bound kills a connection that is given more to send while its queue
+// already holds more than MaxQueuedBytes (before, measured before the
+// caller queued its frames); the caller holds mu. So one frame larger than
+// the bound (a getChildren of many long names, which ZooKeeper sends
+// whatever its size) reaches a client that reads, and a client that does
+// not read holds at most MaxQueuedBytes and what was queued last.
+func (c *conn) bound(before int) {
 	o := &c.out
-	if len(o.buf)+len(o.held) <= MaxQueuedBytes {
+	if before <= MaxQueuedBytes {
 		return
 	}
 	o.dead = true
@@ -222,6 +232,7 @@ func (c *conn) notify(ev watch.Event) {
 		return
 	}
 	held := o.holding || o.writes.Load() > 0 || len(o.marks) > o.first
+	before := o.queued()
 	if held {
 		n := len(o.held)
 		o.held = appendEvent(o.held, ev)
@@ -234,7 +245,7 @@ func (c *conn) notify(ev watch.Event) {
 		c.s.noteFrame(o.buf, n)
 		o.n++
 	}
-	c.bound()
+	c.bound(before)
 	start := !held && c.claim()
 	o.mu.Unlock()
 	if start && c.rc.Load() != nil {

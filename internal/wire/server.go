@@ -15,7 +15,9 @@ import (
 )
 
 // MaxQueuedBytes bounds a connection's outgoing queue: a client whose unread
-// replies and events pass it is disconnected.
+// replies and events pass it is disconnected when more comes for it. One
+// reply larger than the bound is sent whole to a client that reads, as
+// ZooKeeper sends it.
 const MaxQueuedBytes = 8 << 20
 
 // NewEnsemble starts a peer as engine.NewEnsemble does and, when
