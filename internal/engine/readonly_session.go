@@ -172,6 +172,10 @@ func (s *Session) roClose(ctx context.Context) error {
 // ReadOnly reports whether the peer is in read-only mode.
 func (r Remote) ReadOnly() bool { return r.e.ro.active.Load() }
 
+// Serving reports whether the peer serves: it is part of a working quorum
+// (not in read-only mode, not electing, not syncing, not removed).
+func (r Remote) Serving() bool { return r.e.serving.Load() }
+
 // NoteSeen records that the session's client has seen zxid (a connect's
 // lastZxidSeen): the session never reads an older tree.
 func (s RemoteSession) NoteSeen(zxid int64) { s.ro.see(zxid) }

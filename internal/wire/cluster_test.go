@@ -25,6 +25,12 @@ func startCluster(t *testing.T, n int) []*engine.Ensemble {
 // startClusterWith is startCluster with each peer's configuration changed
 // by tweak (nil: none).
 func startClusterWith(t *testing.T, n int, tweak func(*engine.Config)) []*engine.Ensemble {
+	peers, _ := startClusterNet(t, n, tweak)
+	return peers
+}
+
+// startClusterNet is startClusterWith that also returns the peers' network.
+func startClusterNet(t *testing.T, n int, tweak func(*engine.Config)) ([]*engine.Ensemble, *transport.Network) {
 	var ids []int64
 	var servers []engine.Server
 	for i := 1; i <= n; i++ {
@@ -54,7 +60,7 @@ func startClusterWith(t *testing.T, n int, tweak func(*engine.Config)) []*engine
 	for _, e := range peers {
 		must(t, e.WaitServing(testCtx(t)))
 	}
-	return peers
+	return peers, network
 }
 
 // switchProxy forwards client connections to a target it can change; while
@@ -235,4 +241,29 @@ func TestReattachClosesOldConnection(t *testing.T) {
 	if st := e.Status(); st.Sessions != 1 {
 		t.Fatalf("%d sessions attached, want 1", st.Sessions)
 	}
+}
+
+// TestRefuseWhileNotServing: a peer cut off from its quorum closes every
+// connect at once, a new session's and a re-attach's, as ZooKeeper's server
+// closes them while it is not running; it does not hold them for their
+// session timeout (20 s here, longer than closed waits). The session is not
+// touched: once the peer serves again, it re-attaches there.
+func TestRefuseWhileNotServing(t *testing.T) {
+	peers, network := startClusterNet(t, 3, nil)
+	cut := peers[0]
+	r := rawDial(t, cut.ClientAddr())
+	sess := r.connect(jute.ConnectRequest{TimeOut: 20000})
+	createRaw(r, "/before", 0)
+	network.Isolate(cut.Status().ID)
+	waitFor(t, func() bool { return !cut.Status().Serving })
+	refused(t, cut.ClientAddr(), jute.ConnectRequest{TimeOut: 20000})
+	refused(t, cut.ClientAddr(), jute.ConnectRequest{TimeOut: 20000, SessionID: sess.SessionID, Passwd: sess.Passwd})
+	network.Heal()
+	must(t, cut.WaitServing(testCtx(t)))
+	back := rawDial(t, cut.ClientAddr())
+	if resp := back.connect(jute.ConnectRequest{TimeOut: 20000, SessionID: sess.SessionID, Passwd: sess.Passwd}); resp.SessionID != sess.SessionID {
+		t.Fatalf("re-attach after the peer serves again: %+v, want session %#x", resp, sess.SessionID)
+	}
+	var st jute.Stat
+	back.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/before"}, &st)
 }

@@ -65,15 +65,26 @@ func (c *conn) handshake() bool {
 }
 
 // connect opens a new session (SessionID 0) or re-attaches one, and
-// answers. A client that saw a newer zxid than this peer has applied, even
-// after a sync round, is refused (the connection closes; it tries another
-// peer), as ZooKeeper refuses it.
+// answers. A peer that does not serve refuses every client (the
+// connection closes), except new read-only ones in read-only mode. A
+// client that saw a newer zxid than this peer has applied, even after a
+// sync round, is refused (the connection closes; it tries another peer),
+// as ZooKeeper refuses it.
 func (c *conn) connect(req *jute.ConnectRequest) bool {
 	e := c.s.e
 	// Bounded by the server's lifetime, not the connection's: a child of
 	// the connection's context would give it a map of children for good.
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.connectWait(req.TimeOut))
 	defer cancel()
+	if !e.Serving() && !e.ReadOnly() {
+		// As ZooKeeper's server while it elects, syncs or has lost its
+		// quorum ("ZooKeeperServer not running"): the connection closes
+		// at once, and the client tries again (another peer, or this one
+		// once it serves); the session, if any, is not touched.
+		c.s.cfg.Logger.Debug("zk: client port: refusing a client: the peer does not serve",
+			"ip", c.ip, "session", fmt.Sprintf("%#x", req.SessionID))
+		return false
+	}
 	if e.ReadOnly() && (!req.ReadOnly || req.SessionID != 0) {
 		// As ZooKeeper's read-only server: only new read-only sessions.
 		c.s.cfg.Logger.Info("zk: client port: read-only mode: refusing a client that is not read-only or renews a session",

@@ -10,7 +10,12 @@
 // layer never touches the tree or the protocol itself. When a connection
 // drops without a closeSession, its session is detached from this peer and
 // expires after its timeout unless the client re-attaches it (here or on
-// another peer). A connect whose lastZxidSeen is ahead of this peer's tree
+// another peer). A peer that does not serve (it elects, syncs with a leader,
+// lost its quorum or was removed) closes a connect at once, as ZooKeeper's
+// server does while it is not running ("ZooKeeperServer not running"): the
+// client tries another peer or this one again, and the session, if it had
+// one, is not touched; read-only mode's exception is below (the in-process
+// NewSession waits instead). A connect whose lastZxidSeen is ahead of this peer's tree
 // first waits for a sync round; if the peer is still behind, the connection
 // is refused (closed), as ZooKeeper refuses a client that saw newer state.
 //

@@ -109,7 +109,10 @@ func (w *roPeers) isolate(f *engine.Ensemble) {
 func refused(t *testing.T, addr string, req jute.ConnectRequest) {
 	t.Helper()
 	r := rawDial(t, addr)
-	req.TimeOut, req.HasReadOnly = 4000, true
+	req.HasReadOnly = true
+	if req.TimeOut == 0 {
+		req.TimeOut = 4000
+	}
 	if req.Passwd == nil {
 		req.Passwd = make([]byte, 16)
 	}

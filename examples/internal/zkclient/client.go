@@ -96,9 +96,12 @@ type Client struct {
 	events    []Event
 }
 
-// Connect opens a session on one of cfg.Servers, trying each once in
-// turn (each attempt bounded by ctx and by the session timeout divided
-// among the servers); it fails if none answered.
+// Connect opens a session on one of cfg.Servers. As ZooKeeper's client, it
+// tries them in turn (each attempt bounded by the session timeout divided
+// among the servers), pausing 100 ms after each round, until one takes the
+// session: a server that is electing, syncing or cut off from its quorum
+// closes the connection at once. It fails when ctx ends first, with the
+// last server's error.
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if len(cfg.Servers) == 0 {
 		return nil, errors.New("zkclient: no server address")
@@ -114,7 +117,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		ready: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
 	}
 	var lastErr error
-	for range c.servers {
+	for i := 0; ; i++ {
 		cn, err := c.connectOne(ctx)
 		if err == nil {
 			c.attach(cn)
@@ -126,9 +129,16 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, err
 		}
 		lastErr = err
+		if i%len(c.servers) != len(c.servers)-1 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v)",
+				strings.Join(c.servers, ","), zk.ErrConnectionLoss, lastErr)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v)",
-		strings.Join(c.servers, ","), zk.ErrConnectionLoss, lastErr)
 }
 
 // SessionID returns the session's id (0 before the first handshake).
