@@ -293,7 +293,8 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //
 //	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
 //	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
-//	// zookeeper.DigestAuthenticationProvider.superDigest.
+//	// zookeeper.DigestAuthenticationProvider.superDigest. zoo.cfg's
+//	// DigestAuthenticationProvider.superDigest sets it, as in ZooKeeper.
 //	SuperDigest string
 //
 //	// ContainerCheckInterval is how often the leader looks for empty

@@ -9,7 +9,8 @@ import (
 )
 
 func TestParseZooCfgClientPort(t *testing.T) {
-	cfg := "dataDir=/d\nclientPort=2181\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=ruok, srvr ,mntr\njute.maxbuffer=4096\nzk.clientIO=goroutines\n"
+	cfg := "dataDir=/d\nclientPort=2181\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=ruok, srvr ,mntr\njute.maxbuffer=4096\nzk.clientIO=goroutines\n" +
+		"DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n"
 	got, ignored, err := ParseZooCfg(strings.NewReader(cfg), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -17,7 +18,8 @@ func TestParseZooCfgClientPort(t *testing.T) {
 	if len(ignored) != 0 {
 		t.Fatalf("ignored %v", ignored)
 	}
-	if got.ClientPort != 2181 || got.ClientPortAddress != "127.0.0.1" || got.JuteMaxBuffer != 4096 || got.ClientIO != ClientIOGoroutines {
+	if got.ClientPort != 2181 || got.ClientPortAddress != "127.0.0.1" || got.JuteMaxBuffer != 4096 || got.ClientIO != ClientIOGoroutines ||
+		got.SuperDigest != "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" {
 		t.Fatalf("got %+v", got)
 	}
 	if diff := cmp.Diff([]string{"ruok", "srvr", "mntr"}, got.FourLetterWords); diff != "" {
@@ -30,5 +32,12 @@ func TestParseZooCfgClientPort(t *testing.T) {
 	}
 	if _, _, err := ParseZooCfg(strings.NewReader("clientPort=x\n"), nil); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("clientPort=x: got %v", err)
+	}
+	bad, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nDigestAuthenticationProvider.superDigest=nocolon\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "SuperDigest") {
+		t.Errorf("a super digest without a colon: got %v", err)
 	}
 }

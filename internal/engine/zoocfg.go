@@ -51,6 +51,10 @@ import (
 // metricsProvider.httpPort (defaults 0.0.0.0 and 7000); the metrics
 // themselves go to Config.Registerer, which the caller sets.
 //
+// DigestAuthenticationProvider.superDigest sets Config.SuperDigest
+// ("super:<base64 sha1>"), as the same line in ZooKeeper's zoo.cfg sets its
+// system property zookeeper.DigestAuthenticationProvider.superDigest.
+//
 // autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
 // ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
@@ -295,6 +299,11 @@ func setMillis(dst *time.Duration, value string) error {
 	return nil
 }
 
+// keySuperDigest is the zoo.cfg key of the super user's digest: ZooKeeper
+// sets each key it does not know as the system property zookeeper.<key>,
+// and reads this one's as zookeeper.DigestAuthenticationProvider.superDigest.
+const keySuperDigest = "DigestAuthenticationProvider.superDigest"
+
 // setClientKey applies a zoo.cfg key of the client port; known is false for
 // other keys.
 func (c *Config) setClientKey(key, value string) (known bool, err error) {
@@ -306,6 +315,9 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 		return true, nil
 	case "zk.clientIO":
 		c.ClientIO = value
+		return true, nil
+	case keySuperDigest:
+		c.SuperDigest = value
 		return true, nil
 	case "4lw.commands.whitelist":
 		c.FourLetterWords = nil
