@@ -13,9 +13,25 @@ import (
 	"github.com/embedzk/zk/internal/engine"
 )
 
-// Version is what the four-letter words report as the server's version: the
-// ZooKeeper protocol version zk speaks, and zk itself.
-const Version = "3.8.0-zk, zk (embedded ZooKeeper in Go)"
+// Version is the server's version as the four-letter words report it
+// before ", built on": the ZooKeeper protocol version zk speaks, marked as
+// zk's.
+const Version = "3.8.0-zk"
+
+// fullVersion is the version line's value in ZooKeeper's shape,
+// "<version>, built on <yyyy-MM-dd HH:mm> UTC", which clients and
+// monitoring parse (go-zookeeper's FLWSrvr does). zk's build time is the
+// running executable's modification time, or the Unix epoch when it cannot
+// be read.
+func fullVersion() string {
+	built := time.Unix(0, 0)
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			built = fi.ModTime()
+		}
+	}
+	return Version + ", built on " + built.UTC().Format("2006-01-02 15:04") + " UTC"
+}
 
 // words are the four-letter words zk answers.
 var words = map[string]func(s *Server) string{
@@ -98,7 +114,7 @@ func (s *Server) srvr(clients bool) string {
 	st := s.e.Status()
 	nodes, _ := s.e.NodeCount()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Zookeeper version: %s\n", Version)
+	fmt.Fprintf(&b, "Zookeeper version: %s\n", s.version)
 	if st.Mode == engine.ModeReadOnly {
 		b.WriteString("READ-ONLY mode; serving only read-only clients\n")
 	}
@@ -128,7 +144,7 @@ func (s *Server) mntr() string {
 	st := s.e.Status()
 	nodes, _ := s.e.NodeCount()
 	lines := [][2]string{
-		{"zk_version", Version},
+		{"zk_version", s.version},
 		{"zk_server_state", mode(st)},
 		{"zk_znode_count", fmt.Sprint(nodes)},
 		{"zk_watch_count", fmt.Sprint(s.e.WatchTables().Total())},
@@ -286,7 +302,7 @@ func (s *Server) envi() string {
 	wd, _ := os.Getwd()
 	lines := []string{
 		"Environment:",
-		"zookeeper.version=" + Version,
+		"zookeeper.version=" + s.version,
 		"host.name=" + host,
 		"go.version=" + runtime.Version(),
 		"os.name=" + runtime.GOOS,

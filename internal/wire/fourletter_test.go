@@ -34,7 +34,7 @@ func TestFourLetterWords(t *testing.T) {
 	dial(t, addr) // one client, for cons and stat
 	want := map[string][]string{
 		"ruok": {"imok"},
-		"srvr": {"Zookeeper version: " + wire.Version, "Mode: standalone", "Node count: ", "Zxid: 0x"},
+		"srvr": {"Zookeeper version: " + wire.Version + ", built on ", "Mode: standalone", "Node count: ", "Zxid: 0x"},
 		"stat": {"Clients:", "/127.0.0.1:", "Mode: standalone"},
 		"mntr": {"zk_server_state\tstandalone", "zk_znode_count\t", "zk_num_alive_connections\t"},
 		"conf": {"clientPort=", "dataDir=/zk", "tickTime=500", "zk.clientIO=" + wire.ExpectedClientIO() + "\n"},
@@ -49,6 +49,19 @@ func TestFourLetterWords(t *testing.T) {
 			if !strings.Contains(got, p) {
 				t.Errorf("%s: %q lacks %q", word, got, p)
 			}
+		}
+	}
+	// The version in ZooKeeper 3.8's shape, which clients parse
+	// ("3.8.0-<rev>, built on 2022-02-25 08:49 UTC"): srvr's line, mntr's
+	// zk_version and envi's zookeeper.version.
+	version := `3\.8\.0-zk, built on \d{4}-\d\d-\d\d \d\d:\d\d UTC`
+	for word, re := range map[string]string{
+		"srvr": `(?m)^Zookeeper version: ` + version + `$`,
+		"mntr": `(?m)^zk_version\t` + version + `$`,
+		"envi": `(?m)^zookeeper\.version=` + version + `$`,
+	} {
+		if got := fourLetter(t, addr, word); !regexp.MustCompile(re).MatchString(got) {
+			t.Errorf("%s: the version is not in ZooKeeper's shape %s:\n%s", word, re, got)
 		}
 	}
 }

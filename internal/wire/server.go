@@ -49,6 +49,7 @@ type Server struct {
 	ln        net.Listener
 	maxBuffer int
 	words     map[string]bool
+	version   string // fullVersion, for the four-letter words
 	started   time.Time
 	startedMs int64             // started in Unix ms (clockMs)
 	lat       *latency          // of every request answered (srvr, mntr; srst resets it)
@@ -146,7 +147,7 @@ func newServer(e *engine.Ensemble, ln net.Listener) *Server {
 	now := time.Now()
 	s := &Server{
 		e: r, ens: e, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
-		started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
+		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}
 	if s.maxBuffer == 0 {
