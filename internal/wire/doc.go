@@ -140,13 +140,15 @@
 // new configuration's text and /zookeeper/config's Stat, and watches on
 // /zookeeper/config fire as on any setData. The server strings are
 // ZooKeeper's (engine.ParseReconfig). Refusals, in the order checked:
-// RECONFIGDISABLED (the peer's reconfigEnabled is off), BADARGUMENTS (a
-// malformed string, a newMembers that lists nobody), BADVERSION
-// (curConfigId 0: the first leader versions the static configuration, as
-// ZooKeeper), NOAUTH (the session may not WRITE /zookeeper/config, whose
-// ACL is world:anyone READ: only the super user, as in ZooKeeper, unless
-// the super user changed that ACL), then the leader's RECONFIGINPROGRESS,
-// BADVERSION, BADARGUMENTS (fewer than 2 participants in the new
+// RECONFIGDISABLED (the peer's reconfigEnabled is off), BADVERSION (a
+// curConfigId other than -1 that is not the configuration's version, after
+// a sync round if this peer's differs; curConfigId 0 too: the first leader
+// versions the static configuration, as ZooKeeper), BADARGUMENTS (a
+// malformed string, a newMembers that lists nobody), NOAUTH (the session
+// may not WRITE /zookeeper/config, whose ACL is world:anyone READ: only the
+// super user, as in ZooKeeper, unless the super user changed that ACL),
+// then the leader's RECONFIGINPROGRESS, BADVERSION (again: a reconfig that
+// committed meanwhile), BADARGUMENTS (fewer than 2 participants in the new
 // configuration: ZooKeeper's "at least 2 followers", its rule with its
 // default standaloneEnabled; an incremental change of a hierarchical
 // quorum) and NEWCONFIGNOQUORUM. As in ZooKeeper, leaving ids that are
@@ -155,13 +157,15 @@
 // UNIMPLEMENTED. What stays different, deliberately:
 //   - ZooKeeper checks the ACL last, at the leader, with the session's
 //     identities; zk checks it on the serving peer before forwarding, so a
-//     client that may not reconfig learns nothing of the ensemble's state
-//     (in progress, version, quorum), and no identities travel with the
+//     client that may not reconfig learns nothing more of the ensemble's
+//     state (a change in progress, a quorum) than /zookeeper/config, which
+//     anyone may read, tells it, and no identities travel with the
 //     forwarded request. Only a client without WRITE on /zookeeper/config
-//     sees the difference (NOAUTH where ZooKeeper names another refusal).
+//     sees the difference (NOAUTH where ZooKeeper says
+//     RECONFIGINPROGRESS or NEWCONFIGNOQUORUM).
 //   - The strings are parsed on the serving peer, so a malformed one is
-//     BADARGUMENTS even while a change is in progress or for a stale
-//     curConfigId (ZooKeeper parses after those two checks); a server id
+//     BADARGUMENTS even while a change is in progress (ZooKeeper parses
+//     after that check); a server id
 //     that is not a number is BADARGUMENTS (ZooKeeper: MARSHALLINGERROR,
 //     from an uncaught NumberFormatException).
 //   - /zookeeper/config's Stat: ZooKeeper writes it with dataVersion -1

@@ -19,6 +19,9 @@ func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 	if !c.s.cfg.ReconfigEnabled {
 		return nil, fmt.Errorf("%w: reconfigEnabled is false on this peer", zkerr.ErrReconfigDisabled)
 	}
+	if err := c.checkConfigVersion(r.CurConfigID); err != nil {
+		return nil, err
+	}
 	if r.NewMembers != nil && strings.TrimSpace(strings.ReplaceAll(*r.NewMembers, ",", "")) == "" {
 		// A new member list that lists nobody (ZooKeeper: fewer than 2
 		// participants), not the empty incremental change a null one is.
@@ -29,10 +32,7 @@ func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 		return nil, err
 	}
 	if r.CurConfigID != -1 {
-		if r.CurConfigID == 0 && c.s.ens.ClusterConfig().Version != 0 {
-			return nil, fmt.Errorf("%w: reconfig from version 0: the configuration is at version %x", zkerr.ErrBadVersion, c.s.ens.ClusterConfig().Version)
-		}
-		req.FromConfig = r.CurConfigID
+		req.FromConfig = r.CurConfigID // the leader checks it again
 	}
 	ok, err := c.sess.Allowed(c.ctx, znode.ConfigPath, znode.PermWrite)
 	if err != nil {
@@ -50,6 +50,28 @@ func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 		return nil, err
 	}
 	return &jute.GetDataResponse{Data: []byte(cfg.Text()), Stat: toStat(st)}, nil
+}
+
+// checkConfigVersion refuses a curConfigId (-1: any) that is not the
+// configuration's version with BADVERSION, before the request's strings
+// and its ACL are looked at, as ZooKeeper's leader checks it. A version
+// this peer does not hold is compared again after a sync round, so a peer
+// that has not applied the latest reconfig yet does not refuse it.
+func (c *conn) checkConfigVersion(id int64) error {
+	if id == -1 {
+		return nil
+	}
+	have := c.s.ens.ClusterConfig().Version
+	if id != have {
+		if err := c.s.e.SyncApplied(c.ctx); err != nil {
+			return err
+		}
+		have = c.s.ens.ClusterConfig().Version
+	}
+	if id != have {
+		return fmt.Errorf("%w: reconfig from version %x: the configuration is at version %x", zkerr.ErrBadVersion, id, have)
+	}
+	return nil
 }
 
 func deref(s *string) string {

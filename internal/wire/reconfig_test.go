@@ -222,6 +222,8 @@ func TestReconfigErrors(t *testing.T) {
 		want                     zkerr.Code
 	}{
 		{"not the super user", anon, nil, str("3"), nil, -1, zkerr.CodeNoAuth},
+		{"not the super user, stale version (checked first, as ZooKeeper)", anon, nil, str("3"), nil, 0x7777, zkerr.CodeBadVersion},
+		{"stale version before a malformed string (as ZooKeeper)", r, str("server.5"), nil, nil, 0x7777, zkerr.CodeBadVersion},
 		{"two ports", r, str("server.5=inmem:2005:3005"), nil, nil, -1, zkerr.CodeBadArguments},
 		{"no client port", r, str("server.5=inmem:2005:3005:participant"), nil, nil, -1, zkerr.CodeBadArguments},
 		{"same ports", r, str("server.5=inmem:2005:2005;2185"), nil, nil, -1, zkerr.CodeBadArguments},
@@ -252,7 +254,7 @@ func TestReconfigErrors(t *testing.T) {
 	r.ok(jute.OpSetACL, &jute.SetACLRequest{Path: "/zookeeper/config", Version: -1, ACL: []jute.ACL{
 		{Perms: 1, ID: jute.Id{Scheme: "world", ID: "anyone"}}, {Perms: 3, ID: jute.Id{Scheme: "digest", ID: alice}},
 	}}, nil)
-	if got := reconfigCall(anon, nil, str("3"), nil, 0x7777); got != int32(zkerr.CodeNoAuth) {
+	if got := reconfigCall(anon, nil, str("3"), nil, -1); got != int32(zkerr.CodeNoAuth) {
 		t.Errorf("anonymous, after the ACL change: error %d, want NOAUTH", got)
 	}
 	anon.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("alice:pw")}, nil)
