@@ -140,7 +140,8 @@
 // new configuration's text and /zookeeper/config's Stat, and watches on
 // /zookeeper/config fire as on any setData. The server strings are
 // ZooKeeper's (engine.ParseReconfig). Refusals, in the order checked:
-// RECONFIGDISABLED (the peer's reconfigEnabled is off), BADVERSION (a
+// RECONFIGDISABLED (the peer's reconfigEnabled is off), UNIMPLEMENTED (a
+// standalone peer, as ZooKeeper's standalone server), BADVERSION (a
 // curConfigId other than -1 that is not the configuration's version, after
 // a sync round if this peer's differs; curConfigId 0 too: the first leader
 // versions the static configuration, as ZooKeeper), BADARGUMENTS (a
@@ -152,9 +153,9 @@
 // configuration: ZooKeeper's "at least 2 followers", its rule with its
 // default standaloneEnabled; an incremental change of a hierarchical
 // quorum) and NEWCONFIGNOQUORUM. As in ZooKeeper, leaving ids that are
-// not members are ignored, a change with nothing to add or remove commits
-// the same servers under a new version, and a standalone peer answers
-// UNIMPLEMENTED. What stays different, deliberately:
+// not members are ignored, and a change with nothing to add or remove
+// commits the same servers under a new version. What stays different,
+// deliberately:
 //   - ZooKeeper checks the ACL last, at the leader, with the session's
 //     identities; zk checks it on the serving peer before forwarding, so a
 //     client that may not reconfig learns nothing more of the ensemble's
@@ -163,9 +164,11 @@
 //     forwarded request. Only a client without WRITE on /zookeeper/config
 //     sees the difference (NOAUTH where ZooKeeper says
 //     RECONFIGINPROGRESS or NEWCONFIGNOQUORUM).
-//   - The strings are parsed on the serving peer, so a malformed one is
-//     BADARGUMENTS even while a change is in progress (ZooKeeper parses
-//     after that check); a server id
+//   - ZooKeeper's leader refuses a change in progress first; zk's serving
+//     peer checks the version, the strings and the ACL before the leader
+//     sees the request, so while a change is in progress a stale
+//     curConfigId is BADVERSION and a malformed string BADARGUMENTS
+//     (ZooKeeper: RECONFIGINPROGRESS); a server id
 //     that is not a number is BADARGUMENTS (ZooKeeper: MARSHALLINGERROR,
 //     from an uncaught NumberFormatException).
 //   - /zookeeper/config's Stat: ZooKeeper writes it with dataVersion -1
@@ -193,8 +196,10 @@
 // and the connection has some of them; TCP then slows the client. So the
 // memory a connection holds is bounded: its unanswered requests, and its
 // outgoing buffer, which a client that does not read lets grow only to
-// MaxQueuedBytes (and the frame queued last) before its connection is
-// closed; a single reply larger than that goes to a client that reads it. A client that does not
+// MaxQueuedBytes (besides the batch being written, one reply larger than
+// that and the frame queued last) before its connection is closed; a reply
+// larger than MaxQueuedBytes goes to a client that reads it, as
+// ZooKeeper's does (two such replies queued at once close it). A client that does not
 // read stalls only its own connection, and a write stalled for its session
 // timeout closes it. The apply loop never waits for a client: it only
 // appends events to buffers.

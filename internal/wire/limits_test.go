@@ -66,5 +66,20 @@ func TestReplyLargerThanQueueBound(t *testing.T) {
 	if len(c2.Children) != children || c2.Stat.NumChildren != children {
 		t.Fatalf("getChildren2: %d children, stat %+v", len(c2.Children), c2.Stat)
 	}
+	// Pipelined, in one write: the large reply, then what is queued before
+	// the writer takes it (small replies here).
+	var batch []byte
+	for xid, op := range []int32{jute.OpGetChildren, jute.OpExists, jute.OpExists} {
+		batch = jute.AppendFrame(batch, &jute.RequestHeader{Xid: int32(100 + xid), Type: op}, &jute.PathWatchRequest{Path: "/big"})
+	}
+	r.write(batch)
+	for xid := int32(100); xid < 103; xid++ {
+		var h jute.ReplyHeader
+		d := jute.NewDecoder(r.read())
+		h.Decode(d)
+		if h.Xid != xid || h.Err != 0 {
+			t.Fatalf("pipelined reply %+v, want xid %d and no error", h, xid)
+		}
+	}
 	createRaw(r, "/after", 0) // the connection goes on
 }

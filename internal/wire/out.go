@@ -30,6 +30,7 @@ type outbox struct {
 	mu    sync.Mutex
 	buf   []byte // frames queued, not taken by the writer yet
 	n     int    // frames in buf
+	big   int    // the largest frame in buf over MaxQueuedBytes (0: none): bound exempts it
 	spare []byte // the buffer the writer last sent, for reuse
 
 	held     []byte       // held event frames, in zxid order
@@ -133,6 +134,9 @@ func (c *conn) queueFrames(evs []watch.Event, h *jute.ReplyHeader, resp jute.Rec
 	o.buf = appendReply(&o.enc, o.buf, h, resp)
 	c.s.noteFrame(o.buf, n)
 	o.n++
+	if size := len(o.buf) - n; size > MaxQueuedBytes {
+		o.big = max(o.big, size)
+	}
 	if o.writes.Load() == 0 {
 		c.releaseHeld(math.MaxInt64) // nothing in flight can come before them
 	}
@@ -204,19 +208,21 @@ func (c *conn) startWrite() { c.out.writes.Add(1) }
 // mu.
 func (o *outbox) queued() int { return len(o.buf) + len(o.held) }
 
-// bound kills a connection that is given more to send while its queue
-// already holds more than MaxQueuedBytes (before, measured before the
-// caller queued its frames); the caller holds mu. So one frame larger than
-// the bound (a getChildren of many long names, which ZooKeeper sends
-// whatever its size) reaches a client that reads, and a client that does
-// not read holds at most MaxQueuedBytes and what was queued last.
+// bound kills a connection that is given more to send while its queue,
+// but for one reply larger than MaxQueuedBytes, already holds more than
+// MaxQueuedBytes (before, measured before the caller queued its frames);
+// the caller holds mu. So a reply larger than the bound (a getChildren of
+// many long names, which ZooKeeper sends whatever its size) reaches a
+// client that reads, with what is queued after it before the writer takes
+// it; and a client that does not read holds at most the batch being
+// written, two such replies and MaxQueuedBytes.
 func (c *conn) bound(before int) {
 	o := &c.out
-	if before <= MaxQueuedBytes {
+	if before-o.big <= MaxQueuedBytes {
 		return
 	}
 	o.dead = true
-	o.buf, o.held, o.marks, o.first, o.n = nil, nil, nil, 0, 0
+	o.buf, o.held, o.marks, o.first, o.n, o.big = nil, nil, nil, 0, 0, 0
 	c.s.cfg.Logger.Warn("zk: client port: a client does not read its replies; closing it", "ip", c.ip)
 	c.kill()
 }
@@ -320,7 +326,7 @@ func (c *conn) take() (b []byte, frames int, more, last bool) {
 		return nil, 0, false, false
 	}
 	b, frames = o.buf, o.n
-	o.buf, o.spare, o.n = o.spare, nil, 0
+	o.buf, o.spare, o.n, o.big = o.spare, nil, 0, 0
 	return b, frames, true, false
 }
 

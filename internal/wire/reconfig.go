@@ -19,6 +19,11 @@ func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 	if !c.s.cfg.ReconfigEnabled {
 		return nil, fmt.Errorf("%w: reconfigEnabled is false on this peer", zkerr.ErrReconfigDisabled)
 	}
+	if len(c.s.cfg.Servers) == 0 {
+		// Before the version, as ZooKeeper answers a server that does
+		// not lead a quorum.
+		return nil, fmt.Errorf("%w: reconfig: a standalone peer has no membership to change", zkerr.ErrUnimplemented)
+	}
 	if err := c.checkConfigVersion(r.CurConfigID); err != nil {
 		return nil, err
 	}
@@ -56,7 +61,8 @@ func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 // configuration's version with BADVERSION, before the request's strings
 // and its ACL are looked at, as ZooKeeper's leader checks it. A version
 // this peer does not hold is compared again after a sync round, so a peer
-// that has not applied the latest reconfig yet does not refuse it.
+// that has not applied the latest reconfig yet does not refuse it. (Any
+// client may cause that sync round, as any client may send sync.)
 func (c *conn) checkConfigVersion(id int64) error {
 	if id == -1 {
 		return nil

@@ -690,7 +690,7 @@ func (ri *ringIO) sentSome(c *conn, n int) {
 func (ri *ringIO) writeFailed(c *conn) {
 	o := &c.out
 	o.mu.Lock()
-	o.dead, o.buf, o.held, o.marks, o.n = true, nil, nil, nil, 0
+	o.dead, o.buf, o.held, o.marks, o.n, o.big = true, nil, nil, nil, 0, 0
 	o.writing = false
 	o.mu.Unlock()
 	c.cancel()

@@ -98,10 +98,11 @@ type Client struct {
 
 // Connect opens a session on one of cfg.Servers. As ZooKeeper's client, it
 // tries them in turn (each attempt bounded by the session timeout divided
-// among the servers), pausing 100 ms after each round, until one takes the
-// session: a server that is electing, syncing or cut off from its quorum
-// closes the connection at once. It fails when ctx ends first, with the
-// last server's error.
+// among the servers) until one takes the session: a server that is
+// electing, syncing or cut off from its quorum accepts the connection and
+// closes it at once, so after a round in which a server did, it pauses
+// 100 ms (the Java client up to 1 s) and tries again, until ctx ends. A
+// round in which no server accepted a connection fails at once.
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	if len(cfg.Servers) == 0 {
 		return nil, errors.New("zkclient: no server address")
@@ -117,6 +118,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		ready: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
 	}
 	var lastErr error
+	answered := false // a server of this round accepted the connection
 	for i := 0; ; i++ {
 		cn, err := c.connectOne(ctx)
 		if err == nil {
@@ -129,13 +131,19 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, err
 		}
 		lastErr = err
+		answered = answered || errors.Is(err, errHandshake)
 		if i%len(c.servers) != len(c.servers)-1 {
 			continue
 		}
-		select {
-		case <-ctx.Done():
+		if !answered {
 			return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v)",
 				strings.Join(c.servers, ","), zk.ErrConnectionLoss, lastErr)
+		}
+		answered = false
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v; %w)",
+				strings.Join(c.servers, ","), zk.ErrConnectionLoss, lastErr, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -40,6 +40,10 @@ type call struct {
 	done  chan struct{}
 }
 
+// errHandshake is a connection that the server accepted and that ended
+// before it answered the connect request.
+var errHandshake = errors.New("handshake")
+
 // connectOne dials the next server and opens (or re-opens) the session.
 func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	c.mu.Lock()
@@ -68,7 +72,7 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	resp, err := handshake(nc, &req, c.cfg.MaxFrame)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("zkclient: handshake with %s: %w", addr, err)
+		return nil, fmt.Errorf("zkclient: %w with %s: %w", errHandshake, addr, err)
 	}
 	if resp.TimeOut <= 0 {
 		nc.Close()

@@ -150,7 +150,7 @@ type TestCluster struct {
 func StartTestCluster(t *testing.T, size int, stdout, stderr io.Writer) (*TestCluster, error) {
 	t.Helper()
 	dir := t.TempDir()
-	base := 20000 + rand.Intn(20000)
+	base := 10000 + rand.Intn(6000) // below Linux's ephemeral ports, as the suite's own choices
 	tc := &TestCluster{Path: dir}
 	var members []ServerConfigServer
 	for i := 1; i <= size; i++ {
