@@ -15,9 +15,10 @@
 // server does while it is not running ("ZooKeeperServer not running"): the
 // client tries another peer or this one again, and the session, if it had
 // one, is not touched; read-only mode's exception is below (the in-process
-// NewSession waits instead). A connect whose lastZxidSeen is ahead of this peer's tree
-// first waits for a sync round; if the peer is still behind, the connection
-// is refused (closed), as ZooKeeper refuses a client that saw newer state.
+// NewSession waits instead). A connect whose lastZxidSeen is ahead of this
+// peer's tree first waits for a sync round; if the peer is still behind, the
+// connection is refused (closed), as ZooKeeper refuses a client that saw
+// newer state.
 //
 // # Read-only mode
 //
@@ -192,17 +193,17 @@
 // Outstanding requests are throttled as ZooKeeper throttles them: a
 // connection stops reading its socket while it has MaxOutstanding requests
 // or MaxOutstandingBytes of request frames not answered yet, or while the
-// server has GlobalOutstandingLimit (ZooKeeper's globalOutstandingLimit)
-// and the connection has some of them; TCP then slows the client. So the
-// memory a connection holds is bounded: its unanswered requests, and its
-// outgoing buffer, which a client that does not read lets grow only to
-// MaxQueuedBytes (besides the batch being written, one reply larger than
-// that and the frame queued last) before its connection is closed; a reply
-// larger than MaxQueuedBytes goes to a client that reads it, as
-// ZooKeeper's does (two such replies queued at once close it). A client that does not
-// read stalls only its own connection, and a write stalled for its session
-// timeout closes it. The apply loop never waits for a client: it only
-// appends events to buffers.
+// server has GlobalOutstandingLimit (ZooKeeper's globalOutstandingLimit) and
+// the connection has some of them; TCP then slows the client. So the memory
+// a connection holds is bounded: its unanswered requests, and its outgoing
+// buffer, which a client that does not read lets grow only to MaxQueuedBytes
+// (besides the batch being written, one reply larger than that and the frame
+// queued last) before its connection is closed; a reply larger than
+// MaxQueuedBytes goes to a client that reads it, as ZooKeeper's does (two
+// such replies queued at once close it). A client that does not read stalls
+// only its own connection, and a write stalled for its session timeout
+// closes it. The apply loop never waits for a client: it only appends events
+// to buffers.
 //
 // # Errors
 //
