@@ -199,8 +199,8 @@
 // buffer, which a client that does not read lets grow only to MaxQueuedBytes
 // (besides the batch being written, one reply larger than that and the frame
 // queued last) before its connection is closed; a reply larger than
-// MaxQueuedBytes goes to a client that reads it, as ZooKeeper's does (two
-// such replies queued at once close it). A client that does not read stalls
+// MaxQueuedBytes goes to a client that reads it, as ZooKeeper's does, but
+// not two queued at once. A client that does not read stalls
 // only its own connection, and a write stalled for its session timeout
 // closes it. The apply loop never waits for a client: it only appends events
 // to buffers.
