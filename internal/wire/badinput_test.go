@@ -59,6 +59,15 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 				t.Errorf("unknown op: error %d", h.Err)
 			}
 		},
+		"SASL (not supported: AUTHFAILED, as a failed SASL authentication in ZooKeeper)": func(r *rawConn) {
+			r.connect(jute.ConnectRequest{})
+			r.write(frame(append(header(1, jute.OpSASL), 0, 0, 0, 0))) // an empty token
+			h := jute.ReplyHeader{}
+			must(t, jute.Unmarshal(r.read(), &h))
+			if h.Err != int32(zkerr.CodeAuthFailed) {
+				t.Errorf("SASL: error %d, want AUTHFAILED", h.Err)
+			}
+		},
 		"string longer than its frame": func(r *rawConn) {
 			r.connect(jute.ConnectRequest{})
 			b := append(header(1, jute.OpGetData), 0, 0, 1, 0, '/', 'k')

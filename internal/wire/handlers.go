@@ -181,9 +181,17 @@ func (c *conn) bad(what string, err error) bool {
 	return false
 }
 
-// unsupported answers an unknown op code: UNIMPLEMENTED, and the
-// connection closes.
+// unsupported answers an op code zk does not serve, and the connection
+// closes: SASL with AUTHFAILED, as ZooKeeper answers a SASL authentication
+// that fails (zk has no SASL; a client so learns that it cannot
+// authenticate here, where a connection loss would have it try again), any
+// other with UNIMPLEMENTED.
 func (c *conn) unsupported(k *call) bool {
+	if k.op == jute.OpSASL {
+		c.s.cfg.Logger.Info("zk: client port: SASL authentication is not supported; answering AUTHFAILED and closing the connection", "ip", c.ip)
+		c.replyHeader(k.xid, int32(zkerr.CodeAuthFailed))
+		return false
+	}
 	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", k.op)
 	c.replyHeader(k.xid, int32(zkerr.CodeUnimplemented))
 	return false
