@@ -39,11 +39,7 @@ func startOurs(b *testing.B, n int) []string {
 	}
 	bin := *serverBin
 	if bin == "" {
-		bin = filepath.Join(b.TempDir(), "zkserver")
-		out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput()
-		if err != nil {
-			b.Fatalf("building examples/server: %v\n%s", err, out)
-		}
+		bin = buildServer(b)
 	}
 	secret := filepath.Join(b.TempDir(), "secret")
 	must(b, os.WriteFile(secret, []byte("bench-secret-0123456789"), 0o600))
@@ -169,4 +165,15 @@ func serverPeakRSS(addrs []string) float64 {
 		}
 	}
 	return float64(kb) / 1024
+}
+
+// buildServer builds examples/server into a temporary directory and
+// returns the binary's path.
+func buildServer(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "zkserver")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput(); err != nil {
+		tb.Fatalf("building examples/server: %v\n%s", err, out)
+	}
+	return bin
 }

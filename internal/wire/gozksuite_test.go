@@ -40,12 +40,8 @@ func TestGoZookeeperSuite(t *testing.T) {
 		t.Skip("-wire.gozksuite runs go-zookeeper's own test suite against zk")
 	}
 	dir := suiteModuleDir(t)
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "zkserver")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput(); err != nil {
-		t.Fatalf("building examples/server: %v\n%s", err, out)
-	}
-	suite := copySuite(t, dir, tmp)
+	bin := buildServer(t)
+	suite := copySuite(t, dir, t.TempDir())
 	all := suiteRun(t, suite, bin, "", "-list", ".")
 	var main, onGoroutines []string
 	for name := range all {
