@@ -454,13 +454,14 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// a synced observer; see MembershipPolicy. Beyond ZooKeeper; nil: off.
 //	MembershipPolicy *MembershipPolicy
 //
-//	// Rejoin lets a server that a committed configuration removed come back
-//	// with its data directory: restarted with Rejoin (and Servers listing
-//	// it), it joins as a new server does, counting in no quorum until a
-//	// reconfig adds it again. Without it, a removed server stays removed
-//	// after a restart (Status.Removed), so that one restarted unchanged
-//	// does not rejoin by accident. A server no configuration removed
-//	// ignores it.
+//	// Rejoin lets a server that a committed configuration removed, and
+//	// that stopped since, come back with its data directory: restarted
+//	// with Rejoin (and Servers listing it), it joins as a new server does,
+//	// counting in no quorum until a reconfig adds it again. Without it, a
+//	// removed server stays removed after a restart (Status.Removed), so
+//	// that one restarted unchanged does not rejoin by accident. A server no
+//	// configuration removed ignores it. (A removed server that keeps running
+//	// needs no restart: a reconfig can add it back.)
 //	Rejoin bool
 //
 //	// TestHooks is for zk's own tests (its deterministic simulation crashes
@@ -557,11 +558,13 @@ type EventListener = engine.EventListener
 //	// standalone peer (ErrUnimplemented, as ZooKeeper). Ids to remove that are
 //	// not members are ignored, and a change with nothing to add or remove
 //	// commits the same servers under a new version, as in ZooKeeper. A removed
-//	// server stops serving (its Status says Removed), also after a restart; a
-//	// leader that removes itself hands over to a leader the new voters elect.
-//	// To add a removed server back, restart it with Config.Rejoin (it keeps
-//	// its DataDir and joins as a new server does; the leader syncs it) or with
-//	// an empty DataDir, then add it with a reconfig.
+//	// server keeps following and serving as a non-voting member, counted in no
+//	// quorum (Status.RemovedBy), as ZooKeeper's does, until a reconfig adds it
+//	// back or it stops; a leader that removes itself hands over to a leader the
+//	// new voters elect, and follows it. Restarted while removed, a server
+//	// serves nothing (Status.Removed); to add it back, restart it with
+//	// Config.Rejoin (it keeps its DataDir and joins as a new server does; the
+//	// leader syncs it) or with an empty DataDir, then add it with a reconfig.
 //	func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error)
 //
 //	// Status returns what the peer is doing now.
@@ -997,11 +1000,16 @@ type Mode = engine.Mode
 //	Err error
 //
 //	// ConfigVersion is the version of the configuration in effect (0: the
-//	// static one); Removed: a committed reconfig removed this peer, which
-//	// serves nothing more (restart it with a configuration that lists it
-//	// to take part again).
+//	// static one). RemovedBy is the version of the committed reconfig that
+//	// removed this peer while it ran (0: none, or a later one added it
+//	// back): as ZooKeeper's removed server, it keeps following and serving
+//	// as a non-voting member, counted in no quorum, until a reconfig adds
+//	// it back or it stops. Removed: this peer restarted after a reconfig
+//	// removed it, and serves nothing (restart it with Config.Rejoin to take
+//	// part again).
 //	ConfigVersion int64
 //
+//	RemovedBy int64
 //	Removed bool
 //	Why string // why the peer does not serve ("" while it serves)
 //	Round int64 // the round (logical clock) of its last election

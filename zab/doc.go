@@ -107,19 +107,24 @@
 // answer its election notifications so that it finds the leader.
 //
 // Once committed: a peer the new configuration drops (and that was in the
-// old one) stops (Status.Removed, ErrRemoved) — a leader after sending the
-// COMMIT, a learner synced by snapshot (which skips the entry) when
-// NEWLEADER's newer configuration does not list it; it takes part again
-// only when restarted with a configuration that lists it. A joiner's
+// old one) becomes a non-voting member (Status.RemovedBy), as ZooKeeper's
+// removed server does — so does a learner synced by snapshot (which skips
+// the entry) when NEWLEADER's newer configuration does not list it: it keeps
+// its role, and a leader keeps it as a learner that counts nowhere, as it
+// keeps a joiner, until a configuration lists it again (the leader counts it
+// synced for ProposeConfig) or the driver stops it. A peer that starts
+// outside its configuration (restarted after its removal) stops
+// (Status.Removed, ErrRemoved); it takes part again only when restarted
+// with a configuration that lists it. A joiner's
 // starting configuration is a guess: it is a member only once a
 // configuration confirmed it (a committed entry, its first NEWLEADER, an
 // election won; or it started with a history or ConfigVersion > 0, and
 // Config.Joining does not say it restarts as a joiner), so the
 // configuration entries of its first sync do not remove it. A leader that
 // may no longer lead steps down (the new voters
-// elect a leader); a learner whose role changed (promoted, demoted) or whose
-// leader no longer votes looks for a leader again; a leader drops the
-// learners that were removed or whose role changed.
+// elect a leader, which a removed leader then follows); a learner whose role
+// changed (promoted, demoted) or whose leader no longer votes looks for a
+// leader again; a leader drops the learners whose role changed.
 //
 // A peer starts with the configuration in effect at Durable.Applied
 // (Config.ConfigVersion; the driver keeps it with its state) and reads the
@@ -147,10 +152,14 @@
 // A peer told that its pending configuration is another's committed one
 // knows it is committed and takes it, but applies none of its entries
 // until a leader syncs it (a peer without a leader applies nothing: in
-// read-only mode it serves the tree it had). A removed peer answers looking peers with that
-// version (an observer's notification, which no election counts), so that
-// peers which did not hear the commit before a leader that removed itself
-// stopped need not its vote under the old configuration. A leader takes a
+// read-only mode it serves the tree it had). Notifications carry that
+// version from every peer, a removed one included (a removed peer that
+// stopped answers looking peers with an observer's notification, which no
+// election counts), so that peers which did not hear the commit before a
+// leader that removed itself stepped down need not its vote under the old
+// configuration. A notification from a peer no configuration lists (a
+// removed leader that looks again, a joiner) reaches no election: a voter
+// answers it with its vote. A leader takes a
 // learner in whichever role it asks for (its acknowledgements count only if
 // the leader's configuration makes it a voter); the sync tells it its role.
 //

@@ -43,8 +43,9 @@ var (
 	// ErrNewConfigNoQuorum: the new configuration's voters that are synced
 	// with the leader are not a quorum of it (ZooKeeper's NewConfigNoQuorum).
 	ErrNewConfigNoQuorum = errors.New("zab: no quorum of the new configuration is connected and synced")
-	// ErrRemoved: a committed configuration removed this peer; it stopped.
-	// It matches ErrNotServing too.
+	// ErrRemoved: this peer started outside its configuration (a committed
+	// configuration removed it before it restarted); it stopped. It matches
+	// ErrNotServing too.
 	ErrRemoved error = &removedError{}
 	// ErrBadState: NewNode was given a Durable or Log that contradict each other.
 	ErrBadState = errors.New("zab: inconsistent durable state")

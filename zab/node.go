@@ -49,8 +49,8 @@ type Node struct {
 	encodable bool           // the configuration can be sent and changed
 	wantVoter bool           // Config lists this peer as a voter (a joiner follows so)
 	confirmed bool           // a configuration not merely guessed listed this peer (reconfig.go)
-	removeAt  int64          // a committed configuration removed this peer: stop
-	removed   bool           // stopped: removed from the ensemble
+	removedBy int64          // the committed configuration that removed this running peer (reconfig.go)
+	removed   bool           // stopped: started outside its configuration
 	hints     map[int64]bool // looking: peers that announced a newer configuration (reconfig.go)
 
 	role   Role
@@ -361,9 +361,9 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 		// for a leader's sync: a peer without a leader applies nothing (in
 		// read-only mode it serves the tree it had when it lost its leader).
 		n.activate(*p)
-		if !n.knows(from) {
-			return n.answerStranger(from, m) // the configuration dropped it
-		}
+	}
+	if !n.members[from] {
+		return n.nonMemberNotification(from, m)
 	}
 	if n.followNewer(from, m) {
 		// The election did not decide: end its round with the leader's
@@ -397,6 +397,23 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 	}
 	n.pumpElection()
 	return nil
+}
+
+// nonMemberNotification handles a notification from a peer that no
+// configuration lists but that this peer deals with: its leader or one of
+// its learners, removed by a configuration or joining. No election counts
+// it. A learner that looks again is dropped, and a leader that looks again
+// (after the election its learner followed it in) is no longer followed.
+func (n *Node) nonMemberNotification(from int64, m *Message) error {
+	if nt := m.notification(); nt.State == election.Looking {
+		switch {
+		case n.role == RoleLeading && n.ld.learners[from] != nil:
+			n.dropLearner(from, "it is looking")
+		case (n.role == RoleFollowing || n.role == RoleObserving) && from == n.leader && nt.Round > n.el.Round():
+			n.goLooking("the leader is looking")
+		}
+	}
+	return n.answerStranger(from, m)
 }
 
 // pumpElection sends the election's notifications and acts on its decision.

@@ -38,7 +38,20 @@ func (n *Node) initConfig(cfg Config, q election.Quorum) {
 // confirm records that this peer's configuration, if it lists this peer,
 // is the ensemble's: from now on a configuration without it removes it.
 func (n *Node) confirm() {
-	n.confirmed = n.confirmed || n.active.m.Has(n.cfg.ID)
+	if n.active.m.Has(n.cfg.ID) {
+		n.confirmed, n.removedBy = true, 0
+	}
+}
+
+// leave: the committed configuration v no longer lists this confirmed
+// member. As ZooKeeper's removed server, it keeps its role (a leader steps
+// down in checkMembership, then follows the new voters' leader) and counts
+// in no quorum: a non-voting member, as a joiner is, until a configuration
+// lists it again. Nothing stops it: the driver stops it, or a reconfig adds
+// it back.
+func (n *Node) leave(v int64) {
+	n.lg.Warn("zab: removed from the ensemble; a non-voting member from now on", "version", v)
+	n.removedBy, n.confirmed = v, false
 }
 
 // scanConfigs finds the configuration entries of the log after applied (a
@@ -92,8 +105,8 @@ func checkConfigEntries(ents []Entry) error {
 }
 
 // activate makes c the committed configuration. A leader drops the
-// learners it removed or whose role it changed (they come back in their
-// new role); a member it removes is marked for removal (checkMembership).
+// learners whose role it changed (they come back in their new role); a
+// member it removes becomes a non-voting member (leave).
 func (n *Node) activate(c cfgState) {
 	old := n.active
 	if n.pending != nil && n.pending.version <= c.version {
@@ -102,7 +115,7 @@ func (n *Node) activate(c cfgState) {
 	n.active = c
 	n.lg.Info("zab: configuration committed", "version", c.version, "members", c.m)
 	if n.confirmed && old.m.Has(n.cfg.ID) && !c.m.Has(n.cfg.ID) && (n.pending == nil || !n.pending.m.Has(n.cfg.ID)) {
-		n.removeAt = c.version
+		n.leave(c.version)
 	}
 	n.confirm()
 	n.setEffective()
@@ -110,11 +123,9 @@ func (n *Node) activate(c cfgState) {
 		return
 	}
 	for _, id := range n.ld.ids() {
-		l := n.ld.learners[id]
-		switch {
-		case old.m.Has(id) && !n.members[id]:
-			n.dropLearner(id, fmt.Sprintf("removed by configuration %#x", c.version))
-		case n.members[id] && l.observer == n.q.IsVoter(id):
+		// A learner the configuration removed stays, a non-voting member
+		// (leave); one whose role changed comes back in its new role.
+		if l := n.ld.learners[id]; n.members[id] && l.observer == n.q.IsVoter(id) {
 			n.dropLearner(id, fmt.Sprintf("its role changed in configuration %#x", c.version))
 		}
 	}
@@ -152,7 +163,8 @@ func (n *Node) configSnapshot(z int64) {
 // same version but other members (ours was a joiner's guess). A peer the
 // leader's configuration does not list yet (it joins) follows as a
 // non-voter until a configuration adds it; a member (confirmed) that a newer
-// configuration does not list is removed, as the entry would have done.
+// configuration does not list is removed (leave), as the entry would have
+// done.
 func (n *Node) adopt(data []byte) error {
 	v, m, err := decodeVersioned(data)
 	if err != nil {
@@ -173,7 +185,7 @@ func (n *Node) adopt(data []byte) error {
 	// the ensemble committed. A newer one without this member removes it
 	// (a sync by snapshot skipped the entry that did).
 	if n.confirmed && v > n.active.version && n.active.m.Has(n.cfg.ID) && !m.Has(n.cfg.ID) {
-		n.removeAt = v
+		n.leave(v)
 	}
 	q, _ := m.Quorum()
 	n.active = cfgState{version: v, m: m, q: q}
@@ -339,18 +351,15 @@ func (n *Node) sendNotification(to int64, nt election.Notification) {
 	n.send(to, m)
 }
 
-// checkMembership acts on the configuration after each input: a removed
-// peer stops; a leader that may no longer lead steps down; a learner whose
-// role or whose leader's vote changed looks for a leader again.
+// checkMembership acts on the configuration after each input: a leader
+// that may no longer lead (removed too) steps down; a learner whose role or
+// whose leader's vote changed looks for a leader again; a learner that no
+// configuration lists (a joiner, or removed) keeps its leader.
 func (n *Node) checkMembership() {
 	if n.removed {
 		return
 	}
 	n.promoteCommitted()
-	if n.removeAt != 0 {
-		n.goRemoved(fmt.Sprintf("removed by configuration %#x", n.removeAt))
-		return
-	}
 	switch n.role {
 	case RoleLeading:
 		if !election.CanLead(n.q, n.cfg.ID) {
@@ -372,9 +381,10 @@ func (n *Node) checkMembership() {
 	}
 }
 
-// goRemoved ends this peer's part in the ensemble: a committed
-// configuration does not list it. It does nothing more (Status.Removed);
-// to take part again it is restarted with a configuration that lists it.
+// goRemoved ends the part of a peer that started outside its
+// configuration (a committed one removed it before it restarted). It does
+// nothing more (Status.Removed); to take part again it is restarted with a
+// configuration that lists it.
 func (n *Node) goRemoved(reason string) {
 	n.lg.Warn("zab: removed from the ensemble", "reason", reason)
 	n.leaveRole(reason)

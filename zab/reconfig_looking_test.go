@@ -6,8 +6,8 @@ import (
 )
 
 // TestReconfigCommitLearnedWhileLookingAppliesNothing: the leader of
-// {1,2,3} removes itself; the change commits and the leader stops, and its
-// COMMITs are lost. One follower is down, the other looks: it holds the
+// {1,2,3} removes itself; the change commits and the leader steps down,
+// and its COMMITs are lost. One follower is down, the other looks: it holds the
 // change pending and cannot elect anyone. The removed leader tells it the
 // configuration it committed, so the looking peer knows the change is
 // committed and counts its election under it. It applies nothing until a
@@ -32,8 +32,8 @@ func TestReconfigCommitLearnedWhileLookingAppliesNothing(t *testing.T) {
 		for h.deliver(from, l) {
 		}
 	}
-	if !h.peers[l].node.Status().Removed {
-		h.fatalf("the leader did not commit the change that removes it: %+v", h.peers[l].node.Status())
+	if st := h.peers[l].node.Status(); st.RemovedBy != v {
+		h.fatalf("the leader did not commit the change that removes it: %+v", st)
 	}
 	h.crash(b)
 	h.disconnect(l, a, 0) // the COMMIT to a is lost

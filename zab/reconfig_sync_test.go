@@ -8,8 +8,8 @@ import (
 // TestReconfigRemovedWhileDownSyncsBySnap: a follower removed while it was
 // down, that the leader syncs by snapshot (its log no longer reaches back),
 // never sees the configuration entry; NEWLEADER's configuration, newer than
-// its own and without it, removes it: it stops and says so, as a follower
-// that got the entry in a DIFF does.
+// its own and without it, removes it: it follows as a non-voting member and
+// says so, as a follower that got the entry in a DIFF does.
 func TestReconfigRemovedWhileDownSyncsBySnap(t *testing.T) {
 	h := newHarness(t, 21, voters(3), nil, nil)
 	l := h.serving(30)
@@ -26,11 +26,11 @@ func TestReconfigRemovedWhileDownSyncsBySnap(t *testing.T) {
 	commitOn(t, h, l, "after")
 	h.peers[l].disk.compact() // the leader purged its log: gone gets a SNAP
 	h.restart(gone)
-	h.waitFor("the removed peer to stop", 60, func() bool { return h.peers[gone].node.Status().Removed })
+	h.waitFor("the removed peer to follow", 60, func() bool { return h.servesUnder(gone, l) })
 	if h.peers[l].snaps == 0 {
 		h.fatalf("the leader sent no snapshot")
 	}
-	if st := h.peers[gone].node.Status(); st.Serving || st.Role != RoleLooking {
+	if st := h.peers[gone].node.Status(); st.Removed || st.RemovedBy != v || st.Role != RoleFollowing {
 		h.fatalf("removed peer: %+v", st)
 	}
 	commitOn(t, h, l, "without it")

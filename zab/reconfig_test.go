@@ -66,22 +66,68 @@ func TestReconfigAddVoter(t *testing.T) {
 	}
 }
 
-// TestReconfigRemoveFollower: the removed follower stops and says so; the
-// two others are the quorum.
+// TestReconfigRemoveFollower: the removed follower keeps following as a
+// non-voting member, as ZooKeeper's does: it applies every commit and its
+// acks count nowhere. A reconfig adds it back without a restart (the
+// leader counts it synced), and its acks count again. Removed once more
+// and restarted, it stays removed: its configuration says so.
 func TestReconfigRemoveFollower(t *testing.T) {
 	h := newHarness(t, 2, voters(3), nil, nil)
 	l := h.serving(30)
-	gone := int64(1)
+	gone, other := int64(1), int64(2)
 	if l == 1 {
-		gone = 2
+		gone, other = 2, 3
+	} else if l == 2 {
+		other = 3
 	}
 	rest := slices.DeleteFunc(voters(3), func(id int64) bool { return id == gone })
 	v := h.reconfig(l, Membership{Voters: rest})
 	h.deliverAll()
 	h.agreeOn(v, 5)
 	st := h.peers[gone].node.Status()
-	if !st.Removed || st.Serving || !containsWord(st.Reason, "removed") {
+	if st.Removed || st.RemovedBy != v || st.Role != RoleFollowing || st.Leader != l || !st.Serving {
 		h.fatalf("removed follower: %+v", st)
+	}
+	if !slices.Contains(h.peers[l].node.Status().Synced, gone) {
+		h.fatalf("the leader dropped the removed learner")
+	}
+	commitOn(t, h, l, "two of two") // the removed follower applies it too
+	// Its acks count nowhere: with the other voter down there is no quorum.
+	h.crash(other)
+	h.deliverAll()
+	if st := h.peers[l].node.Status(); st.Serving {
+		h.fatalf("the leader serves with a removed follower and itself: %+v", st)
+	}
+	h.restart(other)
+	l = h.serving(60)
+	if l == gone {
+		h.fatalf("the removed peer leads")
+	}
+	h.waitFor("the removed peer to follow again", 60, func() bool { return h.servesUnder(gone, l) })
+
+	// Added back, without a restart: its acks count again.
+	v2 := h.reconfig(l, Membership{Voters: voters(3)})
+	h.deliverAll()
+	h.agreeOn(v2, 5)
+	if st := h.peers[gone].node.Status(); st.RemovedBy != 0 || st.Role != RoleFollowing {
+		h.fatalf("added back: %+v", st)
+	}
+	other = 6 - l - gone
+	h.crash(other)
+	h.deliverAll()
+	commitOn(t, h, l, "with the one added back")
+	h.restart(other)
+	h.waitFor("all three to serve", 60, func() bool { return h.servesUnder(other, l) })
+
+	// Removed again and restarted: it stays removed.
+	v3 := h.reconfig(l, Membership{Voters: rest})
+	h.deliverAll()
+	h.agreeOn(v3, 5)
+	h.crash(gone)
+	h.restart(gone)
+	h.run(5)
+	if st := h.peers[gone].node.Status(); !st.Removed || st.Serving {
+		h.fatalf("restarted removed peer: %+v", st)
 	}
 	if _, err := h.peers[gone].node.Propose([]byte("x")); !errors.Is(err, ErrRemoved) || !errors.Is(err, ErrNotServing) {
 		h.fatalf("Propose on a removed peer: %v", err)
@@ -89,23 +135,13 @@ func TestReconfigRemoveFollower(t *testing.T) {
 	if err := h.peers[gone].node.Step(l, &Message{Type: MsgPing, Epoch: 1, ID: 1}); !errors.Is(err, ErrRemoved) {
 		h.fatalf("Step on a removed peer: %v", err)
 	}
-	if slices.Contains(h.peers[l].node.Status().Synced, gone) {
-		h.fatalf("the leader keeps the removed learner")
-	}
-	commitOn(t, h, l, "two of two")
-	// It stays removed after a restart (its configuration says so).
-	h.crash(gone)
-	h.restart(gone)
-	h.run(5)
-	if st := h.peers[gone].node.Status(); !st.Removed {
-		h.fatalf("restarted removed peer: %+v", st)
-	}
 	commitOn(t, h, l, "still")
 	h.converged()
 }
 
 // TestReconfigRemoveLeader: the leader commits the configuration that
-// removes it, then stops; the remaining voters elect a leader among them.
+// removes it, then steps down; the remaining voters elect a leader among
+// them, which the old leader follows as a non-voting member.
 func TestReconfigRemoveLeader(t *testing.T) {
 	h := newHarness(t, 3, voters(3), nil, nil)
 	l := h.serving(30)
@@ -113,7 +149,7 @@ func TestReconfigRemoveLeader(t *testing.T) {
 	rest := slices.DeleteFunc(voters(3), func(id int64) bool { return id == l })
 	v := h.reconfig(l, Membership{Voters: rest})
 	h.deliverAll()
-	if st := h.peers[l].node.Status(); !st.Removed || st.Role == RoleLeading {
+	if st := h.peers[l].node.Status(); st.Removed || st.RemovedBy != v || st.Role == RoleLeading {
 		h.fatalf("the removed leader: %+v", st)
 	}
 	l2 := h.serving(30)
@@ -121,6 +157,10 @@ func TestReconfigRemoveLeader(t *testing.T) {
 		h.fatalf("the removed leader leads again")
 	}
 	h.agreeOn(v, 5)
+	h.waitFor("the old leader to follow the new one", 60, func() bool { return h.servesUnder(l, l2) })
+	if st := h.peers[l].node.Status(); st.Role != RoleFollowing || st.RemovedBy != v {
+		h.fatalf("the old leader: %+v", st)
+	}
 	commitOn(t, h, l2, "b")
 	h.converged()
 }
@@ -159,8 +199,8 @@ func TestReconfigObservers(t *testing.T) {
 
 	// Remove the observer.
 	h.agreeOn(h.reconfig(l, Membership{Voters: voters}), 5)
-	if !h.peers[f].node.Status().Removed {
-		h.fatalf("removed observer: %+v", h.peers[f].node.Status())
+	if st := h.peers[f].node.Status(); st.RemovedBy == 0 || st.Role != RoleObserving {
+		h.fatalf("removed observer: %+v", st)
 	}
 	commitOn(t, h, l, "gone")
 	h.converged()
@@ -249,8 +289,8 @@ func TestReconfigLeaderCrashPending(t *testing.T) {
 		h.converged()
 		if want == v {
 			committed++
-			if !h.peers[l].node.Status().Removed {
-				h.fatalf("the old leader is not removed by the committed change")
+			if st := h.peers[l].node.Status(); !st.Removed && st.RemovedBy != v {
+				h.fatalf("the old leader is not removed by the committed change: %+v", st)
 			}
 		} else {
 			gone++
@@ -315,8 +355,8 @@ func TestReconfigStalePeerRejoins(t *testing.T) {
 	v2 := h.reconfig(l, Membership{Voters: ids(1, 2, 3)})
 	h.deliverAll()
 	h.agreeOn(v2, 5)
-	if !h.peers[4].node.Status().Removed {
-		h.fatalf("4 is not removed")
+	if st := h.peers[4].node.Status(); st.RemovedBy != v2 {
+		h.fatalf("4 is not removed: %+v", st)
 	}
 	h.crash(4)
 	h.restart(stale)
@@ -396,8 +436,8 @@ func TestReconfigPendingLostRejoins(t *testing.T) {
 }
 
 // TestReconfigRemovedLeaderTellsCommit: the leader of {1,2} replaces
-// itself by a joiner; the change commits, the leader stops, and its COMMIT
-// is lost. The two others hold the change pending: under the old
+// itself by a joiner; the change commits, the leader steps down, and its
+// COMMIT is lost. The two others hold the change pending: under the old
 // configuration they need the removed leader's vote. The removed peer
 // tells them the configuration it has committed, so they know it is
 // committed and elect a leader under it. (The simulation found it: seed 40
@@ -417,8 +457,8 @@ func TestReconfigRemovedLeaderTellsCommit(t *testing.T) {
 		for h.deliver(from, l) {
 		}
 	}
-	if !h.peers[l].node.Status().Removed {
-		h.fatalf("the leader did not commit the change that removes it: %+v", h.peers[l].node.Status())
+	if st := h.peers[l].node.Status(); st.RemovedBy != v {
+		h.fatalf("the leader did not commit the change that removes it: %+v", st)
 	}
 	h.disconnect(l, other, 0) // its COMMITs are lost
 	h.disconnect(l, 3, 0)
@@ -432,7 +472,7 @@ func TestReconfigRemovedLeaderTellsCommit(t *testing.T) {
 }
 
 // TestReconfigStaleMemberFound: a voter is down while the two others are
-// replaced by two joiners; the replaced ones are removed and stop. Back,
+// replaced by two joiners; the replaced ones are removed, then stopped. Back,
 // the voter looks among its old voters, which are gone, and writes to no
 // new member; the new leader announces itself to the members that are not
 // its learners, and the voter follows it. (The simulation found it: seed
@@ -458,8 +498,8 @@ func TestReconfigStaleMemberFound(t *testing.T) {
 	})
 	for _, id := range ids(1, 2, 3) {
 		if id != stale {
-			if !h.peers[id].node.Status().Removed {
-				h.fatalf("%d is not removed", id)
+			if st := h.peers[id].node.Status(); st.RemovedBy != v {
+				h.fatalf("%d is not removed: %+v", id, st)
 			}
 			h.crash(id)
 		}

@@ -21,15 +21,22 @@ type Status struct {
 	// the zxid of a proposed one not known to be committed (0: none).
 	ConfigVersion int64
 	PendingConfig int64
-	// Removed: a committed configuration removed this peer; it stopped.
+	// Removed: this peer started outside its configuration (a committed
+	// configuration removed it before it restarted); it stopped.
 	Removed bool
+	// RemovedBy is the version of the committed configuration that removed
+	// this peer while it ran (0: none, or a later one lists it again). It
+	// keeps its role and its leader as a non-voting member, counted in no
+	// quorum, as ZooKeeper's removed server does, until a configuration
+	// lists it again or it stops.
+	RemovedBy int64
 }
 
 // Status returns the current status.
 func (n *Node) Status() Status {
 	st := Status{Role: n.role, Leader: n.leader, Epoch: n.state.CurrentEpoch, LastZxid: n.selfAck,
 		Committed: n.committed, Serving: n.serving(), Election: n.lastElection,
-		Lookings: n.lookings, ConfigVersion: n.active.version, Removed: n.removed}
+		Lookings: n.lookings, ConfigVersion: n.active.version, Removed: n.removed, RemovedBy: n.removedBy}
 	if n.pending != nil {
 		st.PendingConfig = n.pending.version
 	}
@@ -67,7 +74,8 @@ func (n *Node) statusChanged() bool {
 		pending = n.pending.version
 	}
 	return r.Role != n.role || r.Leader != n.leader || r.Epoch != n.state.CurrentEpoch || r.Serving != n.serving() ||
-		(n.ld != nil && n.ld.synced) || r.ConfigVersion != n.active.version || r.PendingConfig != pending || r.Removed != n.removed
+		(n.ld != nil && n.ld.synced) || r.ConfigVersion != n.active.version || r.PendingConfig != pending || r.Removed != n.removed ||
+		r.RemovedBy != n.removedBy
 }
 
 // report returns the status for a Ready and remembers it as reported.

@@ -7,9 +7,10 @@
 //
 // A replicated peer (server.N lines) needs the ensemble's shared secret:
 // -secret-file names a file holding it (at least 16 bytes), the same on
-// every peer. A server that a reconfig removed stays removed when
-// restarted; -rejoin brings it back with its data directory, as a joiner a
-// reconfig can add again. The peer stops gracefully on SIGINT or SIGTERM.
+// every peer. A server that a reconfig removed keeps serving as a
+// non-voting member until a reconfig adds it back; restarted, it stays
+// removed, and -rejoin brings it back with its data directory, as a joiner
+// a reconfig can add again. The peer stops gracefully on SIGINT or SIGTERM.
 //
 // The server runs with GOGC=400 unless the environment sets GOGC: fewer
 // garbage collections for a little more memory. It also runs with one

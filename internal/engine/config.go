@@ -296,13 +296,14 @@ type Config struct {
 	// the leader replace a voter that has been out of sync for a while by
 	// a synced observer; see MembershipPolicy. Beyond ZooKeeper; nil: off.
 	MembershipPolicy *MembershipPolicy
-	// Rejoin lets a server that a committed configuration removed come back
-	// with its data directory: restarted with Rejoin (and Servers listing
-	// it), it joins as a new server does, counting in no quorum until a
-	// reconfig adds it again. Without it, a removed server stays removed
-	// after a restart (Status.Removed), so that one restarted unchanged
-	// does not rejoin by accident. A server no configuration removed
-	// ignores it.
+	// Rejoin lets a server that a committed configuration removed, and
+	// that stopped since, come back with its data directory: restarted
+	// with Rejoin (and Servers listing it), it joins as a new server does,
+	// counting in no quorum until a reconfig adds it again. Without it, a
+	// removed server stays removed after a restart (Status.Removed), so
+	// that one restarted unchanged does not rejoin by accident. A server no
+	// configuration removed ignores it. (A removed server that keeps running
+	// needs no restart: a reconfig can add it back.)
 	Rejoin bool
 
 	// TestHooks is for zk's own tests (its deterministic simulation crashes

@@ -118,8 +118,11 @@
 // snapshot's /zookeeper/config: the sync skipped the entries that made
 // it); a restarted peer takes its membership from its own tree
 // (/zookeeper/config) when a reconfig was applied there. A removed peer
-// stops serving: its Status says Removed and calls fail with ErrNotServing
-// naming the removal, also after a restart (a mark in DataDir, rejoin.go).
+// keeps following and serving as a non-voting member, counted in no quorum
+// (Status.RemovedBy), as ZooKeeper's removed server does, until a reconfig
+// adds it back (the leader counts it synced) or it stops. Restarted while
+// removed, it serves nothing: its Status says Removed and calls fail with
+// ErrNotServing naming the removal (a mark in DataDir, rejoin.go).
 // A new server is started with the current members and
 // itself; it joins as a learner that counts nowhere until a reconfig adds
 // it, and restarted before that it joins again the same way. Over TCP the

@@ -365,7 +365,8 @@ func (p *peer) handleEvent(ev transport.Event) {
 func (p *peer) status() Status {
 	z := p.zst
 	st := Status{ID: p.cfg.ID, Leader: z.Leader, Epoch: z.Epoch, LastZxid: z.LastZxid,
-		Serving: z.Serving, Peers: append([]int64(nil), z.Synced...), ConfigVersion: z.ConfigVersion, Removed: z.Removed}
+		Serving: z.Serving, Peers: append([]int64(nil), z.Synced...), ConfigVersion: z.ConfigVersion,
+		RemovedBy: z.RemovedBy, Removed: z.Removed}
 	switch z.Role {
 	case zab.RoleLeading:
 		st.Mode = ModeLeading

@@ -261,7 +261,7 @@ func (p *peer) noteFailure() {
 func (p *peer) statusChanged(z zab.Status) {
 	was := p.zst
 	p.zst = z
-	p.noteRemoved(was.Removed, z.Removed, z.ConfigVersion)
+	p.noteRemoved(was.RemovedBy, z.RemovedBy)
 	p.observeStatus(was, z)
 	p.publishDetail()
 	switch {

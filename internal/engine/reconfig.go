@@ -48,11 +48,13 @@ type ReconfigRequest struct {
 // standalone peer (ErrUnimplemented, as ZooKeeper). Ids to remove that are
 // not members are ignored, and a change with nothing to add or remove
 // commits the same servers under a new version, as in ZooKeeper. A removed
-// server stops serving (its Status says Removed), also after a restart; a
-// leader that removes itself hands over to a leader the new voters elect.
-// To add a removed server back, restart it with Config.Rejoin (it keeps
-// its DataDir and joins as a new server does; the leader syncs it) or with
-// an empty DataDir, then add it with a reconfig.
+// server keeps following and serving as a non-voting member, counted in no
+// quorum (Status.RemovedBy), as ZooKeeper's does, until a reconfig adds it
+// back or it stops; a leader that removes itself hands over to a leader the
+// new voters elect, and follows it. Restarted while removed, a server
+// serves nothing (Status.Removed); to add it back, restart it with
+// Config.Rejoin (it keeps its DataDir and joins as a new server does; the
+// leader syncs it) or with an empty DataDir, then add it with a reconfig.
 func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
 	if err := checkCtx(ctx); err != nil {
 		return ClusterConfig{}, err

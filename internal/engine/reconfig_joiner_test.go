@@ -59,7 +59,7 @@ func TestReconfigRemovedServerRejoins(t *testing.T) {
 		t.Fatalf("removing %d: %v", gone, err)
 	}
 	c.configEverywhere(removed)
-	c.waitFor("the removed server to stop", 400, func() bool { return c.ens[gone].Status().Removed })
+	c.waitFor("the removed server to know it", 400, func() bool { return c.ens[gone].Status().RemovedBy == removed.Version })
 	c.stop(gone)
 	if err := c.create(c.session(leader), "/while-removed"); err != nil {
 		t.Fatal(err)
@@ -90,5 +90,66 @@ func TestReconfigRemovedServerRejoins(t *testing.T) {
 	if err := c.create(c.session(gone), "/back"); err != nil {
 		t.Fatal(err)
 	}
+	c.sameTrees()
+}
+
+// TestReconfigRemovedServerAddedBack: a removed follower keeps following
+// and serving as a non-voting member, as ZooKeeper's does: its session
+// reads what the others commit and writes through it, and its data
+// directory holds the removal mark; its acknowledgements count nowhere (with
+// the other follower stopped, nothing commits). A reconfig adds it back
+// without a restart (the leader counts it synced): the mark is gone and its
+// acknowledgements count again.
+func TestReconfigRemovedServerAddedBack(t *testing.T) {
+	c := newReconfigCluster(t, 3, nil, 6)
+	leader := c.leader()
+	others := c.others(leader)
+	gone, other := others[0], others[1]
+	s := c.session(gone)
+	removed, err := c.reconfig(leader, ReconfigRequest{Remove: []int64{gone}})
+	if err != nil {
+		t.Fatalf("removing %d: %v", gone, err)
+	}
+	c.configEverywhere(removed)
+	if st := c.ens[gone].Status(); st.RemovedBy != removed.Version || st.Removed || !st.Serving || st.Mode != ModeFollowing {
+		t.Fatalf("the removed follower: %+v", st)
+	}
+	if marked, err := wasRemoved(c.config(gone)); err != nil || !marked {
+		t.Fatalf("removal mark after the removal: %v %v", marked, err)
+	}
+	if err := c.create(s, "/on-the-removed"); err != nil {
+		t.Fatalf("a write through the removed follower: %v", err)
+	}
+	if ok, _, err := c.session(other).Exists(testCtx(t), "/on-the-removed"); err != nil || !ok {
+		t.Fatalf("the write is not on %d: %v %v", other, ok, err)
+	}
+
+	// Its acknowledgements count nowhere.
+	c.stop(other)
+	c.waitFor("the leader to lose its quorum", 400, func() bool { return !c.ens[leader].Status().Serving })
+	c.start(other)
+	c.waitFor("the ensemble to serve again", 400, c.allServing)
+
+	leader = c.leader()
+	back, err := c.reconfig(leader, ReconfigRequest{Add: []Server{reconfigServer(gone, false)}})
+	if err != nil {
+		t.Fatalf("adding %d back: %v", gone, err)
+	}
+	c.configEverywhere(back)
+	if st := c.ens[gone].Status(); st.RemovedBy != 0 || st.Removed || !st.Serving {
+		t.Fatalf("added back: %+v", st)
+	}
+	if marked, err := wasRemoved(c.config(gone)); err != nil || marked {
+		t.Fatalf("removal mark after adding back: %v %v", marked, err)
+	}
+	// Its acknowledgements count again: with the third voter stopped, the
+	// leader and it commit.
+	third := slices.DeleteFunc(c.others(leader), func(id int64) bool { return id == gone })[0]
+	c.stop(third)
+	if err := c.create(c.session(leader), "/with-it-counted"); err != nil {
+		t.Fatalf("a write with %d counted again: %v", gone, err)
+	}
+	c.start(third)
+	c.waitFor("all to serve", 400, c.allServing)
 	c.sameTrees()
 }

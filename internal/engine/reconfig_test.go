@@ -65,7 +65,8 @@ func (c *cluster) reconfig(on int64, req ReconfigRequest) (ClusterConfig, error)
 	return got, err
 }
 
-// configEverywhere checks every running, not removed peer applied want:
+// configEverywhere checks every running peer but those restarted removed
+// applied want:
 // /zookeeper/config holds its text and Status its version.
 func (c *cluster) configEverywhere(want ClusterConfig) {
 	c.t.Helper()
@@ -98,9 +99,10 @@ func serverIDs(ss []Server) []int64 {
 
 // TestReconfigWalkthrough is the seeds' three-server walk-through with a
 // fourth server added and one removed while writes go on: the added
-// server's acknowledgements count, the removed one stops serving and says
-// so, and a peer restarted after the change comes back with the new
-// configuration from its own tree.
+// server's acknowledgements count, the removed one keeps serving as a
+// non-voting member and says so (ZooKeeper's removed server), a peer
+// restarted after the change comes back with the new configuration from
+// its own tree, and the removed one, restarted, stays removed.
 func TestReconfigWalkthrough(t *testing.T) {
 	dir := t.TempDir()
 	c := newReconfigCluster(t, 3, []int64{4}, 1)
@@ -143,12 +145,10 @@ func TestReconfigWalkthrough(t *testing.T) {
 	}
 	c.configEverywhere(cfg2)
 	st := c.ens[gone].Status()
-	if !st.Removed || st.Serving {
+	if st.Removed || st.RemovedBy != cfg2.Version || !st.Serving || st.Mode != ModeFollowing {
 		t.Fatalf("removed peer %d: %+v", gone, st)
 	}
-	if _, err := c.ens[gone].NewSession(testCtx(t)); !errors.Is(err, zkerr.ErrNotServing) || !strings.Contains(err.Error(), "removed") {
-		t.Fatalf("a session on the removed peer: %v", err)
-	}
+	write(c.session(gone)) // forwarded, committed without it
 	write(s)
 	// Stale version, disabled quorum, bad requests: refused, nothing changes.
 	for _, tc := range []struct {
@@ -181,8 +181,11 @@ func TestReconfigWalkthrough(t *testing.T) {
 	// The removed peer, restarted, stays removed.
 	c.start(gone)
 	c.settle()
-	if st := c.ens[gone].Status(); !st.Removed {
+	if st := c.ens[gone].Status(); !st.Removed || st.Serving {
 		t.Fatalf("restarted removed peer: %+v", st)
+	}
+	if _, err := c.ens[gone].NewSession(testCtx(t)); !errors.Is(err, zkerr.ErrNotServing) || !strings.Contains(err.Error(), "removed") {
+		t.Fatalf("a session on the restarted removed peer: %v", err)
 	}
 	c.stop(gone)
 	c.sameTrees()

@@ -12,16 +12,19 @@ import (
 	"github.com/embedzk/zk/internal/dirsync"
 )
 
-// A member that a committed configuration removed stops (Status.Removed)
-// and stays removed after a restart, unless it restarts with
-// Config.Rejoin: then it joins again, as a new server does. A new server
-// that synced as a joiner and restarted before a reconfig added it comes
-// back as the joiner it was (ZooKeeper's non-voting joiner waits too).
-// Both restart with a tree whose configuration does not list them; a mark
-// in the data directory, made when the core reports the removal, tells
-// them apart. A removed member whose mark was lost in a crash restarts as
-// a joiner: one that counts in no quorum until a configuration lists it,
-// as ZooKeeper runs a removed server that restarts.
+// A member that a committed configuration removes keeps following as a
+// non-voting member (Status.RemovedBy), as ZooKeeper's removed server does,
+// until a reconfig adds it back. Restarted while removed, it stays removed
+// (Status.Removed, serving nothing), unless it restarts with Config.Rejoin:
+// then it joins again, as a new server does. A new server that synced as a
+// joiner and restarted before a reconfig added it comes back as the joiner
+// it was (ZooKeeper's non-voting joiner waits too). Both restart with a
+// tree whose configuration does not list them; a mark in the data
+// directory, made when the core reports the removal and taken away when a
+// reconfig adds the peer back, tells them apart. A removed member whose
+// mark was lost in a crash restarts as a joiner: one that counts in no
+// quorum until a configuration lists it, as ZooKeeper runs a removed
+// server that restarts with its last configuration.
 
 // removedFile marks a data directory whose peer a committed configuration
 // removed.
@@ -89,13 +92,34 @@ func markRemoved(cfg Config, version int64) error {
 	return dirsync.Sync(cfg.FS, cfg.DataDir)
 }
 
-// noteRemoved marks the data directory once the core reports this peer
-// removed; a peer that cannot make the mark durable fails (fail-stop).
-func (p *peer) noteRemoved(was, now bool, version int64) {
-	if !now || was || p.failed() {
+// noteRemoved keeps the removal mark in step with the core: made when a
+// committed configuration removes this peer (was, now: the version that
+// removed it, 0 for none), taken away when one lists it again. A peer that
+// cannot make the change durable fails (fail-stop).
+func (p *peer) noteRemoved(was, now int64) {
+	if now == was || p.failed() {
 		return
 	}
-	if err := markRemoved(p.cfg, version); err != nil {
-		p.failStop(fmt.Errorf("zk: marking the data directory removed: %w", err))
+	var err error
+	switch {
+	case now != 0:
+		err = markRemoved(p.cfg, now)
+	default:
+		err = unmarkRemoved(p.cfg)
 	}
+	if err != nil {
+		p.failStop(fmt.Errorf("zk: updating the data directory's removal mark: %w", err))
+	}
+}
+
+// unmarkRemoved takes the removal mark away, durably.
+func unmarkRemoved(cfg Config) error {
+	err := cfg.FS.Remove(filepath.Join(cfg.DataDir, removedFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return dirsync.Sync(cfg.FS, cfg.DataDir)
 }

@@ -148,10 +148,15 @@ type Status struct {
 	Requests int // client requests queued or in flight at this peer
 	Err      error
 	// ConfigVersion is the version of the configuration in effect (0: the
-	// static one); Removed: a committed reconfig removed this peer, which
-	// serves nothing more (restart it with a configuration that lists it
-	// to take part again).
+	// static one). RemovedBy is the version of the committed reconfig that
+	// removed this peer while it ran (0: none, or a later one added it
+	// back): as ZooKeeper's removed server, it keeps following and serving
+	// as a non-voting member, counted in no quorum, until a reconfig adds
+	// it back or it stops. Removed: this peer restarted after a reconfig
+	// removed it, and serves nothing (restart it with Config.Rejoin to take
+	// part again).
 	ConfigVersion int64
+	RemovedBy     int64
 	Removed       bool
 
 	// Filled by Ensemble.Status only (zero in Listener.StatusChanged's):

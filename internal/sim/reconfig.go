@@ -15,12 +15,14 @@ import (
 // documentation says), and an admin client reconfigures at random —
 // add a joiner as participant or observer, remove a member, promote an
 // observer, demote a participant — among the other faults. A removed
-// server stops serving (Status.Removed); the world retires it and may
-// bring it back later as a spare of the same id: every other retired
-// server with its disk wiped, as a new server, the others with their disk
-// kept and zk.Config.Rejoin, as an operator adds a removed server back. The
-// choices come from their own random stream, so a seed's other draws are
-// those it makes without reconfiguration.
+// server keeps following and serving as a non-voting member
+// (Status.RemovedBy), as ZooKeeper's does, and may be added back while it
+// runs, as a joiner is; if it is not, the world retires it after a while
+// and may bring it back later as a spare of the same id: every other
+// retired server with its disk wiped, as a new server, the others with
+// their disk kept and zk.Config.Rejoin, as an operator adds a removed
+// server back. The choices come from their own random stream, so a seed's
+// other draws are those it makes without reconfiguration.
 
 // spares is how many servers beyond the initial ones may join.
 const spares = 2
@@ -106,8 +108,8 @@ func (w *World) reconfigStep() {
 	}
 	var joiners []*simPeer
 	for _, p := range w.peers {
-		if _, member := serverOf(cur, p.id); !member && p.ens != nil && p.servers != nil {
-			joiners = append(joiners, p)
+		if _, member := serverOf(cur, p.id); !member && p.ens != nil && (p.servers != nil || p.ens.Status().RemovedBy != 0) {
+			joiners = append(joiners, p) // joined, or removed and still running
 		}
 	}
 	var req zk.ReconfigRequest
@@ -120,6 +122,9 @@ func (w *World) reconfigStep() {
 		j := joiners[w.rc.rng.IntN(len(joiners))]
 		s := w.rc.servers[j.id]
 		req.Add, what = []zk.Server{s}, fmt.Sprintf("add %d observer=%v", s.ID, s.Observer)
+		if j.ens.Status().RemovedBy != 0 {
+			w.stats.Faults["add back"]++ // a removed server, still running
+		}
 	case k == 2 && (len(voters) > 3 || len(observers) > 0):
 		id := observers
 		if len(voters) > 3 && (len(observers) == 0 || w.rc.rng.IntN(2) == 0) {
@@ -229,8 +234,9 @@ func (w *World) reconfigReturned(op *opRecord) {
 
 // retireDelay is how long a removed server keeps running before the
 // world retires it: an operator decommissions it after the change, and
-// meanwhile it tells peers that missed the commit that it happened.
-const retireDelay = 150
+// meanwhile it serves as a non-voting member, tells peers that missed the
+// commit that it happened, and may be added back.
+const retireDelay = 300
 
 // retireRemoved stops the peers a committed configuration removed (after
 // retireDelay ticks, or at once with force); each comes back later, maybe,
@@ -240,7 +246,7 @@ func (w *World) retireRemoved(force bool) {
 		return
 	}
 	for _, p := range w.live() {
-		if p.busy != nil || !p.ens.Status().Removed {
+		if st := p.ens.Status(); p.busy != nil || (!st.Removed && st.RemovedBy == 0) {
 			p.removedAt = 0
 			continue
 		}

@@ -36,20 +36,22 @@ func TestSimReconfig(t *testing.T) {
 		}
 	}
 	var ticks int64
-	changes, joins, rejoins := 0, 0, 0
+	changes, joins, rejoins, addBacks := 0, 0, 0, 0
 	for _, seed := range seeds {
 		opts := Options{Seed: seed, Ticks: ticksFromFlags(), Reconfig: true}
 		res := Run(opts)
 		ticks += res.Ticks
 		changes += res.Reconfig.Changes
-		t.Logf("seed %d: reconfig %s; %d joins (%d with a kept disk and Rejoin); %d committed, %d crashes, faults %s, %v", seed, res.Reconfig,
-			res.Stats.Faults["join"], res.Stats.Faults["rejoin"], res.Stats.Committed, res.Stats.Crashes, res.Faults, res.Elapsed.Round(1e6))
-		joins, rejoins = joins+res.Stats.Faults["join"], rejoins+res.Stats.Faults["rejoin"]
+		t.Logf("seed %d: reconfig %s; %d joins (%d with a kept disk and Rejoin), %d adds of a removed server still running; %d committed, %d crashes, faults %s, %v",
+			seed, res.Reconfig, res.Stats.Faults["join"], res.Stats.Faults["rejoin"], res.Stats.Faults["add back"],
+			res.Stats.Committed, res.Stats.Crashes, res.Faults, res.Elapsed.Round(1e6))
+		joins, rejoins, addBacks = joins+res.Stats.Faults["join"], rejoins+res.Stats.Faults["rejoin"], addBacks+res.Stats.Faults["add back"]
 		if err := res.Err(); err != nil {
 			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(seed, opts.Ticks, false, true))
 		}
 	}
-	t.Logf("%d seeds, %.1f simulated minutes, %d membership changes committed, %d joins (%d with Rejoin)", len(seeds), float64(ticks*tickMs)/60000, changes, joins, rejoins)
+	t.Logf("%d seeds, %.1f simulated minutes, %d membership changes committed, %d joins (%d with Rejoin), %d adds of a removed server still running",
+		len(seeds), float64(ticks*tickMs)/60000, changes, joins, rejoins, addBacks)
 }
 
 // policySeeds are TestSimReconfigPolicy's CI seeds, each one where the

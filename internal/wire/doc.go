@@ -11,7 +11,7 @@
 // drops without a closeSession, its session is detached from this peer and
 // expires after its timeout unless the client re-attaches it (here or on
 // another peer). A peer that does not serve (it elects, syncs with a leader,
-// lost its quorum or was removed) closes a connect at once, as ZooKeeper's
+// lost its quorum, or restarted after a reconfig removed it) closes a connect at once, as ZooKeeper's
 // server does while it is not running ("ZooKeeperServer not running"): the
 // client tries another peer or this one again, and the session, if it had
 // one, is not touched; read-only mode's exception is below (the in-process

@@ -163,8 +163,13 @@ func TestReconfigGoZookeeper(t *testing.T) {
 	if ev := nextEvent(t, watch); ev.Type != gozk.EventNodeDataChanged {
 		t.Fatalf("watch after removing %d: %+v", gone, ev)
 	}
-	waitFor(t, func() bool { return c.peers[gone].Status().Removed })
+	waitFor(t, func() bool { return c.peers[gone].Status().RemovedBy == st.Mzxid })
 	write()
+	// The removed follower keeps serving, as a non-voting member.
+	wg, _ := dial(t, c.peers[gone].ClientAddr())
+	if _, err := wg.Create("/from-removed", nil, 0, open); err != nil {
+		t.Fatalf("%v: removed peer %d: %+v", err, gone, c.peers[gone].Status())
+	}
 	data, _, err = admin.Get("/zookeeper/config")
 	must(t, err)
 	if strings.Contains(string(data), fmt.Sprintf("server.%d=", gone)) || !strings.Contains(string(data), fmt.Sprintf("version=%x", st.Mzxid)) {
@@ -399,7 +404,7 @@ func TestInteropZkCliReconfig(t *testing.T) {
 // TestReconfigRemoveLeader: a client on a follower removes the leader. The
 // leader hands over; the client may lose its connection meanwhile (its
 // peer's leader goes), but the change commits and the client, reconnected,
-// reads it.
+// reads it. The old leader follows the new one, as a non-voting member.
 func TestReconfigRemoveLeader(t *testing.T) {
 	const tick = 50 * time.Millisecond
 	c := startReconfigCluster(t, tick)
@@ -414,7 +419,7 @@ func TestReconfigRemoveLeader(t *testing.T) {
 	if err != nil && err != gozk.ErrConnectionClosed {
 		t.Fatalf("removing the leader %d: %v", l, err)
 	}
-	waitFor(t, func() bool { return c.peers[l].Status().Removed })
+	waitFor(t, func() bool { return c.peers[l].Status().RemovedBy != 0 })
 	var data []byte
 	waitFor(t, func() bool {
 		data, _, err = admin.Get("/zookeeper/config")
@@ -427,4 +432,5 @@ func TestReconfigRemoveLeader(t *testing.T) {
 		_, err = admin.Create("/after", nil, 0, open)
 		return err == nil || errors.Is(err, gozk.ErrNodeExists)
 	})
+	waitFor(t, func() bool { st := c.peers[l].Status(); return st.Mode == engine.ModeFollowing && st.Serving })
 }
