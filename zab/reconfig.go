@@ -256,12 +256,13 @@ func (n *Node) answerStranger(from int64, m *Message) error {
 	return nil
 }
 
-// answerRemoved: a removed peer still tells a looking peer the version
-// of its committed configuration (as an observer's notification, which no
-// election counts): a peer that holds that configuration pending learns
-// that it is committed. Without it, peers that did not hear the commit
-// before the leader that removed itself stopped would need that leader's
-// vote in the old configuration forever.
+// answerRemoved: a peer that started removed (stopped) still tells a
+// looking peer the version of its committed configuration (as an
+// observer's notification, which no election counts): a peer that holds
+// that configuration pending learns that it is committed. Without it, peers
+// that did not hear the commit before the leader that removed itself
+// restarted would need that leader's vote in the old configuration forever.
+// (A removed peer that keeps running tells them in its own notifications.)
 func (n *Node) answerRemoved(from int64, m *Message) {
 	if m == nil || m.Type != MsgNotification || m.Validate() != nil || from < 1 || from > election.MaxPeerID ||
 		from == n.cfg.ID || m.notification().State != election.Looking {

@@ -59,7 +59,7 @@ func TestReconfigSnapSyncedPeerKnowsConfig(t *testing.T) {
 		t.Fatalf("removing %d: %v", gone.id, op.err)
 	}
 	want := ld.ens.ClusterConfig()
-	s.until("the removed peer to stop", 200, func() bool { return gone.ens == nil || gone.ens.Status().Removed })
+	s.until("the removed peer to know it", 200, func() bool { return gone.ens == nil || gone.ens.Status().RemovedBy != 0 })
 	s.retireRemoved(true)
 	installs := s.stats.SnapInstalls
 	s.run(300, true) // snapshots, and purges of the log the stale peer needs

@@ -64,6 +64,9 @@ func (w *World) finish() *Result {
 		w.healPhase()
 	}
 	if !w.abort {
+		// Removed servers keep serving as non-voting members: retire them
+		// before the quiet period, so that their sessions expire in it.
+		w.retireRemoved(true)
 		w.quietPhase()
 		w.retireRemoved(true)
 		w.endChecks()
