@@ -369,14 +369,14 @@ func (p *peer) replyForwarded(from int64, reqID uint64, res znode.Result, what s
 	}
 }
 
-// sessionTick runs once per TickTime: sessions attached here are kept alive,
-// the leader expires the others whose time is up and reaps containers and
-// TTL nodes.
+// sessionTick runs once per TickTime: sessions attached here are kept alive
+// (those of the client port only while their clients are heard), the leader
+// expires the others whose time is up and reaps containers and TTL nodes.
 func (p *peer) sessionTick() {
 	if !p.zst.Serving {
 		return
 	}
-	local := p.e.localSessionIDs()
+	local := p.e.touchedSessionIDs()
 	if !p.leading() {
 		if len(local) > 0 {
 			b, err := encodeApp(&appMsg{Kind: appTouch, Sessions: local})

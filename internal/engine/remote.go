@@ -184,6 +184,15 @@ func (s RemoteSession) Detach() {
 	s.e.sessMu.Unlock()
 }
 
+// Heard records that the session's client sent something (a request, a
+// ping): the next touch round keeps the session alive. A client port
+// session that is not heard for its timeout expires, as in ZooKeeper.
+func (s RemoteSession) Heard() {
+	if !s.heard.Load() {
+		s.heard.Store(true)
+	}
+}
+
 // RemoteWatcher is how a wire session leaves watches. After a successful
 // read that asked for one, under the apply lock (so no change slips between
 // the read and the watch), the engine calls Watch with the path and the

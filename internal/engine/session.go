@@ -39,6 +39,15 @@ type Session struct {
 	stateMu sync.Mutex // serializes state changes and the states channel
 
 	ro sessionRO // read-only mode (readonly_session.go)
+
+	// A client port session (remote) is kept alive only by what its client
+	// sends (heard, which RemoteSession.Heard sets and each touch round
+	// clears), as ZooKeeper's server touches a session on each packet of its
+	// client: a client silent for its session timeout loses its session
+	// then, however long its connection stays open. An in-process session
+	// is kept alive while it is attached.
+	remote atomic.Bool
+	heard  atomic.Bool
 }
 
 // SessionOption configures NewSession.
@@ -94,6 +103,8 @@ func newSessionHandle(e *Ensemble, id int64, password []byte, timeout time.Durat
 	}
 	s.state.Store(uint32(StateConnected))
 	s.ro.allow = o.readOnly
+	s.remote.Store(o.connCounted)
+	s.heard.Store(true)
 	return s
 }
 

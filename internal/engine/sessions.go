@@ -119,6 +119,9 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 			// per connection, so the new one has only its own address
 			// until its client sends its credentials again.
 			old.resetIdentities(o.clientAddr)
+			old.heard.Store(true)
+		} else {
+			old.remote.Store(false) // the host holds it now: attached keeps it alive
 		}
 		return old, nil // attached here already: one handle per session
 	}
@@ -219,6 +222,23 @@ func (e *Ensemble) localSessionIDs() []int64 {
 	ids := make([]int64, 0, len(e.sessions))
 	for id := range e.sessions {
 		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// touchedSessionIDs returns the ids of the sessions this peer keeps alive
+// in this touch round (sessionTick): every in-process session attached
+// here, and every client port session whose client sent something since
+// the last round.
+func (e *Ensemble) touchedSessionIDs() []int64 {
+	e.sessMu.Lock()
+	defer e.sessMu.Unlock()
+	ids := make([]int64, 0, len(e.sessions))
+	for id, s := range e.sessions {
+		if !s.remote.Load() || s.heard.Swap(false) {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	return ids

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -34,6 +35,48 @@ func TestSilentClientClosed(t *testing.T) {
 		t.Fatalf("closed after %v, before its session timeout %v", d, timeout)
 	}
 	stillServes(t, e.ClientAddr())
+}
+
+// TestSilentSessionExpires: a client port session is kept alive by what
+// its client sends, as ZooKeeper's server touches a session on each of its
+// client's packets. One whose client falls silent expires one session
+// timeout after its last packet although its connection is still open (the
+// peer's clock runs by hand here, faster than the connection's own
+// deadline); one whose client pings lives on. (Before, the peer kept every
+// attached session alive until its connection closed: a silent client lost
+// its session only a second timeout later.)
+func TestSilentSessionExpires(t *testing.T) {
+	cfg := peerConfig()
+	e := startPeer(t, cfg)
+	ctx := testCtx(t)
+	silent, pinger := rawDial(t, e.ClientAddr()), rawDial(t, e.ClientAddr())
+	resp := silent.connect(jute.ConnectRequest{TimeOut: 4000})
+	pinger.connect(jute.ConnectRequest{TimeOut: 4000})
+	createRaw(silent, "/silent", 1) // ephemeral: its last packet
+	createRaw(pinger, "/pinger", 1)
+	exists := func(path string) bool {
+		h, _, _ := pinger.call(jute.OpExists, &jute.PathWatchRequest{Path: path})
+		return h.Err == 0
+	}
+	timeout := int(time.Duration(resp.TimeOut) * time.Millisecond / cfg.TickTime) // in TickTimes
+	tick := func(tickTimes int) {
+		for i := 0; i < tickTimes*engine.TicksPerTickTime; i++ {
+			must(t, e.Tick(ctx))
+			if i%engine.TicksPerTickTime == 0 {
+				pinger.ok(jute.OpPing, nil, nil)
+			}
+		}
+	}
+	tick(timeout - 1)
+	if !exists("/silent") {
+		t.Fatalf("the silent session expired before its timeout of %d TickTimes", timeout)
+	}
+	tick(3)
+	waitFor(t, func() bool { return !exists("/silent") })
+	tick(2 * timeout)
+	if !exists("/pinger") {
+		t.Fatal("the session of a client that pings expired")
+	}
 }
 
 // TestStalledSendClosed: a client that stops reading while its replies fit

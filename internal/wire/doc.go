@@ -7,10 +7,13 @@
 // A remote session is an engine Session: the connect request makes one with
 // Ensemble.NewSession or re-attaches one with Ensemble.Reattach, and every
 // request calls the same Session methods the in-process API calls. The wire
-// layer never touches the tree or the protocol itself. When a connection
-// drops without a closeSession, its session is detached from this peer and
-// expires after its timeout unless the client re-attaches it (here or on
-// another peer). A peer that does not serve (it elects, syncs with a leader,
+// layer never touches the tree or the protocol itself. Every packet of the
+// client (a request, a ping) keeps its session alive
+// (RemoteSession.Heard), as ZooKeeper's server touches a session on each: a
+// client silent for its session timeout loses its session then, whether
+// or not its connection is still open. When a connection drops without a
+// closeSession, its session is detached from this peer and expires unless
+// the client re-attaches it (here or on another peer). A peer that does not serve (it elects, syncs with a leader,
 // lost its quorum, or restarted after a reconfig removed it) closes a connect at once, as ZooKeeper's
 // server does while it is not running ("ZooKeeperServer not running"): the
 // client tries another peer or this one again, and the session, if it had

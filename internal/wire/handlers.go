@@ -15,6 +15,9 @@ import (
 // requests not answered yet (see pipe.go); it reports whether the
 // connection goes on.
 func (c *conn) handle(body []byte) bool {
+	if c.sess.Session != nil {
+		c.sess.Heard() // keeps the session alive, as any packet of its client does
+	}
 	d := &c.dec
 	d.Reset(body)
 	defer d.Reset(nil) // an idle connection keeps no frame
