@@ -236,7 +236,7 @@ func (w *World) reconfigReturned(op *opRecord) {
 // world retires it: an operator decommissions it after the change, and
 // meanwhile it serves as a non-voting member, tells peers that missed the
 // commit that it happened, and may be added back.
-const retireDelay = 300
+const retireDelay = 150
 
 // retireRemoved stops the peers a committed configuration removed (after
 // retireDelay ticks, or at once with force); each comes back later, maybe,
