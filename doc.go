@@ -1029,6 +1029,10 @@ type Status = engine.Status
 //	ID int64
 //	Observer bool
 //
+//	// NonVoting: a follower no configuration counts (a joiner, or a server
+//	// a reconfig removed): ZooKeeper's non-voting follower.
+//	NonVoting bool
+//
 //	// Phase is "broadcast" once the learner is synced and gets every
 //	// commit; while it joins: "info", "epoch", "acked", "snap", "diff",
 //	// "syncing".

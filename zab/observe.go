@@ -57,8 +57,11 @@ type SyncStart struct {
 type LearnerInfo struct {
 	ID       int64
 	Observer bool
-	Phase    string   // info, epoch, acked, snap, diff, syncing, broadcast
-	Sync     SyncMode // how it is (or was) synced in this epoch
+	// NonVoting: a follower no configuration counts (a joiner, or one a
+	// configuration removed): ZooKeeper's non-voting follower.
+	NonVoting bool
+	Phase     string   // info, epoch, acked, snap, diff, syncing, broadcast
+	Sync      SyncMode // how it is (or was) synced in this epoch
 	// Acked is how far it has our history: a follower in broadcast, the
 	// highest zxid it acknowledged (durable on it); an observer, the last
 	// zxid sent to it; a learner still syncing, where its sync has come to.
@@ -102,8 +105,8 @@ func (n *Node) Learners() []LearnerInfo {
 	out := make([]LearnerInfo, 0, len(n.ld.order))
 	for _, id := range n.ld.ids() {
 		l := n.ld.learners[id]
-		li := LearnerInfo{ID: id, Observer: l.observer, Phase: l.phase.String(), Sync: l.sync,
-			SilentTicks: n.tick - l.heard}
+		li := LearnerInfo{ID: id, Observer: l.observer, NonVoting: !l.observer && !n.q.IsVoter(id),
+			Phase: l.phase.String(), Sync: l.sync, SilentTicks: n.tick - l.heard}
 		switch {
 		case l.phase == lpBroadcast && l.observer:
 			li.Acked = l.informed

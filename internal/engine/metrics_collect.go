@@ -37,7 +37,7 @@ var (
 	dQuorumSize   = desc("quorum_size", "Voting members of the ensemble.")
 	dLearners     = desc("learners", "Learners of this leader (in any phase).")
 	dSyncedF      = desc("synced_followers", "Followers of this leader in broadcast.")
-	dSyncedNV     = desc("synced_non_voting_followers", "Non-voting followers of this leader in broadcast (always 0: zk has none).")
+	dSyncedNV     = desc("synced_non_voting_followers", "Non-voting followers of this leader in broadcast: joiners, and servers a reconfig removed.")
 	dSyncedO      = desc("synced_observers", "Observers of this leader in broadcast.")
 	dState        = desc("server_state", "1 for this peer's mode.", "state")
 	dServing      = desc("serving", "1 while this peer serves reads and writes.")
@@ -126,14 +126,17 @@ func (c *gaugeCollector) collectRole(st Status, gauge func(*prometheus.Desc, flo
 	if st.Mode != ModeLeading {
 		return
 	}
-	var followers, observers float64
+	var followers, nonVoting, observers float64
 	for _, l := range st.Learners {
 		switch {
 		case l.Phase != "broadcast":
 		case l.Observer:
 			observers++
 		default:
-			followers++
+			followers++ // ZooKeeper's forwarding followers count the non-voting ones too
+			if l.NonVoting {
+				nonVoting++
+			}
 		}
 		id := strconv.FormatInt(l.ID, 10)
 		gauge(dLagTxns, float64(l.LagTxns), id)
@@ -141,7 +144,7 @@ func (c *gaugeCollector) collectRole(st Status, gauge func(*prometheus.Desc, flo
 	}
 	gauge(dLearners, float64(len(st.Learners)))
 	gauge(dSyncedF, followers)
-	gauge(dSyncedNV, 0)
+	gauge(dSyncedNV, nonVoting)
 	gauge(dSyncedO, observers)
 }
 

@@ -3,6 +3,8 @@ package engine
 import (
 	"slices"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestReconfigJoinerRestartedBeforeAdded: a new server, started with the
@@ -99,9 +101,16 @@ func TestReconfigRemovedServerRejoins(t *testing.T) {
 // directory holds the removal mark; its acknowledgements count nowhere (with
 // the other follower stopped, nothing commits). A reconfig adds it back
 // without a restart (the leader counts it synced): the mark is gone and its
-// acknowledgements count again.
+// acknowledgements count again. Meanwhile the leader shows it as a
+// non-voting follower (mntr's synced_non_voting_followers).
 func TestReconfigRemovedServerAddedBack(t *testing.T) {
 	c := newReconfigCluster(t, 3, nil, 6)
+	c.tweak = func(cfg *Config) { cfg.ReconfigEnabled, cfg.Registerer = true, prometheus.NewRegistry() }
+	for _, id := range c.running() { // restarted with metrics
+		c.stop(id)
+		c.start(id)
+	}
+	c.waitFor("a serving ensemble", 400, c.allServing)
 	leader := c.leader()
 	others := c.others(leader)
 	gone, other := others[0], others[1]
@@ -116,6 +125,9 @@ func TestReconfigRemovedServerAddedBack(t *testing.T) {
 	}
 	if marked, err := wasRemoved(c.config(gone)); err != nil || !marked {
 		t.Fatalf("removal mark after the removal: %v %v", marked, err)
+	}
+	if nv := nonVoting(t, c.ens[leader]); nv != 1 {
+		t.Fatalf("the leader counts %v non-voting followers, want 1: %+v", nv, c.ens[leader].Status().Learners)
 	}
 	if err := c.create(s, "/on-the-removed"); err != nil {
 		t.Fatalf("a write through the removed follower: %v", err)
@@ -142,6 +154,9 @@ func TestReconfigRemovedServerAddedBack(t *testing.T) {
 	if marked, err := wasRemoved(c.config(gone)); err != nil || marked {
 		t.Fatalf("removal mark after adding back: %v %v", marked, err)
 	}
+	if nv := nonVoting(t, c.ens[leader]); nv != 0 {
+		t.Fatalf("the leader counts %v non-voting followers after adding it back", nv)
+	}
 	// Its acknowledgements count again: with the third voter stopped, the
 	// leader and it commit.
 	third := slices.DeleteFunc(c.others(leader), func(id int64) bool { return id == gone })[0]
@@ -152,4 +167,28 @@ func TestReconfigRemovedServerAddedBack(t *testing.T) {
 	c.start(third)
 	c.waitFor("all to serve", 400, c.allServing)
 	c.sameTrees()
+}
+
+// nonVoting is the leader's synced_non_voting_followers metric, checked
+// against its learners' statuses.
+func nonVoting(t *testing.T, e *Ensemble) float64 {
+	t.Helper()
+	got := -1.0
+	if err := RemoteOf(e).MetricValues(func(name string, v float64) {
+		if name == "synced_non_voting_followers" {
+			got = v
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range e.Status().Learners {
+		if l.NonVoting && l.Phase == "broadcast" {
+			n++
+		}
+	}
+	if float64(n) != got {
+		t.Fatalf("synced_non_voting_followers %v, but %d learners are non-voting", got, n)
+	}
+	return got
 }

@@ -16,6 +16,9 @@ import (
 type LearnerStatus struct {
 	ID       int64
 	Observer bool
+	// NonVoting: a follower no configuration counts (a joiner, or a server
+	// a reconfig removed): ZooKeeper's non-voting follower.
+	NonVoting bool
 	// Phase is "broadcast" once the learner is synced and gets every
 	// commit; while it joins: "info", "epoch", "acked", "snap", "diff",
 	// "syncing".
@@ -92,7 +95,7 @@ func (p *peer) publishDetail() {
 	d := &peerDetail{election: p.zst.Election, looking: p.zst.Reason}
 	tick := p.e.obs.tick
 	for _, l := range p.node.Learners() {
-		d.learners = append(d.learners, LearnerStatus{ID: l.ID, Observer: l.Observer, Phase: l.Phase,
+		d.learners = append(d.learners, LearnerStatus{ID: l.ID, Observer: l.Observer, NonVoting: l.NonVoting, Phase: l.Phase,
 			Sync: l.Sync.String(), Zxid: l.Acked, LagTxns: l.LagTxns,
 			Lag: time.Duration(l.LagTicks) * tick, Silent: time.Duration(l.SilentTicks) * tick})
 	}
