@@ -90,3 +90,44 @@ func TestReconfigSnapSyncedPeerKnowsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReconfigRemovedServerServesThenAddedBack: ZooKeeper's removed server
+// keeps following. A client with a session on a follower sees that
+// follower removed and goes on writing and reading through it, every
+// check of the world holding (its reads are linearizable, its writes
+// committed once each); then a reconfig adds it back while it runs, no
+// restart, and the ensemble goes on with it as a voter.
+func TestReconfigRemovedServerServesThenAddedBack(t *testing.T) {
+	s := newScenario(t, Options{Voters: 3, Observers: -1, Reconfig: true})
+	ld := s.leaderPeer()
+	gone := s.follower()
+	c := s.clients[0]
+	s.session(c, gone)
+	s.writes(c, 2)
+	removed := s.reconfigVia(ld, zk.ReconfigRequest{Remove: []int64{gone.id}}, fmt.Sprintf("remove %d", gone.id))
+	if removed.err != nil {
+		t.Fatalf("removing %d: %v", gone.id, removed.err)
+	}
+	s.until("the removed peer to know it", 100, func() bool { return gone.ens.Status().RemovedBy != 0 })
+	s.writes(c, 3)
+	for i := 0; i < 2; i++ {
+		if op := s.call(c, &opRecord{kind: opGet, path: regKey(i), version: -1}); op.err != nil {
+			t.Fatalf("a read on the removed peer: %v", op.err)
+		}
+	}
+	if st := gone.ens.Status(); st.RemovedBy == 0 || st.Mode != zk.ModeFollowing || !st.Serving {
+		t.Fatalf("the removed peer: %+v", st)
+	}
+	back := s.reconfigVia(ld, zk.ReconfigRequest{Add: []zk.Server{reconfigServer(gone.id, false)}}, fmt.Sprintf("add %d back", gone.id))
+	if back.err != nil {
+		t.Fatalf("adding %d back: %v", gone.id, back.err)
+	}
+	s.until("the peer to be a member again", 100, func() bool { return gone.ens.Status().RemovedBy == 0 })
+	s.writes(c, 2)
+	if got := serverIDs(gone.ens.ClusterConfig()); !slices.Contains(got, gone.id) {
+		t.Fatalf("peer %d's configuration after adding it back: %v", gone.id, got)
+	}
+	if err := s.finish().Err(); err != nil {
+		t.Fatal(err)
+	}
+}
