@@ -107,12 +107,13 @@
 // answer its election notifications so that it finds the leader.
 //
 // Once committed: a peer the new configuration drops (and that was in the
-// old one) becomes a non-voting member (Status.RemovedBy), as ZooKeeper's
+// old one) becomes a non-voting follower (Status.RemovedBy), as ZooKeeper's
 // removed server does — so does a learner synced by snapshot (which skips
-// the entry) when NEWLEADER's newer configuration does not list it: it keeps
-// its role, and a leader keeps it as a learner that counts nowhere, as it
-// keeps a joiner, until a configuration lists it again (the leader counts it
-// synced for ProposeConfig) or the driver stops it. A peer that starts
+// the entry) when NEWLEADER's newer configuration does not list it: a
+// follower keeps its leader, an observer looks again and follows, and a
+// leader keeps it as a learner that counts nowhere, as it keeps a joiner,
+// until a configuration lists it again (the leader counts it synced for
+// ProposeConfig) or the driver stops it. A peer that starts
 // outside its configuration (restarted after its removal) stops
 // (Status.Removed, ErrRemoved); it takes part again only when restarted
 // with a configuration that lists it. A joiner's

@@ -322,22 +322,24 @@ func (n *Node) goLooking(reason string) {
 	n.lookingSince, n.lookingWhy = n.tick, reason
 	n.lookings++
 	n.el.Start(election.Vote{Leader: n.cfg.ID, Zxid: n.lastLogged, Epoch: n.state.CurrentEpoch})
-	// The election tells the voters; a leader also tells its observers, whose
-	// session with it ends here (ZooKeeper closes their connections).
+	// The election tells the voters; a leader also tells its other learners
+	// (observers, non-voting followers), whose session with it ends here
+	// (ZooKeeper closes their connections).
 	for _, id := range observers {
 		n.sendNotification(id, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: election.Looking})
 	}
 	n.pumpElection()
 }
 
-// leaveRole ends the current role; a leader returns its observers.
+// leaveRole ends the current role; a leader returns the learners its
+// election does not tell: observers and non-voting followers.
 func (n *Node) leaveRole(reason string) []int64 {
 	var observers []int64
 	switch n.role {
 	case RoleLeading:
 		n.leaderStop(reason)
 		for _, id := range n.ld.ids() {
-			if n.ld.learners[id].observer {
+			if n.ld.learners[id].observer || !n.q.IsVoter(id) {
 				observers = append(observers, id)
 			}
 		}

@@ -105,7 +105,7 @@ func (n *Node) Learners() []LearnerInfo {
 	out := make([]LearnerInfo, 0, len(n.ld.order))
 	for _, id := range n.ld.ids() {
 		l := n.ld.learners[id]
-		li := LearnerInfo{ID: id, Observer: l.observer, NonVoting: !l.observer && !n.q.IsVoter(id),
+		li := LearnerInfo{ID: id, Observer: l.observer, NonVoting: !l.observer && !n.active.q.IsVoter(id),
 			Phase: l.phase.String(), Sync: l.sync, SilentTicks: n.tick - l.heard}
 		switch {
 		case l.phase == lpBroadcast && l.observer:

@@ -44,10 +44,10 @@ func (n *Node) confirm() {
 }
 
 // leave: the committed configuration v no longer lists this confirmed
-// member. As ZooKeeper's removed server, it keeps its role (a leader steps
-// down in checkMembership, then follows the new voters' leader) and counts
-// in no quorum: a non-voting member, as a joiner is, until a configuration
-// lists it again. Nothing stops it: the driver stops it, or a reconfig adds
+// member. As ZooKeeper's removed server, it becomes a non-voting follower
+// (a leader steps down in checkMembership, then follows the new voters'
+// leader; an observer looks again and follows) and counts in no quorum, as
+// a joiner, until a configuration lists it again. Nothing stops it: the driver stops it, or a reconfig adds
 // it back.
 func (n *Node) leave(v int64) {
 	n.lg.Warn("zab: removed from the ensemble; a non-voting member from now on", "version", v)
@@ -217,7 +217,11 @@ func (n *Node) setEffective() {
 	}
 	n.observer = !q.IsVoter(n.cfg.ID)
 	if !n.isMember() {
-		n.observer = !n.wantVoter // a joiner follows as it was started
+		// A joiner follows as it was started; a removed peer follows, as
+		// ZooKeeper makes every removed server a non-voting participant
+		// (so an observer removed, then added back as a participant, is a
+		// synced follower ProposeConfig counts).
+		n.observer = !n.wantVoter && n.removedBy == 0
 	}
 	if err := n.el.Reconfigure(q, observers); err != nil {
 		n.lg.Error("zab: reconfiguring the election", "err", err)
@@ -354,8 +358,9 @@ func (n *Node) sendNotification(to int64, nt election.Notification) {
 
 // checkMembership acts on the configuration after each input: a leader
 // that may no longer lead (removed too) steps down; a learner whose role or
-// whose leader's vote changed looks for a leader again; a learner that no
-// configuration lists (a joiner, or removed) keeps its leader.
+// whose leader's vote changed looks for a leader again (a removed observer
+// comes back as a non-voting follower); a learner that no configuration
+// lists (a joiner, or removed) otherwise keeps its leader.
 func (n *Node) checkMembership() {
 	if n.removed {
 		return
@@ -368,7 +373,7 @@ func (n *Node) checkMembership() {
 		}
 	case RoleFollowing, RoleObserving:
 		switch {
-		case !n.isMember():
+		case !n.isMember() && n.removedBy == 0: // a joiner keeps its leader
 		case (n.role == RoleObserving) != n.observer:
 			n.goLooking(fmt.Sprintf("its role changed in configuration %#x", n.active.version))
 		case n.members[n.leader] && !n.q.IsVoter(n.leader) && n.active.version >= n.fl.announced:

@@ -199,7 +199,9 @@ func TestReconfigObservers(t *testing.T) {
 
 	// Remove the observer.
 	h.agreeOn(h.reconfig(l, Membership{Voters: voters}), 5)
-	if st := h.peers[f].node.Status(); st.RemovedBy == 0 || st.Role != RoleObserving {
+	// As ZooKeeper's, it comes back as a non-voting follower.
+	h.waitFor("the removed observer to follow", 60, func() bool { return h.servesUnder(f, l) })
+	if st := h.peers[f].node.Status(); st.RemovedBy == 0 || st.Role != RoleFollowing {
 		h.fatalf("removed observer: %+v", st)
 	}
 	commitOn(t, h, l, "gone")
@@ -510,4 +512,35 @@ func TestReconfigStaleMemberFound(t *testing.T) {
 		h.fatalf("the stale member has configuration %+v", h.configOf(stale))
 	}
 	commitOn(t, h, l2, "all three")
+}
+
+// TestReconfigObserverToParticipant: ZooKeeper's documented way to turn an
+// observer into a participant when the new configuration's quorum needs
+// it: remove it (it becomes a non-voting follower, ACKing proposals that
+// count nowhere), then add it back as a participant. With a voter down,
+// the leader counts it synced, so the change has a quorum of the new
+// configuration; as an observer it could not.
+func TestReconfigObserverToParticipant(t *testing.T) {
+	h := newHarness(t, 12, voters(3), ids(4), nil)
+	l := h.serving(30)
+	down := int64(1)
+	if l == 1 {
+		down = 2
+	}
+	h.crash(down)
+	h.deliverAll()
+	if _, err := h.peers[l].node.ProposeConfig(Membership{Voters: ids(1, 2, 3, 4)}, nil); !errors.Is(err, ErrNewConfigNoQuorum) {
+		h.fatalf("promoting the observer in place with a voter down: %v", err)
+	}
+	v := h.reconfig(l, Membership{Voters: voters(3)})
+	h.deliverAll()
+	h.agreeOn(v, 5)
+	h.waitFor("the removed observer to follow", 60, func() bool { return h.servesUnder(4, l) })
+	v2 := h.reconfig(l, Membership{Voters: ids(1, 2, 3, 4)})
+	h.deliverAll()
+	h.agreeOn(v2, 5)
+	if st := h.peers[4].node.Status(); st.RemovedBy != 0 || st.Role != RoleFollowing {
+		h.fatalf("4 after the change: %+v", st)
+	}
+	commitOn(t, h, l, "with 4 a voter") // 3 of 4 voters: the leader, the other and 4
 }

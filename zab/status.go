@@ -26,9 +26,9 @@ type Status struct {
 	Removed bool
 	// RemovedBy is the version of the committed configuration that removed
 	// this peer while it ran (0: none, or a later one lists it again). It
-	// keeps its role and its leader as a non-voting member, counted in no
-	// quorum, as ZooKeeper's removed server does, until a configuration
-	// lists it again or it stops.
+	// follows as a non-voting follower (an observer looks again to do so),
+	// counted in no quorum, as ZooKeeper's removed server does, until a
+	// configuration lists it again or it stops.
 	RemovedBy int64
 }
 

@@ -326,7 +326,8 @@ func (e *Ensemble) errIfDown() error {
 	return nil
 }
 
-// removed reports whether a committed reconfig removed this peer.
+// removed reports whether this peer restarted after a committed reconfig
+// removed it (it serves nothing; one removed while it runs keeps serving).
 func (e *Ensemble) removed() bool {
 	st := e.status.Load()
 	return st != nil && st.Removed

@@ -119,10 +119,11 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 			// per connection, so the new one has only its own address
 			// until its client sends its credentials again.
 			old.resetIdentities(o.clientAddr)
-			old.heard.Store(true)
-		} else {
-			old.remote.Store(false) // the host holds it now: attached keeps it alive
 		}
+		// The last to attach it says what keeps it alive: its client's
+		// packets (the client port) or being attached (in process).
+		old.remote.Store(o.connCounted)
+		old.heard.Store(true)
 		return old, nil // attached here already: one handle per session
 	}
 	return s, nil

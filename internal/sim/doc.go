@@ -59,9 +59,11 @@
 // stream: spare servers join (started with the members and themselves),
 // and an admin client adds them as participants or observers, removes
 // members, promotes and demotes, replaces up to two participants at once,
-// and sends changes that must be refused; removed servers are retired and
-// may come back later as spares: every other one as a new server (its
-// disk wiped), the others with their disk and zk.Config.Rejoin. Every check holds across the
+// and sends changes that must be refused; a removed server keeps serving as
+// a non-voting member, as ZooKeeper's does, and may be added back while it
+// runs; otherwise it is retired after a while and may come back later as a
+// spare: every other one as a new server (its disk wiped), the others with
+// their disk and zk.Config.Rejoin. Every check holds across the
 // configurations (one committed history, one established leader per
 // epoch), and each committed /zookeeper/config txn is matched to a reconfig
 // call as writes are; at the end every running peer's ClusterConfig (what

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	zk "github.com/embedzk/zk"
 	"github.com/embedzk/zk/znode"
@@ -123,7 +124,7 @@ func (w *World) reconfigStep() {
 		s := w.rc.servers[j.id]
 		req.Add, what = []zk.Server{s}, fmt.Sprintf("add %d observer=%v", s.ID, s.Observer)
 		if j.ens.Status().RemovedBy != 0 {
-			w.stats.Faults["add back"]++ // a removed server, still running
+			what = addBack + what // a removed server, still running
 		}
 	case k == 2 && (len(voters) > 3 || len(observers) > 0):
 		id := observers
@@ -213,6 +214,10 @@ func (w *World) joinSpare(cur zk.ClusterConfig) {
 	}
 }
 
+// addBack starts the description of a change that adds back a removed
+// server that still runs; those that commit are counted.
+const addBack = "back: "
+
 // reconfigReturned notes how a change ended. A refusal (ZooKeeper's
 // errors for a change that cannot be, or the peer not serving) is a
 // definite failure.
@@ -222,6 +227,9 @@ func (w *World) reconfigReturned(op *opRecord) {
 		errors.Is(op.err, zk.ErrReconfigInProgress), errors.Is(op.err, zk.ErrNewConfigNoQuorum),
 		errors.Is(op.err, zk.ErrReconfigDisabled):
 		op.out, op.errName = outFailed, "refused"
+	}
+	if op.err == nil && strings.HasPrefix(op.path, addBack) {
+		w.stats.Faults["add back"]++
 	}
 	if op.err == nil {
 		w.rc.changes++

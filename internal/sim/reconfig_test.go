@@ -42,7 +42,7 @@ func TestSimReconfig(t *testing.T) {
 		res := Run(opts)
 		ticks += res.Ticks
 		changes += res.Reconfig.Changes
-		t.Logf("seed %d: reconfig %s; %d joins (%d with a kept disk and Rejoin), %d adds of a removed server still running; %d committed, %d crashes, faults %s, %v",
+		t.Logf("seed %d: reconfig %s; %d joins (%d with a kept disk and Rejoin), %d committed adds of a removed server still running; %d committed, %d crashes, faults %s, %v",
 			seed, res.Reconfig, res.Stats.Faults["join"], res.Stats.Faults["rejoin"], res.Stats.Faults["add back"],
 			res.Stats.Committed, res.Stats.Crashes, res.Faults, res.Elapsed.Round(1e6))
 		joins, rejoins, addBacks = joins+res.Stats.Faults["join"], rejoins+res.Stats.Faults["rejoin"], addBacks+res.Stats.Faults["add back"]
@@ -50,7 +50,7 @@ func TestSimReconfig(t *testing.T) {
 			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(seed, opts.Ticks, false, true))
 		}
 	}
-	t.Logf("%d seeds, %.1f simulated minutes, %d membership changes committed, %d joins (%d with Rejoin), %d adds of a removed server still running",
+	t.Logf("%d seeds, %.1f simulated minutes, %d membership changes committed, %d joins (%d with Rejoin), %d committed adds of a removed server still running",
 		len(seeds), float64(ticks*tickMs)/60000, changes, joins, rejoins, addBacks)
 }
 
