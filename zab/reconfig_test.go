@@ -544,3 +544,37 @@ func TestReconfigObserverToParticipant(t *testing.T) {
 	}
 	commitOn(t, h, l, "with 4 a voter") // 3 of 4 voters: the leader, the other and 4
 }
+
+// TestReconfigRemovedFollowerLearnsLeaderLooks: a leader that steps down
+// tells its non-voting followers at once, as it tells its observers (its
+// election tells only voters): a removed follower stops following it
+// without waiting out SyncLimit (ZooKeeper's leader closes its learners'
+// connections).
+func TestReconfigRemovedFollowerLearnsLeaderLooks(t *testing.T) {
+	h := newHarness(t, 13, voters(3), nil, nil)
+	l := h.serving(30)
+	var gone, other int64
+	for _, id := range voters(3) {
+		switch {
+		case id == l:
+		case gone == 0:
+			gone = id
+		default:
+			other = id
+		}
+	}
+	v := h.reconfig(l, Membership{Voters: []int64{l, other}})
+	h.deliverAll()
+	h.agreeOn(v, 5)
+	if !h.servesUnder(gone, l) {
+		h.fatalf("the removed follower does not follow: %+v", h.peers[gone].node.Status())
+	}
+	h.crash(other) // the leader loses its quorum and looks
+	h.deliverAll() // no tick
+	if st := h.peers[l].node.Status(); st.Role != RoleLooking {
+		h.fatalf("the leader without a quorum: %+v", st)
+	}
+	if st := h.peers[gone].node.Status(); st.Role != RoleLooking || st.Serving {
+		h.fatalf("the removed follower still follows a leader that looks: %+v", st)
+	}
+}
