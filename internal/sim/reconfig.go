@@ -40,6 +40,9 @@ type rcState struct {
 	policy  int                 // changes the membership policy committed
 	refused int
 	ticks   []int64 // ticks each successful change took, call to return
+	// mayAdd: servers that a reconfig of unknown outcome adds; it may
+	// still commit, so the world never retires them.
+	mayAdd map[int64]bool
 }
 
 // reconfigServer is the server line of peer id.
@@ -228,6 +231,14 @@ func (w *World) reconfigReturned(op *opRecord) {
 		errors.Is(op.err, zk.ErrReconfigDisabled):
 		op.out, op.errName = outFailed, "refused"
 	}
+	if op.out == outUnknown {
+		for _, s := range slices.Concat(op.reconfig.Add, op.reconfig.Members) {
+			if w.rc.mayAdd == nil {
+				w.rc.mayAdd = map[int64]bool{}
+			}
+			w.rc.mayAdd[s.ID] = true
+		}
+	}
 	if op.err == nil && strings.HasPrefix(op.path, addBack) {
 		w.stats.Faults["add back"]++
 	}
@@ -254,7 +265,7 @@ func (w *World) retireRemoved(force bool) {
 		return
 	}
 	for _, p := range w.live() {
-		if st := p.ens.Status(); p.busy != nil || (!st.Removed && st.RemovedBy == 0) {
+		if st := p.ens.Status(); p.busy != nil || (!st.Removed && st.RemovedBy == 0) || w.mayBeMember(p.id) {
 			p.removedAt = 0
 			continue
 		}
@@ -290,6 +301,30 @@ func (w *World) retireRemoved(force bool) {
 		p.lastApplied, p.lastDigest = 0, 0
 		w.settle()
 	}
+}
+
+// mayBeMember reports whether server id is, or may become, a member
+// although it knows itself removed: the committed history's configuration
+// lists it (a reconfig added it back while it could not hear so), or a
+// reconfig in flight or of unknown outcome adds it. An operator does not
+// decommission such a server.
+func (w *World) mayBeMember(id int64) bool {
+	if w.rc.mayAdd[id] {
+		return true
+	}
+	if op := w.rc.admin.op; op != nil && slices.ContainsFunc(slices.Concat(op.reconfig.Add, op.reconfig.Members), func(s zk.Server) bool { return s.ID == id }) {
+		return true
+	}
+	n, err := w.ref.tree.Get(znode.ConfigPath)
+	if err != nil || len(n.Data) == 0 {
+		return slices.ContainsFunc(w.servers, func(s zk.Server) bool { return s.ID == id })
+	}
+	c, err := zk.ParseClusterConfig(n.Data)
+	if err != nil {
+		return true // checkMembers reports it
+	}
+	_, member := serverOf(c, id)
+	return member
 }
 
 // ReconfigStats is what the membership changes of a run did.
