@@ -40,9 +40,12 @@ type rcState struct {
 	policy  int                 // changes the membership policy committed
 	refused int
 	ticks   []int64 // ticks each successful change took, call to return
-	// mayAdd: servers that a reconfig of unknown outcome adds; it may
-	// still commit, so the world never retires them.
-	mayAdd map[int64]bool
+	// mayAdd: servers that a reconfig of unknown outcome adds, with the
+	// committed configuration's version when it returned. Until another
+	// configuration commits, its entry may still commit (once one does, it
+	// did or never will: a leader proposes a change only when none is
+	// pending), so the world does not retire them meanwhile.
+	mayAdd map[int64]int64
 }
 
 // reconfigServer is the server line of peer id.
@@ -232,11 +235,12 @@ func (w *World) reconfigReturned(op *opRecord) {
 		op.out, op.errName = outFailed, "refused"
 	}
 	if op.out == outUnknown {
+		cur, _ := w.committedConfig()
 		for _, s := range slices.Concat(op.reconfig.Add, op.reconfig.Members) {
 			if w.rc.mayAdd == nil {
-				w.rc.mayAdd = map[int64]bool{}
+				w.rc.mayAdd = map[int64]int64{}
 			}
-			w.rc.mayAdd[s.ID] = true
+			w.rc.mayAdd[s.ID] = cur.Version
 		}
 	}
 	if op.err == nil && strings.HasPrefix(op.path, addBack) {
@@ -309,22 +313,32 @@ func (w *World) retireRemoved(force bool) {
 // reconfig in flight or of unknown outcome adds it. An operator does not
 // decommission such a server.
 func (w *World) mayBeMember(id int64) bool {
-	if w.rc.mayAdd[id] {
-		return true
+	cur, ok := w.committedConfig()
+	if !ok {
+		return true // checkMembers reports it
+	}
+	if v, pending := w.rc.mayAdd[id]; pending {
+		if v == cur.Version {
+			return true
+		}
+		delete(w.rc.mayAdd, id) // decided: the committed configuration says
 	}
 	if op := w.rc.admin.op; op != nil && slices.ContainsFunc(slices.Concat(op.reconfig.Add, op.reconfig.Members), func(s zk.Server) bool { return s.ID == id }) {
 		return true
 	}
+	_, member := serverOf(cur, id)
+	return member
+}
+
+// committedConfig is the committed history's configuration (the static
+// one before any reconfig); false if /zookeeper/config does not parse.
+func (w *World) committedConfig() (zk.ClusterConfig, bool) {
 	n, err := w.ref.tree.Get(znode.ConfigPath)
 	if err != nil || len(n.Data) == 0 {
-		return slices.ContainsFunc(w.servers, func(s zk.Server) bool { return s.ID == id })
+		return zk.ClusterConfig{Servers: w.servers}, true
 	}
 	c, err := zk.ParseClusterConfig(n.Data)
-	if err != nil {
-		return true // checkMembers reports it
-	}
-	_, member := serverOf(c, id)
-	return member
+	return c, err == nil
 }
 
 // ReconfigStats is what the membership changes of a run did.
