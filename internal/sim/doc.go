@@ -61,8 +61,10 @@
 // members, promotes and demotes, replaces up to two participants at once,
 // and sends changes that must be refused; a removed server keeps serving as
 // a non-voting member, as ZooKeeper's does, and may be added back while it
-// runs; otherwise it is retired after a while and may come back later as a
-// spare: every other one as a new server (its disk wiped), the others with
+// runs; otherwise it is retired after a while (never while the committed
+// configuration lists it again, or a reconfig that may still commit adds
+// it: an operator decommissions only a server that is out) and may come
+// back later as a spare: every other one as a new server (its disk wiped), the others with
 // their disk and zk.Config.Rejoin. Every check holds across the
 // configurations (one committed history, one established leader per
 // epoch), and each committed /zookeeper/config txn is matched to a reconfig

@@ -19,7 +19,7 @@ import (
 // server keeps following and serving as a non-voting member
 // (Status.RemovedBy), as ZooKeeper's does, and may be added back while it
 // runs, as a joiner is; if it is not, the world retires it after a while
-// and may bring it back later as a spare of the same id: every other
+// (mayBeMember) and may bring it back later as a spare of the same id: every other
 // retired server with its disk wiped, as a new server, the others with
 // their disk kept and zk.Config.Rejoin, as an operator adds a removed
 // server back. The choices come from their own random stream, so a seed's
