@@ -20,10 +20,7 @@ func TestFollowNewerEndsTheElection(t *testing.T) {
 	h.addPeer(4, Membership{Voters: ids(1, 2, 3, 4)})
 	h.serving(30)
 	h.agreeOn(h.reconfig(l, Membership{Voters: ids(1, 2, 3, 4)}), 5)
-	stale := int64(1)
-	if l == 1 {
-		stale = 2
-	}
+	stale := without(voters(3), l)[0]
 	h.crash(stale)
 	h.deliverAll()
 	h.agreeOn(h.reconfig(l, Membership{Voters: ids(1, 2, 3)}), 5)

@@ -90,3 +90,9 @@ func ids(v ...int64) []int64 { return v }
 func sameIDs(a, b []int64) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
+
+// without returns ids in order without x: the followers of leader x, the
+// first of them the peer a test picks.
+func without(ids []int64, x int64) []int64 {
+	return slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return id == x })
+}

@@ -21,7 +21,7 @@ func TestReconfigCommitLearnedWhileLookingAppliesNothing(t *testing.T) {
 	h := newHarness(t, 11, voters(3), nil, nil)
 	l := h.serving(30)
 	commitOn(t, h, l, "a")
-	rest := slices.DeleteFunc(voters(3), func(id int64) bool { return id == l })
+	rest := without(voters(3), l)
 	a, b := rest[0], rest[1]
 	v := h.reconfig(l, Membership{Voters: rest})
 	for _, to := range rest {

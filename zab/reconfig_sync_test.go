@@ -1,9 +1,6 @@
 package zab
 
-import (
-	"slices"
-	"testing"
-)
+import "testing"
 
 // TestReconfigRemovedWhileDownSyncsBySnap: a follower removed while it was
 // down, that the leader syncs by snapshot (its log no longer reaches back),
@@ -14,13 +11,10 @@ func TestReconfigRemovedWhileDownSyncsBySnap(t *testing.T) {
 	h := newHarness(t, 21, voters(3), nil, nil)
 	l := h.serving(30)
 	commitOn(t, h, l, "before")
-	gone := int64(1)
-	if l == 1 {
-		gone = 2
-	}
+	gone := without(voters(3), l)[0]
 	h.crash(gone)
 	h.deliverAll()
-	v := h.reconfig(l, Membership{Voters: slices.DeleteFunc(voters(3), func(id int64) bool { return id == gone })})
+	v := h.reconfig(l, Membership{Voters: without(voters(3), gone)})
 	h.deliverAll()
 	h.agreeOn(v, 5)
 	commitOn(t, h, l, "after")

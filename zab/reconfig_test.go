@@ -74,13 +74,9 @@ func TestReconfigAddVoter(t *testing.T) {
 func TestReconfigRemoveFollower(t *testing.T) {
 	h := newHarness(t, 2, voters(3), nil, nil)
 	l := h.serving(30)
-	gone, other := int64(1), int64(2)
-	if l == 1 {
-		gone, other = 2, 3
-	} else if l == 2 {
-		other = 3
-	}
-	rest := slices.DeleteFunc(voters(3), func(id int64) bool { return id == gone })
+	f := without(voters(3), l)
+	gone, other := f[0], f[1]
+	rest := without(voters(3), gone)
 	v := h.reconfig(l, Membership{Voters: rest})
 	h.deliverAll()
 	h.agreeOn(v, 5)
@@ -146,7 +142,7 @@ func TestReconfigRemoveLeader(t *testing.T) {
 	h := newHarness(t, 3, voters(3), nil, nil)
 	l := h.serving(30)
 	commitOn(t, h, l, "a")
-	rest := slices.DeleteFunc(voters(3), func(id int64) bool { return id == l })
+	rest := without(voters(3), l)
 	v := h.reconfig(l, Membership{Voters: rest})
 	h.deliverAll()
 	if st := h.peers[l].node.Status(); st.Removed || st.RemovedBy != v || st.Role == RoleLeading {
@@ -186,11 +182,8 @@ func TestReconfigObservers(t *testing.T) {
 	commitOn(t, h, l, "promoted")
 
 	// Demote a follower other than the leader.
-	f := int64(1)
-	if l == 1 {
-		f = 2
-	}
-	voters := slices.DeleteFunc(ids(1, 2, 3, 5), func(id int64) bool { return id == f })
+	f := without(voters(3), l)[0]
+	voters := without(ids(1, 2, 3, 5), f)
 	h.agreeOn(h.reconfig(l, Membership{Voters: voters, Observers: ids(f)}), 5)
 	if l = h.serving(30); h.peers[f].node.Status().Role != RoleObserving {
 		h.fatalf("demoted voter: %+v", h.peers[f].node.Status())
@@ -213,10 +206,7 @@ func TestReconfigObservers(t *testing.T) {
 func TestReconfigRefused(t *testing.T) {
 	h := newHarness(t, 5, voters(3), nil, nil)
 	l := h.serving(30)
-	f := int64(1)
-	if l == 1 {
-		f = 2
-	}
+	f := without(voters(3), l)[0]
 	try := func(who int64, m Membership, want error) {
 		t.Helper()
 		before := h.peers[who].node.Status()
@@ -266,7 +256,7 @@ func TestReconfigLeaderCrashPending(t *testing.T) {
 		h := newHarness(t, seed, voters(5), nil, nil)
 		l := h.serving(40)
 		commitOn(t, h, l, "a")
-		rest := slices.DeleteFunc(voters(5), func(id int64) bool { return id == l })
+		rest := without(voters(5), l)
 		v := h.reconfig(l, Membership{Voters: rest[:4]})
 		// Deliver a random part of what is in flight, then crash the leader.
 		for i := h.rng.IntN(12); i > 0; i-- {
@@ -348,10 +338,7 @@ func TestReconfigStalePeerRejoins(t *testing.T) {
 	h.addPeer(4, Membership{Voters: ids(1, 2, 3, 4)})
 	h.serving(30)
 	h.agreeOn(h.reconfig(l, Membership{Voters: ids(1, 2, 3, 4)}), 5)
-	stale := int64(1)
-	if l == 1 {
-		stale = 2
-	}
+	stale := without(voters(3), l)[0]
 	h.crash(stale)
 	h.deliverAll()
 	v2 := h.reconfig(l, Membership{Voters: ids(1, 2, 3)})
@@ -378,14 +365,11 @@ func TestReconfigStalePeerRejoins(t *testing.T) {
 func TestReconfigRoleChangedWhileDown(t *testing.T) {
 	h := newHarness(t, 7, voters(4), ids(5), nil)
 	l := h.serving(30)
-	down := int64(1)
-	if l == 1 {
-		down = 2
-	}
+	down := without(voters(3), l)[0]
 	h.crash(down)
 	h.crash(5)
 	h.deliverAll()
-	vs := slices.DeleteFunc(ids(1, 2, 3, 4), func(id int64) bool { return id == down })
+	vs := without(ids(1, 2, 3, 4), down)
 	v := h.reconfig(l, Membership{Voters: append(vs, 5), Observers: ids(down)})
 	h.deliverAll()
 	if h.peers[l].node.Config().Version != v {
@@ -416,7 +400,7 @@ func TestReconfigPendingLostRejoins(t *testing.T) {
 	h := newHarness(t, 8, voters(3), ids(4), nil)
 	l := h.serving(30)
 	commitOn(t, h, l, "a")
-	others := slices.DeleteFunc(ids(1, 2, 3, 4), func(id int64) bool { return id == l })
+	others := without(ids(1, 2, 3, 4), l)
 	h.partition([]int64{l}, others)
 	if _, err := h.peers[l].node.ProposeConfig(Membership{Voters: ids(1, 2, 3, 4)}, nil); err != nil {
 		h.fatalf("ProposeConfig: %v", err)
@@ -482,10 +466,7 @@ func TestReconfigRemovedLeaderTellsCommit(t *testing.T) {
 func TestReconfigStaleMemberFound(t *testing.T) {
 	h := newHarness(t, 10, voters(3), nil, nil)
 	l := h.serving(30)
-	stale := int64(1)
-	if l == 1 {
-		stale = 2
-	}
+	stale := without(voters(3), l)[0]
 	h.addPeer(4, Membership{Voters: ids(1, 2, 3, 4)})
 	h.addPeer(5, Membership{Voters: ids(1, 2, 3, 5)})
 	h.serving(30)
@@ -523,10 +504,7 @@ func TestReconfigStaleMemberFound(t *testing.T) {
 func TestReconfigObserverToParticipant(t *testing.T) {
 	h := newHarness(t, 12, voters(3), ids(4), nil)
 	l := h.serving(30)
-	down := int64(1)
-	if l == 1 {
-		down = 2
-	}
+	down := without(voters(3), l)[0]
 	h.crash(down)
 	h.deliverAll()
 	if _, err := h.peers[l].node.ProposeConfig(Membership{Voters: ids(1, 2, 3, 4)}, nil); !errors.Is(err, ErrNewConfigNoQuorum) {
@@ -553,16 +531,8 @@ func TestReconfigObserverToParticipant(t *testing.T) {
 func TestReconfigRemovedFollowerLearnsLeaderLooks(t *testing.T) {
 	h := newHarness(t, 13, voters(3), nil, nil)
 	l := h.serving(30)
-	var gone, other int64
-	for _, id := range voters(3) {
-		switch {
-		case id == l:
-		case gone == 0:
-			gone = id
-		default:
-			other = id
-		}
-	}
+	f := without(voters(3), l)
+	gone, other := f[0], f[1]
 	v := h.reconfig(l, Membership{Voters: []int64{l, other}})
 	h.deliverAll()
 	h.agreeOn(v, 5)
