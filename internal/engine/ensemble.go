@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
@@ -55,6 +56,10 @@ type Ensemble struct {
 	failErr  atomic.Pointer[error]
 	statusMu sync.Mutex
 	changed  chan struct{} // closed and replaced at every status change
+	// stoppedAt is when the peer last stopped serving (or started), read
+	// under statusMu: the client port holds a connect for a while after
+	// (AwaitServing).
+	stoppedAt time.Time
 
 	sessMu   sync.Mutex
 	sessions map[int64]*Session // attached to this peer
@@ -82,14 +87,15 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 	}
 	cfg = cfg.withDefaults()
 	e := &Ensemble{
-		cfg:      cfg,
-		watches:  newWatchManager(cfg),
-		reqC:     make(chan *request, 1024),
-		ctlC:     make(chan *request),
-		stopC:    make(chan struct{}),
-		doneC:    make(chan struct{}),
-		sessions: map[int64]*Session{},
-		changed:  make(chan struct{}),
+		cfg:       cfg,
+		watches:   newWatchManager(cfg),
+		reqC:      make(chan *request, 1024),
+		ctlC:      make(chan *request),
+		stopC:     make(chan struct{}),
+		doneC:     make(chan struct{}),
+		sessions:  map[int64]*Session{},
+		changed:   make(chan struct{}),
+		stoppedAt: time.Now(),
 	}
 	e.journal.limit = journalBytes
 	if n := cfg.TestHooks.JournalBytes(); n > 0 {
@@ -296,7 +302,10 @@ func (e *Ensemble) Status() Status {
 func (e *Ensemble) setStatus(st Status) {
 	e.statusMu.Lock()
 	e.status.Store(&st)
-	e.serving.Store(st.Serving && e.failErr.Load() == nil)
+	serving := st.Serving && e.failErr.Load() == nil
+	if e.serving.Swap(serving) && !serving {
+		e.stoppedAt = time.Now()
+	}
 	close(e.changed)
 	e.changed = make(chan struct{})
 	e.statusMu.Unlock()

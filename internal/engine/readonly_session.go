@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
@@ -175,6 +176,44 @@ func (r Remote) ReadOnly() bool { return r.e.ro.active.Load() }
 // Serving reports whether the peer serves: it is part of a working quorum
 // (not in read-only mode, not electing, not syncing, not removed).
 func (r Remote) Serving() bool { return r.e.serving.Load() }
+
+// AwaitServing reports whether the peer serves or is in read-only mode,
+// waiting for that until hold has passed since it last stopped serving (or
+// started) if it does not yet: a client that connects during an election
+// is answered when the election ends rather than refused. A peer that has
+// not served for longer than hold, a removed peer, a failed and a closed
+// one answer false at once.
+func (r Remote) AwaitServing(ctx context.Context, hold time.Duration) bool {
+	e := r.e
+	for {
+		e.statusMu.Lock()
+		changed, until := e.changed, e.stoppedAt.Add(hold)
+		e.statusMu.Unlock()
+		switch {
+		case e.serving.Load() || e.ro.active.Load():
+			return true
+		case e.closed.Load() || e.failErr.Load() != nil || e.removed():
+			return false
+		}
+		wait := time.Until(until)
+		if wait <= 0 {
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-changed:
+			t.Stop()
+		case <-t.C:
+			return e.serving.Load() || e.ro.active.Load()
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-e.stopC:
+			t.Stop()
+			return false
+		}
+	}
+}
 
 // NoteSeen records that the session's client has seen zxid (a connect's
 // lastZxidSeen): the session never reads an older tree.

@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -244,10 +245,11 @@ func TestReattachClosesOldConnection(t *testing.T) {
 }
 
 // TestRefuseWhileNotServing: a peer cut off from its quorum closes every
-// connect at once, a new session's and a re-attach's, as ZooKeeper's server
-// closes them while it is not running; it does not hold them for their
-// session timeout (20 s here, longer than closed waits). The session is not
-// touched: once the peer serves again, it re-attaches there.
+// connect, a new session's and a re-attach's, as ZooKeeper's server closes
+// them while it is not running, once a TickTime (50 ms here) has passed
+// since it stopped serving; it does not hold them for their session timeout
+// (20 s here, longer than closed waits). The session is not touched: once
+// the peer serves again, it re-attaches there.
 func TestRefuseWhileNotServing(t *testing.T) {
 	peers, network := startClusterNet(t, 3, nil)
 	cut := peers[0]
@@ -266,4 +268,58 @@ func TestRefuseWhileNotServing(t *testing.T) {
 	}
 	var st jute.Stat
 	back.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/before"}, &st)
+}
+
+// TestConnectHeldUntilServing: a peer that stopped serving less than a
+// TickTime ago holds a connect, a new session's and a re-attach's, and
+// answers both once it serves again, here after its partition heals (an
+// election, on a quick network, takes far less than a TickTime). Without
+// the hold both would close, and a client that tried every server in an
+// election (go-zookeeper) would fail its queued requests with ErrNoServer.
+func TestConnectHeldUntilServing(t *testing.T) {
+	peers, network := startClusterNet(t, 3, func(c *engine.Config) { c.TickTime, c.SyncLimit = time.Second, 1 })
+	f := peers[0]
+	if f.Status().Mode == engine.ModeLeading {
+		f = peers[1]
+	}
+	addr := f.ClientAddr()
+	before := rawDial(t, addr)
+	sess := before.connect(jute.ConnectRequest{TimeOut: 20000})
+	createRaw(before, "/before", 0)
+	network.Isolate(f.Status().ID)
+	waitFor(t, func() bool { return !f.Status().Serving })
+	fresh, back := rawDial(t, addr), rawDial(t, addr)
+	fresh.write(jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 20000, Passwd: make([]byte, 16)}))
+	back.write(jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 20000, SessionID: sess.SessionID, Passwd: sess.Passwd}))
+	for _, r := range []*rawConn{fresh, back} {
+		// Held: no answer and no close while the peer is cut off (the
+		// refusal this replaced closed at once).
+		r.nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		var b [1]byte
+		if _, err := r.nc.Read(b[:]); !isTimeout(err) {
+			t.Fatalf("a connect to a peer that just stopped serving: %v, want it held", err)
+		}
+		r.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	}
+	network.Heal()
+	var resp jute.ConnectResponse
+	must(t, jute.Unmarshal(fresh.read(), &resp))
+	if resp.SessionID == 0 || resp.SessionID == sess.SessionID {
+		t.Fatalf("held new session: %+v", resp)
+	}
+	must(t, jute.Unmarshal(back.read(), &resp))
+	if resp.SessionID != sess.SessionID {
+		t.Fatalf("held re-attach: %+v, want session %#x", resp, sess.SessionID)
+	}
+	if !f.Status().Serving {
+		t.Fatal("answered a held connect before serving")
+	}
+	var st jute.Stat
+	back.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/before"}, &st)
+	fresh.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/before"}, &st)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -66,7 +66,8 @@ func (c *conn) handshake() bool {
 
 // connect opens a new session (SessionID 0) or re-attaches one, and
 // answers. A peer that does not serve refuses every client (the
-// connection closes), except new read-only ones in read-only mode. A
+// connection closes), except new read-only ones in read-only mode, once
+// connectHold has passed since it stopped serving. A
 // client that saw a newer zxid than this peer has applied, even after a
 // sync round, is refused (the connection closes; it tries another peer),
 // as ZooKeeper refuses it.
@@ -76,11 +77,13 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	// the connection's context would give it a map of children for good.
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.connectWait(req.TimeOut))
 	defer cancel()
-	if !e.Serving() && !e.ReadOnly() {
+	if !e.Serving() && !e.ReadOnly() && !e.AwaitServing(ctx, c.connectHold(req.TimeOut)) {
 		// As ZooKeeper's server while it elects, syncs or has lost its
-		// quorum ("ZooKeeperServer not running"): the connection closes
-		// at once, and the client tries again (another peer, or this one
-		// once it serves); the session, if any, is not touched.
+		// quorum ("ZooKeeperServer not running"): the connection closes,
+		// and the client tries again (another peer, or this one once it
+		// serves); the session, if any, is not touched. Unlike ZooKeeper's,
+		// the peer first holds the connect for up to a TickTime after it
+		// stopped serving (connectHold).
 		c.s.cfg.Logger.Debug("zk: client port: refusing a client: the peer does not serve",
 			"ip", c.ip, "session", fmt.Sprintf("%#x", req.SessionID))
 		return false
@@ -155,6 +158,18 @@ func (c *conn) connectWait(requestedMs int32) time.Duration {
 		d = c.s.cfg.MaxSessionTimeout
 	}
 	return d
+}
+
+// connectHold is how long after a peer stopped serving it holds a connect
+// until it serves again: one TickTime, and at most a third of the timeout
+// the client asks for (about what its connect may take before it gives up
+// and tries another server). A client that reconnects during an election,
+// which takes milliseconds on a quick network, is answered when it ends
+// instead of being refused by every server and waiting out its own back-off
+// (go-zookeeper fails its queued requests then, with ErrNoServer). A peer
+// cut off from its quorum for longer refuses at once, as ZooKeeper's does.
+func (c *conn) connectHold(requestedMs int32) time.Duration {
+	return min(c.s.e.Config().TickTime, c.connectWait(requestedMs)/3)
 }
 
 // liveState is the session state a connection lives in: the one its
