@@ -297,6 +297,19 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// DigestAuthenticationProvider.superDigest sets it, as in ZooKeeper.
 //	SuperDigest string
 //
+//	// SASLUsers are the users a client-port client may authenticate as with
+//	// SASL DIGEST-MD5, name → password: ZooKeeper's JAAS "Server" section
+//	// of DigestLoginModule options user_<name>="<password>" (LoadJAAS reads
+//	// one). A client that authenticates gets the identity {"sasl", name},
+//	// which sasl ACL entries match. Empty: every SASL request is answered
+//	// AUTHFAILED and its connection closes, as ZooKeeper answers it without
+//	// a JAAS Server section. Kerberos (GSSAPI) is not served.
+//	SASLUsers map[string]string
+//
+//	// SASLSuperUser names the SASL user who passes every ACL check, as
+//	// ZooKeeper's zookeeper.superUser (zoo.cfg's superUser sets it).
+//	SASLSuperUser string
+//
 //	// ContainerCheckInterval is how often the leader looks for empty
 //	// containers and expired TTL nodes to delete (default 1 minute; rounded
 //	// up to whole TickTimes), as ZooKeeper's znode.container.checkIntervalMs
@@ -766,8 +779,10 @@ type CreateOption = engine.CreateOption
 //	// ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
 //	// declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
 //	// AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
-//	// shows only the user, before the colon) and, right after the digest
-//	// that matched Config.SuperDigest, {"super", ""}. They come in the order
+//	// shows only the user, before the colon), the SASL user a client port
+//	// client authenticated as ({"sasl", "bob"}) and, right after the digest
+//	// that matched Config.SuperDigest or the SASL user Config.SASLSuperUser,
+//	// {"super", ""}. They come in the order
 //	// the session gained them (a ZooKeeper server lists them in a hash set's
 //	// order). The slice is the caller's. It is what the client port answers
 //	// to whoAmI.
@@ -1435,3 +1450,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 // LoadZooCfg reads the zoo.cfg file at path and the myid file in its dataDir
 // (if there is one) into a Config; see ParseZooCfg.
 func LoadZooCfg(path string) (Config, []string, error) { return engine.LoadZooCfg(path) }
+
+// LoadJAAS reads the SASL DIGEST-MD5 users (Config.SASLUsers) from a JAAS
+// configuration file, as ZooKeeper's server reads the one its
+// java.security.auth.login.config names: the user_<name>="<password>"
+// options of DigestLoginModule in the section "Server".
+func LoadJAAS(path string) (map[string]string, error) { return engine.LoadJAAS(path) }

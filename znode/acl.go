@@ -16,6 +16,9 @@ const (
 	SchemeDigest = "digest"
 	SchemeIP     = "ip"
 	SchemeSuper  = "super"
+	// SchemeSASL is the identity of a client that authenticated with SASL
+	// on the client port ({"sasl", user}).
+	SchemeSASL = "sasl"
 	// IDAnyone is the only id of the world scheme.
 	IDAnyone = "anyone"
 )
@@ -58,7 +61,8 @@ func DigestCredential(auth []byte) string {
 // adds it for a session that authenticated with the super digest), and
 // otherwise some entry granting perm must be world:anyone or match one of
 // the ids of the same scheme (digest: equal ids; ip: the address within the
-// entry's address/bits range).
+// entry's address/bits range; sasl: equal ids, or the SASL user named
+// "super", as ZooKeeper's SASLAuthenticationProvider matches).
 func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 	if len(acl) == 0 {
 		return true
@@ -88,6 +92,10 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 				if ipMatches(id.ID, a.ID) {
 					return true
 				}
+			case SchemeSASL:
+				if id.ID == a.ID || id.ID == "super" {
+					return true
+				}
 			}
 		}
 	}
@@ -97,9 +105,9 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 // ExpandACL is the first half of ZooKeeper's PrepRequestProcessor.fixupACL
 // for the ACL of a create or setACL by a session with the authenticated ids:
 // duplicate entries are dropped, and every "auth" entry is replaced by one
-// entry with its permissions for each authenticated digest id of the session
-// (ip ids are not "authenticated" in ZooKeeper's sense). It never fails: an
-// "auth" entry with no digest id to expand to stays as it is, and the
+// entry with its permissions for each authenticated digest and sasl id of
+// the session (ip ids are not "authenticated" in ZooKeeper's sense). It
+// never fails: an "auth" entry with no such id to expand to stays as it is, and the
 // second half, the validation that Apply and Prepare run when they reach the
 // op (validateACL), refuses it with zkerr.ErrInvalidACL, as ZooKeeper does,
 // in ZooKeeper's order among the op's checks. The result is acl itself when
@@ -125,7 +133,7 @@ func ExpandACL(acl []ACL, ids []Identity) []ACL {
 		}
 		expanded := false
 		for _, id := range ids {
-			if id.Scheme == SchemeDigest {
+			if id.Scheme == SchemeDigest || id.Scheme == SchemeSASL {
 				out = append(out, ACL{Perms: a.Perms, Scheme: id.Scheme, ID: id.ID})
 				expanded = true
 			}
@@ -187,11 +195,31 @@ func validateACLEntry(a ACL) error {
 		ok = validDigestID(a.ID)
 	case SchemeIP:
 		ok = validIPID(a.ID)
+	case SchemeSASL:
+		ok = validSASLID(a.ID)
 	}
 	if !ok {
 		return fmt.Errorf("%w: %s:%s", zkerr.ErrInvalidACL, a.Scheme, a.ID)
 	}
 	return nil
+}
+
+// validSASLID mirrors SASLAuthenticationProvider.isValid, which takes
+// what Hadoop's KerberosName accepts: a name without '@' (any string), or
+// one of the form name[/host]@realm with no further '/' or '@'. zk always
+// serves the sasl scheme; ZooKeeper only with its SASL provider
+// registered (authProvider.N=...SASLAuthenticationProvider).
+func validSASLID(id string) bool {
+	at := strings.IndexByte(id, '@')
+	if at < 0 {
+		return true
+	}
+	name, realm := id[:at], id[at+1:]
+	if strings.ContainsAny(realm, "/@") {
+		return false
+	}
+	_, host, _ := strings.Cut(name, "/")
+	return !strings.Contains(host, "/")
 }
 
 // validDigestID mirrors DigestAuthenticationProvider.isValid: Java's

@@ -31,6 +31,7 @@ func TestCheckACL(t *testing.T) {
 		{PermRead, SchemeWorld, IDAnyone},
 		{PermWrite | PermDelete, SchemeDigest, alice.ID},
 		{PermCreate, SchemeIP, "10.1.0.0/16"},
+		{PermWrite, SchemeSASL, "carol"},
 	}
 	for _, c := range []struct {
 		perm Perm
@@ -47,6 +48,13 @@ func TestCheckACL(t *testing.T) {
 		{PermCreate, []Identity{{SchemeIP, "10.2.0.1"}}, false},
 		{PermCreate, []Identity{{SchemeDigest, "10.1.2.3"}}, false},
 		{PermAdmin, []Identity{{SchemeSuper, ""}}, true},
+		{PermWrite, []Identity{{SchemeSASL, "carol"}}, true},
+		{PermWrite, []Identity{{SchemeSASL, "dave"}}, false},
+		{PermWrite, []Identity{{SchemeDigest, "carol"}}, false},
+		// SASLAuthenticationProvider.matches: the SASL user "super" matches
+		// every sasl entry, and no other scheme's.
+		{PermWrite, []Identity{{SchemeSASL, "super"}}, true},
+		{PermAdmin, []Identity{{SchemeSASL, "super"}}, false},
 	} {
 		if got := CheckACL(acl, c.perm, c.ids); got != c.want {
 			t.Errorf("CheckACL(%v, %v) = %v, want %v", c.perm, c.ids, got, c.want)
@@ -93,12 +101,14 @@ func TestIPMatches(t *testing.T) {
 }
 
 // TestExpandACL states the first half of PrepRequestProcessor.fixupACL:
-// duplicates go, "auth" becomes one entry per digest identity, and nothing
-// fails here (an "auth" with no digest identity stays, for validateACL).
+// duplicates go, "auth" becomes one entry per digest or sasl identity, and
+// nothing fails here (an "auth" with no such identity stays, for
+// validateACL).
 func TestExpandACL(t *testing.T) {
 	alice := Identity{SchemeDigest, DigestID("alice", "pw")}
 	bob := Identity{SchemeDigest, DigestID("bob", "pw")}
-	ids := []Identity{{SchemeIP, "127.0.0.1"}, alice, {SchemeSuper, ""}, bob}
+	carol := Identity{SchemeSASL, "carol"}
+	ids := []Identity{{SchemeIP, "127.0.0.1"}, alice, {SchemeSuper, ""}, carol, bob}
 	got := ExpandACL([]ACL{
 		{PermAll, SchemeWorld, IDAnyone},
 		{PermAll, SchemeWorld, IDAnyone},
@@ -110,6 +120,7 @@ func TestExpandACL(t *testing.T) {
 	want := []ACL{
 		{PermAll, SchemeWorld, IDAnyone},
 		{PermRead, SchemeDigest, alice.ID},
+		{PermRead, SchemeSASL, carol.ID},
 		{PermRead, SchemeDigest, bob.ID},
 		{PermWrite, SchemeIP, "10.0.0.0/8"},
 		{PermAdmin, SchemeDigest, "bob:xyz="},
@@ -166,7 +177,10 @@ func TestValidateACL(t *testing.T) {
 		"empty":           nil,
 		"auth unexpanded": CreatorAllACL(),
 		"world other":     {{PermAll, SchemeWorld, "x"}},
-		"unknown scheme":  {{PermAll, "sasl", "x"}},
+		"unknown scheme":  {{PermAll, "x509", "x"}},
+		"sasl two @":      {{PermAll, SchemeSASL, "a@b@c"}},
+		"sasl / in realm": {{PermAll, SchemeSASL, "a@b/c"}},
+		"sasl two /":      {{PermAll, SchemeSASL, "a/b/c@R"}},
 		"super in acl":    {{PermAll, SchemeSuper, ""}},
 		"digest no colon": {{PermAll, SchemeDigest, "abc"}},
 		"digest 3 parts":  {{PermAll, SchemeDigest, "a:b:c"}},
@@ -188,6 +202,12 @@ func TestValidateACL(t *testing.T) {
 		"perms 0x7f":     {{0x7f, SchemeWorld, IDAnyone}},
 		"perms -1":       {{-1, SchemeWorld, IDAnyone}},
 		"perms 1<<30":    {{1 << 30, SchemeIP, "10.0.0.0/8"}},
+		// KerberosName: any name without '@', or name[/host]@realm.
+		"sasl name":       {{PermAll, SchemeSASL, "bob"}},
+		"sasl empty":      {{PermAll, SchemeSASL, ""}},
+		"sasl slashes":    {{PermAll, SchemeSASL, "a/b/c"}},
+		"sasl principal":  {{PermAll, SchemeSASL, "zookeeper/host.example@EXAMPLE.COM"}},
+		"sasl user@realm": {{PermAll, SchemeSASL, "bob@EXAMPLE.COM"}},
 	} {
 		if err := validateACL(good); err != nil {
 			t.Errorf("%s: validateACL = %v, want nil (ZooKeeper stores it)", name, err)

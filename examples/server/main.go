@@ -12,6 +12,14 @@
 // removed, and -rejoin brings it back with its data directory, as a joiner
 // a reconfig can add again. The peer stops gracefully on SIGINT or SIGTERM.
 //
+// SASL DIGEST-MD5 clients (kazoo's sasl_options, the Java client with a
+// JAAS Client section) authenticate as the users of a JAAS file's Server
+// section: -jaas FILE, or -Djava.security.auth.login.config=FILE in
+// SERVER_JVMFLAGS or JVMFLAGS, as zkServer.sh hands it to ZooKeeper's JVM.
+// -Dzookeeper.superUser=NAME there (or superUser=NAME in zoo.cfg) names
+// the SASL super user, -Dzookeeper.DigestAuthenticationProvider.superDigest
+// the digest one.
+//
 // The server runs with GOGC=400 unless the environment sets GOGC: fewer
 // garbage collections for a little more memory. It also runs with one
 // more P (GOMAXPROCS) than the runtime would give it, unless the
@@ -114,6 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 	secretFile := fs.String("secret-file", "", "file holding the peers' shared secret (replicated ensembles)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to this file at exit")
+	jaas := fs.String("jaas", "", "JAAS file of the SASL DIGEST-MD5 users (default: java.security.auth.login.config from SERVER_JVMFLAGS or JVMFLAGS)")
 	rejoin := fs.Bool("rejoin", false, "a server a reconfig removed joins again with its data directory (zk.Config.Rejoin), to be added back by a reconfig")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -127,7 +136,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		fmt.Fprintf(stderr, "server: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
 		return 2
 	case cmd == "start":
-		err = profiled(*cpuProfile, *memProfile, func() error { return start(ctx, *config, *secretFile, *rejoin, stdout, stderr, statusReq) })
+		err = profiled(*cpuProfile, *memProfile, func() error {
+			return start(ctx, startArgs{*config, *secretFile, *jaas, *rejoin}, stdout, stderr, statusReq)
+		})
 	case cmd == "status":
 		err = status(*config, stdout)
 	default:
@@ -141,24 +152,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 	return 0
 }
 
+// startArgs are the start command's flags.
+type startArgs struct {
+	config, secretFile, jaas string
+	rejoin                   bool
+}
+
 // start runs the peer until ctx ends. With metricsProvider keys in zoo.cfg
 // it serves the peer's Prometheus metrics at http://httpHost:httpPort/metrics.
-func start(ctx context.Context, path, secretFile string, rejoin bool, stdout, stderr io.Writer, statusReq <-chan os.Signal) error {
-	cfg, ignored, err := zk.LoadZooCfg(path)
+func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq <-chan os.Signal) error {
+	cfg, ignored, err := zk.LoadZooCfg(a.config)
 	if err != nil {
+		return err
+	}
+	if err := readJVMFlags(os.Getenv).apply(&cfg, a.jaas); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if len(ignored) > 0 {
 		log.Info("zoo.cfg keys zk does not use", "keys", ignored)
 	}
-	if secretFile != "" {
-		if cfg.PeerSecret, err = os.ReadFile(secretFile); err != nil {
+	if a.secretFile != "" {
+		if cfg.PeerSecret, err = os.ReadFile(a.secretFile); err != nil {
 			return err
 		}
 		cfg.PeerSecret = bytes.TrimSpace(cfg.PeerSecret)
 	}
-	cfg.Logger, cfg.Rejoin = log, rejoin
+	cfg.Logger, cfg.Rejoin = log, a.rejoin
 	if cfg.ClientPort == 0 {
 		log.Warn("no clientPort in zoo.cfg: ZooKeeper clients cannot connect")
 	}

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/embedzk/zk/internal/zkerr"
@@ -71,4 +73,26 @@ func validateDigestID(id string) error {
 		return errors.New("the part after the colon is not a base64 SHA-1 digest")
 	}
 	return nil
+}
+
+// addSASL gives the session the identity {"sasl", user} of a client that
+// authenticated with SASL on the client port, and makes it the super user
+// if user is Config.SASLSuperUser, as ZooKeeper's server adds them when a
+// SASL exchange completes.
+func (s *Session) addSASL(ctx context.Context, user string) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	id := znode.Identity{Scheme: znode.SchemeSASL, ID: user}
+	return s.ordered(ctx, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !slices.Contains(s.ids, id) {
+			s.ids = append(append([]znode.Identity(nil), s.ids...), id)
+		}
+		if s.e.cfg.SASLSuperUser != "" && user == s.e.cfg.SASLSuperUser {
+			s.super = true
+		}
+		return nil
+	})
 }

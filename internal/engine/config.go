@@ -152,6 +152,17 @@ type Config struct {
 	// zookeeper.DigestAuthenticationProvider.superDigest. zoo.cfg's
 	// DigestAuthenticationProvider.superDigest sets it, as in ZooKeeper.
 	SuperDigest string
+	// SASLUsers are the users a client-port client may authenticate as with
+	// SASL DIGEST-MD5, name → password: ZooKeeper's JAAS "Server" section
+	// of DigestLoginModule options user_<name>="<password>" (LoadJAAS reads
+	// one). A client that authenticates gets the identity {"sasl", name},
+	// which sasl ACL entries match. Empty: every SASL request is answered
+	// AUTHFAILED and its connection closes, as ZooKeeper answers it without
+	// a JAAS Server section. Kerberos (GSSAPI) is not served.
+	SASLUsers map[string]string
+	// SASLSuperUser names the SASL user who passes every ACL check, as
+	// ZooKeeper's zookeeper.superUser (zoo.cfg's superUser sets it).
+	SASLSuperUser string
 	// ContainerCheckInterval is how often the leader looks for empty
 	// containers and expired TTL nodes to delete (default 1 minute; rounded
 	// up to whole TickTimes), as ZooKeeper's znode.container.checkIntervalMs
@@ -457,6 +468,11 @@ func (c Config) Validate() error {
 	if c.SuperDigest != "" {
 		if err := validateDigestID(c.SuperDigest); err != nil {
 			return configErr("SuperDigest", "%v", err)
+		}
+	}
+	for name := range c.SASLUsers {
+		if name == "" {
+			return configErr("SASLUsers", "a user with an empty name")
 		}
 	}
 	if err := c.validateClientPort(); err != nil {

@@ -117,6 +117,14 @@ func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ..
 	return RemoteSession{Session: s}, err
 }
 
+// AddSASL gives the session the identity {"sasl", user} of a client that
+// completed a SASL exchange on its connection (and the super identity if
+// user is Config.SASLSuperUser). As the other identities of a connection,
+// it is gone when the session re-attaches.
+func (s RemoteSession) AddSASL(ctx context.Context, user string) error {
+	return s.addSASL(ctx, user)
+}
+
 // connCounted marks a session of the client port, whose connection was
 // counted for MaxClientCnxns when it was accepted.
 func connCounted(o *sessionOpts) { o.connCounted = true }

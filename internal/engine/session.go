@@ -204,8 +204,10 @@ func (s *Session) resetIdentities(addr string) {
 // ZooKeeper's whoAmI (zkCli's whoami) lists them: the ip identity the host
 // declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
 // AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
-// shows only the user, before the colon) and, right after the digest
-// that matched Config.SuperDigest, {"super", ""}. They come in the order
+// shows only the user, before the colon), the SASL user a client port
+// client authenticated as ({"sasl", "bob"}) and, right after the digest
+// that matched Config.SuperDigest or the SASL user Config.SASLSuperUser,
+// {"super", ""}. They come in the order
 // the session gained them (a ZooKeeper server lists them in a hash set's
 // order). The slice is the caller's. It is what the client port answers
 // to whoAmI.
@@ -214,7 +216,8 @@ func (s *Session) Identities() []Identity {
 	out := make([]Identity, 0, len(ids)+1)
 	for _, id := range ids {
 		out = append(out, id)
-		if super && id.Scheme == znode.SchemeDigest && id.ID == s.e.cfg.SuperDigest {
+		if super && (id.Scheme == znode.SchemeDigest && id.ID == s.e.cfg.SuperDigest ||
+			id.Scheme == znode.SchemeSASL && id.ID == s.e.cfg.SASLSuperUser) {
 			out = append(out, Identity{Scheme: "super"})
 		}
 	}

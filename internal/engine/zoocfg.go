@@ -53,7 +53,12 @@ import (
 //
 // DigestAuthenticationProvider.superDigest sets Config.SuperDigest
 // ("super:<base64 sha1>"), as the same line in ZooKeeper's zoo.cfg sets its
-// system property zookeeper.DigestAuthenticationProvider.superDigest.
+// system property zookeeper.DigestAuthenticationProvider.superDigest;
+// superUser sets Config.SASLSuperUser (zookeeper.superUser). The SASL users
+// come from a JAAS file (LoadJAAS), as ZooKeeper's come from the one its
+// JVM's java.security.auth.login.config names. An authProvider.N key naming
+// ZooKeeper's SASLAuthenticationProvider is accepted (zk always serves the
+// sasl ACL scheme); other authProvider keys are returned in ignored.
 //
 // autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
@@ -319,6 +324,9 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 	case keySuperDigest:
 		c.SuperDigest = value
 		return true, nil
+	case "superUser":
+		c.SASLSuperUser = value
+		return true, nil
 	case "4lw.commands.whitelist":
 		c.FourLetterWords = nil
 		for _, w := range strings.Split(value, ",") {
@@ -328,5 +336,12 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 		}
 		return true, nil
 	}
+	if strings.HasPrefix(key, "authProvider.") && value == saslProvider {
+		return true, nil // the sasl scheme is always served
+	}
 	return false, nil
 }
+
+// saslProvider is ZooKeeper's class serving the sasl ACL scheme, which a
+// zoo.cfg names in an authProvider.N key; zk always serves the scheme.
+const saslProvider = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider"

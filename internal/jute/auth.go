@@ -42,3 +42,17 @@ func (r *WhoAmIResponse) Decode(d *Decoder) {
 		r.ClientInfo[i].Decode(d)
 	}
 }
+
+// SASLToken is one token of a SASL exchange: ZooKeeper's GetSASLRequest
+// (op sasl, the client's) and SetSASLResponse (the server's), both a
+// single buffer. A nil Token is encoded as a null buffer (length -1), as
+// ZooKeeper answers a failed exchange.
+type SASLToken struct {
+	Token []byte
+}
+
+// Encode implements Record.
+func (r *SASLToken) Encode(e *Encoder) { e.Buffer(r.Token) }
+
+// Decode implements Record.
+func (r *SASLToken) Decode(d *Decoder) { r.Token = d.Buffer() }

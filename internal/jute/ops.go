@@ -33,6 +33,8 @@ func NewRequest(op int32) (Record, bool) {
 		return &WatchesRequest{}, true
 	case OpAuth:
 		return &AuthPacket{}, true
+	case OpSASL:
+		return &SASLToken{}, true
 	case OpReconfig:
 		return &ReconfigRequest{}, true
 	}
@@ -69,6 +71,8 @@ func NewResponse(op int32) (Record, bool) {
 		return &ErrorResponse{}, true
 	case OpWhoAmI:
 		return &WhoAmIResponse{}, true
+	case OpSASL:
+		return &SASLToken{}, true
 	}
 	return nil, false
 }

@@ -69,8 +69,8 @@ var badACLs = [][]zk.ACL{
 	{{Perms: zk.PermAll, Scheme: "ip", ID: "999.1.1.1"}},
 	{{Perms: zk.PermAll, Scheme: "ip", ID: "10.0.0.1/99"}},
 	{{Perms: zk.PermAll, Scheme: "ip", ID: "not-an-address"}},
-	{{Perms: zk.PermAll, Scheme: "auth", ID: ""}}, // a session with no digest identity
-	{{Perms: zk.PermRead, Scheme: "world", ID: "anyone"}, {Perms: zk.PermAll, Scheme: "sasl", ID: "x"}},
+	{{Perms: zk.PermAll, Scheme: "auth", ID: ""}},                                                           // a session with no digest identity
+	{{Perms: zk.PermRead, Scheme: "world", ID: "anyone"}, {Perms: zk.PermAll, Scheme: "sasl", ID: "a@b@c"}}, // not a Kerberos name
 }
 
 // badVersions are expected versions no node of the workload reaches.

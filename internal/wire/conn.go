@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedzk/zk/internal/digestmd5"
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
@@ -35,6 +36,7 @@ type conn struct {
 	closing atomic.Bool // a closeSession is under way: its reply goes first
 
 	watches watchTable
+	sasl    *digestmd5.Server // the connection's SASL exchange, once one began (sasl.go)
 
 	pmu  sync.Mutex
 	pipe pipe

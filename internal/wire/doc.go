@@ -196,8 +196,9 @@
 // A frame longer than Config.JuteMaxBuffer (ZooKeeper's jute.maxbuffer,
 // 0xfffff by default) closes the connection before its body is read or
 // allocated; so does a malformed frame, an unknown op code (answered
-// UNIMPLEMENTED; SASL, which zk does not serve, AUTHFAILED, as ZooKeeper
-// answers a failed SASL authentication), a request before the connect,
+// UNIMPLEMENTED), a failed SASL exchange or a SASL request to a peer
+// without Config.SASLUsers (AUTHFAILED, as ZooKeeper answers a failed
+// SASL authentication; sasl.go), a request before the connect,
 // and a client that sends nothing for its session timeout.
 // MaxClientCnxns bounds the connections of one client address.
 //

@@ -83,8 +83,11 @@ func isWrite(op int32) bool {
 
 // run answers a local call; it reports whether the connection goes on.
 func (c *conn) run(k *call) bool {
-	if k.op == jute.OpAuth {
-		return c.auth(k.xid, k.rec.(*jute.AuthPacket)) // not a request: no statistics, as ZooKeeper
+	switch k.op { // not requests: no statistics, as ZooKeeper
+	case jute.OpAuth:
+		return c.auth(k.xid, k.rec.(*jute.AuthPacket))
+	case jute.OpSASL:
+		return c.saslStep(k.xid, k.rec.(*jute.SASLToken))
 	}
 	// A local call is no write: its name holds whatever its outcome.
 	defer c.responded(k.op, k.xid, k.began, false)
@@ -184,17 +187,9 @@ func (c *conn) bad(what string, err error) bool {
 	return false
 }
 
-// unsupported answers an op code zk does not serve, and the connection
-// closes: SASL with AUTHFAILED, as ZooKeeper answers a SASL authentication
-// that fails (zk has no SASL; a client so learns that it cannot
-// authenticate here, where a connection loss would have it try again), any
-// other with UNIMPLEMENTED.
+// unsupported answers an op code zk does not serve with UNIMPLEMENTED, and
+// the connection closes.
 func (c *conn) unsupported(k *call) bool {
-	if k.op == jute.OpSASL {
-		c.s.cfg.Logger.Info("zk: client port: SASL authentication is not supported; answering AUTHFAILED and closing the connection", "ip", c.ip)
-		c.replyHeader(k.xid, int32(zkerr.CodeAuthFailed))
-		return false
-	}
 	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", k.op)
 	c.replyHeader(k.xid, int32(zkerr.CodeUnimplemented))
 	return false

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/embedzk/zk"
+)
+
+// jvmProps are the Java system properties a ZooKeeper server takes from
+// SERVER_JVMFLAGS or JVMFLAGS (zkServer.sh passes both to its JVM) that
+// this server reads too:
+//
+//	-Djava.security.auth.login.config=FILE                    the JAAS file of the SASL users (zk.LoadJAAS)
+//	-Dzookeeper.superUser=NAME                                the SASL super user
+//	-Dzookeeper.DigestAuthenticationProvider.superDigest=D    the super digest
+//
+// A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
+// zkServer.sh's java command line.
+type jvmProps struct {
+	jaas, superUser, superDigest string
+}
+
+// readJVMFlags picks the properties above out of the environment's flags;
+// getenv is os.Getenv.
+func readJVMFlags(getenv func(string) string) jvmProps {
+	var p jvmProps
+	for _, v := range []string{"JVMFLAGS", "SERVER_JVMFLAGS"} {
+		for _, f := range strings.Fields(getenv(v)) {
+			key, value, ok := strings.Cut(strings.TrimPrefix(f, "-D"), "=")
+			if !ok || !strings.HasPrefix(f, "-D") {
+				continue
+			}
+			switch key {
+			case "java.security.auth.login.config":
+				p.jaas = value
+			case "zookeeper.superUser":
+				p.superUser = value
+			case "zookeeper.DigestAuthenticationProvider.superDigest":
+				p.superDigest = value
+			}
+		}
+	}
+	return p
+}
+
+// apply sets what the properties give on cfg (the JAAS file is read now);
+// jaas, if not "", is the -jaas flag, which wins over the property.
+func (p jvmProps) apply(cfg *zk.Config, jaas string) error {
+	if jaas == "" {
+		jaas = p.jaas
+	}
+	if jaas != "" {
+		users, err := zk.LoadJAAS(jaas)
+		if err != nil {
+			return err
+		}
+		cfg.SASLUsers = users
+	}
+	if p.superUser != "" {
+		cfg.SASLSuperUser = p.superUser
+	}
+	if p.superDigest != "" {
+		cfg.SuperDigest = p.superDigest
+	}
+	return nil
+}

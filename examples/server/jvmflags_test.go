@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/embedzk/zk"
+)
+
+// TestJVMFlags: the properties come from JVMFLAGS, then SERVER_JVMFLAGS
+// (later wins, as on zkServer.sh's java command line); the JAAS file is
+// read; -jaas wins over the property.
+func TestJVMFlags(t *testing.T) {
+	dir := t.TempDir()
+	jaas := filepath.Join(dir, "a.jaas")
+	other := filepath.Join(dir, "b.jaas")
+	for path, user := range map[string]string{jaas: "alice", other: "bob"} {
+		text := "Server {\n org.apache.zookeeper.server.auth.DigestLoginModule required\n user_" + user + "=\"pw\";\n};\n"
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{
+		"JVMFLAGS":        "-Xmx1g -Dzookeeper.superUser=first -Djava.security.auth.login.config=" + other,
+		"SERVER_JVMFLAGS": "-Dzookeeper.superUser=root -Djava.security.auth.login.config=" + jaas + " -Dzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU= -Dnot=used",
+	}
+	p := readJVMFlags(func(k string) string { return env[k] })
+	var cfg zk.Config
+	if err := p.apply(&cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SASLUsers["alice"] != "pw" || len(cfg.SASLUsers) != 1 || cfg.SASLSuperUser != "root" || cfg.SuperDigest != "super:D/InIHSb7yEEbrWz8b9l71RjZJU=" {
+		t.Fatalf("from the flags: users %v, super user %q, super digest %q", cfg.SASLUsers, cfg.SASLSuperUser, cfg.SuperDigest)
+	}
+	if err := p.apply(&cfg, other); err != nil || cfg.SASLUsers["bob"] != "pw" || len(cfg.SASLUsers) != 1 {
+		t.Fatalf("-jaas: users %v, %v", cfg.SASLUsers, err)
+	}
+	if err := p.apply(&cfg, filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("a missing JAAS file was accepted")
+	}
+}

@@ -1,0 +1,60 @@
+package wire
+
+import (
+	"crypto/rand"
+
+	"github.com/embedzk/zk/internal/digestmd5"
+	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/zkerr"
+)
+
+// SASL DIGEST-MD5 as ZooKeeper's server creates it: protocol "zookeeper"
+// and server name "zk-sasl-md5", which is also the realm (the JDK's
+// DIGEST-MD5 server; kazoo and the Java client send the digest-uri
+// zookeeper/zk-sasl-md5).
+const (
+	saslProtocol   = "zookeeper"
+	saslServerName = "zk-sasl-md5"
+)
+
+// saslStep runs one step of the connection's SASL exchange (op sasl), as
+// ZooKeeperServer.processSasl: the client's token in, the server's out,
+// both answered with the request's xid and zxid 0. Once the exchange
+// completes the session has the identity {"sasl", user} (and super, for
+// Config.SASLSuperUser) on this connection. A failed step, a step after
+// the exchange ended and any SASL request to a peer without
+// Config.SASLUsers are answered AUTHFAILED with a null token, and the
+// connection closes, as ZooKeeper closes it.
+func (c *conn) saslStep(xid int32, r *jute.SASLToken) bool {
+	users := c.s.e.Config().SASLUsers
+	if len(users) == 0 {
+		c.s.cfg.Logger.Info("zk: client port: a SASL request, but no SASL users are configured (Config.SASLUsers); answering AUTHFAILED and closing the connection", "ip", c.ip)
+		return c.saslFailed(xid)
+	}
+	if c.sasl == nil {
+		lookup := func(user string) (string, bool) {
+			pw, ok := users[user]
+			return pw, ok
+		}
+		c.sasl = digestmd5.NewServer(saslProtocol, saslServerName, lookup, rand.Reader)
+	}
+	out, done, err := c.sasl.Step(r.Token)
+	if err == nil && done {
+		err = c.sess.AddSASL(c.ctx, c.sasl.User())
+	}
+	if err != nil {
+		c.s.cfg.Logger.Info("zk: client port: SASL authentication failed; closing the connection", "ip", c.ip, "err", err)
+		return c.saslFailed(xid)
+	}
+	if done {
+		c.s.cfg.Logger.Info("zk: client port: SASL authentication succeeded", "ip", c.ip, "user", c.sasl.User())
+	}
+	c.queueReply(&jute.ReplyHeader{Xid: xid}, &jute.SASLToken{Token: out}, noPos, false)
+	return true
+}
+
+// saslFailed answers a SASL request AUTHFAILED; the connection closes.
+func (c *conn) saslFailed(xid int32) bool {
+	c.queueReply(&jute.ReplyHeader{Xid: xid, Err: int32(zkerr.CodeAuthFailed)}, &jute.SASLToken{}, noPos, false)
+	return false
+}
