@@ -30,7 +30,7 @@ func frame(body []byte) []byte {
 // TestBadInputClosesOnlyThatConnection: garbage of every kind closes the
 // connection that sent it, and nothing else.
 func TestBadInputClosesOnlyThatConnection(t *testing.T) {
-	e := startPeer(t, peerConfig())
+	e := saslPeer(t)
 	addr := e.ClientAddr()
 	good := rawDial(t, addr)
 	good.connect(jute.ConnectRequest{})
@@ -59,14 +59,20 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 				t.Errorf("unknown op: error %d", h.Err)
 			}
 		},
-		"SASL (not supported: AUTHFAILED, as a failed SASL authentication in ZooKeeper)": func(r *rawConn) {
+		"SASL: a random digest-response (AUTHFAILED, as ZooKeeper answers a failed SASL exchange)": func(r *rawConn) {
 			r.connect(jute.ConnectRequest{})
-			r.write(frame(append(header(1, jute.OpSASL), 0, 0, 0, 0))) // an empty token
-			h := jute.ReplyHeader{}
-			must(t, jute.Unmarshal(r.read(), &h))
-			if h.Err != int32(zkerr.CodeAuthFailed) {
+			r.ok(jute.OpSASL, &jute.SASLToken{Token: []byte{}}, nil)
+			b := make([]byte, rng.IntN(200))
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			if h, _, _ := r.call(jute.OpSASL, &jute.SASLToken{Token: b}); h.Err != int32(zkerr.CodeAuthFailed) {
 				t.Errorf("SASL: error %d, want AUTHFAILED", h.Err)
 			}
+		},
+		"SASL: a token longer than its frame": func(r *rawConn) {
+			r.connect(jute.ConnectRequest{})
+			r.write(frame(append(header(1, jute.OpSASL), 0, 0, 1, 0, 'x')))
 		},
 		"string longer than its frame": func(r *rawConn) {
 			r.connect(jute.ConnectRequest{})

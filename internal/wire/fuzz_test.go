@@ -20,10 +20,11 @@ func FuzzServerFrame(f *testing.F) {
 		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpMulti}, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpCheck, Path: "/", Version: -1}}}),
 		jute.Marshal(nil, &jute.RequestHeader{Xid: -8, Type: jute.OpSetWatches2}, &jute.SetWatches{V2: true, DataWatches: []string{"/"}}),
 		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpAddWatch}, &jute.AddWatchRequest{Path: "/", Mode: 1}),
+		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpSASL}, &jute.SASLToken{Token: []byte{}}),
 	} {
 		f.Add(seed)
 	}
-	e := startPeer(f, peerConfig())
+	e := startPeer(f, saslConfig())
 	addr := e.ClientAddr()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		nc, err := net.Dial("tcp", addr)
@@ -81,7 +82,10 @@ func FuzzPipelinedFrames(f *testing.F) {
 	f.Add(pack(req(1, jute.OpExists, &jute.PathWatchRequest{Path: "/g", Watch: true}),
 		req(2, jute.OpCreate, &jute.CreateRequest{Path: "/g", ACL: openACL, Flags: 1}),
 		req(3, jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpDelete, Path: "/g", Version: -1}}})))
-	e := startPeer(f, peerConfig())
+	f.Add(pack(req(1, jute.OpSASL, &jute.SASLToken{Token: []byte{}}),
+		req(2, jute.OpSASL, &jute.SASLToken{Token: []byte(`username="bob",nonce="x",nc=00000001,cnonce="c",digest-uri="zookeeper/zk-sasl-md5",response=00`)}),
+		req(3, jute.OpGetData, &jute.PathWatchRequest{Path: "/"})))
+	e := startPeer(f, saslConfig())
 	addr := e.ClientAddr()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		frames, xids := cutFrames(in)

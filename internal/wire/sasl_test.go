@@ -15,13 +15,17 @@ import (
 	"github.com/embedzk/zk/internal/zkerr"
 )
 
-// saslPeer starts a peer whose SASL users are bob and the super user root.
-func saslPeer(t *testing.T) *engine.Ensemble {
+// saslConfig is peerConfig with the SASL users bob and the super user
+// root.
+func saslConfig() engine.Config {
 	cfg := peerConfig()
 	cfg.SASLUsers = map[string]string{"bob": "bobsecret", "root": "rootsecret"}
 	cfg.SASLSuperUser = "root"
-	return startPeer(t, cfg)
+	return cfg
 }
+
+// saslPeer starts a peer configured by saslConfig.
+func saslPeer(t *testing.T) *engine.Ensemble { return startPeer(t, saslConfig()) }
 
 // saslClient is a test-side DIGEST-MD5 client (RFC 2831, qop auth), written
 // apart from internal/digestmd5: the digest-response to challenge for user
