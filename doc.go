@@ -302,8 +302,9 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// of DigestLoginModule options user_<name>="<password>" (LoadJAAS reads
 //	// one). A client that authenticates gets the identity {"sasl", name},
 //	// which sasl ACL entries match. Empty: every SASL request is answered
-//	// AUTHFAILED and its connection closes, as ZooKeeper answers it without
-//	// a JAAS Server section. Kerberos (GSSAPI) is not served.
+//	// AUTHFAILED and its connection closes (ZooKeeper without a JAAS Server
+//	// section answers OK with a null token, which its clients cannot use).
+//	// Kerberos (GSSAPI) is not served.
 //	SASLUsers map[string]string
 //
 //	// SASLSuperUser names the SASL user who passes every ACL check, as

@@ -15,7 +15,9 @@ import (
 //	-Dzookeeper.DigestAuthenticationProvider.superDigest=D    the super digest
 //
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
-// zkServer.sh's java command line.
+// zkServer.sh's java command line; zoo.cfg's superUser and
+// DigestAuthenticationProvider.superDigest win over both, as ZooKeeper
+// sets the system properties from zoo.cfg after its JVM started.
 type jvmProps struct {
 	jaas, superUser, superDigest string
 }
@@ -43,8 +45,9 @@ func readJVMFlags(getenv func(string) string) jvmProps {
 	return p
 }
 
-// apply sets what the properties give on cfg (the JAAS file is read now);
-// jaas, if not "", is the -jaas flag, which wins over the property.
+// apply sets what the properties give on cfg (the JAAS file is read now)
+// where zoo.cfg did not; jaas, if not "", is the -jaas flag, which wins
+// over the property.
 func (p jvmProps) apply(cfg *zk.Config, jaas string) error {
 	if jaas == "" {
 		jaas = p.jaas
@@ -56,10 +59,10 @@ func (p jvmProps) apply(cfg *zk.Config, jaas string) error {
 		}
 		cfg.SASLUsers = users
 	}
-	if p.superUser != "" {
+	if cfg.SASLSuperUser == "" {
 		cfg.SASLSuperUser = p.superUser
 	}
-	if p.superDigest != "" {
+	if cfg.SuperDigest == "" {
 		cfg.SuperDigest = p.superDigest
 	}
 	return nil

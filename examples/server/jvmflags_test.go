@@ -36,6 +36,10 @@ func TestJVMFlags(t *testing.T) {
 	if err := p.apply(&cfg, other); err != nil || cfg.SASLUsers["bob"] != "pw" || len(cfg.SASLUsers) != 1 {
 		t.Fatalf("-jaas: users %v, %v", cfg.SASLUsers, err)
 	}
+	fromCfg := zk.Config{SASLSuperUser: "cfg", SuperDigest: "cfg:x"}
+	if err := p.apply(&fromCfg, ""); err != nil || fromCfg.SASLSuperUser != "cfg" || fromCfg.SuperDigest != "cfg:x" {
+		t.Fatalf("zoo.cfg's values must win over the flags: %q, %q, %v", fromCfg.SASLSuperUser, fromCfg.SuperDigest, err)
+	}
 	if err := p.apply(&cfg, filepath.Join(dir, "missing")); err == nil {
 		t.Fatal("a missing JAAS file was accepted")
 	}

@@ -5,21 +5,16 @@ import (
 	"fmt"
 )
 
-// knownDirectives are the digest-response directives of RFC 2831 §2.1.2 that
-// may appear at most once. Any other name is an auth-param and is ignored.
-var knownDirectives = map[string]bool{
-	"username":   true,
-	"realm":      true,
-	"nonce":      true,
-	"cnonce":     true,
-	"nc":         true,
-	"qop":        true,
-	"digest-uri": true,
-	"response":   true,
-	"maxbuf":     true,
-	"charset":    true,
-	"cipher":     true,
-	"authzid":    true,
+// knownDirective reports whether name is a digest-response directive of
+// RFC 2831 §2.1.2, which may appear at most once. Any other name is an
+// auth-param and is ignored.
+func knownDirective(name string) bool {
+	switch name {
+	case "username", "realm", "nonce", "cnonce", "nc", "qop", "digest-uri",
+		"response", "maxbuf", "charset", "cipher", "authzid":
+		return true
+	}
+	return false
 }
 
 // directiveParser walks one digest-response:
@@ -59,7 +54,7 @@ func parseDirectives(b []byte) (map[string][]byte, error) {
 			}
 			p.i++
 		}
-		if !knownDirectives[name] {
+		if !knownDirective(name) {
 			continue
 		}
 		if _, dup := out[name]; dup {

@@ -157,8 +157,9 @@ type Config struct {
 	// of DigestLoginModule options user_<name>="<password>" (LoadJAAS reads
 	// one). A client that authenticates gets the identity {"sasl", name},
 	// which sasl ACL entries match. Empty: every SASL request is answered
-	// AUTHFAILED and its connection closes, as ZooKeeper answers it without
-	// a JAAS Server section. Kerberos (GSSAPI) is not served.
+	// AUTHFAILED and its connection closes (ZooKeeper without a JAAS Server
+	// section answers OK with a null token, which its clients cannot use).
+	// Kerberos (GSSAPI) is not served.
 	SASLUsers map[string]string
 	// SASLSuperUser names the SASL user who passes every ACL check, as
 	// ZooKeeper's zookeeper.superUser (zoo.cfg's superUser sets it).
@@ -370,6 +371,7 @@ const (
 
 // withDefaults returns a copy of c with every zero field set to its default.
 func (c Config) withDefaults() Config {
+	c.SASLUsers = maps.Clone(c.SASLUsers) // the caller's map may change later
 	if c.ID == 0 && len(c.Servers) == 0 {
 		c.ID = 1
 	}

@@ -77,13 +77,15 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 	// the connection's context would give it a map of children for good.
 	ctx, cancel := context.WithTimeout(c.s.ctx, c.connectWait(req.TimeOut))
 	defer cancel()
-	if !e.Serving() && !e.ReadOnly() && !e.AwaitServing(ctx, c.connectHold(req.TimeOut)) {
+	if !e.Serving() && !e.ReadOnly() && (!e.AwaitServing(ctx, c.connectHold(req.TimeOut)) || c.clientGone()) {
 		// As ZooKeeper's server while it elects, syncs or has lost its
 		// quorum ("ZooKeeperServer not running"): the connection closes,
 		// and the client tries again (another peer, or this one once it
 		// serves); the session, if any, is not touched. Unlike ZooKeeper's,
 		// the peer first holds the connect for up to a TickTime after it
-		// stopped serving (connectHold).
+		// stopped serving (connectHold); a client that left meanwhile
+		// (another server answered it) is not answered, so a held
+		// re-attach never takes its session back from the peer it went to.
 		c.s.cfg.Logger.Debug("zk: client port: refusing a client: the peer does not serve",
 			"ip", c.ip, "session", fmt.Sprintf("%#x", req.SessionID))
 		return false

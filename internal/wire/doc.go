@@ -8,26 +8,25 @@
 // Ensemble.NewSession or re-attaches one with Ensemble.Reattach, and every
 // request calls the same Session methods the in-process API calls. The wire
 // layer never touches the tree or the protocol itself. Every packet of the
-// client (a request, a ping) keeps its session alive
-// (RemoteSession.Heard), as ZooKeeper's server touches a session on each: a
-// client silent for its session timeout loses its session then, whether
-// or not its connection is still open. When a connection drops without a
-// closeSession, its session is detached from this peer and expires unless
-// the client re-attaches it (here or on another peer). A peer that does
-// not serve (it elects, syncs with a leader, lost its quorum, or restarted
-// after a reconfig removed it) closes a connect, as ZooKeeper's server
-// does while it is not running ("ZooKeeperServer not running"): the client
-// tries another peer or this one again, and the session, if it had one, is
-// not touched; read-only mode's exception is below (the in-process
-// NewSession waits instead). Unlike ZooKeeper's, a peer that stopped
-// serving less than a TickTime ago (and a third of the client's requested
-// timeout) first holds the connect, and answers it if it serves again
-// meanwhile: an election ends well within that on a quick network, so a
-// client that reconnects during one is answered rather than refused by
-// every server. A peer restarted after its removal refuses at once. A connect whose lastZxidSeen is ahead of this
-// peer's tree first waits for a sync round; if the peer is still behind, the
-// connection is refused (closed), as ZooKeeper refuses a client that saw
-// newer state.
+// client (a request, a ping) keeps its session alive (RemoteSession.Heard), as
+// ZooKeeper's server touches a session on each: a client silent for its
+// session timeout loses its session then, whether or not its connection is
+// still open. When a connection drops without a closeSession, its session is
+// detached from this peer and expires unless the client re-attaches it (here
+// or on another peer). A peer that does not serve (it elects, syncs with a
+// leader, lost its quorum, or restarted after a reconfig removed it) closes a
+// connect, as ZooKeeper's server does while it is not running
+// ("ZooKeeperServer not running"): the client tries another peer or this one
+// again, and the session, if it had one, is not touched; read-only mode's
+// exception is below (the in-process NewSession waits instead). Unlike
+// ZooKeeper's, a peer that stopped serving less than a TickTime ago (and a
+// third of the client's requested timeout) first holds the connect, and
+// answers it if it serves again meanwhile: an election ends well within that
+// on a quick network, so a client that reconnects during one is answered
+// rather than refused by every server. A peer restarted after its removal
+// refuses at once. A connect whose lastZxidSeen is ahead of this peer's tree
+// first waits for a sync round; if the peer is still behind, the connection is
+// refused (closed), as ZooKeeper refuses a client that saw newer state.
 //
 // # Read-only mode
 //

@@ -38,3 +38,26 @@ func (c *conn) tryRead(fd uintptr) bool {
 	}
 	return true
 }
+
+// clientGone reports whether the client closed or reset its side of the
+// socket (or the connection was killed), taking no byte from it: a recv
+// with MSG_PEEK that finds the end of the stream or an error. A socket with
+// nothing to read, or with bytes waiting, is not gone.
+func (c *conn) clientGone() bool {
+	if c.in.rc == nil {
+		return false
+	}
+	gone := false
+	var b [1]byte
+	err := c.in.rc.Read(func(fd uintptr) bool {
+		for {
+			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if err == syscall.EINTR {
+				continue
+			}
+			gone = (n == 0 && err == nil) || (err != nil && err != syscall.EAGAIN)
+			return true
+		}
+	})
+	return gone || err != nil
+}

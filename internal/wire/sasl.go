@@ -21,10 +21,12 @@ const (
 // ZooKeeperServer.processSasl: the client's token in, the server's out,
 // both answered with the request's xid and zxid 0. Once the exchange
 // completes the session has the identity {"sasl", user} (and super, for
-// Config.SASLSuperUser) on this connection. A failed step, a step after
-// the exchange ended and any SASL request to a peer without
-// Config.SASLUsers are answered AUTHFAILED with a null token, and the
-// connection closes, as ZooKeeper closes it.
+// Config.SASLSuperUser) on this connection. A failed step and a step after
+// the exchange ended are answered AUTHFAILED with a null token, and the
+// connection closes, as ZooKeeper closes it; so is any SASL request to a
+// peer without Config.SASLUsers (ZooKeeper without a JAAS Server section
+// answers OK with a null token and keeps the connection, which leaves its
+// clients' exchange with nothing to go on).
 func (c *conn) saslStep(xid int32, r *jute.SASLToken) bool {
 	users := c.s.e.Config().SASLUsers
 	if len(users) == 0 {
@@ -39,14 +41,22 @@ func (c *conn) saslStep(xid int32, r *jute.SASLToken) bool {
 		c.sasl = digestmd5.NewServer(saslProtocol, saslServerName, lookup, rand.Reader)
 	}
 	out, done, err := c.sasl.Step(r.Token)
-	if err == nil && done {
-		err = c.sess.AddSASL(c.ctx, c.sasl.User())
-	}
 	if err != nil {
 		c.s.cfg.Logger.Info("zk: client port: SASL authentication failed; closing the connection", "ip", c.ip, "err", err)
 		return c.saslFailed(xid)
 	}
 	if done {
+		if err := c.sess.AddSASL(c.ctx, c.sasl.User()); err != nil {
+			// Not the credentials: the peer stopped serving or the session
+			// ended. The connection closes without an answer, as for any
+			// request then, and the client may try again.
+			code, act := wireError(err)
+			if act == closeConn {
+				return false
+			}
+			c.replyHeader(xid, code)
+			return act == reply
+		}
 		c.s.cfg.Logger.Info("zk: client port: SASL authentication succeeded", "ip", c.ip, "user", c.sasl.User())
 	}
 	c.queueReply(&jute.ReplyHeader{Xid: xid}, &jute.SASLToken{Token: out}, noPos, false)

@@ -1,0 +1,61 @@
+//go:build unix
+
+package wire
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+)
+
+// TestClientGone: a socket with nothing to read, or with bytes waiting, is
+// not gone, and the bytes stay for the reader; one whose client closed it
+// is gone, and so is one the server killed.
+func TestClientGone(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	pair := func() (*conn, net.Conn) {
+		cl, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cl.Close(); nc.Close() })
+		return newConn(&Server{ctx: context.Background()}, nc, "127.0.0.1"), cl
+	}
+	c, cl := pair()
+	if c.clientGone() {
+		t.Fatal("an idle open socket is gone")
+	}
+	if _, err := cl.Write([]byte("xy")); err != nil {
+		t.Fatal(err)
+	}
+	if c.clientGone() {
+		t.Fatal("a socket with bytes waiting is gone")
+	}
+	b := make([]byte, 2)
+	if _, err := io.ReadFull(c.nc, b); err != nil || string(b) != "xy" {
+		t.Fatalf("the peeked bytes: %q, %v", b, err)
+	}
+	cl.Close()
+	// The FIN may take a moment to arrive on loopback.
+	gone := false
+	for i := 0; i < 100000 && !gone; i++ {
+		gone = c.clientGone()
+	}
+	if !gone {
+		t.Fatal("a socket its client closed is not gone")
+	}
+	k, _ := pair()
+	k.nc.Close()
+	if !k.clientGone() {
+		t.Fatal("a killed connection is not gone")
+	}
+}
