@@ -373,6 +373,30 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// clientPortAddress); default every address.
 //	ClientPortAddress string
 //
+//	// SecureClientPort serves the client protocol over TLS (zoo.cfg
+//	// secureClientPort), beside ClientPort or alone: 0 leaves it off, -1
+//	// picks a free port (Ensemble.SecureClientAddr tells which). It needs
+//	// ClientTLS. SecureClientPortAddress is its listen address (zoo.cfg
+//	// secureClientPortAddress; default every address).
+//	SecureClientPort int
+//
+//	SecureClientPortAddress string
+//
+//	// ClientTLS is the secure client port's TLS configuration: the server's
+//	// Certificates, and ClientAuth with ClientCAs for the clients'
+//	// certificates. zoo.cfg: ssl.keyStore.location (a PEM file with the
+//	// certificate chain and its unencrypted key, ZooKeeper's PEM key store),
+//	// ssl.trustStore.location (PEM CA certificates) and ssl.clientAuth (need,
+//	// the default as in ZooKeeper, want or none). A client whose
+//	// certificate verified has the identity {"x509", its subject's
+//	// distinguished name (RFC 2253)} on that connection, as ZooKeeper's
+//	// X509AuthenticationProvider gives it; x509 ACL entries match it.
+//	ClientTLS *tls.Config
+//
+//	// X509SuperUser is the distinguished name of the client certificate that
+//	// passes every ACL check (zoo.cfg X509AuthenticationProvider.superUser).
+//	X509SuperUser string
+//
 //	// FourLetterWords lists the four-letter words the client port answers
 //	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
 //	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
@@ -581,6 +605,11 @@ type EventListener = engine.EventListener
 //	// leader syncs it) or with an empty DataDir, then add it with a reconfig.
 //	func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error)
 //
+//	// SecureClientAddr returns the address ZooKeeper clients connect to over
+//	// TLS (the secure client port's listener), or "" when
+//	// Config.SecureClientPort is not set.
+//	func (e *Ensemble) SecureClientAddr() string
+//
 //	// Status returns what the peer is doing now.
 //	func (e *Ensemble) Status() Status
 //
@@ -781,9 +810,10 @@ type CreateOption = engine.CreateOption
 //	// declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
 //	// AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
 //	// shows only the user, before the colon), the SASL user a client port
-//	// client authenticated as ({"sasl", "bob"}) and, right after the digest
-//	// that matched Config.SuperDigest or the SASL user Config.SASLSuperUser,
-//	// {"super", ""}. They come in the order
+//	// client authenticated as ({"sasl", "bob"}), the subject of a verified
+//	// client certificate ({"x509", "CN=bob,O=example"}) and, right after the
+//	// identity that matched Config.SuperDigest, Config.SASLSuperUser or
+//	// Config.X509SuperUser, {"super", ""}. They come in the order
 //	// the session gained them (a ZooKeeper server lists them in a hash set's
 //	// order). The slice is the caller's. It is what the client port answers
 //	// to whoAmI.

@@ -19,6 +19,9 @@ const (
 	// SchemeSASL is the identity of a client that authenticated with SASL
 	// on the client port ({"sasl", user}).
 	SchemeSASL = "sasl"
+	// SchemeX509 is the identity of a client whose TLS certificate the
+	// secure client port verified ({"x509", subject DN}).
+	SchemeX509 = "x509"
 	// IDAnyone is the only id of the world scheme.
 	IDAnyone = "anyone"
 )
@@ -62,7 +65,8 @@ func DigestCredential(auth []byte) string {
 // otherwise some entry granting perm must be world:anyone or match one of
 // the ids of the same scheme (digest: equal ids; ip: the address within the
 // entry's address/bits range; sasl: equal ids, or the SASL user named
-// "super", as ZooKeeper's SASLAuthenticationProvider matches).
+// "super", as ZooKeeper's SASLAuthenticationProvider matches; x509: equal
+// distinguished names).
 func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 	if len(acl) == 0 {
 		return true
@@ -96,6 +100,10 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 				if id.ID == a.ID || id.ID == "super" {
 					return true
 				}
+			case SchemeX509:
+				if id.ID == a.ID {
+					return true
+				}
 			}
 		}
 	}
@@ -105,8 +113,8 @@ func CheckACL(acl []ACL, perm Perm, ids []Identity) bool {
 // ExpandACL is the first half of ZooKeeper's PrepRequestProcessor.fixupACL
 // for the ACL of a create or setACL by a session with the authenticated ids:
 // duplicate entries are dropped, and every "auth" entry is replaced by one
-// entry with its permissions for each authenticated digest and sasl id of
-// the session (ip ids are not "authenticated" in ZooKeeper's sense). It
+// entry with its permissions for each authenticated digest, sasl and x509
+// id of the session (ip ids are not "authenticated" in ZooKeeper's sense). It
 // never fails: an "auth" entry with no such id to expand to stays as it is, and the
 // second half, the validation that Apply and Prepare run when they reach the
 // op (validateACL), refuses it with zkerr.ErrInvalidACL, as ZooKeeper does,
@@ -133,7 +141,7 @@ func ExpandACL(acl []ACL, ids []Identity) []ACL {
 		}
 		expanded := false
 		for _, id := range ids {
-			if id.Scheme == SchemeDigest || id.Scheme == SchemeSASL {
+			if id.Scheme == SchemeDigest || id.Scheme == SchemeSASL || id.Scheme == SchemeX509 {
 				out = append(out, ACL{Perms: a.Perms, Scheme: id.Scheme, ID: id.ID})
 				expanded = true
 			}
@@ -197,6 +205,8 @@ func validateACLEntry(a ACL) error {
 		ok = validIPID(a.ID)
 	case SchemeSASL:
 		ok = validSASLID(a.ID)
+	case SchemeX509:
+		ok = validX509ID(a.ID)
 	}
 	if !ok {
 		return fmt.Errorf("%w: %s:%s", zkerr.ErrInvalidACL, a.Scheme, a.ID)
@@ -220,6 +230,37 @@ func validSASLID(id string) bool {
 	}
 	_, host, _ := strings.Cut(name, "/")
 	return !strings.Contains(host, "/")
+}
+
+// validX509ID approximates X509AuthenticationProvider.isValid, which takes
+// what Java's X500Principal parses: a distinguished name of one or more
+// attribute=value pairs separated by ',' or ';' (a backslash escapes the
+// next character). zk always serves the x509 scheme, as it does sasl.
+func validX509ID(id string) bool {
+	if strings.TrimSpace(id) == "" {
+		return false
+	}
+	rdn := strings.Builder{}
+	check := func() bool {
+		k, _, ok := strings.Cut(rdn.String(), "=")
+		rdn.Reset()
+		return ok && strings.TrimSpace(k) != ""
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c == '\\' && i+1 < len(id):
+			rdn.WriteByte(c)
+			rdn.WriteByte(id[i+1])
+			i++
+		case c == ',' || c == ';' || c == '+':
+			if !check() {
+				return false
+			}
+		default:
+			rdn.WriteByte(c)
+		}
+	}
+	return check()
 }
 
 // validDigestID mirrors DigestAuthenticationProvider.isValid: Java's

@@ -32,6 +32,7 @@ func TestCheckACL(t *testing.T) {
 		{PermWrite | PermDelete, SchemeDigest, alice.ID},
 		{PermCreate, SchemeIP, "10.1.0.0/16"},
 		{PermWrite, SchemeSASL, "carol"},
+		{PermDelete, SchemeX509, "CN=bob,O=zk-test"},
 	}
 	for _, c := range []struct {
 		perm Perm
@@ -55,6 +56,9 @@ func TestCheckACL(t *testing.T) {
 		// every sasl entry, and no other scheme's.
 		{PermWrite, []Identity{{SchemeSASL, "super"}}, true},
 		{PermAdmin, []Identity{{SchemeSASL, "super"}}, false},
+		{PermDelete, []Identity{{SchemeX509, "CN=bob,O=zk-test"}}, true},
+		{PermDelete, []Identity{{SchemeX509, "CN=bob,O=other"}}, false},
+		{PermWrite, []Identity{{SchemeX509, "carol"}}, false},
 	} {
 		if got := CheckACL(acl, c.perm, c.ids); got != c.want {
 			t.Errorf("CheckACL(%v, %v) = %v, want %v", c.perm, c.ids, got, c.want)
@@ -108,7 +112,8 @@ func TestExpandACL(t *testing.T) {
 	alice := Identity{SchemeDigest, DigestID("alice", "pw")}
 	bob := Identity{SchemeDigest, DigestID("bob", "pw")}
 	carol := Identity{SchemeSASL, "carol"}
-	ids := []Identity{{SchemeIP, "127.0.0.1"}, alice, {SchemeSuper, ""}, carol, bob}
+	dave := Identity{SchemeX509, "CN=dave"}
+	ids := []Identity{{SchemeIP, "127.0.0.1"}, alice, {SchemeSuper, ""}, carol, dave, bob}
 	got := ExpandACL([]ACL{
 		{PermAll, SchemeWorld, IDAnyone},
 		{PermAll, SchemeWorld, IDAnyone},
@@ -121,6 +126,7 @@ func TestExpandACL(t *testing.T) {
 		{PermAll, SchemeWorld, IDAnyone},
 		{PermRead, SchemeDigest, alice.ID},
 		{PermRead, SchemeSASL, carol.ID},
+		{PermRead, SchemeX509, dave.ID},
 		{PermRead, SchemeDigest, bob.ID},
 		{PermWrite, SchemeIP, "10.0.0.0/8"},
 		{PermAdmin, SchemeDigest, "bob:xyz="},
@@ -177,7 +183,10 @@ func TestValidateACL(t *testing.T) {
 		"empty":           nil,
 		"auth unexpanded": CreatorAllACL(),
 		"world other":     {{PermAll, SchemeWorld, "x"}},
-		"unknown scheme":  {{PermAll, "x509", "x"}},
+		"unknown scheme":  {{PermAll, "kerberos", "x"}},
+		"x509 no =":       {{PermAll, SchemeX509, "bob"}},
+		"x509 empty":      {{PermAll, SchemeX509, " "}},
+		"x509 empty rdn":  {{PermAll, SchemeX509, "CN=a,,O=b"}},
 		"sasl two @":      {{PermAll, SchemeSASL, "a@b@c"}},
 		"sasl / in realm": {{PermAll, SchemeSASL, "a@b/c"}},
 		"sasl two /":      {{PermAll, SchemeSASL, "a/b/c@R"}},
@@ -208,6 +217,8 @@ func TestValidateACL(t *testing.T) {
 		"sasl slashes":    {{PermAll, SchemeSASL, "a/b/c"}},
 		"sasl principal":  {{PermAll, SchemeSASL, "zookeeper/host.example@EXAMPLE.COM"}},
 		"sasl user@realm": {{PermAll, SchemeSASL, "bob@EXAMPLE.COM"}},
+		"x509 dn":         {{PermAll, SchemeX509, "CN=bob,O=zk-test"}},
+		"x509 escaped":    {{PermAll, SchemeX509, `CN=a\,b,O=c`}},
 	} {
 		if err := validateACL(good); err != nil {
 			t.Errorf("%s: validateACL = %v, want nil (ZooKeeper stores it)", name, err)

@@ -12,6 +12,10 @@
 // removed, and -rejoin brings it back with its data directory, as a joiner
 // a reconfig can add again. The peer stops gracefully on SIGINT or SIGTERM.
 //
+// zoo.cfg's secureClientPort serves the clients over TLS too, from PEM
+// files (ssl.keyStore.location, ssl.trustStore.location, ssl.clientAuth),
+// as ZooKeeper's Netty server does.
+//
 // SASL DIGEST-MD5 clients (kazoo's sasl_options, the Java client with a
 // JAAS Client section) authenticate as the users of a JAAS file's Server
 // section: -jaas FILE, or -Djava.security.auth.login.config=FILE in
@@ -179,8 +183,8 @@ func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq
 		cfg.PeerSecret = bytes.TrimSpace(cfg.PeerSecret)
 	}
 	cfg.Logger, cfg.Rejoin = log, a.rejoin
-	if cfg.ClientPort == 0 {
-		log.Warn("no clientPort in zoo.cfg: ZooKeeper clients cannot connect")
+	if cfg.ClientPort == 0 && cfg.SecureClientPort == 0 {
+		log.Warn("no clientPort or secureClientPort in zoo.cfg: ZooKeeper clients cannot connect")
 	}
 	var ms *metricsServer
 	if cfg.MetricsHTTPAddress != "" {
@@ -221,6 +225,9 @@ func serve(ctx context.Context, e *zk.Ensemble, ms *metricsServer, stdout io.Wri
 			where := e.ClientAddr()
 			if where == "" {
 				where = "no client port"
+			}
+			if sec := e.SecureClientAddr(); sec != "" {
+				where += ", TLS on " + sec
 			}
 			fmt.Fprintf(stdout, "zk peer %d serving on %s, mode: %s\n", st.ID, where, modeName(st.Mode))
 			if ms != nil {

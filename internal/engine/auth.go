@@ -75,24 +75,22 @@ func validateDigestID(id string) error {
 	return nil
 }
 
-// addSASL gives the session the identity {"sasl", user} of a client that
-// authenticated with SASL on the client port, and makes it the super user
-// if user is Config.SASLSuperUser, as ZooKeeper's server adds them when a
-// SASL exchange completes.
-func (s *Session) addSASL(ctx context.Context, user string) error {
+// addConnIdentity gives the session an identity its connection proved
+// outside addauth: {"sasl", user} once a SASL exchange completed, {"x509",
+// DN} for a verified client certificate. super makes the session the super
+// user (Config.SASLSuperUser, Config.X509SuperUser), as ZooKeeper's server
+// adds {"super", ...} for them.
+func (s *Session) addConnIdentity(ctx context.Context, id znode.Identity, super bool) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	id := znode.Identity{Scheme: znode.SchemeSASL, ID: user}
 	return s.ordered(ctx, func() error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !slices.Contains(s.ids, id) {
 			s.ids = append(append([]znode.Identity(nil), s.ids...), id)
 		}
-		if s.e.cfg.SASLSuperUser != "" && user == s.e.cfg.SASLSuperUser {
-			s.super = true
-		}
+		s.super = s.super || super
 		return nil
 	})
 }

@@ -215,6 +215,26 @@ type Config struct {
 	// ClientPortAddress is the address the client port listens on (zoo.cfg
 	// clientPortAddress); default every address.
 	ClientPortAddress string
+	// SecureClientPort serves the client protocol over TLS (zoo.cfg
+	// secureClientPort), beside ClientPort or alone: 0 leaves it off, -1
+	// picks a free port (Ensemble.SecureClientAddr tells which). It needs
+	// ClientTLS. SecureClientPortAddress is its listen address (zoo.cfg
+	// secureClientPortAddress; default every address).
+	SecureClientPort        int
+	SecureClientPortAddress string
+	// ClientTLS is the secure client port's TLS configuration: the server's
+	// Certificates, and ClientAuth with ClientCAs for the clients'
+	// certificates. zoo.cfg: ssl.keyStore.location (a PEM file with the
+	// certificate chain and its unencrypted key, ZooKeeper's PEM key store),
+	// ssl.trustStore.location (PEM CA certificates) and ssl.clientAuth (need,
+	// the default as in ZooKeeper, want or none). A client whose
+	// certificate verified has the identity {"x509", its subject's
+	// distinguished name (RFC 2253)} on that connection, as ZooKeeper's
+	// X509AuthenticationProvider gives it; x509 ACL entries match it.
+	ClientTLS *tls.Config
+	// X509SuperUser is the distinguished name of the client certificate that
+	// passes every ACL check (zoo.cfg X509AuthenticationProvider.superUser).
+	X509SuperUser string
 	// FourLetterWords lists the four-letter words the client port answers
 	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
 	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
@@ -500,6 +520,10 @@ func (c Config) validateClientPort() error {
 	switch {
 	case c.ClientPort < -1 || c.ClientPort > 65535:
 		return configErr("ClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.ClientPort)
+	case c.SecureClientPort < -1 || c.SecureClientPort > 65535:
+		return configErr("SecureClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.SecureClientPort)
+	case c.SecureClientPort != 0 && (c.ClientTLS == nil || len(c.ClientTLS.Certificates) == 0 && c.ClientTLS.GetCertificate == nil):
+		return configErr("ClientTLS", "SecureClientPort needs ClientTLS with the server's certificate (zoo.cfg: ssl.keyStore.location)")
 	case c.ClientIO != "" && c.ClientIO != ClientIOUring && c.ClientIO != ClientIOGoroutines:
 		return configErr("ClientIO", "%q is not %q, %q or empty", c.ClientIO, ClientIOUring, ClientIOGoroutines)
 	}

@@ -50,7 +50,7 @@ var ErrWouldBlock = errors.New("zk: the peer loop's queue is full")
 
 // remoteState is the Ensemble's part of the client protocol.
 type remoteState struct {
-	clientAddr atomic.Pointer[string]
+	clientAddr, secureAddr atomic.Pointer[string]
 }
 
 // Own runs run on a goroutine the Ensemble owns: Close closes stop, then
@@ -72,10 +72,23 @@ func (r Remote) Own(run func(stop <-chan struct{})) error {
 // SetClientAddr records the address the client port listens on.
 func (r Remote) SetClientAddr(addr string) { r.e.remote.clientAddr.Store(&addr) }
 
+// SetSecureClientAddr records the address the secure client port listens on.
+func (r Remote) SetSecureClientAddr(addr string) { r.e.remote.secureAddr.Store(&addr) }
+
 // ClientAddr returns the address ZooKeeper clients connect to (the client
 // port's listener), or "" when Config.ClientPort is not set.
 func (e *Ensemble) ClientAddr() string {
 	if p := e.remote.clientAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SecureClientAddr returns the address ZooKeeper clients connect to over
+// TLS (the secure client port's listener), or "" when
+// Config.SecureClientPort is not set.
+func (e *Ensemble) SecureClientAddr() string {
+	if p := e.remote.secureAddr.Load(); p != nil {
 		return *p
 	}
 	return ""
@@ -122,7 +135,16 @@ func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ..
 // user is Config.SASLSuperUser). As the other identities of a connection,
 // it is gone when the session re-attaches.
 func (s RemoteSession) AddSASL(ctx context.Context, user string) error {
-	return s.addSASL(ctx, user)
+	su := s.e.cfg.SASLSuperUser
+	return s.addConnIdentity(ctx, znode.Identity{Scheme: znode.SchemeSASL, ID: user}, su != "" && user == su)
+}
+
+// AddX509 gives the session the identity {"x509", dn} of a client whose
+// certificate the secure client port verified (and the super identity if
+// dn is Config.X509SuperUser), for this connection.
+func (s RemoteSession) AddX509(ctx context.Context, dn string) error {
+	su := s.e.cfg.X509SuperUser
+	return s.addConnIdentity(ctx, znode.Identity{Scheme: znode.SchemeX509, ID: dn}, su != "" && dn == su)
 }
 
 // connCounted marks a session of the client port, whose connection was

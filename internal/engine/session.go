@@ -205,9 +205,10 @@ func (s *Session) resetIdentities(addr string) {
 // declared with WithClientAddr ({"ip", "10.0.0.7"}), each digest identity
 // AddAuth added ({"digest", "alice:<base64 sha1>"}; ZooKeeper's whoAmI
 // shows only the user, before the colon), the SASL user a client port
-// client authenticated as ({"sasl", "bob"}) and, right after the digest
-// that matched Config.SuperDigest or the SASL user Config.SASLSuperUser,
-// {"super", ""}. They come in the order
+// client authenticated as ({"sasl", "bob"}), the subject of a verified
+// client certificate ({"x509", "CN=bob,O=example"}) and, right after the
+// identity that matched Config.SuperDigest, Config.SASLSuperUser or
+// Config.X509SuperUser, {"super", ""}. They come in the order
 // the session gained them (a ZooKeeper server lists them in a hash set's
 // order). The slice is the caller's. It is what the client port answers
 // to whoAmI.
@@ -217,7 +218,8 @@ func (s *Session) Identities() []Identity {
 	for _, id := range ids {
 		out = append(out, id)
 		if super && (id.Scheme == znode.SchemeDigest && id.ID == s.e.cfg.SuperDigest ||
-			id.Scheme == znode.SchemeSASL && id.ID == s.e.cfg.SASLSuperUser) {
+			id.Scheme == znode.SchemeSASL && id.ID == s.e.cfg.SASLSuperUser ||
+			id.Scheme == znode.SchemeX509 && id.ID == s.e.cfg.X509SuperUser) {
 			out = append(out, Identity{Scheme: "super"})
 		}
 	}

@@ -60,12 +60,25 @@ import (
 // ZooKeeper's SASLAuthenticationProvider is accepted (zk always serves the
 // sasl ACL scheme); other authProvider keys are returned in ignored.
 //
+// secureClientPort (and secureClientPortAddress) serves the client protocol
+// over TLS (Config.SecureClientPort, Config.ClientTLS), from PEM files as
+// ZooKeeper reads them with ssl.keyStore.type=PEM:
+//
+//	ssl.keyStore.location    the server's certificate chain and unencrypted key, in one file
+//	ssl.trustStore.location  the CA certificates clients' certificates are verified against
+//	ssl.clientAuth           need (default), want or none
+//
+// X509AuthenticationProvider.superUser sets Config.X509SuperUser;
+// serverCnxnFactory (NIO or Netty) and authProvider.N naming ZooKeeper's
+// X509AuthenticationProvider are accepted.
+//
 // autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
 // ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
 // ZooKeeper's default, 60 connections per client address; 0 means no limit.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	var auth zooAuth
+	var ctls zooClientTLS
 	var metrics zooMetrics
 	var quorum zooQuorum
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
@@ -81,6 +94,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		known, err := auth.set(key, value, line)
+		if !known {
+			known, err = ctls.set(&cfg, key, value)
+		}
 		if !known {
 			known, err = metrics.set(key, value)
 		}
@@ -105,6 +121,10 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	}
 	notRead, err := auth.load(&cfg)
 	if err != nil {
+		return Config{}, nil, err
+	}
+	ignored = append(ignored, notRead...)
+	if notRead, err = ctls.load(&cfg); err != nil {
 		return Config{}, nil, err
 	}
 	ignored = append(ignored, notRead...)

@@ -22,6 +22,7 @@ const connectTimeout = 10 * time.Second
 func (c *conn) handshake() bool {
 	c.nc.SetReadDeadline(time.Now().Add(connectTimeout))
 	if _, err := io.ReadFull(c.nc, c.hdr[:]); err != nil {
+		c.logFirstRead(err)
 		return false
 	}
 	if word := string(c.hdr[:]); isWord(word) {
@@ -120,6 +121,14 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 		c.s.claim(c, sess.ID())
 	}
 	c.sess, c.timeout = sess, sess.Timeout()
+	if dn := c.x509Subject(); dn != "" {
+		// As ZooKeeper's server names a client by its verified certificate
+		// (on a failure the teardown detaches the session).
+		if err := sess.AddX509(ctx, dn); err != nil {
+			c.s.cfg.Logger.Info("zk: secure client port: cannot give the session its x509 identity", "ip", c.ip, "err", err)
+			return false
+		}
+	}
 	c.sessionID.Store(sess.ID())
 	sess.NoteSeen(req.LastZxidSeen)
 	c.ro.Store(sess.State() == engine.StateConnectedReadOnly)

@@ -132,6 +132,18 @@
 // in either (-wire.io), and the four-letter word conf says which one runs
 // (zk.clientIO=).
 //
+// # TLS and client identities
+//
+// Config.SecureClientPort serves the same protocol over TLS (ZooKeeper's
+// secureClientPort), with Config.ClientTLS; its connections are always
+// read by a goroutine each (the ring reads plain sockets only), and their
+// close sends no close_notify (tls.go). A client certificate that verified
+// against ClientTLS.ClientCAs names the client {"x509", subject DN} on that
+// connection, as ZooKeeper's X509AuthenticationProvider does; a SASL
+// DIGEST-MD5 exchange (op sasl, against Config.SASLUsers; sasl.go) names it
+// {"sasl", user}. Both are added to the session for its connection only,
+// as addauth's digest identities are.
+//
 // # Watches
 //
 // Each connection keeps ZooKeeper's per-session watch table: one

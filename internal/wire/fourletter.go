@@ -3,6 +3,7 @@ package wire
 import (
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"runtime"
 	"sort"
@@ -227,8 +228,8 @@ func javaDouble(v float64) string {
 // conf prints the configuration as ZooKeeper's dumpConf does, in its
 // order, then zk's own keys (clientPortAddress, zk.clientIO), then for an
 // ensemble the quorum's keys and its membership (the configuration in
-// effect, as /zookeeper/config holds it). zk has no TLS port
-// (secureClientPort=-1) and leaves the listen backlog to the system (-1,
+// effect, as /zookeeper/config holds it). A port that is off is -1; zk
+// leaves the listen backlog to the system (-1,
 // as ZooKeeper's default); a standalone peer is server 0, as ZooKeeper's.
 func (s *Server) conf() string {
 	if msg, no := s.notServing(); no {
@@ -241,7 +242,7 @@ func (s *Server) conf() string {
 		id = 0
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "clientPort=%d\nsecureClientPort=-1\n", s.port())
+	fmt.Fprintf(&b, "clientPort=%d\nsecureClientPort=%d\n", port(s.ln), port(s.sln))
 	fmt.Fprintf(&b, "dataDir=%s\ndataDirSize=%d\ndataLogDir=%s\ndataLogSize=%d\n", c.DataDir, data, c.DataLogDir, logs)
 	fmt.Fprintf(&b, "tickTime=%d\nmaxClientCnxns=%d\n", c.TickTime.Milliseconds(), c.MaxClientCnxns)
 	fmt.Fprintf(&b, "minSessionTimeout=%d\nmaxSessionTimeout=%d\n", c.MinSessionTimeout.Milliseconds(), c.MaxSessionTimeout.Milliseconds())
@@ -276,8 +277,13 @@ func (s *Server) clientIO() string {
 	return engine.ClientIOGoroutines
 }
 
-func (s *Server) port() int {
-	addr := s.ln.Addr().String()
+// port is the listener's port, -1 for none (as ZooKeeper's conf prints a
+// port that is not set).
+func port(ln net.Listener) int {
+	if ln == nil {
+		return -1
+	}
+	addr := ln.Addr().String()
 	var port int
 	fmt.Sscanf(addr[strings.LastIndex(addr, ":")+1:], "%d", &port)
 	return port

@@ -73,7 +73,7 @@ func countedPeer(t *testing.T) (*Server, *countingListener) {
 		t.Fatal(err)
 	}
 	cl := &countingListener{Listener: ln}
-	srv := newServer(e, cl)
+	srv := newServer(e, cl, nil)
 	if err := srv.chooseIO(); err != nil {
 		t.Fatal(err)
 	}

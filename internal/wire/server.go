@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -25,7 +26,7 @@ const MaxQueuedBytes = 8 << 20
 // the Ensemble owns (Ensemble.Close stops it).
 func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
 	e, err := engine.NewEnsemble(cfg)
-	if err != nil || cfg.ClientPort == 0 {
+	if err != nil || cfg.ClientPort == 0 && cfg.SecureClientPort == 0 {
 		return e, err
 	}
 	srv, err := Start(e)
@@ -46,7 +47,8 @@ type Server struct {
 	e         engine.Remote
 	ens       *engine.Ensemble // for reconfig
 	cfg       engine.Config
-	ln        net.Listener
+	ln        net.Listener // the client port; nil when only the secure one is set
+	sln       net.Listener // the secure client port (TLS); nil when off
 	maxBuffer int
 	words     map[string]bool
 	version   string // fullVersion, for the four-letter words
@@ -95,24 +97,49 @@ type serverStats struct {
 	completers     atomic.Int64 // completer goroutines started (tests)
 }
 
-// Start binds the client port of e (Config.ClientPort on
-// Config.ClientPortAddress) and records its address in the Ensemble.
+// Start binds the client ports of e (Config.ClientPort on
+// Config.ClientPortAddress, Config.SecureClientPort on
+// Config.SecureClientPortAddress) and records their addresses in the
+// Ensemble.
 func Start(e *engine.Ensemble) (*Server, error) {
 	cfg := engine.RemoteOf(e).Config()
-	port := cfg.ClientPort
-	if port < 0 {
-		port = 0
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ClientPortAddress, strconv.Itoa(port)))
+	ln, err := listen(cfg.ClientPortAddress, cfg.ClientPort)
 	if err != nil {
 		return nil, fmt.Errorf("zk: client port: %w", err)
 	}
-	s := newServer(e, ln)
+	sln, err := listen(cfg.SecureClientPortAddress, cfg.SecureClientPort)
+	if err != nil {
+		closeListeners(ln)
+		return nil, fmt.Errorf("zk: secure client port: %w", err)
+	}
+	if sln != nil {
+		sln = tls.NewListener(sln, cfg.ClientTLS.Clone())
+	}
+	s := newServer(e, ln, sln)
 	if err := s.chooseIO(); err != nil {
-		ln.Close()
+		closeListeners(ln, sln)
 		return nil, err
 	}
 	return s, nil
+}
+
+// listen binds port on addr: none for port 0, any free one for -1.
+func listen(addr string, port int) (net.Listener, error) {
+	switch {
+	case port == 0:
+		return nil, nil
+	case port < 0:
+		port = 0
+	}
+	return net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
+}
+
+func closeListeners(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 // chooseIO makes the server's ring unless Config.ClientIO asks for a
@@ -135,18 +162,18 @@ func (s *Server) chooseIO() error {
 
 // abandon releases a server that will not Serve.
 func (s *Server) abandon() {
-	s.ln.Close()
+	closeListeners(s.ln, s.sln)
 	if s.ring != nil {
 		s.ring.close()
 	}
 }
 
-func newServer(e *engine.Ensemble, ln net.Listener) *Server {
+func newServer(e *engine.Ensemble, ln, sln net.Listener) *Server {
 	r := engine.RemoteOf(e)
 	cfg := r.Config()
 	now := time.Now()
 	s := &Server{
-		e: r, ens: e, cfg: cfg, ln: ln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
+		e: r, ens: e, cfg: cfg, ln: ln, sln: sln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
 		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}
@@ -155,12 +182,23 @@ func newServer(e *engine.Ensemble, ln net.Listener) *Server {
 	}
 	s.traceMask.Store(defaultTraceMask)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	r.SetClientAddr(ln.Addr().String())
+	if ln != nil {
+		r.SetClientAddr(ln.Addr().String())
+	}
+	if sln != nil {
+		r.SetSecureClientAddr(sln.Addr().String())
+	}
 	return s
 }
 
-// Addr returns the listener's address.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr returns the client port's address (the secure one's if only it is
+// set).
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return s.sln.Addr()
+	}
+	return s.ln.Addr()
+}
 
 // Serve accepts connections until stop closes, then closes the listener and
 // every connection and returns once all their goroutines are gone.
@@ -172,11 +210,17 @@ func (s *Server) Serve(stop <-chan struct{}) {
 			s.ring.run()
 		}()
 	}
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		s.accept()
-	}()
+	for _, ln := range []net.Listener{s.ln, s.sln} {
+		if ln == nil {
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.accept(ln)
+		}()
+	}
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		s.monitor()
@@ -222,16 +266,16 @@ func (s *Server) shutdown() {
 	}
 	s.mu.Unlock()
 	s.cancel()
-	s.ln.Close()
+	closeListeners(s.ln, s.sln)
 	for _, c := range conns {
 		c.kill()
 	}
 	s.wg.Wait()
 }
 
-func (s *Server) accept() {
+func (s *Server) accept(ln net.Listener) {
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -239,7 +283,7 @@ func (s *Server) accept() {
 			}
 			return // the listener was closed
 		}
-		s.admit(nc)
+		s.admit(wrapTLS(nc))
 	}
 }
 

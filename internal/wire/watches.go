@@ -213,8 +213,9 @@ func (c *conn) setWatches(xid int32, r *jute.SetWatches) bool {
 // auth adds an identity; the reply echoes the request's xid (the Java
 // client uses -4, go-zookeeper an ordinary one) with zxid 0, as ZooKeeper
 // answers it. ZooKeeper's schemes: digest
-// ("user:password"), and ip, whose identity is the connection's address
-// whatever the packet says. A failure is answered with AUTHFAILED and the
+// ("user:password"), ip, whose identity is the connection's address
+// whatever the packet says, and x509, which succeeds on a connection with
+// a verified client certificate (its identity is already there). A failure is answered with AUTHFAILED and the
 // connection closes, as in ZooKeeper.
 func (c *conn) auth(xid int32, r *jute.AuthPacket) bool {
 	var err error
@@ -223,6 +224,13 @@ func (c *conn) auth(xid int32, r *jute.AuthPacket) bool {
 		err = c.sess.AddAuth(c.ctx, "digest", r.Auth)
 	case "ip":
 		err = c.sess.AddAuth(c.ctx, "ip", []byte(c.ip))
+	case "x509":
+		// As ZooKeeper's X509AuthenticationProvider: the packet's data is
+		// ignored and the connection's verified certificate decides; its
+		// identity came with the connect.
+		if c.x509Subject() == "" {
+			err = fmt.Errorf("%w: x509: no verified client certificate on this connection", zkerr.ErrAuthFailed)
+		}
 	default:
 		err = fmt.Errorf("%w: unknown scheme %q", zkerr.ErrAuthFailed, r.Scheme)
 	}
