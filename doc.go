@@ -1471,6 +1471,13 @@ func DigestACL(perms Perm, user, password string) ACL { return engine.DigestACL(
 // TLS files are not read (as in ZooKeeper) and their keys are returned in
 // ignored. With both a secret and TLS, peers must pass both.
 //
+// secureClientPort serves the client protocol over TLS (Config.ClientTLS)
+// from PEM files: ssl.keyStore.location (the server's certificate chain and
+// unencrypted key), ssl.trustStore.location (the CAs clients' certificates
+// are verified against) and ssl.clientAuth (need, want or none). superUser
+// and X509AuthenticationProvider.superUser name the SASL and x509 super
+// users; the SASL users come from a JAAS file (LoadJAAS).
+//
 // autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
 // ever deleted. (A Config made in code purges hourly by default.)

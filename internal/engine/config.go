@@ -524,6 +524,8 @@ func (c Config) validateClientPort() error {
 		return configErr("SecureClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.SecureClientPort)
 	case c.SecureClientPort != 0 && (c.ClientTLS == nil || len(c.ClientTLS.Certificates) == 0 && c.ClientTLS.GetCertificate == nil):
 		return configErr("ClientTLS", "SecureClientPort needs ClientTLS with the server's certificate (zoo.cfg: ssl.keyStore.location)")
+	case c.SecureClientPort != 0 && c.ClientTLS.ClientAuth >= tls.VerifyClientCertIfGiven && c.ClientTLS.ClientCAs == nil:
+		return configErr("ClientTLS", "verifying clients' certificates needs ClientCAs (zoo.cfg: ssl.trustStore.location); nil would trust the system's CAs")
 	case c.ClientIO != "" && c.ClientIO != ClientIOUring && c.ClientIO != ClientIOGoroutines:
 		return configErr("ClientIO", "%q is not %q, %q or empty", c.ClientIO, ClientIOUring, ClientIOGoroutines)
 	}

@@ -4,6 +4,7 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"testing"
@@ -57,5 +58,19 @@ func TestClientGone(t *testing.T) {
 	k.nc.Close()
 	if !k.clientGone() {
 		t.Fatal("a killed connection is not gone")
+	}
+	// Under TLS the check looks at the socket beneath.
+	s, cl := pair()
+	s.nc = tlsConn{tls.Server(s.nc, &tls.Config{})}
+	if s.clientGone() {
+		t.Fatal("an idle open TLS socket is gone")
+	}
+	cl.Close()
+	gone = false
+	for i := 0; i < 100000 && !gone; i++ {
+		gone = s.clientGone()
+	}
+	if !gone {
+		t.Fatal("a TLS socket its client closed is not gone")
 	}
 }

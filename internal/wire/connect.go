@@ -20,10 +20,19 @@ const connectTimeout = 10 * time.Second
 // connection ends) or a ConnectRequest, which opens or re-attaches the
 // session. It reports whether the connection goes on.
 func (c *conn) handshake() bool {
-	c.nc.SetReadDeadline(time.Now().Add(connectTimeout))
+	_, secure := c.nc.(tlsConn)
+	if secure {
+		// The TLS handshake runs in the first read, and writes too.
+		c.nc.SetDeadline(time.Now().Add(connectTimeout))
+	} else {
+		c.nc.SetReadDeadline(time.Now().Add(connectTimeout))
+	}
 	if _, err := io.ReadFull(c.nc, c.hdr[:]); err != nil {
 		c.logFirstRead(err)
 		return false
+	}
+	if secure {
+		c.nc.SetWriteDeadline(time.Time{})
 	}
 	if word := string(c.hdr[:]); isWord(word) {
 		c.word.Store(true)

@@ -44,12 +44,21 @@ func (c *conn) tryRead(fd uintptr) bool {
 // with MSG_PEEK that finds the end of the stream or an error. A socket with
 // nothing to read, or with bytes waiting, is not gone.
 func (c *conn) clientGone() bool {
-	if c.in.rc == nil {
+	nc := c.nc
+	if t, ok := nc.(tlsConn); ok {
+		nc = t.NetConn() // the end of the stream shows under TLS too
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
 		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true
 	}
 	gone := false
 	var b [1]byte
-	err := c.in.rc.Read(func(fd uintptr) bool {
+	err = rc.Read(func(fd uintptr) bool {
 		for {
 			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 			if err == syscall.EINTR {

@@ -22,8 +22,8 @@ import (
 const MaxQueuedBytes = 8 << 20
 
 // NewEnsemble starts a peer as engine.NewEnsemble does and, when
-// cfg.ClientPort is set, serves the client protocol on it from a goroutine
-// the Ensemble owns (Ensemble.Close stops it).
+// cfg.ClientPort or cfg.SecureClientPort is set, serves the client protocol
+// on them from goroutines the Ensemble owns (Ensemble.Close stops them).
 func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
 	e, err := engine.NewEnsemble(cfg)
 	if err != nil || cfg.ClientPort == 0 && cfg.SecureClientPort == 0 {

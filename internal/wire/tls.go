@@ -22,9 +22,10 @@ func wrapTLS(nc net.Conn) net.Conn {
 	return nc
 }
 
-// x509Subject is the distinguished name (RFC 2253) of the client
-// certificate the secure client port verified, "" for a connection without
-// one. ZooKeeper's X509AuthenticationProvider names the client so.
+// x509Subject is the distinguished name of the client certificate the
+// secure client port verified, as Java's X500Principal.getName() writes it
+// (javaDN), "" for a connection without one. ZooKeeper's
+// X509AuthenticationProvider names the client so.
 func (c *conn) x509Subject() string {
 	t, ok := c.nc.(tlsConn)
 	if !ok {
@@ -34,7 +35,11 @@ func (c *conn) x509Subject() string {
 	if len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
 		return ""
 	}
-	return st.VerifiedChains[0][0].Subject.String()
+	cert := st.VerifiedChains[0][0]
+	if dn, ok := javaDN(cert.RawSubject); ok {
+		return dn
+	}
+	return cert.Subject.String() // a subject crypto/x509 parsed but javaDN did not
 }
 
 // logFirstRead logs why the first read of a secure connection failed (its
