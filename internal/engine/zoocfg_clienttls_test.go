@@ -146,3 +146,21 @@ func TestValidateSecureClientPortNeedsTLS(t *testing.T) {
 		t.Errorf("a secure client port with a certificate: %v", err)
 	}
 }
+
+// TestZooCfgClientTLSIgnoredWithoutPort: without secureClientPort the TLS
+// files are not read (as ZooKeeper reads them only for a TLS port) and
+// their keys are returned in ignored.
+func TestZooCfgClientTLSIgnoredWithoutPort(t *testing.T) {
+	cfg, ignored, err := ParseZooCfg(strings.NewReader(
+		"dataDir=/tmp/x\nssl.keyStore.location=/nonexistent/ks.pem\nssl.trustStore.location=/nonexistent/ts.pem\nssl.clientAuth=want\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClientTLS != nil {
+		t.Fatal("ClientTLS set without secureClientPort")
+	}
+	want := []string{"ssl.keyStore.location", "ssl.trustStore.location", "ssl.clientAuth"}
+	if !slices.Equal(want, ignored) {
+		t.Fatalf("ignored %v, want %v", ignored, want)
+	}
+}

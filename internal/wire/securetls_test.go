@@ -418,9 +418,18 @@ func TestSecureTLSOnly(t *testing.T) {
 	f := newTLSFiles(t)
 	cfg := peerConfig()
 	cfg.ClientPort, cfg.SecureClientPort, cfg.SecureClientPortAddress, cfg.ClientTLS = 0, -1, "127.0.0.1", f.server
+	cfg.FourLetterWords = []string{"*"}
 	e := startPeer(t, cfg)
 	if e.ClientAddr() != "" || e.SecureClientAddr() == "" {
 		t.Fatalf("ClientAddr %q, SecureClientAddr %q", e.ClientAddr(), e.SecureClientAddr())
+	}
+	// conf prints a port that is off as -1, as ZooKeeper's does.
+	w := tlsDial(t, e.SecureClientAddr(), f.client(t, "bob"))
+	w.write([]byte("conf"))
+	conf, _ := io.ReadAll(w.nc)
+	_, port, _ := net.SplitHostPort(e.SecureClientAddr())
+	if !strings.Contains(string(conf), "clientPort=-1\nsecureClientPort="+port+"\n") {
+		t.Fatalf("conf of a peer with the secure port only:\n%s", conf)
 	}
 	r := tlsDial(t, e.SecureClientAddr(), f.client(t, "bob"))
 	r.connect(jute.ConnectRequest{})
