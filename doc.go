@@ -311,6 +311,16 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// ZooKeeper's zookeeper.superUser (zoo.cfg's superUser sets it).
 //	SASLSuperUser string
 //
+//	// EnforceAuthSchemes, if set, makes the client port refuse every request
+//	// but auth and sasl from a connection with no identity of one of these
+//	// schemes ("digest", "sasl", "x509", "ip"): the reply is
+//	// SESSIONCLOSEDREQUIRESASLAUTH and the connection closes, as ZooKeeper's
+//	// enforce.auth.enabled with enforce.auth.schemes (zoo.cfg keys here too;
+//	// sessionRequireClientSASLAuth=true means "sasl"). With "sasl" among
+//	// them, a failed SASL exchange is answered so too. In-process sessions
+//	// are the host's own and are not checked.
+//	EnforceAuthSchemes []string
+//
 //	// ContainerCheckInterval is how often the leader looks for empty
 //	// containers and expired TTL nodes to delete (default 1 minute; rounded
 //	// up to whole TickTimes), as ZooKeeper's znode.container.checkIntervalMs

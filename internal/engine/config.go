@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -164,6 +165,15 @@ type Config struct {
 	// SASLSuperUser names the SASL user who passes every ACL check, as
 	// ZooKeeper's zookeeper.superUser (zoo.cfg's superUser sets it).
 	SASLSuperUser string
+	// EnforceAuthSchemes, if set, makes the client port refuse every request
+	// but auth and sasl from a connection with no identity of one of these
+	// schemes ("digest", "sasl", "x509", "ip"): the reply is
+	// SESSIONCLOSEDREQUIRESASLAUTH and the connection closes, as ZooKeeper's
+	// enforce.auth.enabled with enforce.auth.schemes (zoo.cfg keys here too;
+	// sessionRequireClientSASLAuth=true means "sasl"). With "sasl" among
+	// them, a failed SASL exchange is answered so too. In-process sessions
+	// are the host's own and are not checked.
+	EnforceAuthSchemes []string
 	// ContainerCheckInterval is how often the leader looks for empty
 	// containers and expired TTL nodes to delete (default 1 minute; rounded
 	// up to whole TickTimes), as ZooKeeper's znode.container.checkIntervalMs
@@ -391,7 +401,8 @@ const (
 
 // withDefaults returns a copy of c with every zero field set to its default.
 func (c Config) withDefaults() Config {
-	c.SASLUsers = maps.Clone(c.SASLUsers) // the caller's map may change later
+	c.SASLUsers = maps.Clone(c.SASLUsers) // the caller's map and slice may change later
+	c.EnforceAuthSchemes = slices.Clone(c.EnforceAuthSchemes)
 	if c.ID == 0 && len(c.Servers) == 0 {
 		c.ID = 1
 	}
@@ -490,6 +501,13 @@ func (c Config) Validate() error {
 	if c.SuperDigest != "" {
 		if err := validateDigestID(c.SuperDigest); err != nil {
 			return configErr("SuperDigest", "%v", err)
+		}
+	}
+	for _, scheme := range c.EnforceAuthSchemes {
+		switch scheme {
+		case "digest", "sasl", "x509", "ip":
+		default:
+			return configErr("EnforceAuthSchemes", "authentication scheme %q is not available (digest, sasl, x509 or ip)", scheme)
 		}
 	}
 	for name := range c.SASLUsers {

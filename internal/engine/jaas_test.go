@@ -83,3 +83,30 @@ func TestZooCfgSASLKeys(t *testing.T) {
 		t.Fatalf("a SASL user with no name: %v", err)
 	}
 }
+
+// TestZooCfgEnforceAuth reads ZooKeeper's enforce.auth keys as its
+// AuthenticationHelper does.
+func TestZooCfgEnforceAuth(t *testing.T) {
+	for text, want := range map[string][]string{
+		"enforce.auth.enabled=true\nenforce.auth.schemes=sasl, digest\n":                              {"sasl", "digest"},
+		"enforce.auth.enabled=false\nenforce.auth.schemes=sasl\n":                                     nil,
+		"sessionRequireClientSASLAuth=true\nenforce.auth.enabled=true\nenforce.auth.schemes=digest\n": {"sasl"},
+	} {
+		cfg, ignored, err := ParseZooCfg(strings.NewReader("dataDir=/tmp/x\n"+text), nil)
+		if err != nil || len(ignored) > 0 {
+			t.Fatalf("%q: %v, ignored %v", text, err, ignored)
+		}
+		if diff := cmp.Diff(want, cfg.EnforceAuthSchemes); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", text, diff)
+		}
+	}
+	for _, bad := range []string{"enforce.auth.enabled=true\n", "enforce.auth.enabled=yes\n"} {
+		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/tmp/x\n"+bad), nil); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+	cfg := Config{DataDir: "/tmp/x", EnforceAuthSchemes: []string{"kerberos"}}
+	if err := cfg.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "EnforceAuthSchemes") {
+		t.Fatalf("an unknown scheme: %v", err)
+	}
+}

@@ -24,6 +24,9 @@ const (
 	nettyFactory      = "org.apache.zookeeper.server.NettyServerCnxnFactory"
 	nioFactory        = "org.apache.zookeeper.server.NIOServerCnxnFactory"
 	x509Provider      = "org.apache.zookeeper.server.auth.X509AuthenticationProvider"
+	keyEnforceAuth    = "enforce.auth.enabled"
+	keyEnforceSchemes = "enforce.auth.schemes"
+	keyRequireSASL    = "sessionRequireClientSASLAuth"
 )
 
 // zooClientTLS collects the secure client port's keys of a zoo.cfg while it
@@ -43,6 +46,11 @@ func (z *zooClientTLS) set(c *Config, key, value string) (known bool, err error)
 	case keyX509SuperUser:
 		c.X509SuperUser = value
 		return true, nil
+	case keyEnforceAuth, keyRequireSASL:
+		if value != "true" && value != "false" {
+			return true, fmt.Errorf("%q is not true or false", value)
+		}
+	case keyEnforceSchemes:
 	case "serverCnxnFactory":
 		// ZooKeeper serves TLS with Netty's factory; zk's client I/O is
 		// chosen by zk.clientIO, and TLS connections get a reader each.
@@ -93,6 +101,9 @@ func clientAuthOf(v string) (tls.ClientAuthType, bool) {
 // load reads the key and trust stores into cfg.ClientTLS when zoo.cfg sets
 // secureClientPort; without it their keys are returned as ignored.
 func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
+	if err := z.loadEnforce(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.SecureClientPort == 0 {
 		for _, k := range []string{keyClientKeyStore, keyClientTrust, keyClientAuth} {
 			if _, ok := z.values[k]; ok {
@@ -132,4 +143,27 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	}
 	cfg.ClientTLS = tc
 	return nil, nil
+}
+
+// loadEnforce sets Config.EnforceAuthSchemes as ZooKeeper's
+// AuthenticationHelper reads its properties: sessionRequireClientSASLAuth
+// means sasl alone; otherwise enforce.auth.enabled=true needs
+// enforce.auth.schemes (comma-separated).
+func (z *zooClientTLS) loadEnforce(cfg *Config) error {
+	if z.values[keyRequireSASL] == "true" {
+		cfg.EnforceAuthSchemes = []string{"sasl"}
+		return nil
+	}
+	if z.values[keyEnforceAuth] != "true" {
+		return nil
+	}
+	for _, s := range strings.Split(z.values[keyEnforceSchemes], ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			cfg.EnforceAuthSchemes = append(cfg.EnforceAuthSchemes, s)
+		}
+	}
+	if len(cfg.EnforceAuthSchemes) == 0 {
+		return fmt.Errorf("%w: zoo.cfg: %s=true needs %s", ErrInvalidConfig, keyEnforceAuth, keyEnforceSchemes)
+	}
+	return nil
 }

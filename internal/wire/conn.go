@@ -37,6 +37,7 @@ type conn struct {
 
 	watches watchTable
 	sasl    *digestmd5.Server // the connection's SASL exchange, once one began (sasl.go)
+	authed  atomic.Bool       // it has an identity Config.EnforceAuthSchemes accepts (enforceAuth)
 
 	pmu  sync.Mutex
 	pipe pipe

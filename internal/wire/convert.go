@@ -81,6 +81,8 @@ func wireError(err error) (int32, action) {
 		return int32(zkerr.CodeConnectionLoss), closeConn
 	case errors.Is(err, zkerr.ErrSessionExpired):
 		return int32(zkerr.CodeSessionExpired), replyClose
+	case errors.Is(err, zkerr.ErrSessionClosedRequireSASLAuth):
+		return int32(zkerr.CodeSessionClosedRequireSASLAuth), replyClose
 	case errors.Is(err, zkerr.ErrSessionMoved):
 		// The session was re-attached on another peer: ZooKeeper's
 		// FinalRequestProcessor closes such a connection unanswered.

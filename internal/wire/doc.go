@@ -142,7 +142,11 @@
 // connection, as ZooKeeper's X509AuthenticationProvider does; a SASL
 // DIGEST-MD5 exchange (op sasl, against Config.SASLUsers; sasl.go) names it
 // {"sasl", user}. Both are added to the session for its connection only,
-// as addauth's digest identities are.
+// as addauth's digest identities are. With Config.EnforceAuthSchemes
+// (ZooKeeper's enforce.auth.enabled) a connection without an identity of
+// those schemes gets SESSIONCLOSEDREQUIRESASLAUTH for any request but auth
+// and sasl, checked when the request runs (after the auth packets before
+// it), and is closed.
 //
 // # Watches
 //

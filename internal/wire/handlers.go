@@ -89,6 +89,11 @@ func (c *conn) run(k *call) bool {
 	case jute.OpSASL:
 		return c.saslStep(k.xid, k.rec.(*jute.SASLToken))
 	}
+	if err := c.enforceAuth(); err != nil {
+		// Every other packet, pings included, as ZooKeeper's processPacket.
+		c.s.cfg.Logger.Info("zk: client port: an unauthenticated request; closing the connection", "ip", c.ip, "err", err)
+		return c.answer(k.xid, nil, err)
+	}
 	// A local call is no write: its name holds whatever its outcome.
 	defer c.responded(k.op, k.xid, k.began, false)
 	switch {
@@ -126,6 +131,10 @@ func (c *conn) run(k *call) bool {
 func (c *conn) start(k *call, wait bool) bool {
 	if err := c.ctx.Err(); err != nil {
 		k.err = err
+		return true
+	}
+	if err := c.enforceAuth(); err != nil {
+		k.err = err // answered in its turn; then the connection closes
 		return true
 	}
 	k.counted = true

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"crypto/rand"
+	"fmt"
+	"slices"
 
 	"github.com/embedzk/zk/internal/digestmd5"
 	"github.com/embedzk/zk/internal/jute"
@@ -63,8 +65,35 @@ func (c *conn) saslStep(xid int32, r *jute.SASLToken) bool {
 	return true
 }
 
-// saslFailed answers a SASL request AUTHFAILED; the connection closes.
+// saslFailed answers a SASL request AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH
+// where Config.EnforceAuthSchemes requires sasl, as ZooKeeper); the
+// connection closes.
 func (c *conn) saslFailed(xid int32) bool {
-	c.queueReply(&jute.ReplyHeader{Xid: xid, Err: int32(zkerr.CodeAuthFailed)}, &jute.SASLToken{}, noPos, false)
+	code := zkerr.CodeAuthFailed
+	if slices.Contains(c.s.cfg.EnforceAuthSchemes, "sasl") {
+		code = zkerr.CodeSessionClosedRequireSASLAuth
+	}
+	c.queueReply(&jute.ReplyHeader{Xid: xid, Err: int32(code)}, &jute.SASLToken{}, noPos, false)
 	return false
+}
+
+// enforceAuth refuses a request of a connection with no identity of the
+// schemes Config.EnforceAuthSchemes requires, as ZooKeeper's
+// AuthenticationHelper (enforce.auth.enabled): SESSIONCLOSEDREQUIRESASLAUTH,
+// then the connection closes; the session is left to expire unless its
+// client re-attaches and authenticates. A connection that has one stays
+// authenticated (its identities are only ever added to).
+func (c *conn) enforceAuth() error {
+	schemes := c.s.cfg.EnforceAuthSchemes
+	if len(schemes) == 0 || c.authed.Load() {
+		return nil
+	}
+	for _, id := range c.sess.Identities() {
+		if slices.Contains(schemes, id.Scheme) {
+			c.authed.Store(true)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the connection has no identity of the schemes %v (enforce.auth.schemes)",
+		zkerr.ErrSessionClosedRequireSASLAuth, schemes)
 }

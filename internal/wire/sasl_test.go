@@ -250,3 +250,86 @@ func TestInteropZkCliSASL(t *testing.T) {
 		t.Logf("zkCli output:\n%s", text)
 	}
 }
+
+// TestEnforceAuth: with EnforceAuthSchemes (ZooKeeper's
+// enforce.auth.enabled), a connection without an identity of those
+// schemes gets SESSIONCLOSEDREQUIRESASLAUTH for any request but auth and
+// sasl, reads, writes and pings alike, and is closed; one that
+// authenticated, by SASL or by digest, pipelined or not, is served; with
+// sasl required a failed exchange is answered so too.
+func TestEnforceAuth(t *testing.T) {
+	cfg := saslConfig()
+	cfg.EnforceAuthSchemes = []string{"sasl", "digest"}
+	e := startPeer(t, cfg)
+	refused := func(name string, op int32, req jute.Record) {
+		t.Helper()
+		r := rawDial(t, e.ClientAddr())
+		r.connect(jute.ConnectRequest{})
+		h, _, _ := r.call(op, req)
+		if h.Err != int32(zkerr.CodeSessionClosedRequireSASLAuth) || !r.closed() {
+			t.Fatalf("%s without authentication: error %d, want SESSIONCLOSEDREQUIRESASLAUTH and a close", name, h.Err)
+		}
+	}
+	refused("getData", jute.OpGetData, &jute.PathWatchRequest{Path: "/"})
+	refused("create", jute.OpCreate, &jute.CreateRequest{Path: "/x", ACL: openACL})
+	refused("ping", jute.OpPing, nil)
+	// addauth ip is answered, but ip is not a scheme required here.
+	ip := rawDial(t, e.ClientAddr())
+	ip.connect(jute.ConnectRequest{})
+	ip.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "ip"}, nil)
+	if h, _, _ := ip.call(jute.OpExists, &jute.PathWatchRequest{Path: "/"}); h.Err != int32(zkerr.CodeSessionClosedRequireSASLAuth) {
+		t.Fatalf("exists after addauth ip: error %d", h.Err)
+	}
+	bob := rawDial(t, e.ClientAddr())
+	bob.connect(jute.ConnectRequest{})
+	saslLogin(t, bob, "bob", "bobsecret")
+	createRaw(bob, "/by-sasl", 0)
+	bob.ok(jute.OpPing, nil, nil)
+	// addauth digest and a create sent together: the create waits for it.
+	d := rawDial(t, e.ClientAddr())
+	d.connect(jute.ConnectRequest{})
+	d.write(append(jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")}),
+		jute.AppendFrame(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpCreate}, &jute.CreateRequest{Path: "/by-digest", ACL: openACL})...))
+	for _, want := range []int32{jute.XidAuth, 1} {
+		var h jute.ReplyHeader
+		must(t, jute.Unmarshal(d.read()[:jute.ReplyHeaderSize], &h))
+		if h.Xid != want || h.Err != 0 {
+			t.Fatalf("pipelined addauth and create: reply %+v, want xid %d OK", h, want)
+		}
+	}
+	bad := rawDial(t, e.ClientAddr())
+	bad.connect(jute.ConnectRequest{})
+	if h, _ := saslLogin(t, bad, "bob", "wrong"); h.Err != int32(zkerr.CodeSessionClosedRequireSASLAuth) {
+		t.Fatalf("a failed SASL exchange with sasl required: error %d", h.Err)
+	}
+}
+
+// TestEnforceAuthLikeZooKeeper runs the same steps against a real
+// ZooKeeper 3.8 with enforce.auth.enabled=true and
+// enforce.auth.schemes=digest, and against zk so configured: a request or
+// a ping before addauth is answered SESSIONCLOSEDREQUIRESASLAUTH and the
+// connection closes; after addauth digest requests are served.
+func TestEnforceAuthLikeZooKeeper(t *testing.T) {
+	cfg := peerConfig()
+	cfg.EnforceAuthSchemes = []string{"digest"}
+	real := startOneZK(t, 0, "enforce.auth.enabled=true\nenforce.auth.schemes=digest\n")
+	waitZK(t, real)
+	servers := map[string]string{"zk": startPeer(t, cfg).ClientAddr(), "ZooKeeper": real}
+	for name, addr := range servers {
+		t.Run(name, func(t *testing.T) {
+			for op, req := range map[int32]jute.Record{jute.OpGetData: &jute.PathWatchRequest{Path: "/"}, jute.OpPing: nil} {
+				r := rawDial(t, addr)
+				r.connect(jute.ConnectRequest{})
+				h, _, _ := r.call(op, req)
+				if h.Err != int32(zkerr.CodeSessionClosedRequireSASLAuth) || !r.closed() {
+					t.Fatalf("op %d before addauth: error %d, want SESSIONCLOSEDREQUIRESASLAUTH and a close", op, h.Err)
+				}
+			}
+			r := rawDial(t, addr)
+			r.connect(jute.ConnectRequest{})
+			r.ok(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")}, nil)
+			r.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/zookeeper"}, nil)
+			r.ok(jute.OpPing, nil, nil)
+		})
+	}
+}
