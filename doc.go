@@ -1486,7 +1486,9 @@ func DigestACL(perms Perm, user, password string) ACL { return engine.DigestACL(
 // unencrypted key), ssl.trustStore.location (the CAs clients' certificates
 // are verified against) and ssl.clientAuth (need, want or none). superUser
 // and X509AuthenticationProvider.superUser name the SASL and x509 super
-// users; the SASL users come from a JAAS file (LoadJAAS).
+// users; the SASL users come from a JAAS file (LoadJAAS). enforce.auth.enabled
+// with enforce.auth.schemes, or sessionRequireClientSASLAuth, sets
+// Config.EnforceAuthSchemes.
 //
 // autopurge.purgeInterval is in hours; 0 or absent means no purge, as in
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is

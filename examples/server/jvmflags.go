@@ -13,13 +13,17 @@ import (
 //	-Djava.security.auth.login.config=FILE                    the JAAS file of the SASL users (zk.LoadJAAS)
 //	-Dzookeeper.superUser=NAME                                the SASL super user
 //	-Dzookeeper.DigestAuthenticationProvider.superDigest=D    the super digest
+//	-Dzookeeper.enforce.auth.enabled=true                     enforced authentication,
+//	-Dzookeeper.enforce.auth.schemes=sasl,digest              of these schemes
+//	-Dzookeeper.sessionRequireClientSASLAuth=true             the same, for sasl alone
 //
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
 // zkServer.sh's java command line; zoo.cfg's superUser and
 // DigestAuthenticationProvider.superDigest win over both, as ZooKeeper
 // sets the system properties from zoo.cfg after its JVM started.
 type jvmProps struct {
-	jaas, superUser, superDigest string
+	jaas, superUser, superDigest         string
+	enforce, enforceSchemes, requireSASL string
 }
 
 // readJVMFlags picks the properties above out of the environment's flags;
@@ -39,6 +43,12 @@ func readJVMFlags(getenv func(string) string) jvmProps {
 				p.superUser = value
 			case "zookeeper.DigestAuthenticationProvider.superDigest":
 				p.superDigest = value
+			case "zookeeper.enforce.auth.enabled":
+				p.enforce = value
+			case "zookeeper.enforce.auth.schemes":
+				p.enforceSchemes = value
+			case "zookeeper.sessionRequireClientSASLAuth":
+				p.requireSASL = value
 			}
 		}
 	}
@@ -65,5 +75,25 @@ func (p jvmProps) apply(cfg *zk.Config, jaas string) error {
 	if cfg.SuperDigest == "" {
 		cfg.SuperDigest = p.superDigest
 	}
+	if cfg.EnforceAuthSchemes == nil {
+		cfg.EnforceAuthSchemes = p.enforced()
+	}
 	return nil
+}
+
+// enforced is the schemes the enforcement properties name, read as
+// ZooKeeper reads them (Java's Boolean.parseBoolean; an empty scheme is
+// left for Validate to refuse).
+func (p jvmProps) enforced() []string {
+	switch {
+	case strings.EqualFold(p.requireSASL, "true"):
+		return []string{"sasl"}
+	case !strings.EqualFold(p.enforce, "true"):
+		return nil
+	}
+	out := []string{}
+	for _, s := range strings.Split(p.enforceSchemes, ",") {
+		out = append(out, strings.TrimSpace(s))
+	}
+	return out
 }

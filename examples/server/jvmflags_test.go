@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/embedzk/zk"
@@ -22,8 +23,9 @@ func TestJVMFlags(t *testing.T) {
 		}
 	}
 	env := map[string]string{
-		"JVMFLAGS":        "-Xmx1g -Dzookeeper.superUser=first -Djava.security.auth.login.config=" + other,
-		"SERVER_JVMFLAGS": "-Dzookeeper.superUser=root -Djava.security.auth.login.config=" + jaas + " -Dzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU= -Dnot=used",
+		"JVMFLAGS": "-Xmx1g -Dzookeeper.superUser=first -Djava.security.auth.login.config=" + other,
+		"SERVER_JVMFLAGS": "-Dzookeeper.superUser=root -Djava.security.auth.login.config=" + jaas + " -Dzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU= -Dnot=used" +
+			" -Dzookeeper.enforce.auth.enabled=True -Dzookeeper.enforce.auth.schemes=sasl,x509",
 	}
 	p := readJVMFlags(func(k string) string { return env[k] })
 	var cfg zk.Config
@@ -35,6 +37,9 @@ func TestJVMFlags(t *testing.T) {
 	}
 	if err := p.apply(&cfg, other); err != nil || cfg.SASLUsers["bob"] != "pw" || len(cfg.SASLUsers) != 1 {
 		t.Fatalf("-jaas: users %v, %v", cfg.SASLUsers, err)
+	}
+	if want := []string{"sasl", "x509"}; !slices.Equal(cfg.EnforceAuthSchemes, want) {
+		t.Fatalf("enforced schemes %v, want %v", cfg.EnforceAuthSchemes, want)
 	}
 	fromCfg := zk.Config{SASLSuperUser: "cfg", SuperDigest: "cfg:x"}
 	if err := p.apply(&fromCfg, ""); err != nil || fromCfg.SASLSuperUser != "cfg" || fromCfg.SuperDigest != "cfg:x" {

@@ -91,6 +91,8 @@ func TestZooCfgEnforceAuth(t *testing.T) {
 		"enforce.auth.enabled=true\nenforce.auth.schemes=sasl, digest\n":                              {"sasl", "digest"},
 		"enforce.auth.enabled=false\nenforce.auth.schemes=sasl\n":                                     nil,
 		"sessionRequireClientSASLAuth=true\nenforce.auth.enabled=true\nenforce.auth.schemes=digest\n": {"sasl"},
+		"enforce.auth.enabled=TRUE\nenforce.auth.schemes=x509\n":                                      {"x509"},
+		"enforce.auth.enabled=yes\nenforce.auth.schemes=x509\n":                                       nil,
 	} {
 		cfg, ignored, err := ParseZooCfg(strings.NewReader("dataDir=/tmp/x\n"+text), nil)
 		if err != nil || len(ignored) > 0 {
@@ -100,7 +102,7 @@ func TestZooCfgEnforceAuth(t *testing.T) {
 			t.Errorf("%q (-want +got):\n%s", text, diff)
 		}
 	}
-	for _, bad := range []string{"enforce.auth.enabled=true\n", "enforce.auth.enabled=yes\n"} {
+	for _, bad := range []string{"enforce.auth.enabled=true\n", "enforce.auth.enabled=true\nenforce.auth.schemes=sasl,\n"} {
 		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/tmp/x\n"+bad), nil); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)
 		}

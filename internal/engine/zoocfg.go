@@ -68,6 +68,8 @@ import (
 //	ssl.trustStore.location  the CA certificates clients' certificates are verified against
 //	ssl.clientAuth           need (default), want or none
 //
+// enforce.auth.enabled with enforce.auth.schemes, or
+// sessionRequireClientSASLAuth, sets Config.EnforceAuthSchemes.
 // X509AuthenticationProvider.superUser sets Config.X509SuperUser;
 // serverCnxnFactory (NIO or Netty) and authProvider.N naming ZooKeeper's
 // X509AuthenticationProvider are accepted.

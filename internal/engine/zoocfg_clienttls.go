@@ -46,11 +46,8 @@ func (z *zooClientTLS) set(c *Config, key, value string) (known bool, err error)
 	case keyX509SuperUser:
 		c.X509SuperUser = value
 		return true, nil
-	case keyEnforceAuth, keyRequireSASL:
-		if value != "true" && value != "false" {
-			return true, fmt.Errorf("%q is not true or false", value)
-		}
-	case keyEnforceSchemes:
+	case keyEnforceAuth, keyRequireSASL, keyEnforceSchemes:
+		// Java's Boolean.parseBoolean: "true" in any case, else false.
 	case "serverCnxnFactory":
 		// ZooKeeper serves TLS with Netty's factory; zk's client I/O is
 		// chosen by zk.clientIO, and TLS connections get a reader each.
@@ -150,20 +147,37 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 // means sasl alone; otherwise enforce.auth.enabled=true needs
 // enforce.auth.schemes (comma-separated).
 func (z *zooClientTLS) loadEnforce(cfg *Config) error {
-	if z.values[keyRequireSASL] == "true" {
-		cfg.EnforceAuthSchemes = []string{"sasl"}
-		return nil
+	schemes, err := enforcedSchemes(z.values[keyEnforceAuth], z.values[keyEnforceSchemes], z.values[keyRequireSASL])
+	if err != nil {
+		return fmt.Errorf("%w: zoo.cfg: %v", ErrInvalidConfig, err)
 	}
-	if z.values[keyEnforceAuth] != "true" {
-		return nil
-	}
-	for _, s := range strings.Split(z.values[keyEnforceSchemes], ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			cfg.EnforceAuthSchemes = append(cfg.EnforceAuthSchemes, s)
-		}
-	}
-	if len(cfg.EnforceAuthSchemes) == 0 {
-		return fmt.Errorf("%w: zoo.cfg: %s=true needs %s", ErrInvalidConfig, keyEnforceAuth, keyEnforceSchemes)
-	}
+	cfg.EnforceAuthSchemes = schemes
 	return nil
+}
+
+// enforcedSchemes is Config.EnforceAuthSchemes from ZooKeeper's properties
+// enforce.auth.enabled, enforce.auth.schemes and
+// sessionRequireClientSASLAuth (as zoo.cfg keys or as the JVM's
+// zookeeper.* system properties), read as its AuthenticationHelper reads
+// them: booleans as Java's Boolean.parseBoolean; the schemes split at
+// commas and trimmed, an empty one refused, as ZooKeeper finds no provider
+// for it.
+func enforcedSchemes(enabled, schemes, requireSASL string) ([]string, error) {
+	if strings.EqualFold(requireSASL, "true") {
+		return []string{"sasl"}, nil
+	}
+	if !strings.EqualFold(enabled, "true") {
+		return nil, nil
+	}
+	if schemes == "" {
+		return nil, fmt.Errorf("%s=true needs %s", keyEnforceAuth, keyEnforceSchemes)
+	}
+	var out []string
+	for _, s := range strings.Split(schemes, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			return nil, fmt.Errorf("%s %q: an empty scheme", keyEnforceSchemes, schemes)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

@@ -4,10 +4,17 @@ package wire
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"io"
+	"math/big"
 	"net"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // TestClientGone: a socket with nothing to read, or with bytes waiting, is
@@ -72,5 +79,47 @@ func TestClientGone(t *testing.T) {
 	}
 	if !gone {
 		t.Fatal("a TLS socket its client closed is not gone")
+	}
+	if runtime.GOOS == "linux" {
+		closeNotifyGone(t, pair)
+	}
+}
+
+// closeNotifyGone: a TLS client that completes its handshake and closes
+// (its close_notify alert then waits unread in the socket) is gone; Linux's
+// POLLRDHUP sees the close behind the alert.
+func closeNotifyGone(t *testing.T, pair func() (*conn, net.Conn)) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, cl := pair()
+	srv := tls.Server(s.nc, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	s.nc = tlsConn{srv}
+	tc := tls.Client(cl, &tls.Config{InsecureSkipVerify: true})
+	done := make(chan error, 1)
+	go func() { done <- srv.Handshake() }()
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s.clientGone() {
+		t.Fatal("a TLS client that just finished its handshake is gone")
+	}
+	tc.Close() // close_notify, then the socket's close
+	gone := false
+	for i := 0; i < 100000 && !gone; i++ {
+		gone = s.clientGone()
+	}
+	if !gone {
+		t.Fatal("a TLS client that closed after close_notify is not gone")
 	}
 }

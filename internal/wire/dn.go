@@ -13,7 +13,8 @@ import (
 // by '+'; the keywords CN, C, L, ST, O, OU, STREET, DC and UID, every
 // other attribute as its dotted OID with the value's DER in hex
 // ("2.5.4.5=#130234..."); in a string value the characters ,=+<>#;"\ are
-// escaped with a backslash, and so are a leading and a trailing space.
+// escaped with a backslash, and so is each space or CR of a leading or
+// trailing run of them.
 // Go's pkix.Name.String orders and names attributes differently, so an
 // x509 ACL or super user written for ZooKeeper would not match it.
 func javaDN(raw []byte) (string, bool) {
@@ -83,13 +84,17 @@ func (a javaAVA) rfc2253() string {
 		}
 		return b.String()
 	}
+	// Java escapes every space and CR of the value's leading and trailing
+	// runs of them.
+	isPad := func(r rune) bool { return r == ' ' || r == '\r' }
+	lead := len(s) - len(strings.TrimLeftFunc(s, isPad))
+	trail := len(strings.TrimRightFunc(s, isPad))
 	var b strings.Builder
 	b.WriteString(key)
 	b.WriteByte('=')
 	for i, r := range s {
 		switch {
-		case strings.ContainsRune(`,=+<>#;"\`, r),
-			r == ' ' && (i == 0 || i == len(s)-1):
+		case strings.ContainsRune(`,=+<>#;"\`, r), isPad(r) && (i < lead || i >= trail):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		case r == 0:

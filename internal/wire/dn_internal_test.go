@@ -30,6 +30,7 @@ func TestJavaDN(t *testing.T) {
 		}, `CN=\ a\,b\+c\"d\#e\=f\<g\>h\;i\\j\ ,1.2.840.113549.1.9.1=#0c057840792e7a,2.5.4.5=#13023432+UID=u1,OU=b,OU=a,DC=example`},
 		{pkix.RDNSequence{{ava(cn, "日本 josé")}, {ava(oid(2, 5, 4, 17), "12345")}, {ava(oid(2, 5, 4, 9), "Main St")}},
 			"STREET=Main St,2.5.4.17=#13053132333435,CN=日本 josé"},
+		{pkix.RDNSequence{{ava(cn, "  two lead  mid  trail  ")}}, `CN=\ \ two lead  mid  trail\ \ `},
 	} {
 		raw, err := asn1.Marshal(c.rdns)
 		if err != nil {

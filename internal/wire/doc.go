@@ -139,7 +139,8 @@
 // read by a goroutine each (the ring reads plain sockets only), and their
 // close sends no close_notify (tls.go). A client certificate that verified
 // against ClientTLS.ClientCAs names the client {"x509", subject DN} on that
-// connection, as ZooKeeper's X509AuthenticationProvider does; a SASL
+// connection, the DN as Java's X500Principal.getName() writes it (dn.go),
+// as ZooKeeper's X509AuthenticationProvider does; a SASL
 // DIGEST-MD5 exchange (op sasl, against Config.SASLUsers; sasl.go) names it
 // {"sasl", user}. Both are added to the session for its connection only,
 // as addauth's digest identities are. With Config.EnforceAuthSchemes
@@ -213,7 +214,9 @@
 // allocated; so does a malformed frame, an unknown op code (answered
 // UNIMPLEMENTED), a failed SASL exchange or a SASL request to a peer
 // without Config.SASLUsers (AUTHFAILED, as ZooKeeper answers a failed
-// SASL authentication; sasl.go), a request before the connect,
+// SASL authentication; sasl.go), a request of a connection without an
+// identity Config.EnforceAuthSchemes requires (SESSIONCLOSEDREQUIRESASLAUTH),
+// a request before the connect,
 // and a client that sends nothing for its session timeout.
 // MaxClientCnxns bounds the connections of one client address.
 //

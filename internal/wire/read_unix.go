@@ -39,34 +39,18 @@ func (c *conn) tryRead(fd uintptr) bool {
 	return true
 }
 
-// clientGone reports whether the client closed or reset its side of the
-// socket (or the connection was killed), taking no byte from it: a recv
-// with MSG_PEEK that finds the end of the stream or an error. A socket with
-// nothing to read, or with bytes waiting, is not gone.
-func (c *conn) clientGone() bool {
-	nc := c.nc
+// rawOf is the socket beneath nc, seen through TLS; nil if it has none.
+func rawOf(nc any) syscall.RawConn {
 	if t, ok := nc.(tlsConn); ok {
-		nc = t.NetConn() // the end of the stream shows under TLS too
+		nc = t.NetConn()
 	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return false
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return true
+		return nil
 	}
-	gone := false
-	var b [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		for {
-			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			if err == syscall.EINTR {
-				continue
-			}
-			gone = (n == 0 && err == nil) || (err != nil && err != syscall.EAGAIN)
-			return true
-		}
-	})
-	return gone || err != nil
+	return rc
 }

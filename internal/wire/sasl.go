@@ -24,7 +24,8 @@ const (
 // both answered with the request's xid and zxid 0. Once the exchange
 // completes the session has the identity {"sasl", user} (and super, for
 // Config.SASLSuperUser) on this connection. A failed step and a step after
-// the exchange ended are answered AUTHFAILED with a null token, and the
+// the exchange ended are answered AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH
+// where Config.EnforceAuthSchemes requires sasl) with a null token, and the
 // connection closes, as ZooKeeper closes it; so is any SASL request to a
 // peer without Config.SASLUsers (ZooKeeper without a JAAS Server section
 // answers OK with a null token and keeps the connection, which leaves its

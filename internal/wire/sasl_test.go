@@ -297,6 +297,16 @@ func TestEnforceAuth(t *testing.T) {
 			t.Fatalf("pipelined addauth and create: reply %+v, want xid %d OK", h, want)
 		}
 	}
+	// A create sent before the addauth is refused: it runs first.
+	early := rawDial(t, e.ClientAddr())
+	early.connect(jute.ConnectRequest{})
+	early.write(append(jute.AppendFrame(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpCreate}, &jute.CreateRequest{Path: "/early", ACL: openACL}),
+		jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidAuth, Type: jute.OpAuth}, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")})...))
+	var eh jute.ReplyHeader
+	must(t, jute.Unmarshal(early.read()[:jute.ReplyHeaderSize], &eh))
+	if eh.Xid != 1 || eh.Err != int32(zkerr.CodeSessionClosedRequireSASLAuth) {
+		t.Fatalf("a create before its addauth: reply %+v, want SESSIONCLOSEDREQUIRESASLAUTH", eh)
+	}
 	bad := rawDial(t, e.ClientAddr())
 	bad.connect(jute.ConnectRequest{})
 	if h, _ := saslLogin(t, bad, "bob", "wrong"); h.Err != int32(zkerr.CodeSessionClosedRequireSASLAuth) {

@@ -630,3 +630,28 @@ ssl.clientAuth=%s
 	waitZK(t, plain)
 	return secure, plain
 }
+
+// TestEnforceAuthX509: with x509 enforced and clientAuth want, a TLS
+// client without a certificate (and a plain one) is refused
+// SESSIONCLOSEDREQUIRESASLAUTH; one with a verified certificate is served.
+func TestEnforceAuthX509(t *testing.T) {
+	f := newTLSFiles(t)
+	cfg := peerConfig()
+	cfg.SecureClientPort, cfg.SecureClientPortAddress = -1, "127.0.0.1"
+	cfg.ClientTLS = f.server.Clone()
+	cfg.ClientTLS.ClientAuth = tls.VerifyClientCertIfGiven
+	cfg.EnforceAuthSchemes = []string{"x509"}
+	e := startPeer(t, cfg)
+	for name, r := range map[string]*rawConn{
+		"TLS without a certificate": tlsDial(t, e.SecureClientAddr(), f.client(t, "")),
+		"plain":                     rawDial(t, e.ClientAddr()),
+	} {
+		r.connect(jute.ConnectRequest{})
+		if h, _, _ := r.call(jute.OpGetData, &jute.PathWatchRequest{Path: "/"}); h.Err != int32(zkerr.CodeSessionClosedRequireSASLAuth) || !r.closed() {
+			t.Fatalf("%s: error %d, want SESSIONCLOSEDREQUIRESASLAUTH and a close", name, h.Err)
+		}
+	}
+	bob := tlsDial(t, e.SecureClientAddr(), f.client(t, "bob"))
+	bob.connect(jute.ConnectRequest{})
+	createRaw(bob, "/x509-only", 0)
+}

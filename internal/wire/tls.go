@@ -35,11 +35,14 @@ func (c *conn) x509Subject() string {
 	if len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
 		return ""
 	}
-	cert := st.VerifiedChains[0][0]
-	if dn, ok := javaDN(cert.RawSubject); ok {
-		return dn
+	dn, ok := javaDN(st.VerifiedChains[0][0].RawSubject)
+	if !ok {
+		// crypto/x509 took a subject Java refuses ("extra bytes"): no
+		// identity rather than one ZooKeeper would never have given.
+		c.s.cfg.Logger.Info("zk: secure client port: a client certificate subject Java would refuse; no x509 identity", "ip", c.ip)
+		return ""
 	}
-	return cert.Subject.String() // a subject crypto/x509 parsed but javaDN did not
+	return dn
 }
 
 // logFirstRead logs why the first read of a secure connection failed (its
