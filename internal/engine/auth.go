@@ -75,12 +75,12 @@ func validateDigestID(id string) error {
 	return nil
 }
 
-// addConnIdentity gives the session an identity its connection proved
-// outside addauth: {"sasl", user} once a SASL exchange completed, {"x509",
-// DN} for a verified client certificate. super makes the session the super
-// user (Config.SASLSuperUser, Config.X509SuperUser), as ZooKeeper's server
-// adds {"super", ...} for them.
-func (s *Session) addConnIdentity(ctx context.Context, id znode.Identity, super bool) error {
+// addIdentity gives the session an identity, in its order, once: a digest
+// one of AddAuth, {"sasl", user} once a SASL exchange completed on its
+// connection, {"x509", DN} for a verified client certificate. super makes
+// the session the super user (Config.SuperDigest, SASLSuperUser,
+// X509SuperUser), as ZooKeeper's server adds {"super", ...} for them.
+func (s *Session) addIdentity(ctx context.Context, id znode.Identity, super bool) error {
 	if err := s.usable(); err != nil {
 		return err
 	}

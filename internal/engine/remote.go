@@ -136,7 +136,7 @@ func (r Remote) Reattach(ctx context.Context, id int64, password []byte, opts ..
 // it is gone when the session re-attaches.
 func (s RemoteSession) AddSASL(ctx context.Context, user string) error {
 	su := s.e.cfg.SASLSuperUser
-	return s.addConnIdentity(ctx, znode.Identity{Scheme: znode.SchemeSASL, ID: user}, su != "" && user == su)
+	return s.addIdentity(ctx, znode.Identity{Scheme: znode.SchemeSASL, ID: user}, su != "" && user == su)
 }
 
 // AddX509 gives the session the identity {"x509", dn} of a client whose
@@ -144,7 +144,7 @@ func (s RemoteSession) AddSASL(ctx context.Context, user string) error {
 // dn is Config.X509SuperUser), for this connection.
 func (s RemoteSession) AddX509(ctx context.Context, dn string) error {
 	su := s.e.cfg.X509SuperUser
-	return s.addConnIdentity(ctx, znode.Identity{Scheme: znode.SchemeX509, ID: dn}, su != "" && dn == su)
+	return s.addIdentity(ctx, znode.Identity{Scheme: znode.SchemeX509, ID: dn}, su != "" && dn == su)
 }
 
 // connCounted marks a session of the client port, whose connection was

@@ -260,23 +260,11 @@ func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 	if err != nil {
 		return err
 	}
-	if err := s.usable(); err != nil || !add {
-		return err
+	if !add {
+		return s.usable()
 	}
-	return s.ordered(ctx, func() error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, have := range s.ids {
-			if have == id {
-				return nil
-			}
-		}
-		s.ids = append(append([]znode.Identity(nil), s.ids...), id)
-		if id.Scheme == "digest" && s.e.cfg.SuperDigest != "" && id.ID == s.e.cfg.SuperDigest {
-			s.super = true
-		}
-		return nil
-	})
+	sd := s.e.cfg.SuperDigest
+	return s.addIdentity(ctx, id, sd != "" && id.ID == sd)
 }
 
 // checkCtx refuses a nil ctx with ErrBadArguments, and one that already

@@ -105,11 +105,7 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 	case v[keyKeyStore] != "" && (v[keyCertFile] != "" || v[keyPrivKeyFile] != ""):
 		return nil, a.fail(keyKeyStore, fmt.Errorf("set either it or %s and %s, not both", keyCertFile, keyPrivKeyFile))
 	case v[keyKeyStore] != "":
-		var pem []byte
-		if pem, err = os.ReadFile(v[keyKeyStore]); err == nil {
-			cert, err = tls.X509KeyPair(pem, pem)
-		}
-		if err != nil {
+		if cert, err = readPEMKeyStore(v[keyKeyStore]); err != nil {
 			return nil, a.fail(keyKeyStore, err)
 		}
 	case v[keyCertFile] != "" && v[keyPrivKeyFile] != "":
@@ -123,13 +119,9 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 	if v[keyTrustStore] == "" {
 		return nil, fmt.Errorf("%w: zoo.cfg: %s=true needs %s", ErrInvalidConfig, keySSLQuorum, keyTrustStore)
 	}
-	ca, err := os.ReadFile(v[keyTrustStore])
+	pool, err := readPEMCAs(v[keyTrustStore])
 	if err != nil {
 		return nil, a.fail(keyTrustStore, err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		return nil, a.fail(keyTrustStore, fmt.Errorf("no PEM certificate in %s", v[keyTrustStore]))
 	}
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
@@ -137,4 +129,27 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 		ClientCAs:    pool,
 		MinVersion:   tls.VersionTLS12,
 	}, nil
+}
+
+// readPEMKeyStore reads ZooKeeper's PEM key store: one file holding a
+// certificate chain and its unencrypted private key.
+func readPEMKeyStore(path string) (tls.Certificate, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(pem, pem)
+}
+
+// readPEMCAs reads ZooKeeper's PEM trust store: CA certificates.
+func readPEMCAs(path string) (*x509.CertPool, error) {
+	ca, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("no PEM certificate in %s", path)
+	}
+	return pool, nil
 }

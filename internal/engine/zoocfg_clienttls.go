@@ -2,9 +2,7 @@ package engine
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -116,24 +114,15 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	if ks == "" {
 		return nil, fail(keySecurePort, fmt.Errorf("needs %s (a PEM file with the server's certificate chain and key)", keyClientKeyStore))
 	}
-	pem, err := os.ReadFile(ks)
-	if err != nil {
-		return nil, fail(keyClientKeyStore, err)
-	}
-	cert, err := tls.X509KeyPair(pem, pem)
+	cert, err := readPEMKeyStore(ks)
 	if err != nil {
 		return nil, fail(keyClientKeyStore, err)
 	}
 	auth, _ := clientAuthOf(z.values[keyClientAuth])
 	tc := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: auth, MinVersion: tls.VersionTLS12}
 	if ts := z.values[keyClientTrust]; ts != "" {
-		ca, err := os.ReadFile(ts)
-		if err != nil {
+		if tc.ClientCAs, err = readPEMCAs(ts); err != nil {
 			return nil, fail(keyClientTrust, err)
-		}
-		tc.ClientCAs = x509.NewCertPool()
-		if !tc.ClientCAs.AppendCertsFromPEM(ca) {
-			return nil, fail(keyClientTrust, fmt.Errorf("no PEM certificate in %s", ts))
 		}
 	} else if auth != tls.NoClientCert {
 		return nil, fail(keyClientAuth, fmt.Errorf("verifying clients' certificates needs %s", keyClientTrust))
