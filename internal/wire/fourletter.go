@@ -169,10 +169,12 @@ func (s *Server) mntr() string {
 		{"zk_last_client_response_size", fmt.Sprint(lastResp)},
 		{"zk_max_client_response_size", fmt.Sprint(maxResp)},
 		{"zk_min_client_response_size", fmt.Sprint(minResp)},
-		{"zk_outstanding_tls_handshake", "0"}, // not counted: a TLS handshake runs in its connection's first read
-		{"zk_auth_failed_count", "0"},         // not counted, as ZooKeeper's NIO server
-		{"zk_non_mtls_remote_conn_count", "0"},
-		{"zk_non_mtls_local_conn_count", "0"},
+		// ZooKeeper counts handshakes in flight only when it limits them
+		// (zookeeper.netty.server.outstandingHandshake.limit); zk does not.
+		{"zk_outstanding_tls_handshake", "0"},
+		{"zk_auth_failed_count", fmt.Sprint(s.stats.authFailed.Load())},
+		{"zk_non_mtls_remote_conn_count", fmt.Sprint(s.stats.plainRemote.Load())},
+		{"zk_non_mtls_local_conn_count", fmt.Sprint(s.stats.plainLocal.Load())},
 	}...)
 	if open, limit, ok := fileDescriptors(); ok {
 		lines = append(lines, [][2]string{

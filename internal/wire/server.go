@@ -95,6 +95,10 @@ type serverStats struct {
 	connections    atomic.Int64 // accepted since start
 	outstanding    atomic.Int64
 	completers     atomic.Int64 // completer goroutines started (tests)
+	// With the secure port on, the counters ZooKeeper's Netty factory
+	// keeps (it serves both ports then): TLS handshakes that failed, and
+	// the plain port's connections from loopback and other addresses.
+	authFailed, plainLocal, plainRemote atomic.Int64
 }
 
 // Start binds the client ports of e (Config.ClientPort on
@@ -304,10 +308,26 @@ func (s *Server) admit(nc net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.stats.connections.Add(1)
+	s.countPlain(nc)
 	go func() {
 		defer s.wg.Done()
 		c.begin()
 	}()
+}
+
+// countPlain counts a plain connection as ZooKeeper's Netty factory counts
+// one without mutual TLS (zk_non_mtls_local_conn_count and ..._remote_...).
+// ZooKeeper serves the plain port with Netty when the secure port is on,
+// and counts nothing with NIO: so does zk.
+func (s *Server) countPlain(nc net.Conn) {
+	if _, secure := nc.(tlsConn); secure || s.sln == nil {
+		return
+	}
+	if ap, ok := nc.RemoteAddr().(*net.TCPAddr); ok && !ap.IP.IsLoopback() {
+		s.stats.plainRemote.Add(1)
+	} else {
+		s.stats.plainLocal.Add(1)
+	}
 }
 
 // forget removes a finished connection.

@@ -46,9 +46,18 @@ func (c *conn) x509Subject() string {
 }
 
 // logFirstRead logs why the first read of a secure connection failed (its
-// TLS handshake, usually: no certificate, or one no CA of ClientTLS signed).
+// TLS handshake, usually: no certificate, or one no CA of ClientTLS signed)
+// and counts a handshake that did not finish, as ZooKeeper's Netty factory
+// counts every unsuccessful one in zk_auth_failed_count.
 func (c *conn) logFirstRead(err error) {
-	if _, ok := c.nc.(tlsConn); ok && !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
+	t, ok := c.nc.(tlsConn)
+	if !ok {
+		return
+	}
+	if !t.ConnectionState().HandshakeComplete {
+		c.s.stats.authFailed.Add(1)
+	}
+	if !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
 		c.s.cfg.Logger.Info("zk: secure client port: TLS handshake failed; closing the connection", "ip", c.ip, "err", err)
 	}
 }

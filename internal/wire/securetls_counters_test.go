@@ -1,0 +1,92 @@
+package wire_test
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// TestSecureTLSCountersLikeZooKeeper: with the secure port on, mntr's
+// zk_auth_failed_count counts the TLS handshakes that failed (no
+// certificate, an untrusted one, plaintext on the secure port) and
+// zk_non_mtls_local_conn_count the plain port's loopback connections, the
+// four-letter words' among them, as a real ZooKeeper 3.8 (Netty) counts
+// them. A client whose handshake succeeded counts in neither.
+func TestSecureTLSCountersLikeZooKeeper(t *testing.T) {
+	onBoth(t, tls.RequireAndVerifyClientCert, "need", checkSecureCounters)
+}
+
+func checkSecureCounters(t *testing.T, secure, plain string, f *tlsFiles) {
+	failed0, local0 := secureCounters(t, plain)
+	for _, name := range []string{"", "rogue"} {
+		if err := tlsRefused(t, secure, f.client(t, name)); err == nil {
+			t.Fatalf("client certificate %q: a session opened", name)
+		}
+	}
+	plaintextOnSecure(t, secure)
+	bob := tlsDial(t, secure, f.client(t, "bob"))
+	bob.connect(jute.ConnectRequest{})
+	rawDial(t, plain).connect(jute.ConnectRequest{})
+
+	// ZooKeeper counts a failed handshake in a listener that may run after
+	// the client saw the close: read again until the counts settle. Each
+	// mntr is a plain connection of its own.
+	deadline := time.Now().Add(10 * time.Second)
+	for polls := int64(1); ; polls++ {
+		failed, local := secureCounters(t, plain)
+		wantLocal := local0 + 1 + polls
+		if failed == failed0+3 && local == wantLocal {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("zk_auth_failed_count %d, want %d; zk_non_mtls_local_conn_count %d, want %d", failed, failed0+3, local, wantLocal)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// secureCounters reads zk_auth_failed_count and
+// zk_non_mtls_local_conn_count from mntr on the plain port at addr.
+func secureCounters(t *testing.T, addr string) (failed, local int64) {
+	t.Helper()
+	values := map[string]int64{}
+	for _, line := range strings.Split(fourLetter(t, addr, "mntr"), "\n") {
+		k, v, ok := strings.Cut(line, "\t")
+		if n, err := strconv.ParseInt(v, 10, 64); ok && err == nil {
+			values[k] = n
+		}
+	}
+	for _, k := range []string{"zk_auth_failed_count", "zk_non_mtls_local_conn_count", "zk_non_mtls_remote_conn_count"} {
+		if _, ok := values[k]; !ok {
+			t.Fatalf("mntr has no %s", k)
+		}
+	}
+	if r := values["zk_non_mtls_remote_conn_count"]; r != 0 {
+		t.Errorf("zk_non_mtls_remote_conn_count %d, want 0 (every client is on loopback)", r)
+	}
+	return values["zk_auth_failed_count"], values["zk_non_mtls_local_conn_count"]
+}
+
+// plaintextOnSecure sends a connect request in plaintext to the secure port
+// and reads until the server closes the connection.
+func plaintextOnSecure(t *testing.T, secure string) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", secure, 10*time.Second)
+	must(t, err)
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	req := jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16)}
+	_, err = nc.Write(jute.AppendFrame(nil, &req))
+	must(t, err)
+	if _, err := io.ReadAll(nc); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("plaintext on the secure port: %v, want a close", err)
+	}
+}
