@@ -67,6 +67,13 @@ import (
 //	ssl.keyStore.location    the server's certificate chain and unencrypted key, in one file
 //	ssl.trustStore.location  the CA certificates clients' certificates are verified against
 //	ssl.clientAuth           need (default), want or none
+//	ssl.protocol             the TLS version served without ssl.enabledProtocols (TLSv1.2 by default, as ZooKeeper 3.8)
+//	ssl.enabledProtocols     the versions served, comma-separated, with no gap (TLSv1.2,TLSv1.3)
+//	ssl.ciphersuites         the TLS 1.2 cipher suites, comma-separated IANA names (ZooKeeper's twelve
+//	                         ECDHE suites by default; those crypto/tls lacks are returned in ignored)
+//
+// ssl.hostnameVerification is accepted: ZooKeeper's client port never
+// checks a client's host name either.
 //
 // enforce.auth.enabled with enforce.auth.schemes, or
 // sessionRequireClientSASLAuth, sets Config.EnforceAuthSchemes.

@@ -66,6 +66,12 @@ func (z *zooClientTLS) set(c *Config, key, value string) (known bool, err error)
 		if _, ok := clientAuthOf(value); !ok {
 			return true, fmt.Errorf("%q is not need, want or none", value)
 		}
+	case keyClientProtocol, keyClientProtocols, keyClientCiphers:
+		// Checked by load, which knows them all (zoocfg_tlsopts.go).
+	case keyClientHostname:
+		// ZooKeeper's client port never checks a client's host name against
+		// its certificate (ClientX509Util); the key is its clients'.
+		return true, nil
 	default:
 		if strings.HasPrefix(key, "authProvider.") && value == x509Provider {
 			return true, nil // x509 identities come with every verified client certificate
@@ -100,7 +106,7 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 		return nil, err
 	}
 	if cfg.SecureClientPort == 0 {
-		for _, k := range []string{keyClientKeyStore, keyClientTrust, keyClientAuth} {
+		for _, k := range []string{keyClientKeyStore, keyClientTrust, keyClientAuth, keyClientProtocol, keyClientProtocols, keyClientCiphers} {
 			if _, ok := z.values[k]; ok {
 				ignored = append(ignored, k)
 			}
@@ -119,7 +125,14 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 		return nil, fail(keyClientKeyStore, err)
 	}
 	auth, _ := clientAuthOf(z.values[keyClientAuth])
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: auth, MinVersion: tls.VersionTLS12}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: auth}
+	skipped, err := z.applyTLSOptions(tc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: zoo.cfg: %v", ErrInvalidConfig, err)
+	}
+	for _, name := range skipped {
+		ignored = append(ignored, keyClientCiphers+": "+name)
+	}
 	if ts := z.values[keyClientTrust]; ts != "" {
 		if tc.ClientCAs, err = readPEMCAs(ts); err != nil {
 			return nil, fail(keyClientTrust, err)
@@ -128,7 +141,7 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 		return nil, fail(keyClientAuth, fmt.Errorf("verifying clients' certificates needs %s", keyClientTrust))
 	}
 	cfg.ClientTLS = tc
-	return nil, nil
+	return ignored, nil
 }
 
 // loadEnforce sets Config.EnforceAuthSchemes as ZooKeeper's

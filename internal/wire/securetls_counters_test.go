@@ -90,3 +90,34 @@ func plaintextOnSecure(t *testing.T, secure string) {
 		t.Fatalf("plaintext on the secure port: %v, want a close", err)
 	}
 }
+
+// TestMaxClientCnxnsPerPortLikeZooKeeper: maxClientCnxns limits one
+// address's connections on each port apart, as ZooKeeper's two factories
+// (plain and secure) each count their own: with a limit of 2, two plain
+// sessions and two TLS ones all open, and a third on either port is
+// refused.
+func TestMaxClientCnxnsPerPortLikeZooKeeper(t *testing.T) {
+	const limit = "maxClientCnxns=2\n"
+	check := func(t *testing.T, secure, plain string, f *tlsFiles) {
+		for range 2 {
+			rawDial(t, plain).connect(jute.ConnectRequest{})
+			tlsDial(t, secure, f.client(t, "bob")).connect(jute.ConnectRequest{})
+		}
+		if !rawDial(t, plain).closed() {
+			t.Error("a third plain connection from one address was accepted")
+		}
+		if err := tlsRefused(t, secure, f.client(t, "bob")); err == nil {
+			t.Error("a third TLS connection from one address opened a session")
+		}
+	}
+	t.Run("zk", func(t *testing.T) {
+		f := newTLSFiles(t)
+		e := zkFromZooCfgTLS(t, f, limit)
+		check(t, e.SecureClientAddr(), e.ClientAddr(), f)
+	})
+	t.Run("ZooKeeper", func(t *testing.T) {
+		f := newTLSFiles(t)
+		secure, plain := startRealZKTLS(t, f, "need", limit)
+		check(t, secure, plain, f)
+	})
+}

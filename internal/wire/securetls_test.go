@@ -583,8 +583,9 @@ func checkSecureReattach(t *testing.T, secure, plain string, f *tlsFiles) {
 
 // startRealZKTLS starts a standalone ZooKeeper 3.8 with a plain and a
 // secure client port, f's key and trust stores, ssl.clientAuth, and root
-// as its x509 super user; it returns the secure and plain addresses.
-func startRealZKTLS(t *testing.T, f *tlsFiles, clientAuth string) (secure, plain string) {
+// as its x509 super user, and the zoo.cfg lines extra; it returns the
+// secure and plain addresses.
+func startRealZKTLS(t *testing.T, f *tlsFiles, clientAuth string, extra ...string) (secure, plain string) {
 	t.Helper()
 	// Debian's zookeeper.jar lacks netty-codec and netty-resolver in its
 	// manifest; TLS needs them.
@@ -611,7 +612,7 @@ ssl.trustStore.location=%s
 ssl.trustStore.type=PEM
 X509AuthenticationProvider.superUser=%s
 ssl.clientAuth=%s
-`, dir, strings.TrimPrefix(plain, "127.0.0.1:"), strings.TrimPrefix(secure, "127.0.0.1:"), f.keyStore, f.ca, rootDN, clientAuth)
+%s`, dir, strings.TrimPrefix(plain, "127.0.0.1:"), strings.TrimPrefix(secure, "127.0.0.1:"), f.keyStore, f.ca, rootDN, clientAuth, strings.Join(extra, ""))
 	must(t, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
 	cmd := exec.Command("/usr/bin/java", "-Xmx256m", "-Dzookeeper.4lw.commands.whitelist=*",
 		"-cp", strings.Join(jars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))

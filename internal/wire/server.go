@@ -64,7 +64,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
-	perIP     map[string]int
+	perIP     map[cnxnKey]int // connections per client address and port
 	bySession map[int64]*conn
 	closed    bool
 
@@ -178,7 +178,7 @@ func newServer(e *engine.Ensemble, ln, sln net.Listener) *Server {
 	now := time.Now()
 	s := &Server{
 		e: r, ens: e, cfg: cfg, ln: ln, sln: sln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
-		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, bySession: map[int64]*conn{},
+		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[cnxnKey]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}
 	if s.maxBuffer == 0 {
@@ -295,8 +295,9 @@ func (s *Server) accept(ln net.Listener) {
 // when its address already holds MaxClientCnxns connections.
 func (s *Server) admit(nc net.Conn) {
 	ip := remoteIP(nc)
+	key := keyOf(nc, ip)
 	s.mu.Lock()
-	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
+	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[key] >= s.cfg.MaxClientCnxns) {
 		s.mu.Unlock()
 		s.cfg.Logger.Warn("zk: client port: too many connections", "ip", ip, "limit", s.cfg.MaxClientCnxns)
 		nc.Close()
@@ -304,7 +305,7 @@ func (s *Server) admit(nc net.Conn) {
 	}
 	c := newConn(s, nc, ip)
 	s.conns[c] = struct{}{}
-	s.perIP[ip]++
+	s.perIP[key]++
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.stats.connections.Add(1)
@@ -330,13 +331,26 @@ func (s *Server) countPlain(nc net.Conn) {
 	}
 }
 
+// cnxnKey is what maxClientCnxns counts by: ZooKeeper's limit is per
+// client address in each of its factories, one per port.
+type cnxnKey struct {
+	ip     string
+	secure bool
+}
+
+func keyOf(nc net.Conn, ip string) cnxnKey {
+	_, secure := nc.(tlsConn)
+	return cnxnKey{ip, secure}
+}
+
 // forget removes a finished connection.
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
-	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
-		delete(s.perIP, c.ip)
+	key := keyOf(c.nc, c.ip)
+	if s.perIP[key]--; s.perIP[key] <= 0 {
+		delete(s.perIP, key)
 	}
 }
 
