@@ -349,7 +349,7 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// needs Certificates, RootCAs and ClientCAs, and each peer's
 //	// certificate must carry the DNS name "zk-peer-<id>"
 //	// (transport.PeerName). zoo.cfg: sslQuorum=true with the
-//	// ssl.quorum.* PEM files (see ParseZooCfg).
+//	// ssl.quorum.* files (see ParseZooCfg).
 //	PeerTLS *tls.Config
 //
 //	// Logger receives the peer's logs; default discards them.
@@ -394,10 +394,10 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //
 //	// ClientTLS is the secure client port's TLS configuration: the server's
 //	// Certificates, and ClientAuth with ClientCAs for the clients'
-//	// certificates. zoo.cfg: ssl.keyStore.location (a PEM file with the
-//	// certificate chain and its unencrypted key, ZooKeeper's PEM key store),
-//	// ssl.trustStore.location (PEM CA certificates) and ssl.clientAuth (need,
-//	// the default as in ZooKeeper, want or none). A client whose
+//	// certificates. zoo.cfg: ssl.keyStore.location (the certificate chain
+//	// and its key, in a PEM, JKS or PKCS12 store), ssl.trustStore.location
+//	// (the CA certificates), their types and passwords, and ssl.clientAuth
+//	// (need, the default as in ZooKeeper, want or none); see ParseZooCfg. A client whose
 //	// certificate verified has the identity {"x509", its subject's
 //	// distinguished name (RFC 2253)} on that connection, as ZooKeeper's
 //	// X509AuthenticationProvider gives it; x509 ACL entries match it.
@@ -1468,23 +1468,25 @@ func DigestACL(perms Perm, user, password string) ACL { return engine.DigestACL(
 //	quorum.auth.secret.location      a file holding the shared secret (Config.PeerSecret):
 //	                                 random bytes, at least 16, the same on every peer; one
 //	                                 trailing newline is not part of it
-//	sslQuorum=true                   mutual TLS between peers (Config.PeerTLS), from PEM files:
-//	ssl.quorum.certificate.location  this peer's certificate chain; the certificate must carry
-//	                                 the DNS name zk-peer-<myid>
-//	ssl.quorum.privateKey.location   its private key, unencrypted
-//	ssl.quorum.keyStore.location     instead of the two above, one PEM file with both
-//	                                 (ZooKeeper's PEM key store)
+//	sslQuorum=true                   mutual TLS between peers (Config.PeerTLS):
+//	ssl.quorum.certificate.location  this peer's certificate chain (PEM); the certificate must
+//	                                 carry the DNS name zk-peer-<myid>
+//	ssl.quorum.privateKey.location   its private key, unencrypted PEM
+//	ssl.quorum.keyStore.location     instead of the two above, a key store with both
 //	ssl.quorum.trustStore.location   the CA certificates peers are verified against
 //
-// ssl.quorum.keyStore.type and ssl.quorum.trustStore.type may be PEM;
-// ssl.quorum.keyStore.password must be empty. Without sslQuorum=true the
+// The stores are PEM, JKS or PKCS12 files (the *.type keys, or guessed from
+// the file name as ZooKeeper guesses it), opened with the *.password keys
+// or the files the *.passwordPath keys name. Without sslQuorum=true the
 // TLS files are not read (as in ZooKeeper) and their keys are returned in
 // ignored. With both a secret and TLS, peers must pass both.
 //
 // secureClientPort serves the client protocol over TLS (Config.ClientTLS)
-// from PEM files: ssl.keyStore.location (the server's certificate chain and
-// unencrypted key), ssl.trustStore.location (the CAs clients' certificates
-// are verified against) and ssl.clientAuth (need, want or none). superUser
+// from stores of the same kinds: ssl.keyStore.location (the server's
+// certificate chain and key), ssl.trustStore.location (the CAs clients'
+// certificates are verified against), ssl.clientAuth (need, want or none),
+// and ssl.protocol, ssl.enabledProtocols and ssl.ciphersuites as ZooKeeper
+// 3.8 reads them (TLSv1.2 and its ECDHE suites by default). superUser
 // and X509AuthenticationProvider.superUser name the SASL and x509 super
 // users; the SASL users come from a JAAS file (LoadJAAS). enforce.auth.enabled
 // with enforce.auth.schemes, or sessionRequireClientSASLAuth, sets

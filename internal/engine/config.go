@@ -198,7 +198,7 @@ type Config struct {
 	// needs Certificates, RootCAs and ClientCAs, and each peer's
 	// certificate must carry the DNS name "zk-peer-<id>"
 	// (transport.PeerName). zoo.cfg: sslQuorum=true with the
-	// ssl.quorum.* PEM files (see ParseZooCfg).
+	// ssl.quorum.* files (see ParseZooCfg).
 	PeerTLS *tls.Config
 	// Logger receives the peer's logs; default discards them.
 	Logger *slog.Logger
@@ -234,10 +234,10 @@ type Config struct {
 	SecureClientPortAddress string
 	// ClientTLS is the secure client port's TLS configuration: the server's
 	// Certificates, and ClientAuth with ClientCAs for the clients'
-	// certificates. zoo.cfg: ssl.keyStore.location (a PEM file with the
-	// certificate chain and its unencrypted key, ZooKeeper's PEM key store),
-	// ssl.trustStore.location (PEM CA certificates) and ssl.clientAuth (need,
-	// the default as in ZooKeeper, want or none). A client whose
+	// certificates. zoo.cfg: ssl.keyStore.location (the certificate chain
+	// and its key, in a PEM, JKS or PKCS12 store), ssl.trustStore.location
+	// (the CA certificates), their types and passwords, and ssl.clientAuth
+	// (need, the default as in ZooKeeper, want or none); see ParseZooCfg. A client whose
 	// certificate verified has the identity {"x509", its subject's
 	// distinguished name (RFC 2253)} on that connection, as ZooKeeper's
 	// X509AuthenticationProvider gives it; x509 ACL entries match it.
@@ -572,7 +572,7 @@ func (c Config) validateServers() error {
 		return configErr("Servers", "no voters (every server is an observer)")
 	case c.Transport == nil && len(c.PeerSecret) == 0 && c.PeerTLS == nil:
 		return configErr("PeerSecret", "required with Servers unless PeerTLS or Transport is set (peers must authenticate; "+
-			"in zoo.cfg: quorum.auth.secret.location, or sslQuorum=true with the ssl.quorum.* PEM files)")
+			"in zoo.cfg: quorum.auth.secret.location, or sslQuorum=true with the ssl.quorum.* stores)")
 	}
 	if len(c.PeerSecret) > 0 {
 		if err := transport.CheckSecret(c.PeerSecret); err != nil {

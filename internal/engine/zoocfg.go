@@ -25,18 +25,20 @@ import (
 //	quorum.auth.secret.location      a file holding the shared secret (Config.PeerSecret):
 //	                                 random bytes, at least 16, the same on every peer; one
 //	                                 trailing newline is not part of it
-//	sslQuorum=true                   mutual TLS between peers (Config.PeerTLS), from PEM files:
-//	ssl.quorum.certificate.location  this peer's certificate chain; the certificate must carry
-//	                                 the DNS name zk-peer-<myid>
-//	ssl.quorum.privateKey.location   its private key, unencrypted
-//	ssl.quorum.keyStore.location     instead of the two above, one PEM file with both
-//	                                 (ZooKeeper's PEM key store)
+//	sslQuorum=true                   mutual TLS between peers (Config.PeerTLS):
+//	ssl.quorum.certificate.location  this peer's certificate chain (PEM); the certificate must
+//	                                 carry the DNS name zk-peer-<myid>
+//	ssl.quorum.privateKey.location   its private key, unencrypted PEM
+//	ssl.quorum.keyStore.location     instead of the two above, a key store with both
 //	ssl.quorum.trustStore.location   the CA certificates peers are verified against
 //
-// ssl.quorum.keyStore.type and ssl.quorum.trustStore.type may be PEM;
-// ssl.quorum.keyStore.password must be empty. Without sslQuorum=true the
-// TLS files are not read (as in ZooKeeper) and their keys are returned in
-// ignored. With both a secret and TLS, peers must pass both.
+// The stores are PEM, JKS or PKCS12 files (ssl.quorum.keyStore.type and
+// ssl.quorum.trustStore.type, or guessed from the file name as ZooKeeper
+// guesses it), opened with ssl.quorum.keyStore.password and
+// ssl.quorum.trustStore.password or the files their *.passwordPath keys
+// name (internal/keystore). Without sslQuorum=true the TLS files are not
+// read (as in ZooKeeper) and their keys are returned in ignored. With both
+// a secret and TLS, peers must pass both.
 //
 // group.N=id:id:... and weight.N=w make the quorum hierarchical, as in
 // ZooKeeper (Config.Groups, in increasing order of N, and Config.Weights).
@@ -61,11 +63,15 @@ import (
 // sasl ACL scheme); other authProvider keys are returned in ignored.
 //
 // secureClientPort (and secureClientPortAddress) serves the client protocol
-// over TLS (Config.SecureClientPort, Config.ClientTLS), from PEM files as
-// ZooKeeper reads them with ssl.keyStore.type=PEM:
+// over TLS (Config.SecureClientPort, Config.ClientTLS), from key and trust
+// stores as ZooKeeper reads them:
 //
-//	ssl.keyStore.location    the server's certificate chain and unencrypted key, in one file
+//	ssl.keyStore.location    the server's key and certificate chain: PEM, JKS or PKCS12
 //	ssl.trustStore.location  the CA certificates clients' certificates are verified against
+//	ssl.keyStore.type        PEM, JKS or PKCS12 (and ssl.trustStore.type); guessed from the
+//	                         file name when unset (.jks, .p12 or .pfx, else PEM)
+//	ssl.keyStore.password    the store's password, also its key's (and ssl.trustStore.password);
+//	                         ssl.keyStore.passwordPath names a file holding it instead
 //	ssl.clientAuth           need (default), want or none
 //	ssl.protocol             the TLS version served without ssl.enabledProtocols (TLSv1.2 by default, as ZooKeeper 3.8)
 //	ssl.enabledProtocols     the versions served, comma-separated, with no gap (TLSv1.2,TLSv1.3)

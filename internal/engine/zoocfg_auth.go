@@ -6,14 +6,16 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/embedzk/zk/internal/keystore"
 )
 
 // zoo.cfg keys for peer authentication (documented at ParseZooCfg).
 // ZooKeeper authenticates quorum peers with SASL, or with TLS from Java key
 // stores; zk with a shared secret or mutual TLS from PEM files, under names
 // in ZooKeeper's style. sslQuorum, ssl.quorum.keyStore.* and
-// ssl.quorum.trustStore.* are ZooKeeper's own keys (PEM type only).
+// ssl.quorum.trustStore.* are ZooKeeper's own keys (PEM, JKS or PKCS12
+// stores, package keystore).
 const (
 	keySecretFile    = "quorum.auth.secret.location"
 	keySSLQuorum     = "sslQuorum"
@@ -22,8 +24,11 @@ const (
 	keyKeyStore      = "ssl.quorum.keyStore.location"
 	keyKeyStoreType  = "ssl.quorum.keyStore.type"
 	keyKeyStorePass  = "ssl.quorum.keyStore.password"
+	keyKeyStorePath  = "ssl.quorum.keyStore.passwordPath"
 	keyTrustStore    = "ssl.quorum.trustStore.location"
 	keyTrustStoreTyp = "ssl.quorum.trustStore.type"
+	keyTrustStorePas = "ssl.quorum.trustStore.password"
+	keyTrustStorePth = "ssl.quorum.trustStore.passwordPath"
 )
 
 // zooAuth collects the peer-authentication keys of a zoo.cfg while it is
@@ -36,18 +41,15 @@ type zooAuth struct {
 // set records key if it is a peer-authentication key.
 func (a *zooAuth) set(key, value string, line int) (known bool, err error) {
 	switch key {
-	case keySecretFile, keyCertFile, keyPrivKeyFile, keyKeyStore, keyTrustStore:
+	case keySecretFile, keyCertFile, keyPrivKeyFile, keyKeyStore, keyTrustStore,
+		keyKeyStorePass, keyKeyStorePath, keyTrustStorePas, keyTrustStorePth:
 	case keySSLQuorum:
 		if value != "true" && value != "false" {
 			return true, fmt.Errorf("%q is not true or false", value)
 		}
 	case keyKeyStoreType, keyTrustStoreTyp:
-		if !strings.EqualFold(value, "PEM") && value != "" {
-			return true, fmt.Errorf("zk reads PEM files only, not %q", value)
-		}
-	case keyKeyStorePass:
-		if value != "" {
-			return true, fmt.Errorf("zk reads unencrypted PEM keys only: protect the key file by its permissions")
+		if _, err := keystore.TypeOf(value, ""); err != nil {
+			return true, err
 		}
 	default:
 		return false, nil
@@ -105,8 +107,8 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 	case v[keyKeyStore] != "" && (v[keyCertFile] != "" || v[keyPrivKeyFile] != ""):
 		return nil, a.fail(keyKeyStore, fmt.Errorf("set either it or %s and %s, not both", keyCertFile, keyPrivKeyFile))
 	case v[keyKeyStore] != "":
-		if cert, err = readPEMKeyStore(v[keyKeyStore]); err != nil {
-			return nil, a.fail(keyKeyStore, err)
+		if cert, err = loadKeyStore(v, keyKeyStore, keyKeyStoreType, keyKeyStorePass, keyKeyStorePath); err != nil {
+			return nil, err
 		}
 	case v[keyCertFile] != "" && v[keyPrivKeyFile] != "":
 		if cert, err = tls.LoadX509KeyPair(v[keyCertFile], v[keyPrivKeyFile]); err != nil {
@@ -119,9 +121,9 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 	if v[keyTrustStore] == "" {
 		return nil, fmt.Errorf("%w: zoo.cfg: %s=true needs %s", ErrInvalidConfig, keySSLQuorum, keyTrustStore)
 	}
-	pool, err := readPEMCAs(v[keyTrustStore])
+	pool, err := loadTrustStore(v, keyTrustStore, keyTrustStoreTyp, keyTrustStorePas, keyTrustStorePth)
 	if err != nil {
-		return nil, a.fail(keyTrustStore, err)
+		return nil, err
 	}
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
@@ -131,25 +133,42 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 	}, nil
 }
 
-// readPEMKeyStore reads ZooKeeper's PEM key store: one file holding a
-// certificate chain and its unencrypted private key.
-func readPEMKeyStore(path string) (tls.Certificate, error) {
-	pem, err := os.ReadFile(path)
+// storePassword is a store's password as ZooKeeper's X509Util reads it:
+// the file its passwordPath key names, if set, else its password key.
+func storePassword(v map[string]string, passKey, pathKey string) (string, error) {
+	if p := v[pathKey]; p != "" {
+		pw, err := keystore.ReadPassword(p)
+		if err != nil {
+			return "", fmt.Errorf("%w: zoo.cfg: %s: %v", ErrInvalidConfig, pathKey, err)
+		}
+		return pw, nil
+	}
+	return v[passKey], nil
+}
+
+// loadKeyStore reads the key store the location key of v names, of the
+// type and with the password the other keys give (package keystore).
+func loadKeyStore(v map[string]string, locKey, typeKey, passKey, pathKey string) (tls.Certificate, error) {
+	pw, err := storePassword(v, passKey, pathKey)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.X509KeyPair(pem, pem)
+	cert, err := keystore.Load(v[locKey], v[typeKey], pw)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%w: zoo.cfg: %s: %v", ErrInvalidConfig, locKey, err)
+	}
+	return cert, nil
 }
 
-// readPEMCAs reads ZooKeeper's PEM trust store: CA certificates.
-func readPEMCAs(path string) (*x509.CertPool, error) {
-	ca, err := os.ReadFile(path)
+// loadTrustStore reads the trust store the location key of v names.
+func loadTrustStore(v map[string]string, locKey, typeKey, passKey, pathKey string) (*x509.CertPool, error) {
+	pw, err := storePassword(v, passKey, pathKey)
 	if err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		return nil, fmt.Errorf("no PEM certificate in %s", path)
+	pool, err := keystore.LoadTrust(v[locKey], v[typeKey], pw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: zoo.cfg: %s: %v", ErrInvalidConfig, locKey, err)
 	}
 	return pool, nil
 }

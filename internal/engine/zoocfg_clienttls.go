@@ -4,16 +4,20 @@ import (
 	"crypto/tls"
 	"fmt"
 	"strings"
+
+	"github.com/embedzk/zk/internal/keystore"
 )
 
 // zoo.cfg keys of the secure client port (documented at ParseZooCfg), as
-// ZooKeeper names them; PEM files only.
+// ZooKeeper names them.
 const (
 	keySecurePort     = "secureClientPort"
 	keySecureAddr     = "secureClientPortAddress"
 	keyClientKeyStore = "ssl.keyStore.location"
 	keyClientKSType   = "ssl.keyStore.type"
 	keyClientKSPass   = "ssl.keyStore.password"
+	keyClientKSPath   = "ssl.keyStore.passwordPath"
+	keyClientTSPath   = "ssl.trustStore.passwordPath"
 	keyClientTrust    = "ssl.trustStore.location"
 	keyClientTSType   = "ssl.trustStore.type"
 	keyClientTSPass   = "ssl.trustStore.password"
@@ -53,14 +57,10 @@ func (z *zooClientTLS) set(c *Config, key, value string) (known bool, err error)
 			return true, fmt.Errorf("%q is not ZooKeeper's NIO or Netty factory", value)
 		}
 		return true, nil
-	case keyClientKeyStore, keyClientTrust:
+	case keyClientKeyStore, keyClientTrust, keyClientKSPass, keyClientTSPass, keyClientKSPath, keyClientTSPath:
 	case keyClientKSType, keyClientTSType:
-		if !strings.EqualFold(value, "PEM") && value != "" {
-			return true, fmt.Errorf("zk reads PEM files only, not %q", value)
-		}
-	case keyClientKSPass, keyClientTSPass:
-		if value != "" {
-			return true, fmt.Errorf("zk reads unencrypted PEM files only: protect them by their permissions")
+		if _, err := keystore.TypeOf(value, ""); err != nil {
+			return true, err
 		}
 	case keyClientAuth:
 		if _, ok := clientAuthOf(value); !ok {
@@ -118,11 +118,11 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	}
 	ks := z.values[keyClientKeyStore]
 	if ks == "" {
-		return nil, fail(keySecurePort, fmt.Errorf("needs %s (a PEM file with the server's certificate chain and key)", keyClientKeyStore))
+		return nil, fail(keySecurePort, fmt.Errorf("needs %s (the server's certificate chain and key)", keyClientKeyStore))
 	}
-	cert, err := readPEMKeyStore(ks)
+	cert, err := loadKeyStore(z.values, keyClientKeyStore, keyClientKSType, keyClientKSPass, keyClientKSPath)
 	if err != nil {
-		return nil, fail(keyClientKeyStore, err)
+		return nil, err
 	}
 	auth, _ := clientAuthOf(z.values[keyClientAuth])
 	tc := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: auth}
@@ -133,9 +133,9 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	for _, name := range skipped {
 		ignored = append(ignored, keyClientCiphers+": "+name)
 	}
-	if ts := z.values[keyClientTrust]; ts != "" {
-		if tc.ClientCAs, err = readPEMCAs(ts); err != nil {
-			return nil, fail(keyClientTrust, err)
+	if z.values[keyClientTrust] != "" {
+		if tc.ClientCAs, err = loadTrustStore(z.values, keyClientTrust, keyClientTSType, keyClientTSPass, keyClientTSPath); err != nil {
+			return nil, err
 		}
 	} else if auth != tls.NoClientCert {
 		return nil, fail(keyClientAuth, fmt.Errorf("verifying clients' certificates needs %s", keyClientTrust))

@@ -100,8 +100,9 @@ func TestZooCfgClientTLSRefused(t *testing.T) {
 	}
 	for name, change := range map[string][2]string{
 		"unknown clientAuth":        {"ssl.clientAuth", "bogus"},
-		"key store password":        {"ssl.keyStore.password", "secret"},
-		"JKS key store":             {"ssl.keyStore.type", "JKS"},
+		"PEM read as JKS":           {"ssl.keyStore.type", "JKS"},
+		"BCFKS key store":           {"ssl.keyStore.type", "BCFKS"},
+		"missing password file":     {"ssl.trustStore.passwordPath", keyStore + ".missing"},
 		"no key store":              {"ssl.keyStore.location", ""},
 		"key store without a key":   {"ssl.keyStore.location", certOnly},
 		"trust store without certs": {"ssl.trustStore.location", noCert},

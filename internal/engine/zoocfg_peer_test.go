@@ -246,13 +246,14 @@ func TestParseZooCfgPeerAuth(t *testing.T) {
 	bad := map[string]string{
 		"sslQuorum=yes":    "sslQuorum",
 		"sslQuorum=true\n": "needs ssl.quorum.certificate.location",
-		"sslQuorum=true\nssl.quorum.keyStore.location=" + keyFile + "\nssl.quorum.certificate.location=" + certFile:   "not both",
-		"sslQuorum=true\nssl.quorum.certificate.location=" + certFile + "\nssl.quorum.privateKey.location=" + keyFile: "needs ssl.quorum.trustStore.location",
-		"sslQuorum=true\nssl.quorum.keyStore.location=" + keyFile + "\nssl.quorum.trustStore.location=" + caFile:      "ssl.quorum.keyStore.location",
-		"sslQuorum=true\n" + strings.Replace(tlsKeys, caFile, keyFile, 1):                                             "no PEM certificate",
-		"ssl.quorum.keyStore.type=JKS":               "PEM files only",
-		"ssl.quorum.keyStore.password=changeit":      "unencrypted",
-		"quorum.auth.secret.location=" + dir + "/no": "no such file",
+		"sslQuorum=true\nssl.quorum.keyStore.location=" + keyFile + "\nssl.quorum.certificate.location=" + certFile:                            "not both",
+		"sslQuorum=true\nssl.quorum.certificate.location=" + certFile + "\nssl.quorum.privateKey.location=" + keyFile:                          "needs ssl.quorum.trustStore.location",
+		"sslQuorum=true\nssl.quorum.keyStore.location=" + keyFile + "\nssl.quorum.trustStore.location=" + caFile:                               "ssl.quorum.keyStore.location",
+		"sslQuorum=true\n" + strings.Replace(tlsKeys, caFile, keyFile, 1):                                                                      "no trusted certificate",
+		"sslQuorum=true\nssl.quorum.keyStore.location=" + keyFile + "\nssl.quorum.keyStore.type=JKS\nssl.quorum.trustStore.location=" + caFile: "PKCS12",
+		"ssl.quorum.keyStore.type=BCFKS": "zk reads PEM, JKS and PKCS12",
+		"sslQuorum=true\n" + tlsKeys + "ssl.quorum.trustStore.passwordPath=" + dir + "/no\n": "passwordPath",
+		"quorum.auth.secret.location=" + dir + "/no":                                         "no such file",
 	}
 	for text, want := range bad {
 		_, _, err := ParseZooCfg(strings.NewReader(text), nil)

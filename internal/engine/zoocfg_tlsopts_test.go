@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -69,5 +71,48 @@ func TestZooCfgClientTLSOptions(t *testing.T) {
 	_, ignored, err := ParseZooCfg(strings.NewReader("tickTime=2000\ndataDir=/d\nclientPort=2181\nssl.protocol=TLSv1.3\nssl.ciphersuites=X\n"), nil)
 	if err != nil || !slices.Equal(ignored, []string{keyClientProtocol, keyClientCiphers}) {
 		t.Errorf("without secureClientPort: ignored %q, %v", ignored, err)
+	}
+}
+
+// TestZooCfgJavaStores: the client port's and the quorum's stores may be
+// JKS or PKCS12 (internal/keystore's test stores, made by keytool), with
+// their passwords in zoo.cfg or in a passwordPath file.
+func TestZooCfgJavaStores(t *testing.T) {
+	dir, err := filepath.Abs("../keystore/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("zksecret\n"), 0o600)
+	text := fmt.Sprintf(`tickTime=2000
+dataDir=/d
+secureClientPort=2281
+ssl.keyStore.location=%[1]s/server.jks
+ssl.keyStore.password=zksecret
+ssl.trustStore.location=%[1]s/trust.p12
+ssl.trustStore.type=PKCS12
+ssl.trustStore.passwordPath=%[2]s
+sslQuorum=true
+ssl.quorum.keyStore.location=%[1]s/server.p12
+ssl.quorum.keyStore.passwordPath=%[2]s
+ssl.quorum.trustStore.location=%[1]s/trust.jks
+ssl.quorum.trustStore.type=jks
+`, dir, pwFile)
+	cfg, ignored, err := ParseZooCfg(strings.NewReader(text), nil)
+	if err != nil || len(ignored) != 0 {
+		t.Fatalf("%v, ignored %v", err, ignored)
+	}
+	for name, tc := range map[string]*tls.Config{"ClientTLS": cfg.ClientTLS, "PeerTLS": cfg.PeerTLS} {
+		if len(tc.Certificates) != 1 || len(tc.Certificates[0].Certificate) != 2 || tc.Certificates[0].Leaf.Subject.CommonName != "zk server" {
+			t.Errorf("%s: certificates %v", name, tc.Certificates)
+		}
+	}
+	if cfg.ClientTLS.ClientCAs == nil || cfg.PeerTLS.RootCAs == nil {
+		t.Error("a trust store was not read")
+	}
+	for _, bad := range []string{"ssl.keyStore.password=wrong\n", "ssl.quorum.keyStore.passwordPath=" + pwFile + ".missing\n"} {
+		if _, _, err := ParseZooCfg(strings.NewReader(text+bad), nil); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)
+		}
 	}
 }

@@ -49,6 +49,7 @@ var internalAllowed = map[string][]string{
 	"internal/wire":      {"internal/digestmd5", "internal/engine", "internal/jute", "internal/uring", "internal/zkerr", "watch", "znode"},
 	"internal/uring":     {},
 	"internal/digestmd5": {},
+	"internal/keystore":  {},
 }
 
 func repoRoot(t *testing.T) string {

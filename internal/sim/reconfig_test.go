@@ -22,13 +22,20 @@ var flagRcSeeds = flag.Int("rc.seeds", 0, "TestSimReconfig: number of seeds to r
 // a voter looked forever).
 var rcSeeds = []uint64{1, 2, 3, 4, 5, 10, 12}
 
+// rcRaceSeeds are the seeds run under the race detector (raceBuild).
+var rcRaceSeeds = []uint64{4, 10}
+
 // TestSimReconfig runs seeds with membership changes among the faults
 // (Options.Reconfig): spares join, the admin client adds, removes,
 // promotes, demotes and replaces servers, and every check of the
 // simulation holds across the configurations. It logs the changes and the
 // ticks each took, call to return.
 func TestSimReconfig(t *testing.T) {
+	t.Parallel() // a long simulation: it shares the CPUs with the others
 	seeds := rcSeeds
+	if raceBuild {
+		seeds = rcRaceSeeds
+	}
 	if *flagRcSeeds > 0 {
 		seeds = nil
 		for i := 0; i < *flagRcSeeds; i++ {
@@ -66,6 +73,7 @@ var policySeeds = []uint64{12, 21, 23}
 // demoted and one observer promoted (matchReconfigs), and the seeds
 // together must see the policy act at least once.
 func TestSimReconfigPolicy(t *testing.T) {
+	t.Parallel() // a long simulation: it shares the CPUs with the others
 	seeds := policySeeds
 	if *flagRcSeeds > 0 {
 		seeds = nil

@@ -587,6 +587,21 @@ func checkSecureReattach(t *testing.T, secure, plain string, f *tlsFiles) {
 // secure and plain addresses.
 func startRealZKTLS(t *testing.T, f *tlsFiles, clientAuth string, extra ...string) (secure, plain string) {
 	t.Helper()
+	stores := fmt.Sprintf(`ssl.keyStore.location=%s
+ssl.keyStore.type=PEM
+ssl.trustStore.location=%s
+ssl.trustStore.type=PEM
+X509AuthenticationProvider.superUser=%s
+ssl.clientAuth=%s
+`, f.keyStore, f.ca, rootDN, clientAuth)
+	return startRealZKSecure(t, stores+strings.Join(extra, ""))
+}
+
+// startRealZKSecure starts a standalone ZooKeeper 3.8 (Netty) with a plain
+// and a secure client port, its TLS set by the zoo.cfg lines tlsLines; it
+// returns the secure and plain addresses.
+func startRealZKSecure(t *testing.T, tlsLines string) (secure, plain string) {
+	t.Helper()
 	// Debian's zookeeper.jar lacks netty-codec and netty-resolver in its
 	// manifest; TLS needs them.
 	jars := append(slices.Clone(zkJars), "/usr/share/java/netty-codec.jar", "/usr/share/java/netty-resolver.jar")
@@ -606,13 +621,7 @@ secureClientPortAddress=127.0.0.1
 admin.enableServer=false
 serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory
 authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
-ssl.keyStore.location=%s
-ssl.keyStore.type=PEM
-ssl.trustStore.location=%s
-ssl.trustStore.type=PEM
-X509AuthenticationProvider.superUser=%s
-ssl.clientAuth=%s
-%s`, dir, strings.TrimPrefix(plain, "127.0.0.1:"), strings.TrimPrefix(secure, "127.0.0.1:"), f.keyStore, f.ca, rootDN, clientAuth, strings.Join(extra, ""))
+%s`, dir, strings.TrimPrefix(plain, "127.0.0.1:"), strings.TrimPrefix(secure, "127.0.0.1:"), tlsLines)
 	must(t, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
 	cmd := exec.Command("/usr/bin/java", "-Xmx256m", "-Dzookeeper.4lw.commands.whitelist=*",
 		"-cp", strings.Join(jars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
