@@ -94,7 +94,8 @@ type Config struct {
 	// once, as ZooKeeper's maxClientCnxns limits a client IP's connections
 	// to a server (0 = no limit, the default here; zoo.cfg without the key
 	// gives ZooKeeper's 60). The client port refuses a connection over it
-	// as it accepts it; in process, NewSession and Reattach of a session
+	// as it accepts it, counting the plain and the secure port apart as
+	// ZooKeeper's two connection factories do; in process, NewSession and Reattach of a session
 	// whose WithClientAddr names an address holding as many fail with
 	// ErrConnectionLoss. A session opened without WithClientAddr is the
 	// host's own and does not count (MaxSessions bounds all of them).
@@ -247,8 +248,7 @@ type Config struct {
 	X509SuperUser string
 	// FourLetterWords lists the four-letter words the client port answers
 	// (zoo.cfg 4lw.commands.whitelist, "*" for all of them); srvr is always
-	// answered, as in ZooKeeper. MaxClientCnxns limits the connections of
-	// one client address, as in ZooKeeper.
+	// answered, as in ZooKeeper.
 	FourLetterWords []string
 	// ClientIO chooses how the client port does its socket I/O, as
 	// ZooKeeper's serverCnxnFactory chooses between NIO and Netty (zoo.cfg

@@ -107,7 +107,7 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 	case v[keyKeyStore] != "" && (v[keyCertFile] != "" || v[keyPrivKeyFile] != ""):
 		return nil, a.fail(keyKeyStore, fmt.Errorf("set either it or %s and %s, not both", keyCertFile, keyPrivKeyFile))
 	case v[keyKeyStore] != "":
-		if cert, err = loadKeyStore(v, keyKeyStore, keyKeyStoreType, keyKeyStorePass, keyKeyStorePath); err != nil {
+		if cert, err = loadKeyStore(v, a.fail, keyKeyStore, keyKeyStoreType, keyKeyStorePass, keyKeyStorePath); err != nil {
 			return nil, err
 		}
 	case v[keyCertFile] != "" && v[keyPrivKeyFile] != "":
@@ -121,7 +121,7 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 	if v[keyTrustStore] == "" {
 		return nil, fmt.Errorf("%w: zoo.cfg: %s=true needs %s", ErrInvalidConfig, keySSLQuorum, keyTrustStore)
 	}
-	pool, err := loadTrustStore(v, keyTrustStore, keyTrustStoreTyp, keyTrustStorePas, keyTrustStorePth)
+	pool, err := loadTrustStore(v, a.fail, keyTrustStore, keyTrustStoreTyp, keyTrustStorePas, keyTrustStorePth)
 	if err != nil {
 		return nil, err
 	}
@@ -137,38 +137,35 @@ func (a *zooAuth) loadTLS() (*tls.Config, error) {
 // the file its passwordPath key names, if set, else its password key.
 func storePassword(v map[string]string, passKey, pathKey string) (string, error) {
 	if p := v[pathKey]; p != "" {
-		pw, err := keystore.ReadPassword(p)
-		if err != nil {
-			return "", fmt.Errorf("%w: zoo.cfg: %s: %v", ErrInvalidConfig, pathKey, err)
-		}
-		return pw, nil
+		return keystore.ReadPassword(p)
 	}
 	return v[passKey], nil
 }
 
 // loadKeyStore reads the key store the location key of v names, of the
-// type and with the password the other keys give (package keystore).
-func loadKeyStore(v map[string]string, locKey, typeKey, passKey, pathKey string) (tls.Certificate, error) {
+// type and with the password the other keys give (package keystore); fail
+// makes the error of the key at fault.
+func loadKeyStore(v map[string]string, fail func(string, error) error, locKey, typeKey, passKey, pathKey string) (tls.Certificate, error) {
 	pw, err := storePassword(v, passKey, pathKey)
 	if err != nil {
-		return tls.Certificate{}, err
+		return tls.Certificate{}, fail(pathKey, err)
 	}
 	cert, err := keystore.Load(v[locKey], v[typeKey], pw)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("%w: zoo.cfg: %s: %v", ErrInvalidConfig, locKey, err)
+		return tls.Certificate{}, fail(locKey, err)
 	}
 	return cert, nil
 }
 
 // loadTrustStore reads the trust store the location key of v names.
-func loadTrustStore(v map[string]string, locKey, typeKey, passKey, pathKey string) (*x509.CertPool, error) {
+func loadTrustStore(v map[string]string, fail func(string, error) error, locKey, typeKey, passKey, pathKey string) (*x509.CertPool, error) {
 	pw, err := storePassword(v, passKey, pathKey)
 	if err != nil {
-		return nil, err
+		return nil, fail(pathKey, err)
 	}
 	pool, err := keystore.LoadTrust(v[locKey], v[typeKey], pw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: zoo.cfg: %s: %v", ErrInvalidConfig, locKey, err)
+		return nil, fail(locKey, err)
 	}
 	return pool, nil
 }

@@ -106,7 +106,8 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 		return nil, err
 	}
 	if cfg.SecureClientPort == 0 {
-		for _, k := range []string{keyClientKeyStore, keyClientTrust, keyClientAuth, keyClientProtocol, keyClientProtocols, keyClientCiphers} {
+		for _, k := range []string{keyClientKeyStore, keyClientTrust, keyClientAuth, keyClientProtocol, keyClientProtocols, keyClientCiphers,
+			keyClientKSType, keyClientTSType, keyClientKSPass, keyClientTSPass, keyClientKSPath, keyClientTSPath} {
 			if _, ok := z.values[k]; ok {
 				ignored = append(ignored, k)
 			}
@@ -120,7 +121,7 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	if ks == "" {
 		return nil, fail(keySecurePort, fmt.Errorf("needs %s (the server's certificate chain and key)", keyClientKeyStore))
 	}
-	cert, err := loadKeyStore(z.values, keyClientKeyStore, keyClientKSType, keyClientKSPass, keyClientKSPath)
+	cert, err := loadKeyStore(z.values, fail, keyClientKeyStore, keyClientKSType, keyClientKSPass, keyClientKSPath)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 		ignored = append(ignored, keyClientCiphers+": "+name)
 	}
 	if z.values[keyClientTrust] != "" {
-		if tc.ClientCAs, err = loadTrustStore(z.values, keyClientTrust, keyClientTSType, keyClientTSPass, keyClientTSPath); err != nil {
+		if tc.ClientCAs, err = loadTrustStore(z.values, fail, keyClientTrust, keyClientTSType, keyClientTSPass, keyClientTSPath); err != nil {
 			return nil, err
 		}
 	} else if auth != tls.NoClientCert {

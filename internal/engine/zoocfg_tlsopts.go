@@ -38,16 +38,22 @@ var tlsVersionOf = map[string]uint16{
 }
 
 // tlsVersionRange is the versions the secure client port speaks, as
-// ZooKeeper's SSLContextAndOptions chooses them: ssl.enabledProtocols
-// (comma-separated) if set, else ssl.protocol alone (TLSv1.2 by default).
-// crypto/tls serves a range of versions, so the list must have no gap.
+// ZooKeeper's SSLContextAndOptions chooses them on Java 17: ssl.protocol
+// (TLSv1.2 by default) names the SSLContext, and ssl.enabledProtocols
+// (comma-separated) the versions, or that protocol alone if unset. Java
+// 17 disables TLSv1 and TLSv1.1 (jdk.tls.disabledAlgorithms), so they are
+// dropped; crypto/tls serves a range of versions, so the rest must have no
+// gap.
 func tlsVersionRange(protocol, enabled string) (minV, maxV uint16, err error) {
-	names := []string{protocol}
-	key := keyClientProtocol
+	if protocol == "" {
+		protocol = zkDefaultProtocol
+	}
+	if _, ok := tlsVersionOf[protocol]; !ok && protocol != "TLS" {
+		return 0, 0, fmt.Errorf("%s: %q is not TLS, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3", keyClientProtocol, protocol)
+	}
+	names, key := []string{protocol}, keyClientProtocol
 	if enabled != "" {
 		names, key = strings.Split(enabled, ","), keyClientProtocols
-	} else if protocol == "" {
-		names = []string{zkDefaultProtocol}
 	}
 	have := map[uint16]bool{}
 	for _, n := range names {
@@ -55,11 +61,17 @@ func tlsVersionRange(protocol, enabled string) (minV, maxV uint16, err error) {
 		if !ok {
 			return 0, 0, fmt.Errorf("%s: %q is not TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3", key, strings.TrimSpace(n))
 		}
+		if v < tls.VersionTLS12 {
+			continue // disabled by Java 17, so never served by ZooKeeper
+		}
 		have[v] = true
 		if minV == 0 || v < minV {
 			minV = v
 		}
 		maxV = max(maxV, v)
+	}
+	if len(have) == 0 {
+		return 0, 0, fmt.Errorf("%s %q: no version Java 17 serves (TLSv1.2, TLSv1.3)", key, strings.Join(names, ","))
 	}
 	for v := minV; v <= maxV; v++ {
 		if !have[v] {
@@ -71,9 +83,9 @@ func tlsVersionRange(protocol, enabled string) (minV, maxV uint16, err error) {
 
 // tlsCipherSuites maps ssl.ciphersuites (comma-separated IANA names, as
 // Java and Go both name them; ZooKeeper's list when empty) to the TLS 1.2
-// and earlier suites crypto/tls implements, and reports whether the list
-// names a TLS 1.3 suite: Go serves all of TLS 1.3's suites or none. Names in
-// list that Go does not implement are returned in skipped.
+// and earlier suites crypto/tls implements and Java 17 serves, and reports
+// whether the list names a TLS 1.3 suite: Go serves all of TLS 1.3's suites
+// or none. Other names in list are returned in skipped.
 func tlsCipherSuites(list string) (ids []uint16, has13 bool, skipped []string) {
 	names := zkDefaultCiphers
 	if list != "" {
@@ -81,7 +93,8 @@ func tlsCipherSuites(list string) (ids []uint16, has13 bool, skipped []string) {
 	}
 	known := map[string]uint16{}
 	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		if !supportsOnly13(cs) {
+		// Java 17 disables RC4 and 3DES suites (jdk.tls.disabledAlgorithms).
+		if !supportsOnly13(cs) && !strings.Contains(cs.Name, "RC4") && !strings.Contains(cs.Name, "3DES") {
 			known[cs.Name] = cs.ID
 		}
 	}

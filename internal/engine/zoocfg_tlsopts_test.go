@@ -36,7 +36,11 @@ func TestZooCfgClientTLSOptions(t *testing.T) {
 		{"ssl.protocol=TLSv1.3\nssl.enabledProtocols=TLSv1.2, TLSv1.3\n", tls.VersionTLS12, tls.VersionTLS12, slices.Concat(gcm, cbc), nil},
 		{"ssl.enabledProtocols=TLSv1.2,TLSv1.3\nssl.ciphersuites=TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n",
 			tls.VersionTLS12, tls.VersionTLS13, gcm[:1], nil},
-		{"ssl.enabledProtocols=TLSv1.1,TLSv1,TLSv1.2\n", tls.VersionTLS10, tls.VersionTLS12, slices.Concat(gcm, cbc), nil},
+		// Java 17 serves neither TLSv1 nor TLSv1.1, nor RC4 and 3DES suites.
+		{"ssl.protocol=TLS\nssl.enabledProtocols=TLSv1.1,TLSv1,TLSv1.2\n", tls.VersionTLS12, tls.VersionTLS12, slices.Concat(gcm, cbc), nil},
+		{"ssl.ciphersuites=TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,TLS_ECDHE_RSA_WITH_RC4_128_SHA,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n",
+			tls.VersionTLS12, tls.VersionTLS12, gcm[1:2],
+			[]string{"ssl.ciphersuites: TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "ssl.ciphersuites: TLS_ECDHE_RSA_WITH_RC4_128_SHA"}},
 		{"ssl.ciphersuites=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,TLS_AES_128_GCM_SHA256\n",
 			tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
 			[]string{"ssl.ciphersuites: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"}},
@@ -61,7 +65,8 @@ func TestZooCfgClientTLSOptions(t *testing.T) {
 	for _, bad := range []string{
 		"ssl.protocol=TLS\n", "ssl.protocol=SSLv3\n", "ssl.enabledProtocols=TLSv1.1,TLSv1.3\n",
 		"ssl.enabledProtocols=TLSv1.2,\n", "ssl.ciphersuites=TLS_RSA_WITH_NOTHING\n",
-		"ssl.ciphersuites=TLS_AES_128_GCM_SHA256\n", "ssl.protocol=TLSv1.3\n",
+		"ssl.ciphersuites=TLS_AES_128_GCM_SHA256\n", "ssl.protocol=TLSv1.3\n", "ssl.enabledProtocols=TLSv1,TLSv1.1\n",
+		"ssl.protocol=TLS\n", "ssl.protocol=bogus\nssl.enabledProtocols=TLSv1.2\n",
 	} {
 		if _, _, err := ParseZooCfg(strings.NewReader(base+bad), nil); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)
@@ -97,6 +102,7 @@ ssl.quorum.keyStore.location=%[1]s/server.p12
 ssl.quorum.keyStore.passwordPath=%[2]s
 ssl.quorum.trustStore.location=%[1]s/trust.jks
 ssl.quorum.trustStore.type=jks
+ssl.quorum.trustStore.password=zksecret
 `, dir, pwFile)
 	cfg, ignored, err := ParseZooCfg(strings.NewReader(text), nil)
 	if err != nil || len(ignored) != 0 {
@@ -110,7 +116,10 @@ ssl.quorum.trustStore.type=jks
 	if cfg.ClientTLS.ClientCAs == nil || cfg.PeerTLS.RootCAs == nil {
 		t.Error("a trust store was not read")
 	}
-	for _, bad := range []string{"ssl.keyStore.password=wrong\n", "ssl.quorum.keyStore.passwordPath=" + pwFile + ".missing\n"} {
+	for _, bad := range []string{"ssl.keyStore.password=wrong\n", "ssl.quorum.keyStore.passwordPath=" + pwFile + ".missing\n",
+		// ZooKeeper opens a store it has no password for with "", which
+		// Java checks a JKS store's digest with.
+		"ssl.quorum.trustStore.password=\n"} {
 		if _, _, err := ParseZooCfg(strings.NewReader(text+bad), nil); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)
 		}

@@ -43,21 +43,20 @@ type jksEntry struct {
 	chain  [][]byte // tag 1: the chain; tag 2: the certificate
 }
 
-// jksRead parses a JKS store and, when password is not "", checks its
-// digest as Java's KeyStore.load does (with no password Java skips it).
+// jksRead parses a JKS store and checks its digest with password, as
+// ZooKeeper loads a store: it passes "" for a password it was not given,
+// and Java's KeyStore.load checks the digest with any password but null.
 func jksRead(b []byte, password string) ([]jksEntry, error) {
 	if len(b) < 12+sha1.Size {
 		return nil, errors.New("JKS: too short")
 	}
 	body, digest := b[:len(b)-sha1.Size], b[len(b)-sha1.Size:]
-	if password != "" {
-		h := sha1.New()
-		h.Write(utf16be(password))
-		h.Write([]byte(jksWhitener))
-		h.Write(body)
-		if subtle.ConstantTimeCompare(h.Sum(nil), digest) != 1 {
-			return nil, fmt.Errorf("JKS: integrity digest: %w (or the store was tampered with)", ErrPassword)
-		}
+	h := sha1.New()
+	h.Write(utf16be(password))
+	h.Write([]byte(jksWhitener))
+	h.Write(body)
+	if subtle.ConstantTimeCompare(h.Sum(nil), digest) != 1 {
+		return nil, fmt.Errorf("JKS: integrity digest: %w (or the store was tampered with)", ErrPassword)
 	}
 	r := &jksReader{b: body}
 	magic, version, count := r.u32(), r.u32(), r.u32()

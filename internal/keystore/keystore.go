@@ -22,19 +22,24 @@ const (
 	TypePKCS12 = "PKCS12"
 )
 
-// TypeOf is the store type of typ (case-insensitive), or of path's name
-// when typ is empty: ".jks" JKS, ".p12" and ".pfx" PKCS12, anything else
-// PEM. A type ZooKeeper knows but zk does not read (BCFKS) is an error.
+// TypeOf is the store type of typ (case-insensitive), or, when typ is
+// empty, of path's extension as ZooKeeper's KeyStoreFileType guesses it
+// (".jks", ".p12", ".pem", exactly); any other name is an error that asks
+// for the type. BCFKS, which ZooKeeper knows, is an error too: zk does not
+// read it.
 func TypeOf(typ, path string) (string, error) {
-	switch strings.ToUpper(typ) {
-	case "":
-		switch strings.ToLower(filepath.Ext(path)) {
+	if typ == "" {
+		switch filepath.Ext(path) {
 		case ".jks":
 			return TypeJKS, nil
-		case ".p12", ".pfx":
+		case ".p12":
 			return TypePKCS12, nil
+		case ".pem":
+			return TypePEM, nil
 		}
-		return TypePEM, nil
+		return "", fmt.Errorf("cannot tell the store type of %q from its name (.jks, .p12 or .pem): set its type", path)
+	}
+	switch strings.ToUpper(typ) {
 	case TypePEM:
 		return TypePEM, nil
 	case TypeJKS:

@@ -21,9 +21,13 @@ func TestLoad(t *testing.T) {
 	for _, c := range []struct{ file, typ string }{
 		{"server.jks", ""}, {"server.jks", "jks"}, {"server.jks", "PKCS12"},
 		{"server.p12", ""}, {"server.p12", "PKCS12"}, {"server.p12", "JKS"},
-		{"server-legacy.p12", ""}, {"server.pem", ""}, {"server.pem", "PEM"}, {"server-enc.pem", "pem"}, {"server-aes.pem", ""},
+		{"server-legacy.p12", ""}, {"server-cafirst.p12", ""}, {"server.pem", ""}, {"server.pem", "PEM"}, {"server-enc.pem", "pem"}, {"server-aes.pem", ""},
 	} {
-		cert, err := Load(td(c.file), c.typ, pw)
+		password := pw
+		if c.file == "server.pem" {
+			password = "" // a plain key: ZooKeeper refuses a password for it
+		}
+		cert, err := Load(td(c.file), c.typ, password)
 		if err != nil {
 			t.Errorf("%s (%q): %v", c.file, c.typ, err)
 			continue
@@ -39,15 +43,14 @@ func TestLoad(t *testing.T) {
 }
 
 // TestLoadTrust: the CA is the one trusted certificate of every trust
-// store, and the server's certificate verifies against it. A JKS trust
-// store opens without its password, as Java's KeyStore.load(in, null).
+// store, and the server's certificate verifies against it.
 func TestLoadTrust(t *testing.T) {
 	server, err := Load(td("server.pem"), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ file, password string }{
-		{"trust.jks", pw}, {"trust.jks", ""}, {"trust.p12", pw}, {"ca.pem", ""},
+		{"trust.jks", pw}, {"trust.p12", pw}, {"ca.pem", ""},
 	} {
 		pool, err := LoadTrust(td(c.file), "", c.password)
 		if err != nil {
@@ -76,10 +79,19 @@ func TestWrongPassword(t *testing.T) {
 			t.Errorf("%s without a password: read", f)
 		}
 	}
+	// Without a password ZooKeeper opens a store with "", which Java checks
+	// a JKS store's digest with: refused too.
 	for _, f := range []string{"trust.jks", "trust.p12"} {
-		if _, err := LoadTrust(td(f), "", "wrong"); !errors.Is(err, ErrPassword) {
-			t.Errorf("%s: %v, want ErrPassword", f, err)
+		for _, p := range []string{"wrong", ""} {
+			if _, err := LoadTrust(td(f), "", p); !errors.Is(err, ErrPassword) {
+				t.Errorf("%s with %q: %v, want ErrPassword", f, p, err)
+			}
 		}
+	}
+	// A password for a plain PEM key: ZooKeeper takes the key to be
+	// encrypted, and fails.
+	if _, err := Load(td("server.pem"), "", pw); err == nil {
+		t.Error("a plain PEM key with a password: read")
 	}
 }
 
@@ -119,8 +131,8 @@ func TestBrokenStores(t *testing.T) {
 
 func TestTypeOf(t *testing.T) {
 	for _, c := range []struct{ typ, path, want string }{
-		{"", "a/b.jks", TypeJKS}, {"", "b.P12", TypePKCS12}, {"", "b.pfx", TypePKCS12}, {"", "b.pem", TypePEM},
-		{"", "b.crt", TypePEM}, {"pkcs12", "b.jks", TypePKCS12}, {"Pem", "b.p12", TypePEM},
+		{"", "a/b.jks", TypeJKS}, {"", "b.p12", TypePKCS12}, {"", "b.pem", TypePEM},
+		{"pkcs12", "b.jks", TypePKCS12}, {"Pem", "b.p12", TypePEM}, {"JKS", "b.crt", TypeJKS},
 	} {
 		if got, err := TypeOf(c.typ, c.path); got != c.want || err != nil {
 			t.Errorf("TypeOf(%q, %q) = %q, %v; want %q", c.typ, c.path, got, err, c.want)
@@ -129,6 +141,12 @@ func TestTypeOf(t *testing.T) {
 	for _, bad := range []string{"BCFKS", "JCEKS", "x"} {
 		if _, err := TypeOf(bad, "a.jks"); err == nil {
 			t.Errorf("TypeOf(%q): no error", bad)
+		}
+	}
+	// As ZooKeeper's KeyStoreFileType: exact extensions, or the type set.
+	for _, name := range []string{"b.crt", "b.P12", "b.pfx", "b.bcfks", "b"} {
+		if _, err := TypeOf("", name); err == nil {
+			t.Errorf("TypeOf of %q: no error", name)
 		}
 	}
 }

@@ -36,6 +36,11 @@ func pemKeyPair(b []byte, password string) (tls.Certificate, error) {
 			if key != nil {
 				return tls.Certificate{}, errors.New("more than one private key")
 			}
+			if password != "" && blk.Type != "ENCRYPTED PRIVATE KEY" {
+				// ZooKeeper takes a key to be encrypted whenever it has a
+				// password for it, and fails on a plain one.
+				return tls.Certificate{}, errors.New("a password is set but the private key is not encrypted")
+			}
 			k, err := pemKey(blk, password)
 			if err != nil {
 				return tls.Certificate{}, err
@@ -110,6 +115,10 @@ func pemCertificates(b []byte) ([]*x509.Certificate, error) {
 	}
 }
 
+// maxIterations bounds a key derivation's rounds (openssl writes 2048,
+// Java 10000): a broken file does not stall the start for minutes.
+const maxIterations = 1 << 22
+
 // PKCS#5 v2 (RFC 8018) identifiers of an encrypted PKCS#8 key.
 var (
 	oidPBES2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
@@ -167,7 +176,7 @@ func decryptPKCS8(der []byte, password string) ([]byte, error) {
 		return nil, errors.New("encrypted private key: PBES2 without PBKDF2")
 	}
 	var kdf pbkdf2Params
-	if _, err := asn1.Unmarshal(p.KDF.Params.FullBytes, &kdf); err != nil || kdf.Iter < 1 {
+	if _, err := asn1.Unmarshal(p.KDF.Params.FullBytes, &kdf); err != nil || kdf.Iter < 1 || kdf.Iter > maxIterations {
 		return nil, errors.New("encrypted private key: bad PBKDF2 parameters")
 	}
 	prf, err := prfOf(kdf.PRF.OID)
@@ -196,7 +205,7 @@ func decrypt3DES(info encryptedKeyInfo, password string) ([]byte, error) {
 		Salt []byte
 		Iter int
 	}
-	if _, err := asn1.Unmarshal(info.Algo.Params.FullBytes, &p); err != nil || p.Iter < 1 || p.Iter > 1<<24 {
+	if _, err := asn1.Unmarshal(info.Algo.Params.FullBytes, &p); err != nil || p.Iter < 1 || p.Iter > maxIterations {
 		return nil, errors.New("encrypted private key: bad PBE parameters")
 	}
 	pw := append(utf16be(password), 0, 0) // a BMPString with its terminator

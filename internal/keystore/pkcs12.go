@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -13,12 +14,24 @@ import (
 
 // pkcs12KeyPair reads a PKCS12 key store: its private key and chain.
 func pkcs12KeyPair(b []byte, password string) (tls.Certificate, error) {
-	key, leaf, cas, err := pkcs12.DecodeChain(b, password)
+	key, first, others, err := pkcs12.DecodeChain(b, password)
 	if err != nil {
 		return tls.Certificate{}, pkcs12Err(err)
 	}
+	// DecodeChain takes the file's first certificate for the key's; the
+	// key's is the one with its public key, as Java pairs them.
+	all := append([]*x509.Certificate{first}, others...)
+	leaf := first
+	if pub, ok := key.(interface{ Public() crypto.PublicKey }); ok {
+		for _, c := range all {
+			if eq, ok := c.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && eq.Equal(pub.Public()) {
+				leaf = c
+				break
+			}
+		}
+	}
 	cert := tls.Certificate{PrivateKey: key}
-	for _, c := range chainOf(leaf, cas) {
+	for _, c := range chainOf(leaf, all) {
 		cert.Certificate = append(cert.Certificate, c.Raw)
 	}
 	return checkPair(cert)

@@ -18,7 +18,6 @@ import (
 // simulation grows, so no one seed is pinned), and requires that the same
 // run on the fixed build passes.
 func TestBadInputCatchesIssue9(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	const maxSeeds = 40
 	seeds := []uint64{13, 20, 24}
 	for s := uint64(1); s <= maxSeeds; s++ {

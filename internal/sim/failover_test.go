@@ -127,7 +127,6 @@ type failoverResult struct {
 //
 //	go test ./internal/sim -run TestFailover -v -args -failover.seeds=1000
 func TestFailover(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	start := time.Now()
 	for _, voters := range []int{3, 5} {
 		for _, mode := range []failoverMode{failKill, failSilent} {

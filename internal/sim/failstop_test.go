@@ -53,7 +53,6 @@ var failStopKinds = []FSOpKind{OpSync, OpWrite, OpRename, OpSyncDir}
 // the failure, and, restarted on what its disk kept, hold everything it
 // acknowledged.
 func TestFailStopAtEveryCallSite(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	opts := Options{Voters: 3, Observers: -1, Seed: 3, SnapCount: 10}
 	s := newScenario(t, opts)
 	s.sites = map[string]int64{}

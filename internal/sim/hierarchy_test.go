@@ -76,7 +76,6 @@ func TestDrawHierarchy(t *testing.T) {
 // on an ensemble with a hierarchical quorum; TestSim -hier runs more seeds
 // (go test ./internal/sim -run 'TestSim$' -v -args -hier -seeds=20 -seed=1).
 func TestSimHierarchical(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	opts := Options{Seed: hierSeed, Hierarchical: true, Ticks: hierTicks}
 	w, err := newWorld(opts)
 	if err != nil {

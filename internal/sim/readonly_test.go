@@ -27,7 +27,6 @@ var flagROSeeds = flag.Int("ro.seeds", 0, "TestSimReadOnly: number of seeds to r
 // (30 seeds take about two minutes without -race.) A failing seed prints
 // the command that replays it with its trace.
 func TestSimReadOnly(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	seeds := []uint64{106}
 	if *flagROSeeds > 0 {
 		seeds = nil

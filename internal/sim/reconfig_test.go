@@ -31,7 +31,6 @@ var rcRaceSeeds = []uint64{4, 10}
 // simulation holds across the configurations. It logs the changes and the
 // ticks each took, call to return.
 func TestSimReconfig(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	seeds := rcSeeds
 	if raceBuild {
 		seeds = rcRaceSeeds
@@ -73,7 +72,6 @@ var policySeeds = []uint64{12, 21, 23}
 // demoted and one observer promoted (matchReconfigs), and the seeds
 // together must see the policy act at least once.
 func TestSimReconfigPolicy(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	seeds := policySeeds
 	if *flagRcSeeds > 0 {
 		seeds = nil

@@ -228,7 +228,6 @@ func resurrectedAfterTrunc(t *testing.T, opts Options) {
 // leader's snapshot before the snapshot is durable, and crashes, has a log
 // that starts after a state it does not have (a DIFF after a partial SNAP).
 func TestRegressionSnapNotDurable(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	opts := regressionOpts(SabotageSnapNotDurable)
 	opts.SabotagePeer = 1
 	expectFailure(t, []string{"does not start"}, opts, func(s *scenario) {

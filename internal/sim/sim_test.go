@@ -50,7 +50,6 @@ func ticksFromFlags() int {
 // default it runs the fixed CI set (a smaller one under the race detector); -seeds=N -seed=S runs seeds S..S+N-1;
 // -seed=S alone replays one seed (add -trace to see everything it did).
 func TestSim(t *testing.T) {
-	t.Parallel() // a long simulation: it shares the CPUs with the others
 	seeds := ciSeeds
 	if raceBuild {
 		seeds = ciRaceSeeds

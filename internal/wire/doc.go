@@ -218,7 +218,8 @@
 // identity Config.EnforceAuthSchemes requires (SESSIONCLOSEDREQUIRESASLAUTH),
 // a request before the connect,
 // and a client that sends nothing for its session timeout.
-// MaxClientCnxns bounds the connections of one client address.
+// MaxClientCnxns bounds the connections of one client address to each
+// port (plain and secure), as ZooKeeper's factories each count theirs.
 //
 // Outstanding requests are throttled as ZooKeeper throttles them: a
 // connection stops reading its socket while it has MaxOutstanding requests

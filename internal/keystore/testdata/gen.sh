@@ -28,6 +28,12 @@ kt -importkeystore -srckeystore server.p12 -srcstorepass "$pw" -destkeystore ser
 keytool -J-Dkeystore.pkcs12.legacy -noprompt -importkeystore -srckeystore server.p12 -srcstorepass "$pw" \
 	-destkeystore server-legacy.p12 -deststoretype PKCS12 -deststorepass "$pw" -srcalias server 2>/dev/null
 
+# The key entry written after a trusted CA entry, so the CA's certificate
+# comes first in the file.
+kt -importcert -alias ca -file ca.pem -keystore server-cafirst.p12 -storetype PKCS12
+kt -importkeystore -srckeystore server.p12 -srcstorepass "$pw" -destkeystore server-cafirst.p12 \
+	-deststorepass "$pw" -srcalias server
+
 # Trust stores holding the CA.
 kt -importcert -alias ca -file ca.pem -keystore trust.jks -storetype JKS
 kt -importcert -alias ca -file ca.pem -keystore trust.p12 -storetype PKCS12
