@@ -398,11 +398,19 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// certificates. zoo.cfg: ssl.keyStore.location (the certificate chain
 //	// and its key, in a PEM, JKS or PKCS12 store), ssl.trustStore.location
 //	// (the CA certificates), their types and passwords, and ssl.clientAuth
-//	// (need, the default as in ZooKeeper, want or none); see ParseZooCfg. A client whose
-//	// certificate verified has the identity {"x509", its subject's
-//	// distinguished name (RFC 2253)} on that connection, as ZooKeeper's
-//	// X509AuthenticationProvider gives it; x509 ACL entries match it.
+//	// (need, the default as in ZooKeeper, want or none); see ParseZooCfg.
+//	// A client whose certificate verified has the identity {"x509", its
+//	// subject's distinguished name (RFC 2253)} on that connection, as
+//	// ZooKeeper's X509AuthenticationProvider gives it; x509 ACL entries
+//	// match it.
 //	ClientTLS *tls.Config
+//
+//	// ClientPortUnification serves TLS clients on the plain client port
+//	// too, with ClientTLS, as ZooKeeper's client.portUnification (zoo.cfg
+//	// key client.portUnification=true): a connection whose first byte
+//	// starts a TLS handshake record is served over TLS, any other in plain
+//	// text. Clients can then move to TLS one by one on the same port.
+//	ClientPortUnification bool
 //
 //	// X509SuperUser is the distinguished name of the client certificate that
 //	// passes every ACL check (zoo.cfg X509AuthenticationProvider.superUser).

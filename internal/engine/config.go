@@ -238,11 +238,18 @@ type Config struct {
 	// certificates. zoo.cfg: ssl.keyStore.location (the certificate chain
 	// and its key, in a PEM, JKS or PKCS12 store), ssl.trustStore.location
 	// (the CA certificates), their types and passwords, and ssl.clientAuth
-	// (need, the default as in ZooKeeper, want or none); see ParseZooCfg. A client whose
-	// certificate verified has the identity {"x509", its subject's
-	// distinguished name (RFC 2253)} on that connection, as ZooKeeper's
-	// X509AuthenticationProvider gives it; x509 ACL entries match it.
+	// (need, the default as in ZooKeeper, want or none); see ParseZooCfg.
+	// A client whose certificate verified has the identity {"x509", its
+	// subject's distinguished name (RFC 2253)} on that connection, as
+	// ZooKeeper's X509AuthenticationProvider gives it; x509 ACL entries
+	// match it.
 	ClientTLS *tls.Config
+	// ClientPortUnification serves TLS clients on the plain client port
+	// too, with ClientTLS, as ZooKeeper's client.portUnification (zoo.cfg
+	// key client.portUnification=true): a connection whose first byte
+	// starts a TLS handshake record is served over TLS, any other in plain
+	// text. Clients can then move to TLS one by one on the same port.
+	ClientPortUnification bool
 	// X509SuperUser is the distinguished name of the client certificate that
 	// passes every ACL check (zoo.cfg X509AuthenticationProvider.superUser).
 	X509SuperUser string
@@ -540,9 +547,11 @@ func (c Config) validateClientPort() error {
 		return configErr("ClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.ClientPort)
 	case c.SecureClientPort < -1 || c.SecureClientPort > 65535:
 		return configErr("SecureClientPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.SecureClientPort)
-	case c.SecureClientPort != 0 && (c.ClientTLS == nil || len(c.ClientTLS.Certificates) == 0 && c.ClientTLS.GetCertificate == nil):
-		return configErr("ClientTLS", "SecureClientPort needs ClientTLS with the server's certificate (zoo.cfg: ssl.keyStore.location)")
-	case c.SecureClientPort != 0 && c.ClientTLS.ClientAuth >= tls.VerifyClientCertIfGiven && c.ClientTLS.ClientCAs == nil:
+	case c.ClientPortUnification && c.ClientPort == 0:
+		return configErr("ClientPortUnification", "needs a client port (ClientPort) to serve TLS on")
+	case (c.SecureClientPort != 0 || c.ClientPortUnification) && (c.ClientTLS == nil || len(c.ClientTLS.Certificates) == 0 && c.ClientTLS.GetCertificate == nil):
+		return configErr("ClientTLS", "SecureClientPort and ClientPortUnification need ClientTLS with the server's certificate (zoo.cfg: ssl.keyStore.location)")
+	case (c.SecureClientPort != 0 || c.ClientPortUnification) && c.ClientTLS.ClientAuth >= tls.VerifyClientCertIfGiven && c.ClientTLS.ClientCAs == nil:
 		return configErr("ClientTLS", "verifying clients' certificates needs ClientCAs (zoo.cfg: ssl.trustStore.location); nil would trust the system's CAs")
 	case c.ClientIO != "" && c.ClientIO != ClientIOUring && c.ClientIO != ClientIOGoroutines:
 		return configErr("ClientIO", "%q is not %q, %q or empty", c.ClientIO, ClientIOUring, ClientIOGoroutines)

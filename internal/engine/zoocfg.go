@@ -79,7 +79,9 @@ import (
 //	                         ECDHE suites by default; those crypto/tls lacks are returned in ignored)
 //
 // ssl.hostnameVerification is accepted: ZooKeeper's client port never
-// checks a client's host name either.
+// checks a client's host name either. client.portUnification=true serves
+// TLS on the plain client port too (Config.ClientPortUnification), from
+// the same stores, with or without secureClientPort.
 //
 // enforce.auth.enabled with enforce.auth.schemes, or
 // sessionRequireClientSASLAuth, sets Config.EnforceAuthSchemes.

@@ -29,6 +29,7 @@ const (
 	keyEnforceAuth    = "enforce.auth.enabled"
 	keyEnforceSchemes = "enforce.auth.schemes"
 	keyRequireSASL    = "sessionRequireClientSASLAuth"
+	keyUnification    = "client.portUnification"
 )
 
 // zooClientTLS collects the secure client port's keys of a zoo.cfg while it
@@ -47,6 +48,10 @@ func (z *zooClientTLS) set(c *Config, key, value string) (known bool, err error)
 		return true, nil
 	case keyX509SuperUser:
 		c.X509SuperUser = value
+		return true, nil
+	case keyUnification:
+		// Java's Boolean.getBoolean: "true" in any case, else false.
+		c.ClientPortUnification = strings.EqualFold(value, "true")
 		return true, nil
 	case keyEnforceAuth, keyRequireSASL, keyEnforceSchemes:
 		// Java's Boolean.parseBoolean: "true" in any case, else false.
@@ -100,12 +105,13 @@ func clientAuthOf(v string) (tls.ClientAuthType, bool) {
 }
 
 // load reads the key and trust stores into cfg.ClientTLS when zoo.cfg sets
-// secureClientPort; without it their keys are returned as ignored.
+// secureClientPort or client.portUnification; without either their keys
+// are returned as ignored.
 func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	if err := z.loadEnforce(cfg); err != nil {
 		return nil, err
 	}
-	if cfg.SecureClientPort == 0 {
+	if cfg.SecureClientPort == 0 && !cfg.ClientPortUnification {
 		for _, k := range []string{keyClientKeyStore, keyClientTrust, keyClientAuth, keyClientProtocol, keyClientProtocols, keyClientCiphers,
 			keyClientKSType, keyClientTSType, keyClientKSPass, keyClientTSPass, keyClientKSPath, keyClientTSPath} {
 			if _, ok := z.values[k]; ok {
@@ -119,7 +125,11 @@ func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	}
 	ks := z.values[keyClientKeyStore]
 	if ks == "" {
-		return nil, fail(keySecurePort, fmt.Errorf("needs %s (the server's certificate chain and key)", keyClientKeyStore))
+		key := keySecurePort
+		if cfg.SecureClientPort == 0 {
+			key = keyUnification
+		}
+		return nil, fail(key, fmt.Errorf("needs %s (the server's certificate chain and key)", keyClientKeyStore))
 	}
 	cert, err := loadKeyStore(z.values, fail, keyClientKeyStore, keyClientKSType, keyClientKSPass, keyClientKSPath)
 	if err != nil {

@@ -165,3 +165,35 @@ func TestZooCfgClientTLSIgnoredWithoutPort(t *testing.T) {
 		t.Fatalf("ignored %v, want %v", ignored, want)
 	}
 }
+
+// TestZooCfgPortUnification: client.portUnification=true (any case, as
+// Java's Boolean.getBoolean) reads the stores without a secure port;
+// false leaves them unread and says so. A Config that unifies a port needs
+// that port and ClientTLS.
+func TestZooCfgPortUnification(t *testing.T) {
+	ca, keyStore, _, _ := clientTLSFiles(t)
+	base := fmt.Sprintf("tickTime=2000\ndataDir=/d\nclientPort=2181\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n", keyStore, ca)
+	cfg, ignored, err := ParseZooCfg(strings.NewReader(base+"client.portUnification=True\n"), nil)
+	if err != nil || !cfg.ClientPortUnification || cfg.ClientTLS == nil || len(ignored) != 0 {
+		t.Fatalf("unified: %v, ClientTLS %v, ignored %v, %v", cfg.ClientPortUnification, cfg.ClientTLS != nil, ignored, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("unified: Validate: %v", err)
+	}
+	cfg, ignored, err = ParseZooCfg(strings.NewReader(base+"client.portUnification=false\n"), nil)
+	if err != nil || cfg.ClientPortUnification || cfg.ClientTLS != nil || len(ignored) != 2 {
+		t.Errorf("not unified: %v, ClientTLS %v, ignored %v, %v", cfg.ClientPortUnification, cfg.ClientTLS != nil, ignored, err)
+	}
+	pair, err := tls.LoadX509KeyPair(keyStore, keyStore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]Config{
+		"no client port": {DataDir: "/d", ClientPortUnification: true, ClientTLS: &tls.Config{Certificates: []tls.Certificate{pair}}},
+		"no ClientTLS":   {DataDir: "/d", ClientPort: -1, ClientPortUnification: true},
+	} {
+		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: Validate: %v, want ErrInvalidConfig", name, err)
+		}
+	}
+}

@@ -74,7 +74,10 @@ func TestFailStopAtEveryCallSite(t *testing.T) {
 	if len(names) < 8 {
 		t.Fatalf("only %d call sites found: %v", len(names), names)
 	}
-	for _, site := range names {
+	for i, site := range names {
+		if raceBuild && i%3 != 0 {
+			continue // a third of the sites under the race detector; .ci/run runs all without it
+		}
 		runFailStop(t, opts, site, sites[site])
 	}
 }

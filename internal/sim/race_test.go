@@ -3,7 +3,8 @@
 package sim
 
 // raceBuild: the tests run under the race detector (the README's test
-// command), where a simulated second costs several times more; TestSim and
-// TestSimReconfig then run a smaller fixed set of seeds, and .ci/run runs
-// the whole sets without it.
+// command), where a simulated second costs several times more: TestSim,
+// TestSimReconfig and TestSimReconfigPolicy then run fewer of their fixed
+// seeds and TestFailStopAtEveryCallSite a third of the call sites, and
+// .ci/run runs them all without it.
 const raceBuild = true

@@ -73,6 +73,9 @@ var policySeeds = []uint64{12, 21, 23}
 // together must see the policy act at least once.
 func TestSimReconfigPolicy(t *testing.T) {
 	seeds := policySeeds
+	if raceBuild {
+		seeds = policySeeds[:2]
+	}
 	if *flagRcSeeds > 0 {
 		seeds = nil
 		for i := 0; i < *flagRcSeeds; i++ {

@@ -80,8 +80,9 @@ func expectTLS(t *testing.T, secure string, f *tlsFiles, v, cs uint16, served bo
 }
 
 // zkFromZooCfgTLS starts a peer with both client ports whose secure port
-// (and maxClientCnxns) is configured by a zoo.cfg with f's PEM stores and
-// the lines extra, as startRealZKTLS configures ZooKeeper's.
+// (and maxClientCnxns, client.portUnification) is configured by a zoo.cfg
+// with f's PEM stores and the lines extra, as startRealZKTLS configures
+// ZooKeeper's.
 func zkFromZooCfgTLS(t *testing.T, f *tlsFiles, extra string) *engine.Ensemble {
 	t.Helper()
 	zcfg := fmt.Sprintf("tickTime=500\ndataDir=/unused\nsecureClientPort=1\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n%s",
@@ -93,6 +94,6 @@ func zkFromZooCfgTLS(t *testing.T, f *tlsFiles, extra string) *engine.Ensemble {
 	}
 	cfg := peerConfig()
 	cfg.SecureClientPort, cfg.SecureClientPortAddress = -1, "127.0.0.1"
-	cfg.ClientTLS, cfg.MaxClientCnxns = parsed.ClientTLS, parsed.MaxClientCnxns
+	cfg.ClientTLS, cfg.MaxClientCnxns, cfg.ClientPortUnification = parsed.ClientTLS, parsed.MaxClientCnxns, parsed.ClientPortUnification
 	return startPeer(t, cfg)
 }

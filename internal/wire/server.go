@@ -287,7 +287,17 @@ func (s *Server) accept(ln net.Listener) {
 			}
 			return // the listener was closed
 		}
-		s.admit(wrapTLS(nc))
+		if ln != s.ln {
+			s.admit(wrapTLS(nc))
+			continue
+		}
+		s.countPlain(nc)
+		if s.cfg.ClientPortUnification {
+			s.wg.Add(1)
+			go s.sniff(nc)
+			continue
+		}
+		s.admit(nc)
 	}
 }
 
@@ -309,19 +319,20 @@ func (s *Server) admit(nc net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.stats.connections.Add(1)
-	s.countPlain(nc)
 	go func() {
 		defer s.wg.Done()
 		c.begin()
 	}()
 }
 
-// countPlain counts a plain connection as ZooKeeper's Netty factory counts
-// one without mutual TLS (zk_non_mtls_local_conn_count and ..._remote_...).
-// ZooKeeper serves the plain port with Netty when the secure port is on,
-// and counts nothing with NIO: so does zk.
+// countPlain counts a connection of the plain port as ZooKeeper's Netty
+// factory counts one without mutual TLS (zk_non_mtls_local_conn_count and
+// ..._remote_...) as it accepts it: with port unification, before it knows
+// whether the client speaks TLS. ZooKeeper serves the plain port with
+// Netty when the secure port or port unification is on, and counts
+// nothing with NIO: so does zk.
 func (s *Server) countPlain(nc net.Conn) {
-	if _, secure := nc.(tlsConn); secure || s.sln == nil {
+	if s.sln == nil && !s.cfg.ClientPortUnification {
 		return
 	}
 	if ap, ok := nc.RemoteAddr().(*net.TCPAddr); ok && !ap.IP.IsLoopback() {
@@ -334,13 +345,16 @@ func (s *Server) countPlain(nc net.Conn) {
 // cnxnKey is what maxClientCnxns counts by: ZooKeeper's limit is per
 // client address in each of its factories, one per port.
 type cnxnKey struct {
-	ip     string
-	secure bool
+	ip   string
+	port int
 }
 
 func keyOf(nc net.Conn, ip string) cnxnKey {
-	_, secure := nc.(tlsConn)
-	return cnxnKey{ip, secure}
+	k := cnxnKey{ip: ip}
+	if a, ok := nc.LocalAddr().(*net.TCPAddr); ok {
+		k.port = a.Port
+	}
+	return k
 }
 
 // forget removes a finished connection.
