@@ -52,7 +52,6 @@ func (z *zooClientTLS) set(c *Config, key, value string) (known bool, err error)
 	case keyUnification:
 		// Java's Boolean.getBoolean: "true" in any case, else false.
 		c.ClientPortUnification = strings.EqualFold(value, "true")
-		return true, nil
 	case keyEnforceAuth, keyRequireSASL, keyEnforceSchemes:
 		// Java's Boolean.parseBoolean: "true" in any case, else false.
 	case "serverCnxnFactory":
@@ -61,7 +60,6 @@ func (z *zooClientTLS) set(c *Config, key, value string) (known bool, err error)
 		if value != nettyFactory && value != nioFactory {
 			return true, fmt.Errorf("%q is not ZooKeeper's NIO or Netty factory", value)
 		}
-		return true, nil
 	case keyClientKeyStore, keyClientTrust, keyClientKSPass, keyClientTSPass, keyClientKSPath, keyClientTSPath:
 	case keyClientKSType, keyClientTSType:
 		if _, err := keystore.TypeOf(value, ""); err != nil {
@@ -110,6 +108,12 @@ func clientAuthOf(v string) (tls.ClientAuthType, bool) {
 func (z *zooClientTLS) load(cfg *Config) (ignored []string, err error) {
 	if err := z.loadEnforce(cfg); err != nil {
 		return nil, err
+	}
+	if cfg.ClientPortUnification && (z.values["serverCnxnFactory"] != nettyFactory || cfg.ClientPort == 0) {
+		// ZooKeeper unifies the plain port only in its Netty factory, and
+		// only when there is a plain port.
+		cfg.ClientPortUnification = false
+		ignored = append(ignored, keyUnification)
 	}
 	if cfg.SecureClientPort == 0 && !cfg.ClientPortUnification {
 		for _, k := range []string{keyClientKeyStore, keyClientTrust, keyClientAuth, keyClientProtocol, keyClientProtocols, keyClientCiphers,

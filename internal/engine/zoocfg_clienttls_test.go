@@ -167,12 +167,24 @@ func TestZooCfgClientTLSIgnoredWithoutPort(t *testing.T) {
 }
 
 // TestZooCfgPortUnification: client.portUnification=true (any case, as
-// Java's Boolean.getBoolean) reads the stores without a secure port;
-// false leaves them unread and says so. A Config that unifies a port needs
-// that port and ClientTLS.
+// Java's Boolean.getBoolean) with Netty's factory reads the stores without
+// a secure port; false leaves them unread and says so, and so does a
+// zoo.cfg without Netty's factory or a plain port, where ZooKeeper ignores
+// the key. A Config that unifies a port needs that port and ClientTLS.
 func TestZooCfgPortUnification(t *testing.T) {
 	ca, keyStore, _, _ := clientTLSFiles(t)
-	base := fmt.Sprintf("tickTime=2000\ndataDir=/d\nclientPort=2181\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n", keyStore, ca)
+	stores := fmt.Sprintf("tickTime=2000\ndataDir=/d\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n", keyStore, ca)
+	base := stores + "clientPort=2181\nserverCnxnFactory=" + nettyFactory + "\n"
+	for name, text := range map[string]string{
+		"NIO":        stores + "clientPort=2181\nserverCnxnFactory=" + nioFactory + "\n",
+		"no factory": stores + "clientPort=2181\n",
+		"no port":    stores + "serverCnxnFactory=" + nettyFactory + "\n",
+	} {
+		cfg, ignored, err := ParseZooCfg(strings.NewReader(text+"client.portUnification=true\n"), nil)
+		if err != nil || cfg.ClientPortUnification || cfg.ClientTLS != nil || !slices.Contains(ignored, keyUnification) {
+			t.Errorf("%s: unified %v, ClientTLS %v, ignored %v, %v", name, cfg.ClientPortUnification, cfg.ClientTLS != nil, ignored, err)
+		}
+	}
 	cfg, ignored, err := ParseZooCfg(strings.NewReader(base+"client.portUnification=True\n"), nil)
 	if err != nil || !cfg.ClientPortUnification || cfg.ClientTLS == nil || len(ignored) != 0 {
 		t.Fatalf("unified: %v, ClientTLS %v, ignored %v, %v", cfg.ClientPortUnification, cfg.ClientTLS != nil, ignored, err)
@@ -188,12 +200,12 @@ func TestZooCfgPortUnification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, c := range map[string]Config{
-		"no client port": {DataDir: "/d", ClientPortUnification: true, ClientTLS: &tls.Config{Certificates: []tls.Certificate{pair}}},
-		"no ClientTLS":   {DataDir: "/d", ClientPort: -1, ClientPortUnification: true},
+	for field, c := range map[string]Config{
+		"ClientPortUnification": {DataDir: "/d", ClientPortUnification: true, ClientTLS: &tls.Config{Certificates: []tls.Certificate{pair}}},
+		"ClientTLS":             {DataDir: "/d", ClientPort: -1, ClientPortUnification: true},
 	} {
-		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("%s: Validate: %v, want ErrInvalidConfig", name, err)
+		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), field+":") {
+			t.Errorf("Validate: %v, want ErrInvalidConfig about %s", err, field)
 		}
 	}
 }

@@ -64,6 +64,7 @@ func TestSimReconfig(t *testing.T) {
 // policy acts. Three, so that the check holds if one run takes another
 // course: a loaded CI machine once ran seed 12 without the policy's
 // change (782 txns committed against 822 here; not reproduced since).
+// Under the race detector the first two run, a margin still.
 var policySeeds = []uint64{12, 21, 23}
 
 // TestSimReconfigPolicy is TestSimReconfig with every peer running the

@@ -23,6 +23,7 @@ type conn struct {
 	s      *Server
 	nc     net.Conn
 	ip     string
+	key    cnxnKey // what it counts under in Server.perIP
 	ctx    context.Context
 	cancel context.CancelFunc
 	hdr    [4]byte      // the handshake's frame-length buffer

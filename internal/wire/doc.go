@@ -137,7 +137,11 @@
 // Config.SecureClientPort serves the same protocol over TLS (ZooKeeper's
 // secureClientPort), with Config.ClientTLS; its connections are always
 // read by a goroutine each (the ring reads plain sockets only), and their
-// close sends no close_notify (tls.go). A client certificate that verified
+// close sends no close_notify (tls.go). With Config.ClientPortUnification
+// (ZooKeeper's client.portUnification) the plain port serves TLS too: a
+// goroutine waits for each new connection's first byte and takes a TLS
+// handshake record for TLS, anything else for plain text (unify.go). A
+// client certificate that verified
 // against ClientTLS.ClientCAs names the client {"x509", subject DN} on that
 // connection, the DN as Java's X500Principal.getName() writes it (dn.go),
 // as ZooKeeper's X509AuthenticationProvider does; a SASL

@@ -36,18 +36,24 @@ func checkSecureCounters(t *testing.T, secure, plain string, f *tlsFiles) {
 	bob.connect(jute.ConnectRequest{})
 	rawDial(t, plain).connect(jute.ConnectRequest{})
 
-	// ZooKeeper counts a failed handshake in a listener that may run after
-	// the client saw the close: read again until the counts settle. Each
-	// mntr is a plain connection of its own.
+	awaitCounters(t, plain, failed0+3, local0+1)
+}
+
+// awaitCounters reads mntr on plain until zk_auth_failed_count is failed
+// and zk_non_mtls_local_conn_count is local plus the mntr connections made
+// here. ZooKeeper counts a failed handshake in a listener that may run
+// after the client saw the close, so it reads again until the counts
+// settle.
+func awaitCounters(t *testing.T, plain string, failed, local int64) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for polls := int64(1); ; polls++ {
-		failed, local := secureCounters(t, plain)
-		wantLocal := local0 + 1 + polls
-		if failed == failed0+3 && local == wantLocal {
+		gotFailed, gotLocal := secureCounters(t, plain)
+		if gotFailed == failed && gotLocal == local+polls {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("zk_auth_failed_count %d, want %d; zk_non_mtls_local_conn_count %d, want %d", failed, failed0+3, local, wantLocal)
+			t.Fatalf("zk_auth_failed_count %d, want %d; zk_non_mtls_local_conn_count %d, want %d", gotFailed, failed, gotLocal, local+polls)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -79,14 +79,16 @@ func expectTLS(t *testing.T, secure string, f *tlsFiles, v, cs uint16, served bo
 	}
 }
 
+const nettyFactory = "org.apache.zookeeper.server.NettyServerCnxnFactory"
+
 // zkFromZooCfgTLS starts a peer with both client ports whose secure port
 // (and maxClientCnxns, client.portUnification) is configured by a zoo.cfg
 // with f's PEM stores and the lines extra, as startRealZKTLS configures
 // ZooKeeper's.
 func zkFromZooCfgTLS(t *testing.T, f *tlsFiles, extra string) *engine.Ensemble {
 	t.Helper()
-	zcfg := fmt.Sprintf("tickTime=500\ndataDir=/unused\nsecureClientPort=1\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n%s",
-		f.keyStore, f.ca, extra)
+	zcfg := fmt.Sprintf("tickTime=500\ndataDir=/unused\nclientPort=1\nsecureClientPort=1\nserverCnxnFactory=%s\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n%s",
+		nettyFactory, f.keyStore, f.ca, extra)
 	parsed, ignored, err := engine.ParseZooCfg(strings.NewReader(zcfg), nil)
 	must(t, err)
 	if len(ignored) != 0 {

@@ -74,6 +74,9 @@ type Server struct {
 	limits limits
 	hooks  testHooks
 	ring   *ringIO // the io_uring connection layer; nil: a reader goroutine per connection
+	// unified is the plain port's TLS configuration under port unification
+	// (Config.ClientPortUnification), a copy of ClientTLS; nil without it.
+	unified *tls.Config
 }
 
 // limits are the throttling bounds of pipe.go (the package's constants;
@@ -185,6 +188,9 @@ func newServer(e *engine.Ensemble, ln, sln net.Listener) *Server {
 		s.maxBuffer = jute.DefaultMaxBuffer
 	}
 	s.traceMask.Store(defaultTraceMask)
+	if cfg.ClientPortUnification && cfg.ClientTLS != nil {
+		s.unified = cfg.ClientTLS.Clone()
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if ln != nil {
 		r.SetClientAddr(ln.Addr().String())
@@ -287,25 +293,24 @@ func (s *Server) accept(ln net.Listener) {
 			}
 			return // the listener was closed
 		}
-		if ln != s.ln {
-			s.admit(wrapTLS(nc))
-			continue
-		}
-		s.countPlain(nc)
-		if s.cfg.ClientPortUnification {
+		switch {
+		case ln != s.ln:
+			s.admit(wrapTLS(nc), false)
+		case s.unified != nil:
 			s.wg.Add(1)
 			go s.sniff(nc)
-			continue
+		default:
+			s.admit(nc, true)
 		}
-		s.admit(nc)
 	}
 }
 
-// admit registers a new connection and starts its goroutines, or closes it
-// when its address already holds MaxClientCnxns connections.
-func (s *Server) admit(nc net.Conn) {
+// admit registers a new connection of the plain port (or the secure one)
+// and starts its goroutines, or closes it when its address already holds
+// MaxClientCnxns connections to that port.
+func (s *Server) admit(nc net.Conn, plainPort bool) {
 	ip := remoteIP(nc)
-	key := keyOf(nc, ip)
+	key := cnxnKey{ip, !plainPort}
 	s.mu.Lock()
 	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[key] >= s.cfg.MaxClientCnxns) {
 		s.mu.Unlock()
@@ -314,11 +319,15 @@ func (s *Server) admit(nc net.Conn) {
 		return
 	}
 	c := newConn(s, nc, ip)
+	c.key = key
 	s.conns[c] = struct{}{}
 	s.perIP[key]++
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.stats.connections.Add(1)
+	if plainPort {
+		s.countPlain(nc)
+	}
 	go func() {
 		defer s.wg.Done()
 		c.begin()
@@ -327,10 +336,10 @@ func (s *Server) admit(nc net.Conn) {
 
 // countPlain counts a connection of the plain port as ZooKeeper's Netty
 // factory counts one without mutual TLS (zk_non_mtls_local_conn_count and
-// ..._remote_...) as it accepts it: with port unification, before it knows
-// whether the client speaks TLS. ZooKeeper serves the plain port with
-// Netty when the secure port or port unification is on, and counts
-// nothing with NIO: so does zk.
+// ..._remote_...) once its address is under maxClientCnxns: with port
+// unification, a TLS one too, as ZooKeeper counts it before it knows.
+// ZooKeeper serves the plain port with Netty when the secure port or port
+// unification is on, and counts nothing with NIO: so does zk.
 func (s *Server) countPlain(nc net.Conn) {
 	if s.sln == nil && !s.cfg.ClientPortUnification {
 		return
@@ -343,18 +352,11 @@ func (s *Server) countPlain(nc net.Conn) {
 }
 
 // cnxnKey is what maxClientCnxns counts by: ZooKeeper's limit is per
-// client address in each of its factories, one per port.
+// client address in each of its factories, one per port (a unified port's
+// TLS connections count with its plain ones).
 type cnxnKey struct {
-	ip   string
-	port int
-}
-
-func keyOf(nc net.Conn, ip string) cnxnKey {
-	k := cnxnKey{ip: ip}
-	if a, ok := nc.LocalAddr().(*net.TCPAddr); ok {
-		k.port = a.Port
-	}
-	return k
+	ip     string
+	secure bool
 }
 
 // forget removes a finished connection.
@@ -362,9 +364,8 @@ func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
-	key := keyOf(c.nc, c.ip)
-	if s.perIP[key]--; s.perIP[key] <= 0 {
-		delete(s.perIP, key)
+	if s.perIP[c.key]--; s.perIP[c.key] <= 0 {
+		delete(s.perIP, c.key)
 	}
 }
 

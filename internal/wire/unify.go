@@ -31,9 +31,9 @@ func (s *Server) sniff(nc net.Conn) {
 	}
 	nc2.SetReadDeadline(time.Time{})
 	if b == tlsHandshakeRecord {
-		nc2 = tlsConn{tls.Server(nc2, s.cfg.ClientTLS)}
+		nc2 = tlsConn{tls.Server(nc2, s.unified)}
 	}
-	s.admit(nc2)
+	s.admit(nc2, true)
 }
 
 // readFirst takes the client's first byte off nc, and returns a connection

@@ -19,7 +19,9 @@ import (
 // (Netty, DualModeSslHandler) given the same zoo.cfg serves them: a plain
 // client and a TLS one with bob's certificate open sessions on it (bob with
 // his x509 identity), a TLS client without a certificate is refused (clientAuth
-// need), and four-letter words are answered in plain text and over TLS.
+// need), four-letter words are answered in plain text and over TLS, and
+// mntr counts them all as connections without mutual TLS and the refused
+// one as an authentication failure.
 func TestPortUnificationLikeZooKeeper(t *testing.T) {
 	const unify = "client.portUnification=true\n"
 	t.Run("zk", func(t *testing.T) {
@@ -34,6 +36,7 @@ func TestPortUnificationLikeZooKeeper(t *testing.T) {
 }
 
 func checkUnified(t *testing.T, plain string, f *tlsFiles) {
+	failed0, local0 := secureCounters(t, plain)
 	p := rawDial(t, plain)
 	p.connect(jute.ConnectRequest{})
 	if got := fmt.Sprint(whoAmI(p)); got != "[ip 127.0.0.1]" {
@@ -55,6 +58,10 @@ func checkUnified(t *testing.T, plain string, f *tlsFiles) {
 	if b, err := io.ReadAll(r.nc); string(b) != "imok" {
 		t.Errorf("ruok over TLS: %q, %v", b, err)
 	}
+	// Five connections on the port, each counted without mutual TLS as
+	// it was accepted (ZooKeeper counts before it knows); the refused
+	// handshake as an authentication failure.
+	awaitCounters(t, plain, failed0+1, local0+5)
 }
 
 // TestPortUnificationStopsWaiting: a connection to a unified port that has
@@ -63,8 +70,8 @@ func checkUnified(t *testing.T, plain string, f *tlsFiles) {
 func TestPortUnificationStopsWaiting(t *testing.T) {
 	f := newTLSFiles(t)
 	parsed, _, err := engine.ParseZooCfg(strings.NewReader(fmt.Sprintf(
-		"tickTime=500\ndataDir=/unused\nclientPort=2181\nclient.portUnification=true\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n",
-		f.keyStore, f.ca)), nil)
+		"tickTime=500\ndataDir=/unused\nclientPort=2181\nserverCnxnFactory=%s\nclient.portUnification=true\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n",
+		nettyFactory, f.keyStore, f.ca)), nil)
 	must(t, err)
 	if !parsed.ClientPortUnification || parsed.ClientTLS == nil || parsed.SecureClientPort != 0 {
 		t.Fatalf("zoo.cfg: unification %v, ClientTLS %v, secure port %d", parsed.ClientPortUnification, parsed.ClientTLS != nil, parsed.SecureClientPort)
