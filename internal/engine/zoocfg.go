@@ -81,7 +81,9 @@ import (
 // ssl.hostnameVerification is accepted: ZooKeeper's client port never
 // checks a client's host name either. client.portUnification=true serves
 // TLS on the plain client port too (Config.ClientPortUnification), from
-// the same stores, with or without secureClientPort.
+// the same stores, with or without secureClientPort; as in ZooKeeper it
+// needs serverCnxnFactory set to Netty's factory, and is returned in
+// ignored otherwise.
 //
 // enforce.auth.enabled with enforce.auth.schemes, or
 // sessionRequireClientSASLAuth, sets Config.EnforceAuthSchemes.
