@@ -98,9 +98,10 @@ type serverStats struct {
 	connections    atomic.Int64 // accepted since start
 	outstanding    atomic.Int64
 	completers     atomic.Int64 // completer goroutines started (tests)
-	// With the secure port on, the counters ZooKeeper's Netty factory
-	// keeps (it serves both ports then): TLS handshakes that failed, and
-	// the plain port's connections from loopback and other addresses.
+	// With the secure port or port unification on, the counters
+	// ZooKeeper's Netty factory keeps (it serves both ports then): TLS
+	// handshakes that failed, and the plain port's connections from
+	// loopback and other addresses.
 	authFailed, plainLocal, plainRemote atomic.Int64
 }
 
