@@ -91,10 +91,13 @@ func tlsCipherSuites(list string) (ids []uint16, has13 bool, skipped []string) {
 	if list != "" {
 		names = strings.Split(list, ",")
 	}
-	known := map[string]uint16{}
+	known, only13 := map[string]uint16{}, map[string]bool{}
 	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		// Java 17 disables RC4 and 3DES suites (jdk.tls.disabledAlgorithms).
-		if !supportsOnly13(cs) && !strings.Contains(cs.Name, "RC4") && !strings.Contains(cs.Name, "3DES") {
+		switch {
+		case len(cs.SupportedVersions) == 1 && cs.SupportedVersions[0] == tls.VersionTLS13:
+			only13[cs.Name] = true
+		case !strings.Contains(cs.Name, "RC4") && !strings.Contains(cs.Name, "3DES"):
+			// Java 17 disables RC4 and 3DES suites (jdk.tls.disabledAlgorithms).
 			known[cs.Name] = cs.ID
 		}
 	}
@@ -103,26 +106,13 @@ func tlsCipherSuites(list string) (ids []uint16, has13 bool, skipped []string) {
 		switch id, ok := known[n]; {
 		case ok:
 			ids = append(ids, id)
-		case isTLS13Suite(n):
+		case only13[n]:
 			has13 = true
 		case list != "":
 			skipped = append(skipped, n) // ZooKeeper's own defaults are not the user's to hear about
 		}
 	}
 	return ids, has13, skipped
-}
-
-func supportsOnly13(cs *tls.CipherSuite) bool {
-	return len(cs.SupportedVersions) == 1 && cs.SupportedVersions[0] == tls.VersionTLS13
-}
-
-func isTLS13Suite(name string) bool {
-	for _, cs := range tls.CipherSuites() {
-		if cs.Name == name && supportsOnly13(cs) {
-			return true
-		}
-	}
-	return false
 }
 
 // applyTLSOptions sets tc's versions and cipher suites from the zoo.cfg
