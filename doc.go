@@ -434,6 +434,30 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// examples/server does (GOMAXPROCS).
 //	ClientIO string
 //
+//	// The AdminServer: ZooKeeper's commands over HTTP, each answered as a
+//	// JSON object (GET AdminCommandURL/<command>, such as
+//	// /commands/monitor or /commands/ruok; the URL alone lists them), as
+//	// ZooKeeper 3.5 and later serve them. zk.NewEnsemble starts it.
+//	//
+//	// AdminServerPort is its TCP port (zoo.cfg admin.serverPort): 0 leaves
+//	// it off, -1 picks a free port (Ensemble.AdminAddr tells which). zoo.cfg
+//	// turns it on at 8080 unless admin.enableServer=false, as ZooKeeper
+//	// does. A port that cannot be bound is logged and the peer runs without
+//	// it, as a ZooKeeper quorum peer does.
+//	AdminServerPort int
+//
+//	// AdminServerAddress is its listen address (zoo.cfg
+//	// admin.serverAddress; default every address).
+//	AdminServerAddress string
+//
+//	// AdminCommandURL is the path of the commands (zoo.cfg
+//	// admin.commandURL; default DefaultAdminCommandURL).
+//	AdminCommandURL string
+//
+//	// AdminIdleTimeout closes an HTTP connection idle that long (zoo.cfg
+//	// admin.idleTimeout, in ms; default 30 s).
+//	AdminIdleTimeout time.Duration
+//
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
 //	// or set that would take a subtree past a hard quota (Session.SetQuota),
 //	// as ZooKeeper's zookeeper.enforceQuota (zoo.cfg key enforceQuota).
@@ -551,6 +575,10 @@ type EventListener = engine.EventListener
 // ensemble of one). Its methods are safe for concurrent use.
 //
 // Methods:
+//
+//	// AdminAddr returns the address of the AdminServer's HTTP port
+//	// (Config.AdminServerPort), or "" when it is off or could not be bound.
+//	func (e *Ensemble) AdminAddr() string
 //
 //	// Barrier returns once the peer has handled every transport event already
 //	// queued for it, and everything they caused locally (persisting, applying,
@@ -1211,6 +1239,12 @@ const (
 	// goroutine each.
 	ClientIOUring      = engine.ClientIOUring
 	ClientIOGoroutines = engine.ClientIOGoroutines
+	// DefaultAdminCommandURL is the path of the AdminServer's commands
+	// when Config.AdminCommandURL is unset; DefaultZooCfgAdminPort its port
+	// when zoo.cfg turns it on without admin.serverPort (ZooKeeper's
+	// defaults).
+	DefaultAdminCommandURL = engine.DefaultAdminCommandURL
+	DefaultZooCfgAdminPort = engine.DefaultZooCfgAdminPort
 	// TicksPerTickTime is how many times zk's internal clock ticks per
 	// TickTime.
 	TicksPerTickTime = engine.TicksPerTickTime

@@ -199,6 +199,13 @@ func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq
 	if err != nil {
 		return err
 	}
+	if addr := e.AdminAddr(); addr != "" {
+		url := cfg.AdminCommandURL
+		if url == "" {
+			url = zk.DefaultAdminCommandURL
+		}
+		fmt.Fprintf(stdout, "admin server: http://%s%s\n", addr, url)
+	}
 	serve(ctx, e, ms, stdout, statusReq)
 	fmt.Fprintln(stdout, "stopping")
 	return e.Close()
@@ -233,6 +240,7 @@ func serve(ctx context.Context, e *zk.Ensemble, ms *metricsServer, stdout io.Wri
 			if ms != nil {
 				fmt.Fprintf(stdout, "metrics: http://%s/metrics\n", ms.addr)
 			}
+
 			printStatus(stdout, e.Status())
 		case <-statusReq:
 			printStatus(stdout, e.Status())

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -270,6 +271,27 @@ type Config struct {
 	// examples/server does (GOMAXPROCS).
 	ClientIO string
 
+	// The AdminServer: ZooKeeper's commands over HTTP, each answered as a
+	// JSON object (GET AdminCommandURL/<command>, such as
+	// /commands/monitor or /commands/ruok; the URL alone lists them), as
+	// ZooKeeper 3.5 and later serve them. zk.NewEnsemble starts it.
+	//
+	// AdminServerPort is its TCP port (zoo.cfg admin.serverPort): 0 leaves
+	// it off, -1 picks a free port (Ensemble.AdminAddr tells which). zoo.cfg
+	// turns it on at 8080 unless admin.enableServer=false, as ZooKeeper
+	// does. A port that cannot be bound is logged and the peer runs without
+	// it, as a ZooKeeper quorum peer does.
+	AdminServerPort int
+	// AdminServerAddress is its listen address (zoo.cfg
+	// admin.serverAddress; default every address).
+	AdminServerAddress string
+	// AdminCommandURL is the path of the commands (zoo.cfg
+	// admin.commandURL; default DefaultAdminCommandURL).
+	AdminCommandURL string
+	// AdminIdleTimeout closes an HTTP connection idle that long (zoo.cfg
+	// admin.idleTimeout, in ms; default 30 s).
+	AdminIdleTimeout time.Duration
+
 	// Quotas.
 
 	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
@@ -525,6 +547,9 @@ func (c Config) Validate() error {
 	if err := c.validateClientPort(); err != nil {
 		return err
 	}
+	if err := c.validateAdmin(); err != nil {
+		return err
+	}
 	if err := c.validateMemory(); err != nil {
 		return err
 	}
@@ -539,6 +564,23 @@ const (
 	ClientIOUring      = "io_uring"
 	ClientIOGoroutines = "goroutines"
 )
+
+// DefaultAdminCommandURL is the path of the AdminServer's commands when
+// Config.AdminCommandURL is unset, as ZooKeeper's admin.commandURL.
+const DefaultAdminCommandURL = "/commands"
+
+// validateAdmin checks the AdminServer's fields.
+func (c Config) validateAdmin() error {
+	switch {
+	case c.AdminServerPort < -1 || c.AdminServerPort > 65535:
+		return configErr("AdminServerPort", "%d is outside 1..65535 (0: off, -1: any free port)", c.AdminServerPort)
+	case c.AdminCommandURL != "" && (!strings.HasPrefix(c.AdminCommandURL, "/") || strings.ContainsAny(c.AdminCommandURL, " ?#")):
+		return configErr("AdminCommandURL", "%q is not a URL path (/commands)", c.AdminCommandURL)
+	case c.AdminIdleTimeout < 0:
+		return configErr("AdminIdleTimeout", "%v is negative", c.AdminIdleTimeout)
+	}
+	return nil
+}
 
 // validateClientPort checks the client port's fields.
 func (c Config) validateClientPort() error {

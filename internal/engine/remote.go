@@ -50,7 +50,7 @@ var ErrWouldBlock = errors.New("zk: the peer loop's queue is full")
 
 // remoteState is the Ensemble's part of the client protocol.
 type remoteState struct {
-	clientAddr, secureAddr atomic.Pointer[string]
+	clientAddr, secureAddr, adminAddr atomic.Pointer[string]
 }
 
 // Own runs run on a goroutine the Ensemble owns: Close closes stop, then
@@ -79,6 +79,18 @@ func (r Remote) SetSecureClientAddr(addr string) { r.e.remote.secureAddr.Store(&
 // port's listener), or "" when Config.ClientPort is not set.
 func (e *Ensemble) ClientAddr() string {
 	if p := e.remote.clientAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetAdminAddr records the address the AdminServer listens on.
+func (r Remote) SetAdminAddr(addr string) { r.e.remote.adminAddr.Store(&addr) }
+
+// AdminAddr returns the address of the AdminServer's HTTP port
+// (Config.AdminServerPort), or "" when it is off or could not be bound.
+func (e *Ensemble) AdminAddr() string {
+	if p := e.remote.adminAddr.Load(); p != nil {
 		return *p
 	}
 	return ""

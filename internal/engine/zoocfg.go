@@ -14,9 +14,13 @@ import (
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
 // bring their files. myid is the content of the data directory's myid file
 // (nil or empty for a standalone configuration). Keys zk has no use for
-// (admin.*, metrics providers other than Prometheus, ...) are returned in ignored
+// (metrics providers other than Prometheus, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
 // line. The result still needs Validate.
+//
+// The AdminServer is on at 0.0.0.0:8080 (Config.AdminServerPort) unless
+// admin.enableServer=false, as in ZooKeeper; admin.serverAddress,
+// admin.serverPort, admin.commandURL and admin.idleTimeout set it.
 //
 // A replicated peer needs peer authentication, which zoo.cfg gives with
 // these keys (files are read now; relative paths are relative to the
@@ -100,6 +104,7 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	var ctls zooClientTLS
 	var metrics zooMetrics
 	var quorum zooQuorum
+	var admin zooAdmin
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
@@ -121,6 +126,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 		}
 		if !known {
 			known, err = quorum.set(key, value)
+		}
+		if !known {
+			known, err = admin.set(key, value)
 		}
 		if !known {
 			known, err = cfg.setZooKey(key, value)
@@ -149,6 +157,7 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	ignored = append(ignored, notRead...)
 	ignored = append(ignored, metrics.apply(&cfg)...)
 	quorum.apply(&cfg)
+	admin.apply(&cfg)
 	if err := cfg.loadDynamicConfig(); err != nil {
 		return Config{}, nil, err
 	}

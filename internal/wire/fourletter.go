@@ -141,6 +141,13 @@ func (s *Server) mntr() string {
 	if msg, no := s.notServing(); no {
 		return msg
 	}
+	var b strings.Builder
+	s.mntrLines(func(key, value string) { fmt.Fprintf(&b, "%s\t%s\n", key, value) })
+	return b.String()
+}
+
+// mntrLines gives emit mntr's keys and values in order.
+func (s *Server) mntrLines(emit func(key, value string)) {
 	st := s.e.Status()
 	nodes, _ := s.e.NodeCount()
 	lines := [][2]string{
@@ -184,20 +191,18 @@ func (s *Server) mntr() string {
 	if st.Mode == engine.ModeLeading {
 		lines = append(lines, [2]string{"zk_synced_followers", fmt.Sprint(max(0, len(st.Peers)-1))})
 	}
-	var b strings.Builder
 	printed := map[string]bool{}
 	for _, l := range lines {
-		fmt.Fprintf(&b, "%s\t%s\n", l[0], l[1])
+		emit(l[0], l[1])
 		printed[l[0]] = true
 	}
 	// Then the metrics (with Config.Registerer), as ZooKeeper's
 	// Prometheus provider adds them: each sample, its value a Java double.
 	_ = s.e.MetricValues(func(name string, v float64) {
 		if key := "zk_" + name; !printed[key] {
-			fmt.Fprintf(&b, "%s\t%s\n", key, javaDouble(v))
+			emit(key, javaDouble(v))
 		}
 	})
-	return b.String()
 }
 
 // javaDouble formats v as Java's Double.toString does (near enough for

@@ -622,9 +622,20 @@ admin.enableServer=false
 serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory
 authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
 %s`, dir, strings.TrimPrefix(plain, "127.0.0.1:"), strings.TrimPrefix(secure, "127.0.0.1:"), tlsLines)
+	runZooCfg(t, dir, cfg, jars, "-Dzookeeper.4lw.commands.whitelist=*")
+	waitZK(t, plain)
+	return secure, plain
+}
+
+// runZooCfg writes cfg as dir's zoo.cfg and runs a ZooKeeper server from it
+// with jars and the JVM flags, its output in dir's zk.log; it is killed at
+// cleanup, and a failed test prints its warnings.
+func runZooCfg(t *testing.T, dir, cfg string, jars []string, flags ...string) {
+	t.Helper()
 	must(t, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
-	cmd := exec.Command("/usr/bin/java", "-Xmx256m", "-Dzookeeper.4lw.commands.whitelist=*",
-		"-cp", strings.Join(jars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	args := append([]string{"-Xmx256m"}, flags...)
+	args = append(args, "-cp", strings.Join(jars, ":"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	cmd := exec.Command("/usr/bin/java", args...)
 	logf, err := os.Create(filepath.Join(dir, "zk.log"))
 	must(t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -637,8 +648,6 @@ authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
 			logZKWarnings(t, 1, logf.Name())
 		}
 	})
-	waitZK(t, plain)
-	return secure, plain
 }
 
 // TestEnforceAuthX509: with x509 enforced and clientAuth want, a TLS

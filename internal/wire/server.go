@@ -23,10 +23,11 @@ const MaxQueuedBytes = 8 << 20
 
 // NewEnsemble starts a peer as engine.NewEnsemble does and, when
 // cfg.ClientPort or cfg.SecureClientPort is set, serves the client protocol
-// on them from goroutines the Ensemble owns (Ensemble.Close stops them).
+// on them, and with cfg.AdminServerPort the AdminServer's commands (admin.go),
+// from goroutines the Ensemble owns (Ensemble.Close stops them).
 func NewEnsemble(cfg engine.Config) (*engine.Ensemble, error) {
 	e, err := engine.NewEnsemble(cfg)
-	if err != nil || cfg.ClientPort == 0 && cfg.SecureClientPort == 0 {
+	if err != nil || cfg.ClientPort == 0 && cfg.SecureClientPort == 0 && cfg.AdminServerPort == 0 {
 		return e, err
 	}
 	srv, err := Start(e)
@@ -49,6 +50,7 @@ type Server struct {
 	cfg       engine.Config
 	ln        net.Listener // the client port; nil when only the secure one is set
 	sln       net.Listener // the secure client port (TLS); nil when off
+	aln       net.Listener // the AdminServer's HTTP port; nil when off
 	maxBuffer int
 	words     map[string]bool
 	version   string // fullVersion, for the four-letter words
@@ -128,6 +130,9 @@ func Start(e *engine.Ensemble) (*Server, error) {
 		closeListeners(ln, sln)
 		return nil, err
 	}
+	if s.aln = listenAdmin(cfg); s.aln != nil {
+		engine.RemoteOf(e).SetAdminAddr(s.aln.Addr().String())
+	}
 	return s, nil
 }
 
@@ -154,7 +159,7 @@ func closeListeners(lns ...net.Listener) {
 // goroutine per connection. By default a kernel that refuses io_uring
 // leaves the server with goroutines; asked for explicitly, it is an error.
 func (s *Server) chooseIO() error {
-	if s.cfg.ClientIO == engine.ClientIOGoroutines {
+	if s.cfg.ClientIO == engine.ClientIOGoroutines || s.ln == nil && s.sln == nil {
 		return nil
 	}
 	err := s.newRing()
@@ -170,7 +175,7 @@ func (s *Server) chooseIO() error {
 
 // abandon releases a server that will not Serve.
 func (s *Server) abandon() {
-	closeListeners(s.ln, s.sln)
+	closeListeners(s.ln, s.sln, s.aln)
 	if s.ring != nil {
 		s.ring.close()
 	}
@@ -230,6 +235,9 @@ func (s *Server) Serve(stop <-chan struct{}) {
 			defer s.wg.Done()
 			s.accept(ln)
 		}()
+	}
+	if s.aln != nil {
+		s.serveAdmin()
 	}
 	s.wg.Add(1)
 	go func() {

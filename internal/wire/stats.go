@@ -50,21 +50,26 @@ func (l *latency) reset() {
 	l.max.Store(math.MinInt64)
 }
 
-// read returns min, avg and max as srvr prints them: whole milliseconds,
-// and the mean rounded to four decimals, printed as Java prints a double
-// (0 before any request).
-func (l *latency) read() (lo, avg, hi string) {
-	min, max, total, count := l.min.Load(), l.max.Load(), l.total.Load(), l.count.Load()
-	if min == math.MaxInt64 {
-		min = 0
+// values returns min, avg and max: whole milliseconds, and the mean
+// rounded to four decimals (0 before any request).
+func (l *latency) values() (lo int64, avg float64, hi int64) {
+	lo, hi, total, count := l.min.Load(), l.max.Load(), l.total.Load(), l.count.Load()
+	if lo == math.MaxInt64 {
+		lo = 0
 	}
-	if max == math.MinInt64 {
-		max = 0
+	if hi == math.MinInt64 {
+		hi = 0
 	}
-	mean := 0.0
 	if count > 0 {
-		mean = roundHalfUp4(float64(total) / float64(count))
+		avg = roundHalfUp4(float64(total) / float64(count))
 	}
+	return lo, avg, hi
+}
+
+// read returns min, avg and max as srvr prints them, the mean as Java
+// prints a double.
+func (l *latency) read() (lo, avg, hi string) {
+	min, mean, max := l.values()
 	return strconv.FormatInt(min, 10), javaDouble(mean), strconv.FormatInt(max, 10)
 }
 
@@ -127,6 +132,21 @@ func (st *cnxnStats) lastRespMs() int64 {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.lastResp
+}
+
+// record returns a copy of the record.
+func (st *cnxnStats) record() cnxnRecord {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.cnxnRecord
+}
+
+// minimum is the least latency, 0 before the first after a crst.
+func (r cnxnRecord) minimum() int64 {
+	if r.minUnset {
+		return 0
+	}
+	return r.min
 }
 
 // reset is crst's.

@@ -1,0 +1,414 @@
+package wire_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	gozk "github.com/go-zookeeper/zk"
+
+	"github.com/embedzk/zk/internal/engine"
+)
+
+// adminJars are ZooKeeper's jars and those its AdminServer needs (Jetty,
+// the servlet API, Jackson), all installed with Debian's zookeeper.
+var adminJars = append(slices.Clone(zkJars),
+	"/usr/share/java/jetty9-server.jar", "/usr/share/java/jetty9-servlet.jar", "/usr/share/java/jetty9-util.jar",
+	"/usr/share/java/jetty9-http.jar", "/usr/share/java/jetty9-io.jar", "/usr/share/java/jetty9-security.jar",
+	"/usr/share/java/servlet-api.jar", "/usr/share/java/jackson-databind.jar", "/usr/share/java/jackson-core.jar",
+	"/usr/share/java/jackson-annotations.jar")
+
+// adminZooCfg is the zoo.cfg both servers of the comparison get, but for
+// the directory and the ports.
+const adminZooCfg = "tickTime=500\nclientPortAddress=127.0.0.1\nadmin.serverAddress=127.0.0.1\nadmin.commandURL=/commands\n"
+
+// startRealZKAdmin starts a standalone ZooKeeper 3.8 with its AdminServer
+// on; it returns the client address and the commands' URL.
+func startRealZKAdmin(t *testing.T) (client, commands string) {
+	t.Helper()
+	for _, p := range append([]string{"/usr/bin/java"}, adminJars...) {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is missing: the AdminServer comparison needs Debian's zookeeper and its dependencies (apt-get install -y zookeeper, as .ci/run does)", p)
+		}
+	}
+	dir := t.TempDir()
+	port, aport := freePort(t), freePort(t)
+	cfg := fmt.Sprintf("%sdataDir=%s\nclientPort=%d\nadmin.serverPort=%d\n", adminZooCfg, dir, port, aport)
+	runZooCfg(t, dir, cfg, adminJars)
+	client = fmt.Sprintf("127.0.0.1:%d", port)
+	waitZK(t, client)
+	commands = fmt.Sprintf("http://127.0.0.1:%d/commands", aport)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := http.Get(commands); err == nil {
+			return client, commands
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ZooKeeper's AdminServer at %s does not answer", commands)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startZKAdmin starts a zk peer from adminZooCfg; it returns the peer and
+// the commands' URL.
+func startZKAdmin(t *testing.T) (*engine.Ensemble, string) {
+	t.Helper()
+	parsed, ignored, err := engine.ParseZooCfg(strings.NewReader(adminZooCfg+"dataDir=/unused\nclientPort=1\n"), nil)
+	must(t, err)
+	if len(ignored) != 0 {
+		t.Fatalf("zoo.cfg keys ignored: %v", ignored)
+	}
+	if parsed.AdminServerPort != engine.DefaultZooCfgAdminPort {
+		t.Fatalf("zoo.cfg without admin.serverPort: AdminServerPort %d, want ZooKeeper's 8080", parsed.AdminServerPort)
+	}
+	cfg := peerConfig()
+	cfg.AdminServerPort, cfg.AdminServerAddress, cfg.AdminCommandURL = -1, parsed.AdminServerAddress, parsed.AdminCommandURL
+	cfg.MaxClientCnxns = parsed.MaxClientCnxns
+	e := startPeer(t, cfg)
+	if e.AdminAddr() == "" {
+		t.Fatal("no AdminServer address")
+	}
+	return e, "http://" + e.AdminAddr() + parsed.AdminCommandURL
+}
+
+// httpGet returns url's answer and its body.
+func httpGet(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	must(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	must(t, err)
+	return resp, body
+}
+
+// adminGet asks for url and returns the answer's JSON object.
+func adminGet(t *testing.T, url string) map[string]any {
+	t.Helper()
+	resp, body := httpGet(t, url)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET %s: %s, %s: %s", url, resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("GET %s: %v in %s", url, err, body)
+	}
+	return m
+}
+
+// adminIndex returns the command names the URL lists (as links under
+// /commands/).
+func adminIndex(t *testing.T, url string) []string {
+	t.Helper()
+	return adminIndexUnder(t, url, "/commands")
+}
+
+// adminIndexUnder returns the command names the URL lists as links under
+// path.
+func adminIndexUnder(t *testing.T, url, path string) []string {
+	t.Helper()
+	_, body := httpGet(t, url)
+	var names []string
+	for _, m := range regexp.MustCompile(`<a href="`+regexp.QuoteMeta(path)+`/([a-z_]+)">`).FindAllStringSubmatch(string(body), -1) {
+		names = append(names, m[1])
+	}
+	sort.Strings(names)
+	return names
+}
+
+// jsonShape describes v's structure: an object's keys with their shapes,
+// an array's first element's, a scalar's kind.
+func jsonShape(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, x := range v {
+			out[k] = jsonShape(x)
+		}
+		return out
+	case []any:
+		if len(v) == 0 {
+			return "[]"
+		}
+		return []any{jsonShape(v[0])}
+	case json.Number:
+		return "number"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// adminOnlyZooKeeper are ZooKeeper's commands zk does not answer.
+var adminOnlyZooKeeper = []string{"initial_configuration", "last_snapshot", "system_properties"}
+
+// TestAdminServerLikeZooKeeper asks a real ZooKeeper 3.8's AdminServer and a
+// zk peer's, both started from the same zoo.cfg lines and holding the same
+// session, node, ephemeral and watch, every command ZooKeeper lists, and
+// compares the answers: the same fields, nested the same way, with values
+// of the same kinds, and equal values wherever the two servers' states
+// agree.
+func TestAdminServerLikeZooKeeper(t *testing.T) {
+	realClient, realURL := startRealZKAdmin(t)
+	e, zkURL := startZKAdmin(t)
+	for _, addr := range []string{realClient, e.ClientAddr()} {
+		c, _ := dial(t, addr)
+		_, err := c.Create("/adm", []byte("x"), 0, gozk.WorldACL(gozk.PermAll))
+		must(t, err)
+		_, err = c.Create("/adm/e", nil, gozk.FlagEphemeral, gozk.WorldACL(gozk.PermAll))
+		must(t, err)
+		_, _, _, err = c.GetW("/adm")
+		must(t, err)
+	}
+
+	want := adminIndex(t, realURL)
+	got := adminIndex(t, zkURL)
+	if exp := slices.DeleteFunc(slices.Clone(want), func(n string) bool { return slices.Contains(adminOnlyZooKeeper, n) }); !slices.Equal(got, exp) {
+		t.Fatalf("commands listed: zk %v, ZooKeeper %v (less %v)", got, want, adminOnlyZooKeeper)
+	}
+	answers := map[string][2]map[string]any{}
+	for _, name := range want {
+		zkAns, realAns := adminGet(t, zkURL+"/"+name), adminGet(t, realURL+"/"+name)
+		answers[name] = [2]map[string]any{zkAns, realAns}
+		if slices.Contains(adminOnlyZooKeeper, name) {
+			if zkAns["error"] != "Unknown command: "+name {
+				t.Errorf("%s: zk answered %v, want an unknown command", name, zkAns)
+			}
+			continue
+		}
+		compareAdminShapes(t, name, zkAns, realAns)
+	}
+	compareAdminValues(t, answers)
+
+	// Aliases answer under the primary name; unknown commands and a bad
+	// argument the same way on both.
+	for _, path := range []string{"/mntr", "/conf", "/nosuch", "/set_trace_mask", "/set_trace_mask?traceMask=x", "/isro"} {
+		zkAns, realAns := adminGet(t, zkURL+path), adminGet(t, realURL+path)
+		for _, key := range []string{"command", "error"} {
+			if zkAns[key] != realAns[key] {
+				t.Errorf("%s: %s %v, ZooKeeper's %v", path, key, zkAns[key], realAns[key])
+			}
+		}
+	}
+}
+
+// compareAdminShapes compares one command's answers field by field; where
+// the servers differ by nature (the JVM's environment and metrics, the
+// digests' function) only the fields both have are compared.
+func compareAdminShapes(t *testing.T, name string, zkAns, realAns map[string]any) {
+	t.Helper()
+	zkShape, realShape := jsonShape(zkAns).(map[string]any), jsonShape(realAns).(map[string]any)
+	switch name {
+	case "environment":
+		for _, k := range []string{"zookeeper.version", "host.name", "os.name", "os.arch", "user.dir"} {
+			if zkShape[k] != "string" || realShape[k] != "string" {
+				t.Errorf("environment: %s is %v on zk, %v on ZooKeeper", k, zkShape[k], realShape[k])
+			}
+		}
+		return
+	case "monitor":
+		for k, v := range zkShape { // ZooKeeper has more: its metrics
+			if realShape[k] != v {
+				t.Errorf("monitor: %s is %v on zk, %v on ZooKeeper", k, v, realShape[k])
+			}
+		}
+		return
+	case "hash": // ZooKeeper's digests serialize as empty objects
+		zkShape["digests"], realShape["digests"] = nil, nil
+	}
+	// Objects keyed by session id, time or path: one entry stands for all.
+	for _, field := range []string{"expiry_time_to_session_ids", "session_id_to_ephemeral_paths", "session_id_to_watched_paths", "path_to_session_ids", "current_config"} {
+		for _, shape := range []map[string]any{zkShape, realShape} {
+			if m, ok := shape[field].(map[string]any); ok {
+				for _, v := range m {
+					shape[field] = map[string]any{"*": v}
+					break
+				}
+			}
+		}
+	}
+	if !reflectEqual(zkShape, realShape) {
+		zj, _ := json.MarshalIndent(zkShape, "", " ")
+		rj, _ := json.MarshalIndent(realShape, "", " ")
+		t.Errorf("%s: zk's answer has the shape\n%s\nZooKeeper's\n%s", name, zj, rj)
+	}
+}
+
+func reflectEqual(a, b any) bool {
+	aj, _ := json.Marshal(a)
+	bj, _ := json.Marshal(b)
+	return bytes.Equal(aj, bj)
+}
+
+// compareAdminValues compares the values both servers must agree on.
+func compareAdminValues(t *testing.T, answers map[string][2]map[string]any) {
+	t.Helper()
+	same := func(name string, path ...string) {
+		t.Helper()
+		var vals [2]any
+		for i, ans := range answers[name] {
+			var v any = ans
+			for _, p := range path {
+				v = v.(map[string]any)[p]
+			}
+			vals[i] = v
+		}
+		if !reflectEqual(vals[0], vals[1]) {
+			t.Errorf("%s %v: zk %v, ZooKeeper %v", name, path, vals[0], vals[1])
+		}
+	}
+	for _, k := range []string{"tick_time", "max_client_cnxns", "min_session_timeout", "max_session_timeout", "server_id", "client_port_listen_backlog"} {
+		same("configuration", k)
+	}
+	for _, c := range []string{"ruok", "is_read_only", "watch_summary", "leader", "zabstate", "voting_view", "observers", "dirs"} {
+		same(c, "command")
+		same(c, "error")
+	}
+	same("is_read_only", "read_only")
+	same("watch_summary", "num_connections")
+	same("watch_summary", "num_paths")
+	same("watch_summary", "num_total_watches")
+	same("zabstate", "zabstate")
+	same("voting_view", "current_config")
+	same("observers", "synced_observers")
+	same("server_stats", "node_count")
+	same("server_stats", "server_stats", "server_state")
+	same("server_stats", "read_only")
+	same("stats", "server_stats", "num_alive_client_connections")
+	for _, pair := range [][2]string{{"watches", "session_id_to_watched_paths"}, {"dump", "session_id_to_ephemeral_paths"}} {
+		var vals [2][]any // the sessions' ids differ: compare their lists
+		for i, ans := range answers[pair[0]] {
+			for _, v := range ans[pair[1]].(map[string]any) {
+				vals[i] = append(vals[i], v)
+			}
+		}
+		if !reflectEqual(vals[0], vals[1]) {
+			t.Errorf("%s: zk %v, ZooKeeper %v", pair[0], vals[0], vals[1])
+		}
+	}
+	for i, ans := range answers["watches_by_path"] {
+		if ids, _ := ans["path_to_session_ids"].(map[string]any)["/adm"].([]any); len(ids) != 1 {
+			t.Errorf("watches_by_path on %s: %v, want /adm watched by one session", []string{"zk", "ZooKeeper"}[i], ans)
+		}
+	}
+}
+
+// TestAdminServerEnsemble asks a three-peer ensemble's AdminServers about
+// its roles, then a follower cut off from the others, which answers only
+// the commands ZooKeeper answers without a serving peer.
+func TestAdminServerEnsemble(t *testing.T) {
+	peers, network := startClusterNet(t, 3, func(c *engine.Config) { c.AdminServerPort, c.AdminServerAddress = -1, "127.0.0.1" })
+	var leader, follower *engine.Ensemble
+	for _, e := range peers {
+		switch e.Status().Mode {
+		case engine.ModeLeading:
+			leader = e
+		case engine.ModeFollowing:
+			follower = e
+		}
+	}
+	url := func(e *engine.Ensemble, cmd string) string {
+		return "http://" + e.AdminAddr() + engine.DefaultAdminCommandURL + "/" + cmd
+	}
+	for _, e := range []*engine.Ensemble{leader, follower} {
+		st := e.Status()
+		l := adminGet(t, url(e, "leader"))
+		if l["is_leader"] != (e == leader) || l["leader_id"] != json.Number(fmt.Sprint(leader.Status().ID)) || l["error"] != nil {
+			t.Errorf("peer %d: leader answers %v (leader %d)", st.ID, l, leader.Status().ID)
+		}
+		z := adminGet(t, url(e, "zabstate"))
+		if z["zabstate"] != "broadcast" || z["voting"] != true || z["myid"] != json.Number(fmt.Sprint(st.ID)) {
+			t.Errorf("peer %d: zabstate answers %v", st.ID, z)
+		}
+		if view := adminGet(t, url(e, "voting_view"))["current_config"].(map[string]any); len(view) != 3 {
+			t.Errorf("peer %d: voting_view lists %v, want the 3 voters", st.ID, view)
+		}
+		if s := adminGet(t, url(e, "server_stats")); s["server_stats"].(map[string]any)["server_state"] != map[bool]string{true: "leader", false: "follower"}[e == leader] ||
+			(s["proposal_stats"] != nil) != (e == leader) {
+			t.Errorf("peer %d: server_stats answers %v", st.ID, s)
+		}
+	}
+
+	network.Isolate(follower.Status().ID)
+	deadline := time.Now().Add(20 * time.Second)
+	for follower.Status().Serving {
+		if time.Now().After(deadline) {
+			t.Fatal("the cut-off follower still serves")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, cmd := range []string{"ruok", "stats", "leader", "dump", "monitor"} {
+		if got := adminGet(t, url(follower, cmd)); got["error"] != "This ZooKeeper instance is not currently serving requests" {
+			t.Errorf("not serving: %s answers %v", cmd, got)
+		}
+	}
+	for _, cmd := range []string{"environment", "get_trace_mask", "zabstate"} {
+		if got := adminGet(t, url(follower, cmd)); got["error"] != nil {
+			t.Errorf("not serving: %s answers %v, want it answered", cmd, got)
+		}
+	}
+	if z := adminGet(t, url(follower, "zabstate")); z["zabstate"] == "broadcast" {
+		t.Errorf("not serving: zabstate answers %v", z)
+	}
+}
+
+// TestAdminServerPortTaken starts a peer whose admin port is taken: it
+// serves its clients without the AdminServer, as a ZooKeeper quorum peer
+// does, and stops cleanly.
+func TestAdminServerPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer ln.Close()
+	cfg := peerConfig()
+	cfg.AdminServerPort, cfg.AdminServerAddress = ln.Addr().(*net.TCPAddr).Port, "127.0.0.1"
+	e := startPeer(t, cfg)
+	if e.AdminAddr() != "" {
+		t.Fatalf("AdminAddr %q on a taken port", e.AdminAddr())
+	}
+	c, _ := dial(t, e.ClientAddr())
+	if _, err := c.Create("/p", nil, 0, gozk.WorldACL(gozk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAdminServerMethods: only GET and HEAD are served, an admin port
+// alone (no client port) serves the commands, and Close stops it.
+func TestAdminServerMethods(t *testing.T) {
+	cfg := peerConfig()
+	cfg.ClientPort, cfg.AdminServerPort, cfg.AdminServerAddress, cfg.AdminCommandURL = 0, -1, "127.0.0.1", "/zk/cmds"
+	e := startPeer(t, cfg)
+	base := "http://" + e.AdminAddr() + "/zk/cmds"
+	if got := adminGet(t, base+"/ruok"); got["error"] != nil || got["command"] != "ruok" {
+		t.Fatalf("ruok: %v", got)
+	}
+	resp, err := http.Post(base+"/ruok", "text/plain", strings.NewReader("x"))
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %s, want 405", resp.Status)
+	}
+	if names := adminIndexUnder(t, base, "/zk/cmds"); !slices.Contains(names, "monitor") {
+		t.Errorf("the index links %v under /zk/cmds", names)
+	}
+	must(t, e.Close())
+	if _, err := http.Get(base + "/ruok"); err == nil {
+		t.Error("the AdminServer answers after Close")
+	}
+}
