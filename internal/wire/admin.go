@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/embedzk/zk/internal/engine"
@@ -84,6 +85,42 @@ func findAdminCommand(name string) *adminCommand {
 // admin.idleTimeout default).
 const adminIdle = 30 * time.Second
 
+// adminMaxConns bounds the admin port's open connections (as Jetty's
+// thread pool bounds ZooKeeper's); more wait in the listen backlog.
+const adminMaxConns = 32
+
+// limitListener accepts at most n connections open at once.
+type limitListener struct {
+	net.Listener
+	sem chan struct{}
+}
+
+func newLimitListener(ln net.Listener, n int) net.Listener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n)}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.sem <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.sem })}, nil
+}
+
+// limitConn gives its slot back when it closes.
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}
+
 // listenAdmin binds the admin port of cfg, or returns nil when it is off
 // or cannot be bound: as a ZooKeeper quorum peer, the peer then runs
 // without it and says so in its log.
@@ -115,7 +152,7 @@ func (s *Server) serveAdmin() {
 	}()
 	go func() {
 		defer s.wg.Done()
-		if err := hs.Serve(s.aln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(newLimitListener(s.aln, adminMaxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.cfg.Logger.Warn("zk: admin server stopped", "err", err)
 		}
 	}()

@@ -66,7 +66,8 @@ func sortedObj[V any](m map[string]V) jobj {
 // appendJSON appends v as ZooKeeper's AdminServer writes its answers
 // (Jackson's default pretty printer): an object's fields one a line,
 // indented by two spaces a level, as "key" : value; an array on one line
-// as [ a, b ]; empty ones as { } and [ ]. v is nil, a bool, an integer, a
+// as [ a, b ], an object in it indented as its holder's fields; empty ones
+// as { } and [ ]. v is nil, a bool, an integer, a
 // float64 (written as Java writes a double), a string, a jobj, or a slice
 // of those.
 func appendJSON(b []byte, v any, level int) []byte {
@@ -93,9 +94,9 @@ func appendJSON(b []byte, v any, level int) []byte {
 	case []int64:
 		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return strconv.AppendInt(b, v[i], 10) })
 	case []jobj:
-		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return appendJSONObj(b, v[i], level+1) })
+		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return appendJSONObj(b, v[i], level) })
 	case []any:
-		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return appendJSON(b, v[i], level+1) })
+		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return appendJSON(b, v[i], level) })
 	}
 	panic("wire: no JSON form for this value") // a programming error: every caller passes the types above
 }
