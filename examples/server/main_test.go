@@ -44,12 +44,13 @@ func freePort(t *testing.T) int {
 }
 
 // writeCfg writes a standalone zoo.cfg with the metrics provider on
-// metricsPort and returns its path.
-func writeCfg(t *testing.T, metricsPort int) string {
+// metricsPort and the AdminServer on adminPort, and returns its path.
+func writeCfg(t *testing.T, metricsPort, adminPort int) string {
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("tickTime=200\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"+
 		"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\n"+
-		"metricsProvider.httpHost=127.0.0.1\nmetricsProvider.httpPort=%d\n", dir, freePort(t), metricsPort)
+		"metricsProvider.httpHost=127.0.0.1\nmetricsProvider.httpPort=%d\n"+
+		"admin.serverAddress=127.0.0.1\nadmin.serverPort=%d\n", dir, freePort(t), metricsPort, adminPort)
 	path := filepath.Join(dir, "zoo.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -84,8 +85,8 @@ func get(url string) (int, string, error) {
 // is printed once the peer serves and again on request; the metrics stop
 // with the peer.
 func TestMetricsAndStatus(t *testing.T) {
-	port := freePort(t)
-	cfg := writeCfg(t, port)
+	port, admin := freePort(t), freePort(t)
+	cfg := writeCfg(t, port, admin)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb syncBuffer
@@ -94,6 +95,7 @@ func TestMetricsAndStatus(t *testing.T) {
 	go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, statusReq) }()
 	waitOutput(t, &out, "status of zk peer 1", 1)
 	for _, want := range []string{"mode: standalone", fmt.Sprintf("metrics: http://127.0.0.1:%d/metrics", port),
+		fmt.Sprintf("admin server: http://127.0.0.1:%d/commands", admin),
 		"Mode:        standalone (serving)", "Znodes:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in the output:\n%s", want, out.String())
@@ -108,6 +110,9 @@ func TestMetricsAndStatus(t *testing.T) {
 			t.Errorf("no %q in /metrics:\n%s", strings.TrimSpace(want), body)
 		}
 	}
+	if code, body, err := get(fmt.Sprintf("http://127.0.0.1:%d/commands/ruok", admin)); err != nil || code != http.StatusOK || !strings.Contains(body, `"command" : "ruok"`) {
+		t.Errorf("GET /commands/ruok: %d, %v, %s", code, err, body)
+	}
 	statusReq <- os.Interrupt // stands for SIGUSR1
 	waitOutput(t, &out, "status of zk peer 1", 2)
 	cancel()
@@ -120,6 +125,9 @@ func TestMetricsAndStatus(t *testing.T) {
 	if _, _, err := get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port)); err == nil {
 		t.Error("/metrics still served after the peer stopped")
 	}
+	if _, _, err := get(fmt.Sprintf("http://127.0.0.1:%d/commands/ruok", admin)); err == nil {
+		t.Error("the AdminServer still serves after the peer stopped")
+	}
 }
 
 // TestMetricsPortBusy: a metrics address that cannot be listened on fails
@@ -130,7 +138,7 @@ func TestMetricsPortBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cfg := writeCfg(t, l.Addr().(*net.TCPAddr).Port)
+	cfg := writeCfg(t, l.Addr().(*net.TCPAddr).Port, freePort(t))
 	var out, errb syncBuffer
 	code := run(context.Background(), []string{"start", "-config", cfg}, &out, &errb, nil)
 	if code != 1 || !strings.Contains(errb.String(), "metrics (metricsProvider.httpHost, httpPort)") {

@@ -65,7 +65,7 @@ func startOurs(b *testing.B, n int) []string {
 func startOurProcess(b *testing.B, bin string, id int, servers string) string {
 	dir := b.TempDir()
 	port := freePort(b)
-	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n%s",
+	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\nadmin.enableServer=false\n%s",
 		dir, port, servers)
 	if io := wire.ClientIOForTests(); io != "" {
 		cfg += "zk.clientIO=" + io + "\n"

@@ -66,6 +66,7 @@ func (sc ServerConfig) Marshall(w io.Writer) error {
 		fmt.Sprintf("syncLimit=%d", orDefault(sc.SyncLimit, 5)),
 		fmt.Sprintf("clientPort=%d", orDefault(sc.ClientPort, DefaultPort)),
 		"clientPortAddress=127.0.0.1",
+		"admin.enableServer=false",
 		"reconfigEnabled=true",
 		"4lw.commands.whitelist=*",
 		"DigestAuthenticationProvider.superDigest=" + suiteSuperDigest,
