@@ -163,13 +163,13 @@ func (s *Server) adminLeader(_ map[string]string, out *jobj) {
 		return
 	}
 	st := s.e.Status()
-	addr := ""
+	host := ""
 	if l, ok := s.server(st.Leader); ok {
-		addr = l.QuorumAddr()
+		host = l.Host
 	}
 	out.put("is_leader", st.Mode == engine.ModeLeading)
 	out.put("leader_id", st.Leader)
-	out.put("leader_ip", addr)
+	out.put("leader_ip", host)
 }
 
 // adminMonitor is mntr's, each value a number where it is one.
@@ -290,15 +290,51 @@ func (s *Server) adminVotingView(_ map[string]string, out *jobj) {
 			if srv.Observer {
 				continue
 			}
+			client := clientAddrOf(srv.ClientAddr)
+			if srv.ID == s.cfg.ID {
+				client = s.ens.ClientAddr()
+			}
 			view = append(view, jfield{strconv.FormatInt(srv.ID, 10), jobj{
 				{"server_addresses", []string{srv.QuorumAddr()}},
-				{"election_addresses", []string{fmt.Sprintf("%s:%d", srv.Host, srv.ElectionPort)}},
-				{"client_address", srv.ClientAddr},
+				{"election_addresses", []string{electionAddr(srv)}},
+				{"client_address", client},
 				{"learner_type", "participant"},
 			}})
 		}
 	}
 	out.put("current_config", view)
+}
+
+// clientAddrOf is a server line's client address ("[host:]port") as
+// ZooKeeper prints it: host:port, 0.0.0.0 when the line names no host; ""
+// for none.
+func clientAddrOf(addr string) string {
+	if addr == "" || strings.Contains(addr, ":") {
+		return addr
+	}
+	return "0.0.0.0:" + addr
+}
+
+func electionAddr(srv engine.Server) string { return fmt.Sprintf("%s:%d", srv.Host, srv.ElectionPort) }
+
+// multiAddress is ZooKeeper's MultipleAddresses as its AdminServer
+// serializes one: a server's quorum or election address (zk has one
+// address per server).
+func multiAddress(host string, port int) jobj {
+	addr := fmt.Sprintf("%s:%d", host, port)
+	wildcard := fmt.Sprintf("0.0.0.0:%d", port)
+	return jobj{
+		{"empty", false},
+		{"all_addresses", []string{addr}},
+		{"all_reachable_addresses", []string{addr}},
+		{"one", addr},
+		{"reachable_address", addr},
+		{"wildcard_addresses", []string{wildcard}},
+		{"all_ports", []int64{int64(port)}},
+		{"all_host_strings", []string{host}},
+		{"all_reachable_addresses_or_all", []string{addr}},
+		{"reachable_or_one", addr},
+	}
 }
 
 // adminWatchSummary is wchs's.
@@ -357,8 +393,8 @@ func (s *Server) adminZabState(_ map[string]string, out *jobj) {
 	applied := st.Applied
 	out.put("myid", s.cfg.ID)
 	out.put("is_leader", st.Mode == engine.ModeLeading)
-	out.put("quorum_address", me.QuorumAddr())
-	out.put("election_address", fmt.Sprintf("%s:%d", me.Host, me.ElectionPort))
+	out.put("quorum_address", multiAddress(me.Host, me.QuorumPort))
+	out.put("election_address", multiAddress(me.Host, me.ElectionPort))
 	out.put("client_address", s.ens.ClientAddr())
 	out.put("voting", !me.Observer && st.RemovedBy == 0 && !st.Removed)
 	out.put("last_zxid", fmt.Sprintf("0x%x", applied))

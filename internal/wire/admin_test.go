@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -420,5 +421,87 @@ func TestAdminServerMethods(t *testing.T) {
 	must(t, e.Close())
 	if _, err := http.Get(base + "/ruok"); err == nil {
 		t.Error("the AdminServer answers after Close")
+	}
+}
+
+// startRealZKEnsembleAdmin starts n ZooKeeper 3.8 servers as an ensemble,
+// each with its AdminServer, and returns their commands' URLs.
+func startRealZKEnsembleAdmin(t *testing.T, n int) []string {
+	t.Helper()
+	servers := "initLimit=20\nsyncLimit=10\n"
+	for i := 1; i <= n; i++ {
+		servers += fmt.Sprintf("server.%d=127.0.0.1:%d:%d\n", i, freePort(t), freePort(t))
+	}
+	var clients, urls []string
+	for i := 1; i <= n; i++ {
+		dir := t.TempDir()
+		port, aport := freePort(t), freePort(t)
+		must(t, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(i)), 0o644))
+		cfg := fmt.Sprintf("%sdataDir=%s\nclientPort=%d\nadmin.serverPort=%d\n%s", adminZooCfg, dir, port, aport, servers)
+		runZooCfg(t, dir, cfg, adminJars)
+		clients = append(clients, fmt.Sprintf("127.0.0.1:%d", port))
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d/commands", aport))
+	}
+	for _, c := range clients {
+		waitZK(t, c)
+	}
+	return urls
+}
+
+// TestAdminServerEnsembleLikeZooKeeper compares a three-server ZooKeeper
+// 3.8 ensemble's AdminServers with a three-peer zk ensemble's, on a leader
+// and a follower of each: the commands about roles and the quorum answer
+// with the same fields, and agree on each server's role.
+func TestAdminServerEnsembleLikeZooKeeper(t *testing.T) {
+	realURLs := startRealZKEnsembleAdmin(t, 3)
+	peers, _ := startClusterNet(t, 3, func(c *engine.Config) {
+		c.AdminServerPort, c.AdminServerAddress = -1, "127.0.0.1"
+		c.Servers = slices.Clone(c.Servers) // named as ZooKeeper's are (the transport is in memory)
+		for i := range c.Servers {
+			c.Servers[i].Host = "127.0.0.1"
+		}
+	})
+	var zkURLs []string
+	for _, e := range peers {
+		zkURLs = append(zkURLs, "http://"+e.AdminAddr()+engine.DefaultAdminCommandURL)
+	}
+	roles := func(urls []string) (leader, follower string, leaderID any) {
+		for _, u := range urls {
+			if l := adminGet(t, u+"/leader"); l["is_leader"] == true {
+				leader, leaderID = u, l["leader_id"]
+			} else {
+				follower = u
+			}
+		}
+		if leader == "" || follower == "" {
+			t.Fatalf("no leader and follower among %v", urls)
+		}
+		return leader, follower, leaderID
+	}
+	zkLeader, zkFollower, zkLeaderID := roles(zkURLs)
+	realLeader, realFollower, realLeaderID := roles(realURLs)
+	for _, pair := range [][2]string{{zkLeader, realLeader}, {zkFollower, realFollower}} {
+		for _, cmd := range []string{"leader", "zabstate", "voting_view", "observers", "server_stats", "stats", "monitor", "ruok", "is_read_only", "watch_summary"} {
+			zkAns, realAns := adminGet(t, pair[0]+"/"+cmd), adminGet(t, pair[1]+"/"+cmd)
+			compareAdminShapes(t, cmd, zkAns, realAns)
+			if cmd == "leader" && (zkAns["is_leader"] != realAns["is_leader"] || zkAns["leader_ip"] != realAns["leader_ip"]) {
+				t.Errorf("leader: zk %v, ZooKeeper %v", zkAns, realAns)
+			}
+			if cmd == "zabstate" && (zkAns["zabstate"] != realAns["zabstate"] || zkAns["voting"] != realAns["voting"] || zkAns["is_leader"] != realAns["is_leader"]) {
+				t.Errorf("zabstate: zk %v, ZooKeeper %v", zkAns, realAns)
+			}
+			if cmd == "server_stats" && zkAns["server_stats"].(map[string]any)["server_state"] != realAns["server_stats"].(map[string]any)["server_state"] {
+				t.Errorf("server_stats: zk %v, ZooKeeper %v", zkAns["server_stats"], realAns["server_stats"])
+			}
+			if cmd == "voting_view" && len(zkAns["current_config"].(map[string]any)) != len(realAns["current_config"].(map[string]any)) {
+				t.Errorf("voting_view: zk %v, ZooKeeper %v", zkAns, realAns)
+			}
+		}
+		if l := adminGet(t, pair[0]+"/leader"); l["leader_id"] != zkLeaderID {
+			t.Errorf("zk's follower names leader %v, the leader says %v", l["leader_id"], zkLeaderID)
+		}
+		if l := adminGet(t, pair[1]+"/leader"); l["leader_id"] != realLeaderID {
+			t.Errorf("ZooKeeper's follower names leader %v, the leader says %v", l["leader_id"], realLeaderID)
+		}
 	}
 }
