@@ -458,6 +458,18 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// admin.idleTimeout, in ms; default 30 s).
 //	AdminIdleTimeout time.Duration
 //
+//	// AdminTLS serves the AdminServer over HTTPS only, with its
+//	// Certificates (zoo.cfg admin.forceHttps=true; ZooKeeper takes the key
+//	// and trust stores of ssl.quorum.keyStore.* and ssl.quorum.trustStore.*
+//	// for it, whatever sslQuorum says). Clients' certificates are not asked
+//	// for, as in ZooKeeper. With AdminPortUnification (zoo.cfg
+//	// admin.portUnification=true) the port serves HTTPS and plain HTTP,
+//	// told apart by a connection's first byte. HTTPS answers carry
+//	// Strict-Transport-Security, as ZooKeeper's do.
+//	AdminTLS *tls.Config
+//
+//	AdminPortUnification bool
+//
 //	// EnforceQuota makes the leader refuse, with ErrQuotaExceeded, a create
 //	// or set that would take a subtree past a hard quota (Session.SetQuota),
 //	// as ZooKeeper's zookeeper.enforceQuota (zoo.cfg key enforceQuota).

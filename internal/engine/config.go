@@ -291,6 +291,16 @@ type Config struct {
 	// AdminIdleTimeout closes an HTTP connection idle that long (zoo.cfg
 	// admin.idleTimeout, in ms; default 30 s).
 	AdminIdleTimeout time.Duration
+	// AdminTLS serves the AdminServer over HTTPS only, with its
+	// Certificates (zoo.cfg admin.forceHttps=true; ZooKeeper takes the key
+	// and trust stores of ssl.quorum.keyStore.* and ssl.quorum.trustStore.*
+	// for it, whatever sslQuorum says). Clients' certificates are not asked
+	// for, as in ZooKeeper. With AdminPortUnification (zoo.cfg
+	// admin.portUnification=true) the port serves HTTPS and plain HTTP,
+	// told apart by a connection's first byte. HTTPS answers carry
+	// Strict-Transport-Security, as ZooKeeper's do.
+	AdminTLS             *tls.Config
+	AdminPortUnification bool
 
 	// Quotas.
 
@@ -578,6 +588,10 @@ func (c Config) validateAdmin() error {
 		return configErr("AdminCommandURL", "%q is not a URL path (/commands)", c.AdminCommandURL)
 	case c.AdminIdleTimeout < 0:
 		return configErr("AdminIdleTimeout", "%v is negative", c.AdminIdleTimeout)
+	case c.AdminPortUnification && c.AdminTLS == nil:
+		return configErr("AdminPortUnification", "needs AdminTLS to serve HTTPS with")
+	case c.AdminTLS != nil && len(c.AdminTLS.Certificates) == 0 && c.AdminTLS.GetCertificate == nil:
+		return configErr("AdminTLS", "has no certificate (zoo.cfg: ssl.quorum.keyStore.location)")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +151,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	if err != nil {
 		return Config{}, nil, err
 	}
+	if admin.usesQuorumStores() {
+		notRead = slices.DeleteFunc(notRead, func(k string) bool { return k == keyKeyStore || k == keyTrustStore })
+	}
 	ignored = append(ignored, notRead...)
 	if notRead, err = ctls.load(&cfg); err != nil {
 		return Config{}, nil, err
@@ -158,6 +162,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	ignored = append(ignored, metrics.apply(&cfg)...)
 	quorum.apply(&cfg)
 	admin.apply(&cfg)
+	if err := admin.loadTLS(&cfg, &auth); err != nil {
+		return Config{}, nil, err
+	}
 	if err := cfg.loadDynamicConfig(); err != nil {
 		return Config{}, nil, err
 	}

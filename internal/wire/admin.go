@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"sort"
@@ -143,7 +144,8 @@ func (s *Server) serveAdmin() {
 		idle = adminIdle
 	}
 	hs := &http.Server{Handler: s.AdminHandler(s.cfg.AdminCommandURL), ReadHeaderTimeout: idle, IdleTimeout: idle,
-		MaxHeaderBytes: 64 << 10, ErrorLog: nil}
+		MaxHeaderBytes: 64 << 10, ConnContext: withConn,
+		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug)} // bad input's errors, handshakes' among them
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -152,7 +154,7 @@ func (s *Server) serveAdmin() {
 	}()
 	go func() {
 		defer s.wg.Done()
-		if err := hs.Serve(newLimitListener(s.aln, adminMaxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(s.adminListener(newLimitListener(s.aln, adminMaxConns))); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.cfg.Logger.Warn("zk: admin server stopped", "err", err)
 		}
 	}()
@@ -186,7 +188,12 @@ func (s *Server) AdminHandler(prefix string) http.Handler {
 		w.Write(append(appendJSON(nil, s.runAdmin(name, args), 0), '\n'))
 	})
 	mux.HandleFunc(prefix, func(w http.ResponseWriter, r *http.Request) { s.adminIndex(w, prefix) })
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if overTLS(r) {
+			w.Header().Set("Strict-Transport-Security", hstsValue)
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // adminIndex lists the commands as links, as ZooKeeper's command URL does.

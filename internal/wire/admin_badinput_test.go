@@ -112,8 +112,11 @@ func adminGarbage(t *testing.T, addr string, n int) {
 		for j := range b {
 			b[j] = byte(rng.Uint32())
 		}
-		if i%3 == 0 {
+		switch i % 3 {
+		case 0:
 			b = append([]byte("GET /commands/stat HTTP/1.1\r\n"), b...) // a header block of garbage
+		case 1:
+			b[0] = 0x16 // a TLS handshake record's first byte
 		}
 		nc.Write(b)
 		nc.(*net.TCPConn).CloseWrite()
