@@ -19,6 +19,11 @@ import (
 // so the caller can log them; malformed values are errors naming the key and
 // line. The result still needs Validate.
 //
+// The peer's own server line may name its client address
+// (server.N=host:quorumPort:electionPort;[host:]port), as ZooKeeper 3.5
+// and later write it: that is its client port, with or without clientPort
+// (which must then agree, as in ZooKeeper).
+//
 // The AdminServer is on at 0.0.0.0:8080 (Config.AdminServerPort) unless
 // admin.enableServer=false, as in ZooKeeper; admin.serverAddress,
 // admin.serverPort, admin.commandURL and admin.idleTimeout set it.
@@ -173,6 +178,9 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 			return Config{}, nil, err
 		}
 	}
+	if err := cfg.clientPortFromServerLine(); err != nil {
+		return Config{}, nil, err
+	}
 	return cfg, ignored, nil
 }
 
@@ -196,6 +204,9 @@ func LoadZooCfg(path string) (Config, []string, error) {
 		return Config{}, nil, fmt.Errorf("zk: %w", err)
 	}
 	if cfg.ID, err = parseMyID(myid); err != nil {
+		return Config{}, nil, err
+	}
+	if err := cfg.clientPortFromServerLine(); err != nil {
 		return Config{}, nil, err
 	}
 	return cfg, ignored, nil

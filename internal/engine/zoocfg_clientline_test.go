@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestZooCfgClientPortFromServerLine: a peer's own server line gives its
+// client port, as ZooKeeper 3.5 and later read it; a clientPort that names
+// another address is refused, as ZooKeeper refuses it.
+func TestZooCfgClientPortFromServerLine(t *testing.T) {
+	const servers = "server.1=127.0.0.1:2888:3888;%s\nserver.2=127.0.0.1:2889:3889;2182\n"
+	line := func(client string) string { return strings.Replace(servers, "%s", client, 1) }
+	for _, tc := range []struct {
+		static, client string
+		port           int
+		addr           string
+	}{
+		{"", "2181", 2181, ""},
+		{"", "127.0.0.1:2181", 2181, "127.0.0.1"},
+		{"", "0.0.0.0:2181", 2181, ""},
+		{"", "[::1]:2181", 2181, "::1"},
+		{"clientPort=2181\n", "2181", 2181, ""},                    // the same, twice
+		{"clientPort=2181\n", "127.0.0.1:2181", 2181, "127.0.0.1"}, // a wildcard static address takes the line's
+		{"clientPort=2181\nclientPortAddress=127.0.0.1\n", "127.0.0.1:2181", 2181, "127.0.0.1"},
+		{"clientPort=2181\nclientPortAddress=127.0.0.1\n", "", 2181, "127.0.0.1"}, // no client in the line: the static one
+	} {
+		text := "dataDir=/d\n" + tc.static
+		if tc.client != "" {
+			text += line(tc.client)
+		} else {
+			text += "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\n"
+		}
+		cfg, _, err := ParseZooCfg(strings.NewReader(text), []byte("1"))
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if cfg.ClientPort != tc.port || cfg.ClientPortAddress != tc.addr {
+			t.Errorf("%q: client port %d on %q, want %d on %q", text, cfg.ClientPort, cfg.ClientPortAddress, tc.port, tc.addr)
+		}
+	}
+	// Server 2's line names 2182: server 1 does not take it.
+	if cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nserver.1=h:1:2\nserver.2=h:3:4;2182\n"), []byte("1")); err != nil || cfg.ClientPort != 0 {
+		t.Errorf("another server's client port: %d, %v", cfg.ClientPort, err)
+	}
+	for _, bad := range []string{
+		"clientPort=2180\n" + line("2181"),
+		"clientPort=2181\nclientPortAddress=127.0.0.2\n" + line("127.0.0.1:2181"),
+		"clientPort=2181\nclientPortAddress=127.0.0.1\n" + line("2181"), // ZooKeeper: 127.0.0.1:2181 is not 0.0.0.0:2181
+		line("x"),
+		line("127.0.0.1:99999"),
+	} {
+		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\n"+bad), []byte("1")); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+}
