@@ -454,8 +454,9 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// admin.commandURL; default DefaultAdminCommandURL).
 //	AdminCommandURL string
 //
-//	// AdminIdleTimeout closes an HTTP connection idle that long (zoo.cfg
-//	// admin.idleTimeout, in ms; default 30 s).
+//	// AdminIdleTimeout bounds each read and write of an HTTP connection,
+//	// and closes one idle that long (zoo.cfg admin.idleTimeout, in ms;
+//	// default 30 s).
 //	AdminIdleTimeout time.Duration
 //
 //	// AdminTLS serves the AdminServer over HTTPS only, with its

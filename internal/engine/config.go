@@ -288,8 +288,9 @@ type Config struct {
 	// AdminCommandURL is the path of the commands (zoo.cfg
 	// admin.commandURL; default DefaultAdminCommandURL).
 	AdminCommandURL string
-	// AdminIdleTimeout closes an HTTP connection idle that long (zoo.cfg
-	// admin.idleTimeout, in ms; default 30 s).
+	// AdminIdleTimeout bounds each read and write of an HTTP connection,
+	// and closes one idle that long (zoo.cfg admin.idleTimeout, in ms;
+	// default 30 s).
 	AdminIdleTimeout time.Duration
 	// AdminTLS serves the AdminServer over HTTPS only, with its
 	// Certificates (zoo.cfg admin.forceHttps=true; ZooKeeper takes the key

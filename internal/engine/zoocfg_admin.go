@@ -41,8 +41,9 @@ type zooAdmin struct {
 }
 
 // set records key if it is an AdminServer key. As in ZooKeeper, only
-// "false" turns the server off; malformed numbers are errors here
-// (ZooKeeper falls back to its defaults).
+// "false" turns the server off and port 0 is any free port; malformed
+// numbers are errors here (ZooKeeper falls back to its defaults), and an
+// idle timeout of 0 is the default (Jetty's is none).
 func (a *zooAdmin) set(key, value string) (known bool, err error) {
 	switch key {
 	case keyAdminEnable:
@@ -51,10 +52,13 @@ func (a *zooAdmin) set(key, value string) (known bool, err error) {
 		a.address = value
 	case keyAdminPort:
 		p, err := strconv.Atoi(value)
-		if err != nil || p < 1 || p > 65535 {
-			return true, fmt.Errorf("%q is not a port (1..65535)", value)
+		if err != nil || p < 0 || p > 65535 {
+			return true, fmt.Errorf("%q is not a port (0..65535)", value)
 		}
 		a.port = p
+		if p == 0 {
+			a.port = -1 // Jetty binds a free port
+		}
 	case keyAdminURL:
 		if !strings.HasPrefix(value, "/") {
 			return true, fmt.Errorf("%q is not a URL path (/commands)", value)
@@ -116,4 +120,7 @@ func (a *zooAdmin) apply(cfg *Config) {
 		cfg.AdminServerPort = DefaultZooCfgAdminPort
 	}
 	cfg.AdminServerAddress, cfg.AdminCommandURL, cfg.AdminIdleTimeout = a.address, a.url, a.idle
+	if a.address == "" {
+		cfg.AdminServerAddress = "0.0.0.0" // IPv4's every address, as Jetty binds ZooKeeper's
+	}
 }

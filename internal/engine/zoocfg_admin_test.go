@@ -21,12 +21,13 @@ func TestZooCfgAdmin(t *testing.T) {
 		idle      time.Duration
 		ignored   []string
 	}{
-		{lines: "", port: 8080},
+		{lines: "", port: 8080, addr: "0.0.0.0"},
+		{lines: "admin.serverPort=0\n", port: -1, addr: "0.0.0.0"}, // any free port, as Jetty
 		{lines: "admin.enableServer=false\nadmin.serverPort=9090\n", port: 0},
-		{lines: "admin.enableServer=no\n", port: 8080}, // only "false" turns it off, as in ZooKeeper
+		{lines: "admin.enableServer=no\n", port: 8080, addr: "0.0.0.0"}, // only "false" turns it off, as in ZooKeeper
 		{lines: "admin.enableServer=true\nadmin.serverPort=9090\nadmin.serverAddress=127.0.0.1\nadmin.commandURL=/zk\nadmin.idleTimeout=5000\n",
 			port: 9090, addr: "127.0.0.1", url: "/zk", idle: 5 * time.Second},
-		{lines: "admin.httpVersion=11\n", port: 8080, ignored: []string{"admin.httpVersion"}},
+		{lines: "admin.httpVersion=11\n", port: 8080, addr: "0.0.0.0", ignored: []string{"admin.httpVersion"}},
 	} {
 		cfg, ignored, err := ParseZooCfg(strings.NewReader("dataDir=/d\nclientPort=2181\n"+tc.lines), nil)
 		if err != nil {
@@ -43,7 +44,7 @@ func TestZooCfgAdmin(t *testing.T) {
 			t.Errorf("%q: %v", tc.lines, err)
 		}
 	}
-	for _, bad := range []string{"admin.serverPort=http", "admin.serverPort=0", "admin.serverPort=70000", "admin.commandURL=commands", "admin.idleTimeout=-1", "admin.idleTimeout=30s"} {
+	for _, bad := range []string{"admin.serverPort=http", "admin.serverPort=-1", "admin.serverPort=70000", "admin.commandURL=commands", "admin.idleTimeout=-1", "admin.idleTimeout=30s"} {
 		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\n"+bad+"\n"), nil); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -86,8 +86,10 @@ func findAdminCommand(name string) *adminCommand {
 // admin.idleTimeout default).
 const adminIdle = 30 * time.Second
 
-// adminMaxConns bounds the admin port's open connections (as Jetty's
-// thread pool bounds ZooKeeper's); more wait in the listen backlog.
+// adminMaxConns bounds the admin port's open connections; more wait in
+// the listen backlog. (ZooKeeper's Jetty bounds the requests being served
+// with its thread pool instead; an idle connection holds no thread
+// there.)
 const adminMaxConns = 32
 
 // limitListener accepts at most n connections open at once.
@@ -137,14 +139,28 @@ func listenAdmin(cfg engine.Config) net.Listener {
 	return ln
 }
 
-// serveAdmin serves the admin port until the server shuts down.
+// serveAdmin serves the admin port until the server shuts down. Every
+// read and write of a connection is bounded by the idle timeout (as
+// Jetty's idle timeout bounds them), so a client that sends half a request
+// or never reads its answer gives its slot back; each connection counts
+// in the server's WaitGroup until it is closed, so Close returns only once
+// no handler runs.
 func (s *Server) serveAdmin() {
 	idle := s.cfg.AdminIdleTimeout
 	if idle <= 0 {
 		idle = adminIdle
 	}
-	hs := &http.Server{Handler: s.AdminHandler(s.cfg.AdminCommandURL), ReadHeaderTimeout: idle, IdleTimeout: idle,
+	hs := &http.Server{Handler: s.AdminHandler(s.cfg.AdminCommandURL),
+		ReadHeaderTimeout: idle, ReadTimeout: idle, WriteTimeout: idle, IdleTimeout: idle,
 		MaxHeaderBytes: 64 << 10, ConnContext: withConn,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew: // on the Serve goroutine, which the WaitGroup counts
+				s.wg.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				s.wg.Done()
+			}
+		},
 		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug)} // bad input's errors, handshakes' among them
 	s.wg.Add(2)
 	go func() {
@@ -162,37 +178,34 @@ func (s *Server) serveAdmin() {
 
 // AdminHandler answers ZooKeeper's AdminServer commands under prefix
 // (default "/commands"): prefix/<command> as JSON, prefix itself with the
-// list of commands.
+// list of commands. Paths are matched as they are (no patterns), so any
+// prefix Config.Validate accepts works.
 func (s *Server) AdminHandler(prefix string) http.Handler {
 	if prefix == "" {
 		prefix = engine.DefaultAdminCommandURL
 	}
-	prefix = strings.TrimSuffix(prefix, "/")
-	mux := http.NewServeMux()
-	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "only GET is served", http.StatusMethodNotAllowed)
-			return
-		}
-		name := strings.TrimPrefix(r.URL.Path, prefix+"/")
-		if name == "" {
-			s.adminIndex(w, prefix)
-			return
-		}
-		args := map[string]string{}
-		for k, v := range r.URL.Query() {
-			args[k] = v[0]
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(append(appendJSON(nil, s.runAdmin(name, args), 0), '\n'))
-	})
-	mux.HandleFunc(prefix, func(w http.ResponseWriter, r *http.Request) { s.adminIndex(w, prefix) })
+	prefix = strings.TrimSuffix(prefix, "/") // "/" serves the commands at the root
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if overTLS(r) {
 			w.Header().Set("Strict-Transport-Security", hstsValue)
 		}
-		mux.ServeHTTP(w, r)
+		name, under := strings.CutPrefix(r.URL.Path, prefix+"/")
+		switch {
+		case !under && r.URL.Path != prefix:
+			http.NotFound(w, r)
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "only GET is served", http.StatusMethodNotAllowed)
+		case !under || name == "":
+			s.adminIndex(w, prefix)
+		default:
+			args := map[string]string{}
+			for k, v := range r.URL.Query() {
+				args[k] = v[0]
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(appendJSON(nil, s.runAdmin(name, args), 0)) // as Jackson writes it: no newline after
+		}
 	})
 }
 

@@ -176,3 +176,67 @@ func timedOut(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// adminHold opens a connection to addr and sends req; it returns the
+// connection, still open.
+func adminHold(t *testing.T, addr, req string) net.Conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	must(t, err)
+	t.Cleanup(func() { nc.Close() })
+	_, err = nc.Write([]byte(req))
+	must(t, err)
+	return nc
+}
+
+// answered reports whether nc gets an HTTP answer within d.
+func answered(nc net.Conn, d time.Duration) bool {
+	nc.SetReadDeadline(time.Now().Add(d))
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+const adminRuok = "GET /commands/ruok HTTP/1.1\r\nHost: zk\r\n\r\n"
+
+// TestAdminServerConnLimit: the admin port serves at most adminMaxConns
+// (32) connections at once; the next waits until one closes.
+func TestAdminServerConnLimit(t *testing.T) {
+	cfg := peerConfig()
+	cfg.AdminServerPort, cfg.AdminServerAddress, cfg.AdminIdleTimeout = -1, "127.0.0.1", time.Minute
+	e := startPeer(t, cfg)
+	var held []net.Conn
+	for range 32 {
+		nc := adminHold(t, e.AdminAddr(), adminRuok)
+		if !answered(nc, 10*time.Second) {
+			t.Fatal("a connection within the limit got no answer")
+		}
+		held = append(held, nc) // kept alive: it holds its slot
+	}
+	next := adminHold(t, e.AdminAddr(), adminRuok)
+	if answered(next, 300*time.Millisecond) {
+		t.Fatal("a 33rd connection was served while 32 were open")
+	}
+	held[0].Close()
+	if !answered(next, 10*time.Second) {
+		t.Fatal("the 33rd connection was not served once a slot was free")
+	}
+}
+
+// TestAdminServerSlowClients: connections that stop halfway through a
+// request's body are cut after the idle timeout, so they cannot hold the
+// port's slots.
+func TestAdminServerSlowClients(t *testing.T) {
+	cfg := peerConfig()
+	cfg.AdminServerPort, cfg.AdminServerAddress, cfg.AdminIdleTimeout = -1, "127.0.0.1", time.Second
+	e := startPeer(t, cfg)
+	for range 32 {
+		adminHold(t, e.AdminAddr(), "GET /commands/ruok HTTP/1.1\r\nHost: zk\r\nContent-Length: 10\r\n\r\nx")
+	}
+	if next := adminHold(t, e.AdminAddr(), adminRuok); !answered(next, 15*time.Second) {
+		t.Fatal("32 stalled bodies kept the port from serving")
+	}
+}

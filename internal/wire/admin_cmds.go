@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,14 +195,16 @@ func typedValue(v string) any {
 	return v
 }
 
-// adminObservers lists a leader's synced observers.
+// adminObservers lists a leader's observers: its id and how far it has
+// the leader's history (ZooKeeper's learner handler info has the
+// connection's figures too, which zk's leader does not keep).
 func (s *Server) adminObservers(_ map[string]string, out *jobj) {
 	observers := []jobj{}
 	st := s.ens.Status()
 	if st.Mode == engine.ModeLeading {
 		for _, l := range st.Learners {
-			if l.Observer && l.Phase == "broadcast" {
-				observers = append(observers, jobj{{"sid", l.ID}})
+			if l.Observer {
+				observers = append(observers, jobj{{"sid", l.ID}, {"last_zxid", l.Zxid}})
 			}
 		}
 	}
@@ -292,10 +295,10 @@ func (s *Server) adminVotingView(_ map[string]string, out *jobj) {
 			}
 			client := clientAddrOf(srv.ClientAddr)
 			if srv.ID == s.cfg.ID {
-				client = s.ens.ClientAddr()
+				client = javaAddr(s.ens.ClientAddr())
 			}
 			view = append(view, jfield{strconv.FormatInt(srv.ID, 10), jobj{
-				{"server_addresses", []string{srv.QuorumAddr()}},
+				{"server_addresses", []string{quorumAddr(srv)}},
 				{"election_addresses", []string{electionAddr(srv)}},
 				{"client_address", client},
 				{"learner_type", "participant"},
@@ -315,13 +318,29 @@ func clientAddrOf(addr string) string {
 	return "0.0.0.0:" + addr
 }
 
-func electionAddr(srv engine.Server) string { return fmt.Sprintf("%s:%d", srv.Host, srv.ElectionPort) }
+func electionAddr(srv engine.Server) string {
+	return net.JoinHostPort(srv.Host, strconv.Itoa(srv.ElectionPort))
+}
+
+func quorumAddr(srv engine.Server) string {
+	return net.JoinHostPort(srv.Host, strconv.Itoa(srv.QuorumPort))
+}
+
+// javaAddr writes a listener's address as Java prints a wildcard one:
+// 0.0.0.0:port.
+func javaAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "" && !net.ParseIP(host).IsUnspecified() {
+		return addr
+	}
+	return "0.0.0.0:" + port
+}
 
 // multiAddress is ZooKeeper's MultipleAddresses as its AdminServer
 // serializes one: a server's quorum or election address (zk has one
 // address per server).
 func multiAddress(host string, port int) jobj {
-	addr := fmt.Sprintf("%s:%d", host, port)
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	wildcard := fmt.Sprintf("0.0.0.0:%d", port)
 	return jobj{
 		{"empty", false},
@@ -382,23 +401,21 @@ func (s *Server) adminZabState(_ map[string]string, out *jobj) {
 		return
 	}
 	st := s.e.Status()
-	state := "election"
-	switch {
-	case st.Mode == engine.ModeLeading || st.Mode == engine.ModeFollowing || st.Mode == engine.ModeObserving:
-		state = "synchronization"
-		if st.Serving {
-			state = "broadcast"
-		}
+	if !st.Serving || st.Mode == engine.ModeReadOnly {
+		// ZooKeeper's AdminServer has no server to ask before broadcast.
+		out.put("voting", false)
+		out.put("zabstate", "")
+		return
 	}
 	applied := st.Applied
 	out.put("myid", s.cfg.ID)
 	out.put("is_leader", st.Mode == engine.ModeLeading)
 	out.put("quorum_address", multiAddress(me.Host, me.QuorumPort))
 	out.put("election_address", multiAddress(me.Host, me.ElectionPort))
-	out.put("client_address", s.ens.ClientAddr())
+	out.put("client_address", javaAddr(s.ens.ClientAddr()))
 	out.put("voting", !me.Observer && st.RemovedBy == 0 && !st.Removed)
 	out.put("last_zxid", fmt.Sprintf("0x%x", applied))
 	out.put("zab_epoch", applied>>32)
 	out.put("zab_counter", applied&0xffffffff)
-	out.put("zabstate", state)
+	out.put("zabstate", "broadcast")
 }

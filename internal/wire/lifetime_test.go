@@ -1,8 +1,12 @@
 package wire_test
 
 import (
+	"errors"
+	"io"
 	"net"
+	"net/http"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,10 +35,24 @@ func TestExpiredSessionClosesConnection(t *testing.T) {
 // gone.
 func TestCloseStopsEverything(t *testing.T) {
 	before := runtime.NumGoroutine()
-	e, err := wire.NewEnsemble(peerConfig())
+	cfg := peerConfig()
+	cfg.AdminServerPort, cfg.AdminServerAddress = -1, "127.0.0.1"
+	e, err := wire.NewEnsemble(cfg)
 	must(t, err)
 	must(t, e.WaitServing(testCtx(t)))
 	addr := e.ClientAddr()
+	// The AdminServer: a kept-alive connection and one halfway through
+	// its request.
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get("http://" + e.AdminAddr() + "/commands/ruok")
+	must(t, err)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	half, err := net.Dial("tcp", e.AdminAddr())
+	must(t, err)
+	defer half.Close()
+	half.Write([]byte("GET /commands/ru"))
 	var conns []*rawConn
 	for i := 0; i < 5; i++ {
 		r := rawDial(t, addr)
@@ -49,9 +67,15 @@ func TestCloseStopsEverything(t *testing.T) {
 		}
 		r.nc.Close()
 	}
-	if nc, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		nc.Close()
-		t.Fatal("the client port still accepts after Close")
+	for _, a := range []string{addr, e.AdminAddr()} {
+		if nc, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			nc.Close()
+			t.Fatalf("%s still accepts after Close", a)
+		}
+	}
+	half.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(half); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the AdminServer's half-read connection: %v", err)
 	}
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before })
 }

@@ -109,8 +109,9 @@ type serverStats struct {
 
 // Start binds the client ports of e (Config.ClientPort on
 // Config.ClientPortAddress, Config.SecureClientPort on
-// Config.SecureClientPortAddress) and records their addresses in the
-// Ensemble.
+// Config.SecureClientPortAddress) and the AdminServer's
+// (Config.AdminServerPort; a port that cannot be bound is logged and left
+// off), and records their addresses in the Ensemble.
 func Start(e *engine.Ensemble) (*Server, error) {
 	cfg := engine.RemoteOf(e).Config()
 	ln, err := listen(cfg.ClientPortAddress, cfg.ClientPort)
@@ -208,12 +209,15 @@ func newServer(e *engine.Ensemble, ln, sln net.Listener) *Server {
 }
 
 // Addr returns the client port's address (the secure one's if only it is
-// set).
+// set), nil when neither is (an AdminServer alone).
 func (s *Server) Addr() net.Addr {
-	if s.ln == nil {
+	switch {
+	case s.ln != nil:
+		return s.ln.Addr()
+	case s.sln != nil:
 		return s.sln.Addr()
 	}
-	return s.ln.Addr()
+	return nil
 }
 
 // Serve accepts connections until stop closes, then closes the listener and
