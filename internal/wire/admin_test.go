@@ -554,3 +554,24 @@ func maskPorts(v any) any {
 	}
 	return v
 }
+
+// TestAdminServerCommandURLs: any command URL Validate accepts serves,
+// the root and ServeMux's pattern characters among them.
+func TestAdminServerCommandURLs(t *testing.T) {
+	for _, u := range []string{"/", "/a{b}", "/x/{$}", "/deep/er/"} {
+		cfg := peerConfig()
+		cfg.ClientPort, cfg.AdminServerPort, cfg.AdminServerAddress, cfg.AdminCommandURL = 0, -1, "127.0.0.1", u
+		e := startPeer(t, cfg)
+		base := "http://" + e.AdminAddr() + strings.TrimSuffix(u, "/")
+		if got := adminGet(t, base+"/ruok"); got["command"] != "ruok" || got["error"] != nil {
+			t.Errorf("%s: ruok answers %v", u, got)
+		}
+		if names := adminIndexUnder(t, base+"/", strings.TrimSuffix(u, "/")); !slices.Contains(names, "ruok") {
+			t.Errorf("%s: the index lists %v", u, names)
+		}
+		if resp, _ := httpGet(t, "http://"+e.AdminAddr()+"/elsewhere/ruok"); u != "/" && resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: a path outside it answers %s", u, resp.Status)
+		}
+		must(t, e.Close())
+	}
+}
