@@ -235,7 +235,8 @@ func TestZooCfgDynamicConfigFile(t *testing.T) {
 	if err := os.WriteFile(dyn, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nreconfigEnabled=true\ndynamicConfigFile="+dyn+"\n"), []byte("1"))
+	// One voter: standaloneEnabled=false keeps it an ensemble, as in ZooKeeper.
+	cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nreconfigEnabled=true\nstandaloneEnabled=false\ndynamicConfigFile="+dyn+"\n"), []byte("1"))
 	if err != nil {
 		t.Fatal(err)
 	}

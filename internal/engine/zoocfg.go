@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +23,10 @@ import (
 // The peer's own server line may name its client address
 // (server.N=host:quorumPort:electionPort;[host:]port), as ZooKeeper 3.5
 // and later write it: that is its client port, with or without clientPort
-// (which must then agree, as in ZooKeeper).
+// (which must then agree, as in ZooKeeper). A configuration of one voting
+// server runs standalone (no Servers), as ZooKeeper's does with
+// standaloneEnabled=true, its default; standaloneEnabled=false keeps it a
+// one-server ensemble.
 //
 // The AdminServer is on at 0.0.0.0:8080 (Config.AdminServerPort) unless
 // admin.enableServer=false, as in ZooKeeper; admin.serverAddress,
@@ -106,11 +110,7 @@ import (
 // ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
 // ZooKeeper's default, 60 connections per client address; 0 means no limit.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
-	var auth zooAuth
-	var ctls zooClientTLS
-	var metrics zooMetrics
-	var quorum zooQuorum
-	var admin zooAdmin
+	z := zooParse{standalone: zooStandalone{enabled: true}}
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
@@ -123,22 +123,7 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %q is not key=value", ErrInvalidConfig, line, text)
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		known, err := auth.set(key, value, line)
-		if !known {
-			known, err = ctls.set(&cfg, key, value)
-		}
-		if !known {
-			known, err = metrics.set(key, value)
-		}
-		if !known {
-			known, err = quorum.set(key, value)
-		}
-		if !known {
-			known, err = admin.set(key, value)
-		}
-		if !known {
-			known, err = cfg.setZooKey(key, value)
-		}
+		known, err := z.set(&cfg, key, value, line)
 		if err != nil {
 			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %s: %v", ErrInvalidConfig, line, key, err)
 		}
@@ -149,50 +134,96 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	if err := sc.Err(); err != nil {
 		return Config{}, nil, fmt.Errorf("zk: reading zoo.cfg: %w", err)
 	}
-	if cfg.PurgeInterval == 0 {
-		cfg.PurgeInterval = -1 // no autopurge.purgeInterval: ZooKeeper does not purge
-	}
-	notRead, err := auth.load(&cfg)
+	notRead, err := z.finish(&cfg, myid)
 	if err != nil {
 		return Config{}, nil, err
 	}
-	if admin.usesQuorumStores() {
+	return cfg, append(ignored, notRead...), nil
+}
+
+// zooParse holds the collectors of zoo.cfg's key families while a file is
+// parsed.
+type zooParse struct {
+	auth       zooAuth
+	ctls       zooClientTLS
+	metrics    zooMetrics
+	quorum     zooQuorum
+	admin      zooAdmin
+	standalone zooStandalone
+}
+
+// set applies one key; known is false for keys zk ignores.
+func (z *zooParse) set(cfg *Config, key, value string, line int) (known bool, err error) {
+	known, err = z.auth.set(key, value, line)
+	if !known {
+		known, err = z.ctls.set(cfg, key, value)
+	}
+	if !known {
+		known, err = z.metrics.set(key, value)
+	}
+	if !known {
+		known, err = z.quorum.set(key, value)
+	}
+	if !known {
+		known, err = z.admin.set(key, value)
+	}
+	if !known {
+		known, err = z.standalone.set(key, value)
+	}
+	if !known {
+		known, err = cfg.setZooKey(key, value)
+	}
+	return known, err
+}
+
+// finish reads the files the keys name and settles what depends on
+// several keys or on the peer's id (myid); it returns the keys read but
+// not used.
+func (z *zooParse) finish(cfg *Config, myid []byte) (ignored []string, err error) {
+	if cfg.PurgeInterval == 0 {
+		cfg.PurgeInterval = -1 // no autopurge.purgeInterval: ZooKeeper does not purge
+	}
+	notRead, err := z.auth.load(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if z.admin.usesQuorumStores() {
 		notRead = slices.DeleteFunc(notRead, func(k string) bool { return k == keyKeyStore || k == keyTrustStore })
 	}
 	ignored = append(ignored, notRead...)
-	if notRead, err = ctls.load(&cfg); err != nil {
-		return Config{}, nil, err
+	if notRead, err = z.ctls.load(cfg); err != nil {
+		return nil, err
 	}
 	ignored = append(ignored, notRead...)
-	ignored = append(ignored, metrics.apply(&cfg)...)
-	quorum.apply(&cfg)
-	admin.apply(&cfg)
-	if err := admin.loadTLS(&cfg, &auth); err != nil {
-		return Config{}, nil, err
+	ignored = append(ignored, z.metrics.apply(cfg)...)
+	z.quorum.apply(cfg)
+	z.admin.apply(cfg)
+	if err := z.admin.loadTLS(cfg, &z.auth); err != nil {
+		return nil, err
 	}
 	if err := cfg.loadDynamicConfig(); err != nil {
-		return Config{}, nil, err
+		return nil, err
 	}
 	if len(strings.TrimSpace(string(myid))) > 0 {
 		if cfg.ID, err = parseMyID(myid); err != nil {
-			return Config{}, nil, err
+			return nil, err
 		}
 	}
 	if err := cfg.clientPortFromServerLine(); err != nil {
-		return Config{}, nil, err
+		return nil, err
 	}
-	return cfg, ignored, nil
+	z.standalone.apply(cfg)
+	return ignored, nil
 }
 
 // LoadZooCfg reads the zoo.cfg file at path and the myid file in its dataDir
 // (if there is one) into a Config; see ParseZooCfg.
 func LoadZooCfg(path string) (Config, []string, error) {
-	f, err := os.Open(path)
+	text, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("zk: %w", err)
 	}
-	defer f.Close()
-	cfg, ignored, err := ParseZooCfg(f, nil)
+	cfg, ignored, err := ParseZooCfg(bytes.NewReader(text), nil)
 	if err != nil || cfg.DataDir == "" {
 		return cfg, ignored, err
 	}
@@ -203,13 +234,7 @@ func LoadZooCfg(path string) (Config, []string, error) {
 	case err != nil:
 		return Config{}, nil, fmt.Errorf("zk: %w", err)
 	}
-	if cfg.ID, err = parseMyID(myid); err != nil {
-		return Config{}, nil, err
-	}
-	if err := cfg.clientPortFromServerLine(); err != nil {
-		return Config{}, nil, err
-	}
-	return cfg, ignored, nil
+	return ParseZooCfg(bytes.NewReader(text), myid) // again, knowing the peer's id
 }
 
 func parseMyID(myid []byte) (int64, error) {

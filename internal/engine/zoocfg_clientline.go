@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // clientPortFromServerLine takes the client port from this peer's own
@@ -60,4 +61,38 @@ func orAny(host string) string {
 		return "0.0.0.0"
 	}
 	return host
+}
+
+// zooStandalone is zoo.cfg's standaloneEnabled (default true): with it, a
+// configuration of one voting server runs standalone, as ZooKeeper's
+// QuorumPeerMain runs it (isDistributed).
+type zooStandalone struct{ enabled bool }
+
+func (z *zooStandalone) set(key, value string) (known bool, err error) {
+	if key != "standaloneEnabled" {
+		return false, nil
+	}
+	switch strings.ToLower(value) {
+	case "true":
+		z.enabled = true
+	case "false":
+		z.enabled = false
+	default:
+		return true, fmt.Errorf("%q is not true or false", value)
+	}
+	return true, nil
+}
+
+// apply drops the membership of a one-voter configuration when standalone
+// mode is enabled (after the server line gave the client port).
+func (z *zooStandalone) apply(cfg *Config) {
+	voters := 0
+	for _, s := range cfg.Servers {
+		if !s.Observer {
+			voters++
+		}
+	}
+	if z.enabled && len(cfg.Servers) > 0 && voters <= 1 {
+		cfg.Servers, cfg.Groups, cfg.Weights = nil, nil, nil
+	}
 }

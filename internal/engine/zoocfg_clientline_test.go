@@ -56,3 +56,29 @@ func TestZooCfgClientPortFromServerLine(t *testing.T) {
 		}
 	}
 }
+
+// TestZooCfgStandaloneEnabled: one voting server runs standalone unless
+// standaloneEnabled=false, as ZooKeeper's QuorumPeerMain decides.
+func TestZooCfgStandaloneEnabled(t *testing.T) {
+	for _, tc := range []struct {
+		lines   string
+		servers int
+	}{
+		{"server.1=h:1:2;2181\n", 0},
+		{"standaloneEnabled=false\nserver.1=h:1:2;2181\n", 1},
+		{"standaloneEnabled=FALSE\nserver.1=h:1:2;2181\n", 1},
+		{"server.1=h:1:2;2181\nserver.2=h:3:4:observer\n", 0}, // one voter and an observer
+		{"server.1=h:1:2;2181\nserver.2=h:3:4\n", 2},
+	} {
+		cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\n"+tc.lines), []byte("1"))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.lines, err)
+		}
+		if len(cfg.Servers) != tc.servers || cfg.ClientPort != 2181 {
+			t.Errorf("%q: %d servers, client port %d; want %d servers and 2181", tc.lines, len(cfg.Servers), cfg.ClientPort, tc.servers)
+		}
+	}
+	if _, _, err := ParseZooCfg(strings.NewReader("standaloneEnabled=maybe\n"), nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("standaloneEnabled=maybe: %v", err)
+	}
+}
