@@ -16,11 +16,11 @@ import (
 // ZooKeeper's AdminServer (3.5 and later): its commands over HTTP, each
 // answered as a JSON object, at Config.AdminCommandURL + "/" + name (or
 // one of the name's aliases, such as a four-letter word). As in ZooKeeper
-// 3.8 every answer is 200 OK, GET only, with no authentication; the
-// object's "command" is the name asked for and "error" is null or says
-// why the command did not run (an unknown command, a peer that does not
-// serve, a bad argument). The command URL alone lists the commands as
-// HTML links.
+// 3.8 every command's answer is 200 OK, to GET (and HEAD) only, with no
+// authentication; the object's "command" is the command's primary name
+// (the name asked for when it did not run) and "error" is null or says
+// why it did not run (an unknown command, a peer that does not serve, a
+// bad argument). The command URL alone lists the commands as HTML links.
 
 // adminCommand is one command: its names (the primary first), whether it
 // needs a serving peer (ZooKeeper's isServerRequired), and what it adds
