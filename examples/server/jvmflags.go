@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/embedzk/zk"
@@ -16,14 +18,21 @@ import (
 //	-Dzookeeper.enforce.auth.enabled=true                     enforced authentication,
 //	-Dzookeeper.enforce.auth.schemes=sasl,digest              of these schemes
 //	-Dzookeeper.sessionRequireClientSASLAuth=true             the same, for sasl alone
+//	-Dzookeeper.admin.enableServer=false                      the AdminServer off (and its
+//	-Dzookeeper.admin.serverPort=N                            port, address, command URL and
+//	-Dzookeeper.admin.serverAddress=A                         idle timeout in ms)
+//	-Dzookeeper.admin.commandURL=/commands
+//	-Dzookeeper.admin.idleTimeout=MS
 //
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
-// zkServer.sh's java command line; zoo.cfg's superUser and
-// DigestAuthenticationProvider.superDigest win over both, as ZooKeeper
-// sets the system properties from zoo.cfg after its JVM started.
+// zkServer.sh's java command line; zoo.cfg's superUser,
+// DigestAuthenticationProvider.superDigest and admin.* keys win over
+// both, as ZooKeeper sets the system properties from zoo.cfg after its JVM
+// started.
 type jvmProps struct {
 	jaas, superUser, superDigest         string
 	enforce, enforceSchemes, requireSASL string
+	admin                                map[string]string // admin.* key (without "zookeeper.") -> value
 }
 
 // readJVMFlags picks the properties above out of the environment's flags;
@@ -49,6 +58,12 @@ func readJVMFlags(getenv func(string) string) jvmProps {
 				p.enforceSchemes = value
 			case "zookeeper.sessionRequireClientSASLAuth":
 				p.requireSASL = value
+			case "zookeeper.admin.enableServer", "zookeeper.admin.serverPort", "zookeeper.admin.serverAddress",
+				"zookeeper.admin.commandURL", "zookeeper.admin.idleTimeout":
+				if p.admin == nil {
+					p.admin = map[string]string{}
+				}
+				p.admin[strings.TrimPrefix(key, "zookeeper.")] = value
 			}
 		}
 	}
@@ -96,4 +111,35 @@ func (p jvmProps) enforced() []string {
 		out = append(out, strings.TrimSpace(s))
 	}
 	return out
+}
+
+// adminKeys are the AdminServer's zoo.cfg keys the properties may set.
+var adminKeys = []string{"admin.enableServer", "admin.serverPort", "admin.serverAddress", "admin.commandURL", "admin.idleTimeout"}
+
+// applyAdmin sets the AdminServer's fields from the admin properties and
+// zoo.cfg's text zooCfg: the properties are read as zoo.cfg lines placed
+// before its own, so zoo.cfg's lines win.
+func (p jvmProps) applyAdmin(cfg *zk.Config, zooCfg []byte) error {
+	if len(p.admin) == 0 {
+		return nil
+	}
+	var lines strings.Builder
+	for _, key := range adminKeys {
+		if v, ok := p.admin[key]; ok {
+			lines.WriteString(key + "=" + v + "\n")
+		}
+	}
+	for _, line := range strings.Split(string(zooCfg), "\n") {
+		key, _, _ := strings.Cut(line, "=")
+		if slices.Contains(adminKeys, strings.TrimSpace(key)) {
+			lines.WriteString(line + "\n")
+		}
+	}
+	admin, _, err := zk.ParseZooCfg(strings.NewReader(lines.String()), nil)
+	if err != nil {
+		return fmt.Errorf("server: the admin properties of JVMFLAGS or SERVER_JVMFLAGS: %w", err)
+	}
+	cfg.AdminServerPort, cfg.AdminServerAddress = admin.AdminServerPort, admin.AdminServerAddress
+	cfg.AdminCommandURL, cfg.AdminIdleTimeout = admin.AdminCommandURL, admin.AdminIdleTimeout
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/embedzk/zk"
@@ -47,5 +48,40 @@ func TestJVMFlags(t *testing.T) {
 	}
 	if err := p.apply(&cfg, filepath.Join(dir, "missing")); err == nil {
 		t.Fatal("a missing JAAS file was accepted")
+	}
+}
+
+// TestJVMFlagsAdmin: the AdminServer's properties apply where zoo.cfg
+// does not set the same key, as ZooKeeper's zoo.cfg overrides them.
+func TestJVMFlagsAdmin(t *testing.T) {
+	for _, tc := range []struct {
+		flags, zooCfg string
+		port          int
+		addr          string
+	}{
+		{"-Dzookeeper.admin.enableServer=false", "", 0, ""},
+		{"-Dzookeeper.admin.enableServer=false", "admin.enableServer=true\n", 8080, "0.0.0.0"},
+		{"-Dzookeeper.admin.serverPort=9090 -Dzookeeper.admin.serverAddress=127.0.0.1", "", 9090, "127.0.0.1"},
+		{"-Dzookeeper.admin.serverPort=9090 -Dzookeeper.admin.serverAddress=127.0.0.1", "admin.serverPort=9191\n", 9191, "127.0.0.1"},
+		{"-Dzookeeper.admin.serverPort=9090", "admin.enableServer=false\n", 0, ""},
+		{"-Xmx1g", "admin.serverPort=9191\n", 9191, "0.0.0.0"}, // no admin property: zoo.cfg's as parsed
+	} {
+		text := "dataDir=/d\nclientPort=2181\n" + tc.zooCfg
+		cfg, _, err := zk.ParseZooCfg(strings.NewReader(text), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := readJVMFlags(func(k string) string { return map[string]string{"SERVER_JVMFLAGS": tc.flags}[k] })
+		if err := p.applyAdmin(&cfg, []byte(text)); err != nil {
+			t.Fatalf("%s with %q: %v", tc.flags, tc.zooCfg, err)
+		}
+		if cfg.AdminServerPort != tc.port || cfg.AdminServerAddress != tc.addr {
+			t.Errorf("%s with %q: port %d on %q, want %d on %q", tc.flags, tc.zooCfg, cfg.AdminServerPort, cfg.AdminServerAddress, tc.port, tc.addr)
+		}
+	}
+	p := readJVMFlags(func(k string) string { return map[string]string{"JVMFLAGS": "-Dzookeeper.admin.serverPort=http"}[k] })
+	var cfg zk.Config
+	if err := p.applyAdmin(&cfg, nil); err == nil {
+		t.Error("a malformed admin.serverPort property accepted")
 	}
 }

@@ -169,7 +169,15 @@ func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq
 	if err != nil {
 		return err
 	}
-	if err := readJVMFlags(os.Getenv).apply(&cfg, a.jaas); err != nil {
+	props := readJVMFlags(os.Getenv)
+	if err := props.apply(&cfg, a.jaas); err != nil {
+		return err
+	}
+	text, err := os.ReadFile(a.config)
+	if err != nil {
+		return err
+	}
+	if err := props.applyAdmin(&cfg, text); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
