@@ -6,6 +6,7 @@ import (
 	iofs "io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/embedzk/zk/internal/dirsync"
 )
@@ -112,6 +113,17 @@ func (l *Log) snapshotPath(zxid int64) (string, bool) {
 		return p, true
 	}
 	return l.fs.PathJoin(l.opts.SnapDir, snapshotName(zxid)), false
+}
+
+// SnapshotTime returns when the committed snapshot at zxid was written
+// (its file's or directory's modification time).
+func (l *Log) SnapshotTime(zxid int64) (time.Time, error) {
+	p, _ := l.snapshotPath(zxid)
+	fi, err := l.fs.Stat(p)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("wal: snapshot %#x: %w", zxid, err)
+	}
+	return fi.ModTime(), nil
 }
 
 // parseSnapshotName recognizes a committed snapshot's name: a file

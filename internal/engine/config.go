@@ -374,6 +374,10 @@ type Config struct {
 	// the membership from it. A restarted peer takes its membership from
 	// its own tree when a reconfig was applied, from Servers otherwise.
 	DynamicConfigFile string
+	// InitialConfig is the text of the zoo.cfg the configuration was read
+	// from (ParseZooCfg and LoadZooCfg set it), which the AdminServer's
+	// initial_configuration command answers, as ZooKeeper's.
+	InitialConfig string
 	// MembershipPolicy, if set (on every peer, with ReconfigEnabled), lets
 	// the leader replace a voter that has been out of sync for a while by
 	// a synced observer; see MembershipPolicy. Beyond ZooKeeper; nil: off.

@@ -115,7 +115,10 @@ server.4=zk4.example.com:2888:3888:observer
 			{ID: 4, Host: "zk4.example.com", QuorumPort: 2888, ElectionPort: 3888, Observer: true},
 		},
 	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{}), cmpopts.IgnoreFields(Config{}, "Listener")); diff != "" {
+	if got.InitialConfig != cfg {
+		t.Fatalf("InitialConfig %q, want the text read", got.InitialConfig)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Config{}), cmpopts.IgnoreFields(Config{}, "Listener", "InitialConfig")); diff != "" {
 		t.Fatalf("parsed config (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"admin.httpVersion"}, ignored); diff != "" {

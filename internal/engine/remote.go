@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/watch"
@@ -51,6 +53,13 @@ var ErrWouldBlock = errors.New("zk: the peer loop's queue is full")
 // remoteState is the Ensemble's part of the client protocol.
 type remoteState struct {
 	clientAddr, secureAddr, adminAddr atomic.Pointer[string]
+	lastSnap                          atomic.Pointer[snapStamp] // the last snapshot this process wrote
+}
+
+// snapStamp is a snapshot written: its zxid and when.
+type snapStamp struct {
+	zxid int64
+	at   time.Time
 }
 
 // Own runs run on a goroutine the Ensemble owns: Close closes stop, then
@@ -82,6 +91,21 @@ func (e *Ensemble) ClientAddr() string {
 		return *p
 	}
 	return ""
+}
+
+// LastSnapshot returns the newest snapshot on disk: its zxid and when it
+// was written (ok is false when there is none, or it was just purged).
+func (r Remote) LastSnapshot() (zxid int64, at time.Time, ok bool) {
+	snaps := r.e.wal.Snapshots()
+	if len(snaps) == 0 {
+		return 0, time.Time{}, false
+	}
+	zxid = slices.Max(snaps)
+	if w := r.e.remote.lastSnap.Load(); w != nil && w.zxid == zxid {
+		return zxid, w.at, true
+	}
+	at, err := r.e.wal.SnapshotTime(zxid)
+	return zxid, at, err == nil && !at.IsZero()
 }
 
 // SetAdminAddr records the address the AdminServer listens on.

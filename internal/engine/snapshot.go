@@ -122,6 +122,7 @@ func (s *snapshotter) checkpoint() error {
 		return err
 	}
 	e.obs.snapshotWritten(size, time.Since(start))
+	e.remote.lastSnap.Store(&snapStamp{zxid: zxid, at: time.Now()})
 	s.p.cfg.Logger.Info("zk: snapshot written", "zxid", hexZxid(zxid), "bytes", size, "took", time.Since(start))
 	return nil
 }

@@ -112,7 +112,8 @@ import (
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	z := zooParse{standalone: zooStandalone{enabled: true}}
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
-	sc := bufio.NewScanner(r)
+	var text strings.Builder
+	sc := bufio.NewScanner(io.TeeReader(r, &text))
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
@@ -138,6 +139,7 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	if err != nil {
 		return Config{}, nil, err
 	}
+	cfg.InitialConfig = text.String()
 	return cfg, append(ignored, notRead...), nil
 }
 

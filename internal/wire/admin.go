@@ -32,9 +32,8 @@ type adminCommand struct {
 }
 
 // adminCommands are the commands zk answers, in the order of ZooKeeper's
-// list (by primary name). ZooKeeper's initial_configuration,
-// last_snapshot and system_properties have no counterpart here and are
-// unknown commands.
+// list (by primary name). ZooKeeper's system_properties (the JVM's) has no
+// counterpart here and is an unknown command.
 var adminCommands = []adminCommand{
 	{[]string{"configuration", "conf", "config"}, true, (*Server).adminConf},
 	{[]string{"connection_stat_reset", "crst"}, true, func(s *Server, _ map[string]string, _ *jobj) { s.crst() }},
@@ -50,9 +49,13 @@ var adminCommands = []adminCommand{
 		out.put("tracemask", s.traceMask.Load())
 	}},
 	{[]string{"hash"}, true, (*Server).adminHash},
+	{[]string{"initial_configuration", "icfg"}, true, func(s *Server, _ map[string]string, out *jobj) {
+		out.put("initial_configuration", s.cfg.InitialConfig)
+	}},
 	{[]string{"is_read_only", "isro"}, true, func(s *Server, _ map[string]string, out *jobj) {
 		out.put("read_only", s.e.Status().Mode == engine.ModeReadOnly)
 	}},
+	{[]string{"last_snapshot", "lsnp"}, true, (*Server).adminLastSnapshot},
 	{[]string{"leader", "lead"}, true, (*Server).adminLeader},
 	{[]string{"monitor", "mntr"}, false, (*Server).adminMonitor},
 	{[]string{"observer_connection_stat_reset", "orst"}, true, func(*Server, map[string]string, *jobj) {}},

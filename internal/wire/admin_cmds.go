@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strconv"
@@ -135,6 +136,20 @@ func (s *Server) adminHash(_ map[string]string, out *jobj) {
 		digests = append(digests, jobj{{"zxid", d.Zxid}, {"digest", int64(d.Digest)}})
 	}
 	out.put("digests", digests)
+}
+
+// adminLastSnapshot names the newest snapshot on disk: its zxid in hex
+// and when it was written, in seconds; "ffffffffffffffff" and -1 when
+// there is none, as ZooKeeper answers before its first.
+func (s *Server) adminLastSnapshot(_ map[string]string, out *jobj) {
+	zxid, at, ok := s.e.LastSnapshot()
+	if !ok {
+		out.put("zxid", strconv.FormatUint(math.MaxUint64, 16))
+		out.put("timestamp", -1)
+		return
+	}
+	out.put("zxid", strconv.FormatInt(zxid, 16))
+	out.put("timestamp", at.Unix())
 }
 
 // me returns this peer's line of the configuration in effect.

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ const adminZooCfg = "tickTime=500\nclientPortAddress=127.0.0.1\nadmin.serverAddr
 
 // startRealZKAdmin starts a standalone ZooKeeper 3.8 with its AdminServer
 // on; it returns the client address and the commands' URL.
-func startRealZKAdmin(t *testing.T) (client, commands string) {
+func startRealZKAdmin(t *testing.T) (client, commands, zooCfg string) {
 	t.Helper()
 	for _, p := range append([]string{"/usr/bin/java"}, adminJars...) {
 		if _, err := os.Stat(p); err != nil {
@@ -52,7 +53,7 @@ func startRealZKAdmin(t *testing.T) (client, commands string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := http.Get(commands); err == nil {
-			return client, commands
+			return client, commands, cfg
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("ZooKeeper's AdminServer at %s does not answer", commands)
@@ -61,21 +62,21 @@ func startRealZKAdmin(t *testing.T) (client, commands string) {
 	}
 }
 
-// startZKAdmin starts a zk peer from adminZooCfg; it returns the peer and
-// the commands' URL.
-func startZKAdmin(t *testing.T) (*engine.Ensemble, string) {
+// startZKAdmin starts a zk peer from the zoo.cfg text zooCfg (on ports of
+// its own); it returns the peer and the commands' URL.
+func startZKAdmin(t *testing.T, zooCfg string) (*engine.Ensemble, string) {
 	t.Helper()
-	parsed, ignored, err := engine.ParseZooCfg(strings.NewReader(adminZooCfg+"dataDir=/unused\nclientPort=1\n"), nil)
+	parsed, ignored, err := engine.ParseZooCfg(strings.NewReader(zooCfg), nil)
 	must(t, err)
 	if len(ignored) != 0 {
 		t.Fatalf("zoo.cfg keys ignored: %v", ignored)
 	}
-	if parsed.AdminServerPort != engine.DefaultZooCfgAdminPort {
-		t.Fatalf("zoo.cfg without admin.serverPort: AdminServerPort %d, want ZooKeeper's 8080", parsed.AdminServerPort)
+	if parsed.AdminServerPort <= 0 {
+		t.Fatalf("zoo.cfg's AdminServer is off: AdminServerPort %d", parsed.AdminServerPort)
 	}
 	cfg := peerConfig()
 	cfg.AdminServerPort, cfg.AdminServerAddress, cfg.AdminCommandURL = -1, parsed.AdminServerAddress, parsed.AdminCommandURL
-	cfg.MaxClientCnxns = parsed.MaxClientCnxns
+	cfg.MaxClientCnxns, cfg.InitialConfig = parsed.MaxClientCnxns, parsed.InitialConfig
 	e := startPeer(t, cfg)
 	if e.AdminAddr() == "" {
 		t.Fatal("no AdminServer address")
@@ -166,7 +167,7 @@ var adminAliases = []string{"conf", "config", "crst", "cons", "env", "envi", "gt
 	"mntr", "orst", "obsr", "srvr", "stmk", "srst", "stat", "sysp", "wchs", "wchc", "wchp"}
 
 // adminOnlyZooKeeper are ZooKeeper's commands zk does not answer.
-var adminOnlyZooKeeper = []string{"initial_configuration", "last_snapshot", "system_properties"}
+var adminOnlyZooKeeper = []string{"system_properties"}
 
 // TestAdminServerLikeZooKeeper asks a real ZooKeeper 3.8's AdminServer and a
 // zk peer's, both started from the same zoo.cfg lines and holding the same
@@ -175,8 +176,8 @@ var adminOnlyZooKeeper = []string{"initial_configuration", "last_snapshot", "sys
 // of the same kinds, and equal values wherever the two servers' states
 // agree.
 func TestAdminServerLikeZooKeeper(t *testing.T) {
-	realClient, realURL := startRealZKAdmin(t)
-	e, zkURL := startZKAdmin(t)
+	realClient, realURL, zooCfg := startRealZKAdmin(t)
+	e, zkURL := startZKAdmin(t, zooCfg) // the same zoo.cfg; the peer's ports are its own
 	for _, addr := range []string{realClient, e.ClientAddr()} {
 		c, _ := dial(t, addr)
 		_, err := c.Create("/adm", []byte("x"), 0, gozk.WorldACL(gozk.PermAll))
@@ -208,7 +209,7 @@ func TestAdminServerLikeZooKeeper(t *testing.T) {
 
 	// Where the figures agree, the answers are the same bytes: Jackson's
 	// layout.
-	for _, cmd := range []string{"ruok", "is_read_only", "watch_summary", "voting_view", "leader", "zabstate", "observers", "get_trace_mask", "nosuch"} {
+	for _, cmd := range []string{"ruok", "is_read_only", "watch_summary", "voting_view", "leader", "zabstate", "observers", "get_trace_mask", "nosuch", "initial_configuration"} {
 		_, zkBody := httpGet(t, zkURL+"/"+cmd)
 		_, realBody := httpGet(t, realURL+"/"+cmd)
 		if a, b := string(zkBody), string(realBody); a != b {
@@ -220,7 +221,7 @@ func TestAdminServerLikeZooKeeper(t *testing.T) {
 	// argument the same way on both.
 	paths := []string{"/nosuch", "/set_trace_mask", "/set_trace_mask?traceMask=x"}
 	for _, alias := range adminAliases {
-		if !slices.Contains([]string{"icfg", "lsnp", "sysp"}, alias) { // ZooKeeper's commands zk lacks
+		if alias != "sysp" { // ZooKeeper's command zk lacks
 			paths = append(paths, "/"+alias)
 		}
 	}
@@ -518,6 +519,9 @@ func TestAdminServerEnsembleLikeZooKeeper(t *testing.T) {
 					delete(zkAns, k)
 					delete(realAns, k)
 				}
+				if cmd == "voting_view" { // by entry, in order: the server asked has another id in each
+					zkAns["current_config"], realAns["current_config"] = viewEntries(zkAns), viewEntries(realAns)
+				}
 				if a, b := maskPorts(zkAns), maskPorts(realAns); !reflectEqual(a, b) {
 					t.Errorf("%s, ports masked: zk %v, ZooKeeper %v", cmd, a, b)
 				}
@@ -576,5 +580,50 @@ func TestAdminServerCommandURLs(t *testing.T) {
 			t.Errorf("%s: a path outside it answers %s", u, resp.Status)
 		}
 		must(t, e.Close())
+	}
+}
+
+// viewEntries lists voting_view's entries, ports masked, sorted.
+func viewEntries(ans map[string]any) []string {
+	var out []string
+	for _, v := range ans["current_config"].(map[string]any) {
+		b, _ := json.Marshal(maskPorts(v))
+		out = append(out, string(b))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestAdminServerLastSnapshot: last_snapshot answers as ZooKeeper before
+// the first snapshot, then names the newest one and when it was written.
+func TestAdminServerLastSnapshot(t *testing.T) {
+	cfg := peerConfig()
+	cfg.AdminServerPort, cfg.AdminServerAddress, cfg.SnapCount = -1, "127.0.0.1", 10
+	e := startPeer(t, cfg)
+	url := "http://" + e.AdminAddr() + "/commands/last_snapshot"
+	if got := adminGet(t, url); got["zxid"] != "ffffffffffffffff" || got["timestamp"] != json.Number("-1") {
+		t.Fatalf("before any snapshot: %v", got)
+	}
+	c, _ := dial(t, e.ClientAddr())
+	for i := range 60 {
+		if _, err := c.Create(fmt.Sprintf("/s%d", i), nil, 0, gozk.WorldACL(gozk.PermAll)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := adminGet(t, url)
+		if got["zxid"] != "ffffffffffffffff" {
+			zxid, err := strconv.ParseInt(got["zxid"].(string), 16, 64)
+			ts, _ := got["timestamp"].(json.Number).Int64()
+			if err != nil || zxid <= 0 || zxid > e.Status().Applied || time.Since(time.Unix(ts, 0)).Abs() > time.Hour {
+				t.Fatalf("after a snapshot: %v (applied %#x)", got, e.Status().Applied)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshot after 60 writes with SnapCount 10")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
