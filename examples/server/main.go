@@ -46,6 +46,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -307,21 +308,27 @@ func modeName(m zk.Mode) string {
 }
 
 // status asks the peer of path for its mode with the srvr four-letter word,
-// as zkServer.sh status does.
+// as zkServer.sh status does: on the client port, or on the secure client
+// port when zoo.cfg sets only that one, over TLS with the peer's own stores
+// (its key store's certificate for a port that asks for one, its trust
+// store's CAs to verify the peer).
 func status(path string, stdout io.Writer) error {
 	cfg, _, err := zk.LoadZooCfg(path)
 	if err != nil {
 		return err
 	}
-	if cfg.ClientPort <= 0 {
-		return errors.New("no clientPort in " + path)
+	port, host, secure := cfg.ClientPort, cfg.ClientPortAddress, false
+	if port <= 0 {
+		if cfg.SecureClientPort <= 0 {
+			return errors.New("no clientPort or secureClientPort in " + path)
+		}
+		port, host, secure = cfg.SecureClientPort, cfg.SecureClientPortAddress, true
 	}
-	host := cfg.ClientPortAddress
 	if host == "" || host == "0.0.0.0" {
 		host = "127.0.0.1"
 	}
-	addr := net.JoinHostPort(host, strconv.Itoa(cfg.ClientPort))
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	nc, err := statusDial(addr, host, secure, cfg.ClientTLS)
 	if err != nil {
 		return fmt.Errorf("no peer answers at %s: %w", addr, err)
 	}
@@ -336,9 +343,24 @@ func status(path string, stdout io.Writer) error {
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "Mode: ") {
-			fmt.Fprintf(stdout, "Client port found: %d. Client address: %s.\n%s\n", cfg.ClientPort, host, line)
+			fmt.Fprintf(stdout, "Client port found: %d. Client address: %s. Client SSL: %t.\n%s\n", port, host, secure, line)
 			return nil
 		}
 	}
 	return fmt.Errorf("the peer at %s answered: %s", addr, strings.TrimSpace(string(out)))
+}
+
+// statusDial connects to addr, over TLS when secure, with the peer's own
+// TLS configuration turned into a client's.
+func statusDial(addr, host string, secure bool, server *tls.Config) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if !secure {
+		return d.Dial("tcp", addr)
+	}
+	if server == nil || server.ClientCAs == nil {
+		return nil, errors.New("the secure client port's certificate cannot be verified without ssl.trustStore.location")
+	}
+	return tls.DialWithDialer(d, "tcp", addr, &tls.Config{
+		Certificates: server.Certificates, RootCAs: server.ClientCAs, ServerName: host, MinVersion: tls.VersionTLS12,
+	})
 }

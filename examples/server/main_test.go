@@ -167,3 +167,58 @@ func TestServerProcs(t *testing.T) {
 		t.Errorf("serverProcs(\"1\", 1) = %d, %v; want 1, false (the environment chose)", n, ok)
 	}
 }
+
+// TestStatus: status finds the peer on its client port, or on its secure
+// client port when zoo.cfg sets only that one (over TLS with the peer's
+// own stores), and prints its mode as zkServer.sh status does.
+func TestStatus(t *testing.T) {
+	stores, err := filepath.Abs("../../internal/keystore/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsLines := fmt.Sprintf("ssl.keyStore.location=%[1]s/server.jks\nssl.keyStore.password=zksecret\n"+
+		"ssl.trustStore.location=%[1]s/trust.jks\nssl.trustStore.password=zksecret\n", stores)
+	for _, tc := range []struct {
+		name, lines string
+		secure      bool
+	}{
+		{"plain", "clientPort=%d\nclientPortAddress=127.0.0.1\n", false},
+		{"secure only", "secureClientPort=%d\nsecureClientPortAddress=127.0.0.1\n" + tlsLines, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			port := freePort(t)
+			text := fmt.Sprintf("tickTime=200\ndataDir=%s\nadmin.enableServer=false\n"+tc.lines, dir, port)
+			cfg := filepath.Join(dir, "zoo.cfg")
+			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var out, errb syncBuffer
+			exit := make(chan int, 1)
+			go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
+			defer func() {
+				cancel()
+				if c := <-exit; c != 0 {
+					t.Errorf("exit %d, stderr:\n%s", c, errb.String())
+				}
+			}()
+			waitOutput(t, &out, "status of zk peer", 1)
+			var st strings.Builder
+			if err := status(cfg, &st); err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("Client port found: %d. Client address: 127.0.0.1. Client SSL: %t.\nMode: standalone\n", port, tc.secure)
+			if st.String() != want {
+				t.Errorf("status printed %q, want %q", st.String(), want)
+			}
+		})
+	}
+	cfg := filepath.Join(t.TempDir(), "zoo.cfg")
+	if err := os.WriteFile(cfg, []byte("dataDir=/d\nadmin.enableServer=false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := status(cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "no clientPort or secureClientPort") {
+		t.Errorf("no port: %v", err)
+	}
+}
