@@ -1516,10 +1516,19 @@ func DigestACL(perms Perm, user, password string) ACL { return engine.DigestACL(
 
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
 // bring their files. myid is the content of the data directory's myid file
-// (nil or empty for a standalone configuration). Keys zk has no use for
-// (clientPort, admin.*, 4lw.*, metrics providers, ...) are returned in ignored
-// so the caller can log them; malformed values are errors naming the key and
-// line. The result still needs Validate.
+// (nil for a standalone configuration; LoadZooCfg reads it). Keys zk has no
+// use for (metrics providers other than Prometheus, admin.httpVersion, ...)
+// are returned in ignored so the caller can log them; malformed values are
+// errors naming the key and line. The result still needs Validate. The
+// zoo.cfg text is kept in Config.InitialConfig.
+//
+// clientPort and clientPortAddress set the client port, or the client
+// address of the peer's own server line (server.N=host:quorumPort:electionPort;[host:]port),
+// as ZooKeeper 3.5 and later read it. A configuration of one voting server
+// runs standalone (no Servers), as ZooKeeper's does with standaloneEnabled=true,
+// its default, unless standaloneEnabled=false or reconfigEnabled=true (zk's
+// quorum of one can grow by reconfig). The AdminServer is on at 0.0.0.0:8080
+// unless admin.enableServer=false (Config.AdminServerPort).
 //
 // A replicated peer needs peer authentication, which zoo.cfg gives with
 // these keys (files are read now; relative paths are relative to the

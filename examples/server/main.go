@@ -174,11 +174,7 @@ func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq
 	if err := props.apply(&cfg, a.jaas); err != nil {
 		return err
 	}
-	text, err := os.ReadFile(a.config)
-	if err != nil {
-		return err
-	}
-	if err := props.applyAdmin(&cfg, text); err != nil {
+	if err := props.applyAdmin(&cfg, []byte(cfg.InitialConfig)); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -327,6 +323,9 @@ func status(path string, stdout io.Writer) error {
 	if host == "" || host == "0.0.0.0" {
 		host = "127.0.0.1"
 	}
+	if secure && (cfg.ClientTLS == nil || cfg.ClientTLS.ClientCAs == nil) {
+		return errors.New("the secure client port's certificate cannot be verified without ssl.trustStore.location in " + path)
+	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	nc, err := statusDial(addr, host, secure, cfg.ClientTLS)
 	if err != nil {
@@ -356,9 +355,6 @@ func statusDial(addr, host string, secure bool, server *tls.Config) (net.Conn, e
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	if !secure {
 		return d.Dial("tcp", addr)
-	}
-	if server == nil || server.ClientCAs == nil {
-		return nil, errors.New("the secure client port's certificate cannot be verified without ssl.trustStore.location")
 	}
 	return tls.DialWithDialer(d, "tcp", addr, &tls.Config{
 		Certificates: server.Certificates, RootCAs: server.ClientCAs, ServerName: host, MinVersion: tls.VersionTLS12,

@@ -253,8 +253,9 @@ func nextConfig(cur ClusterConfig, req *ReconfigRequest) (ClusterConfig, error) 
 		return bad("%v", err)
 	}
 	if voters < 2 {
-		// ZooKeeper's rule with standaloneEnabled (its default; zk has no
-		// such switch): a quorum of one is a standalone server's business.
+		// ZooKeeper's rule with standaloneEnabled, its default (zk keeps it
+		// whatever zoo.cfg says): a quorum of one is a standalone server's
+		// business.
 		return bad("the new configuration must include at least 2 participants (ZooKeeper: \"at least 2 followers\"), it has %d", voters)
 	}
 	if _, err := next.membership().Quorum(); err != nil {

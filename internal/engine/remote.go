@@ -94,7 +94,9 @@ func (e *Ensemble) ClientAddr() string {
 }
 
 // LastSnapshot returns the newest snapshot on disk: its zxid and when it
-// was written (ok is false when there is none, or it was just purged).
+// was written (zero when the file system keeps no time, as Pebble's
+// in-memory one for directories); ok is false when there is none, or it was
+// just purged.
 func (r Remote) LastSnapshot() (zxid int64, at time.Time, ok bool) {
 	snaps := r.e.wal.Snapshots()
 	if len(snaps) == 0 {
@@ -105,7 +107,7 @@ func (r Remote) LastSnapshot() (zxid int64, at time.Time, ok bool) {
 		return zxid, w.at, true
 	}
 	at, err := r.e.wal.SnapshotTime(zxid)
-	return zxid, at, err == nil && !at.IsZero()
+	return zxid, at, err == nil
 }
 
 // SetAdminAddr records the address the AdminServer listens on.

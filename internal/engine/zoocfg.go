@@ -15,7 +15,7 @@ import (
 
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
 // bring their files. myid is the content of the data directory's myid file
-// (nil or empty for a standalone configuration). Keys zk has no use for
+// (nil for a standalone configuration; LoadZooCfg reads it). Keys zk has no use for
 // (metrics providers other than Prometheus, ...) are returned in ignored
 // so the caller can log them; malformed values are errors naming the key and
 // line. The result still needs Validate.
@@ -25,8 +25,9 @@ import (
 // and later write it: that is its client port, with or without clientPort
 // (which must then agree, as in ZooKeeper). A configuration of one voting
 // server runs standalone (no Servers), as ZooKeeper's does with
-// standaloneEnabled=true, its default; standaloneEnabled=false keeps it a
-// one-server ensemble.
+// standaloneEnabled=true, its default; standaloneEnabled=false or
+// reconfigEnabled=true keeps it a one-server ensemble, which reconfig may
+// grow. Observers without a quorum are refused, as in ZooKeeper.
 //
 // The AdminServer is on at 0.0.0.0:8080 (Config.AdminServerPort) unless
 // admin.enableServer=false, as in ZooKeeper; admin.serverAddress,
@@ -211,10 +212,15 @@ func (z *zooParse) finish(cfg *Config, myid []byte) (ignored []string, err error
 			return nil, err
 		}
 	}
+	if cfg.ClientPortAddress != "" && cfg.ClientPort == 0 {
+		return nil, fmt.Errorf("%w: zoo.cfg: clientPortAddress is set but clientPort is not", ErrInvalidConfig)
+	}
 	if err := cfg.clientPortFromServerLine(); err != nil {
 		return nil, err
 	}
-	z.standalone.apply(cfg)
+	if err := z.standalone.apply(cfg); err != nil {
+		return nil, err
+	}
 	return ignored, nil
 }
 
@@ -225,18 +231,34 @@ func LoadZooCfg(path string) (Config, []string, error) {
 	if err != nil {
 		return Config{}, nil, fmt.Errorf("zk: %w", err)
 	}
-	cfg, ignored, err := ParseZooCfg(bytes.NewReader(text), nil)
-	if err != nil || cfg.DataDir == "" {
-		return cfg, ignored, err
+	var myid []byte
+	if dir := lastValue(text, "dataDir"); dir != "" {
+		myid, err = os.ReadFile(filepath.Join(dir, "myid"))
+		switch {
+		case os.IsNotExist(err):
+			myid = nil
+		case err != nil:
+			return Config{}, nil, fmt.Errorf("zk: %w", err)
+		default:
+			if _, err := parseMyID(myid); err != nil { // an empty file too, as ZooKeeper refuses it
+				return Config{}, nil, err
+			}
+		}
 	}
-	myid, err := os.ReadFile(filepath.Join(cfg.DataDir, "myid"))
-	switch {
-	case os.IsNotExist(err):
-		return cfg, ignored, nil
-	case err != nil:
-		return Config{}, nil, fmt.Errorf("zk: %w", err)
+	return ParseZooCfg(bytes.NewReader(text), myid)
+}
+
+// lastValue returns the value of zoo.cfg's last key=value line for key
+// (what ParseZooCfg takes), "" when there is none.
+func lastValue(text []byte, key string) string {
+	value := ""
+	for _, line := range strings.Split(string(text), "\n") {
+		line = strings.TrimSpace(line)
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") && strings.TrimSpace(k) == key {
+			value = strings.TrimSpace(v)
+		}
 	}
-	return ParseZooCfg(bytes.NewReader(text), myid) // again, knowing the peer's id
+	return value
 }
 
 func parseMyID(myid []byte) (int64, error) {

@@ -34,8 +34,8 @@ func (c *Config) clientPortFromServerLine() error {
 		static := c.ClientPortAddress
 		wildcard := static == "" || net.ParseIP(static).IsUnspecified()
 		if wildcard && c.ClientPort != port || !wildcard && (c.ClientPort != port || !sameHost(static, host)) {
-			return fmt.Errorf("%w: zoo.cfg: the client address of server %d is %s:%d in clientPort and clientPortAddress, %s in its server line",
-				ErrInvalidConfig, c.ID, orAny(static), c.ClientPort, spec)
+			return fmt.Errorf("%w: zoo.cfg: the client address of server %d is %s in clientPort (and clientPortAddress), %s in its server line",
+				ErrInvalidConfig, c.ID, net.JoinHostPort(orAny(static), strconv.Itoa(c.ClientPort)), spec)
 		}
 	}
 	c.ClientPort = port
@@ -65,7 +65,7 @@ func orAny(host string) string {
 
 // zooStandalone is zoo.cfg's standaloneEnabled (default true): with it, a
 // configuration of one voting server runs standalone, as ZooKeeper's
-// QuorumPeerMain runs it (isDistributed).
+// QuorumPeerMain runs it (isDistributed), unless reconfig is enabled.
 type zooStandalone struct{ enabled bool }
 
 func (z *zooStandalone) set(key, value string) (known bool, err error) {
@@ -84,15 +84,28 @@ func (z *zooStandalone) set(key, value string) (known bool, err error) {
 }
 
 // apply drops the membership of a one-voter configuration when standalone
-// mode is enabled (after the server line gave the client port).
-func (z *zooStandalone) apply(cfg *Config) {
+// mode is enabled (after the server line gave the client port), and
+// refuses what ZooKeeper's parseDynamicConfig refuses: observers without a
+// quorum, no participant at all. A configuration that enables reconfig
+// keeps its one voter: zk's quorum of one can grow by reconfig (ZooKeeper's
+// standalone server cannot), and a peer grown so must restart as the
+// member it became (its zoo.cfg still lists the one server).
+func (z *zooStandalone) apply(cfg *Config) error {
 	voters := 0
 	for _, s := range cfg.Servers {
 		if !s.Observer {
 			voters++
 		}
 	}
-	if z.enabled && len(cfg.Servers) > 0 && voters <= 1 {
+	observers := len(cfg.Servers) - voters
+	switch {
+	case len(cfg.Servers) == 0:
+	case voters == 0:
+		return fmt.Errorf("%w: zoo.cfg: observers without participants is an invalid configuration", ErrInvalidConfig)
+	case voters == 1 && z.enabled && observers > 0:
+		return fmt.Errorf("%w: zoo.cfg: observers without a quorum is an invalid configuration (with standaloneEnabled=true)", ErrInvalidConfig)
+	case voters == 1 && z.enabled && !cfg.ReconfigEnabled:
 		cfg.Servers, cfg.Groups, cfg.Weights = nil, nil, nil
 	}
+	return nil
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -67,8 +69,9 @@ func TestZooCfgStandaloneEnabled(t *testing.T) {
 		{"server.1=h:1:2;2181\n", 0},
 		{"standaloneEnabled=false\nserver.1=h:1:2;2181\n", 1},
 		{"standaloneEnabled=FALSE\nserver.1=h:1:2;2181\n", 1},
-		{"server.1=h:1:2;2181\nserver.2=h:3:4:observer\n", 0}, // one voter and an observer
+		{"standaloneEnabled=false\nserver.1=h:1:2;2181\nserver.2=h:3:4:observer\n", 2},
 		{"server.1=h:1:2;2181\nserver.2=h:3:4\n", 2},
+		{"reconfigEnabled=true\nserver.1=h:1:2;2181\n", 1}, // a quorum of one that reconfig may grow
 	} {
 		cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\n"+tc.lines), []byte("1"))
 		if err != nil {
@@ -78,7 +81,44 @@ func TestZooCfgStandaloneEnabled(t *testing.T) {
 			t.Errorf("%q: %d servers, client port %d; want %d servers and 2181", tc.lines, len(cfg.Servers), cfg.ClientPort, tc.servers)
 		}
 	}
-	if _, _, err := ParseZooCfg(strings.NewReader("standaloneEnabled=maybe\n"), nil); !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("standaloneEnabled=maybe: %v", err)
+	// What ZooKeeper's parseDynamicConfig refuses.
+	for _, bad := range []string{
+		"standaloneEnabled=maybe\n",
+		"server.1=h:1:2;2181\nserver.2=h:3:4:observer\n", // observers without a quorum
+		"server.1=h:1:2:observer;2181\n",                 // without participants
+		"clientPortAddress=127.0.0.1\n",                  // and no clientPort
+	} {
+		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\n"+bad), []byte("1")); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+}
+
+// TestLoadZooCfgMyID: LoadZooCfg reads the myid file of zoo.cfg's dataDir
+// first, so that the server line's client port and the standalone rule see
+// the peer's id; an empty myid file is refused, as ZooKeeper refuses it.
+func TestLoadZooCfgMyID(t *testing.T) {
+	write := func(dir, name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	dir := t.TempDir()
+	cfgPath := write(dir, "zoo.cfg", "dataDir="+dir+"\nserver.1=h1:1:2;2181\nserver.2=h2:3:4;2182\nserver.3=h3:5:6;2183\n")
+	write(dir, "myid", "2\n")
+	cfg, _, err := LoadZooCfg(cfgPath)
+	if err != nil || cfg.ID != 2 || cfg.ClientPort != 2182 || len(cfg.Servers) != 3 {
+		t.Fatalf("id %d, client port %d, %d servers, %v; want 2, 2182, 3", cfg.ID, cfg.ClientPort, len(cfg.Servers), err)
+	}
+	write(dir, "myid", " \n")
+	if _, _, err := LoadZooCfg(cfgPath); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("an empty myid: %v, want ErrInvalidConfig", err)
+	}
+	alone := t.TempDir()
+	cfg, _, err = LoadZooCfg(write(alone, "zoo.cfg", "dataDir="+alone+"\nclientPort=2181\n"))
+	if err != nil || cfg.ID != 0 || cfg.ClientPort != 2181 {
+		t.Errorf("no myid: id %d, client port %d, %v", cfg.ID, cfg.ClientPort, err)
 	}
 }

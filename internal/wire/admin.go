@@ -50,7 +50,11 @@ var adminCommands = []adminCommand{
 	}},
 	{[]string{"hash"}, true, (*Server).adminHash},
 	{[]string{"initial_configuration", "icfg"}, true, func(s *Server, _ map[string]string, out *jobj) {
-		out.put("initial_configuration", s.cfg.InitialConfig)
+		var text any = s.cfg.InitialConfig
+		if len(s.cfg.Servers) > 0 || s.cfg.InitialConfig == "" {
+			text = nil // a ZooKeeper quorum peer never sets it
+		}
+		out.put("initial_configuration", text)
 	}},
 	{[]string{"is_read_only", "isro"}, true, func(s *Server, _ map[string]string, out *jobj) {
 		out.put("read_only", s.e.Status().Mode == engine.ModeReadOnly)

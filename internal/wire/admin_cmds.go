@@ -149,6 +149,10 @@ func (s *Server) adminLastSnapshot(_ map[string]string, out *jobj) {
 		return
 	}
 	out.put("zxid", strconv.FormatInt(zxid, 16))
+	if at.IsZero() {
+		out.put("timestamp", -1) // a file system that keeps no time (an in-memory one)
+		return
+	}
 	out.put("timestamp", at.Unix())
 }
 

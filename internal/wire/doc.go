@@ -207,9 +207,11 @@
 //     (dataVersion 1 for the static configuration, +1 each reconfig;
 //     mzxid = version = the txn's zxid), so that every peer holds the same
 //     bytes and Stat through restarts and snapshots.
-//   - zk has no standaloneEnabled: a Servers list of one voter runs a
-//     quorum of one (ZooKeeper's standaloneEnabled=false), which reconfig
-//     may grow, but never shrink a configuration to.
+//   - A Servers list of one voter runs a quorum of one (ZooKeeper's
+//     standaloneEnabled=false), which reconfig may grow, but never shrink a
+//     configuration to, whatever zoo.cfg's standaloneEnabled says. zoo.cfg
+//     with one server line and neither standaloneEnabled=false nor
+//     reconfigEnabled=true runs standalone, as ZooKeeper's.
 //
 // # Limits
 //
