@@ -24,6 +24,9 @@ import (
 //	-Dzookeeper.admin.commandURL=/commands
 //	-Dzookeeper.admin.idleTimeout=MS
 //
+// (admin.forceHttps and admin.portUnification are read from zoo.cfg only:
+// they need its key stores.)
+//
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
 // zkServer.sh's java command line; zoo.cfg's superUser,
 // DigestAuthenticationProvider.superDigest and admin.* keys win over
