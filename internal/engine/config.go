@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,8 +43,8 @@ type Server struct {
 	ClientAddr string
 }
 
-// QuorumAddr returns host:quorumPort.
-func (s Server) QuorumAddr() string { return fmt.Sprintf("%s:%d", s.Host, s.QuorumPort) }
+// QuorumAddr returns host:quorumPort ([host]:quorumPort for an IPv6 host).
+func (s Server) QuorumAddr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.QuorumPort)) }
 
 // Config configures one peer. Its fields map to zoo.cfg; the zero value of a
 // field means its default. Clone it freely: NewEnsemble keeps its own copy.

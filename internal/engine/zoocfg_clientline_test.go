@@ -122,3 +122,19 @@ func TestLoadZooCfgMyID(t *testing.T) {
 		t.Errorf("no myid: id %d, client port %d, %v", cfg.ID, cfg.ClientPort, err)
 	}
 }
+
+// TestQuorumAddrIPv6: a server line with a bracketed IPv6 host gives an
+// address the TCP transport can listen on and dial ([::1]:2888, not
+// ::1:2888).
+func TestQuorumAddrIPv6(t *testing.T) {
+	cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nserver.1=[::1]:2888:3888\nserver.2=127.0.0.1:2889:3889\n"), []byte("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Servers[0].QuorumAddr(); got != "[::1]:2888" {
+		t.Errorf("IPv6: %q", got)
+	}
+	if got := cfg.Servers[1].QuorumAddr(); got != "127.0.0.1:2889" {
+		t.Errorf("IPv4: %q", got)
+	}
+}

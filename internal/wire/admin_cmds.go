@@ -157,14 +157,7 @@ func (s *Server) adminLastSnapshot(_ map[string]string, out *jobj) {
 }
 
 // me returns this peer's line of the configuration in effect.
-func (s *Server) me() (engine.Server, bool) {
-	for _, srv := range s.ens.ClusterConfig().Servers {
-		if srv.ID == s.cfg.ID {
-			return srv, true
-		}
-	}
-	return engine.Server{}, false
-}
+func (s *Server) me() (engine.Server, bool) { return s.server(s.cfg.ID) }
 
 // server returns server id of the configuration in effect.
 func (s *Server) server(id int64) (engine.Server, bool) {
@@ -317,7 +310,7 @@ func (s *Server) adminVotingView(_ map[string]string, out *jobj) {
 				client = javaAddr(s.ens.ClientAddr())
 			}
 			view = append(view, jfield{strconv.FormatInt(srv.ID, 10), jobj{
-				{"server_addresses", []string{quorumAddr(srv)}},
+				{"server_addresses", []string{srv.QuorumAddr()}},
 				{"election_addresses", []string{electionAddr(srv)}},
 				{"client_address", client},
 				{"learner_type", "participant"},
@@ -339,10 +332,6 @@ func clientAddrOf(addr string) string {
 
 func electionAddr(srv engine.Server) string {
 	return net.JoinHostPort(srv.Host, strconv.Itoa(srv.ElectionPort))
-}
-
-func quorumAddr(srv engine.Server) string {
-	return net.JoinHostPort(srv.Host, strconv.Itoa(srv.QuorumPort))
 }
 
 // javaAddr writes a listener's address as Java prints a wildcard one:
