@@ -83,7 +83,7 @@ import (
 //
 // Methods:
 //
-//	// QuorumAddr returns host:quorumPort.
+//	// QuorumAddr returns host:quorumPort ([host]:quorumPort for an IPv6 host).
 //	func (s Server) QuorumAddr() string
 type Server = engine.Server
 

@@ -114,27 +114,18 @@ func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err er
 	z := zooParse{standalone: zooStandalone{enabled: true}}
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
 	var text strings.Builder
-	sc := bufio.NewScanner(io.TeeReader(r, &text))
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		key, value, ok := strings.Cut(text, "=")
-		if !ok {
-			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %q is not key=value", ErrInvalidConfig, line, text)
-		}
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+	err = zooLines(io.TeeReader(r, &text), func(line int, key, value string) error {
 		known, err := z.set(&cfg, key, value, line)
 		if err != nil {
-			return Config{}, nil, fmt.Errorf("%w: zoo.cfg line %d: %s: %v", ErrInvalidConfig, line, key, err)
+			return fmt.Errorf("%w: zoo.cfg line %d: %s: %v", ErrInvalidConfig, line, key, err)
 		}
 		if !known {
 			ignored = append(ignored, key)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return Config{}, nil, fmt.Errorf("zk: reading zoo.cfg: %w", err)
+		return nil
+	})
+	if err != nil {
+		return Config{}, nil, err
 	}
 	notRead, err := z.finish(&cfg, myid)
 	if err != nil {
@@ -249,16 +240,44 @@ func LoadZooCfg(path string) (Config, []string, error) {
 }
 
 // lastValue returns the value of zoo.cfg's last key=value line for key
-// (what ParseZooCfg takes), "" when there is none.
+// (what ParseZooCfg takes), "" when there is none or the text is malformed
+// (ParseZooCfg then says where).
 func lastValue(text []byte, key string) string {
 	value := ""
-	for _, line := range strings.Split(string(text), "\n") {
-		line = strings.TrimSpace(line)
-		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") && strings.TrimSpace(k) == key {
-			value = strings.TrimSpace(v)
+	err := zooLines(bytes.NewReader(text), func(_ int, k, v string) error {
+		if k == key {
+			value = v
 		}
+		return nil
+	})
+	if err != nil {
+		return ""
 	}
 	return value
+}
+
+// zooLines calls fn with each key=value line of a zoo.cfg, key and value
+// trimmed, skipping blank lines and # comments; a line without = is an
+// error naming it.
+func zooLines(r io.Reader, fn func(line int, key, value string) error) error {
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		key, value, ok := strings.Cut(text, "=")
+		if !ok {
+			return fmt.Errorf("%w: zoo.cfg line %d: %q is not key=value", ErrInvalidConfig, line, text)
+		}
+		if err := fn(line, strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("zk: reading zoo.cfg: %w", err)
+	}
+	return nil
 }
 
 func parseMyID(myid []byte) (int64, error) {
