@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // The AdminServer over HTTPS, as ZooKeeper's admin.forceHttps (TLS only)
@@ -50,7 +51,7 @@ type sniffConn struct {
 	cfg      *tls.Config
 	once     sync.Once
 	conn     net.Conn // after the first byte: a TLS server connection or the socket
-	secure   bool
+	secure   atomic.Bool
 	err      error
 }
 
@@ -61,7 +62,8 @@ func (c *sniffConn) sniffed() (net.Conn, error) {
 		case err != nil:
 			c.err = err
 		case b == tlsHandshakeRecord:
-			c.conn, c.secure = tls.Server(pc, c.cfg), true
+			c.conn = tls.Server(pc, c.cfg)
+			c.secure.Store(true)
 		default:
 			c.conn = pc
 		}
@@ -87,10 +89,7 @@ func (c *sniffConn) Write(b []byte) (int, error) {
 
 // isTLS reports whether the connection turned out to be TLS; the HTTP
 // server asks once it has read a request.
-func (c *sniffConn) isTLS() bool {
-	c.once.Do(func() {}) // orders the read of secure after the sniff
-	return c.secure
-}
+func (c *sniffConn) isTLS() bool { return c.secure.Load() }
 
 // adminConnKey carries the connection in a request's context.
 type adminConnKey struct{}
