@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -29,16 +28,6 @@ func (o *jobj) put(key string, value any) {
 	*o = append(*o, jfield{key, value})
 }
 
-// get returns key's value, nil when it is not there.
-func (o jobj) get(key string) any {
-	for _, f := range o {
-		if f.key == key {
-			return f.value
-		}
-	}
-	return nil
-}
-
 // has reports whether key is there.
 func (o jobj) has(key string) bool {
 	for _, f := range o {
@@ -49,27 +38,13 @@ func (o jobj) has(key string) bool {
 	return false
 }
 
-// sortedObj makes an object of a map's entries in key order.
-func sortedObj[V any](m map[string]V) jobj {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	o := make(jobj, 0, len(keys))
-	for _, k := range keys {
-		o = append(o, jfield{k, m[k]})
-	}
-	return o
-}
-
 // appendJSON appends v as ZooKeeper's AdminServer writes its answers
 // (Jackson's default pretty printer): an object's fields one a line,
 // indented by two spaces a level, as "key" : value; an array on one line
 // as [ a, b ], an object in it indented as its holder's fields; empty ones
 // as { } and [ ]. v is nil, a bool, an integer, a
 // float64 (written as Java writes a double), a string, a jobj, or a slice
-// of those.
+// of strings, int64s or jobjs.
 func appendJSON(b []byte, v any, level int) []byte {
 	switch v := v.(type) {
 	case nil:
@@ -95,8 +70,6 @@ func appendJSON(b []byte, v any, level int) []byte {
 		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return strconv.AppendInt(b, v[i], 10) })
 	case []jobj:
 		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return appendJSONObj(b, v[i], level) })
-	case []any:
-		return appendJSONArray(b, len(v), func(b []byte, i int) []byte { return appendJSON(b, v[i], level) })
 	}
 	panic("wire: no JSON form for this value") // a programming error: every caller passes the types above
 }
