@@ -370,6 +370,14 @@ type Config struct {
 	// leader of a multi-peer ensemble writes the static configuration
 	// there either way, as ZooKeeper does.
 	ReconfigEnabled bool
+	// StandaloneDisabled is zoo.cfg's standaloneEnabled=false (ParseZooCfg
+	// sets it): a reconfig may then leave a single participant, as
+	// ZooKeeper's may with that setting ("at least 1 follower"); without
+	// it a new configuration needs at least 2, ZooKeeper's rule with its
+	// default. The leader's setting decides. (ParseZooCfg also keeps a
+	// zoo.cfg of one voting server an ensemble with it; a Config whose
+	// Servers list one voter is an ensemble of one either way.)
+	StandaloneDisabled bool
 	// DynamicConfigFile, if set, is rewritten with the configuration (in
 	// /zookeeper/config's format) each time a reconfig is applied here, as
 	// ZooKeeper rewrites its dynamic configuration file; ParseZooCfg reads

@@ -173,7 +173,7 @@ func (p *peer) proposeReconfig(origin int64, reqID uint64, req *ReconfigRequest)
 	if req.FromConfig != 0 && req.FromConfig != cur.Version {
 		return fail(fmt.Errorf("%w: the configuration is at version %x, not %x", zkerr.ErrBadVersion, cur.Version, req.FromConfig))
 	}
-	next, err := nextConfig(cur, req)
+	next, err := nextConfig(cur, req, p.cfg.StandaloneDisabled)
 	if err != nil {
 		return fail(err)
 	}
@@ -228,8 +228,9 @@ func reconfigErr(err error) error {
 	return fmt.Errorf("%w: %v", zkerr.ErrNotServing, err)
 }
 
-// nextConfig applies req to cur (no version yet) and checks the result.
-func nextConfig(cur ClusterConfig, req *ReconfigRequest) (ClusterConfig, error) {
+// nextConfig applies req to cur (no version yet) and checks the result;
+// oneVoter allows a single participant (standaloneEnabled=false).
+func nextConfig(cur ClusterConfig, req *ReconfigRequest, oneVoter bool) (ClusterConfig, error) {
 	bad := func(format string, a ...any) (ClusterConfig, error) {
 		return ClusterConfig{}, fmt.Errorf("%w: reconfig: %s", zkerr.ErrBadArguments, fmt.Sprintf(format, a...))
 	}
@@ -252,11 +253,13 @@ func nextConfig(cur ClusterConfig, req *ReconfigRequest) (ClusterConfig, error) 
 	if err != nil {
 		return bad("%v", err)
 	}
-	if voters < 2 {
-		// ZooKeeper's rule with standaloneEnabled, its default (zk keeps it
-		// whatever zoo.cfg says): a quorum of one is a standalone server's
-		// business.
+	switch {
+	case voters < 2 && !oneVoter:
+		// ZooKeeper's rule with standaloneEnabled, its default: a quorum
+		// of one is a standalone server's business.
 		return bad("the new configuration must include at least 2 participants (ZooKeeper: \"at least 2 followers\"), it has %d", voters)
+	case voters < 1:
+		return bad("the new configuration must include at least 1 participant (ZooKeeper: \"at least 1 follower\")")
 	}
 	if _, err := next.membership().Quorum(); err != nil {
 		return bad("%v", err)

@@ -27,7 +27,9 @@ import (
 // server runs standalone (no Servers), as ZooKeeper's does with
 // standaloneEnabled=true, its default; standaloneEnabled=false or
 // reconfigEnabled=true keeps it a one-server ensemble, which reconfig may
-// grow. Observers without a quorum are refused, as in ZooKeeper.
+// grow; standaloneEnabled=false also lets a reconfig shrink an ensemble to
+// one participant (Config.StandaloneDisabled). Observers without a quorum
+// are refused, as in ZooKeeper.
 //
 // The AdminServer is on at 0.0.0.0:8080 (Config.AdminServerPort) unless
 // admin.enableServer=false, as in ZooKeeper; admin.serverAddress,

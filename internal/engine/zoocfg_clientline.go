@@ -86,7 +86,9 @@ func (z *zooStandalone) set(key, value string) (known bool, err error) {
 // apply drops the membership of a one-voter configuration when standalone
 // mode is enabled (after the server line gave the client port), and
 // refuses what ZooKeeper's parseDynamicConfig refuses: observers without a
-// quorum, no participant at all. A configuration that enables reconfig
+// quorum, no participant at all; standaloneEnabled=false also lets a
+// reconfig leave one participant (Config.StandaloneDisabled). A
+// configuration that enables reconfig
 // keeps its one voter: zk's quorum of one can grow by reconfig (ZooKeeper's
 // standalone server cannot), and a peer grown so must restart as the
 // member it became (its zoo.cfg still lists the one server).
@@ -107,5 +109,6 @@ func (z *zooStandalone) apply(cfg *Config) error {
 	case voters == 1 && z.enabled && !cfg.ReconfigEnabled:
 		cfg.Servers, cfg.Groups, cfg.Weights = nil, nil, nil
 	}
+	cfg.StandaloneDisabled = !z.enabled
 	return nil
 }

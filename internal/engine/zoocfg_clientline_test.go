@@ -60,7 +60,8 @@ func TestZooCfgClientPortFromServerLine(t *testing.T) {
 }
 
 // TestZooCfgStandaloneEnabled: one voting server runs standalone unless
-// standaloneEnabled=false, as ZooKeeper's QuorumPeerMain decides.
+// standaloneEnabled=false, as ZooKeeper's QuorumPeerMain decides; false
+// also lets a reconfig leave one participant (StandaloneDisabled).
 func TestZooCfgStandaloneEnabled(t *testing.T) {
 	for _, tc := range []struct {
 		lines   string
@@ -79,6 +80,9 @@ func TestZooCfgStandaloneEnabled(t *testing.T) {
 		}
 		if len(cfg.Servers) != tc.servers || cfg.ClientPort != 2181 {
 			t.Errorf("%q: %d servers, client port %d; want %d servers and 2181", tc.lines, len(cfg.Servers), cfg.ClientPort, tc.servers)
+		}
+		if want := strings.Contains(strings.ToLower(tc.lines), "standaloneenabled=false"); cfg.StandaloneDisabled != want {
+			t.Errorf("%q: StandaloneDisabled %v", tc.lines, cfg.StandaloneDisabled)
 		}
 	}
 	// What ZooKeeper's parseDynamicConfig refuses.

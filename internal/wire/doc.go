@@ -181,8 +181,8 @@
 // then the leader's RECONFIGINPROGRESS, BADVERSION (again: a reconfig that
 // committed meanwhile), BADARGUMENTS (fewer than 2 participants in the new
 // configuration: ZooKeeper's "at least 2 followers", its rule with its
-// default standaloneEnabled; an incremental change of a hierarchical
-// quorum) and NEWCONFIGNOQUORUM. As in ZooKeeper, leaving ids that are
+// default standaloneEnabled; with standaloneEnabled=false, no participant;
+// an incremental change of a hierarchical quorum) and NEWCONFIGNOQUORUM. As in ZooKeeper, leaving ids that are
 // not members are ignored, and a change with nothing to add or remove
 // commits the same servers under a new version. What stays different,
 // deliberately:
