@@ -29,6 +29,7 @@ type reconfigCluster struct {
 	net     *transport.Network
 	servers []engine.Server
 	peers   map[int64]*engine.Ensemble
+	tweak   func(*engine.Config) // if set, adjusts every peer's configuration
 }
 
 func reconfigServer(id int64) engine.Server {
@@ -42,7 +43,13 @@ func joinerSpec(id int64) string {
 }
 
 func startReconfigCluster(t *testing.T, tick time.Duration) *reconfigCluster {
-	c := &reconfigCluster{t: t, peers: map[int64]*engine.Ensemble{}}
+	return startReconfigClusterWith(t, tick, nil)
+}
+
+// startReconfigClusterWith is startReconfigCluster with every peer's
+// configuration adjusted by tweak.
+func startReconfigClusterWith(t *testing.T, tick time.Duration, tweak func(*engine.Config)) *reconfigCluster {
+	c := &reconfigCluster{t: t, peers: map[int64]*engine.Ensemble{}, tweak: tweak}
 	c.net = transport.NewNetwork(transport.NetworkOptions{Peers: []int64{1, 2, 3, 4, 5, 6, 7}})
 	t.Cleanup(c.net.Close)
 	for id := int64(1); id <= 3; id++ {
@@ -66,6 +73,9 @@ func (c *reconfigCluster) start(id int64, tick time.Duration) *engine.Ensemble {
 	cfg.Rand = &seeded{x: uint64(id) * 0x9e3779b97f4a7c15}
 	cfg.ReconfigEnabled = true
 	cfg.SuperDigest = engine.DigestAuth("super", "pw")
+	if c.tweak != nil {
+		c.tweak(&cfg)
+	}
 	e, err := wire.NewEnsemble(cfg)
 	must(c.t, err)
 	c.t.Cleanup(func() { e.Close() })
