@@ -92,7 +92,7 @@ func TestSimHierarchical(t *testing.T) {
 	}
 	res := Run(opts)
 	if err := res.Err(); err != nil {
-		t.Fatalf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", hierSeed, err, res.Tail, replayCommand(hierSeed, hierTicks, true, false))
+		t.Fatalf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", hierSeed, err, res.Tail, replayCommand(Options{Seed: hierSeed, Ticks: hierTicks, Hierarchical: true}))
 	}
 	t.Logf("seed %d: %.0f simulated s, %d ops, %d committed, %d crashes, faults %s, %v", hierSeed, res.SimulatedSeconds(),
 		res.Stats.Ops, res.Stats.Committed, res.Stats.Crashes, res.Faults, res.Elapsed.Round(time.Millisecond))

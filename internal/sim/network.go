@@ -130,6 +130,14 @@ func (w *World) tickAll() {
 			continue // a slow clock loses ticks
 		}
 		w.control(p, true)
+		if w.opts.OneVoter && p.ens != nil && p.busy == nil && p.ens.Status().Requests > 0 {
+			// A stepped peer takes client requests only in a barrier,
+			// which the world runs when it delivers frames; a peer that
+			// leads alone may hear nothing for a long time, while a free
+			// loop takes requests at once. (Only with OneVoter, so that
+			// the other runs keep their schedules.)
+			w.control(p, false)
+		}
 		p.inbox = nil
 	}
 	w.settleOrFail()

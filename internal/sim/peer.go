@@ -119,11 +119,12 @@ func (w *World) config(p *simPeer) zk.Config {
 			p.view, p.keptSeen = v, 0
 			w.hookMu.Unlock()
 		}},
-		Listener:        zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
-		Transport:       p.tr,
-		ReadOnlyMode:    w.ro.on,
-		ReconfigEnabled: w.opts.Reconfig,
-		Rejoin:          p.rejoin,
+		Listener:           zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
+		Transport:          p.tr,
+		ReadOnlyMode:       w.ro.on,
+		ReconfigEnabled:    w.opts.Reconfig,
+		StandaloneDisabled: w.opts.OneVoter,
+		Rejoin:             p.rejoin,
 	}
 	if w.opts.Reconfig && w.opts.Policy > 0 {
 		cfg.MembershipPolicy = &zk.MembershipPolicy{DownTicks: w.opts.Policy}
@@ -166,8 +167,30 @@ func (w *World) start(p *simPeer) error {
 	p.ready = true
 	w.hookMu.Unlock()
 	z, d := p.view.Applied()
+	w.firstTurnApplies(p, z)
 	w.checkJump(p, z, d)
 	return nil
+}
+
+// firstTurnApplies takes into the committed history what a peer that leads
+// alone (one participant, Options.OneVoter) committed and applied in its
+// loop's first turn, which the hooks ignore: the entries of its log after
+// the history's end, up to the zxid z it applied, in order, as
+// observeApply takes them. checkJump then compares its digest.
+func (w *World) firstTurnApplies(p *simPeer, z int64) {
+	for w.ref.last < z {
+		ents, err := p.view.LogEntries(w.ref.last, 1)
+		if err != nil || len(ents) == 0 || ents[0].Zxid > z {
+			w.failf("peer %d applied up to %#x in its first turn, but its log does not hold the entry after %#x (%v)", p.id, z, w.ref.last, err)
+			return
+		}
+		if _, err := w.ref.extend(ents[0].Zxid, ents[0].Data, w.stamp(), w.now); err != nil {
+			w.failf("peer %d: %v", p.id, err)
+			return
+		}
+		w.stats.Committed++
+		w.trace.line(w.now, "first turn peer=%d applied zxid=%#x", p.id, ents[0].Zxid)
+	}
 }
 
 // control runs a Barrier (or a Tick) on p and waits for it, unless it
@@ -258,8 +281,8 @@ func (w *World) afterControl(p *simPeer) {
 		return
 	}
 	z, d := p.view.Applied()
-	if z != p.lastApplied {
-		w.checkJump(p, z, d)
+	if z != p.lastApplied && p.ready {
+		w.checkJump(p, z, d) // (start checks its first turn itself)
 	}
 	w.observeStatus(p, st)
 	w.roCheckPeer(p, st)

@@ -40,6 +40,8 @@ type rcState struct {
 	policy  int                 // changes the membership policy committed
 	refused int
 	ticks   []int64 // ticks each successful change took, call to return
+	// oneVoter counts the committed configurations with one participant.
+	oneVoter int
 	// mayAdd: servers that a reconfig of unknown outcome adds, with the
 	// committed configuration's version when it returned. Until another
 	// configuration commits, its entry may still commit (once one does, it
@@ -121,7 +123,11 @@ func (w *World) reconfigStep() {
 	}
 	var req zk.ReconfigRequest
 	what := ""
-	switch k := w.rc.rng.IntN(7); {
+	kinds := 7
+	if w.opts.OneVoter {
+		kinds++ // without it a seed draws what it drew before
+	}
+	switch k := w.rc.rng.IntN(kinds); {
 	case k == 0:
 		w.joinSpare(cur)
 		return
@@ -150,6 +156,10 @@ func (w *World) reconfigStep() {
 		req.Remove, what = voters, "remove every participant"
 	case k == 6 && len(joiners) > 0 && len(voters) > 1:
 		req.Members, what = w.replaceVoters(cur, voters, joiners)
+	case k == 7 && len(voters) > 1:
+		keep := voters[w.rc.rng.IntN(len(voters))]
+		req.Remove = slices.DeleteFunc(slices.Clone(voters), func(id int64) bool { return id == keep })
+		what = fmt.Sprintf("shrink to participant %d", keep)
 	default:
 		return
 	}
@@ -347,14 +357,28 @@ type ReconfigStats struct {
 	Policy  int     // changes the membership policy made (Options.Policy)
 	Refused int     // that returned an error (refused, or outcome unknown)
 	Ticks   []int64 // ticks each committed change took, from the call to its return
+	// OneVoter is how many committed configurations had one participant
+	// (Options.OneVoter); set by the run's final checks.
+	OneVoter int
 }
 
 func (r ReconfigStats) String() string {
-	return fmt.Sprintf("%d committed, %d refused or unknown, %d by the policy, ticks %v", r.Changes, r.Refused, r.Policy, r.Ticks)
+	return fmt.Sprintf("%d committed, %d refused or unknown, %d by the policy, %d of one participant, ticks %v", r.Changes, r.Refused, r.Policy, r.OneVoter, r.Ticks)
 }
 
 func (rc *rcState) stats() ReconfigStats {
-	return ReconfigStats{Changes: rc.changes, Refused: rc.refused, Policy: rc.policy, Ticks: slices.Clone(rc.ticks)}
+	return ReconfigStats{Changes: rc.changes, Refused: rc.refused, Policy: rc.policy, OneVoter: rc.oneVoter, Ticks: slices.Clone(rc.ticks)}
+}
+
+// participants counts the servers that are not observers.
+func participants(ss []zk.Server) int {
+	n := 0
+	for _, s := range ss {
+		if !s.Observer {
+			n++
+		}
+	}
+	return n
 }
 
 // matchReconfigs: every acknowledged reconfig committed its configuration
@@ -375,6 +399,9 @@ func (w *World) matchReconfigs() {
 		cur := prev
 		if c, err := zk.ParseClusterConfig(t.en.Txn.Data); err == nil {
 			cur = c.Servers
+			if participants(cur) == 1 {
+				w.rc.oneVoter++
+			}
 		}
 		before := prev
 		prev = cur

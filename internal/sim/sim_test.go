@@ -16,6 +16,7 @@ var (
 	flagTrace    = flag.Bool("trace", false, "TestSim: print the whole trace of each seed")
 	flagHier     = flag.Bool("hier", false, "TestSim: give every seed a hierarchical quorum drawn from it (Options.Hierarchical)")
 	flagReconfig = flag.Bool("reconfig", false, "TestSim: add membership changes to every seed's faults (Options.Reconfig)")
+	flagOneVoter = flag.Bool("onevoter", false, "TestSim: with -reconfig, peers as standaloneEnabled=false and changes down to one participant (Options.OneVoter)")
 )
 
 // ciSeed is a seed of the fixed CI set, with the length of its fault phase
@@ -69,7 +70,7 @@ func TestSim(t *testing.T) {
 	start := time.Now()
 	for _, cs := range seeds {
 		seed := cs.seed
-		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier, Reconfig: *flagReconfig}
+		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier, Reconfig: *flagReconfig, OneVoter: *flagOneVoter}
 		if *flagTrace {
 			opts.Trace = os.Stderr
 		}
@@ -84,23 +85,27 @@ func TestSim(t *testing.T) {
 			t.Logf("seed %d: reconfig %s", seed, res.Reconfig)
 		}
 		if err := res.Err(); err != nil {
-			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(seed, opts.Ticks, opts.Hierarchical, opts.Reconfig))
+			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(opts))
 		}
 	}
 	t.Logf("%d seeds, %.1f simulated minutes, %d bad requests, lincheck %v, in %v", len(seeds),
 		float64(simTicks*tickMs)/60000, bad, linTime, time.Since(start).Round(time.Millisecond))
 }
 
-func replayCommand(seed uint64, ticks int, hier, reconfig bool) string {
-	s := fmt.Sprintf("go test ./internal/sim -run 'TestSim$' -v -args -seed=%d", seed)
-	if ticks > 0 {
-		s += fmt.Sprintf(" -ticks=%d", ticks)
+// replayCommand is the command that replays the run of opts with its trace.
+func replayCommand(opts Options) string {
+	s := fmt.Sprintf("go test ./internal/sim -run 'TestSim$' -v -args -seed=%d", opts.Seed)
+	if opts.Ticks > 0 {
+		s += fmt.Sprintf(" -ticks=%d", opts.Ticks)
 	}
-	if hier {
+	if opts.Hierarchical {
 		s += " -hier"
 	}
-	if reconfig {
+	if opts.Reconfig {
 		s += " -reconfig"
+	}
+	if opts.OneVoter {
+		s += " -onevoter"
 	}
 	return s + " -trace"
 }

@@ -50,6 +50,11 @@ type Options struct {
 	// whose DownTicks is Policy (0: off): the leader's own changes are
 	// checked too (matchReconfigs).
 	Policy int64
+	// OneVoter, with Reconfig, runs every peer with
+	// zk.Config.StandaloneDisabled (zoo.cfg standaloneEnabled=false), and
+	// the admin client also shrinks the participants to one at random,
+	// the leader among those removed or not.
+	OneVoter bool
 }
 
 // TickTime is the peers' TickTime: ZooKeeper's default, so that the time
