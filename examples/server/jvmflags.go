@@ -23,9 +23,8 @@ import (
 //	-Dzookeeper.admin.serverAddress=A                         idle timeout in ms)
 //	-Dzookeeper.admin.commandURL=/commands
 //	-Dzookeeper.admin.idleTimeout=MS
-//
-// (admin.forceHttps and admin.portUnification are read from zoo.cfg only:
-// they need its key stores.)
+//	-Dzookeeper.admin.forceHttps=true                         HTTPS, or HTTPS and HTTP on one
+//	-Dzookeeper.admin.portUnification=true                    port, with zoo.cfg's ssl.quorum.* stores
 //
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
 // zkServer.sh's java command line; zoo.cfg's superUser,
@@ -62,7 +61,8 @@ func readJVMFlags(getenv func(string) string) jvmProps {
 			case "zookeeper.sessionRequireClientSASLAuth":
 				p.requireSASL = value
 			case "zookeeper.admin.enableServer", "zookeeper.admin.serverPort", "zookeeper.admin.serverAddress",
-				"zookeeper.admin.commandURL", "zookeeper.admin.idleTimeout":
+				"zookeeper.admin.commandURL", "zookeeper.admin.idleTimeout", "zookeeper.admin.forceHttps",
+				"zookeeper.admin.portUnification":
 				if p.admin == nil {
 					p.admin = map[string]string{}
 				}
@@ -117,7 +117,8 @@ func (p jvmProps) enforced() []string {
 }
 
 // adminKeys are the AdminServer's zoo.cfg keys the properties may set.
-var adminKeys = []string{"admin.enableServer", "admin.serverPort", "admin.serverAddress", "admin.commandURL", "admin.idleTimeout"}
+var adminKeys = []string{"admin.enableServer", "admin.serverPort", "admin.serverAddress", "admin.commandURL", "admin.idleTimeout",
+	"admin.forceHttps", "admin.portUnification"}
 
 // applyAdmin sets the AdminServer's fields from the admin properties and
 // zoo.cfg's text zooCfg: the properties are read as zoo.cfg lines placed
@@ -134,7 +135,8 @@ func (p jvmProps) applyAdmin(cfg *zk.Config, zooCfg []byte) error {
 	}
 	for _, line := range strings.Split(string(zooCfg), "\n") {
 		key, _, _ := strings.Cut(line, "=")
-		if slices.Contains(adminKeys, strings.TrimSpace(key)) {
+		// The HTTPS properties take the quorum's key stores.
+		if key = strings.TrimSpace(key); slices.Contains(adminKeys, key) || strings.HasPrefix(key, "ssl.quorum.") {
 			lines.WriteString(line + "\n")
 		}
 	}
@@ -144,5 +146,6 @@ func (p jvmProps) applyAdmin(cfg *zk.Config, zooCfg []byte) error {
 	}
 	cfg.AdminServerPort, cfg.AdminServerAddress = admin.AdminServerPort, admin.AdminServerAddress
 	cfg.AdminCommandURL, cfg.AdminIdleTimeout = admin.AdminCommandURL, admin.AdminIdleTimeout
+	cfg.AdminTLS, cfg.AdminPortUnification = admin.AdminTLS, admin.AdminPortUnification
 	return nil
 }

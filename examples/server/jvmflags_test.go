@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,5 +84,42 @@ func TestJVMFlagsAdmin(t *testing.T) {
 	var cfg zk.Config
 	if err := p.applyAdmin(&cfg, nil); err == nil {
 		t.Error("a malformed admin.serverPort property accepted")
+	}
+}
+
+// TestJVMFlagsAdminHTTPS: -Dzookeeper.admin.forceHttps and
+// portUnification turn HTTPS on with zoo.cfg's quorum key stores, unless
+// zoo.cfg sets the same key.
+func TestJVMFlagsAdminHTTPS(t *testing.T) {
+	dir, err := filepath.Abs("../../internal/keystore/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores := fmt.Sprintf("ssl.quorum.keyStore.location=%[1]s/server.jks\nssl.quorum.keyStore.password=zksecret\n"+
+		"ssl.quorum.trustStore.location=%[1]s/trust.jks\nssl.quorum.trustStore.password=zksecret\n", dir)
+	for _, tc := range []struct {
+		flags, zooCfg string
+		https, unify  bool
+	}{
+		{"-Dzookeeper.admin.forceHttps=true", "", true, false},
+		{"-Dzookeeper.admin.portUnification=true", "", true, true},
+		{"-Dzookeeper.admin.forceHttps=true", "admin.forceHttps=false\n", false, false},
+		{"-Dzookeeper.admin.serverPort=9090", "", false, false},
+	} {
+		text := "dataDir=/d\nclientPort=2181\n" + stores + tc.zooCfg
+		cfg, _, err := zk.ParseZooCfg(strings.NewReader(text), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := readJVMFlags(func(k string) string { return map[string]string{"SERVER_JVMFLAGS": tc.flags}[k] })
+		if err := p.applyAdmin(&cfg, []byte(text)); err != nil {
+			t.Fatalf("%s with %q: %v", tc.flags, tc.zooCfg, err)
+		}
+		if (cfg.AdminTLS != nil) != tc.https || cfg.AdminPortUnification != tc.unify {
+			t.Errorf("%s with %q: AdminTLS %v, AdminPortUnification %v", tc.flags, tc.zooCfg, cfg.AdminTLS != nil, cfg.AdminPortUnification)
+		}
+		if tc.https && len(cfg.AdminTLS.Certificates) != 1 {
+			t.Errorf("%s: AdminTLS without the key store's certificate", tc.flags)
+		}
 	}
 }
