@@ -43,7 +43,8 @@ type ReconfigRequest struct {
 // which no quorum is connected and synced with the leader
 // (ErrNewConfigNoQuorum: start a new server, listing the current members
 // and itself, before adding it), a bad request or a new configuration
-// with fewer than 2 participants (ErrBadArguments, as ZooKeeper), a
+// with fewer than 2 participants, 1 with StandaloneDisabled
+// (ErrBadArguments, as ZooKeeper), a
 // FromConfig that is not the current version (ErrBadVersion), a
 // standalone peer (ErrUnimplemented, as ZooKeeper). Ids to remove that are
 // not members are ignored, and a change with nothing to add or remove

@@ -83,6 +83,16 @@ func (z *zooStandalone) set(key, value string) (known bool, err error) {
 	return true, nil
 }
 
+// soleVoter returns the id of the first voter of servers.
+func soleVoter(servers []Server) int64 {
+	for _, s := range servers {
+		if !s.Observer {
+			return s.ID
+		}
+	}
+	return 0
+}
+
 // apply drops the membership of a one-voter configuration when standalone
 // mode is enabled (after the server line gave the client port), and
 // refuses what ZooKeeper's parseDynamicConfig refuses: observers without a
@@ -107,6 +117,12 @@ func (z *zooStandalone) apply(cfg *Config) error {
 	case voters == 1 && z.enabled && observers > 0:
 		return fmt.Errorf("%w: zoo.cfg: observers without a quorum is an invalid configuration (with standaloneEnabled=true)", ErrInvalidConfig)
 	case voters == 1 && z.enabled && !cfg.ReconfigEnabled:
+		if s := soleVoter(cfg.Servers); cfg.ID != 0 && s != cfg.ID {
+			// A reconfig that shrank the ensemble to s removed this
+			// server (its dynamic file lists s alone): standalone, it
+			// would serve its old tree as a second writable one.
+			return fmt.Errorf("%w: zoo.cfg: the one participant is server %d, not this server (%d): a reconfig removed it; set standaloneEnabled=false on every server of an ensemble that may shrink to one", ErrInvalidConfig, s, cfg.ID)
+		}
 		cfg.Servers, cfg.Groups, cfg.Weights = nil, nil, nil
 	}
 	cfg.StandaloneDisabled = !z.enabled

@@ -91,6 +91,7 @@ func TestZooCfgStandaloneEnabled(t *testing.T) {
 		"server.1=h:1:2;2181\nserver.2=h:3:4:observer\n", // observers without a quorum
 		"server.1=h:1:2:observer;2181\n",                 // without participants
 		"clientPortAddress=127.0.0.1\n",                  // and no clientPort
+		"clientPort=2181\nserver.2=h:3:4\n",              // removed by a shrink to server 2
 	} {
 		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\n"+bad), []byte("1")); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%q: %v, want ErrInvalidConfig", bad, err)

@@ -30,20 +30,9 @@ func (w *World) observeApply(p *simPeer, view hooks.View) {
 			w.failf("peer %d applied %#x, which its log does not hold (%v)", p.id, z, err)
 			return
 		}
-		rd, err := ref.extend(z, ents[0].Data, w.stamp(), w.now)
-		if err != nil {
-			w.failf("peer %d: %v", p.id, err)
-			return
+		if rd, ok := w.extendRef(p, z, ents[0].Data); ok && rd != d {
+			w.failf("divergence at %#x: peer %d digest %#x, reference %#x", z, p.id, d, rd)
 		}
-		w.stats.Committed++
-		en := ref.chain[len(ref.chain)-1].en
-		if rd != d || (en.Digest != 0 && en.Digest != d) {
-			w.failf("divergence at %#x: peer %d digest %#x, reference %#x, leader's %#x", z, p.id, d, rd, en.Digest)
-		}
-		for _, msg := range ref.bad {
-			w.failf("%s", msg)
-		}
-		ref.bad = nil
 		return
 	}
 	i, ok := ref.index[z]
@@ -55,6 +44,28 @@ func (w *World) observeApply(p *simPeer, view hooks.View) {
 	case ref.pred(i) != p.lastApplied && !jumped:
 		w.failf("peer %d applied %#x after %#x; in the committed history it follows %#x", p.id, z, p.lastApplied, ref.pred(i))
 	}
+}
+
+// extendRef takes the entry at z, which peer p applied, into the committed
+// history and returns the history's digest after it; false if it could
+// not. The entry's digest (the leader's) must be that one, and what the
+// reference found wrong on the way is reported.
+func (w *World) extendRef(p *simPeer, z int64, data []byte) (uint64, bool) {
+	ref := w.ref
+	rd, err := ref.extend(z, data, w.stamp(), w.now)
+	if err != nil {
+		w.failf("peer %d: %v", p.id, err)
+		return 0, false
+	}
+	w.stats.Committed++
+	if en := ref.chain[len(ref.chain)-1].en; en.Digest != 0 && en.Digest != rd {
+		w.failf("divergence at %#x: reference %#x, leader's %#x (applied by peer %d)", z, rd, en.Digest, p.id)
+	}
+	for _, msg := range ref.bad {
+		w.failf("%s", msg)
+	}
+	ref.bad = nil
+	return rd, true
 }
 
 // observeKept counts the txns p applied from its pipeline's kept effects

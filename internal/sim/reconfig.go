@@ -371,14 +371,17 @@ func (rc *rcState) stats() ReconfigStats {
 }
 
 // participants counts the servers that are not observers.
-func participants(ss []zk.Server) int {
-	n := 0
+func participants(ss []zk.Server) int { return len(voterIDs(ss)) }
+
+// voterIDs returns the ids of the servers that are not observers.
+func voterIDs(ss []zk.Server) []int64 {
+	var ids []int64
 	for _, s := range ss {
 		if !s.Observer {
-			n++
+			ids = append(ids, s.ID)
 		}
 	}
-	return n
+	return ids
 }
 
 // matchReconfigs: every acknowledged reconfig committed its configuration

@@ -3,7 +3,6 @@ package wire_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -61,7 +60,7 @@ func TestDifferentialRawEnsemble(t *testing.T) {
 			for _, x := range []*rawSys{real, ours} {
 				var modes []string
 				for _, addr := range x.addrs {
-					modes = append(modes, srvrMode(t, addr))
+					modes = append(modes, modeOf(addr))
 				}
 				t.Logf("%s's modes at the end: %v", x.name, modes)
 			}
@@ -77,30 +76,13 @@ func TestDifferentialRawEnsemble(t *testing.T) {
 func leaderLast(t *testing.T, addrs []string) []string {
 	out := slices.Clone(addrs)
 	for i, addr := range addrs {
-		if srvrMode(t, addr) == "leader" {
+		if modeOf(addr) == "leader" {
 			out[i], out[len(out)-1] = out[len(out)-1], out[i]
 			return out
 		}
 	}
 	t.Fatalf("no server of %v leads", addrs)
 	return nil
-}
-
-// srvrMode is the Mode line of a server's srvr.
-func srvrMode(t *testing.T, addr string) string {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	must(t, err)
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	_, err = nc.Write([]byte("srvr"))
-	must(t, err)
-	b, _ := io.ReadAll(nc)
-	for _, line := range strings.Split(string(b), "\n") {
-		if m, ok := strings.CutPrefix(line, "Mode: "); ok {
-			return strings.TrimSpace(m)
-		}
-	}
-	return ""
 }
 
 // reattach re-attaches session s on a new connection to its server, with

@@ -208,10 +208,14 @@
 //     mzxid = version = the txn's zxid), so that every peer holds the same
 //     bytes and Stat through restarts and snapshots.
 //   - A Servers list of one voter runs a quorum of one (ZooKeeper's
-//     standaloneEnabled=false), which reconfig may grow, but never shrink a
-//     configuration to, whatever zoo.cfg's standaloneEnabled says. zoo.cfg
-//     with one server line and neither standaloneEnabled=false nor
-//     reconfigEnabled=true runs standalone, as ZooKeeper's.
+//     standaloneEnabled=false), which reconfig may grow; a reconfig may
+//     shrink a configuration to one voter only with standaloneEnabled=false
+//     (Config.StandaloneDisabled), as in ZooKeeper. zoo.cfg with one server
+//     line and neither standaloneEnabled=false nor reconfigEnabled=true runs
+//     standalone, as ZooKeeper's, if that line is its own: a server whose
+//     (dynamic) configuration lists another one alone, because a reconfig
+//     removed it, is refused rather than run standalone on its old data
+//     (ZooKeeper runs it standalone).
 //
 // # Limits
 //

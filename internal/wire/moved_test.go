@@ -20,7 +20,7 @@ func TestMovedSessionOldConnections(t *testing.T) {
 	var leader string
 	var followers []string
 	for _, e := range peers {
-		if srvrMode(t, e.ClientAddr()) == "leader" {
+		if modeOf(e.ClientAddr()) == "leader" {
 			leader = e.ClientAddr()
 		} else {
 			followers = append(followers, e.ClientAddr())
