@@ -154,8 +154,11 @@ func (w *World) reconfigStep() {
 	case k == 5:
 		// A change that must be refused: remove every participant.
 		req.Remove, what = voters, "remove every participant"
-	case k == 6 && len(joiners) > 0 && len(voters) > 1:
+	case k == 6 && len(joiners) > 0 && (len(voters) > 1 || w.opts.OneVoter):
 		req.Members, what = w.replaceVoters(cur, voters, joiners)
+		if len(voters) == 1 {
+			what = replaceLone + what
+		}
 	case k == 7 && len(voters) > 1:
 		keep := voters[w.rc.rng.IntN(len(voters))]
 		req.Remove = slices.DeleteFunc(slices.Clone(voters), func(id int64) bool { return id == keep })
@@ -176,10 +179,11 @@ func (w *World) reconfigStep() {
 }
 
 // replaceVoters is a whole new member list: up to two participants
-// replaced by joiners (as participants), at once. Old and new quorums may
-// then be disjoint: only the joint rule keeps two histories apart.
+// replaced by joiners (as participants), at once, or a lone participant
+// (Options.OneVoter) replaced by one. Old and new quorums may then be
+// disjoint: only the joint rule keeps two histories apart.
 func (w *World) replaceVoters(cur zk.ClusterConfig, voters []int64, joiners []*simPeer) ([]zk.Server, string) {
-	n := min(len(joiners), len(voters)-1, 2)
+	n := max(min(len(joiners), len(voters)-1, 2), 1)
 	gone := slices.Clone(voters)
 	w.rc.rng.Shuffle(len(gone), func(i, j int) { gone[i], gone[j] = gone[j], gone[i] })
 	gone = gone[:n]
@@ -234,6 +238,10 @@ func (w *World) joinSpare(cur zk.ClusterConfig) {
 // server that still runs; those that commit are counted.
 const addBack = "back: "
 
+// replaceLone starts the description of a change that replaces a lone
+// participant by a joiner; those that commit are counted.
+const replaceLone = "lone: "
+
 // reconfigReturned notes how a change ended. A refusal (ZooKeeper's
 // errors for a change that cannot be, or the peer not serving) is a
 // definite failure.
@@ -256,6 +264,9 @@ func (w *World) reconfigReturned(op *opRecord) {
 	if op.err == nil && strings.HasPrefix(op.path, addBack) {
 		w.stats.Faults["add back"]++
 	}
+	if op.err == nil && strings.HasPrefix(op.path, replaceLone) {
+		w.stats.Faults["replace lone"]++
+	}
 	if op.err == nil {
 		w.rc.changes++
 		w.rc.ticks = append(w.rc.ticks, w.now-op.callTick)
@@ -271,15 +282,15 @@ func (w *World) reconfigReturned(op *opRecord) {
 // commit that it happened, and may be added back.
 const retireDelay = 150
 
-// retireRemoved stops the peers a committed configuration removed (after
-// retireDelay ticks, or at once with force); each comes back later, maybe,
-// as a spare with an empty disk.
+// retireRemoved stops the peers a committed configuration removed, and the
+// orphaned joiners (after retireDelay ticks, or at once with force); each
+// comes back later, maybe, as a spare with an empty disk.
 func (w *World) retireRemoved(force bool) {
 	if !w.rc.on {
 		return
 	}
 	for _, p := range w.live() {
-		if st := p.ens.Status(); p.busy != nil || (!st.Removed && st.RemovedBy == 0) || w.mayBeMember(p.id) {
+		if st := p.ens.Status(); p.busy != nil || (!st.Removed && st.RemovedBy == 0 && !w.orphaned(p)) || w.mayBeMember(p.id) {
 			p.removedAt = 0
 			continue
 		}
@@ -315,6 +326,24 @@ func (w *World) retireRemoved(force bool) {
 		p.lastApplied, p.lastDigest = 0, 0
 		w.settle()
 	}
+}
+
+// orphaned reports whether p is a joiner whose configuration lists no
+// server of the committed one but itself: it can reach nobody who could
+// add it (a replacement of a lone participant removed the one server it
+// knew), and an operator would restart it with the current members. The
+// world retires it as it retires a removed server.
+func (w *World) orphaned(p *simPeer) bool {
+	cur, ok := w.committedConfig()
+	if p.servers == nil || !ok || w.mayBeMember(p.id) {
+		return false
+	}
+	for _, s := range p.ens.ClusterConfig().Servers {
+		if _, member := serverOf(cur, s.ID); member && s.ID != p.id {
+			return false
+		}
+	}
+	return true
 }
 
 // mayBeMember reports whether server id is, or may become, a member

@@ -186,9 +186,10 @@ var oneVoterRaceSeeds = []uint64{9}
 // TestSimReconfigOneVoter is TestSimReconfig with every peer started as
 // zoo.cfg's standaloneEnabled=false (Options.OneVoter): the admin client
 // also shrinks the participants to one, the leader among those removed or
-// not, and the ensemble grows again by the other changes. Every check
-// holds, and the seeds together commit at least one configuration of a
-// single participant.
+// not, and may replace a lone participant by a joiner (disjoint old and
+// new quorums of one); the ensemble grows again by the other changes.
+// Every check holds, and the seeds together commit at least one
+// configuration of a single participant.
 func TestSimReconfigOneVoter(t *testing.T) {
 	seeds := oneVoterSeeds
 	if raceBuild {
@@ -200,13 +201,14 @@ func TestSimReconfigOneVoter(t *testing.T) {
 			seeds = append(seeds, *flagFirst+uint64(i))
 		}
 	}
-	one := 0
+	one, lone := 0, 0
 	for _, seed := range seeds {
 		opts := Options{Seed: seed, Ticks: ticksFromFlags(), Reconfig: true, OneVoter: true}
 		res := Run(opts)
 		one += res.Reconfig.OneVoter
-		t.Logf("seed %d: reconfig %s; %d committed, %d crashes, faults %s, %v",
-			seed, res.Reconfig, res.Stats.Committed, res.Stats.Crashes, res.Faults, res.Elapsed.Round(1e6))
+		lone += res.Stats.Faults["replace lone"]
+		t.Logf("seed %d: reconfig %s; %d lone participants replaced; %d committed, %d crashes, faults %s, %v",
+			seed, res.Reconfig, res.Stats.Faults["replace lone"], res.Stats.Committed, res.Stats.Crashes, res.Faults, res.Elapsed.Round(1e6))
 		if err := res.Err(); err != nil {
 			t.Errorf("seed %d failed:\n%v\n--- trace tail ---\n%s\nreplay: %s", seed, err, res.Tail, replayCommand(opts))
 		}
@@ -214,4 +216,5 @@ func TestSimReconfigOneVoter(t *testing.T) {
 	if one == 0 {
 		t.Errorf("no seed committed a configuration of one participant")
 	}
+	t.Logf("%d seeds: %d configurations of one participant committed, %d lone participants replaced by a joiner", len(seeds), one, lone)
 }

@@ -53,7 +53,8 @@ type Options struct {
 	// OneVoter, with Reconfig, runs every peer with
 	// zk.Config.StandaloneDisabled (zoo.cfg standaloneEnabled=false), and
 	// the admin client also shrinks the participants to one at random,
-	// the leader among those removed or not.
+	// the leader among those removed or not, and may replace a lone
+	// participant by a joiner.
 	OneVoter bool
 }
 
