@@ -59,7 +59,10 @@
 // stream: spare servers join (started with the members and themselves),
 // and an admin client adds them as participants or observers, removes
 // members, promotes and demotes, replaces up to two participants at once,
-// and sends changes that must be refused; a removed server keeps serving as
+// and sends changes that must be refused (with Options.OneVoter, peers as
+// standaloneEnabled=false, it also shrinks the participants to one and
+// replaces a lone participant by a joiner; a joiner left knowing no
+// member is retired); a removed server keeps serving as
 // a non-voting member, as ZooKeeper's does, and may be added back while it
 // runs; otherwise it is retired after a while (never while the committed
 // configuration lists it again, or a reconfig that may still commit adds

@@ -36,7 +36,7 @@ type rcState struct {
 	admin   *client
 	servers map[int64]zk.Server // every server that may ever be a member
 	changes int                 // reconfigs that committed
-	retired int                 // removed servers retired
+	retired int                 // removed servers (and orphaned joiners) retired
 	policy  int                 // changes the membership policy committed
 	refused int
 	ticks   []int64 // ticks each successful change took, call to return
@@ -154,7 +154,7 @@ func (w *World) reconfigStep() {
 	case k == 5:
 		// A change that must be refused: remove every participant.
 		req.Remove, what = voters, "remove every participant"
-	case k == 6 && len(joiners) > 0 && (len(voters) > 1 || w.opts.OneVoter):
+	case k == 6 && len(joiners) > 0 && (len(voters) > 1 || w.opts.OneVoter && len(voters) == 1):
 		req.Members, what = w.replaceVoters(cur, voters, joiners)
 		if len(voters) == 1 {
 			what = replaceLone + what
@@ -328,14 +328,19 @@ func (w *World) retireRemoved(force bool) {
 	}
 }
 
-// orphaned reports whether p is a joiner whose configuration lists no
-// server of the committed one but itself: it can reach nobody who could
-// add it (a replacement of a lone participant removed the one server it
-// knew), and an operator would restart it with the current members. The
-// world retires it as it retires a removed server.
+// orphaned reports whether p is a joiner of a OneVoter run whose
+// configuration lists no server of the committed one but itself: a
+// replacement of a lone participant removed every member it knew, so once
+// the removed servers are retired nobody can point it to the leader, and
+// an operator would restart it with the current members. The world
+// retires it as it retires a removed server. (Runs without OneVoter keep
+// at least one old participant in every change.)
 func (w *World) orphaned(p *simPeer) bool {
+	if !w.opts.OneVoter || p.servers == nil {
+		return false
+	}
 	cur, ok := w.committedConfig()
-	if p.servers == nil || !ok || w.mayBeMember(p.id) {
+	if !ok || w.mayBeMember(p.id) {
 		return false
 	}
 	for _, s := range p.ens.ClusterConfig().Servers {

@@ -180,7 +180,7 @@ var flagOneSeeds = flag.Int("rc1.seeds", 0, "TestSimReconfigOneVoter: number of 
 var oneVoterSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 
 // oneVoterRaceSeeds are the seeds run under the race detector: 9 commits
-// four configurations of one participant.
+// configurations of one participant.
 var oneVoterRaceSeeds = []uint64{9}
 
 // TestSimReconfigOneVoter is TestSimReconfig with every peer started as
@@ -215,6 +215,9 @@ func TestSimReconfigOneVoter(t *testing.T) {
 	}
 	if one == 0 {
 		t.Errorf("no seed committed a configuration of one participant")
+	}
+	if lone == 0 && !raceBuild && *flagOneSeeds == 0 {
+		t.Errorf("no CI seed replaced a lone participant by a joiner")
 	}
 	t.Logf("%d seeds: %d configurations of one participant committed, %d lone participants replaced by a joiner", len(seeds), one, lone)
 }
