@@ -29,7 +29,9 @@ import (
 // reconfigEnabled=true keeps it a one-server ensemble, which reconfig may
 // grow; standaloneEnabled=false also lets a reconfig shrink an ensemble to
 // one participant (Config.StandaloneDisabled). Observers without a quorum
-// are refused, as in ZooKeeper.
+// are refused, as in ZooKeeper, and so is (beyond ZooKeeper, which would
+// run it standalone on its old data) one server line that is not myid's:
+// the file a shrink to one participant leaves on the servers it removed.
 //
 // The AdminServer is on at 0.0.0.0:8080 (Config.AdminServerPort) unless
 // admin.enableServer=false, as in ZooKeeper; admin.serverAddress,

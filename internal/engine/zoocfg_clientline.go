@@ -96,12 +96,13 @@ func soleVoter(servers []Server) int64 {
 // apply drops the membership of a one-voter configuration when standalone
 // mode is enabled (after the server line gave the client port), and
 // refuses what ZooKeeper's parseDynamicConfig refuses: observers without a
-// quorum, no participant at all; standaloneEnabled=false also lets a
-// reconfig leave one participant (Config.StandaloneDisabled). A
-// configuration that enables reconfig
+// quorum, no participant at all. A configuration that enables reconfig
 // keeps its one voter: zk's quorum of one can grow by reconfig (ZooKeeper's
 // standalone server cannot), and a peer grown so must restart as the
-// member it became (its zoo.cfg still lists the one server).
+// member it became (its zoo.cfg still lists the one server). Beyond
+// ZooKeeper, a one-voter configuration that would run standalone but names
+// another server than myid's is refused. standaloneEnabled=false also lets
+// a reconfig leave one participant (Config.StandaloneDisabled).
 func (z *zooStandalone) apply(cfg *Config) error {
 	voters := 0
 	for _, s := range cfg.Servers {
@@ -121,7 +122,7 @@ func (z *zooStandalone) apply(cfg *Config) error {
 			// A reconfig that shrank the ensemble to s removed this
 			// server (its dynamic file lists s alone): standalone, it
 			// would serve its old tree as a second writable one.
-			return fmt.Errorf("%w: zoo.cfg: the one participant is server %d, not this server (%d): a reconfig removed it; set standaloneEnabled=false on every server of an ensemble that may shrink to one", ErrInvalidConfig, s, cfg.ID)
+			return fmt.Errorf("%w: zoo.cfg: the one participant is server %d, not this server (myid %d): a server a reconfig removed, or a zoo.cfg meant for another server (an ensemble that may shrink to one needs standaloneEnabled=false on every server)", ErrInvalidConfig, s, cfg.ID)
 		}
 		cfg.Servers, cfg.Groups, cfg.Weights = nil, nil, nil
 	}

@@ -182,10 +182,10 @@
 // committed meanwhile), BADARGUMENTS (fewer than 2 participants in the new
 // configuration: ZooKeeper's "at least 2 followers", its rule with its
 // default standaloneEnabled; with standaloneEnabled=false, no participant;
-// an incremental change of a hierarchical quorum) and NEWCONFIGNOQUORUM. As in ZooKeeper, leaving ids that are
-// not members are ignored, and a change with nothing to add or remove
-// commits the same servers under a new version. What stays different,
-// deliberately:
+// an incremental change of a hierarchical quorum) and NEWCONFIGNOQUORUM.
+// As in ZooKeeper, leaving ids that are not members are ignored, and a
+// change with nothing to add or remove commits the same servers under a
+// new version. What stays different, deliberately:
 //   - ZooKeeper checks the ACL last, at the leader, with the session's
 //     identities; zk checks it on the serving peer before forwarding, so a
 //     client that may not reconfig learns nothing more of the ensemble's
