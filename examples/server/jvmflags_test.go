@@ -52,6 +52,21 @@ func TestJVMFlags(t *testing.T) {
 	}
 }
 
+// adminWithFlags parses the zoo.cfg text, then applies the admin
+// properties of SERVER_JVMFLAGS=flags to it, as examples/server does.
+func adminWithFlags(t *testing.T, flags, text string) zk.Config {
+	t.Helper()
+	cfg, _, err := zk.ParseZooCfg(strings.NewReader(text), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := readJVMFlags(func(k string) string { return map[string]string{"SERVER_JVMFLAGS": flags}[k] })
+	if err := p.applyAdmin(&cfg, []byte(text)); err != nil {
+		t.Fatalf("%s with %q: %v", flags, text, err)
+	}
+	return cfg
+}
+
 // TestJVMFlagsAdmin: the AdminServer's properties apply where zoo.cfg
 // does not set the same key, as ZooKeeper's zoo.cfg overrides them.
 func TestJVMFlagsAdmin(t *testing.T) {
@@ -67,15 +82,7 @@ func TestJVMFlagsAdmin(t *testing.T) {
 		{"-Dzookeeper.admin.serverPort=9090", "admin.enableServer=false\n", 0, ""},
 		{"-Xmx1g", "admin.serverPort=9191\n", 9191, "0.0.0.0"}, // no admin property: zoo.cfg's as parsed
 	} {
-		text := "dataDir=/d\nclientPort=2181\n" + tc.zooCfg
-		cfg, _, err := zk.ParseZooCfg(strings.NewReader(text), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := readJVMFlags(func(k string) string { return map[string]string{"SERVER_JVMFLAGS": tc.flags}[k] })
-		if err := p.applyAdmin(&cfg, []byte(text)); err != nil {
-			t.Fatalf("%s with %q: %v", tc.flags, tc.zooCfg, err)
-		}
+		cfg := adminWithFlags(t, tc.flags, "dataDir=/d\nclientPort=2181\n"+tc.zooCfg)
 		if cfg.AdminServerPort != tc.port || cfg.AdminServerAddress != tc.addr {
 			t.Errorf("%s with %q: port %d on %q, want %d on %q", tc.flags, tc.zooCfg, cfg.AdminServerPort, cfg.AdminServerAddress, tc.port, tc.addr)
 		}
@@ -106,15 +113,7 @@ func TestJVMFlagsAdminHTTPS(t *testing.T) {
 		{"-Dzookeeper.admin.forceHttps=true", "admin.forceHttps=false\n", false, false},
 		{"-Dzookeeper.admin.serverPort=9090", "", false, false},
 	} {
-		text := "dataDir=/d\nclientPort=2181\n" + stores + tc.zooCfg
-		cfg, _, err := zk.ParseZooCfg(strings.NewReader(text), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := readJVMFlags(func(k string) string { return map[string]string{"SERVER_JVMFLAGS": tc.flags}[k] })
-		if err := p.applyAdmin(&cfg, []byte(text)); err != nil {
-			t.Fatalf("%s with %q: %v", tc.flags, tc.zooCfg, err)
-		}
+		cfg := adminWithFlags(t, tc.flags, "dataDir=/d\nclientPort=2181\n"+stores+tc.zooCfg)
 		if (cfg.AdminTLS != nil) != tc.https || cfg.AdminPortUnification != tc.unify {
 			t.Errorf("%s with %q: AdminTLS %v, AdminPortUnification %v", tc.flags, tc.zooCfg, cfg.AdminTLS != nil, cfg.AdminPortUnification)
 		}

@@ -17,15 +17,24 @@ import (
 // fourLetter sends a four-letter word and returns the answer.
 func fourLetter(t testing.TB, addr, word string) string {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
+	ans, err := askWord(addr, word)
 	must(t, err)
+	return ans
+}
+
+// askWord sends a four-letter word to addr and returns the whole answer.
+func askWord(addr, word string) (string, error) {
+	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return "", err
+	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	_, err = nc.Write([]byte(word))
-	must(t, err)
+	if _, err := nc.Write([]byte(word)); err != nil {
+		return "", err
+	}
 	b, err := io.ReadAll(nc)
-	must(t, err)
-	return string(b)
+	return string(b), err
 }
 
 func TestFourLetterWords(t *testing.T) {

@@ -3,8 +3,6 @@ package wire_test
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,17 +161,8 @@ func waitMode(t *testing.T, addrs []string, mode string) int {
 // modeOf is srvr's mode at addr, "" if the server does not answer it (a
 // connection refused or closed while its role changes).
 func modeOf(addr string) string {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return ""
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := nc.Write([]byte("srvr")); err != nil {
-		return ""
-	}
-	b, _ := io.ReadAll(nc)
-	for _, line := range strings.Split(string(b), "\n") {
+	ans, _ := askWord(addr, "srvr")
+	for _, line := range strings.Split(ans, "\n") {
 		if m, ok := strings.CutPrefix(line, "Mode: "); ok {
 			return strings.TrimSpace(m)
 		}
