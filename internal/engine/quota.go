@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
@@ -216,13 +215,6 @@ func (c *Config) setQuotaZooKey(key, value string) (known bool, err error) {
 	if key != "enforceQuota" {
 		return false, nil
 	}
-	switch strings.ToLower(value) {
-	case "true":
-		c.EnforceQuota = true
-	case "false":
-		c.EnforceQuota = false
-	default:
-		return true, fmt.Errorf("%q is not true or false", value)
-	}
-	return true, nil
+	c.EnforceQuota, err = zooBool(value)
+	return true, err
 }

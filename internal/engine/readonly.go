@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -277,13 +276,6 @@ func (c *Config) setReadOnlyZooKey(key, value string) (known bool, err error) {
 	if key != "readonlymode.enabled" {
 		return false, nil
 	}
-	switch strings.ToLower(value) {
-	case "true":
-		c.ReadOnlyMode = true
-	case "false":
-		c.ReadOnlyMode = false
-	default:
-		return true, fmt.Errorf("%q is not true or false", value)
-	}
-	return true, nil
+	c.ReadOnlyMode, err = zooBool(value)
+	return true, err
 }

@@ -44,8 +44,8 @@ func (a *zooAuth) set(key, value string, line int) (known bool, err error) {
 	case keySecretFile, keyCertFile, keyPrivKeyFile, keyKeyStore, keyTrustStore,
 		keyKeyStorePass, keyKeyStorePath, keyTrustStorePas, keyTrustStorePth:
 	case keySSLQuorum:
-		if value != "true" && value != "false" {
-			return true, fmt.Errorf("%q is not true or false", value)
+		if _, err := zooBool(value); err != nil {
+			return true, err
 		}
 	case keyKeyStoreType, keyTrustStoreTyp:
 		if _, err := keystore.TypeOf(value, ""); err != nil {
@@ -71,7 +71,7 @@ func (a *zooAuth) load(cfg *Config) (ignored []string, err error) {
 		}
 	}
 	tlsKeys := []string{keyCertFile, keyPrivKeyFile, keyKeyStore, keyTrustStore}
-	if a.values[keySSLQuorum] != "true" {
+	if on, _ := zooBool(a.values[keySSLQuorum]); !on {
 		for _, k := range tlsKeys {
 			if _, ok := a.values[k]; ok {
 				ignored = append(ignored, k)

@@ -72,15 +72,21 @@ func (z *zooStandalone) set(key, value string) (known bool, err error) {
 	if key != "standaloneEnabled" {
 		return false, nil
 	}
+	z.enabled, err = zooBool(value)
+	return true, err
+}
+
+// zooBool reads a zoo.cfg boolean: true or false in any case, as Java's
+// Boolean.parseBoolean reads true; anything else, which ZooKeeper would
+// take as false, is an error here.
+func zooBool(value string) (bool, error) {
 	switch strings.ToLower(value) {
 	case "true":
-		z.enabled = true
+		return true, nil
 	case "false":
-		z.enabled = false
-	default:
-		return true, fmt.Errorf("%q is not true or false", value)
+		return false, nil
 	}
-	return true, nil
+	return false, fmt.Errorf("%q is not true or false", value)
 }
 
 // soleVoter returns the id of the first voter of servers.

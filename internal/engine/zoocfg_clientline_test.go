@@ -143,3 +143,27 @@ func TestQuorumAddrIPv6(t *testing.T) {
 		t.Errorf("IPv4: %q", got)
 	}
 }
+
+// TestZooBool: every boolean key of zoo.cfg reads true and false in any
+// case (Java's Boolean.parseBoolean) and refuses anything else, which
+// ZooKeeper would silently take as false.
+func TestZooBool(t *testing.T) {
+	for _, line := range []string{"sslQuorum=False", "reconfigEnabled=True", "enforceQuota=FALSE", "readonlymode.enabled=true"} {
+		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nclientPort=2181\n"+line+"\n"), nil); err != nil {
+			t.Errorf("%q: %v", line, err)
+		}
+	}
+	for _, line := range []string{"reconfigEnabled=1", "standaloneEnabled=t", "metricsProvider.exportJvmInfo=yes", "enforceQuota=", "sslQuorum=on"} {
+		if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nclientPort=2181\n"+line+"\n"), nil); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%q: %v, want ErrInvalidConfig", line, err)
+		}
+	}
+	cfg, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nclientPort=2181\nreconfigEnabled=TRUE\n"), nil)
+	if err != nil || !cfg.ReconfigEnabled {
+		t.Errorf("reconfigEnabled=TRUE: %v %v", cfg.ReconfigEnabled, err)
+	}
+	// sslQuorum=TRUE turns quorum TLS on: it then needs its stores.
+	if _, _, err := ParseZooCfg(strings.NewReader("dataDir=/d\nclientPort=2181\nsslQuorum=TRUE\n"), nil); err == nil || !strings.Contains(err.Error(), "needs ssl.quorum") {
+		t.Errorf("sslQuorum=TRUE without stores: %v", err)
+	}
+}

@@ -43,8 +43,8 @@ func (m *zooMetrics) set(key, value string) (known bool, err error) {
 		}
 		m.port = p
 	case keyMetricsJVMInfo:
-		if value != "true" && value != "false" {
-			return true, fmt.Errorf("%q is not true or false", value)
+		if _, err := zooBool(value); err != nil {
+			return true, err
 		}
 	default:
 		return false, nil

@@ -4,19 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 )
 
 // setReconfigZooKey applies reconfigEnabled and dynamicConfigFile.
 func (c *Config) setReconfigZooKey(key, value string) (known bool, err error) {
 	switch key {
 	case "reconfigEnabled":
-		b, err := strconv.ParseBool(value)
-		if err != nil {
-			return true, fmt.Errorf("%q is not true or false", value)
-		}
-		c.ReconfigEnabled = b
-		return true, nil
+		c.ReconfigEnabled, err = zooBool(value)
+		return true, err
 	case "dynamicConfigFile":
 		c.DynamicConfigFile = value
 		return true, nil
