@@ -129,9 +129,6 @@ func (s *Session) checkCreate(txn *znode.Txn) error {
 	if txn.TTL > znode.MaxTTL {
 		return fmt.Errorf("zk: create %s: %w: TTL %dms over the largest, %dms", txn.Path, zkerr.ErrBadArguments, txn.TTL, znode.MaxTTL)
 	}
-	if len(txn.ACL) == 0 {
-		return fmt.Errorf("zk: create %s: %w: empty ACL", txn.Path, zkerr.ErrInvalidACL)
-	}
 	return nil
 }
 
@@ -357,9 +354,6 @@ func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) 
 func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion int32) (Stat, error) {
 	if err := s.checkPath(path, false); err != nil {
 		return Stat{}, err
-	}
-	if len(acl) == 0 {
-		return Stat{}, fmt.Errorf("zk: setACL %s: %w: empty ACL", path, zkerr.ErrInvalidACL)
 	}
 	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
 	if err := s.checkRequest("setACL", txn); err != nil {

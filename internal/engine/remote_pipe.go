@@ -96,9 +96,6 @@ func (s RemoteSession) StartDelete(ctx context.Context, path string, version int
 func (s RemoteSession) StartSetACL(ctx context.Context, path string, acl []ACL, aversion int32) *Pending {
 	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
 	p := &Pending{s: s.Session, op: "setACL", path: path, err: s.checkWrite("setACL", txn)}
-	if p.err == nil && len(acl) == 0 {
-		p.err = fmt.Errorf("zk: setACL %s: %w: empty ACL", path, zkerr.ErrInvalidACL)
-	}
 	return s.start(ctx, p, txn)
 }
 

@@ -218,14 +218,15 @@ func (x *rawSys) checkMasked(i int, op int32, p string, typ int32) string {
 
 // refusedEarly reports whether a reply is a write's refusal that
 // ZooKeeper logs as an error txn (taking a zxid) and zk refuses before it
-// submits the write (taking none): a bad path, TTL or mode (BADARGUMENTS)
-// or a bad ACL (INVALIDACL), alone or as an op of a multi. A deliberate
+// submits the write (taking none): a bad path, TTL or mode (BADARGUMENTS),
+// alone or as an op of a multi. (A bad ACL, an empty one too, takes a zxid
+// on both: zk refuses it where ZooKeeper's fixupACL does.) A deliberate
 // difference (README, "ZooKeeper's clients"): zk's engine checks these
 // before it submits a write (RemoteSession.StartCreate's checkCreate,
 // StartMulti's checkOp). The test masks it by leaving that zxid out of the
 // normalization.
 func refusedEarly(op int32, h jute.ReplyHeader, resp jute.Record) bool {
-	early := func(code int32) bool { return code == -8 || code == -114 }
+	early := func(code int32) bool { return code == -8 }
 	switch op {
 	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL, jute.OpDelete, jute.OpSetData, jute.OpSetACL:
 		return early(h.Err)
