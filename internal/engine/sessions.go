@@ -132,6 +132,9 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 // reattach checks a session's id and password against the ensemble's
 // committed state and returns a handle for it; the caller holds a slot.
 func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o sessionOpts) (*Session, error) {
+	if e.knownWrongPassword(id, password) {
+		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, zkerr.ErrSessionExpired)
+	}
 	if err := e.WaitServing(ctx); err != nil {
 		return nil, err
 	}
@@ -156,6 +159,23 @@ func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o se
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, err)
 	}
 	return newSessionHandle(e, id, info.Password, time.Duration(info.Timeout)*time.Millisecond, o), nil
+}
+
+// knownWrongPassword reports whether this peer's tree holds session id with
+// another password. A session's id is never reused and its password never
+// changes, so any tree that holds it decides that at once, without the Sync
+// round a right password waits for, as ZooKeeper refuses a wrong password
+// as soon as it reads the connect. (The client port has closed the
+// session's connection by then, as ZooKeeper does first; a quick refusal
+// keeps the real client, reconnecting meanwhile, from closing this one.)
+func (e *Ensemble) knownWrongPassword(id int64, password []byte) bool {
+	e.applyMu.RLock()
+	defer e.applyMu.RUnlock()
+	if e.closed.Load() {
+		return false
+	}
+	info, ok, err := e.tree.Session(id)
+	return err == nil && ok && !session.CheckPassword(info.Password, password)
 }
 
 // ExpireSession expires a session on purpose, as Curator's KillSession does

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -170,5 +171,31 @@ func TestAttachAfterCloseEndsHandle(t *testing.T) {
 	defer e.sessMu.Unlock()
 	if len(e.sessions) != 0 || e.slots.reserved != 0 || len(e.slots.byAddr) != 0 {
 		t.Fatalf("after Close: %d sessions attached, %d slots reserved, addresses %v", len(e.sessions), e.slots.reserved, e.slots.byAddr)
+	}
+}
+
+// TestReattachWrongPasswordWithoutQuorum: a peer that holds a session
+// refuses a wrong password at once, as ZooKeeper reads the password from
+// the connect alone, even while it cannot serve; the right password waits
+// for service (here, until the caller gives up).
+func TestReattachWrongPasswordWithoutQuorum(t *testing.T) {
+	c := newCluster(t, 3, 0, 41)
+	c.waitFor("a leader", 400, c.allServing)
+	leader := c.leader()
+	s := c.session(leader)
+	for _, id := range c.others(leader) {
+		c.stop(id)
+	}
+	c.waitFor("the leader to stop serving", c.syncLimitTicks()+20, func() bool { return !c.ens[leader].Status().Serving })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := c.ens[leader].Reattach(ctx, s.ID(), []byte("wrong")); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("wrong password without a quorum: %v, want ErrSessionExpired at once", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the wrong password was refused only after the deadline")
+	}
+	if _, err := c.ens[leader].Reattach(ctx, s.ID(), s.Password()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("right password without a quorum: %v, want the caller's deadline", err)
 	}
 }
