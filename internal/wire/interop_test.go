@@ -9,7 +9,8 @@ import (
 
 // The interop tests run ZooKeeper's own clients against a zk peer. They
 // never skip: a missing tool fails them (.ci/run installs Debian's
-// zookeeper and python3-kazoo).
+// zookeeper, python3-kazoo, libcurator-recipes-java and, for the C client,
+// libzookeeper-mt-dev and gcc).
 
 const (
 	zkCli  = "/usr/share/zookeeper/bin/zkCli.sh"
