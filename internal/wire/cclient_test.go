@@ -1,8 +1,10 @@
 package wire_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,19 +38,37 @@ func buildCClient(t *testing.T) string {
 	return bin
 }
 
-// runCClient runs zkc against addr and returns its output.
-func runCClient(t *testing.T, bin, addr string) string {
+// runCClient runs zkc with args and returns its output. A line zkc prints
+// as "@what" asks the test to act: act(what) runs, and zkc reads a line
+// on its stdin when it has; such lines are not part of the output.
+func runCClient(t *testing.T, bin string, act func(string), args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, addr)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("zkc against %s: %v\n%s\nstderr:\n%s", addr, err, out, stderr.String())
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		line := lines.Text()
+		if what, ok := strings.CutPrefix(line, "@"); ok && act != nil {
+			act(what)
+			_, err := io.WriteString(stdin, "go\n")
+			must(t, err)
+			continue
+		}
+		out.WriteString(line + "\n")
 	}
-	return string(out)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("zkc %v: %v\n%s\nstderr:\n%s", args, err, out.String(), stderr.String())
+	}
+	return out.String()
 }
 
 // TestInteropCClient runs the same C client script against a real ZooKeeper
@@ -66,8 +86,8 @@ func TestInteropCClient(t *testing.T) {
 	cfg := peerConfig()
 	cfg.ManualClock = false // real time, as the real server runs
 	ours := startPeer(t, cfg).ClientAddr()
-	want := runCClient(t, bin, real)
-	got := runCClient(t, bin, ours)
+	want := runCClient(t, bin, nil, real)
+	got := runCClient(t, bin, nil, ours)
 	for zookeeper, zk := range cClientDifferences {
 		if !strings.Contains(want, zookeeper) {
 			t.Errorf("ZooKeeper's output lacks %q, a listed difference", zookeeper)
@@ -77,7 +97,50 @@ func TestInteropCClient(t *testing.T) {
 	for _, line := range []string{
 		"create2 /c: ok /c | czxid=+0", "h1: changed /c (data)", "h1: child /c (kids)", "h1: deleted /w (gone)",
 		"200 acreates in flight: 200 answered, 0 out of order, 0 failed, last /m/p-0000000",
-		"h4 with h1's id and a wrong password: state expired", "set 2 MiB: connection loss", "\ndone\n",
+		"h4 with h1's id and a wrong password: expired; h1 connected", "set 2 MiB: connection loss", "\ndone\n",
+	} {
+		if !strings.Contains(want, line) {
+			t.Errorf("ZooKeeper's output lacks %q: the script no longer checks what it should", line)
+		}
+	}
+	if got != want {
+		t.Errorf("zk and ZooKeeper differ for the C client:\n%s", lineDiff(want, got))
+	}
+	if t.Failed() {
+		t.Logf("ZooKeeper:\n%s", want)
+	}
+}
+
+// TestInteropCClientMove runs the C client's second script against three
+// ZooKeeper 3.8 servers and three zk peers: a session watching on one
+// server loses it, another session on a second server changes what it
+// watched (a data change, a child created, a node created and one
+// deleted), and the first session moves to that second server. The
+// client sets its watches again from the zxid it last saw (setWatches),
+// and the server fires the ones it missed; both outputs are compared line
+// for line.
+func TestInteropCClientMove(t *testing.T) {
+	bin := buildCClient(t)
+	run := func(a, b string) string {
+		proxy := newSwitchProxy(t, a)
+		return runCClient(t, bin, func(what string) {
+			switch what {
+			case "cut":
+				proxy.cut("")
+			case "to-b":
+				proxy.cut(b)
+			default:
+				t.Errorf("zkc asked for %q", what)
+			}
+		}, "-move", proxy.ln.Addr().String(), b)
+	}
+	real := startRealZKs(t, 3)
+	want := run(real[0], real[1])
+	peers := startCluster(t, 3)
+	got := run(peers[0].ClientAddr(), peers[1].ClientAddr())
+	for _, line := range []string{
+		"  h1: changed /mv (data)", "  h1: child /mv (kids)", "  h1: created /mv/new (new)", "  h1: deleted /mv/gone (gone)",
+		"h1 exists /mv/eph on B: ok | czxid=+2", "  h1: created /mv/still (still)", "\ndone\n",
 	} {
 		if !strings.Contains(want, line) {
 			t.Errorf("ZooKeeper's output lacks %q: the script no longer checks what it should", line)
