@@ -167,7 +167,8 @@ func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o se
 // round a right password waits for, as ZooKeeper refuses a wrong password
 // as soon as it reads the connect. (The client port has closed the
 // session's connection by then, as ZooKeeper does first; a quick refusal
-// keeps the real client, reconnecting meanwhile, from closing this one.)
+// narrows the window in which the session's own client, reconnecting
+// meanwhile, closes this connection in turn and the two go round again.)
 func (e *Ensemble) knownWrongPassword(id int64, password []byte) bool {
 	e.applyMu.RLock()
 	defer e.applyMu.RUnlock()
