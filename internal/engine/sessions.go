@@ -92,9 +92,11 @@ func (e *Ensemble) newSession(ctx context.Context, o sessionOpts) (*Session, err
 // Reattach attaches an existing session (made on this or another peer) to
 // this peer by id and password, as a ZooKeeper client reconnecting
 // elsewhere. An unknown id or a wrong password fails with ErrSessionExpired,
-// as in ZooKeeper. Before it returns, this peer has applied everything the
-// ensemble had committed (a Sync round), so a session never goes back in
-// time by moving to a peer that lags.
+// as in ZooKeeper; a wrong password for a session this peer's tree holds
+// fails at once, even while the peer is not serving. Before it returns,
+// this peer has applied everything the ensemble had committed (a Sync
+// round), so a session never goes back in time by moving to a peer that
+// lags.
 // It also makes this peer the session's owner at the leader: a write of
 // the session still on its way from the peer it was attached to before
 // then fails with ErrSessionMoved and changes nothing (ZooKeeper's

@@ -174,10 +174,11 @@ func TestAttachAfterCloseEndsHandle(t *testing.T) {
 	}
 }
 
-// TestReattachWrongPasswordWithoutQuorum: a peer that holds a session
-// refuses a wrong password at once, as ZooKeeper reads the password from
-// the connect alone, even while it cannot serve; the right password waits
-// for service (here, until the caller gives up).
+// TestReattachWrongPasswordWithoutQuorum: a peer whose tree holds a
+// session refuses a wrong password at once, before it waits for service
+// and a Sync round (ZooKeeper checks the password as soon as it reads the
+// connect), here while it cannot serve; the right password waits for
+// service (here, until the caller gives up).
 func TestReattachWrongPasswordWithoutQuorum(t *testing.T) {
 	c := newCluster(t, 3, 0, 41)
 	c.waitFor("a leader", 400, c.allServing)

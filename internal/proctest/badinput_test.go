@@ -134,10 +134,10 @@ var badCalls = []badCall{
 		_, err := c.sess.SetACL(ctx, rec.Path, acl, -1)
 		return err
 	}, func(err error) bool { return errors.Is(err, zk.ErrInvalidACL) || sent(err) }},
-	{"emptyacl", "", func(ctx context.Context, c *client, rec *record) error {
+	{"emptyacl", "create", func(ctx context.Context, c *client, rec *record) error {
 		_, err := c.sess.Create(ctx, rec.Path, nil, zk.WithACL())
 		return err
-	}, is(zk.ErrInvalidACL)},
+	}, func(err error) bool { return errors.Is(err, zk.ErrInvalidACL) || sent(err) }},
 	{"version", "setData", func(ctx context.Context, c *client, rec *record) error {
 		_, err := c.sess.Set(ctx, rec.Path, []byte(rec.Data), rec.Version) // chooseBad drew it
 		return err
@@ -248,6 +248,8 @@ func (c *client) askAgain(b badCall, rec *record) error {
 // call c (refused by the leader's pipeline, so logged as a failed no-op).
 func matchesBad(c record, t *znode.Txn) bool {
 	switch c.BadTxn {
+	case "create": // refused where ZooKeeper's fixupACL refuses it, taking a zxid
+		return t.Type == znode.TxnCreate && t.Path == c.Path && len(t.ACL) == 0
 	case "setACL":
 		return t.Type == znode.TxnSetACL && t.Path == c.Path
 	case "setData":

@@ -59,11 +59,13 @@ func runCClient(t *testing.T, bin string, act func(string), args ...string) stri
 		line := lines.Text()
 		if what, ok := strings.CutPrefix(line, "@"); ok && act != nil {
 			act(what)
-			_, err := io.WriteString(stdin, "go\n")
-			must(t, err)
+			io.WriteString(stdin, "go\n") // if zkc has ended, Wait says why
 			continue
 		}
 		out.WriteString(line + "\n")
+	}
+	if err := lines.Err(); err != nil {
+		t.Errorf("reading zkc's output: %v", err)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("zkc %v: %v\n%s\nstderr:\n%s", args, err, out.String(), stderr.String())

@@ -9,8 +9,8 @@ import (
 
 // The interop tests run ZooKeeper's own clients against a zk peer. They
 // never skip: a missing tool fails them (.ci/run installs Debian's
-// zookeeper, python3-kazoo, libcurator-recipes-java and, for the C client,
-// libzookeeper-mt-dev and gcc).
+// zookeeper, python3-kazoo, libcurator-recipes-java, openjdk-17-jdk-headless
+// and, for the C client, libzookeeper-mt-dev and gcc).
 
 const (
 	zkCli  = "/usr/share/zookeeper/bin/zkCli.sh"

@@ -69,6 +69,8 @@ static void watcher(zhandle_t *zh, int type, int state, const char *path, void *
 /* The handles step waits on; main adds and removes them. */
 static zhandle_t *live[4];
 
+static void fail(const char *what);
+
 static void barrierDone(int rc, const struct Stat *st, const void *data) {
     (void)rc;
     (void)st;
@@ -92,7 +94,9 @@ static void barrier(zhandle_t *zh) {
     pthread_mutex_lock(&mu);
     while (!done && pthread_cond_timedwait(&cv, &mu, &until) != ETIMEDOUT) {
     }
+    int ok = done;
     pthread_mutex_unlock(&mu);
+    if (!ok) fail("a barrier's exists had no answer within 10 s"); /* exits: done stays valid */
 }
 
 /* step prints the events delivered so far, then the step's own line. */
@@ -113,6 +117,7 @@ static void step(const char *fmt, ...) {
 }
 
 static void fail(const char *what) {
+    memset(live, 0, sizeof live); /* no barriers: print what has come */
     step("FAIL %s", what);
     exit(1);
 }
@@ -151,19 +156,28 @@ static void settle(zhandle_t *zh, const char *text) {
     if (quiet < 2) fail("the handle did not settle");
 }
 
-/* waitEvent waits up to 10 s for text in the pending events. */
-static int waitEvent(const char *text) {
+static int count(const char *text) {
+    int n = 0;
+    for (const char *p = strstr(events, text); p; p = strstr(p + 1, text)) n++;
+    return n;
+}
+
+/* waitEvents waits up to 10 s for n pending events containing text. */
+static int waitEvents(const char *text, int n) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 10;
     pthread_mutex_lock(&mu);
     int found;
-    while (!(found = strstr(events, text) != NULL)) {
+    while (!(found = count(text) >= n)) {
         if (pthread_cond_timedwait(&cv, &mu, &until) == ETIMEDOUT) break;
     }
     pthread_mutex_unlock(&mu);
     return found;
 }
+
+/* waitEvent waits up to 10 s for text in the pending events. */
+static int waitEvent(const char *text) { return waitEvents(text, 1); }
 
 static int64_t rel(int64_t zxid) { return zxid == 0 ? 0 : zxid - base; }
 
@@ -290,8 +304,8 @@ static void script(const char *host) {
 }
 
 static void basics(zhandle_t *h1, zhandle_t *h2) {
-    char path[256];
-    struct Stat st;
+    char path[256] = "";
+    struct Stat st = {0};
     int rc = zoo_create2(h1, "/c", "data", 4, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, path, sizeof path, &st);
     if (rc != ZOK) fail("the first create");
     base = st.czxid;
@@ -316,10 +330,10 @@ static void basics(zhandle_t *h1, zhandle_t *h2) {
     step("create ttl 0: %s", zerror(rc));
     rc = zoo_create_ttl(h1, "/c/ttls-", "t", 1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT_SEQUENTIAL_WITH_TTL, 5000, path, sizeof path);
     step("create sequential ttl: %s %s", zerror(rc), path);
-    char buf[64];
+    char buf[64] = "";
     int len = sizeof buf;
     rc = zoo_get(h2, "/c", 0, buf, &len, &st);
-    step("h2 get /c: %s %.*s | %s", zerror(rc), len < 0 ? 0 : len, buf, statText(&st, h2));
+    step("h2 get /c: %s %.*s | %s", zerror(rc), rc != ZOK || len < 0 ? 0 : len, buf, rc == ZOK ? statText(&st, h2) : "");
     rc = zoo_set2(h1, "/c", "v1", 2, 0, &st);
     step("set2 /c version 0: %s | %s", zerror(rc), statText(&st, h1));
     rc = zoo_set(h1, "/c", "v2", 2, 0);
@@ -346,7 +360,7 @@ static void basics(zhandle_t *h1, zhandle_t *h2) {
 }
 
 static void watches(zhandle_t *h1, zhandle_t *h2) {
-    char buf[64], path[128];
+    char buf[64] = "", path[128] = "";
     int len = sizeof buf;
     struct Stat st;
     struct String_vector kids;
@@ -394,9 +408,9 @@ static void watches(zhandle_t *h1, zhandle_t *h2) {
 }
 
 static void acls(zhandle_t *h1, zhandle_t *h2) {
-    char path[128], buf[16];
+    char path[128] = "", buf[16] = "";
     struct ACL_vector acl;
-    struct Stat st;
+    struct Stat st = {0};
     int rc = zoo_add_auth(h1, "digest", "u:p", 3, authDone, "h1");
     if (rc != ZOK || !waitEvent("h1: auth")) fail("add_auth");
     step("add_auth digest u:p: %s", zerror(rc));
@@ -445,8 +459,8 @@ static void acls(zhandle_t *h1, zhandle_t *h2) {
 }
 
 static void multis(zhandle_t *h1) {
-    char p0[64], p1[64];
-    struct Stat st;
+    char p0[64] = "", p1[64] = "";
+    struct Stat st = {0};
     zoo_op_t ops[4];
     zoo_op_result_t res[4];
     zoo_create_op_init(&ops[0], "/m", "m", 1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, p0, sizeof p0);
@@ -462,10 +476,10 @@ static void multis(zhandle_t *h1) {
     rc = zoo_multi(h1, 3, ops, res);
     step("multi set, failing check, delete: %s [%s %s %s]", zerror(rc), zerror(res[0].err), zerror(res[1].err),
          zerror(res[2].err));
-    char buf[8];
+    char buf[8] = "";
     int len = sizeof buf;
     rc = zoo_get(h1, "/m", 0, buf, &len, &st);
-    step("get /m: %s %.*s", zerror(rc), len < 0 ? 0 : len, buf);
+    step("get /m: %s %.*s", zerror(rc), rc != ZOK || len < 0 ? 0 : len, buf);
     zoo_create_op_init(&ops[0], "/m/e", "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, p0, sizeof p0);
     zoo_create_op_init(&ops[1], "/m/e/x", "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, p1, sizeof p1);
     rc = zoo_multi(h1, 2, ops, res);
@@ -507,9 +521,9 @@ static void sessions(const char *host, zhandle_t *h1) {
     if (!h5 || !waitEvent("h5: session")) fail("h5");
     step("h5 allowing read-only: state %s", stateName(zoo_state(h5)));
     zookeeper_close(h5);
-    char buf[512];
+    char buf[512] = "";
     int len = sizeof buf;
-    struct Stat st;
+    struct Stat st = {0};
     int rc = zoo_getconfig(h1, 0, buf, &len, &st);
     step("getconfig: %s len=%d", zerror(rc), len);
     len = sizeof buf;
@@ -537,8 +551,8 @@ static void ask(const char *what) {
 }
 
 static void move(const char *proxy, const char *b) {
-    char path[128], buf[16];
-    struct Stat st;
+    char path[128] = "", buf[16] = "";
+    struct Stat st = {0};
     struct String_vector kids;
     zhandle_t *h1 = openHandle(proxy, "h1", 4000, NULL);
     zhandle_t *h2 = openHandle(b, "h2", 4000, NULL);
@@ -568,7 +582,8 @@ static void move(const char *proxy, const char *b) {
      * refuses new ones */
     live[0] = NULL;
     ask("cut");
-    if (!waitEvent("h1: session connecting")) fail("h1 did not lose its server");
+    /* the client tells each of h1's six watchers, one after another */
+    if (!waitEvents("h1: session connecting", 6)) fail("h1 did not lose its server");
     step("h1 is away");
     rc = zoo_set(h2, "/mv", "d2", 2, -1);
     step("h2 set /mv: %s", zerror(rc));
@@ -579,14 +594,14 @@ static void move(const char *proxy, const char *b) {
     /* the proxy now leads to B: h1 comes back there and sets its watches
      * again from the zxid it saw, and B fires the ones it missed */
     ask("to-b");
-    if (!waitEvent("h1: session connected")) fail("h1 did not reach B");
+    if (!waitEvents("h1: session connected", 6)) fail("h1 did not reach B");
     live[0] = h1;
     step("h1 is back, on B");
     rc = zoo_exists(h1, "/mv/eph", 0, &st);
     step("h1 exists /mv/eph on B: %s | %s", zerror(rc), rc == ZOK ? statText(&st, h1) : "");
     len = sizeof buf;
     rc = zoo_get(h1, "/mv", 0, buf, &len, &st);
-    step("h1 get /mv on B: %s %.*s | %s", zerror(rc), len < 0 ? 0 : len, buf, statText(&st, h1));
+    step("h1 get /mv on B: %s %.*s | %s", zerror(rc), rc != ZOK || len < 0 ? 0 : len, buf, rc == ZOK ? statText(&st, h1) : "");
     children(h1, "/mv");
     rc = zoo_create(h2, "/mv/still", "", 0, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, path, sizeof path);
     if (!waitEvent("created /mv/still")) fail("no created event for /mv/still");
