@@ -46,22 +46,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/embedzk/zk"
 	"github.com/prometheus/client_golang/prometheus"
@@ -303,60 +299,3 @@ func modeName(m zk.Mode) string {
 	return m.String()
 }
 
-// status asks the peer of path for its mode with the srvr four-letter word,
-// as zkServer.sh status does: on the client port, or on the secure client
-// port when zoo.cfg sets only that one, over TLS with the peer's own stores
-// (its key store's certificate for a port that asks for one, its trust
-// store's CAs to verify the peer).
-func status(path string, stdout io.Writer) error {
-	cfg, _, err := zk.LoadZooCfg(path)
-	if err != nil {
-		return err
-	}
-	port, host, secure := cfg.ClientPort, cfg.ClientPortAddress, false
-	if port <= 0 {
-		if cfg.SecureClientPort <= 0 {
-			return errors.New("no clientPort or secureClientPort in " + path)
-		}
-		port, host, secure = cfg.SecureClientPort, cfg.SecureClientPortAddress, true
-	}
-	if host == "" || host == "0.0.0.0" {
-		host = "127.0.0.1"
-	}
-	if secure && (cfg.ClientTLS == nil || cfg.ClientTLS.ClientCAs == nil) {
-		return errors.New("the secure client port's certificate cannot be verified without ssl.trustStore.location in " + path)
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	nc, err := statusDial(addr, host, secure, cfg.ClientTLS)
-	if err != nil {
-		return fmt.Errorf("no peer answers at %s: %w", addr, err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := nc.Write([]byte("srvr")); err != nil {
-		return err
-	}
-	out, err := io.ReadAll(nc)
-	if err != nil {
-		return err
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "Mode: ") {
-			fmt.Fprintf(stdout, "Client port found: %d. Client address: %s. Client SSL: %t.\n%s\n", port, host, secure, line)
-			return nil
-		}
-	}
-	return fmt.Errorf("the peer at %s answered: %s", addr, strings.TrimSpace(string(out)))
-}
-
-// statusDial connects to addr, over TLS when secure, with the peer's own
-// TLS configuration turned into a client's.
-func statusDial(addr, host string, secure bool, server *tls.Config) (net.Conn, error) {
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	if !secure {
-		return d.Dial("tcp", addr)
-	}
-	return tls.DialWithDialer(d, "tcp", addr, &tls.Config{
-		Certificates: server.Certificates, RootCAs: server.ClientCAs, ServerName: host, MinVersion: tls.VersionTLS12,
-	})
-}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,4 +46,97 @@ func printStatus(w io.Writer, st zk.Status) {
 		row("Error", "%v", st.Err)
 	}
 	io.WriteString(w, b.String())
+}
+
+// status asks the peer of path for its mode with the srvr four-letter word,
+// as zkServer.sh status does: on the client port, or on the secure client
+// port when zoo.cfg sets only that one, over TLS with the peer's own stores
+// (its key store's certificate for a port that asks for one, its trust
+// store's CAs to verify the peer). Without a client address it asks
+// localhost, as zkServer.sh does.
+func status(path string, stdout io.Writer) error {
+	cfg, _, err := zk.LoadZooCfg(path)
+	if err != nil {
+		return err
+	}
+	port, host, secure := cfg.ClientPort, cfg.ClientPortAddress, false
+	if port <= 0 {
+		if cfg.SecureClientPort <= 0 {
+			return errors.New("no clientPort or secureClientPort in " + path)
+		}
+		port, host, secure = cfg.SecureClientPort, cfg.SecureClientPortAddress, true
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	if secure && (cfg.ClientTLS == nil || cfg.ClientTLS.ClientCAs == nil) {
+		return errors.New("the secure client port's certificate cannot be verified without ssl.trustStore.location in " + path)
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	nc, err := statusDial(addr, host, secure, cfg.ClientTLS)
+	if err != nil {
+		return fmt.Errorf("no peer answers at %s: %w", addr, err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Write([]byte("srvr")); err != nil {
+		return err
+	}
+	out, err := io.ReadAll(nc)
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "Mode: ") {
+			fmt.Fprintf(stdout, "Client port found: %d. Client address: %s. Client SSL: %t.\n%s\n", port, host, secure, line)
+			return nil
+		}
+	}
+	return fmt.Errorf("the peer at %s answered: %s", addr, strings.TrimSpace(string(out)))
+}
+
+// statusDial connects to addr, over TLS when secure, with the peer's own
+// TLS configuration turned into a client's. Its certificate must chain to
+// the trust store's CAs and name the address connected to or host, as
+// ZooKeeper's trust manager checks a server (the socket's IP address
+// first, then its host name).
+func statusDial(addr, host string, secure bool, server *tls.Config) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil || !secure {
+		return nc, err
+	}
+	ip, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
+	tc := tls.Client(nc, &tls.Config{
+		Certificates: server.Certificates, MinVersion: tls.VersionTLS12,
+		InsecureSkipVerify: true, // verified below, by IP or name
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			return verifyPeer(cs.PeerCertificates, server.ClientCAs, ip, host)
+		},
+	})
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// verifyPeer checks a server's certificate chain against roots and its
+// leaf against ip, else host.
+func verifyPeer(chain []*x509.Certificate, roots *x509.CertPool, ip, host string) error {
+	if len(chain) == 0 {
+		return errors.New("the peer sent no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter}); err != nil {
+		return err
+	}
+	if err := chain[0].VerifyHostname(ip); err == nil {
+		return nil
+	}
+	return chain[0].VerifyHostname(host)
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeStores writes a CA (ca.pem) and a server certificate it signed for
+// the given names and addresses, with its key (server.pem), into dir.
+func writeStores(t *testing.T, dir string, dns []string, ips []net.IP) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	ca := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "status test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	must(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "zk"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		DNSNames:    dns, IPAddresses: ips,
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	must(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	must(t, err)
+	block := func(kind string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}) }
+	must(t, os.WriteFile(filepath.Join(dir, "ca.pem"), block("CERTIFICATE", caDER), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "server.pem"), append(block("CERTIFICATE", leafDER), block("PRIVATE KEY", keyDER)...), 0o600))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStatusVerifiesAsZooKeeper: status checks a secure peer's certificate
+// as ZooKeeper's trust manager does: the address it connected to, else the
+// host it asked. A certificate naming only 127.0.0.1 and one naming only
+// localhost both pass when status asks localhost; one naming neither fails.
+func TestStatusVerifiesAsZooKeeper(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dns  []string
+		ips  []net.IP
+		ok   bool
+	}{
+		{"IP only", nil, []net.IP{net.IPv4(127, 0, 0, 1)}, true},
+		{"name only", []string{"localhost"}, nil, true},
+		{"neither", []string{"elsewhere.example"}, []net.IP{net.IPv4(10, 9, 8, 7)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeStores(t, dir, tc.dns, tc.ips)
+			port := freePort(t)
+			text := fmt.Sprintf("tickTime=200\ndataDir=%[1]s/data\nadmin.enableServer=false\n"+
+				"secureClientPort=%[2]d\nsecureClientPortAddress=localhost\n"+
+				"ssl.keyStore.location=%[1]s/server.pem\nssl.trustStore.location=%[1]s/ca.pem\n", dir, port)
+			cfg := filepath.Join(dir, "zoo.cfg")
+			must(t, os.WriteFile(cfg, []byte(text), 0o644))
+			ctx, cancel := context.WithCancel(context.Background())
+			var out, errb syncBuffer
+			exit := make(chan int, 1)
+			go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
+			defer func() {
+				cancel()
+				if c := <-exit; c != 0 {
+					t.Errorf("exit %d, stderr:\n%s", c, errb.String())
+				}
+			}()
+			waitOutput(t, &out, "status of zk peer", 1)
+			var st strings.Builder
+			err := status(cfg, &st)
+			want := fmt.Sprintf("Client port found: %d. Client address: localhost. Client SSL: true.\nMode: standalone\n", port)
+			switch {
+			case tc.ok && (err != nil || st.String() != want):
+				t.Errorf("status: %v, printed %q, want %q", err, st.String(), want)
+			case !tc.ok && (err == nil || !strings.Contains(err.Error(), "certificate")):
+				t.Errorf("status of a peer whose certificate names neither: %v, printed %q", err, st.String())
+			}
+		})
+	}
+}
