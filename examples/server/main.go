@@ -298,4 +298,3 @@ func modeName(m zk.Mode) string {
 	}
 	return m.String()
 }
-
