@@ -46,14 +46,33 @@ func (c *Config) clientPortFromServerLine() error {
 	return nil
 }
 
-// sameHost reports whether two hosts name the same address (equal names,
-// or equal IPs however written).
+// sameHost reports whether two hosts name the same address, as ZooKeeper
+// compares them once InetAddress.getByName has resolved each: equal names,
+// equal IPs however written, or names whose first addresses are equal.
 func sameHost(a, b string) bool {
 	if a == b {
 		return true
 	}
-	ia, ib := net.ParseIP(a), net.ParseIP(b)
+	ia, ib := firstAddr(a), firstAddr(b)
 	return ia != nil && ib != nil && ia.Equal(ib)
+}
+
+// firstAddr is host's IP, or the first address it resolves to, an IPv4 one
+// before IPv6 ones as Java prefers by default (nil if it resolves to none).
+func firstAddr(host string) net.IP {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return nil
+	}
+	for _, ip := range ips {
+		if ip.To4() != nil {
+			return ip
+		}
+	}
+	return ips[0]
 }
 
 func orAny(host string) string {

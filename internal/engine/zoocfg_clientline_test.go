@@ -27,6 +27,7 @@ func TestZooCfgClientPortFromServerLine(t *testing.T) {
 		{"clientPort=2181\n", "127.0.0.1:2181", 2181, "127.0.0.1"}, // a wildcard static address takes the line's
 		{"clientPort=2181\nclientPortAddress=127.0.0.1\n", "127.0.0.1:2181", 2181, "127.0.0.1"},
 		{"clientPort=2181\nclientPortAddress=127.0.0.1\n", "", 2181, "127.0.0.1"}, // no client in the line: the static one
+		{"clientPort=2181\nclientPortAddress=localhost\n", "127.0.0.1:2181", 2181, "127.0.0.1"}, // resolved, as ZooKeeper compares them
 	} {
 		text := "dataDir=/d\n" + tc.static
 		if tc.client != "" {
@@ -49,6 +50,7 @@ func TestZooCfgClientPortFromServerLine(t *testing.T) {
 	for _, bad := range []string{
 		"clientPort=2180\n" + line("2181"),
 		"clientPort=2181\nclientPortAddress=127.0.0.2\n" + line("127.0.0.1:2181"),
+		"clientPort=2181\nclientPortAddress=localhost\n" + line("127.0.0.2:2181"),
 		"clientPort=2181\nclientPortAddress=127.0.0.1\n" + line("2181"), // ZooKeeper: 127.0.0.1:2181 is not 0.0.0.0:2181
 		line("x"),
 		line("127.0.0.1:99999"),
