@@ -26,7 +26,7 @@ func TestZooCfgClientPortFromServerLine(t *testing.T) {
 		{"clientPort=2181\n", "2181", 2181, ""},                    // the same, twice
 		{"clientPort=2181\n", "127.0.0.1:2181", 2181, "127.0.0.1"}, // a wildcard static address takes the line's
 		{"clientPort=2181\nclientPortAddress=127.0.0.1\n", "127.0.0.1:2181", 2181, "127.0.0.1"},
-		{"clientPort=2181\nclientPortAddress=127.0.0.1\n", "", 2181, "127.0.0.1"}, // no client in the line: the static one
+		{"clientPort=2181\nclientPortAddress=127.0.0.1\n", "", 2181, "127.0.0.1"},               // no client in the line: the static one
 		{"clientPort=2181\nclientPortAddress=localhost\n", "127.0.0.1:2181", 2181, "127.0.0.1"}, // resolved, as ZooKeeper compares them
 	} {
 		text := "dataDir=/d\n" + tc.static
