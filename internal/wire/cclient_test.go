@@ -156,6 +156,47 @@ func TestInteropCClientMove(t *testing.T) {
 	}
 }
 
+// TestInteropCClientReadOnly runs the C client's third script against a
+// zk peer in read-only mode (Config.ReadOnlyMode), isolated from the two
+// others of its ensemble: a session that allows read-only mode connects in
+// that state, reads what the ensemble committed before and has every write
+// refused (NOTREADONLY); one that does not allow it is not let in. There
+// is no comparison with ZooKeeper here: Debian's ZooKeeper 3.8.0 refuses
+// the C client's read-only connects ("Connection request from old client",
+// then "Refusing session request for not-read-only client"), as it fails
+// kazoo's own read-only test.
+func TestInteropCClientReadOnly(t *testing.T) {
+	bin := buildCClient(t)
+	w := startROPeers(t)
+	ctx := testCtx(t)
+	ls, err := w.leader().NewSession(ctx)
+	must(t, err)
+	_, err = ls.Create(ctx, "/ro", []byte("d"))
+	must(t, err)
+	f := w.follower()
+	w.isolate(f)
+	got := runCClient(t, bin, nil, "-ro", f.ClientAddr())
+	notRO := "state-changing request is passed to read-only server"
+	want := []string{
+		"  h1: session readonly", "h1 allowing read-only: state readonly",
+		"get /ro: ok d | czxid=+0 mzxid=+0 pzxid=+0 ver=0 cver=0 aver=0 eph=none len=1 kids=0 ctime=mtime:1",
+		"wexists /ro: ok", "children /: ok ro zookeeper |",
+		"create /x: " + notRO, "create ephemeral /x: " + notRO, "set /ro: " + notRO, "delete /ro: " + notRO,
+		"set_acl /ro: " + notRO, "  sync " + notRO, "sync sent: ok",
+		"  h1: auth ok", "add_auth: ok", "get /ro again: ok d",
+		"h2 not allowing read-only, after 2 s: not let in", "done",
+	}
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	for i, line := range lines {
+		if i >= len(want) || !strings.HasPrefix(line, want[i]) {
+			t.Fatalf("line %d of the C client's output is %q, want %q\n%s", i+1, line, want[min(i, len(want)-1)], got)
+		}
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("the C client printed %d lines, want %d\n%s", len(lines), len(want), got)
+	}
+}
+
 // cClientDifferences are the lines of ZooKeeper's output that zk answers
 // otherwise on purpose (README, "Differences from ZooKeeper"), with zk's.
 var cClientDifferences = map[string]string{

@@ -156,6 +156,12 @@ func (c *conn) start(k *call, wait bool) bool {
 		r := k.rec.(*jute.SetACLRequest)
 		k.pw = s.StartSetACL(ctx, r.Path, fromACL(r.ACL), r.Version)
 	case jute.OpMulti:
+		if c.ro.Load() {
+			// ZooKeeper's ReadOnlyRequestProcessor refuses every multi
+			// with a bare header, before its ops are looked at.
+			k.err = fmt.Errorf("%w: a multi on a peer in read-only mode", zkerr.ErrNotReadOnly)
+			break
+		}
 		k.pw, k.resp = c.startMulti(s, k.rec.(*jute.MultiRequest))
 	}
 	if k.pw != nil && k.pw.WouldBlock() {

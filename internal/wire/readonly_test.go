@@ -181,10 +181,24 @@ func TestWireReadOnly(t *testing.T) {
 		"sync": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 			return r.call(jute.OpSync, &jute.PathRequest{Path: "/a"})
 		},
+		"setACL": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpSetACL, &jute.SetACLRequest{Path: "/a", ACL: openACL, Version: -1})
+		},
+		"multi": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpCheck, Path: "/a", Version: 0}}})
+		},
+		"empty multi": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpMulti, &jute.MultiRequest{})
+		},
+		"multi with a bad path": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpDelete, Path: "a//b", Version: -1}}})
+		},
 	}
+	// ZooKeeper's ReadOnlyRequestProcessor refuses each with a bare header:
+	// no multi response, whatever the ops.
 	for name, call := range writes {
-		if h, _, _ := call(); h.Err != int32(zkerr.CodeNotReadOnly) {
-			t.Errorf("%s in read-only mode: error %d, want NOTREADONLY (%d)", name, h.Err, zkerr.CodeNotReadOnly)
+		if h, body, _ := call(); h.Err != int32(zkerr.CodeNotReadOnly) || len(body) != 0 {
+			t.Errorf("%s in read-only mode: error %d with %d bytes, want NOTREADONLY (%d) alone", name, h.Err, len(body), zkerr.CodeNotReadOnly)
 		}
 	}
 
