@@ -139,6 +139,10 @@ func (c *conn) start(k *call, wait bool) bool {
 	}
 	k.counted = true
 	c.startWrite()
+	if err := c.refusedReadOnly(k.op); err != nil {
+		k.err = err
+		return true
+	}
 	ctx, s := c.ctx, c.sess
 	if !wait {
 		s = s.NoWait()
@@ -156,12 +160,6 @@ func (c *conn) start(k *call, wait bool) bool {
 		r := k.rec.(*jute.SetACLRequest)
 		k.pw = s.StartSetACL(ctx, r.Path, fromACL(r.ACL), r.Version)
 	case jute.OpMulti:
-		if c.ro.Load() {
-			// ZooKeeper's ReadOnlyRequestProcessor refuses every multi
-			// with a bare header, before its ops are looked at.
-			k.err = fmt.Errorf("%w: a multi on a peer in read-only mode", zkerr.ErrNotReadOnly)
-			break
-		}
 		k.pw, k.resp = c.startMulti(s, k.rec.(*jute.MultiRequest))
 	}
 	if k.pw != nil && k.pw.WouldBlock() {
@@ -237,8 +235,27 @@ func (c *conn) answerAt(xid int32, resp jute.Record, err error, pos int64, write
 	return act == reply
 }
 
+// refusedReadOnly is NOTREADONLY for a request that ZooKeeper's
+// ReadOnlyRequestProcessor refuses (the writes, sync, check and reconfig)
+// on a connection served read-only: a bare header, before anything else
+// looks at the request.
+func (c *conn) refusedReadOnly(op int32) error {
+	if !c.ro.Load() {
+		return nil
+	}
+	switch op {
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL, jute.OpDelete, jute.OpSetData,
+		jute.OpSetACL, jute.OpMulti, jute.OpSync, jute.OpCheck, jute.OpReconfig:
+		return fmt.Errorf("%w: the peer is in read-only mode", zkerr.ErrNotReadOnly)
+	}
+	return nil
+}
+
 // dispatch runs one request against the session.
 func (c *conn) dispatch(op int32, rec jute.Record) (jute.Record, error) {
+	if err := c.refusedReadOnly(op); err != nil {
+		return nil, err
+	}
 	switch op {
 	case jute.OpSync:
 		r := rec.(*jute.PathRequest)

@@ -193,6 +193,22 @@ func TestWireReadOnly(t *testing.T) {
 		"multi with a bad path": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 			return r.call(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpDelete, Path: "a//b", Version: -1}}})
 		},
+		"create with a bad path": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpCreate, &jute.CreateRequest{Path: "a//b", ACL: openACL})
+		},
+		"create with bad flags": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpCreate, &jute.CreateRequest{Path: "/b", ACL: openACL, Flags: 99})
+		},
+		"sync with a bad path": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpSync, &jute.PathRequest{Path: "a//b"})
+		},
+		"check": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpCheck, &jute.PathVersionRequest{Path: "/a", Version: 0})
+		},
+		"reconfig": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			joining := "server.9=127.0.0.1:1:2;3"
+			return r.call(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: &joining, CurConfigID: -1})
+		},
 	}
 	// ZooKeeper's ReadOnlyRequestProcessor refuses each with a bare header:
 	// no multi response, whatever the ops.
