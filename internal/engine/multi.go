@@ -73,7 +73,9 @@ func (s *Session) Multi(ctx context.Context, ops ...Op) ([]OpResult, error) {
 		}
 	}
 	if len(ops) == 0 {
-		return nil, nil // ZooKeeper answers an empty multi with no results
+		// ZooKeeper answers an empty multi with no results, and refuses
+		// it on a read-only server, as any multi.
+		return nil, s.roWritable(ctx)
 	}
 	res, err := s.write(ctx, txn)
 	if err != nil {
