@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // clientPortFromServerLine takes the client port from this peer's own
@@ -57,13 +59,16 @@ func sameHost(a, b string) bool {
 	return ia != nil && ib != nil && ia.Equal(ib)
 }
 
-// firstAddr is host's IP, or the first address it resolves to, an IPv4 one
-// before IPv6 ones as Java prefers by default (nil if it resolves to none).
+// firstAddr is host's IP, or the first address it resolves to within
+// resolveWait, an IPv4 one before IPv6 ones as Java prefers by default (nil
+// if it resolves to none).
 func firstAddr(host string) net.IP {
-	if ip := net.ParseIP(host); ip != nil {
+	if ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); ip != nil {
 		return ip
 	}
-	ips, err := net.LookupIP(host)
+	ctx, cancel := context.WithTimeout(context.Background(), resolveWait)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", host)
 	if err != nil || len(ips) == 0 {
 		return nil
 	}
@@ -74,6 +79,9 @@ func firstAddr(host string) net.IP {
 	}
 	return ips[0]
 }
+
+// resolveWait bounds the name lookup of a zoo.cfg client address.
+const resolveWait = 5 * time.Second
 
 func orAny(host string) string {
 	if host == "" {
