@@ -59,15 +59,9 @@ func status(path string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	port, host, secure := cfg.ClientPort, cfg.ClientPortAddress, false
+	port, host, secure := statusTarget(cfg)
 	if port <= 0 {
-		if cfg.SecureClientPort <= 0 {
-			return errors.New("no clientPort or secureClientPort in " + path)
-		}
-		port, host, secure = cfg.SecureClientPort, cfg.SecureClientPortAddress, true
-	}
-	if host == "" {
-		host = "localhost"
+		return errors.New("no clientPort or secureClientPort in " + path)
 	}
 	if secure && (cfg.ClientTLS == nil || cfg.ClientTLS.ClientCAs == nil) {
 		return errors.New("the secure client port's certificate cannot be verified without ssl.trustStore.location in " + path)
@@ -93,6 +87,20 @@ func status(path string, stdout io.Writer) error {
 		}
 	}
 	return fmt.Errorf("the peer at %s answered: %s", addr, strings.TrimSpace(string(out)))
+}
+
+// statusTarget is the port and host status asks, as zkServer.sh picks
+// them: the client port, else the secure one; localhost when zoo.cfg names
+// no address for it. The port is 0 when zoo.cfg has neither.
+func statusTarget(cfg zk.Config) (port int, host string, secure bool) {
+	port, host = cfg.ClientPort, cfg.ClientPortAddress
+	if port <= 0 {
+		port, host, secure = cfg.SecureClientPort, cfg.SecureClientPortAddress, true
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	return max(port, 0), host, secure
 }
 
 // statusDial connects to addr, over TLS when secure, with the peer's own
@@ -127,6 +135,9 @@ func statusDial(addr, host string, secure bool, server *tls.Config) (net.Conn, e
 func verifyPeer(chain []*x509.Certificate, roots *x509.CertPool, ip, host string) error {
 	if len(chain) == 0 {
 		return errors.New("the peer sent no certificate")
+	}
+	if roots == nil {
+		return errors.New("no trust store to verify the peer's certificate with")
 	}
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
