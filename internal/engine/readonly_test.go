@@ -108,6 +108,7 @@ func TestReadOnlyFollower(t *testing.T) {
 	_, checks["set"] = ro.Set(ctx, "/a", nil, -1)
 	checks["delete"] = ro.Delete(ctx, "/a", -1)
 	_, checks["multi"] = ro.Multi(ctx, CreateOp("/c", nil))
+	_, checks["empty multi"] = ro.Multi(ctx)
 	checks["sync"] = ro.Sync(ctx, "/a")
 	// The pipelined entry point of the client port too.
 	_, checks["pipelined set"] = RemoteSession{Session: ro}.StartSet(ctx, "/a", nil, -1).Wait(ctx)
