@@ -117,7 +117,9 @@ func (k badKind) accepts(err error) bool {
 		return errors.Is(err, zk.ErrBadArguments) || errors.Is(err, zk.ErrBadVersion) || errors.Is(err, zk.ErrNoNode) ||
 			sentCallEnded(err)
 	case badEmptyMulti:
-		return err == nil
+		// A peer serving the session read-only refuses any multi, as
+		// ZooKeeper's ReadOnlyRequestProcessor does.
+		return err == nil || errors.Is(err, zk.ErrNotReadOnly)
 	case badDeadSession:
 		return errors.Is(err, zk.ErrClosed) || errors.Is(err, zk.ErrSessionExpired)
 	case badCancelledCtx:
