@@ -168,6 +168,29 @@ func TestServerProcs(t *testing.T) {
 	}
 }
 
+// startFromCfg writes text as dir/zoo.cfg, starts the server on it until
+// the test ends (a non-zero exit fails the test) and returns the file's
+// path once the peer serves.
+func startFromCfg(t *testing.T, dir, text string) string {
+	t.Helper()
+	cfg := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
+	t.Cleanup(func() {
+		cancel()
+		if c := <-exit; c != 0 {
+			t.Errorf("exit %d, stderr:\n%s", c, errb.String())
+		}
+	})
+	waitOutput(t, &out, "status of zk peer", 1)
+	return cfg
+}
+
 // TestStatus: status finds the peer on its client port, or on its secure
 // client port when zoo.cfg sets only that one (over TLS with the peer's
 // own stores), and prints its mode as zkServer.sh status does.
@@ -189,21 +212,7 @@ func TestStatus(t *testing.T) {
 			dir := t.TempDir()
 			port := freePort(t)
 			text := fmt.Sprintf("tickTime=200\ndataDir=%s\nadmin.enableServer=false\n"+tc.lines, dir, port)
-			cfg := filepath.Join(dir, "zoo.cfg")
-			if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			var out, errb syncBuffer
-			exit := make(chan int, 1)
-			go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
-			defer func() {
-				cancel()
-				if c := <-exit; c != 0 {
-					t.Errorf("exit %d, stderr:\n%s", c, errb.String())
-				}
-			}()
-			waitOutput(t, &out, "status of zk peer", 1)
+			cfg := startFromCfg(t, dir, text)
 			var st strings.Builder
 			if err := status(cfg, &st); err != nil {
 				t.Fatal(err)

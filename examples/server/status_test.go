@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -89,19 +88,7 @@ func TestStatusVerifiesAsZooKeeper(t *testing.T) {
 				"secureClientPort=%[2]d\nsecureClientPortAddress=localhost\n"+
 				"ssl.keyStore.location=%[1]s/server.pem\nssl.trustStore.location=%[1]s/ca.pem\n"+
 				"ssl.clientAuth=none\n", dir, port) // the peer asks status for no certificate: only status verifies
-			cfg := filepath.Join(dir, "zoo.cfg")
-			must(t, os.WriteFile(cfg, []byte(text), 0o644))
-			ctx, cancel := context.WithCancel(context.Background())
-			var out, errb syncBuffer
-			exit := make(chan int, 1)
-			go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
-			defer func() {
-				cancel()
-				if c := <-exit; c != 0 {
-					t.Errorf("exit %d, stderr:\n%s", c, errb.String())
-				}
-			}()
-			waitOutput(t, &out, "status of zk peer", 1)
+			cfg := startFromCfg(t, dir, text)
 			var st strings.Builder
 			err := status(cfg, &st)
 			want := fmt.Sprintf("Client port found: %d. Client address: localhost. Client SSL: true.\nMode: standalone\n", port)
