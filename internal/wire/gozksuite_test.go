@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -23,6 +24,25 @@ var goZKSuite = flag.Bool("wire.gozksuite", false, "TestGoZookeeperSuite: run go
 var suiteOnGoroutines = map[string]string{
 	"TestIntegration_DNSHostProviderReconnect": "kills a server and writes at once: from io_uring, a killed peer's sockets close 5-11 ms after its process ends",
 }
+
+// clientRaces are the suite's tests that a race inside go-zookeeper v1.0.4
+// itself can fail against any server, each with the line its failure
+// prints then. TestIntegration_DNSHostProviderReconnect kills the server
+// its client is connected to and calls Create at once. The killed server's
+// socket is closed by the time its process is reaped (with
+// zk.clientIO=goroutines the client can read the close 0.5 ms before to
+// 0.05 ms after), but the client's receive loop must still run to notice:
+// if its send loop writes the Create on the dead connection first, the
+// client fails the request itself with ErrConnectionClosed when it drops
+// that connection (conn.go's flushRequests). It failed 2 runs of 80 here,
+// once in CI. A run that fails so is run again, three runs at most.
+var clientRaces = map[string]string{
+	"TestIntegration_DNSHostProviderReconnect": "Create returned error: zk: connection closed",
+}
+
+// clientRaced is suiteRun's outcome for a test that failed as clientRaces
+// says it may.
+const clientRaced = "client race"
 
 // suiteExcluded are the suite's tests not run, each with its reason (a
 // difference the README lists). None now: TestIntegration_IncrementalReconfig
@@ -65,6 +85,13 @@ func TestGoZookeeperSuite(t *testing.T) {
 	results := suiteRun(t, suite, bin, "", "-run", anchored(main))
 	for n, r := range suiteRun(t, suite, bin, "goroutines", "-run", anchored(onGoroutines)) {
 		results[n] = r
+	}
+	for n, r := range results {
+		for try := 2; r == clientRaced && try <= 3; try++ {
+			t.Logf("%s: go-zookeeper's own race (clientRaces); run %d of at most 3", n, try)
+			r = suiteRun(t, suite, bin, "goroutines", "-run", anchored([]string{n}))[n]
+			results[n] = r
+		}
 	}
 	passed := 0
 	for _, n := range append(main, onGoroutines...) {
@@ -157,6 +184,11 @@ func suiteRun(t *testing.T, suite, bin, clientIO string, args ...string) map[str
 		}
 	}
 	for name, r := range results {
+		if r == "fail" && clientRaces[name] != "" && slices.ContainsFunc(said[name], func(l string) bool {
+			return strings.HasSuffix(l, clientRaces[name])
+		}) {
+			results[name] = clientRaced
+		}
 		if r == "fail" {
 			lines := said[name]
 			t.Logf("%s failed (clientIO %q); its last lines:\n%s", name, clientIO, strings.Join(lines[max(0, len(lines)-20):], "\n"))
