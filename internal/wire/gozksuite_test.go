@@ -87,9 +87,13 @@ func TestGoZookeeperSuite(t *testing.T) {
 		results[n] = r
 	}
 	for n, r := range results {
+		clientIO := ""
+		if suiteOnGoroutines[n] != "" {
+			clientIO = "goroutines"
+		}
 		for try := 2; r == clientRaced && try <= 3; try++ {
 			t.Logf("%s: go-zookeeper's own race (clientRaces); run %d of at most 3", n, try)
-			r = suiteRun(t, suite, bin, "goroutines", "-run", anchored([]string{n}))[n]
+			r = suiteRun(t, suite, bin, clientIO, "-run", anchored([]string{n}))[n]
 			results[n] = r
 		}
 	}
