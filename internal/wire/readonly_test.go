@@ -49,6 +49,16 @@ func startROPeers(t *testing.T) *roPeers {
 	return w
 }
 
+// leaderSession opens a session on the leader and creates path with data
+// "d", for a peer in read-only mode to serve later.
+func (w *roPeers) leaderSession(ctx context.Context, path string) *engine.Session {
+	ls, err := w.leader().NewSession(ctx)
+	must(w.t, err)
+	_, err = ls.Create(ctx, path, []byte("d"))
+	must(w.t, err)
+	return ls
+}
+
 func (w *roPeers) leader() *engine.Ensemble {
 	for _, e := range w.peers {
 		if st := e.Status(); st.Mode == engine.ModeLeading && st.Serving {
@@ -128,10 +138,7 @@ func refused(t *testing.T, addr string, req jute.ConnectRequest) {
 func TestWireReadOnly(t *testing.T) {
 	w := startROPeers(t)
 	ctx := testCtx(t)
-	ls, err := w.leader().NewSession(ctx)
-	must(t, err)
-	_, err = ls.Create(ctx, "/a", []byte("d"))
-	must(t, err)
+	ls := w.leaderSession(ctx, "/a")
 	f := w.follower()
 	addr := f.ClientAddr()
 	before := rawDial(t, addr) // a read-only client connected while the peer serves
@@ -241,10 +248,7 @@ func TestWireReadOnlyKazoo(t *testing.T) {
 	needTool(t, python, "-c", "import kazoo")
 	w := startROPeers(t)
 	ctx := testCtx(t)
-	ls, err := w.leader().NewSession(ctx)
-	must(t, err)
-	_, err = ls.Create(ctx, "/a", []byte("d"))
-	must(t, err)
+	ls := w.leaderSession(ctx, "/a")
 	f := w.follower()
 	w.isolate(f)
 
