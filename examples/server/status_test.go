@@ -1,22 +1,15 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/testpki"
 )
 
 // writeStores writes a CA (ca.pem) and a server certificate it signed for
@@ -24,36 +17,13 @@ import (
 // otherCA the trust store is another CA's.
 func writeStores(t *testing.T, dir string, dns []string, ips []net.IP, otherCA bool) {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err)
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "status test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	must(t, err)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err)
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "zk"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:    dns, IPAddresses: ips,
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	must(t, err)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	must(t, err)
-	block := func(kind string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}) }
+	ca := testpki.NewCA(t, "status test CA")
+	cert, key := ca.Issue(t, "zk", dns, ips)
 	if otherCA {
-		other, err := x509.CreateCertificate(rand.Reader, ca, ca, &key.PublicKey, key) // self-signed by the server's key
-		must(t, err)
-		caDER = other
+		ca = testpki.NewCA(t, "another CA")
 	}
-	must(t, os.WriteFile(filepath.Join(dir, "ca.pem"), block("CERTIFICATE", caDER), 0o600))
-	must(t, os.WriteFile(filepath.Join(dir, "server.pem"), append(block("CERTIFICATE", leafDER), block("PRIVATE KEY", keyDER)...), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "ca.pem"), ca.CertPEM(), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "server.pem"), append(cert, key...), 0o600))
 }
 
 func must(t *testing.T, err error) {

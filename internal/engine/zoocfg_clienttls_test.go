@@ -17,8 +17,8 @@ func clientTLSFiles(t *testing.T) (ca, keyStore, certOnly, noCert string) {
 	t.Helper()
 	c := newTestCA(t, t.TempDir())
 	cert, key := c.peer("localhost")
-	ca = c.write("ca.pem", pemBlock("CERTIFICATE", c.cert.Raw))
-	keyStore = c.write("server.pem", slices.Concat(cert, pemBlock("CERTIFICATE", c.cert.Raw), key))
+	ca = c.write("ca.pem", c.CertPEM())
+	keyStore = c.write("server.pem", slices.Concat(cert, c.CertPEM(), key))
 	certOnly = c.write("cert.pem", cert)
 	noCert = c.write("key.pem", key)
 	return ca, keyStore, certOnly, noCert

@@ -2,15 +2,8 @@ package engine
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,40 +12,23 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/embedzk/zk/internal/testpki"
 	"github.com/embedzk/zk/zab/transport"
 )
 
-// testCA writes PEM files for a throwaway CA and peer certificates.
+// testCA writes PEM files for a throwaway CA (internal/testpki) and the
+// peer certificates it signs into dir.
 type testCA struct {
-	t    *testing.T
-	dir  string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
+	*testpki.CA
+	t   *testing.T
+	dir string
 }
 
 func newTestCA(t *testing.T, dir string) *testCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "zk zoo.cfg test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	ca := &testCA{t: t, dir: dir, cert: cert, key: key}
-	ca.write("ca.pem", pemBlock("CERTIFICATE", der))
+	ca := &testCA{CA: testpki.NewCA(t, "zk zoo.cfg test CA"), t: t, dir: dir}
+	ca.write("ca.pem", ca.CertPEM())
 	return ca
-}
-
-func pemBlock(kind string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der})
 }
 
 func (ca *testCA) write(name string, data []byte) string {
@@ -68,26 +44,7 @@ func (ca *testCA) write(name string, data []byte) string {
 // PEM encoded.
 func (ca *testCA) peer(name string) (certPEM, keyPEM []byte) {
 	ca.t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		ca.t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		ca.t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		ca.t.Fatal(err)
-	}
-	return pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", kder)
+	return ca.Issue(ca.t, name, []string{name}, nil)
 }
 
 // zooCfgPeers writes, for each of n peers, a data directory with a myid

@@ -4,17 +4,13 @@ package wire
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"io"
-	"math/big"
 	"net"
 	"runtime"
 	"testing"
-	"time"
+
+	"github.com/embedzk/zk/internal/testpki"
 )
 
 // TestClientGone: a socket with nothing to read, or with bytes waiting, is
@@ -89,18 +85,13 @@ func TestClientGone(t *testing.T) {
 // (its close_notify alert then waits unread in the socket) is gone; Linux's
 // POLLRDHUP sees the close behind the alert.
 func closeNotifyGone(t *testing.T, pair func() (*conn, net.Conn)) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	certPEM, keyPEM := testpki.NewCA(t, "zk test CA").Issue(t, "zk", nil, []net.IP{net.ParseIP("127.0.0.1")})
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, cl := pair()
-	srv := tls.Server(s.nc, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	srv := tls.Server(s.nc, &tls.Config{Certificates: []tls.Certificate{cert}})
 	s.nc = tlsConn{srv}
 	tc := tls.Client(cl, &tls.Config{InsecureSkipVerify: true})
 	done := make(chan error, 1)
