@@ -36,8 +36,16 @@ func (ca *CA) CertPEM() []byte { return PEM("CERTIFICATE", ca.Cert.Raw) }
 // PKCS#8 key, PEM encoded.
 func (ca *CA) Issue(t testing.TB, cn string, dns []string, ips []net.IP) (certPEM, keyPEM []byte) {
 	t.Helper()
+	return ca.IssueSubject(t, pkix.Name{CommonName: cn}, dns, ips)
+}
+
+// IssueSubject is Issue for a whole subject name, for tests whose
+// identities are distinguished names (ZooKeeper's x509 scheme).
+func (ca *CA) IssueSubject(t testing.TB, subject pkix.Name, dns []string, ips []net.IP) (certPEM, keyPEM []byte) {
+	t.Helper()
 	key := newKey(t)
-	tmpl := template(t, cn)
+	tmpl := template(t, "")
+	tmpl.Subject = subject
 	tmpl.DNSNames, tmpl.IPAddresses = dns, ips
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}

@@ -1,16 +1,11 @@
 package wire_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +19,7 @@ import (
 
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
+	"github.com/embedzk/zk/internal/testpki"
 	"github.com/embedzk/zk/internal/zkerr"
 )
 
@@ -49,58 +45,6 @@ type tlsFiles struct {
 	pairs           map[string]tls.Certificate
 }
 
-// testCert is a certificate and its key.
-type testCert struct {
-	der  []byte
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-// issue creates a certificate for tmpl signed by parent (self-signed when
-// parent is nil).
-func issue(t testing.TB, tmpl *x509.Certificate, parent *testCert) testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err)
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	must(t, err)
-	tmpl.SerialNumber = serial
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
-	signer, signerKey := tmpl, key
-	if parent != nil {
-		signer, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	must(t, err)
-	cert, err := x509.ParseCertificate(der)
-	must(t, err)
-	return testCert{der: der, cert: cert, key: key}
-}
-
-func caTemplate(name string) *x509.Certificate {
-	return &x509.Certificate{
-		Subject: pkix.Name{CommonName: name, Organization: []string{"zk-test"}},
-		IsCA:    true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-}
-
-func leafTemplate(cn string, usage x509.ExtKeyUsage) *x509.Certificate {
-	return &x509.Certificate{
-		Subject:  pkix.Name{CommonName: cn, Organization: []string{"zk-test"}},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-	}
-}
-
-func (c testCert) certPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.der})
-}
-
-func (c testCert) keyPEM(t testing.TB) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(c.key)
-	must(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
-
 // newTLSFiles writes a CA, a server certificate for 127.0.0.1 and
 // localhost, the clients bob and root, and rogue from an untrusted CA.
 func newTLSFiles(t testing.TB) *tlsFiles {
@@ -112,26 +56,24 @@ func newTLSFiles(t testing.TB) *tlsFiles {
 		must(t, os.WriteFile(path, joinPEM(parts), 0o600))
 		return path
 	}
-	ca := issue(t, caTemplate("zk test CA"), nil)
-	f.ca = write("ca.pem", ca.certPEM())
-	stmpl := leafTemplate("zk server", x509.ExtKeyUsageServerAuth)
-	stmpl.IPAddresses, stmpl.DNSNames = []net.IP{net.ParseIP("127.0.0.1")}, []string{"localhost"}
-	srv := issue(t, stmpl, &ca)
-	f.keyStore = write("server.pem", srv.certPEM(), ca.certPEM(), srv.keyPEM(t))
-	other := issue(t, caTemplate("untrusted CA"), nil)
-	for name, parent := range map[string]*testCert{"bob": &ca, "root": &ca, "rogue": &other} {
-		c := issue(t, leafTemplate(name, x509.ExtKeyUsageClientAuth), parent)
-		f.cert[name] = write(name+".crt", c.certPEM())
-		f.key[name] = write(name+".key", c.keyPEM(t))
-		f.both[name] = write(name+".pem", c.certPEM(), c.keyPEM(t))
-		pair, err := tls.X509KeyPair(c.certPEM(), c.keyPEM(t))
+	ca := testpki.NewCA(t, "zk test CA")
+	f.ca = write("ca.pem", ca.CertPEM())
+	srvCert, srvKey := ca.Issue(t, "zk server", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
+	f.keyStore = write("server.pem", srvCert, ca.CertPEM(), srvKey)
+	other := testpki.NewCA(t, "untrusted CA")
+	for name, issuer := range map[string]*testpki.CA{"bob": ca, "root": ca, "rogue": other} {
+		certPEM, keyPEM := issuer.IssueSubject(t, pkix.Name{CommonName: name, Organization: []string{"zk-test"}}, nil, nil)
+		f.cert[name] = write(name+".crt", certPEM)
+		f.key[name] = write(name+".key", keyPEM)
+		f.both[name] = write(name+".pem", certPEM, keyPEM)
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		must(t, err)
 		f.pairs[name] = pair
 	}
 	pair, err := tls.LoadX509KeyPair(f.keyStore, f.keyStore)
 	must(t, err)
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	f.server = &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	return f
 }
