@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,11 +42,12 @@ const (
 	badNilCtx                          // a nil context
 	badCancelledCtx                    // a context that ended before the call
 	badAuthScheme                      // AddAuth with an unknown scheme
+	badReattach                        // Reattach with a wrong password, or of a session never issued
 	nBadKinds
 )
 
 var badNames = [...]string{"?", "bigdata", "bigpath", "bigmulti", "manyops", "bigacl", "bigauth", "path", "seqpath",
-	"mode", "ttl", "acl", "version", "emptymulti", "deadsession", "nilctx", "cancelledctx", "authscheme"}
+	"mode", "ttl", "acl", "version", "emptymulti", "deadsession", "nilctx", "cancelledctx", "authscheme", "reattach"}
 
 func (k badKind) String() string { return badNames[k] }
 
@@ -96,7 +98,38 @@ func (c *client) pickBad(op *opRecord, key string) {
 			op.bad = badNilCtx // no dead handle yet
 		}
 	}
+	if op.bad == badReattach {
+		c.pickBadReattach(op)
+	}
 }
+
+// pickBadReattach draws whom a bad Reattach names (op.target) and with
+// which password: the client's own session with a wrong or an empty
+// password, a session id no peer ever issued, or id 0. Only on a peer that
+// serves, and for a session it serves read-write: a Reattach waits for
+// service before its sync round, and a sync queued later, when service
+// came back, would be queued out of the seed's turn (turn.go).
+func (c *client) pickBadReattach(op *opRecord) {
+	if !slices.Contains(c.w.servingPeers(), c.peer) || c.sess.State() != zk.StateConnected {
+		op.bad = badNilCtx
+		return
+	}
+	switch op.badArg % 4 {
+	case 0:
+		op.target, op.password = c.sid, slices.Clone(c.password)
+		op.password[op.badArg%len(op.password)] ^= 0x5a
+	case 1:
+		op.target, op.password = c.sid, nil
+	case 2:
+		op.target, op.password = 0x7e<<56|int64(op.badArg), []byte("never issued")
+	default:
+		op.target, op.password = 0, nil
+	}
+}
+
+// ownReattach reports whether a bad Reattach names the client's own
+// session, which its peer's tree holds: it is refused at once.
+func (op *opRecord) ownReattach() bool { return op.bad == badReattach && op.badArg%4 < 2 }
 
 // accepts reports whether err is a right answer to a bad call of kind k.
 func (k badKind) accepts(err error) bool {
@@ -126,6 +159,10 @@ func (k badKind) accepts(err error) bool {
 		return errors.Is(err, context.Canceled) && !errors.Is(err, zk.ErrOutcomeUnknown)
 	case badAuthScheme:
 		return errors.Is(err, zk.ErrAuthFailed)
+	case badReattach:
+		// Expired; or, for an id the peer's tree does not hold, whatever
+		// ended its sync round.
+		return errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, zk.ErrNotServing) || sentCallEnded(err)
 	}
 	return false
 }
@@ -247,6 +284,10 @@ func (op *opRecord) execBadArgs(ctx context.Context) {
 		op.err = anyCall(done, s, op.path, a)
 	case badAuthScheme:
 		op.err = s.AddAuth(ctx, []string{"foo", "", "super", "sasl", "x509"}[a%5], []byte("u:p"))
+	case badReattach:
+		if _, op.err = op.ens.Reattach(ctx, op.target, op.password); op.err == nil {
+			op.err = fmt.Errorf("session %#x re-attached with password %x", op.target, op.password)
+		}
 	}
 }
 
@@ -296,7 +337,10 @@ func digestACL(user string) zk.ACL {
 func (w *World) judgeBad(op *opRecord) {
 	w.stats.BadOps++
 	op.out, op.errName = outFailed, "bad-"+op.bad.String()
-	if !op.bad.accepts(op.err) {
+	switch {
+	case !op.bad.accepts(op.err):
 		w.failf("%v: bad request %s got %.300v, want its clear error", op, op.bad, op.err)
+	case op.ownReattach() && !errors.Is(op.err, zk.ErrSessionExpired):
+		w.failf("%v: Reattach of session %#x with a wrong password got %.300v, want ErrSessionExpired at once", op, op.target, op.err)
 	}
 }

@@ -81,7 +81,7 @@ type opRecord struct {
 	ens      *zk.Ensemble
 	sess     *zk.Session
 	sid      int64 // the session the call runs in
-	target   int64 // expire: the session to expire
+	target   int64 // expire: the session to expire; a bad Reattach: the session it names
 	password []byte
 	timeout  time.Duration
 
