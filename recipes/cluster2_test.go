@@ -302,9 +302,13 @@ func clusterGroupMember(t *testing.T, ctx context.Context, c, other *Client) {
 		t.Fatal(err)
 	}
 	defer g.Close(ctx)
-	for string(og.Members()["a"]) != "pa" {
+	for {
+		changed := og.Changed() // before the read: no change missed
+		if string(og.Members()["a"]) == "pa" {
+			break
+		}
 		select {
-		case <-og.Changed():
+		case <-changed:
 		case <-ctx.Done():
 			t.Fatal(ctx.Err())
 		}
@@ -323,9 +327,13 @@ func clusterDiscovery(t *testing.T, ctx context.Context, c, other *Client) {
 	d := must[*ServiceDiscovery](t)(NewServiceDiscovery(c, "/svc"))
 	defer d.Close(ctx)
 	inst := must[ServiceInstance](t)(d.Register(ctx, ServiceInstance{Name: "api", ID: "i1", Address: "h"}))
-	for len(cache.Instances()) != 1 {
+	for {
+		changed := cache.Changed() // before the read: no change missed
+		if len(cache.Instances()) == 1 {
+			break
+		}
 		select {
-		case <-cache.Changed():
+		case <-changed:
 		case <-ctx.Done():
 			t.Fatal(ctx.Err())
 		}

@@ -92,7 +92,7 @@ func (g *GroupMember) join(ctx context.Context) error {
 		g.mu.Lock()
 		data := g.payload
 		g.mu.Unlock()
-		_, err := g.c.createFixed(ctx, g.node, data)
+		_, err := g.c.createFixed(ctx, g.node, zk.ModeContainer, data)
 		if !errors.Is(err, zk.ErrNodeExists) {
 			if err != nil && ctx.Err() != nil {
 				g.c.settleDelete(g.node)
@@ -162,7 +162,8 @@ func (g *GroupMember) Members() map[string][]byte {
 }
 
 // Changed returns a channel closed at the next change of the view (nil
-// before Start).
+// before Start). To wait for a state, take the channel before reading
+// Members: one taken after the read misses a change made in between.
 func (g *GroupMember) Changed() <-chan struct{} {
 	g.mu.Lock()
 	view := g.view

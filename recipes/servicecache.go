@@ -115,7 +115,9 @@ func (sc *ServiceCache) Instances() []ServiceInstance {
 }
 
 // Changed returns a channel closed at the next change of the instances
-// (nil before Start).
+// (nil before Start). To wait for a state, take the channel before
+// reading Instances: one taken after the read misses a change made in
+// between.
 func (sc *ServiceCache) Changed() <-chan struct{} {
 	sc.mu.Lock()
 	view := sc.view
