@@ -57,8 +57,9 @@ func WithPromotedToLock(lockPath string, maxWait time.Duration, p RetryPolicy) A
 }
 
 // DistributedAtomicLong is Curator's DistributedAtomicLong: a 64-bit
-// integer in a node (8 bytes, big endian), changed by compare-and-set on
-// the node's version. Each operation tries optimistically (read, compute,
+// integer in a node (8 bytes, big endian; as in Curator, a node without
+// data reads as 0, and only the first 8 bytes of longer data count),
+// changed by compare-and-set on the node's version. Each operation tries optimistically (read, compute,
 // write if the version did not move) and, if every try lost a race and a
 // lock was configured, again under that lock. A missing node counts as 0
 // and is created by the first write (parents as containers).
@@ -69,7 +70,10 @@ func WithPromotedToLock(lockPath string, maxWait time.Duration, p RetryPolicy) A
 // Succeeded happened exactly once, one that returned not Succeeded did
 // not happen, and one that returned an error wrapping zk.ErrOutcomeUnknown
 // may have (only when ctx or the session ended before it could be told).
-// Curator retries such a write and may count it twice.
+// Curator retries such a write and may count it twice. The marker is an
+// ephemeral child of the long's node, deleted right after the write:
+// meanwhile a process that lists the node's children sees it, and one
+// that deletes the node gets zk.ErrNotEmpty (Curator writes no child).
 type DistributedAtomicLong struct {
 	c    *Client
 	path string
@@ -284,10 +288,23 @@ func (a *DistributedAtomicLong) read(ctx context.Context) (int64, int32, bool, e
 	if err != nil || !found {
 		return 0, 0, false, err
 	}
-	if len(data) != 8 {
-		return 0, 0, false, fmt.Errorf("%w: a long is 8 bytes, not %d", ErrCorrupt, len(data))
+	v, err := longOf(data)
+	if err != nil {
+		return 0, 0, false, err
 	}
-	return int64(binary.BigEndian.Uint64(data)), st.Version, true, nil
+	return v, st.Version, true, nil
+}
+
+// longOf reads a long as Curator's DistributedAtomicLong does: no data is
+// 0, and a longer value is read from its first 8 bytes.
+func longOf(data []byte) (int64, error) {
+	switch {
+	case len(data) == 0:
+		return 0, nil
+	case len(data) < 8:
+		return 0, fmt.Errorf("%w: a long is 8 bytes, not %d", ErrCorrupt, len(data))
+	}
+	return int64(binary.BigEndian.Uint64(data)), nil
 }
 
 func (a *DistributedAtomicLong) usable(ctx context.Context) error {

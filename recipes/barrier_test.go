@@ -161,6 +161,54 @@ func TestDoubleBarrierStaleLatch(t *testing.T) {
 	})
 }
 
+// TestDoubleBarrierCuratorLatch: a latch a Curator member created (its
+// data is the member's address, not a zxid) counts from its creation. One
+// created after a member's node lets that member through, even when the
+// Curator member that listed the others has already left (as a member
+// that is not the lowest does at once in Leave): a Go member waiting
+// alone would otherwise wait forever, and the Curator member for it. One
+// created before a member's node (an earlier round's) does not.
+func TestDoubleBarrierCuratorLatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		s, _ := w.session()
+		a := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), "/db", 2))
+		entered := enterAll(w.ctx, []*DistributedDoubleBarrier{a})
+		synctest.Wait()
+		if len(entered) != 0 {
+			t.Fatal("a lone member passed")
+		}
+		curator := "/db/" + newMarker()[3:]
+		if _, err := s.Multi(w.ctx, zk.CreateOp(curator, nil, zk.WithMode(zk.ModeEphemeral)),
+			zk.CreateOp("/db/"+readyNode, []byte("10.0.0.7")), zk.DeleteOp(curator, -1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-entered; err != nil {
+			t.Fatal(err)
+		}
+
+		if _, err := s.Create(w.ctx, "/old", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Create(w.ctx, "/old/"+readyNode, []byte("10.0.0.7")); err != nil {
+			t.Fatal(err)
+		}
+		lone := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), "/old", 2))
+		entered = enterAll(w.ctx, []*DistributedDoubleBarrier{lone})
+		synctest.Wait()
+		if len(entered) != 0 {
+			t.Fatal("a lone member passed an earlier round's Curator latch")
+		}
+		other := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), "/old", 2))
+		if err := other.Enter(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-entered; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestDoubleBarrierMembershipLost: a member whose session expires while
 // in sees its context end; one whose Enter gives up leaves no node.
 func TestDoubleBarrierMembershipLost(t *testing.T) {

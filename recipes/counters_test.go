@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -300,6 +301,42 @@ func TestSharedCountCorrupt(t *testing.T) {
 		}
 		if got := sc.VersionedCount(); got != (VersionedCount{Version: 1, Count: 5}) {
 			t.Fatalf("count %+v", got)
+		}
+	})
+}
+
+// TestCountersReadAsCurator: nodes a tool or Curator left read as
+// Curator reads them. A long: no data is 0 (a node zkCli created empty),
+// longer data counts by its first 8 bytes, 1 to 7 bytes are corrupt. A
+// count: longer data counts by its first 4 bytes, fewer are corrupt.
+func TestCountersReadAsCurator(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		s, c := w.session()
+		nine := append(binary.BigEndian.AppendUint64(nil, 5), 0xff)
+		for path, data := range map[string][]byte{"/empty": nil, "/nine": nine, "/seven": make([]byte, 7),
+			"/count6": {0, 0, 0, 9, 0xff, 0xff}} {
+			if _, err := s.Create(w.ctx, path, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for path, want := range map[string]int64{"/empty": 1, "/nine": 6} {
+			a := must[*DistributedAtomicLong](t)(NewDistributedAtomicLong(c, path))
+			if v := must[AtomicValue](t)(a.Increment(w.ctx)); !v.Succeeded || v.PostValue != want {
+				t.Fatalf("increment of %s: %+v, want %d", path, v, want)
+			}
+		}
+		seven := must[*DistributedAtomicLong](t)(NewDistributedAtomicLong(c, "/seven"))
+		if _, err := seven.Increment(w.ctx); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("increment of 7 bytes: %v", err)
+		}
+		sc := must[*SharedCount](t)(NewSharedCount(c, "/count6", 0))
+		defer sc.Close()
+		if err := sc.Start(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := sc.Count(); got != 9 {
+			t.Fatalf("count of 6 bytes: %d, want 9", got)
 		}
 	})
 }

@@ -86,7 +86,7 @@ func (q *queueCore) put(ctx context.Context, key string, values [][]byte) error 
 	if err := usable(ctx, q.c); err != nil {
 		return q.errorf("put", err)
 	}
-	if _, err := q.c.createProtected(ctx, q.dir, itemName+key, encodeItems(values), zk.ModePersistentSequential); err != nil {
+	if _, err := q.c.createProtected(ctx, q.dir, zk.ModePersistent, itemName+key, encodeItems(values), zk.ModePersistentSequential); err != nil {
 		return q.errorf("put", err)
 	}
 	return nil
@@ -203,7 +203,7 @@ func (q *queueCore) claim(ctx context.Context, name string, b *backoff) (*QueueI
 	lock := q.lockDir + "/" + name
 	// The claim's data is a token of this take: a claim of this session
 	// with another token is another take's (a goroutine, another queue).
-	if _, err := q.c.createFixed(ctx, lock, []byte(newMarker())); err != nil {
+	if _, err := q.c.createFixed(ctx, lock, zk.ModePersistent, []byte(newMarker())); err != nil {
 		if errors.Is(err, zk.ErrNodeExists) {
 			return nil, errTaken
 		}
@@ -271,7 +271,11 @@ func (q *queueCore) items(ctx context.Context) ([]string, error) {
 //
 // Items are named "_c_<uuid>-queue-<seq>" (protected creates): Curator's
 // consumers, which take only names that start with "queue-", do not see
-// them; this queue takes Curator's items too.
+// them; this queue takes Curator's items too. The queue's directory and
+// its claims' are persistent nodes (their ancestors containers), created
+// by the first Put or claim as Curator's DistributedQueue.start creates
+// them: they stay when the queue is empty, so a Curator producer, whose
+// put creates no parent, always finds the directory.
 type DistributedQueue struct{ q *queueCore }
 
 // NewDistributedQueue returns the queue at path.

@@ -344,3 +344,35 @@ func TestQueueAckSessionEndsOutcomeUnknown(t *testing.T) {
 		w.noChildren("/q", "items")
 	})
 }
+
+// TestQueueDirsOutliveEmptiness: the queue's directory and its claims'
+// are persistent, as Curator's DistributedQueue.start creates them: once
+// every item is acknowledged, the leader's container sweep leaves them,
+// so a Curator producer (whose put creates no parent) still finds the
+// queue. Their ancestors are containers and go once nothing is under them.
+func TestQueueDirsOutliveEmptiness(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		q := must[*DistributedQueue](t)(NewDistributedQueue(w.client(), "/app/jobs", WithLockPath("/app/claims/jobs")))
+		if err := q.Put(w.ctx, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if got := takeAck(t, w.ctx, q.Take); got != "x" {
+			t.Fatalf("took %q", got)
+		}
+		time.Sleep(3 * time.Minute) // the sweep runs every minute
+		s, _ := w.session()
+		for _, dir := range []string{"/app/jobs", "/app/claims/jobs"} {
+			if ok, _, err := s.Exists(w.ctx, dir); err != nil || !ok {
+				t.Fatalf("%s after the queue emptied: exists %v, %v", dir, ok, err)
+			}
+		}
+		if err := s.Delete(w.ctx, "/app/claims/jobs", -1); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Minute)
+		if ok, _, err := s.Exists(w.ctx, "/app/claims"); err != nil || ok {
+			t.Fatalf("/app/claims, a container with nothing under it: exists %v, %v", ok, err)
+		}
+	})
+}

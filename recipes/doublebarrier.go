@@ -34,7 +34,9 @@ const readyNode = "ready"
 // it in). Curator's members pass on any "ready" node, so a latch left by an
 // earlier round (whose members never left, or died while leaving) lets the
 // next member through alone. The last member out deletes the latch, unless
-// a newer listing raised it meanwhile.
+// a newer listing raised it meanwhile. A latch a Curator member of the
+// same barrier created (its data is not a zxid) counts from its creation:
+// a member passes on it if it was created after the member's node.
 //
 // One DistributedDoubleBarrier is one member: Enter and Leave alternate.
 // While entered, Context is cancelled when the membership may be lost (as a
@@ -114,7 +116,7 @@ func (d *DistributedDoubleBarrier) enter(ctx context.Context, node string) (*hol
 		return nil, err
 	}
 	defer done()
-	st, err := d.c.createFixed(actx, node, d.c.id)
+	st, err := d.c.createFixed(actx, node, zk.ModeContainer, d.c.id)
 	if err != nil {
 		d.c.settleDelete(node)
 		return nil, err
@@ -182,7 +184,7 @@ func (d *DistributedDoubleBarrier) look(ctx context.Context, name string, czxid 
 	if len(members) >= d.n {
 		return true, nil, d.raise(ctx, st.Pzxid)
 	}
-	data, _, ch, err := d.c.conn.GetW(ctx, d.dir+"/"+readyNode)
+	data, st, ch, err := d.c.conn.GetW(ctx, d.dir+"/"+readyNode)
 	if errors.Is(err, zk.ErrNoNode) {
 		var exists bool
 		exists, _, ch, err = d.c.conn.ExistsW(ctx, d.dir+"/"+readyNode)
@@ -194,7 +196,7 @@ func (d *DistributedDoubleBarrier) look(ctx context.Context, name string, czxid 
 	if err != nil {
 		return false, nil, err
 	}
-	return latchZxid(data) >= czxid, ch, nil
+	return latchZxid(data, st) >= czxid, ch, nil
 }
 
 // raise makes the latch say at least zxid.
@@ -207,7 +209,7 @@ func (d *DistributedDoubleBarrier) raise(ctx context.Context, zxid int64) error 
 		switch {
 		case err != nil:
 			return err
-		case found && latchZxid(cur) >= zxid:
+		case found && latchZxid(cur, st) >= zxid:
 			return nil
 		case found:
 			err = d.c.write(func() error {
@@ -232,11 +234,14 @@ func (d *DistributedDoubleBarrier) raise(ctx context.Context, zxid int64) error 
 	}
 }
 
-// latchZxid reads the latch's zxid (0 if it has none: Curator's latch).
-func latchZxid(data []byte) int64 {
+// latchZxid reads the zxid of the listing a latch stands for. A latch
+// that holds none is a Curator member's (its data is the member's
+// address), created once that member had listed n members: it counts
+// from its own creation, which came after that listing.
+func latchZxid(data []byte, st zk.Stat) int64 {
 	z, err := strconv.ParseInt(string(data), 10, 64)
 	if err != nil {
-		return 0
+		return st.Czxid
 	}
 	return z
 }
@@ -346,7 +351,7 @@ func (d *DistributedDoubleBarrier) wait(ctx context.Context, node string, change
 func (d *DistributedDoubleBarrier) lower(ctx context.Context, pzxid int64) {
 	ready := d.dir + "/" + readyNode
 	data, st, found, err := d.c.readNode(ctx, ready)
-	if err != nil || !found || latchZxid(data) > pzxid {
+	if err != nil || !found || latchZxid(data, st) > pzxid {
 		return
 	}
 	d.c.write(func() error { return d.c.conn.Delete(ctx, ready, st.Version) })

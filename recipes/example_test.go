@@ -289,7 +289,7 @@ func ExampleMultiLock() {
 }
 
 // A LeaderLatch elects one leader among participants; closing it hands
-// leadership on.
+// leadership on (and, with CloseNotifyLeader, tells the listeners).
 func ExampleLeaderLatch() {
 	sess, stop := start()
 	defer stop()
@@ -297,7 +297,7 @@ func ExampleLeaderLatch() {
 	client := newClient(sess)
 	defer client.Close(ctx)
 
-	latch, _ := recipes.NewLeaderLatch(client, "/election", "node-1")
+	latch, _ := recipes.NewLeaderLatch(client, "/election", "node-1", recipes.WithCloseMode(recipes.CloseNotifyLeader))
 	changes := make(chan bool, 2) // listeners run on the latch's goroutine
 	latch.AddListener(func(leader bool) { changes <- leader })
 	if err := latch.Start(); err != nil {

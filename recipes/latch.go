@@ -41,14 +41,35 @@ type LeaderLatch struct {
 	lease     *Lease // the current term
 	node      string // our node, kept between terms
 	listeners []func(isLeader bool)
+	closeMode LatchCloseMode
 	changed   chan struct{}
 	ctx       context.Context
 	cancel    context.CancelFunc
 	done      chan struct{}
 }
 
+// LatchCloseMode says whether closing a LeaderLatch tells its listeners
+// (Curator's LeaderLatch.CloseMode).
+type LatchCloseMode int
+
+const (
+	// CloseSilent: Close tells no listener, and drops them (Curator's
+	// default, SILENT). The lease's context ends all the same.
+	CloseSilent LatchCloseMode = iota
+	// CloseNotifyLeader: a leader's listeners hear false from Close,
+	// before the next participant can lead (Curator's NOTIFY_LEADER).
+	CloseNotifyLeader
+)
+
+// LatchOption configures a LeaderLatch.
+type LatchOption func(*LeaderLatch)
+
+// WithCloseMode sets what Close tells the listeners; CloseSilent by
+// default, as in Curator.
+func WithCloseMode(m LatchCloseMode) LatchOption { return func(l *LeaderLatch) { l.closeMode = m } }
+
 // NewLeaderLatch returns a latch at path for the participant id.
-func NewLeaderLatch(c *Client, path, id string) (*LeaderLatch, error) {
+func NewLeaderLatch(c *Client, path, id string, opts ...LatchOption) (*LeaderLatch, error) {
 	if c == nil {
 		return nil, fmt.Errorf("recipes: leader latch %s: %w: nil Client", path, zk.ErrBadArguments)
 	}
@@ -56,6 +77,14 @@ func NewLeaderLatch(c *Client, path, id string) (*LeaderLatch, error) {
 		return nil, err
 	}
 	l := &LeaderLatch{c: c, changed: make(chan struct{}), done: make(chan struct{})}
+	for _, o := range opts {
+		if o != nil {
+			o(l)
+		}
+	}
+	if l.closeMode != CloseSilent && l.closeMode != CloseNotifyLeader {
+		return nil, fmt.Errorf("recipes: leader latch %s: %w: close mode %d", path, zk.ErrBadArguments, l.closeMode)
+	}
 	l.sp = spec{dir: path, name: "latch-", names: []string{"latch-"}, data: []byte(id), pred: exclusive, chain: true,
 		kind: kindLatch}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
@@ -207,8 +236,9 @@ func (l *LeaderLatch) set(lease *Lease) {
 }
 
 // Close leaves the election: the latch's node is deleted (guaranteed), so
-// leadership passes to the next participant; listeners hear false if this
-// one led. Closing twice does nothing.
+// leadership passes to the next participant, and the lease's context ends.
+// With CloseNotifyLeader the listeners hear false if this one led; by
+// default (CloseSilent) they hear nothing. Closing twice does nothing.
 func (l *LeaderLatch) Close(ctx context.Context) error {
 	l.mu.Lock()
 	st := l.state
@@ -224,6 +254,9 @@ func (l *LeaderLatch) Close(ctx context.Context) error {
 	l.mu.Lock()
 	lease, node := l.lease, l.node
 	l.node = ""
+	if l.closeMode == CloseSilent {
+		l.listeners = nil
+	}
 	l.mu.Unlock()
 	if lease != nil {
 		// The listeners hear of the end before the next leader can lead.

@@ -23,7 +23,9 @@ func leaders(ls []*LeaderLatch) []int {
 }
 
 // TestLeaderLatch: one leader at a time; Close hands leadership on in
-// queue order; listeners hear gains and losses; terms' tokens increase.
+// queue order; listeners hear gains, and losses on Close only with
+// CloseNotifyLeader (a and c; b closes silently, Curator's default);
+// terms' tokens increase; an unknown close mode is refused.
 func TestLeaderLatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
@@ -31,7 +33,11 @@ func TestLeaderLatch(t *testing.T) {
 		var heard []string
 		var ls []*LeaderLatch
 		for i, id := range []string{"a", "b", "c"} {
-			l := must[*LeaderLatch](t)(NewLeaderLatch(w.client(), "/election", id))
+			var opts []LatchOption
+			if id != "b" {
+				opts = append(opts, WithCloseMode(CloseNotifyLeader))
+			}
+			l := must[*LeaderLatch](t)(NewLeaderLatch(w.client(), "/election", id, opts...))
 			l.AddListener(func(leader bool) {
 				mu.Lock()
 				heard = append(heard, map[bool]string{true: "+", false: "-"}[leader]+id)
@@ -74,7 +80,7 @@ func TestLeaderLatch(t *testing.T) {
 		if !slices.IsSorted(tokens) {
 			t.Fatalf("tokens %v", tokens)
 		}
-		if want := []string{"+a", "-a", "+b", "-b", "+c", "-c"}; !slices.Equal(heard, want) {
+		if want := []string{"+a", "-a", "+b", "+c", "-c"}; !slices.Equal(heard, want) {
 			t.Fatalf("listeners heard %v, want %v", heard, want)
 		}
 		if err := ls[0].Close(w.ctx); err != nil {
@@ -82,6 +88,9 @@ func TestLeaderLatch(t *testing.T) {
 		}
 		if _, err := ls[0].Await(w.ctx); !errors.Is(err, zk.ErrClosed) {
 			t.Fatalf("await after close: %v", err)
+		}
+		if _, err := NewLeaderLatch(w.client(), "/election", "d", WithCloseMode(7)); !errors.Is(err, zk.ErrBadArguments) {
+			t.Fatalf("an unknown close mode: %v", err)
 		}
 	})
 }

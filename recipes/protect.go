@@ -35,7 +35,7 @@ func (c *Client) CreateProtected(ctx context.Context, path string, data []byte, 
 		return "", fmt.Errorf("recipes: create protected %s: %w", path, err)
 	}
 	dir, name := parentPath(path), path[strings.LastIndexByte(path, '/')+1:]
-	got, err := c.createProtected(ctx, dir, name, data, mode, opts...)
+	got, err := c.createProtected(ctx, dir, zk.ModeContainer, name, data, mode, opts...)
 	if err != nil {
 		return "", fmt.Errorf("recipes: create protected %s: %w", path, err)
 	}
@@ -96,8 +96,9 @@ func sequential(mode zk.CreateMode) bool {
 }
 
 // createProtected creates dir/<marker>-name with mode: the general form of
-// the contenders' create (Client.create), for any mode.
-func (c *Client) createProtected(ctx context.Context, dir, name string, data []byte, mode zk.CreateMode, opts ...zk.CreateOption) (string, error) {
+// the contenders' create (Client.create), for any mode. A missing dir is
+// created with dirMode, its ancestors as containers.
+func (c *Client) createProtected(ctx context.Context, dir string, dirMode zk.CreateMode, name string, data []byte, mode zk.CreateMode, opts ...zk.CreateOption) (string, error) {
 	marker := newMarker()
 	path := dir + "/" + marker + "-" + name
 	opts = append(opts[:len(opts):len(opts)], zk.WithMode(mode))
@@ -112,7 +113,7 @@ func (c *Client) createProtected(ctx context.Context, dir, name string, data []b
 		case err == nil:
 			return got, nil
 		case errors.Is(err, zk.ErrNoNode):
-			if err := c.mkdir(ctx, dir); err != nil {
+			if err := c.mkdirMode(ctx, dir, dirMode); err != nil {
 				return "", err
 			}
 			continue
@@ -139,8 +140,9 @@ func (c *Client) createProtected(ctx context.Context, dir, name string, data []b
 // unique to it: a member's UUID or id) with data and returns its Stat. A
 // try whose outcome is unknown is tried again: finding the node then,
 // owned by this session and holding data, means it happened. Any other
-// node is ErrNodeExists.
-func (c *Client) createFixed(ctx context.Context, path string, data []byte) (zk.Stat, error) {
+// node is ErrNodeExists. A missing parent is created with dirMode, its
+// ancestors as containers.
+func (c *Client) createFixed(ctx context.Context, path string, dirMode zk.CreateMode, data []byte) (zk.Stat, error) {
 	var b backoff
 	for {
 		var st zk.Stat
@@ -153,7 +155,7 @@ func (c *Client) createFixed(ctx context.Context, path string, data []byte) (zk.
 			c.track(path, true)
 			return st, nil
 		case errors.Is(err, zk.ErrNoNode):
-			if err := c.mkdir(ctx, parentPath(path)); err != nil {
+			if err := c.mkdirMode(ctx, parentPath(path), dirMode); err != nil {
 				return zk.Stat{}, err
 			}
 			continue

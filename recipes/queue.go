@@ -185,10 +185,17 @@ func (c *Client) find(ctx context.Context, dir, marker string, b *backoff) (stri
 // mkdir creates dir, and its missing ancestors, as containers (Curator's
 // creatingParentContainersIfNeeded): the ensemble removes them once empty.
 func (c *Client) mkdir(ctx context.Context, dir string) error {
+	return c.mkdirMode(ctx, dir, zk.ModeContainer)
+}
+
+// mkdirMode creates dir with mode, and its missing ancestors as
+// containers: a dir of ModePersistent stays when empty, as the queue
+// directory Curator's DistributedQueue.start creates.
+func (c *Client) mkdirMode(ctx context.Context, dir string, mode zk.CreateMode) error {
 	var b backoff
 	for {
 		err := c.write(func() error {
-			_, err := c.conn.Create(ctx, dir, nil, zk.WithMode(zk.ModeContainer))
+			_, err := c.conn.Create(ctx, dir, nil, zk.WithMode(mode))
 			return err
 		})
 		switch {

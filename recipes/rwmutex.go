@@ -92,6 +92,9 @@ type ReadLock struct {
 }
 
 // Acquire waits until no writer precedes this reader (see Mutex.Acquire).
+// The holder of the write lock takes the read lock with AcquireHolding:
+// Acquire would wait for its own write lease, where Curator's readLock
+// lets the thread that holds the write lock in.
 func (r *ReadLock) Acquire(ctx context.Context) (*Lease, error) {
 	start := time.Now()
 	h, err := r.c.acquire(ctx, &r.sp)
@@ -105,9 +108,12 @@ func (r *ReadLock) Acquire(ctx context.Context) (*Lease, error) {
 }
 
 // AcquireHolding takes the read lock for the holder of w, a write lease of
-// the same RWMutex, without waiting. Its node sorts at the write node's
-// place (as Curator does), so once w is released the read hold keeps
-// writers queued behind it out: lock downgrading.
+// the same RWMutex, without waiting: lock downgrading. Its node takes the
+// write node's sequence number, so once w is released the read hold keeps
+// out every writer that queued meanwhile. Curator's read node, created
+// after the write lock's, gets a sequence number of its own, so such a
+// writer sorts before it and takes the lock when the write lock is
+// released. Curator processes on the same path read either node correctly.
 func (r *ReadLock) AcquireHolding(ctx context.Context, w *Lease) (*Lease, error) {
 	if w == nil || w.h.c != r.c || parentPath(w.Node()) != r.rw.path || !strings.Contains(w.Node(), writeName) {
 		return nil, fmt.Errorf("recipes: read lock %s: %w: not a write lease of this lock", r.rw.path, zk.ErrBadArguments)

@@ -11,8 +11,8 @@ import (
 )
 
 // ErrCorrupt: a recipe's node holds data the recipe cannot read (a count
-// that is not 4 bytes, a long that is not 8, an item or instance that
-// does not decode).
+// shorter than 4 bytes, a long of 1 to 7, an item or instance that does
+// not decode).
 var ErrCorrupt = errors.New("recipes: corrupt node data")
 
 // VersionedCount is a count and the version of the node it was read from:
@@ -31,7 +31,10 @@ type VersionedCount struct {
 // its answer is exact when the peer stops serving in the middle: the write
 // carries a marker (see versioned.go) that says afterwards whether it
 // happened, so a set that happened is never reported as failed, nor made
-// twice.
+// twice. The marker is an ephemeral child of the count's node, deleted
+// right after the write: meanwhile a process that lists the node's
+// children sees it, and one that deletes the node gets zk.ErrNotEmpty
+// (Curator writes no child).
 type SharedCount struct {
 	c    *Client
 	path string
@@ -282,8 +285,10 @@ func (s *SharedCount) Close() error {
 
 func countBytes(n int32) []byte { return binary.BigEndian.AppendUint32(nil, uint32(n)) }
 
+// countOf reads a count as Curator's SharedCount does: from the first 4
+// bytes; shorter data is corrupt.
 func countOf(data []byte) (int32, error) {
-	if len(data) != 4 {
+	if len(data) < 4 {
 		return 0, fmt.Errorf("%w: a count is 4 bytes, not %d", ErrCorrupt, len(data))
 	}
 	return int32(binary.BigEndian.Uint32(data)), nil
