@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -21,6 +23,12 @@ type lineEditor struct {
 	out      io.Writer
 	history  []string
 	complete func(line string) []string // candidates for the line's last word
+	// idle, if set, is asked every idlePoll while no key comes: what it
+	// returns is printed above the line being edited.
+	idle     func() string
+	idlePoll time.Duration
+	keys     chan keyRead // fed by one reader goroutine, started by the first readLine
+	ended    error        // the error that ended the input
 
 	// the line being edited
 	prompt string
@@ -28,6 +36,12 @@ type lineEditor struct {
 	pos    int
 	hist   int // index in history while browsing; len(history) for the new line
 	saved  []rune
+}
+
+// keyRead is one rune read from the terminal, or the error that ended it.
+type keyRead struct {
+	r   rune
+	err error
 }
 
 // newLineEditor edits lines read from in, echoed on out; fd is the
@@ -48,12 +62,36 @@ func (e *lineEditor) readLine(prompt string) (string, error) {
 	}
 	e.prompt, e.buf, e.pos, e.hist, e.saved = prompt, nil, 0, len(e.history), nil
 	e.redraw()
+	if e.keys == nil {
+		e.keys = make(chan keyRead)
+		go e.readKeys()
+	}
+	var poll <-chan time.Time
+	if e.idle != nil {
+		tick := time.NewTicker(e.idlePoll)
+		defer tick.Stop()
+		poll = tick.C
+	}
 	for {
-		r, _, err := e.in.ReadRune()
-		if err != nil {
-			return "", err
+		if e.ended != nil {
+			return "", e.ended
 		}
-		done, err := e.key(r)
+		var k keyRead
+		select {
+		case k = <-e.keys:
+			e.ended = k.err
+		case <-poll:
+			if s := e.idle(); s != "" {
+				// Raw mode: a line feed does not return the carriage.
+				fmt.Fprint(e.out, "\r\x1b[K", strings.ReplaceAll(s, "\n", "\r\n"))
+				e.redraw()
+			}
+			continue
+		}
+		if k.err != nil {
+			return "", k.err
+		}
+		done, err := e.key(k.r)
 		if err != nil || done {
 			fmt.Fprint(e.out, "\r\n")
 			if err == nil {
@@ -63,6 +101,31 @@ func (e *lineEditor) readLine(prompt string) (string, error) {
 		}
 		e.redraw()
 	}
+}
+
+// readKeys reads the terminal's runes for readLine until the input ends
+// (its last send is that error). It reads ahead while a command runs, as
+// the terminal itself buffers what is typed meanwhile; at the program's
+// exit it may still wait for a key.
+func (e *lineEditor) readKeys() {
+	for {
+		r, _, err := e.in.ReadRune()
+		e.keys <- keyRead{r, err}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// next is the next rune of an escape sequence (an error once the input
+// ended).
+func (e *lineEditor) next() (rune, error) {
+	if e.ended != nil {
+		return 0, e.ended
+	}
+	k := <-e.keys
+	e.ended = k.err
+	return k.r, k.err
 }
 
 // key applies one key; done when the line is complete.
@@ -118,11 +181,11 @@ func (e *lineEditor) key(r rune) (done bool, err error) {
 
 // escape reads the rest of an escape sequence (arrows, Home, End, Delete).
 func (e *lineEditor) escape() {
-	b, _, err := e.in.ReadRune()
+	b, err := e.next()
 	if err != nil || (b != '[' && b != 'O') {
 		return
 	}
-	c, _, err := e.in.ReadRune()
+	c, err := e.next()
 	if err != nil {
 		return
 	}
@@ -140,7 +203,7 @@ func (e *lineEditor) escape() {
 	case 'F':
 		e.pos = len(e.buf)
 	case '1', '3', '4', '7', '8':
-		t, _, err := e.in.ReadRune()
+		t, err := e.next()
 		if err != nil || t != '~' {
 			return
 		}

@@ -147,20 +147,50 @@ func openBackend(o options, stdout io.Writer) (Backend, func(), error) {
 	return b, cleanup, nil
 }
 
+// eventPoll is how often an idle shell looks for events to print: zkCli's
+// watcher prints each as it arrives, also while the shell waits for a line.
+const eventPoll = 100 * time.Millisecond
+
 // script runs the lines of in, as zkCli without a terminal; with echo it
-// shows each as typed after its prompt.
+// shows each as typed after its prompt. Events that arrive while it waits
+// for a line are printed then.
 func script(sh *Shell, in io.Reader, out io.Writer, echo bool) {
-	r := bufio.NewReader(in)
+	lines := make(chan string)
+	done := make(chan struct{})
+	defer close(done)
+	// The reader ends at the end of in, or once the script ended and a
+	// line it read has no taker; a read blocked on a terminal that sends
+	// nothing more ends with the process.
+	go func() {
+		defer close(lines)
+		r := bufio.NewReader(in)
+		for {
+			line, err := r.ReadString('\n')
+			if line == "" && err != nil {
+				return
+			}
+			select {
+			case lines <- trimEOL(line):
+			case <-done:
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(eventPoll)
+	defer tick.Stop()
 	for !sh.Quit() {
-		line, err := r.ReadString('\n')
-		if line == "" && err != nil {
-			return
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				return
+			}
+			if echo {
+				fmt.Fprintln(out, sh.Prompt()+line)
+			}
+			sh.ExecuteLine(line)
+		case <-tick.C:
+			sh.PrintEvents()
 		}
-		line = trimEOL(line)
-		if echo {
-			fmt.Fprintln(out, sh.Prompt()+line)
-		}
-		sh.ExecuteLine(line)
 	}
 }
 
@@ -179,6 +209,7 @@ func trimEOL(line string) string {
 func interactive(sh *Shell, out io.Writer) {
 	ed := newLineEditor(int(os.Stdin.Fd()), os.Stdin, out)
 	ed.complete = sh.Complete
+	ed.idle, ed.idlePoll = sh.PendingEvents, eventPoll
 	for !sh.Quit() {
 		line, err := ed.readLine(sh.Prompt())
 		if errors.Is(err, errInterrupted) {

@@ -403,3 +403,40 @@ func TestConnectCommandMovesToServer(t *testing.T) {
 		t.Errorf("get /moved on the server: exit %d, output:\n%s", code, out.String())
 	}
 }
+
+// TestRemoteCallDuringOutage: while no server takes the session back, a
+// command fails with ConnectionLoss at the next failed attempt, as zkCli's
+// do (the Java client fails its queued requests then), instead of waiting
+// for a server; the shell's call timeout here is ten minutes, so only
+// that failure can end the call. Once a server takes the session back,
+// commands run again on it.
+func TestRemoteCallDuringOutage(t *testing.T) {
+	p := newProxy(t, startPeer(t))
+	backend, err := dialRemote(p.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sh := NewShell(ShellConfig{Backend: backend, Out: &out, Err: &out, SessionTimeout: 10 * time.Second,
+		CallTimeout: 10 * time.Minute})
+	defer sh.Close() //nolint:errcheck // test cleanup
+	if err := sh.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	p.setHold(true)
+	p.cut()
+	waitEvents(t, sh, &out, "state:Disconnected")
+	out.Reset()
+	sh.ExecuteLine("create /during x")
+	if got := out.String(); !strings.Contains(got, "KeeperErrorCode = ConnectionLoss for /during") {
+		t.Fatalf("create during the outage:\n%s", got)
+	}
+	p.setHold(false)
+	waitEvents(t, sh, &out, "state:SyncConnected")
+	out.Reset()
+	sh.ExecuteLine("stat /during")
+	sh.ExecuteLine("create /after y")
+	if got := out.String(); !strings.Contains(got, "Node does not exist: /during") || !strings.Contains(got, "Created /after") {
+		t.Fatalf("after the outage:\n%s", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -281,17 +282,27 @@ func (sh *Shell) call() (context.Context, context.CancelFunc) {
 // PrintEvents prints the events the session received, as zkCli's default
 // watcher does ("WATCHER::" then the event), unless printwatches is off.
 func (sh *Shell) PrintEvents() {
-	if sh.conn == nil {
-		return
-	}
-	for _, e := range sh.conn.Events() {
-		sh.printEvent(e)
-	}
+	fmt.Fprint(sh.out, sh.PendingEvents())
 }
 
-func (sh *Shell) printEvent(e Event) {
+// PendingEvents takes the events the session received and returns what
+// PrintEvents would print of them.
+func (sh *Shell) PendingEvents() string {
+	if sh.conn == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, e := range sh.conn.Events() {
+		sh.printEventTo(&b, e)
+	}
+	return b.String()
+}
+
+func (sh *Shell) printEvent(e Event) { sh.printEventTo(sh.out, e) }
+
+func (sh *Shell) printEventTo(w io.Writer, e Event) {
 	if sh.printWatches {
-		fmt.Fprintf(sh.out, "\nWATCHER::\n\n%s\n", eventText(e))
+		fmt.Fprintf(w, "\nWATCHER::\n\n%s\n", eventText(e))
 	}
 }
 

@@ -85,6 +85,7 @@ type Client struct {
 	dead      error         // why the session ended (StateClosed, StateAuthFailed)
 	cur       *conn         // nil while reconnecting
 	ready     chan struct{} // closed when cur is set or the session ends
+	tried     chan struct{} // closed (and replaced) when a reconnect attempt fails
 	next      int           // index of the next server to try
 	sessionID int64
 	passwd    []byte
@@ -115,7 +116,7 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg: cfg, servers: cfg.Servers, stop: make(chan struct{}),
-		ready: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
+		ready: make(chan struct{}), tried: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
 	}
 	var lastErr error
 	answered := false // a server of this round accepted the connection
@@ -262,6 +263,10 @@ func (c *Client) reconnect() (*conn, bool) {
 		case c.isStopped():
 			return nil, false
 		}
+		c.mu.Lock()
+		close(c.tried) // the calls waiting for a connection fail
+		c.tried = make(chan struct{})
+		c.mu.Unlock()
 		if i%len(c.servers) == len(c.servers)-1 {
 			select {
 			case <-c.stop:
@@ -329,11 +334,13 @@ func (c *Client) Close(ctx context.Context) error {
 	return err
 }
 
-// current waits for a connection (or the session's end, or ctx).
+// current waits for a connection (or the session's end, or ctx). While
+// the client reconnects, a call fails with ConnectionLoss at the next
+// attempt that fails, as the Java client fails its queued requests then.
 func (c *Client) current(ctx context.Context) (*conn, error) {
 	for {
 		c.mu.Lock()
-		cn, ready, st, dead := c.cur, c.ready, c.state, c.dead
+		cn, ready, tried, st, dead := c.cur, c.ready, c.tried, c.state, c.dead
 		c.mu.Unlock()
 		switch {
 		case st == StateClosed || st == StateAuthFailed:
@@ -343,6 +350,8 @@ func (c *Client) current(ctx context.Context) (*conn, error) {
 		}
 		select {
 		case <-ready:
+		case <-tried:
+			return nil, fmt.Errorf("%w: no server took the session back", zk.ErrConnectionLoss)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: %w", zk.ErrConnectionLoss, ctx.Err())
 		}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/embedzk/zk"
+)
+
+// syncBuffer is an output written by the shell's goroutine and read by the
+// test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor waits until out holds want, for 20 s at most.
+func waitFor(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), want); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the output:\n%s", want, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestEventsWhileIdle: a watch event that arrives while the shell waits
+// for its next line is printed then, as zkCli's watcher prints it (the
+// seeds' walk-through: get -w in one shell, set in another, the event
+// shows at once).
+func TestEventsWhileIdle(t *testing.T) {
+	ens, err := zk.NewEnsemble(zk.Config{DataDir: t.TempDir(), ClientPort: -1, ClientPortAddress: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ens.Close()
+	in, feed := io.Pipe()
+	out := &syncBuffer{}
+	code := make(chan int)
+	go func() { code <- run([]string{"-server", ens.ClientAddr()}, in, out, out) }()
+	if _, err := io.WriteString(feed, "create /w x\nget -w /w\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, "Created /w\nx\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	other, err := ens.NewSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Set(ctx, "/w", []byte("y"), -1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, "WatchedEvent state:SyncConnected type:NodeDataChanged path:/w\n") // no line sent since
+	feed.Close()
+	if c := <-code; c != 0 {
+		t.Errorf("exit %d", c)
+	}
+}
+
+// TestLineEditorIdle: while no key comes, what the editor's idle hook
+// returns is printed above the line being edited (raw mode: line feeds
+// return the carriage), and the line is drawn again as it was.
+func TestLineEditorIdle(t *testing.T) {
+	keys, feed := io.Pipe()
+	out := &syncBuffer{}
+	ed := newLineEditor(-1, keys, out)
+	printed := false
+	ed.idle = func() string { // on the editor's goroutine
+		if printed || string(ed.buf) != "ls" {
+			return ""
+		}
+		printed = true
+		return "\nWATCHER::\n"
+	}
+	ed.idlePoll = time.Millisecond
+	got := make(chan string)
+	go func() {
+		line, _ := ed.readLine("> ")
+		got <- line
+	}()
+	if _, err := io.WriteString(feed, "ls"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, "\r\x1b[K\r\nWATCHER::\r\n\r> ls")
+	if _, err := io.WriteString(feed, " /\r"); err != nil {
+		t.Fatal(err)
+	}
+	if line := <-got; line != "ls /" {
+		t.Errorf("line %q, want %q", line, "ls /")
+	}
+	feed.Close()
+}
