@@ -61,11 +61,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("zkcli", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.data, "data", "", "data directory of the embedded peer (default: a temporary one, removed at exit)")
-	fs.StringVar(&o.server, "server", "", "host:port[,host:port...] of a running ZooKeeper service (a zk peer's client port or a real ZooKeeper) instead of the embedded peer")
+	fs.StringVar(&o.server, "server", "", "host[:port][,host[:port]...][/chroot] of a running ZooKeeper service (a zk peer's client port or a real ZooKeeper) instead of the embedded peer; the port defaults to 2181, and a chroot roots the session's paths there, as zkCli's connect string")
 	fs.IntVar(&o.timeout, "timeout", 30000, "session timeout in milliseconds, as zkCli's -timeout")
 	fs.BoolVar(&o.echo, "echo", false, "print the prompt and each command read, as an interactive zkCli shows them")
+	fs.Bool("waitforconnection", false, "accepted for zkCli's sake: the shell always waits for its session before the first command")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host:port[,host:port...]] [-timeout ms] [-echo] [cmd args]")
+		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host[:port][,host[:port]...][/chroot]] [-timeout ms] [-echo] [-waitforconnection] [cmd args]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -14,17 +14,18 @@ import (
 type remote struct {
 	addr    string
 	servers []string
+	chroot  string
 }
 
 // dialRemote opens the Backend for the servers of addr (zkCli's
-// connection string, "host:port[,host:port...]"). It does not connect:
-// each Open opens a session.
+// connection string, "host[:port][,host[:port]...][/chroot]"; the port
+// defaults to 2181). It does not connect: each Open opens a session.
 func dialRemote(addr string) (Backend, error) {
-	servers, err := zkclient.ParseServers(addr)
+	servers, chroot, err := zkclient.ParseConnectString(addr)
 	if err != nil {
 		return nil, err
 	}
-	return &remote{addr: addr, servers: servers}, nil
+	return &remote{addr: addr, servers: servers, chroot: chroot}, nil
 }
 
 // Addr is the connection string, as zkCli's prompt shows it.
@@ -34,7 +35,7 @@ func (r *remote) Addr() string { return r.addr }
 func (r *remote) Close() error { return nil }
 
 func (r *remote) Open(ctx context.Context, timeout time.Duration) (Conn, error) {
-	cl, err := zkclient.Connect(ctx, zkclient.Config{Servers: r.servers, SessionTimeout: timeout})
+	cl, err := zkclient.Connect(ctx, zkclient.Config{Servers: r.servers, SessionTimeout: timeout, Chroot: r.chroot})
 	if err != nil {
 		return nil, err
 	}

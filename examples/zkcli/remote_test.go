@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/examples/internal/zkclient"
 )
 
 // TestRemoteSessionExpires: a -server session cut off from its server for
@@ -438,5 +439,41 @@ func TestRemoteCallDuringOutage(t *testing.T) {
 	sh.ExecuteLine("create /after y")
 	if got := out.String(); !strings.Contains(got, "Node does not exist: /during") || !strings.Contains(got, "Created /after") {
 		t.Fatalf("after the outage:\n%s", got)
+	}
+}
+
+// TestRemoteChrootAndDefaultPort: a connect string's "/chroot" roots the
+// session there, as zkCli's: paths are sent under it, and created paths
+// and events come back without it; a host without a port means 2181.
+func TestRemoteChrootAndDefaultPort(t *testing.T) {
+	addr := startPeer(t)
+	var out bytes.Buffer
+	if code := run([]string{"-server", addr, "create", "/app"}, strings.NewReader(""), &out, &out); code != 0 {
+		t.Fatalf("create /app: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	script := "create /x 1\ncreate -s /s- v\nls /\nget -w /x\nset /x 2\nstat /\n"
+	if code := run([]string{"-server", addr + "/app"}, strings.NewReader(script), &out, &out); code != 0 {
+		t.Fatalf("the chrooted session: exit %d\n%s", code, out.String())
+	}
+	for _, want := range []string{"Created /x\n", "Created /s-0000000001\n", "[s-0000000001, x]\n",
+		"WatchedEvent state:SyncConnected type:NodeDataChanged path:/x\n", "numChildren = 2\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in the chrooted session's output:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run([]string{"-server", addr, "ls", "/app"}, strings.NewReader(""), &out, &out); code != 0 ||
+		!strings.HasSuffix(out.String(), "[s-0000000001, x]\n") {
+		t.Errorf("ls /app without the chroot: exit %d\n%s", code, out.String())
+	}
+	servers, chroot, err := zkclient.ParseConnectString("h1,h2:,[::1]:2182/a/b")
+	if err != nil || strings.Join(servers, " ") != "h1:2181 h2:2181 [::1]:2182" || chroot != "/a/b" {
+		t.Errorf("ParseConnectString: %q %q %v", servers, chroot, err)
+	}
+	for _, bad := range []string{"h/a/", "h//a", "h/a/../b"} {
+		if _, _, err := zkclient.ParseConnectString(bad); err == nil {
+			t.Errorf("ParseConnectString(%q) took a bad chroot", bad)
+		}
 	}
 }

@@ -23,19 +23,87 @@ type Config struct {
 	// MaxFrame bounds a reply's size; default jute.DefaultMaxBuffer plus
 	// room for the reply's header.
 	MaxFrame int
+	// Chroot, if set, roots the session's paths there (the connect
+	// string's "/path" suffix): requests name Chroot+path, and created
+	// paths and events come back without it, as the Java client does.
+	// getEphemerals is sent as given, as the Java client 3.8 sends it.
+	Chroot string
 }
 
-// ParseServers splits zkCli's server string ("h1:p1,h2:p2").
+// DefaultPort is the port of a server address given without one.
+const DefaultPort = "2181"
+
+// ParseServers splits zkCli's server string ("h1:p1,h2:p2"); a host
+// without a port (or with an empty one) gets DefaultPort.
 func ParseServers(s string) ([]string, error) {
 	var out []string
 	for _, a := range strings.Split(s, ",") {
 		a = strings.TrimSpace(a)
+		if !strings.HasPrefix(a, "[") {
+			if i := strings.LastIndexByte(a, ':'); i < 0 {
+				a += ":" + DefaultPort
+			} else if i == len(a)-1 {
+				a += DefaultPort
+			}
+		}
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			return nil, fmt.Errorf("zkclient: bad server address %q: %w", a, err)
 		}
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// ParseConnectString splits a ZooKeeper connect string
+// ("h1:p1,h2:p2/chroot") into its servers (ParseServers) and its chroot
+// ("" for none or "/"), as the Java client's ConnectStringParser does.
+func ParseConnectString(s string) (servers []string, chroot string, err error) {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s, chroot = s[:i], s[i:]
+		if chroot == "/" {
+			chroot = ""
+		} else if err := checkChroot(chroot); err != nil {
+			return nil, "", err
+		}
+	}
+	servers, err = ParseServers(s)
+	return servers, chroot, err
+}
+
+// checkChroot refuses a chroot that is not an absolute path of non-empty
+// names (ZooKeeper's PathUtils.validatePath, in its common rules).
+func checkChroot(p string) error {
+	for _, name := range strings.Split(p[1:], "/") {
+		if name == "" || name == "." || name == ".." || strings.ContainsRune(name, 0) {
+			return fmt.Errorf("zkclient: bad chroot %q", p)
+		}
+	}
+	return nil
+}
+
+// server is a client path as the server names it.
+func (c *Client) server(path string) string {
+	switch {
+	case c.cfg.Chroot == "":
+		return path
+	case path == "/":
+		return c.cfg.Chroot
+	}
+	return c.cfg.Chroot + path
+}
+
+// client is a server path as the client names it (the Java client's
+// stripChroot).
+func (c *Client) client(path string) string {
+	switch {
+	case c.cfg.Chroot == "":
+		return path
+	case path == c.cfg.Chroot:
+		return "/"
+	case len(path) > len(c.cfg.Chroot):
+		return path[len(c.cfg.Chroot):]
+	}
+	return path
 }
 
 // State is the client's state, as a ZooKeeper client's States names it.

@@ -50,7 +50,7 @@ func copyBytes(b []byte) []byte {
 // createContainer for a container, createTTL (ttl > 0) for the TTL modes.
 // It returns the created path (with its sequence number) and its Stat.
 func (c *Client) Create(ctx context.Context, path string, data []byte, acl []zk.ACL, mode zk.CreateMode, ttl time.Duration) (string, zk.Stat, error) {
-	req := &jute.CreateRequest{Path: path, Data: data, ACL: toACL(acl), Flags: int32(mode)}
+	req := &jute.CreateRequest{Path: c.server(path), Data: data, ACL: toACL(acl), Flags: int32(mode)}
 	op := jute.OpCreate2
 	switch mode {
 	case zk.ModeContainer:
@@ -62,12 +62,12 @@ func (c *Client) Create(ctx context.Context, path string, data []byte, acl []zk.
 	if _, err := c.do(ctx, op, req, &resp, nil); err != nil {
 		return "", zk.Stat{}, err
 	}
-	return resp.Path, toStat(resp.Stat), nil
+	return c.client(resp.Path), toStat(resp.Stat), nil
 }
 
 // Delete deletes a node at version (-1: any).
 func (c *Client) Delete(ctx context.Context, path string, version int32) error {
-	_, err := c.do(ctx, jute.OpDelete, &jute.PathVersionRequest{Path: path, Version: version}, nil, nil)
+	_, err := c.do(ctx, jute.OpDelete, &jute.PathVersionRequest{Path: c.server(path), Version: version}, nil, nil)
 	return err
 }
 
@@ -77,9 +77,9 @@ func (c *Client) Exists(ctx context.Context, path string, watch bool) (bool, zk.
 	var resp jute.StatResponse
 	var reg func(int32)
 	if watch {
-		reg = c.registrar(path, "exists")
+		reg = c.registrar(c.server(path), "exists")
 	}
-	_, err := c.do(ctx, jute.OpExists, &jute.PathWatchRequest{Path: path, Watch: watch}, &resp, reg)
+	_, err := c.do(ctx, jute.OpExists, &jute.PathWatchRequest{Path: c.server(path), Watch: watch}, &resp, reg)
 	if errors.Is(err, zk.ErrNoNode) {
 		return false, zk.Stat{}, nil
 	}
@@ -94,9 +94,9 @@ func (c *Client) Get(ctx context.Context, path string, watch bool) ([]byte, zk.S
 	var resp jute.GetDataResponse
 	var reg func(int32)
 	if watch {
-		reg = c.registrar(path, "data")
+		reg = c.registrar(c.server(path), "data")
 	}
-	if _, err := c.do(ctx, jute.OpGetData, &jute.PathWatchRequest{Path: path, Watch: watch}, &resp, reg); err != nil {
+	if _, err := c.do(ctx, jute.OpGetData, &jute.PathWatchRequest{Path: c.server(path), Watch: watch}, &resp, reg); err != nil {
 		return nil, zk.Stat{}, err
 	}
 	return copyBytes(resp.Data), toStat(resp.Stat), nil
@@ -105,7 +105,7 @@ func (c *Client) Get(ctx context.Context, path string, watch bool) ([]byte, zk.S
 // Set replaces a node's data at version (-1: any).
 func (c *Client) Set(ctx context.Context, path string, data []byte, version int32) (zk.Stat, error) {
 	var resp jute.StatResponse
-	if _, err := c.do(ctx, jute.OpSetData, &jute.SetDataRequest{Path: path, Data: data, Version: version}, &resp, nil); err != nil {
+	if _, err := c.do(ctx, jute.OpSetData, &jute.SetDataRequest{Path: c.server(path), Data: data, Version: version}, &resp, nil); err != nil {
 		return zk.Stat{}, err
 	}
 	return toStat(resp.Stat), nil
@@ -117,9 +117,9 @@ func (c *Client) Children(ctx context.Context, path string, watch bool) ([]strin
 	var resp jute.GetChildren2Response
 	var reg func(int32)
 	if watch {
-		reg = c.registrar(path, "child")
+		reg = c.registrar(c.server(path), "child")
 	}
-	if _, err := c.do(ctx, jute.OpGetChildren2, &jute.PathWatchRequest{Path: path, Watch: watch}, &resp, reg); err != nil {
+	if _, err := c.do(ctx, jute.OpGetChildren2, &jute.PathWatchRequest{Path: c.server(path), Watch: watch}, &resp, reg); err != nil {
 		return nil, zk.Stat{}, err
 	}
 	return resp.Children, toStat(resp.Stat), nil
@@ -128,7 +128,7 @@ func (c *Client) Children(ctx context.Context, path string, watch bool) ([]strin
 // GetACL returns a node's ACL and Stat.
 func (c *Client) GetACL(ctx context.Context, path string) ([]zk.ACL, zk.Stat, error) {
 	var resp jute.GetACLResponse
-	if _, err := c.do(ctx, jute.OpGetACL, &jute.PathRequest{Path: path}, &resp, nil); err != nil {
+	if _, err := c.do(ctx, jute.OpGetACL, &jute.PathRequest{Path: c.server(path)}, &resp, nil); err != nil {
 		return nil, zk.Stat{}, err
 	}
 	return fromACL(resp.ACL), toStat(resp.Stat), nil
@@ -137,7 +137,7 @@ func (c *Client) GetACL(ctx context.Context, path string) ([]zk.ACL, zk.Stat, er
 // SetACL replaces a node's ACL at aversion (-1: any).
 func (c *Client) SetACL(ctx context.Context, path string, acl []zk.ACL, version int32) (zk.Stat, error) {
 	var resp jute.StatResponse
-	req := &jute.SetACLRequest{Path: path, ACL: toACL(acl), Version: version}
+	req := &jute.SetACLRequest{Path: c.server(path), ACL: toACL(acl), Version: version}
 	if _, err := c.do(ctx, jute.OpSetACL, req, &resp, nil); err != nil {
 		return zk.Stat{}, err
 	}
@@ -182,7 +182,7 @@ func (c *Client) WhoAmI(ctx context.Context) ([]Identity, error) {
 
 // Sync waits until the server has every write committed before it.
 func (c *Client) Sync(ctx context.Context, path string) error {
-	_, err := c.do(ctx, jute.OpSync, &jute.PathRequest{Path: path}, &jute.PathRequest{}, nil)
+	_, err := c.do(ctx, jute.OpSync, &jute.PathRequest{Path: c.server(path)}, &jute.PathRequest{}, nil)
 	return err
 }
 
@@ -192,6 +192,7 @@ func (c *Client) AddWatch(ctx context.Context, path string, recursive bool) erro
 	if recursive {
 		mode = jute.AddWatchPersistentRecursive
 	}
+	sp := c.server(path)
 	reg := func(code int32) {
 		if code != 0 {
 			return
@@ -199,13 +200,13 @@ func (c *Client) AddWatch(ctx context.Context, path string, recursive bool) erro
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if recursive {
-			c.watches.recursive[path] = true
+			c.watches.recursive[sp] = true
 		} else {
-			c.watches.persistent[path] = true
+			c.watches.persistent[sp] = true
 		}
 	}
 	var resp jute.ErrorResponse
-	_, err := c.do(ctx, jute.OpAddWatch, &jute.AddWatchRequest{Path: path, Mode: mode}, &resp, reg)
+	_, err := c.do(ctx, jute.OpAddWatch, &jute.AddWatchRequest{Path: sp, Mode: mode}, &resp, reg)
 	return err
 }
 
@@ -213,11 +214,11 @@ func (c *Client) AddWatch(ctx context.Context, path string, recursive bool) erro
 // the client's registrations, queueing their removal events; zk.ErrNoWatcher
 // if there were none.
 func (c *Client) RemoveWatches(ctx context.Context, path string, typ zk.WatcherType) error {
-	_, err := c.do(ctx, jute.OpRemoveWatches, &jute.WatchesRequest{Path: path, Type: int32(typ)}, nil, nil)
+	_, err := c.do(ctx, jute.OpRemoveWatches, &jute.WatchesRequest{Path: c.server(path), Type: int32(typ)}, nil, nil)
 	if err != nil {
 		return err
 	}
-	if !c.removed(path, typ) {
+	if !c.removed(c.server(path), typ) {
 		return fmt.Errorf("zkclient: %w", zk.ErrNoWatcher)
 	}
 	return nil
@@ -236,7 +237,7 @@ func (c *Client) Ephemerals(ctx context.Context, prefix string) ([]string, error
 // AllChildrenNumber counts the nodes below path.
 func (c *Client) AllChildrenNumber(ctx context.Context, path string) (int64, error) {
 	var resp jute.IntResponse
-	if _, err := c.do(ctx, jute.OpGetAllChildrenNumber, &jute.PathRequest{Path: path}, &resp, nil); err != nil {
+	if _, err := c.do(ctx, jute.OpGetAllChildrenNumber, &jute.PathRequest{Path: c.server(path)}, &resp, nil); err != nil {
 		return 0, err
 	}
 	return int64(resp.N), nil
@@ -247,7 +248,7 @@ func (c *Client) AllChildrenNumber(ctx context.Context, path string) (int64, err
 func (c *Client) DeleteAll(ctx context.Context, paths []string) error {
 	req := &jute.MultiRequest{Ops: make([]jute.MultiOp, len(paths))}
 	for i, p := range paths {
-		req.Ops[i] = jute.MultiOp{Type: jute.OpDelete, Path: p, Version: -1}
+		req.Ops[i] = jute.MultiOp{Type: jute.OpDelete, Path: c.server(p), Version: -1}
 	}
 	var resp jute.MultiResponse
 	_, err := c.do(ctx, jute.OpMulti, req, &resp, nil)

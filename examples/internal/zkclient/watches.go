@@ -102,7 +102,7 @@ func (c *Client) notify(ev jute.WatcherEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.watches.take(ev.Path, typ) {
-		c.queue(Event{State: "SyncConnected", Type: typ, Path: ev.Path})
+		c.queue(Event{State: "SyncConnected", Type: typ, Path: c.client(ev.Path)})
 	}
 }
 
@@ -156,7 +156,7 @@ func (c *Client) removed(path string, typ zk.WatcherType) bool {
 		typ zk.EventType
 	}{{data, zk.EventDataWatchRemoved}, {child, zk.EventChildWatchRemoved}, {pers, zk.EventPersistentWatchRemoved}} {
 		if r.ok {
-			c.queue(Event{State: "SyncConnected", Type: r.typ, Path: path})
+			c.queue(Event{State: "SyncConnected", Type: r.typ, Path: c.client(path)})
 		}
 	}
 	return data || child || pers
