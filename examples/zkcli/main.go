@@ -49,11 +49,12 @@ func main() {
 
 // options are zkcli's flags.
 type options struct {
-	data    string
-	server  string
-	timeout int
-	echo    bool
-	args    []string
+	data     string
+	server   string
+	timeout  int
+	echo     bool
+	readOnly bool
+	args     []string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -64,9 +65,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.server, "server", "", "host[:port][,host[:port]...][/chroot] of a running ZooKeeper service (a zk peer's client port or a real ZooKeeper) instead of the embedded peer; the port defaults to 2181, and a chroot roots the session's paths there, as zkCli's connect string")
 	fs.IntVar(&o.timeout, "timeout", 30000, "session timeout in milliseconds, as zkCli's -timeout")
 	fs.BoolVar(&o.echo, "echo", false, "print the prompt and each command read, as an interactive zkCli shows them")
+	fs.BoolVar(&o.readOnly, "r", false, "with -server: allow a read-only session on a server cut off from its quorum, as zkCli's -r")
 	fs.Bool("waitforconnection", false, "accepted for zkCli's sake: the shell always waits for its session before the first command")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host[:port][,host[:port]...][/chroot]] [-timeout ms] [-echo] [-waitforconnection] [cmd args]")
+		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host[:port][,host[:port]...][/chroot]] [-timeout ms] [-r] [-echo] [-waitforconnection] [cmd args]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -91,7 +93,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sh := NewShell(ShellConfig{
 		Backend: backend, Out: stdout, Err: stderr,
 		SessionTimeout: time.Duration(o.timeout) * time.Millisecond,
-		Dial:           dialRemote,
+		Dial:           remoteDialer{readOnly: o.readOnly}.dial,
 	})
 	defer sh.Close() //nolint:errcheck // the peer's close error has no one to go to at exit
 	if len(o.args) > 0 {
@@ -128,7 +130,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func openBackend(o options, stdout io.Writer) (Backend, func(), error) {
 	if o.server != "" {
 		fmt.Fprintln(stdout, "Connecting to "+o.server)
-		b, err := dialRemote(o.server)
+		b, err := remoteDialer{readOnly: o.readOnly}.dial(o.server)
 		return b, func() {}, err
 	}
 	dir, cleanup := o.data, func() {}

@@ -12,20 +12,27 @@ import (
 // service (a zk peer's client port, or a real ZooKeeper) over ZooKeeper's
 // client protocol (examples/internal/zkclient).
 type remote struct {
-	addr    string
-	servers []string
-	chroot  string
+	addr     string
+	servers  []string
+	chroot   string
+	readOnly bool
 }
 
 // dialRemote opens the Backend for the servers of addr (zkCli's
 // connection string, "host[:port][,host[:port]...][/chroot]"; the port
 // defaults to 2181). It does not connect: each Open opens a session.
-func dialRemote(addr string) (Backend, error) {
+func dialRemote(addr string) (Backend, error) { return remoteDialer{}.dial(addr) }
+
+// remoteDialer opens Backends whose sessions may be read-only (zkCli's
+// -r, which its connect command keeps).
+type remoteDialer struct{ readOnly bool }
+
+func (d remoteDialer) dial(addr string) (Backend, error) {
 	servers, chroot, err := zkclient.ParseConnectString(addr)
 	if err != nil {
 		return nil, err
 	}
-	return &remote{addr: addr, servers: servers, chroot: chroot}, nil
+	return &remote{addr: addr, servers: servers, chroot: chroot, readOnly: d.readOnly}, nil
 }
 
 // Addr is the connection string, as zkCli's prompt shows it.
@@ -35,7 +42,8 @@ func (r *remote) Addr() string { return r.addr }
 func (r *remote) Close() error { return nil }
 
 func (r *remote) Open(ctx context.Context, timeout time.Duration) (Conn, error) {
-	cl, err := zkclient.Connect(ctx, zkclient.Config{Servers: r.servers, SessionTimeout: timeout, Chroot: r.chroot})
+	cl, err := zkclient.Connect(ctx, zkclient.Config{Servers: r.servers, SessionTimeout: timeout, Chroot: r.chroot,
+		ReadOnly: r.readOnly})
 	if err != nil {
 		return nil, err
 	}

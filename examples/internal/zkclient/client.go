@@ -28,6 +28,11 @@ type Config struct {
 	// paths and events come back without it, as the Java client does.
 	// getEphemerals is sent as given, as the Java client 3.8 sends it.
 	Chroot string
+	// ReadOnly lets a server that lost its quorum take the session in
+	// read-only mode (the Java client's canBeReadOnly, zkCli's -r). The
+	// client does not look for a read-write server meanwhile, as the Java
+	// client does: it moves only when its connection fails.
+	ReadOnly bool
 }
 
 // DefaultPort is the port of a server address given without one.
@@ -113,8 +118,9 @@ type State int
 const (
 	StateConnecting State = iota // no connection: reconnecting
 	StateConnected
-	StateClosed     // Close was called, or the session expired
-	StateAuthFailed // the server refused credentials and closed the connection
+	StateConnectedReadOnly // connected to a server in read-only mode
+	StateClosed            // Close was called, or the session expired
+	StateAuthFailed        // the server refused credentials and closed the connection
 )
 
 func (s State) String() string {
@@ -123,6 +129,8 @@ func (s State) String() string {
 		return "CONNECTING"
 	case StateConnected:
 		return "CONNECTED"
+	case StateConnectedReadOnly:
+		return "CONNECTEDREADONLY"
 	case StateAuthFailed:
 		return "AUTH_FAILED"
 	}
@@ -255,14 +263,21 @@ func (c *Client) Events() []Event {
 // queue appends an event; c.mu is held.
 func (c *Client) queue(e Event) { c.events = append(c.events, e) }
 
+// Connected reports whether st has a connection (read-only or not).
+func (st State) Connected() bool { return st == StateConnected || st == StateConnectedReadOnly }
+
 // attach makes cn the current connection.
 func (c *Client) attach(cn *conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cur = cn
 	c.state = StateConnected
+	ev := "SyncConnected"
+	if cn.readOnly {
+		c.state, ev = StateConnectedReadOnly, "ConnectedReadOnly"
+	}
 	close(c.ready)
-	c.queue(Event{State: "SyncConnected"})
+	c.queue(Event{State: ev})
 }
 
 // run keeps the session connected: when the current connection dies it
@@ -295,7 +310,7 @@ func (c *Client) detach(cn *conn) bool {
 	if c.cur == cn {
 		c.cur = nil
 	}
-	if c.state != StateConnected {
+	if !c.state.Connected() {
 		return false // closed or auth failed meanwhile
 	}
 	c.state = StateConnecting
@@ -377,7 +392,7 @@ func (c *Client) end(st State, why error, evState string) {
 // client's goroutines. Closing a closed client does nothing.
 func (c *Client) Close(ctx context.Context) error {
 	var err error
-	if c.State() == StateConnected {
+	if c.State().Connected() {
 		_, err = c.do(ctx, jute.OpCloseSession, nil, nil, nil)
 	}
 	c.mu.Lock()

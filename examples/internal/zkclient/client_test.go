@@ -78,3 +78,54 @@ func TestReplyOutOfOrder(t *testing.T) {
 		t.Fatalf("Set answered out of order: %v, want a connection loss", err)
 	}
 }
+
+// TestReadOnlySession: with ReadOnly the connect request says so, and a
+// server that takes the session read-only makes the client
+// CONNECTEDREADONLY with a ConnectedReadOnly event (zkCli -r's prompt and
+// event); without it the request asks for a read-write session.
+func TestReadOnlySession(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked := make(chan bool, 1)
+		go func() {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer nc.Close()
+			b, err := jute.ReadFrame(nc, nil, 1<<20)
+			if err != nil {
+				return
+			}
+			var req jute.ConnectRequest
+			if err := jute.Unmarshal(b, &req); err != nil {
+				return
+			}
+			asked <- req.ReadOnly
+			resp := jute.ConnectResponse{TimeOut: 2000, SessionID: 9, Passwd: make([]byte, 16), ReadOnly: req.ReadOnly, HasReadOnly: true}
+			nc.Write(jute.AppendFrame(nil, &resp))
+			nc.Read(make([]byte, 1)) // until the client hangs up
+		}()
+		c, err := Connect(context.Background(), Config{Servers: []string{ln.Addr().String()}, SessionTimeout: 2 * time.Second, ReadOnly: ro})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := <-asked; got != ro {
+			t.Errorf("ReadOnly %v: the request asked read-only %v", ro, got)
+		}
+		wantState, wantEv := "CONNECTED", "SyncConnected"
+		if ro {
+			wantState, wantEv = "CONNECTEDREADONLY", "ConnectedReadOnly"
+		}
+		if st, evs := c.State().String(), c.Events(); st != wantState || len(evs) != 1 || evs[0].State != wantEv {
+			t.Errorf("ReadOnly %v: state %s, events %+v; want %s and one %s", ro, st, evs, wantState, wantEv)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c.Close(ctx) //nolint:errcheck // the fake server answers no close
+		cancel()
+		ln.Close()
+	}
+}

@@ -18,6 +18,7 @@ type conn struct {
 	addr        string
 	nc          net.Conn
 	readTimeout time.Duration
+	readOnly    bool          // the server took the session in read-only mode
 	dead        chan struct{} // closed by close
 	once        sync.Once
 	done        sync.WaitGroup // reader and pinger
@@ -51,7 +52,7 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	c.next++
 	req := jute.ConnectRequest{
 		LastZxidSeen: c.lastZxid, TimeOut: int32(c.cfg.SessionTimeout / time.Millisecond),
-		SessionID: c.sessionID, Passwd: c.passwd, HasReadOnly: true,
+		SessionID: c.sessionID, Passwd: c.passwd, ReadOnly: c.cfg.ReadOnly, HasReadOnly: true,
 	}
 	sw := c.watches.setWatches(c.lastZxid)
 	auths := append([]jute.AuthPacket(nil), c.auths...)
@@ -83,7 +84,8 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	c.sessionID, c.passwd = resp.SessionID, resp.Passwd
 	c.timeout = time.Duration(resp.TimeOut) * time.Millisecond
 	c.mu.Unlock()
-	cn := &conn{cl: c, addr: addr, nc: nc, dead: make(chan struct{}), readTimeout: c.timeoutOf() * 2 / 3}
+	cn := &conn{cl: c, addr: addr, nc: nc, dead: make(chan struct{}), readTimeout: c.timeoutOf() * 2 / 3,
+		readOnly: resp.ReadOnly}
 	// Re-register the watches, then the credentials, before any request,
 	// as ZooKeeper's client primes a connection.
 	if sw != nil {
