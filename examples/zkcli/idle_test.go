@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +106,41 @@ func TestLineEditorIdle(t *testing.T) {
 	}
 	if line := <-got; line != "ls /" {
 		t.Errorf("line %q, want %q", line, "ls /")
+	}
+	feed.Close()
+}
+
+// TestServerDownAtStart: the interactive shell whose server does not
+// answer at its start stays, as zkCli's: CONNECTING, a command fails with
+// ConnectionLoss, and once a server comes up on the address the session
+// opens (its SyncConnected event shows) and commands run.
+func TestServerDownAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	in, feed := io.Pipe()
+	out := &syncBuffer{}
+	code := make(chan int)
+	go func() { code <- run([]string{"-server", addr.String(), "-echo"}, in, out, out) }()
+	if _, err := io.WriteString(feed, "ls /\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, "(CONNECTING) 0] ls /\nKeeperErrorCode = ConnectionLoss for /\n")
+	ens, err := zk.NewEnsemble(zk.Config{DataDir: t.TempDir(), ClientPort: addr.Port, ClientPortAddress: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ens.Close()
+	waitFor(t, out, "WatchedEvent state:SyncConnected type:None path:null\n")
+	if _, err := io.WriteString(feed, "create /x 1\nquit\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, "(CONNECTED) 1] create /x 1\nCreated /x\n")
+	if c := <-code; c != 0 {
+		t.Errorf("exit %d", c)
 	}
 	feed.Close()
 }

@@ -105,6 +105,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sh.RunOnce(o.args)
 		return sh.ExitCode()
 	}
+	sh.keepTrying = true // as zkCli's shell, which stays when no server answers
 	fmt.Fprintln(stdout, "Welcome to ZooKeeper!")
 	term := stdin == os.Stdin && isTerminal(int(os.Stdin.Fd()))
 	if term {

@@ -50,6 +50,18 @@ func (r *remote) Open(ctx context.Context, timeout time.Duration) (Conn, error) 
 	return &remoteConn{cl: cl}, nil
 }
 
+// OpenLater opens a session in the background (zkclient.Start): the
+// interactive shell's session when no server answers at its start, as
+// zkCli's stays CONNECTING and keeps trying.
+func (r *remote) OpenLater(timeout time.Duration) (Conn, error) {
+	cl, err := zkclient.Start(zkclient.Config{Servers: r.servers, SessionTimeout: timeout, Chroot: r.chroot,
+		ReadOnly: r.readOnly})
+	if err != nil {
+		return nil, err
+	}
+	return &remoteConn{cl: cl}, nil
+}
+
 // remoteConn is a session on a server, each call one request.
 type remoteConn struct {
 	cl *zkclient.Client

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/embedzk/zk"
 )
 
 // Shell is zkCli's ZooKeeperMain: it reads command lines, keeps the
@@ -25,6 +28,10 @@ type Shell struct {
 	// dial opens the backend a "connect host:port" names; nil: only the
 	// current one can be reconnected.
 	dial func(addr string) (Backend, error)
+
+	// keepTrying: when no server takes the session at Connect, open it in
+	// the background (a Backend with OpenLater), as zkCli's shell stays.
+	keepTrying bool
 
 	history      map[int]string
 	count        int
@@ -76,6 +83,11 @@ func (sh *Shell) Connect() error {
 	ctx, cancel := context.WithTimeout(context.Background(), sh.callTimeout)
 	defer cancel()
 	conn, err := sh.backend.Open(ctx, sh.sessionTimeout)
+	if later, ok := sh.backend.(interface {
+		OpenLater(time.Duration) (Conn, error)
+	}); ok && sh.keepTrying && errors.Is(err, zk.ErrConnectionLoss) {
+		conn, err = later.OpenLater(sh.sessionTimeout)
+	}
 	if err != nil {
 		return err
 	}

@@ -181,18 +181,9 @@ type Client struct {
 // 100 ms (the Java client up to 1 s) and tries again, until ctx ends. A
 // round in which no server accepted a connection fails at once.
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
-	if len(cfg.Servers) == 0 {
-		return nil, errors.New("zkclient: no server address")
-	}
-	if cfg.SessionTimeout <= 0 {
-		cfg.SessionTimeout = 30 * time.Second
-	}
-	if cfg.MaxFrame <= 0 {
-		cfg.MaxFrame = jute.DefaultMaxBuffer + 1024
-	}
-	c := &Client{
-		cfg: cfg, servers: cfg.Servers, stop: make(chan struct{}),
-		ready: make(chan struct{}), tried: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, err
 	}
 	var lastErr error
 	answered := false // a server of this round accepted the connection
@@ -224,6 +215,37 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// Start is Connect that does not wait, as the Java client's constructor:
+// the client opens its session in the background, trying the servers in
+// turn until one takes it. Until then it is CONNECTING, and a call fails
+// with ConnectionLoss at each attempt that fails; the session's
+// SyncConnected event comes when a server takes it.
+func Start(cfg Config) (*Client, error) {
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.wg.Add(1)
+	go c.run(nil)
+	return c, nil
+}
+
+func newClient(cfg Config) (*Client, error) {
+	if len(cfg.Servers) == 0 {
+		return nil, errors.New("zkclient: no server address")
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 30 * time.Second
+	}
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = jute.DefaultMaxBuffer + 1024
+	}
+	return &Client{
+		cfg: cfg, servers: cfg.Servers, stop: make(chan struct{}),
+		ready: make(chan struct{}), tried: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
+	}, nil
 }
 
 // SessionID returns the session's id (0 before the first handshake).
@@ -280,20 +302,23 @@ func (c *Client) attach(cn *conn) {
 	c.queue(Event{State: ev})
 }
 
-// run keeps the session connected: when the current connection dies it
-// tries the servers in turn until one takes the session back, the server
-// declares it expired, or Close is called.
+// run keeps the session connected: when the current connection dies (or
+// at once, when cn is nil: Start) it tries the servers in turn until one
+// takes the session (back), the server declares it expired, or Close is
+// called.
 func (c *Client) run(cn *conn) {
 	defer c.wg.Done()
 	for {
-		select {
-		case <-cn.dead:
-		case <-c.stop:
-			cn.close(ErrClosed)
-			return
-		}
-		if !c.detach(cn) {
-			return
+		if cn != nil {
+			select {
+			case <-cn.dead:
+			case <-c.stop:
+				cn.close(ErrClosed)
+				return
+			}
+			if !c.detach(cn) {
+				return
+			}
 		}
 		next, ok := c.reconnect()
 		if !ok {
