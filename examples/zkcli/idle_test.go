@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -143,4 +144,23 @@ func TestServerDownAtStart(t *testing.T) {
 		t.Errorf("exit %d", c)
 	}
 	feed.Close()
+}
+
+// TestQuitEventsBeforeClosed: on quit, the events the session's close
+// brings (its own ephemerals' deletions, seen by its persistent watch)
+// print before its Closed event, as zkCli prints them (over the client
+// port: an in-process session's watches end with its Close, before its
+// ephemerals go).
+func TestQuitEventsBeforeClosed(t *testing.T) {
+	script := "create /r\naddWatch /r\ncreate -e /r/e1 x\nquit\n"
+	var out bytes.Buffer
+	if code := run([]string{"-server", startPeer(t)}, strings.NewReader(script), &out, &out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	s := out.String()
+	del := strings.Index(s, "type:NodeDeleted path:/r/e1")
+	closed := strings.Index(s, "state:Closed")
+	if del < 0 || closed < del {
+		t.Errorf("want the deletion of /r/e1 before Closed:\n%s", s)
+	}
 }

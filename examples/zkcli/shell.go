@@ -111,6 +111,7 @@ func (sh *Shell) closeConn() {
 	defer cancel()
 	_ = sh.conn.Close(ctx) // closing a session cannot fail in a way a user can act on
 	if alive {
+		sh.PrintEvents() // what the close brought: its ephemerals' deletions
 		sh.printEvent(Event{State: "Closed", Type: "None"})
 	}
 }
