@@ -204,10 +204,18 @@ func (c *embeddedConn) Close(ctx context.Context) error {
 	err := c.sess.Close(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Keep what the close brought (its ephemerals' deletions) for the
+	// shell's last Events, as ZooKeeper sends them before the close's reply.
+	var got []Event
+	for _, ch := range c.oneShot {
+		drainOne(ch, &got)
+	}
 	for _, w := range c.persistent {
+		drainWatch(w, &got)
 		w.Remove()
 	}
-	c.oneShot, c.persistent, c.events = nil, nil, nil
+	c.oneShot, c.persistent = nil, nil
+	c.events = append(c.events, orderEvents(got)...)
 	return err
 }
 

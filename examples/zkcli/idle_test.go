@@ -148,19 +148,20 @@ func TestServerDownAtStart(t *testing.T) {
 
 // TestQuitEventsBeforeClosed: on quit, the events the session's close
 // brings (its own ephemerals' deletions, seen by its persistent watch)
-// print before its Closed event, as zkCli prints them (over the client
-// port: an in-process session's watches end with its Close, before its
-// ephemerals go).
+// print before its Closed event, as zkCli prints them; embedded and over
+// the client port.
 func TestQuitEventsBeforeClosed(t *testing.T) {
 	script := "create /r\naddWatch /r\ncreate -e /r/e1 x\nquit\n"
-	var out bytes.Buffer
-	if code := run([]string{"-server", startPeer(t)}, strings.NewReader(script), &out, &out); code != 0 {
-		t.Fatalf("exit %d\n%s", code, out.String())
-	}
-	s := out.String()
-	del := strings.Index(s, "type:NodeDeleted path:/r/e1")
-	closed := strings.Index(s, "state:Closed")
-	if del < 0 || closed < del {
-		t.Errorf("want the deletion of /r/e1 before Closed:\n%s", s)
+	for _, args := range [][]string{{"-data", t.TempDir()}, {"-server", startPeer(t)}} {
+		var out bytes.Buffer
+		if code := run(args, strings.NewReader(script), &out, &out); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, out.String())
+		}
+		s := out.String()
+		del := strings.Index(s, "type:NodeDeleted path:/r/e1")
+		closed := strings.Index(s, "state:Closed")
+		if del < 0 || closed < del {
+			t.Errorf("%v: want the deletion of /r/e1 before Closed:\n%s", args, s)
+		}
 	}
 }
