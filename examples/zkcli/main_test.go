@@ -166,3 +166,13 @@ func TestQuotasUnsupported(t *testing.T) {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TestOneShotHistory: one-shot history prints "0 - null", as zkCli's: a
+// one-shot command is run without being numbered into the history.
+func TestOneShotHistory(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"-data", t.TempDir(), "history"}, strings.NewReader(""), &out, &out); code != 0 ||
+		!strings.HasSuffix(out.String(), "path:null\n0 - null\n") {
+		t.Errorf("exit %d, output:\n%s", code, out.String())
+	}
+}

@@ -212,8 +212,10 @@ func (sh *Shell) processZKCmd(tokens []string) error {
 		}
 	case "history":
 		for i := sh.count - 10; i <= sh.count; i++ {
-			if i >= 0 {
-				fmt.Fprintf(sh.out, "%d - %s\n", i, sh.history[i])
+			if line, ok := sh.history[i]; ok {
+				fmt.Fprintf(sh.out, "%d - %s\n", i, line)
+			} else if i >= 0 {
+				fmt.Fprintf(sh.out, "%d - null\n", i) // Java prints a missing entry so (one-shot history)
 			}
 		}
 	case "printwatches":
