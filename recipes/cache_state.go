@@ -269,7 +269,7 @@ func transition(out []CacheEvent, old *CachedNode, p string, s *cacheState) []Ca
 }
 
 // diffStates returns the events that take listeners from old (nil: empty)
-// to s, sorted by path.
+// to s, sorted by path, but a run of deletions children first.
 func diffStates(old, s *cacheState) []CacheEvent {
 	paths := make([]string, 0, len(s.nodes))
 	for p := range s.nodes {
@@ -292,6 +292,16 @@ func diffStates(old, s *cacheState) []CacheEvent {
 			}
 		}
 		out = transition(out, was, p, s)
+	}
+	// A deleted subtree's paths sort parent first; its deletions go
+	// children first, as the live events (and Curator's) do.
+	for i := 0; i < len(out); {
+		j := i
+		for j < len(out) && out[j].Type == CacheNodeDeleted {
+			j++
+		}
+		slices.Reverse(out[i:j])
+		i = max(j, i+1)
 	}
 	return out
 }

@@ -210,7 +210,10 @@ func (d *ServiceDiscovery) Update(ctx context.Context, inst ServiceInstance) err
 	}
 }
 
-// Unregister removes inst's node (guaranteed) and forgets it.
+// Unregister removes the node of inst, an instance this ServiceDiscovery
+// registered (guaranteed), and forgets it. An instance it did not register
+// is left alone, as Curator's unregisterService leaves it: another process
+// may be serving it.
 func (d *ServiceDiscovery) Unregister(ctx context.Context, inst ServiceInstance) error {
 	if err := usable(ctx, d.c); err != nil {
 		return d.errorf("unregister", err)
@@ -221,10 +224,7 @@ func (d *ServiceDiscovery) Unregister(ctx context.Context, inst ServiceInstance)
 	delete(d.nodes, inst.ID)
 	d.mu.Unlock()
 	if !ok {
-		if err := inst.check(); err != nil {
-			return d.errorf("unregister", err)
-		}
-		node = d.base + "/" + inst.Name + "/" + inst.ID
+		return nil
 	}
 	if err := d.c.guaranteedDelete(ctx, node); err != nil {
 		return d.errorf("unregister "+inst.ID, err)

@@ -152,6 +152,12 @@ func TestServiceDiscovery(t *testing.T) {
 		if kids := w.children("/services/api"); len(kids) != 2 {
 			t.Fatalf("nodes after registering a again: %v", kids)
 		}
+		if err := watcher.Unregister(w.ctx, b); err != nil { // not watcher's: left alone, as Curator's
+			t.Fatal(err)
+		}
+		if kids := w.children("/services/api"); len(kids) != 2 {
+			t.Fatalf("nodes after another discovery's unregister: %v", kids)
+		}
 		if err := reg.Unregister(w.ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -176,9 +182,10 @@ func TestServiceDiscovery(t *testing.T) {
 	})
 }
 
-// TestServiceInstanceJSON: the JSON is Curator's shape, member for member,
-// and Curator's JSON (a payload with Jackson's @class, members this
-// version does not know) reads back.
+// TestServiceInstanceJSON: the JSON is Curator's shape, member for member
+// as its default serializer writes it (no "enabled" unless disabled), and
+// Curator's JSON (a payload with Jackson's @class, members this version
+// does not know) reads back.
 func TestServiceInstanceJSON(t *testing.T) {
 	inst := ServiceInstance{Name: "n", ID: "i", Address: "h", Port: intp(1), Payload: json.RawMessage(`{"x":1}`),
 		RegistrationTimeUTC: 5, URISpec: &URISpec{Parts: []URISpecPart{{Value: "a", Variable: true}, {Value: "/b"}}}}
@@ -187,12 +194,17 @@ func TestServiceInstanceJSON(t *testing.T) {
 	if err := json.Unmarshal(data, &shape); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"address", "enabled", "id", "name", "payload", "port", "registrationTimeUTC", "serviceType", "sslPort", "uriSpec"}
+	want := []string{"address", "id", "name", "payload", "port", "registrationTimeUTC", "serviceType", "sslPort", "uriSpec"}
 	if got := slices.Sorted(maps.Keys(shape)); !slices.Equal(got, want) {
 		t.Fatalf("members %v, want %v", got, want)
 	}
-	if shape["sslPort"] != nil || shape["serviceType"] != "DYNAMIC" || shape["enabled"] != true {
+	if shape["sslPort"] != nil || shape["serviceType"] != "DYNAMIC" {
 		t.Fatalf("json %s", data)
+	}
+	inst.Disabled = true
+	var off ServiceInstance
+	if err := json.Unmarshal(must[[]byte](t)(json.Marshal(inst)), &off); err != nil || !off.Disabled {
+		t.Fatalf("a disabled instance read back as %+v, %v", off, err)
 	}
 	curator := `{"name":"test","id":"3d8b","address":"10.1.1.1","port":1234,"sslPort":null,` +
 		`"payload":{"@class":"com.example.Details","description":"d"},"registrationTimeUTC":1600000000000,` +

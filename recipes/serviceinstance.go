@@ -60,6 +60,9 @@ type ServiceInstance struct {
 }
 
 // instanceJSON is the JSON shape, member for member as Curator writes it.
+// "enabled" is written only for a disabled instance: Curator 5.4's default
+// serializer (compatibleSerializationMode) leaves it out, so that clients
+// older than CURATOR-275 read the instance.
 type instanceJSON struct {
 	Name                string          `json:"name"`
 	ID                  string          `json:"id"`
@@ -86,8 +89,10 @@ func (s ServiceInstance) MarshalJSON() ([]byte, error) {
 	if j.ServiceType == "" {
 		j.ServiceType = ServiceDynamic
 	}
-	enabled := !s.Disabled
-	j.Enabled = &enabled
+	if s.Disabled {
+		enabled := false
+		j.Enabled = &enabled
+	}
 	return json.Marshal(j)
 }
 
