@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ server.4=zk4.example.com:2888:3888:observer
 func TestParseZooCfgErrors(t *testing.T) {
 	for _, bad := range []string{
 		"tickTime=fast",
-		"no equals sign",
+		`clientPort=\u12`, // a malformed escape
 		"server.x=h:1:2",
 		"server.1=h:1",
 		"server.1=h:1:2:leader",
@@ -151,6 +152,54 @@ func TestParseZooCfgErrors(t *testing.T) {
 	cfg, _, err = ParseZooCfg(strings.NewReader("preAllocSize=0"), nil)
 	if err != nil || cfg.PreAllocSize >= 0 {
 		t.Errorf("preAllocSize=0 must turn padding off: %v %v", cfg.PreAllocSize, err)
+	}
+}
+
+// TestZooCfgJavaProperties: zoo.cfg is read with java.util.Properties'
+// rules, as ZooKeeper reads it: blank or ':' separators, '!' comments,
+// continued lines, escapes, and a key given twice takes its last value
+// (also a server or group line); a bare word is a key with no value,
+// which zk, as ZooKeeper, does not use.
+func TestZooCfgJavaProperties(t *testing.T) {
+	text := "tickTime 2500\n! a comment\n  clientPort:2181\n4lw.commands.whitelist=ruok,\\\n    stat, mntr\n" +
+		"initLimit = 5\ninitLimit=7\ndataDir=/var/zk\\\\data\nsyncLimit\\u003d3=4\nbareword\n"
+	cfg, ignored, err := ParseZooCfg(strings.NewReader(text), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.TickTime != 2500*time.Millisecond || cfg.ClientPort != 2181 || cfg.InitLimit != 7 || cfg.DataDir != `/var/zk\data` {
+		t.Errorf("tickTime %v, clientPort %d, initLimit %d, dataDir %q", cfg.TickTime, cfg.ClientPort, cfg.InitLimit, cfg.DataDir)
+	}
+	if got := strings.Join(cfg.FourLetterWords, ","); got != "ruok,stat,mntr" {
+		t.Errorf("whitelist %q, want ruok,stat,mntr", got)
+	}
+	if !slices.Contains(ignored, "bareword") || !slices.Contains(ignored, "syncLimit=3") {
+		t.Errorf("ignored %q, want bareword and the escaped key syncLimit=3", ignored)
+	}
+	three := "server.1=h1:1:2\nserver.2=h2:1:2\nserver.3=h3:1:2\nserver.2=h9:1:2\n"
+	if cfg, _, err = ParseZooCfg(strings.NewReader(three), []byte("1")); err != nil || len(cfg.Servers) != 3 || cfg.Servers[1].Host != "h9" {
+		t.Errorf("a server line given twice: %+v, %v; want the last one", cfg.Servers, err)
+	}
+}
+
+// TestZooCfgValuesAsZooKeeper: values ZooKeeper 3.8 corrects rather than
+// refuses start the peer with ZooKeeper's value: a snapshot retain count
+// below 3 is 3, a snapCount below 2 is 2, a session timeout bound of -1 is
+// the default, a negative maxClientCnxns is no limit, and a server line's
+// role is read in any case.
+func TestZooCfgValuesAsZooKeeper(t *testing.T) {
+	text := "autopurge.snapRetainCount=1\nsnapCount=1\nminSessionTimeout=-1\nmaxSessionTimeout=-1\nmaxClientCnxns=-1\n" +
+		"server.1=h1:1:2\nserver.2=h2:1:2:PARTICIPANT\nserver.3=h3:1:2:Observer\nserver.4=h4:1:2\n"
+	cfg, _, err := ParseZooCfg(strings.NewReader(text), []byte("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SnapRetainCount != 3 || cfg.SnapCount != 2 || cfg.MinSessionTimeout != 0 || cfg.MaxSessionTimeout != 0 || cfg.MaxClientCnxns != 0 {
+		t.Errorf("snapRetainCount %d snapCount %d session timeouts %v %v maxClientCnxns %d",
+			cfg.SnapRetainCount, cfg.SnapCount, cfg.MinSessionTimeout, cfg.MaxSessionTimeout, cfg.MaxClientCnxns)
+	}
+	if len(cfg.Servers) != 4 || cfg.Servers[1].Observer || !cfg.Servers[2].Observer {
+		t.Errorf("roles: %+v", cfg.Servers)
 	}
 }
 

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -260,26 +259,18 @@ func lastValue(text []byte, key string) string {
 	return value
 }
 
-// zooLines calls fn with each key=value line of a zoo.cfg, key and value
-// trimmed, skipping blank lines and # comments; a line without = is an
-// error naming it.
+// zooLines calls fn with each key of a zoo.cfg and its value, both
+// trimmed, read with java.util.Properties' rules (zoocfg_props.go): a key
+// given twice comes once, with its last value.
 func zooLines(r io.Reader, fn func(line int, key, value string) error) error {
-	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		key, value, ok := strings.Cut(text, "=")
-		if !ok {
-			return fmt.Errorf("%w: zoo.cfg line %d: %q is not key=value", ErrInvalidConfig, line, text)
-		}
-		if err := fn(line, strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
+	entries, err := readProps(r)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := fn(e.line, e.key, e.value); err != nil {
 			return err
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("zk: reading zoo.cfg: %w", err)
 	}
 	return nil
 }
@@ -321,13 +312,17 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		c.DataLogDir = value
 		return true, nil
 	case "maxClientCnxns":
-		return true, setInt(&c.MaxClientCnxns, value)
+		err := setInt(&c.MaxClientCnxns, value)
+		c.MaxClientCnxns = max(c.MaxClientCnxns, 0) // ZooKeeper: no limit below 1
+		return true, err
 	case "minSessionTimeout":
-		return true, setMillis(&c.MinSessionTimeout, value)
+		return true, setSessionMillis(&c.MinSessionTimeout, value)
 	case "maxSessionTimeout":
-		return true, setMillis(&c.MaxSessionTimeout, value)
+		return true, setSessionMillis(&c.MaxSessionTimeout, value)
 	case "snapCount":
-		return true, setInt(&c.SnapCount, value)
+		err := setInt(&c.SnapCount, value)
+		c.SnapCount = max(c.SnapCount, 2) // as ZooKeeper's SyncRequestProcessor raises it
+		return true, err
 	case "preAllocSize":
 		var kib int
 		if err := setInt(&kib, value); err != nil {
@@ -347,7 +342,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		c.JuteMaxBuffer = int(n)
 		return true, nil
 	case "autopurge.snapRetainCount":
-		return true, setInt(&c.SnapRetainCount, value)
+		err := setInt(&c.SnapRetainCount, value)
+		c.SnapRetainCount = max(c.SnapRetainCount, 3) // as ZooKeeper's purge raises it
+		return true, err
 	case "autopurge.purgeInterval":
 		var hours int
 		if err := setInt(&hours, value); err != nil {
@@ -396,7 +393,7 @@ func parseServerLine(key, value string) (Server, error) {
 		return Server{}, fmt.Errorf("bad election port %q", parts[1])
 	}
 	if len(parts) == 3 {
-		switch parts[2] {
+		switch strings.ToLower(parts[2]) { // as ZooKeeper reads it
 		case "observer":
 			s.Observer = true
 		case "participant":
@@ -431,6 +428,16 @@ func setInt(dst *int, value string) error {
 	}
 	*dst = n
 	return nil
+}
+
+// setSessionMillis is setMillis where -1 means the default (0 here), as
+// ZooKeeper reads minSessionTimeout and maxSessionTimeout.
+func setSessionMillis(dst *time.Duration, value string) error {
+	if value == "-1" {
+		*dst = 0
+		return nil
+	}
+	return setMillis(dst, value)
 }
 
 func setMillis(dst *time.Duration, value string) error {

@@ -57,9 +57,11 @@ var words = map[string]func(s *Server) string{
 
 func isWord(w string) bool { _, ok := words[w]; return ok }
 
-// whitelist turns Config.FourLetterWords into a set; srvr is always there.
-func whitelist(list []string) map[string]bool {
-	m := map[string]bool{"srvr": true}
+// whitelist turns Config.FourLetterWords into a set; srvr is always there,
+// and isro with read-only mode (as ZooKeeper adds it: clients look for a
+// read-write peer with it).
+func whitelist(list []string, readOnlyMode bool) map[string]bool {
+	m := map[string]bool{"srvr": true, "isro": readOnlyMode}
 	for _, w := range list {
 		if w == "*" {
 			for k := range words {

@@ -88,6 +88,14 @@ func TestFourLetterWhitelist(t *testing.T) {
 	if got := fourLetter(t, e.ClientAddr(), "srvr"); !strings.Contains(got, "Mode: standalone") {
 		t.Fatalf("srvr is always allowed: %q", got)
 	}
+	if got := fourLetter(t, e.ClientAddr(), "isro"); got != "isro is not executed because it is not in the whitelist.\n" {
+		t.Fatalf("isro without read-only mode: %q", got)
+	}
+	cfg = peerConfig()
+	cfg.FourLetterWords, cfg.ReadOnlyMode = []string{"ruok"}, true
+	if got := fourLetter(t, startPeer(t, cfg).ClientAddr(), "isro"); got != "rw" {
+		t.Fatalf("isro with read-only mode (allowed, as ZooKeeper adds it): %q", got)
+	}
 }
 
 // TestMntrMetrics: with Config.Registerer, mntr adds the peer's metrics as

@@ -187,7 +187,7 @@ func newServer(e *engine.Ensemble, ln, sln net.Listener) *Server {
 	cfg := r.Config()
 	now := time.Now()
 	s := &Server{
-		e: r, ens: e, cfg: cfg, ln: ln, sln: sln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords),
+		e: r, ens: e, cfg: cfg, ln: ln, sln: sln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords, cfg.ReadOnlyMode),
 		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[cnxnKey]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
 	}

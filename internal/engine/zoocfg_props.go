@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// zoo.cfg is read as ZooKeeper reads it, with java.util.Properties' rules:
+// a key ends at the first unescaped '=', ':' or blank ("tickTime 2000" and
+// "clientPort:2181" are key and value); '#' and '!' start comment lines; a
+// line ending in an odd number of backslashes goes on with the next one
+// (whose leading blanks are dropped); backslash escapes \t \n \r \f \uXXXX
+// and any other escaped character stand for themselves. As in a
+// Properties map, a key given twice takes its last value. ZooKeeper trims
+// the values, and so does zk.
+
+// propEntry is one key of a zoo.cfg, with the line its last value is on.
+type propEntry struct {
+	line       int
+	key, value string
+}
+
+// readProps reads a zoo.cfg's keys in the order they first appear, each
+// with its last value.
+func readProps(r io.Reader) ([]propEntry, error) {
+	var out []propEntry
+	at := map[string]int{} // key -> index in out
+	add := func(line int, logical string) error {
+		key, value, err := splitProp(logical)
+		if err != nil {
+			return fmt.Errorf("%w: zoo.cfg line %d: %v", ErrInvalidConfig, line, err)
+		}
+		e := propEntry{line: line, key: strings.TrimSpace(key), value: strings.TrimSpace(value)}
+		if i, ok := at[e.key]; ok {
+			out[i] = e // the last value, in the first one's place
+			return nil
+		}
+		at[e.key] = len(out)
+		out = append(out, e)
+		return nil
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var logical strings.Builder
+	start, line := 0, 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimLeft(sc.Text(), " \t\f")
+		if logical.Len() == 0 {
+			if text == "" || text[0] == '#' || text[0] == '!' {
+				continue
+			}
+			start = line
+		}
+		if trailingBackslashes(text)%2 == 1 {
+			logical.WriteString(text[:len(text)-1])
+			continue
+		}
+		logical.WriteString(text)
+		err := add(start, logical.String())
+		logical.Reset()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("zk: reading zoo.cfg: %w", err)
+	}
+	if logical.Len() > 0 { // a continuation at the end of the file
+		if err := add(start, logical.String()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func trailingBackslashes(s string) int {
+	n := 0
+	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
+		n++
+	}
+	return n
+}
+
+// splitProp splits a logical line into its key and value, unescaped.
+func splitProp(s string) (key, value string, err error) {
+	end := len(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == '=' || s[i] == ':' || s[i] == ' ' || s[i] == '\t' || s[i] == '\f' {
+			end = i
+			break
+		}
+	}
+	rest := strings.TrimLeft(s[end:], " \t\f")
+	if rest != "" && (rest[0] == '=' || rest[0] == ':') {
+		rest = strings.TrimLeft(rest[1:], " \t\f")
+	}
+	if key, err = unescapeProp(s[:end]); err != nil {
+		return "", "", err
+	}
+	value, err = unescapeProp(rest)
+	return key, value, err
+}
+
+// unescapeProp replaces a Properties file's backslash escapes.
+func unescapeProp(s string) (string, error) {
+	if !strings.Contains(s, `\`) {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i == len(s)-1 {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 'f':
+			b.WriteByte('\f')
+		case 'u':
+			if i+5 > len(s) {
+				return "", fmt.Errorf(`malformed \uxxxx escape in %q`, s)
+			}
+			r, err := strconv.ParseUint(s[i+1:i+5], 16, 16)
+			if err != nil {
+				return "", fmt.Errorf(`malformed \uxxxx escape in %q`, s)
+			}
+			b.WriteRune(rune(r))
+			i += 4
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String(), nil
+}
