@@ -4,6 +4,14 @@
 //
 //	go run ./examples/server -config zoo.cfg              # start (foreground)
 //	go run ./examples/server status -config zoo.cfg       # ask a running peer
+//	go run ./examples/server start-foreground zoo.cfg     # zkServer.sh's spelling
+//
+// As with zkServer.sh, the configuration is $ZOOCFGDIR/$ZOOCFG (default
+// ./zoo.cfg), or the file named after the command: a bare name is taken
+// in $ZOOCFGDIR, a path as it is; -config overrides both. start runs in
+// the foreground (start-foreground is the same command): a supervisor or
+// the shell's & puts it in the background; there is no pid file or stop
+// command (SIGTERM stops it gracefully).
 //
 // A replicated peer (server.N lines) needs the ensemble's shared secret:
 // -secret-file names a file holding it (at least 16 bytes), the same on
@@ -53,6 +61,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -117,9 +126,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "start-foreground" {
+		cmd = "start" // zk's start runs in the foreground already
+	}
 	fs := flag.NewFlagSet("server "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "zoo.cfg", "the zoo.cfg file")
+	config := fs.String("config", "", "the zoo.cfg file (default $ZOOCFGDIR/$ZOOCFG, or ./zoo.cfg)")
 	secretFile := fs.String("secret-file", "", "file holding the peers' shared secret (replicated ensembles)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a profile of the run's allocations to this file at exit")
@@ -131,11 +143,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		}
 		return 2
 	}
-	var err error
-	switch {
-	case fs.NArg() > 0:
+	if fs.NArg() > 1 || fs.NArg() == 1 && *config != "" {
 		fmt.Fprintf(stderr, "server: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
 		return 2
+	}
+	if *config == "" {
+		*config = configPath(fs.Arg(0), os.Getenv("ZOOCFGDIR"), os.Getenv("ZOOCFG"))
+	}
+	var err error
+	switch {
 	case cmd == "start":
 		err = profiled(*cpuProfile, *memProfile, func() error {
 			return start(ctx, startArgs{*config, *secretFile, *jaas, *rejoin}, stdout, stderr, statusReq)
@@ -151,6 +167,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		return 1
 	}
 	return 0
+}
+
+// configPath is the zoo.cfg zkServer.sh would read: arg (the file named
+// after the command) in dir ($ZOOCFGDIR, default .) if it is a bare name,
+// as it is if it names a directory too; without arg, dir/name ($ZOOCFG,
+// default zoo.cfg).
+func configPath(arg, dir, name string) string {
+	if dir == "" {
+		dir = "."
+	}
+	if name == "" {
+		name = "zoo.cfg"
+	}
+	switch {
+	case arg == "":
+		return filepath.Join(dir, name)
+	case strings.ContainsRune(arg, filepath.Separator):
+		return arg
+	}
+	return filepath.Join(dir, arg)
 }
 
 // startArgs are the start command's flags.

@@ -151,10 +151,33 @@ func TestMetricsPortBusy(t *testing.T) {
 
 // TestBadArgs: bad commands and flags exit 2 with a message.
 func TestBadArgs(t *testing.T) {
-	for _, args := range [][]string{{"bogus"}, {"-nosuch"}, {"start", "extra"}, {"status", "-config"}} {
+	for _, args := range [][]string{{"bogus"}, {"-nosuch"}, {"start", "a.cfg", "extra"}, {"start", "-config", "a.cfg", "extra"}, {"status", "-config"}} {
 		var out, errb syncBuffer
 		if code := run(context.Background(), args, &out, &errb, nil); code != 2 || errb.String() == "" || out.String() != "" {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errb.String(), out.String())
+		}
+	}
+}
+
+// TestZkServerArgs: zkServer.sh's spellings: start-foreground is start,
+// the file named after the command is the configuration (a bare name in
+// $ZOOCFGDIR, a path as it is), and $ZOOCFGDIR/$ZOOCFG the default.
+func TestZkServerArgs(t *testing.T) {
+	var out, errb syncBuffer
+	code := run(context.Background(), []string{"start-foreground", "/nonexistent/my.cfg"}, &out, &errb, nil)
+	if code != 1 || !strings.Contains(errb.String(), "/nonexistent/my.cfg") {
+		t.Errorf("start-foreground with a config path: exit %d, stderr %q", code, errb.String())
+	}
+	for _, tc := range []struct{ arg, dir, name, want string }{
+		{"", "", "", "zoo.cfg"},
+		{"", "/etc/zk", "", "/etc/zk/zoo.cfg"},
+		{"", "/etc/zk", "zk1.cfg", "/etc/zk/zk1.cfg"},
+		{"zk2.cfg", "/etc/zk", "zk1.cfg", "/etc/zk/zk2.cfg"},
+		{"./zk2.cfg", "/etc/zk", "", "./zk2.cfg"},
+		{"/tmp/zk3.cfg", "/etc/zk", "", "/tmp/zk3.cfg"},
+	} {
+		if got := configPath(tc.arg, tc.dir, tc.name); got != tc.want {
+			t.Errorf("configPath(%q, %q, %q) = %q, want %q", tc.arg, tc.dir, tc.name, got, tc.want)
 		}
 	}
 }
@@ -229,5 +252,15 @@ func TestStatus(t *testing.T) {
 	}
 	if err := status(cfg, io.Discard); err == nil || !strings.Contains(err.Error(), "no clientPort or secureClientPort") {
 		t.Errorf("no port: %v", err)
+	}
+	port := freePort(t) // nothing listens there
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("dataDir=/d\nclientPort=%d\nclientPortAddress=127.0.0.1\n", port)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var st strings.Builder
+	want := fmt.Sprintf("Client port found: %d. Client address: 127.0.0.1. Client SSL: false.\n"+
+		"Error contacting service. It is probably not running.\n", port)
+	if err := status(cfg, &st); err == nil || st.String() != want {
+		t.Errorf("status with no peer: %v, printed %q, want %q (zkServer.sh's lines)", err, st.String(), want)
 	}
 }

@@ -66,27 +66,39 @@ func status(path string, stdout io.Writer) error {
 	if secure && (cfg.ClientTLS == nil || cfg.ClientTLS.ClientCAs == nil) {
 		return errors.New("the secure client port's certificate cannot be verified without ssl.trustStore.location in " + path)
 	}
+	fmt.Fprintf(stdout, "Client port found: %d. Client address: %s. Client SSL: %t.\n", port, host, secure)
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	nc, err := statusDial(addr, host, secure, cfg.ClientTLS)
+	mode, err := statusMode(addr, host, secure, cfg.ClientTLS)
 	if err != nil {
-		return fmt.Errorf("no peer answers at %s: %w", addr, err)
+		// zkServer.sh's line; the reason goes to stderr.
+		fmt.Fprintln(stdout, "Error contacting service. It is probably not running.")
+		return err
+	}
+	fmt.Fprintln(stdout, mode)
+	return nil
+}
+
+// statusMode asks the peer at addr srvr and returns its "Mode: " line.
+func statusMode(addr, host string, secure bool, server *tls.Config) (string, error) {
+	nc, err := statusDial(addr, host, secure, server)
+	if err != nil {
+		return "", fmt.Errorf("no peer answers at %s: %w", addr, err)
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := nc.Write([]byte("srvr")); err != nil {
-		return err
+		return "", err
 	}
 	out, err := io.ReadAll(nc)
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "Mode: ") {
-			fmt.Fprintf(stdout, "Client port found: %d. Client address: %s. Client SSL: %t.\n%s\n", port, host, secure, line)
-			return nil
+			return line, nil
 		}
 	}
-	return fmt.Errorf("the peer at %s answered: %s", addr, strings.TrimSpace(string(out)))
+	return "", fmt.Errorf("the peer at %s answered: %s", addr, strings.TrimSpace(string(out)))
 }
 
 // statusTarget is the port and host status asks, as zkServer.sh picks
