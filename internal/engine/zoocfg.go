@@ -311,18 +311,6 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 	case "dataLogDir":
 		c.DataLogDir = value
 		return true, nil
-	case "maxClientCnxns":
-		err := setInt(&c.MaxClientCnxns, value)
-		c.MaxClientCnxns = max(c.MaxClientCnxns, 0) // ZooKeeper: no limit below 1
-		return true, err
-	case "minSessionTimeout":
-		return true, setSessionMillis(&c.MinSessionTimeout, value)
-	case "maxSessionTimeout":
-		return true, setSessionMillis(&c.MaxSessionTimeout, value)
-	case "snapCount":
-		err := setInt(&c.SnapCount, value)
-		c.SnapCount = max(c.SnapCount, 2) // as ZooKeeper's SyncRequestProcessor raises it
-		return true, err
 	case "preAllocSize":
 		var kib int
 		if err := setInt(&kib, value); err != nil {
@@ -341,10 +329,6 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		}
 		c.JuteMaxBuffer = int(n)
 		return true, nil
-	case "autopurge.snapRetainCount":
-		err := setInt(&c.SnapRetainCount, value)
-		c.SnapRetainCount = max(c.SnapRetainCount, 3) // as ZooKeeper's purge raises it
-		return true, err
 	case "autopurge.purgeInterval":
 		var hours int
 		if err := setInt(&hours, value); err != nil {
@@ -356,6 +340,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		}
 		return true, nil
 	}
+	if known, err := c.setLimitKey(key, value); known {
+		return true, err
+	}
 	if known, err := c.setClientKey(key, value); known {
 		return true, err
 	}
@@ -366,6 +353,31 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		}
 		c.Servers = append(c.Servers, s)
 		return true, nil
+	}
+	return false, nil
+}
+
+// setLimitKey applies a zoo.cfg key of a count or a bound, with the
+// values ZooKeeper corrects corrected as it does; known is false for
+// other keys.
+func (c *Config) setLimitKey(key, value string) (known bool, err error) {
+	switch key {
+	case "maxClientCnxns":
+		err := setInt(&c.MaxClientCnxns, value)
+		c.MaxClientCnxns = max(c.MaxClientCnxns, 0) // ZooKeeper: no limit below 1
+		return true, err
+	case "minSessionTimeout":
+		return true, setSessionMillis(&c.MinSessionTimeout, value)
+	case "maxSessionTimeout":
+		return true, setSessionMillis(&c.MaxSessionTimeout, value)
+	case "snapCount":
+		err := setInt(&c.SnapCount, value)
+		c.SnapCount = max(c.SnapCount, 2) // as ZooKeeper's SyncRequestProcessor raises it
+		return true, err
+	case "autopurge.snapRetainCount":
+		err := setInt(&c.SnapRetainCount, value)
+		c.SnapRetainCount = max(c.SnapRetainCount, 3) // as ZooKeeper's purge raises it
+		return true, err
 	}
 	return false, nil
 }
