@@ -353,6 +353,13 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// ssl.quorum.* files (see ParseZooCfg).
 //	PeerTLS *tls.Config
 //
+//	// QuorumListenOnAllIPs makes the default TCP transport listen on every
+//	// address of the host, at its own server line's quorum port, while
+//	// its peers still dial the address the line names (behind NAT, or
+//	// where that address is not the host's own). zoo.cfg:
+//	// quorumListenOnAllIPs=true.
+//	QuorumListenOnAllIPs bool
+//
 //	// Logger receives the peer's logs; default discards them.
 //	Logger *slog.Logger
 //

@@ -204,6 +204,12 @@ type Config struct {
 	// (transport.PeerName). zoo.cfg: sslQuorum=true with the
 	// ssl.quorum.* files (see ParseZooCfg).
 	PeerTLS *tls.Config
+	// QuorumListenOnAllIPs makes the default TCP transport listen on every
+	// address of the host, at its own server line's quorum port, while
+	// its peers still dial the address the line names (behind NAT, or
+	// where that address is not the host's own). zoo.cfg:
+	// quorumListenOnAllIPs=true.
+	QuorumListenOnAllIPs bool
 	// Logger receives the peer's logs; default discards them.
 	Logger *slog.Logger
 	// Listener receives the peer's events.

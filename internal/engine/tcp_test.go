@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,38 @@ func writeRetrying(ctx context.Context, s *Session, path string) error {
 		default:
 			return err
 		}
+	}
+}
+
+// TestQuorumListenOnAllIPs: a peer whose own server line names an address
+// the host does not have (behind NAT, say) fails to start; with
+// QuorumListenOnAllIPs (zoo.cfg quorumListenOnAllIPs=true) it listens on
+// every address at that line's quorum port, as ZooKeeper does.
+func TestQuorumListenOnAllIPs(t *testing.T) {
+	ports := freePorts(t, 3)
+	servers := []Server{
+		{ID: 1, Host: "192.0.2.1", QuorumPort: ports[0], ElectionPort: ports[0]}, // TEST-NET-1: not this host's
+		{ID: 2, Host: "127.0.0.1", QuorumPort: ports[1], ElectionPort: ports[1]},
+		{ID: 3, Host: "127.0.0.1", QuorumPort: ports[2], ElectionPort: ports[2]},
+	}
+	cfg := Config{ID: 1, DataDir: "/zk", FS: vfs.NewMem(), Servers: servers, PeerSecret: []byte("tcp-cluster-test-secret")}
+	if e, err := NewEnsemble(cfg); err == nil {
+		e.Close()
+		t.Fatal("a peer bound its server line's address that is not this host's")
+	}
+	cfg.FS, cfg.QuorumListenOnAllIPs = vfs.NewMem(), true
+	e, err := NewEnsemble(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	nc, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(ports[0])), 5*time.Second)
+	if err != nil {
+		t.Fatalf("the quorum port on every address: %v", err)
+	}
+	nc.Close()
+	zc, _, err := ParseZooCfg(strings.NewReader("quorumListenOnAllIPs=TRUE\n"), nil)
+	if err != nil || !zc.QuorumListenOnAllIPs {
+		t.Errorf("zoo.cfg quorumListenOnAllIPs=TRUE: %v, %v", zc.QuorumListenOnAllIPs, err)
 	}
 }

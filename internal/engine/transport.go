@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 
 	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/zab/transport"
@@ -42,6 +44,9 @@ func (e *Ensemble) openTransport() error {
 		}
 		if s.ID == c.ID {
 			tc.Listen = s.QuorumAddr()
+			if c.QuorumListenOnAllIPs {
+				tc.Listen, tc.Advertise = net.JoinHostPort("", strconv.Itoa(s.QuorumPort)), s.QuorumAddr()
+			}
 		} else {
 			tc.Peers[s.ID] = s.QuorumAddr()
 		}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
-// setReconfigZooKey applies reconfigEnabled and dynamicConfigFile.
+// setReconfigZooKey applies reconfigEnabled, dynamicConfigFile and
+// quorumListenOnAllIPs (the keys of an ensemble's addresses).
 func (c *Config) setReconfigZooKey(key, value string) (known bool, err error) {
 	switch key {
 	case "reconfigEnabled":
@@ -14,6 +16,9 @@ func (c *Config) setReconfigZooKey(key, value string) (known bool, err error) {
 		return true, err
 	case "dynamicConfigFile":
 		c.DynamicConfigFile = value
+		return true, nil
+	case "quorumListenOnAllIPs":
+		c.QuorumListenOnAllIPs = strings.EqualFold(value, "true") // Java's Boolean.parseBoolean
 		return true, nil
 	}
 	return false, nil
