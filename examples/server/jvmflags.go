@@ -25,6 +25,15 @@ import (
 //	-Dzookeeper.admin.idleTimeout=MS
 //	-Dzookeeper.admin.forceHttps=true                         HTTPS, or HTTPS and HTTP on one
 //	-Dzookeeper.admin.portUnification=true                    port, with zoo.cfg's ssl.quorum.* stores
+//	-Dzookeeper.4lw.commands.whitelist=ruok,srvr              the four-letter words
+//	-Djute.maxbuffer=N                                        the request limit
+//	-Dreadonlymode.enabled=true                               read-only mode
+//	-Dzookeeper.snapCount=N                                   txns between snapshots
+//	-Dznode.container.checkIntervalMs=MS                      the container sweep's period
+//	-Dznode.container.maxPerMinute=N                          and rate
+//
+// The last six act as zoo.cfg lines of the same keys (zk reads them from
+// zoo.cfg too) placed before zoo.cfg's own, so zoo.cfg's win (zooLines).
 //
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
 // zkServer.sh's java command line; zoo.cfg's superUser,
@@ -35,6 +44,15 @@ type jvmProps struct {
 	jaas, superUser, superDigest         string
 	enforce, enforceSchemes, requireSASL string
 	admin                                map[string]string // admin.* key (without "zookeeper.") -> value
+	zooLines                             string            // the properties that are zoo.cfg keys, as its lines
+}
+
+// zooKeyOf maps the properties zk reads as zoo.cfg keys to those keys.
+var zooKeyOf = map[string]string{
+	"zookeeper.4lw.commands.whitelist": "4lw.commands.whitelist", "jute.maxbuffer": "jute.maxbuffer",
+	"readonlymode.enabled": "readonlymode.enabled", "zookeeper.snapCount": "snapCount",
+	"znode.container.checkIntervalMs": "znode.container.checkIntervalMs",
+	"znode.container.maxPerMinute":    "znode.container.maxPerMinute",
 }
 
 // readJVMFlags picks the properties above out of the environment's flags;
@@ -67,6 +85,10 @@ func readJVMFlags(getenv func(string) string) jvmProps {
 					p.admin = map[string]string{}
 				}
 				p.admin[strings.TrimPrefix(key, "zookeeper.")] = value
+			default:
+				if k, ok := zooKeyOf[key]; ok {
+					p.zooLines += k + "=" + value + "\n"
+				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/embedzk/zk"
 )
@@ -120,5 +121,31 @@ func TestJVMFlagsAdminHTTPS(t *testing.T) {
 		if tc.https && len(cfg.AdminTLS.Certificates) != 1 {
 			t.Errorf("%s: AdminTLS without the key store's certificate", tc.flags)
 		}
+	}
+}
+
+// TestJVMFlagsZooKeys: -D properties that are zoo.cfg keys for zk (the
+// four-letter words, jute.maxbuffer, read-only mode, snapCount, the
+// container sweep) apply as lines before zoo.cfg's, so zoo.cfg's own win.
+func TestJVMFlagsZooKeys(t *testing.T) {
+	env := map[string]string{"SERVER_JVMFLAGS": "-Dzookeeper.4lw.commands.whitelist=ruok,mntr -Djute.maxbuffer=2000000 " +
+		"-Dreadonlymode.enabled=true -Dzookeeper.snapCount=5000 -Dznode.container.checkIntervalMs=7000 -Dother=1"}
+	p := readJVMFlags(func(k string) string { return env[k] })
+	dir := t.TempDir()
+	path := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(path, []byte("dataDir="+dir+"\nsnapCount=9000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := loadZooCfg(path, p.zooLines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.FourLetterWords, ",") != "ruok,mntr" || cfg.JuteMaxBuffer != 2000000 || !cfg.ReadOnlyMode ||
+		cfg.SnapCount != 9000 || cfg.ContainerCheckInterval != 7*time.Second {
+		t.Errorf("words %v, jute.maxbuffer %d, read-only %v, snapCount %d (zoo.cfg's 9000 wins), container check %v",
+			cfg.FourLetterWords, cfg.JuteMaxBuffer, cfg.ReadOnlyMode, cfg.SnapCount, cfg.ContainerCheckInterval)
+	}
+	if cfg.InitialConfig != "dataDir="+dir+"\nsnapCount=9000\n" {
+		t.Errorf("InitialConfig %q, want the file as read", cfg.InitialConfig)
 	}
 }

@@ -189,6 +189,28 @@ func configPath(arg, dir, name string) string {
 	return filepath.Join(dir, arg)
 }
 
+// loadZooCfg is zk.LoadZooCfg with lines placed before the file's own (a
+// key given twice takes its last value, so the file's win).
+func loadZooCfg(path, before string) (zk.Config, []string, error) {
+	cfg, ignored, err := zk.LoadZooCfg(path)
+	if err != nil || before == "" {
+		return cfg, ignored, err
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return zk.Config{}, nil, err
+	}
+	var myid []byte
+	if cfg.DataDir != "" {
+		if myid, err = os.ReadFile(filepath.Join(cfg.DataDir, "myid")); err != nil && !os.IsNotExist(err) {
+			return zk.Config{}, nil, err
+		}
+	}
+	cfg, ignored, err = zk.ParseZooCfg(strings.NewReader(before+string(text)), myid)
+	cfg.InitialConfig = string(text) // the file as read
+	return cfg, ignored, err
+}
+
 // startArgs are the start command's flags.
 type startArgs struct {
 	config, secretFile, jaas string
@@ -198,11 +220,11 @@ type startArgs struct {
 // start runs the peer until ctx ends. With metricsProvider keys in zoo.cfg
 // it serves the peer's Prometheus metrics at http://httpHost:httpPort/metrics.
 func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq <-chan os.Signal) error {
-	cfg, ignored, err := zk.LoadZooCfg(a.config)
+	props := readJVMFlags(os.Getenv)
+	cfg, ignored, err := loadZooCfg(a.config, props.zooLines)
 	if err != nil {
 		return err
 	}
-	props := readJVMFlags(os.Getenv)
 	if err := props.apply(&cfg, a.jaas); err != nil {
 		return err
 	}
