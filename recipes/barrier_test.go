@@ -145,19 +145,7 @@ func TestDoubleBarrierStaleLatch(t *testing.T) {
 		if kids := w.children("/db"); len(kids) != 1 || kids[0] != readyNode {
 			t.Fatalf("nodes %v, want the latch alone", kids)
 		}
-		lone := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), "/db", 2))
-		entered = enterAll(w.ctx, []*DistributedDoubleBarrier{lone})
-		synctest.Wait()
-		if len(entered) != 0 {
-			t.Fatal("a lone member passed a stale latch")
-		}
-		other := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), "/db", 2))
-		if err := other.Enter(w.ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-entered; err != nil {
-			t.Fatal(err)
-		}
+		loneWaitsForOther(t, w, "/db", "a stale latch")
 	})
 }
 
@@ -193,20 +181,28 @@ func TestDoubleBarrierCuratorLatch(t *testing.T) {
 		if _, err := s.Create(w.ctx, "/old/"+readyNode, []byte("10.0.0.7")); err != nil {
 			t.Fatal(err)
 		}
-		lone := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), "/old", 2))
-		entered = enterAll(w.ctx, []*DistributedDoubleBarrier{lone})
-		synctest.Wait()
-		if len(entered) != 0 {
-			t.Fatal("a lone member passed an earlier round's Curator latch")
-		}
-		other := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), "/old", 2))
-		if err := other.Enter(w.ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-entered; err != nil {
-			t.Fatal(err)
-		}
+		loneWaitsForOther(t, w, "/old", "an earlier round's Curator latch")
 	})
+}
+
+// loneWaitsForOther checks that a lone member of the barrier of 2 at path
+// does not pass the latch there (what names it), and that it passes once
+// a second member enters.
+func loneWaitsForOther(t *testing.T, w *world, path, what string) {
+	t.Helper()
+	lone := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), path, 2))
+	entered := enterAll(w.ctx, []*DistributedDoubleBarrier{lone})
+	synctest.Wait()
+	if len(entered) != 0 {
+		t.Fatal("a lone member passed " + what)
+	}
+	other := must[*DistributedDoubleBarrier](t)(NewDistributedDoubleBarrier(w.client(), path, 2))
+	if err := other.Enter(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-entered; err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestDoubleBarrierMembershipLost: a member whose session expires while

@@ -6,31 +6,16 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/testbuf"
 )
 
 // syncBuffer is an output written by the shell's goroutine and read by the
 // test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testbuf.Buffer
 
 // waitFor waits until out holds want, for 20 s at most.
 func waitFor(t *testing.T, out *syncBuffer, want string) {

@@ -24,9 +24,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/embedzk/zk/internal/testbuf"
 )
 
 const pythonPath = "/usr/bin/python3"
@@ -95,22 +96,7 @@ type lineProc struct {
 
 // lockedBuffer is the child's stderr: written by exec's copying goroutine,
 // read by the test when it fails.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testbuf.Buffer
 
 func startProc(t *testing.T, name string, args ...string) *lineProc {
 	t.Helper()

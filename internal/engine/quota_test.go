@@ -1,37 +1,21 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/embedzk/zk/internal/testbuf"
 	"github.com/embedzk/zk/zab/transport"
 	"github.com/embedzk/zk/znode"
 )
 
 // logBuffer is a concurrency-safe buffer for a text slog handler.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer = testbuf.Buffer
 
 func quotaConfig(fs vfs.FS, enforce bool, log *logBuffer) Config {
 	cfg := testConfig(fs, 1)

@@ -1,12 +1,11 @@
 package wire
 
 import (
-	"bytes"
 	"flag"
-	"sync"
 	"testing"
 
 	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/testbuf"
 )
 
 var testIO = flag.String("wire.io", "", "the client port's I/O in this package's tests (Config.ClientIO): io_uring, goroutines, or empty for the default")
@@ -57,19 +56,4 @@ func usesRing(t *testing.T, srv *Server) bool {
 }
 
 // LogBuffer collects a logger's output; it is safe for concurrent writes.
-type LogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type LogBuffer = testbuf.Buffer
