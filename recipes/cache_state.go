@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"strings"
 
@@ -269,7 +270,7 @@ func transition(out []CacheEvent, old *CachedNode, p string, s *cacheState) []Ca
 }
 
 // diffStates returns the events that take listeners from old (nil: empty)
-// to s, sorted by path, but a run of deletions children first.
+// to s: the deletions deepest first, then the other events by path.
 func diffStates(old, s *cacheState) []CacheEvent {
 	paths := make([]string, 0, len(s.nodes))
 	for p := range s.nodes {
@@ -293,15 +294,14 @@ func diffStates(old, s *cacheState) []CacheEvent {
 		}
 		out = transition(out, was, p, s)
 	}
-	// A deleted subtree's paths sort parent first; its deletions go
-	// children first, as the live events (and Curator's) do.
-	for i := 0; i < len(out); {
-		j := i
-		for j < len(out) && out[j].Type == CacheNodeDeleted {
-			j++
-		}
-		slices.Reverse(out[i:j])
-		i = max(j, i+1)
-	}
-	return out
+	// Deletions go first, deepest first (children before their parent, as
+	// the live events and Curator's do), then the rest in path order
+	// (parents first): a replaced node's old children go before it, its
+	// new ones after.
+	dels := slices.DeleteFunc(slices.Clone(out), func(ev CacheEvent) bool { return ev.Type != CacheNodeDeleted })
+	rest := slices.DeleteFunc(out, func(ev CacheEvent) bool { return ev.Type == CacheNodeDeleted })
+	slices.SortStableFunc(dels, func(a, b CacheEvent) int {
+		return cmp.Compare(strings.Count(b.Node.Path, "/"), strings.Count(a.Node.Path, "/"))
+	})
+	return append(dels, rest...)
 }

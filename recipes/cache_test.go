@@ -292,7 +292,7 @@ func TestCacheReloadsWhenCompacted(t *testing.T) {
 	last := lastZxid(t, w)
 	close(gate)
 	r.waitZxid(t, last)
-	sameStrings(t, "reloaded", r.take(), []string{"NodeChanged /app/a=" + fmt.Sprint(sets), "NodeDeleted /app/gone", "NodeCreated /app/new=n"})
+	sameStrings(t, "reloaded", r.take(), []string{"NodeDeleted /app/gone", "NodeChanged /app/a=" + fmt.Sprint(sets), "NodeCreated /app/new=n"})
 	sameContent(t, c, readTree(t, w, shapeTree, "/app"))
 }
 
