@@ -143,12 +143,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		}
 		return 2
 	}
-	if fs.NArg() > 1 || fs.NArg() == 1 && *config != "" {
-		fmt.Fprintf(stderr, "server: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+	var file string // zkServer.sh's config argument; flags may follow it
+	if fs.NArg() > 0 {
+		file = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return 2
+		}
+	}
+	if fs.NArg() > 0 || file != "" && *config != "" {
+		fmt.Fprintf(stderr, "server: unexpected arguments: %s\n", strings.Join(append([]string{file}, fs.Args()...), " "))
 		return 2
 	}
 	if *config == "" {
-		*config = configPath(fs.Arg(0), os.Getenv("ZOOCFGDIR"), os.Getenv("ZOOCFG"))
+		*config = configPath(file, os.Getenv("ZOOCFGDIR"), os.Getenv("ZOOCFG"))
 	}
 	var err error
 	switch {
@@ -206,9 +213,14 @@ func loadZooCfg(path, before string) (zk.Config, []string, error) {
 			return zk.Config{}, nil, err
 		}
 	}
+	// The file alone parsed: an error now comes from the properties'
+	// lines (its line numbers count them first).
 	cfg, ignored, err = zk.ParseZooCfg(strings.NewReader(before+string(text)), myid)
+	if err != nil {
+		return zk.Config{}, nil, fmt.Errorf("zoo.cfg with the JVMFLAGS and SERVER_JVMFLAGS properties as its first lines:\n%s: %w", before, err)
+	}
 	cfg.InitialConfig = string(text) // the file as read
-	return cfg, ignored, err
+	return cfg, ignored, nil
 }
 
 // startArgs are the start command's flags.

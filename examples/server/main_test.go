@@ -149,9 +149,9 @@ func TestBadArgs(t *testing.T) {
 // $ZOOCFGDIR, a path as it is), and $ZOOCFGDIR/$ZOOCFG the default.
 func TestZkServerArgs(t *testing.T) {
 	var out, errb syncBuffer
-	code := run(context.Background(), []string{"start-foreground", "/nonexistent/my.cfg"}, &out, &errb, nil)
+	code := run(context.Background(), []string{"start-foreground", "/nonexistent/my.cfg", "-rejoin"}, &out, &errb, nil)
 	if code != 1 || !strings.Contains(errb.String(), "/nonexistent/my.cfg") {
-		t.Errorf("start-foreground with a config path: exit %d, stderr %q", code, errb.String())
+		t.Errorf("start-foreground with a config path, then a flag: exit %d, stderr %q", code, errb.String())
 	}
 	for _, tc := range []struct{ arg, dir, name, want string }{
 		{"", "", "", "zoo.cfg"},

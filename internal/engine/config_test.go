@@ -162,7 +162,8 @@ func TestParseZooCfgErrors(t *testing.T) {
 // which zk, as ZooKeeper, does not use.
 func TestZooCfgJavaProperties(t *testing.T) {
 	text := "tickTime 2500\n! a comment\n  clientPort:2181\n4lw.commands.whitelist=ruok,\\\n    stat, mntr\n" +
-		"initLimit = 5\ninitLimit=7\ndataDir=/var/zk\\\\data\nsyncLimit\\u003d3=4\nbareword\n"
+		"initLimit = 5\ninitLimit=7\ndataDir=/var/zk\\\\data\nsyncLimit\\u003d3=4\nbareword\n" +
+		"dataLogDir=\\\n\\\n#log\rautopurge.snapRetainCount=5\r\n"
 	cfg, ignored, err := ParseZooCfg(strings.NewReader(text), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +173,10 @@ func TestZooCfgJavaProperties(t *testing.T) {
 	}
 	if got := strings.Join(cfg.FourLetterWords, ","); got != "ruok,stat,mntr" {
 		t.Errorf("whitelist %q, want ruok,stat,mntr", got)
+	}
+	if cfg.SnapRetainCount != 5 || cfg.DataLogDir != "#log" {
+		t.Errorf("snapRetainCount %d after a line ended by a lone CR; dataLogDir %q, want #log (a continued line is no comment)",
+			cfg.SnapRetainCount, cfg.DataLogDir)
 	}
 	if !slices.Contains(ignored, "bareword") || !slices.Contains(ignored, "syncLimit=3") {
 		t.Errorf("ignored %q, want bareword and the escaped key syncLimit=3", ignored)

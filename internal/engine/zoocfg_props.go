@@ -44,18 +44,19 @@ func readProps(r io.Reader) ([]propEntry, error) {
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Split(scanPropLines)
 	var logical strings.Builder
-	start, line := 0, 0
+	start, line, continued := 0, 0, false
 	for sc.Scan() {
 		line++
 		text := strings.TrimLeft(sc.Text(), " \t\f")
-		if logical.Len() == 0 {
+		if !continued {
 			if text == "" || text[0] == '#' || text[0] == '!' {
 				continue
 			}
 			start = line
 		}
-		if trailingBackslashes(text)%2 == 1 {
+		if continued = trailingBackslashes(text)%2 == 1; continued {
 			logical.WriteString(text[:len(text)-1])
 			continue
 		}
@@ -69,12 +70,34 @@ func readProps(r io.Reader) ([]propEntry, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("zk: reading zoo.cfg: %w", err)
 	}
-	if logical.Len() > 0 { // a continuation at the end of the file
+	if continued { // a continuation at the end of the file
 		if err := add(start, logical.String()); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// scanPropLines splits lines as Properties does: at "\n", "\r\n" or a
+// lone "\r".
+func scanPropLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	for i, c := range data {
+		switch {
+		case c == '\n':
+			return i + 1, data[:i], nil
+		case c == '\r' && i+1 < len(data):
+			if data[i+1] == '\n' {
+				return i + 2, data[:i], nil
+			}
+			return i + 1, data[:i], nil
+		case c == '\r' && atEOF:
+			return i + 1, data[:i], nil
+		}
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil // more data: a "\r" at the end may precede "\n"
 }
 
 func trailingBackslashes(s string) int {

@@ -39,84 +39,107 @@ func TestInteropCuratorSharedPaths(t *testing.T) {
 	must(t, err)
 	defer c.Close(context.Background())
 
-	t.Run("queue", func(t *testing.T) {
-		q, err := recipes.NewDistributedQueue(c, "/app/jobs")
-		must(t, err)
-		must(t, q.Put(ctx, []byte("go-1")))
-		j := startJava(t, cp, "SharedPaths", addr, "queue-put", "/app/jobs", "java-1")
-		j.expect("STARTED") // it found the queue's directory
-		if got := takeAckQueue(t, ctx, q); got != "go-1" {
-			t.Fatalf("took %q, want go-1", got)
-		}
-		sweep(t, ctx, e, sess)
-		_, err = io.WriteString(j.stdin, "put\n")
-		must(t, err)
-		j.expect("FLUSHED true")
-		j.expect("ITEMS 1")
-		j.wait()
-		if got := takeAckQueue(t, ctx, q); got != "java-1" {
-			t.Fatalf("took %q, want Curator's java-1", got)
-		}
-	})
-	t.Run("atomic-long", func(t *testing.T) {
-		_, err := sess.Create(ctx, "/counter", nil)
-		must(t, err)
-		a, err := recipes.NewDistributedAtomicLong(c, "/counter")
-		must(t, err)
-		if v, err := a.Increment(ctx); err != nil || !v.Succeeded || v.PostValue != 1 {
-			t.Fatalf("Go's increment of an empty node: %+v %v", v, err)
-		}
-		lines := runJava(t, true, cp, "SharedPaths", addr, "increment", "/counter")
-		if !slices.Contains(lines, "INCREMENT true 1 2") {
-			t.Fatalf("Curator's increment:\n%s", strings.Join(lines, "\n"))
-		}
-		if v, err := a.Increment(ctx); err != nil || !v.Succeeded || v.PreValue != 2 || v.PostValue != 3 {
-			t.Fatalf("Go's increment after Curator's: %+v %v", v, err)
-		}
-	})
-	t.Run("double-barrier", func(t *testing.T) {
-		j := startJava(t, cp, "SharedPaths", addr, "double-barrier", "/db", "2")
-		b, err := recipes.NewDistributedDoubleBarrier(c, "/db", 2)
-		must(t, err)
-		must(t, b.Enter(ctx))
-		j.expect("ENTERED true")
-		must(t, b.Leave(ctx))
-		j.expect("LEFT true")
-		j.wait()
-	})
-	t.Run("mutex", func(t *testing.T) {
-		m, err := recipes.NewMutex(c, "/lock")
-		must(t, err)
-		j := startJava(t, cp, "SharedPaths", addr, "mutex-hold", "/lock")
-		j.expect("HELD")
-		got := make(chan error, 1)
-		var lease *recipes.Lease
-		go func() {
-			var err error
-			lease, err = m.Acquire(ctx)
-			got <- err
-		}()
-		waitChildren(t, ctx, sess, "/lock", 2) // Go's contender queued behind Curator's holder
-		select {
-		case err := <-got:
-			t.Fatalf("Go's acquire returned while Curator holds the lock: %v", err)
-		default:
-		}
-		must(t, j.stdin.Close()) // Curator releases
-		must(t, <-got)
-		j.expect("RELEASED")
-		j.wait()
+	sp := sharedPaths{cp: cp, e: e, addr: addr, ctx: ctx, sess: sess, c: c}
+	t.Run("queue", sp.queue)
+	t.Run("atomic-long", sp.atomicLong)
+	t.Run("double-barrier", sp.doubleBarrier)
+	t.Run("mutex", sp.mutex)
+}
 
-		j = startJava(t, cp, "SharedPaths", addr, "mutex-wait", "/lock")
-		j.expect("WAITING")
-		waitChildren(t, ctx, sess, "/lock", 2) // Curator's contender queued behind Go's holder
-		if j.printed() {
-			t.Fatal("Curator acquired the lock while Go holds it")
-		}
-		must(t, lease.Release(ctx))
-		j.expect("ACQUIRED")
-		j.wait()
-	})
+// sharedPaths is what TestInteropCuratorSharedPaths's steps share: the
+// compiled Curator programs, the peer, and the Go side's session and Client.
+type sharedPaths struct {
+	cp   string
+	e    *engine.Ensemble
+	addr string
+	ctx  context.Context
+	sess *zk.Session
+	c    *recipes.Client
+}
+
+func (sp sharedPaths) queue(t *testing.T) {
+	ctx, c := sp.ctx, sp.c
+	q, err := recipes.NewDistributedQueue(c, "/app/jobs")
+	must(t, err)
+	must(t, q.Put(ctx, []byte("go-1")))
+	j := startJava(t, sp.cp, "SharedPaths", sp.addr, "queue-put", "/app/jobs", "java-1")
+	j.expect("STARTED") // it found the queue's directory
+	if got := takeAckQueue(t, ctx, q); got != "go-1" {
+		t.Fatalf("took %q, want go-1", got)
+	}
+	sweep(t, ctx, sp.e, sp.sess)
+	_, err = io.WriteString(j.stdin, "put\n")
+	must(t, err)
+	j.expect("FLUSHED true")
+	j.expect("ITEMS 1")
+	j.wait()
+	if got := takeAckQueue(t, ctx, q); got != "java-1" {
+		t.Fatalf("took %q, want Curator's java-1", got)
+	}
+}
+
+func (sp sharedPaths) atomicLong(t *testing.T) {
+	ctx := sp.ctx
+	_, err := sp.sess.Create(ctx, "/counter", nil)
+	must(t, err)
+	a, err := recipes.NewDistributedAtomicLong(sp.c, "/counter")
+	must(t, err)
+	if v, err := a.Increment(ctx); err != nil || !v.Succeeded || v.PostValue != 1 {
+		t.Fatalf("Go's increment of an empty node: %+v %v", v, err)
+	}
+	lines := runJava(t, true, sp.cp, "SharedPaths", sp.addr, "increment", "/counter")
+	if !slices.Contains(lines, "INCREMENT true 1 2") {
+		t.Fatalf("Curator's increment:\n%s", strings.Join(lines, "\n"))
+	}
+	if v, err := a.Increment(ctx); err != nil || !v.Succeeded || v.PreValue != 2 || v.PostValue != 3 {
+		t.Fatalf("Go's increment after Curator's: %+v %v", v, err)
+	}
+}
+
+func (sp sharedPaths) doubleBarrier(t *testing.T) {
+	j := startJava(t, sp.cp, "SharedPaths", sp.addr, "double-barrier", "/db", "2")
+	b, err := recipes.NewDistributedDoubleBarrier(sp.c, "/db", 2)
+	must(t, err)
+	must(t, b.Enter(sp.ctx))
+	j.expect("ENTERED true")
+	must(t, b.Leave(sp.ctx))
+	j.expect("LEFT true")
+	j.wait()
+}
+
+func (sp sharedPaths) mutex(t *testing.T) {
+	ctx := sp.ctx
+	m, err := recipes.NewMutex(sp.c, "/lock")
+	must(t, err)
+	j := startJava(t, sp.cp, "SharedPaths", sp.addr, "mutex-hold", "/lock")
+	j.expect("HELD")
+	got := make(chan error, 1)
+	var lease *recipes.Lease
+	go func() {
+		var err error
+		lease, err = m.Acquire(ctx)
+		got <- err
+	}()
+	waitChildren(t, ctx, sp.sess, "/lock", 2) // Go's contender queued behind Curator's holder
+	select {
+	case err := <-got:
+		t.Fatalf("Go's acquire returned while Curator holds the lock: %v", err)
+	default:
+	}
+	must(t, j.stdin.Close()) // Curator releases
+	must(t, <-got)
+	j.expect("RELEASED")
+	j.wait()
+
+	j = startJava(t, sp.cp, "SharedPaths", sp.addr, "mutex-wait", "/lock")
+	j.expect("WAITING")
+	waitChildren(t, ctx, sp.sess, "/lock", 2) // Curator's contender queued behind Go's holder
+	if j.printed() {
+		t.Fatal("Curator acquired the lock while Go holds it")
+	}
+	must(t, lease.Release(ctx))
+	j.expect("ACQUIRED")
+	j.wait()
 }
 
 // takeAckQueue takes one item and acknowledges it.

@@ -44,12 +44,15 @@ func ParseServers(s string) ([]string, error) {
 	var out []string
 	for _, a := range strings.Split(s, ",") {
 		a = strings.TrimSpace(a)
-		if !strings.HasPrefix(a, "[") {
-			if i := strings.LastIndexByte(a, ':'); i < 0 {
-				a += ":" + DefaultPort
-			} else if i == len(a)-1 {
-				a += DefaultPort
-			}
+		switch {
+		case strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]"):
+			a += ":" + DefaultPort
+		case strings.HasPrefix(a, "["):
+		case !strings.Contains(a, ":"):
+			a += ":" + DefaultPort
+		}
+		if strings.HasSuffix(a, ":") {
+			a += DefaultPort
 		}
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			return nil, fmt.Errorf("zkclient: bad server address %q: %w", a, err)
@@ -165,6 +168,7 @@ type Client struct {
 	next      int           // index of the next server to try
 	sessionID int64
 	passwd    []byte
+	seenRW    bool          // a read-write server took the session (the Java client's seenRwServerBefore)
 	timeout   time.Duration // negotiated
 	lastZxid  int64
 	xid       int32
@@ -288,10 +292,14 @@ func (c *Client) queue(e Event) { c.events = append(c.events, e) }
 // Connected reports whether st has a connection (read-only or not).
 func (st State) Connected() bool { return st == StateConnected || st == StateConnectedReadOnly }
 
-// attach makes cn the current connection.
-func (c *Client) attach(cn *conn) {
+// attach makes cn the current connection; false if the client was
+// closed (or failed to authenticate) meanwhile.
+func (c *Client) attach(cn *conn) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.state == StateClosed || c.state == StateAuthFailed {
+		return false
+	}
 	c.cur = cn
 	c.state = StateConnected
 	ev := "SyncConnected"
@@ -300,6 +308,7 @@ func (c *Client) attach(cn *conn) {
 	}
 	close(c.ready)
 	c.queue(Event{State: ev})
+	return true
 }
 
 // run keeps the session connected: when the current connection dies (or
@@ -359,11 +368,10 @@ func (c *Client) reconnect() (*conn, bool) {
 		cancel()
 		switch {
 		case err == nil:
-			if c.isStopped() {
+			if !c.attach(cn) {
 				cn.close(ErrClosed)
 				return nil, false
 			}
-			c.attach(cn)
 			return cn, true
 		case errors.Is(err, zk.ErrSessionExpired):
 			c.end(StateClosed, zk.ErrSessionExpired, "Expired")
@@ -458,6 +466,7 @@ func (c *Client) current(ctx context.Context) (*conn, error) {
 		}
 		select {
 		case <-ready:
+		case <-c.stop: // Close: the state says why
 		case <-tried:
 			return nil, fmt.Errorf("%w: no server took the session back", zk.ErrConnectionLoss)
 		case <-ctx.Done():

@@ -129,3 +129,56 @@ func TestReadOnlySession(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// TestReadOnlyReconnect: as the Java client, a session only read-only
+// servers took asks for a new session at its next connect (no other
+// server knows a read-only server's session), and one a read-write server
+// took asks to renew it.
+func TestReadOnlyReconnect(t *testing.T) {
+	for _, firstRO := range []bool{true, false} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		asked := make(chan int64, 2)
+		go func() {
+			for i := 0; i < 2; i++ {
+				nc, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				b, err := jute.ReadFrame(nc, nil, 1<<20)
+				var req jute.ConnectRequest
+				if err != nil || jute.Unmarshal(b, &req) != nil {
+					nc.Close()
+					return
+				}
+				asked <- req.SessionID
+				resp := jute.ConnectResponse{TimeOut: 2000, SessionID: 9 + int64(i), Passwd: make([]byte, 16), ReadOnly: i == 0 && firstRO, HasReadOnly: true}
+				nc.Write(jute.AppendFrame(nil, &resp))
+				if i == 0 {
+					nc.Close() // the first connection fails: the client reconnects
+					continue
+				}
+				defer nc.Close()
+				nc.Read(make([]byte, 1)) // until the client hangs up
+			}
+		}()
+		c, err := Connect(context.Background(), Config{Servers: []string{ln.Addr().String()}, SessionTimeout: 2 * time.Second, ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second := <-asked, <-asked
+		want := int64(9)
+		if firstRO {
+			want = 0
+		}
+		if first != 0 || second != want {
+			t.Errorf("first read-only %v: the connects asked for sessions %d and %d, want 0 and %d", firstRO, first, second, want)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c.Close(ctx) //nolint:errcheck // the fake server answers no close
+		cancel()
+		ln.Close()
+	}
+}

@@ -54,6 +54,12 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 		LastZxidSeen: c.lastZxid, TimeOut: int32(c.cfg.SessionTimeout / time.Millisecond),
 		SessionID: c.sessionID, Passwd: c.passwd, ReadOnly: c.cfg.ReadOnly, HasReadOnly: true,
 	}
+	if !c.seenRW {
+		// As the Java client: until a read-write server took the session, a
+		// connect asks for a new one (a read-only server's session is its
+		// own, which no other server knows).
+		req.SessionID, req.Passwd = 0, make([]byte, 16)
+	}
 	sw := c.watches.setWatches(c.lastZxid)
 	auths := append([]jute.AuthPacket(nil), c.auths...)
 	c.mu.Unlock()
@@ -70,7 +76,12 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	}
 	deadline, _ := dctx.Deadline()
 	nc.SetDeadline(deadline) //nolint:errcheck // a failed deadline shows as a failed read
+	// Close (ctx ends) cuts a handshake short.
+	cut := context.AfterFunc(dctx, func() { nc.SetDeadline(time.Unix(1, 0)) }) //nolint:errcheck // as above
 	resp, err := handshake(nc, &req, c.cfg.MaxFrame)
+	if !cut() && err == nil {
+		err = dctx.Err() // ended as the handshake did: the deadline may be cut
+	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("zkclient: %w with %s: %w", errHandshake, addr, err)
@@ -83,6 +94,7 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	c.mu.Lock()
 	c.sessionID, c.passwd = resp.SessionID, resp.Passwd
 	c.timeout = time.Duration(resp.TimeOut) * time.Millisecond
+	c.seenRW = c.seenRW || !resp.ReadOnly
 	c.mu.Unlock()
 	cn := &conn{cl: c, addr: addr, nc: nc, dead: make(chan struct{}), readTimeout: c.timeoutOf() * 2 / 3,
 		readOnly: resp.ReadOnly}
