@@ -79,41 +79,67 @@ func TestReplyOutOfOrder(t *testing.T) {
 	}
 }
 
+// connectServer answers the connect requests of n connections, in turn,
+// with what answer returns for the request and the connection's index;
+// the first n-1 connections are closed after their answer (the client
+// reconnects), the last is held until the client hangs up. It returns the
+// server's address and the requests it read.
+func connectServer(t *testing.T, n int, answer func(i int, req jute.ConnectRequest) jute.ConnectResponse) (string, <-chan jute.ConnectRequest) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	asked := make(chan jute.ConnectRequest, n)
+	go func() {
+		for i := 0; i < n; i++ {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := jute.ReadFrame(nc, nil, 1<<20)
+			var req jute.ConnectRequest
+			if err != nil || jute.Unmarshal(b, &req) != nil {
+				nc.Close()
+				return
+			}
+			asked <- req
+			resp := answer(i, req)
+			resp.Passwd, resp.HasReadOnly = make([]byte, 16), true
+			nc.Write(jute.AppendFrame(nil, &resp))
+			if i < n-1 {
+				nc.Close()
+				continue
+			}
+			nc.Read(make([]byte, 1)) // until the client hangs up
+			nc.Close()
+		}
+	}()
+	return ln.Addr().String(), asked
+}
+
+// closeQuickly closes a client whose fake server answers no close.
+func closeQuickly(c *Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.Close(ctx) //nolint:errcheck // nothing answers it
+}
+
 // TestReadOnlySession: with ReadOnly the connect request says so, and a
 // server that takes the session read-only makes the client
 // CONNECTEDREADONLY with a ConnectedReadOnly event (zkCli -r's prompt and
 // event); without it the request asks for a read-write session.
 func TestReadOnlySession(t *testing.T) {
 	for _, ro := range []bool{false, true} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		addr, asked := connectServer(t, 1, func(_ int, req jute.ConnectRequest) jute.ConnectResponse {
+			return jute.ConnectResponse{TimeOut: 2000, SessionID: 9, ReadOnly: req.ReadOnly}
+		})
+		c, err := Connect(context.Background(), Config{Servers: []string{addr}, SessionTimeout: 2 * time.Second, ReadOnly: ro})
 		if err != nil {
 			t.Fatal(err)
 		}
-		asked := make(chan bool, 1)
-		go func() {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer nc.Close()
-			b, err := jute.ReadFrame(nc, nil, 1<<20)
-			if err != nil {
-				return
-			}
-			var req jute.ConnectRequest
-			if err := jute.Unmarshal(b, &req); err != nil {
-				return
-			}
-			asked <- req.ReadOnly
-			resp := jute.ConnectResponse{TimeOut: 2000, SessionID: 9, Passwd: make([]byte, 16), ReadOnly: req.ReadOnly, HasReadOnly: true}
-			nc.Write(jute.AppendFrame(nil, &resp))
-			nc.Read(make([]byte, 1)) // until the client hangs up
-		}()
-		c, err := Connect(context.Background(), Config{Servers: []string{ln.Addr().String()}, SessionTimeout: 2 * time.Second, ReadOnly: ro})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := <-asked; got != ro {
+		if got := (<-asked).ReadOnly; got != ro {
 			t.Errorf("ReadOnly %v: the request asked read-only %v", ro, got)
 		}
 		wantState, wantEv := "CONNECTED", "SyncConnected"
@@ -123,10 +149,7 @@ func TestReadOnlySession(t *testing.T) {
 		if st, evs := c.State().String(), c.Events(); st != wantState || len(evs) != 1 || evs[0].State != wantEv {
 			t.Errorf("ReadOnly %v: state %s, events %+v; want %s and one %s", ro, st, evs, wantState, wantEv)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		c.Close(ctx) //nolint:errcheck // the fake server answers no close
-		cancel()
-		ln.Close()
+		closeQuickly(c)
 	}
 }
 
@@ -136,39 +159,14 @@ func TestReadOnlySession(t *testing.T) {
 // took asks to renew it.
 func TestReadOnlyReconnect(t *testing.T) {
 	for _, firstRO := range []bool{true, false} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		addr, asked := connectServer(t, 2, func(i int, _ jute.ConnectRequest) jute.ConnectResponse {
+			return jute.ConnectResponse{TimeOut: 2000, SessionID: 9 + int64(i), ReadOnly: i == 0 && firstRO}
+		})
+		c, err := Connect(context.Background(), Config{Servers: []string{addr}, SessionTimeout: 2 * time.Second, ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		asked := make(chan int64, 2)
-		go func() {
-			for i := 0; i < 2; i++ {
-				nc, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				b, err := jute.ReadFrame(nc, nil, 1<<20)
-				var req jute.ConnectRequest
-				if err != nil || jute.Unmarshal(b, &req) != nil {
-					nc.Close()
-					return
-				}
-				asked <- req.SessionID
-				resp := jute.ConnectResponse{TimeOut: 2000, SessionID: 9 + int64(i), Passwd: make([]byte, 16), ReadOnly: i == 0 && firstRO, HasReadOnly: true}
-				nc.Write(jute.AppendFrame(nil, &resp))
-				if i == 0 {
-					nc.Close() // the first connection fails: the client reconnects
-					continue
-				}
-				defer nc.Close()
-				nc.Read(make([]byte, 1)) // until the client hangs up
-			}
-		}()
-		c, err := Connect(context.Background(), Config{Servers: []string{ln.Addr().String()}, SessionTimeout: 2 * time.Second, ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, second := <-asked, <-asked
+		first, second := (<-asked).SessionID, (<-asked).SessionID
 		want := int64(9)
 		if firstRO {
 			want = 0
@@ -176,9 +174,6 @@ func TestReadOnlyReconnect(t *testing.T) {
 		if first != 0 || second != want {
 			t.Errorf("first read-only %v: the connects asked for sessions %d and %d, want 0 and %d", firstRO, first, second, want)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		c.Close(ctx) //nolint:errcheck // the fake server answers no close
-		cancel()
-		ln.Close()
+		closeQuickly(c)
 	}
 }
