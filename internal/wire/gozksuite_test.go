@@ -35,9 +35,17 @@ var suiteOnGoroutines = map[string]string{
 // if its send loop writes the Create on the dead connection first, the
 // client fails the request itself with ErrConnectionClosed when it drops
 // that connection (conn.go's flushRequests). It failed 2 runs of 80 here,
-// once in CI. A run that fails so is run again, three runs at most.
+// once in CI. TestIntegration_IncrementalReconfig removes the leader by a
+// reconfig and sends the next reconfig at once, accepting no ErrNoServer:
+// the client reconnects meanwhile, and go-zookeeper fails its queued
+// requests with ErrNoServer once it has tried every server in vain. The
+// peers hold a connect during an election (connectHold, a TickTime), so
+// the test passes unless the election outlasts that; it failed once in
+// CI's last four runs, on a loaded machine (ZooKeeper refuses such
+// connects at once). A run that fails so is run again, three runs at most.
 var clientRaces = map[string]string{
 	"TestIntegration_DNSHostProviderReconnect": "Create returned error: zk: connection closed",
+	"TestIntegration_IncrementalReconfig":      "unexpected error: zk: could not connect to a server",
 }
 
 // clientRaced is suiteRun's outcome for a test that failed as clientRaces
