@@ -41,7 +41,7 @@ var suiteOnGoroutines = map[string]string{
 // requests with ErrNoServer once it has tried every server in vain. The
 // peers hold a connect during an election (connectHold, a TickTime), so
 // the test passes unless the election outlasts that; it failed once in
-// CI's last four runs, on a loaded machine (ZooKeeper refuses such
+// five CI runs, on a loaded machine (ZooKeeper refuses such
 // connects at once). A run that fails so is run again, three runs at most.
 var clientRaces = map[string]string{
 	"TestIntegration_DNSHostProviderReconnect": "Create returned error: zk: connection closed",
