@@ -2,16 +2,24 @@
 // runs a ZooKeeper server: ZooKeeper's clients (zkCli.sh, kazoo, Curator,
 // go-zookeeper) connect to its clientPort.
 //
-//	go run ./examples/server -config zoo.cfg              # start (foreground)
-//	go run ./examples/server status -config zoo.cfg       # ask a running peer
-//	go run ./examples/server start-foreground zoo.cfg     # zkServer.sh's spelling
+//	go run ./examples/server -config zoo.cfg              # run the peer here (start-foreground)
+//	go run ./examples/server start zoo.cfg                # in the background, as zkServer.sh start
+//	go run ./examples/server status zoo.cfg               # ask a running peer its mode
+//	go run ./examples/server stop zoo.cfg                 # stop the background peer gracefully
+//
+// The commands are zkServer.sh's: start-foreground (also what runs with no
+// command) runs the peer in this process until SIGINT or SIGTERM; start
+// runs it as a process of its own in a new session, writes that process's
+// pid to $ZOOPIDFILE (default dataDir/zookeeper_server.pid) and its output
+// to $ZOO_LOG_DIR/zookeeper-$USER-server-$HOSTNAME.out ($ZOO_LOG_DIR
+// defaults to dataDir), and prints STARTED once the peer's storage is open
+// and its ports listen (FAILED TO START if it ended before); stop sends
+// that process SIGTERM and waits until it has ended; restart is stop, then
+// start; status asks the peer for its mode.
 //
 // As with zkServer.sh, the configuration is $ZOOCFGDIR/$ZOOCFG (default
 // ./zoo.cfg), or the file named after the command: a bare name is taken
-// in $ZOOCFGDIR, a path as it is; -config overrides both. start runs in
-// the foreground (start-foreground is the same command): a supervisor or
-// the shell's & puts it in the background; there is no pid file or stop
-// command (SIGTERM stops it gracefully).
+// in $ZOOCFGDIR, a path as it is; -config overrides both.
 //
 // A replicated peer (server.N lines) needs the ensemble's shared secret:
 // -secret-file names a file holding it (at least 16 bytes), the same on
@@ -122,12 +130,9 @@ func serverProcs(env string, current int) (int, bool) {
 // (SIGUSR1) prints the peer's status. It returns the exit code: 2 for bad
 // arguments, 1 for a failure.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq <-chan os.Signal) int {
-	cmd := "start"
+	cmd := "start-foreground" // no command runs the peer here
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
-	}
-	if cmd == "start-foreground" {
-		cmd = "start" // zk's start runs in the foreground already
 	}
 	fs := flag.NewFlagSet("server "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -158,15 +163,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		*config = configPath(file, os.Getenv("ZOOCFGDIR"), os.Getenv("ZOOCFG"))
 	}
 	var err error
-	switch {
-	case cmd == "start":
+	switch cmd {
+	case "start-foreground":
 		err = profiled(*cpuProfile, *memProfile, func() error {
-			return start(ctx, startArgs{*config, *secretFile, *jaas, *rejoin}, stdout, stderr, statusReq)
+			return start(ctx, startArgs{*config, *secretFile, *jaas, *rejoin, readyPipe(os.Getenv)}, stdout, stderr, statusReq)
 		})
-	case cmd == "status":
+	case "start", "stop", "restart", "status":
+		fmt.Fprintf(stderr, "Using config: %s\n", *config) // zkServer.sh's line
+		switch cmd {
+		case "start":
+			return daemonStart(*config, passFlags(fs), stdout, stderr)
+		case "stop":
+			return daemonStop(*config, stdout, stderr)
+		case "restart":
+			if code := daemonStop(*config, stdout, stderr); code != 0 {
+				return code
+			}
+			return daemonStart(*config, passFlags(fs), stdout, stderr)
+		}
 		err = status(*config, stdout)
 	default:
-		fmt.Fprintf(stderr, "server: unknown command %q (want start or status)\n", cmd)
+		fmt.Fprintf(stderr, "server: unknown command %q (want start, start-foreground, stop, restart or status)\n", cmd)
 		return 2
 	}
 	if err != nil {
@@ -223,10 +240,12 @@ func loadZooCfg(path, before string) (zk.Config, []string, error) {
 	return cfg, ignored, nil
 }
 
-// startArgs are the start command's flags.
+// startArgs are the start command's flags, and the pipe on which a peer
+// that start put in the background says it has started (nil otherwise).
 type startArgs struct {
 	config, secretFile, jaas string
 	rejoin                   bool
+	ready                    io.WriteCloser
 }
 
 // start runs the peer until ctx ends. With metricsProvider keys in zoo.cfg
@@ -267,6 +286,12 @@ func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq
 		cfg.Registerer = reg
 	}
 	e, err := zk.NewEnsemble(cfg)
+	if a.ready != nil {
+		if err == nil {
+			io.WriteString(a.ready, "started\n") // start may have gone: nobody to tell
+		}
+		a.ready.Close()
+	}
 	if err != nil {
 		return err
 	}

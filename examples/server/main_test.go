@@ -77,7 +77,7 @@ func TestMetricsAndStatus(t *testing.T) {
 	var out, errb syncBuffer
 	statusReq := make(chan os.Signal, 1)
 	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, statusReq) }()
+	go func() { exit <- run(ctx, []string{"start-foreground", "-config", cfg}, &out, &errb, statusReq) }()
 	waitOutput(t, &out, "status of zk peer 1", 1)
 	for _, want := range []string{"mode: standalone", fmt.Sprintf("metrics: http://127.0.0.1:%d/metrics", port),
 		fmt.Sprintf("admin server: http://127.0.0.1:%d/commands", admin),
@@ -125,7 +125,7 @@ func TestMetricsPortBusy(t *testing.T) {
 	defer l.Close()
 	cfg := writeCfg(t, l.Addr().(*net.TCPAddr).Port, freePort(t))
 	var out, errb syncBuffer
-	code := run(context.Background(), []string{"start", "-config", cfg}, &out, &errb, nil)
+	code := run(context.Background(), []string{"start-foreground", "-config", cfg}, &out, &errb, nil)
 	if code != 1 || !strings.Contains(errb.String(), "metrics (metricsProvider.httpHost, httpPort)") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
@@ -188,7 +188,7 @@ func startFromCfg(t *testing.T, dir, text string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, []string{"start", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
+	go func() { exit <- run(ctx, []string{"start-foreground", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
 	t.Cleanup(func() {
 		cancel()
 		if c := <-exit; c != 0 {

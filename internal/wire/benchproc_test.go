@@ -76,7 +76,7 @@ func startOurProcess(b *testing.B, bin string, id int, servers string) string {
 	}
 	must(b, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
 	must(b, os.WriteFile(filepath.Join(dir, "myid"), []byte(fmt.Sprint(id)), 0o644))
-	args := []string{"start", "-config", filepath.Join(dir, "zoo.cfg")}
+	args := []string{"start-foreground", "-config", filepath.Join(dir, "zoo.cfg")}
 	if *serverProfil != "" {
 		must(b, os.MkdirAll(*serverProfil, 0o755))
 		args = append(args, "-cpuprofile", filepath.Join(*serverProfil, fmt.Sprintf("zk%d.cpu", id)))

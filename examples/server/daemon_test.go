@@ -1,0 +1,193 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// asMainEnv makes the test binary run as the server program (TestMain),
+// so that start's background peer is this binary too.
+const asMainEnv = "ZK_SERVER_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" {
+		main() // exits
+	}
+	os.Exit(m.Run())
+}
+
+// zkServer runs the server program with args in a process of its own and
+// returns its exit code and output.
+func zkServer(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "ZOOPIDFILE", "ZOO_LOG_DIR", "ZOOCFGDIR", "ZOOCFG", "JVMFLAGS", "SERVER_JVMFLAGS":
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, asMainEnv+"=1")
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode(), out.String(), errb.String()
+	} else if err != nil {
+		t.Fatalf("server %v: %v", args, err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+// daemonCfg writes a standalone zoo.cfg with its client port at port and
+// returns its path; the test kills any peer its pid file names at the end.
+func daemonCfg(t *testing.T, port int) (cfg, pidFile string) {
+	dir := t.TempDir()
+	cfg = filepath.Join(dir, "zoo.cfg")
+	text := fmt.Sprintf("tickTime=200\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n", dir, port)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pidFile = filepath.Join(dir, "zookeeper_server.pid")
+	t.Cleanup(func() {
+		if pid, ok := runningPid(pidFile); ok {
+			syscall.Kill(pid, syscall.SIGKILL)
+			waitEnded(pid, 10*time.Second)
+		}
+	})
+	return cfg, pidFile
+}
+
+// readPid is the pid the file names.
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(text))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pid
+}
+
+// TestStartStop: zkServer.sh's start puts the peer in the background with
+// its pid in dataDir/zookeeper_server.pid, refuses a second start while it
+// runs, and stop ends it gracefully; restart is stop and start; stop with
+// nothing running says so.
+func TestStartStop(t *testing.T) {
+	port := freePort(t)
+	cfg, pidFile := daemonCfg(t, port)
+	code, out, errs := zkServer(t, "start", cfg)
+	if code != 0 || out != "Starting zookeeper ... STARTED\n" || !strings.Contains(errs, "Using config: "+cfg+"\n") {
+		t.Fatalf("start: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	pid := readPid(t, pidFile)
+	if !alive(pid) {
+		t.Fatalf("process %d from the pid file does not run after start returned", pid)
+	}
+	waitStatus(t, cfg, "Mode: standalone")
+	if code, out, _ := zkServer(t, "start", cfg); code != 1 || out != fmt.Sprintf("Starting zookeeper ... already running as process %d.\n", pid) {
+		t.Errorf("second start: exit %d, stdout %q", code, out)
+	}
+	code, out, errs = zkServer(t, "restart", cfg)
+	if code != 0 || out != "Stopping zookeeper ... STOPPED\nStarting zookeeper ... STARTED\n" {
+		t.Fatalf("restart: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if alive(pid) {
+		t.Errorf("process %d still runs after restart", pid)
+	}
+	pid2 := readPid(t, pidFile)
+	if pid2 == pid || !alive(pid2) {
+		t.Fatalf("after restart the pid file names %d (was %d), running %v", pid2, pid, alive(pid2))
+	}
+	waitStatus(t, cfg, "Mode: standalone")
+	if code, out, errs := zkServer(t, "stop", cfg); code != 0 || out != "Stopping zookeeper ... STOPPED\n" {
+		t.Fatalf("stop: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if alive(pid2) {
+		t.Errorf("process %d still runs after stop", pid2)
+	}
+	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+		t.Errorf("the pid file after stop: %v", err)
+	}
+	outFile := outPath(func(k string) string { return os.Getenv(k) }, filepath.Dir(cfg))
+	if log, err := os.ReadFile(outFile); err != nil || !strings.HasSuffix(string(log), "stopping\n") {
+		t.Errorf("the peer's output (%s, %v) does not end with its graceful stop:\n%s", outFile, err, log)
+	}
+	want := fmt.Sprintf("Stopping zookeeper ... no zookeeper to stop (could not find file %s)\n", pidFile)
+	if code, out, _ := zkServer(t, "stop", cfg); code != 0 || out != want {
+		t.Errorf("stop with nothing running: exit %d, stdout %q, want %q", code, out, want)
+	}
+}
+
+// TestStartFails: a peer that ends before it has started (its client port
+// is taken) is FAILED TO START, with no pid file left; its error is in the
+// output file.
+func TestStartFails(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg, pidFile := daemonCfg(t, l.Addr().(*net.TCPAddr).Port)
+	code, out, errs := zkServer(t, "start", cfg)
+	if code != 1 || out != "Starting zookeeper ... FAILED TO START\n" {
+		t.Fatalf("start: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+		t.Errorf("the pid file after a failed start: %v", err)
+	}
+	outFile := outPath(func(k string) string { return os.Getenv(k) }, filepath.Dir(cfg))
+	if log, err := os.ReadFile(outFile); err != nil || !strings.Contains(string(log), "address already in use") {
+		t.Errorf("the peer's output (%s, %v) has no error for the busy port:\n%s", outFile, err, log)
+	}
+}
+
+// waitStatus waits until status prints want.
+func waitStatus(t *testing.T, cfg, want string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var b strings.Builder
+		if err := status(cfg, &b); err == nil && strings.Contains(b.String(), want) {
+			return
+		} else if time.Now().After(deadline) {
+			t.Fatalf("status: %v, printed %q; want %q", err, b.String(), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestPidAndOutPaths(t *testing.T) {
+	env := map[string]string{"USER": "zk", "HOSTNAME": "h1"}
+	getenv := func(k string) string { return env[k] }
+	if got := pidPath(getenv, "/d"); got != "/d/zookeeper_server.pid" {
+		t.Errorf("pidPath = %q", got)
+	}
+	if got := outPath(getenv, "/d"); got != "/d/zookeeper-zk-server-h1.out" {
+		t.Errorf("outPath = %q", got)
+	}
+	env["ZOOPIDFILE"], env["ZOO_LOG_DIR"] = "/run/zk.pid", "/var/log/zk"
+	if got := pidPath(getenv, "/d"); got != "/run/zk.pid" {
+		t.Errorf("pidPath with ZOOPIDFILE = %q", got)
+	}
+	if got := outPath(getenv, "/d"); got != "/var/log/zk/zookeeper-zk-server-h1.out" {
+		t.Errorf("outPath with ZOO_LOG_DIR = %q", got)
+	}
+}
