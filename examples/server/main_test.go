@@ -188,7 +188,9 @@ func startFromCfg(t *testing.T, dir, text string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, []string{"start-foreground", "-config", cfg}, &out, &errb, make(chan os.Signal)) }()
+	go func() {
+		exit <- run(ctx, []string{"start-foreground", "-config", cfg}, &out, &errb, make(chan os.Signal))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if c := <-exit; c != 0 {
