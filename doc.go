@@ -242,6 +242,20 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// NewSession and Reattach fail with ErrConnectionLoss.
 //	MaxSessions int
 //
+//	// MaxCnxns limits the connections each client port (plain and secure,
+//	// counted apart) holds at once, as ZooKeeper's maxCnxns limits each of
+//	// its connection factories: a connection over it is closed as it is
+//	// accepted (0 = no limit, the default, as in ZooKeeper).
+//	MaxCnxns int
+//
+//	// GlobalOutstandingLimit bounds the requests in flight on this peer's
+//	// client ports, as ZooKeeper's globalOutstandingLimit: past it, a
+//	// connection that has requests in flight stops reading until they are
+//	// answered (0 means ZooKeeper's default, 1000). As in ZooKeeper, a
+//	// voter of an ensemble of more than two voters divides it by the number
+//	// of voters less one (those of Servers).
+//	GlobalOutstandingLimit int
+//
 //	// SnapCount is the number of transactions between snapshots (default
 //	// 100000; as in ZooKeeper a peer snapshots after a random count in
 //	// [SnapCount/2, SnapCount]). A peer's own snapshot is a checkpoint of
@@ -297,6 +311,14 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// zookeeper.DigestAuthenticationProvider.superDigest. zoo.cfg's
 //	// DigestAuthenticationProvider.superDigest sets it, as in ZooKeeper.
 //	SuperDigest string
+//
+//	// SkipACL turns every ACL check off on this peer, as ZooKeeper's
+//	// zookeeper.skipACL=yes (zoo.cfg's skipACL=yes): every session may do
+//	// everything to every node. ACLs are still validated and stored. A
+//	// write is checked by the leader, as in ZooKeeper, so it is the
+//	// leader's SkipACL that counts for writes, and the session's own
+//	// peer's for reads and watches.
+//	SkipACL bool
 //
 //	// SASLUsers are the users a client-port client may authenticate as with
 //	// SASL DIGEST-MD5, name → password: ZooKeeper's JAAS "Server" section

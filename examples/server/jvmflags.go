@@ -31,8 +31,11 @@ import (
 //	-Dzookeeper.snapCount=N                                   txns between snapshots
 //	-Dznode.container.checkIntervalMs=MS                      the container sweep's period
 //	-Dznode.container.maxPerMinute=N                          and rate
+//	-Dzookeeper.skipACL=yes                                   no ACL checks
+//	-Dzookeeper.maxCnxns=N                                    the connections of each client port
+//	-Dzookeeper.globalOutstandingLimit=N                      the requests in flight
 //
-// The last six act as zoo.cfg lines of the same keys (zk reads them from
+// The last nine act as zoo.cfg lines of the same keys (zk reads them from
 // zoo.cfg too) placed before zoo.cfg's own, so zoo.cfg's win (zooLines).
 //
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
@@ -53,6 +56,8 @@ var zooKeyOf = map[string]string{
 	"readonlymode.enabled": "readonlymode.enabled", "zookeeper.snapCount": "snapCount",
 	"znode.container.checkIntervalMs": "znode.container.checkIntervalMs",
 	"znode.container.maxPerMinute":    "znode.container.maxPerMinute",
+	"zookeeper.skipACL":               "skipACL", "zookeeper.maxCnxns": "maxCnxns",
+	"zookeeper.globalOutstandingLimit": "globalOutstandingLimit",
 }
 
 // readJVMFlags picks the properties above out of the environment's flags;

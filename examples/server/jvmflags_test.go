@@ -126,10 +126,12 @@ func TestJVMFlagsAdminHTTPS(t *testing.T) {
 
 // TestJVMFlagsZooKeys: -D properties that are zoo.cfg keys for zk (the
 // four-letter words, jute.maxbuffer, read-only mode, snapCount, the
-// container sweep) apply as lines before zoo.cfg's, so zoo.cfg's own win.
+// container sweep, skipACL, maxCnxns, globalOutstandingLimit) apply as
+// lines before zoo.cfg's, so zoo.cfg's own win.
 func TestJVMFlagsZooKeys(t *testing.T) {
 	env := map[string]string{"SERVER_JVMFLAGS": "-Dzookeeper.4lw.commands.whitelist=ruok,mntr -Djute.maxbuffer=2000000 " +
-		"-Dreadonlymode.enabled=true -Dzookeeper.snapCount=5000 -Dznode.container.checkIntervalMs=7000 -Dother=1"}
+		"-Dreadonlymode.enabled=true -Dzookeeper.snapCount=5000 -Dznode.container.checkIntervalMs=7000 -Dother=1" +
+		" -Dzookeeper.skipACL=yes -Dzookeeper.maxCnxns=30 -Dzookeeper.globalOutstandingLimit=300"}
 	p := readJVMFlags(func(k string) string { return env[k] })
 	dir := t.TempDir()
 	path := filepath.Join(dir, "zoo.cfg")
@@ -141,9 +143,11 @@ func TestJVMFlagsZooKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Join(cfg.FourLetterWords, ",") != "ruok,mntr" || cfg.JuteMaxBuffer != 2000000 || !cfg.ReadOnlyMode ||
-		cfg.SnapCount != 9000 || cfg.ContainerCheckInterval != 7*time.Second {
-		t.Errorf("words %v, jute.maxbuffer %d, read-only %v, snapCount %d (zoo.cfg's 9000 wins), container check %v",
-			cfg.FourLetterWords, cfg.JuteMaxBuffer, cfg.ReadOnlyMode, cfg.SnapCount, cfg.ContainerCheckInterval)
+		cfg.SnapCount != 9000 || cfg.ContainerCheckInterval != 7*time.Second || !cfg.SkipACL || cfg.MaxCnxns != 30 ||
+		cfg.GlobalOutstandingLimit != 300 {
+		t.Errorf("words %v, jute.maxbuffer %d, read-only %v, snapCount %d (zoo.cfg's 9000 wins), container check %v, "+
+			"skipACL %v, maxCnxns %d, globalOutstandingLimit %d", cfg.FourLetterWords, cfg.JuteMaxBuffer, cfg.ReadOnlyMode,
+			cfg.SnapCount, cfg.ContainerCheckInterval, cfg.SkipACL, cfg.MaxCnxns, cfg.GlobalOutstandingLimit)
 	}
 	if cfg.InitialConfig != "dataDir="+dir+"\nsnapCount=9000\n" {
 		t.Errorf("InitialConfig %q, want the file as read", cfg.InitialConfig)

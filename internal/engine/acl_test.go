@@ -143,3 +143,30 @@ func TestAuthSchemeAndGetACLMasking(t *testing.T) {
 		t.Fatalf("setACL with a stale aversion: %v", err)
 	}
 }
+
+// TestSkipACL: with Config.SkipACL (ZooKeeper's skipACL=yes) a session
+// with no identity may do every operation on nodes whose ACL grants it
+// nothing, reads and writes alike; ACLs are still validated and stored.
+func TestSkipACL(t *testing.T) {
+	cfg := testConfig(vfs.NewMem(), 1)
+	cfg.SkipACL = true
+	e := openTest(t, cfg)
+	defer e.Close()
+	ctx := testCtx(t)
+	admin := newSession(t, e)
+	anon := newSession(t, e)
+	for _, op := range aclOps {
+		resetACLNodes(t, admin, DigestACL(PermAll, "bob", "pw"))
+		if err := op.run(ctx, anon); err != nil {
+			t.Errorf("%s with SkipACL: %v", op.name, err)
+		}
+	}
+	acl, _, err := admin.GetACL(ctx, "/p")
+	if err != nil || len(acl) != 1 || acl[0].Scheme != "digest" {
+		t.Errorf("the ACL stored with SkipACL: %v, %v", acl, err)
+	}
+	_, err = anon.Create(ctx, "/auth", nil, WithACL(ACL{Perms: PermAll, Scheme: "auth"}))
+	if !errors.Is(err, ErrInvalidACL) {
+		t.Errorf("an auth ACL without an identity, with SkipACL: %v, want ErrInvalidACL", err)
+	}
+}

@@ -222,3 +222,37 @@ func TestZooCfgMaxClientCnxnsDefault(t *testing.T) {
 		t.Error("a Config's zero MaxClientCnxns got a limit")
 	}
 }
+
+// TestZooCfgSystemPropertyKeys: maxCnxns, globalOutstandingLimit and
+// skipACL, which ZooKeeper takes from zoo.cfg as system properties: a
+// negative maxCnxns is no limit, a globalOutstandingLimit below 1 is 1
+// (ZooKeeper's 0 throttles a connection as soon as anything is in
+// flight, as 1 does), and only skipACL=yes turns the checks off, as
+// ZooKeeper compares the property with "yes".
+func TestZooCfgSystemPropertyKeys(t *testing.T) {
+	for _, tc := range []struct {
+		text          string
+		cnxns, global int
+		skip          bool
+	}{
+		{"tickTime=2000\n", 0, 0, false},
+		{"maxCnxns=5\nglobalOutstandingLimit=200\nskipACL=yes\n", 5, 200, true},
+		{"maxCnxns=-3\nglobalOutstandingLimit=0\nskipACL=true\n", 0, 1, false},
+		{"skipACL=YES\n", 0, 0, false},
+	} {
+		cfg, ignored, err := ParseZooCfg(strings.NewReader(tc.text), nil)
+		if err != nil || len(ignored) != 0 || cfg.MaxCnxns != tc.cnxns || cfg.GlobalOutstandingLimit != tc.global || cfg.SkipACL != tc.skip {
+			t.Errorf("%q: MaxCnxns %d GlobalOutstandingLimit %d SkipACL %v, ignored %v, %v; want %d %d %v",
+				tc.text, cfg.MaxCnxns, cfg.GlobalOutstandingLimit, cfg.SkipACL, ignored, err, tc.cnxns, tc.global, tc.skip)
+		}
+	}
+	if _, _, err := ParseZooCfg(strings.NewReader("maxCnxns=many\n"), nil); err == nil {
+		t.Error("maxCnxns=many was accepted")
+	}
+	for _, c := range []Config{{MaxCnxns: -1}, {GlobalOutstandingLimit: -1}} {
+		c.ID, c.DataDir = 1, "/d"
+		if err := c.Validate(); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%+v: Validate %v", c, err)
+		}
+	}
+}

@@ -86,6 +86,9 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.SkipACL {
+		cfg.Logger.Warn("zk: SkipACL (skipACL=yes): no ACL check is made on this peer")
+	}
 	e := &Ensemble{
 		cfg:       cfg,
 		watches:   newWatchManager(cfg),

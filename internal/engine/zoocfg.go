@@ -113,6 +113,9 @@ import (
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
 // ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
 // ZooKeeper's default, 60 connections per client address; 0 means no limit.
+// maxCnxns, globalOutstandingLimit and skipACL (which only "yes" turns on)
+// set MaxCnxns, GlobalOutstandingLimit and SkipACL, as ZooKeeper takes
+// them from zoo.cfg as the system properties zookeeper.<key>.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	z := zooParse{standalone: zooStandalone{enabled: true}}
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
@@ -366,6 +369,16 @@ func (c *Config) setLimitKey(key, value string) (known bool, err error) {
 		err := setInt(&c.MaxClientCnxns, value)
 		c.MaxClientCnxns = max(c.MaxClientCnxns, 0) // ZooKeeper: no limit below 1
 		return true, err
+	case "maxCnxns": // ZooKeeper's system property zookeeper.maxCnxns
+		err := setInt(&c.MaxCnxns, value)
+		c.MaxCnxns = max(c.MaxCnxns, 0) // ZooKeeper: no limit below 1
+		return true, err
+	case "globalOutstandingLimit": // zookeeper.globalOutstandingLimit
+		err := setInt(&c.GlobalOutstandingLimit, value)
+		// ZooKeeper's limit below 1 throttles a connection as soon as
+		// anything is in flight: so does 1.
+		c.GlobalOutstandingLimit = max(c.GlobalOutstandingLimit, 1)
+		return true, err
 	case "minSessionTimeout":
 		return true, setSessionMillis(&c.MinSessionTimeout, value)
 	case "maxSessionTimeout":
@@ -483,6 +496,9 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 		return true, nil
 	case "superUser":
 		c.SASLSuperUser = value
+		return true, nil
+	case "skipACL": // zookeeper.skipACL, which only "yes" turns on
+		c.SkipACL = value == "yes"
 		return true, nil
 	case "4lw.commands.whitelist":
 		c.FourLetterWords = nil

@@ -163,17 +163,21 @@ func TestMaxClientCnxnsPerIP(t *testing.T) {
 		t.Fatal("a third connection from one address was accepted")
 	}
 	a.nc.Close()
-	waitFor(t, func() bool {
-		d, err := net.Dial("tcp", e.ClientAddr())
-		if err != nil {
-			return false
-		}
-		defer d.Close()
-		d.Write(jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16)}))
-		d.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err = jute.ReadFrame(d, nil, 1<<20)
-		return err == nil
-	})
+	waitFor(t, func() bool { return opensSession(e.ClientAddr()) })
+}
+
+// opensSession reports whether a new connection to addr gets an answer to
+// its connect request.
+func opensSession(addr string) bool {
+	d, err := net.Dial("tcp", addr)
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	d.Write(jute.AppendFrame(nil, &jute.ConnectRequest{TimeOut: 4000, Passwd: make([]byte, 16)}))
+	d.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = jute.ReadFrame(d, nil, 1<<20)
+	return err == nil
 }
 
 // waitFor polls cond (a condition on another goroutine's progress).

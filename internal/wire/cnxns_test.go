@@ -2,6 +2,8 @@ package wire_test
 
 import (
 	"testing"
+
+	"github.com/embedzk/zk/internal/jute"
 )
 
 // TestMaxClientCnxnsIsPerAddress: MaxClientCnxns is ZooKeeper's limit of
@@ -29,4 +31,21 @@ func TestMaxClientCnxnsIsPerAddress(t *testing.T) {
 	if n := e.Status().Sessions; n != 5 {
 		t.Fatalf("%d sessions attached, want 5", n)
 	}
+}
+
+// TestMaxCnxnsPerPort: MaxCnxns (ZooKeeper's maxCnxns) limits all the
+// connections of the client port, whatever their address: with a limit of
+// 2 a third is closed as it is accepted, and one closed makes room again.
+func TestMaxCnxnsPerPort(t *testing.T) {
+	cfg := peerConfig()
+	cfg.MaxCnxns = 2
+	e := startPeer(t, cfg)
+	a, b := rawDial(t, e.ClientAddr()), rawDial(t, e.ClientAddr())
+	a.connect(jute.ConnectRequest{})
+	b.connect(jute.ConnectRequest{})
+	if c := rawDial(t, e.ClientAddr()); !c.closed() {
+		t.Fatal("a third connection to the port was accepted")
+	}
+	a.nc.Close()
+	waitFor(t, func() bool { return opensSession(e.ClientAddr()) })
 }

@@ -229,13 +229,15 @@
 // a request before the connect,
 // and a client that sends nothing for its session timeout.
 // MaxClientCnxns bounds the connections of one client address to each
-// port (plain and secure), as ZooKeeper's factories each count theirs.
+// port (plain and secure), and MaxCnxns all the connections of each port,
+// as ZooKeeper's factories each count theirs.
 //
 // Outstanding requests are throttled as ZooKeeper throttles them: a
 // connection stops reading its socket while it has MaxOutstanding requests
 // or MaxOutstandingBytes of request frames not answered yet, or while the
-// server has GlobalOutstandingLimit (ZooKeeper's globalOutstandingLimit) and
-// the connection has some of them; TCP then slows the client. So the memory
+// server has Config.GlobalOutstandingLimit (ZooKeeper's
+// globalOutstandingLimit; default GlobalOutstandingLimit, divided as
+// ZooKeeper divides it on a voter) and the connection has some of them; TCP then slows the client. So the memory
 // a connection holds is bounded: its unanswered requests, and its outgoing
 // buffer, which a client that does not read lets grow only to MaxQueuedBytes
 // (besides the batch being written, one reply larger than that and the frame

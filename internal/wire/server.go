@@ -67,6 +67,7 @@ type Server struct {
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
 	perIP     map[cnxnKey]int // connections per client address and port
+	perPort   map[bool]int    // connections per port: plain (false) and secure
 	bySession map[int64]*conn
 	closed    bool
 
@@ -188,8 +189,8 @@ func newServer(e *engine.Ensemble, ln, sln net.Listener) *Server {
 	now := time.Now()
 	s := &Server{
 		e: r, ens: e, cfg: cfg, ln: ln, sln: sln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords, cfg.ReadOnlyMode),
-		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[cnxnKey]int{}, bySession: map[int64]*conn{},
-		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: GlobalOutstandingLimit},
+		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[cnxnKey]int{}, perPort: map[bool]int{}, bySession: map[int64]*conn{},
+		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: globalLimit(cfg)},
 	}
 	if s.maxBuffer == 0 {
 		s.maxBuffer = jute.DefaultMaxBuffer
@@ -319,15 +320,14 @@ func (s *Server) accept(ln net.Listener) {
 }
 
 // admit registers a new connection of the plain port (or the secure one)
-// and starts its goroutines, or closes it when its address already holds
-// MaxClientCnxns connections to that port.
+// and starts its goroutines, or closes it when that port already holds
+// MaxCnxns connections, or its address MaxClientCnxns of them.
 func (s *Server) admit(nc net.Conn, plainPort bool) {
 	ip := remoteIP(nc)
 	key := cnxnKey{ip, !plainPort}
 	s.mu.Lock()
-	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[key] >= s.cfg.MaxClientCnxns) {
+	if s.closed || s.refuse(key) {
 		s.mu.Unlock()
-		s.cfg.Logger.Warn("zk: client port: too many connections", "ip", ip, "limit", s.cfg.MaxClientCnxns)
 		nc.Close()
 		return
 	}
@@ -335,6 +335,7 @@ func (s *Server) admit(nc net.Conn, plainPort bool) {
 	c.key = key
 	s.conns[c] = struct{}{}
 	s.perIP[key]++
+	s.perPort[key.secure]++
 	s.wg.Add(1)
 	s.mu.Unlock()
 	s.stats.connections.Add(1)
@@ -364,6 +365,43 @@ func (s *Server) countPlain(nc net.Conn) {
 	}
 }
 
+// refuse reports (and logs) whether a new connection of key is over
+// MaxCnxns or MaxClientCnxns, checked in ZooKeeper's order; the caller
+// holds mu.
+func (s *Server) refuse(key cnxnKey) bool {
+	if limit := s.cfg.MaxCnxns; limit > 0 && s.perPort[key.secure] >= limit {
+		s.cfg.Logger.Warn("zk: client port: too many connections (MaxCnxns)", "limit", limit, "secure", key.secure)
+		return true
+	}
+	if limit := s.cfg.MaxClientCnxns; limit > 0 && s.perIP[key] >= limit {
+		s.cfg.Logger.Warn("zk: client port: too many connections", "ip", key.ip, "limit", limit)
+		return true
+	}
+	return false
+}
+
+// globalLimit is Config.GlobalOutstandingLimit (default
+// GlobalOutstandingLimit) as ZooKeeper's servers apply theirs: a voter of
+// an ensemble of more than two voters divides it by the voters less one,
+// as LeaderZooKeeperServer and FollowerZooKeeperServer do.
+func globalLimit(cfg engine.Config) int64 {
+	limit := cfg.GlobalOutstandingLimit
+	if limit == 0 {
+		limit = GlobalOutstandingLimit
+	}
+	voters, voting := 0, false
+	for _, sv := range cfg.Servers {
+		if !sv.Observer {
+			voters++
+			voting = voting || sv.ID == cfg.ID
+		}
+	}
+	if voting && voters > 2 {
+		limit /= voters - 1
+	}
+	return int64(max(limit, 1))
+}
+
 // cnxnKey is what maxClientCnxns counts by: ZooKeeper's limit is per
 // client address in each of its factories, one per port (a unified port's
 // TLS connections count with its plain ones).
@@ -377,6 +415,7 @@ func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
+	s.perPort[c.key.secure]--
 	if s.perIP[c.key]--; s.perIP[c.key] <= 0 {
 		delete(s.perIP, c.key)
 	}
