@@ -226,6 +226,14 @@ func TestClusterConfigText(t *testing.T) {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
+	// Read as ZooKeeper reads it, with java.util.Properties' rules: a
+	// key given twice takes its last value, ':' separates, '!' comments,
+	// a trailing backslash continues the line.
+	props := "server.1=h1:2888:3888\n! a comment\nserver.2:h2:2888:\\\n   3888\nserver.1 = h9:2888:3888\nversion 100000003\n"
+	got, err := ParseClusterConfig([]byte(props))
+	if err != nil || len(got.Servers) != 2 || got.Servers[0].Host != "h9" || got.Servers[1].ElectionPort != 3888 || got.Version != 0x100000003 {
+		t.Errorf("%q: %+v, %v", props, got, err)
+	}
 }
 
 func TestZooCfgDynamicConfigFile(t *testing.T) {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"maps"
@@ -63,22 +62,19 @@ func sortedServers(servers []Server) []Server {
 	return out
 }
 
-// ParseClusterConfig parses Text's format (and a dynamic configuration
-// file's: blank lines and # comments are skipped, version= may be absent).
+// ParseClusterConfig parses Text's format, and a dynamic configuration
+// file's, with java.util.Properties' rules as ZooKeeper reads both (as
+// zoo.cfg, zoocfg_props.go): comments, continued lines, a key given twice
+// takes its last value; version= may be absent.
 func ParseClusterConfig(text []byte) (ClusterConfig, error) {
 	var c ClusterConfig
 	var q zooQuorum
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	for line := 1; sc.Scan(); line++ {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		key, value, ok := strings.Cut(l, "=")
-		if !ok {
-			return ClusterConfig{}, fmt.Errorf("%w: configuration line %d: %q is not key=value", ErrInvalidConfig, line, l)
-		}
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+	entries, err := readProps(bytes.NewReader(text), "configuration")
+	if err != nil {
+		return ClusterConfig{}, err
+	}
+	for _, e := range entries {
+		key, value, line := e.key, e.value, e.line
 		var err error
 		switch {
 		case key == "version":

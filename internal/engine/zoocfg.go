@@ -266,7 +266,7 @@ func lastValue(text []byte, key string) string {
 // trimmed, read with java.util.Properties' rules (zoocfg_props.go): a key
 // given twice comes once, with its last value.
 func zooLines(r io.Reader, fn func(line int, key, value string) error) error {
-	entries, err := readProps(r)
+	entries, err := readProps(r, "zoo.cfg")
 	if err != nil {
 		return err
 	}

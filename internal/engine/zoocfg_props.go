@@ -23,15 +23,16 @@ type propEntry struct {
 	key, value string
 }
 
-// readProps reads a zoo.cfg's keys in the order they first appear, each
+// readProps reads the keys of a zoo.cfg (or of another file of
+// properties, which errors call name) in the order they first appear, each
 // with its last value.
-func readProps(r io.Reader) ([]propEntry, error) {
+func readProps(r io.Reader, name string) ([]propEntry, error) {
 	var out []propEntry
 	at := map[string]int{} // key -> index in out
 	add := func(line int, logical string) error {
 		key, value, err := splitProp(logical)
 		if err != nil {
-			return fmt.Errorf("%w: zoo.cfg line %d: %v", ErrInvalidConfig, line, err)
+			return fmt.Errorf("%w: %s line %d: %v", ErrInvalidConfig, name, line, err)
 		}
 		e := propEntry{line: line, key: strings.TrimSpace(key), value: strings.TrimSpace(value)}
 		if i, ok := at[e.key]; ok {
@@ -68,7 +69,7 @@ func readProps(r io.Reader) ([]propEntry, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("zk: reading zoo.cfg: %w", err)
+		return nil, fmt.Errorf("zk: reading %s: %w", name, err)
 	}
 	if continued { // a continuation at the end of the file
 		if err := add(start, logical.String()); err != nil {
