@@ -396,6 +396,15 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 		// Our leader started an election after the one we followed it in.
 		n.goLooking("the leader is looking")
 		return nil
+	case (n.role == RoleFollowing || n.role == RoleObserving) && from == n.leader &&
+		n.fl.phase == fpDiscovery && nt.Leader != from && nt.Round >= round:
+		// The peer we decided to follow votes for another in our round or
+		// a later one: it saw a better vote after we decided (its finalize
+		// wait outlasted ours), and it will not lead. ZooKeeper's learner
+		// finds this out at once too (nobody listens on that peer's quorum
+		// port); waiting out InitLimit would leave us out for that long.
+		n.goLooking(fmt.Sprintf("the leader votes for %d", nt.Leader))
+		return nil
 	}
 	n.pumpElection()
 	return nil

@@ -16,9 +16,10 @@ var flagROSeeds = flag.Int("ro.seeds", 0, "TestSimReadOnly: number of seeds to r
 // TestSimReadOnly runs seeds with read-only mode on (partitions enabled,
 // read-only clients) and checks that the mode really was exercised: peers
 // entered it, served checked reads, refused writes, opened local sessions
-// and one of them joined the ensemble. By default it runs one seed (125,
-// chosen because it exercises all of that in a short run; 106 was, until
-// the workload's bad Reattach shifted its schedule); TestSim's CI
+// and one of them joined the ensemble. By default it runs one seed (101,
+// chosen because it exercises all of that in a short run; 125 was, until
+// a learner stopped waiting for a would-be leader that votes for another,
+// which shifted its schedule); TestSim's CI
 // seeds 2 and 4 run the mode too (readOnlyFor). Longer campaigns:
 //
 //	go test ./internal/sim -run 'TestSimReadOnly$' -v -args -ro.seeds=30 -seed=100
@@ -27,7 +28,7 @@ var flagROSeeds = flag.Int("ro.seeds", 0, "TestSimReadOnly: number of seeds to r
 // (30 seeds take about two minutes without -race.) A failing seed prints
 // the command that replays it with its trace.
 func TestSimReadOnly(t *testing.T) {
-	seeds := []uint64{125}
+	seeds := []uint64{101}
 	if *flagROSeeds > 0 {
 		seeds = nil
 		for i := 0; i < *flagROSeeds; i++ {
