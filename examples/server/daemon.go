@@ -5,6 +5,7 @@ package main
 // ends the process that file names.
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,8 +26,12 @@ import (
 // started (its storage is open and its ports listen).
 const readyFDEnv = "ZK_SERVER_READY_FD"
 
-// stopWait bounds how long stop waits for the process to end.
-const stopWait = 60 * time.Second
+// startWait bounds how long start waits for the peer to say it started,
+// and stopWait how long stop waits for it to end.
+const (
+	startWait = 60 * time.Second
+	stopWait  = 60 * time.Second
+)
 
 // readyPipe is the pipe readyFDEnv names in the environment getenv reads,
 // or nil when it names none.
@@ -75,41 +80,58 @@ func passFlags(fs *flag.FlagSet) []string {
 	return args
 }
 
-// runningPid is the pid the file at path names, if that process runs.
-func runningPid(path string) (int, bool) {
-	text, err := os.ReadFile(path)
+// pidIn is the pid the (locked) pid file f names, if it names one.
+func pidIn(f *os.File) (int, bool) {
+	text, err := io.ReadAll(io.NewSectionReader(f, 0, 64))
 	if err != nil {
 		return 0, false
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(text)))
-	return pid, err == nil && pid > 0 && alive(pid)
+	return pid, err == nil && pid > 0
+}
+
+// writePid makes the (locked) pid file f name pid.
+func writePid(f *os.File, pid int) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := f.WriteAt([]byte(strconv.Itoa(pid)), 0)
+	return err
 }
 
 // daemonStart is zkServer.sh start: unless the pid file names a running
 // process, it starts the peer of config (with flags) as a process of its
 // own, writes its pid, and prints STARTED once the peer's storage is open
 // and its ports listen, or FAILED TO START when the process ends before.
-// It returns the exit code.
-func daemonStart(config string, flags []string, stdout, stderr io.Writer) int {
+// It holds a lock on the pid file throughout, so that a start or stop run
+// meanwhile waits for it. It returns the exit code.
+func daemonStart(ctx context.Context, config string, flags []string, stdout, stderr io.Writer) int {
 	cfg, _, err := zk.LoadZooCfg(config)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
 	fmt.Fprint(stdout, "Starting zookeeper ... ")
-	pidFile := pidPath(os.Getenv, cfg.DataDir)
-	if pid, ok := runningPid(pidFile); ok {
-		fmt.Fprintf(stdout, "already running as process %d.\n", pid)
-		return 1
-	}
-	outFile := outPath(os.Getenv, cfg.DataDir)
-	child, ready, err := spawn(config, flags, pidFile, outFile)
+	pidFile, outFile := pidPath(os.Getenv, cfg.DataDir), outPath(os.Getenv, cfg.DataDir)
+	lock, err := lockPidFile(ctx, pidFile, true)
 	if err != nil {
 		fmt.Fprintln(stdout, "SERVER DID NOT START")
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(child.Process.Pid)), 0o644); err != nil {
+	defer lock.Close()
+	if pid, ok := pidIn(lock); ok && alive(pid) {
+		fmt.Fprintf(stdout, "already running as process %d.\n", pid)
+		return 1
+	}
+	child, ready, err := spawn(config, flags, outFile)
+	if err != nil {
+		fmt.Fprintln(stdout, "SERVER DID NOT START")
+		fmt.Fprintln(stderr, "server:", err)
+		return 1
+	}
+	pid := child.Process.Pid
+	if err := writePid(lock, pid); err != nil {
 		child.Process.Kill()
 		child.Wait()
 		ready.Close()
@@ -117,30 +139,34 @@ func daemonStart(config string, flags []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	started := waitStarted(ready)
-	if !started {
+	switch waitStarted(ctx, ready, startWait) {
+	case nil:
+		fmt.Fprintln(stdout, "STARTED")
+	case errEnded:
 		child.Wait()
-		os.Remove(pidFile)
+		os.Remove(pidFile) // under the lock: a waiting start finds the file gone
 		fmt.Fprintln(stdout, "FAILED TO START")
 		fmt.Fprintf(stderr, "server: the peer's output is in %s\n", outFile)
 		return 1
+	case errNotYet:
+		// zkServer.sh says STARTED of a process alive a second later.
+		fmt.Fprintln(stdout, "STARTED")
+		fmt.Fprintf(stderr, "server: process %d has not said it started after %v; its output is in %s\n", pid, startWait, outFile)
+	default:
+		fmt.Fprintln(stdout)
+		fmt.Fprintf(stderr, "server: interrupted; process %d (in %s) goes on starting\n", pid, pidFile)
+		return 1
 	}
-	fmt.Fprintln(stdout, "STARTED")
 	return 0
 }
 
 // spawn starts this program as start-foreground on config, in a session of
 // its own, its output in outFile, and returns the process and the read end
-// of the pipe on which it says it has started. It makes the pid file's and
-// the output's directories, as zkServer.sh does.
-func spawn(config string, flags []string, pidFile, outFile string) (*exec.Cmd, *os.File, error) {
-	if !canDaemon {
-		return nil, nil, errors.New("start needs a Unix system here; run start-foreground")
-	}
-	for _, dir := range []string{filepath.Dir(pidFile), filepath.Dir(outFile)} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, nil, err
-		}
+// of the pipe on which it says it has started. It makes the output's
+// directory, as zkServer.sh does.
+func spawn(config string, flags []string, outFile string) (*exec.Cmd, *os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(outFile), 0o755); err != nil {
+		return nil, nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -168,19 +194,49 @@ func spawn(config string, flags []string, pidFile, outFile string) (*exec.Cmd, *
 	return cmd, r, nil
 }
 
-// waitStarted reads the started line from ready, and closes it: false when
-// the pipe closes first, as it does when the process ends.
-func waitStarted(ready *os.File) bool {
-	defer ready.Close()
-	line, _ := io.ReadAll(io.LimitReader(ready, 64))
-	return strings.HasPrefix(string(line), "started")
+// errEnded and errNotYet are how waitStarted reports a process that ended
+// before it started, and one still starting when its time was up.
+var (
+	errEnded  = errors.New("the process ended")
+	errNotYet = errors.New("the process has not started yet")
+)
+
+// waitStarted waits, for at most d, for the started line on ready, and
+// closes it: nil once it came, errEnded when the pipe closed first (as it
+// does when the process ends), errNotYet after d, ctx's error when ctx
+// ends (SIGINT).
+func waitStarted(ctx context.Context, ready *os.File, d time.Duration) error {
+	line := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(ready, 64))
+		line <- string(b)
+	}()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	var err error
+	select {
+	case l := <-line:
+		if !strings.HasPrefix(l, "started") {
+			err = errEnded
+		}
+		ready.Close()
+		return err
+	case <-timer.C:
+		err = errNotYet
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	ready.Close() // ends the read
+	<-line
+	return err
 }
 
 // daemonStop is zkServer.sh stop: it sends SIGTERM to the process the pid
 // file names, waits until it has ended (zkServer.sh waits a second
 // instead), removes the file and prints STOPPED. Without a pid file there
-// is nothing to stop, which is no failure. It returns the exit code.
-func daemonStop(config string, stdout, stderr io.Writer) int {
+// is nothing to stop, which is no failure. It holds the pid file's lock
+// throughout. It returns the exit code.
+func daemonStop(ctx context.Context, config string, stdout, stderr io.Writer) int {
 	cfg, _, err := zk.LoadZooCfg(config)
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
@@ -188,7 +244,7 @@ func daemonStop(config string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, "Stopping zookeeper ... ")
 	pidFile := pidPath(os.Getenv, cfg.DataDir)
-	text, err := os.ReadFile(pidFile)
+	lock, err := lockPidFile(ctx, pidFile, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stdout, "no zookeeper to stop (could not find file %s)\n", pidFile)
 		return 0
@@ -198,23 +254,14 @@ func daemonStop(config string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(text)))
-	switch {
-	case err != nil || pid <= 0:
-		fmt.Fprintf(stderr, "server: %s names no process: %q\n", pidFile, text)
-	case !alive(pid):
-		fmt.Fprintf(stderr, "server: process %d (from %s) was not running\n", pid, pidFile)
-	default:
-		if err := terminate(pid); err != nil {
-			fmt.Fprintln(stdout)
-			fmt.Fprintf(stderr, "server: stopping process %d: %v\n", pid, err)
-			return 1
-		}
-		if !waitEnded(pid, stopWait) {
-			fmt.Fprintln(stdout)
-			fmt.Fprintf(stderr, "server: process %d still runs %v after SIGTERM\n", pid, stopWait)
-			return 1
-		}
+	defer lock.Close()
+	pid, ok := pidIn(lock)
+	if !ok {
+		fmt.Fprintf(stderr, "server: %s names no process\n", pidFile)
+	} else if err := stopProcess(ctx, pid); err != nil {
+		fmt.Fprintln(stdout)
+		fmt.Fprintf(stderr, "server: stopping process %d: %v\n", pid, err)
+		return 1
 	}
 	if err := os.Remove(pidFile); err != nil {
 		fmt.Fprintln(stderr, "server:", err)
@@ -223,15 +270,28 @@ func daemonStop(config string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// waitEnded polls until process pid has ended or d has passed, and
-// reports whether it ended.
-func waitEnded(pid int, d time.Duration) bool {
+// stopProcess sends pid SIGTERM and waits until it has ended.
+func stopProcess(ctx context.Context, pid int) error {
+	running, err := terminate(pid)
+	if err != nil || !running {
+		return err
+	}
+	return waitEnded(ctx, pid, stopWait)
+}
+
+// waitEnded polls until process pid has ended: nil then, an error when d
+// has passed first or ctx ended (SIGINT).
+func waitEnded(ctx context.Context, pid int, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for alive(pid) {
 		if time.Now().After(deadline) {
-			return false
+			return fmt.Errorf("it still runs %v after SIGTERM", d)
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return true
+	return nil
 }

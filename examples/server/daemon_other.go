@@ -3,17 +3,20 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"os"
 	"syscall"
 )
 
-// canDaemon: start cannot put the peer in the background here; run
-// start-foreground under the system's own service manager.
-const canDaemon = false
+// errNoDaemon: start and stop need a Unix system; run start-foreground
+// under the system's own service manager.
+var errNoDaemon = errors.New("start and stop need a Unix system here; run start-foreground")
 
 func detached() *syscall.SysProcAttr { return nil }
 
-// alive cannot tell here; stop finds no process.
 func alive(int) bool { return false }
 
-func terminate(int) error { return errors.New("stop needs a Unix system") }
+func terminate(int) (bool, error) { return false, errNoDaemon }
+
+func lockPidFile(context.Context, string, bool) (*os.File, error) { return nil, errNoDaemon }

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -64,9 +65,10 @@ func daemonCfg(t *testing.T, port int) (cfg, pidFile string) {
 	}
 	pidFile = filepath.Join(dir, "zookeeper_server.pid")
 	t.Cleanup(func() {
-		if pid, ok := runningPid(pidFile); ok {
+		text, _ := os.ReadFile(pidFile)
+		if pid, err := strconv.Atoi(string(text)); err == nil && alive(pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
-			waitEnded(pid, 10*time.Second)
+			waitEnded(context.Background(), pid, 10*time.Second)
 		}
 	})
 	return cfg, pidFile
@@ -189,5 +191,81 @@ func TestPidAndOutPaths(t *testing.T) {
 	}
 	if got := outPath(getenv, "/d"); got != "/var/log/zk/zookeeper-zk-server-h1.out" {
 		t.Errorf("outPath with ZOO_LOG_DIR = %q", got)
+	}
+}
+
+// TestStartWaitsForTheLock: a start waits while another start or stop holds
+// the pid file's lock, then reads what it left: here the lock's holder
+// (this test) writes the pid of a running process (its own) before it lets
+// go, so the start finds it running. Without the lock, the start would
+// read the empty file and start a peer (the reviewer's race: two starts at
+// once, the loser removing the winner's pid file).
+func TestStartWaitsForTheLock(t *testing.T) {
+	cfg, pidFile := daemonCfg(t, freePort(t))
+	lock, err := lockPidFile(context.Background(), pidFile, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	cmd := exec.Command(os.Args[0], "start", cfg)
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	prompt := make([]byte, len("Starting zookeeper ... "))
+	if _, err := io.ReadFull(out, prompt); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // a start without the lock would be spawning its peer now
+	if err := writePid(lock, os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	lock.Close()
+	rest, _ := io.ReadAll(out)
+	cmd.Wait()
+	if pid := readPid(t, pidFile); pid != os.Getpid() {
+		syscall.Kill(pid, syscall.SIGKILL) // a peer the start should not have started
+	}
+	os.Remove(pidFile) // it names this test, which the cleanup must not kill
+	if want := fmt.Sprintf("already running as process %d.\n", os.Getpid()); string(rest) != want || cmd.ProcessState.ExitCode() != 1 {
+		t.Errorf("start: exit %d, %q; want %q", cmd.ProcessState.ExitCode(), rest, want)
+	}
+}
+
+// TestWaitStarted: start's wait for the peer's word: the started line,
+// the pipe closed by a process that ended, the time up, and SIGINT (ctx).
+func TestWaitStarted(t *testing.T) {
+	pipe := func() (*os.File, *os.File) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close() })
+		return r, w
+	}
+	r, w := pipe()
+	w.WriteString("started\n")
+	w.Close()
+	if err := waitStarted(context.Background(), r, time.Minute); err != nil {
+		t.Errorf("started: %v", err)
+	}
+	r, w = pipe()
+	w.Close()
+	if err := waitStarted(context.Background(), r, time.Minute); err != errEnded {
+		t.Errorf("closed pipe: %v, want errEnded", err)
+	}
+	r, _ = pipe()
+	if err := waitStarted(context.Background(), r, time.Millisecond); err != errNotYet {
+		t.Errorf("time up: %v, want errNotYet", err)
+	}
+	r, _ = pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := waitStarted(ctx, r, time.Minute); err != context.Canceled {
+		t.Errorf("interrupted: %v, want context.Canceled", err)
 	}
 }

@@ -15,7 +15,9 @@
 // defaults to dataDir), and prints STARTED once the peer's storage is open
 // and its ports listen (FAILED TO START if it ended before); stop sends
 // that process SIGTERM and waits until it has ended; restart is stop, then
-// start; status asks the peer for its mode.
+// start; status asks the peer for its mode. start and stop lock the pid
+// file (flock): one run while another holds it waits, and Ctrl-C ends
+// their waits.
 //
 // As with zkServer.sh, the configuration is $ZOOCFGDIR/$ZOOCFG (default
 // ./zoo.cfg), or the file named after the command: a bare name is taken
@@ -165,21 +167,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 	var err error
 	switch cmd {
 	case "start-foreground":
+		ready := readyPipe(os.Getenv)
+		os.Unsetenv(readyFDEnv) // read: not for whatever the peer runs
 		err = profiled(*cpuProfile, *memProfile, func() error {
-			return start(ctx, startArgs{*config, *secretFile, *jaas, *rejoin, readyPipe(os.Getenv)}, stdout, stderr, statusReq)
+			return start(ctx, startArgs{*config, *secretFile, *jaas, *rejoin, ready}, stdout, stderr, statusReq)
 		})
 	case "start", "stop", "restart", "status":
 		fmt.Fprintf(stderr, "Using config: %s\n", *config) // zkServer.sh's line
 		switch cmd {
 		case "start":
-			return daemonStart(*config, passFlags(fs), stdout, stderr)
+			return daemonStart(ctx, *config, passFlags(fs), stdout, stderr)
 		case "stop":
-			return daemonStop(*config, stdout, stderr)
+			return daemonStop(ctx, *config, stdout, stderr)
 		case "restart":
-			if code := daemonStop(*config, stdout, stderr); code != 0 {
+			if code := daemonStop(ctx, *config, stdout, stderr); code != 0 {
 				return code
 			}
-			return daemonStart(*config, passFlags(fs), stdout, stderr)
+			return daemonStart(ctx, *config, passFlags(fs), stdout, stderr)
 		}
 		err = status(*config, stdout)
 	default:
