@@ -29,9 +29,11 @@ type Config struct {
 	// getEphemerals is sent as given, as the Java client 3.8 sends it.
 	Chroot string
 	// ReadOnly lets a server that lost its quorum take the session in
-	// read-only mode (the Java client's canBeReadOnly, zkCli's -r). The
-	// client does not look for a read-write server meanwhile, as the Java
-	// client does: it moves only when its connection fails.
+	// read-only mode (the Java client's canBeReadOnly, zkCli's -r). While
+	// it is so connected, the client looks for a read-write server as the
+	// Java client does (isro to the servers in turn, backing off from
+	// 100 ms to 60 s) and moves to the first that answers rw: see the
+	// package documentation.
 	ReadOnly bool
 }
 
@@ -169,6 +171,7 @@ type Client struct {
 	sessionID int64
 	passwd    []byte
 	seenRW    bool          // a read-write server took the session (the Java client's seenRwServerBefore)
+	rw        rwSearch      // the search for a read-write server while read-only
 	timeout   time.Duration // negotiated
 	lastZxid  int64
 	xid       int32
@@ -249,6 +252,7 @@ func newClient(cfg Config) (*Client, error) {
 	return &Client{
 		cfg: cfg, servers: cfg.Servers, stop: make(chan struct{}),
 		ready: make(chan struct{}), tried: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
+		rw: newRWSearch(),
 	}, nil
 }
 
@@ -305,6 +309,8 @@ func (c *Client) attach(cn *conn) bool {
 	ev := "SyncConnected"
 	if cn.readOnly {
 		c.state, ev = StateConnectedReadOnly, "ConnectedReadOnly"
+		c.wg.Add(1)
+		go c.searchRW(cn)
 	}
 	close(c.ready)
 	c.queue(Event{State: ev})

@@ -45,11 +45,18 @@ type call struct {
 // before it answered the connect request.
 var errHandshake = errors.New("handshake")
 
-// connectOne dials the next server and opens (or re-opens) the session.
+// connectOne dials the next server (the read-write server the search for
+// one found, else the next of the list) and opens (or re-opens) the
+// session.
 func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	c.mu.Lock()
-	addr := c.servers[c.next%len(c.servers)]
-	c.next++
+	addr := c.rw.found // a read-write server the search found goes first
+	if addr != "" {
+		c.rw.found = ""
+	} else {
+		addr = c.servers[c.next%len(c.servers)]
+		c.next++
+	}
 	req := jute.ConnectRequest{
 		LastZxidSeen: c.lastZxid, TimeOut: int32(c.cfg.SessionTimeout / time.Millisecond),
 		SessionID: c.sessionID, Passwd: c.passwd, ReadOnly: c.cfg.ReadOnly, HasReadOnly: true,

@@ -16,6 +16,29 @@
 // accepts the session or declares it expired. Close ends the session
 // (closeSession) and stops every goroutine.
 //
+// A ReadOnly session that a server took read-only (StateConnectedReadOnly)
+// looks for a read-write server as the Java client's send thread does:
+// once the interval since the last probe (or since the client started)
+// reaches the current one, which starts at 100 ms and doubles at each
+// probe up to 60 s, the client takes the next address of its list (the
+// turn its reconnects take: every len(Servers) probes this is the server
+// it is connected to, which answers ro) and sends it the four-letter word
+// isro. A server that answers rw resets the interval to 100 ms; the client
+// drops its read-only connection (its pending calls fail with
+// ConnectionLoss, and a Disconnected event is queued) and connects to that
+// server first, then, if it fails, to the addresses after it. As in
+// ZooKeeper, the connect renews the session if a read-write server took it
+// before (seenRwServerBefore) and otherwise asks for a new one (session id
+// 0: the read-only session's id is not kept and no Expired is queued);
+// either way its watches are re-registered and the server's answer queues
+// SyncConnected (ConnectedReadOnly if it is read-only after all, and the
+// search goes on). The interval and the time of the last probe are the
+// client's, not the connection's: a reconnect to a read-only server does
+// not reset them. Unlike the Java client, whose send thread probes in line
+// (its connect unbounded, its read bounded by 1 s) and waits up to 1 s at
+// random before a reconnect, this client probes beside the connection
+// (connect and read bounded by 1 s each) and connects at once.
+//
 // Requests are sent in the order calls make them and replies are matched
 // by xid in that order (the server answers in order; a reply out of order
 // fails the connection). A call made while the client is reconnecting
