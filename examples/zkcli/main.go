@@ -65,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.server, "server", "", "host[:port][,host[:port]...][/chroot] of a running ZooKeeper service (a zk peer's client port or a real ZooKeeper) instead of the embedded peer; the port defaults to 2181, and a chroot roots the session's paths there, as zkCli's connect string")
 	fs.IntVar(&o.timeout, "timeout", 30000, "session timeout in milliseconds, as zkCli's -timeout")
 	fs.BoolVar(&o.echo, "echo", false, "print the prompt and each command read, as an interactive zkCli shows them")
-	fs.BoolVar(&o.readOnly, "r", false, "with -server: allow a read-only session on a server cut off from its quorum, as zkCli's -r")
+	fs.BoolVar(&o.readOnly, "r", false, "with -server: allow a read-only session on a server cut off from its quorum, which moves to a read-write server when one answers isro, as zkCli's -r")
 	fs.Bool("waitforconnection", false, "accepted for zkCli's sake: the shell always waits for its session before the first command")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host[:port][,host[:port]...][/chroot]] [-timeout ms] [-r] [-echo] [-waitforconnection] [cmd args]")
