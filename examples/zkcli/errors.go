@@ -57,6 +57,7 @@ func codeName(err error) (string, bool) {
 		{zk.ErrReconfigDisabled, "Reconfig is disabled"},
 		{zk.ErrNewConfigNoQuorum, "NewConfigNoQuorum"},
 		{zk.ErrReconfigInProgress, "ReconfigInProgress"},
+		{zk.ErrNotReadOnly, "Not a read-only call"},
 		// A call whose peer stopped serving, or that timed out, is what a
 		// ZooKeeper client reports as a lost connection.
 		{zk.ErrConnectionLoss, "ConnectionLoss"},

@@ -55,8 +55,8 @@ func TestRemoteReadOnlyFindsRWPeer(t *testing.T) {
 	if p := sh.Prompt(); !strings.Contains(p, "(CONNECTEDREADONLY)") {
 		t.Fatalf("prompt %q, want CONNECTEDREADONLY", p)
 	}
-	if got := run1(sh, out, "create /x d"); !strings.Contains(got, "read-only") {
-		t.Errorf("create on the read-only peer: %q, want NOTREADONLY", got)
+	if got := run1(sh, out, "create /x d"); got != "KeeperErrorCode = Not a read-only call for /x\n" {
+		t.Errorf("create on the read-only peer: %q, want zkCli's NOTREADONLY message", got)
 	}
 	ro := sh.conn.(*remoteConn).cl.SessionID()
 
