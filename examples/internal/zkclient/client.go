@@ -35,6 +35,9 @@ type Config struct {
 	// 100 ms to 60 s) and moves to the first that answers rw: see the
 	// package documentation.
 	ReadOnly bool
+	// rwTiming, set by the package's tests, shortens the search for a
+	// read-write server and watches its probes.
+	rwTiming *rwTiming
 }
 
 // DefaultPort is the port of a server address given without one.
@@ -252,7 +255,7 @@ func newClient(cfg Config) (*Client, error) {
 	return &Client{
 		cfg: cfg, servers: cfg.Servers, stop: make(chan struct{}),
 		ready: make(chan struct{}), tried: make(chan struct{}), passwd: make([]byte, 16), watches: newWatchSet(),
-		rw: newRWSearch(),
+		rw: newRWSearch(cfg.rwTiming),
 	}, nil
 }
 

@@ -14,14 +14,19 @@ import (
 // client's ClientCnxn.SendThread (pingRwServer) runs it: the bounds of the
 // interval between two probes (minPingRwTimeout, maxPingRwTimeout) and
 // how long a probe waits for its connection, then for its answer (Java
-// bounds only the read, with a 1 s socket timeout). Tests shorten them;
-// newClient copies them into the Client.
-var (
+// bounds only the read, with a 1 s socket timeout).
+const (
 	minProbeRW     = 100 * time.Millisecond
 	maxProbeRW     = 60 * time.Second
 	probeRWTimeout = time.Second
-	probedRW       func(addr string, wait time.Duration, at time.Time) // test hook: a probe starts
 )
+
+// rwTiming is what the package's tests set in Config.rwTiming: other
+// bounds of the interval, and a hook called as each probe starts.
+type rwTiming struct {
+	min, max time.Duration
+	hook     func(addr string, wait time.Duration, at time.Time)
+}
 
 // rwSearch is the state of the search, the client's for its whole life as
 // the Java client's send thread keeps it (c.mu guards it): it is not reset
@@ -35,9 +40,15 @@ type rwSearch struct {
 	found    string        // rwServerAddress: where the next connect goes
 }
 
-func newRWSearch() rwSearch {
-	return rwSearch{min: minProbeRW, max: maxProbeRW, timeout: probeRWTimeout, hook: probedRW,
-		wait: minProbeRW, last: time.Now()}
+// newRWSearch starts the search's clock, with the bounds tm gives (nil:
+// the Java client's).
+func newRWSearch(tm *rwTiming) rwSearch {
+	s := rwSearch{min: minProbeRW, max: maxProbeRW, timeout: probeRWTimeout}
+	if tm != nil {
+		s.min, s.max, s.hook = tm.min, tm.max, tm.hook
+	}
+	s.wait, s.last = s.min, time.Now()
+	return s
 }
 
 // searchRW runs while cn, a read-only connection, is the client's: once

@@ -145,14 +145,12 @@ type probe struct {
 	at   time.Time
 }
 
-// searchTimings sets the search's bounds for the test's clients and
-// returns the probes they start; block, if set, holds each probe until it
-// is closed (or 5 s pass).
-func searchTimings(t *testing.T, lo, hi time.Duration, block <-chan struct{}) <-chan probe {
+// searchTimings returns the search's bounds for a test's client (its
+// Config.rwTiming) and the probes it starts; block, if set, holds each
+// probe until it is closed (or 5 s pass).
+func searchTimings(lo, hi time.Duration, block <-chan struct{}) (*rwTiming, <-chan probe) {
 	probes := make(chan probe, 64)
-	oldMin, oldMax, oldHook := minProbeRW, maxProbeRW, probedRW
-	minProbeRW, maxProbeRW = lo, hi
-	probedRW = func(addr string, wait time.Duration, at time.Time) {
+	hook := func(addr string, wait time.Duration, at time.Time) {
 		offer(probes, probe{addr: addr, wait: wait, at: at})
 		if block != nil {
 			select {
@@ -161,8 +159,7 @@ func searchTimings(t *testing.T, lo, hi time.Duration, block <-chan struct{}) <-
 			}
 		}
 	}
-	t.Cleanup(func() { minProbeRW, maxProbeRW, probedRW = oldMin, oldMax, oldHook })
-	return probes
+	return &rwTiming{min: lo, max: hi, hook: hook}, probes
 }
 
 func nextProbe(t *testing.T, probes <-chan probe) probe {
@@ -212,7 +209,7 @@ func always(s string) func(int) string { return func(int) string { return s } }
 // and queues SyncConnected.
 func TestReadOnlyMovesToRWServer(t *testing.T) {
 	release := make(chan struct{})
-	probes := searchTimings(t, minProbeRW, maxProbeRW, release)
+	tm, probes := searchTimings(minProbeRW, maxProbeRW, release)
 	ro := startRWServer(t, always("ro"), false, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9, ReadOnly: true}, false
 	})
@@ -220,7 +217,7 @@ func TestReadOnlyMovesToRWServer(t *testing.T) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 10}, false
 	})
 	start := time.Now()
-	c, err := Connect(context.Background(), Config{Servers: []string{ro.addr(), rw.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true})
+	c, err := Connect(context.Background(), Config{Servers: []string{ro.addr(), rw.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +263,7 @@ func TestReadOnlyMovesToRWServer(t *testing.T) {
 // before (seenRwServerBefore) and then a read-only one renews its id and
 // password on the read-write server the search finds.
 func TestReadOnlyMovesRenewsSession(t *testing.T) {
-	searchTimings(t, 20*time.Millisecond, time.Second, nil)
+	tm, _ := searchTimings(20*time.Millisecond, time.Second, nil)
 	passwd := []byte("0123456789abcdef")
 	a := startRWServer(t, always("rw"), true, func(i int, _ jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9}, i == 0 // then loses its quorum
@@ -274,7 +271,7 @@ func TestReadOnlyMovesRenewsSession(t *testing.T) {
 	b := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9, Passwd: passwd, ReadOnly: true}, false
 	})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true})
+	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,14 +295,14 @@ func TestReadOnlyMovesRenewsSession(t *testing.T) {
 // taken; the probes go round the list (the current server included) at
 // doubling intervals.
 func TestReadOnlyStaysOnROAnswer(t *testing.T) {
-	probes := searchTimings(t, 20*time.Millisecond, time.Second, nil)
+	tm, probes := searchTimings(20*time.Millisecond, time.Second, nil)
 	a := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9, ReadOnly: true}, false
 	})
 	b := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 10}, false
 	})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true})
+	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,11 +333,11 @@ func TestReadOnlyProbeBackoff(t *testing.T) {
 	if minProbeRW != 100*time.Millisecond || maxProbeRW != time.Minute {
 		t.Errorf("interval from %v to %v, want ClientCnxn's 100ms to 60s", minProbeRW, maxProbeRW)
 	}
-	probes := searchTimings(t, 10*time.Millisecond, 40*time.Millisecond, nil)
+	tm, probes := searchTimings(10*time.Millisecond, 40*time.Millisecond, nil)
 	a := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9, ReadOnly: true}, false
 	})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true})
+	c, err := Connect(context.Background(), Config{Servers: []string{a.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +359,7 @@ func TestReadOnlyProbeBackoff(t *testing.T) {
 // client moves there, and when that server takes the session read-only
 // after all, the search goes on from the shortest interval.
 func TestReadOnlySearchResets(t *testing.T) {
-	probes := searchTimings(t, 10*time.Millisecond, time.Second, nil)
+	tm, probes := searchTimings(10*time.Millisecond, time.Second, nil)
 	a := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9, ReadOnly: true}, false
 	})
@@ -370,7 +367,7 @@ func TestReadOnlySearchResets(t *testing.T) {
 		func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 			return jute.ConnectResponse{TimeOut: 10000, SessionID: 10, ReadOnly: true}, false // lost its quorum meanwhile
 		})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true})
+	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
 	if err != nil {
 		t.Fatal(err)
 	}
