@@ -34,8 +34,11 @@ const removedFile = "removed"
 // version: the configuration in effect at the tree's applied zxid; or, for
 // a joiner restarted before a configuration listed it (the tree's
 // configuration does not list it, its own server list does, and it was
-// never removed or restarts with Rejoin), its own server list again, as
-// the joiner's guess it started with (joining).
+// never removed or restarts with Rejoin), a joiner's guess again
+// (joining): the members of the tree's configuration, the newest it knows,
+// and itself as its own list names it. Its own list may name only servers
+// a reconfig has removed since; it would look for the leader among them
+// forever.
 func (e *Ensemble) startMembers() (mc Config, version int64, joining bool, err error) {
 	cfg := e.cfg
 	cur := e.members.Load()
@@ -52,7 +55,7 @@ func (e *Ensemble) startMembers() (mc Config, version int64, joining bool, err e
 		if !removed || cfg.Rejoin {
 			cfg.Logger.Info("zk: joining again: the configuration does not list this server yet",
 				"version", fmt.Sprintf("%x", cur.Version), "removed_before", removed)
-			return cfg, 0, true, nil
+			return joinGuess(cfg, cur), 0, true, nil
 		}
 	}
 	mc = cfg
@@ -122,4 +125,22 @@ func unmarkRemoved(cfg Config) error {
 		return err
 	}
 	return dirsync.Sync(cfg.FS, cfg.DataDir)
+}
+
+// joinGuess is the membership a joiner restarts with: the servers of cur
+// and this one as its own server list names it. With a hierarchical quorum
+// it is its own list, as before: its groups place it, cur's do not.
+func joinGuess(cfg Config, cur *ClusterConfig) Config {
+	if len(cur.Groups) > 0 {
+		return cfg
+	}
+	mc := cfg
+	mc.Servers = slices.Clone(cur.Servers)
+	for _, s := range cfg.Servers {
+		if s.ID == cfg.ID {
+			mc.Servers = append(mc.Servers, s)
+		}
+	}
+	mc.Groups, mc.Weights = cur.Groups, cur.Weights
+	return mc
 }
