@@ -400,9 +400,12 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 		n.fl.phase == fpDiscovery && nt.Leader != from && nt.Round >= round:
 		// The peer we decided to follow votes for another in our round or
 		// a later one: it saw a better vote after we decided (its finalize
-		// wait outlasted ours), and it will not lead. ZooKeeper's learner
-		// finds this out at once too (nobody listens on that peer's quorum
-		// port); waiting out InitLimit would leave us out for that long.
+		// wait outlasted ours). It will most likely follow that one; if it
+		// leads after all (a quorum of its peers' FOLLOWING votes can
+		// still make it), our next election finds it at once. ZooKeeper's
+		// learner gives up on such a peer within about half a second too
+		// (five refused connects to a quorum port nobody listens on, 100
+		// ms apart); waiting out InitLimit would leave us out for longer.
 		n.goLooking(fmt.Sprintf("the leader votes for %d", nt.Leader))
 		return nil
 	}

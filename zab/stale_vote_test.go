@@ -38,3 +38,32 @@ func TestFollowerLeavesALeaderThatVotesElsewhere(t *testing.T) {
 		return true
 	})
 }
+
+// TestFollowersComeBackToALeaderThatVotedElsewhere: five voters, 1 to 3
+// follow 4, which is still in its finalize wait when 5 starts, so it votes
+// for 5 and its learners leave it. 4 may still lead (the learners' own
+// FOLLOWING answers give it a quorum for itself); whoever leads, everyone
+// serves under one leader within a few ticks, not after InitLimit. (Without
+// the learners' leaving, 4 leads them here: this guards the leaving's
+// liveness, the churn it may cost, rather than its reason.)
+func TestFollowersComeBackToALeaderThatVotedElsewhere(t *testing.T) {
+	h := newHarness(t, 2, []int64{1, 2, 3, 4, 5}, nil, nil)
+	for _, id := range h.ids() {
+		h.crash(id)
+	}
+	for _, id := range []int64{1, 2, 3, 4} {
+		h.start(id)
+	}
+	h.deliverAll()
+	for _, id := range []int64{1, 2, 3} {
+		h.peers[id].node.Tick() // they decide first: they follow 4
+		h.process(id)
+		if st := h.peers[id].node.Status(); st.Role != RoleFollowing || st.Leader != 4 {
+			h.fatalf("peer %d: %v under %d, want following 4", id, st.Role, st.Leader)
+		}
+	}
+	h.start(5)
+	for h.deliver(5, 4) { // 4 hears of 5 before anything else
+	}
+	h.serving(h.config(1).InitLimit / 2)
+}
