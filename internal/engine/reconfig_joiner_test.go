@@ -192,3 +192,24 @@ func nonVoting(t *testing.T, e *Ensemble) float64 {
 	}
 	return got
 }
+
+// TestJoinGuess: a joiner restarted before a configuration listed it
+// starts with the servers of the tree's configuration and its own entry,
+// not with its own list (whose servers a reconfig may have removed); with
+// groups it keeps its own list, which places it in one.
+func TestJoinGuess(t *testing.T) {
+	self := Server{ID: 5, Host: "h5", QuorumPort: 1, ElectionPort: 2, Observer: true}
+	cfg := Config{ID: 5, Servers: []Server{{ID: 2, Host: "h2", QuorumPort: 1, ElectionPort: 2}, self}}
+	cur := &ClusterConfig{Servers: []Server{{ID: 1, Host: "h1", QuorumPort: 1, ElectionPort: 2}}, Version: 0x30000001b}
+	got := joinGuess(cfg, cur)
+	if len(got.Servers) != 2 || got.Servers[0].ID != 1 || got.Servers[1] != self {
+		t.Errorf("joinGuess: %+v, want server 1 and the joiner's own entry", got.Servers)
+	}
+	if len(cur.Servers) != 1 {
+		t.Errorf("joinGuess changed the tree's configuration: %+v", cur.Servers)
+	}
+	cur.Groups = [][]int64{{1}}
+	if got := joinGuess(cfg, cur); len(got.Servers) != 2 || got.Servers[0].ID != 2 {
+		t.Errorf("with groups: %+v, want the joiner's own list", got.Servers)
+	}
+}

@@ -36,9 +36,11 @@ const removedFile = "removed"
 // configuration does not list it, its own server list does, and it was
 // never removed or restarts with Rejoin), a joiner's guess again
 // (joining): the members of the tree's configuration, the newest it knows,
-// and itself as its own list names it. Its own list may name only servers
-// a reconfig has removed since; it would look for the leader among them
-// forever.
+// and itself as its own list names it, instead of its own list, which may
+// name only servers a reconfig has removed since (it would look for the
+// leader among them forever). ZooKeeper's restarted server likewise reads
+// its last dynamic configuration, not zoo.cfg's server lines; a joiner
+// meant to find another ensemble starts with an empty data directory.
 func (e *Ensemble) startMembers() (mc Config, version int64, joining bool, err error) {
 	cfg := e.cfg
 	cur := e.members.Load()
@@ -141,6 +143,6 @@ func joinGuess(cfg Config, cur *ClusterConfig) Config {
 			mc.Servers = append(mc.Servers, s)
 		}
 	}
-	mc.Groups, mc.Weights = cur.Groups, cur.Weights
+	mc.Groups, mc.Weights = nil, nil // cur has no groups, hence no weights
 	return mc
 }
