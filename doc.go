@@ -148,8 +148,10 @@ type ClusterConfig = engine.ClusterConfig
 //	DownTicks int64
 type MembershipPolicy = engine.MembershipPolicy
 
-// ParseClusterConfig parses ClusterConfig.Text's format (and a dynamic
-// configuration file's).
+// ParseClusterConfig parses ClusterConfig.Text's format and a dynamic
+// configuration file's, with java.util.Properties' rules as ZooKeeper
+// reads both (comments, key:value, continued lines; a key given twice,
+// a server.N line too, takes its last value).
 func ParseClusterConfig(text []byte) (ClusterConfig, error) { return engine.ParseClusterConfig(text) }
 
 // ParseReconfig turns the three strings of ZooKeeper's reconfig (zkCli's
@@ -249,11 +251,12 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	MaxCnxns int
 //
 //	// GlobalOutstandingLimit bounds the requests in flight on this peer's
-//	// client ports, as ZooKeeper's globalOutstandingLimit: past it, a
-//	// connection that has requests in flight stops reading until they are
-//	// answered (0 means ZooKeeper's default, 1000). As in ZooKeeper, a
-//	// voter of an ensemble of more than two voters divides it by the number
-//	// of voters less one (those of Servers).
+//	// client ports, as ZooKeeper's globalOutstandingLimit: once that many
+//	// are in flight, a connection that has some of them stops reading
+//	// until fewer are (0 means ZooKeeper's default, 1000). As in ZooKeeper,
+//	// a voter of an ensemble of more than two voters divides it by the
+//	// number of voters less one: here those of Servers, counted when the
+//	// client port starts (ZooKeeper counts its current view each time).
 //	GlobalOutstandingLimit int
 //
 //	// SnapCount is the number of transactions between snapshots (default
@@ -317,7 +320,8 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// everything to every node. ACLs are still validated and stored. A
 //	// write is checked by the leader, as in ZooKeeper, so it is the
 //	// leader's SkipACL that counts for writes, and the session's own
-//	// peer's for reads and watches.
+//	// peer's for reads, watches and a reconfig's check of
+//	// /zookeeper/config (which ZooKeeper's leader makes).
 //	SkipACL bool
 //
 //	// SASLUsers are the users a client-port client may authenticate as with

@@ -237,7 +237,8 @@
 // or MaxOutstandingBytes of request frames not answered yet, or while the
 // server has Config.GlobalOutstandingLimit (ZooKeeper's
 // globalOutstandingLimit; default GlobalOutstandingLimit, divided as
-// ZooKeeper divides it on a voter) and the connection has some of them; TCP then slows the client. So the memory
+// ZooKeeper divides it on a voter) and the connection has some of them;
+// TCP then slows the client. So the memory
 // a connection holds is bounded: its unanswered requests, and its outgoing
 // buffer, which a client that does not read lets grow only to MaxQueuedBytes
 // (besides the batch being written, one reply larger than that and the frame

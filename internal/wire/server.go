@@ -326,8 +326,14 @@ func (s *Server) admit(nc net.Conn, plainPort bool) {
 	ip := remoteIP(nc)
 	key := cnxnKey{ip, !plainPort}
 	s.mu.Lock()
-	if s.closed || s.refuse(key) {
+	if s.closed {
 		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if why, limit := s.refuse(key); why != "" {
+		s.mu.Unlock()
+		s.cfg.Logger.Warn("zk: client port: too many connections", "limit", why, "max", limit, "ip", ip)
 		nc.Close()
 		return
 	}
@@ -365,19 +371,17 @@ func (s *Server) countPlain(nc net.Conn) {
 	}
 }
 
-// refuse reports (and logs) whether a new connection of key is over
-// MaxCnxns or MaxClientCnxns, checked in ZooKeeper's order; the caller
+// refuse names the limit a new connection of key is over (MaxCnxns or
+// MaxClientCnxns, checked in ZooKeeper's order), "" when none; the caller
 // holds mu.
-func (s *Server) refuse(key cnxnKey) bool {
-	if limit := s.cfg.MaxCnxns; limit > 0 && s.perPort[key.secure] >= limit {
-		s.cfg.Logger.Warn("zk: client port: too many connections (MaxCnxns)", "limit", limit, "secure", key.secure)
-		return true
+func (s *Server) refuse(key cnxnKey) (limit string, max int) {
+	if max := s.cfg.MaxCnxns; max > 0 && s.perPort[key.secure] >= max {
+		return "MaxCnxns", max
 	}
-	if limit := s.cfg.MaxClientCnxns; limit > 0 && s.perIP[key] >= limit {
-		s.cfg.Logger.Warn("zk: client port: too many connections", "ip", key.ip, "limit", limit)
-		return true
+	if max := s.cfg.MaxClientCnxns; max > 0 && s.perIP[key] >= max {
+		return "MaxClientCnxns", max
 	}
-	return false
+	return "", 0
 }
 
 // globalLimit is Config.GlobalOutstandingLimit (default
