@@ -34,13 +34,18 @@ const (
 )
 
 // readyPipe is the pipe readyFDEnv names in the environment getenv reads,
-// or nil when it names none.
+// or nil when it names none (or a descriptor that is not a pipe: the
+// variable leaked from elsewhere).
 func readyPipe(getenv func(string) string) io.WriteCloser {
 	fd, err := strconv.Atoi(getenv(readyFDEnv))
 	if err != nil || fd < 3 {
 		return nil
 	}
-	return os.NewFile(uintptr(fd), "ready")
+	f := os.NewFile(uintptr(fd), "ready")
+	if st, err := f.Stat(); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
+		return nil // not ours: left open, as found
+	}
+	return f
 }
 
 // pidPath is zkServer.sh's pid file: $ZOOPIDFILE, else
@@ -126,6 +131,7 @@ func daemonStart(ctx context.Context, config string, flags []string, stdout, std
 	}
 	child, ready, err := spawn(config, flags, outFile)
 	if err != nil {
+		os.Remove(pidFile) // under the lock, as below
 		fmt.Fprintln(stdout, "SERVER DID NOT START")
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
@@ -135,6 +141,7 @@ func daemonStart(ctx context.Context, config string, flags []string, stdout, std
 		child.Process.Kill()
 		child.Wait()
 		ready.Close()
+		os.Remove(pidFile)
 		fmt.Fprintln(stdout, "FAILED TO WRITE PID")
 		fmt.Fprintln(stderr, "server:", err)
 		return 1

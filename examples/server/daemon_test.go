@@ -34,15 +34,7 @@ func zkServer(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	for _, kv := range os.Environ() {
-		switch strings.SplitN(kv, "=", 2)[0] {
-		case "ZOOPIDFILE", "ZOO_LOG_DIR", "ZOOCFGDIR", "ZOOCFG", "JVMFLAGS", "SERVER_JVMFLAGS":
-		default:
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, asMainEnv+"=1")
+	cmd := serverCmd(ctx, args...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -52,6 +44,21 @@ func zkServer(t *testing.T, args ...string) (code int, stdout, stderr string) {
 		t.Fatalf("server %v: %v", args, err)
 	}
 	return 0, out.String(), errb.String()
+}
+
+// serverCmd is the server program (this test binary as main) with args,
+// in an environment without the variables that would move its files.
+func serverCmd(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	for _, kv := range os.Environ() {
+		switch strings.SplitN(kv, "=", 2)[0] {
+		case "ZOOPIDFILE", "ZOO_LOG_DIR", "ZOOCFGDIR", "ZOOCFG", "JVMFLAGS", "SERVER_JVMFLAGS", readyFDEnv:
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, asMainEnv+"=1")
+	return cmd
 }
 
 // daemonCfg writes a standalone zoo.cfg with its client port at port and
@@ -198,8 +205,10 @@ func TestPidAndOutPaths(t *testing.T) {
 // the pid file's lock, then reads what it left: here the lock's holder
 // (this test) writes the pid of a running process (its own) before it lets
 // go, so the start finds it running. Without the lock, the start would
-// read the empty file and start a peer (the reviewer's race: two starts at
-// once, the loser removing the winner's pid file).
+// read the empty file and start a peer: two starts at once could both
+// start one, and the loser remove the winner's pid file. (The wait below
+// gives a start without the lock the time to show it; on a very slow
+// machine the test may pass without the lock, never fail with it.)
 func TestStartWaitsForTheLock(t *testing.T) {
 	cfg, pidFile := daemonCfg(t, freePort(t))
 	lock, err := lockPidFile(context.Background(), pidFile, true)
@@ -207,8 +216,7 @@ func TestStartWaitsForTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Close()
-	cmd := exec.Command(os.Args[0], "start", cfg)
-	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	cmd := serverCmd(context.Background(), "start", cfg)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,10 @@
 // that process SIGTERM and waits until it has ended; restart is stop, then
 // start; status asks the peer for its mode. start and stop lock the pid
 // file (flock): one run while another holds it waits, and Ctrl-C ends
-// their waits.
+// their waits. start waits a minute at most for the peer's word, then
+// prints STARTED if the process runs, as zkServer.sh would, and says on
+// stderr that the peer has not said it started; stop gives up after a
+// minute with exit 1, leaving the pid file.
 //
 // As with zkServer.sh, the configuration is $ZOOCFGDIR/$ZOOCFG (default
 // ./zoo.cfg), or the file named after the command: a bare name is taken
