@@ -2,8 +2,6 @@ package wire_test
 
 import (
 	"testing"
-
-	"github.com/embedzk/zk/internal/jute"
 )
 
 // TestMaxClientCnxnsIsPerAddress: MaxClientCnxns is ZooKeeper's limit of
@@ -39,13 +37,5 @@ func TestMaxClientCnxnsIsPerAddress(t *testing.T) {
 func TestMaxCnxnsPerPort(t *testing.T) {
 	cfg := peerConfig()
 	cfg.MaxCnxns = 2
-	e := startPeer(t, cfg)
-	a, b := rawDial(t, e.ClientAddr()), rawDial(t, e.ClientAddr())
-	a.connect(jute.ConnectRequest{})
-	b.connect(jute.ConnectRequest{})
-	if c := rawDial(t, e.ClientAddr()); !c.closed() {
-		t.Fatal("a third connection to the port was accepted")
-	}
-	a.nc.Close()
-	waitFor(t, func() bool { return opensSession(e.ClientAddr()) })
+	thirdConnectionRefused(t, cfg)
 }

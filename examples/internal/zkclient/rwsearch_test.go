@@ -162,6 +162,16 @@ func searchTimings(lo, hi time.Duration, block <-chan struct{}) (*rwTiming, <-ch
 	return &rwTiming{min: lo, max: hi, hook: hook}, probes
 }
 
+// expectProbes checks the next probes: their addresses and intervals.
+func expectProbes(t *testing.T, probes <-chan probe, want []probe) {
+	t.Helper()
+	for i, w := range want {
+		if p := nextProbe(t, probes); p.addr != w.addr || p.wait != w.wait {
+			t.Errorf("probe %d: %s after %v, want %s after %v", i, p.addr, p.wait, w.addr, w.wait)
+		}
+	}
+}
+
 func nextProbe(t *testing.T, probes <-chan probe) probe {
 	t.Helper()
 	return recv(t, probes, "a probe")
@@ -307,12 +317,8 @@ func TestReadOnlyStaysOnROAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeQuickly(c)
-	for i, want := range []probe{{addr: b.addr(), wait: 20 * time.Millisecond}, {addr: a.addr(), wait: 40 * time.Millisecond},
-		{addr: b.addr(), wait: 80 * time.Millisecond}, {addr: a.addr(), wait: 160 * time.Millisecond}} {
-		if p := nextProbe(t, probes); p.addr != want.addr || p.wait != want.wait {
-			t.Errorf("probe %d: %s after %v, want %s after %v", i, p.addr, p.wait, want.addr, want.wait)
-		}
-	}
+	expectProbes(t, probes, []probe{{addr: b.addr(), wait: 20 * time.Millisecond}, {addr: a.addr(), wait: 40 * time.Millisecond},
+		{addr: b.addr(), wait: 80 * time.Millisecond}, {addr: a.addr(), wait: 160 * time.Millisecond}})
 	// The fourth probe starts once the client took the third's answer.
 	if len(b.probes) < 2 || len(a.probes) < 1 {
 		t.Errorf("a answered %d probes and b %d, want at least 1 and 2", len(a.probes), len(b.probes))
@@ -372,12 +378,8 @@ func TestReadOnlySearchResets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeQuickly(c)
-	for i, want := range []probe{{addr: b.addr(), wait: 10 * time.Millisecond}, {addr: a.addr(), wait: 10 * time.Millisecond},
-		{addr: b.addr(), wait: 20 * time.Millisecond}, {addr: a.addr(), wait: 40 * time.Millisecond}} {
-		if p := nextProbe(t, probes); p.addr != want.addr || p.wait != want.wait {
-			t.Errorf("probe %d: %s after %v, want %s after %v", i, p.addr, p.wait, want.addr, want.wait)
-		}
-	}
+	expectProbes(t, probes, []probe{{addr: b.addr(), wait: 10 * time.Millisecond}, {addr: a.addr(), wait: 10 * time.Millisecond},
+		{addr: b.addr(), wait: 20 * time.Millisecond}, {addr: a.addr(), wait: 40 * time.Millisecond}})
 	if c.Addr() != b.addr() || c.State() != StateConnectedReadOnly {
 		t.Errorf("state %s on %s, want CONNECTEDREADONLY on %s", c.State(), c.Addr(), b.addr())
 	}
