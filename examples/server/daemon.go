@@ -38,14 +38,10 @@ const (
 // variable leaked from elsewhere).
 func readyPipe(getenv func(string) string) io.WriteCloser {
 	fd, err := strconv.Atoi(getenv(readyFDEnv))
-	if err != nil || fd < 3 {
-		return nil
+	if err != nil || fd < 3 || !isPipe(fd) {
+		return nil // not ours: left as found
 	}
-	f := os.NewFile(uintptr(fd), "ready")
-	if st, err := f.Stat(); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
-		return nil // not ours: left open, as found
-	}
-	return f
+	return os.NewFile(uintptr(fd), "ready")
 }
 
 // pidPath is zkServer.sh's pid file: $ZOOPIDFILE, else

@@ -17,6 +17,8 @@ func detached() *syscall.SysProcAttr { return nil }
 
 func alive(int) bool { return false }
 
+func isPipe(int) bool { return false }
+
 func terminate(int) (bool, error) { return false, errNoDaemon }
 
 func lockPidFile(context.Context, string, bool) (*os.File, error) { return nil, errNoDaemon }

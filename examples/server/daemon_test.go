@@ -103,7 +103,7 @@ func TestStartStop(t *testing.T) {
 	port := freePort(t)
 	cfg, pidFile := daemonCfg(t, port)
 	code, out, errs := zkServer(t, "start", cfg)
-	if code != 0 || out != "Starting zookeeper ... STARTED\n" || !strings.Contains(errs, "Using config: "+cfg+"\n") {
+	if code != 0 || out != "Starting zookeeper ... STARTED\n" || errs != "Using config: "+cfg+"\n" {
 		t.Fatalf("start: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	pid := readPid(t, pidFile)

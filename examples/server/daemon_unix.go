@@ -34,6 +34,12 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
+// isPipe reports whether descriptor fd is open on a pipe.
+func isPipe(fd int) bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFIFO
+}
+
 // terminate sends pid SIGTERM, on which the peer stops gracefully; running
 // is false when there is no such process.
 func terminate(pid int) (running bool, err error) {
