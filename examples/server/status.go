@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/examples/internal/zkclient"
 )
 
 // printStatus prints everything zk.Status tells of the peer.
@@ -86,10 +87,7 @@ func statusMode(addr, host string, secure bool, server *tls.Config) (string, err
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := nc.Write([]byte("srvr")); err != nil {
-		return "", err
-	}
-	out, err := io.ReadAll(nc)
+	out, err := zkclient.FourLetterWord(nc, "srvr")
 	if err != nil {
 		return "", err
 	}

@@ -1,7 +1,6 @@
 package zkclient
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -123,7 +122,7 @@ func (c *Client) probeRW(cn *conn, addr string, timeout time.Duration) string {
 }
 
 // isro asks addr the four-letter word isro, as the Java client's
-// pingRwServer: write it, shut the write side, read a line.
+// pingRwServer, and returns the first line of the answer.
 func isro(ctx context.Context, addr string, timeout time.Duration) string {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -136,17 +135,27 @@ func isro(ctx context.Context, addr string, timeout time.Duration) string {
 	nc.SetDeadline(time.Now().Add(timeout))                                    //nolint:errcheck // a failed deadline shows as a failed read
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) }) //nolint:errcheck // as above
 	defer stop()
-	if _, err := io.WriteString(nc, "isro"); err != nil {
+	answer, err := FourLetterWord(nc, "isro")
+	if err != nil {
 		return ""
+	}
+	line, _, _ := strings.Cut(answer, "\n")
+	line, _, _ = strings.Cut(line, "\r")
+	return line
+}
+
+// FourLetterWord sends word (ruok, srvr, isro, ...) on nc, a new
+// connection to a server's client port, and returns the answer, read until
+// the server closes the connection (at most 1 MiB). On plain TCP the write
+// side is shut after the word, as ZooKeeper's FourLetterWordMain and
+// pingRwServer do; nc's deadline bounds the exchange.
+func FourLetterWord(nc net.Conn, word string) (string, error) {
+	if _, err := io.WriteString(nc, word); err != nil {
+		return "", err
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.CloseWrite() //nolint:errcheck // the answer tells
 	}
-	line, err := bufio.NewReader(io.LimitReader(nc, 4096)).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return ""
-	}
-	line, _, _ = strings.Cut(line, "\n")
-	line, _, _ = strings.Cut(line, "\r")
-	return line
+	b, err := io.ReadAll(io.LimitReader(nc, 1<<20))
+	return string(b), err
 }
