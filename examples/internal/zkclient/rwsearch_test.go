@@ -162,6 +162,18 @@ func searchTimings(lo, hi time.Duration, block <-chan struct{}) (*rwTiming, <-ch
 	return &rwTiming{min: lo, max: hi, hook: hook}, probes
 }
 
+// connectRO connects a read-only client with the search's timings tm to
+// servers; it is closed when the test ends.
+func connectRO(t *testing.T, tm *rwTiming, servers ...string) *Client {
+	t.Helper()
+	c, err := Connect(context.Background(), Config{Servers: servers, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeQuickly(c) })
+	return c
+}
+
 // expectProbes checks the next probes: their addresses and intervals.
 func expectProbes(t *testing.T, probes <-chan probe, want []probe) {
 	t.Helper()
@@ -227,11 +239,7 @@ func TestReadOnlyMovesToRWServer(t *testing.T) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 10}, false
 	})
 	start := time.Now()
-	c, err := Connect(context.Background(), Config{Servers: []string{ro.addr(), rw.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeQuickly(c)
+	c := connectRO(t, tm, ro.addr(), rw.addr())
 	called := make(chan error, 1)
 	go func() {
 		_, _, err := c.Exists(context.Background(), "/a", false)
@@ -281,11 +289,7 @@ func TestReadOnlyMovesRenewsSession(t *testing.T) {
 	b := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9, Passwd: passwd, ReadOnly: true}, false
 	})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeQuickly(c)
+	c := connectRO(t, tm, a.addr(), b.addr())
 	recv(t, a.connects, "connect")
 	if got := recv(t, b.connects, "connect").SessionID; got != 9 {
 		t.Errorf("reconnect to the read-only server asked for session %d, want 9", got)
@@ -312,11 +316,7 @@ func TestReadOnlyStaysOnROAnswer(t *testing.T) {
 	b := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 10}, false
 	})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeQuickly(c)
+	c := connectRO(t, tm, a.addr(), b.addr())
 	expectProbes(t, probes, []probe{{addr: b.addr(), wait: 20 * time.Millisecond}, {addr: a.addr(), wait: 40 * time.Millisecond},
 		{addr: b.addr(), wait: 80 * time.Millisecond}, {addr: a.addr(), wait: 160 * time.Millisecond}})
 	// The fourth probe starts once the client took the third's answer.
@@ -343,11 +343,7 @@ func TestReadOnlyProbeBackoff(t *testing.T) {
 	a := startRWServer(t, always("ro"), true, func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 		return jute.ConnectResponse{TimeOut: 10000, SessionID: 9, ReadOnly: true}, false
 	})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeQuickly(c)
+	connectRO(t, tm, a.addr())
 	var last time.Time
 	for i, ms := range []time.Duration{10, 20, 40, 40, 40, 40} {
 		p := nextProbe(t, probes)
@@ -373,11 +369,7 @@ func TestReadOnlySearchResets(t *testing.T) {
 		func(int, jute.ConnectRequest) (jute.ConnectResponse, bool) {
 			return jute.ConnectResponse{TimeOut: 10000, SessionID: 10, ReadOnly: true}, false // lost its quorum meanwhile
 		})
-	c, err := Connect(context.Background(), Config{Servers: []string{a.addr(), b.addr()}, SessionTimeout: 10 * time.Second, ReadOnly: true, rwTiming: tm})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeQuickly(c)
+	c := connectRO(t, tm, a.addr(), b.addr())
 	expectProbes(t, probes, []probe{{addr: b.addr(), wait: 10 * time.Millisecond}, {addr: a.addr(), wait: 10 * time.Millisecond},
 		{addr: b.addr(), wait: 20 * time.Millisecond}, {addr: a.addr(), wait: 40 * time.Millisecond}})
 	if c.Addr() != b.addr() || c.State() != StateConnectedReadOnly {
