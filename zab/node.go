@@ -363,6 +363,13 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 		// for a leader's sync: a peer without a leader applies nothing (in
 		// read-only mode it serves the tree it had when it lost its leader).
 		n.activate(*p)
+		if n.role == RoleLooking {
+			// Our round counted the old configuration's voters: start
+			// another under the new one, as ZooKeeper restarts its
+			// election when a notification changes its configuration (a
+			// lone voter left decides at once).
+			n.goLooking(fmt.Sprintf("configuration %#x is committed", p.version))
+		}
 	}
 	if !n.members[from] {
 		return n.nonMemberNotification(from, m)

@@ -454,7 +454,52 @@ func TestReconfigRemovedLeaderTellsCommit(t *testing.T) {
 		return ld != 0 && h.configOf(ld).Version == v
 	})
 	h.agreeOn(v, 10)
-	commitOn(t, h, h.leader(), "after")
+	l2 := h.leader()
+	h.waitFor("the removed leader to follow", 60, func() bool { return h.servesUnder(l, l2) })
+	commitOn(t, h, l2, "after")
+}
+
+// TestReconfigLoneVoterElectsItself: the leader of {1,2,3} replaces the
+// voters by one of its followers alone; the change commits, and the lone
+// voter's COMMIT is lost. Looking, it counts the old voters too, which are
+// all removed. Told by their notifications that the change is committed,
+// it alone is a quorum: it must start another round and lead, as
+// ZooKeeper restarts its election when a notification changes its
+// configuration. (The simulation found it: seed 5449 with -reconfig
+// -onevoter.)
+func TestReconfigLoneVoterElectsItself(t *testing.T) {
+	h := newHarness(t, 11, voters(3), nil, nil)
+	l := h.serving(30)
+	rest := without(voters(3), l)
+	lone, third := rest[0], rest[1]
+	v := h.reconfig(l, Membership{Voters: ids(lone)})
+	for _, to := range rest {
+		for h.deliver(l, to) {
+		}
+	}
+	for _, from := range rest {
+		for h.deliver(from, l) {
+		}
+	}
+	if st := h.peers[l].node.Status(); st.RemovedBy != v {
+		h.fatalf("the leader did not commit the change: %+v", st)
+	}
+	h.disconnect(l, lone, 0) // its COMMIT is lost
+	for h.deliver(l, lone) { // the link's end: it looks
+	}
+	for h.deliver(l, third) {
+	}
+	if st, ci := h.peers[lone].node.Status(), h.configOf(lone); st.Role != RoleLooking || ci.PendingVersion != v {
+		h.fatalf("the lone voter should look with the change pending: %+v %+v", st, ci)
+	}
+	h.heal()
+	h.waitFor("the lone voter to lead", 60, func() bool {
+		return h.leader() == lone && h.configOf(lone).Version == v
+	})
+	for _, id := range rest {
+		h.waitFor("the removed peers to follow", 60, func() bool { return h.servesUnder(id, lone) })
+	}
+	commitOn(t, h, lone, "after")
 }
 
 // TestReconfigStaleMemberFound: a voter is down while the two others are
