@@ -151,7 +151,8 @@
 // and a learner refuses an epoch older than it accepted, so no committed
 // entry is lost).
 // A peer told that its pending configuration is another's committed one
-// knows it is committed and takes it, but applies none of its entries
+// knows it is committed and takes it (looking, it starts a new round under
+// it, as ZooKeeper restarts its election), but applies none of its entries
 // until a leader syncs it (a peer without a leader applies nothing: in
 // read-only mode it serves the tree it had). Notifications carry that
 // version from every peer, a removed one included (a removed peer that
@@ -159,8 +160,8 @@
 // election counts), so that peers which did not hear the commit before a
 // leader that removed itself stepped down need not its vote under the old
 // configuration. A notification from a peer no configuration lists (a
-// removed leader that looks again, a joiner) reaches no election: a voter
-// answers it with its vote. A leader takes a
+// removed leader that looks again, a joiner) reaches no election: a voter,
+// or a peer that follows a leader, answers it with its vote. A leader takes a
 // learner in whichever role it asks for (its acknowledgements count only if
 // the leader's configuration makes it a voter); the sync tells it its role.
 //

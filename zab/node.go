@@ -384,15 +384,27 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 	}
 	round := n.el.Round()
 	err := n.el.Step(from, nt)
-	if errors.Is(err, election.ErrCannotLead) {
-		// Peers may hold different configurations during a change. The
-		// election still answered the sender if we decided: send that.
-		n.pumpElection()
-		return fmt.Errorf("%w: %v", ErrUnexpected, err)
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, election.ErrCannotLead) {
 		return fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
+	// (ErrCannotLead: peers may hold different configurations during a
+	// change. The election still answered the sender if we decided, and
+	// the vote still says what the sender does.)
+	if n.leavesOn(from, nt, round) {
+		return nil
+	}
+	n.pumpElection()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnexpected, err)
+	}
+	return nil
+}
+
+// leavesOn acts on what a member's notification nt says of our role: a
+// leader drops a learner that looks again, a learner leaves a leader that
+// looks again or votes for another; it reports whether we went looking.
+// round is the election's round before nt.
+func (n *Node) leavesOn(from int64, nt election.Notification, round int64) bool {
 	switch {
 	case n.role == RoleLeading && nt.State == election.Looking && n.ld.learners[from] != nil:
 		// One of ours looks again (it sent this after its FOLLOWERINFO):
@@ -402,22 +414,22 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 		nt.State == election.Looking && nt.Round > round:
 		// Our leader started an election after the one we followed it in.
 		n.goLooking("the leader is looking")
-		return nil
+		return true
 	case (n.role == RoleFollowing || n.role == RoleObserving) && from == n.leader &&
 		n.fl.phase == fpDiscovery && nt.Leader != from && nt.Round >= round:
 		// The peer we decided to follow votes for another in our round or
 		// a later one: it saw a better vote after we decided (its finalize
-		// wait outlasted ours). It will most likely follow that one; if it
-		// leads after all (a quorum of its peers' FOLLOWING votes can
-		// still make it), our next election finds it at once. ZooKeeper's
-		// learner gives up on such a peer within about half a second too
-		// (five refused connects to a quorum port nobody listens on, 100
-		// ms apart); waiting out InitLimit would leave us out for longer.
+		// wait outlasted ours), or follows a leader of a configuration we
+		// have not seen. It will most likely follow that one; if it leads
+		// after all (a quorum of its peers' FOLLOWING votes can still make
+		// it), our next election finds it at once. ZooKeeper's learner
+		// gives up on such a peer within about half a second too (five
+		// refused connects to a quorum port nobody listens on, 100 ms
+		// apart); waiting out InitLimit would leave us out for longer.
 		n.goLooking(fmt.Sprintf("the leader votes for %d", nt.Leader))
-		return nil
+		return true
 	}
-	n.pumpElection()
-	return nil
+	return false
 }
 
 // nonMemberNotification handles a notification from a peer that no

@@ -241,8 +241,12 @@ func (n *Node) knows(id int64) bool {
 }
 
 // answerStranger answers a notification from a peer that is in no
-// configuration this peer knows (a joiner, or one that was removed): a
-// voter tells it the vote it holds, so that it can find the leader.
+// configuration this peer knows (a joiner, or one that was removed, or one
+// whose configuration is older than the change that removed us): a voter
+// tells it the vote it holds, and so does a peer that follows a leader,
+// voter or not, so that it can find the leader (ZooKeeper answers a
+// non-voter whatever its own role). A looking non-voter has no vote to
+// tell.
 func (n *Node) answerStranger(from int64, m *Message) error {
 	if from < 1 || from > election.MaxPeerID || from == n.cfg.ID {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, from)
@@ -254,7 +258,7 @@ func (n *Node) answerStranger(from int64, m *Message) error {
 	if n.followNewer(from, m) {
 		return nil
 	}
-	if m.notification().State == election.Looking && n.q.IsVoter(n.cfg.ID) && !n.removed {
+	if m.notification().State == election.Looking && !n.removed && (n.q.IsVoter(n.cfg.ID) || n.role != RoleLooking) {
 		n.sendNotification(from, election.Notification{Vote: n.el.Vote(), Round: n.el.Round(), State: n.el.State()})
 	}
 	return nil

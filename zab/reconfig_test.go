@@ -502,6 +502,35 @@ func TestReconfigLoneVoterElectsItself(t *testing.T) {
 	commitOn(t, h, lone, "after")
 }
 
+// TestReconfigStaleMemberAskedTheRemoved: a voter is down while a joiner
+// replaces all three voters; the two replaced ones keep running, removed,
+// following the joiner. Back, the voter looks among its old voters: the
+// new leader has no member to announce itself to, and only the removed
+// peers hear the voter. Following a leader though not voters, they answer
+// it with their vote and configuration, which name the leader; the voter
+// asks the leader, which answers LEADING, and follows it. (The simulation
+// found it: seed 5458 with -reconfig -onevoter.)
+func TestReconfigStaleMemberAskedTheRemoved(t *testing.T) {
+	h := newHarness(t, 12, voters(3), nil, nil)
+	l := h.serving(30)
+	stale := without(voters(3), l)[0]
+	h.addPeer(4, Membership{Voters: ids(1, 2, 3, 4)})
+	h.serving(30)
+	h.crash(stale)
+	h.deliverAll()
+	v := h.reconfig(l, Membership{Voters: ids(4)})
+	h.waitFor("the joiner to lead", 80, func() bool { return h.leader() == 4 })
+	for _, id := range without(voters(3), stale) {
+		h.waitFor("the removed peers to follow it", 80, func() bool {
+			st := h.peers[id].node.Status()
+			return st.RemovedBy == v && h.servesUnder(id, 4)
+		})
+	}
+	h.restart(stale)
+	h.waitFor("the stale member to follow the new leader", 200, func() bool { return h.servesUnder(stale, 4) })
+	commitOn(t, h, 4, "after")
+}
+
 // TestReconfigStaleMemberFound: a voter is down while the two others are
 // replaced by two joiners; the replaced ones are removed, then stopped. Back,
 // the voter looks among its old voters, which are gone, and writes to no

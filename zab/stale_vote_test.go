@@ -1,6 +1,10 @@
 package zab
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/embedzk/zk/election"
+)
 
 // TestFollowerLeavesALeaderThatVotesElsewhere: the race of three servers
 // started one after another (the seeds' cluster walk-through). Peers 1 and
@@ -66,4 +70,34 @@ func TestFollowersComeBackToALeaderThatVotedElsewhere(t *testing.T) {
 	for h.deliver(5, 4) { // 4 hears of 5 before anything else
 	}
 	h.serving(h.config(1).InitLimit / 2)
+}
+
+// TestFollowerLeavesALeaderThatFollowsAStranger: as above, but the peer
+// we decided to follow now follows one our configuration does not let
+// lead (it saw a configuration we have not: our election refuses the
+// vote). The vote still says it will not lead: we look again at once
+// rather than wait out InitLimit. (The simulation found it: seed 5458
+// with -reconfig -onevoter, where the stale peer then waited 100 ticks.)
+func TestFollowerLeavesALeaderThatFollowsAStranger(t *testing.T) {
+	h := newHarness(t, 3, []int64{1, 2, 3}, nil, nil)
+	for _, id := range h.ids() {
+		h.crash(id)
+	}
+	h.start(1)
+	h.start(2)
+	h.deliverAll()
+	h.peers[1].node.Tick() // 1 decides first: it follows 2
+	h.process(1)
+	st := h.peers[1].node.Status()
+	if st.Role != RoleFollowing || st.Leader != 2 {
+		h.fatalf("peer 1: %v under %d, want following 2", st.Role, st.Leader)
+	}
+	m := &Message{Type: MsgNotification, Leader: 7, Epoch: 5, Zxid: MakeZxid(5, 1), Round: 9,
+		State: uint8(election.Following), Committed: MakeZxid(4, 1)}
+	if err := h.peers[1].node.Step(2, m); err != nil {
+		t.Fatalf("a vote for a peer that cannot lead here, from the leader we follow: %v", err)
+	}
+	if st := h.peers[1].node.Status(); st.Role != RoleLooking {
+		t.Fatalf("peer 1 still %v under %d", st.Role, st.Leader)
+	}
 }
