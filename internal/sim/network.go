@@ -103,8 +103,24 @@ func (w *World) inspect(from int64, to *simPeer, m *zab.Message) {
 		lowerClaim(&to.claim, m.Zxid)
 		to.newLeader = [2]int64{}
 	case zab.MsgNewLeader:
-		to.newLeader = [2]int64{m.Epoch, m.Zxid}
+		// Only a NEWLEADER that can make its epoch the peer's current one
+		// binds the history it ends; a learner synced again by the leader
+		// whose epoch it has already took that epoch with an earlier one.
+		if w.currentEpoch(to) < m.Epoch {
+			to.newLeader = [2]int64{m.Epoch, m.Zxid}
+		}
 	}
+}
+
+// currentEpoch is p's durable current epoch now (0 if p is not running).
+func (w *World) currentEpoch(p *simPeer) int64 {
+	w.hookMu.Lock()
+	defer w.hookMu.Unlock()
+	if p.view == nil || !p.ready {
+		return 0
+	}
+	_, cur := p.view.LogState()
+	return cur
 }
 
 // drainNetwork delivers everything until the network is quiet (or max
