@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	zk "github.com/embedzk/zk"
+	"github.com/embedzk/zk/zab"
 	"github.com/embedzk/zk/znode"
 )
 
@@ -43,11 +44,17 @@ type rcState struct {
 	// oneVoter counts the committed configurations with one participant.
 	oneVoter int
 	// mayAdd: servers that a reconfig of unknown outcome adds, with the
-	// committed configuration's version when it returned. Until another
-	// configuration commits, its entry may still commit (once one does, it
-	// did or never will: a leader proposes a change only when none is
-	// pending), so the world does not retire them meanwhile.
-	mayAdd map[int64]int64
+	// committed configuration's version and the newest epoch a leader
+	// served in when it returned. Until another configuration commits, or
+	// an entry of the epoch after the next one (see mayBeMember), its entry
+	// may still commit, so the world does not retire them meanwhile.
+	mayAdd map[int64]maybeAdded
+}
+
+// maybeAdded is a server a reconfig of unknown outcome adds.
+type maybeAdded struct {
+	version int64 // the committed configuration's when the call returned
+	epoch   int64 // the newest epoch a leader served in then
 }
 
 // reconfigServer is the server line of peer id.
@@ -256,9 +263,9 @@ func (w *World) reconfigReturned(op *opRecord) {
 		cur, _ := w.committedConfig()
 		for _, s := range slices.Concat(op.reconfig.Add, op.reconfig.Members) {
 			if w.rc.mayAdd == nil {
-				w.rc.mayAdd = map[int64]int64{}
+				w.rc.mayAdd = map[int64]maybeAdded{}
 			}
-			w.rc.mayAdd[s.ID] = cur.Version
+			w.rc.mayAdd[s.ID] = maybeAdded{version: cur.Version, epoch: w.newestEpoch()}
 		}
 	}
 	if op.err == nil && strings.HasPrefix(op.path, addBack) {
@@ -361,17 +368,32 @@ func (w *World) mayBeMember(id int64) bool {
 	if !ok {
 		return true // checkMembers reports it
 	}
-	if v, pending := w.rc.mayAdd[id]; pending {
-		if v == cur.Version {
+	if a, pending := w.rc.mayAdd[id]; pending {
+		// Decided once another configuration commits (a leader proposes a
+		// change only when none is pending), or once an entry of an epoch
+		// two past the newest one then commits: the entry was proposed in
+		// that epoch at the latest (or, forwarded again, in the next one),
+		// and a leader of a later epoch committed its whole history at
+		// establishment, which holds the entry or never will.
+		if a.version == cur.Version && zab.EpochOf(w.ref.last) < a.epoch+2 {
 			return true
 		}
-		delete(w.rc.mayAdd, id) // decided: the committed configuration says
+		delete(w.rc.mayAdd, id)
 	}
 	if op := w.rc.admin.op; op != nil && slices.ContainsFunc(slices.Concat(op.reconfig.Add, op.reconfig.Members), func(s zk.Server) bool { return s.ID == id }) {
 		return true
 	}
 	_, member := serverOf(cur, id)
 	return member
+}
+
+// newestEpoch is the newest epoch a leader served in so far.
+func (w *World) newestEpoch() int64 {
+	var e int64
+	for epoch := range w.leaders {
+		e = max(e, epoch)
+	}
+	return e
 }
 
 // committedConfig is the committed history's configuration (the static
