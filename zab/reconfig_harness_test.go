@@ -96,3 +96,23 @@ func sameIDs(a, b []int64) bool {
 func without(ids []int64, x int64) []int64 {
 	return slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return id == x })
 }
+
+// commitRemovingLeader proposes m, which removes leader l, and delivers the
+// proposal to the peers of to and their acks back, nothing else: l commits
+// m and is removed by it, and its COMMITs wait on the links.
+func (h *harness) commitRemovingLeader(l int64, m Membership, to []int64) int64 {
+	h.t.Helper()
+	v := h.reconfig(l, m)
+	for _, id := range to {
+		for h.deliver(l, id) {
+		}
+	}
+	for _, id := range to {
+		for h.deliver(id, l) {
+		}
+	}
+	if st := h.peers[l].node.Status(); st.RemovedBy != v {
+		h.fatalf("the leader did not commit the change that removes it: %+v", st)
+	}
+	return v
+}

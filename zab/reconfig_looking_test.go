@@ -23,18 +23,7 @@ func TestReconfigCommitLearnedWhileLookingAppliesNothing(t *testing.T) {
 	commitOn(t, h, l, "a")
 	rest := without(voters(3), l)
 	a, b := rest[0], rest[1]
-	v := h.reconfig(l, Membership{Voters: rest})
-	for _, to := range rest {
-		for h.deliver(l, to) {
-		}
-	}
-	for _, from := range rest {
-		for h.deliver(from, l) {
-		}
-	}
-	if st := h.peers[l].node.Status(); st.RemovedBy != v {
-		h.fatalf("the leader did not commit the change that removes it: %+v", st)
-	}
+	v := h.commitRemovingLeader(l, Membership{Voters: rest}, rest)
 	h.crash(b)
 	h.disconnect(l, a, 0) // the COMMIT to a is lost
 	applied := h.peers[a].disk.smZxid()

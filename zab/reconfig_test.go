@@ -472,18 +472,7 @@ func TestReconfigLoneVoterElectsItself(t *testing.T) {
 	l := h.serving(30)
 	rest := without(voters(3), l)
 	lone, third := rest[0], rest[1]
-	v := h.reconfig(l, Membership{Voters: ids(lone)})
-	for _, to := range rest {
-		for h.deliver(l, to) {
-		}
-	}
-	for _, from := range rest {
-		for h.deliver(from, l) {
-		}
-	}
-	if st := h.peers[l].node.Status(); st.RemovedBy != v {
-		h.fatalf("the leader did not commit the change: %+v", st)
-	}
+	v := h.commitRemovingLeader(l, Membership{Voters: ids(lone)}, rest)
 	h.disconnect(l, lone, 0) // its COMMIT is lost
 	for h.deliver(l, lone) { // the link's end: it looks
 	}

@@ -15,18 +15,7 @@ import (
 // for another (ZooKeeper's learner finds out at once too: the connection
 // to a quorum port nobody listens on is refused), and follows 3.
 func TestFollowerLeavesALeaderThatVotesElsewhere(t *testing.T) {
-	h := newHarness(t, 1, []int64{1, 2, 3}, nil, nil)
-	for _, id := range h.ids() { // nothing was delivered: none has started yet
-		h.crash(id)
-	}
-	h.start(1)
-	h.start(2)
-	h.deliverAll()
-	h.peers[1].node.Tick() // 1 decides first: it follows 2
-	h.process(1)
-	if st := h.peers[1].node.Status(); st.Role != RoleFollowing || st.Leader != 2 {
-		h.fatalf("peer 1: %v under %d, want following 2", st.Role, st.Leader)
-	}
+	h := oneFollowsTwo(t, 1)
 	if st := h.peers[2].node.Status(); st.Role != RoleLooking {
 		t.Fatalf("peer 2 decided already (%v): the race needs it still looking", st.Role)
 	}
@@ -79,19 +68,7 @@ func TestFollowersComeBackToALeaderThatVotedElsewhere(t *testing.T) {
 // rather than wait out InitLimit. (The simulation found it: seed 5458
 // with -reconfig -onevoter, where the stale peer then waited 100 ticks.)
 func TestFollowerLeavesALeaderThatFollowsAStranger(t *testing.T) {
-	h := newHarness(t, 3, []int64{1, 2, 3}, nil, nil)
-	for _, id := range h.ids() {
-		h.crash(id)
-	}
-	h.start(1)
-	h.start(2)
-	h.deliverAll()
-	h.peers[1].node.Tick() // 1 decides first: it follows 2
-	h.process(1)
-	st := h.peers[1].node.Status()
-	if st.Role != RoleFollowing || st.Leader != 2 {
-		h.fatalf("peer 1: %v under %d, want following 2", st.Role, st.Leader)
-	}
+	h := oneFollowsTwo(t, 3)
 	m := &Message{Type: MsgNotification, Leader: 7, Epoch: 5, Zxid: MakeZxid(5, 1), Round: 9,
 		State: uint8(election.Following), Committed: MakeZxid(4, 1)}
 	if err := h.peers[1].node.Step(2, m); err != nil {
@@ -100,4 +77,22 @@ func TestFollowerLeavesALeaderThatFollowsAStranger(t *testing.T) {
 	if st := h.peers[1].node.Status(); st.Role != RoleLooking {
 		t.Fatalf("peer 1 still %v under %d", st.Role, st.Leader)
 	}
+}
+
+// oneFollowsTwo starts peers 1 and 2 of three (3 has not started yet);
+// they agree on 2, and 1 decides first: it follows 2, in discovery.
+func oneFollowsTwo(t *testing.T, seed uint64) *harness {
+	h := newHarness(t, seed, []int64{1, 2, 3}, nil, nil)
+	for _, id := range h.ids() { // nothing was delivered: none has started yet
+		h.crash(id)
+	}
+	h.start(1)
+	h.start(2)
+	h.deliverAll()
+	h.peers[1].node.Tick() // 1 decides first: it follows 2
+	h.process(1)
+	if st := h.peers[1].node.Status(); st.Role != RoleFollowing || st.Leader != 2 {
+		h.fatalf("peer 1: %v under %d, want following 2", st.Role, st.Leader)
+	}
+	return h
 }
