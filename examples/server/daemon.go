@@ -185,7 +185,7 @@ func spawn(config string, flags []string, outFile string) (*exec.Cmd, *os.File, 
 		return nil, nil, err
 	}
 	defer w.Close() // the child holds its own copy
-	cmd := exec.Command(self, append([]string{"start-foreground", "-config", config}, flags...)...)
+	cmd := exec.Command(self, foregroundArgs(config, flags)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.ExtraFiles = []*os.File{w} // fd 3
 	cmd.Env = append(os.Environ(), readyFDEnv+"=3")

@@ -15,9 +15,11 @@
 // defaults to dataDir), and prints STARTED once the peer's storage is open
 // and its ports listen (FAILED TO START if it ended before); stop sends
 // that process SIGTERM and waits until it has ended; restart is stop, then
-// start; status asks the peer for its mode. start and stop lock the pid
-// file (flock): one run while another holds it waits, and Ctrl-C ends
-// their waits. start waits a minute at most for the peer's word, then
+// start; status asks the peer for its mode; version prints the version
+// the four-letter words report, and print-cmd the command line start runs
+// (this program as start-foreground, its output to the .out file). start
+// and stop lock the pid file (flock): one run while another holds it
+// waits, and Ctrl-C ends their waits. start waits a minute at most for the peer's word, then
 // prints STARTED if the process runs, as zkServer.sh would, and says on
 // stderr that the peer has not said it started; stop gives up after a
 // minute with exit 1, leaving the pid file.
@@ -175,22 +177,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, statusReq
 		err = profiled(*cpuProfile, *memProfile, func() error {
 			return start(ctx, startArgs{*config, *secretFile, *jaas, *rejoin, ready}, stdout, stderr, statusReq)
 		})
-	case "start", "stop", "restart", "status":
+	case "start", "stop", "restart", "status", "version", "print-cmd":
 		fmt.Fprintf(stderr, "Using config: %s\n", *config) // zkServer.sh's line
-		switch cmd {
-		case "start":
-			return daemonStart(ctx, *config, passFlags(fs), stdout, stderr)
-		case "stop":
-			return daemonStop(ctx, *config, stdout, stderr)
-		case "restart":
-			if code := daemonStop(ctx, *config, stdout, stderr); code != 0 {
-				return code
-			}
-			return daemonStart(ctx, *config, passFlags(fs), stdout, stderr)
-		}
-		err = status(*config, stdout)
+		return shellCommand(ctx, cmd, *config, passFlags(fs), stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "server: unknown command %q (want start, start-foreground, stop, restart or status)\n", cmd)
+		fmt.Fprintf(stderr, "server: unknown command %q (want start, start-foreground, stop, restart, status, version or print-cmd)\n", cmd)
 		return 2
 	}
 	if err != nil {

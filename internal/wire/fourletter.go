@@ -19,11 +19,11 @@ import (
 // zk's.
 const Version = "3.8.0-zk"
 
-// fullVersion is the version line's value in ZooKeeper 3.8's shape,
+// FullVersion is the version line's value in ZooKeeper 3.8's shape,
 // "<version>, built on <yyyy-MM-dd HH:mm> UTC", for tools that parse it.
 // zk's build time is the running executable's modification time, or the
 // Unix epoch when it cannot be read.
-func fullVersion() string {
+func FullVersion() string {
 	built := time.Unix(0, 0)
 	if exe, err := os.Executable(); err == nil {
 		if fi, err := os.Stat(exe); err == nil {

@@ -53,7 +53,7 @@ type Server struct {
 	aln       net.Listener // the AdminServer's HTTP port; nil when off
 	maxBuffer int
 	words     map[string]bool
-	version   string // fullVersion, for the four-letter words
+	version   string // FullVersion, for the four-letter words
 	started   time.Time
 	startedMs int64             // started in Unix ms (clockMs)
 	lat       *latency          // of every request answered (srvr, mntr; srst resets it)
@@ -189,7 +189,7 @@ func newServer(e *engine.Ensemble, ln, sln net.Listener) *Server {
 	now := time.Now()
 	s := &Server{
 		e: r, ens: e, cfg: cfg, ln: ln, sln: sln, maxBuffer: cfg.JuteMaxBuffer, words: whitelist(cfg.FourLetterWords, cfg.ReadOnlyMode),
-		version: fullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[cnxnKey]int{}, perPort: map[bool]int{}, bySession: map[int64]*conn{},
+		version: FullVersion(), started: now, startedMs: now.UnixMilli(), lat: newLatency(), respSizes: newSizes(), conns: map[*conn]struct{}{}, perIP: map[cnxnKey]int{}, perPort: map[bool]int{}, bySession: map[int64]*conn{},
 		limits: limits{outstanding: MaxOutstanding, outstandingBytes: MaxOutstandingBytes, global: globalLimit(cfg)},
 	}
 	if s.maxBuffer == 0 {
