@@ -336,12 +336,14 @@ func (w *World) retireRemoved(force bool) {
 }
 
 // orphaned reports whether p is a joiner of a OneVoter run whose
-// configuration lists no server of the committed one but itself: a
-// replacement of a lone participant removed every member it knew, so once
-// the removed servers are retired nobody can point it to the leader, and
-// an operator would restart it with the current members. The world
-// retires it as it retires a removed server. (Runs without OneVoter keep
-// at least one old participant in every change.)
+// configuration lists as a participant no server of the committed one but
+// itself: a replacement of a lone participant removed every member it
+// knew, so once the removed servers are retired nobody can point it to the
+// leader (its election writes to the participants it knows, as
+// ZooKeeper's writes to the voters of its view), and an operator would
+// restart it with the current members. The world retires it as it retires
+// a removed server. (Runs without OneVoter keep at least one old
+// participant in every change.)
 func (w *World) orphaned(p *simPeer) bool {
 	if !w.opts.OneVoter || p.servers == nil {
 		return false
@@ -351,7 +353,7 @@ func (w *World) orphaned(p *simPeer) bool {
 		return false
 	}
 	for _, s := range p.ens.ClusterConfig().Servers {
-		if _, member := serverOf(cur, s.ID); member && s.ID != p.id {
+		if _, member := serverOf(cur, s.ID); member && s.ID != p.id && !s.Observer {
 			return false
 		}
 	}
