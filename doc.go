@@ -1461,6 +1461,14 @@ var (
 // Config.SuperDigest or digest ACLs.
 func DigestAuth(user, password string) string { return engine.DigestAuth(user, password) }
 
+// Version is the server version a peer's client port reports (the
+// four-letter words srvr, stat, mntr and conf, the AdminServer), in
+// ZooKeeper 3.8's shape: "<version>, built on <yyyy-MM-dd HH:mm> UTC", where
+// the version is the ZooKeeper protocol zk speaks, marked as zk's
+// ("3.8.0-zk"), and the build time is the running executable's
+// modification time.
+func Version() string { return wire.FullVersion() }
+
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
 // starts it. With no Servers it is a standalone ensemble of one; otherwise it
 // joins the ensemble the Servers describe. It returns once the peer runs;

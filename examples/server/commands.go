@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/embedzk/zk"
-	"github.com/embedzk/zk/internal/wire"
 )
 
 // shellCommand runs one of zkServer.sh's commands other than
@@ -30,7 +29,7 @@ func shellCommand(ctx context.Context, cmd, config string, flags []string, stdou
 		// zkServer.sh's runs VersionInfoMain: "Apache ZooKeeper, version
 		// <version>, built on <time> UTC"; zk's is the version the
 		// four-letter words report.
-		fmt.Fprintf(stdout, "zk, version %s\n", wire.FullVersion())
+		fmt.Fprintf(stdout, "zk, version %s\n", zk.Version())
 	case "print-cmd":
 		err = printCmd(config, flags, stdout)
 	default:
