@@ -25,7 +25,7 @@ type activeSeg struct {
 	seg       *segment
 	f         vfs.File
 	seed      uint32
-	size      int64 // bytes written and synced
+	size      int64 // bytes written, and synced unless Options.NoAppendSync
 	zeroEnd   int64 // the file holds zeros from size up to here (synced once size is)
 	fresh     bool  // not yet in Log.segs
 	pendZxids []int64
@@ -149,6 +149,9 @@ func (l *Log) writeEntries(ents []Entry) error {
 	for len(ents) > 0 {
 		a := l.active
 		if a == nil || (a.records() > 0 && a.size >= l.opts.SegmentSize) {
+			if err := l.syncUnsynced(); err != nil {
+				return err
+			}
 			l.closeActive()
 			var err error
 			if a, err = l.createSegment(segHeader{base: l.lastWritten(touched)}); err != nil {
@@ -186,6 +189,31 @@ func (l *Log) syncNewEntries() error {
 	return nil
 }
 
+// syncUnsynced syncs the segment that may hold records not yet synced
+// (written with Options.NoAppendSync, or the newest one a previous run
+// left), so that it is durable before another segment is created: only
+// the last segment may end badly (doc.go). The token must be held.
+func (l *Log) syncUnsynced() error {
+	path := l.unsynced
+	if path == "" {
+		return nil
+	}
+	var err error
+	if a := l.active; a != nil && a.seg.path == path {
+		err = a.f.Sync()
+	} else {
+		err = syncFile(l.fs, path)
+	}
+	if err != nil {
+		return l.fail("sync "+path, err)
+	}
+	l.unsynced = ""
+	l.mu.Lock()
+	l.stats.Syncs++
+	l.mu.Unlock()
+	return nil
+}
+
 // lastWritten is the last zxid written so far, including by this flush.
 func (l *Log) lastWritten(touched []*activeSeg) int64 {
 	if n := len(touched); n > 0 {
@@ -220,12 +248,16 @@ func (l *Log) createSegment(h segHeader) (*activeSeg, error) {
 	return a, nil
 }
 
-// fill writes as many of ents as belong in segment a and syncs it. It
-// returns how many it wrote.
+// fill writes as many of ents as belong in segment a and syncs it (unless
+// Options.NoAppendSync). It returns how many it wrote.
 func (l *Log) fill(a *activeSeg, ents []Entry) (int, error) {
 	buf := l.enc[:0]
 	if a.size == 0 {
 		buf = a.seg.segHeader.appendTo(buf)
+	}
+	wm := a.size // what the records vouch was synced before them
+	if l.opts.NoAppendSync {
+		wm = 0 // nothing: see Options.NoAppendSync
 	}
 	n := 0
 	for n < len(ents) {
@@ -233,7 +265,7 @@ func (l *Log) fill(a *activeSeg, ents []Entry) (int, error) {
 		if a.records() > 0 && off >= l.opts.SegmentSize {
 			break
 		}
-		buf = appendRecord(buf, a.size, a.seed, ents[n].Zxid, a.size, ents[n].Data)
+		buf = appendRecord(buf, a.size, a.seed, ents[n].Zxid, wm, ents[n].Data)
 		a.pendZxids = append(a.pendZxids, ents[n].Zxid)
 		a.pendEnds = append(a.pendEnds, a.size+int64(len(buf)))
 		n++
@@ -248,12 +280,19 @@ func (l *Log) fill(a *activeSeg, ents []Entry) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := a.f.Sync(); err != nil {
-		return 0, l.fail("sync "+a.seg.path, err)
+	synced := !l.opts.NoAppendSync
+	if synced {
+		if err := a.f.Sync(); err != nil {
+			return 0, l.fail("sync "+a.seg.path, err)
+		}
+	} else {
+		l.unsynced = a.seg.path
 	}
 	a.size += written
 	l.mu.Lock()
-	l.stats.Syncs++
+	if synced {
+		l.stats.Syncs++
+	}
 	l.stats.BytesWritten += written
 	l.stats.ZeroFilled += zeroed
 	l.mu.Unlock()

@@ -1,6 +1,7 @@
 // Package wal is zk's transaction log and snapshot-file store. It is the
 // source of truth for durability: a proposal is acknowledged only after
-// Append returned, and Append returns only after its records were fsynced.
+// Append returned, and Append returns only after its records were fsynced
+// (unless Options.NoAppendSync).
 //
 // A record is a zxid (int64, strictly increasing across the whole log, not
 // contiguous: zxid = epoch<<32 | counter) plus opaque bytes; wal knows
@@ -63,6 +64,13 @@
 //   - SetState: the old or the new state.
 //   - Commit: the snapshot is there complete or not at all; retention may
 //     have deleted some of the older ones.
+//
+// With Options.NoAppendSync (ZooKeeper's forceSync=no) Append returns
+// before its records are synced: they survive a crash of the process, and
+// an operating-system crash leaves a prefix of the log that may lack
+// entries Append acknowledged. Those records carry a watermark of 0, so
+// the rule below takes whatever the crash zeroed in them for a torn tail.
+// The newest segment is synced before another is created and by Close.
 //
 // # Torn tail versus corruption
 //

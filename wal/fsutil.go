@@ -62,6 +62,19 @@ func writeFileAtomic(fs vfs.FS, dir, name string, data []byte) (string, error) {
 	return "", nil
 }
 
+// syncFile syncs the file at path, opened for it.
+func syncFile(fs vfs.FS, path string) error {
+	f, err := fs.OpenReadWrite(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // readFile reads a whole small file, refusing files over limit bytes.
 func readFile(fs vfs.FS, path string, limit int64) ([]byte, error) {
 	f, err := fs.Open(path)

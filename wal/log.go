@@ -47,6 +47,9 @@ type Log struct {
 	active   *activeSeg // the newest segment, open for appending; nil if none
 	nextSeq  uint64
 	dirDirty bool // a segment was created since Dir was last synced
+	// unsynced is the path of the newest segment while it may hold
+	// records not synced yet (syncUnsynced), else "".
+	unsynced string
 	enc      []byte
 	zeros    []byte // what zeroAhead writes
 
@@ -93,9 +96,10 @@ func Open(opts Options) (*Log, error) {
 	return l, nil
 }
 
-// Close flushes appends already queued, closes the files and releases the
-// directory lock. Later calls fail with ErrClosed. If the Log had
-// fail-stopped, Close still releases everything and returns the failure.
+// Close flushes appends already queued, syncs the records written with
+// Options.NoAppendSync, closes the files and releases the directory lock.
+// Later calls fail with ErrClosed. If the Log had fail-stopped, Close
+// still releases everything and returns the failure.
 func (l *Log) Close() error {
 	l.token <- struct{}{}
 	defer func() { <-l.token }()
@@ -106,6 +110,9 @@ func (l *Log) Close() error {
 		return ErrClosed
 	}
 	l.flushQueue()
+	if l.opts.NoAppendSync && l.usable() == nil {
+		l.syncUnsynced() // a failure fail-stops the Log, returned below
+	}
 	l.mu.Lock()
 	l.closed = true
 	failed := l.failed

@@ -40,6 +40,23 @@ type Options struct {
 	// file system a metadata update each time (1.1-1.5x more fsyncs/s on
 	// ext4 here). 0 means DefaultPreAllocSize; negative turns it off.
 	PreAllocSize int64
+	// NoAppendSync makes Append return once its records are written to
+	// the segment file, without the fsync that makes them durable: an
+	// operating-system crash or a power loss (not the process's own crash,
+	// whose writes the kernel keeps) may then lose entries Append
+	// acknowledged, as ZooKeeper's zookeeper.forceSync=no skips the force
+	// of its transaction log at each commit. Only the group commits' fsync,
+	// the one forceSync governs in ZooKeeper, is skipped; every other one
+	// stays: the directory sync of a new segment, the state file (as
+	// ZooKeeper still syncs its epoch files), snapshots, TruncateAfter and
+	// Reset. The records written so do not vouch for
+	// anything being synced (their watermark is 0), so recovery takes any
+	// zeroed block they left for a torn tail and keeps the log up to it.
+	// Beyond ZooKeeper, a segment is synced before the next one is created
+	// (whichever run wrote it) and by Close, so that only the last segment
+	// can end badly, the rule recovery checks (doc.go): one fsync per
+	// SegmentSize of log and one at Close.
+	NoAppendSync bool
 	// SnapRetainCount is how many of the newest snapshot files Commit keeps.
 	// 0 means DefaultSnapRetainCount; below MinSnapRetainCount is an error.
 	SnapRetainCount int

@@ -27,6 +27,10 @@ func (l *Log) recover() error {
 	if err := l.recoverSegments(seqs); err != nil {
 		return err
 	}
+	if n := len(l.segs); n > 0 {
+		// A run with Options.NoAppendSync may have left it unsynced.
+		l.unsynced = l.segs[n-1].path
+	}
 	st, err := loadState(l.fs, l.fs.PathJoin(l.opts.Dir, stateName))
 	if err != nil {
 		return err

@@ -39,6 +39,9 @@ func (l *Log) TruncateAfter(zxid int64) error {
 	// k is the last segment that starts at or before zxid.
 	k := sort.Search(len(segs), func(i int) bool { return segs[i].base > zxid }) - 1
 	l.closeActive()
+	// The newest segment goes or is replaced by a synced copy; a segment
+	// kept as it is was synced before the next one was created.
+	l.unsynced = ""
 	for i := len(segs) - 1; i > k; i-- {
 		if err := l.removeSegment(segs[i]); err != nil {
 			return err
@@ -85,6 +88,7 @@ func (l *Log) Reset(base int64) error {
 		return err
 	}
 	l.closeActive()
+	l.unsynced = "" // the reset segment is synced; the older ones go
 	a, err := l.createSegment(segHeader{base: base, reset: true})
 	if err != nil {
 		return err
@@ -169,8 +173,9 @@ func (l *Log) removeSegment(s *segment) error {
 }
 
 // closeActive closes the append handle; the next append starts a new
-// segment. Everything written through it was synced, so a failing close
-// loses nothing and is only logged.
+// segment. Everything written through it was synced (or syncUnsynced
+// syncs it by its path), so a failing close loses nothing and is only
+// logged.
 func (l *Log) closeActive() {
 	if a := l.active; a != nil {
 		l.active = nil
