@@ -277,6 +277,19 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// segment); negative turns it off, as 0 does in zoo.cfg.
 //	PreAllocSize int64
 //
+//	// NoForceSync makes this peer acknowledge a transaction once it is
+//	// written to its log file, without the fsync that makes it durable, as
+//	// ZooKeeper's zookeeper.forceSync=no (zoo.cfg's forceSync=no): writes
+//	// wait for no disk, but an operating-system crash or a power loss (not
+//	// a crash of the process alone) may lose transactions the peer
+//	// acknowledged, and committed ones when a quorum loses power at once.
+//	// As in ZooKeeper only the log's fsync of each group commit is
+//	// skipped (wal's Options.NoAppendSync); the epochs, snapshots and the
+//	// tree's flushes are synced as before. NewEnsemble logs a warning.
+//	// The default, false, syncs every group commit, ZooKeeper's
+//	// forceSync=yes.
+//	NoForceSync bool
+//
 //	// PurgeInterval is how often the log files below the oldest snapshot
 //	// kept are purged; snapshots beyond the SnapRetainCount newest are
 //	// deleted as new ones are written (default 1h). Negative disables every

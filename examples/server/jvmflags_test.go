@@ -153,3 +153,40 @@ func TestJVMFlagsZooKeys(t *testing.T) {
 		t.Errorf("InitialConfig %q, want the file as read", cfg.InitialConfig)
 	}
 }
+
+// TestJVMFlagsForceSync: -Dzookeeper.forceSync=no in SERVER_JVMFLAGS or
+// JVMFLAGS turns the log's fsync off as zoo.cfg's forceSync=no does
+// (only "no" does), and zoo.cfg's own line wins over the flag.
+func TestJVMFlagsForceSync(t *testing.T) {
+	for _, tc := range []struct {
+		env, file string
+		noSync    bool
+	}{
+		{"", "", false},
+		{"SERVER_JVMFLAGS=-Dzookeeper.forceSync=no", "", true},
+		{"JVMFLAGS=-Dzookeeper.forceSync=no", "", true},
+		{"SERVER_JVMFLAGS=-Dzookeeper.forceSync=NO", "", false},
+		{"JVMFLAGS=-Dzookeeper.forceSync=no", "forceSync=yes\n", false},
+		{"SERVER_JVMFLAGS=-Dzookeeper.forceSync=yes", "forceSync=no\n", true},
+	} {
+		name, flags, _ := strings.Cut(tc.env, "=")
+		p := readJVMFlags(func(k string) string {
+			if k == name {
+				return flags
+			}
+			return ""
+		})
+		dir := t.TempDir()
+		path := filepath.Join(dir, "zoo.cfg")
+		if err := os.WriteFile(path, []byte("dataDir="+dir+"\n"+tc.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := loadZooCfg(path, p.zooLines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.NoForceSync != tc.noSync {
+			t.Errorf("%s, zoo.cfg %q: NoForceSync %v, want %v", tc.env, tc.file, cfg.NoForceSync, tc.noSync)
+		}
+	}
+}

@@ -135,6 +135,18 @@ type Config struct {
 	// ext4 here. 0 means 1 MiB (ZooKeeper pads 64 MiB at once, a whole zk
 	// segment); negative turns it off, as 0 does in zoo.cfg.
 	PreAllocSize int64
+	// NoForceSync makes this peer acknowledge a transaction once it is
+	// written to its log file, without the fsync that makes it durable, as
+	// ZooKeeper's zookeeper.forceSync=no (zoo.cfg's forceSync=no): writes
+	// wait for no disk, but an operating-system crash or a power loss (not
+	// a crash of the process alone) may lose transactions the peer
+	// acknowledged, and committed ones when a quorum loses power at once.
+	// As in ZooKeeper only the log's fsync of each group commit is
+	// skipped (wal's Options.NoAppendSync); the epochs, snapshots and the
+	// tree's flushes are synced as before. NewEnsemble logs a warning.
+	// The default, false, syncs every group commit, ZooKeeper's
+	// forceSync=yes.
+	NoForceSync bool
 	// PurgeInterval is how often the log files below the oldest snapshot
 	// kept are purged; snapshots beyond the SnapRetainCount newest are
 	// deleted as new ones are written (default 1h). Negative disables every
@@ -667,6 +679,18 @@ func (c Config) walSnapRetain() int {
 		return math.MaxInt
 	}
 	return c.SnapRetainCount
+}
+
+// logRisks warns, as a peer starts, of the settings that give up a
+// guarantee.
+func (c Config) logRisks() {
+	if c.SkipACL {
+		c.Logger.Warn("zk: SkipACL (skipACL=yes): no ACL check is made on this peer")
+	}
+	if c.NoForceSync {
+		c.Logger.Warn("zk: NoForceSync (forceSync=no): the log is not synced before a transaction is acknowledged; " +
+			"an operating-system crash or a power loss may lose acknowledged transactions")
+	}
 }
 
 // standalone reports whether c describes an ensemble of one.

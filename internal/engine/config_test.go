@@ -256,3 +256,27 @@ func TestZooCfgSystemPropertyKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestZooCfgForceSync: forceSync, which ZooKeeper takes from zoo.cfg as
+// the system property zookeeper.forceSync and turns off only when it
+// equals "no" (case and all), sets NoForceSync; absent, or any other
+// value, keeps ZooKeeper's default (sync).
+func TestZooCfgForceSync(t *testing.T) {
+	for _, tc := range []struct {
+		text   string
+		noSync bool
+	}{
+		{"tickTime=2000\n", false},
+		{"forceSync=no\n", true},
+		{"forceSync = no \n", true},
+		{"forceSync=yes\n", false},
+		{"forceSync=NO\n", false},
+		{"forceSync=false\n", false},
+		{"forceSync=no\nforceSync=yes\n", false}, // the last value counts
+	} {
+		cfg, ignored, err := ParseZooCfg(strings.NewReader(tc.text), nil)
+		if err != nil || len(ignored) != 0 || cfg.NoForceSync != tc.noSync {
+			t.Errorf("%q: NoForceSync %v, ignored %v, %v; want %v", tc.text, cfg.NoForceSync, ignored, err, tc.noSync)
+		}
+	}
+}

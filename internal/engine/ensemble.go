@@ -86,9 +86,7 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	if cfg.SkipACL {
-		cfg.Logger.Warn("zk: SkipACL (skipACL=yes): no ACL check is made on this peer")
-	}
+	cfg.logRisks()
 	e := &Ensemble{
 		cfg:       cfg,
 		watches:   newWatchManager(cfg),
@@ -144,7 +142,7 @@ func (e *Ensemble) openStorage() error {
 	l, err := wal.Open(wal.Options{
 		FS: c.FS, Dir: c.DataLogDir, SnapDir: c.DataDir + "/snapshots",
 		SnapRetainCount: c.walSnapRetain(), Logger: c.Logger, SegmentSize: c.TestHooks.SegmentBytes(),
-		PreAllocSize: c.PreAllocSize,
+		PreAllocSize: c.PreAllocSize, NoAppendSync: c.NoForceSync,
 	})
 	if err != nil {
 		return fmt.Errorf("zk: opening the log in %s: %w", c.DataLogDir, err)

@@ -113,9 +113,11 @@ import (
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
 // ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
 // ZooKeeper's default, 60 connections per client address; 0 means no limit.
-// maxCnxns, globalOutstandingLimit and skipACL (which only "yes" turns on)
-// set MaxCnxns, GlobalOutstandingLimit and SkipACL, as ZooKeeper takes
-// them from zoo.cfg as the system properties zookeeper.<key>.
+// maxCnxns, globalOutstandingLimit, skipACL (which only "yes" turns on)
+// and forceSync (which only "no" turns off) set MaxCnxns,
+// GlobalOutstandingLimit, SkipACL and NoForceSync, as ZooKeeper takes
+// them from zoo.cfg as the system properties zookeeper.<key> and compares
+// them so, case and all.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	z := zooParse{standalone: zooStandalone{enabled: true}}
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
@@ -323,6 +325,9 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 		if kib <= 0 {
 			c.PreAllocSize = -1 // ZooKeeper: 0 (or less) does not pad
 		}
+		return true, nil
+	case "forceSync": // zookeeper.forceSync, which only "no" turns off
+		c.NoForceSync = value == "no"
 		return true, nil
 	case "jute.maxbuffer":
 		// A Java integer property: decimal, or hex as 0xfffff (Integer.decode).
