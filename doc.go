@@ -285,9 +285,12 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// acknowledged, and committed ones when a quorum loses power at once.
 //	// As in ZooKeeper only the log's fsync of each group commit is
 //	// skipped (wal's Options.NoAppendSync); the epochs, snapshots and the
-//	// tree's flushes are synced as before. NewEnsemble logs a warning.
-//	// The default, false, syncs every group commit, ZooKeeper's
-//	// forceSync=yes.
+//	// tree's flushes are synced as before. After such a crash the tree,
+//	// flushed apart from the log, may hold transactions the log lost: the
+//	// peer then starts its log over after the tree's zxid (and logs it),
+//	// as ZooKeeper goes on from a snapshot newer than its log. NewEnsemble
+//	// logs a warning. The default, false, syncs every group commit,
+//	// ZooKeeper's forceSync=yes.
 //	NoForceSync bool
 //
 //	// PurgeInterval is how often the log files below the oldest snapshot

@@ -171,6 +171,9 @@ func (e *Ensemble) recover() error {
 	if e.logContinues(applied) {
 		return nil
 	}
+	if last := e.wal.LastZxid(); e.cfg.NoForceSync && applied > last {
+		return e.restartLog(applied, last)
+	}
 	for _, zxid := range e.wal.Snapshots() {
 		if zxid <= applied || !e.logContinues(zxid) {
 			continue
@@ -183,6 +186,22 @@ func (e *Ensemble) recover() error {
 	}
 	return fmt.Errorf("zk: cannot recover: the tree is at zxid %#x but the log holds (%#x, %#x] and no snapshot bridges the gap",
 		applied, e.wal.Base(), e.wal.LastZxid())
+}
+
+// restartLog makes the log start after the tree's zxid when, with
+// NoForceSync, an operating-system crash left the tree ahead of the log:
+// the log lost the tail it had not synced, and the tree, flushed apart
+// from it, holds committed transactions up to applied. The peer goes on
+// from its tree, as a peer that installed a snapshot at that zxid (a
+// leader sends a follower behind it a snapshot), and as ZooKeeper goes on
+// from a snapshot ahead of its log.
+func (e *Ensemble) restartLog(applied, last int64) error {
+	e.cfg.Logger.Warn("zk: NoForceSync: the log lost transactions the tree holds (an operating-system crash?); "+
+		"the log starts over after the tree's zxid", "tree", hexZxid(applied), "log_last", hexZxid(last))
+	if err := e.wal.Reset(applied); err != nil {
+		return fmt.Errorf("zk: restarting the log after zxid %#x: %w", applied, err)
+	}
+	return nil
 }
 
 // logContinues reports whether replaying the log after zxid is possible:
