@@ -259,6 +259,23 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// client port starts (ZooKeeper counts its current view each time).
 //	GlobalOutstandingLimit int
 //
+//	// NoLeaderServes makes this peer refuse clients on its client ports
+//	// while it leads an ensemble (Mode ModeLeading), as ZooKeeper's
+//	// zookeeper.leaderServes=no (zoo.cfg's leaderServes=no) leaves a
+//	// leader without a server behind its ports: a connect is closed
+//	// unanswered, so the client tries another server; the connections it
+//	// holds when it becomes leader are closed (their sessions live on, and
+//	// the clients reconnect elsewhere); and the four-letter words but
+//	// ruok, envi, gtmk and stmk answer that the peer is not serving (isro
+//	// "null"; so srvr has no Mode line for a status check to read). The
+//	// AdminServer answers as on any peer, and in-process sessions
+//	// (NewSession, Reattach) are served, as the host's own. A standalone
+//	// peer (no Servers) ignores it, as ZooKeeper's does; an ensemble of
+//	// one voter does not, as ZooKeeper's with standaloneEnabled=false
+//	// (only its observers serve). Default false: the leader serves,
+//	// ZooKeeper's leaderServes=yes.
+//	NoLeaderServes bool
+//
 //	// SnapCount is the number of transactions between snapshots (default
 //	// 100000; as in ZooKeeper a peer snapshots after a random count in
 //	// [SnapCount/2, SnapCount]). A peer's own snapshot is a checkpoint of

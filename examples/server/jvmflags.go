@@ -35,8 +35,9 @@ import (
 //	-Dzookeeper.maxCnxns=N                                    the connections of each client port
 //	-Dzookeeper.globalOutstandingLimit=N                      the requests in flight
 //	-Dzookeeper.forceSync=no                                  no fsync of the log before an ack
+//	-Dzookeeper.leaderServes=no                               no client served by the leader
 //
-// The last ten act as zoo.cfg lines of the same keys (zk reads them from
+// The last eleven act as zoo.cfg lines of the same keys (zk reads them from
 // zoo.cfg too) placed before zoo.cfg's own, so zoo.cfg's win (zooLines).
 //
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
@@ -59,6 +60,7 @@ var zooKeyOf = map[string]string{
 	"znode.container.maxPerMinute":    "znode.container.maxPerMinute",
 	"zookeeper.skipACL":               "skipACL", "zookeeper.maxCnxns": "maxCnxns",
 	"zookeeper.globalOutstandingLimit": "globalOutstandingLimit", "zookeeper.forceSync": "forceSync",
+	"zookeeper.leaderServes": "leaderServes",
 }
 
 // readJVMFlags picks the properties above out of the environment's flags;

@@ -190,3 +190,41 @@ func TestJVMFlagsForceSync(t *testing.T) {
 		}
 	}
 }
+
+// TestJVMFlagsLeaderServes: -Dzookeeper.leaderServes=no in SERVER_JVMFLAGS
+// or JVMFLAGS keeps the leader from serving clients as zoo.cfg's
+// leaderServes=no does (only "no" does), and zoo.cfg's own line wins over
+// the flag.
+func TestJVMFlagsLeaderServes(t *testing.T) {
+	for _, tc := range []struct {
+		env, file string
+		noServing bool
+	}{
+		{"", "", false},
+		{"SERVER_JVMFLAGS=-Dzookeeper.leaderServes=no", "", true},
+		{"JVMFLAGS=-Dzookeeper.leaderServes=no", "", true},
+		{"SERVER_JVMFLAGS=-Dzookeeper.leaderServes=false", "", false},
+		{"JVMFLAGS=-Dzookeeper.leaderServes=no", "leaderServes=yes\n", false},
+		{"SERVER_JVMFLAGS=-Dzookeeper.leaderServes=yes", "leaderServes=no\n", true},
+	} {
+		name, flags, _ := strings.Cut(tc.env, "=")
+		p := readJVMFlags(func(k string) string {
+			if k == name {
+				return flags
+			}
+			return ""
+		})
+		dir := t.TempDir()
+		path := filepath.Join(dir, "zoo.cfg")
+		if err := os.WriteFile(path, []byte("dataDir="+dir+"\n"+tc.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := loadZooCfg(path, p.zooLines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.NoLeaderServes != tc.noServing {
+			t.Errorf("%s, zoo.cfg %q: NoLeaderServes %v, want %v", tc.env, tc.file, cfg.NoLeaderServes, tc.noServing)
+		}
+	}
+}

@@ -120,6 +120,22 @@ type Config struct {
 	// number of voters less one: here those of Servers, counted when the
 	// client port starts (ZooKeeper counts its current view each time).
 	GlobalOutstandingLimit int
+	// NoLeaderServes makes this peer refuse clients on its client ports
+	// while it leads an ensemble (Mode ModeLeading), as ZooKeeper's
+	// zookeeper.leaderServes=no (zoo.cfg's leaderServes=no) leaves a
+	// leader without a server behind its ports: a connect is closed
+	// unanswered, so the client tries another server; the connections it
+	// holds when it becomes leader are closed (their sessions live on, and
+	// the clients reconnect elsewhere); and the four-letter words but
+	// ruok, envi, gtmk and stmk answer that the peer is not serving (isro
+	// "null"; so srvr has no Mode line for a status check to read). The
+	// AdminServer answers as on any peer, and in-process sessions
+	// (NewSession, Reattach) are served, as the host's own. A standalone
+	// peer (no Servers) ignores it, as ZooKeeper's does; an ensemble of
+	// one voter does not, as ZooKeeper's with standaloneEnabled=false
+	// (only its observers serve). Default false: the leader serves,
+	// ZooKeeper's leaderServes=yes.
+	NoLeaderServes bool
 	// SnapCount is the number of transactions between snapshots (default
 	// 100000; as in ZooKeeper a peer snapshots after a random count in
 	// [SnapCount/2, SnapCount]). A peer's own snapshot is a checkpoint of
@@ -685,7 +701,7 @@ func (c Config) walSnapRetain() int {
 }
 
 // logRisks warns, as a peer starts, of the settings that give up a
-// guarantee.
+// guarantee, and says when a leader will serve no client.
 func (c Config) logRisks() {
 	if c.SkipACL {
 		c.Logger.Warn("zk: SkipACL (skipACL=yes): no ACL check is made on this peer")
@@ -693,6 +709,9 @@ func (c Config) logRisks() {
 	if c.NoForceSync {
 		c.Logger.Warn("zk: NoForceSync (forceSync=no): the log is not synced before a transaction is acknowledged; " +
 			"an operating-system crash or a power loss may lose acknowledged transactions")
+	}
+	if c.NoLeaderServes && !c.standalone() {
+		c.Logger.Info("zk: NoLeaderServes (leaderServes=no): while it leads, this peer serves no client on its client ports")
 	}
 }
 

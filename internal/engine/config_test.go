@@ -280,3 +280,27 @@ func TestZooCfgForceSync(t *testing.T) {
 		}
 	}
 }
+
+// TestZooCfgLeaderServes: leaderServes, which ZooKeeper takes from zoo.cfg
+// as the system property zookeeper.leaderServes and turns off only when it
+// equals "no" (case and all), sets NoLeaderServes; absent, or any other
+// value, keeps ZooKeeper's default (the leader serves).
+func TestZooCfgLeaderServes(t *testing.T) {
+	for _, tc := range []struct {
+		text      string
+		noServing bool
+	}{
+		{"tickTime=2000\n", false},
+		{"leaderServes=no\n", true},
+		{"leaderServes:no\n", true},
+		{"leaderServes=yes\n", false},
+		{"leaderServes=No\n", false},
+		{"leaderServes=0\n", false},
+		{"leaderServes=yes\nleaderServes=no\n", true}, // the last value counts
+	} {
+		cfg, ignored, err := ParseZooCfg(strings.NewReader(tc.text), nil)
+		if err != nil || len(ignored) != 0 || cfg.NoLeaderServes != tc.noServing {
+			t.Errorf("%q: NoLeaderServes %v, ignored %v, %v; want %v", tc.text, cfg.NoLeaderServes, ignored, err, tc.noServing)
+		}
+	}
+}

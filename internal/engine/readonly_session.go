@@ -177,6 +177,13 @@ func (r Remote) ReadOnly() bool { return r.e.ro.active.Load() }
 // (not in read-only mode, not electing, not syncing, not removed).
 func (r Remote) Serving() bool { return r.e.serving.Load() }
 
+// RefusesClients reports whether the peer refuses clients on its client
+// ports because it leads with Config.NoLeaderServes, as ZooKeeper's leader
+// with leaderServes=no (a standalone peer never does).
+func (r Remote) RefusesClients() bool {
+	return r.e.cfg.NoLeaderServes && r.e.status.Load().Mode == ModeLeading
+}
+
 // AwaitServing reports whether the peer serves or is in read-only mode,
 // waiting for that until hold has passed since it last stopped serving (or
 // started) if it does not yet: a client that connects during an election

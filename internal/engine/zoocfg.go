@@ -113,11 +113,11 @@ import (
 // ZooKeeper: PurgeInterval is then negative and no snapshot or log file is
 // ever deleted (see Config.PurgeInterval). maxClientCnxns absent means
 // ZooKeeper's default, 60 connections per client address; 0 means no limit.
-// maxCnxns, globalOutstandingLimit, skipACL (which only "yes" turns on)
-// and forceSync (which only "no" turns off) set MaxCnxns,
-// GlobalOutstandingLimit, SkipACL and NoForceSync, as ZooKeeper takes
-// them from zoo.cfg as the system properties zookeeper.<key> and compares
-// them so, case and all.
+// maxCnxns, globalOutstandingLimit, skipACL (which only "yes" turns on),
+// forceSync and leaderServes (which only "no" turns off) set MaxCnxns,
+// GlobalOutstandingLimit, SkipACL, NoForceSync and NoLeaderServes, as
+// ZooKeeper takes them from zoo.cfg as the system properties
+// zookeeper.<key> and compares them so, case and all.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	z := zooParse{standalone: zooStandalone{enabled: true}}
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
@@ -504,6 +504,9 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 		return true, nil
 	case "skipACL": // zookeeper.skipACL, which only "yes" turns on
 		c.SkipACL = value == "yes"
+		return true, nil
+	case "leaderServes": // zookeeper.leaderServes, which only "no" turns off
+		c.NoLeaderServes = value == "no"
 		return true, nil
 	case "4lw.commands.whitelist":
 		c.FourLetterWords = nil

@@ -77,7 +77,8 @@ func (c *conn) handshake() bool {
 // connect opens a new session (SessionID 0) or re-attaches one, and
 // answers. A peer that does not serve refuses every client (the
 // connection closes), except new read-only ones in read-only mode, once
-// connectHold has passed since it stopped serving. A
+// connectHold has passed since it stopped serving; so does a leader with
+// Config.NoLeaderServes, at once. A
 // client that saw a newer zxid than this peer has applied, even after a
 // sync round, is refused (the connection closes; it tries another peer),
 // as ZooKeeper refuses it.
@@ -98,6 +99,9 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 		// re-attach never takes its session back from the peer it went to.
 		c.s.cfg.Logger.Debug("zk: client port: refusing a client: the peer does not serve",
 			"ip", c.ip, "session", fmt.Sprintf("%#x", req.SessionID))
+		return false
+	}
+	if c.leaderRefuses(req) { // after the hold above, which may end with this peer leading
 		return false
 	}
 	if e.ReadOnly() && (!req.ReadOnly || req.SessionID != 0) {
@@ -148,6 +152,19 @@ func (c *conn) connect(req *jute.ConnectRequest) bool {
 		ReadOnly: c.ro.Load(), HasReadOnly: req.HasReadOnly,
 	}
 	c.queueRaw(func(b []byte) []byte { return jute.AppendFrame(b, resp) })
+	return true
+}
+
+// leaderRefuses reports whether the peer refuses req because it leads with
+// Config.NoLeaderServes, as ZooKeeper's leader with leaderServes=no, whose
+// client port has no server behind it: the connection closes unanswered,
+// and the client tries another server.
+func (c *conn) leaderRefuses(req *jute.ConnectRequest) bool {
+	if !c.s.e.RefusesClients() {
+		return false
+	}
+	c.s.cfg.Logger.Debug("zk: client port: refusing a client: this peer leads, with leaderServes=no",
+		"ip", c.ip, "session", fmt.Sprintf("%#x", req.SessionID))
 	return true
 }
 

@@ -24,7 +24,11 @@
 // answers it if it serves again meanwhile: an election ends well within that
 // on a quick network, so a client that reconnects during one is answered
 // rather than refused by every server. A peer restarted after its removal
-// refuses at once. A connect whose lastZxidSeen is ahead of this peer's tree
+// refuses at once, and so does a leader with Config.NoLeaderServes
+// (leaderServes=no), which also closes the connections it held when it
+// became leader, as ZooKeeper's leader serves no client then; its
+// four-letter words but ruok, envi, gtmk and stmk answer as a peer that
+// does not serve. A connect whose lastZxidSeen is ahead of this peer's tree
 // first waits for a sync round; if the peer is still behind, the connection is
 // refused (closed), as ZooKeeper refuses a client that saw newer state.
 //

@@ -74,15 +74,36 @@ func whitelist(list []string, readOnlyMode bool) map[string]bool {
 	return m
 }
 
+// serverless are the words ZooKeeper answers alike whether or not a
+// server is behind its client port.
+var serverless = map[string]bool{"ruok": true, "envi": true, "gtmk": true, "stmk": true}
+
 // fourLetter answers a four-letter word on c, then the connection ends.
 func (s *Server) fourLetter(c *conn, word string) {
 	var text string
-	if s.words[word] {
+	switch {
+	case s.words[word] && !serverless[word] && s.e.RefusesClients():
+		text = withoutServer(word)
+	case s.words[word]:
 		text = words[word](s)
-	} else {
+	default:
 		text = word + " is not executed because it is not in the whitelist.\n"
 	}
 	c.queueRaw(func(b []byte) []byte { return append(b, text...) })
+}
+
+// withoutServer answers word as ZooKeeper's leader with leaderServes=no
+// does: its client port has no server behind it, so a word that asks the
+// server answers that none serves, as while it elects (isro "null", hash
+// without a newline).
+func withoutServer(word string) string {
+	switch word {
+	case "isro":
+		return "null"
+	case "hash":
+		return notServingMsg
+	}
+	return notServingMsg + "\n"
 }
 
 // mode names the peer's mode as ZooKeeper's srvr does.
@@ -104,7 +125,7 @@ func mode(st engine.Status) string {
 // answers "This ZooKeeper instance is not currently serving requests".
 func (s *Server) notServing() (string, bool) {
 	if st := s.e.Status(); !st.Serving && st.Mode != engine.ModeReadOnly {
-		return "This ZooKeeper instance is not currently serving requests\n", true
+		return notServingMsg + "\n", true
 	}
 	return "", false
 }

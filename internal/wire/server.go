@@ -259,9 +259,11 @@ const monitorInterval = 100 * time.Millisecond
 
 // monitor closes the connections whose session is no longer connected, as
 // a ZooKeeper server closes them when their session expires or it stops
-// serving; the client reconnects (elsewhere) and learns the session's fate.
-// One goroutine for all connections keeps an idle connection at one
-// goroutine (its reader).
+// serving, and every connection with a session once the peer leads with
+// Config.NoLeaderServes, as ZooKeeper's peer closes them when it leaves
+// following for an election and then serves none as leader; the client
+// reconnects (elsewhere) and learns the session's fate. One goroutine for
+// all connections keeps an idle connection at one goroutine (its reader).
 func (s *Server) monitor() {
 	t := time.NewTicker(monitorInterval)
 	defer t.Stop()
@@ -271,9 +273,10 @@ func (s *Server) monitor() {
 			return
 		case <-t.C:
 		}
+		refuse := s.e.RefusesClients()
 		for _, c := range s.connList() {
 			// A session the client is closing ends the way awaitClose says.
-			if sess := c.live.Load(); sess != nil && sess.State() != c.liveState() && !c.closing.Load() {
+			if sess := c.live.Load(); sess != nil && (refuse || sess.State() != c.liveState()) && !c.closing.Load() {
 				c.kill()
 			}
 		}
