@@ -14,8 +14,8 @@ import (
 )
 
 // TestNoForceSyncSkipsLogSyncs: with NoForceSync a peer's writes do not
-// sync its log (wal's Options.NoAppendSync), and without it every group
-// commit does.
+// sync its log (wal's Options.NoAppendSync) and time no fsync, and
+// without it every group commit does.
 func TestNoForceSyncSkipsLogSyncs(t *testing.T) {
 	for _, noSync := range []bool{false, true} {
 		cfg := testConfig(vfs.NewMem(), 1)
@@ -29,6 +29,10 @@ func TestNoForceSyncSkipsLogSyncs(t *testing.T) {
 		after := e.wal.Stats()
 		if syncs := after.Syncs - before.Syncs; noSync != (syncs == 0) || after.Records-before.Records < 10 {
 			t.Errorf("NoForceSync %v: 10 creates made %d log records in %d fsyncs", noSync, after.Records-before.Records, syncs)
+		}
+		// As ZooKeeper's fsynctime, which times only the fsyncs it makes.
+		if p99 := e.Status().FsyncP99; noSync != (p99 == 0) {
+			t.Errorf("NoForceSync %v: fsync p99 %v", noSync, p99)
 		}
 		e.Close()
 	}

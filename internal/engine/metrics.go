@@ -20,7 +20,7 @@ import (
 //
 // Summaries (ms unless said):
 //
-//	fsynctime                   one group commit's write + fsync of the log
+//	fsynctime                   one group commit's write + fsync of the log (none with NoForceSync)
 //	sync_processor_batch_size   log entries per group commit (count)
 //	updatelatency, readlatency  a write, a read, as the calling session sees it
 //	quorum_ack_latency          a proposal of this leader until a quorum has it (its commit)

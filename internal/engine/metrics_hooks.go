@@ -33,12 +33,18 @@ func (o *observer) close() {
 	}
 }
 
-// fsynced: one group commit of entries took d to write and fsync.
-func (o *observer) fsynced(d time.Duration, entries int) {
-	o.fsyncs.add(d)
+// fsynced: one group commit of entries took d to write and, if synced,
+// fsync. One not synced (Config.NoForceSync) counts in no fsync time, as
+// ZooKeeper times only the fsyncs forceSync makes.
+func (o *observer) fsynced(d time.Duration, entries int, synced bool) {
+	if synced {
+		o.fsyncs.add(d)
+	}
 	if m := o.met; m != nil {
 		now := o.now()
-		m.fsync.observe(int64(d), now)
+		if synced {
+			m.fsync.observe(int64(d), now)
+		}
 		m.batch.observe(int64(entries), now)
 	}
 }

@@ -156,7 +156,7 @@ func (p *peer) persist(ops []zab.PersistOp) error {
 		p.mark(hooks.TraceFsyncStart, 0, 0, last)
 		start := time.Now()
 		err := p.e.wal.Append(batch)
-		p.e.obs.fsynced(time.Since(start), len(batch))
+		p.e.obs.fsynced(time.Since(start), len(batch), !p.cfg.NoForceSync)
 		p.mark(hooks.TraceFsyncDone, 0, 0, last)
 		clear(batch) // no hold on the entries' data
 		batch = batch[:0]
