@@ -148,3 +148,36 @@ func TestReconfigJoinerFollowsLeaderItsConfigCallsObserver(t *testing.T) {
 	commitOn(t, h, 4, "c")
 	h.converged()
 }
+
+// TestReconfigAddBackLostThenRejoin: the lone voter adds back the removed
+// peer that still follows it, and the peer crashes before the proposal
+// reaches it. The change needs the peer's vote; the peer, restarted, finds
+// itself outside its committed configuration and stays removed (ZooKeeper's
+// server refuses to start then): nothing is elected, as in ZooKeeper. The
+// operator's remedy is the peer's restart as a joiner (Config.Joining, the
+// engine's Rejoin): it votes, the voter leads, and its establishment
+// commits the change. (The simulation's one-voter campaign stalls so:
+// seeds 5469, 5777 and 5937.)
+func TestReconfigAddBackLostThenRejoin(t *testing.T) {
+	h := newHarness(t, 15, voters(2), nil, nil)
+	l := h.serving(30)
+	o := 3 - l
+	v1 := h.reconfig(l, Membership{Voters: ids(l)})
+	h.waitFor("the other peer removed, following", 60, func() bool {
+		return h.peers[o].node.Status().RemovedBy == v1 && h.servesUnder(o, l)
+	})
+	v2 := h.reconfig(l, Membership{Voters: ids(l, o)})
+	h.crash(o) // before the proposal reaches it
+	h.waitFor("the voter to look", 60, func() bool { return h.peers[l].node.Status().Role == RoleLooking })
+	h.restart(o)
+	h.run(100)
+	if st := h.peers[o].node.Status(); !st.Removed || h.leader() != 0 {
+		h.fatalf("want a stall: %d removed %v, leader %d", o, st.Removed, h.leader())
+	}
+	h.crash(o)
+	h.joining = map[int64]bool{o: true}
+	h.restart(o)
+	h.waitFor("both to serve", 100, func() bool { return h.leader() != 0 && h.servesUnder(o, h.leader()) })
+	h.agreeOn(v2, 10)
+	commitOn(t, h, h.leader(), "after")
+}
