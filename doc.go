@@ -422,6 +422,29 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// Logger receives the peer's logs; default discards them.
 //	Logger *slog.Logger
 //
+//	// AuditEnabled turns on ZooKeeper's audit log (zoo.cfg audit.enable=true,
+//	// the system property zookeeper.audit.enable; off by default, as in
+//	// ZooKeeper), written to AuditLogger: an event for each write of a
+//	// session attached to this peer (create, delete, setData, setAcl, each
+//	// op of a multi, a reconfig on the client port), succeeded or failed,
+//	// logged by this peer alone once it applied the write and before the
+//	// session gets its answer; one for each ephemeral node deleted as its
+//	// session closed or expired, logged by every peer; serverStart and
+//	// serverStop. The events and their fields are ZooKeeper 3.8's
+//	// (internal/engine/audit.go lists them).
+//	AuditEnabled bool
+//
+//	// AuditLogger receives the audit events when AuditEnabled is set
+//	// (default Logger, where ZooKeeper's default logging configuration
+//	// sends them too). Each record's message is the whole event as
+//	// ZooKeeper writes it: key=value pairs, tab-separated, in ZooKeeper's
+//	// order (session, user, ip, operation, znode, znode_type, acl, then
+//	// result), without attributes; its level is Error for a failure and
+//	// Info otherwise, as ZooKeeper's Slf4jAuditLogger logs them.
+//	// examples/server writes them to zookeeper_audit.log in ZooKeeper's
+//	// layout.
+//	AuditLogger *slog.Logger
+//
 //	// Listener receives the peer's events.
 //	Listener EventListener
 //
@@ -689,7 +712,8 @@ type EventListener = engine.EventListener
 //	// Close returns the failure that stopped a failed peer, and an error of
 //	// its storage (a flush the disk refused): what the tree could not flush is
 //	// replayed from the log at the next start. Close always returns; a second
-//	// Close returns nil.
+//	// Close returns nil. With Config.AuditEnabled the first Close logs
+//	// serverStop (invoked) before it stops anything.
 //	func (e *Ensemble) Close() error
 //
 //	// ClusterConfig returns the configuration this peer has applied.

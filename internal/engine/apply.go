@@ -43,6 +43,7 @@ func (p *peer) apply(ents []zab.Entry) error {
 		}
 		if c.r != nil {
 			done = append(done, c)
+			p.noteWrite(c)
 		}
 	}
 	cerr := g.Commit()
@@ -53,6 +54,7 @@ func (p *peer) apply(ents []zab.Entry) error {
 			c.r.fail(err) // nothing of the group is in the tree
 		}
 		done = nil
+		p.flushAudits(true)
 	}
 	p.e.applyMu.Unlock()
 	if p.leading() {
@@ -64,6 +66,7 @@ func (p *peer) apply(ents []zab.Entry) error {
 		p.pending.Applied(last)
 	}
 	p.mark(hooks.TraceApplyDone, 0, 0, lastZxid(ents))
+	p.flushAudits(false) // before the answers, as ZooKeeper logs before it replies
 	for _, c := range done {
 		p.mark(hooks.TraceAnswer, c.r.session(), c.r.id, c.rep.zxid)
 		c.r.answer(c.rep)
@@ -134,6 +137,7 @@ func (p *peer) applyOne(g *znode.Group, ent zab.Entry) (completion, error) {
 	p.e.watches.Trigger(changes, p.mayRead)
 	p.e.journal.add(ent.Zxid, changes, &p.e.live)
 	p.sessionEffects(en, res)
+	p.noteClose(txn, changes)
 	if en.Origin != p.cfg.ID {
 		return completion{}, nil
 	}

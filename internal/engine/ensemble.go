@@ -75,13 +75,31 @@ type Ensemble struct {
 	// digests keeps recent tree digests (digestlog.go).
 	digests digestLog
 	ro      roState // read-only mode (readonly.go)
+	// audit writes the audit log (audit.go); nil when it is off.
+	audit *auditor
 }
 
 // NewEnsemble opens (or creates) this peer's storage, recovers its state and
 // starts it. With no Servers it is a standalone ensemble of one; otherwise it
 // joins the ensemble the Servers describe. It returns once the peer runs;
-// NewSession waits until it serves.
+// NewSession waits until it serves. With Config.AuditEnabled it logs
+// serverStart, a success or a failure.
 func NewEnsemble(cfg Config) (*Ensemble, error) {
+	e, err := newEnsemble(cfg)
+	if err != nil {
+		if a := newAuditor(cfg); a != nil {
+			a.started(err)
+		}
+		return nil, err
+	}
+	if e.audit != nil {
+		e.audit.started(nil)
+	}
+	return e, nil
+}
+
+// newEnsemble is NewEnsemble but for the audit log.
+func newEnsemble(cfg Config) (*Ensemble, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -97,6 +115,7 @@ func NewEnsemble(cfg Config) (*Ensemble, error) {
 		sessions:  map[int64]*Session{},
 		changed:   make(chan struct{}),
 		stoppedAt: time.Now(),
+		audit:     newAuditor(cfg),
 	}
 	e.journal.limit = journalBytes
 	if n := cfg.TestHooks.JournalBytes(); n > 0 {
@@ -262,10 +281,14 @@ func (e *Ensemble) closeStorage() error {
 // Close returns the failure that stopped a failed peer, and an error of
 // its storage (a flush the disk refused): what the tree could not flush is
 // replayed from the log at the next start. Close always returns; a second
-// Close returns nil.
+// Close returns nil. With Config.AuditEnabled the first Close logs
+// serverStop (invoked) before it stops anything.
 func (e *Ensemble) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
+	}
+	if e.audit != nil {
+		e.audit.server("serverStop", auditInvoked) // before anything stops, as ZooKeeper's shutdown hook
 	}
 	close(e.stopC)
 	e.wg.Wait()

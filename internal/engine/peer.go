@@ -71,6 +71,7 @@ type peer struct {
 	log      peerLog               // what was logged and measured (logging.go)
 	ro       roPeer                // read-only mode (readonly.go)
 	policy   policyState           // leader: the membership policy's record (policy.go)
+	audits   []auditNote           // the audit log's events of the entries being applied (audit.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn

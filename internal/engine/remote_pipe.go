@@ -164,6 +164,7 @@ func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, no
 	txn.Session = s.id
 	r.init(reqWrite, txn)
 	r.ids, r.super = s.identities()
+	r.keepSentACL(s.e.audit)
 	if !noWait {
 		s.submitMu.Lock()
 	} else if !s.submitMu.TryLock() {

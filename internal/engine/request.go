@@ -46,6 +46,9 @@ type request struct {
 	txn   *znode.Txn
 	ids   []znode.Identity // the calling session's identities, for ACL checks
 	super bool             // the calling session authenticated as the super user
+	// sentACL is a setACL's ACL as its session sent it, for the audit log
+	// (keepSentACL); nil with the audit log off.
+	sentACL []znode.ACL
 	// reconfig is a reqReconfig's change.
 	reconfig *ReconfigRequest
 	// sessionID is a reqRevalidate's session.

@@ -118,6 +118,8 @@ import (
 // GlobalOutstandingLimit, SkipACL, NoForceSync and NoLeaderServes, as
 // ZooKeeper takes them from zoo.cfg as the system properties
 // zookeeper.<key> and compares them so, case and all.
+//
+// audit.enable=true (in any case) sets AuditEnabled.
 func ParseZooCfg(r io.Reader, myid []byte) (cfg Config, ignored []string, err error) {
 	z := zooParse{standalone: zooStandalone{enabled: true}}
 	cfg.MaxClientCnxns = DefaultZooCfgMaxClientCnxns // unless the file says otherwise
@@ -302,6 +304,10 @@ func (c *Config) setZooKey(key, value string) (known bool, err error) {
 	}
 	if known, err := c.setReconfigZooKey(key, value); known {
 		return true, err
+	}
+	if key == "audit.enable" { // the system property zookeeper.audit.enable
+		c.AuditEnabled = strings.EqualFold(value, "true") // as Java's Boolean.getBoolean
+		return true, nil
 	}
 	switch key {
 	case "tickTime":
