@@ -14,8 +14,16 @@ import (
 // Ensemble.Reconfig (which forwards it to the leader) and answers as
 // ZooKeeper does: the new configuration's text and /zookeeper/config's
 // Stat. The refusals, their order and how they differ from ZooKeeper's are
-// in doc.go (# Reconfig).
+// in doc.go (# Reconfig). Its outcome goes to the audit log
+// (Config.AuditEnabled), as ZooKeeper logs every reconfig request.
 func (c *conn) reconfig(r *jute.ReconfigRequest) (jute.Record, error) {
+	rec, err := c.runReconfig(r)
+	c.sess.AuditReconfig(err)
+	return rec, err
+}
+
+// runReconfig is reconfig but for the audit log.
+func (c *conn) runReconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 	if !c.s.cfg.ReconfigEnabled {
 		return nil, fmt.Errorf("%w: reconfigEnabled is false on this peer", zkerr.ErrReconfigDisabled)
 	}
