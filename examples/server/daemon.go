@@ -54,19 +54,23 @@ func pidPath(getenv func(string) string, dataDir string) string {
 }
 
 // outPath is the file that takes a background peer's output, as
-// zkServer.sh's: $ZOO_LOG_DIR/zookeeper-$USER-server-$HOSTNAME.out, where
-// $ZOO_LOG_DIR defaults to dataDir (zkServer.sh's default is the
-// installation's logs directory, which a Go program does not have).
+// zkServer.sh's: $ZOO_LOG_DIR/zookeeper-$USER-server-$HOSTNAME.out.
 func outPath(getenv func(string) string, dataDir string) string {
-	dir := getenv("ZOO_LOG_DIR")
-	if dir == "" {
-		dir = dataDir
-	}
 	host := getenv("HOSTNAME")
 	if host == "" {
 		host, _ = os.Hostname()
 	}
-	return filepath.Join(dir, fmt.Sprintf("zookeeper-%s-server-%s.out", getenv("USER"), host))
+	return filepath.Join(logDir(getenv, dataDir), fmt.Sprintf("zookeeper-%s-server-%s.out", getenv("USER"), host))
+}
+
+// logDir is where the server's log files go: $ZOO_LOG_DIR, default
+// dataDir (zkServer.sh's default is the installation's logs directory,
+// which a Go program does not have).
+func logDir(getenv func(string) string, dataDir string) string {
+	if dir := getenv("ZOO_LOG_DIR"); dir != "" {
+		return dir
+	}
+	return dataDir
 }
 
 // passFlags are the flags set on fs other than -config, for the peer start

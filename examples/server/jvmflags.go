@@ -40,6 +40,9 @@ import (
 // The last eleven act as zoo.cfg lines of the same keys (zk reads them from
 // zoo.cfg too) placed before zoo.cfg's own, so zoo.cfg's win (zooLines).
 //
+// -Dzookeeper.audit.enable=true, the audit log (zookeeper_audit.log in
+// $ZOO_LOG_DIR, audit.go), acts so too, as zoo.cfg's audit.enable.
+//
 // A later flag wins, and SERVER_JVMFLAGS comes after JVMFLAGS, as on
 // zkServer.sh's java command line; zoo.cfg's superUser,
 // DigestAuthenticationProvider.superDigest and admin.* keys win over
@@ -54,6 +57,7 @@ type jvmProps struct {
 
 // zooKeyOf maps the properties zk reads as zoo.cfg keys to those keys.
 var zooKeyOf = map[string]string{
+	"zookeeper.audit.enable":           "audit.enable", // the audit log (audit.go)
 	"zookeeper.4lw.commands.whitelist": "4lw.commands.whitelist", "jute.maxbuffer": "jute.maxbuffer",
 	"readonlymode.enabled": "readonlymode.enabled", "zookeeper.snapCount": "snapCount",
 	"znode.container.checkIntervalMs": "znode.container.checkIntervalMs",

@@ -271,6 +271,13 @@ func start(ctx context.Context, a startArgs, stdout, stderr io.Writer, statusReq
 		cfg.PeerSecret = bytes.TrimSpace(cfg.PeerSecret)
 	}
 	cfg.Logger, cfg.Rejoin = log, a.rejoin
+	if cfg.AuditEnabled {
+		closeAudit, err := useAuditLog(&cfg, logDir(os.Getenv, cfg.DataDir), log)
+		if err != nil {
+			return err
+		}
+		defer closeAudit() // after the peer's Close, which logs serverStop
+	}
 	if cfg.ClientPort == 0 && cfg.SecureClientPort == 0 {
 		log.Warn("no clientPort or secureClientPort in zoo.cfg: ZooKeeper clients cannot connect")
 	}
