@@ -1121,6 +1121,13 @@ type Stat = engine.Stat
 type ACL = engine.ACL
 
 // Perm is a set of ACL permissions.
+//
+// Methods:
+//
+//	// Letters names the permissions of p as ZooKeeper writes them (zkCli's
+//	// getAcl, the audit log): the letters of the bits set, in the order c, d,
+//	// r, w, a ("cdrwa" for PermAll); other bits are not named.
+//	func (p Perm) Letters() string
 type Perm = engine.Perm
 
 // Identity is one authenticated identity of a session

@@ -249,3 +249,13 @@ func TestDigestCredential(t *testing.T) {
 		t.Error("DigestID(user, password) must be the digest of user:password")
 	}
 }
+
+// TestPermLetters: ZooKeeper's letters, in its order, for the bits set.
+func TestPermLetters(t *testing.T) {
+	for p, want := range map[Perm]string{0: "", PermAll: "cdrwa", PermRead | PermAdmin: "ra",
+		PermWrite | PermCreate: "cw", PermDelete | 1<<7: "d"} {
+		if got := p.Letters(); got != want {
+			t.Errorf("%d: %q, want %q", p, got, want)
+		}
+	}
+}

@@ -32,6 +32,22 @@ const (
 	PermAll    Perm = PermRead | PermWrite | PermCreate | PermDelete | PermAdmin
 )
 
+// Letters names the permissions of p as ZooKeeper writes them (zkCli's
+// getAcl, the audit log): the letters of the bits set, in the order c, d,
+// r, w, a ("cdrwa" for PermAll); other bits are not named.
+func (p Perm) Letters() string {
+	b := make([]byte, 0, 5)
+	for _, l := range [...]struct {
+		bit    Perm
+		letter byte
+	}{{PermCreate, 'c'}, {PermDelete, 'd'}, {PermRead, 'r'}, {PermWrite, 'w'}, {PermAdmin, 'a'}} {
+		if p&l.bit != 0 {
+			b = append(b, l.letter)
+		}
+	}
+	return string(b)
+}
+
 // ACL is one access control entry: Perms granted to the identity ID of
 // Scheme ("world", "auth", "digest", "ip", "super").
 type ACL struct {

@@ -42,20 +42,9 @@ func TestAuditHandlerLayout(t *testing.T) {
 // TestJVMFlagsAuditEnable: -Dzookeeper.audit.enable=true turns the audit
 // log on as zoo.cfg's audit.enable=true does.
 func TestJVMFlagsAuditEnable(t *testing.T) {
-	p := readJVMFlags(func(k string) string {
-		if k == "SERVER_JVMFLAGS" {
-			return "-Dzookeeper.audit.enable=true"
-		}
-		return ""
-	})
-	dir := t.TempDir()
-	path := filepath.Join(dir, "zoo.cfg")
-	if err := os.WriteFile(path, []byte("dataDir="+dir+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, ignored, err := loadZooCfg(path, p.zooLines)
-	if err != nil || !cfg.AuditEnabled || len(ignored) != 0 {
-		t.Fatalf("AuditEnabled %v, ignored %v, %v", cfg.AuditEnabled, ignored, err)
+	cfg, ignored := cfgWithFlags(t, "SERVER_JVMFLAGS=-Dzookeeper.audit.enable=true", "")
+	if !cfg.AuditEnabled || len(ignored) != 0 {
+		t.Fatalf("AuditEnabled %v, ignored %v", cfg.AuditEnabled, ignored)
 	}
 }
 

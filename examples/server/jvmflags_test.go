@@ -169,22 +169,7 @@ func TestJVMFlagsForceSync(t *testing.T) {
 		{"JVMFLAGS=-Dzookeeper.forceSync=no", "forceSync=yes\n", false},
 		{"SERVER_JVMFLAGS=-Dzookeeper.forceSync=yes", "forceSync=no\n", true},
 	} {
-		name, flags, _ := strings.Cut(tc.env, "=")
-		p := readJVMFlags(func(k string) string {
-			if k == name {
-				return flags
-			}
-			return ""
-		})
-		dir := t.TempDir()
-		path := filepath.Join(dir, "zoo.cfg")
-		if err := os.WriteFile(path, []byte("dataDir="+dir+"\n"+tc.file), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, _, err := loadZooCfg(path, p.zooLines)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, _ := cfgWithFlags(t, tc.env, tc.file)
 		if cfg.NoForceSync != tc.noSync {
 			t.Errorf("%s, zoo.cfg %q: NoForceSync %v, want %v", tc.env, tc.file, cfg.NoForceSync, tc.noSync)
 		}
@@ -207,24 +192,33 @@ func TestJVMFlagsLeaderServes(t *testing.T) {
 		{"JVMFLAGS=-Dzookeeper.leaderServes=no", "leaderServes=yes\n", false},
 		{"SERVER_JVMFLAGS=-Dzookeeper.leaderServes=yes", "leaderServes=no\n", true},
 	} {
-		name, flags, _ := strings.Cut(tc.env, "=")
-		p := readJVMFlags(func(k string) string {
-			if k == name {
-				return flags
-			}
-			return ""
-		})
-		dir := t.TempDir()
-		path := filepath.Join(dir, "zoo.cfg")
-		if err := os.WriteFile(path, []byte("dataDir="+dir+"\n"+tc.file), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, _, err := loadZooCfg(path, p.zooLines)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, _ := cfgWithFlags(t, tc.env, tc.file)
 		if cfg.NoLeaderServes != tc.noServing {
 			t.Errorf("%s, zoo.cfg %q: NoLeaderServes %v, want %v", tc.env, tc.file, cfg.NoLeaderServes, tc.noServing)
 		}
 	}
+}
+
+// cfgWithFlags loads a zoo.cfg holding dataDir and the lines of file, with
+// the environment variable env ("SERVER_JVMFLAGS=-D..."; "" for none),
+// and returns the Config and the keys it did not use.
+func cfgWithFlags(t *testing.T, env, file string) (zk.Config, []string) {
+	t.Helper()
+	name, flags, _ := strings.Cut(env, "=")
+	p := readJVMFlags(func(k string) string {
+		if k == name {
+			return flags
+		}
+		return ""
+	})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(path, []byte("dataDir="+dir+"\n"+file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, ignored, err := loadZooCfg(path, p.zooLines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, ignored
 }

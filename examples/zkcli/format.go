@@ -48,28 +48,13 @@ func javaDate(ms int64, loc *time.Location) string {
 // as jute's toString writes it (which ends with a newline), then the
 // permissions.
 func aclLine(a zk.ACL) string {
-	return "'" + juteEscape(a.Scheme) + ",'" + juteEscape(a.ID) + "\n: " + permString(a.Perms)
+	return "'" + juteEscape(a.Scheme) + ",'" + juteEscape(a.ID) + "\n: " + a.Perms.Letters()
 }
 
 // juteEscape escapes a string as jute's ToStringOutputArchive does.
 func juteEscape(s string) string {
 	r := strings.NewReplacer("%", "%25", "\x00", "%00", "\n", "%0A", "\r", "%0D", ",", "%2C", "}", "%7D")
 	return r.Replace(s)
-}
-
-// permString is ZKUtil.getPermString: the letters of the bits set, in the
-// order c, d, r, w, a.
-func permString(p zk.Perm) string {
-	var sb strings.Builder
-	for _, b := range []struct {
-		bit zk.Perm
-		c   byte
-	}{{zk.PermCreate, 'c'}, {zk.PermDelete, 'd'}, {zk.PermRead, 'r'}, {zk.PermWrite, 'w'}, {zk.PermAdmin, 'a'}} {
-		if p&b.bit != 0 {
-			sb.WriteByte(b.c)
-		}
-	}
-	return sb.String()
 }
 
 // eventText is WatchedEvent.toString.

@@ -257,14 +257,7 @@ func auditACL(acl []znode.ACL) string {
 		b.WriteByte(':')
 		b.WriteString(a.ID)
 		b.WriteByte(':')
-		for _, p := range [...]struct {
-			perm   znode.Perm
-			letter byte
-		}{{znode.PermCreate, 'c'}, {znode.PermDelete, 'd'}, {znode.PermRead, 'r'}, {znode.PermWrite, 'w'}, {znode.PermAdmin, 'a'}} {
-			if a.Perms&p.perm != 0 {
-				b.WriteByte(p.letter)
-			}
-		}
+		b.WriteString(a.Perms.Letters())
 	}
 	return b.String()
 }

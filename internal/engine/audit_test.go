@@ -7,42 +7,18 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
+	"github.com/embedzk/zk/internal/testbuf"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/zab/transport"
 )
 
-// auditSink is a slog.Handler that keeps each record as "LEVEL message".
-type auditSink struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (s *auditSink) Enabled(context.Context, slog.Level) bool { return true }
-
-func (s *auditSink) Handle(_ context.Context, r slog.Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lines = append(s.lines, r.Level.String()+" "+r.Message)
-	return nil
-}
-
-func (s *auditSink) WithAttrs([]slog.Attr) slog.Handler { return s }
-func (s *auditSink) WithGroup(string) slog.Handler      { return s }
-
-// take returns the records kept since the last take.
-func (s *auditSink) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.lines
-	s.lines = nil
-	return out
-}
+// auditSink keeps the audit lines.
+type auditSink = testbuf.Records
 
 // audited is cfg with the audit log on, into sink.
 func audited(cfg Config, sink *auditSink) Config {
@@ -79,7 +55,7 @@ func TestAuditWrites(t *testing.T) {
 	if err := s.AddAuth(ctx, "digest", []byte("alice:secret")); err != nil {
 		t.Fatal(err)
 	}
-	sink.take() // serverStart
+	sink.Take() // serverStart
 	// alice first: Java's hash set of the two identities lists them so.
 	who := []string{fmt.Sprintf("session=0x%x", s.ID()), "user=alice,10.0.0.7", "ip=10.0.0.7"}
 	line := func(level string, fields ...string) string {
@@ -112,7 +88,7 @@ func TestAuditWrites(t *testing.T) {
 	fails(s.Delete(ctx, "/box", -1), nil)
 	_, _, err = s.Get(ctx, "/a")
 	fails(err, nil)
-	checkAudit(t, "writes", sink.take(), []string{
+	checkAudit(t, "writes", sink.Take(), []string{
 		line("INFO", "operation=create", "znode=/a", "znode_type=persistent", "result=success"),
 		line("ERROR", "operation=create", "znode=/a", "znode_type=persistent", "result=failure"),
 		line("INFO", "operation=create", "znode="+seq, "znode_type=ephemeral_sequential", "result=success"),
@@ -129,7 +105,7 @@ func TestAuditWrites(t *testing.T) {
 
 	plain := newSession(t, e)
 	mustCreate(t, plain, "/plain", "")
-	checkAudit(t, "a session without identities", sink.take(), []string{
+	checkAudit(t, "a session without identities", sink.Take(), []string{
 		auditLine("INFO", fmt.Sprintf("session=0x%x", plain.ID()), "operation=create", "znode=/plain", "znode_type=persistent", "result=success"),
 	})
 }
@@ -143,7 +119,7 @@ func TestAuditMulti(t *testing.T) {
 	t.Cleanup(func() { e.Close() })
 	ctx := testCtx(t)
 	s := newSession(t, e, WithClientAddr("10.0.0.8"))
-	sink.take()
+	sink.Take()
 	who := []string{fmt.Sprintf("session=0x%x", s.ID()), "user=10.0.0.8", "ip=10.0.0.8"}
 	line := func(level string, fields ...string) string {
 		return auditLine(level, append(slices.Clone(who), fields...)...)
@@ -163,7 +139,7 @@ func TestAuditMulti(t *testing.T) {
 	if !errors.Is(err, zkerr.ErrNoNode) {
 		t.Fatalf("failed multi: %v", err)
 	}
-	checkAudit(t, "multi", sink.take(), []string{
+	checkAudit(t, "multi", sink.Take(), []string{
 		line("INFO", "operation=create", "znode=/m", "znode_type=persistent", "result=success"),
 		line("INFO", "operation=create", "znode=/m/q-0000000000", "result=success"),
 		line("INFO", "operation=create", "znode=/m/t", "result=success"),
@@ -190,29 +166,29 @@ func TestAuditSessionEnd(t *testing.T) {
 	mustCreate(t, closed, "/e1", "", WithMode(ModeEphemeral))
 	mustCreate(t, closed, "/e2", "", WithMode(ModeEphemeral))
 	mustCreate(t, closed, "/p", "")
-	sink.take()
+	sink.Take()
 	if err := closed.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkAudit(t, "close", sink.take(), []string{deleted(closed.ID(), "/e1"), deleted(closed.ID(), "/e2")})
+	checkAudit(t, "close", sink.Take(), []string{deleted(closed.ID(), "/e1"), deleted(closed.ID(), "/e2")})
 
 	expired := newSession(t, e)
 	mustCreate(t, expired, "/e3", "", WithMode(ModeEphemeral))
-	sink.take()
+	sink.Take()
 	if err := e.ExpireSession(ctx, expired.ID()); err != nil {
 		t.Fatal(err)
 	}
-	checkAudit(t, "ExpireSession", sink.take(), []string{deleted(expired.ID(), "/e3")})
+	checkAudit(t, "ExpireSession", sink.Take(), []string{deleted(expired.ID(), "/e3")})
 
 	gone := newSession(t, e, WithSessionTimeout(200*time.Millisecond))
 	mustCreate(t, gone, "/e4", "", WithMode(ModeEphemeral))
 	RemoteSession{Session: gone}.Detach()
-	sink.take()
+	sink.Take()
 	ticks(t, e, 10*TicksPerTickTime)
 	if err := e.syncBarrier(ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkAudit(t, "timeout", sink.take(), []string{deleted(gone.ID(), "/e4")})
+	checkAudit(t, "timeout", sink.Take(), []string{deleted(gone.ID(), "/e4")})
 }
 
 // TestAuditCluster: a session's write is logged by the peer it is
@@ -227,7 +203,7 @@ func TestAuditCluster(t *testing.T) {
 	})
 	c.waitFor("a leader", 400, c.allServing)
 	for _, sink := range sinks {
-		sink.take() // serverStart
+		sink.Take() // serverStart
 	}
 	leader := c.leader()
 	follower, other := c.others(leader)[0], c.others(leader)[1]
@@ -262,16 +238,16 @@ func TestAuditCluster(t *testing.T) {
 	f := func(level string, fields ...string) string {
 		return auditLine(level, append([]string{fmt.Sprintf("session=0x%x", fs.ID()), "user=bob"}, fields...)...)
 	}
-	checkAudit(t, "the follower's session's peer", sinks[follower].take(), []string{
+	checkAudit(t, "the follower's session's peer", sinks[follower].Take(), []string{
 		f("INFO", "operation=create", "znode=/f", "znode_type=persistent", "result=success"),
 		f("ERROR", "operation=create", "znode=/f", "znode_type=persistent", "result=failure"),
 		f("INFO", "operation=create", "znode=/f/e", "znode_type=ephemeral", "result=success"),
 		f("INFO", "operation=setAcl", "znode=/f", "acl=auth::cdrwa", "result=success"),
 	})
-	checkAudit(t, "the leader", sinks[leader].take(), []string{
+	checkAudit(t, "the leader", sinks[leader].Take(), []string{
 		auditLine("ERROR", fmt.Sprintf("session=0x%x", ls.ID()), "user=carol", "operation=setAcl", "znode=/f", "acl=auth::cdrwa", "result=failure"),
 	})
-	checkAudit(t, "the other follower", sinks[other].take(), nil)
+	checkAudit(t, "the other follower", sinks[other].Take(), nil)
 
 	if err := c.do(fs.Close); err != nil {
 		t.Fatal(err)
@@ -280,7 +256,7 @@ func TestAuditCluster(t *testing.T) {
 	deleted := auditLine("INFO", fmt.Sprintf("session=0x%x", fs.ID()), "user="+systemUser(),
 		"operation=ephemeralZNodeDeletionOnSessionCloseOrExpire", "znode=/f/e", "result=success")
 	for id, sink := range sinks {
-		checkAudit(t, fmt.Sprintf("peer %d after the close", id), sink.take(), []string{deleted})
+		checkAudit(t, fmt.Sprintf("peer %d after the close", id), sink.Take(), []string{deleted})
 	}
 }
 
@@ -293,23 +269,23 @@ func TestAuditServerStartStop(t *testing.T) {
 	cfg := audited(testConfig(vfs.NewMem(), 1), sink)
 	e := openTest(t, cfg)
 	user := "user=" + systemUser()
-	checkAudit(t, "start", sink.take(), []string{auditLine("INFO", user, "operation=serverStart", "result=success")})
+	checkAudit(t, "start", sink.Take(), []string{auditLine("INFO", user, "operation=serverStart", "result=success")})
 	e.Close()
 	e.Close()
-	checkAudit(t, "Close", sink.take(), []string{auditLine("INFO", user, "operation=serverStop", "result=invoked")})
+	checkAudit(t, "Close", sink.Take(), []string{auditLine("INFO", user, "operation=serverStop", "result=invoked")})
 	bad := cfg
 	bad.ID = 300
 	if _, err := NewEnsemble(bad); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("NewEnsemble with id 300: %v", err)
 	}
-	checkAudit(t, "a failed start", sink.take(), []string{auditLine("ERROR", user, "operation=serverStart", "result=failure")})
+	checkAudit(t, "a failed start", sink.Take(), []string{auditLine("ERROR", user, "operation=serverStart", "result=failure")})
 
 	main := &auditSink{}
 	cfg = testConfig(vfs.NewMem(), 2)
 	cfg.AuditEnabled, cfg.Logger = true, slog.New(main)
 	e = openTest(t, cfg)
 	e.Close()
-	starts := slices.DeleteFunc(main.take(), func(l string) bool { return !strings.Contains(l, "operation=server") })
+	starts := slices.DeleteFunc(main.Take(), func(l string) bool { return !strings.Contains(l, "operation=server") })
 	checkAudit(t, "into Logger", starts, []string{
 		auditLine("INFO", user, "operation=serverStart", "result=success"),
 		auditLine("INFO", user, "operation=serverStop", "result=invoked"),
@@ -321,7 +297,7 @@ func TestAuditServerStartStop(t *testing.T) {
 	s := newSession(t, e)
 	mustCreate(t, s, "/x", "")
 	e.Close()
-	checkAudit(t, "AuditEnabled off", sink.take(), nil)
+	checkAudit(t, "AuditEnabled off", sink.Take(), nil)
 }
 
 // TestZooCfgAuditEnable: audit.enable=true in any case turns the audit
@@ -345,11 +321,11 @@ func TestAuditReconfigEvent(t *testing.T) {
 	e := openTest(t, audited(testConfig(vfs.NewMem(), 1), sink))
 	t.Cleanup(func() { e.Close() })
 	s := RemoteSession{Session: newSession(t, e, WithClientAddr("10.0.0.9"))}
-	sink.take()
+	sink.Take()
 	s.AuditReconfig(nil)
 	s.AuditReconfig(zkerr.ErrReconfigDisabled)
 	who := fmt.Sprintf("session=0x%x", s.ID())
-	checkAudit(t, "reconfig", sink.take(), []string{
+	checkAudit(t, "reconfig", sink.Take(), []string{
 		auditLine("INFO", who, "user=10.0.0.9", "ip=10.0.0.9", "operation=reconfig", "znode=/zookeeper/config", "result=success"),
 		auditLine("ERROR", who, "user=10.0.0.9", "ip=10.0.0.9", "operation=reconfig", "result=failure"),
 	})

@@ -1,7 +1,6 @@
 package wire_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,38 +9,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/embedzk/zk/internal/testbuf"
 	gozk "github.com/go-zookeeper/zk"
 )
 
-// auditSink is a slog.Handler that keeps each record as "LEVEL message".
-type auditSink struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (s *auditSink) Enabled(context.Context, slog.Level) bool { return true }
-
-func (s *auditSink) Handle(_ context.Context, r slog.Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lines = append(s.lines, r.Level.String()+" "+r.Message)
-	return nil
-}
-
-func (s *auditSink) WithAttrs([]slog.Attr) slog.Handler { return s }
-func (s *auditSink) WithGroup(string) slog.Handler      { return s }
-
-func (s *auditSink) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.lines
-	s.lines = nil
-	return out
-}
+// auditSink keeps the audit lines.
+type auditSink = testbuf.Records
 
 // auditScenario runs, with go-zookeeper against addr, a write of every
 // audited kind, succeeded and failed, by a session authenticated as alice;
@@ -131,7 +107,7 @@ func TestAuditGoZK(t *testing.T) {
 		fmt.Sprintf("INFO session=0x%x\tuser=%s\toperation=ephemeralZNodeDeletionOnSessionCloseOrExpire\tznode=/a/s-0000000000\tresult=success", first, me.Username),
 		"INFO " + s2 + "operation=create\tznode=/after\tznode_type=persistent\tresult=success",
 	}
-	if got := sink.take(); !slices.Equal(got, want) {
+	if got := sink.Take(); !slices.Equal(got, want) {
 		t.Errorf("audit log\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
@@ -147,7 +123,7 @@ func TestAuditTTLWire(t *testing.T) {
 	_, err := c.CreateTTL("/t", nil, gozk.FlagTTL, open, time.Minute)
 	must(t, err)
 	want := fmt.Sprintf("INFO session=0x%x\tuser=127.0.0.1\tip=127.0.0.1\toperation=create\tznode=/t\tznode_type=persistent_with_ttl\tresult=success", c.SessionID())
-	if got := sink.take(); len(got) != 2 || got[1] != want {
+	if got := sink.Take(); len(got) != 2 || got[1] != want {
 		t.Errorf("audit log\n%s\nwant serverStart, then\n%s", strings.Join(got, "\n"), want)
 	}
 }
@@ -167,7 +143,7 @@ func TestAuditAsRealZK(t *testing.T) {
 	cfg.AuditEnabled, cfg.AuditLogger = true, slog.New(sink)
 	e := startPeer(t, cfg)
 	first, second = auditScenario(t, e.ClientAddr())
-	ours := renameSessions(sink.take(), first, second)
+	ours := renameSessions(sink.Take(), first, second)
 	if !slices.Equal(ours, real) {
 		t.Errorf("zk's audit log\n%s\nZooKeeper's\n%s", strings.Join(ours, "\n"), strings.Join(real, "\n"))
 	}
