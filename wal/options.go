@@ -55,7 +55,9 @@ type Options struct {
 	// Beyond ZooKeeper, a segment is synced before the next one is created
 	// (whichever run wrote it) and by Close, so that only the last segment
 	// can end badly, the rule recovery checks (doc.go): one fsync per
-	// SegmentSize of log and one at Close.
+	// SegmentSize of log and one at Close. (Without the option, that makes
+	// one fsync more per Open: the first rollover syncs the segment a
+	// previous run left, which may have used it.)
 	NoAppendSync bool
 	// SnapRetainCount is how many of the newest snapshot files Commit keeps.
 	// 0 means DefaultSnapRetainCount; below MinSnapRetainCount is an error.

@@ -367,7 +367,9 @@ func (n *Node) stepNotification(from int64, m *Message) error {
 			// Our round counted the old configuration's voters: start
 			// another under the new one, as ZooKeeper restarts its
 			// election when a notification changes its configuration (a
-			// lone voter left decides at once).
+			// lone voter left decides at once). ZooKeeper's new election
+			// counts rounds from zero again; ours takes the next round,
+			// which the others adopt or answer.
 			n.goLooking(fmt.Sprintf("configuration %#x is committed", p.version))
 		}
 	}

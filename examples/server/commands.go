@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/embedzk/zk"
@@ -54,10 +53,22 @@ func printCmd(config string, flags []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	args := foregroundArgs(strconv.Quote(config), flags)
-	fmt.Fprintf(stdout, "%s %s > %s 2>&1 < /dev/null\n", strconv.Quote(self), strings.Join(args, " "),
-		strconv.Quote(outPath(os.Getenv, cfg.DataDir)))
+	words := append([]string{self}, foregroundArgs(config, flags)...)
+	for i, w := range words {
+		words[i] = shellQuote(w)
+	}
+	fmt.Fprintf(stdout, "%s > %s 2>&1 < /dev/null\n", strings.Join(words, " "), shellQuote(outPath(os.Getenv, cfg.DataDir)))
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell: as it is if it holds only
+// characters no shell reads specially, else in single quotes.
+func shellQuote(s string) string {
+	safe := s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == ""
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // foregroundArgs are the arguments of the process start runs.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"testing"
 )
 
@@ -40,10 +39,16 @@ func TestPrintCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := strconv.Quote(self) + " start-foreground -config " + strconv.Quote(cfg) + " -rejoin=true > " +
-		strconv.Quote(filepath.Join(logDir, "zookeeper-u-server-h.out")) + " 2>&1 < /dev/null\n"
+	want := shellQuote(self) + " start-foreground -config " + shellQuote(cfg) + " -rejoin=true > " +
+		shellQuote(filepath.Join(logDir, "zookeeper-u-server-h.out")) + " 2>&1 < /dev/null\n"
 	if out.String() != want {
 		t.Errorf("stdout %q\nwant   %q", out.String(), want)
+	}
+	for in, want := range map[string]string{"/a/b-c_d.cfg": "/a/b-c_d.cfg", "": "''", "a b": "'a b'",
+		"$HOME": "'$HOME'", "it's": `'it'\''s'`, "`x`": "'`x`'"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
 	}
 	if code := run(context.Background(), []string{"print-cmd", "/nonexistent/zoo.cfg"}, &out, &errb, nil); code != 1 {
 		t.Errorf("print-cmd of a missing file: exit %d", code)

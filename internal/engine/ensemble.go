@@ -187,11 +187,14 @@ func (e *Ensemble) openStorage() error {
 // snapshot the log continues.
 func (e *Ensemble) recover() error {
 	applied, _ := e.tree.Applied()
+	if last := e.wal.LastZxid(); e.cfg.NoForceSync && applied > last {
+		// (Before logContinues, which takes a log left empty from its
+		// start, as its first segment's unsynced records all lost, for
+		// one that continues any tree.)
+		return e.restartLog(applied, last)
+	}
 	if e.logContinues(applied) {
 		return nil
-	}
-	if last := e.wal.LastZxid(); e.cfg.NoForceSync && applied > last {
-		return e.restartLog(applied, last)
 	}
 	for _, zxid := range e.wal.Snapshots() {
 		if zxid <= applied || !e.logContinues(zxid) {
