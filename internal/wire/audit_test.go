@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"slices"
@@ -181,20 +180,8 @@ func startAuditZK(t *testing.T) (string, string) {
 	dir := t.TempDir()
 	port := freePort(t)
 	cfg := fmt.Sprintf("tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\naudit.enable=true\n", dir, port)
-	must(t, os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644))
-	jars := append(slices.Clone(zkJars), "/usr/share/java/slf4j-simple.jar")
-	cmd := exec.Command("/usr/bin/java", "-Xmx256m", "-cp", strings.Join(jars, ":"),
-		"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
+	runZooCfg(t, dir, cfg, append(slices.Clone(zkJars), "/usr/share/java/slf4j-simple.jar"))
 	logPath := filepath.Join(dir, "zk.log")
-	logf, err := os.Create(logPath)
-	must(t, err)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	must(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logf.Close()
-	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	waitZK(t, addr)
 	return addr, logPath
