@@ -40,41 +40,13 @@ func crashOnce(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	fs := crashmem.New()
 	e := openTest(t, crashConfig(fs, seed))
-	ctx, cancel := context.WithCancel(testCtx(t))
 	writers := []string{"/a", "/b"}
-	acked := make([]atomic.Int64, len(writers))
-	var wg sync.WaitGroup
-	for w, root := range writers {
-		s := newSession(t, e)
-		mustCreate(t, s, root, "")
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int64(0); ; i++ {
-				data := make([]byte, 200)
-				_, err := s.Create(ctx, fmt.Sprintf("%s/n%06d", root, i), data)
-				if err != nil {
-					return // the crash (ctx) ends the writer
-				}
-				acked[w].Store(i + 1)
-			}
-		}()
-	}
-	target := int64(20 + rng.IntN(300))
-	for acked[0].Load()+acked[1].Load() < target {
-		// Wait on the writers' progress without sleeping: yield to them.
-		if err := e.Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var floor [2]int64
-	for i := range floor {
-		floor[i] = acked[i].Load()
-	}
-	clone := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: []int{0, 50, 100}[rng.IntN(3)], RNG: rng})
-	cancel()
-	wg.Wait()
-	e.Close()
+	var floor []int64
+	var clone *crashmem.FS
+	writeUntil(t, e, writers, int64(20+rng.IntN(300)), func(acked []int64) {
+		floor = acked
+		clone = fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: []int{0, 50, 100}[rng.IntN(3)], RNG: rng})
+	})
 
 	e2, err := NewEnsemble(crashConfig(clone, seed+1000))
 	if err != nil {
@@ -91,6 +63,50 @@ func crashOnce(t *testing.T, seed uint64) {
 	for w, root := range writers {
 		checkPrefix(t, e2, root, floor[w])
 	}
+}
+
+// writeUntil has a writer per root create root/n000000, n000001, ... on e
+// until n writes were acknowledged in all, then calls crash, with how many
+// each writer had acknowledged, while they still write; then it stops them
+// and closes e.
+func writeUntil(t *testing.T, e *Ensemble, roots []string, n int64, crash func(acked []int64)) {
+	ctx, cancel := context.WithCancel(testCtx(t))
+	acked := make([]atomic.Int64, len(roots))
+	var wg sync.WaitGroup
+	for w, root := range roots {
+		s := newSession(t, e)
+		mustCreate(t, s, root, "")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int64(0); ; i++ {
+				if _, err := s.Create(ctx, fmt.Sprintf("%s/n%06d", root, i), make([]byte, 200)); err != nil {
+					return // the crash (ctx) ends the writer
+				}
+				acked[w].Store(i + 1)
+			}
+		}()
+	}
+	sum := func() (n int64) {
+		for i := range acked {
+			n += acked[i].Load()
+		}
+		return n
+	}
+	for sum() < n {
+		// Wait on the writers' progress without sleeping: yield to them.
+		if err := e.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	floor := make([]int64, len(acked))
+	for i := range acked {
+		floor[i] = acked[i].Load()
+	}
+	crash(floor)
+	cancel()
+	wg.Wait()
+	e.Close()
 }
 
 // checkPrefix checks root holds n000000..n(k-1) for some k >= floor and

@@ -1,11 +1,9 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -52,7 +50,7 @@ func TestCrashNoForceSync(t *testing.T) {
 			cfg := crashConfig(fs, seed)
 			cfg.NoForceSync = true
 			e := openTest(t, cfg)
-			writeUntil(t, e, []string{"/a", "/b"}, int64(20+rng.IntN(300)), func() {
+			writeUntil(t, e, []string{"/a", "/b"}, int64(20+rng.IntN(300)), func([]int64) {
 				if seed%2 == 0 {
 					e.tree.Flush() // as the tree flushes on its own, apart from the log
 				}
@@ -73,48 +71,6 @@ func TestCrashNoForceSync(t *testing.T) {
 			}
 		})
 	}
-}
-
-// writeUntil has a writer per root create root/n000000, n000001, ... on e
-// until n writes were acknowledged in all, then calls crash while they
-// still write, stops them and closes e.
-func writeUntil(t *testing.T, e *Ensemble, roots []string, n int64, crash func()) {
-	ctx, cancel := context.WithCancel(testCtx(t))
-	var mu sync.Mutex
-	acked := int64(0)
-	var wg sync.WaitGroup
-	for _, root := range roots {
-		s := newSession(t, e)
-		mustCreate(t, s, root, "")
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				if _, err := s.Create(ctx, fmt.Sprintf("%s/n%06d", root, i), make([]byte, 200)); err != nil {
-					return // the crash (ctx) ends the writer
-				}
-				mu.Lock()
-				acked++
-				mu.Unlock()
-			}
-		}()
-	}
-	for {
-		mu.Lock()
-		done := acked >= n
-		mu.Unlock()
-		if done {
-			break
-		}
-		// Wait on the writers' progress without sleeping: yield to them.
-		if err := e.Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	crash()
-	cancel()
-	wg.Wait()
-	e.Close()
 }
 
 // TestNoForceSyncTreeAhead: an operating-system crash that loses the log's
