@@ -154,47 +154,31 @@ func TestJVMFlagsZooKeys(t *testing.T) {
 	}
 }
 
-// TestJVMFlagsForceSync: -Dzookeeper.forceSync=no in SERVER_JVMFLAGS or
-// JVMFLAGS turns the log's fsync off as zoo.cfg's forceSync=no does
-// (only "no" does), and zoo.cfg's own line wins over the flag.
-func TestJVMFlagsForceSync(t *testing.T) {
-	for _, tc := range []struct {
-		env, file string
-		noSync    bool
-	}{
-		{"", "", false},
-		{"SERVER_JVMFLAGS=-Dzookeeper.forceSync=no", "", true},
-		{"JVMFLAGS=-Dzookeeper.forceSync=no", "", true},
-		{"SERVER_JVMFLAGS=-Dzookeeper.forceSync=NO", "", false},
-		{"JVMFLAGS=-Dzookeeper.forceSync=no", "forceSync=yes\n", false},
-		{"SERVER_JVMFLAGS=-Dzookeeper.forceSync=yes", "forceSync=no\n", true},
+// TestJVMFlagsNoKeys: -Dzookeeper.forceSync=no and
+// -Dzookeeper.leaderServes=no in SERVER_JVMFLAGS or JVMFLAGS act as the
+// zoo.cfg lines of the same keys (only "no", case and all, turns them
+// off), and zoo.cfg's own line wins over the flag.
+func TestJVMFlagsNoKeys(t *testing.T) {
+	for key, set := range map[string]func(zk.Config) bool{
+		"forceSync":    func(c zk.Config) bool { return c.NoForceSync },
+		"leaderServes": func(c zk.Config) bool { return c.NoLeaderServes },
 	} {
-		cfg, _ := cfgWithFlags(t, tc.env, tc.file)
-		if cfg.NoForceSync != tc.noSync {
-			t.Errorf("%s, zoo.cfg %q: NoForceSync %v, want %v", tc.env, tc.file, cfg.NoForceSync, tc.noSync)
-		}
-	}
-}
-
-// TestJVMFlagsLeaderServes: -Dzookeeper.leaderServes=no in SERVER_JVMFLAGS
-// or JVMFLAGS keeps the leader from serving clients as zoo.cfg's
-// leaderServes=no does (only "no" does), and zoo.cfg's own line wins over
-// the flag.
-func TestJVMFlagsLeaderServes(t *testing.T) {
-	for _, tc := range []struct {
-		env, file string
-		noServing bool
-	}{
-		{"", "", false},
-		{"SERVER_JVMFLAGS=-Dzookeeper.leaderServes=no", "", true},
-		{"JVMFLAGS=-Dzookeeper.leaderServes=no", "", true},
-		{"SERVER_JVMFLAGS=-Dzookeeper.leaderServes=false", "", false},
-		{"JVMFLAGS=-Dzookeeper.leaderServes=no", "leaderServes=yes\n", false},
-		{"SERVER_JVMFLAGS=-Dzookeeper.leaderServes=yes", "leaderServes=no\n", true},
-	} {
-		cfg, _ := cfgWithFlags(t, tc.env, tc.file)
-		if cfg.NoLeaderServes != tc.noServing {
-			t.Errorf("%s, zoo.cfg %q: NoLeaderServes %v, want %v", tc.env, tc.file, cfg.NoLeaderServes, tc.noServing)
+		d := "-Dzookeeper." + key
+		for _, tc := range []struct {
+			env, file string
+			off       bool
+		}{
+			{"", "", false},
+			{"SERVER_JVMFLAGS=" + d + "=no", "", true},
+			{"JVMFLAGS=" + d + "=no", "", true},
+			{"SERVER_JVMFLAGS=" + d + "=NO", "", false},
+			{"SERVER_JVMFLAGS=" + d + "=false", "", false},
+			{"JVMFLAGS=" + d + "=no", key + "=yes\n", false},
+			{"SERVER_JVMFLAGS=" + d + "=yes", key + "=no\n", true},
+		} {
+			if cfg, _ := cfgWithFlags(t, tc.env, tc.file); set(cfg) != tc.off {
+				t.Errorf("%s, zoo.cfg %q: %s turned off %v, want %v", tc.env, tc.file, key, set(cfg), tc.off)
+			}
 		}
 	}
 }
