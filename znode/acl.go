@@ -1,8 +1,6 @@
 package znode
 
 import (
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -37,25 +35,21 @@ func CreatorAllACL() []ACL { return []ACL{{Perms: PermAll, Scheme: SchemeAuth, I
 // ReadACLUnsafe returns ZooKeeper's READ_ACL_UNSAFE: everyone may read.
 func ReadACLUnsafe() []ACL { return []ACL{{Perms: PermRead, Scheme: SchemeWorld, ID: IDAnyone}} }
 
-// DigestID returns the id the digest scheme stores for user and password:
-// DigestCredential of "user:password".
+// DigestID returns the id the digest scheme stores for user and password
+// with ZooKeeper's default algorithm, SHA-1: DigestCredential of
+// "user:password". DigestAlg.ID computes it with another.
 func DigestID(user, password string) string {
-	return DigestCredential([]byte(user + ":" + password))
+	return DigestAlg{}.ID(user, password)
 }
 
 // DigestCredential returns the identity ZooKeeper's digest scheme gives to
-// the credential auth of an addauth, exactly as
-// DigestAuthenticationProvider.handleAuthentication and generateDigest do:
-// auth becomes a Java string (UTF-8, each malformed sequence replaced by
-// U+FFFD), and the id is the part before its first ':' (all of it if there
-// is none), a ':', then base64(sha1(the whole string in UTF-8)). Every
+// the credential auth of an addauth with its default algorithm, SHA-1
+// (DigestAlg.Credential): "user:" + base64(sha1(auth)), user being what
+// precedes the first ':' of auth (all of it if there is none). Every
 // credential is accepted: "alice" gives "alice:" + base64(sha1("alice")),
 // the empty one ":" + base64(sha1("")).
 func DigestCredential(auth []byte) string {
-	cred := javaString(auth)
-	sum := sha1.Sum([]byte(cred))
-	name, _, _ := strings.Cut(cred, ":")
-	return name + ":" + base64.StdEncoding.EncodeToString(sum[:])
+	return DigestAlg{}.Credential(auth)
 }
 
 // CheckACL reports whether a session with the authenticated ids may do perm
@@ -181,12 +175,16 @@ const maxPlainACL = 8
 // ZooKeeper's fixupACL: non-empty, every entry valid and already expanded (an
 // "auth" entry left by ExpandACL had no identity to expand to). Permission
 // bits are not checked: ZooKeeper stores any int32 (bits beyond cdrwa grant
-// nothing; 0 grants nothing at all).
-func validateACL(acl []ACL) error {
+// nothing; 0 grants nothing at all). noDigest refuses digest entries, as
+// fixupACL does when ZooKeeper has no digest provider.
+func validateACL(acl []ACL, noDigest bool) error {
 	if len(acl) == 0 {
 		return fmt.Errorf("%w: empty ACL", zkerr.ErrInvalidACL)
 	}
 	for _, a := range acl {
+		if noDigest && a.Scheme == SchemeDigest {
+			return fmt.Errorf("%w: %s:%s (the digest scheme is disabled)", zkerr.ErrInvalidACL, a.Scheme, a.ID)
+		}
 		if err := validateACLEntry(a); err != nil {
 			return err
 		}

@@ -141,7 +141,7 @@ func TestExpandACL(t *testing.T) {
 	if diff := cmp.Diff(CreatorAllACL(), kept); diff != "" {
 		t.Fatalf("auth without identities (-want +got):\n%s", diff)
 	}
-	if err := validateACL(kept); !errors.Is(err, zkerr.ErrInvalidACL) {
+	if err := validateACL(kept, false); !errors.Is(err, zkerr.ErrInvalidACL) {
 		t.Fatalf("validateACL(unexpanded auth) = %v, want ErrInvalidACL", err)
 	}
 }
@@ -199,7 +199,7 @@ func TestValidateACL(t *testing.T) {
 		"ip no family":    {{PermAll, SchemeIP, "localhost"}},
 		"one bad of two":  {{PermAll, SchemeWorld, IDAnyone}, {PermAll, SchemeDigest, "abc"}},
 	} {
-		if err := validateACL(bad); !errors.Is(err, zkerr.ErrInvalidACL) {
+		if err := validateACL(bad, false); !errors.Is(err, zkerr.ErrInvalidACL) {
 			t.Errorf("%s: validateACL = %v, want ErrInvalidACL", name, err)
 		}
 	}
@@ -220,7 +220,7 @@ func TestValidateACL(t *testing.T) {
 		"x509 dn":         {{PermAll, SchemeX509, "CN=bob,O=zk-test"}},
 		"x509 escaped":    {{PermAll, SchemeX509, `CN=a\,b,O=c`}},
 	} {
-		if err := validateACL(good); err != nil {
+		if err := validateACL(good, false); err != nil {
 			t.Errorf("%s: validateACL = %v, want nil (ZooKeeper stores it)", name, err)
 		}
 	}

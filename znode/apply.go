@@ -131,7 +131,7 @@ func (s *state) create(t *Txn, session, now int64) (Result, error) {
 			parentPath = base[:i]
 		}
 	}
-	if err := validateACL(t.ACL); err != nil {
+	if err := validateACL(t.ACL, s.noDigestACL); err != nil {
 		return Result{Err: err}, nil
 	}
 	parent, ok, err := s.getNode(parentPath)
@@ -285,7 +285,7 @@ func (s *state) setACL(t *Txn) (Result, error) {
 	if r := validPath(t.Path); r != nil {
 		return *r, nil
 	}
-	if err := validateACL(t.ACL); err != nil {
+	if err := validateACL(t.ACL, s.noDigestACL); err != nil {
 		return Result{Err: err}, nil
 	}
 	n, ok, err := s.getNode(t.Path)

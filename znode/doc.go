@@ -69,7 +69,8 @@
 //     TxnSetQuota and TxnDeleteQuota make and remove them atomically, with
 //     zkCli's checks.
 //   - ACLs: Apply stores an ACL after ZooKeeper's validation (non-empty,
-//     world:anyone, digest ids in two parts, ip ids; "auth" must have been
+//     world:anyone, digest ids in two parts (Prepare refuses digest ids
+//     with Options.NoDigestACL), ip ids; "auth" must have been
 //     expanded by ExpandACL, else ErrInvalidACL), in the op's place among its
 //     checks; permission bits are stored as given, any int32.
 //   - An invalid path fails with an error matching both ErrBadArguments
@@ -103,6 +104,10 @@
 // with Apply. Each sees the state after some Apply: one Pebble read, or one
 // Pebble iterator or snapshot for multi-key reads. Returned slices are owned
 // by the caller. Reads do not check ACLs; the caller does, with CheckACL.
+// The digest scheme's ids are those of ZooKeeper's
+// DigestAuthenticationProvider: DigestID and DigestCredential compute them
+// with its default hash, SHA-1; a DigestAlg (ParseDigestAlg) with the
+// other hashes its zookeeper.DigestAuthenticationProvider.digestAlg names.
 //
 // # Durability
 //

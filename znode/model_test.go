@@ -149,7 +149,7 @@ func (m *model) create(zxid int64, t *Txn, session, now int64) (string, error) {
 	if parentPath == "" {
 		parentPath = "/"
 	}
-	if validateACL(t.ACL) != nil {
+	if validateACL(t.ACL, false) != nil {
 		return "", zkerr.ErrInvalidACL
 	}
 	parent, ok := m.nodes[parentPath]
@@ -246,7 +246,7 @@ func (m *model) setACL(path string, acl []ACL, version int32) error {
 	if ValidatePath(path) != nil {
 		return zkerr.ErrInvalidPath
 	}
-	if validateACL(acl) != nil {
+	if validateACL(acl, false) != nil {
 		return zkerr.ErrInvalidACL
 	}
 	n, ok := m.nodes[path]

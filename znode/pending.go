@@ -116,7 +116,7 @@ func (p *Pending) Stage(zxid int64, txn *Txn, authorize func(acl []ACL, perm Per
 	// allocation for both.
 	k := &Kept{zxid: zxid, base: base, before: before, view: view{base: p, writes: make(map[string]write, 8)}}
 	st := &state{v: &k.view, zxid: zxid, maxData: p.t.opts.MaxDataSize, authorize: authorize, resolve: true,
-		wantChanges: true, quota: quotaState{enforce: p.t.opts.EnforceQuota}}
+		wantChanges: true, quota: quotaState{enforce: p.t.opts.EnforceQuota}, noDigestACL: p.t.opts.NoDigestACL}
 	res, err := st.exec(txn)
 	p.t.quota.note(st.quota.notes, true, p.t.log)
 	if err != nil {

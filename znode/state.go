@@ -21,6 +21,9 @@ type state struct {
 	// changes collects the txn's effects when wantChanges is set.
 	wantChanges bool
 	changes     []Change
+	// noDigestACL refuses digest ACL entries (Prepare, with
+	// Options.NoDigestACL).
+	noDigestACL bool
 	// quota enforces quotas and collects what went past a limit (quota.go).
 	quota quotaState
 }

@@ -73,6 +73,12 @@ type Options struct {
 	// (ZooKeeper's zookeeper.enforceQuota); Apply never refuses, so peers may
 	// differ: the leader's setting decides.
 	EnforceQuota bool
+	// NoDigestACL makes Prepare refuse an ACL with a digest entry
+	// (ErrInvalidACL, in the op's place among its checks), as ZooKeeper's
+	// fixupACL does with its digest provider unregistered
+	// (zookeeper.DigestAuthenticationProvider.enabled=false); Apply never
+	// refuses one, so peers may differ: the leader's setting decides.
+	NoDigestACL bool
 }
 
 // ErrZxidOrder reports an Apply whose zxid is not above the applied zxid.
