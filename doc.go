@@ -343,10 +343,37 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	JuteMaxBuffer int
 //
 //	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
-//	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
+//	// DigestAuth, or of DigestAlg's hash, as made by DigestAuthWith) whose
+//	// holder passes every ACL check, as ZooKeeper's
 //	// zookeeper.DigestAuthenticationProvider.superDigest. zoo.cfg's
 //	// DigestAuthenticationProvider.superDigest sets it, as in ZooKeeper.
 //	SuperDigest string
+//
+//	// DigestAlg is the hash of the digest scheme, as ZooKeeper's
+//	// zookeeper.DigestAuthenticationProvider.digestAlg (zoo.cfg's
+//	// DigestAuthenticationProvider.digestAlg): the name Java's
+//	// MessageDigest takes, in any case ("SHA-256", "SHA256", "SHA3-256",
+//	// "SHA-512", "MD5", ...; MD2 is the one zk lacks). An addauth digest
+//	// credential becomes "user:" + base64(hash(credential)), which digest
+//	// ACL entries and SuperDigest must then hold; ids made with another
+//	// hash (those of ACLs stored before a change, say) match no credential
+//	// any more, as in ZooKeeper. NewEnsemble refuses a name it does not
+//	// know, as ZooKeeper fails to start. Empty means "SHA1", ZooKeeper's
+//	// default. Give every peer the same one: a session's identity is
+//	// computed by the peer it is connected to.
+//	DigestAlg string
+//
+//	// NoDigestAuth unregisters the digest scheme, as ZooKeeper's
+//	// zookeeper.DigestAuthenticationProvider.enabled=false (zoo.cfg's
+//	// DigestAuthenticationProvider.enabled=false): an addauth digest fails
+//	// with ErrAuthFailed (on the client port AUTHFAILED, and the
+//	// connection closes), a create or setACL whose ACL has a digest entry
+//	// fails with ErrInvalidACL where ZooKeeper's leader refuses it (the
+//	// leader's setting decides), digest ACL entries already stored match
+//	// no session, SuperDigest can never be matched, and "digest" in
+//	// EnforceAuthSchemes is refused by NewEnsemble, as ZooKeeper fails to
+//	// start with it.
+//	NoDigestAuth bool
 //
 //	// SkipACL turns every ACL check off on this peer, as ZooKeeper's
 //	// zookeeper.skipACL=yes (zoo.cfg's skipACL=yes): every session may do
@@ -1521,9 +1548,18 @@ var (
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and
-// password: "user:" + base64(sha1("user:password")). Use it to build
-// Config.SuperDigest or digest ACLs.
+// password with its default hash: "user:" + base64(sha1("user:password")).
+// Use it to build Config.SuperDigest or digest ACLs; DigestAuthWith
+// computes it for another Config.DigestAlg.
 func DigestAuth(user, password string) string { return engine.DigestAuth(user, password) }
+
+// DigestAuthWith returns the digest identity ZooKeeper computes for user
+// and password with the hash alg, named as Config.DigestAlg names it
+// (empty is SHA-1): "user:" + base64(alg("user:password")). An unknown alg
+// fails with ErrBadArguments.
+func DigestAuthWith(alg, user, password string) (string, error) {
+	return engine.DigestAuthWith(alg, user, password)
+}
 
 // Version is the server version a peer's client port reports (the
 // four-letter words srvr, stat, mntr and conf, the AdminServer), in
@@ -1628,7 +1664,9 @@ func CreatorAllACL() []ACL { return engine.CreatorAllACL() }
 // ReadACLUnsafe lets anyone read (ZooKeeper's Ids.READ_ACL_UNSAFE).
 func ReadACLUnsafe() []ACL { return engine.ReadACLUnsafe() }
 
-// DigestACL gives perms to the holder of user's password.
+// DigestACL gives perms to the holder of user's password, its id hashed
+// with SHA-1, ZooKeeper's default digest algorithm; with another
+// Config.DigestAlg, build the ACL from DigestAuthWith's id.
 func DigestACL(perms Perm, user, password string) ACL { return engine.DigestACL(perms, user, password) }
 
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -14,18 +13,40 @@ import (
 )
 
 // DigestAuth returns the digest identity ZooKeeper computes for user and
-// password: "user:" + base64(sha1("user:password")). Use it to build
-// Config.SuperDigest or digest ACLs.
+// password with its default hash: "user:" + base64(sha1("user:password")).
+// Use it to build Config.SuperDigest or digest ACLs; DigestAuthWith
+// computes it for another Config.DigestAlg.
 func DigestAuth(user, password string) string { return znode.DigestID(user, password) }
+
+// DigestAuthWith returns the digest identity ZooKeeper computes for user
+// and password with the hash alg, named as Config.DigestAlg names it
+// (empty is SHA-1): "user:" + base64(alg("user:password")). An unknown alg
+// fails with ErrBadArguments.
+func DigestAuthWith(alg, user, password string) (string, error) {
+	a, err := Config{DigestAlg: alg}.digestAlg()
+	if err != nil {
+		return "", err
+	}
+	return a.ID(user, password), nil
+}
+
+// digestAlg is the hash of the digest scheme (DigestAlg; SHA-1 if unset).
+func (c Config) digestAlg() (znode.DigestAlg, error) {
+	if c.DigestAlg == "" {
+		return znode.DigestAlg{}, nil
+	}
+	return znode.ParseDigestAlg(c.DigestAlg)
+}
 
 // identityFor turns AddAuth's arguments into the identity they add, as
 // ZooKeeper's authentication providers do; add is false when the scheme adds
 // none.
 //   - digest: every credential is accepted, with or without a colon, even
 //     empty, as DigestAuthenticationProvider.handleAuthentication accepts
-//     it; but not a null one (nil), which fails there (ZooKeeper answers
-//     AUTHFAILED and closes the connection) and fails here with
-//     ErrAuthFailed.
+//     it, and hashed with Config.DigestAlg; but not a null one (nil), which
+//     fails there (ZooKeeper answers AUTHFAILED and closes the connection)
+//     and fails here with ErrAuthFailed. With Config.NoDigestAuth the
+//     scheme is unknown, as ZooKeeper then registers no provider for it.
 //   - ip: IPAuthenticationProvider.handleAuthentication ignores what the
 //     client sends and adds the address the connection really comes from,
 //     which the session already holds (WithClientAddr): a claimed address
@@ -33,15 +54,21 @@ func DigestAuth(user, password string) string { return znode.DigestID(user, pass
 //
 // Any other scheme fails with ErrAuthFailed (ZooKeeper has no provider for
 // it).
-func identityFor(scheme string, auth []byte) (id znode.Identity, add bool, err error) {
-	switch scheme {
-	case znode.SchemeDigest:
+func (c Config) identityFor(scheme string, auth []byte) (id znode.Identity, add bool, err error) {
+	switch {
+	case scheme == znode.SchemeDigest && !c.NoDigestAuth:
 		if auth == nil {
 			return znode.Identity{}, false, fmt.Errorf("%w: a null digest credential (an empty one is a credential)", zkerr.ErrAuthFailed)
 		}
-		return znode.Identity{Scheme: znode.SchemeDigest, ID: znode.DigestCredential(auth)}, true, nil
-	case znode.SchemeIP:
+		alg, err := c.digestAlg()
+		if err != nil {
+			return znode.Identity{}, false, fmt.Errorf("%w: %w", zkerr.ErrAuthFailed, err)
+		}
+		return znode.Identity{Scheme: znode.SchemeDigest, ID: alg.Credential(auth)}, true, nil
+	case scheme == znode.SchemeIP:
 		return znode.Identity{}, false, nil
+	case scheme == znode.SchemeDigest:
+		return znode.Identity{}, false, fmt.Errorf("%w: the digest scheme is disabled (NoDigestAuth)", zkerr.ErrAuthFailed)
 	}
 	return znode.Identity{}, false, fmt.Errorf("%w: unknown auth scheme %q", zkerr.ErrAuthFailed, scheme)
 }
@@ -62,15 +89,16 @@ func clientIP(addr string) (string, error) {
 	return a.Unmap().WithZone("").String(), nil
 }
 
-// validateDigestID checks the shape "user:base64(sha1)" of a digest id.
-func validateDigestID(id string) error {
+// validateDigestID checks the shape "user:base64(hash)" of a digest id,
+// the hash being alg's.
+func validateDigestID(id string, alg znode.DigestAlg) error {
 	user, hash, ok := strings.Cut(id, ":")
 	if !ok || user == "" {
-		return errors.New("want user:base64(sha1(user:password)), as DigestAuth makes it")
+		return fmt.Errorf("want user:base64(%s(user:password)), as DigestAuthWith makes it", alg)
 	}
 	raw, err := base64.StdEncoding.DecodeString(hash)
-	if err != nil || len(raw) != 20 {
-		return errors.New("the part after the colon is not a base64 SHA-1 digest")
+	if err != nil || len(raw) != alg.Size() {
+		return fmt.Errorf("the part after the colon is not a base64 %s digest (DigestAlg)", alg)
 	}
 	return nil
 }

@@ -196,10 +196,35 @@ type Config struct {
 	// sets it.
 	JuteMaxBuffer int
 	// SuperDigest, if set, is a digest ("super:<base64 sha1>", as made by
-	// DigestAuth) whose holder passes every ACL check, as ZooKeeper's
+	// DigestAuth, or of DigestAlg's hash, as made by DigestAuthWith) whose
+	// holder passes every ACL check, as ZooKeeper's
 	// zookeeper.DigestAuthenticationProvider.superDigest. zoo.cfg's
 	// DigestAuthenticationProvider.superDigest sets it, as in ZooKeeper.
 	SuperDigest string
+	// DigestAlg is the hash of the digest scheme, as ZooKeeper's
+	// zookeeper.DigestAuthenticationProvider.digestAlg (zoo.cfg's
+	// DigestAuthenticationProvider.digestAlg): the name Java's
+	// MessageDigest takes, in any case ("SHA-256", "SHA256", "SHA3-256",
+	// "SHA-512", "MD5", ...; MD2 is the one zk lacks). An addauth digest
+	// credential becomes "user:" + base64(hash(credential)), which digest
+	// ACL entries and SuperDigest must then hold; ids made with another
+	// hash (those of ACLs stored before a change, say) match no credential
+	// any more, as in ZooKeeper. NewEnsemble refuses a name it does not
+	// know, as ZooKeeper fails to start. Empty means "SHA1", ZooKeeper's
+	// default. Give every peer the same one: a session's identity is
+	// computed by the peer it is connected to.
+	DigestAlg string
+	// NoDigestAuth unregisters the digest scheme, as ZooKeeper's
+	// zookeeper.DigestAuthenticationProvider.enabled=false (zoo.cfg's
+	// DigestAuthenticationProvider.enabled=false): an addauth digest fails
+	// with ErrAuthFailed (on the client port AUTHFAILED, and the
+	// connection closes), a create or setACL whose ACL has a digest entry
+	// fails with ErrInvalidACL where ZooKeeper's leader refuses it (the
+	// leader's setting decides), digest ACL entries already stored match
+	// no session, SuperDigest can never be matched, and "digest" in
+	// EnforceAuthSchemes is refused by NewEnsemble, as ZooKeeper fails to
+	// start with it.
+	NoDigestAuth bool
 	// SkipACL turns every ACL check off on this peer, as ZooKeeper's
 	// zookeeper.skipACL=yes (zoo.cfg's skipACL=yes): every session may do
 	// everything to every node. ACLs are still validated and stored. A
@@ -634,22 +659,8 @@ func (c Config) Validate() error {
 	case c.JuteMaxBuffer < MinJuteMaxBuffer || c.JuteMaxBuffer > MaxJuteMaxBuffer:
 		return configErr("JuteMaxBuffer", "%d is outside %d..%d", c.JuteMaxBuffer, MinJuteMaxBuffer, MaxJuteMaxBuffer)
 	}
-	if c.SuperDigest != "" {
-		if err := validateDigestID(c.SuperDigest); err != nil {
-			return configErr("SuperDigest", "%v", err)
-		}
-	}
-	for _, scheme := range c.EnforceAuthSchemes {
-		switch scheme {
-		case "digest", "sasl", "x509", "ip":
-		default:
-			return configErr("EnforceAuthSchemes", "authentication scheme %q is not available (digest, sasl, x509 or ip)", scheme)
-		}
-	}
-	for name := range c.SASLUsers {
-		if name == "" {
-			return configErr("SASLUsers", "a user with an empty name")
-		}
+	if err := c.validateAuth(); err != nil {
+		return err
 	}
 	if err := c.validateClientPort(); err != nil {
 		return err
@@ -664,6 +675,36 @@ func (c Config) Validate() error {
 		return err
 	}
 	return c.validateServers()
+}
+
+// validateAuth checks the fields of authentication: the digest
+// algorithm first, as the super digest is checked against it.
+func (c Config) validateAuth() error {
+	alg, err := c.digestAlg()
+	if err != nil {
+		return configErr("DigestAlg", "%v", err)
+	}
+	if c.SuperDigest != "" {
+		if err := validateDigestID(c.SuperDigest, alg); err != nil {
+			return configErr("SuperDigest", "%v", err)
+		}
+	}
+	for _, scheme := range c.EnforceAuthSchemes {
+		switch scheme {
+		case "digest", "sasl", "x509", "ip":
+		default:
+			return configErr("EnforceAuthSchemes", "authentication scheme %q is not available (digest, sasl, x509 or ip)", scheme)
+		}
+		if scheme == "digest" && c.NoDigestAuth {
+			return configErr("EnforceAuthSchemes", "authentication scheme \"digest\" is not available: NoDigestAuth (DigestAuthenticationProvider.enabled=false) disables it")
+		}
+	}
+	for name := range c.SASLUsers {
+		if name == "" {
+			return configErr("SASLUsers", "a user with an empty name")
+		}
+	}
+	return nil
 }
 
 // The values of Config.ClientIO.
@@ -730,6 +771,9 @@ func (c Config) logRisks() {
 	if c.NoForceSync {
 		c.Logger.Warn("zk: NoForceSync (forceSync=no): the log is not synced before a transaction is acknowledged; " +
 			"an operating-system crash or a power loss may lose acknowledged transactions")
+	}
+	if c.NoDigestAuth && c.SuperDigest != "" {
+		c.Logger.Warn("zk: NoDigestAuth (DigestAuthenticationProvider.enabled=false): SuperDigest can never be matched")
 	}
 	if c.NoLeaderServes && !c.standalone() {
 		c.Logger.Info("zk: NoLeaderServes (leaderServes=no): while it leads, this peer serves no client on its client ports")

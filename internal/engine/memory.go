@@ -24,6 +24,7 @@ func (c Config) treeOptions() znode.Options {
 	return znode.Options{
 		FS: c.FS, Dir: c.DataDir + "/tree", MaxDataSize: MaxJuteMaxBuffer, Logger: c.Logger,
 		EnforceQuota:   c.EnforceQuota,
+		NoDigestACL:    c.NoDigestAuth,
 		CacheSize:      c.TreeCacheSize,
 		MemTableSize:   uint64(c.TreeMemTableSize),
 		ValueCacheSize: c.TreeValueCacheSize,

@@ -260,7 +260,7 @@ func (s *Session) AddAuth(ctx context.Context, scheme string, auth []byte) error
 			return err
 		}
 	}
-	id, add, err := identityFor(scheme, auth)
+	id, add, err := s.e.cfg.identityFor(scheme, auth)
 	if err != nil {
 		return err
 	}

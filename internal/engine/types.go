@@ -56,7 +56,9 @@ func CreatorAllACL() []ACL { return []ACL{{Perms: PermAll, Scheme: "auth", ID: "
 // ReadACLUnsafe lets anyone read (ZooKeeper's Ids.READ_ACL_UNSAFE).
 func ReadACLUnsafe() []ACL { return []ACL{{Perms: PermRead, Scheme: "world", ID: "anyone"}} }
 
-// DigestACL gives perms to the holder of user's password.
+// DigestACL gives perms to the holder of user's password, its id hashed
+// with SHA-1, ZooKeeper's default digest algorithm; with another
+// Config.DigestAlg, build the ACL from DigestAuthWith's id.
 func DigestACL(perms Perm, user, password string) ACL {
 	return ACL{Perms: perms, Scheme: "digest", ID: znode.DigestID(user, password)}
 }

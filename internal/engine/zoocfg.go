@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/embedzk/zk/znode"
 )
 
 // ParseZooCfg reads a ZooKeeper zoo.cfg into a Config, so a ZooKeeper user can
@@ -74,6 +76,10 @@ import (
 // DigestAuthenticationProvider.superDigest sets Config.SuperDigest
 // ("super:<base64 sha1>"), as the same line in ZooKeeper's zoo.cfg sets its
 // system property zookeeper.DigestAuthenticationProvider.superDigest;
+// DigestAuthenticationProvider.digestAlg sets Config.DigestAlg (a name
+// zk's digests lack is an error, even empty, as ZooKeeper fails to start
+// with it) and DigestAuthenticationProvider.enabled anything but "true",
+// in any case, sets Config.NoDigestAuth (Java's Boolean.parseBoolean);
 // superUser sets Config.SASLSuperUser (zookeeper.superUser). The SASL users
 // come from a JAAS file (LoadJAAS), as ZooKeeper's come from the one its
 // JVM's java.security.auth.login.config names. An authProvider.N key naming
@@ -504,6 +510,16 @@ func (c *Config) setClientKey(key, value string) (known bool, err error) {
 		return true, nil
 	case keySuperDigest:
 		c.SuperDigest = value
+		return true, nil
+	case "DigestAuthenticationProvider.digestAlg":
+		// Any value, even empty, is a name for Java's MessageDigest.
+		if _, err := znode.ParseDigestAlg(value); err != nil {
+			return true, err
+		}
+		c.DigestAlg = value
+		return true, nil
+	case "DigestAuthenticationProvider.enabled": // Boolean.parseBoolean
+		c.NoDigestAuth = !strings.EqualFold(value, "true")
 		return true, nil
 	case "superUser":
 		c.SASLSuperUser = value
