@@ -36,8 +36,10 @@ import (
 //	-Dzookeeper.globalOutstandingLimit=N                      the requests in flight
 //	-Dzookeeper.forceSync=no                                  no fsync of the log before an ack
 //	-Dzookeeper.leaderServes=no                               no client served by the leader
+//	-Dzookeeper.DigestAuthenticationProvider.digestAlg=SHA-256  the digest scheme's hash
+//	-Dzookeeper.DigestAuthenticationProvider.enabled=false      no digest scheme
 //
-// The last eleven act as zoo.cfg lines of the same keys (zk reads them from
+// The last thirteen act as zoo.cfg lines of the same keys (zk reads them from
 // zoo.cfg too) placed before zoo.cfg's own, so zoo.cfg's win (zooLines).
 //
 // -Dzookeeper.audit.enable=true, the audit log (zookeeper_audit.log in
@@ -64,7 +66,9 @@ var zooKeyOf = map[string]string{
 	"znode.container.maxPerMinute":    "znode.container.maxPerMinute",
 	"zookeeper.skipACL":               "skipACL", "zookeeper.maxCnxns": "maxCnxns",
 	"zookeeper.globalOutstandingLimit": "globalOutstandingLimit", "zookeeper.forceSync": "forceSync",
-	"zookeeper.leaderServes": "leaderServes",
+	"zookeeper.leaderServes":                           "leaderServes",
+	"zookeeper.DigestAuthenticationProvider.digestAlg": "DigestAuthenticationProvider.digestAlg",
+	"zookeeper.DigestAuthenticationProvider.enabled":   "DigestAuthenticationProvider.enabled",
 }
 
 // readJVMFlags picks the properties above out of the environment's flags;

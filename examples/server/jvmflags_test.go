@@ -206,3 +206,43 @@ func cfgWithFlags(t *testing.T, env, file string) (zk.Config, []string) {
 	}
 	return cfg, ignored
 }
+
+// TestJVMFlagsDigest: -Dzookeeper.DigestAuthenticationProvider.digestAlg
+// and .enabled in SERVER_JVMFLAGS or JVMFLAGS act as the zoo.cfg lines of
+// the same keys, which zoo.cfg's own lines win over; neither is then a key
+// zk does not use. A hash zk lacks fails the start, naming the property.
+func TestJVMFlagsDigest(t *testing.T) {
+	const d = "-Dzookeeper.DigestAuthenticationProvider."
+	for _, tc := range []struct {
+		env, file, alg string
+		off            bool
+	}{
+		{"", "", "", false},
+		{"SERVER_JVMFLAGS=" + d + "digestAlg=SHA-256", "", "SHA-256", false},
+		{"JVMFLAGS=" + d + "enabled=false " + d + "digestAlg=sha3-256", "", "sha3-256", true},
+		{"SERVER_JVMFLAGS=" + d + "enabled=False", "", "", true},
+		{"SERVER_JVMFLAGS=" + d + "enabled=TRUE", "", "", false},
+		{"SERVER_JVMFLAGS=" + d + "enabled=false", "DigestAuthenticationProvider.enabled=true\n", "", false},
+		{"JVMFLAGS=" + d + "digestAlg=SHA-256", "DigestAuthenticationProvider.digestAlg=MD5\n", "MD5", false},
+	} {
+		cfg, ignored := cfgWithFlags(t, tc.env, tc.file)
+		if cfg.DigestAlg != tc.alg || cfg.NoDigestAuth != tc.off || len(ignored) != 0 {
+			t.Errorf("%s, zoo.cfg %q: DigestAlg %q, NoDigestAuth %v, unused %v; want %q, %v",
+				tc.env, tc.file, cfg.DigestAlg, cfg.NoDigestAuth, ignored, tc.alg, tc.off)
+		}
+	}
+	p := readJVMFlags(func(k string) string {
+		if k == "SERVER_JVMFLAGS" {
+			return d + "digestAlg=SHA-257"
+		}
+		return ""
+	})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(path, []byte("dataDir="+dir+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := loadZooCfg(path, p.zooLines); err == nil || !strings.Contains(err.Error(), "DigestAuthenticationProvider.digestAlg=SHA-257") {
+		t.Errorf("a digestAlg zk lacks: %v, want an error naming it", err)
+	}
+}
