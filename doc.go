@@ -878,13 +878,15 @@ type CreateOption = engine.CreateOption
 //
 //	// AddAuth adds an identity to the session, as ZooKeeper's addauth:
 //	//   - "digest": auth is any credential, usually "user:password", even
-//	//     empty (non-nil); the identity is "user:" + base64(sha1(auth)), user
-//	//     being what precedes the first colon (all of auth if it has none),
-//	//     exactly as ZooKeeper's DigestAuthenticationProvider computes it, so
-//	//     existing ZooKeeper digest ACLs and super digests work. A digest equal
-//	//     to Config.SuperDigest makes the session the super user. A nil auth
-//	//     is a null credential, which ZooKeeper refuses (AUTHFAILED, the
-//	//     connection closed): it fails with ErrAuthFailed.
+//	//     empty (non-nil); the identity is "user:" + base64(sha1(auth)) (the
+//	//     hash is Config.DigestAlg's), user being what precedes the first
+//	//     colon (all of auth if it has none), exactly as ZooKeeper's
+//	//     DigestAuthenticationProvider computes it, so existing ZooKeeper
+//	//     digest ACLs and super digests work. A digest equal to
+//	//     Config.SuperDigest makes the session the super user. A nil auth is
+//	//     a null credential, which ZooKeeper refuses (AUTHFAILED, the
+//	//     connection closed): it fails with ErrAuthFailed, as every digest
+//	//     credential does with Config.NoDigestAuth.
 //	//   - "ip": accepted and ignored. The ip identity is where the client really
 //	//     connects from, declared by the host with WithClientAddr; a session
 //	//     cannot claim an address (ZooKeeper's IPAuthenticationProvider also
