@@ -64,7 +64,7 @@ func sortedServers(servers []Server) []Server {
 
 // ParseClusterConfig parses Text's format, and a dynamic configuration
 // file's, with java.util.Properties' rules as ZooKeeper reads both (as
-// zoo.cfg, zoocfg_props.go): comments, continued lines, a key given twice
+// zoo.cfg, internal/props): comments, continued lines, a key given twice
 // takes its last value; version= may be absent.
 func ParseClusterConfig(text []byte) (ClusterConfig, error) {
 	var c ClusterConfig
@@ -74,7 +74,7 @@ func ParseClusterConfig(text []byte) (ClusterConfig, error) {
 		return ClusterConfig{}, err
 	}
 	for _, e := range entries {
-		key, value, line := e.key, e.value, e.line
+		key, value, line := e.Key, e.Value, e.Line
 		var err error
 		switch {
 		case key == "version":

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/embedzk/zk/internal/props"
 	"github.com/embedzk/zk/znode"
 )
 
@@ -273,7 +275,7 @@ func lastValue(text []byte, key string) string {
 }
 
 // zooLines calls fn with each key of a zoo.cfg and its value, both
-// trimmed, read with java.util.Properties' rules (zoocfg_props.go): a key
+// trimmed, read with java.util.Properties' rules (internal/props): a key
 // given twice comes once, with its last value.
 func zooLines(r io.Reader, fn func(line int, key, value string) error) error {
 	entries, err := readProps(r, "zoo.cfg")
@@ -281,11 +283,25 @@ func zooLines(r io.Reader, fn func(line int, key, value string) error) error {
 		return err
 	}
 	for _, e := range entries {
-		if err := fn(e.line, e.key, e.value); err != nil {
+		if err := fn(e.Line, e.Key, e.Value); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// readProps reads a zoo.cfg or another file of properties (name is what
+// errors call it); a line it cannot read is ErrInvalidConfig.
+func readProps(r io.Reader, name string) ([]props.Entry, error) {
+	entries, err := props.Read(r, name)
+	var syntax *props.SyntaxError
+	switch {
+	case errors.As(err, &syntax):
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	case err != nil:
+		return nil, fmt.Errorf("zk: %w", err)
+	}
+	return entries, nil
 }
 
 func parseMyID(myid []byte) (int64, error) {

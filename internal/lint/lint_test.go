@@ -50,6 +50,7 @@ var internalAllowed = map[string][]string{
 	"internal/uring":     {},
 	"internal/digestmd5": {},
 	"internal/keystore":  {},
+	"internal/props":     {},
 }
 
 func repoRoot(t *testing.T) string {

@@ -1,4 +1,4 @@
-package engine
+package props
 
 import (
 	"bufio"
@@ -8,38 +8,42 @@ import (
 	"strings"
 )
 
-// zoo.cfg is read as ZooKeeper reads it, with java.util.Properties' rules:
-// a key ends at the first unescaped '=', ':' or blank ("tickTime 2000" and
-// "clientPort:2181" are key and value); '#' and '!' start comment lines; a
-// line ending in an odd number of backslashes goes on with the next one
-// (whose leading blanks are dropped); backslash escapes \t \n \r \f \uXXXX
-// and any other escaped character stand for themselves. As in a
-// Properties map, a key given twice takes its last value. ZooKeeper trims
-// the values, and so does zk.
-
-// propEntry is one key of a zoo.cfg, with the line its last value is on.
-type propEntry struct {
-	line       int
-	key, value string
+// Entry is one key of a file, with its last value and the line that value
+// is on.
+type Entry struct {
+	Line       int
+	Key, Value string
 }
 
-// readProps reads the keys of a zoo.cfg (or of another file of
-// properties, which errors call name) in the order they first appear, each
-// with its last value.
-func readProps(r io.Reader, name string) ([]propEntry, error) {
-	var out []propEntry
+// SyntaxError is a line of the file that Properties' rules do not read.
+type SyntaxError struct {
+	Name string // the file's name, as Read was given it
+	Line int
+	Err  error
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s line %d: %v", e.Name, e.Line, e.Err) }
+
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Read reads the keys of a file of properties (name is what errors call
+// it) in the order they first appear, each with its last value, key and
+// value trimmed. A line it cannot read is a *SyntaxError; a failed read
+// of r is returned wrapped.
+func Read(r io.Reader, name string) ([]Entry, error) {
+	var out []Entry
 	at := map[string]int{} // key -> index in out
 	add := func(line int, logical string) error {
 		key, value, err := splitProp(logical)
 		if err != nil {
-			return fmt.Errorf("%w: %s line %d: %v", ErrInvalidConfig, name, line, err)
+			return &SyntaxError{Name: name, Line: line, Err: err}
 		}
-		e := propEntry{line: line, key: strings.TrimSpace(key), value: strings.TrimSpace(value)}
-		if i, ok := at[e.key]; ok {
+		e := Entry{Line: line, Key: strings.TrimSpace(key), Value: strings.TrimSpace(value)}
+		if i, ok := at[e.Key]; ok {
 			out[i] = e // the last value, in the first one's place
 			return nil
 		}
-		at[e.key] = len(out)
+		at[e.Key] = len(out)
 		out = append(out, e)
 		return nil
 	}
@@ -69,7 +73,7 @@ func readProps(r io.Reader, name string) ([]propEntry, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("zk: reading %s: %w", name, err)
+		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	if continued { // a continuation at the end of the file
 		if err := add(start, logical.String()); err != nil {
