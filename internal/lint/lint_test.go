@@ -28,8 +28,10 @@ var allowed = map[string][]string{
 	"session":       {"internal/"},
 	"wal":           {"internal/"},
 	// The examples' ZooKeeper client speaks the client protocol with the
-	// server's own jute records.
-	"examples/internal/zkclient": {".", "internal/jute", "internal/zkerr"},
+	// server's own jute records, and reads a client configuration file
+	// (java.util.Properties) and its key and trust stores as the server
+	// reads its own.
+	"examples/internal/zkclient": {".", "internal/jute", "internal/zkerr", "internal/keystore", "internal/props"},
 	// The benchmark's -trace sets Config.TestHooks.Trace: the peers' marks
 	// of each step of a request, for its latency breakdown (PROFILE.md).
 	"examples/bench": {".", "recipes", "examples/internal/", "internal/hooks"},

@@ -35,6 +35,12 @@ type Config struct {
 	// 100 ms to 60 s) and moves to the first that answers rw: see the
 	// package documentation.
 	ReadOnly bool
+	// TLS, if set, secures each connection (a server's secure client
+	// port), as ZooKeeper's Netty client socket with
+	// zookeeper.client.secure; LoadClientConfig reads it from a client
+	// configuration file. The read-only search's isro probes stay plain,
+	// as the Java client's.
+	TLS *TLS
 	// rwTiming, set by the package's tests, shortens the search for a
 	// read-write server and watches its probes.
 	rwTiming *rwTiming
@@ -214,13 +220,13 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 			continue
 		}
 		if !answered {
-			return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v)",
+			return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %w)",
 				strings.Join(c.servers, ","), zk.ErrConnectionLoss, lastErr)
 		}
 		answered = false
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %v; %w)",
+			return nil, fmt.Errorf("zkclient: no server of %s took the session: %w (last error: %w; %w)",
 				strings.Join(c.servers, ","), zk.ErrConnectionLoss, lastErr, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -76,8 +76,7 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	limit := c.cfg.SessionTimeout / time.Duration(len(c.servers))
 	dctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(dctx, "tcp", addr)
+	nc, err := c.dial(dctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +120,21 @@ func (c *Client) connectOne(ctx context.Context) (*conn, error) {
 	go cn.reader()
 	go cn.pinger()
 	return cn, nil
+}
+
+// dial connects to addr, over TLS with Config.TLS.
+func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil || c.cfg.TLS == nil {
+		return nc, err
+	}
+	tc, err := c.cfg.TLS.handshakeTLS(ctx, nc, addr)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("zkclient: TLS with %s: %w", addr, err)
+	}
+	return tc, nil
 }
 
 func (c *Client) timeoutOf() time.Duration {

@@ -58,4 +58,39 @@
 //
 // The event queue is unbounded: the reader never blocks on a slow
 // consumer, as a ZooKeeper client's event queue.
+//
+// # TLS
+//
+// With Config.TLS every connection of the session (not the isro probes,
+// which the Java client sends in plain text too) runs a TLS handshake,
+// bounded as the connection attempt is, before the connect request: a
+// secure client port, as ZooKeeper 3.8's Netty client socket with
+// zookeeper.client.secure. The server's chain is checked against the
+// trust store's CAs (the system's without one) and, with VerifyHost, its
+// names as ZKTrustManager checks them (the IP address dialled, else the
+// connect string's host name or, for an IP, its reverse lookup; SANs, or
+// the CN when there is none); a refused certificate is ErrTLSVerify. A
+// failed handshake counts as a server that did not answer: Connect fails
+// at once when no server of the list did.
+//
+// LoadClientConfig reads that TLS from a ZooKeeper client configuration
+// file (zkCli's -client-configuration; java.util.Properties, read by
+// internal/props), as ZKClientConfig and ClientX509Util read it:
+// zookeeper.client.secure (true in any case; anything else is false),
+// zookeeper.clientCnxnSocket (ZooKeeper's NIO or Netty socket; secure
+// needs Netty: the Java NIO socket ignores it and talks plain text to the
+// secure port, which zk refuses up front), zookeeper.ssl.keyStore.* and
+// zookeeper.ssl.trustStore.* (location, password, passwordPath, type:
+// PEM, JKS or PKCS12, read by internal/keystore), ssl.hostnameVerification
+// (default true; it applies only with a trust store, as in Java),
+// ssl.protocol (TLSv1.2 by default, offering TLS 1.2; TLSv1.3 and TLS
+// offer 1.2 and 1.3). ssl.clientAuth and ssl.handshakeDetectionTimeoutMillis
+// are checked (the Java client fails on a bad value) and otherwise
+// unused. As the 3.8 Netty client, it applies neither ssl.enabledProtocols
+// nor ssl.ciphersuites; ssl.crl and ssl.ocsp (revocation), SASL and
+// Kerberos keys, zookeeper.request.timeout, jute.maxbuffer and every
+// other key are ignored. Stores are read when the file is, so a store
+// that cannot be read is an error of LoadClientConfig (the Java client
+// fails each connection attempt instead); every error wraps
+// ErrClientConfig, an unknown socket class ErrSocketClass too.
 package zkclient
