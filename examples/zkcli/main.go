@@ -14,7 +14,12 @@
 // running service over ZooKeeper's client protocol: a zk peer's client
 // port or a real ZooKeeper (remote.go, on examples/internal/zkclient); the
 // session moves to another address of the list when its connection
-// fails. On a terminal it edits lines (arrows, history, Tab completes
+// fails. -client-configuration FILE reads a ZooKeeper client
+// configuration file as zkCli's does (zkclient.LoadClientConfig): with
+// zookeeper.client.secure=true (and the Netty socket) -server and connect
+// talk TLS to a secure client port; a file it cannot use exits 2 before
+// connecting, as zkCli's (1 for an unknown socket class). On a terminal it
+// edits lines (arrows, history, Tab completes
 // commands and paths); otherwise it reads plain lines, prints no prompt
 // (as zkCli without JLine), unless -echo asks for zkCli's interactive look.
 //
@@ -41,6 +46,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/embedzk/zk/examples/internal/zkclient"
 )
 
 func main() {
@@ -54,6 +61,7 @@ type options struct {
 	timeout  int
 	echo     bool
 	readOnly bool
+	clientCf string // -client-configuration
 	args     []string
 }
 
@@ -66,9 +74,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.timeout, "timeout", 30000, "session timeout in milliseconds, as zkCli's -timeout")
 	fs.BoolVar(&o.echo, "echo", false, "print the prompt and each command read, as an interactive zkCli shows them")
 	fs.BoolVar(&o.readOnly, "r", false, "with -server: allow a read-only session on a server cut off from its quorum, which moves to a read-write server when one answers isro, as zkCli's -r")
+	fs.StringVar(&o.clientCf, "client-configuration", "", "ZooKeeper client configuration file (java.util.Properties), as zkCli's: zookeeper.client.secure=true with zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty and the zookeeper.ssl.* stores connects over TLS (a secure client port)")
 	fs.Bool("waitforconnection", false, "accepted for zkCli's sake: the shell always waits for its session before the first command")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host[:port][,host[:port]...][/chroot]] [-timeout ms] [-r] [-echo] [-waitforconnection] [cmd args]")
+		fmt.Fprintln(stderr, "usage: zkcli [-data DIR | -server host[:port][,host[:port]...][/chroot]] [-timeout ms] [-r] [-client-configuration FILE] [-echo] [-waitforconnection] [cmd args]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -84,7 +93,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	backend, cleanup, err := openBackend(o, stdout)
+	dialer, code := clientDialer(o, stderr)
+	if code != 0 {
+		return code
+	}
+	backend, cleanup, err := openBackend(o, dialer, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -93,7 +106,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sh := NewShell(ShellConfig{
 		Backend: backend, Out: stdout, Err: stderr,
 		SessionTimeout: time.Duration(o.timeout) * time.Millisecond,
-		Dial:           remoteDialer{readOnly: o.readOnly}.dial,
+		Dial:           dialer.dial,
 	})
 	defer sh.Close() //nolint:errcheck // the peer's close error has no one to go to at exit
 	if len(o.args) > 0 {
@@ -126,12 +139,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return sh.ExitCode()
 }
 
+// clientDialer is the dialer of -server and of the connect command: -r,
+// and the TLS of -client-configuration. A configuration that cannot be
+// used is reported with zkCli's exit code: 2 (INVALID_INVOCATION, as for a
+// file ZKClientConfig cannot read), 1 for a socket class it cannot
+// instantiate (zkCli dies of the exception).
+func clientDialer(o options, stderr io.Writer) (remoteDialer, int) {
+	d := remoteDialer{readOnly: o.readOnly}
+	if o.clientCf == "" {
+		return d, 0
+	}
+	t, err := zkclient.LoadClientConfig(o.clientCf)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		if errors.Is(err, zkclient.ErrSocketClass) {
+			return d, 1
+		}
+		return d, 2
+	}
+	d.tls = t
+	return d, 0
+}
+
 // openBackend opens the service: a ZooKeeper server (-server), or the
 // embedded peer on -data or on a temporary directory that cleanup removes.
-func openBackend(o options, stdout io.Writer) (Backend, func(), error) {
+func openBackend(o options, dialer remoteDialer, stdout io.Writer) (Backend, func(), error) {
 	if o.server != "" {
 		fmt.Fprintln(stdout, "Connecting to "+o.server)
-		b, err := remoteDialer{readOnly: o.readOnly}.dial(o.server)
+		b, err := dialer.dial(o.server)
 		return b, func() {}, err
 	}
 	dir, cleanup := o.data, func() {}

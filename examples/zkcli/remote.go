@@ -16,6 +16,7 @@ type remote struct {
 	servers  []string
 	chroot   string
 	readOnly bool
+	tls      *zkclient.TLS // -client-configuration's, nil for plain TCP
 }
 
 // dialRemote opens the Backend for the servers of addr (zkCli's
@@ -24,15 +25,19 @@ type remote struct {
 func dialRemote(addr string) (Backend, error) { return remoteDialer{}.dial(addr) }
 
 // remoteDialer opens Backends whose sessions may be read-only (zkCli's
-// -r, which its connect command keeps).
-type remoteDialer struct{ readOnly bool }
+// -r) and secured by TLS (-client-configuration), which zkCli's connect
+// command keeps.
+type remoteDialer struct {
+	readOnly bool
+	tls      *zkclient.TLS
+}
 
 func (d remoteDialer) dial(addr string) (Backend, error) {
 	servers, chroot, err := zkclient.ParseConnectString(addr)
 	if err != nil {
 		return nil, err
 	}
-	return &remote{addr: addr, servers: servers, chroot: chroot, readOnly: d.readOnly}, nil
+	return &remote{addr: addr, servers: servers, chroot: chroot, readOnly: d.readOnly, tls: d.tls}, nil
 }
 
 // Addr is the connection string, as zkCli's prompt shows it.
@@ -42,8 +47,7 @@ func (r *remote) Addr() string { return r.addr }
 func (r *remote) Close() error { return nil }
 
 func (r *remote) Open(ctx context.Context, timeout time.Duration) (Conn, error) {
-	cl, err := zkclient.Connect(ctx, zkclient.Config{Servers: r.servers, SessionTimeout: timeout, Chroot: r.chroot,
-		ReadOnly: r.readOnly})
+	cl, err := zkclient.Connect(ctx, r.config(timeout))
 	if err != nil {
 		return nil, err
 	}
@@ -54,12 +58,15 @@ func (r *remote) Open(ctx context.Context, timeout time.Duration) (Conn, error) 
 // interactive shell's session when no server answers at its start, as
 // zkCli's stays CONNECTING and keeps trying.
 func (r *remote) OpenLater(timeout time.Duration) (Conn, error) {
-	cl, err := zkclient.Start(zkclient.Config{Servers: r.servers, SessionTimeout: timeout, Chroot: r.chroot,
-		ReadOnly: r.readOnly})
+	cl, err := zkclient.Start(r.config(timeout))
 	if err != nil {
 		return nil, err
 	}
 	return &remoteConn{cl: cl}, nil
+}
+
+func (r *remote) config(timeout time.Duration) zkclient.Config {
+	return zkclient.Config{Servers: r.servers, SessionTimeout: timeout, Chroot: r.chroot, ReadOnly: r.readOnly, TLS: r.tls}
 }
 
 // remoteConn is a session on a server, each call one request.

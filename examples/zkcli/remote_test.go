@@ -347,19 +347,31 @@ func startRealZKs(t *testing.T, n int) []string {
 
 // startRealZK starts one ZooKeeper without waiting for it.
 func startRealZK(t *testing.T) string {
+	port := freePort(t)
+	dir := t.TempDir()
+	runRealZK(t, dir, fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n", dir, port), zkJars)
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// freePort is a port nothing listens on (for a server that binds it
+// next).
+func freePort(t *testing.T) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("tickTime=2000\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n", dir, port)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// runRealZK writes cfg as dir's zoo.cfg and starts a ZooKeeper on it with
+// jars, its output in dir's zk.log; it is killed at cleanup.
+func runRealZK(t *testing.T, dir, cfg string, jars []string) {
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("/usr/bin/java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:CICompilerCount=1", "-Dzookeeper.extendedTypesEnabled=true",
-		"-Dzookeeper.4lw.commands.whitelist=*", "-cp", strings.Join(zkJars, ":"),
+		"-Dzookeeper.4lw.commands.whitelist=*", "-cp", strings.Join(jars, ":"),
 		"org.apache.zookeeper.server.ZooKeeperServerMain", filepath.Join(dir, "zoo.cfg"))
 	logf, err := os.Create(filepath.Join(dir, "zk.log"))
 	if err != nil {
@@ -374,7 +386,6 @@ func startRealZK(t *testing.T) string {
 		cmd.Wait()
 		logf.Close()
 	})
-	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 func zkServing(addr string) bool {
