@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -215,5 +217,37 @@ ssl.clientAuth=need
 	otherCf := d.props(t, "other.properties", nettySecure, "zookeeper.ssl.trustStore.location=DIR/other.pem")
 	if code, out := zkcli("", "-server", fmt.Sprintf("127.0.0.1:%d", secure), "-client-configuration", otherCf, "ls", "/"); code != 1 || !strings.Contains(out, "unknown authority") {
 		t.Errorf("real ZooKeeper, a trust store of another CA: exit %d:\n%s", code, out)
+	}
+}
+
+// TestClientConfigurationLikeZkCli: the real zkCli 3.8 reads the same
+// client configuration file and opens the same x509 session on a zk
+// peer's secure port: both shells print the same whoami.
+func TestClientConfigurationLikeZkCli(t *testing.T) {
+	t.Parallel()
+	const zkCliSh = "/usr/share/zookeeper/bin/zkCli.sh"
+	if _, err := os.Stat(zkCliSh); err != nil {
+		t.Fatalf("%s is missing: this test needs Debian's zookeeper (apt-get install -y zookeeper)", zkCliSh)
+	}
+	d := newTLSDir(t)
+	cf := d.props(t, "mutual.properties", nettySecure, "zookeeper.ssl.keyStore.location=DIR/client.pem",
+		"zookeeper.ssl.trustStore.location=DIR/ca.pem")
+	addr := d.peer(t, tls.RequireAndVerifyClientCert, d.server)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, zkCliSh, "-server", addr, "-client-configuration", cf)
+	// Debian's zookeeper.jar lists netty-handler but not the netty-codec
+	// and netty-resolver its Netty socket needs (internal/wire's
+	// TestInteropZkCliTLS).
+	cmd.Env = append(os.Environ(), "CLIENT_JVMFLAGS=-cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar")
+	cmd.Stdin = strings.NewReader("whoami\nquit\n")
+	real, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("zkCli.sh: %v\n%s", err, real)
+	}
+	_, ours := zkcli("whoami\nquit\n", "-server", addr, "-client-configuration", cf)
+	const want = "Auth scheme: User\nip: 127.0.0.1\nx509: CN=client\n"
+	if !strings.Contains(string(real), want) || !strings.Contains(ours, want) {
+		t.Errorf("whoami, want %q\nzkCli:\n%s\nzkcli:\n%s", want, real, ours)
 	}
 }
