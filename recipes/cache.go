@@ -107,6 +107,7 @@ type CacheOption func(*cacheConfig)
 type cacheConfig struct {
 	reconnect func(ctx context.Context) (CacheSession, error)
 	maxDepth  int // tree: -1 = unlimited
+	selector  CacheSelector
 	buffer    int
 	err       error
 }
@@ -244,6 +245,9 @@ func newCache(shape cacheShape, s CacheSession, path string, opts []CacheOption)
 	}
 	if cfg.err == nil && cfg.maxDepth >= 0 && shape != shapeTree {
 		cfg.fail(fmt.Errorf("%w: WithMaxDepth applies to a TreeCache", zk.ErrBadArguments))
+	}
+	if cfg.err == nil && cfg.selector != nil && shape != shapeTree {
+		cfg.fail(fmt.Errorf("%w: WithSelector applies to a TreeCache", zk.ErrBadArguments))
 	}
 	if cfg.err != nil {
 		return nil, fmt.Errorf("recipes: %s %s: %w", name, path, cfg.err)

@@ -26,7 +26,8 @@ import (
 var cacheSeeds = flag.Int("cache.seeds", 2, "seeds of TestCacheFaults (a campaign: -cache.seeds=50 -cache.steps=400)")
 var cacheSteps = flag.Int("cache.steps", 250, "steps per seed of TestCacheFaults")
 
-// TestCacheFaults runs caches of all three shapes on three peers under
+// TestCacheFaults runs caches of all three shapes, and a TreeCache with a
+// selector (faultSelector), on three peers under
 // faults — peers stopped and restarted, a peer cut off, sessions expired,
 // writers lost — while random writes change their subtree. At every step,
 // each cache's content must be the committed tree's at the zxid the cache
@@ -122,8 +123,14 @@ func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	t.Logf("seed %d: %d steps %v, %d cache states checked against the committed history, caches at %#x", seed, steps, w.stats, n, last)
 }
 
-// startCaches starts a TreeCache, a PathChildrenCache and a NodeCache, each
-// on a session of its own that is replaced, when it ends, by one on any
+// faultSelector is the selected TreeCache's: it does not traverse
+// /app/n2, and rejects /app/n1 and the multis' "x" nodes.
+func faultSelector() CacheSelector {
+	return &pathSelector{noTraverse: map[string]bool{"/app/n2": true}, reject: map[string]bool{"/app/n1": true}}
+}
+
+// startCaches starts a TreeCache, a PathChildrenCache, a NodeCache and a
+// selected TreeCache, each on a session of its own that is replaced, when it ends, by one on any
 // peer that serves.
 func (w *cacheWorld) startCaches(t *testing.T) []*Cache {
 	reconnect := func(i int) func(ctx context.Context) (CacheSession, error) {
@@ -148,13 +155,17 @@ func (w *cacheWorld) startCaches(t *testing.T) []*Cache {
 			return s, err
 		}
 	}
-	makers := []func(CacheSession, string, ...CacheOption) (*Cache, error){NewTreeCache, NewPathChildrenCache, NewNodeCache}
-	paths := []string{"/app", "/app", "/app/n0"}
+	makers := []func(CacheSession, string, ...CacheOption) (*Cache, error){NewTreeCache, NewPathChildrenCache, NewNodeCache, NewTreeCache}
+	paths := []string{"/app", "/app", "/app/n0", "/app"}
 	var caches []*Cache
 	for i, mk := range makers {
 		s := w.sessionOn(t, w.anyServing)
 		w.cacheIDs[i], w.cacheSess[i] = s.ID(), s
-		c, err := mk(s, paths[i], WithReconnect(reconnect(i)))
+		opts := []CacheOption{WithReconnect(reconnect(i))}
+		if i == 3 {
+			opts = append(opts, WithSelector(faultSelector()))
+		}
+		c, err := mk(s, paths[i], opts...)
 		chMust(t, err)
 		c.testBatch = func() {
 			// Every state the cache takes is checked, not only those the
@@ -368,6 +379,7 @@ func (w *cacheWorld) heal(t *testing.T) ([][]CachedNode, int64) {
 	chMust(t, w.do(func(ctx context.Context) (err error) { z, err = s.Zxid(ctx); return err }))
 	return [][]CachedNode{
 		readTree(t, s, shapeTree, "/app"), readTree(t, s, shapeChildren, "/app"), readTree(t, s, shapeNode, "/app/n0"),
+		selectModel(readTree(t, s, shapeTree, "/app"), "/app", faultSelector()),
 	}, z
 }
 
@@ -491,6 +503,9 @@ func refNodes(t *testing.T, ref *znode.Tree, c *Cache) []CachedNode {
 		level = next
 	}
 	slices.SortFunc(out, func(a, b CachedNode) int { return strings.Compare(a.Path, b.Path) })
+	if c.cfg.selector != nil {
+		out = selectModel(out, c.root, faultSelector())
+	}
 	return out
 }
 

@@ -103,12 +103,10 @@ func (c *Cache) readAll(ctx context.Context, sess CacheSession, st *cacheState) 
 	level := []string{c.root}
 	for d := 0; len(level) > 0; d++ {
 		wantData := c.shape != shapeChildren || d == 1
-		wantKids := (c.shape == shapeChildren && d == 0) ||
-			(c.shape == shapeTree && (c.cfg.maxDepth < 0 || d < c.cfg.maxDepth))
 		var next []string
 		for i := 0; i < len(level); i += loadChunk {
 			chunk := level[i:min(len(level), i+loadChunk)]
-			kids, err := c.readChunk(ctx, sess, st, chunk, wantData, wantKids)
+			kids, err := readChunk(ctx, sess, st, chunk, wantData)
 			if err != nil {
 				return err
 			}
@@ -119,13 +117,14 @@ func (c *Cache) readAll(ctx context.Context, sess CacheSession, st *cacheState) 
 	return nil
 }
 
-// readChunk reads the nodes of chunk and returns the paths of their
-// children (if wantKids): one MultiRead for the data, then one for the
-// children of those whose Stat says they have some (listing a leaf costs
-// more than reading it). A node that is gone or that the session may not
-// read is skipped. The two reads may see different states: a child made
-// in between is either listed or has an event, which is all a load needs.
-func (c *Cache) readChunk(ctx context.Context, sess CacheSession, st *cacheState, chunk []string, wantData, wantKids bool) ([]string, error) {
+// readChunk reads the nodes of chunk and returns the paths of the children
+// the cache holds of those it traverses: one MultiRead for the data, then
+// one for the children of those whose Stat says they have some (listing a
+// leaf costs more than reading it). A node that is gone or that the
+// session may not read is skipped. The two reads may see different states:
+// a child made in between is either listed or has an event, which is all a
+// load needs.
+func readChunk(ctx context.Context, sess CacheSession, st *cacheState, chunk []string, wantData bool) ([]string, error) {
 	parents := chunk
 	if wantData {
 		ops := make([]zk.ReadOp, len(chunk))
@@ -149,12 +148,16 @@ func (c *Cache) readChunk(ctx context.Context, sess CacheSession, st *cacheState
 			}
 		}
 	}
-	if !wantKids || len(parents) == 0 {
-		return nil, nil
+	ops := make([]zk.ReadOp, 0, len(parents))
+	var listed []string
+	for _, p := range parents {
+		if st.traverses(p) {
+			ops = append(ops, zk.GetChildrenOp(p))
+			listed = append(listed, p)
+		}
 	}
-	ops := make([]zk.ReadOp, len(parents))
-	for i, p := range parents {
-		ops[i] = zk.GetChildrenOp(p)
+	if len(ops) == 0 {
+		return nil, nil
 	}
 	res, err := sess.MultiRead(ctx, ops...)
 	if err != nil {
@@ -163,10 +166,12 @@ func (c *Cache) readChunk(ctx context.Context, sess CacheSession, st *cacheState
 	var kids []string
 	for i, r := range res {
 		if r.Err != nil && !skippable(r.Err) {
-			return nil, fmt.Errorf("listing %s: %w", parents[i], r.Err)
+			return nil, fmt.Errorf("listing %s: %w", listed[i], r.Err)
 		}
 		for _, name := range r.Children {
-			kids = append(kids, joinPath(parents[i], name))
+			if child := joinPath(listed[i], name); st.accepts(child) {
+				kids = append(kids, child)
+			}
 		}
 	}
 	return kids, nil

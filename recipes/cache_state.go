@@ -25,6 +25,7 @@ type cacheState struct {
 	shape    cacheShape
 	root     string
 	maxDepth int
+	sel      CacheSelector // nil: every node
 	nodes    map[string]*cnode
 	// kids indexes the cached children of each node by name; a name is a
 	// substring of the child's path, so it costs no copy.
@@ -33,7 +34,7 @@ type cacheState struct {
 }
 
 func (c *Cache) newState() *cacheState {
-	return &cacheState{shape: c.shape, root: c.root, maxDepth: c.cfg.maxDepth,
+	return &cacheState{shape: c.shape, root: c.root, maxDepth: c.cfg.maxDepth, sel: c.cfg.selector,
 		nodes: map[string]*cnode{}, kids: map[string]map[string]struct{}{}}
 }
 
@@ -85,7 +86,11 @@ func (s *cacheState) holds(p string) bool {
 	case shapeChildren:
 		return p != "/" && p != s.root && parentOf(p) == s.root
 	}
-	return p == s.root || (isBelow(p, s.root) && (s.maxDepth < 0 || depthBelow(p, s.root) <= s.maxDepth))
+	if p == s.root {
+		return true
+	}
+	return isBelow(p, s.root) && (s.maxDepth < 0 || depthBelow(p, s.root) <= s.maxDepth) &&
+		(s.sel == nil || s.selects(p))
 }
 
 func (s *cacheState) get(p string) (CachedNode, bool) {
