@@ -58,6 +58,10 @@ type CachedNode struct {
 	Path string
 	Data []byte
 	Stat zk.Stat
+	// DataErr is set, and Data nil, when a cache made WithCompressedData
+	// could not decompress the node's data: an error wrapping
+	// ErrBadCompressedData. The node is held all the same.
+	DataErr error
 }
 
 // CacheEventType is what a CacheEvent reports.
@@ -108,6 +112,7 @@ type cacheConfig struct {
 	reconnect func(ctx context.Context) (CacheSession, error)
 	maxDepth  int // tree: -1 = unlimited
 	selector  CacheSelector
+	gunzip    bool // WithCompressedData
 	buffer    int
 	err       error
 }

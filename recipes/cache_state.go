@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"bytes"
 	"cmp"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 // base, and those after are counted as their events come.
 type cnode struct {
 	data []byte
+	err  error // why data could not be decompressed (WithCompressedData)
 	stat zk.Stat
 	base int64
 }
@@ -26,6 +26,7 @@ type cacheState struct {
 	root     string
 	maxDepth int
 	sel      CacheSelector // nil: every node
+	gunzip   bool          // data is compressed (WithCompressedData)
 	nodes    map[string]*cnode
 	// kids indexes the cached children of each node by name; a name is a
 	// substring of the child's path, so it costs no copy.
@@ -34,7 +35,7 @@ type cacheState struct {
 }
 
 func (c *Cache) newState() *cacheState {
-	return &cacheState{shape: c.shape, root: c.root, maxDepth: c.cfg.maxDepth, sel: c.cfg.selector,
+	return &cacheState{shape: c.shape, root: c.root, maxDepth: c.cfg.maxDepth, sel: c.cfg.selector, gunzip: c.cfg.gunzip,
 		nodes: map[string]*cnode{}, kids: map[string]map[string]struct{}{}}
 }
 
@@ -98,22 +99,20 @@ func (s *cacheState) get(p string) (CachedNode, bool) {
 	if n == nil {
 		return CachedNode{}, false
 	}
-	return CachedNode{Path: p, Data: n.data, Stat: n.stat}, true
+	return CachedNode{Path: p, Data: n.data, Stat: n.stat, DataErr: n.err}, true
 }
 
 // set stores the node at p as a read or an event gives it. The data is
-// copied: what a read returns shares its array with the node's whole
-// stored value (Stat, ACL), which the cache would otherwise keep alive.
-func (s *cacheState) set(p string, data []byte, stat zk.Stat) {
-	data = bytes.Clone(data)
-	if len(data) == 0 {
-		data = nil
-	}
+// copied (or decompressed): what a read returns shares its array with the
+// node's whole stored value (Stat, ACL), which the cache would otherwise
+// keep alive.
+func (s *cacheState) set(p string, raw []byte, stat zk.Stat) {
+	data, err := s.decode(raw)
 	if n := s.nodes[p]; n != nil {
-		n.data, n.stat, n.base = data, stat, stat.Pzxid
+		n.data, n.err, n.stat, n.base = data, err, stat, stat.Pzxid
 		return
 	}
-	s.nodes[p] = &cnode{data: data, stat: stat, base: stat.Pzxid}
+	s.nodes[p] = &cnode{data: data, err: err, stat: stat, base: stat.Pzxid}
 	if p == s.root || s.shape == shapeNode {
 		return
 	}

@@ -106,8 +106,10 @@
 //   - NewNodeCache, NewPathChildrenCache, NewTreeCache: a Cache of a node,
 //     its children or its subtree, on a resumable recursive watch (see the
 //     Cache type); a TreeCache holds what WithMaxDepth and WithSelector
-//     (Curator's TreeCacheSelector) choose. Namespace: a Session rooted at
-//     a path.
+//     (Curator's TreeCacheSelector) choose; WithCompressedData gunzips
+//     the data as Curator's compressed caches (Compress and Decompress are
+//     Curator's GzipCompressionProvider format). Namespace: a Session
+//     rooted at a path.
 //   - DistributedBarrier (Set, Wait, Remove) and DistributedDoubleBarrier
 //     (Enter and Leave with n members). The double barrier's latch records
 //     the listing that released it, so a latch left by an earlier round
