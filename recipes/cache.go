@@ -82,10 +82,11 @@ const (
 )
 
 var cacheEventNames = [...]string{CacheNodeCreated: "NodeCreated", CacheNodeChanged: "NodeChanged",
-	CacheNodeDeleted: "NodeDeleted", CacheInitialized: "Initialized"}
+	CacheNodeDeleted: "NodeDeleted", CacheInitialized: "Initialized", CacheSuspended: "Suspended",
+	CacheReconnected: "Reconnected", CacheLost: "Lost"}
 
 func (t CacheEventType) String() string {
-	if t >= CacheNodeCreated && t <= CacheInitialized {
+	if t >= CacheNodeCreated && t <= CacheLost {
 		return cacheEventNames[t]
 	}
 	return fmt.Sprintf("CacheEventType(%d)", uint8(t))
@@ -95,7 +96,7 @@ func (t CacheEventType) String() string {
 type CacheEvent struct {
 	Type CacheEventType
 	// Node is the node after a create or a change, as it was before a
-	// delete; zero for CacheInitialized.
+	// delete; zero for CacheInitialized and the connection events.
 	Node CachedNode
 	// Old is the node before a change (CacheNodeChanged only).
 	Old CachedNode
@@ -109,12 +110,13 @@ type CacheEvent struct {
 type CacheOption func(*cacheConfig)
 
 type cacheConfig struct {
-	reconnect func(ctx context.Context) (CacheSession, error)
-	maxDepth  int // tree: -1 = unlimited
-	selector  CacheSelector
-	gunzip    bool // WithCompressedData
-	buffer    int
-	err       error
+	reconnect  func(ctx context.Context) (CacheSession, error)
+	maxDepth   int // tree: -1 = unlimited
+	selector   CacheSelector
+	gunzip     bool // WithCompressedData
+	connEvents bool // WithConnectionEvents
+	buffer     int
+	err        error
 }
 
 // DefaultCacheBuffer is how many watch events a Cache lets pile up while it
@@ -204,6 +206,7 @@ type Cache struct {
 	startMu sync.Mutex
 	started bool
 	sess    CacheSession // the run goroutine's once started
+	away    bool         // the run goroutine's: CacheSuspended or CacheLost told, CacheReconnected owed
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -253,6 +256,9 @@ func newCache(shape cacheShape, s CacheSession, path string, opts []CacheOption)
 	}
 	if cfg.err == nil && cfg.selector != nil && shape != shapeTree {
 		cfg.fail(fmt.Errorf("%w: WithSelector applies to a TreeCache", zk.ErrBadArguments))
+	}
+	if cfg.err == nil {
+		cfg.err = cfg.checkStates(s)
 	}
 	if cfg.err != nil {
 		return nil, fmt.Errorf("recipes: %s %s: %w", name, path, cfg.err)

@@ -27,26 +27,48 @@ func (c *Cache) run(w *zk.Watch) {
 			c.endWith(ErrCacheClosed)
 			return
 		}
+		switch {
+		case sessionEnded(cause) || ended(c.sess.State()):
+			c.connEvent(CacheLost)
+		case c.sess.State() == zk.StateDisconnected:
+			c.connEvent(CacheSuspended)
+		}
 		var err error
 		if w, err = c.recover(cause); err != nil {
 			c.endWith(err)
 			return
 		}
+		if c.away {
+			// The resume queued every change since the cache's zxid.
+			if err := c.drain(w, &log); err == nil {
+				c.connEvent(CacheReconnected)
+			}
+		}
 	}
 }
 
-// follow applies the watch's transactions until it ends (or Close) and
-// returns why it ended.
+// follow applies the watch's transactions, and with WithConnectionEvents
+// follows the session's state, until the watch ends (or Close); it
+// returns why the watch ended.
 func (c *Cache) follow(w *zk.Watch, log *changeLog) error {
+	states := c.states()
 	for {
-		b, err := w.NextBatch(c.ctx)
-		if err != nil {
-			return err
+		select {
+		case <-w.Ready():
+			if err := c.drain(w, log); err != nil {
+				return err
+			}
+		case st, ok := <-states:
+			if !ok {
+				states = nil // the session ended: so does the watch
+				continue
+			}
+			if err := c.onState(st, w, log); err != nil {
+				return err
+			}
+		case <-c.ctx.Done():
+			return c.ctx.Err()
 		}
-		if b[0].Zxid == 0 {
-			continue // the watch's last event: NextBatch returns why next
-		}
-		c.applyBatch(b, log)
 	}
 }
 
@@ -89,6 +111,9 @@ func (c *Cache) recover(cause error) (*zk.Watch, error) {
 					return nil, ErrCacheClosed
 				}
 				continue
+			}
+			if err := c.cfg.checkStates(next); err != nil {
+				return nil, fmt.Errorf("recipes: %s %s: WithReconnect: %w", shapeNames[c.shape], c.root, err)
 			}
 			c.sess, cause = next, nil
 		}

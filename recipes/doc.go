@@ -108,8 +108,10 @@
 //     Cache type); a TreeCache holds what WithMaxDepth and WithSelector
 //     (Curator's TreeCacheSelector) choose; WithCompressedData gunzips
 //     the data as Curator's compressed caches (Compress and Decompress are
-//     Curator's GzipCompressionProvider format). Namespace: a Session
-//     rooted at a path.
+//     Curator's GzipCompressionProvider format); WithConnectionEvents
+//     adds Curator's connection events (CacheSuspended, CacheReconnected,
+//     CacheLost) to the node events. Namespace: a Session rooted at a
+//     path.
 //   - DistributedBarrier (Set, Wait, Remove) and DistributedDoubleBarrier
 //     (Enter and Leave with n members). The double barrier's latch records
 //     the listing that released it, so a latch left by an earlier round

@@ -1,0 +1,111 @@
+package recipes
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/embedzk/zk"
+)
+
+// Connection-state event types (Curator's TreeCacheEvent
+// CONNECTION_SUSPENDED, CONNECTION_RECONNECTED and CONNECTION_LOST), given
+// only to the listeners of a cache made WithConnectionEvents. Their Node
+// is zero and their Zxid the cache's.
+const (
+	// CacheSuspended: the cache's session is disconnected (its peer lost
+	// its quorum, or stopped): the content may fall behind the tree. The
+	// cache keeps it.
+	CacheSuspended CacheEventType = iota + CacheInitialized + 1
+	// CacheReconnected: after CacheSuspended or CacheLost, the cache is in
+	// step again. Every change made meanwhile was reported before it: the
+	// content is at least as new as the tree was when the session (or the
+	// next one, after CacheLost) served again.
+	CacheReconnected
+	// CacheLost: the cache's session ended (it expired or was closed). The
+	// cache keeps its content; WithReconnect resumes it on a new session
+	// (then CacheReconnected), else the cache ends.
+	CacheLost
+)
+
+// WithConnectionEvents makes the cache tell its listeners of its session's
+// state as well (CacheSuspended, CacheReconnected, CacheLost), in order
+// with the node events, as Curator's TreeCache does. The cache then reads
+// its sessions' States channel (they must have one, as *zk.Session and
+// *Namespace do): nothing else may, so a Client, which reads it too, must
+// be on another session. A session that is connected read-only is neither
+// suspended nor reconnected, as Curator's TreeCache ignores READ_ONLY.
+func WithConnectionEvents() CacheOption {
+	return func(c *cacheConfig) { c.connEvents = true }
+}
+
+// stateSource is the part of a session WithConnectionEvents needs.
+type stateSource interface {
+	States() <-chan zk.SessionState
+}
+
+// checkStates fails if the cache wants s's state and cannot have it.
+func (cfg *cacheConfig) checkStates(s CacheSession) error {
+	if _, ok := s.(stateSource); cfg.connEvents && !ok {
+		return fmt.Errorf("%w: WithConnectionEvents needs a session with States, %T has none", zk.ErrBadArguments, s)
+	}
+	return nil
+}
+
+// states returns the channel of the session's states, or nil without
+// WithConnectionEvents.
+func (c *Cache) states() <-chan zk.SessionState {
+	if !c.cfg.connEvents {
+		return nil
+	}
+	return c.sess.(stateSource).States()
+}
+
+// connEvent tells listeners of a connection event, if they asked for
+// them; CacheSuspended and CacheLost make a CacheReconnected owed.
+func (c *Cache) connEvent(t CacheEventType) {
+	if !c.cfg.connEvents {
+		return
+	}
+	switch {
+	case t == CacheReconnected && !c.away:
+		return
+	case t == CacheSuspended && c.away:
+		return // already told
+	}
+	c.away = t != CacheReconnected
+	c.tell([]CacheEvent{{Type: t, Zxid: c.Zxid()}})
+}
+
+// onState handles a state of the session while the watch w runs: a
+// disconnection suspends the cache; a connection after it brings the cache
+// in step (every event up to the peer's Zxid is queued once it returns),
+// then reconnects it. A session's end is left to the watch, which ends too.
+func (c *Cache) onState(st zk.SessionState, w *zk.Watch, log *changeLog) error {
+	switch {
+	case st == zk.StateDisconnected:
+		c.connEvent(CacheSuspended)
+	case st == zk.StateConnected && c.away:
+		ctx, cancel := context.WithCancel(c.ctx)
+		defer cancel()
+		if _, err := c.sess.Zxid(ctx); err != nil {
+			return nil // disconnected again, or ended: a later state tells
+		}
+		if err := c.drain(w, log); err != nil {
+			return err
+		}
+		c.connEvent(CacheReconnected)
+	}
+	return nil
+}
+
+// drain applies every transaction already queued in w; an error if the
+// watch ended.
+func (c *Cache) drain(w *zk.Watch, log *changeLog) error {
+	for {
+		b, err := queuedBatch(w)
+		if err != nil || b == nil {
+			return err
+		}
+		c.applyBatch(b, log)
+	}
+}

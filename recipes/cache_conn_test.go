@@ -1,0 +1,148 @@
+package recipes
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/embedzk/zk"
+)
+
+// TestCacheConnectionEvents: a cache made WithConnectionEvents on a
+// follower is suspended when its peer is cut off, and reconnected once
+// healed, after the change made meanwhile; its session expires: lost, then
+// the change made while it waits for the next session, then reconnected.
+// (The order is checked with both the change and the state pending: the
+// cache's select takes either first, so a cache that told them in the
+// wrong order would fail one run in two.)
+// At each CacheReconnected the cache holds the tree.
+func TestCacheConnectionEvents(t *testing.T) {
+	c := newChCluster(t, nil)
+	fs := c.followers()
+	f, other := fs[0], c.leader()
+	w := c.session(other)
+	chMust(t, c.do(func(ctx context.Context) error { _, err := w.Create(ctx, "/app", []byte("r")); return err }))
+	cs := c.session(f)
+	gate := make(chan struct{})
+	cache, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithReconnect(func(ctx context.Context) (CacheSession, error) {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return c.peer(other).NewSession(ctx)
+	}))
+	chMust(t, err)
+	var mu sync.Mutex
+	var atReconnect [][]CachedNode
+	cache.Listen(func(ev CacheEvent) {
+		if ev.Type == CacheReconnected {
+			nodes, _ := cache.Nodes()
+			mu.Lock()
+			atReconnect = append(atReconnect, nodes)
+			mu.Unlock()
+		}
+	})
+	r := chStart(t, cache)
+	sameStrings(t, "load", r.take(), []string{"NodeCreated /app=r", "Initialized"})
+	// The cache's goroutine waits in this listener, once suspended, until
+	// the peer serves again: the change's event and the state then wait
+	// together, and the cache must tell the change first whichever it
+	// takes first.
+	release := make(chan struct{})
+	cache.Listen(func(ev CacheEvent) {
+		if ev.Type == CacheSuspended {
+			<-release
+		}
+	})
+	told := func(typ CacheEventType) func() bool {
+		return func() bool {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return slices.ContainsFunc(r.evs, func(ev CacheEvent) bool { return ev.Type == typ })
+		}
+	}
+	write := func(fn func(ctx context.Context) error) { chMust(t, c.do(fn)) }
+
+	c.net.Isolate(f)
+	c.waitFor("the cache suspended", told(CacheSuspended))
+	write(func(ctx context.Context) error { _, err := w.Create(ctx, "/app/a", []byte("1")); return err })
+	c.net.Heal()
+	c.waitFor("the session connected", func() bool { return cs.State() == zk.StateConnected })
+	close(release)
+	c.waitFor("the cache reconnected", told(CacheReconnected))
+	sameStrings(t, "through a disconnection", r.take(), []string{"Suspended", "NodeCreated /app/a=1", "Reconnected"})
+
+	write(func(ctx context.Context) error { return c.peer(other).ExpireSession(ctx, cs.ID()) })
+	c.waitFor("the cache lost", told(CacheLost))
+	write(func(ctx context.Context) error { _, err := w.Set(ctx, "/app/a", []byte("2"), -1); return err })
+	close(gate)
+	c.waitFor("the cache reconnected", told(CacheReconnected))
+	sameStrings(t, "through an expiry", r.take(), []string{"Lost", "NodeChanged /app/a=2", "Reconnected"})
+
+	mu.Lock()
+	defer mu.Unlock()
+	want := readTree(t, w, shapeTree, "/app")
+	if len(atReconnect) != 2 {
+		t.Fatalf("%d reconnections seen", len(atReconnect))
+	}
+	if diff := cmp.Diff(noAversion(want), noAversion(atReconnect[1])); diff != "" {
+		t.Fatalf("content at the last CacheReconnected (-tree +cache):\n%s", diff)
+	}
+	if n := atReconnect[0]; len(n) != 2 || n[1].Path != "/app/a" || string(n[1].Data) != "1" {
+		t.Fatalf("content at the first CacheReconnected: %+v", n)
+	}
+}
+
+// TestCacheLostEndsWithoutReconnect: without WithReconnect, a cache whose
+// session ends tells CacheLost, then ends.
+func TestCacheLostEndsWithoutReconnect(t *testing.T) {
+	e := chEnsemble(t)
+	s := chSession(t, e)
+	c, err := NewNodeCache(s, "/a", WithConnectionEvents())
+	chMust(t, err)
+	r := chStart(t, c)
+	chMust(t, e.ExpireSession(chCtx(t), s.ID()))
+	select {
+	case <-c.Done():
+	case <-chCtx(t).Done():
+		t.Fatal("the cache outlived its session")
+	}
+	sameStrings(t, "events", r.take(), []string{"Initialized", "Lost"})
+	if !errors.Is(c.Err(), zk.ErrSessionExpired) {
+		t.Fatalf("Err = %v", c.Err())
+	}
+}
+
+// noStates is a CacheSession without a States channel.
+type noStates struct{ CacheSession }
+
+// TestCacheConnectionEventsNeedStates: WithConnectionEvents on a session
+// without States is refused, at NewTreeCache or from WithReconnect (the
+// cache then ends with the error).
+func TestCacheConnectionEventsNeedStates(t *testing.T) {
+	e := chEnsemble(t)
+	s := chSession(t, e)
+	if c, err := NewTreeCache(noStates{s}, "/", WithConnectionEvents()); c != nil || !errors.Is(err, zk.ErrBadArguments) {
+		t.Fatalf("NewTreeCache: %v, %v; want ErrBadArguments", c, err)
+	}
+	s2 := chSession(t, e)
+	c, err := NewTreeCache(s, "/", WithConnectionEvents(), WithReconnect(func(ctx context.Context) (CacheSession, error) {
+		return noStates{s2}, nil
+	}))
+	chMust(t, err)
+	chStart(t, c)
+	chMust(t, e.ExpireSession(chCtx(t), s.ID()))
+	select {
+	case <-c.Done():
+	case <-chCtx(t).Done():
+		t.Fatal("the cache took a session without States")
+	}
+	if !errors.Is(c.Err(), zk.ErrBadArguments) {
+		t.Fatalf("Err = %v", c.Err())
+	}
+}
