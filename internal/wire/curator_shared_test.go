@@ -24,7 +24,9 @@ import (
 //   - a long in a node created empty (as zkCli's "create /counter" leaves
 //     it) counts 1, 2, 3 across the two;
 //   - a double barrier of a Go and a Curator member lets both in and out;
-//   - a mutex excludes across the two, either one holding.
+//   - a mutex excludes across the two, either one holding;
+//   - data compressed by either is read by the other's caches
+//     (compressedCache).
 func TestInteropCuratorSharedPaths(t *testing.T) {
 	cp := compileCurator(t)
 	cfg := peerConfig()
@@ -44,6 +46,7 @@ func TestInteropCuratorSharedPaths(t *testing.T) {
 	t.Run("atomic-long", sp.atomicLong)
 	t.Run("double-barrier", sp.doubleBarrier)
 	t.Run("mutex", sp.mutex)
+	t.Run("compressed-cache", sp.compressedCache)
 }
 
 // sharedPaths is what TestInteropCuratorSharedPaths's steps share: the
