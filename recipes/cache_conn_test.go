@@ -28,14 +28,9 @@ func TestCacheConnectionEvents(t *testing.T) {
 	chMust(t, c.do(func(ctx context.Context) error { _, err := w.Create(ctx, "/app", []byte("r")); return err }))
 	cs := c.session(f)
 	gate := make(chan struct{})
-	cache, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithReconnect(func(ctx context.Context) (CacheSession, error) {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	cache, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithReconnect(gatedReconnect(gate, func(ctx context.Context) (*zk.Session, error) {
 		return c.peer(other).NewSession(ctx)
-	}))
+	})))
 	chMust(t, err)
 	var mu sync.Mutex
 	var atReconnect [][]CachedNode
@@ -107,15 +102,8 @@ func TestCacheLostEndsWithoutReconnect(t *testing.T) {
 	chMust(t, err)
 	r := chStart(t, c)
 	chMust(t, e.ExpireSession(chCtx(t), s.ID()))
-	select {
-	case <-c.Done():
-	case <-chCtx(t).Done():
-		t.Fatal("the cache outlived its session")
-	}
+	waitEnded(t, c, zk.ErrSessionExpired)
 	sameStrings(t, "events", r.take(), []string{"Initialized", "Lost"})
-	if !errors.Is(c.Err(), zk.ErrSessionExpired) {
-		t.Fatalf("Err = %v", c.Err())
-	}
 }
 
 // noStates is a CacheSession without a States channel.
@@ -137,12 +125,5 @@ func TestCacheConnectionEventsNeedStates(t *testing.T) {
 	chMust(t, err)
 	chStart(t, c)
 	chMust(t, e.ExpireSession(chCtx(t), s.ID()))
-	select {
-	case <-c.Done():
-	case <-chCtx(t).Done():
-		t.Fatal("the cache took a session without States")
-	}
-	if !errors.Is(c.Err(), zk.ErrBadArguments) {
-		t.Fatalf("Err = %v", c.Err())
-	}
+	waitEnded(t, c, zk.ErrBadArguments)
 }

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -227,3 +228,29 @@ func sameStrings(t testing.TB, what string, got, want []string) {
 }
 
 func nodeName(i int) string { return fmt.Sprintf("n%03d", i) }
+
+// gatedReconnect is a WithReconnect function that waits for gate to close,
+// then returns next's session.
+func gatedReconnect(gate <-chan struct{}, next func(ctx context.Context) (*zk.Session, error)) func(ctx context.Context) (CacheSession, error) {
+	return func(ctx context.Context) (CacheSession, error) {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return next(ctx)
+	}
+}
+
+// waitEnded waits for the cache to end, and fails unless its Err is want.
+func waitEnded(t testing.TB, c *Cache, want error) {
+	t.Helper()
+	select {
+	case <-c.Done():
+	case <-chCtx(t).Done():
+		t.Fatalf("the cache did not end (want %v)", want)
+	}
+	if !errors.Is(c.Err(), want) {
+		t.Fatalf("Err = %v, want %v", c.Err(), want)
+	}
+}

@@ -93,11 +93,11 @@ func TestTreeCacheSelector(t *testing.T) {
 	sameStrings(t, "asked about /s/no", sel.askedAbout("/s/no"), []string{"accept /s/no"})
 	sameContent(t, c, selectModel(readTree(t, s, shapeTree, "/s"), "/s", sel))
 
-	chCreate(t, s, "/s/no/under2", "")
+	// Changes the cache does not select, then two it does.
+	for _, p := range []string{"/s/no/under2", "/s/skip/new", "/s/bx", "/s/a/deepx"} {
+		chCreate(t, s, p, "")
+	}
 	chSet(t, s, "/s/skip/hidden", "h'")
-	chCreate(t, s, "/s/skip/new", "")
-	chCreate(t, s, "/s/bx", "")
-	chCreate(t, s, "/s/a/deepx", "")
 	chSet(t, s, "/s/a/deep", "deep'")
 	chCreate(t, s, "/s/b", "b")
 	r.waitZxid(t, lastZxid(t, s))
@@ -115,20 +115,15 @@ func TestTreeCacheSelector(t *testing.T) {
 // expired from the log, and drops the replayed events it does not select
 // as it drops live ones.
 func TestTreeCacheSelectorResumes(t *testing.T) {
+	sel := &pathSelector{noTraverse: map[string]bool{"/s/skip": true}, reject: map[string]bool{"/s/no": true}}
+	gate := make(chan struct{}) // the next session waits for it
 	e := chEnsemble(t)
 	w := chSession(t, e)
 	chCreate(t, w, "/s", "")
 	cs := chSession(t, e)
-	gate := make(chan struct{})
-	sel := &pathSelector{noTraverse: map[string]bool{"/s/skip": true}, reject: map[string]bool{"/s/no": true}}
-	c, err := NewTreeCache(cs, "/s", WithSelector(sel), WithReconnect(func(ctx context.Context) (CacheSession, error) {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	c, err := NewTreeCache(cs, "/s", WithSelector(sel), WithReconnect(gatedReconnect(gate, func(ctx context.Context) (*zk.Session, error) {
 		return e.NewSession(ctx)
-	}))
+	})))
 	chMust(t, err)
 	r := chStart(t, c)
 	r.take()

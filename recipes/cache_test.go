@@ -142,15 +142,10 @@ func TestCacheResumesAfterSessionExpiry(t *testing.T) {
 	cs := chSession(t, e)
 	gate := make(chan struct{})
 	reconnects := 0
-	c, err := NewTreeCache(cs, "/app", WithReconnect(func(ctx context.Context) (CacheSession, error) {
+	c, err := NewTreeCache(cs, "/app", WithReconnect(gatedReconnect(gate, func(ctx context.Context) (*zk.Session, error) {
 		reconnects++
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
 		return e.NewSession(ctx)
-	}))
+	})))
 	chMust(t, err)
 	r := chStart(t, c)
 	r.take()
@@ -183,14 +178,7 @@ func TestCacheEndsWithItsSession(t *testing.T) {
 	chMust(t, err)
 	chStart(t, c)
 	chMust(t, e.ExpireSession(chCtx(t), s.ID()))
-	select {
-	case <-c.Done():
-	case <-chCtx(t).Done():
-		t.Fatal("the cache outlived its session")
-	}
-	if !errors.Is(c.Err(), zk.ErrSessionExpired) {
-		t.Fatalf("Err = %v", c.Err())
-	}
+	waitEnded(t, c, zk.ErrSessionExpired)
 	if n, ok := c.Get("/a"); !ok || string(n.Data) != "x" {
 		t.Fatal("the ended cache lost its content")
 	}

@@ -5,11 +5,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.TreeCache;
 import org.apache.curator.framework.recipes.cache.TreeCacheEvent;
-import org.apache.curator.retry.RetryNTimes;
 
 // CompressedCache is the Curator side of the compressed-data exchange with
 // a Go process (zk's recipes.Compress and WithCompressedData). Usage:
@@ -21,10 +19,8 @@ import org.apache.curator.retry.RetryNTimes;
 // "END".
 public class CompressedCache {
     public static void main(String[] args) throws Exception {
-        CuratorFramework c = CuratorFrameworkFactory.newClient(args[0], 10000, 5000, new RetryNTimes(5, 200));
-        c.start();
-        if (!c.blockUntilConnected(20, TimeUnit.SECONDS)) {
-            System.out.println("ERROR not connected");
+        CuratorFramework c = SharedPaths.connect(args[0]);
+        if (c == null) {
             return;
         }
         String root = args[1];

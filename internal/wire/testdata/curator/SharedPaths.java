@@ -19,11 +19,22 @@ import org.apache.curator.retry.RetryNTimes;
 // side. Usage: SharedPaths <connect> <step> <path> [arg]. It prints one
 // line per result.
 public class SharedPaths {
-    public static void main(String[] args) throws Exception {
-        CuratorFramework c = CuratorFrameworkFactory.newClient(args[0], 10000, 5000, new RetryNTimes(5, 200));
+    // connect returns a started client on connect, or null (it printed
+    // why) if it could not connect.
+    static CuratorFramework connect(String connect) throws InterruptedException {
+        CuratorFramework c = CuratorFrameworkFactory.newClient(connect, 10000, 5000, new RetryNTimes(5, 200));
         c.start();
         if (!c.blockUntilConnected(20, TimeUnit.SECONDS)) {
             System.out.println("ERROR not connected");
+            c.close();
+            return null;
+        }
+        return c;
+    }
+
+    public static void main(String[] args) throws Exception {
+        CuratorFramework c = connect(args[0]);
+        if (c == null) {
             return;
         }
         String path = args[2];
