@@ -27,7 +27,8 @@ var cacheSeeds = flag.Int("cache.seeds", 2, "seeds of TestCacheFaults (a campaig
 var cacheSteps = flag.Int("cache.steps", 250, "steps per seed of TestCacheFaults")
 
 // TestCacheFaults runs caches of all three shapes, and a TreeCache with a
-// selector (faultSelector), on three peers under
+// selector (faultSelector), the two trees WithConnectionEvents (whose
+// order connCheck checks), on three peers under
 // faults — peers stopped and restarted, a peer cut off, sessions expired,
 // writers lost — while random writes change their subtree. At every step,
 // each cache's content must be the committed tree's at the zxid the cache
@@ -59,6 +60,9 @@ type cacheWorld struct {
 	states    []observation       // every state a cache took, recorded by the cache
 	cacheIDs  map[int]int64       // each cache's current session
 	cacheSess map[int]*zk.Session // the same sessions, for the checker's report
+	away      map[int]bool        // caches told CacheSuspended or CacheLost since their last CacheReconnected
+	connBad   []string            // connection events out of order
+	connCount map[string]int      // connection events told, by type
 
 	// victim is a session to expire at the next read that reaches the
 	// apply lock on its peer (hooks.BeforeReadLock): a cache's new session
@@ -77,7 +81,7 @@ type observation struct {
 
 func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	w := &cacheWorld{rng: rand.New(rand.NewPCG(seed, 99)), prng: rand.New(rand.NewPCG(seed, 98)), views: map[int64]hooks.View{}, wake: make(chan struct{}, 1), stats: map[string]int{},
-		cacheIDs: map[int]int64{}, cacheSess: map[int]*zk.Session{}}
+		cacheIDs: map[int]int64{}, cacheSess: map[int]*zk.Session{}, away: map[int]bool{}, connCount: map[string]int{}}
 	w.chCluster = newChCluster(t, func(cfg *zk.Config) {
 		id := cfg.ID
 		cfg.SnapCount = 50 // snapshots along the way; the log is never purged
@@ -119,6 +123,14 @@ func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	seen = append(seen, w.states...)
 	w.omu.Unlock()
 	n := w.checkHistory(t, caches, seen)
+	w.omu.Lock()
+	if len(w.connBad) > 0 {
+		t.Fatalf("seed %d: connection events out of order: %q", seed, w.connBad)
+	}
+	for typ, n := range w.connCount {
+		w.stats[typ] = n
+	}
+	w.omu.Unlock()
 	w.stats["expired at a read's lock"] = int(w.lockExpired.Load())
 	t.Logf("seed %d: %d steps %v, %d cache states checked against the committed history, caches at %#x", seed, steps, w.stats, n, last)
 }
@@ -165,8 +177,12 @@ func (w *cacheWorld) startCaches(t *testing.T) []*Cache {
 		if i == 3 {
 			opts = append(opts, WithSelector(faultSelector()))
 		}
+		if i == 0 || i == 3 {
+			opts = append(opts, WithConnectionEvents())
+		}
 		c, err := mk(s, paths[i], opts...)
 		chMust(t, err)
+		c.Listen(w.connCheck(i))
 		c.testBatch = func() {
 			// Every state the cache takes is checked, not only those the
 			// steps happen to see.

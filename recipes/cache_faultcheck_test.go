@@ -93,3 +93,26 @@ func sortedUnion(a, b map[string]CachedNode) []string {
 	slices.Sort(out)
 	return out
 }
+
+// connCheck returns cache i's listener that checks its connection events'
+// order: CacheReconnected only after CacheSuspended or CacheLost, no
+// second CacheSuspended before it (CacheLost may follow either, or come
+// again when a new session ends as the cache resumes), and none at all
+// for a cache made
+// without WithConnectionEvents. It counts them in the run's statistics.
+func (w *cacheWorld) connCheck(i int) func(CacheEvent) {
+	return func(ev CacheEvent) {
+		if ev.Type < CacheSuspended {
+			return
+		}
+		w.omu.Lock()
+		defer w.omu.Unlock()
+		w.connCount[ev.Type.String()]++
+		bad := (i != 0 && i != 3) || (ev.Type == CacheReconnected && !w.away[i]) ||
+			(ev.Type == CacheSuspended && w.away[i])
+		if bad {
+			w.connBad = append(w.connBad, fmt.Sprintf("cache %d: %v at %#x (away %v)", i, ev.Type, ev.Zxid, w.away[i]))
+		}
+		w.away[i] = ev.Type != CacheReconnected
+	}
+}
