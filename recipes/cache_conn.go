@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/embedzk/zk"
@@ -85,9 +84,7 @@ func (c *Cache) onState(st zk.SessionState, w *zk.Watch, log *changeLog) error {
 	case st == zk.StateDisconnected:
 		c.connEvent(CacheSuspended)
 	case st == zk.StateConnected && c.away:
-		ctx, cancel := context.WithCancel(c.ctx)
-		defer cancel()
-		if _, err := c.sess.Zxid(ctx); err != nil {
+		if _, err := c.sess.Zxid(c.ctx); err != nil {
 			return nil // disconnected again, or ended: a later state tells
 		}
 		if err := c.drain(w, log); err != nil {
