@@ -1070,7 +1070,12 @@ type CreateOption = engine.CreateOption
 //	// States returns a channel of the session's state changes. The library never
 //	// blocks on it: a consumer that falls behind misses intermediate states but
 //	// always gets the latest one; after StateExpired or StateClosed the channel
-//	// is closed.
+//	// is closed. The first call returns the channel made with the session,
+//	// which holds the changes since the session was made; each later call
+//	// returns a new channel of the changes from that call on (or, once the
+//	// session ended, of its last state), so that several consumers (a
+//	// recipes.Client and a cache, say) each follow the session. Call it once
+//	// per consumer and keep the channel: each call adds one.
 //	func (s *Session) States() <-chan SessionState
 //
 //	// Sync makes the session's next read linearizable: it returns once this

@@ -207,9 +207,12 @@ type Cache struct {
 	started bool
 	sess    CacheSession // the run goroutine's once started
 	away    bool         // the run goroutine's: CacheSuspended or CacheLost told, CacheReconnected owed
-	ctx     context.Context
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// statesCh is the run goroutine's: sess's States, with
+	// WithConnectionEvents, once taken (cache_conn.go).
+	statesCh <-chan zk.SessionState
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	testBatch func() // tests: called after each change of content
 }

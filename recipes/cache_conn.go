@@ -28,10 +28,10 @@ const (
 
 // WithConnectionEvents makes the cache tell its listeners of its session's
 // state as well (CacheSuspended, CacheReconnected, CacheLost), in order
-// with the node events, as Curator's TreeCache does. The cache then reads
-// its sessions' States channel (they must have one, as *zk.Session and
-// *Namespace do): nothing else may, so a Client, which reads it too, must
-// be on another session. A session that is connected read-only is neither
+// with the node events, as Curator's TreeCache does. The cache then takes
+// a States channel of each session it runs on (they must have one, as
+// *zk.Session and *Namespace do; a Client on the same session takes its
+// own). A session that is connected read-only is neither
 // suspended nor reconnected, as Curator's TreeCache ignores READ_ONLY.
 func WithConnectionEvents() CacheOption {
 	return func(c *cacheConfig) { c.connEvents = true }
@@ -51,12 +51,25 @@ func (cfg *cacheConfig) checkStates(s CacheSession) error {
 }
 
 // states returns the channel of the session's states, or nil without
-// WithConnectionEvents.
+// WithConnectionEvents. It is taken once per session (kept in statesCh
+// until recover moves the cache to another session), emptied of the
+// states it held from before (the session's first channel holds those
+// since the session was made), and the session's current state is acted
+// on, so that the cache follows the session from now on.
 func (c *Cache) states() <-chan zk.SessionState {
 	if !c.cfg.connEvents {
 		return nil
 	}
-	return c.sess.(stateSource).States()
+	if c.statesCh == nil {
+		c.statesCh = c.sess.(stateSource).States()
+		for len(c.statesCh) > 0 {
+			<-c.statesCh
+		}
+		if c.sess.State() == zk.StateDisconnected {
+			c.connEvent(CacheSuspended)
+		}
+	}
+	return c.statesCh
 }
 
 // connEvent tells listeners of a connection event, if they asked for

@@ -44,6 +44,15 @@ func TestCacheConnectionEvents(t *testing.T) {
 	})
 	r := chStart(t, cache)
 	sameStrings(t, "load", r.take(), []string{"NodeCreated /app=r", "Initialized"})
+	// A Client on the cache's session follows the session's state too:
+	// its lease is lost when the session is disconnected.
+	cl, err := NewClient(cs)
+	chMust(t, err)
+	t.Cleanup(func() { cl.Close(context.Background()) })
+	m, err := NewMutex(cl, "/locks/shared")
+	chMust(t, err)
+	var lease *Lease
+	chMust(t, c.do(func(ctx context.Context) (err error) { lease, err = m.Acquire(ctx); return err }))
 	// The cache's goroutine waits in this listener, once suspended, until
 	// the peer serves again: the change's event and the state then wait
 	// together, and the cache must tell the change first whichever it
@@ -65,6 +74,7 @@ func TestCacheConnectionEvents(t *testing.T) {
 
 	c.net.Isolate(f)
 	c.waitFor("the cache suspended", told(CacheSuspended))
+	c.waitFor("the lease lost", func() bool { return lease.Context().Err() != nil })
 	write(func(ctx context.Context) error { _, err := w.Create(ctx, "/app/a", []byte("1")); return err })
 	c.net.Heal()
 	c.waitFor("the session connected", func() bool { return cs.State() == zk.StateConnected })

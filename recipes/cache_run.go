@@ -115,7 +115,7 @@ func (c *Cache) recover(cause error) (*zk.Watch, error) {
 			if err := c.cfg.checkStates(next); err != nil {
 				return nil, fmt.Errorf("recipes: %s %s: WithReconnect: %w", shapeNames[c.shape], c.root, err)
 			}
-			c.sess, cause = next, nil
+			c.sess, c.statesCh, cause = next, nil, nil
 		}
 		w, err := c.resume()
 		if err == nil {

@@ -241,32 +241,46 @@ func endedErr(st zk.SessionState) error {
 	return nil
 }
 
-// watchStates follows the session's state: every change that is not
-// "connected" loses every hold; the end of the session ends the Client.
+// watchStates follows the session's state, from the state it is in when
+// the channel is taken (one not connected then is acted on at once): every
+// change that is not "connected" loses every
+// hold; the end of the session ends the Client.
 func (c *Client) watchStates() {
 	defer c.wg.Done()
 	states := c.conn.States()
+	if c.conn.State() != zk.StateConnected && !c.onState(true) {
+		return
+	}
 	for {
 		select {
 		case _, ok := <-states:
-			st := c.conn.State()
-			if err := endedErr(st); err != nil || !ok {
-				if err == nil {
-					err = zk.ErrClosed
-				}
-				c.end(err)
+			if !c.onState(ok) {
 				return
 			}
-			c.mu.Lock()
-			if st != zk.StateConnected {
-				c.loseLocked(fmt.Errorf("%w: session %v: %w", ErrLockLost, st, zk.ErrConnectionLoss))
-			}
-			c.broadcastLocked()
-			c.mu.Unlock()
 		case <-c.ctx.Done():
 			return
 		}
 	}
+}
+
+// onState acts on the session's current state (open: its channel is
+// not closed); false once the Client ended.
+func (c *Client) onState(open bool) bool {
+	st := c.conn.State()
+	if err := endedErr(st); err != nil || !open {
+		if err == nil {
+			err = zk.ErrClosed
+		}
+		c.end(err)
+		return false
+	}
+	c.mu.Lock()
+	if st != zk.StateConnected {
+		c.loseLocked(fmt.Errorf("%w: session %v: %w", ErrLockLost, st, zk.ErrConnectionLoss))
+	}
+	c.broadcastLocked()
+	c.mu.Unlock()
+	return true
 }
 
 // end ends the Client for good: every hold is lost, every wait ends.

@@ -14,9 +14,9 @@
 //
 // # Client, leases, errors
 //
-// A Client holds what the recipes on one session share, and is the one
-// reader of the session's States channel (use Client.Done and the leases'
-// contexts instead). An acquisition returns a *Lease: Context is cancelled
+// A Client holds what the recipes on one session share, and follows the
+// session's state on a States channel of its own (each States call gives
+// one; use Client.Done and the leases' contexts). An acquisition returns a *Lease: Context is cancelled
 // when the hold may be lost, with a cause (context.Cause, Lease.Err) that
 // wraps ErrLockLost and the reason (zk.ErrConnectionLoss when the session
 // was disconnected or not confirmed in time, zk.ErrSessionExpired,

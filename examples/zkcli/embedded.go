@@ -42,7 +42,7 @@ func (e *embedded) Open(ctx context.Context, timeout time.Duration) (Conn, error
 	if err != nil {
 		return nil, err
 	}
-	c := &embeddedConn{peer: e, sess: sess, last: zk.StateConnected}
+	c := &embeddedConn{peer: e, sess: sess, states: sess.States(), last: zk.StateConnected}
 	c.events = append(c.events, Event{State: "SyncConnected", Type: "None"})
 	return c, nil
 }
@@ -51,8 +51,9 @@ func (e *embedded) Open(ctx context.Context, timeout time.Duration) (Conn, error
 // its one-shot watches and its persistent watches, and drains them into
 // zkCli's single stream of events on Events.
 type embeddedConn struct {
-	peer *embedded
-	sess *zk.Session
+	peer   *embedded
+	sess   *zk.Session
+	states <-chan zk.SessionState // the session's, taken once
 
 	mu         sync.Mutex
 	oneShot    []<-chan zk.Event
@@ -254,7 +255,7 @@ func (c *embeddedConn) Events() []Event {
 func (c *embeddedConn) drainStates() {
 	for {
 		select {
-		case st, ok := <-c.sess.States():
+		case st, ok := <-c.states:
 			if !ok {
 				return
 			}

@@ -35,8 +35,13 @@ type Session struct {
 
 	state   atomic.Uint32 // SessionState
 	closing atomic.Bool   // Close was called: the CloseSession is ours
-	states  chan SessionState
-	stateMu sync.Mutex // serializes state changes and the states channel
+	stateMu sync.Mutex    // serializes state changes and the states channels
+	// states is the first States call's channel, made with the session;
+	// statesTaken says it was handed out, and more holds the channels of
+	// later calls. All guarded by stateMu.
+	states      chan SessionState
+	statesTaken bool
+	more        []chan SessionState
 
 	ro sessionRO // read-only mode (readonly_session.go)
 
@@ -124,8 +129,28 @@ func (s *Session) State() SessionState { return SessionState(s.state.Load()) }
 // States returns a channel of the session's state changes. The library never
 // blocks on it: a consumer that falls behind misses intermediate states but
 // always gets the latest one; after StateExpired or StateClosed the channel
-// is closed.
-func (s *Session) States() <-chan SessionState { return s.states }
+// is closed. The first call returns the channel made with the session,
+// which holds the changes since the session was made; each later call
+// returns a new channel of the changes from that call on (or, once the
+// session ended, of its last state), so that several consumers (a
+// recipes.Client and a cache, say) each follow the session. Call it once
+// per consumer and keep the channel: each call adds one.
+func (s *Session) States() <-chan SessionState {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if !s.statesTaken {
+		s.statesTaken = true
+		return s.states
+	}
+	ch := make(chan SessionState, 8)
+	if st := s.State(); st == StateExpired || st == StateClosed {
+		ch <- st
+		close(ch)
+		return ch
+	}
+	s.more = append(s.more, ch)
+	return ch
+}
 
 // setState moves the session to st (a no-op once it ended) and notifies.
 func (s *Session) setState(st SessionState) {
@@ -136,23 +161,30 @@ func (s *Session) setState(st SessionState) {
 		return
 	}
 	s.state.Store(uint32(st))
-	s.notify(st)
+	notify(s.states, st)
+	for _, ch := range s.more {
+		notify(ch, st)
+	}
 	if st == StateExpired || st == StateClosed {
 		close(s.states)
+		for _, ch := range s.more {
+			close(ch)
+		}
+		s.more = nil
 	}
 }
 
-// notify puts st on the states channel without blocking: when it is full,
-// the oldest pending state makes room.
-func (s *Session) notify(st SessionState) {
+// notify puts st on ch without blocking: when it is full, the oldest state
+// is dropped.
+func notify(ch chan SessionState, st SessionState) {
 	for {
 		select {
-		case s.states <- st:
+		case ch <- st:
 			return
 		default:
 		}
 		select {
-		case <-s.states:
+		case <-ch:
 		default:
 		}
 	}

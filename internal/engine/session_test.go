@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -199,5 +200,41 @@ func TestReadYourWritesAndStates(t *testing.T) {
 	e.Close()
 	if s.State() != StateClosed {
 		t.Fatalf("after the ensemble closed: state %v", s.State())
+	}
+}
+
+// TestSessionStatesPerCaller: the first States call gets the channel made
+// with the session; each later call a channel of its own, from the call on;
+// each gets every change and is closed at the end; a call after the end
+// gets the last state and a closed channel.
+func TestSessionStatesPerCaller(t *testing.T) {
+	e := standalone(t)
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	first, second := s.States(), s.States()
+	s.setState(StateDisconnected)
+	third := s.States()
+	s.setState(StateConnected)
+	if err := e.ExpireSession(ctx, s.ID()); err != nil {
+		t.Fatal(err)
+	}
+	drain := func(ch <-chan SessionState) []SessionState {
+		var seen []SessionState
+		for st := range ch {
+			seen = append(seen, st)
+		}
+		return seen
+	}
+	all := []SessionState{StateDisconnected, StateConnected, StateExpired}
+	for name, c := range map[string]struct {
+		ch   <-chan SessionState
+		want []SessionState
+	}{
+		"first": {first, all}, "second": {second, all}, "third": {third, all[1:]},
+		"after the end": {s.States(), all[2:]},
+	} {
+		if got := drain(c.ch); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", name, got, c.want)
+		}
 	}
 }

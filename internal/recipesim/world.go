@@ -193,9 +193,10 @@ func (w *World) inspect(p *peer, ens *zk.Ensemble, gone chan struct{}) {
 		w.mu.Lock()
 		p.inspector = s
 		w.mu.Unlock()
+		states := s.States()
 		for {
 			select {
-			case _, ok := <-s.States():
+			case _, ok := <-states:
 				if ok {
 					continue
 				}
