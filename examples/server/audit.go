@@ -23,18 +23,20 @@ const auditFile = "zookeeper_audit.log"
 //
 //	2026-12-07 11:44:41,123 INFO o.a.z.a.Slf4jAuditLogger: session=0x1000001	user=127.0.0.1	ip=127.0.0.1	operation=create	znode=/a	znode_type=persistent	result=success
 //
-// The returned function closes the file, after the peer's Close. Unlike
-// ZooKeeper's appender, the file is not rolled over at 10 MB.
+// The file rolls over at 10 MB, keeping 10 rolled files, as ZooKeeper's
+// appender (auditroll.go). A line that cannot be written (or a rollover
+// that fails) is reported on log, at Error, once until a line is written
+// again. The returned function closes the file, after the peer's Close.
 func useAuditLog(cfg *zk.Config, dir string, log *slog.Logger) (func(), error) {
 	path := filepath.Join(dir, auditFile)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("the audit log: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := openRolling(path, auditRollSize, auditRollKeep)
 	if err != nil {
 		return nil, fmt.Errorf("the audit log: %w", err)
 	}
-	cfg.AuditLogger = slog.New(&auditHandler{w: f})
+	cfg.AuditLogger = slog.New(&auditHandler{w: f, log: log})
 	log.Info("ZooKeeper audit is enabled", "file", path)
 	return func() { f.Close() }, nil
 }
@@ -43,10 +45,14 @@ func useAuditLog(cfg *zk.Config, dir string, log *slog.Logger) (func(), error) {
 // time (ISO8601, as logback writes it, local time), the level, the
 // logger's name as %c{2} abbreviates it, and the message, which is the
 // whole event (Config.AuditLogger). Records below Info are dropped, as
-// zookeeper.auditlog.threshold=INFO does.
+// zookeeper.auditlog.threshold=INFO does. A failed write is returned and,
+// since slog drops a handler's error, reported on log (if set): once, until
+// a write succeeds again.
 type auditHandler struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer
+	log    *slog.Logger
+	failed bool // the last write failed, and was reported
 }
 
 func (h *auditHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
@@ -56,6 +62,10 @@ func (h *auditHandler) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, err := io.WriteString(h.w, line)
+	if err != nil && !h.failed && h.log != nil {
+		h.log.Error("zk: writing the audit log", "err", err)
+	}
+	h.failed = err != nil
 	return err
 }
 
