@@ -65,8 +65,9 @@ import (
 // would list them, javaSetOrder: an ip identity's address, a digest
 // identity's user name, a SASL user, a certificate's DN; super adds none),
 // ip (the session's client address, WithClientAddr; an in-process session
-// without one has none; an IPv6 address is written as Go writes it, ::1
-// where Java writes 0:0:0:0:0:0:0:1), operation, znode, znode_type, acl
+// without one has none; written as Java writes it, JavaHostAddress:
+// 0:0:0:0:0:0:0:1 for ::1, but without the zone Java appends to a
+// link-local address), operation, znode, znode_type, acl
 // (scheme:id:perms with perms as cdrwa letters, the entries run together
 // without a separator, as ZooKeeper's ZKUtil.aclToString writes them),
 // then result (success, failure, or invoked for serverStop). The server's

@@ -362,3 +362,20 @@ func TestAuditUsersJavaOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditIPv6Java: an IPv6 client's address is its ip identity, user
+// and ip in Java's form (no zero compression, no zone), and an ip ACL
+// written in Go's short form still matches it.
+func TestAuditIPv6Java(t *testing.T) {
+	sink := &auditSink{}
+	e := openTest(t, audited(testConfig(vfs.NewMem(), 1), sink))
+	t.Cleanup(func() { e.Close() })
+	s := newSession(t, e, WithClientAddr("[fe80::1:0:0:A%eth0]:4000"))
+	mustCreate(t, s, "/a", "", WithACL(ACL{Perms: PermAll, Scheme: "ip", ID: "fe80::1:0:0:a"}))
+	if _, _, err := s.Get(testCtx(t), "/a"); err != nil {
+		t.Fatalf("the ip ACL does not match the session's address: %v", err)
+	}
+	const ip = "fe80:0:0:0:1:0:0:a"
+	checkAudit(t, "IPv6 client", sink.Take()[1:], []string{auditLine("INFO", fmt.Sprintf("session=0x%x", s.ID()),
+		"user="+ip, "ip="+ip, "operation=create", "znode=/a", "znode_type=persistent", "result=success")})
+}

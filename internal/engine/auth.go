@@ -76,7 +76,8 @@ func (c Config) identityFor(scheme string, auth []byte) (id znode.Identity, add 
 // clientIP returns the "ip" identity of a client address given to
 // WithClientAddr: an IP address, or host:port with an IP host; an
 // IPv4-mapped IPv6 address counts as IPv4 (as Java's InetAddress makes it)
-// and a zone is dropped.
+// and a zone is dropped. The identity is written as ZooKeeper's
+// (JavaHostAddress): 0:0:0:0:0:0:0:1 for ::1.
 func clientIP(addr string) (string, error) {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
@@ -86,7 +87,7 @@ func clientIP(addr string) (string, error) {
 		}
 		a = ap.Addr()
 	}
-	return a.Unmap().WithZone("").String(), nil
+	return JavaHostAddress(a.WithZone("")), nil
 }
 
 // validateDigestID checks the shape "user:base64(hash)" of a digest id,

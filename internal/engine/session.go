@@ -88,7 +88,8 @@ func WithSessionTimeout(d time.Duration) SessionOption {
 // a host that serves remote clients (a proxy, a wire protocol server) passes
 // each client's address here when it opens or reattaches the session. addr
 // is an IP address, or ip:port (the port is ignored); an IPv4-mapped IPv6
-// address counts as IPv4. Anything else makes NewSession and Reattach fail
+// address counts as IPv4, and the identity is written as ZooKeeper's is
+// (Java's form: 0:0:0:0:0:0:0:1 for ::1, no zone). Anything else makes NewSession and Reattach fail
 // with ErrBadArguments. A session opened without it has no ip identity, and
 // nothing a client sends later (AddAuth("ip", ...)) gives or changes one.
 func WithClientAddr(addr string) SessionOption {

@@ -63,7 +63,7 @@ func (c *conn) info(brief bool) jobj {
 		interest = 0
 	}
 	o := jobj{
-		{"remote_socket_address", c.nc.RemoteAddr().String()},
+		{"remote_socket_address", engine.JavaSocketAddr(c.nc.RemoteAddr())},
 		{"interest_ops", interest},
 		{"outstanding_requests", c.queued()},
 		{"packets_received", c.received.Load()},

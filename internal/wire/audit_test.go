@@ -3,6 +3,7 @@ package wire_test
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -185,4 +186,33 @@ func startAuditZK(t *testing.T) (string, string) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	waitZK(t, addr)
 	return addr, logPath
+}
+
+// TestAuditIPv6Loopback: over ::1 the audit log's user and ip, cons and
+// dump write the client's address as ZooKeeper (Java 17) does:
+// 0:0:0:0:0:0:0:1, bracketed before the port, where Go writes ::1.
+func TestAuditIPv6Loopback(t *testing.T) {
+	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	} else {
+		ln.Close()
+	}
+	sink := &auditSink{}
+	cfg := peerConfig()
+	cfg.ClientPortAddress = "::1"
+	cfg.AuditEnabled, cfg.AuditLogger = true, slog.New(sink)
+	e := startPeer(t, cfg)
+	c, _ := dial(t, e.ClientAddr())
+	_, err := c.Create("/a", nil, 0, open)
+	must(t, err)
+	const ip = "0:0:0:0:0:0:0:1"
+	want := fmt.Sprintf("INFO session=0x%x\tuser=%s\tip=%s\toperation=create\tznode=/a\tznode_type=persistent\tresult=success", c.SessionID(), ip, ip)
+	if got := sink.Take(); len(got) != 2 || got[1] != want {
+		t.Errorf("audit log\n%s\nwant serverStart, then\n%s", strings.Join(got, "\n"), want)
+	}
+	for word, prefix := range map[string]string{"cons": " /[", "dump": "ip: /["} {
+		if out := fourLetter(t, e.ClientAddr(), word); !strings.Contains(out, prefix+ip+"]:") {
+			t.Errorf("%s:\n%s\nwant the client as %s%s]:port", word, out, prefix, ip)
+		}
+	}
 }

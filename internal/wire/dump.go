@@ -81,7 +81,7 @@ func (s *Server) dumpConnections(b *strings.Builder) {
 	for _, c := range s.connList() {
 		at := c.expiresMs()
 		// NIOServerCnxn's toString.
-		line := fmt.Sprintf("ip: /%s sessionId: 0x%x", c.nc.RemoteAddr(), c.sessionID.Load())
+		line := fmt.Sprintf("ip: /%s sessionId: 0x%x", engine.JavaSocketAddr(c.nc.RemoteAddr()), c.sessionID.Load())
 		byExpiry[at] = append(byExpiry[at], line)
 	}
 	keys := make([]int64, 0, len(byExpiry))

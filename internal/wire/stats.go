@@ -220,7 +220,7 @@ func (st *cnxnStats) appendSession(b []byte, sid int64, est time.Time, timeoutMs
 func (c *conn) consLine(brief bool) string {
 	b := make([]byte, 0, 256)
 	b = append(b, " /"...)
-	b = append(b, c.nc.RemoteAddr().String()...)
+	b = append(b, engine.JavaSocketAddr(c.nc.RemoteAddr())...)
 	if c.word.Load() {
 		b = append(b, "[0]"...)
 	} else {
