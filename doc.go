@@ -796,6 +796,8 @@ type EventListener = engine.EventListener
 //	// serves nothing (Status.Removed); to add it back, restart it with
 //	// Config.Rejoin (it keeps its DataDir and joins as a new server does; the
 //	// leader syncs it) or with an empty DataDir, then add it with a reconfig.
+//	// With Config.AuditEnabled its outcome is logged, operation=reconfig, as
+//	// the host's: without session or ip, as the server's user (auditor.host).
 //	func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error)
 //
 //	// SecureClientAddr returns the address ZooKeeper clients connect to over

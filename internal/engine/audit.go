@@ -56,8 +56,13 @@ import (
 // follower drops its connections then). zk's session also refuses before the
 // leader what ZooKeeper's clients refuse before sending (an invalid path,
 // an empty multi), so a client that skipped its own checks gets no event
-// where ZooKeeper would log a failure. Ensemble.Reconfig, a call of the
-// host and not of a session, logs nothing.
+// where ZooKeeper would log a failure.
+//
+// Ensemble.Reconfig, a call of the host and not of a session, is logged as
+// an operation of the server, as serverStart is (ZooKeeper has no such
+// call: its reconfigs all come from clients): user is the server's user,
+// there is no session and no ip; znode and result as for a reconfig
+// request.
 //
 // The fields, in this order, each left out when it has no value:
 // session (0x and the id in hex), user (the names of the session's
@@ -405,6 +410,19 @@ func (r *request) keepSentACL(a *auditor) {
 	if a != nil && r.txn.Type == znode.TxnSetACL {
 		r.sentACL = r.txn.ACL
 	}
+}
+
+// host logs op, a call of the host that changed (or failed to change) the
+// ensemble, Ensemble.Reconfig: as an operation of the server (no session,
+// no ip, the server's user), with /zookeeper/config as its znode when it
+// succeeded, as a session's reconfig is logged.
+func (a *auditor) host(op string, err error) {
+	ev := auditEvent(nil).add("user", a.user).add("operation", op)
+	if err != nil {
+		a.emit(ev, auditFailure)
+		return
+	}
+	a.emit(ev.add("znode", znode.ConfigPath), auditSuccess)
 }
 
 // AuditReconfig logs the outcome of the session's reconfig request, as

@@ -379,3 +379,36 @@ func TestAuditIPv6Java(t *testing.T) {
 	checkAudit(t, "IPv6 client", sink.Take()[1:], []string{auditLine("INFO", fmt.Sprintf("session=0x%x", s.ID()),
 		"user="+ip, "ip="+ip, "operation=create", "znode=/a", "znode_type=persistent", "result=success")})
 }
+
+// TestAuditHostReconfig: Ensemble.Reconfig, the host's call, logs
+// operation=reconfig as the server's user, without session or ip, on the
+// peer it was called on: /zookeeper/config when it committed, a failure
+// when it was refused.
+func TestAuditHostReconfig(t *testing.T) {
+	sinks := map[int64]*auditSink{1: {}, 2: {}, 3: {}}
+	c := newReconfigCluster(t, 3, nil, 7, func(cfg *Config) {
+		cfg.AuditEnabled, cfg.AuditLogger = true, slog.New(sinks[cfg.ID])
+	})
+	for _, sink := range sinks {
+		sink.Take() // serverStart
+	}
+	on := c.others(c.leader())[0]
+	if _, err := c.reconfig(on, ReconfigRequest{}); err != nil { // a new version of the same servers
+		t.Fatal(err)
+	}
+	if _, err := c.reconfig(on, ReconfigRequest{FromConfig: 1}); !errors.Is(err, zkerr.ErrBadVersion) {
+		t.Fatalf("a reconfig from a stale version: %v", err)
+	}
+	c.settle()
+	user := "user=" + systemUser()
+	for id, sink := range sinks {
+		var want []string
+		if id == on {
+			want = []string{
+				auditLine("INFO", user, "operation=reconfig", "znode=/zookeeper/config", "result=success"),
+				auditLine("ERROR", user, "operation=reconfig", "result=failure"),
+			}
+		}
+		checkAudit(t, fmt.Sprintf("peer %d", id), sink.Take(), want)
+	}
+}

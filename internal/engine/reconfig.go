@@ -56,7 +56,25 @@ type ReconfigRequest struct {
 // serves nothing (Status.Removed); to add it back, restart it with
 // Config.Rejoin (it keeps its DataDir and joins as a new server does; the
 // leader syncs it) or with an empty DataDir, then add it with a reconfig.
+// With Config.AuditEnabled its outcome is logged, operation=reconfig, as
+// the host's: without session or ip, as the server's user (auditor.host).
 func (e *Ensemble) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
+	cfg, err := e.reconfig(ctx, req)
+	if e.audit != nil {
+		e.audit.host("reconfig", err)
+	}
+	return cfg, err
+}
+
+// Reconfig is Ensemble.Reconfig without its audit event: the client
+// protocol logs the reconfig request as its session's
+// (RemoteSession.AuditReconfig), refusals of its own included.
+func (r Remote) Reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
+	return r.e.reconfig(ctx, req)
+}
+
+// reconfig is Ensemble.Reconfig but for the audit log.
+func (e *Ensemble) reconfig(ctx context.Context, req ReconfigRequest) (ClusterConfig, error) {
 	if err := checkCtx(ctx); err != nil {
 		return ClusterConfig{}, err
 	}

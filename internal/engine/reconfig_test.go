@@ -18,10 +18,16 @@ import (
 )
 
 // newReconfigCluster is newCluster with reconfig enabled and spare ids on
-// the network, for servers that join later (joinPeer).
-func newReconfigCluster(t *testing.T, voters int, spares []int64, seed uint64) *cluster {
+// the network, for servers that join later (joinPeer); tweaks change each
+// peer's Config further.
+func newReconfigCluster(t *testing.T, voters int, spares []int64, seed uint64, tweaks ...func(*Config)) *cluster {
 	c := &cluster{t: t, fs: map[int64]vfs.FS{}, ens: map[int64]*Ensemble{}, frozen: map[int64]bool{}, seed: seed,
-		tweak: func(cfg *Config) { cfg.ReconfigEnabled = true }}
+		tweak: func(cfg *Config) {
+			cfg.ReconfigEnabled = true
+			for _, f := range tweaks {
+				f(cfg)
+			}
+		}}
 	var ids []int64
 	for i := 1; i <= voters; i++ {
 		id := int64(i)

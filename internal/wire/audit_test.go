@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/testbuf"
 	gozk "github.com/go-zookeeper/zk"
 )
@@ -214,5 +215,30 @@ func TestAuditIPv6Loopback(t *testing.T) {
 		if out := fourLetter(t, e.ClientAddr(), word); !strings.Contains(out, prefix+ip+"]:") {
 			t.Errorf("%s:\n%s\nwant the client as %s%s]:port", word, out, prefix, ip)
 		}
+	}
+}
+
+// TestAuditReconfigOnce: a reconfig request that commits is logged once,
+// as the session's (not again as a call of the host's Ensemble.Reconfig,
+// which the client protocol runs it on).
+func TestAuditReconfigOnce(t *testing.T) {
+	sink := &auditSink{}
+	c := startReconfigClusterWith(t, 50*time.Millisecond, func(cfg *engine.Config) {
+		if cfg.ID == 1 {
+			cfg.AuditEnabled, cfg.AuditLogger = true, slog.New(sink)
+		}
+	})
+	conn, _ := superDial(t, c.peers[1].ClientAddr())
+	_, err := conn.IncrementalReconfig(nil, []string{"9"}, -1) // no member to remove: a new version
+	must(t, err)
+	var got []string
+	for _, l := range sink.Take() {
+		if strings.Contains(l, "operation=reconfig") {
+			got = append(got, l)
+		}
+	}
+	want := fmt.Sprintf("INFO session=0x%x\t", conn.SessionID())
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) || !strings.HasSuffix(got[0], "\tznode=/zookeeper/config\tresult=success") {
+		t.Errorf("reconfig events\n%s\nwant one, %s...", strings.Join(got, "\n"), want)
 	}
 }

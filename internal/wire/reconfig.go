@@ -54,7 +54,7 @@ func (c *conn) runReconfig(r *jute.ReconfigRequest) (jute.Record, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: reconfig needs WRITE on %s (the super user)", zkerr.ErrNoAuth, znode.ConfigPath)
 	}
-	cfg, err := c.s.ens.Reconfig(c.ctx, req)
+	cfg, err := c.s.e.Reconfig(c.ctx, req)
 	if err != nil {
 		return nil, err
 	}
