@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"os/user"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/znode"
 )
 
@@ -29,8 +31,12 @@ import (
 //     the requests of its own connections; the other peers, which apply
 //     the same transaction, do not. A failure logs the path the request
 //     named, a create's success the path created (sequence suffix
-//     included). znode_type is a create's mode (persistent,
-//     ephemeral_sequential, container, persistent_with_ttl, ...); acl is a
+//     included). znode_type is a create's mode as its request's flags
+//     name it (persistent, ephemeral_sequential, container,
+//     persistent_with_ttl, ...), as ZooKeeper's AuditHelper takes it: on
+//     the client port a create with the container flag, which makes a
+//     persistent node, is a container, a createContainer without it,
+//     which makes a container, is persistent or ephemeral. acl is a
 //     setAcl's ACL as the session sent it.
 //   - A multi that succeeded logs one event per create, delete and setData
 //     op (a check op logs none); a create's znode_type only when it is
@@ -42,7 +48,8 @@ import (
 //   - Each ephemeral node deleted because its session closed or expired,
 //     operation=ephemeralZNodeDeletionOnSessionCloseOrExpire, by every
 //     peer that applies the close (as ZooKeeper's DataTree logs it), as
-//     the server's user and without ip.
+//     the server's user and without ip, in ZooKeeper's order
+//     (javaHashSetOrder).
 //   - serverStart (success when NewEnsemble returns the running peer,
 //     failure when it fails) and serverStop (invoked, as Close begins), as
 //     the server's user.
@@ -53,10 +60,14 @@ import (
 // it (over jute.maxbuffer, or while no quorum serves; ZooKeeper closes the
 // connection or does not answer), and a write in flight when its peer lost
 // its leader (its outcome unknown to this peer's session, as ZooKeeper's
-// follower drops its connections then). zk's session also refuses before the
-// leader what ZooKeeper's clients refuse before sending (an invalid path,
-// an empty multi), so a client that skipped its own checks gets no event
-// where ZooKeeper would log a failure.
+// follower drops its connections then). zk's session refuses an invalid
+// path before the leader, and logs that failure then, as ZooKeeper's prep
+// refuses and logs it (auditRefused); its other early refusals log nothing,
+// as ZooKeeper logs nothing for them (an unknown create mode, an empty
+// multi), or where zk refuses what ZooKeeper accepts (a path over
+// MaxPathLength; the client port's createContainer with a sequential flag
+// and a multi's createTTL op with a bad TTL, which ZooKeeper would log as
+// multiOperation failed).
 //
 // Ensemble.Reconfig, a call of the host and not of a session, is logged as
 // an operation of the server, as serverStart is (ZooKeeper has no such
@@ -303,7 +314,7 @@ func (a *auditor) write(r *request, res znode.Result) {
 		if res.Err == nil {
 			path = res.Path
 		}
-		ev = ev.add("operation", "create").add("znode", path).add("znode_type", auditMode(txn.Mode))
+		ev = ev.add("operation", "create").add("znode", path).add("znode_type", auditMode(r.sentMode))
 	case znode.TxnDelete:
 		ev = ev.add("operation", "delete").add("znode", txn.Path)
 	case znode.TxnSetData:
@@ -351,14 +362,45 @@ func (a *auditor) multi(r *request, res znode.Result) {
 }
 
 // ephemeralsDeleted logs the deletion of each ephemeral node that the
-// close (or expiry) of session deleted, by this peer's apply.
+// close (or expiry) of session deleted, by this peer's apply, in the
+// order ZooKeeper deletes them (javaHashSetOrder).
 func (a *auditor) ephemeralsDeleted(session int64, changes []znode.Change) {
+	var paths []string
 	for _, c := range changes {
 		if c.Type == znode.ChangeDeleted {
-			ev := auditEvent(nil).add("session", auditSession(session)).add("user", a.user)
-			a.emit(ev.add("operation", "ephemeralZNodeDeletionOnSessionCloseOrExpire").add("znode", c.Path), auditSuccess)
+			paths = append(paths, c.Path)
 		}
 	}
+	for _, path := range javaHashSetOrder(paths) {
+		ev := auditEvent(nil).add("session", auditSession(session)).add("user", a.user)
+		a.emit(ev.add("operation", "ephemeralZNodeDeletionOnSessionCloseOrExpire").add("znode", path), auditSuccess)
+	}
+}
+
+// javaHashSetOrder orders paths as ZooKeeper deletes a closed session's
+// ephemerals: its CloseSessionTxn lists a clone of the session's HashSet
+// of their paths (DataTree.getEphemerals), which iterates bucket by bucket
+// (String.hashCode, spread as HashMap spreads it, modulo the clone's
+// table: the least power of two of at least n/0.75+1), and within one
+// bucket in the original set's order (its own table's buckets, of 16 or
+// more, then the order the paths were added). Paths in the same bucket of
+// both tables keep the order given, where Java's is their creation order.
+func javaHashSetOrder(paths []string) []string {
+	if len(paths) < 2 {
+		return paths
+	}
+	clone := 1
+	for clone < int(float32(len(paths))/0.75+1) {
+		clone *= 2
+	}
+	orig := max(16, clone)
+	spread := func(p string) int { h := uint32(javaHash(p)); return int(h ^ h>>16) }
+	out := slices.Clone(paths)
+	slices.SortStableFunc(out, func(x, y string) int {
+		hx, hy := spread(x), spread(y)
+		return cmp.Or(cmp.Compare(hx&(clone-1), hy&(clone-1)), cmp.Compare(hx&(orig-1), hy&(orig-1)))
+	})
+	return out
 }
 
 // auditNote is an event of the entries being applied, logged once the
@@ -404,11 +446,45 @@ func (p *peer) flushAudits(drop bool) {
 	p.audits = p.audits[:0]
 }
 
-// keepSentACL keeps, for the audit log, the ACL r's setACL was sent with:
-// the leader expands its "auth" entries in the txn itself (fixupACLs).
-func (r *request) keepSentACL(a *auditor) {
-	if a != nil && r.txn.Type == znode.TxnSetACL {
+// auditRefused logs txn, a write of s refused with err before it left the
+// session, if ZooKeeper logs it: refused for an invalid path, which
+// ZooKeeper's PrepRequestProcessor refuses (BadArguments) in an error txn
+// that its FinalRequestProcessor logs, with the path as sent (a multi: its
+// multiOperation failure). The other refusals log nothing, as in
+// ZooKeeper: over the size limits (ZooKeeper closes the connection), an
+// unknown create mode (ZooKeeper's audit of it fails), an empty multi
+// (ZooKeeper runs it, and logs no op). sentMode is a create's mode as
+// sent (keepSentACL).
+func (s *Session) auditRefused(txn *znode.Txn, sentMode CreateMode, err error) {
+	a := s.e.audit
+	if a == nil || !errors.Is(err, zkerr.ErrInvalidPath) {
+		return
+	}
+	t := *txn
+	t.Session = s.id
+	r := &request{txn: &t, sentACL: t.ACL, sentMode: sentMode}
+	r.ids, _ = s.identities()
+	a.write(r, znode.Result{Err: err})
+}
+
+// AuditMultiRefused logs a multi the client protocol refused with err
+// before it started it (CheckOps), as auditRefused.
+func (s RemoteSession) AuditMultiRefused(err error) {
+	s.auditRefused(&znode.Txn{Type: znode.TxnMulti}, 0, err)
+}
+
+// keepSentACL keeps, for the audit log, the ACL r's setACL was sent with
+// (the leader expands its "auth" entries in the txn itself, fixupACLs),
+// and the mode r's create was sent with, sentMode.
+func (r *request) keepSentACL(a *auditor, sentMode CreateMode) {
+	if a == nil {
+		return
+	}
+	switch r.txn.Type {
+	case znode.TxnSetACL:
 		r.sentACL = r.txn.ACL
+	case znode.TxnCreate:
+		r.sentMode = sentMode
 	}
 }
 

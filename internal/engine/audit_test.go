@@ -170,7 +170,8 @@ func TestAuditSessionEnd(t *testing.T) {
 	if err := closed.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkAudit(t, "close", sink.Take(), []string{deleted(closed.ID(), "/e1"), deleted(closed.ID(), "/e2")})
+	// /e2 first: the order of ZooKeeper's HashSet of the paths.
+	checkAudit(t, "close", sink.Take(), []string{deleted(closed.ID(), "/e2"), deleted(closed.ID(), "/e1")})
 
 	expired := newSession(t, e)
 	mustCreate(t, expired, "/e3", "", WithMode(ModeEphemeral))
@@ -410,5 +411,58 @@ func TestAuditHostReconfig(t *testing.T) {
 			}
 		}
 		checkAudit(t, fmt.Sprintf("peer %d", id), sink.Take(), want)
+	}
+}
+
+// TestAuditRefusedInProcess: writes refused for an invalid path before
+// they leave the session are logged as ZooKeeper's prep logs them (the
+// path as sent; a multi's multiOperation); other refusals (an unknown
+// mode, an empty multi) log nothing.
+func TestAuditRefusedInProcess(t *testing.T) {
+	sink := &auditSink{}
+	e := openTest(t, audited(testConfig(vfs.NewMem(), 1), sink))
+	t.Cleanup(func() { e.Close() })
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	sink.Take()
+	_, err := s.Create(ctx, "/a//b", nil, WithMode(ModeEphemeral))
+	errs := []error{err}
+	_, err = s.Set(ctx, "nope", nil, -1)
+	errs = append(errs, err, s.Delete(ctx, "/a/", -1))
+	_, err = s.SetACL(ctx, "/a/.", OpenACLUnsafe(), -1)
+	errs = append(errs, err)
+	_, err = s.Multi(ctx, CreateOp("/m", nil), DeleteOp("/x/../y", -1))
+	errs = append(errs, err)
+	_, err = s.Create(ctx, "/a", nil, WithMode(CreateMode(9)))
+	errs = append(errs, err)
+	_, err = s.Multi(ctx)
+	for i, err := range append(errs, err) {
+		if err == nil && i < len(errs) {
+			t.Errorf("write %d succeeded", i)
+		}
+	}
+	who := fmt.Sprintf("session=0x%x", s.ID())
+	checkAudit(t, "refused", sink.Take(), []string{
+		auditLine("ERROR", who, "operation=create", "znode=/a//b", "znode_type=ephemeral", "result=failure"),
+		auditLine("ERROR", who, "operation=setData", "znode=nope", "result=failure"),
+		auditLine("ERROR", who, "operation=delete", "znode=/a/", "result=failure"),
+		auditLine("ERROR", who, "operation=setAcl", "znode=/a/.", "acl=world:anyone:cdrwa", "result=failure"),
+		auditLine("ERROR", who, "operation=multiOperation", "result=failure"),
+	})
+}
+
+// TestJavaHashSetOrder: a closed session's ephemerals in the order of
+// ZooKeeper's clone of their HashSet, as JDK 17's jshell printed the
+// clone of a HashSet the paths were added to in the order given (the
+// first: TestAuditRefusalsAsRealZK's, as ZooKeeper 3.8 logged them).
+func TestJavaHashSetOrder(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"/mc/e", "/p/e"}, []string{"/p/e", "/mc/e"}},
+		{[]string{"/e1", "/e2"}, []string{"/e2", "/e1"}},
+		{[]string{"/a", "/b/c", "/zz", "/q1", "/q2", "/lock-0000000001"}, []string{"/q2", "/b/c", "/a", "/lock-0000000001", "/zz", "/q1"}},
+	} {
+		if got := javaHashSetOrder(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("javaHashSetOrder(%v) = %v, want %v", c.in, got, c.want)
+		}
 	}
 }

@@ -69,6 +69,7 @@ func (s *Session) Multi(ctx context.Context, ops ...Op) ([]OpResult, error) {
 	}
 	for i, op := range ops {
 		if err := s.checkOp(op); err != nil {
+			s.auditRefused(txn, 0, err)
 			return nil, fmt.Errorf("zk: multi op %d: %w", i, err)
 		}
 	}

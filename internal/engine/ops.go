@@ -66,6 +66,7 @@ func buildCreate(path string, data []byte, opts []CreateOption) (*znode.Txn, cre
 func (s *Session) Create(ctx context.Context, path string, data []byte, opts ...CreateOption) (string, error) {
 	txn, o := buildCreate(path, data, opts)
 	if err := s.checkCreate(txn); err != nil {
+		s.auditRefused(txn, txn.Mode, err)
 		return "", err
 	}
 	res, err := s.createTxn(ctx, txn, o)
@@ -227,6 +228,7 @@ func (s *Session) Set(ctx context.Context, path string, data []byte, version int
 		return Stat{}, err
 	}
 	if err := s.checkPath(path, false); err != nil {
+		s.auditRefused(txn, 0, err)
 		return Stat{}, err
 	}
 	res, err := s.write(ctx, txn)
@@ -252,6 +254,7 @@ func (s *Session) Delete(ctx context.Context, path string, version int32) error 
 		return err
 	}
 	if err := s.checkPath(path, false); err != nil {
+		s.auditRefused(txn, 0, err)
 		return err
 	}
 	res, err := s.write(ctx, txn)
@@ -352,10 +355,11 @@ func (s *Session) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) 
 // stands for the session's digest identities; permission bits are stored as
 // given, as ZooKeeper stores them.
 func (s *Session) SetACL(ctx context.Context, path string, acl []ACL, aversion int32) (Stat, error) {
+	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
 	if err := s.checkPath(path, false); err != nil {
+		s.auditRefused(txn, 0, err)
 		return Stat{}, err
 	}
-	txn := &znode.Txn{Type: znode.TxnSetACL, Path: path, ACL: append([]ACL(nil), acl...), Version: aversion}
 	if err := s.checkRequest("setACL", txn); err != nil {
 		return Stat{}, err
 	}

@@ -41,6 +41,11 @@ type Pending struct {
 	// request and txn take one allocation.
 	req request
 	txn znode.Txn
+	// sentMode is a create's mode as its request named it (StartCreateAs).
+	sentMode CreateMode
+	// refused is the txn of a write its checks refused (err), for the
+	// audit log (auditRefused, when Wait answers it).
+	refused *znode.Txn
 }
 
 // PendingResult is the outcome of a pipelined write: the created path and
@@ -70,7 +75,16 @@ func (r Remote) TreeZxid() int64 {
 // afterwards. A nil or empty acl is refused as an empty ACL, not replaced
 // by the default.
 func (s RemoteSession) StartCreate(ctx context.Context, path string, data []byte, mode CreateMode, acl []ACL, ttl time.Duration) *Pending {
-	p := &Pending{s: s.Session, op: "create", path: path}
+	return s.StartCreateAs(ctx, path, data, mode, mode, acl, ttl)
+}
+
+// StartCreateAs is StartCreate of a request whose flags named sent, where
+// its op made the node mode (the client port's create with the container
+// flag makes a persistent node, its createContainer a container whatever
+// the flags): the audit log names sent as the znode_type, as ZooKeeper
+// takes it from the flags (AuditHelper.getCreateMode).
+func (s RemoteSession) StartCreateAs(ctx context.Context, path string, data []byte, mode, sent CreateMode, acl []ACL, ttl time.Duration) *Pending {
+	p := &Pending{s: s.Session, op: "create", path: path, sentMode: sent}
 	p.txn = znode.Txn{Type: znode.TxnCreate, Path: path, Data: data, Mode: mode, ACL: acl, TTL: ttl.Milliseconds()}
 	p.err = s.checkCreate(&p.txn)
 	return s.start(ctx, p, &p.txn)
@@ -141,20 +155,23 @@ func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *P
 	if s.e.obs.measuring() {
 		p.began, p.timed = s.e.obs.now(), true
 	}
+	if p.err != nil {
+		p.refused = txn
+		return p
+	}
+	p.t, p.err = s.startWrite(ctx, txn, &p.req, s.noWait, p.sentMode)
 	if p.err == nil {
-		p.t, p.err = s.startWrite(ctx, txn, &p.req, s.noWait)
-		if p.err == nil {
-			p.r = &p.req
-		}
+		p.r = &p.req
 	}
 	return p
 }
 
 // startWrite makes r the request of txn, issues its ticket and hands it
-// to the peer loop, as the first half of Session.write.
+// to the peer loop, as the first half of Session.write; sentMode is a
+// create's mode as its request named it (keepSentACL).
 // With noWait it fails with ErrWouldBlock rather than wait for the
 // session's submit lock or the loop's queue.
-func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, noWait bool) (uint64, error) {
+func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, noWait bool, sentMode CreateMode) (uint64, error) {
 	if err := s.callable(ctx); err != nil {
 		return 0, err
 	}
@@ -164,7 +181,7 @@ func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, no
 	txn.Session = s.id
 	r.init(reqWrite, txn)
 	r.ids, r.super = s.identities()
-	r.keepSentACL(s.e.audit)
+	r.keepSentACL(s.e.audit, sentMode)
 	if !noWait {
 		s.submitMu.Lock()
 	} else if !s.submitMu.TryLock() {
@@ -237,6 +254,9 @@ func (p *Pending) Wait(ctx context.Context) (PendingResult, error) {
 		defer p.s.e.obs.requestDone(p.began, true)
 	}
 	if p.r == nil {
+		if p.refused != nil {
+			p.s.auditRefused(p.refused, p.sentMode, p.err) // in the session's order, as Wait is called
+		}
 		return PendingResult{}, p.wrap(p.err)
 	}
 	res, zxid, err := p.s.finish(ctx, p.r, p.t)

@@ -49,6 +49,10 @@ type request struct {
 	// sentACL is a setACL's ACL as its session sent it, for the audit log
 	// (keepSentACL); nil with the audit log off.
 	sentACL []znode.ACL
+	// sentMode is a create's mode as its request's flags name it, the
+	// audit log's znode_type (keepSentACL): the node's mode but for the
+	// client port's creates whose op decides it (RemoteSession.StartCreateAs).
+	sentMode znode.CreateMode
 	// reconfig is a reqReconfig's change.
 	reconfig *ReconfigRequest
 	// sessionID is a reqRevalidate's session.

@@ -376,7 +376,7 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 	txn.Session = s.id
 	r := newRequest(reqWrite, txn)
 	r.ids, r.super = s.identities()
-	r.keepSentACL(s.e.audit)
+	r.keepSentACL(s.e.audit, txn.Mode)
 	s.submitMu.Lock()
 	t := s.seq.Issue()
 	s.e.cfg.TestHooks.Note(hooks.Mark{Peer: s.e.cfg.ID, Point: hooks.TraceSubmit, Session: s.id})

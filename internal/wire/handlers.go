@@ -329,7 +329,9 @@ func (c *conn) startCreate(s engine.RemoteSession, op int32, r *jute.CreateReque
 		life = time.Duration(r.TTL) * time.Millisecond
 	}
 	// fromACL makes a fresh (never nil) slice: the create takes it.
-	return s.StartCreate(c.ctx, r.Path, r.Data, mode, fromACL(r.ACL), life), nil
+	// The flags name the mode the audit log gives (ZooKeeper's
+	// CreateMode.fromFlag of them); createMode accepted them.
+	return s.StartCreateAs(c.ctx, r.Path, r.Data, mode, znode.CreateMode(r.Flags), fromACL(r.ACL), life), nil
 }
 
 // createMode is the mode of the node a create op makes with flags (and

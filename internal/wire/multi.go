@@ -28,6 +28,7 @@ func (c *conn) startMulti(s engine.RemoteSession, r *jute.MultiRequest) (*engine
 		return nil, &jute.MultiResponse{}
 	}
 	if i, err := c.sess.CheckOps(ops); err != nil {
+		c.sess.AuditMultiRefused(err) // an invalid path, as ZooKeeper logs it
 		return nil, failedMulti(len(ops), i, err)
 	}
 	return s.StartMulti(c.ctx, ops...), nil

@@ -1,0 +1,93 @@
+package wire_test
+
+import (
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/embedzk/zk/internal/jute"
+)
+
+// auditRefusals sends, with a raw client (which checks nothing), writes
+// that fail in every way a ZooKeeper server refuses them (NoAuth, NoNode,
+// NodeExists, BadVersion, NotEmpty, invalid ACLs,
+// NoChildrenForEphemerals, built-in nodes, invalid paths), alone and in
+// multis, and the creates whose flags and op name different modes. It
+// returns the session's id.
+func auditRefusals(t *testing.T, addr string) int64 {
+	r := rawDial(t, addr)
+	id := r.connect(jute.ConnectRequest{}).SessionID
+	locked := []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "ip", ID: "10.9.9.9"}}}
+	create := func(op int32, path string, flags int32, acl []jute.ACL) *jute.CreateRequest {
+		return &jute.CreateRequest{Path: path, ACL: acl, Flags: flags, HasTTL: op == jute.OpCreateTTL, TTL: 60000}
+	}
+	mop := func(op int32, path string, flags int32) jute.MultiOp {
+		return jute.MultiOp{Type: op, Path: path, ACL: openACL, Flags: flags, TTL: 60000, Version: -1}
+	}
+	for _, c := range []struct {
+		op  int32
+		req jute.Record
+	}{
+		{jute.OpCreate, create(jute.OpCreate, "/p", 0, openACL)},
+		{jute.OpCreate, create(jute.OpCreate, "/p/e", 1, openACL)},
+		{jute.OpCreate, create(jute.OpCreate, "/p/e/c", 0, openACL)}, // NoChildrenForEphemerals
+		{jute.OpCreate, create(jute.OpCreate, "/lk", 0, locked)},
+		{jute.OpCreate, create(jute.OpCreate, "/lk/x", 0, openACL)},                  // NoAuth
+		{jute.OpSetData, &jute.SetDataRequest{Path: "/lk", Version: -1}},             // NoAuth
+		{jute.OpSetACL, &jute.SetACLRequest{Path: "/lk", ACL: openACL, Version: -1}}, // NoAuth
+		{jute.OpDelete, &jute.PathVersionRequest{Path: "/lk/none", Version: -1}},     // NoAuth on the parent
+		{jute.OpDelete, &jute.PathVersionRequest{Path: "/p", Version: -1}},           // NotEmpty
+		{jute.OpDelete, &jute.PathVersionRequest{Path: "/p/e", Version: 5}},          // BadVersion
+		{jute.OpSetData, &jute.SetDataRequest{Path: "/nope", Version: -1}},           // NoNode
+		{jute.OpCreate, create(jute.OpCreate, "/no/kid", 0, openACL)},                // NoNode
+		{jute.OpCreate, create(jute.OpCreate, "/q", 0, []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "ip", ID: "999.1.1.1"}}})},
+		{jute.OpCreate, create(jute.OpCreate, "/q", 0, nil)},                                                                              // empty ACL
+		{jute.OpSetACL, &jute.SetACLRequest{Path: "/p", ACL: []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "nope", ID: "x"}}}, Version: -1}}, // invalid ACL
+		{jute.OpDelete, &jute.PathVersionRequest{Path: "/zookeeper", Version: -1}},                                                        // built-in
+		{jute.OpCreate, create(jute.OpCreate, "/a//b", 0, openACL)},                                                                       // invalid paths
+		{jute.OpDelete, &jute.PathVersionRequest{Path: "/a/", Version: -1}},
+		{jute.OpSetData, &jute.SetDataRequest{Path: "nope", Version: -1}},
+		{jute.OpSetACL, &jute.SetACLRequest{Path: "/a/./b", ACL: openACL, Version: -1}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m1", 0), mop(jute.OpCreate, "/bad//p", 0)}}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m2", 0), mop(jute.OpDelete, "/p", 0)}}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpSetData, "/lk", 0)}}},
+		// The znode_type ZooKeeper takes from the flags, whatever the op.
+		{jute.OpCreate, create(jute.OpCreate, "/cflag", 4, openACL)},                // a persistent node
+		{jute.OpCreate2, create(jute.OpCreate2, "/cflag2", 4, openACL)},             // a persistent node
+		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c0", 0, openACL)}, // a container
+		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c1", 1, openACL)}, // a container
+		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c4", 4, openACL)},
+		// (A TTL op would need zookeeper.extendedTypesEnabled on
+		// ZooKeeper's side: TestAuditMultiTTL has it.)
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/mc", 4), mop(jute.OpCreateContainer, "/mp", 0),
+			mop(jute.OpCreateContainer, "/mc/e", 1)}}},
+	} {
+		r.call(c.op, c.req)
+	}
+	r.call(jute.OpCloseSession, nil)
+	return id
+}
+
+// TestAuditRefusalsAsRealZK runs auditRefusals on a real ZooKeeper 3.8
+// with audit.enable=true and on zk: the events are the same, field for
+// field.
+func TestAuditRefusalsAsRealZK(t *testing.T) {
+	addr, logPath := startAuditZK(t)
+	id := auditRefusals(t, addr)
+	b, err := os.ReadFile(logPath)
+	must(t, err)
+	real := realAuditLines(string(b), id, 0)
+
+	sink := &auditSink{}
+	cfg := peerConfig()
+	cfg.AuditEnabled, cfg.AuditLogger = true, slog.New(sink)
+	e := startPeer(t, cfg)
+	id = auditRefusals(t, e.ClientAddr())
+	ours := renameSessions(slices.DeleteFunc(sink.Take(), func(l string) bool { return strings.Contains(l, "operation=serverStart") }), id, 0)
+	real = slices.DeleteFunc(real, func(l string) bool { return strings.Contains(l, "operation=serverStart") })
+	if !slices.Equal(ours, real) {
+		t.Errorf("zk's audit log\n%s\nZooKeeper's\n%s", strings.Join(ours, "\n"), strings.Join(real, "\n"))
+	}
+}
