@@ -1069,15 +1069,11 @@ type CreateOption = engine.CreateOption
 //	// State returns the session's current state.
 //	func (s *Session) State() SessionState
 //
-//	// States returns a channel of the session's state changes. The library never
-//	// blocks on it: a consumer that falls behind misses intermediate states but
-//	// always gets the latest one; after StateExpired or StateClosed the channel
-//	// is closed. The first call returns the channel made with the session,
-//	// which holds the changes since the session was made; each later call
-//	// returns a new channel of the changes from that call on (or, once the
-//	// session ended, of its last state), so that several consumers (a
-//	// recipes.Client and a cache, say) each follow the session. Call it once
-//	// per consumer and keep the channel: each call adds one.
+//	// States returns the channel of the session's state changes, made with
+//	// the session (every call returns it). The library never blocks on it: a
+//	// consumer that falls behind misses intermediate states but always gets
+//	// the latest one; after StateExpired or StateClosed the channel is closed.
+//	// It has one consumer; WatchStates gives others theirs.
 //	func (s *Session) States() <-chan SessionState
 //
 //	// Sync makes the session's next read linearizable: it returns once this
@@ -1089,6 +1085,14 @@ type CreateOption = engine.CreateOption
 //
 //	// Timeout returns the negotiated session timeout.
 //	func (s *Session) Timeout() time.Duration
+//
+//	// WatchStates returns a new channel of the session's state changes from
+//	// the call on, as States' channel (the latest state is never missed, and
+//	// the channel is closed after StateExpired or StateClosed; after the
+//	// session ended, it holds its last state and is closed), so that several
+//	// consumers (a recipes.Client and a cache, say) each follow the session.
+//	// Each call adds a channel: call it once per consumer.
+//	func (s *Session) WatchStates() <-chan SessionState
 //
 //	// Zxid returns the zxid of the state this session reads at its peer now:
 //	// every call the session made before it saw a state at most this new, the

@@ -28,10 +28,11 @@ const (
 
 // WithConnectionEvents makes the cache tell its listeners of its session's
 // state as well (CacheSuspended, CacheReconnected, CacheLost), in order
-// with the node events, as Curator's TreeCache does. The cache then takes
-// a States channel of each session it runs on (they must have one, as
-// *zk.Session and *Namespace do; a Client on the same session takes its
-// own). A session that is connected read-only is neither
+// with the node events, as Curator's TreeCache does. The cache then
+// follows the state of each session it runs on: on a channel of its own
+// from WatchStates if the session has it (a Client on the same session
+// takes its own), else on its States channel, which it must have, as
+// *zk.Session and *Namespace do. A session that is connected read-only is neither
 // suspended nor reconnected, as Curator's TreeCache ignores READ_ONLY.
 func WithConnectionEvents() CacheOption {
 	return func(c *cacheConfig) { c.connEvents = true }
@@ -40,6 +41,21 @@ func WithConnectionEvents() CacheOption {
 // stateSource is the part of a session WithConnectionEvents needs.
 type stateSource interface {
 	States() <-chan zk.SessionState
+}
+
+// stateWatcher is a session that gives each consumer a channel of its
+// states of its own, as *zk.Session and *Namespace do.
+type stateWatcher interface {
+	WatchStates() <-chan zk.SessionState
+}
+
+// stateChanges returns a channel of s's states for one consumer: one of its
+// own if s gives one (WatchStates), else s's States.
+func stateChanges(s stateSource) <-chan zk.SessionState {
+	if w, ok := s.(stateWatcher); ok {
+		return w.WatchStates()
+	}
+	return s.States()
 }
 
 // checkStates fails if the cache wants s's state and cannot have it.
@@ -53,15 +69,16 @@ func (cfg *cacheConfig) checkStates(s CacheSession) error {
 // states returns the channel of the session's states, or nil without
 // WithConnectionEvents. It is taken once per session (kept in statesCh
 // until recover moves the cache to another session), emptied of the
-// states it held from before (the session's first channel holds those
-// since the session was made), and the session's current state is acted
-// on, so that the cache follows the session from now on.
+// states it held from before (States' channel, of a session without
+// WatchStates, holds those since the session was made), and the session's
+// current state is acted on, so that the cache follows the session from
+// now on.
 func (c *Cache) states() <-chan zk.SessionState {
 	if !c.cfg.connEvents {
 		return nil
 	}
 	if c.statesCh == nil {
-		c.statesCh = c.sess.(stateSource).States()
+		c.statesCh = stateChanges(c.sess.(stateSource))
 		for len(c.statesCh) > 0 {
 			<-c.statesCh
 		}

@@ -247,7 +247,7 @@ func endedErr(st zk.SessionState) error {
 // hold; the end of the session ends the Client.
 func (c *Client) watchStates() {
 	defer c.wg.Done()
-	states := c.conn.States()
+	states := stateChanges(c.conn)
 	if c.conn.State() != zk.StateConnected && !c.onState(true) {
 		return
 	}

@@ -15,8 +15,9 @@
 // # Client, leases, errors
 //
 // A Client holds what the recipes on one session share, and follows the
-// session's state on a States channel of its own (each States call gives
-// one; use Client.Done and the leases' contexts). An acquisition returns a *Lease: Context is cancelled
+// session's state on a channel of its own (Session.WatchStates, or the
+// session's States if it has no WatchStates; use Client.Done and the
+// leases' contexts). An acquisition returns a *Lease: Context is cancelled
 // when the hold may be lost, with a cause (context.Cause, Lease.Err) that
 // wraps ErrLockLost and the reason (zk.ErrConnectionLoss when the session
 // was disconnected or not confirmed in time, zk.ErrSessionExpired,

@@ -109,10 +109,11 @@ func (n *Namespace) ensureRoot(ctx context.Context) error {
 	return nil
 }
 
-// ID, State, States and Timeout are the session's.
+// ID, State, States, WatchStates and Timeout are the session's.
 func (n *Namespace) ID() int64                               { return n.s.ID() }
 func (n *Namespace) State() zk.SessionState                  { return n.s.State() }
 func (n *Namespace) States() <-chan zk.SessionState          { return n.s.States() }
+func (n *Namespace) WatchStates() <-chan zk.SessionState     { return n.s.WatchStates() }
 func (n *Namespace) Zxid(ctx context.Context) (int64, error) { return n.s.Zxid(ctx) }
 
 // Create is Session.Create inside the namespace; the path it returns is

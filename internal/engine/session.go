@@ -36,12 +36,10 @@ type Session struct {
 	state   atomic.Uint32 // SessionState
 	closing atomic.Bool   // Close was called: the CloseSession is ours
 	stateMu sync.Mutex    // serializes state changes and the states channels
-	// states is the first States call's channel, made with the session;
-	// statesTaken says it was handed out, and more holds the channels of
-	// later calls. All guarded by stateMu.
-	states      chan SessionState
-	statesTaken bool
-	more        []chan SessionState
+	// states is States' channel, made with the session; more holds the
+	// channels WatchStates made. Both guarded by stateMu.
+	states chan SessionState
+	more   []chan SessionState
 
 	ro sessionRO // read-only mode (readonly_session.go)
 
@@ -127,22 +125,22 @@ func (s *Session) Timeout() time.Duration { return s.timeout }
 // State returns the session's current state.
 func (s *Session) State() SessionState { return SessionState(s.state.Load()) }
 
-// States returns a channel of the session's state changes. The library never
-// blocks on it: a consumer that falls behind misses intermediate states but
-// always gets the latest one; after StateExpired or StateClosed the channel
-// is closed. The first call returns the channel made with the session,
-// which holds the changes since the session was made; each later call
-// returns a new channel of the changes from that call on (or, once the
-// session ended, of its last state), so that several consumers (a
-// recipes.Client and a cache, say) each follow the session. Call it once
-// per consumer and keep the channel: each call adds one.
-func (s *Session) States() <-chan SessionState {
+// States returns the channel of the session's state changes, made with
+// the session (every call returns it). The library never blocks on it: a
+// consumer that falls behind misses intermediate states but always gets
+// the latest one; after StateExpired or StateClosed the channel is closed.
+// It has one consumer; WatchStates gives others theirs.
+func (s *Session) States() <-chan SessionState { return s.states }
+
+// WatchStates returns a new channel of the session's state changes from
+// the call on, as States' channel (the latest state is never missed, and
+// the channel is closed after StateExpired or StateClosed; after the
+// session ended, it holds its last state and is closed), so that several
+// consumers (a recipes.Client and a cache, say) each follow the session.
+// Each call adds a channel: call it once per consumer.
+func (s *Session) WatchStates() <-chan SessionState {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
-	if !s.statesTaken {
-		s.statesTaken = true
-		return s.states
-	}
 	ch := make(chan SessionState, 8)
 	if st := s.State(); st == StateExpired || st == StateClosed {
 		ch <- st

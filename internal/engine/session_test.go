@@ -203,17 +203,20 @@ func TestReadYourWritesAndStates(t *testing.T) {
 	}
 }
 
-// TestSessionStatesPerCaller: the first States call gets the channel made
-// with the session; each later call a channel of its own, from the call on;
-// each gets every change and is closed at the end; a call after the end
-// gets the last state and a closed channel.
-func TestSessionStatesPerCaller(t *testing.T) {
+// TestSessionWatchStates: States returns the channel made with the
+// session, every call the same; each WatchStates call a channel of its
+// own, from the call on; each gets every change and is closed at the end;
+// a call after the end gets the last state and a closed channel.
+func TestSessionWatchStates(t *testing.T) {
 	e := standalone(t)
 	ctx := testCtx(t)
 	s := newSession(t, e)
-	first, second := s.States(), s.States()
+	if s.States() != s.States() {
+		t.Fatal("States returned two channels")
+	}
+	first, second := s.WatchStates(), s.WatchStates()
 	s.setState(StateDisconnected)
-	third := s.States()
+	third := s.WatchStates()
 	s.setState(StateConnected)
 	if err := e.ExpireSession(ctx, s.ID()); err != nil {
 		t.Fatal(err)
@@ -230,8 +233,8 @@ func TestSessionStatesPerCaller(t *testing.T) {
 		ch   <-chan SessionState
 		want []SessionState
 	}{
-		"first": {first, all}, "second": {second, all}, "third": {third, all[1:]},
-		"after the end": {s.States(), all[2:]},
+		"States": {s.States(), all}, "first": {first, all}, "second": {second, all},
+		"third": {third, all[1:]}, "after the end": {s.WatchStates(), all[2:]},
 	} {
 		if got := drain(c.ch); !slices.Equal(got, c.want) {
 			t.Errorf("%s: %v, want %v", name, got, c.want)
