@@ -14,4 +14,7 @@
 //
 // As in a Properties map, a key given twice takes its last value.
 // ZooKeeper trims keys and values when it reads them, and so does Read.
+// Read takes the file as UTF-8 text, where Properties.load(InputStream)
+// takes each byte as an ISO-8859-1 character: non-ASCII text means what
+// the file says (a deliberate difference, in the README).
 package props
