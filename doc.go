@@ -1076,6 +1076,13 @@ type CreateOption = engine.CreateOption
 //	// It has one consumer; WatchStates gives others theirs.
 //	func (s *Session) States() <-chan SessionState
 //
+//	// StopWatchingStates removes ch, a channel WatchStates returned, so that
+//	// the session no longer sends on it (a consumer that stops following the
+//	// session, a closed recipes.Client or cache, calls it, or its channel
+//	// stays with the session until the session ends). ch is not closed; it is
+//	// a no-op for any other channel, or after the session ended.
+//	func (s *Session) StopWatchingStates(ch <-chan SessionState)
+//
 //	// Sync makes the session's next read linearizable: it returns once this
 //	// peer has applied everything the ensemble had committed when the leader
 //	// received the Sync, confirmed by a quorum round (stronger than ZooKeeper's

@@ -58,6 +58,20 @@ func stateChanges(s stateSource) <-chan zk.SessionState {
 	return s.States()
 }
 
+// stateUnwatcher is a session that takes back a channel WatchStates gave.
+type stateUnwatcher interface {
+	StopWatchingStates(ch <-chan zk.SessionState)
+}
+
+// stopStateChanges gives back ch, taken from s by stateChanges, if s takes
+// it back (a channel of WatchStates' stays registered with the session
+// until it ends otherwise).
+func stopStateChanges(s any, ch <-chan zk.SessionState) {
+	if u, ok := s.(stateUnwatcher); ok && ch != nil {
+		u.StopWatchingStates(ch)
+	}
+}
+
 // checkStates fails if the cache wants s's state and cannot have it.
 func (cfg *cacheConfig) checkStates(s CacheSession) error {
 	if _, ok := s.(stateSource); cfg.connEvents && !ok {

@@ -248,6 +248,7 @@ func endedErr(st zk.SessionState) error {
 func (c *Client) watchStates() {
 	defer c.wg.Done()
 	states := stateChanges(c.conn)
+	defer stopStateChanges(c.conn, states)
 	if c.conn.State() != zk.StateConnected && !c.onState(true) {
 		return
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,6 +150,17 @@ func (s *Session) WatchStates() <-chan SessionState {
 	}
 	s.more = append(s.more, ch)
 	return ch
+}
+
+// StopWatchingStates removes ch, a channel WatchStates returned, so that
+// the session no longer sends on it (a consumer that stops following the
+// session, a closed recipes.Client or cache, calls it, or its channel
+// stays with the session until the session ends). ch is not closed; it is
+// a no-op for any other channel, or after the session ended.
+func (s *Session) StopWatchingStates(ch <-chan SessionState) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	s.more = slices.DeleteFunc(s.more, func(c chan SessionState) bool { return (<-chan SessionState)(c) == ch })
 }
 
 // setState moves the session to st (a no-op once it ended) and notifies.

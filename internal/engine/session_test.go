@@ -241,3 +241,28 @@ func TestSessionWatchStates(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionStopWatchingStates: a channel given back gets no more states
+// and is not closed; the others still get theirs.
+func TestSessionStopWatchingStates(t *testing.T) {
+	e := standalone(t)
+	s := newSession(t, e)
+	kept, gone := s.WatchStates(), s.WatchStates()
+	s.StopWatchingStates(gone)
+	s.StopWatchingStates(gone) // again: a no-op
+	s.setState(StateDisconnected)
+	if st := <-kept; st != StateDisconnected {
+		t.Fatalf("kept: %v", st)
+	}
+	select {
+	case st, ok := <-gone:
+		t.Fatalf("a channel given back got %v (open %v)", st, ok)
+	default:
+	}
+	s.stateMu.Lock()
+	n := len(s.more)
+	s.stateMu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d channels registered, want 1", n)
+	}
+}
