@@ -135,8 +135,12 @@ func NewClient(conn Conn, opts ...ClientOption) (*Client, error) {
 	}
 	c.proofNs.Store(-int64(c.valid()) - 1) // nothing proven yet
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	// The channel is taken before NewClient returns, so that a change
+	// the goroutine would miss starting late (a disconnection and
+	// reconnection after an Acquire) is on it.
+	states := stateChanges(conn)
 	c.wg.Add(2)
-	go c.watchStates()
+	go c.watchStates(states)
 	go c.maintain()
 	return c, nil
 }
@@ -245,9 +249,8 @@ func endedErr(st zk.SessionState) error {
 // the channel is taken (one not connected then is acted on at once): every
 // change that is not "connected" loses every
 // hold; the end of the session ends the Client.
-func (c *Client) watchStates() {
+func (c *Client) watchStates(states <-chan zk.SessionState) {
 	defer c.wg.Done()
-	states := stateChanges(c.conn)
 	defer stopStateChanges(c.conn, states)
 	if c.conn.State() != zk.StateConnected && !c.onState(true) {
 		return
