@@ -73,12 +73,19 @@ func (c *Cache) loadWith(ctx context.Context, sess CacheSession, w *zk.Watch, mi
 
 func noSeen(string) {}
 
+// doneCtx is a context already done: NextBatch with it returns a batch
+// only if one is queued (made once: the cache's follow loop drains with it
+// at every wake-up).
+var doneCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
 // queuedBatch returns the next batch already queued in w, or nil if none
 // is; an error if the watch ended.
 func queuedBatch(w *zk.Watch) ([]zk.Event, error) {
-	done, cancel := context.WithCancel(context.Background())
-	cancel()
-	b, err := w.NextBatch(done)
+	b, err := w.NextBatch(doneCtx)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return nil, nil

@@ -53,6 +53,18 @@ func (c *Cache) run(w *zk.Watch) {
 // returns why the watch ended.
 func (c *Cache) follow(w *zk.Watch, log *changeLog) error {
 	states := c.states()
+	for states == nil {
+		// No state to follow: wait on the watch alone, as before
+		// WithConnectionEvents (no empty poll at each wake-up).
+		b, err := w.NextBatch(c.ctx)
+		if err != nil {
+			return err
+		}
+		if b[0].Zxid == 0 {
+			continue // the watch's last event: NextBatch returns why next
+		}
+		c.applyBatch(b, log)
+	}
 	for {
 		select {
 		case <-w.Ready():

@@ -1,0 +1,24 @@
+package recipes
+
+import "testing"
+
+// TestReviewQueuedBatchAllocs: the cache's follow loop calls queuedBatch
+// at each wake-up until it finds none queued; an empty poll should cost
+// no allocation.
+func TestReviewQueuedBatchAllocs(t *testing.T) {
+	w := newWorld(t)
+	s, _ := w.session()
+	wt, err := s.AddWatch(w.ctx, "/", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testing.AllocsPerRun(1000, func() {
+		if b, err := queuedBatch(wt); b != nil || err != nil {
+			t.Fatal(b, err)
+		}
+	})
+	t.Logf("allocs per empty queuedBatch: %v", n)
+	if n > 2 { // 2: the error NextBatch makes of the done context (a TryNextBatch would make none)
+		t.Fatalf("%v allocations per empty poll", n)
+	}
+}
