@@ -460,6 +460,9 @@ func (s *Session) auditRefused(txn *znode.Txn, sentMode CreateMode, err error) {
 	if a == nil || !errors.Is(err, zkerr.ErrInvalidPath) {
 		return
 	}
+	if st := s.State(); st == StateExpired || st == StateClosed {
+		return // no server would see it: ZooKeeper's client has no connection
+	}
 	t := *txn
 	t.Session = s.id
 	r := &request{txn: &t, sentACL: t.ACL, sentMode: sentMode}
