@@ -36,9 +36,14 @@ func useAuditLog(cfg *zk.Config, dir string, log *slog.Logger) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("the audit log: %w", err)
 	}
-	cfg.AuditLogger = slog.New(&auditHandler{w: f, log: log})
+	h := &auditHandler{w: f, log: log}
+	cfg.AuditLogger = slog.New(h)
 	log.Info("ZooKeeper audit is enabled", "file", path)
-	return func() { f.Close() }, nil
+	return func() {
+		h.mu.Lock() // a late event's Write may still run
+		defer h.mu.Unlock()
+		f.Close()
+	}, nil
 }
 
 // auditHandler writes each record as a line of ZooKeeper's audit log: the

@@ -29,6 +29,8 @@ type rollingFile struct {
 	keep int
 	f    *os.File // nil when (re)opening it failed: the next Write tries again
 	size int64
+	// closed: Close was called; Write fails rather than reopen the file.
+	closed bool
 }
 
 // openRolling opens path for appending, rolling at max bytes with keep
@@ -61,6 +63,9 @@ func (w *rollingFile) open(flag int) error {
 // rollover is returned, and p is still appended to the file as it is (as
 // logback goes on writing to the file it could not roll).
 func (w *rollingFile) Write(p []byte) (int, error) {
+	if w.closed {
+		return 0, os.ErrClosed
+	}
 	var rollErr error
 	if w.f != nil && w.size >= w.max {
 		rollErr = w.roll()
@@ -107,6 +112,7 @@ func (w *rollingFile) shift() error {
 
 // Close closes the file.
 func (w *rollingFile) Close() error {
+	w.closed = true
 	if w.f == nil {
 		return nil
 	}
