@@ -93,8 +93,13 @@ func (c *Cache) states() <-chan zk.SessionState {
 	}
 	if c.statesCh == nil {
 		c.statesCh = stateChanges(c.sess.(stateSource))
-		for len(c.statesCh) > 0 {
-			<-c.statesCh
+		if _, own := c.sess.(stateWatcher); !own {
+			// States' channel holds the states since the session was
+			// made; a channel of WatchStates' holds only those since
+			// the call, which must not be dropped.
+			for len(c.statesCh) > 0 {
+				<-c.statesCh
+			}
 		}
 		if c.sess.State() == zk.StateDisconnected {
 			c.connEvent(CacheSuspended)
