@@ -91,7 +91,7 @@ func (t *TLS) verify(ctx context.Context, chain []*x509.Certificate, host string
 // address, the name a reverse lookup gives (Java's getHostName). A name
 // is matched as ZKHostnameVerifier matches it: against the certificate's
 // DNS and IP subject alternative names when it has any, else against its
-// subject's CN (exactly, case-insensitive).
+// subject's CN (matchIdentityStrict).
 func verifyHost(ctx context.Context, cert *x509.Certificate, host string, remote net.IP) error {
 	if remote == nil {
 		remote = net.ParseIP(host)
@@ -117,5 +117,21 @@ func namesHost(cert *x509.Certificate, h string) bool {
 	if len(cert.DNSNames) > 0 || len(cert.IPAddresses) > 0 {
 		return cert.VerifyHostname(h) == nil
 	}
-	return cert.Subject.CommonName != "" && strings.EqualFold(cert.Subject.CommonName, h)
+	return cert.Subject.CommonName != "" && matchIdentityStrict(h, cert.Subject.CommonName)
+}
+
+// matchIdentityStrict is ZKHostnameVerifier's, with which matchCN
+// compares a host with the CN (both lower-cased): one '*' in the CN
+// matches any part of the host without a dot ("*.example.com" names
+// zk1.example.com); else the two must be equal.
+func matchIdentityStrict(host, identity string) bool {
+	host, identity = strings.ToLower(host), strings.ToLower(identity)
+	prefix, suffix, wild := strings.Cut(identity, "*")
+	if !wild {
+		return host == identity
+	}
+	if len(host) < len(prefix)+len(suffix) || !strings.HasPrefix(host, prefix) || !strings.HasSuffix(host, suffix) {
+		return false
+	}
+	return !strings.Contains(host[len(prefix):len(host)-len(suffix)], ".")
 }
