@@ -1076,13 +1076,6 @@ type CreateOption = engine.CreateOption
 //	// It has one consumer; WatchStates gives others theirs.
 //	func (s *Session) States() <-chan SessionState
 //
-//	// StopWatchingStates removes ch, a channel WatchStates returned, so that
-//	// the session no longer sends on it (a consumer that stops following the
-//	// session, a closed recipes.Client or cache, calls it, or its channel
-//	// stays with the session until the session ends). ch is not closed; it is
-//	// a no-op for any other channel, or after the session ended.
-//	func (s *Session) StopWatchingStates(ch <-chan SessionState)
-//
 //	// Sync makes the session's next read linearizable: it returns once this
 //	// peer has applied everything the ensemble had committed when the leader
 //	// received the Sync, confirmed by a quorum round (stronger than ZooKeeper's
@@ -1097,9 +1090,11 @@ type CreateOption = engine.CreateOption
 //	// the call on, as States' channel (the latest state is never missed, and
 //	// the channel is closed after StateExpired or StateClosed; after the
 //	// session ended, it holds its last state and is closed), so that several
-//	// consumers (a recipes.Client and a cache, say) each follow the session.
-//	// Each call adds a channel: call it once per consumer.
-//	func (s *Session) WatchStates() <-chan SessionState
+//	// consumers (a recipes.Client and a cache, say) each follow the session,
+//	// and stop, which takes the channel back: the session sends no more on
+//	// it (it is not closed). Call stop when done with the channel; until then
+//	// or the session's end the session keeps it.
+//	func (s *Session) WatchStates() (states <-chan SessionState, stop func())
 //
 //	// Zxid returns the zxid of the state this session reads at its peer now:
 //	// every call the session made before it saw a state at most this new, the

@@ -207,12 +207,14 @@ type Cache struct {
 	started bool
 	sess    CacheSession // the run goroutine's once started
 	away    bool         // the run goroutine's: CacheSuspended or CacheLost told, CacheReconnected owed
-	// statesCh is the run goroutine's: sess's States, with
-	// WithConnectionEvents, once taken (cache_conn.go).
-	statesCh <-chan zk.SessionState
-	ctx      context.Context
-	cancel   context.CancelFunc
-	done     chan struct{}
+	// statesCh and statesStop are the run goroutine's: sess's states,
+	// with WithConnectionEvents, once taken, and the function that gives
+	// them back (cache_conn.go).
+	statesCh   <-chan zk.SessionState
+	statesStop func()
+	ctx        context.Context
+	cancel     context.CancelFunc
+	done       chan struct{}
 
 	testBatch func() // tests: called after each change of content
 }

@@ -46,30 +46,17 @@ type stateSource interface {
 // stateWatcher is a session that gives each consumer a channel of its
 // states of its own, as *zk.Session and *Namespace do.
 type stateWatcher interface {
-	WatchStates() <-chan zk.SessionState
+	WatchStates() (<-chan zk.SessionState, func())
 }
 
-// stateChanges returns a channel of s's states for one consumer: one of its
-// own if s gives one (WatchStates), else s's States.
-func stateChanges(s stateSource) <-chan zk.SessionState {
+// stateChanges returns a channel of s's states for one consumer, and the
+// function to call when done with it: one of its own if s gives one
+// (WatchStates), else s's States (and a stop that does nothing).
+func stateChanges(s stateSource) (<-chan zk.SessionState, func()) {
 	if w, ok := s.(stateWatcher); ok {
 		return w.WatchStates()
 	}
-	return s.States()
-}
-
-// stateUnwatcher is a session that takes back a channel WatchStates gave.
-type stateUnwatcher interface {
-	StopWatchingStates(ch <-chan zk.SessionState)
-}
-
-// stopStateChanges gives back ch, taken from s by stateChanges, if s takes
-// it back (a channel of WatchStates' stays registered with the session
-// until it ends otherwise).
-func stopStateChanges(s any, ch <-chan zk.SessionState) {
-	if u, ok := s.(stateUnwatcher); ok && ch != nil {
-		u.StopWatchingStates(ch)
-	}
+	return s.States(), func() {}
 }
 
 // checkStates fails if the cache wants s's state and cannot have it.
@@ -92,7 +79,7 @@ func (c *Cache) states() <-chan zk.SessionState {
 		return nil
 	}
 	if c.statesCh == nil {
-		c.statesCh = stateChanges(c.sess.(stateSource))
+		c.statesCh, c.statesStop = stateChanges(c.sess.(stateSource))
 		if _, own := c.sess.(stateWatcher); !own {
 			// States' channel holds the states since the session was
 			// made; a channel of WatchStates' holds only those since
@@ -106,6 +93,15 @@ func (c *Cache) states() <-chan zk.SessionState {
 		}
 	}
 	return c.statesCh
+}
+
+// stopStates gives back the channel states took, if any: the cache no
+// longer follows its session (it ended, or moves to another).
+func (c *Cache) stopStates() {
+	if c.statesStop != nil {
+		c.statesStop()
+	}
+	c.statesCh, c.statesStop = nil, nil
 }
 
 // connEvent tells listeners of a connection event, if they asked for

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -136,4 +138,44 @@ func TestCacheConnectionEventsNeedStates(t *testing.T) {
 	chStart(t, c)
 	chMust(t, e.ExpireSession(chCtx(t), s.ID()))
 	waitEnded(t, c, zk.ErrBadArguments)
+}
+
+// watchCounter is a session that counts the channels of states it gave
+// (WatchStates) and that were not given back.
+type watchCounter struct {
+	*zk.Session
+	live atomic.Int32
+}
+
+func (s *watchCounter) WatchStates() (<-chan zk.SessionState, func()) {
+	ch, stop := s.Session.WatchStates()
+	s.live.Add(1)
+	var once sync.Once
+	return ch, func() { once.Do(func() { s.live.Add(-1); stop() }) }
+}
+
+// TestStatesGivenBack: Clients and caches with connection events, closed
+// on a session that lives on, give back the channels of states they took.
+func TestStatesGivenBack(t *testing.T) {
+	e := chEnsemble(t)
+	s := &watchCounter{Session: chSession(t, e)}
+	ctx := chCtx(t)
+	for range 20 {
+		cl, err := NewClient(s)
+		chMust(t, err)
+		cache, err := NewNodeCache(s, "/x", WithConnectionEvents())
+		chMust(t, err)
+		chMust(t, cache.Start(ctx))
+		// The cache takes its channel in its own goroutine.
+		for deadline := time.Now().Add(10 * time.Second); s.live.Load() != 2; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d channels taken by one Client and one cache, want 2", s.live.Load())
+			}
+		}
+		chMust(t, cl.Close(ctx))
+		chMust(t, cache.Close())
+	}
+	if n := s.live.Load(); n != 0 {
+		t.Fatalf("%d channels of states not given back", n)
+	}
 }

@@ -19,7 +19,7 @@ const (
 // ends, sets it again from the cache's zxid. It owns the session.
 func (c *Cache) run(w *zk.Watch) {
 	defer close(c.done)
-	defer func() { stopStateChanges(c.sess, c.statesCh) }()
+	defer c.stopStates()
 	var log changeLog
 	for {
 		cause := c.follow(w, &log)
@@ -128,8 +128,8 @@ func (c *Cache) recover(cause error) (*zk.Watch, error) {
 			if err := c.cfg.checkStates(next); err != nil {
 				return nil, fmt.Errorf("recipes: %s %s: WithReconnect: %w", shapeNames[c.shape], c.root, err)
 			}
-			stopStateChanges(c.sess, c.statesCh)
-			c.sess, c.statesCh, cause = next, nil, nil
+			c.stopStates()
+			c.sess, cause = next, nil
 		}
 		w, err := c.resume()
 		if err == nil {

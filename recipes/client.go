@@ -138,9 +138,9 @@ func NewClient(conn Conn, opts ...ClientOption) (*Client, error) {
 	// The channel is taken before NewClient returns, so that a change
 	// the goroutine would miss starting late (a disconnection and
 	// reconnection after an Acquire) is on it.
-	states := stateChanges(conn)
+	states, stop := stateChanges(conn)
 	c.wg.Add(2)
-	go c.watchStates(states)
+	go c.watchStates(states, stop)
 	go c.maintain()
 	return c, nil
 }
@@ -249,9 +249,9 @@ func endedErr(st zk.SessionState) error {
 // the channel is taken (one not connected then is acted on at once): every
 // change that is not "connected" loses every
 // hold; the end of the session ends the Client.
-func (c *Client) watchStates(states <-chan zk.SessionState) {
+func (c *Client) watchStates(states <-chan zk.SessionState, stop func()) {
 	defer c.wg.Done()
-	defer stopStateChanges(c.conn, states)
+	defer stop()
 	if c.conn.State() != zk.StateConnected && !c.onState(true) {
 		return
 	}

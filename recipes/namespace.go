@@ -109,16 +109,12 @@ func (n *Namespace) ensureRoot(ctx context.Context) error {
 	return nil
 }
 
-// ID, State, States, WatchStates and Timeout are the session's.
-func (n *Namespace) ID() int64                           { return n.s.ID() }
-func (n *Namespace) State() zk.SessionState              { return n.s.State() }
-func (n *Namespace) States() <-chan zk.SessionState      { return n.s.States() }
-func (n *Namespace) WatchStates() <-chan zk.SessionState { return n.s.WatchStates() }
-
-// StopWatchingStates is the session's: it removes a channel WatchStates
-// returned.
-func (n *Namespace) StopWatchingStates(ch <-chan zk.SessionState) { n.s.StopWatchingStates(ch) }
-func (n *Namespace) Zxid(ctx context.Context) (int64, error)      { return n.s.Zxid(ctx) }
+// ID, State, States, WatchStates, Zxid and Timeout are the session's.
+func (n *Namespace) ID() int64                                     { return n.s.ID() }
+func (n *Namespace) State() zk.SessionState                        { return n.s.State() }
+func (n *Namespace) States() <-chan zk.SessionState                { return n.s.States() }
+func (n *Namespace) WatchStates() (<-chan zk.SessionState, func()) { return n.s.WatchStates() }
+func (n *Namespace) Zxid(ctx context.Context) (int64, error)       { return n.s.Zxid(ctx) }
 
 // Create is Session.Create inside the namespace; the path it returns is
 // relative (with its sequence suffix). Creating "/" is refused

@@ -95,3 +95,18 @@ func TestAuditRollFailureReported(t *testing.T) {
 		t.Errorf("after the blocker went, %s: %q, want the new line alone", auditFile, b)
 	}
 }
+
+// TestRollingFileWriteAfterClose: a line written after Close fails and
+// does not reopen the file (nothing would close it again).
+func TestRollingFileWriteAfterClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), auditFile)
+	w, err := openRolling(path, 1<<20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if _, err := w.Write([]byte("late\n")); err == nil && w.f != nil {
+		b, _ := os.ReadFile(path)
+		t.Fatalf("a write after Close reopened the file (%q written, its descriptor left open)", b)
+	}
+}

@@ -466,3 +466,23 @@ func TestJavaHashSetOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditRefusedAfterClose: a closed session's write with an invalid
+// path is not audited: ZooKeeper's client has no connection any more, so
+// no server sees it.
+func TestAuditRefusedAfterClose(t *testing.T) {
+	sink := &auditSink{}
+	e := openTest(t, audited(testConfig(vfs.NewMem(), 1), sink))
+	t.Cleanup(func() { e.Close() })
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sink.Take()
+	_, err := s.Create(ctx, "bad", nil)
+	t.Logf("create after close: %v", err)
+	if got := sink.Take(); len(got) != 0 {
+		t.Fatalf("audited after the session closed: %q", got)
+	}
+}

@@ -137,30 +137,25 @@ func (s *Session) States() <-chan SessionState { return s.states }
 // the call on, as States' channel (the latest state is never missed, and
 // the channel is closed after StateExpired or StateClosed; after the
 // session ended, it holds its last state and is closed), so that several
-// consumers (a recipes.Client and a cache, say) each follow the session.
-// Each call adds a channel: call it once per consumer.
-func (s *Session) WatchStates() <-chan SessionState {
+// consumers (a recipes.Client and a cache, say) each follow the session,
+// and stop, which takes the channel back: the session sends no more on
+// it (it is not closed). Call stop when done with the channel; until then
+// or the session's end the session keeps it.
+func (s *Session) WatchStates() (states <-chan SessionState, stop func()) {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
 	ch := make(chan SessionState, 8)
 	if st := s.State(); st == StateExpired || st == StateClosed {
 		ch <- st
 		close(ch)
-		return ch
+		return ch, func() {}
 	}
 	s.more = append(s.more, ch)
-	return ch
-}
-
-// StopWatchingStates removes ch, a channel WatchStates returned, so that
-// the session no longer sends on it (a consumer that stops following the
-// session, a closed recipes.Client or cache, calls it, or its channel
-// stays with the session until the session ends). ch is not closed; it is
-// a no-op for any other channel, or after the session ended.
-func (s *Session) StopWatchingStates(ch <-chan SessionState) {
-	s.stateMu.Lock()
-	defer s.stateMu.Unlock()
-	s.more = slices.DeleteFunc(s.more, func(c chan SessionState) bool { return (<-chan SessionState)(c) == ch })
+	return ch, func() {
+		s.stateMu.Lock()
+		defer s.stateMu.Unlock()
+		s.more = slices.DeleteFunc(s.more, func(c chan SessionState) bool { return c == ch })
+	}
 }
 
 // setState moves the session to st (a no-op once it ended) and notifies.

@@ -214,9 +214,10 @@ func TestSessionWatchStates(t *testing.T) {
 	if s.States() != s.States() {
 		t.Fatal("States returned two channels")
 	}
-	first, second := s.WatchStates(), s.WatchStates()
+	first, _ := s.WatchStates()
+	second, _ := s.WatchStates()
 	s.setState(StateDisconnected)
-	third := s.WatchStates()
+	third, _ := s.WatchStates()
 	s.setState(StateConnected)
 	if err := e.ExpireSession(ctx, s.ID()); err != nil {
 		t.Fatal(err)
@@ -228,13 +229,15 @@ func TestSessionWatchStates(t *testing.T) {
 		}
 		return seen
 	}
+	after, stop := s.WatchStates()
+	stop() // a no-op once the session ended
 	all := []SessionState{StateDisconnected, StateConnected, StateExpired}
 	for name, c := range map[string]struct {
 		ch   <-chan SessionState
 		want []SessionState
 	}{
 		"States": {s.States(), all}, "first": {first, all}, "second": {second, all},
-		"third": {third, all[1:]}, "after the end": {s.WatchStates(), all[2:]},
+		"third": {third, all[1:]}, "after the end": {after, all[2:]},
 	} {
 		if got := drain(c.ch); !slices.Equal(got, c.want) {
 			t.Errorf("%s: %v, want %v", name, got, c.want)
@@ -242,14 +245,15 @@ func TestSessionWatchStates(t *testing.T) {
 	}
 }
 
-// TestSessionStopWatchingStates: a channel given back gets no more states
-// and is not closed; the others still get theirs.
-func TestSessionStopWatchingStates(t *testing.T) {
+// TestSessionWatchStatesStop: a channel given back (WatchStates' stop)
+// gets no more states and is not closed; the others still get theirs.
+func TestSessionWatchStatesStop(t *testing.T) {
 	e := standalone(t)
 	s := newSession(t, e)
-	kept, gone := s.WatchStates(), s.WatchStates()
-	s.StopWatchingStates(gone)
-	s.StopWatchingStates(gone) // again: a no-op
+	kept, _ := s.WatchStates()
+	gone, stop := s.WatchStates()
+	stop()
+	stop() // again: a no-op
 	s.setState(StateDisconnected)
 	if st := <-kept; st != StateDisconnected {
 		t.Fatalf("kept: %v", st)

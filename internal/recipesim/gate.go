@@ -183,7 +183,7 @@ func (g *gateConn) States() <-chan zk.SessionState {
 
 // WatchStates is States: the session's one consumer is its Client, whose
 // states must pass the gate (the promoted Session.WatchStates would not).
-func (g *gateConn) WatchStates() <-chan zk.SessionState { return g.States() }
+func (g *gateConn) WatchStates() (<-chan zk.SessionState, func()) { return g.States(), func() {} }
 
 // unmark drops the protection marker ("_c_<uuid>-", random) from a path.
 func unmark(path string) string {

@@ -241,3 +241,18 @@ func TestClientVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestWildcardCN: a certificate without SANs whose CN is "*.example.com"
+// names one label in its place, as ZKHostnameVerifier.matchCN
+// (matchIdentityStrict) matches it.
+func TestWildcardCN(t *testing.T) {
+	cert := &x509.Certificate{Subject: pkix.Name{CommonName: "*.example.com"}}
+	if !namesHost(cert, "zk1.example.com") {
+		t.Fatal("CN *.example.com does not name zk1.example.com; ZooKeeper's verifier accepts it")
+	}
+	for _, h := range []string{"a.b.example.com", "example.com", "zk1.example.org"} {
+		if namesHost(cert, h) {
+			t.Errorf("CN *.example.com names %s; ZooKeeper's verifier refuses it", h)
+		}
+	}
+}

@@ -2,10 +2,10 @@ package recipes
 
 import "testing"
 
-// TestReviewQueuedBatchAllocs: the cache's follow loop calls queuedBatch
-// at each wake-up until it finds none queued; an empty poll should cost
-// no allocation.
-func TestReviewQueuedBatchAllocs(t *testing.T) {
+// TestQueuedBatchAllocs: the cache's follow loop (with connection events)
+// calls queuedBatch at each wake-up until it finds none queued; an empty
+// poll costs at most the two allocations of the error NextBatch makes.
+func TestQueuedBatchAllocs(t *testing.T) {
 	w := newWorld(t)
 	s, _ := w.session()
 	wt, err := s.AddWatch(w.ctx, "/", true)
