@@ -28,12 +28,16 @@ const (
 
 // WithConnectionEvents makes the cache tell its listeners of its session's
 // state as well (CacheSuspended, CacheReconnected, CacheLost), in order
-// with the node events, as Curator's TreeCache does. The cache then
-// follows the state of each session it runs on: on a channel of its own
-// from WatchStates if the session has it (a Client on the same session
-// takes its own), else on its States channel, which it must have, as
-// *zk.Session and *Namespace do. A session that is connected read-only is neither
-// suspended nor reconnected, as Curator's TreeCache ignores READ_ONLY.
+// with the node events, as Curator's TreeCache tells CONNECTION_SUSPENDED,
+// RECONNECTED and LOST, with two differences: CacheReconnected comes after
+// the changes the cache missed, where Curator's comes before it reads its
+// nodes again; and after CacheLost no CacheInitialized follows, where
+// Curator's tells INITIALIZED again. The cache follows the state of each
+// session it runs on: on a channel of its own from WatchStates if the
+// session has it (a Client on the same session takes its own), else on
+// its States channel, which it must have, as *zk.Session and *Namespace
+// do. A session that is connected read-only is neither suspended nor
+// reconnected, as Curator's TreeCache ignores READ_ONLY.
 func WithConnectionEvents() CacheOption {
 	return func(c *cacheConfig) { c.connEvents = true }
 }

@@ -54,7 +54,7 @@ func (c Config) digestAlg() (znode.DigestAlg, error) {
 //
 // Any other scheme fails with ErrAuthFailed (ZooKeeper has no provider for
 // it).
-func (c Config) identityFor(scheme string, auth []byte) (id znode.Identity, add bool, err error) {
+func (c *Config) identityFor(scheme string, auth []byte) (id znode.Identity, add bool, err error) {
 	switch {
 	case scheme == znode.SchemeDigest && !c.NoDigestAuth:
 		if auth == nil {
