@@ -212,6 +212,7 @@ type Cache struct {
 	// them back (cache_conn.go).
 	statesCh   <-chan zk.SessionState
 	statesStop func()
+	polled     context.Context // done: the watch's queue is drained with it (queuedBatch)
 	ctx        context.Context
 	cancel     context.CancelFunc
 	done       chan struct{}
@@ -268,7 +269,7 @@ func newCache(shape cacheShape, s CacheSession, path string, opts []CacheOption)
 	if cfg.err != nil {
 		return nil, fmt.Errorf("recipes: %s %s: %w", name, path, cfg.err)
 	}
-	return &Cache{shape: shape, root: path, cfg: cfg, sess: s, done: make(chan struct{})}, nil
+	return &Cache{shape: shape, root: path, cfg: cfg, sess: s, done: make(chan struct{}), polled: doneContext()}, nil
 }
 
 // checkAbsolute rejects what is certainly not a znode path; the session

@@ -148,7 +148,7 @@ func (c *Cache) onState(st zk.SessionState, w *zk.Watch, log *changeLog) error {
 // watch ended.
 func (c *Cache) drain(w *zk.Watch, log *changeLog) error {
 	for {
-		b, err := queuedBatch(w)
+		b, err := queuedBatch(c.polled, w)
 		if err != nil || b == nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func (c *Cache) loadWith(ctx context.Context, sess CacheSession, w *zk.Watch, mi
 	}
 	st.zxid = z
 	for {
-		b, err := queuedBatch(w)
+		b, err := queuedBatch(c.polled, w)
 		if err != nil {
 			return nil, err
 		}
@@ -73,19 +73,20 @@ func (c *Cache) loadWith(ctx context.Context, sess CacheSession, w *zk.Watch, mi
 
 func noSeen(string) {}
 
-// doneCtx is a context already done: NextBatch with it returns a batch
-// only if one is queued (made once: the cache's follow loop drains with it
-// at every wake-up).
-var doneCtx = func() context.Context {
+// doneContext returns a context already done: NextBatch with it returns
+// a batch only if one is queued. A cache makes one (Cache.polled) and
+// drains with it at every wake-up.
+func doneContext() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
-}()
+}
 
 // queuedBatch returns the next batch already queued in w, or nil if none
-// is; an error if the watch ended.
-func queuedBatch(w *zk.Watch) ([]zk.Event, error) {
-	b, err := w.NextBatch(doneCtx)
+// is; an error if the watch ended. done is a context already done
+// (doneContext).
+func queuedBatch(done context.Context, w *zk.Watch) ([]zk.Event, error) {
+	b, err := w.NextBatch(done)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return nil, nil

@@ -1,0 +1,7 @@
+//go:build race
+
+package recipes
+
+// raceAllocs is how many allocations more the race detector's build makes
+// of an empty poll of a watch (TestQueuedBatchAllocs).
+const raceAllocs = 1
