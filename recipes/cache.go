@@ -77,7 +77,9 @@ const (
 	CacheNodeChanged
 	// CacheNodeDeleted: the node left the cache.
 	CacheNodeDeleted
-	// CacheInitialized: the initial load is complete.
+	// CacheInitialized: the initial load is complete; with
+	// WithConnectionEvents, also after CacheLost, once the cache has
+	// caught up on its next session.
 	CacheInitialized
 )
 
@@ -207,6 +209,9 @@ type Cache struct {
 	started bool
 	sess    CacheSession // the run goroutine's once started
 	away    bool         // the run goroutine's: CacheSuspended or CacheLost told, CacheReconnected owed
+	// initOwed is the run goroutine's: CacheLost told, CacheInitialized
+	// owed once the cache has caught up.
+	initOwed bool
 	// statesCh and statesStop are the run goroutine's: sess's states,
 	// with WithConnectionEvents, once taken, and the function that gives
 	// them back (cache_conn.go).

@@ -15,28 +15,33 @@ const (
 	// its quorum, or stopped): the content may fall behind the tree. The
 	// cache keeps it.
 	CacheSuspended CacheEventType = iota + CacheInitialized + 1
-	// CacheReconnected: after CacheSuspended or CacheLost, the cache is in
-	// step again. Every change made meanwhile was reported before it: the
-	// content is at least as new as the tree was when the session (or the
-	// next one, after CacheLost) served again.
+	// CacheReconnected: after CacheSuspended or CacheLost, the session (or
+	// the next one, after CacheLost) serves again. The changes made
+	// meanwhile follow it, each told once, as Curator's TreeCache tells
+	// what its reads find after CONNECTION_RECONNECTED; after CacheLost,
+	// CacheInitialized follows them once the content is at least as new
+	// as the tree was when the cache resumed.
 	CacheReconnected
 	// CacheLost: the cache's session ended (it expired or was closed). The
 	// cache keeps its content; WithReconnect resumes it on a new session
-	// (then CacheReconnected), else the cache ends.
+	// (then CacheReconnected, the changes missed, and CacheInitialized),
+	// else the cache ends.
 	CacheLost
 )
 
 // WithConnectionEvents makes the cache tell its listeners of its session's
 // state as well (CacheSuspended, CacheReconnected, CacheLost), in order
 // with the node events, as Curator's TreeCache tells CONNECTION_SUSPENDED,
-// RECONNECTED and LOST, with two differences: CacheReconnected comes after
-// the changes the cache missed, where Curator's comes before it reads its
-// nodes again; and after CacheLost no CacheInitialized follows, where
-// Curator's tells INITIALIZED again. The cache follows the state of each
-// session it runs on: on a channel of its own from WatchStates if the
-// session has it (a Client on the same session takes its own), else on
-// its States channel, which it must have, as *zk.Session and *Namespace
-// do. A session that is connected read-only is neither suspended nor
+// RECONNECTED and LOST: CacheReconnected comes before the changes the
+// cache missed, and after CacheLost the cache tells CacheInitialized again
+// once it has caught up, as Curator's does. Where Curator's TreeCache
+// reads its nodes again, the cache tells each change it missed, in zxid
+// order (a node changed twice is told twice, a node made and deleted
+// meanwhile is told too). The cache follows the state of each session it
+// runs on: on a channel of its own from WatchStates if the session has it
+// (a Client on the same session takes its own), else on its States
+// channel, which it must have, as *zk.Session and *Namespace do. A
+// session that is connected read-only is neither suspended nor
 // reconnected, as Curator's TreeCache ignores READ_ONLY.
 func WithConnectionEvents() CacheOption {
 	return func(c *cacheConfig) { c.connEvents = true }
@@ -109,7 +114,8 @@ func (c *Cache) stopStates() {
 }
 
 // connEvent tells listeners of a connection event, if they asked for
-// them; CacheSuspended and CacheLost make a CacheReconnected owed.
+// them; CacheSuspended and CacheLost make a CacheReconnected owed, and
+// CacheLost a CacheInitialized (caughtUp).
 func (c *Cache) connEvent(t CacheEventType) {
 	if !c.cfg.connEvents {
 		return
@@ -121,27 +127,31 @@ func (c *Cache) connEvent(t CacheEventType) {
 		return // already told
 	}
 	c.away = t != CacheReconnected
+	c.initOwed = c.initOwed || t == CacheLost
 	c.tell([]CacheEvent{{Type: t, Zxid: c.Zxid()}})
 }
 
-// onState handles a state of the session while the watch w runs: a
-// disconnection suspends the cache; a connection after it brings the cache
-// in step (every event up to the peer's Zxid is queued once it returns),
-// then reconnects it. A session's end is left to the watch, which ends too.
-func (c *Cache) onState(st zk.SessionState, w *zk.Watch, log *changeLog) error {
+// caughtUp tells CacheInitialized if a CacheLost made it owed and the
+// cache is back: its content is now at least as new as the tree was when
+// it resumed.
+func (c *Cache) caughtUp() {
+	if c.initOwed && !c.away {
+		c.initOwed = false
+		c.tell([]CacheEvent{{Type: CacheInitialized, Zxid: c.Zxid()}})
+	}
+}
+
+// onState handles a state of the session while the watch runs: a
+// disconnection suspends the cache; a connection after it reconnects it,
+// and the changes the watch queued meanwhile, held until then (follow),
+// come after. A session's end is left to the watch, which ends too.
+func (c *Cache) onState(st zk.SessionState) {
 	switch {
 	case st == zk.StateDisconnected:
 		c.connEvent(CacheSuspended)
-	case st == zk.StateConnected && c.away:
-		if _, err := c.sess.Zxid(c.ctx); err != nil {
-			return nil // disconnected again, or ended: a later state tells
-		}
-		if err := c.drain(w, log); err != nil {
-			return err
-		}
+	case st == zk.StateConnected:
 		c.connEvent(CacheReconnected)
 	}
-	return nil
 }
 
 // drain applies every transaction already queued in w; an error if the

@@ -16,12 +16,14 @@ import (
 
 // TestCacheConnectionEvents: a cache made WithConnectionEvents on a
 // follower is suspended when its peer is cut off, and reconnected once
-// healed, after the change made meanwhile; its session expires: lost, then
-// the change made while it waits for the next session, then reconnected.
-// (The order is checked with both the change and the state pending: the
-// cache's select takes either first, so a cache that told them in the
-// wrong order would fail one run in two.)
-// At each CacheReconnected the cache holds the tree.
+// healed, before the change made meanwhile, as Curator's TreeCache; its
+// session expires: lost, then, on the next session, reconnected, the
+// change made while it waited, and initialized again. (The order is
+// checked with both the change and the state pending: the cache's select
+// takes either first, so a cache that told them in the wrong order would
+// fail one run in two.) At each CacheReconnected the cache still holds
+// the tree from before the change; at the CacheInitialized after
+// CacheLost it holds the tree.
 func TestCacheConnectionEvents(t *testing.T) {
 	c := newChCluster(t, nil)
 	fs := c.followers()
@@ -35,13 +37,16 @@ func TestCacheConnectionEvents(t *testing.T) {
 	})))
 	chMust(t, err)
 	var mu sync.Mutex
-	var atReconnect [][]CachedNode
+	var atReconnect, atInit [][]CachedNode
 	cache.Listen(func(ev CacheEvent) {
-		if ev.Type == CacheReconnected {
-			nodes, _ := cache.Nodes()
-			mu.Lock()
+		nodes, _ := cache.Nodes()
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev.Type {
+		case CacheReconnected:
 			atReconnect = append(atReconnect, nodes)
-			mu.Unlock()
+		case CacheInitialized:
+			atInit = append(atInit, nodes)
 		}
 	})
 	r := chStart(t, cache)
@@ -81,27 +86,35 @@ func TestCacheConnectionEvents(t *testing.T) {
 	c.net.Heal()
 	c.waitFor("the session connected", func() bool { return cs.State() == zk.StateConnected })
 	close(release)
-	c.waitFor("the cache reconnected", told(CacheReconnected))
-	sameStrings(t, "through a disconnection", r.take(), []string{"Suspended", "NodeCreated /app/a=1", "Reconnected"})
+	z := lastZxid(t, w)
+	c.waitFor("the change told", func() bool { return r.toldZxid() >= z })
+	sameStrings(t, "through a disconnection", r.take(), []string{"Suspended", "Reconnected", "NodeCreated /app/a=1"})
 
 	write(func(ctx context.Context) error { return c.peer(other).ExpireSession(ctx, cs.ID()) })
 	c.waitFor("the cache lost", told(CacheLost))
 	write(func(ctx context.Context) error { _, err := w.Set(ctx, "/app/a", []byte("2"), -1); return err })
 	close(gate)
-	c.waitFor("the cache reconnected", told(CacheReconnected))
-	sameStrings(t, "through an expiry", r.take(), []string{"Lost", "NodeChanged /app/a=2", "Reconnected"})
+	c.waitFor("the cache initialized again", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(atInit) == 2
+	})
+	sameStrings(t, "through an expiry", r.take(), []string{"Lost", "Reconnected", "NodeChanged /app/a=2", "Initialized"})
 
 	mu.Lock()
 	defer mu.Unlock()
 	want := readTree(t, w, shapeTree, "/app")
+	if diff := cmp.Diff(noAversion(want), noAversion(atInit[1])); diff != "" {
+		t.Fatalf("content at the CacheInitialized after CacheLost (-tree +cache):\n%s", diff)
+	}
 	if len(atReconnect) != 2 {
 		t.Fatalf("%d reconnections seen", len(atReconnect))
 	}
-	if diff := cmp.Diff(noAversion(want), noAversion(atReconnect[1])); diff != "" {
-		t.Fatalf("content at the last CacheReconnected (-tree +cache):\n%s", diff)
+	if n := atReconnect[0]; len(n) != 1 {
+		t.Fatalf("content at the first CacheReconnected, before the change: %+v", n)
 	}
-	if n := atReconnect[0]; len(n) != 2 || n[1].Path != "/app/a" || string(n[1].Data) != "1" {
-		t.Fatalf("content at the first CacheReconnected: %+v", n)
+	if n := atReconnect[1]; len(n) != 2 || n[1].Path != "/app/a" || string(n[1].Data) != "1" {
+		t.Fatalf("content at the second CacheReconnected, before the change: %+v", n)
 	}
 }
 

@@ -61,6 +61,8 @@ type cacheWorld struct {
 	cacheIDs  map[int]int64       // each cache's current session
 	cacheSess map[int]*zk.Session // the same sessions, for the checker's report
 	away      map[int]bool        // caches told CacheSuspended or CacheLost since their last CacheReconnected
+	initOwed  map[int]bool        // caches told CacheLost since their last CacheInitialized
+	inited    map[int]bool        // caches told their first CacheInitialized
 	connBad   []string            // connection events out of order
 	connCount map[string]int      // connection events told, by type
 
@@ -81,7 +83,8 @@ type observation struct {
 
 func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	w := &cacheWorld{rng: rand.New(rand.NewPCG(seed, 99)), prng: rand.New(rand.NewPCG(seed, 98)), views: map[int64]hooks.View{}, wake: make(chan struct{}, 1), stats: map[string]int{},
-		cacheIDs: map[int]int64{}, cacheSess: map[int]*zk.Session{}, away: map[int]bool{}, connCount: map[string]int{}}
+		cacheIDs: map[int]int64{}, cacheSess: map[int]*zk.Session{}, away: map[int]bool{}, connCount: map[string]int{},
+		initOwed: map[int]bool{}, inited: map[int]bool{}}
 	w.chCluster = newChCluster(t, func(cfg *zk.Config) {
 		id := cfg.ID
 		cfg.SnapCount = 50 // snapshots along the way; the log is never purged
@@ -124,6 +127,11 @@ func runCacheFaults(t *testing.T, seed uint64, steps int) {
 	w.omu.Unlock()
 	n := w.checkHistory(t, caches, seen)
 	w.omu.Lock()
+	for i := range caches {
+		if w.initOwed[i] {
+			w.connBad = append(w.connBad, fmt.Sprintf("cache %d: no CacheInitialized after its last CacheLost", i))
+		}
+	}
 	if len(w.connBad) > 0 {
 		t.Fatalf("seed %d: connection events out of order: %q", seed, w.connBad)
 	}

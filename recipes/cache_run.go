@@ -34,23 +34,29 @@ func (c *Cache) run(w *zk.Watch) {
 		case c.sess.State() == zk.StateDisconnected:
 			c.connEvent(CacheSuspended)
 		}
-		var err error
-		if w, err = c.recover(cause); err != nil {
+		w2, st, err := c.recover(cause)
+		if err != nil {
 			c.endWith(err)
 			return
 		}
-		if c.away {
-			// The resume queued every change since the cache's zxid.
-			if err := c.drain(w, &log); err == nil {
-				c.connEvent(CacheReconnected)
-			}
+		w = w2
+		// The session serves again: CacheReconnected first, as Curator's,
+		// then what the cache missed (the resume queued every change
+		// since its zxid, or loaded the nodes again).
+		c.connEvent(CacheReconnected)
+		if st != nil {
+			c.publishReload(st)
+		}
+		if err := c.drain(w, &log); err == nil {
+			c.caughtUp()
 		}
 	}
 }
 
 // follow applies the watch's transactions, and with WithConnectionEvents
 // follows the session's state, until the watch ends (or Close); it
-// returns why the watch ended.
+// returns why the watch ended. While the cache is suspended, the changes
+// the watch queues wait for CacheReconnected, which goes first.
 func (c *Cache) follow(w *zk.Watch, log *changeLog) error {
 	states := c.states()
 	for states == nil {
@@ -66,18 +72,25 @@ func (c *Cache) follow(w *zk.Watch, log *changeLog) error {
 		c.applyBatch(b, log)
 	}
 	for {
+		ready := w.Ready()
+		if c.away && states != nil {
+			ready = nil // held until the session serves again, or ends
+		}
 		select {
-		case <-w.Ready():
+		case <-ready:
 			if err := c.drain(w, log); err != nil {
 				return err
 			}
 		case st, ok := <-states:
-			if !ok {
+			if !ok || ended(st) {
 				states = nil // the session ended: so does the watch
 				continue
 			}
-			if err := c.onState(st, w, log); err != nil {
-				return err
+			c.onState(st)
+			if !c.away {
+				if err := c.drain(w, log); err != nil {
+					return err
+				}
 			}
 		case <-c.ctx.Done():
 			return c.ctx.Err()
@@ -102,17 +115,18 @@ func (c *Cache) applyBatch(b []zk.Event, log *changeLog) {
 // recover sets the watch again after it ended for cause: from the cache's
 // zxid on the same session, or on the next one WithReconnect gives if the
 // session ended; it loads again only if the log no longer holds the
-// changes since (or more than the buffer). It retries, with backoff, while
-// the peer does not serve.
-func (c *Cache) recover(cause error) (*zk.Watch, error) {
+// changes since (or more than the buffer): then it returns the loaded
+// state too, for run to publish. It retries, with backoff, while the peer
+// does not serve.
+func (c *Cache) recover(cause error) (*zk.Watch, *cacheState, error) {
 	delay := cacheRetryMin
 	for {
 		if c.ctx.Err() != nil {
-			return nil, ErrCacheClosed
+			return nil, nil, ErrCacheClosed
 		}
 		if sessionEnded(cause) || ended(c.sess.State()) {
 			if c.cfg.reconnect == nil {
-				return nil, fmt.Errorf("recipes: %s %s: its session ended: %w", shapeNames[c.shape], c.root, cause)
+				return nil, nil, fmt.Errorf("recipes: %s %s: its session ended: %w", shapeNames[c.shape], c.root, cause)
 			}
 			next, err := c.cfg.reconnect(c.ctx)
 			if err != nil || next == nil {
@@ -121,47 +135,49 @@ func (c *Cache) recover(cause error) (*zk.Watch, error) {
 				}
 				cause = err
 				if !c.sleep(&delay) {
-					return nil, ErrCacheClosed
+					return nil, nil, ErrCacheClosed
 				}
 				continue
 			}
 			if err := c.cfg.checkStates(next); err != nil {
-				return nil, fmt.Errorf("recipes: %s %s: WithReconnect: %w", shapeNames[c.shape], c.root, err)
+				return nil, nil, fmt.Errorf("recipes: %s %s: WithReconnect: %w", shapeNames[c.shape], c.root, err)
 			}
 			c.stopStates()
 			c.sess, cause = next, nil
 		}
-		w, err := c.resume()
+		w, st, err := c.resume()
 		if err == nil {
-			return w, nil
+			return w, st, nil
 		}
 		cause = err
 		if !sessionEnded(err) && !c.sleep(&delay) {
-			return nil, ErrCacheClosed
+			return nil, nil, ErrCacheClosed
 		}
 	}
 }
 
-// resume sets the watch from the cache's zxid, or loads again.
-func (c *Cache) resume() (*zk.Watch, error) {
+// resume sets the watch from the cache's zxid, or loads again: then it
+// returns the loaded state as well.
+func (c *Cache) resume() (*zk.Watch, *cacheState, error) {
 	from := c.Zxid()
 	w, err := c.sess.AddWatch(c.ctx, c.root, c.shape != shapeNode,
 		zk.FromZxid(from), zk.WithEventData(), zk.WithWatchBuffer(c.cfg.buffer))
 	if err == nil {
-		return w, nil
+		return w, nil, nil
 	}
 	if !errors.Is(err, zk.ErrCompacted) && !errors.Is(err, zk.ErrWatchOverflow) {
-		return nil, err
+		return nil, nil, err
 	}
-	w, st, err := c.load(c.ctx, c.sess, from)
-	if err != nil {
-		return nil, err
-	}
+	return c.load(c.ctx, c.sess, from)
+}
+
+// publishReload makes st, loaded again, the cache's content and tells
+// listeners what changed.
+func (c *Cache) publishReload(st *cacheState) {
 	c.mu.RLock()
 	old := c.st
 	c.mu.RUnlock()
 	c.publishLoad(st, old)
-	return w, nil
 }
 
 // sleep waits *delay (doubling it for next time) or until Close; it
