@@ -1,0 +1,310 @@
+package wire_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/embedzk/zk"
+	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/recipes"
+)
+
+// TestCuratorCacheConnEvents compares the connection events of a
+// recipes TreeCache made WithConnectionEvents with those of Curator 5.4's
+// TreeCache (testdata/curator's CacheConnEvents), through the same two
+// faults on a 3-peer zk ensemble, while a session on the leader changes
+// the cached tree:
+//   - a short cut: Curator's connection, through a proxy to a follower,
+//     is refused for less than its session timeout, and the Go cache's
+//     peer, the other follower, is cut off from the quorum for as long;
+//     three changes are made meanwhile;
+//   - an expiry: the same, for longer than Curator's session timeout (its
+//     ConnectionStateManager tells LOST then, Curator 5's default), and
+//     the Go cache's session is expired by the leader; three more changes.
+//
+// The recipes cache runs in process (its sessions are a peer's), so its
+// disconnection is its peer's: no proxy can cut it. The two sequences of
+// events must be the same, connection events in place, the node events
+// between two of them compared as sets (kind, path, data): Curator's
+// order among them is its reads' (it reads each node again on
+// reconnection), the Go cache's is the changes' own.
+func TestCuratorCacheConnEvents(t *testing.T) {
+	cp := compileCurator(t)
+	peers, network := startClusterNet(t, 3, nil)
+	var leader *engine.Ensemble
+	var followers []*engine.Ensemble
+	for _, e := range peers {
+		if e.Status().Mode == engine.ModeLeading {
+			leader = e
+		} else {
+			followers = append(followers, e)
+		}
+	}
+	if leader == nil || len(followers) != 2 {
+		t.Fatalf("no leader and two followers: %d followers", len(followers))
+	}
+	goPeer, javaPeer := followers[0], followers[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w, err := leader.NewSession(ctx)
+	must(t, err)
+	write := func(path, data string, op byte) {
+		t.Helper()
+		var err error
+		switch op {
+		case 'c':
+			_, err = w.Create(ctx, path, []byte(data))
+		case 's':
+			_, err = w.Set(ctx, path, []byte(data), -1)
+		case 'd':
+			err = w.Delete(ctx, path, -1)
+		}
+		must(t, err)
+	}
+	write("/cc", "r", 'c')
+	write("/cc/b", "1", 'c')
+	write("/cc/c", "1", 'c')
+
+	goRec := startGoConnCache(t, ctx, goPeer)
+	proxy := newSwitchProxy(t, javaPeer.ClientAddr())
+	jv := &javaEvents{j: startJava(t, cp, "CacheConnEvents", proxy.ln.Addr().String(), "/cc", "4000")}
+	jv.until(t, "its initial load", counts("Initialized", 1))
+	goRec.until(t, "its initial load", counts("Initialized", 1))
+
+	cut := func(n int) {
+		proxy.cut("")
+		network.Isolate(goPeer.Status().ID)
+		jv.until(t, "suspended", counts("Suspended", n))
+		goRec.until(t, "suspended", counts("Suspended", n))
+	}
+	heal := func() {
+		network.Heal()
+		proxy.cut(javaPeer.ClientAddr())
+	}
+
+	// The short cut.
+	cut(1)
+	write("/cc/a", "1", 'c')
+	write("/cc/b", "2", 's')
+	write("/cc/c", "", 'd')
+	heal()
+	jv.until(t, "the changes after reconnection", nodeEventsAfterLast("Reconnected", 3))
+	goRec.until(t, "the changes after reconnection", nodeEventsAfterLast("Reconnected", 3))
+
+	// The expiry.
+	cut(2)
+	must(t, leader.ExpireSession(ctx, goRec.sessionID()))
+	write("/cc/d", "1", 'c')
+	write("/cc/a", "2", 's')
+	write("/cc/b", "", 'd')
+	jv.until(t, "lost", counts("Lost", 1))
+	heal()
+	jv.until(t, "initialized again", counts("Initialized", 2))
+	goRec.until(t, "initialized again", counts("Initialized", 2))
+
+	must(t, jv.j.stdin.Close())
+	jv.until(t, "its end", func([]string) bool { return jv.ended })
+	jv.j.wait()
+	must(t, goRec.cache.Close())
+
+	want := []string{
+		"NodeCreated /cc r", "NodeCreated /cc/b 1", "NodeCreated /cc/c 1", "Initialized - -",
+		"Suspended - -", "Reconnected - -",
+		"NodeChanged /cc/b 2", "NodeCreated /cc/a 1", "NodeDeleted /cc/c 1",
+		"Suspended - -", "Lost - -", "Reconnected - -",
+		"NodeChanged /cc/a 2", "NodeCreated /cc/d 1", "NodeDeleted /cc/b 2", "Initialized - -",
+	}
+	gotJava, gotGo := bySegment(jv.snapshot()), bySegment(goRec.snapshot())
+	t.Logf("Curator 5.4's TreeCache: %q", jv.snapshot())
+	t.Logf("the recipes TreeCache:    %q", goRec.snapshot())
+	if !slices.Equal(gotJava, want) {
+		t.Errorf("Curator's events, node events sorted between connection events:\n got %q\nwant %q", gotJava, want)
+	}
+	if !slices.Equal(gotGo, gotJava) {
+		t.Errorf("the recipes cache's events differ from Curator's:\n  go %q\njava %q", gotGo, gotJava)
+	}
+}
+
+// bySegment sorts the node events between two connection events (or
+// Initialized), leaving those in place.
+func bySegment(evs []string) []string {
+	var out, seg []string
+	flush := func() {
+		slices.Sort(seg)
+		out = append(out, seg...)
+		seg = nil
+	}
+	for _, ev := range evs {
+		if strings.HasPrefix(ev, "Node") {
+			seg = append(seg, ev)
+			continue
+		}
+		flush()
+		out = append(out, ev)
+	}
+	flush()
+	return out
+}
+
+// counts is the wait condition "at least n events of kind".
+func counts(kind string, n int) func([]string) bool {
+	return func(evs []string) bool {
+		k := 0
+		for _, ev := range evs {
+			if strings.HasPrefix(ev, kind+" ") {
+				k++
+			}
+		}
+		return k >= n
+	}
+}
+
+// nodeEventsAfterLast is the wait condition "at least n node events after
+// the last event of kind".
+func nodeEventsAfterLast(kind string, n int) func([]string) bool {
+	return func(evs []string) bool {
+		k := 0
+		for i := len(evs) - 1; i >= 0; i-- {
+			switch {
+			case strings.HasPrefix(evs[i], kind+" "):
+				return k >= n
+			case strings.HasPrefix(evs[i], "Node"):
+				k++
+			}
+		}
+		return false // none of kind yet
+	}
+}
+
+// curatorKinds names Curator's TreeCacheEvent types as the recipes'.
+var curatorKinds = map[string]string{
+	"NODE_ADDED": "NodeCreated", "NODE_UPDATED": "NodeChanged", "NODE_REMOVED": "NodeDeleted",
+	"INITIALIZED": "Initialized", "CONNECTION_SUSPENDED": "Suspended",
+	"CONNECTION_RECONNECTED": "Reconnected", "CONNECTION_LOST": "Lost",
+}
+
+// javaEvents reads CacheConnEvents' lines: its events, as "Kind path
+// data", and its END.
+type javaEvents struct {
+	j     *javaProc
+	mu    sync.Mutex
+	evs   []string
+	ended bool
+}
+
+// until reads the program's lines until cond holds of its events (30 s
+// at most).
+func (jv *javaEvents) until(t *testing.T, what string, cond func([]string) bool) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for !cond(jv.snapshot()) {
+		select {
+		case l, ok := <-jv.j.lines:
+			if !ok {
+				t.Fatalf("Curator's cache ended before %s: %q\nstderr:\n%s", what, jv.snapshot(), jv.j.stderr.String())
+			}
+			jv.take(t, l)
+		case <-timeout:
+			t.Fatalf("Curator's cache: no %s in 30s: %q\nstderr:\n%s", what, jv.snapshot(), jv.j.stderr.String())
+		}
+	}
+}
+
+func (jv *javaEvents) take(t *testing.T, l string) {
+	t.Helper()
+	f := strings.Fields(l)
+	jv.mu.Lock()
+	defer jv.mu.Unlock()
+	switch {
+	case l == "END":
+		jv.ended = true
+	case len(f) == 4 && f[0] == "EVENT" && curatorKinds[f[1]] != "":
+		jv.evs = append(jv.evs, curatorKinds[f[1]]+" "+f[2]+" "+f[3])
+	default:
+		t.Fatalf("unexpected line from Curator's cache: %q", l)
+	}
+}
+
+func (jv *javaEvents) snapshot() []string {
+	jv.mu.Lock()
+	defer jv.mu.Unlock()
+	return slices.Clone(jv.evs)
+}
+
+// goConnCache is a recipes TreeCache of /cc made WithConnectionEvents on a
+// session of peer (and, after its session ends, on the next one there),
+// with its events as "Kind path data".
+type goConnCache struct {
+	cache *recipes.Cache
+	mu    sync.Mutex
+	sess  *zk.Session
+	evs   []string
+	wake  chan struct{}
+}
+
+func startGoConnCache(t *testing.T, ctx context.Context, peer *engine.Ensemble) *goConnCache {
+	t.Helper()
+	g := &goConnCache{wake: make(chan struct{}, 1)}
+	var err error
+	g.sess, err = peer.NewSession(ctx, zk.WithSessionTimeout(10*time.Second))
+	must(t, err)
+	g.cache, err = recipes.NewTreeCache(g.sess, "/cc", recipes.WithConnectionEvents(),
+		recipes.WithReconnect(func(ctx context.Context) (recipes.CacheSession, error) {
+			s, err := peer.NewSession(ctx, zk.WithSessionTimeout(10*time.Second))
+			if err != nil {
+				return nil, err
+			}
+			g.mu.Lock()
+			g.sess = s
+			g.mu.Unlock()
+			return s, nil
+		}))
+	must(t, err)
+	g.cache.Listen(g.record)
+	must(t, g.cache.Start(ctx))
+	t.Cleanup(func() { g.cache.Close() })
+	return g
+}
+
+func (g *goConnCache) record(ev recipes.CacheEvent) {
+	path, data := "-", "-"
+	if ev.Node.Path != "" {
+		path, data = ev.Node.Path, string(ev.Node.Data)
+	}
+	g.mu.Lock()
+	g.evs = append(g.evs, ev.Type.String()+" "+path+" "+data)
+	g.mu.Unlock()
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (g *goConnCache) sessionID() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sess.ID()
+}
+
+func (g *goConnCache) snapshot() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.evs)
+}
+
+// until waits until cond holds of the cache's events (30 s at most).
+func (g *goConnCache) until(t *testing.T, what string, cond func([]string) bool) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for !cond(g.snapshot()) {
+		select {
+		case <-g.wake:
+		case <-timeout:
+			t.Fatalf("the recipes cache: no %s in 30s: %q (err %v)", what, g.snapshot(), g.cache.Err())
+		}
+	}
+}
