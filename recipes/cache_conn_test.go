@@ -3,7 +3,6 @@ package recipes
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,11 +70,7 @@ func TestCacheConnectionEvents(t *testing.T) {
 		}
 	})
 	told := func(typ CacheEventType) func() bool {
-		return func() bool {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			return slices.ContainsFunc(r.evs, func(ev CacheEvent) bool { return ev.Type == typ })
-		}
+		return func() bool { return r.has(typ) }
 	}
 	write := func(fn func(ctx context.Context) error) { chMust(t, c.do(fn)) }
 

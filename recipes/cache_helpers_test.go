@@ -131,6 +131,27 @@ func (r *chRecorder) waitZxid(t testing.TB, z int64) {
 	}
 }
 
+// waitType waits until an event of type typ is recorded (since the last
+// take).
+func (r *chRecorder) waitType(t testing.TB, typ CacheEventType) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for !r.has(typ) {
+		select {
+		case <-r.wake:
+		case <-ctx.Done():
+			t.Fatalf("no %v told (err %v); events %q", typ, r.c.Err(), r.take())
+		}
+	}
+}
+
+func (r *chRecorder) has(typ CacheEventType) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.ContainsFunc(r.evs, func(ev CacheEvent) bool { return ev.Type == typ })
+}
+
 func (r *chRecorder) toldZxid() int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -238,7 +238,9 @@ func TestCacheBadInput(t *testing.T) {
 // TestCacheReloadsWhenCompacted: the cache is away (its session expired,
 // the next one late) while the log is purged past its zxid: resuming fails
 // with ErrCompacted, so it loads again and reports the difference — one
-// change for a node set 60 times — and equals the tree.
+// change for a node set 60 times — and equals the tree. Its connection
+// events frame the difference as after any CacheLost: CacheReconnected
+// before, CacheInitialized after.
 func TestCacheReloadsWhenCompacted(t *testing.T) {
 	cfg := chConfig(vfs.NewMem())
 	cfg.SnapCount = 10
@@ -254,7 +256,7 @@ func TestCacheReloadsWhenCompacted(t *testing.T) {
 	chCreate(t, w, "/app/gone", "")
 	cs := chSession(t, e)
 	gate := make(chan struct{})
-	c, err := NewTreeCache(cs, "/app", WithReconnect(func(ctx context.Context) (CacheSession, error) {
+	c, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithReconnect(func(ctx context.Context) (CacheSession, error) {
 		select {
 		case <-gate:
 		case <-ctx.Done():
@@ -280,7 +282,9 @@ func TestCacheReloadsWhenCompacted(t *testing.T) {
 	last := lastZxid(t, w)
 	close(gate)
 	r.waitZxid(t, last)
-	sameStrings(t, "reloaded", r.take(), []string{"NodeDeleted /app/gone", "NodeChanged /app/a=" + fmt.Sprint(sets), "NodeCreated /app/new=n"})
+	r.waitType(t, CacheInitialized)
+	sameStrings(t, "reloaded", r.take(), []string{"Lost", "Reconnected",
+		"NodeDeleted /app/gone", "NodeChanged /app/a=" + fmt.Sprint(sets), "NodeCreated /app/new=n", "Initialized"})
 	sameContent(t, c, readTree(t, w, shapeTree, "/app"))
 }
 
