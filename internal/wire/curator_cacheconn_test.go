@@ -11,6 +11,7 @@ import (
 	"github.com/embedzk/zk"
 	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/recipes"
+	"github.com/embedzk/zk/zab/transport"
 )
 
 // TestCuratorCacheConnEvents compares the connection events of a
@@ -37,86 +38,29 @@ import (
 // Through the third, Curator tells what its reads find (the node's last
 // data only, nothing of the node gone again), the Go cache every change.
 func TestCuratorCacheConnEvents(t *testing.T) {
-	cp := compileCurator(t)
-	peers, network := startClusterNet(t, 3, nil)
-	var leader *engine.Ensemble
-	var followers []*engine.Ensemble
-	for _, e := range peers {
-		if e.Status().Mode == engine.ModeLeading {
-			leader = e
-		} else {
-			followers = append(followers, e)
-		}
-	}
-	if leader == nil || len(followers) != 2 {
-		t.Fatalf("no leader and two followers: %d followers", len(followers))
-	}
-	goPeer, javaPeer := followers[0], followers[1]
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	w, err := leader.NewSession(ctx)
-	must(t, err)
-	write := func(path, data string, op byte) {
-		t.Helper()
-		var err error
-		switch op {
-		case 'c':
-			_, err = w.Create(ctx, path, []byte(data))
-		case 's':
-			_, err = w.Set(ctx, path, []byte(data), -1)
-		case 'd':
-			err = w.Delete(ctx, path, -1)
-		}
-		must(t, err)
-	}
-	write("/cc", "r", 'c')
-	write("/cc/b", "1", 'c')
-	write("/cc/c", "1", 'c')
-
-	goRec := startGoConnCache(t, ctx, goPeer)
-	proxy := newSwitchProxy(t, javaPeer.ClientAddr())
-	jv := &javaEvents{j: startJava(t, cp, "CacheConnEvents", proxy.ln.Addr().String(), "/cc", "4000")}
-	jv.until(t, "its initial load", counts("Initialized", 1))
-	goRec.until(t, "its initial load", counts("Initialized", 1))
-
-	cut := func(n int) {
-		proxy.cut("")
-		network.Isolate(goPeer.Status().ID)
-		jv.until(t, "suspended", counts("Suspended", n))
-		goRec.until(t, "suspended", counts("Suspended", n))
-	}
-	heal := func() {
-		network.Heal()
-		proxy.cut(javaPeer.ClientAddr())
-	}
+	x := newConnCompare(t)
+	jv, goRec := x.jv, x.goRec
 
 	// The short cut.
-	cut(1)
-	write("/cc/a", "1", 'c')
-	write("/cc/b", "2", 's')
-	write("/cc/c", "", 'd')
-	heal()
+	x.cut(1)
+	x.write("c /cc/a 1", "s /cc/b 2", "d /cc/c")
+	x.heal()
 	jv.until(t, "the changes after reconnection", nodeEventsAfterLast("Reconnected", 3))
 	goRec.until(t, "the changes after reconnection", nodeEventsAfterLast("Reconnected", 3))
 
 	// The expiry.
-	cut(2)
-	must(t, leader.ExpireSession(ctx, goRec.sessionID()))
-	write("/cc/d", "1", 'c')
-	write("/cc/a", "2", 's')
-	write("/cc/b", "", 'd')
+	x.cut(2)
+	must(t, x.leader.ExpireSession(x.ctx, goRec.sessionID()))
+	x.write("c /cc/d 1", "s /cc/a 2", "d /cc/b")
 	jv.until(t, "lost", counts("Lost", 1))
-	heal()
+	x.heal()
 	jv.until(t, "initialized again", counts("Initialized", 2))
 	goRec.until(t, "initialized again", counts("Initialized", 2))
 
 	// The documented difference.
-	cut(3)
-	write("/cc/d", "2", 's')
-	write("/cc/d", "3", 's')
-	write("/cc/t", "t", 'c')
-	write("/cc/t", "", 'd')
-	heal()
+	x.cut(3)
+	x.write("s /cc/d 2", "s /cc/d 3", "c /cc/t t", "d /cc/t")
+	x.heal()
 	jv.until(t, "the change after reconnection", nodeEventsAfterLast("Reconnected", 1))
 	goRec.until(t, "the changes after reconnection", nodeEventsAfterLast("Reconnected", 4))
 
@@ -144,6 +88,90 @@ func TestCuratorCacheConnEvents(t *testing.T) {
 	if !slices.Equal(gotGo, wantGo) {
 		t.Errorf("the recipes cache's events, node events sorted between connection events:\n got %q\nwant %q", gotGo, wantGo)
 	}
+}
+
+// connCompare is TestCuratorCacheConnEvents' world: a 3-peer ensemble, a
+// session on its leader that writes, Curator's cache through a proxy to
+// one follower and the Go cache on the other.
+type connCompare struct {
+	t                        *testing.T
+	ctx                      context.Context
+	network                  *transport.Network
+	leader, goPeer, javaPeer *engine.Ensemble
+	w                        *zk.Session
+	proxy                    *switchProxy
+	jv                       *javaEvents
+	goRec                    *goConnCache
+}
+
+// newConnCompare starts the ensemble and both caches of /cc (made with
+// three nodes), and waits for their initial loads.
+func newConnCompare(t *testing.T) *connCompare {
+	cp := compileCurator(t)
+	peers, network := startClusterNet(t, 3, nil)
+	x := &connCompare{t: t, network: network}
+	var followers []*engine.Ensemble
+	for _, e := range peers {
+		if e.Status().Mode == engine.ModeLeading {
+			x.leader = e
+		} else {
+			followers = append(followers, e)
+		}
+	}
+	if x.leader == nil || len(followers) != 2 {
+		t.Fatalf("no leader and two followers: %d followers", len(followers))
+	}
+	x.goPeer, x.javaPeer = followers[0], followers[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	x.ctx = ctx
+	var err error
+	x.w, err = x.leader.NewSession(ctx)
+	must(t, err)
+	x.write("c /cc r", "c /cc/b 1", "c /cc/c 1")
+	x.goRec = startGoConnCache(t, ctx, x.goPeer)
+	x.proxy = newSwitchProxy(t, x.javaPeer.ClientAddr())
+	x.jv = &javaEvents{j: startJava(t, cp, "CacheConnEvents", x.proxy.ln.Addr().String(), "/cc", "4000")}
+	x.jv.until(t, "its initial load", counts("Initialized", 1))
+	x.goRec.until(t, "its initial load", counts("Initialized", 1))
+	return x
+}
+
+// write makes changes on the leader, in order: "c path data" creates,
+// "s path data" sets, "d path" deletes.
+func (x *connCompare) write(changes ...string) {
+	x.t.Helper()
+	for _, ch := range changes {
+		f := append(strings.Fields(ch), "")
+		var err error
+		switch f[0] {
+		case "c":
+			_, err = x.w.Create(x.ctx, f[1], []byte(f[2]))
+		case "s":
+			_, err = x.w.Set(x.ctx, f[1], []byte(f[2]), -1)
+		case "d":
+			err = x.w.Delete(x.ctx, f[1], -1)
+		default:
+			x.t.Fatalf("bad change %q", ch)
+		}
+		must(x.t, err)
+	}
+}
+
+// cut refuses Curator's connection and cuts the Go cache's peer off from
+// the quorum, and waits until both caches are suspended (the n-th time).
+func (x *connCompare) cut(n int) {
+	x.t.Helper()
+	x.proxy.cut("")
+	x.network.Isolate(x.goPeer.Status().ID)
+	x.jv.until(x.t, "suspended", counts("Suspended", n))
+	x.goRec.until(x.t, "suspended", counts("Suspended", n))
+}
+
+// heal undoes cut.
+func (x *connCompare) heal() {
+	x.network.Heal()
+	x.proxy.cut(x.javaPeer.ClientAddr())
 }
 
 // bySegment sorts the node events between two connection events (or
