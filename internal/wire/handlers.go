@@ -160,7 +160,7 @@ func (c *conn) start(k *call, wait bool) bool {
 		r := k.rec.(*jute.SetACLRequest)
 		k.pw = s.StartSetACL(ctx, r.Path, fromACL(r.ACL), r.Version)
 	case jute.OpMulti:
-		k.pw, k.resp = c.startMulti(s, k.rec.(*jute.MultiRequest))
+		k.pw, k.resp, k.err = c.startMulti(s, k.rec.(*jute.MultiRequest))
 	}
 	if k.pw != nil && k.pw.WouldBlock() {
 		k.pw, k.counted, k.deferred = nil, false, true

@@ -14,24 +14,42 @@ import (
 // answered with a MultiResponse (reply header error 0): the ops before the
 // failing one carry code 0, that op its error, the ops after it
 // RUNTIMEINCONSISTENCY, all as error results. A multi refused before it
-// runs gets that answer at once (the returned record).
-func (c *conn) startMulti(s engine.RemoteSession, r *jute.MultiRequest) (*engine.Pending, jute.Record) {
+// runs gets that answer at once (the returned record), or, for a multi
+// ZooKeeper cannot take apart (see readInMulti), an error alone.
+func (c *conn) startMulti(s engine.RemoteSession, r *jute.MultiRequest) (*engine.Pending, jute.Record, error) {
+	if err := readInMulti(r); err != nil {
+		return nil, nil, err
+	}
 	ops := make([]engine.Op, len(r.Ops))
 	for i := range r.Ops {
 		op, err := toOp(&r.Ops[i])
 		if err != nil {
-			return nil, failedMulti(len(r.Ops), i, err)
+			return nil, failedMulti(len(r.Ops), i, err), nil
 		}
 		ops[i] = op
 	}
 	if len(ops) == 0 {
-		return nil, &jute.MultiResponse{}
+		return nil, &jute.MultiResponse{}, nil
 	}
 	if i, err := c.sess.CheckOps(ops); err != nil {
 		c.sess.AuditMultiRefused(err) // an invalid path, as ZooKeeper logs it
-		return nil, failedMulti(len(ops), i, err)
+		return nil, failedMulti(len(ops), i, err), nil
 	}
-	return s.StartMulti(c.ctx, ops...), nil
+	return s.StartMulti(c.ctx, ops...), nil, nil
+}
+
+// readInMulti refuses a multi with a read op (getData, getChildren) among
+// its ops with MARSHALLINGERROR, the whole request failing (a bare reply
+// header), as ZooKeeper 3.8 does: its MultiOperationRecord refuses to
+// decode reads mixed with writes, and PrepRequestProcessor fails a multi
+// of reads alone as it reaches the first (it makes no txn of one).
+func readInMulti(r *jute.MultiRequest) error {
+	for _, op := range r.Ops {
+		if op.Type == jute.OpGetData || op.Type == jute.OpGetChildren {
+			return fmt.Errorf("%w: op %d in a multi", zkerr.ErrMarshalling, op.Type)
+		}
+	}
+	return nil
 }
 
 // multiResponse is the answer to a multi that ran: its per-op results, or
@@ -89,14 +107,19 @@ func resultFor(op *jute.MultiOp, r engine.OpResult, failed bool) jute.MultiResul
 // (MultiOperationRecord's deserialize and Op.create): the container flag
 // makes a createContainer, and createContainer without it a create; create2
 // stays create2 (as in 3.8.2, ZOOKEEPER-4026; 3.8.0 made it a create) and
-// createTTL stays createTTL.
+// createTTL with a TTL mode stays createTTL. createTTL with another mode
+// is a create of that mode (Op.create with a TTL makes a plain Create when
+// the mode is not a TTL one), or a createContainer with the container flag.
 func multiCreateType(op *jute.MultiOp) int32 {
+	ttlMode := op.Flags == int32(znode.ModePersistentWithTTL) || op.Flags == int32(znode.ModePersistentSequentialWithTTL)
 	switch {
-	case op.Type != jute.OpCreate && op.Type != jute.OpCreate2 && op.Type != jute.OpCreateContainer:
+	case op.Type == jute.OpCreateTTL && ttlMode:
+		return op.Type
+	case op.Type != jute.OpCreate && op.Type != jute.OpCreate2 && op.Type != jute.OpCreateContainer && op.Type != jute.OpCreateTTL:
 		return op.Type
 	case op.Flags == int32(znode.ModeContainer):
 		return jute.OpCreateContainer
-	case op.Type == jute.OpCreateContainer:
+	case op.Type == jute.OpCreateContainer, op.Type == jute.OpCreateTTL:
 		return jute.OpCreate
 	}
 	return op.Type
@@ -126,7 +149,8 @@ func toOp(op *jute.MultiOp) (engine.Op, error) {
 	case jute.OpCheck:
 		return engine.CheckOp(op.Path, op.Version), nil
 	}
-	// A read inside a write multi: ZooKeeper refuses to mix them.
+	// Not reached: the decoder knows no other op, and readInMulti
+	// refused the reads.
 	return engine.Op{}, fmt.Errorf("%w: op %d in a multi", zkerr.ErrMarshalling, op.Type)
 }
 

@@ -177,7 +177,9 @@ func (c *conn) watchOp(op int32, rec jute.Record) (jute.Record, error) {
 	if op == jute.OpAddWatch {
 		r := rec.(*jute.AddWatchRequest)
 		if r.Mode != jute.AddWatchPersistent && r.Mode != jute.AddWatchPersistentRecursive {
-			return nil, fmt.Errorf("%w: addWatch mode %d", zkerr.ErrBadArguments, r.Mode)
+			// ZooKeeper's AddWatchMode.fromZooDef throws, and
+			// FinalRequestProcessor answers MARSHALLINGERROR.
+			return nil, fmt.Errorf("%w: addWatch mode %d", zkerr.ErrMarshalling, r.Mode)
 		}
 		err := c.sess.AddWatchRemote(c.ctx, r.Path, r.Mode == jute.AddWatchPersistentRecursive, &c.watches)
 		return &jute.ErrorResponse{}, err
@@ -185,7 +187,8 @@ func (c *conn) watchOp(op int32, rec jute.Record) (jute.Record, error) {
 	r := rec.(*jute.WatchesRequest)
 	typ := watch.WatcherType(r.Type)
 	if typ < watch.WatcherChildren || typ > watch.WatcherPersistentRecursive {
-		return nil, fmt.Errorf("%w: watcher type %d", zkerr.ErrBadArguments, r.Type)
+		// As ZooKeeper's WatcherType.fromInt throws: MARSHALLINGERROR.
+		return nil, fmt.Errorf("%w: watcher type %d", zkerr.ErrMarshalling, r.Type)
 	}
 	ids := c.watches.take(r.Path, typ, op == jute.OpRemoveWatches)
 	if len(ids) == 0 {
