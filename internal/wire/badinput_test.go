@@ -56,8 +56,10 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 			r.write(frame(header(1, 9999)))
 			h := jute.ReplyHeader{}
 			must(t, jute.Unmarshal(r.read(), &h))
-			if h.Err != int32(zkerr.CodeUnimplemented) {
-				t.Errorf("unknown op: error %d", h.Err)
+			// Zxid -1: ZooKeeper's UnimplementedRequestProcessor
+			// answers with the request's zxid, which is unset.
+			if h.Err != int32(zkerr.CodeUnimplemented) || h.Zxid != -1 {
+				t.Errorf("unknown op: error %d zxid %d, want UNIMPLEMENTED with zxid -1", h.Err, h.Zxid)
 			}
 		},
 		"SASL: a random digest-response (AUTHFAILED, as ZooKeeper answers a failed SASL exchange)": func(r *rawConn) {

@@ -201,10 +201,12 @@ func (c *conn) bad(what string, err error) bool {
 }
 
 // unsupported answers an op code zk does not serve with UNIMPLEMENTED, and
-// the connection closes.
+// the connection closes. The reply's zxid is -1, as ZooKeeper's
+// UnimplementedRequestProcessor answers with the request's zxid, which
+// nothing set.
 func (c *conn) unsupported(k *call) bool {
 	c.s.cfg.Logger.Info("zk: client port: unknown op code; closing the connection", "ip", c.ip, "op", k.op)
-	c.replyHeader(k.xid, int32(zkerr.CodeUnimplemented))
+	c.queueReply(&jute.ReplyHeader{Xid: k.xid, Zxid: -1, Err: int32(zkerr.CodeUnimplemented)}, nil, noPos, false)
 	return false
 }
 
