@@ -104,8 +104,8 @@ func errStr(err error) string {
 var diffPaths = []string{"/d", "/d/a", "/d/b", "/d/a/x", "/d/a/y", "/d/b/z", "/d/c", "/e"}
 
 // genACLCreate draws a create with an ACL that fixupACL changes (an entry
-// twice, an "auth" entry) or one it keeps as it is (the same id with other
-// permissions), and reads the ACL back; everyone may read, as in genOp's
+// twice, an "auth" entry), one it keeps as it is (the same id with other
+// permissions) or one it refuses, and reads the ACL back; everyone may read, as in genOp's
 // case 13.
 func genACLCreate(rng *rand.Rand, p string, data []byte) (string, diffOp) {
 	acls := [][]gozk.ACL{
@@ -113,6 +113,11 @@ func genACLCreate(rng *rand.Rand, p string, data []byte) (string, diffOp) {
 		append(gozk.WorldACL(gozk.PermRead), gozk.WorldACL(gozk.PermAll)...),
 		append(gozk.AuthACL(gozk.PermAll), gozk.WorldACL(gozk.PermRead)...),
 		append(gozk.WorldACL(gozk.PermAll), gozk.AuthACL(gozk.PermRead)...),
+		// Refused (INVALIDACL): an unknown scheme, an id its scheme
+		// refuses, no entry at all.
+		{{Perms: gozk.PermAll, Scheme: "foo", ID: "x"}},
+		{{Perms: gozk.PermAll, Scheme: "ip", ID: "1.2.3.4/40"}},
+		{},
 	}
 	i := rng.IntN(len(acls))
 	return fmt.Sprintf("create with ACL #%d %s", i, p), func(s *system) string {
@@ -197,8 +202,11 @@ func genOp(rng *rand.Rand) (string, diffOp) {
 			return fmt.Sprint(kids) + " " + s.stat(st) + " " + errStr(err)
 		}
 	case 9:
-		return fmt.Sprintf("setACL %s v=%d", p, version), func(s *system) string {
-			st, err := s.c1.SetACL(p, gozk.WorldACL(gozk.PermAll), version)
+		// Mostly open; now and then one ZooKeeper refuses (INVALIDACL,
+		// before the node and the version are looked at).
+		acl := [][]gozk.ACL{gozk.WorldACL(gozk.PermAll), gozk.WorldACL(gozk.PermAll), {{Perms: gozk.PermAll, Scheme: "world", ID: "bob"}}}[rng.IntN(3)]
+		return fmt.Sprintf("setACL %s v=%d %v", p, version, acl), func(s *system) string {
+			st, err := s.c1.SetACL(p, acl, version)
 			return s.stat(st) + " " + errStr(err)
 		}
 	case 10:

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/embedzk/zk/internal/jute"
 )
@@ -34,29 +35,31 @@ func rawData(rng *rand.Rand) []byte {
 }
 
 func rawPath(rng *rand.Rand) string {
-	if rng.IntN(40) == 0 {
+	switch rng.IntN(40) {
+	case 0:
 		return "/"
+	case 1:
+		return rawOddPaths[rng.IntN(len(rawOddPaths))]
 	}
 	return rawPaths[rng.IntN(len(rawPaths))]
 }
 
 // genRawCreate draws create, create2, createContainer or createTTL with a
-// mode that goes with it (and now and then a TTL out of range, or no ACL).
+// mode that goes with it (and now and then a mode or a TTL out of range, an
+// odd ACL, or none).
 func genRawCreate(rng *rand.Rand, p string) (string, func(x *rawSys, s *rawSess) string) {
 	ops := []int32{jute.OpCreate, jute.OpCreate2, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL}
 	op := ops[rng.IntN(len(ops))]
-	req := &jute.CreateRequest{Path: p, Data: rawData(rng), ACL: openACL}
+	req := &jute.CreateRequest{Path: p, Data: rawData(rng), ACL: rawACL(rng)}
 	switch op {
 	case jute.OpCreate, jute.OpCreate2:
-		req.Flags = []int32{0, 0, 1, 2, 3}[rng.IntN(5)]
+		req.Flags = rawFlags(rng)
 	case jute.OpCreateContainer:
 		req.Flags = 4
 	case jute.OpCreateTTL:
 		req.HasTTL = true
 		req.Flags = []int32{5, 6}[rng.IntN(2)]
-		// Long enough never to expire during a run; now and then 0,
-		// which ZooKeeper refuses.
-		req.TTL = []int64{3_600_000, 3_600_000, 3_600_000, 0}[rng.IntN(4)]
+		req.TTL = rawTTL(rng)
 	}
 	if rng.IntN(30) == 0 {
 		req.ACL = nil
@@ -86,9 +89,9 @@ func genRawMultiOps(rng *rand.Rand) ([]jute.MultiOp, string) {
 	var desc []string
 	for i := 0; i < 1+rng.IntN(3); i++ {
 		p := rawPath(rng)
-		v := int32(rng.IntN(3)) - 1
+		v := rawVersion(rng)
 		var op jute.MultiOp
-		switch rng.IntN(7) {
+		switch rng.IntN(8) {
 		case 0:
 			op = jute.MultiOp{Type: jute.OpCreate, Path: p, Data: []byte("m"), ACL: openACL, Flags: int32(rng.IntN(5))}
 		case 1:
@@ -105,11 +108,16 @@ func genRawMultiOps(rng *rand.Rand) ([]jute.MultiOp, string) {
 			op = jute.MultiOp{Type: jute.OpDelete, Path: p, Version: v}
 		case 4:
 			op = jute.MultiOp{Type: jute.OpSetData, Path: p, Data: []byte("s"), Version: v}
+		case 5:
+			op = genRawMultiOdd(rng, p)
 		default:
 			op = jute.MultiOp{Type: jute.OpCheck, Path: p, Version: v}
 		}
+		if i > 0 {
+			tameEarly(&op)
+		}
 		ops = append(ops, op)
-		desc = append(desc, fmt.Sprintf("op%d %s f%d v%d", op.Type, op.Path, op.Flags, op.Version))
+		desc = append(desc, fmt.Sprintf("op%d %s f%d v%d ttl%d", op.Type, op.Path, op.Flags, op.Version, op.TTL))
 	}
 	return ops, strings.Join(desc, "; ")
 }
@@ -133,7 +141,7 @@ type rawGen struct {
 // is its reconnect.
 func genRawStep(rng *rand.Rand, real *rawSys) rawStep {
 	i := rng.IntN(rawSessions)
-	k := rng.IntN(30)
+	k := rng.IntN(36)
 	if k >= 16 && k < 18 {
 		i = persistentSess // addWatch: the persistent session's
 	}
@@ -142,7 +150,7 @@ func genRawStep(rng *rand.Rand, real *rawSys) rawStep {
 	}
 	p := rawPath(rng)
 	watch := rng.IntN(2) == 0 && i != persistentSess
-	version := int32(rng.IntN(4)) - 1
+	version := rawVersion(rng)
 	g := rawGen{rng: rng, real: real, i: i, p: p, watch: watch, version: version}
 	st := rawStep{sess: i}
 	switch {
@@ -154,6 +162,8 @@ func genRawStep(rng *rand.Rand, real *rawSys) rawStep {
 		st.desc, st.run = g.watches(k)
 	case k < 27:
 		st.desc, st.run = g.other(k)
+	case k >= 30:
+		st.desc, st.run = g.odd(k)
 	default:
 		st.desc, st.run, st.closes = g.session(k)
 	}
@@ -292,19 +302,38 @@ func (g rawGen) other(k int) (string, rawRun) {
 	case k == 25:
 		op, req, desc = jute.OpSync, &jute.PathRequest{Path: p}, "sync "+p
 	default:
-		auth := rng.IntN(3) == 0
-		return fmt.Sprintf("whoAmI (digest auth first: %v)", auth), func(x *rawSys, s *rawSess) string {
-			out := ""
-			if auth {
-				_, _, out = x.call(s, jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("u:p")})
-			}
-			_, _, who := x.call(s, jute.OpWhoAmI, nil)
-			return out + " |" + who
-		}
+		return g.whoAmI()
 	}
 	return desc, func(x *rawSys, s *rawSess) string {
 		_, _, out := x.call(s, op, req)
 		return out
+	}
+}
+
+// whoAmI draws a whoAmI, now and then after an auth: a digest (u:p, or
+// "u", which has no password and still makes an identity), or a scheme
+// the server does not know, which it answers AUTHFAILED and closes the
+// connection (the session stays, as after a disconnect).
+func (g rawGen) whoAmI() (string, rawRun) {
+	auth := []string{"", "", "", "", "u:p", "u:p", "u", "foo"}[g.rng.IntN(8)]
+	return fmt.Sprintf("whoAmI (auth first: %q)", auth), func(x *rawSys, s *rawSess) string {
+		out := ""
+		switch auth {
+		case "foo":
+			s.r.nc.SetDeadline(time.Now().Add(x.replyBudget()))
+			h, _, evs, err := s.r.tryCall(jute.OpAuth, &jute.AuthPacket{Scheme: "foo", Auth: []byte("x")})
+			for _, ev := range evs {
+				s.w.fired(ev)
+			}
+			s.r.nc.Close()
+			s.connected = false
+			return fmt.Sprintf("%s err=%d read error %v | closed", x.events(evs), h.Err, err != nil)
+		case "":
+		default:
+			_, _, out = x.call(s, jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(auth)})
+		}
+		_, _, who := x.call(s, jute.OpWhoAmI, nil)
+		return out + " |" + who
 	}
 }
 
