@@ -62,12 +62,16 @@ import (
 // its leader (its outcome unknown to this peer's session, as ZooKeeper's
 // follower drops its connections then). zk's session refuses an invalid
 // path before the leader, and logs that failure then, as ZooKeeper's prep
-// refuses and logs it (auditRefused); its other early refusals log nothing,
-// as ZooKeeper logs nothing for them (an unknown create mode, an empty
-// multi), or where zk refuses what ZooKeeper accepts (a path over
-// MaxPathLength; the client port's createContainer with a sequential flag
-// and a multi's createTTL op with a bad TTL, which ZooKeeper would log as
-// multiOperation failed).
+// refuses and logs it (auditRefused), and a path over MaxPathLength, which
+// ZooKeeper runs and logs (it has no such limit). Its other early
+// refusals log nothing, as ZooKeeper logs nothing for them (an unknown
+// create mode, an empty multi). The client port logs the refusals it makes
+// before the session sees them where ZooKeeper logs them: a multi with a
+// read op, or an op whose mode or TTL ZooKeeper refuses (multiOperation
+// failed), and a create or createContainer whose flags ZooKeeper's audit
+// names but whose op does not go with them (a failed create; ZooKeeper
+// makes the sequential container that createContainer's sequential flag
+// asks for, and logs it made).
 //
 // Ensemble.Reconfig, a call of the host and not of a session, is logged as
 // an operation of the server, as serverStart is (ZooKeeper has no such
@@ -450,14 +454,25 @@ func (p *peer) flushAudits(drop bool) {
 // session, if ZooKeeper logs it: refused for an invalid path, which
 // ZooKeeper's PrepRequestProcessor refuses (BadArguments) in an error txn
 // that its FinalRequestProcessor logs, with the path as sent (a multi: its
-// multiOperation failure). The other refusals log nothing, as in
-// ZooKeeper: over the size limits (ZooKeeper closes the connection), an
-// unknown create mode (ZooKeeper's audit of it fails), an empty multi
-// (ZooKeeper runs it, and logs no op). sentMode is a create's mode as
-// sent (keepSentACL).
+// multiOperation failure), or for a path over MaxPathLength, which
+// ZooKeeper (that has no such limit) runs and logs: a failure when the
+// node or its parent is missing, as the refusal is logged. The other
+// refusals log nothing, as in ZooKeeper: over the size limits (ZooKeeper
+// closes the connection), an unknown create mode (ZooKeeper's audit of it
+// fails), an empty multi (ZooKeeper runs it, and logs no op). sentMode is
+// a create's mode as sent (keepSentACL).
 func (s *Session) auditRefused(txn *znode.Txn, sentMode CreateMode, err error) {
+	var long *pathTooLongError
+	if errors.Is(err, zkerr.ErrInvalidPath) || errors.As(err, &long) {
+		s.auditFailed(txn, sentMode, err)
+	}
+}
+
+// auditFailed logs txn, a write of s that failed with err before it left
+// the session.
+func (s *Session) auditFailed(txn *znode.Txn, sentMode CreateMode, err error) {
 	a := s.e.audit
-	if a == nil || !errors.Is(err, zkerr.ErrInvalidPath) {
+	if a == nil {
 		return
 	}
 	if st := s.State(); st == StateExpired || st == StateClosed {
@@ -474,6 +489,23 @@ func (s *Session) auditRefused(txn *znode.Txn, sentMode CreateMode, err error) {
 // before it started it (CheckOps), as auditRefused.
 func (s RemoteSession) AuditMultiRefused(err error) {
 	s.auditRefused(&znode.Txn{Type: znode.TxnMulti}, 0, err)
+}
+
+// AuditMultiFailed logs a multi the client protocol refused with err
+// before the session saw it, where ZooKeeper's prep fails it in an error
+// txn and logs multiOperation failed: a read op among its ops, an op with
+// a create mode or a TTL ZooKeeper refuses.
+func (s RemoteSession) AuditMultiFailed(err error) {
+	s.auditFailed(&znode.Txn{Type: znode.TxnMulti}, 0, err)
+}
+
+// AuditCreateRefused logs as failed a create of path the client protocol
+// refused with err before the session saw it, where ZooKeeper logs the
+// create with the mode its flags name, sentMode: a create or create2 with
+// a TTL mode (ZooKeeper fails it), a createContainer with a sequential or
+// TTL flag (ZooKeeper makes a sequential container, or fails).
+func (s RemoteSession) AuditCreateRefused(path string, sentMode CreateMode, err error) {
+	s.auditFailed(&znode.Txn{Type: znode.TxnCreate, Path: path}, sentMode, err)
 }
 
 // keepSentACL keeps, for the audit log, the ACL r's setACL was sent with

@@ -165,10 +165,23 @@ func checkPathLength(path string, sequential bool) error {
 		n += seqSuffixLen
 	}
 	if n > MaxPathLength {
-		return fmt.Errorf("zk: %w: a path of %d bytes (limit %d): %s", zkerr.ErrRequestTooLarge, n, MaxPathLength, shortPath(path))
+		return &pathTooLongError{n: n, path: shortPath(path)}
 	}
 	return nil
 }
+
+// pathTooLongError is checkPathLength's refusal, an ErrRequestTooLarge
+// that the audit log tells from the others (auditRefused).
+type pathTooLongError struct {
+	n    int
+	path string
+}
+
+func (e *pathTooLongError) Error() string {
+	return fmt.Sprintf("zk: %v: a path of %d bytes (limit %d): %s", zkerr.ErrRequestTooLarge, e.n, MaxPathLength, e.path)
+}
+
+func (e *pathTooLongError) Unwrap() error { return zkerr.ErrRequestTooLarge }
 
 // shortPath is path as an error message shows it: its first bytes only.
 func shortPath(path string) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -14,12 +15,18 @@ import (
 // that fail in every way a ZooKeeper server refuses them (NoAuth, NoNode,
 // NodeExists, BadVersion, NotEmpty, invalid ACLs,
 // NoChildrenForEphemerals, built-in nodes, invalid paths), alone and in
-// multis, and the creates whose flags and op name different modes. It
+// multis, the creates whose flags and op name different modes, and the
+// writes zk refuses before its session sees them that ZooKeeper runs and
+// logs (a path over MaxPathLength, which ZooKeeper does not limit; a
+// create with a TTL mode or a createContainer with a sequential flag;
+// multis with a read op, an unknown mode or a TTL out of range), each of
+// a node whose parent is missing, so that ZooKeeper fails it too. It
 // returns the session's id.
 func auditRefusals(t *testing.T, addr string) int64 {
 	r := rawDial(t, addr)
 	id := r.connect(jute.ConnectRequest{}).SessionID
 	locked := []jute.ACL{{Perms: 31, ID: jute.Id{Scheme: "ip", ID: "10.9.9.9"}}}
+	long := "/no/" + strings.Repeat("a", engine.MaxPathLength)
 	create := func(op int32, path string, flags int32, acl []jute.ACL) *jute.CreateRequest {
 		return &jute.CreateRequest{Path: path, ACL: acl, Flags: flags, HasTTL: op == jute.OpCreateTTL, TTL: 60000}
 	}
@@ -59,10 +66,26 @@ func auditRefusals(t *testing.T, addr string) int64 {
 		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c0", 0, openACL)}, // a container
 		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c1", 1, openACL)}, // a container
 		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c4", 4, openACL)},
-		// (A TTL op would need zookeeper.extendedTypesEnabled on
-		// ZooKeeper's side: TestAuditMultiTTL has it.)
+		// (ZooKeeper runs without zookeeper.extendedTypesEnabled here:
+		// it fails every TTL mode, UNIMPLEMENTED, where zk serves them.)
 		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/mc", 4), mop(jute.OpCreateContainer, "/mp", 0),
 			mop(jute.OpCreateContainer, "/mc/e", 1)}}},
+		// Over MaxPathLength: ZooKeeper finds no parent, or no node.
+		{jute.OpCreate, create(jute.OpCreate, long, 0, openACL)},
+		{jute.OpSetData, &jute.SetDataRequest{Path: long, Version: -1}},
+		{jute.OpDelete, &jute.PathVersionRequest{Path: long, Version: -1}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m3", 0), mop(jute.OpDelete, long, 0)}}},
+		// Modes the op does not take: a failed create in ZooKeeper's log.
+		{jute.OpCreate, create(jute.OpCreate, "/no/ttl", 5, openACL)},
+		{jute.OpCreate2, create(jute.OpCreate2, "/no/ttl2", 6, openACL)},
+		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/no/sc", 2, openACL)},
+		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/no/ttlc", 5, openACL)},
+		// Multis ZooKeeper's prep fails: multiOperation failed.
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m4", 0), {Type: jute.OpGetData, Path: "/p"}}}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpGetChildren, Path: "/p"}}}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m5", 7)}}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m6", 5)}}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpCreateTTL, Path: "/m7", ACL: openACL, Flags: 5, TTL: 0}}}},
 	} {
 		r.call(c.op, c.req)
 	}

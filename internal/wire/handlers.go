@@ -321,6 +321,12 @@ func (c *conn) read(op int32, rec jute.Record) (jute.Record, error) {
 func (c *conn) startCreate(s engine.RemoteSession, op int32, r *jute.CreateRequest) (*engine.Pending, error) {
 	mode, ttl, err := createMode(op, r.Flags)
 	if err != nil {
+		// ZooKeeper 3.8.0's audit logs a create, create2 or
+		// createContainer with the mode its flags name, when they name
+		// one (CreateMode.fromFlag), and no createTTL (ZOOKEEPER-4725).
+		if op != jute.OpCreateTTL && r.Flags >= 0 && r.Flags <= int32(znode.ModePersistentSequentialWithTTL) {
+			c.sess.AuditCreateRefused(r.Path, znode.CreateMode(r.Flags), err)
+		}
 		return nil, err
 	}
 	if ttl && (r.TTL <= 0 || r.TTL > maxTTL) {

@@ -18,12 +18,14 @@ import (
 // ZooKeeper cannot take apart (see readInMulti), an error alone.
 func (c *conn) startMulti(s engine.RemoteSession, r *jute.MultiRequest) (*engine.Pending, jute.Record, error) {
 	if err := readInMulti(r); err != nil {
+		c.sess.AuditMultiFailed(err) // ZooKeeper's error txn, logged
 		return nil, nil, err
 	}
 	ops := make([]engine.Op, len(r.Ops))
 	for i := range r.Ops {
 		op, err := toOp(&r.Ops[i])
 		if err != nil {
+			c.sess.AuditMultiFailed(err) // the op ZooKeeper's prep fails
 			return nil, failedMulti(len(r.Ops), i, err), nil
 		}
 		ops[i] = op
