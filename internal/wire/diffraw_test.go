@@ -369,7 +369,32 @@ func (x *rawSys) call(s *rawSess, op int32, req jute.Record) (jute.ReplyHeader, 
 	if resp != nil {
 		desc = " " + x.render(resp)
 	}
+	if x.ensemble() && readsConfig(req) && h.Err == 0 {
+		desc = " (masked: the ensemble's own configuration)"
+	}
 	return h, resp, x.events(evs) + fmt.Sprintf(" err=%d zxid=%s", h.Err, x.zx(h.Zxid)) + desc
+}
+
+// readsConfig reports whether a request reads /zookeeper/config. An
+// ensemble's holds its own members (the two ensembles' addresses differ),
+// and ZooKeeper 3.8 sets its Stat apart from every other write
+// (ZKDatabase.initConfigInZKDatabase: version -1, and the configuration's
+// version as mzxid), where zk's has the version and zxid of the write that
+// set it (README, deliberate).
+func readsConfig(req jute.Record) bool {
+	switch r := req.(type) {
+	case *jute.PathWatchRequest:
+		return r.Path == "/zookeeper/config"
+	case *jute.PathRequest:
+		return r.Path == "/zookeeper/config"
+	case *jute.MultiRequest:
+		for _, op := range r.Ops {
+			if op.Path == "/zookeeper/config" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // render describes a decoded reply body. Children and ephemeral lists are
