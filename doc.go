@@ -644,6 +644,20 @@ func ParseReconfig(joining, leaving, members string) (ReconfigRequest, error) {
 //	// read guarantees.
 //	ReadOnlyMode bool
 //
+//	// LocalSessions is ZooKeeper's localSessionsEnabled (zoo.cfg): a
+//	// session opened here is local to this peer (nothing proposed to open
+//	// or close it, its timeout counted here); it expires if reattached on
+//	// another peer or when this peer loses its leader, and an ephemeral
+//	// create upgrades it (LocalSessionsUpgrading) or fails with
+//	// ErrEphemeralOnLocalSession. A standalone peer ignores it. Off by
+//	// default. See the package documentation of internal/engine.
+//	LocalSessions bool
+//
+//	// LocalSessionsUpgrading is ZooKeeper's localSessionsUpgradingEnabled
+//	// (zoo.cfg): with LocalSessions, an ephemeral create makes a local
+//	// session one of the ensemble first. Off by default, as zoo.cfg's.
+//	LocalSessionsUpgrading bool
+//
 //	// ReconfigEnabled allows Ensemble.Reconfig (zoo.cfg reconfigEnabled),
 //	// off by default as in ZooKeeper: Reconfig then fails with
 //	// ErrReconfigDisabled. It does not gate /zookeeper/config: the first
@@ -1555,6 +1569,11 @@ var (
 	// ErrNotReadOnly is ZooKeeper's NOTREADONLY (-119): a peer in read-only
 	// mode refuses a write or a Sync.
 	ErrNotReadOnly = engine.ErrNotReadOnly
+	// ErrEphemeralOnLocalSession is ZooKeeper's EPHEMERALONLOCALSESSION
+	// (-120): with Config.LocalSessions and without
+	// LocalSessionsUpgrading, a local session may not create an ephemeral
+	// node.
+	ErrEphemeralOnLocalSession = engine.ErrEphemeralOnLocalSession
 	// Reconfig's refusals (ZooKeeper's RECONFIGDISABLED, RECONFIGINPROGRESS
 	// and NEWCONFIGNOQUORUM).
 	ErrReconfigDisabled   = engine.ErrReconfigDisabled

@@ -467,6 +467,18 @@ type Config struct {
 	// documentation of internal/engine (readonly.go) for what a read-only
 	// read guarantees.
 	ReadOnlyMode bool
+	// LocalSessions is ZooKeeper's localSessionsEnabled (zoo.cfg): a
+	// session opened here is local to this peer (nothing proposed to open
+	// or close it, its timeout counted here); it expires if reattached on
+	// another peer or when this peer loses its leader, and an ephemeral
+	// create upgrades it (LocalSessionsUpgrading) or fails with
+	// ErrEphemeralOnLocalSession. A standalone peer ignores it. Off by
+	// default. See the package documentation of internal/engine.
+	LocalSessions bool
+	// LocalSessionsUpgrading is ZooKeeper's localSessionsUpgradingEnabled
+	// (zoo.cfg): with LocalSessions, an ephemeral create makes a local
+	// session one of the ensemble first. Off by default, as zoo.cfg's.
+	LocalSessionsUpgrading bool
 	// ReconfigEnabled allows Ensemble.Reconfig (zoo.cfg reconfigEnabled),
 	// off by default as in ZooKeeper: Reconfig then fails with
 	// ErrReconfigDisabled. It does not gate /zookeeper/config: the first
@@ -760,24 +772,6 @@ func (c Config) walSnapRetain() int {
 		return math.MaxInt
 	}
 	return c.SnapRetainCount
-}
-
-// logRisks warns, as a peer starts, of the settings that give up a
-// guarantee, and says when a leader will serve no client.
-func (c Config) logRisks() {
-	if c.SkipACL {
-		c.Logger.Warn("zk: SkipACL (skipACL=yes): no ACL check is made on this peer")
-	}
-	if c.NoForceSync {
-		c.Logger.Warn("zk: NoForceSync (forceSync=no): the log is not synced before a transaction is acknowledged; " +
-			"an operating-system crash or a power loss may lose acknowledged transactions")
-	}
-	if c.NoDigestAuth && c.SuperDigest != "" {
-		c.Logger.Warn("zk: NoDigestAuth (DigestAuthenticationProvider.enabled=false): SuperDigest can never be matched")
-	}
-	if c.NoLeaderServes && !c.standalone() {
-		c.Logger.Info("zk: NoLeaderServes (leaderServes=no): while it leads, this peer serves no client on its client ports")
-	}
 }
 
 // standalone reports whether c describes an ensemble of one.

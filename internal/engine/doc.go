@@ -97,6 +97,39 @@
 // expire it meanwhile, and it learns so when the quorum is back
 // (StateExpired). Local sessions need no localSessionsEnabled.
 //
+// # Local sessions
+//
+// With Config.LocalSessions (zoo.cfg localSessionsEnabled; a standalone
+// peer ignores it, as ZooKeeper's does) a session opened here is this
+// peer's alone (localsess.go), as ZooKeeper's local sessions: nothing is
+// proposed to open or to close it; its id is from this peer's generator
+// (the high byte names the peer). The peer keeps it in a table of its own
+// with its own session tracker, made when the peer starts serving: each
+// session tick touches the local sessions attached here (a client port
+// session only while its client is heard) and expires those whose time is
+// up, here, proposing nothing. Reattach on this peer revalidates it (a
+// client reconnecting to its server); on any other peer the tree does not
+// hold it, so it has expired. When the peer stops serving its table goes,
+// as ZooKeeper's server drops its tracker with its leader: the local
+// sessions attached here are disconnected, then expired when the peer
+// serves again; the others expire at once.
+//
+// Its reads and watches are any session's. Its writes go to the leader as
+// any write; the leader, whose tracker does not know the session, takes
+// it as ZooKeeper's LeaderSessionTracker.checkSession does: a session of
+// another peer, or a local session of its own, passes without an owner
+// check. An ephemeral create (a create with an ephemeral mode, or a multi
+// with one; not a container or TTL create), as ZooKeeper's
+// checkUpgradeSession: with Config.LocalSessionsUpgrading, the session
+// submits its CreateSession (same id and password) right before the
+// write, in its order, and once that committed the session is one of the
+// ensemble (touched through the leader, and free to move); without, a
+// lone create fails at once with ErrEphemeralOnLocalSession (-120), a
+// multi on the leader fails at that op with it, and a multi on a follower
+// goes to the leader, which fails that op with ErrSessionExpired (it
+// needs a session of the ensemble: checkGlobalSession), both as ZooKeeper
+// answers them.
+//
 // # Dynamic reconfiguration
 //
 // Ensemble.Reconfig (reconfig.go) is ZooKeeper's reconfig, with

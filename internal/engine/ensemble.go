@@ -74,7 +74,8 @@ type Ensemble struct {
 	obs    observer    // status details and metrics (status.go, metrics.go)
 	// digests keeps recent tree digests (digestlog.go).
 	digests digestLog
-	ro      roState // read-only mode (readonly.go)
+	ro      roState       // read-only mode (readonly.go)
+	lsess   localSessions // Config.LocalSessions (localsess.go)
 	// audit writes the audit log (audit.go); nil when it is off.
 	audit *auditor
 }

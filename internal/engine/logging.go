@@ -152,3 +152,26 @@ func (p *peer) logExpiries(ids []int64) {
 	p.cfg.Logger.Info("zk: expiring sessions", attrs...)
 	p.e.obs.expired(len(ids))
 }
+
+// logRisks warns, as a peer starts, of the settings that give up a
+// guarantee, and says when a leader will serve no client and when
+// sessions are local.
+func (c Config) logRisks() {
+	if c.SkipACL {
+		c.Logger.Warn("zk: SkipACL (skipACL=yes): no ACL check is made on this peer")
+	}
+	if c.NoForceSync {
+		c.Logger.Warn("zk: NoForceSync (forceSync=no): the log is not synced before a transaction is acknowledged; " +
+			"an operating-system crash or a power loss may lose acknowledged transactions")
+	}
+	if c.NoDigestAuth && c.SuperDigest != "" {
+		c.Logger.Warn("zk: NoDigestAuth (DigestAuthenticationProvider.enabled=false): SuperDigest can never be matched")
+	}
+	if c.NoLeaderServes && !c.standalone() {
+		c.Logger.Info("zk: NoLeaderServes (leaderServes=no): while it leads, this peer serves no client on its client ports")
+	}
+	if c.LocalSessions && !c.standalone() {
+		c.Logger.Info("zk: LocalSessions (localSessionsEnabled=true): sessions opened here are local to this peer",
+			"upgrading", c.LocalSessionsUpgrading)
+	}
+}

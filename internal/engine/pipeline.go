@@ -118,7 +118,7 @@ func noopFor(txn *znode.Txn) *znode.Txn {
 func (p *peer) check(origin int64, txn *znode.Txn, ids []znode.Identity, super, limits bool) (znode.Result, uint64) {
 	txn.Time = p.now().UnixMilli()
 	if err := p.checkSession(origin, txn); err != nil {
-		return znode.Result{Err: err}, 0
+		return p.localRefusal(txn, err), 0
 	}
 	if limits {
 		if err := checkSize("request with its auth ACLs expanded", expandedRequestSize(txn, ids), p.cfg.JuteMaxBuffer); err != nil {
@@ -200,6 +200,9 @@ func (p *peer) checkSession(origin int64, txn *znode.Txn) error {
 	case txn.Session == 0:
 		return nil // the leader's own housekeeping (container reaping)
 	case !p.tracker.Touch(txn.Session):
+		if p.localWriter(txn) {
+			return nil // a local session's: no owner to check
+		}
 		return zkerr.ErrSessionExpired
 	case p.cfg.TestHooks.Breaks(hooks.NoSessionOwners):
 		return nil // a deliberately wrong build, for the simulation's test
@@ -377,6 +380,7 @@ func (p *peer) sessionTick() {
 	if !p.zst.Serving {
 		return
 	}
+	p.localTick()
 	local := p.e.touchedSessionIDs()
 	if !p.leading() {
 		if len(local) > 0 {

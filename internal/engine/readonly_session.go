@@ -152,20 +152,15 @@ func (s *Session) roSettle() {
 	s.e.ro.mu.Unlock()
 }
 
-// roClose closes a local session: nothing of it is in the ensemble, so it
-// ends here, in the session's order. (If its CreateSession was in flight
-// and commits, that session expires after its timeout: nobody holds it.)
+// roClose closes a local session (made read-only, or with
+// Config.LocalSessions): nothing of it is in the ensemble, so it ends
+// here, in the session's order, as ZooKeeper closes a local session without
+// a transaction. (If its CreateSession was in flight and commits, that
+// session expires after its timeout: nobody holds it.)
 func (s *Session) roClose(ctx context.Context) error {
 	return s.ordered(ctx, func() error {
-		e := s.e
-		e.roForget(s)
-		e.sessMu.Lock()
-		if e.sessions[s.id] == s {
-			e.forgetLocked(s)
-		}
-		e.sessMu.Unlock()
-		e.watches.DropSession(s.id, zkerr.ErrClosed)
-		s.end(StateClosed)
+		s.e.roForget(s)
+		s.e.endLocal(s, StateClosed)
 		return nil
 	})
 }

@@ -286,10 +286,12 @@ func (p *peer) statusChanged(z zab.Status) {
 // the ensemble still knows reconnect, the others have expired meanwhile.
 func (p *peer) startServing() {
 	p.e.period.Add(1)
+	p.localStart()
 	for _, id := range p.e.localSessionIDs() {
 		_, ok, err := p.e.tree.Session(id)
 		switch {
 		case p.roLocal(id): // made read-only: roUpgrade makes it global
+		case p.isLocalSession(id): // opened since localStart, as a local session
 		case err != nil:
 			p.cfg.Logger.Warn("zk: reading a session", "id", id, "err", err)
 		case !ok:
@@ -317,4 +319,5 @@ func (p *peer) stopServing() {
 		r.fail(zkerr.ErrNotServing)
 	}
 	p.e.setSessionsState(StateDisconnected)
+	p.localStop()
 }

@@ -46,6 +46,11 @@ type Pending struct {
 	// refused is the txn of a write its checks refused (err), for the
 	// audit log (auditRefused, when Wait answers it).
 	refused *znode.Txn
+	// up is the CreateSession submitted before the write, which upgrades
+	// a local session; pre is the result of a local session's write
+	// refused before it was submitted, with ticket t (localsess.go).
+	up  *request
+	pre *znode.Result
 }
 
 // PendingResult is the outcome of a pipelined write: the created path and
@@ -159,8 +164,8 @@ func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *P
 		p.refused = txn
 		return p
 	}
-	p.t, p.err = s.startWrite(ctx, txn, &p.req, s.noWait, p.sentMode)
-	if p.err == nil {
+	p.t, p.up, p.pre, p.err = s.startWrite(ctx, txn, &p.req, s.noWait, p.sentMode)
+	if p.err == nil && p.pre == nil {
 		p.r = &p.req
 	}
 	return p
@@ -171,12 +176,12 @@ func (s RemoteSession) start(ctx context.Context, p *Pending, txn *znode.Txn) *P
 // create's mode as its request named it (keepSentACL).
 // With noWait it fails with ErrWouldBlock rather than wait for the
 // session's submit lock or the loop's queue.
-func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, noWait bool, sentMode CreateMode) (uint64, error) {
+func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, noWait bool, sentMode CreateMode) (t uint64, up *request, refused *znode.Result, err error) {
 	if err := s.callable(ctx); err != nil {
-		return 0, err
+		return 0, nil, nil, err
 	}
 	if err := s.roWritable(ctx); err != nil {
-		return 0, err
+		return 0, nil, nil, err
 	}
 	txn.Session = s.id
 	r.init(reqWrite, txn)
@@ -185,21 +190,16 @@ func (s *Session) startWrite(ctx context.Context, txn *znode.Txn, r *request, no
 	if !noWait {
 		s.submitMu.Lock()
 	} else if !s.submitMu.TryLock() {
-		return 0, ErrWouldBlock
+		return 0, nil, nil, ErrWouldBlock
 	}
-	t := s.seq.Issue()
-	var err error
-	if noWait {
-		err = s.e.trySubmit(r)
-	} else {
-		err = s.e.submit(ctx, r)
-	}
+	t = s.seq.Issue()
+	up, refused, err = s.submitLocked(ctx, r, noWait)
 	s.submitMu.Unlock()
 	if err != nil {
 		s.seq.Done(t)
-		return 0, err
+		return 0, nil, nil, err
 	}
-	return t, nil
+	return t, up, refused, nil
 }
 
 // WouldBlock reports whether a NoWait start failed because it would have
@@ -235,6 +235,8 @@ func (p *Pending) Notify(w *Waker) bool {
 func (p *Pending) Done() bool {
 	r := p.r
 	switch {
+	case p.pre != nil:
+		return p.s.seq.Through()+1 >= p.t
 	case r == nil:
 		return true
 	case !r.answered.Load():
@@ -253,14 +255,24 @@ func (p *Pending) Wait(ctx context.Context) (PendingResult, error) {
 		// As Session.write: every write a session made, whatever its outcome.
 		defer p.s.e.obs.requestDone(p.began, true)
 	}
-	if p.r == nil {
+	var res znode.Result
+	var zxid int64
+	var err error
+	switch {
+	case p.pre != nil:
+		res, err = *p.pre, p.s.seq.Wait(ctx, p.t) // answered in the session's order
+		p.s.seq.Done(p.t)
+		p.pre = nil
+	case p.r == nil:
 		if p.refused != nil {
 			p.s.auditRefused(p.refused, p.sentMode, p.err) // in the session's order, as Wait is called
 		}
 		return PendingResult{}, p.wrap(p.err)
+	default:
+		res, zxid, err = p.s.finish(ctx, p.r, p.t)
+		p.s.upgraded(ctx, p.up)
+		p.r, p.up = nil, nil
 	}
-	res, zxid, err := p.s.finish(ctx, p.r, p.t)
-	p.r = nil
 	if err == nil && p.op != "multi" {
 		err = res.Err
 	}

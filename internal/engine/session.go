@@ -42,7 +42,8 @@ type Session struct {
 	states chan SessionState
 	more   []chan SessionState
 
-	ro sessionRO // read-only mode (readonly_session.go)
+	ro sessionRO    // read-only mode (readonly_session.go)
+	lc sessionLocal // a local session (localsess.go)
 
 	// A client port session (remote) is kept alive only by what its client
 	// sends (heard, which RemoteSession.Heard sets and each touch round
@@ -382,16 +383,19 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 	r := newRequest(reqWrite, txn)
 	r.ids, r.super = s.identities()
 	r.keepSentACL(s.e.audit, txn.Mode)
-	s.submitMu.Lock()
-	t := s.seq.Issue()
-	s.e.cfg.TestHooks.Note(hooks.Mark{Peer: s.e.cfg.ID, Point: hooks.TraceSubmit, Session: s.id})
-	err := s.e.submit(ctx, r)
-	s.submitMu.Unlock()
+	t, up, refused, err := s.submitWrite(ctx, r)
 	defer s.seq.Done(t)
-	if err != nil {
+	switch {
+	case err != nil:
 		return znode.Result{}, err
+	case refused != nil: // answered in the session's order, as any reply
+		if err := s.seq.Wait(ctx, t); err != nil {
+			return znode.Result{}, err
+		}
+		return *refused, nil
 	}
 	rep, err := r.wait(ctx)
+	s.upgraded(ctx, up)
 	if err != nil {
 		return znode.Result{}, err
 	}
@@ -418,6 +422,17 @@ func (s *Session) write(ctx context.Context, txn *znode.Txn) (znode.Result, erro
 	return rep.res, nil
 }
 
+// submitWrite takes a ticket for r and hands it to the peer loop
+// (submitLocked).
+func (s *Session) submitWrite(ctx context.Context, r *request) (t uint64, up *request, refused *znode.Result, err error) {
+	s.submitMu.Lock()
+	defer s.submitMu.Unlock()
+	t = s.seq.Issue()
+	s.e.cfg.TestHooks.Note(hooks.Mark{Peer: s.e.cfg.ID, Point: hooks.TraceSubmit, Session: s.id})
+	up, refused, err = s.submitLocked(ctx, r, false)
+	return t, up, refused, err
+}
+
 // Close closes the session: its ephemeral nodes are deleted and its watches
 // removed, at once. Calls after Close fail with ErrClosed.
 func (s *Session) Close(ctx context.Context) error {
@@ -430,7 +445,7 @@ func (s *Session) Close(ctx context.Context) error {
 	case StateExpired:
 		return zkerr.ErrSessionExpired
 	}
-	if s.ro.local.Load() {
+	if s.ro.local.Load() || s.lc.on.Load() {
 		return s.roClose(ctx)
 	}
 	s.closing.Store(true)

@@ -58,6 +58,7 @@ func (e *Ensemble) NewSession(ctx context.Context, opts ...SessionOption) (*Sess
 	}
 	e.attachReserved(s, addr)
 	s.roSettle()
+	s.localSettle()
 	return s, nil
 }
 
@@ -72,6 +73,9 @@ func (e *Ensemble) negotiateTimeout(d time.Duration) time.Duration {
 func (e *Ensemble) newSession(ctx context.Context, o sessionOpts) (*Session, error) {
 	if s, done, err := e.roNewSession(ctx, o); done { // waits until the peer serves
 		return s, err
+	}
+	if e.localSessionsOn() {
+		return e.newLocal(ctx, o)
 	}
 	id, pw, err := e.ids.next()
 	if err != nil {
@@ -134,6 +138,9 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 // reattach checks a session's id and password against the ensemble's
 // committed state and returns a handle for it; the caller holds a slot.
 func (e *Ensemble) reattach(ctx context.Context, id int64, password []byte, o sessionOpts) (*Session, error) {
+	if s, ok, err := e.reattachLocal(id, password, o); ok {
+		return s, err
+	}
 	if e.knownWrongPassword(id, password) {
 		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, zkerr.ErrSessionExpired)
 	}
@@ -260,6 +267,9 @@ func (e *Ensemble) touchedSessionIDs() []int64 {
 	defer e.sessMu.Unlock()
 	ids := make([]int64, 0, len(e.sessions))
 	for id, s := range e.sessions {
+		if s.lc.on.Load() {
+			continue // kept alive here (localTick)
+		}
 		if !s.remote.Load() || s.heard.Swap(false) {
 			ids = append(ids, id)
 		}

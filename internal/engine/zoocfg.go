@@ -315,17 +315,11 @@ func parseMyID(myid []byte) (int64, error) {
 
 // setZooKey applies one zoo.cfg key; known is false for keys zk ignores.
 func (c *Config) setZooKey(key, value string) (known bool, err error) {
-	if known, err := c.setReaperZooKey(key, value); known {
-		return true, err
-	}
-	if known, err := c.setQuotaZooKey(key, value); known {
-		return true, err
-	}
-	if known, err := c.setReadOnlyZooKey(key, value); known {
-		return true, err
-	}
-	if known, err := c.setReconfigZooKey(key, value); known {
-		return true, err
+	for _, set := range []func(key, value string) (bool, error){c.setReaperZooKey, c.setQuotaZooKey,
+		c.setReadOnlyZooKey, c.setLocalSessionZooKey, c.setReconfigZooKey} {
+		if known, err := set(key, value); known {
+			return true, err
+		}
 	}
 	if key == "audit.enable" { // the system property zookeeper.audit.enable
 		c.AuditEnabled = strings.EqualFold(value, "true") // as Java's Boolean.getBoolean

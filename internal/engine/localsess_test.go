@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/embedzk/zk/internal/zkerr"
+	"github.com/embedzk/zk/zab/transport"
+)
+
+// localCluster is a 3-peer cluster with Config.LocalSessions (and
+// LocalSessionsUpgrading if upgrading), serving, with its leader and a
+// follower. Sessions may last from 2 to 40 TickTimes.
+func localCluster(t *testing.T, seed uint64, upgrading bool) (*cluster, int64, int64) {
+	c := newClusterWith(t, 3, 0, seed, transport.NetworkOptions{}, func(cfg *Config) {
+		cfg.LocalSessions, cfg.LocalSessionsUpgrading = true, upgrading
+		cfg.MinSessionTimeout, cfg.MaxSessionTimeout = 2*cfg.TickTime, 40*cfg.TickTime
+	})
+	c.waitFor("a serving ensemble", 400, c.allServing)
+	leader := c.leader()
+	return c, leader, c.others(leader)[0]
+}
+
+// lastZxids returns every running peer's last logged zxid.
+func (c *cluster) lastZxids() map[int64]int64 {
+	c.settle()
+	out := map[int64]int64{}
+	for _, id := range c.running() {
+		out[id] = c.ens[id].Status().LastZxid
+	}
+	return out
+}
+
+func (c *cluster) wantNothingLogged(what string, before map[int64]int64) {
+	c.t.Helper()
+	for id, z := range c.lastZxids() {
+		if z != before[id] {
+			c.t.Fatalf("%s logged something on peer %d: %#x -> %#x", what, id, before[id], z)
+		}
+	}
+}
+
+// TestLocalSessionUpgrades: a local session is opened, read, watched,
+// written and closed without a transaction of its own; an ephemeral create
+// makes it a session of the ensemble (same id), which then moves to
+// another peer; a local session moved to another peer has expired.
+func TestLocalSessionUpgrades(t *testing.T) {
+	c, leader, f := localCluster(t, 61, true)
+	before := c.lastZxids()
+	s := c.session(f)
+	moved := c.session(f)
+	c.wantNothingLogged("opening local sessions", before)
+	for _, id := range c.running() {
+		noSessionOn(t, c.ens[id], s.ID())
+	}
+	if n := RemoteOf(c.ens[f]).LocalSessions(); n != 2 {
+		t.Fatalf("peer %d counts %d local sessions, want 2", f, n)
+	}
+
+	// Reads, watches and writes other than ephemeral creates.
+	if err := c.create(s, "/a"); err != nil {
+		t.Fatalf("create of a local session: %v", err)
+	}
+	_, _, ev, err := s.GetW(testCtx(t), "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.set(s, "/a", "x")
+	if e := <-ev; e.Path != "/a" {
+		t.Fatalf("watch of a local session: %+v", e)
+	}
+	wantGet(t, s, "/a", "x")
+	if s.lc.on.Load() != true {
+		t.Fatal("a persistent create upgraded the session")
+	}
+
+	// A local session moved to another peer has expired there.
+	if err := c.do(func(ctx context.Context) error {
+		_, err := c.ens[leader].Reattach(ctx, moved.ID(), moved.Password())
+		return err
+	}); !errors.Is(err, zkerr.ErrSessionExpired) {
+		t.Fatalf("a local session reattached on another peer: %v, want ErrSessionExpired", err)
+	}
+
+	// An ephemeral create upgrades it: the ensemble knows it from then on.
+	if err := c.do(func(ctx context.Context) error {
+		_, err := s.Create(ctx, "/e", nil, WithMode(ModeEphemeral))
+		return err
+	}); err != nil {
+		t.Fatalf("ephemeral create of a local session: %v", err)
+	}
+	c.settle()
+	for _, id := range c.running() {
+		hasSessionOn(t, c.ens[id], s.ID())
+	}
+	if s.lc.on.Load() {
+		t.Fatal("the session is still local after its upgrade")
+	}
+	if _, st, err := s.Get(testCtx(t), "/e"); err != nil || st.EphemeralOwner != s.ID() {
+		t.Fatalf("/e: owner %#x, %v; want %#x", st.EphemeralOwner, err, s.ID())
+	}
+	// Upgraded, it moves to another peer as any session.
+	var there *Session
+	if err := c.do(func(ctx context.Context) (err error) {
+		there, err = c.ens[leader].Reattach(ctx, s.ID(), s.Password())
+		return err
+	}); err != nil {
+		t.Fatalf("the upgraded session reattached on the leader: %v", err)
+	}
+	// Closing it is a transaction; closing a local one is not.
+	before = c.lastZxids()
+	if err := c.do(moved.Close); err != nil || moved.State() != StateClosed {
+		t.Fatalf("close of a local session: %v, %v", err, moved.State())
+	}
+	c.wantNothingLogged("closing a local session", before)
+	if n := RemoteOf(c.ens[f]).LocalSessions(); n != 0 {
+		t.Fatalf("peer %d counts %d local sessions, want 0", f, n)
+	}
+	if err := c.do(there.Close); err != nil {
+		t.Fatal(err)
+	}
+	c.settle()
+	noSessionOn(t, c.ens[leader], s.ID())
+	c.sameTrees()
+}
+
+// TestLocalSessionNoUpgrade: without upgrading, an ephemeral create of a
+// local session fails with EPHEMERALONLOCALSESSION, proposing nothing; a
+// multi with one fails at that op, with EPHEMERALONLOCALSESSION on the
+// leader and SESSIONEXPIRED (the leader's answer) on a follower, as in
+// ZooKeeper; a container create is no ephemeral create.
+func TestLocalSessionNoUpgrade(t *testing.T) {
+	c, leader, f := localCluster(t, 62, false)
+	for _, id := range []int64{f, leader} {
+		s := c.session(id)
+		before := c.lastZxids()
+		_, err := s.Create(testCtx(t), "/e", nil, WithMode(ModeEphemeralSequential))
+		if !errors.Is(err, ErrEphemeralOnLocalSession) || zkerr.CodeOf(err) != -120 {
+			t.Fatalf("ephemeral create of a local session on %d: %v", id, err)
+		}
+		c.wantNothingLogged("a refused ephemeral create", before)
+		var res []OpResult
+		err = c.do(func(ctx context.Context) (err error) {
+			res, err = s.Multi(ctx, CreateOp("/p", nil), CreateOp("/q", nil, WithMode(ModeEphemeral)), CreateOp("/r", nil))
+			return err
+		})
+		want := zkerr.ErrSessionExpired
+		if id == leader {
+			want = ErrEphemeralOnLocalSession
+		}
+		if !errors.Is(err, want) || len(res) != 3 || res[0].Err != nil ||
+			!errors.Is(res[1].Err, want) || !errors.Is(res[2].Err, zkerr.ErrRuntimeInconsistency) {
+			t.Fatalf("multi with an ephemeral create of a local session on %d: %+v, %v; want %v", id, res, err, want)
+		}
+		if st := s.State(); st != StateConnected {
+			t.Fatalf("the session on %d is %v after its refused multi", id, st)
+		}
+		if err := c.do(func(ctx context.Context) error {
+			_, err := s.Create(ctx, "/c", nil, WithMode(ModeContainer))
+			if err == nil {
+				err = s.Delete(ctx, "/c", -1)
+			}
+			return err
+		}); err != nil {
+			t.Fatalf("container create of a local session on %d: %v", id, err)
+		}
+		if !s.lc.on.Load() {
+			t.Fatalf("session on %d upgraded without upgrading", id)
+		}
+		noSessionOn(t, c.ens[leader], s.ID())
+	}
+	c.sameTrees()
+}
+
+// TestLocalSessionExpires: a local session whose client is not heard for
+// its timeout expires on its peer, with nothing proposed; one that is
+// reattached on its own peer meanwhile lives on.
+func TestLocalSessionExpires(t *testing.T) {
+	c, _, f := localCluster(t, 63, true)
+	r := RemoteOf(c.ens[f])
+	var gone, kept RemoteSession
+	if err := c.do(func(ctx context.Context) (err error) {
+		if gone, err = r.NewSession(ctx, WithSessionTimeout(4*c.ens[f].cfg.TickTime)); err == nil {
+			kept, err = r.NewSession(ctx, WithSessionTimeout(4*c.ens[f].cfg.TickTime))
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gone.Detach()
+	kept.Detach()
+	before := c.lastZxids()
+	for i := 0; i < 3*TicksPerTickTime; i++ {
+		c.tick()
+	}
+	// Its own peer revalidates it (a client reconnecting to its server).
+	var back RemoteSession
+	if err := c.do(func(ctx context.Context) (err error) {
+		back, err = r.Reattach(ctx, kept.ID(), kept.Password())
+		return err
+	}); err != nil || back.Session != kept.Session {
+		t.Fatalf("a local session reattached on its own peer: %v", err)
+	}
+	if _, err := r.Reattach(testCtx(t), kept.ID(), []byte("wrong password")); !errors.Is(err, zkerr.ErrSessionExpired) {
+		t.Fatalf("reattached with a wrong password: %v", err)
+	}
+	c.waitFor("the detached local session expired", 10*TicksPerTickTime, func() bool { return gone.State() == StateExpired })
+	for i := 0; i < 4*TicksPerTickTime; i++ {
+		back.Heard()
+		c.tick()
+	}
+	if st := back.State(); st != StateConnected {
+		t.Fatalf("a local session heard at every tick is %v", st)
+	}
+	c.wantNothingLogged("expiring a local session", before)
+	if err := c.do(func(ctx context.Context) error {
+		_, err := r.Reattach(ctx, gone.ID(), gone.Password())
+		return err
+	}); !errors.Is(err, zkerr.ErrSessionExpired) {
+		t.Fatalf("an expired local session reattached: %v", err)
+	}
+}
+
+// TestLocalSessionLeaderLost: when its peer stops serving (its leader
+// lost), a local session is disconnected, and expired once the peer serves
+// again, as ZooKeeper's server starts again with no local session; a
+// session of the ensemble comes back.
+func TestLocalSessionLeaderLost(t *testing.T) {
+	c, leader, f := localCluster(t, 64, true)
+	local := c.session(f)
+	global := c.session(f)
+	if err := c.do(func(ctx context.Context) error {
+		_, err := global.Create(ctx, "/g", nil, WithMode(ModeEphemeral))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	drainStates(local)
+	drainStates(global)
+	c.net.Isolate(f)
+	c.waitFor("the follower not serving", 600, func() bool { return !c.ens[f].Status().Serving })
+	if st := local.State(); st != StateDisconnected {
+		t.Fatalf("a local session of a peer without leader is %v", st)
+	}
+	if n := RemoteOf(c.ens[f]).LocalSessions(); n != 0 {
+		t.Fatalf("peer %d keeps %d local sessions without a leader", f, n)
+	}
+	c.net.Heal()
+	c.waitFor("the follower serving again", 600, func() bool { return c.ens[f].Status().Serving })
+	wantStates(t, local, StateDisconnected, StateExpired)
+	wantStates(t, global, StateDisconnected, StateConnected)
+	hasSessionOn(t, c.ens[leader], global.ID())
+}
+
+// TestZooCfgLocalSessions: localSessionsEnabled and
+// localSessionsUpgradingEnabled set LocalSessions and
+// LocalSessionsUpgrading, both off when absent (ZooKeeper's
+// QuorumPeerConfig defaults), parsed as ZooKeeper parses its booleans:
+// true or false in any case, anything else an error naming the key.
+func TestZooCfgLocalSessions(t *testing.T) {
+	for _, tc := range []struct {
+		text             string
+		local, upgrading bool
+		bad              bool
+	}{
+		{text: "tickTime=2000\n"},
+		{text: "localSessionsEnabled=true\n", local: true},
+		{text: "localSessionsEnabled=TRUE\nlocalSessionsUpgradingEnabled=True\n", local: true, upgrading: true},
+		{text: "localSessionsEnabled=true\nlocalSessionsUpgradingEnabled=false\n", local: true},
+		{text: "localSessionsUpgradingEnabled=true\n", upgrading: true},
+		{text: "localSessionsEnabled=yes\n", bad: true},
+		{text: "localSessionsUpgradingEnabled=1\n", bad: true},
+	} {
+		cfg, ignored, err := ParseZooCfg(strings.NewReader(tc.text), nil)
+		if tc.bad {
+			if err == nil || !strings.Contains(err.Error(), "localSessions") {
+				t.Errorf("%q: %v, want an error naming the key", tc.text, err)
+			}
+			continue
+		}
+		if err != nil || len(ignored) != 0 || cfg.LocalSessions != tc.local || cfg.LocalSessionsUpgrading != tc.upgrading {
+			t.Errorf("%q: LocalSessions %v, LocalSessionsUpgrading %v, ignored %v, %v; want %v, %v",
+				tc.text, cfg.LocalSessions, cfg.LocalSessionsUpgrading, ignored, err, tc.local, tc.upgrading)
+		}
+	}
+}
+
+// TestLocalSessionsStandalone: a standalone peer ignores LocalSessions, as
+// ZooKeeper's standalone server: its sessions are committed.
+func TestLocalSessionsStandalone(t *testing.T) {
+	cfg := testConfig(vfs.NewMem(), 65)
+	cfg.LocalSessions = true
+	e := openTest(t, cfg)
+	s := newSession(t, e)
+	hasSessionOn(t, e, s.ID())
+	mustCreate(t, s, "/e", "", WithMode(ModeEphemeral))
+}
