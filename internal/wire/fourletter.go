@@ -194,7 +194,7 @@ func (s *Server) mntrLines(emit func(key, value string)) {
 		{"zk_ephemerals_count", fmt.Sprint(st.Ephemerals)},
 		{"zk_approximate_data_size", fmt.Sprint(st.DataSize)},
 		{"zk_global_sessions", fmt.Sprint(global)},
-		{"zk_local_sessions", "0"}, // zk has no local sessions
+		{"zk_local_sessions", fmt.Sprint(s.e.LocalSessions())},
 		{"zk_connection_drop_probability", "0.0"},
 		{"zk_last_client_response_size", fmt.Sprint(lastResp)},
 		{"zk_max_client_response_size", fmt.Sprint(maxResp)},

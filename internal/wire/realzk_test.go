@@ -63,14 +63,20 @@ func startRealZK(t testing.TB) string {
 // returns their client addresses.
 func startRealZKs(t testing.TB, n int) []string {
 	t.Helper()
+	return startRealZKsWith(t, n, "")
+}
+
+// startRealZKsWith is startRealZKs with extra lines in every zoo.cfg.
+func startRealZKsWith(t testing.TB, n int, extra string) []string {
+	t.Helper()
 	for _, p := range append([]string{"/usr/bin/java"}, zkJars...) {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: the real-ZooKeeper tests need Debian's zookeeper (apt-get install -y zookeeper, as .ci/run does)", p)
 		}
 	}
-	servers := ""
+	servers := extra
 	if n > 1 {
-		servers = "initLimit=20\nsyncLimit=10\n"
+		servers += "initLimit=20\nsyncLimit=10\n"
 		for i := 1; i <= n; i++ {
 			servers += fmt.Sprintf("server.%d=127.0.0.1:%d:%d\n", i, freePort(t), freePort(t))
 		}
