@@ -189,6 +189,7 @@ func (p *peer) endSession(id int64, st SessionState) {
 	if s == nil {
 		return
 	}
+	p.e.lsess.forget(s) // a local session the ensemble closed (ExpireSession)
 	reason := zkerr.ErrSessionExpired
 	if st == StateClosed {
 		reason = zkerr.ErrClosed

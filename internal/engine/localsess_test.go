@@ -34,6 +34,14 @@ func (c *cluster) lastZxids() map[int64]int64 {
 	return out
 }
 
+// createEphemeral creates an ephemeral node of s at path.
+func (c *cluster) createEphemeral(s *Session, path string) error {
+	return c.do(func(ctx context.Context) error {
+		_, err := s.Create(ctx, path, nil, WithMode(ModeEphemeral))
+		return err
+	})
+}
+
 func (c *cluster) wantNothingLogged(what string, before map[int64]int64) {
 	c.t.Helper()
 	for id, z := range c.lastZxids() {
@@ -86,10 +94,7 @@ func TestLocalSessionUpgrades(t *testing.T) {
 	}
 
 	// An ephemeral create upgrades it: the ensemble knows it from then on.
-	if err := c.do(func(ctx context.Context) error {
-		_, err := s.Create(ctx, "/e", nil, WithMode(ModeEphemeral))
-		return err
-	}); err != nil {
+	if err := c.createEphemeral(s, "/e"); err != nil {
 		t.Fatalf("ephemeral create of a local session: %v", err)
 	}
 	c.settle()
@@ -222,6 +227,16 @@ func TestLocalSessionExpires(t *testing.T) {
 	}); !errors.Is(err, zkerr.ErrSessionExpired) {
 		t.Fatalf("an expired local session reattached: %v", err)
 	}
+	// ExpireSession ends a local session too, and its peer forgets it.
+	x := c.session(f)
+	n := r.LocalSessions()
+	if err := c.do(func(ctx context.Context) error { return c.ens[f].ExpireSession(ctx, x.ID()) }); err != nil {
+		t.Fatal(err)
+	}
+	c.settle()
+	if x.State() != StateExpired || r.LocalSessions() != n-1 {
+		t.Fatalf("after ExpireSession: %v, %d local sessions (%d before)", x.State(), r.LocalSessions(), n)
+	}
 }
 
 // TestLocalSessionLeaderLost: when its peer stops serving (its leader
@@ -232,10 +247,7 @@ func TestLocalSessionLeaderLost(t *testing.T) {
 	c, leader, f := localCluster(t, 64, true)
 	local := c.session(f)
 	global := c.session(f)
-	if err := c.do(func(ctx context.Context) error {
-		_, err := global.Create(ctx, "/g", nil, WithMode(ModeEphemeral))
-		return err
-	}); err != nil {
+	if err := c.createEphemeral(global, "/g"); err != nil {
 		t.Fatal(err)
 	}
 	drainStates(local)

@@ -163,10 +163,7 @@ func TestReadOnlyFollower(t *testing.T) {
 	wantStates(t, local, StateDisconnected, StateConnected)
 	wantGet(t, ro, "/a", "newer")
 	// The local session is now a session of the ensemble, same id.
-	if err := c.do(func(ctx context.Context) error {
-		_, err := local.Create(ctx, "/e", nil, WithMode(ModeEphemeral))
-		return err
-	}); err != nil {
+	if err := c.createEphemeral(local, "/e"); err != nil {
 		t.Fatalf("ephemeral of the upgraded session: %v", err)
 	}
 	c.settle()

@@ -133,7 +133,7 @@ func lsCall(r *rawConn, op int32, req jute.Record) string {
 	for _, ev := range evs {
 		got += fmt.Sprintf(" event(%d %s)", ev.Type, ev.Path)
 	}
-	if op == jute.OpMulti {
+	if op == jute.OpMulti && len(body) > 0 {
 		var mr jute.MultiResponse
 		must(r.t, jute.Unmarshal(body, &mr))
 		for _, res := range mr.Results {
