@@ -63,18 +63,13 @@ func (e *Ensemble) newLocal(ctx context.Context, o sessionOpts) (*Session, error
 		}
 		s := newSessionHandle(e, id, pw, e.negotiateTimeout(o.timeout), o)
 		s.lc.on.Store(true)
-		if e.lsess.add(s, ticksOf(e.cfg, s.timeout.Milliseconds())) {
+		ticks := session.TimeoutTicks(int32(s.timeout.Milliseconds()), int32(e.cfg.TickTime.Milliseconds()))
+		if e.lsess.add(s, ticks) {
 			e.cfg.Logger.Debug("zk: local session opened", "id", fmt.Sprintf("%#x", id))
 			return s, nil
 		}
 		// The peer stopped serving meanwhile: wait for it again.
 	}
-}
-
-// ticksOf converts a session timeout (ms) to session ticks, rounding up.
-func ticksOf(cfg Config, ms int64) int {
-	tick := cfg.TickTime.Milliseconds()
-	return int((ms + tick - 1) / tick)
 }
 
 // add puts s in the table; false if the peer does not serve.
