@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/znode"
 )
 
@@ -17,6 +18,12 @@ type SessionDump struct {
 	Tracking bool
 	Buckets  []ExpiryBucket
 	Global   []SessionTimeout // by id
+	// LocalTracking is set when the peer keeps local sessions
+	// (Config.LocalSessions, and it serves): Local then holds its local
+	// session tracker's expiry buckets, which ZooKeeper's dump lists
+	// first, as "Local " sessions, before the "Global " ones.
+	LocalTracking bool
+	Local         []ExpiryBucket
 	// Ephemerals lists the sessions that own ephemeral nodes, by id, each
 	// with its nodes' paths, sorted.
 	Ephemerals []SessionEphemerals
@@ -51,14 +58,13 @@ func (r Remote) SessionDump(ctx context.Context) (SessionDump, error) {
 			return
 		}
 		d.Tracking = true
-		now := p.tracker.Now()
-		for _, b := range p.tracker.Buckets() {
-			at := p.trackerTickAt.Add(time.Duration(b.Deadline-now) * p.cfg.TickTime)
-			d.Buckets = append(d.Buckets, ExpiryBucket{Expires: at, Sessions: b.IDs})
-		}
+		d.Buckets = expiryBuckets(p.tracker, p.trackerTickAt, p.cfg.TickTime)
 	})
 	if err != nil {
 		return SessionDump{}, err
+	}
+	if r.e.localSessionsOn() {
+		d.LocalTracking, d.Local = r.e.lsess.dump(r.e.cfg.TickTime)
 	}
 	err = r.e.readTree(func(t *znode.Tree) error {
 		if !d.Tracking {
@@ -75,6 +81,29 @@ func (r Remote) SessionDump(ctx context.Context) (SessionDump, error) {
 		})
 	})
 	return d, err
+}
+
+// expiryBuckets is t's expiry buckets, each with the time its tick comes:
+// t's last tick came at tickAt, and one comes every tick.
+func expiryBuckets(t *session.Tracker, tickAt time.Time, tick time.Duration) []ExpiryBucket {
+	var out []ExpiryBucket
+	now := t.Now()
+	for _, b := range t.Buckets() {
+		at := tickAt.Add(time.Duration(b.Deadline-now) * tick)
+		out = append(out, ExpiryBucket{Expires: at, Sessions: b.IDs})
+	}
+	return out
+}
+
+// dump returns the local session tracker's expiry buckets, and whether
+// there is one (the peer keeps local sessions and serves).
+func (l *localSessions) dump(tick time.Duration) (bool, []ExpiryBucket) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tracker == nil {
+		return false, nil
+	}
+	return true, expiryBuckets(l.tracker, l.tickAt, tick)
 }
 
 // inspect runs fn on the peer loop and waits for it. fn must only read.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
@@ -34,6 +35,7 @@ type localSessions struct {
 	tracker *session.Tracker // nil while the peer does not serve
 	m       map[int64]*Session
 	count   atomic.Int64 // len(m), for mntr
+	tickAt  time.Time    // when the tracker last ticked (dump)
 }
 
 // sessionLocal is a session's part of it.
@@ -165,7 +167,7 @@ func (p *peer) isLocalSession(id int64) bool {
 func (p *peer) localStart() {
 	l := &p.e.lsess
 	l.mu.Lock()
-	l.tracker, l.m = session.NewTracker(), map[int64]*Session{}
+	l.tracker, l.m, l.tickAt = session.NewTracker(), map[int64]*Session{}, time.Now()
 	l.mu.Unlock()
 }
 
@@ -199,6 +201,7 @@ func (p *peer) localTick() {
 		}
 	}
 	var expired []*Session
+	l.tickAt = time.Now()
 	for _, id := range l.tracker.Tick() {
 		expired = append(expired, l.m[id])
 	}

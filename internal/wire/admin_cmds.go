@@ -3,8 +3,10 @@ package wire
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,7 +110,7 @@ func (s *Server) adminDump(_ map[string]string, out *jobj) {
 		return
 	}
 	expiry := jobj{}
-	for _, bk := range d.Buckets {
+	for _, bk := range expiryMap(d) {
 		expiry = append(expiry, jfield{strconv.FormatInt(bk.Expires.UnixMilli(), 10), bk.Sessions})
 	}
 	eph := jobj{}
@@ -117,6 +119,21 @@ func (s *Server) adminDump(_ map[string]string, out *jobj) {
 	}
 	out.put("expiry_time_to_session_ids", expiry)
 	out.put("session_id_to_ephemeral_paths", eph)
+}
+
+// expiryMap is the buckets dump shows: a leader's (a learner has none),
+// with local sessions its local tracker's too, a global bucket taking the
+// place of a local one due at the same time, as ZooKeeper's
+// LeaderSessionTracker.getSessionExpiryMap merges them.
+func expiryMap(d engine.SessionDump) []engine.ExpiryBucket {
+	if !d.Tracking || !d.LocalTracking {
+		return d.Buckets
+	}
+	at := map[int64]engine.ExpiryBucket{}
+	for _, bk := range slices.Concat(d.Local, d.Buckets) {
+		at[bk.Expires.UnixMilli()] = bk
+	}
+	return slices.SortedFunc(maps.Values(at), func(a, b engine.ExpiryBucket) int { return a.Expires.Compare(b.Expires) })
 }
 
 // adminEnv is envi's, one field a line.

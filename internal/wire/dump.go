@@ -20,7 +20,8 @@ const dumpWait = 5 * time.Second
 const cnxnExpiryInterval = 10_000
 
 // dump answers ZooKeeper's dump: the session tracker's expiry buckets (on
-// a follower or observer, the ensemble's sessions and their timeouts), the
+// a follower or observer, the ensemble's sessions and their timeouts; with
+// local sessions, the local tracker's buckets before them), the
 // ephemeral nodes by session, and the connections by when they would
 // expire, in ZooKeeper 3.8's layout. Everything is listed in order (ZooKeeper
 // lists the entries of a bucket, and the ephemerals, in its hash tables'
@@ -37,18 +38,18 @@ func (s *Server) dump() string {
 	}
 	var b strings.Builder
 	b.WriteString("SessionTracker dump:\n")
+	if d.LocalTracking {
+		// ZooKeeper's Leader- and LearnerSessionTracker: the local
+		// tracker's buckets first, then the global sessions (a
+		// learner's line names them Global already).
+		b.WriteString("Local ")
+		writeBuckets(&b, d.Local)
+	}
 	if d.Tracking {
-		n := 0
-		for _, bk := range d.Buckets {
-			n += len(bk.Sessions)
+		if d.LocalTracking {
+			b.WriteString("Global ")
 		}
-		fmt.Fprintf(&b, "Session Sets (%d)/(%d):\n", len(d.Buckets), n)
-		for _, bk := range d.Buckets {
-			fmt.Fprintf(&b, "%d expire at %s:\n", len(bk.Sessions), javaDate(bk.Expires))
-			for _, id := range bk.Sessions {
-				fmt.Fprintf(&b, "\t0x%x\n", id)
-			}
-		}
+		writeBuckets(&b, d.Buckets)
 	} else {
 		fmt.Fprintf(&b, "Global Sessions(%d):\n", len(d.Global))
 		for _, g := range d.Global {
@@ -59,6 +60,22 @@ func (s *Server) dump() string {
 	b.WriteString("Connections dump:\n")
 	s.dumpConnections(&b)
 	return b.String()
+}
+
+// writeBuckets writes a session tracker's expiry buckets as ZooKeeper's
+// SessionTrackerImpl dumps them.
+func writeBuckets(b *strings.Builder, buckets []engine.ExpiryBucket) {
+	n := 0
+	for _, bk := range buckets {
+		n += len(bk.Sessions)
+	}
+	fmt.Fprintf(b, "Session Sets (%d)/(%d):\n", len(buckets), n)
+	for _, bk := range buckets {
+		fmt.Fprintf(b, "%d expire at %s:\n", len(bk.Sessions), javaDate(bk.Expires))
+		for _, id := range bk.Sessions {
+			fmt.Fprintf(b, "\t0x%x\n", id)
+		}
+	}
 }
 
 func writeEphemerals(b *strings.Builder, eph []engine.SessionEphemerals) {
