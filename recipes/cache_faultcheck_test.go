@@ -48,11 +48,11 @@ func (w *cacheWorld) atHook(peer int64, point string) error {
 func (w *cacheWorld) stuckReport(i int, c *Cache, want []CachedNode, z int64) string {
 	got, gz := c.Nodes()
 	w.omu.Lock()
-	s := w.cacheSess[i]
+	s, owed := w.cacheSess[i], w.initOwed[i]
 	w.omu.Unlock()
 	var b strings.Builder
-	fmt.Fprintf(&b, "cache %d (%s %s) did not reach the tree at %#x within %v: it reports zxid %#x, Err %v, its session %#x is %v\n",
-		i, shapeNames[c.shape], c.root, z, convergeWait, gz, c.Err(), s.ID(), s.State())
+	fmt.Fprintf(&b, "cache %d (%s %s) did not reach the tree at %#x within %v: it reports zxid %#x, Err %v, its session %#x is %v, a CacheInitialized after CacheLost owed: %v\n",
+		i, shapeNames[c.shape], c.root, z, convergeWait, gz, c.Err(), s.ID(), s.State(), owed)
 	byPath := func(ns []CachedNode) map[string]CachedNode {
 		m := map[string]CachedNode{}
 		for _, n := range ns {
@@ -99,8 +99,7 @@ func sortedUnion(a, b map[string]CachedNode) []string {
 // second CacheSuspended before it (CacheLost may follow either, or come
 // again when a new session ends as the cache resumes), a CacheInitialized
 // after the first only once CacheLost was followed by CacheReconnected
-// (the test checks that none is owed at the end, once the cache
-// converged), and none of these at all for a cache made without
+// (converge waits until none is owed), and none of these at all for a cache made without
 // WithConnectionEvents. It counts them in the run's statistics.
 func (w *cacheWorld) connCheck(i int) func(CacheEvent) {
 	return func(ev CacheEvent) {
