@@ -61,8 +61,8 @@ func TestCacheConnectionEvents(t *testing.T) {
 	chMust(t, c.do(func(ctx context.Context) (err error) { lease, err = m.Acquire(ctx); return err }))
 	// The cache's goroutine waits in this listener, once suspended, until
 	// the peer serves again: the change's event and the state then wait
-	// together, and the cache must tell the change first whichever it
-	// takes first.
+	// together, and the cache must tell CacheReconnected first whichever
+	// it takes first.
 	release := make(chan struct{})
 	cache.Listen(func(ev CacheEvent) {
 		if ev.Type == CacheSuspended {

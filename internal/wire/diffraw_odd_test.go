@@ -26,7 +26,7 @@ func rawVersion(rng *rand.Rand) int32 {
 	return int32(rng.IntN(4)) - 1
 }
 
-// rawFlags draws a create mode for create and create2 (0 to 4), now and
+// rawFlags draws a create mode for create and create2 (0 to 3), now and
 // then one ZooKeeper's CreateMode.fromFlag does not know (BADARGUMENTS).
 func rawFlags(rng *rand.Rand) int32 {
 	if rng.IntN(15) == 0 {
