@@ -168,6 +168,9 @@ func (p *peer) applyTxn(g *znode.Group, zxid int64, txn *znode.Txn, kept *znode.
 
 // sessionEffects updates sessions after a session txn applied.
 func (p *peer) sessionEffects(en entry.Entry, res znode.Result) {
+	if en.Txn.Type == znode.TxnCreateSession && res.Err == nil {
+		p.e.localJoined(en.Txn.Session)
+	}
 	if en.Txn.Type != znode.TxnCloseSession || res.Err != nil {
 		return
 	}

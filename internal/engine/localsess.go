@@ -306,13 +306,27 @@ func (s *Session) upgraded(ctx context.Context, up *request) {
 	if up == nil {
 		return
 	}
-	rep, err := up.wait(ctx)
-	if err != nil || rep.err != nil || rep.res.Err != nil {
-		return
+	if rep, err := up.wait(ctx); err == nil && rep.err == nil && rep.res.Err == nil {
+		s.e.localJoined(s.id) // done already as it committed here
 	}
-	s.e.lsess.forget(s)
-	s.lc.on.Store(false)
-	s.e.cfg.Logger.Debug("zk: local session upgraded", "id", fmt.Sprintf("%#x", s.id))
+}
+
+// localJoined runs as a CreateSession of id commits here: the local session
+// of this peer with that id, which it upgrades, is one of the ensemble from
+// now on, whether or not its writer still waits for the reply.
+func (e *Ensemble) localJoined(id int64) {
+	l := &e.lsess
+	l.mu.Lock()
+	s := l.m[id]
+	l.mu.Unlock()
+	if s == nil {
+		s = e.localSession(id) // the table dropped it (stopServing)
+	}
+	if s != nil && s.lc.on.Load() {
+		l.forget(s)
+		s.lc.on.Store(false)
+		e.cfg.Logger.Debug("zk: local session upgraded", "id", fmt.Sprintf("%#x", s.id))
+	}
 }
 
 // localRefusal is the leader's answer to a write whose session it does not

@@ -310,3 +310,32 @@ func TestLocalSessionsStandalone(t *testing.T) {
 	hasSessionOn(t, e, s.ID())
 	mustCreate(t, s, "/e", "", WithMode(ModeEphemeral))
 }
+
+// TestLocalSessionUpgradeUnwaited: a local session whose ephemeral create
+// is not waited for (its caller gave up) is still one of the ensemble once
+// its CreateSession committed: touched through the leader, it lives on with
+// its ephemeral node.
+func TestLocalSessionUpgradeUnwaited(t *testing.T) {
+	c, leader, f := localCluster(t, 65, true)
+	s := c.session(f)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := RemoteSession{Session: s}.StartCreate(ctx, "/e", nil, ModeEphemeral, OpenACLUnsafe(), 0)
+	cancel()
+	if _, err := p.Wait(ctx); err == nil {
+		t.Fatal("a pipelined create waited for with a done context succeeded")
+	}
+	c.settle()
+	hasSessionOn(t, c.ens[leader], s.ID())
+	if n := RemoteOf(c.ens[f]).LocalSessions(); n != 0 {
+		t.Fatalf("peer %d keeps %d local sessions after the upgrade", f, n)
+	}
+	for i := 0; i < 50*TicksPerTickTime; i++ {
+		c.tick()
+	}
+	if st := s.State(); st != StateConnected {
+		t.Fatalf("an upgraded session kept alive is %v", st)
+	}
+	if _, _, err := s.Get(testCtx(t), "/e"); err != nil {
+		t.Fatalf("the upgraded session's ephemeral node: %v", err)
+	}
+}

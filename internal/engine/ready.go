@@ -298,6 +298,7 @@ func (p *peer) startServing() {
 			p.endSession(id, StateExpired)
 		default:
 			if s := p.e.localSession(id); s != nil { // else detached meanwhile (its connection dropped)
+				s.lc.on.Store(false) // a local session whose upgrade committed unanswered
 				s.setState(StateConnected)
 			}
 		}
