@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -337,5 +338,36 @@ func TestLocalSessionUpgradeUnwaited(t *testing.T) {
 	}
 	if _, _, err := s.Get(testCtx(t), "/e"); err != nil {
 		t.Fatalf("the upgraded session's ephemeral node: %v", err)
+	}
+}
+
+// TestLocalSessionCloseAfterUpgrade: a session closed behind its pipelined
+// ephemeral create, which upgrades it, closes as a session of the
+// ensemble: its ephemeral node goes with it.
+func TestLocalSessionCloseAfterUpgrade(t *testing.T) {
+	c, leader, f := localCluster(t, 66, true)
+	s := c.session(f)
+	ctx := testCtx(t)
+	p := RemoteSession{Session: s}.StartCreate(ctx, "/e", nil, ModeEphemeral, OpenACLUnsafe(), 0)
+	issued := s.seq.Issued()
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close(ctx) }()
+	for s.seq.Issued() == issued { // Close waits its turn, behind the create
+		runtime.Gosched()
+	}
+	if err := c.do(func(ctx context.Context) error {
+		_, err := p.Wait(ctx)
+		if err == nil {
+			err = <-closed
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("an ephemeral create, then close: %v", err)
+	}
+	c.settle()
+	noSessionOn(t, c.ens[leader], s.ID())
+	other := c.session(leader)
+	if ok, _, err := other.Exists(ctx, "/e"); err != nil || ok {
+		t.Fatalf("the closed session's ephemeral node: exists %v, %v", ok, err)
 	}
 }

@@ -152,6 +152,10 @@ func (s *Session) roSettle() {
 	s.e.ro.mu.Unlock()
 }
 
+// errJoined: a local session that Close found local joined the ensemble
+// while Close waited its turn; it closes as a session of the ensemble.
+var errJoined = errors.New("zk: the local session joined the ensemble")
+
 // roClose closes a local session (made read-only, or with
 // Config.LocalSessions): nothing of it is in the ensemble, so it ends
 // here, in the session's order, as ZooKeeper closes a local session without
@@ -159,6 +163,9 @@ func (s *Session) roSettle() {
 // session expires after its timeout: nobody holds it.)
 func (s *Session) roClose(ctx context.Context) error {
 	return s.ordered(ctx, func() error {
+		if !s.ro.local.Load() && !s.lc.on.Load() {
+			return errJoined // upgraded by a write before this close
+		}
 		s.e.roForget(s)
 		s.e.endLocal(s, StateClosed)
 		return nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -446,7 +447,9 @@ func (s *Session) Close(ctx context.Context) error {
 		return zkerr.ErrSessionExpired
 	}
 	if s.ro.local.Load() || s.lc.on.Load() {
-		return s.roClose(ctx)
+		if err := s.roClose(ctx); !errors.Is(err, errJoined) {
+			return err
+		}
 	}
 	s.closing.Store(true)
 	res, err := s.write(ctx, &znode.Txn{Type: znode.TxnCloseSession})
