@@ -41,6 +41,9 @@ type localSessions struct {
 // sessionLocal is a session's part of it.
 type sessionLocal struct {
 	on atomic.Bool // a local session, not (yet) of the ensemble
+	// upgrading: its CreateSession was submitted (under submitMu), so the
+	// writes behind it need none.
+	upgrading bool
 }
 
 // localSessionsOn reports whether sessions opened here are local.
@@ -248,7 +251,7 @@ func ephemeralOp(txn *znode.Txn) int {
 // submitMu: one write at a time upgrades a session.
 func (s *Session) localUpgrade(txn *znode.Txn) (up *request, refused *znode.Result) {
 	switch {
-	case !s.lc.on.Load() || !createsEphemeral(txn):
+	case !s.lc.on.Load() || s.lc.upgrading || !createsEphemeral(txn):
 		return nil, nil
 	case s.e.cfg.LocalSessionsUpgrading:
 		create := &znode.Txn{Type: znode.TxnCreateSession, Session: s.id,
@@ -293,6 +296,7 @@ func (s *Session) submitLocked(ctx context.Context, r *request, noWait bool) (up
 		if err := submit(up); err != nil {
 			return nil, nil, err
 		}
+		s.lc.upgrading = true // as ZooKeeper's makeUpgradeRequest, once
 	}
 	return up, nil, submit(r)
 }

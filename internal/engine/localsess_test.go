@@ -371,3 +371,27 @@ func TestLocalSessionCloseAfterUpgrade(t *testing.T) {
 		t.Fatalf("the closed session's ephemeral node: exists %v, %v", ok, err)
 	}
 }
+
+// TestLocalSessionUpgradesOnce: two ephemeral creates of a local session
+// pipelined make one CreateSession, as ZooKeeper's makeUpgradeRequest
+// upgrades a session once: three transactions in all.
+func TestLocalSessionUpgradesOnce(t *testing.T) {
+	c, leader, f := localCluster(t, 67, true)
+	s := RemoteSession{Session: c.session(f)}
+	before := c.lastZxids()
+	ctx := testCtx(t)
+	p1 := s.StartCreate(ctx, "/e1", nil, ModeEphemeral, OpenACLUnsafe(), 0)
+	p2 := s.StartCreate(ctx, "/e2", nil, ModeEphemeral, OpenACLUnsafe(), 0)
+	if err := c.do(func(ctx context.Context) error {
+		_, err := p1.Wait(ctx)
+		if err == nil {
+			_, err = p2.Wait(ctx)
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("two ephemeral creates of a local session: %v", err)
+	}
+	if got := c.lastZxids()[leader] - before[leader]; got != 3 {
+		t.Fatalf("two ephemeral creates upgrading a session logged %d transactions, want 3", got)
+	}
+}
