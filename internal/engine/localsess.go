@@ -96,6 +96,13 @@ func (l *localSessions) holds(s *Session) bool {
 	return l.m[s.id] == s
 }
 
+// has reports whether the table holds a session id, attached or not.
+func (l *localSessions) has(id int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[id] != nil
+}
+
 // forget removes s from the table.
 func (l *localSessions) forget(s *Session) {
 	l.mu.Lock()
@@ -359,8 +366,7 @@ func (p *peer) localWriter(txn *znode.Txn) bool {
 	if session.PeerOf(txn.Session) != p.cfg.ID {
 		return true
 	}
-	s := p.e.localSession(txn.Session)
-	return s != nil && s.lc.on.Load()
+	return p.e.lsess.has(txn.Session) // attached here or not, as ZooKeeper's local tracker
 }
 
 // setLocalSessionZooKey applies zoo.cfg's localSessionsEnabled and

@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/zab/transport"
+	"github.com/embedzk/zk/znode"
 )
 
 // localCluster is a 3-peer cluster with Config.LocalSessions (and
@@ -393,5 +394,33 @@ func TestLocalSessionUpgradesOnce(t *testing.T) {
 	}
 	if got := c.lastZxids()[leader] - before[leader]; got != 3 {
 		t.Fatalf("two ephemeral creates upgrading a session logged %d transactions, want 3", got)
+	}
+}
+
+// TestLocalWriterDetached: the leader takes a write of one of its own
+// local sessions while that session is detached (its client gone, its
+// time not yet up), as ZooKeeper's LeaderSessionTracker finds it in its
+// local tracker; a session it never had it refuses.
+func TestLocalWriterDetached(t *testing.T) {
+	c, leader, _ := localCluster(t, 67, true)
+	var s RemoteSession
+	if err := c.do(func(ctx context.Context) (err error) {
+		s, err = RemoteOf(c.ens[leader]).NewSession(ctx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Detach()
+	var takes, takesOther bool
+	if err := c.do(func(ctx context.Context) error {
+		return c.ens[leader].inspect(ctx, func(p *peer) {
+			takes = p.localWriter(&znode.Txn{Type: znode.TxnSetData, Session: s.ID()})
+			takesOther = p.localWriter(&znode.Txn{Type: znode.TxnSetData, Session: s.ID() + 1})
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !takes || takesOther {
+		t.Fatalf("the leader takes its detached local session's write: %v (want true), an unknown session's of its own: %v (want false)", takes, takesOther)
 	}
 }
