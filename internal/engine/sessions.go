@@ -132,6 +132,11 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 		old.heard.Store(true)
 		return old, nil // attached here already: one handle per session
 	}
+	if s.localSettle(); s.State() == StateExpired {
+		// A local session the peer's table lost (it stopped serving, or
+		// the session's time ran out) between the check and the attach.
+		return nil, fmt.Errorf("zk: reattaching session %#x: %w", id, zkerr.ErrSessionExpired)
+	}
 	return s, nil
 }
 
