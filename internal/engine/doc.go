@@ -128,7 +128,13 @@
 // multi on the leader fails at that op with it, and a multi on a follower
 // goes to the leader, which fails that op with ErrSessionExpired (it
 // needs a session of the ensemble: checkGlobalSession), both as ZooKeeper
-// answers them.
+// answers them. An upgrade whose outcome the session did not learn (ctx
+// ended, the leader was lost) leaves it no longer local, as ZooKeeper's
+// upgradeSession: its Close proposes a CloseSession. ExpireSession of a
+// local session commits a CloseSession (ending it on its peer); a leader
+// that committed one refuses a later CreateSession of that id (an upgrade
+// on its way meanwhile) with ErrSessionExpired, and the ephemeral create
+// behind it fails as well.
 //
 // # Dynamic reconfiguration
 //

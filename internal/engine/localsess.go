@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/embedzk/zk/internal/hooks"
 	"github.com/embedzk/zk/internal/zkerr"
 	"github.com/embedzk/zk/session"
 	"github.com/embedzk/zk/znode"
@@ -260,6 +261,8 @@ func (s *Session) localUpgrade(txn *znode.Txn) (up *request, refused *znode.Resu
 	switch {
 	case !s.lc.on.Load() || s.lc.upgrading || !createsEphemeral(txn):
 		return nil, nil
+	case s.e.cfg.TestHooks.Breaks(hooks.UpgradeWithoutSession):
+		return nil, nil
 	case s.e.cfg.LocalSessionsUpgrading:
 		create := &znode.Txn{Type: znode.TxnCreateSession, Session: s.id,
 			Timeout: int32(s.timeout.Milliseconds()), Password: s.password}
@@ -310,16 +313,23 @@ func (s *Session) submitLocked(ctx context.Context, r *request, noWait bool) (up
 
 // upgraded waits for the CreateSession that upgrades s (its reply comes
 // before the reply of the write behind it): once it committed, s is a
-// session of the ensemble, touched through the leader from now on. If it
-// failed, the write behind it failed at the leader as any ephemeral
-// create of an unknown session.
+// session of the ensemble, touched through the leader from now on. If the
+// leader refused it, the write behind it failed there as any ephemeral
+// create of an unknown session, and s stays local. If its outcome is
+// unknown (ctx ended first, or the leader was lost), s is no longer local
+// either, as ZooKeeper's
+// upgradeSession takes a session out of its server's local tracker before
+// the CreateSession leaves (its Close then proposes a CloseSession, which
+// ends it whether the CreateSession committed or not).
 func (s *Session) upgraded(ctx context.Context, up *request) {
 	if up == nil {
 		return
 	}
-	if rep, err := up.wait(ctx); err == nil && rep.err == nil && rep.res.Err == nil {
-		s.e.localJoined(s.id) // done already as it committed here
+	rep, err := up.wait(ctx)
+	if err == nil && rep.err == nil && rep.res.Err != nil {
+		return // the leader refused it: the session stays local
 	}
+	s.e.joinLocal(s) // committed (localJoined did it as it applied here), or unknown
 }
 
 // localJoined runs as a CreateSession of id commits here: the local session
@@ -333,8 +343,16 @@ func (e *Ensemble) localJoined(id int64) {
 	if s == nil {
 		s = e.localSession(id) // the table dropped it (stopServing)
 	}
-	if s != nil && s.lc.on.Load() {
-		l.forget(s)
+	if s != nil {
+		e.joinLocal(s)
+	}
+}
+
+// joinLocal makes s, if local, a session of the ensemble: out of the
+// table, touched through the leader from now on.
+func (e *Ensemble) joinLocal(s *Session) {
+	if s.lc.on.Load() {
+		e.lsess.forget(s)
 		s.lc.on.Store(false)
 		e.cfg.Logger.Debug("zk: local session upgraded", "id", fmt.Sprintf("%#x", s.id))
 	}
@@ -368,6 +386,22 @@ func (p *peer) localWriter(txn *znode.Txn) bool {
 	}
 	return p.e.lsess.has(txn.Session) // attached here or not, as ZooKeeper's local tracker
 }
+
+// closeLocal notes, on the leader, a CloseSession of a session it does not
+// track: a local session (ExpireSession of it, from any peer). Session ids
+// are never reused, so a CreateSession of it later is the upgrade of a
+// session the ensemble already closed, on its way from its peer before
+// the close applied there: closedLocal refuses it (SESSIONEXPIRED, and the
+// ephemeral create behind it fails too), lest the ensemble bring back a
+// session whose handle has expired, with its ephemerals.
+func (o *owners) closeLocal(id int64) {
+	if o != nil {
+		o.closed[id] = true
+	}
+}
+
+// closedLocal reports whether closeLocal noted id.
+func (o *owners) closedLocal(id int64) bool { return o != nil && o.closed[id] }
 
 // setLocalSessionZooKey applies zoo.cfg's localSessionsEnabled and
 // localSessionsUpgradingEnabled, which ZooKeeper parses as its other

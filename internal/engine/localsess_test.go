@@ -424,3 +424,86 @@ func TestLocalWriterDetached(t *testing.T) {
 		t.Fatalf("the leader takes its detached local session's write: %v (want true), an unknown session's of its own: %v (want false)", takes, takesOther)
 	}
 }
+
+// holdUpgrade starts an ephemeral create of s (a local session of peer f)
+// with ctx and drives the cluster, holding every frame from f to the
+// leader, until f has sent the upgrade on: the create's error comes on
+// the channel returned.
+func (c *cluster) holdUpgrade(ctx context.Context, s *Session, f, leader int64) <-chan error {
+	c.t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Create(ctx, "/e", nil, WithMode(ModeEphemeral))
+		done <- err
+	}()
+	for i := 0; !c.holds(f, leader); i++ {
+		if i == 10000 {
+			c.t.Fatal("the upgrade never left its peer")
+		}
+		c.settleExcept(f, leader)
+		runtime.Gosched()
+	}
+	return done
+}
+
+// noLeftovers checks that no peer holds session id or the node /e.
+func (c *cluster) noLeftovers(id int64) {
+	c.t.Helper()
+	c.settle()
+	for _, p := range c.running() {
+		noSessionOn(c.t, c.ens[p], id)
+		if _, err := c.ens[p].tree.Get("/e"); !errors.Is(err, zkerr.ErrNoNode) {
+			c.t.Fatalf("peer %d holds /e of session %#x (%v)", p, id, err)
+		}
+	}
+}
+
+// TestLocalSessionExpiredBeforeItsUpgrade (found by the simulation, seeds
+// 60102 and 60103 with -local=2): ExpireSession commits the CloseSession
+// of a local session while the CreateSession that upgrades it is on its
+// way to the leader. The leader refuses that CreateSession, and the
+// ephemeral create behind it: the ensemble never brings back a session
+// whose handle has expired, with an ephemeral of it.
+func TestLocalSessionExpiredBeforeItsUpgrade(t *testing.T) {
+	c, leader, f := localCluster(t, 63, true)
+	s := c.session(f)
+	done := c.holdUpgrade(testCtx(t), s, f, leader)
+	if err := c.doExcept(f, leader, func(ctx context.Context) error {
+		return c.ens[leader].ExpireSession(ctx, s.ID())
+	}); err != nil {
+		t.Fatalf("expiring the local session: %v", err)
+	}
+	for i := 0; s.State() != StateExpired; i++ {
+		if i == 10000 {
+			t.Fatalf("the session is %v after its CloseSession", s.State())
+		}
+		c.settleExcept(f, leader)
+		runtime.Gosched()
+	}
+	if err := c.do(func(context.Context) error { return <-done }); err == nil {
+		t.Fatal("the ephemeral create of an expired session succeeded")
+	}
+	c.noLeftovers(s.ID())
+}
+
+// TestLocalSessionUpgradeOutcomeUnknown (found by the simulation, seeds
+// 60112 and 60146 with -local=2): the client gives up on the ephemeral
+// create that upgrades its local session before the reply; the upgrade
+// commits. The session is no longer local (ZooKeeper's upgradeSession):
+// its Close commits a CloseSession, and its ephemeral goes with it.
+func TestLocalSessionUpgradeOutcomeUnknown(t *testing.T) {
+	c, leader, f := localCluster(t, 64, true)
+	s := c.session(f)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	done := c.holdUpgrade(ctx, s, f, leader)
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the create returned no error after its ctx ended")
+	}
+	c.settle()
+	hasSessionOn(t, c.ens[leader], s.ID())
+	if err := c.do(s.Close); err != nil {
+		t.Fatalf("closing the session: %v", err)
+	}
+	c.noLeftovers(s.ID())
+}

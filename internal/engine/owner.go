@@ -46,16 +46,17 @@ import (
 // (awaySessions) and the client port checks the mark (RemoteSession.Moved).
 // A follower serves its reads without asking, as ZooKeeper's do.
 type owners struct {
-	of   map[int64]int64
-	self int64
-	away *awaySessions
+	of     map[int64]int64
+	self   int64
+	away   *awaySessions
+	closed map[int64]bool // local sessions this leader closed (localsess.go)
 }
 
 // newOwners starts the owner table of a new leader, self, which knows no
 // owner yet (ZooKeeper's are not replicated either).
 func newOwners(self int64, away *awaySessions) *owners {
 	away.clear()
-	return &owners{of: map[int64]int64{}, self: self, away: away}
+	return &owners{of: map[int64]int64{}, self: self, away: away, closed: map[int64]bool{}}
 }
 
 // set makes peer the owner of session id.

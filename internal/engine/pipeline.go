@@ -192,6 +192,8 @@ func fixupACLs(txn *znode.Txn, ids []znode.Identity) {
 // (ErrSessionMoved, owner.go), as ZooKeeper's checkSession.
 func (p *peer) checkSession(origin int64, txn *znode.Txn) error {
 	switch {
+	case txn.Type == znode.TxnCreateSession && p.owners.closedLocal(txn.Session):
+		return fmt.Errorf("%w: session %#x was closed", zkerr.ErrSessionExpired, txn.Session)
 	case txn.Type == znode.TxnCreateSession:
 		p.owners.set(txn.Session, origin)
 		return nil
@@ -219,6 +221,9 @@ func (p *peer) trackSessionTxn(txn *znode.Txn) {
 			p.cfg.Logger.Debug("zk: session already tracked", "id", txn.Session)
 		}
 	case znode.TxnCloseSession:
+		if _, tracked := p.tracker.Deadline(txn.Session); !tracked && p.e.localSessionsOn() {
+			p.owners.closeLocal(txn.Session)
+		}
 		p.tracker.Remove(txn.Session)
 		p.owners.forget(txn.Session)
 	}

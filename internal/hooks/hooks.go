@@ -148,6 +148,14 @@ const (
 	// writes the client sent through the next peer (ZooKeeper without
 	// SESSIONMOVED).
 	NoSessionOwners
+	// LocalSessionsSurvive lets the local sessions attached to a peer
+	// that lost its leader reconnect when it serves again, instead of
+	// expiring (as if its local tracker outlived its leader).
+	LocalSessionsSurvive
+	// UpgradeWithoutSession sends a local session's ephemeral create to
+	// the leader without the CreateSession that upgrades it: the leader
+	// refuses it, the session stays local.
+	UpgradeWithoutSession
 )
 
 // Breaks reports whether h turns on the wrong behaviour b.
