@@ -60,6 +60,9 @@ func (c *client) step() {
 	if c.sess != nil {
 		switch c.sess.State() {
 		case zk.StateExpired, zk.StateClosed:
+			if c.sess.State() == zk.StateExpired {
+				w.lsSawExpired(c.sess)
+			}
 			c.dropSession()
 			return
 		}

@@ -109,6 +109,18 @@
 // session still held has joined the ensemble (readonly_test.go makes
 // these checks fail too).
 //
+// Local sessions (localsess.go) run in three seeds in eight of those
+// without read-only mode (or as Options.LocalSessions and -local say), half
+// of them upgrading: a local session's open and close commit nothing; a
+// Reattach of one not upgraded succeeds only on the peer incarnation that
+// opened it while that peer kept serving, and its handle has expired
+// once its peer served again after losing its leader; without upgrading
+// its ephemeral creates fail (-120 alone or in a multi on the leader,
+// SESSIONEXPIRED in a multi from a follower); with upgrading one that
+// committed follows its session's CreateSession, and the handle of an
+// upgraded session expires only once the ensemble closed it
+// (localsess_test.go makes these checks fail too).
+//
 // Each check has a test that makes it fail (checks_test.go): a Sabotage
 // breaks, on purpose, what the code relies on (a disk that lies about
 // fsync, a proposal altered on its way, a dropped TRUNC or CloseSession)
@@ -125,6 +137,7 @@
 //	go test ./internal/sim -run 'TestSim$' -v -args -seed=42 -trace
 //	go test ./internal/sim -run 'TestFailover$' -v -args -failover.seeds=1000
 //	go test ./internal/sim -run 'TestSimReadOnly$' -v -args -ro.seeds=30 -seed=100
+//	go test ./internal/sim -run 'TestSim$' -v -args -local=2 -seeds=60 -seed=60100
 //	go test ./internal/sim -run 'TestSimReconfig$' -v -args -rc.seeds=40 -seed=1
 //	go test ./internal/sim -run x -bench ReconfigTicks -benchtime 10x
 //

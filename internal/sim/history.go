@@ -247,7 +247,7 @@ func (w *World) checkSessionOrder() {
 // is a session txn of the committed history, first applied during the call.
 func (w *World) checkSessionOps() {
 	for _, op := range w.history {
-		if op.out != outOK || w.roLocalOp(op) {
+		if op.out != outOK || w.roLocalOp(op) || w.lsLocalOp(op) {
 			continue
 		}
 		var typ znode.TxnType

@@ -55,10 +55,21 @@ func (k opKind) plainRead() bool {
 
 // mop is one operation of a multi.
 type mop struct {
-	kind    opKind // opCreate, opSet, opDelete or opCheck
-	path    string
-	data    string
-	version int32
+	kind      opKind // opCreate, opSet, opDelete or opCheck
+	path      string
+	data      string
+	version   int32
+	ephemeral bool // a create: ephemeral (worlds with local sessions)
+}
+
+// String is how the trace shows m: as fmt shows the struct's fields (the
+// kind as a number), so that the hashes of the worlds without local
+// sessions stay what they were.
+func (m mop) String() string {
+	if m.ephemeral {
+		return fmt.Sprintf("{%d %s %s %d ephemeral}", m.kind, m.path, m.data, m.version)
+	}
+	return fmt.Sprintf("{%d %s %s %d}", m.kind, m.path, m.data, m.version)
 }
 
 // outcome is what the client learnt about a call.
@@ -218,6 +229,10 @@ func (op *opRecord) zkOps() []zk.Op {
 	for i, m := range op.multi {
 		switch m.kind {
 		case opCreate:
+			if m.ephemeral {
+				out[i] = zk.CreateOp(m.path, []byte(m.data), zk.WithMode(zk.ModeEphemeral))
+				break
+			}
 			out[i] = zk.CreateOp(m.path, []byte(m.data))
 		case opSet:
 			out[i] = zk.SetOp(m.path, []byte(m.data), m.version)
@@ -251,6 +266,8 @@ func classify(err error) (outcome, string) {
 		return outFailed, "expired"
 	case errors.Is(err, zk.ErrNotServing):
 		return outFailed, "notserving"
+	case errors.Is(err, zk.ErrEphemeralOnLocalSession):
+		return outFailed, "ephemeral-local"
 	case errors.Is(err, zk.ErrNotReadOnly):
 		return outFailed, "notreadonly"
 	case errors.Is(err, zk.ErrClosed):
@@ -286,6 +303,7 @@ func (w *World) launch(op *opRecord) {
 		w.beforeRead(op.c, op.applied)
 	}
 	w.roLaunch(op)
+	w.lsLaunch(op)
 	ctx, cancel := context.WithCancel(w.ctx)
 	op.cancel = cancel
 	op.done = make(chan struct{})
@@ -334,6 +352,7 @@ func (w *World) reap() {
 			op.rData = append(op.rData, '!')
 		}
 		w.roReturned(op)
+		w.lsReturned(op)
 		if op.out == outOK {
 			w.stats.OpsOK++
 		}

@@ -119,12 +119,14 @@ func (w *World) config(p *simPeer) zk.Config {
 			p.view, p.keptSeen = v, 0
 			w.hookMu.Unlock()
 		}},
-		Listener:           zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
-		Transport:          p.tr,
-		ReadOnlyMode:       w.ro.on,
-		ReconfigEnabled:    w.opts.Reconfig,
-		StandaloneDisabled: w.opts.OneVoter,
-		Rejoin:             p.rejoin,
+		Listener:               zk.EventListener{StatusChanged: func(st zk.Status) { w.onStatus(p, st) }},
+		Transport:              p.tr,
+		ReadOnlyMode:           w.ro.on,
+		LocalSessions:          w.ls.on,
+		LocalSessionsUpgrading: w.ls.upgrading,
+		ReconfigEnabled:        w.opts.Reconfig,
+		StandaloneDisabled:     w.opts.OneVoter,
+		Rejoin:                 p.rejoin,
 	}
 	if w.opts.Reconfig && w.opts.Policy > 0 {
 		cfg.MembershipPolicy = &zk.MembershipPolicy{DownTicks: w.opts.Policy}
@@ -291,6 +293,7 @@ func (w *World) afterControl(p *simPeer) {
 	}
 	w.observeStatus(p, st)
 	w.roCheckPeer(p, st)
+	w.lsStatus(p, st)
 }
 
 // kill stops p as a crash would: its disk becomes disk (what the crash

@@ -68,13 +68,14 @@ type roHandle struct{ client, handle int }
 // readOnlyFor decides whether a world runs read-only mode: as asked, else
 // one seed in three of the faulted runs (the regression seeds 119 and
 // 82806 and the fail-stop seed 3 keep their schedules; the determinism
-// seed 4 runs it). It draws nothing from the world's generator, so a world
+// seed 4 runs it); never where local sessions are asked for
+// (localsess.go). It draws nothing from the world's generator, so a world
 // without it runs as before.
 func readOnlyFor(o Options) bool {
 	switch {
 	case o.ReadOnly > 0:
 		return true
-	case o.ReadOnly < 0 || o.NoFaults:
+	case o.ReadOnly < 0 || o.NoFaults || o.LocalSessions > 0:
 		return false
 	}
 	x := o.Seed ^ (0x7e4d<<16 | 33)

@@ -158,7 +158,7 @@ func (w *World) probe(c *client) bool {
 		w.launch(op)
 		return false
 	}
-	c.start(&opRecord{kind: opCreate, path: "/probe", mode: zk.ModeEphemeral, data: fmt.Sprintf("v%d", w.nextOp), version: -1})
+	c.start(&opRecord{kind: opCreate, path: "/probe", mode: w.lsProbeMode(), data: fmt.Sprintf("v%d", w.nextOp), version: -1})
 	return false
 }
 
@@ -196,6 +196,7 @@ func (w *World) endChecks() {
 	w.checkLinearizable()
 	w.checkWatches()
 	w.roEndChecks()
+	w.lsEndChecks()
 	if !w.quick {
 		w.checkSessions()
 	}

@@ -16,6 +16,7 @@ var (
 	flagTrace    = flag.Bool("trace", false, "TestSim: print the whole trace of each seed")
 	flagHier     = flag.Bool("hier", false, "TestSim: give every seed a hierarchical quorum drawn from it (Options.Hierarchical)")
 	flagReconfig = flag.Bool("reconfig", false, "TestSim: add membership changes to every seed's faults (Options.Reconfig)")
+	flagLocal    = flag.Int("local", 0, "TestSim: local sessions on every seed (1; 2: upgrading too) or none (-1); 0: drawn from each seed (Options.LocalSessions)")
 	flagOneVoter = flag.Bool("onevoter", false, "TestSim: with -reconfig, peers as standaloneEnabled=false and changes down to one participant (Options.OneVoter)")
 )
 
@@ -70,7 +71,7 @@ func TestSim(t *testing.T) {
 	start := time.Now()
 	for _, cs := range seeds {
 		seed := cs.seed
-		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier, Reconfig: *flagReconfig, OneVoter: *flagOneVoter}
+		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier, Reconfig: *flagReconfig, OneVoter: *flagOneVoter, LocalSessions: *flagLocal}
 		if *flagTrace {
 			opts.Trace = os.Stderr
 		}
@@ -81,6 +82,9 @@ func TestSim(t *testing.T) {
 		t.Logf("seed %d: %.0f simulated s, %d ops (%d ok, %d unknown, %d bad), %d committed (%d applied as kept), %d crashes, %d snap installs, faults %s, lincheck %v (max key %v), %v",
 			seed, res.SimulatedSeconds(), res.Stats.Ops, res.Stats.OpsOK, res.Stats.OpsUnknown, res.Stats.BadOps, res.Stats.Committed,
 			res.Stats.KeptApplies, res.Stats.Crashes, res.Stats.SnapInstalls, res.Faults, res.Stats.LinTime, res.Stats.LinMaxKey, res.Elapsed.Round(time.Millisecond))
+		if res.Stats.Local.Opened > 0 {
+			t.Logf("seed %d: local sessions %v", seed, res.Stats.Local)
+		}
 		if opts.Reconfig {
 			t.Logf("seed %d: reconfig %s", seed, res.Reconfig)
 		}
@@ -106,6 +110,9 @@ func replayCommand(opts Options) string {
 	}
 	if opts.OneVoter {
 		s += " -onevoter"
+	}
+	if opts.LocalSessions != 0 {
+		s += fmt.Sprintf(" -local=%d", opts.LocalSessions)
 	}
 	return s + " -trace"
 }

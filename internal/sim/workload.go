@@ -143,6 +143,7 @@ func (c *client) pickMulti(op *opRecord) {
 		op.multi = append(op.multi, m)
 	}
 	op.path = op.multi[0].path
+	c.lsMultiEphemeral(op)
 }
 
 // setup creates the workload's roots once a leader serves; it returns

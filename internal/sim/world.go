@@ -41,6 +41,9 @@ type Options struct {
 	// ReadOnly turns the peers' read-only mode on (1) or off (-1); 0 draws
 	// it from the seed (readonly.go).
 	ReadOnly int
+	// LocalSessions turns the peers' local sessions on (1; 2: upgrading
+	// too) or off (-1); 0 draws them from the seed (localsess.go).
+	LocalSessions int
 	// Broken starts the sabotaged peers (as Sabotage says) on a build
 	// with deliberately wrong behaviours (hooks.Broken).
 	Broken hooks.Broken
@@ -118,6 +121,7 @@ type World struct {
 	sabotagePeer atomic.Int64     // Options.SabotagePeer (a scenario may move it)
 
 	ro roWorld // read-only mode and its checks (readonly.go)
+	ls lsWorld // local sessions and their checks (localsess.go)
 	rc rcState // membership changes (reconfig.go)
 }
 
@@ -139,6 +143,7 @@ type Stats struct {
 	KeptApplies  int64   // txns a leader applied from its pipeline's kept effects
 	BadOps       int     // bad requests sent (badinput.go)
 	ReadOnly     ROStats // read-only mode (readonly.go)
+	Local        LSStats // local sessions (localsess.go)
 }
 
 // origin is the simulated wall clock at tick 0.
@@ -179,6 +184,7 @@ func newWorld(opts Options) (*World, error) {
 	w.ref = ref
 	w.faults = newFaultState(w)
 	w.initReadOnly()
+	w.initLocalSessions()
 	w.trace.line(0, "world seed=%d voters=%d observers=%d clients=%d ticks=%d snapcount=%d reconfig=%v", opts.Seed,
 		opts.Voters, opts.Observers, opts.Clients, opts.Ticks, w.snapCnt, opts.Reconfig)
 	if opts.Hierarchical {
