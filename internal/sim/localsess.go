@@ -81,7 +81,7 @@ type lsOp struct {
 }
 
 // localSessionsFor decides whether a world runs local sessions, and whether
-// they upgrade: as asked, else three seeds in eight of those without read-only
+// they upgrade: as asked, else (faulted runs only) three seeds in eight of those without read-only
 // mode, half of them upgrading (the CI seeds 3, 119 and 82806 keep their
 // schedules). It draws nothing from the world's generator, so a world
 // without them runs as before.
@@ -97,6 +97,8 @@ func localSessionsFor(o Options, readOnly bool) (on, upgrading bool) {
 		return false, false
 	case o.LocalSessions > 0:
 		return true, o.LocalSessions > 1
+	case o.NoFaults:
+		return false, false // the scenarios and the failover measure: as asked only
 	}
 	return x%8 < 3, x/8%2 == 0
 }

@@ -112,6 +112,9 @@ func TestLocalSessionsForSeeds(t *testing.T) {
 			t.Errorf("CI seed %d runs local sessions: its schedule changed", seed)
 		}
 	}
+	if l, _ := localSessionsFor(Options{Seed: 6, NoFaults: true}, false); l {
+		t.Error("a run without faults drew local sessions")
+	}
 	if l, u := localSessionsFor(Options{Seed: 6, LocalSessions: -1}, false); l || u {
 		t.Error("LocalSessions -1 did not turn them off")
 	}
