@@ -210,6 +210,18 @@ ssl.clientAuth=need
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Its secure port starts after the plain one serves.
+	for {
+		nc, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", secure), time.Second)
+		if err == nil {
+			nc.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ZooKeeper's secure port did not listen within 60s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	cf := d.props(t, "mutual.properties", nettySecure, "zookeeper.ssl.keyStore.location=DIR/client.pem",
 		"zookeeper.ssl.trustStore.location=DIR/ca.pem")
 	code, out := zkcli(mutualTLSScript, "-server", fmt.Sprintf("127.0.0.1:%d", secure), "-client-configuration", cf)

@@ -566,7 +566,28 @@ authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
 %s`, dir, strings.TrimPrefix(plain, "127.0.0.1:"), strings.TrimPrefix(secure, "127.0.0.1:"), tlsLines)
 	runZooCfg(t, dir, cfg, jars, "-Dzookeeper.4lw.commands.whitelist=*")
 	waitZK(t, plain)
+	waitListening(t, secure)
 	return secure, plain
+}
+
+// waitListening waits until addr accepts a TCP connection: ZooKeeper
+// starts its secure port after its plain one serves (ZooKeeperServerMain
+// starts the two factories in turn), so under load a test could dial the
+// secure port before it was bound.
+func waitListening(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		nc, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			nc.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ZooKeeper's secure port %s did not listen within 90s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // runZooCfg writes cfg as dir's zoo.cfg and runs a ZooKeeper server from it
