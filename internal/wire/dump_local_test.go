@@ -4,9 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/embedzk/zk/internal/engine"
 	"github.com/embedzk/zk/internal/jute"
 )
 
@@ -17,18 +15,7 @@ import (
 // one on the leader and one upgraded by an ephemeral create, give the
 // same dumps but for times, ids and how sessions share expiry buckets.
 func TestDumpLocalSessionsAsRealZK(t *testing.T) {
-	const extra = "localSessionsEnabled=true\nlocalSessionsUpgradingEnabled=true\n"
-	real := leaderLast(t, startRealZKsWith(t, 3, extra))
-	keepAwake(t, real)
-	peers := startClusterWith(t, 3, func(c *engine.Config) {
-		c.TickTime, c.LocalSessions, c.LocalSessionsUpgrading = 500*time.Millisecond, true, true
-	})
-	var ours []string
-	for _, e := range peers {
-		ours = append(ours, e.ClientAddr())
-	}
-	ours = leaderLast(t, ours)
-	keepAwake(t, ours)
+	real, ours := localEnsembles(t, true)
 	want, got := dumpLocalScenario(t, real), dumpLocalScenario(t, ours)
 	for i, server := range []string{"follower", "leader"} {
 		if got[i] != want[i] {

@@ -20,18 +20,7 @@ import (
 func TestLocalSessionsAsRealZK(t *testing.T) {
 	for _, upgrading := range []bool{true, false} {
 		t.Run(fmt.Sprintf("upgrading=%v", upgrading), func(t *testing.T) {
-			extra := fmt.Sprintf("localSessionsEnabled=true\nlocalSessionsUpgradingEnabled=%v\n", upgrading)
-			real := leaderLast(t, startRealZKsWith(t, 3, extra))
-			keepAwake(t, real)
-			peers := startClusterWith(t, 3, func(c *engine.Config) {
-				c.TickTime, c.LocalSessions, c.LocalSessionsUpgrading = 500*time.Millisecond, true, upgrading
-			})
-			var ours []string
-			for _, e := range peers {
-				ours = append(ours, e.ClientAddr())
-			}
-			ours = leaderLast(t, ours)
-			keepAwake(t, ours)
+			real, ours := localEnsembles(t, upgrading)
 			want := localScenario(t, real)
 			t.Logf("ZooKeeper's answers:\n%s", strings.Join(want, "\n"))
 			got := localScenario(t, ours)
@@ -46,6 +35,24 @@ func TestLocalSessionsAsRealZK(t *testing.T) {
 			}
 		})
 	}
+}
+
+// localEnsembles starts three real ZooKeeper servers and three zk peers
+// with local sessions (and upgrading if asked), and returns their client
+// addresses, each system's leader last.
+func localEnsembles(t *testing.T, upgrading bool) (real, ours []string) {
+	extra := fmt.Sprintf("localSessionsEnabled=true\nlocalSessionsUpgradingEnabled=%v\n", upgrading)
+	real = leaderLast(t, startRealZKsWith(t, 3, extra))
+	keepAwake(t, real)
+	peers := startClusterWith(t, 3, func(c *engine.Config) {
+		c.TickTime, c.LocalSessions, c.LocalSessionsUpgrading = 500*time.Millisecond, true, upgrading
+	})
+	for _, e := range peers {
+		ours = append(ours, e.ClientAddr())
+	}
+	ours = leaderLast(t, ours)
+	keepAwake(t, ours)
+	return real, ours
 }
 
 func at(s []string, i int) string {
