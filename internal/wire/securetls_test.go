@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -570,21 +571,34 @@ authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
 	return secure, plain
 }
 
-// waitListening waits until addr accepts a TCP connection: ZooKeeper
+// waitListening waits until a socket listens on addr's port: ZooKeeper
 // starts its secure port after its plain one serves (ZooKeeperServerMain
 // starts the two factories in turn), so under load a test could dial the
-// secure port before it was bound.
+// secure port before it was bound. It reads the kernel's socket tables
+// rather than dial, since ZooKeeper counts a connection that makes no
+// handshake as a failed authentication (zk_auth_failed_count).
 func waitListening(t testing.TB, addr string) {
 	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	must(t, err)
+	n, err := strconv.Atoi(port)
+	must(t, err)
+	// /proc/net/tcp{,6}: "sl local_address rem_address st ...", the local
+	// port in hex after a colon, st 0A for LISTEN.
+	local := fmt.Sprintf(":%04X", n)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		nc, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			nc.Close()
-			return
+		for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+			b, _ := os.ReadFile(table)
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Fields(line)
+				if len(f) > 3 && strings.HasSuffix(f[1], local) && f[3] == "0A" {
+					return
+				}
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("ZooKeeper's secure port %s did not listen within 90s: %v", addr, err)
+			t.Fatalf("ZooKeeper's secure port %s did not listen within 90s", addr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
