@@ -272,10 +272,35 @@ func (jv *javaEvents) take(t *testing.T, l string) {
 	}
 }
 
+// snapshot is Curator's events so far, each Reconnected moved before the
+// node events told since the Suspended or Lost before it: Curator tells
+// CONNECTION_RECONNECTED from its connection-state thread after sending
+// its reads off, and their first results, told from the client's event
+// thread, can come first.
 func (jv *javaEvents) snapshot() []string {
 	jv.mu.Lock()
 	defer jv.mu.Unlock()
-	return slices.Clone(jv.evs)
+	return reconnectedFirst(jv.evs)
+}
+
+// reconnectedFirst is evs with each Reconnected moved before the node
+// events between it and the connection event before it.
+func reconnectedFirst(evs []string) []string {
+	out := make([]string, 0, len(evs))
+	since := 0 // where the node events after the last connection event start
+	for _, ev := range evs {
+		switch {
+		case strings.HasPrefix(ev, "Node"):
+			out = append(out, ev)
+		case strings.HasPrefix(ev, "Reconnected "):
+			out = slices.Insert(out, since, ev)
+			since = len(out)
+		default:
+			out = append(out, ev)
+			since = len(out)
+		}
+	}
+	return out
 }
 
 // goConnCache is a recipes TreeCache of /cc made WithConnectionEvents on a
@@ -349,5 +374,18 @@ func (g *goConnCache) until(t *testing.T, what string, cond func([]string) bool)
 		case <-timeout:
 			t.Fatalf("the recipes cache: no %s in 30s: %q (err %v)", what, g.snapshot(), g.cache.Err())
 		}
+	}
+}
+
+// TestReconnectedFirst: a node event Curator told before its RECONNECTED
+// (as a CI run saw) is put after it; events after other connection events
+// keep their place.
+func TestReconnectedFirst(t *testing.T) {
+	got := reconnectedFirst([]string{"Initialized - -", "Suspended - -", "NodeDeleted /cc/c 1", "Reconnected - -",
+		"NodeChanged /cc/b 2", "Suspended - -", "Lost - -", "Reconnected - -", "NodeCreated /cc/d 1", "Initialized - -"})
+	want := []string{"Initialized - -", "Suspended - -", "Reconnected - -", "NodeDeleted /cc/c 1",
+		"NodeChanged /cc/b 2", "Suspended - -", "Lost - -", "Reconnected - -", "NodeCreated /cc/d 1", "Initialized - -"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/embedzk/zk"
 	"github.com/embedzk/zk/internal/engine"
+	"github.com/embedzk/zk/internal/testbuf"
 	"github.com/embedzk/zk/recipes"
 )
 
@@ -198,7 +199,7 @@ type javaProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  chan string
-	stderr strings.Builder
+	stderr testbuf.Buffer // written by exec's goroutine while the test reads it
 }
 
 // startJava starts a compiled program; it is killed at cleanup if it is
