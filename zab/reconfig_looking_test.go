@@ -156,8 +156,9 @@ func TestReconfigJoinerFollowsLeaderItsConfigCallsObserver(t *testing.T) {
 // server refuses to start then): nothing is elected, as in ZooKeeper. The
 // operator's remedy is the peer's restart as a joiner (Config.Joining, the
 // engine's Rejoin): it votes, the voter leads, and its establishment
-// commits the change. (The simulation's one-voter campaign stalls so:
-// seeds 5469, 5777 and 5937.)
+// commits the change. (The simulation's one-voter campaign stalled so,
+// seeds 5469, 5777, 5937, 6205 and 6229, until its world played the
+// operator: internal/sim's rejoinStalled.)
 func TestReconfigAddBackLostThenRejoin(t *testing.T) {
 	h := newHarness(t, 15, voters(2), nil, nil)
 	l := h.serving(30)

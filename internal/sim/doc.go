@@ -68,7 +68,11 @@
 // configuration lists it again, or a reconfig that may still commit adds
 // it: an operator decommissions only a server that is out) and may come
 // back later as a spare: every other one as a new server (its disk wiped), the others with
-// their disk and zk.Config.Rejoin. Every check holds across the
+// their disk and zk.Config.Rejoin. A removed server that restarted (it then
+// serves nothing) while a change that may still commit adds it back holds
+// that change's vote, and nothing is elected (ZooKeeper stalls so too): the
+// world plays the operator and restarts it with its disk and Rejoin after a
+// while. Every check holds across the
 // configurations (one committed history, one established leader per
 // epoch), and each committed /zookeeper/config txn is matched to a reconfig
 // call as writes are; at the end every running peer's ClusterConfig (what

@@ -67,6 +67,7 @@ type simPeer struct {
 	dormant     bool        // a spare that has not joined (or was retired): not started (reconfig.go)
 	servers     []zk.Server // a joiner's starting server list (nil: the world's)
 	removedAt   int64       // tick it was first seen removed (reconfig.go)
+	stalledAt   int64       // tick it was first seen removed with a pending add-back (reconfig.go)
 	rejoin      bool        // retired with its disk kept: it comes back with zk.Config.Rejoin
 }
 

@@ -297,8 +297,10 @@ func (w *World) retireRemoved(force bool) {
 		return
 	}
 	for _, p := range w.live() {
-		if st := p.ens.Status(); p.busy != nil || (!st.Removed && st.RemovedBy == 0 && !w.orphaned(p)) || w.mayBeMember(p.id) {
+		st := p.ens.Status()
+		if p.busy != nil || (!st.Removed && st.RemovedBy == 0 && !w.orphaned(p)) || w.mayBeMember(p.id) {
 			p.removedAt = 0
+			w.rejoinStalled(p, st.Removed && p.busy == nil && w.mayBeMember(p.id))
 			continue
 		}
 		if p.removedAt == 0 {
@@ -309,17 +311,7 @@ func (w *World) retireRemoved(force bool) {
 		}
 		p.removedAt = 0
 		w.trace.line(w.now, "retire peer=%d", p.id)
-		p.release()
-		p.ens.Close()
-		w.hookMu.Lock()
-		p.ens, p.ready = nil, false
-		w.hookMu.Unlock()
-		w.net.Crash(p.id)
-		if p.paused {
-			p.paused = false
-			w.net.Resume(p.id)
-			delete(w.faults.pauses, p.id)
-		}
+		w.stopPeer(p)
 		// Alternate kept and wiped disks by a count, not a draw: the
 		// random streams of a seed stay those it had before Rejoin.
 		w.rc.retired++
@@ -332,6 +324,52 @@ func (w *World) retireRemoved(force bool) {
 		p.claim.Store(0)
 		p.lastApplied, p.lastDigest = 0, 0
 		w.settle()
+	}
+}
+
+// rejoinStalled plays the operator's remedy for the add-back stall: a
+// server restarted while removed serves nothing (Status.Removed), and a
+// change that may still commit adds it back, so that change waits for its
+// vote and nothing is elected (zab's TestReconfigAddBackLostThenRejoin;
+// ZooKeeper's server refuses to start then). After retireDelay ticks so
+// (stalled), the world stops it cleanly and restarts it with its disk and
+// zk.Config.Rejoin, listing the committed servers and itself, as the README
+// tells an operator to.
+func (w *World) rejoinStalled(p *simPeer, stalled bool) {
+	if !stalled {
+		p.stalledAt = 0
+		return
+	}
+	if p.stalledAt == 0 {
+		p.stalledAt = w.now
+	}
+	if w.now-p.stalledAt < retireDelay {
+		return
+	}
+	p.stalledAt = 0
+	cur, _ := w.committedConfig()
+	p.servers = append(slices.DeleteFunc(slices.Clone(cur.Servers), func(o zk.Server) bool { return o.ID == p.id }), w.rc.servers[p.id])
+	p.rejoin = true
+	w.stats.Faults["operator rejoin"]++
+	w.trace.line(w.now, "operator rejoin peer=%d", p.id)
+	w.stopPeer(p)
+	p.restartAt = w.now + 1
+	w.settle()
+}
+
+// stopPeer stops p cleanly (its disk keeps everything) and cuts it from
+// the network.
+func (w *World) stopPeer(p *simPeer) {
+	p.release()
+	p.ens.Close()
+	w.hookMu.Lock()
+	p.ens, p.ready = nil, false
+	w.hookMu.Unlock()
+	w.net.Crash(p.id)
+	if p.paused {
+		p.paused = false
+		w.net.Resume(p.id)
+		delete(w.faults.pauses, p.id)
 	}
 }
 

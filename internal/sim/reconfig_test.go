@@ -181,8 +181,10 @@ var flagOneSeeds = flag.Int("rc1.seeds", 0, "TestSimReconfigOneVoter: number of 
 // workload's bad Reattach shifted its schedule). Seed 5329 restarts an
 // observer that joined naming only a server a reconfig then replaced: it
 // never got back before its restart looked for the ensemble among the
-// servers of the newest configuration it holds (startMembers).
-var oneVoterSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 5329}
+// servers of the newest configuration it holds (startMembers). Seed 6205
+// stalls on a removed server that restarted while a change added it back
+// until the world, as an operator, restarts it with Rejoin (rejoinStalled).
+var oneVoterSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 5329, 6205}
 
 // oneVoterRaceSeeds are the seeds run under the race detector: 9 commits
 // configurations of one participant.
@@ -206,12 +208,13 @@ func TestSimReconfigOneVoter(t *testing.T) {
 			seeds = append(seeds, *flagFirst+uint64(i))
 		}
 	}
-	one, lone := 0, 0
+	one, lone, rejoined := 0, 0, 0
 	for _, seed := range seeds {
 		opts := Options{Seed: seed, Ticks: ticksFromFlags(), Reconfig: true, OneVoter: true}
 		res := Run(opts)
 		one += res.Reconfig.OneVoter
 		lone += res.Stats.Faults["replace lone"]
+		rejoined += res.Stats.Faults["operator rejoin"]
 		t.Logf("seed %d: reconfig %s; %d lone participants replaced; %d committed, %d crashes, faults %s, %v",
 			seed, res.Reconfig, res.Stats.Faults["replace lone"], res.Stats.Committed, res.Stats.Crashes, res.Faults, res.Elapsed.Round(1e6))
 		if err := res.Err(); err != nil {
@@ -224,5 +227,8 @@ func TestSimReconfigOneVoter(t *testing.T) {
 	if lone == 0 && !raceBuild && *flagOneSeeds == 0 {
 		t.Errorf("no CI seed replaced a lone participant by a joiner")
 	}
-	t.Logf("%d seeds: %d configurations of one participant committed, %d lone participants replaced by a joiner", len(seeds), one, lone)
+	if rejoined == 0 && !raceBuild && *flagOneSeeds == 0 {
+		t.Errorf("no CI seed restarted a stalled removed server with Rejoin")
+	}
+	t.Logf("%d seeds: %d configurations of one participant committed, %d lone participants replaced by a joiner, %d stalled removed servers rejoined", len(seeds), one, lone, rejoined)
 }
