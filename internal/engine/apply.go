@@ -183,6 +183,9 @@ func (p *peer) sessionEffects(en entry.Entry, res znode.Result) {
 		st = StateClosed
 	}
 	p.endSession(id, st)
+	if s := p.e.lsess.find(id); s != nil {
+		p.e.endLocal(s, StateExpired) // a local session whose client is away (detached)
+	}
 }
 
 // endSession ends a session attached here: its handle moves to st and its
