@@ -131,10 +131,23 @@
 // answers them. An upgrade whose outcome the session did not learn (ctx
 // ended, the leader was lost) leaves it no longer local, as ZooKeeper's
 // upgradeSession: its Close proposes a CloseSession. ExpireSession of a
-// local session commits a CloseSession (ending it on its peer); a leader
-// that committed one refuses a later CreateSession of that id (an upgrade
-// on its way meanwhile) with ErrSessionExpired, and the ephemeral create
-// behind it fails as well.
+// local session commits a CloseSession (ending it on its peer, attached
+// or not); a leader that committed one refuses a later CreateSession of
+// that id (an upgrade on its way meanwhile) with ErrSessionExpired, and
+// the ephemeral create behind it fails as well. ZooKeeper has no such
+// race: only its own server ends a local session, and it takes the
+// session out of its local tracker before the upgrade leaves. The
+// leader's memory of those closes is its own and goes with its
+// leadership, which is enough: an upgrade is proposed only in the period
+// of serving its local session was opened in (the table goes when the
+// peer stops serving), under one leader's epoch, and a leader runs only
+// the forwards of its own epoch (owner.go), so the close of a session
+// that leader may upgrade was committed after the session was opened,
+// hence by that leader. A session opened in read-only mode joins later,
+// under a leader that may not have committed its close: its peer applies
+// what it missed before it proposes the join, so the close (in the log)
+// ends the session first, and a leader also remembers the closes of
+// unknown sessions with Config.ReadOnlyMode.
 //
 // # Dynamic reconfiguration
 //

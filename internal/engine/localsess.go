@@ -52,6 +52,14 @@ func (e *Ensemble) localSessionsOn() bool {
 	return e.cfg.LocalSessions && !e.cfg.standalone()
 }
 
+// peerSessionsOn reports whether a peer may hold sessions of its own that
+// the ensemble does not know: local sessions, or those a peer in read-only
+// mode opens (readonly_session.go). Both join with a CreateSession of an id
+// their peer made, which a leader that closed that id refuses (closeLocal).
+func (e *Ensemble) peerSessionsOn() bool {
+	return e.localSessionsOn() || e.cfg.ReadOnlyMode
+}
+
 // LocalSessions returns the number of local sessions this peer holds
 // (mntr's zk_local_sessions).
 func (r Remote) LocalSessions() int64 { return r.e.lsess.count.Load() }
@@ -98,10 +106,13 @@ func (l *localSessions) holds(s *Session) bool {
 }
 
 // has reports whether the table holds a session id, attached or not.
-func (l *localSessions) has(id int64) bool {
+func (l *localSessions) has(id int64) bool { return l.find(id) != nil }
+
+// find returns the session with id in the table, attached or not.
+func (l *localSessions) find(id int64) *Session {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.m[id] != nil
+	return l.m[id]
 }
 
 // forget removes s from the table.
@@ -388,12 +399,14 @@ func (p *peer) localWriter(txn *znode.Txn) bool {
 }
 
 // closeLocal notes, on the leader, a CloseSession of a session it does not
-// track: a local session (ExpireSession of it, from any peer). Session ids
-// are never reused, so a CreateSession of it later is the upgrade of a
-// session the ensemble already closed, on its way from its peer before
-// the close applied there: closedLocal refuses it (SESSIONEXPIRED, and the
-// ephemeral create behind it fails too), lest the ensemble bring back a
-// session whose handle has expired, with its ephemerals.
+// track: a local session, or one opened in read-only mode (ExpireSession
+// of it, from any peer). Session ids are never reused, so a CreateSession
+// of it later is the upgrade (or the join) of a session the ensemble
+// already closed, on its way from its peer before the close applied
+// there: closedLocal refuses it (SESSIONEXPIRED, and the ephemeral create
+// behind it fails too), lest the ensemble bring back a session whose
+// handle has expired, with its ephemerals. The memory goes with the
+// leader; the package documentation says why a new leader needs none.
 func (o *owners) closeLocal(id int64) {
 	if o != nil {
 		o.closed[id] = true

@@ -15,11 +15,15 @@ import (
 
 // localCluster is a 3-peer cluster with Config.LocalSessions (and
 // LocalSessionsUpgrading if upgrading), serving, with its leader and a
-// follower. Sessions may last from 2 to 40 TickTimes.
-func localCluster(t *testing.T, seed uint64, upgrading bool) (*cluster, int64, int64) {
+// follower. Sessions may last from 2 to 40 TickTimes. more, if given,
+// adjusts every peer's configuration further.
+func localCluster(t *testing.T, seed uint64, upgrading bool, more ...func(*Config)) (*cluster, int64, int64) {
 	c := newClusterWith(t, 3, 0, seed, transport.NetworkOptions{}, func(cfg *Config) {
 		cfg.LocalSessions, cfg.LocalSessionsUpgrading = true, upgrading
 		cfg.MinSessionTimeout, cfg.MaxSessionTimeout = 2*cfg.TickTime, 40*cfg.TickTime
+		for _, f := range more {
+			f(cfg)
+		}
 	})
 	c.waitFor("a serving ensemble", 400, c.allServing)
 	leader := c.leader()

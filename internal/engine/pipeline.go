@@ -221,7 +221,7 @@ func (p *peer) trackSessionTxn(txn *znode.Txn) {
 			p.cfg.Logger.Debug("zk: session already tracked", "id", txn.Session)
 		}
 	case znode.TxnCloseSession:
-		if _, tracked := p.tracker.Deadline(txn.Session); !tracked && p.e.localSessionsOn() {
+		if _, tracked := p.tracker.Deadline(txn.Session); !tracked && p.e.peerSessionsOn() {
 			p.owners.closeLocal(txn.Session)
 		}
 		p.tracker.Remove(txn.Session)

@@ -119,6 +119,7 @@ func (e *Ensemble) Reattach(ctx context.Context, id int64, password []byte, opts
 		e.releaseSlot(addr)
 		return nil, err
 	}
+	_ = e.cfg.TestHooks.At(e.cfg.ID, hooks.BeforeAttach)
 	if old := e.attachReserved(s, addr); old != nil {
 		if o.connCounted {
 			// A client port reconnect: ZooKeeper keeps authentication

@@ -37,6 +37,10 @@ const (
 	// that calls woken in one step queue their second requests in the
 	// schedule's order rather than in their goroutines'.
 	BetweenRequests = "between-requests"
+	// BeforeAttach is called (on the client's goroutine) by Reattach once
+	// it found the session live, before it attaches the handle; its error
+	// is ignored. A test makes the peer lose its local sessions there.
+	BeforeAttach = "before-attach"
 )
 
 // Hooks holds the test's callback. A nil *Hooks does nothing.

@@ -76,6 +76,8 @@ func (w *World) hook(id int64, point string) error {
 	case hooks.BetweenRequests:
 		w.callerTurn()
 		return nil
+	case hooks.BeforeAttach:
+		return nil // a client's goroutine: nothing of the world to see
 	}
 	w.hookMu.Lock()
 	p := w.byID[id]

@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/embedzk/zk/internal/hooks"
+
+	"github.com/embedzk/zk/zab"
+	"github.com/embedzk/zk/znode"
+)
+
+// stepUntil delivers the network's frames one at a time, each followed by
+// a barrier on every peer, and ticks when none waits, until cond holds.
+func (c *cluster) stepUntil(what string, cond func() bool) {
+	c.t.Helper()
+	ctx := testCtx(c.t)
+	for i := 0; !cond(); i++ {
+		if i == 100000 {
+			c.t.Fatalf("still waiting for %s; status %s", what, c.describe())
+		}
+		pending := c.net.Pending()
+		if len(pending) == 0 {
+			c.tick()
+			continue
+		}
+		if err := c.net.Deliver(pending[0]); err != nil {
+			c.t.Fatal(err)
+		}
+		for _, id := range c.running() {
+			if err := c.ens[id].Barrier(ctx); err != nil {
+				c.t.Fatalf("barrier on %d: %v", id, err)
+			}
+		}
+	}
+}
+
+// TestReadOnlySessionExpiredBeforeItJoins: a session opened on a peer in
+// read-only mode (without Config.LocalSessions) is expired by
+// ExpireSession once its peer serves again, while the CreateSession that
+// makes it join the ensemble is on its way to the leader. The leader
+// refuses that CreateSession: the ensemble never brings back a session
+// whose handle has expired.
+func TestReadOnlySessionExpiredBeforeItJoins(t *testing.T) {
+	c, leader, f := roCluster(t, 81)
+	c.net.Isolate(f)
+	c.waitFor("the follower in read-only mode", 600, func() bool { return c.ens[f].Status().Mode == ModeReadOnly })
+	s := c.sessionWith(f, WithReadOnly())
+	c.net.Heal()
+	c.stepUntil("the follower serving", func() bool { return c.ens[f].Status().Serving })
+	for i := 0; !c.holds(f, leader); i++ {
+		if i == 10000 {
+			t.Fatal("the CreateSession never left its peer")
+		}
+		c.settleExcept(f, leader)
+		runtime.Gosched()
+	}
+	if err := c.doExcept(f, leader, func(ctx context.Context) error {
+		return c.ens[leader].ExpireSession(ctx, s.ID())
+	}); err != nil {
+		t.Fatalf("expiring the read-only session: %v", err)
+	}
+	c.settle()
+	if st := s.State(); st != StateExpired {
+		t.Fatalf("the session is %v after its CloseSession", st)
+	}
+	c.noLeftovers(s.ID())
+}
+
+// TestLocalSessionUpgradeAcrossLeaderChange: ExpireSession commits the
+// CloseSession of a local session while the CreateSession that upgrades
+// it is held on its way to the leader; the leader is then lost, and the
+// held forward reaches the next leader, which never heard of that close.
+// The forward carries the old leader's epoch, so the new leader refuses
+// it (owner.go), and the session's peer, which stopped serving meanwhile,
+// has expired the session: nothing of it comes back.
+func TestLocalSessionUpgradeAcrossLeaderChange(t *testing.T) {
+	c, leader, f := localCluster(t, 82, true)
+	s := c.session(f)
+	done := c.holdUpgrade(testCtx(t), s, f, leader)
+	epoch := c.ens[leader].Status().Epoch
+	if err := c.doExcept(f, leader, func(ctx context.Context) error {
+		return c.ens[leader].ExpireSession(ctx, s.ID())
+	}); err != nil {
+		t.Fatalf("expiring the local session: %v", err)
+	}
+	c.stop(leader)
+	c.waitFor("a new leader", 2000, func() bool { return c.leader() != 0 && c.ens[f].Status().Serving })
+	if err := c.do(func(context.Context) error { return <-done }); err == nil {
+		t.Fatal("the ephemeral create of an expired session succeeded")
+	}
+	// The held forward, delivered late to the new leader: the upgrade and
+	// the ephemeral create behind it, stamped with the old epoch.
+	next := c.leader()
+	for i, txn := range []*znode.Txn{
+		{Type: znode.TxnCreateSession, Session: s.ID(), Timeout: int32(s.Timeout().Milliseconds()), Password: s.Password()},
+		{Type: znode.TxnCreate, Session: s.ID(), Path: "/e", Mode: znode.ModeEphemeral, ACL: znode.OpenACLUnsafe()},
+	} {
+		b, err := encodeForward(1<<40+uint64(i), epoch, false, nil, txn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ens[next].inspect(testCtx(t), func(p *peer) {
+			p.handleApp(zab.AppMessage{From: f, Data: b})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.settle()
+	if st := s.State(); st != StateExpired {
+		t.Fatalf("the session is %v", st)
+	}
+	c.noLeftovers(s.ID())
+}
+
+// TestLocalSessionExpiredWhileDetached: ExpireSession of a local session
+// whose client is away (detached, its time not up yet) ends it on its
+// peer: a Reattach there afterwards finds it expired, as it finds one the
+// ensemble closed while attached.
+func TestLocalSessionExpiredWhileDetached(t *testing.T) {
+	c, leader, f := localCluster(t, 83, false)
+	var s RemoteSession
+	if err := c.do(func(ctx context.Context) (err error) {
+		s, err = RemoteOf(c.ens[f]).NewSession(ctx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Detach()
+	if err := c.do(func(ctx context.Context) error { return c.ens[leader].ExpireSession(ctx, s.ID()) }); err != nil {
+		t.Fatalf("expiring the detached local session: %v", err)
+	}
+	if st := s.State(); st != StateExpired {
+		t.Errorf("the detached session's handle is %v after its CloseSession", st)
+	}
+	if n := RemoteOf(c.ens[f]).LocalSessions(); n != 0 {
+		t.Errorf("peer %d still holds %d local sessions", f, n)
+	}
+	err := c.do(func(ctx context.Context) error {
+		_, err := c.ens[f].Reattach(ctx, s.ID(), s.Password())
+		return err
+	})
+	if !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("reattaching the expired local session: %v, want ErrSessionExpired", err)
+	}
+}
+
+// TestReattachLocalLostBeforeAttach: a Reattach finds a detached local
+// session live in its peer's table, and the peer stops serving (its table,
+// with the session, gone) before the handle is attached. The Reattach
+// fails with ErrSessionExpired, as NewSession settles such a session,
+// rather than returning a handle that has expired.
+func TestReattachLocalLostBeforeAttach(t *testing.T) {
+	reached, release := make(chan struct{}), make(chan struct{})
+	var armed atomic.Bool
+	c, _, f := localCluster(t, 84, false, func(cfg *Config) {
+		cfg.TestHooks = &hooks.Hooks{Func: func(_ int64, point string) error {
+			if point == hooks.BeforeAttach && armed.CompareAndSwap(true, false) {
+				close(reached)
+				<-release
+			}
+			return nil
+		}}
+	})
+	var s RemoteSession
+	if err := c.do(func(ctx context.Context) (err error) {
+		s, err = RemoteOf(c.ens[f]).NewSession(ctx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Detach()
+	armed.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ens[f].Reattach(testCtx(t), s.ID(), s.Password())
+		done <- err
+	}()
+	<-reached
+	c.net.Isolate(f)
+	c.waitFor("the follower not serving", 600, func() bool { return !c.ens[f].Status().Serving })
+	close(release)
+	if err := <-done; !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("reattaching a local session its peer lost meanwhile: %v, want ErrSessionExpired", err)
+	}
+	if got := c.ens[f].localSession(s.ID()); got != nil {
+		t.Fatalf("peer %d keeps the lost session attached (%v)", f, got.State())
+	}
+}
