@@ -88,7 +88,11 @@
 // state its connect announced is closed, as ZooKeeper closes every
 // connection when its read-only server starts or stops; clients reconnect
 // (kazoo and the Java client look for a read-write peer with isro), and a
-// wire session made read-only is dropped with its connection.
+// client port session made read-only never joins: it expires when the peer
+// serves again (roUpgrade), as ZooKeeper's read-only server takes its
+// sessions with it, so a client that renews its id finds it expired (the
+// Java and C clients ask for a new session instead: they send id 0 until
+// they have seen a read-write server, ClientCnxn's seenRwServerBefore).
 //
 // Differences from ZooKeeper: a session attached here when the quorum is
 // lost keeps its handle, and if it allows it is served read-only

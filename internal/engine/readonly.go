@@ -135,12 +135,20 @@ func (p *peer) roLocal(id int64) bool {
 // serves: it proposes the session's CreateSession, with the id and password
 // the session already has, so the handle goes on as it is and moves to
 // StateConnected once the session is committed. One proposal per session
-// at a time; a failed one is tried again at a later tick.
+// at a time; a failed one is tried again at a later tick. A client port
+// session (remote) made read-only never joins: it expires here, as
+// ZooKeeper's read-only server takes its sessions with it when it stops
+// (its Java and C clients then ask a read-write server for a new
+// session; a client that renews the old id finds it expired).
 func (p *peer) roUpgrade() {
 	if !p.zst.Serving || p.failed() {
 		return
 	}
 	for _, s := range p.e.roLocals() {
+		if s.remote.Load() {
+			p.roDrop(s)
+			continue
+		}
 		if p.ro.upgrading[s.id] {
 			continue
 		}
@@ -176,12 +184,17 @@ func (p *peer) roUpgraded(s *Session, rep reply) {
 		// that exists already changes nothing).
 	default:
 		p.cfg.Logger.Warn("zk: a read-only session cannot join the ensemble", "id", fmt.Sprintf("%#x", s.id), "err", err)
-		p.e.roForget(s)
-		if p.e.localSession(s.id) == s {
-			p.endSession(s.id, StateExpired)
-		} else {
-			s.end(StateExpired)
-		}
+		p.roDrop(s)
+	}
+}
+
+// roDrop expires s, a session made read-only that will not join.
+func (p *peer) roDrop(s *Session) {
+	p.e.roForget(s)
+	if p.e.localSession(s.id) == s {
+		p.endSession(s.id, StateExpired)
+	} else {
+		s.end(StateExpired)
 	}
 }
 

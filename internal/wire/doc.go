@@ -42,7 +42,9 @@
 // NOTREADONLY. Each connection lives in the session state its response
 // announced (connected, or connected read-only): the monitor closes it when
 // the session leaves that state, as ZooKeeper closes every connection when
-// its read-only server starts or stops, and the client reconnects. isro
+// its read-only server starts or stops, and the client reconnects. A
+// session made read-only expires when the peer serves again (the engine's
+// roUpgrade), as ZooKeeper's read-only server's sessions go with it. isro
 // answers "ro" in read-only mode, "rw" while serving and "null" otherwise.
 //
 // # Order and pipelining

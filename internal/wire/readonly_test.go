@@ -233,6 +233,15 @@ func TestWireReadOnly(t *testing.T) {
 	if out := fourLetter(t, addr, "isro"); out != "rw" {
 		t.Fatalf("isro after healing: %q", out)
 	}
+	// The session the read-only peer made went with its connection: a
+	// client that renews it now finds it expired, as ZooKeeper's
+	// read-write server answers a read-only server's session id (the Java
+	// client asks for a new session instead: ClientCnxn sends id 0 until
+	// it has seen a read-write server).
+	renew := rawDial(t, addr)
+	if got := renew.connect(jute.ConnectRequest{ReadOnly: true, SessionID: resp.SessionID, Passwd: resp.Passwd}); got.SessionID != 0 || got.TimeOut != 0 {
+		t.Fatalf("renewing the read-only session after healing: %+v, want it expired", got)
+	}
 	again := rawDial(t, addr)
 	if resp := again.connect(jute.ConnectRequest{ReadOnly: true}); resp.ReadOnly || resp.SessionID == 0 {
 		t.Fatalf("connect after healing: %+v", resp)
