@@ -77,7 +77,7 @@ func (c *client) step() {
 		}
 		return
 	}
-	if c.roAbandoned() {
+	if c.roAbandoned() || c.lsDetach() {
 		return
 	}
 	op := c.pick()

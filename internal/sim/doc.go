@@ -114,8 +114,13 @@
 // these checks fail too).
 //
 // Local sessions (localsess.go) run in three seeds in eight of those
-// without read-only mode (or as Options.LocalSessions and -local say), half
-// of them upgrading: a local session's open and close commit nothing; a
+// without read-only mode (or as Options.LocalSessions and -local say, with
+// read-only mode too where Options.ReadOnly and -readonly ask for it),
+// half of them upgrading. Now and then a client detaches its local session
+// and comes back later (localexpiry.go): the session expires by its own
+// timeout on its peer, neither before nor long after, and nothing of it
+// commits, nor does a Reattach of it succeed, once its handle expired.
+// Further: a local session's open and close commit nothing; a
 // Reattach of one not upgraded succeeds only on the peer incarnation that
 // opened it while that peer kept serving, and its handle has expired
 // once its peer served again after losing its leader; without upgrading

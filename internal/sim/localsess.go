@@ -47,11 +47,12 @@ type LSStats struct {
 	Refused    int // ephemeral creates refused (-120, or SESSIONEXPIRED in a multi)
 	MoveLost   int // a Reattach elsewhere found the session expired
 	LeaderLost int // handles expired after their peer stopped serving
+	TimedOut   int // detached sessions seen expired (localexpiry.go)
 }
 
 // String summarizes the counts.
 func (s LSStats) String() string {
-	return fmt.Sprintf("opened=%d upgraded=%d refused=%d move-expired=%d leader-lost=%d", s.Opened, s.Upgraded, s.Refused, s.MoveLost, s.LeaderLost)
+	return fmt.Sprintf("opened=%d upgraded=%d refused=%d move-expired=%d leader-lost=%d timed-out=%d", s.Opened, s.Upgraded, s.Refused, s.MoveLost, s.LeaderLost, s.TimedOut)
 }
 
 // lsWorld is the world's local-session state.
@@ -64,6 +65,8 @@ type lsWorld struct {
 	expiredSeen   map[*zk.Session]bool // handles a client saw expired (checked once)
 	up            map[int64]int64      // at the end: lsUpgradedAt
 	limbo         map[int64]int64      // at the end: lsLimbo
+	detached      []*lsDetach          // sessions whose client went away (localexpiry.go)
+	ephem         map[int64]bool       // sessions that asked for an ephemeral
 }
 
 // lsRec is where a local session was opened.
@@ -81,7 +84,8 @@ type lsOp struct {
 }
 
 // localSessionsFor decides whether a world runs local sessions, and whether
-// they upgrade: as asked, else (faulted runs only) three seeds in eight of those without read-only
+// they upgrade: as asked (with read-only mode too, if that is on), else
+// (faulted runs only) three seeds in eight of those without read-only
 // mode, half of them upgrading (the CI seeds 3, 119 and 82806 keep their
 // schedules). It draws nothing from the world's generator, so a world
 // without them runs as before.
@@ -93,7 +97,7 @@ func localSessionsFor(o Options, readOnly bool) (on, upgrading bool) {
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 32
 	switch {
-	case readOnly || o.LocalSessions < 0:
+	case o.LocalSessions < 0, readOnly && o.LocalSessions == 0:
 		return false, false
 	case o.LocalSessions > 0:
 		return true, o.LocalSessions > 1
@@ -108,7 +112,7 @@ func localSessionsFor(o Options, readOnly bool) (on, upgrading bool) {
 func (w *World) initLocalSessions() {
 	on, up := localSessionsFor(w.opts, w.ro.on)
 	w.ls = lsWorld{on: on, upgrading: up, lost: map[int64]int{}, serving: map[int64]bool{},
-		opened: map[int64]*lsRec{}, ops: map[*opRecord]lsOp{}, expiredSeen: map[*zk.Session]bool{}}
+		opened: map[int64]*lsRec{}, ops: map[*opRecord]lsOp{}, expiredSeen: map[*zk.Session]bool{}, ephem: map[int64]bool{}}
 	if on {
 		w.trace.line(0, "local sessions on, upgrading=%v", up)
 	}
@@ -131,6 +135,7 @@ func (w *World) lsLaunch(op *opRecord) {
 		return
 	}
 	w.ls.ops[op] = lsOp{leading: op.ens.Status().Mode == zk.ModeLeading, lost: w.ls.lost[op.peer.id]}
+	w.lsDetachLaunch(op)
 }
 
 // lsReturned records a local session a NewSession opened.
@@ -139,6 +144,12 @@ func (w *World) lsReturned(op *opRecord) {
 		return
 	}
 	w.ls.opened[op.newSess.ID()] = &lsRec{peer: op.peer, inc: op.inc, lost: w.ls.lost[op.peer.id], sess: op.newSess}
+}
+
+// lsSurelyLocal reports whether session id is a local session that never
+// asked for an ephemeral, so was never upgraded.
+func (w *World) lsSurelyLocal(id int64) bool {
+	return w.ls.on && w.ls.opened[id] != nil && !w.ls.ephem[id]
 }
 
 // lsModes returns the create mode of an ephemeral in a multi: a multi of a
@@ -277,6 +288,7 @@ func (w *World) lsEndChecks() {
 		}
 	}
 	w.lsCheckHandles(up)
+	w.lsExpiryChecks()
 }
 
 // lsNoSessionTxn: a local session's open or close commits nothing.
@@ -318,6 +330,9 @@ func (w *World) lsCheckReattach(op *opRecord, info lsOp, up map[int64]int64) {
 // lsCheckEphemeral checks an ephemeral create (or a multi with one) of a
 // session that was local when it was called.
 func (w *World) lsCheckEphemeral(op *opRecord, info lsOp) {
+	if op.errName == "notreadonly" {
+		return // its peer served it read-only: refused before anything (readonly.go checks it)
+	}
 	if w.ls.upgrading {
 		w.lsCheckUpgrade(op)
 		return

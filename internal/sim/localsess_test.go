@@ -118,8 +118,13 @@ func TestLocalSessionsForSeeds(t *testing.T) {
 	if l, u := localSessionsFor(Options{Seed: 6, LocalSessions: -1}, false); l || u {
 		t.Error("LocalSessions -1 did not turn them off")
 	}
-	if l, u := localSessionsFor(Options{Seed: 1, LocalSessions: 2}, true); l || u {
-		t.Error("local sessions with read-only mode")
+	if l, u := localSessionsFor(Options{Seed: 1, LocalSessions: 2}, true); !l || !u {
+		t.Error("LocalSessions 2 with read-only mode asked for did not turn them on")
+	}
+	for seed := uint64(1); seed <= 800; seed++ {
+		if l, _ := localSessionsFor(Options{Seed: seed}, true); l {
+			t.Fatalf("seed %d drew local sessions with read-only mode", seed)
+		}
 	}
 	if l, u := localSessionsFor(Options{Seed: 1, LocalSessions: 2}, false); !l || !u {
 		t.Error("LocalSessions 2 did not turn them on, upgrading")

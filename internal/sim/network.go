@@ -145,6 +145,7 @@ func (w *World) tickAll() {
 		if p.slowUntil > w.now && w.rng.IntN(3) == 0 {
 			continue // a slow clock loses ticks
 		}
+		p.ticked++
 		w.control(p, true)
 		if w.opts.OneVoter && p.ens != nil && p.busy == nil && p.ens.Status().Requests > 0 {
 			// A stepped peer takes client requests only in a barrier,

@@ -69,7 +69,7 @@ type roHandle struct{ client, handle int }
 // one seed in three of the faulted runs (the regression seeds 119 and
 // 82806 and the fail-stop seed 3 keep their schedules; the determinism
 // seed 4 runs it); never where local sessions are asked for
-// (localsess.go). It draws nothing from the world's generator, so a world
+// (localsess.go), unless read-only mode is asked for too. It draws nothing from the world's generator, so a world
 // without it runs as before.
 func readOnlyFor(o Options) bool {
 	switch {
@@ -151,7 +151,7 @@ func (w *World) roLaunch(op *opRecord) {
 	w.ro.ops[op] = &roOp{
 		sessRO:     op.sess != nil && op.sess.State() == zk.StateConnectedReadOnly,
 		localNew:   op.kind == opNewSession && peerRO && op.c.readOnly(),
-		localClose: op.kind == opClose && w.ro.local[op.sid],
+		localClose: op.kind == opClose && (w.ro.local[op.sid] || w.lsSurelyLocal(op.sid)),
 		seen:       w.ro.seen[roHandle{op.c.id, op.handle}],
 	}
 }
@@ -204,6 +204,9 @@ func (w *World) roLocalSession(op *opRecord) {
 // roJudge checks a call of a session its peer served read-only.
 func (w *World) roJudge(op *opRecord, info *roOp) {
 	switch {
+	case op.kind == opClose && w.ls.opened[op.sid] != nil && !info.localClose:
+		// A local session that may have been upgraded: its Close is
+		// refused if it was, taken here if not.
 	case op.kind.write() || op.kind == opSyncGet || (op.kind == opClose && !info.localClose):
 		if op.errName != "notreadonly" {
 			w.failf("%v ran in a session served read-only and returned %q, want NOTREADONLY", op, op.errName)

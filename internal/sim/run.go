@@ -107,6 +107,9 @@ func (w *World) step(clients bool) {
 	}
 	w.tickAll()
 	w.pollAll()
+	if w.ls.on {
+		w.lsPoll()
+	}
 }
 
 func (w *World) shuffledClients() []*client {

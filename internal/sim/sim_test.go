@@ -17,6 +17,7 @@ var (
 	flagHier     = flag.Bool("hier", false, "TestSim: give every seed a hierarchical quorum drawn from it (Options.Hierarchical)")
 	flagReconfig = flag.Bool("reconfig", false, "TestSim: add membership changes to every seed's faults (Options.Reconfig)")
 	flagLocal    = flag.Int("local", 0, "TestSim: local sessions on every seed (1; 2: upgrading too) or none (-1); 0: drawn from each seed (Options.LocalSessions)")
+	flagRO       = flag.Int("readonly", 0, "TestSim: read-only mode on every seed (1), with -local too, or none (-1); 0: drawn from each seed (Options.ReadOnly)")
 	flagOneVoter = flag.Bool("onevoter", false, "TestSim: with -reconfig, peers as standaloneEnabled=false and changes down to one participant (Options.OneVoter)")
 )
 
@@ -71,7 +72,7 @@ func TestSim(t *testing.T) {
 	start := time.Now()
 	for _, cs := range seeds {
 		seed := cs.seed
-		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier, Reconfig: *flagReconfig, OneVoter: *flagOneVoter, LocalSessions: *flagLocal}
+		opts := Options{Seed: seed, Ticks: cs.ticks, Hierarchical: *flagHier, Reconfig: *flagReconfig, OneVoter: *flagOneVoter, LocalSessions: *flagLocal, ReadOnly: *flagRO}
 		if *flagTrace {
 			opts.Trace = os.Stderr
 		}
@@ -113,6 +114,9 @@ func replayCommand(opts Options) string {
 	}
 	if opts.LocalSessions != 0 {
 		s += fmt.Sprintf(" -local=%d", opts.LocalSessions)
+	}
+	if opts.ReadOnly != 0 {
+		s += fmt.Sprintf(" -readonly=%d", opts.ReadOnly)
 	}
 	return s + " -trace"
 }
