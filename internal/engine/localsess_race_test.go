@@ -38,6 +38,43 @@ func (c *cluster) stepUntil(what string, cond func() bool) {
 	}
 }
 
+// expireHeld runs ExpireSession of id on the leader while every frame
+// from f to the leader is held.
+func (c *cluster) expireHeld(f, leader, id int64) {
+	c.t.Helper()
+	if err := c.doExcept(f, leader, func(ctx context.Context) error {
+		return c.ens[leader].ExpireSession(ctx, id)
+	}); err != nil {
+		c.t.Fatalf("expiring session %#x: %v", id, err)
+	}
+}
+
+// expiredWithNothingLeft settles the cluster and checks that s has
+// expired and that no peer holds it or its ephemeral /e.
+func (c *cluster) expiredWithNothingLeft(s *Session) {
+	c.t.Helper()
+	c.settle()
+	if st := s.State(); st != StateExpired {
+		c.t.Fatalf("session %#x is %v after its CloseSession", s.ID(), st)
+	}
+	c.noLeftovers(s.ID())
+}
+
+// detachedSession opens a session on peer id through its client port
+// entry and detaches it, as when its client's connection went away.
+func (c *cluster) detachedSession(id int64) RemoteSession {
+	c.t.Helper()
+	var s RemoteSession
+	if err := c.do(func(ctx context.Context) (err error) {
+		s, err = RemoteOf(c.ens[id]).NewSession(ctx)
+		return err
+	}); err != nil {
+		c.t.Fatal(err)
+	}
+	s.Detach()
+	return s
+}
+
 // TestReadOnlySessionExpiredBeforeItJoins: a session opened on a peer in
 // read-only mode (without Config.LocalSessions) is expired by
 // ExpireSession once its peer serves again, while the CreateSession that
@@ -58,16 +95,8 @@ func TestReadOnlySessionExpiredBeforeItJoins(t *testing.T) {
 		c.settleExcept(f, leader)
 		runtime.Gosched()
 	}
-	if err := c.doExcept(f, leader, func(ctx context.Context) error {
-		return c.ens[leader].ExpireSession(ctx, s.ID())
-	}); err != nil {
-		t.Fatalf("expiring the read-only session: %v", err)
-	}
-	c.settle()
-	if st := s.State(); st != StateExpired {
-		t.Fatalf("the session is %v after its CloseSession", st)
-	}
-	c.noLeftovers(s.ID())
+	c.expireHeld(f, leader, s.ID())
+	c.expiredWithNothingLeft(s)
 }
 
 // TestLocalSessionUpgradeAcrossLeaderChange: ExpireSession commits the
@@ -82,11 +111,7 @@ func TestLocalSessionUpgradeAcrossLeaderChange(t *testing.T) {
 	s := c.session(f)
 	done := c.holdUpgrade(testCtx(t), s, f, leader)
 	epoch := c.ens[leader].Status().Epoch
-	if err := c.doExcept(f, leader, func(ctx context.Context) error {
-		return c.ens[leader].ExpireSession(ctx, s.ID())
-	}); err != nil {
-		t.Fatalf("expiring the local session: %v", err)
-	}
+	c.expireHeld(f, leader, s.ID())
 	c.stop(leader)
 	c.waitFor("a new leader", 2000, func() bool { return c.leader() != 0 && c.ens[f].Status().Serving })
 	if err := c.do(func(context.Context) error { return <-done }); err == nil {
@@ -109,11 +134,7 @@ func TestLocalSessionUpgradeAcrossLeaderChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.settle()
-	if st := s.State(); st != StateExpired {
-		t.Fatalf("the session is %v", st)
-	}
-	c.noLeftovers(s.ID())
+	c.expiredWithNothingLeft(s)
 }
 
 // TestLocalSessionExpiredWhileDetached: ExpireSession of a local session
@@ -122,14 +143,7 @@ func TestLocalSessionUpgradeAcrossLeaderChange(t *testing.T) {
 // ensemble closed while attached.
 func TestLocalSessionExpiredWhileDetached(t *testing.T) {
 	c, leader, f := localCluster(t, 83, false)
-	var s RemoteSession
-	if err := c.do(func(ctx context.Context) (err error) {
-		s, err = RemoteOf(c.ens[f]).NewSession(ctx)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s.Detach()
+	s := c.detachedSession(f)
 	if err := c.do(func(ctx context.Context) error { return c.ens[leader].ExpireSession(ctx, s.ID()) }); err != nil {
 		t.Fatalf("expiring the detached local session: %v", err)
 	}
@@ -165,14 +179,7 @@ func TestReattachLocalLostBeforeAttach(t *testing.T) {
 			return nil
 		}}
 	})
-	var s RemoteSession
-	if err := c.do(func(ctx context.Context) (err error) {
-		s, err = RemoteOf(c.ens[f]).NewSession(ctx)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s.Detach()
+	s := c.detachedSession(f)
 	armed.Store(true)
 	done := make(chan error, 1)
 	go func() {

@@ -407,14 +407,7 @@ func TestLocalSessionUpgradesOnce(t *testing.T) {
 // local tracker; a session it never had it refuses.
 func TestLocalWriterDetached(t *testing.T) {
 	c, leader, _ := localCluster(t, 67, true)
-	var s RemoteSession
-	if err := c.do(func(ctx context.Context) (err error) {
-		s, err = RemoteOf(c.ens[leader]).NewSession(ctx)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s.Detach()
+	s := c.detachedSession(leader)
 	var takes, takesOther bool
 	if err := c.do(func(ctx context.Context) error {
 		return c.ens[leader].inspect(ctx, func(p *peer) {
