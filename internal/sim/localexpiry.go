@@ -55,8 +55,9 @@ func (c *client) lsDetach() bool {
 		lost: w.ls.lost[c.peer.id], at: c.peer.ticked, ticks: t, timed: !w.ls.ephem[c.sid], expiredAt: -1})
 	w.trace.line(w.now, "c%d detaches session %#x (timeout %d session ticks)", c.id, c.sid, t)
 	// A detached session is told nothing (its client is away): the
-	// handle's watches are no longer checked, as after a reconnect.
-	c.watches = slices.DeleteFunc(c.watches, func(r *watchRec) bool { return r.handle == c.handle })
+	// session's watches (of every handle it had: a Reattach on its own
+	// peer returns the same one) are no longer checked.
+	c.watches = slices.DeleteFunc(c.watches, func(r *watchRec) bool { return r.op.sid == c.sid })
 	c.sess = nil
 	c.nextTry = w.now + int64(w.rng.IntN(int(2*t*engine.TicksPerTickTime+20)))
 	return true
