@@ -77,8 +77,9 @@ const (
 	CacheNodeChanged
 	// CacheNodeDeleted: the node left the cache.
 	CacheNodeDeleted
-	// CacheInitialized: the initial load is complete; with
-	// WithConnectionEvents, also after CacheLost, once the cache has
+	// CacheInitialized: the initial load is complete (not from a
+	// NodeCache, as Curator's NodeCache tells none); from a TreeCache
+	// made WithConnectionEvents, also after CacheLost, once the cache has
 	// caught up on its next session.
 	CacheInitialized
 )
@@ -228,7 +229,9 @@ type Cache struct {
 type cacheListener struct{ fn func(CacheEvent) }
 
 // NewNodeCache returns a cache of the node at path (Curator's NodeCache):
-// present or not, its data and Stat.
+// present or not, its data and Stat. As Curator's, it tells only the
+// node's changes: no CacheInitialized, and WithConnectionEvents is
+// refused.
 func NewNodeCache(s CacheSession, path string, opts ...CacheOption) (*Cache, error) {
 	return newCache(shapeNode, s, path, opts)
 }
@@ -265,6 +268,9 @@ func newCache(shape cacheShape, s CacheSession, path string, opts []CacheOption)
 	if cfg.err == nil && cfg.maxDepth >= 0 && shape != shapeTree {
 		cfg.fail(fmt.Errorf("%w: WithMaxDepth applies to a TreeCache", zk.ErrBadArguments))
 	}
+	if cfg.err == nil && cfg.connEvents && shape == shapeNode {
+		cfg.fail(fmt.Errorf("%w: WithConnectionEvents applies to a TreeCache or a PathChildrenCache (Curator's NodeCache tells none; a TreeCache WithMaxDepth(0) holds the same node)", zk.ErrBadArguments))
+	}
 	if cfg.err == nil && cfg.selector != nil && shape != shapeTree {
 		cfg.fail(fmt.Errorf("%w: WithSelector applies to a TreeCache", zk.ErrBadArguments))
 	}
@@ -288,7 +294,9 @@ func checkAbsolute(path string) error {
 
 // Start loads the cache and keeps it in step until Close: it returns once
 // the initial load is complete (listeners already added have seen a
-// CacheNodeCreated per node, then CacheInitialized), or with the error
+// CacheNodeCreated per node, then, but from a NodeCache, CacheInitialized:
+// Curator's PathChildrenCache StartMode.POST_INITIALIZED_EVENT; add them
+// after Start for BUILD_INITIAL_CACHE's silence), or with the error
 // that prevented it (ctx bounds the wait). A cache starts once.
 func (c *Cache) Start(ctx context.Context) error {
 	c.startMu.Lock()

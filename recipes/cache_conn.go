@@ -17,25 +17,30 @@ const (
 	CacheSuspended CacheEventType = iota + CacheInitialized + 1
 	// CacheReconnected: after CacheSuspended or CacheLost, the session (or
 	// the next one, after CacheLost) serves again. The changes made
-	// meanwhile follow it, each told once, as Curator's TreeCache tells
-	// what its reads find after CONNECTION_RECONNECTED; after CacheLost,
-	// CacheInitialized follows them once the content is at least as new
-	// as the tree was when the cache resumed.
+	// meanwhile follow it, each told once, as Curator's caches tell what
+	// their reads find after CONNECTION_RECONNECTED; after CacheLost, a
+	// TreeCache's CacheInitialized follows them once the content is at
+	// least as new as the tree was when the cache resumed.
 	CacheReconnected
 	// CacheLost: the cache's session ended (it expired or was closed). The
 	// cache keeps its content; WithReconnect resumes it on a new session
-	// (then CacheReconnected, the changes missed, and CacheInitialized),
-	// else the cache ends.
+	// (then CacheReconnected, the changes missed, and, from a TreeCache,
+	// CacheInitialized), else the cache ends.
 	CacheLost
 )
 
-// WithConnectionEvents makes the cache tell its listeners of its session's
-// state as well (CacheSuspended, CacheReconnected, CacheLost), in order
-// with the node events, as Curator's TreeCache tells CONNECTION_SUSPENDED,
+// WithConnectionEvents makes a TreeCache or a PathChildrenCache tell its
+// listeners of its session's state as well (CacheSuspended,
+// CacheReconnected, CacheLost), in order with the node events, as
+// Curator's TreeCache and PathChildrenCache tell CONNECTION_SUSPENDED,
 // RECONNECTED and LOST: CacheReconnected comes before the changes the
-// cache missed, and after CacheLost the cache tells CacheInitialized again
-// once it has caught up, as Curator's does. Where Curator's TreeCache
-// reads its nodes again, the cache tells each change it missed, in zxid
+// cache missed, and after CacheLost a TreeCache tells CacheInitialized
+// again once it has caught up, as Curator's does (Curator's
+// PathChildrenCache does not, nor does the cache). A NodeCache refuses it
+// (ErrBadArguments), as Curator's NodeCache tells only the node's changes:
+// NewTreeCache with WithMaxDepth(0) holds the same node and tells them.
+// Where Curator's caches
+// read their nodes again, the cache tells each change it missed, in zxid
 // order (a node changed twice is told twice, a node made and deleted
 // meanwhile is told too). The cache follows the state of each session it
 // runs on: on a channel of its own from WatchStates if the session has it
@@ -115,7 +120,7 @@ func (c *Cache) stopStates() {
 
 // connEvent tells listeners of a connection event, if they asked for
 // them; CacheSuspended and CacheLost make a CacheReconnected owed, and
-// CacheLost a CacheInitialized (caughtUp).
+// CacheLost, to a TreeCache, a CacheInitialized (caughtUp).
 func (c *Cache) connEvent(t CacheEventType) {
 	if !c.cfg.connEvents {
 		return
@@ -127,7 +132,9 @@ func (c *Cache) connEvent(t CacheEventType) {
 		return // already told
 	}
 	c.away = t != CacheReconnected
-	c.initOwed = c.initOwed || t == CacheLost
+	// Curator's TreeCache tells INITIALIZED again after LOST; its
+	// PathChildrenCache does not (a NodeCache has no connection events).
+	c.initOwed = c.initOwed || (t == CacheLost && c.shape == shapeTree)
 	c.tell([]CacheEvent{{Type: t, Zxid: c.Zxid()}})
 }
 

@@ -118,7 +118,7 @@ func TestCacheConnectionEvents(t *testing.T) {
 func TestCacheLostEndsWithoutReconnect(t *testing.T) {
 	e := chEnsemble(t)
 	s := chSession(t, e)
-	c, err := NewNodeCache(s, "/a", WithConnectionEvents())
+	c, err := NewTreeCache(s, "/a", WithMaxDepth(0), WithConnectionEvents())
 	chMust(t, err)
 	r := chStart(t, c)
 	chMust(t, e.ExpireSession(chCtx(t), s.ID()))
@@ -171,7 +171,7 @@ func TestStatesGivenBack(t *testing.T) {
 	for range 20 {
 		cl, err := NewClient(s)
 		chMust(t, err)
-		cache, err := NewNodeCache(s, "/x", WithConnectionEvents())
+		cache, err := NewPathChildrenCache(s, "/x", WithConnectionEvents())
 		chMust(t, err)
 		chMust(t, cache.Start(ctx))
 		// The cache takes its channel in its own goroutine.

@@ -27,8 +27,9 @@ var cacheSeeds = flag.Int("cache.seeds", 2, "seeds of TestCacheFaults (a campaig
 var cacheSteps = flag.Int("cache.steps", 250, "steps per seed of TestCacheFaults")
 
 // TestCacheFaults runs caches of all three shapes, and a TreeCache with a
-// selector (faultSelector), the two trees WithConnectionEvents (whose
-// order connCheck checks), on three peers under
+// selector (faultSelector), the two trees and the PathChildrenCache
+// WithConnectionEvents (whose order, and each shape's rules, connCheck
+// checks), on three peers under
 // faults — peers stopped and restarted, a peer cut off, sessions expired,
 // writers lost — while random writes change their subtree. At every step,
 // each cache's content must be the committed tree's at the zxid the cache
@@ -183,7 +184,7 @@ func (w *cacheWorld) startCaches(t *testing.T) []*Cache {
 		if i == 3 {
 			opts = append(opts, WithSelector(faultSelector()))
 		}
-		if i == 0 || i == 3 {
+		if i != 2 { // a NodeCache refuses them
 			opts = append(opts, WithConnectionEvents())
 		}
 		c, err := mk(s, paths[i], opts...)

@@ -98,9 +98,11 @@ func sortedUnion(a, b map[string]CachedNode) []string {
 // order: CacheReconnected only after CacheSuspended or CacheLost, no
 // second CacheSuspended before it (CacheLost may follow either, or come
 // again when a new session ends as the cache resumes), a CacheInitialized
-// after the first only once CacheLost was followed by CacheReconnected
-// (converge waits until none is owed), and none of these at all for a cache made without
-// WithConnectionEvents. It counts them in the run's statistics.
+// after the first only from a TreeCache (cache 1 is a PathChildrenCache,
+// which tells none, as Curator's) and only once CacheLost was followed by
+// CacheReconnected (converge waits until none is owed), and none of these
+// at all, not even the first CacheInitialized, from the NodeCache (cache
+// 2), as Curator's. It counts them in the run's statistics.
 func (w *cacheWorld) connCheck(i int) func(CacheEvent) {
 	return func(ev CacheEvent) {
 		if ev.Type < CacheInitialized {
@@ -108,12 +110,12 @@ func (w *cacheWorld) connCheck(i int) func(CacheEvent) {
 		}
 		w.omu.Lock()
 		defer w.omu.Unlock()
-		if ev.Type == CacheInitialized && !w.inited[i] {
+		if ev.Type == CacheInitialized && !w.inited[i] && i != 2 {
 			w.inited[i] = true // the initial load's
 			return
 		}
 		w.connCount[ev.Type.String()]++
-		bad := (i != 0 && i != 3) || (ev.Type == CacheReconnected && !w.away[i]) ||
+		bad := i == 2 || (ev.Type == CacheReconnected && !w.away[i]) ||
 			(ev.Type == CacheSuspended && w.away[i]) ||
 			(ev.Type == CacheInitialized && (!w.initOwed[i] || w.away[i]))
 		if bad {
@@ -123,7 +125,7 @@ func (w *cacheWorld) connCheck(i int) func(CacheEvent) {
 		case CacheInitialized:
 			w.initOwed[i] = false
 		case CacheLost:
-			w.initOwed[i] = true
+			w.initOwed[i] = i != 1
 			w.away[i] = true
 		default:
 			w.away[i] = ev.Type != CacheReconnected

@@ -189,7 +189,7 @@ func skippable(err error) bool { return errors.Is(err, zk.ErrNoNode) || errors.I
 
 // publishLoad makes st the cache's content and tells listeners what
 // changed since old (nil for the first load: a create per node, then
-// CacheInitialized).
+// CacheInitialized, except from a NodeCache, as Curator's tells none).
 func (c *Cache) publishLoad(st, old *cacheState) {
 	var evs []CacheEvent
 	c.lmu.Lock()
@@ -197,7 +197,7 @@ func (c *Cache) publishLoad(st, old *cacheState) {
 	c.lmu.Unlock()
 	if listening {
 		evs = diffStates(old, st)
-		if old == nil {
+		if old == nil && c.shape != shapeNode {
 			evs = append(evs, CacheEvent{Type: CacheInitialized, Zxid: st.zxid})
 		}
 	}

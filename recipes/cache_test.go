@@ -64,14 +64,15 @@ func TestTreeCacheFollowsTheTree(t *testing.T) {
 }
 
 // TestNodeCache: one node, absent or present, with its Stat kept exact by
-// the children events of its own watch.
+// the children events of its own watch; as Curator's NodeCache, it tells
+// only the node's changes (no CacheInitialized).
 func TestNodeCache(t *testing.T) {
 	e := chEnsemble(t)
 	s := chSession(t, e)
 	c, err := NewNodeCache(s, "/cfg")
 	chMust(t, err)
 	r := chStart(t, c)
-	sameStrings(t, "empty load", r.take(), []string{"Initialized"})
+	sameStrings(t, "empty load", r.take(), nil)
 	if _, ok := c.Get("/cfg"); ok {
 		t.Fatal("a missing node is cached")
 	}
@@ -200,6 +201,7 @@ func TestCacheBadInput(t *testing.T) {
 		{"empty path", func() (*Cache, error) { return NewPathChildrenCache(s, "") }, zk.ErrInvalidPath},
 		{"negative depth", func() (*Cache, error) { return NewTreeCache(s, "/a", WithMaxDepth(-1)) }, zk.ErrBadArguments},
 		{"depth on a node cache", func() (*Cache, error) { return NewNodeCache(s, "/a", WithMaxDepth(1)) }, zk.ErrBadArguments},
+		{"connection events on a node cache", func() (*Cache, error) { return NewNodeCache(s, "/a", WithConnectionEvents()) }, zk.ErrBadArguments},
 		{"zero buffer", func() (*Cache, error) { return NewTreeCache(s, "/a", WithCacheBuffer(0)) }, zk.ErrBadArguments},
 		{"nil reconnect", func() (*Cache, error) { return NewTreeCache(s, "/a", WithReconnect(nil)) }, zk.ErrBadArguments},
 		{"nil option", func() (*Cache, error) { return NewTreeCache(s, "/a", nil) }, zk.ErrBadArguments},

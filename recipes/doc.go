@@ -110,10 +110,11 @@
 //     (Curator's TreeCacheSelector) choose; WithCompressedData gunzips
 //     the data as Curator's compressed caches (Compress and Decompress are
 //     Curator's GzipCompressionProvider format); WithConnectionEvents
-//     adds Curator's TreeCache connection events (CacheSuspended,
-//     CacheReconnected, CacheLost, and CacheInitialized again once caught
-//     up after CacheLost) to the node events, in its order. Namespace: a
-//     Session rooted at a path.
+//     adds Curator's connection events (CacheSuspended, CacheReconnected,
+//     CacheLost, and from a TreeCache CacheInitialized again once caught
+//     up after CacheLost) to a TreeCache's or PathChildrenCache's node
+//     events, in their order; a NodeCache tells node events only, as
+//     Curator's. Namespace: a Session rooted at a path.
 //   - DistributedBarrier (Set, Wait, Remove) and DistributedDoubleBarrier
 //     (Enter and Leave with n members). The double barrier's latch records
 //     the listing that released it, so a latch left by an earlier round

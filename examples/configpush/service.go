@@ -95,7 +95,15 @@ func (s *service) start(ctx context.Context) error {
 		return err
 	}
 	s.cache.Listen(s.listen)
-	return s.cache.Start(ctx)
+	if err := s.cache.Start(ctx); err != nil {
+		return err
+	}
+	if s.shape == "NodeCache" {
+		// A NodeCache tells no CacheInitialized (Curator's tells none):
+		// its load is complete once Start returns.
+		s.listen(recipes.CacheEvent{Type: recipes.CacheInitialized, Zxid: s.cache.Zxid()})
+	}
+	return nil
 }
 
 // reconnect gives the cache a new session when its own ended (its peer

@@ -38,7 +38,7 @@ import (
 // Through the third, Curator tells what its reads find (the node's last
 // data only, nothing of the node gone again), the Go cache every change.
 func TestCuratorCacheConnEvents(t *testing.T) {
-	x := newConnCompare(t)
+	x := newConnCompare(t, "tree", "/cc")
 	jv, goRec := x.jv, x.goRec
 
 	// The short cut.
@@ -64,10 +64,7 @@ func TestCuratorCacheConnEvents(t *testing.T) {
 	jv.until(t, "the change after reconnection", nodeEventsAfterLast("Reconnected", 1))
 	goRec.until(t, "the changes after reconnection", nodeEventsAfterLast("Reconnected", 4))
 
-	must(t, jv.j.stdin.Close())
-	jv.until(t, "its end", func([]string) bool { return jv.ended })
-	jv.j.wait()
-	must(t, goRec.cache.Close())
+	x.end()
 
 	same := []string{
 		"NodeCreated /cc r", "NodeCreated /cc/b 1", "NodeCreated /cc/c 1", "Initialized - -",
@@ -77,16 +74,32 @@ func TestCuratorCacheConnEvents(t *testing.T) {
 		"NodeChanged /cc/a 2", "NodeCreated /cc/d 1", "NodeDeleted /cc/b 2", "Initialized - -",
 		"Suspended - -", "Reconnected - -",
 	}
-	wantJava := append(slices.Clone(same), "NodeChanged /cc/d 3")
-	wantGo := append(slices.Clone(same), "NodeChanged /cc/d 2", "NodeChanged /cc/d 3", "NodeCreated /cc/t t", "NodeDeleted /cc/t t")
-	gotJava, gotGo := bySegment(jv.snapshot()), bySegment(goRec.snapshot())
-	t.Logf("Curator 5.4's TreeCache: %q", jv.snapshot())
-	t.Logf("the recipes TreeCache:    %q", goRec.snapshot())
+	x.compare("TreeCache", bySegment(jv.snapshot()), bySegment(x.goRec.snapshot()),
+		append(slices.Clone(same), "NodeChanged /cc/d 3"),
+		append(slices.Clone(same), "NodeChanged /cc/d 2", "NodeChanged /cc/d 3", "NodeCreated /cc/t t", "NodeDeleted /cc/t t"))
+}
+
+// end closes Curator's program (it closes its cache and client and says
+// END) and the Go cache.
+func (x *connCompare) end() {
+	x.t.Helper()
+	must(x.t, x.jv.j.stdin.Close())
+	x.jv.until(x.t, "its end", func([]string) bool { return x.jv.ended })
+	x.jv.j.wait()
+	must(x.t, x.goRec.cache.Close())
+}
+
+// compare fails unless Curator's events (as the test arranged them) are
+// wantJava and the Go cache's wantGo.
+func (x *connCompare) compare(shape string, gotJava, gotGo, wantJava, wantGo []string) {
+	x.t.Helper()
+	x.t.Logf("Curator 5.4's %s: %q", shape, x.jv.snapshot())
+	x.t.Logf("the recipes %s:   %q", shape, x.goRec.snapshot())
 	if !slices.Equal(gotJava, wantJava) {
-		t.Errorf("Curator's events, node events sorted between connection events:\n got %q\nwant %q", gotJava, wantJava)
+		x.t.Errorf("Curator's events:\n got %q\nwant %q", gotJava, wantJava)
 	}
 	if !slices.Equal(gotGo, wantGo) {
-		t.Errorf("the recipes cache's events, node events sorted between connection events:\n got %q\nwant %q", gotGo, wantGo)
+		x.t.Errorf("the recipes cache's events:\n got %q\nwant %q", gotGo, wantGo)
 	}
 }
 
@@ -104,9 +117,11 @@ type connCompare struct {
 	goRec                    *goConnCache
 }
 
-// newConnCompare starts the ensemble and both caches of /cc (made with
-// three nodes), and waits for their initial loads.
-func newConnCompare(t *testing.T) *connCompare {
+// newConnCompare starts the ensemble and both caches of root, of kind
+// "tree", "children" or "node" (CacheConnEvents' argument), /cc made with
+// two children, b and c, and waits for their initial loads (a NodeCache
+// tells none after it).
+func newConnCompare(t *testing.T, kind, root string) *connCompare {
 	cp := compileCurator(t)
 	peers, network := startClusterNet(t, 3, nil)
 	x := &connCompare{t: t, network: network}
@@ -129,11 +144,15 @@ func newConnCompare(t *testing.T) *connCompare {
 	x.w, err = x.leader.NewSession(ctx)
 	must(t, err)
 	x.write("c /cc r", "c /cc/b 1", "c /cc/c 1")
-	x.goRec = startGoConnCache(t, ctx, x.goPeer)
+	x.goRec = startGoConnCache(t, ctx, x.goPeer, kind, root)
 	x.proxy = newSwitchProxy(t, x.javaPeer.ClientAddr())
-	x.jv = &javaEvents{j: startJava(t, cp, "CacheConnEvents", x.proxy.ln.Addr().String(), "/cc", "4000")}
-	x.jv.until(t, "its initial load", counts("Initialized", 1))
-	x.goRec.until(t, "its initial load", counts("Initialized", 1))
+	x.jv = &javaEvents{j: startJava(t, cp, "CacheConnEvents", x.proxy.ln.Addr().String(), root, "4000", kind)}
+	loaded := counts("Initialized", 1)
+	if kind == "node" {
+		loaded = counts("NodeChanged", 1)
+	}
+	x.jv.until(t, "its initial load", loaded)
+	x.goRec.until(t, "its initial load", counts("NodeCreated", 1))
 	return x
 }
 
@@ -159,11 +178,17 @@ func (x *connCompare) write(changes ...string) {
 }
 
 // cut refuses Curator's connection and cuts the Go cache's peer off from
-// the quorum, and waits until both caches are suspended (the n-th time).
+// the quorum, and waits until both caches are suspended (the n-th time;
+// for NodeCaches, which tell none, until Curator's client is).
 func (x *connCompare) cut(n int) {
 	x.t.Helper()
 	x.proxy.cut("")
 	x.network.Isolate(x.goPeer.Status().ID)
+	if !x.goRec.connEvents {
+		// A NodeCache tells no connection event: its client's state says.
+		x.jv.untilState(x.t, "SUSPENDED", n)
+		return
+	}
 	x.jv.until(x.t, "suspended", counts("Suspended", n))
 	x.goRec.until(x.t, "suspended", counts("Suspended", n))
 }
@@ -228,15 +253,31 @@ var curatorKinds = map[string]string{
 	"NODE_ADDED": "NodeCreated", "NODE_UPDATED": "NodeChanged", "NODE_REMOVED": "NodeDeleted",
 	"INITIALIZED": "Initialized", "CONNECTION_SUSPENDED": "Suspended",
 	"CONNECTION_RECONNECTED": "Reconnected", "CONNECTION_LOST": "Lost",
+	// PathChildrenCacheEvent's
+	"CHILD_ADDED": "NodeCreated", "CHILD_UPDATED": "NodeChanged", "CHILD_REMOVED": "NodeDeleted",
+	// what CacheConnEvents prints for NodeCacheListener.nodeChanged
+	"NODE_CHANGED": "NodeChanged",
 }
 
 // javaEvents reads CacheConnEvents' lines: its events, as "Kind path
-// data", and its END.
+// data", its client's connection states, and its END.
 type javaEvents struct {
-	j     *javaProc
-	mu    sync.Mutex
-	evs   []string
-	ended bool
+	j      *javaProc
+	mu     sync.Mutex
+	evs    []string
+	states []string
+	ended  bool
+}
+
+// untilState reads the program's lines until its client's connection has
+// taken state n times.
+func (jv *javaEvents) untilState(t *testing.T, state string, n int) {
+	t.Helper()
+	jv.until(t, "connection state "+state, func([]string) bool {
+		jv.mu.Lock()
+		defer jv.mu.Unlock()
+		return counts(state, n)(jv.states)
+	})
 }
 
 // until reads the program's lines until cond holds of its events (30 s
@@ -265,6 +306,8 @@ func (jv *javaEvents) take(t *testing.T, l string) {
 	switch {
 	case l == "END":
 		jv.ended = true
+	case len(f) == 2 && f[0] == "STATE":
+		jv.states = append(jv.states, f[1]+" ")
 	case len(f) == 4 && f[0] == "EVENT" && curatorKinds[f[1]] != "":
 		jv.evs = append(jv.evs, curatorKinds[f[1]]+" "+f[2]+" "+f[3])
 	default:
@@ -303,24 +346,33 @@ func reconnectedFirst(evs []string) []string {
 	return out
 }
 
-// goConnCache is a recipes TreeCache of /cc made WithConnectionEvents on a
-// session of peer (and, after its session ends, on the next one there),
-// with its events as "Kind path data".
+// goConnCache is a recipes cache of root (a TreeCache, PathChildrenCache or
+// NodeCache, by kind, the first two made WithConnectionEvents) on a session
+// of peer (and, after its session ends, on the next one there), with its
+// events as "Kind path data".
 type goConnCache struct {
-	cache *recipes.Cache
-	mu    sync.Mutex
-	sess  *zk.Session
-	evs   []string
-	wake  chan struct{}
+	cache      *recipes.Cache
+	connEvents bool
+	mu         sync.Mutex
+	sess       *zk.Session
+	evs        []string
+	wake       chan struct{}
 }
 
-func startGoConnCache(t *testing.T, ctx context.Context, peer *engine.Ensemble) *goConnCache {
+func startGoConnCache(t *testing.T, ctx context.Context, peer *engine.Ensemble, kind, root string) *goConnCache {
 	t.Helper()
-	g := &goConnCache{wake: make(chan struct{}, 1)}
+	g := &goConnCache{wake: make(chan struct{}, 1), connEvents: kind != "node"}
 	var err error
 	g.sess, err = peer.NewSession(ctx, zk.WithSessionTimeout(10*time.Second))
 	must(t, err)
-	g.cache, err = recipes.NewTreeCache(g.sess, "/cc", recipes.WithConnectionEvents(),
+	mk, opts := recipes.NewTreeCache, []recipes.CacheOption{recipes.WithConnectionEvents()}
+	switch kind {
+	case "children":
+		mk = recipes.NewPathChildrenCache
+	case "node":
+		mk, opts = recipes.NewNodeCache, nil
+	}
+	g.cache, err = mk(g.sess, root, append(opts,
 		recipes.WithReconnect(func(ctx context.Context) (recipes.CacheSession, error) {
 			s, err := peer.NewSession(ctx, zk.WithSessionTimeout(10*time.Second))
 			if err != nil {
@@ -330,7 +382,7 @@ func startGoConnCache(t *testing.T, ctx context.Context, peer *engine.Ensemble) 
 			g.sess = s
 			g.mu.Unlock()
 			return s, nil
-		}))
+		}))...)
 	must(t, err)
 	g.cache.Listen(g.record)
 	must(t, g.cache.Start(ctx))
