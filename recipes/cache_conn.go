@@ -161,6 +161,25 @@ func (c *Cache) onState(st zk.SessionState) {
 	}
 }
 
+// takeStates acts on the states already queued on the session's channel,
+// in order, without waiting. The cache calls it when its watch has ended,
+// before it reads the session's state itself and while it retries: a state
+// it left queued would be told again, after the session's reconnection,
+// as another disconnection. It leaves the session's end to run.
+func (c *Cache) takeStates() {
+	for c.statesCh != nil {
+		select {
+		case st, ok := <-c.statesCh:
+			if !ok || ended(st) {
+				return
+			}
+			c.onState(st)
+		default:
+			return
+		}
+	}
+}
+
 // drain applies every transaction already queued in w; an error if the
 // watch ended.
 func (c *Cache) drain(w *zk.Watch, log *changeLog) error {

@@ -3,6 +3,7 @@ package recipes
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -185,5 +186,138 @@ func TestStatesGivenBack(t *testing.T) {
 	}
 	if n := s.live.Load(); n != 0 {
 		t.Fatalf("%d channels of states not given back", n)
+	}
+}
+
+// TestCacheSuspendedOnce: a cache whose watch ends (it overflowed while a
+// listener held the cache) and whose session is disconnected before the
+// cache takes that state from its channel tells one CacheSuspended and
+// one CacheReconnected for the one disconnection, as Curator's caches
+// tell one CONNECTION_SUSPENDED and one RECONNECTED, then the changes.
+func TestCacheSuspendedOnce(t *testing.T) {
+	c := newChCluster(t, nil)
+	f, other := c.followers()[0], c.leader()
+	w := c.session(other)
+	write := func(fn func(ctx context.Context) error) { chMust(t, c.do(fn)) }
+	create := func(p string) func(ctx context.Context) error {
+		return func(ctx context.Context) error { _, err := w.Create(ctx, p, nil); return err }
+	}
+	write(create("/app"))
+	cs := c.session(f)
+	cache, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithCacheBuffer(1))
+	chMust(t, err)
+	held, release := make(chan struct{}), make(chan struct{})
+	cache.Listen(func(ev CacheEvent) {
+		if ev.Type == CacheNodeCreated && ev.Node.Path == "/app/a" {
+			close(held)
+			<-release
+		}
+	})
+	r := chStart(t, cache)
+	sameStrings(t, "load", r.take(), []string{"NodeCreated /app=", "Initialized"})
+	for _, p := range []string{"/app/a", "/app/b", "/app/c", "/app/d"} {
+		write(create(p))
+	}
+	c.waitFor("the listener held", func() bool {
+		select {
+		case <-held:
+			return true
+		default:
+			return false
+		}
+	})
+	// The follower has queued every change on the watch (past its buffer
+	// of one: it ended) before it is cut off.
+	z := lastZxid(t, w)
+	c.waitFor("the follower's changes", func() bool {
+		fz, err := cs.Zxid(chCtx(t))
+		return err == nil && fz >= z
+	})
+	c.net.Isolate(f)
+	c.waitFor("the session disconnected", func() bool { return cs.State() == zk.StateDisconnected })
+	close(release)
+	c.waitFor("the cache suspended", func() bool { return r.has(CacheSuspended) })
+	c.net.Heal()
+	write(create("/app/e"))
+	z = lastZxid(t, w)
+	c.waitFor("the change told", func() bool { return r.toldZxid() >= z })
+	// b's event was queued before the watch ended: it comes first.
+	sameStrings(t, "through the disconnection", r.take(), []string{"NodeCreated /app/a=", "NodeCreated /app/b=",
+		"Suspended", "Reconnected", "NodeCreated /app/c=", "NodeCreated /app/d=", "NodeCreated /app/e="})
+}
+
+// gatedResume is a session whose AddWatch calls after the first (the
+// cache's resumes) wait for gate, once resuming has told of the first.
+type gatedResume struct {
+	*zk.Session
+	calls    atomic.Int32
+	resuming chan struct{}
+	gate     chan struct{}
+}
+
+func (s *gatedResume) AddWatch(ctx context.Context, path string, recursive bool, opts ...zk.WatchOption) (*zk.Watch, error) {
+	if n := s.calls.Add(1); n > 1 {
+		if n == 2 {
+			close(s.resuming)
+		}
+		<-s.gate
+	}
+	return s.Session.AddWatch(ctx, path, recursive, opts...)
+}
+
+// TestCacheSuspendedWhileResuming: a cache whose watch ended (it
+// overflowed) while its session served, disconnected as it resumes, tells
+// CacheSuspended while it retries, then CacheReconnected before the
+// changes it missed, as it does when the watch lives on.
+func TestCacheSuspendedWhileResuming(t *testing.T) {
+	c := newChCluster(t, nil)
+	f, other := c.followers()[0], c.leader()
+	w := c.session(other)
+	write := func(fn func(ctx context.Context) error) { chMust(t, c.do(fn)) }
+	create := func(p string) func(ctx context.Context) error {
+		return func(ctx context.Context) error { _, err := w.Create(ctx, p, nil); return err }
+	}
+	write(create("/app"))
+	cs := &gatedResume{Session: c.session(f), resuming: make(chan struct{}), gate: make(chan struct{})}
+	cache, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithCacheBuffer(1))
+	chMust(t, err)
+	release := make(chan struct{})
+	cache.Listen(func(ev CacheEvent) {
+		if ev.Type == CacheNodeCreated && ev.Node.Path == "/app/a" {
+			<-release // the watch overflows meanwhile
+		}
+	})
+	r := chStart(t, cache)
+	sameStrings(t, "load", r.take(), []string{"NodeCreated /app=", "Initialized"})
+	for _, p := range []string{"/app/a", "/app/b", "/app/c"} {
+		write(create(p))
+	}
+	z := lastZxid(t, w)
+	c.waitFor("the follower's changes", func() bool {
+		fz, err := cs.Zxid(chCtx(t))
+		return err == nil && fz >= z
+	})
+	close(release)
+	c.waitFor("the resume", func() bool {
+		select {
+		case <-cs.resuming:
+			return true
+		default:
+			return false
+		}
+	})
+	c.net.Isolate(f)
+	c.waitFor("the session disconnected", func() bool { return cs.State() == zk.StateDisconnected })
+	close(cs.gate)
+	c.waitFor("the cache suspended", func() bool { return r.has(CacheSuspended) })
+	c.net.Heal()
+	write(create("/app/d"))
+	z = lastZxid(t, w)
+	c.waitFor("the change told", func() bool { return r.toldZxid() >= z })
+	got := r.take()
+	at := slices.Index(got, "Suspended")
+	if at < 0 || !slices.Equal(got[at:at+2], []string{"Suspended", "Reconnected"}) || slices.Contains(got[at+2:], "Suspended") ||
+		got[len(got)-1] != "NodeCreated /app/d=" {
+		t.Fatalf("events %q: want one Suspended and Reconnected, before the changes missed", got)
 	}
 }

@@ -28,6 +28,7 @@ func (c *Cache) run(w *zk.Watch) {
 			c.endWith(ErrCacheClosed)
 			return
 		}
+		c.takeStates()
 		switch {
 		case sessionEnded(cause) || ended(c.sess.State()):
 			c.connEvent(CacheLost)
@@ -124,6 +125,7 @@ func (c *Cache) recover(cause error) (*zk.Watch, *cacheState, error) {
 		if c.ctx.Err() != nil {
 			return nil, nil, ErrCacheClosed
 		}
+		c.takeStates() // a disconnection while it retries comes first
 		if sessionEnded(cause) || ended(c.sess.State()) {
 			if c.cfg.reconnect == nil {
 				return nil, nil, fmt.Errorf("recipes: %s %s: its session ended: %w", shapeNames[c.shape], c.root, cause)
