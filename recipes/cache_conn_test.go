@@ -189,61 +189,101 @@ func TestStatesGivenBack(t *testing.T) {
 	}
 }
 
-// TestCacheSuspendedOnce: a cache whose watch ends (it overflowed while a
-// listener held the cache) and whose session is disconnected before the
-// cache takes that state from its channel tells one CacheSuspended and
-// one CacheReconnected for the one disconnection, as Curator's caches
-// tell one CONNECTION_SUSPENDED and one RECONNECTED, then the changes.
-func TestCacheSuspendedOnce(t *testing.T) {
-	c := newChCluster(t, nil)
-	f, other := c.followers()[0], c.leader()
-	w := c.session(other)
-	write := func(fn func(ctx context.Context) error) { chMust(t, c.do(fn)) }
-	create := func(p string) func(ctx context.Context) error {
-		return func(ctx context.Context) error { _, err := w.Create(ctx, p, nil); return err }
-	}
-	write(create("/app"))
-	cs := c.session(f)
-	cache, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithCacheBuffer(1))
+// heldCache is a TreeCache made WithConnectionEvents, with a buffer of
+// one, on a follower's session, whose listener is held at /app/a's create
+// while more changes follow: its watch overflows.
+type heldCache struct {
+	c       *chCluster
+	f       int64
+	w       *zk.Session // the writer, on the leader
+	cs      *zk.Session // the cache's, on f
+	r       *chRecorder
+	release chan struct{}
+}
+
+// newHeldCache makes /app and the cache, on wrap's session around the
+// follower's, and creates /app/a, /app/b and /app/c; it returns once the
+// listener is held and the follower has queued every change.
+func newHeldCache(t *testing.T, wrap func(*zk.Session) CacheSession) *heldCache {
+	h := &heldCache{c: newChCluster(t, nil), release: make(chan struct{})}
+	h.f = h.c.followers()[0]
+	h.w = h.c.session(h.c.leader())
+	h.create(t, "/app")
+	h.cs = h.c.session(h.f)
+	cache, err := NewTreeCache(wrap(h.cs), "/app", WithConnectionEvents(), WithCacheBuffer(1))
 	chMust(t, err)
-	held, release := make(chan struct{}), make(chan struct{})
+	held := make(chan struct{})
 	cache.Listen(func(ev CacheEvent) {
 		if ev.Type == CacheNodeCreated && ev.Node.Path == "/app/a" {
 			close(held)
-			<-release
+			<-h.release
 		}
 	})
-	r := chStart(t, cache)
-	sameStrings(t, "load", r.take(), []string{"NodeCreated /app=", "Initialized"})
-	for _, p := range []string{"/app/a", "/app/b", "/app/c", "/app/d"} {
-		write(create(p))
+	h.r = chStart(t, cache)
+	sameStrings(t, "load", h.r.take(), []string{"NodeCreated /app=", "Initialized"})
+	h.create(t, "/app/a", "/app/b", "/app/c")
+	h.c.waitFor("the listener held", isClosed(held))
+	z := lastZxid(t, h.w)
+	h.c.waitFor("the follower's changes", func() bool {
+		fz, err := h.cs.Zxid(chCtx(t))
+		return err == nil && fz >= z
+	})
+	return h
+}
+
+func (h *heldCache) create(t *testing.T, paths ...string) {
+	for _, p := range paths {
+		chMust(t, h.c.do(func(ctx context.Context) error { _, err := h.w.Create(ctx, p, nil); return err }))
 	}
-	c.waitFor("the listener held", func() bool {
+}
+
+// heal ends the follower's isolation once the cache is suspended, creates
+// /app/d and returns the events told until the cache has told it.
+func (h *heldCache) heal(t *testing.T) []string {
+	// Waited for on the cache's events, not ticks: the cache may be
+	// waiting out its backoff (real time), and ticks would expire its
+	// session meanwhile.
+	h.r.waitType(t, CacheSuspended)
+	h.c.net.Heal()
+	h.c.waitFor("the session connected", func() bool { return h.cs.State() == zk.StateConnected })
+	h.create(t, "/app/d")
+	h.r.waitZxid(t, lastZxid(t, h.w))
+	return h.r.take()
+}
+
+// isolate cuts the follower off and waits until the cache's session is
+// disconnected.
+func (h *heldCache) isolate() {
+	h.c.net.Isolate(h.f)
+	h.c.waitFor("the session disconnected", func() bool { return h.cs.State() == zk.StateDisconnected })
+}
+
+// isClosed is the condition "ch is closed".
+func isClosed(ch <-chan struct{}) func() bool {
+	return func() bool {
 		select {
-		case <-held:
+		case <-ch:
 			return true
 		default:
 			return false
 		}
-	})
-	// The follower has queued every change on the watch (past its buffer
-	// of one: it ended) before it is cut off.
-	z := lastZxid(t, w)
-	c.waitFor("the follower's changes", func() bool {
-		fz, err := cs.Zxid(chCtx(t))
-		return err == nil && fz >= z
-	})
-	c.net.Isolate(f)
-	c.waitFor("the session disconnected", func() bool { return cs.State() == zk.StateDisconnected })
-	close(release)
-	c.waitFor("the cache suspended", func() bool { return r.has(CacheSuspended) })
-	c.net.Heal()
-	write(create("/app/e"))
-	z = lastZxid(t, w)
-	c.waitFor("the change told", func() bool { return r.toldZxid() >= z })
+	}
+}
+
+// TestCacheSuspendedOnce: a cache whose watch ends (it overflowed while a
+// listener held the cache) and whose session is disconnected before the
+// cache takes that state from its channel tells one CacheSuspended and
+// one CacheReconnected for the one disconnection, as Curator's caches
+// tell one CONNECTION_SUSPENDED and one RECONNECTED (its
+// ConnectionStateManager posts a state only when it changes), then the
+// changes.
+func TestCacheSuspendedOnce(t *testing.T) {
+	h := newHeldCache(t, func(s *zk.Session) CacheSession { return s })
+	h.isolate()
+	close(h.release)
 	// b's event was queued before the watch ended: it comes first.
-	sameStrings(t, "through the disconnection", r.take(), []string{"NodeCreated /app/a=", "NodeCreated /app/b=",
-		"Suspended", "Reconnected", "NodeCreated /app/c=", "NodeCreated /app/d=", "NodeCreated /app/e="})
+	sameStrings(t, "through the disconnection", h.heal(t), []string{"NodeCreated /app/a=", "NodeCreated /app/b=",
+		"Suspended", "Reconnected", "NodeCreated /app/c=", "NodeCreated /app/d="})
 }
 
 // gatedResume is a session whose AddWatch calls after the first (the
@@ -270,51 +310,13 @@ func (s *gatedResume) AddWatch(ctx context.Context, path string, recursive bool,
 // CacheSuspended while it retries, then CacheReconnected before the
 // changes it missed, as it does when the watch lives on.
 func TestCacheSuspendedWhileResuming(t *testing.T) {
-	c := newChCluster(t, nil)
-	f, other := c.followers()[0], c.leader()
-	w := c.session(other)
-	write := func(fn func(ctx context.Context) error) { chMust(t, c.do(fn)) }
-	create := func(p string) func(ctx context.Context) error {
-		return func(ctx context.Context) error { _, err := w.Create(ctx, p, nil); return err }
-	}
-	write(create("/app"))
-	cs := &gatedResume{Session: c.session(f), resuming: make(chan struct{}), gate: make(chan struct{})}
-	cache, err := NewTreeCache(cs, "/app", WithConnectionEvents(), WithCacheBuffer(1))
-	chMust(t, err)
-	release := make(chan struct{})
-	cache.Listen(func(ev CacheEvent) {
-		if ev.Type == CacheNodeCreated && ev.Node.Path == "/app/a" {
-			<-release // the watch overflows meanwhile
-		}
-	})
-	r := chStart(t, cache)
-	sameStrings(t, "load", r.take(), []string{"NodeCreated /app=", "Initialized"})
-	for _, p := range []string{"/app/a", "/app/b", "/app/c"} {
-		write(create(p))
-	}
-	z := lastZxid(t, w)
-	c.waitFor("the follower's changes", func() bool {
-		fz, err := cs.Zxid(chCtx(t))
-		return err == nil && fz >= z
-	})
-	close(release)
-	c.waitFor("the resume", func() bool {
-		select {
-		case <-cs.resuming:
-			return true
-		default:
-			return false
-		}
-	})
-	c.net.Isolate(f)
-	c.waitFor("the session disconnected", func() bool { return cs.State() == zk.StateDisconnected })
-	close(cs.gate)
-	c.waitFor("the cache suspended", func() bool { return r.has(CacheSuspended) })
-	c.net.Heal()
-	write(create("/app/d"))
-	z = lastZxid(t, w)
-	c.waitFor("the change told", func() bool { return r.toldZxid() >= z })
-	got := r.take()
+	gs := &gatedResume{resuming: make(chan struct{}), gate: make(chan struct{})}
+	h := newHeldCache(t, func(s *zk.Session) CacheSession { gs.Session = s; return gs })
+	close(h.release)
+	h.c.waitFor("the resume", isClosed(gs.resuming))
+	h.isolate()
+	close(gs.gate)
+	got := h.heal(t)
 	at := slices.Index(got, "Suspended")
 	if at < 0 || !slices.Equal(got[at:at+2], []string{"Suspended", "Reconnected"}) || slices.Contains(got[at+2:], "Suspended") ||
 		got[len(got)-1] != "NodeCreated /app/d=" {

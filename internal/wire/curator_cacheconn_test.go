@@ -39,8 +39,14 @@ import (
 // data only, nothing of the node gone again), the Go cache every change.
 func TestCuratorCacheConnEvents(t *testing.T) {
 	x := newConnCompare(t, "tree", "/cc")
-	jv, goRec := x.jv, x.goRec
+	x.threeFaults("initialized again", counts("Initialized", 2))
+	x.compareFaults("TreeCache", []string{"NodeCreated /cc r"}, []string{"Initialized - -"})
+}
 
+// threeFaults runs the comparison's three faults; once healed after the
+// expiry, it waits until afterLost holds of both caches' events.
+func (x *connCompare) threeFaults(what string, afterLost func([]string) bool) {
+	t, jv, goRec := x.t, x.jv, x.goRec
 	// The short cut.
 	x.cut(1)
 	x.write("c /cc/a 1", "s /cc/b 2", "d /cc/c")
@@ -54,8 +60,8 @@ func TestCuratorCacheConnEvents(t *testing.T) {
 	x.write("c /cc/d 1", "s /cc/a 2", "d /cc/b")
 	jv.until(t, "lost", counts("Lost", 1))
 	x.heal()
-	jv.until(t, "initialized again", counts("Initialized", 2))
-	goRec.until(t, "initialized again", counts("Initialized", 2))
+	jv.until(t, what, afterLost)
+	goRec.until(t, what, afterLost)
 
 	// The documented difference.
 	x.cut(3)
@@ -63,18 +69,21 @@ func TestCuratorCacheConnEvents(t *testing.T) {
 	x.heal()
 	jv.until(t, "the change after reconnection", nodeEventsAfterLast("Reconnected", 1))
 	goRec.until(t, "the changes after reconnection", nodeEventsAfterLast("Reconnected", 4))
-
 	x.end()
+}
 
-	same := []string{
-		"NodeCreated /cc r", "NodeCreated /cc/b 1", "NodeCreated /cc/c 1", "Initialized - -",
+// compareFaults checks both caches' events through threeFaults, node
+// events sorted between connection events: the root's own events first
+// (root), and after the changes made while the session was lost those
+// the shape tells then (afterLost).
+func (x *connCompare) compareFaults(shape string, root, afterLost []string) {
+	same := append(slices.Clone(root), "NodeCreated /cc/b 1", "NodeCreated /cc/c 1", "Initialized - -",
 		"Suspended - -", "Reconnected - -",
 		"NodeChanged /cc/b 2", "NodeCreated /cc/a 1", "NodeDeleted /cc/c 1",
 		"Suspended - -", "Lost - -", "Reconnected - -",
-		"NodeChanged /cc/a 2", "NodeCreated /cc/d 1", "NodeDeleted /cc/b 2", "Initialized - -",
-		"Suspended - -", "Reconnected - -",
-	}
-	x.compare("TreeCache", bySegment(jv.snapshot()), bySegment(x.goRec.snapshot()),
+		"NodeChanged /cc/a 2", "NodeCreated /cc/d 1", "NodeDeleted /cc/b 2")
+	same = append(append(same, afterLost...), "Suspended - -", "Reconnected - -")
+	x.compare(shape, bySegment(x.jv.snapshot()), bySegment(x.goRec.snapshot()),
 		append(slices.Clone(same), "NodeChanged /cc/d 3"),
 		append(slices.Clone(same), "NodeChanged /cc/d 2", "NodeChanged /cc/d 3", "NodeCreated /cc/t t", "NodeDeleted /cc/t t"))
 }
