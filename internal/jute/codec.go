@@ -81,8 +81,10 @@ func (d *Decoder) Bool() bool {
 }
 
 // length reads a length or count: -1 (null) or 0..Remaining()/minSize.
-func (d *Decoder) length(what string, minSize int) int {
-	n := d.Int()
+func (d *Decoder) length(what string, minSize int) int { return d.count(d.Int(), what, minSize) }
+
+// count checks a length or count n that length read.
+func (d *Decoder) count(n int32, what string, minSize int) int {
 	if d.err != nil {
 		return 0
 	}
@@ -142,9 +144,16 @@ func (d *Decoder) knownString() string {
 	return string(b)
 }
 
-// VectorLen reads a vector's count: -1 for null, else a count whose elements,
-// at minSize bytes each at least, fit in the bytes left.
-func (d *Decoder) VectorLen(minSize int) int { return d.length("vector", minSize) }
+// VectorLen reads a vector's count: -1 for null, 0 for a count below -1 (an
+// empty vector, as ZooKeeper's BinaryInputArchive reads one), else a count
+// whose elements, at minSize bytes each at least, fit in the bytes left.
+func (d *Decoder) VectorLen(minSize int) int {
+	n := d.Int()
+	if n < -1 {
+		return 0
+	}
+	return d.count(n, "vector", minSize)
+}
 
 // Strings reads a vector<ustring>; null decodes as nil.
 func (d *Decoder) Strings() []string {

@@ -18,7 +18,8 @@
 // memory a decode allocates is bounded by a small multiple of the frame's
 // size, and the frame's size is bounded by the caller (ReadFrame refuses a
 // length over its limit, jute.maxbuffer, before reading or allocating).
-// A negative length other than -1 is an error, as in ZooKeeper. The first
+// A negative length other than -1 is an error, and a vector count below -1
+// reads as an empty vector, as in ZooKeeper's BinaryInputArchive. The first
 // error sticks: later reads return zero values, and Err reports it, wrapping
 // ErrMalformed (itself a zkerr.ErrMarshalling).
 //

@@ -77,10 +77,13 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 			r.connect(jute.ConnectRequest{})
 			r.write(frame(append(header(1, jute.OpSASL), 0, 0, 1, 0, 'x')))
 		},
-		"string longer than its frame": func(r *rawConn) {
+		"auth: a string longer than its frame": func(r *rawConn) {
 			r.connect(jute.ConnectRequest{})
-			b := append(header(1, jute.OpGetData), 0, 0, 1, 0, '/', 'k')
-			r.write(frame(b))
+			r.write(frame(append(header(jute.XidAuth, jute.OpAuth), 0, 0, 1, 0, 'x')))
+		},
+		"a header cut short": func(r *rawConn) {
+			r.connect(jute.ConnectRequest{})
+			r.write(frame([]byte{0, 0, 0, 1, 0, 0}))
 		},
 		"truncated frame": func(r *rawConn) {
 			r.connect(jute.ConnectRequest{})
@@ -111,6 +114,36 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		})
 	}
 	good.ok(jute.OpGetData, &jute.PathWatchRequest{Path: "/keep"}, nil)
+}
+
+// TestMalformedBodyAnswered: a request whose body does not decode (after a
+// good header) is answered MARSHALLINGERROR, in its turn among the requests
+// before and after it, and the connection stays open, as in ZooKeeper
+// (TestRawMalformedBodiesAsZooKeeper compares them); nothing changes.
+func TestMalformedBodyAnswered(t *testing.T) {
+	_, r, _ := rawSession(t)
+	createRaw(r, "/keep", 0)
+	bt := r.batch()
+	bt.add(jute.OpCreate, &jute.CreateRequest{Path: "/keep/a", ACL: openACL})
+	var xids []int32
+	for _, op := range []int32{jute.OpGetData, jute.OpCreate, jute.OpSetData, jute.OpMulti, jute.OpSetWatches, jute.OpCreateSession} {
+		xids = append(xids, bt.add(op, rawBody{0, 0, 1, 0, '/', 'k'}))
+	}
+	last := bt.add(jute.OpSetData, &jute.SetDataRequest{Path: "/keep", Data: []byte("x"), Version: -1})
+	got := bt.send()
+	if len(got) != len(xids)+2 || got[0].h.Err != 0 || got[len(got)-1].h.Err != 0 || got[len(got)-1].h.Xid != last {
+		t.Fatalf("replies %+v", got)
+	}
+	for i, xid := range xids {
+		if h := got[i+1].h; h.Xid != xid || h.Err != int32(zkerr.CodeMarshallingError) || len(got[i+1].body) != 0 {
+			t.Errorf("reply %d: %+v with %d bytes, want xid %d MARSHALLINGERROR alone", i+1, h, len(got[i+1].body), xid)
+		}
+	}
+	var st jute.StatResponse
+	r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/keep"}, &st)
+	if st.Stat.Version != 1 || st.Stat.NumChildren != 1 {
+		t.Fatalf("/keep: %+v, want version 1 and one child", st.Stat)
+	}
 }
 
 // TestMaxBufferClosesConnection: a request over jute.maxbuffer closes the

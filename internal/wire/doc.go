@@ -227,13 +227,19 @@
 //
 // A frame longer than Config.JuteMaxBuffer (ZooKeeper's jute.maxbuffer,
 // 0xfffff by default) closes the connection before its body is read or
-// allocated; so does a malformed frame, an unknown op code (answered
-// UNIMPLEMENTED), a failed SASL exchange or a SASL request to a peer
+// allocated; so does a frame whose request header, auth or SASL packet does
+// not decode, an unknown op code (answered UNIMPLEMENTED), a failed SASL
+// exchange or a SASL request to a peer
 // without Config.SASLUsers (AUTHFAILED, as ZooKeeper answers a failed
 // SASL authentication; sasl.go), a request of a connection without an
 // identity Config.EnforceAuthSchemes requires (SESSIONCLOSEDREQUIRESASLAUTH),
 // a request before the connect,
-// and a client that sends nothing for its session timeout.
+// and a client that sends nothing for its session timeout. Any other
+// request whose body does not decode (a length past the frame or negative;
+// a vector count below -1 reads as empty, as in ZooKeeper; bytes after the
+// body are ignored) is answered MARSHALLINGERROR in its turn, and the
+// connection stays, as ZooKeeper answers it; no length read from a frame
+// allocates more than the frame holds.
 // MaxClientCnxns bounds the connections of one client address to each
 // port (plain and secure), and MaxCnxns all the connections of each port,
 // as ZooKeeper's factories each count theirs.

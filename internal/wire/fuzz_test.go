@@ -11,8 +11,11 @@ import (
 
 // FuzzServerFrame sends one arbitrary frame after the connect, then a ping:
 // the server answers the frame (or closes the connection) and never
-// crashes, and it keeps serving other clients. go test ./internal/wire -run x
-// -fuzz FuzzServerFrame -fuzztime 1m
+// crashes, and it keeps serving other clients. A request whose header
+// decodes and whose body does not (but an auth or SASL packet's) is
+// answered MARSHALLINGERROR and the connection stays, as in ZooKeeper
+// (marshallingFrame). go test ./internal/wire -run x -fuzz FuzzServerFrame
+// -fuzztime 1m
 func FuzzServerFrame(f *testing.F) {
 	for _, seed := range [][]byte{
 		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpGetData}, &jute.PathWatchRequest{Path: "/", Watch: true}),
@@ -21,6 +24,9 @@ func FuzzServerFrame(f *testing.F) {
 		jute.Marshal(nil, &jute.RequestHeader{Xid: -8, Type: jute.OpSetWatches2}, &jute.SetWatches{V2: true, DataWatches: []string{"/"}}),
 		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpAddWatch}, &jute.AddWatchRequest{Path: "/", Mode: 1}),
 		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpSASL}, &jute.SASLToken{Token: []byte{}}),
+		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpGetData}, rawBody{0, 0, 1, 0, '/'}),
+		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpMulti}, rawBody{0, 0, 0, 1, 0}),
+		jute.Marshal(nil, &jute.RequestHeader{Xid: 1, Type: jute.OpCreateSession}),
 	} {
 		f.Add(seed)
 	}
@@ -39,17 +45,31 @@ func FuzzServerFrame(f *testing.F) {
 		}
 		nc.Write(frame(body))
 		nc.Write(jute.AppendFrame(nil, &jute.RequestHeader{Xid: jute.XidPing, Type: jute.OpPing}))
+		xid, marshalling := marshallingFrame(body)
+		answered := false
 		for {
 			b, err := jute.ReadFrame(nc, nil, 1<<24)
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					t.Fatal("the server neither answered the ping nor closed the connection")
 				}
+				if marshalling {
+					t.Fatalf("the server closed the connection on a request whose body does not decode (answered: %v)", answered)
+				}
 				break // the server closed it: fine
 			}
 			var h jute.ReplyHeader
 			if h.Decode(jute.NewDecoder(b)); h.Xid == jute.XidPing {
+				if marshalling && !answered {
+					t.Fatal("a request whose body does not decode was not answered")
+				}
 				break
+			}
+			if marshalling && h.Xid == xid {
+				if h.Err != -5 || len(b) != jute.ReplyHeaderSize {
+					t.Fatalf("a request whose body does not decode: error %d, %d bytes; want MARSHALLINGERROR alone", h.Err, len(b))
+				}
+				answered = true
 			}
 		}
 		if !serving(addr) {
@@ -158,4 +178,29 @@ func cutFrames(in []byte) ([]byte, []int32) {
 		xids = append(xids, xid)
 	}
 	return out, xids
+}
+
+// marshallingFrame reports whether ZooKeeper answers a request frame sent
+// after the connect with MARSHALLINGERROR and keeps the connection, and its
+// xid: a header that decodes, of an op whose body ZooKeeper reads in its
+// request processors (not auth or SASL, which processPacket reads and
+// closes the connection on), with a body that does not decode, or a
+// createSession on the open session. Not for the xids of pings and
+// notifications, whose replies the fuzz test could not tell apart.
+func marshallingFrame(fr []byte) (int32, bool) {
+	d := jute.NewDecoder(fr)
+	var h jute.RequestHeader
+	h.Decode(d)
+	switch {
+	case d.Err() != nil, h.Xid == jute.XidPing, h.Xid == jute.XidNotification, h.Type == jute.OpAuth, h.Type == jute.OpSASL:
+		return 0, false
+	case h.Type == jute.OpCreateSession:
+		return h.Xid, true
+	}
+	rec, _ := jute.NewRequest(h.Type)
+	if rec == nil {
+		return 0, false
+	}
+	rec.Decode(d)
+	return h.Xid, d.Err() != nil
 }

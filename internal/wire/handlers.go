@@ -36,24 +36,33 @@ func (c *conn) handle(body []byte) bool {
 	} else {
 		rec, known = jute.NewRequest(h.Type)
 	}
+	var malformed error
 	if rec != nil {
 		rec.Decode(d)
-		if d.Err() != nil {
-			return c.bad(fmt.Sprintf("request of type %d", h.Type), d.Err())
+		if malformed = d.Err(); malformed != nil {
+			if h.Type == jute.OpAuth || h.Type == jute.OpSASL {
+				return c.bad(fmt.Sprintf("request of type %d", h.Type), malformed)
+			}
+			rec = nil
 		}
+	} else if h.Type == jute.OpCreateSession {
+		// On an open session: ZooKeeper's PrepRequestProcessor reads a
+		// session timeout from its body and fails.
+		known, malformed = true, fmt.Errorf("%w: a createSession request on an open session", jute.ErrMalformed)
 	}
 	local := !known || !isWrite(h.Type)
 	began := c.s.clockMs()
 	if local && c.queued() == 0 && (c.rc.Load() == nil || !mayWait(h.Type)) {
 		// Nothing ahead of it: it runs here, now. (Only the reader queues
 		// calls, so the queue stays empty until it pushes.)
-		now := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, local: true, began: began}
+		now := call{xid: h.Xid, op: h.Type, rec: rec, unknown: !known, malformed: malformed, local: true, began: began}
 		return c.run(&now)
 	}
 	if k == nil {
 		k = &call{}
 	}
 	k.xid, k.op, k.rec, k.size, k.local, k.unknown, k.began = h.Xid, h.Type, rec, len(body)+4, local, !known, began
+	k.malformed = malformed
 	c.push(k)
 	return true
 }
@@ -106,6 +115,8 @@ func (c *conn) run(k *call) bool {
 		// unanswered. Writes meet the same refusal in the engine.
 		c.s.cfg.Logger.Debug("zk: client port: the session moved to another peer; closing the connection", "ip", c.ip, "op", k.op)
 		return false
+	case k.malformed != nil:
+		return c.answer(k.xid, nil, c.marshalling(k))
 	case k.op == jute.OpPing:
 		c.replyHeader(jute.XidPing, 0)
 		return true
@@ -141,6 +152,13 @@ func (c *conn) start(k *call, wait bool) bool {
 	c.startWrite()
 	if err := c.refusedReadOnly(k.op); err != nil {
 		k.err = err
+		return true
+	}
+	if k.malformed != nil {
+		k.err = c.marshalling(k)
+		if k.op == jute.OpMulti {
+			c.sess.AuditMultiFailed(k.err) // ZooKeeper's error txn logs multiOperation failed
+		}
 		return true
 	}
 	ctx, s := c.ctx, c.sess
@@ -193,11 +211,25 @@ func (c *conn) finishWrite(k *call) bool {
 	return c.answerAt(k.xid, resp, err, res.Zxid, k.counted)
 }
 
-// bad logs a malformed request; the connection closes, as ZooKeeper closes
-// it on a request it cannot deserialize.
+// bad logs a malformed request header, auth or SASL packet; the connection
+// closes, as ZooKeeper's processPacket, which reads them itself, closes it
+// on one it cannot deserialize.
 func (c *conn) bad(what string, err error) bool {
 	c.s.cfg.Logger.Info("zk: client port: malformed "+what+"; closing the connection", "ip", c.ip, "err", err)
 	return false
+}
+
+// marshalling is the answer to a request whose body did not decode:
+// MARSHALLINGERROR, and the connection stays, as ZooKeeper answers one
+// (its PrepRequestProcessor for a write, its FinalRequestProcessor for a
+// read) — but NOTREADONLY first for a write or a sync on a connection
+// served read-only, which ZooKeeper refuses before it reads the body.
+func (c *conn) marshalling(k *call) error {
+	if err := c.refusedReadOnly(k.op); err != nil {
+		return err
+	}
+	c.s.cfg.Logger.Info("zk: client port: malformed request; answered MARSHALLINGERROR", "ip", c.ip, "op", k.op, "err", k.malformed)
+	return fmt.Errorf("%w: request of type %d: %w", zkerr.ErrMarshalling, k.op, k.malformed)
 }
 
 // unsupported answers an op code zk does not serve with UNIMPLEMENTED, and

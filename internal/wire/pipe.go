@@ -31,10 +31,13 @@ type call struct {
 	xid     int32
 	op      int32
 	rec     jute.Record
-	size    int   // frame bytes
-	local   bool  // runs in order on the executor (not a pipelined write)
-	unknown bool  // an op code zk does not serve
-	began   int64 // when its frame was read (Server.clockMs)
+	size    int  // frame bytes
+	local   bool // runs in order on the executor (not a pipelined write)
+	unknown bool // an op code zk does not serve
+	// malformed: why the request's body did not decode (rec is nil); it
+	// is answered MARSHALLINGERROR in its turn.
+	malformed error
+	began     int64 // when its frame was read (Server.clockMs)
 	// deferred: a write whose start would have waited for the peer loop
 	// (the ring never waits): like a local call, it holds back the writes
 	// behind it, and the completer starts it.

@@ -203,8 +203,11 @@ func (c *conn) watchOp(op int32, rec jute.Record) (jute.Record, error) {
 // setWatches re-registers a reconnecting client's watches; the events it
 // missed are queued before the reply (xid -8).
 func (c *conn) setWatches(xid int32, r *jute.SetWatches) bool {
-	missed, err := c.sess.SetWatchesRemote(c.ctx, r.RelativeZxid, r.DataWatches, r.ExistWatches,
-		r.ChildWatches, r.PersistentWatches, r.PersistentRecursive, &c.watches)
+	lists, null := nullWatchList(r)
+	missed, err := c.sess.SetWatchesRemote(c.ctx, r.RelativeZxid, lists[0], lists[1], lists[2], lists[3], lists[4], &c.watches)
+	if err == nil && null >= 0 {
+		err = fmt.Errorf("%w: setWatches with a null list (list %d)", zkerr.ErrMarshalling, null)
+	}
 	code, act := wireError(err)
 	if act == closeConn {
 		return false
@@ -259,4 +262,25 @@ func (c *conn) whoAmI() jute.Record {
 		out.ClientInfo = append(out.ClientInfo, jute.ClientInfo{AuthScheme: id.Scheme, User: user})
 	}
 	return out
+}
+
+// nullWatchList returns a setWatches' five lists up to its first null one,
+// and that one's index (-1 if none is null): ZooKeeper's DataTree.setWatches
+// sets the watches of each list in turn, and fails (MARSHALLINGERROR) on a
+// null one, so the lists after it are left out. A setWatches (not
+// setWatches2) has no persistent lists.
+func nullWatchList(r *jute.SetWatches) ([5][]string, int) {
+	lists := [5][]string{r.DataWatches, r.ExistWatches, r.ChildWatches, r.PersistentWatches, r.PersistentRecursive}
+	n := len(lists)
+	if !r.V2 {
+		n = 3
+	}
+	for i := range n {
+		if lists[i] == nil {
+			var kept [5][]string
+			copy(kept[:i], lists[:i])
+			return kept, i
+		}
+	}
+	return lists, -1
 }
