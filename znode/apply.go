@@ -53,6 +53,8 @@ func createKind(m CreateMode) (k kind, sequential, ok bool) {
 		return kindEphemeral, true, true
 	case ModeContainer:
 		return kindContainer, false, true
+	case ModeContainerSequential:
+		return kindContainer, true, true
 	case ModePersistentWithTTL:
 		return kindTTL, false, true
 	case ModePersistentSequentialWithTTL:

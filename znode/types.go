@@ -75,6 +75,11 @@ const (
 	ModeContainer                   CreateMode = 4
 	ModePersistentWithTTL           CreateMode = 5
 	ModePersistentSequentialWithTTL CreateMode = 6
+	// ModeContainerSequential is a sequential container: no ZooKeeper
+	// CreateMode names it, but ZooKeeper 3.8 makes one for a
+	// createContainer request with a sequential flag (its txn, a
+	// CreateContainerTxn, is chosen by the op, its name by the flag).
+	ModeContainerSequential CreateMode = 7
 )
 
 // TxnType is the kind of a Txn.

@@ -69,9 +69,7 @@ import (
 // before the session sees them where ZooKeeper logs them: a multi with a
 // read op, or an op whose mode or TTL ZooKeeper refuses (multiOperation
 // failed), and a create or createContainer whose flags ZooKeeper's audit
-// names but whose op does not go with them (a failed create; ZooKeeper
-// makes the sequential container that createContainer's sequential flag
-// asks for, and logs it made).
+// names but whose op does not go with them (a TTL mode: a failed create).
 //
 // Ensemble.Reconfig, a call of the host and not of a session, is logged as
 // an operation of the server, as serverStart is (ZooKeeper has no such
@@ -502,8 +500,7 @@ func (s RemoteSession) AuditMultiFailed(err error) {
 // AuditCreateRefused logs as failed a create of path the client protocol
 // refused with err before the session saw it, where ZooKeeper logs the
 // create with the mode its flags name, sentMode: a create or create2 with
-// a TTL mode (ZooKeeper fails it), a createContainer with a sequential or
-// TTL flag (ZooKeeper makes a sequential container, or fails).
+// a TTL mode (ZooKeeper fails it), a createContainer with a TTL flag.
 func (s RemoteSession) AuditCreateRefused(path string, sentMode CreateMode, err error) {
 	s.auditFailed(&znode.Txn{Type: znode.TxnCreate, Path: path}, sentMode, err)
 }

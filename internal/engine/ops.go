@@ -120,7 +120,7 @@ func (s *Session) checkCreate(txn *znode.Txn) error {
 	if err := s.checkPath(txn.Path, isSequential(txn.Mode)); err != nil {
 		return err
 	}
-	if txn.Mode < ModePersistent || txn.Mode > ModePersistentSequentialWithTTL {
+	if txn.Mode < ModePersistent || txn.Mode > znode.ModeContainerSequential {
 		return fmt.Errorf("zk: create %s: %w: unknown mode %d", txn.Path, zkerr.ErrBadArguments, txn.Mode)
 	}
 	ttlMode := txn.Mode == ModePersistentWithTTL || txn.Mode == ModePersistentSequentialWithTTL
@@ -134,7 +134,8 @@ func (s *Session) checkCreate(txn *znode.Txn) error {
 }
 
 func isSequential(m CreateMode) bool {
-	return m == ModePersistentSequential || m == ModeEphemeralSequential || m == ModePersistentSequentialWithTTL
+	return m == ModePersistentSequential || m == ModeEphemeralSequential || m == ModePersistentSequentialWithTTL ||
+		m == znode.ModeContainerSequential
 }
 
 // limitsOff reports whether a test turned the size limits off (issue 9's

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/embedzk/zk/znode"
 )
 
 // TestReaperIntervalAndRate states ContainerManager's pacing with
@@ -82,4 +84,39 @@ func TestReaperZooCfgKeys(t *testing.T) {
 			t.Errorf("Validate(%+v) = %v", c, err)
 		}
 	}
+}
+
+// TestSequentialContainerReaped: a sequential container (what ZooKeeper
+// makes of a createContainer request with a sequential flag) takes its
+// parent's sequence suffix, and is reaped like any container once it had a
+// child and has none.
+func TestSequentialContainerReaped(t *testing.T) {
+	cfg := testConfig(vfs.NewMem(), 1)
+	cfg.ContainerCheckInterval = time.Second
+	e := openTest(t, cfg)
+	defer e.Close()
+	ctx := testCtx(t)
+	s := newSession(t, e)
+	mustCreate(t, s, "/p", "")
+	p, err := s.Create(ctx, "/p/c-", nil, WithMode(znode.ModeContainerSequential))
+	if err != nil || p != "/p/c-0000000000" {
+		t.Fatalf("create: %q, %v; want /p/c-0000000000", p, err)
+	}
+	mustCreate(t, s, p+"/kid", "")
+	if err := s.Delete(ctx, p+"/kid", -1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		ticks(t, e, TicksPerTickTime)
+		if err := s.Sync(ctx, "/"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, err := s.Exists(ctx, p); err != nil || !ok {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s was not reaped", p)
 }

@@ -18,7 +18,7 @@ import (
 // multis, the creates whose flags and op name different modes, and the
 // writes zk refuses before its session sees them that ZooKeeper runs and
 // logs (a path over MaxPathLength, which ZooKeeper does not limit; a
-// create with a TTL mode or a createContainer with a sequential flag;
+// create with a TTL mode or a createContainer with a TTL flag;
 // multis with a read op, an unknown mode or a TTL out of range), each of
 // a node whose parent is missing, so that ZooKeeper fails it too. It
 // returns the session's id.
@@ -66,6 +66,9 @@ func auditRefusals(t *testing.T, addr string) int64 {
 		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c0", 0, openACL)}, // a container
 		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c1", 1, openACL)}, // a container
 		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/c4", 4, openACL)},
+		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/sc-", 2, openACL)},                    // a sequential container
+		{jute.OpCreateContainer, create(jute.OpCreateContainer, "/ec-", 3, openACL)},                    // a sequential container
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreateContainer, "/ms-", 2)}}}, // a sequential node
 		// (ZooKeeper runs without zookeeper.extendedTypesEnabled here:
 		// it fails every TTL mode, UNIMPLEMENTED, where zk serves them.)
 		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/mc", 4), mop(jute.OpCreateContainer, "/mp", 0),

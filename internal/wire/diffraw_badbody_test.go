@@ -209,3 +209,44 @@ func isRawWrite(op int32) bool {
 	}
 	return false
 }
+
+// TestRawSequentialContainerAsZooKeeper: a createContainer request with a
+// sequential flag makes a sequential container in ZooKeeper 3.8
+// (PrepRequestProcessor names the node by CreateMode.fromFlag, and logs a
+// CreateContainerTxn for the op); a multi's createContainer op with one is
+// a plain sequential create there (Op.create picks the op by the flag).
+// Compared with a real ZooKeeper: replies, Stats and the nodes' children
+// (a client sees a container's owner field as 0: createMode's test and the
+// engine's TestSequentialContainerReaped check that the node is a
+// container).
+func TestRawSequentialContainerAsZooKeeper(t *testing.T) {
+	real := newRawSys(t, "zookeeper", startRealZKsNoTimers(t, 1)...)
+	ours := newRawSys(t, "zk", startPeer(t, peerConfig()).ClientAddr())
+	steps := []struct {
+		op  int32
+		req jute.Record
+	}{
+		{jute.OpCreateContainer, &jute.CreateRequest{Path: "/d/sc-", ACL: openACL, Flags: 2}},
+		{jute.OpCreateContainer, &jute.CreateRequest{Path: "/d/ec-", ACL: openACL, Flags: 3}},
+		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpCreateContainer, Path: "/d/mc-", ACL: openACL, Flags: 2}}}},
+		{jute.OpExists, &jute.PathWatchRequest{Path: "/d/sc-0000000000"}},
+		{jute.OpExists, &jute.PathWatchRequest{Path: "/d/ec-0000000001"}},
+		{jute.OpExists, &jute.PathWatchRequest{Path: "/d/mc-0000000002"}},
+		{jute.OpCreateContainer, &jute.CreateRequest{Path: "/d/sc-0000000000/k-", ACL: openACL, Flags: 2}},
+		{jute.OpGetChildren, &jute.PathWatchRequest{Path: "/d"}},
+	}
+	for _, x := range []*rawSys{real, ours} {
+		s := x.sess[0]
+		s.r.ok(jute.OpCreate, &jute.CreateRequest{Path: "/d", ACL: openACL}, nil)
+		var st jute.StatResponse
+		s.r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/d"}, &st)
+		x.base = st.Stat.Czxid & 0xffffffff
+	}
+	for i, st := range steps {
+		_, _, a := real.call(real.sess[0], st.op, st.req)
+		_, _, b := ours.call(ours.sess[0], st.op, st.req)
+		if a != b {
+			t.Errorf("step %d (op %d):\nzookeeper: %s\nzk:        %s", i, st.op, a, b)
+		}
+	}
+}

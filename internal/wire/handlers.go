@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -380,15 +381,19 @@ func (c *conn) startCreate(s engine.RemoteSession, op int32, r *jute.CreateReque
 // createTTL, which goes only with one), and the txn it logs is chosen by the
 // op, so create and create2 with the container flag make a persistent node
 // (a CreateTxn, not ephemeral) and createContainer makes a container
-// whatever its flags. createContainer with a sequential flag (a sequential
-// container, which zk's modes lack) is refused as before.
+// whatever its flags: a sequential container with a sequential flag.
 func createMode(op, flags int32) (znode.CreateMode, bool, error) {
 	mode := znode.CreateMode(flags)
 	ttl := mode == znode.ModePersistentWithTTL || mode == znode.ModePersistentSequentialWithTTL
+	if mode < znode.ModePersistent || mode > znode.ModePersistentSequentialWithTTL {
+		return 0, false, fmt.Errorf("%w: %w %d", zkerr.ErrBadArguments, errUnknownFlags, flags)
+	}
 	switch {
 	case ttl != (op == jute.OpCreateTTL):
 	case op == jute.OpCreateContainer && (mode == znode.ModePersistent || mode == znode.ModeEphemeral || mode == znode.ModeContainer):
 		return znode.ModeContainer, false, nil
+	case op == jute.OpCreateContainer && (mode == znode.ModePersistentSequential || mode == znode.ModeEphemeralSequential):
+		return znode.ModeContainerSequential, false, nil
 	case op == jute.OpCreateContainer:
 	case mode == znode.ModeContainer:
 		return znode.ModePersistent, false, nil
@@ -397,6 +402,10 @@ func createMode(op, flags int32) (znode.CreateMode, bool, error) {
 	}
 	return 0, false, fmt.Errorf("%w: create flags %d with op %d", zkerr.ErrBadArguments, flags, op)
 }
+
+// errUnknownFlags: create flags that name no mode (ZooKeeper's
+// CreateMode.fromFlag fails on them, and so does its audit of them).
+var errUnknownFlags = errors.New("create flags that name no mode:")
 
 // maxTTL is ZooKeeper's largest TTL (EphemeralType.MAX_EXTENDED_SERVER_ID
 // leaves 40 bits of milliseconds).

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,7 +26,9 @@ func (c *conn) startMulti(s engine.RemoteSession, r *jute.MultiRequest) (*engine
 	for i := range r.Ops {
 		op, err := toOp(&r.Ops[i])
 		if err != nil {
-			c.sess.AuditMultiFailed(err) // the op ZooKeeper's prep fails
+			if !errors.Is(err, errUnknownFlags) { // ZooKeeper's audit fails on those
+				c.sess.AuditMultiFailed(err) // the op ZooKeeper's prep fails
+			}
 			return nil, failedMulti(len(r.Ops), i, err), nil
 		}
 		ops[i] = op
