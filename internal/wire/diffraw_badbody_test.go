@@ -235,13 +235,7 @@ func TestRawSequentialContainerAsZooKeeper(t *testing.T) {
 		{jute.OpCreateContainer, &jute.CreateRequest{Path: "/d/sc-0000000000/k-", ACL: openACL, Flags: 2}},
 		{jute.OpGetChildren, &jute.PathWatchRequest{Path: "/d"}},
 	}
-	for _, x := range []*rawSys{real, ours} {
-		s := x.sess[0]
-		s.r.ok(jute.OpCreate, &jute.CreateRequest{Path: "/d", ACL: openACL}, nil)
-		var st jute.StatResponse
-		s.r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/d"}, &st)
-		x.base = st.Stat.Czxid & 0xffffffff
-	}
+	rawBase(real, ours)
 	for i, st := range steps {
 		_, _, a := real.call(real.sess[0], st.op, st.req)
 		_, _, b := ours.call(ours.sess[0], st.op, st.req)

@@ -512,14 +512,7 @@ func startRealZKsNoTimers(t *testing.T, n int) []string {
 // set: in an ensemble only a sync makes a session's server catch up with
 // a write made through another.
 func runRawDiff(t *testing.T, real, ours *rawSys, always bool) {
-	for _, x := range []*rawSys{real, ours} {
-		s := x.sess[0]
-		s.r.ok(jute.OpCreate, &jute.CreateRequest{Path: "/d", ACL: openACL}, nil)
-		var st jute.StatResponse
-		s.r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/d"}, &st)
-		x.base = st.Stat.Czxid & 0xffffffff
-		x.last = st.Stat.Czxid
-	}
+	rawBase(real, ours)
 	rng := rand.New(rand.NewPCG(*diffRawSeed, 11))
 	start := time.Now()
 	current := ""
@@ -566,4 +559,17 @@ func runRawDiff(t *testing.T, real, ours *rawSys, always bool) {
 		t.Fatalf("seed %d, final barrier:\nzookeeper: %s\nzk:        %s", *diffRawSeed, a, b)
 	}
 	t.Logf("seed %d: %d steps in %v", *diffRawSeed, *diffRawSteps, time.Since(start).Round(time.Millisecond))
+}
+
+// rawBase creates /d on each system, whose zxid the systems' normalized
+// zxids count from.
+func rawBase(systems ...*rawSys) {
+	for _, x := range systems {
+		s := x.sess[0]
+		s.r.ok(jute.OpCreate, &jute.CreateRequest{Path: "/d", ACL: openACL}, nil)
+		var st jute.StatResponse
+		s.r.ok(jute.OpExists, &jute.PathWatchRequest{Path: "/d"}, &st)
+		x.base = st.Stat.Czxid & 0xffffffff
+		x.last = st.Stat.Czxid
+	}
 }
