@@ -13,23 +13,38 @@ import (
 // BenchmarkWireZKGets: getData of 1 KiB values from 64 go-zookeeper clients
 // against a zk peer alone (for profiling: -cpuprofile).
 func BenchmarkWireZKGets(b *testing.B) {
-	cs := clients(b, benchClients, benchPeer(b))
-	value := make([]byte, 1024)
-	for i := 0; i < benchClients; i++ {
-		_, err := cs[0].Create(fmt.Sprintf("/n%d", i), value, 0, open)
-		must(b, err)
-	}
-	b.ResetTimer()
-	rate := run(b, cs, b.N, func(c *gozk.Conn, i int) error {
+	inprocRate(b, "gets/s", func(c *gozk.Conn, i int) error {
 		_, _, err := c.Get(fmt.Sprintf("/n%d", i%benchClients))
 		return err
 	})
-	b.ReportMetric(rate, "gets/s")
 }
 
 // BenchmarkWireZKSets: setData of 1 KiB values from 64 go-zookeeper clients
 // against a zk peer alone (for profiling: -cpuprofile, -memprofile).
 func BenchmarkWireZKSets(b *testing.B) {
+	value := make([]byte, 1024)
+	inprocRate(b, "sets/s", func(c *gozk.Conn, i int) error {
+		_, err := c.Set(fmt.Sprintf("/n%d", i%benchClients), value, -1)
+		return err
+	})
+}
+
+// BenchmarkWireZKCreates: creates of 1 KiB values from 64 go-zookeeper
+// clients against a zk peer alone (for profiling: -cpuprofile,
+// -memprofile; with -benchmem, allocs/op counts the clients' allocations
+// and the server's, all in this process).
+func BenchmarkWireZKCreates(b *testing.B) {
+	value := make([]byte, 1024)
+	inprocRate(b, "creates/s", func(c *gozk.Conn, i int) error {
+		_, err := c.Create(fmt.Sprintf("/c%d", i), value, 0, open)
+		return err
+	})
+}
+
+// inprocRate runs b.N ops from 64 go-zookeeper clients against a zk peer
+// in this process, after creating the nodes /n0 to /n63 (1 KiB each), and
+// reports their rate as unit.
+func inprocRate(b *testing.B, unit string, op func(c *gozk.Conn, i int) error) {
 	cs := clients(b, benchClients, benchPeer(b))
 	value := make([]byte, 1024)
 	for i := 0; i < benchClients; i++ {
@@ -37,11 +52,7 @@ func BenchmarkWireZKSets(b *testing.B) {
 		must(b, err)
 	}
 	b.ResetTimer()
-	rate := run(b, cs, b.N, func(c *gozk.Conn, i int) error {
-		_, err := c.Set(fmt.Sprintf("/n%d", i%benchClients), value, -1)
-		return err
-	})
-	b.ReportMetric(rate, "sets/s")
+	b.ReportMetric(run(b, cs, b.N, op), unit)
 }
 
 // BenchmarkWirePipelined: one go-zookeeper connection shared by 64

@@ -31,10 +31,15 @@ func (c *conn) handle(body []byte) bool {
 	var k *call
 	var rec jute.Record
 	known := true
-	if h.Type == jute.OpSetData { // the hottest write: its record lives in its call
+	switch h.Type { // the hottest writes: their records live in their call
+	case jute.OpSetData:
 		k = &call{}
 		rec = &k.set
-	} else {
+	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
+		k = &call{}
+		k.create.HasTTL = h.Type == jute.OpCreateTTL // as jute.NewRequest
+		rec = &k.create
+	default:
 		rec, known = jute.NewRequest(h.Type)
 	}
 	var malformed error
@@ -199,7 +204,8 @@ func (c *conn) finishWrite(k *call) bool {
 	var resp jute.Record
 	switch k.op {
 	case jute.OpCreate:
-		resp = &jute.PathRequest{Path: res.Path}
+		k.path = jute.PathRequest{Path: res.Path}
+		resp = &k.path
 	case jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL:
 		resp = &jute.Create2Response{Path: res.Path, Stat: toStat(res.Stat)}
 	case jute.OpSetData, jute.OpSetACL:

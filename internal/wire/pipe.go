@@ -49,11 +49,15 @@ type call struct {
 	pw       *engine.Pending
 	resp     jute.Record
 	err      error
-	// stat is finishWrite's reply to a set or setACL, here so that it
-	// costs no allocation of its own (the reply is encoded at once); set
-	// is a setData's request (rec), for the same reason.
-	stat jute.StatResponse
-	set  jute.SetDataRequest
+	// stat is finishWrite's reply to a set or setACL, and path its reply
+	// to a create, here so that they cost no allocation of their own (the
+	// reply is encoded at once); set is a setData's request (rec), and
+	// create a create's (create, create2, createContainer, createTTL), for
+	// the same reason.
+	stat   jute.StatResponse
+	path   jute.PathRequest
+	set    jute.SetDataRequest
+	create jute.CreateRequest
 }
 
 // pipe is the connection's queue of calls.
