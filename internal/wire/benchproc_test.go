@@ -168,11 +168,18 @@ func serverPeakRSS(addrs []string) float64 {
 }
 
 // buildServer builds examples/server into a temporary directory and
-// returns the binary's path.
+// returns the binary's path. A benchmark's is built with the server's
+// profile (examples/server/server.pgo, profile-guided optimization); a
+// test's without, sparing it the first build's recompilation of every
+// package.
 func buildServer(tb testing.TB) string {
 	tb.Helper()
 	bin := filepath.Join(tb.TempDir(), "zkserver")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/embedzk/zk/examples/server").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if _, bench := tb.(*testing.B); bench {
+		args = append(args, "-pgo="+filepath.Join("..", "..", "examples", "server", "server.pgo"))
+	}
+	if out, err := exec.Command("go", append(args, "github.com/embedzk/zk/examples/server")...).CombinedOutput(); err != nil {
 		tb.Fatalf("building examples/server: %v\n%s", err, out)
 	}
 	return bin
