@@ -112,8 +112,20 @@ func (s *Session) createParents(ctx context.Context, path string, acl []ACL) err
 	return nil
 }
 
-// checkCreate rejects a bad create before it leaves the session.
+// checkCreate rejects a bad create of the API (Create, a multi's op)
+// before it leaves the session. Its modes are ZooKeeper's CreateMode's:
+// znode.ModeContainerSequential, which only a client port's createContainer
+// request with a sequential flag makes (checkPortCreate), is unknown here.
 func (s *Session) checkCreate(txn *znode.Txn) error {
+	if txn.Mode == znode.ModeContainerSequential {
+		return fmt.Errorf("zk: create %s: %w: unknown mode %d", txn.Path, zkerr.ErrBadArguments, txn.Mode)
+	}
+	return s.checkPortCreate(txn)
+}
+
+// checkPortCreate rejects a bad create of the client port before it leaves
+// the session.
+func (s *Session) checkPortCreate(txn *znode.Txn) error {
 	if err := s.checkRequest("create", txn); err != nil {
 		return err
 	}

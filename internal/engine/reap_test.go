@@ -87,7 +87,8 @@ func TestReaperZooCfgKeys(t *testing.T) {
 }
 
 // TestSequentialContainerReaped: a sequential container (what ZooKeeper
-// makes of a createContainer request with a sequential flag) takes its
+// makes of a createContainer request with a sequential flag; the client
+// port's, not the API's, whose modes are ZooKeeper's CreateMode) takes its
 // parent's sequence suffix, and is reaped like any container once it had a
 // child and has none.
 func TestSequentialContainerReaped(t *testing.T) {
@@ -98,7 +99,11 @@ func TestSequentialContainerReaped(t *testing.T) {
 	ctx := testCtx(t)
 	s := newSession(t, e)
 	mustCreate(t, s, "/p", "")
-	p, err := s.Create(ctx, "/p/c-", nil, WithMode(znode.ModeContainerSequential))
+	if _, err := s.Create(ctx, "/p/c-", nil, WithMode(znode.ModeContainerSequential)); !errors.Is(err, ErrBadArguments) {
+		t.Fatalf("the API's create of a sequential container: %v, want ErrBadArguments", err)
+	}
+	res, err := RemoteSession{Session: s}.StartCreateAs(ctx, "/p/c-", nil, znode.ModeContainerSequential, ModePersistentSequential, OpenACLUnsafe(), 0).Wait(ctx)
+	p := res.Path
 	if err != nil || p != "/p/c-0000000000" {
 		t.Fatalf("create: %q, %v; want /p/c-0000000000", p, err)
 	}

@@ -91,7 +91,7 @@ func (s RemoteSession) StartCreate(ctx context.Context, path string, data []byte
 func (s RemoteSession) StartCreateAs(ctx context.Context, path string, data []byte, mode, sent CreateMode, acl []ACL, ttl time.Duration) *Pending {
 	p := &Pending{s: s.Session, op: "create", path: path, sentMode: sent}
 	p.txn = znode.Txn{Type: znode.TxnCreate, Path: path, Data: data, Mode: mode, ACL: acl, TTL: ttl.Milliseconds()}
-	p.err = s.checkCreate(&p.txn)
+	p.err = s.checkPortCreate(&p.txn)
 	return s.start(ctx, p, &p.txn)
 }
 
