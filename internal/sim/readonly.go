@@ -206,7 +206,10 @@ func (w *World) roJudge(op *opRecord, info *roOp) {
 	switch {
 	case op.kind == opClose && w.ls.opened[op.sid] != nil && !info.localClose:
 		// A local session that may have been upgraded: its Close is
-		// refused if it was, taken here if not.
+		// refused if it was, taken here if not; nothing else.
+		if op.out != outOK && op.errName != "notreadonly" {
+			w.failf("%v closed a local session served read-only and returned %q, want OK or NOTREADONLY", op, op.errName)
+		}
 	case op.kind.write() || op.kind == opSyncGet || (op.kind == opClose && !info.localClose):
 		if op.errName != "notreadonly" {
 			w.failf("%v ran in a session served read-only and returned %q, want NOTREADONLY", op, op.errName)
