@@ -186,7 +186,13 @@ func TestReattachLocalLostBeforeAttach(t *testing.T) {
 		_, err := c.ens[f].Reattach(testCtx(t), s.ID(), s.Password())
 		done <- err
 	}()
-	<-reached
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("the Reattach returned (%v) before it attached the handle", err)
+	case <-testCtx(t).Done():
+		t.Fatal("the Reattach never reached the attach")
+	}
 	c.net.Isolate(f)
 	c.waitFor("the follower not serving", 600, func() bool { return !c.ens[f].Status().Serving })
 	close(release)
