@@ -47,7 +47,8 @@ func TestRawGetEphemeralsPrefix(t *testing.T) {
 // node, createContainer with the persistent or ephemeral flag a container;
 // in a multi the flags decide (the container flag makes a container,
 // answered with its Stat, and createContainer without it a plain create);
-// a TTL mode still needs createTTL.
+// createContainer with a sequential flag makes a sequential container; a
+// TTL mode still needs createTTL, and flags that name no mode are refused.
 func TestRawCreateModeOp(t *testing.T) {
 	_, r, _ := rawSession(t)
 	var c2 jute.Create2Response
@@ -56,6 +57,10 @@ func TestRawCreateModeOp(t *testing.T) {
 		t.Fatalf("create2 with the container flag: %+v", c2)
 	}
 	r.ok(jute.OpCreateContainer, &jute.CreateRequest{Path: "/c", ACL: openACL, Flags: 1}, &c2)
+	r.ok(jute.OpCreateContainer, &jute.CreateRequest{Path: "/sc-", ACL: openACL, Flags: 2}, &c2)
+	if c2.Path != "/sc-0000000002" { // the root had two children made before
+		t.Fatalf("createContainer with the sequential flag made %q", c2.Path)
+	}
 	var mr jute.MultiResponse
 	r.ok(jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{
 		{Type: jute.OpCreate, Path: "/m", ACL: openACL, Flags: 4},
@@ -73,7 +78,7 @@ func TestRawCreateModeOp(t *testing.T) {
 	for _, c := range []struct {
 		op    int32
 		flags int32
-	}{{jute.OpCreate, 5}, {jute.OpCreate2, 6}, {jute.OpCreateContainer, 2}, {jute.OpCreateContainer, 5}} {
+	}{{jute.OpCreate, 5}, {jute.OpCreate2, 6}, {jute.OpCreateContainer, 6}, {jute.OpCreateContainer, 5}, {jute.OpCreate2, 7}} {
 		if h, _, _ := r.call(c.op, &jute.CreateRequest{Path: "/x", ACL: openACL, Flags: c.flags}); h.Err != -8 {
 			t.Errorf("op %d flags %d: error %d, want BADARGUMENTS", c.op, c.flags, h.Err)
 		}
