@@ -29,3 +29,34 @@ func TestIdDecodeKnownStrings(t *testing.T) {
 		t.Fatalf("decoding world:anyone allocates %v times, want 0", n)
 	}
 }
+
+// TestVectorCounts: a vector count below -1 reads as an empty vector (not
+// null), as ZooKeeper's BinaryInputArchive reads it; -1 is null; a count
+// whose elements cannot fit in the bytes left fails before anything is
+// allocated for them.
+func TestVectorCounts(t *testing.T) {
+	for _, c := range []struct {
+		count   int32
+		null    bool
+		failure bool
+	}{{-2, false, false}, {-1 << 31, false, false}, {-1, true, false}, {0, false, false}, {1 << 30, false, true}} {
+		var e Encoder
+		e.String("/p")
+		e.Int(c.count)
+		e.Int(0)
+		var r SetACLRequest
+		d := NewDecoder(e.B)
+		r.Decode(d)
+		var s Encoder
+		s.Int(c.count)
+		ds := NewDecoder(s.B)
+		strs := ds.Strings()
+		if (d.Err() != nil) != c.failure || (ds.Err() != nil) != c.failure {
+			t.Errorf("count %d: errors %v and %v", c.count, d.Err(), ds.Err())
+			continue
+		}
+		if !c.failure && ((r.ACL == nil) != c.null || len(r.ACL) != 0 || (strs == nil) != c.null || len(strs) != 0) {
+			t.Errorf("count %d: ACL %#v, strings %#v; want null %v", c.count, r.ACL, strs, c.null)
+		}
+	}
+}
