@@ -20,8 +20,8 @@ import (
 // logs (a path over MaxPathLength, which ZooKeeper does not limit; a
 // create with a TTL mode or a createContainer with a TTL flag;
 // multis with a read op, an unknown mode or a TTL out of range), each of
-// a node whose parent is missing, so that ZooKeeper fails it too. It
-// returns the session's id.
+// a node whose parent is missing, so that ZooKeeper fails it too, and
+// writes whose body does not decode. It returns the session's id.
 func auditRefusals(t *testing.T, addr string) int64 {
 	r := rawDial(t, addr)
 	id := r.connect(jute.ConnectRequest{}).SessionID
@@ -89,6 +89,13 @@ func auditRefusals(t *testing.T, addr string) int64 {
 		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m5", 7)}}},
 		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{mop(jute.OpCreate, "/m6", 5)}}},
 		{jute.OpMulti, &jute.MultiRequest{Ops: []jute.MultiOp{{Type: jute.OpCreateTTL, Path: "/m7", ACL: openACL, Flags: 5, TTL: 0}}}},
+		// Bodies that do not decode: ZooKeeper logs an error txn, whose
+		// audit reads the body again and fails, but a multi's (failed).
+		{jute.OpCreate, rawBody{0, 0, 1, 0, '/'}},
+		{jute.OpSetData, rawBody{0, 0, 1, 0, '/'}},
+		{jute.OpDelete, rawBody{0, 0, 1, 0, '/'}},
+		{jute.OpSetACL, rawBody{0, 0, 1, 0, '/'}},
+		{jute.OpMulti, rawBody{0, 0, 0, 1, 0}},
 	} {
 		r.call(c.op, c.req)
 	}
