@@ -209,6 +209,15 @@ func TestWireReadOnly(t *testing.T) {
 		"sync with a bad path": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 			return r.call(jute.OpSync, &jute.PathRequest{Path: "a//b"})
 		},
+		"create whose body does not decode": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpCreate, rawBody{0, 0, 1, 0, '/'})
+		},
+		"multi whose body does not decode": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpMulti, rawBody{0, 0, 0, 1, 0})
+		},
+		"sync whose body does not decode": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpSync, rawBody{0, 0, 1, 0, '/'})
+		},
 		"check": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 			return r.call(jute.OpCheck, &jute.PathVersionRequest{Path: "/a", Version: 0})
 		},
