@@ -229,8 +229,9 @@ func (c *conn) bad(what string, err error) bool {
 // marshalling is the answer to a request whose body did not decode:
 // MARSHALLINGERROR, and the connection stays, as ZooKeeper answers one
 // (its PrepRequestProcessor for a write, its FinalRequestProcessor for a
-// read) — but NOTREADONLY first for a write or a sync on a connection
-// served read-only, which ZooKeeper refuses before it reads the body.
+// read) — but NOTREADONLY first for a write, a sync or a createSession on
+// a connection served read-only, which ZooKeeper refuses before it reads
+// the body.
 func (c *conn) marshalling(k *call) error {
 	if err := c.refusedReadOnly(k.op); err != nil {
 		return err
@@ -277,16 +278,17 @@ func (c *conn) answerAt(xid int32, resp jute.Record, err error, pos int64, write
 }
 
 // refusedReadOnly is NOTREADONLY for a request that ZooKeeper's
-// ReadOnlyRequestProcessor refuses (the writes, sync, check and reconfig)
-// on a connection served read-only: a bare header, before anything else
-// looks at the request.
+// ReadOnlyRequestProcessor refuses (the writes, sync, check and reconfig,
+// and a createSession request on the open session, which is no local
+// session there without localSessionsEnabled) on a connection served
+// read-only: a bare header, before anything else looks at the request.
 func (c *conn) refusedReadOnly(op int32) error {
 	if !c.ro.Load() {
 		return nil
 	}
 	switch op {
 	case jute.OpCreate, jute.OpCreate2, jute.OpCreateContainer, jute.OpCreateTTL, jute.OpDelete, jute.OpSetData,
-		jute.OpSetACL, jute.OpMulti, jute.OpSync, jute.OpCheck, jute.OpReconfig:
+		jute.OpSetACL, jute.OpMulti, jute.OpSync, jute.OpCheck, jute.OpReconfig, jute.OpCreateSession:
 		return fmt.Errorf("%w: the peer is in read-only mode", zkerr.ErrNotReadOnly)
 	}
 	return nil

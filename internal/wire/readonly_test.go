@@ -218,6 +218,9 @@ func TestWireReadOnly(t *testing.T) {
 		"sync whose body does not decode": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 			return r.call(jute.OpSync, rawBody{0, 0, 1, 0, '/'})
 		},
+		"createSession on the open session": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+			return r.call(jute.OpCreateSession, nil)
+		},
 		"check": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 			return r.call(jute.OpCheck, &jute.PathVersionRequest{Path: "/a", Version: 0})
 		},
