@@ -67,7 +67,7 @@ func createErrorCases() []errorCase {
 		{"relative path", base, Txn{Type: TxnCreate, Path: "/a/..", ACL: open}, []error{zkerr.ErrBadArguments, zkerr.ErrInvalidPath}},
 		{"trailing slash", base, Txn{Type: TxnCreate, Path: "/a/", ACL: open}, []error{zkerr.ErrBadArguments, zkerr.ErrInvalidPath}},
 		{"data too large", base, Txn{Type: TxnCreate, Path: "/big", Data: big, ACL: open}, []error{zkerr.ErrBadArguments, zkerr.ErrDataTooLarge}},
-		{"bad mode", base, Txn{Type: TxnCreate, Path: "/m", Mode: 7, ACL: open}, []error{zkerr.ErrBadArguments}},
+		{"bad mode", base, Txn{Type: TxnCreate, Path: "/m", Mode: 8, ACL: open}, []error{zkerr.ErrBadArguments}},
 		{"ttl zero", base, Txn{Type: TxnCreate, Path: "/t0", Mode: ModePersistentWithTTL, ACL: open}, []error{zkerr.ErrBadArguments}},
 		{"ttl too big", base, Txn{Type: TxnCreate, Path: "/t1", Mode: ModePersistentSequentialWithTTL, TTL: MaxTTL + 1, ACL: open}, []error{zkerr.ErrBadArguments}},
 		{"ttl on persistent", base, Txn{Type: TxnCreate, Path: "/t2", TTL: 5, ACL: open}, []error{zkerr.ErrBadArguments}},
