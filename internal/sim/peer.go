@@ -29,7 +29,7 @@ type simPeer struct {
 	restartAt int64 // while down: the tick it comes back
 	paused    bool  // a stopped process: no ticks, no deliveries
 	slowUntil int64 // clock skew: ticks are skipped until then
-	ticked    int64 // Ticks the world gave this incarnation (localexpiry.go)
+	ticked    int64 // Ticks the world gave this peer, over all its incarnations (localexpiry.go also compares incarnations)
 
 	// A stalled Barrier or Tick (slow disk): busy is its result channel,
 	// stallC is signalled by the file-system hook when it blocks, and
