@@ -134,7 +134,13 @@
 // needs a session of the ensemble: checkGlobalSession), both as ZooKeeper
 // answers them. An upgrade whose outcome the session did not learn (ctx
 // ended, the leader was lost) leaves it no longer local, as ZooKeeper's
-// upgradeSession: its Close proposes a CloseSession. ExpireSession of a
+// upgradeSession: its Close proposes a CloseSession. Its peer, serving
+// again, may not find it in its tree while that CreateSession is still in
+// the leader's pipeline (the peer synced again with the same leader, in
+// the same epoch), so it does not expire the handle there: it closes the
+// session through the leader (localsess_unsure.go, tried again at later
+// ticks until it commits), the handle expires when that close applies,
+// and its calls fail with ErrNotServing until then. ExpireSession of a
 // local session commits a CloseSession (ending it on its peer, attached
 // or not); a leader that committed one refuses a later CreateSession of
 // that id (an upgrade on its way meanwhile) with ErrSessionExpired, and

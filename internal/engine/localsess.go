@@ -43,8 +43,14 @@ type localSessions struct {
 type sessionLocal struct {
 	on atomic.Bool // a local session, not (yet) of the ensemble
 	// upgrading: its CreateSession was submitted (under submitMu), so the
-	// writes behind it need none.
-	upgrading bool
+	// writes behind it need none. The peer loop reads it too: until the
+	// ensemble holds the session or closed it, that CreateSession may
+	// still commit (localsess_unsure.go).
+	upgrading atomic.Bool
+	// unsure: its peer found it missing from the tree while its
+	// CreateSession may still commit, and closes it through the leader;
+	// its calls fail with ErrNotServing until that close commits.
+	unsure atomic.Bool
 }
 
 // localSessionsOn reports whether sessions opened here are local.
@@ -185,7 +191,8 @@ func (p *peer) isLocalSession(id int64) bool {
 
 // localStart makes the local session tracker as the peer starts serving;
 // localStop drops it, with every local session: those attached expire at
-// startServing (the tree does not hold them), the others here.
+// startServing (the tree does not hold them; one whose upgrade left is
+// closed through the leader, localsess_unsure.go), the others here.
 func (p *peer) localStart() {
 	l := &p.e.lsess
 	l.mu.Lock()
@@ -270,7 +277,7 @@ func ephemeralOp(txn *znode.Txn) int {
 // submitMu: one write at a time upgrades a session.
 func (s *Session) localUpgrade(txn *znode.Txn) (up *request, refused *znode.Result) {
 	switch {
-	case !s.lc.on.Load() || s.lc.upgrading || !createsEphemeral(txn):
+	case !s.lc.on.Load() || s.lc.upgrading.Load() || !createsEphemeral(txn):
 		return nil, nil
 	case s.e.cfg.TestHooks.Breaks(hooks.UpgradeWithoutSession):
 		return nil, nil
@@ -314,10 +321,13 @@ func (s *Session) submitLocked(ctx context.Context, r *request, noWait bool) (up
 		return nil, refused, nil
 	}
 	if up != nil {
+		// Set before it is handed over: the peer loop must know it may
+		// commit (as ZooKeeper's makeUpgradeRequest, once).
+		s.lc.upgrading.Store(true)
 		if err := submit(up); err != nil {
+			s.lc.upgrading.Store(false) // not queued: nothing left
 			return nil, nil, err
 		}
-		s.lc.upgrading = true // as ZooKeeper's makeUpgradeRequest, once
 	}
 	return up, nil, submit(r)
 }

@@ -119,22 +119,84 @@ func TestLocalSessionUpgradeAcrossLeaderChange(t *testing.T) {
 	}
 	// The held forward, delivered late to the new leader: the upgrade and
 	// the ephemeral create behind it, stamped with the old epoch.
-	next := c.leader()
+	c.lateUpgrade(c.leader(), f, epoch, s)
+	c.expiredWithNothingLeft(s)
+}
+
+// lateUpgrade hands the leader the forward of s's upgrade from f, stamped
+// with epoch, as if it arrived only now: its CreateSession and the
+// ephemeral create of /e behind it.
+func (c *cluster) lateUpgrade(leader, f, epoch int64, s *Session) {
+	c.t.Helper()
 	for i, txn := range []*znode.Txn{
 		{Type: znode.TxnCreateSession, Session: s.ID(), Timeout: int32(s.Timeout().Milliseconds()), Password: s.Password()},
 		{Type: znode.TxnCreate, Session: s.ID(), Path: "/e", Mode: znode.ModeEphemeral, ACL: znode.OpenACLUnsafe()},
 	} {
 		b, err := encodeForward(1<<40+uint64(i), epoch, false, nil, txn)
 		if err != nil {
-			t.Fatal(err)
+			c.t.Fatal(err)
 		}
-		if err := c.ens[next].inspect(testCtx(t), func(p *peer) {
+		if err := c.ens[leader].inspect(testCtx(c.t), func(p *peer) {
 			p.handleApp(zab.AppMessage{From: f, Data: b})
 		}); err != nil {
-			t.Fatal(err)
+			c.t.Fatal(err)
 		}
 	}
-	c.expiredWithNothingLeft(s)
+}
+
+// TestLocalSessionUpgradeUnsureAfterRejoin (found by the simulation, seed
+// 70320 with -local=2 -readonly=1): the upgrade of a local session leaves
+// its peer, which then loses its leader (the ephemeral create's outcome
+// is unknown) and syncs again with the same leader, in the same epoch,
+// while the forward (the CreateSession and the create behind it) is still
+// in that leader's pipeline; it is proposed once the peer serves. The
+// peer, whose tree does not hold the session, must not expire the handle
+// while that forward may still commit: it closes the session through the
+// leader, and the handle expires when that close commits, whichever of
+// the two the leader takes first. Nothing of the session stays.
+func TestLocalSessionUpgradeUnsureAfterRejoin(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		createFirst bool
+	}{{"the create before the close", true}, {"the close before the create", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, leader, f := localCluster(t, 85, true)
+			s := c.session(f)
+			done := c.holdUpgrade(testCtx(t), s, f, leader)
+			epoch := c.ens[leader].Status().Epoch
+			c.net.Isolate(f) // the held forward is lost with the connection
+			c.waitFor("the follower not serving", 600, func() bool { return !c.ens[f].Status().Serving })
+			if err := c.do(func(context.Context) error { return <-done }); err == nil {
+				t.Fatal("the ephemeral create succeeded while its peer lost its leader")
+			}
+			c.net.Heal()
+			c.stepUntil("the follower serving", func() bool { return c.ens[f].Status().Serving })
+			if st := c.ens[leader].Status(); st.Mode != ModeLeading || st.Epoch != epoch {
+				t.Fatalf("the leader changed: %s", c.describe())
+			}
+			if st := s.State(); st == StateExpired {
+				t.Fatal("the handle expired while its upgrade may still commit")
+			}
+			if _, _, err := s.Exists(testCtx(t), "/"); !errors.Is(err, ErrNotServing) {
+				t.Fatalf("a read of the session being closed: %v, want ErrNotServing", err)
+			}
+			if tc.createFirst {
+				// Held: the follower's close reaches the leader after the forward.
+				c.lateUpgrade(leader, f, epoch, s)
+				c.settleExcept(f, leader)
+				if _, err := c.ens[leader].tree.Get("/e"); err != nil {
+					t.Fatalf("the late create did not commit ahead of the close: %v", err)
+				}
+			} else {
+				c.settle()
+				if st := s.State(); st != StateExpired {
+					t.Fatalf("the handle is %v once its close committed", st)
+				}
+				c.lateUpgrade(leader, f, epoch, s)
+			}
+			c.expiredWithNothingLeft(s)
+		})
+	}
 }
 
 // TestLocalSessionExpiredWhileDetached: ExpireSession of a local session

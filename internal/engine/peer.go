@@ -64,14 +64,15 @@ type peer struct {
 	ticks    int64
 	start    time.Time // logical clock origin for ManualClock
 	snap     snapshotter
-	snapIn   *wal.SnapshotWriter   // a snapshot arriving from the leader
-	snapOut  map[int64]*snapStream // leader: snapshots on their way to learners
-	reapPace reaper                // leader: paces container/TTL deletes
-	digests  digestRecords         // recorded digest mismatches (digest.go)
-	log      peerLog               // what was logged and measured (logging.go)
-	ro       roPeer                // read-only mode (readonly.go)
-	policy   policyState           // leader: the membership policy's record (policy.go)
-	audits   []auditNote           // the audit log's events of the entries being applied (audit.go)
+	snapIn   *wal.SnapshotWriter    // a snapshot arriving from the leader
+	snapOut  map[int64]*snapStream  // leader: snapshots on their way to learners
+	reapPace reaper                 // leader: paces container/TTL deletes
+	digests  digestRecords          // recorded digest mismatches (digest.go)
+	log      peerLog                // what was logged and measured (logging.go)
+	ro       roPeer                 // read-only mode (readonly.go)
+	unsure   map[int64]*unsureClose // sessions closed through the leader (localsess_unsure.go)
+	policy   policyState            // leader: the membership policy's record (policy.go)
+	audits   []auditNote            // the audit log's events of the entries being applied (audit.go)
 }
 
 const maxBatch = 256 // requests or transport events handled per loop turn

@@ -386,6 +386,7 @@ func (p *peer) sessionTick() {
 		return
 	}
 	p.localTick()
+	p.unsureTick()
 	local := p.e.touchedSessionIDs()
 	if !p.leading() {
 		if len(local) > 0 {

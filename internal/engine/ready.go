@@ -298,8 +298,9 @@ func (p *peer) startServing() {
 			if s := p.e.localSession(id); s != nil { // a deliberately wrong build, for the simulation's test
 				s.setState(StateConnected)
 			}
+		case p.unsure[id] != nil: // its close through the leader is on its way
 		case !ok:
-			p.endSession(id, StateExpired)
+			p.expireMissing(id)
 		default:
 			if s := p.e.localSession(id); s != nil { // else detached meanwhile (its connection dropped)
 				s.lc.on.Store(false) // a local session whose upgrade committed unanswered
@@ -307,6 +308,7 @@ func (p *peer) startServing() {
 			}
 		}
 	}
+	p.unsureTick()
 	p.roUpgrade()
 }
 

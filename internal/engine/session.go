@@ -219,6 +219,9 @@ func (s *Session) usable() error {
 	case StateClosed:
 		return zkerr.ErrClosed
 	}
+	if s.lc.unsure.Load() {
+		return fmt.Errorf("%w: session %#x is being closed: its upgrade's outcome is unknown", zkerr.ErrNotServing, s.id)
+	}
 	return s.roUsable(s.e.errIfDown())
 }
 
