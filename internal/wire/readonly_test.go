@@ -175,7 +175,45 @@ func TestWireReadOnly(t *testing.T) {
 		t.Fatalf("read-only getData: %q", gd.Data)
 	}
 	r.ok(jute.OpPing, nil, nil)
-	writes := map[string]func() (jute.ReplyHeader, []byte, []jute.WatcherEvent){
+	writes := readOnlyRefusedCalls(r)
+	// ZooKeeper's ReadOnlyRequestProcessor refuses each with a bare header:
+	// no multi response, whatever the ops.
+	for name, call := range writes {
+		if h, body, _ := call(); h.Err != int32(zkerr.CodeNotReadOnly) || len(body) != 0 {
+			t.Errorf("%s in read-only mode: error %d with %d bytes, want NOTREADONLY (%d) alone", name, h.Err, len(body), zkerr.CodeNotReadOnly)
+		}
+	}
+
+	w.net.Heal()
+	w.tickUntil("the follower serving", func() bool { return f.Status().Serving })
+	if !r.closed() {
+		t.Fatal("the read-only connection is still open after the quorum came back")
+	}
+	if out := fourLetter(t, addr, "isro"); out != "rw" {
+		t.Fatalf("isro after healing: %q", out)
+	}
+	// The session the read-only peer made went with its connection: a
+	// client that renews it now finds it expired, as ZooKeeper's
+	// read-write server answers a read-only server's session id (the Java
+	// client asks for a new session instead: ClientCnxn sends id 0 until
+	// it has seen a read-write server).
+	renew := rawDial(t, addr)
+	if got := renew.connect(jute.ConnectRequest{ReadOnly: true, SessionID: resp.SessionID, Passwd: resp.Passwd}); got.SessionID != 0 || got.TimeOut != 0 {
+		t.Fatalf("renewing the read-only session after healing: %+v, want it expired", got)
+	}
+	again := rawDial(t, addr)
+	if resp := again.connect(jute.ConnectRequest{ReadOnly: true}); resp.ReadOnly || resp.SessionID == 0 {
+		t.Fatalf("connect after healing: %+v", resp)
+	}
+	again.ok(jute.OpCreate, &jute.CreateRequest{Path: "/b", ACL: openACL}, nil)
+}
+
+// readOnlyRefusedCalls are the requests a connection served read-only is
+// refused (NOTREADONLY), each sent on r when called: writes, sync and
+// reconfig, also with a bad path or a body that does not decode, and a
+// createSession on the open session.
+func readOnlyRefusedCalls(r *rawConn) map[string]func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
+	return map[string]func() (jute.ReplyHeader, []byte, []jute.WatcherEvent){
 		"create": func() (jute.ReplyHeader, []byte, []jute.WatcherEvent) {
 			return r.call(jute.OpCreate, &jute.CreateRequest{Path: "/b", ACL: openACL})
 		},
@@ -229,36 +267,6 @@ func TestWireReadOnly(t *testing.T) {
 			return r.call(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: &joining, CurConfigID: -1})
 		},
 	}
-	// ZooKeeper's ReadOnlyRequestProcessor refuses each with a bare header:
-	// no multi response, whatever the ops.
-	for name, call := range writes {
-		if h, body, _ := call(); h.Err != int32(zkerr.CodeNotReadOnly) || len(body) != 0 {
-			t.Errorf("%s in read-only mode: error %d with %d bytes, want NOTREADONLY (%d) alone", name, h.Err, len(body), zkerr.CodeNotReadOnly)
-		}
-	}
-
-	w.net.Heal()
-	w.tickUntil("the follower serving", func() bool { return f.Status().Serving })
-	if !r.closed() {
-		t.Fatal("the read-only connection is still open after the quorum came back")
-	}
-	if out := fourLetter(t, addr, "isro"); out != "rw" {
-		t.Fatalf("isro after healing: %q", out)
-	}
-	// The session the read-only peer made went with its connection: a
-	// client that renews it now finds it expired, as ZooKeeper's
-	// read-write server answers a read-only server's session id (the Java
-	// client asks for a new session instead: ClientCnxn sends id 0 until
-	// it has seen a read-write server).
-	renew := rawDial(t, addr)
-	if got := renew.connect(jute.ConnectRequest{ReadOnly: true, SessionID: resp.SessionID, Passwd: resp.Passwd}); got.SessionID != 0 || got.TimeOut != 0 {
-		t.Fatalf("renewing the read-only session after healing: %+v, want it expired", got)
-	}
-	again := rawDial(t, addr)
-	if resp := again.connect(jute.ConnectRequest{ReadOnly: true}); resp.ReadOnly || resp.SessionID == 0 {
-		t.Fatalf("connect after healing: %+v", resp)
-	}
-	again.ok(jute.OpCreate, &jute.CreateRequest{Path: "/b", ACL: openACL}, nil)
 }
 
 // TestWireReadOnlyKazoo: kazoo with read_only=True connects to a peer in
